@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
 import { createLogger, type Logger } from '../core/log';
-import { checkKnownKeys, checkObject, checkRegion } from '../core/validate';
+import { checkKnownKeys, checkRegion } from '../core/validate';
 import { awsClients, type AwsClients } from '../aws/clients';
 
 /**
