@@ -51,6 +51,7 @@ class PipelineHarness {
 
     // Compiled var/Jenkinsfile classes, shared by all harnesses of this JVM (a key holds the mtime).
     private static final Map<String, Class> COMPILED = [:]
+    private static int scriptCount = 0
     private static final GroovyClassLoader LOADER = new GroovyClassLoader(PipelineHarness.classLoader, jenkinsCompilerConfiguration())
 
     PipelineHarness(Map options = [:]) {
@@ -114,7 +115,10 @@ class PipelineHarness {
 
     /** Compiles script text (e.g. an inline Jenkinsfile) into this build's binding and runs it. */
     Object runScriptText(String text, String name = 'Jenkinsfile') {
-        Class cls = LOADER.parseClass(new GroovyCodeSource(text, name.replaceAll(/\W/, '_'), '/groovy/script'))
+        // A fresh class each time: GroovyClassLoader would hand back a cached class of the same name.
+        GroovyCodeSource source = new GroovyCodeSource(text, "${name.replaceAll(/\W/, '_')}${++scriptCount}", '/groovy/script')
+        source.cachable = false
+        Class cls = LOADER.parseClass(source)
         return InvokerHelper.createScript(cls, binding).run()
     }
 
@@ -417,7 +421,7 @@ class PipelineHarness {
         }
         Map handlerEntry = shHandlers.find { it.matches.call(sh) }
         if (handlerEntry == null) {
-            throw new AssertionError("harness: no onSh handler for sh script:\n${sh.script}".toString())
+            throw new AssertionError((Object) "harness: no onSh handler for sh script:\n${sh.script}".toString())
         }
         Object answer = handlerEntry.handler.call(sh)
         int status = answer instanceof Map ? (answer.status ?: 0) as int : answer instanceof Number ? answer as int : 0
