@@ -168,3 +168,35 @@ test('record keys invert time so that ascending keys are newest first, and parse
   t.deepEqual(parseRecordKey(older), { key: older, recordedAtMs: Date.parse('2026-01-01T00:00:00Z'), deploymentId: '20260101T000000Z-abcdef' });
   t.is(parseRecordKey('web/records/README.txt'), undefined);
 });
+
+test('beyond 1000 records: S3 pages of 1000 are followed, newest first throughout', async (t) => {
+  const ledger = ledgerFor('many');
+  const s3 = aws().s3;
+  const base = Date.parse('2025-01-01T00:00:00Z');
+  const total = 1005;
+  // Written directly (as appendRecord would store them) to keep the test fast.
+  const numbers = Array.from({ length: total }, (_, n) => n);
+  for (let i = 0; i < total; i += 50) {
+    await Promise.all(
+      numbers.slice(i, i + 50).map((n) => {
+        const recordedAt = new Date(base + n * 60_000).toISOString();
+        const body = { schema: 1, kind: 'deploy', result: 'succeeded', deploymentId: `dep-${n}`, cluster: 'web-prod', region: 'us-east-1', startedAt: recordedAt, recordedAt, version: `v${n}` };
+        return s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: recordKey(ledger, 'web-prod', Date.parse(recordedAt), body.deploymentId), Body: JSON.stringify(body) }));
+      }),
+    );
+  }
+  const counter = new CallCounter();
+  const client = new S3Client({ region: 'us-east-1', forcePathStyle: true });
+  counter.attach('s3', client);
+  // The oldest record sits on the second page of 1000 keys.
+  const oldest = await findDeployment({ s3: client }, ledger, 'web-prod', { version: 'v0' });
+  t.is(oldest?.deploymentId, 'dep-0');
+  t.is(counter.snapshot()['s3:ListObjectsV2'], 2);
+  t.is((await latestRecordFor({ s3: client }, ledger, 'web-prod', 'dep-3'))?.version, 'v3');
+  const last = await listRecords({ s3: client }, ledger, 'web-prod', { limit: 1000 });
+  t.is(last.length, 1000);
+  t.is(last[0]?.version, `v${total - 1}`);
+  t.is(last[999]?.version, `v${total - 1000}`);
+  // A bounded scan gives up instead of reading the whole history.
+  t.is(await findDeployment({ s3: client }, ledger, 'web-prod', { version: 'v0' }, { maxKeys: 500 }), null);
+});
