@@ -8,3 +8,4 @@ export { CallCounter, globalCallCounter } from './aws/call-counter';
 export { Tag } from './aws/tags';
 export { getClusterStatus, formatClusterStatus, type ClusterStatus, type ServerGroupStatus } from './status/cluster-status';
 export { executeStage, type StageDefinition, type StageContext } from './stages/framework';
+export * from './ledger';
