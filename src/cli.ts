@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { runCli } from './stages/cli-runner';
 import { stageCommand } from './stages/framework';
+import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
 import { statusStage } from './stages/status';
 
 // Commands are registered one by one (no commandDir: it breaks bundling).
-void runCli([stageCommand(statusStage), stageCommand(historyStage)]);
+void runCli([stageCommand(statusStage), stageCommand(deployStage), stageCommand(historyStage)]);

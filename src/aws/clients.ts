@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,8 @@ export interface AwsClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   s3: S3Client;
+  /** For the alarms of step and simple scaling policies, re-pointed at a new server group. */
+  cloudWatch: CloudWatchClient;
   calls: CallCounter;
 }
 
@@ -61,6 +64,7 @@ export function awsClients(region: string, counter: CallCounter = globalCallCoun
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(customEndpoint()) }),
+    cloudWatch: new CloudWatchClient(config),
     calls: counter,
   };
   for (const [service, client] of [
@@ -68,6 +72,7 @@ export function awsClients(region: string, counter: CallCounter = globalCallCoun
     ['ec2', clients.ec2],
     ['elbv2', clients.elbv2],
     ['s3', clients.s3],
+    ['cloudwatch', clients.cloudWatch],
   ] as const) {
     counter.attach(service, client);
   }

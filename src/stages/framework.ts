@@ -47,7 +47,7 @@ const COMMON_OPTIONS: Record<string, Options> = {
 };
 
 /** Keys yargs adds that are not input. */
-const YARGS_KEYS = new Set(['_', '$0', 'input', 'output', 'help', 'version']);
+const YARGS_KEYS = new Set(['_', '$0', 'input', 'output', 'help']);
 
 /** Reads and parses the `--input` file; a problem is an InputError on `input`. */
 export function readInputFile(path: string): Record<string, unknown> {
