@@ -46,24 +46,31 @@ function baseConfig(region: string) {
   } as const;
 }
 
-const cache = new Map<string, AwsClients>();
+/** Options of {@link createAwsClients}. */
+export interface AwsClientOptions {
+  /** Calls are counted here (default: the process-wide counter). */
+  counter?: CallCounter;
+  /** An explicit endpoint (else the SDK's environment, e.g. `AWS_ENDPOINT_URL`). */
+  endpoint?: string;
+  /** Explicit credentials (else the SDK's default chain). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
 
-/**
- * Clients for a region, built once per process and region. Calls are counted
- * in `counter` (the process-wide counter unless given).
- */
-export function awsClients(region: string, counter: CallCounter = globalCallCounter): AwsClients {
-  const key = `${region}`;
-  const cached = cache.get(key);
-  if (cached && cached.calls === counter) return cached;
-  const config = baseConfig(region);
+/** Builds a fresh set of clients; prefer {@link awsClients}, which builds them once per region. */
+export function createAwsClients(region: string, options: AwsClientOptions = {}): AwsClients {
+  const counter = options.counter ?? globalCallCounter;
+  const config = {
+    ...baseConfig(region),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
   const clients: AwsClients = {
     region,
     autoScaling: new AutoScalingClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...config, forcePathStyle: Boolean(customEndpoint()) }),
+    s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
     calls: counter,
   };
@@ -76,6 +83,17 @@ export function awsClients(region: string, counter: CallCounter = globalCallCoun
   ] as const) {
     counter.attach(service, client);
   }
-  cache.set(key, clients);
+  return clients;
+}
+
+const cache = new Map<string, AwsClients>();
+
+/** Clients for a region from the SDK's standard environment, built once per process and region. */
+export function awsClients(region: string): AwsClients {
+  let clients = cache.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache.set(region, clients);
+  }
   return clients;
 }
