@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DeregisterTargetsCommand, DescribeTargetHealthCommand, type TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
 
@@ -123,4 +124,37 @@ test.serial('a request in flight on a deregistered target completes; new request
   const asked = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: infra.targetGroupArn, Targets: [{ Id: busy.instanceId }] }));
   t.is(asked.TargetHealthDescriptions?.[0]?.TargetHealth?.State, 'unused');
   t.is(asked.TargetHealthDescriptions?.[0]?.TargetHealth?.Reason, 'Target.NotRegistered');
+});
+
+test.serial('the probe sees a hand-made red/black switch with zero failures and reports when the version mix changed', async (t) => {
+  const aws = sandbox.clients();
+  const infra = sandbox.infra!;
+  const before = (await targetHealth()).map((d) => ({ id: d.Target?.Id as string, state: d.TargetHealth?.State }));
+  t.true(before.some((d) => d.state === 'healthy'), 'v1 serves before the switch');
+  const probe = startProbe({ url: sandbox.listenerUrl as string, concurrency: 4, maxDurationMs: 60_000, pauseMs: 5 });
+  try {
+    await waitFor('the probe to see v1', async () => (probe.completed() > 20 ? true : undefined));
+    const v2 = await makeAppAmi(aws, 'v2');
+    await createAppAsg(aws, infra, 'app-v002', v2, 2);
+    const v2Ids = sandbox.state().instances.filter((i) => i.amiId === v2).map((i) => i.instanceId);
+    t.is(v2Ids.length, 2);
+    await waitFor('v2 healthy', async () => {
+      const now = await targetHealth();
+      return v2Ids.every((id) => stateOf(now, id) === 'healthy') ? true : undefined;
+    });
+    const old = before.map((d) => ({ Id: d.id }));
+    await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: infra.targetGroupArn, Targets: old }));
+    await waitFor('old targets drained', async () => ((await targetHealth()).some((d) => old.some((o) => o.Id === d.Target?.Id)) ? undefined : true));
+    const settled = probe.completed();
+    await waitFor('more requests after the switch', async () => (probe.completed() > settled + 20 ? true : undefined));
+  } finally {
+    const report = await probe.stop();
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.true((report.perVersion.v1 ?? 0) > 0);
+    t.true((report.perVersion.v2 ?? 0) > 0);
+    t.is(report.perVersion['v-bad'], undefined);
+    t.deepEqual(report.timeline[0]?.versions, ['v1']);
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['v2']);
+    t.true((report.versionSpans.v1?.lastMs ?? Infinity) <= (report.versionSpans.v2?.lastMs ?? 0));
+  }
 });
