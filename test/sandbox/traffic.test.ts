@@ -2,7 +2,14 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import { DeregisterTargetsCommand, DescribeTargetHealthCommand, type TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
@@ -157,4 +164,61 @@ test.serial('the probe sees a hand-made red/black switch with zero failures and 
     t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['v2']);
     t.true((report.versionSpans.v1?.lastMs ?? Infinity) <= (report.versionSpans.v2?.lastMs ?? 0));
   }
+});
+
+test.serial('the listener honours forward weights across target groups', async (t) => {
+  const aws = sandbox.clients();
+  const infra = sandbox.infra!;
+  const created = await aws.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: 'canary-web',
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: infra.vpcId,
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+    }),
+  );
+  const canaryArn = created.TargetGroups?.[0]?.TargetGroupArn as string;
+  const v3 = await makeAppAmi(aws, 'v3');
+  await createAppAsg(aws, { ...infra, targetGroupArn: canaryArn }, 'canary-v001', v3, 1);
+  await waitFor('the canary target healthy', async () => {
+    const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: canaryArn }));
+    return health.TargetHealthDescriptions?.[0]?.TargetHealth?.State === 'healthy' ? true : undefined;
+  });
+  const forward = async (mainWeight: number, canaryWeight: number): Promise<Set<string>> => {
+    await aws.elbv2.send(
+      new ModifyListenerCommand({
+        ListenerArn: infra.listenerArn,
+        DefaultActions: [
+          {
+            Type: 'forward',
+            ForwardConfig: { TargetGroups: [{ TargetGroupArn: infra.targetGroupArn, Weight: mainWeight }, { TargetGroupArn: canaryArn, Weight: canaryWeight }] },
+          },
+        ],
+      }),
+    );
+    const versions = new Set<string>();
+    for (let i = 0; i < 12; i += 1) {
+      const { status, body } = await getJson(sandbox.listenerUrl as string);
+      t.is(status, 200);
+      versions.add(String(body?.version));
+    }
+    return versions;
+  };
+  t.deepEqual([...(await forward(0, 1))], ['v3']);
+  t.deepEqual([...(await forward(1, 0))], ['v2']);
+});
+
+test.serial('a request in flight on an instance that terminates gets 502, as from an ALB', async (t) => {
+  const aws = sandbox.clients();
+  const v2Ids = (await targetHealth()).filter((d) => d.TargetHealth?.State === 'healthy').map((d) => d.Target?.Id as string);
+  t.true(v2Ids.length > 0);
+  const slow = getJson(`${sandbox.listenerUrl}/?delay=5000`);
+  const busy = await waitFor('the slow request to reach a target', async () => sandbox.state().instances.find((i) => v2Ids.includes(i.instanceId) && i.inFlight > 0));
+  await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [busy.instanceId] }));
+  const answer = await slow;
+  t.is(answer.status, 502);
+  t.false(sandbox.state().instances.some((i) => i.instanceId === busy.instanceId), 'its app is gone');
 });
