@@ -4,6 +4,7 @@ import { stageCommand } from './stages/framework';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
 import { statusStage } from './stages/status';
+import { sandboxCommand } from './sandbox/command';
 
 // Commands are registered one by one (no commandDir: it breaks bundling).
-void runCli([stageCommand(statusStage), stageCommand(deployStage), stageCommand(historyStage)]);
+void runCli([stageCommand(statusStage), stageCommand(deployStage), stageCommand(historyStage), sandboxCommand]);
