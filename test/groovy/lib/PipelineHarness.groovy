@@ -38,6 +38,10 @@ class PipelineHarness implements AutoCloseable {
     final List<Object> inputAnswers = []
     /** Where libraryResource looks, first match wins: the repository's resources/ dir by default. */
     final List<File> resourceRoots = []
+    /** Declarative stages as run: [name:, status: SUCCESS|FAILURE|SKIPPED, reason:]. */
+    final List<Map> stageResults = []
+    /** The first error that failed a declarative pipeline, if any. */
+    Throwable pipelineError
     /** Print the console as the build runs (or set BLUEGREEN_TEST_VERBOSE=1). */
     boolean verbose = System.getenv('BLUEGREEN_TEST_VERBOSE') == '1'
 
@@ -77,6 +81,7 @@ class PipelineHarness implements AutoCloseable {
         binding.setVariable('params', params)
         binding.setVariable('currentBuild', currentBuild)
         binding.setVariable('scm', [$class: 'GitSCM'])
+        binding.setVariable('_', null)   // the target of `@Library('bluegreen') _`
         registerDefaultSteps()
     }
 
@@ -123,10 +128,11 @@ class PipelineHarness implements AutoCloseable {
         return InvokerHelper.createScript(cls, binding).run()
     }
 
-    /** Jenkins compiles pipeline scripts with NonCPS imported. */
+    /** Jenkins compiles pipeline scripts with NonCPS and Library imported. */
     static CompilerConfiguration jenkinsCompilerConfiguration() {
         CompilerConfiguration configuration = new CompilerConfiguration()
-        configuration.addCompilationCustomizers(new ImportCustomizer().addImports('com.cloudbees.groovy.cps.NonCPS'))
+        configuration.addCompilationCustomizers(new ImportCustomizer()
+            .addImports('com.cloudbees.groovy.cps.NonCPS', 'org.jenkinsci.plugins.workflow.libs.Library'))
         return configuration
     }
 
@@ -176,6 +182,8 @@ class PipelineHarness implements AutoCloseable {
         currentBuild.putAll(number: number, result: null, currentResult: 'SUCCESS', displayName: "#${number}".toString())
         binding.variables.keySet().removeAll { String name -> varFile(name).isFile() }
         calls.clear()
+        stageResults.clear()
+        pipelineError = null
     }
 
     /** Deletes the temp workspace. Call from @After. */
@@ -212,9 +220,14 @@ class PipelineHarness implements AutoCloseable {
     }
 
     private Object invokeStep(String name, List args) {
+        return steps[name].call(record(name, args))
+    }
+
+    /** Records a call that did not go through a bound step (declarative stages, directives). */
+    StepCall record(String name, List args) {
         StepCall call = new StepCall(name, args.collect { withPlainStrings(it) })
         calls << call
-        return steps[name].call(call)
+        return call
     }
 
     /** The recorded calls of one step, in order. */
@@ -348,6 +361,7 @@ class PipelineHarness implements AutoCloseable {
         registerStep('sleep') { StepCall c -> null }
         registerBlockSteps('node', 'stage', 'script', 'withAWS', 'withCredentials', 'wrap', 'ansiColor',
                            'timestamps', 'catchError', 'nodejs', 'container', 'ws')
+        DeclarativePipeline.register(this)
         registerNoopSteps('milestone', 'properties', 'archiveArtifacts', 'stash', 'unstash', 'checkout',
                           'junit', 'cleanWs', 'buildDiscarder', 'disableConcurrentBuilds', 'logRotator')
     }
