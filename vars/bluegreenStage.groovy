@@ -52,11 +52,10 @@ Map call(String stage, Map params = [:]) {
     }
 
     Object result = fileExists(output) ? readJSON(file: output, returnPojo: true) : null
-    if (status == 0 && result instanceof Map) {
-        return (Map) result
+    if (status != 0 || !(result instanceof Map)) {
+        error(failureMessage(stage, status, result, output))
     }
-    error(failureMessage(stage, status, result, output))
-    return null
+    return (Map) result
 }
 
 /**

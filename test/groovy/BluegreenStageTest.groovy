@@ -8,7 +8,7 @@ import org.junit.Test
 /** vars/bluegreenStage.groovy: the shared runner every bluegreen step goes through. */
 class BluegreenStageTest {
 
-    PipelineHarness h
+    private PipelineHarness h
 
     @Before
     void setUp() {
@@ -20,12 +20,12 @@ class BluegreenStageTest {
         h.close()
     }
 
-    Map runStage(String stage, Map params) {
+    private Map runStage(String stage, Map params) {
         return (Map) h.loadVar('bluegreenStage').call(stage, params)
     }
 
     /** Runs the stage expecting the one error() of the runner; returns its message. */
-    String stageError(String stage, Map params) {
+    private String stageError(String stage, Map params) {
         try {
             runStage(stage, params)
         } catch (PipelineError e) {
@@ -236,6 +236,7 @@ class BluegreenStageTest {
     }
 
     @Test
+    @SuppressWarnings('GStringExpressionWithinString')  // the ${...} must reach node unexpanded
     void awkwardValuesCrossIntactAsJsonNotThroughTheShell() {
         // The workspace path itself holds a space, a quote and a $ (see PipelineHarness).
         runBundlesForReal(h)
@@ -257,7 +258,7 @@ class BluegreenStageTest {
         expected.remove('dropped')
         assertEquals(expected, output.input)
         assertEquals(['--input', '--output'], [output.argv[0], output.argv[2]])
-        assertEquals('credentials stay in the environment', true, output.hasAwsSecretInEnv)
+        assertTrue('credentials stay in the environment', output.hasAwsSecretInEnv as boolean)
         // The stage runs in the workspace, so relative paths in params mean what the user meant.
         assertEquals(h.workspace.canonicalPath, new File(output.cwd as String).canonicalPath)
         assertFalse(stageRuns(h)[0].named.script.contains('quoted'))
@@ -294,6 +295,7 @@ class BluegreenStageTest {
     }
 
     @Test
+    @SuppressWarnings('GStringExpressionWithinString')  // a Jenkinsfile's own GString
     void aJenkinsfileCallsTheRunnerAsAStep() {
         stubNodeCheck(h)
         stubStage(h, 'echo', 0, [serverGroup: 'web-prod-v002'])
