@@ -3,8 +3,9 @@ import { runCli } from './stages/cli-runner';
 import { stageCommand } from './stages/framework';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
+import { rollbackStage } from './stages/rollback';
 import { statusStage } from './stages/status';
 import { sandboxCommand } from './sandbox/command';
 
 // Commands are registered one by one (no commandDir: it breaks bundling).
-void runCli([stageCommand(statusStage), stageCommand(deployStage), stageCommand(historyStage), sandboxCommand]);
+void runCli([stageCommand(statusStage), stageCommand(deployStage), stageCommand(historyStage), stageCommand(rollbackStage), sandboxCommand]);
