@@ -48,3 +48,24 @@ export class PackerCommandError extends BakeError {
     this.output = output;
   }
 }
+
+/** Why a packer build produced no AMI. */
+export type PackerFailureReason = 'failed' | 'timeout' | 'interrupted';
+
+/** `packer build` made no AMI. `errors` holds Packer's own messages. */
+export class PackerBuildError extends BakeError {
+  override name = 'PackerBuildError';
+  readonly reason: PackerFailureReason;
+  readonly exitCode: number | null;
+  readonly errors: string[];
+  constructor(reason: PackerFailureReason, exitCode: number | null, errors: string[], detail?: string) {
+    const what =
+      reason === 'timeout' ? `packer build timed out${detail ? ` ${detail}` : ''}` :
+      reason === 'interrupted' ? `packer build was interrupted${detail ? ` (${detail})` : ''}` :
+      `packer build failed (exit ${exitCode ?? 'signal'})`;
+    super(errors.length > 0 ? `${what}: ${errors.join('; ')}` : `${what}, no AMI was created`);
+    this.reason = reason;
+    this.exitCode = exitCode;
+    this.errors = errors;
+  }
+}

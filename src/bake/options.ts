@@ -214,18 +214,17 @@ function stringMap(field: string, value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
-/** Drops user info and a signed query from a URL, so a tag or log never holds a secret. */
+/**
+ * Drops user info and a signed query (presigned S3 URL) from a URL, so a tag
+ * or log never holds a secret. Anything else is returned unchanged, byte for byte.
+ */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    const signed = [...u.searchParams.keys()].some((k) => /signature|credential|token|x-amz-security/i.test(k));
-    if (signed) u.search = '';
-    return u.toString();
-  } catch {
-    return url;
+  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#\s]*@/i, '$1');
+  const q = out.indexOf('?');
+  if (q >= 0 && /[?&](x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|awsaccesskeyid)=/i.test(out.slice(q))) {
+    out = out.slice(0, q);
   }
+  return out;
 }
 
 function checkTag(field: string, key: string, value: string): void {
@@ -304,7 +303,8 @@ export function resolveBakeOptions(options: BakeOptions, env: NodeJS.ProcessEnv 
   if (copyRegions.includes(buildRegion)) throw new BakeInputError('copyRegions', `holds the build region ${buildRegion}; list only the other regions`);
 
   const volume = {
-    sizeGb: options.volume?.sizeGb,
+    // moto's RunInstances wants a size (or snapshot) in every block device mapping.
+    sizeGb: options.volume?.sizeGb ?? (sandbox ? 8 : undefined),
     type: options.volume?.type ?? 'gp3',
     deviceName: options.volume?.deviceName ?? (windows ? '/dev/sda1' : '/dev/xvda'),
   };
