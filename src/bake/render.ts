@@ -297,6 +297,10 @@ export async function renderBuild(options: BakeOptions, renderOptions: RenderOpt
     steps,
     chef,
     chefEnv: chefEnvironment,
+    iisEnv:
+      bake.iis === undefined
+        ? {}
+        : { SITE_NAME: bake.iis.siteName, SITE_PORT: String(bake.iis.port), APP_POOL_RUNTIME: bake.iis.managedRuntimeVersion },
     packerVersion: packerVersion.text,
     vars: packerVariables(bake),
   }) as object;
