@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import { BakeInputError } from './errors.js';
 import { escapeGoTemplate, hclString, packerString, packerStringList } from './escape.js';
-import { builtinTemplateDir, resolveBakeOptions, type BakeOptions, type ResolvedBake } from './options.js';
+import { builtinTemplateDir, redactUrl, resolveBakeOptions, type BakeOptions, type ResolvedBake } from './options.js';
 import { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli.js';
 
 /** Name of the generated var file Packer loads by itself from the build directory. */
@@ -136,15 +136,22 @@ export function packerVariables(b: ResolvedBake): Partial<Record<PackerVariableN
   return out;
 }
 
-/** Variables whose values Packer must not print (a presigned URL carries a signature). */
-const SENSITIVE_VARIABLES: ReadonlySet<string> = new Set(['artifact_url']);
+/**
+ * Variables Packer must not print: the artifact URL when it is presigned
+ * (it carries a signature). Packer then masks the value wherever it appears.
+ */
+export function sensitiveVariables(b: ResolvedBake): Set<PackerVariableName> {
+  const s = new Set<PackerVariableName>();
+  if (b.artifactUrl !== undefined && redactUrl(b.artifactUrl) !== b.artifactUrl) s.add('artifact_url');
+  return s;
+}
 
 /** `variable` blocks declaring every variable of {@link PACKER_VARIABLES}, default null. */
-export function variablesHcl(): string {
+export function variablesHcl(sensitive: ReadonlySet<string> = new Set()): string {
   return Object.entries(PACKER_VARIABLES)
     .map(([name, type]) => {
       const attrs: Array<[string, string]> = [['type', type], ['default', 'null']];
-      if (SENSITIVE_VARIABLES.has(name)) attrs.push(['sensitive', 'true']);
+      if (sensitive.has(name)) attrs.push(['sensitive', 'true']);
       const width = Math.max(...attrs.map(([k]) => k.length));
       return `variable "${name}" {\n${attrs.map(([k, v]) => `  ${k.padEnd(width)} = ${v}\n`).join('')}}\n`;
     })
@@ -308,7 +315,7 @@ export async function renderBuild(options: BakeOptions, renderOptions: RenderOpt
 
   const vars = packerVariables(bake);
   if (needsInit) await writeFile(dir, 'plugins.pkr.hcl', PLUGINS_HCL, files);
-  await writeFile(dir, 'variables.pkr.hcl', variablesHcl(), files);
+  await writeFile(dir, 'variables.pkr.hcl', variablesHcl(sensitiveVariables(bake)), files);
   await writeFile(dir, VAR_FILE, varFileJson(vars), files);
   await writeFile(dir, 'build.pkr.hcl', rendered, files);
 
