@@ -1,0 +1,76 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { CallCounter, globalCallCounter } from './call-counter';
+
+/**
+ * The one place AWS clients are built: retry, timeouts and endpoint handling
+ * are set here once, and every call is counted. Credentials and endpoints come
+ * from the SDK's standard environment (`AWS_PROFILE`, `AWS_ACCESS_KEY_ID`, …,
+ * `AWS_ENDPOINT_URL`), so the same code runs against AWS or a local emulator.
+ */
+export interface AwsClients {
+  region: string;
+  autoScaling: AutoScalingClient;
+  ec2: EC2Client;
+  elbv2: ElasticLoadBalancingV2Client;
+  s3: S3Client;
+  calls: CallCounter;
+}
+
+/** Attempts per call, throttling included; adaptive mode also rate-limits the client side. */
+const DEFAULT_MAX_ATTEMPTS = 10;
+
+function maxAttempts(): number {
+  const fromEnv = Number(process.env.BLUEGREEN_AWS_MAX_ATTEMPTS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_MAX_ATTEMPTS;
+}
+
+/** True when an endpoint override is in the environment (a local emulator). */
+export function customEndpoint(): string | undefined {
+  return process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+}
+
+function baseConfig(region: string) {
+  return {
+    region,
+    retryMode: 'adaptive',
+    maxAttempts: maxAttempts(),
+    customUserAgent: 'bluegreen',
+    // Connection setup should be quick; a response may legitimately take long (S3 parts).
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+  } as const;
+}
+
+const cache = new Map<string, AwsClients>();
+
+/**
+ * Clients for a region, built once per process and region. Calls are counted
+ * in `counter` (the process-wide counter unless given).
+ */
+export function awsClients(region: string, counter: CallCounter = globalCallCounter): AwsClients {
+  const key = `${region}`;
+  const cached = cache.get(key);
+  if (cached && cached.calls === counter) return cached;
+  const config = baseConfig(region);
+  const clients: AwsClients = {
+    region,
+    autoScaling: new AutoScalingClient(config),
+    ec2: new EC2Client(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
+    s3: new S3Client({ ...config, forcePathStyle: Boolean(customEndpoint()) }),
+    calls: counter,
+  };
+  for (const [service, client] of [
+    ['autoscaling', clients.autoScaling],
+    ['ec2', clients.ec2],
+    ['elbv2', clients.elbv2],
+    ['s3', clients.s3],
+  ] as const) {
+    counter.attach(service, client);
+  }
+  cache.set(key, clients);
+  return clients;
+}

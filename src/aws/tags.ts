@@ -1,0 +1,28 @@
+/**
+ * Tag keys bluegreen writes on every ASG and launch template it creates. The
+ * truth lives in AWS: status, rollback and crash recovery find things by these.
+ */
+export const Tag = {
+  cluster: 'bluegreen:cluster',
+  deploymentId: 'bluegreen:deployment-id',
+  amiId: 'bluegreen:ami-id',
+  artifactUrl: 'bluegreen:artifact-url',
+  buildUrl: 'bluegreen:build-url',
+  version: 'bluegreen:version',
+  gitCommit: 'bluegreen:git-commit',
+  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
+  phase: 'bluegreen:phase',
+  /** Desired capacity a group had before a deploy pinned its min (restored by recovery). */
+  pinnedFrom: 'bluegreen:pinned-from',
+  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
+  scaleDownAfter: 'bluegreen:scale-down-after',
+  /** Spinnaker's tag for the application, recognised but not required. */
+  spinnakerApplication: 'spinnaker:application',
+} as const;
+
+/** Turns an AWS tag list into a map. */
+export function tagMap(tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const tag of tags ?? []) if (tag.Key !== undefined) map[tag.Key] = tag.Value ?? '';
+  return map;
+}

@@ -1,0 +1,143 @@
+import {
+  paginateDescribeAutoScalingGroups,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand, type TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../aws/clients';
+import { collectPages } from '../aws/paginate';
+import { Tag, tagMap } from '../aws/tags';
+import { parseServerGroupName } from '../core/naming';
+
+/** Scaling processes suspended to take a server group out of service (Spinnaker's "disable"). */
+export const DISABLE_PROCESSES = ['Launch', 'Terminate', 'AddToLoadBalancer'] as const;
+
+/** A server group (ASG) of a cluster, with what status, deploy and rollback need. */
+export interface ServerGroup {
+  name: string;
+  /** The `vNNN` number, when the name follows the scheme. */
+  sequence: number | undefined;
+  createdTime: Date;
+  amiId: string | undefined;
+  launchTemplate: { id: string; name: string; version: string } | undefined;
+  capacity: { min: number; max: number; desired: number };
+  instances: Array<{ id: string; lifecycleState: string; healthStatus: string; availabilityZone: string }>;
+  targetGroupArns: string[];
+  suspendedProcesses: string[];
+  tags: Record<string, string>;
+  /** Disabled = `AddToLoadBalancer` suspended, or none of its instances registered in its target groups. */
+  enabled: boolean;
+  /** The raw ASG description. */
+  asg: AutoScalingGroup;
+}
+
+/** Target health per target group ARN. */
+export type TargetHealthByGroup = Map<string, TargetHealthDescription[]>;
+
+/** True when the ASG belongs to `cluster`: named `<cluster>-vNNN`, or tagged for it. */
+export function belongsToCluster(asg: AutoScalingGroup, cluster: string): boolean {
+  const name = asg.AutoScalingGroupName ?? '';
+  if (parseServerGroupName(name)?.cluster === cluster) return true;
+  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
+}
+
+/**
+ * Lists the cluster's ASGs: one paginated scan of the region, filtered by name
+ * and tag (Spinnaker-made groups carry no tag of ours, only the name).
+ */
+export async function listClusterAsgs(aws: AwsClients, cluster: string): Promise<AutoScalingGroup[]> {
+  const all = await collectPages(
+    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
+    (page) => page.AutoScalingGroups,
+  );
+  return all.filter((asg) => belongsToCluster(asg, cluster));
+}
+
+/** Describes the given ASGs by name (for polling a known set). */
+export async function describeAsgsByName(aws: AwsClients, names: readonly string[]): Promise<AutoScalingGroup[]> {
+  if (names.length === 0) return [];
+  return collectPages(
+    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
+    (page) => page.AutoScalingGroups,
+  );
+}
+
+/** Target health of each target group: one call per group, never one per instance. */
+export async function describeTargetHealth(aws: AwsClients, targetGroupArns: readonly string[]): Promise<TargetHealthByGroup> {
+  const result: TargetHealthByGroup = new Map();
+  await Promise.all(
+    [...new Set(targetGroupArns)].map(async (arn) => {
+      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      result.set(arn, response.TargetHealthDescriptions ?? []);
+    }),
+  );
+  return result;
+}
+
+function launchTemplateOf(asg: AutoScalingGroup): ServerGroup['launchTemplate'] {
+  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return undefined;
+  return { id: spec.LaunchTemplateId ?? '', name: spec.LaunchTemplateName ?? '', version: spec.Version ?? '$Default' };
+}
+
+/** Finds the AMI a group launches: our tag first, else its launch template version. */
+async function resolveAmi(aws: AwsClients, asg: AutoScalingGroup, tags: Record<string, string>): Promise<string | undefined> {
+  if (tags[Tag.amiId]) return tags[Tag.amiId];
+  const template = launchTemplateOf(asg);
+  if (!template) return undefined;
+  const response = await aws.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }),
+      Versions: [template.version],
+    }),
+  );
+  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+}
+
+/** Whether an ASG is in service: not suspended from the load balancer and (when it has instances) registered. */
+export function isEnabled(asg: AutoScalingGroup, health: TargetHealthByGroup): boolean {
+  const suspended = (asg.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'AddToLoadBalancer');
+  if (suspended) return false;
+  const targetGroups = asg.TargetGroupARNs ?? [];
+  const instanceIds = new Set((asg.Instances ?? []).map((i) => i.InstanceId));
+  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
+  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t) => instanceIds.has(t.Target?.Id)));
+}
+
+/** Builds the model of one ASG, given target health of its target groups. */
+export async function toServerGroup(aws: AwsClients, asg: AutoScalingGroup, health: TargetHealthByGroup): Promise<ServerGroup> {
+  const name = asg.AutoScalingGroupName ?? '';
+  const tags = tagMap(asg.Tags);
+  return {
+    name,
+    sequence: parseServerGroupName(name)?.sequence,
+    createdTime: asg.CreatedTime ?? new Date(0),
+    amiId: await resolveAmi(aws, asg, tags),
+    launchTemplate: launchTemplateOf(asg),
+    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
+    instances: (asg.Instances ?? []).map((i) => ({
+      id: i.InstanceId ?? '',
+      lifecycleState: i.LifecycleState ?? 'Unknown',
+      healthStatus: i.HealthStatus ?? 'Unknown',
+      availabilityZone: i.AvailabilityZone ?? '',
+    })),
+    targetGroupArns: asg.TargetGroupARNs ?? [],
+    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
+    tags,
+    enabled: isEnabled(asg, health),
+    asg,
+  };
+}
+
+/** Sorts server groups oldest first (by creation time, then sequence). */
+export function sortOldestFirst(groups: ServerGroup[]): ServerGroup[] {
+  return [...groups].sort((a, b) => a.createdTime.getTime() - b.createdTime.getTime() || (a.sequence ?? 0) - (b.sequence ?? 0));
+}
+
+/** The cluster's server groups with target health, oldest first. */
+export async function loadCluster(aws: AwsClients, cluster: string): Promise<{ groups: ServerGroup[]; health: TargetHealthByGroup }> {
+  const asgs = await listClusterAsgs(aws, cluster);
+  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
+  return { groups: sortOldestFirst(groups), health };
+}

@@ -1,0 +1,89 @@
+import type { AwsClients } from '../aws/clients';
+import { Tag } from '../aws/tags';
+import { formatTable } from '../core/table';
+import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+
+/** One server group as `status` reports it. */
+export interface ServerGroupStatus {
+  name: string;
+  amiId: string | null;
+  version: string | null;
+  deploymentId: string | null;
+  createdTime: string;
+  enabled: boolean;
+  state: 'enabled' | 'disabled';
+  capacity: { min: number; max: number; desired: number };
+  instances: { inService: number; total: number };
+  targetGroups: Array<{ arn: string; name: string; healthy: number; registered: number }>;
+  launchTemplate: { id: string; name: string; version: string } | null;
+  suspendedProcesses: string[];
+}
+
+/** The `status` output for a cluster. */
+export interface ClusterStatus {
+  cluster: string;
+  region: string;
+  serverGroups: ServerGroupStatus[];
+  /** Name of the newest enabled server group, or null. */
+  active: string | null;
+}
+
+/** `arn:…:targetgroup/web-tg/abc` → `web-tg`. */
+export function targetGroupNameFromArn(arn: string): string {
+  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+
+/** The status of one server group, counting only its own instances in each target group. */
+export function describeServerGroup(group: ServerGroup, health: TargetHealthByGroup): ServerGroupStatus {
+  const ids = new Set(group.instances.map((i) => i.id));
+  return {
+    name: group.name,
+    amiId: group.amiId ?? null,
+    version: group.tags[Tag.version] ?? null,
+    deploymentId: group.tags[Tag.deploymentId] ?? null,
+    createdTime: group.createdTime.toISOString(),
+    enabled: group.enabled,
+    state: group.enabled ? 'enabled' : 'disabled',
+    capacity: group.capacity,
+    instances: {
+      inService: group.instances.filter((i) => i.lifecycleState === 'InService').length,
+      total: group.instances.length,
+    },
+    targetGroups: group.targetGroupArns.map((arn) => {
+      const mine = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? ''));
+      return {
+        arn,
+        name: targetGroupNameFromArn(arn),
+        healthy: mine.filter((t) => t.TargetHealth?.State === 'healthy').length,
+        registered: mine.length,
+      };
+    }),
+    launchTemplate: group.launchTemplate ?? null,
+    suspendedProcesses: group.suspendedProcesses,
+  };
+}
+
+/** Reads the cluster's server groups from live AWS (no cache). */
+export async function getClusterStatus(aws: AwsClients, cluster: string): Promise<ClusterStatus> {
+  const { groups, health } = await loadCluster(aws, cluster);
+  const serverGroups = groups.map((group) => describeServerGroup(group, health));
+  const active = [...serverGroups].reverse().find((g) => g.enabled)?.name ?? null;
+  return { cluster, region: aws.region, serverGroups, active };
+}
+
+/** The human table of a cluster status. */
+export function formatClusterStatus(status: ClusterStatus): string {
+  if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
+  const rows = status.serverGroups.map((g) => [
+    g.name,
+    g.state,
+    g.amiId ?? '-',
+    g.version ?? '-',
+    g.createdTime.replace(/\.\d{3}Z$/, 'Z'),
+    `${g.capacity.min}/${g.capacity.max}/${g.capacity.desired}`,
+    `${g.instances.inService}/${g.instances.total}`,
+    g.targetGroups.map((t) => `${t.name} ${t.healthy}/${t.registered}`).join(', ') || '-',
+  ]);
+  const table = formatTable(['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'], rows);
+  return `cluster ${status.cluster} in ${status.region}\n${table}`;
+}

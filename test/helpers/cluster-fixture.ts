@@ -1,0 +1,96 @@
+import {
+  CreateAutoScalingGroupCommand,
+  SuspendProcessesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../../src/aws/clients';
+import { Tag } from '../../src/aws/tags';
+
+/** A VPC with two subnets and one target group, made in the emulator for a test. */
+export interface Network {
+  vpcId: string;
+  subnetIds: string[];
+  targetGroupArn: string;
+  targetGroupName: string;
+}
+
+export async function createNetwork(aws: AwsClients, name = 'web-tg'): Promise<Network> {
+  const vpc = await aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+  const vpcId = vpc.Vpc?.VpcId as string;
+  const subnetIds: string[] = [];
+  for (const [index, zone] of ['a', 'b'].entries()) {
+    const subnet = await aws.ec2.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${index}.0/24`, AvailabilityZone: `${aws.region}${zone}` }),
+    );
+    subnetIds.push(subnet.Subnet?.SubnetId as string);
+  }
+  const tg = await aws.elbv2.send(
+    new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpcId, HealthCheckPath: '/health', TargetType: 'instance' }),
+  );
+  return { vpcId, subnetIds, targetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn as string, targetGroupName: name };
+}
+
+/** Any AMI the emulator knows (moto ships some). */
+export async function someAmi(aws: AwsClients): Promise<string> {
+  const images = await aws.ec2.send(new DescribeImagesCommand({}));
+  const id = images.Images?.[0]?.ImageId;
+  if (!id) throw new Error('the emulator has no AMI');
+  return id;
+}
+
+/** Creates a launch template and an ASG `name` in the target group, tagged for `cluster`. */
+export async function createServerGroup(
+  aws: AwsClients,
+  network: Network,
+  options: { name: string; cluster: string; amiId: string; desired: number; tagged?: boolean },
+): Promise<void> {
+  const template = await aws.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: options.name,
+      LaunchTemplateData: { ImageId: options.amiId, InstanceType: 't3.micro' },
+    }),
+  );
+  await aws.autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: options.name,
+      LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+      MinSize: options.desired,
+      MaxSize: Math.max(options.desired, 1) * 2,
+      DesiredCapacity: options.desired,
+      VPCZoneIdentifier: network.subnetIds.join(','),
+      TargetGroupARNs: [network.targetGroupArn],
+      Tags:
+        options.tagged === false
+          ? []
+          : [{ Key: Tag.cluster, Value: options.cluster, PropagateAtLaunch: false, ResourceId: options.name, ResourceType: 'auto-scaling-group' }],
+    }),
+  );
+}
+
+/** Disables a server group as a deploy does: suspend processes and deregister its instances. */
+export async function disableServerGroup(aws: AwsClients, network: Network, name: string, instanceIds: string[]): Promise<void> {
+  await aws.autoScaling.send(
+    new SuspendProcessesCommand({ AutoScalingGroupName: name, ScalingProcesses: ['Launch', 'Terminate', 'AddToLoadBalancer'] }),
+  );
+  if (instanceIds.length > 0) {
+    await aws.elbv2.send(
+      new DeregisterTargetsCommand({ TargetGroupArn: network.targetGroupArn, Targets: instanceIds.map((Id) => ({ Id })) }),
+    );
+  }
+}
+
+/** Registered target ids of a target group. */
+export async function registeredTargets(aws: AwsClients, targetGroupArn: string): Promise<string[]> {
+  const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  return (health.TargetHealthDescriptions ?? []).map((t) => t.Target?.Id as string);
+}
