@@ -174,6 +174,13 @@ export function builtinTemplateDir(): string {
   return process.env.BLUEGREEN_PACKER_TEMPLATES ?? BUILTIN_DIR;
 }
 
+/**
+ * Packer renders provisioner environment values as Go templates until they
+ * stop changing (`interpolate.Render`), so no escaping keeps a "{{" there.
+ */
+const NO_GO_TEMPLATE =
+  'must not contain "{{": Packer renders environment values as Go templates until they stop changing, so it cannot pass "{{" literally (use a script file for such text)';
+
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -280,6 +287,7 @@ export function resolveBakeOptions(options: BakeOptions, env: NodeJS.ProcessEnv 
   }
 
   const artifactUrl = optionalString('artifactUrl', options.artifactUrl);
+  if (artifactUrl?.includes('{{') === true) throw new BakeInputError('artifactUrl', NO_GO_TEMPLATE);
   if (artifactUrl !== undefined && !/^(s3|https?):\/\/\S/.test(artifactUrl)) {
     throw new BakeInputError('artifactUrl', 'must be an s3:// or https:// URL');
   }
@@ -364,8 +372,9 @@ export function resolveBakeOptions(options: BakeOptions, env: NodeJS.ProcessEnv 
     const scripts = stringList(`steps.${i}.scripts`, s.scripts).map((p) => path.resolve(repoDir, p));
     if (inline.length === 0 && scripts.length === 0) throw new BakeInputError(`steps.${i}`, 'needs inline commands or scripts');
     const stepEnv = stringMap(`steps.${i}.env`, s.env);
-    for (const k of Object.keys(stepEnv)) {
+    for (const [k, v] of Object.entries(stepEnv)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new BakeInputError(`steps.${i}.env.${k}`, 'is not an environment variable name');
+      if (v.includes('{{')) throw new BakeInputError(`steps.${i}.env.${k}`, NO_GO_TEMPLATE);
     }
     return { inline, scripts, env: stepEnv, elevated: s.elevated ?? true };
   });

@@ -225,9 +225,9 @@ async function copyFile(from: string, dir: string, rel: string, files: string[],
   return rel;
 }
 
-async function writeFile(dir: string, rel: string, content: string, files: string[]): Promise<void> {
+async function writeFile(dir: string, rel: string, content: string, files: string[], mode = 0o644): Promise<void> {
   await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-  await fs.writeFile(path.join(dir, rel), content);
+  await fs.writeFile(path.join(dir, rel), content, { mode });
   files.push(rel);
 }
 
@@ -269,6 +269,15 @@ export async function renderBuild(options: BakeOptions, renderOptions: RenderOpt
   const steps = [];
   for (const [i, step] of bake.steps.entries()) {
     const scripts = [];
+    if (step.inline.length > 0) {
+      // Inline lines go in a script file: Packer renders inline commands as Go
+      // templates until they stop changing, so a line holding "{{" would not
+      // survive; a script file's content is never rendered.
+      const rel = bake.template === 'windows' ? `files/steps/${i}-inline.ps1` : `files/steps/${i}-inline.sh`;
+      const header = bake.template === 'windows' ? "$ErrorActionPreference = 'Stop'\n" : '#!/bin/sh\nset -e\n';
+      await writeFile(dir, rel, `${header}${step.inline.join('\n')}\n`, files, 0o755);
+      scripts.push(rel);
+    }
     for (const [j, script] of step.scripts.entries()) {
       scripts.push(await copyFile(script, dir, `files/steps/${i}-${j}-${path.basename(script)}`, files, `steps.${i}.scripts.${j}`));
     }
