@@ -77,7 +77,7 @@ function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPac
     const result: BuildProcess = { exitCode: null, exitSignal: null, records };
     const log = options.onLog ?? (() => undefined);
     // Own process group: a Ctrl-C on the terminal reaches us only, and we
-    // forward one SIGINT, so packer cancels once and cleans up.
+    // forward one SIGINT to packer's group, so it cancels once and cleans up.
     const child = spawn(packerPath, ['build', '-machine-readable', '-color=false', '.'], {
       cwd: buildDir.dir,
       env,
@@ -101,6 +101,17 @@ function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPac
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
 
+    // Packer runs as two processes (panicwrap: the parent ignores SIGINT and
+    // expects the terminal to signal its whole group), plus its plugins: so
+    // signals go to packer's process group, which holds packer alone.
+    const signalPacker = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (reason: Exclude<PackerFailureReason, 'failed'>, signal: NodeJS.Signals, detail: string) => {
       if (result.stopReason === undefined) {
@@ -108,10 +119,10 @@ function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPac
         result.stopDetail = detail;
       }
       log(`bluegreen: sending ${signal} to packer (${detail}); waiting for it to clean up`);
-      child.kill(signal);
+      signalPacker(signal);
       killTimer ??= setTimeout(() => {
         log(`bluegreen: packer still running ${options.graceMs ?? 600_000} ms after ${signal}: killing it`);
-        child.kill('SIGKILL');
+        signalPacker('SIGKILL');
       }, options.graceMs ?? 600_000);
     };
     const onSignal = (signal: NodeJS.Signals) => stop('interrupted', signal, `received ${signal}`);
