@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { assertAmiName, makeAmiName } from './ami-name.js';
 import { BakeInputError } from './errors.js';
@@ -167,11 +168,16 @@ export const TAG = {
   sandboxHealth: 'sandbox:health',
 } as const;
 
-const BUILTIN_DIR = path.resolve(__dirname, '..', '..', 'resources', 'bluegreen', 'packer');
-
-/** Directory of the built-in templates (`resources/bluegreen/packer`), overridable for bundles. */
+/**
+ * Directory of the built-in templates (`resources/bluegreen/packer`):
+ * `BLUEGREEN_PACKER_TEMPLATES`, else next to the bundle
+ * (`resources/bluegreen/bake.js`), else in the source tree.
+ */
 export function builtinTemplateDir(): string {
-  return process.env.BLUEGREEN_PACKER_TEMPLATES ?? BUILTIN_DIR;
+  if (process.env.BLUEGREEN_PACKER_TEMPLATES) return process.env.BLUEGREEN_PACKER_TEMPLATES;
+  const besideBundle = path.join(__dirname, 'packer');
+  if (existsSync(path.join(besideBundle, 'linux'))) return besideBundle;
+  return path.resolve(__dirname, '..', '..', 'resources', 'bluegreen', 'packer');
 }
 
 /**
