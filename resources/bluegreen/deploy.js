@@ -465,9 +465,9 @@ var init_isValidHostLabel = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
-function isValidHostname(hostname3) {
+function isValidHostname(hostname4) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-  return hostPattern.test(hostname3);
+  return hostPattern.test(hostname4);
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
@@ -528,13 +528,13 @@ var init_parseUrl = __esm({
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
-      const { hostname: hostname3, pathname, port, protocol, search } = url;
+      const { hostname: hostname4, pathname, port, protocol, search } = url;
       let query;
       if (search) {
         query = parseQueryString(search);
       }
       return {
-        hostname: hostname3,
+        hostname: hostname4,
         port: port ? parseInt(port) : void 0,
         protocol,
         path: pathname,
@@ -3921,8 +3921,8 @@ var init_createConfigValueProvider = __esm({
               return endpoint.url.href;
             }
             if ("hostname" in endpoint) {
-              const { protocol, hostname: hostname3, port, path } = endpoint;
-              return `${protocol}//${hostname3}${port ? ":" + port : ""}${path}`;
+              const { protocol, hostname: hostname4, port, path } = endpoint;
+              return `${protocol}//${hostname4}${port ? ":" + port : ""}${path}`;
             }
           }
           return endpoint;
@@ -4415,8 +4415,8 @@ var init_parseURL = __esm({
             return value;
           }
           if (typeof value === "object" && "hostname" in value) {
-            const { hostname: hostname4, port, protocol: protocol2 = "", path = "", query = {} } = value;
-            const url = new URL(`${protocol2}//${hostname4}${port ? `:${port}` : ""}${path}`);
+            const { hostname: hostname5, port, protocol: protocol2 = "", path = "", query = {} } = value;
+            const url = new URL(`${protocol2}//${hostname5}${port ? `:${port}` : ""}${path}`);
             url.search = Object.entries(query).map(([k10, v2]) => `${k10}=${v2}`).join("&");
             return url;
           }
@@ -4430,7 +4430,7 @@ var init_parseURL = __esm({
         return null;
       }
       const urlString = whatwgURL.href;
-      const { host, hostname: hostname3, pathname, protocol, search } = whatwgURL;
+      const { host, hostname: hostname4, pathname, protocol, search } = whatwgURL;
       if (search) {
         return null;
       }
@@ -4438,7 +4438,7 @@ var init_parseURL = __esm({
       if (!Object.values(EndpointURLScheme).includes(scheme)) {
         return null;
       }
-      const isIp = isIpAddress(hostname3);
+      const isIp = isIpAddress(hostname4);
       const inputContainsDefaultPort = urlString.includes(`${host}:${DEFAULT_PORTS[scheme]}`) || typeof value === "string" && value.includes(`${host}:${DEFAULT_PORTS[scheme]}`);
       const authority = `${host}${inputContainsDefaultPort ? `:${DEFAULT_PORTS[scheme]}` : ``}`;
       return {
@@ -14086,15 +14086,15 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           if (request.fragment) {
             path += `#${request.fragment}`;
           }
-          let hostname3 = request.hostname ?? "";
-          if (hostname3[0] === "[" && hostname3.endsWith("]")) {
-            hostname3 = request.hostname.slice(1, -1);
+          let hostname4 = request.hostname ?? "";
+          if (hostname4[0] === "[" && hostname4.endsWith("]")) {
+            hostname4 = request.hostname.slice(1, -1);
           } else {
-            hostname3 = request.hostname;
+            hostname4 = request.hostname;
           }
           const nodeHttpsOptions = {
             headers: request.headers,
-            host: hostname3,
+            host: hostname4,
             method: request.method,
             path,
             port: request.port,
@@ -95929,19 +95929,20 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-var cache10 = /* @__PURE__ */ new Map();
-function awsClients(region, counter = globalCallCounter) {
-  const key = `${region}`;
-  const cached = cache10.get(key);
-  if (cached && cached.calls === counter) return cached;
-  const config = baseConfig(region);
+function createAwsClients(region, options = {}) {
+  const counter = options.counter ?? globalCallCounter;
+  const config = {
+    ...baseConfig(region),
+    ...options.endpoint ? { endpoint: options.endpoint } : {},
+    ...options.credentials ? { credentials: options.credentials } : {}
+  };
   const clients = {
     region,
     autoScaling: new AutoScalingClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...config, forcePathStyle: Boolean(customEndpoint()) }),
+    s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
     calls: counter
   };
@@ -95954,7 +95955,15 @@ function awsClients(region, counter = globalCallCounter) {
   ]) {
     counter.attach(service, client);
   }
-  cache10.set(key, clients);
+  return clients;
+}
+var cache10 = /* @__PURE__ */ new Map();
+function awsClients(region) {
+  let clients = cache10.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache10.set(region, clients);
+  }
   return clients;
 }
 
@@ -96777,17 +96786,20 @@ function keepLockRenewed(lock, options = {}) {
   };
 }
 
+// src/ledger/identity.ts
+var import_node_os5 = require("os");
+
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
-var import_node_os5 = require("os");
+var import_node_os6 = require("os");
 function whoAmI(buildUrl) {
   if (buildUrl) return buildUrl;
   let user = "unknown";
   try {
-    user = (0, import_node_os5.userInfo)().username;
+    user = (0, import_node_os6.userInfo)().username;
   } catch {
   }
-  return `${user}@${(0, import_node_os5.hostname)()}`;
+  return `${user}@${(0, import_node_os6.hostname)()}`;
 }
 async function openClusterSession(aws, options) {
   const deadline = Date.now() + options.waitSeconds * 1e3;
@@ -97073,6 +97085,17 @@ async function deleteLaunchTemplate(aws, template) {
   } catch (error) {
     const code = error.name ?? "";
     if (!/NotFound/i.test(code)) throw error;
+  }
+}
+
+// src/core/failpoint.ts
+function failpoint(name) {
+  const points = process.env.BLUEGREEN_FAILPOINTS;
+  if (!points) return;
+  if (points.split(",").map((p4) => p4.trim()).includes(name)) {
+    process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
+`);
+    process.kill(process.pid, "SIGKILL");
   }
 }
 
@@ -97411,6 +97434,7 @@ async function runRedBlack(aws, options) {
       }
     });
     asgCreated = true;
+    failpoint("after-asg-created");
     createdAt = Date.now() - t02;
     log.info(
       `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`
@@ -97418,6 +97442,7 @@ async function runRedBlack(aws, options) {
     await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
     if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
+    failpoint("waiting-healthy");
     assertLockHeld(session);
     await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
@@ -97501,7 +97526,9 @@ async function finishCutover(aws, options) {
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
   }
   const disabledAt = Date.now();
+  failpoint("after-disable");
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
+  failpoint("before-scale-down");
   const scaledDown = [];
   const warm = [];
   for (const group3 of others) {

@@ -93964,19 +93964,20 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-var cache10 = /* @__PURE__ */ new Map();
-function awsClients(region, counter = globalCallCounter) {
-  const key = `${region}`;
-  const cached = cache10.get(key);
-  if (cached && cached.calls === counter) return cached;
-  const config = baseConfig(region);
+function createAwsClients(region, options = {}) {
+  const counter = options.counter ?? globalCallCounter;
+  const config = {
+    ...baseConfig(region),
+    ...options.endpoint ? { endpoint: options.endpoint } : {},
+    ...options.credentials ? { credentials: options.credentials } : {}
+  };
   const clients = {
     region,
     autoScaling: new AutoScalingClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...config, forcePathStyle: Boolean(customEndpoint()) }),
+    s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
     calls: counter
   };
@@ -93989,7 +93990,15 @@ function awsClients(region, counter = globalCallCounter) {
   ]) {
     counter.attach(service, client);
   }
-  cache10.set(key, clients);
+  return clients;
+}
+var cache10 = /* @__PURE__ */ new Map();
+function awsClients(region) {
+  let clients = cache10.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache10.set(region, clients);
+  }
   return clients;
 }
 

@@ -21,7 +21,6 @@ const NASTY = [
   'tab\there',
   'triple {{{ brace }}}',
 ];
-const ONE = NASTY.join(' | ');
 /** Packer renders environment values until they stop changing: "{{" cannot pass there (input error instead). */
 const ONE_ENV = NASTY.filter((v) => !v.includes('{{')).join(' | ');
 

@@ -174,5 +174,5 @@ test('presigned artifact URL: the signature is kept out of tags and Packer masks
   const url = 'https://bucket.s3.amazonaws.com/a.tgz?X-Amz-Credential=AKIA&X-Amz-Signature=abc';
   const build = await render(t, { ...linux, artifactUrl: url }, {});
   t.is(build.bake.tags['bluegreen:artifact-url'], 'https://bucket.s3.amazonaws.com/a.tgz');
-  t.regex(await fs.readFile(path.join(build.dir, 'variables.pkr.hcl'), 'utf8'), /variable "artifact_url" \{\n  type\s+= string\n  default\s+= null\n  sensitive = true\n\}/);
+  t.regex(await fs.readFile(path.join(build.dir, 'variables.pkr.hcl'), 'utf8'), /variable "artifact_url" \{\n {2}type\s+= string\n {2}default\s+= null\n {2}sensitive = true\n\}/);
 });
