@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from './stages/cli-runner';
 import { stageCommand } from './stages/framework';
+import { bakeStage } from './stages/bake';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
 import { rollbackStage } from './stages/rollback';
@@ -8,4 +9,11 @@ import { statusStage } from './stages/status';
 import { sandboxCommand } from './sandbox/command';
 
 // Commands are registered one by one (no commandDir: it breaks bundling).
-void runCli([stageCommand(statusStage), stageCommand(deployStage), stageCommand(historyStage), stageCommand(rollbackStage), sandboxCommand]);
+void runCli([
+  stageCommand(statusStage),
+  stageCommand(bakeStage),
+  stageCommand(deployStage),
+  stageCommand(rollbackStage),
+  stageCommand(historyStage),
+  sandboxCommand,
+]);

@@ -97322,12 +97322,27 @@ async function disableServerGroup(aws, group3, options) {
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
 }
+async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
+  const [asg] = await describeAsgsByName(aws, [groupName]);
+  if (!asg) return;
+  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (ids.size === 0 || arns.length === 0) return;
+  const health = await describeTargetHealth(aws, arns);
+  for (const arn of arns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
+}
 async function scaleDownServerGroup(aws, groupName) {
   await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
 }
 async function destroyServerGroup(aws, group3) {
+  await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
   } catch (error) {

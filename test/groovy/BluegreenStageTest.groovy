@@ -25,9 +25,9 @@ class BluegreenStageTest {
     }
 
     /** Runs the stage expecting the one error() of the runner; returns its message. */
-    private String stageError(String stage, Map params) {
+    private String stageError(String stage, Map params, Map options = [:]) {
         try {
-            runStage(stage, params)
+            h.loadVar('bluegreenStage').call(stage, params, options)
         } catch (PipelineError e) {
             assertEquals("one error() call, calls:\n${h.callLog()}", 1, h.callCount('error'))
             assertEquals(e.message, h.callsTo('error')[0].arg('message'))
@@ -274,6 +274,29 @@ class BluegreenStageTest {
 
         assertFalse(h.callLog().contains('super-secret'))
         assertFalse(h.console.toString().contains('super-secret'))
+    }
+
+    @Test
+    void extraResourcesAreWrittenBesideTheBundleOncePerBuild() {
+        runBundlesForReal(h)
+        Map options = [resources: ['bluegreen/fixture/template.hbs']]
+
+        Map first = (Map) h.loadVar('bluegreenStage').call('echo', [readResource: 'fixture/template.hbs'], options)
+        h.loadVar('bluegreenStage').call('echo', [:], options)
+
+        assertEquals('template {{ value }}\n', first.resource)
+        assertEquals(['bluegreen/echo.js', 'bluegreen/fixture/template.hbs'], h.callsTo('libraryResource')*.arg('resource'))
+    }
+
+    @Test
+    void resourcesOutsideTheLibrarysFolderAreRejected() {
+        for (String bad : ['../etc/passwd', 'bluegreen/../x', '/abs/path', 'other/file.txt']) {
+            h.close()
+            h = harnessWithFixtures()
+            assertEquals("bluegreenStage: resources must be paths under bluegreen/ (got '${bad}')".toString(),
+                         stageError('echo', [:], [resources: [bad]]))
+            assertEquals(0, h.callCount('sh'))
+        }
     }
 
     @Test
