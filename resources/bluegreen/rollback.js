@@ -98087,7 +98087,7 @@ async function reenableServerGroup(aws, options) {
     await setGroupTags(aws, target.name, { [Tag.phase]: Phase.reenabling, [Tag.pinnedFrom]: String(capacity.min) });
     await setGroupTags(aws, current.name, { [Tag.pinnedFrom]: String(current.capacity.min) });
     await setCapacity(aws, current.name, { min: current.capacity.desired });
-    await resumeLaunchAndTerminate(aws, target.name);
+    if (running.length < capacity.desired) await resumeLaunchAndTerminate(aws, target.name);
     const pinned = { min: capacity.desired, max: capacity.max, desired: capacity.desired };
     if (target.capacity.min !== pinned.min || target.capacity.max !== pinned.max || target.capacity.desired !== pinned.desired) {
       await setCapacity(aws, target.name, pinned);
@@ -98134,7 +98134,7 @@ async function reenableServerGroup(aws, options) {
   const healthyMs = Date.now() - t02;
   const afterScale = new Set(running);
   await setGroupTags(aws, target.name, { [Tag.phase]: Phase.cutover });
-  await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
+  if (target.tags[Tag.scaleDownAfter] !== void 0) await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
   const finished = await finishCutover(aws, {
     cluster: options.cluster,
     newServerGroup: target.name,

@@ -69,7 +69,8 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     // Pin the serving group's min while both run, as a deploy does.
     await setGroupTags(aws, current.name, { [Tag.pinnedFrom]: String(current.capacity.min) });
     await setCapacity(aws, current.name, { min: current.capacity.desired });
-    await resumeLaunchAndTerminate(aws, target.name);
+    // A warm group with enough instances needs no launch: its processes are resumed once registered (enableServerGroup).
+    if (running.length < capacity.desired) await resumeLaunchAndTerminate(aws, target.name);
     const pinned = { min: capacity.desired, max: capacity.max, desired: capacity.desired };
     if (target.capacity.min !== pinned.min || target.capacity.max !== pinned.max || target.capacity.desired !== pinned.desired) {
       await setCapacity(aws, target.name, pinned);
@@ -116,7 +117,7 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
   const healthyMs = Date.now() - t0;
   const afterScale = new Set(running);
   await setGroupTags(aws, target.name, { [Tag.phase]: Phase.cutover });
-  await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
+  if (target.tags[Tag.scaleDownAfter] !== undefined) await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
   const finished = await finishCutover(aws, {
     cluster: options.cluster,
     newServerGroup: target.name,
