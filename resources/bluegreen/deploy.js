@@ -97713,7 +97713,11 @@ async function resolveSubnets(aws, subnets) {
     if (missing >= 0) throw new InputError(`subnets[${missing}]`, `${subnets[missing]} does not exist in ${aws.region}`);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    if (/InvalidSubnet/.test(awsErrorName(error))) throw new InputError("subnets", `${error.message}`);
+    if (/InvalidSubnet/.test(awsErrorName(error))) {
+      const message = error.message;
+      const index = Math.max(0, subnets.findIndex((s3) => message.includes(s3)));
+      throw new InputError(`subnets[${index}]`, `${subnets[index]} does not exist in ${aws.region} (${message})`);
+    }
     throw error;
   }
   return [...subnets];
@@ -97723,7 +97727,11 @@ async function resolveSecurityGroups(aws, groups) {
   try {
     await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groups] }));
   } catch (error) {
-    if (/InvalidGroup/.test(awsErrorName(error))) throw new InputError("securityGroups", error.message);
+    if (/InvalidGroup/.test(awsErrorName(error))) {
+      const message = error.message;
+      const index = Math.max(0, groups.findIndex((g10) => message.includes(g10)));
+      throw new InputError(`securityGroups[${index}]`, `${groups[index]} does not exist in ${aws.region} (${message})`);
+    }
     throw error;
   }
 }
