@@ -2,6 +2,7 @@
 import { runCli } from './stages/cli-runner';
 import { stageCommand } from './stages/framework';
 import { bakeStage } from './stages/bake';
+import { cleanupStage } from './stages/cleanup';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
 import { statusStage } from './stages/status';
@@ -13,5 +14,6 @@ void runCli([
   stageCommand(bakeStage),
   stageCommand(deployStage),
   stageCommand(historyStage),
+  stageCommand(cleanupStage),
   sandboxCommand,
 ]);

@@ -4,6 +4,7 @@ import { Tag } from '../../src/aws/tags';
 import { loadCluster } from '../../src/cluster/server-groups';
 import { readLock } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
+import { getClusterStatus } from '../../src/status/cluster-status';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
 
@@ -62,6 +63,9 @@ for (const point of ['after-asg-created', 'waiting-healthy', 'after-disable', 'b
     );
     t.not(killed.exitCode, 0, 'the deploy was killed');
     t.regex(killed.stderr, new RegExp(`failpoint ${point}`));
+    const status = await getClusterStatus(env.aws, 'web-prod');
+    t.is(status.unfinished.length, 1, `status sees the interrupted deployment: ${JSON.stringify(status.unfinished)}`);
+    t.is(status.unfinished[0]?.nextRunWill, point === 'after-asg-created' || point === 'waiting-healthy' ? 'remove' : 'finish');
     version += 1;
     const next = await runStageBundle(
       'deploy',
