@@ -8,3 +8,11 @@ export { CallCounter, globalCallCounter } from './aws/call-counter';
 export { Tag } from './aws/tags';
 export { getClusterStatus, formatClusterStatus, type ClusterStatus, type ServerGroupStatus } from './status/cluster-status';
 export { executeStage, type StageDefinition, type StageContext } from './stages/framework';
+export {
+  publishArtifact,
+  DEFAULT_PUBLISH_TUNING,
+  type PublishRequest,
+  type PublishResult,
+  type PublishOptions,
+  type PublishTuning,
+} from './publish/publish-artifact';

@@ -92108,7 +92108,7 @@ var COMMON_OPTIONS = {
   output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' },
   region: { type: "string", describe: "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)" }
 };
-var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help", "version"]);
+var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
 function readInputFile(path) {
   let text;
   try {

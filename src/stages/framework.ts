@@ -46,8 +46,11 @@ const COMMON_OPTIONS: Record<string, Options> = {
   region: { type: 'string', describe: 'AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)' },
 };
 
-/** Keys yargs adds that are not input. */
-const YARGS_KEYS = new Set(['_', '$0', 'input', 'output', 'help', 'version']);
+/**
+ * Keys yargs adds that are not input. `version` is not one of them: both
+ * runners turn yargs' --version off, and `version` is a stage input (publish).
+ */
+const YARGS_KEYS = new Set(['_', '$0', 'input', 'output', 'help']);
 
 /** Reads and parses the `--input` file; a problem is an InputError on `input`. */
 export function readInputFile(path: string): Record<string, unknown> {
