@@ -8,6 +8,11 @@ export { CallCounter, globalCallCounter } from './aws/call-counter';
 export { Tag } from './aws/tags';
 export { getClusterStatus, formatClusterStatus, type ClusterStatus, type ServerGroupStatus } from './status/cluster-status';
 export { executeStage, type StageDefinition, type StageContext } from './stages/framework';
+export * from './ledger';
+export { startSandbox, sandboxEnv, sandboxClients, type Sandbox, type SandboxOptions } from './sandbox/sandbox';
+export type { DemoInfra } from './sandbox/demo-infra';
+export type { FaultRule, StoredFaultRule } from './sandbox/faults';
+export type { CallStatsSnapshot } from './sandbox/call-stats';
 export {
   publishArtifact,
   DEFAULT_PUBLISH_TUNING,

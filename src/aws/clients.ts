@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,8 @@ export interface AwsClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   s3: S3Client;
+  /** For the alarms of step and simple scaling policies, re-pointed at a new server group. */
+  cloudWatch: CloudWatchClient;
   calls: CallCounter;
 }
 
@@ -43,24 +46,32 @@ function baseConfig(region: string) {
   } as const;
 }
 
-const cache = new Map<string, AwsClients>();
+/** Options of {@link createAwsClients}. */
+export interface AwsClientOptions {
+  /** Calls are counted here (default: the process-wide counter). */
+  counter?: CallCounter;
+  /** An explicit endpoint (else the SDK's environment, e.g. `AWS_ENDPOINT_URL`). */
+  endpoint?: string;
+  /** Explicit credentials (else the SDK's default chain). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
 
-/**
- * Clients for a region, built once per process and region. Calls are counted
- * in `counter` (the process-wide counter unless given).
- */
-export function awsClients(region: string, counter: CallCounter = globalCallCounter): AwsClients {
-  const key = `${region}`;
-  const cached = cache.get(key);
-  if (cached && cached.calls === counter) return cached;
-  const config = baseConfig(region);
+/** Builds a fresh set of clients; prefer {@link awsClients}, which builds them once per region. */
+export function createAwsClients(region: string, options: AwsClientOptions = {}): AwsClients {
+  const counter = options.counter ?? globalCallCounter;
+  const config = {
+    ...baseConfig(region),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
   const clients: AwsClients = {
     region,
     autoScaling: new AutoScalingClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...config, forcePathStyle: Boolean(customEndpoint()) }),
+    s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
+    cloudWatch: new CloudWatchClient(config),
     calls: counter,
   };
   for (const [service, client] of [
@@ -68,9 +79,21 @@ export function awsClients(region: string, counter: CallCounter = globalCallCoun
     ['ec2', clients.ec2],
     ['elbv2', clients.elbv2],
     ['s3', clients.s3],
+    ['cloudwatch', clients.cloudWatch],
   ] as const) {
     counter.attach(service, client);
   }
-  cache.set(key, clients);
+  return clients;
+}
+
+const cache = new Map<string, AwsClients>();
+
+/** Clients for a region from the SDK's standard environment, built once per process and region. */
+export function awsClients(region: string): AwsClients {
+  let clients = cache.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache.set(region, clients);
+  }
   return clients;
 }

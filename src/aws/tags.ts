@@ -12,8 +12,10 @@ export const Tag = {
   gitCommit: 'bluegreen:git-commit',
   /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
   phase: 'bluegreen:phase',
-  /** Desired capacity a group had before a deploy pinned its min (restored by recovery). */
-  pinnedFrom: 'bluegreen:pinned-from',
+  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
+  pinnedFrom: 'bluegreen:pinned-min',
+  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
+  previousServerGroup: 'bluegreen:previous-server-group',
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: 'bluegreen:scale-down-after',
   /** Spinnaker's tag for the application, recognised but not required. */

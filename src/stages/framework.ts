@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
 import { createLogger, type Logger } from '../core/log';
-import { checkKnownKeys, checkObject, checkRegion } from '../core/validate';
+import { checkKnownKeys, checkRegion } from '../core/validate';
 import { awsClients, type AwsClients } from '../aws/clients';
 
 /**
@@ -46,10 +46,7 @@ const COMMON_OPTIONS: Record<string, Options> = {
   region: { type: 'string', describe: 'AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)' },
 };
 
-/**
- * Keys yargs adds that are not input. `version` is not one of them: both
- * runners turn yargs' --version off, and `version` is a stage input (publish).
- */
+/** Keys yargs adds that are not input. */
 const YARGS_KEYS = new Set(['_', '$0', 'input', 'output', 'help']);
 
 /** Reads and parses the `--input` file; a problem is an InputError on `input`. */

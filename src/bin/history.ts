@@ -1,0 +1,4 @@
+import { runStandalone } from '../stages/cli-runner';
+import { historyStage } from '../stages/history';
+
+void runStandalone(historyStage);

@@ -1,0 +1,125 @@
+import type { AwsClients } from '../aws/clients';
+import type { Logger } from '../core/log';
+import { loadCluster } from '../cluster/server-groups';
+import { newDeploymentId } from '../ledger';
+import { openClusterSession, whoAmI } from './journal';
+import { describePlan, planDeploy, type DeployPlan } from './plan';
+import { recoverCluster } from './recovery';
+import { runRedBlack, type RedBlackResult } from './red-black';
+import type { DeployRequest } from './request';
+import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
+
+/** The deploy stage's output (DESIGN §2). */
+export interface DeployOutput {
+  cluster: string;
+  region: string;
+  deploymentId: string;
+  status: 'succeeded' | 'planned';
+  serverGroup: string;
+  previousServerGroup: string | null;
+  amiId: string;
+  launchTemplate: { id: string; name: string; version: string } | null;
+  targetGroups: string[];
+  capacity: { min: number; max: number; desired: number };
+  durationSeconds: number;
+  disabledServerGroups: string[];
+  scaledDownServerGroups: string[];
+  warmServerGroups: string[];
+  destroyedServerGroups: string[];
+  recovered: string[];
+  timings: RedBlackResult['timings'] | null;
+  copied: RedBlackResult['copied'];
+  plan?: string;
+}
+
+/** Read-only checks and the plan: nothing in AWS changes here. */
+export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Promise<DeployPlan> {
+  await resolveAmi(aws, request.amiId);
+  const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : undefined;
+  const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
+  if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
+  const { groups } = await loadCluster(aws, request.cluster.name);
+  return planDeploy(groups, request, { targetGroupArns, subnets });
+}
+
+/**
+ * A red/black deploy of `request.amiId` into its cluster (DESIGN §4): checks,
+ * lock, crash recovery, new server group, wait healthy, cutover, clean-up,
+ * ledger. Failure before cutover rolls back automatically (exit 1).
+ */
+export async function deploy(aws: AwsClients, request: DeployRequest, log: Logger): Promise<DeployOutput> {
+  const started = Date.now();
+  const firstPlan = await prepareDeploy(aws, request);
+  const deploymentId = newDeploymentId();
+  if (request.plan) {
+    const text = describePlan(firstPlan, request.amiId);
+    log.info(text);
+    return output(request, deploymentId, firstPlan, null, [], started, 'planned', text);
+  }
+  const session = await openClusterSession(aws, {
+    ledger: request.ledger,
+    cluster: request.cluster.name,
+    owner: whoAmI(request.build.buildUrl),
+    deploymentId,
+    leaseSeconds: request.lockLeaseSeconds,
+    breakExpiredLock: request.breakExpiredLock,
+    waitSeconds: request.lockWaitSeconds,
+    log,
+  });
+  try {
+    const recovered = await recoverCluster(aws, {
+      cluster: request.cluster.name,
+      region: request.region,
+      session,
+      log,
+      keepPrevious: request.keepPrevious,
+      scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+      healthTimeoutSeconds: request.healthTimeoutSeconds,
+      ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    });
+    // Plan again under the lock: the cluster may have changed since the first look.
+    const plan = await prepareDeploy(aws, request);
+    log.info(describePlan(plan, request.amiId));
+    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
+    log.info(
+      `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
+        (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
+    );
+    return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
+  } finally {
+    await session.close();
+  }
+}
+
+function output(
+  request: DeployRequest,
+  deploymentId: string,
+  plan: DeployPlan,
+  result: RedBlackResult | null,
+  recovered: string[],
+  started: number,
+  status: DeployOutput['status'],
+  planText?: string,
+): DeployOutput {
+  return {
+    cluster: request.cluster.name,
+    region: request.region,
+    deploymentId,
+    status,
+    serverGroup: plan.newServerGroup,
+    previousServerGroup: plan.source?.name ?? null,
+    amiId: request.amiId,
+    launchTemplate: result?.launchTemplate ?? null,
+    targetGroups: plan.targetGroupArns,
+    capacity: plan.capacity,
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    disabledServerGroups: result?.disabled ?? [],
+    scaledDownServerGroups: result?.scaledDown ?? [],
+    warmServerGroups: result?.warm ?? [],
+    destroyedServerGroups: result?.destroyed ?? [],
+    recovered,
+    timings: result?.timings ?? null,
+    copied: result?.copied ?? null,
+    ...(planText ? { plan: planText } : {}),
+  };
+}

@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hostname, userInfo } from 'node:os';
+import type { AwsClients } from '../aws/clients';
+import { BluegreenError, describeError } from '../core/errors';
+import type { Logger } from '../core/log';
+import {
+  acquireLock,
+  appendRecord,
+  keepLockRenewed,
+  type HeldLock,
+  type LedgerRef,
+  type LockRenewal,
+  type NewDeploymentRecord,
+} from '../ledger';
+
+/**
+ * The deploy engine's view of the ledger and the cluster lock: take the lock
+ * (optionally waiting for it), keep it renewed, append records without ever
+ * failing a deploy because a record could not be written.
+ */
+export interface ClusterSession {
+  lock: HeldLock;
+  /** Appends a record; a failure is logged, never thrown (the cluster matters more than the log). */
+  record(record: NewDeploymentRecord): Promise<void>;
+  /** Stops renewing and releases the lock. */
+  close(): Promise<void>;
+  /** Set when the lock was lost (broken by someone else) while we worked. */
+  lost(): BluegreenError | undefined;
+}
+
+/** Who runs this: the build URL in Jenkins, else user@host. */
+export function whoAmI(buildUrl?: string): string {
+  if (buildUrl) return buildUrl;
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): the host still says where.
+  }
+  return `${user}@${hostname()}`;
+}
+
+/** Options of {@link openClusterSession}. */
+export interface SessionOptions {
+  ledger: LedgerRef;
+  cluster: string;
+  owner: string;
+  deploymentId: string;
+  leaseSeconds: number;
+  breakExpiredLock: boolean;
+  /** Wait this long for a held lock before giving up with exit 3. */
+  waitSeconds: number;
+  log: Logger;
+}
+
+/** Takes the cluster lock (waiting up to `waitSeconds` for it) and starts renewing it. */
+export async function openClusterSession(aws: AwsClients, options: SessionOptions): Promise<ClusterSession> {
+  const deadline = Date.now() + options.waitSeconds * 1000;
+  let lock: HeldLock | undefined;
+  let announced = false;
+  while (!lock) {
+    try {
+      lock = await acquireLock(aws, options.ledger, options.cluster, {
+        owner: options.owner,
+        deploymentId: options.deploymentId,
+        leaseSeconds: options.leaseSeconds,
+        breakExpiredLock: options.breakExpiredLock,
+        log: options.log,
+      });
+    } catch (error) {
+      const held = error instanceof BluegreenError && error.code === 'LockHeld';
+      if (!held || Date.now() >= deadline) throw error;
+      if (!announced) options.log.info(`${describeError(error)} — waiting up to ${options.waitSeconds}s for it`);
+      announced = true;
+      await sleep(Math.min(2_000, Math.max(100, deadline - Date.now())));
+    }
+  }
+  options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
+  const renewal: LockRenewal = keepLockRenewed(lock, { log: options.log });
+  const held = lock;
+  return {
+    lock: held,
+    async record(record) {
+      try {
+        await appendRecord(aws, options.ledger, record);
+      } catch (error) {
+        options.log.warn(`could not write the ledger record (${record.kind} ${record.result}): ${describeError(error)}`);
+      }
+    },
+    async close() {
+      await renewal.stop();
+      try {
+        await held.release();
+      } catch (error) {
+        options.log.warn(`could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`);
+      }
+    },
+    lost: () => renewal.lost,
+  };
+}

@@ -1,0 +1,131 @@
+import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../aws/clients';
+import { Tag } from '../aws/tags';
+import { ConflictError, describeError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { loadCluster, type ServerGroup } from '../cluster/server-groups';
+import { waitForHealthyTargets } from './health';
+import { deleteLaunchTemplate } from './launch-template';
+import type { ClusterSession } from './journal';
+import { finishCutover, Phase } from './red-black';
+import { destroyServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity } from './server-group-ops';
+
+/**
+ * Crash recovery: a deploy killed at any point leaves tags that say how far it
+ * got (`bluegreen:phase` on the new group, `bluegreen:pinned-min` where a min
+ * was pinned, `bluegreen:scale-down-after` on groups being disabled). The next
+ * run under the lock finishes what had cut over and removes what had not —
+ * never two enabled groups, never a min left pinned.
+ */
+
+/** What recovery did, one line per action. */
+export type RecoveryActions = string[];
+
+/** Options of {@link recoverCluster}. */
+export interface RecoveryOptions {
+  cluster: string;
+  region: string;
+  session: ClusterSession;
+  log: Logger;
+  keepPrevious: number;
+  scaleDownDelaySeconds: number;
+  healthTimeoutSeconds: number;
+  drainTimeoutSeconds?: number;
+}
+
+const UNFINISHED = new Set<string>([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+
+/** Server groups a crashed run left mid-way, newest first. */
+export function unfinishedGroups(groups: readonly ServerGroup[]): ServerGroup[] {
+  return groups.filter((g) => UNFINISHED.has(g.tags[Tag.phase] ?? '')).reverse();
+}
+
+/** Launch templates tagged for the cluster whose server group does not exist (a crash between the two creations). */
+async function orphanLaunchTemplates(aws: AwsClients, cluster: string, groups: readonly ServerGroup[]): Promise<Array<{ id: string; name: string }>> {
+  const response = await aws.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] }));
+  const live = new Set(groups.map((g) => g.name));
+  const inUse = new Set(groups.map((g) => g.launchTemplate?.id).filter(Boolean));
+  return (response.LaunchTemplates ?? [])
+    .filter((t) => !live.has(t.LaunchTemplateName ?? '') && !inUse.has(t.LaunchTemplateId))
+    .map((t) => ({ id: t.LaunchTemplateId as string, name: t.LaunchTemplateName as string }));
+}
+
+/**
+ * Brings the cluster to a settled state after a crash, and performs
+ * scale-downs whose warm window has passed. Returns what it did.
+ */
+export async function recoverCluster(aws: AwsClients, options: RecoveryOptions): Promise<RecoveryActions> {
+  const { log, cluster } = options;
+  const actions: RecoveryActions = [];
+  let { groups } = await loadCluster(aws, cluster);
+  for (const group of unfinishedGroups(groups)) {
+    const phase = group.tags[Tag.phase] as string;
+    const deploymentId = group.tags[Tag.deploymentId] ?? 'unknown';
+    const record = {
+      kind: 'recovery' as const,
+      deploymentId,
+      cluster,
+      region: options.region,
+      startedAt: new Date().toISOString(),
+      who: options.session.lock.record.owner,
+      serverGroup: group.name,
+      ...(group.amiId ? { amiId: group.amiId } : {}),
+    };
+    if (phase === Phase.creating || phase === Phase.waitingHealthy) {
+      log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
+      await destroyServerGroup(aws, group);
+      actions.push(`removed ${group.name} (interrupted before cutover)`);
+      await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `interrupted in phase ${phase}; removed` });
+      continue;
+    }
+    log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) in phase ${phase}: finishing it`);
+    try {
+      await waitForHealthyTargets(aws, {
+        groupName: group.name,
+        targetGroupArns: group.targetGroupArns,
+        targetHealthyPercent: 100,
+        deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+        since: new Date(),
+        log,
+      });
+    } catch (error) {
+      throw new ConflictError('NeedsOperator', `${group.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
+        recovery: `run a rollback to the previous server group (${group.tags[Tag.previousServerGroup] ?? 'see status'}), or deploy again once the instances are healthy`,
+      });
+    }
+    const pinned = Number(group.tags[Tag.pinnedFrom]);
+    const finished = await finishCutover(aws, {
+      cluster,
+      newServerGroup: group.name,
+      newMin: Number.isInteger(pinned) ? pinned : group.capacity.min,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      keepPrevious: options.keepPrevious,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      log,
+    });
+    actions.push(`finished ${group.name} (disabled ${finished.disabled.join(', ') || 'nothing'})`);
+    await options.session.record({ ...record, result: 'recovered', finishedAt: new Date().toISOString(), message: `finished from phase ${phase}` });
+  }
+  ({ groups } = await loadCluster(aws, cluster));
+  for (const template of await orphanLaunchTemplates(aws, cluster, groups)) {
+    await deleteLaunchTemplate(aws, template);
+    actions.push(`deleted orphan launch template ${template.name}`);
+    log.info(`deleted launch template ${template.name}: its server group was never created`);
+  }
+  for (const group of groups) {
+    const pinned = group.tags[Tag.pinnedFrom];
+    if (pinned !== undefined && !UNFINISHED.has(group.tags[Tag.phase] ?? '')) {
+      await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
+      await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
+      actions.push(`restored min of ${group.name} to ${pinned}`);
+      log.info(`${group.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
+    }
+    const due = group.tags[Tag.scaleDownAfter];
+    if (due && !group.enabled && Date.parse(due) <= Date.now() && group.capacity.desired > 0) {
+      await scaleDownServerGroup(aws, group.name);
+      actions.push(`scaled ${group.name} to 0 (warm window over)`);
+      log.info(`${group.name}: scaled to 0 (its warm window ended ${due})`);
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,356 @@
+import type { AwsClients } from '../aws/clients';
+import { Tag } from '../aws/tags';
+import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
+import { copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';
+import { waitForHealthyTargets } from './health';
+import { composeLaunchData, createLaunchTemplate, deleteLaunchTemplate, readLaunchData, type CreatedLaunchTemplate } from './launch-template';
+import type { ClusterSession } from './journal';
+import { groupsBeyondKeep, type DeployPlan } from './plan';
+import type { DeployRequest } from './request';
+import {
+  createServerGroup,
+  destroyServerGroup,
+  disableServerGroup,
+  removeGroupTags,
+  scaleDownServerGroup,
+  setCapacity,
+  setGroupTags,
+} from './server-group-ops';
+
+/** Deployment phases, written on the new group's `bluegreen:phase` tag for crash recovery. */
+export const Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: 'creating',
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: 'waiting-healthy',
+  /** New group healthy; old groups being disabled. */
+  cutover: 'cutover',
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: 'finishing',
+  done: 'done',
+} as const;
+
+/** Timings of one red/black run, in milliseconds since its start. */
+export interface DeployTimings {
+  createdMs: number;
+  healthyMs: number;
+  /** Last new target healthy → disabling of the old group starts. */
+  cutoverLatencyMs: number;
+  disabledMs: number;
+  totalMs: number;
+}
+
+/** What a red/black run did. */
+export interface RedBlackResult {
+  serverGroup: string;
+  previousServerGroup: string | null;
+  launchTemplate: CreatedLaunchTemplate;
+  targetGroups: string[];
+  capacity: DeployPlan['capacity'];
+  disabled: string[];
+  scaledDown: string[];
+  warm: string[];
+  destroyed: string[];
+  copied: CopiedSettings | null;
+  timings: DeployTimings;
+}
+
+/** Options of {@link runRedBlack}. */
+export interface RedBlackOptions {
+  request: DeployRequest;
+  plan: DeployPlan;
+  deploymentId: string;
+  session: ClusterSession;
+  log: Logger;
+  /** Record kind in the ledger (`deploy`, or `rollback` for a redeploy). */
+  kind: DeploymentRecord['kind'];
+  reason?: string;
+}
+
+function ourTags(request: DeployRequest, deploymentId: string, previous: string | undefined): Record<string, string> {
+  const tags: Record<string, string> = {
+    [Tag.cluster]: request.cluster.name,
+    [Tag.deploymentId]: deploymentId,
+    [Tag.amiId]: request.amiId,
+  };
+  if (request.build.artifactUrl) tags[Tag.artifactUrl] = request.build.artifactUrl.slice(0, 256);
+  if (request.build.buildUrl) tags[Tag.buildUrl] = request.build.buildUrl.slice(0, 256);
+  if (request.build.version) tags[Tag.version] = request.build.version;
+  if (request.build.gitCommit) tags[Tag.gitCommit] = request.build.gitCommit;
+  if (previous) tags[Tag.previousServerGroup] = previous;
+  return tags;
+}
+
+/** Tags of the source group a user would lose otherwise (not ours, not AWS's). */
+function copiedSourceTags(source: ServerGroup | undefined): Array<{ key: string; value: string; propagateAtLaunch: boolean }> {
+  return (source?.asg.Tags ?? [])
+    .filter((t) => t.Key && !t.Key.startsWith('bluegreen:') && !t.Key.startsWith('aws:'))
+    .map((t) => ({ key: t.Key as string, value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }));
+}
+
+/** The ledger record fields common to every record of this run. */
+export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewDeploymentRecord, 'result'> {
+  const { request, plan } = options;
+  return {
+    kind: options.kind,
+    deploymentId: options.deploymentId,
+    cluster: request.cluster.name,
+    region: request.region,
+    startedAt: startedAt.toISOString(),
+    who: options.session.lock.record.owner,
+    ...(request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {}),
+    ...(request.build.gitCommit ? { gitCommit: request.build.gitCommit } : {}),
+    ...(request.build.artifactUrl ? { artifactUrl: request.build.artifactUrl } : {}),
+    ...(request.build.version ? { version: request.build.version } : {}),
+    amiId: request.amiId,
+    serverGroup: plan.newServerGroup,
+    ...(plan.source ? { previousServerGroup: plan.source.name, from: plan.source.name } : {}),
+    to: plan.newServerGroup,
+    ...(options.reason ? { reason: options.reason } : {}),
+  };
+}
+
+/**
+ * Undoes a new group that never took traffic: delete it and its launch
+ * template, restore the old group's min. The old group was never disabled.
+ */
+async function removeNewGroup(
+  aws: AwsClients,
+  name: string,
+  template: CreatedLaunchTemplate | undefined,
+  source: ServerGroup | undefined,
+  log: Logger,
+): Promise<void> {
+  await destroyServerGroup(aws, { name, launchTemplate: template, tags: { [Tag.cluster]: 'x' } });
+  if (template) await deleteLaunchTemplate(aws, template);
+  if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+  log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`);
+}
+
+async function restorePinnedMin(aws: AwsClients, groupName: string, min: number, log: Logger): Promise<void> {
+  await setCapacity(aws, groupName, { min });
+  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
+  log.debug(`${groupName}: min restored to ${min}`);
+}
+
+/**
+ * Red/black, DESIGN §4 steps 3–8: new launch template + ASG (min pinned),
+ * wait until healthy in every target group, disable the old groups, scale
+ * them down (now or after the warm window), unpin, destroy beyond keepPrevious.
+ * Before cutover any failure removes the new group (automatic rollback, exit 1).
+ */
+export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Promise<RedBlackResult> {
+  const { request, plan, log, session } = options;
+  const started = new Date();
+  const t0 = Date.now();
+  const source = plan.source;
+  const record = baseRecord(options, started);
+  await session.record({ ...record, result: 'started' });
+
+  let template: CreatedLaunchTemplate | undefined;
+  let asgCreated = false;
+  let healthyAt = 0;
+  let createdAt = 0;
+  let copied: CopiedSettings | null = null;
+  try {
+    const baseData = source ? await readLaunchData(aws, source) : {};
+    const data = composeLaunchData(baseData, request.amiId, request.launch);
+    const tags = ourTags(request, options.deploymentId, source?.name);
+    template = await createLaunchTemplate(aws, plan.newServerGroup, data, tags);
+    log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
+    const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
+    if (source) {
+      // Pin the old group's min so nothing scales it in while both run.
+      await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
+      await setCapacity(aws, source.name, { min: source.capacity.desired });
+    }
+    await createServerGroup(aws, {
+      name: plan.newServerGroup,
+      launchTemplate: template,
+      capacity: plan.capacity,
+      subnets: plan.subnets,
+      ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
+      targetGroupArns: plan.targetGroupArns,
+      tags: [
+        ...copiedSourceTags(source),
+        ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+        ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
+          key,
+          value,
+          propagateAtLaunch: key === Tag.cluster || key === Tag.version,
+        })),
+      ],
+      lifecycleHooks: hooks,
+      copied: {
+        ...(source?.asg.HealthCheckType ? { healthCheckType: source.asg.HealthCheckType } : {}),
+        ...(source?.asg.HealthCheckGracePeriod !== undefined ? { healthCheckGracePeriod: source.asg.HealthCheckGracePeriod } : {}),
+        ...(source?.asg.TerminationPolicies ? { terminationPolicies: source.asg.TerminationPolicies } : {}),
+        ...(source?.asg.DefaultCooldown !== undefined ? { defaultCooldown: source.asg.DefaultCooldown } : {}),
+        ...(source?.asg.NewInstancesProtectedFromScaleIn !== undefined ? { newInstancesProtectedFromScaleIn: source.asg.NewInstancesProtectedFromScaleIn } : {}),
+        ...(source?.asg.CapacityRebalance !== undefined ? { capacityRebalance: source.asg.CapacityRebalance } : {}),
+        ...(source?.asg.MaxInstanceLifetime ? { maxInstanceLifetime: source.asg.MaxInstanceLifetime } : {}),
+        ...(source?.asg.DefaultInstanceWarmup !== undefined ? { defaultInstanceWarmup: source.asg.DefaultInstanceWarmup } : {}),
+        ...(source ? { suspendedProcesses: source.suspendedProcesses } : {}),
+      },
+    });
+    asgCreated = true;
+    createdAt = Date.now() - t0;
+    log.info(
+      `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`,
+    );
+    await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
+    if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
+    await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
+    assertLockHeld(session);
+    await waitForHealthyTargets(aws, {
+      groupName: plan.newServerGroup,
+      targetGroupArns: plan.targetGroupArns,
+      targetHealthyPercent: request.targetHealthyPercent,
+      deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+      since: started,
+      log,
+    });
+    healthyAt = Date.now();
+    assertLockHeld(session);
+  } catch (error) {
+    const why = describeError(error);
+    log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
+    log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
+    try {
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log);
+      else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+    } catch (cleanupError) {
+      log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
+      await session.record({ ...record, result: 'failed', finishedAt: new Date().toISOString(), message: `${why}; cleanup failed: ${describeError(cleanupError)}` });
+      throw new OperationFailedError('RollbackIncomplete', `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`, {
+        recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? 'no group'} still serves`,
+      });
+    }
+    await session.record({ ...record, result: 'rolled-back', finishedAt: new Date().toISOString(), message: why });
+    const details = error instanceof BluegreenError ? error.details : {};
+    throw new OperationFailedError(error instanceof BluegreenError ? error.code : 'DeployFailed', `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? 'nothing'} left as it was`, {
+      ...details,
+      serverGroup: plan.newServerGroup,
+      previousServerGroup: source?.name ?? null,
+      autoRolledBack: true,
+      recovery: 'nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again',
+    });
+  }
+
+  // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
+  await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  const finished = await finishCutover(aws, {
+    cluster: request.cluster.name,
+    newServerGroup: plan.newServerGroup,
+    newMin: plan.capacity.min,
+    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    keepPrevious: request.keepPrevious,
+    ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    log,
+  });
+  const totalMs = Date.now() - t0;
+  await session.record({ ...record, result: 'succeeded', finishedAt: new Date().toISOString(), durationSeconds: Math.round(totalMs / 1000) });
+  return {
+    serverGroup: plan.newServerGroup,
+    previousServerGroup: source?.name ?? null,
+    launchTemplate: template as CreatedLaunchTemplate,
+    targetGroups: plan.targetGroupArns,
+    capacity: plan.capacity,
+    disabled: finished.disabled,
+    scaledDown: finished.scaledDown,
+    warm: finished.warm,
+    destroyed: finished.destroyed,
+    copied,
+    timings: {
+      createdMs: createdAt,
+      healthyMs: healthyAt - t0,
+      cutoverLatencyMs: finished.disableStartedAt - healthyAt,
+      disabledMs: finished.disabledAtMs - t0,
+      totalMs,
+    },
+  };
+}
+
+function assertLockHeld(session: ClusterSession): void {
+  const lost = session.lost();
+  if (lost) throw lost;
+}
+
+/** Options of {@link finishCutover}. */
+export interface CutoverOptions {
+  cluster: string;
+  newServerGroup: string;
+  /** The min the new group ends with (it was pinned to desired). */
+  newMin: number;
+  scaleDownDelaySeconds: number;
+  keepPrevious: number;
+  drainTimeoutSeconds?: number;
+  log: Logger;
+}
+
+/**
+ * Everything after the new group is healthy, from live state so that crash
+ * recovery can run it too: disable every other enabled group, scale them
+ * down (or leave them warm until `scaleDownAfter`), unpin the new group's
+ * min, destroy groups beyond keepPrevious, mark the deployment done.
+ */
+export async function finishCutover(
+  aws: AwsClients,
+  options: CutoverOptions,
+): Promise<Pick<RedBlackResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> & { disabledAtMs: number; disableStartedAt: number }> {
+  const { log } = options;
+  const { groups, health } = await loadCluster(aws, options.cluster);
+  const others = groups.filter((g) => g.name !== options.newServerGroup);
+  // A crash between suspending and deregistering leaves a group "disabled" whose instances still serve.
+  const toDisable = others.filter((g) => g.enabled || servingTargets(g, health) > 0);
+  const disableStartedAt = Date.now();
+  const scaleDownAfter = new Date(Date.now() + options.scaleDownDelaySeconds * 1000).toISOString();
+  for (const group of toDisable) {
+    // Mark when it may be scaled down before disabling: a crash after this point still scales it down later.
+    await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+    await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
+  }
+  const disabledAt = Date.now();
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
+  const scaledDown: string[] = [];
+  const warm: string[] = [];
+  for (const group of others) {
+    const due = group.tags[Tag.scaleDownAfter] ?? (toDisable.includes(group) ? scaleDownAfter : undefined);
+    if (group.capacity.desired === 0 && group.capacity.min === 0) continue;
+    if (!due) continue;
+    if (Date.parse(due) <= Date.now()) {
+      await scaleDownServerGroup(aws, group.name);
+      await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
+      scaledDown.push(group.name);
+      log.info(`${group.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
+    } else {
+      warm.push(group.name);
+      log.info(`${group.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
+    }
+  }
+  await setCapacity(aws, options.newServerGroup, { min: options.newMin });
+  await removeGroupTags(aws, options.newServerGroup, [Tag.pinnedFrom]);
+  const fresh = await loadCluster(aws, options.cluster);
+  const destroyed = groupsBeyondKeep(fresh.groups, options.newServerGroup, options.keepPrevious).filter((name) => !warm.includes(name));
+  for (const name of destroyed) {
+    const group = fresh.groups.find((g) => g.name === name);
+    if (!group || group.enabled) continue;
+    await destroyServerGroup(aws, group);
+    log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
+  }
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
+  return { disabled: toDisable.map((g) => g.name), scaledDown, warm, destroyed, disabledAtMs: disabledAt, disableStartedAt };
+}
+
+/** Targets of a group still registered and not draining (i.e. taking new requests) in its target groups. */
+export function servingTargets(group: ServerGroup, health: TargetHealthByGroup): number {
+  const ids = new Set(group.instances.map((i) => i.id));
+  let serving = 0;
+  for (const arn of group.targetGroupArns) {
+    serving += (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && !['draining', 'unused'].includes(t.TargetHealth?.State ?? '')).length;
+  }
+  return serving;
+}

@@ -1,0 +1,75 @@
+import { DescribeImagesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../aws/clients';
+import { InputError } from '../core/errors';
+
+/**
+ * Read-only checks of what the input names, done before any change: the AMI,
+ * target groups, subnets and security groups must exist in the region.
+ */
+
+function awsErrorName(error: unknown): string {
+  return (error as { name?: string; Code?: string }).name ?? (error as { Code?: string }).Code ?? '';
+}
+
+/** Checks the AMI exists and is available; returns its tags. */
+export async function resolveAmi(aws: AwsClients, amiId: string, field = 'amiId'): Promise<{ name: string; tags: Record<string, string> }> {
+  let images;
+  try {
+    images = await aws.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
+  } catch (error) {
+    if (/InvalidAMIID/.test(awsErrorName(error))) throw new InputError(field, `${amiId} does not exist in ${aws.region}`);
+    throw error;
+  }
+  const image = images.Images?.[0];
+  if (!image) throw new InputError(field, `${amiId} does not exist in ${aws.region}`);
+  if (image.State && image.State !== 'available') throw new InputError(field, `${amiId} is ${image.State}, not available`);
+  const tags: Record<string, string> = {};
+  for (const tag of image.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+  return { name: image.Name ?? '', tags };
+}
+
+/** Resolves target group names or ARNs to ARNs; an unknown one is an InputError naming it. */
+export async function resolveTargetGroups(aws: AwsClients, given: readonly string[], field = 'targetGroups'): Promise<string[]> {
+  const arns: string[] = [];
+  for (const [index, value] of given.entries()) {
+    const byArn = value.startsWith('arn:');
+    try {
+      const response = await aws.elbv2.send(new DescribeTargetGroupsCommand(byArn ? { TargetGroupArns: [value] } : { Names: [value] }));
+      const arn = response.TargetGroups?.[0]?.TargetGroupArn;
+      if (!arn) throw new InputError(`${field}[${index}]`, `target group ${value} does not exist in ${aws.region}`);
+      arns.push(arn);
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      if (/TargetGroupNotFound/.test(awsErrorName(error))) throw new InputError(`${field}[${index}]`, `target group ${value} does not exist in ${aws.region}`);
+      throw error;
+    }
+  }
+  return arns;
+}
+
+/** Checks that subnets exist; returns them. */
+export async function resolveSubnets(aws: AwsClients, subnets: readonly string[]): Promise<string[]> {
+  try {
+    const response = await aws.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...subnets] }));
+    const found = new Set((response.Subnets ?? []).map((s) => s.SubnetId));
+    const missing = subnets.findIndex((s) => !found.has(s));
+    if (missing >= 0) throw new InputError(`subnets[${missing}]`, `${subnets[missing]} does not exist in ${aws.region}`);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    if (/InvalidSubnet/.test(awsErrorName(error))) throw new InputError('subnets', `${(error as Error).message}`);
+    throw error;
+  }
+  return [...subnets];
+}
+
+/** Checks that security groups exist. */
+export async function resolveSecurityGroups(aws: AwsClients, groups: readonly string[]): Promise<void> {
+  if (groups.length === 0) return;
+  try {
+    await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groups] }));
+  } catch (error) {
+    if (/InvalidGroup/.test(awsErrorName(error))) throw new InputError('securityGroups', (error as Error).message);
+    throw error;
+  }
+}

@@ -1,0 +1,187 @@
+import {
+  CreateAutoScalingGroupCommand,
+  CreateOrUpdateTagsCommand,
+  DeleteAutoScalingGroupCommand,
+  DeleteTagsCommand,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
+  UpdateAutoScalingGroupCommand,
+  type LifecycleHookSpecification,
+} from '@aws-sdk/client-auto-scaling';
+import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../aws/clients';
+import { chunk } from '../aws/paginate';
+import { Tag } from '../aws/tags';
+import type { Logger } from '../core/log';
+import { DISABLE_PROCESSES, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
+import { deleteGroupAlarms } from './copy-settings';
+import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
+import { deregistrationDelaySeconds, waitForDrained } from './health';
+import type { Capacity } from './request';
+
+/** Everything CreateAutoScalingGroup needs for a new server group. */
+export interface NewServerGroupSpec {
+  name: string;
+  launchTemplate: CreatedLaunchTemplate;
+  /** Capacity the group should end with; min is pinned to desired while both groups run. */
+  capacity: Capacity;
+  subnets: string[];
+  availabilityZones?: string[];
+  targetGroupArns: string[];
+  /** Tags of the source to keep (with their propagate flag), plus ours. */
+  tags: Array<{ key: string; value: string; propagateAtLaunch: boolean }>;
+  lifecycleHooks: LifecycleHookSpecification[];
+  /** Settings copied from the source group (health check, termination, cooldown, …). */
+  copied: {
+    healthCheckType?: string;
+    healthCheckGracePeriod?: number;
+    terminationPolicies?: string[];
+    defaultCooldown?: number;
+    newInstancesProtectedFromScaleIn?: boolean;
+    capacityRebalance?: boolean;
+    maxInstanceLifetime?: number;
+    defaultInstanceWarmup?: number;
+    serviceLinkedRoleArn?: string;
+    suspendedProcesses?: string[];
+  };
+}
+
+/** Creates the ASG of a new server group, min pinned to desired. */
+export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpec): Promise<void> {
+  const { capacity, copied } = spec;
+  await aws.autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: spec.name,
+      LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version },
+      MinSize: capacity.desired,
+      MaxSize: Math.max(capacity.max, capacity.desired),
+      DesiredCapacity: capacity.desired,
+      ...(spec.subnets.length > 0 ? { VPCZoneIdentifier: spec.subnets.join(',') } : { AvailabilityZones: spec.availabilityZones }),
+      TargetGroupARNs: spec.targetGroupArns,
+      HealthCheckType: copied.healthCheckType ?? (spec.targetGroupArns.length > 0 ? 'ELB' : 'EC2'),
+      HealthCheckGracePeriod: copied.healthCheckGracePeriod ?? 300,
+      ...(copied.terminationPolicies?.length ? { TerminationPolicies: copied.terminationPolicies } : {}),
+      ...(copied.defaultCooldown !== undefined ? { DefaultCooldown: copied.defaultCooldown } : {}),
+      ...(copied.newInstancesProtectedFromScaleIn !== undefined ? { NewInstancesProtectedFromScaleIn: copied.newInstancesProtectedFromScaleIn } : {}),
+      ...(copied.capacityRebalance !== undefined ? { CapacityRebalance: copied.capacityRebalance } : {}),
+      ...(copied.maxInstanceLifetime ? { MaxInstanceLifetime: copied.maxInstanceLifetime } : {}),
+      ...(copied.defaultInstanceWarmup !== undefined ? { DefaultInstanceWarmup: copied.defaultInstanceWarmup } : {}),
+      ...(copied.serviceLinkedRoleArn ? { ServiceLinkedRoleARN: copied.serviceLinkedRoleArn } : {}),
+      ...(spec.lifecycleHooks.length > 0 ? { LifecycleHookSpecificationList: spec.lifecycleHooks } : {}),
+      Tags: spec.tags.map((tag) => ({
+        Key: tag.key,
+        Value: tag.value,
+        PropagateAtLaunch: tag.propagateAtLaunch,
+        ResourceId: spec.name,
+        ResourceType: 'auto-scaling-group',
+      })),
+    }),
+  );
+  const userSuspended = (copied.suspendedProcesses ?? []).filter((p) => !(DISABLE_PROCESSES as readonly string[]).includes(p));
+  if (userSuspended.length > 0) {
+    await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }));
+  }
+}
+
+/** Sets (creates or updates) tags on a server group. */
+export async function setGroupTags(aws: AwsClients, groupName: string, tags: Record<string, string>): Promise<void> {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) return;
+  await aws.autoScaling.send(
+    new CreateOrUpdateTagsCommand({
+      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
+    }),
+  );
+}
+
+/** Removes tags from a server group. */
+export async function removeGroupTags(aws: AwsClients, groupName: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await aws.autoScaling.send(
+    new DeleteTagsCommand({ Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: 'auto-scaling-group' })) }),
+  );
+}
+
+/** Sets min/max/desired of a group. */
+export async function setCapacity(aws: AwsClients, groupName: string, capacity: Partial<Capacity>): Promise<void> {
+  await aws.autoScaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: groupName,
+      ...(capacity.min !== undefined ? { MinSize: capacity.min } : {}),
+      ...(capacity.max !== undefined ? { MaxSize: capacity.max } : {}),
+      ...(capacity.desired !== undefined ? { DesiredCapacity: capacity.desired } : {}),
+    }),
+  );
+}
+
+/**
+ * Takes a group out of service: suspends Launch, Terminate and
+ * AddToLoadBalancer, deregisters its instances from every target group, and
+ * waits until they have drained (in-flight requests finished).
+ */
+export async function disableServerGroup(
+  aws: AwsClients,
+  group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
+  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[] },
+): Promise<void> {
+  const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
+  await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
+  const instanceIds = group.instances.map((i) => i.id);
+  if (instanceIds.length === 0 || targetGroupArns.length === 0) {
+    options.log.info(`${group.name}: disabled (no instances in target groups)`);
+    return;
+  }
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining');
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })) }));
+    }
+  }
+  options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
+  const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
+  await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });
+}
+
+/** Puts instances of a group into its target groups and resumes its processes. */
+export async function enableServerGroup(
+  aws: AwsClients,
+  groupName: string,
+  instanceIds: readonly string[],
+  targetGroupArns: readonly string[],
+): Promise<void> {
+  for (const arn of targetGroupArns) {
+    for (const batch of chunk(instanceIds, 100)) {
+      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
+    }
+  }
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
+}
+
+/** Resumes only Launch and Terminate (a disabled group scaling up again, still out of the load balancer). */
+export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: string): Promise<void> {
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Launch', 'Terminate'] }));
+}
+
+/**
+ * Scales a disabled group to 0. Terminate is resumed so instances really go;
+ * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
+ */
+export async function scaleDownServerGroup(aws: AwsClients, groupName: string): Promise<void> {
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }));
+  await setCapacity(aws, groupName, { min: 0, desired: 0 });
+  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
+}
+
+/** Deletes a server group, its launch template (when bluegreen made it) and the alarms copied for it. */
+export async function destroyServerGroup(aws: AwsClients, group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags'>): Promise<void> {
+  try {
+    await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group.name, ForceDelete: true }));
+  } catch (error) {
+    const message = (error as Error).message ?? '';
+    if (!/not found|does not exist/i.test(message)) throw error;
+  }
+  if (group.launchTemplate && group.tags[Tag.cluster] !== undefined) await deleteLaunchTemplate(aws, group.launchTemplate);
+  await deleteGroupAlarms(aws, group.name);
+}

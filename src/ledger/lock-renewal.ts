@@ -1,0 +1,78 @@
+import { BluegreenError, describeError } from '../core/errors';
+import { silentLogger, type Logger } from '../core/log';
+import type { HeldLock } from './lock';
+
+/**
+ * Keeps a held lock's lease alive while a long run works: renews on an
+ * interval, tolerates transient S3 errors (retried at the next tick), and
+ * stops for good when the lock is lost (someone broke it), telling the caller.
+ */
+
+/** Options of {@link keepLockRenewed}. */
+export interface LockRenewalOptions {
+  /** Seconds between renewals, fractions allowed (default: a third of the lease, at least 1). */
+  intervalSeconds?: number;
+  /** Called once if the lock is lost (ConflictError `LockLost`); the run should stop changing the cluster. */
+  onLost?: (error: BluegreenError) => void;
+  log?: Logger;
+}
+
+/** A running renewal loop. */
+export interface LockRenewal {
+  /** Stops renewing and waits for a renewal in flight. Idempotent. */
+  stop(): Promise<void>;
+  /** The error that ended renewal because the lock was lost, if it was. */
+  readonly lost: BluegreenError | undefined;
+  /** Renewals that succeeded so far. */
+  readonly renewals: number;
+}
+
+/** Starts renewing `lock` every `intervalSeconds` until `stop()` or until the lock is lost. */
+export function keepLockRenewed(lock: HeldLock, options: LockRenewalOptions = {}): LockRenewal {
+  const log = options.log ?? silentLogger;
+  const intervalMs = Math.max(10, (options.intervalSeconds ?? Math.max(1, Math.floor(lock.record.leaseSeconds / 3))) * 1000);
+  let stopped = false;
+  let lost: BluegreenError | undefined;
+  let renewals = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const tick = async (): Promise<void> => {
+    try {
+      await lock.renew();
+      renewals += 1;
+    } catch (error) {
+      if (error instanceof BluegreenError && error.code === 'LockLost') {
+        lost = error;
+        stopped = true;
+        log.error(error.message);
+        options.onLost?.(error);
+        return;
+      }
+      log.warn(`could not renew the lock of cluster ${lock.cluster} (will retry): ${describeError(error)}`);
+    }
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      inFlight = tick().then(schedule);
+    }, intervalMs);
+    // A renewal loop alone must not keep the process alive.
+    timer.unref();
+  };
+  schedule();
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await inFlight;
+    },
+    get lost() {
+      return lost;
+    },
+    get renewals() {
+      return renewals;
+    },
+  };
+}

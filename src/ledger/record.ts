@@ -1,0 +1,159 @@
+import { InputError } from '../core/errors';
+import { STORABLE_ID_PATTERN } from './deployment-id';
+
+/**
+ * The shape of a ledger record, and the checks every record passes before it
+ * is written: required fields, known kinds and results, no secrets.
+ */
+
+/** What happened. */
+export const RECORD_KINDS = ['deploy', 'rollback', 'recovery', 'cleanup'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/** How it ended (or `started` for the record written when it began). */
+export const RECORD_RESULTS = ['started', 'succeeded', 'failed', 'rolled-back', 'aborted', 'recovered'] as const;
+export type RecordResult = (typeof RECORD_RESULTS)[number];
+
+/**
+ * What a redeploy of the same AMI needs, read from the launch template and the
+ * ASG that ran it. Never secrets: user data is referenced (`userDataRef`) and
+ * fingerprinted (`userDataSha256`), not copied.
+ */
+export interface LaunchSettings {
+  instanceType?: string;
+  subnetIds?: string[];
+  securityGroupIds?: string[];
+  /** EC2 key pair name (a name, not key material). */
+  keyName?: string;
+  /** Instance profile name or ARN. */
+  iamInstanceProfile?: string;
+  /** SHA-256 (hex) of the decoded user data, to tell whether it changed. */
+  userDataSha256?: string;
+  /** Where the user data can be read again, e.g. `lt-0abc:3` or an s3:// URL. */
+  userDataRef?: string;
+  launchTemplate?: { id: string; name?: string; version: string };
+  targetGroupArns?: string[];
+  capacity?: { min: number; max: number; desired: number };
+  /** Further non-secret settings (health check type, grace period, …). */
+  other?: Record<string, string | number | boolean | string[] | null>;
+}
+
+/** One deployment ledger record, as stored (one S3 object each). */
+export interface DeploymentRecord {
+  /** Record format version. */
+  schema: 1;
+  kind: RecordKind;
+  result: RecordResult;
+  deploymentId: string;
+  cluster: string;
+  region: string;
+  /** When this record was appended (ISO-8601 UTC); the key sorts by it. */
+  recordedAt: string;
+  /** When the deployment (or rollback…) began. */
+  startedAt: string;
+  finishedAt?: string;
+  durationSeconds?: number;
+  /** Who ran it: build user, or user@host outside Jenkins. */
+  who?: string;
+  buildUrl?: string;
+  gitCommit?: string;
+  artifactUrl?: string;
+  version?: string;
+  amiId?: string;
+  /** The server group this run created or restored. */
+  serverGroup?: string;
+  /** The server group that served before. */
+  previousServerGroup?: string;
+  launchSettings?: LaunchSettings;
+  /** Why (rollback reason, failure reason). */
+  reason?: string;
+  /** Server group traffic moved from / to. */
+  from?: string;
+  to?: string;
+  message?: string;
+}
+
+/** A record as given to `appendRecord`: `schema` is set there, `recordedAt` defaults to now. */
+export type NewDeploymentRecord = Omit<DeploymentRecord, 'schema' | 'recordedAt'> & { recordedAt?: string };
+
+/** A record read back from the ledger, with its S3 key. */
+export interface LedgerRecord extends DeploymentRecord {
+  key: string;
+}
+
+/** Keys that must never be recorded, wherever they appear. */
+const SECRET_KEY_PATTERN = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
+/** AWS access key ids (`AKIA…`, `ASIA…`) in any recorded text. */
+const ACCESS_KEY_ID_PATTERN = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+const MAX_TEXT = 4000;
+
+/**
+ * Validates a new record and returns the stored form (credentials stripped
+ * from URLs, long texts cut). Throws {@link InputError} on `record.<field>`:
+ * a record is checked before anything is written.
+ */
+export function prepareRecord(record: NewDeploymentRecord, recordedAt: string): DeploymentRecord {
+  const field = (name: string) => `record.${name}`;
+  if (!RECORD_KINDS.includes(record.kind)) throw new InputError(field('kind'), `must be one of ${RECORD_KINDS.join(', ')} (got ${JSON.stringify(record.kind)})`);
+  if (!RECORD_RESULTS.includes(record.result)) throw new InputError(field('result'), `must be one of ${RECORD_RESULTS.join(', ')} (got ${JSON.stringify(record.result)})`);
+  if (typeof record.deploymentId !== 'string' || !STORABLE_ID_PATTERN.test(record.deploymentId)) {
+    throw new InputError(field('deploymentId'), `must be 1-64 of A-Z a-z 0-9 . _ - (got ${JSON.stringify(record.deploymentId)})`);
+  }
+  for (const name of ['cluster', 'region'] as const) {
+    if (typeof record[name] !== 'string' || record[name] === '') throw new InputError(field(name), 'is required');
+  }
+  for (const name of ['startedAt', 'finishedAt'] as const) {
+    const value = record[name];
+    if ((name === 'startedAt' || value !== undefined) && (typeof value !== 'string' || !ISO_TIME.test(value))) {
+      throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
+    }
+  }
+  rejectSecrets('record', record);
+  const stored: DeploymentRecord = { schema: 1, ...withoutUndefined(record), recordedAt };
+  for (const name of ['buildUrl', 'artifactUrl'] as const) {
+    if (stored[name] !== undefined) stored[name] = withoutUrlCredentials(stored[name] as string);
+  }
+  if (stored.launchSettings?.userDataRef) {
+    stored.launchSettings = { ...stored.launchSettings, userDataRef: withoutUrlCredentials(stored.launchSettings.userDataRef) };
+  }
+  for (const name of ['message', 'reason'] as const) {
+    const text = stored[name];
+    if (text !== undefined && text.length > MAX_TEXT) stored[name] = `${text.slice(0, MAX_TEXT)}… (cut)`;
+  }
+  return stored;
+}
+
+/** Throws when a key or value looks like a secret: the ledger is readable by every deployer. */
+function rejectSecrets(path: string, value: unknown): void {
+  if (typeof value === 'string') {
+    if (ACCESS_KEY_ID_PATTERN.test(value)) throw new InputError(path, 'looks like it holds an AWS access key id; secrets are never recorded');
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => rejectSecrets(`${path}[${index}]`, item));
+    return;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (SECRET_KEY_PATTERN.test(key)) throw new InputError(`${path}.${key}`, 'looks like a secret; secrets are never recorded (record a reference or a hash instead)');
+      rejectSecrets(`${path}.${key}`, inner);
+    }
+  }
+}
+
+/** `https://user:token@jenkins/job/1/` → `https://jenkins/job/1/`; anything else unchanged. */
+export function withoutUrlCredentials(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T;
+}
+
+/** True when a parsed JSON value has the fields every stored record has. */
+export function looksLikeRecord(value: unknown): value is DeploymentRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.deploymentId === 'string' && typeof record.kind === 'string' && typeof record.result === 'string' && typeof record.recordedAt === 'string';
+}

@@ -1,0 +1,187 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { classifyRequest, type AwsCall } from './aws-request';
+import { CallStats } from './call-stats';
+import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
+import { closeHttpServer, listenLoopback } from './ports';
+
+/**
+ * The gateway: one endpoint for every AWS service. It counts each call,
+ * injects the faults asked for, forwards to moto, lets the traffic layer
+ * rewrite the answers moto cannot give (target health, ASG instance health),
+ * and serves the sandbox control API under `/_sandbox/`.
+ */
+
+/** Prefix of the control API; AWS never uses it. */
+export const CONTROL_PREFIX = '/_sandbox/';
+
+/** A control API answer. */
+export interface ControlAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** How the traffic layer plugs into the gateway. */
+export interface GatewayHooks {
+  /** Returns a new response body for a call, or undefined to pass moto's answer through. */
+  rewriteResponse?(call: AwsCall, body: string): string | undefined;
+  /** Calls whose answers `rewriteResponse` may change (their responses are buffered). */
+  rewritesAction?(call: AwsCall): boolean;
+  /** Runs after moto accepted a mutating call and before the client gets the answer (read-your-writes for the traffic layer). */
+  afterMutation?(call: AwsCall): Promise<void>;
+  /** Answers `/_sandbox/…` requests not handled by the gateway itself. */
+  control?(method: string, path: string, body: unknown): Promise<ControlAnswer | undefined>;
+}
+
+export interface GatewayOptions {
+  motoEndpoint: string;
+  port: number;
+  log: Logger;
+  hooks?: GatewayHooks;
+  faultSeed?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  endpoint: string;
+  port: number;
+  stats: CallStats;
+  faults: FaultInjector;
+  stop(): Promise<void>;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function protocolOf(call: AwsCall, request: IncomingMessage): 'query' | 'json' | 'rest-xml' {
+  if (request.headers['x-amz-target']) return 'json';
+  return call.service === 's3' ? 'rest-xml' : 'query';
+}
+
+/** Starts the gateway on 127.0.0.1:`port` (0 = any free port). */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const stats = new CallStats();
+  const faults = new FaultInjector(options.faultSeed ?? 1);
+  const hooks = options.hooks ?? {};
+  const moto = new URL(options.motoEndpoint);
+  const log = options.log;
+
+  async function handleControl(request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
+    const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '');
+    const method = request.method ?? 'GET';
+    let parsed: unknown;
+    if (body.length > 0) {
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        sendJson(response, 400, { error: `body is not JSON: ${describeError(error)}` });
+        return;
+      }
+    }
+    try {
+      if (path === 'calls' && method === 'GET') return sendJson(response, 200, stats.snapshot());
+      if ((path === 'calls' && method === 'DELETE') || (path === 'calls/reset' && method === 'POST')) {
+        stats.reset();
+        return sendJson(response, 200, stats.snapshot());
+      }
+      if (path === 'faults' && method === 'GET') return sendJson(response, 200, { rules: faults.list() });
+      if (path === 'faults' && method === 'POST') {
+        const rules = (Array.isArray(parsed) ? parsed : [parsed]).map((raw) => faults.add(parseFaultRule(raw)));
+        return sendJson(response, 201, { rules });
+      }
+      if (path === 'faults' && method === 'DELETE') {
+        faults.clear();
+        return sendJson(response, 200, { rules: [] });
+      }
+      const one = /^faults\/([\w-]+)$/.exec(path);
+      if (one && method === 'DELETE') {
+        return faults.remove(one[1] as string) ? sendJson(response, 200, { removed: one[1] }) : sendJson(response, 404, { error: `no fault rule ${one[1]}` });
+      }
+      const answer = await hooks.control?.(method, path, parsed);
+      if (answer) return sendJson(response, answer.status, answer.body);
+      sendJson(response, 404, { error: `no control endpoint ${method} ${CONTROL_PREFIX}${path}` });
+    } catch (error) {
+      const status = (error as { exitCode?: number }).exitCode === 2 ? 400 : 500;
+      sendJson(response, status, { error: describeError(error) });
+    }
+  }
+
+  async function forward(request: IncomingMessage, response: ServerResponse, body: Buffer, call: AwsCall): Promise<void> {
+    const buffer = call.mutating || (hooks.rewritesAction?.(call) ?? false);
+    const headers = { ...request.headers, host: request.headers.host ?? moto.host };
+    const upstream = httpRequest({ host: moto.hostname, port: moto.port, method: request.method, path: request.url, headers });
+    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+      upstream.once('response', resolve);
+      upstream.once('error', reject);
+      upstream.end(body);
+    });
+    if (!buffer) {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+      return;
+    }
+    let payload = await readBody(answer);
+    const status = answer.statusCode ?? 502;
+    if (status < 300) {
+      if (call.mutating && hooks.afterMutation) {
+        try {
+          await hooks.afterMutation(call);
+        } catch (error) {
+          log.warn(`traffic layer refresh after ${call.action} failed: ${describeError(error)}`);
+        }
+      }
+      const rewritten = hooks.rewriteResponse?.(call, payload.toString('utf8'));
+      if (rewritten !== undefined) payload = Buffer.from(rewritten, 'utf8');
+    }
+    const outHeaders = { ...answer.headers, 'content-length': String(payload.length) };
+    delete outHeaders['transfer-encoding'];
+    response.writeHead(status, outHeaders);
+    response.end(payload);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    if ((request.url ?? '').startsWith(CONTROL_PREFIX)) return handleControl(request, response, body);
+    const call = classifyRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
+    stats.recordCall(call.service, call.action, call.mutating);
+    const decision = faults.decide(call.service, call.action);
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    if (decision.error) {
+      stats.recordFault(call.service, call.action, decision.error.kind);
+      const error = awsErrorResponse(call.service, protocolOf(call, request), decision.error);
+      response.writeHead(error.status, { 'content-type': error.contentType, 'content-length': Buffer.byteLength(error.body), 'x-amzn-requestid': 'sandbox-fault' });
+      response.end(request.method === 'HEAD' ? undefined : error.body);
+      return;
+    }
+    await forward(request, response, body, call);
+  }
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log.warn(`gateway: ${request.method} ${request.url}: ${describeError(error)}`);
+      if (!response.headersSent) sendJson(response, 502, { error: `sandbox gateway could not reach moto: ${describeError(error)}` });
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  const port = await listenLoopback(server, options.port);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stats,
+    faults,
+    stop: () => closeHttpServer(server),
+  };
+}

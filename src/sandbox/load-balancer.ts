@@ -1,0 +1,161 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../core/log';
+import type { InstanceFleet } from './fleet';
+import type { ListenerFacts, WorldSnapshot } from './moto-world';
+import { closeHttpServer, listenLoopback } from './ports';
+import type { TargetHealthMonitor, TargetRef } from './target-health';
+
+/**
+ * Every ALB listener moto knows gets a real port on 127.0.0.1 that routes as
+ * an ALB does: weighted choice among the forward action's target groups,
+ * round robin over healthy targets, fail-open to all registered targets when
+ * none is healthy, 503 when none is registered, 502 when the target's server
+ * is gone. Draining targets get no new requests; in-flight ones finish.
+ */
+
+/** A listener's local address. */
+export interface ListenerEndpoint {
+  listenerArn: string;
+  loadBalancerArn: string;
+  loadBalancerName: string;
+  /** The listener port in AWS (e.g. 80). */
+  awsPort: number;
+  /** The real port on 127.0.0.1. */
+  localPort: number;
+  url: string;
+}
+
+interface RunningListener {
+  facts: ListenerFacts;
+  server: Server;
+  localPort: number;
+}
+
+function sendError(response: ServerResponse, status: number, text: string): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const body = `<html><body><h1>${status} ${text}</h1></body></html>`;
+  response.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), server: 'awselb/2.0' });
+  response.end(body);
+}
+
+export class LoadBalancerRouter {
+  private readonly listeners = new Map<string, RunningListener>();
+  private readonly roundRobin = new Map<string, number>();
+  /** Pooled connections to instance apps; idle ones close well before the apps' keep-alive timeout. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 20_000 });
+  private stopped = false;
+
+  constructor(
+    private readonly fleet: InstanceFleet,
+    private readonly health: TargetHealthMonitor,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens a port for each new listener and closes those of deleted ones. */
+  async reconcile(world: WorldSnapshot): Promise<void> {
+    if (this.stopped) return;
+    for (const [arn, facts] of world.listeners) {
+      const running = this.listeners.get(arn);
+      if (running) {
+        running.facts = facts;
+        continue;
+      }
+      const server = createServer((request, response) => this.route(arn, request, response));
+      server.keepAliveTimeout = 65_000;
+      const entry: RunningListener = { facts, server, localPort: 0 };
+      this.listeners.set(arn, entry);
+      entry.localPort = await listenLoopback(server, 0);
+      this.log.info(`listener ${facts.loadBalancerName}:${facts.port} → http://127.0.0.1:${entry.localPort}`);
+    }
+    for (const [arn, running] of this.listeners) {
+      if (world.listeners.has(arn)) continue;
+      this.listeners.delete(arn);
+      await closeHttpServer(running.server);
+    }
+  }
+
+  /** Chooses a target group by weight (only groups with registered targets; healthy ones first), then a target. */
+  private pickTarget(facts: ListenerFacts): TargetRef | undefined {
+    const options = facts.forward
+      .filter((f) => f.weight > 0)
+      .map((f) => ({ ...f, ...this.health.routable(f.targetGroupArn) }))
+      .filter((f) => f.registered.length > 0);
+    if (options.length === 0) return undefined;
+    const withHealthy = options.filter((f) => f.healthy.length > 0);
+    const candidates = withHealthy.length > 0 ? withHealthy : options;
+    const totalWeight = candidates.reduce((sum, f) => sum + f.weight, 0);
+    let roll = Math.random() * totalWeight;
+    let chosen = candidates[candidates.length - 1] as (typeof candidates)[number];
+    for (const candidate of candidates) {
+      roll -= candidate.weight;
+      if (roll < 0) {
+        chosen = candidate;
+        break;
+      }
+    }
+    // Fail open: with no healthy target, an ALB routes to all registered ones.
+    const pool = chosen.healthy.length > 0 ? chosen.healthy : chosen.registered;
+    const next = (this.roundRobin.get(chosen.targetGroupArn) ?? 0) % pool.length;
+    this.roundRobin.set(chosen.targetGroupArn, next + 1);
+    return pool[next];
+  }
+
+  private route(listenerArn: string, request: IncomingMessage, response: ServerResponse): void {
+    const running = this.listeners.get(listenerArn);
+    if (!running || this.stopped) return sendError(response, 503, 'Service Temporarily Unavailable');
+    const target = this.pickTarget(running.facts);
+    if (!target) return sendError(response, 503, 'Service Temporarily Unavailable');
+    const port = this.fleet.portOf(target.instanceId);
+    if (port === undefined) {
+      request.resume();
+      return sendError(response, 502, 'Bad Gateway');
+    }
+    const upstream = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: request.method,
+        path: request.url,
+        headers: { ...request.headers, 'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1', 'x-forwarded-port': String(running.facts.port) },
+        agent: this.agent,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+        answer.on('error', () => response.destroy());
+      },
+    );
+    // Without a listener the agent's idle timeout would not touch active requests anyway; keep them alive.
+    upstream.on('timeout', () => undefined);
+    upstream.on('error', () => sendError(response, 502, 'Bad Gateway'));
+    request.pipe(upstream);
+  }
+
+  endpoints(): ListenerEndpoint[] {
+    return [...this.listeners.entries()]
+      .filter(([, l]) => l.localPort > 0)
+      .map(([arn, l]) => ({
+        listenerArn: arn,
+        loadBalancerArn: l.facts.loadBalancerArn,
+        loadBalancerName: l.facts.loadBalancerName,
+        awsPort: l.facts.port,
+        localPort: l.localPort,
+        url: `http://127.0.0.1:${l.localPort}`,
+      }));
+  }
+
+  ports(): number[] {
+    return [...this.listeners.values()].map((l) => l.localPort).filter((p) => p > 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(all.map((l) => closeHttpServer(l.server)));
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,242 @@
+import { get as httpGet } from 'node:http';
+import type { Logger } from '../core/log';
+import type { InstanceFleet } from './fleet';
+import type { HealthCheckSettings, TargetGroupFacts, WorldSnapshot } from './moto-world';
+
+/**
+ * Real HTTP health checks per target group, with AWS's target states and
+ * reason codes. Moto's registrations decide membership; this decides health,
+ * and remembers deregistered targets as `draining` for the deregistration delay.
+ */
+
+export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'draining' | 'unused';
+
+/** A target's health as DescribeTargetHealth reports it. */
+export interface TargetHealthView {
+  state: TargetState;
+  reason?: string;
+  description?: string;
+}
+
+/** A target the load balancer may send to. */
+export interface TargetRef {
+  targetGroupArn: string;
+  instanceId: string;
+  port: number;
+}
+
+interface TargetRecord extends TargetRef {
+  state: TargetState;
+  reason?: string;
+  description?: string;
+  successes: number;
+  failures: number;
+  drainingUntil?: number;
+  checking: boolean;
+}
+
+interface GroupRecord {
+  facts: TargetGroupFacts;
+  timer?: NodeJS.Timeout;
+  intervalMs: number;
+}
+
+const INITIAL: Pick<TargetRecord, 'state' | 'reason' | 'description'> = {
+  state: 'initial',
+  reason: 'Elb.InitialHealthChecking',
+  description: 'Initial health checks in progress',
+};
+
+/** True when an HTTP status matches a Matcher.HttpCode like `200`, `200-299` or `200,302`. */
+export function matchesHttpCode(matcher: string, status: number): boolean {
+  return matcher.split(',').some((part) => {
+    const [low, high] = part.trim().split('-').map(Number);
+    if (low === undefined || Number.isNaN(low)) return false;
+    return high === undefined ? status === low : status >= low && status <= high;
+  });
+}
+
+type CheckOutcome = { ok: true } | { ok: false; reason: string; description: string };
+
+function httpCheck(port: number, settings: HealthCheckSettings, timeoutMs: number): Promise<CheckOutcome> {
+  return new Promise((resolve) => {
+    const request = httpGet({ host: '127.0.0.1', port, path: settings.path, agent: false, timeout: timeoutMs }, (response) => {
+      response.resume();
+      const status = response.statusCode ?? 0;
+      resolve(
+        matchesHttpCode(settings.matcher, status)
+          ? { ok: true }
+          : { ok: false, reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${status}]` },
+      );
+    });
+    request.on('timeout', () => {
+      request.destroy();
+      resolve({ ok: false, reason: 'Target.Timeout', description: 'Request timed out' });
+    });
+    request.on('error', () => resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }));
+  });
+}
+
+export class TargetHealthMonitor {
+  private readonly groups = new Map<string, GroupRecord>();
+  private readonly targets = new Map<string, TargetRecord>();
+  private stopped = false;
+
+  constructor(
+    private readonly fleet: InstanceFleet,
+    private readonly scale: number,
+    private readonly log: Logger,
+  ) {}
+
+  private key(targetGroupArn: string, instanceId: string): string {
+    return `${targetGroupArn}|${instanceId}`;
+  }
+
+  private scaledMs(seconds: number, floorMs: number): number {
+    return Math.max(floorMs, seconds * 1000 * this.scale);
+  }
+
+  /** Follows moto's registrations: new targets start `initial`, removed ones drain. */
+  reconcile(world: WorldSnapshot): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const [arn, facts] of world.targetGroups) {
+      const intervalMs = this.scaledMs(facts.healthCheck.intervalSeconds, 20);
+      let group = this.groups.get(arn);
+      if (!group || group.intervalMs !== intervalMs) {
+        if (group?.timer) clearInterval(group.timer);
+        group = { facts, intervalMs };
+        group.timer = setInterval(() => this.checkGroup(arn), intervalMs);
+        this.groups.set(arn, group);
+        // First check right away, as an ALB does when a target is registered.
+        setImmediate(() => this.checkGroup(arn));
+      }
+      group.facts = facts;
+      const registered = new Set<string>();
+      for (const target of facts.targets) {
+        registered.add(target.id);
+        const key = this.key(arn, target.id);
+        const existing = this.targets.get(key);
+        if (existing && existing.state !== 'draining') {
+          existing.port = target.port;
+          continue;
+        }
+        this.targets.set(key, { targetGroupArn: arn, instanceId: target.id, port: target.port, ...INITIAL, successes: 0, failures: 0, checking: false });
+      }
+      for (const record of this.targets.values()) {
+        if (record.targetGroupArn !== arn || registered.has(record.instanceId) || record.state === 'draining') continue;
+        const delayMs = facts.deregistrationDelaySeconds * 1000 * this.scale;
+        Object.assign(record, {
+          state: 'draining',
+          reason: 'Target.DeregistrationInProgress',
+          description: 'Target deregistration is in progress',
+          drainingUntil: now + delayMs,
+        });
+      }
+    }
+    for (const [arn, group] of this.groups) {
+      if (world.targetGroups.has(arn)) continue;
+      if (group.timer) clearInterval(group.timer);
+      this.groups.delete(arn);
+      for (const [key, record] of this.targets) if (record.targetGroupArn === arn) this.targets.delete(key);
+    }
+    this.dropExpiredDraining(now);
+  }
+
+  private dropExpiredDraining(now: number): void {
+    for (const [key, record] of this.targets) {
+      if (record.state === 'draining' && (record.drainingUntil ?? 0) <= now) this.targets.delete(key);
+    }
+  }
+
+  private checkGroup(arn: string): void {
+    const group = this.groups.get(arn);
+    if (!group || this.stopped) return;
+    this.dropExpiredDraining(Date.now());
+    for (const record of this.targets.values()) {
+      if (record.targetGroupArn !== arn || record.state === 'draining' || record.checking) continue;
+      void this.checkTarget(record, group.facts.healthCheck);
+    }
+  }
+
+  private async checkTarget(record: TargetRecord, settings: HealthCheckSettings): Promise<void> {
+    if (!settings.enabled) {
+      Object.assign(record, { state: 'healthy', reason: undefined, description: undefined });
+      return;
+    }
+    // A booting instance stays `initial`: the sandbox knows it is coming up.
+    if (this.fleet.isBooting(record.instanceId)) return;
+    const port = this.fleet.portOf(record.instanceId);
+    record.checking = true;
+    const outcome: CheckOutcome =
+      port === undefined
+        ? { ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }
+        : await httpCheck(port, settings, this.scaledMs(settings.timeoutSeconds, 50));
+    record.checking = false;
+    if (record.state === 'draining' || this.stopped) return;
+    if (outcome.ok) {
+      record.successes += 1;
+      record.failures = 0;
+      if (record.state !== 'healthy' && record.successes >= settings.healthyThreshold) {
+        Object.assign(record, { state: 'healthy', reason: undefined, description: undefined });
+        this.log.debug(`${record.instanceId} healthy in ${record.targetGroupArn}`);
+      }
+    } else {
+      record.failures += 1;
+      record.successes = 0;
+      if (record.state === 'unhealthy') Object.assign(record, { reason: outcome.reason, description: outcome.description });
+      else if (record.failures >= settings.unhealthyThreshold) {
+        Object.assign(record, { state: 'unhealthy', reason: outcome.reason, description: outcome.description });
+        this.log.debug(`${record.instanceId} unhealthy in ${record.targetGroupArn}: ${outcome.reason}`);
+      }
+    }
+  }
+
+  /** A target's health; `undefined` when the sandbox does not track it (e.g. never registered). */
+  healthOf(targetGroupArn: string, instanceId: string): TargetHealthView | undefined {
+    this.dropExpiredDraining(Date.now());
+    const record = this.targets.get(this.key(targetGroupArn, instanceId));
+    if (!record) return undefined;
+    return { state: record.state, ...(record.reason ? { reason: record.reason, description: record.description } : {}) };
+  }
+
+  /** Targets of a group that are draining now (not in moto any more). */
+  drainingTargets(targetGroupArn: string): TargetRef[] {
+    this.dropExpiredDraining(Date.now());
+    return [...this.targets.values()]
+      .filter((r) => r.targetGroupArn === targetGroupArn && r.state === 'draining')
+      .map((r) => ({ targetGroupArn: r.targetGroupArn, instanceId: r.instanceId, port: r.port }));
+  }
+
+  /** Registered (not draining) targets of a group, and which of them are healthy. */
+  routable(targetGroupArn: string): { registered: TargetRef[]; healthy: TargetRef[] } {
+    const registered: TargetRef[] = [];
+    const healthy: TargetRef[] = [];
+    for (const r of this.targets.values()) {
+      if (r.targetGroupArn !== targetGroupArn || r.state === 'draining') continue;
+      const ref = { targetGroupArn: r.targetGroupArn, instanceId: r.instanceId, port: r.port };
+      registered.push(ref);
+      if (r.state === 'healthy') healthy.push(ref);
+    }
+    return { registered, healthy };
+  }
+
+  /** Every tracked target with its state (for the control API). */
+  list(): (TargetRef & TargetHealthView)[] {
+    this.dropExpiredDraining(Date.now());
+    return [...this.targets.values()].map((r) => ({
+      targetGroupArn: r.targetGroupArn,
+      instanceId: r.instanceId,
+      port: r.port,
+      state: r.state,
+      ...(r.reason ? { reason: r.reason, description: r.description } : {}),
+    }));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const group of this.groups.values()) if (group.timer) clearInterval(group.timer);
+    this.groups.clear();
+    this.targets.clear();
+  }
+}

@@ -1,0 +1,159 @@
+import { describeError } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { AwsCall } from './aws-request';
+import { InstanceFleet } from './fleet';
+import type { ControlAnswer, GatewayHooks } from './gateway';
+import { LoadBalancerRouter } from './load-balancer';
+import { motoClients, MotoWorldReader, type WorldSnapshot } from './moto-world';
+import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
+import { TargetHealthMonitor } from './target-health';
+
+/**
+ * The traffic layer: reads moto, serves instances, checks health, routes
+ * listeners, and plugs into the gateway to answer what moto cannot.
+ */
+
+export interface TrafficLayerOptions {
+  motoEndpoint: string;
+  region: string;
+  /** Factor on every sandbox delay (boot, health interval, deregistration delay). */
+  timeScale: number;
+  /** Default instance boot time in AWS seconds (before scaling). */
+  bootSeconds: number;
+  /** How often moto is read, in real milliseconds. */
+  pollMs: number;
+  log: Logger;
+}
+
+/** Actions after which cached AMI tags / target group attributes may be stale. */
+const CACHE_BUSTING_ACTIONS = new Set(['CreateTags', 'DeleteTags', 'ModifyTargetGroupAttributes', 'RegisterImage', 'CreateImage', 'DeregisterImage']);
+const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
+
+export class TrafficLayer {
+  readonly fleet: InstanceFleet;
+  readonly health: TargetHealthMonitor;
+  readonly router: LoadBalancerRouter;
+  private readonly reader: MotoWorldReader;
+  private world: WorldSnapshot | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: TrafficLayerOptions) {
+    const log = options.log;
+    this.reader = new MotoWorldReader(motoClients(options.motoEndpoint, options.region));
+    this.fleet = new InstanceFleet(options.bootSeconds * 1000 * options.timeScale, options.timeScale, log.child('instances'));
+    this.health = new TargetHealthMonitor(this.fleet, options.timeScale, log.child('health'));
+    this.router = new LoadBalancerRouter(this.fleet, this.health, log.child('lb'));
+  }
+
+  /** Reads moto once, then keeps polling. */
+  async start(): Promise<void> {
+    await this.refresh();
+    const tick = (): void => {
+      this.pollTimer = setTimeout(() => {
+        this.refresh()
+          .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
+          .finally(() => {
+            if (!this.stopped) tick();
+          });
+      }, this.options.pollMs);
+    };
+    tick();
+  }
+
+  /** Reads moto and reconciles; concurrent callers share a run, and a call made during a run gets a fresh one after it. */
+  refresh(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (!this.running) {
+      this.running = this.refreshOnce().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    if (!this.queued) {
+      this.queued = this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = undefined;
+          return this.refresh();
+        });
+    }
+    return this.queued;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    const world = await this.reader.read();
+    if (this.stopped) return;
+    this.world = world;
+    await this.fleet.reconcile(world);
+    this.health.reconcile(world);
+    await this.router.reconcile(world);
+  }
+
+  /** ASG HealthStatus of an instance: for `HealthCheckType=ELB`, Unhealthy once a target group says `unhealthy` after the grace period. */
+  asgHealthStatus(instanceId: string): 'Healthy' | 'Unhealthy' | undefined {
+    const world = this.world;
+    const asgName = world?.instances.get(instanceId)?.asgName;
+    const asg = asgName ? world?.asgs.get(asgName) : undefined;
+    if (!asg || asg.healthCheckType !== 'ELB') return undefined;
+    const launchedAt = this.fleet.launchedAt(instanceId) ?? 0;
+    if (Date.now() < launchedAt + asg.healthCheckGracePeriodSeconds * 1000 * this.options.timeScale) return 'Healthy';
+    const unhealthy = asg.targetGroupArns.some((arn) => this.health.healthOf(arn, instanceId)?.state === 'unhealthy');
+    return unhealthy ? 'Unhealthy' : 'Healthy';
+  }
+
+  /** The gateway hooks of the traffic layer. */
+  gatewayHooks(extraControl?: GatewayHooks['control']): GatewayHooks {
+    const rewritten = (call: AwsCall): boolean =>
+      (call.service === 'elasticloadbalancing' && call.action === 'DescribeTargetHealth') ||
+      (call.service === 'autoscaling' && (call.action === 'DescribeAutoScalingGroups' || call.action === 'DescribeAutoScalingInstances'));
+    return {
+      rewritesAction: rewritten,
+      rewriteResponse: (call, body) => {
+        if (!rewritten(call)) return undefined;
+        if (call.action === 'DescribeTargetHealth') {
+          const arn = call.params.get('TargetGroupArn');
+          if (!arn) return undefined;
+          const asked = [...call.params.keys()].some((key) => key.startsWith('Targets.'));
+          return rewriteTargetHealth(body, arn, asked, this.health);
+        }
+        return rewriteAsgInstanceHealth(body, (id) => this.asgHealthStatus(id));
+      },
+      afterMutation: async (call) => {
+        if (!WORLD_SERVICES.has(call.service)) return;
+        if (CACHE_BUSTING_ACTIONS.has(call.action)) this.reader.forgetCaches();
+        await this.refresh();
+      },
+      control: async (method, path, body): Promise<ControlAnswer | undefined> => {
+        if (method === 'GET' && path === 'state') return { status: 200, body: this.state() };
+        if (method === 'GET' && path === 'listeners') return { status: 200, body: { listeners: this.router.endpoints() } };
+        if (method === 'POST' && path === 'refresh') {
+          await this.refresh();
+          return { status: 200, body: this.state() };
+        }
+        return extraControl?.(method, path, body);
+      },
+    };
+  }
+
+  /** Instances, targets and listeners as the sandbox sees them. */
+  state(): { instances: ReturnType<InstanceFleet['list']>; targets: ReturnType<TargetHealthMonitor['list']>; listeners: ReturnType<LoadBalancerRouter['endpoints']> } {
+    return { instances: this.fleet.list(), targets: this.health.list(), listeners: this.router.endpoints() };
+  }
+
+  /** Every port the layer listens on (instance apps and listeners). */
+  ports(): number[] {
+    return [...this.fleet.ports(), ...this.router.ports()];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.running?.catch(() => undefined);
+    this.health.stop();
+    await this.router.stop();
+    await this.fleet.stopAll();
+  }
+}

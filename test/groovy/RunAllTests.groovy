@@ -1,0 +1,81 @@
+import org.junit.runner.Description
+import org.junit.runner.JUnitCore
+import org.junit.runner.Result
+import org.junit.runner.notification.Failure
+import org.junit.runner.notification.RunListener
+
+/*
+ * Runs every test/groovy/**\/*Test.groovy with JUnit 4 in this one JVM (run.sh starts it).
+ * Arguments, if any, keep only the test classes whose name contains one of them.
+ * Writes "passed failed" to $GROOVY_TEST_SUMMARY for run.sh's last line.
+ */
+
+File testRoot = new File(getClass().protectionDomain.codeSource.location.path).parentFile
+List<File> testFiles = []
+testRoot.eachFileRecurse { File f ->
+    if (f.name.endsWith('Test.groovy') && !f.path.contains('/lib/') && !f.path.contains('/fixtures/')) {
+        testFiles << f
+    }
+}
+testFiles.sort { it.path }
+
+GroovyClassLoader loader = new GroovyClassLoader(getClass().classLoader)
+List<Class> classes = []
+int compileFailures = 0
+for (File f : testFiles) {
+    if (args && !args.any { f.name.contains(it) }) {
+        continue
+    }
+    try {
+        classes << loader.parseClass(f)
+    } catch (Exception e) {
+        compileFailures++
+        println "COMPILE FAILED ${testRoot.toPath().relativize(f.toPath())}:\n${e.message}"
+    }
+}
+
+Set<Description> failedTests = [] as Set
+int finished = 0
+int ignored = 0
+JUnitCore junit = new JUnitCore()
+junit.addListener(new RunListener() {
+    long started
+
+    void testStarted(Description d) {
+        started = System.currentTimeMillis()
+    }
+
+    void testFailure(Failure failure) {
+        failedTests << failure.description
+    }
+
+    void testIgnored(Description d) {
+        ignored++
+        println "  SKIP ${d.className}.${d.methodName}"
+    }
+
+    void testFinished(Description d) {
+        finished++
+        String mark = failedTests.contains(d) ? 'FAIL' : ' ok '
+        println "  ${mark} ${d.className}.${d.methodName} (${System.currentTimeMillis() - started} ms)"
+    }
+})
+Result result = junit.run(classes as Class[])
+
+for (Failure failure : result.failures) {
+    println "\n---- ${failure.testHeader}"
+    println failure.trace.readLines().findAll { !(it =~ /^\s+at (java\.|jdk\.|sun\.|org\.codehaus\.groovy\.|groovy\.lang\.|org\.junit\.)/) }.join('\n')
+}
+
+int failed = result.failureCount + compileFailures
+int passed = finished - failedTests.count { it.methodName != null }
+if (ignored) {
+    println "(${ignored} skipped)"
+}
+String summaryFile = System.getenv('GROOVY_TEST_SUMMARY')
+if (summaryFile) {
+    new File(summaryFile).text = "${passed} ${failed}\n"   // run.sh prints the summary line
+} else {
+    println "groovy: ${passed} passed, ${failed} failed"
+}
+System.exit(failed == 0 && (passed > 0 || args) ? 0 : 1)

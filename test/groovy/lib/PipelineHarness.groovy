@@ -1,0 +1,464 @@
+import groovy.json.JsonOutput
+import groovy.json.JsonSlurper
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+import java.util.regex.Pattern
+import org.codehaus.groovy.control.CompilerConfiguration
+import org.codehaus.groovy.control.customizers.ImportCustomizer
+import org.codehaus.groovy.runtime.InvokerHelper
+
+/**
+ * A small harness in JenkinsPipelineUnit's style (that library is not reachable here).
+ *
+ * One harness = one build: it loads vars/*.groovy and Jenkinsfiles with GroovyShell into one
+ * binding, binds step mocks, and records every step call (name + args) in `calls`.
+ * A call to another var (bluegreenStage from deploymentStatus) resolves to the real var
+ * script, one instance per build, as Jenkins does.
+ *
+ * Files are real: the workspace is a temp dir, writeFile/readFile/fileExists/readJSON work on
+ * it, libraryResource reads the repository's real resources/ dir. `sh` is strict: each call
+ * must match a handler registered with onSh(), which either scripts the result or runs the
+ * script for real (realSh) with the build's environment.
+ */
+class PipelineHarness {
+
+    /** The repository root: vars/ and resources/ are read from here. */
+    final File repoRoot
+    /** Every step call of this build, in order. */
+    final List<StepCall> calls = []
+    /** Everything the build printed (echo, sh output), like the console log. */
+    final StringBuilder console = new StringBuilder()
+    /** The build's environment, like Jenkins' `env` global. Values are Strings. */
+    final Map<String, String> env = [:]
+    /** The build's parameters (`params` global). */
+    final Map<String, Object> params = [:]
+    /** `currentBuild`: a plain map so scripts can set result, description, displayName. */
+    final Map<String, Object> currentBuild = [:]
+    /** Answers for `input` steps, taken in order; an empty queue means "Proceed" (null). */
+    final List<Object> inputAnswers = []
+    /** Where libraryResource looks, first match wins: the repository's resources/ dir by default. */
+    final List<File> resourceRoots = []
+    /** Print the console as the build runs (or set BLUEGREEN_TEST_VERBOSE=1). */
+    boolean verbose = System.getenv('BLUEGREEN_TEST_VERBOSE') == '1'
+
+    final File tempRoot
+    final File workspace
+    final Binding binding
+
+    private final Map<String, Closure> steps = [:]
+    private final List<Map> shHandlers = []
+    private File cwd
+
+    // Compiled var/Jenkinsfile classes, shared by all harnesses of this JVM (a key holds the mtime).
+    private static final Map<String, Class> COMPILED = [:]
+    private static int scriptCount = 0
+    private static final GroovyClassLoader LOADER = new GroovyClassLoader(PipelineHarness.classLoader, jenkinsCompilerConfiguration())
+
+    PipelineHarness(Map options = [:]) {
+        repoRoot = (options.repoRoot ?: defaultRepoRoot()) as File
+        tempRoot = Files.createTempDirectory('pipeline-harness').toFile()
+        // A name with a space and quote: a script that interpolates paths into sh breaks here.
+        workspace = new File(tempRoot, (options.workspaceName ?: "ws of job's \$build") as String)
+        workspace.mkdirs()
+        cwd = workspace
+        resourceRoots << new File(repoRoot, 'resources')
+        binding = new Binding(new VarsAwareVariables(this))
+
+        env.putAll([
+            BUILD_NUMBER: '1', BUILD_ID: '1', JOB_NAME: 'test-job', BUILD_TAG: 'jenkins-test-job-1',
+            BUILD_URL: 'https://jenkins.example/job/test-job/1/', JENKINS_URL: 'https://jenkins.example/',
+            NODE_NAME: 'built-in', WORKSPACE: workspace.path, WORKSPACE_TMP: tmpDirOf(workspace).path,
+            PATH: System.getenv('PATH') ?: '/usr/bin:/bin',
+        ])
+        currentBuild.putAll(number: 1, result: null, currentResult: 'SUCCESS', displayName: '#1',
+                            description: null, absoluteUrl: env.BUILD_URL)
+        binding.setVariable('env', env)
+        binding.setVariable('params', params)
+        binding.setVariable('currentBuild', currentBuild)
+        binding.setVariable('scm', [$class: 'GitSCM'])
+        registerDefaultSteps()
+    }
+
+    // ---------------------------------------------------------------- loading scripts
+
+    /** The repo root: $BLUEGREEN_REPO_ROOT, else the first parent of the cwd holding vars/. */
+    static File defaultRepoRoot() {
+        String fromEnv = System.getenv('BLUEGREEN_REPO_ROOT')
+        if (fromEnv) {
+            return new File(fromEnv).canonicalFile
+        }
+        File dir = new File('.').canonicalFile
+        while (dir != null && !new File(dir, 'vars').isDirectory()) {
+            dir = dir.parentFile
+        }
+        if (dir == null) {
+            throw new IllegalStateException('harness: no vars/ dir above the cwd; set BLUEGREEN_REPO_ROOT')
+        }
+        return dir
+    }
+
+    /** The instance of vars/<name>.groovy for this build (created on first use, like Jenkins). */
+    Script loadVar(String name) {
+        return (Script) binding.getVariable(name)
+    }
+
+    /** Loads a script file (a Jenkinsfile, or any .groovy) into this build's binding. */
+    Script loadScript(String path) {
+        File file = new File(path).isAbsolute() ? new File(path) : new File(repoRoot, path)
+        return InvokerHelper.createScript(compile(file), binding)
+    }
+
+    /** Loads and runs a script file (a Jenkinsfile); returns what the script returns. */
+    Object runScript(String path) {
+        return loadScript(path).run()
+    }
+
+    /** Compiles script text (e.g. an inline Jenkinsfile) into this build's binding and runs it. */
+    Object runScriptText(String text, String name = 'Jenkinsfile') {
+        // A fresh class each time: GroovyClassLoader would hand back a cached class of the same name.
+        GroovyCodeSource source = new GroovyCodeSource(text, "${name.replaceAll(/\W/, '_')}${++scriptCount}", '/groovy/script')
+        source.cachable = false
+        Class cls = LOADER.parseClass(source)
+        return InvokerHelper.createScript(cls, binding).run()
+    }
+
+    /** Jenkins compiles pipeline scripts with NonCPS imported. */
+    static CompilerConfiguration jenkinsCompilerConfiguration() {
+        CompilerConfiguration configuration = new CompilerConfiguration()
+        configuration.addCompilationCustomizers(new ImportCustomizer().addImports('com.cloudbees.groovy.cps.NonCPS'))
+        return configuration
+    }
+
+    File varFile(String name) {
+        return new File(repoRoot, "vars/${name}.groovy")
+    }
+
+    static synchronized Class compile(File file) {
+        String key = "${file.canonicalPath}@${file.lastModified()}"
+        if (!COMPILED.containsKey(key)) {
+            COMPILED[key] = LOADER.parseClass(file)
+        }
+        return COMPILED[key]
+    }
+
+    /** Binding variables that load vars/<name>.groovy the first time a script names them. */
+    static class VarsAwareVariables extends LinkedHashMap<String, Object> {
+        private final PipelineHarness harness
+
+        VarsAwareVariables(PipelineHarness harness) {
+            this.harness = harness
+        }
+
+        @Override
+        Object get(Object key) {
+            if (!super.containsKey(key) && key instanceof String && harness.varFile(key).isFile()) {
+                Script var = InvokerHelper.createScript(compile(harness.varFile(key)), harness.binding)
+                super.put(key, var)
+            }
+            return super.get(key)
+        }
+
+        @Override
+        boolean containsKey(Object key) {
+            return super.containsKey(key) || (key instanceof String && harness.varFile(key).isFile())
+        }
+    }
+
+    /** A new build of the same job: var instances (and their @Field state) start afresh. */
+    void nextBuild() {
+        int number = (env.BUILD_NUMBER as int) + 1
+        env.BUILD_NUMBER = env.BUILD_ID = "${number}".toString()
+        env.BUILD_TAG = "jenkins-${env.JOB_NAME}-${number}".toString()
+        env.BUILD_URL = "https://jenkins.example/job/${env.JOB_NAME}/${number}/".toString()
+        currentBuild.putAll(number: number, result: null, currentResult: 'SUCCESS', displayName: "#${number}".toString())
+        binding.variables.keySet().removeAll { String name -> varFile(name).isFile() }
+        calls.clear()
+    }
+
+    /** Deletes the temp workspace. Call from @After. */
+    void close() {
+        tempRoot.deleteDir()
+    }
+
+    // ---------------------------------------------------------------- steps
+
+    /**
+     * Binds a step. The implementation gets a StepCall (named args, positional args, body)
+     * and its result is the step's result. Replaces any earlier binding of that name.
+     */
+    void registerStep(String name, Closure impl) {
+        steps[name] = impl
+        // A null array is what Groovy passes for a single null argument: echo(null).
+        binding.setVariable(name, { Object[] args -> invokeStep(name, args == null ? [null] : args as List) })
+    }
+
+    /** Binds steps that only run their body (wrappers a test does not care about). */
+    void registerBlockSteps(String... names) {
+        for (String name : names) {
+            registerStep(name) { StepCall c -> c.body?.call() }
+        }
+    }
+
+    /** Binds steps that do nothing and return null (properties, archiveArtifacts, ...). */
+    void registerNoopSteps(String... names) {
+        for (String name : names) {
+            registerStep(name) { StepCall c -> null }
+        }
+    }
+
+    private Object invokeStep(String name, List args) {
+        StepCall call = new StepCall(name, args.collect { withPlainStrings(it) })
+        calls << call
+        return steps[name].call(call)
+    }
+
+    /** The recorded calls of one step, in order. */
+    List<StepCall> callsTo(String name) {
+        return calls.findAll { it.name == name }
+    }
+
+    int callCount(String name) {
+        return callsTo(name).size()
+    }
+
+    /** The recorded calls as text, one per line: handy in assertion messages. */
+    String callLog() {
+        return calls.collect { it.toString() }.join('\n')
+    }
+
+    /** Runs `body` with a different working dir, like the dir step. */
+    Object inDir(String path, Closure body) {
+        File previous = cwd
+        cwd = resolve(path)
+        cwd.mkdirs()
+        try {
+            return body.call()
+        } finally {
+            cwd = previous
+        }
+    }
+
+    /** Runs `body` with entries added to env, like withEnv (KEY=value, PATH+NAME=dir prepends). */
+    Object withEnvironment(List entries, Closure body) {
+        Map<String, String> saved = new LinkedHashMap<>(env)
+        try {
+            for (Object entry : entries) {
+                String text = entry.toString()
+                int eq = text.indexOf('=')
+                String key = text.substring(0, eq)
+                String value = text.substring(eq + 1)
+                if (key.contains('+')) {
+                    key = key.substring(0, key.indexOf('+'))
+                    value = env[key] ? "${value}${File.pathSeparator}${env[key]}".toString() : value
+                }
+                env[key] = value
+            }
+            return body.call()
+        } finally {
+            env.clear()
+            env.putAll(saved)
+        }
+    }
+
+    File resolve(String path) {
+        File file = new File(path)
+        return file.isAbsolute() ? file : new File(cwd, path)
+    }
+
+    static File tmpDirOf(File dir) {
+        return new File(dir.parentFile, "${dir.name}@tmp")
+    }
+
+    void log(String text) {
+        console.append(text)
+        if (!text.endsWith('\n')) {
+            console.append('\n')
+        }
+        if (verbose) {
+            System.err.print(text.endsWith('\n') ? text : text + '\n')
+        }
+    }
+
+    private void registerDefaultSteps() {
+        registerStep('echo') { StepCall c -> log(String.valueOf(c.arg('message'))); null }
+        registerStep('error') { StepCall c ->
+            String message = String.valueOf(c.arg('message'))
+            log("ERROR: ${message}")
+            throw new PipelineError(message)
+        }
+        registerStep('sh') { StepCall c -> runSh(c) }
+        registerStep('isUnix') { StepCall c -> true }
+        registerStep('pwd') { StepCall c -> (c.named.tmp ? tmpDirOf(cwd) : cwd).path }
+        registerStep('dir') { StepCall c -> inDir(c.arg('path') as String, c.body) }
+        registerStep('deleteDir') { StepCall c -> cwd.deleteDir(); null }
+        registerStep('withEnv') { StepCall c -> withEnvironment(c.arg('overrides') as List, c.body) }
+
+        registerStep('writeFile') { StepCall c ->
+            File file = resolve(c.arg('file') as String)
+            file.parentFile.mkdirs()
+            file.setText(c.named.text as String, (c.named.encoding ?: 'UTF-8') as String)
+            null
+        }
+        registerStep('readFile') { StepCall c ->
+            File file = resolve(c.arg('file') as String)
+            if (!file.isFile()) {
+                throw new PipelineError("java.nio.file.NoSuchFileException: ${file}")
+            }
+            file.getText((c.named.encoding ?: 'UTF-8') as String)
+        }
+        registerStep('fileExists') { StepCall c -> resolve(c.arg('file') as String).exists() }
+        registerStep('writeJSON') { StepCall c ->
+            File file = resolve(c.named.file as String)
+            file.parentFile.mkdirs()
+            String json = JsonOutput.toJson(c.named.json)
+            file.setText(c.named.pretty ? JsonOutput.prettyPrint(json) : json, 'UTF-8')
+            null
+        }
+        registerStep('readJSON') { StepCall c ->
+            // Without returnPojo Jenkins returns json-lib objects (JSONNull, not null), which the
+            // harness cannot mimic faithfully: make scripts ask for plain maps and lists.
+            if (!c.named.returnPojo) {
+                throw new UnsupportedOperationException('harness: call readJSON with returnPojo: true')
+            }
+            String text = c.named.text != null ? c.named.text : resolve(c.named.file as String).getText('UTF-8')
+            plain(new JsonSlurper().parseText(text))
+        }
+        registerStep('libraryResource') { StepCall c ->
+            String resource = c.arg('resource') as String
+            File file = resourceRoots.collect { new File(it, resource) }.find { it.isFile() }
+            if (file == null) {
+                throw new PipelineError("No such library resource ${resource} could be found.")
+            }
+            file.getText((c.named.encoding ?: 'UTF-8') as String)
+        }
+
+        registerStep('input') { StepCall c -> inputAnswers ? inputAnswers.remove(0) : null }
+        registerStep('timeout') { StepCall c -> c.body.call() }
+        registerStep('lock') { StepCall c -> c.body.call() }
+        registerStep('retry') { StepCall c -> retrying(c.arg('count') as int, c.body) }
+        registerStep('parallel') { StepCall c ->
+            c.named.findAll { k, v -> k != 'failFast' }.collectEntries { k, v -> [k, (v as Closure).call()] }
+        }
+        registerStep('credentials') { StepCall c -> "secret-of-${c.arg('id')}".toString() }
+        registerStep('sleep') { StepCall c -> null }
+        registerBlockSteps('node', 'stage', 'script', 'withAWS', 'withCredentials', 'wrap', 'ansiColor',
+                           'timestamps', 'catchError', 'nodejs', 'container', 'ws')
+        registerNoopSteps('milestone', 'properties', 'archiveArtifacts', 'stash', 'unstash', 'checkout',
+                          'junit', 'cleanWs', 'buildDiscarder', 'disableConcurrentBuilds', 'logRotator')
+    }
+
+    private static Object retrying(int count, Closure body) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return body.call()
+            } catch (PipelineError e) {
+                if (attempt >= count) {
+                    throw e
+                }
+            }
+        }
+    }
+
+    /** Jenkins binds step arguments as Strings: a GString argument arrives as a String. */
+    static Object withPlainStrings(Object value) {
+        if (value instanceof GString) {
+            return value.toString()
+        }
+        if (value instanceof Map) {
+            return value.collectEntries(new LinkedHashMap()) { k, v -> [withPlainStrings(k), withPlainStrings(v)] }
+        }
+        if (value instanceof List) {
+            return value.collect { withPlainStrings(it) }
+        }
+        return value
+    }
+
+    /** JSON as plain LinkedHashMap / ArrayList, as readJSON(returnPojo: true) gives. */
+    static Object plain(Object value) {
+        if (value instanceof Map) {
+            return value.collectEntries(new LinkedHashMap()) { k, v -> [k, plain(v)] }
+        }
+        if (value instanceof List) {
+            return value.collect { plain(it) }
+        }
+        return value
+    }
+
+    // ---------------------------------------------------------------- sh
+
+    /**
+     * Handles the sh calls whose script matches `match` (a String contained in the script, a
+     * Pattern found in it, or a Closure<Boolean> taking the ShCall). The handler takes the ShCall
+     * and returns an Integer (exit status), a String (stdout, status 0) or a Map [status:, stdout:].
+     * The handler registered last wins.
+     */
+    void onSh(Object match, Closure handler) {
+        Closure matches
+        if (match instanceof Pattern) {
+            matches = { ShCall c -> ((Pattern) match).matcher(c.script).find() }
+        } else if (match instanceof Closure) {
+            matches = (Closure) match
+        } else {
+            matches = { ShCall c -> c.script.contains(match.toString()) }
+        }
+        shHandlers.add(0, [matches: matches, handler: handler])
+    }
+
+    /** Every sh call runs for real (sh -xe, like Jenkins), with the build's environment. */
+    void runShForReal() {
+        onSh({ ShCall c -> true }) { ShCall c -> realSh(c) }
+    }
+
+    private Object runSh(StepCall step) {
+        ShCall sh = new ShCall(
+            script: step.arg('script') as String,
+            returnStatus: step.named.returnStatus as boolean,
+            returnStdout: step.named.returnStdout as boolean,
+            env: new LinkedHashMap<>(env),
+            cwd: cwd)
+        if (sh.returnStatus && sh.returnStdout) {
+            throw new PipelineError('sh: returnStatus and returnStdout are mutually exclusive')
+        }
+        Map handlerEntry = shHandlers.find { it.matches.call(sh) }
+        if (handlerEntry == null) {
+            throw new AssertionError((Object) "harness: no onSh handler for sh script:\n${sh.script}".toString())
+        }
+        Object answer = handlerEntry.handler.call(sh)
+        int status = answer instanceof Map ? (answer.status ?: 0) as int : answer instanceof Number ? answer as int : 0
+        String stdout = answer instanceof Map ? (answer.stdout ?: '') : answer instanceof String ? answer : ''
+        if (!sh.returnStdout && stdout) {
+            log(stdout)
+        }
+        if (sh.returnStatus) {
+            return status
+        }
+        if (status != 0) {
+            throw new PipelineError("script returned exit code ${status}")
+        }
+        return sh.returnStdout ? stdout : null
+    }
+
+    /**
+     * Runs an sh script with /bin/sh -xe (as Jenkins does: bashisms fail here as on a Debian
+     * agent), in the current dir, with the process environment overlaid by the build's env.
+     * Stderr goes to the console; stdout too unless returnStdout. Returns [status:, stdout:].
+     */
+    Map realSh(ShCall sh, long timeoutSeconds = 300) {
+        File scriptFile = File.createTempFile('script', '.sh', tempRoot)
+        File out = File.createTempFile('stdout', '.txt', tempRoot)
+        File err = File.createTempFile('stderr', '.txt', tempRoot)
+        scriptFile.text = sh.script
+        ProcessBuilder builder = new ProcessBuilder('/bin/sh', '-xe', scriptFile.path)
+            .directory(sh.cwd)
+            .redirectOutput(out)
+            .redirectError(err)
+        builder.environment().putAll(sh.env.findAll { k, v -> v != null })
+        Process process = builder.start()
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly()
+            throw new PipelineError("harness: sh did not finish within ${timeoutSeconds}s:\n${sh.script}")
+        }
+        log(err.getText('UTF-8'))
+        return [status: process.exitValue(), stdout: out.getText('UTF-8')]
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): every suite, then one plain line
+# "N passed, N failed" totalling them all. Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+# A check that is one test: its command passes or fails.
+check() {
+  local name=$1; shift
+  echo "== $name"
+  if "$@" >"$logdir/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "ok: $name"
+  else
+    failed=$((failed + 1)); failures+=("$name"); cat "$logdir/$name.log"; echo "FAILED: $name"
+  fi
+}
+
+# Committed bundles must equal a fresh build (Jenkins runs what is committed).
+bundles_fresh() {
+  local before after
+  before=$(cat resources/bluegreen/*.js | sha256sum)
+  npm run build --silent || return 1
+  after=$(cat resources/bluegreen/*.js | sha256sum)
+  if [ "$before" != "$after" ]; then
+    echo "resources/bluegreen/*.js differ from a fresh build: commit the rebuilt bundles"
+    git status --short resources/ 2>/dev/null
+    return 1
+  fi
+}
+
+check bundles-fresh bundles_fresh
+check typecheck npx tsc --noEmit
+check eslint npx eslint .
+if [ -d vars ] && ls vars/*.groovy >/dev/null 2>&1; then
+  check groovy-lint npm run --silent lint:groovy
+fi
+
+# ava: TAP output gives the counts.
+echo "== ava"
+npx ava --tap >"$logdir/ava.tap" 2>"$logdir/ava.err"
+ava_status=$?
+ava_pass=$(grep -E '^# pass ' "$logdir/ava.tap" | awk '{print $3}')
+ava_fail=$(grep -E '^# fail ' "$logdir/ava.tap" | awk '{print $3}')
+ava_pass=${ava_pass:-0}; ava_fail=${ava_fail:-0}
+grep -E '^(not ok|ok) ' "$logdir/ava.tap" | sed 's/^/  /'
+if [ "$ava_status" -ne 0 ] && [ "$ava_fail" -eq 0 ]; then
+  ava_fail=1; cat "$logdir/ava.err"
+fi
+if [ "$ava_fail" -gt 0 ]; then
+  failures+=("ava")
+  grep -A40 -E '^not ok ' "$logdir/ava.tap" | head -200
+fi
+echo "ava: $ava_pass passed, $ava_fail failed"
+passed=$((passed + ava_pass)); failed=$((failed + ava_fail))
+
+# Groovy vars tests (Debian groovy + junit4); the runner's last line is "groovy: N passed, N failed".
+if [ -x test/groovy/run.sh ]; then
+  echo "== groovy"
+  test/groovy/run.sh >"$logdir/groovy.log" 2>&1
+  groovy_status=$?
+  cat "$logdir/groovy.log"
+  line=$(grep -E '^groovy: [0-9]+ passed, [0-9]+ failed' "$logdir/groovy.log" | tail -1)
+  g_pass=$(echo "$line" | sed -E 's/^groovy: ([0-9]+) passed.*/\1/')
+  g_fail=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+  g_pass=${g_pass:-0}; g_fail=${g_fail:-0}
+  if [ "$groovy_status" -ne 0 ] && [ "$g_fail" -eq 0 ]; then g_fail=1; fi
+  [ "$g_fail" -gt 0 ] && failures+=("groovy")
+  passed=$((passed + g_pass)); failed=$((failed + g_fail))
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then echo "failed suites: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
