@@ -22,6 +22,16 @@ import type { StoredChecksum, WriteCondition, WrittenObject } from './write-type
  * to decide no-op / conflict, and because S3 takes the `sha256` metadata only
  * when the multipart upload is created. The second (upload) pass hashes again
  * and aborts if the bytes differ, so a file rewritten mid-publish is caught.
+ *
+ * Checksums: the SHA-256 goes to S3 as the object checksum (`ChecksumAlgorithm:
+ * SHA256`), which S3 verifies on receipt. A single PutObject gets a FULL_OBJECT
+ * checksum (the file's digest). Multipart gets a COMPOSITE one (the digest of
+ * the part digests, `…-N`; every part carries and is checked against its own
+ * digest): S3 offers FULL_OBJECT multipart checksums only for CRC32, CRC32C and
+ * CRC64NVME, not SHA-256. The file's plain SHA-256 is therefore also stored as
+ * `sha256` metadata, the value users and the no-op check compare. moto 5.2
+ * stores the checksums we send without verifying them, computes the composite
+ * itself from the parts, and answers it without the `-N` suffix AWS adds.
  */
 
 /** Sizes that trade memory for speed. */

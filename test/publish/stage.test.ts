@@ -1,10 +1,10 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { awsClients, type AwsClients } from '../../src/aws/clients';
 import { emulatorEnv, startMoto, useEmulator, type MotoServer } from '../helpers/moto';
 
@@ -147,4 +147,30 @@ test('the bluegreen CLI has a publish command', async (t) => {
   const run = await runStage({ file: join(dir, 'nope.tgz'), bucket: 'artifacts', key: 'k' }, ['--import', 'tsx', join(root, 'src', 'cli.ts'), 'publish']);
   t.is(run.exitCode, 2);
   t.is(run.output.error?.field, 'file');
+});
+
+test.serial('SIGTERM (a Jenkins abort) during a multipart upload aborts it: exit 1, no object, no parts left', async (t) => {
+  const artifact = file('abort.bin', randomBytes(30 * 1024 * 1024));
+  const outputPath = join(dir, 'abort.out.json');
+  const child = spawn('node', [bundle, '--file', artifact, '--bucket', 'artifacts', '--key', 'abort/1/abort.bin', '--part-size-mi-b', '5', '--concurrency', '1', '--output', outputPath], {
+    env: { ...process.env, ...emulatorEnv(moto.endpoint) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/uploaded .* of 30\.0 MiB/.test(stderr) && !child.killed) child.kill('SIGTERM');
+    });
+    child.on('exit', (code) => resolve(code));
+  });
+  t.is(exitCode, 1, stderr);
+  const output = JSON.parse(readFileSync(outputPath, 'utf8')) as Run['output'];
+  t.is(output.error?.code, 'Interrupted');
+  t.regex(stderr, /SIGTERM: cancelling the upload/);
+  t.regex(stderr, /aborted multipart upload .*: no parts left/);
+  const pending = await aws.s3.send(new ListMultipartUploadsCommand({ Bucket: 'artifacts', Prefix: 'abort/' }));
+  t.deepEqual(pending.Uploads ?? [], []);
+  const objects = await aws.s3.send(new ListObjectsV2Command({ Bucket: 'artifacts', Prefix: 'abort/' }));
+  t.is(objects.KeyCount, 0);
 });
