@@ -95701,7 +95701,9 @@ var PUBLISH_OPTIONS = {
   concurrency: { type: "number", describe: "Parts uploaded at once (default 4); memory \u2248 partSize \xD7 concurrency" }
 };
 function optionalText(field, value) {
-  return typeof value === "number" && Number.isFinite(value) ? String(value) : optionalString(field, value);
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === "number") throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
+  return optionalString(field, value);
 }
 function resolveKey(raw, values) {
   const key = optionalString("key", raw.key);

@@ -33,9 +33,14 @@ const PUBLISH_OPTIONS: Record<string, Options> = {
   concurrency: { type: 'number', describe: 'Parts uploaded at once (default 4); memory ≈ partSize × concurrency' },
 };
 
-/** Raw JSON may hold numbers where flags hold strings (e.g. buildNumber: 42). */
+/**
+ * Raw JSON may hold a whole number where flags hold strings (`"buildNumber": 42`).
+ * Other numbers are refused: JSON `1.10` arrives as 1.1, not the version meant.
+ */
 function optionalText(field: string, value: unknown): string | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : optionalString(field, value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'number') throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
+  return optionalString(field, value);
 }
 
 function resolveKey(raw: Record<string, unknown>, values: Record<string, string | undefined>): string {

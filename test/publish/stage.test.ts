@@ -126,6 +126,7 @@ const badInputs: Array<[string, () => Record<string, unknown>, string, RegExp]> 
   ['no key at all', () => ({ file: file('x5.bin', 'x'), bucket: 'artifacts' }), 'key', /is required: give key, or keyTemplate/],
   ['a template missing its value', () => ({ file: file('x6.bin', 'x'), bucket: 'artifacts', keyTemplate: '{app}/{version}/{fileName}', app: 'web' }), 'version', /required by keyTemplate/],
   ['credentials in the build URL', () => ({ file: file('x7.bin', 'x'), bucket: 'artifacts', key: 'k/x7.bin', buildUrl: 'https://me:t0ken@ci/job/1/' }), 'buildUrl', /must not carry credentials/],
+  ['a version given as a JSON number', () => ({ file: file('x9.bin', 'x'), bucket: 'artifacts', keyTemplate: '{version}/{fileName}', version: 1.1 }), 'version', /quote it/],
   ['an unknown input key', () => ({ file: file('x8.bin', 'x'), bucket: 'artifacts', key: 'k/x8.bin', bukcet: 'x' }), 'bukcet', /not a known key/],
 ];
 
