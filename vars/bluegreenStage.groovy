@@ -19,10 +19,18 @@ import groovy.transform.Field
  * Runs one bluegreen stage bundle and returns its output map.
  * Null-valued params are dropped; the rest cross to node as a JSON file, never through the shell.
  * Any non-zero exit becomes one error() that carries the stage's own message.
+ * options.resources: other library resources under bluegreen/ the bundle reads (e.g. Packer
+ * templates), written beside it once per build: the bundle finds them relative to __dirname.
  */
-Map call(String stage, Map params = [:]) {
+Map call(String stage, Map params = [:], Map options = [:]) {
     if (!(stage ==~ /[a-z][a-z0-9-]*/)) {
         error("bluegreenStage: stage must be a lower-case name such as 'deploy' (got '${stage}')")
+    }
+    List<String> resources = (options?.resources ?: []) as List<String>
+    for (int i = 0; i < resources.size(); i++) {
+        if (!(resources[i] ==~ /bluegreen\/[\w.-]+(\/[\w.-]+)*/) || resources[i].contains('..')) {
+            error("bluegreenStage: resources must be paths under bluegreen/ (got '${resources[i]}')")
+        }
     }
     // The node block's temp dir (not the dir() one, which may sit inside the workspace); one
     // sub dir per build, so a later build never runs a bundle from an older library version.
@@ -35,6 +43,12 @@ Map call(String stage, Map params = [:]) {
     String bundle = "${buildDir}/${stage}.js"
     if (!fileExists(bundle)) {
         writeFile(file: bundle, text: libraryResource("bluegreen/${stage}.js"), encoding: 'UTF-8')
+    }
+    for (int i = 0; i < resources.size(); i++) {
+        String copy = "${buildDir}/${resources[i].substring('bluegreen/'.length())}"
+        if (!fileExists(copy)) {
+            writeFile(file: copy, text: libraryResource(resources[i]), encoding: 'UTF-8')
+        }
     }
 
     callCount++
@@ -52,11 +66,10 @@ Map call(String stage, Map params = [:]) {
     }
 
     Object result = fileExists(output) ? readJSON(file: output, returnPojo: true) : null
-    if (status == 0 && result instanceof Map) {
-        return (Map) result
+    if (status != 0 || !(result instanceof Map)) {
+        error(failureMessage(stage, status, result, output))
     }
-    error(failureMessage(stage, status, result, output))
-    return null
+    return (Map) result
 }
 
 /**

@@ -465,9 +465,9 @@ var init_isValidHostLabel = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
-function isValidHostname(hostname3) {
+function isValidHostname(hostname4) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-  return hostPattern.test(hostname3);
+  return hostPattern.test(hostname4);
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
@@ -528,13 +528,13 @@ var init_parseUrl = __esm({
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
-      const { hostname: hostname3, pathname, port, protocol, search } = url;
+      const { hostname: hostname4, pathname, port, protocol, search } = url;
       let query;
       if (search) {
         query = parseQueryString(search);
       }
       return {
-        hostname: hostname3,
+        hostname: hostname4,
         port: port ? parseInt(port) : void 0,
         protocol,
         path: pathname,
@@ -3921,8 +3921,8 @@ var init_createConfigValueProvider = __esm({
               return endpoint.url.href;
             }
             if ("hostname" in endpoint) {
-              const { protocol, hostname: hostname3, port, path } = endpoint;
-              return `${protocol}//${hostname3}${port ? ":" + port : ""}${path}`;
+              const { protocol, hostname: hostname4, port, path } = endpoint;
+              return `${protocol}//${hostname4}${port ? ":" + port : ""}${path}`;
             }
           }
           return endpoint;
@@ -4415,8 +4415,8 @@ var init_parseURL = __esm({
             return value;
           }
           if (typeof value === "object" && "hostname" in value) {
-            const { hostname: hostname4, port, protocol: protocol2 = "", path = "", query = {} } = value;
-            const url = new URL(`${protocol2}//${hostname4}${port ? `:${port}` : ""}${path}`);
+            const { hostname: hostname5, port, protocol: protocol2 = "", path = "", query = {} } = value;
+            const url = new URL(`${protocol2}//${hostname5}${port ? `:${port}` : ""}${path}`);
             url.search = Object.entries(query).map(([k10, v2]) => `${k10}=${v2}`).join("&");
             return url;
           }
@@ -4430,7 +4430,7 @@ var init_parseURL = __esm({
         return null;
       }
       const urlString = whatwgURL.href;
-      const { host, hostname: hostname3, pathname, protocol, search } = whatwgURL;
+      const { host, hostname: hostname4, pathname, protocol, search } = whatwgURL;
       if (search) {
         return null;
       }
@@ -4438,7 +4438,7 @@ var init_parseURL = __esm({
       if (!Object.values(EndpointURLScheme).includes(scheme)) {
         return null;
       }
-      const isIp = isIpAddress(hostname3);
+      const isIp = isIpAddress(hostname4);
       const inputContainsDefaultPort = urlString.includes(`${host}:${DEFAULT_PORTS[scheme]}`) || typeof value === "string" && value.includes(`${host}:${DEFAULT_PORTS[scheme]}`);
       const authority = `${host}${inputContainsDefaultPort ? `:${DEFAULT_PORTS[scheme]}` : ``}`;
       return {
@@ -14086,15 +14086,15 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           if (request.fragment) {
             path += `#${request.fragment}`;
           }
-          let hostname3 = request.hostname ?? "";
-          if (hostname3[0] === "[" && hostname3.endsWith("]")) {
-            hostname3 = request.hostname.slice(1, -1);
+          let hostname4 = request.hostname ?? "";
+          if (hostname4[0] === "[" && hostname4.endsWith("]")) {
+            hostname4 = request.hostname.slice(1, -1);
           } else {
-            hostname3 = request.hostname;
+            hostname4 = request.hostname;
           }
           const nodeHttpsOptions = {
             headers: request.headers,
-            host: hostname3,
+            host: hostname4,
             method: request.method,
             path,
             port: request.port,
@@ -96786,17 +96786,20 @@ function keepLockRenewed(lock, options = {}) {
   };
 }
 
+// src/ledger/identity.ts
+var import_node_os5 = require("os");
+
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
-var import_node_os5 = require("os");
+var import_node_os6 = require("os");
 function whoAmI(buildUrl) {
   if (buildUrl) return buildUrl;
   let user = "unknown";
   try {
-    user = (0, import_node_os5.userInfo)().username;
+    user = (0, import_node_os6.userInfo)().username;
   } catch {
   }
-  return `${user}@${(0, import_node_os5.hostname)()}`;
+  return `${user}@${(0, import_node_os6.hostname)()}`;
 }
 async function openClusterSession(aws, options) {
   const deadline = Date.now() + options.waitSeconds * 1e3;
@@ -97085,6 +97088,17 @@ async function deleteLaunchTemplate(aws, template) {
   }
 }
 
+// src/core/failpoint.ts
+function failpoint(name) {
+  const points = process.env.BLUEGREEN_FAILPOINTS;
+  if (!points) return;
+  if (points.split(",").map((p4) => p4.trim()).includes(name)) {
+    process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
+`);
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
 // src/deploy/copy-settings.ts
 async function lifecycleHookSpecifications(aws, source) {
   const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
@@ -97292,12 +97306,27 @@ async function disableServerGroup(aws, group3, options) {
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
 }
+async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
+  const [asg] = await describeAsgsByName(aws, [groupName]);
+  if (!asg) return;
+  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (ids.size === 0 || arns.length === 0) return;
+  const health = await describeTargetHealth(aws, arns);
+  for (const arn of arns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
+}
 async function scaleDownServerGroup(aws, groupName) {
   await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
 }
 async function destroyServerGroup(aws, group3) {
+  await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
   } catch (error) {
@@ -97420,6 +97449,7 @@ async function runRedBlack(aws, options) {
       }
     });
     asgCreated = true;
+    failpoint("after-asg-created");
     createdAt = Date.now() - t02;
     log.info(
       `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`
@@ -97427,6 +97457,7 @@ async function runRedBlack(aws, options) {
     await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
     if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
+    failpoint("waiting-healthy");
     assertLockHeld(session);
     await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
@@ -97510,7 +97541,9 @@ async function finishCutover(aws, options) {
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
   }
   const disabledAt = Date.now();
+  failpoint("after-disable");
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
+  failpoint("before-scale-down");
   const scaledDown = [];
   const warm = [];
   for (const group3 of others) {

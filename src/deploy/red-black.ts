@@ -1,6 +1,7 @@
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
+import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
@@ -197,6 +198,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       },
     });
     asgCreated = true;
+    failpoint('after-asg-created');
     createdAt = Date.now() - t0;
     log.info(
       `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`,
@@ -204,6 +206,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
     if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
+    failpoint('waiting-healthy');
     assertLockHeld(session);
     await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
@@ -314,7 +317,9 @@ export async function finishCutover(
     await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
   }
   const disabledAt = Date.now();
+  failpoint('after-disable');
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
+  failpoint('before-scale-down');
   const scaledDown: string[] = [];
   const warm: string[] = [];
   for (const group of others) {

@@ -13,7 +13,7 @@ import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
-import { DISABLE_PROCESSES, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
+import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
 import { deleteGroupAlarms } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import { deregistrationDelaySeconds, waitForDrained } from './health';
@@ -144,6 +144,25 @@ export async function disableServerGroup(
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });
 }
 
+/**
+ * Deregisters a group's instances still registered in its target groups, so
+ * deleting it never leaves targets behind (an ASG delete does not wait for it).
+ */
+async function deregisterGroupInstances(aws: AwsClients, groupName: string, targetGroupArns: readonly string[] | undefined): Promise<void> {
+  const [asg] = await describeAsgsByName(aws, [groupName]);
+  if (!asg) return;
+  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const ids = new Set((asg.Instances ?? []).map((i) => i.InstanceId));
+  if (ids.size === 0 || arns.length === 0) return;
+  const health = await describeTargetHealth(aws, arns);
+  for (const arn of arns) {
+    const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id) && t.TargetHealth?.State !== 'draining');
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })) }));
+    }
+  }
+}
+
 /** Puts instances of a group into its target groups and resumes its processes. */
 export async function enableServerGroup(
   aws: AwsClients,
@@ -175,7 +194,11 @@ export async function scaleDownServerGroup(aws: AwsClients, groupName: string): 
 }
 
 /** Deletes a server group, its launch template (when bluegreen made it) and the alarms copied for it. */
-export async function destroyServerGroup(aws: AwsClients, group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags'>): Promise<void> {
+export async function destroyServerGroup(
+  aws: AwsClients,
+  group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags'> & Partial<Pick<ServerGroup, 'targetGroupArns'>>,
+): Promise<void> {
+  await deregisterGroupInstances(aws, group.name, group.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group.name, ForceDelete: true }));
   } catch (error) {

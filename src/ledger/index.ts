@@ -7,3 +7,4 @@ export * from './lock';
 export * from './lock-renewal';
 export { formatHistory, formatLockLine } from './format';
 export { ledgerS3Error } from './s3-errors';
+export * from './identity';

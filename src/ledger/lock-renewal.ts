@@ -1,6 +1,8 @@
 import { BluegreenError, describeError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/log';
-import type { HeldLock } from './lock';
+import type { LedgerAws } from './ledger';
+import type { LedgerRef } from './ledger-ref';
+import { acquireLock, type AcquireLockOptions, type HeldLock } from './lock';
 
 /**
  * Keeps a held lock's lease alive while a long run works: renews on an
@@ -75,4 +77,44 @@ export function keepLockRenewed(lock: HeldLock, options: LockRenewalOptions = {}
       return renewals;
     },
   };
+}
+
+/** Options of {@link withClusterLock}. */
+export interface WithLockOptions extends AcquireLockOptions {
+  /** Seconds between renewals (default: a third of the lease). */
+  renewEverySeconds?: number;
+}
+
+/**
+ * Runs `work` holding the cluster lock: acquires it (ConflictError `LockHeld`
+ * when taken), renews it while `work` runs, and releases it afterwards,
+ * whether `work` succeeded or threw. If the lock is lost meanwhile, `signal`
+ * aborts (its reason is the `LockLost` error): stop changing the cluster.
+ * A failed release is logged, never masks `work`'s own result or error.
+ */
+export async function withClusterLock<T>(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  cluster: string,
+  options: WithLockOptions,
+  work: (lock: HeldLock, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const log = options.log ?? silentLogger;
+  const lock = await acquireLock(aws, ledger, cluster, options);
+  const controller = new AbortController();
+  const renewal = keepLockRenewed(lock, {
+    ...(options.renewEverySeconds !== undefined ? { intervalSeconds: options.renewEverySeconds } : {}),
+    log,
+    onLost: (error) => controller.abort(error),
+  });
+  try {
+    return await work(lock, controller.signal);
+  } finally {
+    await renewal.stop();
+    if (!renewal.lost) {
+      await lock.release().catch((error: unknown) => {
+        log.warn(`could not release the lock of cluster ${cluster} (its lease ends at ${lock.record.expiresAt}): ${describeError(error)}`);
+      });
+    }
+  }
 }

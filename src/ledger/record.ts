@@ -151,6 +151,23 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T;
 }
 
+/** How a run ended, for {@link finishRecord}: the result plus anything learned on the way. */
+export type RecordOutcome = Partial<Omit<NewDeploymentRecord, 'kind' | 'deploymentId' | 'cluster' | 'region' | 'startedAt'>> & {
+  result: Exclude<RecordResult, 'started'>;
+};
+
+/**
+ * The record that closes a run: everything the `started` record said, the
+ * outcome on top, `finishedAt` (default now) and `durationSeconds` filled in.
+ * Append it with `appendRecord`; the started record stays as it was.
+ */
+export function finishRecord(started: NewDeploymentRecord | DeploymentRecord, outcome: RecordOutcome, now: Date = new Date()): NewDeploymentRecord {
+  const { schema: _schema, recordedAt: _recordedAt, key: _key, ...rest } = started as Partial<LedgerRecord> & NewDeploymentRecord;
+  const finishedAt = outcome.finishedAt ?? now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const durationSeconds = Math.max(0, Math.round((Date.parse(finishedAt) - Date.parse(started.startedAt)) / 1000));
+  return { ...rest, ...outcome, finishedAt, durationSeconds };
+}
+
 /** True when a parsed JSON value has the fields every stored record has. */
 export function looksLikeRecord(value: unknown): value is DeploymentRecord {
   if (typeof value !== 'object' || value === null) return false;

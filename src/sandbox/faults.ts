@@ -45,6 +45,12 @@ export interface FaultDecision {
   error?: { code: string; status: number; message: string; kind: 'throttle' | 'fail' };
 }
 
+/** `*` matches every action, `Describe*` every action starting with Describe, else the exact name. */
+export function actionMatches(pattern: string, action: string): boolean {
+  if (pattern.endsWith('*')) return action.startsWith(pattern.slice(0, -1));
+  return pattern === action;
+}
+
 /** Small seeded PRNG (mulberry32): throttling is random-looking yet the same on every run. */
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -141,7 +147,7 @@ export class FaultInjector {
   decide(service: string, action: string): FaultDecision {
     const decision: FaultDecision = { delayMs: 0 };
     for (const rule of this.rules) {
-      if (rule.action !== '*' && rule.action !== action) continue;
+      if (!actionMatches(rule.action, action)) continue;
       if (rule.service !== undefined && rule.service !== service) continue;
       if (rule.kind === 'latency') decision.delayMs += rule.ms;
       else if (decision.error) continue;

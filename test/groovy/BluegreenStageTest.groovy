@@ -8,7 +8,7 @@ import org.junit.Test
 /** vars/bluegreenStage.groovy: the shared runner every bluegreen step goes through. */
 class BluegreenStageTest {
 
-    PipelineHarness h
+    private PipelineHarness h
 
     @Before
     void setUp() {
@@ -20,14 +20,14 @@ class BluegreenStageTest {
         h.close()
     }
 
-    Map runStage(String stage, Map params) {
+    private Map runStage(String stage, Map params) {
         return (Map) h.loadVar('bluegreenStage').call(stage, params)
     }
 
     /** Runs the stage expecting the one error() of the runner; returns its message. */
-    String stageError(String stage, Map params) {
+    private String stageError(String stage, Map params, Map options = [:]) {
         try {
-            runStage(stage, params)
+            h.loadVar('bluegreenStage').call(stage, params, options)
         } catch (PipelineError e) {
             assertEquals("one error() call, calls:\n${h.callLog()}", 1, h.callCount('error'))
             assertEquals(e.message, h.callsTo('error')[0].arg('message'))
@@ -236,6 +236,7 @@ class BluegreenStageTest {
     }
 
     @Test
+    @SuppressWarnings('GStringExpressionWithinString')  // the ${...} must reach node unexpanded
     void awkwardValuesCrossIntactAsJsonNotThroughTheShell() {
         // The workspace path itself holds a space, a quote and a $ (see PipelineHarness).
         runBundlesForReal(h)
@@ -257,7 +258,7 @@ class BluegreenStageTest {
         expected.remove('dropped')
         assertEquals(expected, output.input)
         assertEquals(['--input', '--output'], [output.argv[0], output.argv[2]])
-        assertEquals('credentials stay in the environment', true, output.hasAwsSecretInEnv)
+        assertTrue('credentials stay in the environment', output.hasAwsSecretInEnv as boolean)
         // The stage runs in the workspace, so relative paths in params mean what the user meant.
         assertEquals(h.workspace.canonicalPath, new File(output.cwd as String).canonicalPath)
         assertFalse(stageRuns(h)[0].named.script.contains('quoted'))
@@ -273,6 +274,29 @@ class BluegreenStageTest {
 
         assertFalse(h.callLog().contains('super-secret'))
         assertFalse(h.console.toString().contains('super-secret'))
+    }
+
+    @Test
+    void extraResourcesAreWrittenBesideTheBundleOncePerBuild() {
+        runBundlesForReal(h)
+        Map options = [resources: ['bluegreen/fixture/template.hbs']]
+
+        Map first = (Map) h.loadVar('bluegreenStage').call('echo', [readResource: 'fixture/template.hbs'], options)
+        h.loadVar('bluegreenStage').call('echo', [:], options)
+
+        assertEquals('template {{ value }}\n', first.resource)
+        assertEquals(['bluegreen/echo.js', 'bluegreen/fixture/template.hbs'], h.callsTo('libraryResource')*.arg('resource'))
+    }
+
+    @Test
+    void resourcesOutsideTheLibrarysFolderAreRejected() {
+        for (String bad : ['../etc/passwd', 'bluegreen/../x', '/abs/path', 'other/file.txt']) {
+            h.close()
+            h = harnessWithFixtures()
+            assertEquals("bluegreenStage: resources must be paths under bluegreen/ (got '${bad}')".toString(),
+                         stageError('echo', [:], [resources: [bad]]))
+            assertEquals(0, h.callCount('sh'))
+        }
     }
 
     @Test
@@ -294,6 +318,7 @@ class BluegreenStageTest {
     }
 
     @Test
+    @SuppressWarnings('GStringExpressionWithinString')  // a Jenkinsfile's own GString
     void aJenkinsfileCallsTheRunnerAsAStep() {
         stubNodeCheck(h)
         stubStage(h, 'echo', 0, [serverGroup: 'web-prod-v002'])

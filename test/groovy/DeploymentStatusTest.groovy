@@ -8,7 +8,7 @@ import org.junit.Test
 /** vars/deploymentStatus.groovy: validation, then the shared runner with the status stage. */
 class DeploymentStatusTest {
 
-    PipelineHarness h
+    private PipelineHarness h
 
     @Before
     void setUp() {
@@ -25,7 +25,7 @@ class DeploymentStatusTest {
         h.close()
     }
 
-    String statusError(Map args) {
+    private String statusError(Map args) {
         try {
             h.loadVar('deploymentStatus').call(args)
         } catch (PipelineError e) {

@@ -7,7 +7,7 @@ import org.junit.Test
 /** The harness itself: what later tests (other vars, Jenkinsfiles) rely on. */
 class PipelineHarnessTest {
 
-    PipelineHarness h
+    private PipelineHarness h
 
     @Before
     void setUp() {
@@ -31,7 +31,7 @@ class PipelineHarnessTest {
         assertEquals(['echo', 'timeout', 'lock', 'milestone'], h.calls*.name)
         assertEquals([time: 5, unit: 'MINUTES'], h.callsTo('timeout')[0].named)
         assertEquals('web-prod', h.callsTo('lock')[0].arg('resource'))
-        assertEquals("hello\n", h.console.toString())
+        assertEquals('hello\n', h.console.toString())
     }
 
     @Test

@@ -1,3 +1,4 @@
+import org.codehaus.groovy.control.CompilationFailedException
 import org.junit.runner.Description
 import org.junit.runner.JUnitCore
 import org.junit.runner.Result
@@ -28,7 +29,7 @@ for (File f : testFiles) {
     }
     try {
         classes << loader.parseClass(f)
-    } catch (Exception e) {
+    } catch (CompilationFailedException e) {
         compileFailures++
         println "COMPILE FAILED ${testRoot.toPath().relativize(f.toPath())}:\n${e.message}"
     }
@@ -64,7 +65,9 @@ Result result = junit.run(classes as Class[])
 
 for (Failure failure : result.failures) {
     println "\n---- ${failure.testHeader}"
-    println failure.trace.readLines().findAll { !(it =~ /^\s+at (java\.|jdk\.|sun\.|org\.codehaus\.groovy\.|groovy\.lang\.|org\.junit\.)/) }.join('\n')
+    // Frames of the JDK, Groovy and JUnit only hide where the test failed.
+    String noise = /^\s+at (java\.|jdk\.|sun\.|org\.codehaus\.groovy\.|groovy\.(lang|ui)\.|org\.junit\.)/
+    println failure.trace.readLines().findAll { line -> !(line =~ noise) }.join('\n')
 }
 
 int failed = result.failureCount + compileFailures

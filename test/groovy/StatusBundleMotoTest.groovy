@@ -11,7 +11,7 @@ import org.junit.Test
  */
 class StatusBundleMotoTest {
 
-    PipelineHarness h
+    private PipelineHarness h
 
     @Before
     void setUp() {
@@ -30,6 +30,7 @@ class StatusBundleMotoTest {
                    bundle.isFile())
 
         MotoServer moto = MotoServer.start()
+        boolean passed = false
         try {
             h.env.putAll(moto.awsEnv)
             runBundlesForReal(h)
@@ -44,10 +45,11 @@ class StatusBundleMotoTest {
             assertEquals([], status.serverGroups)
             assertEquals(1, stageRuns(h).size())
             assertFalse('credentials never in the input file', stageInput(h).toString().contains('testing'))
-        } catch (Throwable e) {
-            System.err.println("console of the failed build:\n${h.console}")
-            throw e
+            passed = true
         } finally {
+            if (!passed) {
+                System.err.println("console of the failed build:\n${h.console}")
+            }
             moto.stop()
         }
     }

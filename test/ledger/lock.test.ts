@@ -1,9 +1,9 @@
 import test from 'ava';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsClients } from '../../src/aws/clients';
 import { ConflictError, ExitCode, type BluegreenError } from '../../src/core/errors';
-import { acquireLock, adoptLock, keepLockRenewed, lockKey, readLock, releaseLock, type LedgerRef } from '../../src/ledger';
+import { acquireLock, adoptLock, keepLockRenewed, lockKey, readLock, releaseLock, withClusterLock, type LedgerRef } from '../../src/ledger';
 import { startMoto, useEmulator, type MotoServer } from '../helpers/moto';
 
 let moto: MotoServer;
@@ -180,4 +180,35 @@ test('credentials in the owner URL are not written to the lock', async (t) => {
   const held = await acquireLock(aws(), ledger, cluster, { owner: 'https://bob:apitoken@jenkins.example.com/job/x/1/', deploymentId: 'dep-a' });
   t.is((await readLock(aws(), ledger, cluster))?.owner, 'https://jenkins.example.com/job/x/1/');
   t.true(await held.release());
+});
+
+test('withClusterLock holds the lock while work runs and releases it after success or failure', async (t) => {
+  const cluster = newCluster();
+  const value = await withClusterLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a' }, async (lock, signal) => {
+    t.false(signal.aborted);
+    t.is((await readLock(aws(), ledger, cluster))?.etag, lock.etag);
+    return 42;
+  });
+  t.is(value, 42);
+  t.is(await readLock(aws(), ledger, cluster), null);
+  await t.throwsAsync(
+    withClusterLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-b' }, async () => {
+      throw new Error('deploy failed');
+    }),
+    { message: 'deploy failed' },
+  );
+  t.is(await readLock(aws(), ledger, cluster), null);
+});
+
+test('withClusterLock aborts the work signal when the lock is lost, and leaves the new holder alone', async (t) => {
+  const cluster = newCluster();
+  const reason = await withClusterLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', renewEverySeconds: 0.05 }, async (_lock, signal) => {
+    // An operator deletes the lock by hand and another run takes it.
+    await aws().s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: lockKey(ledger, cluster) }));
+    await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' });
+    for (const deadline = Date.now() + 20_000; !signal.aborted && Date.now() < deadline; ) await sleep(20);
+    return signal.reason as BluegreenError;
+  });
+  t.is(reason?.code, 'LockLost');
+  t.is((await readLock(aws(), ledger, cluster))?.deploymentId, 'dep-b');
 });

@@ -2,16 +2,26 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import { DeregisterTargetsCommand, DescribeTargetHealthCommand, type TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+  ModifyTargetGroupAttributesCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
 
-// 0.1: boot 1 s, health interval 1 s (3 checks to healthy), deregistration delay 3 s.
+// Scale 0.1: boot 3 s, health interval 1 s (3 checks to healthy). Margins are wide so a loaded
+// machine cannot turn a state before the test looks at it.
 test.before(async () => {
-  sandbox = await startSandbox({ infra: 'demo', timeScale: 0.1 });
+  sandbox = await startSandbox({ infra: 'demo', timeScale: 0.1, bootSeconds: 30 });
 });
 
 test.after.always(async () => {
@@ -102,6 +112,10 @@ test.serial('a request in flight on a deregistered target completes; new request
   const infra = sandbox.infra!;
   const healthyIds = (await targetHealth()).filter((d) => d.TargetHealth?.State === 'healthy').map((d) => d.Target?.Id as string);
   t.is(healthyIds.length, 2);
+  // 100 s × 0.1: long enough to look at `draining` even on a loaded machine.
+  await aws.elbv2.send(
+    new ModifyTargetGroupAttributesCommand({ TargetGroupArn: infra.targetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '100' }] }),
+  );
   const slow = getJson(`${sandbox.listenerUrl}/slow?ms=2000`);
   const busy = await waitFor('the slow request to reach a target', async () =>
     sandbox.state().instances.find((i) => healthyIds.includes(i.instanceId) && i.inFlight > 0),
@@ -123,4 +137,94 @@ test.serial('a request in flight on a deregistered target completes; new request
   const asked = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: infra.targetGroupArn, Targets: [{ Id: busy.instanceId }] }));
   t.is(asked.TargetHealthDescriptions?.[0]?.TargetHealth?.State, 'unused');
   t.is(asked.TargetHealthDescriptions?.[0]?.TargetHealth?.Reason, 'Target.NotRegistered');
+});
+
+test.serial('the probe sees a hand-made red/black switch with zero failures and reports when the version mix changed', async (t) => {
+  const aws = sandbox.clients();
+  const infra = sandbox.infra!;
+  const before = (await targetHealth()).map((d) => ({ id: d.Target?.Id as string, state: d.TargetHealth?.State }));
+  t.true(before.some((d) => d.state === 'healthy'), 'v1 serves before the switch');
+  const probe = startProbe({ url: sandbox.listenerUrl as string, concurrency: 4, maxDurationMs: 60_000, pauseMs: 5 });
+  try {
+    await waitFor('the probe to see v1', async () => (probe.completed() > 20 ? true : undefined));
+    const v2 = await makeAppAmi(aws, 'v2');
+    await createAppAsg(aws, infra, 'app-v002', v2, 2);
+    const v2Ids = sandbox.state().instances.filter((i) => i.amiId === v2).map((i) => i.instanceId);
+    t.is(v2Ids.length, 2);
+    await waitFor('v2 healthy', async () => {
+      const now = await targetHealth();
+      return v2Ids.every((id) => stateOf(now, id) === 'healthy') ? true : undefined;
+    });
+    const old = before.map((d) => ({ Id: d.id }));
+    await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: infra.targetGroupArn, Targets: old }));
+    await waitFor('old targets drained', async () => ((await targetHealth()).some((d) => old.some((o) => o.Id === d.Target?.Id)) ? undefined : true));
+    const settled = probe.completed();
+    await waitFor('more requests after the switch', async () => (probe.completed() > settled + 20 ? true : undefined));
+  } finally {
+    const report = await probe.stop();
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.true((report.perVersion.v1 ?? 0) > 0);
+    t.true((report.perVersion.v2 ?? 0) > 0);
+    t.is(report.perVersion['v-bad'], undefined);
+    t.deepEqual(report.timeline[0]?.versions, ['v1']);
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['v2']);
+    t.true((report.versionSpans.v1?.lastMs ?? Infinity) <= (report.versionSpans.v2?.lastMs ?? 0));
+  }
+});
+
+test.serial('the listener honours forward weights across target groups', async (t) => {
+  const aws = sandbox.clients();
+  const infra = sandbox.infra!;
+  const created = await aws.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: 'canary-web',
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: infra.vpcId,
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+    }),
+  );
+  const canaryArn = created.TargetGroups?.[0]?.TargetGroupArn as string;
+  const v3 = await makeAppAmi(aws, 'v3');
+  await createAppAsg(aws, { ...infra, targetGroupArn: canaryArn }, 'canary-v001', v3, 1);
+  await waitFor('the canary target healthy', async () => {
+    const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: canaryArn }));
+    return health.TargetHealthDescriptions?.[0]?.TargetHealth?.State === 'healthy' ? true : undefined;
+  });
+  const forward = async (mainWeight: number, canaryWeight: number): Promise<Set<string>> => {
+    await aws.elbv2.send(
+      new ModifyListenerCommand({
+        ListenerArn: infra.listenerArn,
+        DefaultActions: [
+          {
+            Type: 'forward',
+            ForwardConfig: { TargetGroups: [{ TargetGroupArn: infra.targetGroupArn, Weight: mainWeight }, { TargetGroupArn: canaryArn, Weight: canaryWeight }] },
+          },
+        ],
+      }),
+    );
+    const versions = new Set<string>();
+    for (let i = 0; i < 12; i += 1) {
+      const { status, body } = await getJson(sandbox.listenerUrl as string);
+      t.is(status, 200);
+      versions.add(String(body?.version));
+    }
+    return versions;
+  };
+  t.deepEqual([...(await forward(0, 1))], ['v3']);
+  t.deepEqual([...(await forward(1, 0))], ['v2']);
+});
+
+test.serial('a request in flight on an instance that terminates gets 502, as from an ALB', async (t) => {
+  const aws = sandbox.clients();
+  const v2Ids = (await targetHealth()).filter((d) => d.TargetHealth?.State === 'healthy').map((d) => d.Target?.Id as string);
+  t.true(v2Ids.length > 0);
+  const slow = getJson(`${sandbox.listenerUrl}/?delay=30000`);
+  const busy = await waitFor('the slow request to reach a target', async () => sandbox.state().instances.find((i) => v2Ids.includes(i.instanceId) && i.inFlight > 0));
+  await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [busy.instanceId] }));
+  const answer = await slow;
+  t.is(answer.status, 502);
+  t.false(sandbox.state().instances.some((i) => i.instanceId === busy.instanceId), 'its app is gone');
 });

@@ -61,7 +61,8 @@ class MotoServer {
         log.delete()
     }
 
-    private boolean answers() {
+    /** True once the server answers HTTP. */
+    boolean answers() {
         try {
             HttpURLConnection connection = (HttpURLConnection) new URL("${url}/moto-api/").openConnection()
             connection.connectTimeout = 500

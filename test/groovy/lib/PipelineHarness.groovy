@@ -20,7 +20,7 @@ import org.codehaus.groovy.runtime.InvokerHelper
  * must match a handler registered with onSh(), which either scripts the result or runs the
  * script for real (realSh) with the build's environment.
  */
-class PipelineHarness {
+class PipelineHarness implements AutoCloseable {
 
     /** The repository root: vars/ and resources/ are read from here. */
     final File repoRoot
@@ -38,6 +38,10 @@ class PipelineHarness {
     final List<Object> inputAnswers = []
     /** Where libraryResource looks, first match wins: the repository's resources/ dir by default. */
     final List<File> resourceRoots = []
+    /** Declarative stages as run: [name:, status: SUCCESS|FAILURE|SKIPPED, reason:]. */
+    final List<Map> stageResults = []
+    /** The first error that failed a declarative pipeline, if any. */
+    Throwable pipelineError
     /** Print the console as the build runs (or set BLUEGREEN_TEST_VERBOSE=1). */
     boolean verbose = System.getenv('BLUEGREEN_TEST_VERBOSE') == '1'
 
@@ -52,7 +56,8 @@ class PipelineHarness {
     // Compiled var/Jenkinsfile classes, shared by all harnesses of this JVM (a key holds the mtime).
     private static final Map<String, Class> COMPILED = [:]
     private static int scriptCount = 0
-    private static final GroovyClassLoader LOADER = new GroovyClassLoader(PipelineHarness.classLoader, jenkinsCompilerConfiguration())
+    private static final GroovyClassLoader LOADER =
+        new GroovyClassLoader(PipelineHarness.classLoader, jenkinsCompilerConfiguration())
 
     PipelineHarness(Map options = [:]) {
         repoRoot = (options.repoRoot ?: defaultRepoRoot()) as File
@@ -76,6 +81,7 @@ class PipelineHarness {
         binding.setVariable('params', params)
         binding.setVariable('currentBuild', currentBuild)
         binding.setVariable('scm', [$class: 'GitSCM'])
+        binding.setVariable('_', null)   // the target of `@Library('bluegreen') _`
         registerDefaultSteps()
     }
 
@@ -122,10 +128,11 @@ class PipelineHarness {
         return InvokerHelper.createScript(cls, binding).run()
     }
 
-    /** Jenkins compiles pipeline scripts with NonCPS imported. */
+    /** Jenkins compiles pipeline scripts with NonCPS and Library imported. */
     static CompilerConfiguration jenkinsCompilerConfiguration() {
         CompilerConfiguration configuration = new CompilerConfiguration()
-        configuration.addCompilationCustomizers(new ImportCustomizer().addImports('com.cloudbees.groovy.cps.NonCPS'))
+        configuration.addCompilationCustomizers(new ImportCustomizer()
+            .addImports('com.cloudbees.groovy.cps.NonCPS', 'org.jenkinsci.plugins.workflow.libs.Library'))
         return configuration
     }
 
@@ -133,12 +140,14 @@ class PipelineHarness {
         return new File(repoRoot, "vars/${name}.groovy")
     }
 
-    static synchronized Class compile(File file) {
+    static Class compile(File file) {
         String key = "${file.canonicalPath}@${file.lastModified()}"
-        if (!COMPILED.containsKey(key)) {
-            COMPILED[key] = LOADER.parseClass(file)
+        synchronized (COMPILED) {
+            if (!COMPILED.containsKey(key)) {
+                COMPILED[key] = LOADER.parseClass(file)
+            }
+            return COMPILED[key]
         }
-        return COMPILED[key]
     }
 
     /** Binding variables that load vars/<name>.groovy the first time a script names them. */
@@ -173,9 +182,12 @@ class PipelineHarness {
         currentBuild.putAll(number: number, result: null, currentResult: 'SUCCESS', displayName: "#${number}".toString())
         binding.variables.keySet().removeAll { String name -> varFile(name).isFile() }
         calls.clear()
+        stageResults.clear()
+        pipelineError = null
     }
 
     /** Deletes the temp workspace. Call from @After. */
+    @Override
     void close() {
         tempRoot.deleteDir()
     }
@@ -189,7 +201,8 @@ class PipelineHarness {
     void registerStep(String name, Closure impl) {
         steps[name] = impl
         // A null array is what Groovy passes for a single null argument: echo(null).
-        binding.setVariable(name, { Object[] args -> invokeStep(name, args == null ? [null] : args as List) })
+        Closure step = { Object[] args -> invokeStep(name, args == null ? [null] : args as List) }
+        binding.setVariable(name, step)
     }
 
     /** Binds steps that only run their body (wrappers a test does not care about). */
@@ -207,9 +220,14 @@ class PipelineHarness {
     }
 
     private Object invokeStep(String name, List args) {
+        return steps[name].call(record(name, args))
+    }
+
+    /** Records a call that did not go through a bound step (declarative stages, directives). */
+    StepCall record(String name, List args) {
         StepCall call = new StepCall(name, args.collect { withPlainStrings(it) })
         calls << call
-        return steps[name].call(call)
+        return call
     }
 
     /** The recorded calls of one step, in order. */
@@ -223,7 +241,7 @@ class PipelineHarness {
 
     /** The recorded calls as text, one per line: handy in assertion messages. */
     String callLog() {
-        return calls.collect { it.toString() }.join('\n')
+        return calls*.toString().join('\n')
     }
 
     /** Runs `body` with a different working dir, like the dir step. */
@@ -243,7 +261,7 @@ class PipelineHarness {
         Map<String, String> saved = new LinkedHashMap<>(env)
         try {
             for (Object entry : entries) {
-                String text = entry.toString()
+                String text = entry
                 int eq = text.indexOf('=')
                 String key = text.substring(0, eq)
                 String value = text.substring(eq + 1)
@@ -343,6 +361,7 @@ class PipelineHarness {
         registerStep('sleep') { StepCall c -> null }
         registerBlockSteps('node', 'stage', 'script', 'withAWS', 'withCredentials', 'wrap', 'ansiColor',
                            'timestamps', 'catchError', 'nodejs', 'container', 'ws')
+        DeclarativePipeline.register(this)
         registerNoopSteps('milestone', 'properties', 'archiveArtifacts', 'stash', 'unstash', 'checkout',
                           'junit', 'cleanWs', 'buildDiscarder', 'disableConcurrentBuilds', 'logRotator')
     }
@@ -361,22 +380,18 @@ class PipelineHarness {
 
     /** Jenkins binds step arguments as Strings: a GString argument arrives as a String. */
     static Object withPlainStrings(Object value) {
-        if (value instanceof GString) {
-            return value.toString()
+        switch (value) {
+            case GString: return value.toString()
+            case Map: return value.collectEntries([:]) { k, v -> [withPlainStrings(k), withPlainStrings(v)] }
+            case List: return value.collect { withPlainStrings(it) }
+            default: return value
         }
-        if (value instanceof Map) {
-            return value.collectEntries(new LinkedHashMap()) { k, v -> [withPlainStrings(k), withPlainStrings(v)] }
-        }
-        if (value instanceof List) {
-            return value.collect { withPlainStrings(it) }
-        }
-        return value
     }
 
     /** JSON as plain LinkedHashMap / ArrayList, as readJSON(returnPojo: true) gives. */
     static Object plain(Object value) {
         if (value instanceof Map) {
-            return value.collectEntries(new LinkedHashMap()) { k, v -> [k, plain(v)] }
+            return value.collectEntries([:]) { k, v -> [k, plain(v)] }
         }
         if (value instanceof List) {
             return value.collect { plain(it) }

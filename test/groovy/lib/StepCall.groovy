@@ -30,6 +30,7 @@ class StepCall {
         return named.containsKey(key) ? named[key] : positional ? positional[0] : null
     }
 
+    @Override
     String toString() {
         return "${name}(${args.collect { it instanceof Closure ? '{...}' : InvokerHelper.inspect(it) }.join(', ')})"
     }

@@ -1,0 +1,4 @@
+import { runStandalone } from '../stages/cli-runner';
+import { bakeStage } from '../stages/bake';
+
+void runStandalone(bakeStage);

@@ -1,0 +1,59 @@
+import { awsClients, type AwsClients } from '../../src/aws/clients';
+import { createLogger, type Logger } from '../../src/core/log';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { executeStage } from '../../src/stages/framework';
+import { deployStage } from '../../src/stages/deploy';
+import { makeAppAmi } from '../sandbox/fixtures';
+import { useEmulator } from './moto';
+
+/** A sandbox with demo infrastructure, ready for deploys of the `web-prod` cluster. */
+export interface DeploySandbox {
+  sandbox: Sandbox;
+  aws: AwsClients;
+  listenerUrl: string;
+  /** Base input of a deploy to this sandbox (ledger, target group, first-deploy settings). */
+  baseInput: Record<string, unknown>;
+  /** Makes an AMI whose instances serve `version` (`health`: ok | fail | flaky | slow-boot:N). */
+  ami(version: string, health?: string): Promise<string>;
+  /** Runs the deploy stage in this process; log lines are kept in `lines`. */
+  deploy(input: Record<string, unknown>): ReturnType<typeof executeStage>;
+  lines: string[];
+  log: Logger;
+}
+
+/** Time scale of sandbox tests: AWS-like ratios, 20× faster. */
+export const TEST_TIME_SCALE = 0.05;
+
+/** Starts a sandbox for deploy tests and points this process's SDK at it. */
+export async function startDeploySandbox(region = 'us-east-1'): Promise<DeploySandbox> {
+  const sandbox = await startSandbox({ region, timeScale: TEST_TIME_SCALE, infra: 'demo' });
+  useEmulator(sandbox.endpoint, region);
+  // Poll like on AWS, scaled with the sandbox clock.
+  process.env.BLUEGREEN_POLL_MIN_MS = String(Math.round(1000 * TEST_TIME_SCALE));
+  process.env.BLUEGREEN_POLL_MAX_MS = String(Math.round(10000 * TEST_TIME_SCALE));
+  const infra = sandbox.infra;
+  if (!infra || !sandbox.listenerUrl) throw new Error('the sandbox did not create the demo infrastructure');
+  const aws = awsClients(region);
+  const lines: string[] = [];
+  const log = createLogger('deploy', (line) => lines.push(line));
+  return {
+    sandbox,
+    aws,
+    listenerUrl: sandbox.listenerUrl,
+    baseInput: {
+      region,
+      cluster: 'web-prod',
+      targetGroups: [infra.targetGroupName],
+      capacity: { min: 2, max: 4, desired: 2 },
+      instanceType: 't3.micro',
+      subnets: infra.subnetIds,
+      ledger: { bucket: infra.ledgerBucket, prefix: 'bluegreen' },
+      healthTimeout: '10m',
+      buildUrl: 'https://ci.example.com/job/web/1/',
+    },
+    ami: (version, health = 'ok') => makeAppAmi(aws, version, health),
+    deploy: (input) => executeStage(deployStage, input, log),
+    lines,
+    log,
+  };
+}
