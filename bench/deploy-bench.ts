@@ -13,6 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CallCounter } from '../src/aws/call-counter';
@@ -102,6 +103,8 @@ interface SizeResult {
   durationMs?: number;
   floor: Floor;
   overheadMs?: number;
+  /** Event loop delay of this process (sandbox apps, load balancer, probe and deploy share it) during the measured deploy, ms. */
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
   probe?: Pick<ProbeReport, 'total' | 'ok' | 'failed' | 'failures' | 'perVersion' | 'durationMs'>;
   deployOutput?: Pick<DeployOutput, 'serverGroup' | 'previousServerGroup' | 'disabledServerGroups' | 'scaledDownServerGroups' | 'destroyedServerGroups'>;
 }
@@ -231,12 +234,16 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
           requestTimeoutMs: 10_000,
         });
         activeProbe = probe;
+        const loop = monitorEventLoopDelay({ resolution: 10 });
+        loop.enable();
         t = Date.now();
         let output: DeployOutput;
         try {
           output = await deploy(aws, second, deployLog);
         } finally {
           result.phasesMs.measuredDeploy = Date.now() - t;
+          loop.disable();
+          result.eventLoopDelayMs = { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) };
           const report = await probe.stop();
           activeProbe = undefined;
           result.probe = {
@@ -312,7 +319,7 @@ function render(results: SizeResult[], options: BenchOptions): string {
   out.push('');
   out.push(
     table(
-      ['instances', 'calls', 'calls/inst', 'gw calls', 'healthy s', 'cutover ms', 'total s', 'in API s', 'floor s', 'overhead s', 'probe req', 'failed', 'status'],
+      ['instances', 'calls', 'calls/inst', 'gw calls', 'healthy s', 'cutover ms', 'total s', 'in API s', 'floor s', 'overhead s', 'probe req', 'failed', 'loop p99/max ms', 'status'],
       results.map((r) => [
         String(r.size),
         r.totalCalls === undefined ? '-' : String(r.totalCalls),
@@ -326,6 +333,7 @@ function render(results: SizeResult[], options: BenchOptions): string {
         seconds(r.overheadMs),
         r.probe ? String(r.probe.total) : '-',
         r.probe ? String(r.probe.failed) : '-',
+        r.eventLoopDelayMs ? `${r.eventLoopDelayMs.p99}/${r.eventLoopDelayMs.max}` : '-',
         r.ok ? 'ok' : `FAILED: ${r.error ?? '?'}`.slice(0, 80),
       ]),
     ),
