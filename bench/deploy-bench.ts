@@ -13,6 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -105,6 +106,8 @@ interface SizeResult {
   overheadMs?: number;
   /** Event loop delay of this process (sandbox apps, load balancer, probe and deploy share it) during the measured deploy, ms. */
   eventLoopDelayMs?: { p50: number; p99: number; max: number };
+  /** After the stop: the sandbox's moto process and ports still alive (should be empty). */
+  leftovers?: { motoPid: number; motoAlive: boolean; openPorts: number[] };
   probe?: Pick<ProbeReport, 'total' | 'ok' | 'failed' | 'failures' | 'perVersion' | 'durationMs'>;
   deployOutput?: Pick<DeployOutput, 'serverGroup' | 'previousServerGroup' | 'disabledServerGroups' | 'scaledDownServerGroups' | 'destroyedServerGroups'>;
 }
@@ -175,6 +178,7 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
   const guard = deadline(limitMs, `size ${size}`);
   const region = 'us-east-1';
   let sandbox: Sandbox | undefined;
+  let resources: { motoPid: number; ports: number[] } | undefined;
   try {
     await Promise.race([
       guard.promise,
@@ -182,6 +186,7 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
         let t = Date.now();
         sandbox = await startSandbox({ timeScale: options.timeScale, infra: 'demo', bootSeconds: options.bootSeconds, log: log.child('sandbox') });
         activeSandbox = sandbox;
+        resources = sandbox.resources();
         result.phasesMs.sandboxStart = Date.now() - t;
         const infra = sandbox.infra;
         const listenerUrl = sandbox.listenerUrl;
@@ -283,12 +288,46 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
     guard.clear();
     await activeProbe?.stop();
     activeProbe = undefined;
+    // Every port at this moment (instance apps included), to check that the stop closed them all.
+    resources = (sandbox as Sandbox | undefined)?.resources() ?? resources;
     const t = Date.now();
     await (sandbox as Sandbox | undefined)?.stop();
     activeSandbox = undefined;
     result.phasesMs.sandboxStop = Date.now() - t;
+    if (resources) {
+      const found = resources;
+      result.leftovers = { motoPid: found.motoPid, motoAlive: alive(found.motoPid), openPorts: await openPorts(found.ports) };
+      if (result.leftovers.motoAlive || result.leftovers.openPorts.length > 0) log.error(`size ${size}: left behind ${JSON.stringify(result.leftovers)}`);
+    }
   }
   return result;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ports of `ports` that still accept a connection on 127.0.0.1. */
+async function openPorts(ports: number[]): Promise<number[]> {
+  const open = await Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<number | undefined>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port });
+          socket.once('connect', () => {
+            socket.destroy();
+            resolve(port);
+          });
+          socket.once('error', () => resolve(undefined));
+        }),
+    ),
+  );
+  return open.filter((p): p is number => p !== undefined);
 }
 
 function round(value: number, digits = 0): number {
@@ -446,12 +485,11 @@ async function main(): Promise<number> {
   return results.every((r) => r.ok) ? 0 : 1;
 }
 
+// Exit explicitly: a deploy cut off by a deadline may still hold timers (lock renewal, retries) against a stopped sandbox.
 main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`bench: ${describeError(error)}\n`);
-    process.exitCode = 2;
+    process.exit(2);
   },
 );
