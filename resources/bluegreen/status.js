@@ -95716,9 +95716,13 @@ async function getClusterStatus(aws, cluster) {
     serverGroup: g10.name,
     deploymentId: g10.deploymentId,
     phase: g10.phase,
-    nextRunWill: isBeforeCutover(g10.phase) ? "remove" : "finish"
+    nextRunWill: nextRunWill(g10.phase)
   }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
+}
+function nextRunWill(phase) {
+  if (phase === Phase.reenabling) return "disable";
+  return isBeforeCutover(phase) ? "remove" : "finish";
 }
 function formatClusterStatus(status) {
   if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;

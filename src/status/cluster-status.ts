@@ -1,7 +1,7 @@
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
-import { isBeforeCutover, UNFINISHED_PHASES } from '../cluster/phases';
+import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
@@ -29,8 +29,8 @@ export interface UnfinishedDeployment {
   serverGroup: string;
   deploymentId: string | null;
   phase: string;
-  /** `remove` (it never took traffic) or `finish` (it had cut over). */
-  nextRunWill: 'remove' | 'finish';
+  /** `remove` (it never took traffic), `finish` (it had cut over) or `disable` (a rollback's re-enabled group that had not). */
+  nextRunWill: 'remove' | 'finish' | 'disable';
 }
 
 /** The `status` output for a cluster. */
@@ -92,9 +92,15 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       serverGroup: g.name,
       deploymentId: g.deploymentId,
       phase: g.phase as string,
-      nextRunWill: isBeforeCutover(g.phase as string) ? ('remove' as const) : ('finish' as const),
+      nextRunWill: nextRunWill(g.phase as string),
     }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
+}
+
+/** What crash recovery does with a group left in `phase`: remove a new one, disable a re-enabled one again, finish a cut-over one. */
+function nextRunWill(phase: string): UnfinishedDeployment['nextRunWill'] {
+  if (phase === Phase.reenabling) return 'disable';
+  return isBeforeCutover(phase) ? 'remove' : 'finish';
 }
 
 /** The human table of a cluster status. */
