@@ -96381,7 +96381,6 @@ var ROLLBACK_KEYS = [
   "reason",
   "ledger",
   "buildUrl",
-  "gitCommit",
   "healthTimeout",
   "drainTimeout",
   "keepPrevious",
@@ -96430,7 +96429,7 @@ function parseRollbackRequest(input, region) {
   if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError("reason", `is ${reason.length} characters; at most ${MAX_REASON}`);
   const healthTimeoutSeconds = raw.healthTimeout === void 0 ? 600 : parseDuration("healthTimeout", raw.healthTimeout);
   if (healthTimeoutSeconds <= 0) throw new InputError("healthTimeout", "must be more than 0 seconds");
-  const build2 = parseBuildMetadata({ buildUrl: raw.buildUrl, gitCommit: raw.gitCommit });
+  const build2 = parseBuildMetadata({ buildUrl: raw.buildUrl });
   return {
     cluster,
     region,
@@ -98457,7 +98456,8 @@ async function reenable(aws, request, plan, deploymentId, session, log) {
     startedAt: startedAt.toISOString(),
     who: session.lock.record.owner,
     ...request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
-    ...request.build.gitCommit ? { gitCommit: request.build.gitCommit } : {},
+    // What the restored group runs (as its deploy recorded it), not the rollback job's own commit.
+    ...target.tags[Tag.gitCommit] ? { gitCommit: target.tags[Tag.gitCommit] } : {},
     ...plan.version ? { version: plan.version } : {},
     ...target.tags[Tag.artifactUrl] ? { artifactUrl: target.tags[Tag.artifactUrl] } : {},
     amiId: plan.amiId,
@@ -98609,7 +98609,6 @@ var ROLLBACK_OPTIONS = {
   reason: { type: "string", describe: "Why (recorded in the ledger)" },
   ledger: DEPLOY_OPTIONS.ledger,
   buildUrl: { type: "string", describe: "Build URL of this rollback run (Jenkins BUILD_URL), recorded in the ledger" },
-  gitCommit: { type: "string", describe: "Git commit of the job running the rollback" },
   healthTimeout: { type: "string", describe: 'How long to wait for the restored group to be healthy: 600, "90s", "15m" (default 10m)' },
   drainTimeout: DEPLOY_OPTIONS.drainTimeout,
   keepPrevious: DEPLOY_OPTIONS.keepPrevious,

@@ -27,8 +27,8 @@ export interface RollbackRequest
   to: RollbackTarget;
   /** Why (recorded in the ledger). */
   reason?: string;
-  /** The rollback run's own build (Jenkins BUILD_URL, commit of the job's repo). */
-  build: { buildUrl?: string; gitCommit?: string };
+  /** The rollback run's own build (Jenkins BUILD_URL), recorded as who ran it. */
+  build: { buildUrl?: string };
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
   keepPrevious: number;
@@ -38,7 +38,7 @@ export interface RollbackRequest
 
 /** Input keys of the rollback stage (JSON and flags). */
 export const ROLLBACK_KEYS = [
-  'cluster', 'app', 'stack', 'detail', 'region', 'to', 'reason', 'ledger', 'buildUrl', 'gitCommit', 'healthTimeout',
+  'cluster', 'app', 'stack', 'detail', 'region', 'to', 'reason', 'ledger', 'buildUrl', 'healthTimeout',
   'drainTimeout', 'keepPrevious', 'scaleDownDelay', 'config', 'plan', 'breakExpiredLock', 'lockLease', 'lockWait',
 ] as const;
 
@@ -86,7 +86,7 @@ export function parseRollbackRequest(input: Record<string, unknown>, region: str
   if (reason !== undefined && reason.length > MAX_REASON) throw new InputError('reason', `is ${reason.length} characters; at most ${MAX_REASON}`);
   const healthTimeoutSeconds = raw.healthTimeout === undefined ? 600 : parseDuration('healthTimeout', raw.healthTimeout);
   if (healthTimeoutSeconds <= 0) throw new InputError('healthTimeout', 'must be more than 0 seconds');
-  const build = parseBuildMetadata({ buildUrl: raw.buildUrl, gitCommit: raw.gitCommit });
+  const build = parseBuildMetadata({ buildUrl: raw.buildUrl });
   return {
     cluster,
     region,

@@ -148,7 +148,8 @@ async function reenable(aws: AwsClients, request: RollbackRequest, plan: Rollbac
     startedAt: startedAt.toISOString(),
     who: session.lock.record.owner,
     ...(request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {}),
-    ...(request.build.gitCommit ? { gitCommit: request.build.gitCommit } : {}),
+    // What the restored group runs (as its deploy recorded it), not the rollback job's own commit.
+    ...(target.tags[Tag.gitCommit] ? { gitCommit: target.tags[Tag.gitCommit] } : {}),
     ...(plan.version ? { version: plan.version } : {}),
     ...(target.tags[Tag.artifactUrl] ? { artifactUrl: target.tags[Tag.artifactUrl] } : {}),
     amiId: plan.amiId,

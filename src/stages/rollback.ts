@@ -15,7 +15,6 @@ export const ROLLBACK_OPTIONS: Record<string, Options> = {
   reason: { type: 'string', describe: 'Why (recorded in the ledger)' },
   ledger: DEPLOY_OPTIONS.ledger as Options,
   buildUrl: { type: 'string', describe: 'Build URL of this rollback run (Jenkins BUILD_URL), recorded in the ledger' },
-  gitCommit: { type: 'string', describe: 'Git commit of the job running the rollback' },
   healthTimeout: { type: 'string', describe: 'How long to wait for the restored group to be healthy: 600, "90s", "15m" (default 10m)' },
   drainTimeout: DEPLOY_OPTIONS.drainTimeout as Options,
   keepPrevious: DEPLOY_OPTIONS.keepPrevious as Options,
