@@ -6,6 +6,7 @@ import { cleanupStage } from './stages/cleanup';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
 import { publishStage } from './stages/publish';
+import { rollbackStage } from './stages/rollback';
 import { statusStage } from './stages/status';
 import { sandboxCommand } from './sandbox/command';
 
@@ -15,6 +16,7 @@ void runCli([
   stageCommand(publishStage),
   stageCommand(bakeStage),
   stageCommand(deployStage),
+  stageCommand(rollbackStage),
   stageCommand(historyStage),
   stageCommand(cleanupStage),
   sandboxCommand,

@@ -96257,6 +96257,8 @@ function tagMap(tags) {
 var Phase = {
   /** Launch template and ASG being made; the old group untouched. */
   creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
   /** Waiting for the new group to be healthy; the old group untouched. */
   waitingHealthy: "waiting-healthy",
   /** New group healthy; old groups being disabled. */
@@ -96265,7 +96267,7 @@ var Phase = {
   finishing: "finishing",
   done: "done"
 };
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
 function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
@@ -96493,6 +96495,7 @@ async function waitForDrained(aws, options) {
 }
 
 // src/deploy/launch-template.ts
+var import_node_crypto9 = require("crypto");
 async function deleteLaunchTemplate(aws, template) {
   try {
     await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
@@ -96699,6 +96702,15 @@ async function recoverCluster(aws, options) {
       serverGroup: group3.name,
       ...group3.amiId ? { amiId: group3.amiId } : {}
     };
+    if (phase === Phase.reenabling) {
+      log.warn(`${group3.name} was being re-enabled by an interrupted rollback (${deploymentId}) before it took over: disabling it again`);
+      await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: group3.tags[Tag.scaleDownAfter] ?? (/* @__PURE__ */ new Date()).toISOString() });
+      await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+      await removeGroupTags(aws, group3.name, [Tag.phase]);
+      actions.push(`disabled ${group3.name} again (rollback interrupted before cutover)`);
+      await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `rollback interrupted in phase ${phase}; ${group3.name} disabled again` });
+      continue;
+    }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, group3);

@@ -96911,6 +96911,8 @@ function describePlan(plan, amiId) {
 var Phase = {
   /** Launch template and ASG being made; the old group untouched. */
   creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
   /** Waiting for the new group to be healthy; the old group untouched. */
   waitingHealthy: "waiting-healthy",
   /** New group healthy; old groups being disabled. */
@@ -96919,7 +96921,7 @@ var Phase = {
   finishing: "finishing",
   done: "done"
 };
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
 function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
@@ -97046,6 +97048,7 @@ async function waitForDrained(aws, options) {
 }
 
 // src/deploy/launch-template.ts
+var import_node_crypto9 = require("crypto");
 async function readLaunchData(aws, group3) {
   if (group3.launchTemplate) {
     const { id, name, version } = group3.launchTemplate;
@@ -97123,6 +97126,21 @@ async function deleteLaunchTemplate(aws, template) {
     const code = error.name ?? "";
     if (!/NotFound/i.test(code)) throw error;
   }
+}
+function recordedLaunchSettings(data, template, placement) {
+  const securityGroupIds = data.SecurityGroupIds?.length ? data.SecurityGroupIds : data.NetworkInterfaces?.[0]?.Groups;
+  const profile = data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name;
+  return {
+    ...data.InstanceType ? { instanceType: data.InstanceType } : {},
+    ...placement.subnets.length ? { subnetIds: placement.subnets } : {},
+    ...securityGroupIds?.length ? { securityGroupIds } : {},
+    ...data.KeyName ? { keyName: data.KeyName } : {},
+    ...profile ? { iamInstanceProfile: profile } : {},
+    ...data.UserData ? { userDataSha256: (0, import_node_crypto9.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
+    launchTemplate: { id: template.id, name: template.name, version: template.version },
+    targetGroupArns: placement.targetGroupArns,
+    capacity: placement.capacity
+  };
 }
 
 // src/core/failpoint.ts
@@ -97430,15 +97448,16 @@ async function runRedBlack(aws, options) {
   const record = baseRecord(options, started);
   await session.record({ ...record, result: "started" });
   let template;
+  let launchData = {};
   let asgCreated = false;
   let healthyAt = 0;
   let createdAt = 0;
   let copied = null;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
-    const data = composeLaunchData(baseData, request.amiId, request.launch);
+    launchData = composeLaunchData(baseData, request.amiId, request.launch);
     const tags = ourTags(request, options.deploymentId, source?.name);
-    template = await createLaunchTemplate(aws, plan.newServerGroup, data, tags);
+    template = await createLaunchTemplate(aws, plan.newServerGroup, launchData, tags);
     log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
     const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
     if (source) {
@@ -97530,7 +97549,14 @@ async function runRedBlack(aws, options) {
     log
   });
   const totalMs = Date.now() - t02;
-  await session.record({ ...record, result: "succeeded", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), durationSeconds: Math.round(totalMs / 1e3) });
+  await session.record({
+    ...record,
+    result: "succeeded",
+    finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    durationSeconds: Math.round(totalMs / 1e3),
+    // What a rollback needs to redeploy this AMI the same way once the group is gone.
+    launchSettings: recordedLaunchSettings(launchData, template, plan)
+  });
   return {
     serverGroup: plan.newServerGroup,
     previousServerGroup: source?.name ?? null,
@@ -97641,6 +97667,15 @@ async function recoverCluster(aws, options) {
       serverGroup: group3.name,
       ...group3.amiId ? { amiId: group3.amiId } : {}
     };
+    if (phase === Phase.reenabling) {
+      log.warn(`${group3.name} was being re-enabled by an interrupted rollback (${deploymentId}) before it took over: disabling it again`);
+      await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: group3.tags[Tag.scaleDownAfter] ?? (/* @__PURE__ */ new Date()).toISOString() });
+      await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+      await removeGroupTags(aws, group3.name, [Tag.phase]);
+      actions.push(`disabled ${group3.name} again (rollback interrupted before cutover)`);
+      await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `rollback interrupted in phase ${phase}; ${group3.name} disabled again` });
+      continue;
+    }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, group3);

@@ -95571,6 +95571,8 @@ function tagMap(tags) {
 var Phase = {
   /** Launch template and ASG being made; the old group untouched. */
   creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
   /** Waiting for the new group to be healthy; the old group untouched. */
   waitingHealthy: "waiting-healthy",
   /** New group healthy; old groups being disabled. */
@@ -95579,7 +95581,7 @@ var Phase = {
   finishing: "finishing",
   done: "done"
 };
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
 function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }

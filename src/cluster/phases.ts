@@ -2,6 +2,8 @@
 export const Phase = {
   /** Launch template and ASG being made; the old group untouched. */
   creating: 'creating',
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: 'reenabling',
   /** Waiting for the new group to be healthy; the old group untouched. */
   waitingHealthy: 'waiting-healthy',
   /** New group healthy; old groups being disabled. */
@@ -12,7 +14,7 @@ export const Phase = {
 } as const;
 
 /** Phases of a deployment that has not finished (running now, or interrupted). */
-export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
 
 /** True when a group in this phase never took traffic (so an interrupted one is removed, not finished). */
 export function isBeforeCutover(phase: string): boolean {

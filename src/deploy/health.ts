@@ -157,3 +157,34 @@ export async function waitForDrained(
     }
   }
 }
+
+/**
+ * Waits until at least `count` instances of the group are InService in the
+ * ASG (lifecycle only, no target group: a disabled group being brought back
+ * is not registered yet). Fails at once on launch failures. Returns their ids.
+ */
+export async function waitForInService(
+  aws: AwsClients,
+  options: { groupName: string; count: number; deadline: number; since: Date; log: Logger },
+): Promise<string[]> {
+  const schedule = pollSchedule(options.deadline);
+  let lastLine = '';
+  for (;;) {
+    const [asg] = await describeAsgsByName(aws, [options.groupName]);
+    if (!asg) throw new OperationFailedError('ServerGroupGone', `server group ${options.groupName} disappeared while waiting for its instances`);
+    const inService = (asg.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId as string);
+    const line = `${options.groupName}: ${inService.length}/${options.count} InService`;
+    if (line !== lastLine) {
+      options.log.info(line);
+      lastLine = line;
+    }
+    if (inService.length >= options.count) return inService;
+    const failures = await failedActivities(aws, options.groupName, options.since);
+    if (failures.length > 0) {
+      throw new OperationFailedError('LaunchFailed', `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`, { reasons: failures });
+    }
+    if (!(await schedule.next())) {
+      throw new OperationFailedError('InServiceTimeout', `${options.groupName} had ${inService.length}/${options.count} instances InService at the deadline`);
+    }
+  }
+}

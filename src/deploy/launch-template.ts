@@ -6,9 +6,11 @@ import {
   type LaunchTemplateBlockDeviceMappingRequest,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
+import { createHash } from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
 import { InputError } from '../core/errors';
 import type { ServerGroup } from '../cluster/server-groups';
+import type { LaunchSettings as RecordedLaunchSettings } from '../ledger/record';
 import type { LaunchSettings } from './request';
 
 /** A launch template bluegreen created for a server group. */
@@ -118,4 +120,31 @@ export async function deleteLaunchTemplate(aws: AwsClients, template: { id?: str
     const code = (error as { name?: string }).name ?? '';
     if (!/NotFound/i.test(code)) throw error;
   }
+}
+
+/**
+ * What the ledger keeps of a server group's launch settings, so a rollback can
+ * redeploy its AMI the same way once the group and its template are gone.
+ * Never the user data itself (it may hold secrets): its SHA-256 and where it was.
+ */
+export function recordedLaunchSettings(
+  data: RequestLaunchTemplateData,
+  template: CreatedLaunchTemplate,
+  placement: { subnets: string[]; targetGroupArns: string[]; capacity: { min: number; max: number; desired: number } },
+): RecordedLaunchSettings {
+  const securityGroupIds = data.SecurityGroupIds?.length ? data.SecurityGroupIds : data.NetworkInterfaces?.[0]?.Groups;
+  const profile = data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name;
+  return {
+    ...(data.InstanceType ? { instanceType: data.InstanceType } : {}),
+    ...(placement.subnets.length ? { subnetIds: placement.subnets } : {}),
+    ...(securityGroupIds?.length ? { securityGroupIds } : {}),
+    ...(data.KeyName ? { keyName: data.KeyName } : {}),
+    ...(profile ? { iamInstanceProfile: profile } : {}),
+    ...(data.UserData
+      ? { userDataSha256: createHash('sha256').update(Buffer.from(data.UserData, 'base64')).digest('hex'), userDataRef: `${template.id}:${template.version}` }
+      : {}),
+    launchTemplate: { id: template.id, name: template.name, version: template.version },
+    targetGroupArns: placement.targetGroupArns,
+    capacity: placement.capacity,
+  };
 }

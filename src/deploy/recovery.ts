@@ -3,13 +3,13 @@ import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { ConflictError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { isBeforeCutover, UNFINISHED_PHASES } from '../cluster/phases';
+import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import type { ClusterSession } from './journal';
 import { finishCutover } from './red-black';
-import { destroyServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity } from './server-group-ops';
+import { destroyServerGroup, disableServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -70,6 +70,16 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       serverGroup: group.name,
       ...(group.amiId ? { amiId: group.amiId } : {}),
     };
+    if (phase === Phase.reenabling) {
+      // A rollback was bringing this older group back and had not cut over: the serving group still serves, so put this one back.
+      log.warn(`${group.name} was being re-enabled by an interrupted rollback (${deploymentId}) before it took over: disabling it again`);
+      await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: group.tags[Tag.scaleDownAfter] ?? new Date().toISOString() });
+      await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
+      await removeGroupTags(aws, group.name, [Tag.phase]);
+      actions.push(`disabled ${group.name} again (rollback interrupted before cutover)`);
+      await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `rollback interrupted in phase ${phase}; ${group.name} disabled again` });
+      continue;
+    }
     if (isBeforeCutover(phase)) {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, group);

@@ -1,3 +1,4 @@
+import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
@@ -5,12 +6,11 @@ import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
 
-export { Phase };
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import { copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';
 import { waitForHealthyTargets } from './health';
-import { composeLaunchData, createLaunchTemplate, deleteLaunchTemplate, readLaunchData, type CreatedLaunchTemplate } from './launch-template';
+import { composeLaunchData, createLaunchTemplate, deleteLaunchTemplate, readLaunchData, recordedLaunchSettings, type CreatedLaunchTemplate } from './launch-template';
 import type { ClusterSession } from './journal';
 import { groupsBeyondKeep, type DeployPlan } from './plan';
 import type { DeployRequest } from './request';
@@ -142,15 +142,16 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   await session.record({ ...record, result: 'started' });
 
   let template: CreatedLaunchTemplate | undefined;
+  let launchData: RequestLaunchTemplateData = {};
   let asgCreated = false;
   let healthyAt = 0;
   let createdAt = 0;
   let copied: CopiedSettings | null = null;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
-    const data = composeLaunchData(baseData, request.amiId, request.launch);
+    launchData = composeLaunchData(baseData, request.amiId, request.launch);
     const tags = ourTags(request, options.deploymentId, source?.name);
-    template = await createLaunchTemplate(aws, plan.newServerGroup, data, tags);
+    template = await createLaunchTemplate(aws, plan.newServerGroup, launchData, tags);
     log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
     const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
     if (source) {
@@ -245,7 +246,14 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log,
   });
   const totalMs = Date.now() - t0;
-  await session.record({ ...record, result: 'succeeded', finishedAt: new Date().toISOString(), durationSeconds: Math.round(totalMs / 1000) });
+  await session.record({
+    ...record,
+    result: 'succeeded',
+    finishedAt: new Date().toISOString(),
+    durationSeconds: Math.round(totalMs / 1000),
+    // What a rollback needs to redeploy this AMI the same way once the group is gone.
+    launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
+  });
   return {
     serverGroup: plan.newServerGroup,
     previousServerGroup: source?.name ?? null,

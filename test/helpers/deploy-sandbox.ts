@@ -1,6 +1,6 @@
 import { awsClients, type AwsClients } from '../../src/aws/clients';
 import { createLogger, type Logger } from '../../src/core/log';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox';
 import { executeStage } from '../../src/stages/framework';
 import { deployStage } from '../../src/stages/deploy';
 import { makeAppAmi } from '../sandbox/fixtures';
@@ -24,9 +24,9 @@ export interface DeploySandbox {
 /** Time scale of sandbox tests: AWS-like ratios, 20× faster. */
 export const TEST_TIME_SCALE = 0.05;
 
-/** Starts a sandbox for deploy tests and points this process's SDK at it. */
-export async function startDeploySandbox(region = 'us-east-1'): Promise<DeploySandbox> {
-  const sandbox = await startSandbox({ region, timeScale: TEST_TIME_SCALE, infra: 'demo' });
+/** Starts a sandbox for deploy tests and points this process's SDK at it (`options` e.g. a longer `bootSeconds`). */
+export async function startDeploySandbox(region = 'us-east-1', options: Pick<SandboxOptions, 'bootSeconds'> = {}): Promise<DeploySandbox> {
+  const sandbox = await startSandbox({ region, timeScale: TEST_TIME_SCALE, infra: 'demo', ...options });
   useEmulator(sandbox.endpoint, region);
   // Poll like on AWS, scaled with the sandbox clock.
   process.env.BLUEGREEN_POLL_MIN_MS = String(Math.round(1000 * TEST_TIME_SCALE));

@@ -1,0 +1,261 @@
+import type { AwsClients } from '../aws/clients';
+import { Tag } from '../aws/tags';
+import { ConflictError, InputError, describeError } from '../core/errors';
+import { describeAsgsByName } from '../cluster/server-groups';
+import type { Logger } from '../core/log';
+import { prepareDeploy } from '../deploy/deploy';
+import { openClusterSession, whoAmI, type ClusterSession } from '../deploy/journal';
+import { recoverCluster } from '../deploy/recovery';
+import { runRedBlack } from '../deploy/red-black';
+import type { DeployRequest, LaunchSettings } from '../deploy/request';
+import { newDeploymentId, type NewDeploymentRecord } from '../ledger';
+import { reenableServerGroup } from './reenable';
+import type { RollbackRequest } from './request';
+import { describeRollbackPlan, planRollback, type RollbackPlan } from './target';
+
+/** The rollback stage's output (DESIGN §2). */
+export interface RollbackOutput {
+  cluster: string;
+  region: string;
+  deploymentId: string;
+  status: 'succeeded' | 'planned';
+  /** `reenable`: an existing group served again; `redeploy`: its AMI deployed anew (red/black). */
+  mode: RollbackPlan['mode'];
+  /** The group that served before the rollback. */
+  rolledBackFrom: string;
+  /** The group serving now: the re-enabled one, or the one the redeploy created. */
+  restoredServerGroup: string;
+  amiId: string;
+  version: string | null;
+  reason: string | null;
+  capacity: { min: number; max: number; desired: number };
+  disabledServerGroups: string[];
+  scaledDownServerGroups: string[];
+  warmServerGroups: string[];
+  destroyedServerGroups: string[];
+  /** Instances launched for the rollback (0 when a warm group was re-enabled). */
+  launchedInstances: string[];
+  recovered: string[];
+  durationSeconds: number;
+  plan?: string;
+}
+
+/** Recorded launch settings → launch settings of the redeploy (placement stays the cluster's current one). */
+function launchFromRecord(plan: RollbackPlan): LaunchSettings {
+  const recorded = plan.record?.launchSettings;
+  if (!recorded) return {};
+  return {
+    ...(recorded.instanceType ? { instanceType: recorded.instanceType } : {}),
+    ...(recorded.securityGroupIds?.length ? { securityGroups: recorded.securityGroupIds } : {}),
+    ...(recorded.keyName ? { keyName: recorded.keyName } : {}),
+    ...(recorded.iamInstanceProfile ? { iamInstanceProfile: recorded.iamInstanceProfile } : {}),
+  };
+}
+
+/** The deploy request of a redeploy: the target's AMI with its recorded settings, the current group's capacity and target groups. */
+export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): DeployRequest {
+  const record = plan.record;
+  return {
+    cluster: request.cluster,
+    region: request.region,
+    amiId: plan.amiId,
+    launch: launchFromRecord(plan),
+    healthTimeoutSeconds: request.healthTimeoutSeconds,
+    targetHealthyPercent: 100,
+    keepPrevious: request.keepPrevious,
+    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    ledger: request.ledger,
+    build: {
+      ...(request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {}),
+      ...(record?.gitCommit ? { gitCommit: record.gitCommit } : {}),
+      ...(record?.artifactUrl ? { artifactUrl: record.artifactUrl } : {}),
+      ...(plan.version ? { version: plan.version } : {}),
+    },
+    tags: {},
+    plan: false,
+    breakExpiredLock: request.breakExpiredLock,
+    lockLeaseSeconds: request.lockLeaseSeconds,
+    lockWaitSeconds: request.lockWaitSeconds,
+  };
+}
+
+/**
+ * Rolls a cluster back (DESIGN §4 "Rollback"): resolve the target (read-only,
+ * so "nothing to do" changes nothing), take the lock, recover a crashed run,
+ * resolve again under the lock, then re-enable the target group if it still
+ * exists or redeploy its AMI red/black. Ledger records of kind `rollback`.
+ */
+export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, log: Logger): Promise<RollbackOutput> {
+  const started = Date.now();
+  const deploymentId = newDeploymentId();
+  const firstPlan = await planRollback(aws, request);
+  if (request.plan) {
+    const text = describeRollbackPlan(firstPlan, request);
+    log.info(text);
+    const restoredServerGroup = firstPlan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, firstPlan))).newServerGroup;
+    return output(request, deploymentId, firstPlan, 'planned', started, { plan: text, restoredServerGroup });
+  }
+  const session = await openClusterSession(aws, {
+    ledger: request.ledger,
+    cluster: request.cluster.name,
+    owner: whoAmI(request.build.buildUrl),
+    deploymentId,
+    leaseSeconds: request.lockLeaseSeconds,
+    breakExpiredLock: request.breakExpiredLock,
+    waitSeconds: request.lockWaitSeconds,
+    log,
+  });
+  try {
+    const recovered = await recoverCluster(aws, {
+      cluster: request.cluster.name,
+      region: request.region,
+      session,
+      log,
+      keepPrevious: request.keepPrevious,
+      scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+      healthTimeoutSeconds: request.healthTimeoutSeconds,
+      ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    });
+    // Resolve again under the lock: the cluster may have changed since the first look.
+    const plan = await planRollback(aws, request);
+    log.info(describeRollbackPlan(plan, request));
+    const result = plan.mode === 'reenable' ? await reenable(aws, request, plan, deploymentId, session, log) : await redeploy(aws, request, plan, deploymentId, session, log);
+    log.info(
+      `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ''}) ` +
+        `by ${plan.mode === 'reenable' ? 're-enabling it' : 'redeploying its AMI'} in ${Math.round((Date.now() - started) / 1000)}s`,
+    );
+    return output(request, deploymentId, plan, 'succeeded', started, { ...result, recovered });
+  } finally {
+    await session.close();
+  }
+}
+
+type RunResult = Pick<
+  RollbackOutput,
+  'restoredServerGroup' | 'capacity' | 'disabledServerGroups' | 'scaledDownServerGroups' | 'warmServerGroups' | 'destroyedServerGroups' | 'launchedInstances'
+>;
+
+async function reenable(aws: AwsClients, request: RollbackRequest, plan: RollbackPlan, deploymentId: string, session: ClusterSession, log: Logger): Promise<RunResult> {
+  const target = plan.target;
+  if (!target) throw new Error('re-enable without a target group');
+  const startedAt = new Date();
+  const record: Omit<NewDeploymentRecord, 'result'> = {
+    kind: 'rollback',
+    deploymentId,
+    cluster: request.cluster.name,
+    region: request.region,
+    startedAt: startedAt.toISOString(),
+    who: session.lock.record.owner,
+    ...(request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {}),
+    ...(request.build.gitCommit ? { gitCommit: request.build.gitCommit } : {}),
+    ...(plan.version ? { version: plan.version } : {}),
+    ...(target.tags[Tag.artifactUrl] ? { artifactUrl: target.tags[Tag.artifactUrl] } : {}),
+    amiId: plan.amiId,
+    serverGroup: target.name,
+    previousServerGroup: plan.current.name,
+    from: plan.current.name,
+    to: target.name,
+    ...(request.reason ? { reason: request.reason } : {}),
+    message: 're-enabled',
+  };
+  await session.record({ ...record, result: 'started' });
+  try {
+    const result = await reenableServerGroup(aws, {
+      cluster: request.cluster.name,
+      current: plan.current,
+      target,
+      session,
+      healthTimeoutSeconds: request.healthTimeoutSeconds,
+      ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+      keepPrevious: request.keepPrevious,
+      scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+      log,
+    });
+    await session.record({
+      ...record,
+      result: 'succeeded',
+      finishedAt: new Date().toISOString(),
+      durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    });
+    return {
+      restoredServerGroup: target.name,
+      capacity: result.capacity,
+      disabledServerGroups: result.disabled,
+      scaledDownServerGroups: result.scaledDown,
+      warmServerGroups: result.warm,
+      destroyedServerGroups: result.destroyed,
+      launchedInstances: result.launchedInstances,
+    };
+  } catch (error) {
+    await session.record({ ...record, result: 'failed', finishedAt: new Date().toISOString(), message: describeError(error) });
+    throw error;
+  }
+}
+
+async function redeploy(aws: AwsClients, request: RollbackRequest, plan: RollbackPlan, deploymentId: string, session: ClusterSession, log: Logger): Promise<RunResult> {
+  const deployRequest = redeployRequest(request, plan);
+  let deployPlan;
+  try {
+    deployPlan = await prepareDeploy(aws, deployRequest);
+  } catch (error) {
+    // Recorded settings (instance type, security groups, …) that no longer exist are not the operator's input.
+    if (error instanceof InputError) {
+      throw new ConflictError('RecordedSettingsInvalid', `redeploying ${plan.amiId} with the launch settings recorded for it fails: ${error.message}`, {
+        recovery: 'deploy that AMI with blueGreenDeploy and the settings it needs now',
+      });
+    }
+    throw error;
+  }
+  log.info(`${plan.current.name}'s settings copied; ${plan.amiId} redeployed as ${deployPlan.newServerGroup}`);
+  const result = await runRedBlack(aws, {
+      request: deployRequest,
+      plan: deployPlan,
+    deploymentId,
+    session,
+    log,
+    kind: 'rollback',
+    ...(request.reason ? { reason: request.reason } : {}),
+  });
+  const [created] = await describeAsgsByName(aws, [result.serverGroup]);
+  return {
+    restoredServerGroup: result.serverGroup,
+    capacity: result.capacity,
+    disabledServerGroups: result.disabled,
+    scaledDownServerGroups: result.scaledDown,
+    warmServerGroups: result.warm,
+    destroyedServerGroups: result.destroyed,
+    launchedInstances: (created?.Instances ?? []).map((i) => i.InstanceId as string),
+  };
+}
+
+function output(
+  request: RollbackRequest,
+  deploymentId: string,
+  plan: RollbackPlan,
+  status: RollbackOutput['status'],
+  started: number,
+  extra: Partial<RunResult> & { recovered?: string[]; plan?: string },
+): RollbackOutput {
+  return {
+    cluster: request.cluster.name,
+    region: request.region,
+    deploymentId,
+    status,
+    mode: plan.mode,
+    rolledBackFrom: plan.current.name,
+    restoredServerGroup: extra.restoredServerGroup ?? plan.target?.name ?? '',
+    amiId: plan.amiId,
+    version: plan.version ?? null,
+    reason: request.reason ?? null,
+    capacity: extra.capacity ?? plan.current.capacity,
+    disabledServerGroups: extra.disabledServerGroups ?? [],
+    scaledDownServerGroups: extra.scaledDownServerGroups ?? [],
+    warmServerGroups: extra.warmServerGroups ?? [],
+    destroyedServerGroups: extra.destroyedServerGroups ?? [],
+    launchedInstances: extra.launchedInstances ?? [],
+    recovered: extra.recovered ?? [],
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    ...(extra.plan ? { plan: extra.plan } : {}),
+  };
+}
