@@ -1,7 +1,7 @@
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
-import { isBeforeCutover, UNFINISHED_PHASES } from '../cluster/phases';
+import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
@@ -29,8 +29,8 @@ export interface UnfinishedDeployment {
   serverGroup: string;
   deploymentId: string | null;
   phase: string;
-  /** `remove` (it never took traffic) or `finish` (it had cut over). */
-  nextRunWill: 'remove' | 'finish';
+  /** `remove` (it never took traffic), `disable-again` (a rollback that had not cut over) or `finish` (it had cut over). */
+  nextRunWill: 'remove' | 'disable-again' | 'finish';
 }
 
 /** The `status` output for a cluster. */
@@ -92,7 +92,7 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       serverGroup: g.name,
       deploymentId: g.deploymentId,
       phase: g.phase as string,
-      nextRunWill: isBeforeCutover(g.phase as string) ? ('remove' as const) : ('finish' as const),
+      nextRunWill: g.phase === Phase.reenabling ? ('disable-again' as const) : isBeforeCutover(g.phase as string) ? ('remove' as const) : ('finish' as const),
     }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
 }
@@ -115,7 +115,7 @@ export function formatClusterStatus(status: ClusterStatus): string {
     ...status.serverGroups.filter((g) => g.scaleDownAfter).map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
     ...status.unfinished.map(
       (u) => `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
-        `the next deploy, rollback or cleanup will ${u.nextRunWill} it`,
+        `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`,
     ),
   ];
   return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join('\n');
