@@ -5,8 +5,8 @@ import { bakeStage } from './stages/bake';
 import { cleanupStage } from './stages/cleanup';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
-import { rollbackStage } from './stages/rollback';
 import { publishStage } from './stages/publish';
+import { rollbackStage } from './stages/rollback';
 import { statusStage } from './stages/status';
 import { sandboxCommand } from './sandbox/command';
 

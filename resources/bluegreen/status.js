@@ -95716,13 +95716,9 @@ async function getClusterStatus(aws, cluster) {
     serverGroup: g10.name,
     deploymentId: g10.deploymentId,
     phase: g10.phase,
-    nextRunWill: nextRunWill(g10.phase)
+    nextRunWill: g10.phase === Phase.reenabling ? "disable-again" : isBeforeCutover(g10.phase) ? "remove" : "finish"
   }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
-}
-function nextRunWill(phase) {
-  if (phase === Phase.reenabling) return "disable";
-  return isBeforeCutover(phase) ? "remove" : "finish";
 }
 function formatClusterStatus(status) {
   if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
@@ -95740,7 +95736,7 @@ function formatClusterStatus(status) {
   const notes = [
     ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
     ...status.unfinished.map(
-      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): the next deploy, rollback or cleanup will ${u2.nextRunWill} it`
+      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`
     )
   ];
   return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join("\n");

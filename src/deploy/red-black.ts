@@ -6,7 +6,6 @@ import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
 
-export { Phase };
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import { copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';

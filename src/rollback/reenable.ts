@@ -6,7 +6,8 @@ import { describeAsgsByName, type ServerGroup } from '../cluster/server-groups';
 import { failpoint } from '../core/failpoint';
 import { waitForHealthyTargets, waitForInService } from '../deploy/health';
 import type { ClusterSession } from '../deploy/journal';
-import { finishCutover, Phase, type RedBlackResult } from '../deploy/red-black';
+import { Phase } from '../cluster/phases';
+import { finishCutover, type RedBlackResult } from '../deploy/red-black';
 import {
   disableServerGroup,
   enableServerGroup,

@@ -29,8 +29,8 @@ export interface UnfinishedDeployment {
   serverGroup: string;
   deploymentId: string | null;
   phase: string;
-  /** `remove` (it never took traffic), `finish` (it had cut over) or `disable` (a rollback's re-enabled group that had not). */
-  nextRunWill: 'remove' | 'finish' | 'disable';
+  /** `remove` (it never took traffic), `disable-again` (a rollback that had not cut over) or `finish` (it had cut over). */
+  nextRunWill: 'remove' | 'disable-again' | 'finish';
 }
 
 /** The `status` output for a cluster. */
@@ -92,15 +92,9 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       serverGroup: g.name,
       deploymentId: g.deploymentId,
       phase: g.phase as string,
-      nextRunWill: nextRunWill(g.phase as string),
+      nextRunWill: g.phase === Phase.reenabling ? ('disable-again' as const) : isBeforeCutover(g.phase as string) ? ('remove' as const) : ('finish' as const),
     }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
-}
-
-/** What crash recovery does with a group left in `phase`: remove a new one, disable a re-enabled one again, finish a cut-over one. */
-function nextRunWill(phase: string): UnfinishedDeployment['nextRunWill'] {
-  if (phase === Phase.reenabling) return 'disable';
-  return isBeforeCutover(phase) ? 'remove' : 'finish';
 }
 
 /** The human table of a cluster status. */
@@ -121,7 +115,7 @@ export function formatClusterStatus(status: ClusterStatus): string {
     ...status.serverGroups.filter((g) => g.scaleDownAfter).map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
     ...status.unfinished.map(
       (u) => `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
-        `the next deploy, rollback or cleanup will ${u.nextRunWill} it`,
+        `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`,
     ),
   ];
   return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join('\n');

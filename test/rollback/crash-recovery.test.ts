@@ -52,13 +52,13 @@ async function assertSettled(t: import('ava').ExecutionContext, expectedVersion:
   t.is(await readLock(env.aws, env.baseInput.ledger as { bucket: string; prefix: string }, 'web-prod'), null, 'the lock is released');
 }
 
-test.serial('kill -9 after the old group was registered, before cutover: status says disable; the next rollback disables it, then rolls back', async (t) => {
+test.serial('kill -9 after the old group was registered, before cutover: status says disable-again; the next rollback disables it, then rolls back', async (t) => {
   const traffic = startProbe({ url: env.listenerUrl, concurrency: 4, pauseMs: 5, maxDurationMs: 180_000 });
   const killed = await runStageBundle('rollback', rollbackInput({}), bundleEnv('reenable-registered'));
   t.not(killed.exitCode, 0, 'the rollback was killed');
   t.regex(killed.stderr, /failpoint reenable-registered/);
   const status = await getClusterStatus(env.aws, 'web-prod');
-  t.deepEqual(status.unfinished.map((u) => [u.serverGroup, u.phase, u.nextRunWill]), [['web-prod-v000', 'reenabling', 'disable']]);
+  t.deepEqual(status.unfinished.map((u) => [u.serverGroup, u.phase, u.nextRunWill]), [['web-prod-v000', 'reenabling', 'disable-again']]);
 
   const next = await runStageBundle('rollback', rollbackInput({ breakExpiredLock: true, lockWait: '30s', reason: 'again' }), bundleEnv());
   const report = await traffic.stop();
