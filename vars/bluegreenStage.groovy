@@ -146,8 +146,17 @@ String failureMessage(String stage, int status, Object result, String outputPath
     if (problem == null) {
         return "${head} without an error in its output (${outputPath}); see the log above"
     }
-    String field = problem.field ? "${problem.field}: " : ''
-    return "${head}: ${field}${problem.message ?: problem.code ?: 'no message given'}"
+    String message = problem.message ?: problem.code ?: 'no message given'
+    return "${head}: ${withField(problem.field as String, message as String)}"
+}
+
+/** The message led by its field, unless the stage already wrote it that way ("amiId: must look like ..."). */
+@NonCPS
+String withField(String field, String message) {
+    if (!field || message.startsWith("${field}:")) {
+        return message
+    }
+    return "${field}: ${message}"
 }
 
 /** What an exit code of the stage contract (DESIGN.md §2) means. */
