@@ -142,7 +142,13 @@ String failureMessage(String stage, int status, Object result, String outputPath
     if (result == null) {
         return "${head} and wrote no output file (${outputPath}); see the log above"
     }
-    Map problem = (result instanceof Map && result.error instanceof Map) ? (Map) result.error : null
+    // `error` on a failure; bake writes its outputs plus `failure` when Packer failed after making the AMI.
+    Map problem = null
+    if (result instanceof Map && result.error instanceof Map) {
+        problem = (Map) result.error
+    } else if (result instanceof Map && result.failure instanceof Map) {
+        problem = (Map) result.failure
+    }
     if (problem == null) {
         return "${head} without an error in its output (${outputPath}); see the log above"
     }
