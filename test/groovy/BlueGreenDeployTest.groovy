@@ -79,7 +79,8 @@ class BlueGreenDeployTest {
                      deployError(amiId: 'ami-0123456789abcdef0', ledger: 's3://l'))
         assertEquals('blueGreenDeploy: amiId is required: the AMI to deploy, e.g. the amiId output of bakeAmi',
                      deployError(app: 'web', ledger: 's3://l'))
-        assertEquals("blueGreenDeploy: ledger is required: where deployments are recorded and clusters locked, e.g. 's3://my-deploy-ledger/bluegreen'",
+        assertEquals('blueGreenDeploy: ledger is required: where deployments are recorded and clusters locked, ' +
+                     "e.g. 's3://my-deploy-ledger/bluegreen'",
                      deployError(app: 'web', amiId: 'ami-0123456789abcdef0'))
     }
 

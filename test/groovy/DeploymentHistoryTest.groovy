@@ -9,7 +9,8 @@ import org.junit.Test
 class DeploymentHistoryTest {
 
     private static final Map HISTORY = [cluster: 'web-prod', ledger: [bucket: 'deploy-ledger', prefix: 'bluegreen'],
-                                        records: [[kind: 'deploy', result: 'succeeded', serverGroup: 'web-prod-v002']], lock: null]
+                                        records: [[kind: 'deploy', result: 'succeeded', serverGroup: 'web-prod-v002']],
+                                        lock: null]
 
     private PipelineHarness h
 
@@ -41,7 +42,8 @@ class DeploymentHistoryTest {
 
     @Test
     void runsTheHistoryStageAndReturnsItsRecords() {
-        Map out = (Map) h.runScriptText("deploymentHistory(app: 'web', stack: 'prod', ledger: 's3://deploy-ledger/bluegreen', limit: 5)")
+        Map out = (Map) h.runScriptText(
+            "deploymentHistory(app: 'web', stack: 'prod', ledger: 's3://deploy-ledger/bluegreen', limit: 5)")
 
         assertEquals(HISTORY, out)
         assertEquals(['bluegreen/history.js'], h.callsTo('libraryResource')*.arg('resource'))
@@ -50,8 +52,10 @@ class DeploymentHistoryTest {
 
     @Test
     void requiredParametersAreNamed() {
-        assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:', historyError(ledger: 's3://l'))
-        assertEquals("deploymentHistory: ledger is required: the ledger the deploys write to, e.g. 's3://my-deploy-ledger/bluegreen'",
+        assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:',
+                     historyError(ledger: 's3://l'))
+        assertEquals('deploymentHistory: ledger is required: the ledger the deploys write to, ' +
+                     "e.g. 's3://my-deploy-ledger/bluegreen'",
                      historyError(cluster: 'web-prod'))
         assertEquals('deploymentHistory: give either cluster: or app:/stack:/detail:, not both',
                      historyError(cluster: 'web-prod', stack: 'prod', ledger: 's3://l'))

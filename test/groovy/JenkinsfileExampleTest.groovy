@@ -75,16 +75,19 @@ class JenkinsfileExampleTest {
             Map output
             switch (stage) {
                 case 'publish':
-                    output = [artifactUrl: ARTIFACT_URL, httpsUrl: 'https://example-web-artifacts.s3.amazonaws.com/web/1.4.0.7/web.war',
+                    output = [artifactUrl: ARTIFACT_URL,
+                              httpsUrl: 'https://example-web-artifacts.s3.amazonaws.com/web/1.4.0.7/web.war',
                               sha256: 'ab' * 32, size: 4096, versionId: 'v-1']
                     break
                 case 'bake':
-                    output = [amiId: BAKED_AMI, region: 'us-east-1', amis: ['us-east-1': BAKED_AMI, 'us-west-2': 'ami-0copy000000000001'],
+                    output = [amiId: BAKED_AMI, region: 'us-east-1',
+                              amis: ['us-east-1': BAKED_AMI, 'us-west-2': 'ami-0copy000000000001'],
                               amiName: "web-${input.version}-20261126070000".toString(), packerRunUuid: 'uuid-1']
                     break
                 case 'deploy':
                     String cluster = "${input.app}-${input.stack}"
-                    output = [cluster: cluster, serverGroup: "${cluster}-v002".toString(), previousServerGroup: "${cluster}-v001".toString(),
+                    output = [cluster: cluster, serverGroup: "${cluster}-v002".toString(),
+                              previousServerGroup: "${cluster}-v001".toString(),
                               amiId: input.amiId, deploymentId: "d-${input.stack}".toString(), status: 'succeeded']
                     break
                 default:
@@ -102,7 +105,8 @@ class JenkinsfileExampleTest {
         synchronized (STAGE_KEYS) {
             if (!STAGE_KEYS.containsKey(stage)) {
                 File bundle = new File(h.repoRoot, "resources/bluegreen/${stage}.js")
-                Assume.assumeTrue("resources/bluegreen/${stage}.js is not built yet: its keys cannot be checked".toString(), bundle.isFile())
+                Assume.assumeTrue("resources/bluegreen/${stage}.js is not built yet: its keys cannot be checked".toString(),
+                                  bundle.isFile())
                 Process process = new ProcessBuilder('node', bundle.path, '--help').redirectErrorStream(true).start()
                 String help = process.inputStream.getText('UTF-8')
                 assertTrue('node --help finished', process.waitFor(60, TimeUnit.SECONDS))
@@ -162,7 +166,8 @@ class JenkinsfileExampleTest {
         assertEquals(['Checkout', 'Build', 'Static analysis', 'Unit tests', 'Publish artifact', 'Bake AMI', 'Deploy to dev',
                       'Functional tests', 'Promote to QA', 'Deploy to QA', 'Smoke tests', 'Acceptance tests', 'Tag release',
                       'Deploy to production'].collect { "${it}: SUCCESS".toString() }, statuses())
-        assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy'], libraryCalls()*.name)
+        assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy'],
+                     libraryCalls()*.name)
         assertEquals(['bluegreen publish', 'bluegreen bake', 'bluegreen deploy', 'bluegreen deploy', 'bluegreen deploy'],
                      stageRuns(h)*.named*.label)
 
@@ -182,7 +187,8 @@ class JenkinsfileExampleTest {
 
         // post: every step's output archived as JSON; the description names version, AMI, server group.
         File outputs = new File(h.workspace, 'bluegreen-outputs')
-        assertEquals(['ami.json', 'artifact.json', 'deploy-dev.json', 'deploy-prod.json', 'deploy-qa.json'], outputs.list().sort() as List)
+        assertEquals(['ami.json', 'artifact.json', 'deploy-dev.json', 'deploy-prod.json', 'deploy-qa.json'],
+                     outputs.list().sort() as List)
         assertEquals(BAKED_AMI, new JsonSlurper().parse(new File(outputs, 'ami.json')).amiId)
         assertEquals('web-prod-v002', new JsonSlurper().parse(new File(outputs, 'deploy-prod.json')).serverGroup)
         assertEquals('bluegreen-outputs/*.json', h.callsTo('archiveArtifacts')[0].named.artifacts)

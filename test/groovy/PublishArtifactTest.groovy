@@ -71,14 +71,16 @@ class PublishArtifactTest {
                      publishError(bucket: 'b', key: 'k'))
         assertEquals('publishArtifact: bucket is required: the S3 bucket name (no s3:// prefix)',
                      publishError(file: 'a.zip', key: 'k'))
-        assertEquals("publishArtifact: key or keyTemplate is required, e.g. keyTemplate: '{app}/{version}/{buildNumber}/{fileName}'",
+        assertEquals('publishArtifact: key or keyTemplate is required, ' +
+                     "e.g. keyTemplate: '{app}/{version}/{buildNumber}/{fileName}'",
                      publishError(file: 'a.zip', bucket: 'b'))
     }
 
     @Test
     void contentAlreadyAtTheKeyIsAConflict() {
         stubStage(h, 'publish', 3, [error: [code: 'ArtifactExists', field: 'key',
-                                            message: 'key: s3://b/k holds different content (sha256 …); pass overwrite: true to replace it']])
+                                            message: 'key: s3://b/k holds different content (sha256 …); ' +
+                                                     'pass overwrite: true to replace it']])
 
         try {
             h.loadVar('publishArtifact').call(file: 'a.zip', bucket: 'b', key: 'k')
