@@ -13,3 +13,13 @@ export { startSandbox, sandboxEnv, sandboxClients, type Sandbox, type SandboxOpt
 export type { DemoInfra } from './sandbox/demo-infra';
 export type { FaultRule, StoredFaultRule } from './sandbox/faults';
 export type { CallStatsSnapshot } from './sandbox/call-stats';
+export { startProbe, type Probe, type ProbeOptions, type ProbeReport } from './sandbox/probe';
+export type { ListenerEndpoint } from './sandbox/load-balancer';
+export {
+  publishArtifact,
+  DEFAULT_PUBLISH_TUNING,
+  type PublishRequest,
+  type PublishResult,
+  type PublishOptions,
+  type PublishTuning,
+} from './publish/publish-artifact';

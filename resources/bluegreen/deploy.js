@@ -465,9 +465,9 @@ var init_isValidHostLabel = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
-function isValidHostname(hostname4) {
+function isValidHostname(hostname3) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-  return hostPattern.test(hostname4);
+  return hostPattern.test(hostname3);
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
@@ -528,13 +528,13 @@ var init_parseUrl = __esm({
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
-      const { hostname: hostname4, pathname, port, protocol, search } = url;
+      const { hostname: hostname3, pathname, port, protocol, search } = url;
       let query;
       if (search) {
         query = parseQueryString(search);
       }
       return {
-        hostname: hostname4,
+        hostname: hostname3,
         port: port ? parseInt(port) : void 0,
         protocol,
         path: pathname,
@@ -3921,8 +3921,8 @@ var init_createConfigValueProvider = __esm({
               return endpoint.url.href;
             }
             if ("hostname" in endpoint) {
-              const { protocol, hostname: hostname4, port, path } = endpoint;
-              return `${protocol}//${hostname4}${port ? ":" + port : ""}${path}`;
+              const { protocol, hostname: hostname3, port, path } = endpoint;
+              return `${protocol}//${hostname3}${port ? ":" + port : ""}${path}`;
             }
           }
           return endpoint;
@@ -4415,8 +4415,8 @@ var init_parseURL = __esm({
             return value;
           }
           if (typeof value === "object" && "hostname" in value) {
-            const { hostname: hostname5, port, protocol: protocol2 = "", path = "", query = {} } = value;
-            const url = new URL(`${protocol2}//${hostname5}${port ? `:${port}` : ""}${path}`);
+            const { hostname: hostname4, port, protocol: protocol2 = "", path = "", query = {} } = value;
+            const url = new URL(`${protocol2}//${hostname4}${port ? `:${port}` : ""}${path}`);
             url.search = Object.entries(query).map(([k10, v2]) => `${k10}=${v2}`).join("&");
             return url;
           }
@@ -4430,7 +4430,7 @@ var init_parseURL = __esm({
         return null;
       }
       const urlString = whatwgURL.href;
-      const { host, hostname: hostname4, pathname, protocol, search } = whatwgURL;
+      const { host, hostname: hostname3, pathname, protocol, search } = whatwgURL;
       if (search) {
         return null;
       }
@@ -4438,7 +4438,7 @@ var init_parseURL = __esm({
       if (!Object.values(EndpointURLScheme).includes(scheme)) {
         return null;
       }
-      const isIp = isIpAddress(hostname4);
+      const isIp = isIpAddress(hostname3);
       const inputContainsDefaultPort = urlString.includes(`${host}:${DEFAULT_PORTS[scheme]}`) || typeof value === "string" && value.includes(`${host}:${DEFAULT_PORTS[scheme]}`);
       const authority = `${host}${inputContainsDefaultPort ? `:${DEFAULT_PORTS[scheme]}` : ``}`;
       return {
@@ -14086,15 +14086,15 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           if (request.fragment) {
             path += `#${request.fragment}`;
           }
-          let hostname4 = request.hostname ?? "";
-          if (hostname4[0] === "[" && hostname4.endsWith("]")) {
-            hostname4 = request.hostname.slice(1, -1);
+          let hostname3 = request.hostname ?? "";
+          if (hostname3[0] === "[" && hostname3.endsWith("]")) {
+            hostname3 = request.hostname.slice(1, -1);
           } else {
-            hostname4 = request.hostname;
+            hostname3 = request.hostname;
           }
           const nodeHttpsOptions = {
             headers: request.headers,
-            host: hostname4,
+            host: hostname3,
             method: request.method,
             path,
             port: request.port,
@@ -96305,6 +96305,11 @@ async function loadCluster(aws, cluster) {
 
 // src/ledger/ledger-ref.ts
 var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_OPTIONS = {
+  ledger: {
+    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
+  }
+};
 var LEDGER_KEYS = ["bucket", "prefix", "region"];
 var MAX_PREFIX_LENGTH = 512;
 function checkBucketName(field, value) {
@@ -96533,6 +96538,9 @@ async function appendRecord(aws, ledger, record, options = {}) {
       throw ledgerS3Error(error, ledger, "appending a record to");
     }
   }
+}
+function ledgerAws(ledger, stageRegion) {
+  return awsClients(ledger.region ?? stageRegion);
 }
 
 // src/ledger/lock.ts
@@ -96788,20 +96796,32 @@ function keepLockRenewed(lock, options = {}) {
 
 // src/ledger/identity.ts
 var import_node_os5 = require("os");
+function runIdentity(env3 = process.env) {
+  const userAtHost = `${env3.USER || env3.USERNAME || safeUserName()}@${(0, import_node_os5.hostname)()}`;
+  const buildUrl = env3.BUILD_URL ? withoutUrlCredentials(env3.BUILD_URL) : void 0;
+  const who = env3.BUILD_USER_ID || env3.BUILD_USER || (env3.JOB_NAME && env3.BUILD_NUMBER ? `${env3.JOB_NAME} #${env3.BUILD_NUMBER}` : userAtHost);
+  return {
+    who,
+    ...buildUrl ? { buildUrl } : {},
+    owner: buildUrl ?? userAtHost,
+    ...env3.GIT_COMMIT ? { gitCommit: env3.GIT_COMMIT } : {}
+  };
+}
+function safeUserName() {
+  try {
+    return (0, import_node_os5.userInfo)().username;
+  } catch {
+    return "unknown";
+  }
+}
 
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
-var import_node_os6 = require("os");
 function whoAmI(buildUrl) {
-  if (buildUrl) return buildUrl;
-  let user = "unknown";
-  try {
-    user = (0, import_node_os6.userInfo)().username;
-  } catch {
-  }
-  return `${user}@${(0, import_node_os6.hostname)()}`;
+  return buildUrl ?? runIdentity().owner;
 }
-async function openClusterSession(aws, options) {
+async function openClusterSession(clusterAws, options) {
+  const aws = ledgerAws(options.ledger, clusterAws.region);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -96885,6 +96905,23 @@ function describePlan(plan, amiId) {
     `  destroy (beyond keepPrevious): ${plan.toDestroy.join(", ") || "nothing"}`
   ];
   return lines.join("\n");
+}
+
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+function isBeforeCutover(phase) {
+  return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
 
 // src/core/poll.ts
@@ -97338,17 +97375,6 @@ async function destroyServerGroup(aws, group3) {
 }
 
 // src/deploy/red-black.ts
-var Phase = {
-  /** Launch template and ASG being made; the old group untouched. */
-  creating: "creating",
-  /** Waiting for the new group to be healthy; the old group untouched. */
-  waitingHealthy: "waiting-healthy",
-  /** New group healthy; old groups being disabled. */
-  cutover: "cutover",
-  /** Old groups disabled; scale-down and clean-up left. */
-  finishing: "finishing",
-  done: "done"
-};
 function ourTags(request, deploymentId, previous) {
   const tags = {
     [Tag.cluster]: request.cluster.name,
@@ -97541,13 +97567,17 @@ async function finishCutover(aws, options) {
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
   }
   const disabledAt = Date.now();
+  const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  if (options.scaleDownDelaySeconds > 0) {
+    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: warmUntil });
+  }
   failpoint("after-disable");
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint("before-scale-down");
   const scaledDown = [];
   const warm = [];
   for (const group3 of others) {
-    const due = group3.tags[Tag.scaleDownAfter] ?? (toDisable.includes(group3) ? scaleDownAfter : void 0);
+    const due = toDisable.includes(group3) ? warmUntil : group3.tags[Tag.scaleDownAfter];
     if (group3.capacity.desired === 0 && group3.capacity.min === 0) continue;
     if (!due) continue;
     if (Date.parse(due) <= Date.now()) {
@@ -97557,6 +97587,8 @@ async function finishCutover(aws, options) {
       log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
     } else {
       warm.push(group3.name);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
       log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
     }
   }
@@ -97583,9 +97615,8 @@ function servingTargets(group3, health) {
 }
 
 // src/deploy/recovery.ts
-var UNFINISHED = /* @__PURE__ */ new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
 function unfinishedGroups(groups) {
-  return groups.filter((g10) => UNFINISHED.has(g10.tags[Tag.phase] ?? "")).reverse();
+  return groups.filter((g10) => UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")).reverse();
 }
 async function orphanLaunchTemplates(aws, cluster, groups) {
   const response = await aws.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] }));
@@ -97610,7 +97641,7 @@ async function recoverCluster(aws, options) {
       serverGroup: group3.name,
       ...group3.amiId ? { amiId: group3.amiId } : {}
     };
-    if (phase === Phase.creating || phase === Phase.waitingHealthy) {
+    if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, group3);
       actions.push(`removed ${group3.name} (interrupted before cutover)`);
@@ -97653,7 +97684,7 @@ async function recoverCluster(aws, options) {
   }
   for (const group3 of groups) {
     const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0 && !UNFINISHED.has(group3.tags[Tag.phase] ?? "")) {
+    if (pinned !== void 0 && !UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) {
       await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
       await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
       actions.push(`restored min of ${group3.name} to ${pinned}`);
@@ -97713,7 +97744,11 @@ async function resolveSubnets(aws, subnets) {
     if (missing >= 0) throw new InputError(`subnets[${missing}]`, `${subnets[missing]} does not exist in ${aws.region}`);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    if (/InvalidSubnet/.test(awsErrorName(error))) throw new InputError("subnets", `${error.message}`);
+    if (/InvalidSubnet/.test(awsErrorName(error))) {
+      const message = error.message;
+      const index = Math.max(0, subnets.findIndex((s3) => message.includes(s3)));
+      throw new InputError(`subnets[${index}]`, `${subnets[index]} does not exist in ${aws.region} (${message})`);
+    }
     throw error;
   }
   return [...subnets];
@@ -97723,7 +97758,11 @@ async function resolveSecurityGroups(aws, groups) {
   try {
     await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groups] }));
   } catch (error) {
-    if (/InvalidGroup/.test(awsErrorName(error))) throw new InputError("securityGroups", error.message);
+    if (/InvalidGroup/.test(awsErrorName(error))) {
+      const message = error.message;
+      const index = Math.max(0, groups.findIndex((g10) => message.includes(g10)));
+      throw new InputError(`securityGroups[${index}]`, `${groups[index]} does not exist in ${aws.region} (${message})`);
+    }
     throw error;
   }
 }
@@ -98039,7 +98078,7 @@ var DEPLOY_OPTIONS = {
   keepPrevious: { type: "number", describe: "Disabled server groups to keep for rollback (default 2)" },
   scaleDownDelay: { type: "string", describe: "Keep the old group running (disabled) this long for a fast rollback (default 0: scale to 0 at once)" },
   drainTimeout: { type: "string", describe: "Longest wait for old targets to drain (default: deregistration delay + 60s)" },
-  ledger: { describe: "Ledger {bucket, prefix} for deployment records and the cluster lock (or --ledger.bucket \u2026)" },
+  ...LEDGER_OPTIONS,
   buildUrl: { type: "string", describe: "Build URL (Jenkins BUILD_URL), recorded in tags and the ledger" },
   gitCommit: { type: "string", describe: "Git commit SHA" },
   artifactUrl: { type: "string", describe: "Artifact URL (s3://\u2026)" },

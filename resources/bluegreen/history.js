@@ -95328,6 +95328,11 @@ function parseLockRecord(text) {
   const epoch = (/* @__PURE__ */ new Date(0)).toISOString();
   return { owner: "unreadable lock object", deploymentId: "unknown", acquiredAt: epoch, renewedAt: epoch, leaseSeconds: 0, expiresAt: epoch, host: "unknown", pid: 0 };
 }
+function publicLockStatus(lock) {
+  if (!lock) return null;
+  const { etag: _etag, ...rest } = lock;
+  return rest;
+}
 
 // src/stages/cluster-options.ts
 var CLUSTER_OPTIONS = {
@@ -95360,14 +95365,9 @@ var historyStage = {
       readLock(aws, input.ledger, input.cluster)
     ]);
     log.info(formatHistory(input.cluster, records, lock));
-    return { cluster: input.cluster, ledger: input.ledger, records, lock: withoutEtag(lock) };
+    return { cluster: input.cluster, ledger: input.ledger, records, lock: publicLockStatus(lock) };
   }
 };
-function withoutEtag(lock) {
-  if (!lock) return null;
-  const { etag: _etag, ...rest } = lock;
-  return rest;
-}
 
 // src/bin/history.ts
 void runStandalone(historyStage);

@@ -465,9 +465,9 @@ var init_isValidHostLabel = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
-function isValidHostname(hostname) {
+function isValidHostname(hostname2) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-  return hostPattern.test(hostname);
+  return hostPattern.test(hostname2);
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
@@ -528,13 +528,13 @@ var init_parseUrl = __esm({
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
-      const { hostname, pathname, port, protocol, search } = url;
+      const { hostname: hostname2, pathname, port, protocol, search } = url;
       let query;
       if (search) {
         query = parseQueryString(search);
       }
       return {
-        hostname,
+        hostname: hostname2,
         port: port ? parseInt(port) : void 0,
         protocol,
         path: pathname,
@@ -2300,9 +2300,9 @@ var init_schemaDeserializationMiddleware = __esm({
     schemaDeserializationMiddleware = (config) => (next, context) => async (args) => {
       const { response } = await next(args);
       const { operationSchema } = getSmithyContext(context);
-      const [, ns, n4, t2, i10, o4] = operationSchema ?? [];
+      const [, ns, n4, t8, i10, o4] = operationSchema ?? [];
       try {
-        const parsed = await config.protocol.deserializeResponse(operation(ns, n4, t2, i10, o4), {
+        const parsed = await config.protocol.deserializeResponse(operation(ns, n4, t8, i10, o4), {
           ...config,
           ...context
         }, response);
@@ -2367,9 +2367,9 @@ var init_schemaSerializationMiddleware = __esm({
     init_operation();
     schemaSerializationMiddleware = (config) => (next, context) => async (args) => {
       const { operationSchema } = getSmithyContext(context);
-      const [, ns, n4, t2, i10, o4] = operationSchema ?? [];
+      const [, ns, n4, t8, i10, o4] = operationSchema ?? [];
       const endpoint = context.endpointV2 ? async () => toEndpointV1(context.endpointV2) : config.endpoint;
-      const request = await config.protocol.serializeRequest(operation(ns, n4, t2, i10, o4), args.input, {
+      const request = await config.protocol.serializeRequest(operation(ns, n4, t8, i10, o4), args.input, {
         ...config,
         ...context,
         endpoint
@@ -3921,8 +3921,8 @@ var init_createConfigValueProvider = __esm({
               return endpoint.url.href;
             }
             if ("hostname" in endpoint) {
-              const { protocol, hostname, port, path } = endpoint;
-              return `${protocol}//${hostname}${port ? ":" + port : ""}${path}`;
+              const { protocol, hostname: hostname2, port, path } = endpoint;
+              return `${protocol}//${hostname2}${port ? ":" + port : ""}${path}`;
             }
           }
           return endpoint;
@@ -4415,8 +4415,8 @@ var init_parseURL = __esm({
             return value;
           }
           if (typeof value === "object" && "hostname" in value) {
-            const { hostname: hostname2, port, protocol: protocol2 = "", path = "", query = {} } = value;
-            const url = new URL(`${protocol2}//${hostname2}${port ? `:${port}` : ""}${path}`);
+            const { hostname: hostname3, port, protocol: protocol2 = "", path = "", query = {} } = value;
+            const url = new URL(`${protocol2}//${hostname3}${port ? `:${port}` : ""}${path}`);
             url.search = Object.entries(query).map(([k10, v2]) => `${k10}=${v2}`).join("&");
             return url;
           }
@@ -4430,7 +4430,7 @@ var init_parseURL = __esm({
         return null;
       }
       const urlString = whatwgURL.href;
-      const { host, hostname, pathname, protocol, search } = whatwgURL;
+      const { host, hostname: hostname2, pathname, protocol, search } = whatwgURL;
       if (search) {
         return null;
       }
@@ -4438,7 +4438,7 @@ var init_parseURL = __esm({
       if (!Object.values(EndpointURLScheme).includes(scheme)) {
         return null;
       }
-      const isIp = isIpAddress(hostname);
+      const isIp = isIpAddress(hostname2);
       const inputContainsDefaultPort = urlString.includes(`${host}:${DEFAULT_PORTS[scheme]}`) || typeof value === "string" && value.includes(`${host}:${DEFAULT_PORTS[scheme]}`);
       const authority = `${host}${inputContainsDefaultPort ? `:${DEFAULT_PORTS[scheme]}` : ``}`;
       return {
@@ -4835,6 +4835,89 @@ var init_endpoints = __esm({
   }
 });
 
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js
+var import_node_stream, ChecksumStream;
+var init_ChecksumStream = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
+    "use strict";
+    import_node_stream = require("stream");
+    init_toBase64();
+    ChecksumStream = class extends import_node_stream.Readable {
+      expectedChecksum;
+      checksumSourceLocation;
+      checksum;
+      source;
+      base64Encoder;
+      constructor({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) {
+        super();
+        if (typeof source.pipe !== "function") {
+          throw new Error(`@smithy/util-stream: unsupported source type ${source?.constructor?.name ?? source} in ChecksumStream.`);
+        }
+        this.source = source;
+        this.base64Encoder = base64Encoder ?? toBase64;
+        this.expectedChecksum = expectedChecksum;
+        this.checksum = checksum;
+        this.checksumSourceLocation = checksumSourceLocation;
+        this.source.on("data", this.onSourceData);
+        this.source.on("end", this.onSourceEnd);
+        this.source.on("error", this.onSourceError);
+        this.source.on("close", this.onSourceClose);
+        this.source.pause();
+      }
+      onSourceData = (chunk) => {
+        if (this.destroyed) {
+          return;
+        }
+        try {
+          this.checksum.update(chunk);
+        } catch (e10) {
+          this.destroy(e10);
+          return;
+        }
+        if (!this.push(chunk)) {
+          this.source.pause();
+        }
+      };
+      onSourceEnd = async () => {
+        if (this.destroyed) {
+          return;
+        }
+        try {
+          const digest = await this.checksum.digest();
+          const received = this.base64Encoder(digest);
+          if (this.expectedChecksum !== received) {
+            this.destroy(new Error(`Checksum mismatch: expected "${this.expectedChecksum}" but received "${received}" in response header "${this.checksumSourceLocation}".`));
+            return;
+          }
+        } catch (e10) {
+          this.destroy(e10);
+          return;
+        }
+        this.push(null);
+      };
+      onSourceError = (error) => {
+        this.destroy(error);
+      };
+      onSourceClose = () => {
+        if (!this.destroyed && !this.source.readableEnded) {
+          this.destroy(new Error("Connection lost or stream closed before all data was received."));
+        }
+      };
+      _read(_size) {
+        this.source.resume();
+      }
+      _destroy(error, callback) {
+        this.source?.removeListener("data", this.onSourceData);
+        this.source?.removeListener("end", this.onSourceEnd);
+        this.source?.removeListener("error", this.onSourceError);
+        this.source?.removeListener("close", this.onSourceClose);
+        this.source?.destroy();
+        callback(error);
+      }
+    };
+  }
+});
+
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js
 var isReadableStream, isBlob;
 var init_stream_type_check = __esm({
@@ -4912,6 +4995,279 @@ var init_toBase64_browser = __esm({
   }
 });
 
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js
+var ReadableStreamRef, ChecksumStream2;
+var init_ChecksumStream_browser = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js"() {
+    "use strict";
+    ReadableStreamRef = typeof ReadableStream === "function" ? ReadableStream : function() {
+    };
+    ChecksumStream2 = class extends ReadableStreamRef {
+    };
+  }
+});
+
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js
+var createChecksumStream;
+var init_createChecksumStream_browser = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js"() {
+    "use strict";
+    init_toBase64_browser();
+    init_stream_type_check();
+    init_ChecksumStream_browser();
+    createChecksumStream = ({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
+      if (!isReadableStream(source)) {
+        throw new Error(`@smithy/util-stream: unsupported source type ${source?.constructor?.name ?? source} in ChecksumStream.`);
+      }
+      const encoder2 = base64Encoder ?? toBase642;
+      if (typeof TransformStream !== "function") {
+        throw new Error("@smithy/util-stream: unable to instantiate ChecksumStream because API unavailable: ReadableStream/TransformStream.");
+      }
+      const transform = new TransformStream({
+        start() {
+        },
+        async transform(chunk, controller) {
+          checksum.update(chunk);
+          controller.enqueue(chunk);
+        },
+        async flush(controller) {
+          const digest = await checksum.digest();
+          const received = encoder2(digest);
+          if (expectedChecksum !== received) {
+            const error = new Error(`Checksum mismatch: expected "${expectedChecksum}" but received "${received}" in response header "${checksumSourceLocation}".`);
+            controller.error(error);
+          } else {
+            controller.terminate();
+          }
+        }
+      });
+      source.pipeThrough(transform);
+      const readable = transform.readable;
+      Object.setPrototypeOf(readable, ChecksumStream2.prototype);
+      return readable;
+    };
+  }
+});
+
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js
+function createChecksumStream2(init) {
+  if (typeof ReadableStream === "function" && isReadableStream(init.source)) {
+    return createChecksumStream(init);
+  }
+  return new ChecksumStream(init);
+}
+var init_createChecksumStream = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js"() {
+    "use strict";
+    init_stream_type_check();
+    init_ChecksumStream();
+    init_createChecksumStream_browser();
+  }
+});
+
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js
+var ByteArrayCollector;
+var init_ByteArrayCollector = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
+    "use strict";
+    ByteArrayCollector = class {
+      allocByteArray;
+      byteLength = 0;
+      byteArrays = [];
+      constructor(allocByteArray) {
+        this.allocByteArray = allocByteArray;
+      }
+      push(byteArray) {
+        this.byteArrays.push(byteArray);
+        this.byteLength += byteArray.byteLength;
+      }
+      flush() {
+        if (this.byteArrays.length === 1) {
+          const bytes = this.byteArrays[0];
+          this.reset();
+          return bytes;
+        }
+        const aggregation = this.allocByteArray(this.byteLength);
+        let cursor = 0;
+        for (let i10 = 0; i10 < this.byteArrays.length; ++i10) {
+          const bytes = this.byteArrays[i10];
+          aggregation.set(bytes, cursor);
+          cursor += bytes.byteLength;
+        }
+        this.reset();
+        return aggregation;
+      }
+      reset() {
+        this.byteArrays = [];
+        this.byteLength = 0;
+      }
+    };
+  }
+});
+
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js
+function createBufferedReadableStream(upstream, size, logger2) {
+  const reader = upstream.getReader();
+  let streamBufferingLoggedWarning = false;
+  let bytesSeen = 0;
+  const buffers = ["", new ByteArrayCollector((size2) => new Uint8Array(size2))];
+  let mode = -1;
+  const pull = async (controller) => {
+    const { value, done } = await reader.read();
+    const chunk = value;
+    if (done) {
+      if (mode !== -1) {
+        const remainder = flush(buffers, mode);
+        if (sizeOf(remainder) > 0) {
+          controller.enqueue(remainder);
+        }
+      }
+      controller.close();
+    } else {
+      const chunkMode = modeOf(chunk, false);
+      if (mode !== chunkMode) {
+        if (mode >= 0) {
+          controller.enqueue(flush(buffers, mode));
+        }
+        mode = chunkMode;
+      }
+      if (mode === -1) {
+        controller.enqueue(chunk);
+        return;
+      }
+      const chunkSize = sizeOf(chunk);
+      bytesSeen += chunkSize;
+      const bufferSize = sizeOf(buffers[mode]);
+      if (chunkSize >= size && bufferSize === 0) {
+        controller.enqueue(chunk);
+      } else {
+        const newSize = merge(buffers, mode, chunk);
+        if (!streamBufferingLoggedWarning && bytesSeen > size * 2) {
+          streamBufferingLoggedWarning = true;
+          logger2?.warn(`@smithy/util-stream - stream chunk size ${chunkSize} is below threshold of ${size}, automatically buffering.`);
+        }
+        if (newSize >= size) {
+          controller.enqueue(flush(buffers, mode));
+        } else {
+          await pull(controller);
+        }
+      }
+    }
+  };
+  return new ReadableStream({
+    pull
+  });
+}
+function merge(buffers, mode, chunk) {
+  switch (mode) {
+    case 0:
+      buffers[0] += chunk;
+      return sizeOf(buffers[0]);
+    case 1:
+    case 2:
+      buffers[mode].push(chunk);
+      return sizeOf(buffers[mode]);
+  }
+}
+function flush(buffers, mode) {
+  switch (mode) {
+    case 0:
+      const s3 = buffers[0];
+      buffers[0] = "";
+      return s3;
+    case 1:
+    case 2:
+      return buffers[mode].flush();
+  }
+  throw new Error(`@smithy/util-stream - invalid index ${mode} given to flush()`);
+}
+function sizeOf(chunk) {
+  return chunk?.byteLength ?? chunk?.length ?? 0;
+}
+function modeOf(chunk, allowBuffer = true) {
+  if (allowBuffer && typeof Buffer !== "undefined" && chunk instanceof Buffer) {
+    return 2;
+  }
+  if (chunk instanceof Uint8Array) {
+    return 1;
+  }
+  if (typeof chunk === "string") {
+    return 0;
+  }
+  return -1;
+}
+var init_createBufferedReadable_browser = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
+    "use strict";
+    init_ByteArrayCollector();
+  }
+});
+
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js
+function createBufferedReadable(upstream, size, logger2) {
+  if (isReadableStream(upstream)) {
+    return createBufferedReadableStream(upstream, size, logger2);
+  }
+  const downstream = new import_node_stream2.Readable({ read() {
+  } });
+  let streamBufferingLoggedWarning = false;
+  let bytesSeen = 0;
+  const buffers = [
+    "",
+    new ByteArrayCollector((size2) => new Uint8Array(size2)),
+    new ByteArrayCollector((size2) => Buffer.from(new Uint8Array(size2)))
+  ];
+  let mode = -1;
+  upstream.on("data", (chunk) => {
+    const chunkMode = modeOf(chunk, true);
+    if (mode !== chunkMode) {
+      if (mode >= 0) {
+        downstream.push(flush(buffers, mode));
+      }
+      mode = chunkMode;
+    }
+    if (mode === -1) {
+      downstream.push(chunk);
+      return;
+    }
+    const chunkSize = sizeOf(chunk);
+    bytesSeen += chunkSize;
+    const bufferSize = sizeOf(buffers[mode]);
+    if (chunkSize >= size && bufferSize === 0) {
+      downstream.push(chunk);
+    } else {
+      const newSize = merge(buffers, mode, chunk);
+      if (!streamBufferingLoggedWarning && bytesSeen > size * 2) {
+        streamBufferingLoggedWarning = true;
+        logger2?.warn(`@smithy/util-stream - stream chunk size ${chunkSize} is below threshold of ${size}, automatically buffering.`);
+      }
+      if (newSize >= size) {
+        downstream.push(flush(buffers, mode));
+      }
+    }
+  });
+  upstream.on("end", () => {
+    if (mode !== -1) {
+      const remainder = flush(buffers, mode);
+      if (sizeOf(remainder) > 0) {
+        downstream.push(remainder);
+      }
+    }
+    downstream.push(null);
+  });
+  return downstream;
+}
+var import_node_stream2;
+var init_createBufferedReadable = __esm({
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js"() {
+    "use strict";
+    import_node_stream2 = require("stream");
+    init_ByteArrayCollector();
+    init_createBufferedReadable_browser();
+    init_stream_type_check();
+  }
+});
+
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js
 var getAwsChunkedEncodingStream;
 var init_getAwsChunkedEncodingStream_browser = __esm({
@@ -4961,7 +5317,7 @@ function getAwsChunkedEncodingStream2(stream, options) {
   const digest = checksumRequired ? streamHasher(checksumAlgorithmFn, readable) : void 0;
   Promise.resolve(digest).catch(() => {
   });
-  const awsChunkedEncodingStream = new import_node_stream.Readable({
+  const awsChunkedEncodingStream = new import_node_stream3.Readable({
     read() {
       readable.resume();
     }
@@ -5000,11 +5356,11 @@ function getAwsChunkedEncodingStream2(stream, options) {
   });
   return awsChunkedEncodingStream;
 }
-var import_node_stream;
+var import_node_stream3;
 var init_getAwsChunkedEncodingStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
     "use strict";
-    import_node_stream = require("stream");
+    import_node_stream3 = require("stream");
     init_getAwsChunkedEncodingStream_browser();
     init_stream_type_check();
   }
@@ -5128,11 +5484,11 @@ var init_sdk_stream_mixin_browser = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js
-var import_node_stream2, streamCollector2, Collector;
+var import_node_stream4, streamCollector2, Collector;
 var init_stream_collector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js"() {
     "use strict";
-    import_node_stream2 = require("stream");
+    import_node_stream4 = require("stream");
     init_concatBytes();
     init_stream_collector_browser();
     init_stream_type_check();
@@ -5158,7 +5514,7 @@ var init_stream_collector = __esm({
         });
       });
     };
-    Collector = class extends import_node_stream2.Writable {
+    Collector = class extends import_node_stream4.Writable {
       bufferedBytes = [];
       _write(chunk, encoding, callback) {
         this.bufferedBytes.push(chunk);
@@ -5169,17 +5525,17 @@ var init_stream_collector = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js
-var import_node_stream3, ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2, sdkStreamMixin2;
+var import_node_stream5, ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2, sdkStreamMixin2;
 var init_sdk_stream_mixin = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js"() {
     "use strict";
-    import_node_stream3 = require("stream");
+    import_node_stream5 = require("stream");
     init_buffer_from();
     init_sdk_stream_mixin_browser();
     init_stream_collector();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2 = "The stream has already been transformed.";
     sdkStreamMixin2 = (stream) => {
-      if (!(stream instanceof import_node_stream3.Readable)) {
+      if (!(stream instanceof import_node_stream5.Readable)) {
         try {
           return sdkStreamMixin(stream);
         } catch (ignored) {
@@ -5213,11 +5569,11 @@ var init_sdk_stream_mixin = __esm({
           if (stream.readableFlowing !== null) {
             throw new Error("The stream has been consumed by other callbacks.");
           }
-          if (typeof import_node_stream3.Readable.toWeb !== "function") {
+          if (typeof import_node_stream5.Readable.toWeb !== "function") {
             throw new Error("Readable.toWeb() is not supported. Please ensure a polyfill is available.");
           }
           transformed = true;
-          return import_node_stream3.Readable.toWeb(stream);
+          return import_node_stream5.Readable.toWeb(stream);
         }
       });
     };
@@ -5257,6 +5613,8 @@ var init_serde = __esm({
     init_calculateBodyLength();
     init_toUint8Array();
     init_is_array_buffer();
+    init_createChecksumStream();
+    init_createBufferedReadable();
     init_getAwsChunkedEncodingStream();
     init_sdk_stream_mixin();
     init_stream_collector();
@@ -5513,13 +5871,13 @@ var init_SerdeContext = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js
-var import_node_stream4, HashCalculator;
+var import_node_stream6, HashCalculator;
 var init_HashCalculator = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
     "use strict";
-    import_node_stream4 = require("stream");
+    import_node_stream6 = require("stream");
     init_serde();
-    HashCalculator = class extends import_node_stream4.Writable {
+    HashCalculator = class extends import_node_stream6.Writable {
       hash;
       constructor(hash, options) {
         super(options);
@@ -5901,21 +6259,21 @@ var init_Sha256Js = __esm({
             w2[i10] = (buffer[i10 * 4] & 255) << 24 | (buffer[i10 * 4 + 1] & 255) << 16 | (buffer[i10 * 4 + 2] & 255) << 8 | buffer[i10 * 4 + 3] & 255;
           } else {
             let u2 = w2[i10 - 2];
-            const t12 = (u2 >>> 17 | u2 << 15) ^ (u2 >>> 19 | u2 << 13) ^ u2 >>> 10;
+            const t13 = (u2 >>> 17 | u2 << 15) ^ (u2 >>> 19 | u2 << 13) ^ u2 >>> 10;
             u2 = w2[i10 - 15];
-            const t22 = (u2 >>> 7 | u2 << 25) ^ (u2 >>> 18 | u2 << 14) ^ u2 >>> 3;
-            w2[i10] = (t12 + w2[i10 - 7] | 0) + (t22 + w2[i10 - 16] | 0);
+            const t23 = (u2 >>> 7 | u2 << 25) ^ (u2 >>> 18 | u2 << 14) ^ u2 >>> 3;
+            w2[i10] = (t13 + w2[i10 - 7] | 0) + (t23 + w2[i10 - 16] | 0);
           }
-          const t1 = (((s4 >>> 6 | s4 << 26) ^ (s4 >>> 11 | s4 << 21) ^ (s4 >>> 25 | s4 << 7)) + (s4 & s5 ^ ~s4 & s6) | 0) + (s7 + (K[i10] + w2[i10] | 0) | 0) | 0;
-          const t2 = ((s0 >>> 2 | s0 << 30) ^ (s0 >>> 13 | s0 << 19) ^ (s0 >>> 22 | s0 << 10)) + (s0 & s1 ^ s0 & s22 ^ s1 & s22) | 0;
+          const t12 = (((s4 >>> 6 | s4 << 26) ^ (s4 >>> 11 | s4 << 21) ^ (s4 >>> 25 | s4 << 7)) + (s4 & s5 ^ ~s4 & s6) | 0) + (s7 + (K[i10] + w2[i10] | 0) | 0) | 0;
+          const t22 = ((s0 >>> 2 | s0 << 30) ^ (s0 >>> 13 | s0 << 19) ^ (s0 >>> 22 | s0 << 10)) + (s0 & s1 ^ s0 & s22 ^ s1 & s22) | 0;
           s7 = s6;
           s6 = s5;
           s5 = s4;
-          s4 = s3 + t1 | 0;
+          s4 = s3 + t12 | 0;
           s3 = s22;
           s22 = s1;
           s1 = s0;
-          s0 = t1 + t2 | 0;
+          s0 = t12 + t22 | 0;
         }
         state2[0] += s0;
         state2[1] += s1;
@@ -6741,11 +7099,11 @@ async function* readableToIterable(readStream) {
     generationEnded = streamEnded && records.length === 0;
   }
 }
-var import_node_stream5, EventStreamMarshaller2, eventStreamSerdeProvider2;
+var import_node_stream7, EventStreamMarshaller2, eventStreamSerdeProvider2;
 var init_EventStreamMarshaller2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
     "use strict";
-    import_node_stream5 = require("stream");
+    import_node_stream7 = require("stream");
     init_EventStreamMarshaller();
     EventStreamMarshaller2 = class {
       universalMarshaller;
@@ -6760,7 +7118,7 @@ var init_EventStreamMarshaller2 = __esm({
         return this.universalMarshaller.deserialize(bodyIterable, deserializer);
       }
       serialize(input, serializer) {
-        return import_node_stream5.Readable.from(this.universalMarshaller.serialize(input, serializer));
+        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input, serializer));
       }
     };
     eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
@@ -8677,9 +9035,9 @@ var init_JsonShapeDeserializer2 = __esm({
               continue;
             }
             const v2 = record[k10];
-            const t2 = jsonName ? nameMap[k10] ?? k10 : k10;
-            if (!(t2 in out)) {
-              out[t2] = v2;
+            const t8 = jsonName ? nameMap[k10] ?? k10 : k10;
+            if (!(t8 in out)) {
+              out[t8] = v2;
             }
           }
         }
@@ -10442,12 +10800,12 @@ var init_partition = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js
-var import_node_stream6, isStreamingPayload;
+var import_node_stream8, isStreamingPayload;
 var init_isStreamingPayload = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
     "use strict";
-    import_node_stream6 = require("stream");
-    isStreamingPayload = (request) => request?.body instanceof import_node_stream6.Readable || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream;
+    import_node_stream8 = require("stream");
+    isStreamingPayload = (request) => request?.body instanceof import_node_stream8.Readable || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream;
   }
 });
 
@@ -10863,8 +11221,8 @@ var init_DefaultRateLimiter = __esm({
         this.availableTokens = Math.min(this.availableTokens, this.maxCapacity);
       }
       updateMeasuredRate() {
-        const t2 = this.getCurrentTimeInSeconds();
-        const timeBucket = Math.floor(t2 * 2) / 2;
+        const t8 = this.getCurrentTimeInSeconds();
+        const timeBucket = Math.floor(t8 * 2) / 2;
         this.requestCount++;
         if (timeBucket > this.lastTxRateBucket) {
           const currentRate = this.requestCount / (timeBucket - this.lastTxRateBucket);
@@ -13557,7 +13915,7 @@ async function writeRequestBody(httpRequest2, request, maxContinueTimeoutMs = MI
   }
 }
 function writeBody(httpRequest2, body) {
-  if (body instanceof import_node_stream7.Readable) {
+  if (body instanceof import_node_stream9.Readable) {
     body.pipe(httpRequest2);
     return;
   }
@@ -13582,11 +13940,11 @@ function writeBody(httpRequest2, body) {
   }
   httpRequest2.end();
 }
-var import_node_stream7, MIN_WAIT_TIME;
+var import_node_stream9, MIN_WAIT_TIME;
 var init_write_request_body = __esm({
   "node_modules/@smithy/node-http-handler/dist-es/write-request-body.js"() {
     "use strict";
-    import_node_stream7 = require("stream");
+    import_node_stream9 = require("stream");
     init_timing();
     MIN_WAIT_TIME = 6e3;
   }
@@ -13728,15 +14086,15 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           if (request.fragment) {
             path += `#${request.fragment}`;
           }
-          let hostname = request.hostname ?? "";
-          if (hostname[0] === "[" && hostname.endsWith("]")) {
-            hostname = request.hostname.slice(1, -1);
+          let hostname2 = request.hostname ?? "";
+          if (hostname2[0] === "[" && hostname2.endsWith("]")) {
+            hostname2 = request.hostname.slice(1, -1);
           } else {
-            hostname = request.hostname;
+            hostname2 = request.hostname;
           }
           const nodeHttpsOptions = {
             headers: request.headers,
-            host: hostname,
+            host: hostname2,
             method: request.method,
             path,
             port: request.port,
@@ -26043,6 +26401,11 @@ var InputError = class extends BluegreenError {
     this.field = field;
   }
 };
+var OperationFailedError = class extends BluegreenError {
+  constructor(code, message, details = {}) {
+    super(code, ExitCode.failed, message, details);
+  }
+};
 function describeError(error) {
   if (error instanceof Error) {
     const name = error.name;
@@ -26072,6 +26435,13 @@ function createLogger(scope, sink = defaultSink) {
     child: (sub) => createLogger(`${scope}:${sub}`, sink)
   };
 }
+var silentLogger = {
+  info: () => void 0,
+  warn: () => void 0,
+  error: () => void 0,
+  debug: () => void 0,
+  child: () => silentLogger
+};
 
 // src/stages/framework.ts
 var import_node_fs5 = require("fs");
@@ -26089,6 +26459,12 @@ function checkRegion(field, value) {
 function checkString(field, value) {
   if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
   if (value.trim() === "") throw new InputError(field, "must not be empty");
+  return value;
+}
+function checkObject(field, value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(field, `must be an object (got ${describeType(value)})`);
+  }
   return value;
 }
 function checkKnownKeys(field, value, allowed) {
@@ -84910,6 +85286,526 @@ var NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
   default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION
 };
 
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
+init_client3();
+init_protocols();
+init_serde();
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
+var getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+  if (!requestAlgorithmMember) {
+    return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
+  }
+  if (!input[requestAlgorithmMember]) {
+    return void 0;
+  }
+  const checksumAlgorithm = input[requestAlgorithmMember];
+  return checksumAlgorithm;
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js
+var getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js
+var hasHeader2 = (header, headers) => {
+  const soughtHeader = header.toLowerCase();
+  for (const headerName of Object.keys(headers)) {
+    if (soughtHeader === headerName.toLowerCase()) {
+      return true;
+    }
+  }
+  return false;
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js
+var hasHeaderWithPrefix = (headerPrefix, headers) => {
+  const soughtHeaderPrefix = headerPrefix.toLowerCase();
+  for (const headerName of Object.keys(headers)) {
+    if (headerName.toLowerCase().startsWith(soughtHeaderPrefix)) {
+      return true;
+    }
+  }
+  return false;
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js
+init_serde();
+var isStreaming = (body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cJs.js
+var T2 = new Uint32Array(256);
+for (let i10 = 0; i10 < 256; ++i10) {
+  let c10 = i10;
+  for (let j10 = 0; j10 < 8; ++j10) {
+    c10 = c10 & 1 ? 2197175160 ^ c10 >>> 1 : c10 >>> 1;
+  }
+  T2[i10] = c10 >>> 0;
+}
+var Crc32cJs = class {
+  digestLength = 4;
+  crc = 4294967295;
+  update(data) {
+    let crc = this.crc;
+    for (let i10 = 0; i10 < data.length; ++i10) {
+      crc = crc >>> 8 ^ T2[(crc ^ data[i10]) & 255];
+    }
+    this.crc = crc;
+  }
+  async digest() {
+    const value = (this.crc ^ 4294967295) >>> 0;
+    const out = new Uint8Array(4);
+    out[0] = value >>> 24;
+    out[1] = value >>> 16 & 255;
+    out[2] = value >>> 8 & 255;
+    out[3] = value & 255;
+    return out;
+  }
+  reset() {
+    this.crc = 4294967295;
+  }
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cNode.js
+var Crc32cNode = Crc32cJs;
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/crc64-nvme-crt-container.js
+var crc64NvmeCrtContainer = {
+  CrtCrc64Nvme: null
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js
+var generateCRC64NVMETable = () => {
+  const sliceLength = 8;
+  const tables = new Array(sliceLength);
+  for (let slice = 0; slice < sliceLength; slice++) {
+    const table = new Array(512);
+    for (let i10 = 0; i10 < 256; i10++) {
+      let crc = BigInt(i10);
+      for (let j10 = 0; j10 < 8 * (slice + 1); j10++) {
+        if (crc & 1n) {
+          crc = crc >> 1n ^ 0x9a6c9329ac4bc9b5n;
+        } else {
+          crc = crc >> 1n;
+        }
+      }
+      table[i10 * 2] = Number(crc >> 32n & 0xffffffffn);
+      table[i10 * 2 + 1] = Number(crc & 0xffffffffn);
+    }
+    tables[slice] = new Uint32Array(table);
+  }
+  return tables;
+};
+var CRC64_NVME_REVERSED_TABLE;
+var t0;
+var t1;
+var t2;
+var t3;
+var t4;
+var t5;
+var t6;
+var t7;
+var ensureTablesInitialized = () => {
+  if (!CRC64_NVME_REVERSED_TABLE) {
+    CRC64_NVME_REVERSED_TABLE = generateCRC64NVMETable();
+    [t0, t1, t2, t3, t4, t5, t6, t7] = CRC64_NVME_REVERSED_TABLE;
+  }
+};
+var Crc64NvmeJs = class {
+  c1 = 0;
+  c2 = 0;
+  constructor() {
+    ensureTablesInitialized();
+    this.reset();
+  }
+  update(data) {
+    const len = data.length;
+    let i10 = 0;
+    let crc1 = this.c1;
+    let crc2 = this.c2;
+    while (i10 + 8 <= len) {
+      const idx0 = ((crc2 ^ data[i10++]) & 255) << 1;
+      const idx1 = ((crc2 >>> 8 ^ data[i10++]) & 255) << 1;
+      const idx2 = ((crc2 >>> 16 ^ data[i10++]) & 255) << 1;
+      const idx3 = ((crc2 >>> 24 ^ data[i10++]) & 255) << 1;
+      const idx4 = ((crc1 ^ data[i10++]) & 255) << 1;
+      const idx5 = ((crc1 >>> 8 ^ data[i10++]) & 255) << 1;
+      const idx6 = ((crc1 >>> 16 ^ data[i10++]) & 255) << 1;
+      const idx7 = ((crc1 >>> 24 ^ data[i10++]) & 255) << 1;
+      crc1 = t7[idx0] ^ t6[idx1] ^ t5[idx2] ^ t4[idx3] ^ t3[idx4] ^ t2[idx5] ^ t1[idx6] ^ t0[idx7];
+      crc2 = t7[idx0 + 1] ^ t6[idx1 + 1] ^ t5[idx2 + 1] ^ t4[idx3 + 1] ^ t3[idx4 + 1] ^ t2[idx5 + 1] ^ t1[idx6 + 1] ^ t0[idx7 + 1];
+    }
+    while (i10 < len) {
+      const idx = ((crc2 ^ data[i10]) & 255) << 1;
+      crc2 = (crc2 >>> 8 | (crc1 & 255) << 24) >>> 0;
+      crc1 = crc1 >>> 8 ^ t0[idx];
+      crc2 ^= t0[idx + 1];
+      ++i10;
+    }
+    this.c1 = crc1;
+    this.c2 = crc2;
+  }
+  async digest() {
+    const c1 = this.c1 ^ 4294967295;
+    const c22 = this.c2 ^ 4294967295;
+    return new Uint8Array([
+      c1 >>> 24,
+      c1 >>> 16 & 255,
+      c1 >>> 8 & 255,
+      c1 & 255,
+      c22 >>> 24,
+      c22 >>> 16 & 255,
+      c22 >>> 8 & 255,
+      c22 & 255
+    ]);
+  }
+  reset() {
+    this.c1 = 4294967295;
+    this.c2 = 4294967295;
+  }
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64Nvme.js
+var Crc64Nvme = class {
+  impl;
+  constructor() {
+    const Crt = crc64NvmeCrtContainer.CrtCrc64Nvme;
+    this.impl = Crt ? new Crt() : new Crc64NvmeJs();
+  }
+  update(data) {
+    this.impl.update(data);
+  }
+  async digest() {
+    return this.impl.digest();
+  }
+  reset() {
+    this.impl.reset();
+  }
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/index.js
+init_checksum3();
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/types.js
+var CLIENT_SUPPORTED_ALGORITHMS = [
+  ChecksumAlgorithm.CRC32,
+  ChecksumAlgorithm.CRC32C,
+  ChecksumAlgorithm.CRC64NVME,
+  ChecksumAlgorithm.SHA1,
+  ChecksumAlgorithm.SHA256
+];
+var PRIORITY_ORDER_ALGORITHMS = [
+  ChecksumAlgorithm.SHA256,
+  ChecksumAlgorithm.SHA1,
+  ChecksumAlgorithm.CRC32,
+  ChecksumAlgorithm.CRC32C,
+  ChecksumAlgorithm.CRC64NVME
+];
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/selectChecksumAlgorithmFunction.js
+var selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
+  const { checksumAlgorithms = {} } = config;
+  switch (checksumAlgorithm) {
+    case ChecksumAlgorithm.MD5:
+      return checksumAlgorithms?.MD5 ?? config.md5;
+    case ChecksumAlgorithm.CRC32:
+      return checksumAlgorithms?.CRC32 ?? Crc32Node;
+    case ChecksumAlgorithm.CRC32C:
+      return checksumAlgorithms?.CRC32C ?? Crc32cNode;
+    case ChecksumAlgorithm.CRC64NVME:
+      return checksumAlgorithms?.CRC64NVME ?? Crc64Nvme;
+    case ChecksumAlgorithm.SHA1:
+      return checksumAlgorithms?.SHA1 ?? config.sha1;
+    case ChecksumAlgorithm.SHA256:
+      return checksumAlgorithms?.SHA256 ?? config.sha256;
+    default:
+      if (checksumAlgorithms?.[checksumAlgorithm]) {
+        return checksumAlgorithms[checksumAlgorithm];
+      }
+      throw new Error(`The checksum algorithm "${checksumAlgorithm}" is not supported by the client. Select one of ${CLIENT_SUPPORTED_ALGORITHMS}, or provide an implementation to  the client constructor checksums field.`);
+  }
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js
+init_serde();
+var stringHasher = (checksumAlgorithmFn, body) => {
+  const hash = new checksumAlgorithmFn();
+  hash.update(toUint8Array(body || ""));
+  return hash.digest();
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
+var flexibleChecksumsMiddlewareOptions = {
+  name: "flexibleChecksumsMiddleware",
+  step: "build",
+  tags: ["BODY_CHECKSUM"],
+  override: true
+};
+var flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+  if (!HttpRequest.isInstance(args.request)) {
+    return next(args);
+  }
+  if (hasHeaderWithPrefix("x-amz-checksum-", args.request.headers)) {
+    return next(args);
+  }
+  const { request, input } = args;
+  const { body: requestBody, headers } = request;
+  const { base64Encoder, streamHasher } = config;
+  const { requestChecksumRequired, requestAlgorithmMember } = middlewareConfig;
+  const requestChecksumCalculation = await config.requestChecksumCalculation();
+  const requestAlgorithmMemberName = requestAlgorithmMember?.name;
+  const requestAlgorithmMemberHttpHeader = requestAlgorithmMember?.httpHeader;
+  if (requestAlgorithmMemberName && !input[requestAlgorithmMemberName]) {
+    if (requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired) {
+      input[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
+      if (requestAlgorithmMemberHttpHeader) {
+        headers[requestAlgorithmMemberHttpHeader] = DEFAULT_CHECKSUM_ALGORITHM;
+      }
+    }
+  }
+  const checksumAlgorithm = getChecksumAlgorithmForRequest(input, {
+    requestChecksumRequired,
+    requestAlgorithmMember: requestAlgorithmMember?.name,
+    requestChecksumCalculation
+  });
+  let updatedBody = requestBody;
+  let updatedHeaders = headers;
+  if (checksumAlgorithm) {
+    switch (checksumAlgorithm) {
+      case ChecksumAlgorithm.CRC32:
+        setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_CRC32", "U");
+        break;
+      case ChecksumAlgorithm.CRC32C:
+        setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_CRC32C", "V");
+        break;
+      case ChecksumAlgorithm.CRC64NVME:
+        setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_CRC64", "W");
+        break;
+      case ChecksumAlgorithm.SHA1:
+        setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_SHA1", "X");
+        break;
+      case ChecksumAlgorithm.SHA256:
+        setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_SHA256", "Y");
+        break;
+    }
+    const checksumLocationName = getChecksumLocationName(checksumAlgorithm);
+    const checksumAlgorithmFn = selectChecksumAlgorithmFunction(checksumAlgorithm, config);
+    if (isStreaming(requestBody)) {
+      const { getAwsChunkedEncodingStream: getAwsChunkedEncodingStream3, bodyLengthChecker } = config;
+      updatedBody = getAwsChunkedEncodingStream3(typeof config.requestStreamBufferSize === "number" && config.requestStreamBufferSize >= 8 * 1024 ? createBufferedReadable(requestBody, config.requestStreamBufferSize, context.logger) : requestBody, {
+        base64Encoder,
+        bodyLengthChecker,
+        checksumLocationName,
+        checksumAlgorithmFn,
+        streamHasher
+      });
+      updatedHeaders = {
+        ...headers,
+        "content-encoding": headers["content-encoding"] ? `${headers["content-encoding"]},aws-chunked` : "aws-chunked",
+        "transfer-encoding": "chunked",
+        "x-amz-decoded-content-length": headers["content-length"],
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "x-amz-trailer": checksumLocationName
+      };
+      delete updatedHeaders["content-length"];
+    } else if (!hasHeader2(checksumLocationName, headers)) {
+      const rawChecksum = await stringHasher(checksumAlgorithmFn, requestBody);
+      updatedHeaders = {
+        ...headers,
+        [checksumLocationName]: base64Encoder(rawChecksum)
+      };
+    }
+  }
+  try {
+    const result = await next({
+      ...args,
+      request: {
+        ...request,
+        headers: updatedHeaders,
+        body: updatedBody
+      }
+    });
+    return result;
+  } catch (e10) {
+    if (e10 instanceof Error && e10.name === "InvalidChunkSizeError") {
+      try {
+        if (!e10.message.endsWith(".")) {
+          e10.message += ".";
+        }
+        e10.message += " Set [requestStreamBufferSize=number e.g. 65_536] in client constructor to instruct AWS SDK to buffer your input stream.";
+      } catch (ignored) {
+      }
+    }
+    throw e10;
+  }
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsInputMiddleware.js
+init_client3();
+var flexibleChecksumsInputMiddlewareOptions = {
+  name: "flexibleChecksumsInputMiddleware",
+  toMiddleware: "serializerMiddleware",
+  relation: "before",
+  tags: ["BODY_CHECKSUM"],
+  override: true
+};
+var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+  const input = args.input;
+  const { requestValidationModeMember } = middlewareConfig;
+  const requestChecksumCalculation = await config.requestChecksumCalculation();
+  const responseChecksumValidation = await config.responseChecksumValidation();
+  switch (requestChecksumCalculation) {
+    case RequestChecksumCalculation.WHEN_REQUIRED:
+      setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_WHEN_REQUIRED", "a");
+      break;
+    case RequestChecksumCalculation.WHEN_SUPPORTED:
+      setFeature(context, "FLEXIBLE_CHECKSUMS_REQ_WHEN_SUPPORTED", "Z");
+      break;
+  }
+  switch (responseChecksumValidation) {
+    case ResponseChecksumValidation.WHEN_REQUIRED:
+      setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_REQUIRED", "c");
+      break;
+    case ResponseChecksumValidation.WHEN_SUPPORTED:
+      setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_SUPPORTED", "b");
+      break;
+  }
+  if (requestValidationModeMember && !input[requestValidationModeMember]) {
+    if (responseChecksumValidation === ResponseChecksumValidation.WHEN_SUPPORTED) {
+      input[requestValidationModeMember] = "ENABLED";
+    }
+  }
+  return next(args);
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
+init_protocols();
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js
+var getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
+  const validChecksumAlgorithms = [];
+  let i10 = PRIORITY_ORDER_ALGORITHMS.length;
+  for (const algorithm of responseAlgorithms) {
+    const priority = PRIORITY_ORDER_ALGORITHMS.indexOf(algorithm);
+    if (priority !== -1) {
+      validChecksumAlgorithms[priority] = algorithm;
+    } else {
+      validChecksumAlgorithms[i10++] = algorithm;
+    }
+  }
+  return validChecksumAlgorithms.filter(Boolean);
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js
+var isChecksumWithPartNumber = (checksum) => {
+  const lastHyphenIndex = checksum.lastIndexOf("-");
+  if (lastHyphenIndex !== -1) {
+    const numberPart = checksum.slice(lastHyphenIndex + 1);
+    if (!numberPart.startsWith("0")) {
+      const number = parseInt(numberPart, 10);
+      if (!isNaN(number) && number >= 1 && number <= 1e4) {
+        return true;
+      }
+    }
+  }
+  return false;
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
+init_serde();
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js
+var getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
+var validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger: logger2 }) => {
+  const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
+  const { body: responseBody, headers: responseHeaders } = response;
+  for (const algorithm of checksumAlgorithms) {
+    const responseHeader = getChecksumLocationName(algorithm);
+    const checksumFromResponse = responseHeaders[responseHeader];
+    if (checksumFromResponse) {
+      let checksumAlgorithmFn;
+      try {
+        checksumAlgorithmFn = selectChecksumAlgorithmFunction(algorithm, config);
+      } catch (error) {
+        if (algorithm === ChecksumAlgorithm.CRC64NVME) {
+          logger2?.warn(`Skipping ${ChecksumAlgorithm.CRC64NVME} checksum validation: ${error.message}`);
+          continue;
+        }
+        throw error;
+      }
+      const { base64Encoder } = config;
+      if (isStreaming(responseBody)) {
+        response.body = createChecksumStream2({
+          expectedChecksum: checksumFromResponse,
+          checksumSourceLocation: responseHeader,
+          checksum: new checksumAlgorithmFn(),
+          source: responseBody,
+          base64Encoder
+        });
+        return;
+      }
+      const checksum = await getChecksum(responseBody, { checksumAlgorithmFn, base64Encoder });
+      if (checksum === checksumFromResponse) {
+        break;
+      }
+      throw new Error(`Checksum mismatch: expected "${checksum}" but received "${checksumFromResponse}" in response header "${responseHeader}".`);
+    }
+  }
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
+var flexibleChecksumsResponseMiddlewareOptions = {
+  name: "flexibleChecksumsResponseMiddleware",
+  toMiddleware: "deserializerMiddleware",
+  relation: "after",
+  tags: ["BODY_CHECKSUM"],
+  override: true
+};
+var flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+  if (!HttpRequest.isInstance(args.request)) {
+    return next(args);
+  }
+  const input = args.input;
+  const result = await next(args);
+  const response = result.response;
+  const { requestValidationModeMember, responseAlgorithms } = middlewareConfig;
+  if (requestValidationModeMember && input[requestValidationModeMember] === "ENABLED") {
+    const { clientName, commandName } = context;
+    const customChecksumAlgorithms = Object.keys(config.checksumAlgorithms ?? {}).filter((algorithm) => {
+      const responseHeader = getChecksumLocationName(algorithm);
+      return response.headers[responseHeader] !== void 0;
+    });
+    const algoList = getChecksumAlgorithmListForResponse([
+      ...responseAlgorithms ?? [],
+      ...customChecksumAlgorithms
+    ]);
+    const isS3WholeObjectMultipartGetResponseChecksum = clientName === "S3Client" && commandName === "GetObjectCommand" && algoList.every((algorithm) => {
+      const responseHeader = getChecksumLocationName(algorithm);
+      const checksumFromResponse = response.headers[responseHeader];
+      return !checksumFromResponse || isChecksumWithPartNumber(checksumFromResponse);
+    });
+    if (isS3WholeObjectMultipartGetResponseChecksum) {
+      return result;
+    }
+    await validateChecksumFromResponse(response, {
+      config,
+      responseAlgorithms: algoList,
+      logger: context.logger
+    });
+  }
+  return result;
+};
+
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getFlexibleChecksumsPlugin.js
+var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
+  applyToStack: (clientStack) => {
+    clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
+    clientStack.addRelativeTo(flexibleChecksumsInputMiddleware(config, middlewareConfig), flexibleChecksumsInputMiddlewareOptions);
+    clientStack.addRelativeTo(flexibleChecksumsResponseMiddleware(config, middlewareConfig), flexibleChecksumsResponseMiddlewareOptions);
+  }
+});
+
 // node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
 init_client2();
 var resolveFlexibleChecksumsConfig = (input) => {
@@ -85147,6 +86043,40 @@ var resolveS3Config = (input, { session }) => {
   });
 };
 
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js
+init_protocols();
+init_serde();
+var s3ExpiresMiddleware = (config) => {
+  return (next, context) => async (args) => {
+    const result = await next(args);
+    const { response } = result;
+    if (HttpResponse.isInstance(response)) {
+      if (response.headers.expires) {
+        response.headers.expiresstring = response.headers.expires;
+        try {
+          parseRfc7231DateTime(response.headers.expires);
+        } catch (e10) {
+          context.logger?.warn(`AWS SDK Warning for ${context.clientName}::${context.commandName} response parsing (${response.headers.expires}): ${e10}`);
+          delete response.headers.expires;
+        }
+      }
+    }
+    return result;
+  };
+};
+var s3ExpiresMiddlewareOptions = {
+  tags: ["S3"],
+  name: "s3ExpiresMiddleware",
+  override: true,
+  relation: "after",
+  toMiddleware: "deserializerMiddleware"
+};
+var getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
+  applyToStack: (clientStack) => {
+    clientStack.addRelativeTo(s3ExpiresMiddleware(clientConfig), s3ExpiresMiddlewareOptions);
+  }
+});
+
 // node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/constants.js
 init_config2();
 var S3_EXPRESS_BUCKET_TYPE = "Directory";
@@ -85256,9 +86186,9 @@ var getS3ExpressHttpSigningPlugin = (config) => ({
 init_protocols();
 
 // node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js
-var import_node_stream8 = require("stream");
+var import_node_stream10 = require("stream");
 function toStream(bytes) {
-  return import_node_stream8.Readable.from(Buffer.from(bytes));
+  return import_node_stream10.Readable.from(Buffer.from(bytes));
 }
 
 // node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
@@ -85448,6 +86378,70 @@ var getAddExpectContinuePlugin = (options) => ({
   }
 });
 
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
+function ssecMiddleware(options) {
+  return (next) => async (args) => {
+    const input = { ...args.input };
+    const properties = [
+      {
+        target: "SSECustomerKey",
+        hash: "SSECustomerKeyMD5"
+      },
+      {
+        target: "CopySourceSSECustomerKey",
+        hash: "CopySourceSSECustomerKeyMD5"
+      }
+    ];
+    for (const prop of properties) {
+      const value = input[prop.target];
+      if (value) {
+        let valueForHash;
+        if (typeof value === "string") {
+          if (isValidBase64EncodedSSECustomerKey(value, options)) {
+            valueForHash = options.base64Decoder(value);
+          } else {
+            valueForHash = options.utf8Decoder(value);
+            input[prop.target] = options.base64Encoder(valueForHash);
+          }
+        } else {
+          valueForHash = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
+          input[prop.target] = options.base64Encoder(valueForHash);
+        }
+        const hash = new options.md5();
+        hash.update(valueForHash);
+        input[prop.hash] = options.base64Encoder(await hash.digest());
+      }
+    }
+    return next({
+      ...args,
+      input
+    });
+  };
+}
+var ssecMiddlewareOptions = {
+  name: "ssecMiddleware",
+  step: "initialize",
+  tags: ["SSE"],
+  override: true
+};
+var getSsecPlugin = (config) => ({
+  applyToStack: (clientStack) => {
+    clientStack.add(ssecMiddleware(config), ssecMiddlewareOptions);
+  }
+});
+function isValidBase64EncodedSSECustomerKey(str, options) {
+  const base64Regex = /^(?:[A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+  if (!base64Regex.test(str)) {
+    return false;
+  }
+  try {
+    const decodedBytes = options.base64Decoder(str);
+    return decodedBytes.length === 32;
+  } catch {
+    return false;
+  }
+}
+
 // node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 init_dist_es2();
 init_client2();
@@ -85522,7 +86516,7 @@ var P = "sigv4a";
 var Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}";
 var R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}";
 var S2 = "https://s3.{partitionResult#dnsSuffix}";
-var T2 = { [aw]: "UseFIPS" };
+var T3 = { [aw]: "UseFIPS" };
 var U = { [aw]: "UseDualStack" };
 var V = { [aw]: "Bucket" };
 var W = { "fn": v, [ax]: [{ [aw]: k9 }, G] };
@@ -85554,7 +86548,7 @@ var _data9 = {
   conditions: [
     [d9, ap],
     [e9, [{ [aw]: "Accelerate" }, b9]],
-    [e9, [T2, b9]],
+    [e9, [T3, b9]],
     [e9, [U, b9]],
     [d9, aq],
     [d9, as],
@@ -85570,7 +86564,7 @@ var _data9 = {
     [f9, [W, "aws-cn"]],
     [p3, [U, ".dualstack", i9], "_s3e_ds"],
     [q3, [{ [aw]: n3(2) }, c9]],
-    [p3, [T2, "-fips", i9], "_s3e_fips"],
+    [p3, [T3, "-fips", i9], "_s3e_fips"],
     [p3, [{ fn: g9, [ax]: [{ [aw]: "DisableS3ExpressSessionAuth" }, c9] }, s2, "sigv4-s3express"], "_s3e_auth"],
     [t, [V, c9]],
     ["parseURL", aq, u],
@@ -87588,12 +88582,29 @@ var commonParams8 = {
 
 // node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
 var command9 = makeBuilder(commonParams8, "AmazonS3", "S3Client", getEndpointPlugin);
+var _ep08 = {
+  Bucket: { type: "contextParams", name: "Bucket" },
+  Key: { type: "contextParams", name: "Key" }
+};
 var _ep4 = {
   DisableS3ExpressSessionAuth: { type: "staticContextParams", value: true },
   Bucket: { type: "contextParams", name: "Bucket" }
 };
+var _ep8 = {
+  Bucket: { type: "contextParams", name: "Bucket" },
+  Prefix: { type: "contextParams", name: "Prefix" }
+};
 var _mw08 = (Command2, cs, config, o4) => [
   getThrow200ExceptionsPlugin(config)
+];
+var _mw7 = (Command2, cs, config, o4) => [
+  getFlexibleChecksumsPlugin(config, {
+    requestChecksumRequired: false,
+    requestValidationModeMember: "ChecksumMode",
+    responseAlgorithms: ["CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
+  }),
+  getSsecPlugin(config),
+  getS3ExpiresMiddlewarePlugin(config)
 ];
 
 // node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
@@ -93642,16 +94653,16 @@ var Sha1Js = class _Sha1Js {
   hashBufferWith(state2, data, offset) {
     const w2 = this.w ??= new Int32Array(80);
     let s0 = state2[0], s1 = state2[1], s22 = state2[2], s3 = state2[3], s4 = state2[4];
-    for (let t2 = 0; t2 < 16; ++t2) {
-      w2[t2] = (data[offset + t2 * 4] & 255) << 24 | (data[offset + t2 * 4 + 1] & 255) << 16 | (data[offset + t2 * 4 + 2] & 255) << 8 | data[offset + t2 * 4 + 3] & 255;
+    for (let t8 = 0; t8 < 16; ++t8) {
+      w2[t8] = (data[offset + t8 * 4] & 255) << 24 | (data[offset + t8 * 4 + 1] & 255) << 16 | (data[offset + t8 * 4 + 2] & 255) << 8 | data[offset + t8 * 4 + 3] & 255;
     }
-    for (let t2 = 16; t2 < 80; ++t2) {
-      const x2 = w2[t2 - 3] ^ w2[t2 - 8] ^ w2[t2 - 14] ^ w2[t2 - 16];
-      w2[t2] = x2 << 1 | x2 >>> 31;
+    for (let t8 = 16; t8 < 80; ++t8) {
+      const x2 = w2[t8 - 3] ^ w2[t8 - 8] ^ w2[t8 - 14] ^ w2[t8 - 16];
+      w2[t8] = x2 << 1 | x2 >>> 31;
     }
-    for (let t2 = 0; t2 < 80; ++t2) {
-      const r10 = t2 < 20 ? 0 : t2 < 40 ? 1 : t2 < 60 ? 2 : 3;
-      const temp = ((s0 << 5 | s0 >>> 27) + (r10 === 0 ? s1 & s22 ^ ~s1 & s3 : r10 === 2 ? s1 & s22 ^ s1 & s3 ^ s22 & s3 : s1 ^ s22 ^ s3) | 0) + (s4 + (K3[r10] + w2[t2] | 0) | 0) | 0;
+    for (let t8 = 0; t8 < 80; ++t8) {
+      const r10 = t8 < 20 ? 0 : t8 < 40 ? 1 : t8 < 60 ? 2 : 3;
+      const temp = ((s0 << 5 | s0 >>> 27) + (r10 === 0 ? s1 & s22 ^ ~s1 & s3 : r10 === 2 ? s1 & s22 ^ s1 & s3 ^ s22 & s3 : s1 ^ s22 ^ s3) | 0) + (s4 + (K3[r10] + w2[t8] | 0) | 0) | 0;
       s4 = s3;
       s3 = s22;
       s22 = s1 << 30 | s1 >>> 2;
@@ -93911,6 +94922,14 @@ var S3Client = class extends Client {
   destroy() {
     super.destroy();
   }
+};
+
+// node_modules/@aws-sdk/client-s3/dist-es/commands/GetObjectCommand.js
+var GetObjectCommand = class extends command9(_ep08, _mw7, "GetObject", GetObject$) {
+};
+
+// node_modules/@aws-sdk/client-s3/dist-es/commands/ListObjectsV2Command.js
+var ListObjectsV2Command = class extends command9(_ep8, _mw08, "ListObjectsV2", ListObjectsV2$) {
 };
 
 // src/aws/call-counter.ts
@@ -94200,6 +95219,328 @@ function parseServerGroupName(name) {
   return { cluster: match[1], sequence: Number(match[2]) };
 }
 
+// src/core/table.ts
+function formatTable(headers, rows) {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
+}
+
+// src/ledger/format.ts
+function shortTime(iso) {
+  return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+function formatLockLine(cluster, lock) {
+  if (!lock) return `lock: cluster ${cluster} is not locked`;
+  const state2 = lock.expired ? `EXPIRED at ${shortTime(lock.expiresAt)} (can be taken over with breakExpiredLock)` : `lease until ${shortTime(lock.expiresAt)}`;
+  return `lock: held by ${lock.owner} (deployment ${lock.deploymentId}) since ${shortTime(lock.acquiredAt)}, ${state2}`;
+}
+function formatHistory(cluster, records, lock) {
+  const header = formatLockLine(cluster, lock);
+  if (records.length === 0) return `${header}
+no deployments recorded for cluster ${cluster}`;
+  const rows = records.map((r10) => {
+    const from = r10.from ?? r10.previousServerGroup;
+    const to = r10.to ?? r10.serverGroup;
+    return [
+      shortTime(r10.recordedAt),
+      r10.kind,
+      r10.result,
+      r10.version ?? "-",
+      r10.amiId ?? "-",
+      r10.serverGroup ?? "-",
+      from || to ? `${from ?? "-"} -> ${to ?? "-"}` : "-",
+      r10.who ?? r10.buildUrl ?? "-"
+    ];
+  });
+  const table = formatTable(["TIME", "KIND", "RESULT", "VERSION", "AMI", "SERVER GROUP", "FROM -> TO", "WHO"], rows);
+  return `${header}
+last ${records.length} record(s) of cluster ${cluster}, newest first
+${table}`;
+}
+
+// src/ledger/ledger.ts
+var import_node_crypto8 = require("crypto");
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_OPTIONS = {
+  ledger: {
+    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
+  }
+};
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
+function checkBucketName(field, value) {
+  const name = typeof value === "number" ? String(value) : value;
+  if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
+  return name;
+}
+function bucketNameProblem(name) {
+  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent periods";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
+  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
+    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
+  }
+  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
+    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
+  }
+  return void 0;
+}
+function checkLedgerPrefix(field, value) {
+  if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text !== "string") throw new InputError(field, `must be a string (got ${typeof value})`);
+  if (text.startsWith("/")) throw new InputError(field, `must not start with "/" (got ${JSON.stringify(text)}): S3 keys have no leading slash`);
+  const prefix = text.replace(/\/+$/, "");
+  if (prefix.length > MAX_PREFIX_LENGTH) throw new InputError(field, `must be at most ${MAX_PREFIX_LENGTH} characters (got ${prefix.length})`);
+  if (/[\u0000-\u001f\u007f]/.test(prefix)) throw new InputError(field, "must not contain control characters");
+  if (prefix !== "" && prefix.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    throw new InputError(field, `must not contain empty, "." or ".." segments (got ${JSON.stringify(text)})`);
+  }
+  return prefix;
+}
+function parseLedgerRef(raw, field = "ledger") {
+  if (raw === void 0 || raw === null || raw === "") {
+    throw new InputError(`${field}.bucket`, `is required: where deployments are recorded and clusters locked, e.g. {"${field}": {"bucket": "my-deploy-ledger"}}`);
+  }
+  if (typeof raw === "string") return parseLedgerUrl(raw, field);
+  const object = checkObject(field, raw);
+  checkKnownKeys(field, object, LEDGER_KEYS);
+  const ref = {
+    bucket: checkBucketName(`${field}.bucket`, object.bucket),
+    prefix: checkLedgerPrefix(`${field}.prefix`, object.prefix)
+  };
+  if (object.region !== void 0 && object.region !== null && object.region !== "") {
+    ref.region = checkRegion(`${field}.region`, object.region);
+  }
+  return ref;
+}
+function parseOptionalLedgerRef(raw, field = "ledger") {
+  return raw === void 0 || raw === null || raw === "" ? void 0 : parseLedgerRef(raw, field);
+}
+function parseLedgerUrl(text, field) {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text);
+  if (!match) throw new InputError(field, `must be an object {"bucket": \u2026, "prefix": \u2026} or an s3://bucket/prefix URL (got ${JSON.stringify(text)})`);
+  return {
+    bucket: checkBucketName(`${field}.bucket`, match[1]),
+    prefix: match[2] === void 0 ? DEFAULT_LEDGER_PREFIX : checkLedgerPrefix(`${field}.prefix`, match[2])
+  };
+}
+function ledgerUrl(ledger, key) {
+  const path = key ?? ledger.prefix;
+  return path ? `s3://${ledger.bucket}/${path}` : `s3://${ledger.bucket}`;
+}
+function clusterKeyPrefix(ledger, cluster) {
+  checkClusterForKey(cluster);
+  return `${ledger.prefix ? `${ledger.prefix}/` : ""}${cluster}/`;
+}
+function recordsKeyPrefix(ledger, cluster) {
+  return `${clusterKeyPrefix(ledger, cluster)}records/`;
+}
+function lockKey(ledger, cluster) {
+  return `${clusterKeyPrefix(ledger, cluster)}lock.json`;
+}
+function checkClusterForKey(cluster) {
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(cluster) || cluster === "." || cluster === "..") {
+    throw new InputError("cluster", `may hold only letters, digits, ".", "_" and "-" (got ${JSON.stringify(cluster)})`);
+  }
+}
+
+// src/ledger/s3-errors.ts
+function shape(error) {
+  return typeof error === "object" && error !== null ? error : {};
+}
+function errorCode(error) {
+  const s3 = shape(error);
+  return s3.Code ?? s3.name;
+}
+function httpStatus(error) {
+  return shape(error).$metadata?.httpStatusCode;
+}
+function isNoSuchKey(error) {
+  const code = errorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" && httpStatus(error) === 404;
+}
+function ledgerS3Error(error, ledger, action) {
+  const code = errorCode(error);
+  const where = ledgerUrl(ledger);
+  if (code === "NoSuchBucket") {
+    return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
+      bucket: ledger.bucket,
+      s3Code: code
+    });
+  }
+  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+    return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
+      bucket: ledger.bucket,
+      s3Code: code
+    });
+  }
+  if (code === "AccessDenied" || code === "Forbidden" || httpStatus(error) === 403) {
+    return new OperationFailedError(
+      "LedgerAccessDenied",
+      `access denied ${action} ${where}: the ledger needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject under the prefix`,
+      { bucket: ledger.bucket, prefix: ledger.prefix }
+    );
+  }
+  if (error instanceof Error) return error;
+  return new Error(`${action} ${where}: ${describeError(error)}`);
+}
+
+// src/ledger/deployment-id.ts
+var import_node_crypto7 = require("crypto");
+
+// src/ledger/record.ts
+function looksLikeRecord(value) {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value;
+  return typeof record.deploymentId === "string" && typeof record.kind === "string" && typeof record.result === "string" && typeof record.recordedAt === "string";
+}
+
+// src/ledger/ledger.ts
+var MAX_EPOCH_MS = 9999999999999;
+var RECORD_NAME = /^(\d{13})-(.+)-([0-9a-f]{6})\.json$/;
+var MAX_PAGE_SIZE = 1e3;
+var FETCH_CONCURRENCY = 16;
+function parseRecordKey(key) {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  const match = RECORD_NAME.exec(name);
+  if (!match) return void 0;
+  return { key, recordedAtMs: MAX_EPOCH_MS - Number(match[1]), deploymentId: match[2] };
+}
+async function* scanRecords(aws, ledger, cluster, options = {}) {
+  const pageSize = Math.min(Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)), MAX_PAGE_SIZE);
+  const maxKeys = options.maxKeys ?? 1e4;
+  const log = options.log ?? silentLogger;
+  const prefix = recordsKeyPrefix(ledger, cluster);
+  let continuationToken;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let listed = 0;
+  let yielded = 0;
+  do {
+    const stillWanted = options.keyFilter ? pageSize : limit - yielded;
+    const wanted = Math.min(pageSize, maxKeys - listed, stillWanted);
+    if (wanted <= 0) {
+      log.debug(`stopped reading ${cluster}'s records after ${listed} keys (maxKeys)`);
+      return;
+    }
+    let page;
+    try {
+      page = await aws.s3.send(
+        new ListObjectsV2Command({ Bucket: ledger.bucket, Prefix: prefix, MaxKeys: wanted, ContinuationToken: continuationToken })
+      );
+    } catch (error) {
+      throw ledgerS3Error(error, ledger, "listing records in");
+    }
+    const infos = [];
+    for (const object of page.Contents ?? []) {
+      if (!object.Key) continue;
+      listed += 1;
+      const info = parseRecordKey(object.Key);
+      if (!info) log.debug(`skipping s3://${ledger.bucket}/${object.Key}: not a record key`);
+      else if (!options.keyFilter || options.keyFilter(info)) infos.push(info);
+    }
+    for (let i10 = 0; i10 < infos.length; ) {
+      const size = Math.min(FETCH_CONCURRENCY, limit - yielded);
+      if (size <= 0) return;
+      const batch = await Promise.all(infos.slice(i10, i10 + size).map((info) => readRecord(aws, ledger, info.key, log)));
+      i10 += size;
+      for (const record of batch) {
+        if (!record) continue;
+        yield record;
+        yielded += 1;
+      }
+    }
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : void 0;
+  } while (continuationToken && yielded < limit);
+}
+async function readRecord(aws, ledger, key, log) {
+  let text;
+  try {
+    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
+    text = await response.Body?.transformToString("utf8") ?? "";
+  } catch (error) {
+    if (isNoSuchKey(error)) return void 0;
+    throw ledgerS3Error(error, ledger, "reading a record from");
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (looksLikeRecord(parsed)) return { ...parsed, key };
+  } catch {
+  }
+  log.warn(`skipping s3://${ledger.bucket}/${key}: not a ledger record`);
+  return void 0;
+}
+async function listRecords(aws, ledger, cluster, options = {}) {
+  const limit = options.limit ?? 10;
+  if (!Number.isInteger(limit) || limit < 1) throw new InputError("limit", `must be a whole number of at least 1 (got ${limit})`);
+  const records = [];
+  for await (const record of scanRecords(aws, ledger, cluster, {
+    pageSize: options.pageSize,
+    maxKeys: limit + 1e3,
+    limit,
+    log: options.log
+  })) {
+    records.push(record);
+  }
+  return records;
+}
+function ledgerAws(ledger, stageRegion) {
+  return awsClients(ledger.region ?? stageRegion);
+}
+
+// src/ledger/lock.ts
+var import_node_os4 = require("os");
+var MAX_LEASE_SECONDS = 7 * 24 * 3600;
+async function readLock(aws, ledger, cluster, options = {}) {
+  const key = lockKey(ledger, cluster);
+  const now = (options.clock ?? (() => /* @__PURE__ */ new Date()))();
+  let text;
+  let etag;
+  try {
+    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
+    text = await response.Body?.transformToString("utf8") ?? "";
+    etag = response.ETag ?? "";
+  } catch (error) {
+    if (isNoSuchKey(error)) return null;
+    throw ledgerS3Error(error, ledger, "reading the lock in");
+  }
+  const record = parseLockRecord(text);
+  return { ...record, cluster, url: ledgerUrl(ledger, key), etag, expired: now.getTime() >= Date.parse(record.expiresAt) };
+}
+function parseLockRecord(text) {
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed.owner === "string" && typeof parsed.expiresAt === "string" && Number.isFinite(Date.parse(parsed.expiresAt))) {
+      return {
+        owner: parsed.owner,
+        deploymentId: String(parsed.deploymentId ?? "unknown"),
+        acquiredAt: String(parsed.acquiredAt ?? parsed.expiresAt),
+        renewedAt: String(parsed.renewedAt ?? parsed.acquiredAt ?? parsed.expiresAt),
+        leaseSeconds: Number(parsed.leaseSeconds ?? 0),
+        expiresAt: parsed.expiresAt,
+        host: String(parsed.host ?? "unknown"),
+        pid: Number(parsed.pid ?? 0),
+        ...parsed.brokeExpiredLockOf ? { brokeExpiredLockOf: parsed.brokeExpiredLockOf } : {}
+      };
+    }
+  } catch {
+  }
+  const epoch = (/* @__PURE__ */ new Date(0)).toISOString();
+  return { owner: "unreadable lock object", deploymentId: "unknown", acquiredAt: epoch, renewedAt: epoch, leaseSeconds: 0, expiresAt: epoch, host: "unknown", pid: 0 };
+}
+function publicLockStatus(lock) {
+  if (!lock) return null;
+  const { etag: _etag, ...rest } = lock;
+  return rest;
+}
+
 // src/aws/tags.ts
 var Tag = {
   cluster: "bluegreen:cluster",
@@ -94226,11 +95567,21 @@ function tagMap(tags) {
   return map;
 }
 
-// src/core/table.ts
-function formatTable(headers, rows) {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+function isBeforeCutover(phase) {
+  return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
 
 // src/aws/paginate.ts
@@ -94286,7 +95637,7 @@ function isEnabled(asg, health) {
   const targetGroups = asg.TargetGroupARNs ?? [];
   const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
-  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t2) => instanceIds.has(t2.Target?.Id)));
+  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
 }
 async function toServerGroup(aws, asg, health) {
   const name = asg.AutoScalingGroupName ?? "";
@@ -94341,23 +95692,31 @@ function describeServerGroup(group3, health) {
       total: group3.instances.length
     },
     targetGroups: group3.targetGroupArns.map((arn) => {
-      const mine = (health.get(arn) ?? []).filter((t2) => ids.has(t2.Target?.Id ?? ""));
+      const mine = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? ""));
       return {
         arn,
         name: targetGroupNameFromArn(arn),
-        healthy: mine.filter((t2) => t2.TargetHealth?.State === "healthy").length,
+        healthy: mine.filter((t8) => t8.TargetHealth?.State === "healthy").length,
         registered: mine.length
       };
     }),
     launchTemplate: group3.launchTemplate ?? null,
-    suspendedProcesses: group3.suspendedProcesses
+    suspendedProcesses: group3.suspendedProcesses,
+    phase: UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "") ? group3.tags[Tag.phase] : null,
+    scaleDownAfter: !group3.enabled && group3.capacity.desired > 0 ? group3.tags[Tag.scaleDownAfter] ?? null : null
   };
 }
 async function getClusterStatus(aws, cluster) {
   const { groups, health } = await loadCluster(aws, cluster);
   const serverGroups = groups.map((group3) => describeServerGroup(group3, health));
   const active = [...serverGroups].reverse().find((g10) => g10.enabled)?.name ?? null;
-  return { cluster, region: aws.region, serverGroups, active };
+  const unfinished = serverGroups.filter((g10) => g10.phase !== null).map((g10) => ({
+    serverGroup: g10.name,
+    deploymentId: g10.deploymentId,
+    phase: g10.phase,
+    nextRunWill: isBeforeCutover(g10.phase) ? "remove" : "finish"
+  }));
+  return { cluster, region: aws.region, serverGroups, active, unfinished };
 }
 function formatClusterStatus(status) {
   if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
@@ -94369,11 +95728,16 @@ function formatClusterStatus(status) {
     g10.createdTime.replace(/\.\d{3}Z$/, "Z"),
     `${g10.capacity.min}/${g10.capacity.max}/${g10.capacity.desired}`,
     `${g10.instances.inService}/${g10.instances.total}`,
-    g10.targetGroups.map((t2) => `${t2.name} ${t2.healthy}/${t2.registered}`).join(", ") || "-"
+    g10.targetGroups.map((t8) => `${t8.name} ${t8.healthy}/${t8.registered}`).join(", ") || "-"
   ]);
   const table = formatTable(["SERVER GROUP", "STATE", "AMI", "VERSION", "CREATED", "MIN/MAX/DES", "IN SERVICE", "HEALTHY/REGISTERED"], rows);
-  return `cluster ${status.cluster} in ${status.region}
-${table}`;
+  const notes = [
+    ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
+    ...status.unfinished.map(
+      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): the next deploy, rollback or cleanup will ${u2.nextRunWill} it`
+    )
+  ];
+  return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join("\n");
 }
 
 // src/stages/cluster-options.ts
@@ -94385,15 +95749,23 @@ var CLUSTER_OPTIONS = {
 };
 
 // src/stages/status.ts
+var LAST_DEPLOYMENTS = 5;
 var statusStage = {
   name: "status",
-  describe: "Show the server groups of a cluster: AMI, enabled/disabled, capacity, healthy targets",
-  options: { ...CLUSTER_OPTIONS },
-  validate: (raw) => ({ cluster: resolveClusterName(raw).name }),
-  async run(input, { aws, log }) {
+  describe: "Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments",
+  options: { ...CLUSTER_OPTIONS, ...LEDGER_OPTIONS },
+  validate: (raw) => ({ cluster: resolveClusterName(raw).name, ledger: parseOptionalLedgerRef(raw.ledger) }),
+  async run(input, { aws, log, region }) {
     const status = await getClusterStatus(aws(), input.cluster);
     log.info(formatClusterStatus(status));
-    return status;
+    if (!input.ledger) return { ...status, lock: null, deployments: [] };
+    const ledger = ledgerAws(input.ledger, region);
+    const [deployments, lock] = await Promise.all([
+      listRecords(ledger, input.ledger, input.cluster, { limit: LAST_DEPLOYMENTS, log }),
+      readLock(ledger, input.ledger, input.cluster)
+    ]);
+    log.info(formatHistory(input.cluster, deployments, lock));
+    return { ...status, lock: publicLockStatus(lock), deployments };
   }
 };
 

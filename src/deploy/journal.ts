@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hostname, userInfo } from 'node:os';
 import type { AwsClients } from '../aws/clients';
 import { BluegreenError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -7,6 +6,8 @@ import {
   acquireLock,
   appendRecord,
   keepLockRenewed,
+  ledgerAws,
+  runIdentity,
   type HeldLock,
   type LedgerRef,
   type LockRenewal,
@@ -28,16 +29,9 @@ export interface ClusterSession {
   lost(): BluegreenError | undefined;
 }
 
-/** Who runs this: the build URL in Jenkins, else user@host. */
+/** Who runs this: the build URL given as input, else the one Jenkins puts in the environment, else user@host. */
 export function whoAmI(buildUrl?: string): string {
-  if (buildUrl) return buildUrl;
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // No passwd entry (containers): the host still says where.
-  }
-  return `${user}@${hostname()}`;
+  return buildUrl ?? runIdentity().owner;
 }
 
 /** Options of {@link openClusterSession}. */
@@ -54,7 +48,9 @@ export interface SessionOptions {
 }
 
 /** Takes the cluster lock (waiting up to `waitSeconds` for it) and starts renewing it. */
-export async function openClusterSession(aws: AwsClients, options: SessionOptions): Promise<ClusterSession> {
+export async function openClusterSession(clusterAws: AwsClients, options: SessionOptions): Promise<ClusterSession> {
+  // The ledger bucket may live in another region than the cluster.
+  const aws = ledgerAws(options.ledger, clusterAws.region);
   const deadline = Date.now() + options.waitSeconds * 1000;
   let lock: HeldLock | undefined;
   let announced = false;

@@ -3,11 +3,12 @@ import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { ConflictError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { isBeforeCutover, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import type { ClusterSession } from './journal';
-import { finishCutover, Phase } from './red-black';
+import { finishCutover } from './red-black';
 import { destroyServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity } from './server-group-ops';
 
 /**
@@ -33,11 +34,9 @@ export interface RecoveryOptions {
   drainTimeoutSeconds?: number;
 }
 
-const UNFINISHED = new Set<string>([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
-
 /** Server groups a crashed run left mid-way, newest first. */
 export function unfinishedGroups(groups: readonly ServerGroup[]): ServerGroup[] {
-  return groups.filter((g) => UNFINISHED.has(g.tags[Tag.phase] ?? '')).reverse();
+  return groups.filter((g) => UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '')).reverse();
 }
 
 /** Launch templates tagged for the cluster whose server group does not exist (a crash between the two creations). */
@@ -71,7 +70,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       serverGroup: group.name,
       ...(group.amiId ? { amiId: group.amiId } : {}),
     };
-    if (phase === Phase.creating || phase === Phase.waitingHealthy) {
+    if (isBeforeCutover(phase)) {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, group);
       actions.push(`removed ${group.name} (interrupted before cutover)`);
@@ -114,7 +113,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   }
   for (const group of groups) {
     const pinned = group.tags[Tag.pinnedFrom];
-    if (pinned !== undefined && !UNFINISHED.has(group.tags[Tag.phase] ?? '')) {
+    if (pinned !== undefined && !UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) {
       await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
       await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
       actions.push(`restored min of ${group.name} to ${pinned}`);

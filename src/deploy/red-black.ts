@@ -3,6 +3,9 @@ import { Tag } from '../aws/tags';
 import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
+import { Phase } from '../cluster/phases';
+
+export { Phase };
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import { copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';
@@ -20,19 +23,6 @@ import {
   setCapacity,
   setGroupTags,
 } from './server-group-ops';
-
-/** Deployment phases, written on the new group's `bluegreen:phase` tag for crash recovery. */
-export const Phase = {
-  /** Launch template and ASG being made; the old group untouched. */
-  creating: 'creating',
-  /** Waiting for the new group to be healthy; the old group untouched. */
-  waitingHealthy: 'waiting-healthy',
-  /** New group healthy; old groups being disabled. */
-  cutover: 'cutover',
-  /** Old groups disabled; scale-down and clean-up left. */
-  finishing: 'finishing',
-  done: 'done',
-} as const;
 
 /** Timings of one red/black run, in milliseconds since its start. */
 export interface DeployTimings {
@@ -317,13 +307,18 @@ export async function finishCutover(
     await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
   }
   const disabledAt = Date.now();
+  // The warm window starts once the old groups are out of service (draining takes its own time).
+  const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1000).toISOString();
+  if (options.scaleDownDelaySeconds > 0) {
+    for (const group of toDisable) await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: warmUntil });
+  }
   failpoint('after-disable');
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint('before-scale-down');
   const scaledDown: string[] = [];
   const warm: string[] = [];
   for (const group of others) {
-    const due = group.tags[Tag.scaleDownAfter] ?? (toDisable.includes(group) ? scaleDownAfter : undefined);
+    const due = toDisable.includes(group) ? warmUntil : group.tags[Tag.scaleDownAfter];
     if (group.capacity.desired === 0 && group.capacity.min === 0) continue;
     if (!due) continue;
     if (Date.parse(due) <= Date.now()) {
@@ -333,6 +328,9 @@ export async function finishCutover(
       log.info(`${group.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
     } else {
       warm.push(group.name);
+      // Unpin now: a warm group is out of service, and its pin must not outlive this run.
+      const pinned = group.tags[Tag.pinnedFrom];
+      if (pinned !== undefined) await restorePinnedMin(aws, group.name, Number(pinned) || 0, log);
       log.info(`${group.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
     }
   }

@@ -57,7 +57,11 @@ export async function resolveSubnets(aws: AwsClients, subnets: readonly string[]
     if (missing >= 0) throw new InputError(`subnets[${missing}]`, `${subnets[missing]} does not exist in ${aws.region}`);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    if (/InvalidSubnet/.test(awsErrorName(error))) throw new InputError('subnets', `${(error as Error).message}`);
+    if (/InvalidSubnet/.test(awsErrorName(error))) {
+      const message = (error as Error).message;
+      const index = Math.max(0, subnets.findIndex((s) => message.includes(s)));
+      throw new InputError(`subnets[${index}]`, `${subnets[index]} does not exist in ${aws.region} (${message})`);
+    }
     throw error;
   }
   return [...subnets];
@@ -69,7 +73,11 @@ export async function resolveSecurityGroups(aws: AwsClients, groups: readonly st
   try {
     await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groups] }));
   } catch (error) {
-    if (/InvalidGroup/.test(awsErrorName(error))) throw new InputError('securityGroups', (error as Error).message);
+    if (/InvalidGroup/.test(awsErrorName(error))) {
+      const message = (error as Error).message;
+      const index = Math.max(0, groups.findIndex((g) => message.includes(g)));
+      throw new InputError(`securityGroups[${index}]`, `${groups[index]} does not exist in ${aws.region} (${message})`);
+    }
     throw error;
   }
 }

@@ -327,3 +327,10 @@ export async function adoptLock(
   const { cluster: _cluster, url: _url, etag, expired: _expired, ...record } = current;
   return new S3HeldLock(aws, ledger, cluster, lockKey(ledger, cluster), record, etag, clock, options.log ?? silentLogger);
 }
+
+/** The lock as stages report it: without the ETag, which only matters to conditional writes. */
+export function publicLockStatus(lock: LockStatus | null): Omit<LockStatus, 'etag'> | null {
+  if (!lock) return null;
+  const { etag: _etag, ...rest } = lock;
+  return rest;
+}

@@ -51,7 +51,7 @@ export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'):
   const vpcId = required(vpc.Vpc?.VpcId, 'VpcId');
   const subnetIds: string[] = [];
   for (const [index, zone] of ['a', 'b'].entries()) {
-    const subnet = await aws.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${index}.0/24`, AvailabilityZone: `${aws.region}${zone}` }));
+    const subnet = await aws.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${index * 16}.0/20`, AvailabilityZone: `${aws.region}${zone}` }));
     subnetIds.push(required(subnet.Subnet?.SubnetId, 'SubnetId'));
   }
   const group = await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: `${name}-web`, Description: 'bluegreen demo: HTTP from anywhere', VpcId: vpcId }));

@@ -77,6 +77,16 @@ function httpCheck(port: number, settings: HealthCheckSettings, timeoutMs: numbe
   });
 }
 
+/**
+ * Least real time a health check may take before it counts as timed out. The
+ * apps, the load balancer and the checks share one event loop; with a few
+ * hundred instances it stalls for 0.4-0.6 s at times (measured by
+ * `npm run bench`), and a scaled 5 s timeout (250 ms at scale 0.05) turned
+ * such stalls into `Target.Timeout` flaps of healthy targets. Still below
+ * any AWS timeout (2 s minimum).
+ */
+const HEALTH_CHECK_TIMEOUT_FLOOR_MS = 1_000;
+
 export class TargetHealthMonitor {
   private readonly groups = new Map<string, GroupRecord>();
   private readonly targets = new Map<string, TargetRecord>();
@@ -171,7 +181,7 @@ export class TargetHealthMonitor {
     const outcome: CheckOutcome =
       port === undefined
         ? { ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }
-        : await httpCheck(port, settings, this.scaledMs(settings.timeoutSeconds, 50));
+        : await httpCheck(port, settings, this.scaledMs(settings.timeoutSeconds, HEALTH_CHECK_TIMEOUT_FLOOR_MS));
     record.checking = false;
     if (record.state === 'draining' || this.stopped) return;
     if (outcome.ok) {

@@ -28,6 +28,31 @@ export interface TrafficLayerOptions {
 /** Actions after which cached AMI tags / target group attributes may be stale. */
 const CACHE_BUSTING_ACTIONS = new Set(['CreateTags', 'DeleteTags', 'ModifyTargetGroupAttributes', 'RegisterImage', 'CreateImage', 'DeregisterImage']);
 const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
+/**
+ * Mutations that cannot change what the layer reads (instances, target
+ * membership, listeners, ASG health check settings): answered without the
+ * read-your-writes refresh. A world read costs moto ~4 ms per instance
+ * (DescribeInstances), so at a few hundred instances refreshing after every
+ * tag write made each of them take seconds.
+ */
+const WORLD_NEUTRAL_ACTIONS = new Set([
+  'autoscaling:CreateOrUpdateTags',
+  'autoscaling:DeleteTags',
+  'autoscaling:SuspendProcesses',
+  'autoscaling:ResumeProcesses',
+  'autoscaling:PutScalingPolicy',
+  'autoscaling:DeletePolicy',
+  'autoscaling:PutScheduledUpdateGroupAction',
+  'autoscaling:DeleteScheduledAction',
+  'autoscaling:PutLifecycleHook',
+  'autoscaling:DeleteLifecycleHook',
+  'autoscaling:EnableMetricsCollection',
+  'autoscaling:DisableMetricsCollection',
+  'ec2:CreateLaunchTemplate',
+  'ec2:CreateLaunchTemplateVersion',
+  'ec2:ModifyLaunchTemplate',
+  'ec2:DeleteLaunchTemplate',
+]);
 
 export class TrafficLayer {
   readonly fleet: InstanceFleet;
@@ -39,6 +64,8 @@ export class TrafficLayer {
   private queued: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** How long the last read of moto took (real ms). */
+  private lastReadMs = 0;
 
   constructor(private readonly options: TrafficLayerOptions) {
     const log = options.log;
@@ -48,7 +75,11 @@ export class TrafficLayer {
     this.router = new LoadBalancerRouter(this.fleet, this.health, log.child('lb'));
   }
 
-  /** Reads moto once, then keeps polling. */
+  /**
+   * Reads moto once, then keeps polling: every `pollMs`, or after a pause as
+   * long as the last read when reads are slower (a big world), so that moto
+   * keeps at least half its time for the calls of the code under test.
+   */
   async start(): Promise<void> {
     await this.refresh();
     const tick = (): void => {
@@ -58,7 +89,7 @@ export class TrafficLayer {
           .finally(() => {
             if (!this.stopped) tick();
           });
-      }, this.options.pollMs);
+      }, Math.max(this.options.pollMs, this.lastReadMs));
     };
     tick();
   }
@@ -84,7 +115,9 @@ export class TrafficLayer {
   }
 
   private async refreshOnce(): Promise<void> {
+    const started = Date.now();
     const world = await this.reader.read();
+    this.lastReadMs = Date.now() - started;
     if (this.stopped) return;
     this.world = world;
     await this.fleet.reconcile(world);
@@ -122,7 +155,7 @@ export class TrafficLayer {
         return rewriteAsgInstanceHealth(body, (id) => this.asgHealthStatus(id));
       },
       afterMutation: async (call) => {
-        if (!WORLD_SERVICES.has(call.service)) return;
+        if (!WORLD_SERVICES.has(call.service) || WORLD_NEUTRAL_ACTIONS.has(`${call.service}:${call.action}`)) return;
         if (CACHE_BUSTING_ACTIONS.has(call.action)) this.reader.forgetCaches();
         await this.refresh();
       },

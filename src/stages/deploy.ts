@@ -1,6 +1,7 @@
 import type { Options } from 'yargs';
 import { deploy, type DeployOutput } from '../deploy/deploy';
 import { parseDeployRequest, type DeployRequest } from '../deploy/request';
+import { LEDGER_OPTIONS } from '../ledger/ledger-ref';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import type { StageDefinition } from './framework';
 
@@ -23,7 +24,7 @@ export const DEPLOY_OPTIONS: Record<string, Options> = {
   keepPrevious: { type: 'number', describe: 'Disabled server groups to keep for rollback (default 2)' },
   scaleDownDelay: { type: 'string', describe: 'Keep the old group running (disabled) this long for a fast rollback (default 0: scale to 0 at once)' },
   drainTimeout: { type: 'string', describe: 'Longest wait for old targets to drain (default: deregistration delay + 60s)' },
-  ledger: { describe: 'Ledger {bucket, prefix} for deployment records and the cluster lock (or --ledger.bucket …)' },
+  ...LEDGER_OPTIONS,
   buildUrl: { type: 'string', describe: 'Build URL (Jenkins BUILD_URL), recorded in tags and the ledger' },
   gitCommit: { type: 'string', describe: 'Git commit SHA' },
   artifactUrl: { type: 'string', describe: 'Artifact URL (s3://…)' },

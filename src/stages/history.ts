@@ -3,7 +3,7 @@ import { checkInteger } from '../core/validate';
 import { formatHistory } from '../ledger/format';
 import { ledgerAws, listRecords } from '../ledger/ledger';
 import { LEDGER_OPTIONS, parseLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
-import { readLock, type LockStatus } from '../ledger/lock';
+import { publicLockStatus, readLock, type LockStatus } from '../ledger/lock';
 import type { LedgerRecord } from '../ledger/record';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import type { StageDefinition } from './framework';
@@ -47,12 +47,6 @@ export const historyStage: StageDefinition<HistoryInput, HistoryOutput> = {
       readLock(aws, input.ledger, input.cluster),
     ]);
     log.info(formatHistory(input.cluster, records, lock));
-    return { cluster: input.cluster, ledger: input.ledger, records, lock: withoutEtag(lock) };
+    return { cluster: input.cluster, ledger: input.ledger, records, lock: publicLockStatus(lock) };
   },
 };
-
-function withoutEtag(lock: LockStatus | null): Omit<LockStatus, 'etag'> | null {
-  if (!lock) return null;
-  const { etag: _etag, ...rest } = lock;
-  return rest;
-}

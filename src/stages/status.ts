@@ -1,21 +1,43 @@
 import { resolveClusterName } from '../core/naming';
+import { formatHistory } from '../ledger/format';
+import { ledgerAws, listRecords } from '../ledger/ledger';
+import { LEDGER_OPTIONS, parseOptionalLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
+import { publicLockStatus, readLock, type LockStatus } from '../ledger/lock';
+import type { LedgerRecord } from '../ledger/record';
 import { formatClusterStatus, getClusterStatus, type ClusterStatus } from '../status/cluster-status';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import type { StageDefinition } from './framework';
 
 interface StatusInput {
   cluster: string;
+  ledger: LedgerRef | undefined;
 }
 
-/** `status`: the server groups of a cluster, read from live AWS. */
-export const statusStage: StageDefinition<StatusInput, ClusterStatus> = {
+/** The `status` output: server groups from live AWS; with a ledger, also its lock and last deployments. */
+export interface StatusOutput extends ClusterStatus {
+  lock: Omit<LockStatus, 'etag'> | null;
+  deployments: LedgerRecord[];
+}
+
+/** Ledger records shown by status. */
+const LAST_DEPLOYMENTS = 5;
+
+/** `status`: the server groups of a cluster, read from live AWS (no cache). */
+export const statusStage: StageDefinition<StatusInput, StatusOutput> = {
   name: 'status',
-  describe: 'Show the server groups of a cluster: AMI, enabled/disabled, capacity, healthy targets',
-  options: { ...CLUSTER_OPTIONS },
-  validate: (raw) => ({ cluster: resolveClusterName(raw).name }),
-  async run(input, { aws, log }) {
+  describe: 'Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments',
+  options: { ...CLUSTER_OPTIONS, ...LEDGER_OPTIONS },
+  validate: (raw) => ({ cluster: resolveClusterName(raw).name, ledger: parseOptionalLedgerRef(raw.ledger) }),
+  async run(input, { aws, log, region }) {
     const status = await getClusterStatus(aws(), input.cluster);
     log.info(formatClusterStatus(status));
-    return status;
+    if (!input.ledger) return { ...status, lock: null, deployments: [] };
+    const ledger = ledgerAws(input.ledger, region);
+    const [deployments, lock] = await Promise.all([
+      listRecords(ledger, input.ledger, input.cluster, { limit: LAST_DEPLOYMENTS, log }),
+      readLock(ledger, input.ledger, input.cluster),
+    ]);
+    log.info(formatHistory(input.cluster, deployments, lock));
+    return { ...status, lock: publicLockStatus(lock), deployments };
   },
 };

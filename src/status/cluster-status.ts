@@ -1,6 +1,7 @@
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
+import { isBeforeCutover, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
@@ -17,6 +18,19 @@ export interface ServerGroupStatus {
   targetGroups: Array<{ arn: string; name: string; healthy: number; registered: number }>;
   launchTemplate: { id: string; name: string; version: string } | null;
   suspendedProcesses: string[];
+  /** Phase of a deployment still in progress (or interrupted) on this group, else null. */
+  phase: string | null;
+  /** When a disabled group kept warm will be scaled to 0 (scaleDownDelay), else null. */
+  scaleDownAfter: string | null;
+}
+
+/** A deployment a crashed or running deploy left mid-way, and what the next run will do with it. */
+export interface UnfinishedDeployment {
+  serverGroup: string;
+  deploymentId: string | null;
+  phase: string;
+  /** `remove` (it never took traffic) or `finish` (it had cut over). */
+  nextRunWill: 'remove' | 'finish';
 }
 
 /** The `status` output for a cluster. */
@@ -26,6 +40,8 @@ export interface ClusterStatus {
   serverGroups: ServerGroupStatus[];
   /** Name of the newest enabled server group, or null. */
   active: string | null;
+  /** Deployments left mid-way (a deploy running now, or one that died): the next deploy, rollback or cleanup settles them. */
+  unfinished: UnfinishedDeployment[];
 }
 
 /** `arn:…:targetgroup/web-tg/abc` → `web-tg`. */
@@ -60,6 +76,8 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
     }),
     launchTemplate: group.launchTemplate ?? null,
     suspendedProcesses: group.suspendedProcesses,
+    phase: UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '') ? (group.tags[Tag.phase] as string) : null,
+    scaleDownAfter: !group.enabled && group.capacity.desired > 0 ? (group.tags[Tag.scaleDownAfter] ?? null) : null,
   };
 }
 
@@ -68,7 +86,15 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
   const { groups, health } = await loadCluster(aws, cluster);
   const serverGroups = groups.map((group) => describeServerGroup(group, health));
   const active = [...serverGroups].reverse().find((g) => g.enabled)?.name ?? null;
-  return { cluster, region: aws.region, serverGroups, active };
+  const unfinished = serverGroups
+    .filter((g) => g.phase !== null)
+    .map((g) => ({
+      serverGroup: g.name,
+      deploymentId: g.deploymentId,
+      phase: g.phase as string,
+      nextRunWill: isBeforeCutover(g.phase as string) ? ('remove' as const) : ('finish' as const),
+    }));
+  return { cluster, region: aws.region, serverGroups, active, unfinished };
 }
 
 /** The human table of a cluster status. */
@@ -85,5 +111,12 @@ export function formatClusterStatus(status: ClusterStatus): string {
     g.targetGroups.map((t) => `${t.name} ${t.healthy}/${t.registered}`).join(', ') || '-',
   ]);
   const table = formatTable(['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'], rows);
-  return `cluster ${status.cluster} in ${status.region}\n${table}`;
+  const notes = [
+    ...status.serverGroups.filter((g) => g.scaleDownAfter).map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
+    ...status.unfinished.map(
+      (u) => `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
+        `the next deploy, rollback or cleanup will ${u.nextRunWill} it`,
+    ),
+  ];
+  return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join('\n');
 }

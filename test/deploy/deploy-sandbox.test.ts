@@ -2,6 +2,8 @@ import test from 'ava';
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
 import { startProbe } from '../../src/sandbox/probe';
+import { executeStage } from '../../src/stages/framework';
+import { cleanupStage } from '../../src/stages/cleanup';
 import { getClusterStatus } from '../../src/status/cluster-status';
 import { registeredTargets } from '../helpers/cluster-fixture';
 import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
@@ -107,4 +109,22 @@ test.serial('two deploys of one cluster at once: one proceeds, the other exits 3
   t.is(error.code, 'LockHeld');
   t.true(String(error.message).includes(winnerUrl), String(error.message));
   t.is(report.failed, 0, JSON.stringify(report.failures));
+});
+
+test.serial('scaleDownDelay keeps the old group warm; a cleanup run scales it down once the window ends', async (t) => {
+  const result = await env.deploy({ ...env.baseInput, amiId: amis['3.0.0'], version: '3.0.2', scaleDownDelay: '2s' });
+  t.is(result.exitCode, 0, JSON.stringify(result.output));
+  const output = result.output as { previousServerGroup: string; warmServerGroups: string[] };
+  t.deepEqual(output.warmServerGroups, [output.previousServerGroup]);
+  const warm = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find((g) => g.name === output.previousServerGroup);
+  t.is(warm?.state, 'disabled');
+  t.is(warm?.capacity.desired, 2, 'still running for a fast rollback');
+  t.truthy(warm?.scaleDownAfter);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(warm?.scaleDownAfter ?? '') - Date.now()) + 200));
+  const cleanup = await executeStage(cleanupStage, { region: 'us-east-1', cluster: 'web-prod', ledger: env.baseInput.ledger }, env.log);
+  t.is(cleanup.exitCode, 0, JSON.stringify(cleanup.output));
+  t.deepEqual((cleanup.output as { actions: string[] }).actions, [`scaled ${output.previousServerGroup} to 0 (warm window over)`]);
+  const after = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find((g) => g.name === output.previousServerGroup);
+  t.is(after?.capacity.desired, 0);
+  t.is(after?.state, 'disabled');
 });

@@ -8,6 +8,7 @@ import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
+  ModifyTargetGroupAttributesCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startProbe } from '../../src/sandbox/probe';
@@ -17,9 +18,10 @@ import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
 const run = promisify(execFile);
 let sandbox: Sandbox;
 
-// 0.1: boot 1 s, health interval 1 s (3 checks to healthy), deregistration delay 3 s.
+// Scale 0.1: boot 3 s, health interval 1 s (3 checks to healthy). Margins are wide so a loaded
+// machine cannot turn a state before the test looks at it.
 test.before(async () => {
-  sandbox = await startSandbox({ infra: 'demo', timeScale: 0.1 });
+  sandbox = await startSandbox({ infra: 'demo', timeScale: 0.1, bootSeconds: 30 });
 });
 
 test.after.always(async () => {
@@ -110,6 +112,10 @@ test.serial('a request in flight on a deregistered target completes; new request
   const infra = sandbox.infra!;
   const healthyIds = (await targetHealth()).filter((d) => d.TargetHealth?.State === 'healthy').map((d) => d.Target?.Id as string);
   t.is(healthyIds.length, 2);
+  // 100 s × 0.1: long enough to look at `draining` even on a loaded machine.
+  await aws.elbv2.send(
+    new ModifyTargetGroupAttributesCommand({ TargetGroupArn: infra.targetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '100' }] }),
+  );
   const slow = getJson(`${sandbox.listenerUrl}/slow?ms=2000`);
   const busy = await waitFor('the slow request to reach a target', async () =>
     sandbox.state().instances.find((i) => healthyIds.includes(i.instanceId) && i.inFlight > 0),
@@ -215,7 +221,7 @@ test.serial('a request in flight on an instance that terminates gets 502, as fro
   const aws = sandbox.clients();
   const v2Ids = (await targetHealth()).filter((d) => d.TargetHealth?.State === 'healthy').map((d) => d.Target?.Id as string);
   t.true(v2Ids.length > 0);
-  const slow = getJson(`${sandbox.listenerUrl}/?delay=5000`);
+  const slow = getJson(`${sandbox.listenerUrl}/?delay=30000`);
   const busy = await waitFor('the slow request to reach a target', async () => sandbox.state().instances.find((i) => v2Ids.includes(i.instanceId) && i.inFlight > 0));
   await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [busy.instanceId] }));
   const answer = await slow;

@@ -1,0 +1,4 @@
+import { runStandalone } from '../stages/cli-runner';
+import { publishStage } from '../stages/publish';
+
+void runStandalone(publishStage);

@@ -1,0 +1,20 @@
+/** Deployment phases, written on the new group's `bluegreen:phase` tag so crash recovery and status can read them. */
+export const Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: 'creating',
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: 'waiting-healthy',
+  /** New group healthy; old groups being disabled. */
+  cutover: 'cutover',
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: 'finishing',
+  done: 'done',
+} as const;
+
+/** Phases of a deployment that has not finished (running now, or interrupted). */
+export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([Phase.creating, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+
+/** True when a group in this phase never took traffic (so an interrupted one is removed, not finished). */
+export function isBeforeCutover(phase: string): boolean {
+  return phase === Phase.creating || phase === Phase.waitingHealthy;
+}
