@@ -1,9 +1,9 @@
 /*
- * deploymentHistory: the last deployments, rollbacks and recoveries of a cluster from the S3
- * ledger, and who holds its lock. Read only. Thin: validation with error(), then the runner.
+ * deploymentHistory: the last deployments, rollbacks and recoveries of a cluster from the S3 ledger,
+ * and who holds its lock. Read only. Thin on purpose: validation with error(), then the shared runner.
  */
 
-/** deploymentHistory(app: 'web', stack: 'prod', ledger: 's3://deploy-ledger/bluegreen', limit: 5) */
+/** deploymentHistory(cluster: 'web-prod', ledger: [bucket: 'my-deploy-ledger'], limit: 10). */
 Map call(Map args = [:]) {
     Map params = [:]
     params.putAll(args ?: [:])
@@ -15,8 +15,7 @@ Map call(Map args = [:]) {
         error('deploymentHistory: give either cluster: or app:/stack:/detail:, not both')
     }
     if (!params.ledger) {
-        error('deploymentHistory: ledger is required: the ledger the deploys write to, ' +
-              "e.g. 's3://my-deploy-ledger/bluegreen'")
+        error("deploymentHistory: give ledger: [bucket: 'my-deploy-ledger'] (where deployments are recorded)")
     }
     return bluegreenStage('history', params)
 }

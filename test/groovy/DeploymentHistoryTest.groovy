@@ -5,7 +5,7 @@ import org.junit.After
 import org.junit.Before
 import org.junit.Test
 
-/** vars/deploymentHistory.groovy: validation, then the history stage. */
+/** vars/deploymentHistory.groovy (the same file as the rollback branch's): validation, then the history stage. */
 class DeploymentHistoryTest {
 
     private static final Map HISTORY = [cluster: 'web-prod', ledger: [bucket: 'deploy-ledger', prefix: 'bluegreen'],
@@ -54,8 +54,7 @@ class DeploymentHistoryTest {
     void requiredParametersAreNamed() {
         assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:',
                      historyError(ledger: 's3://l'))
-        assertEquals('deploymentHistory: ledger is required: the ledger the deploys write to, ' +
-                     "e.g. 's3://my-deploy-ledger/bluegreen'",
+        assertEquals("deploymentHistory: give ledger: [bucket: 'my-deploy-ledger'] (where deployments are recorded)",
                      historyError(cluster: 'web-prod'))
         assertEquals('deploymentHistory: give either cluster: or app:/stack:/detail:, not both',
                      historyError(cluster: 'web-prod', stack: 'prod', ledger: 's3://l'))
