@@ -142,12 +142,27 @@ String failureMessage(String stage, int status, Object result, String outputPath
     if (result == null) {
         return "${head} and wrote no output file (${outputPath}); see the log above"
     }
-    Map problem = (result instanceof Map && result.error instanceof Map) ? (Map) result.error : null
+    // `error` on a failure; bake writes its outputs plus `failure` when Packer failed after making the AMI.
+    Map problem = null
+    if (result instanceof Map && result.error instanceof Map) {
+        problem = (Map) result.error
+    } else if (result instanceof Map && result.failure instanceof Map) {
+        problem = (Map) result.failure
+    }
     if (problem == null) {
         return "${head} without an error in its output (${outputPath}); see the log above"
     }
-    String field = problem.field ? "${problem.field}: " : ''
-    return "${head}: ${field}${problem.message ?: problem.code ?: 'no message given'}"
+    String message = problem.message ?: problem.code ?: 'no message given'
+    return "${head}: ${withField(problem.field as String, message as String)}"
+}
+
+/** The message led by its field, unless the stage already wrote it that way ("amiId: must look like ..."). */
+@NonCPS
+String withField(String field, String message) {
+    if (!field || message.startsWith("${field}:")) {
+        return message
+    }
+    return "${field}: ${message}"
 }
 
 /** What an exit code of the stage contract (DESIGN.md §2) means. */

@@ -169,6 +169,32 @@ class BluegreenStageTest {
     }
 
     @Test
+    void aMessageThatAlreadyStartsWithItsFieldIsNotPrefixedTwice() {
+        stubNodeCheck(h)
+        // What the TS stages write: InputError's message starts with the field.
+        stubStage(h, 'echo', 2, [error: [code: 'BadInput', field: 'amiId', message: 'amiId: must look like ami-… (got "x")']])
+
+        assertEquals('bluegreen echo: bad input (exit 2): amiId: must look like ami-… (got "x")', stageError('echo', [:]))
+    }
+
+    @Test
+    void theFieldIsAddedWhenTheMessageStartsWithAnotherOne() {
+        stubNodeCheck(h)
+        // "ami: ..." must not pass for "amiId: ...", nor a field that only prefixes the message text.
+        stubStage(h, 'echo', 2, [error: [code: 'BadInput', field: 'ami', message: 'amiId: unknown']])
+
+        assertEquals('bluegreen echo: bad input (exit 2): ami: amiId: unknown', stageError('echo', [:]))
+    }
+
+    @Test
+    void anEmptyFieldAddsNothing() {
+        stubNodeCheck(h)
+        stubStage(h, 'echo', 2, [error: [code: 'BadInput', field: '', message: 'unknown key "amiID" (did you mean amiId?)']])
+
+        assertEquals('bluegreen echo: bad input (exit 2): unknown key "amiID" (did you mean amiId?)', stageError('echo', [:]))
+    }
+
+    @Test
     void conflictIsOneErrorWithTheMessage() {
         stubNodeCheck(h)
         stubStage(h, 'echo', 3, [error: [code: 'LOCKED', message: 'cluster web-prod is locked by build 41']])

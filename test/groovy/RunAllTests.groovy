@@ -36,6 +36,7 @@ for (File f : testFiles) {
 }
 
 Set<Description> failedTests = [] as Set
+Set<Description> skipped = [] as Set
 int finished = 0
 int ignored = 0
 JUnitCore junit = new JUnitCore()
@@ -50,6 +51,12 @@ junit.addListener(new RunListener() {
         failedTests << failure.description
     }
 
+    // An Assume that does not hold (e.g. a bundle not built yet): shown as SKIP, not as ok.
+    void testAssumptionFailure(Failure failure) {
+        skipped << failure.description
+        println "  SKIP ${failure.description.className}.${failure.description.methodName}: ${failure.message}"
+    }
+
     void testIgnored(Description d) {
         ignored++
         println "  SKIP ${d.className}.${d.methodName}"
@@ -57,6 +64,9 @@ junit.addListener(new RunListener() {
 
     void testFinished(Description d) {
         finished++
+        if (skipped.contains(d)) {
+            return
+        }
         String mark = failedTests.contains(d) ? 'FAIL' : ' ok '
         println "  ${mark} ${d.className}.${d.methodName} (${System.currentTimeMillis() - started} ms)"
     }
@@ -71,9 +81,9 @@ for (Failure failure : result.failures) {
 }
 
 int failed = result.failureCount + compileFailures
-int passed = finished - failedTests.count { it.methodName != null }
-if (ignored) {
-    println "(${ignored} skipped)"
+int passed = finished - failedTests.count { it.methodName != null } - skipped.size()
+if (ignored || skipped) {
+    println "(${ignored + skipped.size()} skipped)"
 }
 String summaryFile = System.getenv('GROOVY_TEST_SUMMARY')
 if (summaryFile) {

@@ -360,7 +360,9 @@ class PipelineHarness implements AutoCloseable {
         registerStep('credentials') { StepCall c -> "secret-of-${c.arg('id')}".toString() }
         registerStep('sleep') { StepCall c -> null }
         registerBlockSteps('node', 'stage', 'script', 'withAWS', 'withCredentials', 'wrap', 'ansiColor',
-                           'timestamps', 'catchError', 'nodejs', 'container', 'ws')
+                           'timestamps', 'catchError', 'nodejs', 'container', 'ws', 'sshagent')
+        // Credential bindings for withCredentials([...]): what they name, never a secret.
+        registerStep('aws') { StepCall c -> [$class: 'AmazonWebServicesCredentialsBinding'] + c.named }
         DeclarativePipeline.register(this)
         registerNoopSteps('milestone', 'properties', 'archiveArtifacts', 'stash', 'unstash', 'checkout',
                           'junit', 'cleanWs', 'buildDiscarder', 'disableConcurrentBuilds', 'logRotator')

@@ -1,0 +1,324 @@
+import static BluegreenTestSupport.*
+import static org.junit.Assert.*
+
+import groovy.json.JsonOutput
+import groovy.json.JsonSlurper
+import java.util.concurrent.TimeUnit
+import org.codehaus.groovy.runtime.InvokerHelper
+import org.junit.After
+import org.junit.Assume
+import org.junit.Before
+import org.junit.Test
+
+/**
+ * Jenkinsfile.example run through the harness's declarative stubs with the real vars/ steps; only
+ * the stage bundles are scripted (sh answers with an output per stage). Checks the order of the
+ * stages, that outputs flow from step to step, and that every key the Jenkinsfile (and each
+ * step's defaults) passes is one the TypeScript stage accepts, read from the bundle's --help.
+ */
+class JenkinsfileExampleTest {
+
+    private static final String JENKINSFILE = 'Jenkinsfile.example'
+    private static final String BAKED_AMI = 'ami-0baked00000000001'
+    private static final String ARTIFACT_URL = 's3://example-web-artifacts/web/1.4.0.7/web.war'
+
+    /** Stage name -> input keys its bundle accepts (from --help), read once per JVM. */
+    private static final Map<String, Set<String>> STAGE_KEYS = [:]
+
+    private PipelineHarness h
+
+    @Before
+    void setUp() {
+        h = new PipelineHarness()
+        h.env.BUILD_NUMBER = '7'
+        h.env.BRANCH_NAME = 'main'
+        h.env.GIT_COMMIT = 'c0ffee0000000000000000000000000000000000'
+        new File(h.workspace, 'VERSION').text = '1.4.0\n'
+        // Library resources are not run (sh is scripted): any text stands in for a bundle or template.
+        h.registerStep('libraryResource') { StepCall c -> "// stand-in for ${c.arg('resource')}\n".toString() }
+        stubNodeCheck(h)
+        scriptStageOutputs()
+        h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE == null && !c.script.contains('command -v node') }) { ShCall c -> 0 }
+        recordLibrarySteps()
+    }
+
+    @After
+    void tearDown() {
+        h.close()
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** The vars/ steps, each bound as a recorded step that runs the real var (one instance per build). */
+    private void recordLibrarySteps() {
+        for (String name : libraryStepNames()) {
+            Script real = InvokerHelper.createScript(PipelineHarness.compile(h.varFile(name)), h.binding)
+            h.registerStep(name) { StepCall c -> real.invokeMethod('call', c.args as Object[]) }
+        }
+    }
+
+    private List<String> libraryStepNames() {
+        return new File(h.repoRoot, 'vars').listFiles()*.name.findAll { it.endsWith('.groovy') }*.replace('.groovy', '').sort()
+    }
+
+    /** The stage a step runs, read from its source: bluegreenStage('<stage>', ...). */
+    private String stageOf(String step) {
+        def match = h.varFile(step).text =~ /bluegreenStage\('([a-z-]+)'/
+        return match.find() ? match.group(1) : null
+    }
+
+    /** Answers each stage run with an output built from its input, as the real stage would shape it. */
+    private void scriptStageOutputs(Map<String, Integer> exitCodes = [:]) {
+        h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE != null }) { ShCall c ->
+            String stage = new File(c.env.BLUEGREEN_BUNDLE).name.replace('.js', '')
+            Map input = (Map) new JsonSlurper().parse(new File(c.env.BLUEGREEN_INPUT))
+            Map output
+            switch (stage) {
+                case 'publish':
+                    output = [artifactUrl: ARTIFACT_URL,
+                              httpsUrl: 'https://example-web-artifacts.s3.amazonaws.com/web/1.4.0.7/web.war',
+                              sha256: 'ab' * 32, size: 4096, versionId: 'v-1']
+                    break
+                case 'bake':
+                    output = [amiId: BAKED_AMI, region: 'us-east-1',
+                              amis: ['us-east-1': BAKED_AMI, 'us-west-2': 'ami-0copy000000000001'],
+                              amiName: "web-${input.version}-20261126070000".toString(), packerRunUuid: 'uuid-1']
+                    break
+                case 'deploy':
+                    String cluster = "${input.app}-${input.stack}"
+                    output = [cluster: cluster, serverGroup: "${cluster}-v002".toString(),
+                              previousServerGroup: "${cluster}-v001".toString(),
+                              amiId: input.amiId, deploymentId: "d-${input.stack}".toString(), status: 'succeeded']
+                    break
+                default:
+                    throw new AssertionError("unexpected stage ${stage}".toString())
+            }
+            int status = exitCodes[stage] ?: 0
+            new File(c.env.BLUEGREEN_OUTPUT).setText(JsonOutput.toJson(status == 0 ? output :
+                [error: [code: 'HealthTimeout', message: "${stage} went wrong; rolled back".toString()]]), 'UTF-8')
+            status
+        }
+    }
+
+    /** The input keys of a stage bundle: its --help options, without the framework's own. */
+    private Set<String> stageKeys(String stage) {
+        synchronized (STAGE_KEYS) {
+            if (!STAGE_KEYS.containsKey(stage)) {
+                File bundle = new File(h.repoRoot, "resources/bluegreen/${stage}.js")
+                Assume.assumeTrue("resources/bluegreen/${stage}.js is not built yet: its keys cannot be checked".toString(),
+                                  bundle.isFile())
+                Process process = new ProcessBuilder('node', bundle.path, '--help').redirectErrorStream(true).start()
+                String help = process.inputStream.getText('UTF-8')
+                assertTrue('node --help finished', process.waitFor(60, TimeUnit.SECONDS))
+                Set<String> keys = (help =~ /(?m)^\s+--([A-Za-z][A-Za-z0-9]*)\b/).collect { it[1] } as Set
+                keys.removeAll(['help', 'input', 'output'])   // the framework's own flags, not input keys
+                assertTrue("keys found in ${stage}.js --help:\n${help}".toString(), keys.contains('region'))
+                STAGE_KEYS[stage] = keys
+            }
+            return STAGE_KEYS[stage]
+        }
+    }
+
+    private List<String> statuses() {
+        return h.stageResults.collect { "${it.name}: ${it.status}".toString() }
+    }
+
+    private List<StepCall> libraryCalls() {
+        Set<String> names = libraryStepNames() as Set
+        return h.calls.findAll { it.name in names && it.name != 'bluegreenStage' }
+    }
+
+    private Object run() {
+        Object result = h.runScript(JENKINSFILE)
+        assertNull("pipeline error: ${h.pipelineError}\nconsole:\n${h.console}".toString(), h.pipelineError)
+        return result
+    }
+
+    /** Every key a library call passes, and every key its stage input holds, is one its stage accepts. */
+    private void assertKeysKnown(String step) {
+        List<StepCall> calls = libraryCalls().findAll { it.name == step }
+        assertFalse("the Jenkinsfile calls ${step}".toString(), calls.isEmpty())
+        String stage = stageOf(step)
+        assertNotNull("vars/${step}.groovy runs a stage".toString(), stage)
+        Set<String> known = stageKeys(stage)
+        for (StepCall call : calls) {
+            Set<String> unknown = (call.named.keySet() as Set<String>) - known
+            assertEquals("${step} is called with keys the ${stage} stage does not take; it takes ${known.sort()}".toString(),
+                         [] as Set, unknown)
+        }
+        List<StepCall> runs = stageRuns(h)
+        for (int i = 0; i < runs.size(); i++) {
+            if (runs[i].named.label == "bluegreen ${stage}") {
+                Map input = stageInput(h, i + 1)
+                assertEquals("the ${stage} input (with ${step}'s defaults) has keys the stage does not take".toString(),
+                             [] as Set, (input.keySet() as Set<String>) - known)
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- tests
+
+    @Test
+    void onMainEveryStageRunsInOrderAndOutputsFlowFromStepToStep() {
+        run()
+
+        assertEquals('SUCCESS', h.currentBuild.result)
+        assertEquals(['Checkout', 'Build', 'Static analysis', 'Unit tests', 'Publish artifact', 'Bake AMI', 'Deploy to dev',
+                      'Functional tests', 'Promote to QA', 'Deploy to QA', 'Smoke tests', 'Acceptance tests', 'Tag release',
+                      'Deploy to production'].collect { "${it}: SUCCESS".toString() }, statuses())
+        assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy'],
+                     libraryCalls()*.name)
+        assertEquals(['bluegreen publish', 'bluegreen bake', 'bluegreen deploy', 'bluegreen deploy', 'bluegreen deploy'],
+                     stageRuns(h)*.named*.label)
+
+        Map publish = stageInput(h, 1)
+        assertEquals([file: 'target/web.war', bucket: 'example-web-artifacts', keyTemplate: '{app}/{version}/{fileName}',
+                      app: 'web', version: '1.4.0.7', buildNumber: '7', buildUrl: h.env.BUILD_URL, gitCommit: h.env.GIT_COMMIT],
+                     publish)
+        Map bake = stageInput(h, 2)
+        assertEquals('the artifact URL from publishArtifact reaches bakeAmi', ARTIFACT_URL, bake.artifactUrl)
+        assertEquals('linux', bake.template)
+        List<Map> deploys = (3..5).collect { stageInput(h, it) }
+        assertEquals(['dev', 'qa', 'prod'], deploys*.stack)
+        assertEquals('the AMI id from bakeAmi reaches every blueGreenDeploy', [BAKED_AMI] * 3, deploys*.amiId)
+        assertEquals([ARTIFACT_URL] * 3, deploys*.artifactUrl)
+        assertEquals('no input was asked on main but production\'s', ['Deploy this release to production?'],
+                     h.callsTo('input')*.named*.message)
+
+        // post: every step's output archived as JSON; the description names version, AMI, server group.
+        File outputs = new File(h.workspace, 'bluegreen-outputs')
+        assertEquals(['ami.json', 'artifact.json', 'deploy-dev.json', 'deploy-prod.json', 'deploy-qa.json'],
+                     outputs.list().sort() as List)
+        assertEquals(BAKED_AMI, new JsonSlurper().parse(new File(outputs, 'ami.json')).amiId)
+        assertEquals('web-prod-v002', new JsonSlurper().parse(new File(outputs, 'deploy-prod.json')).serverGroup)
+        assertEquals('bluegreen-outputs/*.json', h.callsTo('archiveArtifacts')[0].named.artifacts)
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002".toString(), h.currentBuild.description.toString())
+        assertEquals('#7 1.4.0.7', h.currentBuild.displayName.toString())
+    }
+
+    @Test
+    void productionDeploysAfterApprovalUnderMilestoneLockAndTimeout() {
+        run()
+
+        List<String> order = h.calls*.name.findAll {
+            it in ['input', 'milestone', 'lock', 'timeout', 'withCredentials', 'blueGreenDeploy']
+        }
+        assertEquals(['blueGreenDeploy', 'blueGreenDeploy', 'input', 'milestone', 'lock', 'timeout', 'withCredentials',
+                      'blueGreenDeploy'], order)
+        assertEquals([ordinal: 100, label: 'production'], h.callsTo('milestone')[0].named)
+        assertEquals([resource: 'web-prod', inversePrecedence: true], h.callsTo('lock')[0].named)
+        assertEquals([time: 45, unit: 'MINUTES'], h.callsTo('timeout')[0].named)
+        assertEquals([[$class: 'AmazonWebServicesCredentialsBinding', credentialsId: 'aws-deploy-prod']],
+                     h.callsTo('withCredentials')[0].arg('bindings'))
+        assertEquals('release-managers', h.callsTo('input')[0].named.submitter)
+    }
+
+    @Test
+    void offMainQaIsPromotedByHandAndProductionIsSkipped() {
+        h.env.BRANCH_NAME = 'feature/cart'
+        h.inputAnswers << null   // "Promote" clicked
+
+        run()
+
+        assertEquals(['Promote web 1.4.0.7 to QA?'], h.callsTo('input')*.named*.message)
+        assertEquals([time: 4, unit: 'HOURS'], h.callsTo('timeout')[0].named)
+        assertEquals('Deploy to production: SKIPPED', statuses()[-1])
+        assertEquals(['bluegreen publish', 'bluegreen bake', 'bluegreen deploy', 'bluegreen deploy'], stageRuns(h)*.named*.label)
+        assertEquals(['dev', 'qa'], [stageInput(h, 3).stack, stageInput(h, 4).stack])
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-qa-v002".toString(), h.currentBuild.description.toString())
+    }
+
+    @Test
+    void thePromoteParameterSkipsTheQuestion() {
+        h.env.BRANCH_NAME = 'feature/cart'
+        h.params.PROMOTE_TO_QA = true
+
+        run()
+
+        assertEquals(0, h.callsTo('input').size())
+        assertEquals('Deploy to QA: SUCCESS', statuses()[9])
+    }
+
+    @Test
+    void theBuildToolParameterPicksMavenGradleOrMsbuild() {
+        Map<String, String> firstCommand = [maven: 'mvn -B -DskipTests package', gradle: './gradlew --no-daemon assemble',
+                                            msbuild: 'dotnet msbuild Web.sln -restore']
+        Map<String, String> artifactFile = [maven: 'target/web.war', gradle: 'build/libs/web.war', msbuild: 'dist/web.zip']
+        for (String tool : ['maven', 'gradle', 'msbuild']) {
+            h.nextBuild()
+            h.params.clear()
+            h.params.BUILD_TOOL = tool
+            run()
+
+            List<String> scripts = h.callsTo('sh')*.arg('script')
+            assertTrue("${tool}: ${scripts}".toString(), scripts.any { it.startsWith(firstCommand[tool]) })
+            Map publish = stageInput(h, 1)
+            assertEquals(artifactFile[tool], publish.file)
+        }
+    }
+
+    @Test
+    void theWindowsVariantBakesWithTheWindowsTemplate() {
+        h.params.IMAGE_OS = 'windows'
+        h.params.BUILD_TOOL = 'msbuild'
+
+        run()
+
+        Map bake = stageInput(h, 2)
+        assertEquals('windows', bake.template)
+        assertEquals([siteName: 'web', port: 80, managedRuntimeVersion: 'v4.0'], bake.iis)
+        assertFalse(bake.containsKey('chef'))
+        assertEquals('dist/web.zip', stageInput(h, 1).file)
+        assertKeysKnown('bakeAmi')
+    }
+
+    @Test
+    void aFailedDevDeployStopsThePipelineAndPostStillArchivesWhatRan() {
+        scriptStageOutputs(deploy: 1)
+
+        h.runScript(JENKINSFILE)
+
+        assertEquals('FAILURE', h.currentBuild.result)
+        assertEquals('Deploy to dev: FAILURE', statuses()[6])
+        assertTrue(statuses().drop(7).every { it.endsWith(': SKIPPED') })
+        assertEquals('bluegreen deploy: failed (exit 1): deploy went wrong; rolled back', h.pipelineError.message)
+        assertEquals(['ami.json', 'artifact.json'], new File(h.workspace, 'bluegreen-outputs').list().sort() as List)
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · not deployed".toString(), h.currentBuild.description.toString())
+    }
+
+    @Test
+    void everyLibraryStepExistsAndTakesOnlyKeysItsStageAccepts() {
+        run()
+
+        Set<String> called = libraryCalls()*.name as Set
+        assertEquals(['bakeAmi', 'blueGreenDeploy', 'publishArtifact'] as Set, called)
+        for (String step : called) {
+            assertTrue("vars/${step}.groovy".toString(), h.varFile(step).isFile())
+        }
+        assertKeysKnown('blueGreenDeploy')
+        assertKeysKnown('bakeAmi')
+    }
+
+    @Test
+    void publishArtifactTakesOnlyKeysThePublishStageAccepts() {
+        run()
+
+        assertKeysKnown('publishArtifact')   // skipped until resources/bluegreen/publish.js is built
+    }
+
+    @Test
+    void aMistypedKeyIsCaught() {
+        String text = new File(h.repoRoot, JENKINSFILE).text
+        String typo = text.replace('ledger: env.DEPLOY_LEDGER, version: version,', 'ledger: env.DEPLOY_LEDGER, verison: version,')
+        assertNotEquals('the typo was put in', text, typo)
+        h.runScriptText(typo, 'Jenkinsfile.typo')
+
+        try {
+            assertKeysKnown('blueGreenDeploy')
+        } catch (AssertionError e) {
+            assertTrue(e.message, e.message.contains('[verison]'))
+            return
+        }
+        fail('a mistyped key went through')
+    }
+}
