@@ -7,16 +7,20 @@
 const STAGE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
 /** The AWS SDK warns about Node 20 at every stage start: once is enough. */
 const NODE_VERSION_WARNING = /NodeVersionSupportWarning/;
+/** Packer echoes every tag of the instance, AMI and snapshot (~40 lines a bake): the bake's own summary says what matters. */
+const PACKER_TAG_LINE = /\[bake:packer\]\s+amazon-ebs\.\w+: Adding tag: /;
 
 export interface DemoConsole {
   show(label: string, line: string): void;
 }
 
-export function createDemoConsole(write: (text: string) => void, started = Date.now()): DemoConsole {
+/** `verbose` shows every line, the repetitive ones too. */
+export function createDemoConsole(write: (text: string) => void, started = Date.now(), verbose = false): DemoConsole {
   let warned = false;
   return {
     show(label, line) {
-      if (NODE_VERSION_WARNING.test(line)) {
+      if (!verbose && PACKER_TAG_LINE.test(line)) return;
+      if (!verbose && NODE_VERSION_WARNING.test(line)) {
         if (warned) return;
         warned = true;
       }

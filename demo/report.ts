@@ -55,6 +55,11 @@ export function formatSeconds(ms: number): string {
   return `${minutes}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 }
 
+/** Keeps a table cell to one readable width. */
+function clip(text: string, max = 110): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
@@ -73,7 +78,7 @@ export function renderReport(report: DemoReport): string {
   out.push(
     ...table(
       ['step', 'took', 'expected', 'result', 'detail'],
-      report.steps.map((s) => [s.name, s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs), s.expected, s.outcome === s.expected ? s.outcome : `${s.outcome} (UNEXPECTED)`, s.detail]),
+      report.steps.map((s) => [s.name, s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs), s.expected, s.outcome === s.expected ? s.outcome : `${s.outcome} (UNEXPECTED)`, clip(s.detail)]),
     ),
   );
   out.push('');

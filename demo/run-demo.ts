@@ -24,6 +24,7 @@ import { PLANNED_STEPS, runScenario, UnexpectedOutcome } from './scenario';
 interface DemoOptions {
   timeScale: number;
   deadlineSeconds: number;
+  verbose: boolean;
 }
 
 function parseOptions(argv: string[]): DemoOptions {
@@ -33,6 +34,7 @@ function parseOptions(argv: string[]): DemoOptions {
     .options({
       'time-scale': { type: 'number', default: 0.1, describe: 'Factor on every sandbox delay (boot, health checks, draining); 1 = AWS-like' },
       deadline: { type: 'number', describe: 'Stop everything after this many seconds (default 300 + 2400 × time scale)' },
+      verbose: { type: 'boolean', default: false, describe: 'Show every stage log line (packer tag lines, every SDK warning)' },
     })
     .strict()
     .help()
@@ -42,7 +44,7 @@ function parseOptions(argv: string[]): DemoOptions {
   if (!(timeScale > 0 && timeScale <= 1)) throw new RangeError(`--time-scale must be in (0, 1] (got ${timeScale})`);
   const deadlineSeconds = parsed.deadline ?? Math.ceil(300 + 2400 * timeScale);
   if (!(deadlineSeconds > 0)) throw new RangeError(`--deadline must be a positive number of seconds (got ${deadlineSeconds})`);
-  return { timeScale, deadlineSeconds };
+  return { timeScale, deadlineSeconds, verbose: parsed.verbose };
 }
 
 /** Fills in the steps that never ran, so the report always lists the whole story. */
@@ -58,7 +60,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const demoConsole = createDemoConsole((text) => process.stdout.write(text), started);
+  const demoConsole = createDemoConsole((text) => process.stdout.write(text), started, options.verbose);
   const show = demoConsole.show;
   // The SDK's Node-version warning of this process: not the demo's business.
   process.removeAllListeners('warning');
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
     const sandboxLog = createLogger('sandbox', (line) => show('sandbox', line));
     sandbox = await startSandbox({ timeScale: options.timeScale, infra: 'demo', log: sandboxLog });
     abort.signal.throwIfAborted();
-    show('demo', `sandbox ready: AWS endpoint ${sandbox.endpoint}, load balancer ${sandbox.listenerUrl ?? '?'}`);
+    show('demo', `sandbox ready: AWS endpoint ${sandbox.endpoint}, load balancer ${sandbox.listenerUrl ?? '?'} (moto pid ${sandbox.resources().motoPid}, temp dir ${dir})`);
     await runScenario({ sandbox, dir, timeScale: options.timeScale, signal: abort.signal, show, steps, onProbe: (p) => (probe = p) });
     // A little traffic after the rollback shows where it ends up.
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -58,6 +58,13 @@ function errorLine(run: StageProcessResult): string {
   return error ? `exit ${run.exitCode} ${error.code}: ${String(error.message).split('\n')[0]}` : `exit ${run.exitCode}, no output file`;
 }
 
+/** Why the deploy rolled itself back and what it left, e.g. `HealthTimeout (Target.ResponseCodeMismatch): v002 removed, v001 kept serving`. */
+function rolledBackLine(run: StageProcessResult): string {
+  const error = run.output.error;
+  const reason = /\(((?:Target|Elb)\.\w+)\)/.exec(String(error.message))?.[1];
+  return `${error.code}${reason ? ` (${reason})` : ''}: ${error.serverGroup} removed, ${error.previousServerGroup ?? 'nothing'} kept serving`;
+}
+
 /** Sandbox settings scaled to the demo's clock (the stages count real seconds). */
 function timings(timeScale: number) {
   return {
@@ -96,7 +103,7 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
     context.show('demo', `── ${name} ──`);
     const run = await runStageProcess({ stage, input, dir: stepDir, env, signal: context.signal, onLine: (line) => context.show(name, line) });
     const outcome = outcomeOf(run);
-    const detail = run.exitCode === 0 ? describe(run.output) : outcome === 'rolled back automatically' ? `${errorLine(run)}` : errorLine(run);
+    const detail = run.exitCode === 0 ? describe(run.output) : outcome === 'rolled back automatically' ? rolledBackLine(run) : errorLine(run);
     context.steps.push({ name, expected: planned.expected, outcome, durationMs: run.durationMs, detail });
     context.show('demo', `${name}: ${outcome}${outcome === planned.expected ? '' : ` (expected ${planned.expected})`} in ${(run.durationMs / 1000).toFixed(1)}s`);
     if (outcome !== planned.expected) throw new UnexpectedOutcome(`${name}: expected ${planned.expected}, got ${outcome} (${detail})`);
