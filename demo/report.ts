@@ -78,7 +78,7 @@ export function renderReport(report: DemoReport): string {
   out.push(
     ...table(
       ['step', 'took', 'expected', 'result', 'detail'],
-      report.steps.map((s) => [s.name, s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs), s.expected, s.outcome === s.expected ? s.outcome : `${s.outcome} (UNEXPECTED)`, clip(s.detail)]),
+      report.steps.map((s) => [s.name, s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs), s.expected, s.outcome === s.expected || s.outcome === 'not run' ? s.outcome : `${s.outcome} (UNEXPECTED)`, clip(s.detail)]),
     ),
   );
   out.push('');

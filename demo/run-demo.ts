@@ -68,12 +68,16 @@ async function main(): Promise<number> {
 
   const abort = new AbortController();
   let interrupted: string | undefined;
+  let interruptedAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
+    // tsx relays the terminal's SIGINT that this process also got: one Ctrl-C can arrive twice within milliseconds.
+    if (interrupted && Date.now() - interruptedAt < 2_000) return;
     if (interrupted) {
       process.stderr.write(`${signal} again: exiting without cleaning up\n`);
       process.exit(130);
     }
     interrupted = signal;
+    interruptedAt = Date.now();
     show('demo', `${signal}: stopping the stage, the probe and the sandbox (Ctrl-C again to force)`);
     abort.abort(new Error(`interrupted by ${signal}`));
   };

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,8 +8,34 @@ import { createInterface } from 'node:readline';
  * resources/bluegreen/<stage>.js --input in.json --output out.json` with the
  * sandbox environment; its stderr log lines are handed to `onLine` as they
  * come. An abort signal stops the child (SIGTERM: the bake stage passes it
- * on to packer, which cleans up), SIGKILL after a grace period.
+ * on to packer, which cleans up), then SIGKILL to its whole process group
+ * after a grace period.
+ *
+ * The child runs in its own process group: a terminal Ctrl-C reaches the
+ * demo only, and the demo stops the stage once, in order (a stage getting
+ * SIGINT from the terminal and SIGTERM from the demo, and packer both again
+ * from the stage, made cleanups race). The group also lets the demo sweep a
+ * packer left hanging (e.g. its AWS endpoint already gone).
  */
+
+/** Direct children of `pid` (packer, which the bake stage starts in a process group of its own). */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // none, or no pgrep
+  }
+}
+
+function killGroupOf(pid: number, signal: NodeJS.Signals): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // ESRCH: gone already.
+    }
+  }
+}
 
 /** Path of a committed stage bundle. */
 export function bundlePath(stage: string): string {
@@ -25,7 +51,7 @@ export interface StageProcessOptions {
   env: Record<string, string>;
   onLine: (line: string) => void;
   signal: AbortSignal;
-  /** Wait this long after SIGTERM before SIGKILL (default 30 s: packer's cleanup). */
+  /** Wait this long after SIGTERM before SIGKILL of the group (default 20 s: packer's cleanup). */
   graceMs?: number;
 }
 
@@ -46,12 +72,21 @@ export async function runStageProcess(options: StageProcessOptions): Promise<Sta
   const child: ChildProcess = spawn(process.execPath, [bundlePath(options.stage), '--input', inputPath, '--output', outputPath], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
+  // Packer runs in its own group: remembered at the abort, swept if it outlives the stage (e.g. its AWS endpoint died first).
+  let grandchildren: number[] = [];
+  const killGroup = (signal: NodeJS.Signals): void => {
+    if (child.pid !== undefined) killGroupOf(child.pid, signal);
+    for (const pid of grandchildren) killGroupOf(pid, signal);
+  };
   const lines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
   lines.on('line', options.onLine);
+  let sweep: NodeJS.Timeout | undefined;
   const stop = (): void => {
+    if (child.pid !== undefined) grandchildren = childPids(child.pid);
     child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), options.graceMs ?? 30_000).unref();
+    sweep = setTimeout(() => killGroup('SIGKILL'), options.graceMs ?? 20_000);
   };
   options.signal.addEventListener('abort', stop, { once: true });
   try {
@@ -63,6 +98,9 @@ export async function runStageProcess(options: StageProcessOptions): Promise<Sta
     return { exitCode, output, durationMs: Date.now() - started };
   } finally {
     options.signal.removeEventListener('abort', stop);
+    clearTimeout(sweep);
+    // Stopped early: whatever the stage left in its group (a packer that would not quit) goes too.
+    if (options.signal.aborted) killGroup('SIGKILL');
     lines.close();
   }
 }
