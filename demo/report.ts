@@ -1,0 +1,108 @@
+import type { CallStatsSnapshot } from '../src/sandbox/call-stats';
+import type { ProbeReport } from '../src/sandbox/probe';
+
+/**
+ * The demo's closing report: each step with its duration and outcome against
+ * the expected one, the traffic the load balancer served per version, failed
+ * requests, and the AWS calls the sandbox gateway counted.
+ */
+
+/** How a step ended. `rolled back automatically` is a deploy exiting 1 with the cluster left as it was. */
+export type Outcome = 'ok' | 'rolled back automatically' | 'failed' | 'not run';
+
+export interface StepResult {
+  /** e.g. `deploy 2.0.0`. */
+  name: string;
+  expected: Outcome;
+  outcome: Outcome;
+  durationMs: number;
+  /** What it made or why it failed, one line. */
+  detail: string;
+}
+
+export interface DemoReport {
+  timeScale: number;
+  totalMs: number;
+  steps: StepResult[];
+  probe?: ProbeReport;
+  calls?: CallStatsSnapshot;
+  /** Why the demo did not pass, if it did not. */
+  failure?: string;
+}
+
+/** Whether the run passed: every step as expected and not one failed request. */
+export function passed(report: DemoReport): boolean {
+  return report.failure === undefined && report.steps.every((s) => s.outcome === s.expected) && report.probe !== undefined && report.probe.failed === 0;
+}
+
+/** The reasons a run did not pass (empty when it passed). */
+export function failureReasons(report: DemoReport): string[] {
+  const reasons: string[] = [];
+  if (report.failure) reasons.push(report.failure);
+  for (const step of report.steps) {
+    if (step.outcome !== step.expected && step.outcome !== 'not run') reasons.push(`${step.name}: expected ${step.expected}, got ${step.outcome}`);
+  }
+  const skipped = report.steps.filter((s) => s.outcome === 'not run');
+  if (skipped.length > 0) reasons.push(`not run: ${skipped.map((s) => s.name).join(', ')}`);
+  if (!report.probe) reasons.push('no traffic was measured');
+  else if (report.probe.failed > 0) reasons.push(`${report.probe.failed} request(s) failed through the load balancer: ${JSON.stringify(report.probe.failures)}`);
+  return reasons;
+}
+
+export function formatSeconds(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+}
+
+/** Keeps a table cell to one readable width. */
+function clip(text: string, max = 110): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function table(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+/** Versions over time, e.g. `1.0.0 → 1.0.0+2.0.0 → 2.0.0`. */
+function versionStory(probe: ProbeReport): string {
+  return probe.timeline.map((change) => change.versions.join('+')).join(' → ') || 'none';
+}
+
+export function renderReport(report: DemoReport): string {
+  const out: string[] = [];
+  out.push(`bluegreen demo report (sandbox time scale ${report.timeScale}, total ${formatSeconds(report.totalMs)})`);
+  out.push('');
+  out.push(
+    ...table(
+      ['step', 'took', 'expected', 'result', 'detail'],
+      report.steps.map((s) => [s.name, s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs), s.expected, s.outcome === s.expected || s.outcome === 'not run' ? s.outcome : `${s.outcome} (UNEXPECTED)`, clip(s.detail)]),
+    ),
+  );
+  out.push('');
+  const probe = report.probe;
+  if (probe) {
+    out.push(`traffic through the load balancer (probe from the first deploy to the end, ${formatSeconds(probe.durationMs)}):`);
+    out.push(`  requests: ${probe.total}`);
+    out.push(`  served per version: ${Object.entries(probe.perVersion).map(([v, n]) => `${v}: ${n}`).join(', ') || 'none'}`);
+    out.push(`  versions over time: ${versionStory(probe)}`);
+    out.push(`  failed requests: ${probe.failed}${probe.failed > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}`);
+  } else {
+    out.push('traffic through the load balancer: not measured');
+  }
+  out.push('');
+  const calls = report.calls;
+  if (calls) {
+    const top = Object.entries(calls.calls)
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+      .slice(0, 8);
+    out.push(`AWS calls made (counted by the sandbox gateway): ${calls.total} total, ${calls.mutating} mutating`);
+    out.push(`  top actions: ${top.map(([action, n]) => `${action} ${n}`).join(', ')}`);
+    out.push('');
+  }
+  const reasons = failureReasons(report);
+  out.push(reasons.length === 0 ? 'result: PASS (every step had its expected outcome, 0 failed requests)' : `result: FAIL: ${reasons.join('; ')}`);
+  return out.join('\n');
+}
