@@ -94,3 +94,11 @@ export async function registeredTargets(aws: AwsClients, targetGroupArn: string)
   const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
   return (health.TargetHealthDescriptions ?? []).map((t) => t.Target?.Id as string);
 }
+
+/** Target ids taking new requests: registered and not draining (a deregistered target drains for the deregistration delay). */
+export async function servingTargetIds(aws: AwsClients, targetGroupArn: string): Promise<string[]> {
+  const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  return (health.TargetHealthDescriptions ?? [])
+    .filter((t) => t.TargetHealth?.State !== 'draining')
+    .map((t) => t.Target?.Id as string);
+}
