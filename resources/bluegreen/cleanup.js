@@ -96769,6 +96769,34 @@ async function recoverCluster(aws, options) {
   }
   return actions;
 }
+async function lockAndRecover(aws, options) {
+  const session = await openClusterSession(aws, {
+    ledger: options.ledger,
+    cluster: options.cluster,
+    owner: options.owner,
+    deploymentId: options.deploymentId,
+    leaseSeconds: options.lockLeaseSeconds,
+    breakExpiredLock: options.breakExpiredLock,
+    waitSeconds: options.lockWaitSeconds,
+    log: options.log
+  });
+  try {
+    const recovered = await recoverCluster(aws, {
+      cluster: options.cluster,
+      region: options.region,
+      session,
+      log: options.log,
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      healthTimeoutSeconds: options.healthTimeoutSeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+    return { session, recovered };
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+}
 
 // src/deploy/request.ts
 var import_node_fs6 = require("fs");
@@ -96846,18 +96874,8 @@ var cleanupStage = {
   }),
   async run(input, { aws, log }) {
     const clients = aws();
-    const session = await openClusterSession(clients, {
-      ledger: input.ledger,
-      cluster: input.cluster,
-      owner: whoAmI(),
-      deploymentId: newDeploymentId(),
-      leaseSeconds: input.lockLeaseSeconds,
-      breakExpiredLock: input.breakExpiredLock,
-      waitSeconds: input.lockWaitSeconds,
-      log
-    });
+    const { session, recovered: actions } = await lockAndRecover(clients, { ...input, owner: whoAmI(), deploymentId: newDeploymentId(), log });
     try {
-      const actions = await recoverCluster(clients, { ...input, session, log });
       log.info(actions.length > 0 ? `cleanup of ${input.cluster}: ${actions.join("; ")}` : `cleanup of ${input.cluster}: nothing to do`);
       return { cluster: input.cluster, region: input.region, actions };
     } finally {

@@ -98033,6 +98033,34 @@ async function recoverCluster(aws, options) {
   }
   return actions;
 }
+async function lockAndRecover(aws, options) {
+  const session = await openClusterSession(aws, {
+    ledger: options.ledger,
+    cluster: options.cluster,
+    owner: options.owner,
+    deploymentId: options.deploymentId,
+    leaseSeconds: options.lockLeaseSeconds,
+    breakExpiredLock: options.breakExpiredLock,
+    waitSeconds: options.lockWaitSeconds,
+    log: options.log
+  });
+  try {
+    const recovered = await recoverCluster(aws, {
+      cluster: options.cluster,
+      region: options.region,
+      session,
+      log: options.log,
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      healthTimeoutSeconds: options.healthTimeoutSeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+    return { session, recovered };
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+}
 
 // src/deploy/resolve.ts
 function awsErrorName(error) {
@@ -98412,27 +98440,14 @@ async function rollbackDeploy(aws, request, log) {
     const restoredServerGroup = firstPlan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, firstPlan))).newServerGroup;
     return output(request, deploymentId, firstPlan, "planned", started, { plan: text, restoredServerGroup });
   }
-  const session = await openClusterSession(aws, {
-    ledger: request.ledger,
+  const { session, recovered } = await lockAndRecover(aws, {
+    ...request,
     cluster: request.cluster.name,
     owner: whoAmI(request.build.buildUrl),
     deploymentId,
-    leaseSeconds: request.lockLeaseSeconds,
-    breakExpiredLock: request.breakExpiredLock,
-    waitSeconds: request.lockWaitSeconds,
     log
   });
   try {
-    const recovered = await recoverCluster(aws, {
-      cluster: request.cluster.name,
-      region: request.region,
-      session,
-      log,
-      keepPrevious: request.keepPrevious,
-      scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-      healthTimeoutSeconds: request.healthTimeoutSeconds,
-      ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}
-    });
     const plan = await planRollback(aws, request);
     log.info(describeRollbackPlan(plan, request));
     const result = plan.mode === "reenable" ? await reenable(aws, request, plan, deploymentId, session, log) : await redeploy(aws, request, plan, deploymentId, session, log);

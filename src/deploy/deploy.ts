@@ -2,9 +2,9 @@ import type { AwsClients } from '../aws/clients';
 import type { Logger } from '../core/log';
 import { loadCluster } from '../cluster/server-groups';
 import { newDeploymentId } from '../ledger';
-import { openClusterSession, whoAmI } from './journal';
+import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
-import { recoverCluster } from './recovery';
+import { lockAndRecover } from './recovery';
 import { runRedBlack, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
@@ -56,27 +56,14 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
     log.info(text);
     return output(request, deploymentId, firstPlan, null, [], started, 'planned', text);
   }
-  const session = await openClusterSession(aws, {
-    ledger: request.ledger,
+  const { session, recovered } = await lockAndRecover(aws, {
+    ...request,
     cluster: request.cluster.name,
     owner: whoAmI(request.build.buildUrl),
     deploymentId,
-    leaseSeconds: request.lockLeaseSeconds,
-    breakExpiredLock: request.breakExpiredLock,
-    waitSeconds: request.lockWaitSeconds,
     log,
   });
   try {
-    const recovered = await recoverCluster(aws, {
-      cluster: request.cluster.name,
-      region: request.region,
-      session,
-      log,
-      keepPrevious: request.keepPrevious,
-      scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-      healthTimeoutSeconds: request.healthTimeoutSeconds,
-      ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
-    });
     // Plan again under the lock: the cluster may have changed since the first look.
     const plan = await prepareDeploy(aws, request);
     log.info(describePlan(plan, request.amiId));

@@ -7,7 +7,7 @@ import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
-import type { ClusterSession } from './journal';
+import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
 import { finishCutover } from './red-black';
 import { destroyServerGroup, disableServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
@@ -137,4 +137,55 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     }
   }
   return actions;
+}
+
+/** What a run that changes a cluster needs to take its lock and settle it first. */
+export interface LockedRunOptions {
+  cluster: string;
+  region: string;
+  ledger: SessionOptions['ledger'];
+  owner: string;
+  deploymentId: string;
+  lockLeaseSeconds: number;
+  breakExpiredLock: boolean;
+  lockWaitSeconds: number;
+  keepPrevious: number;
+  scaleDownDelaySeconds: number;
+  healthTimeoutSeconds: number;
+  drainTimeoutSeconds?: number;
+  log: Logger;
+}
+
+/**
+ * Takes the cluster lock, then settles what an interrupted run left
+ * (deploy, rollback and cleanup all start this way). The caller closes the
+ * session; if recovery fails, the session is closed here.
+ */
+export async function lockAndRecover(aws: AwsClients, options: LockedRunOptions): Promise<{ session: ClusterSession; recovered: RecoveryActions }> {
+  const session = await openClusterSession(aws, {
+    ledger: options.ledger,
+    cluster: options.cluster,
+    owner: options.owner,
+    deploymentId: options.deploymentId,
+    leaseSeconds: options.lockLeaseSeconds,
+    breakExpiredLock: options.breakExpiredLock,
+    waitSeconds: options.lockWaitSeconds,
+    log: options.log,
+  });
+  try {
+    const recovered = await recoverCluster(aws, {
+      cluster: options.cluster,
+      region: options.region,
+      session,
+      log: options.log,
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      healthTimeoutSeconds: options.healthTimeoutSeconds,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    });
+    return { session, recovered };
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
 }

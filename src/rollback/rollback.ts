@@ -4,8 +4,8 @@ import { ConflictError, InputError, describeError } from '../core/errors';
 import { describeAsgsByName } from '../cluster/server-groups';
 import type { Logger } from '../core/log';
 import { prepareDeploy } from '../deploy/deploy';
-import { openClusterSession, whoAmI, type ClusterSession } from '../deploy/journal';
-import { recoverCluster } from '../deploy/recovery';
+import { whoAmI, type ClusterSession } from '../deploy/journal';
+import { lockAndRecover } from '../deploy/recovery';
 import { runRedBlack } from '../deploy/red-black';
 import type { DeployRequest, LaunchSettings } from '../deploy/request';
 import { newDeploymentId, type NewDeploymentRecord } from '../ledger';
@@ -96,27 +96,14 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
     const restoredServerGroup = firstPlan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, firstPlan))).newServerGroup;
     return output(request, deploymentId, firstPlan, 'planned', started, { plan: text, restoredServerGroup });
   }
-  const session = await openClusterSession(aws, {
-    ledger: request.ledger,
+  const { session, recovered } = await lockAndRecover(aws, {
+    ...request,
     cluster: request.cluster.name,
     owner: whoAmI(request.build.buildUrl),
     deploymentId,
-    leaseSeconds: request.lockLeaseSeconds,
-    breakExpiredLock: request.breakExpiredLock,
-    waitSeconds: request.lockWaitSeconds,
     log,
   });
   try {
-    const recovered = await recoverCluster(aws, {
-      cluster: request.cluster.name,
-      region: request.region,
-      session,
-      log,
-      keepPrevious: request.keepPrevious,
-      scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-      healthTimeoutSeconds: request.healthTimeoutSeconds,
-      ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
-    });
     // Resolve again under the lock: the cluster may have changed since the first look.
     const plan = await planRollback(aws, request);
     log.info(describeRollbackPlan(plan, request));

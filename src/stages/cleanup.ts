@@ -2,8 +2,8 @@ import type { Options } from 'yargs';
 import { parseDuration } from '../core/duration';
 import { resolveClusterName } from '../core/naming';
 import { checkInteger } from '../core/validate';
-import { openClusterSession, whoAmI } from '../deploy/journal';
-import { recoverCluster } from '../deploy/recovery';
+import { whoAmI } from '../deploy/journal';
+import { lockAndRecover } from '../deploy/recovery';
 import { parseLockOptions } from '../deploy/request';
 import { newDeploymentId } from '../ledger/deployment-id';
 import { LEDGER_OPTIONS, parseLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
@@ -60,18 +60,8 @@ export const cleanupStage: StageDefinition<CleanupInput, CleanupOutput> = {
   }),
   async run(input, { aws, log }) {
     const clients = aws();
-    const session = await openClusterSession(clients, {
-      ledger: input.ledger,
-      cluster: input.cluster,
-      owner: whoAmI(),
-      deploymentId: newDeploymentId(),
-      leaseSeconds: input.lockLeaseSeconds,
-      breakExpiredLock: input.breakExpiredLock,
-      waitSeconds: input.lockWaitSeconds,
-      log,
-    });
+    const { session, recovered: actions } = await lockAndRecover(clients, { ...input, owner: whoAmI(), deploymentId: newDeploymentId(), log });
     try {
-      const actions = await recoverCluster(clients, { ...input, session, log });
       log.info(actions.length > 0 ? `cleanup of ${input.cluster}: ${actions.join('; ')}` : `cleanup of ${input.cluster}: nothing to do`);
       return { cluster: input.cluster, region: input.region, actions };
     } finally {
