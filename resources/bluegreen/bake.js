@@ -101007,9 +101007,12 @@ var TAG = {
 };
 function builtinTemplateDir() {
   if (process.env.BLUEGREEN_PACKER_TEMPLATES) return process.env.BLUEGREEN_PACKER_TEMPLATES;
-  const besideBundle = path.join(__dirname, "packer");
-  if ((0, import_node_fs7.existsSync)(path.join(besideBundle, "linux"))) return besideBundle;
-  return path.resolve(__dirname, "..", "..", "resources", "bluegreen", "packer");
+  const candidates = [
+    path.join(__dirname, "packer"),
+    path.resolve(__dirname, "..", "resources", "bluegreen", "packer"),
+    path.resolve(__dirname, "..", "..", "resources", "bluegreen", "packer")
+  ];
+  return candidates.find((dir) => (0, import_node_fs7.existsSync)(path.join(dir, "linux"))) ?? candidates[2];
 }
 var NO_GO_TEMPLATE = 'must not contain "{{": Packer renders environment values as Go templates until they stop changing, so it cannot pass "{{" literally (use a script file for such text)';
 var REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
