@@ -1,33 +1,21 @@
 import test from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { ensureBuiltCli, startNpx } from '../helpers/npm-cli';
 import { makeAppAmi } from '../sandbox/fixtures';
 
 // Every stage through the npm CLI (`npx bluegreen <stage>`: the package's bin, dist/cli.js), from a build of
 // the current source: its --help, then one real run each against the sandbox, bake included (real packer).
-const root = join(__dirname, '..', '..');
-const cli = join(root, 'dist', 'cli.js');
 const STAGES = ['status', 'publish', 'bake', 'deploy', 'rollback', 'history', 'cleanup', 'sandbox'];
 const region = 'us-east-1';
 let sandbox: Sandbox;
 let dir: string;
 let env: Record<string, string>;
 
-/** Newest modification time of the files under `folder`. */
-function newestMtime(folder: string): number {
-  return readdirSync(folder, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .reduce((newest, entry) => Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
-}
-
 test.before(async () => {
-  // `npm test` builds first (bundles-fresh); run alone after an edit, rebuild the CLI (only dist/cli.js, not the committed bundles other tests read).
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(root, 'src'))) {
-    execFileSync('npx', ['tsup', '--no-config', 'src/cli.ts', '--format', 'cjs', '--platform', 'node', '--target', 'node20', '--out-dir', 'dist'], { cwd: root, stdio: 'ignore', timeout: 120_000 });
-  }
+  ensureBuiltCli();
   dir = mkdtempSync(join(tmpdir(), 'npm-cli-'));
   sandbox = await startSandbox({ timeScale: 0.05, infra: 'demo' });
   env = {
@@ -44,26 +32,10 @@ test.after.always(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliRun = Awaited<ReturnType<typeof startNpx>['exited']>;
 
-/** `npx --no -- bluegreen …` from the repository (`--no`: never fetch a package of that name). */
-function npx(args: string[], timeoutMs = 120_000): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['--no', '--', 'bluegreen', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function npx(args: string[], timeoutMs?: number): Promise<CliRun> {
+  return startNpx(args, { ...process.env, ...env }, timeoutMs).exited;
 }
 
 let runs = 0;
