@@ -73,8 +73,8 @@ passed=$((passed + ava_pass)); failed=$((failed + ava_fail))
 # The deploy benchmark at its smallest size, with no AWS variable at all: it must print its table with
 # an ok row and 0 failed requests (full sizes: `npm run bench`).
 bench_small() {
-  local out unset_aws=()
-  for name in $(env | grep -o '^AWS_[A-Za-z0-9_]*'); do unset_aws+=(-u "$name"); done
+  local out variable unset_aws=()
+  for variable in $(env | grep -o '^AWS_[A-Za-z0-9_]*'); do unset_aws+=(-u "$variable"); done
   out=$(env "${unset_aws[@]}" npx tsx bench/deploy-bench.ts --sizes 2 --out-dir "$logdir/bench" 2>&1)
   local status=$?
   echo "$out"
