@@ -31,8 +31,10 @@ export interface GatewayHooks {
   rewritesAction?(call: AwsCall): boolean;
   /** Runs after moto accepted a mutating call and before the client gets the answer (read-your-writes for the traffic layer). */
   afterMutation?(call: AwsCall): Promise<void>;
+  /** Told of every AWS call as it arrives (`fault` when the sandbox answers it with an injected error). */
+  onCall?(call: AwsCall, receivedAt: number, fault?: 'throttle' | 'fail'): void;
   /** Answers `/_sandbox/…` requests not handled by the gateway itself. */
-  control?(method: string, path: string, body: unknown): Promise<ControlAnswer | undefined>;
+  control?(method: string, path: string, body: unknown, query?: URLSearchParams): Promise<ControlAnswer | undefined>;
 }
 
 export interface GatewayOptions {
@@ -109,7 +111,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (one && method === 'DELETE') {
         return faults.remove(one[1] as string) ? sendJson(response, 200, { removed: one[1] }) : sendJson(response, 404, { error: `no fault rule ${one[1]}` });
       }
-      const answer = await hooks.control?.(method, path, parsed);
+      const answer = await hooks.control?.(method, path, parsed, url.searchParams);
       if (answer) return sendJson(response, answer.status, answer.body);
       sendJson(response, 404, { error: `no control endpoint ${method} ${CONTROL_PREFIX}${path}` });
     } catch (error) {
@@ -152,11 +154,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
     const body = await readBody(request);
     if ((request.url ?? '').startsWith(CONTROL_PREFIX)) return handleControl(request, response, body);
     const call = classifyRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
     stats.recordCall(call.service, call.action, call.mutating);
     const decision = faults.decide(call.service, call.action);
+    hooks.onCall?.(call, receivedAt, decision.error?.kind);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) {
       stats.recordFault(call.service, call.action, decision.error.kind);
