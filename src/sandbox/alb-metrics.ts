@@ -157,9 +157,10 @@ export function albMetricData(window: AlbWindow, hosts: HostCounts[], timestamp:
   return data;
 }
 
+/** Sorted by name, as the gateway sorts every client's dimensions (see cloudwatch-dimensions.ts). */
 function pairDimensions(loadBalancerArn: string, targetGroupArn: string): { Name: string; Value: string }[] {
   return [
-    { Name: 'TargetGroup', Value: targetGroupDimension(targetGroupArn) },
     { Name: 'LoadBalancer', Value: loadBalancerDimension(loadBalancerArn) },
+    { Name: 'TargetGroup', Value: targetGroupDimension(targetGroupArn) },
   ];
 }

@@ -27,6 +27,8 @@ export interface ControlAnswer {
 export interface GatewayHooks {
   /** Returns a new response body for a call, or undefined to pass moto's answer through. */
   rewriteResponse?(call: AwsCall, body: string): string | undefined;
+  /** Returns a new request body for moto, or undefined to forward the client's as it is. */
+  rewriteRequest?(call: AwsCall, headers: IncomingMessage['headers'], body: Buffer): Buffer | undefined;
   /** Calls whose answers `rewriteResponse` may change (their responses are buffered). */
   rewritesAction?(call: AwsCall): boolean;
   /** Runs after moto accepted a mutating call and before the client gets the answer (read-your-writes for the traffic layer). */
@@ -120,9 +122,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  async function forward(request: IncomingMessage, response: ServerResponse, body: Buffer, call: AwsCall): Promise<void> {
+  async function forward(request: IncomingMessage, response: ServerResponse, original: Buffer, call: AwsCall): Promise<void> {
     const buffer = call.mutating || (hooks.rewritesAction?.(call) ?? false);
+    const replaced = hooks.rewriteRequest?.(call, request.headers, original);
+    const body = replaced ?? original;
     const headers = { ...request.headers, host: request.headers.host ?? moto.host };
+    if (replaced) {
+      delete headers['transfer-encoding'];
+      headers['content-length'] = String(body.length);
+    }
     const upstream = httpRequest({ host: moto.hostname, port: moto.port, method: request.method, path: request.url, headers });
     const answer = await new Promise<IncomingMessage>((resolve, reject) => {
       upstream.once('response', resolve);

@@ -3,6 +3,7 @@ import type { Logger } from '../core/log';
 import { AlarmEvaluator } from './alarm-evaluator';
 import type { AwsCall } from './aws-request';
 import { CloudWatchClock, metricWindowMs, scaledPeriodMs } from './cloudwatch-clock';
+import { sortJsonDimensions, sortQueryDimensions } from './cloudwatch-dimensions';
 import { InstanceFleet } from './fleet';
 import type { ControlAnswer, GatewayHooks } from './gateway';
 import { LoadBalancerRouter } from './load-balancer';
@@ -168,6 +169,12 @@ export class TrafficLayer {
           return rewriteTargetHealth(body, arn, asked, this.health);
         }
         return rewriteAsgInstanceHealth(body, (id) => this.asgHealthStatus(id));
+      },
+      rewriteRequest: (call, headers, body) => {
+        if (call.service !== 'monitoring' || body.length === 0) return undefined;
+        const text = body.toString('utf8');
+        const sorted = headers['x-amz-target'] ? sortJsonDimensions(text) : sortQueryDimensions(text);
+        return sorted === undefined ? undefined : Buffer.from(sorted, 'utf8');
       },
       onCall: (call, receivedAt, fault) => this.timeline.record(callEventOf(call, receivedAt, fault)),
       afterMutation: async (call) => {
