@@ -80,6 +80,10 @@ async function timeline(): Promise<TimelineSnapshot> {
 
 test.serial('a build with sandbox:errors and sandbox:latency fails and slows its real requests (not /health), and the ALB metrics in CloudWatch say so', async (t) => {
   const clients = sandbox.clients();
+  // No target registered yet: the load balancer answers 503 itself.
+  const early = await fetch(sandbox.listenerUrl as string);
+  await early.text();
+  t.is(early.status, 503);
   const ami = await makeAppAmi(clients, 'v-bad-requests');
   await clients.ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }, { Key: 'sandbox:latency', Value: '150' }] }));
   await createAppAsg(clients, sandbox.infra!, 'app-errors-v001', ami, 1);
@@ -109,6 +113,8 @@ test.serial('a build with sandbox:errors and sandbox:latency fails and slows its
   t.is(await sumOf('TargetResponseTime', false, 'SampleCount'), 21);
   t.true((await sumOf('TargetResponseTime', false, 'Maximum')) >= 0.15, 'TargetResponseTime is in seconds and holds the added latency');
   t.is(await sumOf('HealthyHostCount', true, 'Maximum'), 1);
+  t.is(await sumOf('HTTPCode_ELB_5XX_Count', false), 1, 'the 503 without targets is the load balancer\'s, not in RequestCount');
+  t.is(await sumOf('HTTPCode_ELB_503_Count', false), 1);
 
   // AWS CLI v2 and boto3 read them through the gateway.
   const { lb, tg } = dimensions();
