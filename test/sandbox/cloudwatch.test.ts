@@ -232,6 +232,19 @@ print(json.dumps({a['AlarmName']: a['StateValue'] for a in cw.describe_alarms(Al
   t.regex(alarmed.StateReason ?? '', /\(minimum 2 datapoints for (INSUFFICIENT_DATA|OK) -> ALARM transition\)\.$/);
 });
 
+test.serial('a large PutMetricData, which boto3 sends gzip-compressed, passes the gateway and is read back with dimensions in any order', async (t) => {
+  const sums = (await python(`
+now = datetime.datetime.now(datetime.timezone.utc)
+data = [{'MetricName': 'Jobs', 'Dimensions': [{'Name': 'Queue', 'Value': 'q'}, {'Name': 'Host', 'Value': 'h'}], 'Value': 1.0, 'Timestamp': now} for _ in range(300)]
+cw.put_metric_data(Namespace='App', MetricData=data)
+def total(dims):
+    r = cw.get_metric_data(StartTime=now - datetime.timedelta(minutes=5), EndTime=now + datetime.timedelta(minutes=1), MetricDataQueries=[{'Id': 'j', 'MetricStat': {'Metric': {'Namespace': 'App', 'MetricName': 'Jobs', 'Dimensions': dims}, 'Period': 3600, 'Stat': 'Sum'}}])
+    return sum(r['MetricDataResults'][0]['Values'])
+print(json.dumps([total([{'Name': 'Queue', 'Value': 'q'}, {'Name': 'Host', 'Value': 'h'}]), total([{'Name': 'Host', 'Value': 'h'}, {'Name': 'Queue', 'Value': 'q'}])]))
+`)) as number[];
+  t.deepEqual(sums, [300, 300]);
+});
+
 test.serial('the timeline records target state changes and AWS calls, and can be reset', async (t) => {
   const before = await timeline();
   const states = before.events.filter((e) => e.kind === 'target-state');
