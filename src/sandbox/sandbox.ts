@@ -6,8 +6,8 @@ import { createDemoInfra, type DemoInfra } from './demo-infra';
 import type { FaultRule, StoredFaultRule } from './faults';
 import { startGateway, type Gateway } from './gateway';
 import type { ListenerEndpoint } from './load-balancer';
-import type { TimelineSnapshot } from './timeline';
 import { startMotoProcess, type MotoProcess } from './moto-process';
+import type { TimelineSnapshot } from './timeline';
 import { TrafficLayer } from './traffic-layer';
 
 /**
