@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { parseAmiArtifactId } from './machine-readable.js';
+import { parseAmiArtifactId } from './machine-readable';
 
 /** The manifest post-processor's file (`manifest.json`). */
 export interface PackerManifest {
