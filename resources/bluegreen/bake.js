@@ -101004,9 +101004,13 @@ async function readManifest(file) {
     text = await import_node_fs6.promises.readFile(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
-    throw err;
+    throw new OperationFailedError("BakeFailed", `cannot read Packer's manifest ${file}: ${describeError(err)}`, { errors: [] });
   }
-  return JSON.parse(text);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new OperationFailedError("BakeFailed", `Packer's manifest ${file} is not JSON: ${describeError(err)}`, { errors: [] });
+  }
 }
 
 // src/bake/packer-errors.ts
@@ -101020,6 +101024,9 @@ function packerNotFound(packerPath) {
     "packer",
     `packer executable not found (${packerPath}): install Packer on the agent (https://developer.hashicorp.com/packer/install, or \`apt-get install packer\` on Debian) or pass packerPath / set PACKER_PATH`
   );
+}
+function packerNotStarted(packerPath, error) {
+  return new OperationFailedError("BakeFailed", `cannot run packer (${packerPath}): ${describeError(error)}; nothing was built`, { errors: [] });
 }
 function packerCommandFailed(command8, exitCode, output) {
   return new InputError("template", `packer ${command8} failed (exit ${exitCode}): ${output.trim() || "no output"}`, { exitCode });
@@ -101056,7 +101063,7 @@ async function runPackerCommand(packerPath, args, options = {}) {
     if (err instanceof Error && /Unable to locate executable|ENOENT|EACCES/.test(err.message)) {
       throw packerNotFound(packerPath);
     }
-    throw err;
+    throw packerNotStarted(packerPath, err);
   }
 }
 async function detectPackerVersion(packerPath = defaultPackerPath()) {
@@ -101682,7 +101689,7 @@ function runBuildProcess(packerPath, buildDir, options, env3) {
     };
     child2.on("error", (e10) => {
       cleanup();
-      reject(e10.code === "ENOENT" || e10.code === "EACCES" ? packerNotFound(packerPath) : e10);
+      reject(e10.code === "ENOENT" || e10.code === "EACCES" ? packerNotFound(packerPath) : packerNotStarted(packerPath, e10));
     });
     child2.on("close", (code, signal) => {
       cleanup();

@@ -1,4 +1,4 @@
-import { packerCommandFailed, packerNotFound } from './packer-errors';
+import { packerCommandFailed, packerNotFound, packerNotStarted } from './packer-errors';
 
 /** A Packer version, as `packer version` prints it. */
 export interface PackerVersion {
@@ -61,7 +61,7 @@ export async function runPackerCommand(
     if (err instanceof Error && /Unable to locate executable|ENOENT|EACCES/.test(err.message)) {
       throw packerNotFound(packerPath);
     }
-    throw err;
+    throw packerNotStarted(packerPath, err);
   }
 }
 

@@ -1,4 +1,4 @@
-import { InputError, OperationFailedError } from '../core/errors';
+import { InputError, OperationFailedError, describeError } from '../core/errors';
 
 /**
  * The core errors a Packer failure becomes: Packer missing or a template it
@@ -23,6 +23,11 @@ export function packerNotFound(packerPath: string): InputError {
       '(https://developer.hashicorp.com/packer/install, or `apt-get install packer` on Debian) ' +
       'or pass packerPath / set PACKER_PATH',
   );
+}
+
+/** Packer could not be started for another reason than being missing (e.g. too many processes). */
+export function packerNotStarted(packerPath: string, error: unknown): OperationFailedError {
+  return new OperationFailedError('BakeFailed', `cannot run packer (${packerPath}): ${describeError(error)}; nothing was built`, { errors: [] });
 }
 
 /** A packer command (`version`, `init`, `validate`) failed before anything was built. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { OperationFailedError } from '../core/errors';
-import { packerBuildFailed, packerCommandFailed, packerNotFound, type PackerFailureReason } from './packer-errors';
+import { packerBuildFailed, packerCommandFailed, packerNotFound, packerNotStarted, type PackerFailureReason } from './packer-errors';
 import {
   LineSplitter,
   parseMachineReadableLine,
@@ -142,7 +142,7 @@ function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPac
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
       cleanup();
-      reject(e.code === 'ENOENT' || e.code === 'EACCES' ? packerNotFound(packerPath) : e);
+      reject(e.code === 'ENOENT' || e.code === 'EACCES' ? packerNotFound(packerPath) : packerNotStarted(packerPath, e));
     });
     child.on('close', (code, signal) => {
       cleanup();
