@@ -6,13 +6,14 @@ import * as cloudWatch from '@aws-sdk/client-cloudwatch';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as s3 from '@aws-sdk/client-s3';
+import { S3_ACTIONS } from './helpers/iam-requests';
+import { IAM_DIR, actionsOf, policyRoles, type PolicyDocument } from './helpers/iam-roles';
 
-// The IAM policy shipped for users must allow every AWS action the stages call (the sandbox is not a stage).
+// The IAM policies shipped for users (one per role, resources/bluegreen/iam) must together allow
+// every AWS action the stages call (the sandbox is not a stage).
 const root = join(__dirname, '..');
-const policy = JSON.parse(readFileSync(join(root, 'resources/bluegreen/iam-policy.json'), 'utf8')) as {
-  Statement: Array<{ Action: string | string[] }>;
-};
-const allowed = new Set(policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+const policies = policyRoles().map((role) => ({ role, policy: JSON.parse(readFileSync(join(IAM_DIR, `${role}.json`), 'utf8')) as PolicyDocument }));
+const allowed = new Set(policies.flatMap(({ policy }) => actionsOf(policy)));
 
 const services: Array<[string, Record<string, unknown>]> = [
   ['autoscaling', autoScaling],
@@ -22,15 +23,6 @@ const services: Array<[string, Record<string, unknown>]> = [
   ['s3', s3],
 ];
 
-/** S3 operations whose IAM action has another name. */
-const S3_ACTIONS: Record<string, string> = {
-  HeadObject: 's3:GetObject',
-  HeadBucket: 's3:ListBucket',
-  ListObjectsV2: 's3:ListBucket',
-  CreateMultipartUpload: 's3:PutObject',
-  UploadPart: 's3:PutObject',
-  CompleteMultipartUpload: 's3:PutObject',
-};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -49,7 +41,7 @@ function calledOperations(): Set<string> {
   return operations;
 }
 
-test('the IAM policy allows every AWS action the stages call', (t) => {
+test('the IAM policies allow every AWS action the stages call', (t) => {
   const operations = calledOperations();
   t.true(operations.size > 30, `found ${operations.size} operations`);
   const missing: string[] = [];
@@ -63,4 +55,44 @@ test('the IAM policy allows every AWS action the stages call', (t) => {
     if (!allowed.has(action)) missing.push(action);
   }
   t.deepEqual(missing, []);
+});
+
+/** Mutating actions IAM cannot scope by resource for our use, each for a stated reason (README, IAM). */
+const UNSCOPED = new Set([
+  // RunInstances touches many resource types (instance, volume, network interface, subnet, image…).
+  'ec2:RunInstances',
+  // Packer's temporary resources: new ones, or untagged (key pair, security group) until deleted.
+  'ec2:CreateKeyPair', 'ec2:CreateSecurityGroup', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateImage', 'ec2:RegisterImage',
+  'ec2:ModifyImageAttribute', 'ec2:CopyImage', 'ec2:CreateSnapshot', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:CreateTags',
+  'ec2:DeleteKeyPair', 'ec2:DeleteSecurityGroup', 'ec2:DetachVolume', 'ec2:DeleteVolume',
+]);
+
+test('no mutating action is granted on every resource, except those IAM cannot scope (listed)', (t) => {
+  const wide: string[] = [];
+  for (const { role, policy } of policies) {
+    for (const statement of policy.Statement) {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      if (!resources.includes('*') || statement.Condition !== undefined) continue;
+      const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+      for (const action of actions) {
+        const name = action.split(':')[1] ?? '';
+        if (!/^(Describe|Get|List)/.test(name) && !UNSCOPED.has(action)) wide.push(`${role}: ${action}`);
+      }
+    }
+  }
+  t.deepEqual(wide, []);
+});
+
+test('s3:DeleteObject is granted on the lock key only', (t) => {
+  const deletes = policies.flatMap(({ policy }) =>
+    policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:DeleteObject')).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])),
+  );
+  t.deepEqual(deletes, ['arn:aws:s3:::REPLACE_LEDGER_BUCKET/REPLACE_LEDGER_PREFIX/REPLACE_CLUSTER/lock.json']);
+});
+
+test('every placeholder of the policies is explained in the README', (t) => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const tokens = new Set(policies.flatMap(({ policy }) => JSON.stringify(policy).match(/REPLACE_[A-Z_]+/g) ?? []));
+  t.true(tokens.size > 5);
+  t.deepEqual([...tokens].filter((token) => !readme.includes(`\`${token}\``)), []);
 });

@@ -10,6 +10,13 @@ export const Tag = {
   buildUrl: 'bluegreen:build-url',
   version: 'bluegreen:version',
   gitCommit: 'bluegreen:git-commit',
+  /** On a baked AMI and its build's temporary resources: the application. */
+  app: 'bluegreen:app',
+  /** On a baked AMI: its name. */
+  amiName: 'bluegreen:ami-name',
+  /** Sandbox AMIs only: the version and behaviour the sandbox's app server plays. */
+  sandboxVersion: 'sandbox:version',
+  sandboxHealth: 'sandbox:health',
   /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
   phase: 'bluegreen:phase',
   /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */

@@ -1,4 +1,4 @@
-import { BakeInputError } from './errors.js';
+import { InputError } from '../core/errors';
 
 /** Characters EC2 allows in an AMI name (RegisterImage / CreateImage). */
 const AMI_NAME_PATTERN = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
@@ -19,15 +19,15 @@ export function makeAmiName(app: string, version: string, now: Date): string {
   const clean = (s: string) => s.replace(AMI_NAME_FORBIDDEN, '_');
   const name = `${clean(app)}-${clean(version)}-${amiTimestamp(now)}`;
   if (name.length > 128) {
-    throw new BakeInputError('version', `AMI name "${name}" would be ${name.length} characters; EC2 allows 128 (shorten app or version, or pass amiName)`);
+    throw new InputError('version', `AMI name "${name}" would be ${name.length} characters; EC2 allows 128 (shorten app or version, or pass amiName)`);
   }
   return name;
 }
 
-/** Throws a {@link BakeInputError} on `field` unless `name` is a valid AMI name. */
+/** Throws an {@link InputError} on `field` unless `name` is a valid AMI name. */
 export function assertAmiName(name: string, field = 'amiName'): void {
   if (!AMI_NAME_PATTERN.test(name)) {
-    throw new BakeInputError(
+    throw new InputError(
       field,
       `"${name}" is not a valid AMI name: 3-128 characters of letters, digits, space and ( ) [ ] . / - ' @ _`,
     );

@@ -1,32 +1,31 @@
 /**
  * The bake engine: renders a Packer HCL2 build from a handlebars template and
- * runs Packer on it. Knows nothing of Jenkins or the CLI.
+ * runs Packer on it. Knows nothing of Jenkins or the CLI. Throws only core
+ * errors (`InputError`: nothing was built; `OperationFailedError`: no AMI).
  *
  * ```ts
- * const dir = await renderBuild(options);          // BakeInputError on bad input
+ * const bake = resolveBakeOptions(options);        // InputError on bad input
+ * const dir = await renderBuild(bake);             // the build directory
  * const result = await runPacker(dir, { onLog });  // { amiId, region, amis, amiName, packerRunUuid }
  * ```
  */
-export { amiTimestamp, assertAmiName, makeAmiName } from './ami-name.js';
-export {
-  BakeError,
-  BakeInputError,
-  PackerBuildError,
-  PackerCommandError,
-  PackerNotFoundError,
-  type PackerFailureReason,
-} from './errors.js';
-export { escapeGoTemplate, hclString, packerString, packerStringList } from './escape.js';
-export { ec2LiteralTagger } from './literal-tags.js';
+export { amiTimestamp, assertAmiName, makeAmiName } from './ami-name';
+export { credentialsExpiry, checkCredentialsOutlastBake, type CredentialsExpiry } from './credentials-expiry';
+export { escapeGoTemplate, hclString, packerString, packerStringList } from './escape';
+export { ec2LiteralTagger } from './literal-tags';
 export {
   parseAmiArtifactId,
   parseMachineReadableLine,
   summarizeMachineReadable,
   type MachineReadableRecord,
   type MachineReadableSummary,
-} from './machine-readable.js';
-export { lastManifestRun, readManifest, type ManifestRun, type PackerManifest } from './manifest.js';
-export { TAG, redactUrl, resolveBakeOptions, type BakeOptions, type ResolvedBake } from './options.js';
-export { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli.js';
-export { PACKER_VARIABLES, createHandlebars, renderBuild, renderTemplate, type BuildDir, type RenderOptions } from './render.js';
-export { runPacker, type BakeResult, type RunPackerOptions } from './run.js';
+} from './machine-readable';
+export { lastManifestRun, readManifest, type ManifestRun, type PackerManifest } from './manifest';
+export { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli';
+export { BakeFailureCode, type PackerFailureReason } from './packer-errors';
+export { redactUrl } from './redact-url';
+export { PACKER_VARIABLES, type PackerVariableName } from './packer-variables';
+export { createHandlebars, renderBuild, renderTemplate, type BuildDir, type RenderOptions } from './render';
+export { resolveBakeOptions } from './resolve';
+export { runPacker, type BakeResult, type RunPackerOptions } from './run';
+export type { BakeOptions, ChefOption, IisSiteOption, ResolvedBake, ScriptStep, SourceAmiOption } from './types';

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { parseAmiArtifactId } from './machine-readable.js';
+import { OperationFailedError, describeError } from '../core/errors';
+import { parseAmiArtifactId } from './machine-readable';
 
 /** The manifest post-processor's file (`manifest.json`). */
 export interface PackerManifest {
@@ -53,7 +54,11 @@ export async function readManifest(file: string): Promise<PackerManifest | undef
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw new OperationFailedError('BakeFailed', `cannot read Packer's manifest ${file}: ${describeError(err)}`, { errors: [] });
   }
-  return JSON.parse(text) as PackerManifest;
+  try {
+    return JSON.parse(text) as PackerManifest;
+  } catch (err) {
+    throw new OperationFailedError('BakeFailed', `Packer's manifest ${file} is not JSON: ${describeError(err)}`, { errors: [] });
+  }
 }

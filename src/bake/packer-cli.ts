@@ -1,4 +1,4 @@
-import { PackerCommandError, PackerNotFoundError } from './errors.js';
+import { packerCommandFailed, packerNotFound, packerNotStarted } from './packer-errors';
 
 /** A Packer version, as `packer version` prints it. */
 export interface PackerVersion {
@@ -41,7 +41,7 @@ export interface CommandOutput {
 /**
  * Runs a short packer command (version, init, validate, fmt) through
  * `@actions/exec` and returns its output; the exit code is not checked.
- * Throws {@link PackerNotFoundError} when the executable is missing.
+ * Throws an InputError on `packer` when the executable is missing.
  */
 export async function runPackerCommand(
   packerPath: string,
@@ -59,9 +59,9 @@ export async function runPackerCommand(
     return await getExecOutput(packerPath, args, { cwd: options.cwd, env, silent: true, ignoreReturnCode: true });
   } catch (err) {
     if (err instanceof Error && /Unable to locate executable|ENOENT|EACCES/.test(err.message)) {
-      throw new PackerNotFoundError(packerPath, err);
+      throw packerNotFound(packerPath);
     }
-    throw err;
+    throw packerNotStarted(packerPath, err);
   }
 }
 
@@ -70,7 +70,7 @@ export async function detectPackerVersion(packerPath: string = defaultPackerPath
   const out = await runPackerCommand(packerPath, ['version']);
   const version = parsePackerVersion(out.stdout);
   if (out.exitCode !== 0 || version === undefined) {
-    throw new PackerCommandError('version', out.exitCode, out.stdout + out.stderr);
+    throw packerCommandFailed('version', out.exitCode, out.stdout + out.stderr);
   }
   return version;
 }

@@ -2,10 +2,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
-import { BakeInputError } from './errors.js';
-import { escapeGoTemplate, hclString, packerString, packerStringList } from './escape.js';
-import { builtinTemplateDir, redactUrl, resolveBakeOptions, type BakeOptions, type ResolvedBake } from './options.js';
-import { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli.js';
+import { InputError } from '../core/errors';
+import { hclString, packerString, packerStringList } from './escape';
+import { packerVariables, sensitiveVariables, variablesHcl, varFileJson } from './packer-variables';
+import { builtinTemplateDir } from './template-dir';
+import type { ResolvedBake } from './types';
+import { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli';
 
 /** Name of the generated var file Packer loads by itself from the build directory. */
 export const VAR_FILE = 'bluegreen.auto.pkrvars.json';
@@ -52,123 +54,6 @@ export const PLUGINS_HCL = `packer {
 }
 `;
 
-type VarValue = string | number | boolean | string[] | Record<string, string>;
-
-/**
- * Every variable a template may use (`var.<name>`), with its HCL type. All
- * are declared with `default = null`, and Packer treats a null attribute as
- * unset, so templates can write `subnet_id = var.subnet_id` whether or not
- * it was given.
- */
-export const PACKER_VARIABLES = {
-  app: 'string',
-  version: 'string',
-  region: 'string',
-  instance_type: 'string',
-  ami_name: 'string',
-  ami_description: 'string',
-  ami_regions: 'list(string)',
-  ami_tags: 'map(string)',
-  run_tags: 'map(string)',
-  source_ami_id: 'string',
-  source_ami_filters: 'map(string)',
-  source_ami_owners: 'list(string)',
-  subnet_id: 'string',
-  vpc_id: 'string',
-  iam_instance_profile: 'string',
-  volume_size: 'number',
-  volume_type: 'string',
-  volume_iops: 'number',
-  volume_throughput: 'number',
-  device_name: 'string',
-  encrypt_boot: 'bool',
-  kms_key_id: 'string',
-  region_kms_key_ids: 'map(string)',
-  allowed_cidrs: 'list(string)',
-  ssh_username: 'string',
-  winrm_username: 'string',
-  artifact_url: 'string',
-  endpoint: 'string',
-} as const;
-
-/** Name of a variable of {@link PACKER_VARIABLES}. */
-export type PackerVariableName = keyof typeof PACKER_VARIABLES;
-
-/** Packer variable values of a bake; unset ones are left out (they default to null). */
-export function packerVariables(b: ResolvedBake): Partial<Record<PackerVariableName, VarValue>> {
-  const gp3 = b.volume.type === 'gp3';
-  const vars: Record<PackerVariableName, VarValue | undefined> = {
-    app: b.app,
-    version: b.version,
-    region: b.region,
-    instance_type: b.instanceType,
-    ami_name: b.amiName,
-    ami_description: b.amiDescription,
-    ami_regions: b.copyRegions,
-    ami_tags: b.tags,
-    run_tags: b.runTags,
-    source_ami_id: b.sourceAmi.id,
-    source_ami_filters: b.sourceAmi.filters,
-    source_ami_owners: b.sourceAmi.owners,
-    subnet_id: b.subnetId,
-    vpc_id: b.vpcId,
-    iam_instance_profile: b.iamInstanceProfile,
-    volume_size: b.volume.sizeGb,
-    volume_type: b.volume.type,
-    // gp3 baseline; Packer 1.6.6 refuses gp3 without them.
-    volume_iops: gp3 ? 3000 : undefined,
-    volume_throughput: gp3 ? 125 : undefined,
-    device_name: b.volume.deviceName,
-    encrypt_boot: b.encryption === undefined ? undefined : true,
-    kms_key_id: b.encryption?.kmsKeyId,
-    region_kms_key_ids:
-      b.encryption?.regionKmsKeyIds === undefined || Object.keys(b.encryption.regionKmsKeyIds).length === 0
-        ? undefined
-        : b.encryption.regionKmsKeyIds,
-    allowed_cidrs: b.allowedCidrs.length === 0 ? undefined : b.allowedCidrs,
-    ssh_username: b.sshUsername,
-    winrm_username: b.winrmUsername,
-    artifact_url: b.artifactUrl,
-    endpoint: b.endpoint,
-  };
-  const out: Partial<Record<PackerVariableName, VarValue>> = {};
-  for (const [k, v] of Object.entries(vars)) if (v !== undefined) out[k as PackerVariableName] = v;
-  return out;
-}
-
-/**
- * Variables Packer must not print: the artifact URL when it is presigned
- * (it carries a signature). Packer then masks the value wherever it appears.
- */
-export function sensitiveVariables(b: ResolvedBake): Set<PackerVariableName> {
-  const s = new Set<PackerVariableName>();
-  if (b.artifactUrl !== undefined && redactUrl(b.artifactUrl) !== b.artifactUrl) s.add('artifact_url');
-  return s;
-}
-
-/** `variable` blocks declaring every variable of {@link PACKER_VARIABLES}, default null. */
-export function variablesHcl(sensitive: ReadonlySet<string> = new Set()): string {
-  return Object.entries(PACKER_VARIABLES)
-    .map(([name, type]) => {
-      const attrs: Array<[string, string]> = [['type', type], ['default', 'null']];
-      if (sensitive.has(name)) attrs.push(['sensitive', 'true']);
-      const width = Math.max(...attrs.map(([k]) => k.length));
-      return `variable "${name}" {\n${attrs.map(([k, v]) => `  ${k.padEnd(width)} = ${v}\n`).join('')}}\n`;
-    })
-    .join('\n');
-}
-
-/** The var file's content: values Go-template-escaped, since Packer renders plugin fields once. */
-export function varFileJson(vars: Partial<Record<string, VarValue>>): string {
-  const escape = (v: VarValue): VarValue => {
-    if (typeof v === 'string') return escapeGoTemplate(v);
-    if (Array.isArray(v)) return v.map(escapeGoTemplate);
-    if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeGoTemplate(k), escapeGoTemplate(x)]));
-    return v;
-  };
-  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, escape(v as VarValue)])), null, 2) + '\n';
-}
-
 /**
  * A handlebars instance with the helpers every template (built-in or the
  * user's) gets:
@@ -200,7 +85,7 @@ export function renderTemplate(source: string, context: object, templateName = '
   try {
     return hb.compile(source, { strict: true, noEscape: true })(context);
   } catch (err) {
-    throw new BakeInputError('templatePath', `${templateName}: ${(err as Error).message}`);
+    throw new InputError('templatePath', `${templateName}: ${(err as Error).message}`);
   }
 }
 
@@ -219,7 +104,7 @@ async function copyFile(from: string, dir: string, rel: string, files: string[],
     await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
     await fs.copyFile(from, path.join(dir, rel));
   } catch (err) {
-    throw new BakeInputError(field, `cannot read ${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(field, `cannot read ${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   files.push(rel);
   return rel;
@@ -235,18 +120,19 @@ async function writeFile(dir: string, rel: string, content: string, files: strin
  * Renders a bake into a build directory: the template (`build.pkr.hcl`),
  * `variables.pkr.hcl`, the values in `bluegreen.auto.pkrvars.json`, the
  * scripts it runs under `files/`, and `plugins.pkr.hcl` for Packer ≥ 1.7.
- * Throws {@link BakeInputError} for invalid options.
+ * Takes the options as `resolveBakeOptions` returns them; throws
+ * {@link InputError} for what only rendering finds (a template or a script
+ * that cannot be read, a template using an unknown value).
  */
-export async function renderBuild(options: BakeOptions, renderOptions: RenderOptions = {}): Promise<BuildDir> {
+export async function renderBuild(bake: ResolvedBake, renderOptions: RenderOptions = {}): Promise<BuildDir> {
   const env = renderOptions.env ?? process.env;
-  const bake = resolveBakeOptions(options, env);
   const packerVersion =
     typeof renderOptions.packerVersion === 'object'
       ? renderOptions.packerVersion
       : renderOptions.packerVersion !== undefined
         ? (parsePackerVersion(renderOptions.packerVersion) ??
           (() => {
-            throw new BakeInputError('packerVersion', `"${String(renderOptions.packerVersion)}" is not a version`);
+            throw new InputError('packerVersion', `"${String(renderOptions.packerVersion)}" is not a version`);
           })())
         : await detectPackerVersion(renderOptions.packerPath ?? defaultPackerPath(env));
 
@@ -254,10 +140,10 @@ export async function renderBuild(options: BakeOptions, renderOptions: RenderOpt
   try {
     source = await fs.readFile(bake.templatePath, 'utf8');
   } catch (err) {
-    throw new BakeInputError('templatePath', `cannot read ${bake.templatePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new InputError('templatePath', `cannot read ${bake.templatePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 
-  const dir = options.outDir !== undefined ? path.resolve(options.outDir) : await fs.mkdtemp(path.join(os.tmpdir(), 'bluegreen-bake-'));
+  const dir = bake.outDir !== undefined ? bake.outDir : await fs.mkdtemp(path.join(os.tmpdir(), 'bluegreen-bake-'));
   await fs.mkdir(dir, { recursive: true });
   const files: string[] = [];
 
@@ -293,7 +179,7 @@ export async function renderBuild(options: BakeOptions, renderOptions: RenderOpt
     }
     if (c.cookbooksPath !== undefined) {
       const st = await fs.stat(c.cookbooksPath).catch(() => undefined);
-      if (st?.isDirectory() !== true) throw new BakeInputError('chef.cookbooksPath', `${c.cookbooksPath} is not a directory`);
+      if (st?.isDirectory() !== true) throw new InputError('chef.cookbooksPath', `${c.cookbooksPath} is not a directory`);
       await fs.cp(c.cookbooksPath, path.join(dir, 'files/chef/cookbooks'), { recursive: true });
       files.push('files/chef/cookbooks/');
     }

@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { BakeError, PackerBuildError, PackerCommandError, PackerNotFoundError, type PackerFailureReason } from './errors.js';
+import { OperationFailedError } from '../core/errors';
+import { packerBuildFailed, packerCommandFailed, packerNotFound, packerNotStarted, type PackerFailureReason } from './packer-errors';
 import {
   LineSplitter,
   parseMachineReadableLine,
   readableLine,
   summarizeMachineReadable,
   type MachineReadableRecord,
-} from './machine-readable.js';
-import { lastManifestRun, readManifest } from './manifest.js';
-import { defaultPackerPath, runPackerCommand } from './packer-cli.js';
-import type { BuildDir } from './render.js';
+} from './machine-readable';
+import { lastManifestRun, readManifest } from './manifest';
+import { defaultPackerPath, runPackerCommand } from './packer-cli';
+import type { BuildDir } from './render';
 
 /** Options of {@link runPacker}. */
 export interface RunPackerOptions {
@@ -59,7 +60,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 async function checked(packerPath: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLog?: (l: string) => void): Promise<void> {
   const out = await runPackerCommand(packerPath, args, { cwd, env });
   for (const line of (out.stdout + out.stderr).split('\n')) if (line.trim() !== '') onLog?.(`packer ${command}: ${line}`);
-  if (out.exitCode !== 0) throw new PackerCommandError(command, out.exitCode, out.stdout + out.stderr);
+  if (out.exitCode !== 0) throw packerCommandFailed(command, out.exitCode, out.stdout + out.stderr);
 }
 
 /** Outcome of the `packer build` process. */
@@ -141,7 +142,7 @@ function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPac
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
       cleanup();
-      reject(e.code === 'ENOENT' || e.code === 'EACCES' ? new PackerNotFoundError(packerPath, e) : e);
+      reject(e.code === 'ENOENT' || e.code === 'EACCES' ? packerNotFound(packerPath) : packerNotStarted(packerPath, e));
     });
     child.on('close', (code, signal) => {
       cleanup();
@@ -160,8 +161,9 @@ function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPac
  * The AMIs come from the manifest of this run (`last_run_uuid`), else from
  * the machine-readable artifacts, else from Packer's `AMI: ami-…` message.
  *
- * Throws {@link PackerNotFoundError}, {@link PackerCommandError} (init or
- * validate failed: nothing was built) or {@link PackerBuildError} (no AMI).
+ * Throws an InputError when packer is missing or `init`/`validate` fail
+ * (nothing was built), an OperationFailedError (`BakeFailed`, `BakeTimedOut`,
+ * `BakeInterrupted`) when no AMI was made.
  * When Packer fails after making an AMI it returns a result with `failure`.
  */
 export async function runPacker(buildDir: BuildDir, options: RunPackerOptions = {}): Promise<BakeResult> {
@@ -181,9 +183,9 @@ export async function runPacker(buildDir: BuildDir, options: RunPackerOptions = 
   const amiId = amis[region] ?? summary.createdAmiIds[0];
 
   if (amiId === undefined) {
-    if (build.stopReason !== undefined) throw new PackerBuildError(build.stopReason, build.exitCode, summary.errors, build.stopDetail);
-    if (build.exitCode === 0) throw new BakeError('packer build succeeded but reported no AMI (does the template build an amazon-ebs source?)');
-    throw new PackerBuildError('failed', build.exitCode, summary.errors);
+    if (build.stopReason !== undefined) throw packerBuildFailed(build.stopReason, build.exitCode, summary.errors, build.stopDetail);
+    if (build.exitCode === 0) throw new OperationFailedError('BakeFailed', 'packer build succeeded but reported no AMI (does the template build an amazon-ebs source?)', { errors: [] });
+    throw packerBuildFailed('failed', build.exitCode, summary.errors);
   }
   if (amis[region] === undefined) amis[region] = amiId;
 

@@ -1,17 +1,5 @@
 import type { Options } from 'yargs';
-import { InputError, OperationFailedError } from '../core/errors';
-import {
-  BakeInputError,
-  PackerBuildError,
-  PackerCommandError,
-  PackerNotFoundError,
-  ec2LiteralTagger,
-  renderBuild,
-  resolveBakeOptions,
-  runPacker,
-  type BakeOptions,
-  type BakeResult,
-} from '../bake';
+import { ec2LiteralTagger, renderBuild, resolveBakeOptions, runPacker, type BakeResult, type ResolvedBake } from '../bake';
 import type { StageDefinition } from './framework';
 
 /** Output of `bake` (DESIGN §2), plus `failure` when Packer failed after making the AMI. */
@@ -49,54 +37,26 @@ const BAKE_OPTIONS: Record<string, Options> = {
   timeoutMinutes: { type: 'number', describe: 'Stop packer after this many minutes (default 120)' },
 };
 
-interface BakeInput {
-  options: BakeOptions;
-  timeoutMinutes: number;
-}
-
-function asInputError(error: unknown): never {
-  if (error instanceof BakeInputError) throw new InputError(error.field, error.message.slice(error.field.length + 2));
-  throw error;
-}
-
 /** `bake`: render a Packer build and run it; outputs the AMI(s). */
-export const bakeStage: StageDefinition<BakeInput, BakeOutput> = {
+export const bakeStage: StageDefinition<ResolvedBake, BakeOutput> = {
   name: 'bake',
   describe: 'Bake an AMI with Packer (built-in linux/windows templates or your own), copy it, tag it',
   options: BAKE_OPTIONS,
-  validate(raw, region) {
-    const { timeoutMinutes, ...rest } = raw;
-    const options = { ...rest, region } as unknown as BakeOptions;
-    try {
-      resolveBakeOptions(options); // every check before anything runs
-    } catch (error) {
-      asInputError(error);
-    }
-    const minutes = timeoutMinutes === undefined ? 120 : Number(timeoutMinutes);
-    if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError('timeoutMinutes', 'must be a positive number');
-    return { options, timeoutMinutes: minutes };
-  },
-  async run(input, { aws, log }) {
-    try {
-      const build = await renderBuild(input.options).catch(asInputError);
-      log.info(`rendered ${build.bake.template} template for Packer ${build.packerVersion.text} in ${build.dir}; AMI ${build.bake.amiName}`);
-      const packerLog = log.child('packer');
-      const result = await runPacker(build, {
-        onLog: (line) => packerLog.info(line),
-        timeoutMs: input.timeoutMinutes * 60_000,
-        applyLiteralTags: ec2LiteralTagger({ clientFor: (region) => aws().forRegion(region).ec2 }),
-      });
-      const copies = Object.entries(result.amis).filter(([r]) => r !== result.region);
-      log.info(`AMI ${result.amiId} (${result.amiName}) in ${result.region}${copies.length > 0 ? `; copies: ${copies.map(([r, a]) => `${r} ${a}`).join(', ')}` : ''}`);
-      if (result.failure !== undefined) log.error(result.failure.message);
-      return result;
-    } catch (error) {
-      // Packer missing or the template invalid: nothing was built (exit 2).
-      if (error instanceof PackerNotFoundError) throw new InputError('packer', error.message);
-      if (error instanceof PackerCommandError) throw new InputError('template', error.message);
-      if (error instanceof PackerBuildError) throw new OperationFailedError(error.reason === 'failed' ? 'BakeFailed' : error.reason === 'timeout' ? 'BakeTimedOut' : 'BakeInterrupted', error.message, { errors: error.errors });
-      throw error;
-    }
+  // Every check, the credentials' lifetime included, before anything runs.
+  validate: (raw, region) => resolveBakeOptions({ ...raw, region }),
+  async run(bake, { aws, log }) {
+    const build = await renderBuild(bake);
+    log.info(`rendered ${build.bake.template} template for Packer ${build.packerVersion.text} in ${build.dir}; AMI ${build.bake.amiName}`);
+    const packerLog = log.child('packer');
+    const result = await runPacker(build, {
+      onLog: (line) => packerLog.info(line),
+      timeoutMs: bake.timeoutMinutes * 60_000,
+      applyLiteralTags: ec2LiteralTagger({ clientFor: (region) => aws().forRegion(region).ec2 }),
+    });
+    const copies = Object.entries(result.amis).filter(([r]) => r !== result.region);
+    log.info(`AMI ${result.amiId} (${result.amiName}) in ${result.region}${copies.length > 0 ? `; copies: ${copies.map(([r, a]) => `${r} ${a}`).join(', ')}` : ''}`);
+    if (result.failure !== undefined) log.error(result.failure.message);
+    return result;
   },
   exitCodeFor: (output) => (output.failure === undefined ? 0 : 1),
 };

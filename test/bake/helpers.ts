@@ -1,3 +1,6 @@
+import { renderBuild, type BuildDir, type RenderOptions } from '../../src/bake/render';
+import { resolveBakeOptions } from '../../src/bake/resolve';
+import type { BakeOptions } from '../../src/bake/types';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,3 +12,8 @@ export async function tempDir(prefix = 'bluegreen-bake-test-'): Promise<{ dir: s
 }
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Resolves then renders, as the stage does (a bad input rejects the promise). */
+export async function renderFrom(options: BakeOptions, renderOptions: RenderOptions = {}): Promise<BuildDir> {
+  return renderBuild(resolveBakeOptions(options, renderOptions.env ?? process.env), renderOptions);
+}

@@ -2,11 +2,11 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BakeInputError } from '../../src/bake/errors.js';
-import { escapeGoTemplate, hclString } from '../../src/bake/escape.js';
-import { renderBuild, VAR_FILE } from '../../src/bake/render.js';
-import type { BakeOptions } from '../../src/bake/options.js';
-import { FIXTURES, tempDir } from './helpers.js';
+import { InputError } from '../../src/core/errors';
+import { escapeGoTemplate, hclString } from '../../src/bake/escape';
+import { VAR_FILE } from '../../src/bake/render';
+import type { BakeOptions } from '../../src/bake/types';
+import { FIXTURES, renderFrom, tempDir } from './helpers';
 
 /** Values that break naive rendering: HCL quotes/escapes/templates, Go templates, newlines. */
 const NASTY = [
@@ -34,7 +34,7 @@ test('hclString escapes quotes, backslashes, control characters and both templat
 test('nasty values come out literally in the rendered template and the var file', async (t) => {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
-  const build = await renderBuild(
+  const build = await renderFrom(
     {
       app: 'shop',
       version: '1.0.0',
@@ -85,7 +85,7 @@ test('what Packer receives: a real packer build hands the exact bytes to a provi
     ],
     outDir: out,
   };
-  const build = await renderBuild(options, { packerVersion: '1.6.6', env: {} });
+  const build = await renderFrom(options, { packerVersion: '1.6.6', env: {} });
   const run = spawnSync('packer', ['build', '-color=false', '.'], { cwd: build.dir, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
   t.is(run.status, 0, run.stdout + run.stderr);
   t.is(await fs.readFile(path.join(out, 'received-inline.txt'), 'utf8'), NASTY.join('\n') + '\n');
@@ -95,8 +95,8 @@ test('what Packer receives: a real packer build hands the exact bytes to a provi
 
 test('"{{" where Packer renders until nothing changes (environment values) is refused, naming the field', async (t) => {
   const base: BakeOptions = { app: 'a', version: '1', region: 'us-east-1', sourceAmi: { id: 'ami-0123456789abcdef0' }, allowedCidrs: ['10.0.0.0/8'] };
-  const e1 = await t.throwsAsync(renderBuild({ ...base, artifactUrl: 's3://b/{{x}}' }, { packerVersion: '1.6.6', env: {} }), { instanceOf: BakeInputError });
+  const e1 = await t.throwsAsync(renderFrom({ ...base, artifactUrl: 's3://b/{{x}}' }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
   t.is(e1?.field, 'artifactUrl');
-  const e2 = await t.throwsAsync(renderBuild({ ...base, steps: [{ inline: ['true'], env: { K: '{{x}}' } }] }, { packerVersion: '1.6.6', env: {} }), { instanceOf: BakeInputError });
+  const e2 = await t.throwsAsync(renderFrom({ ...base, steps: [{ inline: ['true'], env: { K: '{{x}}' } }] }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
   t.is(e2?.field, 'steps.0.env.K');
 });

@@ -7,9 +7,9 @@ import {
   readableLine,
   summarizeMachineReadable,
   type MachineReadableRecord,
-} from '../../src/bake/machine-readable.js';
-import { lastManifestRun, type PackerManifest } from '../../src/bake/manifest.js';
-import { FIXTURES } from './helpers.js';
+} from '../../src/bake/machine-readable';
+import { lastManifestRun, type PackerManifest } from '../../src/bake/manifest';
+import { FIXTURES } from './helpers';
 
 const dir = path.join(FIXTURES, 'machine-readable');
 const records = (name: string): MachineReadableRecord[] =>

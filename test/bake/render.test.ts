@@ -2,10 +2,10 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BakeInputError } from '../../src/bake/errors.js';
-import { renderBuild, VAR_FILE, type BuildDir } from '../../src/bake/render.js';
-import type { BakeOptions } from '../../src/bake/options.js';
-import { FIXTURES, tempDir } from './helpers.js';
+import { InputError } from '../../src/core/errors';
+import { VAR_FILE, type BuildDir } from '../../src/bake/render';
+import type { BakeOptions } from '../../src/bake/types';
+import { FIXTURES, renderFrom, tempDir } from './helpers';
 
 const NOW = new Date('2025-01-02T03:04:05Z');
 const REPO = path.join(FIXTURES, 'repo');
@@ -63,7 +63,7 @@ function packer(args: string[], cwd: string) {
 async function render(t: { teardown: (f: () => Promise<void>) => void }, options: BakeOptions, env: NodeJS.ProcessEnv, packerVersion = '1.6.6'): Promise<BuildDir> {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
-  return renderBuild({ ...options, outDir: tmp.dir }, { packerVersion, env });
+  return renderFrom({ ...options, outDir: tmp.dir }, { packerVersion, env });
 }
 
 for (const [name, options, env] of cases) {
@@ -98,7 +98,7 @@ test('Packer >= 1.7 gets plugins.pkr.hcl and needs init', async (t) => {
 test('the packer version is detected with `packer version` when not given', async (t) => {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
-  const build = await renderBuild({ ...linux, outDir: tmp.dir }, { env: {} });
+  const build = await renderFrom({ ...linux, outDir: tmp.dir }, { env: {} });
   t.is(build.packerVersion.text, execFileSync('packer', ['version'], { encoding: 'utf8' }).match(/v(\d+\.\d+\.\d+)/)?.[1] ?? '');
 });
 
@@ -126,19 +126,19 @@ test('a user template gets the same values and helpers', async (t) => {
   t.teardown(tmp.remove);
   const tpl = path.join(tmp.dir, 'mine.pkr.hcl.hbs');
   await fs.writeFile(tpl, '# {{app}} {{amiName}} {{hcl artifactUrl}} {{hclList copyRegions}} \\{{timestamp}}\n');
-  const build = await renderBuild({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} });
+  const build = await renderFrom({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} });
   t.is(
     await fs.readFile(path.join(build.dir, 'build.pkr.hcl'), 'utf8'),
     '# shop shop-1.2.3-20250102030405 "s3://artifacts/shop/shop-1.2.3.tgz" ["us-east-1", "eu-central-1"] {{timestamp}}\n',
   );
 });
 
-test('strict: a template using an unknown value fails with a BakeInputError on templatePath', async (t) => {
+test('strict: a template using an unknown value fails with a InputError on templatePath', async (t) => {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   const tpl = path.join(tmp.dir, 'bad.hbs');
   await fs.writeFile(tpl, '{{nosuchvalue}}\n');
-  const err = await t.throwsAsync(renderBuild({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} }), { instanceOf: BakeInputError });
+  const err = await t.throwsAsync(renderFrom({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
   t.is(err?.field, 'templatePath');
   t.regex(err?.message ?? '', /nosuchvalue/);
 });
@@ -160,12 +160,14 @@ const invalid: Array<[string, Partial<BakeOptions>, string]> = [
   ['missing script', { steps: [{ scripts: ['scripts/none.sh'] }] }, 'steps.0.scripts.0'],
   ['empty step', { steps: [{}] }, 'steps.0'],
   ['volume size', { volume: { sizeGb: 0 } }, 'volume.sizeGb'],
+  ['version with shell characters', { version: '1.0;echo X' }, 'version'],
+  ['version too long', { version: '1'.repeat(129) }, 'version'],
 ];
 for (const [name, patch, field] of invalid) {
-  test(`invalid input: ${name} -> BakeInputError(${field})`, async (t) => {
+  test(`invalid input: ${name} -> InputError(${field})`, async (t) => {
     const tmp = await tempDir();
     t.teardown(tmp.remove);
-    const err = await t.throwsAsync(renderBuild({ ...linux, ...patch, outDir: tmp.dir }, { packerVersion: '1.6.6', env: {} }), { instanceOf: BakeInputError });
+    const err = await t.throwsAsync(renderFrom({ ...linux, ...patch, outDir: tmp.dir }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
     t.is(err?.field, field, err?.message);
   });
 }

@@ -2,13 +2,12 @@ import test from 'ava';
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { PackerBuildError } from '../../src/bake/errors.js';
-import { ec2LiteralTagger } from '../../src/bake/literal-tags.js';
-import { renderBuild } from '../../src/bake/render.js';
-import { runPacker } from '../../src/bake/run.js';
-import type { BakeOptions } from '../../src/bake/options.js';
-import { startMoto, emulatorEnv, type MotoServer } from '../helpers/moto.js';
-import { tempDir } from './helpers.js';
+import { OperationFailedError } from '../../src/core/errors';
+import { ec2LiteralTagger } from '../../src/bake/literal-tags';
+import { runPacker } from '../../src/bake/run';
+import type { BakeOptions } from '../../src/bake/types';
+import { startMoto, emulatorEnv, type MotoServer } from '../helpers/moto';
+import { renderFrom, tempDir } from './helpers';
 
 let moto: MotoServer;
 test.before(async () => {
@@ -41,7 +40,7 @@ test.serial('bakes a real AMI with real packer in moto; DescribeImages finds it 
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   const env = emulatorEnv(moto.endpoint);
-  const build = await renderBuild(options(tmp.dir, { copyRegions: ['us-west-2', 'eu-west-1'] }), { env });
+  const build = await renderFrom(options(tmp.dir, { copyRegions: ['us-west-2', 'eu-west-1'] }), { env });
   const lines: string[] = [];
   const result = await runPacker(build, {
     env: { ...process.env, ...env },
@@ -92,7 +91,7 @@ test.serial('a post-processor failing after the AMI was made: the AMI is reporte
   const linux = await fs.readFile(path.join(__dirname, '../../resources/bluegreen/packer/linux/build.pkr.hcl.hbs'), 'utf8');
   await fs.writeFile(tpl, linux.replace(/(post-processor "manifest" \{[^}]*\})/, '$1\n  post-processor "shell-local" {\n    inline = ["echo failing on purpose", "exit 1"]\n  }'));
   const env = emulatorEnv(moto.endpoint);
-  const build = await renderBuild(options(path.join(tmp.dir, 'out'), { templatePath: tpl, tags: {}, version: '1.2.4' }), { env });
+  const build = await renderFrom(options(path.join(tmp.dir, 'out'), { templatePath: tpl, tags: {}, version: '1.2.4' }), { env });
   const result = await runPacker(build, { env: { ...process.env, ...env } });
   t.is(result.exitCode, 1);
   t.regex(result.amiId, /^ami-/);
@@ -102,19 +101,19 @@ test.serial('a post-processor failing after the AMI was made: the AMI is reporte
   t.is(images.Images?.length, 1, 'the AMI really exists');
 });
 
-test.serial('an error run (AMI name taken): PackerBuildError with packer\'s message', async (t) => {
+test.serial('an error run (AMI name taken): BakeFailed with packer\'s message', async (t) => {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   const env = emulatorEnv(moto.endpoint);
   const opts = options(path.join(tmp.dir, 'a'), { amiName: 'shop-fixed-name', tags: {} });
-  await runPacker(await renderBuild(opts, { env }), { env: { ...process.env, ...env } });
-  const again = await renderBuild({ ...opts, outDir: path.join(tmp.dir, 'b') }, { env });
-  const err = await t.throwsAsync(runPacker(again, { env: { ...process.env, ...env } }), { instanceOf: PackerBuildError });
-  t.is(err?.reason, 'failed');
+  await runPacker(await renderFrom(opts, { env }), { env: { ...process.env, ...env } });
+  const again = await renderFrom({ ...opts, outDir: path.join(tmp.dir, 'b') }, { env });
+  const err = await t.throwsAsync(runPacker(again, { env: { ...process.env, ...env } }), { instanceOf: OperationFailedError });
+  t.is(err?.code, 'BakeFailed');
   t.regex(err?.message ?? '', /AMI Name: 'shop-fixed-name' is used by an existing AMI/);
 });
 
-test.serial('interrupt: SIGINT goes to packer, which cleans up; no AMI, PackerBuildError(interrupted)', async (t) => {
+test.serial('interrupt: SIGINT goes to packer, which cleans up; no AMI, BakeInterrupted', async (t) => {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   const tpl = path.join(tmp.dir, 'slow.pkr.hcl.hbs');
@@ -122,7 +121,7 @@ test.serial('interrupt: SIGINT goes to packer, which cleans up; no AMI, PackerBu
   // A local step that takes long, so the build is cancelled while the instance runs.
   await fs.writeFile(tpl, linux.replace('sources = ["source.amazon-ebs.app"]', 'sources = ["source.amazon-ebs.app"]\n\n  provisioner "shell-local" {\n    inline = ["sleep 60"]\n  }'));
   const env = emulatorEnv(moto.endpoint);
-  const build = await renderBuild(options(path.join(tmp.dir, 'out'), { templatePath: tpl, tags: {}, version: '9.9.9', app: 'slowapp' }), { env });
+  const build = await renderFrom(options(path.join(tmp.dir, 'out'), { templatePath: tpl, tags: {}, version: '9.9.9', app: 'slowapp' }), { env });
   const abort = new AbortController();
   const lines: string[] = [];
   const started = Date.now();
@@ -135,9 +134,9 @@ test.serial('interrupt: SIGINT goes to packer, which cleans up; no AMI, PackerBu
     },
   }).catch((e: unknown) => e);
   t.log(lines.join('\n'));
-  t.true(outcome instanceof PackerBuildError, JSON.stringify(outcome));
-  const err = outcome as PackerBuildError;
-  t.is(err?.reason, 'interrupted', lines.join('\n'));
+  t.true(outcome instanceof OperationFailedError, JSON.stringify(outcome));
+  const err = outcome as OperationFailedError;
+  t.is(err?.code, 'BakeInterrupted', lines.join('\n'));
   t.true(Date.now() - started < 45_000, 'did not wait for the sleep');
   t.true(lines.some((l) => /Terminating the source AWS instance/.test(l)), lines.join('\n'));
   const images = await ec2('us-east-1').send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: [build.bake.amiName] }] }));
@@ -145,17 +144,17 @@ test.serial('interrupt: SIGINT goes to packer, which cleans up; no AMI, PackerBu
 });
 
 
-test.serial('timeout: packer gets SIGINT at the deadline and cleans up; PackerBuildError(timeout)', async (t) => {
+test.serial('timeout: packer gets SIGINT at the deadline and cleans up; BakeTimedOut', async (t) => {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   const tpl = path.join(tmp.dir, 'slow.pkr.hcl.hbs');
   const linux = await fs.readFile(path.join(__dirname, '../../resources/bluegreen/packer/linux/build.pkr.hcl.hbs'), 'utf8');
   await fs.writeFile(tpl, linux.replace('sources = ["source.amazon-ebs.app"]', 'sources = ["source.amazon-ebs.app"]\n\n  provisioner "shell-local" {\n    inline = ["sleep 120"]\n  }'));
   const env = emulatorEnv(moto.endpoint);
-  const build = await renderBuild(options(path.join(tmp.dir, 'out'), { templatePath: tpl, tags: {}, version: '9.9.8', app: 'slowapp' }), { env });
+  const build = await renderFrom(options(path.join(tmp.dir, 'out'), { templatePath: tpl, tags: {}, version: '9.9.8', app: 'slowapp' }), { env });
   const lines: string[] = [];
   const outcome = await runPacker(build, { env: { ...process.env, ...env }, timeoutMs: 20_000, graceMs: 30_000, onLog: (l) => lines.push(l) }).catch((e: unknown) => e);
-  t.true(outcome instanceof PackerBuildError, JSON.stringify(outcome));
-  t.is((outcome as PackerBuildError).reason, 'timeout');
+  t.true(outcome instanceof OperationFailedError, JSON.stringify(outcome));
+  t.is((outcome as OperationFailedError).code, 'BakeTimedOut');
   t.true(lines.some((l) => /Terminating the source AWS instance|Deleting temporary keypair/.test(l)), lines.join('\n'));
 });
