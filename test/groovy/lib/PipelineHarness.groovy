@@ -50,6 +50,15 @@ class PipelineHarness implements AutoCloseable {
     boolean verbose = System.getenv('BLUEGREEN_TEST_VERBOSE') == '1'
     /** What isUnix() answers: false makes the agent a Windows one (sh fails there, powershell/bat run). */
     boolean unix = true
+    /**
+     * Whether the code runs on an agent (inside node, or a declarative agent). Under `agent none`
+     * a workspace step outside a stage's agent fails as Jenkins fails it (no hudson.FilePath).
+     */
+    boolean onAgent = true
+    /** The steps that need a workspace (hudson.FilePath in their context). */
+    static final Set<String> WORKSPACE_STEPS = ['sh', 'bat', 'powershell', 'pwsh', 'writeFile', 'readFile', 'fileExists',
+        'writeJSON', 'readJSON', 'archiveArtifacts', 'junit', 'stash', 'unstash', 'checkout', 'dir', 'pwd', 'deleteDir',
+        'cleanWs', 'isUnix'] as Set
     /** AWS credentials by Jenkins credentials id, for withAWS/withCredentials (default: fake keys per id). */
     final Map<String, Map<String, String>> awsCredentials = [:]
     /** Check before each step call that the program's state is Serializable (as Jenkins saves it). */
@@ -265,6 +274,11 @@ class PipelineHarness implements AutoCloseable {
     }
 
     private Object invokeStep(String name, List args) {
+        if (!onAgent && name in WORKSPACE_STEPS) {
+            record(name, args)
+            throw new PipelineError("Required context class hudson.FilePath is missing\nPerhaps you forgot to surround the ${name} " +
+                                    'step with a step that provides this, such as: node')
+        }
         if (checkSerializable) {
             assertProgramSerializable(name)
         }
@@ -322,6 +336,17 @@ class PipelineHarness implements AutoCloseable {
     /** The recorded calls as text, one per line: handy in assertion messages. */
     String callLog() {
         return calls*.toString().join('\n')
+    }
+
+    /** Runs `body` on an agent, like the node step. */
+    Object onNode(Closure body) {
+        boolean before = onAgent
+        onAgent = true
+        try {
+            return body.call()
+        } finally {
+            onAgent = before
+        }
     }
 
     /** Runs `body` with a different working dir, like the dir step. */
@@ -449,7 +474,8 @@ class PipelineHarness implements AutoCloseable {
         }
         registerStep('credentials') { StepCall c -> "secret-of-${c.arg('id')}".toString() }
         registerStep('sleep') { StepCall c -> null }
-        registerBlockSteps('node', 'stage', 'script', 'wrap', 'ansiColor',
+        registerStep('node') { StepCall c -> onNode(c.body) }
+        registerBlockSteps('stage', 'script', 'wrap', 'ansiColor',
                            'timestamps', 'catchError', 'nodejs', 'container', 'ws', 'sshagent')
         registerStep('withAWS') { StepCall c -> withEnvironment(withAwsEnvironment(c.named), c.body) }
         registerStep('withCredentials') { StepCall c -> withEnvironment(credentialsEnvironment(c.arg('bindings') as List), c.body) }
