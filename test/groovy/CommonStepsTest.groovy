@@ -69,6 +69,22 @@ class CommonStepsTest {
     }
 
     @Test
+    void theReadmeSaysWhichMarkupFormatterTheHelpNeedsAndHowLongBakesGetCredentials() {
+        String readme = new File(h.repoRoot, 'README.md').getText('UTF-8')
+        String jenkins = readme.substring(readme.indexOf('## Use it in Jenkins'), readme.indexOf('## Steps'))
+        assertTrue('Safe HTML named', jenkins.contains('**Safe HTML**'))
+        assertTrue('what Plain text shows', jenkins.contains('*Plain text* formatter the help shows its tags as text'))
+        for (String text : [jenkins, new File(h.repoRoot, 'vars/bakeAmi.txt').getText('UTF-8')]) {
+            assertTrue(text.contains('duration:'))
+            assertTrue(text.contains('instance profile'))
+        }
+        for (String plugin : ['workflow-cps', 'pipeline-groovy-lib', 'workflow-durable-task-step', 'pipeline-aws', 'credentials-binding',
+                              'lockable-resources', 'pipeline-input-step', 'badge', 'junit']) {
+            assertTrue("the plugin table names ${plugin}".toString(), jenkins.contains("`${plugin}`".toString()))
+        }
+    }
+
+    @Test
     void noStepRunsAShellItselfOnlyTheRunnerDoes() {
         for (String step : steps() - ['bluegreenStage', 'bakeAmi']) {
             String source = h.varFile(step).text
