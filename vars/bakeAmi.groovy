@@ -49,10 +49,12 @@ Map call(Map args = [:]) {
 
 /** On a Windows agent the bake bundle starts packer.exe from PATH: say so before anything runs. */
 void checkPackerOnWindows() {
-    String found = powershell(script: PACKER_CHECK_POWERSHELL, returnStdout: true, label: 'bluegreen: check packer.exe').trim()
+    String found = powershell(script: PACKER_CHECK_POWERSHELL, returnStdout: true,
+                              label: 'bluegreen: check packer.exe').trim()
     if (found != 'packer.exe: found') {
-        error('bakeAmi: packer.exe is not on the PATH of this Windows agent: install Packer 1.7 or newer (packer.exe, ' +
-              "not a .cmd shim) and put its folder on PATH, e.g. withEnv(['PATH+PACKER=C:\\\\tools\\\\packer']) { bakeAmi(...) }")
+        error('bakeAmi: packer.exe is not on the PATH of this Windows agent: install Packer 1.7 or newer ' +
+              '(packer.exe, not a .cmd shim) and put its folder on PATH, ' +
+              "e.g. withEnv(['PATH+PACKER=C:\\\\tools\\\\packer']) { bakeAmi(...) }")
     }
 }
 

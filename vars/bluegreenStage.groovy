@@ -147,9 +147,9 @@ void checkNodeOnce(String root, String buildDirName, boolean unix) {
     String found = ''
     withEnv(["BLUEGREEN_ROOT=${root}", "BLUEGREEN_RESULTS=${RESULTS_DIR}", "BLUEGREEN_KEEP=${buildDirName}"]) {
         if (unix) {
-            found = sh(script: NODE_CHECK_SH, returnStdout: true, label: 'bluegreen: check Node.js').trim()
+            found = sh(script: NODE_CHECK_SH, returnStdout: true, label: NODE_CHECK_LABEL).trim()
         } else {
-            found = powershell(script: NODE_CHECK_POWERSHELL, returnStdout: true, label: 'bluegreen: check Node.js').trim()
+            found = powershell(script: NODE_CHECK_POWERSHELL, returnStdout: true, label: NODE_CHECK_LABEL).trim()
         }
     }
     String problem = nodeProblem(found)
@@ -180,11 +180,14 @@ foreach ($dir in @($env:BLUEGREEN_ROOT, $env:BLUEGREEN_RESULTS)) {
       Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
   }
 }
-if (Get-Command node -CommandType Application -ErrorAction SilentlyContinue) { node --version } else { Write-Output 'node: not found' }
+if (Get-Command node -CommandType Application -ErrorAction SilentlyContinue) { node --version }
+else { Write-Output 'node: not found' }
 exit 0
 '''
 
 @Field static final int MIN_NODE_MAJOR = 20
+
+@Field static final String NODE_CHECK_LABEL = 'bluegreen: check Node.js'
 
 // Where each call's output, report and JUnit XML go (relative to the current dir, as archiveArtifacts reads).
 @Field static final String RESULTS_DIR = 'bluegreen-results'
@@ -233,14 +236,14 @@ Object parseJson(String text) {
 @NonCPS
 Object plainJson(Object value) {
     if (value instanceof Map) {
-        Map copy = new LinkedHashMap()
+        Map copy = [:]
         for (Map.Entry entry in ((Map) value).entrySet()) {
             copy.put(entry.key as String, plainJson(entry.value))
         }
         return copy
     }
     if (value instanceof List) {
-        List copy = new ArrayList()
+        List copy = []
         for (Object item : (List) value) {
             copy.add(plainJson(item))
         }
@@ -257,7 +260,8 @@ String failureMessage(String stage, int status, Object result, String outputPath
                               : "bluegreen ${stage}: exited 0 but its output is not a JSON object (${outputPath})"
     }
     if (status == 127) {
-        return "bluegreen ${stage}: node is missing on this agent (exit 127): put Node.js >= ${MIN_NODE_MAJOR} on its PATH, " +
+        return "bluegreen ${stage}: node is missing on this agent (exit 127): " +
+               "put Node.js >= ${MIN_NODE_MAJOR} on its PATH, " +
                "e.g. with the NodeJS plugin's tool (tools { nodejs 'node20' } or nodejs('node20') { ... }), " +
                'or run the step in an agent or container() that has node'
     }
@@ -312,7 +316,8 @@ void recordResults(Map run) {
         String base = "${RESULTS_DIR}/${env.BUILD_NUMBER ?: 'build'}/${run.callId}"
         List<String> files = []
         if (run.result != null) {
-            writeFile(file: "${base}.json", text: JsonOutput.prettyPrint(JsonOutput.toJson(run.result)), encoding: 'UTF-8')
+            String json = JsonOutput.prettyPrint(JsonOutput.toJson(run.result))
+            writeFile(file: "${base}.json", text: json, encoding: 'UTF-8')
             files << "${base}.json"
         }
         writeFile(file: "${base}.txt", text: humanReport(line, run.result), encoding: 'UTF-8')
@@ -327,9 +332,9 @@ void recordResults(Map run) {
         }
     } catch (InterruptedException aborted) {
         throw aborted
-    } catch (Exception e) {
-        echo("bluegreen ${run.stage}: could not record the results on the build page (${e.message}); the stage itself " +
-             (run.problem ? 'failed' : 'succeeded'))
+    } catch (IOException notRecorded) {   // what a failing step throws (hudson.AbortException)
+        echo("bluegreen ${run.stage}: could not record the results on the build page (${notRecorded.message}); " +
+             "the stage itself ${run.problem ? 'failed' : 'succeeded'}")
     }
     addSummaryLine(line)
 }
@@ -337,11 +342,13 @@ void recordResults(Map run) {
 /** Renders a deploy's checks with the junit-report bundle; returns the XML's path, or null when it failed. */
 String writeJUnitReport(Map run, String xmlFile) {
     String reporter = fetchResource(run.buildDir as String, 'bluegreen/junit-report.js')
-    String cluster = (run.result instanceof Map && run.result.cluster) ? run.result.cluster : clusterName(run.input as Map)
+    Map result = run.result instanceof Map ? (Map) run.result : [:]
+    String cluster = result.cluster ?: clusterName(run.input as Map)
     String requestFile = "${run.buildDir}/${run.callId}.junit-request.json"
-    writeFile(file: requestFile, text: JsonOutput.toJson([cluster: cluster, exitCode: run.status, outputFile: run.outputFile]),
-              encoding: 'UTF-8')
-    int status = runBundle(reporter, requestFile, xmlFile, "bluegreen: JUnit report of deploy ${cluster}", run.unix as boolean)
+    Map request = [cluster: cluster, exitCode: run.status, outputFile: run.outputFile]
+    writeFile(file: requestFile, text: JsonOutput.toJson(request), encoding: 'UTF-8')
+    String label = "bluegreen: JUnit report of deploy ${cluster}"
+    int status = runBundle(reporter, requestFile, xmlFile, label, run.unix as boolean)
     if (status != 0) {
         echo("bluegreen deploy: the JUnit report of its checks failed (exit ${status}); see the log above")
         return null
@@ -363,13 +370,13 @@ void addSummaryLine(String line) {
     try {
         addSummary(icon: 'symbol-rocket-outline plugin-ionicons-api', text: line)   // Badge 2.0 and later
         return
-    } catch (NoSuchMethodError noBadge2) {
+    } catch (NoSuchMethodError ignored) {
         // Badge 1.x or no Badge plugin: try the older step, then the description.
     }
     try {
         createSummary(icon: 'info.gif', text: line)   // Badge 1.x
         return
-    } catch (NoSuchMethodError noBadge) {
+    } catch (NoSuchMethodError ignored) {
         // No Badge plugin at all.
     }
     String before = currentBuild.description ?: ''
@@ -421,8 +428,8 @@ String summaryLine(String stage, Map input, Map out) {
         case 'bake':
             return "bluegreen bake ${input.app} ${input.version}: ${out.amiId} (${out.amiName}) in ${out.region}"
         case 'publish':
-            return "bluegreen publish: ${out.artifactUrl}" + (out.sha256 ? " (sha256 ${(out.sha256 as String).take(12)}…)" : '') +
-                   (out.alreadyPublished ? ', already published' : '')
+            String sha = out.sha256 ? " (sha256 ${(out.sha256 as String).take(12)}…)" : ''
+            return "bluegreen publish: ${out.artifactUrl}${sha}" + (out.alreadyPublished ? ', already published' : '')
         case 'status':
             List groups = (out.serverGroups ?: []) as List
             return "bluegreen status ${cluster}: ${groups.size()} server group(s), serving ${out.active ?: 'none'}"

@@ -22,6 +22,6 @@ Map call(Map args = [:]) {
               "e.g. keyTemplate: '{app}/{version}/{buildNumber}/{fileName}'")
     }
     // Stored as the object's metadata (and usable in keyTemplate): what a user expects from the build.
-    return bluegreenStage('publish', params, [step: 'publishArtifact',
-                                              fromBuild: [buildNumber: 'BUILD_NUMBER', buildUrl: 'BUILD_URL', gitCommit: 'GIT_COMMIT']])
+    Map fromBuild = [buildNumber: 'BUILD_NUMBER', buildUrl: 'BUILD_URL', gitCommit: 'GIT_COMMIT']
+    return bluegreenStage('publish', params, [step: 'publishArtifact', fromBuild: fromBuild])
 }

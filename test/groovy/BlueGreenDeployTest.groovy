@@ -69,7 +69,7 @@ class BlueGreenDeployTest {
                      deployError(amiId: 'ami-0123456789abcdef0', ledger: 's3://l'))
         assertEquals('blueGreenDeploy: amiId is required: the AMI to deploy, e.g. the amiId output of bakeAmi',
                      deployError(app: 'web', ledger: 's3://l'))
-        assertEquals(LEDGER_REQUIRED('blueGreenDeploy'),
+        assertEquals(ledgerRequired('blueGreenDeploy'),
                      deployError(app: 'web', amiId: 'ami-0123456789abcdef0'))
     }
 

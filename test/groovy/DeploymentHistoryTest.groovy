@@ -43,7 +43,7 @@ class DeploymentHistoryTest {
     void requiredParametersAreNamed() {
         assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:',
                      historyError(ledger: 's3://l'))
-        assertEquals(LEDGER_REQUIRED('deploymentHistory'),
+        assertEquals(ledgerRequired('deploymentHistory'),
                      historyError(cluster: 'web-prod'))
         assertEquals('deploymentHistory: give either cluster: or app:/stack:/detail:, not both',
                      historyError(cluster: 'web-prod', stack: 'prod', ledger: 's3://l'))

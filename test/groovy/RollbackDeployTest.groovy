@@ -54,7 +54,7 @@ class RollbackDeployTest {
         assertEquals('rollbackDeploy: give either cluster: or app:/stack:/detail:, not both',
                      stepError(h, 'rollbackDeploy', [cluster: 'web-prod', app: 'web', ledger: LEDGER]))
         h.nextBuild()
-        assertEquals(LEDGER_REQUIRED('rollbackDeploy'),
+        assertEquals(ledgerRequired('rollbackDeploy'),
                      stepError(h, 'rollbackDeploy', [cluster: 'web-prod']))
     }
 
@@ -84,7 +84,7 @@ class RollbackDeployTest {
         assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:',
                      stepError(h, 'deploymentHistory', [ledger: LEDGER]))
         h.nextBuild()
-        assertEquals(LEDGER_REQUIRED('deploymentHistory'),
+        assertEquals(ledgerRequired('deploymentHistory'),
                      stepError(h, 'deploymentHistory', [app: 'web']))
     }
 }

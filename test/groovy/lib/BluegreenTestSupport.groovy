@@ -9,7 +9,7 @@ class BluegreenTestSupport {
     static final String NODE_CHECK_LABEL = 'bluegreen: check Node.js'
 
     /** The runner's one message for a missing ledger: (the steps that need one share it). */
-    static String LEDGER_REQUIRED(String step) {
+    static String ledgerRequired(String step) {
         return "${step}: ledger is required: where deployments are recorded and clusters locked, " +
                "e.g. 's3://my-deploy-ledger/bluegreen' or [bucket: 'my-deploy-ledger']"
     }
