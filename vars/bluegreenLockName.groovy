@@ -10,11 +10,17 @@ String call(String cluster) {
 }
 
 String call(Map args) {
-    String cluster = args?.cluster ?: [args?.app, args?.stack, args?.detail].findAll { String part -> part }.join('-')
+    String cluster = clusterOf(args ?: [:])
     // The cluster naming rule of the stages: app[-stack[-detail]] of letters, digits, '.', '_' and '-'.
     if (!(cluster ==~ /[A-Za-z0-9][A-Za-z0-9._-]{0,199}/)) {
         error('bluegreenLockName: give cluster: or app:/stack:/detail: naming a cluster like ' +
               "'web-prod' (got '${cluster}')")
     }
     return "bluegreen-${cluster}"
+}
+
+/** cluster:, or app[-stack[-detail]]. */
+@NonCPS
+String clusterOf(Map args) {
+    return args.cluster ?: [args.app, args.stack, args.detail].findAll { Object part -> part }.join('-')
 }
