@@ -2,7 +2,7 @@ import groovy.transform.Field
 
 /*
  * bakeAmi: bakes an AMI with Packer from the built-in Linux or Windows template (or your own)
- * and returns its id (DESIGN.md §5). Thin: defaults from the build, validation with error(), then
+ * and returns its id. Thin: defaults from the build, validation with error(), then
  * the shared runner with the Packer templates written beside the bake bundle.
  */
 
@@ -39,10 +39,29 @@ Map call(Map args = [:]) {
     if (!(params.sourceAmi instanceof Map)) {
         error("bakeAmi: sourceAmi is required: [id: 'ami-…'] or [filter: [name: '…', owners: ['amazon']]]")
     }
+    if (!isUnix()) {
+        checkPackerOnWindows()
+    }
     Map build = buildMetadata(params.build)
     params.build = build ?: null   // null: no build key at all
-    return bluegreenStage('bake', params, [resources: PACKER_RESOURCES])
+    return bluegreenStage('bake', params, [step: 'bakeAmi', resources: PACKER_RESOURCES])
 }
+
+/** On a Windows agent the bake bundle starts packer.exe from PATH: say so before anything runs. */
+void checkPackerOnWindows() {
+    String found = powershell(script: PACKER_CHECK_POWERSHELL, returnStdout: true,
+                              label: 'bluegreen: check packer.exe').trim()
+    if (found != 'packer.exe: found') {
+        error('bakeAmi: packer.exe is not on the PATH of this Windows agent: install Packer 1.7 or newer ' +
+              '(packer.exe, not a .cmd shim) and put its folder on PATH, ' +
+              "e.g. withEnv(['PATH+PACKER=C:\\\\tools\\\\packer']) { bakeAmi(...) }")
+    }
+}
+
+@Field static final String PACKER_CHECK_POWERSHELL = '''\
+if (Get-Command packer.exe -CommandType Application -ErrorAction SilentlyContinue) { Write-Output 'packer.exe: found' }
+else { Write-Output 'packer.exe: not found' }
+'''
 
 /** The AMI's build tags: BUILD_URL and GIT_COMMIT of this build unless the caller's build: map says otherwise. */
 Map buildMetadata(Object given) {

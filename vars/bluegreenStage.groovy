@@ -1,26 +1,31 @@
 import groovy.json.JsonOutput
+import groovy.json.JsonSlurper
 import groovy.transform.Field
 
 /*
- * The one runner every bluegreen step goes through (DESIGN.md §1, §2):
- * libraryResource -> writeFile -> sh "node <stage>.js --input in.json --output out.json" -> readJSON.
+ * The one runner every bluegreen step goes through: checks and build defaults the steps share,
+ * then libraryResource -> writeFile -> sh (Unix) or powershell (Windows) running
+ * "node <stage>.js --input in.json --output out.json" -> readFile, then the results on the build
+ * page (one summary line, the output and a short report archived, a JUnit report of a deploy).
  *
- * Jenkins keeps one instance of a vars/ script per build (in the build's binding), so the
- * @Field values below are per-build state, saved with the program like any other variable.
+ * Jenkins keeps one instance of a vars/ script per calling script (in that script's binding), so
+ * blueGreenDeploy's runner and a Jenkinsfile's are different objects: nothing here counts calls.
+ * File names are unique per call; the @Field below is only a cache (asking node again is harmless).
  */
 
-// Agents (node name + PATH) on which Node.js was already found good in this build.
+// Agents (node name + PATH) on which Node.js was already found good by this instance.
 @Field Set<String> checkedAgents = [] as Set
-
-// Numbers the input/output files, so every call of a build gets its own pair.
-@Field int callCount = 0
 
 /**
  * Runs one bluegreen stage bundle and returns its output map.
  * Null-valued params are dropped; the rest cross to node as a JSON file, never through the shell.
  * Any non-zero exit becomes one error() that carries the stage's own message.
- * options.resources: other library resources under bluegreen/ the bundle reads (e.g. Packer
- * templates), written beside it once per build: the bundle finds them relative to __dirname.
+ * options (all optional):
+ *   step:      the calling step's name, for messages (default 'bluegreenStage');
+ *   require:   ['cluster'] (app:/stack:/detail: or cluster:, not both) and/or 'ledger';
+ *   fromBuild: param name -> env name, defaults taken from the build (e.g. [buildUrl: 'BUILD_URL']);
+ *   resources: other library resources under bluegreen/ the bundle reads (e.g. Packer templates),
+ *              written beside it once per build: the bundle finds them relative to __dirname.
  */
 Map call(String stage, Map params = [:], Map options = [:]) {
     if (!(stage ==~ /[a-z][a-z0-9-]*/)) {
@@ -32,59 +37,120 @@ Map call(String stage, Map params = [:], Map options = [:]) {
             error("bluegreenStage: resources must be paths under bluegreen/ (got '${resources[i]}')")
         }
     }
+    Map input = checkedInput((options?.step ?: 'bluegreenStage') as String, params, options ?: [:])
+
+    boolean unix = isUnix()
     // The node block's temp dir (not the dir() one, which may sit inside the workspace); one
     // sub dir per build, so a later build never runs a bundle from an older library version.
     String root = "${env.WORKSPACE_TMP ?: pwd(tmp: true)}/bluegreen"
     String buildDirName = env.BUILD_NUMBER ?: 'build'
     String buildDir = "${root}/${buildDirName}"
-    checkNodeOnce(root, buildDirName)
+    checkNodeOnce(root, buildDirName, unix)
 
-    // The bundle is fetched from the library once per build and agent (and again only if deleted).
-    String bundle = "${buildDir}/${stage}.js"
-    if (!fileExists(bundle)) {
-        writeFile(file: bundle, text: libraryResource("bluegreen/${stage}.js"), encoding: 'UTF-8')
-    }
+    String bundle = fetchResource(buildDir, "bluegreen/${stage}.js")
     for (int i = 0; i < resources.size(); i++) {
-        String copy = "${buildDir}/${resources[i].substring('bluegreen/'.length())}"
-        if (!fileExists(copy)) {
-            writeFile(file: copy, text: libraryResource(resources[i]), encoding: 'UTF-8')
-        }
+        fetchResource(buildDir, resources[i])
     }
 
-    callCount++
-    String input = "${buildDir}/${stage}-${callCount}.in.json"
-    String output = "${buildDir}/${stage}-${callCount}.out.json"
-    writeFile(file: input, text: JsonOutput.toJson(withoutNulls(params)), encoding: 'UTF-8')
+    String callId = "${stage}-${UUID.randomUUID().toString().take(8)}"
+    String inputFile = "${buildDir}/${callId}.in.json"
+    String outputFile = "${buildDir}/${callId}.out.json"
+    writeFile(file: inputFile, text: JsonOutput.toJson(input), encoding: 'UTF-8')
+    int status = runBundle(bundle, inputFile, outputFile, runLabel(stage, input), unix)
 
-    // Paths go to the shell as environment variables: the script text is a constant, so no
-    // workspace name or value can be interpreted by the shell. Credentials come from the
-    // caller's environment (withAWS, withCredentials, instance profile), never from the JSON.
-    int status = 0
-    withEnv(["BLUEGREEN_BUNDLE=${bundle}", "BLUEGREEN_INPUT=${input}", "BLUEGREEN_OUTPUT=${output}"]) {
-        status = sh(script: 'node "$BLUEGREEN_BUNDLE" --input "$BLUEGREEN_INPUT" --output "$BLUEGREEN_OUTPUT"',
-                    returnStatus: true, label: "bluegreen ${stage}")
-    }
-
-    Object result = fileExists(output) ? readJSON(file: output, returnPojo: true) : null
-    if (status != 0 || !(result instanceof Map)) {
-        error(failureMessage(stage, status, result, output))
+    Object result = fileExists(outputFile) ? parseJson(readFile(file: outputFile, encoding: 'UTF-8')) : null
+    String problem = status != 0 || !(result instanceof Map) ? failureMessage(stage, status, result, outputFile) : null
+    recordResults([stage: stage, input: input, callId: callId, status: status, result: result, problem: problem,
+                   outputFile: outputFile, buildDir: buildDir, unix: unix])
+    if (problem) {
+        error(problem)
     }
     return (Map) result
 }
 
+/** The stage input: the checks and build defaults the steps share, then the params without nulls. */
+Map checkedInput(String step, Map params, Map options) {
+    Map given = withoutNulls(params)
+    List<String> required = (options.require ?: []) as List<String>
+    if (required.contains('cluster')) {
+        if (!given.cluster && !given.app) {
+            error("${step}: give app: (with optional stack: and detail:) or cluster:")
+        }
+        if (given.cluster && (given.app || given.stack || given.detail)) {
+            error("${step}: give either cluster: or app:/stack:/detail:, not both")
+        }
+    }
+    if (required.contains('ledger') && !given.ledger) {
+        error("${step}: ledger is required: where deployments are recorded and clusters locked, " +
+              "e.g. 's3://my-deploy-ledger/bluegreen' or [bucket: 'my-deploy-ledger']")
+    }
+    // Recorded in tags, metadata and the ledger: where a user would look for them.
+    Map fromBuild = (options.fromBuild ?: [:]) as Map
+    for (String key : fromBuild.keySet()) {
+        if (given[key] == null && env[fromBuild[key] as String] != null) {
+            given[key] = env[fromBuild[key] as String]
+        }
+    }
+    return given
+}
+
+/** Writes a library resource (a bundle, a template) into the build's dir once, byte for byte; returns its path. */
+String fetchResource(String buildDir, String resource) {
+    String copy = "${buildDir}/${resource.substring('bluegreen/'.length())}"
+    if (!fileExists(copy)) {
+        // UTF-8 both ways: without encoding, libraryResource decodes with the controller's platform default.
+        writeFile(file: copy, text: libraryResource(resource: resource, encoding: 'UTF-8'), encoding: 'UTF-8')
+    }
+    return copy
+}
+
+/** Runs a bundle with the constant script of this agent's shell; paths reach it as environment variables. */
+int runBundle(String bundle, String inputFile, String outputFile, String label, boolean unix) {
+    // The script text is a constant, so no workspace name or value can be interpreted by the shell.
+    // Credentials come from the caller's environment (withAWS, withCredentials, instance profile).
+    int status = 0
+    withEnv(["BLUEGREEN_BUNDLE=${bundle}", "BLUEGREEN_INPUT=${inputFile}", "BLUEGREEN_OUTPUT=${outputFile}"]) {
+        if (unix) {
+            status = sh(script: RUN_STAGE_SH, returnStatus: true, label: label)
+        } else {
+            status = powershell(script: RUN_STAGE_POWERSHELL, returnStatus: true, label: label)
+        }
+    }
+    return status
+}
+
+@Field static final String RUN_STAGE_SH = '''\
+rm -f "$BLUEGREEN_OUTPUT"
+node "$BLUEGREEN_BUNDLE" --input "$BLUEGREEN_INPUT" --output "$BLUEGREEN_OUTPUT"
+'''
+
+// Continue, not Stop: Windows PowerShell turns a native command's stderr into errors under Stop.
+@Field static final String RUN_STAGE_POWERSHELL = '''\
+$ErrorActionPreference = 'Continue'
+# Inputs arrive as environment variables only: this text is a constant.
+Remove-Item -LiteralPath $env:BLUEGREEN_OUTPUT -Force -ErrorAction SilentlyContinue
+if (-not (Get-Command node -CommandType Application -ErrorAction SilentlyContinue)) { exit 127 }
+& node $env:BLUEGREEN_BUNDLE --input $env:BLUEGREEN_INPUT --output $env:BLUEGREEN_OUTPUT
+exit $LASTEXITCODE
+'''
+
 /**
  * Fails the build with a clear message unless `node` >= 20 runs on this agent; asks once per
- * agent and PATH (a nodejs tool block changes PATH). The same shell call prunes the bundles that
- * earlier builds left in this workspace's temp dir.
+ * agent and PATH (a nodejs tool block changes PATH). The same shell call prunes, best effort,
+ * what earlier builds left in this workspace's temp dir and in ./bluegreen-results.
  */
-void checkNodeOnce(String root, String buildDirName) {
+void checkNodeOnce(String root, String buildDirName, boolean unix) {
     String agentKey = "${env.NODE_NAME}|${env.PATH}"
     if (checkedAgents.contains(agentKey)) {
         return
     }
     String found = ''
-    withEnv(["BLUEGREEN_ROOT=${root}", "BLUEGREEN_KEEP=${buildDirName}"]) {
-        found = sh(script: NODE_CHECK_SCRIPT, returnStdout: true, label: 'bluegreen: check Node.js').trim()
+    withEnv(["BLUEGREEN_ROOT=${root}", "BLUEGREEN_RESULTS=${RESULTS_DIR}", "BLUEGREEN_KEEP=${buildDirName}"]) {
+        if (unix) {
+            found = sh(script: NODE_CHECK_SH, returnStdout: true, label: NODE_CHECK_LABEL).trim()
+        } else {
+            found = powershell(script: NODE_CHECK_POWERSHELL, returnStdout: true, label: NODE_CHECK_LABEL).trim()
+        }
     }
     String problem = nodeProblem(found)
     if (problem) {
@@ -93,15 +159,38 @@ void checkNodeOnce(String root, String buildDirName) {
     checkedAgents.add(agentKey)
 }
 
-// Kept constant (no Groovy interpolation): all inputs arrive as environment variables.
-@Field static final String NODE_CHECK_SCRIPT = '''\
-if [ -d "$BLUEGREEN_ROOT" ]; then
-  find "$BLUEGREEN_ROOT" -mindepth 1 -maxdepth 1 ! -name "$BLUEGREEN_KEEP" -exec rm -rf {} +
-fi
+// Kept constant (no Groovy interpolation): all inputs arrive as environment variables. The prune
+// is best effort (a file held open, a read-only dir): it never fails the step under sh -e.
+@Field static final String NODE_CHECK_SH = '''\
+for dir in "$BLUEGREEN_ROOT" "$BLUEGREEN_RESULTS"; do
+  if [ -d "$dir" ]; then
+    find "$dir" -mindepth 1 -maxdepth 1 ! -name "$BLUEGREEN_KEEP" -exec rm -rf {} + ||
+      echo "bluegreen: could not remove all files of earlier builds in $dir (ignored)" >&2
+  fi
+done
 if command -v node >/dev/null 2>&1; then node --version; else echo 'node: not found'; fi
 '''
 
+@Field static final String NODE_CHECK_POWERSHELL = '''\
+$ErrorActionPreference = 'Continue'
+foreach ($dir in @($env:BLUEGREEN_ROOT, $env:BLUEGREEN_RESULTS)) {
+  if (Test-Path -LiteralPath $dir) {
+    Get-ChildItem -LiteralPath $dir -Force -ErrorAction SilentlyContinue |
+      Where-Object { $_.Name -ne $env:BLUEGREEN_KEEP } |
+      Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
+  }
+}
+if (Get-Command node -CommandType Application -ErrorAction SilentlyContinue) { node --version }
+else { Write-Output 'node: not found' }
+exit 0
+'''
+
 @Field static final int MIN_NODE_MAJOR = 20
+
+@Field static final String NODE_CHECK_LABEL = 'bluegreen: check Node.js'
+
+// Where each call's output, report and JUnit XML go (relative to the current dir, as archiveArtifacts reads).
+@Field static final String RESULTS_DIR = 'bluegreen-results'
 
 /** Why the `node --version` output rules this agent out, or null when it is good. */
 @NonCPS
@@ -119,7 +208,7 @@ String nodeProblem(String versionOutput) {
     return null
 }
 
-/** The params without null values: a null means "use the stage's default". */
+/** The params without null values: a null means "use the stage's default". A new map. */
 @NonCPS
 Map withoutNulls(Map params) {
     Map kept = [:]
@@ -131,12 +220,50 @@ Map withoutNulls(Map params) {
     return kept
 }
 
+/**
+ * The stage's output file as plain LinkedHashMaps, ArrayLists, Strings, numbers and booleans
+ * (serializable, unlike JsonSlurper's lazy maps), or the text when it is not JSON. No plugin needed.
+ */
+@NonCPS
+Object parseJson(String text) {
+    try {
+        return plainJson(new JsonSlurper().parseText(text))
+    } catch (IllegalArgumentException | groovy.json.JsonException notJson) {
+        return text
+    }
+}
+
+@NonCPS
+Object plainJson(Object value) {
+    if (value instanceof Map) {
+        Map copy = [:]
+        for (Map.Entry entry in ((Map) value).entrySet()) {
+            copy.put(entry.key as String, plainJson(entry.value))
+        }
+        return copy
+    }
+    if (value instanceof List) {
+        List copy = []
+        for (Object item : (List) value) {
+            copy.add(plainJson(item))
+        }
+        return copy
+    }
+    return value
+}
+
 /** One line for error(): stage, what the exit code means, and the stage's own field and message. */
 @NonCPS
 String failureMessage(String stage, int status, Object result, String outputPath) {
     if (status == 0) {
         return result == null ? "bluegreen ${stage}: exited 0 but wrote no output file (${outputPath})"
                               : "bluegreen ${stage}: exited 0 but its output is not a JSON object (${outputPath})"
+    }
+    if (status == 127) {
+        return "bluegreen ${stage}: node is missing on this agent (exit 127): " +
+               "put Node.js >= ${MIN_NODE_MAJOR} on its PATH, " +
+               "e.g. with the NodeJS plugin's tool (tools { nodejs 'node20' } or nodejs('node20') { ... }), " +
+               'or run the step in an agent or container() that has node'
     }
     String head = "bluegreen ${stage}: ${exitMeaning(status)} (exit ${status})"
     if (result == null) {
@@ -165,7 +292,7 @@ String withField(String field, String message) {
     return "${field}: ${message}"
 }
 
-/** What an exit code of the stage contract (DESIGN.md §2) means. */
+/** What an exit code of the stage contract means (0 ok, 1 failed, 2 bad input, 3 conflict). */
 @NonCPS
 String exitMeaning(int status) {
     switch (status) {
@@ -174,4 +301,166 @@ String exitMeaning(int status) {
         case 3: return 'conflict'
         default: return 'crashed'
     }
+}
+
+// ---------------------------------------------------------------- results on the build page
+
+/**
+ * After a run: the output JSON and a short report archived, a deploy's checks as JUnit XML
+ * (recorded with junit), and one summary line. Best effort: a failure to record is echoed and
+ * never hides the stage's own result; an abort (InterruptedException) still stops the build.
+ */
+void recordResults(Map run) {
+    String line = run.problem ?: summaryLine(run.stage as String, run.input as Map, run.result as Map)
+    try {
+        String base = "${RESULTS_DIR}/${env.BUILD_NUMBER ?: 'build'}/${run.callId}"
+        List<String> files = []
+        if (run.result != null) {
+            String json = JsonOutput.prettyPrint(JsonOutput.toJson(run.result))
+            writeFile(file: "${base}.json", text: json, encoding: 'UTF-8')
+            files << "${base}.json"
+        }
+        writeFile(file: "${base}.txt", text: humanReport(line, run.result), encoding: 'UTF-8')
+        files << "${base}.txt"
+        String junitFile = run.stage == 'deploy' ? writeJUnitReport(run, "${base}.junit.xml") : null
+        if (junitFile) {
+            files << junitFile
+        }
+        archiveArtifacts(artifacts: files.join(','), allowEmptyArchive: true)
+        if (junitFile) {
+            recordJUnit(junitFile)
+        }
+    } catch (InterruptedException aborted) {
+        throw aborted
+    } catch (IOException notRecorded) {   // what a failing step throws (hudson.AbortException)
+        echo("bluegreen ${run.stage}: could not record the results on the build page (${notRecorded.message}); " +
+             "the stage itself ${run.problem ? 'failed' : 'succeeded'}")
+    }
+    addSummaryLine(line)
+}
+
+/** Renders a deploy's checks with the junit-report bundle; returns the XML's path, or null when it failed. */
+String writeJUnitReport(Map run, String xmlFile) {
+    String reporter = fetchResource(run.buildDir as String, 'bluegreen/junit-report.js')
+    Map result = run.result instanceof Map ? (Map) run.result : [:]
+    String cluster = result.cluster ?: clusterName(run.input as Map)
+    String requestFile = "${run.buildDir}/${run.callId}.junit-request.json"
+    Map request = [cluster: cluster, exitCode: run.status, outputFile: run.outputFile]
+    writeFile(file: requestFile, text: JsonOutput.toJson(request), encoding: 'UTF-8')
+    String label = "bluegreen: JUnit report of deploy ${cluster}"
+    int status = runBundle(reporter, requestFile, xmlFile, label, run.unix as boolean)
+    if (status != 0) {
+        echo("bluegreen deploy: the JUnit report of its checks failed (exit ${status}); see the log above")
+        return null
+    }
+    return xmlFile
+}
+
+/** Records a JUnit file with the junit step when the JUnit plugin is installed. */
+void recordJUnit(String file) {
+    try {
+        junit(testResults: file, allowEmptyResults: true)
+    } catch (NoSuchMethodError noJUnitPlugin) {
+        echo("bluegreen: the JUnit plugin is not installed; the deploy's checks are archived as ${file}")
+    }
+}
+
+/** One line on the build page: the Badge plugin's summary when installed, else the build description. */
+void addSummaryLine(String line) {
+    try {
+        addSummary(icon: 'symbol-rocket-outline plugin-ionicons-api', text: line)   // Badge 2.0 and later
+        return
+    } catch (NoSuchMethodError ignored) {
+        // Badge 1.x or no Badge plugin: try the older step, then the description.
+    }
+    try {
+        createSummary(icon: 'info.gif', text: line)   // Badge 1.x
+        return
+    } catch (NoSuchMethodError ignored) {
+        // No Badge plugin at all.
+    }
+    String before = currentBuild.description ?: ''
+    currentBuild.description = before ? "${before}\n${line}" : line
+}
+
+/** The cluster a stage input names: cluster:, or app[-stack[-detail]]. */
+@NonCPS
+String clusterName(Map input) {
+    if (input.cluster) {
+        return input.cluster as String
+    }
+    return [input.app, input.stack, input.detail].findAll { it }.join('-')
+}
+
+/** What the sh/powershell step shows in the stage view and Blue Ocean: what runs, on what. */
+@NonCPS
+String runLabel(String stage, Map input) {
+    String cluster = clusterName(input)
+    switch (stage) {
+        case 'deploy':
+            return "bluegreen deploy ${cluster} → ${input.amiId ?: '?'}${input.version ? " (${input.version})" : ''}"
+        case 'rollback':
+            return "bluegreen rollback ${cluster} → ${input.to ?: 'previous'}"
+        case 'bake':
+            return "bluegreen bake ${input.app ?: ''} ${input.version ?: ''}".trim()
+        case 'publish':
+            return "bluegreen publish ${input.file ?: ''} → s3://${input.bucket ?: ''}"
+        default:
+            return "bluegreen ${stage} ${cluster}".trim()
+    }
+}
+
+/** The build-page line of a successful run. */
+@NonCPS
+String summaryLine(String stage, Map input, Map out) {
+    String cluster = out.cluster ?: clusterName(input)
+    switch (stage) {
+        case 'deploy':
+            if (out.status == 'planned') {
+                return "bluegreen deploy ${cluster}: planned ${out.serverGroup} (nothing changed)"
+            }
+            return "bluegreen deploy ${cluster}: ${out.serverGroup} serving ${out.amiId}" +
+                   (input.version ? " (${input.version})" : '') +
+                   (out.previousServerGroup ? ", was ${out.previousServerGroup}" : ', first server group')
+        case 'rollback':
+            return "bluegreen rollback ${cluster}: ${out.rolledBackFrom} → ${out.restoredServerGroup} (${out.mode})" +
+                   (input.reason ? ": ${input.reason}" : '')
+        case 'bake':
+            return "bluegreen bake ${input.app} ${input.version}: ${out.amiId} (${out.amiName}) in ${out.region}"
+        case 'publish':
+            String sha = out.sha256 ? " (sha256 ${(out.sha256 as String).take(12)}…)" : ''
+            return "bluegreen publish: ${out.artifactUrl}${sha}" + (out.alreadyPublished ? ', already published' : '')
+        case 'status':
+            List groups = (out.serverGroups ?: []) as List
+            return "bluegreen status ${cluster}: ${groups.size()} server group(s), serving ${out.active ?: 'none'}"
+        case 'history':
+            return "bluegreen history ${cluster}: ${((out.records ?: []) as List).size()} record(s)" +
+                   (out.lock ? ", locked by ${out.lock.owner}" : '')
+        default:
+            return "bluegreen ${stage} ${cluster}: done".replace('  ', ' ')
+    }
+}
+
+/** A short text report: the summary line, then the output's simple values, one per line. */
+@NonCPS
+String humanReport(String line, Object result) {
+    StringBuilder text = new StringBuilder(line).append('\n')
+    if (!(result instanceof Map)) {
+        return text.append('\n(no output)\n').toString()
+    }
+    text.append('\n')
+    for (Map.Entry entry in ((Map) result).entrySet()) {
+        Object value = entry.value
+        String shown
+        if (value instanceof List && ((List) value).every { !(it instanceof Map) && !(it instanceof List) }) {
+            shown = ((List) value).join(', ')
+        } else if (value instanceof Map || value instanceof List) {
+            shown = JsonOutput.toJson(value)
+            shown = shown.length() > 400 ? "${shown.take(400)}…" : shown
+        } else {
+            shown = String.valueOf(value)
+        }
+        text.append("${entry.key}: ${shown}\n")
+    }
+    return text.toString()
 }

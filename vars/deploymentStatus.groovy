@@ -1,20 +1,11 @@
 /*
  * deploymentStatus: what runs in a cluster now (server groups, lock, last deployments).
- * Thin on purpose: defaults, validation with error(), then the shared runner.
+ * Thin on purpose: the runner checks the cluster.
  */
 
 /** deploymentStatus(app: 'web', stack: 'prod', region: 'us-east-1') or deploymentStatus(cluster: 'web-prod'). */
 Map call(Map args = [:]) {
-    Map params = [:]
-    params.putAll(args ?: [:])
-
-    if (!params.cluster && !params.app) {
-        error('deploymentStatus: give app: (with optional stack: and detail:) or cluster:')
-    }
-    if (params.cluster && (params.app || params.stack || params.detail)) {
-        error('deploymentStatus: give either cluster: or app:/stack:/detail:, not both')
-    }
-    return bluegreenStage('status', params)
+    return bluegreenStage('status', args ?: [:], [step: 'deploymentStatus', require: ['cluster']])
 }
 
 /** deploymentStatus('web-prod'): the cluster by name, region from the environment. */

@@ -1,6 +1,7 @@
 /*
  * publishArtifact: uploads a build artifact to S3, immutably, with its SHA-256 and build
- * metadata (DESIGN.md §2). Thin: defaults from the build, validation with error(), then the runner.
+ * metadata. Thin: validation with error(), then the runner (which takes the build's number, URL
+ * and commit unless given).
  */
 
 /**
@@ -9,9 +10,7 @@
  * Returns the publish stage's output map (artifactUrl, httpsUrl, sha256, size, versionId, ...).
  */
 Map call(Map args = [:]) {
-    Map params = [:]
-    params.putAll(args ?: [:])
-
+    Map params = args ?: [:]
     if (!params.file) {
         error('publishArtifact: file is required: the artifact to upload, relative to the current directory')
     }
@@ -23,14 +22,6 @@ Map call(Map args = [:]) {
               "e.g. keyTemplate: '{app}/{version}/{buildNumber}/{fileName}'")
     }
     // Stored as the object's metadata (and usable in keyTemplate): what a user expects from the build.
-    if (params.buildNumber == null) {
-        params.buildNumber = env.BUILD_NUMBER
-    }
-    if (params.buildUrl == null) {
-        params.buildUrl = env.BUILD_URL
-    }
-    if (params.gitCommit == null) {
-        params.gitCommit = env.GIT_COMMIT
-    }
-    return bluegreenStage('publish', params)
+    Map fromBuild = [buildNumber: 'BUILD_NUMBER', buildUrl: 'BUILD_URL', gitCommit: 'GIT_COMMIT']
+    return bluegreenStage('publish', params, [step: 'publishArtifact', fromBuild: fromBuild])
 }

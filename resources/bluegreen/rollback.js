@@ -96383,6 +96383,7 @@ var ROLLBACK_KEYS = [
   "region",
   "to",
   "reason",
+  "approvedBy",
   "ledger",
   "buildUrl",
   "healthTimeout",
@@ -96397,6 +96398,7 @@ var ROLLBACK_KEYS = [
 ];
 var VERSION = /^[\w.+-]{1,128}$/;
 var MAX_REASON = 1e3;
+var MAX_APPROVER = 200;
 function parseRollbackTarget(value, cluster) {
   if (value === void 0 || value === null || value === "") return { kind: "previous" };
   const text = checkString("to", value).trim();
@@ -96431,6 +96433,10 @@ function parseRollbackRequest(input, region) {
   const cluster = resolveClusterName(raw);
   const reason = optionalString("reason", raw.reason)?.trim();
   if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError("reason", `is ${reason.length} characters; at most ${MAX_REASON}`);
+  const approvedBy = optionalString("approvedBy", raw.approvedBy)?.trim();
+  if (approvedBy !== void 0 && (approvedBy.length > MAX_APPROVER || /[\r\n]/.test(approvedBy))) {
+    throw new InputError("approvedBy", `must be one line of at most ${MAX_APPROVER} characters (a user id or name)`);
+  }
   const healthTimeoutSeconds = raw.healthTimeout === void 0 ? 600 : parseDuration("healthTimeout", raw.healthTimeout);
   if (healthTimeoutSeconds <= 0) throw new InputError("healthTimeout", "must be more than 0 seconds");
   const build2 = parseBuildMetadata({ buildUrl: raw.buildUrl });
@@ -96439,6 +96445,7 @@ function parseRollbackRequest(input, region) {
     region,
     to: parseRollbackTarget(raw.to, cluster.name),
     ...reason ? { reason } : {},
+    ...approvedBy ? { approvedBy } : {},
     build: build2,
     healthTimeoutSeconds,
     ...raw.drainTimeout !== void 0 ? { drainTimeoutSeconds: parseDuration("drainTimeout", raw.drainTimeout) } : {},
@@ -98454,7 +98461,8 @@ async function rollbackDeploy(aws, request, log) {
   const { session, recovered } = await lockAndRecover(aws, {
     ...request,
     cluster: request.cluster.name,
-    owner: whoAmI(request.build.buildUrl),
+    // The approver first, then the run: the ledger's `who` of every record of this rollback.
+    owner: request.approvedBy ? `${request.approvedBy} via ${whoAmI(request.build.buildUrl)}` : whoAmI(request.build.buildUrl),
     deploymentId,
     log
   });
@@ -98633,6 +98641,7 @@ var ROLLBACK_OPTIONS = {
     describe: 'Where to go: "previous" (default: the release deployed before the current one), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id'
   },
   reason: { type: "string", describe: "Why (recorded in the ledger)" },
+  approvedBy: { type: "string", describe: "Who approved it (the Jenkins input submitter), recorded in the ledger as who rolled back" },
   ledger: DEPLOY_OPTIONS.ledger,
   buildUrl: { type: "string", describe: "Build URL of this rollback run (Jenkins BUILD_URL), recorded in the ledger" },
   healthTimeout: { type: "string", describe: 'How long to wait for the restored group to be healthy: 600, "90s", "15m" (default 10m)' },

@@ -27,6 +27,8 @@ export interface RollbackRequest
   to: RollbackTarget;
   /** Why (recorded in the ledger). */
   reason?: string;
+  /** Who approved the rollback (e.g. the Jenkins input step's submitter): recorded as who ran it, with the build. */
+  approvedBy?: string;
   /** The rollback run's own build (Jenkins BUILD_URL), recorded as who ran it. */
   build: { buildUrl?: string };
   healthTimeoutSeconds: number;
@@ -38,12 +40,13 @@ export interface RollbackRequest
 
 /** Input keys of the rollback stage (JSON and flags). */
 export const ROLLBACK_KEYS = [
-  'cluster', 'app', 'stack', 'detail', 'region', 'to', 'reason', 'ledger', 'buildUrl', 'healthTimeout',
+  'cluster', 'app', 'stack', 'detail', 'region', 'to', 'reason', 'approvedBy', 'ledger', 'buildUrl', 'healthTimeout',
   'drainTimeout', 'keepPrevious', 'scaleDownDelay', 'config', 'plan', 'breakExpiredLock', 'lockLease', 'lockWait',
 ] as const;
 
 const VERSION = /^[\w.+-]{1,128}$/;
 const MAX_REASON = 1000;
+const MAX_APPROVER = 200;
 
 /** Parses `to`: `previous` (default), a server group of the cluster, an AMI id, a deployment id or a version. */
 export function parseRollbackTarget(value: unknown, cluster: string): RollbackTarget {
@@ -84,6 +87,10 @@ export function parseRollbackRequest(input: Record<string, unknown>, region: str
   const cluster = resolveClusterName(raw);
   const reason = optionalString('reason', raw.reason)?.trim();
   if (reason !== undefined && reason.length > MAX_REASON) throw new InputError('reason', `is ${reason.length} characters; at most ${MAX_REASON}`);
+  const approvedBy = optionalString('approvedBy', raw.approvedBy)?.trim();
+  if (approvedBy !== undefined && (approvedBy.length > MAX_APPROVER || /[\r\n]/.test(approvedBy))) {
+    throw new InputError('approvedBy', `must be one line of at most ${MAX_APPROVER} characters (a user id or name)`);
+  }
   const healthTimeoutSeconds = raw.healthTimeout === undefined ? 600 : parseDuration('healthTimeout', raw.healthTimeout);
   if (healthTimeoutSeconds <= 0) throw new InputError('healthTimeout', 'must be more than 0 seconds');
   const build = parseBuildMetadata({ buildUrl: raw.buildUrl });
@@ -92,6 +99,7 @@ export function parseRollbackRequest(input: Record<string, unknown>, region: str
     region,
     to: parseRollbackTarget(raw.to, cluster.name),
     ...(reason ? { reason } : {}),
+    ...(approvedBy ? { approvedBy } : {}),
     build,
     healthTimeoutSeconds,
     ...(raw.drainTimeout !== undefined ? { drainTimeoutSeconds: parseDuration('drainTimeout', raw.drainTimeout) } : {}),

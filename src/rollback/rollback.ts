@@ -99,7 +99,8 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
   const { session, recovered } = await lockAndRecover(aws, {
     ...request,
     cluster: request.cluster.name,
-    owner: whoAmI(request.build.buildUrl),
+    // The approver first, then the run: the ledger's `who` of every record of this rollback.
+    owner: request.approvedBy ? `${request.approvedBy} via ${whoAmI(request.build.buildUrl)}` : whoAmI(request.build.buildUrl),
     deploymentId,
     log,
   });

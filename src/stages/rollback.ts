@@ -13,6 +13,7 @@ export const ROLLBACK_OPTIONS: Record<string, Options> = {
     describe: 'Where to go: "previous" (default: the release deployed before the current one), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id',
   },
   reason: { type: 'string', describe: 'Why (recorded in the ledger)' },
+  approvedBy: { type: 'string', describe: 'Who approved it (the Jenkins input submitter), recorded in the ledger as who rolled back' },
   ledger: DEPLOY_OPTIONS.ledger as Options,
   buildUrl: { type: 'string', describe: 'Build URL of this rollback run (Jenkins BUILD_URL), recorded in the ledger' },
   healthTimeout: { type: 'string', describe: 'How long to wait for the restored group to be healthy: 600, "90s", "15m" (default 10m)' },

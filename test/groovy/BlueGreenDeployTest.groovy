@@ -15,9 +15,7 @@ class BlueGreenDeployTest {
 
     @Before
     void setUp() {
-        h = new PipelineHarness()
-        h.registerStep('libraryResource') { StepCall c -> '// stand-in for the deploy bundle\n' }
-        stubNodeCheck(h)
+        h = scriptedHarness()
         stubStage(h, 'deploy', 0, DEPLOYED)
         h.env.GIT_COMMIT = '0123abcd'
     }
@@ -28,16 +26,7 @@ class BlueGreenDeployTest {
     }
 
     private String deployError(Map args) {
-        h.calls.clear()
-        try {
-            h.loadVar('blueGreenDeploy').call(args)
-        } catch (PipelineError e) {
-            assertEquals(1, h.callCount('error'))
-            assertEquals('nothing ran', 0, stageRuns(h).size())
-            return e.message
-        }
-        fail("expected error(), calls:\n${h.callLog()}")
-        return null
+        return BluegreenTestSupport.stepError(h, 'blueGreenDeploy', args)
     }
 
     @Test
@@ -48,8 +37,9 @@ class BlueGreenDeployTest {
         ''')
 
         assertEquals(DEPLOYED, out)
-        assertEquals(['bluegreen/deploy.js'], h.callsTo('libraryResource')*.arg('resource'))
-        assertEquals('bluegreen deploy', stageRuns(h)[0].named.label)
+        // The deploy bundle, then the JUnit report's (run on the deploy's output).
+        assertEquals(['bluegreen/deploy.js', 'bluegreen/junit-report.js'], h.callsTo('libraryResource')*.arg('resource'))
+        assertEquals('bluegreen deploy web-prod → ami-0123456789abcdef0', stageRuns(h)[0].named.label)
         assertEquals([app: 'web', stack: 'prod', amiId: 'ami-0123456789abcdef0', ledger: 's3://deploy-ledger/bluegreen',
                       capacity: [min: 2, max: 4, desired: 2],
                       buildUrl: 'https://jenkins.example/job/test-job/1/', gitCommit: '0123abcd'], stageInput(h))
@@ -79,8 +69,7 @@ class BlueGreenDeployTest {
                      deployError(amiId: 'ami-0123456789abcdef0', ledger: 's3://l'))
         assertEquals('blueGreenDeploy: amiId is required: the AMI to deploy, e.g. the amiId output of bakeAmi',
                      deployError(app: 'web', ledger: 's3://l'))
-        assertEquals('blueGreenDeploy: ledger is required: where deployments are recorded and clusters locked, ' +
-                     "e.g. 's3://my-deploy-ledger/bluegreen'",
+        assertEquals(ledgerRequired('blueGreenDeploy'),
                      deployError(app: 'web', amiId: 'ami-0123456789abcdef0'))
     }
 

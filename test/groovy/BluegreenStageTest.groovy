@@ -66,11 +66,15 @@ class BluegreenStageTest {
         List<StepCall> runs = stageRuns(h)
         assertEquals(2, runs.size())
         for (StepCall run : runs) {
-            assertEquals('node "$BLUEGREEN_BUNDLE" --input "$BLUEGREEN_INPUT" --output "$BLUEGREEN_OUTPUT"', run.named.script)
+            assertEquals('rm -f "$BLUEGREEN_OUTPUT"\nnode "$BLUEGREEN_BUNDLE" --input "$BLUEGREEN_INPUT" --output "$BLUEGREEN_OUTPUT"\n',
+                         run.named.script)
             assertTrue(run.named.returnStatus as boolean)
         }
-        assertEquals(2, h.callsTo('readJSON').size())
-        assertTrue(h.callsTo('readJSON').every { it.named.returnPojo == true })
+        // The output is read with readFile (no Pipeline Utility Steps), as UTF-8.
+        List<StepCall> outputReads = h.callsTo('readFile').findAll { it.named.file.toString().endsWith('.out.json') }
+        assertEquals(2, outputReads.size())
+        assertTrue(outputReads.every { it.named.encoding == 'UTF-8' })
+        assertEquals(0, h.callCount('readJSON'))
         assertEquals(0, h.callCount('error'))
     }
 
@@ -226,7 +230,7 @@ class BluegreenStageTest {
         String message = stageError('echo', [:])
 
         assertTrue(message, message.startsWith('bluegreen echo: failed (exit 1) and wrote no output file ('))
-        assertTrue(message, message.contains('/bluegreen/1/echo-1.out.json'))
+        assertTrue(message, message ==~ /.*\/bluegreen\/1\/echo-[0-9a-f]{8}\.out\.json.*/)
     }
 
     @Test

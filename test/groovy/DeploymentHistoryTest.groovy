@@ -16,9 +16,7 @@ class DeploymentHistoryTest {
 
     @Before
     void setUp() {
-        h = new PipelineHarness()
-        h.registerStep('libraryResource') { StepCall c -> '// stand-in for the history bundle\n' }
-        stubNodeCheck(h)
+        h = scriptedHarness()
         stubStage(h, 'history', 0, HISTORY)
     }
 
@@ -28,16 +26,7 @@ class DeploymentHistoryTest {
     }
 
     private String historyError(Map args) {
-        h.calls.clear()
-        try {
-            h.loadVar('deploymentHistory').call(args)
-        } catch (PipelineError e) {
-            assertEquals(1, h.callCount('error'))
-            assertEquals('nothing ran', 0, stageRuns(h).size())
-            return e.message
-        }
-        fail("expected error(), calls:\n${h.callLog()}")
-        return null
+        return BluegreenTestSupport.stepError(h, 'deploymentHistory', args)
     }
 
     @Test
@@ -54,7 +43,7 @@ class DeploymentHistoryTest {
     void requiredParametersAreNamed() {
         assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:',
                      historyError(ledger: 's3://l'))
-        assertEquals("deploymentHistory: give ledger: [bucket: 'my-deploy-ledger'] (where deployments are recorded)",
+        assertEquals(ledgerRequired('deploymentHistory'),
                      historyError(cluster: 'web-prod'))
         assertEquals('deploymentHistory: give either cluster: or app:/stack:/detail:, not both',
                      historyError(cluster: 'web-prod', stack: 'prod', ledger: 's3://l'))

@@ -12,11 +12,7 @@ class DeploymentStatusTest {
 
     @Before
     void setUp() {
-        h = new PipelineHarness()
-        // The real status bundle is the lead's (resources/bluegreen/status.js); these tests
-        // script sh, so any text will do as the bundle. StatusBundleMotoTest runs the real one.
-        h.registerStep('libraryResource') { StepCall c -> '// stand-in for the status bundle\n' }
-        stubNodeCheck(h)
+        h = scriptedHarness()
         stubStage(h, 'status', 0, [cluster: 'web-prod', serverGroups: []])
     }
 
@@ -26,14 +22,7 @@ class DeploymentStatusTest {
     }
 
     private String statusError(Map args) {
-        try {
-            h.loadVar('deploymentStatus').call(args)
-        } catch (PipelineError e) {
-            assertEquals(1, h.callCount('error'))
-            return e.message
-        }
-        fail("expected error(), calls:\n${h.callLog()}")
-        return null
+        return BluegreenTestSupport.stepError(h, 'deploymentStatus', args, true)
     }
 
     @Test

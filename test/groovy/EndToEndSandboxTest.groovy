@@ -2,6 +2,7 @@ import static BluegreenTestSupport.*
 import static org.junit.Assert.*
 
 import groovy.json.JsonSlurper
+import groovy.util.XmlSlurper
 import java.util.concurrent.TimeUnit
 import org.junit.After
 import org.junit.Before
@@ -124,6 +125,8 @@ class EndToEndSandboxTest {
                       BLUEGREEN_POLL_MIN_MS: '50', BLUEGREEN_POLL_MAX_MS: '500',
                       GIT_COMMIT: 'c0ffee0000000000000000000000000000000000'])
         runBundlesForReal(h)
+        List<String> summaries = []   // the Badge plugin's summary lines
+        h.registerStep('addSummary') { StepCall c -> summaries << (c.named.text as String); null }
         h.binding.setVariable('artifactBucket', infra.artifactBucket)
         h.binding.setVariable('ledger', [bucket: infra.ledgerBucket, prefix: 'bluegreen'])
         h.binding.setVariable('firstDeploy', [targetGroups: [infra.targetGroupName], capacity: [min: 2, max: 4, desired: 2],
@@ -182,6 +185,24 @@ class EndToEndSandboxTest {
             List timeline = (List) report.timeline
             assertEquals('traffic ends on v1 after the rollback', ['1.0.0'], timeline[-1].versions)
         }
+        // The build page: one summary line per step, each step's report archived, the deploys' checks as JUnit.
+        assertEquals(summaries.join('\n'), (canRollBack ? 8 : 7), summaries.size())
+        assertEquals("bluegreen deploy web-prod: web-prod-v001 serving ${v2.ami.amiId} (2.0.0), was web-prod-v000".toString(),
+                     summaries[5])
+        if (canRollBack) {
+            assertEquals('bluegreen rollback web-prod: web-prod-v001 → web-prod-v000 (reenable): end-to-end test', summaries[6])
+        }
+        List<String> archived = h.callsTo('archiveArtifacts')*.named*.artifacts.collectMany { it.tokenize(',') }
+        assertEquals(summaries.size(), archived.count { it.endsWith('.txt') })
+        String deployReport = new File(h.workspace, archived.findAll { it ==~ /.*\/deploy-\w+\.txt/ }[1]).getText('UTF-8')
+        assertTrue(deployReport, deployReport.startsWith(summaries[5]))
+        assertTrue(deployReport, deployReport.contains('\nserverGroup: web-prod-v001\n'))
+        List<String> junitFiles = h.callsTo('junit')*.named*.testResults
+        assertEquals(2, junitFiles.size())
+        def checks = new XmlSlurper().parse(new File(h.workspace, junitFiles[1]))
+        assertEquals('0', checks.@failures.text())
+        assertEquals(["web-prod-v001 healthy in target group ${infra.targetGroupName}".toString(), 'web-prod-v000 drained and disabled'],
+                     checks.testsuite.testcase*.@name*.text())
         // Credentials never cross in the input files.
         assertFalse(h.callsTo('writeFile').findAll { it.named.file.toString().endsWith('.in.json') }
                      .any { it.named.text.toString().contains('testing') })

@@ -34,11 +34,11 @@ class JenkinsfileExampleTest {
         h.env.BRANCH_NAME = 'main'
         h.env.GIT_COMMIT = 'c0ffee0000000000000000000000000000000000'
         new File(h.workspace, 'VERSION').text = '1.4.0\n'
-        // Library resources are not run (sh is scripted): any text stands in for a bundle or template.
-        h.registerStep('libraryResource') { StepCall c -> "// stand-in for ${c.arg('resource')}\n".toString() }
+        // Stage bundles are not run (sh is scripted): any text will do as a bundle or template.
+        standInBundles(h)
         stubNodeCheck(h)
         scriptStageOutputs()
-        h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE == null && !c.script.contains('command -v node') }) { ShCall c -> 0 }
+        h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE == null && !isNodeCheck(c) }) { ShCall c -> 0 }
         recordLibrarySteps()
     }
 
@@ -71,6 +71,9 @@ class JenkinsfileExampleTest {
     private void scriptStageOutputs(Map<String, Integer> exitCodes = [:]) {
         h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE != null }) { ShCall c ->
             String stage = new File(c.env.BLUEGREEN_BUNDLE).name.replace('.js', '')
+            if (stage == 'junit-report') {
+                return h.realSh(c)   // the real (small) bundle, on the scripted deploy output
+            }
             Map input = (Map) new JsonSlurper().parse(new File(c.env.BLUEGREEN_INPUT))
             Map output
             switch (stage) {
@@ -125,7 +128,7 @@ class JenkinsfileExampleTest {
 
     private List<StepCall> libraryCalls() {
         Set<String> names = libraryStepNames() as Set
-        return h.calls.findAll { it.name in names && it.name != 'bluegreenStage' }
+        return h.calls.findAll { it.name in names && !(it.name in ['bluegreenStage', 'bluegreenLockName']) }
     }
 
     private Object run() {
@@ -148,7 +151,7 @@ class JenkinsfileExampleTest {
         }
         List<StepCall> runs = stageRuns(h)
         for (int i = 0; i < runs.size(); i++) {
-            if (runs[i].named.label == "bluegreen ${stage}") {
+            if (stageOfRun(runs[i]) == stage) {
                 Map input = stageInput(h, i + 1)
                 assertEquals("the ${stage} input (with ${step}'s defaults) has keys the stage does not take".toString(),
                              [] as Set, (input.keySet() as Set<String>) - known)
@@ -163,13 +166,13 @@ class JenkinsfileExampleTest {
         run()
 
         assertEquals('SUCCESS', h.currentBuild.result)
-        assertEquals(['Checkout', 'Build', 'Static analysis', 'Unit tests', 'Publish artifact', 'Bake AMI', 'Deploy to dev',
-                      'Functional tests', 'Promote to QA', 'Deploy to QA', 'Smoke tests', 'Acceptance tests', 'Tag release',
-                      'Deploy to production'].collect { "${it}: SUCCESS".toString() }, statuses())
+        assertEquals(['Build and publish', 'Checkout', 'Build', 'Static analysis', 'Unit tests', 'Publish artifact', 'Bake AMI',
+                      'Deploy to dev', 'Functional tests', 'Promote to QA', 'Deploy to QA', 'Smoke tests', 'Acceptance tests',
+                      'Tag release', 'Deploy to production'].collect { "${it}: SUCCESS".toString() }, statuses())
         assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy'],
                      libraryCalls()*.name)
-        assertEquals(['bluegreen publish', 'bluegreen bake', 'bluegreen deploy', 'bluegreen deploy', 'bluegreen deploy'],
-                     stageRuns(h)*.named*.label)
+        assertEquals(['publish', 'bake', 'deploy', 'deploy', 'deploy'], stageRuns(h).collect { stageOfRun(it) })
+        assertEquals('bluegreen deploy web-prod → ami-0baked00000000001 (1.4.0.7)', stageRuns(h)[4].named.label)
 
         Map publish = stageInput(h, 1)
         assertEquals([file: 'target/web.war', bucket: 'example-web-artifacts', keyTemplate: '{app}/{version}/{fileName}',
@@ -185,14 +188,21 @@ class JenkinsfileExampleTest {
         assertEquals('no input was asked on main but production\'s', ['Deploy this release to production?'],
                      h.callsTo('input')*.named*.message)
 
-        // post: every step's output archived as JSON; the description names version, AMI, server group.
-        File outputs = new File(h.workspace, 'bluegreen-outputs')
-        assertEquals(['ami.json', 'artifact.json', 'deploy-dev.json', 'deploy-prod.json', 'deploy-qa.json'],
-                     outputs.list().sort() as List)
-        assertEquals(BAKED_AMI, new JsonSlurper().parse(new File(outputs, 'ami.json')).amiId)
-        assertEquals('web-prod-v002', new JsonSlurper().parse(new File(outputs, 'deploy-prod.json')).serverGroup)
-        assertEquals('bluegreen-outputs/*.json', h.callsTo('archiveArtifacts')[0].named.artifacts)
-        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002".toString(), h.currentBuild.description.toString())
+        // Every step archived its output and report; each deploy its JUnit checks, recorded with junit.
+        List<String> archived = h.callsTo('archiveArtifacts')*.named*.artifacts.collectMany { it.tokenize(',') }
+        assertEquals(5, archived.count { it.endsWith('.json') })
+        assertEquals(5, archived.count { it.endsWith('.txt') })
+        assertEquals(3, archived.count { it.endsWith('.junit.xml') })
+        File bakeOutput = new File(h.workspace, archived.find { it ==~ /bluegreen-results\/7\/bake-\w+\.json/ })
+        assertEquals(BAKED_AMI, new JsonSlurper().parse(bakeOutput).amiId)
+        List<String> junitFiles = h.callsTo('junit')*.named*.testResults.findAll { it.endsWith('.junit.xml') }
+        assertEquals(archived.findAll { it.endsWith('.junit.xml') }, junitFiles)
+        // post: the release line first, then the steps' own lines (no Badge plugin here).
+        List<String> description = h.currentBuild.description.toString().readLines()
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002".toString(), description[0])
+        assertEquals(6, description.size())
+        assertEquals('bluegreen deploy web-prod: web-prod-v002 serving ami-0baked00000000001 (1.4.0.7), was web-prod-v001',
+                     description[-1])
         assertEquals('#7 1.4.0.7', h.currentBuild.displayName.toString())
     }
 
@@ -206,7 +216,7 @@ class JenkinsfileExampleTest {
         assertEquals(['blueGreenDeploy', 'blueGreenDeploy', 'input', 'milestone', 'lock', 'timeout', 'withCredentials',
                       'blueGreenDeploy'], order)
         assertEquals([ordinal: 100, label: 'production'], h.callsTo('milestone')[0].named)
-        assertEquals([resource: 'web-prod', inversePrecedence: true], h.callsTo('lock')[0].named)
+        assertEquals([resource: 'bluegreen-web-prod', inversePrecedence: true], h.callsTo('lock')[0].named)
         assertEquals([time: 45, unit: 'MINUTES'], h.callsTo('timeout')[0].named)
         assertEquals([[$class: 'AmazonWebServicesCredentialsBinding', credentialsId: 'aws-deploy-prod']],
                      h.callsTo('withCredentials')[0].arg('bindings'))
@@ -223,9 +233,9 @@ class JenkinsfileExampleTest {
         assertEquals(['Promote web 1.4.0.7 to QA?'], h.callsTo('input')*.named*.message)
         assertEquals([time: 4, unit: 'HOURS'], h.callsTo('timeout')[0].named)
         assertEquals('Deploy to production: SKIPPED', statuses()[-1])
-        assertEquals(['bluegreen publish', 'bluegreen bake', 'bluegreen deploy', 'bluegreen deploy'], stageRuns(h)*.named*.label)
+        assertEquals(['publish', 'bake', 'deploy', 'deploy'], stageRuns(h).collect { stageOfRun(it) })
         assertEquals(['dev', 'qa'], [stageInput(h, 3).stack, stageInput(h, 4).stack])
-        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-qa-v002".toString(), h.currentBuild.description.toString())
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-qa-v002".toString(), h.currentBuild.description.toString().readLines()[0])
     }
 
     @Test
@@ -236,7 +246,7 @@ class JenkinsfileExampleTest {
         run()
 
         assertEquals(0, h.callsTo('input').size())
-        assertEquals('Deploy to QA: SUCCESS', statuses()[9])
+        assertEquals('Deploy to QA: SUCCESS', statuses()[10])
     }
 
     @Test
@@ -250,7 +260,7 @@ class JenkinsfileExampleTest {
             h.params.BUILD_TOOL = tool
             run()
 
-            List<String> scripts = h.callsTo('sh')*.arg('script')
+            List<String> scripts = (h.callsTo('sh') + h.callsTo('bat'))*.arg('script')
             assertTrue("${tool}: ${scripts}".toString(), scripts.any { it.startsWith(firstCommand[tool]) })
             Map publish = stageInput(h, 1)
             assertEquals(artifactFile[tool], publish.file)
@@ -279,11 +289,17 @@ class JenkinsfileExampleTest {
         h.runScript(JENKINSFILE)
 
         assertEquals('FAILURE', h.currentBuild.result)
-        assertEquals('Deploy to dev: FAILURE', statuses()[6])
-        assertTrue(statuses().drop(7).every { it.endsWith(': SKIPPED') })
+        assertEquals('Deploy to dev: FAILURE', statuses()[7])
+        assertTrue(statuses().drop(8).every { it.endsWith(': SKIPPED') })
         assertEquals('bluegreen deploy: failed (exit 1): deploy went wrong; rolled back', h.pipelineError.message)
-        assertEquals(['ami.json', 'artifact.json'], new File(h.workspace, 'bluegreen-outputs').list().sort() as List)
-        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · not deployed".toString(), h.currentBuild.description.toString())
+        // What ran is on the build page: the failed deploy's error output and its failed JUnit case too.
+        List<String> archived = h.callsTo('archiveArtifacts')*.named*.artifacts.collectMany { it.tokenize(',') }
+        assertEquals(3, archived.count { it.endsWith('.json') })
+        String junitXml = new File(h.workspace, archived.find { it.endsWith('.junit.xml') }).getText('UTF-8')
+        assertTrue(junitXml, junitXml.contains('failures="1"') && junitXml.contains('deploy went wrong; rolled back'))
+        List<String> description = h.currentBuild.description.toString().readLines()
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · not deployed".toString(), description[0])
+        assertEquals('bluegreen deploy: failed (exit 1): deploy went wrong; rolled back', description[-1])
     }
 
     @Test
@@ -304,6 +320,50 @@ class JenkinsfileExampleTest {
         run()
 
         assertKeysKnown('publishArtifact')   // skipped until resources/bluegreen/publish.js is built
+    }
+
+    @Test
+    void noExecutorIsHeldWhileWaitingForAHumanAndSourcesAreCheckedOutOnce() {
+        h.env.BRANCH_NAME = 'feature/cart'
+        h.inputAnswers << null
+
+        run()
+
+        assertEquals(['none'], h.callsTo('agent')*.positional.flatten().findAll { it == 'none' })
+        assertEquals(1, h.callCount('options.skipDefaultCheckout'))
+        Map promote = h.stageResults.find { it.name == 'Promote to QA' }
+        assertNull('the input step runs with no agent', promote.agent)
+        for (Map stage : h.stageResults.findAll { it.name =~ /^(Deploy|Bake|Build and publish)/ && it.status == 'SUCCESS' }) {
+            assertNotNull("${stage.name} takes its own agent".toString(), stage.agent)
+        }
+        // One checkout for the build; Tag release clones on its own agent to push the tag.
+        assertEquals(2, h.callCount('checkout'))
+    }
+
+    @Test
+    void productionAsksBeforeTakingAnAgent() {
+        String text = new File(h.repoRoot, JENKINSFILE).text
+        String production = text.substring(text.indexOf("stage('Deploy to production')"))
+        assertTrue('input comes before agent in the stage', production.indexOf('input {') < production.indexOf('agent {'))
+        run()
+        assertEquals('linux', h.stageResults.find { it.name == 'Deploy to production' }.agent)
+    }
+
+    @Test
+    void dotnetTestWritesJUnitXmlThatJunitReads() {
+        h.params.BUILD_TOOL = 'msbuild'
+
+        run()
+
+        String command = h.callsTo('bat')*.arg('script').find { it.startsWith('dotnet test') }
+        assertNotNull("dotnet test ran with bat on the Windows agent: ${h.callsTo('bat')*.arg('script')}".toString(), command)
+        assertTrue(command, command.contains('--logger "junit;LogFilePath=test-results/{assembly}.xml"'))
+        assertFalse(command.contains('trx'))
+        assertTrue(h.callsTo('junit')*.named*.testResults.contains('test-results/*.xml'))
+        // publishArtifact ran on the Windows build agent, through PowerShell.
+        assertEquals('powershell', stageRuns(h)[0].name)
+        assertEquals('publish', stageOfRun(stageRuns(h)[0]))
+        assertEquals('sh', stageRuns(h)[1].name)
     }
 
     @Test

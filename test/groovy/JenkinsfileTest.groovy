@@ -14,9 +14,7 @@ class JenkinsfileTest {
 
     @Before
     void setUp() {
-        h = new PipelineHarness()
-        h.registerStep('libraryResource') { StepCall c -> '// stand-in bundle\n' }
-        stubNodeCheck(h)
+        h = scriptedHarness()
         stubStage(h, 'status', 0, [cluster: 'web-prod', serverGroups: [[name: 'web-prod-v001']]])
     }
 

@@ -122,4 +122,105 @@ class PipelineHarnessTest {
 
         assertEquals(['yes', null], answers)
     }
+
+    @Test
+    void errorThrowsAnAbortExceptionWhichIsAnIOExceptionNotARuntimeException() {
+        try {
+            h.runScriptText("error 'stop here'")
+            fail('expected a failure')
+        } catch (hudson.AbortException e) {
+            assertTrue(e instanceof IOException)
+            assertFalse(e instanceof RuntimeException)
+        }
+    }
+
+    @Test
+    void eachCallingScriptGetsItsOwnVarInstanceWithItsOwnBinding() {
+        Script fromJenkinsfile = h.loadVar('bluegreenStage')
+        Script deploy = h.loadVar('blueGreenDeploy')
+        Script fromDeploy = (Script) deploy.binding.getVariable('bluegreenStage')
+
+        assertNotSame(fromJenkinsfile, fromDeploy)
+        assertSame(fromDeploy, deploy.binding.getVariable('bluegreenStage'))
+        assertNotSame(h.binding, fromDeploy.binding)
+        h.binding.setVariable('onlyInTheJenkinsfile', 1)
+        assertFalse(fromDeploy.binding.hasVariable('onlyInTheJenkinsfile'))
+        assertTrue('steps and globals are seen by every script', fromDeploy.binding.hasVariable('sh') && fromDeploy.binding.hasVariable('env'))
+    }
+
+    @Test
+    void withAwsAndWithCredentialsPutTheKeysIntoTheShellsEnvironment() {
+        Map<String, String> seen = [:]
+        h.onSh('aws') { ShCall c -> seen.putAll(c.env.findAll { k, v -> k.startsWith('AWS_') }); 0 }
+
+        h.runScriptText("""
+            withAWS(region: 'eu-west-1', credentials: 'aws-deploy') { sh 'aws sts get-caller-identity' }
+        """)
+        assertEquals('eu-west-1', seen.AWS_REGION)
+        assertEquals('eu-west-1', seen.AWS_DEFAULT_REGION)
+        assertEquals(h.awsCredentialsOf('aws-deploy').accessKeyId, seen.AWS_ACCESS_KEY_ID)
+        assertEquals('secret-of-aws-deploy', seen.AWS_SECRET_ACCESS_KEY)
+        assertNull('gone after the block', h.env.AWS_ACCESS_KEY_ID)
+
+        seen.clear()
+        h.runScriptText("withCredentials([aws(credentialsId: 'aws-prod')]) { sh 'aws s3 ls' }")
+        assertEquals('secret-of-aws-prod', seen.AWS_SECRET_ACCESS_KEY)
+    }
+
+    @Test
+    void onAWindowsAgentShFailsAndPowershellRunsThroughTheSameHandlers() {
+        h.unix = false
+        h.onSh('Get-Date') { ShCall c -> [stdout: "${c.shell}\n".toString()] }
+
+        assertEquals('powershell\n', h.runScriptText("powershell(script: 'Get-Date', returnStdout: true)"))
+        assertEquals(false, h.runScriptText('isUnix()'))
+        try {
+            h.runScriptText("sh 'Get-Date'")
+            fail('sh ran on Windows')
+        } catch (PipelineError e) {
+            assertTrue(e.message, e.message.contains('nohup'))
+        }
+    }
+
+    @Test
+    void somethingNotSerializableHeldByTheProgramFailsAtTheNextStep() {
+        try {
+            h.runScriptText("held = new Object(); echo 'saved here'")
+            fail('a non-serializable binding variable went through')
+        } catch (AssertionError e) {
+            assertTrue(e.message, e.message.contains("binding variable held holds a java.lang.Object"))
+            assertTrue(e.message, e.message.contains('at the echo step'))
+        }
+    }
+
+    @Test
+    void aStepThatIsNotInstalledIsNoSuchMethodErrorInAVar() {
+        h.removeStep('archiveArtifacts')
+        try {
+            h.loadVar('bluegreenStage').invokeMethod('archiveArtifacts', [[artifacts: 'x']] as Object[])
+            fail('expected NoSuchMethodError')
+        } catch (NoSuchMethodError e) {
+            assertEquals("No such DSL method 'archiveArtifacts' found among steps", e.message)
+        }
+    }
+
+    @Test
+    void underAgentNoneAWorkspaceStepOutsideAStageAgentFails() {
+        h.onSh('make') { ShCall c -> 0 }
+        h.runScriptText("""
+            pipeline {
+                agent none
+                stages {
+                    stage('on an agent') {
+                        agent { label 'linux' }
+                        steps { sh 'make' }
+                    }
+                    stage('without one') { steps { sh 'make' } }
+                }
+            }
+        """)
+
+        assertEquals(['on an agent: SUCCESS', 'without one: FAILURE'], h.stageResults.collect { "${it.name}: ${it.status}".toString() })
+        assertTrue(h.pipelineError.message, h.pipelineError.message.startsWith('Required context class hudson.FilePath is missing'))
+    }
 }

@@ -16,9 +16,7 @@ class PublishArtifactTest {
 
     @Before
     void setUp() {
-        h = new PipelineHarness()
-        h.registerStep('libraryResource') { StepCall c -> '// stand-in for the publish bundle\n' }
-        stubNodeCheck(h)
+        h = scriptedHarness()
         stubStage(h, 'publish', 0, PUBLISHED)
         h.env.GIT_COMMIT = '0123abcd'
         h.env.BUILD_NUMBER = '42'
@@ -30,16 +28,7 @@ class PublishArtifactTest {
     }
 
     private String publishError(Map args) {
-        h.calls.clear()
-        try {
-            h.loadVar('publishArtifact').call(args)
-        } catch (PipelineError e) {
-            assertEquals(1, h.callCount('error'))
-            assertEquals('nothing ran', 0, stageRuns(h).size())
-            return e.message
-        }
-        fail("expected error(), calls:\n${h.callLog()}")
-        return null
+        return BluegreenTestSupport.stepError(h, 'publishArtifact', args)
     }
 
     @Test

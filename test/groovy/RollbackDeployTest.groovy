@@ -14,10 +14,7 @@ class RollbackDeployTest {
 
     @Before
     void setUp() {
-        h = new PipelineHarness()
-        // Scripted sh: any text will do as the bundle. RollbackJobSandboxTest runs the real ones.
-        h.registerStep('libraryResource') { StepCall c -> '// stand-in bundle\n' }
-        stubNodeCheck(h)
+        h = scriptedHarness()
         stubStage(h, 'rollback', 0, [cluster: 'web-prod', rolledBackFrom: 'web-prod-v002', restoredServerGroup: 'web-prod-v001',
                                      mode: 'reenable'])
         stubStage(h, 'history', 0, [cluster: 'web-prod', records: [], lock: null])
@@ -28,17 +25,6 @@ class RollbackDeployTest {
         h.close()
     }
 
-    private String stepError(String step, Map args) {
-        try {
-            h.loadVar(step).call(args)
-        } catch (PipelineError e) {
-            assertEquals(1, h.callCount('error'))
-            assertEquals('nothing ran', 0, stageRuns(h).size())
-            return e.message
-        }
-        fail("expected error(), calls:\n${h.callLog()}")
-        return null
-    }
 
     @Test
     void rollbackDefaultsToPreviousAndRecordsTheBuildUrl() {
@@ -63,13 +49,13 @@ class RollbackDeployTest {
     @Test
     void rollbackRefusesMissingOrAmbiguousInputBeforeRunningAnything() {
         assertEquals('rollbackDeploy: give app: (with optional stack: and detail:) or cluster:',
-                     stepError('rollbackDeploy', [ledger: LEDGER]))
+                     stepError(h, 'rollbackDeploy', [ledger: LEDGER]))
         h.nextBuild()
         assertEquals('rollbackDeploy: give either cluster: or app:/stack:/detail:, not both',
-                     stepError('rollbackDeploy', [cluster: 'web-prod', app: 'web', ledger: LEDGER]))
+                     stepError(h, 'rollbackDeploy', [cluster: 'web-prod', app: 'web', ledger: LEDGER]))
         h.nextBuild()
-        assertEquals("rollbackDeploy: give ledger: [bucket: 'my-deploy-ledger'] (the deployment ledger and cluster lock)",
-                     stepError('rollbackDeploy', [cluster: 'web-prod']))
+        assertEquals(ledgerRequired('rollbackDeploy'),
+                     stepError(h, 'rollbackDeploy', [cluster: 'web-prod']))
     }
 
     @Test
@@ -96,9 +82,9 @@ class RollbackDeployTest {
     @Test
     void historyNeedsAClusterAndALedger() {
         assertEquals('deploymentHistory: give app: (with optional stack: and detail:) or cluster:',
-                     stepError('deploymentHistory', [ledger: LEDGER]))
+                     stepError(h, 'deploymentHistory', [ledger: LEDGER]))
         h.nextBuild()
-        assertEquals("deploymentHistory: give ledger: [bucket: 'my-deploy-ledger'] (where deployments are recorded)",
-                     stepError('deploymentHistory', [app: 'web']))
+        assertEquals(ledgerRequired('deploymentHistory'),
+                     stepError(h, 'deploymentHistory', [app: 'web']))
     }
 }

@@ -72,7 +72,10 @@ class RollbackJobSandboxTest {
 
         // Build 1: the default answer, previous.
         List<String> offered = []
-        PipelineHarness first = runJob { List<String> choices -> offered = choices; [TO: 'previous', REASON: 'v2 breaks checkout'] }
+        PipelineHarness first = runJob { List<String> choices ->
+            offered = choices
+            [TO: 'previous', REASON: 'v2 breaks checkout', APPROVER: 'alice']   // APPROVER: the input's submitterParameter
+        }
         assertEquals("console:\n${first.console}".toString(), 'SUCCESS', first.currentBuild.result)
         assertEquals(['History: SUCCESS', 'Choose: SUCCESS', 'Roll back: SUCCESS'], statuses(first))
         assertEquals('previous', offered[0])
@@ -84,13 +87,16 @@ class RollbackJobSandboxTest {
         assertEquals(['bluegreen-web-prod'], first.callsTo('lock')*.named*.resource)
         Map rollbackInput = stageInput(first, 2)
         assertEquals([cluster: 'web-prod', region: 'us-east-1', ledger: [bucket: sandbox.infra.ledgerBucket],
-                      to: 'previous', reason: 'v2 breaks checkout', buildUrl: first.env.BUILD_URL], rollbackInput)
+                      to: 'previous', reason: 'v2 breaks checkout', approvedBy: 'alice', buildUrl: first.env.BUILD_URL], rollbackInput)
         assertEquals('v1', sandbox.fetch().version)
 
-        // Build 2: the operator picks the v2 line from the history: roll forward to it.
+        // Build 2: the operator picks the v2 line from the history: roll forward to it. The history shows
+        // build 1's rollback by its approver, from the ledger.
         PipelineHarness second = runJob { List<String> choices ->
+            offered = choices
             [TO: choices.find { it.contains('  v2  ') }, REASON: 'fixed by a feature flag']
         }
+        assertTrue(offered.toString(), offered.any { it.contains("rollback by alice via ${first.env.BUILD_URL}") })
         assertEquals("console:\n${second.console}".toString(), 'SUCCESS', second.currentBuild.result)
         assertEquals('web-prod-v000 → web-prod-v001 (v2, reenable): fixed by a feature flag', second.currentBuild.description.toString())
         assertTrue(stageInput(second, 2).to ==~ /\d{8}T\d{6}Z-[0-9a-f]{6}/)

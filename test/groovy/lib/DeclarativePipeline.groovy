@@ -26,6 +26,8 @@ class DeclarativePipeline {
         PipelineSection spec = new PipelineSection(h)
         collect(body, spec)
         spec.parameterDefaults.each { String name, Object value -> h.params.putIfAbsent(name, value) }
+        boolean onAgentBefore = h.onAgent
+        h.onAgent = !spec.agentNone
         try {
             h.withEnvironment(spec.environmentEntries) {
                 runStages(spec.stageList)
@@ -33,6 +35,8 @@ class DeclarativePipeline {
             }
         } catch (PipelineError e) {
             fail(e)
+        } finally {
+            h.onAgent = onAgentBefore
         }
         if (h.currentBuild.result == null) {
             h.currentBuild.result = 'SUCCESS'
@@ -86,12 +90,19 @@ class DeclarativePipeline {
             h.stageResults << [name: stage.name, status: 'SKIPPED', reason: 'when']
             return
         }
-        Map result = [name: stage.name, status: 'SUCCESS']
+        Map result = [name: stage.name, status: 'SUCCESS', agent: stage.agentLabel]
         h.stageResults << result
+        // Jenkins allocates the stage's agent after its input directive: nobody's answer holds an executor.
+        boolean onAgentBefore = h.onAgent
+        boolean unixBefore = h.unix
         try {
             h.withEnvironment(stage.environmentEntries) {
                 if (stage.inputArgs != null && stage.beforeInputWhen) {
                     h.binding.getVariable('input').call(stage.inputArgs)
+                }
+                if (stage.agentLabel != null) {
+                    h.onAgent = true
+                    h.unix = !stage.agentLabel.toLowerCase().contains('windows')
                 }
                 if (stage.stepsBody != null) {
                     runSteps(stage.stepsBody)
@@ -102,6 +113,9 @@ class DeclarativePipeline {
         } catch (PipelineError e) {
             result.status = 'FAILURE'
             fail(e)
+        } finally {
+            h.onAgent = onAgentBefore
+            h.unix = unixBefore
         }
         if (stage.parallelStages.any { it.failed } || stage.stageList.any { it.failed }) {
             result.status = 'FAILURE'
@@ -162,8 +176,12 @@ class PipelineSection extends DirectiveRecorder {
     final String any = 'any'
     final String none = 'none'
 
+    /** `agent none`: no workspace outside the stages that declare their own agent. */
+    boolean agentNone
+
     void agent(Object which) {
         record('agent', which)
+        agentNone = which == 'none'
     }
 
     void agent(Closure body) {
@@ -216,6 +234,8 @@ class StageSection extends DirectiveRecorder {
     boolean beforeInputWhen
     boolean failFastEnabled
     boolean failed
+    /** The stage's own agent: its label, 'any', or null when it has none (it runs where its parent does). */
+    String agentLabel
     final List<String> environmentEntries = []
     final List<StageSection> stageList = []
     final List<StageSection> parallelStages = []
@@ -239,10 +259,14 @@ class StageSection extends DirectiveRecorder {
 
     void agent(Object which) {
         record('agent', which)
+        agentLabel = which == 'none' ? null : which as String
     }
 
     void agent(Closure body) {
+        int before = h.calls.size()
         recordBlock('agent', body)
+        StepCall label = h.calls.drop(before).find { it.name == 'agent.label' }
+        agentLabel = label ? label.arg('label') as String : 'any'
     }
 
     void steps(Closure body) {

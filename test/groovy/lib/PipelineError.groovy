@@ -1,5 +1,7 @@
-/** What error() and failing steps throw (Jenkins: hudson.AbortException). */
-class PipelineError extends RuntimeException {
+import hudson.AbortException
+
+/** What error() and failing steps throw: like Jenkins' hudson.AbortException (an IOException). */
+class PipelineError extends AbortException {
     PipelineError(String message) {
         super(message)
     }

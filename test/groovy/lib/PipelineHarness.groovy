@@ -1,5 +1,7 @@
 import groovy.json.JsonOutput
 import groovy.json.JsonSlurper
+import java.lang.reflect.Field
+import java.lang.reflect.Modifier
 import java.nio.file.Files
 import java.util.concurrent.TimeUnit
 import java.util.regex.Pattern
@@ -10,10 +12,12 @@ import org.codehaus.groovy.runtime.InvokerHelper
 /**
  * A small harness in JenkinsPipelineUnit's style (that library is not reachable here).
  *
- * One harness = one build: it loads vars/*.groovy and Jenkinsfiles with GroovyShell into one
- * binding, binds step mocks, and records every step call (name + args) in `calls`.
- * A call to another var (bluegreenStage from deploymentStatus) resolves to the real var
- * script, one instance per build, as Jenkins does.
+ * One harness = one build: it loads Jenkinsfiles into one binding, binds step mocks, and records
+ * every step call (name + args) in `calls`. A var named by a script (bluegreenStage from
+ * deploymentStatus) resolves to the real var script, as Jenkins does it: one instance per calling
+ * script, cached in that script's binding, with a binding of its own (so @Field state is per
+ * instance, not per build). Before every step call the harness checks that what the program holds
+ * (var fields, binding variables) is Serializable, as Jenkins must save it there.
  *
  * Files are real: the workspace is a temp dir, writeFile/readFile/fileExists/readJSON work on
  * it, libraryResource reads the repository's real resources/ dir. `sh` is strict: each call
@@ -44,6 +48,25 @@ class PipelineHarness implements AutoCloseable {
     Throwable pipelineError
     /** Print the console as the build runs (or set BLUEGREEN_TEST_VERBOSE=1). */
     boolean verbose = System.getenv('BLUEGREEN_TEST_VERBOSE') == '1'
+    /** What isUnix() answers: false makes the agent a Windows one (sh fails there, powershell/bat run). */
+    boolean unix = true
+    /**
+     * Whether the code runs on an agent (inside node, or a declarative agent). Under `agent none`
+     * a workspace step outside a stage's agent fails as Jenkins fails it (no hudson.FilePath).
+     */
+    boolean onAgent = true
+    /** The steps that need a workspace (hudson.FilePath in their context). */
+    static final Set<String> WORKSPACE_STEPS = ['sh', 'bat', 'powershell', 'pwsh', 'writeFile', 'readFile', 'fileExists',
+        'writeJSON', 'readJSON', 'archiveArtifacts', 'junit', 'stash', 'unstash', 'checkout', 'dir', 'pwd', 'deleteDir',
+        'cleanWs', 'isUnix'] as Set
+    /** AWS credentials by Jenkins credentials id, for withAWS/withCredentials (default: fake keys per id). */
+    final Map<String, Map<String, String>> awsCredentials = [:]
+    /** Check before each step call that the program's state is Serializable (as Jenkins saves it). */
+    boolean checkSerializable = true
+    /** Steps and global variables (env, params, currentBuild): what every script sees. */
+    final Map<String, Object> globals = [:]
+    /** Var instances of this build (each with its own binding), for the serializability check. */
+    final List<Script> varInstances = []
 
     final File tempRoot
     final File workspace
@@ -58,6 +81,8 @@ class PipelineHarness implements AutoCloseable {
     private static int scriptCount = 0
     private static final GroovyClassLoader LOADER =
         new GroovyClassLoader(PipelineHarness.classLoader, jenkinsCompilerConfiguration())
+    private static final GroovyClassLoader VARS_LOADER =
+        new GroovyClassLoader(PipelineHarness.classLoader, jenkinsCompilerConfiguration(LibraryVarScript.name))
 
     PipelineHarness(Map options = [:]) {
         repoRoot = (options.repoRoot ?: defaultRepoRoot()) as File
@@ -67,7 +92,7 @@ class PipelineHarness implements AutoCloseable {
         workspace.mkdirs()
         cwd = workspace
         resourceRoots << new File(repoRoot, 'resources')
-        binding = new Binding(new VarsAwareVariables(this))
+        binding = new Binding(new ScriptVariables(this))
 
         env.putAll([
             BUILD_NUMBER: '1', BUILD_ID: '1', JOB_NAME: 'test-job', BUILD_TAG: 'jenkins-test-job-1',
@@ -77,11 +102,11 @@ class PipelineHarness implements AutoCloseable {
         ])
         currentBuild.putAll(number: 1, result: null, currentResult: 'SUCCESS', displayName: '#1',
                             description: null, absoluteUrl: env.BUILD_URL)
-        binding.setVariable('env', env)
-        binding.setVariable('params', params)
-        binding.setVariable('currentBuild', currentBuild)
-        binding.setVariable('scm', [$class: 'GitSCM'])
-        binding.setVariable('_', null)   // the target of `@Library('bluegreen') _`
+        globals.env = env
+        globals.params = params
+        globals.currentBuild = currentBuild
+        globals.scm = [$class: 'GitSCM']
+        globals['_'] = null   // the target of `@Library('bluegreen') _`
         registerDefaultSteps()
     }
 
@@ -103,9 +128,16 @@ class PipelineHarness implements AutoCloseable {
         return dir
     }
 
-    /** The instance of vars/<name>.groovy for this build (created on first use, like Jenkins). */
+    /** The instance of vars/<name>.groovy the Jenkinsfile sees (created on first use, like Jenkins). */
     Script loadVar(String name) {
         return (Script) binding.getVariable(name)
+    }
+
+    /** A new instance of vars/<name>.groovy with a binding of its own, as Jenkins creates one for a calling script. */
+    Script newVarInstance(String name) {
+        Script var = InvokerHelper.createScript(compile(varFile(name)), new Binding(new ScriptVariables(this)))
+        varInstances << var
+        return var
     }
 
     /** Loads a script file (a Jenkinsfile, or any .groovy) into this build's binding. */
@@ -129,8 +161,11 @@ class PipelineHarness implements AutoCloseable {
     }
 
     /** Jenkins compiles pipeline scripts with NonCPS and Library imported. */
-    static CompilerConfiguration jenkinsCompilerConfiguration() {
+    static CompilerConfiguration jenkinsCompilerConfiguration(String scriptBaseClass = null) {
         CompilerConfiguration configuration = new CompilerConfiguration()
+        if (scriptBaseClass) {
+            configuration.scriptBaseClass = scriptBaseClass
+        }
         configuration.addCompilationCustomizers(new ImportCustomizer()
             .addImports('com.cloudbees.groovy.cps.NonCPS', 'org.jenkinsci.plugins.workflow.libs.Library'))
         return configuration
@@ -144,32 +179,44 @@ class PipelineHarness implements AutoCloseable {
         String key = "${file.canonicalPath}@${file.lastModified()}"
         synchronized (COMPILED) {
             if (!COMPILED.containsKey(key)) {
-                COMPILED[key] = LOADER.parseClass(file)
+                boolean isVar = file.parentFile?.name == 'vars'
+                COMPILED[key] = (isVar ? VARS_LOADER : LOADER).parseClass(file)
             }
             return COMPILED[key]
         }
     }
 
-    /** Binding variables that load vars/<name>.groovy the first time a script names them. */
-    static class VarsAwareVariables extends LinkedHashMap<String, Object> {
+    /**
+     * One script's binding variables: its own, then the steps and globals, then vars/<name>.groovy,
+     * created the first time this script names it and cached here (Jenkins' UserDefinedGlobalVariable).
+     */
+    static class ScriptVariables extends LinkedHashMap<String, Object> {
         private final PipelineHarness harness
 
-        VarsAwareVariables(PipelineHarness harness) {
+        ScriptVariables(PipelineHarness harness) {
             this.harness = harness
         }
 
         @Override
         Object get(Object key) {
-            if (!super.containsKey(key) && key instanceof String && harness.varFile(key).isFile()) {
-                Script var = InvokerHelper.createScript(compile(harness.varFile(key)), harness.binding)
-                super.put(key, var)
+            if (super.containsKey(key)) {
+                return super.get(key)
             }
-            return super.get(key)
+            if (harness.globals.containsKey(key)) {
+                return harness.globals.get(key)
+            }
+            if (key instanceof String && harness.varFile(key).isFile()) {
+                Script var = harness.newVarInstance(key)
+                super.put(key, var)
+                return var
+            }
+            return null
         }
 
         @Override
         boolean containsKey(Object key) {
-            return super.containsKey(key) || (key instanceof String && harness.varFile(key).isFile())
+            return super.containsKey(key) || harness.globals.containsKey(key) ||
+                   (key instanceof String && harness.varFile(key).isFile())
         }
     }
 
@@ -181,6 +228,7 @@ class PipelineHarness implements AutoCloseable {
         env.BUILD_URL = "https://jenkins.example/job/${env.JOB_NAME}/${number}/".toString()
         currentBuild.putAll(number: number, result: null, currentResult: 'SUCCESS', displayName: "#${number}".toString())
         binding.variables.keySet().removeAll { String name -> varFile(name).isFile() }
+        varInstances.clear()
         calls.clear()
         stageResults.clear()
         pipelineError = null
@@ -202,7 +250,13 @@ class PipelineHarness implements AutoCloseable {
         steps[name] = impl
         // A null array is what Groovy passes for a single null argument: echo(null).
         Closure step = { Object[] args -> invokeStep(name, args == null ? [null] : args as List) }
-        binding.setVariable(name, step)
+        globals[name] = step
+    }
+
+    /** Removes a step, as if its plugin were not installed: calling it throws NoSuchMethodError. */
+    void removeStep(String name) {
+        steps.remove(name)
+        globals.remove(name)
     }
 
     /** Binds steps that only run their body (wrappers a test does not care about). */
@@ -220,7 +274,47 @@ class PipelineHarness implements AutoCloseable {
     }
 
     private Object invokeStep(String name, List args) {
+        if (!onAgent && name in WORKSPACE_STEPS) {
+            record(name, args)
+            throw new PipelineError("Required context class hudson.FilePath is missing\nPerhaps you forgot to surround the ${name} " +
+                                    'step with a step that provides this, such as: node')
+        }
+        if (checkSerializable) {
+            assertProgramSerializable(name)
+        }
         return steps[name].call(record(name, args))
+    }
+
+    /**
+     * Jenkins saves the program at every step: what it holds must be Serializable. Checks the
+     * fields of every var instance and the binding variables of every script (closures and
+     * scripts themselves are CPS-transformed in Jenkins, so skipped). Throws an AssertionError
+     * naming the holder, like the NotSerializableException a controller would log.
+     */
+    void assertProgramSerializable(String stepName) {
+        Map<String, Object> held = [:]
+        binding.variables.each { Object k, Object v -> held["the Jenkinsfile's binding variable ${k}".toString()] = v }
+        for (Script var : varInstances) {
+            String varName = var.getClass().name
+            for (Field field : var.getClass().declaredFields) {
+                if (!Modifier.isStatic(field.modifiers) && !field.synthetic && !field.name.contains('$')) {
+                    field.accessible = true
+                    held["${varName}.${field.name}".toString()] = field.get(var)
+                }
+            }
+            var.binding.variables.each { Object k, Object v -> held["${varName}'s binding variable ${k}".toString()] = v }
+        }
+        held.each { String holder, Object value ->
+            if (value == null || value instanceof Script || value instanceof Closure || value instanceof Class) {
+                return
+            }
+            try {
+                new ObjectOutputStream(OutputStream.nullOutputStream()).writeObject(value)
+            } catch (NotSerializableException e) {
+                throw new AssertionError((Object) ("harness: at the ${stepName} step, ${holder} holds a " +
+                    "${e.message}, which is not Serializable: Jenkins fails saving the program (NotSerializableException)").toString())
+            }
+        }
     }
 
     /** Records a call that did not go through a bound step (declarative stages, directives). */
@@ -242,6 +336,17 @@ class PipelineHarness implements AutoCloseable {
     /** The recorded calls as text, one per line: handy in assertion messages. */
     String callLog() {
         return calls*.toString().join('\n')
+    }
+
+    /** Runs `body` on an agent, like the node step. */
+    Object onNode(Closure body) {
+        boolean before = onAgent
+        onAgent = true
+        try {
+            return body.call()
+        } finally {
+            onAgent = before
+        }
     }
 
     /** Runs `body` with a different working dir, like the dir step. */
@@ -304,8 +409,17 @@ class PipelineHarness implements AutoCloseable {
             log("ERROR: ${message}")
             throw new PipelineError(message)
         }
-        registerStep('sh') { StepCall c -> runSh(c) }
-        registerStep('isUnix') { StepCall c -> true }
+        registerStep('sh') { StepCall c ->
+            if (!unix) {
+                // What durable-task says on a Windows agent.
+                throw new PipelineError('Cannot run program "nohup": CreateProcess error=2, The system cannot find the file specified')
+            }
+            runShell(c, 'sh')
+        }
+        registerStep('powershell') { StepCall c -> runShell(c, 'powershell') }
+        registerStep('pwsh') { StepCall c -> runShell(c, 'pwsh') }
+        registerStep('bat') { StepCall c -> runShell(c, 'bat') }
+        registerStep('isUnix') { StepCall c -> unix }
         registerStep('pwd') { StepCall c -> (c.named.tmp ? tmpDirOf(cwd) : cwd).path }
         registerStep('dir') { StepCall c -> inDir(c.arg('path') as String, c.body) }
         registerStep('deleteDir') { StepCall c -> cwd.deleteDir(); null }
@@ -347,7 +461,8 @@ class PipelineHarness implements AutoCloseable {
             if (file == null) {
                 throw new PipelineError("No such library resource ${resource} could be found.")
             }
-            file.getText((c.named.encoding ?: 'UTF-8') as String)
+            // Without encoding: the controller's platform default; modelled as one that is not UTF-8.
+            file.getText((c.named.encoding ?: 'ISO-8859-1') as String)
         }
 
         registerStep('input') { StepCall c -> inputAnswers ? inputAnswers.remove(0) : null }
@@ -359,13 +474,58 @@ class PipelineHarness implements AutoCloseable {
         }
         registerStep('credentials') { StepCall c -> "secret-of-${c.arg('id')}".toString() }
         registerStep('sleep') { StepCall c -> null }
-        registerBlockSteps('node', 'stage', 'script', 'withAWS', 'withCredentials', 'wrap', 'ansiColor',
+        registerStep('node') { StepCall c -> onNode(c.body) }
+        registerBlockSteps('stage', 'script', 'wrap', 'ansiColor',
                            'timestamps', 'catchError', 'nodejs', 'container', 'ws', 'sshagent')
+        registerStep('withAWS') { StepCall c -> withEnvironment(withAwsEnvironment(c.named), c.body) }
+        registerStep('withCredentials') { StepCall c -> withEnvironment(credentialsEnvironment(c.arg('bindings') as List), c.body) }
         // Credential bindings for withCredentials([...]): what they name, never a secret.
         registerStep('aws') { StepCall c -> [$class: 'AmazonWebServicesCredentialsBinding'] + c.named }
         DeclarativePipeline.register(this)
         registerNoopSteps('milestone', 'properties', 'archiveArtifacts', 'stash', 'unstash', 'checkout',
                           'junit', 'cleanWs', 'buildDiscarder', 'disableConcurrentBuilds', 'logRotator')
+    }
+
+    /** The fake AWS keys of a Jenkins credentials id (or what awsCredentials says for it): never real. */
+    Map<String, String> awsCredentialsOf(String id) {
+        if (awsCredentials.containsKey(id)) {
+            return awsCredentials[id]
+        }
+        String padded = id.toUpperCase().replaceAll(/[^A-Z0-9]/, '').padRight(16, 'X').take(16)
+        return [accessKeyId: "AKIA${padded}".toString(), secretAccessKey: "secret-of-${id}".toString()]
+    }
+
+    /** What pipeline-aws's withAWS puts into the environment: region, and keys from credentials or a role. */
+    List<String> withAwsEnvironment(Map args) {
+        List<String> entries = []
+        if (args.region) {
+            entries += ["AWS_REGION=${args.region}".toString(), "AWS_DEFAULT_REGION=${args.region}".toString()]
+        }
+        if (args.credentials) {
+            Map<String, String> keys = awsCredentialsOf(args.credentials as String)
+            entries += ["AWS_ACCESS_KEY_ID=${keys.accessKeyId}".toString(), "AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}".toString()]
+        }
+        if (args.role) {
+            entries += ['AWS_ACCESS_KEY_ID=ASIAHARNESSROLE00001', "AWS_SECRET_ACCESS_KEY=secret-of-role-${args.role}".toString(),
+                        "AWS_SESSION_TOKEN=token-of-role-${args.role}".toString()]
+        }
+        if (args.profile) {
+            entries << "AWS_PROFILE=${args.profile}".toString()
+        }
+        return entries
+    }
+
+    /** What credentials-binding's aws(...) bindings put into the environment. */
+    List<String> credentialsEnvironment(List bindings) {
+        List<String> entries = []
+        for (Object binding : bindings ?: []) {
+            if (binding instanceof Map && binding.$class == 'AmazonWebServicesCredentialsBinding') {
+                Map<String, String> keys = awsCredentialsOf(binding.credentialsId as String)
+                entries << "${binding.accessKeyVariable ?: 'AWS_ACCESS_KEY_ID'}=${keys.accessKeyId}".toString()
+                entries << "${binding.secretKeyVariable ?: 'AWS_SECRET_ACCESS_KEY'}=${keys.secretAccessKey}".toString()
+            }
+        }
+        return entries
     }
 
     private static Object retrying(int count, Closure body) {
@@ -426,8 +586,11 @@ class PipelineHarness implements AutoCloseable {
         onSh({ ShCall c -> true }) { ShCall c -> realSh(c) }
     }
 
-    private Object runSh(StepCall step) {
+    /** Handlers (onSh) answer every shell step: sh, powershell, pwsh and bat; ShCall.shell says which. */
+    private Object runShell(StepCall step, String shell) {
         ShCall sh = new ShCall(
+            shell: shell,
+            label: step.named.label as String,
             script: step.arg('script') as String,
             returnStatus: step.named.returnStatus as boolean,
             returnStdout: step.named.returnStdout as boolean,
@@ -438,7 +601,7 @@ class PipelineHarness implements AutoCloseable {
         }
         Map handlerEntry = shHandlers.find { it.matches.call(sh) }
         if (handlerEntry == null) {
-            throw new AssertionError((Object) "harness: no onSh handler for sh script:\n${sh.script}".toString())
+            throw new AssertionError((Object) "harness: no onSh handler for ${shell} script:\n${sh.script}".toString())
         }
         Object answer = handlerEntry.handler.call(sh)
         int status = answer instanceof Map ? (answer.status ?: 0) as int : answer instanceof Number ? answer as int : 0
@@ -461,11 +624,17 @@ class PipelineHarness implements AutoCloseable {
      * Stderr goes to the console; stdout too unless returnStdout. Returns [status:, stdout:].
      */
     Map realSh(ShCall sh, long timeoutSeconds = 300) {
-        File scriptFile = File.createTempFile('script', '.sh', tempRoot)
+        boolean powershell = sh.shell in ['powershell', 'pwsh']
+        if (sh.shell == 'bat' || (powershell && !hasPwsh())) {
+            throw new AssertionError((Object) "harness: cannot run a ${sh.shell} script here (no pwsh on this machine)".toString())
+        }
+        File scriptFile = File.createTempFile('script', powershell ? '.ps1' : '.sh', tempRoot)
         File out = File.createTempFile('stdout', '.txt', tempRoot)
         File err = File.createTempFile('stderr', '.txt', tempRoot)
         scriptFile.text = sh.script
-        ProcessBuilder builder = new ProcessBuilder('/bin/sh', '-xe', scriptFile.path)
+        List<String> command = powershell ? ['pwsh', '-NoProfile', '-NonInteractive', '-File', scriptFile.path]
+                                          : ['/bin/sh', '-xe', scriptFile.path]
+        ProcessBuilder builder = new ProcessBuilder(command)
             .directory(sh.cwd)
             .redirectOutput(out)
             .redirectError(err)
@@ -477,5 +646,10 @@ class PipelineHarness implements AutoCloseable {
         }
         log(err.getText('UTF-8'))
         return [status: process.exitValue(), stdout: out.getText('UTF-8')]
+    }
+
+    /** Whether PowerShell (pwsh) is on this machine's PATH. */
+    static boolean hasPwsh() {
+        return (System.getenv('PATH') ?: '').split(':').any { new File(it, 'pwsh').canExecute() }
     }
 }

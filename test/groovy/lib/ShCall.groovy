@@ -1,9 +1,12 @@
-/** An sh call, as a handler sees it. */
+/** A shell step call (sh, powershell, bat), as a handler sees it. */
 class ShCall {
+    /** Which step ran it: sh, powershell, pwsh or bat. */
+    String shell = 'sh'
     String script
+    String label
     boolean returnStatus
     boolean returnStdout
-    /** The build's environment at the call (withEnv included). */
+    /** The build's environment at the call (withEnv, withAWS, withCredentials included). */
     Map<String, String> env
     File cwd
 }
