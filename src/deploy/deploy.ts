@@ -4,7 +4,7 @@ import { loadCluster } from '../cluster/server-groups';
 import { newDeploymentId } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
-import { lockAndRecover } from './recovery';
+import { planThenRunLocked } from './recovery';
 import { runRedBlack, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
@@ -49,33 +49,26 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
  */
 export async function deploy(aws: AwsClients, request: DeployRequest, log: Logger): Promise<DeployOutput> {
   const started = Date.now();
-  const firstPlan = await prepareDeploy(aws, request);
   const deploymentId = newDeploymentId();
-  if (request.plan) {
-    const text = describePlan(firstPlan, request.amiId);
-    log.info(text);
-    return output(request, deploymentId, firstPlan, null, [], started, 'planned', text);
-  }
-  const { session, recovered } = await lockAndRecover(aws, {
-    ...request,
-    cluster: request.cluster.name,
-    owner: whoAmI(request.build.buildUrl),
-    deploymentId,
-    log,
+  return planThenRunLocked(aws, {
+    lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
+    planOnly: request.plan,
+    plan: () => prepareDeploy(aws, request),
+    async planned(plan) {
+      const text = describePlan(plan, request.amiId);
+      log.info(text);
+      return output(request, deploymentId, plan, null, [], started, 'planned', text);
+    },
+    async run(plan, session, recovered) {
+      log.info(describePlan(plan, request.amiId));
+      const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
+      log.info(
+        `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
+          (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
+      );
+      return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
+    },
   });
-  try {
-    // Plan again under the lock: the cluster may have changed since the first look.
-    const plan = await prepareDeploy(aws, request);
-    log.info(describePlan(plan, request.amiId));
-    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
-    log.info(
-      `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
-        (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
-    );
-    return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
-  } finally {
-    await session.close();
-  }
 }
 
 function output(

@@ -8,8 +8,8 @@ import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
-import { finishCutover } from './red-black';
-import { destroyServerGroup, disableServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
+import { finishCutover } from './cutover';
+import { destroyServerGroup, disableServerGroup, groupToDestroy, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -82,7 +82,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      await destroyServerGroup(aws, group);
+      await destroyServerGroup(aws, groupToDestroy(group));
       actions.push(`removed ${group.name} (interrupted before cutover)`);
       await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `interrupted in phase ${phase}; removed` });
       continue;
@@ -187,5 +187,37 @@ export async function lockAndRecover(aws: AwsClients, options: LockedRunOptions)
   } catch (error) {
     await session.close();
     throw error;
+  }
+}
+
+/** A run that changes a cluster, as {@link planThenRunLocked} takes it. */
+export interface PlannedRun<Plan, Result> {
+  /** How to take the lock and settle the cluster. */
+  lock: LockedRunOptions;
+  /** Only the plan was asked for (`--plan`): nothing is locked or changed. */
+  planOnly: boolean;
+  /** Read-only: what the run will do, from live state. Called once before the lock, and again under it. */
+  plan(): Promise<Plan>;
+  /** The result of a plan-only run. */
+  planned(plan: Plan): Promise<Result>;
+  /** Does it, under the lock, from the plan made under the lock. */
+  run(plan: Plan, session: ClusterSession, recovered: RecoveryActions): Promise<Result>;
+}
+
+/**
+ * How deploy and rollback go: plan (read-only, so bad input and "nothing to
+ * do" change nothing), then — unless only the plan was asked for — take the
+ * lock, settle what an interrupted run left, plan again (the cluster may have
+ * changed since the first look), act, and release the lock.
+ */
+export async function planThenRunLocked<Plan, Result>(aws: AwsClients, run: PlannedRun<Plan, Result>): Promise<Result> {
+  const firstPlan = await run.plan();
+  if (run.planOnly) return run.planned(firstPlan);
+  const { session, recovered } = await lockAndRecover(aws, run.lock);
+  try {
+    const plan = await run.plan();
+    return await run.run(plan, session, recovered);
+  } finally {
+    await session.close();
   }
 }

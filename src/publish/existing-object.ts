@@ -1,7 +1,7 @@
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
 import { METADATA_KEYS } from './build-metadata';
-import { isAccessDenied, isNotFound, httpStatusOf } from './s3-errors';
+import { isAccessDenied, isNotFound, httpStatusOf } from '../aws/errors';
 import { versionIdOf } from './write-types';
 
 /** What S3 says about an object already at the key. */

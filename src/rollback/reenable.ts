@@ -7,7 +7,7 @@ import { failpoint } from '../core/failpoint';
 import { waitForHealthyTargets, waitForInService } from '../deploy/health';
 import type { ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
-import { finishCutover, type RedBlackResult } from '../deploy/red-black';
+import { finishCutover, type CutoverResult } from '../deploy/cutover';
 import {
   disableServerGroup,
   enableServerGroup,
@@ -34,7 +34,7 @@ export interface ReenableOptions {
 }
 
 /** What a re-enable did. */
-export interface ReenableResult extends Pick<RedBlackResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> {
+export interface ReenableResult extends Pick<CutoverResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> {
   /** Instances that were already running in the target and served again (no launch needed for them). */
   reusedInstances: string[];
   /** Instances the target launched to reach the current capacity. */
