@@ -75,7 +75,12 @@ export function isNoSuchBucket(error: unknown): boolean {
  */
 export function isConditionFailed(error: unknown): boolean {
   const code = awsErrorCode(error);
-  return httpStatusOf(error) === 412 || code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || code === 'OperationAborted';
+  return (
+    httpStatusOf(error) === 412 ||
+    code === 'PreconditionFailed' ||
+    code === 'ConditionalRequestConflict' ||
+    code === 'OperationAborted'
+  );
 }
 
 const THROTTLING_CODES = new Set([
@@ -92,12 +97,17 @@ const THROTTLING_CODES = new Set([
 /** AWS asked us to slow down (429, `Throttling`, `RequestLimitExceeded`, S3 `SlowDown`, …). */
 export function isThrottled(error: unknown): boolean {
   const s = shape(error);
-  return httpStatusOf(error) === 429 || THROTTLING_CODES.has(awsErrorCode(error) ?? '') || s.$retryable?.throttling === true;
+  return (
+    httpStatusOf(error) === 429 || THROTTLING_CODES.has(awsErrorCode(error) ?? '') || s.$retryable?.throttling === true
+  );
 }
 
 /** 403: the credentials may not do this (or, for an S3 HEAD without ListBucket, the key is missing). */
 export function isAccessDenied(error: unknown): boolean {
-  return httpStatusOf(error) === 403 || ['AccessDenied', 'AccessDeniedException', 'Forbidden', 'UnauthorizedOperation'].includes(awsErrorCode(error) ?? '');
+  return (
+    httpStatusOf(error) === 403 ||
+    ['AccessDenied', 'AccessDeniedException', 'Forbidden', 'UnauthorizedOperation'].includes(awsErrorCode(error) ?? '')
+  );
 }
 
 /** The request was cancelled through its AbortSignal. */

@@ -15,7 +15,9 @@ export function servingTargets(group: ServerGroup, health: TargetHealthByGroup):
   const ids = new Set(group.instances.map((i) => i.id));
   let serving = 0;
   for (const arn of group.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && !['draining', 'unused'].includes(t.TargetHealth?.State ?? '')).length;
+    serving += (health.get(arn) ?? []).filter(
+      (t) => ids.has(t.Target?.Id ?? '') && !['draining', 'unused'].includes(t.TargetHealth?.State ?? ''),
+    ).length;
   }
   return serving;
 }
@@ -26,7 +28,11 @@ export function servingTargets(group: ServerGroup, health: TargetHealthByGroup):
  * take requests (a crash between suspending and deregistering leaves a group
  * "disabled" whose instances still serve).
  */
-export function groupsToDisable(groups: readonly ServerGroup[], serving: string, health: TargetHealthByGroup): ServerGroup[] {
+export function groupsToDisable(
+  groups: readonly ServerGroup[],
+  serving: string,
+  health: TargetHealthByGroup,
+): ServerGroup[] {
   return groups.filter((g) => g.name !== serving && (g.enabled || servingTargets(g, health) > 0));
 }
 
@@ -66,7 +72,10 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
   const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1000).toISOString();
   for (const group of toDisable) {
     await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: provisional });
-    await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
+    await disableServerGroup(aws, group, {
+      log,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    });
   }
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1000).toISOString();

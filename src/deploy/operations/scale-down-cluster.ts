@@ -18,7 +18,11 @@ export type ScaleDownDecision = 'nothing' | 'scale-down' | 'keep-warm';
  * scale-down time (it was not disabled by us), scale down once its time has
  * come, else keep it warm.
  */
-export function scaleDownDecision(capacity: ServerGroup['capacity'], due: string | undefined, now: number): ScaleDownDecision {
+export function scaleDownDecision(
+  capacity: ServerGroup['capacity'],
+  due: string | undefined,
+  now: number,
+): ScaleDownDecision {
   if (capacity.desired === 0 && capacity.min === 0) return 'nothing';
   if (!due) return 'nothing';
   return Date.parse(due) <= now ? 'scale-down' : 'keep-warm';

@@ -15,7 +15,12 @@ import { destroyServerGroup, groupToDestroy } from '../server-group-ops';
  * `keepPrevious` newest of them — never an enabled group, never one in
  * `spare` (groups kept warm for a fast rollback).
  */
-export function groupsToShrink(groups: readonly ServerGroup[], serving: string, keepPrevious: number, spare: readonly string[] = []): string[] {
+export function groupsToShrink(
+  groups: readonly ServerGroup[],
+  serving: string,
+  keepPrevious: number,
+  spare: readonly string[] = [],
+): string[] {
   const enabled = new Set(groups.filter((g) => g.enabled).map((g) => g.name));
   return groupsBeyondKeep(groups, serving, keepPrevious).filter((name) => !spare.includes(name) && !enabled.has(name));
 }

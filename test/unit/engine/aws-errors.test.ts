@@ -14,11 +14,18 @@ import {
 
 /** An error shaped as the AWS SDK v3 throws them: code as name (and Code), HTTP status in $metadata. */
 function sdkError(code: string, status?: number, message = code, extra: Record<string, unknown> = {}): Error {
-  return Object.assign(new Error(message), { name: code, ...(status !== undefined ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
+  return Object.assign(new Error(message), {
+    name: code,
+    ...(status !== undefined ? { $metadata: { httpStatusCode: status } } : {}),
+    ...extra,
+  });
 }
 
 test('the code is Code when the body named one, else the name; the status comes from $metadata', (t) => {
-  t.is(awsErrorCode(Object.assign(new Error('x'), { name: 'S3ServiceException', Code: 'NoSuchBucket' })), 'NoSuchBucket');
+  t.is(
+    awsErrorCode(Object.assign(new Error('x'), { name: 'S3ServiceException', Code: 'NoSuchBucket' })),
+    'NoSuchBucket',
+  );
   t.is(awsErrorCode(sdkError('InvalidAMIID.NotFound', 400)), 'InvalidAMIID.NotFound');
   t.is(httpStatusOf(sdkError('NotFound', 404)), 404);
   t.is(httpStatusOf(new Error('plain')), undefined);
@@ -65,11 +72,19 @@ test('a lost conditional write: 412, PreconditionFailed, ConditionalRequestConfl
 });
 
 test('throttling and access denied are told apart from other failures', (t) => {
-  for (const code of ['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'SlowDown', 'TooManyRequestsException']) t.true(isThrottled(sdkError(code, 400)), code);
+  for (const code of [
+    'Throttling',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'SlowDown',
+    'TooManyRequestsException',
+  ])
+    t.true(isThrottled(sdkError(code, 400)), code);
   t.true(isThrottled(sdkError('Anything', 429)));
   t.true(isThrottled(sdkError('Anything', 503, 'x', { $retryable: { throttling: true } })));
   t.false(isThrottled(sdkError('InternalError', 500)));
-  for (const code of ['AccessDenied', 'AccessDeniedException', 'Forbidden', 'UnauthorizedOperation']) t.true(isAccessDenied(sdkError(code, 400)), code);
+  for (const code of ['AccessDenied', 'AccessDeniedException', 'Forbidden', 'UnauthorizedOperation'])
+    t.true(isAccessDenied(sdkError(code, 400)), code);
   t.true(isAccessDenied(sdkError('Unknown', 403)));
   t.false(isAccessDenied(sdkError('NoSuchKey', 404)));
   t.true(isAbort(Object.assign(new Error('aborted'), { name: 'AbortError' })));

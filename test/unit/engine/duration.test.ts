@@ -21,7 +21,22 @@ test('durations: seconds as numbers or strings, or with s/m/h units, combined', 
 });
 
 test('anything else is bad input naming the field, without echoing more than the value', (t) => {
-  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '', '  ', '-5', '5d', '1h 30m', 'm', '15 minutes', null, true, {}, []]) {
+  for (const bad of [
+    -1,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    '',
+    '  ',
+    '-5',
+    '5d',
+    '1h 30m',
+    'm',
+    '15 minutes',
+    null,
+    true,
+    {},
+    [],
+  ]) {
     const error = t.throws(() => parseDuration('drainTimeout', bad), { instanceOf: InputError }, JSON.stringify(bad));
     t.is(error?.field, 'drainTimeout');
   }

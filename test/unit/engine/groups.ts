@@ -12,7 +12,14 @@ export const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgro
  */
 export function group(name: string, overrides: Partial<ServerGroup> = {}): ServerGroup {
   const sequence = parseServerGroupName(name)?.sequence;
-  const instances = (overrides.instances ?? [`i-${name}-a`, `i-${name}-b`].map((id) => ({ id, lifecycleState: 'InService', healthStatus: 'Healthy', availabilityZone: 'us-east-1a' })));
+  const instances =
+    overrides.instances ??
+    [`i-${name}-a`, `i-${name}-b`].map((id) => ({
+      id,
+      lifecycleState: 'InService',
+      healthStatus: 'Healthy',
+      availabilityZone: 'us-east-1a',
+    }));
   return {
     name,
     sequence,

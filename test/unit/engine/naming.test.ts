@@ -24,23 +24,61 @@ test('cluster names in the Frigga scheme: app[-stack[-detail]], app--detail with
   t.is(formatClusterName('web', 'prod'), 'web-prod');
   t.is(formatClusterName('web', 'prod', 'canary'), 'web-prod-canary');
   t.is(formatClusterName('web', undefined, 'canary'), 'web--canary');
-  t.deepEqual(parseClusterName('web-prod-canary-eu'), { app: 'web', stack: 'prod', detail: 'canary-eu', name: 'web-prod-canary-eu' });
+  t.deepEqual(parseClusterName('web-prod-canary-eu'), {
+    app: 'web',
+    stack: 'prod',
+    detail: 'canary-eu',
+    name: 'web-prod-canary-eu',
+  });
   t.deepEqual(parseClusterName('web--canary'), { app: 'web', detail: 'canary', name: 'web--canary' });
   t.deepEqual(resolveClusterName({ app: 'web', stack: 'prod' }), { app: 'web', stack: 'prod', name: 'web-prod' });
   t.deepEqual(resolveClusterName({ cluster: 'web-prod' }), { app: 'web', stack: 'prod', name: 'web-prod' });
 });
 
 test('bad cluster names are refused on the field that was given', (t) => {
-  t.is(fieldOf(() => resolveClusterName({})), 'app');
-  t.is(fieldOf(() => resolveClusterName({ cluster: 'web-prod', app: 'web' })), 'cluster');
-  t.is(fieldOf(() => resolveClusterName({ cluster: 'web prod' })), 'cluster');
-  t.is(fieldOf(() => resolveClusterName({ cluster: 'web-prod-v003' })), 'cluster', 'a server group name is not a cluster name');
-  t.is(fieldOf(() => resolveClusterName({ cluster: '-prod' })), 'cluster');
-  t.is(fieldOf(() => resolveClusterName({ app: 'web-x' })), 'app', 'the app holds no "-"');
-  t.is(fieldOf(() => resolveClusterName({ app: 'web', stack: 'a-b' })), 'stack');
-  t.is(fieldOf(() => resolveClusterName({ app: 'web', detail: 'a b' })), 'detail');
-  t.is(fieldOf(() => resolveClusterName({ app: 'w'.repeat(124) })), 'app', 'too long for a launch template name with -vNNN');
-  t.is(fieldOf(() => resolveClusterName({ app: 'w'.repeat(123) })), undefined);
+  t.is(
+    fieldOf(() => resolveClusterName({})),
+    'app',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ cluster: 'web-prod', app: 'web' })),
+    'cluster',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ cluster: 'web prod' })),
+    'cluster',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ cluster: 'web-prod-v003' })),
+    'cluster',
+    'a server group name is not a cluster name',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ cluster: '-prod' })),
+    'cluster',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ app: 'web-x' })),
+    'app',
+    'the app holds no "-"',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ app: 'web', stack: 'a-b' })),
+    'stack',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ app: 'web', detail: 'a b' })),
+    'detail',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ app: 'w'.repeat(124) })),
+    'app',
+    'too long for a launch template name with -vNNN',
+  );
+  t.is(
+    fieldOf(() => resolveClusterName({ app: 'w'.repeat(123) })),
+    undefined,
+  );
 });
 
 test('server group names: <cluster>-vNNN, parsed back, anything else is not one', (t) => {

@@ -11,19 +11,35 @@ test('disable cluster: every other enabled group, and a "disabled" one whose ins
   const halfDisabled = group('web-prod-v002', { enabled: false, suspendedProcesses: ['AddToLoadBalancer'] });
   const other = group('web-prod-v003');
   const serving = group('web-prod-v004');
-  const health = healthOf([[old, 'draining'], [halfDisabled, 'healthy'], [other, 'healthy'], [serving, 'healthy']]);
-  t.deepEqual(groupsToDisable([old, halfDisabled, other, serving], 'web-prod-v004', health).map((g) => g.name), ['web-prod-v002', 'web-prod-v003']);
+  const health = healthOf([
+    [old, 'draining'],
+    [halfDisabled, 'healthy'],
+    [other, 'healthy'],
+    [serving, 'healthy'],
+  ]);
+  t.deepEqual(
+    groupsToDisable([old, halfDisabled, other, serving], 'web-prod-v004', health).map((g) => g.name),
+    ['web-prod-v002', 'web-prod-v003'],
+  );
   t.deepEqual(groupsToDisable([serving], 'web-prod-v004', health), [], 'the serving group never');
 });
 
 test('serving targets: registered and neither draining nor unused, counted in every target group of the group', (t) => {
   const g = group('web-prod-v001');
   t.is(servingTargets(g, healthOf([[g, 'healthy']])), 2);
-  t.is(servingTargets(g, healthOf([[g, 'initial']])), 2, 'a target still in its first health checks already gets requests');
+  t.is(
+    servingTargets(g, healthOf([[g, 'initial']])),
+    2,
+    'a target still in its first health checks already gets requests',
+  );
   t.is(servingTargets(g, healthOf([[g, 'draining']])), 0);
   t.is(servingTargets(g, healthOf([[g, 'unused']])), 0);
   t.is(servingTargets(g, new Map()), 0);
-  t.is(servingTargets(group('web-prod-v002'), healthOf([[g, 'healthy']])), 0, "another group's targets are not its own");
+  t.is(
+    servingTargets(group('web-prod-v002'), healthOf([[g, 'healthy']])),
+    0,
+    "another group's targets are not its own",
+  );
 });
 
 test('scale down cluster: at 0 or never disabled → nothing; due → scale down; not yet → keep warm', (t) => {
@@ -34,7 +50,11 @@ test('scale down cluster: at 0 or never disabled → nothing; due → scale down
   t.is(scaleDownDecision(running, '2026-01-01T11:59:59Z', now), 'scale-down');
   t.is(scaleDownDecision(running, '2026-01-01T12:00:00Z', now), 'scale-down', 'due exactly now');
   t.is(scaleDownDecision(running, '2026-01-01T12:30:00Z', now), 'keep-warm');
-  t.is(scaleDownDecision({ min: 1, max: 4, desired: 0 }, '2026-01-01T11:00:00Z', now), 'scale-down', 'a min left above 0 still goes to 0');
+  t.is(
+    scaleDownDecision({ min: 1, max: 4, desired: 0 }, '2026-01-01T11:00:00Z', now),
+    'scale-down',
+    'a min left above 0 still goes to 0',
+  );
 });
 
 test('shrink cluster: disabled groups older than the serving one beyond keepPrevious, never a warm one', (t) => {
@@ -47,9 +67,16 @@ test('shrink cluster: disabled groups older than the serving one beyond keepPrev
   ];
   t.deepEqual(groupsToShrink(groups, 'web-prod-v004', 1), ['web-prod-v001', 'web-prod-v002']);
   t.deepEqual(groupsToShrink(groups, 'web-prod-v004', 0), ['web-prod-v001', 'web-prod-v002', 'web-prod-v003']);
-  t.deepEqual(groupsToShrink(groups, 'web-prod-v004', 0, ['web-prod-v003']), ['web-prod-v001', 'web-prod-v002'], 'warm groups stay');
+  t.deepEqual(
+    groupsToShrink(groups, 'web-prod-v004', 0, ['web-prod-v003']),
+    ['web-prod-v001', 'web-prod-v002'],
+    'warm groups stay',
+  );
   t.deepEqual(groupsToShrink(groups, 'web-prod-v004', 3), []);
-  t.false(groupsToShrink(groups, 'web-prod-v004', 0).includes('web-prod-v005'), 'never a group newer than the serving one');
+  t.false(
+    groupsToShrink(groups, 'web-prod-v004', 0).includes('web-prod-v005'),
+    'never a group newer than the serving one',
+  );
 });
 
 test("a new group copies the source's own settings, set fields only, and none of the processes disable suspends", (t) => {
@@ -61,11 +88,20 @@ test("a new group copies the source's own settings, set fields only, and none of
     DefaultCooldown: 120,
     NewInstancesProtectedFromScaleIn: false,
     MaxInstanceLifetime: 0,
-    SuspendedProcesses: [{ ProcessName: 'AZRebalance' }, { ProcessName: 'AddToLoadBalancer' }, { ProcessName: 'Launch' }],
+    SuspendedProcesses: [
+      { ProcessName: 'AZRebalance' },
+      { ProcessName: 'AddToLoadBalancer' },
+      { ProcessName: 'Launch' },
+    ],
     Tags: [{ Key: Tag.cluster, Value: 'web-prod' }],
   } as never);
   t.deepEqual(settings, {
-    group: { HealthCheckType: 'ELB', HealthCheckGracePeriod: 0, DefaultCooldown: 120, NewInstancesProtectedFromScaleIn: false },
+    group: {
+      HealthCheckType: 'ELB',
+      HealthCheckGracePeriod: 0,
+      DefaultCooldown: 120,
+      NewInstancesProtectedFromScaleIn: false,
+    },
     suspendedProcesses: ['AZRebalance'],
   });
   t.deepEqual(asgSettingsOf({ AutoScalingGroupName: 'bare' } as never), { group: {}, suspendedProcesses: [] });

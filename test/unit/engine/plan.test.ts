@@ -42,14 +42,33 @@ test('first deploy: v000, capacity, target groups and subnets from the request, 
 
 test('first deploy: capacity, target groups and subnets are required, each named', (t) => {
   const field = (fn: () => unknown) => t.throws(fn, { instanceOf: InputError })?.field;
-  t.is(field(() => planDeploy([], request(), firstDeploy)), 'capacity');
-  t.is(field(() => planDeploy([], request({ capacity: { min: 1, max: 1, desired: 1 } }), { ...firstDeploy, targetGroupArns: undefined })), 'targetGroups');
-  t.is(field(() => planDeploy([], request({ capacity: { min: 1, max: 1, desired: 1 } }), { ...firstDeploy, subnets: undefined })), 'subnets');
+  t.is(
+    field(() => planDeploy([], request(), firstDeploy)),
+    'capacity',
+  );
+  t.is(
+    field(() =>
+      planDeploy([], request({ capacity: { min: 1, max: 1, desired: 1 } }), {
+        ...firstDeploy,
+        targetGroupArns: undefined,
+      }),
+    ),
+    'targetGroups',
+  );
+  t.is(
+    field(() =>
+      planDeploy([], request({ capacity: { min: 1, max: 1, desired: 1 } }), { ...firstDeploy, subnets: undefined }),
+    ),
+    'subnets',
+  );
 });
 
 test('next deploy copies from the newest enabled group and disables every enabled one', (t) => {
   const old = group('web-prod-v001', { enabled: false, capacity: { min: 0, max: 4, desired: 0 } });
-  const serving = group('web-prod-v002', { capacity: { min: 2, max: 6, desired: 3 }, asg: { VPCZoneIdentifier: 'subnet-a,subnet-b' } as never });
+  const serving = group('web-prod-v002', {
+    capacity: { min: 2, max: 6, desired: 3 },
+    asg: { VPCZoneIdentifier: 'subnet-a,subnet-b' } as never,
+  });
   const plan = planDeploy([old, serving], request(), noOverrides);
   t.is(plan.newServerGroup, 'web-prod-v003');
   t.is(plan.source?.name, 'web-prod-v002');
@@ -65,7 +84,10 @@ test('keepPrevious bounds the disabled groups left after the deploy', (t) => {
     group('web-prod-v002', { enabled: false }),
     group('web-prod-v003'),
   ];
-  t.deepEqual(planDeploy(groups, request({ keepPrevious: 1 }), noOverrides).toDestroy, ['web-prod-v001', 'web-prod-v002']);
+  t.deepEqual(planDeploy(groups, request({ keepPrevious: 1 }), noOverrides).toDestroy, [
+    'web-prod-v001',
+    'web-prod-v002',
+  ]);
   t.deepEqual(planDeploy(groups, request({ keepPrevious: 2 }), noOverrides).toDestroy, ['web-prod-v001']);
   t.deepEqual(planDeploy(groups, request({ keepPrevious: 5 }), noOverrides).toDestroy, []);
 });
@@ -82,10 +104,18 @@ test('groups beyond keep: only disabled groups older than the kept one, never a 
   const groups = ['v001', 'v002', 'v003', 'v004'].map((v) => group(`web-prod-${v}`, { enabled: v === 'v003' }));
   t.deepEqual(groupsBeyondKeep(groups, 'web-prod-v003', 1), ['web-prod-v001']);
   t.deepEqual(groupsBeyondKeep(groups, 'web-prod-v003', 0), ['web-prod-v001', 'web-prod-v002']);
-  t.deepEqual(groupsBeyondKeep(groups, 'web-prod-v003', 0, ['web-prod-v003']), ['web-prod-v001', 'web-prod-v002'], 'the kept group itself never');
+  t.deepEqual(
+    groupsBeyondKeep(groups, 'web-prod-v003', 0, ['web-prod-v003']),
+    ['web-prod-v001', 'web-prod-v002'],
+    'the kept group itself never',
+  );
 });
 
 test('sequence numbers wrap at 1000 and skip names in use', (t) => {
-  const plan = planDeploy([group('web-prod-v999'), group('web-prod-v000', { enabled: false, createdTime: new Date(0) })], request(), noOverrides);
+  const plan = planDeploy(
+    [group('web-prod-v999'), group('web-prod-v000', { enabled: false, createdTime: new Date(0) })],
+    request(),
+    noOverrides,
+  );
   t.is(plan.newServerGroup, 'web-prod-v001', 'v000 exists, so after v999 comes v001');
 });
