@@ -1,5 +1,4 @@
 import test from 'ava';
-import { InputError } from '../../../src/core/errors';
 import {
   formatClusterName,
   nextServerGroupName,
@@ -8,16 +7,7 @@ import {
   resolveClusterName,
   serverGroupName,
 } from '../../../src/core/naming';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error.field;
-    throw error;
-  }
-  return undefined;
-}
+import { fieldOf } from './helpers';
 
 test('cluster names in the Frigga scheme: app[-stack[-detail]], app--detail without a stack', (t) => {
   t.is(formatClusterName('web'), 'web');

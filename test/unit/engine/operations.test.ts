@@ -4,7 +4,7 @@ import { asgSettingsOf } from '../../../src/deploy/copy-settings';
 import { groupsToDisable, servingTargets } from '../../../src/deploy/operations/disable-cluster';
 import { scaleDownDecision } from '../../../src/deploy/operations/scale-down-cluster';
 import { groupsToShrink } from '../../../src/deploy/operations/shrink-cluster';
-import { group, healthOf } from './groups';
+import { group, healthOf } from './helpers';
 
 test('disable cluster: every other enabled group, and a "disabled" one whose instances still take requests', (t) => {
   const old = group('web-prod-v001', { enabled: false });

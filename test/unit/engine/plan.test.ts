@@ -3,7 +3,7 @@ import { InputError } from '../../../src/core/errors';
 import { parseClusterName } from '../../../src/core/naming';
 import { describePlan, groupsBeyondKeep, newestEnabled, planDeploy } from '../../../src/deploy/plan';
 import type { DeployRequest } from '../../../src/deploy/request';
-import { TG, group } from './groups';
+import { TG, group } from './helpers';
 
 function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
   return {

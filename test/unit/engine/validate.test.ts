@@ -1,5 +1,4 @@
 import test from 'ava';
-import { InputError } from '../../../src/core/errors';
 import {
   checkBoolean,
   checkInteger,
@@ -12,16 +11,7 @@ import {
   checkTags,
   optionalString,
 } from '../../../src/core/validate';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error.field;
-    throw error;
-  }
-  return undefined;
-}
+import { fieldOf } from './helpers';
 
 test('regions: commercial, GovCloud, ISO and two-digit numbers; anything else names the field', (t) => {
   for (const region of [

@@ -1,5 +1,6 @@
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ServerGroup, TargetHealthByGroup } from '../../../src/cluster/server-groups';
+import { InputError } from '../../../src/core/errors';
 import { parseServerGroupName } from '../../../src/core/naming';
 
 /** Target group ARN the test groups are registered in. */
@@ -43,4 +44,15 @@ export function healthOf(entries: Array<[ServerGroup, string]>): TargetHealthByG
     g.instances.map((i) => ({ Target: { Id: i.id, Port: 80 }, TargetHealth: { State: state as never } })),
   );
   return new Map([[TG, targets]]);
+}
+
+/** The field an {@link InputError} thrown by `fn` names, or undefined when `fn` accepts its input. */
+export function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InputError) return error.field;
+    throw error;
+  }
+  return undefined;
 }
