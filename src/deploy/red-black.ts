@@ -11,7 +11,7 @@ import { asgSettingsOf, copyScalingSettings, ensureLifecycleHooks, lifecycleHook
 import { finishCutover } from './cutover';
 import { waitForHealthyTargets } from './health';
 import { composeLaunchData, createLaunchTemplate, readLaunchData, recordedLaunchSettings, type CreatedLaunchTemplate } from './launch-template';
-import type { ClusterSession } from './journal';
+import { assertLockHeld, type ClusterSession } from './journal';
 import type { DeployPlan } from './plan';
 import type { DeployRequest } from './request';
 import { createServerGroup, destroyServerGroup, setCapacity, setGroupTags, unpinMin } from './server-group-ops';
@@ -256,9 +256,4 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       totalMs,
     },
   };
-}
-
-function assertLockHeld(session: ClusterSession): void {
-  const lost = session.lost();
-  if (lost) throw lost;
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../core/log';
 import { describeAsgsByName, type ServerGroup } from '../cluster/server-groups';
 import { failpoint } from '../core/failpoint';
 import { waitForHealthyTargets, waitForInService } from '../deploy/health';
-import type { ClusterSession } from '../deploy/journal';
+import { assertLockHeld, type ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
 import { finishCutover, type CutoverResult } from '../deploy/cutover';
 import {
@@ -154,9 +154,4 @@ async function putBack(aws: AwsClients, options: ReenableOptions, log: Logger): 
   await setCapacity(aws, current.name, { min: current.capacity.min });
   await removeGroupTags(aws, current.name, [Tag.pinnedFrom]);
   log.info(`${target.name}: disabled again at ${target.capacity.desired} instance(s); ${current.name} unchanged`);
-}
-
-function assertLockHeld(session: ClusterSession): void {
-  const lost = session.lost();
-  if (lost) throw lost;
 }
