@@ -2,7 +2,7 @@ import groovy.transform.Field
 
 /*
  * bakeAmi: bakes an AMI with Packer from the built-in Linux or Windows template (or your own)
- * and returns its id (DESIGN.md §5). Thin: defaults from the build, validation with error(), then
+ * and returns its id (docs/architecture.md, "Bake"). Thin: defaults from the build, validation with error(), then
  * the shared runner with the Packer templates written beside the bake bundle.
  */
 

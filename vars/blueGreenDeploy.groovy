@@ -1,7 +1,7 @@
 /*
  * blueGreenDeploy: red/black deploy of an AMI as a new server group, with automatic rollback
- * (DESIGN.md §4). Thin on purpose: defaults from the build, validation with error(), then the
- * shared runner; the deploy stage validates every key again and does all the work.
+ * (docs/architecture.md, "Red/black deploy"). Thin on purpose: defaults from the build, validation
+ * with error(), then the shared runner; the deploy stage validates every key again and does all the work.
  */
 
 /**

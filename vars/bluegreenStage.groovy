@@ -2,7 +2,7 @@ import groovy.json.JsonOutput
 import groovy.transform.Field
 
 /*
- * The one runner every bluegreen step goes through (DESIGN.md §1, §2):
+ * The one runner every bluegreen step goes through (docs/architecture.md, "Shape" and "Stage contract"):
  * libraryResource -> writeFile -> sh "node <stage>.js --input in.json --output out.json" -> readJSON.
  *
  * Jenkins keeps one instance of a vars/ script per build (in the build's binding), so the
@@ -165,7 +165,7 @@ String withField(String field, String message) {
     return "${field}: ${message}"
 }
 
-/** What an exit code of the stage contract (DESIGN.md §2) means. */
+/** What an exit code of the stage contract (docs/architecture.md, "Stage contract") means. */
 @NonCPS
 String exitMeaning(int status) {
     switch (status) {

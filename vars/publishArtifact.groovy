@@ -1,6 +1,7 @@
 /*
  * publishArtifact: uploads a build artifact to S3, immutably, with its SHA-256 and build
- * metadata (DESIGN.md §2). Thin: defaults from the build, validation with error(), then the runner.
+ * metadata (docs/architecture.md, "Stage contract"). Thin: defaults from the build, validation with
+ * error(), then the runner.
  */
 
 /**

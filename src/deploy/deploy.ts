@@ -9,7 +9,7 @@ import { runRedBlack, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
 
-/** The deploy stage's output (DESIGN §2). */
+/** The deploy stage's output (docs/architecture.md, "Stage contract"). */
 export interface DeployOutput {
   cluster: string;
   region: string;
@@ -43,7 +43,7 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
 }
 
 /**
- * A red/black deploy of `request.amiId` into its cluster (DESIGN §4): checks,
+ * A red/black deploy of `request.amiId` into its cluster (docs/architecture.md, "Red/black deploy"): checks,
  * lock, crash recovery, new server group, wait healthy, cutover, clean-up,
  * ledger. Failure before cutover rolls back automatically (exit 1).
  */

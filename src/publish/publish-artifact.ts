@@ -70,7 +70,7 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
-/** The stage output (DESIGN §2): where the artifact is and what it is. */
+/** The stage output (docs/architecture.md, "Stage contract"): where the artifact is and what it is. */
 export interface PublishResult {
   /** `s3://bucket/key`: what `bake` takes. */
   artifactUrl: string;

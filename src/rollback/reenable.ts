@@ -45,7 +45,7 @@ export interface ReenableResult extends Pick<CutoverResult, 'disabled' | 'scaled
 }
 
 /**
- * Re-enables a disabled server group (DESIGN §4 "Rollback"): resume Launch and
+ * Re-enables a disabled server group (docs/architecture.md, "Rollback"): resume Launch and
  * Terminate, scale it to the current group's capacity (min pinned to desired
  * while both run), wait until its instances are InService, register them in
  * its target groups, wait until healthy in every one, then cut over with

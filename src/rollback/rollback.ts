@@ -13,7 +13,7 @@ import { reenableServerGroup } from './reenable';
 import type { RollbackRequest } from './request';
 import { describeRollbackPlan, planRollback, type RollbackPlan } from './target';
 
-/** The rollback stage's output (DESIGN §2). */
+/** The rollback stage's output (docs/architecture.md, "Stage contract"). */
 export interface RollbackOutput {
   cluster: string;
   region: string;
@@ -81,7 +81,7 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
 }
 
 /**
- * Rolls a cluster back (DESIGN §4 "Rollback"): resolve the target (read-only,
+ * Rolls a cluster back (docs/architecture.md, "Rollback"): resolve the target (read-only,
  * so "nothing to do" changes nothing), take the lock, recover a crashed run,
  * resolve again under the lock, then re-enable the target group if it still
  * exists or redeploy its AMI red/black. Ledger records of kind `rollback`.

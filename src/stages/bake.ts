@@ -15,7 +15,7 @@ import {
 } from '../bake';
 import type { StageDefinition } from './framework';
 
-/** Output of `bake` (DESIGN §2), plus `failure` when Packer failed after making the AMI. */
+/** Output of `bake` (docs/architecture.md, "Stages"), plus `failure` when Packer failed after making the AMI. */
 export type BakeOutput = BakeResult;
 
 const object = (describe: string): Options => ({ describe: `${describe} (JSON, in the input file)` });

@@ -3,7 +3,7 @@ import java.util.concurrent.TimeUnit
 /**
  * A real moto_server (the AWS emulator) on a free 127.0.0.1 port, for tests that run a stage
  * bundle for real. 127.0.0.1, not localhost: the JS SDK's S3 client then uses path-style URLs
- * (DESIGN.md §7). Always stop() it in a finally block.
+ * (docs/architecture.md, "Sandbox"). Always stop() it in a finally block.
  */
 class MotoServer {
     final int port
