@@ -63,6 +63,19 @@ export function isNoSuchBucket(error: unknown): boolean {
 }
 
 /**
+ * The S3 bucket lives in another region than the client's: a 301
+ * (`PermanentRedirect`; HEAD has only the status), or a signature for the
+ * wrong region (`AuthorizationHeaderMalformed`, `IllegalLocationConstraintException`).
+ */
+export function isWrongRegion(error: unknown): boolean {
+  const code = awsErrorCode(error) ?? '';
+  return (
+    httpStatusOf(error) === 301 ||
+    ['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException'].includes(code)
+  );
+}
+
+/**
  * A conditional S3 write lost: `If-None-Match: *` found an object or
  * `If-Match` found another ETag (412 `PreconditionFailed`), or S3 saw a
  * concurrent conditional write on the same key (409

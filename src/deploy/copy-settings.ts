@@ -18,7 +18,8 @@ import type { Logger } from '../core/log';
 import { DISABLE_PROCESSES, type ServerGroup } from '../cluster/server-groups';
 
 /**
- * Copies what a user would lose with a new ASG: lifecycle hooks (given at
+ * Copies what a user would lose with a new ASG: the group's own settings
+ * ({@link asgSettingsOf}, given at creation), lifecycle hooks (given at
  * creation, so the first instances already pass through them), scaling
  * policies re-pointed at the new group with their CloudWatch alarms, future
  * scheduled actions, and metrics collection.

@@ -1,4 +1,4 @@
-import { awsErrorCode, isAccessDenied } from '../aws/errors';
+import { awsErrorCode, isAccessDenied, isNoSuchBucket, isWrongRegion } from '../aws/errors';
 import { InputError, OperationFailedError, describeError } from '../core/errors';
 import { ledgerUrl, type LedgerRef } from './ledger-ref';
 
@@ -17,13 +17,13 @@ import { ledgerUrl, type LedgerRef } from './ledger-ref';
 export function ledgerS3Error(error: unknown, ledger: LedgerRef, action: string): unknown {
   const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === 'NoSuchBucket') {
+  if (isNoSuchBucket(error)) {
     return new InputError('ledger.bucket', `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code,
     });
   }
-  if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || code === 'IllegalLocationConstraintException') {
+  if (isWrongRegion(error)) {
     return new InputError('ledger.region', `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? 'the stage region'} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code,

@@ -10,6 +10,7 @@ import {
   isNoSuchKey,
   isNotFound,
   isThrottled,
+  isWrongRegion,
 } from '../../../src/aws/errors';
 
 /** An error shaped as the AWS SDK v3 throws them: code as name (and Code), HTTP status in $metadata. */
@@ -89,4 +90,12 @@ test('throttling and access denied are told apart from other failures', (t) => {
   t.false(isAccessDenied(sdkError('NoSuchKey', 404)));
   t.true(isAbort(Object.assign(new Error('aborted'), { name: 'AbortError' })));
   t.false(isAbort(sdkError('RequestTimeout', 400)));
+});
+
+test('a bucket in another region: 301 (HEAD has nothing else) or a signature for the wrong region', (t) => {
+  t.true(isWrongRegion(sdkError('PermanentRedirect', 301)));
+  t.true(isWrongRegion(sdkError('Unknown', 301)));
+  t.true(isWrongRegion(sdkError('AuthorizationHeaderMalformed', 400)));
+  t.true(isWrongRegion(sdkError('IllegalLocationConstraintException', 400)));
+  t.false(isWrongRegion(sdkError('NoSuchBucket', 404)));
 });
