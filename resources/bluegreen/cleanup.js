@@ -95850,6 +95850,13 @@ function isNoSuchKey(error) {
   const code = awsErrorCode(error);
   return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
 function isConditionFailed(error) {
   const code = awsErrorCode(error);
   return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
@@ -95862,13 +95869,13 @@ function isAccessDenied(error) {
 function ledgerS3Error(error, ledger, action) {
   const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
@@ -96630,7 +96637,9 @@ function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
   let serving = 0;
   for (const arn of group3.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")).length;
+    serving += (health.get(arn) ?? []).filter(
+      (t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")
+    ).length;
   }
   return serving;
 }
@@ -96644,7 +96653,10 @@ async function disableCluster(aws, options) {
   const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
-    await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    await disableServerGroup(aws, group3, {
+      log,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
   }
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();

@@ -96491,6 +96491,13 @@ function isNoSuchKey(error) {
   const code = awsErrorCode(error);
   return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
 function isConditionFailed(error) {
   const code = awsErrorCode(error);
   return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
@@ -96503,13 +96510,13 @@ function isAccessDenied(error) {
 function ledgerS3Error(error, ledger, action) {
   const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
@@ -96837,6 +96844,10 @@ function safeUserName() {
 
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
+function assertLockHeld(session) {
+  const lost = session.lost();
+  if (lost) throw lost;
+}
 function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
@@ -97435,7 +97446,9 @@ function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
   let serving = 0;
   for (const arn of group3.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")).length;
+    serving += (health.get(arn) ?? []).filter(
+      (t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")
+    ).length;
   }
   return serving;
 }
@@ -97449,7 +97462,10 @@ async function disableCluster(aws, options) {
   const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
-    await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    await disableServerGroup(aws, group3, {
+      log,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
   }
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
@@ -97853,10 +97869,6 @@ async function runRedBlack(aws, options) {
       totalMs
     }
   };
-}
-function assertLockHeld(session) {
-  const lost = session.lost();
-  if (lost) throw lost;
 }
 
 // src/deploy/resolve.ts

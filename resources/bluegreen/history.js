@@ -95166,6 +95166,13 @@ function isNoSuchKey(error) {
   const code = awsErrorCode(error);
   return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
 function isAccessDenied(error) {
   return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
 }
@@ -95174,13 +95181,13 @@ function isAccessDenied(error) {
 function ledgerS3Error(error, ledger, action) {
   const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code

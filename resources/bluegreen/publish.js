@@ -95435,6 +95435,10 @@ function isNotFound(error) {
 function isNoSuchBucket(error) {
   return awsErrorCode(error) === "NoSuchBucket";
 }
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
 function isConditionFailed(error) {
   const code = awsErrorCode(error);
   return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
@@ -95465,7 +95469,7 @@ async function headExistingObject(s3, bucket, key, region) {
       await checkBucketExists(s3, bucket, region);
       return void 0;
     }
-    if (httpStatusOf(error) === 301) {
+    if (isWrongRegion(error)) {
       throw new InputError("region", `bucket "${bucket}" is not in ${region}: pass the bucket's region`);
     }
     if (isAccessDenied(error)) {

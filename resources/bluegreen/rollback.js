@@ -96671,6 +96671,13 @@ function isNoSuchKey(error) {
   const code = awsErrorCode(error);
   return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
 function isConditionFailed(error) {
   const code = awsErrorCode(error);
   return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
@@ -96683,13 +96690,13 @@ function isAccessDenied(error) {
 function ledgerS3Error(error, ledger, action) {
   const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
@@ -97114,6 +97121,10 @@ function safeUserName() {
 
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
+function assertLockHeld(session) {
+  const lost = session.lost();
+  if (lost) throw lost;
+}
 function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
@@ -97734,7 +97745,9 @@ function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
   let serving = 0;
   for (const arn of group3.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")).length;
+    serving += (health.get(arn) ?? []).filter(
+      (t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")
+    ).length;
   }
   return serving;
 }
@@ -97748,7 +97761,10 @@ async function disableCluster(aws, options) {
   const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
-    await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    await disableServerGroup(aws, group3, {
+      log,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
   }
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
@@ -98153,10 +98169,6 @@ async function runRedBlack(aws, options) {
     }
   };
 }
-function assertLockHeld(session) {
-  const lost = session.lost();
-  if (lost) throw lost;
-}
 
 // src/deploy/resolve.ts
 async function resolveAmi2(aws, amiId, field = "amiId") {
@@ -98262,7 +98274,7 @@ async function reenableServerGroup(aws, options) {
     await enableServerGroup(aws, target.name, inService, target.targetGroupArns);
     log.info(`${target.name}: ${inService.length} instance(s) registered in ${target.targetGroupArns.length} target group(s); waiting until healthy in every one`);
     failpoint("reenable-registered");
-    assertLockHeld2(options.session);
+    assertLockHeld(options.session);
     await waitForHealthyTargets(aws, {
       groupName: target.name,
       targetGroupArns: target.targetGroupArns,
@@ -98271,7 +98283,7 @@ async function reenableServerGroup(aws, options) {
       since,
       log
     });
-    assertLockHeld2(options.session);
+    assertLockHeld(options.session);
   } catch (error) {
     const why = describeError(error);
     log.error(`${target.name} did not become healthy: ${why}`);
@@ -98327,10 +98339,6 @@ async function putBack(aws, options, log) {
   await setCapacity(aws, current.name, { min: current.capacity.min });
   await removeGroupTags(aws, current.name, [Tag.pinnedFrom]);
   log.info(`${target.name}: disabled again at ${target.capacity.desired} instance(s); ${current.name} unchanged`);
-}
-function assertLockHeld2(session) {
-  const lost = session.lost();
-  if (lost) throw lost;
 }
 
 // src/rollback/target.ts
@@ -98417,7 +98425,7 @@ async function amiAvailable(aws, amiId) {
     const image = images.Images?.[0];
     return Boolean(image) && (image?.State === void 0 || image.State === "available");
   } catch (error) {
-    if (/InvalidAMIID/.test(error.name ?? "")) return false;
+    if (hasErrorCode(error, /^InvalidAMIID/)) return false;
     throw error;
   }
 }
