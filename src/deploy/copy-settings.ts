@@ -63,6 +63,13 @@ export function asgSettingsOf(asg: AutoScalingGroup): AsgSettings {
   };
 }
 
+/** The source group's own tags (not bluegreen's, not AWS's), with their propagate flag, for the new group. */
+export function userTagsOf(asg: AutoScalingGroup): Array<{ key: string; value: string; propagateAtLaunch: boolean }> {
+  return (asg.Tags ?? [])
+    .filter((t) => t.Key && !t.Key.startsWith('bluegreen:') && !t.Key.startsWith('aws:'))
+    .map((t) => ({ key: t.Key as string, value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }));
+}
+
 /** Lifecycle hooks of the source, as specifications for CreateAutoScalingGroup. */
 export async function lifecycleHookSpecifications(aws: AwsClients, source: ServerGroup): Promise<LifecycleHookSpecification[]> {
   const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));

@@ -7,7 +7,14 @@ import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
 import type { ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
-import { asgSettingsOf, copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';
+import {
+  asgSettingsOf,
+  copyScalingSettings,
+  ensureLifecycleHooks,
+  lifecycleHookSpecifications,
+  userTagsOf,
+  type CopiedSettings,
+} from './copy-settings';
 import { finishCutover } from './cutover';
 import { waitForHealthyTargets } from './health';
 import { composeLaunchData, createLaunchTemplate, readLaunchData, recordedLaunchSettings, type CreatedLaunchTemplate } from './launch-template';
@@ -65,13 +72,6 @@ function ourTags(request: DeployRequest, deploymentId: string, previous: string 
   if (request.build.gitCommit) tags[Tag.gitCommit] = request.build.gitCommit;
   if (previous) tags[Tag.previousServerGroup] = previous;
   return tags;
-}
-
-/** Tags of the source group a user would lose otherwise (not ours, not AWS's). */
-function copiedSourceTags(source: ServerGroup | undefined): Array<{ key: string; value: string; propagateAtLaunch: boolean }> {
-  return (source?.asg.Tags ?? [])
-    .filter((t) => t.Key && !t.Key.startsWith('bluegreen:') && !t.Key.startsWith('aws:'))
-    .map((t) => ({ key: t.Key as string, value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }));
 }
 
 /** The ledger record fields common to every record of this run. */
@@ -160,7 +160,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
       targetGroupArns: plan.targetGroupArns,
       tags: [
-        ...copiedSourceTags(source),
+        ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
           key,

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Tag } from '../../../src/aws/tags';
-import { asgSettingsOf } from '../../../src/deploy/copy-settings';
+import { asgSettingsOf, userTagsOf } from '../../../src/deploy/copy-settings';
 import { groupsToDisable, servingTargets } from '../../../src/deploy/operations/disable-cluster';
 import { scaleDownDecision } from '../../../src/deploy/operations/scale-down-cluster';
 import { groupsToShrink } from '../../../src/deploy/operations/shrink-cluster';
@@ -105,4 +105,19 @@ test("a new group copies the source's own settings, set fields only, and none of
     suspendedProcesses: ['AZRebalance'],
   });
   t.deepEqual(asgSettingsOf({ AutoScalingGroupName: 'bare' } as never), { group: {}, suspendedProcesses: [] });
+});
+
+test("a new group keeps the source's own tags with their propagate flag, not bluegreen's or AWS's", (t) => {
+  const tags = userTagsOf({
+    Tags: [
+      { Key: 'team', Value: 'web', PropagateAtLaunch: true },
+      { Key: 'cost-centre', Value: '42' },
+      { Key: Tag.phase, Value: 'done' },
+      { Key: 'aws:cloudformation:stack-name', Value: 'x' },
+    ],
+  } as never);
+  t.deepEqual(tags, [
+    { key: 'team', value: 'web', propagateAtLaunch: true },
+    { key: 'cost-centre', value: '42', propagateAtLaunch: false },
+  ]);
 });
