@@ -97201,6 +97201,9 @@ function asgSettingsOf(asg) {
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter((name) => name !== "" && !disable.includes(name))
   };
 }
+function userTagsOf(asg) {
+  return (asg.Tags ?? []).filter((t8) => t8.Key && !t8.Key.startsWith("bluegreen:") && !t8.Key.startsWith("aws:")).map((t8) => ({ key: t8.Key, value: t8.Value ?? "", propagateAtLaunch: t8.PropagateAtLaunch ?? false }));
+}
 async function lifecycleHookSpecifications(aws, source) {
   const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
   return (response.LifecycleHooks ?? []).map((hook) => ({
@@ -97711,9 +97714,6 @@ function ourTags(request, deploymentId, previous) {
   if (previous) tags[Tag.previousServerGroup] = previous;
   return tags;
 }
-function copiedSourceTags(source) {
-  return (source?.asg.Tags ?? []).filter((t8) => t8.Key && !t8.Key.startsWith("bluegreen:") && !t8.Key.startsWith("aws:")).map((t8) => ({ key: t8.Key, value: t8.Value ?? "", propagateAtLaunch: t8.PropagateAtLaunch ?? false }));
-}
 function baseRecord(options, startedAt) {
   const { request, plan } = options;
   return {
@@ -97775,7 +97775,7 @@ async function runRedBlack(aws, options) {
       ...source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {},
       targetGroupArns: plan.targetGroupArns,
       tags: [
-        ...copiedSourceTags(source),
+        ...source ? userTagsOf(source.asg) : [],
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
         ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
           key,
