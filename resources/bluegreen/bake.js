@@ -100551,7 +100551,7 @@ function baseConfig(region2) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createAwsClients(region2, options = {}) {
+function createRegionalClients(region2, options, siblings) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region2),
@@ -100566,8 +100566,17 @@ function createAwsClients(region2, options = {}) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter
+    calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    }
   };
+  siblings.set(region2, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -100581,12 +100590,7 @@ function createAwsClients(region2, options = {}) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region2) {
-  let clients = cache10.get(region2);
-  if (!clients) {
-    clients = createAwsClients(region2);
-    cache10.set(region2, clients);
-  }
-  return clients;
+  return cache10.get(region2) ?? createRegionalClients(region2, {}, cache10);
 }
 
 // src/stages/framework.ts
@@ -100648,7 +100652,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -101003,9 +101007,12 @@ var TAG = {
 };
 function builtinTemplateDir() {
   if (process.env.BLUEGREEN_PACKER_TEMPLATES) return process.env.BLUEGREEN_PACKER_TEMPLATES;
-  const besideBundle = path.join(__dirname, "packer");
-  if ((0, import_node_fs7.existsSync)(path.join(besideBundle, "linux"))) return besideBundle;
-  return path.resolve(__dirname, "..", "..", "resources", "bluegreen", "packer");
+  const candidates = [
+    path.join(__dirname, "packer"),
+    path.resolve(__dirname, "..", "resources", "bluegreen", "packer"),
+    path.resolve(__dirname, "..", "..", "resources", "bluegreen", "packer")
+  ];
+  return candidates.find((dir) => (0, import_node_fs7.existsSync)(path.join(dir, "linux"))) ?? candidates[2];
 }
 var NO_GO_TEMPLATE = 'must not contain "{{": Packer renders environment values as Go templates until they stop changing, so it cannot pass "{{" literally (use a script file for such text)';
 var REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -101689,7 +101696,7 @@ var bakeStage = {
     if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError("timeoutMinutes", "must be a positive number");
     return { options, timeoutMinutes: minutes };
   },
-  async run(input, { log }) {
+  async run(input, { aws, log }) {
     try {
       const build2 = await renderBuild(input.options).catch(asInputError);
       log.info(`rendered ${build2.bake.template} template for Packer ${build2.packerVersion.text} in ${build2.dir}; AMI ${build2.bake.amiName}`);
@@ -101697,7 +101704,7 @@ var bakeStage = {
       const result = await runPacker(build2, {
         onLog: (line) => packerLog.info(line),
         timeoutMs: input.timeoutMinutes * 6e4,
-        applyLiteralTags: ec2LiteralTagger({ clientFor: (region2) => awsClients(region2).ec2 })
+        applyLiteralTags: ec2LiteralTagger({ clientFor: (region2) => aws().forRegion(region2).ec2 })
       });
       const copies = Object.entries(result.amis).filter(([r10]) => r10 !== result.region);
       log.info(`AMI ${result.amiId} (${result.amiName}) in ${result.region}${copies.length > 0 ? `; copies: ${copies.map(([r10, a10]) => `${r10} ${a10}`).join(", ")}` : ""}`);

@@ -94853,7 +94853,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createAwsClients(region, options = {}) {
+function createRegionalClients(region, options, siblings) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -94868,8 +94868,17 @@ function createAwsClients(region, options = {}) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter
+    calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    }
   };
+  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -94883,12 +94892,7 @@ function createAwsClients(region, options = {}) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  let clients = cache10.get(region);
-  if (!clients) {
-    clients = createAwsClients(region);
-    cache10.set(region, clients);
-  }
-  return clients;
+  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
 }
 
 // src/stages/framework.ts
@@ -94950,7 +94954,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {

@@ -95952,7 +95952,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createAwsClients(region, options = {}) {
+function createRegionalClients(region, options, siblings) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -95967,8 +95967,17 @@ function createAwsClients(region, options = {}) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter
+    calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    }
   };
+  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95982,12 +95991,7 @@ function createAwsClients(region, options = {}) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  let clients = cache10.get(region);
-  if (!clients) {
-    clients = createAwsClients(region);
-    cache10.set(region, clients);
-  }
-  return clients;
+  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
 }
 
 // src/stages/framework.ts
@@ -96049,7 +96053,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -96843,8 +96847,8 @@ async function findDeployment(aws, ledger, cluster, query, options = {}) {
 function toList(value) {
   return typeof value === "string" ? [value] : value;
 }
-function ledgerAws(ledger, stageRegion) {
-  return awsClients(ledger.region ?? stageRegion);
+function ledgerAws(ledger, clusterAws) {
+  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
 }
 
 // src/ledger/lock.ts
@@ -97129,7 +97133,7 @@ function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
 async function openClusterSession(clusterAws, options) {
-  const aws = ledgerAws(options.ledger, clusterAws.region);
+  const aws = ledgerAws(options.ledger, clusterAws);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -98350,7 +98354,7 @@ function label(group3) {
 async function previousRelease(aws, request, current, groups) {
   let foundCurrent = false;
   let sawCurrentInLedger = false;
-  for await (const record of scanRecords(aws, request.ledger, request.cluster.name, { maxKeys: MAX_SCAN_KEYS })) {
+  for await (const record of scanRecords(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, { maxKeys: MAX_SCAN_KEYS })) {
     if (record.kind !== "deploy" || record.result !== "succeeded" || !record.amiId) continue;
     const isCurrent = current.amiId ? record.amiId === current.amiId : record.serverGroup === current.name;
     if (isCurrent) {
@@ -98388,7 +98392,7 @@ function nothingBefore(request, current) {
   );
 }
 async function fromLedger(aws, request, query, what) {
-  const record = await findDeployment(aws, request.ledger, request.cluster.name, query, { maxKeys: MAX_SCAN_KEYS });
+  const record = await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, query, { maxKeys: MAX_SCAN_KEYS });
   if (!record?.amiId) {
     throw new InputError("to", `the ledger s3://${request.ledger.bucket}/${request.ledger.prefix} has no successful deployment of ${what} in ${request.cluster.name}; deploymentHistory lists the ones it has`);
   }
@@ -98414,7 +98418,7 @@ async function wantedTarget(aws, request, current, groups) {
       return { amiId: record.amiId, serverGroup: record.serverGroup, record, because: `newest deployment of version ${to.version} in the ledger (${record.deploymentId})` };
     }
     case "amiId": {
-      const record = await findDeployment(aws, request.ledger, request.cluster.name, { amiId: to.amiId }, { maxKeys: MAX_SCAN_KEYS }) ?? void 0;
+      const record = await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, { amiId: to.amiId }, { maxKeys: MAX_SCAN_KEYS }) ?? void 0;
       return { amiId: to.amiId, serverGroup: record?.serverGroup, record, because: "named" };
     }
   }

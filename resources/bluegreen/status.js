@@ -94983,7 +94983,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createAwsClients(region, options = {}) {
+function createRegionalClients(region, options, siblings) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -94998,8 +94998,17 @@ function createAwsClients(region, options = {}) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter
+    calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    }
   };
+  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95013,12 +95022,7 @@ function createAwsClients(region, options = {}) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  let clients = cache10.get(region);
-  if (!clients) {
-    clients = createAwsClients(region);
-    cache10.set(region, clients);
-  }
-  return clients;
+  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
 }
 
 // src/stages/framework.ts
@@ -95080,7 +95084,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -95509,8 +95513,8 @@ async function listRecords(aws, ledger, cluster, options = {}) {
   }
   return records;
 }
-function ledgerAws(ledger, stageRegion) {
-  return awsClients(ledger.region ?? stageRegion);
+function ledgerAws(ledger, clusterAws) {
+  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
 }
 
 // src/ledger/lock.ts
@@ -95775,11 +95779,11 @@ var statusStage = {
   describe: "Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments",
   options: { ...CLUSTER_OPTIONS, ...LEDGER_OPTIONS },
   validate: (raw) => ({ cluster: resolveClusterName(raw).name, ledger: parseOptionalLedgerRef(raw.ledger) }),
-  async run(input, { aws, log, region }) {
+  async run(input, { aws, log }) {
     const status = await getClusterStatus(aws(), input.cluster);
     log.info(formatClusterStatus(status));
     if (!input.ledger) return { ...status, lock: null, deployments: [] };
-    const ledger = ledgerAws(input.ledger, region);
+    const ledger = ledgerAws(input.ledger, aws());
     const [deployments, lock] = await Promise.all([
       listRecords(ledger, input.ledger, input.cluster, { limit: LAST_DEPLOYMENTS, log }),
       readLock(ledger, input.ledger, input.cluster)

@@ -20,6 +20,11 @@ export interface AwsClients {
   /** For the alarms of step and simple scaling policies, re-pointed at a new server group. */
   cloudWatch: CloudWatchClient;
   calls: CallCounter;
+  /**
+   * Clients built the same way (endpoint, credentials, retry, timeouts, call
+   * counter) for another region, e.g. a ledger bucket's; built once per region.
+   */
+  forRegion(region: string): AwsClients;
 }
 
 /** Attempts per call, throttling included; adaptive mode also rate-limits the client side. */
@@ -58,6 +63,10 @@ export interface AwsClientOptions {
 
 /** Builds a fresh set of clients; prefer {@link awsClients}, which builds them once per region. */
 export function createAwsClients(region: string, options: AwsClientOptions = {}): AwsClients {
+  return createRegionalClients(region, options, new Map());
+}
+
+function createRegionalClients(region: string, options: AwsClientOptions, siblings: Map<string, AwsClients>): AwsClients {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -73,7 +82,16 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
     calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    },
   };
+  siblings.set(region, clients);
   for (const [service, client] of [
     ['autoscaling', clients.autoScaling],
     ['ec2', clients.ec2],
@@ -90,10 +108,6 @@ const cache = new Map<string, AwsClients>();
 
 /** Clients for a region from the SDK's standard environment, built once per process and region. */
 export function awsClients(region: string): AwsClients {
-  let clients = cache.get(region);
-  if (!clients) {
-    clients = createAwsClients(region);
-    cache.set(region, clients);
-  }
-  return clients;
+  // The cache is the siblings map: awsClients('a').forRegion('b') === awsClients('b').
+  return cache.get(region) ?? createRegionalClients(region, {}, cache);
 }

@@ -56,7 +56,7 @@ export interface SessionOptions {
 /** Takes the cluster lock (waiting up to `waitSeconds` for it) and starts renewing it. */
 export async function openClusterSession(clusterAws: AwsClients, options: SessionOptions): Promise<ClusterSession> {
   // The ledger bucket may live in another region than the cluster.
-  const aws = ledgerAws(options.ledger, clusterAws.region);
+  const aws = ledgerAws(options.ledger, clusterAws);
   const deadline = Date.now() + options.waitSeconds * 1000;
   let lock: HeldLock | undefined;
   let announced = false;

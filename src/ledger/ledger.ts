@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsClients } from '../aws/clients';
+import type { AwsClients } from '../aws/clients';
 import { InputError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/log';
 import { recordsKeyPrefix, type LedgerRef } from './ledger-ref';
@@ -282,7 +282,11 @@ export function latestPerDeployment(records: readonly LedgerRecord[]): LedgerRec
   return records.filter((record) => !seen.has(record.deploymentId) && seen.add(record.deploymentId) !== undefined);
 }
 
-/** The S3 client for a ledger: in the ledger's own region when it names one, else the stage's. */
-export function ledgerAws(ledger: LedgerRef, stageRegion: string): LedgerAws {
-  return awsClients(ledger.region ?? stageRegion);
+/**
+ * The S3 client for a ledger, from the caller's clients (same endpoint,
+ * credentials, retry and timeouts): in the ledger's own region when it names
+ * one, else the cluster's. Never from the environment.
+ */
+export function ledgerAws(ledger: LedgerRef, clusterAws: AwsClients): LedgerAws {
+  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
 }

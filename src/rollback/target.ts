@@ -5,7 +5,7 @@ import { Tag } from '../aws/tags';
 import { ConflictError, InputError } from '../core/errors';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { newestEnabled } from '../deploy/plan';
-import { findDeployment, scanRecords, type LedgerRecord } from '../ledger';
+import { findDeployment, ledgerAws, scanRecords, type LedgerRecord } from '../ledger';
 import { describeTarget, type RollbackRequest } from './request';
 
 /**
@@ -55,7 +55,7 @@ function label(group: ServerGroup): string {
 async function previousRelease(aws: AwsClients, request: RollbackRequest, current: ServerGroup, groups: readonly ServerGroup[]): Promise<Wanted> {
   let foundCurrent = false;
   let sawCurrentInLedger = false;
-  for await (const record of scanRecords(aws, request.ledger, request.cluster.name, { maxKeys: MAX_SCAN_KEYS })) {
+  for await (const record of scanRecords(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, { maxKeys: MAX_SCAN_KEYS })) {
     if (record.kind !== 'deploy' || record.result !== 'succeeded' || !record.amiId) continue;
     const isCurrent = current.amiId ? record.amiId === current.amiId : record.serverGroup === current.name;
     if (isCurrent) {
@@ -95,7 +95,7 @@ function nothingBefore(request: RollbackRequest, current: ServerGroup): Conflict
 }
 
 async function fromLedger(aws: AwsClients, request: RollbackRequest, query: Parameters<typeof findDeployment>[3], what: string): Promise<LedgerRecord> {
-  const record = await findDeployment(aws, request.ledger, request.cluster.name, query, { maxKeys: MAX_SCAN_KEYS });
+  const record = await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, query, { maxKeys: MAX_SCAN_KEYS });
   if (!record?.amiId) {
     throw new InputError('to', `the ledger s3://${request.ledger.bucket}/${request.ledger.prefix} has no successful deployment of ${what} in ${request.cluster.name}; deploymentHistory lists the ones it has`);
   }
@@ -122,7 +122,7 @@ async function wantedTarget(aws: AwsClients, request: RollbackRequest, current: 
       return { amiId: record.amiId, serverGroup: record.serverGroup, record, because: `newest deployment of version ${to.version} in the ledger (${record.deploymentId})` };
     }
     case 'amiId': {
-      const record = (await findDeployment(aws, request.ledger, request.cluster.name, { amiId: to.amiId }, { maxKeys: MAX_SCAN_KEYS })) ?? undefined;
+      const record = (await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, { amiId: to.amiId }, { maxKeys: MAX_SCAN_KEYS })) ?? undefined;
       return { amiId: to.amiId, serverGroup: record?.serverGroup, record, because: 'named' };
     }
   }

@@ -10,7 +10,7 @@ import { startSandbox, type Sandbox } from './sandbox';
 
 /**
  * `bluegreen sandbox`: local AWS with real traffic, in the foreground until
- * SIGINT/SIGTERM; `bluegreen sandbox probe`: steady traffic to a URL, with a
+ * SIGINT/SIGTERM or until the process that started it goes away; `bluegreen sandbox probe`: steady traffic to a URL, with a
  * report of failures and versions.
  */
 
@@ -53,6 +53,26 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** How often the sandbox checks that its launcher still lives. */
+const LAUNCHER_POLL_MS = 500;
+
+/**
+ * Resolves when the process that started this one is gone (we were
+ * re-parented). That is how a `kill $!` of `npx bluegreen sandbox &` shows
+ * here: npx dies of the SIGTERM without passing it on.
+ */
+function untilLauncherGone(): { gone: Promise<string>; cancel: () => void } {
+  const launcher = process.ppid;
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<string>((resolve) => {
+    timer = setInterval(() => {
+      if (process.ppid !== launcher) resolve(`the launching process ${launcher} is gone`);
+    }, LAUNCHER_POLL_MS);
+    timer.unref();
+  });
+  return { gone, cancel: () => clearInterval(timer) };
+}
+
 function exitCodeOf(error: unknown): number {
   return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
 }
@@ -61,6 +81,7 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
   const log = createLogger('sandbox');
   routeProcessWarnings(log);
   let sandbox: Sandbox | undefined;
+  let launcher: ReturnType<typeof untilLauncherGone> | undefined;
   const stateFile = typeof argv.stateFile === 'string' ? argv.stateFile : undefined;
   try {
     const port = Number(argv.port);
@@ -72,6 +93,8 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
     const faults = [...list(argv.throttle).map(parseThrottleFlag), ...list(argv.fail).map(parseFailFlag), ...list(argv.latency).map(parseLatencyFlag)];
     // Signals during start-up must not kill us before the children are stopped.
     const signal = untilSignal();
+    launcher = untilLauncherGone();
+    const stopReason = Promise.race([signal, launcher.gone]);
     sandbox = await startSandbox({
       port,
       region: String(argv.region),
@@ -81,16 +104,26 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
       faults,
       log,
     });
-    const state = { endpoint: sandbox.endpoint, region: sandbox.region, timeScale, ...(sandbox.infra ? { infra: { ...sandbox.infra, listenerUrl: sandbox.listenerUrl } } : {}) };
+    const { motoPid, ports } = sandbox.resources();
+    const state = {
+      endpoint: sandbox.endpoint,
+      region: sandbox.region,
+      timeScale,
+      ...(sandbox.infra ? { infra: { ...sandbox.infra, listenerUrl: sandbox.listenerUrl } } : {}),
+      // What to check is gone after a stop.
+      processes: { sandbox: process.pid, moto: motoPid },
+      ports,
+    };
     if (stateFile) writeJsonFile(stateFile, state);
-    log.info(`ready: AWS endpoint ${sandbox.endpoint}${sandbox.listenerUrl ? `, demo load balancer ${sandbox.listenerUrl}` : ''}; Ctrl-C stops everything`);
+    log.info(`ready: AWS endpoint ${sandbox.endpoint}${sandbox.listenerUrl ? `, demo load balancer ${sandbox.listenerUrl}` : ''}; Ctrl-C stops everything, and so does the end of the process that started it`);
     process.stdout.write(`${sandbox.endpoint}\n`);
-    const received = await signal;
+    const received = await stopReason;
     log.info(`${received}: stopping`);
   } catch (error) {
     log.error(describeError(error));
     process.exitCode = exitCodeOf(error);
   } finally {
+    launcher?.cancel();
     await sandbox?.stop();
     if (sandbox && stateFile) {
       try {

@@ -23,13 +23,40 @@ export interface MotoProcess {
   stop(): Promise<void>;
 }
 
+/** Exit code of {@link PDEATHSIG_WRAPPER} when the command is not found (as a shell's). */
+const COMMAND_NOT_FOUND = 127;
+
+/**
+ * A few lines of Python that make the kernel send SIGTERM to moto when the
+ * process that started it dies, whatever the way (even SIGKILL): Linux
+ * `prctl(PR_SET_PDEATHSIG)`, which survives the exec of `moto_server` (itself
+ * a Python script). Argument 1 is our pid: if we died before the prctl, exit.
+ */
+const PDEATHSIG_WRAPPER = `
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(0)
+try:
+    os.execvp(sys.argv[2], sys.argv[2:])
+except FileNotFoundError:
+    sys.exit(${COMMAND_NOT_FOUND})
+`;
+
 /**
  * Starts `moto_server` on a free 127.0.0.1 port and waits until it answers.
- * Throws {@link MotoMissingError} when the command does not exist.
+ * moto runs in a process group of its own (a terminal's Ctrl-C reaches the
+ * sandbox, which stops moto in order) and never outlives this process (see
+ * {@link PDEATHSIG_WRAPPER}). Throws {@link MotoMissingError} when the
+ * command does not exist.
  */
 export async function startMotoProcess(command = 'moto_server', readyTimeoutMs = 30_000): Promise<MotoProcess> {
   const port = await freeLoopbackPort();
-  const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('python3', ['-c', PDEATHSIG_WRAPPER, String(process.pid), command, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -38,15 +65,17 @@ export async function startMotoProcess(command = 'moto_server', readyTimeoutMs =
     child.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'ENOENT' ? new MotoMissingError(command) : new Error(`${command} could not start: ${error.message}`)),
     );
-    child.once('exit', (code, signal) => reject(new Error(`${command} exited (${signal ?? code}) before answering: ${stderr.trim()}`)));
+    child.once('exit', (code, signal) =>
+      reject(code === COMMAND_NOT_FOUND ? new MotoMissingError(command) : new Error(`${command} exited (${signal ?? code}) before answering: ${stderr.trim()}`)),
+    );
   });
   failed.catch(() => undefined);
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    killGroup(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child.pid as number, 'SIGKILL'), 5_000);
     await gone;
     clearTimeout(timer);
   };
@@ -69,4 +98,13 @@ export async function startMotoProcess(command = 'moto_server', readyTimeoutMs =
     }
   }
   return { endpoint, port, pid: child.pid as number, stop };
+}
+
+/** Signals moto's whole process group (anything it started goes too). */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: gone already.
+  }
 }

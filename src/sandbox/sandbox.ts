@@ -78,8 +78,26 @@ export function sandboxEnv(endpoint: string, region: string): Record<string, str
   };
 }
 
-/** SDK clients aimed at `endpoint` explicitly (not via the environment, which may point elsewhere in-process). */
+/** Whether `endpoint` is an http(s) URL on this machine's loopback interface. */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return (url.protocol === 'http:' || url.protocol === 'https:') && (host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host));
+}
+
+/**
+ * SDK clients aimed at `endpoint` explicitly (not via the environment, which
+ * may point elsewhere in-process), with fixed dummy credentials: the sandbox
+ * never needs AWS credentials. Refuses any endpoint that is not loopback, so
+ * sandbox code can never reach real AWS.
+ */
 export function sandboxClients(endpoint: string, region: string, counter = new CallCounter()): AwsClients {
+  if (!isLoopbackEndpoint(endpoint)) throw new RangeError(`sandbox clients only talk to a 127.0.0.1/localhost endpoint (got ${endpoint})`);
   return createAwsClients(region, { endpoint, counter, credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } });
 }
 

@@ -1,6 +1,5 @@
 import type { Options } from 'yargs';
 import { InputError, OperationFailedError } from '../core/errors';
-import { awsClients } from '../aws/clients';
 import {
   BakeInputError,
   PackerBuildError,
@@ -77,7 +76,7 @@ export const bakeStage: StageDefinition<BakeInput, BakeOutput> = {
     if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError('timeoutMinutes', 'must be a positive number');
     return { options, timeoutMinutes: minutes };
   },
-  async run(input, { log }) {
+  async run(input, { aws, log }) {
     try {
       const build = await renderBuild(input.options).catch(asInputError);
       log.info(`rendered ${build.bake.template} template for Packer ${build.packerVersion.text} in ${build.dir}; AMI ${build.bake.amiName}`);
@@ -85,7 +84,7 @@ export const bakeStage: StageDefinition<BakeInput, BakeOutput> = {
       const result = await runPacker(build, {
         onLog: (line) => packerLog.info(line),
         timeoutMs: input.timeoutMinutes * 60_000,
-        applyLiteralTags: ec2LiteralTagger({ clientFor: (region) => awsClients(region).ec2 }),
+        applyLiteralTags: ec2LiteralTagger({ clientFor: (region) => aws().forRegion(region).ec2 }),
       });
       const copies = Object.entries(result.amis).filter(([r]) => r !== result.region);
       log.info(`AMI ${result.amiId} (${result.amiName}) in ${result.region}${copies.length > 0 ? `; copies: ${copies.map(([r, a]) => `${r} ${a}`).join(', ')}` : ''}`);

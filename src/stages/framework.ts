@@ -116,7 +116,8 @@ export function routeProcessWarnings(log: Logger): void {
     const key = `${warning.name}:${warning.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning.name}: ${warning.message.split('\n')[0]}`);
+    // One line with the whole text (the SDK's says which Node it needs); its own name is in it when the name is just "Warning".
+    log.warn(`${warning.name === 'Warning' ? '' : `${warning.name}: `}${warning.message.replace(/\s+/g, ' ').trim()}`);
   });
 }
 

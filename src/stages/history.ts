@@ -40,8 +40,8 @@ export const historyStage: StageDefinition<HistoryInput, HistoryOutput> = {
     ledger: parseLedgerRef(raw.ledger),
     limit: raw.limit === undefined ? DEFAULT_LIMIT : checkInteger('limit', raw.limit, 1, MAX_LIMIT),
   }),
-  async run(input, { region, log }) {
-    const aws = ledgerAws(input.ledger, region);
+  async run(input, { aws: clients, log }) {
+    const aws = ledgerAws(input.ledger, clients());
     const [records, lock] = await Promise.all([
       listRecords(aws, input.ledger, input.cluster, { limit: input.limit, log }),
       readLock(aws, input.ledger, input.cluster),

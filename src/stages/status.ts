@@ -28,11 +28,11 @@ export const statusStage: StageDefinition<StatusInput, StatusOutput> = {
   describe: 'Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments',
   options: { ...CLUSTER_OPTIONS, ...LEDGER_OPTIONS },
   validate: (raw) => ({ cluster: resolveClusterName(raw).name, ledger: parseOptionalLedgerRef(raw.ledger) }),
-  async run(input, { aws, log, region }) {
+  async run(input, { aws, log }) {
     const status = await getClusterStatus(aws(), input.cluster);
     log.info(formatClusterStatus(status));
     if (!input.ledger) return { ...status, lock: null, deployments: [] };
-    const ledger = ledgerAws(input.ledger, region);
+    const ledger = ledgerAws(input.ledger, aws());
     const [deployments, lock] = await Promise.all([
       listRecords(ledger, input.ledger, input.cluster, { limit: LAST_DEPLOYMENTS, log }),
       readLock(ledger, input.ledger, input.cluster),
