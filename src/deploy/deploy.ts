@@ -29,6 +29,8 @@ export interface DeployOutput {
   recovered: string[];
   timings: RedBlackResult['timings'] | null;
   copied: RedBlackResult['copied'];
+  /** What the run did not do as usual, and why (e.g. previous groups kept running). */
+  warnings: string[];
   plan?: string;
 }
 
@@ -38,8 +40,8 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
   const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : undefined;
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
-  const { groups } = await loadCluster(aws, request.cluster.name);
-  return planDeploy(groups, request, { targetGroupArns, subnets });
+  const { groups, foreign } = await loadCluster(aws, request.cluster.name);
+  return planDeploy(groups, request, { targetGroupArns, subnets, foreign: foreign.map((g) => g.name) });
 }
 
 /**
@@ -107,6 +109,7 @@ function output(
     recovered,
     timings: result?.timings ?? null,
     copied: result?.copied ?? null,
+    warnings: result?.warnings ?? [],
     ...(planText ? { plan: planText } : {}),
   };
 }

@@ -47,6 +47,8 @@ export interface RedBlackResult {
   destroyed: string[];
   copied: CopiedSettings | null;
   timings: DeployTimings;
+  /** What the run did not do as usual, and why (e.g. old groups kept warm). */
+  warnings: string[];
 }
 
 /** Options of {@link runRedBlack}. */
@@ -146,6 +148,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let asgCreated = false;
   let healthyAt = 0;
   let createdAt = 0;
+  let healthDeadline = 0;
+  let healthy: Awaited<ReturnType<typeof waitForHealthyTargets>> | undefined;
   let copied: CopiedSettings | null = null;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
@@ -199,11 +203,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
     failpoint('waiting-healthy');
     assertLockHeld(session);
-    await waitForHealthyTargets(aws, {
+    healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
+    healthy = await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
       targetGroupArns: plan.targetGroupArns,
       targetHealthyPercent: request.targetHealthyPercent,
-      deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+      deadline: healthDeadline,
       since: started,
       log,
     });
@@ -243,6 +248,9 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    ...(healthy && healthy.healthy < healthy.desired
+      ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) }
+      : {}),
     log,
   });
   const totalMs = Date.now() - t0;
@@ -265,6 +273,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     warm: finished.warm,
     destroyed: finished.destroyed,
     copied,
+    warnings: finished.warnings,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t0,
@@ -273,6 +282,22 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       totalMs,
     },
   };
+}
+
+/**
+ * Below 100 % the cutover happened with part of the new group still failing:
+ * the old groups are scaled down only once the new one is fully healthy
+ * (waiting up to the health deadline). Returns why to keep them running, or
+ * undefined when the new group got there.
+ */
+async function fullHealthOrReason(aws: AwsClients, plan: DeployPlan, deadline: number, since: Date, log: Logger): Promise<string | undefined> {
+  try {
+    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
+    return undefined;
+  } catch (error) {
+    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; ` +
+      'scale them down with the next deploy (keepPrevious) or roll back';
+  }
 }
 
 function assertLockHeld(session: ClusterSession): void {
@@ -289,6 +314,8 @@ export interface CutoverOptions {
   scaleDownDelaySeconds: number;
   keepPrevious: number;
   drainTimeoutSeconds?: number;
+  /** Asked once the old groups are out of service: a reason to keep them running instead of scaling them down. */
+  holdScaleDown?: () => Promise<string | undefined>;
   log: Logger;
 }
 
@@ -301,7 +328,7 @@ export interface CutoverOptions {
 export async function finishCutover(
   aws: AwsClients,
   options: CutoverOptions,
-): Promise<Pick<RedBlackResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> & { disabledAtMs: number; disableStartedAt: number }> {
+): Promise<Pick<RedBlackResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed' | 'warnings'> & { disabledAtMs: number; disableStartedAt: number }> {
   const { log } = options;
   const { groups, health } = await loadCluster(aws, options.cluster);
   const others = groups.filter((g) => g.name !== options.newServerGroup);
@@ -325,7 +352,21 @@ export async function finishCutover(
   failpoint('before-scale-down');
   const scaledDown: string[] = [];
   const warm: string[] = [];
+  const warnings: string[] = [];
+  const held = toDisable.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : undefined;
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group of toDisable) {
+      // Kept running with no deadline: nothing may scale it down while the new group is not fully healthy.
+      await removeGroupTags(aws, group.name, [Tag.scaleDownAfter]);
+      const pinned = group.tags[Tag.pinnedFrom];
+      if (pinned !== undefined) await restorePinnedMin(aws, group.name, Number(pinned) || 0, log);
+      warm.push(group.name);
+    }
+  }
   for (const group of others) {
+    if (held && toDisable.includes(group)) continue;
     const due = toDisable.includes(group) ? warmUntil : group.tags[Tag.scaleDownAfter];
     if (group.capacity.desired === 0 && group.capacity.min === 0) continue;
     if (!due) continue;
@@ -353,7 +394,7 @@ export async function finishCutover(
     log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
   }
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return { disabled: toDisable.map((g) => g.name), scaledDown, warm, destroyed, disabledAtMs: disabledAt, disableStartedAt };
+  return { disabled: toDisable.map((g) => g.name), scaledDown, warm, destroyed, warnings, disabledAtMs: disabledAt, disableStartedAt };
 }
 
 /** Targets of a group still registered and not draining (i.e. taking new requests) in its target groups. */
