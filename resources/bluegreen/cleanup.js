@@ -96244,6 +96244,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -96534,6 +96540,23 @@ function failpoint(name) {
   }
 }
 
+// src/deploy/run-settings.ts
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
+  }
+}
+
 // src/deploy/copy-settings.ts
 async function deleteGroupAlarms(aws, groupName) {
   const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
@@ -96644,6 +96667,7 @@ async function finishCutover(aws, options) {
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
   }
   const disabledAt = Date.now();
   const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
@@ -96720,6 +96744,7 @@ async function recoverCluster(aws, options) {
   const { log, cluster } = options;
   const actions = [];
   let { groups } = await loadCluster(aws, cluster);
+  const keepRunning = /* @__PURE__ */ new Set();
   for (const group3 of unfinishedGroups(groups)) {
     const phase = group3.tags[Tag.phase];
     const deploymentId = group3.tags[Tag.deploymentId] ?? "unknown";
@@ -96755,23 +96780,39 @@ async function recoverCluster(aws, options) {
         groupName: group3.name,
         targetGroupArns: group3.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1e3),
         since: /* @__PURE__ */ new Date(),
         log
       });
     } catch (error) {
+      actions.push(...await unpinAll(aws, groups, log));
+      const previous = group3.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group3.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group3.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError("NeedsOperator", `${group3.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group3.tags[Tag.previousServerGroup] ?? "see status"}), or deploy again once the instances are healthy`
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? "the previous server group"} and takes ${group3.name} out of service; or deploy again once the instances are healthy`,
+        actions
       });
     }
     const pinned = Number(group3.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group3.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group3.name,
       newMin: Number.isInteger(pinned) ? pinned : group3.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...settings.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {},
       log
     });
     actions.push(`finished ${group3.name} (disabled ${finished.disabled.join(", ") || "nothing"})`);
@@ -96783,20 +96824,27 @@ async function recoverCluster(aws, options) {
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...await unpinAll(aws, groups.filter((g10) => !UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")), log));
   for (const group3 of groups) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0 && !UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) {
-      await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group3.name} to ${pinned}`);
-      log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group3.tags[Tag.scaleDownAfter];
-    if (due && !group3.enabled && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
+    if (due && !group3.enabled && !keepRunning.has(group3.name) && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group3.name);
       actions.push(`scaled ${group3.name} to 0 (warm window over)`);
       log.info(`${group3.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+var ROLLBACK_HEALTH_LOOK_MS = 2e3;
+async function unpinAll(aws, groups, log) {
+  const actions = [];
+  for (const group3 of groups) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned === void 0) continue;
+    await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group3.name} to ${pinned}`);
+    log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -96820,7 +96868,8 @@ async function lockAndRecover(aws, options) {
       keepPrevious: options.keepPrevious,
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      ...options.rollingBack ? { rollingBack: true } : {}
     });
     return { session, recovered };
   } catch (error) {

@@ -96463,6 +96463,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -97491,6 +97497,31 @@ function failpoint(name) {
   }
 }
 
+// src/deploy/run-settings.ts
+function encodeRunSettings(request) {
+  const settings = {
+    keepPrevious: request.keepPrevious,
+    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}
+  };
+  return JSON.stringify(settings);
+}
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
+  }
+}
+
 // src/deploy/copy-settings.ts
 async function lifecycleHookSpecifications(aws, source) {
   const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
@@ -97777,11 +97808,23 @@ function baseRecord(options, startedAt) {
     ...options.reason ? { reason: options.reason } : {}
   };
 }
-async function removeNewGroup(aws, name, template, source, log) {
+async function removeNewGroup(aws, name, template, source, log, drainTimeoutSeconds) {
+  await drainIfServing(aws, name, log, drainTimeoutSeconds);
   await destroyServerGroup(aws, { name, launchTemplate: template, tags: { [Tag.cluster]: "x" } });
   if (template) await deleteLaunchTemplate(aws, template);
   if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
   log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ""}; ${source ? `${source.name} unchanged` : "cluster as before"}`);
+}
+async function drainIfServing(aws, name, log, drainTimeoutSeconds) {
+  const [asg] = await describeAsgsByName(aws, [name]);
+  if (!asg || (asg.Instances ?? []).length === 0) return;
+  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
+  const group3 = await toServerGroup(aws, asg, health);
+  const ids = new Set(group3.instances.map((i10) => i10.id));
+  const served = [...health.values()].flat().some((t8) => ids.has(t8.Target?.Id ?? "") && ["healthy", "draining"].includes(t8.TargetHealth?.State ?? ""));
+  if (!served) return;
+  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
+  await disableServerGroup(aws, group3, { log, ...drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds } : {} });
 }
 async function restorePinnedMin(aws, groupName, min, log) {
   await setCapacity(aws, groupName, { min });
@@ -97824,7 +97867,12 @@ async function runRedBlack(aws, options) {
       tags: [
         ...copiedSourceTags(source),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
+        ...Object.entries({
+          ...tags,
+          [Tag.phase]: Phase.creating,
+          [Tag.pinnedFrom]: String(plan.capacity.min),
+          [Tag.runSettings]: encodeRunSettings(request)
+        }).map(([key, value]) => ({
           key,
           value,
           propagateAtLaunch: key === Tag.cluster || key === Tag.version
@@ -97870,7 +97918,7 @@ async function runRedBlack(aws, options) {
     log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? "the cluster"} keeps serving`);
     try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log);
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
@@ -97890,6 +97938,7 @@ async function runRedBlack(aws, options) {
     });
   }
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  failpoint("cutover-started");
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -97952,6 +98001,7 @@ async function finishCutover(aws, options) {
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
   }
   const disabledAt = Date.now();
   const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
@@ -98028,6 +98078,7 @@ async function recoverCluster(aws, options) {
   const { log, cluster } = options;
   const actions = [];
   let { groups } = await loadCluster(aws, cluster);
+  const keepRunning = /* @__PURE__ */ new Set();
   for (const group3 of unfinishedGroups(groups)) {
     const phase = group3.tags[Tag.phase];
     const deploymentId = group3.tags[Tag.deploymentId] ?? "unknown";
@@ -98063,23 +98114,39 @@ async function recoverCluster(aws, options) {
         groupName: group3.name,
         targetGroupArns: group3.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1e3),
         since: /* @__PURE__ */ new Date(),
         log
       });
     } catch (error) {
+      actions.push(...await unpinAll(aws, groups, log));
+      const previous = group3.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group3.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group3.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError("NeedsOperator", `${group3.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group3.tags[Tag.previousServerGroup] ?? "see status"}), or deploy again once the instances are healthy`
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? "the previous server group"} and takes ${group3.name} out of service; or deploy again once the instances are healthy`,
+        actions
       });
     }
     const pinned = Number(group3.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group3.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group3.name,
       newMin: Number.isInteger(pinned) ? pinned : group3.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...settings.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {},
       log
     });
     actions.push(`finished ${group3.name} (disabled ${finished.disabled.join(", ") || "nothing"})`);
@@ -98091,20 +98158,27 @@ async function recoverCluster(aws, options) {
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...await unpinAll(aws, groups.filter((g10) => !UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")), log));
   for (const group3 of groups) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0 && !UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) {
-      await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group3.name} to ${pinned}`);
-      log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group3.tags[Tag.scaleDownAfter];
-    if (due && !group3.enabled && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
+    if (due && !group3.enabled && !keepRunning.has(group3.name) && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group3.name);
       actions.push(`scaled ${group3.name} to 0 (warm window over)`);
       log.info(`${group3.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+var ROLLBACK_HEALTH_LOOK_MS = 2e3;
+async function unpinAll(aws, groups, log) {
+  const actions = [];
+  for (const group3 of groups) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned === void 0) continue;
+    await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group3.name} to ${pinned}`);
+    log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -98128,7 +98202,8 @@ async function lockAndRecover(aws, options) {
       keepPrevious: options.keepPrevious,
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      ...options.rollingBack ? { rollingBack: true } : {}
     });
     return { session, recovered };
   } catch (error) {
@@ -98520,6 +98595,7 @@ async function rollbackDeploy(aws, request, log) {
     cluster: request.cluster.name,
     owner: whoAmI(request.build.buildUrl),
     deploymentId,
+    rollingBack: true,
     log
   });
   try {

@@ -4,9 +4,10 @@ import { Tag } from '../aws/tags';
 import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
-import { Phase } from '../cluster/phases';
+import { Phase, UNFINISHED_PHASES } from '../cluster/phases';
 
-import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import { describeAsgsByName, describeTargetHealth, loadCluster, toServerGroup, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import { encodeRunSettings } from './run-settings';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import { copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';
 import { waitForHealthyTargets } from './health';
@@ -116,11 +117,30 @@ async function removeNewGroup(
   template: CreatedLaunchTemplate | undefined,
   source: ServerGroup | undefined,
   log: Logger,
+  drainTimeoutSeconds: number | undefined,
 ): Promise<void> {
+  await drainIfServing(aws, name, log, drainTimeoutSeconds);
   await destroyServerGroup(aws, { name, launchTemplate: template, tags: { [Tag.cluster]: 'x' } });
   if (template) await deleteLaunchTemplate(aws, template);
   if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
   log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`);
+}
+
+/**
+ * Before a new group is deleted: if any of its instances took traffic (healthy
+ * or draining in a target group), take it out of the load balancer and let
+ * in-flight requests finish (bounded by the drain timeout), so deleting it cuts none.
+ */
+async function drainIfServing(aws: AwsClients, name: string, log: Logger, drainTimeoutSeconds: number | undefined): Promise<void> {
+  const [asg] = await describeAsgsByName(aws, [name]);
+  if (!asg || (asg.Instances ?? []).length === 0) return;
+  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
+  const group = await toServerGroup(aws, asg, health);
+  const ids = new Set(group.instances.map((i) => i.id));
+  const served = [...health.values()].flat().some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
+  if (!served) return;
+  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
+  await disableServerGroup(aws, group, { log, ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}) });
 }
 
 async function restorePinnedMin(aws: AwsClients, groupName: string, min: number, log: Logger): Promise<void> {
@@ -173,7 +193,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       tags: [
         ...copiedSourceTags(source),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
+        ...Object.entries({
+          ...tags,
+          [Tag.phase]: Phase.creating,
+          [Tag.pinnedFrom]: String(plan.capacity.min),
+          [Tag.runSettings]: encodeRunSettings(request),
+        }).map(([key, value]) => ({
           key,
           value,
           propagateAtLaunch: key === Tag.cluster || key === Tag.version,
@@ -219,7 +244,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log);
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
@@ -241,6 +266,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
 
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  failpoint('cutover-started');
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -340,6 +366,8 @@ export async function finishCutover(
     // Mark when it may be scaled down before disabling: a crash after this point still scales it down later.
     await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: scaleDownAfter });
     await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
+    // A group an interrupted deploy had cut over, now out of service: nothing of that deploy is left to finish.
+    if (UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) await removeGroupTags(aws, group.name, [Tag.phase]);
   }
   const disabledAt = Date.now();
   // The warm window starts once the old groups are out of service (draining takes its own time).

@@ -101,6 +101,7 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
     cluster: request.cluster.name,
     owner: whoAmI(request.build.buildUrl),
     deploymentId,
+    rollingBack: true,
     log,
   });
   try {
