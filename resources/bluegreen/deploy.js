@@ -96231,12 +96231,10 @@ function isManagedBy(asg, cluster) {
   const tags = tagMap(asg.Tags);
   return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeAsgsByName(aws, names) {
   if (names.length === 0) return [];
@@ -96307,8 +96305,8 @@ async function toServerGroup(aws, asg, health, cluster) {
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
   const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
   return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
@@ -97982,13 +97980,19 @@ async function resolveSecurityGroups(aws, groups) {
 }
 
 // src/deploy/deploy.ts
+var MAX_NAME_LOOKUPS = 5;
 async function prepareDeploy(aws, request) {
   await resolveAmi2(aws, request.amiId);
   const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : void 0;
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : void 0;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
   const { groups, foreign } = await loadCluster(aws, request.cluster.name);
-  return planDeploy(groups, request, { targetGroupArns, subnets, foreign: foreign.map((g10) => g10.name) });
+  const taken = foreign.map((g10) => g10.name);
+  for (let attempt = 0; ; attempt += 1) {
+    const plan = planDeploy(groups, request, { targetGroupArns, subnets, foreign: taken });
+    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
+    taken.push(plan.newServerGroup);
+  }
 }
 async function deploy(aws, request, log) {
   const started = Date.now();

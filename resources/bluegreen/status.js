@@ -95609,12 +95609,10 @@ function isManagedBy(asg, cluster) {
   const tags = tagMap(asg.Tags);
   return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeTargetHealth(aws, targetGroupArns) {
   const result = /* @__PURE__ */ new Map();
@@ -95678,8 +95676,8 @@ async function toServerGroup(aws, asg, health, cluster) {
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
   const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
   return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
@@ -95721,7 +95719,7 @@ function describeServerGroup(group3, health) {
   };
 }
 async function getClusterStatus(aws, cluster) {
-  const { groups, foreign, health } = await loadCluster(aws, cluster);
+  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
   const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group3) => describeServerGroup(group3, health));
   const active = [...serverGroups].reverse().find((g10) => g10.enabled)?.name ?? null;
   const unfinished = serverGroups.filter((g10) => g10.managed && g10.phase !== null).map((g10) => ({

@@ -55,15 +55,15 @@ export function isManagedBy(asg: AutoScalingGroup, cluster: string): boolean {
 }
 
 /**
- * Lists the cluster's ASGs: one paginated scan of the region, filtered by name
- * and tag (Spinnaker-made groups carry no tag of ours, only the name).
+ * Lists the cluster's ASGs by our cluster tag (a tag filter: the region is not
+ * scanned, whatever the number of ASGs in the account). `includeNamedOnly`
+ * also scans the region once for groups only *named* like the cluster (made
+ * by Spinnaker, never changed by bluegreen): status reports them, nothing else needs them.
  */
-export async function listClusterAsgs(aws: AwsClients, cluster: string): Promise<AutoScalingGroup[]> {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups,
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+export async function listClusterAsgs(aws: AwsClients, cluster: string, options: { includeNamedOnly?: boolean } = {}): Promise<AutoScalingGroup[]> {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 
 /** Describes the given ASGs by name (for polling a known set). */
@@ -156,8 +156,9 @@ export function sortOldestFirst(groups: ServerGroup[]): ServerGroup[] {
 export async function loadCluster(
   aws: AwsClients,
   cluster: string,
+  options: { includeNamedOnly?: boolean } = {},
 ): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[]; health: TargetHealthByGroup }> {
-  const asgs = await listClusterAsgs(aws, cluster);
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
   const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
   return { groups: all.filter((g) => g.managed), foreign: all.filter((g) => !g.managed), health };

@@ -1,6 +1,9 @@
 import type { AwsClients } from '../aws/clients';
 import type { Logger } from '../core/log';
-import { loadCluster } from '../cluster/server-groups';
+import { describeAsgsByName, loadCluster } from '../cluster/server-groups';
+
+/** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
+const MAX_NAME_LOOKUPS = 5;
 import { newDeploymentId } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
@@ -41,7 +44,13 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
   const { groups, foreign } = await loadCluster(aws, request.cluster.name);
-  return planDeploy(groups, request, { targetGroupArns, subnets, foreign: foreign.map((g) => g.name) });
+  const taken = foreign.map((g) => g.name);
+  // Groups only named like the cluster (e.g. Spinnaker's) are not found by our tag: make sure the next name is free.
+  for (let attempt = 0; ; attempt += 1) {
+    const plan = planDeploy(groups, request, { targetGroupArns, subnets, foreign: taken });
+    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
+    taken.push(plan.newServerGroup);
+  }
 }
 
 /**

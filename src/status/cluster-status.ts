@@ -86,7 +86,7 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
 
 /** Reads the cluster's server groups from live AWS (no cache). */
 export async function getClusterStatus(aws: AwsClients, cluster: string): Promise<ClusterStatus> {
-  const { groups, foreign, health } = await loadCluster(aws, cluster);
+  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
   const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group) => describeServerGroup(group, health));
   const active = [...serverGroups].reverse().find((g) => g.enabled)?.name ?? null;
   const unfinished = serverGroups
