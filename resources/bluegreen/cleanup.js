@@ -95407,7 +95407,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createRegionalClients(region, options, siblings) {
+function createAwsClients(region, options = {}) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -95422,17 +95422,8 @@ function createRegionalClients(region, options, siblings) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter,
-    forRegion(other) {
-      let sibling = siblings.get(other);
-      if (!sibling) {
-        sibling = createRegionalClients(other, options, siblings);
-        siblings.set(other, sibling);
-      }
-      return sibling;
-    }
+    calls: counter
   };
-  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95446,7 +95437,12 @@ function createRegionalClients(region, options, siblings) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
+  let clients = cache10.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache10.set(region, clients);
+  }
+  return clients;
 }
 
 // src/stages/framework.ts
@@ -95508,7 +95504,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
+    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -95669,33 +95665,6 @@ function parseServerGroupName(name) {
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
 
-// src/aws/s3-names.ts
-var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
-var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
-var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
-function checkBucketName(field, value) {
-  const name = typeof value === "number" ? String(value) : value;
-  if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
-  if (/^s3:\/\//i.test(name) || name.includes("/")) {
-    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
-  }
-  const problem = bucketNameProblem(name);
-  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
-  return name;
-}
-function bucketNameProblem(name) {
-  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
-  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
-  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
-  if (name.includes("..")) return "must not contain two adjacent periods";
-  if (IP_ADDRESS_PATTERN2.test(name)) return "must not be formatted as an IP address";
-  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
-  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
-  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
-  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
-  return void 0;
-}
-
 // src/ledger/ledger-ref.ts
 var DEFAULT_LEDGER_PREFIX = "bluegreen";
 var LEDGER_OPTIONS = {
@@ -95705,6 +95674,27 @@ var LEDGER_OPTIONS = {
 };
 var LEDGER_KEYS = ["bucket", "prefix", "region"];
 var MAX_PREFIX_LENGTH = 512;
+function checkBucketName(field, value) {
+  const name = typeof value === "number" ? String(value) : value;
+  if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
+  return name;
+}
+function bucketNameProblem(name) {
+  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent periods";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
+  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
+    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
+  }
+  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
+    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
+  }
+  return void 0;
+}
 function checkLedgerPrefix(field, value) {
   if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
   const text = typeof value === "number" ? String(value) : value;
@@ -95833,59 +95823,41 @@ function withoutUndefined(value) {
 // src/ledger/ledger.ts
 var import_node_crypto8 = require("crypto");
 
-// src/aws/errors.ts
+// src/ledger/s3-errors.ts
 function shape(error) {
   return typeof error === "object" && error !== null ? error : {};
 }
-function awsErrorCode(error) {
+function errorCode(error) {
   const s3 = shape(error);
   return s3.Code ?? s3.name;
 }
-function httpStatusOf(error) {
+function httpStatus(error) {
   return shape(error).$metadata?.httpStatusCode;
 }
-function isNotFound(error) {
-  const code = awsErrorCode(error) ?? "";
-  if (httpStatusOf(error) === 404 || ["NotFound", "NoSuchKey", "NoSuchBucket"].includes(code)) return true;
-  if (/NotFound(Exception)?$/i.test(code)) return true;
-  return code === "ValidationError" && /not found|does not exist/i.test(shape(error).message ?? "");
+function isConditionFailed(error) {
+  const code = errorCode(error);
+  return code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted" || httpStatus(error) === 412;
 }
 function isNoSuchKey(error) {
-  const code = awsErrorCode(error);
-  return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
+  const code = errorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" && httpStatus(error) === 404;
 }
-function isNoSuchBucket(error) {
-  return awsErrorCode(error) === "NoSuchBucket";
-}
-function isWrongRegion(error) {
-  const code = awsErrorCode(error) ?? "";
-  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
-}
-function isConditionFailed(error) {
-  const code = awsErrorCode(error);
-  return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
-}
-function isAccessDenied(error) {
-  return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
-}
-
-// src/ledger/s3-errors.ts
 function ledgerS3Error(error, ledger, action) {
-  const code = awsErrorCode(error);
+  const code = errorCode(error);
   const where = ledgerUrl(ledger);
-  if (isNoSuchBucket(error)) {
+  if (code === "NoSuchBucket") {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (isWrongRegion(error)) {
+  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (isAccessDenied(error)) {
+  if (code === "AccessDenied" || code === "Forbidden" || httpStatus(error) === 403) {
     return new OperationFailedError(
       "LedgerAccessDenied",
       `access denied ${action} ${where}: the ledger needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject under the prefix`,
@@ -95929,8 +95901,8 @@ async function appendRecord(aws, ledger, record, options = {}) {
     }
   }
 }
-function ledgerAws(ledger, clusterAws) {
-  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
+function ledgerAws(ledger, stageRegion) {
+  return awsClients(ledger.region ?? stageRegion);
 }
 
 // src/ledger/lock.ts
@@ -96210,7 +96182,7 @@ function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
 async function openClusterSession(clusterAws, options) {
-  const aws = ledgerAws(options.ledger, clusterAws);
+  const aws = ledgerAws(options.ledger, clusterAws.region);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -96272,6 +96244,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -96319,12 +96297,14 @@ function belongsToCluster(asg, cluster) {
   if (parseServerGroupName(name)?.cluster === cluster) return true;
   return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeAsgsByName(aws, names) {
   if (names.length === 0) return [];
@@ -96368,7 +96348,7 @@ function isEnabled(asg, health) {
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
 }
-async function toServerGroup(aws, asg, health) {
+async function toServerGroup(aws, asg, health, cluster) {
   const name = asg.AutoScalingGroupName ?? "";
   const tags = tagMap(asg.Tags);
   return {
@@ -96388,18 +96368,22 @@ async function toServerGroup(aws, asg, health) {
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
     asg
   };
 }
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
-  return { groups: sortOldestFirst(groups), health };
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
+
+// src/deploy/health.ts
+var import_promises6 = require("timers/promises");
 
 // src/core/poll.ts
 var import_promises5 = require("timers/promises");
@@ -96456,6 +96440,8 @@ function requiredHealthy(desired, percent) {
   if (desired === 0) return 0;
   return Math.max(1, Math.ceil(desired * percent / 100));
 }
+var STABLE_HEALTH_POLLS = 2;
+var CONFIRM_POLL_MS = 250;
 async function failedActivities(aws, groupName, since) {
   const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
   return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
@@ -96464,6 +96450,7 @@ async function waitForHealthyTargets(aws, options) {
   const schedule = pollSchedule(options.deadline);
   let lastLine = "";
   let progress;
+  let healthyPolls = 0;
   for (; ; ) {
     const [asg] = await describeAsgsByName(aws, [options.groupName]);
     if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
@@ -96476,7 +96463,14 @@ async function waitForHealthyTargets(aws, options) {
       options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
       lastLine = line;
     }
-    if (progress.healthy >= progress.required) return progress;
+    if (progress.healthy >= progress.required) {
+      healthyPolls += 1;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (schedule.remainingMs() <= 0) break;
+      await (0, import_promises6.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      continue;
+    }
+    healthyPolls = 0;
     const failures = await failedActivities(aws, options.groupName, options.since);
     if (failures.length > 0) {
       throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
@@ -96528,7 +96522,8 @@ async function deleteLaunchTemplate(aws, template) {
   try {
     await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
   } catch (error) {
-    if (!isNotFound(error)) throw error;
+    const code = error.name ?? "";
+    if (!/NotFound/i.test(code)) throw error;
   }
 }
 
@@ -96543,12 +96538,38 @@ function failpoint(name) {
   }
 }
 
+// src/deploy/run-settings.ts
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
+  }
+}
+
 // src/deploy/copy-settings.ts
 async function deleteGroupAlarms(aws, groupName) {
   const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
   const names = alarms.filter((a10) => (a10.Dimensions ?? []).some((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === groupName)).filter((a10) => !(a10.AlarmName ?? "").startsWith("TargetTracking-")).map((a10) => a10.AlarmName);
   for (const batch of chunk(names, 100)) await aws.cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: batch }));
   return names;
+}
+
+// src/deploy/plan.ts
+function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
+  const ordered = [...groups];
+  const keepIndex = ordered.findIndex((g10) => g10.name === keep);
+  const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
+  const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
+  return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
 }
 
 // src/deploy/server-group-ops.ts
@@ -96585,7 +96606,14 @@ async function disableServerGroup(aws, group3, options) {
     options.log.info(`${group3.name}: disabled (no instances in target groups)`);
     return;
   }
-  await deregisterTargets(aws, targetGroupArns, instanceIds);
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
   options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
@@ -96594,15 +96622,11 @@ async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
   const [asg] = await describeAsgsByName(aws, [groupName]);
   if (!asg) return;
   const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
-  const ids = (asg.Instances ?? []).map((i10) => i10.InstanceId).filter((id) => id !== void 0);
-  if (ids.length === 0 || arns.length === 0) return;
-  await deregisterTargets(aws, arns, ids);
-}
-async function deregisterTargets(aws, targetGroupArns, instanceIds) {
-  const health = await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
+  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (ids.size === 0 || arns.length === 0) return;
+  const health = await describeTargetHealth(aws, arns);
+  for (const arn of arns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
     for (const batch of chunk(registered, 100)) {
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
     }
@@ -96613,158 +96637,95 @@ async function scaleDownServerGroup(aws, groupName) {
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
 }
-async function unpinMin(aws, groupName, min) {
-  await setCapacity(aws, groupName, { min });
-  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
-}
 async function destroyServerGroup(aws, group3) {
   await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
   } catch (error) {
-    if (!isNotFound(error)) throw error;
+    const message = error.message ?? "";
+    if (!/not found|does not exist/i.test(message)) throw error;
   }
-  if (group3.launchTemplate && group3.ownsLaunchTemplate) await deleteLaunchTemplate(aws, group3.launchTemplate);
+  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
   await deleteGroupAlarms(aws, group3.name);
 }
-function groupToDestroy(group3) {
-  return {
-    name: group3.name,
-    targetGroupArns: group3.targetGroupArns,
-    ...group3.launchTemplate ? { launchTemplate: group3.launchTemplate } : {},
-    ownsLaunchTemplate: group3.tags[Tag.cluster] !== void 0
-  };
-}
 
-// src/deploy/operations/disable-cluster.ts
-function servingTargets(group3, health) {
-  const ids = new Set(group3.instances.map((i10) => i10.id));
-  let serving = 0;
-  for (const arn of group3.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter(
-      (t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")
-    ).length;
-  }
-  return serving;
+// src/deploy/red-black.ts
+async function restorePinnedMin(aws, groupName, min, log) {
+  await setCapacity(aws, groupName, { min });
+  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
+  log.debug(`${groupName}: min restored to ${min}`);
 }
-function groupsToDisable(groups, serving, health) {
-  return groups.filter((g10) => g10.name !== serving && (g10.enabled || servingTargets(g10, health) > 0));
-}
-async function disableCluster(aws, options) {
-  const { log } = options;
-  const toDisable = groupsToDisable(options.groups, options.serving, options.health);
-  const startedAt = Date.now();
-  const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
-  for (const group3 of toDisable) {
-    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
-    await disableServerGroup(aws, group3, {
-      log,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
-    });
-  }
-  const finishedAt = Date.now();
-  const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
-  if (options.scaleDownDelaySeconds > 0) {
-    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
-  }
-  return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
-}
-
-// src/deploy/operations/scale-down-cluster.ts
-function scaleDownDecision(capacity, due, now) {
-  if (capacity.desired === 0 && capacity.min === 0) return "nothing";
-  if (!due) return "nothing";
-  return Date.parse(due) <= now ? "scale-down" : "keep-warm";
-}
-async function scaleDownCluster(aws, options) {
-  const { log } = options;
-  const dueOf = options.dueOf ?? ((group3) => group3.tags[Tag.scaleDownAfter]);
-  const scaledDown = [];
-  const warm = [];
-  for (const group3 of options.groups) {
-    const due = dueOf(group3);
-    const decision = scaleDownDecision(group3.capacity, due, Date.now());
-    if (decision === "scale-down") {
-      await scaleDownServerGroup(aws, group3.name);
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      scaledDown.push(group3.name);
-      log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
-    } else if (decision === "keep-warm") {
-      warm.push(group3.name);
-      const pinned = group3.tags[Tag.pinnedFrom];
-      if (pinned !== void 0) {
-        await unpinMin(aws, group3.name, Number(pinned) || 0);
-        log.debug(`${group3.name}: min restored to ${Number(pinned) || 0}`);
-      }
-      log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
-    }
-  }
-  return { scaledDown, warm };
-}
-
-// src/deploy/plan.ts
-function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
-  const ordered = [...groups];
-  const keepIndex = ordered.findIndex((g10) => g10.name === keep);
-  const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
-  const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
-  return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
-}
-
-// src/deploy/operations/shrink-cluster.ts
-function groupsToShrink(groups, serving, keepPrevious, spare = []) {
-  const enabled = new Set(groups.filter((g10) => g10.enabled).map((g10) => g10.name));
-  return groupsBeyondKeep(groups, serving, keepPrevious).filter((name) => !spare.includes(name) && !enabled.has(name));
-}
-async function shrinkCluster(aws, options) {
-  const { groups } = await loadCluster(aws, options.cluster);
-  const destroyed = groupsToShrink(groups, options.serving, options.keepPrevious, options.spare);
-  for (const name of destroyed) {
-    const group3 = groups.find((g10) => g10.name === name);
-    await destroyServerGroup(aws, groupToDestroy(group3));
-    options.log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
-  }
-  return destroyed;
-}
-
-// src/deploy/cutover.ts
 async function finishCutover(aws, options) {
   const { log } = options;
   const { groups, health } = await loadCluster(aws, options.cluster);
   const others = groups.filter((g10) => g10.name !== options.newServerGroup);
-  const disabled = await disableCluster(aws, {
-    groups,
-    health,
-    serving: options.newServerGroup,
-    scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-    ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
-    log
-  });
+  const toDisable = others.filter((g10) => g10.enabled || servingTargets(g10, health) > 0);
+  const disableStartedAt = Date.now();
+  const scaleDownAfter = new Date(Date.now() + options.scaleDownDelaySeconds * 1e3).toISOString();
+  for (const group3 of toDisable) {
+    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+    await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
+  }
+  const disabledAt = Date.now();
+  const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  if (options.scaleDownDelaySeconds > 0) {
+    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: warmUntil });
+  }
   failpoint("after-disable");
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint("before-scale-down");
-  const { scaledDown, warm } = await scaleDownCluster(aws, {
-    groups: others,
-    dueOf: (group3) => disabled.disabled.includes(group3) ? disabled.scaleDownAfter : group3.tags[Tag.scaleDownAfter],
-    log
-  });
-  await unpinMin(aws, options.newServerGroup, options.newMin);
-  const destroyed = await shrinkCluster(aws, {
-    cluster: options.cluster,
-    serving: options.newServerGroup,
-    keepPrevious: options.keepPrevious,
-    spare: warm,
-    log
-  });
+  const scaledDown = [];
+  const warm = [];
+  const warnings = [];
+  const held = toDisable.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group3 of toDisable) {
+      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
+      warm.push(group3.name);
+    }
+  }
+  for (const group3 of others) {
+    if (held && toDisable.includes(group3)) continue;
+    const due = toDisable.includes(group3) ? warmUntil : group3.tags[Tag.scaleDownAfter];
+    if (group3.capacity.desired === 0 && group3.capacity.min === 0) continue;
+    if (!due) continue;
+    if (Date.parse(due) <= Date.now()) {
+      await scaleDownServerGroup(aws, group3.name);
+      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+      scaledDown.push(group3.name);
+      log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
+    } else {
+      warm.push(group3.name);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
+      log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
+    }
+  }
+  await setCapacity(aws, options.newServerGroup, { min: options.newMin });
+  await removeGroupTags(aws, options.newServerGroup, [Tag.pinnedFrom]);
+  const fresh = await loadCluster(aws, options.cluster);
+  const destroyed = groupsBeyondKeep(fresh.groups, options.newServerGroup, options.keepPrevious).filter((name) => !warm.includes(name));
+  for (const name of destroyed) {
+    const group3 = fresh.groups.find((g10) => g10.name === name);
+    if (!group3 || group3.enabled) continue;
+    await destroyServerGroup(aws, group3);
+    log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
+  }
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return {
-    disabled: disabled.disabled.map((g10) => g10.name),
-    scaledDown,
-    warm,
-    destroyed,
-    disableStartedAt: disabled.startedAt,
-    disabledAt: disabled.finishedAt
-  };
+  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, warnings, disabledAtMs: disabledAt, disableStartedAt };
+}
+function servingTargets(group3, health) {
+  const ids = new Set(group3.instances.map((i10) => i10.id));
+  let serving = 0;
+  for (const arn of group3.targetGroupArns) {
+    serving += (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")).length;
+  }
+  return serving;
 }
 
 // src/deploy/recovery.ts
@@ -96781,6 +96742,7 @@ async function recoverCluster(aws, options) {
   const { log, cluster } = options;
   const actions = [];
   let { groups } = await loadCluster(aws, cluster);
+  const keepRunning = /* @__PURE__ */ new Set();
   for (const group3 of unfinishedGroups(groups)) {
     const phase = group3.tags[Tag.phase];
     const deploymentId = group3.tags[Tag.deploymentId] ?? "unknown";
@@ -96805,7 +96767,7 @@ async function recoverCluster(aws, options) {
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      await destroyServerGroup(aws, groupToDestroy(group3));
+      await destroyServerGroup(aws, group3);
       actions.push(`removed ${group3.name} (interrupted before cutover)`);
       await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `interrupted in phase ${phase}; removed` });
       continue;
@@ -96816,23 +96778,39 @@ async function recoverCluster(aws, options) {
         groupName: group3.name,
         targetGroupArns: group3.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1e3),
         since: /* @__PURE__ */ new Date(),
         log
       });
     } catch (error) {
+      actions.push(...await unpinAll(aws, groups, log));
+      const previous = group3.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group3.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group3.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError("NeedsOperator", `${group3.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group3.tags[Tag.previousServerGroup] ?? "see status"}), or deploy again once the instances are healthy`
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? "the previous server group"} and takes ${group3.name} out of service; or deploy again once the instances are healthy`,
+        actions
       });
     }
     const pinned = Number(group3.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group3.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group3.name,
       newMin: Number.isInteger(pinned) ? pinned : group3.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...settings.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {},
       log
     });
     actions.push(`finished ${group3.name} (disabled ${finished.disabled.join(", ") || "nothing"})`);
@@ -96844,20 +96822,27 @@ async function recoverCluster(aws, options) {
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...await unpinAll(aws, groups.filter((g10) => !UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")), log));
   for (const group3 of groups) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0 && !UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) {
-      await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group3.name} to ${pinned}`);
-      log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group3.tags[Tag.scaleDownAfter];
-    if (due && !group3.enabled && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
+    if (due && !group3.enabled && !keepRunning.has(group3.name) && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group3.name);
       actions.push(`scaled ${group3.name} to 0 (warm window over)`);
       log.info(`${group3.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+var ROLLBACK_HEALTH_LOOK_MS = 2e3;
+async function unpinAll(aws, groups, log) {
+  const actions = [];
+  for (const group3 of groups) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned === void 0) continue;
+    await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group3.name} to ${pinned}`);
+    log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -96881,7 +96866,8 @@ async function lockAndRecover(aws, options) {
       keepPrevious: options.keepPrevious,
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      ...options.rollingBack ? { rollingBack: true } : {}
     });
     return { session, recovered };
   } catch (error) {
@@ -96941,7 +96927,12 @@ var DEPLOY_OPTIONS = {
   plan: { type: "boolean", describe: "Print what would be done and change nothing" },
   breakExpiredLock: { type: "boolean", describe: "Take over the cluster lock if its lease has expired (its holder died)" },
   lockLease: { type: "string", describe: "Lease of the cluster lock, renewed while running (default 120s)" },
-  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" }
+  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" },
+  allowRemovingTargetGroups: {
+    type: "boolean",
+    describe: "Traffic guard override: let the new group leave out target groups the cluster serves now (default false: exit 2)"
+  },
+  allowScaleToZero: { type: "boolean", describe: "Traffic guard override: allow desired capacity 0 while a group serves (default false: exit 2)" }
 };
 
 // src/stages/cleanup.ts

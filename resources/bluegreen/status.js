@@ -95580,6 +95580,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -95621,12 +95627,14 @@ function belongsToCluster(asg, cluster) {
   if (parseServerGroupName(name)?.cluster === cluster) return true;
   return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeTargetHealth(aws, targetGroupArns) {
   const result = /* @__PURE__ */ new Map();
@@ -95663,7 +95671,7 @@ function isEnabled(asg, health) {
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
 }
-async function toServerGroup(aws, asg, health) {
+async function toServerGroup(aws, asg, health, cluster) {
   const name = asg.AutoScalingGroupName ?? "";
   const tags = tagMap(asg.Tags);
   return {
@@ -95683,17 +95691,18 @@ async function toServerGroup(aws, asg, health) {
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
     asg
   };
 }
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
-  return { groups: sortOldestFirst(groups), health };
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
 
 // src/status/cluster-status.ts
@@ -95710,6 +95719,7 @@ function describeServerGroup(group3, health) {
     createdTime: group3.createdTime.toISOString(),
     enabled: group3.enabled,
     state: group3.enabled ? "enabled" : "disabled",
+    managed: group3.managed,
     capacity: group3.capacity,
     instances: {
       inService: group3.instances.filter((i10) => i10.lifecycleState === "InService").length,
@@ -95731,10 +95741,10 @@ function describeServerGroup(group3, health) {
   };
 }
 async function getClusterStatus(aws, cluster) {
-  const { groups, health } = await loadCluster(aws, cluster);
-  const serverGroups = groups.map((group3) => describeServerGroup(group3, health));
+  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
+  const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group3) => describeServerGroup(group3, health));
   const active = [...serverGroups].reverse().find((g10) => g10.enabled)?.name ?? null;
-  const unfinished = serverGroups.filter((g10) => g10.phase !== null).map((g10) => ({
+  const unfinished = serverGroups.filter((g10) => g10.managed && g10.phase !== null).map((g10) => ({
     serverGroup: g10.name,
     deploymentId: g10.deploymentId,
     phase: g10.phase,
@@ -95757,6 +95767,7 @@ function formatClusterStatus(status) {
   const table = formatTable(["SERVER GROUP", "STATE", "AMI", "VERSION", "CREATED", "MIN/MAX/DES", "IN SERVICE", "HEALTHY/REGISTERED"], rows);
   const notes = [
     ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
+    ...status.serverGroups.filter((g10) => !g10.managed).map((g10) => `${g10.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
     ...status.unfinished.map(
       (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`
     )

@@ -7,7 +7,7 @@ import { loadCluster } from '../cluster/server-groups';
 import { disableCluster } from './operations/disable-cluster';
 import { scaleDownCluster } from './operations/scale-down-cluster';
 import { shrinkCluster } from './operations/shrink-cluster';
-import { setGroupTags, unpinMin } from './server-group-ops';
+import { removeGroupTags, setGroupTags, unpinMin } from './server-group-ops';
 
 /** Options of {@link finishCutover}. */
 export interface CutoverOptions {
@@ -18,6 +18,8 @@ export interface CutoverOptions {
   scaleDownDelaySeconds: number;
   keepPrevious: number;
   drainTimeoutSeconds?: number;
+  /** Asked once the old groups are out of service: a reason to keep them running instead of scaling them down. */
+  holdScaleDown?: () => Promise<string | undefined>;
   log: Logger;
 }
 
@@ -27,6 +29,8 @@ export interface CutoverResult {
   scaledDown: string[];
   warm: string[];
   destroyed: string[];
+  /** What the run did not do as usual, and why (e.g. old groups kept running). */
+  warnings: string[];
   /** When disabling the old groups started and ended (epoch ms). */
   disableStartedAt: number;
   disabledAt: number;
@@ -54,12 +58,28 @@ export async function finishCutover(aws: AwsClients, options: CutoverOptions): P
   failpoint('after-disable');
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint('before-scale-down');
+  const warnings: string[] = [];
+  const held = disabled.disabled.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : undefined;
+  const kept: string[] = [];
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group of disabled.disabled) {
+      // Kept running with no deadline: nothing may scale it down while the new group is not fully healthy.
+      await removeGroupTags(aws, group.name, [Tag.scaleDownAfter]);
+      const pinned = group.tags[Tag.pinnedFrom];
+      if (pinned !== undefined) await unpinMin(aws, group.name, Number(pinned) || 0);
+      kept.push(group.name);
+    }
+  }
   // Groups just disabled are due when the warm window ends; older ones when their tag says.
-  const { scaledDown, warm } = await scaleDownCluster(aws, {
-    groups: others,
+  const scaled = await scaleDownCluster(aws, {
+    groups: others.filter((g) => !kept.includes(g.name)),
     dueOf: (group) => (disabled.disabled.includes(group) ? disabled.scaleDownAfter : group.tags[Tag.scaleDownAfter]),
     log,
   });
+  const scaledDown = scaled.scaledDown;
+  const warm = [...kept, ...scaled.warm];
   await unpinMin(aws, options.newServerGroup, options.newMin);
   const destroyed = await shrinkCluster(aws, {
     cluster: options.cluster,
@@ -74,6 +94,7 @@ export async function finishCutover(aws: AwsClients, options: CutoverOptions): P
     scaledDown,
     warm,
     destroyed,
+    warnings,
     disableStartedAt: disabled.startedAt,
     disabledAt: disabled.finishedAt,
   };

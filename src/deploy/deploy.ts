@@ -1,6 +1,9 @@
 import type { AwsClients } from '../aws/clients';
 import type { Logger } from '../core/log';
-import { loadCluster } from '../cluster/server-groups';
+import { describeAsgsByName, loadCluster } from '../cluster/server-groups';
+
+/** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
+const MAX_NAME_LOOKUPS = 5;
 import { newDeploymentId } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
@@ -29,6 +32,8 @@ export interface DeployOutput {
   recovered: string[];
   timings: RedBlackResult['timings'] | null;
   copied: RedBlackResult['copied'];
+  /** What the run did not do as usual, and why (e.g. previous groups kept running). */
+  warnings: string[];
   plan?: string;
 }
 
@@ -38,8 +43,14 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
   const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : undefined;
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
-  const { groups } = await loadCluster(aws, request.cluster.name);
-  return planDeploy(groups, request, { targetGroupArns, subnets });
+  const { groups, foreign } = await loadCluster(aws, request.cluster.name);
+  const taken = foreign.map((g) => g.name);
+  // Groups only named like the cluster (e.g. Spinnaker's) are not found by our tag: make sure the next name is free.
+  for (let attempt = 0; ; attempt += 1) {
+    const plan = planDeploy(groups, request, { targetGroupArns, subnets, foreign: taken });
+    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
+    taken.push(plan.newServerGroup);
+  }
 }
 
 /**
@@ -100,6 +111,7 @@ function output(
     recovered,
     timings: result?.timings ?? null,
     copied: result?.copied ?? null,
+    warnings: result?.warnings ?? [],
     ...(planText ? { plan: planText } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
 import { finishCutover } from './cutover';
+import { decodeRunSettings } from './run-settings';
 import { destroyServerGroup, disableServerGroup, groupToDestroy, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
 /**
@@ -32,6 +33,12 @@ export interface RecoveryOptions {
   scaleDownDelaySeconds: number;
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
+  /**
+   * The run is a rollback: a cut-over group that is not healthy now is left
+   * for the rollback to take out of service (instead of exit 3), and its
+   * previous group is not scaled down under it.
+   */
+  rollingBack?: boolean;
 }
 
 /** Server groups a crashed run left mid-way, newest first. */
@@ -57,6 +64,8 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   const { log, cluster } = options;
   const actions: RecoveryActions = [];
   let { groups } = await loadCluster(aws, cluster);
+  /** Previous groups of cut-over groups left for a rollback: the rollback brings them back, so they keep their instances. */
+  const keepRunning = new Set<string>();
   for (const group of unfinishedGroups(groups)) {
     const phase = group.tags[Tag.phase] as string;
     const deploymentId = group.tags[Tag.deploymentId] ?? 'unknown';
@@ -93,23 +102,40 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
         groupName: group.name,
         targetGroupArns: group.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1000),
         since: new Date(),
         log,
       });
     } catch (error) {
+      // Never leave a min pinned behind an exit: unpin every group first.
+      actions.push(...(await unpinAll(aws, groups, log)));
+      const previous = group.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError('NeedsOperator', `${group.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group.tags[Tag.previousServerGroup] ?? 'see status'}), or deploy again once the instances are healthy`,
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? 'the previous server group'} and takes ${group.name} out of service; or deploy again once the instances are healthy`,
+        actions,
       });
     }
     const pinned = Number(group.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group.name,
       newMin: Number.isInteger(pinned) ? pinned : group.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...(settings.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {}),
       log,
     });
     actions.push(`finished ${group.name} (disabled ${finished.disabled.join(', ') || 'nothing'})`);
@@ -121,20 +147,31 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...(await unpinAll(aws, groups.filter((g) => !UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '')), log)));
   for (const group of groups) {
-    const pinned = group.tags[Tag.pinnedFrom];
-    if (pinned !== undefined && !UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) {
-      await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
-      await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group.name} to ${pinned}`);
-      log.info(`${group.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group.tags[Tag.scaleDownAfter];
-    if (due && !group.enabled && Date.parse(due) <= Date.now() && group.capacity.desired > 0) {
+    if (due && !group.enabled && !keepRunning.has(group.name) && Date.parse(due) <= Date.now() && group.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group.name);
       actions.push(`scaled ${group.name} to 0 (warm window over)`);
       log.info(`${group.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+
+/** How long a rollback's recovery looks at a cut-over group's health before leaving it to the rollback. */
+const ROLLBACK_HEALTH_LOOK_MS = 2_000;
+
+/** Restores the min of every group an interrupted run left pinned (`bluegreen:pinned-min`). */
+async function unpinAll(aws: AwsClients, groups: readonly ServerGroup[], log: Logger): Promise<RecoveryActions> {
+  const actions: RecoveryActions = [];
+  for (const group of groups) {
+    const pinned = group.tags[Tag.pinnedFrom];
+    if (pinned === undefined) continue;
+    await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
+    await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group.name} to ${pinned}`);
+    log.info(`${group.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -153,6 +190,8 @@ export interface LockedRunOptions {
   scaleDownDelaySeconds: number;
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
+  /** See {@link RecoveryOptions.rollingBack}. */
+  rollingBack?: boolean;
   log: Logger;
 }
 
@@ -182,6 +221,7 @@ export async function lockAndRecover(aws: AwsClients, options: LockedRunOptions)
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      ...(options.rollingBack ? { rollingBack: true } : {}),
     });
     return { session, recovered };
   } catch (error) {

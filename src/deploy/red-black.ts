@@ -5,7 +5,7 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-import type { ServerGroup } from '../cluster/server-groups';
+import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import {
   asgSettingsOf,
@@ -21,7 +21,8 @@ import { composeLaunchData, createLaunchTemplate, readLaunchData, recordedLaunch
 import { assertLockHeld, type ClusterSession } from './journal';
 import type { DeployPlan } from './plan';
 import type { DeployRequest } from './request';
-import { createServerGroup, destroyServerGroup, setCapacity, setGroupTags, unpinMin } from './server-group-ops';
+import { encodeRunSettings } from './run-settings';
+import { createServerGroup, destroyServerGroup, disableServerGroup, setCapacity, setGroupTags, unpinMin } from './server-group-ops';
 
 /** Timings of one red/black run, in milliseconds since its start. */
 export interface DeployTimings {
@@ -46,6 +47,8 @@ export interface RedBlackResult {
   destroyed: string[];
   copied: CopiedSettings | null;
   timings: DeployTimings;
+  /** What the run did not do as usual, and why (e.g. old groups kept warm). */
+  warnings: string[];
 }
 
 /** Options of {@link runRedBlack}. */
@@ -107,11 +110,30 @@ async function removeNewGroup(
   template: CreatedLaunchTemplate | undefined,
   source: ServerGroup | undefined,
   log: Logger,
+  drainTimeoutSeconds: number | undefined,
 ): Promise<void> {
+  await drainIfServing(aws, name, log, drainTimeoutSeconds);
   // This run made the template (whether or not the group got created): it goes too.
   await destroyServerGroup(aws, { name, ...(template ? { launchTemplate: template } : {}), ownsLaunchTemplate: true });
   if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
   log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`);
+}
+
+/**
+ * Before a new group is deleted: if any of its instances took traffic (healthy
+ * or draining in a target group), take it out of the load balancer and let
+ * in-flight requests finish (bounded by the drain timeout), so deleting it cuts none.
+ */
+async function drainIfServing(aws: AwsClients, name: string, log: Logger, drainTimeoutSeconds: number | undefined): Promise<void> {
+  const [asg] = await describeAsgsByName(aws, [name]);
+  if (!asg || (asg.Instances ?? []).length === 0) return;
+  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
+  const group = await toServerGroup(aws, asg, health);
+  const ids = new Set(group.instances.map((i) => i.id));
+  const served = [...health.values()].flat().some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
+  if (!served) return;
+  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
+  await disableServerGroup(aws, group, { log, ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}) });
 }
 
 async function restorePinnedMin(aws: AwsClients, groupName: string, min: number, log: Logger): Promise<void> {
@@ -139,6 +161,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let asgCreated = false;
   let healthyAt = 0;
   let createdAt = 0;
+  let healthDeadline = 0;
+  let healthy: Awaited<ReturnType<typeof waitForHealthyTargets>> | undefined;
   let copied: CopiedSettings | null = null;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
@@ -162,7 +186,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       tags: [
         ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
+        ...Object.entries({
+          ...tags,
+          [Tag.phase]: Phase.creating,
+          [Tag.pinnedFrom]: String(plan.capacity.min),
+          [Tag.runSettings]: encodeRunSettings(request),
+        }).map(([key, value]) => ({
           key,
           value,
           propagateAtLaunch: key === Tag.cluster || key === Tag.version,
@@ -182,11 +211,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
     failpoint('waiting-healthy');
     assertLockHeld(session);
-    await waitForHealthyTargets(aws, {
+    healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
+    healthy = await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
       targetGroupArns: plan.targetGroupArns,
       targetHealthyPercent: request.targetHealthyPercent,
-      deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+      deadline: healthDeadline,
       since: started,
       log,
     });
@@ -197,7 +227,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log);
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
@@ -219,6 +249,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
 
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  failpoint('cutover-started');
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -226,6 +257,9 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    ...(healthy && healthy.healthy < healthy.desired
+      ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) }
+      : {}),
     log,
   });
   const totalMs = Date.now() - t0;
@@ -248,6 +282,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     warm: finished.warm,
     destroyed: finished.destroyed,
     copied,
+    warnings: finished.warnings,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t0,
@@ -256,4 +291,20 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       totalMs,
     },
   };
+}
+
+/**
+ * Below 100 % the cutover happened with part of the new group still failing:
+ * the old groups are scaled down only once the new one is fully healthy
+ * (waiting up to the health deadline). Returns why to keep them running, or
+ * undefined when the new group got there.
+ */
+async function fullHealthOrReason(aws: AwsClients, plan: DeployPlan, deadline: number, since: Date, log: Logger): Promise<string | undefined> {
+  try {
+    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
+    return undefined;
+  } catch (error) {
+    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; ` +
+      'scale them down with the next deploy (keepPrevious) or roll back';
+  }
 }

@@ -78,6 +78,10 @@ export interface DeployRequest {
   breakExpiredLock: boolean;
   lockLeaseSeconds: number;
   lockWaitSeconds: number;
+  /** Traffic guard override: the new group may leave target groups the cluster serves now. */
+  allowRemovingTargetGroups?: boolean;
+  /** Traffic guard override: a desired capacity of 0 may take the cluster out of service. */
+  allowScaleToZero?: boolean;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -96,6 +100,7 @@ export const DEPLOY_KEYS = [
   'securityGroups', 'keyName', 'iamInstanceProfile', 'userData', 'blockDevices', 'requireImdsv2', 'healthTimeout',
   'targetHealthyPercent', 'keepPrevious', 'scaleDownDelay', 'drainTimeout', 'ledger', 'buildUrl', 'gitCommit',
   'artifactUrl', 'version', 'tags', 'config', 'plan', 'breakExpiredLock', 'lockLease', 'lockWait',
+  'allowRemovingTargetGroups', 'allowScaleToZero',
 ] as const;
 
 /**
@@ -253,6 +258,10 @@ export function parseDeployRequest(input: Record<string, unknown>, region: strin
     tags,
     plan: raw.plan === undefined ? false : checkBoolean('plan', raw.plan),
     ...parseLockOptions(raw),
+    ...(raw.allowRemovingTargetGroups !== undefined
+      ? { allowRemovingTargetGroups: checkBoolean('allowRemovingTargetGroups', raw.allowRemovingTargetGroups) }
+      : {}),
+    ...(raw.allowScaleToZero !== undefined ? { allowScaleToZero: checkBoolean('allowScaleToZero', raw.allowScaleToZero) } : {}),
   };
   return request;
 }

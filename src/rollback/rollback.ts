@@ -90,7 +90,7 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
   const started = Date.now();
   const deploymentId = newDeploymentId();
   return planThenRunLocked(aws, {
-    lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
+    lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, rollingBack: true, log },
     planOnly: request.plan,
     plan: () => planRollback(aws, request),
     async planned(plan) {

@@ -4,7 +4,8 @@ import { closeHttpServer, listenLoopback } from './ports';
 /**
  * The app an instance serves, as its AMI's tags describe it:
  * `sandbox:version` (default: the AMI id) and `sandbox:health` = `ok` |
- * `fail` | `flaky[:share]` | `slow-boot:<seconds>`.
+ * `fail` | `flaky[:share]` | `partial:<share>` (that share of the AMI's instances,
+ * by launch order, always fail: a build bad on some hosts) | `slow-boot:<seconds>`.
  */
 
 /** Tag keys read on AMIs. */
@@ -23,11 +24,21 @@ export interface AppBehaviour {
 /** Share of failing health checks for `flaky` without a number. */
 const DEFAULT_FLAKY_SHARE = 0.3;
 
-/** Reads an AMI's tags into an app behaviour; unknown values serve as `ok`. */
-export function appBehaviourOf(amiId: string, tags: Record<string, string>): AppBehaviour {
+/**
+ * Reads an AMI's tags into an app behaviour; unknown values serve as `ok`.
+ * `ordinal` is the instance's launch number among this AMI's instances (0, 1, …).
+ */
+export function appBehaviourOf(amiId: string, tags: Record<string, string>, ordinal = 0): AppBehaviour {
   const version = tags[AppTag.version] || amiId;
   const health = (tags[AppTag.health] ?? 'ok').trim();
   if (health === 'fail') return { version, health: { kind: 'fail' } };
+  const partial = /^partial:([\d.]+)$/.exec(health);
+  if (partial) {
+    // Spread evenly by launch order: with share 0.5 every second instance fails, deterministically.
+    const share = Math.min(1, Math.max(0, Number(partial[1])));
+    const fails = Math.floor((ordinal + 1) * share) > Math.floor(ordinal * share);
+    return { version, health: fails ? { kind: 'fail' } : { kind: 'ok' } };
+  }
   const flaky = /^flaky(?::([\d.]+))?$/.exec(health);
   if (flaky) {
     const share = flaky[1] === undefined ? DEFAULT_FLAKY_SHARE : Math.min(1, Math.max(0, Number(flaky[1])));

@@ -2,7 +2,8 @@ import type { AwsClients } from '../../aws/clients';
 import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup, TargetHealthByGroup } from '../../cluster/server-groups';
-import { disableServerGroup, setGroupTags } from '../server-group-ops';
+import { UNFINISHED_PHASES } from '../../cluster/phases';
+import { disableServerGroup, removeGroupTags, setGroupTags } from '../server-group-ops';
 
 /**
  * Spinnaker's "disable cluster": take every server group of a cluster but
@@ -76,6 +77,8 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
       log,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     });
+    // A group an interrupted deploy had cut over, now out of service: nothing of that deploy is left to finish.
+    if (UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) await removeGroupTags(aws, group.name, [Tag.phase]);
   }
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1000).toISOString();

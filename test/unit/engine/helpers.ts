@@ -33,6 +33,7 @@ export function group(name: string, overrides: Partial<ServerGroup> = {}): Serve
     suspendedProcesses: [],
     tags: {},
     enabled: true,
+    managed: true,
     asg: { AutoScalingGroupName: name } as ServerGroup['asg'],
     ...overrides,
   };
