@@ -95407,7 +95407,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createRegionalClients(region, options, siblings) {
+function createAwsClients(region, options = {}) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -95422,17 +95422,8 @@ function createRegionalClients(region, options, siblings) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter,
-    forRegion(other) {
-      let sibling = siblings.get(other);
-      if (!sibling) {
-        sibling = createRegionalClients(other, options, siblings);
-        siblings.set(other, sibling);
-      }
-      return sibling;
-    }
+    calls: counter
   };
-  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95446,7 +95437,12 @@ function createRegionalClients(region, options, siblings) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
+  let clients = cache10.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache10.set(region, clients);
+  }
+  return clients;
 }
 
 // src/stages/framework.ts
@@ -95508,7 +95504,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
+    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -95905,8 +95901,8 @@ async function appendRecord(aws, ledger, record, options = {}) {
     }
   }
 }
-function ledgerAws(ledger, clusterAws) {
-  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
+function ledgerAws(ledger, stageRegion) {
+  return awsClients(ledger.region ?? stageRegion);
 }
 
 // src/ledger/lock.ts
@@ -96186,7 +96182,7 @@ function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
 async function openClusterSession(clusterAws, options) {
-  const aws = ledgerAws(options.ledger, clusterAws);
+  const aws = ledgerAws(options.ledger, clusterAws.region);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -96255,6 +96251,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -96302,12 +96304,14 @@ function belongsToCluster(asg, cluster) {
   if (parseServerGroupName(name)?.cluster === cluster) return true;
   return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeAsgsByName(aws, names) {
   if (names.length === 0) return [];
@@ -96351,7 +96355,7 @@ function isEnabled(asg, health) {
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
 }
-async function toServerGroup(aws, asg, health) {
+async function toServerGroup(aws, asg, health, cluster) {
   const name = asg.AutoScalingGroupName ?? "";
   const tags = tagMap(asg.Tags);
   return {
@@ -96371,18 +96375,22 @@ async function toServerGroup(aws, asg, health) {
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
     asg
   };
 }
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
-  return { groups: sortOldestFirst(groups), health };
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
+
+// src/deploy/health.ts
+var import_promises6 = require("timers/promises");
 
 // src/core/poll.ts
 var import_promises5 = require("timers/promises");
@@ -96439,6 +96447,8 @@ function requiredHealthy(desired, percent) {
   if (desired === 0) return 0;
   return Math.max(1, Math.ceil(desired * percent / 100));
 }
+var STABLE_HEALTH_POLLS = 2;
+var CONFIRM_POLL_MS = 250;
 async function failedActivities(aws, groupName, since) {
   const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
   return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
@@ -96447,6 +96457,7 @@ async function waitForHealthyTargets(aws, options) {
   const schedule = pollSchedule(options.deadline);
   let lastLine = "";
   let progress;
+  let healthyPolls = 0;
   for (; ; ) {
     const [asg] = await describeAsgsByName(aws, [options.groupName]);
     if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
@@ -96459,7 +96470,14 @@ async function waitForHealthyTargets(aws, options) {
       options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
       lastLine = line;
     }
-    if (progress.healthy >= progress.required) return progress;
+    if (progress.healthy >= progress.required) {
+      healthyPolls += 1;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (schedule.remainingMs() <= 0) break;
+      await (0, import_promises6.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      continue;
+    }
+    healthyPolls = 0;
     const failures = await failedActivities(aws, options.groupName, options.since);
     if (failures.length > 0) {
       throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
@@ -96524,6 +96542,23 @@ function failpoint(name) {
     process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
 `);
     process.kill(process.pid, "SIGKILL");
+  }
+}
+
+// src/deploy/run-settings.ts
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
   }
 }
 
@@ -96637,6 +96672,7 @@ async function finishCutover(aws, options) {
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
   }
   const disabledAt = Date.now();
   const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
@@ -96648,7 +96684,20 @@ async function finishCutover(aws, options) {
   failpoint("before-scale-down");
   const scaledDown = [];
   const warm = [];
+  const warnings = [];
+  const held = toDisable.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group3 of toDisable) {
+      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
+      warm.push(group3.name);
+    }
+  }
   for (const group3 of others) {
+    if (held && toDisable.includes(group3)) continue;
     const due = toDisable.includes(group3) ? warmUntil : group3.tags[Tag.scaleDownAfter];
     if (group3.capacity.desired === 0 && group3.capacity.min === 0) continue;
     if (!due) continue;
@@ -96675,7 +96724,7 @@ async function finishCutover(aws, options) {
     log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
   }
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, disabledAtMs: disabledAt, disableStartedAt };
+  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, warnings, disabledAtMs: disabledAt, disableStartedAt };
 }
 function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
@@ -96700,6 +96749,7 @@ async function recoverCluster(aws, options) {
   const { log, cluster } = options;
   const actions = [];
   let { groups } = await loadCluster(aws, cluster);
+  const keepRunning = /* @__PURE__ */ new Set();
   for (const group3 of unfinishedGroups(groups)) {
     const phase = group3.tags[Tag.phase];
     const deploymentId = group3.tags[Tag.deploymentId] ?? "unknown";
@@ -96735,23 +96785,39 @@ async function recoverCluster(aws, options) {
         groupName: group3.name,
         targetGroupArns: group3.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1e3),
         since: /* @__PURE__ */ new Date(),
         log
       });
     } catch (error) {
+      actions.push(...await unpinAll(aws, groups, log));
+      const previous = group3.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group3.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group3.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError("NeedsOperator", `${group3.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group3.tags[Tag.previousServerGroup] ?? "see status"}), or deploy again once the instances are healthy`
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? "the previous server group"} and takes ${group3.name} out of service; or deploy again once the instances are healthy`,
+        actions
       });
     }
     const pinned = Number(group3.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group3.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group3.name,
       newMin: Number.isInteger(pinned) ? pinned : group3.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...settings.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {},
       log
     });
     actions.push(`finished ${group3.name} (disabled ${finished.disabled.join(", ") || "nothing"})`);
@@ -96763,20 +96829,27 @@ async function recoverCluster(aws, options) {
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...await unpinAll(aws, groups.filter((g10) => !UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")), log));
   for (const group3 of groups) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0 && !UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) {
-      await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group3.name} to ${pinned}`);
-      log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group3.tags[Tag.scaleDownAfter];
-    if (due && !group3.enabled && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
+    if (due && !group3.enabled && !keepRunning.has(group3.name) && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group3.name);
       actions.push(`scaled ${group3.name} to 0 (warm window over)`);
       log.info(`${group3.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+var ROLLBACK_HEALTH_LOOK_MS = 2e3;
+async function unpinAll(aws, groups, log) {
+  const actions = [];
+  for (const group3 of groups) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned === void 0) continue;
+    await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group3.name} to ${pinned}`);
+    log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -96800,7 +96873,8 @@ async function lockAndRecover(aws, options) {
       keepPrevious: options.keepPrevious,
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      ...options.rollingBack ? { rollingBack: true } : {}
     });
     return { session, recovered };
   } catch (error) {
@@ -96860,7 +96934,12 @@ var DEPLOY_OPTIONS = {
   plan: { type: "boolean", describe: "Print what would be done and change nothing" },
   breakExpiredLock: { type: "boolean", describe: "Take over the cluster lock if its lease has expired (its holder died)" },
   lockLease: { type: "string", describe: "Lease of the cluster lock, renewed while running (default 120s)" },
-  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" }
+  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" },
+  allowRemovingTargetGroups: {
+    type: "boolean",
+    describe: "Traffic guard override: let the new group leave out target groups the cluster serves now (default false: exit 2)"
+  },
+  allowScaleToZero: { type: "boolean", describe: "Traffic guard override: allow desired capacity 0 while a group serves (default false: exit 2)" }
 };
 
 // src/stages/cleanup.ts

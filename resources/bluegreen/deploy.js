@@ -95929,7 +95929,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createRegionalClients(region, options, siblings) {
+function createAwsClients(region, options = {}) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -95944,17 +95944,8 @@ function createRegionalClients(region, options, siblings) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter,
-    forRegion(other) {
-      let sibling = siblings.get(other);
-      if (!sibling) {
-        sibling = createRegionalClients(other, options, siblings);
-        siblings.set(other, sibling);
-      }
-      return sibling;
-    }
+    calls: counter
   };
-  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95968,7 +95959,12 @@ function createRegionalClients(region, options, siblings) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
+  let clients = cache10.get(region);
+  if (!clients) {
+    clients = createAwsClients(region);
+    cache10.set(region, clients);
+  }
+  return clients;
 }
 
 // src/stages/framework.ts
@@ -96030,7 +96026,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
+    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -96148,6 +96144,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -96232,12 +96234,14 @@ function belongsToCluster(asg, cluster) {
   if (parseServerGroupName(name)?.cluster === cluster) return true;
   return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeAsgsByName(aws, names) {
   if (names.length === 0) return [];
@@ -96281,7 +96285,7 @@ function isEnabled(asg, health) {
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
 }
-async function toServerGroup(aws, asg, health) {
+async function toServerGroup(aws, asg, health, cluster) {
   const name = asg.AutoScalingGroupName ?? "";
   const tags = tagMap(asg.Tags);
   return {
@@ -96301,17 +96305,18 @@ async function toServerGroup(aws, asg, health) {
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
     asg
   };
 }
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
-  return { groups: sortOldestFirst(groups), health };
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
 
 // src/ledger/ledger-ref.ts
@@ -96550,8 +96555,8 @@ async function appendRecord(aws, ledger, record, options = {}) {
     }
   }
 }
-function ledgerAws(ledger, clusterAws) {
-  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
+function ledgerAws(ledger, stageRegion) {
+  return awsClients(ledger.region ?? stageRegion);
 }
 
 // src/ledger/lock.ts
@@ -96832,7 +96837,7 @@ function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
 async function openClusterSession(clusterAws, options) {
-  const aws = ledgerAws(options.ledger, clusterAws);
+  const aws = ledgerAws(options.ledger, clusterAws.region);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -96877,47 +96882,6 @@ async function openClusterSession(clusterAws, options) {
   };
 }
 
-// src/deploy/plan.ts
-function newestEnabled(groups) {
-  return [...groups].reverse().find((g10) => g10.enabled && g10.capacity.desired > 0) ?? [...groups].reverse().find((g10) => g10.enabled);
-}
-function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
-  const ordered = [...groups];
-  const keepIndex = ordered.findIndex((g10) => g10.name === keep);
-  const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
-  const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
-  return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
-}
-function planDeploy(groups, request, resolved) {
-  const source = newestEnabled(groups);
-  const newest = [...groups].reverse().find((g10) => g10.sequence !== void 0);
-  const inUse = new Set(groups.map((g10) => g10.name));
-  const newServerGroup = nextServerGroupName(request.cluster.name, newest?.sequence, inUse);
-  const capacity = request.capacity ?? source?.capacity;
-  if (!capacity) throw new InputError("capacity", 'is required on the first deploy of a cluster: {"min": 2, "max": 4, "desired": 2}');
-  const targetGroupArns = resolved.targetGroupArns ?? source?.targetGroupArns;
-  if (!targetGroupArns || targetGroupArns.length === 0) {
-    throw new InputError("targetGroups", "is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to");
-  }
-  const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? "").split(",").filter(Boolean);
-  if (subnets.length === 0 && !source) throw new InputError("subnets", "is required on the first deploy of a cluster: the subnets to launch in");
-  const toDisable = groups.filter((g10) => g10.enabled && g10.name !== newServerGroup).map((g10) => g10.name);
-  const afterDeploy = [...groups];
-  const toDestroy = groupsBeyondKeep(afterDeploy, "", request.keepPrevious, toDisable);
-  return { cluster: request.cluster.name, newServerGroup, source, capacity, targetGroupArns, subnets, toDisable, toDestroy };
-}
-function describePlan(plan, amiId) {
-  const lines = [
-    `plan for cluster ${plan.cluster}:`,
-    `  create ${plan.newServerGroup} from ${amiId} (launch template copied from ${plan.source?.name ?? "nothing: first deploy"})`,
-    `  capacity min/max/desired ${plan.capacity.min}/${plan.capacity.max}/${plan.capacity.desired} (min pinned to desired while both run)`,
-    `  target groups: ${plan.targetGroupArns.join(", ")}`,
-    `  wait until healthy, then disable: ${plan.toDisable.join(", ") || "nothing (first deploy)"}`,
-    `  destroy (beyond keepPrevious): ${plan.toDestroy.join(", ") || "nothing"}`
-  ];
-  return lines.join("\n");
-}
-
 // src/cluster/phases.ts
 var Phase = {
   /** Launch template and ASG being made; the old group untouched. */
@@ -96937,6 +96901,87 @@ function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
 
+// src/status/cluster-status.ts
+function targetGroupNameFromArn(arn) {
+  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+
+// src/deploy/traffic-guards.ts
+function checkTrafficGuards(input) {
+  const serving = input.groups.filter((g10) => g10.enabled && g10.capacity.desired > 0);
+  if (serving.length === 0) return;
+  const names = serving.map((g10) => g10.name).join(", ");
+  if (!input.allowRemovingTargetGroups) {
+    const covered = new Set(input.targetGroupArns);
+    const uncovered = [...new Set(serving.flatMap((g10) => g10.targetGroupArns))].filter((arn) => !covered.has(arn));
+    if (uncovered.length > 0) {
+      throw new InputError(
+        "targetGroups",
+        `would leave ${uncovered.map(targetGroupNameFromArn).join(", ")} without servers: ${names} serve(s) it now. Add it to targetGroups (or leave targetGroups out to keep the current ones), or set allowRemovingTargetGroups: true to take it out of the cluster on purpose`
+      );
+    }
+  }
+  if (input.capacity.desired === 0 && !input.allowScaleToZero) {
+    throw new InputError(
+      "capacity.desired",
+      `is 0 while ${names} serve(s) traffic: the deploy would take the cluster out of service. Give a desired capacity of at least 1, or set allowScaleToZero: true to do it on purpose`
+    );
+  }
+}
+
+// src/deploy/plan.ts
+function newestEnabled(groups) {
+  return [...groups].reverse().find((g10) => g10.enabled && g10.capacity.desired > 0) ?? [...groups].reverse().find((g10) => g10.enabled);
+}
+function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
+  const ordered = [...groups];
+  const keepIndex = ordered.findIndex((g10) => g10.name === keep);
+  const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
+  const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
+  return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
+}
+function planDeploy(groups, request, resolved) {
+  const source = newestEnabled(groups);
+  const newest = [...groups].reverse().find((g10) => g10.sequence !== void 0);
+  const foreign = [...resolved.foreign ?? []];
+  const inUse = /* @__PURE__ */ new Set([...groups.map((g10) => g10.name), ...foreign]);
+  const newServerGroup = nextServerGroupName(request.cluster.name, newest?.sequence, inUse);
+  const capacity = request.capacity ?? source?.capacity;
+  if (!capacity) throw new InputError("capacity", 'is required on the first deploy of a cluster: {"min": 2, "max": 4, "desired": 2}');
+  const targetGroupArns = resolved.targetGroupArns ?? source?.targetGroupArns;
+  if (!targetGroupArns || targetGroupArns.length === 0) {
+    throw new InputError("targetGroups", "is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to");
+  }
+  const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? "").split(",").filter(Boolean);
+  if (subnets.length === 0 && !source) throw new InputError("subnets", "is required on the first deploy of a cluster: the subnets to launch in");
+  checkTrafficGuards({
+    groups,
+    targetGroupArns,
+    capacity,
+    ...request.allowRemovingTargetGroups !== void 0 ? { allowRemovingTargetGroups: request.allowRemovingTargetGroups } : {},
+    ...request.allowScaleToZero !== void 0 ? { allowScaleToZero: request.allowScaleToZero } : {}
+  });
+  const toDisable = groups.filter((g10) => g10.enabled && g10.name !== newServerGroup).map((g10) => g10.name);
+  const afterDeploy = [...groups];
+  const toDestroy = groupsBeyondKeep(afterDeploy, "", request.keepPrevious, toDisable);
+  return { cluster: request.cluster.name, newServerGroup, source, capacity, targetGroupArns, subnets, toDisable, toDestroy, foreign };
+}
+function describePlan(plan, amiId) {
+  const lines = [
+    `plan for cluster ${plan.cluster}:`,
+    `  create ${plan.newServerGroup} from ${amiId} (launch template copied from ${plan.source?.name ?? "nothing: first deploy"})`,
+    `  capacity min/max/desired ${plan.capacity.min}/${plan.capacity.max}/${plan.capacity.desired} (min pinned to desired while both run)`,
+    `  target groups: ${plan.targetGroupArns.join(", ")}`,
+    `  wait until healthy, then disable: ${plan.toDisable.join(", ") || "nothing (first deploy)"}`,
+    `  destroy (beyond keepPrevious): ${plan.toDestroy.join(", ") || "nothing"}`,
+    ...plan.foreign.length > 0 ? [`  left alone (not made by a bluegreen deploy): ${plan.foreign.join(", ")}`] : []
+  ];
+  return lines.join("\n");
+}
+
+// src/deploy/health.ts
+var import_promises6 = require("timers/promises");
+
 // src/core/poll.ts
 var import_promises5 = require("timers/promises");
 function envMs(name, fallback) {
@@ -96955,11 +97000,6 @@ function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), max
     },
     remainingMs: () => deadline - Date.now()
   };
-}
-
-// src/status/cluster-status.ts
-function targetGroupNameFromArn(arn) {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
 }
 
 // src/deploy/health.ts
@@ -96992,6 +97032,8 @@ function requiredHealthy(desired, percent) {
   if (desired === 0) return 0;
   return Math.max(1, Math.ceil(desired * percent / 100));
 }
+var STABLE_HEALTH_POLLS = 2;
+var CONFIRM_POLL_MS = 250;
 async function failedActivities(aws, groupName, since) {
   const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
   return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
@@ -97000,6 +97042,7 @@ async function waitForHealthyTargets(aws, options) {
   const schedule = pollSchedule(options.deadline);
   let lastLine = "";
   let progress;
+  let healthyPolls = 0;
   for (; ; ) {
     const [asg] = await describeAsgsByName(aws, [options.groupName]);
     if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
@@ -97012,7 +97055,14 @@ async function waitForHealthyTargets(aws, options) {
       options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
       lastLine = line;
     }
-    if (progress.healthy >= progress.required) return progress;
+    if (progress.healthy >= progress.required) {
+      healthyPolls += 1;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (schedule.remainingMs() <= 0) break;
+      await (0, import_promises6.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      continue;
+    }
+    healthyPolls = 0;
     const failures = await failedActivities(aws, options.groupName, options.since);
     if (failures.length > 0) {
       throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
@@ -97162,6 +97212,31 @@ function failpoint(name) {
     process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
 `);
     process.kill(process.pid, "SIGKILL");
+  }
+}
+
+// src/deploy/run-settings.ts
+function encodeRunSettings(request) {
+  const settings = {
+    keepPrevious: request.keepPrevious,
+    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}
+  };
+  return JSON.stringify(settings);
+}
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
   }
 }
 
@@ -97440,11 +97515,23 @@ function baseRecord(options, startedAt) {
     ...options.reason ? { reason: options.reason } : {}
   };
 }
-async function removeNewGroup(aws, name, template, source, log) {
+async function removeNewGroup(aws, name, template, source, log, drainTimeoutSeconds) {
+  await drainIfServing(aws, name, log, drainTimeoutSeconds);
   await destroyServerGroup(aws, { name, launchTemplate: template, tags: { [Tag.cluster]: "x" } });
   if (template) await deleteLaunchTemplate(aws, template);
   if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
   log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ""}; ${source ? `${source.name} unchanged` : "cluster as before"}`);
+}
+async function drainIfServing(aws, name, log, drainTimeoutSeconds) {
+  const [asg] = await describeAsgsByName(aws, [name]);
+  if (!asg || (asg.Instances ?? []).length === 0) return;
+  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
+  const group3 = await toServerGroup(aws, asg, health);
+  const ids = new Set(group3.instances.map((i10) => i10.id));
+  const served = [...health.values()].flat().some((t8) => ids.has(t8.Target?.Id ?? "") && ["healthy", "draining"].includes(t8.TargetHealth?.State ?? ""));
+  if (!served) return;
+  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
+  await disableServerGroup(aws, group3, { log, ...drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds } : {} });
 }
 async function restorePinnedMin(aws, groupName, min, log) {
   await setCapacity(aws, groupName, { min });
@@ -97463,6 +97550,8 @@ async function runRedBlack(aws, options) {
   let asgCreated = false;
   let healthyAt = 0;
   let createdAt = 0;
+  let healthDeadline = 0;
+  let healthy;
   let copied = null;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
@@ -97485,7 +97574,12 @@ async function runRedBlack(aws, options) {
       tags: [
         ...copiedSourceTags(source),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
+        ...Object.entries({
+          ...tags,
+          [Tag.phase]: Phase.creating,
+          [Tag.pinnedFrom]: String(plan.capacity.min),
+          [Tag.runSettings]: encodeRunSettings(request)
+        }).map(([key, value]) => ({
           key,
           value,
           propagateAtLaunch: key === Tag.cluster || key === Tag.version
@@ -97515,11 +97609,12 @@ async function runRedBlack(aws, options) {
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
     failpoint("waiting-healthy");
     assertLockHeld(session);
-    await waitForHealthyTargets(aws, {
+    healthDeadline = Date.now() + request.healthTimeoutSeconds * 1e3;
+    healthy = await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
       targetGroupArns: plan.targetGroupArns,
       targetHealthyPercent: request.targetHealthyPercent,
-      deadline: Date.now() + request.healthTimeoutSeconds * 1e3,
+      deadline: healthDeadline,
       since: started,
       log
     });
@@ -97530,7 +97625,7 @@ async function runRedBlack(aws, options) {
     log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? "the cluster"} keeps serving`);
     try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log);
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
@@ -97550,6 +97645,7 @@ async function runRedBlack(aws, options) {
     });
   }
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  failpoint("cutover-started");
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -97557,6 +97653,7 @@ async function runRedBlack(aws, options) {
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
     keepPrevious: request.keepPrevious,
     ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
+    ...healthy && healthy.healthy < healthy.desired ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) } : {},
     log
   });
   const totalMs = Date.now() - t02;
@@ -97579,6 +97676,7 @@ async function runRedBlack(aws, options) {
     warm: finished.warm,
     destroyed: finished.destroyed,
     copied,
+    warnings: finished.warnings,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t02,
@@ -97587,6 +97685,14 @@ async function runRedBlack(aws, options) {
       totalMs
     }
   };
+}
+async function fullHealthOrReason(aws, plan, deadline, since, log) {
+  try {
+    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
+    return void 0;
+  } catch (error) {
+    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; scale them down with the next deploy (keepPrevious) or roll back`;
+  }
 }
 function assertLockHeld(session) {
   const lost = session.lost();
@@ -97602,6 +97708,7 @@ async function finishCutover(aws, options) {
   for (const group3 of toDisable) {
     await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
     await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
   }
   const disabledAt = Date.now();
   const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
@@ -97613,7 +97720,20 @@ async function finishCutover(aws, options) {
   failpoint("before-scale-down");
   const scaledDown = [];
   const warm = [];
+  const warnings = [];
+  const held = toDisable.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group3 of toDisable) {
+      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
+      warm.push(group3.name);
+    }
+  }
   for (const group3 of others) {
+    if (held && toDisable.includes(group3)) continue;
     const due = toDisable.includes(group3) ? warmUntil : group3.tags[Tag.scaleDownAfter];
     if (group3.capacity.desired === 0 && group3.capacity.min === 0) continue;
     if (!due) continue;
@@ -97640,7 +97760,7 @@ async function finishCutover(aws, options) {
     log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
   }
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, disabledAtMs: disabledAt, disableStartedAt };
+  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, warnings, disabledAtMs: disabledAt, disableStartedAt };
 }
 function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
@@ -97665,6 +97785,7 @@ async function recoverCluster(aws, options) {
   const { log, cluster } = options;
   const actions = [];
   let { groups } = await loadCluster(aws, cluster);
+  const keepRunning = /* @__PURE__ */ new Set();
   for (const group3 of unfinishedGroups(groups)) {
     const phase = group3.tags[Tag.phase];
     const deploymentId = group3.tags[Tag.deploymentId] ?? "unknown";
@@ -97700,23 +97821,39 @@ async function recoverCluster(aws, options) {
         groupName: group3.name,
         targetGroupArns: group3.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1e3),
         since: /* @__PURE__ */ new Date(),
         log
       });
     } catch (error) {
+      actions.push(...await unpinAll(aws, groups, log));
+      const previous = group3.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group3.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group3.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError("NeedsOperator", `${group3.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group3.tags[Tag.previousServerGroup] ?? "see status"}), or deploy again once the instances are healthy`
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? "the previous server group"} and takes ${group3.name} out of service; or deploy again once the instances are healthy`,
+        actions
       });
     }
     const pinned = Number(group3.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group3.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group3.name,
       newMin: Number.isInteger(pinned) ? pinned : group3.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...settings.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {},
       log
     });
     actions.push(`finished ${group3.name} (disabled ${finished.disabled.join(", ") || "nothing"})`);
@@ -97728,20 +97865,27 @@ async function recoverCluster(aws, options) {
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...await unpinAll(aws, groups.filter((g10) => !UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")), log));
   for (const group3 of groups) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0 && !UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) {
-      await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group3.name} to ${pinned}`);
-      log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group3.tags[Tag.scaleDownAfter];
-    if (due && !group3.enabled && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
+    if (due && !group3.enabled && !keepRunning.has(group3.name) && Date.parse(due) <= Date.now() && group3.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group3.name);
       actions.push(`scaled ${group3.name} to 0 (warm window over)`);
       log.info(`${group3.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+var ROLLBACK_HEALTH_LOOK_MS = 2e3;
+async function unpinAll(aws, groups, log) {
+  const actions = [];
+  for (const group3 of groups) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned === void 0) continue;
+    await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group3.name} to ${pinned}`);
+    log.info(`${group3.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -97765,7 +97909,8 @@ async function lockAndRecover(aws, options) {
       keepPrevious: options.keepPrevious,
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      ...options.rollingBack ? { rollingBack: true } : {}
     });
     return { session, recovered };
   } catch (error) {
@@ -97842,13 +97987,19 @@ async function resolveSecurityGroups(aws, groups) {
 }
 
 // src/deploy/deploy.ts
+var MAX_NAME_LOOKUPS = 5;
 async function prepareDeploy(aws, request) {
   await resolveAmi2(aws, request.amiId);
   const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : void 0;
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : void 0;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
-  const { groups } = await loadCluster(aws, request.cluster.name);
-  return planDeploy(groups, request, { targetGroupArns, subnets });
+  const { groups, foreign } = await loadCluster(aws, request.cluster.name);
+  const taken = foreign.map((g10) => g10.name);
+  for (let attempt = 0; ; attempt += 1) {
+    const plan = planDeploy(groups, request, { targetGroupArns, subnets, foreign: taken });
+    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
+    taken.push(plan.newServerGroup);
+  }
 }
 async function deploy(aws, request, log) {
   const started = Date.now();
@@ -97898,6 +98049,7 @@ function output(request, deploymentId, plan, result, recovered, started, status,
     recovered,
     timings: result?.timings ?? null,
     copied: result?.copied ?? null,
+    warnings: result?.warnings ?? [],
     ...planText ? { plan: planText } : {}
   };
 }
@@ -97967,7 +98119,9 @@ var DEPLOY_KEYS = [
   "plan",
   "breakExpiredLock",
   "lockLease",
-  "lockWait"
+  "lockWait",
+  "allowRemovingTargetGroups",
+  "allowScaleToZero"
 ];
 function mergeConfigFile(raw, allowedKeys) {
   if (raw.config === void 0 || raw.config === null) return raw;
@@ -98107,7 +98261,9 @@ function parseDeployRequest(input, region) {
     build: parseBuildMetadata(raw),
     tags,
     plan: raw.plan === void 0 ? false : checkBoolean("plan", raw.plan),
-    ...parseLockOptions(raw)
+    ...parseLockOptions(raw),
+    ...raw.allowRemovingTargetGroups !== void 0 ? { allowRemovingTargetGroups: checkBoolean("allowRemovingTargetGroups", raw.allowRemovingTargetGroups) } : {},
+    ...raw.allowScaleToZero !== void 0 ? { allowScaleToZero: checkBoolean("allowScaleToZero", raw.allowScaleToZero) } : {}
   };
   return request;
 }
@@ -98149,7 +98305,12 @@ var DEPLOY_OPTIONS = {
   plan: { type: "boolean", describe: "Print what would be done and change nothing" },
   breakExpiredLock: { type: "boolean", describe: "Take over the cluster lock if its lease has expired (its holder died)" },
   lockLease: { type: "string", describe: "Lease of the cluster lock, renewed while running (default 120s)" },
-  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" }
+  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" },
+  allowRemovingTargetGroups: {
+    type: "boolean",
+    describe: "Traffic guard override: let the new group leave out target groups the cluster serves now (default false: exit 2)"
+  },
+  allowScaleToZero: { type: "boolean", describe: "Traffic guard override: allow desired capacity 0 while a group serves (default false: exit 2)" }
 };
 var deployStage = {
   name: "deploy",

@@ -95062,18 +95062,16 @@ ${table}`;
 // src/ledger/ledger.ts
 var import_node_crypto8 = require("crypto");
 
-// src/ledger/ledger-ref.ts
-var DEFAULT_LEDGER_PREFIX = "bluegreen";
-var LEDGER_OPTIONS = {
-  ledger: {
-    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
-  }
-};
-var LEDGER_KEYS = ["bucket", "prefix", "region"];
-var MAX_PREFIX_LENGTH = 512;
+// src/aws/s3-names.ts
+var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 function checkBucketName(field, value) {
   const name = typeof value === "number" ? String(value) : value;
   if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  if (/^s3:\/\//i.test(name) || name.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
+  }
   const problem = bucketNameProblem(name);
   if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
   return name;
@@ -95083,15 +95081,23 @@ function bucketNameProblem(name) {
   if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
   if (name.includes("..")) return "must not contain two adjacent periods";
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
-  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
-    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
-  }
-  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
-    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
-  }
+  if (IP_ADDRESS_PATTERN2.test(name)) return "must not be formatted as an IP address";
+  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
+  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
   return void 0;
 }
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_OPTIONS = {
+  ledger: {
+    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
+  }
+};
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
 function checkLedgerPrefix(field, value) {
   if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
   const text = typeof value === "number" ? String(value) : value;
@@ -95149,37 +95155,49 @@ function checkClusterForKey(cluster) {
   }
 }
 
-// src/ledger/s3-errors.ts
+// src/aws/errors.ts
 function shape(error) {
   return typeof error === "object" && error !== null ? error : {};
 }
-function errorCode(error) {
+function awsErrorCode(error) {
   const s3 = shape(error);
   return s3.Code ?? s3.name;
 }
-function httpStatus(error) {
+function httpStatusOf(error) {
   return shape(error).$metadata?.httpStatusCode;
 }
 function isNoSuchKey(error) {
-  const code = errorCode(error);
-  return code === "NoSuchKey" || code === "NotFound" && httpStatus(error) === 404;
+  const code = awsErrorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
+function isAccessDenied(error) {
+  return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
+}
+
+// src/ledger/s3-errors.ts
 function ledgerS3Error(error, ledger, action) {
-  const code = errorCode(error);
+  const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "AccessDenied" || code === "Forbidden" || httpStatus(error) === 403) {
+  if (isAccessDenied(error)) {
     return new OperationFailedError(
       "LedgerAccessDenied",
       `access denied ${action} ${where}: the ledger needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject under the prefix`,

@@ -95419,29 +95419,39 @@ async function checkNothingAfter(file, size, path) {
   if (bytesRead > 0) throw fileChanged(path, `it grew beyond ${size} bytes`);
 }
 
-// src/publish/s3-errors.ts
-function httpStatusOf(error) {
-  return error?.$metadata?.httpStatusCode;
+// src/aws/errors.ts
+function shape(error) {
+  return typeof error === "object" && error !== null ? error : {};
 }
-function errorCodeOf(error) {
-  const shape = error;
-  return shape?.Code ?? shape?.name;
+function awsErrorCode(error) {
+  const s3 = shape(error);
+  return s3.Code ?? s3.name;
+}
+function httpStatusOf(error) {
+  return shape(error).$metadata?.httpStatusCode;
 }
 function isNotFound(error) {
-  return httpStatusOf(error) === 404 || ["NotFound", "NoSuchKey", "NoSuchBucket"].includes(errorCodeOf(error) ?? "");
+  const code = awsErrorCode(error) ?? "";
+  if (httpStatusOf(error) === 404 || ["NotFound", "NoSuchKey", "NoSuchBucket"].includes(code)) return true;
+  if (/NotFound(Exception)?$/i.test(code)) return true;
+  return code === "ValidationError" && /not found|does not exist/i.test(shape(error).message ?? "");
 }
 function isNoSuchBucket(error) {
-  return errorCodeOf(error) === "NoSuchBucket";
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
+function isConditionFailed(error) {
+  const code = awsErrorCode(error);
+  return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
 }
 function isAccessDenied(error) {
-  return httpStatusOf(error) === 403 || ["AccessDenied", "Forbidden"].includes(errorCodeOf(error) ?? "");
-}
-function isConditionFailure(error) {
-  const code = errorCodeOf(error);
-  return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict";
+  return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
 }
 function isAbort(error) {
-  return error?.name === "AbortError";
+  return shape(error).name === "AbortError";
 }
 
 // src/publish/existing-object.ts
@@ -95463,7 +95473,7 @@ async function headExistingObject(s3, bucket, key, region) {
       await checkBucketExists(s3, bucket, region);
       return void 0;
     }
-    if (httpStatusOf(error) === 301) {
+    if (isWrongRegion(error)) {
       throw new InputError("region", `bucket "${bucket}" is not in ${region}: pass the bucket's region`);
     }
     if (isAccessDenied(error)) {
@@ -95492,31 +95502,31 @@ function holdsSameContent(existing, sha256Hex, size) {
   return fullObject && existing.checksumSha256 === Buffer.from(sha256Hex, "hex").toString("base64");
 }
 
-// src/publish/s3-names.ts
-var BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// src/aws/s3-names.ts
 var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
 var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
 var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 var MAX_KEY_BYTES = 1024;
 function checkBucketName(field, value) {
-  if (/^s3:\/\//i.test(value) || value.includes("/")) {
-    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(value)})`);
+  const name = typeof value === "number" ? String(value) : value;
+  if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  if (/^s3:\/\//i.test(name) || name.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
   }
-  const problem = bucketNameProblem(value);
-  if (problem) throw new InputError(field, `${problem} (got ${JSON.stringify(value)})`);
-  return value;
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
+  return name;
 }
 function bucketNameProblem(name) {
-  if (name.length < 3 || name.length > 63) return "a bucket name must be 3 to 63 characters long";
-  if (!BUCKET_PATTERN.test(name)) {
-    return 'a bucket name may only hold lowercase letters, digits, "." and "-", and must start and end with a letter or digit';
-  }
-  if (name.includes("..")) return "a bucket name must not hold two dots in a row";
-  if (IP_ADDRESS_PATTERN2.test(name)) return "a bucket name must not look like an IP address";
+  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent periods";
+  if (IP_ADDRESS_PATTERN2.test(name)) return "must not be formatted as an IP address";
   const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
-  if (prefix) return `bucket names starting with "${prefix}" are reserved by AWS`;
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
   const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
-  if (suffix) return `bucket names ending with "${suffix}" are reserved by AWS (access points, directory buckets)`;
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
   return void 0;
 }
 function checkObjectKey(field, value) {
@@ -95598,7 +95608,7 @@ async function publishArtifact(aws, request, options) {
       });
     }
   } catch (error) {
-    if (isConditionFailure(error)) return lostTheRace(aws, base, target, log);
+    if (isConditionFailed(error)) return lostTheRace(aws, base, target, log);
     if (isNoSuchBucket(error)) throw new InputError("bucket", `bucket "${request.bucket}" does not exist (NoSuchBucket) in ${request.region}`);
     if (options.signal?.aborted || isAbort(error)) {
       throw new OperationFailedError("Interrupted", `publishing ${target} was cancelled; nothing was published`);

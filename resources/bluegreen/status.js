@@ -95266,18 +95266,16 @@ ${table}`;
 // src/ledger/ledger.ts
 var import_node_crypto8 = require("crypto");
 
-// src/ledger/ledger-ref.ts
-var DEFAULT_LEDGER_PREFIX = "bluegreen";
-var LEDGER_OPTIONS = {
-  ledger: {
-    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
-  }
-};
-var LEDGER_KEYS = ["bucket", "prefix", "region"];
-var MAX_PREFIX_LENGTH = 512;
+// src/aws/s3-names.ts
+var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 function checkBucketName(field, value) {
   const name = typeof value === "number" ? String(value) : value;
   if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  if (/^s3:\/\//i.test(name) || name.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
+  }
   const problem = bucketNameProblem(name);
   if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
   return name;
@@ -95287,15 +95285,23 @@ function bucketNameProblem(name) {
   if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
   if (name.includes("..")) return "must not contain two adjacent periods";
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
-  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
-    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
-  }
-  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
-    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
-  }
+  if (IP_ADDRESS_PATTERN2.test(name)) return "must not be formatted as an IP address";
+  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
+  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
   return void 0;
 }
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_OPTIONS = {
+  ledger: {
+    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
+  }
+};
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
 function checkLedgerPrefix(field, value) {
   if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
   const text = typeof value === "number" ? String(value) : value;
@@ -95356,37 +95362,49 @@ function checkClusterForKey(cluster) {
   }
 }
 
-// src/ledger/s3-errors.ts
+// src/aws/errors.ts
 function shape(error) {
   return typeof error === "object" && error !== null ? error : {};
 }
-function errorCode(error) {
+function awsErrorCode(error) {
   const s3 = shape(error);
   return s3.Code ?? s3.name;
 }
-function httpStatus(error) {
+function httpStatusOf(error) {
   return shape(error).$metadata?.httpStatusCode;
 }
 function isNoSuchKey(error) {
-  const code = errorCode(error);
-  return code === "NoSuchKey" || code === "NotFound" && httpStatus(error) === 404;
+  const code = awsErrorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
+function isAccessDenied(error) {
+  return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
+}
+
+// src/ledger/s3-errors.ts
 function ledgerS3Error(error, ledger, action) {
-  const code = errorCode(error);
+  const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "AccessDenied" || code === "Forbidden" || httpStatus(error) === 403) {
+  if (isAccessDenied(error)) {
     return new OperationFailedError(
       "LedgerAccessDenied",
       `access denied ${action} ${where}: the ledger needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject under the prefix`,
@@ -95569,6 +95587,12 @@ var Tag = {
   previousServerGroup: "bluegreen:previous-server-group",
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -95610,12 +95634,14 @@ function belongsToCluster(asg, cluster) {
   if (parseServerGroupName(name)?.cluster === cluster) return true;
   return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
 }
-async function listClusterAsgs(aws, cluster) {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 async function describeTargetHealth(aws, targetGroupArns) {
   const result = /* @__PURE__ */ new Map();
@@ -95652,7 +95678,7 @@ function isEnabled(asg, health) {
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
 }
-async function toServerGroup(aws, asg, health) {
+async function toServerGroup(aws, asg, health, cluster) {
   const name = asg.AutoScalingGroupName ?? "";
   const tags = tagMap(asg.Tags);
   return {
@@ -95672,17 +95698,18 @@ async function toServerGroup(aws, asg, health) {
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
     asg
   };
 }
 function sortOldestFirst(groups) {
   return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
 }
-async function loadCluster(aws, cluster) {
-  const asgs = await listClusterAsgs(aws, cluster);
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
-  return { groups: sortOldestFirst(groups), health };
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
 
 // src/status/cluster-status.ts
@@ -95699,6 +95726,7 @@ function describeServerGroup(group3, health) {
     createdTime: group3.createdTime.toISOString(),
     enabled: group3.enabled,
     state: group3.enabled ? "enabled" : "disabled",
+    managed: group3.managed,
     capacity: group3.capacity,
     instances: {
       inService: group3.instances.filter((i10) => i10.lifecycleState === "InService").length,
@@ -95720,10 +95748,10 @@ function describeServerGroup(group3, health) {
   };
 }
 async function getClusterStatus(aws, cluster) {
-  const { groups, health } = await loadCluster(aws, cluster);
-  const serverGroups = groups.map((group3) => describeServerGroup(group3, health));
+  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
+  const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group3) => describeServerGroup(group3, health));
   const active = [...serverGroups].reverse().find((g10) => g10.enabled)?.name ?? null;
-  const unfinished = serverGroups.filter((g10) => g10.phase !== null).map((g10) => ({
+  const unfinished = serverGroups.filter((g10) => g10.managed && g10.phase !== null).map((g10) => ({
     serverGroup: g10.name,
     deploymentId: g10.deploymentId,
     phase: g10.phase,
@@ -95746,6 +95774,7 @@ function formatClusterStatus(status) {
   const table = formatTable(["SERVER GROUP", "STATE", "AMI", "VERSION", "CREATED", "MIN/MAX/DES", "IN SERVICE", "HEALTHY/REGISTERED"], rows);
   const notes = [
     ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
+    ...status.serverGroups.filter((g10) => !g10.managed).map((g10) => `${g10.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
     ...status.unfinished.map(
       (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`
     )

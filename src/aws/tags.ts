@@ -25,6 +25,12 @@ export const Tag = {
   previousServerGroup: 'bluegreen:previous-server-group',
   /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
   scaleDownAfter: 'bluegreen:scale-down-after',
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: 'bluegreen:run-settings',
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: 'spinnaker:application',
 } as const;

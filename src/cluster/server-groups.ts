@@ -27,6 +27,8 @@ export interface ServerGroup {
   tags: Record<string, string>;
   /** Disabled = `AddToLoadBalancer` suspended, or none of its instances registered in its target groups. */
   enabled: boolean;
+  /** Made by a bluegreen deploy of this cluster (see {@link isManagedBy}): only such groups are ever changed. */
+  managed: boolean;
   /** The raw ASG description. */
   asg: AutoScalingGroup;
 }
@@ -42,15 +44,26 @@ export function belongsToCluster(asg: AutoScalingGroup, cluster: string): boolea
 }
 
 /**
- * Lists the cluster's ASGs: one paginated scan of the region, filtered by name
- * and tag (Spinnaker-made groups carry no tag of ours, only the name).
+ * True when bluegreen may act on the ASG: named `<cluster>-vNNN` *and* made
+ * by a deploy of that cluster (our cluster and deployment tags). A group
+ * merely tagged for the cluster, or merely named like it, is someone else's:
+ * status reports it, deploys, rollbacks and cleanups never change it.
  */
-export async function listClusterAsgs(aws: AwsClients, cluster: string): Promise<AutoScalingGroup[]> {
-  const all = await collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, {}),
-    (page) => page.AutoScalingGroups,
-  );
-  return all.filter((asg) => belongsToCluster(asg, cluster));
+export function isManagedBy(asg: AutoScalingGroup, cluster: string): boolean {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? '')?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+
+/**
+ * Lists the cluster's ASGs by our cluster tag (a tag filter: the region is not
+ * scanned, whatever the number of ASGs in the account). `includeNamedOnly`
+ * also scans the region once for groups only *named* like the cluster (made
+ * by Spinnaker, never changed by bluegreen): status reports them, nothing else needs them.
+ */
+export async function listClusterAsgs(aws: AwsClients, cluster: string, options: { includeNamedOnly?: boolean } = {}): Promise<AutoScalingGroup[]> {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 
 /** Describes the given ASGs by name (for polling a known set). */
@@ -105,7 +118,7 @@ export function isEnabled(asg: AutoScalingGroup, health: TargetHealthByGroup): b
 }
 
 /** Builds the model of one ASG, given target health of its target groups. */
-export async function toServerGroup(aws: AwsClients, asg: AutoScalingGroup, health: TargetHealthByGroup): Promise<ServerGroup> {
+export async function toServerGroup(aws: AwsClients, asg: AutoScalingGroup, health: TargetHealthByGroup, cluster?: string): Promise<ServerGroup> {
   const name = asg.AutoScalingGroupName ?? '';
   const tags = tagMap(asg.Tags);
   return {
@@ -125,6 +138,7 @@ export async function toServerGroup(aws: AwsClients, asg: AutoScalingGroup, heal
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
+    managed: cluster !== undefined && isManagedBy(asg, cluster),
     asg,
   };
 }
@@ -134,10 +148,18 @@ export function sortOldestFirst(groups: ServerGroup[]): ServerGroup[] {
   return [...groups].sort((a, b) => a.createdTime.getTime() - b.createdTime.getTime() || (a.sequence ?? 0) - (b.sequence ?? 0));
 }
 
-/** The cluster's server groups with target health, oldest first. */
-export async function loadCluster(aws: AwsClients, cluster: string): Promise<{ groups: ServerGroup[]; health: TargetHealthByGroup }> {
-  const asgs = await listClusterAsgs(aws, cluster);
+/**
+ * The cluster's server groups with target health, oldest first: `groups` are
+ * the ones bluegreen made and may change; `foreign` the ones only named or
+ * tagged like the cluster (reported, never changed).
+ */
+export async function loadCluster(
+  aws: AwsClients,
+  cluster: string,
+  options: { includeNamedOnly?: boolean } = {},
+): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[]; health: TargetHealthByGroup }> {
+  const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const groups = await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health)));
-  return { groups: sortOldestFirst(groups), health };
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g) => g.managed), foreign: all.filter((g) => !g.managed), health };
 }

@@ -1,5 +1,5 @@
 /**
- * Errors that carry the stage exit code of DESIGN §2, so every layer can throw
+ * Errors that carry the stage exit code (docs/architecture.md, "Stage contract"), so every layer can throw
  * the right kind and one place (the stage runner) turns it into an exit code
  * and an `{"error": …}` output.
  */

@@ -1,5 +1,7 @@
 import {
   DescribeLifecycleHooksCommand,
+  type AutoScalingGroup,
+  type CreateAutoScalingGroupCommandInput,
   DescribeScheduledActionsCommand,
   EnableMetricsCollectionCommand,
   PutLifecycleHookCommand,
@@ -13,14 +15,60 @@ import { DeleteAlarmsCommand, DescribeAlarmsCommand, PutMetricAlarmCommand, pagi
 import type { AwsClients } from '../aws/clients';
 import { chunk, collectPages } from '../aws/paginate';
 import type { Logger } from '../core/log';
-import type { ServerGroup } from '../cluster/server-groups';
+import { DISABLE_PROCESSES, type ServerGroup } from '../cluster/server-groups';
 
 /**
- * Copies what a user would lose with a new ASG: lifecycle hooks (given at
+ * Copies what a user would lose with a new ASG: the group's own settings
+ * ({@link asgSettingsOf}, given at creation), lifecycle hooks (given at
  * creation, so the first instances already pass through them), scaling
  * policies re-pointed at the new group with their CloudWatch alarms, future
  * scheduled actions, and metrics collection.
  */
+
+/** The source group's settings a new group takes over, as CreateAutoScalingGroup fields and suspended processes. */
+export interface AsgSettings {
+  /** Health check, termination policies, cooldown, scale-in protection, rebalancing, lifetime and warmup, as the source has them. */
+  group: Pick<
+    CreateAutoScalingGroupCommandInput,
+    | 'HealthCheckType'
+    | 'HealthCheckGracePeriod'
+    | 'TerminationPolicies'
+    | 'DefaultCooldown'
+    | 'NewInstancesProtectedFromScaleIn'
+    | 'CapacityRebalance'
+    | 'MaxInstanceLifetime'
+    | 'DefaultInstanceWarmup'
+  >;
+  /** Processes the user suspended on the source (not the ones bluegreen suspends to disable a group). */
+  suspendedProcesses: string[];
+}
+
+/** What of `asg`'s own settings a new group of the cluster copies (only the fields the source sets). */
+export function asgSettingsOf(asg: AutoScalingGroup): AsgSettings {
+  const disable: readonly string[] = DISABLE_PROCESSES;
+  return {
+    group: {
+      ...(asg.HealthCheckType ? { HealthCheckType: asg.HealthCheckType } : {}),
+      ...(asg.HealthCheckGracePeriod !== undefined ? { HealthCheckGracePeriod: asg.HealthCheckGracePeriod } : {}),
+      ...(asg.TerminationPolicies?.length ? { TerminationPolicies: asg.TerminationPolicies } : {}),
+      ...(asg.DefaultCooldown !== undefined ? { DefaultCooldown: asg.DefaultCooldown } : {}),
+      ...(asg.NewInstancesProtectedFromScaleIn !== undefined ? { NewInstancesProtectedFromScaleIn: asg.NewInstancesProtectedFromScaleIn } : {}),
+      ...(asg.CapacityRebalance !== undefined ? { CapacityRebalance: asg.CapacityRebalance } : {}),
+      ...(asg.MaxInstanceLifetime ? { MaxInstanceLifetime: asg.MaxInstanceLifetime } : {}),
+      ...(asg.DefaultInstanceWarmup !== undefined ? { DefaultInstanceWarmup: asg.DefaultInstanceWarmup } : {}),
+    },
+    suspendedProcesses: (asg.SuspendedProcesses ?? [])
+      .map((p) => p.ProcessName ?? '')
+      .filter((name) => name !== '' && !disable.includes(name)),
+  };
+}
+
+/** The source group's own tags (not bluegreen's, not AWS's), with their propagate flag, for the new group. */
+export function userTagsOf(asg: AutoScalingGroup): Array<{ key: string; value: string; propagateAtLaunch: boolean }> {
+  return (asg.Tags ?? [])
+    .filter((t) => t.Key && !t.Key.startsWith('bluegreen:') && !t.Key.startsWith('aws:'))
+    .map((t) => ({ key: t.Key as string, value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }));
+}
 
 /** Lifecycle hooks of the source, as specifications for CreateAutoScalingGroup. */
 export async function lifecycleHookSpecifications(aws: AwsClients, source: ServerGroup): Promise<LifecycleHookSpecification[]> {

@@ -1,15 +1,18 @@
 import type { AwsClients } from '../aws/clients';
 import type { Logger } from '../core/log';
-import { loadCluster } from '../cluster/server-groups';
+import { describeAsgsByName, loadCluster } from '../cluster/server-groups';
+
+/** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
+const MAX_NAME_LOOKUPS = 5;
 import { newDeploymentId } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
-import { lockAndRecover } from './recovery';
+import { planThenRunLocked } from './recovery';
 import { runRedBlack, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
 
-/** The deploy stage's output (DESIGN §2). */
+/** The deploy stage's output (docs/architecture.md, "Stage contract"). */
 export interface DeployOutput {
   cluster: string;
   region: string;
@@ -29,6 +32,8 @@ export interface DeployOutput {
   recovered: string[];
   timings: RedBlackResult['timings'] | null;
   copied: RedBlackResult['copied'];
+  /** What the run did not do as usual, and why (e.g. previous groups kept running). */
+  warnings: string[];
   plan?: string;
 }
 
@@ -38,44 +43,43 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
   const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : undefined;
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
-  const { groups } = await loadCluster(aws, request.cluster.name);
-  return planDeploy(groups, request, { targetGroupArns, subnets });
+  const { groups, foreign } = await loadCluster(aws, request.cluster.name);
+  const taken = foreign.map((g) => g.name);
+  // Groups only named like the cluster (e.g. Spinnaker's) are not found by our tag: make sure the next name is free.
+  for (let attempt = 0; ; attempt += 1) {
+    const plan = planDeploy(groups, request, { targetGroupArns, subnets, foreign: taken });
+    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
+    taken.push(plan.newServerGroup);
+  }
 }
 
 /**
- * A red/black deploy of `request.amiId` into its cluster (DESIGN §4): checks,
+ * A red/black deploy of `request.amiId` into its cluster (docs/architecture.md, "Red/black deploy"): checks,
  * lock, crash recovery, new server group, wait healthy, cutover, clean-up,
  * ledger. Failure before cutover rolls back automatically (exit 1).
  */
 export async function deploy(aws: AwsClients, request: DeployRequest, log: Logger): Promise<DeployOutput> {
   const started = Date.now();
-  const firstPlan = await prepareDeploy(aws, request);
   const deploymentId = newDeploymentId();
-  if (request.plan) {
-    const text = describePlan(firstPlan, request.amiId);
-    log.info(text);
-    return output(request, deploymentId, firstPlan, null, [], started, 'planned', text);
-  }
-  const { session, recovered } = await lockAndRecover(aws, {
-    ...request,
-    cluster: request.cluster.name,
-    owner: whoAmI(request.build.buildUrl),
-    deploymentId,
-    log,
+  return planThenRunLocked(aws, {
+    lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
+    planOnly: request.plan,
+    plan: () => prepareDeploy(aws, request),
+    async planned(plan) {
+      const text = describePlan(plan, request.amiId);
+      log.info(text);
+      return output(request, deploymentId, plan, null, [], started, 'planned', text);
+    },
+    async run(plan, session, recovered) {
+      log.info(describePlan(plan, request.amiId));
+      const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
+      log.info(
+        `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
+          (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
+      );
+      return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
+    },
   });
-  try {
-    // Plan again under the lock: the cluster may have changed since the first look.
-    const plan = await prepareDeploy(aws, request);
-    log.info(describePlan(plan, request.amiId));
-    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
-    log.info(
-      `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
-        (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
-    );
-    return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
-  } finally {
-    await session.close();
-  }
 }
 
 function output(
@@ -107,6 +111,7 @@ function output(
     recovered,
     timings: result?.timings ?? null,
     copied: result?.copied ?? null,
+    warnings: result?.warnings ?? [],
     ...(planText ? { plan: planText } : {}),
   };
 }

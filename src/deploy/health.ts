@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
@@ -59,6 +60,15 @@ export function requiredHealthy(desired: number, percent: number): number {
   return Math.max(1, Math.ceil((desired * percent) / 100));
 }
 
+/**
+ * Consecutive polls that must all see the group healthy before it counts:
+ * cutover needs health that holds over a short window, not one snapshot.
+ */
+export const STABLE_HEALTH_POLLS = 2;
+
+/** Pause before a confirming poll: short, so proven health is acted on at once. */
+const CONFIRM_POLL_MS = 250;
+
 /** Failed scaling activities of a group since `since` (launch failures). */
 async function failedActivities(aws: AwsClients, groupName: string, since: Date): Promise<string[]> {
   const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
@@ -89,6 +99,7 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
   const schedule = pollSchedule(options.deadline);
   let lastLine = '';
   let progress: HealthProgress | undefined;
+  let healthyPolls = 0;
   for (;;) {
     const [asg] = await describeAsgsByName(aws, [options.groupName]);
     if (!asg) throw new OperationFailedError('ServerGroupGone', `server group ${options.groupName} disappeared while waiting for it to be healthy`);
@@ -101,7 +112,14 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
       options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join('; ')}` : line);
       lastLine = line;
     }
-    if (progress.healthy >= progress.required) return progress;
+    if (progress.healthy >= progress.required) {
+      healthyPolls += 1;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (schedule.remainingMs() <= 0) break;
+      await sleep(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      continue;
+    }
+    healthyPolls = 0;
     const failures = await failedActivities(aws, options.groupName, options.since);
     if (failures.length > 0) {
       throw new OperationFailedError('LaunchFailed', `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`, {

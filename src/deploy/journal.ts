@@ -29,6 +29,12 @@ export interface ClusterSession {
   lost(): BluegreenError | undefined;
 }
 
+/** Throws the lock-lost error when someone broke our lock: a run checks before each step it must not take without it. */
+export function assertLockHeld(session: ClusterSession): void {
+  const lost = session.lost();
+  if (lost) throw lost;
+}
+
 /** Who runs this: the build URL given as input, else the one Jenkins puts in the environment, else user@host. */
 export function whoAmI(buildUrl?: string): string {
   return buildUrl ?? runIdentity().owner;

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
+import { isNotFound } from '../aws/errors';
 import { InputError } from '../core/errors';
 import type { ServerGroup } from '../cluster/server-groups';
 import type { LaunchSettings as RecordedLaunchSettings } from '../ledger/record';
@@ -117,8 +118,7 @@ export async function deleteLaunchTemplate(aws: AwsClients, template: { id?: str
   try {
     await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
   } catch (error) {
-    const code = (error as { name?: string }).name ?? '';
-    if (!/NotFound/i.test(code)) throw error;
+    if (!isNotFound(error)) throw error;
   }
 }
 

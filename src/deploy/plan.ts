@@ -2,6 +2,7 @@ import type { ServerGroup } from '../cluster/server-groups';
 import { nextServerGroupName } from '../core/naming';
 import { InputError } from '../core/errors';
 import type { Capacity, DeployRequest } from './request';
+import { checkTrafficGuards } from './traffic-guards';
 
 /** What a deploy will do, computed from live AWS state before any change. */
 export interface DeployPlan {
@@ -16,6 +17,8 @@ export interface DeployPlan {
   toDisable: string[];
   /** Disabled groups older than ours beyond `keepPrevious`, to destroy at the end. */
   toDestroy: string[];
+  /** Groups named or tagged like the cluster but not made by a deploy: reported, never changed. */
+  foreign: string[];
 }
 
 /** Newest enabled server group (the source of a deploy). */
@@ -40,11 +43,12 @@ export function groupsBeyondKeep(groups: readonly ServerGroup[], keep: string, k
 export function planDeploy(
   groups: readonly ServerGroup[],
   request: DeployRequest,
-  resolved: { targetGroupArns: string[] | undefined; subnets: string[] | undefined },
+  resolved: { targetGroupArns: string[] | undefined; subnets: string[] | undefined; foreign?: readonly string[] },
 ): DeployPlan {
   const source = newestEnabled(groups);
   const newest = [...groups].reverse().find((g) => g.sequence !== undefined);
-  const inUse = new Set(groups.map((g) => g.name));
+  const foreign = [...(resolved.foreign ?? [])];
+  const inUse = new Set([...groups.map((g) => g.name), ...foreign]);
   const newServerGroup = nextServerGroupName(request.cluster.name, newest?.sequence, inUse);
   const capacity = request.capacity ?? source?.capacity;
   if (!capacity) throw new InputError('capacity', 'is required on the first deploy of a cluster: {"min": 2, "max": 4, "desired": 2}');
@@ -54,10 +58,17 @@ export function planDeploy(
   }
   const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
   if (subnets.length === 0 && !source) throw new InputError('subnets', 'is required on the first deploy of a cluster: the subnets to launch in');
+  checkTrafficGuards({
+    groups,
+    targetGroupArns,
+    capacity,
+    ...(request.allowRemovingTargetGroups !== undefined ? { allowRemovingTargetGroups: request.allowRemovingTargetGroups } : {}),
+    ...(request.allowScaleToZero !== undefined ? { allowScaleToZero: request.allowScaleToZero } : {}),
+  });
   const toDisable = groups.filter((g) => g.enabled && g.name !== newServerGroup).map((g) => g.name);
   const afterDeploy = [...groups];
   const toDestroy = groupsBeyondKeep(afterDeploy, '', request.keepPrevious, toDisable);
-  return { cluster: request.cluster.name, newServerGroup, source, capacity, targetGroupArns, subnets, toDisable, toDestroy };
+  return { cluster: request.cluster.name, newServerGroup, source, capacity, targetGroupArns, subnets, toDisable, toDestroy, foreign };
 }
 
 /** The plan as lines for the log (`--plan`). */
@@ -69,6 +80,7 @@ export function describePlan(plan: DeployPlan, amiId: string): string {
     `  target groups: ${plan.targetGroupArns.join(', ')}`,
     `  wait until healthy, then disable: ${plan.toDisable.join(', ') || 'nothing (first deploy)'}`,
     `  destroy (beyond keepPrevious): ${plan.toDestroy.join(', ') || 'nothing'}`,
+    ...(plan.foreign.length > 0 ? [`  left alone (not made by a bluegreen deploy): ${plan.foreign.join(', ')}`] : []),
   ];
   return lines.join('\n');
 }

@@ -8,8 +8,9 @@ import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
-import { finishCutover } from './red-black';
-import { destroyServerGroup, disableServerGroup, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
+import { finishCutover } from './cutover';
+import { decodeRunSettings } from './run-settings';
+import { destroyServerGroup, disableServerGroup, groupToDestroy, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -32,6 +33,12 @@ export interface RecoveryOptions {
   scaleDownDelaySeconds: number;
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
+  /**
+   * The run is a rollback: a cut-over group that is not healthy now is left
+   * for the rollback to take out of service (instead of exit 3), and its
+   * previous group is not scaled down under it.
+   */
+  rollingBack?: boolean;
 }
 
 /** Server groups a crashed run left mid-way, newest first. */
@@ -57,6 +64,8 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   const { log, cluster } = options;
   const actions: RecoveryActions = [];
   let { groups } = await loadCluster(aws, cluster);
+  /** Previous groups of cut-over groups left for a rollback: the rollback brings them back, so they keep their instances. */
+  const keepRunning = new Set<string>();
   for (const group of unfinishedGroups(groups)) {
     const phase = group.tags[Tag.phase] as string;
     const deploymentId = group.tags[Tag.deploymentId] ?? 'unknown';
@@ -82,7 +91,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      await destroyServerGroup(aws, group);
+      await destroyServerGroup(aws, groupToDestroy(group));
       actions.push(`removed ${group.name} (interrupted before cutover)`);
       await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `interrupted in phase ${phase}; removed` });
       continue;
@@ -93,23 +102,40 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
         groupName: group.name,
         targetGroupArns: group.targetGroupArns,
         targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+        // A rollback does not wait for a group it is about to take out of service: a short look decides.
+        deadline: Date.now() + (options.rollingBack ? ROLLBACK_HEALTH_LOOK_MS : options.healthTimeoutSeconds * 1000),
         since: new Date(),
         log,
       });
     } catch (error) {
+      // Never leave a min pinned behind an exit: unpin every group first.
+      actions.push(...(await unpinAll(aws, groups, log)));
+      const previous = group.tags[Tag.previousServerGroup];
+      if (options.rollingBack) {
+        log.warn(`${group.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        if (previous) keepRunning.add(previous);
+        actions.push(`left ${group.name} (cut over, not healthy) for the rollback`);
+        continue;
+      }
       throw new ConflictError('NeedsOperator', `${group.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback to the previous server group (${group.tags[Tag.previousServerGroup] ?? 'see status'}), or deploy again once the instances are healthy`,
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? 'the previous server group'} and takes ${group.name} out of service; or deploy again once the instances are healthy`,
+        actions,
       });
     }
     const pinned = Number(group.tags[Tag.pinnedFrom]);
+    const settings = decodeRunSettings(group.tags[Tag.runSettings], {
+      keepPrevious: options.keepPrevious,
+      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    });
     const finished = await finishCutover(aws, {
       cluster,
       newServerGroup: group.name,
       newMin: Number.isInteger(pinned) ? pinned : group.capacity.min,
-      scaleDownDelaySeconds: options.scaleDownDelaySeconds,
-      keepPrevious: options.keepPrevious,
-      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      // The interrupted deploy's own choices, recorded on its group when it was made.
+      scaleDownDelaySeconds: settings.scaleDownDelaySeconds,
+      keepPrevious: settings.keepPrevious,
+      ...(settings.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: settings.drainTimeoutSeconds } : {}),
       log,
     });
     actions.push(`finished ${group.name} (disabled ${finished.disabled.join(', ') || 'nothing'})`);
@@ -121,20 +147,31 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  actions.push(...(await unpinAll(aws, groups.filter((g) => !UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '')), log)));
   for (const group of groups) {
-    const pinned = group.tags[Tag.pinnedFrom];
-    if (pinned !== undefined && !UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) {
-      await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
-      await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
-      actions.push(`restored min of ${group.name} to ${pinned}`);
-      log.info(`${group.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
-    }
     const due = group.tags[Tag.scaleDownAfter];
-    if (due && !group.enabled && Date.parse(due) <= Date.now() && group.capacity.desired > 0) {
+    if (due && !group.enabled && !keepRunning.has(group.name) && Date.parse(due) <= Date.now() && group.capacity.desired > 0) {
       await scaleDownServerGroup(aws, group.name);
       actions.push(`scaled ${group.name} to 0 (warm window over)`);
       log.info(`${group.name}: scaled to 0 (its warm window ended ${due})`);
     }
+  }
+  return actions;
+}
+
+/** How long a rollback's recovery looks at a cut-over group's health before leaving it to the rollback. */
+const ROLLBACK_HEALTH_LOOK_MS = 2_000;
+
+/** Restores the min of every group an interrupted run left pinned (`bluegreen:pinned-min`). */
+async function unpinAll(aws: AwsClients, groups: readonly ServerGroup[], log: Logger): Promise<RecoveryActions> {
+  const actions: RecoveryActions = [];
+  for (const group of groups) {
+    const pinned = group.tags[Tag.pinnedFrom];
+    if (pinned === undefined) continue;
+    await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
+    await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
+    actions.push(`restored min of ${group.name} to ${pinned}`);
+    log.info(`${group.name}: min restored to ${pinned} (left pinned by an interrupted run)`);
   }
   return actions;
 }
@@ -153,6 +190,8 @@ export interface LockedRunOptions {
   scaleDownDelaySeconds: number;
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
+  /** See {@link RecoveryOptions.rollingBack}. */
+  rollingBack?: boolean;
   log: Logger;
 }
 
@@ -182,10 +221,43 @@ export async function lockAndRecover(aws: AwsClients, options: LockedRunOptions)
       scaleDownDelaySeconds: options.scaleDownDelaySeconds,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      ...(options.rollingBack ? { rollingBack: true } : {}),
     });
     return { session, recovered };
   } catch (error) {
     await session.close();
     throw error;
+  }
+}
+
+/** A run that changes a cluster, as {@link planThenRunLocked} takes it. */
+export interface PlannedRun<Plan, Result> {
+  /** How to take the lock and settle the cluster. */
+  lock: LockedRunOptions;
+  /** Only the plan was asked for (`--plan`): nothing is locked or changed. */
+  planOnly: boolean;
+  /** Read-only: what the run will do, from live state. Called once before the lock, and again under it. */
+  plan(): Promise<Plan>;
+  /** The result of a plan-only run. */
+  planned(plan: Plan): Promise<Result>;
+  /** Does it, under the lock, from the plan made under the lock. */
+  run(plan: Plan, session: ClusterSession, recovered: RecoveryActions): Promise<Result>;
+}
+
+/**
+ * How deploy and rollback go: plan (read-only, so bad input and "nothing to
+ * do" change nothing), then — unless only the plan was asked for — take the
+ * lock, settle what an interrupted run left, plan again (the cluster may have
+ * changed since the first look), act, and release the lock.
+ */
+export async function planThenRunLocked<Plan, Result>(aws: AwsClients, run: PlannedRun<Plan, Result>): Promise<Result> {
+  const firstPlan = await run.plan();
+  if (run.planOnly) return run.planned(firstPlan);
+  const { session, recovered } = await lockAndRecover(aws, run.lock);
+  try {
+    const plan = await run.plan();
+    return await run.run(plan, session, recovered);
+  } finally {
+    await session.close();
   }
 }

@@ -5,24 +5,24 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-
-import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
-import { copyScalingSettings, ensureLifecycleHooks, lifecycleHookSpecifications, type CopiedSettings } from './copy-settings';
-import { waitForHealthyTargets } from './health';
-import { composeLaunchData, createLaunchTemplate, deleteLaunchTemplate, readLaunchData, recordedLaunchSettings, type CreatedLaunchTemplate } from './launch-template';
-import type { ClusterSession } from './journal';
-import { groupsBeyondKeep, type DeployPlan } from './plan';
-import type { DeployRequest } from './request';
 import {
-  createServerGroup,
-  destroyServerGroup,
-  disableServerGroup,
-  removeGroupTags,
-  scaleDownServerGroup,
-  setCapacity,
-  setGroupTags,
-} from './server-group-ops';
+  asgSettingsOf,
+  copyScalingSettings,
+  ensureLifecycleHooks,
+  lifecycleHookSpecifications,
+  userTagsOf,
+  type CopiedSettings,
+} from './copy-settings';
+import { finishCutover } from './cutover';
+import { waitForHealthyTargets } from './health';
+import { composeLaunchData, createLaunchTemplate, readLaunchData, recordedLaunchSettings, type CreatedLaunchTemplate } from './launch-template';
+import { assertLockHeld, type ClusterSession } from './journal';
+import type { DeployPlan } from './plan';
+import type { DeployRequest } from './request';
+import { encodeRunSettings } from './run-settings';
+import { createServerGroup, destroyServerGroup, disableServerGroup, setCapacity, setGroupTags, unpinMin } from './server-group-ops';
 
 /** Timings of one red/black run, in milliseconds since its start. */
 export interface DeployTimings {
@@ -47,6 +47,8 @@ export interface RedBlackResult {
   destroyed: string[];
   copied: CopiedSettings | null;
   timings: DeployTimings;
+  /** What the run did not do as usual, and why (e.g. old groups kept warm). */
+  warnings: string[];
 }
 
 /** Options of {@link runRedBlack}. */
@@ -75,13 +77,6 @@ function ourTags(request: DeployRequest, deploymentId: string, previous: string 
   return tags;
 }
 
-/** Tags of the source group a user would lose otherwise (not ours, not AWS's). */
-function copiedSourceTags(source: ServerGroup | undefined): Array<{ key: string; value: string; propagateAtLaunch: boolean }> {
-  return (source?.asg.Tags ?? [])
-    .filter((t) => t.Key && !t.Key.startsWith('bluegreen:') && !t.Key.startsWith('aws:'))
-    .map((t) => ({ key: t.Key as string, value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }));
-}
-
 /** The ledger record fields common to every record of this run. */
 export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewDeploymentRecord, 'result'> {
   const { request, plan } = options;
@@ -105,8 +100,9 @@ export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewD
 }
 
 /**
- * Undoes a new group that never took traffic: delete it and its launch
- * template, restore the old group's min. The old group was never disabled.
+ * Undoes a new group that never took traffic: delete it and the launch
+ * template this run made for it, restore the old group's min. The old group
+ * was never disabled.
  */
 async function removeNewGroup(
   aws: AwsClients,
@@ -114,23 +110,42 @@ async function removeNewGroup(
   template: CreatedLaunchTemplate | undefined,
   source: ServerGroup | undefined,
   log: Logger,
+  drainTimeoutSeconds: number | undefined,
 ): Promise<void> {
-  await destroyServerGroup(aws, { name, launchTemplate: template, tags: { [Tag.cluster]: 'x' } });
-  if (template) await deleteLaunchTemplate(aws, template);
+  await drainIfServing(aws, name, log, drainTimeoutSeconds);
+  // This run made the template (whether or not the group got created): it goes too.
+  await destroyServerGroup(aws, { name, ...(template ? { launchTemplate: template } : {}), ownsLaunchTemplate: true });
   if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
   log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`);
 }
 
+/**
+ * Before a new group is deleted: if any of its instances took traffic (healthy
+ * or draining in a target group), take it out of the load balancer and let
+ * in-flight requests finish (bounded by the drain timeout), so deleting it cuts none.
+ */
+async function drainIfServing(aws: AwsClients, name: string, log: Logger, drainTimeoutSeconds: number | undefined): Promise<void> {
+  const [asg] = await describeAsgsByName(aws, [name]);
+  if (!asg || (asg.Instances ?? []).length === 0) return;
+  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
+  const group = await toServerGroup(aws, asg, health);
+  const ids = new Set(group.instances.map((i) => i.id));
+  const served = [...health.values()].flat().some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
+  if (!served) return;
+  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
+  await disableServerGroup(aws, group, { log, ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}) });
+}
+
 async function restorePinnedMin(aws: AwsClients, groupName: string, min: number, log: Logger): Promise<void> {
-  await setCapacity(aws, groupName, { min });
-  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
+  await unpinMin(aws, groupName, min);
   log.debug(`${groupName}: min restored to ${min}`);
 }
 
 /**
- * Red/black, DESIGN §4 steps 3–8: new launch template + ASG (min pinned),
+ * Red/black (docs/architecture.md, "Red/black"): new launch template + ASG (min pinned),
  * wait until healthy in every target group, disable the old groups, scale
- * them down (now or after the warm window), unpin, destroy beyond keepPrevious.
+ * them down (now or after the warm window), unpin, destroy beyond keepPrevious
+ * ({@link finishCutover}).
  * Before cutover any failure removes the new group (automatic rollback, exit 1).
  */
 export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Promise<RedBlackResult> {
@@ -146,6 +161,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let asgCreated = false;
   let healthyAt = 0;
   let createdAt = 0;
+  let healthDeadline = 0;
+  let healthy: Awaited<ReturnType<typeof waitForHealthyTargets>> | undefined;
   let copied: CopiedSettings | null = null;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
@@ -167,26 +184,21 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
       targetGroupArns: plan.targetGroupArns,
       tags: [
-        ...copiedSourceTags(source),
+        ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...Object.entries({ ...tags, [Tag.phase]: Phase.creating, [Tag.pinnedFrom]: String(plan.capacity.min) }).map(([key, value]) => ({
+        ...Object.entries({
+          ...tags,
+          [Tag.phase]: Phase.creating,
+          [Tag.pinnedFrom]: String(plan.capacity.min),
+          [Tag.runSettings]: encodeRunSettings(request),
+        }).map(([key, value]) => ({
           key,
           value,
           propagateAtLaunch: key === Tag.cluster || key === Tag.version,
         })),
       ],
       lifecycleHooks: hooks,
-      copied: {
-        ...(source?.asg.HealthCheckType ? { healthCheckType: source.asg.HealthCheckType } : {}),
-        ...(source?.asg.HealthCheckGracePeriod !== undefined ? { healthCheckGracePeriod: source.asg.HealthCheckGracePeriod } : {}),
-        ...(source?.asg.TerminationPolicies ? { terminationPolicies: source.asg.TerminationPolicies } : {}),
-        ...(source?.asg.DefaultCooldown !== undefined ? { defaultCooldown: source.asg.DefaultCooldown } : {}),
-        ...(source?.asg.NewInstancesProtectedFromScaleIn !== undefined ? { newInstancesProtectedFromScaleIn: source.asg.NewInstancesProtectedFromScaleIn } : {}),
-        ...(source?.asg.CapacityRebalance !== undefined ? { capacityRebalance: source.asg.CapacityRebalance } : {}),
-        ...(source?.asg.MaxInstanceLifetime ? { maxInstanceLifetime: source.asg.MaxInstanceLifetime } : {}),
-        ...(source?.asg.DefaultInstanceWarmup !== undefined ? { defaultInstanceWarmup: source.asg.DefaultInstanceWarmup } : {}),
-        ...(source ? { suspendedProcesses: source.suspendedProcesses } : {}),
-      },
+      ...(source ? { settings: asgSettingsOf(source.asg) } : {}),
     });
     asgCreated = true;
     failpoint('after-asg-created');
@@ -199,11 +211,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
     failpoint('waiting-healthy');
     assertLockHeld(session);
-    await waitForHealthyTargets(aws, {
+    healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
+    healthy = await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
       targetGroupArns: plan.targetGroupArns,
       targetHealthyPercent: request.targetHealthyPercent,
-      deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+      deadline: healthDeadline,
       since: started,
       log,
     });
@@ -214,7 +227,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log);
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
@@ -236,6 +249,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
 
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  failpoint('cutover-started');
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -243,6 +257,9 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    ...(healthy && healthy.healthy < healthy.desired
+      ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) }
+      : {}),
     log,
   });
   const totalMs = Date.now() - t0;
@@ -265,103 +282,29 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     warm: finished.warm,
     destroyed: finished.destroyed,
     copied,
+    warnings: finished.warnings,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t0,
       cutoverLatencyMs: finished.disableStartedAt - healthyAt,
-      disabledMs: finished.disabledAtMs - t0,
+      disabledMs: finished.disabledAt - t0,
       totalMs,
     },
   };
 }
 
-function assertLockHeld(session: ClusterSession): void {
-  const lost = session.lost();
-  if (lost) throw lost;
-}
-
-/** Options of {@link finishCutover}. */
-export interface CutoverOptions {
-  cluster: string;
-  newServerGroup: string;
-  /** The min the new group ends with (it was pinned to desired). */
-  newMin: number;
-  scaleDownDelaySeconds: number;
-  keepPrevious: number;
-  drainTimeoutSeconds?: number;
-  log: Logger;
-}
-
 /**
- * Everything after the new group is healthy, from live state so that crash
- * recovery can run it too: disable every other enabled group, scale them
- * down (or leave them warm until `scaleDownAfter`), unpin the new group's
- * min, destroy groups beyond keepPrevious, mark the deployment done.
+ * Below 100 % the cutover happened with part of the new group still failing:
+ * the old groups are scaled down only once the new one is fully healthy
+ * (waiting up to the health deadline). Returns why to keep them running, or
+ * undefined when the new group got there.
  */
-export async function finishCutover(
-  aws: AwsClients,
-  options: CutoverOptions,
-): Promise<Pick<RedBlackResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> & { disabledAtMs: number; disableStartedAt: number }> {
-  const { log } = options;
-  const { groups, health } = await loadCluster(aws, options.cluster);
-  const others = groups.filter((g) => g.name !== options.newServerGroup);
-  // A crash between suspending and deregistering leaves a group "disabled" whose instances still serve.
-  const toDisable = others.filter((g) => g.enabled || servingTargets(g, health) > 0);
-  const disableStartedAt = Date.now();
-  const scaleDownAfter = new Date(Date.now() + options.scaleDownDelaySeconds * 1000).toISOString();
-  for (const group of toDisable) {
-    // Mark when it may be scaled down before disabling: a crash after this point still scales it down later.
-    await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: scaleDownAfter });
-    await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
+async function fullHealthOrReason(aws: AwsClients, plan: DeployPlan, deadline: number, since: Date, log: Logger): Promise<string | undefined> {
+  try {
+    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
+    return undefined;
+  } catch (error) {
+    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; ` +
+      'scale them down with the next deploy (keepPrevious) or roll back';
   }
-  const disabledAt = Date.now();
-  // The warm window starts once the old groups are out of service (draining takes its own time).
-  const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1000).toISOString();
-  if (options.scaleDownDelaySeconds > 0) {
-    for (const group of toDisable) await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: warmUntil });
-  }
-  failpoint('after-disable');
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
-  failpoint('before-scale-down');
-  const scaledDown: string[] = [];
-  const warm: string[] = [];
-  for (const group of others) {
-    const due = toDisable.includes(group) ? warmUntil : group.tags[Tag.scaleDownAfter];
-    if (group.capacity.desired === 0 && group.capacity.min === 0) continue;
-    if (!due) continue;
-    if (Date.parse(due) <= Date.now()) {
-      await scaleDownServerGroup(aws, group.name);
-      await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
-      scaledDown.push(group.name);
-      log.info(`${group.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
-    } else {
-      warm.push(group.name);
-      // Unpin now: a warm group is out of service, and its pin must not outlive this run.
-      const pinned = group.tags[Tag.pinnedFrom];
-      if (pinned !== undefined) await restorePinnedMin(aws, group.name, Number(pinned) || 0, log);
-      log.info(`${group.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
-    }
-  }
-  await setCapacity(aws, options.newServerGroup, { min: options.newMin });
-  await removeGroupTags(aws, options.newServerGroup, [Tag.pinnedFrom]);
-  const fresh = await loadCluster(aws, options.cluster);
-  const destroyed = groupsBeyondKeep(fresh.groups, options.newServerGroup, options.keepPrevious).filter((name) => !warm.includes(name));
-  for (const name of destroyed) {
-    const group = fresh.groups.find((g) => g.name === name);
-    if (!group || group.enabled) continue;
-    await destroyServerGroup(aws, group);
-    log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
-  }
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return { disabled: toDisable.map((g) => g.name), scaledDown, warm, destroyed, disabledAtMs: disabledAt, disableStartedAt };
-}
-
-/** Targets of a group still registered and not draining (i.e. taking new requests) in its target groups. */
-export function servingTargets(group: ServerGroup, health: TargetHealthByGroup): number {
-  const ids = new Set(group.instances.map((i) => i.id));
-  let serving = 0;
-  for (const arn of group.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && !['draining', 'unused'].includes(t.TargetHealth?.State ?? '')).length;
-  }
-  return serving;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { EBS_VOLUME_TYPES } from '../aws/ebs';
 import { InputError } from '../core/errors';
 import { parseDuration } from '../core/duration';
 import { resolveClusterName, type ClusterName } from '../core/naming';
@@ -77,6 +78,10 @@ export interface DeployRequest {
   breakExpiredLock: boolean;
   lockLeaseSeconds: number;
   lockWaitSeconds: number;
+  /** Traffic guard override: the new group may leave target groups the cluster serves now. */
+  allowRemovingTargetGroups?: boolean;
+  /** Traffic guard override: a desired capacity of 0 may take the cluster out of service. */
+  allowScaleToZero?: boolean;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -86,7 +91,6 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
 const KEY_NAME = /^[\x20-\x7e]{1,255}$/;
 const INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
-const VOLUME_TYPES = ['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard'];
 /** Launch template user data is at most 16 KB once base64-encoded. */
 const MAX_USER_DATA_BASE64 = 16 * 1024;
 
@@ -96,6 +100,7 @@ export const DEPLOY_KEYS = [
   'securityGroups', 'keyName', 'iamInstanceProfile', 'userData', 'blockDevices', 'requireImdsv2', 'healthTimeout',
   'targetHealthyPercent', 'keepPrevious', 'scaleDownDelay', 'drainTimeout', 'ledger', 'buildUrl', 'gitCommit',
   'artifactUrl', 'version', 'tags', 'config', 'plan', 'breakExpiredLock', 'lockLease', 'lockWait',
+  'allowRemovingTargetGroups', 'allowScaleToZero',
 ] as const;
 
 /**
@@ -150,7 +155,7 @@ function parseBlockDevices(value: unknown): BlockDevice[] {
     if (device.volumeSize !== undefined) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65_536);
     if (device.volumeType !== undefined) {
       const type = checkString(`${field}.volumeType`, device.volumeType);
-      if (!VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${VOLUME_TYPES.join(', ')} (got ${JSON.stringify(type)})`);
+      if (!(EBS_VOLUME_TYPES as readonly string[]).includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${EBS_VOLUME_TYPES.join(', ')} (got ${JSON.stringify(type)})`);
       result.volumeType = type;
     }
     if (device.encrypted !== undefined) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
@@ -253,6 +258,10 @@ export function parseDeployRequest(input: Record<string, unknown>, region: strin
     tags,
     plan: raw.plan === undefined ? false : checkBoolean('plan', raw.plan),
     ...parseLockOptions(raw),
+    ...(raw.allowRemovingTargetGroups !== undefined
+      ? { allowRemovingTargetGroups: checkBoolean('allowRemovingTargetGroups', raw.allowRemovingTargetGroups) }
+      : {}),
+    ...(raw.allowScaleToZero !== undefined ? { allowScaleToZero: checkBoolean('allowScaleToZero', raw.allowScaleToZero) } : {}),
   };
   return request;
 }

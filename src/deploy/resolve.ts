@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
+import { hasErrorCode } from '../aws/errors';
 import { InputError } from '../core/errors';
 
 /**
@@ -8,17 +9,13 @@ import { InputError } from '../core/errors';
  * target groups, subnets and security groups must exist in the region.
  */
 
-function awsErrorName(error: unknown): string {
-  return (error as { name?: string; Code?: string }).name ?? (error as { Code?: string }).Code ?? '';
-}
-
 /** Checks the AMI exists and is available; returns its tags. */
 export async function resolveAmi(aws: AwsClients, amiId: string, field = 'amiId'): Promise<{ name: string; tags: Record<string, string> }> {
   let images;
   try {
     images = await aws.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
   } catch (error) {
-    if (/InvalidAMIID/.test(awsErrorName(error))) throw new InputError(field, `${amiId} does not exist in ${aws.region}`);
+    if (hasErrorCode(error, /^InvalidAMIID/)) throw new InputError(field, `${amiId} does not exist in ${aws.region}`);
     throw error;
   }
   const image = images.Images?.[0];
@@ -41,7 +38,7 @@ export async function resolveTargetGroups(aws: AwsClients, given: readonly strin
       arns.push(arn);
     } catch (error) {
       if (error instanceof InputError) throw error;
-      if (/TargetGroupNotFound/.test(awsErrorName(error))) throw new InputError(`${field}[${index}]`, `target group ${value} does not exist in ${aws.region}`);
+      if (hasErrorCode(error, /^TargetGroupNotFound/)) throw new InputError(`${field}[${index}]`, `target group ${value} does not exist in ${aws.region}`);
       throw error;
     }
   }
@@ -57,7 +54,7 @@ export async function resolveSubnets(aws: AwsClients, subnets: readonly string[]
     if (missing >= 0) throw new InputError(`subnets[${missing}]`, `${subnets[missing]} does not exist in ${aws.region}`);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    if (/InvalidSubnet/.test(awsErrorName(error))) {
+    if (hasErrorCode(error, /^InvalidSubnet/)) {
       const message = (error as Error).message;
       const index = Math.max(0, subnets.findIndex((s) => message.includes(s)));
       throw new InputError(`subnets[${index}]`, `${subnets[index]} does not exist in ${aws.region} (${message})`);
@@ -73,7 +70,7 @@ export async function resolveSecurityGroups(aws: AwsClients, groups: readonly st
   try {
     await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groups] }));
   } catch (error) {
-    if (/InvalidGroup/.test(awsErrorName(error))) {
+    if (hasErrorCode(error, /^InvalidGroup/)) {
       const message = (error as Error).message;
       const index = Math.max(0, groups.findIndex((g) => message.includes(g)));
       throw new InputError(`securityGroups[${index}]`, `${groups[index]} does not exist in ${aws.region} (${message})`);

@@ -10,11 +10,12 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
+import { isNotFound } from '../aws/errors';
 import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
 import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
-import { deleteGroupAlarms } from './copy-settings';
+import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import { deregistrationDelaySeconds, waitForDrained } from './health';
 import type { Capacity } from './request';
@@ -31,24 +32,14 @@ export interface NewServerGroupSpec {
   /** Tags of the source to keep (with their propagate flag), plus ours. */
   tags: Array<{ key: string; value: string; propagateAtLaunch: boolean }>;
   lifecycleHooks: LifecycleHookSpecification[];
-  /** Settings copied from the source group (health check, termination, cooldown, …). */
-  copied: {
-    healthCheckType?: string;
-    healthCheckGracePeriod?: number;
-    terminationPolicies?: string[];
-    defaultCooldown?: number;
-    newInstancesProtectedFromScaleIn?: boolean;
-    capacityRebalance?: boolean;
-    maxInstanceLifetime?: number;
-    defaultInstanceWarmup?: number;
-    serviceLinkedRoleArn?: string;
-    suspendedProcesses?: string[];
-  };
+  /** Settings copied from the source group (health check, termination, cooldown, suspended processes, …); none on a first deploy. */
+  settings?: AsgSettings;
 }
 
 /** Creates the ASG of a new server group, min pinned to desired. */
 export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpec): Promise<void> {
-  const { capacity, copied } = spec;
+  const { capacity } = spec;
+  const copied = spec.settings?.group ?? {};
   await aws.autoScaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: spec.name,
@@ -58,15 +49,9 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       DesiredCapacity: capacity.desired,
       ...(spec.subnets.length > 0 ? { VPCZoneIdentifier: spec.subnets.join(',') } : { AvailabilityZones: spec.availabilityZones }),
       TargetGroupARNs: spec.targetGroupArns,
-      HealthCheckType: copied.healthCheckType ?? (spec.targetGroupArns.length > 0 ? 'ELB' : 'EC2'),
-      HealthCheckGracePeriod: copied.healthCheckGracePeriod ?? 300,
-      ...(copied.terminationPolicies?.length ? { TerminationPolicies: copied.terminationPolicies } : {}),
-      ...(copied.defaultCooldown !== undefined ? { DefaultCooldown: copied.defaultCooldown } : {}),
-      ...(copied.newInstancesProtectedFromScaleIn !== undefined ? { NewInstancesProtectedFromScaleIn: copied.newInstancesProtectedFromScaleIn } : {}),
-      ...(copied.capacityRebalance !== undefined ? { CapacityRebalance: copied.capacityRebalance } : {}),
-      ...(copied.maxInstanceLifetime ? { MaxInstanceLifetime: copied.maxInstanceLifetime } : {}),
-      ...(copied.defaultInstanceWarmup !== undefined ? { DefaultInstanceWarmup: copied.defaultInstanceWarmup } : {}),
-      ...(copied.serviceLinkedRoleArn ? { ServiceLinkedRoleARN: copied.serviceLinkedRoleArn } : {}),
+      HealthCheckType: spec.targetGroupArns.length > 0 ? 'ELB' : 'EC2',
+      HealthCheckGracePeriod: 300,
+      ...copied,
       ...(spec.lifecycleHooks.length > 0 ? { LifecycleHookSpecificationList: spec.lifecycleHooks } : {}),
       Tags: spec.tags.map((tag) => ({
         Key: tag.key,
@@ -77,7 +62,7 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       })),
     }),
   );
-  const userSuspended = (copied.suspendedProcesses ?? []).filter((p) => !(DISABLE_PROCESSES as readonly string[]).includes(p));
+  const userSuspended = spec.settings?.suspendedProcesses ?? [];
   if (userSuspended.length > 0) {
     await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }));
   }
@@ -131,14 +116,7 @@ export async function disableServerGroup(
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
     return;
   }
-  const health = await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining');
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })) }));
-    }
-  }
+  await deregisterTargets(aws, targetGroupArns, instanceIds);
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });
@@ -152,11 +130,21 @@ async function deregisterGroupInstances(aws: AwsClients, groupName: string, targ
   const [asg] = await describeAsgsByName(aws, [groupName]);
   if (!asg) return;
   const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
-  const ids = new Set((asg.Instances ?? []).map((i) => i.InstanceId));
-  if (ids.size === 0 || arns.length === 0) return;
-  const health = await describeTargetHealth(aws, arns);
-  for (const arn of arns) {
-    const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id) && t.TargetHealth?.State !== 'draining');
+  const ids = (asg.Instances ?? []).map((i) => i.InstanceId).filter((id): id is string => id !== undefined);
+  if (ids.length === 0 || arns.length === 0) return;
+  await deregisterTargets(aws, arns, ids);
+}
+
+/**
+ * Deregisters the given instances from each target group where they are
+ * registered and not already draining, in batches of 100 (the API's limit).
+ * One DescribeTargetHealth per target group, never one per instance.
+ */
+async function deregisterTargets(aws: AwsClients, targetGroupArns: readonly string[], instanceIds: readonly string[]): Promise<void> {
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining');
     for (const batch of chunk(registered, 100)) {
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })) }));
     }
@@ -193,18 +181,40 @@ export async function scaleDownServerGroup(aws: AwsClients, groupName: string): 
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
 }
 
+/** Restores a group's min after a pin (min held at desired while two groups ran) and drops the pin tag. */
+export async function unpinMin(aws: AwsClients, groupName: string, min: number): Promise<void> {
+  await setCapacity(aws, groupName, { min });
+  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
+}
+
+/** What {@link destroyServerGroup} deletes. */
+export interface GroupToDestroy {
+  name: string;
+  /** Where its instances may still be registered (default: the target groups the ASG names). */
+  targetGroupArns?: readonly string[];
+  launchTemplate?: { id?: string; name?: string };
+  /** True when bluegreen made the launch template, so it goes with the group; a user's template is never deleted. */
+  ownsLaunchTemplate: boolean;
+}
+
 /** Deletes a server group, its launch template (when bluegreen made it) and the alarms copied for it. */
-export async function destroyServerGroup(
-  aws: AwsClients,
-  group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags'> & Partial<Pick<ServerGroup, 'targetGroupArns'>>,
-): Promise<void> {
+export async function destroyServerGroup(aws: AwsClients, group: GroupToDestroy): Promise<void> {
   await deregisterGroupInstances(aws, group.name, group.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group.name, ForceDelete: true }));
   } catch (error) {
-    const message = (error as Error).message ?? '';
-    if (!/not found|does not exist/i.test(message)) throw error;
+    if (!isNotFound(error)) throw error;
   }
-  if (group.launchTemplate && group.tags[Tag.cluster] !== undefined) await deleteLaunchTemplate(aws, group.launchTemplate);
+  if (group.launchTemplate && group.ownsLaunchTemplate) await deleteLaunchTemplate(aws, group.launchTemplate);
   await deleteGroupAlarms(aws, group.name);
+}
+
+/** A cluster's server group as {@link destroyServerGroup} takes it: its launch template is ours when the group carries our cluster tag. */
+export function groupToDestroy(group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags' | 'targetGroupArns'>): GroupToDestroy {
+  return {
+    name: group.name,
+    targetGroupArns: group.targetGroupArns,
+    ...(group.launchTemplate ? { launchTemplate: group.launchTemplate } : {}),
+    ownsLaunchTemplate: group.tags[Tag.cluster] !== undefined,
+  };
 }

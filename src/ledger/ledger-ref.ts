@@ -1,4 +1,5 @@
 import type { Options } from 'yargs';
+import { checkBucketName } from '../aws/s3-names';
 import { InputError } from '../core/errors';
 import { checkObject, checkKnownKeys, checkRegion } from '../core/validate';
 
@@ -30,33 +31,6 @@ export const LEDGER_OPTIONS: Record<string, Options> = {
 
 const LEDGER_KEYS = ['bucket', 'prefix', 'region'] as const;
 const MAX_PREFIX_LENGTH = 512;
-
-/**
- * Checks a general purpose bucket name against the S3 naming rules and
- * returns it, or throws {@link InputError} on `field` saying which rule fails.
- */
-export function checkBucketName(field: string, value: unknown): string {
-  const name = typeof value === 'number' ? String(value) : value;
-  if (typeof name !== 'string' || name === '') throw new InputError(field, 'is required: the name of an existing S3 bucket');
-  const problem = bucketNameProblem(name);
-  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
-  return name;
-}
-
-function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
-  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
-  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'must begin and end with a letter or digit';
-  if (name.includes('..')) return 'must not contain two adjacent periods';
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'must not be formatted as an IP address';
-  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) {
-    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
-  }
-  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']) {
-    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
-  }
-  return undefined;
-}
 
 /**
  * Checks a key prefix: no leading slash, no empty or `.`/`..` segments, no

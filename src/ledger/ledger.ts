@@ -4,7 +4,8 @@ import type { AwsClients } from '../aws/clients';
 import { InputError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/log';
 import { recordsKeyPrefix, type LedgerRef } from './ledger-ref';
-import { isConditionFailed, isNoSuchKey, ledgerS3Error } from './s3-errors';
+import { isConditionFailed, isNoSuchKey } from '../aws/errors';
+import { ledgerS3Error } from './s3-errors';
 import { looksLikeRecord, prepareRecord, type LedgerRecord, type NewDeploymentRecord, type RecordKind, type RecordResult } from './record';
 
 /**

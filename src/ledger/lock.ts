@@ -5,7 +5,8 @@ import { silentLogger, type Logger } from '../core/log';
 import type { LedgerAws } from './ledger';
 import { ledgerUrl, lockKey, type LedgerRef } from './ledger-ref';
 import { withoutUrlCredentials } from './record';
-import { isConditionFailed, isNoSuchKey, ledgerS3Error } from './s3-errors';
+import { isConditionFailed, isNoSuchKey } from '../aws/errors';
+import { ledgerS3Error } from './s3-errors';
 
 /**
  * The cluster lock: one S3 object per cluster, `{prefix}/{cluster}/lock.json`,

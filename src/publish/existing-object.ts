@@ -1,7 +1,7 @@
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
 import { METADATA_KEYS } from './build-metadata';
-import { isAccessDenied, isNotFound, httpStatusOf } from './s3-errors';
+import { isAccessDenied, isNotFound, isWrongRegion } from '../aws/errors';
 import { versionIdOf } from './write-types';
 
 /** What S3 says about an object already at the key. */
@@ -41,7 +41,7 @@ export async function headExistingObject(s3: S3Client, bucket: string, key: stri
       await checkBucketExists(s3, bucket, region);
       return undefined;
     }
-    if (httpStatusOf(error) === 301) {
+    if (isWrongRegion(error)) {
       throw new InputError('region', `bucket "${bucket}" is not in ${region}: pass the bucket's region`);
     }
     if (isAccessDenied(error)) {

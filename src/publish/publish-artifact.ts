@@ -6,8 +6,8 @@ import { objectMetadata, type BuildInfo } from './build-metadata';
 import { headExistingObject, holdsSameContent, type ExistingObject } from './existing-object';
 import { partSizeFor, uploadInParts } from './multipart';
 import { formatBytes, formatRate } from './progress';
-import { httpsUrl, s3Url } from './s3-names';
-import { isAbort, isConditionFailure, isNoSuchBucket } from './s3-errors';
+import { httpsUrl, s3Url } from '../aws/s3-names';
+import { isAbort, isConditionFailed, isNoSuchBucket } from '../aws/errors';
 import { putWholeObject } from './single-put';
 import type { StoredChecksum, WriteCondition, WrittenObject } from './write-types';
 
@@ -70,7 +70,7 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
-/** The stage output (DESIGN §2): where the artifact is and what it is. */
+/** The stage output (docs/architecture.md, "Stage contract"): where the artifact is and what it is. */
 export interface PublishResult {
   /** `s3://bucket/key`: what `bake` takes. */
   artifactUrl: string;
@@ -160,7 +160,7 @@ export async function publishArtifact(aws: AwsClients, request: PublishRequest, 
       });
     }
   } catch (error) {
-    if (isConditionFailure(error)) return lostTheRace(aws, base, target, log);
+    if (isConditionFailed(error)) return lostTheRace(aws, base, target, log);
     if (isNoSuchBucket(error)) throw new InputError('bucket', `bucket "${request.bucket}" does not exist (NoSuchBucket) in ${request.region}`);
     if (options.signal?.aborted || isAbort(error)) {
       throw new OperationFailedError('Interrupted', `publishing ${target} was cancelled; nothing was published`);

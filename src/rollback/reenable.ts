@@ -5,9 +5,9 @@ import type { Logger } from '../core/log';
 import { describeAsgsByName, type ServerGroup } from '../cluster/server-groups';
 import { failpoint } from '../core/failpoint';
 import { waitForHealthyTargets, waitForInService } from '../deploy/health';
-import type { ClusterSession } from '../deploy/journal';
+import { assertLockHeld, type ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
-import { finishCutover, type RedBlackResult } from '../deploy/red-black';
+import { finishCutover, type CutoverResult } from '../deploy/cutover';
 import {
   disableServerGroup,
   enableServerGroup,
@@ -34,7 +34,7 @@ export interface ReenableOptions {
 }
 
 /** What a re-enable did. */
-export interface ReenableResult extends Pick<RedBlackResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> {
+export interface ReenableResult extends Pick<CutoverResult, 'disabled' | 'scaledDown' | 'warm' | 'destroyed'> {
   /** Instances that were already running in the target and served again (no launch needed for them). */
   reusedInstances: string[];
   /** Instances the target launched to reach the current capacity. */
@@ -45,7 +45,7 @@ export interface ReenableResult extends Pick<RedBlackResult, 'disabled' | 'scale
 }
 
 /**
- * Re-enables a disabled server group (DESIGN §4 "Rollback"): resume Launch and
+ * Re-enables a disabled server group (docs/architecture.md, "Rollback"): resume Launch and
  * Terminate, scale it to the current group's capacity (min pinned to desired
  * while both run), wait until its instances are InService, register them in
  * its target groups, wait until healthy in every one, then cut over with
@@ -154,9 +154,4 @@ async function putBack(aws: AwsClients, options: ReenableOptions, log: Logger): 
   await setCapacity(aws, current.name, { min: current.capacity.min });
   await removeGroupTags(aws, current.name, [Tag.pinnedFrom]);
   log.info(`${target.name}: disabled again at ${target.capacity.desired} instance(s); ${current.name} unchanged`);
-}
-
-function assertLockHeld(session: ClusterSession): void {
-  const lost = session.lost();
-  if (lost) throw lost;
 }

@@ -5,7 +5,7 @@ import { describeAsgsByName } from '../cluster/server-groups';
 import type { Logger } from '../core/log';
 import { prepareDeploy } from '../deploy/deploy';
 import { whoAmI, type ClusterSession } from '../deploy/journal';
-import { lockAndRecover } from '../deploy/recovery';
+import { planThenRunLocked } from '../deploy/recovery';
 import { runRedBlack } from '../deploy/red-black';
 import type { DeployRequest, LaunchSettings } from '../deploy/request';
 import { newDeploymentId, type NewDeploymentRecord } from '../ledger';
@@ -13,7 +13,7 @@ import { reenableServerGroup } from './reenable';
 import type { RollbackRequest } from './request';
 import { describeRollbackPlan, planRollback, type RollbackPlan } from './target';
 
-/** The rollback stage's output (DESIGN §2). */
+/** The rollback stage's output (docs/architecture.md, "Stage contract"). */
 export interface RollbackOutput {
   cluster: string;
   region: string;
@@ -81,7 +81,7 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
 }
 
 /**
- * Rolls a cluster back (DESIGN §4 "Rollback"): resolve the target (read-only,
+ * Rolls a cluster back (docs/architecture.md, "Rollback"): resolve the target (read-only,
  * so "nothing to do" changes nothing), take the lock, recover a crashed run,
  * resolve again under the lock, then re-enable the target group if it still
  * exists or redeploy its AMI red/black. Ledger records of kind `rollback`.
@@ -89,34 +89,34 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
 export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, log: Logger): Promise<RollbackOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
-  const firstPlan = await planRollback(aws, request);
-  if (request.plan) {
-    const text = describeRollbackPlan(firstPlan, request);
-    log.info(text);
-    const restoredServerGroup = firstPlan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, firstPlan))).newServerGroup;
-    return output(request, deploymentId, firstPlan, 'planned', started, { plan: text, restoredServerGroup });
-  }
-  const { session, recovered } = await lockAndRecover(aws, {
-    ...request,
-    cluster: request.cluster.name,
-    // The approver first, then the run: the ledger's `who` of every record of this rollback.
-    owner: request.approvedBy ? `${request.approvedBy} via ${whoAmI(request.build.buildUrl)}` : whoAmI(request.build.buildUrl),
-    deploymentId,
-    log,
+  return planThenRunLocked(aws, {
+    lock: {
+      ...request,
+      cluster: request.cluster.name,
+      // The approver first, then the run: the ledger's `who` of every record of this rollback.
+      owner: request.approvedBy ? `${request.approvedBy} via ${whoAmI(request.build.buildUrl)}` : whoAmI(request.build.buildUrl),
+      deploymentId,
+      rollingBack: true,
+      log,
+    },
+    planOnly: request.plan,
+    plan: () => planRollback(aws, request),
+    async planned(plan) {
+      const text = describeRollbackPlan(plan, request);
+      log.info(text);
+      const restoredServerGroup = plan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, plan))).newServerGroup;
+      return output(request, deploymentId, plan, 'planned', started, { plan: text, restoredServerGroup });
+    },
+    async run(plan, session, recovered) {
+      log.info(describeRollbackPlan(plan, request));
+      const result = plan.mode === 'reenable' ? await reenable(aws, request, plan, deploymentId, session, log) : await redeploy(aws, request, plan, deploymentId, session, log);
+      log.info(
+        `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ''}) ` +
+          `by ${plan.mode === 'reenable' ? 're-enabling it' : 'redeploying its AMI'} in ${Math.round((Date.now() - started) / 1000)}s`,
+      );
+      return output(request, deploymentId, plan, 'succeeded', started, { ...result, recovered });
+    },
   });
-  try {
-    // Resolve again under the lock: the cluster may have changed since the first look.
-    const plan = await planRollback(aws, request);
-    log.info(describeRollbackPlan(plan, request));
-    const result = plan.mode === 'reenable' ? await reenable(aws, request, plan, deploymentId, session, log) : await redeploy(aws, request, plan, deploymentId, session, log);
-    log.info(
-      `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ''}) ` +
-        `by ${plan.mode === 'reenable' ? 're-enabling it' : 'redeploying its AMI'} in ${Math.round((Date.now() - started) / 1000)}s`,
-    );
-    return output(request, deploymentId, plan, 'succeeded', started, { ...result, recovered });
-  } finally {
-    await session.close();
-  }
 }
 
 type RunResult = Pick<
@@ -198,8 +198,8 @@ async function redeploy(aws: AwsClients, request: RollbackRequest, plan: Rollbac
   }
   log.info(`${plan.current.name}'s settings copied; ${plan.amiId} redeployed as ${deployPlan.newServerGroup}`);
   const result = await runRedBlack(aws, {
-      request: deployRequest,
-      plan: deployPlan,
+    request: deployRequest,
+    plan: deployPlan,
     deploymentId,
     session,
     log,

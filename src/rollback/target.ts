@@ -1,5 +1,6 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
+import { hasErrorCode } from '../aws/errors';
 import { Tag } from '../aws/tags';
 import { ConflictError, InputError } from '../core/errors';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
@@ -134,7 +135,7 @@ export async function amiAvailable(aws: AwsClients, amiId: string): Promise<bool
     const image = images.Images?.[0];
     return Boolean(image) && (image?.State === undefined || image.State === 'available');
   } catch (error) {
-    if (/InvalidAMIID/.test((error as { name?: string }).name ?? '')) return false;
+    if (hasErrorCode(error, /^InvalidAMIID/)) return false;
     throw error;
   }
 }

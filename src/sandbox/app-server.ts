@@ -4,7 +4,7 @@ import { closeHttpServer, listenLoopback } from './ports';
 /**
  * The app an instance serves, as its AMI's tags describe it:
  * `sandbox:version` (default: the AMI id), `sandbox:health` = `ok` |
- * `fail` | `flaky[:share]` | `slow-boot:<seconds>`, and how it answers real
+ * `fail` | `flaky[:share]` | `partial:<share>` | `slow-boot:<seconds>`, and how it answers real
  * (non-`/health`) requests: `sandbox:errors=<share>` of them with 500,
  * each after `sandbox:latency=<ms>` more.
  */
@@ -37,9 +37,12 @@ function numberTag(value: string | undefined, max: number): number {
   return Number.isFinite(n) && n > 0 ? Math.min(max, n) : 0;
 }
 
-function healthOf(tag: string | undefined): { health: HealthBehaviour; bootSeconds?: number } {
+function healthOf(tag: string | undefined, ordinal: number): { health: HealthBehaviour; bootSeconds?: number } {
   const health = (tag ?? 'ok').trim();
   if (health === 'fail') return { health: { kind: 'fail' } };
+  const partial = /^partial:([\d.]+)$/.exec(health);
+  // That share of the AMI's instances, spread evenly by launch order, always fail: a build bad on some hosts.
+  if (partial) return { health: failsAt(ordinal, Math.min(1, Math.max(0, Number(partial[1])))) ? { kind: 'fail' } : { kind: 'ok' } };
   const flaky = /^flaky(?::([\d.]+))?$/.exec(health);
   if (flaky) {
     const share = flaky[1] === undefined ? DEFAULT_FLAKY_SHARE : Math.min(1, Math.max(0, Number(flaky[1])));
@@ -50,13 +53,16 @@ function healthOf(tag: string | undefined): { health: HealthBehaviour; bootSecon
   return { health: { kind: 'ok' } };
 }
 
-/** Reads an AMI's tags into an app behaviour; unknown values serve as `ok`, with no errors and no added latency. */
-export function appBehaviourOf(amiId: string, tags: Record<string, string>): AppBehaviour {
+/**
+ * Reads an AMI's tags into an app behaviour; unknown values serve as `ok`, with no errors and no added latency.
+ * `ordinal` is the instance's launch number among this AMI's instances (0, 1, …), for `partial:<share>`.
+ */
+export function appBehaviourOf(amiId: string, tags: Record<string, string>, ordinal = 0): AppBehaviour {
   const errorShare = numberTag(tags[AppTag.errors], 1);
   const latencyMs = numberTag(tags[AppTag.latency], MAX_HOLD_MS);
   return {
     version: tags[AppTag.version] || amiId,
-    ...healthOf(tags[AppTag.health]),
+    ...healthOf(tags[AppTag.health], ordinal),
     ...(errorShare > 0 ? { errorShare } : {}),
     ...(latencyMs > 0 ? { latencyMs } : {}),
   };

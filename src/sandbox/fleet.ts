@@ -38,6 +38,8 @@ const SERVING_STATES = new Set(['pending', 'running']);
 
 export class InstanceFleet {
   private readonly tracked = new Map<string, Tracked>();
+  /** Instances launched so far per AMI (each instance's ordinal, for `partial:<share>`). */
+  private readonly launchesPerAmi = new Map<string, number>();
 
   /**
    * @param bootMs default boot delay in real milliseconds (already scaled)
@@ -53,7 +55,9 @@ export class InstanceFleet {
   async reconcile(world: WorldSnapshot): Promise<void> {
     for (const instance of world.instances.values()) {
       if (!SERVING_STATES.has(instance.state) || this.tracked.has(instance.id)) continue;
-      const behaviour = appBehaviourOf(instance.amiId, world.imageTags.get(instance.amiId) ?? {});
+      const ordinal = this.launchesPerAmi.get(instance.amiId) ?? 0;
+      this.launchesPerAmi.set(instance.amiId, ordinal + 1);
+      const behaviour = appBehaviourOf(instance.amiId, world.imageTags.get(instance.amiId) ?? {}, ordinal);
       const tracked: Tracked = { instanceId: instance.id, amiId: instance.amiId, behaviour, launchedAt: Date.now(), stopped: false };
       this.tracked.set(instance.id, tracked);
       const bootMs = behaviour.bootSeconds !== undefined ? behaviour.bootSeconds * 1000 * this.scale : this.bootMs;

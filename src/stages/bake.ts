@@ -2,7 +2,7 @@ import type { Options } from 'yargs';
 import { ec2LiteralTagger, renderBuild, resolveBakeOptions, runPacker, type BakeResult, type ResolvedBake } from '../bake';
 import type { StageDefinition } from './framework';
 
-/** Output of `bake` (DESIGN §2), plus `failure` when Packer failed after making the AMI. */
+/** Output of `bake` (docs/architecture.md, "Stages"), plus `failure` when Packer failed after making the AMI. */
 export type BakeOutput = BakeResult;
 
 const object = (describe: string): Options => ({ describe: `${describe} (JSON, in the input file)` });

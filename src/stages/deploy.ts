@@ -35,6 +35,11 @@ export const DEPLOY_OPTIONS: Record<string, Options> = {
   breakExpiredLock: { type: 'boolean', describe: 'Take over the cluster lock if its lease has expired (its holder died)' },
   lockLease: { type: 'string', describe: 'Lease of the cluster lock, renewed while running (default 120s)' },
   lockWait: { type: 'string', describe: 'Wait this long for a held lock before exiting 3 (default 0)' },
+  allowRemovingTargetGroups: {
+    type: 'boolean',
+    describe: 'Traffic guard override: let the new group leave out target groups the cluster serves now (default false: exit 2)',
+  },
+  allowScaleToZero: { type: 'boolean', describe: 'Traffic guard override: allow desired capacity 0 while a group serves (default false: exit 2)' },
 };
 
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */

@@ -10,7 +10,7 @@ import { awsClients, type AwsClients } from '../aws/clients';
  * The stage framework: every stage reads `--input file.json` and/or flags
  * (same camelCase keys), validates everything before any AWS call, runs the
  * engine, and writes its outputs — or `{"error": …}` — to `--output`, with the
- * exit codes of DESIGN §2.
+ * exit codes of docs/architecture.md, "Stage contract".
  */
 
 /** What a stage's `run` gets besides its validated input. */

@@ -7,7 +7,7 @@ import { renderKeyTemplate } from '../publish/key-template';
 import { MAX_PART_SIZE, MIN_PART_SIZE } from '../publish/multipart';
 import { publishArtifact, type PublishRequest, type PublishResult, type PublishTuning } from '../publish/publish-artifact';
 import { formatBytes } from '../publish/progress';
-import { checkBucketName, checkObjectKey } from '../publish/s3-names';
+import { checkBucketName, checkObjectKey } from '../aws/s3-names';
 import type { StageDefinition } from './framework';
 
 interface PublishInput {

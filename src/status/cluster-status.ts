@@ -2,7 +2,7 @@ import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
 import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
-import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import { loadCluster, sortOldestFirst, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
 export interface ServerGroupStatus {
@@ -13,6 +13,8 @@ export interface ServerGroupStatus {
   createdTime: string;
   enabled: boolean;
   state: 'enabled' | 'disabled';
+  /** Made by a bluegreen deploy of this cluster; false: only named or tagged like it, never changed by bluegreen. */
+  managed: boolean;
   capacity: { min: number; max: number; desired: number };
   instances: { inService: number; total: number };
   targetGroups: Array<{ arn: string; name: string; healthy: number; registered: number }>;
@@ -60,6 +62,7 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
     createdTime: group.createdTime.toISOString(),
     enabled: group.enabled,
     state: group.enabled ? 'enabled' : 'disabled',
+    managed: group.managed,
     capacity: group.capacity,
     instances: {
       inService: group.instances.filter((i) => i.lifecycleState === 'InService').length,
@@ -83,11 +86,11 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
 
 /** Reads the cluster's server groups from live AWS (no cache). */
 export async function getClusterStatus(aws: AwsClients, cluster: string): Promise<ClusterStatus> {
-  const { groups, health } = await loadCluster(aws, cluster);
-  const serverGroups = groups.map((group) => describeServerGroup(group, health));
+  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
+  const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group) => describeServerGroup(group, health));
   const active = [...serverGroups].reverse().find((g) => g.enabled)?.name ?? null;
   const unfinished = serverGroups
-    .filter((g) => g.phase !== null)
+    .filter((g) => g.managed && g.phase !== null)
     .map((g) => ({
       serverGroup: g.name,
       deploymentId: g.deploymentId,
@@ -113,6 +116,7 @@ export function formatClusterStatus(status: ClusterStatus): string {
   const table = formatTable(['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'], rows);
   const notes = [
     ...status.serverGroups.filter((g) => g.scaleDownAfter).map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
+    ...status.serverGroups.filter((g) => !g.managed).map((g) => `${g.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
     ...status.unfinished.map(
       (u) => `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
         `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`,

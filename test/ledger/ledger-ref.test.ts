@@ -1,7 +1,7 @@
 import test from 'ava';
 import { InputError } from '../../src/core/errors';
+import { checkBucketName } from '../../src/aws/s3-names';
 import {
-  checkBucketName,
   clusterKeyPrefix,
   deploymentIdTime,
   isDeploymentId,

@@ -5,7 +5,7 @@ import { holdsSameContent, type ExistingObject } from '../../src/publish/existin
 import { renderKeyTemplate } from '../../src/publish/key-template';
 import { MAX_PARTS, partSizeFor } from '../../src/publish/multipart';
 import { formatBytes } from '../../src/publish/progress';
-import { checkBucketName, checkObjectKey, httpsUrl, s3Url } from '../../src/publish/s3-names';
+import { checkBucketName, checkObjectKey, httpsUrl, s3Url } from '../../src/aws/s3-names';
 import { guessContentType } from '../../src/publish/artifact-file';
 import { versionIdOf } from '../../src/publish/write-types';
 

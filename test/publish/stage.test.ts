@@ -65,7 +65,7 @@ async function s3State(): Promise<string[]> {
   return state.sort();
 }
 
-test.serial('the bundle publishes with a key template and writes the outputs of DESIGN §2; again = no-op', async (t) => {
+test.serial('the bundle publishes with a key template and writes the outputs of the stage contract; again = no-op', async (t) => {
   const artifact = file('web-3.1.0.zip', randomBytes(2048));
   const input = {
     file: artifact,

@@ -5,7 +5,6 @@ import { InputError } from '../core/errors';
  * AWS call so a typo is exit 2 with the field named, not an S3 error later.
  */
 
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IP_ADDRESS_PATTERN = /^\d{1,3}(\.\d{1,3}){3}$/;
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
@@ -13,29 +12,32 @@ const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3
 const MAX_KEY_BYTES = 1024;
 
 /**
- * Checks a general purpose bucket name against the S3 naming rules
- * (3–63 characters, lowercase letters, digits, `.` and `-`, …).
+ * Checks a general purpose bucket name against the S3 naming rules (3–63
+ * characters, lowercase letters, digits, `.` and `-`, …) and returns it, or
+ * throws {@link InputError} on `field` saying which rule fails. A number is
+ * taken as its digits (flags and YAML turn `123` into one).
  */
-export function checkBucketName(field: string, value: string): string {
-  if (/^s3:\/\//i.test(value) || value.includes('/')) {
-    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(value)})`);
+export function checkBucketName(field: string, value: unknown): string {
+  const name = typeof value === 'number' ? String(value) : value;
+  if (typeof name !== 'string' || name === '') throw new InputError(field, 'is required: the name of an existing S3 bucket');
+  if (/^s3:\/\//i.test(name) || name.includes('/')) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
   }
-  const problem = bucketNameProblem(value);
-  if (problem) throw new InputError(field, `${problem} (got ${JSON.stringify(value)})`);
-  return value;
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
+  return name;
 }
 
 function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return 'a bucket name must be 3 to 63 characters long';
-  if (!BUCKET_PATTERN.test(name)) {
-    return 'a bucket name may only hold lowercase letters, digits, "." and "-", and must start and end with a letter or digit';
-  }
-  if (name.includes('..')) return 'a bucket name must not hold two dots in a row';
-  if (IP_ADDRESS_PATTERN.test(name)) return 'a bucket name must not look like an IP address';
+  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'must begin and end with a letter or digit';
+  if (name.includes('..')) return 'must not contain two adjacent periods';
+  if (IP_ADDRESS_PATTERN.test(name)) return 'must not be formatted as an IP address';
   const prefix = RESERVED_PREFIXES.find((p) => name.startsWith(p));
-  if (prefix) return `bucket names starting with "${prefix}" are reserved by AWS`;
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
   const suffix = RESERVED_SUFFIXES.find((s) => name.endsWith(s));
-  if (suffix) return `bucket names ending with "${suffix}" are reserved by AWS (access points, directory buckets)`;
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
   return undefined;
 }
 

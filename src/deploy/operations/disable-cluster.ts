@@ -1,0 +1,89 @@
+import type { AwsClients } from '../../aws/clients';
+import { Tag } from '../../aws/tags';
+import type { Logger } from '../../core/log';
+import type { ServerGroup, TargetHealthByGroup } from '../../cluster/server-groups';
+import { UNFINISHED_PHASES } from '../../cluster/phases';
+import { disableServerGroup, removeGroupTags, setGroupTags } from '../server-group-ops';
+
+/**
+ * Spinnaker's "disable cluster": take every server group of a cluster but
+ * the one that serves out of traffic (processes suspended, instances
+ * deregistered and drained), marking each with when it may be scaled down.
+ */
+
+/** Targets of a group still registered and not draining (i.e. taking new requests) in its target groups. */
+export function servingTargets(group: ServerGroup, health: TargetHealthByGroup): number {
+  const ids = new Set(group.instances.map((i) => i.id));
+  let serving = 0;
+  for (const arn of group.targetGroupArns) {
+    serving += (health.get(arn) ?? []).filter(
+      (t) => ids.has(t.Target?.Id ?? '') && !['draining', 'unused'].includes(t.TargetHealth?.State ?? ''),
+    ).length;
+  }
+  return serving;
+}
+
+/**
+ * The groups to disable when `serving` is to be the only one in traffic:
+ * every other enabled group, and every other group whose instances still
+ * take requests (a crash between suspending and deregistering leaves a group
+ * "disabled" whose instances still serve).
+ */
+export function groupsToDisable(
+  groups: readonly ServerGroup[],
+  serving: string,
+  health: TargetHealthByGroup,
+): ServerGroup[] {
+  return groups.filter((g) => g.name !== serving && (g.enabled || servingTargets(g, health) > 0));
+}
+
+/** Options of {@link disableCluster}. */
+export interface DisableClusterOptions {
+  /** The cluster's groups and their target health, as loaded just before. */
+  groups: readonly ServerGroup[];
+  health: TargetHealthByGroup;
+  /** The group that keeps serving. */
+  serving: string;
+  /** The warm window: disabled groups may be scaled down this long after they are out of traffic. */
+  scaleDownDelaySeconds: number;
+  drainTimeoutSeconds?: number;
+  log: Logger;
+}
+
+/** What {@link disableCluster} did. */
+export interface DisabledCluster {
+  disabled: ServerGroup[];
+  /** When disabling started and ended (epoch ms). */
+  startedAt: number;
+  finishedAt: number;
+  /** When the disabled groups may be scaled down (ISO time, on their `bluegreen:scale-down-after` tag). */
+  scaleDownAfter: string;
+}
+
+/**
+ * Disables every group but `serving`, one after the other. Each is tagged
+ * with when it may be scaled down before it is disabled, so a crash after
+ * this point still scales it down later; once all are out of traffic the
+ * warm window is restarted from that moment (draining takes its own time).
+ */
+export async function disableCluster(aws: AwsClients, options: DisableClusterOptions): Promise<DisabledCluster> {
+  const { log } = options;
+  const toDisable = groupsToDisable(options.groups, options.serving, options.health);
+  const startedAt = Date.now();
+  const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1000).toISOString();
+  for (const group of toDisable) {
+    await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: provisional });
+    await disableServerGroup(aws, group, {
+      log,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    });
+    // A group an interrupted deploy had cut over, now out of service: nothing of that deploy is left to finish.
+    if (UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) await removeGroupTags(aws, group.name, [Tag.phase]);
+  }
+  const finishedAt = Date.now();
+  const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1000).toISOString();
+  if (options.scaleDownDelaySeconds > 0) {
+    for (const group of toDisable) await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+  }
+  return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
+}

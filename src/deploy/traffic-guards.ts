@@ -1,0 +1,47 @@
+import { InputError } from '../core/errors';
+import type { ServerGroup } from '../cluster/server-groups';
+import { targetGroupNameFromArn } from '../status/cluster-status';
+import type { Capacity } from './request';
+
+/**
+ * Spinnaker-style traffic guards, checked on the plan before any change: a
+ * deploy must not quietly take traffic away from what serves it now.
+ * Violations are bad input (exit 2, nothing changed) unless the request asks
+ * for them explicitly.
+ */
+
+/** What the guards look at. */
+export interface TrafficGuardInput {
+  /** The cluster's own server groups (oldest first). */
+  groups: readonly ServerGroup[];
+  /** Target groups the new server group will join. */
+  targetGroupArns: readonly string[];
+  capacity: Capacity;
+  allowRemovingTargetGroups?: boolean;
+  allowScaleToZero?: boolean;
+}
+
+/** Throws InputError when the planned deploy would leave a served target group, or the whole cluster, without servers. */
+export function checkTrafficGuards(input: TrafficGuardInput): void {
+  const serving = input.groups.filter((g) => g.enabled && g.capacity.desired > 0);
+  if (serving.length === 0) return;
+  const names = serving.map((g) => g.name).join(', ');
+  if (!input.allowRemovingTargetGroups) {
+    const covered = new Set(input.targetGroupArns);
+    const uncovered = [...new Set(serving.flatMap((g) => g.targetGroupArns))].filter((arn) => !covered.has(arn));
+    if (uncovered.length > 0) {
+      throw new InputError(
+        'targetGroups',
+        `would leave ${uncovered.map(targetGroupNameFromArn).join(', ')} without servers: ${names} serve(s) it now. ` +
+          'Add it to targetGroups (or leave targetGroups out to keep the current ones), or set allowRemovingTargetGroups: true to take it out of the cluster on purpose',
+      );
+    }
+  }
+  if (input.capacity.desired === 0 && !input.allowScaleToZero) {
+    throw new InputError(
+      'capacity.desired',
+      `is 0 while ${names} serve(s) traffic: the deploy would take the cluster out of service. ` +
+        'Give a desired capacity of at least 1, or set allowScaleToZero: true to do it on purpose',
+    );
+  }
+}
