@@ -95019,7 +95019,7 @@ function yargsOption(spec) {
 }
 function defaultOf(spec) {
   if (spec.default !== void 0) {
-    return spec.kind === "duration" && typeof spec.default === "number" ? `${spec.default}s` : String(spec.default);
+    return spec.kind === "duration" && typeof spec.default === "number" && spec.default > 0 ? `${spec.default}s` : String(spec.default);
   }
   return spec.defaultText;
 }
@@ -96064,7 +96064,7 @@ var PUBLISH_INPUTS = {
     parse: (value, field) => checkBucketName2(field, checkString(field, value))
   }),
   key: stringInput("Object key", { required: "unless keyTemplate is given" }),
-  keyTemplate: stringInput("Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName}, e.g. {app}/{version}/{buildNumber}/{fileName}"),
+  keyTemplate: stringInput("Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}"),
   app: textInput("Application name ({app}; stored as metadata)"),
   version: textInput("Artifact version ({version}; stored as metadata)"),
   buildNumber: textInput("Jenkins build number ({buildNumber}; stored as metadata)", "env.BUILD_NUMBER"),

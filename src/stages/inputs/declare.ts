@@ -156,7 +156,7 @@ export function yargsOption(spec: InputSpec): Options {
 /** The docs' default of an input (`--help`, tables): the declared value or text. */
 export function defaultOf(spec: InputSpec): string | undefined {
   if (spec.default !== undefined) {
-    return spec.kind === 'duration' && typeof spec.default === 'number' ? `${spec.default}s` : String(spec.default);
+    return spec.kind === 'duration' && typeof spec.default === 'number' && spec.default > 0 ? `${spec.default}s` : String(spec.default);
   }
   return spec.defaultText;
 }

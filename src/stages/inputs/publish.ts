@@ -38,7 +38,7 @@ export const PUBLISH_INPUTS = {
     parse: (value, field) => checkBucketName(field, checkString(field, value)),
   }),
   key: stringInput('Object key', { required: 'unless keyTemplate is given' }),
-  keyTemplate: stringInput('Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName}, e.g. {app}/{version}/{buildNumber}/{fileName}'),
+  keyTemplate: stringInput('Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}'),
   app: textInput('Application name ({app}; stored as metadata)'),
   version: textInput('Artifact version ({version}; stored as metadata)'),
   buildNumber: textInput('Jenkins build number ({buildNumber}; stored as metadata)', 'env.BUILD_NUMBER'),
