@@ -18,6 +18,8 @@ export const STEP_OF_STAGE: Readonly<Record<string, string>> = {
 };
 
 const SOURCE_NOTE = 'generated from src/stages/inputs by `npm run docs:inputs`; edit there';
+const PROJECT_DEFAULTS =
+  'Defaults for any of these can also come from .bluegreen.json in the workspace, per cluster or for all (see the README).';
 const DURATIONS = 'Durations take seconds (600) or "90s", "15m", "1h".';
 
 /** The markers around a generated section: in `vars/*.txt` one section per file, in the README one per stage. */
@@ -81,6 +83,7 @@ export function varsSection(inputs: InputDeclarations): string {
   }
   lines.push('</dl>');
   if (hasDurations(inputs)) lines.push(`<p>${escapeHtml(DURATIONS)}</p>`);
+  lines.push(`<p>${escapeHtml(PROJECT_DEFAULTS)}</p>`);
   lines.push(end);
   return lines.join('\n');
 }
