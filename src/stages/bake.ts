@@ -16,7 +16,7 @@ import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { BAKE_INPUTS } from './inputs/bake';
 
-/** Output of `bake` (DESIGN §2), plus `failure` when Packer failed after making the AMI. */
+/** Output of `bake`: the AMI(s), plus `failure` when Packer failed after making the AMI. */
 export type BakeOutput = BakeResult;
 
 interface BakeInput {

@@ -10,9 +10,10 @@ import { flagInputs, mergeInputs, readJsonObjectFile, resolveStageInput, type In
 /**
  * The stage framework: every stage reads `--input file.json` and/or flags
  * (same camelCase keys), validates everything before any AWS call, runs the
- * engine, and writes its outputs — or `{"error": …}` — to `--output`, with the
- * exit codes of docs/architecture.md. A stage declares its inputs once
- * (`src/stages/inputs/`); options, known keys, merges and types derive from that.
+ * engine, and writes its outputs — or `{"error": …}` — to `--output`, exiting
+ * 0 ok, 1 failed (cluster left safe), 2 bad input (nothing changed), 3 conflict.
+ * A stage declares its inputs once (`src/stages/inputs/`); options, known keys,
+ * merges and types derive from that.
  */
 
 /** What a stage's `run` gets besides its validated input. */

@@ -57,6 +57,7 @@ function notesOf(spec: InputSpec): string[] {
   const fallback = defaultOf(spec);
   if (fallback !== undefined) notes.push(`default ${fallback}`);
   if (spec.stepDefault) notes.push(`the step passes ${spec.stepDefault}`);
+  if (spec.secret) notes.push('never echoed in messages');
   return notes;
 }
 
