@@ -95249,7 +95249,7 @@ var BAKE_INPUTS = {
   tags: rawInput("object", json("Extra AMI and snapshot tags {key: value}")),
   build: rawInput("object", json('Build metadata for tags {"url", "gitCommit"}'), { stepDefault: "[url: env.BUILD_URL, gitCommit: env.GIT_COMMIT]" }),
   amiName: rawInput("string", "AMI name", { defaultText: "<app>-<version>-<timestamp>" }),
-  allowedCidrs: listInput("CIDRs allowed into the temporary security group (where the agent connects from)", { required: "on AWS (not in the sandbox)" }),
+  allowedCidrs: listInput("CIDRs allowed into the temporary security group (where the agent connects from)", { required: "outside the sandbox" }),
   sshUsername: rawInput("string", "Linux: SSH user of the source AMI", { defaultText: "ec2-user" }),
   winrmUsername: rawInput("string", "Windows: WinRM user", { defaultText: "Administrator" }),
   steps: rawInput("object", 'Provisioning steps [{"inline": [...], "scripts": [...], "env": {...}, "elevated": true}] (JSON)', { docType: "List of Maps" }),
