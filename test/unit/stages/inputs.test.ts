@@ -1,4 +1,6 @@
 import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stageOptions } from '../../../src/stages/framework';
 import { defaultOf, yargsOption } from '../../../src/stages/inputs/declare';
 import { STAGE_INPUTS } from '../../../src/stages/inputs/index';
@@ -39,4 +41,20 @@ test('mergeInputs: later layers win, objects merge at any depth, lists are repla
 test('flagInputs drops yargs keys and kebab twins, and makes lists at declared paths', (t) => {
   const argv = { _: [], $0: 'bake.js', output: 'o.json', 'source-ami': {}, sourceAmi: { filter: { owners: 'amazon, self' } }, copyRegions: ['a,b', 'c'] };
   t.deepEqual(flagInputs(argv, STAGE_INPUTS.bake ?? {}), { sourceAmi: { filter: { owners: ['amazon', 'self'] } }, copyRegions: ['a', 'b', 'c'] });
+});
+
+test('no second list of a stage\'s input keys anywhere in src/ (the declarations are the only one)', (t) => {
+  const files = readdirSync(join(__dirname, '..', '..', '..', 'src'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+  const found: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'src', file), 'utf8');
+    for (const match of text.matchAll(/\[\s*'\w+'(?:\s*,\s*'\w+')+\s*,?\s*\]/g)) {
+      const names = [...match[0].matchAll(/'(\w+)'/g)].map((m) => m[1] as string);
+      for (const [stage, inputs] of Object.entries(STAGE_INPUTS)) {
+        // A list of three or more names, all inputs of one stage, is a second list of its keys.
+        if (names.length >= 3 && names.every((name) => Object.hasOwn(inputs, name))) found.push(`${file}: ${stage} keys ${names.join(', ')}`);
+      }
+    }
+  }
+  t.deepEqual(found, []);
 });
