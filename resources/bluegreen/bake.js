@@ -101363,7 +101363,7 @@ function readProjectDefaults(cwd) {
   for (const [name, section] of Object.entries(checkObject("clusters", document.clusters ?? {}))) {
     clusters[name] = checkSection(`clusters.${name}`, section);
   }
-  return { defaults: checkSection("defaults", document.defaults), clusters };
+  return { path: path6, defaults: checkSection("defaults", document.defaults), clusters };
 }
 function declaredPart(section, inputs) {
   const namesCluster = Object.hasOwn(inputs, "cluster");
@@ -101378,34 +101378,49 @@ function clusterNameOf(layers) {
     return void 0;
   }
 }
+function withSource(source, check) {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InputError && source !== void 0) error.details.source = source;
+    throw error;
+  }
+}
 function resolveStageInput(inputs, given, options = {}) {
   const cwd = options.cwd ?? process.cwd();
   const env3 = options.env ?? process.env;
   const names = Object.keys(inputs);
   checkKnownKeys("", given, names);
   let merged = given;
+  const sources = {};
+  const addSource = (layer, file) => {
+    for (const key of Object.keys(layer)) if (merged[key] === void 0) sources[key] ??= file;
+  };
   if (Object.hasOwn(inputs, "config") && given.config !== void 0 && given.config !== null) {
     const path6 = checkString("config", given.config);
     const fromFile = readJsonObjectFile((0, import_node_path8.resolve)(cwd, path6), "config", path6);
     checkKnownKeys("config", fromFile, names.filter((name) => name !== "config"));
+    addSource(fromFile, path6);
     merged = mergeInputs(fromFile, given);
   }
   const project = readProjectDefaults(cwd);
   if (project) {
     const cluster = Object.hasOwn(inputs, "cluster") ? clusterNameOf(merged) : void 0;
-    const section = cluster !== void 0 ? project.clusters[cluster] ?? {} : {};
-    merged = mergeInputs(declaredPart(project.defaults, inputs), declaredPart(section, inputs), merged);
+    const section = declaredPart(cluster !== void 0 ? project.clusters[cluster] ?? {} : {}, inputs);
+    const defaults = declaredPart(project.defaults, inputs);
+    addSource({ ...section, ...defaults }, project.path);
+    merged = mergeInputs(defaults, section, merged);
   }
   const regionValue = merged.region ?? env3.AWS_REGION ?? env3.AWS_DEFAULT_REGION;
   let region2 = "";
   if (options.needsRegion !== false || regionValue !== void 0) {
     if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-    region2 = checkRegion2("region", regionValue);
+    region2 = withSource(sources.region, () => checkRegion2("region", regionValue));
   }
   const parsed = {};
   for (const [name, spec] of Object.entries(inputs)) {
     const value = name === "region" ? region2 || void 0 : merged[name];
-    parsed[name] = spec.parse(value === void 0 ? spec.default : value, name);
+    parsed[name] = withSource(sources[name], () => spec.parse(value === void 0 ? spec.default : value, name));
   }
   return { inputs: parsed, region: region2 };
 }
@@ -101469,6 +101484,8 @@ async function executeStage(stage, argv, log = createLogger(stage.name), options
     const exitCode = exitCodeOf(error);
     const label = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
     log.error(`${label}: ${describeError(error)}`);
+    const source = error instanceof InputError ? error.details.source : void 0;
+    if (typeof source === "string") log.error(`that value comes from ${source}`);
     const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
     if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
     result = { exitCode, output: errorOutput(error) };

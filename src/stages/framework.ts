@@ -1,7 +1,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
-import { BluegreenError, ExitCode, describeError } from '../core/errors';
+import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
 import { createLogger, type Logger } from '../core/log';
 import { awsClients, type AwsClients } from '../aws/clients';
 import { listPaths, yargsOption, type InputDeclarations, type ParsedInputs } from './inputs/declare';
@@ -138,6 +138,8 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
     const exitCode = exitCodeOf(error);
     const label = exitCode === ExitCode.badInput ? 'bad input' : exitCode === ExitCode.conflict ? 'conflict' : 'failed';
     log.error(`${label}: ${describeError(error)}`);
+    const source = error instanceof InputError ? error.details.source : undefined;
+    if (typeof source === 'string') log.error(`that value comes from ${source}`);
     const recovery = error instanceof BluegreenError ? error.details.recovery : undefined;
     if (typeof recovery === 'string') log.error(`to recover: ${recovery}`);
     result = { exitCode, output: errorOutput(error) };

@@ -108,6 +108,8 @@ function asList(value: unknown, commaInItems: boolean): unknown {
 
 /** `.bluegreen.json`: defaults for every stage, and per-cluster sections over them. */
 interface ProjectDefaults {
+  /** The file read. */
+  path: string;
   defaults: Record<string, unknown>;
   clusters: Record<string, Record<string, unknown>>;
 }
@@ -138,7 +140,7 @@ export function readProjectDefaults(cwd: string): ProjectDefaults | undefined {
   for (const [name, section] of Object.entries(checkObject('clusters', document.clusters ?? {}))) {
     clusters[name] = checkSection(`clusters.${name}`, section);
   }
-  return { defaults: checkSection('defaults', document.defaults), clusters };
+  return { path, defaults: checkSection('defaults', document.defaults), clusters };
 }
 
 /** Only the keys a stage declares; the cluster-naming keys never come from the project file for a cluster stage. */
@@ -154,6 +156,16 @@ function clusterNameOf(layers: Record<string, unknown>): string | undefined {
     return resolveClusterName(layers).name;
   } catch {
     return undefined; // reported when the stage parses its input
+  }
+}
+
+/** Runs a check; a bad input it finds gets `source` (the file the value came from) in its details. */
+function withSource<T>(source: string | undefined, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InputError && source !== undefined) error.details.source = source;
+    throw error;
   }
 }
 
@@ -178,28 +190,36 @@ export function resolveStageInput<D extends InputDeclarations>(
   const names = Object.keys(inputs);
   checkKnownKeys('', given, names);
   let merged = given;
+  // The file a key's value came from when the step was not given it: named when that value is bad.
+  const sources: Record<string, string> = {};
+  const addSource = (layer: Record<string, unknown>, file: string): void => {
+    for (const key of Object.keys(layer)) if (merged[key] === undefined) sources[key] ??= file;
+  };
   if (Object.hasOwn(inputs, 'config') && given.config !== undefined && given.config !== null) {
     const path = checkString('config', given.config);
     const fromFile = readJsonObjectFile(resolvePath(cwd, path), 'config', path);
     checkKnownKeys('config', fromFile, names.filter((name) => name !== 'config'));
+    addSource(fromFile, path);
     merged = mergeInputs(fromFile, given);
   }
   const project = readProjectDefaults(cwd);
   if (project) {
     const cluster = Object.hasOwn(inputs, 'cluster') ? clusterNameOf(merged) : undefined;
-    const section = cluster !== undefined ? project.clusters[cluster] ?? {} : {};
-    merged = mergeInputs(declaredPart(project.defaults, inputs), declaredPart(section, inputs), merged);
+    const section = declaredPart(cluster !== undefined ? project.clusters[cluster] ?? {} : {}, inputs);
+    const defaults = declaredPart(project.defaults, inputs);
+    addSource({ ...section, ...defaults }, project.path);
+    merged = mergeInputs(defaults, section, merged);
   }
   const regionValue = merged.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   let region = '';
   if (options.needsRegion !== false || regionValue !== undefined) {
     if (regionValue === undefined) throw new InputError('region', 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-    region = checkRegion('region', regionValue);
+    region = withSource(sources.region, () => checkRegion('region', regionValue));
   }
   const parsed: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(inputs)) {
     const value = name === 'region' ? region || undefined : merged[name];
-    parsed[name] = spec.parse(value === undefined ? spec.default : value, name);
+    parsed[name] = withSource(sources[name], () => spec.parse(value === undefined ? spec.default : value, name));
   }
   return { inputs: parsed as ParsedInputs<D>, region };
 }

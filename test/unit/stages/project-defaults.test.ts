@@ -81,3 +81,17 @@ for (const [what, content, field, message] of bad) {
     t.is(run.awsClientRequests, 0);
   });
 }
+
+test('a bad value from a file says which file it came from', async (t) => {
+  const files = { [PROJECT_DEFAULTS_FILE]: { clusters: { 'web-prod': { healthTimeout: 'soon' } } }, 'deploy.json': { lockWait: -1 } };
+  const fromProject = await runStage(deployStage, [...given, '--region', 'us-east-1', '--ledger', 's3://l-bucket'], { files });
+  t.is(fromProject.output.error.field, 'healthTimeout');
+  t.is(fromProject.output.error.source, join(fromProject.cwd, PROJECT_DEFAULTS_FILE));
+  t.regex(fromProject.stderr, /that value comes from .*\.bluegreen\.json/);
+  const fromConfig = await runStage(deployStage, [...given, '--region', 'us-east-1', '--ledger', 's3://l-bucket', '--config', 'deploy.json', '--health-timeout', '1m'], { files });
+  t.is(fromConfig.output.error.field, 'lockWait');
+  t.is(fromConfig.output.error.source, 'deploy.json');
+  const given2 = await runStage(deployStage, [...given, '--region', 'us-east-1', '--ledger', 's3://l-bucket', '--health-timeout', 'later'], { files });
+  t.is(given2.output.error.field, 'healthTimeout');
+  t.is(given2.output.error.source, undefined, 'a value the step was given has no file to name');
+});
