@@ -30,10 +30,10 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js
 var state, emitWarningIfUnsupportedVersion;
 var init_emitWarningIfUnsupportedVersion = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js"() {
     "use strict";
     state = {
       warningEmitted: false
@@ -62,7 +62,7 @@ More information can be found at: https://a.co/c895JFp`);
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js
 function setCredentialFeature(credentials, feature, value) {
   if (!credentials.$source) {
     credentials.$source = {};
@@ -71,12 +71,12 @@ function setCredentialFeature(credentials, feature, value) {
   return credentials;
 }
 var init_setCredentialFeature = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js
 function setFeature(context, feature, value) {
   if (!context.__aws_sdk_context) {
     context.__aws_sdk_context = {
@@ -88,15 +88,15 @@ function setFeature(context, feature, value) {
   context.__aws_sdk_context.features[feature] = value;
 }
 var init_setFeature = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js
 var isDefaultSocketTimeoutEnabled, getDefaultSocketTimeout;
 var init_getDefaultSocketTimeout = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
     "use strict";
     isDefaultSocketTimeoutEnabled = () => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true";
     getDefaultSocketTimeout = (requestHandler, timeoutMs) => {
@@ -111,92 +111,92 @@ var init_getDefaultSocketTimeout = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js
+// node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js
 var isArrayBuffer;
 var init_is_array_buffer = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
     "use strict";
     isArrayBuffer = (arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js
 var fromArrayBuffer, fromString;
 var init_buffer_from = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     "use strict";
     init_is_array_buffer();
-    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
-      if (!isArrayBuffer(input)) {
-        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
+    fromArrayBuffer = (input2, offset = 0, length = input2.byteLength - offset) => {
+      if (!isArrayBuffer(input2)) {
+        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input2} (${input2})`);
       }
-      return Buffer.from(input, offset, length);
+      return Buffer.from(input2, offset, length);
     };
-    fromString = (input, encoding) => {
-      if (typeof input !== "string") {
-        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
+    fromString = (input2, encoding) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input2} (${input2})`);
       }
-      return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
+      return encoding ? Buffer.from(input2, encoding) : Buffer.from(input2);
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js
 var BASE64_REGEX, fromBase64;
 var init_fromBase64 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
     "use strict";
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = (input) => {
-      if (input.length * 3 % 4 !== 0) {
+    fromBase64 = (input2) => {
+      if (input2.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
-      if (!BASE64_REGEX.exec(input)) {
+      if (!BASE64_REGEX.exec(input2)) {
         throw new TypeError(`Invalid base64 string.`);
       }
-      const buffer = fromString(input, "base64");
+      const buffer = fromString(input2, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js
 var fromUtf8;
 var init_fromUtf8 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     "use strict";
     init_buffer_from();
-    fromUtf8 = (input) => {
-      const buf = fromString(input, "utf8");
+    fromUtf8 = (input2) => {
+      const buf = fromString(input2, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js
 var toBase64;
 var init_toBase64 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
     "use strict";
     init_buffer_from();
     init_fromUtf8();
     toBase64 = (_input) => {
-      let input;
+      let input2;
       if (typeof _input === "string") {
-        input = fromUtf8(_input);
+        input2 = fromUtf8(_input);
       } else {
-        input = _input;
+        input2 = _input;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("base64");
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
 function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   return class Uint8ArrayBlobAdapter2 extends Uint8Array {
     static fromString(source, encoding = "utf-8") {
@@ -221,30 +221,30 @@ function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   };
 }
 var init_Uint8ArrayBlobAdapter = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js
 var toUtf8;
 var init_toUtf8 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     "use strict";
     init_buffer_from();
-    toUtf8 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf8 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("utf8");
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js
+// node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js
 function bindV4(getRandomValues2) {
   if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") {
     return () => crypto.randomUUID();
@@ -259,16 +259,16 @@ function bindV4(getRandomValues2) {
 }
 var decimalToHex;
 var init_v4 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
     "use strict";
     decimalToHex = Array.from({ length: 256 }, (_, i10) => i10.toString(16).padStart(2, "0"));
   }
 });
 
-// ../../main/node_modules/@smithy/types/dist-es/endpoint.js
+// node_modules/@smithy/types/dist-es/endpoint.js
 var EndpointURLScheme;
 var init_endpoint = __esm({
-  "../../main/node_modules/@smithy/types/dist-es/endpoint.js"() {
+  "node_modules/@smithy/types/dist-es/endpoint.js"() {
     "use strict";
     (function(EndpointURLScheme2) {
       EndpointURLScheme2["HTTP"] = "http";
@@ -277,10 +277,10 @@ var init_endpoint = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/types/dist-es/extensions/checksum.js
+// node_modules/@smithy/types/dist-es/extensions/checksum.js
 var AlgorithmId;
 var init_checksum = __esm({
-  "../../main/node_modules/@smithy/types/dist-es/extensions/checksum.js"() {
+  "node_modules/@smithy/types/dist-es/extensions/checksum.js"() {
     "use strict";
     (function(AlgorithmId2) {
       AlgorithmId2["MD5"] = "md5";
@@ -292,27 +292,27 @@ var init_checksum = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/types/dist-es/extensions/index.js
+// node_modules/@smithy/types/dist-es/extensions/index.js
 var init_extensions = __esm({
-  "../../main/node_modules/@smithy/types/dist-es/extensions/index.js"() {
+  "node_modules/@smithy/types/dist-es/extensions/index.js"() {
     "use strict";
     init_checksum();
   }
 });
 
-// ../../main/node_modules/@smithy/types/dist-es/middleware.js
+// node_modules/@smithy/types/dist-es/middleware.js
 var SMITHY_CONTEXT_KEY;
 var init_middleware = __esm({
-  "../../main/node_modules/@smithy/types/dist-es/middleware.js"() {
+  "node_modules/@smithy/types/dist-es/middleware.js"() {
     "use strict";
     SMITHY_CONTEXT_KEY = "__smithy_context";
   }
 });
 
-// ../../main/node_modules/@smithy/types/dist-es/profile.js
+// node_modules/@smithy/types/dist-es/profile.js
 var IniSectionType;
 var init_profile = __esm({
-  "../../main/node_modules/@smithy/types/dist-es/profile.js"() {
+  "node_modules/@smithy/types/dist-es/profile.js"() {
     "use strict";
     (function(IniSectionType2) {
       IniSectionType2["PROFILE"] = "profile";
@@ -322,9 +322,9 @@ var init_profile = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/types/dist-es/index.js
+// node_modules/@smithy/types/dist-es/index.js
 var init_dist_es = __esm({
-  "../../main/node_modules/@smithy/types/dist-es/index.js"() {
+  "node_modules/@smithy/types/dist-es/index.js"() {
     "use strict";
     init_endpoint();
     init_extensions();
@@ -333,27 +333,27 @@ var init_dist_es = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js
+// node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js
 var getSmithyContext;
 var init_getSmithyContext = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
     "use strict";
     init_dist_es();
     getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js
+// node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js
 function hasOwn(o4, k10) {
   return Object.prototype.hasOwnProperty.call(o4, k10);
 }
 var init_hasOwn = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js
+// node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js
 function cloneQuery(query) {
   return Object.keys(query).reduce((carry, paramName) => {
     const param = query[paramName];
@@ -365,7 +365,7 @@ function cloneQuery(query) {
 }
 var HttpRequest;
 var init_httpRequest = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
     "use strict";
     HttpRequest = class _HttpRequest {
       method;
@@ -416,10 +416,10 @@ var init_httpRequest = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js
+// node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js
 var HttpResponse;
 var init_httpResponse = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
     "use strict";
     HttpResponse = class {
       statusCode;
@@ -443,10 +443,10 @@ var init_httpResponse = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js
+// node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js
 var VALID_HOST_LABEL_REGEX, isValidHostLabel;
 var init_isValidHostLabel = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
     "use strict";
     VALID_HOST_LABEL_REGEX = new RegExp(`^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$`);
     isValidHostLabel = (value, allowSubDomains = false) => {
@@ -464,33 +464,33 @@ var init_isValidHostLabel = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
+// node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
 function isValidHostname(hostname2) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
   return hostPattern.test(hostname2);
 }
 var init_isValidHostname = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js
+// node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js
 var normalizeProvider;
 var init_normalizeProvider = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js
+// node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js
 function parseQueryString(querystring) {
   const query = {};
   querystring = querystring.replace(/^\?/, "");
@@ -513,15 +513,15 @@ function parseQueryString(querystring) {
   return query;
 }
 var init_parseQueryString = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js
+// node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js
 var parseUrl;
 var init_parseUrl = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
     "use strict";
     init_parseQueryString();
     parseUrl = (url) => {
@@ -544,10 +544,10 @@ var init_parseUrl = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js
+// node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js
 var toEndpointV1;
 var init_toEndpointV1 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
     "use strict";
     init_hasOwn();
     init_parseUrl();
@@ -573,9 +573,9 @@ var init_toEndpointV1 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/index.js
+// node_modules/@smithy/core/dist-es/submodules/transport/index.js
 var init_transport = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/transport/index.js"() {
     "use strict";
     init_getSmithyContext();
     init_hasOwn();
@@ -589,10 +589,10 @@ var init_transport = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js
+// node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js
 var expectNumber, MAX_FLOAT, expectFloat32, expectLong, expectShort, expectByte, expectSizedInt, castInt, strictParseDouble, strictParseFloat32, NUMBER_REGEX, parseNumber, strictParseShort, strictParseByte, stackTraceWarning, logger;
 var init_parse_utils = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
     "use strict";
     expectNumber = (value) => {
       if (value === null || value === void 0) {
@@ -691,7 +691,7 @@ var init_parse_utils = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js
+// node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js
 function dateToUtcString(date2) {
   const year2 = date2.getUTCFullYear();
   const month = date2.getUTCMonth();
@@ -708,7 +708,7 @@ function dateToUtcString(date2) {
 }
 var DAYS, MONTHS, RFC3339, parseRfc3339DateTime, RFC3339_WITH_OFFSET, parseRfc3339DateTimeWithOffset, IMF_FIXDATE, RFC_850_DATE, ASC_TIME, parseRfc7231DateTime, parseEpochTimestamp, buildDate, parseTwoDigitYear, FIFTY_YEARS_IN_MILLIS, adjustRfc850Year, parseMonthByShortName, DAYS_IN_MONTH, validateDayOfMonth, isLeapYear, parseDateValue, parseMilliseconds, parseOffsetToMilliseconds, stripLeadingZeroes;
 var init_date_utils = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js"() {
     "use strict";
     init_parse_utils();
     DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -818,11 +818,11 @@ var init_date_utils = __esm({
       return valueInThisCentury;
     };
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = (input) => {
-      if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
-        return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
+    adjustRfc850Year = (input2) => {
+      if (input2.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
+        return new Date(Date.UTC(input2.getUTCFullYear() - 100, input2.getUTCMonth(), input2.getUTCDate(), input2.getUTCHours(), input2.getUTCMinutes(), input2.getUTCSeconds(), input2.getUTCMilliseconds()));
       }
-      return input;
+      return input2;
     };
     parseMonthByShortName = (value) => {
       const monthIdx = MONTHS.indexOf(value);
@@ -884,10 +884,10 @@ var init_date_utils = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js
+// node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js
 var LazyJsonString;
 var init_lazy_json = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
     "use strict";
     LazyJsonString = function LazyJsonString2(val) {
       const str = Object.assign(new String(val), {
@@ -915,7 +915,7 @@ var init_lazy_json = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js
+// node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js
 function quoteHeader(part) {
   if (part.includes(",") || part.includes('"')) {
     part = `"${part.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
@@ -923,12 +923,12 @@ function quoteHeader(part) {
   return part;
 }
 var init_quote_header = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js
+// node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js
 function range(v2, min, max) {
   const _v2 = Number(v2);
   if (_v2 < min || _v2 > max) {
@@ -937,7 +937,7 @@ function range(v2, min, max) {
 }
 var ddd, mmm, time, date, year, RFC3339_WITH_OFFSET2, IMF_FIXDATE_NATIVE, IMF_FIXDATE2, RFC_850_DATE2, ASC_TIME2, months, _parseEpochTimestamp, _parseRfc3339DateTimeWithOffset, _parseRfc7231DateTime;
 var init_schema_date_utils = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js"() {
     "use strict";
     ddd = `(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:[ne|u?r]?s?day)?`;
     mmm = `(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)`;
@@ -1037,7 +1037,7 @@ var init_schema_date_utils = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-every.js
+// node_modules/@smithy/core/dist-es/submodules/serde/split-every.js
 function splitEvery(value, delimiter, numDelimiters) {
   if (numDelimiters <= 0 || !Number.isInteger(numDelimiters)) {
     throw new Error("Invalid number of delimiters (" + numDelimiters + ") for splitEvery.");
@@ -1065,15 +1065,15 @@ function splitEvery(value, delimiter, numDelimiters) {
   return compoundSegments;
 }
 var init_split_every = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-header.js
+// node_modules/@smithy/core/dist-es/submodules/serde/split-header.js
 var splitHeader;
 var init_split_header = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
     "use strict";
     splitHeader = (value) => {
       const z2 = value.length;
@@ -1116,10 +1116,10 @@ var init_split_header = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js
+// node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js
 var format3, NumericValue;
 var init_NumericValue = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
     "use strict";
     format3 = /^-?((0|[1-9]\d*)(\.\d+)?|\.\d+)([eE][+-]?\d+)?$/;
     NumericValue = class _NumericValue {
@@ -1146,7 +1146,7 @@ var init_NumericValue = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js
 function fromHex(encoded) {
   if (encoded.length % 2 !== 0) {
     throw new Error("Hex encoded strings must have an even number length");
@@ -1171,7 +1171,7 @@ function toHex(bytes) {
 }
 var SHORT_TO_HEX, HEX_TO_SHORT;
 var init_hex_encoding = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js"() {
     "use strict";
     SHORT_TO_HEX = {};
     HEX_TO_SHORT = {};
@@ -1186,10 +1186,10 @@ var init_hex_encoding = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js
 var import_node_fs, calculateBodyLength;
 var init_calculateBodyLength = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
     "use strict";
     import_node_fs = require("fs");
     calculateBodyLength = (body) => {
@@ -1216,10 +1216,10 @@ var init_calculateBodyLength = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js
 var toUint8Array;
 var init_toUint8Array = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
     "use strict";
     init_fromUtf8();
     toUint8Array = (data) => {
@@ -1237,7 +1237,7 @@ var init_toUint8Array = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js
+// node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js
 function concatBytes(arrays, length) {
   if (length === void 0) {
     length = 0;
@@ -1254,15 +1254,15 @@ function concatBytes(arrays, length) {
   return result;
 }
 var init_concatBytes = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js
+// node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js
 var ProviderError;
 var init_ProviderError = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
     "use strict";
     ProviderError = class _ProviderError extends Error {
       name = "ProviderError";
@@ -1289,10 +1289,10 @@ var init_ProviderError = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js
+// node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js
 var CredentialsProviderError;
 var init_CredentialsProviderError = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
     "use strict";
     init_ProviderError();
     CredentialsProviderError = class _CredentialsProviderError extends ProviderError {
@@ -1305,10 +1305,10 @@ var init_CredentialsProviderError = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js
+// node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js
 var TokenProviderError;
 var init_TokenProviderError = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
     "use strict";
     init_ProviderError();
     TokenProviderError = class _TokenProviderError extends ProviderError {
@@ -1321,10 +1321,10 @@ var init_TokenProviderError = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js
+// node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js
 var chain;
 var init_chain = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
     "use strict";
     init_ProviderError();
     chain = (...providers) => async () => {
@@ -1349,19 +1349,19 @@ var init_chain = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js
+// node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js
 var fromValue;
 var init_fromValue = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
     "use strict";
     fromValue = (staticValue) => () => Promise.resolve(staticValue);
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js
+// node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js
 var memoize;
 var init_memoize = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
     "use strict";
     memoize = (provider, isExpired, requiresRefresh) => {
       let resolved;
@@ -1410,10 +1410,10 @@ var init_memoize = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js
+// node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js
 var booleanSelector;
 var init_booleanSelector = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
     "use strict";
     booleanSelector = (obj, key, type) => {
       if (!(key in obj)) {
@@ -1430,10 +1430,10 @@ var init_booleanSelector = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js
+// node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js
 var numberSelector;
 var init_numberSelector = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
     "use strict";
     numberSelector = (obj, key, type) => {
       if (!(key in obj)) {
@@ -1448,10 +1448,10 @@ var init_numberSelector = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js
+// node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js
 var SelectorType;
 var init_types = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js"() {
     "use strict";
     (function(SelectorType3) {
       SelectorType3["ENV"] = "env";
@@ -1460,10 +1460,10 @@ var init_types = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js
 var import_node_os, import_node_path, homeDirCache, getHomeDirCacheKey, getHomeDir;
 var init_getHomeDir = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
     "use strict";
     import_node_os = require("os");
     import_node_path = require("path");
@@ -1494,10 +1494,10 @@ var init_getHomeDir = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js
 var ENV_PROFILE, DEFAULT_PROFILE, getProfileName;
 var init_getProfileName = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
     "use strict";
     ENV_PROFILE = "AWS_PROFILE";
     DEFAULT_PROFILE = "default";
@@ -1505,10 +1505,10 @@ var init_getProfileName = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js
 var import_node_crypto, import_node_path2, getSSOTokenFilepath;
 var init_getSSOTokenFilepath = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
     "use strict";
     import_node_crypto = require("crypto");
     import_node_path2 = require("path");
@@ -1521,10 +1521,10 @@ var init_getSSOTokenFilepath = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js
 var import_promises, tokenIntercept, getSSOTokenFromFile;
 var init_getSSOTokenFromFile = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
     "use strict";
     import_promises = require("fs/promises");
     init_getSSOTokenFilepath();
@@ -1540,19 +1540,19 @@ var init_getSSOTokenFromFile = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js
 var CONFIG_PREFIX_SEPARATOR;
 var init_constants = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js"() {
     "use strict";
     CONFIG_PREFIX_SEPARATOR = ".";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js
 var getConfigData;
 var init_getConfigData = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
     "use strict";
     init_dist_es();
     init_constants();
@@ -1573,10 +1573,10 @@ var init_getConfigData = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js
 var import_node_path3, ENV_CONFIG_PATH, getConfigFilepath;
 var init_getConfigFilepath = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
     "use strict";
     import_node_path3 = require("path");
     init_getHomeDir();
@@ -1585,10 +1585,10 @@ var init_getConfigFilepath = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js
 var import_node_path4, ENV_CREDENTIALS_PATH, getCredentialsFilepath;
 var init_getCredentialsFilepath = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
     "use strict";
     import_node_path4 = require("path");
     init_getHomeDir();
@@ -1597,10 +1597,10 @@ var init_getCredentialsFilepath = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js
 var prefixKeyRegex, profileNameBlockList, parseIni;
 var init_parseIni = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js"() {
     "use strict";
     init_dist_es();
     init_constants();
@@ -1654,10 +1654,10 @@ var init_parseIni = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js
 var import_promises2, filePromises, fileIntercept, readFile2;
 var init_readFile = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
     "use strict";
     import_promises2 = require("fs/promises");
     filePromises = {};
@@ -1674,10 +1674,10 @@ var init_readFile = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js
 var import_node_path5, swallowError, loadSharedConfigFiles;
 var init_loadSharedConfigFiles = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js"() {
     "use strict";
     import_node_path5 = require("path");
     init_getConfigData();
@@ -1716,10 +1716,10 @@ var init_loadSharedConfigFiles = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js
 var getSsoSessionData;
 var init_getSsoSessionData = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
     "use strict";
     init_dist_es();
     init_loadSharedConfigFiles();
@@ -1727,10 +1727,10 @@ var init_getSsoSessionData = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js
 var swallowError2, loadSsoSessionData;
 var init_loadSsoSessionData = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js"() {
     "use strict";
     init_getConfigFilepath();
     init_getSsoSessionData();
@@ -1741,10 +1741,10 @@ var init_loadSsoSessionData = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js
 var mergeConfigFiles;
 var init_mergeConfigFiles = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
     "use strict";
     mergeConfigFiles = (...files) => {
       const merged = {};
@@ -1762,10 +1762,10 @@ var init_mergeConfigFiles = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js
 var parseKnownFiles;
 var init_parseKnownFiles = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
     "use strict";
     init_loadSharedConfigFiles();
     init_mergeConfigFiles();
@@ -1776,10 +1776,10 @@ var init_parseKnownFiles = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js
+// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js
 var externalDataInterceptor;
 var init_externalDataInterceptor = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js"() {
     "use strict";
     init_getSSOTokenFromFile();
     init_readFile();
@@ -1800,28 +1800,28 @@ var init_externalDataInterceptor = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js
+// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js
 function getSelectorName(functionString) {
   try {
-    const constants = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
-    constants.delete("CONFIG");
-    constants.delete("CONFIG_PREFIX_SEPARATOR");
-    constants.delete("ENV");
-    return [...constants].join(", ");
+    const constants2 = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
+    constants2.delete("CONFIG");
+    constants2.delete("CONFIG_PREFIX_SEPARATOR");
+    constants2.delete("ENV");
+    return [...constants2].join(", ");
   } catch (ignored) {
     return functionString;
   }
 }
 var init_getSelectorName = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js
+// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js
 var fromEnv;
 var init_fromEnv = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
     "use strict";
     init_CredentialsProviderError();
     init_getSelectorName();
@@ -1839,10 +1839,10 @@ var init_fromEnv = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js
+// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js
 var fromSharedConfigFiles;
 var init_fromSharedConfigFiles = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js"() {
     "use strict";
     init_CredentialsProviderError();
     init_getProfileName();
@@ -1868,10 +1868,10 @@ var init_fromSharedConfigFiles = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js
+// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js
 var isFunction2, fromStatic;
 var init_fromStatic = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
     "use strict";
     init_fromValue();
     isFunction2 = (func) => typeof func === "function";
@@ -1879,10 +1879,10 @@ var init_fromStatic = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js
+// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js
 var loadConfig;
 var init_configLoader = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js"() {
     "use strict";
     init_chain();
     init_memoize();
@@ -1897,10 +1897,10 @@ var init_configLoader = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js
 var ENV_USE_DUALSTACK_ENDPOINT, CONFIG_USE_DUALSTACK_ENDPOINT, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS;
 var init_NodeUseDualstackEndpointConfigOptions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js"() {
     "use strict";
     init_booleanSelector();
     init_types();
@@ -1914,10 +1914,10 @@ var init_NodeUseDualstackEndpointConfigOptions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js
 var ENV_USE_FIPS_ENDPOINT, CONFIG_USE_FIPS_ENDPOINT, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS;
 var init_NodeUseFipsEndpointConfigOptions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js"() {
     "use strict";
     init_booleanSelector();
     init_types();
@@ -1931,10 +1931,10 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js
+// node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js
 var getAllAliases, getMiddlewareNameWithAliases, constructStack, stepWeights, priorityWeights;
 var init_MiddlewareStack = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
     "use strict";
     getAllAliases = (name, aliases) => {
       const _aliases = [];
@@ -2206,10 +2206,10 @@ var init_MiddlewareStack = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js
 var Client;
 var init_client = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
     "use strict";
     init_MiddlewareStack();
     Client = class {
@@ -2261,10 +2261,10 @@ var init_client = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/deref.js
+// node_modules/@smithy/core/dist-es/submodules/schema/deref.js
 var deref;
 var init_deref = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
     "use strict";
     deref = (schemaRef) => {
       if (typeof schemaRef === "function") {
@@ -2275,25 +2275,25 @@ var init_deref = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js
+// node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js
 var operation;
 var init_operation = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
     "use strict";
-    operation = (namespace, name, traits, input, output) => ({
+    operation = (namespace, name, traits, input2, output) => ({
       name,
       namespace,
       traits,
-      input,
+      input: input2,
       output
     });
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js
+// node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js
 var schemaDeserializationMiddleware, findHeader;
 var init_schemaDeserializationMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
     "use strict";
     init_transport();
     init_operation();
@@ -2358,10 +2358,10 @@ var init_schemaDeserializationMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js
+// node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js
 var schemaSerializationMiddleware;
 var init_schemaSerializationMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
     "use strict";
     init_transport();
     init_operation();
@@ -2382,7 +2382,7 @@ var init_schemaSerializationMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
+// node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
 function getSchemaSerdePlugin(config) {
   return {
     applyToStack: (commandStack) => {
@@ -2394,7 +2394,7 @@ function getSchemaSerdePlugin(config) {
 }
 var deserializerMiddlewareOption, serializerMiddlewareOption;
 var init_getSchemaSerdePlugin = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js"() {
     "use strict";
     init_schemaDeserializationMiddleware();
     init_schemaSerializationMiddleware();
@@ -2413,7 +2413,7 @@ var init_getSchemaSerdePlugin = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js
+// node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js
 function translateTraits(indicator) {
   if (typeof indicator === "object") {
     return indicator;
@@ -2441,13 +2441,13 @@ function translateTraits(indicator) {
 }
 var traitsCache;
 var init_translateTraits = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
     "use strict";
     traitsCache = [];
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js
+// node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js
 function member(memberSchema, memberName) {
   if (memberSchema instanceof NormalizedSchema) {
     return Object.assign(memberSchema, {
@@ -2460,7 +2460,7 @@ function member(memberSchema, memberName) {
 }
 var anno, simpleSchemaCacheN, simpleSchemaCacheS, NormalizedSchema, isMemberSchema, isStaticSchema;
 var init_NormalizedSchema = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js"() {
     "use strict";
     init_deref();
     init_translateTraits();
@@ -2737,10 +2737,10 @@ var init_NormalizedSchema = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js
+// node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js
 var TypeRegistry;
 var init_TypeRegistry = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
     "use strict";
     TypeRegistry = class _TypeRegistry {
       namespace;
@@ -2854,9 +2854,9 @@ var init_TypeRegistry = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/index.js
+// node_modules/@smithy/core/dist-es/submodules/schema/index.js
 var init_schema = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/schema/index.js"() {
     "use strict";
     init_deref();
     init_getSchemaSerdePlugin();
@@ -2866,7 +2866,7 @@ var init_schema = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js
 function schemaLogFilter(schema, data) {
   if (data == null) {
     return data;
@@ -2905,17 +2905,17 @@ function schemaLogFilter(schema, data) {
 }
 var SENSITIVE_STRING;
 var init_schemaLogFilter = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
     "use strict";
     init_schema();
     SENSITIVE_STRING = "***SensitiveInformation***";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js
 var operationEventStreamMarker, Command, ClassBuilder;
 var init_command = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js"() {
     "use strict";
     init_dist_es();
     init_MiddlewareStack();
@@ -3044,22 +3044,22 @@ var init_command = __esm({
           static getEndpointParameterInstructions() {
             return closure._ep;
           }
-          constructor(...[input]) {
+          constructor(...[input2]) {
             super();
-            this.input = input ?? {};
+            this.input = input2 ?? {};
             closure._init(this);
             this.schema = closure._operationSchema;
           }
           resolveMiddleware(stack, configuration, options) {
             const op = closure._operationSchema;
-            const input = op?.[4] ?? op?.input;
+            const input2 = op?.[4] ?? op?.input;
             const output = op?.[5] ?? op?.output;
             return this.resolveMiddlewareWithContext(stack, configuration, options, {
               CommandCtor: CommandRef,
               middlewareFn: closure._middlewareFn,
               clientName: closure._clientName,
               commandName: closure._commandName,
-              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input) : (_) => _),
+              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input2) : (_) => _),
               outputFilterSensitiveLog: closure._outputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, output) : (_) => _),
               smithyContext: closure._smithyContext,
               additionalContext: closure._additionalContext
@@ -3073,10 +3073,10 @@ var init_command = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js
 var createAggregatedClient;
 var init_create_aggregated_client = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
     "use strict";
     createAggregatedClient = (commands5, Client2, options) => {
       for (const [command10, CommandCtor] of Object.entries(commands5)) {
@@ -3127,10 +3127,10 @@ var init_create_aggregated_client = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js
 var ServiceException, decorateServiceException;
 var init_exceptions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
     "use strict";
     ServiceException = class _ServiceException extends Error {
       static shapeId = "smithy.ts.sdk.synthetic.nonamespace.client#ServiceException";
@@ -3215,10 +3215,10 @@ var init_exceptions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js
 var loadConfigsForDefaultMode;
 var init_defaults_mode = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
     "use strict";
     loadConfigsForDefaultMode = (mode) => {
       switch (mode) {
@@ -3249,10 +3249,10 @@ var init_defaults_mode = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js
 var warningEmitted, emitWarningIfUnsupportedVersion2;
 var init_emitWarningIfUnsupportedVersion2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
     "use strict";
     warningEmitted = false;
     emitWarningIfUnsupportedVersion2 = (version) => {
@@ -3263,10 +3263,10 @@ var init_emitWarningIfUnsupportedVersion2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js
 var knownAlgorithms, getChecksumConfiguration, resolveChecksumRuntimeConfig;
 var init_checksum2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js"() {
     "use strict";
     init_transport();
     init_dist_es();
@@ -3322,10 +3322,10 @@ var init_checksum2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js
 var getRetryConfiguration, resolveRetryRuntimeConfig;
 var init_retry = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
     "use strict";
     getRetryConfiguration = (runtimeConfig) => {
       return {
@@ -3345,10 +3345,10 @@ var init_retry = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js
 var getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig2;
 var init_defaultExtensionConfiguration = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
     "use strict";
     init_checksum2();
     init_retry();
@@ -3361,10 +3361,10 @@ var init_defaultExtensionConfiguration = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js
 var getValueFromTextNode;
 var init_get_value_from_text_node = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
     "use strict";
     init_transport();
     getValueFromTextNode = (obj) => {
@@ -3384,10 +3384,10 @@ var init_get_value_from_text_node = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js
 var NoOpLogger;
 var init_NoOpLogger = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
     "use strict";
     NoOpLogger = class {
       trace() {
@@ -3404,7 +3404,7 @@ var init_NoOpLogger = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
+// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
 function makeBuilder(common, service, name, ep) {
   return function makeCommand(added, plugins, op, $, smithyContext = {}) {
     const epMerged = Object.assign({}, common, added);
@@ -3416,15 +3416,15 @@ function makeBuilder(common, service, name, ep) {
   };
 }
 var init_client_command_builder = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
     "use strict";
     init_command();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/client/index.js
+// node_modules/@smithy/core/dist-es/submodules/client/index.js
 var init_client2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/client/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/client/index.js"() {
     "use strict";
     init_transport();
     init_transport();
@@ -3441,10 +3441,10 @@ var init_client2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js
+// node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js
 var AWS_EXECUTION_ENV, AWS_REGION_ENV, AWS_DEFAULT_REGION_ENV, ENV_IMDS_DISABLED, DEFAULTS_MODE_OPTIONS, IMDS_REGION_PATH, IMDS_TOKEN_PATH, X_AWS_EC2_METADATA_TOKEN, X_AWS_EC2_METADATA_TOKEN_TTL;
 var init_constants2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js"() {
     "use strict";
     AWS_EXECUTION_ENV = "AWS_EXECUTION_ENV";
     AWS_REGION_ENV = "AWS_REGION";
@@ -3458,10 +3458,10 @@ var init_constants2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js
 var TIMEOUT_MS, NEG_CACHE_TTL_MS, negativeCacheUntil, getInstanceMetadataRegion, cacheNegativeAndReturnUndefined, resolveImdsEndpoint, imdsRequest;
 var init_getInstanceMetadataRegion = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js"() {
     "use strict";
     init_constants2();
     TIMEOUT_MS = 1e3;
@@ -3555,10 +3555,10 @@ var init_getInstanceMetadataRegion = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js
 var REGION_ENV_NAME, REGION_INI_NAME, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS;
 var init_config = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js"() {
     "use strict";
     init_getInstanceMetadataRegion();
     REGION_ENV_NAME = "AWS_REGION";
@@ -3580,14 +3580,14 @@ var init_config = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
-var validRegions, checkRegion2;
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
+var validRegions, checkRegion;
 var init_checkRegion = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     "use strict";
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion2 = (region, check = isValidHostLabel) => {
+    checkRegion = (region, check = isValidHostLabel) => {
       if (!validRegions.has(region) && !check(region)) {
         if (region === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -3601,43 +3601,43 @@ var init_checkRegion = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js
 var isFipsRegion;
 var init_isFipsRegion = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
     "use strict";
     isFipsRegion = (region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips"));
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js
 var getRealRegion;
 var init_getRealRegion = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
     "use strict";
     init_isFipsRegion();
     getRealRegion = (region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js
+// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js
 var resolveRegionConfig;
 var init_resolveRegionConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js"() {
     "use strict";
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = (input) => {
-      const { region, useFipsEndpoint } = input;
+    resolveRegionConfig = (input2) => {
+      const { region, useFipsEndpoint } = input2;
       if (!region) {
         throw new Error("Region is missing");
       }
-      return Object.assign(input, {
+      return Object.assign(input2, {
         region: async () => {
           const providedRegion = typeof region === "function" ? await region() : region;
           const realRegion = getRealRegion(providedRegion);
-          checkRegion2(realRegion);
+          checkRegion(realRegion);
           return realRegion;
         },
         useFipsEndpoint: async () => {
@@ -3652,10 +3652,10 @@ var init_resolveRegionConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js
+// node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js
 var AWS_DEFAULTS_MODE_ENV, AWS_DEFAULTS_MODE_CONFIG, NODE_DEFAULTS_MODE_CONFIG_OPTIONS;
 var init_defaultsModeConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js"() {
     "use strict";
     AWS_DEFAULTS_MODE_ENV = "AWS_DEFAULTS_MODE";
     AWS_DEFAULTS_MODE_CONFIG = "defaults_mode";
@@ -3671,10 +3671,10 @@ var init_defaultsModeConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js
+// node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js
 var resolveDefaultsModeConfig, resolveNodeDefaultsModeAuto, inferPhysicalRegion;
 var init_resolveDefaultsModeConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js"() {
     "use strict";
     init_config();
     init_getInstanceMetadataRegion();
@@ -3723,9 +3723,9 @@ var init_resolveDefaultsModeConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/config/index.js
+// node_modules/@smithy/core/dist-es/submodules/config/index.js
 var init_config2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/config/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/config/index.js"() {
     "use strict";
     init_ProviderError();
     init_CredentialsProviderError();
@@ -3750,10 +3750,10 @@ var init_config2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js
 var ENV_ENDPOINT_URL, CONFIG_ENDPOINT_URL, getEndpointUrlConfig;
 var init_getEndpointUrlConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js"() {
     "use strict";
     init_config2();
     ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
@@ -3795,10 +3795,10 @@ var init_getEndpointUrlConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js
 var ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, ignoreConfiguredEndpointUrlsConfigSelectors;
 var init_getIgnoreConfiguredEndpointUrls = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js"() {
     "use strict";
     init_config2();
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
@@ -3811,10 +3811,10 @@ var init_getIgnoreConfiguredEndpointUrls = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js
 var getEndpointFromConfig;
 var init_getEndpointFromConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js"() {
     "use strict";
     init_config2();
     init_getEndpointUrlConfig();
@@ -3829,10 +3829,10 @@ var init_getEndpointFromConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js
 var resolveParamsForS3, DOMAIN_PATTERN, IP_ADDRESS_PATTERN, DOTS_PATTERN, isDnsCompatibleBucketName, isArnBucketName;
 var init_s3 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
     "use strict";
     resolveParamsForS3 = async (endpointParams) => {
       const bucket = endpointParams?.Bucket || "";
@@ -3868,18 +3868,18 @@ var init_s3 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js
 var init_service_customizations = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js"() {
     "use strict";
     init_s3();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js
 var createConfigValueProvider;
 var init_createConfigValueProvider = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
     "use strict";
     createConfigValueProvider = (configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
       const configProvider = async () => {
@@ -3933,15 +3933,15 @@ var init_createConfigValueProvider = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js
 var init_toEndpointV12 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js"() {
     "use strict";
     init_transport();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js
 function bindGetEndpointFromInstructions(getEndpointFromConfig2) {
   return async (commandInput, instructionsSupplier, clientConfig, context) => {
     if (!clientConfig.isCustomEndpoint && !clientConfig.ignoreConfiguredEndpointUrls) {
@@ -3976,7 +3976,7 @@ function bindGetEndpointFromInstructions(getEndpointFromConfig2) {
 }
 var resolveParams;
 var init_getEndpointFromInstructions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js"() {
     "use strict";
     init_service_customizations();
     init_createConfigValueProvider();
@@ -4014,7 +4014,7 @@ var init_getEndpointFromInstructions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js
 function setFeature2(context, feature, value) {
   if (!context.__smithy_context) {
     context.__smithy_context = { features: {} };
@@ -4060,14 +4060,14 @@ function bindEndpointMiddleware(getEndpointFromConfig2) {
   };
 }
 var init_endpointMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
     "use strict";
     init_transport();
     init_getEndpointFromInstructions();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js
 function bindGetEndpointPlugin(getEndpointFromConfig2) {
   const endpointMiddleware2 = bindEndpointMiddleware(getEndpointFromConfig2);
   return (config, instructions) => ({
@@ -4081,7 +4081,7 @@ function bindGetEndpointPlugin(getEndpointFromConfig2) {
 }
 var serializerMiddlewareOption2, endpointMiddlewareOptions;
 var init_getEndpointPlugin = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js"() {
     "use strict";
     init_endpointMiddleware();
     serializerMiddlewareOption2 = {
@@ -4101,25 +4101,25 @@ var init_getEndpointPlugin = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
 function bindResolveEndpointConfig(getEndpointFromConfig2) {
-  return (input) => {
-    const tls = input.tls ?? true;
-    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input;
+  return (input2) => {
+    const tls = input2.tls ?? true;
+    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input2;
     const customEndpointProvider = endpoint != null ? async () => toEndpointV1(await normalizeProvider(endpoint)()) : void 0;
     const isCustomEndpoint = !!endpoint;
-    const resolvedConfig = Object.assign(input, {
+    const resolvedConfig = Object.assign(input2, {
       endpoint: customEndpointProvider,
       tls,
       isCustomEndpoint,
       useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false),
       useFipsEndpoint: normalizeProvider(useFipsEndpoint ?? false),
-      ignoreConfiguredEndpointUrls: !!input.ignoreConfiguredEndpointUrls
+      ignoreConfiguredEndpointUrls: !!input2.ignoreConfiguredEndpointUrls
     });
     let configuredEndpointPromise = void 0;
     resolvedConfig.serviceConfiguredEndpoint = async () => {
-      if (input.serviceId && !configuredEndpointPromise) {
-        configuredEndpointPromise = getEndpointFromConfig2(input.serviceId);
+      if (input2.serviceId && !configuredEndpointPromise) {
+        configuredEndpointPromise = getEndpointFromConfig2(input2.serviceId);
       }
       return configuredEndpointPromise;
     };
@@ -4127,17 +4127,17 @@ function bindResolveEndpointConfig(getEndpointFromConfig2) {
   };
 }
 var init_resolveEndpointConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
     "use strict";
     init_transport();
     init_toEndpointV12();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js
 var BinaryDecisionDiagram;
 var init_BinaryDecisionDiagram = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
     "use strict";
     BinaryDecisionDiagram = class _BinaryDecisionDiagram {
       nodes;
@@ -4157,10 +4157,10 @@ var init_BinaryDecisionDiagram = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js
 var EndpointCache;
 var init_EndpointCache = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
     "use strict";
     EndpointCache = class {
       capacity;
@@ -4216,10 +4216,10 @@ var init_EndpointCache = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js
 var EndpointError;
 var init_EndpointError = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
     "use strict";
     EndpointError = class extends Error {
       constructor(message) {
@@ -4230,70 +4230,70 @@ var init_EndpointError = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js
 var init_types2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js"() {
     "use strict";
     init_EndpointError();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js
 var debugId;
 var init_debugId = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js"() {
     "use strict";
     debugId = "endpoints";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
-function toDebugString(input) {
-  if (typeof input !== "object" || input == null) {
-    return input;
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
+function toDebugString(input2) {
+  if (typeof input2 !== "object" || input2 == null) {
+    return input2;
   }
-  if ("ref" in input) {
-    return `$${toDebugString(input.ref)}`;
+  if ("ref" in input2) {
+    return `$${toDebugString(input2.ref)}`;
   }
-  if ("fn" in input) {
-    return `${input.fn}(${(input.argv || []).map(toDebugString).join(", ")})`;
+  if ("fn" in input2) {
+    return `${input2.fn}(${(input2.argv || []).map(toDebugString).join(", ")})`;
   }
-  return JSON.stringify(input, null, 2);
+  return JSON.stringify(input2, null, 2);
 }
 var init_toDebugString = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js
 var init_debug = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js"() {
     "use strict";
     init_debugId();
     init_toDebugString();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js
 var customEndpointFunctions;
 var init_customEndpointFunctions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js"() {
     "use strict";
     customEndpointFunctions = {};
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js
 var booleanEquals;
 var init_booleanEquals = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
     "use strict";
     booleanEquals = (value1, value2) => value1 === value2;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js
 function coalesce(...args) {
   for (const arg of args) {
     if (arg != null) {
@@ -4303,15 +4303,15 @@ function coalesce(...args) {
   return void 0;
 }
 var init_coalesce = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js
 var getAttrPathList;
 var init_getAttrPathList = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
     "use strict";
     init_types2();
     getAttrPathList = (path) => {
@@ -4340,10 +4340,10 @@ var init_getAttrPathList = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js
 var getAttr;
 var init_getAttr = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
     "use strict";
     init_types2();
     init_getAttrPathList();
@@ -4359,48 +4359,48 @@ var init_getAttr = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js
 var isSet;
 var init_isSet = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
     "use strict";
     isSet = (value) => value != null;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js
 function ite(condition, trueValue, falseValue) {
   return condition ? trueValue : falseValue;
 }
 var init_ite = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js
 var not;
 var init_not = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
     "use strict";
     not = (value) => !value;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js
 var IP_V4_REGEX, isIpAddress;
 var init_isIpAddress = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
     "use strict";
     IP_V4_REGEX = new RegExp(`^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)){3}$`);
     isIpAddress = (value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]");
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js
 var DEFAULT_PORTS, parseURL;
 var init_parseURL = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js"() {
     "use strict";
     init_dist_es();
     init_isIpAddress();
@@ -4452,7 +4452,7 @@ var init_parseURL = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js
 function split(value, delimiter, limit) {
   if (limit === 1) {
     return [value];
@@ -4467,49 +4467,49 @@ function split(value, delimiter, limit) {
   return parts.slice(0, limit - 1).concat(parts.slice(1).join(delimiter));
 }
 var init_split = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js
 var stringEquals;
 var init_stringEquals = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
     "use strict";
     stringEquals = (value1, value2) => value1 === value2;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js
 var substring;
 var init_substring = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
     "use strict";
-    substring = (input, start, stop, reverse) => {
-      if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
+    substring = (input2, start, stop, reverse) => {
+      if (input2 == null || start >= stop || input2.length < stop || /[^\u0000-\u007f]/.test(input2)) {
         return null;
       }
       if (!reverse) {
-        return input.substring(start, stop);
+        return input2.substring(start, stop);
       }
-      return input.substring(input.length - stop, input.length - start);
+      return input2.substring(input2.length - stop, input2.length - start);
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js
 var uriEncode;
 var init_uriEncode = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
     "use strict";
     uriEncode = (value) => encodeURIComponent(value).replace(/[!*'()]/g, (c10) => `%${c10.charCodeAt(0).toString(16).toUpperCase()}`);
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js
 var init_lib = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js"() {
     "use strict";
     init_booleanEquals();
     init_coalesce();
@@ -4526,10 +4526,10 @@ var init_lib = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js
 var endpointFunctions;
 var init_endpointFunctions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js"() {
     "use strict";
     init_lib();
     endpointFunctions = {
@@ -4549,10 +4549,10 @@ var init_endpointFunctions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js
 var evaluateTemplate;
 var init_evaluateTemplate = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
     "use strict";
     init_lib();
     evaluateTemplate = (template, options) => {
@@ -4589,10 +4589,10 @@ var init_evaluateTemplate = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js
 var getReferenceValue;
 var init_getReferenceValue = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
     "use strict";
     getReferenceValue = ({ ref }, options) => {
       return options.referenceRecord[ref] ?? options.endpointParams[ref];
@@ -4600,10 +4600,10 @@ var init_getReferenceValue = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js
 var evaluateExpression, callFunction, group;
 var init_evaluateExpression = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js"() {
     "use strict";
     init_types2();
     init_customEndpointFunctions();
@@ -4651,18 +4651,18 @@ var init_evaluateExpression = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js
 var init_callFunction = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js"() {
     "use strict";
     init_evaluateExpression();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js
 var evaluateCondition;
 var init_evaluateCondition = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js"() {
     "use strict";
     init_debug();
     init_types2();
@@ -4683,10 +4683,10 @@ var init_evaluateCondition = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js
 var getEndpointHeaders;
 var init_getEndpointHeaders = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
     "use strict";
     init_types2();
     init_evaluateExpression();
@@ -4703,10 +4703,10 @@ var init_getEndpointHeaders = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js
 var getEndpointProperties, getEndpointProperty, group2;
 var init_getEndpointProperties = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
     "use strict";
     init_types2();
     init_evaluateTemplate();
@@ -4739,10 +4739,10 @@ var init_getEndpointProperties = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js
 var getEndpointUrl;
 var init_getEndpointUrl = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
     "use strict";
     init_types2();
     init_evaluateExpression();
@@ -4761,10 +4761,10 @@ var init_getEndpointUrl = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js
 var RESULT, decideEndpoint;
 var init_decideEndpoint = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js"() {
     "use strict";
     init_types2();
     init_evaluateCondition();
@@ -4811,10 +4811,10 @@ var init_decideEndpoint = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/index.js
+// node_modules/@smithy/core/dist-es/submodules/endpoints/index.js
 var getEndpointFromInstructions, resolveEndpointConfig, endpointMiddleware, getEndpointPlugin;
 var init_endpoints = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/endpoints/index.js"() {
     "use strict";
     init_getEndpointFromConfig();
     init_getEndpointFromInstructions();
@@ -4835,10 +4835,10 @@ var init_endpoints = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js
 var import_node_stream, ChecksumStream;
 var init_ChecksumStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
     "use strict";
     import_node_stream = require("stream");
     init_toBase64();
@@ -4918,10 +4918,10 @@ var init_ChecksumStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js
 var isReadableStream, isBlob;
 var init_stream_type_check = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
     "use strict";
     isReadableStream = (stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream);
     isBlob = (blob) => {
@@ -4930,19 +4930,19 @@ var init_stream_type_check = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js
 var fromUtf82;
 var init_fromUtf8_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
     "use strict";
-    fromUtf82 = (input) => new TextEncoder().encode(input);
+    fromUtf82 = (input2) => new TextEncoder().encode(input2);
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js
 var chars, alphabetByEncoding, alphabetByValue, bitsPerLetter, bitsPerByte, maxLetterValue;
 var init_constants_for_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js"() {
     "use strict";
     chars = `ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/`;
     alphabetByEncoding = Object.entries(chars).reduce((acc, [i10, c10]) => {
@@ -4956,25 +4956,25 @@ var init_constants_for_browser = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
 function toBase642(_input) {
-  let input;
+  let input2;
   if (typeof _input === "string") {
-    input = fromUtf82(_input);
+    input2 = fromUtf82(_input);
   } else {
-    input = _input;
+    input2 = _input;
   }
-  const isArrayLike = typeof input === "object" && typeof input.length === "number";
-  const isUint8Array = typeof input === "object" && typeof input.byteOffset === "number" && typeof input.byteLength === "number";
+  const isArrayLike = typeof input2 === "object" && typeof input2.length === "number";
+  const isUint8Array = typeof input2 === "object" && typeof input2.byteOffset === "number" && typeof input2.byteLength === "number";
   if (!isArrayLike && !isUint8Array) {
     throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
   }
   let str = "";
-  for (let i10 = 0; i10 < input.length; i10 += 3) {
+  for (let i10 = 0; i10 < input2.length; i10 += 3) {
     let bits = 0;
     let bitLength = 0;
-    for (let j10 = i10, limit = Math.min(i10 + 3, input.length); j10 < limit; j10++) {
-      bits |= input[j10] << (limit - j10 - 1) * bitsPerByte;
+    for (let j10 = i10, limit = Math.min(i10 + 3, input2.length); j10 < limit; j10++) {
+      bits |= input2[j10] << (limit - j10 - 1) * bitsPerByte;
       bitLength += bitsPerByte;
     }
     const bitClusterCount = Math.ceil(bitLength / bitsPerLetter);
@@ -4988,17 +4988,17 @@ function toBase642(_input) {
   return str;
 }
 var init_toBase64_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
     "use strict";
     init_fromUtf8_browser();
     init_constants_for_browser();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js
 var ReadableStreamRef, ChecksumStream2;
 var init_ChecksumStream_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js"() {
     "use strict";
     ReadableStreamRef = typeof ReadableStream === "function" ? ReadableStream : function() {
     };
@@ -5007,10 +5007,10 @@ var init_ChecksumStream_browser = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js
 var createChecksumStream;
 var init_createChecksumStream_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js"() {
     "use strict";
     init_toBase64_browser();
     init_stream_type_check();
@@ -5049,7 +5049,7 @@ var init_createChecksumStream_browser = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js
 function createChecksumStream2(init) {
   if (typeof ReadableStream === "function" && isReadableStream(init.source)) {
     return createChecksumStream(init);
@@ -5057,7 +5057,7 @@ function createChecksumStream2(init) {
   return new ChecksumStream(init);
 }
 var init_createChecksumStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js"() {
     "use strict";
     init_stream_type_check();
     init_ChecksumStream();
@@ -5065,10 +5065,10 @@ var init_createChecksumStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js
 var ByteArrayCollector;
 var init_ByteArrayCollector = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
     "use strict";
     ByteArrayCollector = class {
       allocByteArray;
@@ -5105,7 +5105,7 @@ var init_ByteArrayCollector = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js
 function createBufferedReadableStream(upstream, size, logger2) {
   const reader = upstream.getReader();
   let streamBufferingLoggedWarning = false;
@@ -5197,13 +5197,13 @@ function modeOf(chunk, allowBuffer = true) {
   return -1;
 }
 var init_createBufferedReadable_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
     "use strict";
     init_ByteArrayCollector();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js
 function createBufferedReadable(upstream, size, logger2) {
   if (isReadableStream(upstream)) {
     return createBufferedReadableStream(upstream, size, logger2);
@@ -5259,7 +5259,7 @@ function createBufferedReadable(upstream, size, logger2) {
 }
 var import_node_stream2;
 var init_createBufferedReadable = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js"() {
     "use strict";
     import_node_stream2 = require("stream");
     init_ByteArrayCollector();
@@ -5268,10 +5268,10 @@ var init_createBufferedReadable = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js
 var getAwsChunkedEncodingStream;
 var init_getAwsChunkedEncodingStream_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
     "use strict";
     getAwsChunkedEncodingStream = (readableStream, options) => {
       const { base64Encoder, bodyLengthChecker, checksumAlgorithmFn, checksumLocationName, streamHasher } = options;
@@ -5305,7 +5305,7 @@ ${value}\r
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js
 function getAwsChunkedEncodingStream2(stream, options) {
   const readable = stream;
   const readableStream = stream;
@@ -5358,7 +5358,7 @@ function getAwsChunkedEncodingStream2(stream, options) {
 }
 var import_node_stream3;
 var init_getAwsChunkedEncodingStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
     "use strict";
     import_node_stream3 = require("stream");
     init_getAwsChunkedEncodingStream_browser();
@@ -5366,24 +5366,24 @@ var init_getAwsChunkedEncodingStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js
 var toUtf82;
 var init_toUtf8_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
     "use strict";
-    toUtf82 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf82 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return new TextDecoder("utf-8").decode(input);
+      return new TextDecoder("utf-8").decode(input2);
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js
 async function collectBlob(blob) {
   return blob.arrayBuffer().then((ab2) => new Uint8Array(ab2));
 }
@@ -5405,7 +5405,7 @@ async function collectReadableStream(stream) {
 }
 var streamCollector;
 var init_stream_collector_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
     "use strict";
     init_concatBytes();
     init_stream_type_check();
@@ -5418,10 +5418,10 @@ var init_stream_collector_browser = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js
 var ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED, sdkStreamMixin, isBlobInstance;
 var init_sdk_stream_mixin_browser = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js"() {
     "use strict";
     init_toBase64_browser();
     init_hex_encoding();
@@ -5483,10 +5483,10 @@ var init_sdk_stream_mixin_browser = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js
 var import_node_stream4, streamCollector2, Collector;
 var init_stream_collector = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js"() {
     "use strict";
     import_node_stream4 = require("stream");
     init_concatBytes();
@@ -5524,10 +5524,10 @@ var init_stream_collector = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js
+// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js
 var import_node_stream5, ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2, sdkStreamMixin2;
 var init_sdk_stream_mixin = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js"() {
     "use strict";
     import_node_stream5 = require("stream");
     init_buffer_from();
@@ -5580,20 +5580,20 @@ var init_sdk_stream_mixin = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js
+// node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js
 function writeKey(obj) {
   Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
 }
 var init_writeKey = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/index.js
+// node_modules/@smithy/core/dist-es/submodules/serde/index.js
 var import_node_crypto2, Uint8ArrayBlobAdapter, _getRandomValues, v4, generateIdempotencyToken;
 var init_serde = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/serde/index.js"() {
     "use strict";
     import_node_crypto2 = require("crypto");
     init_fromBase64();
@@ -5628,10 +5628,10 @@ var init_serde = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js
 var collectBody;
 var init_collect_stream_body = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
     "use strict";
     init_serde();
     collectBody = async (streamBody = new Uint8Array(), context) => {
@@ -5647,7 +5647,7 @@ var init_collect_stream_body = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js
 function extendedEncodeURIComponent(str) {
   if (/^[\w.~-]+$/.test(str)) {
     return str;
@@ -5657,15 +5657,15 @@ function extendedEncodeURIComponent(str) {
   });
 }
 var init_extended_encode_uri_component = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js
 var HTTP_BINDINGS, HttpBindingNormalizedSchema, buildHttpBindings, buildPathSegments, buildHttpOperationBindings, EMPTY_BINDINGS, getHttpOperationBindings, createBodySchema;
 var init_HttpBindingNormalizedSchema = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js"() {
     "use strict";
     init_schema();
     init_serde();
@@ -5856,10 +5856,10 @@ var init_HttpBindingNormalizedSchema = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js
 var SerdeContext;
 var init_SerdeContext = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
     "use strict";
     SerdeContext = class {
       serdeContext;
@@ -5870,10 +5870,10 @@ var init_SerdeContext = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js
 var import_node_stream6, HashCalculator;
 var init_HashCalculator = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
     "use strict";
     import_node_stream6 = require("stream");
     init_serde();
@@ -5895,10 +5895,10 @@ var init_HashCalculator = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js
 var readableStreamHasher;
 var init_readableStreamHasher = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
     "use strict";
     init_HashCalculator();
     readableStreamHasher = (hashCtor, readableStream) => {
@@ -5922,7 +5922,7 @@ var init_readableStreamHasher = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js
 function compress(state2, block) {
   let a10 = state2[0], b10 = state2[1], c10 = state2[2], d10 = state2[3];
   for (let i10 = 0; i10 < 64; ++i10) {
@@ -5956,7 +5956,7 @@ function compress(state2, block) {
 }
 var Md5Js, INIT, M, S, T;
 var init_Md5Js = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
     "use strict";
     init_serde();
     Md5Js = class {
@@ -6019,7 +6019,7 @@ var init_Md5Js = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js
 function buildNativeClass() {
   return class Md5Node {
     digestLength = 16;
@@ -6038,7 +6038,7 @@ function buildNativeClass() {
 }
 var import_node_crypto3, hasNativeCrypto, Md5Node;
 var init_Md5Node = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js"() {
     "use strict";
     import_node_crypto3 = require("crypto");
     init_serde();
@@ -6055,10 +6055,10 @@ var init_Md5Node = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js
 var CRC32_TABLE, ONES, Crc32Js;
 var init_Crc32Js = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js"() {
     "use strict";
     CRC32_TABLE = new Uint32Array(256);
     for (let i10 = 0; i10 < 256; ++i10) {
@@ -6093,7 +6093,7 @@ var init_Crc32Js = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js
 function buildNativeClass2(nativeCrc32) {
   return class Crc32Node {
     digestLength = 4;
@@ -6116,7 +6116,7 @@ function buildNativeClass2(nativeCrc32) {
 }
 var zlib, zlibCrc32, Crc32Node;
 var init_Crc32Node = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js"() {
     "use strict";
     zlib = __toESM(require("zlib"));
     init_Crc32Js();
@@ -6125,10 +6125,10 @@ var init_Crc32Node = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js
 var BLOCK, DIGEST_LENGTH, MAX_HASHABLE_LENGTH, Sha256Js, INIT2, K;
 var init_Sha256Js = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js"() {
     "use strict";
     init_serde();
     BLOCK = 64;
@@ -6364,7 +6364,7 @@ var init_Sha256Js = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js
 function buildNativeClass3() {
   return class Sha256Node {
     digestLength = 32;
@@ -6413,7 +6413,7 @@ function toBuffer(data) {
 }
 var import_node_crypto4, hasNativeCrypto2, Sha256Node;
 var init_Sha256Node = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js"() {
     "use strict";
     import_node_crypto4 = require("crypto");
     init_Sha256Js();
@@ -6429,9 +6429,9 @@ var init_Sha256Node = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/index.js
+// node_modules/@smithy/core/dist-es/submodules/checksum/index.js
 var init_checksum3 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/checksum/index.js"() {
     "use strict";
     init_readableStreamHasher();
     init_Md5Node();
@@ -6440,7 +6440,7 @@ var init_checksum3 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js
 function negate(bytes) {
   for (let i10 = 0; i10 < 8; i10++) {
     bytes[i10] ^= 255;
@@ -6454,7 +6454,7 @@ function negate(bytes) {
 }
 var Int64;
 var init_Int64 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
     "use strict";
     init_serde();
     Int64 = class _Int64 {
@@ -6493,10 +6493,10 @@ var init_Int64 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js
 var HeaderMarshaller, HEADER_VALUE_TYPE, BOOLEAN_TAG, BYTE_TAG, SHORT_TAG, INT_TAG, LONG_TAG, BINARY_TAG, STRING_TAG, TIMESTAMP_TAG, UUID_TAG, UUID_PATTERN, MAX_HEADER_VALUE_BYTES;
 var init_HeaderMarshaller = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js"() {
     "use strict";
     init_transport();
     init_serde();
@@ -6698,7 +6698,7 @@ var init_HeaderMarshaller = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js
 function splitMessage({ byteLength, byteOffset, buffer }) {
   if (byteLength < MINIMUM_MESSAGE_LENGTH) {
     throw new Error("Provided message too short to accommodate event stream message overhead");
@@ -6727,7 +6727,7 @@ function splitMessage({ byteLength, byteOffset, buffer }) {
 }
 var PRELUDE_MEMBER_LENGTH, PRELUDE_LENGTH, CHECKSUM_LENGTH, MINIMUM_MESSAGE_LENGTH;
 var init_splitMessage = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js"() {
     "use strict";
     init_checksum3();
     PRELUDE_MEMBER_LENGTH = 4;
@@ -6737,10 +6737,10 @@ var init_splitMessage = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js
 var EventStreamCodec;
 var init_EventStreamCodec = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js"() {
     "use strict";
     init_checksum3();
     init_HeaderMarshaller();
@@ -6812,10 +6812,10 @@ var init_EventStreamCodec = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js
 var MessageDecoderStream;
 var init_MessageDecoderStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
     "use strict";
     MessageDecoderStream = class {
       options;
@@ -6835,10 +6835,10 @@ var init_MessageDecoderStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js
 var MessageEncoderStream;
 var init_MessageEncoderStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
     "use strict";
     MessageEncoderStream = class {
       options;
@@ -6861,10 +6861,10 @@ var init_MessageEncoderStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js
 var SmithyMessageDecoderStream;
 var init_SmithyMessageDecoderStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
     "use strict";
     SmithyMessageDecoderStream = class {
       options;
@@ -6887,10 +6887,10 @@ var init_SmithyMessageDecoderStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js
 var SmithyMessageEncoderStream;
 var init_SmithyMessageEncoderStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
     "use strict";
     SmithyMessageEncoderStream = class {
       options;
@@ -6910,7 +6910,7 @@ var init_SmithyMessageEncoderStream = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js
 function getChunkedStream(source) {
   let currentMessageTotalLength = 0;
   let currentMessagePendingLength = 0;
@@ -6976,12 +6976,12 @@ function getChunkedStream(source) {
   };
 }
 var init_getChunkedStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js
 function getUnmarshalledStream(source, options) {
   const messageUnmarshaller = getMessageUnmarshaller(options.deserializer, options.toUtf8);
   return {
@@ -7029,15 +7029,15 @@ function getMessageUnmarshaller(deserializer, toUtf83) {
   };
 }
 var init_getUnmarshalledStream = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js
 var EventStreamMarshaller, eventStreamSerdeProvider;
 var init_EventStreamMarshaller = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js"() {
     "use strict";
     init_EventStreamCodec();
     init_MessageDecoderStream();
@@ -7072,7 +7072,7 @@ var init_EventStreamMarshaller = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js
 async function* readableToIterable(readStream) {
   let streamEnded = false;
   let generationEnded = false;
@@ -7101,7 +7101,7 @@ async function* readableToIterable(readStream) {
 }
 var import_node_stream7, EventStreamMarshaller2, eventStreamSerdeProvider2;
 var init_EventStreamMarshaller2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
     "use strict";
     import_node_stream7 = require("stream");
     init_EventStreamMarshaller();
@@ -7117,18 +7117,18 @@ var init_EventStreamMarshaller2 = __esm({
         const bodyIterable = typeof body[Symbol.asyncIterator] === "function" ? body : readableToIterable(body);
         return this.universalMarshaller.deserialize(bodyIterable, deserializer);
       }
-      serialize(input, serializer) {
-        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input, serializer));
+      serialize(input2, serializer) {
+        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input2, serializer));
       }
     };
     eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js
 var readableStreamToIterable, iterableToReadableStream;
 var init_utils = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
     "use strict";
     readableStreamToIterable = (readableStream) => ({
       [Symbol.asyncIterator]: async function* () {
@@ -7161,21 +7161,21 @@ var init_utils = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js
 var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
     "use strict";
-    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
-      eventStreamMarshaller: input.eventStreamSerdeProvider(input)
+    resolveEventStreamSerdeConfig = (input2) => Object.assign(input2, {
+      eventStreamMarshaller: input2.eventStreamSerdeProvider(input2)
     });
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js
 var EventStreamSerde;
 var init_EventStreamSerde = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js"() {
     "use strict";
     init_transport();
     init_schema();
@@ -7452,7 +7452,7 @@ var init_EventStreamSerde = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/index.js
+// node_modules/@smithy/core/dist-es/submodules/event-streams/index.js
 var event_streams_exports = {};
 __export(event_streams_exports, {
   EventStreamCodec: () => EventStreamCodec,
@@ -7475,7 +7475,7 @@ __export(event_streams_exports, {
   universalEventStreamSerdeProvider: () => eventStreamSerdeProvider
 });
 var init_event_streams = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/event-streams/index.js"() {
     "use strict";
     init_EventStreamCodec();
     init_HeaderMarshaller();
@@ -7494,10 +7494,10 @@ var init_event_streams = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js
 var HttpProtocol;
 var init_HttpProtocol = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js"() {
     "use strict";
     init_transport();
     init_schema();
@@ -7571,7 +7571,7 @@ var init_HttpProtocol = __esm({
           return request;
         }
       }
-      setHostPrefix(request, operationSchema, input, operation2 = getHttpOperationBindings(operationSchema)) {
+      setHostPrefix(request, operationSchema, input2, operation2 = getHttpOperationBindings(operationSchema)) {
         if (this.serdeContext?.disableHostPrefix) {
           return;
         }
@@ -7584,7 +7584,7 @@ var init_HttpProtocol = __esm({
           if (!(flags >> 17 & 1)) {
             continue;
           }
-          const replacement = input[name];
+          const replacement = input2[name];
           if (typeof replacement !== "string") {
             throw new Error(`@smithy/core/schema - ${name} in input must be a string as hostLabel.`);
           }
@@ -7698,10 +7698,10 @@ var init_HttpProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js
 var HttpBindingProtocol;
 var init_HttpBindingProtocol = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js"() {
     "use strict";
     init_transport();
     init_serde();
@@ -7711,7 +7711,7 @@ var init_HttpBindingProtocol = __esm({
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
       async serializeRequest(operationSchema, _input, context) {
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const query = {};
         const headers = {};
         const endpoint = await context.endpoint();
@@ -7721,7 +7721,7 @@ var init_HttpBindingProtocol = __esm({
         const request = new HttpRequest({ query, headers });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input, operation2);
+          this.setHostPrefix(request, operationSchema, input2, operation2);
           const [method, path, staticQuery] = operation2;
           if (method) {
             request.method = method;
@@ -7732,13 +7732,13 @@ var init_HttpBindingProtocol = __esm({
           }
         }
         request.query = query;
-        const eventStream = this.serializeHttpBindings(input, request, bindings, operation2);
+        const eventStream = this.serializeHttpBindings(input2, request, bindings, operation2);
         if (eventStream) {
           request.body = await this.serializeEventStream({ eventStream, requestSchema: ns });
         }
         return request;
       }
-      serializeHttpBindings(input, request, bindings, operation2) {
+      serializeHttpBindings(input2, request, bindings, operation2) {
         const serializer = this.serializer;
         const directSerializer = typeof serializer.writeCodec === "function" ? serializer : void 0;
         const query = request.query;
@@ -7748,8 +7748,8 @@ var init_HttpBindingProtocol = __esm({
         let payload;
         let eventStream;
         let labels;
-        const names = Object.getOwnPropertyNames(input);
-        const prototype = Object.getPrototypeOf(input);
+        const names = Object.getOwnPropertyNames(input2);
+        const prototype = Object.getPrototypeOf(input2);
         const sparse = (prototype === Object.prototype || prototype === null) && !bindings.hasIdempotency && !bindings.hasPrefixHeaders && names.length * 2 < bindings.memberBindings.length;
         const length = sparse ? names.length : bindings.memberBindings.length;
         for (let i10 = 0; i10 < length; ++i10) {
@@ -7764,7 +7764,7 @@ var init_HttpBindingProtocol = __esm({
           const collectionValue = value[2];
           const location = binding[2];
           const wireName = binding[3];
-          const inputMemberValue = input[memberName];
+          const inputMemberValue = input2[memberName];
           if (inputMemberValue == null && !(flags >> 10 & 1)) {
             continue;
           }
@@ -7812,9 +7812,9 @@ var init_HttpBindingProtocol = __esm({
         }
         if (hasBodyValue && bodySchema) {
           if (directSerializer) {
-            directSerializer.writeCodec(bodySchema, input);
+            directSerializer.writeCodec(bodySchema, input2);
           } else {
-            serializer.write(bodySchema, input);
+            serializer.write(bodySchema, input2);
           }
           payload = serializer.flush();
         }
@@ -7991,10 +7991,10 @@ var init_HttpBindingProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js
 var RpcProtocol;
 var init_RpcProtocol = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js"() {
     "use strict";
     init_transport();
     init_schema();
@@ -8010,7 +8010,7 @@ var init_RpcProtocol = __esm({
         const ns = NormalizedSchema.of(operationSchema?.input);
         const schema = ns.getSchema();
         let payload;
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const request = new HttpRequest({
           protocol: "",
           hostname: "",
@@ -8023,26 +8023,26 @@ var init_RpcProtocol = __esm({
         });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input);
+          this.setHostPrefix(request, operationSchema, input2);
         }
-        if (input) {
+        if (input2) {
           const eventStreamMember = ns.getEventStreamMember();
           if (eventStreamMember) {
-            if (input[eventStreamMember]) {
+            if (input2[eventStreamMember]) {
               const initialRequest = {};
               for (const [memberName] of ns.structIterator()) {
-                if (memberName !== eventStreamMember && input[memberName] != null) {
-                  initialRequest[memberName] = input[memberName];
+                if (memberName !== eventStreamMember && input2[memberName] != null) {
+                  initialRequest[memberName] = input2[memberName];
                 }
               }
               payload = await this.serializeEventStream({
-                eventStream: input[eventStreamMember],
+                eventStream: input2[eventStreamMember],
                 requestSchema: ns,
                 initialRequest
               });
             }
           } else {
-            serializer.write(schema, input);
+            serializer.write(schema, input2);
             payload = serializer.flush();
           }
         }
@@ -8095,10 +8095,10 @@ var init_RpcProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js
 var FromStringShapeDeserializer;
 var init_FromStringShapeDeserializer = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js"() {
     "use strict";
     init_serde();
     init_HttpBindingNormalizedSchema();
@@ -8170,10 +8170,10 @@ var init_FromStringShapeDeserializer = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js
 var HttpInterceptingShapeDeserializer;
 var init_HttpInterceptingShapeDeserializer = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js"() {
     "use strict";
     init_serde();
     init_HttpBindingNormalizedSchema();
@@ -8225,10 +8225,10 @@ var init_HttpInterceptingShapeDeserializer = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js
 var ToStringShapeSerializer;
 var init_ToStringShapeSerializer = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js"() {
     "use strict";
     init_serde();
     init_HttpBindingNormalizedSchema();
@@ -8323,10 +8323,10 @@ var init_ToStringShapeSerializer = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js
 var HttpInterceptingShapeSerializer;
 var init_HttpInterceptingShapeSerializer = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js"() {
     "use strict";
     init_HttpBindingNormalizedSchema();
     init_ToStringShapeSerializer();
@@ -8371,7 +8371,7 @@ var init_HttpInterceptingShapeSerializer = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js
 function determineTimestampFormat(ns, settings) {
   if (settings.timestampFormat.useTrait) {
     const schema = ns.getSchema();
@@ -8384,15 +8384,15 @@ function determineTimestampFormat(ns, settings) {
   return bindingFormat ?? settings.timestampFormat.default;
 }
 var init_determineTimestampFormat = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js
 var getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig;
 var init_httpExtensionConfiguration = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
     "use strict";
     getHttpHandlerExtensionConfiguration = (runtimeConfig) => {
       if (runtimeConfig.logger && runtimeConfig.logger.constructor?.name !== "NoOpLogger") {
@@ -8424,7 +8424,7 @@ var init_httpExtensionConfiguration = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js
 function contentLengthMiddleware(bodyLengthChecker) {
   return (next) => async (args) => {
     const request = args.request;
@@ -8451,7 +8451,7 @@ function contentLengthMiddleware(bodyLengthChecker) {
 }
 var CONTENT_LENGTH_HEADER, contentLengthMiddlewareOptions, getContentLengthPlugin;
 var init_contentLengthMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
     "use strict";
     init_transport();
     CONTENT_LENGTH_HEADER = "content-length";
@@ -8469,17 +8469,17 @@ var init_contentLengthMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js
 var escapeUri, hexEncode;
 var init_escape_uri = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
     "use strict";
     escapeUri = (uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode);
     hexEncode = (c10) => `%${c10.charCodeAt(0).toString(16).toUpperCase()}`;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js
 function buildQueryString(query) {
   const parts = [];
   for (let key of Object.keys(query).sort()) {
@@ -8500,16 +8500,16 @@ function buildQueryString(query) {
   return parts.join("&");
 }
 var init_buildQueryString = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
     "use strict";
     init_escape_uri();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
 var SerdeContextConfig;
 var init_ConfigurableSerdeContext = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     "use strict";
     SerdeContextConfig = class {
       serdeContext;
@@ -8520,10 +8520,10 @@ var init_ConfigurableSerdeContext = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js
 var UnionSerde;
 var init_UnionSerde = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
     "use strict";
     UnionSerde = class {
       from;
@@ -8554,7 +8554,7 @@ var init_UnionSerde = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js
 function detectBufferParsing() {
   if (canParseBuffer === void 0) {
     try {
@@ -8572,12 +8572,12 @@ function detectBufferParsing() {
 }
 var canParseBuffer;
 var init_detectBufferParsing = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js
 function jsonReviver(key, value, context) {
   if (context?.source) {
     const numericString = context.source;
@@ -8692,13 +8692,13 @@ function expandExponentToBigInt(s3) {
   return negative ? -result : result;
 }
 var init_jsonReviver = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
     "use strict";
     init_serde();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js
 function needsReviver(schema) {
   const ns = NormalizedSchema.of(schema);
   const raw = ns.getSchema();
@@ -8738,17 +8738,17 @@ function _check(ns, seen) {
 }
 var REVIVER_SYMBOL;
 var init_needsReviver = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
     "use strict";
     init_schema();
     REVIVER_SYMBOL = /* @__PURE__ */ Symbol.for("@aws-sdk/reviver");
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/common.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/common.js
 var collectBodyString;
 var init_common = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
     "use strict";
     init_collect_stream_body();
     init_serde();
@@ -8756,7 +8756,7 @@ var init_common = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js
 async function parseJsonBody(streamBody, context, schema) {
   let parsingInput;
   if (detectBufferParsing() && typeof streamBody?.[Symbol.asyncIterator] === "function") {
@@ -8789,7 +8789,7 @@ async function parseJsonBody(streamBody, context, schema) {
 }
 var findKey, sanitizeErrorCode, loadRestJsonErrorCode, loadJsonRpcErrorCode, loadErrorCode;
 var init_parseJsonBody = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js"() {
     "use strict";
     init_collect_stream_body();
     init_common();
@@ -8846,10 +8846,10 @@ var init_parseJsonBody = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js
 var JsonShapeDeserializer2;
 var init_JsonShapeDeserializer2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js"() {
     "use strict";
     init_determineTimestampFormat();
     init_schema();
@@ -9059,10 +9059,10 @@ var init_JsonShapeDeserializer2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js
 var JsonBytesStringAdapter, warned;
 var init_JsonBytesStringAdapter = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
     "use strict";
     init_serde();
     JsonBytesStringAdapter = class _JsonBytesStringAdapter extends Uint8Array {
@@ -9169,13 +9169,13 @@ var init_JsonBytesStringAdapter = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js
 function alloc(size) {
   return JsonBytesStringAdapter.allocUnsafe(size);
 }
 var encoder, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, COLON, COMMA, BACKSLASH, TRUE, FALSE, NULL, ESCAPE_TABLE, INITIAL_BUFFER_SIZE, JsonShapeSerializer2;
 var init_JsonShapeSerializer2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js"() {
     "use strict";
     init_determineTimestampFormat();
     init_schema();
@@ -9260,9 +9260,9 @@ var init_JsonShapeSerializer2 = __esm({
         return result;
       }
       ensure(byteCount) {
-        const { i: i10, json } = this;
-        if (i10 + byteCount > json.length) {
-          let newSize = json.length * 2;
+        const { i: i10, json: json2 } = this;
+        if (i10 + byteCount > json2.length) {
+          let newSize = json2.length * 2;
           while (newSize < i10 + byteCount) {
             newSize *= 2;
           }
@@ -9274,9 +9274,9 @@ var init_JsonShapeSerializer2 = __esm({
       writeAscii(s3) {
         const z2 = s3.length;
         this.ensure(z2);
-        let { i: i10, json } = this;
+        let { i: i10, json: json2 } = this;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10] = s3.charCodeAt(j10);
+          json2[i10] = s3.charCodeAt(j10);
           i10 += 1;
         }
         this.i = i10;
@@ -9284,12 +9284,12 @@ var init_JsonShapeSerializer2 = __esm({
       writeAsciiQuoted(s3) {
         const z2 = s3.length;
         this.ensure(z2 + 4);
-        let { json, i: i10 } = this;
-        json[i10++] = QUOTE;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = QUOTE;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10++] = s3.charCodeAt(j10);
+          json2[i10++] = s3.charCodeAt(j10);
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeJsonString(s3) {
@@ -9326,14 +9326,14 @@ var init_JsonShapeSerializer2 = __esm({
             this.ensure(6 + (z2 - j10 - 1) * 3 + 1);
             this.writeUnicodeEscape(c10);
           } else {
-            let { i: i10, json } = this;
+            let { i: i10, json: json2 } = this;
             if (c10 < 2048) {
-              json[i10++] = 192 | c10 >> 6;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 192 | c10 >> 6;
+              json2[i10++] = 128 | c10 & 63;
             } else {
-              json[i10++] = 224 | c10 >> 12;
-              json[i10++] = 128 | c10 >> 6 & 63;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 224 | c10 >> 12;
+              json2[i10++] = 128 | c10 >> 6 & 63;
+              json2[i10++] = 128 | c10 & 63;
             }
             this.i = i10;
           }
@@ -9341,12 +9341,12 @@ var init_JsonShapeSerializer2 = __esm({
         this.json[this.i++] = QUOTE;
       }
       writeUnicodeEscape(code) {
-        let { json, i: i10 } = this;
-        json[i10++] = BACKSLASH;
-        json[i10++] = 117;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = BACKSLASH;
+        json2[i10++] = 117;
         const hex = code.toString(16).padStart(4, "0");
         for (let j10 = 0; j10 < 4; ++j10) {
-          json[i10++] = hex.charCodeAt(j10);
+          json2[i10++] = hex.charCodeAt(j10);
         }
         this.i = i10;
       }
@@ -9361,10 +9361,10 @@ var init_JsonShapeSerializer2 = __esm({
       writeBase64(data) {
         const b64Len = Math.ceil(data.length / 3) * 4;
         this.ensure(b64Len + 2);
-        const json = this.json;
+        const json2 = this.json;
         const B64 = _JsonShapeSerializer2.B64;
         let i10 = this.i;
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         const len = data.length;
         const remainder = len % 3;
         const mainLen = len - remainder;
@@ -9372,26 +9372,26 @@ var init_JsonShapeSerializer2 = __esm({
           const a10 = data[j10];
           const b10 = data[j10 + 1];
           const c10 = data[j10 + 2];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
-          json[i10++] = B64[c10 & 63];
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
+          json2[i10++] = B64[c10 & 63];
         }
         if (remainder === 2) {
           const a10 = data[mainLen];
           const b10 = data[mainLen + 1];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2];
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2];
+          json2[i10++] = 61;
         } else if (remainder === 1) {
           const a10 = data[mainLen];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4];
-          json[i10++] = 61;
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4];
+          json2[i10++] = 61;
+          json2[i10++] = 61;
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeValue(schema, value, container) {
@@ -9461,8 +9461,8 @@ var init_JsonShapeSerializer2 = __esm({
             }
             return;
           }
-          const json = JSON.stringify(value);
-          this.writeAscii(json);
+          const json2 = JSON.stringify(value);
+          this.writeAscii(json2);
           return;
         }
         if (typeof value === "string") {
@@ -9485,12 +9485,12 @@ var init_JsonShapeSerializer2 = __esm({
         }
         if (typeof value === "boolean") {
           this.ensure(5);
-          let { i: i10, json } = this;
+          let { i: i10, json: json2 } = this;
           if (value) {
-            json.set(TRUE, i10);
+            json2.set(TRUE, i10);
             i10 += 4;
           } else {
-            json.set(FALSE, i10);
+            json2.set(FALSE, i10);
             i10 += 5;
           }
           this.i = i10;
@@ -9573,9 +9573,9 @@ var init_JsonShapeSerializer2 = __esm({
                 break;
               }
             }
-            let json;
+            let json2;
             if (!hasSpecials) {
-              json = JSON.stringify(value);
+              json2 = JSON.stringify(value);
             } else {
               const out = [];
               for (let i10 = 0; i10 < value.length; ++i10) {
@@ -9589,10 +9589,10 @@ var init_JsonShapeSerializer2 = __esm({
                   out.push(v2);
                 }
               }
-              json = JSON.stringify(out);
+              json2 = JSON.stringify(out);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9633,12 +9633,12 @@ var init_JsonShapeSerializer2 = __esm({
                 value[k10] = void 0;
               }
             }
-            const json = JSON.stringify(value);
+            const json2 = JSON.stringify(value);
             if (modifications) {
               Object.assign(value, modifications);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9694,10 +9694,10 @@ var init_JsonShapeSerializer2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js
 var JsonCodec2;
 var init_JsonCodec2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js"() {
     "use strict";
     init_ConfigurableSerdeContext();
     init_JsonShapeDeserializer2();
@@ -9722,9 +9722,9 @@ var init_JsonCodec2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/index.js
+// node_modules/@smithy/core/dist-es/submodules/protocols/index.js
 var init_protocols = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/protocols/index.js"() {
     "use strict";
     init_collect_stream_body();
     init_extended_encode_uri_component();
@@ -9746,13 +9746,13 @@ var init_protocols = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
-function resolveHostHeaderConfig(input) {
-  return input;
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
+function resolveHostHeaderConfig(input2) {
+  return input2;
 }
 var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
     "use strict";
     init_protocols();
     hostHeaderMiddleware = (options) => (next) => async (args) => {
@@ -9788,10 +9788,10 @@ var init_hostHeaderMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js
 var loggerMiddleware, loggerMiddlewareOptions, getLoggerPlugin;
 var init_loggerMiddleware = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
     "use strict";
     init_client2();
     loggerMiddleware = () => (next, context) => async (args) => {
@@ -9842,10 +9842,10 @@ var init_loggerMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js
 var recursionDetectionMiddlewareOptions;
 var init_configuration = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js"() {
     "use strict";
     recursionDetectionMiddlewareOptions = {
       step: "build",
@@ -9857,10 +9857,10 @@ var init_configuration = __esm({
   }
 });
 
-// ../../main/node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js
+// node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js
 var PROTECTED_KEYS, NO_GLOBAL_AWS_LAMBDA, InvokeStoreBase, InvokeStoreSingle, InvokeStoreMulti, InvokeStore;
 var init_invoke_store = __esm({
-  "../../main/node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js"() {
+  "node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js"() {
     "use strict";
     PROTECTED_KEYS = {
       REQUEST_ID: /* @__PURE__ */ Symbol.for("_AWS_LAMBDA_REQUEST_ID"),
@@ -9985,7 +9985,7 @@ var init_invoke_store = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js
 function sanitizeTraceHeaders(headers) {
   for (const header of Object.keys(headers)) {
     const lower = header.toLowerCase();
@@ -9997,7 +9997,7 @@ function sanitizeTraceHeaders(headers) {
 }
 var AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID, X_AMZN_TRACE_ID, TRACEPARENT, TRACESTATE, BAGGAGE, recursionDetectionMiddleware;
 var init_recursionDetectionMiddleware = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js"() {
     "use strict";
     init_invoke_store();
     init_protocols();
@@ -10050,10 +10050,10 @@ var init_recursionDetectionMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js
 var getRecursionDetectionPlugin;
 var init_getRecursionDetectionPlugin = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
     "use strict";
     init_configuration();
     init_recursionDetectionMiddleware();
@@ -10065,10 +10065,10 @@ var init_getRecursionDetectionPlugin = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js
 var resolveAuthOptions;
 var init_resolveAuthOptions = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
     "use strict";
     resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
       if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -10093,7 +10093,7 @@ var init_resolveAuthOptions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js
 function convertHttpAuthSchemesToMap(httpAuthSchemes) {
   const map = /* @__PURE__ */ new Map();
   for (const scheme of httpAuthSchemes) {
@@ -10103,7 +10103,7 @@ function convertHttpAuthSchemesToMap(httpAuthSchemes) {
 }
 var httpAuthSchemeMiddleware;
 var init_httpAuthSchemeMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
     "use strict";
     init_transport();
     init_resolveAuthOptions();
@@ -10143,10 +10143,10 @@ var init_httpAuthSchemeMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js
 var httpAuthSchemeEndpointRuleSetMiddlewareOptions, getHttpAuthSchemeEndpointRuleSetPlugin;
 var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js"() {
     "use strict";
     init_httpAuthSchemeMiddleware();
     httpAuthSchemeEndpointRuleSetMiddlewareOptions = {
@@ -10168,18 +10168,18 @@ var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js
 var init_middleware_http_auth_scheme = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js"() {
     "use strict";
     init_getHttpAuthSchemeEndpointRuleSetPlugin();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js
 var defaultErrorHandler, defaultSuccessHandler, httpSigningMiddleware;
 var init_httpSigningMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
     "use strict";
     init_protocols();
     init_transport();
@@ -10208,10 +10208,10 @@ var init_httpSigningMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js
 var httpSigningMiddlewareOptions, getHttpSigningPlugin;
 var init_getHttpSigningMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js"() {
     "use strict";
     init_httpSigningMiddleware();
     httpSigningMiddlewareOptions = {
@@ -10231,33 +10231,33 @@ var init_getHttpSigningMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js
 var init_middleware_http_signing = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js"() {
     "use strict";
     init_getHttpSigningMiddleware();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js
+// node_modules/@smithy/core/dist-es/normalizeProvider.js
 var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
+  "node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider2 = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider2 = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
-  return async function* paginateOperation(config, input, ...additionalArguments) {
-    const _input = input;
+  return async function* paginateOperation(config, input2, ...additionalArguments) {
+    const _input = input2;
     let token = config.startingToken ?? _input[inputTokenName];
     let hasNext = true;
     let page;
@@ -10267,7 +10267,7 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
         _input[pageSizeTokenName] = _input[pageSizeTokenName] ?? config.pageSize;
       }
       if (config.client instanceof ClientCtor) {
-        page = await makePagedClientRequest(CommandCtor, config.client, input, config.withCommand, ...additionalArguments);
+        page = await makePagedClientRequest(CommandCtor, config.client, input2, config.withCommand, ...additionalArguments);
       } else {
         throw new Error(`Invalid client, expected instance of ${ClientCtor.name}`);
       }
@@ -10281,10 +10281,10 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
 }
 var makePagedClientRequest, get;
 var init_createPaginator = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
     "use strict";
-    makePagedClientRequest = async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
-      let command10 = new CommandCtor(input);
+    makePagedClientRequest = async (CommandCtor, client, input2, withCommand = (_) => _, ...args) => {
+      let command10 = new CommandCtor(input2);
       command10 = withCommand(command10) ?? command10;
       return await client.send(command10, ...args);
     };
@@ -10302,10 +10302,10 @@ var init_createPaginator = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js
 var DefaultIdentityProviderConfig;
 var init_DefaultIdentityProviderConfig = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
     "use strict";
     init_transport();
     DefaultIdentityProviderConfig = class {
@@ -10328,10 +10328,10 @@ var init_DefaultIdentityProviderConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js
 var NoAuthSigner;
 var init_noAuth = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
     "use strict";
     NoAuthSigner = class {
       async sign(httpRequest2, identity, signingProperties) {
@@ -10341,18 +10341,18 @@ var init_noAuth = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js
 var init_httpAuthSchemes = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js"() {
     "use strict";
     init_noAuth();
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js
 var createIsIdentityExpiredFunction, EXPIRATION_MS, isIdentityExpired, doesIdentityRequireRefresh, memoizeIdentityProvider;
 var init_memoizeIdentityProvider = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
     "use strict";
     createIsIdentityExpiredFunction = (expirationMs) => function isIdentityExpired2(identity) {
       return doesIdentityRequireRefresh(identity) && identity.expiration.getTime() - Date.now() < expirationMs;
@@ -10411,9 +10411,9 @@ var init_memoizeIdentityProvider = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js
+// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js
 var init_util_identity_and_auth = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js"() {
+  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js"() {
     "use strict";
     init_DefaultIdentityProviderConfig();
     init_httpAuthSchemes();
@@ -10421,9 +10421,9 @@ var init_util_identity_and_auth = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/index.js
+// node_modules/@smithy/core/dist-es/index.js
 var init_dist_es2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/index.js"() {
+  "node_modules/@smithy/core/dist-es/index.js"() {
     "use strict";
     init_middleware_http_auth_scheme();
     init_middleware_http_signing();
@@ -10433,22 +10433,22 @@ var init_dist_es2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js
 function isValidUserAgentAppId(appId) {
   if (appId === void 0) {
     return true;
   }
   return typeof appId === "string" && appId.length <= 50;
 }
-function resolveUserAgentConfig(input) {
-  const normalizedAppIdProvider = normalizeProvider2(input.userAgentAppId ?? DEFAULT_UA_APP_ID);
-  const { customUserAgent } = input;
-  return Object.assign(input, {
+function resolveUserAgentConfig(input2) {
+  const normalizedAppIdProvider = normalizeProvider2(input2.userAgentAppId ?? DEFAULT_UA_APP_ID);
+  const { customUserAgent } = input2;
+  return Object.assign(input2, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
     userAgentAppId: async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
-        const logger2 = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
+        const logger2 = input2.logger?.constructor?.name === "NoOpLogger" || !input2.logger ? console : input2.logger;
         if (typeof appId !== "string") {
           logger2?.warn("userAgentAppId must be a string or undefined.");
         } else if (appId.length > 50) {
@@ -10461,17 +10461,17 @@ function resolveUserAgentConfig(input) {
 }
 var DEFAULT_UA_APP_ID;
 var init_configurations = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
     "use strict";
     init_dist_es2();
     DEFAULT_UA_APP_ID = void 0;
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js
 var partitionsInfo;
 var init_partitions = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js"() {
     "use strict";
     partitionsInfo = {
       "partitions": [
@@ -10758,10 +10758,10 @@ var init_partitions = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js
 var selectedPartitionsInfo, selectedUserAgentPrefix, partition, getUserAgentPrefix;
 var init_partition = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js"() {
     "use strict";
     init_partitions();
     selectedPartitionsInfo = partitionsInfo;
@@ -10799,20 +10799,20 @@ var init_partition = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js
+// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js
 var import_node_stream8, isStreamingPayload;
 var init_isStreamingPayload = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
     "use strict";
     import_node_stream8 = require("stream");
     isStreamingPayload = (request) => request?.body instanceof import_node_stream8.Readable || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream;
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js
+// node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js
 var THROTTLING_ERROR_CODES, TRANSIENT_ERROR_CODES, TRANSIENT_ERROR_STATUS_CODES, NODEJS_TIMEOUT_ERROR_CODES, NODEJS_NETWORK_ERROR_CODES;
 var init_constants3 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js"() {
     "use strict";
     THROTTLING_ERROR_CODES = [
       "BandwidthLimitExceeded",
@@ -10837,13 +10837,13 @@ var init_constants3 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js
+// node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js
 function isNodeJsHttp2TransientError(error) {
   return error.code === "ERR_HTTP2_STREAM_ERROR" && error.message.includes("NGHTTP2_REFUSED_STREAM");
 }
 var isRetryableByTrait, isClockSkewCorrectedError, isBrowserNetworkError, isThrottlingError, isTransientError, isServerError;
 var init_service_error_classification = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
     "use strict";
     init_constants3();
     isRetryableByTrait = (error) => error?.$retryable !== void 0;
@@ -10877,10 +10877,10 @@ var init_service_error_classification = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js
 var race, createAbortError, isAbortError;
 var init_race = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
     "use strict";
     race = (promise, signal) => {
       if (!signal) {
@@ -10912,10 +10912,10 @@ var init_race = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js
 var MAXIMUM_RETRY_DELAY, INITIAL_RETRY_TOKENS, NO_RETRY_INCREMENT, INVOCATION_ID_HEADER, REQUEST_HEADER;
 var init_constants4 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js"() {
     "use strict";
     MAXIMUM_RETRY_DELAY = 20 * 1e3;
     INITIAL_RETRY_TOKENS = 500;
@@ -10925,7 +10925,7 @@ var init_constants4 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js
+// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js
 function parseRetryAfterHeader(response, logger2) {
   if (!HttpResponse.isInstance(response)) {
     return;
@@ -10969,7 +10969,7 @@ function parseRetryAfterHeader(response, logger2) {
   }
 }
 var init_parseRetryAfterHeader = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js"() {
     "use strict";
     init_transport();
     init_protocols();
@@ -10977,10 +10977,10 @@ var init_parseRetryAfterHeader = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js
+// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js
 var asSdkError;
 var init_util = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
     "use strict";
     asSdkError = (error) => {
       if (error instanceof Error) {
@@ -10997,7 +10997,7 @@ var init_util = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js
+// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js
 function bindRetryMiddleware(isStreamingPayload2) {
   return (options) => (next, context) => async (args) => {
     let retryStrategy = await options.retryStrategy();
@@ -11075,7 +11075,7 @@ function bindGetRetryPlugin(isStreamingPayload2) {
 }
 var isRetryStrategyV2, getRetryErrorInfo, getRetryErrorType, retryMiddlewareOptions;
 var init_retryMiddleware = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js"() {
     "use strict";
     init_client2();
     init_protocols();
@@ -11120,10 +11120,10 @@ var init_retryMiddleware = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js
 var DefaultRateLimiter;
 var init_DefaultRateLimiter = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
     "use strict";
     init_service_error_classification();
     DefaultRateLimiter = class _DefaultRateLimiter {
@@ -11238,10 +11238,10 @@ var init_DefaultRateLimiter = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js
 var Retry;
 var init_retries_2026_config = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
     "use strict";
     Retry = class {
       static v2026 = true;
@@ -11264,10 +11264,10 @@ var init_retries_2026_config = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js
 var DefaultRetryBackoffStrategy;
 var init_DefaultRetryBackoffStrategy = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js"() {
     "use strict";
     init_constants4();
     init_retries_2026_config();
@@ -11286,10 +11286,10 @@ var init_DefaultRetryBackoffStrategy = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js
 var DefaultRetryToken;
 var init_DefaultRetryToken = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
     "use strict";
     init_constants4();
     DefaultRetryToken = class {
@@ -11322,10 +11322,10 @@ var init_DefaultRetryToken = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js
 var RETRY_MODES, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE;
 var init_config3 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js"() {
     "use strict";
     (function(RETRY_MODES2) {
       RETRY_MODES2["STANDARD"] = "standard";
@@ -11336,10 +11336,10 @@ var init_config3 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js
 var refusal, StandardRetryStrategy;
 var init_StandardRetryStrategy = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js"() {
     "use strict";
     init_DefaultRetryBackoffStrategy();
     init_DefaultRetryToken();
@@ -11437,10 +11437,10 @@ var init_StandardRetryStrategy = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js
+// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js
 var AdaptiveRetryStrategy;
 var init_AdaptiveRetryStrategy = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js"() {
     "use strict";
     init_DefaultRateLimiter();
     init_StandardRetryStrategy();
@@ -11479,10 +11479,10 @@ var init_AdaptiveRetryStrategy = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js
+// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js
 var ENV_MAX_ATTEMPTS, CONFIG_MAX_ATTEMPTS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, ENV_RETRY_MODE, CONFIG_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS;
 var init_configurations2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js"() {
     "use strict";
     init_client2();
     init_AdaptiveRetryStrategy();
@@ -11516,10 +11516,10 @@ var init_configurations2 = __esm({
       },
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = (input, defaults) => {
-      const { retryStrategy, retryMode } = input;
+    resolveRetryConfig = (input2, defaults) => {
+      const { retryStrategy, retryMode } = input2;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults ?? {};
-      const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
+      const maxAttemptsProvider = normalizeProvider(input2.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
       const getDefault = async () => {
         const maxAttempts2 = await maxAttemptsProvider();
@@ -11535,7 +11535,7 @@ var init_configurations2 = __esm({
           baseDelay: defaultBaseDelay
         });
       };
-      return Object.assign(input, {
+      return Object.assign(input2, {
         maxAttempts: maxAttemptsProvider,
         retryStrategy: () => controller ??= getDefault()
       });
@@ -11550,10 +11550,10 @@ var init_configurations2 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/index.js
+// node_modules/@smithy/core/dist-es/submodules/retry/index.js
 var retryMiddleware, getRetryPlugin;
 var init_retry2 = __esm({
-  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/index.js"() {
+  "node_modules/@smithy/core/dist-es/submodules/retry/index.js"() {
     "use strict";
     init_isStreamingPayload();
     init_retryMiddleware();
@@ -11564,7 +11564,7 @@ var init_retry2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js
 async function checkFeatures(context, config, args) {
   const request = args.request;
   if (request?.headers?.["smithy-protocol"] === "rpc-v2-cbor") {
@@ -11613,7 +11613,7 @@ async function checkFeatures(context, config, args) {
 }
 var ACCOUNT_ID_ENDPOINT_REGEX;
 var init_check_features = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js"() {
     "use strict";
     init_retry2();
     init_setFeature();
@@ -11621,10 +11621,10 @@ var init_check_features = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js
 var USER_AGENT, X_AMZ_USER_AGENT, SPACE, UA_NAME_SEPARATOR, UA_NAME_ESCAPE_REGEX, UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR;
 var init_constants5 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js"() {
     "use strict";
     USER_AGENT = "user-agent";
     X_AMZ_USER_AGENT = "x-amz-user-agent";
@@ -11636,7 +11636,7 @@ var init_constants5 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js
 function encodeFeatures(features) {
   let buffer = "";
   for (const key in features) {
@@ -11655,16 +11655,16 @@ function encodeFeatures(features) {
 }
 var BYTE_LIMIT;
 var init_encode_features = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
     "use strict";
     BYTE_LIMIT = 1024;
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js
 var userAgentMiddleware, escapeUserAgent, getUserAgentMiddlewareOptions, getUserAgentPlugin;
 var init_user_agent_middleware = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js"() {
     "use strict";
     init_protocols();
     init_partition();
@@ -11741,10 +11741,10 @@ var init_user_agent_middleware = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js
 var import_node_process, getRuntimeUserAgentPair;
 var init_getRuntimeUserAgentPair = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
     "use strict";
     import_node_process = require("process");
     getRuntimeUserAgentPair = () => {
@@ -11759,10 +11759,10 @@ var init_getRuntimeUserAgentPair = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js
 var crtAvailability;
 var init_crt_availability = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js"() {
     "use strict";
     crtAvailability = {
       isCrtAvailable: false
@@ -11770,10 +11770,10 @@ var init_crt_availability = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js
 var isCrtAvailable;
 var init_is_crt_available = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
     "use strict";
     init_crt_availability();
     isCrtAvailable = () => {
@@ -11785,10 +11785,10 @@ var init_is_crt_available = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js
 var import_node_os2, import_node_process2, createDefaultUserAgentProvider;
 var init_defaultUserAgent = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js"() {
     "use strict";
     import_node_os2 = require("os");
     import_node_process2 = require("process");
@@ -11822,10 +11822,10 @@ var init_defaultUserAgent = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js
 var UA_APP_ID_ENV_NAME, UA_APP_ID_INI_NAME, UA_APP_ID_INI_NAME_DEPRECATED, NODE_APP_ID_CONFIG_OPTIONS;
 var init_nodeAppIdConfigOptions = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js"() {
     "use strict";
     init_configurations();
     UA_APP_ID_ENV_NAME = "AWS_SDK_UA_APP_ID";
@@ -11839,18 +11839,18 @@ var init_nodeAppIdConfigOptions = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js
 var init_isIpAddress2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js"() {
     "use strict";
     init_endpoints();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js
 var isVirtualHostableS3Bucket;
 var init_isVirtualHostableS3Bucket = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
     "use strict";
     init_endpoints();
     init_isIpAddress2();
@@ -11880,10 +11880,10 @@ var init_isVirtualHostableS3Bucket = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js
 var ARN_DELIMITER, RESOURCE_DELIMITER, parseArn;
 var init_parseArn = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
     "use strict";
     ARN_DELIMITER = ":";
     RESOURCE_DELIMITER = "/";
@@ -11908,10 +11908,10 @@ var init_parseArn = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js
 var awsEndpointFunctions;
 var init_aws = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js"() {
     "use strict";
     init_endpoints();
     init_isVirtualHostableS3Bucket();
@@ -11926,7 +11926,7 @@ var init_aws = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js
 function stsRegionDefaultResolver(loaderConfig = {}) {
   return loadConfig({
     ...NODE_REGION_CONFIG_OPTIONS,
@@ -11940,7 +11940,7 @@ function stsRegionDefaultResolver(loaderConfig = {}) {
 }
 var warning;
 var init_stsRegionDefaultResolver = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
     "use strict";
     init_config2();
     warning = {
@@ -11949,10 +11949,10 @@ var init_stsRegionDefaultResolver = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js
 var getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration;
 var init_extensions2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
     "use strict";
     getAwsRegionExtensionConfiguration = (runtimeConfig) => {
       return {
@@ -11972,9 +11972,9 @@ var init_extensions2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/index.js
+// node_modules/@aws-sdk/core/dist-es/submodules/client/index.js
 var init_client3 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/index.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/client/index.js"() {
     "use strict";
     init_emitWarningIfUnsupportedVersion();
     init_setCredentialFeature();
@@ -11993,10 +11993,10 @@ var init_client3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js
 var getDateHeader, getAgeHeader;
 var init_getDateHeader = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
     "use strict";
     init_protocols();
     getDateHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0;
@@ -12004,19 +12004,19 @@ var init_getDateHeader = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js
 var getSkewCorrectedDate;
 var init_getSkewCorrectedDate = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
     "use strict";
     getSkewCorrectedDate = (systemClockOffset) => new Date(Date.now() + systemClockOffset);
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js
 var getUpdatedSystemClockOffset;
 var init_getUpdatedSystemClockOffset = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
     "use strict";
     getUpdatedSystemClockOffset = (clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
       if (ageHeader !== void 0) {
@@ -12035,9 +12035,9 @@ var init_getUpdatedSystemClockOffset = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js
 var init_utils2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js"() {
     "use strict";
     init_getDateHeader();
     init_getSkewCorrectedDate();
@@ -12045,10 +12045,10 @@ var init_utils2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js
 var throwSigningPropertyError, hasEventStreamOutput, validateSigningProperties, AwsSdkSigV4Signer;
 var init_AwsSdkSigV4Signer = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js"() {
     "use strict";
     init_protocols();
     init_dist_es();
@@ -12151,10 +12151,10 @@ var init_AwsSdkSigV4Signer = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js
 var AwsSdkSigV4ASigner;
 var init_AwsSdkSigV4ASigner = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js"() {
     "use strict";
     init_protocols();
     init_utils2();
@@ -12184,28 +12184,28 @@ var init_AwsSdkSigV4ASigner = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js
 var getArrayForCommaSeparatedString;
 var init_getArrayForCommaSeparatedString = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
     "use strict";
     getArrayForCommaSeparatedString = (str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [];
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js
 var getBearerTokenEnvKey;
 var init_getBearerTokenEnvKey = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
     "use strict";
     getBearerTokenEnvKey = (signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`;
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js
 var NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY, NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS;
 var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js"() {
     "use strict";
     init_getArrayForCommaSeparatedString();
     init_getBearerTokenEnvKey();
@@ -12235,10 +12235,10 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js
 var resolveAwsSdkSigV4AConfig, NODE_SIGV4A_CONFIG_OPTIONS;
 var init_resolveAwsSdkSigV4AConfig = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
     "use strict";
     init_dist_es2();
     init_config2();
@@ -12268,7 +12268,7 @@ var init_resolveAwsSdkSigV4AConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js
+// node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js
 function negate2(bytes) {
   for (let i10 = 0; i10 < 8; i10++) {
     bytes[i10] ^= 255;
@@ -12282,7 +12282,7 @@ function negate2(bytes) {
 }
 var HeaderFormatter, HEADER_VALUE_TYPE2, UUID_PATTERN2, Int642;
 var init_HeaderFormatter = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js"() {
     "use strict";
     init_serde();
     init_serde();
@@ -12405,10 +12405,10 @@ var init_HeaderFormatter = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/constants.js
+// node_modules/@smithy/signature-v4/dist-es/constants.js
 var ALGORITHM_QUERY_PARAM, CREDENTIAL_QUERY_PARAM, AMZ_DATE_QUERY_PARAM, SIGNED_HEADERS_QUERY_PARAM, EXPIRES_QUERY_PARAM, SIGNATURE_QUERY_PARAM, TOKEN_QUERY_PARAM, AUTH_HEADER, AMZ_DATE_HEADER, DATE_HEADER, GENERATED_HEADERS, SIGNATURE_HEADER, SHA256_HEADER, TOKEN_HEADER, ALWAYS_UNSIGNABLE_HEADERS, PROXY_HEADER_PATTERN, SEC_HEADER_PATTERN, ALGORITHM_IDENTIFIER, EVENT_ALGORITHM_IDENTIFIER, UNSIGNED_PAYLOAD, MAX_CACHE_SIZE, KEY_TYPE_IDENTIFIER, MAX_PRESIGNED_TTL;
 var init_constants6 = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/constants.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/constants.js"() {
     "use strict";
     ALGORITHM_QUERY_PARAM = "X-Amz-Algorithm";
     CREDENTIAL_QUERY_PARAM = "X-Amz-Credential";
@@ -12452,10 +12452,10 @@ var init_constants6 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js
+// node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js
 var getCanonicalQuery;
 var init_getCanonicalQuery = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -12484,10 +12484,10 @@ var init_getCanonicalQuery = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/utilDate.js
+// node_modules/@smithy/signature-v4/dist-es/utilDate.js
 var iso8601, toDate;
 var init_utilDate = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/utilDate.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/utilDate.js"() {
     "use strict";
     iso8601 = (time2) => toDate(time2).toISOString().replace(/\.\d{3}Z$/, "Z");
     toDate = (time2) => {
@@ -12505,10 +12505,10 @@ var init_utilDate = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js
+// node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js
 var SignatureV4Base;
 var init_SignatureV4Base = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js"() {
     "use strict";
     init_client2();
     init_protocols();
@@ -12590,10 +12590,10 @@ ${toHex(hashedRequest)}`;
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js
+// node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js
 var signingKeyCache, cacheQueue, createScope, getSigningKey, hmac;
 var init_credentialDerivation = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js"() {
     "use strict";
     init_serde();
     init_constants6();
@@ -12624,10 +12624,10 @@ var init_credentialDerivation = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js
+// node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js
 var getCanonicalHeaders;
 var init_getCanonicalHeaders = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js"() {
     "use strict";
     init_serde();
     init_constants6();
@@ -12653,10 +12653,10 @@ var init_getCanonicalHeaders = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js
+// node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js
 var getPayloadHash;
 var init_getPayloadHash = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js"() {
     "use strict";
     init_serde();
     init_serde();
@@ -12682,10 +12682,10 @@ var init_getPayloadHash = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/headerUtil.js
+// node_modules/@smithy/signature-v4/dist-es/headerUtil.js
 var hasHeader;
 var init_headerUtil = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/headerUtil.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/headerUtil.js"() {
     "use strict";
     init_serde();
     hasHeader = (soughtHeader, headers) => {
@@ -12703,10 +12703,10 @@ var init_headerUtil = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js
+// node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js
 var moveHeadersToQuery;
 var init_moveHeadersToQuery = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -12731,10 +12731,10 @@ var init_moveHeadersToQuery = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/prepareRequest.js
+// node_modules/@smithy/signature-v4/dist-es/prepareRequest.js
 var prepareRequest;
 var init_prepareRequest = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/prepareRequest.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/prepareRequest.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -12754,10 +12754,10 @@ var init_prepareRequest = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4.js
+// node_modules/@smithy/signature-v4/dist-es/SignatureV4.js
 var SignatureV4;
 var init_SignatureV4 = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/SignatureV4.js"() {
     "use strict";
     init_serde();
     init_HeaderFormatter();
@@ -12895,10 +12895,10 @@ var init_SignatureV4 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js
+// node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js
 var signatureV4aContainer;
 var init_signature_v4a_container = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js"() {
     "use strict";
     signatureV4aContainer = {
       SignatureV4a: null
@@ -12906,16 +12906,16 @@ var init_signature_v4a_container = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/signature-v4/dist-es/index.js
+// node_modules/@smithy/signature-v4/dist-es/index.js
 var init_dist_es3 = __esm({
-  "../../main/node_modules/@smithy/signature-v4/dist-es/index.js"() {
+  "node_modules/@smithy/signature-v4/dist-es/index.js"() {
     "use strict";
     init_SignatureV4();
     init_signature_v4a_container();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js
 function normalizeCredentialProvider(config, { credentials, credentialDefaultProvider }) {
   let credentialsProvider;
   if (credentials) {
@@ -12949,7 +12949,7 @@ function bindCallerConfig(config, credentialsProvider) {
 }
 var bindResolveAwsSdkSigV4Config;
 var init_resolveAwsSdkSigV4Config = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -13054,9 +13054,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js
 var init_aws_sdk = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js"() {
     "use strict";
     init_AwsSdkSigV4Signer();
     init_AwsSdkSigV4ASigner();
@@ -13066,10 +13066,10 @@ var init_aws_sdk = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js
 var ENV_DISABLE_CLOCK_SKEW_CORRECTION, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS;
 var init_clock_skew_node_config = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js"() {
     "use strict";
     init_config2();
     ENV_DISABLE_CLOCK_SKEW_CORRECTION = "AWS_DISABLE_CLOCK_SKEW_CORRECTION";
@@ -13082,10 +13082,10 @@ var init_clock_skew_node_config = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js
 var DEFAULT_DISABLE_CLOCK_SKEW_CORRECTION;
 var init_clock_skew_defaults = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js"() {
     "use strict";
     init_config2();
     init_clock_skew_node_config();
@@ -13093,10 +13093,10 @@ var init_clock_skew_defaults = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js
+// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js
 var resolveAwsSdkSigV4Config;
 var init_httpAuthSchemes2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js"() {
     "use strict";
     init_aws_sdk();
     init_aws_sdk();
@@ -13105,10 +13105,10 @@ var init_httpAuthSchemes2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js
+// node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js
 var ENV_KEY, ENV_SECRET, ENV_SESSION, ENV_EXPIRATION, ENV_CREDENTIAL_SCOPE, ENV_ACCOUNT_ID, fromEnv2;
 var init_fromEnv2 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js"() {
+  "node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -13143,7 +13143,7 @@ var init_fromEnv2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-env/dist-es/index.js
 var dist_es_exports = {};
 __export(dist_es_exports, {
   ENV_ACCOUNT_ID: () => ENV_ACCOUNT_ID,
@@ -13155,16 +13155,16 @@ __export(dist_es_exports, {
   fromEnv: () => fromEnv2
 });
 var init_dist_es4 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-env/dist-es/index.js"() {
     "use strict";
     init_fromEnv2();
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js
+// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js
 var isImdsCredentials, fromImdsCredentials;
 var init_ImdsCredentials = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js"() {
     "use strict";
     isImdsCredentials = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string";
     fromImdsCredentials = (creds) => ({
@@ -13177,10 +13177,10 @@ var init_ImdsCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js
+// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js
 var DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES, providerConfigFromInit;
 var init_RemoteProviderInit = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js"() {
     "use strict";
     DEFAULT_TIMEOUT = 1e3;
     DEFAULT_MAX_RETRIES = 0;
@@ -13188,16 +13188,16 @@ var init_RemoteProviderInit = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js
+// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js
 var import_node_http;
 var init_node_http = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js"() {
     "use strict";
     import_node_http = __toESM(require("http"));
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js
+// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js
 function httpRequest(options) {
   return new Promise((resolve5, reject) => {
     const req = import_node_http.default.request({
@@ -13232,17 +13232,17 @@ function httpRequest(options) {
   });
 }
 var init_httpRequest2 = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js"() {
     "use strict";
     init_config2();
     init_node_http();
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js
+// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js
 var retry;
 var init_retry3 = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js"() {
     "use strict";
     retry = (toRetry, maxRetries) => {
       let promise = toRetry();
@@ -13254,10 +13254,10 @@ var init_retry3 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js
+// node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js
 var ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, ENV_CMDS_AUTH_TOKEN, fromContainerMetadata, requestFromEcsImds, CMDS_IP, GREENGRASS_HOSTS, GREENGRASS_PROTOCOLS, getCmdsUri;
 var init_fromContainerMetadata = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js"() {
     "use strict";
     init_config2();
     init_ImdsCredentials();
@@ -13337,10 +13337,10 @@ var init_fromContainerMetadata = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js
+// node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js
 var InstanceMetadataV1FallbackError;
 var init_InstanceMetadataV1FallbackError = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js"() {
     "use strict";
     init_config2();
     InstanceMetadataV1FallbackError = class _InstanceMetadataV1FallbackError extends CredentialsProviderError {
@@ -13355,10 +13355,10 @@ var init_InstanceMetadataV1FallbackError = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js
+// node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js
 var Endpoint;
 var init_Endpoint = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js"() {
     "use strict";
     (function(Endpoint2) {
       Endpoint2["IPv4"] = "http://169.254.169.254";
@@ -13367,10 +13367,10 @@ var init_Endpoint = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js
+// node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js
 var ENV_ENDPOINT_NAME, CONFIG_ENDPOINT_NAME, ENDPOINT_CONFIG_OPTIONS;
 var init_EndpointConfigOptions = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js"() {
     "use strict";
     ENV_ENDPOINT_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
     CONFIG_ENDPOINT_NAME = "ec2_metadata_service_endpoint";
@@ -13382,10 +13382,10 @@ var init_EndpointConfigOptions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js
+// node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js
 var EndpointMode;
 var init_EndpointMode = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js"() {
     "use strict";
     (function(EndpointMode2) {
       EndpointMode2["IPv4"] = "IPv4";
@@ -13394,10 +13394,10 @@ var init_EndpointMode = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js
+// node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js
 var ENV_ENDPOINT_MODE_NAME, CONFIG_ENDPOINT_MODE_NAME, ENDPOINT_MODE_CONFIG_OPTIONS;
 var init_EndpointModeConfigOptions = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js"() {
     "use strict";
     init_EndpointMode();
     ENV_ENDPOINT_MODE_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
@@ -13410,10 +13410,10 @@ var init_EndpointModeConfigOptions = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js
+// node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js
 var getInstanceMetadataEndpoint, getFromEndpointConfig, getFromEndpointModeConfig;
 var init_getInstanceMetadataEndpoint = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js"() {
     "use strict";
     init_config2();
     init_protocols();
@@ -13437,10 +13437,10 @@ var init_getInstanceMetadataEndpoint = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js
+// node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js
 var STATIC_STABILITY_REFRESH_INTERVAL_SECONDS, STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS, STATIC_STABILITY_DOC_URL, getExtendedInstanceMetadataCredentials;
 var init_getExtendedInstanceMetadataCredentials = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js"() {
     "use strict";
     STATIC_STABILITY_REFRESH_INTERVAL_SECONDS = 5 * 60;
     STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS = 5 * 60;
@@ -13460,10 +13460,10 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js
+// node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js
 var staticStabilityProvider;
 var init_staticStabilityProvider = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js"() {
     "use strict";
     init_getExtendedInstanceMetadataCredentials();
     staticStabilityProvider = (provider, options = {}) => {
@@ -13491,10 +13491,10 @@ var init_staticStabilityProvider = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js
+// node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js
 var IMDS_PATH, IMDS_TOKEN_PATH2, AWS_EC2_METADATA_V1_DISABLED, PROFILE_AWS_EC2_METADATA_V1_DISABLED, X_AWS_EC2_METADATA_TOKEN2, fromInstanceMetadata, getInstanceMetadataProvider, getMetadataToken, getProfile, getCredentialsFromProfile;
 var init_fromInstanceMetadata = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js"() {
     "use strict";
     init_config2();
     init_InstanceMetadataV1FallbackError();
@@ -13627,7 +13627,7 @@ var init_fromInstanceMetadata = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/index.js
+// node_modules/@smithy/credential-provider-imds/dist-es/index.js
 var dist_es_exports2 = {};
 __export(dist_es_exports2, {
   DEFAULT_MAX_RETRIES: () => DEFAULT_MAX_RETRIES,
@@ -13643,7 +13643,7 @@ __export(dist_es_exports2, {
   providerConfigFromInit: () => providerConfigFromInit
 });
 var init_dist_es5 = __esm({
-  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/index.js"() {
+  "node_modules/@smithy/credential-provider-imds/dist-es/index.js"() {
     "use strict";
     init_fromContainerMetadata();
     init_fromInstanceMetadata();
@@ -13654,7 +13654,7 @@ var init_dist_es5 = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js
+// node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js
 function buildAbortError(abortSignal) {
   const reason = abortSignal && typeof abortSignal === "object" && "reason" in abortSignal ? abortSignal.reason : void 0;
   if (reason) {
@@ -13673,24 +13673,24 @@ function buildAbortError(abortSignal) {
   return abortError;
 }
 var init_build_abort_error = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/constants.js
+// node_modules/@smithy/node-http-handler/dist-es/constants.js
 var NODEJS_TIMEOUT_ERROR_CODES2;
 var init_constants7 = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/constants.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/constants.js"() {
     "use strict";
     NODEJS_TIMEOUT_ERROR_CODES2 = ["ECONNRESET", "EPIPE", "ETIMEDOUT"];
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js
+// node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js
 var getTransformedHeaders;
 var init_get_transformed_headers = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js"() {
     "use strict";
     init_serde();
     getTransformedHeaders = (headers) => {
@@ -13707,19 +13707,19 @@ var init_get_transformed_headers = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/node-https.js
+// node_modules/@smithy/node-http-handler/dist-es/node-https.js
 var import_node_https;
 var init_node_https = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/node-https.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/node-https.js"() {
     "use strict";
     import_node_https = __toESM(require("https"));
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/timing.js
+// node_modules/@smithy/node-http-handler/dist-es/timing.js
 var timing;
 var init_timing = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/timing.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/timing.js"() {
     "use strict";
     timing = {
       setTimeout: (cb, ms) => setTimeout(cb, ms),
@@ -13728,10 +13728,10 @@ var init_timing = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js
+// node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js
 var DEFER_EVENT_LISTENER_TIME, setConnectionTimeout;
 var init_set_connection_timeout = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js"() {
     "use strict";
     init_timing();
     DEFER_EVENT_LISTENER_TIME = 1e3;
@@ -13770,10 +13770,10 @@ var init_set_connection_timeout = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js
+// node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js
 var setRequestTimeout;
 var init_set_request_timeout = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js"() {
     "use strict";
     init_timing();
     setRequestTimeout = (req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger2) => {
@@ -13798,10 +13798,10 @@ var init_set_request_timeout = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js
+// node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js
 var DEFER_EVENT_LISTENER_TIME2, setSocketKeepAlive;
 var init_set_socket_keep_alive = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js"() {
     "use strict";
     init_timing();
     DEFER_EVENT_LISTENER_TIME2 = 3e3;
@@ -13827,10 +13827,10 @@ var init_set_socket_keep_alive = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js
+// node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js
 var resolveDefaultSocketTimeout;
 var init_resolve_default_socket_timeout = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js"() {
     "use strict";
     resolveDefaultSocketTimeout = (config) => {
       const value = config?.defaultSocketTimeout;
@@ -13839,10 +13839,10 @@ var init_resolve_default_socket_timeout = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js
+// node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js
 var DEFER_EVENT_LISTENER_TIME3, setSocketTimeout;
 var init_set_socket_timeout = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js"() {
     "use strict";
     init_timing();
     DEFER_EVENT_LISTENER_TIME3 = 3e3;
@@ -13883,7 +13883,7 @@ var init_set_socket_timeout = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/write-request-body.js
+// node_modules/@smithy/node-http-handler/dist-es/write-request-body.js
 async function writeRequestBody(httpRequest2, request, maxContinueTimeoutMs = MIN_WAIT_TIME, externalAgent = false) {
   const headers = request.headers;
   const expect = headers ? headers.Expect || headers.expect : void 0;
@@ -13942,7 +13942,7 @@ function writeBody(httpRequest2, body) {
 }
 var import_node_stream9, MIN_WAIT_TIME;
 var init_write_request_body = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/write-request-body.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/write-request-body.js"() {
     "use strict";
     import_node_stream9 = require("stream");
     init_timing();
@@ -13950,10 +13950,10 @@ var init_write_request_body = __esm({
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js
+// node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js
 var hAgent, hRequest, NodeHttpHandler;
 var init_node_http_handler = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -14213,19 +14213,19 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
   }
 });
 
-// ../../main/node_modules/@smithy/node-http-handler/dist-es/index.js
+// node_modules/@smithy/node-http-handler/dist-es/index.js
 var init_dist_es6 = __esm({
-  "../../main/node_modules/@smithy/node-http-handler/dist-es/index.js"() {
+  "node_modules/@smithy/node-http-handler/dist-es/index.js"() {
     "use strict";
     init_node_http_handler();
     init_serde();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js
+// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js
 var ECS_CONTAINER_HOST, EKS_CONTAINER_HOST_IPv4, EKS_CONTAINER_HOST_IPv6, checkUrl;
 var init_checkUrl = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js"() {
+  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js"() {
     "use strict";
     init_config2();
     ECS_CONTAINER_HOST = "169.254.170.2";
@@ -14263,7 +14263,7 @@ var init_checkUrl = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js
+// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js
 function createGetRequest(url) {
   return new HttpRequest({
     protocol: url.protocol,
@@ -14306,7 +14306,7 @@ async function getCredentials(response, logger2) {
   throw new CredentialsProviderError(`Server responded with status: ${response.statusCode}`, { logger: logger2 });
 }
 var init_requestHelpers = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js"() {
+  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js"() {
     "use strict";
     init_config2();
     init_protocols();
@@ -14315,10 +14315,10 @@ var init_requestHelpers = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js
+// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js
 var retryWrapper;
 var init_retry_wrapper = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js"() {
+  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js"() {
     "use strict";
     retryWrapper = (toRetry, maxRetries, delayMs) => {
       return async () => {
@@ -14335,10 +14335,10 @@ var init_retry_wrapper = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js
+// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js
 var import_promises3, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, DEFAULT_LINK_LOCAL_HOST, AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, AWS_CONTAINER_AUTHORIZATION_TOKEN, fromHttp, validateToken;
 var init_fromHttp = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js"() {
+  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -14411,38 +14411,38 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-http/dist-es/index.js
 var dist_es_exports3 = {};
 __export(dist_es_exports3, {
   fromHttp: () => fromHttp
 });
 var init_dist_es7 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-http/dist-es/index.js"() {
     "use strict";
     init_fromHttp();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js
+// node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js
 var isSsoProfile;
 var init_isSsoProfile = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js"() {
+  "node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js"() {
     "use strict";
     isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/constants.js
+// node_modules/@aws-sdk/token-providers/dist-es/constants.js
 var EXPIRE_WINDOW_MS, REFRESH_MESSAGE;
 var init_constants8 = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/constants.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/constants.js"() {
     "use strict";
     EXPIRE_WINDOW_MS = 5 * 60 * 1e3;
     REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption2(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -14465,11 +14465,11 @@ function createSmithyApiNoAuthHttpAuthOption(authParameters) {
 }
 var defaultSSOOIDCHttpAuthSchemeParametersProvider, defaultSSOOIDCHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig2;
 var init_httpAuthSchemeProvider = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -14501,10 +14501,10 @@ var init_httpAuthSchemeProvider = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters2, commonParams2;
 var init_EndpointParameters = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters2 = (options) => {
       return Object.assign(options, {
@@ -14522,10 +14522,10 @@ var init_EndpointParameters = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/package.json
+// node_modules/@aws-sdk/nested-clients/package.json
 var package_default2;
 var init_package = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/package.json"() {
+  "node_modules/@aws-sdk/nested-clients/package.json"() {
     package_default2 = {
       name: "@aws-sdk/nested-clients",
       version: "3.998.4",
@@ -14650,10 +14650,10 @@ var init_package = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js
 var ProtocolLib;
 var init_ProtocolLib = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js"() {
     "use strict";
     init_client2();
     init_schema();
@@ -14792,10 +14792,10 @@ var init_ProtocolLib = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js
 var AwsJsonRpcProtocol;
 var init_AwsJsonRpcProtocol = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -14825,8 +14825,8 @@ var init_AwsJsonRpcProtocol = __esm({
         this.awsQueryCompatible = !!awsQueryCompatible;
         this.mixin = new ProtocolLib(this.awsQueryCompatible);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -14874,10 +14874,10 @@ var init_AwsJsonRpcProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js
 var AwsJson1_0Protocol;
 var init_AwsJson1_0Protocol = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js"() {
     "use strict";
     init_AwsJsonRpcProtocol();
     AwsJson1_0Protocol = class extends AwsJsonRpcProtocol {
@@ -14903,10 +14903,10 @@ var init_AwsJson1_0Protocol = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js
 var AwsRestJsonProtocol;
 var init_AwsRestJsonProtocol = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -14943,8 +14943,8 @@ var init_AwsRestJsonProtocol = __esm({
         this.codec.setSerdeContext(serdeContext);
         super.setSerdeContext(serdeContext);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -14994,13 +14994,13 @@ var init_AwsRestJsonProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js
+// node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js
 function escapeAttribute(value) {
   return value.replace(ATTR_ESCAPE_RE, (ch) => ATTR_ESCAPE_MAP[ch]);
 }
 var ATTR_ESCAPE_RE, ATTR_ESCAPE_MAP;
 var init_escape_attribute = __esm({
-  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js"() {
+  "node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js"() {
     "use strict";
     ATTR_ESCAPE_RE = /[&<>"]/g;
     ATTR_ESCAPE_MAP = {
@@ -15012,13 +15012,13 @@ var init_escape_attribute = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js
+// node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js
 function escapeElement(value) {
   return value.replace(ELEMENT_ESCAPE_RE, (ch) => ELEMENT_ESCAPE_MAP[ch]);
 }
 var ELEMENT_ESCAPE_RE, ELEMENT_ESCAPE_MAP;
 var init_escape_element = __esm({
-  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js"() {
+  "node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js"() {
     "use strict";
     ELEMENT_ESCAPE_RE = /[&"'<>\r\n\u0085\u2028]/g;
     ELEMENT_ESCAPE_MAP = {
@@ -15035,10 +15035,10 @@ var init_escape_element = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js
+// node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js
 var XmlText;
 var init_XmlText = __esm({
-  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js"() {
+  "node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js"() {
     "use strict";
     init_escape_element();
     XmlText = class {
@@ -15053,10 +15053,10 @@ var init_XmlText = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js
+// node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js
 var XmlNode;
 var init_XmlNode = __esm({
-  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js"() {
+  "node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js"() {
     "use strict";
     init_escape_attribute();
     init_XmlText();
@@ -15108,14 +15108,14 @@ var init_XmlNode = __esm({
         }
         return this;
       }
-      cc(input, field, withName = field) {
-        if (input[field] != null) {
-          const node = _XmlNode.of(field, input[field]).withName(withName);
+      cc(input2, field, withName = field) {
+        if (input2[field] != null) {
+          const node = _XmlNode.of(field, input2[field]).withName(withName);
           this.c(node);
         }
       }
-      l(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      l(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           nodes10.map((node) => {
             node.withName(memberName);
@@ -15123,8 +15123,8 @@ var init_XmlNode = __esm({
           });
         }
       }
-      lc(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      lc(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           const containerNode = new _XmlNode(memberName);
           nodes10.map((node) => {
@@ -15149,7 +15149,7 @@ var init_XmlNode = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js
+// node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js
 function writeKey2(obj) {
   Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
 }
@@ -15159,7 +15159,7 @@ function parseXML(xml) {
 }
 var AwsXmlParser;
 var init_xml_parser = __esm({
-  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js"() {
+  "node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js"() {
     "use strict";
     AwsXmlParser = class _AwsXmlParser {
       x;
@@ -15389,9 +15389,9 @@ var init_xml_parser = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/index.js
+// node_modules/@aws-sdk/xml-builder/dist-es/index.js
 var init_dist_es8 = __esm({
-  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/index.js"() {
+  "node_modules/@aws-sdk/xml-builder/dist-es/index.js"() {
     "use strict";
     init_XmlNode();
     init_XmlText();
@@ -15399,10 +15399,10 @@ var init_dist_es8 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
 var SerdeContextConfig2;
 var init_ConfigurableSerdeContext2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     "use strict";
     SerdeContextConfig2 = class {
       serdeContext;
@@ -15413,10 +15413,10 @@ var init_ConfigurableSerdeContext2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js
 var UnionSerde2;
 var init_UnionSerde2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
     "use strict";
     UnionSerde2 = class {
       from;
@@ -15447,20 +15447,20 @@ var init_UnionSerde2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js
 function writeKey3(obj) {
   Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
 }
 var init_writeKey2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js
 var XmlShapeDeserializer;
 var init_XmlShapeDeserializer = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js"() {
     "use strict";
     init_dist_es8();
     init_client2();
@@ -15615,10 +15615,10 @@ var init_XmlShapeDeserializer = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js
 var QueryShapeSerializer;
 var init_QueryShapeSerializer = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -15796,10 +15796,10 @@ var init_QueryShapeSerializer = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js
 var AwsQueryProtocol;
 var init_AwsQueryProtocol = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -15840,8 +15840,8 @@ var init_AwsQueryProtocol = __esm({
       getPayloadCodec() {
         throw new Error("AWSQuery protocol has no payload codec.");
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -15937,10 +15937,10 @@ var init_AwsQueryProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js
 var AwsEc2QueryProtocol;
 var init_AwsEc2QueryProtocol = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js"() {
     "use strict";
     init_AwsQueryProtocol();
     AwsEc2QueryProtocol = class extends AwsQueryProtocol {
@@ -15966,10 +15966,10 @@ var init_AwsEc2QueryProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js
 var loadRestXmlErrorCode;
 var init_parseXmlBody = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
     "use strict";
     loadRestXmlErrorCode = (output, data) => {
       if (data?.Error?.Code !== void 0) {
@@ -15985,10 +15985,10 @@ var init_parseXmlBody = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js
 var XmlShapeSerializer;
 var init_XmlShapeSerializer = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js"() {
     "use strict";
     init_dist_es8();
     init_protocols();
@@ -16264,10 +16264,10 @@ var init_XmlShapeSerializer = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js
 var XmlCodec;
 var init_XmlCodec = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js"() {
     "use strict";
     init_ConfigurableSerdeContext2();
     init_XmlShapeDeserializer();
@@ -16292,10 +16292,10 @@ var init_XmlCodec = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js
 var AwsRestXmlProtocol;
 var init_AwsRestXmlProtocol = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -16328,8 +16328,8 @@ var init_AwsRestXmlProtocol = __esm({
       getShapeId() {
         return "aws.protocols#restXml";
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -16392,9 +16392,9 @@ var init_AwsRestXmlProtocol = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js
+// node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js
 var init_protocols2 = __esm({
-  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js"() {
+  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js"() {
     "use strict";
     init_AwsJson1_0Protocol();
     init_AwsRestJsonProtocol();
@@ -16404,10 +16404,10 @@ var init_protocols2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js
 var k, a, b, c, d, e, f, g, h, i, j, _data, root, r, nodes, bdd;
 var init_bdd = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     k = "ref";
@@ -16498,10 +16498,10 @@ var init_bdd = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js
 var cache, defaultEndpointResolver;
 var init_endpointResolver = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -16520,10 +16520,10 @@ var init_endpointResolver = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js
 var SSOOIDCServiceException;
 var init_SSOOIDCServiceException = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
     "use strict";
     init_client2();
     SSOOIDCServiceException = class _SSOOIDCServiceException extends ServiceException {
@@ -16536,10 +16536,10 @@ var init_SSOOIDCServiceException = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js
 var AccessDeniedException, AuthorizationPendingException, ExpiredTokenException, InternalServerException, InvalidClientException, InvalidGrantException, InvalidRequestException, InvalidScopeException, SlowDownException, UnauthorizedClientException, UnsupportedGrantTypeException;
 var init_errors = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
     "use strict";
     init_SSOOIDCServiceException();
     AccessDeniedException = class _AccessDeniedException extends SSOOIDCServiceException {
@@ -16736,10 +16736,10 @@ var init_errors = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js
 var _ADE, _APE, _AT, _CS, _CT, _CTR, _CTRr, _CV, _ETE, _ICE, _IGE, _IRE, _ISE, _ISEn, _IT, _RT, _SDE, _UCE, _UGTE, _aT, _c2, _cI, _cS, _cV, _co, _dC, _e, _eI, _ed, _gT, _h, _hE, _iT, _r, _rT, _rU, _s, _sc, _se, _tT, n0, _s_registry, SSOOIDCServiceException$, n0_registry, AccessDeniedException$, AuthorizationPendingException$, ExpiredTokenException$, InternalServerException$, InvalidClientException$, InvalidGrantException$, InvalidRequestException$, InvalidScopeException$, SlowDownException$, UnauthorizedClientException$, UnsupportedGrantTypeException$, errorTypeRegistries, AccessToken, ClientSecret, CodeVerifier, IdToken, RefreshToken, CreateTokenRequest$, CreateTokenResponse$, Scopes, CreateToken$;
 var init_schemas_0 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors();
@@ -16926,10 +16926,10 @@ var init_schemas_0 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js
 var getRuntimeConfig;
 var init_runtimeConfig_shared = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -16980,10 +16980,10 @@ var init_runtimeConfig_shared = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js
 var getRuntimeConfig2;
 var init_runtimeConfig = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -17029,10 +17029,10 @@ var init_runtimeConfig = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration, resolveHttpAuthRuntimeConfig;
 var init_httpAuthExtensionConfiguration = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -17074,10 +17074,10 @@ var init_httpAuthExtensionConfiguration = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js
 var resolveRuntimeExtensions;
 var init_runtimeExtensions = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -17091,10 +17091,10 @@ var init_runtimeExtensions = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js
 var SSOOIDCClient;
 var init_SSOOIDCClient = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -17145,10 +17145,10 @@ var init_SSOOIDCClient = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js
 var command2, _ep0, _mw0;
 var init_commandBuilder = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -17159,10 +17159,10 @@ var init_commandBuilder = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js
 var CreateTokenCommand;
 var init_CreateTokenCommand = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js"() {
     "use strict";
     init_commandBuilder();
     init_schemas_0();
@@ -17171,10 +17171,10 @@ var init_CreateTokenCommand = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js
 var commands, SSOOIDC;
 var init_SSOOIDC = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js"() {
     "use strict";
     init_client2();
     init_CreateTokenCommand();
@@ -17188,18 +17188,18 @@ var init_SSOOIDC = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js
 var init_commands = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js"() {
     "use strict";
     init_CreateTokenCommand();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js
 var AccessDeniedExceptionReason, InvalidRequestExceptionReason;
 var init_enums = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js"() {
     "use strict";
     AccessDeniedExceptionReason = {
       KMS_ACCESS_DENIED: "KMS_AccessDeniedException"
@@ -17213,14 +17213,14 @@ var init_enums = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js
 var init_models_0 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js
 var sso_oidc_exports = {};
 __export(sso_oidc_exports, {
   $Command: () => Command,
@@ -17260,7 +17260,7 @@ __export(sso_oidc_exports, {
   errorTypeRegistries: () => errorTypeRegistries
 });
 var init_sso_oidc = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js"() {
     "use strict";
     init_SSOOIDCClient();
     init_SSOOIDC();
@@ -17274,10 +17274,10 @@ var init_sso_oidc = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js
+// node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js
 var getSsoOidcClient;
 var init_getSsoOidcClient = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js"() {
     "use strict";
     getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
       const { SSOOIDCClient: SSOOIDCClient2 } = await Promise.resolve().then(() => (init_sso_oidc(), sso_oidc_exports));
@@ -17292,10 +17292,10 @@ var init_getSsoOidcClient = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js
+// node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js
 var getNewSsoOidcToken;
 var init_getNewSsoOidcToken = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js"() {
     "use strict";
     init_getSsoOidcClient();
     getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
@@ -17311,10 +17311,10 @@ var init_getNewSsoOidcToken = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js
+// node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js
 var validateTokenExpiry;
 var init_validateTokenExpiry = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js"() {
     "use strict";
     init_config2();
     init_constants8();
@@ -17326,10 +17326,10 @@ var init_validateTokenExpiry = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js
+// node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js
 var validateTokenKey;
 var init_validateTokenKey = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js"() {
     "use strict";
     init_config2();
     init_constants8();
@@ -17341,10 +17341,10 @@ var init_validateTokenKey = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js
+// node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js
 var import_node_fs2, writeFile2, writeSSOTokenToFile;
 var init_writeSSOTokenToFile = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js"() {
     "use strict";
     init_config2();
     import_node_fs2 = require("fs");
@@ -17357,10 +17357,10 @@ var init_writeSSOTokenToFile = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/fromSso.js
+// node_modules/@aws-sdk/token-providers/dist-es/fromSso.js
 var lastRefreshAttemptTimes, inFlightRefreshes, fromSso;
 var init_fromSso = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/fromSso.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/fromSso.js"() {
     "use strict";
     init_config2();
     init_constants8();
@@ -17462,15 +17462,15 @@ var init_fromSso = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/token-providers/dist-es/index.js
+// node_modules/@aws-sdk/token-providers/dist-es/index.js
 var init_dist_es9 = __esm({
-  "../../main/node_modules/@aws-sdk/token-providers/dist-es/index.js"() {
+  "node_modules/@aws-sdk/token-providers/dist-es/index.js"() {
     "use strict";
     init_fromSso();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption3(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -17493,11 +17493,11 @@ function createSmithyApiNoAuthHttpAuthOption2(authParameters) {
 }
 var defaultSSOHttpAuthSchemeParametersProvider, defaultSSOHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig3;
 var init_httpAuthSchemeProvider2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -17529,10 +17529,10 @@ var init_httpAuthSchemeProvider2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters3, commonParams3;
 var init_EndpointParameters2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters3 = (options) => {
       return Object.assign(options, {
@@ -17550,10 +17550,10 @@ var init_EndpointParameters2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js
 var k2, a2, b2, c2, d2, e2, f2, g2, h2, i2, j2, _data2, root2, r2, nodes2, bdd2;
 var init_bdd2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     k2 = "ref";
@@ -17644,10 +17644,10 @@ var init_bdd2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js
 var cache2, defaultEndpointResolver2;
 var init_endpointResolver2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -17666,10 +17666,10 @@ var init_endpointResolver2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js
 var SSOServiceException;
 var init_SSOServiceException = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
     "use strict";
     init_client2();
     SSOServiceException = class _SSOServiceException extends ServiceException {
@@ -17682,10 +17682,10 @@ var init_SSOServiceException = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js
 var InvalidRequestException2, ResourceNotFoundException, TooManyRequestsException, UnauthorizedException;
 var init_errors2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
     "use strict";
     init_SSOServiceException();
     InvalidRequestException2 = class _InvalidRequestException extends SSOServiceException {
@@ -17743,10 +17743,10 @@ var init_errors2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js
 var _ATT, _GRC, _GRCR, _GRCRe, _IRE2, _RC, _RNFE, _SAKT, _STT, _TMRE, _UE, _aI, _aKI, _aT2, _ai, _c3, _e2, _ex, _h2, _hE2, _hH, _hQ, _m, _rC, _rN, _rn, _s2, _sAK, _sT, _xasbt, n02, _s_registry2, SSOServiceException$, n0_registry2, InvalidRequestException$2, ResourceNotFoundException$, TooManyRequestsException$, UnauthorizedException$, errorTypeRegistries2, AccessTokenType, SecretAccessKeyType, SessionTokenType, GetRoleCredentialsRequest$, GetRoleCredentialsResponse$, RoleCredentials$, GetRoleCredentials$;
 var init_schemas_02 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors2();
@@ -17865,10 +17865,10 @@ var init_schemas_02 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js
 var getRuntimeConfig3;
 var init_runtimeConfig_shared2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -17919,10 +17919,10 @@ var init_runtimeConfig_shared2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js
 var getRuntimeConfig4;
 var init_runtimeConfig2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -17968,10 +17968,10 @@ var init_runtimeConfig2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration2, resolveHttpAuthRuntimeConfig2;
 var init_httpAuthExtensionConfiguration2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration2 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -18013,10 +18013,10 @@ var init_httpAuthExtensionConfiguration2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js
 var resolveRuntimeExtensions2;
 var init_runtimeExtensions2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -18030,10 +18030,10 @@ var init_runtimeExtensions2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js
 var SSOClient;
 var init_SSOClient = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -18084,10 +18084,10 @@ var init_SSOClient = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js
 var command3, _ep02, _mw02;
 var init_commandBuilder2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -18098,10 +18098,10 @@ var init_commandBuilder2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js
 var GetRoleCredentialsCommand;
 var init_GetRoleCredentialsCommand = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js"() {
     "use strict";
     init_commandBuilder2();
     init_schemas_02();
@@ -18110,10 +18110,10 @@ var init_GetRoleCredentialsCommand = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js
 var commands2, SSO;
 var init_SSO = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js"() {
     "use strict";
     init_client2();
     init_GetRoleCredentialsCommand();
@@ -18127,24 +18127,24 @@ var init_SSO = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js
 var init_commands2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js"() {
     "use strict";
     init_GetRoleCredentialsCommand();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js
 var init_models_02 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js
 var init_sso = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js"() {
     "use strict";
     init_SSOClient();
     init_SSO();
@@ -18155,23 +18155,23 @@ var init_sso = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js
+// node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js
 var loadSso_exports = {};
 __export(loadSso_exports, {
   GetRoleCredentialsCommand: () => GetRoleCredentialsCommand,
   SSOClient: () => SSOClient
 });
 var init_loadSso = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js"() {
+  "node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js"() {
     "use strict";
     init_sso();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js
+// node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js
 var SHOULD_FAIL_CREDENTIAL_CHAIN, resolveSSOCredentials;
 var init_resolveSSOCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js"() {
     "use strict";
     init_client3();
     init_dist_es9();
@@ -18262,10 +18262,10 @@ var init_resolveSSOCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js
+// node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js
 var validateSsoProfile;
 var init_validateSsoProfile = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js"() {
+  "node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js"() {
     "use strict";
     init_config2();
     validateSsoProfile = (profile, logger2) => {
@@ -18279,10 +18279,10 @@ Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.ht
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js
+// node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js
 var fromSSO;
 var init_fromSSO = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js"() {
+  "node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js"() {
     "use strict";
     init_config2();
     init_isSsoProfile();
@@ -18366,7 +18366,7 @@ var init_fromSSO = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js
 var dist_es_exports4 = {};
 __export(dist_es_exports4, {
   fromSSO: () => fromSSO,
@@ -18374,7 +18374,7 @@ __export(dist_es_exports4, {
   validateSsoProfile: () => validateSsoProfile
 });
 var init_dist_es10 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js"() {
     "use strict";
     init_fromSSO();
     init_isSsoProfile();
@@ -18382,10 +18382,10 @@ var init_dist_es10 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js
 var resolveCredentialSource, setNamedProvider;
 var init_resolveCredentialSource = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -18418,10 +18418,10 @@ var init_resolveCredentialSource = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js
+// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js
 var signatureV4CrtContainer;
 var init_signature_v4_crt_container = __esm({
-  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js"() {
+  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js"() {
     "use strict";
     signatureV4CrtContainer = {
       CrtSignerV4: null
@@ -18429,7 +18429,7 @@ var init_signature_v4_crt_container = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js
+// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js
 function getCredentialsWithoutSessionToken(credentials) {
   return {
     accessKeyId: credentials.accessKeyId,
@@ -18446,7 +18446,7 @@ function setSingleOverride(privateAccess, credentialsWithoutSessionToken) {
 }
 var SESSION_TOKEN_QUERY_PARAM, SESSION_TOKEN_HEADER, SignatureV4SignWithCredentials;
 var init_SignatureV4SignWithCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js"() {
+  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js"() {
     "use strict";
     init_dist_es3();
     SESSION_TOKEN_QUERY_PARAM = "X-Amz-S3session-Token";
@@ -18473,10 +18473,10 @@ var init_SignatureV4SignWithCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js
+// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js
 var SignatureV4MultiRegion;
 var init_SignatureV4MultiRegion = __esm({
-  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js"() {
+  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js"() {
     "use strict";
     init_dist_es3();
     init_signature_v4_crt_container();
@@ -18568,18 +18568,18 @@ var init_SignatureV4MultiRegion = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js
+// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js
 var init_dist_es11 = __esm({
-  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js"() {
+  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js"() {
     "use strict";
     init_SignatureV4MultiRegion();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js
 var q, a3, b3, c3, d3, e3, f3, g3, h3, i3, j3, k3, l, m, n, o, p, _data3, root3, r3, nodes3, bdd3;
 var init_bdd3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     q = "ref";
@@ -18746,10 +18746,10 @@ var init_bdd3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js
 var cache3, defaultEndpointResolver3;
 var init_endpointResolver3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -18768,7 +18768,7 @@ var init_endpointResolver3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption4(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -18806,26 +18806,26 @@ function createSmithyApiNoAuthHttpAuthOption3(authParameters) {
 }
 var createEndpointRuleSetHttpAuthSchemeParametersProvider, _defaultSTSHttpAuthSchemeParametersProvider, defaultSTSHttpAuthSchemeParametersProvider, createEndpointRuleSetHttpAuthSchemeProvider, _defaultSTSHttpAuthSchemeProvider, defaultSTSHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig4;
 var init_httpAuthSchemeProvider3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_dist_es11();
     init_client2();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-      if (!input) {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+      if (!input2) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
-      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
       const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
       if (!instructionsFn) {
         throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
       }
-      const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+      const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
     };
-    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -18906,10 +18906,10 @@ var init_httpAuthSchemeProvider3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters4, commonParams4;
 var init_EndpointParameters3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters4 = (options) => {
       return Object.assign(options, {
@@ -18929,10 +18929,10 @@ var init_EndpointParameters3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js
 var STSServiceException;
 var init_STSServiceException = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
     "use strict";
     init_client2();
     STSServiceException = class _STSServiceException extends ServiceException {
@@ -18945,10 +18945,10 @@ var init_STSServiceException = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js
 var ExpiredTokenException2, MalformedPolicyDocumentException, PackedPolicyTooLargeException, RegionDisabledException, IDPRejectedClaimException, InvalidIdentityTokenException, IDPCommunicationErrorException;
 var init_errors3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
     "use strict";
     init_STSServiceException();
     ExpiredTokenException2 = class _ExpiredTokenException extends STSServiceException {
@@ -19046,10 +19046,10 @@ var init_errors3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js
 var _A, _AKI, _AR, _ARI, _ARR, _ARRs, _ARU, _ARWWI, _ARWWIR, _ARWWIRs, _Au, _C, _CA, _DS, _E, _EI, _ETE2, _IDPCEE, _IDPRCE, _IITE, _K, _MPDE, _MSTS, _P, _PA, _PAr, _PC, _PCLT, _PCr, _PDT, _PI, _PPS, _PPTLE, _Pr, _RA, _RDE, _RSN, _SAK, _SFWIT, _SI, _SN, _ST, _STS, _STU, _T, _TC, _TTK, _Ta, _V, _WIT, _a2, _aKST, _aQE, _c4, _cTT, _e3, _hE3, _m2, _pDLT, _s3, _tLT, n03, _s_registry3, STSServiceException$, n0_registry3, ExpiredTokenException$2, IDPCommunicationErrorException$, IDPRejectedClaimException$, InvalidIdentityTokenException$, MalformedPolicyDocumentException$, PackedPolicyTooLargeException$, RegionDisabledException$, errorTypeRegistries3, accessKeySecretType, clientTokenType, AssumedRoleUser$, AssumeRoleRequest$, AssumeRoleResponse$, AssumeRoleWithWebIdentityRequest$, AssumeRoleWithWebIdentityResponse$, Credentials$, PolicyDescriptorType$, ProvidedContext$, Tag$, policyDescriptorListType, ProvidedContextsListType, tagKeyListType, tagListType, AssumeRole$, AssumeRoleWithWebIdentity$;
 var init_schemas_03 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors3();
@@ -19307,10 +19307,10 @@ var init_schemas_03 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js
 var getRuntimeConfig5;
 var init_runtimeConfig_shared3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -19369,10 +19369,10 @@ var init_runtimeConfig_shared3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js
 var getRuntimeConfig6;
 var init_runtimeConfig3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -19437,10 +19437,10 @@ var init_runtimeConfig3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration3, resolveHttpAuthRuntimeConfig3;
 var init_httpAuthExtensionConfiguration3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration3 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -19482,10 +19482,10 @@ var init_httpAuthExtensionConfiguration3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js
 var resolveRuntimeExtensions3;
 var init_runtimeExtensions3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -19499,10 +19499,10 @@ var init_runtimeExtensions3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js
 var STSClient;
 var init_STSClient = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -19554,10 +19554,10 @@ var init_STSClient = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js
 var command4, _ep03, _mw03;
 var init_commandBuilder3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -19568,10 +19568,10 @@ var init_commandBuilder3 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js
 var AssumeRoleCommand;
 var init_AssumeRoleCommand = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js"() {
     "use strict";
     init_commandBuilder3();
     init_schemas_03();
@@ -19580,10 +19580,10 @@ var init_AssumeRoleCommand = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js
 var AssumeRoleWithWebIdentityCommand;
 var init_AssumeRoleWithWebIdentityCommand = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js"() {
     "use strict";
     init_commandBuilder3();
     init_schemas_03();
@@ -19592,10 +19592,10 @@ var init_AssumeRoleWithWebIdentityCommand = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js
 var commands3, STS;
 var init_STS = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js"() {
     "use strict";
     init_client2();
     init_AssumeRoleCommand();
@@ -19611,26 +19611,26 @@ var init_STS = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js
 var init_commands3 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js"() {
     "use strict";
     init_AssumeRoleCommand();
     init_AssumeRoleWithWebIdentityCommand();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js
 var init_models_03 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js
 var getAccountIdFromAssumedRoleUser, resolveRegion, getDefaultRoleAssumer, getDefaultRoleAssumerWithWebIdentity, isH2;
 var init_defaultStsRoleAssumers = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js"() {
     "use strict";
     init_client3();
     init_AssumeRoleCommand();
@@ -19736,10 +19736,10 @@ var init_defaultStsRoleAssumers = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js
 var getCustomizableStsClientCtor, getDefaultRoleAssumer2, getDefaultRoleAssumerWithWebIdentity2, decorateDefaultCredentialProvider;
 var init_defaultRoleAssumers = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
     "use strict";
     init_defaultStsRoleAssumers();
     init_STSClient();
@@ -19758,15 +19758,15 @@ var init_defaultRoleAssumers = __esm({
     };
     getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
     getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    decorateDefaultCredentialProvider = (provider) => (input) => provider({
-      roleAssumer: getDefaultRoleAssumer2(input),
-      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
-      ...input
+    decorateDefaultCredentialProvider = (provider) => (input2) => provider({
+      roleAssumer: getDefaultRoleAssumer2(input2),
+      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input2),
+      ...input2
     });
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js
 var sts_exports = {};
 __export(sts_exports, {
   $Command: () => Command,
@@ -19808,7 +19808,7 @@ __export(sts_exports, {
   getDefaultRoleAssumerWithWebIdentity: () => getDefaultRoleAssumerWithWebIdentity2
 });
 var init_sts = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js"() {
     "use strict";
     init_STSClient();
     init_STS();
@@ -19822,10 +19822,10 @@ var init_sts = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js
 var isAssumeRoleProfile, isAssumeRoleWithSourceProfile, isCredentialSourceProfile, resolveAssumeRoleCredentials, isCredentialSourceWithoutRoleArn;
 var init_resolveAssumeRoleCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -19898,7 +19898,7 @@ var init_resolveAssumeRoleCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption5(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -19921,11 +19921,11 @@ function createSmithyApiNoAuthHttpAuthOption4(authParameters) {
 }
 var defaultSigninHttpAuthSchemeParametersProvider, defaultSigninHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig5;
 var init_httpAuthSchemeProvider4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -19957,10 +19957,10 @@ var init_httpAuthSchemeProvider4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters5, commonParams5;
 var init_EndpointParameters4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters5 = (options) => {
       return Object.assign(options, {
@@ -19978,10 +19978,10 @@ var init_EndpointParameters4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js
 var s, a4, b4, c4, d4, e4, f4, g4, h4, i4, j4, k4, l2, m2, n2, o2, p2, q2, _data4, root4, r4, nodes4, bdd4;
 var init_bdd4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     s = "ref";
@@ -20182,10 +20182,10 @@ var init_bdd4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js
 var cache4, defaultEndpointResolver4;
 var init_endpointResolver4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -20204,10 +20204,10 @@ var init_endpointResolver4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js
 var SigninServiceException;
 var init_SigninServiceException = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
     "use strict";
     init_client2();
     SigninServiceException = class _SigninServiceException extends ServiceException {
@@ -20220,10 +20220,10 @@ var init_SigninServiceException = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js
 var AccessDeniedException2, InternalServerException2, TooManyRequestsError, ValidationException;
 var init_errors4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
     "use strict";
     init_SigninServiceException();
     AccessDeniedException2 = class _AccessDeniedException extends SigninServiceException {
@@ -20289,10 +20289,10 @@ var init_errors4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js
 var _ADE2, _AT2, _COAT, _COATR, _COATRB, _COATRBr, _COATRr, _COATWIAM, _COATWIAMR, _COATWIAMRr, _ISE2, _OAAT, _RT2, _TMRE2, _VE, _aKI2, _aT3, _at, _c5, _cI2, _cV2, _co2, _e4, _eI2, _ei, _gT2, _gt, _h3, _hE4, _iT2, _jN, _m3, _r2, _rT2, _rU2, _s4, _sAK2, _sT2, _se2, _tI, _tO, _tT2, _tt, n04, _s_registry4, SigninServiceException$, n0_registry4, AccessDeniedException$2, InternalServerException$2, TooManyRequestsError$, ValidationException$, errorTypeRegistries4, OAuthAccessToken, RefreshToken2, AccessToken$, CreateOAuth2TokenRequest$, CreateOAuth2TokenRequestBody$, CreateOAuth2TokenResponse$, CreateOAuth2TokenResponseBody$, CreateOAuth2TokenWithIAMRequest$, CreateOAuth2TokenWithIAMResponse$, CreateOAuth2Token$, CreateOAuth2TokenWithIAM$;
 var init_schemas_04 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors4();
@@ -20473,10 +20473,10 @@ var init_schemas_04 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js
 var getRuntimeConfig7;
 var init_runtimeConfig_shared4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -20527,10 +20527,10 @@ var init_runtimeConfig_shared4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js
 var getRuntimeConfig8;
 var init_runtimeConfig4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -20576,10 +20576,10 @@ var init_runtimeConfig4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration4, resolveHttpAuthRuntimeConfig4;
 var init_httpAuthExtensionConfiguration4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration4 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -20621,10 +20621,10 @@ var init_httpAuthExtensionConfiguration4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js
 var resolveRuntimeExtensions4;
 var init_runtimeExtensions4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -20638,10 +20638,10 @@ var init_runtimeExtensions4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js
 var SigninClient;
 var init_SigninClient = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -20692,10 +20692,10 @@ var init_SigninClient = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js
 var command5, _ep04, _ep1, _mw04;
 var init_commandBuilder4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -20711,10 +20711,10 @@ var init_commandBuilder4 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js
 var CreateOAuth2TokenCommand;
 var init_CreateOAuth2TokenCommand = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js"() {
     "use strict";
     init_commandBuilder4();
     init_schemas_04();
@@ -20723,10 +20723,10 @@ var init_CreateOAuth2TokenCommand = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js
 var CreateOAuth2TokenWithIAMCommand;
 var init_CreateOAuth2TokenWithIAMCommand = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js"() {
     "use strict";
     init_commandBuilder4();
     init_schemas_04();
@@ -20735,10 +20735,10 @@ var init_CreateOAuth2TokenWithIAMCommand = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js
 var commands4, Signin;
 var init_Signin = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js"() {
     "use strict";
     init_client2();
     init_CreateOAuth2TokenCommand();
@@ -20754,19 +20754,19 @@ var init_Signin = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js
 var init_commands4 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js"() {
     "use strict";
     init_CreateOAuth2TokenCommand();
     init_CreateOAuth2TokenWithIAMCommand();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js
 var OAuth2ErrorCode;
 var init_enums2 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js"() {
     "use strict";
     OAuth2ErrorCode = {
       AUTHCODE_EXPIRED: "AUTHCODE_EXPIRED",
@@ -20789,14 +20789,14 @@ var init_enums2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js
 var init_models_04 = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js"() {
     "use strict";
   }
 });
 
-// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js
+// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js
 var signin_exports = {};
 __export(signin_exports, {
   $Command: () => Command,
@@ -20828,7 +20828,7 @@ __export(signin_exports, {
   errorTypeRegistries: () => errorTypeRegistries4
 });
 var init_signin = __esm({
-  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js"() {
+  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js"() {
     "use strict";
     init_SigninClient();
     init_Signin();
@@ -20842,10 +20842,10 @@ var init_signin = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js
+// node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js
 var import_node_crypto5, import_node_fs3, import_node_os3, import_node_path6, LoginCredentialsFetcher;
 var init_LoginCredentialsFetcher = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js"() {
+  "node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js"() {
     "use strict";
     init_config2();
     init_protocols();
@@ -21112,10 +21112,10 @@ var init_LoginCredentialsFetcher = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js
+// node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js
 var fromLoginCredentials;
 var init_fromLoginCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -21140,22 +21140,22 @@ var init_fromLoginCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-login/dist-es/index.js
 var dist_es_exports5 = {};
 __export(dist_es_exports5, {
   fromLoginCredentials: () => fromLoginCredentials
 });
 var init_dist_es12 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-login/dist-es/index.js"() {
     "use strict";
     init_fromLoginCredentials();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js
 var isLoginProfile, resolveLoginCredentials;
 var init_resolveLoginCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js"() {
     "use strict";
     init_client3();
     isLoginProfile = (data) => {
@@ -21172,10 +21172,10 @@ var init_resolveLoginCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js
+// node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js
 var getValidatedProcessCredentials;
 var init_getValidatedProcessCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js"() {
     "use strict";
     init_client3();
     getValidatedProcessCredentials = (profileName, data, profiles) => {
@@ -21210,10 +21210,10 @@ var init_getValidatedProcessCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js
+// node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js
 var import_node_child_process, import_node_util, resolveProcessCredentials;
 var init_resolveProcessCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js"() {
     "use strict";
     init_config2();
     import_node_child_process = require("child_process");
@@ -21249,10 +21249,10 @@ var init_resolveProcessCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js
+// node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js
 var fromProcess;
 var init_fromProcess = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js"() {
+  "node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js"() {
     "use strict";
     init_config2();
     init_resolveProcessCredentials();
@@ -21266,22 +21266,22 @@ var init_fromProcess = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-process/dist-es/index.js
 var dist_es_exports6 = {};
 __export(dist_es_exports6, {
   fromProcess: () => fromProcess
 });
 var init_dist_es13 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-process/dist-es/index.js"() {
     "use strict";
     init_fromProcess();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js
 var isProcessProfile, resolveProcessCredentials2;
 var init_resolveProcessCredentials2 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js"() {
     "use strict";
     init_client3();
     isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
@@ -21296,10 +21296,10 @@ var init_resolveProcessCredentials2 = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js
 var resolveSsoCredentials, isSsoProfile2;
 var init_resolveSsoCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js"() {
     "use strict";
     init_client3();
     resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
@@ -21323,10 +21323,10 @@ var init_resolveSsoCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js
 var isStaticCredsProfile, resolveStaticCredentials;
 var init_resolveStaticCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js"() {
     "use strict";
     init_client3();
     isStaticCredsProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1;
@@ -21344,10 +21344,10 @@ var init_resolveStaticCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js
+// node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js
 var fromWebToken;
 var init_fromWebToken = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js"() {
+  "node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js"() {
     "use strict";
     fromWebToken = (init) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromWebToken");
@@ -21377,10 +21377,10 @@ var init_fromWebToken = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js
+// node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js
 var import_node_fs4, ENV_TOKEN_FILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, fromTokenFile;
 var init_fromTokenFile = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js"() {
+  "node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -21413,24 +21413,24 @@ var init_fromTokenFile = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js
 var dist_es_exports7 = {};
 __export(dist_es_exports7, {
   fromTokenFile: () => fromTokenFile,
   fromWebToken: () => fromWebToken
 });
 var init_dist_es14 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js"() {
     "use strict";
     init_fromTokenFile();
     init_fromWebToken();
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js
 var isWebIdentityProfile, resolveWebIdentityCredentials;
 var init_resolveWebIdentityCredentials = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js"() {
     "use strict";
     init_client3();
     isWebIdentityProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
@@ -21451,10 +21451,10 @@ var init_resolveWebIdentityCredentials = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js
 var resolveProfileData;
 var init_resolveProfileData = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js"() {
     "use strict";
     init_config2();
     init_resolveAssumeRoleCredentials();
@@ -21491,10 +21491,10 @@ var init_resolveProfileData = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js
 var fromIni;
 var init_fromIni = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js"() {
     "use strict";
     init_config2();
     init_resolveProfileData();
@@ -21508,22 +21508,22 @@ var init_fromIni = __esm({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js
+// node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js
 var dist_es_exports8 = {};
 __export(dist_es_exports8, {
   fromIni: () => fromIni
 });
 var init_dist_es15 = __esm({
-  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js"() {
+  "node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js"() {
     "use strict";
     init_fromIni();
   }
 });
 
-// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
+// node_modules/yargs/lib/platform-shims/esm.mjs
 var import_assert = require("assert");
 
-// ../../main/node_modules/cliui/build/lib/index.js
+// node_modules/cliui/build/lib/index.js
 var align = {
   right: alignRight,
   center: alignCenter
@@ -21779,7 +21779,7 @@ function cliui(opts, _mixin) {
   });
 }
 
-// ../../main/node_modules/cliui/build/lib/string-utils.js
+// node_modules/cliui/build/lib/string-utils.js
 var ansi = new RegExp("\x1B(?:\\[(?:\\d+[ABCDEFGJKSTm]|\\d+;\\d+[Hfm]|\\d+;\\d+;\\d+m|6n|s|u|\\?25[lh])|\\w)", "g");
 function stripAnsi(str) {
   return str.replace(ansi, "");
@@ -21800,7 +21800,7 @@ function wrap(str, width) {
   return wrapped;
 }
 
-// ../../main/node_modules/cliui/index.mjs
+// node_modules/cliui/index.mjs
 function ui(opts) {
   return cliui(opts, {
     stringWidth: (str) => {
@@ -21811,7 +21811,7 @@ function ui(opts) {
   });
 }
 
-// ../../main/node_modules/escalade/sync/index.mjs
+// node_modules/escalade/sync/index.mjs
 var import_path = require("path");
 var import_fs = require("fs");
 function sync_default(start, callback) {
@@ -21828,16 +21828,16 @@ function sync_default(start, callback) {
   }
 }
 
-// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
+// node_modules/yargs/lib/platform-shims/esm.mjs
 var import_util3 = require("util");
 var import_fs4 = require("fs");
 var import_url = require("url");
 
-// ../../main/node_modules/yargs-parser/build/lib/index.js
+// node_modules/yargs-parser/build/lib/index.js
 var import_util = require("util");
 var import_path2 = require("path");
 
-// ../../main/node_modules/yargs-parser/build/lib/string-utils.js
+// node_modules/yargs-parser/build/lib/string-utils.js
 function camelCase(str) {
   const isCamelCase = str !== str.toLowerCase() && str !== str.toUpperCase();
   if (!isCamelCase) {
@@ -21891,7 +21891,7 @@ function looksLikeNumber(x2) {
   return /^[-]?(?:\d+(?:\.\d*)?|\.\d+)(e[-+]?\d+)?$/.test(x2);
 }
 
-// ../../main/node_modules/yargs-parser/build/lib/tokenize-arg-string.js
+// node_modules/yargs-parser/build/lib/tokenize-arg-string.js
 function tokenizeArgString(argString) {
   if (Array.isArray(argString)) {
     return argString.map((e10) => typeof e10 !== "string" ? e10 + "" : e10);
@@ -21923,7 +21923,7 @@ function tokenizeArgString(argString) {
   return args;
 }
 
-// ../../main/node_modules/yargs-parser/build/lib/yargs-parser-types.js
+// node_modules/yargs-parser/build/lib/yargs-parser-types.js
 var DefaultValuesForTypeKey;
 (function(DefaultValuesForTypeKey2) {
   DefaultValuesForTypeKey2["BOOLEAN"] = "boolean";
@@ -21932,7 +21932,7 @@ var DefaultValuesForTypeKey;
   DefaultValuesForTypeKey2["ARRAY"] = "array";
 })(DefaultValuesForTypeKey || (DefaultValuesForTypeKey = {}));
 
-// ../../main/node_modules/yargs-parser/build/lib/yargs-parser.js
+// node_modules/yargs-parser/build/lib/yargs-parser.js
 var mixin2;
 var YargsParser = class {
   constructor(_mixin) {
@@ -22772,7 +22772,7 @@ function stripQuotes(val) {
   return typeof val === "string" && (val[0] === "'" || val[0] === '"') && val[val.length - 1] === val[0] ? val.substring(1, val.length - 1) : val;
 }
 
-// ../../main/node_modules/yargs-parser/build/lib/index.js
+// node_modules/yargs-parser/build/lib/index.js
 var import_fs2 = require("fs");
 var _a;
 var _b;
@@ -22818,10 +22818,10 @@ yargsParser.decamelize = decamelize;
 yargsParser.looksLikeNumber = looksLikeNumber;
 var lib_default = yargsParser;
 
-// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
+// node_modules/yargs/lib/platform-shims/esm.mjs
 var import_path4 = require("path");
 
-// ../../main/node_modules/yargs/build/lib/utils/process-argv.js
+// node_modules/yargs/build/lib/utils/process-argv.js
 function getProcessArgvBinIndex() {
   if (isBundledElectronApp())
     return 0;
@@ -22840,7 +22840,7 @@ function getProcessArgvBin() {
   return process.argv[getProcessArgvBinIndex()];
 }
 
-// ../../main/node_modules/yargs/build/lib/yerror.js
+// node_modules/yargs/build/lib/yerror.js
 var YError = class _YError extends Error {
   constructor(msg) {
     super(msg || "yargs error");
@@ -22851,7 +22851,7 @@ var YError = class _YError extends Error {
   }
 };
 
-// ../../main/node_modules/y18n/build/lib/platform-shims/node.js
+// node_modules/y18n/build/lib/platform-shims/node.js
 var import_fs3 = require("fs");
 var import_util2 = require("util");
 var import_path3 = require("path");
@@ -22871,7 +22871,7 @@ var node_default = {
   }
 };
 
-// ../../main/node_modules/y18n/build/lib/index.js
+// node_modules/y18n/build/lib/index.js
 var shim;
 var Y18N = class {
   constructor(opts) {
@@ -23032,13 +23032,13 @@ function y18n(opts, _shim) {
   };
 }
 
-// ../../main/node_modules/y18n/index.mjs
+// node_modules/y18n/index.mjs
 var y18n2 = (opts) => {
   return y18n(opts, node_default);
 };
 var y18n_default = y18n2;
 
-// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
+// node_modules/yargs/lib/platform-shims/esm.mjs
 var import_meta = {};
 var REQUIRE_ERROR = "require is not supported by ESM";
 var REQUIRE_DIRECTORY_ERROR = "loading a directory of commands is not supported yet for ESM";
@@ -23098,7 +23098,7 @@ var esm_default = {
   })
 };
 
-// ../../main/node_modules/yargs/build/lib/typings/common-types.js
+// node_modules/yargs/build/lib/typings/common-types.js
 function assertNotStrictEqual(actual, expected, shim3, message) {
   shim3.assert.notStrictEqual(actual, expected, message);
 }
@@ -23109,12 +23109,12 @@ function objectKeys(object) {
   return Object.keys(object);
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/is-promise.js
+// node_modules/yargs/build/lib/utils/is-promise.js
 function isPromise(maybePromise) {
   return !!maybePromise && !!maybePromise.then && typeof maybePromise.then === "function";
 }
 
-// ../../main/node_modules/yargs/build/lib/parse-command.js
+// node_modules/yargs/build/lib/parse-command.js
 function parseCommand(cmd) {
   const extraSpacesStrippedCommand = cmd.replace(/\s{2,}/g, " ");
   const splitCommand = extraSpacesStrippedCommand.split(/\s+(?![^[]*]|[^<]*>)/);
@@ -23147,7 +23147,7 @@ function parseCommand(cmd) {
   return parsedCommand;
 }
 
-// ../../main/node_modules/yargs/build/lib/argsert.js
+// node_modules/yargs/build/lib/argsert.js
 var positionName = ["first", "second", "third", "fourth", "fifth", "sixth"];
 function argsert(arg1, arg2, arg3) {
   function parseArgs() {
@@ -23205,7 +23205,7 @@ function argumentTypeError(observedType, allowedTypes, position) {
   throw new YError(`Invalid ${positionName[position] || "manyith"} argument. Expected ${allowedTypes.join(" or ")} but received ${observedType}.`);
 }
 
-// ../../main/node_modules/yargs/build/lib/middleware.js
+// node_modules/yargs/build/lib/middleware.js
 var GlobalMiddleware = class {
   constructor(yargs) {
     this.globalMiddleware = [];
@@ -23287,7 +23287,7 @@ function applyMiddleware(argv, yargs, middlewares, beforeValidation) {
   }, argv);
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/maybe-async-result.js
+// node_modules/yargs/build/lib/utils/maybe-async-result.js
 function maybeAsyncResult(getResult, resultHandler, errorHandler = (err) => {
   throw err;
 }) {
@@ -23302,7 +23302,7 @@ function isFunction(arg) {
   return typeof arg === "function";
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/which-module.js
+// node_modules/yargs/build/lib/utils/which-module.js
 function whichModule(exported) {
   if (typeof require === "undefined")
     return null;
@@ -23314,7 +23314,7 @@ function whichModule(exported) {
   return null;
 }
 
-// ../../main/node_modules/yargs/build/lib/command.js
+// node_modules/yargs/build/lib/command.js
 var DEFAULT_MARKER = /(^\*)|(^\$0)/;
 var CommandInstance = class {
   constructor(usage2, validation2, globalMiddleware, shim3) {
@@ -23706,7 +23706,7 @@ function isCommandHandlerDefinition(cmd) {
   return typeof cmd === "object" && !Array.isArray(cmd);
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/obj-filter.js
+// node_modules/yargs/build/lib/utils/obj-filter.js
 function objFilter(original = {}, filter = () => true) {
   const obj = {};
   objectKeys(original).forEach((key) => {
@@ -23717,7 +23717,7 @@ function objFilter(original = {}, filter = () => true) {
   return obj;
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/set-blocking.js
+// node_modules/yargs/build/lib/utils/set-blocking.js
 function setBlocking(blocking) {
   if (typeof process === "undefined")
     return;
@@ -23729,7 +23729,7 @@ function setBlocking(blocking) {
   });
 }
 
-// ../../main/node_modules/yargs/build/lib/usage.js
+// node_modules/yargs/build/lib/usage.js
 function isBoolean(fail) {
   return typeof fail === "boolean";
 }
@@ -24255,7 +24255,7 @@ function getText(text) {
   return isIndentedText(text) ? text.text : text;
 }
 
-// ../../main/node_modules/yargs/build/lib/completion-templates.js
+// node_modules/yargs/build/lib/completion-templates.js
 var completionShTemplate = `###-begin-{{app_name}}-completions-###
 #
 # yargs command completion script
@@ -24306,7 +24306,7 @@ compdef _{{app_name}}_yargs_completions {{app_name}}
 ###-end-{{app_name}}-completions-###
 `;
 
-// ../../main/node_modules/yargs/build/lib/completion.js
+// node_modules/yargs/build/lib/completion.js
 var Completion = class {
   constructor(yargs, usage2, command10, shim3) {
     var _a4, _b3, _c11;
@@ -24519,7 +24519,7 @@ function isFallbackCompletionFunction(completionFunction) {
   return completionFunction.length > 3;
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/levenshtein.js
+// node_modules/yargs/build/lib/utils/levenshtein.js
 function levenshtein(a10, b10) {
   if (a10.length === 0)
     return b10.length;
@@ -24550,7 +24550,7 @@ function levenshtein(a10, b10) {
   return matrix[b10.length][a10.length];
 }
 
-// ../../main/node_modules/yargs/build/lib/validation.js
+// node_modules/yargs/build/lib/validation.js
 var specialKeys = ["$0", "--", "_"];
 function validation(yargs, usage2, shim3) {
   const __ = shim3.y18n.__;
@@ -24819,7 +24819,7 @@ ${customMsgs.join("\n")}` : "";
   return self;
 }
 
-// ../../main/node_modules/yargs/build/lib/utils/apply-extends.js
+// node_modules/yargs/build/lib/utils/apply-extends.js
 var previouslyVisitedConfigs = [];
 var shim2;
 function applyExtends(config, cwd, mergeExtends, _shim) {
@@ -24872,7 +24872,7 @@ function mergeDeep(config1, config2) {
   return target;
 }
 
-// ../../main/node_modules/yargs/build/lib/yargs-factory.js
+// node_modules/yargs/build/lib/yargs-factory.js
 var __classPrivateFieldSet = function(receiver, state2, value, kind, f10) {
   if (kind === "m") throw new TypeError("Private method is not writable");
   if (kind === "a" && !f10) throw new TypeError("Private accessor was defined without a setter");
@@ -26366,7 +26366,7 @@ function isYargsInstance(y2) {
   return !!y2 && typeof y2.getInternalMethods === "function";
 }
 
-// ../../main/node_modules/yargs/index.mjs
+// node_modules/yargs/index.mjs
 var Yargs = YargsFactory(esm_default);
 var yargs_default = Yargs;
 
@@ -26444,45 +26444,10 @@ var silentLogger = {
 };
 
 // src/stages/framework.ts
-var import_node_fs5 = require("fs");
-var import_node_path7 = require("path");
+var import_node_fs7 = require("fs");
+var import_node_path9 = require("path");
 
-// src/core/validate.ts
-var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-function checkRegion(field, value) {
-  const region = checkString(field, value);
-  if (!REGION_PATTERN.test(region)) {
-    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
-  }
-  return region;
-}
-function checkString(field, value) {
-  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
-  if (value.trim() === "") throw new InputError(field, "must not be empty");
-  return value;
-}
-function checkObject(field, value) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(field, `must be an object (got ${describeType(value)})`);
-  }
-  return value;
-}
-function checkKnownKeys(field, value, allowed) {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const where = field ? `${field}.${key}` : key;
-      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
-    }
-  }
-}
-function describeType(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -26492,10 +26457,10 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -26534,7 +26499,7 @@ var resolveHttpAuthSchemeConfig = (config) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -26549,7 +26514,7 @@ var commonParams = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/package.json
+// node_modules/@aws-sdk/client-auto-scaling/package.json
 var package_default = {
   name: "@aws-sdk/client-auto-scaling",
   version: "3.1169.0",
@@ -26620,15 +26585,15 @@ var package_default = {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 
-// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
+// node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
 init_dist_es4();
 init_config2();
 
-// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/remoteProvider.js
+// node_modules/@aws-sdk/credential-provider-node/dist-es/remoteProvider.js
 init_config2();
 var ENV_IMDS_DISABLED2 = "AWS_EC2_METADATA_DISABLED";
 var remoteProvider = async (init) => {
@@ -26647,7 +26612,7 @@ var remoteProvider = async (init) => {
   return fromInstanceMetadata2(init);
 };
 
-// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/runtime/memoize-chain.js
+// node_modules/@aws-sdk/credential-provider-node/dist-es/runtime/memoize-chain.js
 function memoizeChain(providers, treatAsExpired) {
   const chain2 = internalCreateChain(providers);
   let activeLock;
@@ -26712,7 +26677,7 @@ var internalCreateChain = (providers) => async (awsIdentityProperties) => {
   throw lastProviderError;
 };
 
-// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
+// node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
 var multipleCredentialSourceWarningEmitted = false;
 var defaultProvider = (init = {}) => memoizeChain([
   async () => {
@@ -26779,14 +26744,14 @@ var defaultProvider = (init = {}) => memoizeChain([
 ], credentialsTreatedAsExpired);
 var credentialsTreatedAsExpired = (credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5;
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
 init_client2();
 init_config2();
 init_retry2();
 init_serde();
 init_dist_es6();
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -26794,11 +26759,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/bdd.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/bdd.js
 init_endpoints();
 var k5 = "ref";
 var a5 = -1;
@@ -26886,7 +26851,7 @@ var nodes5 = new Int32Array([
 ]);
 var bdd5 = BinaryDecisionDiagram.from(nodes5, root5, _data5.conditions, _data5.results);
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
 var cache5 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -26899,10 +26864,10 @@ var defaultEndpointResolver5 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/models/AutoScalingServiceException.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/models/AutoScalingServiceException.js
 init_client2();
 var AutoScalingServiceException = class _AutoScalingServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.autoscaling#AutoScalingServiceException";
@@ -26912,7 +26877,7 @@ var AutoScalingServiceException = class _AutoScalingServiceException extends Ser
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/models/errors.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/models/errors.js
 var ActiveInstanceRefreshNotFoundFault = class _ActiveInstanceRefreshNotFoundFault extends AutoScalingServiceException {
   static shapeId = "com.amazonaws.autoscaling#ActiveInstanceRefreshNotFoundFault";
   name = "ActiveInstanceRefreshNotFoundFault";
@@ -27074,7 +27039,7 @@ var IrreversibleInstanceRefreshFault = class _IrreversibleInstanceRefreshFault e
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
 var _AC = "AcceleratorCount";
 var _ACR = "AcceleratorCountRequest";
 var _AEF = "AlreadyExistsFault";
@@ -28456,7 +28421,7 @@ var DescribeAutoScalingGroups$ = [
   () => AutoScalingGroupsType$
 ];
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig9 = (config) => {
   return {
     apiVersion: "2011-01-01",
@@ -28490,7 +28455,7 @@ var getRuntimeConfig9 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
 var getRuntimeConfig10 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -28525,12 +28490,12 @@ var getRuntimeConfig10 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration5 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -28569,14 +28534,14 @@ var resolveHttpAuthRuntimeConfig5 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions5 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration5(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 var AutoScalingClient = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -28612,22 +28577,22 @@ var AutoScalingClient = class extends Client {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commandBuilder.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command6 = makeBuilder(commonParams, "AutoScaling_2011_01_01", "AutoScalingClient", getEndpointPlugin);
 var _ep05 = {};
 var _mw05 = (Command2, cs, config, o4) => [];
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeAutoScalingGroupsCommand.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeAutoScalingGroupsCommand.js
 var DescribeAutoScalingGroupsCommand = class extends command6(_ep05, _mw05, "DescribeAutoScalingGroups", DescribeAutoScalingGroups$) {
 };
 
-// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/pagination/DescribeAutoScalingGroupsPaginator.js
+// node_modules/@aws-sdk/client-auto-scaling/dist-es/pagination/DescribeAutoScalingGroupsPaginator.js
 init_dist_es2();
 var paginateDescribeAutoScalingGroups = createPaginator(AutoScalingClient, DescribeAutoScalingGroupsCommand, "NextToken", "NextToken", "MaxRecords");
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -28637,7 +28602,7 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// ../../main/node_modules/@smithy/middleware-compression/dist-es/NODE_DISABLE_REQUEST_COMPRESSION_CONFIG_OPTIONS.js
+// node_modules/@smithy/middleware-compression/dist-es/NODE_DISABLE_REQUEST_COMPRESSION_CONFIG_OPTIONS.js
 init_config2();
 var NODE_DISABLE_REQUEST_COMPRESSION_ENV_NAME = "AWS_DISABLE_REQUEST_COMPRESSION";
 var NODE_DISABLE_REQUEST_COMPRESSION_INI_NAME = "disable_request_compression";
@@ -28648,7 +28613,7 @@ var NODE_DISABLE_REQUEST_COMPRESSION_CONFIG_OPTIONS = {
   default: DEFAULT_DISABLE_REQUEST_COMPRESSION
 };
 
-// ../../main/node_modules/@smithy/middleware-compression/dist-es/NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS.js
+// node_modules/@smithy/middleware-compression/dist-es/NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS.js
 init_config2();
 var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_ENV_NAME = "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES";
 var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_INI_NAME = "request_min_compression_size_bytes";
@@ -28659,11 +28624,11 @@ var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS = {
   default: DEFAULT_NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES
 };
 
-// ../../main/node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
+// node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
 init_client2();
-var resolveCompressionConfig = (input) => {
-  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input;
-  return Object.assign(input, {
+var resolveCompressionConfig = (input2) => {
+  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input2;
+  return Object.assign(input2, {
     disableRequestCompression: normalizeProvider(disableRequestCompression),
     requestMinCompressionSizeBytes: async () => {
       const requestMinCompressionSizeBytes = await normalizeProvider(_requestMinCompressionSizeBytes)();
@@ -28675,10 +28640,10 @@ var resolveCompressionConfig = (input) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -28717,7 +28682,7 @@ var resolveHttpAuthSchemeConfig6 = (config) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters6 = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -28726,7 +28691,7 @@ var resolveClientEndpointParameters6 = (options) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/package.json
+// node_modules/@aws-sdk/client-cloudwatch/package.json
 var package_default3 = {
   name: "@aws-sdk/client-cloudwatch",
   version: "3.1164.0",
@@ -28806,7 +28771,7 @@ var package_default3 = {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_client2();
@@ -28815,7 +28780,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -28823,11 +28788,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/bdd.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/bdd.js
 init_endpoints();
 var k6 = "ref";
 var a6 = -1;
@@ -28917,7 +28882,7 @@ var nodes6 = new Int32Array([
 ]);
 var bdd6 = BinaryDecisionDiagram.from(nodes6, root6, _data6.conditions, _data6.results);
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
 var cache6 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -28930,10 +28895,10 @@ var defaultEndpointResolver6 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/models/CloudWatchServiceException.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/models/CloudWatchServiceException.js
 init_client2();
 var CloudWatchServiceException = class _CloudWatchServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.cloudwatch#CloudWatchServiceException";
@@ -28943,7 +28908,7 @@ var CloudWatchServiceException = class _CloudWatchServiceException extends Servi
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/models/errors.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/models/errors.js
 var ConflictException = class _ConflictException extends CloudWatchServiceException {
   static shapeId = "com.amazonaws.cloudwatch#ConflictException";
   name = "ConflictException";
@@ -29214,7 +29179,7 @@ var ValidationException2 = class _ValidationException extends CloudWatchServiceE
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
 var _A2 = "Average";
 var _AA = "AlarmActions";
 var _AAV = "ApproximateAggregateValue";
@@ -30222,7 +30187,7 @@ var EvaluationWindow$ = [
   [() => WallClockWindow$, () => SlidingWindow$]
 ];
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig11 = (config) => {
   return {
     apiVersion: "2010-08-01",
@@ -30257,7 +30222,7 @@ var getRuntimeConfig11 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
 var getRuntimeConfig12 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -30294,12 +30259,12 @@ var getRuntimeConfig12 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration6 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -30338,14 +30303,14 @@ var resolveHttpAuthRuntimeConfig6 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions6 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration6(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig6(extensionConfiguration));
 };
 
-// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
+// node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
 var CloudWatchClient = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -30382,7 +30347,7 @@ var CloudWatchClient = class extends Client {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
+// node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -30392,10 +30357,10 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -30434,7 +30399,7 @@ var resolveHttpAuthSchemeConfig7 = (config) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters7 = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -30449,7 +30414,7 @@ var commonParams6 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/package.json
+// node_modules/@aws-sdk/client-ec2/package.json
 var package_default4 = {
   name: "@aws-sdk/client-ec2",
   version: "3.1169.0",
@@ -30529,7 +30494,7 @@ var package_default4 = {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_client2();
@@ -30538,7 +30503,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -30546,11 +30511,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/bdd.js
+// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/bdd.js
 init_endpoints();
 var k7 = "ref";
 var a7 = -1;
@@ -30638,7 +30603,7 @@ var nodes7 = new Int32Array([
 ]);
 var bdd7 = BinaryDecisionDiagram.from(nodes7, root7, _data7.conditions, _data7.results);
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
 var cache7 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -30651,10 +30616,10 @@ var defaultEndpointResolver7 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/models/EC2ServiceException.js
+// node_modules/@aws-sdk/client-ec2/dist-es/models/EC2ServiceException.js
 init_client2();
 var EC2ServiceException = class _EC2ServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.ec2#EC2ServiceException";
@@ -30664,7 +30629,7 @@ var EC2ServiceException = class _EC2ServiceException extends ServiceException {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
 var _A3 = "Address";
 var _AA2 = "AccountAttribute";
 var _AACv = "AvailableAddressCount";
@@ -82458,7 +82423,7 @@ var DescribeLaunchTemplateVersions$ = [
   () => DescribeLaunchTemplateVersionsResult$
 ];
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig13 = (config) => {
   return {
     apiVersion: "2016-11-15",
@@ -82492,7 +82457,7 @@ var getRuntimeConfig13 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
 var getRuntimeConfig14 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -82527,12 +82492,12 @@ var getRuntimeConfig14 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration7 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -82571,14 +82536,14 @@ var resolveHttpAuthRuntimeConfig7 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions7 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration7(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig7(extensionConfiguration));
 };
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
+// node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
 var EC2Client = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -82614,21 +82579,21 @@ var EC2Client = class extends Client {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js
+// node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js
 var validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commandBuilder.js
+// node_modules/@aws-sdk/client-ec2/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command7 = makeBuilder(commonParams6, "AmazonEC2", "EC2Client", getEndpointPlugin);
 var _ep06 = {};
 var _mw06 = (Command2, cs, config, o4) => [];
 
-// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeLaunchTemplateVersionsCommand.js
+// node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeLaunchTemplateVersionsCommand.js
 var DescribeLaunchTemplateVersionsCommand = class extends command7(_ep06, _mw06, "DescribeLaunchTemplateVersions", DescribeLaunchTemplateVersions$) {
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -82638,10 +82603,10 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -82680,7 +82645,7 @@ var resolveHttpAuthSchemeConfig8 = (config) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters8 = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -82695,7 +82660,7 @@ var commonParams7 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/package.json
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/package.json
 var package_default5 = {
   name: "@aws-sdk/client-elastic-load-balancing-v2",
   version: "3.1142.0",
@@ -82768,7 +82733,7 @@ var package_default5 = {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_client2();
@@ -82777,7 +82742,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -82785,11 +82750,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/bdd.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/bdd.js
 init_endpoints();
 var k8 = "ref";
 var a8 = -1;
@@ -82877,7 +82842,7 @@ var nodes8 = new Int32Array([
 ]);
 var bdd8 = BinaryDecisionDiagram.from(nodes8, root8, _data8.conditions, _data8.results);
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
 var cache8 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -82890,10 +82855,10 @@ var defaultEndpointResolver8 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/ElasticLoadBalancingV2ServiceException.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/ElasticLoadBalancingV2ServiceException.js
 init_client2();
 var ElasticLoadBalancingV2ServiceException = class _ElasticLoadBalancingV2ServiceException extends ServiceException {
   constructor(options) {
@@ -82902,7 +82867,7 @@ var ElasticLoadBalancingV2ServiceException = class _ElasticLoadBalancingV2Servic
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/errors.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/errors.js
 var CertificateNotFoundException = class _CertificateNotFoundException extends ElasticLoadBalancingV2ServiceException {
   name = "CertificateNotFoundException";
   $fault = "client";
@@ -83688,7 +83653,7 @@ var PriorRequestNotCompleteException = class _PriorRequestNotCompleteException e
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
 var _A4 = "Action";
 var _AC4 = "AdditionalClaims";
 var _ACAC = "AuthenticateCognitoActionConfig";
@@ -85058,7 +85023,7 @@ var DescribeTargetHealth$ = [
   () => DescribeTargetHealthOutput$
 ];
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig15 = (config) => {
   return {
     apiVersion: "2015-12-01",
@@ -85092,7 +85057,7 @@ var getRuntimeConfig15 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
 var getRuntimeConfig16 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -85126,12 +85091,12 @@ var getRuntimeConfig16 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration8 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -85170,14 +85135,14 @@ var resolveHttpAuthRuntimeConfig8 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions8 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration8(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig8(extensionConfiguration));
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
 var ElasticLoadBalancingV2Client = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -85213,18 +85178,18 @@ var ElasticLoadBalancingV2Client = class extends Client {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commandBuilder.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command8 = makeBuilder(commonParams7, "ElasticLoadBalancing_v10", "ElasticLoadBalancingV2Client", getEndpointPlugin);
 var _ep07 = {};
 var _mw07 = (Command2, cs, config, o4) => [];
 
-// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetHealthCommand.js
+// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetHealthCommand.js
 var DescribeTargetHealthCommand = class extends command8(_ep07, _mw07, "DescribeTargetHealth", DescribeTargetHealth$) {
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
 var RequestChecksumCalculation = {
   WHEN_SUPPORTED: "WHEN_SUPPORTED",
   WHEN_REQUIRED: "WHEN_REQUIRED"
@@ -85251,7 +85216,7 @@ var ChecksumLocation;
 })(ChecksumLocation || (ChecksumLocation = {}));
 var DEFAULT_CHECKSUM_ALGORITHM = ChecksumAlgorithm.CRC32;
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringUnionSelector.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringUnionSelector.js
 var SelectorType2;
 (function(SelectorType3) {
   SelectorType3["ENV"] = "env";
@@ -85268,7 +85233,7 @@ var stringUnionSelector = (obj, key, union, type) => {
   return value;
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS.js
 var ENV_REQUEST_CHECKSUM_CALCULATION = "AWS_REQUEST_CHECKSUM_CALCULATION";
 var CONFIG_REQUEST_CHECKSUM_CALCULATION = "request_checksum_calculation";
 var NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
@@ -85277,7 +85242,7 @@ var NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
   default: DEFAULT_REQUEST_CHECKSUM_CALCULATION
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS.js
 var ENV_RESPONSE_CHECKSUM_VALIDATION = "AWS_RESPONSE_CHECKSUM_VALIDATION";
 var CONFIG_RESPONSE_CHECKSUM_VALIDATION = "response_checksum_validation";
 var NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
@@ -85286,27 +85251,27 @@ var NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
   default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
 init_client3();
 init_protocols();
 init_serde();
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
-var getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
+var getChecksumAlgorithmForRequest = (input2, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
   if (!requestAlgorithmMember) {
     return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
   }
-  if (!input[requestAlgorithmMember]) {
+  if (!input2[requestAlgorithmMember]) {
     return void 0;
   }
-  const checksumAlgorithm = input[requestAlgorithmMember];
+  const checksumAlgorithm = input2[requestAlgorithmMember];
   return checksumAlgorithm;
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js
 var getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js
 var hasHeader2 = (header, headers) => {
   const soughtHeader = header.toLowerCase();
   for (const headerName of Object.keys(headers)) {
@@ -85317,7 +85282,7 @@ var hasHeader2 = (header, headers) => {
   return false;
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js
 var hasHeaderWithPrefix = (headerPrefix, headers) => {
   const soughtHeaderPrefix = headerPrefix.toLowerCase();
   for (const headerName of Object.keys(headers)) {
@@ -85328,11 +85293,11 @@ var hasHeaderWithPrefix = (headerPrefix, headers) => {
   return false;
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js
 init_serde();
 var isStreaming = (body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cJs.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cJs.js
 var T2 = new Uint32Array(256);
 for (let i10 = 0; i10 < 256; ++i10) {
   let c10 = i10;
@@ -85365,15 +85330,15 @@ var Crc32cJs = class {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cNode.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cNode.js
 var Crc32cNode = Crc32cJs;
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/crc64-nvme-crt-container.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/crc64-nvme-crt-container.js
 var crc64NvmeCrtContainer = {
   CrtCrc64Nvme: null
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js
 var generateCRC64NVMETable = () => {
   const sliceLength = 8;
   const tables = new Array(sliceLength);
@@ -85464,7 +85429,7 @@ var Crc64NvmeJs = class {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64Nvme.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64Nvme.js
 var Crc64Nvme = class {
   impl;
   constructor() {
@@ -85482,10 +85447,10 @@ var Crc64Nvme = class {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/index.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/index.js
 init_checksum3();
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/types.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/types.js
 var CLIENT_SUPPORTED_ALGORITHMS = [
   ChecksumAlgorithm.CRC32,
   ChecksumAlgorithm.CRC32C,
@@ -85501,7 +85466,7 @@ var PRIORITY_ORDER_ALGORITHMS = [
   ChecksumAlgorithm.CRC64NVME
 ];
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/selectChecksumAlgorithmFunction.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/selectChecksumAlgorithmFunction.js
 var selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
   const { checksumAlgorithms = {} } = config;
   switch (checksumAlgorithm) {
@@ -85525,7 +85490,7 @@ var selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js
 init_serde();
 var stringHasher = (checksumAlgorithmFn, body) => {
   const hash = new checksumAlgorithmFn();
@@ -85533,7 +85498,7 @@ var stringHasher = (checksumAlgorithmFn, body) => {
   return hash.digest();
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
 var flexibleChecksumsMiddlewareOptions = {
   name: "flexibleChecksumsMiddleware",
   step: "build",
@@ -85547,22 +85512,22 @@ var flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) 
   if (hasHeaderWithPrefix("x-amz-checksum-", args.request.headers)) {
     return next(args);
   }
-  const { request, input } = args;
+  const { request, input: input2 } = args;
   const { body: requestBody, headers } = request;
   const { base64Encoder, streamHasher } = config;
   const { requestChecksumRequired, requestAlgorithmMember } = middlewareConfig;
   const requestChecksumCalculation = await config.requestChecksumCalculation();
   const requestAlgorithmMemberName = requestAlgorithmMember?.name;
   const requestAlgorithmMemberHttpHeader = requestAlgorithmMember?.httpHeader;
-  if (requestAlgorithmMemberName && !input[requestAlgorithmMemberName]) {
+  if (requestAlgorithmMemberName && !input2[requestAlgorithmMemberName]) {
     if (requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired) {
-      input[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
+      input2[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
       if (requestAlgorithmMemberHttpHeader) {
         headers[requestAlgorithmMemberHttpHeader] = DEFAULT_CHECKSUM_ALGORITHM;
       }
     }
   }
-  const checksumAlgorithm = getChecksumAlgorithmForRequest(input, {
+  const checksumAlgorithm = getChecksumAlgorithmForRequest(input2, {
     requestChecksumRequired,
     requestAlgorithmMember: requestAlgorithmMember?.name,
     requestChecksumCalculation
@@ -85639,7 +85604,7 @@ var flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) 
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsInputMiddleware.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsInputMiddleware.js
 init_client3();
 var flexibleChecksumsInputMiddlewareOptions = {
   name: "flexibleChecksumsInputMiddleware",
@@ -85649,7 +85614,7 @@ var flexibleChecksumsInputMiddlewareOptions = {
   override: true
 };
 var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
-  const input = args.input;
+  const input2 = args.input;
   const { requestValidationModeMember } = middlewareConfig;
   const requestChecksumCalculation = await config.requestChecksumCalculation();
   const responseChecksumValidation = await config.responseChecksumValidation();
@@ -85669,18 +85634,18 @@ var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, cont
       setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_SUPPORTED", "b");
       break;
   }
-  if (requestValidationModeMember && !input[requestValidationModeMember]) {
+  if (requestValidationModeMember && !input2[requestValidationModeMember]) {
     if (responseChecksumValidation === ResponseChecksumValidation.WHEN_SUPPORTED) {
-      input[requestValidationModeMember] = "ENABLED";
+      input2[requestValidationModeMember] = "ENABLED";
     }
   }
   return next(args);
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js
 var getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
   const validChecksumAlgorithms = [];
   let i10 = PRIORITY_ORDER_ALGORITHMS.length;
@@ -85695,7 +85660,7 @@ var getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
   return validChecksumAlgorithms.filter(Boolean);
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js
 var isChecksumWithPartNumber = (checksum) => {
   const lastHyphenIndex = checksum.lastIndexOf("-");
   if (lastHyphenIndex !== -1) {
@@ -85710,13 +85675,13 @@ var isChecksumWithPartNumber = (checksum) => {
   return false;
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
 init_serde();
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js
 var getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
 var validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger: logger2 }) => {
   const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
   const { body: responseBody, headers: responseHeaders } = response;
@@ -85754,7 +85719,7 @@ var validateChecksumFromResponse = async (response, { config, responseAlgorithms
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
 var flexibleChecksumsResponseMiddlewareOptions = {
   name: "flexibleChecksumsResponseMiddleware",
   toMiddleware: "deserializerMiddleware",
@@ -85766,11 +85731,11 @@ var flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, c
   if (!HttpRequest.isInstance(args.request)) {
     return next(args);
   }
-  const input = args.input;
+  const input2 = args.input;
   const result = await next(args);
   const response = result.response;
   const { requestValidationModeMember, responseAlgorithms } = middlewareConfig;
-  if (requestValidationModeMember && input[requestValidationModeMember] === "ENABLED") {
+  if (requestValidationModeMember && input2[requestValidationModeMember] === "ENABLED") {
     const { clientName, commandName } = context;
     const customChecksumAlgorithms = Object.keys(config.checksumAlgorithms ?? {}).filter((algorithm) => {
       const responseHeader = getChecksumLocationName(algorithm);
@@ -85797,7 +85762,7 @@ var flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, c
   return result;
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getFlexibleChecksumsPlugin.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getFlexibleChecksumsPlugin.js
 var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
   applyToStack: (clientStack) => {
     clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
@@ -85806,22 +85771,22 @@ var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
 init_client2();
-var resolveFlexibleChecksumsConfig = (input) => {
-  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
-  return Object.assign(input, {
+var resolveFlexibleChecksumsConfig = (input2) => {
+  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input2;
+  return Object.assign(input2, {
     requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
     responseChecksumValidation: normalizeProvider(responseChecksumValidation ?? DEFAULT_RESPONSE_CHECKSUM_VALIDATION),
     requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
-    checksumAlgorithms: input.checksumAlgorithms ?? {}
+    checksumAlgorithms: input2.checksumAlgorithms ?? {}
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
+// node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 init_client3();
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js
 var regionRedirectEndpointMiddleware = (config) => {
   return (next, context) => async (args) => {
     const originalRegion = await config.region();
@@ -85864,7 +85829,7 @@ var regionRedirectEndpointMiddlewareOptions = {
   toMiddleware: "endpointV2Middleware"
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js
 init_client3();
 function regionRedirectMiddleware(clientConfig) {
   return (next, context) => async (args) => {
@@ -85906,7 +85871,7 @@ var getRegionRedirectMiddlewarePlugin = (clientConfig) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js
 var S3ExpressIdentityCache = class _S3ExpressIdentityCache {
   data;
   lastPurgeTime = Date.now();
@@ -85951,7 +85916,7 @@ var S3ExpressIdentityCache = class _S3ExpressIdentityCache {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js
 var S3ExpressIdentityCacheEntry = class {
   _identity;
   isRefreshing;
@@ -85967,7 +85932,7 @@ var S3ExpressIdentityCacheEntry = class {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityProviderImpl.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityProviderImpl.js
 var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
   createSessionFn;
   cache;
@@ -86026,11 +85991,11 @@ var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
-var resolveS3Config = (input, { session }) => {
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
+var resolveS3Config = (input2, { session }) => {
   const [s3ClientProvider, CreateSessionCommandCtor] = session;
-  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
-  return Object.assign(input, {
+  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input2;
+  return Object.assign(input2, {
     forcePathStyle: forcePathStyle ?? false,
     useAccelerateEndpoint: useAccelerateEndpoint ?? false,
     disableMultiregionAccessPoints: disableMultiregionAccessPoints ?? false,
@@ -86043,7 +86008,7 @@ var resolveS3Config = (input, { session }) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js
 init_protocols();
 init_serde();
 var s3ExpiresMiddleware = (config) => {
@@ -86077,7 +86042,7 @@ var getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/constants.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/constants.js
 init_config2();
 var S3_EXPRESS_BUCKET_TYPE = "Directory";
 var S3_EXPRESS_BACKEND = "S3Express";
@@ -86092,7 +86057,7 @@ var NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = {
   default: false
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressMiddleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressMiddleware.js
 init_client3();
 init_protocols();
 var s3ExpressMiddleware = (options) => {
@@ -86133,12 +86098,12 @@ var getS3ExpressPlugin = (options) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
 init_dist_es2();
 init_client2();
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js
 var signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
   const signedRequest = await sigV4MultiRegionSigner.signWithCredentials(request, s3ExpressIdentity, {});
   if (signedRequest.headers["X-Amz-Security-Token"] || signedRequest.headers["x-amz-security-token"]) {
@@ -86147,7 +86112,7 @@ var signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4Mult
   return signedRequest;
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
 var defaultErrorHandler2 = (signingProperties) => (error) => {
   throw error;
 };
@@ -86182,16 +86147,16 @@ var getS3ExpressHttpSigningPlugin = (config) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js
 var import_node_stream10 = require("stream");
 function toStream(bytes) {
   return import_node_stream10.Readable.from(Buffer.from(bytes));
 }
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
 var THROW_IF_EMPTY_BODY = {
   CopyObjectCommand: true,
   UploadPartCopyCommand: true,
@@ -86242,7 +86207,7 @@ var getThrow200ExceptionsPlugin = (config) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js
 function bucketEndpointMiddleware(options) {
   return (next, context) => async (args) => {
     if (options.bucketEndpoint) {
@@ -86278,7 +86243,7 @@ var bucketEndpointMiddlewareOptions = {
   toMiddleware: "endpointV2Middleware"
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js
 function validateBucketNameMiddleware({ bucketEndpoint }) {
   return (next) => async (args) => {
     const { input: { Bucket } } = args;
@@ -86303,23 +86268,23 @@ var getValidateBucketNamePlugin = (options) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/protocol/S3RestXmlProtocol.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/protocol/S3RestXmlProtocol.js
 init_protocols2();
 init_schema();
 var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
-  async serializeRequest(operationSchema, input, context) {
-    const request = await super.serializeRequest(operationSchema, input, context);
+  async serializeRequest(operationSchema, input2, context) {
+    const request = await super.serializeRequest(operationSchema, input2, context);
     const ns = NormalizedSchema.of(operationSchema.input);
     const staticStructureSchema = ns.getSchema();
     let bucketMemberIndex = 0;
     const requiredMemberCount = staticStructureSchema[6] ?? 0;
-    if (input && typeof input === "object") {
+    if (input2 && typeof input2 === "object") {
       for (const [memberName, memberNs] of ns.structIterator()) {
         if (++bucketMemberIndex > requiredMemberCount) {
           break;
         }
         if (memberName === "Bucket") {
-          if (!input.Bucket && memberNs.getMergedTraits().httpLabel) {
+          if (!input2.Bucket && memberNs.getMergedTraits().httpLabel) {
             throw new Error(`No value provided for input HTTP label: Bucket.`);
           }
           break;
@@ -86330,7 +86295,7 @@ var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/NodeUseArnRegionConfigOptions.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/NodeUseArnRegionConfigOptions.js
 init_config2();
 var NODE_USE_ARN_REGION_ENV_NAME = "AWS_S3_USE_ARN_REGION";
 var NODE_USE_ARN_REGION_INI_NAME = "s3_use_arn_region";
@@ -86340,7 +86305,7 @@ var NODE_USE_ARN_REGION_CONFIG_OPTIONS = {
   default: void 0
 };
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js
 init_protocols();
 function addExpectContinueMiddleware(options) {
   return (next) => async (args) => {
@@ -86378,10 +86343,10 @@ var getAddExpectContinuePlugin = (options) => ({
   }
 });
 
-// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
+// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
 function ssecMiddleware(options) {
   return (next) => async (args) => {
-    const input = { ...args.input };
+    const input2 = { ...args.input };
     const properties = [
       {
         target: "SSECustomerKey",
@@ -86393,7 +86358,7 @@ function ssecMiddleware(options) {
       }
     ];
     for (const prop of properties) {
-      const value = input[prop.target];
+      const value = input2[prop.target];
       if (value) {
         let valueForHash;
         if (typeof value === "string") {
@@ -86401,20 +86366,20 @@ function ssecMiddleware(options) {
             valueForHash = options.base64Decoder(value);
           } else {
             valueForHash = options.utf8Decoder(value);
-            input[prop.target] = options.base64Encoder(valueForHash);
+            input2[prop.target] = options.base64Encoder(valueForHash);
           }
         } else {
           valueForHash = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
-          input[prop.target] = options.base64Encoder(valueForHash);
+          input2[prop.target] = options.base64Encoder(valueForHash);
         }
         const hash = new options.md5();
         hash.update(valueForHash);
-        input[prop.hash] = options.base64Encoder(await hash.digest());
+        input2[prop.hash] = options.base64Encoder(await hash.digest());
       }
     }
     return next({
       ...args,
-      input
+      input: input2
     });
   };
 }
@@ -86442,7 +86407,7 @@ function isValidBase64EncodedSSECustomerKey(str, options) {
   }
 }
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
+// node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 init_dist_es2();
 init_client2();
 init_config2();
@@ -86452,17 +86417,17 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
+// node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_dist_es11();
 init_client2();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/bdd.js
+// node_modules/@aws-sdk/client-s3/dist-es/endpoint/bdd.js
 init_endpoints();
 var aw = "ref";
 var ax = "argv";
@@ -88406,7 +88371,7 @@ var nodes9 = new Int32Array([
 ]);
 var bdd9 = BinaryDecisionDiagram.from(nodes9, root9, _data9.conditions, _data9.results);
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
+// node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
 var cache9 = new EndpointCache({
   size: 50,
   params: [
@@ -88434,20 +88399,20 @@ var defaultEndpointResolver9 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
-var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-  if (!input) {
+// node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
+var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+  if (!input2) {
     throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
   }
-  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
   const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
   if (!instructionsFn) {
     throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
   }
-  const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+  const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
   return Object.assign(defaultParameters, endpointParameters);
 };
-var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -88550,11 +88515,11 @@ var resolveHttpAuthSchemeConfig9 = (config) => {
   });
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
+// node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/EndpointParameters.js
+// node_modules/@aws-sdk/client-s3/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters9 = (options) => {
   return Object.assign(options, {
     useFipsEndpoint: options.useFipsEndpoint ?? false,
@@ -88580,7 +88545,7 @@ var commonParams8 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
+// node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
 var command9 = makeBuilder(commonParams8, "AmazonS3", "S3Client", getEndpointPlugin);
 var _ep08 = {
   Bucket: { type: "contextParams", name: "Bucket" },
@@ -88607,10 +88572,10 @@ var _mw7 = (Command2, cs, config, o4) => [
   getS3ExpiresMiddlewarePlugin(config)
 ];
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
 init_schema();
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/models/S3ServiceException.js
+// node_modules/@aws-sdk/client-s3/dist-es/models/S3ServiceException.js
 init_client2();
 var S3ServiceException = class _S3ServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.s3#S3ServiceException";
@@ -88620,7 +88585,7 @@ var S3ServiceException = class _S3ServiceException extends ServiceException {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/models/errors.js
+// node_modules/@aws-sdk/client-s3/dist-es/models/errors.js
 var NoSuchUpload = class _NoSuchUpload extends S3ServiceException {
   static shapeId = "com.amazonaws.s3#NoSuchUpload";
   name = "NoSuchUpload";
@@ -88899,7 +88864,7 @@ var ObjectAlreadyInActiveTierError = class _ObjectAlreadyInActiveTierError exten
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
+// node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
 var _A5 = "Account";
 var _AAO = "AnalyticsAndOperator";
 var _AC5 = "AccelerateConfiguration";
@@ -94410,11 +94375,11 @@ var WriteGetObjectResponse$ = [
   () => __Unit
 ];
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/CreateSessionCommand.js
+// node_modules/@aws-sdk/client-s3/dist-es/commands/CreateSessionCommand.js
 var CreateSessionCommand = class extends command9(_ep4, _mw08, "CreateSession", CreateSession$) {
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/package.json
+// node_modules/@aws-sdk/client-s3/package.json
 var package_default6 = {
   name: "@aws-sdk/client-s3",
   version: "3.1175.0",
@@ -94499,7 +94464,7 @@ var package_default6 = {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_checksum3();
@@ -94510,7 +94475,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Js.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Js.js
 init_serde();
 var BLOCK2 = 64;
 var DIGEST_LENGTH2 = 20;
@@ -94677,7 +94642,7 @@ var Sha1Js = class _Sha1Js {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Node.js
+// node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Node.js
 var import_node_crypto6 = require("crypto");
 var hasNativeCrypto3 = (() => {
   try {
@@ -94735,7 +94700,7 @@ function toBuffer2(data) {
   return Buffer.from(data);
 }
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.shared.js
+// node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_dist_es11();
 init_checksum3();
@@ -94787,7 +94752,7 @@ var getRuntimeConfig17 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
+// node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
 var getRuntimeConfig18 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -94828,12 +94793,12 @@ var getRuntimeConfig18 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthExtensionConfiguration.js
+// node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration9 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -94872,14 +94837,14 @@ var resolveHttpAuthRuntimeConfig9 = (config) => {
   };
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
+// node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions9 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration9(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig9(extensionConfiguration));
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
+// node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 var S3Client = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -94924,11 +94889,11 @@ var S3Client = class extends Client {
   }
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/GetObjectCommand.js
+// node_modules/@aws-sdk/client-s3/dist-es/commands/GetObjectCommand.js
 var GetObjectCommand = class extends command9(_ep08, _mw7, "GetObject", GetObject$) {
 };
 
-// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/ListObjectsV2Command.js
+// node_modules/@aws-sdk/client-s3/dist-es/commands/ListObjectsV2Command.js
 var ListObjectsV2Command = class extends command9(_ep8, _mw08, "ListObjectsV2", ListObjectsV2$) {
 };
 
@@ -95025,146 +94990,202 @@ function awsClients(region) {
   return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
 }
 
-// src/stages/framework.ts
-var COMMON_OPTIONS = {
-  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
-  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' },
-  region: { type: "string", describe: "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)" }
-};
-var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
-function readInputFile(path) {
-  let text;
-  try {
-    text = (0, import_node_fs5.readFileSync)(path, "utf8");
-  } catch (error) {
-    throw new InputError("input", `cannot read ${path}: ${describeError(error)}`);
+// src/core/duration.ts
+var UNIT_SECONDS = { s: 1, m: 60, h: 3600 };
+function parseDuration(field, value) {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) throw new InputError(field, `must be a duration of 0 or more seconds (got ${value})`);
+    return value;
   }
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError("input", `${path} is not valid JSON: ${describeError(error)}`);
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new InputError(field, `must be a duration like 90, "90s", "15m" or "1h" (got ${JSON.stringify(value)})`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InputError("input", `${path} must hold a JSON object of input keys`);
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)([smh])/g)];
+  if (parts.length === 0 || parts.map((p4) => p4[0]).join("") !== text) {
+    throw new InputError(field, `must be a duration like 90, "90s", "15m" or "1h" (got ${JSON.stringify(value)})`);
   }
-  return parsed;
+  return parts.reduce((sum, p4) => sum + Number(p4[1]) * (UNIT_SECONDS[p4[2]] ?? 0), 0);
 }
-function mergeInput(fileInput, argv) {
-  const merged = { ...fileInput };
-  for (const [key, value] of Object.entries(argv)) {
-    if (YARGS_KEYS.has(key) || key.includes("-") || value === void 0) continue;
-    const existing = merged[key];
-    if (isPlainObject(existing) && isPlainObject(value)) merged[key] = { ...existing, ...value };
-    else merged[key] = value;
+
+// src/core/validate.ts
+var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+function checkRegion2(field, value) {
+  const region = checkString(field, value);
+  if (!REGION_PATTERN.test(region)) {
+    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
   }
-  return merged;
+  return region;
 }
-function isPlainObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+function checkString(field, value) {
+  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
+  if (value.trim() === "") throw new InputError(field, "must not be empty");
+  return value;
 }
-function writeJsonFile(path, value) {
-  (0, import_node_fs5.mkdirSync)((0, import_node_path7.dirname)(path), { recursive: true });
-  (0, import_node_fs5.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
-`);
+function optionalString(field, value) {
+  return value === void 0 || value === null ? void 0 : checkString(field, value);
 }
-function errorOutput(error) {
-  if (error instanceof BluegreenError) {
-    return { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...error.details } };
+function checkPattern(field, value, pattern, shape2) {
+  const text = checkString(field, value);
+  if (!pattern.test(text)) throw new InputError(field, `must look like ${shape2} (got ${JSON.stringify(text)})`);
+  return text;
+}
+function checkInteger(field, value, min, max = Number.MAX_SAFE_INTEGER) {
+  const number = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number)) {
+    throw new InputError(field, `must be a whole number (got ${JSON.stringify(value)})`);
   }
-  return { error: { code: "Unexpected", message: describeError(error), exitCode: ExitCode.failed } };
+  if (number < min || number > max) {
+    throw new InputError(field, `must be between ${min} and ${max} (got ${number})`);
+  }
+  return number;
 }
-function exitCodeOf(error) {
-  return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
+function checkBoolean(field, value) {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw new InputError(field, `must be true or false (got ${JSON.stringify(value)})`);
 }
-function routeProcessWarnings(log) {
-  const seen = /* @__PURE__ */ new Set();
-  process.removeAllListeners("warning");
-  process.on("warning", (warning2) => {
-    const key = `${warning2.name}:${warning2.message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
-  });
+function checkStringList(field, value) {
+  const items = typeof value === "string" ? value.split(",").map((s3) => s3.trim()).filter(Boolean) : value;
+  if (!Array.isArray(items)) throw new InputError(field, `must be a list of strings (got ${describeType(value)})`);
+  return items.map((item, index) => checkString(`${field}[${index}]`, item));
 }
-async function executeStage(stage, argv, log = createLogger(stage.name)) {
-  const outputPath = typeof argv.output === "string" ? argv.output : void 0;
-  let result;
-  try {
-    const fileInput = typeof argv.input === "string" ? readInputFile(argv.input) : {};
-    const raw = mergeInput(fileInput, argv);
-    checkKnownKeys("", raw, [...Object.keys(stage.options), "region"]);
-    const regionValue = raw.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    let region = "";
-    if (stage.needsRegion !== false) {
-      if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-      region = checkRegion("region", regionValue);
+function checkObject(field, value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(field, `must be an object (got ${describeType(value)})`);
+  }
+  return value;
+}
+function checkKnownKeys(field, value, allowed) {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const where = field ? `${field}.${key}` : key;
+      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
     }
-    const input = stage.validate(raw, region);
-    const output = await stage.run(input, { log, region, aws: () => awsClients(region) });
-    result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
-  } catch (error) {
-    const exitCode = exitCodeOf(error);
-    const label = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
-    log.error(`${label}: ${describeError(error)}`);
-    const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
-    if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
-    result = { exitCode, output: errorOutput(error) };
   }
-  if (outputPath) {
-    try {
-      writeJsonFile(outputPath, result.output);
-    } catch (error) {
-      log.error(`cannot write output file ${outputPath}: ${describeError(error)}`);
-      if (result.exitCode === ExitCode.ok) result.exitCode = ExitCode.failed;
-    }
+}
+function checkTags(field, value) {
+  const tags = checkObject(field, value);
+  const result = {};
+  for (const [key, tagValue] of Object.entries(tags)) {
+    if (key.length === 0 || key.length > 128) throw new InputError(`${field}.${key}`, "tag keys must be 1 to 128 characters");
+    if (key.toLowerCase().startsWith("aws:")) throw new InputError(`${field}.${key}`, 'tag keys must not start with "aws:" (reserved by AWS)');
+    if (typeof tagValue !== "string") throw new InputError(`${field}.${key}`, `tag values must be strings (got ${describeType(tagValue)})`);
+    if (tagValue.length > 256) throw new InputError(`${field}.${key}`, `tag values must be at most 256 characters (got ${tagValue.length})`);
+    result[key] = tagValue;
   }
   return result;
 }
-function addStageOptions(yargs, stage) {
-  return yargs.options({ ...COMMON_OPTIONS, ...stage.options }).strict();
-}
-function stageCommand(stage, commandName = stage.name) {
-  return {
-    command: commandName,
-    describe: stage.describe,
-    builder: (yargs) => addStageOptions(yargs, stage),
-    handler: async (argv) => {
-      const log = createLogger(stage.name);
-      routeProcessWarnings(log);
-      const { exitCode } = await executeStage(stage, argv, log);
-      process.exitCode = exitCode;
-    }
-  };
+function describeType(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-// src/stages/cli-runner.ts
-function outputPathFromArgv(args) {
-  for (let i10 = 0; i10 < args.length; i10 += 1) {
-    const arg = args[i10];
-    if (arg === "--output") return args[i10 + 1];
-    if (arg.startsWith("--output=")) return arg.slice("--output=".length);
+// src/stages/inputs/declare.ts
+function input(spec) {
+  return spec;
+}
+function stringInput(describe, extra = {}) {
+  const { pattern, shape: shape2, ...rest } = extra;
+  return input({
+    kind: "string",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      const text = optionalString(field, value);
+      if (text === void 0 || pattern === void 0) return text;
+      return checkPattern(field, text, pattern, shape2 ?? String(pattern));
+    }
+  });
+}
+function rawInput(kind, describe, extra = {}) {
+  return input({ kind, describe, ...extra, parse: (value) => value });
+}
+function listInput(describe, extra = {}) {
+  const { item, whenEmpty, ...rest } = extra;
+  return input({
+    kind: "list",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const list = checkStringList(field, value);
+      if (whenEmpty !== void 0 && list.length === 0) throw new InputError(field, whenEmpty);
+      return item ? list.map((entry, index) => item(entry, `${field}[${index}]`)) : list;
+    }
+  });
+}
+function booleanInput(describe, defaultValue, extra = {}) {
+  return input({ kind: "boolean", describe, default: defaultValue, ...extra, parse: (value, field) => checkBoolean(field, value) });
+}
+function integerInput(describe, bounds, extra = {}) {
+  const { kind = "integer", ...rest } = extra;
+  return input({ kind, describe, default: bounds.default, ...rest, parse: (value, field) => checkInteger(field, value, bounds.min, bounds.max) });
+}
+function durationInput(describe, options = {}, extra = {}) {
+  return input({
+    kind: "duration",
+    describe,
+    ...options.default !== void 0 ? { default: options.default } : {},
+    ...extra,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const seconds = parseDuration(field, value);
+      if (options.above !== void 0 && seconds <= options.above) throw new InputError(field, `must be more than ${options.above} seconds`);
+      if (options.min !== void 0 && seconds < options.min) throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds})`);
+      return seconds;
+    }
+  });
+}
+function yargsOption(spec) {
+  const option = { describe: helpText(spec) };
+  switch (spec.kind) {
+    case "string":
+    case "duration":
+      option.type = "string";
+      break;
+    case "boolean":
+      option.type = "boolean";
+      break;
+    case "number":
+      option.type = "number";
+      break;
+    case "list":
+      option.type = "array";
+      option.string = true;
+      break;
+    default:
+      break;
   }
-  return void 0;
+  if (spec.choices) option.choices = [...spec.choices];
+  return option;
 }
-function failHandler(scope, args) {
-  return (message, error) => {
-    if (error && !message) throw error;
-    const text = message ?? error?.message ?? "invalid command line";
-    const unknown = /Unknown arguments?: (.+)/.exec(text);
-    const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
-    const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
-    createLogger(scope).error(`bad input: ${inputError.message}`);
-    const outputPath = outputPathFromArgv(args);
-    if (outputPath) writeJsonFile(outputPath, errorOutput(inputError));
-    process.exitCode = ExitCode.badInput;
-  };
+function defaultOf(spec) {
+  if (spec.default !== void 0) {
+    return spec.kind === "duration" && typeof spec.default === "number" && spec.default > 0 ? `${spec.default}s` : String(spec.default);
+  }
+  return spec.defaultText;
 }
-async function runStandalone(stage) {
-  const args = hideBin(process.argv);
-  const command10 = stageCommand(stage, "$0");
-  await yargs_default(args).scriptName(`${stage.name}.js`).command(command10).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(failHandler(stage.name, args)).parseAsync();
+function helpText(spec) {
+  const notes = [];
+  if (spec.required === true) notes.push("required");
+  else if (typeof spec.required === "string") notes.push(`required ${spec.required}`);
+  const fallback = defaultOf(spec);
+  if (fallback !== void 0) notes.push(`default ${fallback}`);
+  return notes.length > 0 ? `${spec.describe} (${notes.join("; ")})` : spec.describe;
 }
+function listPaths(name, spec) {
+  const paths = spec.kind === "list" ? [name] : [];
+  for (const path of spec.lists ?? []) paths.push(`${name}.${path}`);
+  return paths;
+}
+
+// src/stages/resolve-input.ts
+var import_node_fs6 = require("fs");
+var import_node_path8 = require("path");
 
 // src/core/naming.ts
 var APP_PATTERN = /^[A-Za-z0-9._]+$/;
@@ -95223,49 +95244,6 @@ function parseServerGroupName(name) {
   return { cluster: match[1], sequence: Number(match[2]) };
 }
 
-// src/core/table.ts
-function formatTable(headers, rows) {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
-}
-
-// src/ledger/format.ts
-function shortTime(iso) {
-  return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
-}
-function formatLockLine(cluster, lock) {
-  if (!lock) return `lock: cluster ${cluster} is not locked`;
-  const state2 = lock.expired ? `EXPIRED at ${shortTime(lock.expiresAt)} (can be taken over with breakExpiredLock)` : `lease until ${shortTime(lock.expiresAt)}`;
-  return `lock: held by ${lock.owner} (deployment ${lock.deploymentId}) since ${shortTime(lock.acquiredAt)}, ${state2}`;
-}
-function formatHistory(cluster, records, lock) {
-  const header = formatLockLine(cluster, lock);
-  if (records.length === 0) return `${header}
-no deployments recorded for cluster ${cluster}`;
-  const rows = records.map((r10) => {
-    const from = r10.from ?? r10.previousServerGroup;
-    const to = r10.to ?? r10.serverGroup;
-    return [
-      shortTime(r10.recordedAt),
-      r10.kind,
-      r10.result,
-      r10.version ?? "-",
-      r10.amiId ?? "-",
-      r10.serverGroup ?? "-",
-      from || to ? `${from ?? "-"} -> ${to ?? "-"}` : "-",
-      r10.who ?? r10.buildUrl ?? "-"
-    ];
-  });
-  const table = formatTable(["TIME", "KIND", "RESULT", "VERSION", "AMI", "SERVER GROUP", "FROM -> TO", "WHO"], rows);
-  return `${header}
-last ${records.length} record(s) of cluster ${cluster}, newest first
-${table}`;
-}
-
-// src/ledger/ledger.ts
-var import_node_crypto8 = require("crypto");
-
 // src/aws/s3-names.ts
 var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
 var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
@@ -95295,11 +95273,6 @@ function bucketNameProblem(name) {
 
 // src/ledger/ledger-ref.ts
 var DEFAULT_LEDGER_PREFIX = "bluegreen";
-var LEDGER_OPTIONS = {
-  ledger: {
-    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
-  }
-};
 var LEDGER_KEYS = ["bucket", "prefix", "region"];
 var MAX_PREFIX_LENGTH = 512;
 function checkLedgerPrefix(field, value) {
@@ -95327,7 +95300,7 @@ function parseLedgerRef(raw, field = "ledger") {
     prefix: checkLedgerPrefix(`${field}.prefix`, object.prefix)
   };
   if (object.region !== void 0 && object.region !== null && object.region !== "") {
-    ref.region = checkRegion(`${field}.region`, object.region);
+    ref.region = checkRegion2(`${field}.region`, object.region);
   }
   return ref;
 }
@@ -95360,6 +95333,19 @@ function checkClusterForKey(cluster) {
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(cluster) || cluster === "." || cluster === "..") {
     throw new InputError("cluster", `may hold only letters, digits, ".", "_" and "-" (got ${JSON.stringify(cluster)})`);
   }
+}
+
+// src/ledger/lock.ts
+var import_node_os4 = require("os");
+
+// src/ledger/deployment-id.ts
+var import_node_crypto7 = require("crypto");
+
+// src/ledger/record.ts
+function looksLikeRecord(value) {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value;
+  return typeof record.deploymentId === "string" && typeof record.kind === "string" && typeof record.result === "string" && typeof record.recordedAt === "string";
 }
 
 // src/aws/errors.ts
@@ -95415,17 +95401,760 @@ function ledgerS3Error(error, ledger, action) {
   return new Error(`${action} ${where}: ${describeError(error)}`);
 }
 
-// src/ledger/deployment-id.ts
-var import_node_crypto7 = require("crypto");
+// src/ledger/lock.ts
+var DEFAULT_LEASE_SECONDS = 120;
+var MAX_LEASE_SECONDS = 7 * 24 * 3600;
+async function readLock(aws, ledger, cluster, options = {}) {
+  const key = lockKey(ledger, cluster);
+  const now = (options.clock ?? (() => /* @__PURE__ */ new Date()))();
+  let text;
+  let etag;
+  try {
+    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
+    text = await response.Body?.transformToString("utf8") ?? "";
+    etag = response.ETag ?? "";
+  } catch (error) {
+    if (isNoSuchKey(error)) return null;
+    throw ledgerS3Error(error, ledger, "reading the lock in");
+  }
+  const record = parseLockRecord(text);
+  return { ...record, cluster, url: ledgerUrl(ledger, key), etag, expired: now.getTime() >= Date.parse(record.expiresAt) };
+}
+function parseLockRecord(text) {
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed.owner === "string" && typeof parsed.expiresAt === "string" && Number.isFinite(Date.parse(parsed.expiresAt))) {
+      return {
+        owner: parsed.owner,
+        deploymentId: String(parsed.deploymentId ?? "unknown"),
+        acquiredAt: String(parsed.acquiredAt ?? parsed.expiresAt),
+        renewedAt: String(parsed.renewedAt ?? parsed.acquiredAt ?? parsed.expiresAt),
+        leaseSeconds: Number(parsed.leaseSeconds ?? 0),
+        expiresAt: parsed.expiresAt,
+        host: String(parsed.host ?? "unknown"),
+        pid: Number(parsed.pid ?? 0),
+        ...parsed.brokeExpiredLockOf ? { brokeExpiredLockOf: parsed.brokeExpiredLockOf } : {}
+      };
+    }
+  } catch {
+  }
+  const epoch = (/* @__PURE__ */ new Date(0)).toISOString();
+  return { owner: "unreadable lock object", deploymentId: "unknown", acquiredAt: epoch, renewedAt: epoch, leaseSeconds: 0, expiresAt: epoch, host: "unknown", pid: 0 };
+}
+function publicLockStatus(lock) {
+  if (!lock) return null;
+  const { etag: _etag, ...rest } = lock;
+  return rest;
+}
 
-// src/ledger/record.ts
-function looksLikeRecord(value) {
-  if (typeof value !== "object" || value === null) return false;
-  const record = value;
-  return typeof record.deploymentId === "string" && typeof record.kind === "string" && typeof record.result === "string" && typeof record.recordedAt === "string";
+// src/stages/inputs/shared.ts
+var REGION_INPUTS = {
+  region: input({
+    kind: "string",
+    describe: "AWS region",
+    defaultText: "AWS_REGION, else AWS_DEFAULT_REGION",
+    parse: (value, field) => value === void 0 ? void 0 : checkRegion2(field, value)
+  })
+};
+var CLUSTER_INPUTS = {
+  cluster: rawInput("string", "Cluster name app[-stack[-detail]], e.g. web-prod (or give app, stack, detail)", { required: "unless app is given" }),
+  app: rawInput("string", "Application name (letters, digits, . and _); with stack and detail it names the cluster", { required: "unless cluster is given" }),
+  stack: rawInput("string", "Stack, e.g. prod"),
+  detail: rawInput("string", "Detail, e.g. canary")
+};
+var LEDGER_DESCRIBE = 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"}, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix';
+var LEDGER_INPUTS = {
+  ledger: input({ kind: "ledger", describe: LEDGER_DESCRIBE, required: true, parse: (value, field) => parseLedgerRef(value, field) })
+};
+var OPTIONAL_LEDGER_INPUTS = {
+  ledger: input({
+    kind: "ledger",
+    describe: `${LEDGER_DESCRIBE}; when given, the lock and last deployments are shown too`,
+    parse: (value, field) => parseOptionalLedgerRef(value, field)
+  })
+};
+var LOCK_INPUTS = {
+  breakExpiredLock: booleanInput("Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken", false),
+  lockLease: durationInput("Lease of the cluster lock, renewed while running", { default: DEFAULT_LEASE_SECONDS, min: 5 }),
+  lockWait: durationInput("Wait this long for a held lock before exiting 3", { default: 0 })
+};
+var BUILD_INPUTS = {
+  buildUrl: stringInput("Build URL of this run (Jenkins BUILD_URL), recorded in the ledger and the server group tags", {
+    pattern: /^https?:\/\/\S+$/,
+    shape: "https://jenkins.example.com/job/web/42/",
+    stepDefault: "env.BUILD_URL"
+  }),
+  gitCommit: stringInput("Git commit SHA", { pattern: /^[0-9a-f]{7,64}$/i, shape: "a git commit SHA", stepDefault: "env.GIT_COMMIT" }),
+  artifactUrl: stringInput("Artifact URL (s3://\u2026 or https://\u2026), e.g. the artifactUrl output of publish", {
+    pattern: /^(s3|https?):\/\/\S+$/,
+    shape: "s3://bucket/key"
+  }),
+  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+};
+var CONFIG_INPUTS = {
+  config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")
+};
+var SERVER_GROUP_INPUTS = {
+  healthTimeout: durationInput("How long to wait for the new (or restored) group to be healthy", { default: "10m", above: 0 }),
+  keepPrevious: integerInput("Disabled server groups to keep for rollback", { min: 0, max: 50, default: 2 }, { kind: "number" }),
+  scaleDownDelay: durationInput(
+    "Keep the group taken out of service running (disabled) this long, for an instant rollback; the scale-down is then done by the next deploy, rollback or a cleanup run",
+    { default: 0 }
+  ),
+  drainTimeout: durationInput("Longest wait for old targets to drain", {}, { defaultText: "the deregistration delay + 60s" })
+};
+
+// src/stages/inputs/bake.ts
+var json = (describe) => `${describe} (JSON, or dotted flags)`;
+var BAKE_INPUTS = {
+  ...REGION_INPUTS,
+  app: rawInput("string", "Application name (first part of the AMI name)", { required: true }),
+  version: rawInput("string", "Application version (AMI name, bluegreen:version tag)", { required: true }),
+  template: rawInput("string", "Built-in Packer template", { default: "linux", choices: ["linux", "windows"] }),
+  templatePath: rawInput("string", "Your own handlebars Packer template (.hbs), instead of a built-in one"),
+  sourceAmi: rawInput("object", json('The image to start from: {"id": "ami-\u2026"} or {"filter": {"name": "al2023-ami-2023.*-x86_64", "owners": ["amazon"]}}'), {
+    required: true,
+    lists: ["filter.owners"]
+  }),
+  artifactUrl: rawInput("string", "Artifact to install (s3:// or https://), e.g. the artifactUrl output of publish"),
+  instanceType: rawInput("string", "Build instance type", { defaultText: "t3.small; t3.large for windows" }),
+  subnetId: rawInput("string", "Subnet of the build instance"),
+  vpcId: rawInput("string", "VPC of the build instance"),
+  iamInstanceProfile: rawInput("string", "Instance profile of the build instance (it needs s3:GetObject on the artifact)"),
+  volume: rawInput("object", json('Root volume {"sizeGb", "type", "deviceName"}')),
+  encryption: rawInput("object", json('Encrypt the snapshots: {"kmsKeyId", "regionKmsKeyIds": {region: key}}')),
+  copyRegions: listInput("Regions to copy the AMI to"),
+  tags: rawInput("object", json("Extra AMI and snapshot tags {key: value}")),
+  build: rawInput("object", json('Build metadata for tags {"url", "gitCommit"}'), { stepDefault: "[url: env.BUILD_URL, gitCommit: env.GIT_COMMIT]" }),
+  amiName: rawInput("string", "AMI name", { defaultText: "<app>-<version>-<timestamp>" }),
+  allowedCidrs: listInput("CIDRs allowed into the temporary security group (where the agent connects from)", { required: "outside the sandbox" }),
+  sshUsername: rawInput("string", "Linux: SSH user of the source AMI", { defaultText: "ec2-user" }),
+  winrmUsername: rawInput("string", "Windows: WinRM user", { defaultText: "Administrator" }),
+  steps: rawInput("object", 'Provisioning steps [{"inline": [...], "scripts": [...], "env": {...}, "elevated": true}] (JSON)', { docType: "List of Maps" }),
+  chef: rawInput("object", json('Linux: Chef/Cinc local mode {"cookbooksPath", "runList"} or {"policyArchive"}'), { lists: ["runList"], commaInItems: true }),
+  iis: rawInput("object", 'Windows IIS example: {"siteName", "port", "managedRuntimeVersion"}, or false (JSON)', { docType: "Map or false", defaultText: "on when artifactUrl is set" }),
+  endpoint: rawInput("string", 'Sandbox: AWS endpoint; bakes with communicator "none"', { defaultText: "AWS_ENDPOINT_URL" }),
+  sandboxHealth: rawInput("string", "Sandbox: the app behaviour recorded in the sandbox:health tag", { defaultText: "healthy" }),
+  repoDir: rawInput("string", "Base of relative script and cookbook paths", { defaultText: "the working directory" }),
+  timeoutMinutes: input({
+    kind: "number",
+    describe: "Stop packer after this many minutes",
+    default: 120,
+    parse: (value, field) => {
+      const minutes = Number(value);
+      if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError(field, "must be a positive number");
+      return minutes;
+    }
+  })
+};
+
+// src/stages/inputs/cleanup.ts
+var CLEANUP_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  ...SERVER_GROUP_INPUTS,
+  ...LOCK_INPUTS
+};
+
+// src/aws/ebs.ts
+var EBS_VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
+
+// src/deploy/request.ts
+var AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SUBNET_ID = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+var TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+var KEY_NAME = /^[\x20-\x7e]{1,255}$/;
+var INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
+var MAX_USER_DATA_BASE64 = 16 * 1024;
+function parseCapacity(value) {
+  const capacity = checkObject("capacity", value);
+  checkKnownKeys("capacity", capacity, ["min", "max", "desired"]);
+  const min = checkInteger("capacity.min", capacity.min, 0, 1e4);
+  const max = checkInteger("capacity.max", capacity.max, 0, 1e4);
+  const desired = capacity.desired === void 0 ? min : checkInteger("capacity.desired", capacity.desired, 0, 1e4);
+  if (min > max) throw new InputError("capacity", `min (${min}) must not exceed max (${max})`);
+  if (desired < min || desired > max) throw new InputError("capacity.desired", `must be between min (${min}) and max (${max}) (got ${desired})`);
+  return { min, max, desired };
+}
+function parseBlockDevices(value) {
+  if (!Array.isArray(value)) throw new InputError("blockDevices", "must be a list of {deviceName, volumeSize, volumeType, \u2026}");
+  return value.map((item, index) => {
+    const field = `blockDevices[${index}]`;
+    const device = checkObject(field, item);
+    checkKnownKeys(field, device, ["deviceName", "volumeSize", "volumeType", "encrypted", "kmsKeyId", "iops", "throughput", "deleteOnTermination"]);
+    const result = { deviceName: checkPattern(`${field}.deviceName`, device.deviceName, /^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, "/dev/xvda") };
+    if (device.volumeSize !== void 0) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65536);
+    if (device.volumeType !== void 0) {
+      const type = checkString(`${field}.volumeType`, device.volumeType);
+      if (!EBS_VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${EBS_VOLUME_TYPES.join(", ")} (got ${JSON.stringify(type)})`);
+      result.volumeType = type;
+    }
+    if (device.encrypted !== void 0) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
+    if (device.kmsKeyId !== void 0) result.kmsKeyId = checkString(`${field}.kmsKeyId`, device.kmsKeyId);
+    if (device.iops !== void 0) result.iops = checkInteger(`${field}.iops`, device.iops, 100, 256e3);
+    if (device.throughput !== void 0) result.throughput = checkInteger(`${field}.throughput`, device.throughput, 125, 2e3);
+    if (device.deleteOnTermination !== void 0) result.deleteOnTermination = checkBoolean(`${field}.deleteOnTermination`, device.deleteOnTermination);
+    return result;
+  });
+}
+function checkUserData(field, value) {
+  const userData = typeof value === "string" ? value : checkString(field, value);
+  const encodedLength = Buffer.byteLength(Buffer.from(userData, "utf8").toString("base64"));
+  if (encodedLength > MAX_USER_DATA_BASE64) {
+    throw new InputError(field, `is ${encodedLength} bytes once base64-encoded; launch templates take at most ${MAX_USER_DATA_BASE64}`);
+  }
+  return userData;
+}
+function checkUserTags(field, value) {
+  const tags = checkTags(field, value);
+  for (const key of Object.keys(tags)) {
+    if (key.startsWith("bluegreen:")) throw new InputError(`${field}.${key}`, "the bluegreen: prefix is reserved for the tags bluegreen writes");
+  }
+  return tags;
+}
+
+// src/stages/inputs/deploy.ts
+var COPIED = "copied from the current server group";
+var DEPLOY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  amiId: input({
+    kind: "string",
+    describe: "AMI to deploy (ami-\u2026), e.g. the amiId output of bake",
+    required: true,
+    parse: (value, field) => {
+      if (value === void 0) throw new InputError(field, "is required: the AMI to deploy, e.g. the amiId output of bakeAmi");
+      return checkPattern(field, value, AMI_ID, "ami-0123456789abcdef0");
+    }
+  }),
+  targetGroups: listInput("Target group names or ARNs", {
+    defaultText: "those of the current server group",
+    item: (name, field) => checkPattern(field, name, TARGET_GROUP, "a target group name or ARN")
+  }),
+  capacity: input({
+    kind: "object",
+    describe: "Capacity {min, max, desired} (JSON, or --capacity.min 2 --capacity.max 4 --capacity.desired 2)",
+    required: "on the first deploy",
+    defaultText: COPIED,
+    parse: (value) => value === void 0 ? void 0 : parseCapacity(value)
+  }),
+  instanceType: stringInput("Instance type", { required: "on the first deploy", defaultText: COPIED, pattern: INSTANCE_TYPE, shape: "t3.micro" }),
+  subnets: listInput("Subnet ids", {
+    required: "on the first deploy",
+    defaultText: COPIED,
+    item: (id, field) => checkPattern(field, id, SUBNET_ID, "subnet-0123456789abcdef0"),
+    whenEmpty: "must name at least one subnet"
+  }),
+  securityGroups: listInput("Security group ids", { defaultText: COPIED, item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, "sg-0123456789abcdef0") }),
+  keyName: stringInput("EC2 key pair name", { defaultText: COPIED, pattern: KEY_NAME, shape: "a key pair name" }),
+  iamInstanceProfile: stringInput("Instance profile name or ARN", { defaultText: COPIED, pattern: INSTANCE_PROFILE, shape: "an instance profile name or ARN" }),
+  userData: input({
+    kind: "string",
+    describe: "User data (plain text; encoded for you)",
+    defaultText: COPIED,
+    secret: true,
+    parse: (value, field) => value === void 0 ? void 0 : checkUserData(field, value)
+  }),
+  blockDevices: input({
+    kind: "object",
+    describe: "EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)",
+    defaultText: COPIED,
+    docType: "List of Maps",
+    parse: (value) => value === void 0 ? void 0 : parseBlockDevices(value)
+  }),
+  requireImdsv2: input({
+    kind: "boolean",
+    describe: "Require IMDSv2 tokens",
+    defaultText: "copied; true on the first deploy",
+    parse: (value, field) => value === void 0 ? void 0 : checkBoolean(field, value)
+  }),
+  ...SERVER_GROUP_INPUTS,
+  targetHealthyPercent: integerInput("Share of desired instances that must be healthy", { min: 1, max: 100, default: 100 }, { kind: "number" }),
+  ...LEDGER_INPUTS,
+  ...BUILD_INPUTS,
+  tags: input({
+    kind: "object",
+    describe: "Extra tags of the server group {key: value} (JSON, or --tags.team web)",
+    parse: (value, field) => value === void 0 ? {} : checkUserTags(field, value)
+  }),
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print what would be done and change nothing", false),
+  ...LOCK_INPUTS,
+  allowRemovingTargetGroups: booleanInput(
+    "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
+    false
+  ),
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+};
+
+// src/stages/inputs/history.ts
+var HISTORY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  limit: integerInput("How many records, newest first", { min: 1, max: 1e3, default: 10 })
+};
+
+// src/publish/artifact-file.ts
+var import_node_crypto8 = require("crypto");
+var import_node_fs5 = require("fs");
+var import_promises4 = require("fs/promises");
+var import_node_path7 = require("path");
+function checkArtifactFile(field, path) {
+  let stats;
+  try {
+    stats = (0, import_node_fs5.statSync)(path);
+  } catch (error) {
+    const code = error.code;
+    if (code === "ENOENT") throw new InputError(field, `no such file: ${path}`);
+    throw new InputError(field, `cannot read ${path}: ${code ?? String(error)}`);
+  }
+  if (stats.isDirectory()) throw new InputError(field, `${path} is a directory; publish one file (archive the folder first)`);
+  if (!stats.isFile()) throw new InputError(field, `${path} is not a regular file`);
+  if (stats.size === 0) throw new InputError(field, `${path} is empty (0 bytes): refusing to publish an empty artifact`);
+  try {
+    (0, import_node_fs5.accessSync)(path, import_node_fs5.constants.R_OK);
+  } catch {
+    throw new InputError(field, `${path} is not readable by this user`);
+  }
+  return { path, fileName: (0, import_node_path7.basename)(path), size: stats.size, modifiedMs: stats.mtimeMs };
+}
+var HASH_READ_BYTES = 1024 * 1024;
+
+// src/publish/multipart.ts
+var import_node_crypto9 = require("crypto");
+var import_promises5 = require("fs/promises");
+var MIN_PART_SIZE = 5 * 1024 * 1024;
+var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+
+// src/publish/publish-artifact.ts
+var MIB = 1024 * 1024;
+var DEFAULT_PUBLISH_TUNING = { multipartThreshold: 16 * MIB, partSize: 8 * MIB, concurrency: 4 };
+
+// src/stages/inputs/publish.ts
+var MIB2 = 1024 * 1024;
+function optionalText(field, value) {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === "number") throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
+  return optionalString(field, value);
+}
+var textInput = (describe, stepDefault) => input({ kind: "string", describe, ...stepDefault ? { stepDefault } : {}, parse: (value, field) => optionalText(field, value) });
+var PUBLISH_INPUTS = {
+  ...REGION_INPUTS,
+  file: input({
+    kind: "string",
+    describe: "The artifact to upload (a regular, non-empty file), relative to the working directory",
+    required: true,
+    parse: (value, field) => checkArtifactFile(field, checkString(field, value))
+  }),
+  bucket: input({
+    kind: "string",
+    describe: "S3 bucket name (no s3:// prefix)",
+    required: true,
+    parse: (value, field) => checkBucketName(field, checkString(field, value))
+  }),
+  key: stringInput("Object key", { required: "unless keyTemplate is given" }),
+  keyTemplate: stringInput("Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}"),
+  app: textInput("Application name ({app}; stored as metadata)"),
+  version: textInput("Artifact version ({version}; stored as metadata)"),
+  buildNumber: textInput("Jenkins build number ({buildNumber}; stored as metadata)", "env.BUILD_NUMBER"),
+  buildUrl: stringInput("Jenkins build URL, stored as metadata (a URL with user:password@ is refused)", { stepDefault: "env.BUILD_URL" }),
+  gitCommit: stringInput("Git commit id ({gitCommit}; stored as metadata)", { stepDefault: "env.GIT_COMMIT" }),
+  overwrite: booleanInput("Replace different content already at the key (false: refuse, exit 3)", false),
+  contentType: stringInput("Content-Type, e.g. application/gzip", {
+    defaultText: "from the file name, else application/octet-stream",
+    pattern: /^[\w.+-]+\/[\w.+-]+( *;[\x20-\x7e]*)?$/,
+    shape: '"type/subtype" such as "application/gzip"'
+  }),
+  partSizeMiB: integerInput("Multipart part size in MiB", { min: MIN_PART_SIZE / MIB2, max: MAX_PART_SIZE / MIB2, default: DEFAULT_PUBLISH_TUNING.partSize / MIB2 }, { kind: "number" }),
+  concurrency: integerInput("Parts uploaded at once; memory \u2248 partSize \xD7 concurrency", { min: 1, max: 16, default: DEFAULT_PUBLISH_TUNING.concurrency }, { kind: "number" })
+};
+
+// src/rollback/request.ts
+var MAX_REASON = 1e3;
+var MAX_APPROVER = 200;
+function checkApprover(field, value) {
+  const approvedBy = optionalString(field, value)?.trim();
+  if (approvedBy !== void 0 && (approvedBy.length > MAX_APPROVER || /[\r\n]/.test(approvedBy))) {
+    throw new InputError(field, `must be one line of at most ${MAX_APPROVER} characters (a user id or name)`);
+  }
+  return approvedBy || void 0;
+}
+function checkReason(field, value) {
+  const reason = optionalString(field, value)?.trim();
+  if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
+  return reason || void 0;
+}
+
+// src/stages/inputs/rollback.ts
+var ROLLBACK_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  // Checked against the cluster once it is known (a server group must be one of its own).
+  to: rawInput(
+    "string",
+    'Where to go: "previous" (the release deployed before the current one; rolling back twice goes further back), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id',
+    { defaultText: "previous" }
+  ),
+  reason: input({ kind: "string", describe: "Why (recorded in the ledger)", parse: (value, field) => checkReason(field, value) }),
+  approvedBy: input({
+    kind: "string",
+    describe: "Who approved the rollback (the rollback job passes its input step's submitter); recorded in the ledger as who",
+    parse: (value, field) => checkApprover(field, value)
+  }),
+  ...LEDGER_INPUTS,
+  buildUrl: BUILD_INPUTS.buildUrl,
+  ...SERVER_GROUP_INPUTS,
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print where the rollback would go and how, change nothing", false),
+  ...LOCK_INPUTS
+};
+
+// src/stages/inputs/status.ts
+var STATUS_INPUTS = { ...CLUSTER_INPUTS, ...REGION_INPUTS, ...OPTIONAL_LEDGER_INPUTS };
+
+// src/stages/inputs/index.ts
+var STAGE_INPUTS = {
+  publish: PUBLISH_INPUTS,
+  bake: BAKE_INPUTS,
+  deploy: DEPLOY_INPUTS,
+  rollback: ROLLBACK_INPUTS,
+  status: STATUS_INPUTS,
+  history: HISTORY_INPUTS,
+  cleanup: CLEANUP_INPUTS
+};
+function isInputOfAnyStage(name) {
+  return Object.values(STAGE_INPUTS).some((inputs) => Object.hasOwn(inputs, name));
+}
+
+// src/stages/resolve-input.ts
+var PROJECT_DEFAULTS_FILE = ".bluegreen.json";
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function mergeInputs(...layers) {
+  const merged = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === void 0) continue;
+      const base = merged[key];
+      merged[key] = isPlainObject(base) && isPlainObject(value) ? mergeInputs(base, value) : value;
+    }
+  }
+  return merged;
+}
+function readJsonObjectFile(path, field, shownPath = path) {
+  if (!(0, import_node_fs6.existsSync)(path)) throw new InputError(field, `file ${shownPath} does not exist`);
+  let text;
+  try {
+    text = (0, import_node_fs6.readFileSync)(path, "utf8");
+  } catch (error) {
+    throw new InputError(field, `cannot read ${shownPath}: ${describeError(error)}`);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(field, `${shownPath} is not valid JSON: ${describeError(error)}`);
+  }
+  if (!isPlainObject(parsed)) throw new InputError(field, `${shownPath} must hold a JSON object of input keys`);
+  return parsed;
+}
+var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
+function flagInputs(argv, inputs) {
+  const flags = {};
+  for (const [key, value] of Object.entries(argv)) {
+    if (!YARGS_KEYS.has(key) && !key.includes("-") && value !== void 0) flags[key] = value;
+  }
+  for (const [name, spec] of Object.entries(inputs)) {
+    for (const path of listPaths(name, spec)) updateAt(flags, path.split("."), (value) => asList(value, spec.commaInItems === true));
+  }
+  return flags;
+}
+function updateAt(target, path, update) {
+  const [head, ...rest] = path;
+  if (!Object.hasOwn(target, head)) return;
+  if (rest.length === 0) {
+    target[head] = update(target[head]);
+    return;
+  }
+  const child = target[head];
+  if (isPlainObject(child)) {
+    const copy = { ...child };
+    updateAt(copy, rest, update);
+    target[head] = copy;
+  }
+}
+function asList(value, commaInItems) {
+  const items = Array.isArray(value) ? value : [value];
+  if (!items.every((item) => typeof item === "string" || typeof item === "number")) return value;
+  const texts = items.map(String);
+  return commaInItems ? texts : texts.flatMap((text) => text.split(",").map((part) => part.trim()).filter((part) => part !== ""));
+}
+function readProjectDefaults(cwd) {
+  const path = (0, import_node_path8.join)(cwd, PROJECT_DEFAULTS_FILE);
+  if (!(0, import_node_fs6.existsSync)(path)) return void 0;
+  const document = readJsonObjectFile(path, PROJECT_DEFAULTS_FILE, path);
+  const where = ` (in ${path})`;
+  for (const key of Object.keys(document)) {
+    if (key !== "defaults" && key !== "clusters") {
+      throw new InputError(key, `is not a section of ${PROJECT_DEFAULTS_FILE}: use "defaults" and "clusters"${where}`);
+    }
+  }
+  const checkSection = (field, value) => {
+    const section = checkObject(field, value ?? {});
+    for (const key of Object.keys(section)) {
+      if (key === "config" || !isInputOfAnyStage(key)) throw new InputError(`${field}.${key}`, `is not an input of any stage${where}`);
+    }
+    return section;
+  };
+  const clusters = {};
+  for (const [name, section] of Object.entries(checkObject("clusters", document.clusters ?? {}))) {
+    clusters[name] = checkSection(`clusters.${name}`, section);
+  }
+  return { path, defaults: checkSection("defaults", document.defaults), clusters };
+}
+function declaredPart(section, inputs) {
+  const namesCluster = Object.hasOwn(inputs, "cluster");
+  return Object.fromEntries(
+    Object.entries(section).filter(([key]) => Object.hasOwn(inputs, key) && !(namesCluster && Object.hasOwn(CLUSTER_INPUTS, key)))
+  );
+}
+function clusterNameOf(layers) {
+  try {
+    return resolveClusterName(layers).name;
+  } catch {
+    return void 0;
+  }
+}
+function withSource(source, check) {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InputError && source !== void 0) error.details.source = source;
+    throw error;
+  }
+}
+function resolveStageInput(inputs, given, options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const env3 = options.env ?? process.env;
+  const names = Object.keys(inputs);
+  checkKnownKeys("", given, names);
+  let merged = given;
+  const sources = {};
+  const addSource = (layer, file) => {
+    for (const key of Object.keys(layer)) if (merged[key] === void 0) sources[key] ??= file;
+  };
+  if (Object.hasOwn(inputs, "config") && given.config !== void 0 && given.config !== null) {
+    const path = checkString("config", given.config);
+    const fromFile = readJsonObjectFile((0, import_node_path8.resolve)(cwd, path), "config", path);
+    checkKnownKeys("config", fromFile, names.filter((name) => name !== "config"));
+    addSource(fromFile, path);
+    merged = mergeInputs(fromFile, given);
+  }
+  const project = readProjectDefaults(cwd);
+  if (project) {
+    const cluster = Object.hasOwn(inputs, "cluster") ? clusterNameOf(merged) : void 0;
+    const section = declaredPart(cluster !== void 0 ? project.clusters[cluster] ?? {} : {}, inputs);
+    const defaults = declaredPart(project.defaults, inputs);
+    addSource({ ...section, ...defaults }, project.path);
+    merged = mergeInputs(defaults, section, merged);
+  }
+  const regionValue = merged.region ?? env3.AWS_REGION ?? env3.AWS_DEFAULT_REGION;
+  let region = "";
+  if (options.needsRegion !== false || regionValue !== void 0) {
+    if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
+    region = withSource(sources.region, () => checkRegion2("region", regionValue));
+  }
+  const parsed = {};
+  for (const [name, spec] of Object.entries(inputs)) {
+    const value = name === "region" ? region || void 0 : merged[name];
+    parsed[name] = withSource(sources[name], () => spec.parse(value === void 0 ? spec.default : value, name));
+  }
+  return { inputs: parsed, region };
+}
+
+// src/stages/framework.ts
+function defineStage(stage) {
+  return stage;
+}
+var COMMON_OPTIONS = {
+  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
+  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' }
+};
+function stageOptions(inputs) {
+  const options = { ...COMMON_OPTIONS };
+  for (const [name, spec] of Object.entries(inputs)) {
+    options[name] = yargsOption(spec);
+    for (const path of listPaths(name, spec)) {
+      if (path !== name) options[path] = { type: "array", string: true, hidden: true };
+    }
+  }
+  return options;
+}
+function writeJsonFile(path, value) {
+  (0, import_node_fs7.mkdirSync)((0, import_node_path9.dirname)(path), { recursive: true });
+  (0, import_node_fs7.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
+`);
+}
+function errorOutput(error) {
+  if (error instanceof BluegreenError) {
+    return { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...error.details } };
+  }
+  return { error: { code: "Unexpected", message: describeError(error), exitCode: ExitCode.failed } };
+}
+function exitCodeOf(error) {
+  return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
+}
+function routeProcessWarnings(log) {
+  const seen = /* @__PURE__ */ new Set();
+  process.removeAllListeners("warning");
+  process.on("warning", (warning2) => {
+    const key = `${warning2.name}:${warning2.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
+  });
+}
+async function executeStage(stage, argv, log = createLogger(stage.name), options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const outputPath = typeof argv.output === "string" ? (0, import_node_path9.resolve)(cwd, argv.output) : void 0;
+  let result;
+  try {
+    const fileInput = typeof argv.input === "string" ? readJsonObjectFile((0, import_node_path9.resolve)(cwd, argv.input), "input", argv.input) : {};
+    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+    const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
+    const input2 = stage.validate(inputs, region);
+    let clients;
+    const aws = () => clients ??= (options.clients ?? awsClients)(region);
+    const output = await stage.run(input2, { log, region, aws });
+    result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
+  } catch (error) {
+    const exitCode = exitCodeOf(error);
+    const label = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
+    log.error(`${label}: ${describeError(error)}`);
+    const source = error instanceof InputError ? error.details.source : void 0;
+    if (typeof source === "string") log.error(`that value comes from ${source}`);
+    const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
+    if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
+    result = { exitCode, output: errorOutput(error) };
+  }
+  if (outputPath) {
+    try {
+      writeJsonFile(outputPath, result.output);
+    } catch (error) {
+      log.error(`cannot write output file ${outputPath}: ${describeError(error)}`);
+      if (result.exitCode === ExitCode.ok) result.exitCode = ExitCode.failed;
+    }
+  }
+  return result;
+}
+function addStageOptions(yargs, stage) {
+  return yargs.options(stageOptions(stage.inputs)).strict();
+}
+
+// src/stages/cli-runner.ts
+function outputPathFromArgv(args) {
+  for (let i10 = 0; i10 < args.length; i10 += 1) {
+    const arg = args[i10];
+    if (arg === "--output") return args[i10 + 1];
+    if (arg.startsWith("--output=")) return arg.slice("--output=".length);
+  }
+  return void 0;
+}
+function failHandler(log, args, onFailure) {
+  return (message, error) => {
+    if (error && !message) throw error;
+    const text = message ?? error?.message ?? "invalid command line";
+    const unknown = /Unknown arguments?: (.+)/.exec(text);
+    const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
+    const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
+    log.error(`bad input: ${inputError.message}`);
+    const outputPath = outputPathFromArgv(args);
+    const output = errorOutput(inputError);
+    if (outputPath) writeJsonFile(outputPath, output);
+    onFailure(output);
+  };
+}
+async function runStageCommand(stage, args, options = {}) {
+  const log = createLogger(stage.name, options.logSink);
+  const result = { exitCode: ExitCode.ok, output: void 0, printed: "" };
+  const command10 = {
+    command: "$0",
+    describe: stage.describe,
+    builder: (cli2) => addStageOptions(cli2, stage),
+    handler: async (argv) => {
+      if (!options.inProcess) routeProcessWarnings(log);
+      const { exitCode, output } = await executeStage(stage, argv, log, options);
+      result.exitCode = exitCode;
+      result.output = output;
+    }
+  };
+  const cli = yargs_default([...args]).scriptName(`${stage.name}.js`).command(command10).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(
+    failHandler(log, args, (output) => {
+      result.exitCode = ExitCode.badInput;
+      result.output = output;
+    })
+  );
+  if (options.inProcess) {
+    await cli.exitProcess(false).parseAsync([...args], {}, (_error, _argv, printed) => {
+      result.printed = printed;
+    });
+  } else {
+    await cli.parseAsync();
+  }
+  return result;
+}
+async function runStandalone(stage) {
+  const { exitCode } = await runStageCommand(stage, hideBin(process.argv));
+  process.exitCode = exitCode;
+}
+
+// src/core/table.ts
+function formatTable(headers, rows) {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
+}
+
+// src/ledger/format.ts
+function shortTime(iso) {
+  return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+function formatLockLine(cluster, lock) {
+  if (!lock) return `lock: cluster ${cluster} is not locked`;
+  const state2 = lock.expired ? `EXPIRED at ${shortTime(lock.expiresAt)} (can be taken over with breakExpiredLock)` : `lease until ${shortTime(lock.expiresAt)}`;
+  return `lock: held by ${lock.owner} (deployment ${lock.deploymentId}) since ${shortTime(lock.acquiredAt)}, ${state2}`;
+}
+function formatHistory(cluster, records, lock) {
+  const header = formatLockLine(cluster, lock);
+  if (records.length === 0) return `${header}
+no deployments recorded for cluster ${cluster}`;
+  const rows = records.map((r10) => {
+    const from = r10.from ?? r10.previousServerGroup;
+    const to = r10.to ?? r10.serverGroup;
+    return [
+      shortTime(r10.recordedAt),
+      r10.kind,
+      r10.result,
+      r10.version ?? "-",
+      r10.amiId ?? "-",
+      r10.serverGroup ?? "-",
+      from || to ? `${from ?? "-"} -> ${to ?? "-"}` : "-",
+      r10.who ?? r10.buildUrl ?? "-"
+    ];
+  });
+  const table = formatTable(["TIME", "KIND", "RESULT", "VERSION", "AMI", "SERVER GROUP", "FROM -> TO", "WHO"], rows);
+  return `${header}
+last ${records.length} record(s) of cluster ${cluster}, newest first
+${table}`;
 }
 
 // src/ledger/ledger.ts
+var import_node_crypto10 = require("crypto");
 var MAX_EPOCH_MS = 9999999999999;
 var RECORD_NAME = /^(\d{13})-(.+)-([0-9a-f]{6})\.json$/;
 var MAX_PAGE_SIZE = 1e3;
@@ -95515,52 +96244,6 @@ async function listRecords(aws, ledger, cluster, options = {}) {
 }
 function ledgerAws(ledger, clusterAws) {
   return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
-}
-
-// src/ledger/lock.ts
-var import_node_os4 = require("os");
-var MAX_LEASE_SECONDS = 7 * 24 * 3600;
-async function readLock(aws, ledger, cluster, options = {}) {
-  const key = lockKey(ledger, cluster);
-  const now = (options.clock ?? (() => /* @__PURE__ */ new Date()))();
-  let text;
-  let etag;
-  try {
-    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
-    text = await response.Body?.transformToString("utf8") ?? "";
-    etag = response.ETag ?? "";
-  } catch (error) {
-    if (isNoSuchKey(error)) return null;
-    throw ledgerS3Error(error, ledger, "reading the lock in");
-  }
-  const record = parseLockRecord(text);
-  return { ...record, cluster, url: ledgerUrl(ledger, key), etag, expired: now.getTime() >= Date.parse(record.expiresAt) };
-}
-function parseLockRecord(text) {
-  try {
-    const parsed = JSON.parse(text);
-    if (typeof parsed.owner === "string" && typeof parsed.expiresAt === "string" && Number.isFinite(Date.parse(parsed.expiresAt))) {
-      return {
-        owner: parsed.owner,
-        deploymentId: String(parsed.deploymentId ?? "unknown"),
-        acquiredAt: String(parsed.acquiredAt ?? parsed.expiresAt),
-        renewedAt: String(parsed.renewedAt ?? parsed.acquiredAt ?? parsed.expiresAt),
-        leaseSeconds: Number(parsed.leaseSeconds ?? 0),
-        expiresAt: parsed.expiresAt,
-        host: String(parsed.host ?? "unknown"),
-        pid: Number(parsed.pid ?? 0),
-        ...parsed.brokeExpiredLockOf ? { brokeExpiredLockOf: parsed.brokeExpiredLockOf } : {}
-      };
-    }
-  } catch {
-  }
-  const epoch = (/* @__PURE__ */ new Date(0)).toISOString();
-  return { owner: "unreadable lock object", deploymentId: "unknown", acquiredAt: epoch, renewedAt: epoch, leaseSeconds: 0, expiresAt: epoch, host: "unknown", pid: 0 };
-}
-function publicLockStatus(lock) {
-  if (!lock) return null;
-  const { etag: _etag, ...rest } = lock;
-  return rest;
 }
 
 // src/aws/tags.ts
@@ -95782,34 +96465,26 @@ function formatClusterStatus(status) {
   return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join("\n");
 }
 
-// src/stages/cluster-options.ts
-var CLUSTER_OPTIONS = {
-  cluster: { type: "string", describe: "Cluster name app[-stack[-detail]] (or give app/stack/detail)" },
-  app: { type: "string", describe: "Application name (letters, digits, . and _)" },
-  stack: { type: "string", describe: "Stack, e.g. prod" },
-  detail: { type: "string", describe: "Detail, e.g. canary" }
-};
-
 // src/stages/status.ts
 var LAST_DEPLOYMENTS = 5;
-var statusStage = {
+var statusStage = defineStage({
   name: "status",
   describe: "Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments",
-  options: { ...CLUSTER_OPTIONS, ...LEDGER_OPTIONS },
-  validate: (raw) => ({ cluster: resolveClusterName(raw).name, ledger: parseOptionalLedgerRef(raw.ledger) }),
-  async run(input, { aws, log }) {
-    const status = await getClusterStatus(aws(), input.cluster);
+  inputs: STATUS_INPUTS,
+  validate: (inputs) => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger }),
+  async run(input2, { aws, log }) {
+    const status = await getClusterStatus(aws(), input2.cluster);
     log.info(formatClusterStatus(status));
-    if (!input.ledger) return { ...status, lock: null, deployments: [] };
-    const ledger = ledgerAws(input.ledger, aws());
+    if (!input2.ledger) return { ...status, lock: null, deployments: [] };
+    const ledger = ledgerAws(input2.ledger, aws());
     const [deployments, lock] = await Promise.all([
-      listRecords(ledger, input.ledger, input.cluster, { limit: LAST_DEPLOYMENTS, log }),
-      readLock(ledger, input.ledger, input.cluster)
+      listRecords(ledger, input2.ledger, input2.cluster, { limit: LAST_DEPLOYMENTS, log }),
+      readLock(ledger, input2.ledger, input2.cluster)
     ]);
-    log.info(formatHistory(input.cluster, deployments, lock));
+    log.info(formatHistory(input2.cluster, deployments, lock));
     return { ...status, lock: publicLockStatus(lock), deployments };
   }
-};
+});
 
 // src/bin/status.ts
 void runStandalone(statusStage);

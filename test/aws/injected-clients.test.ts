@@ -4,13 +4,13 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CallCounter } from '../../src/aws/call-counter';
 import { createLogger } from '../../src/core/log';
 import { deploy } from '../../src/deploy/deploy';
-import { parseDeployRequest } from '../../src/deploy/request';
 import { listRecords } from '../../src/ledger';
-import { parseRollbackRequest } from '../../src/rollback/request';
 import { rollbackDeploy } from '../../src/rollback/rollback';
 import { isLoopbackEndpoint, sandboxClients } from '../../src/sandbox/sandbox';
 import { cleanupStage } from '../../src/stages/cleanup';
-import type { StageContext } from '../../src/stages/framework';
+import { parseStageInput, type StageContext } from '../../src/stages/framework';
+import { deployStage } from '../../src/stages/deploy';
+import { rollbackStage } from '../../src/stages/rollback';
 import { historyStage } from '../../src/stages/history';
 import { statusStage } from '../../src/stages/status';
 import { createNetwork } from '../helpers/cluster-fixture';
@@ -57,21 +57,29 @@ test.serial('deploy, rollback, cleanup, status and history use only the clients 
   const lines: string[] = [];
   const log = createLogger('injected', (line) => lines.push(line));
   const common = { ledger, healthTimeout: 60, drainTimeout: 30 };
-  const first = parseDeployRequest(
-    { app: 'web', stack: 'prod', amiId: amiV1, version: '1.0.0', targetGroups: [network.targetGroupName], capacity: { min: 1, max: 2, desired: 1 }, instanceType: 't3.micro', subnets: network.subnetIds, ...common },
+  const first = parseStageInput(deployStage, {
     region,
-  );
+    app: 'web',
+    stack: 'prod',
+    amiId: amiV1,
+    version: '1.0.0',
+    targetGroups: [network.targetGroupName],
+    capacity: { min: 1, max: 2, desired: 1 },
+    instanceType: 't3.micro',
+    subnets: network.subnetIds,
+    ...common,
+  }).input;
   t.is((await deploy(aws, first, log)).serverGroup, 'web-prod-v000');
-  const second = parseDeployRequest({ cluster: 'web-prod', amiId: amiV2, version: '2.0.0', ...common }, region);
+  const second = parseStageInput(deployStage, { region, cluster: 'web-prod', amiId: amiV2, version: '2.0.0', ...common }).input;
   t.is((await deploy(aws, second, log)).serverGroup, 'web-prod-v001');
-  const rolledBack = await rollbackDeploy(aws, parseRollbackRequest({ cluster: 'web-prod', to: 'web-prod-v000', reason: 'test', ...common }, region), log);
+  const rolledBack = await rollbackDeploy(aws, parseStageInput(rollbackStage, { region, cluster: 'web-prod', to: 'web-prod-v000', reason: 'test', ...common }).input, log);
   t.is(rolledBack.restoredServerGroup, 'web-prod-v000', JSON.stringify(rolledBack));
 
   const context: StageContext = { log, region, aws: () => aws };
-  await cleanupStage.run(cleanupStage.validate({ cluster: 'web-prod', ledger }, region), context);
-  const status = await statusStage.run(statusStage.validate({ cluster: 'web-prod', ledger }, region), context);
+  await cleanupStage.run(parseStageInput(cleanupStage, { region, cluster: 'web-prod', ledger }).input, context);
+  const status = await statusStage.run(parseStageInput(statusStage, { region, cluster: 'web-prod', ledger }).input, context);
   t.true(status.deployments.length > 0, 'status read the ledger');
-  const history = await historyStage.run(historyStage.validate({ cluster: 'web-prod', ledger }, region), context);
+  const history = await historyStage.run(parseStageInput(historyStage, { region, cluster: 'web-prod', ledger }).input, context);
   t.true(history.records.length >= 3, 'history read the ledger');
 
   const records = await listRecords(aws.forRegion(ledger.region), ledger, 'web-prod', { limit: 50 });
