@@ -100657,6 +100657,21 @@ function describeType(value) {
   if (typeof value === "object") return "an object";
   return `${typeof value} ${JSON.stringify(value)}`;
 }
+var VERSION_PATTERN = /^[\w.+-]{1,128}$/;
+function checkVersion(field, value) {
+  return checkPattern(field, value, VERSION_PATTERN, "1.2.3 (1-128 letters, digits, . _ + -)");
+}
+function optionalNonBlank(field, value) {
+  return value === "" ? void 0 : optionalString(field, value);
+}
+function checkStringMap(field, value) {
+  if (value === void 0 || value === null) return {};
+  const map = checkObject(field, value);
+  for (const [key, item] of Object.entries(map)) {
+    if (typeof item !== "string") throw new InputError(`${field}.${key}`, `must be a string (got ${typeof item})`);
+  }
+  return map;
+}
 
 // src/stages/inputs/declare.ts
 function input(spec) {
@@ -100940,7 +100955,7 @@ var BUILD_INPUTS = {
     pattern: /^(s3|https?):\/\/\S+$/,
     shape: "s3://bucket/key"
   }),
-  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+  version: stringInput("Version of the application", { pattern: VERSION_PATTERN, shape: "1.2.3 (letters, digits, . _ + -)" })
 };
 var CONFIG_INPUTS = {
   config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")
@@ -102121,23 +102136,6 @@ async function renderBuild(bake, renderOptions = {}) {
 // src/bake/resolve.ts
 var path7 = __toESM(require("path"));
 
-// src/core/validate-values.ts
-var VERSION_PATTERN = /^[\w.+-]{1,128}$/;
-function checkVersion(field, value) {
-  return checkPattern(field, value, VERSION_PATTERN, "1.2.3 (1-128 letters, digits, . _ + -)");
-}
-function optionalNonBlank(field, value) {
-  return value === "" ? void 0 : optionalString(field, value);
-}
-function checkStringMap(field, value) {
-  if (value === void 0 || value === null) return {};
-  const map = checkObject(field, value);
-  for (const [key, item] of Object.entries(map)) {
-    if (typeof item !== "string") throw new InputError(`${field}.${key}`, `must be a string (got ${typeof item})`);
-  }
-  return map;
-}
-
 // src/bake/resolve-source.ts
 var AMI_ID2 = /^ami-[0-9a-f]{8,17}$/;
 function resolveSourceAmi(value) {
@@ -102300,7 +102298,6 @@ function resolveTags(s3) {
 var NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 var CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 var ARTIFACT_URL = /^(s3|https?):\/\/\S/;
-var VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
 function list2(field, value) {
   return value === void 0 || value === null ? [] : checkStringList(field, value);
 }
@@ -102335,7 +102332,7 @@ function resolveVolume(value, windows, sandbox) {
   const v2 = value === void 0 || value === null ? {} : checkObject("volume", value);
   const sizeGb = v2["sizeGb"] === void 0 ? sandbox ? 8 : void 0 : wholeGiB(v2["sizeGb"]);
   const type = v2["type"] === void 0 ? "gp3" : checkString("volume.type", v2["type"]);
-  if (!VOLUME_TYPES.includes(type)) throw new InputError("volume.type", `"${type}" is not an EBS volume type`);
+  if (!EBS_VOLUME_TYPES.includes(type)) throw new InputError("volume.type", `"${type}" is not an EBS volume type`);
   const deviceName = v2["deviceName"] === void 0 ? windows ? "/dev/sda1" : "/dev/xvda" : checkString("volume.deviceName", v2["deviceName"]);
   return { sizeGb, type, deviceName };
 }

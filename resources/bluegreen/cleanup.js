@@ -95492,6 +95492,7 @@ function describeType(value) {
   if (typeof value === "object") return "an object";
   return `${typeof value} ${JSON.stringify(value)}`;
 }
+var VERSION_PATTERN = /^[\w.+-]{1,128}$/;
 
 // src/stages/inputs/declare.ts
 function input(spec) {
@@ -96123,7 +96124,7 @@ var BUILD_INPUTS = {
     pattern: /^(s3|https?):\/\/\S+$/,
     shape: "s3://bucket/key"
   }),
-  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+  version: stringInput("Version of the application", { pattern: VERSION_PATTERN, shape: "1.2.3 (letters, digits, . _ + -)" })
 };
 var CONFIG_INPUTS = {
   config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")

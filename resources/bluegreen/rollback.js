@@ -96029,6 +96029,7 @@ function describeType(value) {
   if (typeof value === "object") return "an object";
   return `${typeof value} ${JSON.stringify(value)}`;
 }
+var VERSION_PATTERN = /^[\w.+-]{1,128}$/;
 
 // src/stages/inputs/declare.ts
 function input(spec) {
@@ -96686,7 +96687,7 @@ var BUILD_INPUTS = {
     pattern: /^(s3|https?):\/\/\S+$/,
     shape: "s3://bucket/key"
   }),
-  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+  version: stringInput("Version of the application", { pattern: VERSION_PATTERN, shape: "1.2.3 (letters, digits, . _ + -)" })
 };
 var CONFIG_INPUTS = {
   config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")
@@ -96971,7 +96972,6 @@ var PUBLISH_INPUTS = {
 };
 
 // src/rollback/request.ts
-var VERSION = /^[\w.+-]{1,128}$/;
 var MAX_REASON = 1e3;
 var MAX_APPROVER = 200;
 function parseRollbackTarget(value, cluster) {
@@ -96985,7 +96985,7 @@ function parseRollbackTarget(value, cluster) {
     return { kind: "serverGroup", name: text };
   }
   if (isDeploymentId(text)) return { kind: "deploymentId", id: text };
-  const version = checkPattern("to", text, VERSION, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
+  const version = checkPattern("to", text, VERSION_PATTERN, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
   return { kind: "version", version };
 }
 function describeTarget(to) {

@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors';
 import { checkObject, checkBoolean, checkStringList, checkString } from '../core/validate';
-import { checkStringMap, optionalNonBlank } from '../core/validate-values';
+import { checkStringMap, optionalNonBlank } from '../core/validate';
 import type { ResolvedBake } from './types';
 
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { InputError } from '../core/errors';
 import { checkBoolean, checkInteger, checkObject, checkStringList } from '../core/validate';
-import { checkStringMap, optionalNonBlank } from '../core/validate-values';
+import { checkStringMap, optionalNonBlank } from '../core/validate';
 import { hasGoTemplateOpen } from './escape';
 import type { ResolvedBake } from './types';
 

@@ -1,6 +1,6 @@
 import { Tag } from '../aws/tags';
 import { checkTags } from '../core/validate';
-import { optionalNonBlank } from '../core/validate-values';
+import { optionalNonBlank } from '../core/validate';
 import { hasGoTemplateOpen } from './escape';
 import { redactUrl } from './redact-url';
 import type { ResolvedBake } from './types';

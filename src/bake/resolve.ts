@@ -1,7 +1,8 @@
+import { EBS_VOLUME_TYPES } from '../aws/ebs';
 import * as path from 'node:path';
 import { InputError } from '../core/errors';
 import { checkObject, checkRegion, checkString, checkStringList } from '../core/validate';
-import { checkStringMap, checkVersion, optionalNonBlank } from '../core/validate-values';
+import { checkStringMap, checkVersion, optionalNonBlank } from '../core/validate';
 import { assertAmiName, makeAmiName } from './ami-name';
 import { checkCredentialsOutlastBake } from './credentials-expiry';
 import { hasGoTemplateOpen } from './escape';
@@ -14,7 +15,6 @@ import type { BakeOptions, ResolvedBake } from './types';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const ARTIFACT_URL = /^(s3|https?):\/\/\S/;
-const VOLUME_TYPES = ['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard'];
 
 function list(field: string, value: unknown): string[] {
   return value === undefined || value === null ? [] : checkStringList(field, value);
@@ -55,7 +55,7 @@ function resolveVolume(value: unknown, windows: boolean, sandbox: boolean): Reso
   // moto's RunInstances wants a size (or snapshot) in every block device mapping.
   const sizeGb = v['sizeGb'] === undefined ? (sandbox ? 8 : undefined) : wholeGiB(v['sizeGb']);
   const type = v['type'] === undefined ? 'gp3' : checkString('volume.type', v['type']);
-  if (!VOLUME_TYPES.includes(type)) throw new InputError('volume.type', `"${type}" is not an EBS volume type`);
+  if (!(EBS_VOLUME_TYPES as readonly string[]).includes(type)) throw new InputError('volume.type', `"${type}" is not an EBS volume type`);
   const deviceName = v['deviceName'] === undefined ? (windows ? '/dev/sda1' : '/dev/xvda') : checkString('volume.deviceName', v['deviceName']);
   return { sizeGb, type, deviceName };
 }

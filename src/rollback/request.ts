@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors';
 import { parseServerGroupName, type ClusterName } from '../core/naming';
-import { checkPattern, checkString, optionalString } from '../core/validate';
+import { checkPattern, checkString, optionalString, VERSION_PATTERN } from '../core/validate';
 import { AMI_ID, type DeployRequest } from '../deploy/request';
 import { isDeploymentId } from '../ledger/deployment-id';
 import type { LedgerRef } from '../ledger/ledger-ref';
@@ -37,7 +37,6 @@ export interface RollbackRequest
   ledger: LedgerRef;
 }
 
-const VERSION = /^[\w.+-]{1,128}$/;
 const MAX_REASON = 1000;
 const MAX_APPROVER = 200;
 
@@ -53,7 +52,7 @@ export function parseRollbackTarget(value: unknown, cluster: string): RollbackTa
     return { kind: 'serverGroup', name: text };
   }
   if (isDeploymentId(text)) return { kind: 'deploymentId', id: text };
-  const version = checkPattern('to', text, VERSION, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
+  const version = checkPattern('to', text, VERSION_PATTERN, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
   return { kind: 'version', version };
 }
 

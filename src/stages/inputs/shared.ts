@@ -1,4 +1,4 @@
-import { checkRegion } from '../../core/validate';
+import { checkRegion, VERSION_PATTERN } from '../../core/validate';
 import { parseLedgerRef, parseOptionalLedgerRef } from '../../ledger/ledger-ref';
 import { DEFAULT_LEASE_SECONDS } from '../../ledger/lock';
 import { booleanInput, durationInput, input, integerInput, rawInput, stringInput } from './declare';
@@ -64,7 +64,7 @@ export const BUILD_INPUTS = {
     pattern: /^(s3|https?):\/\/\S+$/,
     shape: 's3://bucket/key',
   }),
-  version: stringInput('Version of the application', { pattern: /^[\w.+-]{1,128}$/, shape: '1.2.3 (letters, digits, . _ + -)' }),
+  version: stringInput('Version of the application', { pattern: VERSION_PATTERN, shape: '1.2.3 (letters, digits, . _ + -)' }),
 };
 
 /** The per-call defaults file; the framework merges it under the given keys. */
