@@ -56,7 +56,9 @@ export interface ColdStartOptions {
   /** Measured runs per command (≥ 10 for a median worth reading). */
   runs?: number;
   warmupRuns?: number;
-  /** Bundles to measure (default: every `resources/bluegreen/*.js`). */
+  /** Where the bundles are (default: the committed ones, `resources/bluegreen`), e.g. an older build to compare. */
+  bundleDir?: string;
+  /** Bundles to measure (default: every `*.js` there). */
   bundles?: string[];
 }
 
@@ -103,7 +105,8 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   const nodes = options.nodes ?? [process.execPath];
   const runs = options.runs ?? 10;
   const warmupRuns = options.warmupRuns ?? 2;
-  const bundles = options.bundles ?? readdirSync(BUNDLE_DIR).filter((f) => f.endsWith('.js')).map((f) => f.replace(/\.js$/, '')).sort();
+  const bundleDir = options.bundleDir ?? BUNDLE_DIR;
+  const bundles = options.bundles ?? readdirSync(bundleDir).filter((f) => f.endsWith('.js')).map((f) => f.replace(/\.js$/, '')).sort();
   const moto = await startMotoProcess();
   const dirs: string[] = [];
   try {
@@ -119,7 +122,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
       const dir = mkdtempSync(join(tmpdir(), `cold-start-${bundle}-`));
       dirs.push(dir);
       copies.set(bundle, join(dir, `${bundle}.js`));
-      copyFileSync(join(BUNDLE_DIR, `${bundle}.js`), join(dir, `${bundle}.js`));
+      copyFileSync(join(bundleDir, `${bundle}.js`), join(dir, `${bundle}.js`));
     }
     const outputDir = mkdtempSync(join(tmpdir(), 'cold-start-out-'));
     dirs.push(outputDir);
@@ -196,9 +199,10 @@ async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .option('runs', { type: 'number', default: 10, describe: 'measured runs per command' })
     .option('node', { type: 'string', array: true, describe: 'Node binaries to measure (default: this one)' })
+    .option('bundle-dir', { type: 'string', describe: 'Measure the bundles in this folder instead of resources/bluegreen' })
     .strict()
     .parseAsync();
-  const rows = await measureColdStart({ runs: argv.runs, nodes: argv.node?.length ? argv.node : undefined });
+  const rows = await measureColdStart({ runs: argv.runs, nodes: argv.node?.length ? argv.node : undefined, bundleDir: argv.bundleDir });
   console.log(`cold start, median of ${argv.runs} runs each (bundle alone in an empty folder; target ≤ ${COLD_START_TARGETS.maxRatioToAwsVersion}× aws --version, ≤ ${mb(COLD_START_TARGETS.maxBundleBytes)})`);
   console.log(formatColdStartTable(rows));
 }
