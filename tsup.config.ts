@@ -16,9 +16,11 @@ const stageEntries = Object.fromEntries(
  * Packages that a stage's `--help` and input validation never use, loaded only
  * when first used (see {@link lazyPackages}), by group: one group's packages
  * share code (the AWS SDK clients share the SDK core), so they load together.
+ * Matched against imports in src/ only.
  */
 const LAZY_GROUPS: Record<string, RegExp> = {
-  'aws-sdk': /^@aws-sdk\/client-[a-z0-9-]+$/,
+  // All of the SDK, so that src/ never holds a second copy of its classes (instanceof).
+  'aws-sdk': /^@(aws-sdk|smithy)\//,
   handlebars: /^handlebars$/,
 };
 
