@@ -1,6 +1,6 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options as TsupOptions } from 'tsup';
+import { embeddedComment, embeddedModuleId } from './src/core/compile-cache';
 import { build as esbuild, type Plugin } from 'esbuild';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 
@@ -58,17 +58,29 @@ function valueImports(file: string, from: string): string[] {
  *   one (`new DescribeImagesCommand(…)`) loads the group and returns the real
  *   value, so `instanceof` and class names stay intact.
  * - A group is bundled apart, tree-shaken to the names the stages' sources
- *   import, and carried as text that is compiled only when loaded
- *   (`loadEmbeddedModule`, src/core/compile-cache.ts): code that is merely
- *   present still costs its parse at every start, text costs a string scan.
- *   Text also lets Node's compile cache serve it (Node 22+). Requiring the
- *   packages lazily as modules of the bundle instead would keep esbuild from
- *   tree-shaking them (+0.5 MB of EC2 models).
+ *   import, and carried as text in a comment at the end of each bundle that
+ *   loads it, read back and compiled only when loaded (src/core/compile-cache.ts):
+ *   code that is merely present still costs its parse at every start, a
+ *   comment almost nothing. Text also lets Node's compile cache serve it
+ *   (Node 22+). Requiring the packages lazily as modules of the bundle instead
+ *   would keep esbuild from tree-shaking them (+0.5 MB of EC2 models).
  */
-function lazyPackages(entries: string[], options: { minify: boolean; keepNames: boolean }): Plugin {
+function lazyPackages(entries: string[], options: { minify: boolean; keepNames: boolean }): { esbuild: Plugin; tsup: TsupPlugin } {
   const namespace = 'lazy-package';
   const groupPrefix = 'lazy-package-group:';
-  return {
+  // id -> text of each group bundled so far; appended to the bundles that load it
+  const embedded = new Map<string, string>();
+  const appendEmbedded: TsupPlugin = {
+    name: 'embedded-modules',
+    renderChunk(code) {
+      const comments = [...embedded.keys()]
+        .filter((id) => code.includes(id))
+        .sort()
+        .map((id) => embeddedComment(id, embedded.get(id) as string));
+      return comments.length > 0 ? { code: `${code}${comments.join('')}` } : undefined;
+    },
+  };
+  const plugin: Plugin = {
     name: namespace,
     setup(build) {
       // group -> package -> names imported by the sources the stage entries reach
@@ -139,9 +151,14 @@ function lazyPackages(entries: string[], options: { minify: boolean; keepNames: 
             ...options,
           });
           const code = bundled.outputFiles[0]?.text ?? '';
-          const id = `bluegreen/${group}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`;
+          const id = embeddedModuleId(group, code);
+          embedded.set(id, code);
           return {
-            contents: `module.exports = require("./src/core/compile-cache.ts").loadEmbeddedModule(${JSON.stringify(id)}, ${JSON.stringify(code)});\n`,
+            contents: [
+              'const embedded = require("./src/core/compile-cache.ts");',
+              `module.exports = embedded.loadEmbeddedModule(${JSON.stringify(id)}, embedded.readEmbeddedSource(__filename, ${JSON.stringify(id)}));`,
+              '',
+            ].join('\n'),
             loader: 'js',
             resolveDir: process.cwd(),
           };
@@ -161,10 +178,14 @@ function lazyPackages(entries: string[], options: { minify: boolean; keepNames: 
       });
     },
   };
+  return { esbuild: plugin, tsup: appendEmbedded };
 }
+
+type TsupPlugin = NonNullable<TsupOptions['plugins']>[number];
 
 /** Smaller is faster to start; keepNames because errors are named after their class (core/errors.ts). */
 const STAGE_MINIFY = { minify: true, keepNames: true };
+const stageLazyPackages = lazyPackages(Object.values(stageEntries), STAGE_MINIFY);
 
 export default defineConfig([
   {
@@ -178,7 +199,8 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     ...STAGE_MINIFY,
-    esbuildPlugins: [lazyPackages(Object.values(stageEntries), STAGE_MINIFY)],
+    esbuildPlugins: [stageLazyPackages.esbuild],
+    plugins: [stageLazyPackages.tsup],
     clean: false,
     dts: false,
     outExtension: () => ({ js: '.js' }),

@@ -1,13 +1,48 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Loading code that a stage bundle carries as text (the AWS SDK, Handlebars:
- * see tsup.config.ts), through Node's module loader, so that Node's compile
- * cache serves it where Node has one (22.1+). Only the stage bundles use this.
+ * Code that a stage bundle carries as text (the AWS SDK, Handlebars: see
+ * tsup.config.ts), in comments at its end, and loads through Node's module
+ * loader on first use, so that Node's compile cache serves it where Node has
+ * one (22.1+). A comment costs the bundle's every start almost nothing (code
+ * costs its parse, a string its copy). Only the stage bundles use this.
  */
+
+const EMBEDDED_MARK = '/*bluegreen:embedded ';
+
+/** The id of an embedded module: its name and a hash of its text (so the compile cache never serves stale code). */
+export function embeddedModuleId(name: string, source: string): string {
+  return `bluegreen/${name}-${sha256(source).slice(0, 16)}.js`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The comment that carries `source` (ASCII, as esbuild writes it). A comment
+ * cannot hold `*\/`, so `~` is written `~0` and `*\/` is written `~1`.
+ */
+export function embeddedComment(id: string, source: string): string {
+  return `${EMBEDDED_MARK}${id}\n${source.replaceAll('~', '~0').replaceAll('*/', '~1')}\n*/\n`;
+}
+
+/** Reads the text of embedded module `id` back from the bundle `file`; checks it against the hash in its id. */
+export function readEmbeddedSource(file: string, id: string): string {
+  const bundle = readFileSync(file, 'utf8');
+  const mark = `${EMBEDDED_MARK}${id}\n`;
+  const start = bundle.indexOf(mark);
+  const end = start < 0 ? -1 : bundle.indexOf('\n*/', start + mark.length);
+  const source = end < 0 ? '' : bundle.slice(start + mark.length, end).replace(/~[01]/g, (escape) => (escape === '~0' ? '~' : '*/'));
+  if (end < 0 || embeddedModuleId(id.replace(/^bluegreen\/(.*)-[0-9a-f]{16}\.js$/, '$1'), source) !== id) {
+    throw new Error(`${file} is damaged: it no longer carries ${id} as built; fetch the bundle again`);
+  }
+  return source;
+}
 
 /** Where compiled code is cached: the machine's temp dir (the agent's), never the workspace. */
 export function compileCacheDir(): string {
