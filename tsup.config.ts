@@ -1,5 +1,8 @@
-import { defineConfig } from 'tsup';
-import { readdirSync } from 'node:fs';
+import { defineConfig, type Options as TsupOptions } from 'tsup';
+import { embeddedComment, embeddedModuleId } from './src/core/compile-cache';
+import { build as esbuild, type Plugin } from 'esbuild';
+import { readdirSync, readFileSync } from 'node:fs';
+import ts from 'typescript';
 
 // One self-contained bundle per stage for Jenkins' libraryResource: every
 // dependency inlined, no chunk files, runs on plain Node >= 20.
@@ -8,6 +11,181 @@ const stageEntries = Object.fromEntries(
     .filter((file) => file.endsWith('.ts'))
     .map((file) => [file.replace(/\.ts$/, ''), `src/bin/${file}`]),
 );
+
+/**
+ * Packages that a stage's `--help` and input validation never use, loaded only
+ * when first used (see {@link lazyPackages}), by group: one group's packages
+ * share code (the AWS SDK clients share the SDK core), so they load together.
+ * Matched against imports in src/ only.
+ */
+const LAZY_GROUPS: Record<string, RegExp> = {
+  // All of the SDK, so that src/ never holds a second copy of its classes (instanceof).
+  'aws-sdk': /^@(aws-sdk|smithy)\//,
+  handlebars: /^handlebars$/,
+};
+
+function lazyGroupOf(specifier: string): string | undefined {
+  return Object.keys(LAZY_GROUPS).find((group) => LAZY_GROUPS[group]?.test(specifier));
+}
+
+/** Names that a source file imports as values from the package `from`. */
+function valueImports(file: string, from: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022);
+  const names = new Set<string>();
+  for (const statement of source.statements) {
+    if (ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+      if (statement.moduleSpecifier.text === from && !statement.isTypeOnly) throw new Error(`${file}: re-exports from '${from}' are not loaded lazily; import and use the names`);
+    }
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const clause = statement.importClause;
+    if (statement.moduleSpecifier.text !== from || !clause || clause.isTypeOnly) continue;
+    if (clause.name) names.add('default');
+    const bindings = clause.namedBindings;
+    if (bindings && ts.isNamespaceImport(bindings)) throw new Error(`${file}: import * from '${from}' defeats lazy loading; import names`);
+    for (const element of bindings && ts.isNamedImports(bindings) ? bindings.elements : []) {
+      if (!element.isTypeOnly) names.add((element.propertyName ?? element.name).text);
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * Loads the {@link LAZY_GROUPS} on first use instead of at startup, inside the
+ * one bundle: a `--help` or a bad input never pays for the AWS SDK.
+ * - Each import of a lazy package from `src/` resolves to a small CommonJS
+ *   facade whose exports are getters (esbuild runs an ES module's imports when
+ *   the bundle starts, a CommonJS module only when first `require`d). Reading
+ *   one (`new DescribeImagesCommand(…)`) loads the group and returns the real
+ *   value, so `instanceof` and class names stay intact.
+ * - A group is bundled apart, tree-shaken to the names the stages' sources
+ *   import, and carried as text in a comment at the end of each bundle that
+ *   loads it, read back and compiled only when loaded (src/core/compile-cache.ts):
+ *   code that is merely present still costs its parse at every start, a
+ *   comment almost nothing. Text also lets Node's compile cache serve it
+ *   (Node 22+). Requiring the packages lazily as modules of the bundle instead
+ *   would keep esbuild from tree-shaking them (+0.5 MB of EC2 models).
+ */
+function lazyPackages(entries: string[], options: { minify: boolean; keepNames: boolean }): { esbuild: Plugin; tsup: TsupPlugin } {
+  const namespace = 'lazy-package';
+  const groupPrefix = 'lazy-package-group:';
+  // id -> text of each group bundled so far; appended to the bundles that load it
+  const embedded = new Map<string, string>();
+  const appendEmbedded: TsupPlugin = {
+    name: 'embedded-modules',
+    renderChunk(code) {
+      const comments = [...embedded.keys()]
+        .filter((id) => code.includes(id))
+        .sort()
+        .map((id) => embeddedComment(id, embedded.get(id) as string));
+      return comments.length > 0 ? { code: `${code}${comments.join('')}` } : undefined;
+    },
+  };
+  const plugin: Plugin = {
+    name: namespace,
+    setup(build) {
+      // group -> package -> names imported by the sources the stage entries reach
+      let usedNames: Promise<Map<string, Map<string, Set<string>>>> | undefined;
+      build.onStart(() => {
+        usedNames = undefined;
+      });
+      const findUsedNames = async () => {
+        const reached = await esbuild({
+          entryPoints: entries,
+          bundle: true,
+          platform: 'node',
+          write: false,
+          metafile: true,
+          outdir: 'lazy-package-scan',
+          logLevel: 'silent',
+          plugins: [
+            {
+              name: 'lazy-package-scan',
+              setup: (scan) =>
+                scan.onResolve({ filter: /./ }, (args) =>
+                  lazyGroupOf(args.path) && !args.importer.includes('node_modules') ? { path: args.path, external: true } : undefined,
+                ),
+            },
+          ],
+        });
+        const used = new Map<string, Map<string, Set<string>>>();
+        for (const [file, input] of Object.entries(reached.metafile.inputs).sort(([a], [b]) => a.localeCompare(b))) {
+          for (const imported of input.imports) {
+            const group = lazyGroupOf(imported.path);
+            if (!group || !imported.external) continue;
+            const packages = used.get(group) ?? new Map<string, Set<string>>();
+            used.set(group, packages);
+            const names = packages.get(imported.path) ?? new Set<string>();
+            packages.set(imported.path, names);
+            for (const name of valueImports(file, imported.path)) names.add(name);
+          }
+        }
+        return used;
+      };
+
+      build.onResolve({ filter: /./ }, (args) => {
+        if (args.namespace === namespace && args.path.startsWith(groupPrefix)) return { path: args.path, namespace };
+        if (args.namespace === namespace || args.importer.includes('node_modules') || !lazyGroupOf(args.path)) return undefined;
+        return { path: args.path, namespace };
+      });
+      build.onLoad({ filter: /./, namespace }, async (args) => {
+        usedNames ??= findUsedNames();
+        const used = await usedNames;
+        if (args.path.startsWith(groupPrefix)) {
+          // The group's packages, tree-shaken to the names used, exporting `{ [package]: { [name]: value } }`.
+          const group = args.path.slice(groupPrefix.length);
+          const packages = [...(used.get(group)?.entries() ?? [])];
+          const source = [
+            // A namespace import, not named ones: a type imported without `type` is no export at run time.
+            ...packages.map(([pkg], i) => `import * as p${i} from ${JSON.stringify(pkg)};`),
+            `export const packages = { ${packages.map(([pkg, names], i) => `${JSON.stringify(pkg)}: { ${[...names].map((n) => `${n}: p${i}.${n}`).join(', ')} }`).join(', ')} };`,
+          ].join('\n');
+          const bundled = await esbuild({
+            stdin: { contents: source, resolveDir: process.cwd(), loader: 'js' },
+            bundle: true,
+            platform: 'node',
+            target: 'node20',
+            format: 'cjs',
+            mainFields: ['module', 'main'],
+            write: false,
+            logLevel: 'silent',
+            ...options,
+          });
+          const code = bundled.outputFiles[0]?.text ?? '';
+          const id = embeddedModuleId(group, code);
+          embedded.set(id, code);
+          return {
+            contents: [
+              'const embedded = require("./src/core/compile-cache.ts");',
+              `module.exports = embedded.loadEmbeddedModule(${JSON.stringify(id)}, embedded.readEmbeddedSource(__filename, ${JSON.stringify(id)}));`,
+              '',
+            ].join('\n'),
+            loader: 'js',
+            resolveDir: process.cwd(),
+          };
+        }
+        const group = lazyGroupOf(args.path) as string;
+        const names = [...(used.get(group)?.get(args.path) ?? [])];
+        const contents = [
+          'let loaded;',
+          `const load = () => (loaded ??= require(${JSON.stringify(groupPrefix + group)}).packages[${JSON.stringify(args.path)}]);`,
+          'Object.defineProperty(exports, "__esModule", { value: true });',
+          `for (const name of ${JSON.stringify(names)}) {`,
+          '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });',
+          '}',
+          '',
+        ].join('\n');
+        return { contents, loader: 'js', resolveDir: process.cwd() };
+      });
+    },
+  };
+  return { esbuild: plugin, tsup: appendEmbedded };
+}
+
+type TsupPlugin = NonNullable<TsupOptions['plugins']>[number];
+
+/** Smaller is faster to start; keepNames because errors are named after their class (core/errors.ts). */
+const STAGE_MINIFY = { minify: true, keepNames: true };
+const stageLazyPackages = lazyPackages(Object.values(stageEntries), STAGE_MINIFY);
 
 export default defineConfig([
   {
@@ -20,7 +198,9 @@ export default defineConfig([
     noExternal: [/.*/],
     splitting: false,
     sourcemap: false,
-    minify: false,
+    ...STAGE_MINIFY,
+    esbuildPlugins: [stageLazyPackages.esbuild],
+    plugins: [stageLazyPackages.tsup],
     clean: false,
     dts: false,
     outExtension: () => ({ js: '.js' }),

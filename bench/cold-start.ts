@@ -1,0 +1,215 @@
+/**
+ * Cold start and size of the stage bundles (issue 13): for each Node binary,
+ * each committed bundle copied alone into an empty folder (so nothing from
+ * node_modules helps), median wall time of `node <stage>.js --help`, of a real
+ * first call (`status` of a two-group cluster on a local moto_server), and of
+ * `aws --version` (AWS CLI v2) in the same run, and their ratios. Targets:
+ * ratio ≤ 0.25, bundle ≤ 1.5 MB. Prints a table; asserts nothing.
+ *
+ *   npm run bench:cold-start -- [--runs 10] [--node /path/to/node …]
+ *
+ * The commands run round-robin (one run of each, then again), so a load spike
+ * on the shared machine hits all of them alike. Warm-up runs come first: they
+ * also fill Node's compile cache (Node 22+), as the first call of a build does
+ * on a Jenkins agent; `first call, no cache` shows the run without it.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createAwsClients } from '../src/aws/clients';
+import { formatTable } from '../src/core/table';
+import { startMotoProcess } from '../src/sandbox/moto-process';
+import { createNetwork, createServerGroup, someAmi } from '../test/helpers/cluster-fixture';
+import { emulatorEnv } from '../test/helpers/moto';
+
+/** The targets of issue 13. */
+export const COLD_START_TARGETS = { maxRatioToAwsVersion: 0.25, maxBundleBytes: 1.5 * 1024 * 1024 } as const;
+
+const BUNDLE_DIR = join(__dirname, '..', 'resources', 'bluegreen');
+const AWS_CLI = '/usr/bin/aws';
+/** Bound per command run: a hung process must not hang the benchmark. */
+const RUN_TIMEOUT_MS = 60_000;
+
+/** One bundle's row for one Node binary. */
+export interface ColdStartRow {
+  node: string;
+  bundle: string;
+  bytes: number;
+  helpMs: number;
+  /** Only for `status`: a real call against moto. */
+  firstCallMs?: number;
+  /** The same first call with Node's compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
+  firstCallNoCacheMs?: number;
+  /** Median of `aws --version` in the same run; undefined when the AWS CLI is not installed. */
+  awsVersionMs: number | undefined;
+  /** Median of `node -e 0` in the same run: the floor of any Node program. */
+  bareNodeMs: number;
+}
+
+/** Options of {@link measureColdStart}. */
+export interface ColdStartOptions {
+  /** Node binaries to measure (default: the one running this). */
+  nodes?: string[];
+  /** Measured runs per command (≥ 10 for a median worth reading). */
+  runs?: number;
+  warmupRuns?: number;
+  /** Where the bundles are (default: the committed ones, `resources/bluegreen`), e.g. an older build to compare. */
+  bundleDir?: string;
+  /** Bundles to measure (default: every `*.js` there). */
+  bundles?: string[];
+}
+
+interface Command {
+  key: string;
+  file: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** Median wall ms of each command, run round-robin; throws when a run fails. */
+function medians(commands: Command[], runs: number, warmupRuns: number): Map<string, number> {
+  const samples = new Map<string, number[]>(commands.map((c) => [c.key, []]));
+  for (let round = 0; round < warmupRuns + runs; round += 1) {
+    for (const command of commands) {
+      const started = process.hrtime.bigint();
+      const result = spawnSync(command.file, command.args, {
+        env: { ...process.env, ...command.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: RUN_TIMEOUT_MS,
+      });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (result.status !== 0) {
+        throw new Error(`${command.key} exited ${result.status ?? result.signal}: ${result.stderr.toString().trim().slice(-500)}`);
+      }
+      if (round >= warmupRuns) samples.get(command.key)?.push(ms);
+    }
+  }
+  return new Map([...samples].map(([key, values]) => [key, median(values)]));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function nodeVersion(node: string): string {
+  return spawnSync(node, ['--version'], { timeout: RUN_TIMEOUT_MS }).stdout.toString().trim();
+}
+
+/** Measures every bundle on every Node binary; starts (and stops) its own moto_server for the first call. */
+export async function measureColdStart(options: ColdStartOptions = {}): Promise<ColdStartRow[]> {
+  const nodes = options.nodes ?? [process.execPath];
+  const runs = options.runs ?? 10;
+  const warmupRuns = options.warmupRuns ?? 2;
+  const bundleDir = options.bundleDir ?? BUNDLE_DIR;
+  const bundles = options.bundles ?? readdirSync(bundleDir).filter((f) => f.endsWith('.js')).map((f) => f.replace(/\.js$/, '')).sort();
+  const moto = await startMotoProcess();
+  const dirs: string[] = [];
+  try {
+    const aws = createAwsClients('us-east-1', { endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const network = await createNetwork(aws);
+    const amiId = await someAmi(aws);
+    await createServerGroup(aws, network, { name: 'web-prod-v001', cluster: 'web-prod', amiId, desired: 1 });
+    await createServerGroup(aws, network, { name: 'web-prod-v002', cluster: 'web-prod', amiId, desired: 2 });
+
+    // Each bundle alone in its own empty folder.
+    const copies = new Map<string, string>();
+    for (const bundle of bundles) {
+      const dir = mkdtempSync(join(tmpdir(), `cold-start-${bundle}-`));
+      dirs.push(dir);
+      copies.set(bundle, join(dir, `${bundle}.js`));
+      copyFileSync(join(bundleDir, `${bundle}.js`), join(dir, `${bundle}.js`));
+    }
+    const outputDir = mkdtempSync(join(tmpdir(), 'cold-start-out-'));
+    dirs.push(outputDir);
+    const env = emulatorEnv(moto.endpoint);
+    const hasAws = existsSync(AWS_CLI);
+
+    const rows: ColdStartRow[] = [];
+    for (const node of nodes) {
+      const commands: Command[] = [{ key: 'bare', file: node, args: ['-e', '0'] }];
+      if (hasAws) commands.push({ key: 'aws', file: AWS_CLI, args: ['--version'] });
+      for (const [bundle, path] of copies) commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'] });
+      const status = copies.get('status');
+      if (status) {
+        const args = [status, '--cluster', 'web-prod', '--output', join(outputDir, 'status.json')];
+        commands.push({ key: 'first', file: node, args, env });
+        commands.push({ key: 'first-no-cache', file: node, args, env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
+      }
+      const times = medians(commands, runs, warmupRuns);
+      const version = nodeVersion(node);
+      for (const [bundle, path] of copies) {
+        rows.push({
+          node: version,
+          bundle,
+          bytes: statSync(path).size,
+          helpMs: times.get(`help:${bundle}`) as number,
+          firstCallMs: bundle === 'status' ? times.get('first') : undefined,
+          firstCallNoCacheMs: bundle === 'status' ? times.get('first-no-cache') : undefined,
+          awsVersionMs: times.get('aws'),
+          bareNodeMs: times.get('bare') as number,
+        });
+      }
+    }
+    return rows;
+  } finally {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await moto.stop();
+  }
+}
+
+const ms = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(0)} ms`);
+const ratio = (value: number | undefined, awsMs: number | undefined) =>
+  value === undefined || awsMs === undefined ? '-' : `${(value / awsMs).toFixed(2)}×`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+
+/** The table: one row per Node binary and bundle, with the targets' verdict. */
+export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
+  const verdict = (row: ColdStartRow) => {
+    const worst = Math.max(row.helpMs, row.firstCallMs ?? 0) / (row.awsVersionMs ?? Number.NaN);
+    const problems = [
+      row.bytes > COLD_START_TARGETS.maxBundleBytes ? 'size' : '',
+      worst > COLD_START_TARGETS.maxRatioToAwsVersion ? 'ratio' : '',
+    ].filter(Boolean);
+    return row.awsVersionMs === undefined ? 'no aws cli' : problems.length ? `over: ${problems.join(', ')}` : 'ok';
+  };
+  return formatTable(
+    ['node', 'bundle', 'size', '--help', 'first call', 'no cache', 'aws --version', 'node -e 0', 'help/aws', 'first/aws', 'target'],
+    rows.map((row) => [
+      row.node,
+      row.bundle,
+      mb(row.bytes),
+      ms(row.helpMs),
+      ms(row.firstCallMs),
+      ms(row.firstCallNoCacheMs),
+      ms(row.awsVersionMs),
+      ms(row.bareNodeMs),
+      ratio(row.helpMs, row.awsVersionMs),
+      ratio(row.firstCallMs, row.awsVersionMs),
+      verdict(row),
+    ]),
+  );
+}
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .option('runs', { type: 'number', default: 10, describe: 'measured runs per command' })
+    .option('node', { type: 'string', array: true, describe: 'Node binaries to measure (default: this one)' })
+    .option('bundle-dir', { type: 'string', describe: 'Measure the bundles in this folder instead of resources/bluegreen' })
+    .strict()
+    .parseAsync();
+  const rows = await measureColdStart({ runs: argv.runs, nodes: argv.node?.length ? argv.node : undefined, bundleDir: argv.bundleDir });
+  console.log(`cold start, median of ${argv.runs} runs each (bundle alone in an empty folder; target ≤ ${COLD_START_TARGETS.maxRatioToAwsVersion}× aws --version, ≤ ${mb(COLD_START_TARGETS.maxBundleBytes)})`);
+  console.log(formatColdStartTable(rows));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,72 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { emulatorEnv } from '../helpers/moto';
+import { startRecordingServer } from '../helpers/recording-server';
+import { bundlePath } from '../helpers/run-stage';
+
+const run = promisify(execFile);
+const stages = readdirSync(join(__dirname, '..', '..', 'resources', 'bluegreen'))
+  .filter((file) => file.endsWith('.js'))
+  .map((file) => file.replace(/\.js$/, ''));
+/**
+ * Preloaded into a bundle's process (`node --require`): records every module
+ * compiled after the bundle itself and prints them at exit.
+ */
+const compileRecorder = join(mkdtempSync(join(tmpdir(), 'bundle-start-')), 'record-compiles.cjs');
+writeFileSync(
+  compileRecorder,
+  `const Module = require('node:module');
+const compile = Module.prototype._compile;
+const compiled = [];
+let first = true;
+Module.prototype._compile = function (source, filename, ...rest) {
+  if (first) first = false;
+  else compiled.push(filename);
+  return compile.call(this, source, filename, ...rest);
+};
+process.on('exit', () => { for (const filename of compiled) process.stderr.write('compiled ' + filename + '\\n'); });
+`,
+);
+
+function compiledModules(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('compiled '))
+    .map((line) => line.slice('compiled '.length));
+}
+
+test('every stage has a bundle', (t) => {
+  t.true(stages.length >= 7, stages.join(', '));
+});
+
+for (const stage of stages) {
+  test(`${stage}.js --help works from the minified bundle and loads no AWS SDK`, async (t) => {
+    const { stdout, stderr } = await run(process.execPath, ['--require', compileRecorder, bundlePath(stage), '--help'], { timeout: 60_000 });
+    t.regex(stdout, new RegExp(`^${stage}\\.js\\b`, 'm'));
+    t.regex(stdout, /--output/);
+    t.deepEqual(compiledModules(stderr), [], 'nothing beyond the bundle itself was compiled');
+  });
+}
+
+test('a call that reaches AWS loads the SDK, compiled from the text the bundle carries', async (t) => {
+  const recorder = await startRecordingServer();
+  try {
+    const env = { ...process.env, ...emulatorEnv(recorder.endpoint), BLUEGREEN_AWS_MAX_ATTEMPTS: '1' };
+    const failed = await run(process.execPath, ['--require', compileRecorder, bundlePath('status'), '--cluster', 'web-prod'], { env, timeout: 60_000 }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    t.is(failed?.code, 1, 'the recording server answers 500: the status call fails');
+    t.true(recorder.requests.length > 0);
+    t.deepEqual(
+      compiledModules(failed?.stderr ?? '').map((id) => id.replace(/-[0-9a-f]{16}\.js$/, '')),
+      ['bluegreen/aws-sdk'],
+    );
+  } finally {
+    await recorder.close();
+  }
+});
