@@ -105,10 +105,15 @@ export function runJUnitReport(argv: readonly string[]): number {
     const at = argv.indexOf(name);
     return at >= 0 ? argv[at + 1] : undefined;
   };
+  const usage = 'junit-report: usage: --input in.json --output report.xml (the JUnit checks of a deploy, from its output file)\n';
+  if (argv.includes('--help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
   const inputPath = flag('--input');
   const reportPath = flag('--output');
   if (!inputPath || !reportPath) {
-    process.stderr.write('junit-report: usage: --input in.json --output report.xml\n');
+    process.stderr.write(usage);
     return 2;
   }
   let request: Json;
