@@ -105,7 +105,7 @@ export function runJUnitReport(argv: readonly string[]): number {
     const at = argv.indexOf(name);
     return at >= 0 ? argv[at + 1] : undefined;
   };
-  const usage = 'junit-report: usage: --input in.json --output report.xml (the JUnit checks of a deploy, from its output file)\n';
+  const usage = 'junit-report.js --input in.json --output report.xml: the JUnit checks of a deploy, from its output file\n';
   if (argv.includes('--help')) {
     process.stdout.write(usage);
     return 0;
