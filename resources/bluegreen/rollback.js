@@ -30,10 +30,10 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js
 var state, emitWarningIfUnsupportedVersion;
 var init_emitWarningIfUnsupportedVersion = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/emitWarningIfUnsupportedVersion.js"() {
     "use strict";
     state = {
       warningEmitted: false
@@ -62,7 +62,7 @@ More information can be found at: https://a.co/c895JFp`);
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js
 function setCredentialFeature(credentials, feature, value) {
   if (!credentials.$source) {
     credentials.$source = {};
@@ -71,12 +71,12 @@ function setCredentialFeature(credentials, feature, value) {
   return credentials;
 }
 var init_setCredentialFeature = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js
 function setFeature(context, feature, value) {
   if (!context.__aws_sdk_context) {
     context.__aws_sdk_context = {
@@ -88,15 +88,15 @@ function setFeature(context, feature, value) {
   context.__aws_sdk_context.features[feature] = value;
 }
 var init_setFeature = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js
 var isDefaultSocketTimeoutEnabled, getDefaultSocketTimeout;
 var init_getDefaultSocketTimeout = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
     "use strict";
     isDefaultSocketTimeoutEnabled = () => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true";
     getDefaultSocketTimeout = (requestHandler, timeoutMs) => {
@@ -111,19 +111,19 @@ var init_getDefaultSocketTimeout = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js
 var isArrayBuffer;
 var init_is_array_buffer = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
     "use strict";
     isArrayBuffer = (arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js
 var fromArrayBuffer, fromString;
 var init_buffer_from = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     "use strict";
     init_is_array_buffer();
     fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
@@ -141,10 +141,10 @@ var init_buffer_from = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js
 var BASE64_REGEX, fromBase64;
 var init_fromBase64 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
     "use strict";
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -161,10 +161,10 @@ var init_fromBase64 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js
 var fromUtf8;
 var init_fromUtf8 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     "use strict";
     init_buffer_from();
     fromUtf8 = (input) => {
@@ -174,10 +174,10 @@ var init_fromUtf8 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js
 var toBase64;
 var init_toBase64 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
     "use strict";
     init_buffer_from();
     init_fromUtf8();
@@ -196,7 +196,7 @@ var init_toBase64 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
 function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   return class Uint8ArrayBlobAdapter2 extends Uint8Array {
     static fromString(source, encoding = "utf-8") {
@@ -221,15 +221,15 @@ function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   };
 }
 var init_Uint8ArrayBlobAdapter = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js
 var toUtf8;
 var init_toUtf8 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     "use strict";
     init_buffer_from();
     toUtf8 = (input) => {
@@ -244,7 +244,7 @@ var init_toUtf8 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js
 function bindV4(getRandomValues2) {
   if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") {
     return () => crypto.randomUUID();
@@ -259,16 +259,16 @@ function bindV4(getRandomValues2) {
 }
 var decimalToHex;
 var init_v4 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
     "use strict";
     decimalToHex = Array.from({ length: 256 }, (_, i10) => i10.toString(16).padStart(2, "0"));
   }
 });
 
-// node_modules/@smithy/types/dist-es/endpoint.js
+// ../../main/node_modules/@smithy/types/dist-es/endpoint.js
 var EndpointURLScheme;
 var init_endpoint = __esm({
-  "node_modules/@smithy/types/dist-es/endpoint.js"() {
+  "../../main/node_modules/@smithy/types/dist-es/endpoint.js"() {
     "use strict";
     (function(EndpointURLScheme2) {
       EndpointURLScheme2["HTTP"] = "http";
@@ -277,10 +277,10 @@ var init_endpoint = __esm({
   }
 });
 
-// node_modules/@smithy/types/dist-es/extensions/checksum.js
+// ../../main/node_modules/@smithy/types/dist-es/extensions/checksum.js
 var AlgorithmId;
 var init_checksum = __esm({
-  "node_modules/@smithy/types/dist-es/extensions/checksum.js"() {
+  "../../main/node_modules/@smithy/types/dist-es/extensions/checksum.js"() {
     "use strict";
     (function(AlgorithmId2) {
       AlgorithmId2["MD5"] = "md5";
@@ -292,27 +292,27 @@ var init_checksum = __esm({
   }
 });
 
-// node_modules/@smithy/types/dist-es/extensions/index.js
+// ../../main/node_modules/@smithy/types/dist-es/extensions/index.js
 var init_extensions = __esm({
-  "node_modules/@smithy/types/dist-es/extensions/index.js"() {
+  "../../main/node_modules/@smithy/types/dist-es/extensions/index.js"() {
     "use strict";
     init_checksum();
   }
 });
 
-// node_modules/@smithy/types/dist-es/middleware.js
+// ../../main/node_modules/@smithy/types/dist-es/middleware.js
 var SMITHY_CONTEXT_KEY;
 var init_middleware = __esm({
-  "node_modules/@smithy/types/dist-es/middleware.js"() {
+  "../../main/node_modules/@smithy/types/dist-es/middleware.js"() {
     "use strict";
     SMITHY_CONTEXT_KEY = "__smithy_context";
   }
 });
 
-// node_modules/@smithy/types/dist-es/profile.js
+// ../../main/node_modules/@smithy/types/dist-es/profile.js
 var IniSectionType;
 var init_profile = __esm({
-  "node_modules/@smithy/types/dist-es/profile.js"() {
+  "../../main/node_modules/@smithy/types/dist-es/profile.js"() {
     "use strict";
     (function(IniSectionType2) {
       IniSectionType2["PROFILE"] = "profile";
@@ -322,9 +322,9 @@ var init_profile = __esm({
   }
 });
 
-// node_modules/@smithy/types/dist-es/index.js
+// ../../main/node_modules/@smithy/types/dist-es/index.js
 var init_dist_es = __esm({
-  "node_modules/@smithy/types/dist-es/index.js"() {
+  "../../main/node_modules/@smithy/types/dist-es/index.js"() {
     "use strict";
     init_endpoint();
     init_extensions();
@@ -333,27 +333,27 @@ var init_dist_es = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js
 var getSmithyContext;
 var init_getSmithyContext = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
     "use strict";
     init_dist_es();
     getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js
 function hasOwn(o4, k10) {
   return Object.prototype.hasOwnProperty.call(o4, k10);
 }
 var init_hasOwn = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js
 function cloneQuery(query) {
   return Object.keys(query).reduce((carry, paramName) => {
     const param = query[paramName];
@@ -365,7 +365,7 @@ function cloneQuery(query) {
 }
 var HttpRequest;
 var init_httpRequest = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
     "use strict";
     HttpRequest = class _HttpRequest {
       method;
@@ -416,10 +416,10 @@ var init_httpRequest = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js
 var HttpResponse;
 var init_httpResponse = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
     "use strict";
     HttpResponse = class {
       statusCode;
@@ -443,10 +443,10 @@ var init_httpResponse = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js
 var VALID_HOST_LABEL_REGEX, isValidHostLabel;
 var init_isValidHostLabel = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
     "use strict";
     VALID_HOST_LABEL_REGEX = new RegExp(`^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$`);
     isValidHostLabel = (value, allowSubDomains = false) => {
@@ -464,21 +464,21 @@ var init_isValidHostLabel = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
 function isValidHostname(hostname3) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
   return hostPattern.test(hostname3);
 }
 var init_isValidHostname = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js
 var normalizeProvider;
 var init_normalizeProvider = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
     "use strict";
     normalizeProvider = (input) => {
       if (typeof input === "function") {
@@ -490,7 +490,7 @@ var init_normalizeProvider = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js
 function parseQueryString(querystring) {
   const query = {};
   querystring = querystring.replace(/^\?/, "");
@@ -513,15 +513,15 @@ function parseQueryString(querystring) {
   return query;
 }
 var init_parseQueryString = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js
 var parseUrl;
 var init_parseUrl = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
     "use strict";
     init_parseQueryString();
     parseUrl = (url) => {
@@ -544,10 +544,10 @@ var init_parseUrl = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js
 var toEndpointV1;
 var init_toEndpointV1 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
     "use strict";
     init_hasOwn();
     init_parseUrl();
@@ -573,9 +573,9 @@ var init_toEndpointV1 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/transport/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/transport/index.js
 var init_transport = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/transport/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/transport/index.js"() {
     "use strict";
     init_getSmithyContext();
     init_hasOwn();
@@ -589,10 +589,10 @@ var init_transport = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js
 var expectNumber, MAX_FLOAT, expectFloat32, expectLong, expectShort, expectByte, expectSizedInt, castInt, strictParseDouble, strictParseFloat32, NUMBER_REGEX, parseNumber, strictParseShort, strictParseByte, stackTraceWarning, logger;
 var init_parse_utils = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
     "use strict";
     expectNumber = (value) => {
       if (value === null || value === void 0) {
@@ -691,7 +691,7 @@ var init_parse_utils = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js
 function dateToUtcString(date2) {
   const year2 = date2.getUTCFullYear();
   const month = date2.getUTCMonth();
@@ -708,7 +708,7 @@ function dateToUtcString(date2) {
 }
 var DAYS, MONTHS, RFC3339, parseRfc3339DateTime, RFC3339_WITH_OFFSET, parseRfc3339DateTimeWithOffset, IMF_FIXDATE, RFC_850_DATE, ASC_TIME, parseRfc7231DateTime, parseEpochTimestamp, buildDate, parseTwoDigitYear, FIFTY_YEARS_IN_MILLIS, adjustRfc850Year, parseMonthByShortName, DAYS_IN_MONTH, validateDayOfMonth, isLeapYear, parseDateValue, parseMilliseconds, parseOffsetToMilliseconds, stripLeadingZeroes;
 var init_date_utils = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/date-utils.js"() {
     "use strict";
     init_parse_utils();
     DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -884,10 +884,10 @@ var init_date_utils = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js
 var LazyJsonString;
 var init_lazy_json = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
     "use strict";
     LazyJsonString = function LazyJsonString2(val) {
       const str = Object.assign(new String(val), {
@@ -915,7 +915,7 @@ var init_lazy_json = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js
 function quoteHeader(part) {
   if (part.includes(",") || part.includes('"')) {
     part = `"${part.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
@@ -923,12 +923,12 @@ function quoteHeader(part) {
   return part;
 }
 var init_quote_header = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js
 function range(v2, min, max) {
   const _v2 = Number(v2);
   if (_v2 < min || _v2 > max) {
@@ -937,7 +937,7 @@ function range(v2, min, max) {
 }
 var ddd, mmm, time, date, year, RFC3339_WITH_OFFSET2, IMF_FIXDATE_NATIVE, IMF_FIXDATE2, RFC_850_DATE2, ASC_TIME2, months, _parseEpochTimestamp, _parseRfc3339DateTimeWithOffset, _parseRfc7231DateTime;
 var init_schema_date_utils = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/schema-serde-lib/schema-date-utils.js"() {
     "use strict";
     ddd = `(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:[ne|u?r]?s?day)?`;
     mmm = `(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)`;
@@ -1037,7 +1037,7 @@ var init_schema_date_utils = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/split-every.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-every.js
 function splitEvery(value, delimiter, numDelimiters) {
   if (numDelimiters <= 0 || !Number.isInteger(numDelimiters)) {
     throw new Error("Invalid number of delimiters (" + numDelimiters + ") for splitEvery.");
@@ -1065,15 +1065,15 @@ function splitEvery(value, delimiter, numDelimiters) {
   return compoundSegments;
 }
 var init_split_every = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/split-header.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-header.js
 var splitHeader;
 var init_split_header = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
     "use strict";
     splitHeader = (value) => {
       const z2 = value.length;
@@ -1116,10 +1116,10 @@ var init_split_header = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js
 var format3, NumericValue;
 var init_NumericValue = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
     "use strict";
     format3 = /^-?((0|[1-9]\d*)(\.\d+)?|\.\d+)([eE][+-]?\d+)?$/;
     NumericValue = class _NumericValue {
@@ -1146,7 +1146,7 @@ var init_NumericValue = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js
 function fromHex(encoded) {
   if (encoded.length % 2 !== 0) {
     throw new Error("Hex encoded strings must have an even number length");
@@ -1171,7 +1171,7 @@ function toHex(bytes) {
 }
 var SHORT_TO_HEX, HEX_TO_SHORT;
 var init_hex_encoding = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-hex-encoding/hex-encoding.js"() {
     "use strict";
     SHORT_TO_HEX = {};
     HEX_TO_SHORT = {};
@@ -1186,10 +1186,10 @@ var init_hex_encoding = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js
 var import_node_fs, calculateBodyLength;
 var init_calculateBodyLength = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
     "use strict";
     import_node_fs = require("fs");
     calculateBodyLength = (body) => {
@@ -1216,10 +1216,10 @@ var init_calculateBodyLength = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js
 var toUint8Array;
 var init_toUint8Array = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
     "use strict";
     init_fromUtf8();
     toUint8Array = (data) => {
@@ -1237,7 +1237,7 @@ var init_toUint8Array = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js
 function concatBytes(arrays, length) {
   if (length === void 0) {
     length = 0;
@@ -1254,15 +1254,15 @@ function concatBytes(arrays, length) {
   return result;
 }
 var init_concatBytes = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js
 var ProviderError;
 var init_ProviderError = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
     "use strict";
     ProviderError = class _ProviderError extends Error {
       name = "ProviderError";
@@ -1289,10 +1289,10 @@ var init_ProviderError = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js
 var CredentialsProviderError;
 var init_CredentialsProviderError = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
     "use strict";
     init_ProviderError();
     CredentialsProviderError = class _CredentialsProviderError extends ProviderError {
@@ -1305,10 +1305,10 @@ var init_CredentialsProviderError = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js
 var TokenProviderError;
 var init_TokenProviderError = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
     "use strict";
     init_ProviderError();
     TokenProviderError = class _TokenProviderError extends ProviderError {
@@ -1321,10 +1321,10 @@ var init_TokenProviderError = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js
 var chain;
 var init_chain = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
     "use strict";
     init_ProviderError();
     chain = (...providers) => async () => {
@@ -1349,19 +1349,19 @@ var init_chain = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js
 var fromValue;
 var init_fromValue = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
     "use strict";
     fromValue = (staticValue) => () => Promise.resolve(staticValue);
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js
 var memoize;
 var init_memoize = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
     "use strict";
     memoize = (provider, isExpired, requiresRefresh) => {
       let resolved;
@@ -1410,10 +1410,10 @@ var init_memoize = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js
 var booleanSelector;
 var init_booleanSelector = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
     "use strict";
     booleanSelector = (obj, key, type) => {
       if (!(key in obj)) {
@@ -1430,10 +1430,10 @@ var init_booleanSelector = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js
 var numberSelector;
 var init_numberSelector = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
     "use strict";
     numberSelector = (obj, key, type) => {
       if (!(key in obj)) {
@@ -1448,10 +1448,10 @@ var init_numberSelector = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js
 var SelectorType;
 var init_types = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/types.js"() {
     "use strict";
     (function(SelectorType3) {
       SelectorType3["ENV"] = "env";
@@ -1460,10 +1460,10 @@ var init_types = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js
 var import_node_os, import_node_path, homeDirCache, getHomeDirCacheKey, getHomeDir;
 var init_getHomeDir = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
     "use strict";
     import_node_os = require("os");
     import_node_path = require("path");
@@ -1494,10 +1494,10 @@ var init_getHomeDir = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js
 var ENV_PROFILE, DEFAULT_PROFILE, getProfileName;
 var init_getProfileName = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
     "use strict";
     ENV_PROFILE = "AWS_PROFILE";
     DEFAULT_PROFILE = "default";
@@ -1505,10 +1505,10 @@ var init_getProfileName = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js
 var import_node_crypto, import_node_path2, getSSOTokenFilepath;
 var init_getSSOTokenFilepath = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
     "use strict";
     import_node_crypto = require("crypto");
     import_node_path2 = require("path");
@@ -1521,10 +1521,10 @@ var init_getSSOTokenFilepath = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js
 var import_promises, tokenIntercept, getSSOTokenFromFile;
 var init_getSSOTokenFromFile = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
     "use strict";
     import_promises = require("fs/promises");
     init_getSSOTokenFilepath();
@@ -1540,19 +1540,19 @@ var init_getSSOTokenFromFile = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js
 var CONFIG_PREFIX_SEPARATOR;
 var init_constants = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/constants.js"() {
     "use strict";
     CONFIG_PREFIX_SEPARATOR = ".";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js
 var getConfigData;
 var init_getConfigData = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
     "use strict";
     init_dist_es();
     init_constants();
@@ -1573,10 +1573,10 @@ var init_getConfigData = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js
 var import_node_path3, ENV_CONFIG_PATH, getConfigFilepath;
 var init_getConfigFilepath = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
     "use strict";
     import_node_path3 = require("path");
     init_getHomeDir();
@@ -1585,10 +1585,10 @@ var init_getConfigFilepath = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js
 var import_node_path4, ENV_CREDENTIALS_PATH, getCredentialsFilepath;
 var init_getCredentialsFilepath = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
     "use strict";
     import_node_path4 = require("path");
     init_getHomeDir();
@@ -1597,10 +1597,10 @@ var init_getCredentialsFilepath = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js
 var prefixKeyRegex, profileNameBlockList, parseIni;
 var init_parseIni = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseIni.js"() {
     "use strict";
     init_dist_es();
     init_constants();
@@ -1654,10 +1654,10 @@ var init_parseIni = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js
 var import_promises2, filePromises, fileIntercept, readFile2;
 var init_readFile = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
     "use strict";
     import_promises2 = require("fs/promises");
     filePromises = {};
@@ -1674,10 +1674,10 @@ var init_readFile = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js
 var import_node_path5, swallowError, loadSharedConfigFiles;
 var init_loadSharedConfigFiles = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSharedConfigFiles.js"() {
     "use strict";
     import_node_path5 = require("path");
     init_getConfigData();
@@ -1716,10 +1716,10 @@ var init_loadSharedConfigFiles = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js
 var getSsoSessionData;
 var init_getSsoSessionData = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
     "use strict";
     init_dist_es();
     init_loadSharedConfigFiles();
@@ -1727,10 +1727,10 @@ var init_getSsoSessionData = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js
 var swallowError2, loadSsoSessionData;
 var init_loadSsoSessionData = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/loadSsoSessionData.js"() {
     "use strict";
     init_getConfigFilepath();
     init_getSsoSessionData();
@@ -1741,10 +1741,10 @@ var init_loadSsoSessionData = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js
 var mergeConfigFiles;
 var init_mergeConfigFiles = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
     "use strict";
     mergeConfigFiles = (...files) => {
       const merged = {};
@@ -1762,10 +1762,10 @@ var init_mergeConfigFiles = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js
 var parseKnownFiles;
 var init_parseKnownFiles = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
     "use strict";
     init_loadSharedConfigFiles();
     init_mergeConfigFiles();
@@ -1776,10 +1776,10 @@ var init_parseKnownFiles = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js
 var externalDataInterceptor;
 var init_externalDataInterceptor = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/externalDataInterceptor.js"() {
     "use strict";
     init_getSSOTokenFromFile();
     init_readFile();
@@ -1800,7 +1800,7 @@ var init_externalDataInterceptor = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js
 function getSelectorName(functionString) {
   try {
     const constants = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
@@ -1813,15 +1813,15 @@ function getSelectorName(functionString) {
   }
 }
 var init_getSelectorName = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js
 var fromEnv;
 var init_fromEnv = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
     "use strict";
     init_CredentialsProviderError();
     init_getSelectorName();
@@ -1839,10 +1839,10 @@ var init_fromEnv = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js
 var fromSharedConfigFiles;
 var init_fromSharedConfigFiles = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromSharedConfigFiles.js"() {
     "use strict";
     init_CredentialsProviderError();
     init_getProfileName();
@@ -1868,10 +1868,10 @@ var init_fromSharedConfigFiles = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js
 var isFunction2, fromStatic;
 var init_fromStatic = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
     "use strict";
     init_fromValue();
     isFunction2 = (func) => typeof func === "function";
@@ -1879,10 +1879,10 @@ var init_fromStatic = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js
 var loadConfig;
 var init_configLoader = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/configLoader.js"() {
     "use strict";
     init_chain();
     init_memoize();
@@ -1897,10 +1897,10 @@ var init_configLoader = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js
 var ENV_USE_DUALSTACK_ENDPOINT, CONFIG_USE_DUALSTACK_ENDPOINT, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS;
 var init_NodeUseDualstackEndpointConfigOptions = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseDualstackEndpointConfigOptions.js"() {
     "use strict";
     init_booleanSelector();
     init_types();
@@ -1914,10 +1914,10 @@ var init_NodeUseDualstackEndpointConfigOptions = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js
 var ENV_USE_FIPS_ENDPOINT, CONFIG_USE_FIPS_ENDPOINT, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS;
 var init_NodeUseFipsEndpointConfigOptions = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/NodeUseFipsEndpointConfigOptions.js"() {
     "use strict";
     init_booleanSelector();
     init_types();
@@ -1931,10 +1931,10 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js
 var getAllAliases, getMiddlewareNameWithAliases, constructStack, stepWeights, priorityWeights;
 var init_MiddlewareStack = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
     "use strict";
     getAllAliases = (name, aliases) => {
       const _aliases = [];
@@ -2206,10 +2206,10 @@ var init_MiddlewareStack = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js
 var Client;
 var init_client = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
     "use strict";
     init_MiddlewareStack();
     Client = class {
@@ -2261,10 +2261,10 @@ var init_client = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/deref.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/deref.js
 var deref;
 var init_deref = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
     "use strict";
     deref = (schemaRef) => {
       if (typeof schemaRef === "function") {
@@ -2275,10 +2275,10 @@ var init_deref = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js
 var operation;
 var init_operation = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
     "use strict";
     operation = (namespace, name, traits, input, output2) => ({
       name,
@@ -2290,10 +2290,10 @@ var init_operation = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js
 var schemaDeserializationMiddleware, findHeader;
 var init_schemaDeserializationMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
     "use strict";
     init_transport();
     init_operation();
@@ -2358,10 +2358,10 @@ var init_schemaDeserializationMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js
 var schemaSerializationMiddleware;
 var init_schemaSerializationMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
     "use strict";
     init_transport();
     init_operation();
@@ -2382,7 +2382,7 @@ var init_schemaSerializationMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
 function getSchemaSerdePlugin(config) {
   return {
     applyToStack: (commandStack) => {
@@ -2394,7 +2394,7 @@ function getSchemaSerdePlugin(config) {
 }
 var deserializerMiddlewareOption, serializerMiddlewareOption;
 var init_getSchemaSerdePlugin = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js"() {
     "use strict";
     init_schemaDeserializationMiddleware();
     init_schemaSerializationMiddleware();
@@ -2413,7 +2413,7 @@ var init_getSchemaSerdePlugin = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js
 function translateTraits(indicator) {
   if (typeof indicator === "object") {
     return indicator;
@@ -2441,13 +2441,13 @@ function translateTraits(indicator) {
 }
 var traitsCache;
 var init_translateTraits = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
     "use strict";
     traitsCache = [];
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js
 function member(memberSchema, memberName) {
   if (memberSchema instanceof NormalizedSchema) {
     return Object.assign(memberSchema, {
@@ -2460,7 +2460,7 @@ function member(memberSchema, memberName) {
 }
 var anno, simpleSchemaCacheN, simpleSchemaCacheS, NormalizedSchema, isMemberSchema, isStaticSchema;
 var init_NormalizedSchema = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/NormalizedSchema.js"() {
     "use strict";
     init_deref();
     init_translateTraits();
@@ -2737,10 +2737,10 @@ var init_NormalizedSchema = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js
 var TypeRegistry;
 var init_TypeRegistry = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
     "use strict";
     TypeRegistry = class _TypeRegistry {
       namespace;
@@ -2854,9 +2854,9 @@ var init_TypeRegistry = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/schema/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/schema/index.js
 var init_schema = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/schema/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/schema/index.js"() {
     "use strict";
     init_deref();
     init_getSchemaSerdePlugin();
@@ -2866,7 +2866,7 @@ var init_schema = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js
 function schemaLogFilter(schema, data) {
   if (data == null) {
     return data;
@@ -2905,17 +2905,17 @@ function schemaLogFilter(schema, data) {
 }
 var SENSITIVE_STRING;
 var init_schemaLogFilter = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
     "use strict";
     init_schema();
     SENSITIVE_STRING = "***SensitiveInformation***";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js
 var operationEventStreamMarker, Command, ClassBuilder;
 var init_command = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/command.js"() {
     "use strict";
     init_dist_es();
     init_MiddlewareStack();
@@ -3073,10 +3073,10 @@ var init_command = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js
 var createAggregatedClient;
 var init_create_aggregated_client = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
     "use strict";
     createAggregatedClient = (commands5, Client2, options) => {
       for (const [command11, CommandCtor] of Object.entries(commands5)) {
@@ -3127,10 +3127,10 @@ var init_create_aggregated_client = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js
 var ServiceException, decorateServiceException;
 var init_exceptions = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
     "use strict";
     ServiceException = class _ServiceException extends Error {
       static shapeId = "smithy.ts.sdk.synthetic.nonamespace.client#ServiceException";
@@ -3215,10 +3215,10 @@ var init_exceptions = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js
 var loadConfigsForDefaultMode;
 var init_defaults_mode = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
     "use strict";
     loadConfigsForDefaultMode = (mode) => {
       switch (mode) {
@@ -3249,10 +3249,10 @@ var init_defaults_mode = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js
 var warningEmitted, emitWarningIfUnsupportedVersion2;
 var init_emitWarningIfUnsupportedVersion2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
     "use strict";
     warningEmitted = false;
     emitWarningIfUnsupportedVersion2 = (version) => {
@@ -3263,10 +3263,10 @@ var init_emitWarningIfUnsupportedVersion2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js
 var knownAlgorithms, getChecksumConfiguration, resolveChecksumRuntimeConfig;
 var init_checksum2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/checksum.js"() {
     "use strict";
     init_transport();
     init_dist_es();
@@ -3322,10 +3322,10 @@ var init_checksum2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js
 var getRetryConfiguration, resolveRetryRuntimeConfig;
 var init_retry = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
     "use strict";
     getRetryConfiguration = (runtimeConfig) => {
       return {
@@ -3345,10 +3345,10 @@ var init_retry = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js
 var getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig2;
 var init_defaultExtensionConfiguration = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
     "use strict";
     init_checksum2();
     init_retry();
@@ -3361,10 +3361,10 @@ var init_defaultExtensionConfiguration = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js
 var getValueFromTextNode;
 var init_get_value_from_text_node = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
     "use strict";
     init_transport();
     getValueFromTextNode = (obj) => {
@@ -3384,10 +3384,10 @@ var init_get_value_from_text_node = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js
 var NoOpLogger;
 var init_NoOpLogger = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
     "use strict";
     NoOpLogger = class {
       trace() {
@@ -3404,7 +3404,7 @@ var init_NoOpLogger = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
 function makeBuilder(common, service, name, ep) {
   return function makeCommand(added, plugins, op, $, smithyContext = {}) {
     const epMerged = Object.assign({}, common, added);
@@ -3416,15 +3416,15 @@ function makeBuilder(common, service, name, ep) {
   };
 }
 var init_client_command_builder = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
     "use strict";
     init_command();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/client/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/client/index.js
 var init_client2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/client/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/client/index.js"() {
     "use strict";
     init_transport();
     init_transport();
@@ -3441,10 +3441,10 @@ var init_client2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js
 var AWS_EXECUTION_ENV, AWS_REGION_ENV, AWS_DEFAULT_REGION_ENV, ENV_IMDS_DISABLED, DEFAULTS_MODE_OPTIONS, IMDS_REGION_PATH, IMDS_TOKEN_PATH, X_AWS_EC2_METADATA_TOKEN, X_AWS_EC2_METADATA_TOKEN_TTL;
 var init_constants2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/constants.js"() {
     "use strict";
     AWS_EXECUTION_ENV = "AWS_EXECUTION_ENV";
     AWS_REGION_ENV = "AWS_REGION";
@@ -3458,10 +3458,10 @@ var init_constants2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js
 var TIMEOUT_MS, NEG_CACHE_TTL_MS, negativeCacheUntil, getInstanceMetadataRegion, cacheNegativeAndReturnUndefined, resolveImdsEndpoint, imdsRequest;
 var init_getInstanceMetadataRegion = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getInstanceMetadataRegion.js"() {
     "use strict";
     init_constants2();
     TIMEOUT_MS = 1e3;
@@ -3555,10 +3555,10 @@ var init_getInstanceMetadataRegion = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js
 var REGION_ENV_NAME, REGION_INI_NAME, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS;
 var init_config = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js"() {
     "use strict";
     init_getInstanceMetadataRegion();
     REGION_ENV_NAME = "AWS_REGION";
@@ -3580,10 +3580,10 @@ var init_config = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
 var validRegions, checkRegion2;
 var init_checkRegion = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     "use strict";
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
@@ -3601,29 +3601,29 @@ var init_checkRegion = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js
 var isFipsRegion;
 var init_isFipsRegion = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
     "use strict";
     isFipsRegion = (region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips"));
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js
 var getRealRegion;
 var init_getRealRegion = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
     "use strict";
     init_isFipsRegion();
     getRealRegion = (region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js
 var resolveRegionConfig;
 var init_resolveRegionConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/resolveRegionConfig.js"() {
     "use strict";
     init_checkRegion();
     init_getRealRegion();
@@ -3652,10 +3652,10 @@ var init_resolveRegionConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js
 var AWS_DEFAULTS_MODE_ENV, AWS_DEFAULTS_MODE_CONFIG, NODE_DEFAULTS_MODE_CONFIG_OPTIONS;
 var init_defaultsModeConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/defaultsModeConfig.js"() {
     "use strict";
     AWS_DEFAULTS_MODE_ENV = "AWS_DEFAULTS_MODE";
     AWS_DEFAULTS_MODE_CONFIG = "defaults_mode";
@@ -3671,10 +3671,10 @@ var init_defaultsModeConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js
 var resolveDefaultsModeConfig, resolveNodeDefaultsModeAuto, inferPhysicalRegion;
 var init_resolveDefaultsModeConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js"() {
     "use strict";
     init_config();
     init_getInstanceMetadataRegion();
@@ -3723,9 +3723,9 @@ var init_resolveDefaultsModeConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/config/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/config/index.js
 var init_config2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/config/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/config/index.js"() {
     "use strict";
     init_ProviderError();
     init_CredentialsProviderError();
@@ -3750,10 +3750,10 @@ var init_config2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js
 var ENV_ENDPOINT_URL, CONFIG_ENDPOINT_URL, getEndpointUrlConfig;
 var init_getEndpointUrlConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js"() {
     "use strict";
     init_config2();
     ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
@@ -3795,10 +3795,10 @@ var init_getEndpointUrlConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js
 var ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, ignoreConfiguredEndpointUrlsConfigSelectors;
 var init_getIgnoreConfiguredEndpointUrls = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js"() {
     "use strict";
     init_config2();
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
@@ -3811,10 +3811,10 @@ var init_getIgnoreConfiguredEndpointUrls = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js
 var getEndpointFromConfig;
 var init_getEndpointFromConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js"() {
     "use strict";
     init_config2();
     init_getEndpointUrlConfig();
@@ -3829,10 +3829,10 @@ var init_getEndpointFromConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js
 var resolveParamsForS3, DOMAIN_PATTERN, IP_ADDRESS_PATTERN, DOTS_PATTERN, isDnsCompatibleBucketName, isArnBucketName;
 var init_s3 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
     "use strict";
     resolveParamsForS3 = async (endpointParams) => {
       const bucket = endpointParams?.Bucket || "";
@@ -3868,18 +3868,18 @@ var init_s3 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js
 var init_service_customizations = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/index.js"() {
     "use strict";
     init_s3();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js
 var createConfigValueProvider;
 var init_createConfigValueProvider = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
     "use strict";
     createConfigValueProvider = (configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
       const configProvider = async () => {
@@ -3933,15 +3933,15 @@ var init_createConfigValueProvider = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js
 var init_toEndpointV12 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/toEndpointV1.js"() {
     "use strict";
     init_transport();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js
 function bindGetEndpointFromInstructions(getEndpointFromConfig2) {
   return async (commandInput, instructionsSupplier, clientConfig, context) => {
     if (!clientConfig.isCustomEndpoint && !clientConfig.ignoreConfiguredEndpointUrls) {
@@ -3976,7 +3976,7 @@ function bindGetEndpointFromInstructions(getEndpointFromConfig2) {
 }
 var resolveParams;
 var init_getEndpointFromInstructions = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromInstructions.js"() {
     "use strict";
     init_service_customizations();
     init_createConfigValueProvider();
@@ -4014,7 +4014,7 @@ var init_getEndpointFromInstructions = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js
 function setFeature2(context, feature, value) {
   if (!context.__smithy_context) {
     context.__smithy_context = { features: {} };
@@ -4060,14 +4060,14 @@ function bindEndpointMiddleware(getEndpointFromConfig2) {
   };
 }
 var init_endpointMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
     "use strict";
     init_transport();
     init_getEndpointFromInstructions();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js
 function bindGetEndpointPlugin(getEndpointFromConfig2) {
   const endpointMiddleware2 = bindEndpointMiddleware(getEndpointFromConfig2);
   return (config, instructions) => ({
@@ -4081,7 +4081,7 @@ function bindGetEndpointPlugin(getEndpointFromConfig2) {
 }
 var serializerMiddlewareOption2, endpointMiddlewareOptions;
 var init_getEndpointPlugin = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/getEndpointPlugin.js"() {
     "use strict";
     init_endpointMiddleware();
     serializerMiddlewareOption2 = {
@@ -4101,7 +4101,7 @@ var init_getEndpointPlugin = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
 function bindResolveEndpointConfig(getEndpointFromConfig2) {
   return (input) => {
     const tls = input.tls ?? true;
@@ -4127,17 +4127,17 @@ function bindResolveEndpointConfig(getEndpointFromConfig2) {
   };
 }
 var init_resolveEndpointConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
     "use strict";
     init_transport();
     init_toEndpointV12();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js
 var BinaryDecisionDiagram;
 var init_BinaryDecisionDiagram = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
     "use strict";
     BinaryDecisionDiagram = class _BinaryDecisionDiagram {
       nodes;
@@ -4157,10 +4157,10 @@ var init_BinaryDecisionDiagram = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js
 var EndpointCache;
 var init_EndpointCache = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
     "use strict";
     EndpointCache = class {
       capacity;
@@ -4216,10 +4216,10 @@ var init_EndpointCache = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js
 var EndpointError;
 var init_EndpointError = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
     "use strict";
     EndpointError = class extends Error {
       constructor(message) {
@@ -4230,24 +4230,24 @@ var init_EndpointError = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js
 var init_types2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/index.js"() {
     "use strict";
     init_EndpointError();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js
 var debugId;
 var init_debugId = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/debugId.js"() {
     "use strict";
     debugId = "endpoints";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
 function toDebugString(input) {
   if (typeof input !== "object" || input == null) {
     return input;
@@ -4261,39 +4261,39 @@ function toDebugString(input) {
   return JSON.stringify(input, null, 2);
 }
 var init_toDebugString = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js
 var init_debug = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/index.js"() {
     "use strict";
     init_debugId();
     init_toDebugString();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js
 var customEndpointFunctions;
 var init_customEndpointFunctions = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/customEndpointFunctions.js"() {
     "use strict";
     customEndpointFunctions = {};
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js
 var booleanEquals;
 var init_booleanEquals = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
     "use strict";
     booleanEquals = (value1, value2) => value1 === value2;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js
 function coalesce(...args) {
   for (const arg of args) {
     if (arg != null) {
@@ -4303,15 +4303,15 @@ function coalesce(...args) {
   return void 0;
 }
 var init_coalesce = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js
 var getAttrPathList;
 var init_getAttrPathList = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
     "use strict";
     init_types2();
     getAttrPathList = (path) => {
@@ -4340,10 +4340,10 @@ var init_getAttrPathList = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js
 var getAttr;
 var init_getAttr = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
     "use strict";
     init_types2();
     init_getAttrPathList();
@@ -4359,48 +4359,48 @@ var init_getAttr = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js
 var isSet;
 var init_isSet = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
     "use strict";
     isSet = (value) => value != null;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js
 function ite(condition, trueValue, falseValue) {
   return condition ? trueValue : falseValue;
 }
 var init_ite = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js
 var not;
 var init_not = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
     "use strict";
     not = (value) => !value;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js
 var IP_V4_REGEX, isIpAddress;
 var init_isIpAddress = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
     "use strict";
     IP_V4_REGEX = new RegExp(`^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)){3}$`);
     isIpAddress = (value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]");
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js
 var DEFAULT_PORTS, parseURL;
 var init_parseURL = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/parseURL.js"() {
     "use strict";
     init_dist_es();
     init_isIpAddress();
@@ -4452,7 +4452,7 @@ var init_parseURL = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js
 function split(value, delimiter, limit) {
   if (limit === 1) {
     return [value];
@@ -4467,24 +4467,24 @@ function split(value, delimiter, limit) {
   return parts.slice(0, limit - 1).concat(parts.slice(1).join(delimiter));
 }
 var init_split = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js
 var stringEquals;
 var init_stringEquals = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
     "use strict";
     stringEquals = (value1, value2) => value1 === value2;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js
 var substring;
 var init_substring = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
     "use strict";
     substring = (input, start, stop, reverse) => {
       if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
@@ -4498,18 +4498,18 @@ var init_substring = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js
 var uriEncode;
 var init_uriEncode = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
     "use strict";
     uriEncode = (value) => encodeURIComponent(value).replace(/[!*'()]/g, (c10) => `%${c10.charCodeAt(0).toString(16).toUpperCase()}`);
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js
 var init_lib = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/index.js"() {
     "use strict";
     init_booleanEquals();
     init_coalesce();
@@ -4526,10 +4526,10 @@ var init_lib = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js
 var endpointFunctions;
 var init_endpointFunctions = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/endpointFunctions.js"() {
     "use strict";
     init_lib();
     endpointFunctions = {
@@ -4549,10 +4549,10 @@ var init_endpointFunctions = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js
 var evaluateTemplate;
 var init_evaluateTemplate = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
     "use strict";
     init_lib();
     evaluateTemplate = (template, options) => {
@@ -4589,10 +4589,10 @@ var init_evaluateTemplate = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js
 var getReferenceValue;
 var init_getReferenceValue = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
     "use strict";
     getReferenceValue = ({ ref }, options) => {
       return options.referenceRecord[ref] ?? options.endpointParams[ref];
@@ -4600,10 +4600,10 @@ var init_getReferenceValue = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js
 var evaluateExpression, callFunction, group;
 var init_evaluateExpression = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateExpression.js"() {
     "use strict";
     init_types2();
     init_customEndpointFunctions();
@@ -4651,18 +4651,18 @@ var init_evaluateExpression = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js
 var init_callFunction = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/callFunction.js"() {
     "use strict";
     init_evaluateExpression();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js
 var evaluateCondition;
 var init_evaluateCondition = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateCondition.js"() {
     "use strict";
     init_debug();
     init_types2();
@@ -4683,10 +4683,10 @@ var init_evaluateCondition = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js
 var getEndpointHeaders;
 var init_getEndpointHeaders = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
     "use strict";
     init_types2();
     init_evaluateExpression();
@@ -4703,10 +4703,10 @@ var init_getEndpointHeaders = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js
 var getEndpointProperties, getEndpointProperty, group2;
 var init_getEndpointProperties = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
     "use strict";
     init_types2();
     init_evaluateTemplate();
@@ -4739,10 +4739,10 @@ var init_getEndpointProperties = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js
 var getEndpointUrl;
 var init_getEndpointUrl = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
     "use strict";
     init_types2();
     init_evaluateExpression();
@@ -4761,10 +4761,10 @@ var init_getEndpointUrl = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js
 var RESULT, decideEndpoint;
 var init_decideEndpoint = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/decideEndpoint.js"() {
     "use strict";
     init_types2();
     init_evaluateCondition();
@@ -4811,10 +4811,10 @@ var init_decideEndpoint = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/endpoints/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/index.js
 var getEndpointFromInstructions, resolveEndpointConfig, endpointMiddleware, getEndpointPlugin;
 var init_endpoints = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/endpoints/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/index.js"() {
     "use strict";
     init_getEndpointFromConfig();
     init_getEndpointFromInstructions();
@@ -4835,10 +4835,10 @@ var init_endpoints = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js
 var import_node_stream, ChecksumStream;
 var init_ChecksumStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
     "use strict";
     import_node_stream = require("stream");
     init_toBase64();
@@ -4918,10 +4918,10 @@ var init_ChecksumStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js
 var isReadableStream, isBlob;
 var init_stream_type_check = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
     "use strict";
     isReadableStream = (stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream);
     isBlob = (blob) => {
@@ -4930,19 +4930,19 @@ var init_stream_type_check = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js
 var fromUtf82;
 var init_fromUtf8_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
     "use strict";
     fromUtf82 = (input) => new TextEncoder().encode(input);
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js
 var chars, alphabetByEncoding, alphabetByValue, bitsPerLetter, bitsPerByte, maxLetterValue;
 var init_constants_for_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/constants-for-browser.js"() {
     "use strict";
     chars = `ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/`;
     alphabetByEncoding = Object.entries(chars).reduce((acc, [i10, c10]) => {
@@ -4956,7 +4956,7 @@ var init_constants_for_browser = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
 function toBase642(_input) {
   let input;
   if (typeof _input === "string") {
@@ -4988,17 +4988,17 @@ function toBase642(_input) {
   return str;
 }
 var init_toBase64_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
     "use strict";
     init_fromUtf8_browser();
     init_constants_for_browser();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js
 var ReadableStreamRef, ChecksumStream2;
 var init_ChecksumStream_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.browser.js"() {
     "use strict";
     ReadableStreamRef = typeof ReadableStream === "function" ? ReadableStream : function() {
     };
@@ -5007,10 +5007,10 @@ var init_ChecksumStream_browser = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js
 var createChecksumStream;
 var init_createChecksumStream_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.browser.js"() {
     "use strict";
     init_toBase64_browser();
     init_stream_type_check();
@@ -5049,7 +5049,7 @@ var init_createChecksumStream_browser = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js
 function createChecksumStream2(init) {
   if (typeof ReadableStream === "function" && isReadableStream(init.source)) {
     return createChecksumStream(init);
@@ -5057,7 +5057,7 @@ function createChecksumStream2(init) {
   return new ChecksumStream(init);
 }
 var init_createChecksumStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/createChecksumStream.js"() {
     "use strict";
     init_stream_type_check();
     init_ChecksumStream();
@@ -5065,10 +5065,10 @@ var init_createChecksumStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js
 var ByteArrayCollector;
 var init_ByteArrayCollector = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
     "use strict";
     ByteArrayCollector = class {
       allocByteArray;
@@ -5105,7 +5105,7 @@ var init_ByteArrayCollector = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js
 function createBufferedReadableStream(upstream, size, logger2) {
   const reader = upstream.getReader();
   let streamBufferingLoggedWarning = false;
@@ -5197,13 +5197,13 @@ function modeOf(chunk2, allowBuffer = true) {
   return -1;
 }
 var init_createBufferedReadable_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
     "use strict";
     init_ByteArrayCollector();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js
 function createBufferedReadable(upstream, size, logger2) {
   if (isReadableStream(upstream)) {
     return createBufferedReadableStream(upstream, size, logger2);
@@ -5259,7 +5259,7 @@ function createBufferedReadable(upstream, size, logger2) {
 }
 var import_node_stream2;
 var init_createBufferedReadable = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.js"() {
     "use strict";
     import_node_stream2 = require("stream");
     init_ByteArrayCollector();
@@ -5268,10 +5268,10 @@ var init_createBufferedReadable = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js
 var getAwsChunkedEncodingStream;
 var init_getAwsChunkedEncodingStream_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
     "use strict";
     getAwsChunkedEncodingStream = (readableStream, options) => {
       const { base64Encoder, bodyLengthChecker, checksumAlgorithmFn, checksumLocationName, streamHasher } = options;
@@ -5305,7 +5305,7 @@ ${value}\r
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js
 function getAwsChunkedEncodingStream2(stream, options) {
   const readable = stream;
   const readableStream = stream;
@@ -5358,7 +5358,7 @@ function getAwsChunkedEncodingStream2(stream, options) {
 }
 var import_node_stream3;
 var init_getAwsChunkedEncodingStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
     "use strict";
     import_node_stream3 = require("stream");
     init_getAwsChunkedEncodingStream_browser();
@@ -5366,10 +5366,10 @@ var init_getAwsChunkedEncodingStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js
 var toUtf82;
 var init_toUtf8_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
     "use strict";
     toUtf82 = (input) => {
       if (typeof input === "string") {
@@ -5383,7 +5383,7 @@ var init_toUtf8_browser = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js
 async function collectBlob(blob) {
   return blob.arrayBuffer().then((ab2) => new Uint8Array(ab2));
 }
@@ -5405,7 +5405,7 @@ async function collectReadableStream(stream) {
 }
 var streamCollector;
 var init_stream_collector_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
     "use strict";
     init_concatBytes();
     init_stream_type_check();
@@ -5418,10 +5418,10 @@ var init_stream_collector_browser = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js
 var ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED, sdkStreamMixin, isBlobInstance;
 var init_sdk_stream_mixin_browser = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.browser.js"() {
     "use strict";
     init_toBase64_browser();
     init_hex_encoding();
@@ -5483,10 +5483,10 @@ var init_sdk_stream_mixin_browser = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js
 var import_node_stream4, streamCollector2, Collector;
 var init_stream_collector = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.js"() {
     "use strict";
     import_node_stream4 = require("stream");
     init_concatBytes();
@@ -5524,10 +5524,10 @@ var init_stream_collector = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js
 var import_node_stream5, ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2, sdkStreamMixin2;
 var init_sdk_stream_mixin = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-stream/sdk-stream-mixin.js"() {
     "use strict";
     import_node_stream5 = require("stream");
     init_buffer_from();
@@ -5580,20 +5580,20 @@ var init_sdk_stream_mixin = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js
 function writeKey(obj) {
   Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
 }
 var init_writeKey = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/serde/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/serde/index.js
 var import_node_crypto2, Uint8ArrayBlobAdapter, _getRandomValues, v4, generateIdempotencyToken;
 var init_serde = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/serde/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/serde/index.js"() {
     "use strict";
     import_node_crypto2 = require("crypto");
     init_fromBase64();
@@ -5628,10 +5628,10 @@ var init_serde = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js
 var collectBody;
 var init_collect_stream_body = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
     "use strict";
     init_serde();
     collectBody = async (streamBody = new Uint8Array(), context) => {
@@ -5647,7 +5647,7 @@ var init_collect_stream_body = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js
 function extendedEncodeURIComponent(str) {
   if (/^[\w.~-]+$/.test(str)) {
     return str;
@@ -5657,15 +5657,15 @@ function extendedEncodeURIComponent(str) {
   });
 }
 var init_extended_encode_uri_component = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js
 var HTTP_BINDINGS, HttpBindingNormalizedSchema, buildHttpBindings, buildPathSegments, buildHttpOperationBindings, EMPTY_BINDINGS, getHttpOperationBindings, createBodySchema;
 var init_HttpBindingNormalizedSchema = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingNormalizedSchema.js"() {
     "use strict";
     init_schema();
     init_serde();
@@ -5856,10 +5856,10 @@ var init_HttpBindingNormalizedSchema = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js
 var SerdeContext;
 var init_SerdeContext = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
     "use strict";
     SerdeContext = class {
       serdeContext;
@@ -5870,10 +5870,10 @@ var init_SerdeContext = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js
 var import_node_stream6, HashCalculator;
 var init_HashCalculator = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
     "use strict";
     import_node_stream6 = require("stream");
     init_serde();
@@ -5895,10 +5895,10 @@ var init_HashCalculator = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js
 var readableStreamHasher;
 var init_readableStreamHasher = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
     "use strict";
     init_HashCalculator();
     readableStreamHasher = (hashCtor, readableStream) => {
@@ -5922,7 +5922,7 @@ var init_readableStreamHasher = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js
 function compress(state2, block) {
   let a10 = state2[0], b10 = state2[1], c10 = state2[2], d10 = state2[3];
   for (let i10 = 0; i10 < 64; ++i10) {
@@ -5956,7 +5956,7 @@ function compress(state2, block) {
 }
 var Md5Js, INIT, M, S, T;
 var init_Md5Js = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
     "use strict";
     init_serde();
     Md5Js = class {
@@ -6019,7 +6019,7 @@ var init_Md5Js = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js
 function buildNativeClass() {
   return class Md5Node {
     digestLength = 16;
@@ -6038,7 +6038,7 @@ function buildNativeClass() {
 }
 var import_node_crypto3, hasNativeCrypto, Md5Node;
 var init_Md5Node = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Node.js"() {
     "use strict";
     import_node_crypto3 = require("crypto");
     init_serde();
@@ -6055,10 +6055,10 @@ var init_Md5Node = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js
 var CRC32_TABLE, ONES, Crc32Js;
 var init_Crc32Js = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Js.js"() {
     "use strict";
     CRC32_TABLE = new Uint32Array(256);
     for (let i10 = 0; i10 < 256; ++i10) {
@@ -6093,7 +6093,7 @@ var init_Crc32Js = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js
 function buildNativeClass2(nativeCrc32) {
   return class Crc32Node {
     digestLength = 4;
@@ -6116,7 +6116,7 @@ function buildNativeClass2(nativeCrc32) {
 }
 var zlib, zlibCrc32, Crc32Node;
 var init_Crc32Node = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/crc32/Crc32Node.js"() {
     "use strict";
     zlib = __toESM(require("zlib"));
     init_Crc32Js();
@@ -6125,10 +6125,10 @@ var init_Crc32Node = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js
 var BLOCK, DIGEST_LENGTH, MAX_HASHABLE_LENGTH, Sha256Js, INIT2, K;
 var init_Sha256Js = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Js.js"() {
     "use strict";
     init_serde();
     BLOCK = 64;
@@ -6364,7 +6364,7 @@ var init_Sha256Js = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js
 function buildNativeClass3() {
   return class Sha256Node {
     digestLength = 32;
@@ -6413,7 +6413,7 @@ function toBuffer(data) {
 }
 var import_node_crypto4, hasNativeCrypto2, Sha256Node;
 var init_Sha256Node = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/sha256/Sha256Node.js"() {
     "use strict";
     import_node_crypto4 = require("crypto");
     init_Sha256Js();
@@ -6429,9 +6429,9 @@ var init_Sha256Node = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/checksum/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/checksum/index.js
 var init_checksum3 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/checksum/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/checksum/index.js"() {
     "use strict";
     init_readableStreamHasher();
     init_Md5Node();
@@ -6440,7 +6440,7 @@ var init_checksum3 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js
 function negate(bytes) {
   for (let i10 = 0; i10 < 8; i10++) {
     bytes[i10] ^= 255;
@@ -6454,7 +6454,7 @@ function negate(bytes) {
 }
 var Int64;
 var init_Int64 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
     "use strict";
     init_serde();
     Int64 = class _Int64 {
@@ -6493,10 +6493,10 @@ var init_Int64 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js
 var HeaderMarshaller, HEADER_VALUE_TYPE, BOOLEAN_TAG, BYTE_TAG, SHORT_TAG, INT_TAG, LONG_TAG, BINARY_TAG, STRING_TAG, TIMESTAMP_TAG, UUID_TAG, UUID_PATTERN, MAX_HEADER_VALUE_BYTES;
 var init_HeaderMarshaller = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/HeaderMarshaller.js"() {
     "use strict";
     init_transport();
     init_serde();
@@ -6698,7 +6698,7 @@ var init_HeaderMarshaller = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js
 function splitMessage({ byteLength, byteOffset, buffer }) {
   if (byteLength < MINIMUM_MESSAGE_LENGTH) {
     throw new Error("Provided message too short to accommodate event stream message overhead");
@@ -6727,7 +6727,7 @@ function splitMessage({ byteLength, byteOffset, buffer }) {
 }
 var PRELUDE_MEMBER_LENGTH, PRELUDE_LENGTH, CHECKSUM_LENGTH, MINIMUM_MESSAGE_LENGTH;
 var init_splitMessage = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/splitMessage.js"() {
     "use strict";
     init_checksum3();
     PRELUDE_MEMBER_LENGTH = 4;
@@ -6737,10 +6737,10 @@ var init_splitMessage = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js
 var EventStreamCodec;
 var init_EventStreamCodec = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/EventStreamCodec.js"() {
     "use strict";
     init_checksum3();
     init_HeaderMarshaller();
@@ -6812,10 +6812,10 @@ var init_EventStreamCodec = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js
 var MessageDecoderStream;
 var init_MessageDecoderStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
     "use strict";
     MessageDecoderStream = class {
       options;
@@ -6835,10 +6835,10 @@ var init_MessageDecoderStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js
 var MessageEncoderStream;
 var init_MessageEncoderStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
     "use strict";
     MessageEncoderStream = class {
       options;
@@ -6861,10 +6861,10 @@ var init_MessageEncoderStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js
 var SmithyMessageDecoderStream;
 var init_SmithyMessageDecoderStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
     "use strict";
     SmithyMessageDecoderStream = class {
       options;
@@ -6887,10 +6887,10 @@ var init_SmithyMessageDecoderStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js
 var SmithyMessageEncoderStream;
 var init_SmithyMessageEncoderStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
     "use strict";
     SmithyMessageEncoderStream = class {
       options;
@@ -6910,7 +6910,7 @@ var init_SmithyMessageEncoderStream = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js
 function getChunkedStream(source) {
   let currentMessageTotalLength = 0;
   let currentMessagePendingLength = 0;
@@ -6976,12 +6976,12 @@ function getChunkedStream(source) {
   };
 }
 var init_getChunkedStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js
 function getUnmarshalledStream(source, options) {
   const messageUnmarshaller = getMessageUnmarshaller(options.deserializer, options.toUtf8);
   return {
@@ -7029,15 +7029,15 @@ function getMessageUnmarshaller(deserializer, toUtf83) {
   };
 }
 var init_getUnmarshalledStream = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js
 var EventStreamMarshaller, eventStreamSerdeProvider;
 var init_EventStreamMarshaller = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/EventStreamMarshaller.js"() {
     "use strict";
     init_EventStreamCodec();
     init_MessageDecoderStream();
@@ -7072,7 +7072,7 @@ var init_EventStreamMarshaller = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js
 async function* readableToIterable(readStream) {
   let streamEnded = false;
   let generationEnded = false;
@@ -7101,7 +7101,7 @@ async function* readableToIterable(readStream) {
 }
 var import_node_stream7, EventStreamMarshaller2, eventStreamSerdeProvider2;
 var init_EventStreamMarshaller2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
     "use strict";
     import_node_stream7 = require("stream");
     init_EventStreamMarshaller();
@@ -7125,10 +7125,10 @@ var init_EventStreamMarshaller2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js
 var readableStreamToIterable, iterableToReadableStream;
 var init_utils = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
     "use strict";
     readableStreamToIterable = (readableStream) => ({
       [Symbol.asyncIterator]: async function* () {
@@ -7161,10 +7161,10 @@ var init_utils = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js
 var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
     "use strict";
     resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
       eventStreamMarshaller: input.eventStreamSerdeProvider(input)
@@ -7172,10 +7172,10 @@ var init_EventStreamSerdeConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js
 var EventStreamSerde;
 var init_EventStreamSerde = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/EventStreamSerde.js"() {
     "use strict";
     init_transport();
     init_schema();
@@ -7452,7 +7452,7 @@ var init_EventStreamSerde = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/event-streams/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/index.js
 var event_streams_exports = {};
 __export(event_streams_exports, {
   EventStreamCodec: () => EventStreamCodec,
@@ -7475,7 +7475,7 @@ __export(event_streams_exports, {
   universalEventStreamSerdeProvider: () => eventStreamSerdeProvider
 });
 var init_event_streams = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/event-streams/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/index.js"() {
     "use strict";
     init_EventStreamCodec();
     init_HeaderMarshaller();
@@ -7494,10 +7494,10 @@ var init_event_streams = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js
 var HttpProtocol;
 var init_HttpProtocol = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js"() {
     "use strict";
     init_transport();
     init_schema();
@@ -7698,10 +7698,10 @@ var init_HttpProtocol = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js
 var HttpBindingProtocol;
 var init_HttpBindingProtocol = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js"() {
     "use strict";
     init_transport();
     init_serde();
@@ -7991,10 +7991,10 @@ var init_HttpBindingProtocol = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js
 var RpcProtocol;
 var init_RpcProtocol = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/RpcProtocol.js"() {
     "use strict";
     init_transport();
     init_schema();
@@ -8095,10 +8095,10 @@ var init_RpcProtocol = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js
 var FromStringShapeDeserializer;
 var init_FromStringShapeDeserializer = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/FromStringShapeDeserializer.js"() {
     "use strict";
     init_serde();
     init_HttpBindingNormalizedSchema();
@@ -8170,10 +8170,10 @@ var init_FromStringShapeDeserializer = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js
 var HttpInterceptingShapeDeserializer;
 var init_HttpInterceptingShapeDeserializer = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeDeserializer.js"() {
     "use strict";
     init_serde();
     init_HttpBindingNormalizedSchema();
@@ -8225,10 +8225,10 @@ var init_HttpInterceptingShapeDeserializer = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js
 var ToStringShapeSerializer;
 var init_ToStringShapeSerializer = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/ToStringShapeSerializer.js"() {
     "use strict";
     init_serde();
     init_HttpBindingNormalizedSchema();
@@ -8323,10 +8323,10 @@ var init_ToStringShapeSerializer = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js
 var HttpInterceptingShapeSerializer;
 var init_HttpInterceptingShapeSerializer = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/HttpInterceptingShapeSerializer.js"() {
     "use strict";
     init_HttpBindingNormalizedSchema();
     init_ToStringShapeSerializer();
@@ -8371,7 +8371,7 @@ var init_HttpInterceptingShapeSerializer = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js
 function determineTimestampFormat(ns, settings) {
   if (settings.timestampFormat.useTrait) {
     const schema = ns.getSchema();
@@ -8384,15 +8384,15 @@ function determineTimestampFormat(ns, settings) {
   return bindingFormat ?? settings.timestampFormat.default;
 }
 var init_determineTimestampFormat = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js
 var getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig;
 var init_httpExtensionConfiguration = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
     "use strict";
     getHttpHandlerExtensionConfiguration = (runtimeConfig) => {
       if (runtimeConfig.logger && runtimeConfig.logger.constructor?.name !== "NoOpLogger") {
@@ -8424,7 +8424,7 @@ var init_httpExtensionConfiguration = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js
 function contentLengthMiddleware(bodyLengthChecker) {
   return (next) => async (args) => {
     const request = args.request;
@@ -8451,7 +8451,7 @@ function contentLengthMiddleware(bodyLengthChecker) {
 }
 var CONTENT_LENGTH_HEADER, contentLengthMiddlewareOptions, getContentLengthPlugin;
 var init_contentLengthMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
     "use strict";
     init_transport();
     CONTENT_LENGTH_HEADER = "content-length";
@@ -8469,17 +8469,17 @@ var init_contentLengthMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js
 var escapeUri, hexEncode;
 var init_escape_uri = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
     "use strict";
     escapeUri = (uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode);
     hexEncode = (c10) => `%${c10.charCodeAt(0).toString(16).toUpperCase()}`;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js
 function buildQueryString(query) {
   const parts = [];
   for (let key of Object.keys(query).sort()) {
@@ -8500,16 +8500,16 @@ function buildQueryString(query) {
   return parts.join("&");
 }
 var init_buildQueryString = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
     "use strict";
     init_escape_uri();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
 var SerdeContextConfig;
 var init_ConfigurableSerdeContext = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     "use strict";
     SerdeContextConfig = class {
       serdeContext;
@@ -8520,10 +8520,10 @@ var init_ConfigurableSerdeContext = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js
 var UnionSerde;
 var init_UnionSerde = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
     "use strict";
     UnionSerde = class {
       from;
@@ -8554,7 +8554,7 @@ var init_UnionSerde = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js
 function detectBufferParsing() {
   if (canParseBuffer === void 0) {
     try {
@@ -8572,12 +8572,12 @@ function detectBufferParsing() {
 }
 var canParseBuffer;
 var init_detectBufferParsing = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js
 function jsonReviver(key, value, context) {
   if (context?.source) {
     const numericString = context.source;
@@ -8692,13 +8692,13 @@ function expandExponentToBigInt(s3) {
   return negative ? -result : result;
 }
 var init_jsonReviver = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
     "use strict";
     init_serde();
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js
 function needsReviver(schema) {
   const ns = NormalizedSchema.of(schema);
   const raw = ns.getSchema();
@@ -8738,17 +8738,17 @@ function _check(ns, seen) {
 }
 var REVIVER_SYMBOL;
 var init_needsReviver = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
     "use strict";
     init_schema();
     REVIVER_SYMBOL = /* @__PURE__ */ Symbol.for("@aws-sdk/reviver");
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/common.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/common.js
 var collectBodyString;
 var init_common = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
     "use strict";
     init_collect_stream_body();
     init_serde();
@@ -8756,7 +8756,7 @@ var init_common = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js
 async function parseJsonBody(streamBody, context, schema) {
   let parsingInput;
   if (detectBufferParsing() && typeof streamBody?.[Symbol.asyncIterator] === "function") {
@@ -8789,7 +8789,7 @@ async function parseJsonBody(streamBody, context, schema) {
 }
 var findKey, sanitizeErrorCode, loadRestJsonErrorCode, loadJsonRpcErrorCode, loadErrorCode;
 var init_parseJsonBody = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/parseJsonBody.js"() {
     "use strict";
     init_collect_stream_body();
     init_common();
@@ -8846,10 +8846,10 @@ var init_parseJsonBody = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js
 var JsonShapeDeserializer2;
 var init_JsonShapeDeserializer2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeDeserializer2.js"() {
     "use strict";
     init_determineTimestampFormat();
     init_schema();
@@ -9059,10 +9059,10 @@ var init_JsonShapeDeserializer2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js
 var JsonBytesStringAdapter, warned;
 var init_JsonBytesStringAdapter = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
     "use strict";
     init_serde();
     JsonBytesStringAdapter = class _JsonBytesStringAdapter extends Uint8Array {
@@ -9169,13 +9169,13 @@ var init_JsonBytesStringAdapter = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js
 function alloc(size) {
   return JsonBytesStringAdapter.allocUnsafe(size);
 }
 var encoder, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, QUOTE, COLON, COMMA, BACKSLASH, TRUE, FALSE, NULL, ESCAPE_TABLE, INITIAL_BUFFER_SIZE, JsonShapeSerializer2;
 var init_JsonShapeSerializer2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonShapeSerializer2.js"() {
     "use strict";
     init_determineTimestampFormat();
     init_schema();
@@ -9694,10 +9694,10 @@ var init_JsonShapeSerializer2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js
 var JsonCodec2;
 var init_JsonCodec2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonCodec2.js"() {
     "use strict";
     init_ConfigurableSerdeContext();
     init_JsonShapeDeserializer2();
@@ -9722,9 +9722,9 @@ var init_JsonCodec2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/protocols/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/protocols/index.js
 var init_protocols = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/protocols/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/protocols/index.js"() {
     "use strict";
     init_collect_stream_body();
     init_extended_encode_uri_component();
@@ -9746,13 +9746,13 @@ var init_protocols = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
 function resolveHostHeaderConfig(input) {
   return input;
 }
 var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
     "use strict";
     init_protocols();
     hostHeaderMiddleware = (options) => (next) => async (args) => {
@@ -9788,10 +9788,10 @@ var init_hostHeaderMiddleware = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js
 var loggerMiddleware, loggerMiddlewareOptions, getLoggerPlugin;
 var init_loggerMiddleware = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
     "use strict";
     init_client2();
     loggerMiddleware = () => (next, context) => async (args) => {
@@ -9842,10 +9842,10 @@ var init_loggerMiddleware = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js
 var recursionDetectionMiddlewareOptions;
 var init_configuration = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/configuration.js"() {
     "use strict";
     recursionDetectionMiddlewareOptions = {
       step: "build",
@@ -9857,10 +9857,10 @@ var init_configuration = __esm({
   }
 });
 
-// node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js
+// ../../main/node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js
 var PROTECTED_KEYS, NO_GLOBAL_AWS_LAMBDA, InvokeStoreBase, InvokeStoreSingle, InvokeStoreMulti, InvokeStore;
 var init_invoke_store = __esm({
-  "node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js"() {
+  "../../main/node_modules/@aws/lambda-invoke-store/dist-es/invoke-store.js"() {
     "use strict";
     PROTECTED_KEYS = {
       REQUEST_ID: /* @__PURE__ */ Symbol.for("_AWS_LAMBDA_REQUEST_ID"),
@@ -9985,7 +9985,7 @@ var init_invoke_store = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js
 function sanitizeTraceHeaders(headers) {
   for (const header of Object.keys(headers)) {
     const lower = header.toLowerCase();
@@ -9997,7 +9997,7 @@ function sanitizeTraceHeaders(headers) {
 }
 var AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID, X_AMZN_TRACE_ID, TRACEPARENT, TRACESTATE, BAGGAGE, recursionDetectionMiddleware;
 var init_recursionDetectionMiddleware = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/recursionDetectionMiddleware.js"() {
     "use strict";
     init_invoke_store();
     init_protocols();
@@ -10050,10 +10050,10 @@ var init_recursionDetectionMiddleware = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js
 var getRecursionDetectionPlugin;
 var init_getRecursionDetectionPlugin = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
     "use strict";
     init_configuration();
     init_recursionDetectionMiddleware();
@@ -10065,10 +10065,10 @@ var init_getRecursionDetectionPlugin = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js
 var resolveAuthOptions;
 var init_resolveAuthOptions = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
     "use strict";
     resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
       if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -10093,7 +10093,7 @@ var init_resolveAuthOptions = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js
 function convertHttpAuthSchemesToMap(httpAuthSchemes) {
   const map = /* @__PURE__ */ new Map();
   for (const scheme of httpAuthSchemes) {
@@ -10103,7 +10103,7 @@ function convertHttpAuthSchemesToMap(httpAuthSchemes) {
 }
 var httpAuthSchemeMiddleware;
 var init_httpAuthSchemeMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
     "use strict";
     init_transport();
     init_resolveAuthOptions();
@@ -10143,10 +10143,10 @@ var init_httpAuthSchemeMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js
 var httpAuthSchemeEndpointRuleSetMiddlewareOptions, getHttpAuthSchemeEndpointRuleSetPlugin;
 var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/getHttpAuthSchemeEndpointRuleSetPlugin.js"() {
     "use strict";
     init_httpAuthSchemeMiddleware();
     httpAuthSchemeEndpointRuleSetMiddlewareOptions = {
@@ -10168,18 +10168,18 @@ var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js
 var init_middleware_http_auth_scheme = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/index.js"() {
     "use strict";
     init_getHttpAuthSchemeEndpointRuleSetPlugin();
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js
 var defaultErrorHandler, defaultSuccessHandler, httpSigningMiddleware;
 var init_httpSigningMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
     "use strict";
     init_protocols();
     init_transport();
@@ -10208,10 +10208,10 @@ var init_httpSigningMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js
 var httpSigningMiddlewareOptions, getHttpSigningPlugin;
 var init_getHttpSigningMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/getHttpSigningMiddleware.js"() {
     "use strict";
     init_httpSigningMiddleware();
     httpSigningMiddlewareOptions = {
@@ -10231,18 +10231,18 @@ var init_getHttpSigningMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js
 var init_middleware_http_signing = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/index.js"() {
     "use strict";
     init_getHttpSigningMiddleware();
   }
 });
 
-// node_modules/@smithy/core/dist-es/normalizeProvider.js
+// ../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js
 var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
-  "node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
     "use strict";
     normalizeProvider2 = (input) => {
       if (typeof input === "function") {
@@ -10254,7 +10254,7 @@ var init_normalizeProvider2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
   return async function* paginateOperation(config, input, ...additionalArguments) {
     const _input = input;
@@ -10281,7 +10281,7 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
 }
 var makePagedClientRequest, get;
 var init_createPaginator = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
     "use strict";
     makePagedClientRequest = async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
       let command11 = new CommandCtor(input);
@@ -10302,10 +10302,10 @@ var init_createPaginator = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js
 var DefaultIdentityProviderConfig;
 var init_DefaultIdentityProviderConfig = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
     "use strict";
     init_transport();
     DefaultIdentityProviderConfig = class {
@@ -10328,10 +10328,10 @@ var init_DefaultIdentityProviderConfig = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js
 var NoAuthSigner;
 var init_noAuth = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
     "use strict";
     NoAuthSigner = class {
       async sign(httpRequest2, identity, signingProperties) {
@@ -10341,18 +10341,18 @@ var init_noAuth = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js
 var init_httpAuthSchemes = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/index.js"() {
     "use strict";
     init_noAuth();
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js
 var createIsIdentityExpiredFunction, EXPIRATION_MS, isIdentityExpired, doesIdentityRequireRefresh, memoizeIdentityProvider;
 var init_memoizeIdentityProvider = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
     "use strict";
     createIsIdentityExpiredFunction = (expirationMs) => function isIdentityExpired2(identity) {
       return doesIdentityRequireRefresh(identity) && identity.expiration.getTime() - Date.now() < expirationMs;
@@ -10411,9 +10411,9 @@ var init_memoizeIdentityProvider = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js
+// ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js
 var init_util_identity_and_auth = __esm({
-  "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/index.js"() {
     "use strict";
     init_DefaultIdentityProviderConfig();
     init_httpAuthSchemes();
@@ -10421,9 +10421,9 @@ var init_util_identity_and_auth = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/index.js
+// ../../main/node_modules/@smithy/core/dist-es/index.js
 var init_dist_es2 = __esm({
-  "node_modules/@smithy/core/dist-es/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/index.js"() {
     "use strict";
     init_middleware_http_auth_scheme();
     init_middleware_http_signing();
@@ -10433,7 +10433,7 @@ var init_dist_es2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js
 function isValidUserAgentAppId(appId) {
   if (appId === void 0) {
     return true;
@@ -10461,17 +10461,17 @@ function resolveUserAgentConfig(input) {
 }
 var DEFAULT_UA_APP_ID;
 var init_configurations = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
     "use strict";
     init_dist_es2();
     DEFAULT_UA_APP_ID = void 0;
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js
 var partitionsInfo;
 var init_partitions = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js"() {
     "use strict";
     partitionsInfo = {
       "partitions": [
@@ -10758,10 +10758,10 @@ var init_partitions = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js
 var selectedPartitionsInfo, selectedUserAgentPrefix, partition, getUserAgentPrefix;
 var init_partition = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js"() {
     "use strict";
     init_partitions();
     selectedPartitionsInfo = partitionsInfo;
@@ -10799,20 +10799,20 @@ var init_partition = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js
 var import_node_stream8, isStreamingPayload;
 var init_isStreamingPayload = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
     "use strict";
     import_node_stream8 = require("stream");
     isStreamingPayload = (request) => request?.body instanceof import_node_stream8.Readable || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream;
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js
 var THROTTLING_ERROR_CODES, TRANSIENT_ERROR_CODES, TRANSIENT_ERROR_STATUS_CODES, NODEJS_TIMEOUT_ERROR_CODES, NODEJS_NETWORK_ERROR_CODES;
 var init_constants3 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/constants.js"() {
     "use strict";
     THROTTLING_ERROR_CODES = [
       "BandwidthLimitExceeded",
@@ -10837,13 +10837,13 @@ var init_constants3 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js
 function isNodeJsHttp2TransientError(error) {
   return error.code === "ERR_HTTP2_STREAM_ERROR" && error.message.includes("NGHTTP2_REFUSED_STREAM");
 }
 var isRetryableByTrait, isClockSkewCorrectedError, isBrowserNetworkError, isThrottlingError, isTransientError, isServerError;
 var init_service_error_classification = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
     "use strict";
     init_constants3();
     isRetryableByTrait = (error) => error?.$retryable !== void 0;
@@ -10877,10 +10877,10 @@ var init_service_error_classification = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js
 var race, createAbortError, isAbortError;
 var init_race = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
     "use strict";
     race = (promise, signal) => {
       if (!signal) {
@@ -10912,10 +10912,10 @@ var init_race = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js
 var MAXIMUM_RETRY_DELAY, INITIAL_RETRY_TOKENS, NO_RETRY_INCREMENT, INVOCATION_ID_HEADER, REQUEST_HEADER;
 var init_constants4 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/constants.js"() {
     "use strict";
     MAXIMUM_RETRY_DELAY = 20 * 1e3;
     INITIAL_RETRY_TOKENS = 500;
@@ -10925,7 +10925,7 @@ var init_constants4 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js
 function parseRetryAfterHeader(response, logger2) {
   if (!HttpResponse.isInstance(response)) {
     return;
@@ -10969,7 +10969,7 @@ function parseRetryAfterHeader(response, logger2) {
   }
 }
 var init_parseRetryAfterHeader = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/parseRetryAfterHeader.js"() {
     "use strict";
     init_transport();
     init_protocols();
@@ -10977,10 +10977,10 @@ var init_parseRetryAfterHeader = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js
 var asSdkError;
 var init_util = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
     "use strict";
     asSdkError = (error) => {
       if (error instanceof Error) {
@@ -10997,7 +10997,7 @@ var init_util = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js
 function bindRetryMiddleware(isStreamingPayload2) {
   return (options) => (next, context) => async (args) => {
     let retryStrategy = await options.retryStrategy();
@@ -11075,7 +11075,7 @@ function bindGetRetryPlugin(isStreamingPayload2) {
 }
 var isRetryStrategyV2, getRetryErrorInfo, getRetryErrorType, retryMiddlewareOptions;
 var init_retryMiddleware = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js"() {
     "use strict";
     init_client2();
     init_protocols();
@@ -11120,10 +11120,10 @@ var init_retryMiddleware = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js
 var DefaultRateLimiter;
 var init_DefaultRateLimiter = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
     "use strict";
     init_service_error_classification();
     DefaultRateLimiter = class _DefaultRateLimiter {
@@ -11238,10 +11238,10 @@ var init_DefaultRateLimiter = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js
 var Retry;
 var init_retries_2026_config = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
     "use strict";
     Retry = class {
       static v2026 = true;
@@ -11264,10 +11264,10 @@ var init_retries_2026_config = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js
 var DefaultRetryBackoffStrategy;
 var init_DefaultRetryBackoffStrategy = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryBackoffStrategy.js"() {
     "use strict";
     init_constants4();
     init_retries_2026_config();
@@ -11286,10 +11286,10 @@ var init_DefaultRetryBackoffStrategy = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js
 var DefaultRetryToken;
 var init_DefaultRetryToken = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
     "use strict";
     init_constants4();
     DefaultRetryToken = class {
@@ -11322,10 +11322,10 @@ var init_DefaultRetryToken = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js
 var RETRY_MODES, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE;
 var init_config3 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js"() {
     "use strict";
     (function(RETRY_MODES2) {
       RETRY_MODES2["STANDARD"] = "standard";
@@ -11336,10 +11336,10 @@ var init_config3 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js
 var refusal, StandardRetryStrategy;
 var init_StandardRetryStrategy = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js"() {
     "use strict";
     init_DefaultRetryBackoffStrategy();
     init_DefaultRetryToken();
@@ -11437,10 +11437,10 @@ var init_StandardRetryStrategy = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js
 var AdaptiveRetryStrategy;
 var init_AdaptiveRetryStrategy = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js"() {
     "use strict";
     init_DefaultRateLimiter();
     init_StandardRetryStrategy();
@@ -11479,10 +11479,10 @@ var init_AdaptiveRetryStrategy = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js
 var ENV_MAX_ATTEMPTS, CONFIG_MAX_ATTEMPTS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, ENV_RETRY_MODE, CONFIG_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS;
 var init_configurations2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/configurations.js"() {
     "use strict";
     init_client2();
     init_AdaptiveRetryStrategy();
@@ -11550,10 +11550,10 @@ var init_configurations2 = __esm({
   }
 });
 
-// node_modules/@smithy/core/dist-es/submodules/retry/index.js
+// ../../main/node_modules/@smithy/core/dist-es/submodules/retry/index.js
 var retryMiddleware, getRetryPlugin;
 var init_retry2 = __esm({
-  "node_modules/@smithy/core/dist-es/submodules/retry/index.js"() {
+  "../../main/node_modules/@smithy/core/dist-es/submodules/retry/index.js"() {
     "use strict";
     init_isStreamingPayload();
     init_retryMiddleware();
@@ -11564,7 +11564,7 @@ var init_retry2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js
 async function checkFeatures(context, config, args) {
   const request = args.request;
   if (request?.headers?.["smithy-protocol"] === "rpc-v2-cbor") {
@@ -11613,7 +11613,7 @@ async function checkFeatures(context, config, args) {
 }
 var ACCOUNT_ID_ENDPOINT_REGEX;
 var init_check_features = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js"() {
     "use strict";
     init_retry2();
     init_setFeature();
@@ -11621,10 +11621,10 @@ var init_check_features = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js
 var USER_AGENT, X_AMZ_USER_AGENT, SPACE, UA_NAME_SEPARATOR, UA_NAME_ESCAPE_REGEX, UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR;
 var init_constants5 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js"() {
     "use strict";
     USER_AGENT = "user-agent";
     X_AMZ_USER_AGENT = "x-amz-user-agent";
@@ -11636,7 +11636,7 @@ var init_constants5 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js
 function encodeFeatures(features) {
   let buffer = "";
   for (const key in features) {
@@ -11655,16 +11655,16 @@ function encodeFeatures(features) {
 }
 var BYTE_LIMIT;
 var init_encode_features = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
     "use strict";
     BYTE_LIMIT = 1024;
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js
 var userAgentMiddleware, escapeUserAgent, getUserAgentMiddlewareOptions, getUserAgentPlugin;
 var init_user_agent_middleware = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/user-agent-middleware.js"() {
     "use strict";
     init_protocols();
     init_partition();
@@ -11741,10 +11741,10 @@ var init_user_agent_middleware = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js
 var import_node_process, getRuntimeUserAgentPair;
 var init_getRuntimeUserAgentPair = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
     "use strict";
     import_node_process = require("process");
     getRuntimeUserAgentPair = () => {
@@ -11759,10 +11759,10 @@ var init_getRuntimeUserAgentPair = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js
 var crtAvailability;
 var init_crt_availability = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/crt-availability.js"() {
     "use strict";
     crtAvailability = {
       isCrtAvailable: false
@@ -11770,10 +11770,10 @@ var init_crt_availability = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js
 var isCrtAvailable;
 var init_is_crt_available = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
     "use strict";
     init_crt_availability();
     isCrtAvailable = () => {
@@ -11785,10 +11785,10 @@ var init_is_crt_available = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js
 var import_node_os2, import_node_process2, createDefaultUserAgentProvider;
 var init_defaultUserAgent = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/defaultUserAgent.js"() {
     "use strict";
     import_node_os2 = require("os");
     import_node_process2 = require("process");
@@ -11822,10 +11822,10 @@ var init_defaultUserAgent = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js
 var UA_APP_ID_ENV_NAME, UA_APP_ID_INI_NAME, UA_APP_ID_INI_NAME_DEPRECATED, NODE_APP_ID_CONFIG_OPTIONS;
 var init_nodeAppIdConfigOptions = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/nodeAppIdConfigOptions.js"() {
     "use strict";
     init_configurations();
     UA_APP_ID_ENV_NAME = "AWS_SDK_UA_APP_ID";
@@ -11839,18 +11839,18 @@ var init_nodeAppIdConfigOptions = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js
 var init_isIpAddress2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/isIpAddress.js"() {
     "use strict";
     init_endpoints();
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js
 var isVirtualHostableS3Bucket;
 var init_isVirtualHostableS3Bucket = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
     "use strict";
     init_endpoints();
     init_isIpAddress2();
@@ -11880,10 +11880,10 @@ var init_isVirtualHostableS3Bucket = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js
 var ARN_DELIMITER, RESOURCE_DELIMITER, parseArn;
 var init_parseArn = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
     "use strict";
     ARN_DELIMITER = ":";
     RESOURCE_DELIMITER = "/";
@@ -11908,10 +11908,10 @@ var init_parseArn = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js
 var awsEndpointFunctions;
 var init_aws = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/aws.js"() {
     "use strict";
     init_endpoints();
     init_isVirtualHostableS3Bucket();
@@ -11926,7 +11926,7 @@ var init_aws = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js
 function stsRegionDefaultResolver(loaderConfig = {}) {
   return loadConfig({
     ...NODE_REGION_CONFIG_OPTIONS,
@@ -11940,7 +11940,7 @@ function stsRegionDefaultResolver(loaderConfig = {}) {
 }
 var warning;
 var init_stsRegionDefaultResolver = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
     "use strict";
     init_config2();
     warning = {
@@ -11949,10 +11949,10 @@ var init_stsRegionDefaultResolver = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js
 var getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration;
 var init_extensions2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
     "use strict";
     getAwsRegionExtensionConfiguration = (runtimeConfig) => {
       return {
@@ -11972,9 +11972,9 @@ var init_extensions2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/client/index.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/index.js
 var init_client3 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/client/index.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/index.js"() {
     "use strict";
     init_emitWarningIfUnsupportedVersion();
     init_setCredentialFeature();
@@ -11993,10 +11993,10 @@ var init_client3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js
 var getDateHeader, getAgeHeader;
 var init_getDateHeader = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
     "use strict";
     init_protocols();
     getDateHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0;
@@ -12004,19 +12004,19 @@ var init_getDateHeader = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js
 var getSkewCorrectedDate;
 var init_getSkewCorrectedDate = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
     "use strict";
     getSkewCorrectedDate = (systemClockOffset) => new Date(Date.now() + systemClockOffset);
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js
 var getUpdatedSystemClockOffset;
 var init_getUpdatedSystemClockOffset = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
     "use strict";
     getUpdatedSystemClockOffset = (clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
       if (ageHeader !== void 0) {
@@ -12035,9 +12035,9 @@ var init_getUpdatedSystemClockOffset = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js
 var init_utils2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/index.js"() {
     "use strict";
     init_getDateHeader();
     init_getSkewCorrectedDate();
@@ -12045,10 +12045,10 @@ var init_utils2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js
 var throwSigningPropertyError, hasEventStreamOutput, validateSigningProperties, AwsSdkSigV4Signer;
 var init_AwsSdkSigV4Signer = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4Signer.js"() {
     "use strict";
     init_protocols();
     init_dist_es();
@@ -12151,10 +12151,10 @@ var init_AwsSdkSigV4Signer = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js
 var AwsSdkSigV4ASigner;
 var init_AwsSdkSigV4ASigner = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/AwsSdkSigV4ASigner.js"() {
     "use strict";
     init_protocols();
     init_utils2();
@@ -12184,28 +12184,28 @@ var init_AwsSdkSigV4ASigner = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js
 var getArrayForCommaSeparatedString;
 var init_getArrayForCommaSeparatedString = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
     "use strict";
     getArrayForCommaSeparatedString = (str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [];
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js
 var getBearerTokenEnvKey;
 var init_getBearerTokenEnvKey = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
     "use strict";
     getBearerTokenEnvKey = (signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`;
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js
 var NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY, NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS;
 var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/NODE_AUTH_SCHEME_PREFERENCE_OPTIONS.js"() {
     "use strict";
     init_getArrayForCommaSeparatedString();
     init_getBearerTokenEnvKey();
@@ -12235,10 +12235,10 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js
 var resolveAwsSdkSigV4AConfig, NODE_SIGV4A_CONFIG_OPTIONS;
 var init_resolveAwsSdkSigV4AConfig = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
     "use strict";
     init_dist_es2();
     init_config2();
@@ -12268,7 +12268,7 @@ var init_resolveAwsSdkSigV4AConfig = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js
 function negate2(bytes) {
   for (let i10 = 0; i10 < 8; i10++) {
     bytes[i10] ^= 255;
@@ -12282,7 +12282,7 @@ function negate2(bytes) {
 }
 var HeaderFormatter, HEADER_VALUE_TYPE2, UUID_PATTERN2, Int642;
 var init_HeaderFormatter = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/HeaderFormatter.js"() {
     "use strict";
     init_serde();
     init_serde();
@@ -12405,10 +12405,10 @@ var init_HeaderFormatter = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/constants.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/constants.js
 var ALGORITHM_QUERY_PARAM, CREDENTIAL_QUERY_PARAM, AMZ_DATE_QUERY_PARAM, SIGNED_HEADERS_QUERY_PARAM, EXPIRES_QUERY_PARAM, SIGNATURE_QUERY_PARAM, TOKEN_QUERY_PARAM, AUTH_HEADER, AMZ_DATE_HEADER, DATE_HEADER, GENERATED_HEADERS, SIGNATURE_HEADER, SHA256_HEADER, TOKEN_HEADER, ALWAYS_UNSIGNABLE_HEADERS, PROXY_HEADER_PATTERN, SEC_HEADER_PATTERN, ALGORITHM_IDENTIFIER, EVENT_ALGORITHM_IDENTIFIER, UNSIGNED_PAYLOAD, MAX_CACHE_SIZE, KEY_TYPE_IDENTIFIER, MAX_PRESIGNED_TTL;
 var init_constants6 = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/constants.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/constants.js"() {
     "use strict";
     ALGORITHM_QUERY_PARAM = "X-Amz-Algorithm";
     CREDENTIAL_QUERY_PARAM = "X-Amz-Credential";
@@ -12452,10 +12452,10 @@ var init_constants6 = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js
 var getCanonicalQuery;
 var init_getCanonicalQuery = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalQuery.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -12484,10 +12484,10 @@ var init_getCanonicalQuery = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/utilDate.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/utilDate.js
 var iso8601, toDate;
 var init_utilDate = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/utilDate.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/utilDate.js"() {
     "use strict";
     iso8601 = (time2) => toDate(time2).toISOString().replace(/\.\d{3}Z$/, "Z");
     toDate = (time2) => {
@@ -12505,10 +12505,10 @@ var init_utilDate = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js
 var SignatureV4Base;
 var init_SignatureV4Base = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4Base.js"() {
     "use strict";
     init_client2();
     init_protocols();
@@ -12590,10 +12590,10 @@ ${toHex(hashedRequest)}`;
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js
 var signingKeyCache, cacheQueue, createScope, getSigningKey, hmac;
 var init_credentialDerivation = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/credentialDerivation.js"() {
     "use strict";
     init_serde();
     init_constants6();
@@ -12624,10 +12624,10 @@ var init_credentialDerivation = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js
 var getCanonicalHeaders;
 var init_getCanonicalHeaders = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/getCanonicalHeaders.js"() {
     "use strict";
     init_serde();
     init_constants6();
@@ -12653,10 +12653,10 @@ var init_getCanonicalHeaders = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js
 var getPayloadHash;
 var init_getPayloadHash = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/getPayloadHash.js"() {
     "use strict";
     init_serde();
     init_serde();
@@ -12682,10 +12682,10 @@ var init_getPayloadHash = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/headerUtil.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/headerUtil.js
 var hasHeader;
 var init_headerUtil = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/headerUtil.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/headerUtil.js"() {
     "use strict";
     init_serde();
     hasHeader = (soughtHeader, headers) => {
@@ -12703,10 +12703,10 @@ var init_headerUtil = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js
 var moveHeadersToQuery;
 var init_moveHeadersToQuery = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/moveHeadersToQuery.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -12731,10 +12731,10 @@ var init_moveHeadersToQuery = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/prepareRequest.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/prepareRequest.js
 var prepareRequest;
 var init_prepareRequest = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/prepareRequest.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/prepareRequest.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -12754,10 +12754,10 @@ var init_prepareRequest = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/SignatureV4.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4.js
 var SignatureV4;
 var init_SignatureV4 = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/SignatureV4.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/SignatureV4.js"() {
     "use strict";
     init_serde();
     init_HeaderFormatter();
@@ -12895,10 +12895,10 @@ var init_SignatureV4 = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js
 var signatureV4aContainer;
 var init_signature_v4a_container = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/signature-v4a-container.js"() {
     "use strict";
     signatureV4aContainer = {
       SignatureV4a: null
@@ -12906,16 +12906,16 @@ var init_signature_v4a_container = __esm({
   }
 });
 
-// node_modules/@smithy/signature-v4/dist-es/index.js
+// ../../main/node_modules/@smithy/signature-v4/dist-es/index.js
 var init_dist_es3 = __esm({
-  "node_modules/@smithy/signature-v4/dist-es/index.js"() {
+  "../../main/node_modules/@smithy/signature-v4/dist-es/index.js"() {
     "use strict";
     init_SignatureV4();
     init_signature_v4a_container();
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js
 function normalizeCredentialProvider(config, { credentials, credentialDefaultProvider }) {
   let credentialsProvider;
   if (credentials) {
@@ -12949,7 +12949,7 @@ function bindCallerConfig(config, credentialsProvider) {
 }
 var bindResolveAwsSdkSigV4Config;
 var init_resolveAwsSdkSigV4Config = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4Config.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -13054,9 +13054,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js
 var init_aws_sdk = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/index.js"() {
     "use strict";
     init_AwsSdkSigV4Signer();
     init_AwsSdkSigV4ASigner();
@@ -13066,10 +13066,10 @@ var init_aws_sdk = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js
 var ENV_DISABLE_CLOCK_SKEW_CORRECTION, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS;
 var init_clock_skew_node_config = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js"() {
     "use strict";
     init_config2();
     ENV_DISABLE_CLOCK_SKEW_CORRECTION = "AWS_DISABLE_CLOCK_SKEW_CORRECTION";
@@ -13082,10 +13082,10 @@ var init_clock_skew_node_config = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js
 var DEFAULT_DISABLE_CLOCK_SKEW_CORRECTION;
 var init_clock_skew_defaults = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js"() {
     "use strict";
     init_config2();
     init_clock_skew_node_config();
@@ -13093,10 +13093,10 @@ var init_clock_skew_defaults = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js
 var resolveAwsSdkSigV4Config;
 var init_httpAuthSchemes2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/index.js"() {
     "use strict";
     init_aws_sdk();
     init_aws_sdk();
@@ -13105,10 +13105,10 @@ var init_httpAuthSchemes2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js
+// ../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js
 var ENV_KEY, ENV_SECRET, ENV_SESSION, ENV_EXPIRATION, ENV_CREDENTIAL_SCOPE, ENV_ACCOUNT_ID, fromEnv2;
 var init_fromEnv2 = __esm({
-  "node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -13143,7 +13143,7 @@ var init_fromEnv2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-env/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/index.js
 var dist_es_exports = {};
 __export(dist_es_exports, {
   ENV_ACCOUNT_ID: () => ENV_ACCOUNT_ID,
@@ -13155,16 +13155,16 @@ __export(dist_es_exports, {
   fromEnv: () => fromEnv2
 });
 var init_dist_es4 = __esm({
-  "node_modules/@aws-sdk/credential-provider-env/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-env/dist-es/index.js"() {
     "use strict";
     init_fromEnv2();
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js
 var isImdsCredentials, fromImdsCredentials;
 var init_ImdsCredentials = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/ImdsCredentials.js"() {
     "use strict";
     isImdsCredentials = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string";
     fromImdsCredentials = (creds) => ({
@@ -13177,10 +13177,10 @@ var init_ImdsCredentials = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js
 var DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES, providerConfigFromInit;
 var init_RemoteProviderInit = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/RemoteProviderInit.js"() {
     "use strict";
     DEFAULT_TIMEOUT = 1e3;
     DEFAULT_MAX_RETRIES = 0;
@@ -13188,16 +13188,16 @@ var init_RemoteProviderInit = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js
 var import_node_http;
 var init_node_http = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/node-http.js"() {
     "use strict";
     import_node_http = __toESM(require("http"));
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js
 function httpRequest(options) {
   return new Promise((resolve5, reject) => {
     const req = import_node_http.default.request({
@@ -13232,17 +13232,17 @@ function httpRequest(options) {
   });
 }
 var init_httpRequest2 = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/httpRequest.js"() {
     "use strict";
     init_config2();
     init_node_http();
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js
 var retry;
 var init_retry3 = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/remoteProvider/retry.js"() {
     "use strict";
     retry = (toRetry, maxRetries) => {
       let promise = toRetry();
@@ -13254,10 +13254,10 @@ var init_retry3 = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js
 var ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, ENV_CMDS_AUTH_TOKEN, fromContainerMetadata, requestFromEcsImds, CMDS_IP, GREENGRASS_HOSTS, GREENGRASS_PROTOCOLS, getCmdsUri;
 var init_fromContainerMetadata = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromContainerMetadata.js"() {
     "use strict";
     init_config2();
     init_ImdsCredentials();
@@ -13337,10 +13337,10 @@ var init_fromContainerMetadata = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js
 var InstanceMetadataV1FallbackError;
 var init_InstanceMetadataV1FallbackError = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/error/InstanceMetadataV1FallbackError.js"() {
     "use strict";
     init_config2();
     InstanceMetadataV1FallbackError = class _InstanceMetadataV1FallbackError extends CredentialsProviderError {
@@ -13355,10 +13355,10 @@ var init_InstanceMetadataV1FallbackError = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js
 var Endpoint;
 var init_Endpoint = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/Endpoint.js"() {
     "use strict";
     (function(Endpoint2) {
       Endpoint2["IPv4"] = "http://169.254.169.254";
@@ -13367,10 +13367,10 @@ var init_Endpoint = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js
 var ENV_ENDPOINT_NAME, CONFIG_ENDPOINT_NAME, ENDPOINT_CONFIG_OPTIONS;
 var init_EndpointConfigOptions = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointConfigOptions.js"() {
     "use strict";
     ENV_ENDPOINT_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
     CONFIG_ENDPOINT_NAME = "ec2_metadata_service_endpoint";
@@ -13382,10 +13382,10 @@ var init_EndpointConfigOptions = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js
 var EndpointMode;
 var init_EndpointMode = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointMode.js"() {
     "use strict";
     (function(EndpointMode2) {
       EndpointMode2["IPv4"] = "IPv4";
@@ -13394,10 +13394,10 @@ var init_EndpointMode = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js
 var ENV_ENDPOINT_MODE_NAME, CONFIG_ENDPOINT_MODE_NAME, ENDPOINT_MODE_CONFIG_OPTIONS;
 var init_EndpointModeConfigOptions = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/config/EndpointModeConfigOptions.js"() {
     "use strict";
     init_EndpointMode();
     ENV_ENDPOINT_MODE_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
@@ -13410,10 +13410,10 @@ var init_EndpointModeConfigOptions = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js
 var getInstanceMetadataEndpoint, getFromEndpointConfig, getFromEndpointModeConfig;
 var init_getInstanceMetadataEndpoint = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getInstanceMetadataEndpoint.js"() {
     "use strict";
     init_config2();
     init_protocols();
@@ -13437,10 +13437,10 @@ var init_getInstanceMetadataEndpoint = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js
 var STATIC_STABILITY_REFRESH_INTERVAL_SECONDS, STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS, STATIC_STABILITY_DOC_URL, getExtendedInstanceMetadataCredentials;
 var init_getExtendedInstanceMetadataCredentials = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/getExtendedInstanceMetadataCredentials.js"() {
     "use strict";
     STATIC_STABILITY_REFRESH_INTERVAL_SECONDS = 5 * 60;
     STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS = 5 * 60;
@@ -13460,10 +13460,10 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js
 var staticStabilityProvider;
 var init_staticStabilityProvider = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/utils/staticStabilityProvider.js"() {
     "use strict";
     init_getExtendedInstanceMetadataCredentials();
     staticStabilityProvider = (provider, options = {}) => {
@@ -13491,10 +13491,10 @@ var init_staticStabilityProvider = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js
 var IMDS_PATH, IMDS_TOKEN_PATH2, AWS_EC2_METADATA_V1_DISABLED, PROFILE_AWS_EC2_METADATA_V1_DISABLED, X_AWS_EC2_METADATA_TOKEN2, fromInstanceMetadata, getInstanceMetadataProvider, getMetadataToken, getProfile, getCredentialsFromProfile;
 var init_fromInstanceMetadata = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/fromInstanceMetadata.js"() {
     "use strict";
     init_config2();
     init_InstanceMetadataV1FallbackError();
@@ -13627,7 +13627,7 @@ var init_fromInstanceMetadata = __esm({
   }
 });
 
-// node_modules/@smithy/credential-provider-imds/dist-es/index.js
+// ../../main/node_modules/@smithy/credential-provider-imds/dist-es/index.js
 var dist_es_exports2 = {};
 __export(dist_es_exports2, {
   DEFAULT_MAX_RETRIES: () => DEFAULT_MAX_RETRIES,
@@ -13643,7 +13643,7 @@ __export(dist_es_exports2, {
   providerConfigFromInit: () => providerConfigFromInit
 });
 var init_dist_es5 = __esm({
-  "node_modules/@smithy/credential-provider-imds/dist-es/index.js"() {
+  "../../main/node_modules/@smithy/credential-provider-imds/dist-es/index.js"() {
     "use strict";
     init_fromContainerMetadata();
     init_fromInstanceMetadata();
@@ -13654,7 +13654,7 @@ var init_dist_es5 = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js
 function buildAbortError(abortSignal) {
   const reason = abortSignal && typeof abortSignal === "object" && "reason" in abortSignal ? abortSignal.reason : void 0;
   if (reason) {
@@ -13673,24 +13673,24 @@ function buildAbortError(abortSignal) {
   return abortError;
 }
 var init_build_abort_error = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/build-abort-error.js"() {
     "use strict";
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/constants.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/constants.js
 var NODEJS_TIMEOUT_ERROR_CODES2;
 var init_constants7 = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/constants.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/constants.js"() {
     "use strict";
     NODEJS_TIMEOUT_ERROR_CODES2 = ["ECONNRESET", "EPIPE", "ETIMEDOUT"];
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js
 var getTransformedHeaders;
 var init_get_transformed_headers = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/get-transformed-headers.js"() {
     "use strict";
     init_serde();
     getTransformedHeaders = (headers) => {
@@ -13707,19 +13707,19 @@ var init_get_transformed_headers = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/node-https.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/node-https.js
 var import_node_https;
 var init_node_https = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/node-https.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/node-https.js"() {
     "use strict";
     import_node_https = __toESM(require("https"));
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/timing.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/timing.js
 var timing;
 var init_timing = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/timing.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/timing.js"() {
     "use strict";
     timing = {
       setTimeout: (cb, ms) => setTimeout(cb, ms),
@@ -13728,10 +13728,10 @@ var init_timing = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js
 var DEFER_EVENT_LISTENER_TIME, setConnectionTimeout;
 var init_set_connection_timeout = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-connection-timeout.js"() {
     "use strict";
     init_timing();
     DEFER_EVENT_LISTENER_TIME = 1e3;
@@ -13770,10 +13770,10 @@ var init_set_connection_timeout = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js
 var setRequestTimeout;
 var init_set_request_timeout = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-request-timeout.js"() {
     "use strict";
     init_timing();
     setRequestTimeout = (req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger2) => {
@@ -13798,10 +13798,10 @@ var init_set_request_timeout = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js
 var DEFER_EVENT_LISTENER_TIME2, setSocketKeepAlive;
 var init_set_socket_keep_alive = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-keep-alive.js"() {
     "use strict";
     init_timing();
     DEFER_EVENT_LISTENER_TIME2 = 3e3;
@@ -13827,10 +13827,10 @@ var init_set_socket_keep_alive = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js
 var resolveDefaultSocketTimeout;
 var init_resolve_default_socket_timeout = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/resolve-default-socket-timeout.js"() {
     "use strict";
     resolveDefaultSocketTimeout = (config) => {
       const value = config?.defaultSocketTimeout;
@@ -13839,10 +13839,10 @@ var init_resolve_default_socket_timeout = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js
 var DEFER_EVENT_LISTENER_TIME3, setSocketTimeout;
 var init_set_socket_timeout = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/set-socket-timeout.js"() {
     "use strict";
     init_timing();
     DEFER_EVENT_LISTENER_TIME3 = 3e3;
@@ -13883,7 +13883,7 @@ var init_set_socket_timeout = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/write-request-body.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/write-request-body.js
 async function writeRequestBody(httpRequest2, request, maxContinueTimeoutMs = MIN_WAIT_TIME, externalAgent = false) {
   const headers = request.headers;
   const expect = headers ? headers.Expect || headers.expect : void 0;
@@ -13942,7 +13942,7 @@ function writeBody(httpRequest2, body) {
 }
 var import_node_stream9, MIN_WAIT_TIME;
 var init_write_request_body = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/write-request-body.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/write-request-body.js"() {
     "use strict";
     import_node_stream9 = require("stream");
     init_timing();
@@ -13950,10 +13950,10 @@ var init_write_request_body = __esm({
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js
 var hAgent, hRequest, NodeHttpHandler;
 var init_node_http_handler = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/node-http-handler.js"() {
     "use strict";
     init_serde();
     init_protocols();
@@ -14213,19 +14213,19 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
   }
 });
 
-// node_modules/@smithy/node-http-handler/dist-es/index.js
+// ../../main/node_modules/@smithy/node-http-handler/dist-es/index.js
 var init_dist_es6 = __esm({
-  "node_modules/@smithy/node-http-handler/dist-es/index.js"() {
+  "../../main/node_modules/@smithy/node-http-handler/dist-es/index.js"() {
     "use strict";
     init_node_http_handler();
     init_serde();
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js
+// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js
 var ECS_CONTAINER_HOST, EKS_CONTAINER_HOST_IPv4, EKS_CONTAINER_HOST_IPv6, checkUrl;
 var init_checkUrl = __esm({
-  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/checkUrl.js"() {
     "use strict";
     init_config2();
     ECS_CONTAINER_HOST = "169.254.170.2";
@@ -14263,7 +14263,7 @@ var init_checkUrl = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js
+// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js
 function createGetRequest(url) {
   return new HttpRequest({
     protocol: url.protocol,
@@ -14306,7 +14306,7 @@ async function getCredentials(response, logger2) {
   throw new CredentialsProviderError(`Server responded with status: ${response.statusCode}`, { logger: logger2 });
 }
 var init_requestHelpers = __esm({
-  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/requestHelpers.js"() {
     "use strict";
     init_config2();
     init_protocols();
@@ -14315,10 +14315,10 @@ var init_requestHelpers = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js
+// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js
 var retryWrapper;
 var init_retry_wrapper = __esm({
-  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/retry-wrapper.js"() {
     "use strict";
     retryWrapper = (toRetry, maxRetries, delayMs) => {
       return async () => {
@@ -14335,10 +14335,10 @@ var init_retry_wrapper = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js
+// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js
 var import_promises3, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, DEFAULT_LINK_LOCAL_HOST, AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, AWS_CONTAINER_AUTHORIZATION_TOKEN, fromHttp, validateToken;
 var init_fromHttp = __esm({
-  "node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/fromHttp/fromHttp.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -14411,38 +14411,38 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-http/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/index.js
 var dist_es_exports3 = {};
 __export(dist_es_exports3, {
   fromHttp: () => fromHttp
 });
 var init_dist_es7 = __esm({
-  "node_modules/@aws-sdk/credential-provider-http/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-http/dist-es/index.js"() {
     "use strict";
     init_fromHttp();
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js
+// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js
 var isSsoProfile;
 var init_isSsoProfile = __esm({
-  "node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/isSsoProfile.js"() {
     "use strict";
     isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/constants.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/constants.js
 var EXPIRE_WINDOW_MS, REFRESH_MESSAGE;
 var init_constants8 = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/constants.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/constants.js"() {
     "use strict";
     EXPIRE_WINDOW_MS = 5 * 60 * 1e3;
     REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption2(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -14465,7 +14465,7 @@ function createSmithyApiNoAuthHttpAuthOption(authParameters) {
 }
 var defaultSSOOIDCHttpAuthSchemeParametersProvider, defaultSSOOIDCHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig2;
 var init_httpAuthSchemeProvider = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
@@ -14501,10 +14501,10 @@ var init_httpAuthSchemeProvider = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters2, commonParams2;
 var init_EndpointParameters = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters2 = (options) => {
       return Object.assign(options, {
@@ -14522,10 +14522,10 @@ var init_EndpointParameters = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/package.json
+// ../../main/node_modules/@aws-sdk/nested-clients/package.json
 var package_default2;
 var init_package = __esm({
-  "node_modules/@aws-sdk/nested-clients/package.json"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/package.json"() {
     package_default2 = {
       name: "@aws-sdk/nested-clients",
       version: "3.998.4",
@@ -14650,10 +14650,10 @@ var init_package = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js
 var ProtocolLib;
 var init_ProtocolLib = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ProtocolLib.js"() {
     "use strict";
     init_client2();
     init_schema();
@@ -14792,10 +14792,10 @@ var init_ProtocolLib = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js
 var AwsJsonRpcProtocol;
 var init_AwsJsonRpcProtocol = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJsonRpcProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -14874,10 +14874,10 @@ var init_AwsJsonRpcProtocol = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js
 var AwsJson1_0Protocol;
 var init_AwsJson1_0Protocol = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsJson1_0Protocol.js"() {
     "use strict";
     init_AwsJsonRpcProtocol();
     AwsJson1_0Protocol = class extends AwsJsonRpcProtocol {
@@ -14903,10 +14903,10 @@ var init_AwsJson1_0Protocol = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js
 var AwsRestJsonProtocol;
 var init_AwsRestJsonProtocol = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/json/AwsRestJsonProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -14994,13 +14994,13 @@ var init_AwsRestJsonProtocol = __esm({
   }
 });
 
-// node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js
+// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js
 function escapeAttribute(value) {
   return value.replace(ATTR_ESCAPE_RE, (ch) => ATTR_ESCAPE_MAP[ch]);
 }
 var ATTR_ESCAPE_RE, ATTR_ESCAPE_MAP;
 var init_escape_attribute = __esm({
-  "node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js"() {
+  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-attribute.js"() {
     "use strict";
     ATTR_ESCAPE_RE = /[&<>"]/g;
     ATTR_ESCAPE_MAP = {
@@ -15012,13 +15012,13 @@ var init_escape_attribute = __esm({
   }
 });
 
-// node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js
+// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js
 function escapeElement(value) {
   return value.replace(ELEMENT_ESCAPE_RE, (ch) => ELEMENT_ESCAPE_MAP[ch]);
 }
 var ELEMENT_ESCAPE_RE, ELEMENT_ESCAPE_MAP;
 var init_escape_element = __esm({
-  "node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js"() {
+  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/escape-element.js"() {
     "use strict";
     ELEMENT_ESCAPE_RE = /[&"'<>\r\n\u0085\u2028]/g;
     ELEMENT_ESCAPE_MAP = {
@@ -15035,10 +15035,10 @@ var init_escape_element = __esm({
   }
 });
 
-// node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js
+// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js
 var XmlText;
 var init_XmlText = __esm({
-  "node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js"() {
+  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlText.js"() {
     "use strict";
     init_escape_element();
     XmlText = class {
@@ -15053,10 +15053,10 @@ var init_XmlText = __esm({
   }
 });
 
-// node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js
+// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js
 var XmlNode;
 var init_XmlNode = __esm({
-  "node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js"() {
+  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/XmlNode.js"() {
     "use strict";
     init_escape_attribute();
     init_XmlText();
@@ -15149,7 +15149,7 @@ var init_XmlNode = __esm({
   }
 });
 
-// node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js
+// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js
 function writeKey2(obj) {
   Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
 }
@@ -15159,7 +15159,7 @@ function parseXML(xml) {
 }
 var AwsXmlParser;
 var init_xml_parser = __esm({
-  "node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js"() {
+  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/xml-parser.js"() {
     "use strict";
     AwsXmlParser = class _AwsXmlParser {
       x;
@@ -15389,9 +15389,9 @@ var init_xml_parser = __esm({
   }
 });
 
-// node_modules/@aws-sdk/xml-builder/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/xml-builder/dist-es/index.js
 var init_dist_es8 = __esm({
-  "node_modules/@aws-sdk/xml-builder/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/xml-builder/dist-es/index.js"() {
     "use strict";
     init_XmlNode();
     init_XmlText();
@@ -15399,10 +15399,10 @@ var init_dist_es8 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js
 var SerdeContextConfig2;
 var init_ConfigurableSerdeContext2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     "use strict";
     SerdeContextConfig2 = class {
       serdeContext;
@@ -15413,10 +15413,10 @@ var init_ConfigurableSerdeContext2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js
 var UnionSerde2;
 var init_UnionSerde2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
     "use strict";
     UnionSerde2 = class {
       from;
@@ -15447,20 +15447,20 @@ var init_UnionSerde2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js
 function writeKey3(obj) {
   Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
 }
 var init_writeKey2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js
 var XmlShapeDeserializer;
 var init_XmlShapeDeserializer = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeDeserializer.js"() {
     "use strict";
     init_dist_es8();
     init_client2();
@@ -15615,10 +15615,10 @@ var init_XmlShapeDeserializer = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js
 var QueryShapeSerializer;
 var init_QueryShapeSerializer = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/QueryShapeSerializer.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -15796,10 +15796,10 @@ var init_QueryShapeSerializer = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js
 var AwsQueryProtocol;
 var init_AwsQueryProtocol = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsQueryProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -15937,10 +15937,10 @@ var init_AwsQueryProtocol = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js
 var AwsEc2QueryProtocol;
 var init_AwsEc2QueryProtocol = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/query/AwsEc2QueryProtocol.js"() {
     "use strict";
     init_AwsQueryProtocol();
     AwsEc2QueryProtocol = class extends AwsQueryProtocol {
@@ -15966,10 +15966,10 @@ var init_AwsEc2QueryProtocol = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js
 var loadRestXmlErrorCode;
 var init_parseXmlBody = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
     "use strict";
     loadRestXmlErrorCode = (output2, data) => {
       if (data?.Error?.Code !== void 0) {
@@ -15985,10 +15985,10 @@ var init_parseXmlBody = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js
 var XmlShapeSerializer;
 var init_XmlShapeSerializer = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlShapeSerializer.js"() {
     "use strict";
     init_dist_es8();
     init_protocols();
@@ -16264,10 +16264,10 @@ var init_XmlShapeSerializer = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js
 var XmlCodec;
 var init_XmlCodec = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/XmlCodec.js"() {
     "use strict";
     init_ConfigurableSerdeContext2();
     init_XmlShapeDeserializer();
@@ -16292,10 +16292,10 @@ var init_XmlCodec = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js
 var AwsRestXmlProtocol;
 var init_AwsRestXmlProtocol = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js"() {
     "use strict";
     init_protocols();
     init_schema();
@@ -16392,9 +16392,9 @@ var init_AwsRestXmlProtocol = __esm({
   }
 });
 
-// node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js
 var init_protocols2 = __esm({
-  "node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js"() {
+  "../../main/node_modules/@aws-sdk/core/dist-es/submodules/protocols/index.js"() {
     "use strict";
     init_AwsJson1_0Protocol();
     init_AwsRestJsonProtocol();
@@ -16404,10 +16404,10 @@ var init_protocols2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js
 var k, a, b, c, d, e, f, g, h, i, j, _data, root, r, nodes, bdd;
 var init_bdd = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     k = "ref";
@@ -16498,10 +16498,10 @@ var init_bdd = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js
 var cache, defaultEndpointResolver;
 var init_endpointResolver = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -16520,10 +16520,10 @@ var init_endpointResolver = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js
 var SSOOIDCServiceException;
 var init_SSOOIDCServiceException = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
     "use strict";
     init_client2();
     SSOOIDCServiceException = class _SSOOIDCServiceException extends ServiceException {
@@ -16536,10 +16536,10 @@ var init_SSOOIDCServiceException = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js
 var AccessDeniedException, AuthorizationPendingException, ExpiredTokenException, InternalServerException, InvalidClientException, InvalidGrantException, InvalidRequestException, InvalidScopeException, SlowDownException, UnauthorizedClientException, UnsupportedGrantTypeException;
 var init_errors = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
     "use strict";
     init_SSOOIDCServiceException();
     AccessDeniedException = class _AccessDeniedException extends SSOOIDCServiceException {
@@ -16736,10 +16736,10 @@ var init_errors = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js
 var _ADE, _APE, _AT, _CS, _CT, _CTR, _CTRr, _CV, _ETE, _ICE, _IGE, _IRE, _ISE, _ISEn, _IT, _RT, _SDE, _UCE, _UGTE, _aT, _c2, _cI, _cS, _cV, _co, _dC, _e, _eI, _ed, _gT, _h, _hE, _iT, _r, _rT, _rU, _s, _sc, _se, _tT, n0, _s_registry, SSOOIDCServiceException$, n0_registry, AccessDeniedException$, AuthorizationPendingException$, ExpiredTokenException$, InternalServerException$, InvalidClientException$, InvalidGrantException$, InvalidRequestException$, InvalidScopeException$, SlowDownException$, UnauthorizedClientException$, UnsupportedGrantTypeException$, errorTypeRegistries, AccessToken, ClientSecret, CodeVerifier, IdToken, RefreshToken, CreateTokenRequest$, CreateTokenResponse$, Scopes, CreateToken$;
 var init_schemas_0 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors();
@@ -16926,10 +16926,10 @@ var init_schemas_0 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js
 var getRuntimeConfig;
 var init_runtimeConfig_shared = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -16980,10 +16980,10 @@ var init_runtimeConfig_shared = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js
 var getRuntimeConfig2;
 var init_runtimeConfig = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -17029,10 +17029,10 @@ var init_runtimeConfig = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration, resolveHttpAuthRuntimeConfig;
 var init_httpAuthExtensionConfiguration = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -17074,10 +17074,10 @@ var init_httpAuthExtensionConfiguration = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js
 var resolveRuntimeExtensions;
 var init_runtimeExtensions = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -17091,10 +17091,10 @@ var init_runtimeExtensions = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js
 var SSOOIDCClient;
 var init_SSOOIDCClient = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDCClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -17145,10 +17145,10 @@ var init_SSOOIDCClient = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js
 var command2, _ep0, _mw0;
 var init_commandBuilder = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -17159,10 +17159,10 @@ var init_commandBuilder = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js
 var CreateTokenCommand;
 var init_CreateTokenCommand = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/CreateTokenCommand.js"() {
     "use strict";
     init_commandBuilder();
     init_schemas_0();
@@ -17171,10 +17171,10 @@ var init_CreateTokenCommand = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js
 var commands, SSOOIDC;
 var init_SSOOIDC = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/SSOOIDC.js"() {
     "use strict";
     init_client2();
     init_CreateTokenCommand();
@@ -17188,18 +17188,18 @@ var init_SSOOIDC = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js
 var init_commands = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/commands/index.js"() {
     "use strict";
     init_CreateTokenCommand();
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js
 var AccessDeniedExceptionReason, InvalidRequestExceptionReason;
 var init_enums = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/enums.js"() {
     "use strict";
     AccessDeniedExceptionReason = {
       KMS_ACCESS_DENIED: "KMS_AccessDeniedException"
@@ -17213,14 +17213,14 @@ var init_enums = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js
 var init_models_0 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/models_0.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js
 var sso_oidc_exports = {};
 __export(sso_oidc_exports, {
   $Command: () => Command,
@@ -17260,7 +17260,7 @@ __export(sso_oidc_exports, {
   errorTypeRegistries: () => errorTypeRegistries
 });
 var init_sso_oidc = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/index.js"() {
     "use strict";
     init_SSOOIDCClient();
     init_SSOOIDC();
@@ -17274,10 +17274,10 @@ var init_sso_oidc = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js
 var getSsoOidcClient;
 var init_getSsoOidcClient = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/getSsoOidcClient.js"() {
     "use strict";
     getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
       const { SSOOIDCClient: SSOOIDCClient2 } = await Promise.resolve().then(() => (init_sso_oidc(), sso_oidc_exports));
@@ -17292,10 +17292,10 @@ var init_getSsoOidcClient = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js
 var getNewSsoOidcToken;
 var init_getNewSsoOidcToken = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/getNewSsoOidcToken.js"() {
     "use strict";
     init_getSsoOidcClient();
     getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
@@ -17311,10 +17311,10 @@ var init_getNewSsoOidcToken = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js
 var validateTokenExpiry;
 var init_validateTokenExpiry = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenExpiry.js"() {
     "use strict";
     init_config2();
     init_constants8();
@@ -17326,10 +17326,10 @@ var init_validateTokenExpiry = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js
 var validateTokenKey;
 var init_validateTokenKey = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/validateTokenKey.js"() {
     "use strict";
     init_config2();
     init_constants8();
@@ -17341,10 +17341,10 @@ var init_validateTokenKey = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js
 var import_node_fs2, writeFile2, writeSSOTokenToFile;
 var init_writeSSOTokenToFile = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/writeSSOTokenToFile.js"() {
     "use strict";
     init_config2();
     import_node_fs2 = require("fs");
@@ -17357,10 +17357,10 @@ var init_writeSSOTokenToFile = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/fromSso.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/fromSso.js
 var lastRefreshAttemptTimes, inFlightRefreshes, fromSso;
 var init_fromSso = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/fromSso.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/fromSso.js"() {
     "use strict";
     init_config2();
     init_constants8();
@@ -17462,15 +17462,15 @@ var init_fromSso = __esm({
   }
 });
 
-// node_modules/@aws-sdk/token-providers/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/token-providers/dist-es/index.js
 var init_dist_es9 = __esm({
-  "node_modules/@aws-sdk/token-providers/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/token-providers/dist-es/index.js"() {
     "use strict";
     init_fromSso();
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption3(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -17493,7 +17493,7 @@ function createSmithyApiNoAuthHttpAuthOption2(authParameters) {
 }
 var defaultSSOHttpAuthSchemeParametersProvider, defaultSSOHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig3;
 var init_httpAuthSchemeProvider2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
@@ -17529,10 +17529,10 @@ var init_httpAuthSchemeProvider2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters3, commonParams3;
 var init_EndpointParameters2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters3 = (options) => {
       return Object.assign(options, {
@@ -17550,10 +17550,10 @@ var init_EndpointParameters2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js
 var k2, a2, b2, c2, d2, e2, f2, g2, h2, i2, j2, _data2, root2, r2, nodes2, bdd2;
 var init_bdd2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     k2 = "ref";
@@ -17644,10 +17644,10 @@ var init_bdd2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js
 var cache2, defaultEndpointResolver2;
 var init_endpointResolver2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -17666,10 +17666,10 @@ var init_endpointResolver2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js
 var SSOServiceException;
 var init_SSOServiceException = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
     "use strict";
     init_client2();
     SSOServiceException = class _SSOServiceException extends ServiceException {
@@ -17682,10 +17682,10 @@ var init_SSOServiceException = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js
 var InvalidRequestException2, ResourceNotFoundException, TooManyRequestsException, UnauthorizedException;
 var init_errors2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
     "use strict";
     init_SSOServiceException();
     InvalidRequestException2 = class _InvalidRequestException extends SSOServiceException {
@@ -17743,10 +17743,10 @@ var init_errors2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js
 var _ATT, _GRC, _GRCR, _GRCRe, _IRE2, _RC, _RNFE, _SAKT, _STT, _TMRE, _UE, _aI, _aKI, _aT2, _ai, _c3, _e2, _ex, _h2, _hE2, _hH, _hQ, _m, _rC, _rN, _rn, _s2, _sAK, _sT, _xasbt, n02, _s_registry2, SSOServiceException$, n0_registry2, InvalidRequestException$2, ResourceNotFoundException$, TooManyRequestsException$, UnauthorizedException$, errorTypeRegistries2, AccessTokenType, SecretAccessKeyType, SessionTokenType, GetRoleCredentialsRequest$, GetRoleCredentialsResponse$, RoleCredentials$, GetRoleCredentials$;
 var init_schemas_02 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors2();
@@ -17865,10 +17865,10 @@ var init_schemas_02 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js
 var getRuntimeConfig3;
 var init_runtimeConfig_shared2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -17919,10 +17919,10 @@ var init_runtimeConfig_shared2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js
 var getRuntimeConfig4;
 var init_runtimeConfig2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -17968,10 +17968,10 @@ var init_runtimeConfig2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration2, resolveHttpAuthRuntimeConfig2;
 var init_httpAuthExtensionConfiguration2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration2 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -18013,10 +18013,10 @@ var init_httpAuthExtensionConfiguration2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js
 var resolveRuntimeExtensions2;
 var init_runtimeExtensions2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -18030,10 +18030,10 @@ var init_runtimeExtensions2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js
 var SSOClient;
 var init_SSOClient = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSOClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -18084,10 +18084,10 @@ var init_SSOClient = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js
 var command3, _ep02, _mw02;
 var init_commandBuilder2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -18098,10 +18098,10 @@ var init_commandBuilder2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js
 var GetRoleCredentialsCommand;
 var init_GetRoleCredentialsCommand = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/GetRoleCredentialsCommand.js"() {
     "use strict";
     init_commandBuilder2();
     init_schemas_02();
@@ -18110,10 +18110,10 @@ var init_GetRoleCredentialsCommand = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js
 var commands2, SSO;
 var init_SSO = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/SSO.js"() {
     "use strict";
     init_client2();
     init_GetRoleCredentialsCommand();
@@ -18127,24 +18127,24 @@ var init_SSO = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js
 var init_commands2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/commands/index.js"() {
     "use strict";
     init_GetRoleCredentialsCommand();
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js
 var init_models_02 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/models_0.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js
 var init_sso = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/index.js"() {
     "use strict";
     init_SSOClient();
     init_SSO();
@@ -18155,23 +18155,23 @@ var init_sso = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js
+// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js
 var loadSso_exports = {};
 __export(loadSso_exports, {
   GetRoleCredentialsCommand: () => GetRoleCredentialsCommand,
   SSOClient: () => SSOClient
 });
 var init_loadSso = __esm({
-  "node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/loadSso.js"() {
     "use strict";
     init_sso();
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js
 var SHOULD_FAIL_CREDENTIAL_CHAIN, resolveSSOCredentials;
 var init_resolveSSOCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/resolveSSOCredentials.js"() {
     "use strict";
     init_client3();
     init_dist_es9();
@@ -18262,10 +18262,10 @@ var init_resolveSSOCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js
+// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js
 var validateSsoProfile;
 var init_validateSsoProfile = __esm({
-  "node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/validateSsoProfile.js"() {
     "use strict";
     init_config2();
     validateSsoProfile = (profile, logger2) => {
@@ -18279,10 +18279,10 @@ Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.ht
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js
+// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js
 var fromSSO;
 var init_fromSSO = __esm({
-  "node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/fromSSO.js"() {
     "use strict";
     init_config2();
     init_isSsoProfile();
@@ -18366,7 +18366,7 @@ var init_fromSSO = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js
 var dist_es_exports4 = {};
 __export(dist_es_exports4, {
   fromSSO: () => fromSSO,
@@ -18374,7 +18374,7 @@ __export(dist_es_exports4, {
   validateSsoProfile: () => validateSsoProfile
 });
 var init_dist_es10 = __esm({
-  "node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-sso/dist-es/index.js"() {
     "use strict";
     init_fromSSO();
     init_isSsoProfile();
@@ -18382,10 +18382,10 @@ var init_dist_es10 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js
 var resolveCredentialSource, setNamedProvider;
 var init_resolveCredentialSource = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveCredentialSource.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -18418,10 +18418,10 @@ var init_resolveCredentialSource = __esm({
   }
 });
 
-// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js
+// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js
 var signatureV4CrtContainer;
 var init_signature_v4_crt_container = __esm({
-  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js"() {
+  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/signature-v4-crt-container.js"() {
     "use strict";
     signatureV4CrtContainer = {
       CrtSignerV4: null
@@ -18429,7 +18429,7 @@ var init_signature_v4_crt_container = __esm({
   }
 });
 
-// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js
+// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js
 function getCredentialsWithoutSessionToken(credentials) {
   return {
     accessKeyId: credentials.accessKeyId,
@@ -18446,7 +18446,7 @@ function setSingleOverride(privateAccess, credentialsWithoutSessionToken) {
 }
 var SESSION_TOKEN_QUERY_PARAM, SESSION_TOKEN_HEADER, SignatureV4SignWithCredentials;
 var init_SignatureV4SignWithCredentials = __esm({
-  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4SignWithCredentials.js"() {
     "use strict";
     init_dist_es3();
     SESSION_TOKEN_QUERY_PARAM = "X-Amz-S3session-Token";
@@ -18473,10 +18473,10 @@ var init_SignatureV4SignWithCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js
+// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js
 var SignatureV4MultiRegion;
 var init_SignatureV4MultiRegion = __esm({
-  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js"() {
+  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/SignatureV4MultiRegion.js"() {
     "use strict";
     init_dist_es3();
     init_signature_v4_crt_container();
@@ -18568,18 +18568,18 @@ var init_SignatureV4MultiRegion = __esm({
   }
 });
 
-// node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js
 var init_dist_es11 = __esm({
-  "node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/signature-v4-multi-region/dist-es/index.js"() {
     "use strict";
     init_SignatureV4MultiRegion();
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js
 var q, a3, b3, c3, d3, e3, f3, g3, h3, i3, j3, k3, l, m, n, o, p, _data3, root3, r3, nodes3, bdd3;
 var init_bdd3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     q = "ref";
@@ -18746,10 +18746,10 @@ var init_bdd3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js
 var cache3, defaultEndpointResolver3;
 var init_endpointResolver3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -18768,7 +18768,7 @@ var init_endpointResolver3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption4(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -18806,7 +18806,7 @@ function createSmithyApiNoAuthHttpAuthOption3(authParameters) {
 }
 var createEndpointRuleSetHttpAuthSchemeParametersProvider, _defaultSTSHttpAuthSchemeParametersProvider, defaultSTSHttpAuthSchemeParametersProvider, createEndpointRuleSetHttpAuthSchemeProvider, _defaultSTSHttpAuthSchemeProvider, defaultSTSHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig4;
 var init_httpAuthSchemeProvider3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_dist_es11();
@@ -18906,10 +18906,10 @@ var init_httpAuthSchemeProvider3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters4, commonParams4;
 var init_EndpointParameters3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters4 = (options) => {
       return Object.assign(options, {
@@ -18929,10 +18929,10 @@ var init_EndpointParameters3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js
 var STSServiceException;
 var init_STSServiceException = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
     "use strict";
     init_client2();
     STSServiceException = class _STSServiceException extends ServiceException {
@@ -18945,10 +18945,10 @@ var init_STSServiceException = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js
 var ExpiredTokenException2, MalformedPolicyDocumentException, PackedPolicyTooLargeException, RegionDisabledException, IDPRejectedClaimException, InvalidIdentityTokenException, IDPCommunicationErrorException;
 var init_errors3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
     "use strict";
     init_STSServiceException();
     ExpiredTokenException2 = class _ExpiredTokenException extends STSServiceException {
@@ -19046,10 +19046,10 @@ var init_errors3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js
 var _A, _AKI, _AR, _ARI, _ARR, _ARRs, _ARU, _ARWWI, _ARWWIR, _ARWWIRs, _Au, _C, _CA, _DS, _E, _EI, _ETE2, _IDPCEE, _IDPRCE, _IITE, _K, _MPDE, _MSTS, _P, _PA, _PAr, _PC, _PCLT, _PCr, _PDT, _PI, _PPS, _PPTLE, _Pr, _RA, _RDE, _RSN, _SAK, _SFWIT, _SI, _SN, _ST, _STS, _STU, _T, _TC, _TTK, _Ta, _V, _WIT, _a2, _aKST, _aQE, _c4, _cTT, _e3, _hE3, _m2, _pDLT, _s3, _tLT, n03, _s_registry3, STSServiceException$, n0_registry3, ExpiredTokenException$2, IDPCommunicationErrorException$, IDPRejectedClaimException$, InvalidIdentityTokenException$, MalformedPolicyDocumentException$, PackedPolicyTooLargeException$, RegionDisabledException$, errorTypeRegistries3, accessKeySecretType, clientTokenType, AssumedRoleUser$, AssumeRoleRequest$, AssumeRoleResponse$, AssumeRoleWithWebIdentityRequest$, AssumeRoleWithWebIdentityResponse$, Credentials$, PolicyDescriptorType$, ProvidedContext$, Tag$, policyDescriptorListType, ProvidedContextsListType, tagKeyListType, tagListType, AssumeRole$, AssumeRoleWithWebIdentity$;
 var init_schemas_03 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors3();
@@ -19307,10 +19307,10 @@ var init_schemas_03 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js
 var getRuntimeConfig5;
 var init_runtimeConfig_shared3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -19369,10 +19369,10 @@ var init_runtimeConfig_shared3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js
 var getRuntimeConfig6;
 var init_runtimeConfig3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -19437,10 +19437,10 @@ var init_runtimeConfig3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration3, resolveHttpAuthRuntimeConfig3;
 var init_httpAuthExtensionConfiguration3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration3 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -19482,10 +19482,10 @@ var init_httpAuthExtensionConfiguration3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js
 var resolveRuntimeExtensions3;
 var init_runtimeExtensions3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -19499,10 +19499,10 @@ var init_runtimeExtensions3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js
 var STSClient;
 var init_STSClient = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STSClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -19554,10 +19554,10 @@ var init_STSClient = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js
 var command4, _ep03, _mw03;
 var init_commandBuilder3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -19568,10 +19568,10 @@ var init_commandBuilder3 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js
 var AssumeRoleCommand;
 var init_AssumeRoleCommand = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleCommand.js"() {
     "use strict";
     init_commandBuilder3();
     init_schemas_03();
@@ -19580,10 +19580,10 @@ var init_AssumeRoleCommand = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js
 var AssumeRoleWithWebIdentityCommand;
 var init_AssumeRoleWithWebIdentityCommand = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/AssumeRoleWithWebIdentityCommand.js"() {
     "use strict";
     init_commandBuilder3();
     init_schemas_03();
@@ -19592,10 +19592,10 @@ var init_AssumeRoleWithWebIdentityCommand = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js
 var commands3, STS;
 var init_STS = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/STS.js"() {
     "use strict";
     init_client2();
     init_AssumeRoleCommand();
@@ -19611,26 +19611,26 @@ var init_STS = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js
 var init_commands3 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/commands/index.js"() {
     "use strict";
     init_AssumeRoleCommand();
     init_AssumeRoleWithWebIdentityCommand();
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js
 var init_models_03 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/models_0.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js
 var getAccountIdFromAssumedRoleUser, resolveRegion, getDefaultRoleAssumer, getDefaultRoleAssumerWithWebIdentity, isH2;
 var init_defaultStsRoleAssumers = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultStsRoleAssumers.js"() {
     "use strict";
     init_client3();
     init_AssumeRoleCommand();
@@ -19736,10 +19736,10 @@ var init_defaultStsRoleAssumers = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js
 var getCustomizableStsClientCtor, getDefaultRoleAssumer2, getDefaultRoleAssumerWithWebIdentity2, decorateDefaultCredentialProvider;
 var init_defaultRoleAssumers = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
     "use strict";
     init_defaultStsRoleAssumers();
     init_STSClient();
@@ -19766,7 +19766,7 @@ var init_defaultRoleAssumers = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js
 var sts_exports = {};
 __export(sts_exports, {
   $Command: () => Command,
@@ -19808,7 +19808,7 @@ __export(sts_exports, {
   getDefaultRoleAssumerWithWebIdentity: () => getDefaultRoleAssumerWithWebIdentity2
 });
 var init_sts = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/index.js"() {
     "use strict";
     init_STSClient();
     init_STS();
@@ -19822,10 +19822,10 @@ var init_sts = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js
 var isAssumeRoleProfile, isAssumeRoleWithSourceProfile, isCredentialSourceProfile, resolveAssumeRoleCredentials, isCredentialSourceWithoutRoleArn;
 var init_resolveAssumeRoleCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveAssumeRoleCredentials.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -19898,7 +19898,7 @@ var init_resolveAssumeRoleCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js
 function createAwsAuthSigv4HttpAuthOption5(authParameters) {
   return {
     schemeId: "aws.auth#sigv4",
@@ -19921,7 +19921,7 @@ function createSmithyApiNoAuthHttpAuthOption4(authParameters) {
 }
 var defaultSigninHttpAuthSchemeParametersProvider, defaultSigninHttpAuthSchemeProvider, resolveHttpAuthSchemeConfig5;
 var init_httpAuthSchemeProvider4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
@@ -19957,10 +19957,10 @@ var init_httpAuthSchemeProvider4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters5, commonParams5;
 var init_EndpointParameters4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
     "use strict";
     resolveClientEndpointParameters5 = (options) => {
       return Object.assign(options, {
@@ -19978,10 +19978,10 @@ var init_EndpointParameters4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js
 var s, a4, b4, c4, d4, e4, f4, g4, h4, i4, j4, k4, l2, m2, n2, o2, p2, q2, _data4, root4, r4, nodes4, bdd4;
 var init_bdd4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/bdd.js"() {
     "use strict";
     init_endpoints();
     s = "ref";
@@ -20182,10 +20182,10 @@ var init_bdd4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js
 var cache4, defaultEndpointResolver4;
 var init_endpointResolver4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/endpointResolver.js"() {
     "use strict";
     init_client3();
     init_endpoints();
@@ -20204,10 +20204,10 @@ var init_endpointResolver4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js
 var SigninServiceException;
 var init_SigninServiceException = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
     "use strict";
     init_client2();
     SigninServiceException = class _SigninServiceException extends ServiceException {
@@ -20220,10 +20220,10 @@ var init_SigninServiceException = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js
 var AccessDeniedException2, InternalServerException2, TooManyRequestsError, ValidationException;
 var init_errors4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
     "use strict";
     init_SigninServiceException();
     AccessDeniedException2 = class _AccessDeniedException extends SigninServiceException {
@@ -20289,10 +20289,10 @@ var init_errors4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js
 var _ADE2, _AT2, _COAT, _COATR, _COATRB, _COATRBr, _COATRr, _COATWIAM, _COATWIAMR, _COATWIAMRr, _ISE2, _OAAT, _RT2, _TMRE2, _VE, _aKI2, _aT3, _at, _c5, _cI2, _cV2, _co2, _e4, _eI2, _ei, _gT2, _gt, _h3, _hE4, _iT2, _jN, _m3, _r2, _rT2, _rU2, _s4, _sAK2, _sT2, _se2, _tI, _tO, _tT2, _tt, n04, _s_registry4, SigninServiceException$, n0_registry4, AccessDeniedException$2, InternalServerException$2, TooManyRequestsError$, ValidationException$, errorTypeRegistries4, OAuthAccessToken, RefreshToken2, AccessToken$, CreateOAuth2TokenRequest$, CreateOAuth2TokenRequestBody$, CreateOAuth2TokenResponse$, CreateOAuth2TokenResponseBody$, CreateOAuth2TokenWithIAMRequest$, CreateOAuth2TokenWithIAMResponse$, CreateOAuth2Token$, CreateOAuth2TokenWithIAM$;
 var init_schemas_04 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js"() {
     "use strict";
     init_schema();
     init_errors4();
@@ -20473,10 +20473,10 @@ var init_schemas_04 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js
 var getRuntimeConfig7;
 var init_runtimeConfig_shared4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.shared.js"() {
     "use strict";
     init_httpAuthSchemes2();
     init_protocols2();
@@ -20527,10 +20527,10 @@ var init_runtimeConfig_shared4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js
 var getRuntimeConfig8;
 var init_runtimeConfig4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeConfig.js"() {
     "use strict";
     init_package();
     init_client3();
@@ -20576,10 +20576,10 @@ var init_runtimeConfig4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration4, resolveHttpAuthRuntimeConfig4;
 var init_httpAuthExtensionConfiguration4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
     "use strict";
     getHttpAuthExtensionConfiguration4 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
@@ -20621,10 +20621,10 @@ var init_httpAuthExtensionConfiguration4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js
 var resolveRuntimeExtensions4;
 var init_runtimeExtensions4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/runtimeExtensions.js"() {
     "use strict";
     init_client3();
     init_client2();
@@ -20638,10 +20638,10 @@ var init_runtimeExtensions4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js
 var SigninClient;
 var init_SigninClient = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/SigninClient.js"() {
     "use strict";
     init_client3();
     init_dist_es2();
@@ -20692,10 +20692,10 @@ var init_SigninClient = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js
 var command5, _ep04, _ep1, _mw04;
 var init_commandBuilder4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commandBuilder.js"() {
     "use strict";
     init_client2();
     init_endpoints();
@@ -20711,10 +20711,10 @@ var init_commandBuilder4 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js
 var CreateOAuth2TokenCommand;
 var init_CreateOAuth2TokenCommand = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenCommand.js"() {
     "use strict";
     init_commandBuilder4();
     init_schemas_04();
@@ -20723,10 +20723,10 @@ var init_CreateOAuth2TokenCommand = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js
 var CreateOAuth2TokenWithIAMCommand;
 var init_CreateOAuth2TokenWithIAMCommand = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/CreateOAuth2TokenWithIAMCommand.js"() {
     "use strict";
     init_commandBuilder4();
     init_schemas_04();
@@ -20735,10 +20735,10 @@ var init_CreateOAuth2TokenWithIAMCommand = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js
 var commands4, Signin;
 var init_Signin = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/Signin.js"() {
     "use strict";
     init_client2();
     init_CreateOAuth2TokenCommand();
@@ -20754,19 +20754,19 @@ var init_Signin = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js
 var init_commands4 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/commands/index.js"() {
     "use strict";
     init_CreateOAuth2TokenCommand();
     init_CreateOAuth2TokenWithIAMCommand();
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js
 var OAuth2ErrorCode;
 var init_enums2 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/enums.js"() {
     "use strict";
     OAuth2ErrorCode = {
       AUTHCODE_EXPIRED: "AUTHCODE_EXPIRED",
@@ -20789,14 +20789,14 @@ var init_enums2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js
 var init_models_04 = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/models_0.js"() {
     "use strict";
   }
 });
 
-// node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js
+// ../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js
 var signin_exports = {};
 __export(signin_exports, {
   $Command: () => Command,
@@ -20828,7 +20828,7 @@ __export(signin_exports, {
   errorTypeRegistries: () => errorTypeRegistries4
 });
 var init_signin = __esm({
-  "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js"() {
+  "../../main/node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/index.js"() {
     "use strict";
     init_SigninClient();
     init_Signin();
@@ -20842,10 +20842,10 @@ var init_signin = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js
+// ../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js
 var import_node_crypto5, import_node_fs3, import_node_os3, import_node_path6, LoginCredentialsFetcher;
 var init_LoginCredentialsFetcher = __esm({
-  "node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/LoginCredentialsFetcher.js"() {
     "use strict";
     init_config2();
     init_protocols();
@@ -21112,10 +21112,10 @@ var init_LoginCredentialsFetcher = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js
 var fromLoginCredentials;
 var init_fromLoginCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/fromLoginCredentials.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -21140,22 +21140,22 @@ var init_fromLoginCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-login/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/index.js
 var dist_es_exports5 = {};
 __export(dist_es_exports5, {
   fromLoginCredentials: () => fromLoginCredentials
 });
 var init_dist_es12 = __esm({
-  "node_modules/@aws-sdk/credential-provider-login/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-login/dist-es/index.js"() {
     "use strict";
     init_fromLoginCredentials();
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js
 var isLoginProfile, resolveLoginCredentials;
 var init_resolveLoginCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveLoginCredentials.js"() {
     "use strict";
     init_client3();
     isLoginProfile = (data) => {
@@ -21172,10 +21172,10 @@ var init_resolveLoginCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js
 var getValidatedProcessCredentials;
 var init_getValidatedProcessCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/getValidatedProcessCredentials.js"() {
     "use strict";
     init_client3();
     getValidatedProcessCredentials = (profileName, data, profiles) => {
@@ -21210,10 +21210,10 @@ var init_getValidatedProcessCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js
 var import_node_child_process, import_node_util, resolveProcessCredentials;
 var init_resolveProcessCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/resolveProcessCredentials.js"() {
     "use strict";
     init_config2();
     import_node_child_process = require("child_process");
@@ -21249,10 +21249,10 @@ var init_resolveProcessCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js
+// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js
 var fromProcess;
 var init_fromProcess = __esm({
-  "node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/fromProcess.js"() {
     "use strict";
     init_config2();
     init_resolveProcessCredentials();
@@ -21266,22 +21266,22 @@ var init_fromProcess = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-process/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/index.js
 var dist_es_exports6 = {};
 __export(dist_es_exports6, {
   fromProcess: () => fromProcess
 });
 var init_dist_es13 = __esm({
-  "node_modules/@aws-sdk/credential-provider-process/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-process/dist-es/index.js"() {
     "use strict";
     init_fromProcess();
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js
 var isProcessProfile, resolveProcessCredentials2;
 var init_resolveProcessCredentials2 = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProcessCredentials.js"() {
     "use strict";
     init_client3();
     isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
@@ -21296,10 +21296,10 @@ var init_resolveProcessCredentials2 = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js
 var resolveSsoCredentials, isSsoProfile2;
 var init_resolveSsoCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveSsoCredentials.js"() {
     "use strict";
     init_client3();
     resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
@@ -21323,10 +21323,10 @@ var init_resolveSsoCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js
 var isStaticCredsProfile, resolveStaticCredentials;
 var init_resolveStaticCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveStaticCredentials.js"() {
     "use strict";
     init_client3();
     isStaticCredsProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1;
@@ -21344,10 +21344,10 @@ var init_resolveStaticCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js
+// ../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js
 var fromWebToken;
 var init_fromWebToken = __esm({
-  "node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromWebToken.js"() {
     "use strict";
     fromWebToken = (init) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromWebToken");
@@ -21377,10 +21377,10 @@ var init_fromWebToken = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js
+// ../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js
 var import_node_fs4, ENV_TOKEN_FILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, fromTokenFile;
 var init_fromTokenFile = __esm({
-  "node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/fromTokenFile.js"() {
     "use strict";
     init_client3();
     init_config2();
@@ -21413,24 +21413,24 @@ var init_fromTokenFile = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js
 var dist_es_exports7 = {};
 __export(dist_es_exports7, {
   fromTokenFile: () => fromTokenFile,
   fromWebToken: () => fromWebToken
 });
 var init_dist_es14 = __esm({
-  "node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-web-identity/dist-es/index.js"() {
     "use strict";
     init_fromTokenFile();
     init_fromWebToken();
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js
 var isWebIdentityProfile, resolveWebIdentityCredentials;
 var init_resolveWebIdentityCredentials = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveWebIdentityCredentials.js"() {
     "use strict";
     init_client3();
     isWebIdentityProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
@@ -21451,10 +21451,10 @@ var init_resolveWebIdentityCredentials = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js
 var resolveProfileData;
 var init_resolveProfileData = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/resolveProfileData.js"() {
     "use strict";
     init_config2();
     init_resolveAssumeRoleCredentials();
@@ -21491,10 +21491,10 @@ var init_resolveProfileData = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js
 var fromIni;
 var init_fromIni = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/fromIni.js"() {
     "use strict";
     init_config2();
     init_resolveProfileData();
@@ -21508,22 +21508,22 @@ var init_fromIni = __esm({
   }
 });
 
-// node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js
+// ../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js
 var dist_es_exports8 = {};
 __export(dist_es_exports8, {
   fromIni: () => fromIni
 });
 var init_dist_es15 = __esm({
-  "node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js"() {
+  "../../main/node_modules/@aws-sdk/credential-provider-ini/dist-es/index.js"() {
     "use strict";
     init_fromIni();
   }
 });
 
-// node_modules/yargs/lib/platform-shims/esm.mjs
+// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
 var import_assert = require("assert");
 
-// node_modules/cliui/build/lib/index.js
+// ../../main/node_modules/cliui/build/lib/index.js
 var align = {
   right: alignRight,
   center: alignCenter
@@ -21779,7 +21779,7 @@ function cliui(opts, _mixin) {
   });
 }
 
-// node_modules/cliui/build/lib/string-utils.js
+// ../../main/node_modules/cliui/build/lib/string-utils.js
 var ansi = new RegExp("\x1B(?:\\[(?:\\d+[ABCDEFGJKSTm]|\\d+;\\d+[Hfm]|\\d+;\\d+;\\d+m|6n|s|u|\\?25[lh])|\\w)", "g");
 function stripAnsi(str) {
   return str.replace(ansi, "");
@@ -21800,7 +21800,7 @@ function wrap(str, width) {
   return wrapped;
 }
 
-// node_modules/cliui/index.mjs
+// ../../main/node_modules/cliui/index.mjs
 function ui(opts) {
   return cliui(opts, {
     stringWidth: (str) => {
@@ -21811,7 +21811,7 @@ function ui(opts) {
   });
 }
 
-// node_modules/escalade/sync/index.mjs
+// ../../main/node_modules/escalade/sync/index.mjs
 var import_path = require("path");
 var import_fs = require("fs");
 function sync_default(start, callback) {
@@ -21828,16 +21828,16 @@ function sync_default(start, callback) {
   }
 }
 
-// node_modules/yargs/lib/platform-shims/esm.mjs
+// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
 var import_util3 = require("util");
 var import_fs4 = require("fs");
 var import_url = require("url");
 
-// node_modules/yargs-parser/build/lib/index.js
+// ../../main/node_modules/yargs-parser/build/lib/index.js
 var import_util = require("util");
 var import_path2 = require("path");
 
-// node_modules/yargs-parser/build/lib/string-utils.js
+// ../../main/node_modules/yargs-parser/build/lib/string-utils.js
 function camelCase(str) {
   const isCamelCase = str !== str.toLowerCase() && str !== str.toUpperCase();
   if (!isCamelCase) {
@@ -21891,7 +21891,7 @@ function looksLikeNumber(x2) {
   return /^[-]?(?:\d+(?:\.\d*)?|\.\d+)(e[-+]?\d+)?$/.test(x2);
 }
 
-// node_modules/yargs-parser/build/lib/tokenize-arg-string.js
+// ../../main/node_modules/yargs-parser/build/lib/tokenize-arg-string.js
 function tokenizeArgString(argString) {
   if (Array.isArray(argString)) {
     return argString.map((e10) => typeof e10 !== "string" ? e10 + "" : e10);
@@ -21923,7 +21923,7 @@ function tokenizeArgString(argString) {
   return args;
 }
 
-// node_modules/yargs-parser/build/lib/yargs-parser-types.js
+// ../../main/node_modules/yargs-parser/build/lib/yargs-parser-types.js
 var DefaultValuesForTypeKey;
 (function(DefaultValuesForTypeKey2) {
   DefaultValuesForTypeKey2["BOOLEAN"] = "boolean";
@@ -21932,7 +21932,7 @@ var DefaultValuesForTypeKey;
   DefaultValuesForTypeKey2["ARRAY"] = "array";
 })(DefaultValuesForTypeKey || (DefaultValuesForTypeKey = {}));
 
-// node_modules/yargs-parser/build/lib/yargs-parser.js
+// ../../main/node_modules/yargs-parser/build/lib/yargs-parser.js
 var mixin2;
 var YargsParser = class {
   constructor(_mixin) {
@@ -22772,7 +22772,7 @@ function stripQuotes(val) {
   return typeof val === "string" && (val[0] === "'" || val[0] === '"') && val[val.length - 1] === val[0] ? val.substring(1, val.length - 1) : val;
 }
 
-// node_modules/yargs-parser/build/lib/index.js
+// ../../main/node_modules/yargs-parser/build/lib/index.js
 var import_fs2 = require("fs");
 var _a;
 var _b;
@@ -22818,10 +22818,10 @@ yargsParser.decamelize = decamelize;
 yargsParser.looksLikeNumber = looksLikeNumber;
 var lib_default = yargsParser;
 
-// node_modules/yargs/lib/platform-shims/esm.mjs
+// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
 var import_path4 = require("path");
 
-// node_modules/yargs/build/lib/utils/process-argv.js
+// ../../main/node_modules/yargs/build/lib/utils/process-argv.js
 function getProcessArgvBinIndex() {
   if (isBundledElectronApp())
     return 0;
@@ -22840,7 +22840,7 @@ function getProcessArgvBin() {
   return process.argv[getProcessArgvBinIndex()];
 }
 
-// node_modules/yargs/build/lib/yerror.js
+// ../../main/node_modules/yargs/build/lib/yerror.js
 var YError = class _YError extends Error {
   constructor(msg) {
     super(msg || "yargs error");
@@ -22851,7 +22851,7 @@ var YError = class _YError extends Error {
   }
 };
 
-// node_modules/y18n/build/lib/platform-shims/node.js
+// ../../main/node_modules/y18n/build/lib/platform-shims/node.js
 var import_fs3 = require("fs");
 var import_util2 = require("util");
 var import_path3 = require("path");
@@ -22871,7 +22871,7 @@ var node_default = {
   }
 };
 
-// node_modules/y18n/build/lib/index.js
+// ../../main/node_modules/y18n/build/lib/index.js
 var shim;
 var Y18N = class {
   constructor(opts) {
@@ -23032,13 +23032,13 @@ function y18n(opts, _shim) {
   };
 }
 
-// node_modules/y18n/index.mjs
+// ../../main/node_modules/y18n/index.mjs
 var y18n2 = (opts) => {
   return y18n(opts, node_default);
 };
 var y18n_default = y18n2;
 
-// node_modules/yargs/lib/platform-shims/esm.mjs
+// ../../main/node_modules/yargs/lib/platform-shims/esm.mjs
 var import_meta = {};
 var REQUIRE_ERROR = "require is not supported by ESM";
 var REQUIRE_DIRECTORY_ERROR = "loading a directory of commands is not supported yet for ESM";
@@ -23098,7 +23098,7 @@ var esm_default = {
   })
 };
 
-// node_modules/yargs/build/lib/typings/common-types.js
+// ../../main/node_modules/yargs/build/lib/typings/common-types.js
 function assertNotStrictEqual(actual, expected, shim3, message) {
   shim3.assert.notStrictEqual(actual, expected, message);
 }
@@ -23109,12 +23109,12 @@ function objectKeys(object) {
   return Object.keys(object);
 }
 
-// node_modules/yargs/build/lib/utils/is-promise.js
+// ../../main/node_modules/yargs/build/lib/utils/is-promise.js
 function isPromise(maybePromise) {
   return !!maybePromise && !!maybePromise.then && typeof maybePromise.then === "function";
 }
 
-// node_modules/yargs/build/lib/parse-command.js
+// ../../main/node_modules/yargs/build/lib/parse-command.js
 function parseCommand(cmd) {
   const extraSpacesStrippedCommand = cmd.replace(/\s{2,}/g, " ");
   const splitCommand = extraSpacesStrippedCommand.split(/\s+(?![^[]*]|[^<]*>)/);
@@ -23147,7 +23147,7 @@ function parseCommand(cmd) {
   return parsedCommand;
 }
 
-// node_modules/yargs/build/lib/argsert.js
+// ../../main/node_modules/yargs/build/lib/argsert.js
 var positionName = ["first", "second", "third", "fourth", "fifth", "sixth"];
 function argsert(arg1, arg2, arg3) {
   function parseArgs() {
@@ -23205,7 +23205,7 @@ function argumentTypeError(observedType, allowedTypes, position) {
   throw new YError(`Invalid ${positionName[position] || "manyith"} argument. Expected ${allowedTypes.join(" or ")} but received ${observedType}.`);
 }
 
-// node_modules/yargs/build/lib/middleware.js
+// ../../main/node_modules/yargs/build/lib/middleware.js
 var GlobalMiddleware = class {
   constructor(yargs) {
     this.globalMiddleware = [];
@@ -23287,7 +23287,7 @@ function applyMiddleware(argv, yargs, middlewares, beforeValidation) {
   }, argv);
 }
 
-// node_modules/yargs/build/lib/utils/maybe-async-result.js
+// ../../main/node_modules/yargs/build/lib/utils/maybe-async-result.js
 function maybeAsyncResult(getResult, resultHandler, errorHandler = (err) => {
   throw err;
 }) {
@@ -23302,7 +23302,7 @@ function isFunction(arg) {
   return typeof arg === "function";
 }
 
-// node_modules/yargs/build/lib/utils/which-module.js
+// ../../main/node_modules/yargs/build/lib/utils/which-module.js
 function whichModule(exported) {
   if (typeof require === "undefined")
     return null;
@@ -23314,7 +23314,7 @@ function whichModule(exported) {
   return null;
 }
 
-// node_modules/yargs/build/lib/command.js
+// ../../main/node_modules/yargs/build/lib/command.js
 var DEFAULT_MARKER = /(^\*)|(^\$0)/;
 var CommandInstance = class {
   constructor(usage2, validation2, globalMiddleware, shim3) {
@@ -23706,7 +23706,7 @@ function isCommandHandlerDefinition(cmd) {
   return typeof cmd === "object" && !Array.isArray(cmd);
 }
 
-// node_modules/yargs/build/lib/utils/obj-filter.js
+// ../../main/node_modules/yargs/build/lib/utils/obj-filter.js
 function objFilter(original = {}, filter = () => true) {
   const obj = {};
   objectKeys(original).forEach((key) => {
@@ -23717,7 +23717,7 @@ function objFilter(original = {}, filter = () => true) {
   return obj;
 }
 
-// node_modules/yargs/build/lib/utils/set-blocking.js
+// ../../main/node_modules/yargs/build/lib/utils/set-blocking.js
 function setBlocking(blocking) {
   if (typeof process === "undefined")
     return;
@@ -23729,7 +23729,7 @@ function setBlocking(blocking) {
   });
 }
 
-// node_modules/yargs/build/lib/usage.js
+// ../../main/node_modules/yargs/build/lib/usage.js
 function isBoolean(fail) {
   return typeof fail === "boolean";
 }
@@ -24255,7 +24255,7 @@ function getText(text) {
   return isIndentedText(text) ? text.text : text;
 }
 
-// node_modules/yargs/build/lib/completion-templates.js
+// ../../main/node_modules/yargs/build/lib/completion-templates.js
 var completionShTemplate = `###-begin-{{app_name}}-completions-###
 #
 # yargs command completion script
@@ -24306,7 +24306,7 @@ compdef _{{app_name}}_yargs_completions {{app_name}}
 ###-end-{{app_name}}-completions-###
 `;
 
-// node_modules/yargs/build/lib/completion.js
+// ../../main/node_modules/yargs/build/lib/completion.js
 var Completion = class {
   constructor(yargs, usage2, command11, shim3) {
     var _a4, _b3, _c11;
@@ -24519,7 +24519,7 @@ function isFallbackCompletionFunction(completionFunction) {
   return completionFunction.length > 3;
 }
 
-// node_modules/yargs/build/lib/utils/levenshtein.js
+// ../../main/node_modules/yargs/build/lib/utils/levenshtein.js
 function levenshtein(a10, b10) {
   if (a10.length === 0)
     return b10.length;
@@ -24550,7 +24550,7 @@ function levenshtein(a10, b10) {
   return matrix[b10.length][a10.length];
 }
 
-// node_modules/yargs/build/lib/validation.js
+// ../../main/node_modules/yargs/build/lib/validation.js
 var specialKeys = ["$0", "--", "_"];
 function validation(yargs, usage2, shim3) {
   const __ = shim3.y18n.__;
@@ -24819,7 +24819,7 @@ ${customMsgs.join("\n")}` : "";
   return self;
 }
 
-// node_modules/yargs/build/lib/utils/apply-extends.js
+// ../../main/node_modules/yargs/build/lib/utils/apply-extends.js
 var previouslyVisitedConfigs = [];
 var shim2;
 function applyExtends(config, cwd, mergeExtends, _shim) {
@@ -24872,7 +24872,7 @@ function mergeDeep(config1, config2) {
   return target;
 }
 
-// node_modules/yargs/build/lib/yargs-factory.js
+// ../../main/node_modules/yargs/build/lib/yargs-factory.js
 var __classPrivateFieldSet = function(receiver, state2, value, kind, f10) {
   if (kind === "m") throw new TypeError("Private method is not writable");
   if (kind === "a" && !f10) throw new TypeError("Private accessor was defined without a setter");
@@ -26366,9 +26366,35 @@ function isYargsInstance(y2) {
   return !!y2 && typeof y2.getInternalMethods === "function";
 }
 
-// node_modules/yargs/index.mjs
+// ../../main/node_modules/yargs/index.mjs
 var Yargs = YargsFactory(esm_default);
 var yargs_default = Yargs;
+
+// src/core/redact.ts
+var REDACTED = "REDACTED";
+var URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s?#]+@/gi;
+var SECRET_QUERY_PARAMETER = /([?&](?:X-Amz-Credential|X-Amz-Signature|X-Amz-Security-Token|Signature|AWSAccessKeyId|x-amz-security-token|sig|token|access_token|id_token|refresh_token|api_key|apikey|password|secret|client_secret|credential|auth)=)[^&#\s"']*/gi;
+var ACCESS_KEY_ID = /\b(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA|ABIA|ACCA)[A-Z0-9]{16}\b/g;
+var SECRET_ASSIGNMENT = /((?:password|passwd|secret[_-]?access[_-]?key|secret|session[_-]?token|security[_-]?token|access[_-]?token|api[_-]?key|private[_-]?key)["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi;
+var LONG_TOKEN = /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*\d)[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])/g;
+var SECRET_KEY = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
+function redact(text) {
+  return text.replace(URL_USER_INFO, "$1").replace(SECRET_QUERY_PARAMETER, `$1${REDACTED}`).replace(ACCESS_KEY_ID, REDACTED).replace(SECRET_ASSIGNMENT, `$1${REDACTED}`).replace(LONG_TOKEN, REDACTED);
+}
+function redactValue(value) {
+  return redactInner(value, 0);
+}
+function redactInner(value, depth) {
+  if (typeof value === "string") return redact(value);
+  if (depth > 20 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => redactInner(item, depth + 1));
+  if (value instanceof Date) return value;
+  const copy = {};
+  for (const [key, inner] of Object.entries(value)) {
+    copy[key] = SECRET_KEY.test(key) && (typeof inner === "string" || typeof inner === "number") ? REDACTED : redactInner(inner, depth + 1);
+  }
+  return copy;
+}
 
 // src/core/errors.ts
 var ExitCode = {
@@ -26386,12 +26412,13 @@ var BluegreenError = class extends Error {
   exitCode;
   /** Extra structured facts written to the error output (never secrets). */
   details;
+  /** Message and details are redacted here, once: a rejected input value may hold a credential. */
   constructor(code, exitCode, message, details = {}) {
-    super(message);
+    super(redact(message));
     this.name = new.target.name;
     this.code = code;
     this.exitCode = exitCode;
-    this.details = details;
+    this.details = redactValue(details);
   }
 };
 var InputError = class extends BluegreenError {
@@ -26414,9 +26441,9 @@ var OperationFailedError = class extends BluegreenError {
 function describeError(error) {
   if (error instanceof Error) {
     const name = error.name;
-    return name && name !== "Error" && !(error instanceof BluegreenError) ? `${name}: ${error.message}` : error.message;
+    return redact(name && name !== "Error" && !(error instanceof BluegreenError) ? `${name}: ${error.message}` : error.message);
   }
-  return String(error);
+  return redact(String(error));
 }
 
 // src/core/log.ts
@@ -26430,7 +26457,7 @@ function createLogger(scope, sink = defaultSink) {
   const write = (level, message) => {
     if (level === "debug" && !debugOn) return;
     const tag = level === "info" ? "" : ` ${level.toUpperCase()}`;
-    for (const line of message.split("\n")) sink(`${timestamp()} [${scope}]${tag} ${line}`);
+    for (const line of redact(message).split("\n")) sink(`${timestamp()} [${scope}]${tag} ${line}`);
   };
   return {
     info: (m4) => write("info", m4),
@@ -26451,6 +26478,28 @@ var silentLogger = {
 // src/stages/framework.ts
 var import_node_fs5 = require("fs");
 var import_node_path7 = require("path");
+
+// src/core/run-scope.ts
+var import_node_async_hooks = require("async_hooks");
+var storage = new import_node_async_hooks.AsyncLocalStorage();
+function withRunScope(controller, work) {
+  const interrupt = (reason) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  return storage.run({ signal: controller.signal, interrupt }, work);
+}
+function currentRunScope() {
+  return storage.getStore();
+}
+function runSignal() {
+  return storage.getStore()?.signal;
+}
+var DEFAULT_DRAIN_SECONDS = 360;
+var RUN_MARGIN_SECONDS = 600;
+function clusterRunDeadlineSeconds(waits) {
+  const drain = waits.drainTimeoutSeconds ?? DEFAULT_DRAIN_SECONDS;
+  return waits.lockWaitSeconds + 2 * waits.healthTimeoutSeconds + 2 * drain + RUN_MARGIN_SECONDS;
+}
 
 // src/core/validate.ts
 var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
@@ -26510,7 +26559,7 @@ function describeType(value) {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -26520,7 +26569,7 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
 var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input) => {
@@ -26562,7 +26611,7 @@ var resolveHttpAuthSchemeConfig = (config) => {
   });
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -26577,7 +26626,7 @@ var commonParams = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/package.json
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/package.json
 var package_default = {
   name: "@aws-sdk/client-auto-scaling",
   version: "3.1169.0",
@@ -26648,15 +26697,15 @@ var package_default = {
   }
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 
-// node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
+// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
 init_dist_es4();
 init_config2();
 
-// node_modules/@aws-sdk/credential-provider-node/dist-es/remoteProvider.js
+// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/remoteProvider.js
 init_config2();
 var ENV_IMDS_DISABLED2 = "AWS_EC2_METADATA_DISABLED";
 var remoteProvider = async (init) => {
@@ -26675,7 +26724,7 @@ var remoteProvider = async (init) => {
   return fromInstanceMetadata2(init);
 };
 
-// node_modules/@aws-sdk/credential-provider-node/dist-es/runtime/memoize-chain.js
+// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/runtime/memoize-chain.js
 function memoizeChain(providers, treatAsExpired) {
   const chain2 = internalCreateChain(providers);
   let activeLock;
@@ -26740,7 +26789,7 @@ var internalCreateChain = (providers) => async (awsIdentityProperties) => {
   throw lastProviderError;
 };
 
-// node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
+// ../../main/node_modules/@aws-sdk/credential-provider-node/dist-es/defaultProvider.js
 var multipleCredentialSourceWarningEmitted = false;
 var defaultProvider = (init = {}) => memoizeChain([
   async () => {
@@ -26807,14 +26856,14 @@ var defaultProvider = (init = {}) => memoizeChain([
 ], credentialsTreatedAsExpired);
 var credentialsTreatedAsExpired = (credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5;
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
 init_client2();
 init_config2();
 init_retry2();
 init_serde();
 init_dist_es6();
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -26822,11 +26871,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/bdd.js
 init_endpoints();
 var k5 = "ref";
 var a5 = -1;
@@ -26914,7 +26963,7 @@ var nodes5 = new Int32Array([
 ]);
 var bdd5 = BinaryDecisionDiagram.from(nodes5, root5, _data5.conditions, _data5.results);
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/endpoint/endpointResolver.js
 var cache5 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -26927,10 +26976,10 @@ var defaultEndpointResolver5 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
 init_schema();
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/models/AutoScalingServiceException.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/models/AutoScalingServiceException.js
 init_client2();
 var AutoScalingServiceException = class _AutoScalingServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.autoscaling#AutoScalingServiceException";
@@ -26940,7 +26989,7 @@ var AutoScalingServiceException = class _AutoScalingServiceException extends Ser
   }
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/models/errors.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/models/errors.js
 var ActiveInstanceRefreshNotFoundFault = class _ActiveInstanceRefreshNotFoundFault extends AutoScalingServiceException {
   static shapeId = "com.amazonaws.autoscaling#ActiveInstanceRefreshNotFoundFault";
   name = "ActiveInstanceRefreshNotFoundFault";
@@ -27102,7 +27151,7 @@ var IrreversibleInstanceRefreshFault = class _IrreversibleInstanceRefreshFault e
   }
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/schemas/schemas_0.js
 var _A2 = "Activities";
 var _AARN = "AlarmARN";
 var _AC = "AcceleratorCount";
@@ -28977,7 +29026,7 @@ var UpdateAutoScalingGroup$ = [
   () => __Unit
 ];
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig9 = (config) => {
   return {
     apiVersion: "2011-01-01",
@@ -29011,7 +29060,7 @@ var getRuntimeConfig9 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeConfig.js
 var getRuntimeConfig10 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -29046,12 +29095,12 @@ var getRuntimeConfig10 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration5 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -29090,14 +29139,14 @@ var resolveHttpAuthRuntimeConfig5 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions5 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration5(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 var AutoScalingClient = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -29133,90 +29182,90 @@ var AutoScalingClient = class extends Client {
   }
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command6 = makeBuilder(commonParams, "AutoScaling_2011_01_01", "AutoScalingClient", getEndpointPlugin);
 var _ep05 = {};
 var _mw05 = (Command2, cs, config, o4) => [];
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/CreateAutoScalingGroupCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/CreateAutoScalingGroupCommand.js
 var CreateAutoScalingGroupCommand = class extends command6(_ep05, _mw05, "CreateAutoScalingGroup", CreateAutoScalingGroup$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/CreateOrUpdateTagsCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/CreateOrUpdateTagsCommand.js
 var CreateOrUpdateTagsCommand = class extends command6(_ep05, _mw05, "CreateOrUpdateTags", CreateOrUpdateTags$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DeleteAutoScalingGroupCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DeleteAutoScalingGroupCommand.js
 var DeleteAutoScalingGroupCommand = class extends command6(_ep05, _mw05, "DeleteAutoScalingGroup", DeleteAutoScalingGroup$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DeleteTagsCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DeleteTagsCommand.js
 var DeleteTagsCommand = class extends command6(_ep05, _mw05, "DeleteTags", DeleteTags$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeAutoScalingGroupsCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeAutoScalingGroupsCommand.js
 var DescribeAutoScalingGroupsCommand = class extends command6(_ep05, _mw05, "DescribeAutoScalingGroups", DescribeAutoScalingGroups$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeLaunchConfigurationsCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeLaunchConfigurationsCommand.js
 var DescribeLaunchConfigurationsCommand = class extends command6(_ep05, _mw05, "DescribeLaunchConfigurations", DescribeLaunchConfigurations$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeLifecycleHooksCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeLifecycleHooksCommand.js
 var DescribeLifecycleHooksCommand = class extends command6(_ep05, _mw05, "DescribeLifecycleHooks", DescribeLifecycleHooks$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribePoliciesCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribePoliciesCommand.js
 var DescribePoliciesCommand = class extends command6(_ep05, _mw05, "DescribePolicies", DescribePolicies$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeScalingActivitiesCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeScalingActivitiesCommand.js
 var DescribeScalingActivitiesCommand = class extends command6(_ep05, _mw05, "DescribeScalingActivities", DescribeScalingActivities$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeScheduledActionsCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/DescribeScheduledActionsCommand.js
 var DescribeScheduledActionsCommand = class extends command6(_ep05, _mw05, "DescribeScheduledActions", DescribeScheduledActions$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/EnableMetricsCollectionCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/EnableMetricsCollectionCommand.js
 var EnableMetricsCollectionCommand = class extends command6(_ep05, _mw05, "EnableMetricsCollection", EnableMetricsCollection$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/PutLifecycleHookCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/PutLifecycleHookCommand.js
 var PutLifecycleHookCommand = class extends command6(_ep05, _mw05, "PutLifecycleHook", PutLifecycleHook$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/PutScalingPolicyCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/PutScalingPolicyCommand.js
 var PutScalingPolicyCommand = class extends command6(_ep05, _mw05, "PutScalingPolicy", PutScalingPolicy$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/PutScheduledUpdateGroupActionCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/PutScheduledUpdateGroupActionCommand.js
 var PutScheduledUpdateGroupActionCommand = class extends command6(_ep05, _mw05, "PutScheduledUpdateGroupAction", PutScheduledUpdateGroupAction$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/ResumeProcessesCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/ResumeProcessesCommand.js
 var ResumeProcessesCommand = class extends command6(_ep05, _mw05, "ResumeProcesses", ResumeProcesses$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/SuspendProcessesCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/SuspendProcessesCommand.js
 var SuspendProcessesCommand = class extends command6(_ep05, _mw05, "SuspendProcesses", SuspendProcesses$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/UpdateAutoScalingGroupCommand.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/commands/UpdateAutoScalingGroupCommand.js
 var UpdateAutoScalingGroupCommand = class extends command6(_ep05, _mw05, "UpdateAutoScalingGroup", UpdateAutoScalingGroup$) {
 };
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/pagination/DescribeAutoScalingGroupsPaginator.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/pagination/DescribeAutoScalingGroupsPaginator.js
 init_dist_es2();
 var paginateDescribeAutoScalingGroups = createPaginator(AutoScalingClient, DescribeAutoScalingGroupsCommand, "NextToken", "NextToken", "MaxRecords");
 
-// node_modules/@aws-sdk/client-auto-scaling/dist-es/pagination/DescribePoliciesPaginator.js
+// ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/pagination/DescribePoliciesPaginator.js
 init_dist_es2();
 var paginateDescribePolicies = createPaginator(AutoScalingClient, DescribePoliciesCommand, "NextToken", "NextToken", "MaxRecords");
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -29226,7 +29275,7 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// node_modules/@smithy/middleware-compression/dist-es/NODE_DISABLE_REQUEST_COMPRESSION_CONFIG_OPTIONS.js
+// ../../main/node_modules/@smithy/middleware-compression/dist-es/NODE_DISABLE_REQUEST_COMPRESSION_CONFIG_OPTIONS.js
 init_config2();
 var NODE_DISABLE_REQUEST_COMPRESSION_ENV_NAME = "AWS_DISABLE_REQUEST_COMPRESSION";
 var NODE_DISABLE_REQUEST_COMPRESSION_INI_NAME = "disable_request_compression";
@@ -29237,7 +29286,7 @@ var NODE_DISABLE_REQUEST_COMPRESSION_CONFIG_OPTIONS = {
   default: DEFAULT_DISABLE_REQUEST_COMPRESSION
 };
 
-// node_modules/@smithy/middleware-compression/dist-es/NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS.js
+// ../../main/node_modules/@smithy/middleware-compression/dist-es/NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS.js
 init_config2();
 var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_ENV_NAME = "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES";
 var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_INI_NAME = "request_min_compression_size_bytes";
@@ -29248,7 +29297,7 @@ var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS = {
   default: DEFAULT_NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES
 };
 
-// node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
+// ../../main/node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
 init_client2();
 var resolveCompressionConfig = (input) => {
   const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input;
@@ -29264,7 +29313,7 @@ var resolveCompressionConfig = (input) => {
   });
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
 var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input) => {
@@ -29306,7 +29355,7 @@ var resolveHttpAuthSchemeConfig6 = (config) => {
   });
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters6 = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -29321,7 +29370,7 @@ var commonParams6 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/package.json
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/package.json
 var package_default3 = {
   name: "@aws-sdk/client-cloudwatch",
   version: "3.1164.0",
@@ -29401,7 +29450,7 @@ var package_default3 = {
   }
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_client2();
@@ -29410,7 +29459,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -29418,11 +29467,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/bdd.js
 init_endpoints();
 var k6 = "ref";
 var a6 = -1;
@@ -29512,7 +29561,7 @@ var nodes6 = new Int32Array([
 ]);
 var bdd6 = BinaryDecisionDiagram.from(nodes6, root6, _data6.conditions, _data6.results);
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/endpoint/endpointResolver.js
 var cache6 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -29525,10 +29574,10 @@ var defaultEndpointResolver6 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
 init_schema();
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/models/CloudWatchServiceException.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/models/CloudWatchServiceException.js
 init_client2();
 var CloudWatchServiceException = class _CloudWatchServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.cloudwatch#CloudWatchServiceException";
@@ -29538,7 +29587,7 @@ var CloudWatchServiceException = class _CloudWatchServiceException extends Servi
   }
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/models/errors.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/models/errors.js
 var ConflictException = class _ConflictException extends CloudWatchServiceException {
   static shapeId = "com.amazonaws.cloudwatch#ConflictException";
   name = "ConflictException";
@@ -29809,7 +29858,7 @@ var ValidationException2 = class _ValidationException extends CloudWatchServiceE
   }
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/schemas/schemas_0.js
 var _A3 = "Average";
 var _AA = "AlarmActions";
 var _AAV = "ApproximateAggregateValue";
@@ -30878,7 +30927,7 @@ var PutMetricAlarm$ = [
   () => __Unit2
 ];
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig11 = (config) => {
   return {
     apiVersion: "2010-08-01",
@@ -30913,7 +30962,7 @@ var getRuntimeConfig11 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeConfig.js
 var getRuntimeConfig12 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -30950,12 +30999,12 @@ var getRuntimeConfig12 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration6 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -30994,14 +31043,14 @@ var resolveHttpAuthRuntimeConfig6 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions6 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration6(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig6(extensionConfiguration));
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/CloudWatchClient.js
 var CloudWatchClient = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -31038,30 +31087,30 @@ var CloudWatchClient = class extends Client {
   }
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command7 = makeBuilder(commonParams6, "GraniteServiceVersion20100801", "CloudWatchClient", getEndpointPlugin);
 var _ep06 = {};
 var _mw06 = (Command2, cs, config, o4) => [];
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/DeleteAlarmsCommand.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/DeleteAlarmsCommand.js
 var DeleteAlarmsCommand = class extends command7(_ep06, _mw06, "DeleteAlarms", DeleteAlarms$) {
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/DescribeAlarmsCommand.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/DescribeAlarmsCommand.js
 var DescribeAlarmsCommand = class extends command7(_ep06, _mw06, "DescribeAlarms", DescribeAlarms$) {
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/PutMetricAlarmCommand.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/PutMetricAlarmCommand.js
 var PutMetricAlarmCommand = class extends command7(_ep06, _mw06, "PutMetricAlarm", PutMetricAlarm$) {
 };
 
-// node_modules/@aws-sdk/client-cloudwatch/dist-es/pagination/DescribeAlarmsPaginator.js
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/pagination/DescribeAlarmsPaginator.js
 init_dist_es2();
 var paginateDescribeAlarms = createPaginator(CloudWatchClient, DescribeAlarmsCommand, "NextToken", "NextToken", "MaxRecords");
 
-// node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -31071,7 +31120,7 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
 var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input) => {
@@ -31113,7 +31162,7 @@ var resolveHttpAuthSchemeConfig7 = (config) => {
   });
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters7 = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -31128,7 +31177,7 @@ var commonParams7 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// node_modules/@aws-sdk/client-ec2/package.json
+// ../../main/node_modules/@aws-sdk/client-ec2/package.json
 var package_default4 = {
   name: "@aws-sdk/client-ec2",
   version: "3.1169.0",
@@ -31208,7 +31257,7 @@ var package_default4 = {
   }
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_client2();
@@ -31217,7 +31266,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -31225,11 +31274,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/bdd.js
 init_endpoints();
 var k7 = "ref";
 var a7 = -1;
@@ -31317,7 +31366,7 @@ var nodes7 = new Int32Array([
 ]);
 var bdd7 = BinaryDecisionDiagram.from(nodes7, root7, _data7.conditions, _data7.results);
 
-// node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/endpoint/endpointResolver.js
 var cache7 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -31330,10 +31379,10 @@ var defaultEndpointResolver7 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
 init_schema();
 
-// node_modules/@aws-sdk/client-ec2/dist-es/models/EC2ServiceException.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/models/EC2ServiceException.js
 init_client2();
 var EC2ServiceException = class _EC2ServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.ec2#EC2ServiceException";
@@ -31343,7 +31392,7 @@ var EC2ServiceException = class _EC2ServiceException extends ServiceException {
   }
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js
 var _A4 = "Address";
 var _AA2 = "AccountAttribute";
 var _AACv = "AvailableAddressCount";
@@ -83200,7 +83249,7 @@ var DescribeSubnets$ = [
   () => DescribeSubnetsResult$
 ];
 
-// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig13 = (config) => {
   return {
     apiVersion: "2016-11-15",
@@ -83234,7 +83283,7 @@ var getRuntimeConfig13 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeConfig.js
 var getRuntimeConfig14 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -83269,12 +83318,12 @@ var getRuntimeConfig14 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration7 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -83313,14 +83362,14 @@ var resolveHttpAuthRuntimeConfig7 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions7 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration7(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig7(extensionConfiguration));
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/EC2Client.js
 var EC2Client = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -83356,45 +83405,45 @@ var EC2Client = class extends Client {
   }
 };
 
-// node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js
+// ../../main/node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js
 var validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command8 = makeBuilder(commonParams7, "AmazonEC2", "EC2Client", getEndpointPlugin);
 var _ep07 = {};
 var _mw07 = (Command2, cs, config, o4) => [];
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/CreateLaunchTemplateCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/CreateLaunchTemplateCommand.js
 var CreateLaunchTemplateCommand = class extends command8(_ep07, _mw07, "CreateLaunchTemplate", CreateLaunchTemplate$) {
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/DeleteLaunchTemplateCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DeleteLaunchTemplateCommand.js
 var DeleteLaunchTemplateCommand = class extends command8(_ep07, _mw07, "DeleteLaunchTemplate", DeleteLaunchTemplate$) {
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeImagesCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeImagesCommand.js
 var DescribeImagesCommand = class extends command8(_ep07, _mw07, "DescribeImages", DescribeImages$) {
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeLaunchTemplatesCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeLaunchTemplatesCommand.js
 var DescribeLaunchTemplatesCommand = class extends command8(_ep07, _mw07, "DescribeLaunchTemplates", DescribeLaunchTemplates$) {
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeLaunchTemplateVersionsCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeLaunchTemplateVersionsCommand.js
 var DescribeLaunchTemplateVersionsCommand = class extends command8(_ep07, _mw07, "DescribeLaunchTemplateVersions", DescribeLaunchTemplateVersions$) {
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeSecurityGroupsCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeSecurityGroupsCommand.js
 var DescribeSecurityGroupsCommand = class extends command8(_ep07, _mw07, "DescribeSecurityGroups", DescribeSecurityGroups$) {
 };
 
-// node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeSubnetsCommand.js
+// ../../main/node_modules/@aws-sdk/client-ec2/dist-es/commands/DescribeSubnetsCommand.js
 var DescribeSubnetsCommand = class extends command8(_ep07, _mw07, "DescribeSubnets", DescribeSubnets$) {
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
 init_client3();
 init_dist_es2();
 init_client2();
@@ -83404,7 +83453,7 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
 var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input) => {
@@ -83446,7 +83495,7 @@ var resolveHttpAuthSchemeConfig8 = (config) => {
   });
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters8 = (options) => {
   return Object.assign(options, {
     useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -83461,7 +83510,7 @@ var commonParams8 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/package.json
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/package.json
 var package_default5 = {
   name: "@aws-sdk/client-elastic-load-balancing-v2",
   version: "3.1142.0",
@@ -83534,7 +83583,7 @@ var package_default5 = {
   }
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_client2();
@@ -83543,7 +83592,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_protocols2();
 init_checksum3();
@@ -83551,11 +83600,11 @@ init_client2();
 init_protocols();
 init_serde();
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/bdd.js
 init_endpoints();
 var k8 = "ref";
 var a8 = -1;
@@ -83643,7 +83692,7 @@ var nodes8 = new Int32Array([
 ]);
 var bdd8 = BinaryDecisionDiagram.from(nodes8, root8, _data8.conditions, _data8.results);
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/endpoint/endpointResolver.js
 var cache8 = new EndpointCache({
   size: 50,
   params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
@@ -83656,10 +83705,10 @@ var defaultEndpointResolver8 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
 init_schema();
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/ElasticLoadBalancingV2ServiceException.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/ElasticLoadBalancingV2ServiceException.js
 init_client2();
 var ElasticLoadBalancingV2ServiceException = class _ElasticLoadBalancingV2ServiceException extends ServiceException {
   constructor(options) {
@@ -83668,7 +83717,7 @@ var ElasticLoadBalancingV2ServiceException = class _ElasticLoadBalancingV2Servic
   }
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/errors.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/models/errors.js
 var CertificateNotFoundException = class _CertificateNotFoundException extends ElasticLoadBalancingV2ServiceException {
   name = "CertificateNotFoundException";
   $fault = "client";
@@ -84454,7 +84503,7 @@ var PriorRequestNotCompleteException = class _PriorRequestNotCompleteException e
   }
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/schemas/schemas_0.js
 var _A5 = "Action";
 var _AC4 = "AdditionalClaims";
 var _ACAC = "AuthenticateCognitoActionConfig";
@@ -85952,7 +86001,7 @@ var RegisterTargets$ = [
   () => RegisterTargetsOutput$
 ];
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig15 = (config) => {
   return {
     apiVersion: "2015-12-01",
@@ -85986,7 +86035,7 @@ var getRuntimeConfig15 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.js
 var getRuntimeConfig16 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -86020,12 +86069,12 @@ var getRuntimeConfig16 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration8 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -86064,14 +86113,14 @@ var resolveHttpAuthRuntimeConfig8 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions8 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration8(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig8(extensionConfiguration));
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/ElasticLoadBalancingV2Client.js
 var ElasticLoadBalancingV2Client = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -86107,34 +86156,34 @@ var ElasticLoadBalancingV2Client = class extends Client {
   }
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 var command9 = makeBuilder(commonParams8, "ElasticLoadBalancing_v10", "ElasticLoadBalancingV2Client", getEndpointPlugin);
 var _ep08 = {};
 var _mw08 = (Command2, cs, config, o4) => [];
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DeregisterTargetsCommand.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DeregisterTargetsCommand.js
 var DeregisterTargetsCommand = class extends command9(_ep08, _mw08, "DeregisterTargets", DeregisterTargets$) {
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetGroupAttributesCommand.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetGroupAttributesCommand.js
 var DescribeTargetGroupAttributesCommand = class extends command9(_ep08, _mw08, "DescribeTargetGroupAttributes", DescribeTargetGroupAttributes$) {
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetGroupsCommand.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetGroupsCommand.js
 var DescribeTargetGroupsCommand = class extends command9(_ep08, _mw08, "DescribeTargetGroups", DescribeTargetGroups$) {
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetHealthCommand.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetHealthCommand.js
 var DescribeTargetHealthCommand = class extends command9(_ep08, _mw08, "DescribeTargetHealth", DescribeTargetHealth$) {
 };
 
-// node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/RegisterTargetsCommand.js
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/RegisterTargetsCommand.js
 var RegisterTargetsCommand = class extends command9(_ep08, _mw08, "RegisterTargets", RegisterTargets$) {
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
 var RequestChecksumCalculation = {
   WHEN_SUPPORTED: "WHEN_SUPPORTED",
   WHEN_REQUIRED: "WHEN_REQUIRED"
@@ -86161,7 +86210,7 @@ var ChecksumLocation;
 })(ChecksumLocation || (ChecksumLocation = {}));
 var DEFAULT_CHECKSUM_ALGORITHM = ChecksumAlgorithm.CRC32;
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringUnionSelector.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringUnionSelector.js
 var SelectorType2;
 (function(SelectorType3) {
   SelectorType3["ENV"] = "env";
@@ -86178,7 +86227,7 @@ var stringUnionSelector = (obj, key, union, type) => {
   return value;
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS.js
 var ENV_REQUEST_CHECKSUM_CALCULATION = "AWS_REQUEST_CHECKSUM_CALCULATION";
 var CONFIG_REQUEST_CHECKSUM_CALCULATION = "request_checksum_calculation";
 var NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
@@ -86187,7 +86236,7 @@ var NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
   default: DEFAULT_REQUEST_CHECKSUM_CALCULATION
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS.js
 var ENV_RESPONSE_CHECKSUM_VALIDATION = "AWS_RESPONSE_CHECKSUM_VALIDATION";
 var CONFIG_RESPONSE_CHECKSUM_VALIDATION = "response_checksum_validation";
 var NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
@@ -86196,12 +86245,12 @@ var NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
   default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
 init_client3();
 init_protocols();
 init_serde();
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
 var getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
   if (!requestAlgorithmMember) {
     return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
@@ -86213,10 +86262,10 @@ var getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestA
   return checksumAlgorithm;
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js
 var getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js
 var hasHeader2 = (header, headers) => {
   const soughtHeader = header.toLowerCase();
   for (const headerName of Object.keys(headers)) {
@@ -86227,7 +86276,7 @@ var hasHeader2 = (header, headers) => {
   return false;
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js
 var hasHeaderWithPrefix = (headerPrefix, headers) => {
   const soughtHeaderPrefix = headerPrefix.toLowerCase();
   for (const headerName of Object.keys(headers)) {
@@ -86238,11 +86287,11 @@ var hasHeaderWithPrefix = (headerPrefix, headers) => {
   return false;
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js
 init_serde();
 var isStreaming = (body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cJs.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cJs.js
 var T2 = new Uint32Array(256);
 for (let i10 = 0; i10 < 256; ++i10) {
   let c10 = i10;
@@ -86275,15 +86324,15 @@ var Crc32cJs = class {
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cNode.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc32c/Crc32cNode.js
 var Crc32cNode = Crc32cJs;
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/crc64-nvme-crt-container.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/crc64-nvme-crt-container.js
 var crc64NvmeCrtContainer = {
   CrtCrc64Nvme: null
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js
 var generateCRC64NVMETable = () => {
   const sliceLength = 8;
   const tables = new Array(sliceLength);
@@ -86374,7 +86423,7 @@ var Crc64NvmeJs = class {
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64Nvme.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64Nvme.js
 var Crc64Nvme = class {
   impl;
   constructor() {
@@ -86392,10 +86441,10 @@ var Crc64Nvme = class {
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/crc/index.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/crc/index.js
 init_checksum3();
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/types.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/types.js
 var CLIENT_SUPPORTED_ALGORITHMS = [
   ChecksumAlgorithm.CRC32,
   ChecksumAlgorithm.CRC32C,
@@ -86411,7 +86460,7 @@ var PRIORITY_ORDER_ALGORITHMS = [
   ChecksumAlgorithm.CRC64NVME
 ];
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/selectChecksumAlgorithmFunction.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/selectChecksumAlgorithmFunction.js
 var selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
   const { checksumAlgorithms = {} } = config;
   switch (checksumAlgorithm) {
@@ -86435,7 +86484,7 @@ var selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js
 init_serde();
 var stringHasher = (checksumAlgorithmFn, body) => {
   const hash = new checksumAlgorithmFn();
@@ -86443,7 +86492,7 @@ var stringHasher = (checksumAlgorithmFn, body) => {
   return hash.digest();
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsMiddleware.js
 var flexibleChecksumsMiddlewareOptions = {
   name: "flexibleChecksumsMiddleware",
   step: "build",
@@ -86549,7 +86598,7 @@ var flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) 
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsInputMiddleware.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsInputMiddleware.js
 init_client3();
 var flexibleChecksumsInputMiddlewareOptions = {
   name: "flexibleChecksumsInputMiddleware",
@@ -86587,10 +86636,10 @@ var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, cont
   return next(args);
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
 init_protocols();
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js
 var getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
   const validChecksumAlgorithms = [];
   let i10 = PRIORITY_ORDER_ALGORITHMS.length;
@@ -86605,7 +86654,7 @@ var getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
   return validChecksumAlgorithms.filter(Boolean);
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js
 var isChecksumWithPartNumber = (checksum) => {
   const lastHyphenIndex = checksum.lastIndexOf("-");
   if (lastHyphenIndex !== -1) {
@@ -86620,13 +86669,13 @@ var isChecksumWithPartNumber = (checksum) => {
   return false;
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
 init_serde();
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js
 var getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/validateChecksumFromResponse.js
 var validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger: logger2 }) => {
   const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
   const { body: responseBody, headers: responseHeaders } = response;
@@ -86664,7 +86713,7 @@ var validateChecksumFromResponse = async (response, { config, responseAlgorithms
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/flexibleChecksumsResponseMiddleware.js
 var flexibleChecksumsResponseMiddlewareOptions = {
   name: "flexibleChecksumsResponseMiddleware",
   toMiddleware: "deserializerMiddleware",
@@ -86707,7 +86756,7 @@ var flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, c
   return result;
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getFlexibleChecksumsPlugin.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getFlexibleChecksumsPlugin.js
 var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
   applyToStack: (clientStack) => {
     clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
@@ -86716,7 +86765,7 @@ var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
   }
 });
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
 init_client2();
 var resolveFlexibleChecksumsConfig = (input) => {
   const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
@@ -86728,10 +86777,10 @@ var resolveFlexibleChecksumsConfig = (input) => {
   });
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 init_client3();
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-check-content-length-header/check-content-length-header.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-check-content-length-header/check-content-length-header.js
 init_client2();
 init_protocols();
 var CONTENT_LENGTH_HEADER2 = "content-length";
@@ -86764,7 +86813,7 @@ var getCheckContentLengthHeaderPlugin = (unused) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js
 var regionRedirectEndpointMiddleware = (config) => {
   return (next, context) => async (args) => {
     const originalRegion = await config.region();
@@ -86807,7 +86856,7 @@ var regionRedirectEndpointMiddlewareOptions = {
   toMiddleware: "endpointV2Middleware"
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js
 init_client3();
 function regionRedirectMiddleware(clientConfig) {
   return (next, context) => async (args) => {
@@ -86849,7 +86898,7 @@ var getRegionRedirectMiddlewarePlugin = (clientConfig) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js
 var S3ExpressIdentityCache = class _S3ExpressIdentityCache {
   data;
   lastPurgeTime = Date.now();
@@ -86894,7 +86943,7 @@ var S3ExpressIdentityCache = class _S3ExpressIdentityCache {
   }
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js
 var S3ExpressIdentityCacheEntry = class {
   _identity;
   isRefreshing;
@@ -86910,7 +86959,7 @@ var S3ExpressIdentityCacheEntry = class {
   }
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityProviderImpl.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityProviderImpl.js
 var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
   createSessionFn;
   cache;
@@ -86969,7 +87018,7 @@ var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
   }
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
 var resolveS3Config = (input, { session }) => {
   const [s3ClientProvider, CreateSessionCommandCtor] = session;
   const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
@@ -86986,7 +87035,7 @@ var resolveS3Config = (input, { session }) => {
   });
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js
 init_protocols();
 init_serde();
 var s3ExpiresMiddleware = (config) => {
@@ -87020,7 +87069,7 @@ var getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/constants.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/constants.js
 init_config2();
 var S3_EXPRESS_BUCKET_TYPE = "Directory";
 var S3_EXPRESS_BACKEND = "S3Express";
@@ -87035,7 +87084,7 @@ var NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = {
   default: false
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressMiddleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressMiddleware.js
 init_client3();
 init_protocols();
 var s3ExpressMiddleware = (options) => {
@@ -87076,12 +87125,12 @@ var getS3ExpressPlugin = (options) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
 init_dist_es2();
 init_client2();
 init_protocols();
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js
 var signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
   const signedRequest = await sigV4MultiRegionSigner.signWithCredentials(request, s3ExpressIdentity, {});
   if (signedRequest.headers["X-Amz-Security-Token"] || signedRequest.headers["x-amz-security-token"]) {
@@ -87090,7 +87139,7 @@ var signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4Mult
   return signedRequest;
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/s3ExpressHttpSigningMiddleware.js
 var defaultErrorHandler2 = (signingProperties) => (error) => {
   throw error;
 };
@@ -87125,16 +87174,16 @@ var getS3ExpressHttpSigningPlugin = (config) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
 init_protocols();
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js
 var import_node_stream10 = require("stream");
 function toStream(bytes) {
   return import_node_stream10.Readable.from(Buffer.from(bytes));
 }
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-throw-200-exceptions/throw-200-exceptions.js
 var THROW_IF_EMPTY_BODY = {
   CopyObjectCommand: true,
   UploadPartCopyCommand: true,
@@ -87185,7 +87234,7 @@ var getThrow200ExceptionsPlugin = (config) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js
 function bucketEndpointMiddleware(options) {
   return (next, context) => async (args) => {
     if (options.bucketEndpoint) {
@@ -87221,7 +87270,7 @@ var bucketEndpointMiddlewareOptions = {
   toMiddleware: "endpointV2Middleware"
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js
 function validateBucketNameMiddleware({ bucketEndpoint }) {
   return (next) => async (args) => {
     const { input: { Bucket } } = args;
@@ -87246,7 +87295,7 @@ var getValidateBucketNamePlugin = (options) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/protocol/S3RestXmlProtocol.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/protocol/S3RestXmlProtocol.js
 init_protocols2();
 init_schema();
 var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
@@ -87273,7 +87322,7 @@ var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
   }
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/NodeUseArnRegionConfigOptions.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/NodeUseArnRegionConfigOptions.js
 init_config2();
 var NODE_USE_ARN_REGION_ENV_NAME = "AWS_S3_USE_ARN_REGION";
 var NODE_USE_ARN_REGION_INI_NAME = "s3_use_arn_region";
@@ -87283,7 +87332,7 @@ var NODE_USE_ARN_REGION_CONFIG_OPTIONS = {
   default: void 0
 };
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js
 init_protocols();
 function addExpectContinueMiddleware(options) {
   return (next) => async (args) => {
@@ -87321,7 +87370,7 @@ var getAddExpectContinuePlugin = (options) => ({
   }
 });
 
-// node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
+// ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
 function ssecMiddleware(options) {
   return (next) => async (args) => {
     const input = { ...args.input };
@@ -87385,7 +87434,7 @@ function isValidBase64EncodedSSECustomerKey(str, options) {
   }
 }
 
-// node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 init_dist_es2();
 init_client2();
 init_config2();
@@ -87395,17 +87444,17 @@ init_protocols();
 init_retry2();
 init_schema();
 
-// node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_dist_es11();
 init_client2();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
 init_client3();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-s3/dist-es/endpoint/bdd.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/bdd.js
 init_endpoints();
 var aw = "ref";
 var ax = "argv";
@@ -89349,7 +89398,7 @@ var nodes9 = new Int32Array([
 ]);
 var bdd9 = BinaryDecisionDiagram.from(nodes9, root9, _data9.conditions, _data9.results);
 
-// node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/endpointResolver.js
 var cache9 = new EndpointCache({
   size: 50,
   params: [
@@ -89377,7 +89426,7 @@ var defaultEndpointResolver9 = (endpointParams, context = {}) => {
 };
 customEndpointFunctions.aws = awsEndpointFunctions;
 
-// node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
 var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
   if (!input) {
     throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
@@ -89493,11 +89542,11 @@ var resolveHttpAuthSchemeConfig9 = (config) => {
   });
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
 init_client2();
 init_endpoints();
 
-// node_modules/@aws-sdk/client-s3/dist-es/endpoint/EndpointParameters.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/endpoint/EndpointParameters.js
 var resolveClientEndpointParameters9 = (options) => {
   return Object.assign(options, {
     useFipsEndpoint: options.useFipsEndpoint ?? false,
@@ -89523,7 +89572,7 @@ var commonParams9 = {
   UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" }
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commandBuilder.js
 var command10 = makeBuilder(commonParams9, "AmazonS3", "S3Client", getEndpointPlugin);
 var _ep09 = {
   Bucket: { type: "contextParams", name: "Bucket" },
@@ -89564,10 +89613,10 @@ var _mw11 = (Command2, cs, config, o4) => [
   getSsecPlugin(config)
 ];
 
-// node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
 init_schema();
 
-// node_modules/@aws-sdk/client-s3/dist-es/models/S3ServiceException.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/models/S3ServiceException.js
 init_client2();
 var S3ServiceException = class _S3ServiceException extends ServiceException {
   static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.s3#S3ServiceException";
@@ -89577,7 +89626,7 @@ var S3ServiceException = class _S3ServiceException extends ServiceException {
   }
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/models/errors.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/models/errors.js
 var NoSuchUpload = class _NoSuchUpload extends S3ServiceException {
   static shapeId = "com.amazonaws.s3#NoSuchUpload";
   name = "NoSuchUpload";
@@ -89856,7 +89905,7 @@ var ObjectAlreadyInActiveTierError = class _ObjectAlreadyInActiveTierError exten
   }
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/schemas/schemas_0.js
 var _A6 = "Account";
 var _AAO = "AnalyticsAndOperator";
 var _AC5 = "AccelerateConfiguration";
@@ -95367,11 +95416,11 @@ var WriteGetObjectResponse$ = [
   () => __Unit3
 ];
 
-// node_modules/@aws-sdk/client-s3/dist-es/commands/CreateSessionCommand.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/CreateSessionCommand.js
 var CreateSessionCommand = class extends command10(_ep4, _mw09, "CreateSession", CreateSession$) {
 };
 
-// node_modules/@aws-sdk/client-s3/package.json
+// ../../main/node_modules/@aws-sdk/client-s3/package.json
 var package_default6 = {
   name: "@aws-sdk/client-s3",
   version: "3.1175.0",
@@ -95456,7 +95505,7 @@ var package_default6 = {
   }
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
 init_client3();
 init_httpAuthSchemes2();
 init_checksum3();
@@ -95467,7 +95516,7 @@ init_retry2();
 init_serde();
 init_dist_es6();
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Js.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Js.js
 init_serde();
 var BLOCK2 = 64;
 var DIGEST_LENGTH2 = 20;
@@ -95634,7 +95683,7 @@ var Sha1Js = class _Sha1Js {
   }
 };
 
-// node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Node.js
+// ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Node.js
 var import_node_crypto6 = require("crypto");
 var hasNativeCrypto3 = (() => {
   try {
@@ -95692,7 +95741,7 @@ function toBuffer2(data) {
   return Buffer.from(data);
 }
 
-// node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.shared.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.shared.js
 init_httpAuthSchemes2();
 init_dist_es11();
 init_checksum3();
@@ -95744,7 +95793,7 @@ var getRuntimeConfig17 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeConfig.js
 var getRuntimeConfig18 = (config) => {
   emitWarningIfUnsupportedVersion2(process.version);
   const defaultsMode = resolveDefaultsModeConfig(config);
@@ -95785,12 +95834,12 @@ var getRuntimeConfig18 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
 init_client3();
 init_client2();
 init_protocols();
 
-// node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthExtensionConfiguration.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthExtensionConfiguration.js
 var getHttpAuthExtensionConfiguration9 = (runtimeConfig) => {
   const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
   let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
@@ -95829,14 +95878,14 @@ var resolveHttpAuthRuntimeConfig9 = (config) => {
   };
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/runtimeExtensions.js
 var resolveRuntimeExtensions9 = (runtimeConfig, extensions) => {
   const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration9(runtimeConfig));
   extensions.forEach((extension) => extension.configure(extensionConfiguration));
   return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig9(extensionConfiguration));
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/S3Client.js
 var S3Client = class extends Client {
   config;
   constructor(...[configuration]) {
@@ -95881,25 +95930,64 @@ var S3Client = class extends Client {
   }
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commands/DeleteObjectCommand.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/DeleteObjectCommand.js
 var DeleteObjectCommand = class extends command10(_ep09, _mw09, "DeleteObject", DeleteObject$) {
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commands/GetObjectCommand.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/GetObjectCommand.js
 var GetObjectCommand = class extends command10(_ep09, _mw7, "GetObject", GetObject$) {
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commands/HeadObjectCommand.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/HeadObjectCommand.js
 var HeadObjectCommand = class extends command10(_ep09, _mw8, "HeadObject", HeadObject$) {
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commands/ListObjectsV2Command.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/ListObjectsV2Command.js
 var ListObjectsV2Command = class extends command10(_ep8, _mw09, "ListObjectsV2", ListObjectsV2$) {
 };
 
-// node_modules/@aws-sdk/client-s3/dist-es/commands/PutObjectCommand.js
+// ../../main/node_modules/@aws-sdk/client-s3/dist-es/commands/PutObjectCommand.js
 var PutObjectCommand = class extends command10(_ep09, _mw11, "PutObject", PutObject$) {
 };
+
+// src/aws/call-deadline.ts
+var CALL_TIMEOUT_MS = 9e4;
+var S3_CALL_TIMEOUT_MS = 15 * 6e4;
+function callTimeoutMs(service) {
+  const fromEnv3 = Number(process.env.BLUEGREEN_AWS_CALL_TIMEOUT_MS);
+  if (Number.isFinite(fromEnv3) && fromEnv3 > 0) return fromEnv3;
+  return service === "s3" ? S3_CALL_TIMEOUT_MS : CALL_TIMEOUT_MS;
+}
+function addCallDeadline(service, client) {
+  const send = client.send.bind(client);
+  const bounded = async (command11, options) => {
+    if (typeof options === "function") return send(command11, options);
+    const given = options ?? {};
+    const ms = callTimeoutMs(service);
+    const action = (command11.constructor?.name ?? "Unknown").replace(/Command$/, "");
+    const timer = new AbortController();
+    const signal = given.abortSignal ? AbortSignal.any([given.abortSignal, timer.signal]) : timer.signal;
+    let handle;
+    const deadline = new Promise((_, reject) => {
+      handle = setTimeout(() => {
+        const error = new OperationFailedError(
+          "AwsCallTimeout",
+          `AWS call ${service} ${action} did not answer within ${Math.round(ms / 100) / 10}s (retries included); it was abandoned`,
+          { service, action, timeoutMs: ms }
+        );
+        timer.abort(error);
+        reject(error);
+      }, ms);
+      handle.unref();
+    });
+    try {
+      return await Promise.race([send(command11, { ...given, abortSignal: signal }), deadline]);
+    } finally {
+      clearTimeout(handle);
+    }
+  };
+  client.send = bounded;
+}
 
 // src/aws/call-counter.ts
 var CallCounter = class {
@@ -95933,6 +96021,36 @@ var CallCounter = class {
 };
 var globalCallCounter = new CallCounter();
 
+// src/aws/lock-guard.ts
+var READ_ONLY = /^(Describe|List|Get|Head)/;
+function isMutatingCall(action) {
+  return !READ_ONLY.test(action);
+}
+function redactTagValues(input, depth = 0) {
+  if (depth > 6 || input === null || typeof input !== "object") return input;
+  if (Array.isArray(input)) return input.map((item) => redactTagValues(item, depth + 1));
+  const copy = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (key === "Tags" && Array.isArray(value)) {
+      copy[key] = value.map(
+        (tag) => typeof tag === "object" && tag !== null && typeof tag.Value === "string" ? { ...tag, Value: redact(tag.Value) } : tag
+      );
+    } else {
+      copy[key] = redactTagValues(value, depth + 1);
+    }
+  }
+  return copy;
+}
+function addClusterWriteGuard(service, client) {
+  const middleware = (next, context) => async (args) => {
+    const action = context.commandName?.replace(/Command$/, "") ?? "Unknown";
+    if (!isMutatingCall(action)) return next(args);
+    currentRunScope()?.lockGuard?.assertHeld(`${service} ${action}`);
+    return next({ ...args, input: redactTagValues(args.input) });
+  };
+  client.middlewareStack.add(middleware, { step: "initialize", name: "bluegreenClusterWriteGuard", priority: "high" });
+}
+
 // src/aws/clients.ts
 var DEFAULT_MAX_ATTEMPTS2 = 10;
 function maxAttempts() {
@@ -95942,30 +96060,37 @@ function maxAttempts() {
 function customEndpoint() {
   return process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || void 0;
 }
-function baseConfig(region) {
+var ATTEMPT_TIMEOUT_MS = 3e4;
+var S3_ATTEMPT_TIMEOUT_MS = 5 * 6e4;
+function attemptTimeoutMs(fallback) {
+  const fromEnv3 = Number(process.env.BLUEGREEN_AWS_ATTEMPT_TIMEOUT_MS);
+  return Number.isFinite(fromEnv3) && fromEnv3 > 0 ? fromEnv3 : fallback;
+}
+function baseConfig(region, attemptMs) {
   return {
     region,
     retryMode: "adaptive",
     maxAttempts: maxAttempts(),
     customUserAgent: "bluegreen",
-    // Connection setup should be quick; a response may legitimately take long (S3 parts).
-    requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
+    // Connection setup should be quick; an attempt past its timeout errors (and is retried), it does not just warn.
+    requestHandler: { connectionTimeout: 5e3, requestTimeout: attemptMs, socketTimeout: attemptMs, throwOnRequestTimeout: true }
   };
 }
 function createAwsClients(region, options = {}) {
   const counter = options.counter ?? globalCallCounter;
-  const config = {
-    ...baseConfig(region),
+  const extra = {
     ...options.endpoint ? { endpoint: options.endpoint } : {},
     ...options.credentials ? { credentials: options.credentials } : {}
   };
+  const config = { ...baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)), ...extra };
+  const s3Config = { ...baseConfig(region, attemptTimeoutMs(S3_ATTEMPT_TIMEOUT_MS)), ...extra };
   const clients = {
     region,
     autoScaling: new AutoScalingClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
+    s3: new S3Client({ ...s3Config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
     calls: counter
   };
@@ -95977,6 +96102,8 @@ function createAwsClients(region, options = {}) {
     ["cloudwatch", clients.cloudWatch]
   ]) {
     counter.attach(service, client);
+    addCallDeadline(service, client);
+    if (service !== "s3") addClusterWriteGuard(service, client);
   }
   return clients;
 }
@@ -96030,8 +96157,35 @@ function isPlainObject(value) {
 }
 function writeJsonFile(path, value) {
   (0, import_node_fs5.mkdirSync)((0, import_node_path7.dirname)(path), { recursive: true });
-  (0, import_node_fs5.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
+  (0, import_node_fs5.writeFileSync)(path, `${JSON.stringify(redactValue(value), null, 2)}
 `);
+}
+function runDeadlineError(stage, seconds) {
+  return new OperationFailedError("RunDeadline", `the ${stage} run passed its deadline of ${seconds}s (derived from its timeouts)`, {
+    deadlineSeconds: seconds,
+    recovery: "see the message for what was left; a run stopped after cutover is finished by the next deploy, rollback or cleanup"
+  });
+}
+function interruptOnSignals(controller, log) {
+  const handler = (signal) => {
+    if (controller.signal.aborted) {
+      log.warn(`received ${signal} again: still stopping safely`);
+      return;
+    }
+    log.warn(`received ${signal}: stopping safely (the cluster is left serving, the lock released)`);
+    controller.abort(
+      new OperationFailedError("Interrupted", `interrupted by ${signal} (a Jenkins abort or timeout)`, {
+        signal,
+        recovery: "see the message for what was left; a run interrupted after cutover is finished by the next deploy, rollback or cleanup"
+      })
+    );
+  };
+  process.on("SIGTERM", handler);
+  process.on("SIGINT", handler);
+  return () => {
+    process.off("SIGTERM", handler);
+    process.off("SIGINT", handler);
+  };
 }
 function errorOutput(error) {
   if (error instanceof BluegreenError) {
@@ -96066,7 +96220,17 @@ async function executeStage(stage, argv, log = createLogger(stage.name)) {
       region = checkRegion("region", regionValue);
     }
     const input = stage.validate(raw, region);
-    const output2 = await stage.run(input, { log, region, aws: () => awsClients(region) });
+    const controller = new AbortController();
+    const stopListening = interruptOnSignals(controller, log);
+    const deadline = stage.runDeadlineSeconds?.(input);
+    const timer = deadline === void 0 ? void 0 : setTimeout(() => controller.abort(runDeadlineError(stage.name, deadline)), deadline * 1e3).unref();
+    let output2;
+    try {
+      output2 = await withRunScope(controller, () => stage.run(input, { log, region, aws: () => awsClients(region), signal: controller.signal }));
+    } finally {
+      stopListening();
+      clearTimeout(timer);
+    }
     result = { exitCode: stage.exitCodeFor?.(output2) ?? ExitCode.ok, output: output2 };
   } catch (error) {
     const exitCode = exitCodeOf(error);
@@ -96576,8 +96740,6 @@ async function loadCluster(aws, cluster) {
 // src/ledger/record.ts
 var RECORD_KINDS = ["deploy", "rollback", "recovery", "cleanup"];
 var RECORD_RESULTS = ["started", "succeeded", "failed", "rolled-back", "aborted", "recovered"];
-var SECRET_KEY_PATTERN = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
-var ACCESS_KEY_ID_PATTERN = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
 var ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 var MAX_TEXT = 4e3;
 function prepareRecord(record, recordedAt) {
@@ -96596,38 +96758,12 @@ function prepareRecord(record, recordedAt) {
       throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
     }
   }
-  rejectSecrets("record", record);
-  const stored = { schema: 1, ...withoutUndefined(record), recordedAt };
-  for (const name of ["buildUrl", "artifactUrl"]) {
-    if (stored[name] !== void 0) stored[name] = withoutUrlCredentials(stored[name]);
-  }
-  if (stored.launchSettings?.userDataRef) {
-    stored.launchSettings = { ...stored.launchSettings, userDataRef: withoutUrlCredentials(stored.launchSettings.userDataRef) };
-  }
+  const stored = redactValue({ schema: 1, ...withoutUndefined(record), recordedAt });
   for (const name of ["message", "reason"]) {
     const text = stored[name];
     if (text !== void 0 && text.length > MAX_TEXT) stored[name] = `${text.slice(0, MAX_TEXT)}\u2026 (cut)`;
   }
   return stored;
-}
-function rejectSecrets(path, value) {
-  if (typeof value === "string") {
-    if (ACCESS_KEY_ID_PATTERN.test(value)) throw new InputError(path, "looks like it holds an AWS access key id; secrets are never recorded");
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => rejectSecrets(`${path}[${index}]`, item));
-    return;
-  }
-  if (typeof value === "object" && value !== null) {
-    for (const [key, inner] of Object.entries(value)) {
-      if (SECRET_KEY_PATTERN.test(key)) throw new InputError(`${path}.${key}`, "looks like a secret; secrets are never recorded (record a reference or a hash instead)");
-      rejectSecrets(`${path}.${key}`, inner);
-    }
-  }
-}
-function withoutUrlCredentials(text) {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1");
 }
 function withoutUndefined(value) {
   return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== void 0));
@@ -96821,24 +96957,50 @@ function ledgerAws(ledger, stageRegion) {
 }
 
 // src/ledger/lock.ts
+var import_node_crypto9 = require("crypto");
 var import_node_os4 = require("os");
-var DEFAULT_LEASE_SECONDS = 900;
+var import_node_perf_hooks = require("perf_hooks");
+var DEFAULT_LEASE_SECONDS = 120;
+var RENEWALS_PER_LEASE = 6;
+function leaseSafetyMarginMs(leaseSeconds) {
+  return Math.max(2e3, leaseSeconds * 100);
+}
 var MAX_LEASE_SECONDS = 7 * 24 * 3600;
+function lockCallSignal(leaseSeconds) {
+  return AbortSignal.timeout(Math.max(2e3, leaseSeconds * 250));
+}
+function captureServerDate(command11) {
+  let serverMs;
+  const middleware = (next) => async (args) => {
+    const result = await next(args);
+    const date2 = Date.parse(result.response?.headers?.date ?? "");
+    if (Number.isFinite(date2)) serverMs = date2;
+    return result;
+  };
+  command11.middlewareStack.add(middleware, { step: "deserialize", name: "bluegreenServerDate" });
+  return () => serverMs;
+}
 async function readLock(aws, ledger, cluster, options = {}) {
   const key = lockKey(ledger, cluster);
-  const now = (options.clock ?? (() => /* @__PURE__ */ new Date()))();
   let text;
   let etag;
+  let lastModifiedMs;
+  let serverNowMs;
   try {
-    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
+    const command11 = new GetObjectCommand({ Bucket: ledger.bucket, Key: key });
+    const serverDate = captureServerDate(command11);
+    const response = await aws.s3.send(command11);
     text = await response.Body?.transformToString("utf8") ?? "";
     etag = response.ETag ?? "";
+    serverNowMs = serverDate() ?? (options.clock ?? (() => /* @__PURE__ */ new Date()))().getTime();
+    lastModifiedMs = response.LastModified?.getTime() ?? serverNowMs;
   } catch (error) {
     if (isNoSuchKey(error)) return null;
     throw ledgerS3Error(error, ledger, "reading the lock in");
   }
   const record = parseLockRecord(text);
-  return { ...record, cluster, url: ledgerUrl(ledger, key), etag, expired: now.getTime() >= Date.parse(record.expiresAt) };
+  const leaseEndsMs = lastModifiedMs + record.leaseSeconds * 1e3;
+  return { ...record, cluster, url: ledgerUrl(ledger, key), etag, leaseEndsAt: new Date(leaseEndsMs).toISOString(), expired: serverNowMs >= leaseEndsMs };
 }
 function parseLockRecord(text) {
   try {
@@ -96853,7 +97015,8 @@ function parseLockRecord(text) {
         expiresAt: parsed.expiresAt,
         host: String(parsed.host ?? "unknown"),
         pid: Number(parsed.pid ?? 0),
-        ...parsed.brokeExpiredLockOf ? { brokeExpiredLockOf: parsed.brokeExpiredLockOf } : {}
+        ...parsed.brokeExpiredLockOf ? { brokeExpiredLockOf: parsed.brokeExpiredLockOf } : {},
+        ...typeof parsed.token === "string" ? { token: parsed.token } : {}
       };
     }
   } catch {
@@ -96877,7 +97040,7 @@ async function acquireLock(aws, ledger, cluster, options) {
   const leaseSeconds = checkLeaseSeconds(options.leaseSeconds ?? DEFAULT_LEASE_SECONDS);
   if (typeof options.owner !== "string" || options.owner.trim() === "") throw new InputError("owner", "is required: a build URL or user@host");
   if (typeof options.deploymentId !== "string" || options.deploymentId === "") throw new InputError("deploymentId", "is required");
-  const owner = withoutUrlCredentials(options.owner);
+  const owner = redact(options.owner);
   const key = lockKey(ledger, cluster);
   const newRecord = (brokeExpiredLockOf) => {
     const now = clock();
@@ -96890,48 +97053,61 @@ async function acquireLock(aws, ledger, cluster, options) {
       expiresAt: new Date(now.getTime() + leaseSeconds * 1e3).toISOString(),
       host: (0, import_node_os4.hostname)(),
       pid: process.pid,
-      ...brokeExpiredLockOf ? { brokeExpiredLockOf } : {}
+      ...brokeExpiredLockOf ? { brokeExpiredLockOf } : {},
+      token: (0, import_node_crypto9.randomBytes)(12).toString("hex")
     };
   };
+  const held = (record, etag, sentAt) => new S3HeldLock(aws, ledger, cluster, key, record, etag, sentAt, clock, log);
   for (let round = 1; round <= 5; round += 1) {
     const record = newRecord();
+    const sentAt = import_node_perf_hooks.performance.now();
     try {
       const put = await aws.s3.send(
-        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record), ContentType: "application/json", IfNoneMatch: "*" })
+        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record), ContentType: "application/json", IfNoneMatch: "*" }),
+        { abortSignal: lockCallSignal(leaseSeconds) }
       );
       log.info(`locked cluster ${cluster} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`);
-      return new S3HeldLock(aws, ledger, cluster, key, record, put.ETag ?? "", clock, log);
+      return held(record, put.ETag ?? "", sentAt);
     } catch (error) {
       if (!isConditionFailed(error)) throw ledgerS3Error(error, ledger, "creating the lock in");
     }
     const current2 = await readLock(aws, ledger, cluster, { clock });
     if (!current2) continue;
+    if (current2.token === record.token) return held(storedRecord(current2), current2.etag, sentAt);
     if (!current2.expired || !options.breakExpiredLock) throw lockHeldError(current2, clock());
-    const record2 = newRecord({ owner: current2.owner, deploymentId: current2.deploymentId, expiresAt: current2.expiresAt });
+    const record2 = newRecord({ owner: current2.owner, deploymentId: current2.deploymentId, expiresAt: current2.leaseEndsAt });
+    const sentAt2 = import_node_perf_hooks.performance.now();
     try {
       const put = await aws.s3.send(
-        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record2), ContentType: "application/json", IfMatch: current2.etag })
+        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record2), ContentType: "application/json", IfMatch: current2.etag }),
+        { abortSignal: lockCallSignal(leaseSeconds) }
       );
       log.warn(
-        `broke the expired lock of cluster ${cluster} held by ${current2.owner} (deployment ${current2.deploymentId}, lease expired at ${current2.expiresAt}); locked for deployment ${record2.deploymentId}`
+        `broke the expired lock of cluster ${cluster} held by ${current2.owner} (deployment ${current2.deploymentId}, lease ended at ${current2.leaseEndsAt} by S3's clock); locked for deployment ${record2.deploymentId}`
       );
-      return new S3HeldLock(aws, ledger, cluster, key, record2, put.ETag ?? "", clock, log);
+      return held(record2, put.ETag ?? "", sentAt2);
     } catch (error) {
       if (!isConditionFailed(error) && !isNoSuchKey(error)) throw ledgerS3Error(error, ledger, "breaking the lock in");
+      const after = await readLock(aws, ledger, cluster, { clock });
+      if (after && after.token === record2.token) return held(storedRecord(after), after.etag, sentAt2);
     }
   }
   const current = await readLock(aws, ledger, cluster, { clock });
   if (current) throw lockHeldError(current, clock());
   throw new ConflictError("LockContended", `cluster ${cluster}: the lock kept changing hands while we tried to take it; try again`, { cluster });
 }
+function storedRecord(status) {
+  const { cluster: _cluster, url: _url, etag: _etag, expired: _expired, leaseEndsAt: _leaseEndsAt, ...record } = status;
+  return record;
+}
 function lockHeldError(lock, now = /* @__PURE__ */ new Date()) {
   const since = `since ${lock.acquiredAt} (${ago(now.getTime() - Date.parse(lock.acquiredAt))})`;
   const holder = `${lock.owner} (deployment ${lock.deploymentId}, host ${lock.host})`;
-  const lease = lock.expired ? `its lease expired at ${lock.expiresAt} (${ago(now.getTime() - Date.parse(lock.expiresAt))}), so that run probably died` : `its lease runs until ${lock.expiresAt} (renewed ${lock.renewedAt})`;
+  const lease = lock.expired ? `its lease expired at ${lock.leaseEndsAt} (${ago(now.getTime() - Date.parse(lock.leaseEndsAt))}, by S3's clock), so that run probably died` : `its lease runs until ${lock.leaseEndsAt} (by S3's clock; renewed ${lock.renewedAt})`;
   const recovery = lock.expired ? `if that run is really gone, run again with breakExpiredLock: true to take the lock over (it stays safe if two runs try)` : `wait for that run to finish; a lock whose lease has expired can be taken over with breakExpiredLock: true, a live one is never broken`;
   return new ConflictError("LockHeld", `cluster ${lock.cluster} is locked by ${holder} ${since}; ${lease}. To go on: ${recovery}`, {
     cluster: lock.cluster,
-    holder: { owner: lock.owner, deploymentId: lock.deploymentId, acquiredAt: lock.acquiredAt, expiresAt: lock.expiresAt, host: lock.host },
+    holder: { owner: lock.owner, deploymentId: lock.deploymentId, acquiredAt: lock.acquiredAt, expiresAt: lock.leaseEndsAt, host: lock.host },
     expired: lock.expired,
     lock: lock.url,
     recovery
@@ -96944,7 +97120,7 @@ function ago(ms) {
   return `${Math.round(seconds / 3600)} h ago`;
 }
 var S3HeldLock = class {
-  constructor(aws, ledger, cluster, key, current, currentEtag, clock, log) {
+  constructor(aws, ledger, cluster, key, current, currentEtag, sentAt, clock, log) {
     this.aws = aws;
     this.ledger = ledger;
     this.cluster = cluster;
@@ -96953,6 +97129,7 @@ var S3HeldLock = class {
     this.currentEtag = currentEtag;
     this.clock = clock;
     this.log = log;
+    this.leaseFrom = sentAt;
   }
   aws;
   ledger;
@@ -96962,42 +97139,78 @@ var S3HeldLock = class {
   currentEtag;
   clock;
   log;
+  /** Monotonic time (performance.now) when the lease we last wrote was sent: it ran from no earlier than that. */
+  leaseFrom;
+  lostError;
   get record() {
     return this.current;
   }
   get etag() {
     return this.currentEtag;
   }
+  get lost() {
+    return this.lostError;
+  }
+  provenForMs() {
+    if (this.lostError) return 0;
+    return this.leaseFrom + this.current.leaseSeconds * 1e3 - leaseSafetyMarginMs(this.current.leaseSeconds) - import_node_perf_hooks.performance.now();
+  }
+  assertHeld(action) {
+    if (this.lostError) throw this.lostError;
+    if (this.provenForMs() > 0) return;
+    const since = Math.round((import_node_perf_hooks.performance.now() - this.leaseFrom) / 1e3);
+    this.lostError = new OperationFailedError(
+      "LockLeaseExpired",
+      `refused ${action}: the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}) was last renewed ${since}s ago, too long for its ${this.current.leaseSeconds}s lease (S3 did not accept the renewals), so another run may hold it now; this run stops changing the cluster`,
+      {
+        cluster: this.cluster,
+        lock: ledgerUrl(this.ledger, this.key),
+        refused: action,
+        recovery: "check that S3 is reachable, then run deploy (or cleanup) again: it settles what this run left, from the tags on the server groups; if the lock is still there and its lease has ended, add breakExpiredLock: true"
+      }
+    );
+    throw this.lostError;
+  }
   async renew() {
+    if (this.lostError) throw this.lostError;
     const now = this.clock();
     const next = {
       ...this.current,
       renewedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.current.leaseSeconds * 1e3).toISOString()
     };
+    const sentAt = import_node_perf_hooks.performance.now();
     try {
       const put = await this.aws.s3.send(
-        new PutObjectCommand({ Bucket: this.ledger.bucket, Key: this.key, Body: lockBody(next), ContentType: "application/json", IfMatch: this.currentEtag })
+        new PutObjectCommand({ Bucket: this.ledger.bucket, Key: this.key, Body: lockBody(next), ContentType: "application/json", IfMatch: this.currentEtag }),
+        { abortSignal: lockCallSignal(this.current.leaseSeconds) }
       );
-      this.current = next;
-      this.currentEtag = put.ETag ?? "";
-      this.log.debug(`renewed the lock of cluster ${this.cluster} until ${next.expiresAt}`);
-      return next;
+      return this.renewed(next, put.ETag ?? "", sentAt);
     } catch (error) {
-      if (isConditionFailed(error) || isNoSuchKey(error)) throw await this.lostError();
-      throw ledgerS3Error(error, this.ledger, "renewing the lock in");
+      if (!isConditionFailed(error) && !isNoSuchKey(error)) throw ledgerS3Error(error, this.ledger, "renewing the lock in");
     }
+    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
+    if (seen && seen.token !== void 0 && seen.token === this.current.token) {
+      this.log.debug(`the lock of cluster ${this.cluster} is still ours (a renewal landed although its answer was lost)`);
+      return this.renewed(storedRecord(seen), seen.etag, sentAt);
+    }
+    const by = seen ? `it is now held by ${seen.owner} (deployment ${seen.deploymentId}) since ${seen.acquiredAt}` : "it was deleted";
+    this.lostError = new ConflictError("LockLost", `lost the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}): ${by}`, {
+      cluster: this.cluster,
+      lock: ledgerUrl(this.ledger, this.key),
+      recovery: "another run took the cluster over; this run stopped changing it. See the status of the cluster; the run holding the lock settles it"
+    });
+    throw this.lostError;
+  }
+  renewed(record, etag, sentAt) {
+    this.current = record;
+    this.currentEtag = etag;
+    this.leaseFrom = sentAt;
+    this.log.debug(`renewed the lock of cluster ${this.cluster} until ${record.expiresAt}`);
+    return record;
   }
   async release() {
     return releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, this.log);
-  }
-  async lostError() {
-    const now = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock }).catch(() => null);
-    const by = now ? `it is now held by ${now.owner} (deployment ${now.deploymentId}) since ${now.acquiredAt}` : "it was deleted";
-    return new ConflictError("LockLost", `lost the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}): ${by}`, {
-      cluster: this.cluster,
-      lock: ledgerUrl(this.ledger, this.key)
-    });
   }
 };
 async function releaseLock(aws, ledger, cluster, etag, log = silentLogger) {
@@ -97027,25 +97240,34 @@ async function releaseLock(aws, ledger, cluster, etag, log = silentLogger) {
 // src/ledger/lock-renewal.ts
 function keepLockRenewed(lock, options = {}) {
   const log = options.log ?? silentLogger;
-  const intervalMs = Math.max(10, (options.intervalSeconds ?? Math.max(1, Math.floor(lock.record.leaseSeconds / 3))) * 1e3);
+  const intervalMs = Math.max(10, (options.intervalSeconds ?? Math.max(1, lock.record.leaseSeconds / RENEWALS_PER_LEASE)) * 1e3);
   let stopped = false;
   let lost;
   let renewals = 0;
   let timer;
   let inFlight = Promise.resolve();
+  const giveUp = (error) => {
+    lost = error;
+    stopped = true;
+    log.error(error.message);
+    options.onLost?.(error);
+  };
   const tick = async () => {
     try {
       await lock.renew();
       renewals += 1;
     } catch (error) {
-      if (error instanceof BluegreenError && error.code === "LockLost") {
-        lost = error;
-        stopped = true;
-        log.error(error.message);
-        options.onLost?.(error);
-        return;
+      if (error instanceof BluegreenError && error.code === "LockLost") return giveUp(error);
+      if (lock.provenForMs() <= 0) {
+        try {
+          lock.assertHeld("renewing the lock");
+        } catch (expired) {
+          if (expired instanceof BluegreenError) return giveUp(expired);
+        }
       }
-      log.warn(`could not renew the lock of cluster ${lock.cluster} (will retry): ${describeError(error)}`);
+      log.warn(
+        `could not renew the lock of cluster ${lock.cluster} (will retry; the lease holds ${Math.max(0, Math.round(lock.provenForMs() / 1e3))}s more): ${describeError(error)}`
+      );
     }
   };
   const schedule = () => {
@@ -97075,7 +97297,7 @@ function keepLockRenewed(lock, options = {}) {
 var import_node_os5 = require("os");
 function runIdentity(env3 = process.env) {
   const userAtHost = `${env3.USER || env3.USERNAME || safeUserName()}@${(0, import_node_os5.hostname)()}`;
-  const buildUrl = env3.BUILD_URL ? withoutUrlCredentials(env3.BUILD_URL) : void 0;
+  const buildUrl = env3.BUILD_URL ? redact(env3.BUILD_URL) : void 0;
   const who = env3.BUILD_USER_ID || env3.BUILD_USER || (env3.JOB_NAME && env3.BUILD_NUMBER ? `${env3.JOB_NAME} #${env3.BUILD_NUMBER}` : userAtHost);
   return {
     who,
@@ -97092,8 +97314,146 @@ function safeUserName() {
   }
 }
 
-// src/deploy/journal.ts
+// src/ledger/ledger-writer.ts
 var import_promises4 = require("timers/promises");
+var LEDGER_PENDING_TAG = "bluegreen:ledger-pending";
+var ATTEMPTS = 2;
+var MAX_TAG_VALUE = 256;
+function pendingTagValue(record) {
+  const short = { k: record.kind, r: record.result, d: record.deploymentId, ...record.finishedAt ? { f: record.finishedAt } : {}, s: record.startedAt };
+  const base = JSON.stringify(short);
+  const room = MAX_TAG_VALUE - base.length - 8;
+  const message = record.message ?? record.reason;
+  return message && room > 20 ? JSON.stringify({ ...short, m: message.slice(0, room) }) : base;
+}
+function parsePendingTag(value) {
+  try {
+    const parsed = JSON.parse(value);
+    if (RECORD_KINDS.includes(parsed.k) && RECORD_RESULTS.includes(parsed.r) && typeof parsed.d === "string") return parsed;
+  } catch {
+  }
+  return void 0;
+}
+var LedgerWriter = class {
+  constructor(s3, clusterAws, ledger, cluster, log) {
+    this.s3 = s3;
+    this.clusterAws = clusterAws;
+    this.ledger = ledger;
+    this.cluster = cluster;
+    this.log = log;
+  }
+  s3;
+  clusterAws;
+  ledger;
+  cluster;
+  log;
+  pending = [];
+  /** Appends a record, after any still pending (order kept); never throws. */
+  async append(record) {
+    await this.flush();
+    if (this.pending.length === 0 && await this.tryWrite(record, ATTEMPTS)) return;
+    this.pending.push(record);
+  }
+  /** Tries the pending records once more; reports and tags what is still pending. */
+  async finish() {
+    await this.flush();
+    if (this.pending.length === 0) return { written: true, pending: [] };
+    const finals = /* @__PURE__ */ new Map();
+    for (const record of this.pending) if (record.result !== "started" && record.serverGroup) finals.set(record.serverGroup, record);
+    const tagged = [];
+    for (const [group3, record] of finals) {
+      try {
+        await this.clusterAws.autoScaling.send(
+          new CreateOrUpdateTagsCommand({
+            Tags: [{ ResourceId: group3, ResourceType: "auto-scaling-group", Key: LEDGER_PENDING_TAG, Value: pendingTagValue(record), PropagateAtLaunch: false }]
+          })
+        );
+        tagged.push(group3);
+      } catch (error) {
+        this.log.warn(`could not keep the pending ledger record on ${group3} either (${describeError(error)}): it is in this run's output only`);
+      }
+    }
+    const recovery = tagged.length ? `the ledger (S3) refused ${this.pending.length} record(s) of this run; they are kept on ${tagged.join(", ")} (tag ${LEDGER_PENDING_TAG}) and the next deploy, rollback or cleanup of ${this.cluster} writes them. Run cleanup once S3 works to write them now` : `the ledger (S3) refused ${this.pending.length} record(s) of this run and they could not be kept on the server group; they are listed here (ledger.pending) only`;
+    this.log.warn(recovery);
+    return {
+      written: false,
+      pending: this.pending.map((r10) => ({ kind: r10.kind, result: r10.result, deploymentId: r10.deploymentId, ...r10.serverGroup ? { serverGroup: r10.serverGroup } : {} })),
+      recovery
+    };
+  }
+  /** Writes the records earlier runs left pending on the cluster's server groups (called once the lock is held). */
+  async writeLeftPending(byDeploymentId) {
+    const written = [];
+    let asgs;
+    try {
+      asgs = await listClusterAsgs(this.clusterAws, this.cluster);
+    } catch (error) {
+      this.log.warn(`could not look for pending ledger records: ${describeError(error)}`);
+      return written;
+    }
+    for (const asg of asgs) {
+      const tags = tagMap(asg.Tags);
+      const short = tags[LEDGER_PENDING_TAG] ? parsePendingTag(tags[LEDGER_PENDING_TAG]) : void 0;
+      const name = asg.AutoScalingGroupName;
+      if (!short || !name) continue;
+      const record = {
+        kind: short.k,
+        result: short.r,
+        deploymentId: short.d,
+        cluster: this.cluster,
+        region: this.clusterAws.region,
+        startedAt: short.s ?? (asg.CreatedTime ?? /* @__PURE__ */ new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        ...short.f ? { finishedAt: short.f, recordedAt: new Date(Date.parse(short.f)).toISOString() } : {},
+        serverGroup: name,
+        ...tags[Tag.amiId] ? { amiId: tags[Tag.amiId] } : {},
+        ...tags[Tag.version] ? { version: tags[Tag.version] } : {},
+        ...tags[Tag.buildUrl] ? { buildUrl: tags[Tag.buildUrl] } : {},
+        ...tags[Tag.artifactUrl] ? { artifactUrl: tags[Tag.artifactUrl] } : {},
+        ...tags[Tag.gitCommit] ? { gitCommit: tags[Tag.gitCommit] } : {},
+        ...tags[Tag.previousServerGroup] ? { previousServerGroup: tags[Tag.previousServerGroup], from: tags[Tag.previousServerGroup] } : {},
+        to: name,
+        message: `${short.m ? `${short.m}; ` : ""}written late by deployment ${byDeploymentId} from ${name}'s tags (the run's own write to the ledger failed)`
+      };
+      if (!await this.tryWrite(record, 1)) continue;
+      written.push(name);
+      this.log.info(`wrote the ledger record ${record.kind} ${record.result} of ${record.deploymentId} that an earlier run left pending on ${name}`);
+      try {
+        await this.clusterAws.autoScaling.send(
+          new DeleteTagsCommand({ Tags: [{ ResourceId: name, ResourceType: "auto-scaling-group", Key: LEDGER_PENDING_TAG }] })
+        );
+      } catch (error) {
+        this.log.warn(`could not remove ${LEDGER_PENDING_TAG} from ${name}: ${describeError(error)}`);
+      }
+    }
+    return written;
+  }
+  async flush() {
+    while (this.pending.length > 0) {
+      if (!await this.tryWrite(this.pending[0], 1)) return;
+      this.pending.shift();
+    }
+  }
+  /** True when written (or malformed: dropped with a warning, retrying cannot help). */
+  async tryWrite(record, attempts) {
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      try {
+        await appendRecord(this.s3, this.ledger, record);
+        return true;
+      } catch (error) {
+        if (error instanceof InputError && error.field.startsWith("record")) {
+          this.log.warn(`dropped a malformed ledger record (${record.kind} ${record.result}): ${error.message}`);
+          return true;
+        }
+        this.log.warn(`could not write the ledger record (${record.kind} ${record.result}, attempt ${attempt}/${attempts}): ${describeError(error)}`);
+        if (attempt < attempts) await (0, import_promises4.setTimeout)(1e3 * attempt);
+      }
+    }
+    return false;
+  }
+};
+
+// src/deploy/journal.ts
+var import_promises5 = require("timers/promises");
 function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
@@ -97116,30 +97476,43 @@ async function openClusterSession(clusterAws, options) {
       if (!held2 || Date.now() >= deadline) throw error;
       if (!announced) options.log.info(`${describeError(error)} \u2014 waiting up to ${options.waitSeconds}s for it`);
       announced = true;
-      await (0, import_promises4.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
+      await (0, import_promises5.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
     }
   }
   options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
-  const renewal = keepLockRenewed(lock, { log: options.log });
   const held = lock;
+  const scope = currentRunScope();
+  if (scope) scope.lockGuard = held;
+  const renewal = keepLockRenewed(held, { log: options.log, onLost: (error) => scope?.interrupt?.(error) });
+  const writer = new LedgerWriter(aws, clusterAws, options.ledger, options.cluster, options.log);
+  await writer.writeLeftPending(options.deploymentId);
+  let closed;
   return {
     lock: held,
-    async record(record) {
-      try {
-        await appendRecord(aws, options.ledger, record);
-      } catch (error) {
-        options.log.warn(`could not write the ledger record (${record.kind} ${record.result}): ${describeError(error)}`);
-      }
+    record: (record) => writer.append(record),
+    close() {
+      closed ??= (async () => {
+        await renewal.stop();
+        const status = await writer.finish();
+        try {
+          await held.release();
+        } catch (error) {
+          options.log.warn(`could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`);
+        }
+        if (scope?.lockGuard === held) scope.lockGuard = void 0;
+        return status;
+      })();
+      return closed;
     },
-    async close() {
-      await renewal.stop();
+    lost: () => {
+      if (renewal.lost ?? held.lost) return renewal.lost ?? held.lost;
       try {
-        await held.release();
+        held.assertHeld("going on");
+        return void 0;
       } catch (error) {
-        options.log.warn(`could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`);
+        return error instanceof BluegreenError ? error : void 0;
       }
-    },
-    lost: () => renewal.lost
+    }
   };
 }
 
@@ -97193,18 +97566,26 @@ function isBeforeCutover(phase) {
 }
 
 // src/core/poll.ts
-var import_promises5 = require("timers/promises");
+var import_promises6 = require("timers/promises");
 function envMs(name, fallback) {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
-function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
+function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4), options = {}) {
   let delay = minMs;
+  const scoped = runSignal();
+  const signal = options.signal ?? (scoped && !scoped.aborted ? scoped : void 0);
   return {
     async next() {
+      if (signal?.aborted) throw signal.reason;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
-      await (0, import_promises5.setTimeout)(Math.min(delay, remaining));
+      try {
+        await (0, import_promises6.setTimeout)(Math.min(delay, remaining), void 0, signal ? { signal } : void 0);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw error;
+      }
       delay = Math.min(maxMs, Math.ceil(delay * 1.5));
       return true;
     },
@@ -97336,7 +97717,7 @@ async function waitForInService(aws, options) {
 }
 
 // src/deploy/launch-template.ts
-var import_node_crypto9 = require("crypto");
+var import_node_crypto10 = require("crypto");
 async function readLaunchData(aws, group3) {
   if (group3.launchTemplate) {
     const { id, name, version } = group3.launchTemplate;
@@ -97424,7 +97805,7 @@ function recordedLaunchSettings(data, template, placement) {
     ...securityGroupIds?.length ? { securityGroupIds } : {},
     ...data.KeyName ? { keyName: data.KeyName } : {},
     ...profile ? { iamInstanceProfile: profile } : {},
-    ...data.UserData ? { userDataSha256: (0, import_node_crypto9.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
+    ...data.UserData ? { userDataSha256: (0, import_node_crypto10.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
     launchTemplate: { id: template.id, name: template.name, version: template.version },
     targetGroupArns: placement.targetGroupArns,
     capacity: placement.capacity
@@ -98639,6 +99020,7 @@ var rollbackStage = {
   describe: "Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone",
   options: ROLLBACK_OPTIONS,
   validate: (raw, region) => parseRollbackRequest(raw, region),
+  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => rollbackDeploy(aws(), request, log)
 };
 

@@ -1,11 +1,12 @@
 import type { AwsClients } from '../aws/clients';
+import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { loadCluster } from '../cluster/server-groups';
-import { newDeploymentId } from '../ledger';
+import { newDeploymentId, type LedgerStatus } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { lockAndRecover } from './recovery';
-import { runRedBlack, type RedBlackResult } from './red-black';
+import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
 
@@ -30,6 +31,8 @@ export interface DeployOutput {
   timings: RedBlackResult['timings'] | null;
   copied: RedBlackResult['copied'];
   plan?: string;
+  /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
+  ledger?: LedgerStatus;
 }
 
 /** Read-only checks and the plan: nothing in AWS changes here. */
@@ -63,19 +66,51 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
     deploymentId,
     log,
   });
+  let done: DeployOutput;
+  let ledger: LedgerStatus;
   try {
     // Plan again under the lock: the cluster may have changed since the first look.
     const plan = await prepareDeploy(aws, request);
     log.info(describePlan(plan, request.amiId));
-    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
+    const options: RedBlackOptions = { request, plan, deploymentId, session, log, kind: 'deploy' };
+    const result = await runRedBlack(aws, options).catch((error: unknown) => failedAfterCutover(error, options, new Date(started)));
     log.info(
       `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
         (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
     );
-    return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
+    done = output(request, deploymentId, plan, result, recovered, started, 'succeeded');
   } finally {
-    await session.close();
+    ledger = await session.close();
   }
+  return { ...done, ledger };
+}
+
+/**
+ * A failure that red/black did not roll back happened after cutover: the new
+ * group serves. Record it in the ledger and say what state the cluster is in
+ * and how to finish (the phase tags let the next run settle it).
+ */
+async function failedAfterCutover(error: unknown, options: RedBlackOptions, startedAt: Date): Promise<never> {
+  const details = error instanceof BluegreenError ? error.details : {};
+  if (details.autoRolledBack === true || (error instanceof BluegreenError && error.code === 'RollbackIncomplete')) throw error;
+  const { plan, request } = options;
+  const why = describeError(error);
+  const previous = plan.source?.name;
+  const state =
+    `${plan.newServerGroup} serves traffic (cut over)` + (previous ? `; ${previous} may still be enabled or draining, or not yet scaled down` : '');
+  const recovery =
+    `run the deploy again (or cleanup): it finds ${plan.newServerGroup} by its bluegreen:phase tag and finishes the cutover first; ` +
+    (previous ? `to go back instead: rollback (to: ${previous})` : 'nothing served before it');
+  await options.session.record({ ...baseRecord(options, startedAt), result: 'failed', finishedAt: new Date().toISOString(), message: `after cutover: ${why}` });
+  options.log.error(`failed after cutover: ${why}. ${state}`);
+  throw new OperationFailedError(error instanceof BluegreenError ? error.code : 'FailedAfterCutover', `${why}. Failed after cutover: ${state}`, {
+    ...details,
+    serverGroup: plan.newServerGroup,
+    previousServerGroup: previous ?? null,
+    cutOver: true,
+    cluster: request.cluster.name,
+    recovery,
+  });
 }
 
 function output(

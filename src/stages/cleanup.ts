@@ -9,6 +9,7 @@ import { newDeploymentId } from '../ledger/deployment-id';
 import { LEDGER_OPTIONS, parseLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import { DEPLOY_OPTIONS } from './deploy';
+import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import type { StageDefinition } from './framework';
 
 interface CleanupInput {
@@ -58,6 +59,7 @@ export const cleanupStage: StageDefinition<CleanupInput, CleanupOutput> = {
     ...(raw.drainTimeout !== undefined ? { drainTimeoutSeconds: parseDuration('drainTimeout', raw.drainTimeout) } : {}),
     ...parseLockOptions(raw),
   }),
+  runDeadlineSeconds: (input) => clusterRunDeadlineSeconds(input),
   async run(input, { aws, log }) {
     const clients = aws();
     const { session, recovered: actions } = await lockAndRecover(clients, { ...input, owner: whoAmI(), deploymentId: newDeploymentId(), log });

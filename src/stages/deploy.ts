@@ -1,8 +1,10 @@
 import type { Options } from 'yargs';
+import { ExitCode } from '../core/errors';
 import { deploy, type DeployOutput } from '../deploy/deploy';
 import { parseDeployRequest, type DeployRequest } from '../deploy/request';
 import { LEDGER_OPTIONS } from '../ledger/ledger-ref';
 import { CLUSTER_OPTIONS } from './cluster-options';
+import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import type { StageDefinition } from './framework';
 
 /** Deploy inputs as flags (the same camelCase keys as the JSON input). */
@@ -43,5 +45,8 @@ export const deployStage: StageDefinition<DeployRequest, DeployOutput> = {
   describe: 'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
   options: DEPLOY_OPTIONS,
   validate: (raw, region) => parseDeployRequest(raw, region),
+  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => deploy(aws(), request, log),
+  // Deployed, but the ledger is short of a record: a human should look (docs/failure-modes.md).
+  exitCodeFor: (output) => (output.ledger?.written === false ? ExitCode.conflict : ExitCode.ok),
 };

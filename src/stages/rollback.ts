@@ -3,6 +3,7 @@ import { parseRollbackRequest, type RollbackRequest } from '../rollback/request'
 import { rollbackDeploy, type RollbackOutput } from '../rollback/rollback';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import { DEPLOY_OPTIONS } from './deploy';
+import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import type { StageDefinition } from './framework';
 
 /** Rollback inputs as flags (the same camelCase keys as the JSON input). */
@@ -32,5 +33,6 @@ export const rollbackStage: StageDefinition<RollbackRequest, RollbackOutput> = {
   describe: 'Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone',
   options: ROLLBACK_OPTIONS,
   validate: (raw, region) => parseRollbackRequest(raw, region),
+  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => rollbackDeploy(aws(), request, log),
 };
