@@ -96963,11 +96963,11 @@ var import_node_perf_hooks = require("perf_hooks");
 var DEFAULT_LEASE_SECONDS = 120;
 var RENEWALS_PER_LEASE = 6;
 function leaseSafetyMarginMs(leaseSeconds) {
-  return Math.max(2e3, leaseSeconds * 100);
+  return Math.max(1500, leaseSeconds * 100);
 }
 var MAX_LEASE_SECONDS = 7 * 24 * 3600;
-function lockCallSignal(leaseSeconds) {
-  return AbortSignal.timeout(Math.max(2e3, leaseSeconds * 250));
+function lockCallSignal(boundMs) {
+  return AbortSignal.timeout(Math.round(Math.max(2e3, boundMs)));
 }
 function captureServerDate(command11) {
   let serverMs;
@@ -97064,7 +97064,7 @@ async function acquireLock(aws, ledger, cluster, options) {
     try {
       const put = await aws.s3.send(
         new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record), ContentType: "application/json", IfNoneMatch: "*" }),
-        { abortSignal: lockCallSignal(leaseSeconds) }
+        { abortSignal: lockCallSignal(leaseSeconds * 500) }
       );
       log.info(`locked cluster ${cluster} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`);
       return held(record, put.ETag ?? "", sentAt);
@@ -97080,7 +97080,7 @@ async function acquireLock(aws, ledger, cluster, options) {
     try {
       const put = await aws.s3.send(
         new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record2), ContentType: "application/json", IfMatch: current2.etag }),
-        { abortSignal: lockCallSignal(leaseSeconds) }
+        { abortSignal: lockCallSignal(leaseSeconds * 500) }
       );
       log.warn(
         `broke the expired lock of cluster ${cluster} held by ${current2.owner} (deployment ${current2.deploymentId}, lease ended at ${current2.leaseEndsAt} by S3's clock); locked for deployment ${record2.deploymentId}`
@@ -97183,7 +97183,7 @@ var S3HeldLock = class {
     try {
       const put = await this.aws.s3.send(
         new PutObjectCommand({ Bucket: this.ledger.bucket, Key: this.key, Body: lockBody(next), ContentType: "application/json", IfMatch: this.currentEtag }),
-        { abortSignal: lockCallSignal(this.current.leaseSeconds) }
+        { abortSignal: lockCallSignal(this.provenForMs()) }
       );
       return this.renewed(next, put.ETag ?? "", sentAt);
     } catch (error) {
@@ -97210,7 +97210,14 @@ var S3HeldLock = class {
     return record;
   }
   async release() {
-    return releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, this.log);
+    if (await releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, silentLogger)) {
+      this.log.info(`released the lock of cluster ${this.cluster}`);
+      return true;
+    }
+    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
+    if (seen && seen.token !== void 0 && seen.token === this.current.token) return releaseLock(this.aws, this.ledger, this.cluster, seen.etag, this.log);
+    this.log.warn(`did not release the lock of cluster ${this.cluster}: ${seen ? "it is no longer ours (taken over by another run)" : "it was already gone"}`);
+    return false;
   }
 };
 async function releaseLock(aws, ledger, cluster, etag, log = silentLogger) {
@@ -97317,6 +97324,15 @@ function safeUserName() {
 // src/ledger/ledger-writer.ts
 var import_promises4 = require("timers/promises");
 var LEDGER_PENDING_TAG = "bluegreen:ledger-pending";
+function withLedgerStatus(output2, ledger) {
+  if (ledger.written) return { ...output2, ledger };
+  const recovery = ledger.recovery ?? "run cleanup once S3 works";
+  const message = `the cluster change succeeded, but the ledger is short of ${ledger.pending.length} record(s): ${recovery}`;
+  return { ...output2, ledger, failure: { code: "LedgerRecordPending", message, recovery } };
+}
+function ledgerExitCode(output2) {
+  return output2.ledger?.written === false ? 3 : 0;
+}
 var ATTEMPTS = 2;
 var MAX_TAG_VALUE = 256;
 function pendingTagValue(record) {
@@ -98828,6 +98844,8 @@ async function rollbackDeploy(aws, request, log) {
     deploymentId,
     log
   });
+  let done;
+  let ledger;
   try {
     const plan = await planRollback(aws, request);
     log.info(describeRollbackPlan(plan, request));
@@ -98835,10 +98853,11 @@ async function rollbackDeploy(aws, request, log) {
     log.info(
       `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ""}) by ${plan.mode === "reenable" ? "re-enabling it" : "redeploying its AMI"} in ${Math.round((Date.now() - started) / 1e3)}s`
     );
-    return output(request, deploymentId, plan, "succeeded", started, { ...result, recovered });
+    done = output(request, deploymentId, plan, "succeeded", started, { ...result, recovered });
   } finally {
-    await session.close();
+    ledger = await session.close();
   }
+  return withLedgerStatus(done, ledger);
 }
 async function reenable(aws, request, plan, deploymentId, session, log) {
   const target = plan.target;
@@ -99021,7 +99040,9 @@ var rollbackStage = {
   options: ROLLBACK_OPTIONS,
   validate: (raw, region) => parseRollbackRequest(raw, region),
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
-  run: (request, { aws, log }) => rollbackDeploy(aws(), request, log)
+  run: (request, { aws, log }) => rollbackDeploy(aws(), request, log),
+  // Rolled back, but the ledger is short of a record: a human should look (docs/failure-modes.md).
+  exitCodeFor: ledgerExitCode
 };
 
 // src/bin/rollback.ts

@@ -2,7 +2,7 @@ import type { AwsClients } from '../aws/clients';
 import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { loadCluster } from '../cluster/server-groups';
-import { newDeploymentId, type LedgerStatus } from '../ledger';
+import { newDeploymentId, withLedgerStatus, type LedgerReport, type LedgerStatus } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { lockAndRecover } from './recovery';
@@ -32,7 +32,8 @@ export interface DeployOutput {
   copied: RedBlackResult['copied'];
   plan?: string;
   /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
-  ledger?: LedgerStatus;
+  ledger?: LedgerReport['ledger'];
+  failure?: LedgerReport['failure'];
 }
 
 /** Read-only checks and the plan: nothing in AWS changes here. */
@@ -82,7 +83,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
   } finally {
     ledger = await session.close();
   }
-  return { ...done, ledger };
+  return withLedgerStatus(done, ledger);
 }
 
 /**

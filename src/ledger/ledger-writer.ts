@@ -31,6 +31,25 @@ export interface LedgerStatus {
   recovery?: string;
 }
 
+/** What a stage output carries about its ledger records; `failure` makes the Jenkins step show why it exits 3. */
+export interface LedgerReport {
+  ledger: LedgerStatus;
+  failure?: { code: 'LedgerRecordPending'; message: string; recovery: string };
+}
+
+/** `output` with its ledger status (and a `failure` when a record is pending). */
+export function withLedgerStatus<T extends object>(output: T, ledger: LedgerStatus): T & LedgerReport {
+  if (ledger.written) return { ...output, ledger };
+  const recovery = ledger.recovery ?? 'run cleanup once S3 works';
+  const message = `the cluster change succeeded, but the ledger is short of ${ledger.pending.length} record(s): ${recovery}`;
+  return { ...output, ledger, failure: { code: 'LedgerRecordPending', message, recovery } };
+}
+
+/** Exit code of a finished run: 3 (needs a human) when its ledger is short of a record, else 0. */
+export function ledgerExitCode(output: Partial<LedgerReport>): number {
+  return output.ledger?.written === false ? 3 : 0;
+}
+
 /** Attempts per record (each already retried by the SDK) before it is kept pending. */
 const ATTEMPTS = 2;
 /** An ASG tag value holds at most 256 characters. */

@@ -67,9 +67,13 @@ export interface LockStatus extends LockRecord {
 export const DEFAULT_LEASE_SECONDS = 120;
 /** Renewals per lease (see {@link DEFAULT_LEASE_SECONDS}). */
 export const RENEWALS_PER_LEASE = 6;
-/** Our lease is counted as over this long before it ends: S3 times are whole seconds, and a request takes time to land. */
+/**
+ * Our lease is counted as over this long before it ends. S3's LastModified
+ * and Date are whole seconds, so another reader may see our lease end up to
+ * 1 s early; the rest is headroom.
+ */
 export function leaseSafetyMarginMs(leaseSeconds: number): number {
-  return Math.max(2_000, leaseSeconds * 100);
+  return Math.max(1_500, leaseSeconds * 100);
 }
 const MAX_LEASE_SECONDS = 7 * 24 * 3600;
 
@@ -118,9 +122,9 @@ export interface HeldLock {
   readonly lost: BluegreenError | undefined;
 }
 
-/** Bound on one lock call (S3 may hang): a quarter lease, at least 2 s; a renewal that hangs is retried at the next tick. */
-function lockCallSignal(leaseSeconds: number): AbortSignal {
-  return AbortSignal.timeout(Math.max(2_000, leaseSeconds * 250));
+/** Bound on one lock call (S3 may hang): as long as waiting can still help, at least 2 s; a renewal that fails is retried at the next tick. */
+function lockCallSignal(boundMs: number): AbortSignal {
+  return AbortSignal.timeout(Math.round(Math.max(2_000, boundMs)));
 }
 
 /** The response's `Date` header (S3's clock), via a middleware on one command. */
@@ -238,7 +242,7 @@ export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: st
     try {
       const put = await aws.s3.send(
         new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record), ContentType: 'application/json', IfNoneMatch: '*' }),
-        { abortSignal: lockCallSignal(leaseSeconds) },
+        { abortSignal: lockCallSignal(leaseSeconds * 500) },
       );
       log.info(`locked cluster ${cluster} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`);
       return held(record, put.ETag ?? '', sentAt);
@@ -255,7 +259,7 @@ export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: st
     try {
       const put = await aws.s3.send(
         new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record2), ContentType: 'application/json', IfMatch: current.etag }),
-        { abortSignal: lockCallSignal(leaseSeconds) },
+        { abortSignal: lockCallSignal(leaseSeconds * 500) },
       );
       log.warn(
         `broke the expired lock of cluster ${cluster} held by ${current.owner} (deployment ${current.deploymentId}, lease ended at ${current.leaseEndsAt} by S3's clock); ` +
@@ -374,7 +378,7 @@ class S3HeldLock implements HeldLock {
     try {
       const put = await this.aws.s3.send(
         new PutObjectCommand({ Bucket: this.ledger.bucket, Key: this.key, Body: lockBody(next), ContentType: 'application/json', IfMatch: this.currentEtag }),
-        { abortSignal: lockCallSignal(this.current.leaseSeconds) },
+        { abortSignal: lockCallSignal(this.provenForMs()) },
       );
       return this.renewed(next, put.ETag ?? '', sentAt);
     } catch (error) {
@@ -404,7 +408,15 @@ class S3HeldLock implements HeldLock {
   }
 
   async release(): Promise<boolean> {
-    return releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, this.log);
+    if (await releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, silentLogger)) {
+      this.log.info(`released the lock of cluster ${this.cluster}`);
+      return true;
+    }
+    // A renewal whose answer we never got may have landed (new ETag): the token tells whether the lock is still ours.
+    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
+    if (seen && seen.token !== undefined && seen.token === this.current.token) return releaseLock(this.aws, this.ledger, this.cluster, seen.etag, this.log);
+    this.log.warn(`did not release the lock of cluster ${this.cluster}: ${seen ? 'it is no longer ours (taken over by another run)' : 'it was already gone'}`);
+    return false;
   }
 }
 

@@ -8,7 +8,7 @@ import { whoAmI, type ClusterSession } from '../deploy/journal';
 import { lockAndRecover } from '../deploy/recovery';
 import { runRedBlack } from '../deploy/red-black';
 import type { DeployRequest, LaunchSettings } from '../deploy/request';
-import { newDeploymentId, type NewDeploymentRecord } from '../ledger';
+import { newDeploymentId, withLedgerStatus, type LedgerReport, type LedgerStatus, type NewDeploymentRecord } from '../ledger';
 import { reenableServerGroup } from './reenable';
 import type { RollbackRequest } from './request';
 import { describeRollbackPlan, planRollback, type RollbackPlan } from './target';
@@ -38,6 +38,9 @@ export interface RollbackOutput {
   recovered: string[];
   durationSeconds: number;
   plan?: string;
+  /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
+  ledger?: LedgerReport['ledger'];
+  failure?: LedgerReport['failure'];
 }
 
 /** Recorded launch settings → launch settings of the redeploy (placement stays the cluster's current one). */
@@ -103,6 +106,8 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
     deploymentId,
     log,
   });
+  let done: RollbackOutput;
+  let ledger: LedgerStatus;
   try {
     // Resolve again under the lock: the cluster may have changed since the first look.
     const plan = await planRollback(aws, request);
@@ -112,10 +117,11 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
       `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ''}) ` +
         `by ${plan.mode === 'reenable' ? 're-enabling it' : 'redeploying its AMI'} in ${Math.round((Date.now() - started) / 1000)}s`,
     );
-    return output(request, deploymentId, plan, 'succeeded', started, { ...result, recovered });
+    done = output(request, deploymentId, plan, 'succeeded', started, { ...result, recovered });
   } finally {
-    await session.close();
+    ledger = await session.close();
   }
+  return withLedgerStatus(done, ledger);
 }
 
 type RunResult = Pick<

@@ -1,8 +1,8 @@
 import type { Options } from 'yargs';
-import { ExitCode } from '../core/errors';
 import { deploy, type DeployOutput } from '../deploy/deploy';
 import { parseDeployRequest, type DeployRequest } from '../deploy/request';
 import { LEDGER_OPTIONS } from '../ledger/ledger-ref';
+import { ledgerExitCode } from '../ledger/ledger-writer';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import type { StageDefinition } from './framework';
@@ -48,5 +48,5 @@ export const deployStage: StageDefinition<DeployRequest, DeployOutput> = {
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => deploy(aws(), request, log),
   // Deployed, but the ledger is short of a record: a human should look (docs/failure-modes.md).
-  exitCodeFor: (output) => (output.ledger?.written === false ? ExitCode.conflict : ExitCode.ok),
+  exitCodeFor: ledgerExitCode,
 };

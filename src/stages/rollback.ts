@@ -1,6 +1,7 @@
 import type { Options } from 'yargs';
 import { parseRollbackRequest, type RollbackRequest } from '../rollback/request';
 import { rollbackDeploy, type RollbackOutput } from '../rollback/rollback';
+import { ledgerExitCode } from '../ledger/ledger-writer';
 import { CLUSTER_OPTIONS } from './cluster-options';
 import { DEPLOY_OPTIONS } from './deploy';
 import { clusterRunDeadlineSeconds } from '../core/run-scope';
@@ -35,4 +36,6 @@ export const rollbackStage: StageDefinition<RollbackRequest, RollbackOutput> = {
   validate: (raw, region) => parseRollbackRequest(raw, region),
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => rollbackDeploy(aws(), request, log),
+  // Rolled back, but the ledger is short of a record: a human should look (docs/failure-modes.md).
+  exitCodeFor: ledgerExitCode,
 };

@@ -162,8 +162,14 @@ test.serial('S3 PutObject failing after cutover: the output says the record is p
     rule = env.sandbox.addFault({ kind: 'fail', service: 's3', action: 'PutObject', count: 1_000_000, code: 'InternalError', status: 500 });
     const result = await run;
     t.is(result.exitCode, 3, JSON.stringify(result.output));
-    const output = result.output as { status: string; serverGroup: string; ledger: { written: boolean; pending: Array<{ result: string }> } };
+    const output = result.output as {
+      status: string;
+      ledger: { written: boolean; pending: Array<{ result: string }> };
+      failure: { code: string; message: string };
+    };
     t.is(output.status, 'succeeded', 'the cluster was deployed');
+    t.is(output.failure.code, 'LedgerRecordPending');
+    t.regex(output.failure.message, /cleanup/, 'says what to do');
     t.false(output.ledger.written);
     t.true(output.ledger.pending.some((r) => r.result === 'succeeded'), JSON.stringify(output.ledger));
   } finally {
