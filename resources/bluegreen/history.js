@@ -95505,7 +95505,7 @@ function parseLockRecord(text) {
 }
 function publicLockStatus(lock) {
   if (!lock) return null;
-  const { etag: _etag, ...rest } = lock;
+  const { etag: _etag, token: _token, ...rest } = lock;
   return rest;
 }
 

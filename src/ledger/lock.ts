@@ -469,9 +469,9 @@ export async function adoptLock(
   return new S3HeldLock(aws, ledger, cluster, lockKey(ledger, cluster), storedRecord(current), current.etag, sentAt, clock, options.log ?? silentLogger);
 }
 
-/** The lock as stages report it: without the ETag, which only matters to conditional writes. */
-export function publicLockStatus(lock: LockStatus | null): Omit<LockStatus, 'etag'> | null {
+/** The lock as stages report it: without the ETag and owner token, which only matter to conditional writes. */
+export function publicLockStatus(lock: LockStatus | null): Omit<LockStatus, 'etag' | 'token'> | null {
   if (!lock) return null;
-  const { etag: _etag, ...rest } = lock;
+  const { etag: _etag, token: _token, ...rest } = lock;
   return rest;
 }

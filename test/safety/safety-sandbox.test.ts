@@ -24,6 +24,8 @@ test.before(async () => {
   process.env.BLUEGREEN_AWS_MAX_ATTEMPTS = '3';
   env = await startDeploySandbox();
   for (const version of ['1.0.0', '2.0.0', '3.0.0']) amis[version] = await env.ami(version);
+  // Instances that take ~15 s (real) to boot: a health wait long enough to fault.
+  amis.slow = await env.ami('2.0.1-slow', 'slow-boot:300');
   const first = await env.deploy({ ...env.baseInput, amiId: amis['1.0.0'], version: '1.0.0' });
   if (first.exitCode !== 0) throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
 });
@@ -47,6 +49,18 @@ async function groupInPhase(phases: string[]): Promise<string | undefined> {
   const status = await getClusterStatus(env.aws, 'web-prod');
   const asgs = await describeAsgsByName(env.aws, status.serverGroups.map((g) => g.name));
   return asgs.find((a) => (a.Tags ?? []).some((t) => t.Key === 'bluegreen:phase' && phases.includes(t.Value ?? '')))?.AutoScalingGroupName;
+}
+
+/** Waits until a group of the cluster is in one of `phases`; false when `run` ended first or a minute passed. */
+async function reachedPhase(phases: string[], run: Promise<unknown>): Promise<boolean> {
+  let ended = false;
+  void run.finally(() => {
+    ended = true;
+  });
+  for (const deadline = Date.now() + 60_000; !ended && Date.now() < deadline; await sleep(20)) {
+    if (await groupInPhase(phases)) return true;
+  }
+  return false;
 }
 
 async function allLedgerText(): Promise<string> {
@@ -126,19 +140,19 @@ test.serial('DescribeTargetHealth does not answer (100 s latency): the deploy en
   const traffic = probe();
   let rule: { id: string } | undefined;
   const started = Date.now();
-  const run = env.deploy({ ...env.baseInput, amiId: amis['2.0.0'], version: '2.0.1' });
+  const run = env.deploy({ ...env.baseInput, amiId: amis.slow, version: '2.0.1' });
   try {
-    await (async () => {
-      for (let i = 0; i < 2_000 && !(await groupInPhase(['waiting-healthy'])); i += 1) await sleep(50);
-    })();
+    t.true(await reachedPhase(['waiting-healthy'], run), 'the deploy reached its health wait');
     // 100 s is far past every bound (here a 4 s call deadline; 90 s by default); the gateway's delay timers cannot be
     // cancelled, so a longer one would only keep this test process alive after the test.
     rule = env.sandbox.addFault({ kind: 'latency', service: 'elasticloadbalancing', action: 'DescribeTargetHealth', ms: 100_000 });
     const bounded = await Promise.race([run, sleep(90_000).then(() => undefined)]);
     if (rule) env.sandbox.removeFault(rule.id);
     rule = undefined;
-    t.truthy(bounded, 'the deploy ended within 90 s');
-    if (!bounded) return;
+    if (!bounded) {
+      t.fail(`the deploy did not end within 90 s:\n${env.lines.slice(-40).join('\n')}`);
+      return;
+    }
     t.log(`ended after ${Math.round((Date.now() - started) / 1000)}s`);
     t.is(bounded.exitCode, 1, JSON.stringify(bounded.output));
     const error = (bounded.output as { error: Record<string, unknown> }).error;
@@ -167,7 +181,7 @@ test.serial('S3 PutObject failing after cutover: the output says the record is p
   let rule: { id: string } | undefined;
   const run = env.deploy({ ...env.baseInput, amiId: amis['2.0.0'], version: '4.0.0' });
   try {
-    for (let i = 0; i < 4_000 && !(await groupInPhase(['cutover', 'finishing'])); i += 1) await sleep(25);
+    t.true(await reachedPhase(['cutover', 'finishing'], run), 'the deploy reached cutover');
     rule = env.sandbox.addFault({ kind: 'fail', service: 's3', action: 'PutObject', count: 1_000_000, code: 'InternalError', status: 500 });
     const result = await run;
     t.is(result.exitCode, 3, JSON.stringify(result.output));
