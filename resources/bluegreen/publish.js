@@ -26430,7 +26430,13 @@ function withRunScope(controller, work) {
   const interrupt = (reason) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  return storage.run({ signal: controller.signal, interrupt }, work);
+  let taken = false;
+  const takeInterruption = () => {
+    if (taken || !controller.signal.aborted) return void 0;
+    taken = true;
+    return controller.signal.reason ?? new Error("interrupted");
+  };
+  return storage.run({ signal: controller.signal, interrupt, takeInterruption }, work);
 }
 function currentRunScope() {
   return storage.getStore();

@@ -26486,13 +26486,16 @@ function withRunScope(controller, work) {
   const interrupt = (reason) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  return storage.run({ signal: controller.signal, interrupt }, work);
+  let taken = false;
+  const takeInterruption = () => {
+    if (taken || !controller.signal.aborted) return void 0;
+    taken = true;
+    return controller.signal.reason ?? new Error("interrupted");
+  };
+  return storage.run({ signal: controller.signal, interrupt, takeInterruption }, work);
 }
 function currentRunScope() {
   return storage.getStore();
-}
-function runSignal() {
-  return storage.getStore()?.signal;
 }
 var DEFAULT_DRAIN_SECONDS = 360;
 var RUN_MARGIN_SECONDS = 600;
@@ -97587,20 +97590,24 @@ function envMs(name, fallback) {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
-function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4), options = {}) {
+function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
   let delay = minMs;
-  const scoped = runSignal();
-  const signal = options.signal ?? (scoped && !scoped.aborted ? scoped : void 0);
+  const scope = currentRunScope();
+  const interruption = () => {
+    const reason = scope?.takeInterruption?.();
+    if (reason !== void 0) throw reason;
+  };
   return {
     async next() {
-      if (signal?.aborted) throw signal.reason;
+      interruption();
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
+      const signal = scope && !scope.signal.aborted ? scope.signal : void 0;
       try {
         await (0, import_promises6.setTimeout)(Math.min(delay, remaining), void 0, signal ? { signal } : void 0);
       } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        throw error;
+        if (!signal?.aborted) throw error;
+        interruption();
       }
       delay = Math.min(maxMs, Math.ceil(delay * 1.5));
       return true;

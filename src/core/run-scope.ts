@@ -20,6 +20,12 @@ export interface RunScope {
   readonly signal: AbortSignal;
   /** Interrupts the run (aborts `signal` with `reason`), e.g. when its lock is lost. */
   interrupt?: (reason: unknown) => void;
+  /**
+   * The interruption, once: the wait that takes it stops the run's main path;
+   * the clean-up that follows (and its own waits) then runs undisturbed.
+   * Undefined when not interrupted or already taken.
+   */
+  takeInterruption?: () => unknown;
   /** Set while the run holds a cluster lock. */
   lockGuard?: LockGuard;
 }
@@ -31,7 +37,13 @@ export function withRunScope<T>(controller: AbortController, work: () => Promise
   const interrupt = (reason: unknown): void => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  return storage.run({ signal: controller.signal, interrupt }, work);
+  let taken = false;
+  const takeInterruption = (): unknown => {
+    if (taken || !controller.signal.aborted) return undefined;
+    taken = true;
+    return controller.signal.reason ?? new Error('interrupted');
+  };
+  return storage.run({ signal: controller.signal, interrupt, takeInterruption }, work);
 }
 
 /** The scope of the run this code belongs to, if any. */

@@ -100,6 +100,21 @@ test.serial('SIGTERM during the health wait of a deploy: new group removed, lock
   t.is(next.exitCode, 0, JSON.stringify(next.output));
 });
 
+test.serial('SIGTERM while the new group is being created (before any wait): the run still stops at its next wait and rolls back', async (t) => {
+  const traffic = probe();
+  const run = startStage('deploy', { ...env.baseInput, amiId: amis.slow, version: '9.0.3-slow' });
+  await run.waitForLog(/launch template web-prod-v\d{3}/);
+  run.child.kill('SIGTERM');
+  const result = await run.done;
+  t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
+  const error = (result.output as { error: Record<string, unknown> } | undefined)?.error;
+  t.is(error?.code, 'Interrupted', JSON.stringify(result.output));
+  t.is(error?.autoRolledBack, true);
+  const report = await traffic.stop();
+  t.is(report.failed, 0, JSON.stringify(report.failures));
+  await assertSettled(t);
+});
+
 test.serial('SIGTERM during a rollback: the cluster keeps serving, lock released, exit 1; next deploy runs', async (t) => {
   // A slow-booting release behind the current one: re-enabling it takes a while.
   const slow = await env.deploy({ ...env.baseInput, amiId: amis.slow, version: '9.0.1-slow' });
