@@ -3,11 +3,17 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { addCallDeadline } from './call-deadline';
 import { CallCounter, globalCallCounter } from './call-counter';
+import { addClusterWriteGuard } from './lock-guard';
 
 /**
  * The one place AWS clients are built: retry, timeouts and endpoint handling
- * are set here once, and every call is counted. Credentials and endpoints come
+ * are set here once, and every call is counted. Every call is bounded in
+ * time: connect and per-attempt timeouts that error (not the SDK's default
+ * warning), at most `maxAttempts` attempts, and a deadline on the whole call
+ * (`call-deadline.ts`). The cluster's clients refuse changes once the run's
+ * lock cannot be proven and redact tag values (`lock-guard.ts`). Credentials and endpoints come
  * from the SDK's standard environment (`AWS_PROFILE`, `AWS_ACCESS_KEY_ID`, …,
  * `AWS_ENDPOINT_URL`), so the same code runs against AWS or a local emulator.
  */
@@ -40,14 +46,24 @@ export function customEndpoint(): string | undefined {
   return process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
 }
 
-function baseConfig(region: string) {
+/** One attempt of a control-plane call: AWS answers these in well under a second; 30 s is a hung call. */
+const ATTEMPT_TIMEOUT_MS = 30_000;
+/** One attempt of an S3 call (an upload part may take minutes). */
+const S3_ATTEMPT_TIMEOUT_MS = 5 * 60_000;
+
+function attemptTimeoutMs(fallback: number): number {
+  const fromEnv = Number(process.env.BLUEGREEN_AWS_ATTEMPT_TIMEOUT_MS);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
+}
+
+function baseConfig(region: string, attemptMs: number) {
   return {
     region,
     retryMode: 'adaptive',
     maxAttempts: maxAttempts(),
     customUserAgent: 'bluegreen',
-    // Connection setup should be quick; a response may legitimately take long (S3 parts).
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+    // Connection setup should be quick; an attempt past its timeout errors (and is retried), it does not just warn.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: attemptMs, socketTimeout: attemptMs, throwOnRequestTimeout: true },
   } as const;
 }
 
@@ -68,18 +84,19 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
 
 function createRegionalClients(region: string, options: AwsClientOptions, siblings: Map<string, AwsClients>): AwsClients {
   const counter = options.counter ?? globalCallCounter;
-  const config = {
-    ...baseConfig(region),
+  const extra = {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
+  const config = { ...baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)), ...extra };
+  const s3Config = { ...baseConfig(region, attemptTimeoutMs(S3_ATTEMPT_TIMEOUT_MS)), ...extra };
   const clients: AwsClients = {
     region,
     autoScaling: new AutoScalingClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
+    s3: new S3Client({ ...s3Config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
     calls: counter,
     forRegion(other) {
@@ -100,6 +117,8 @@ function createRegionalClients(region: string, options: AwsClientOptions, siblin
     ['cloudwatch', clients.cloudWatch],
   ] as const) {
     counter.attach(service, client);
+    addCallDeadline(service, client);
+    if (service !== 's3') addClusterWriteGuard(service, client);
   }
   return clients;
 }

@@ -23,7 +23,6 @@ export {
 export { lastManifestRun, readManifest, type ManifestRun, type PackerManifest } from './manifest';
 export { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli';
 export { BakeFailureCode, type PackerFailureReason } from './packer-errors';
-export { redactUrl } from './redact-url';
 export { PACKER_VARIABLES, type PackerVariableName } from './packer-variables';
 export { createHandlebars, renderBuild, renderTemplate, type BuildDir, type RenderOptions } from './render';
 export { resolveBakeOptions } from './resolve';

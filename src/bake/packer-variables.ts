@@ -1,5 +1,5 @@
 import { escapeGoTemplate } from './escape';
-import { redactUrl } from './redact-url';
+import { redactUrl } from '../core/redact';
 import type { ResolvedBake } from './types';
 
 type VarValue = string | number | boolean | string[] | Record<string, string>;

@@ -2,7 +2,7 @@ import { Tag } from '../aws/tags';
 import { checkTags } from '../core/validate';
 import { optionalNonBlank } from '../core/validate';
 import { hasGoTemplateOpen } from './escape';
-import { redactUrl } from './redact-url';
+import { redactUrl } from '../core/redact';
 import type { ResolvedBake } from './types';
 
 /** What the tags are made of. */

@@ -1,3 +1,5 @@
+import { redact, redactValue } from './redact';
+
 /**
  * Errors that carry the stage exit code (docs/architecture.md, "Stage contract"), so every layer can throw
  * the right kind and one place (the stage runner) turns it into an exit code
@@ -25,12 +27,13 @@ export class BluegreenError extends Error {
   /** Extra structured facts written to the error output (never secrets). */
   readonly details: Record<string, unknown>;
 
+  /** Message and details are redacted here, once: a rejected input value may hold a credential. */
   constructor(code: string, exitCode: ExitCodeValue, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+    super(redact(message));
     this.name = new.target.name;
     this.code = code;
     this.exitCode = exitCode;
-    this.details = details;
+    this.details = redactValue(details);
   }
 }
 
@@ -57,11 +60,11 @@ export class OperationFailedError extends BluegreenError {
   }
 }
 
-/** Renders any thrown value as one line, without stack noise. */
+/** Renders any thrown value as one line, without stack noise (redacted: SDK errors may quote a URL). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const name = (error as { name?: string }).name;
-    return name && name !== 'Error' && !(error instanceof BluegreenError) ? `${name}: ${error.message}` : error.message;
+    return redact(name && name !== 'Error' && !(error instanceof BluegreenError) ? `${name}: ${error.message}` : error.message);
   }
-  return String(error);
+  return redact(String(error));
 }

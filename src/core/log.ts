@@ -1,3 +1,5 @@
+import { redact } from './redact';
+
 /**
  * Human log lines on stderr: one timestamped line per meaningful event, so a
  * Jenkins console reads like a story. Machine output goes to the output file.
@@ -25,14 +27,15 @@ function timestamp(): string {
 
 /**
  * Creates a logger. `debug` lines show only when `BLUEGREEN_DEBUG` is set.
- * Multi-line messages are split so every line keeps its timestamp.
+ * Multi-line messages are split so every line keeps its timestamp. Every
+ * line is redacted (no credential from an input reaches a console).
  */
 export function createLogger(scope: string, sink: LogSink = defaultSink): Logger {
   const debugOn = Boolean(process.env.BLUEGREEN_DEBUG);
   const write = (level: LogLevel, message: string): void => {
     if (level === 'debug' && !debugOn) return;
     const tag = level === 'info' ? '' : ` ${level.toUpperCase()}`;
-    for (const line of message.split('\n')) sink(`${timestamp()} [${scope}]${tag} ${line}`);
+    for (const line of redact(message).split('\n')) sink(`${timestamp()} [${scope}]${tag} ${line}`);
   };
   return {
     info: (m) => write('info', m),

@@ -1,16 +1,17 @@
 import type { AwsClients } from '../aws/clients';
+import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { describeAsgsByName, loadCluster } from '../cluster/server-groups';
-
-/** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
-const MAX_NAME_LOOKUPS = 5;
-import { newDeploymentId } from '../ledger';
+import { newDeploymentId, type LedgerReport } from '../ledger';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { planThenRunLocked } from './recovery';
-import { runRedBlack, type RedBlackResult } from './red-black';
+import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
+
+/** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
+const MAX_NAME_LOOKUPS = 5;
 
 /** The deploy stage's output (docs/architecture.md, "Stage contract"). */
 export interface DeployOutput {
@@ -35,6 +36,9 @@ export interface DeployOutput {
   /** What the run did not do as usual, and why (e.g. previous groups kept running). */
   warnings: string[];
   plan?: string;
+  /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
+  ledger?: LedgerReport['ledger'];
+  failure?: LedgerReport['failure'];
 }
 
 /** Read-only checks and the plan: nothing in AWS changes here. */
@@ -72,13 +76,42 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
     },
     async run(plan, session, recovered) {
       log.info(describePlan(plan, request.amiId));
-      const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
+      const options: RedBlackOptions = { request, plan, deploymentId, session, log, kind: 'deploy' };
+      const result = await runRedBlack(aws, options).catch((error: unknown) => failedAfterCutover(error, options, new Date(started)));
       log.info(
         `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
           (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
       );
       return output(request, deploymentId, plan, result, recovered, started, 'succeeded');
     },
+  });
+}
+
+/**
+ * A failure that red/black did not roll back happened after cutover: the new
+ * group serves. Record it in the ledger and say what state the cluster is in
+ * and how to finish (the phase tags let the next run settle it).
+ */
+async function failedAfterCutover(error: unknown, options: RedBlackOptions, startedAt: Date): Promise<never> {
+  const details = error instanceof BluegreenError ? error.details : {};
+  if (details.autoRolledBack === true || (error instanceof BluegreenError && error.code === 'RollbackIncomplete')) throw error;
+  const { plan, request } = options;
+  const why = describeError(error);
+  const previous = plan.source?.name;
+  const state =
+    `${plan.newServerGroup} serves traffic (cut over)` + (previous ? `; ${previous} may still be enabled or draining, or not yet scaled down` : '');
+  const recovery =
+    `run the deploy again (or cleanup): it finds ${plan.newServerGroup} by its bluegreen:phase tag and finishes the cutover first; ` +
+    (previous ? `to go back instead: rollback (to: ${previous})` : 'nothing served before it');
+  await options.session.record({ ...baseRecord(options, startedAt), result: 'failed', finishedAt: new Date().toISOString(), message: `after cutover: ${why}` });
+  options.log.error(`failed after cutover: ${why}. ${state}`);
+  throw new OperationFailedError(error instanceof BluegreenError ? error.code : 'FailedAfterCutover', `${why}. Failed after cutover: ${state}`, {
+    ...details,
+    serverGroup: plan.newServerGroup,
+    previousServerGroup: previous ?? null,
+    cutOver: true,
+    cluster: request.cluster.name,
+    recovery,
   });
 }
 

@@ -2,30 +2,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../aws/clients';
 import { BluegreenError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { currentRunScope } from '../core/run-scope';
 import {
   acquireLock,
-  appendRecord,
   keepLockRenewed,
   ledgerAws,
+  LedgerWriter,
   runIdentity,
   type HeldLock,
   type LedgerRef,
+  type LedgerStatus,
   type LockRenewal,
   type NewDeploymentRecord,
 } from '../ledger';
 
 /**
  * The deploy engine's view of the ledger and the cluster lock: take the lock
- * (optionally waiting for it), keep it renewed, append records without ever
- * failing a deploy because a record could not be written.
+ * (optionally waiting for it), keep it renewed, and guard every change to
+ * the cluster with it; append records without ever failing a deploy because
+ * a record could not be written — but never silently: a record S3 refused is
+ * kept pending, reported, and written by the next run (`LedgerWriter`).
  */
 export interface ClusterSession {
   lock: HeldLock;
-  /** Appends a record; a failure is logged, never thrown (the cluster matters more than the log). */
+  /** Appends a record (retried); a failure is logged and the record kept pending, never thrown (the cluster matters more than the log). */
   record(record: NewDeploymentRecord): Promise<void>;
-  /** Stops renewing and releases the lock. */
-  close(): Promise<void>;
-  /** Set when the lock was lost (broken by someone else) while we worked. */
+  /** Stops renewing, tries pending records once more, releases the lock; what reached the ledger. Idempotent. */
+  close(): Promise<LedgerStatus>;
+  /** Set when the lock was lost (broken by someone else) or its lease could not be renewed in time. */
   lost(): BluegreenError | undefined;
 }
 
@@ -78,25 +82,39 @@ export async function openClusterSession(clusterAws: AwsClients, options: Sessio
     }
   }
   options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
-  const renewal: LockRenewal = keepLockRenewed(lock, { log: options.log });
   const held = lock;
+  // From here every change to the cluster (by this run's clients) first proves the lock; a lost lock also interrupts the run's waits.
+  const scope = currentRunScope();
+  if (scope) scope.lockGuard = held;
+  const renewal: LockRenewal = keepLockRenewed(held, { log: options.log, onLost: (error) => scope?.interrupt?.(error) });
+  const writer = new LedgerWriter(aws, clusterAws, options.ledger, options.cluster, options.log);
+  await writer.writeLeftPending(options.deploymentId);
+  let closed: Promise<LedgerStatus> | undefined;
   return {
     lock: held,
-    async record(record) {
+    record: (record) => writer.append(record),
+    close() {
+      closed ??= (async () => {
+        await renewal.stop();
+        const status = await writer.finish();
+        try {
+          await held.release();
+        } catch (error) {
+          options.log.warn(`could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`);
+        }
+        if (scope?.lockGuard === held) scope.lockGuard = undefined;
+        return status;
+      })();
+      return closed;
+    },
+    lost: () => {
+      if (renewal.lost ?? held.lost) return renewal.lost ?? held.lost;
       try {
-        await appendRecord(aws, options.ledger, record);
+        held.assertHeld('going on');
+        return undefined;
       } catch (error) {
-        options.log.warn(`could not write the ledger record (${record.kind} ${record.result}): ${describeError(error)}`);
+        return error instanceof BluegreenError ? error : undefined;
       }
     },
-    async close() {
-      await renewal.stop();
-      try {
-        await held.release();
-      } catch (error) {
-        options.log.warn(`could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`);
-      }
-    },
-    lost: () => renewal.lost,
   };
 }

@@ -7,6 +7,7 @@ import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
+import { withLedgerStatus, type LedgerStatus } from '../ledger';
 import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
 import { finishCutover } from './cutover';
 import { decodeRunSettings } from './run-settings';
@@ -250,14 +251,18 @@ export interface PlannedRun<Plan, Result> {
  * lock, settle what an interrupted run left, plan again (the cluster may have
  * changed since the first look), act, and release the lock.
  */
-export async function planThenRunLocked<Plan, Result>(aws: AwsClients, run: PlannedRun<Plan, Result>): Promise<Result> {
+export async function planThenRunLocked<Plan, Result extends object>(aws: AwsClients, run: PlannedRun<Plan, Result>): Promise<Result> {
   const firstPlan = await run.plan();
   if (run.planOnly) return run.planned(firstPlan);
   const { session, recovered } = await lockAndRecover(aws, run.lock);
+  let result: Result;
+  let ledger: LedgerStatus;
   try {
     const plan = await run.plan();
-    return await run.run(plan, session, recovered);
+    result = await run.run(plan, session, recovered);
   } finally {
-    await session.close();
+    ledger = await session.close();
   }
+  // Whether every ledger record of the run was written (a pending one makes the stage exit 3).
+  return withLedgerStatus(result, ledger);
 }

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { withoutUrlCredentials } from './record';
+import { redact } from '../core/redact';
 
 /**
  * Who is running this deploy, from the environment Jenkins gives every build
@@ -21,7 +21,7 @@ export interface RunIdentity {
 /** Reads the run's identity from `env` (default `process.env`). Never reads secrets. */
 export function runIdentity(env: NodeJS.ProcessEnv = process.env): RunIdentity {
   const userAtHost = `${env.USER || env.USERNAME || safeUserName()}@${hostname()}`;
-  const buildUrl = env.BUILD_URL ? withoutUrlCredentials(env.BUILD_URL) : undefined;
+  const buildUrl = env.BUILD_URL ? redact(env.BUILD_URL) : undefined;
   const who = env.BUILD_USER_ID || env.BUILD_USER || (env.JOB_NAME && env.BUILD_NUMBER ? `${env.JOB_NAME} #${env.BUILD_NUMBER}` : userAtHost);
   return {
     who,

@@ -8,3 +8,4 @@ export * from './lock-renewal';
 export { formatHistory, formatLockLine } from './format';
 export { ledgerS3Error } from './s3-errors';
 export * from './identity';
+export * from './ledger-writer';

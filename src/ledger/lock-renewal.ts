@@ -2,19 +2,23 @@ import { BluegreenError, describeError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/log';
 import type { LedgerAws } from './ledger';
 import type { LedgerRef } from './ledger-ref';
-import { acquireLock, type AcquireLockOptions, type HeldLock } from './lock';
+import { acquireLock, RENEWALS_PER_LEASE, type AcquireLockOptions, type HeldLock } from './lock';
 
 /**
  * Keeps a held lock's lease alive while a long run works: renews on an
- * interval, tolerates transient S3 errors (retried at the next tick), and
- * stops for good when the lock is lost (someone broke it), telling the caller.
+ * interval, tolerates transient S3 errors (retried at the next tick) while
+ * the lease is still proven, and stops for good when the lock is lost
+ * (someone broke it) or when renewals failed for a whole lease, telling the caller.
  */
 
 /** Options of {@link keepLockRenewed}. */
 export interface LockRenewalOptions {
-  /** Seconds between renewals, fractions allowed (default: a third of the lease, at least 1). */
+  /** Seconds between renewals, fractions allowed (default: a sixth of the lease, at least 1). */
   intervalSeconds?: number;
-  /** Called once if the lock is lost (ConflictError `LockLost`); the run should stop changing the cluster. */
+  /**
+   * Called once if the lock is lost (ConflictError `LockLost`) or its lease
+   * ran out without a successful renewal (`LockLeaseExpired`); the run must stop changing the cluster.
+   */
   onLost?: (error: BluegreenError) => void;
   log?: Logger;
 }
@@ -32,26 +36,35 @@ export interface LockRenewal {
 /** Starts renewing `lock` every `intervalSeconds` until `stop()` or until the lock is lost. */
 export function keepLockRenewed(lock: HeldLock, options: LockRenewalOptions = {}): LockRenewal {
   const log = options.log ?? silentLogger;
-  const intervalMs = Math.max(10, (options.intervalSeconds ?? Math.max(1, Math.floor(lock.record.leaseSeconds / 3))) * 1000);
+  const intervalMs = Math.max(10, (options.intervalSeconds ?? Math.max(1, lock.record.leaseSeconds / RENEWALS_PER_LEASE)) * 1000);
   let stopped = false;
   let lost: BluegreenError | undefined;
   let renewals = 0;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
 
+  const giveUp = (error: BluegreenError): void => {
+    lost = error;
+    stopped = true;
+    log.error(error.message);
+    options.onLost?.(error);
+  };
   const tick = async (): Promise<void> => {
     try {
       await lock.renew();
       renewals += 1;
     } catch (error) {
-      if (error instanceof BluegreenError && error.code === 'LockLost') {
-        lost = error;
-        stopped = true;
-        log.error(error.message);
-        options.onLost?.(error);
-        return;
+      if (error instanceof BluegreenError && error.code === 'LockLost') return giveUp(error);
+      if (lock.provenForMs() <= 0) {
+        try {
+          lock.assertHeld('renewing the lock');
+        } catch (expired) {
+          if (expired instanceof BluegreenError) return giveUp(expired);
+        }
       }
-      log.warn(`could not renew the lock of cluster ${lock.cluster} (will retry): ${describeError(error)}`);
+      log.warn(
+        `could not renew the lock of cluster ${lock.cluster} (will retry; the lease holds ${Math.max(0, Math.round(lock.provenForMs() / 1000))}s more): ${describeError(error)}`,
+      );
     }
   };
   const schedule = (): void => {
@@ -81,7 +94,7 @@ export function keepLockRenewed(lock: HeldLock, options: LockRenewalOptions = {}
 
 /** Options of {@link withClusterLock}. */
 export interface WithLockOptions extends AcquireLockOptions {
-  /** Seconds between renewals (default: a third of the lease). */
+  /** Seconds between renewals (default: a sixth of the lease). */
   renewEverySeconds?: number;
 }
 
@@ -89,7 +102,7 @@ export interface WithLockOptions extends AcquireLockOptions {
  * Runs `work` holding the cluster lock: acquires it (ConflictError `LockHeld`
  * when taken), renews it while `work` runs, and releases it afterwards,
  * whether `work` succeeded or threw. If the lock is lost meanwhile, `signal`
- * aborts (its reason is the `LockLost` error): stop changing the cluster.
+ * aborts (its reason is the `LockLost` or `LockLeaseExpired` error): stop changing the cluster.
  * A failed release is logged, never masks `work`'s own result or error.
  */
 export async function withClusterLock<T>(

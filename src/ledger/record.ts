@@ -1,9 +1,10 @@
 import { InputError } from '../core/errors';
+import { redactValue } from '../core/redact';
 import { STORABLE_ID_PATTERN } from './deployment-id';
 
 /**
  * The shape of a ledger record, and the checks every record passes before it
- * is written: required fields, known kinds and results, no secrets.
+ * is written: required fields, known kinds and results; secrets redacted.
  */
 
 /** What happened. */
@@ -81,17 +82,15 @@ export interface LedgerRecord extends DeploymentRecord {
   key: string;
 }
 
-/** Keys that must never be recorded, wherever they appear. */
-const SECRET_KEY_PATTERN = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
-/** AWS access key ids (`AKIA…`, `ASIA…`) in any recorded text. */
-const ACCESS_KEY_ID_PATTERN = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const MAX_TEXT = 4000;
 
 /**
- * Validates a new record and returns the stored form (credentials stripped
- * from URLs, long texts cut). Throws {@link InputError} on `record.<field>`:
- * a record is checked before anything is written.
+ * Validates a new record and returns the stored form: every value redacted
+ * (URL credentials, presigned-URL signatures, key ids, values of keys named
+ * like secrets) and long texts cut. A record carrying a secret is written
+ * without it, never rejected: the deploy must stay in the history. Throws
+ * {@link InputError} on `record.<field>` for a malformed record.
  */
 export function prepareRecord(record: NewDeploymentRecord, recordedAt: string): DeploymentRecord {
   const field = (name: string) => `record.${name}`;
@@ -109,42 +108,13 @@ export function prepareRecord(record: NewDeploymentRecord, recordedAt: string): 
       throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
     }
   }
-  rejectSecrets('record', record);
-  const stored: DeploymentRecord = { schema: 1, ...withoutUndefined(record), recordedAt };
-  for (const name of ['buildUrl', 'artifactUrl'] as const) {
-    if (stored[name] !== undefined) stored[name] = withoutUrlCredentials(stored[name] as string);
-  }
-  if (stored.launchSettings?.userDataRef) {
-    stored.launchSettings = { ...stored.launchSettings, userDataRef: withoutUrlCredentials(stored.launchSettings.userDataRef) };
-  }
+  // The ledger is readable by every deployer: nothing secret goes in.
+  const stored: DeploymentRecord = redactValue({ schema: 1, ...withoutUndefined(record), recordedAt });
   for (const name of ['message', 'reason'] as const) {
     const text = stored[name];
     if (text !== undefined && text.length > MAX_TEXT) stored[name] = `${text.slice(0, MAX_TEXT)}… (cut)`;
   }
   return stored;
-}
-
-/** Throws when a key or value looks like a secret: the ledger is readable by every deployer. */
-function rejectSecrets(path: string, value: unknown): void {
-  if (typeof value === 'string') {
-    if (ACCESS_KEY_ID_PATTERN.test(value)) throw new InputError(path, 'looks like it holds an AWS access key id; secrets are never recorded');
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => rejectSecrets(`${path}[${index}]`, item));
-    return;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, inner] of Object.entries(value)) {
-      if (SECRET_KEY_PATTERN.test(key)) throw new InputError(`${path}.${key}`, 'looks like a secret; secrets are never recorded (record a reference or a hash instead)');
-      rejectSecrets(`${path}.${key}`, inner);
-    }
-  }
-}
-
-/** `https://user:token@jenkins/job/1/` → `https://jenkins/job/1/`; anything else unchanged. */
-export function withoutUrlCredentials(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
 }
 
 function withoutUndefined<T extends object>(value: T): T {

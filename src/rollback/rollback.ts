@@ -8,7 +8,7 @@ import { whoAmI, type ClusterSession } from '../deploy/journal';
 import { planThenRunLocked } from '../deploy/recovery';
 import { runRedBlack } from '../deploy/red-black';
 import type { DeployRequest, LaunchSettings } from '../deploy/request';
-import { newDeploymentId, type NewDeploymentRecord } from '../ledger';
+import { newDeploymentId, type LedgerReport, type NewDeploymentRecord } from '../ledger';
 import { reenableServerGroup } from './reenable';
 import type { RollbackRequest } from './request';
 import { describeRollbackPlan, planRollback, type RollbackPlan } from './target';
@@ -38,6 +38,9 @@ export interface RollbackOutput {
   recovered: string[];
   durationSeconds: number;
   plan?: string;
+  /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
+  ledger?: LedgerReport['ledger'];
+  failure?: LedgerReport['failure'];
 }
 
 /** Recorded launch settings → launch settings of the redeploy (placement stays the cluster's current one). */

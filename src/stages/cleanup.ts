@@ -5,6 +5,7 @@ import { newDeploymentId } from '../ledger/deployment-id';
 import type { LedgerRef } from '../ledger/ledger-ref';
 import { defineStage } from './framework';
 import { CLEANUP_INPUTS } from './inputs/cleanup';
+import { clusterRunDeadlineSeconds } from '../core/run-scope';
 
 interface CleanupInput {
   cluster: string;
@@ -49,6 +50,7 @@ export const cleanupStage = defineStage({
     lockLeaseSeconds: inputs.lockLease,
     lockWaitSeconds: inputs.lockWait,
   }),
+  runDeadlineSeconds: (input) => clusterRunDeadlineSeconds(input),
   async run(input, { aws, log }): Promise<CleanupOutput> {
     const clients = aws();
     const { session, recovered: actions } = await lockAndRecover(clients, { ...input, owner: whoAmI(), deploymentId: newDeploymentId(), log });

@@ -1,6 +1,8 @@
 import { resolveClusterName } from '../core/naming';
 import { deploy } from '../deploy/deploy';
 import type { DeployRequest } from '../deploy/request';
+import { clusterRunDeadlineSeconds } from '../core/run-scope';
+import { ledgerExitCode } from '../ledger/ledger-writer';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { DEPLOY_INPUTS } from './inputs/deploy';
@@ -41,5 +43,8 @@ export const deployStage = defineStage({
     allowRemovingTargetGroups: inputs.allowRemovingTargetGroups,
     allowScaleToZero: inputs.allowScaleToZero,
   }),
+  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => deploy(aws(), request, log),
+  // Deployed, but the ledger is short of a record: a human should look (docs/failure-modes.md).
+  exitCodeFor: ledgerExitCode,
 });

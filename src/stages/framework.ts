@@ -1,8 +1,10 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
-import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
+import { BluegreenError, ExitCode, InputError, OperationFailedError, describeError } from '../core/errors';
 import { createLogger, type Logger } from '../core/log';
+import { redactValue } from '../core/redact';
+import { withRunScope } from '../core/run-scope';
 import { awsClients, type AwsClients } from '../aws/clients';
 import { listPaths, yargsOption, type InputDeclarations, type ParsedInputs } from './inputs/declare';
 import { flagInputs, mergeInputs, readJsonObjectFile, resolveStageInput, type InputEnvironment } from './resolve-input';
@@ -23,6 +25,8 @@ export interface StageContext {
   region: string;
   /** AWS clients for the stage's region. */
   aws: () => AwsClients;
+  /** Aborted on SIGTERM/SIGINT (or when the run's lock is lost): stop and leave things safe. */
+  signal: AbortSignal;
 }
 
 /** One stage: its declared inputs, its validation and its run. */
@@ -39,6 +43,8 @@ export interface StageDefinition<Input, Output, D extends InputDeclarations = In
   validate(inputs: ParsedInputs<D>, region: string): Input;
   /** Does the work. */
   run(input: Input, context: StageContext): Promise<Output>;
+  /** Whole-run deadline in seconds, from the input; past it the run is interrupted like on SIGTERM (default: none). */
+  runDeadlineSeconds?(input: Input): number;
   /** Exit code for a finished run whose output says it did not fully succeed (default 0). */
   exitCodeFor?(output: Output): number;
 }
@@ -82,10 +88,46 @@ export function parseStageInput<Input, Output, D extends InputDeclarations>(
   return { input: stage.validate(inputs, region), region };
 }
 
-/** Writes a JSON file (creating its folder), ending with a newline. */
+/** Writes a JSON file (creating its folder), ending with a newline; redacted (outputs are archived by Jenkins). */
 export function writeJsonFile(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify(redactValue(value), null, 2)}\n`);
+}
+
+function runDeadlineError(stage: string, seconds: number): OperationFailedError {
+  return new OperationFailedError('RunDeadline', `the ${stage} run passed its deadline of ${seconds}s (derived from its timeouts)`, {
+    deadlineSeconds: seconds,
+    recovery: 'see the message for what was left; a run stopped after cutover is finished by the next deploy, rollback or cleanup',
+  });
+}
+
+/**
+ * SIGTERM (a Jenkins abort or `timeout()`) and SIGINT interrupt the run
+ * instead of killing the process: its waits stop, the engine takes the safe
+ * way out (before cutover: the new group is removed; after: the run stops at
+ * a state the next run settles), the lock is released, and the output file
+ * gets the error (`Interrupted`, exit 1). Returns the function that stops listening.
+ */
+function interruptOnSignals(controller: AbortController, log: Logger): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      log.warn(`received ${signal} again: still stopping safely`);
+      return;
+    }
+    log.warn(`received ${signal}: stopping safely (the cluster is left serving, the lock released)`);
+    controller.abort(
+      new OperationFailedError('Interrupted', `interrupted by ${signal} (a Jenkins abort or timeout)`, {
+        signal,
+        recovery: 'see the message for what was left; a run interrupted after cutover is finished by the next deploy, rollback or cleanup',
+      }),
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
 }
 
 /** The `{"error": …}` document for a failure. */
@@ -134,7 +176,17 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
     const input = stage.validate(inputs, region);
     let clients: AwsClients | undefined;
     const aws = (): AwsClients => (clients ??= (options.clients ?? awsClients)(region));
-    const output = await stage.run(input, { log, region, aws });
+    const controller = new AbortController();
+    const stopListening = interruptOnSignals(controller, log);
+    const deadline = stage.runDeadlineSeconds?.(input);
+    const timer = deadline === undefined ? undefined : setTimeout(() => controller.abort(runDeadlineError(stage.name, deadline)), deadline * 1000).unref();
+    let output: Output;
+    try {
+      output = await withRunScope(controller, () => stage.run(input, { log, region, aws, signal: controller.signal }));
+    } finally {
+      stopListening();
+      clearTimeout(timer);
+    }
     result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
   } catch (error) {
     const exitCode = exitCodeOf(error);

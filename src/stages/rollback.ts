@@ -1,6 +1,8 @@
 import { resolveClusterName } from '../core/naming';
 import { parseRollbackTarget, type RollbackRequest } from '../rollback/request';
 import { rollbackDeploy } from '../rollback/rollback';
+import { clusterRunDeadlineSeconds } from '../core/run-scope';
+import { ledgerExitCode } from '../ledger/ledger-writer';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { ROLLBACK_INPUTS } from './inputs/rollback';
@@ -30,5 +32,8 @@ export const rollbackStage = defineStage({
       lockWaitSeconds: inputs.lockWait,
     };
   },
+  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => rollbackDeploy(aws(), request, log),
+  // Rolled back, but the ledger is short of a record: a human should look (docs/failure-modes.md).
+  exitCodeFor: ledgerExitCode,
 });

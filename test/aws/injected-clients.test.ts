@@ -75,7 +75,7 @@ test.serial('deploy, rollback, cleanup, status and history use only the clients 
   const rolledBack = await rollbackDeploy(aws, parseStageInput(rollbackStage, { region, cluster: 'web-prod', to: 'web-prod-v000', reason: 'test', ...common }).input, log);
   t.is(rolledBack.restoredServerGroup, 'web-prod-v000', JSON.stringify(rolledBack));
 
-  const context: StageContext = { log, region, aws: () => aws };
+  const context: StageContext = { log, region, aws: () => aws, signal: new AbortController().signal };
   await cleanupStage.run(parseStageInput(cleanupStage, { region, cluster: 'web-prod', ledger }).input, context);
   const status = await statusStage.run(parseStageInput(statusStage, { region, cluster: 'web-prod', ledger }).input, context);
   t.true(status.deployments.length > 0, 'status read the ledger');

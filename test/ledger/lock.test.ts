@@ -26,8 +26,8 @@ const ledger: LedgerRef = { bucket: BUCKET, prefix: 'locks' };
 const newCluster = () => `app-c${(clusterCount += 1)}`;
 const JOB_A = 'https://jenkins.example.com/job/web/41/';
 const JOB_B = 'https://jenkins.example.com/job/web/42/';
-/** A clock `offsetSeconds` away from now. */
-const clockAt = (offsetSeconds: number) => () => new Date(Date.now() + offsetSeconds * 1000);
+/** Waits until a 1 s lease has ended by S3's clock (its times are whole seconds). */
+const leaseRunsOut = () => sleep(2_200);
 
 test('a second acquirer gets LockHeld (exit 3) naming the holder, since when, and how to go on', async (t) => {
   const cluster = newCluster();
@@ -80,7 +80,8 @@ test('renew extends the lease and changes the ETag', async (t) => {
 
 test('an expired lease is still a conflict without breakExpiredLock, and the message says how to break it', async (t) => {
   const cluster = newCluster();
-  await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60, clock: clockAt(-3600) });
+  await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 1 });
+  await leaseRunsOut();
   const status = await readLock(aws(), ledger, cluster);
   t.true(status?.expired);
   const error = await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), { instanceOf: ConflictError });
@@ -92,7 +93,8 @@ test('an expired lease is still a conflict without breakExpiredLock, and the mes
 
 test('breakExpiredLock takes over an expired lease; the old holder can neither renew nor release it', async (t) => {
   const cluster = newCluster();
-  const stale = await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60, clock: clockAt(-3600) });
+  const stale = await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 1 });
+  await leaseRunsOut();
   const taken = await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b', breakExpiredLock: true });
   t.is(taken.record.brokeExpiredLockOf?.deploymentId, 'dep-a');
   const lost = await t.throwsAsync(stale.renew(), { instanceOf: ConflictError });
@@ -105,7 +107,8 @@ test('breakExpiredLock takes over an expired lease; the old holder can neither r
 
 test('two concurrent breakers of an expired lock: exactly one wins', async (t) => {
   const cluster = newCluster();
-  await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-dead', leaseSeconds: 60, clock: clockAt(-3600) });
+  await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-dead', leaseSeconds: 1 });
+  await leaseRunsOut();
   const attempts = await Promise.allSettled(
     ['dep-x', 'dep-y'].map((deploymentId) => acquireLock(aws(), ledger, cluster, { owner: `${JOB_B}#${deploymentId}`, deploymentId, breakExpiredLock: true })),
   );
