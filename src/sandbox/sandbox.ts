@@ -128,8 +128,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       infra = await createDemoInfra(clients);
       log.info(`demo infra ready: ALB ${infra.loadBalancerName}, target group ${infra.targetGroupName}, buckets ${infra.artifactBucket} and ${infra.ledgerBucket}`);
     }
-    // Counters and faults start clean once the sandbox is ready.
+    // Counters, faults and the timeline start clean once the sandbox is ready.
     gw.stats.reset();
+    layer.timeline.reset();
     for (const rule of options.faults ?? []) gw.faults.add(rule);
     const demoListener = infra ? layer.router.endpoints().find((l) => l.listenerArn === infra?.listenerArn) : undefined;
     return {
