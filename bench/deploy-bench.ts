@@ -22,7 +22,8 @@ import type { AwsClients } from '../src/aws/clients';
 import { describeError } from '../src/core/errors';
 import { createLogger, type Logger } from '../src/core/log';
 import { deploy, type DeployOutput } from '../src/deploy/deploy';
-import { parseDeployRequest } from '../src/deploy/request';
+import { parseStageInput } from '../src/stages/framework';
+import { deployStage } from '../src/stages/deploy';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
 import { sandboxClients, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
@@ -208,7 +209,8 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
           drainTimeout: Math.ceil(floor.drainMs / 1000) + 60,
           lockLease: 600,
         };
-        const first = parseDeployRequest(
+        const { input: first } = parseStageInput(
+          deployStage,
           {
             app: 'bench',
             amiId: v1,
@@ -220,14 +222,14 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
             securityGroups: [infra.securityGroupId],
             ...common,
           },
-          region,
+          { env: { AWS_REGION: region } },
         );
         t = Date.now();
         await deploy(aws, first, deployLog);
         result.phasesMs.firstDeploy = Date.now() - t;
         log.info(`size ${size}: v1 serving after ${((Date.now() - t) / 1000).toFixed(1)}s; measuring the v2 deploy`);
 
-        const second = parseDeployRequest({ cluster: 'bench', amiId: v2, version: '2.0.0', ...common }, region);
+        const { input: second } = parseStageInput(deployStage, { cluster: 'bench', amiId: v2, version: '2.0.0', ...common }, { env: { AWS_REGION: region } });
         counter.reset();
         timer.reset();
         sandbox.resetCalls();

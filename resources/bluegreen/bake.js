@@ -129,17 +129,17 @@ var init_buffer_from = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     "use strict";
     init_is_array_buffer();
-    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
-      if (!isArrayBuffer(input)) {
-        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
+    fromArrayBuffer = (input2, offset = 0, length = input2.byteLength - offset) => {
+      if (!isArrayBuffer(input2)) {
+        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input2} (${input2})`);
       }
-      return Buffer.from(input, offset, length);
+      return Buffer.from(input2, offset, length);
     };
-    fromString = (input, encoding) => {
-      if (typeof input !== "string") {
-        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
+    fromString = (input2, encoding) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input2} (${input2})`);
       }
-      return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
+      return encoding ? Buffer.from(input2, encoding) : Buffer.from(input2);
     };
   }
 });
@@ -151,14 +151,14 @@ var init_fromBase64 = __esm({
     "use strict";
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = (input) => {
-      if (input.length * 3 % 4 !== 0) {
+    fromBase64 = (input2) => {
+      if (input2.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
-      if (!BASE64_REGEX.exec(input)) {
+      if (!BASE64_REGEX.exec(input2)) {
         throw new TypeError(`Invalid base64 string.`);
       }
-      const buffer = fromString(input, "base64");
+      const buffer = fromString(input2, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     };
   }
@@ -170,8 +170,8 @@ var init_fromUtf8 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     "use strict";
     init_buffer_from();
-    fromUtf8 = (input) => {
-      const buf = fromString(input, "utf8");
+    fromUtf8 = (input2) => {
+      const buf = fromString(input2, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
     };
   }
@@ -185,16 +185,16 @@ var init_toBase64 = __esm({
     init_buffer_from();
     init_fromUtf8();
     toBase64 = (_input) => {
-      let input;
+      let input2;
       if (typeof _input === "string") {
-        input = fromUtf8(_input);
+        input2 = fromUtf8(_input);
       } else {
-        input = _input;
+        input2 = _input;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("base64");
     };
   }
 });
@@ -235,14 +235,14 @@ var init_toUtf8 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     "use strict";
     init_buffer_from();
-    toUtf8 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf8 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("utf8");
     };
   }
 });
@@ -468,9 +468,9 @@ var init_isValidHostLabel = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
-function isValidHostname(hostname) {
+function isValidHostname(hostname2) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-  return hostPattern.test(hostname);
+  return hostPattern.test(hostname2);
 }
 var init_isValidHostname = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
@@ -483,11 +483,11 @@ var normalizeProvider;
 var init_normalizeProvider = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
@@ -531,13 +531,13 @@ var init_parseUrl = __esm({
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
-      const { hostname, pathname, port, protocol, search } = url;
+      const { hostname: hostname2, pathname, port, protocol, search } = url;
       let query;
       if (search) {
         query = parseQueryString(search);
       }
       return {
-        hostname,
+        hostname: hostname2,
         port: port ? parseInt(port) : void 0,
         protocol,
         path: pathname,
@@ -821,11 +821,11 @@ var init_date_utils = __esm({
       return valueInThisCentury;
     };
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = (input) => {
-      if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
-        return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
+    adjustRfc850Year = (input2) => {
+      if (input2.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
+        return new Date(Date.UTC(input2.getUTCFullYear() - 100, input2.getUTCMonth(), input2.getUTCDate(), input2.getUTCHours(), input2.getUTCMinutes(), input2.getUTCSeconds(), input2.getUTCMilliseconds()));
       }
-      return input;
+      return input2;
     };
     parseMonthByShortName = (value) => {
       const monthIdx = MONTHS.indexOf(value);
@@ -906,13 +906,13 @@ var init_lazy_json = __esm({
       });
       return str;
     };
-    LazyJsonString.from = (object2) => {
-      if (object2 && typeof object2 === "object" && (object2 instanceof LazyJsonString || "deserializeJSON" in object2)) {
-        return object2;
-      } else if (typeof object2 === "string" || Object.getPrototypeOf(object2) === String.prototype) {
-        return LazyJsonString(String(object2));
+    LazyJsonString.from = (object) => {
+      if (object && typeof object === "object" && (object instanceof LazyJsonString || "deserializeJSON" in object)) {
+        return object;
+      } else if (typeof object === "string" || Object.getPrototypeOf(object) === String.prototype) {
+        return LazyJsonString(String(object));
       }
-      return LazyJsonString(JSON.stringify(object2));
+      return LazyJsonString(JSON.stringify(object));
     };
     LazyJsonString.fromObject = LazyJsonString.from;
   }
@@ -1138,12 +1138,12 @@ var init_NumericValue = __esm({
       toString() {
         return this.string;
       }
-      static [Symbol.hasInstance](object2) {
-        if (!object2 || typeof object2 !== "object") {
+      static [Symbol.hasInstance](object) {
+        if (!object || typeof object !== "object") {
           return false;
         }
-        const _nv = object2;
-        return _NumericValue.prototype.isPrototypeOf(object2) || _nv.type === "bigDecimal" && format3.test(_nv.string);
+        const _nv = object;
+        return _NumericValue.prototype.isPrototypeOf(object) || _nv.type === "bigDecimal" && format3.test(_nv.string);
       }
     };
   }
@@ -1806,11 +1806,11 @@ var init_externalDataInterceptor = __esm({
 // ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js
 function getSelectorName(functionString) {
   try {
-    const constants2 = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
-    constants2.delete("CONFIG");
-    constants2.delete("CONFIG_PREFIX_SEPARATOR");
-    constants2.delete("ENV");
-    return [...constants2].join(", ");
+    const constants3 = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
+    constants3.delete("CONFIG");
+    constants3.delete("CONFIG_PREFIX_SEPARATOR");
+    constants3.delete("ENV");
+    return [...constants3].join(", ");
   } catch (ignored) {
     return functionString;
   }
@@ -2283,11 +2283,11 @@ var operation;
 var init_operation = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
     "use strict";
-    operation = (namespace, name, traits, input, output) => ({
+    operation = (namespace, name, traits, input2, output) => ({
       name,
       namespace,
       traits,
-      input,
+      input: input2,
       output
     });
   }
@@ -2895,11 +2895,11 @@ function schemaLogFilter(schema, data) {
       return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, schemaLogFilter(valueSchema, value)]));
     }
   } else if (ns.isStructSchema() && typeof data === "object") {
-    const object2 = data;
+    const object = data;
     const newObject = {};
     for (const [member2, memberNs] of ns.structIterator()) {
-      if (object2[member2] != null) {
-        newObject[member2] = schemaLogFilter(memberNs, object2[member2]);
+      if (object[member2] != null) {
+        newObject[member2] = schemaLogFilter(memberNs, object[member2]);
       }
     }
     return newObject;
@@ -3047,22 +3047,22 @@ var init_command = __esm({
           static getEndpointParameterInstructions() {
             return closure._ep;
           }
-          constructor(...[input]) {
+          constructor(...[input2]) {
             super();
-            this.input = input ?? {};
+            this.input = input2 ?? {};
             closure._init(this);
             this.schema = closure._operationSchema;
           }
           resolveMiddleware(stack, configuration, options) {
             const op = closure._operationSchema;
-            const input = op?.[4] ?? op?.input;
+            const input2 = op?.[4] ?? op?.input;
             const output = op?.[5] ?? op?.output;
             return this.resolveMiddlewareWithContext(stack, configuration, options, {
               CommandCtor: CommandRef,
               middlewareFn: closure._middlewareFn,
               clientName: closure._clientName,
               commandName: closure._commandName,
-              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input) : (_) => _),
+              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input2) : (_) => _),
               outputFilterSensitiveLog: closure._outputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, output) : (_) => _),
               smithyContext: closure._smithyContext,
               additionalContext: closure._additionalContext
@@ -3584,13 +3584,13 @@ var init_config = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
-var validRegions, checkRegion2;
+var validRegions, checkRegion;
 var init_checkRegion = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     "use strict";
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion2 = (region2, check = isValidHostLabel) => {
+    checkRegion = (region2, check = isValidHostLabel) => {
       if (!validRegions.has(region2) && !check(region2)) {
         if (region2 === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -3631,16 +3631,16 @@ var init_resolveRegionConfig = __esm({
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = (input) => {
-      const { region: region2, useFipsEndpoint } = input;
+    resolveRegionConfig = (input2) => {
+      const { region: region2, useFipsEndpoint } = input2;
       if (!region2) {
         throw new Error("Region is missing");
       }
-      return Object.assign(input, {
+      return Object.assign(input2, {
         region: async () => {
           const providedRegion = typeof region2 === "function" ? await region2() : region2;
           const realRegion = getRealRegion(providedRegion);
-          checkRegion2(realRegion);
+          checkRegion(realRegion);
           return realRegion;
         },
         useFipsEndpoint: async () => {
@@ -3924,8 +3924,8 @@ var init_createConfigValueProvider = __esm({
               return endpoint.url.href;
             }
             if ("hostname" in endpoint) {
-              const { protocol, hostname, port, path: path6 } = endpoint;
-              return `${protocol}//${hostname}${port ? ":" + port : ""}${path6}`;
+              const { protocol, hostname: hostname2, port, path: path6 } = endpoint;
+              return `${protocol}//${hostname2}${port ? ":" + port : ""}${path6}`;
             }
           }
           return endpoint;
@@ -4106,23 +4106,23 @@ var init_getEndpointPlugin = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
 function bindResolveEndpointConfig(getEndpointFromConfig2) {
-  return (input) => {
-    const tls = input.tls ?? true;
-    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input;
+  return (input2) => {
+    const tls = input2.tls ?? true;
+    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input2;
     const customEndpointProvider = endpoint != null ? async () => toEndpointV1(await normalizeProvider(endpoint)()) : void 0;
     const isCustomEndpoint = !!endpoint;
-    const resolvedConfig = Object.assign(input, {
+    const resolvedConfig = Object.assign(input2, {
       endpoint: customEndpointProvider,
       tls,
       isCustomEndpoint,
       useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false),
       useFipsEndpoint: normalizeProvider(useFipsEndpoint ?? false),
-      ignoreConfiguredEndpointUrls: !!input.ignoreConfiguredEndpointUrls
+      ignoreConfiguredEndpointUrls: !!input2.ignoreConfiguredEndpointUrls
     });
     let configuredEndpointPromise = void 0;
     resolvedConfig.serviceConfiguredEndpoint = async () => {
-      if (input.serviceId && !configuredEndpointPromise) {
-        configuredEndpointPromise = getEndpointFromConfig2(input.serviceId);
+      if (input2.serviceId && !configuredEndpointPromise) {
+        configuredEndpointPromise = getEndpointFromConfig2(input2.serviceId);
       }
       return configuredEndpointPromise;
     };
@@ -4251,17 +4251,17 @@ var init_debugId = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
-function toDebugString(input) {
-  if (typeof input !== "object" || input == null) {
-    return input;
+function toDebugString(input2) {
+  if (typeof input2 !== "object" || input2 == null) {
+    return input2;
   }
-  if ("ref" in input) {
-    return `$${toDebugString(input.ref)}`;
+  if ("ref" in input2) {
+    return `$${toDebugString(input2.ref)}`;
   }
-  if ("fn" in input) {
-    return `${input.fn}(${(input.argv || []).map(toDebugString).join(", ")})`;
+  if ("fn" in input2) {
+    return `${input2.fn}(${(input2.argv || []).map(toDebugString).join(", ")})`;
   }
-  return JSON.stringify(input, null, 2);
+  return JSON.stringify(input2, null, 2);
 }
 var init_toDebugString = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
@@ -4418,8 +4418,8 @@ var init_parseURL = __esm({
             return value;
           }
           if (typeof value === "object" && "hostname" in value) {
-            const { hostname: hostname2, port, protocol: protocol2 = "", path: path6 = "", query = {} } = value;
-            const url = new URL(`${protocol2}//${hostname2}${port ? `:${port}` : ""}${path6}`);
+            const { hostname: hostname3, port, protocol: protocol2 = "", path: path6 = "", query = {} } = value;
+            const url = new URL(`${protocol2}//${hostname3}${port ? `:${port}` : ""}${path6}`);
             url.search = Object.entries(query).map(([k10, v2]) => `${k10}=${v2}`).join("&");
             return url;
           }
@@ -4433,7 +4433,7 @@ var init_parseURL = __esm({
         return null;
       }
       const urlString = whatwgURL.href;
-      const { host, hostname, pathname, protocol, search } = whatwgURL;
+      const { host, hostname: hostname2, pathname, protocol, search } = whatwgURL;
       if (search) {
         return null;
       }
@@ -4441,7 +4441,7 @@ var init_parseURL = __esm({
       if (!Object.values(EndpointURLScheme).includes(scheme)) {
         return null;
       }
-      const isIp = isIpAddress(hostname);
+      const isIp = isIpAddress(hostname2);
       const inputContainsDefaultPort = urlString.includes(`${host}:${DEFAULT_PORTS[scheme]}`) || typeof value === "string" && value.includes(`${host}:${DEFAULT_PORTS[scheme]}`);
       const authority = `${host}${inputContainsDefaultPort ? `:${DEFAULT_PORTS[scheme]}` : ``}`;
       return {
@@ -4489,14 +4489,14 @@ var substring;
 var init_substring = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
     "use strict";
-    substring = (input, start, stop, reverse) => {
-      if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
+    substring = (input2, start, stop, reverse) => {
+      if (input2 == null || start >= stop || input2.length < stop || /[^\u0000-\u007f]/.test(input2)) {
         return null;
       }
       if (!reverse) {
-        return input.substring(start, stop);
+        return input2.substring(start, stop);
       }
-      return input.substring(input.length - stop, input.length - start);
+      return input2.substring(input2.length - stop, input2.length - start);
     };
   }
 });
@@ -4855,7 +4855,7 @@ var fromUtf82;
 var init_fromUtf8_browser = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
     "use strict";
-    fromUtf82 = (input) => new TextEncoder().encode(input);
+    fromUtf82 = (input2) => new TextEncoder().encode(input2);
   }
 });
 
@@ -4878,23 +4878,23 @@ var init_constants_for_browser = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
 function toBase642(_input) {
-  let input;
+  let input2;
   if (typeof _input === "string") {
-    input = fromUtf82(_input);
+    input2 = fromUtf82(_input);
   } else {
-    input = _input;
+    input2 = _input;
   }
-  const isArrayLike = typeof input === "object" && typeof input.length === "number";
-  const isUint8Array = typeof input === "object" && typeof input.byteOffset === "number" && typeof input.byteLength === "number";
+  const isArrayLike = typeof input2 === "object" && typeof input2.length === "number";
+  const isUint8Array = typeof input2 === "object" && typeof input2.byteOffset === "number" && typeof input2.byteLength === "number";
   if (!isArrayLike && !isUint8Array) {
     throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
   }
   let str = "";
-  for (let i10 = 0; i10 < input.length; i10 += 3) {
+  for (let i10 = 0; i10 < input2.length; i10 += 3) {
     let bits = 0;
     let bitLength = 0;
-    for (let j10 = i10, limit = Math.min(i10 + 3, input.length); j10 < limit; j10++) {
-      bits |= input[j10] << (limit - j10 - 1) * bitsPerByte;
+    for (let j10 = i10, limit = Math.min(i10 + 3, input2.length); j10 < limit; j10++) {
+      bits |= input2[j10] << (limit - j10 - 1) * bitsPerByte;
       bitLength += bitsPerByte;
     }
     const bitClusterCount = Math.ceil(bitLength / bitsPerLetter);
@@ -5018,14 +5018,14 @@ var toUtf82;
 var init_toUtf8_browser = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
     "use strict";
-    toUtf82 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf82 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return new TextDecoder("utf-8").decode(input);
+      return new TextDecoder("utf-8").decode(input2);
     };
   }
 });
@@ -6762,8 +6762,8 @@ var init_EventStreamMarshaller2 = __esm({
         const bodyIterable = typeof body[Symbol.asyncIterator] === "function" ? body : readableToIterable(body);
         return this.universalMarshaller.deserialize(bodyIterable, deserializer);
       }
-      serialize(input, serializer) {
-        return import_node_stream5.Readable.from(this.universalMarshaller.serialize(input, serializer));
+      serialize(input2, serializer) {
+        return import_node_stream5.Readable.from(this.universalMarshaller.serialize(input2, serializer));
       }
     };
     eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
@@ -6811,8 +6811,8 @@ var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
     "use strict";
-    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
-      eventStreamMarshaller: input.eventStreamSerdeProvider(input)
+    resolveEventStreamSerdeConfig = (input2) => Object.assign(input2, {
+      eventStreamMarshaller: input2.eventStreamSerdeProvider(input2)
     });
   }
 });
@@ -7216,7 +7216,7 @@ var init_HttpProtocol = __esm({
           return request;
         }
       }
-      setHostPrefix(request, operationSchema, input, operation2 = getHttpOperationBindings(operationSchema)) {
+      setHostPrefix(request, operationSchema, input2, operation2 = getHttpOperationBindings(operationSchema)) {
         if (this.serdeContext?.disableHostPrefix) {
           return;
         }
@@ -7229,7 +7229,7 @@ var init_HttpProtocol = __esm({
           if (!(flags >> 17 & 1)) {
             continue;
           }
-          const replacement = input[name];
+          const replacement = input2[name];
           if (typeof replacement !== "string") {
             throw new Error(`@smithy/core/schema - ${name} in input must be a string as hostLabel.`);
           }
@@ -7356,7 +7356,7 @@ var init_HttpBindingProtocol = __esm({
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
       async serializeRequest(operationSchema, _input, context) {
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const query = {};
         const headers = {};
         const endpoint = await context.endpoint();
@@ -7366,7 +7366,7 @@ var init_HttpBindingProtocol = __esm({
         const request = new HttpRequest({ query, headers });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input, operation2);
+          this.setHostPrefix(request, operationSchema, input2, operation2);
           const [method, path6, staticQuery] = operation2;
           if (method) {
             request.method = method;
@@ -7377,13 +7377,13 @@ var init_HttpBindingProtocol = __esm({
           }
         }
         request.query = query;
-        const eventStream = this.serializeHttpBindings(input, request, bindings, operation2);
+        const eventStream = this.serializeHttpBindings(input2, request, bindings, operation2);
         if (eventStream) {
           request.body = await this.serializeEventStream({ eventStream, requestSchema: ns });
         }
         return request;
       }
-      serializeHttpBindings(input, request, bindings, operation2) {
+      serializeHttpBindings(input2, request, bindings, operation2) {
         const serializer = this.serializer;
         const directSerializer = typeof serializer.writeCodec === "function" ? serializer : void 0;
         const query = request.query;
@@ -7393,8 +7393,8 @@ var init_HttpBindingProtocol = __esm({
         let payload;
         let eventStream;
         let labels;
-        const names = Object.getOwnPropertyNames(input);
-        const prototype = Object.getPrototypeOf(input);
+        const names = Object.getOwnPropertyNames(input2);
+        const prototype = Object.getPrototypeOf(input2);
         const sparse = (prototype === Object.prototype || prototype === null) && !bindings.hasIdempotency && !bindings.hasPrefixHeaders && names.length * 2 < bindings.memberBindings.length;
         const length = sparse ? names.length : bindings.memberBindings.length;
         for (let i10 = 0; i10 < length; ++i10) {
@@ -7409,7 +7409,7 @@ var init_HttpBindingProtocol = __esm({
           const collectionValue = value[2];
           const location = binding[2];
           const wireName = binding[3];
-          const inputMemberValue = input[memberName];
+          const inputMemberValue = input2[memberName];
           if (inputMemberValue == null && !(flags >> 10 & 1)) {
             continue;
           }
@@ -7457,9 +7457,9 @@ var init_HttpBindingProtocol = __esm({
         }
         if (hasBodyValue && bodySchema) {
           if (directSerializer) {
-            directSerializer.writeCodec(bodySchema, input);
+            directSerializer.writeCodec(bodySchema, input2);
           } else {
-            serializer.write(bodySchema, input);
+            serializer.write(bodySchema, input2);
           }
           payload = serializer.flush();
         }
@@ -7655,7 +7655,7 @@ var init_RpcProtocol = __esm({
         const ns = NormalizedSchema.of(operationSchema?.input);
         const schema = ns.getSchema();
         let payload;
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const request = new HttpRequest({
           protocol: "",
           hostname: "",
@@ -7668,26 +7668,26 @@ var init_RpcProtocol = __esm({
         });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input);
+          this.setHostPrefix(request, operationSchema, input2);
         }
-        if (input) {
+        if (input2) {
           const eventStreamMember = ns.getEventStreamMember();
           if (eventStreamMember) {
-            if (input[eventStreamMember]) {
+            if (input2[eventStreamMember]) {
               const initialRequest = {};
               for (const [memberName] of ns.structIterator()) {
-                if (memberName !== eventStreamMember && input[memberName] != null) {
-                  initialRequest[memberName] = input[memberName];
+                if (memberName !== eventStreamMember && input2[memberName] != null) {
+                  initialRequest[memberName] = input2[memberName];
                 }
               }
               payload = await this.serializeEventStream({
-                eventStream: input[eventStreamMember],
+                eventStream: input2[eventStreamMember],
                 requestSchema: ns,
                 initialRequest
               });
             }
           } else {
-            serializer.write(schema, input);
+            serializer.write(schema, input2);
             payload = serializer.flush();
           }
         }
@@ -8441,7 +8441,7 @@ var init_parseJsonBody = __esm({
     init_detectBufferParsing();
     init_jsonReviver();
     init_needsReviver();
-    findKey = (object2, key) => Object.keys(object2).find((k10) => k10.toLowerCase() === key.toLowerCase());
+    findKey = (object, key) => Object.keys(object).find((k10) => k10.toLowerCase() === key.toLowerCase());
     sanitizeErrorCode = (rawValue) => {
       let cleanValue = rawValue;
       if (typeof cleanValue === "number") {
@@ -8905,9 +8905,9 @@ var init_JsonShapeSerializer2 = __esm({
         return result;
       }
       ensure(byteCount) {
-        const { i: i10, json } = this;
-        if (i10 + byteCount > json.length) {
-          let newSize = json.length * 2;
+        const { i: i10, json: json2 } = this;
+        if (i10 + byteCount > json2.length) {
+          let newSize = json2.length * 2;
           while (newSize < i10 + byteCount) {
             newSize *= 2;
           }
@@ -8919,9 +8919,9 @@ var init_JsonShapeSerializer2 = __esm({
       writeAscii(s3) {
         const z2 = s3.length;
         this.ensure(z2);
-        let { i: i10, json } = this;
+        let { i: i10, json: json2 } = this;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10] = s3.charCodeAt(j10);
+          json2[i10] = s3.charCodeAt(j10);
           i10 += 1;
         }
         this.i = i10;
@@ -8929,12 +8929,12 @@ var init_JsonShapeSerializer2 = __esm({
       writeAsciiQuoted(s3) {
         const z2 = s3.length;
         this.ensure(z2 + 4);
-        let { json, i: i10 } = this;
-        json[i10++] = QUOTE;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = QUOTE;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10++] = s3.charCodeAt(j10);
+          json2[i10++] = s3.charCodeAt(j10);
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeJsonString(s3) {
@@ -8971,14 +8971,14 @@ var init_JsonShapeSerializer2 = __esm({
             this.ensure(6 + (z2 - j10 - 1) * 3 + 1);
             this.writeUnicodeEscape(c10);
           } else {
-            let { i: i10, json } = this;
+            let { i: i10, json: json2 } = this;
             if (c10 < 2048) {
-              json[i10++] = 192 | c10 >> 6;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 192 | c10 >> 6;
+              json2[i10++] = 128 | c10 & 63;
             } else {
-              json[i10++] = 224 | c10 >> 12;
-              json[i10++] = 128 | c10 >> 6 & 63;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 224 | c10 >> 12;
+              json2[i10++] = 128 | c10 >> 6 & 63;
+              json2[i10++] = 128 | c10 & 63;
             }
             this.i = i10;
           }
@@ -8986,12 +8986,12 @@ var init_JsonShapeSerializer2 = __esm({
         this.json[this.i++] = QUOTE;
       }
       writeUnicodeEscape(code) {
-        let { json, i: i10 } = this;
-        json[i10++] = BACKSLASH;
-        json[i10++] = 117;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = BACKSLASH;
+        json2[i10++] = 117;
         const hex = code.toString(16).padStart(4, "0");
         for (let j10 = 0; j10 < 4; ++j10) {
-          json[i10++] = hex.charCodeAt(j10);
+          json2[i10++] = hex.charCodeAt(j10);
         }
         this.i = i10;
       }
@@ -9006,10 +9006,10 @@ var init_JsonShapeSerializer2 = __esm({
       writeBase64(data) {
         const b64Len = Math.ceil(data.length / 3) * 4;
         this.ensure(b64Len + 2);
-        const json = this.json;
+        const json2 = this.json;
         const B64 = _JsonShapeSerializer2.B64;
         let i10 = this.i;
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         const len = data.length;
         const remainder = len % 3;
         const mainLen = len - remainder;
@@ -9017,26 +9017,26 @@ var init_JsonShapeSerializer2 = __esm({
           const a10 = data[j10];
           const b10 = data[j10 + 1];
           const c10 = data[j10 + 2];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
-          json[i10++] = B64[c10 & 63];
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
+          json2[i10++] = B64[c10 & 63];
         }
         if (remainder === 2) {
           const a10 = data[mainLen];
           const b10 = data[mainLen + 1];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2];
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2];
+          json2[i10++] = 61;
         } else if (remainder === 1) {
           const a10 = data[mainLen];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4];
-          json[i10++] = 61;
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4];
+          json2[i10++] = 61;
+          json2[i10++] = 61;
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeValue(schema, value, container) {
@@ -9106,8 +9106,8 @@ var init_JsonShapeSerializer2 = __esm({
             }
             return;
           }
-          const json = JSON.stringify(value);
-          this.writeAscii(json);
+          const json2 = JSON.stringify(value);
+          this.writeAscii(json2);
           return;
         }
         if (typeof value === "string") {
@@ -9130,12 +9130,12 @@ var init_JsonShapeSerializer2 = __esm({
         }
         if (typeof value === "boolean") {
           this.ensure(5);
-          let { i: i10, json } = this;
+          let { i: i10, json: json2 } = this;
           if (value) {
-            json.set(TRUE, i10);
+            json2.set(TRUE, i10);
             i10 += 4;
           } else {
-            json.set(FALSE, i10);
+            json2.set(FALSE, i10);
             i10 += 5;
           }
           this.i = i10;
@@ -9218,9 +9218,9 @@ var init_JsonShapeSerializer2 = __esm({
                 break;
               }
             }
-            let json;
+            let json2;
             if (!hasSpecials) {
-              json = JSON.stringify(value);
+              json2 = JSON.stringify(value);
             } else {
               const out = [];
               for (let i10 = 0; i10 < value.length; ++i10) {
@@ -9234,10 +9234,10 @@ var init_JsonShapeSerializer2 = __esm({
                   out.push(v2);
                 }
               }
-              json = JSON.stringify(out);
+              json2 = JSON.stringify(out);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9278,12 +9278,12 @@ var init_JsonShapeSerializer2 = __esm({
                 value[k10] = void 0;
               }
             }
-            const json = JSON.stringify(value);
+            const json2 = JSON.stringify(value);
             if (modifications) {
               Object.assign(value, modifications);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9392,8 +9392,8 @@ var init_protocols = __esm({
 });
 
 // ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
-function resolveHostHeaderConfig(input) {
-  return input;
+function resolveHostHeaderConfig(input2) {
+  return input2;
 }
 var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
@@ -9889,11 +9889,11 @@ var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider2 = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider2 = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
@@ -10036,15 +10036,15 @@ function isValidUserAgentAppId(appId) {
   }
   return typeof appId === "string" && appId.length <= 50;
 }
-function resolveUserAgentConfig(input) {
-  const normalizedAppIdProvider = normalizeProvider2(input.userAgentAppId ?? DEFAULT_UA_APP_ID);
-  const { customUserAgent } = input;
-  return Object.assign(input, {
+function resolveUserAgentConfig(input2) {
+  const normalizedAppIdProvider = normalizeProvider2(input2.userAgentAppId ?? DEFAULT_UA_APP_ID);
+  const { customUserAgent } = input2;
+  return Object.assign(input2, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
     userAgentAppId: async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
-        const logger2 = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
+        const logger2 = input2.logger?.constructor?.name === "NoOpLogger" || !input2.logger ? console : input2.logger;
         if (typeof appId !== "string") {
           logger2?.warn("userAgentAppId must be a string or undefined.");
         } else if (appId.length > 50) {
@@ -11112,10 +11112,10 @@ var init_configurations2 = __esm({
       },
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = (input, defaults) => {
-      const { retryStrategy, retryMode } = input;
+    resolveRetryConfig = (input2, defaults) => {
+      const { retryStrategy, retryMode } = input2;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults ?? {};
-      const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
+      const maxAttemptsProvider = normalizeProvider(input2.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
       const getDefault = async () => {
         const maxAttempts2 = await maxAttemptsProvider();
@@ -11131,7 +11131,7 @@ var init_configurations2 = __esm({
           baseDelay: defaultBaseDelay
         });
       };
-      return Object.assign(input, {
+      return Object.assign(input2, {
         maxAttempts: maxAttemptsProvider,
         retryStrategy: () => controller ??= getDefault()
       });
@@ -13682,15 +13682,15 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           if (request.fragment) {
             path6 += `#${request.fragment}`;
           }
-          let hostname = request.hostname ?? "";
-          if (hostname[0] === "[" && hostname.endsWith("]")) {
-            hostname = request.hostname.slice(1, -1);
+          let hostname2 = request.hostname ?? "";
+          if (hostname2[0] === "[" && hostname2.endsWith("]")) {
+            hostname2 = request.hostname.slice(1, -1);
           } else {
-            hostname = request.hostname;
+            hostname2 = request.hostname;
           }
           const nodeHttpsOptions = {
             headers: request.headers,
-            host: hostname,
+            host: hostname2,
             method: request.method,
             path: path6,
             port: request.port,
@@ -14065,7 +14065,7 @@ var init_httpAuthSchemeProvider = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -14421,8 +14421,8 @@ var init_AwsJsonRpcProtocol = __esm({
         this.awsQueryCompatible = !!awsQueryCompatible;
         this.mixin = new ProtocolLib(this.awsQueryCompatible);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -14539,8 +14539,8 @@ var init_AwsRestJsonProtocol = __esm({
         this.codec.setSerdeContext(serdeContext);
         super.setSerdeContext(serdeContext);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -14704,14 +14704,14 @@ var init_XmlNode = __esm({
         }
         return this;
       }
-      cc(input, field, withName = field) {
-        if (input[field] != null) {
-          const node = _XmlNode.of(field, input[field]).withName(withName);
+      cc(input2, field, withName = field) {
+        if (input2[field] != null) {
+          const node = _XmlNode.of(field, input2[field]).withName(withName);
           this.c(node);
         }
       }
-      l(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      l(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           nodes10.map((node) => {
             node.withName(memberName);
@@ -14719,8 +14719,8 @@ var init_XmlNode = __esm({
           });
         }
       }
-      lc(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      lc(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           const containerNode = new _XmlNode(memberName);
           nodes10.map((node) => {
@@ -15436,8 +15436,8 @@ var init_AwsQueryProtocol = __esm({
       getPayloadCodec() {
         throw new Error("AWSQuery protocol has no payload codec.");
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -15924,8 +15924,8 @@ var init_AwsRestXmlProtocol = __esm({
       getShapeId() {
         return "aws.protocols#restXml";
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -17093,7 +17093,7 @@ var init_httpAuthSchemeProvider2 = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -18409,19 +18409,19 @@ var init_httpAuthSchemeProvider3 = __esm({
     init_client2();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-      if (!input) {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+      if (!input2) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
-      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
       const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
       if (!instructionsFn) {
         throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
       }
-      const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+      const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
     };
-    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -19354,10 +19354,10 @@ var init_defaultRoleAssumers = __esm({
     };
     getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
     getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    decorateDefaultCredentialProvider = (provider) => (input) => provider({
-      roleAssumer: getDefaultRoleAssumer2(input),
-      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
-      ...input
+    decorateDefaultCredentialProvider = (provider) => (input2) => provider({
+      roleAssumer: getDefaultRoleAssumer2(input2),
+      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input2),
+      ...input2
     });
   }
 });
@@ -19521,7 +19521,7 @@ var init_httpAuthSchemeProvider4 = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -21209,7 +21209,7 @@ function normalizeSeparators(p4) {
 function isUnixExecutable(stats) {
   return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
 }
-var fs4, path2, __awaiter, chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink, IS_WINDOWS, READONLY;
+var fs4, path2, __awaiter, chmod, copyFile, lstat, mkdir, open3, readdir, rename, rm, rmdir, stat, symlink, unlink, IS_WINDOWS, READONLY;
 var init_io_util = __esm({
   "../../main/node_modules/@actions/io/lib/io-util.js"() {
     "use strict";
@@ -21242,7 +21242,7 @@ var init_io_util = __esm({
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
     };
-    ({ chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs4.promises);
+    ({ chmod, copyFile, lstat, mkdir, open: open3, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs4.promises);
     IS_WINDOWS = process.platform === "win32";
     READONLY = fs4.constants.O_RDONLY;
   }
@@ -21977,9 +21977,9 @@ var require_utils = __commonJS({
         return false;
       }
     }
-    function createFrame(object2) {
-      var frame = extend({}, object2);
-      frame._parent = object2;
+    function createFrame(object) {
+      var frame = extend({}, object);
+      frame._parent = object;
       return frame;
     }
     function blockParams(params, ids) {
@@ -23355,9 +23355,9 @@ var require_parser = __commonJS({
         parseError: function parseError(str, hash) {
           throw new Error(str);
         },
-        parse: function parse2(input) {
+        parse: function parse2(input2) {
           var self = this, stack = [0], vstack = [null], lstack = [], table = this.table, yytext = "", yylineno = 0, yyleng = 0, recovering = 0, TERROR = 2, EOF = 1;
-          this.lexer.setInput(input);
+          this.lexer.setInput(input2);
           this.lexer.yy = this.yy;
           this.yy.lexer = this.lexer;
           this.yy.parser = this;
@@ -23465,8 +23465,8 @@ var require_parser = __commonJS({
               throw new Error(str);
             }
           },
-          setInput: function setInput(input) {
-            this._input = input;
+          setInput: function setInput(input2) {
+            this._input = input2;
             this._more = this._less = this.done = false;
             this.yylineno = this.yyleng = 0;
             this.yytext = this.matched = this.match = "";
@@ -23476,7 +23476,7 @@ var require_parser = __commonJS({
             this.offset = 0;
             return this;
           },
-          input: function input() {
+          input: function input2() {
             var ch = this._input[0];
             this.yytext += ch;
             this.yyleng++;
@@ -23863,23 +23863,23 @@ var require_visitor = __commonJS({
           }
         }
       },
-      accept: function accept(object2) {
-        if (!object2) {
+      accept: function accept(object) {
+        if (!object) {
           return;
         }
-        if (!isDispatchable(this, object2.type) || !this[object2.type]) {
-          throw new _exception2["default"]("Unknown type: " + object2.type, object2);
+        if (!isDispatchable(this, object.type) || !this[object.type]) {
+          throw new _exception2["default"]("Unknown type: " + object.type, object);
         }
         if (this.current) {
           this.parents.unshift(this.current);
         }
-        this.current = object2;
-        var ret = this[object2.type](object2);
+        this.current = object;
+        var ret = this[object.type](object);
         this.current = this.parents.shift();
         if (!this.mutating || ret) {
           return ret;
         } else if (ret !== false) {
-          return object2;
+          return object;
         }
       },
       Program: function Program(program) {
@@ -24109,11 +24109,11 @@ var require_helpers2 = __commonJS({
     }
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
-    function validateClose(open2, close) {
+    function validateClose(open4, close) {
       close = close.path ? close.path.original : close;
-      if (open2.path.original !== close) {
-        var errorNode = { loc: open2.path.loc };
-        throw new _exception2["default"](open2.path.original + " doesn't match " + close, errorNode);
+      if (open4.path.original !== close) {
+        var errorNode = { loc: open4.path.loc };
+        throw new _exception2["default"](open4.path.original + " doesn't match " + close, errorNode);
       }
     }
     function SourceLocation(source, locInfo) {
@@ -24134,9 +24134,9 @@ var require_helpers2 = __commonJS({
         return token;
       }
     }
-    function stripFlags(open2, close) {
+    function stripFlags(open4, close) {
       return {
-        open: open2.charAt(2) === "~",
+        open: open4.charAt(2) === "~",
         close: close.charAt(close.length - 3) === "~"
       };
     }
@@ -24168,9 +24168,9 @@ var require_helpers2 = __commonJS({
         loc
       };
     }
-    function prepareMustache(path6, params, hash, open2, strip, locInfo) {
-      var escapeFlag = open2.charAt(3) || open2.charAt(2), escaped = escapeFlag !== "{" && escapeFlag !== "&";
-      var decorator = /\*/.test(open2);
+    function prepareMustache(path6, params, hash, open4, strip, locInfo) {
+      var escapeFlag = open4.charAt(3) || open4.charAt(2), escaped = escapeFlag !== "{" && escapeFlag !== "&";
+      var decorator = /\*/.test(open4);
       return {
         type: decorator ? "Decorator" : "MustacheStatement",
         path: path6,
@@ -24261,15 +24261,15 @@ var require_helpers2 = __commonJS({
         loc
       };
     }
-    function preparePartialBlock(open2, program, close, locInfo) {
-      validateClose(open2, close);
+    function preparePartialBlock(open4, program, close, locInfo) {
+      validateClose(open4, close);
       return {
         type: "PartialBlockStatement",
-        name: open2.path,
-        params: open2.params,
-        hash: open2.hash,
+        name: open4.path,
+        params: open4.params,
+        hash: open4.hash,
         program,
-        openStrip: open2.strip,
+        openStrip: open4.strip,
         closeStrip: close && close.strip,
         loc: this.locInfo(locInfo)
       };
@@ -24311,19 +24311,19 @@ var require_base2 = __commonJS({
     exports2.parser = _parser2["default"];
     var yy = {};
     _utils.extend(yy, Helpers);
-    function parseWithoutProcessing(input, options) {
-      if (input.type === "Program") {
-        return input;
+    function parseWithoutProcessing(input2, options) {
+      if (input2.type === "Program") {
+        return input2;
       }
       _parser2["default"].yy = yy;
       yy.locInfo = function(locInfo) {
         return new yy.SourceLocation(options && options.srcName, locInfo);
       };
-      var ast = _parser2["default"].parse(input);
+      var ast = _parser2["default"].parse(input2);
       return ast;
     }
-    function parse2(input, options) {
-      var ast = parseWithoutProcessing(input, options);
+    function parse2(input2, options) {
+      var ast = parseWithoutProcessing(input2, options);
       var strip = new _whitespaceControl2["default"](options);
       return strip.accept(ast);
     }
@@ -24697,9 +24697,9 @@ var require_compiler = __commonJS({
         }
       }
     };
-    function precompile(input, options, env3) {
-      if (input == null || typeof input !== "string" && input.type !== "Program") {
-        throw new _exception2["default"]("You must pass a string or Handlebars AST to Handlebars.precompile. You passed " + input);
+    function precompile(input2, options, env3) {
+      if (input2 == null || typeof input2 !== "string" && input2.type !== "Program") {
+        throw new _exception2["default"]("You must pass a string or Handlebars AST to Handlebars.precompile. You passed " + input2);
       }
       options = options || {};
       if (!("data" in options)) {
@@ -24708,13 +24708,13 @@ var require_compiler = __commonJS({
       if (options.compat) {
         options.useDepths = true;
       }
-      var ast = env3.parse(input, options), environment = new env3.Compiler().compile(ast, options);
+      var ast = env3.parse(input2, options), environment = new env3.Compiler().compile(ast, options);
       return new env3.JavaScriptCompiler().compile(environment, options);
     }
-    function compile(input, options, env3) {
+    function compile(input2, options, env3) {
       if (options === void 0) options = {};
-      if (input == null || typeof input !== "string" && input.type !== "Program") {
-        throw new _exception2["default"]("You must pass a string or Handlebars AST to Handlebars.compile. You passed " + input);
+      if (input2 == null || typeof input2 !== "string" && input2.type !== "Program") {
+        throw new _exception2["default"]("You must pass a string or Handlebars AST to Handlebars.compile. You passed " + input2);
       }
       options = _utils.extend({}, options);
       if (!("data" in options)) {
@@ -24725,7 +24725,7 @@ var require_compiler = __commonJS({
       }
       var compiled = void 0;
       function compileInput() {
-        var ast = env3.parse(input, options), environment = new env3.Compiler().compile(ast, options), templateSpec = new env3.JavaScriptCompiler().compile(environment, options, void 0, true);
+        var ast = env3.parse(input2, options), environment = new env3.Compiler().compile(ast, options), templateSpec = new env3.JavaScriptCompiler().compile(environment, options, void 0, true);
         return env3.template(templateSpec);
       }
       function ret(context, execOptions) {
@@ -25005,7 +25005,7 @@ var require_util = __commonJS({
       return path6;
     }
     exports2.normalize = normalize2;
-    function join10(aRoot, aPath) {
+    function join11(aRoot, aPath) {
       if (aRoot === "") {
         aRoot = ".";
       }
@@ -25037,7 +25037,7 @@ var require_util = __commonJS({
       }
       return joined;
     }
-    exports2.join = join10;
+    exports2.join = join11;
     exports2.isAbsolute = function(aPath) {
       return aPath.charAt(0) === "/" || urlRegexp.test(aPath);
     };
@@ -25210,7 +25210,7 @@ var require_util = __commonJS({
             parsed.path = parsed.path.substring(0, index + 1);
           }
         }
-        sourceURL = join10(urlGenerate(parsed), sourceURL);
+        sourceURL = join11(urlGenerate(parsed), sourceURL);
       }
       return normalize2(sourceURL);
     }
@@ -27112,7 +27112,7 @@ var require_javascript_compiler = __commonJS({
         }
         this.resolvePath("data", parts, 0, true, strict);
       },
-      resolvePath: function resolvePath(type, parts, startPartIndex, falsy, strict) {
+      resolvePath: function resolvePath3(type, parts, startPartIndex, falsy, strict) {
         var _this2 = this;
         if (this.options.strict || this.options.assumeObjects) {
           this.push(strictLookup(this.options.strict && strict, this, parts, startPartIndex, type));
@@ -27673,11 +27673,11 @@ var require_handlebars = __commonJS({
     var _create = _handlebarsRuntime2["default"].create;
     function create() {
       var hb = _create();
-      hb.compile = function(input, options) {
-        return _handlebarsCompilerCompiler.compile(input, options, hb);
+      hb.compile = function(input2, options) {
+        return _handlebarsCompilerCompiler.compile(input2, options, hb);
       };
-      hb.precompile = function(input, options) {
-        return _handlebarsCompilerCompiler.precompile(input, options, hb);
+      hb.precompile = function(input2, options) {
+        return _handlebarsCompilerCompiler.precompile(input2, options, hb);
       };
       hb.AST = _handlebarsCompilerAst2["default"];
       hb.Compiler = _handlebarsCompilerCompiler.Compiler;
@@ -29449,8 +29449,8 @@ function assertNotStrictEqual(actual, expected, shim3, message) {
 function assertSingleKey(actual, shim3) {
   shim3.assert.strictEqual(typeof actual, "string");
 }
-function objectKeys(object2) {
-  return Object.keys(object2);
+function objectKeys(object) {
+  return Object.keys(object);
 }
 
 // ../../main/node_modules/yargs/build/lib/utils/is-promise.js
@@ -32781,37 +32781,8 @@ function createLogger(scope, sink = defaultSink) {
 }
 
 // src/stages/framework.ts
-var import_node_fs5 = require("fs");
-var import_node_path7 = require("path");
-
-// src/core/validate.ts
-var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-function checkRegion(field, value) {
-  const region2 = checkString(field, value);
-  if (!REGION_PATTERN.test(region2)) {
-    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
-  }
-  return region2;
-}
-function checkString(field, value) {
-  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
-  if (value.trim() === "") throw new InputError(field, "must not be empty");
-  return value;
-}
-function checkKnownKeys(field, value, allowed) {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const where = field ? `${field}.${key}` : key;
-      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
-    }
-  }
-}
-function describeType(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
+var import_node_fs7 = require("fs");
+var import_node_path9 = require("path");
 
 // ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 init_client3();
@@ -32826,7 +32797,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -34941,9 +34912,9 @@ var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS = {
 
 // ../../main/node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
 init_client2();
-var resolveCompressionConfig = (input) => {
-  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input;
-  return Object.assign(input, {
+var resolveCompressionConfig = (input2) => {
+  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input2;
+  return Object.assign(input2, {
     disableRequestCompression: normalizeProvider(disableRequestCompression),
     requestMinCompressionSizeBytes: async () => {
       const requestMinCompressionSizeBytes = await normalizeProvider(_requestMinCompressionSizeBytes)();
@@ -34958,7 +34929,7 @@ var resolveCompressionConfig = (input) => {
 // ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -36675,7 +36646,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -88935,7 +88906,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -91499,13 +91470,13 @@ var NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
 
 // ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
 init_client2();
-var resolveFlexibleChecksumsConfig = (input) => {
-  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
-  return Object.assign(input, {
+var resolveFlexibleChecksumsConfig = (input2) => {
+  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input2;
+  return Object.assign(input2, {
     requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
     responseChecksumValidation: normalizeProvider(responseChecksumValidation ?? DEFAULT_RESPONSE_CHECKSUM_VALIDATION),
     requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
-    checksumAlgorithms: input.checksumAlgorithms ?? {}
+    checksumAlgorithms: input2.checksumAlgorithms ?? {}
   });
 };
 
@@ -91718,10 +91689,10 @@ var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
 };
 
 // ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
-var resolveS3Config = (input, { session }) => {
+var resolveS3Config = (input2, { session }) => {
   const [s3ClientProvider, CreateSessionCommandCtor] = session;
-  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
-  return Object.assign(input, {
+  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input2;
+  return Object.assign(input2, {
     forcePathStyle: forcePathStyle ?? false,
     useAccelerateEndpoint: useAccelerateEndpoint ?? false,
     disableMultiregionAccessPoints: disableMultiregionAccessPoints ?? false,
@@ -91964,19 +91935,19 @@ var getValidateBucketNamePlugin = (options) => ({
 init_protocols2();
 init_schema();
 var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
-  async serializeRequest(operationSchema, input, context) {
-    const request = await super.serializeRequest(operationSchema, input, context);
+  async serializeRequest(operationSchema, input2, context) {
+    const request = await super.serializeRequest(operationSchema, input2, context);
     const ns = NormalizedSchema.of(operationSchema.input);
     const staticStructureSchema = ns.getSchema();
     let bucketMemberIndex = 0;
     const requiredMemberCount = staticStructureSchema[6] ?? 0;
-    if (input && typeof input === "object") {
+    if (input2 && typeof input2 === "object") {
       for (const [memberName, memberNs] of ns.structIterator()) {
         if (++bucketMemberIndex > requiredMemberCount) {
           break;
         }
         if (memberName === "Bucket") {
-          if (!input.Bucket && memberNs.getMergedTraits().httpLabel) {
+          if (!input2.Bucket && memberNs.getMergedTraits().httpLabel) {
             throw new Error(`No value provided for input HTTP label: Bucket.`);
           }
           break;
@@ -94028,19 +93999,19 @@ var defaultEndpointResolver9 = (endpointParams, context = {}) => {
 customEndpointFunctions.aws = awsEndpointFunctions;
 
 // ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
-var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-  if (!input) {
+var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+  if (!input2) {
     throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
   }
-  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
   const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
   if (!instructionsFn) {
     throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
   }
-  const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+  const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
   return Object.assign(defaultParameters, endpointParameters);
 };
-var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -100589,47 +100560,882 @@ function awsClients(region2) {
   return clients;
 }
 
-// src/stages/framework.ts
-var COMMON_OPTIONS = {
-  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
-  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' },
-  region: { type: "string", describe: "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)" }
+// src/core/duration.ts
+var UNIT_SECONDS = { s: 1, m: 60, h: 3600 };
+function parseDuration(field, value) {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) throw new InputError(field, `must be a duration of 0 or more seconds (got ${value})`);
+    return value;
+  }
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new InputError(field, `must be a duration like 90, "90s", "15m" or "1h" (got ${JSON.stringify(value)})`);
+  }
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)([smh])/g)];
+  if (parts.length === 0 || parts.map((p4) => p4[0]).join("") !== text) {
+    throw new InputError(field, `must be a duration like 90, "90s", "15m" or "1h" (got ${JSON.stringify(value)})`);
+  }
+  return parts.reduce((sum, p4) => sum + Number(p4[1]) * (UNIT_SECONDS[p4[2]] ?? 0), 0);
+}
+
+// src/core/validate.ts
+var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+function checkRegion2(field, value) {
+  const region2 = checkString(field, value);
+  if (!REGION_PATTERN.test(region2)) {
+    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
+  }
+  return region2;
+}
+function checkString(field, value) {
+  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
+  if (value.trim() === "") throw new InputError(field, "must not be empty");
+  return value;
+}
+function optionalString(field, value) {
+  return value === void 0 || value === null ? void 0 : checkString(field, value);
+}
+function checkPattern(field, value, pattern, shape) {
+  const text = checkString(field, value);
+  if (!pattern.test(text)) throw new InputError(field, `must look like ${shape} (got ${JSON.stringify(text)})`);
+  return text;
+}
+function checkInteger(field, value, min, max = Number.MAX_SAFE_INTEGER) {
+  const number = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number)) {
+    throw new InputError(field, `must be a whole number (got ${JSON.stringify(value)})`);
+  }
+  if (number < min || number > max) {
+    throw new InputError(field, `must be between ${min} and ${max} (got ${number})`);
+  }
+  return number;
+}
+function checkBoolean(field, value) {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw new InputError(field, `must be true or false (got ${JSON.stringify(value)})`);
+}
+function checkStringList(field, value) {
+  const items = typeof value === "string" ? value.split(",").map((s3) => s3.trim()).filter(Boolean) : value;
+  if (!Array.isArray(items)) throw new InputError(field, `must be a list of strings (got ${describeType(value)})`);
+  return items.map((item, index) => checkString(`${field}[${index}]`, item));
+}
+function checkObject(field, value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(field, `must be an object (got ${describeType(value)})`);
+  }
+  return value;
+}
+function checkKnownKeys(field, value, allowed) {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const where = field ? `${field}.${key}` : key;
+      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
+    }
+  }
+}
+function checkTags(field, value) {
+  const tags = checkObject(field, value);
+  const result = {};
+  for (const [key, tagValue] of Object.entries(tags)) {
+    if (key.length === 0 || key.length > 128) throw new InputError(`${field}.${key}`, "tag keys must be 1 to 128 characters");
+    if (key.toLowerCase().startsWith("aws:")) throw new InputError(`${field}.${key}`, 'tag keys must not start with "aws:" (reserved by AWS)');
+    if (typeof tagValue !== "string") throw new InputError(`${field}.${key}`, `tag values must be strings (got ${describeType(tagValue)})`);
+    if (tagValue.length > 256) throw new InputError(`${field}.${key}`, `tag values must be at most 256 characters (got ${tagValue.length})`);
+    result[key] = tagValue;
+  }
+  return result;
+}
+function describeType(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+// src/stages/inputs/declare.ts
+function input(spec) {
+  return spec;
+}
+function stringInput(describe, extra = {}) {
+  const { pattern, shape, ...rest } = extra;
+  return input({
+    kind: "string",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      const text = optionalString(field, value);
+      if (text === void 0 || pattern === void 0) return text;
+      return checkPattern(field, text, pattern, shape ?? String(pattern));
+    }
+  });
+}
+function rawInput(kind, describe, extra = {}) {
+  return input({ kind, describe, ...extra, parse: (value) => value });
+}
+function listInput(describe, extra = {}) {
+  const { item, whenEmpty, ...rest } = extra;
+  return input({
+    kind: "list",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const list = checkStringList(field, value);
+      if (whenEmpty !== void 0 && list.length === 0) throw new InputError(field, whenEmpty);
+      return item ? list.map((entry, index) => item(entry, `${field}[${index}]`)) : list;
+    }
+  });
+}
+function booleanInput(describe, defaultValue, extra = {}) {
+  return input({ kind: "boolean", describe, default: defaultValue, ...extra, parse: (value, field) => checkBoolean(field, value) });
+}
+function integerInput(describe, bounds, extra = {}) {
+  const { kind = "integer", ...rest } = extra;
+  return input({ kind, describe, default: bounds.default, ...rest, parse: (value, field) => checkInteger(field, value, bounds.min, bounds.max) });
+}
+function durationInput(describe, options = {}, extra = {}) {
+  return input({
+    kind: "duration",
+    describe,
+    ...options.default !== void 0 ? { default: options.default } : {},
+    ...extra,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const seconds = parseDuration(field, value);
+      if (options.above !== void 0 && seconds <= options.above) throw new InputError(field, `must be more than ${options.above} seconds`);
+      if (options.min !== void 0 && seconds < options.min) throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds})`);
+      return seconds;
+    }
+  });
+}
+function yargsOption(spec) {
+  const option = { describe: helpText(spec) };
+  switch (spec.kind) {
+    case "string":
+    case "duration":
+      option.type = "string";
+      break;
+    case "boolean":
+      option.type = "boolean";
+      break;
+    case "number":
+      option.type = "number";
+      break;
+    case "list":
+      option.type = "array";
+      option.string = true;
+      break;
+    default:
+      break;
+  }
+  if (spec.choices) option.choices = [...spec.choices];
+  return option;
+}
+function defaultOf(spec) {
+  if (spec.default !== void 0) {
+    return spec.kind === "duration" && typeof spec.default === "number" && spec.default > 0 ? `${spec.default}s` : String(spec.default);
+  }
+  return spec.defaultText;
+}
+function helpText(spec) {
+  const notes = [];
+  if (spec.required === true) notes.push("required");
+  else if (typeof spec.required === "string") notes.push(`required ${spec.required}`);
+  const fallback = defaultOf(spec);
+  if (fallback !== void 0) notes.push(`default ${fallback}`);
+  return notes.length > 0 ? `${spec.describe} (${notes.join("; ")})` : spec.describe;
+}
+function listPaths(name, spec) {
+  const paths = spec.kind === "list" ? [name] : [];
+  for (const path6 of spec.lists ?? []) paths.push(`${name}.${path6}`);
+  return paths;
+}
+function definedOnly(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== void 0));
+}
+
+// src/stages/resolve-input.ts
+var import_node_fs6 = require("fs");
+var import_node_path8 = require("path");
+
+// src/core/naming.ts
+var APP_PATTERN = /^[A-Za-z0-9._]+$/;
+var STACK_PATTERN = /^[A-Za-z0-9._]*$/;
+var DETAIL_PATTERN = /^[A-Za-z0-9._-]*$/;
+var SERVER_GROUP_PATTERN = /^(.+)-v(\d{3})$/;
+var MAX_CLUSTER_LENGTH = 123;
+function checkPart(field, value, pattern, what) {
+  if (value === void 0 || value === null || value === "") return void 0;
+  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${typeof value})`);
+  if (!pattern.test(value)) throw new InputError(field, `${what} (got ${JSON.stringify(value)})`);
+  return value;
+}
+function formatClusterName(app, stack, detail) {
+  if (detail) return `${app}-${stack ?? ""}-${detail}`;
+  if (stack) return `${app}-${stack}`;
+  return app;
+}
+function resolveClusterName(keys) {
+  const hasParts = keys.app !== void 0 || keys.stack !== void 0 || keys.detail !== void 0;
+  if (keys.cluster !== void 0 && keys.cluster !== null && keys.cluster !== "") {
+    if (hasParts) throw new InputError("cluster", "give either cluster or app/stack/detail, not both");
+    if (typeof keys.cluster !== "string") throw new InputError("cluster", `must be a string (got ${typeof keys.cluster})`);
+    return parseClusterName(keys.cluster);
+  }
+  if (keys.app === void 0 || keys.app === null || keys.app === "") {
+    throw new InputError("app", 'is required (or give cluster): the application name, e.g. "web"');
+  }
+  const app = checkPart("app", keys.app, APP_PATTERN, 'may hold only letters, digits, "." and "_"');
+  const stack = checkPart("stack", keys.stack, STACK_PATTERN, 'may hold only letters, digits, "." and "_"');
+  const detail = checkPart("detail", keys.detail, DETAIL_PATTERN, 'may hold only letters, digits, ".", "_" and "-"');
+  const name = formatClusterName(app, stack, detail);
+  return finish({ app, ...stack ? { stack } : {}, ...detail ? { detail } : {}, name }, "app");
+}
+function parseClusterName(cluster) {
+  if (!/^[A-Za-z0-9._-]+$/.test(cluster)) {
+    throw new InputError("cluster", `may hold only letters, digits, ".", "_" and "-" (got ${JSON.stringify(cluster)})`);
+  }
+  const [app = "", stack = "", ...rest] = cluster.split("-");
+  if (app === "") throw new InputError("cluster", `must start with the application name (got ${JSON.stringify(cluster)})`);
+  const detail = rest.join("-");
+  return finish({ app, ...stack ? { stack } : {}, ...detail ? { detail } : {}, name: cluster }, "cluster");
+}
+function finish(parsed, field) {
+  if (parsed.name.length > MAX_CLUSTER_LENGTH) {
+    throw new InputError(field, `cluster name is ${parsed.name.length} characters; at most ${MAX_CLUSTER_LENGTH} fit in a launch template name`);
+  }
+  if (SERVER_GROUP_PATTERN.test(parsed.name)) {
+    throw new InputError(field, `${JSON.stringify(parsed.name)} is a server group name, not a cluster name (drop the -vNNN)`);
+  }
+  return parsed;
+}
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
+function checkBucketName(field, value) {
+  const name = typeof value === "number" ? String(value) : value;
+  if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
+  return name;
+}
+function bucketNameProblem(name) {
+  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent periods";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
+  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
+    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
+  }
+  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
+    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
+  }
+  return void 0;
+}
+function checkLedgerPrefix(field, value) {
+  if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text !== "string") throw new InputError(field, `must be a string (got ${typeof value})`);
+  if (text.startsWith("/")) throw new InputError(field, `must not start with "/" (got ${JSON.stringify(text)}): S3 keys have no leading slash`);
+  const prefix = text.replace(/\/+$/, "");
+  if (prefix.length > MAX_PREFIX_LENGTH) throw new InputError(field, `must be at most ${MAX_PREFIX_LENGTH} characters (got ${prefix.length})`);
+  if (/[\u0000-\u001f\u007f]/.test(prefix)) throw new InputError(field, "must not contain control characters");
+  if (prefix !== "" && prefix.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    throw new InputError(field, `must not contain empty, "." or ".." segments (got ${JSON.stringify(text)})`);
+  }
+  return prefix;
+}
+function parseLedgerRef(raw, field = "ledger") {
+  if (raw === void 0 || raw === null || raw === "") {
+    throw new InputError(`${field}.bucket`, `is required: where deployments are recorded and clusters locked, e.g. {"${field}": {"bucket": "my-deploy-ledger"}}`);
+  }
+  if (typeof raw === "string") return parseLedgerUrl(raw, field);
+  const object = checkObject(field, raw);
+  checkKnownKeys(field, object, LEDGER_KEYS);
+  const ref = {
+    bucket: checkBucketName(`${field}.bucket`, object.bucket),
+    prefix: checkLedgerPrefix(`${field}.prefix`, object.prefix)
+  };
+  if (object.region !== void 0 && object.region !== null && object.region !== "") {
+    ref.region = checkRegion2(`${field}.region`, object.region);
+  }
+  return ref;
+}
+function parseOptionalLedgerRef(raw, field = "ledger") {
+  return raw === void 0 || raw === null || raw === "" ? void 0 : parseLedgerRef(raw, field);
+}
+function parseLedgerUrl(text, field) {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text);
+  if (!match) throw new InputError(field, `must be an object {"bucket": \u2026, "prefix": \u2026} or an s3://bucket/prefix URL (got ${JSON.stringify(text)})`);
+  return {
+    bucket: checkBucketName(`${field}.bucket`, match[1]),
+    prefix: match[2] === void 0 ? DEFAULT_LEDGER_PREFIX : checkLedgerPrefix(`${field}.prefix`, match[2])
+  };
+}
+
+// src/ledger/lock.ts
+var import_node_os4 = require("os");
+
+// src/ledger/deployment-id.ts
+var import_node_crypto7 = require("crypto");
+
+// src/ledger/lock.ts
+var DEFAULT_LEASE_SECONDS = 120;
+var MAX_LEASE_SECONDS = 7 * 24 * 3600;
+
+// src/stages/inputs/shared.ts
+var REGION_INPUTS = {
+  region: input({
+    kind: "string",
+    describe: "AWS region",
+    defaultText: "AWS_REGION, else AWS_DEFAULT_REGION",
+    parse: (value, field) => value === void 0 ? void 0 : checkRegion2(field, value)
+  })
 };
-var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
-function readInputFile(path6) {
+var CLUSTER_INPUTS = {
+  cluster: rawInput("string", "Cluster name app[-stack[-detail]], e.g. web-prod (or give app, stack, detail)", { required: "unless app is given" }),
+  app: rawInput("string", "Application name (letters, digits, . and _); with stack and detail it names the cluster", { required: "unless cluster is given" }),
+  stack: rawInput("string", "Stack, e.g. prod"),
+  detail: rawInput("string", "Detail, e.g. canary")
+};
+var LEDGER_DESCRIBE = 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"}, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix';
+var LEDGER_INPUTS = {
+  ledger: input({ kind: "ledger", describe: LEDGER_DESCRIBE, required: true, parse: (value, field) => parseLedgerRef(value, field) })
+};
+var OPTIONAL_LEDGER_INPUTS = {
+  ledger: input({
+    kind: "ledger",
+    describe: `${LEDGER_DESCRIBE}; when given, the lock and last deployments are shown too`,
+    parse: (value, field) => parseOptionalLedgerRef(value, field)
+  })
+};
+var LOCK_INPUTS = {
+  breakExpiredLock: booleanInput("Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken", false),
+  lockLease: durationInput("Lease of the cluster lock, renewed while running", { default: DEFAULT_LEASE_SECONDS, min: 5 }),
+  lockWait: durationInput("Wait this long for a held lock before exiting 3", { default: 0 })
+};
+var BUILD_INPUTS = {
+  buildUrl: stringInput("Build URL of this run (Jenkins BUILD_URL), recorded in the ledger and the server group tags", {
+    pattern: /^https?:\/\/\S+$/,
+    shape: "https://jenkins.example.com/job/web/42/",
+    stepDefault: "env.BUILD_URL"
+  }),
+  gitCommit: stringInput("Git commit SHA", { pattern: /^[0-9a-f]{7,64}$/i, shape: "a git commit SHA", stepDefault: "env.GIT_COMMIT" }),
+  artifactUrl: stringInput("Artifact URL (s3://\u2026 or https://\u2026), e.g. the artifactUrl output of publish", {
+    pattern: /^(s3|https?):\/\/\S+$/,
+    shape: "s3://bucket/key"
+  }),
+  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+};
+var CONFIG_INPUTS = {
+  config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")
+};
+var SERVER_GROUP_INPUTS = {
+  healthTimeout: durationInput("How long to wait for the new (or restored) group to be healthy", { default: "10m", above: 0 }),
+  keepPrevious: integerInput("Disabled server groups to keep for rollback", { min: 0, max: 50, default: 2 }, { kind: "number" }),
+  scaleDownDelay: durationInput(
+    "Keep the group taken out of service running (disabled) this long, for an instant rollback; the scale-down is then done by the next deploy, rollback or a cleanup run",
+    { default: 0 }
+  ),
+  drainTimeout: durationInput("Longest wait for old targets to drain", {}, { defaultText: "the deregistration delay + 60s" })
+};
+
+// src/stages/inputs/bake.ts
+var json = (describe) => `${describe} (JSON, or dotted flags)`;
+var BAKE_INPUTS = {
+  ...REGION_INPUTS,
+  app: rawInput("string", "Application name (first part of the AMI name)", { required: true }),
+  version: rawInput("string", "Application version (AMI name, bluegreen:version tag)", { required: true }),
+  template: rawInput("string", "Built-in Packer template", { default: "linux", choices: ["linux", "windows"] }),
+  templatePath: rawInput("string", "Your own handlebars Packer template (.hbs), instead of a built-in one"),
+  sourceAmi: rawInput("object", json('The image to start from: {"id": "ami-\u2026"} or {"filter": {"name": "al2023-ami-2023.*-x86_64", "owners": ["amazon"]}}'), {
+    required: true,
+    lists: ["filter.owners"]
+  }),
+  artifactUrl: rawInput("string", "Artifact to install (s3:// or https://), e.g. the artifactUrl output of publish"),
+  instanceType: rawInput("string", "Build instance type", { defaultText: "t3.small; t3.large for windows" }),
+  subnetId: rawInput("string", "Subnet of the build instance"),
+  vpcId: rawInput("string", "VPC of the build instance"),
+  iamInstanceProfile: rawInput("string", "Instance profile of the build instance (it needs s3:GetObject on the artifact)"),
+  volume: rawInput("object", json('Root volume {"sizeGb", "type", "deviceName"}')),
+  encryption: rawInput("object", json('Encrypt the snapshots: {"kmsKeyId", "regionKmsKeyIds": {region: key}}')),
+  copyRegions: listInput("Regions to copy the AMI to"),
+  tags: rawInput("object", json("Extra AMI and snapshot tags {key: value}")),
+  build: rawInput("object", json('Build metadata for tags {"url", "gitCommit"}'), { stepDefault: "[url: env.BUILD_URL, gitCommit: env.GIT_COMMIT]" }),
+  amiName: rawInput("string", "AMI name", { defaultText: "<app>-<version>-<timestamp>" }),
+  allowedCidrs: listInput("CIDRs allowed into the temporary security group (where the agent connects from)", { required: "on AWS (not in the sandbox)" }),
+  sshUsername: rawInput("string", "Linux: SSH user of the source AMI", { defaultText: "ec2-user" }),
+  winrmUsername: rawInput("string", "Windows: WinRM user", { defaultText: "Administrator" }),
+  steps: rawInput("object", 'Provisioning steps [{"inline": [...], "scripts": [...], "env": {...}, "elevated": true}] (JSON)', { docType: "List of Maps" }),
+  chef: rawInput("object", json('Linux: Chef/Cinc local mode {"cookbooksPath", "runList"} or {"policyArchive"}'), { lists: ["runList"], commaInItems: true }),
+  iis: rawInput("object", 'Windows IIS example: {"siteName", "port", "managedRuntimeVersion"}, or false (JSON)', { docType: "Map or false", defaultText: "on when artifactUrl is set" }),
+  endpoint: rawInput("string", 'Sandbox: AWS endpoint; bakes with communicator "none"', { defaultText: "AWS_ENDPOINT_URL" }),
+  sandboxHealth: rawInput("string", "Sandbox: the app behaviour recorded in the sandbox:health tag", { defaultText: "healthy" }),
+  repoDir: rawInput("string", "Base of relative script and cookbook paths", { defaultText: "the working directory" }),
+  timeoutMinutes: input({
+    kind: "number",
+    describe: "Stop packer after this many minutes",
+    default: 120,
+    parse: (value, field) => {
+      const minutes = Number(value);
+      if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError(field, "must be a positive number");
+      return minutes;
+    }
+  })
+};
+
+// src/stages/inputs/cleanup.ts
+var CLEANUP_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  ...SERVER_GROUP_INPUTS,
+  ...LOCK_INPUTS
+};
+
+// src/deploy/request.ts
+var AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SUBNET_ID = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+var TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+var KEY_NAME = /^[\x20-\x7e]{1,255}$/;
+var INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
+var VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
+var MAX_USER_DATA_BASE64 = 16 * 1024;
+function parseCapacity(value) {
+  const capacity = checkObject("capacity", value);
+  checkKnownKeys("capacity", capacity, ["min", "max", "desired"]);
+  const min = checkInteger("capacity.min", capacity.min, 0, 1e4);
+  const max = checkInteger("capacity.max", capacity.max, 0, 1e4);
+  const desired = capacity.desired === void 0 ? min : checkInteger("capacity.desired", capacity.desired, 0, 1e4);
+  if (min > max) throw new InputError("capacity", `min (${min}) must not exceed max (${max})`);
+  if (desired < min || desired > max) throw new InputError("capacity.desired", `must be between min (${min}) and max (${max}) (got ${desired})`);
+  return { min, max, desired };
+}
+function parseBlockDevices(value) {
+  if (!Array.isArray(value)) throw new InputError("blockDevices", "must be a list of {deviceName, volumeSize, volumeType, \u2026}");
+  return value.map((item, index) => {
+    const field = `blockDevices[${index}]`;
+    const device = checkObject(field, item);
+    checkKnownKeys(field, device, ["deviceName", "volumeSize", "volumeType", "encrypted", "kmsKeyId", "iops", "throughput", "deleteOnTermination"]);
+    const result = { deviceName: checkPattern(`${field}.deviceName`, device.deviceName, /^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, "/dev/xvda") };
+    if (device.volumeSize !== void 0) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65536);
+    if (device.volumeType !== void 0) {
+      const type = checkString(`${field}.volumeType`, device.volumeType);
+      if (!VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${VOLUME_TYPES.join(", ")} (got ${JSON.stringify(type)})`);
+      result.volumeType = type;
+    }
+    if (device.encrypted !== void 0) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
+    if (device.kmsKeyId !== void 0) result.kmsKeyId = checkString(`${field}.kmsKeyId`, device.kmsKeyId);
+    if (device.iops !== void 0) result.iops = checkInteger(`${field}.iops`, device.iops, 100, 256e3);
+    if (device.throughput !== void 0) result.throughput = checkInteger(`${field}.throughput`, device.throughput, 125, 2e3);
+    if (device.deleteOnTermination !== void 0) result.deleteOnTermination = checkBoolean(`${field}.deleteOnTermination`, device.deleteOnTermination);
+    return result;
+  });
+}
+function checkUserData(field, value) {
+  const userData = typeof value === "string" ? value : checkString(field, value);
+  const encodedLength = Buffer.byteLength(Buffer.from(userData, "utf8").toString("base64"));
+  if (encodedLength > MAX_USER_DATA_BASE64) {
+    throw new InputError(field, `is ${encodedLength} bytes once base64-encoded; launch templates take at most ${MAX_USER_DATA_BASE64}`);
+  }
+  return userData;
+}
+function checkUserTags(field, value) {
+  const tags = checkTags(field, value);
+  for (const key of Object.keys(tags)) {
+    if (key.startsWith("bluegreen:")) throw new InputError(`${field}.${key}`, "the bluegreen: prefix is reserved for the tags bluegreen writes");
+  }
+  return tags;
+}
+
+// src/stages/inputs/deploy.ts
+var COPIED = "copied from the current server group";
+var DEPLOY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  amiId: input({
+    kind: "string",
+    describe: "AMI to deploy (ami-\u2026), e.g. the amiId output of bake",
+    required: true,
+    parse: (value, field) => {
+      if (value === void 0) throw new InputError(field, "is required: the AMI to deploy, e.g. the amiId output of bakeAmi");
+      return checkPattern(field, value, AMI_ID, "ami-0123456789abcdef0");
+    }
+  }),
+  targetGroups: listInput("Target group names or ARNs", {
+    defaultText: "those of the current server group",
+    item: (name, field) => checkPattern(field, name, TARGET_GROUP, "a target group name or ARN")
+  }),
+  capacity: input({
+    kind: "object",
+    describe: "Capacity {min, max, desired} (JSON, or --capacity.min 2 --capacity.max 4 --capacity.desired 2)",
+    required: "on the first deploy",
+    defaultText: COPIED,
+    parse: (value) => value === void 0 ? void 0 : parseCapacity(value)
+  }),
+  instanceType: stringInput("Instance type", { required: "on the first deploy", defaultText: COPIED, pattern: INSTANCE_TYPE, shape: "t3.micro" }),
+  subnets: listInput("Subnet ids", {
+    required: "on the first deploy",
+    defaultText: COPIED,
+    item: (id, field) => checkPattern(field, id, SUBNET_ID, "subnet-0123456789abcdef0"),
+    whenEmpty: "must name at least one subnet"
+  }),
+  securityGroups: listInput("Security group ids", { defaultText: COPIED, item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, "sg-0123456789abcdef0") }),
+  keyName: stringInput("EC2 key pair name", { defaultText: COPIED, pattern: KEY_NAME, shape: "a key pair name" }),
+  iamInstanceProfile: stringInput("Instance profile name or ARN", { defaultText: COPIED, pattern: INSTANCE_PROFILE, shape: "an instance profile name or ARN" }),
+  userData: input({
+    kind: "string",
+    describe: "User data (plain text; encoded for you)",
+    defaultText: COPIED,
+    secret: true,
+    parse: (value, field) => value === void 0 ? void 0 : checkUserData(field, value)
+  }),
+  blockDevices: input({
+    kind: "object",
+    describe: "EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)",
+    defaultText: COPIED,
+    docType: "List of Maps",
+    parse: (value) => value === void 0 ? void 0 : parseBlockDevices(value)
+  }),
+  requireImdsv2: input({
+    kind: "boolean",
+    describe: "Require IMDSv2 tokens",
+    defaultText: "copied; true on the first deploy",
+    parse: (value, field) => value === void 0 ? void 0 : checkBoolean(field, value)
+  }),
+  ...SERVER_GROUP_INPUTS,
+  targetHealthyPercent: integerInput("Share of desired instances that must be healthy", { min: 1, max: 100, default: 100 }, { kind: "number" }),
+  ...LEDGER_INPUTS,
+  ...BUILD_INPUTS,
+  tags: input({
+    kind: "object",
+    describe: "Extra tags of the server group {key: value} (JSON, or --tags.team web)",
+    parse: (value, field) => value === void 0 ? {} : checkUserTags(field, value)
+  }),
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print what would be done and change nothing", false),
+  ...LOCK_INPUTS,
+  allowRemovingTargetGroups: booleanInput(
+    "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
+    false
+  ),
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+};
+
+// src/stages/inputs/history.ts
+var HISTORY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  limit: integerInput("How many records, newest first", { min: 1, max: 1e3, default: 10 })
+};
+
+// src/publish/artifact-file.ts
+var import_node_crypto8 = require("crypto");
+var import_node_fs5 = require("fs");
+var import_promises4 = require("fs/promises");
+var import_node_path7 = require("path");
+function checkArtifactFile(field, path6) {
+  let stats;
+  try {
+    stats = (0, import_node_fs5.statSync)(path6);
+  } catch (error) {
+    const code = error.code;
+    if (code === "ENOENT") throw new InputError(field, `no such file: ${path6}`);
+    throw new InputError(field, `cannot read ${path6}: ${code ?? String(error)}`);
+  }
+  if (stats.isDirectory()) throw new InputError(field, `${path6} is a directory; publish one file (archive the folder first)`);
+  if (!stats.isFile()) throw new InputError(field, `${path6} is not a regular file`);
+  if (stats.size === 0) throw new InputError(field, `${path6} is empty (0 bytes): refusing to publish an empty artifact`);
+  try {
+    (0, import_node_fs5.accessSync)(path6, import_node_fs5.constants.R_OK);
+  } catch {
+    throw new InputError(field, `${path6} is not readable by this user`);
+  }
+  return { path: path6, fileName: (0, import_node_path7.basename)(path6), size: stats.size, modifiedMs: stats.mtimeMs };
+}
+var HASH_READ_BYTES = 1024 * 1024;
+
+// src/publish/multipart.ts
+var import_node_crypto9 = require("crypto");
+var import_promises5 = require("fs/promises");
+var MIN_PART_SIZE = 5 * 1024 * 1024;
+var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+
+// src/publish/s3-names.ts
+var BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+function checkBucketName2(field, value) {
+  if (/^s3:\/\//i.test(value) || value.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(value)})`);
+  }
+  const problem = bucketNameProblem2(value);
+  if (problem) throw new InputError(field, `${problem} (got ${JSON.stringify(value)})`);
+  return value;
+}
+function bucketNameProblem2(name) {
+  if (name.length < 3 || name.length > 63) return "a bucket name must be 3 to 63 characters long";
+  if (!BUCKET_PATTERN.test(name)) {
+    return 'a bucket name may only hold lowercase letters, digits, "." and "-", and must start and end with a letter or digit';
+  }
+  if (name.includes("..")) return "a bucket name must not hold two dots in a row";
+  if (IP_ADDRESS_PATTERN2.test(name)) return "a bucket name must not look like an IP address";
+  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
+  if (prefix) return `bucket names starting with "${prefix}" are reserved by AWS`;
+  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
+  if (suffix) return `bucket names ending with "${suffix}" are reserved by AWS (access points, directory buckets)`;
+  return void 0;
+}
+
+// src/publish/publish-artifact.ts
+var MIB = 1024 * 1024;
+var DEFAULT_PUBLISH_TUNING = { multipartThreshold: 16 * MIB, partSize: 8 * MIB, concurrency: 4 };
+
+// src/stages/inputs/publish.ts
+var MIB2 = 1024 * 1024;
+function optionalText(field, value) {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === "number") throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
+  return optionalString(field, value);
+}
+var textInput = (describe, stepDefault) => input({ kind: "string", describe, ...stepDefault ? { stepDefault } : {}, parse: (value, field) => optionalText(field, value) });
+var PUBLISH_INPUTS = {
+  ...REGION_INPUTS,
+  file: input({
+    kind: "string",
+    describe: "The artifact to upload (a regular, non-empty file), relative to the working directory",
+    required: true,
+    parse: (value, field) => checkArtifactFile(field, checkString(field, value))
+  }),
+  bucket: input({
+    kind: "string",
+    describe: "S3 bucket name (no s3:// prefix)",
+    required: true,
+    parse: (value, field) => checkBucketName2(field, checkString(field, value))
+  }),
+  key: stringInput("Object key", { required: "unless keyTemplate is given" }),
+  keyTemplate: stringInput("Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}"),
+  app: textInput("Application name ({app}; stored as metadata)"),
+  version: textInput("Artifact version ({version}; stored as metadata)"),
+  buildNumber: textInput("Jenkins build number ({buildNumber}; stored as metadata)", "env.BUILD_NUMBER"),
+  buildUrl: stringInput("Jenkins build URL, stored as metadata (a URL with user:password@ is refused)", { stepDefault: "env.BUILD_URL" }),
+  gitCommit: stringInput("Git commit id ({gitCommit}; stored as metadata)", { stepDefault: "env.GIT_COMMIT" }),
+  overwrite: booleanInput("Replace different content already at the key (false: refuse, exit 3)", false),
+  contentType: stringInput("Content-Type, e.g. application/gzip", {
+    defaultText: "from the file name, else application/octet-stream",
+    pattern: /^[\w.+-]+\/[\w.+-]+( *;[\x20-\x7e]*)?$/,
+    shape: '"type/subtype" such as "application/gzip"'
+  }),
+  partSizeMiB: integerInput("Multipart part size in MiB", { min: MIN_PART_SIZE / MIB2, max: MAX_PART_SIZE / MIB2, default: DEFAULT_PUBLISH_TUNING.partSize / MIB2 }, { kind: "number" }),
+  concurrency: integerInput("Parts uploaded at once; memory \u2248 partSize \xD7 concurrency", { min: 1, max: 16, default: DEFAULT_PUBLISH_TUNING.concurrency }, { kind: "number" })
+};
+
+// src/rollback/request.ts
+var MAX_REASON = 1e3;
+function checkReason(field, value) {
+  const reason = optionalString(field, value)?.trim();
+  if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
+  return reason || void 0;
+}
+
+// src/stages/inputs/rollback.ts
+var ROLLBACK_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  // Checked against the cluster once it is known (a server group must be one of its own).
+  to: rawInput(
+    "string",
+    'Where to go: "previous" (the release deployed before the current one; rolling back twice goes further back), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id',
+    { defaultText: "previous" }
+  ),
+  reason: input({ kind: "string", describe: "Why (recorded in the ledger)", parse: (value, field) => checkReason(field, value) }),
+  ...LEDGER_INPUTS,
+  buildUrl: BUILD_INPUTS.buildUrl,
+  ...SERVER_GROUP_INPUTS,
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print where the rollback would go and how, change nothing", false),
+  ...LOCK_INPUTS
+};
+
+// src/stages/inputs/status.ts
+var STATUS_INPUTS = { ...CLUSTER_INPUTS, ...REGION_INPUTS, ...OPTIONAL_LEDGER_INPUTS };
+
+// src/stages/inputs/index.ts
+var STAGE_INPUTS = {
+  publish: PUBLISH_INPUTS,
+  bake: BAKE_INPUTS,
+  deploy: DEPLOY_INPUTS,
+  rollback: ROLLBACK_INPUTS,
+  status: STATUS_INPUTS,
+  history: HISTORY_INPUTS,
+  cleanup: CLEANUP_INPUTS
+};
+function isInputOfAnyStage(name) {
+  return Object.values(STAGE_INPUTS).some((inputs) => Object.hasOwn(inputs, name));
+}
+
+// src/stages/resolve-input.ts
+var PROJECT_DEFAULTS_FILE = ".bluegreen.json";
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function mergeInputs(...layers) {
+  const merged = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === void 0) continue;
+      const base = merged[key];
+      merged[key] = isPlainObject(base) && isPlainObject(value) ? mergeInputs(base, value) : value;
+    }
+  }
+  return merged;
+}
+function readJsonObjectFile(path6, field, shownPath = path6) {
+  if (!(0, import_node_fs6.existsSync)(path6)) throw new InputError(field, `file ${shownPath} does not exist`);
   let text;
   try {
-    text = (0, import_node_fs5.readFileSync)(path6, "utf8");
+    text = (0, import_node_fs6.readFileSync)(path6, "utf8");
   } catch (error) {
-    throw new InputError("input", `cannot read ${path6}: ${describeError(error)}`);
+    throw new InputError(field, `cannot read ${shownPath}: ${describeError(error)}`);
   }
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError("input", `${path6} is not valid JSON: ${describeError(error)}`);
+    throw new InputError(field, `${shownPath} is not valid JSON: ${describeError(error)}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InputError("input", `${path6} must hold a JSON object of input keys`);
-  }
+  if (!isPlainObject(parsed)) throw new InputError(field, `${shownPath} must hold a JSON object of input keys`);
   return parsed;
 }
-function mergeInput(fileInput, argv) {
-  const merged = { ...fileInput };
+var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
+function flagInputs(argv, inputs) {
+  const flags = {};
   for (const [key, value] of Object.entries(argv)) {
-    if (YARGS_KEYS.has(key) || key.includes("-") || value === void 0) continue;
-    const existing = merged[key];
-    if (isPlainObject(existing) && isPlainObject(value)) merged[key] = { ...existing, ...value };
-    else merged[key] = value;
+    if (!YARGS_KEYS.has(key) && !key.includes("-") && value !== void 0) flags[key] = value;
   }
-  return merged;
+  for (const [name, spec] of Object.entries(inputs)) {
+    for (const path6 of listPaths(name, spec)) updateAt(flags, path6.split("."), (value) => asList(value, spec.commaInItems === true));
+  }
+  return flags;
 }
-function isPlainObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+function updateAt(target, path6, update) {
+  const [head, ...rest] = path6;
+  if (!Object.hasOwn(target, head)) return;
+  if (rest.length === 0) {
+    target[head] = update(target[head]);
+    return;
+  }
+  const child2 = target[head];
+  if (isPlainObject(child2)) {
+    const copy = { ...child2 };
+    updateAt(copy, rest, update);
+    target[head] = copy;
+  }
+}
+function asList(value, commaInItems) {
+  const items = Array.isArray(value) ? value : [value];
+  if (!items.every((item) => typeof item === "string" || typeof item === "number")) return value;
+  const texts = items.map(String);
+  return commaInItems ? texts : texts.flatMap((text) => text.split(",").map((part) => part.trim()).filter((part) => part !== ""));
+}
+function readProjectDefaults(cwd) {
+  const path6 = (0, import_node_path8.join)(cwd, PROJECT_DEFAULTS_FILE);
+  if (!(0, import_node_fs6.existsSync)(path6)) return void 0;
+  const document = readJsonObjectFile(path6, PROJECT_DEFAULTS_FILE, path6);
+  const where = ` (in ${path6})`;
+  for (const key of Object.keys(document)) {
+    if (key !== "defaults" && key !== "clusters") {
+      throw new InputError(key, `is not a section of ${PROJECT_DEFAULTS_FILE}: use "defaults" and "clusters"${where}`);
+    }
+  }
+  const checkSection = (field, value) => {
+    const section = checkObject(field, value ?? {});
+    for (const key of Object.keys(section)) {
+      if (key === "config" || !isInputOfAnyStage(key)) throw new InputError(`${field}.${key}`, `is not an input of any stage${where}`);
+    }
+    return section;
+  };
+  const clusters = {};
+  for (const [name, section] of Object.entries(checkObject("clusters", document.clusters ?? {}))) {
+    clusters[name] = checkSection(`clusters.${name}`, section);
+  }
+  return { defaults: checkSection("defaults", document.defaults), clusters };
+}
+function declaredPart(section, inputs) {
+  const namesCluster = Object.hasOwn(inputs, "cluster");
+  return Object.fromEntries(
+    Object.entries(section).filter(([key]) => Object.hasOwn(inputs, key) && !(namesCluster && Object.hasOwn(CLUSTER_INPUTS, key)))
+  );
+}
+function clusterNameOf(layers) {
+  try {
+    return resolveClusterName(layers).name;
+  } catch {
+    return void 0;
+  }
+}
+function resolveStageInput(inputs, given, options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const env3 = options.env ?? process.env;
+  const names = Object.keys(inputs);
+  checkKnownKeys("", given, names);
+  let merged = given;
+  if (Object.hasOwn(inputs, "config") && given.config !== void 0 && given.config !== null) {
+    const path6 = checkString("config", given.config);
+    const fromFile = readJsonObjectFile((0, import_node_path8.resolve)(cwd, path6), "config", path6);
+    checkKnownKeys("config", fromFile, names.filter((name) => name !== "config"));
+    merged = mergeInputs(fromFile, given);
+  }
+  const project = readProjectDefaults(cwd);
+  if (project) {
+    const cluster = Object.hasOwn(inputs, "cluster") ? clusterNameOf(merged) : void 0;
+    const section = cluster !== void 0 ? project.clusters[cluster] ?? {} : {};
+    merged = mergeInputs(declaredPart(project.defaults, inputs), declaredPart(section, inputs), merged);
+  }
+  const regionValue = merged.region ?? env3.AWS_REGION ?? env3.AWS_DEFAULT_REGION;
+  let region2 = "";
+  if (options.needsRegion !== false || regionValue !== void 0) {
+    if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
+    region2 = checkRegion2("region", regionValue);
+  }
+  const parsed = {};
+  for (const [name, spec] of Object.entries(inputs)) {
+    const value = name === "region" ? region2 || void 0 : merged[name];
+    parsed[name] = spec.parse(value === void 0 ? spec.default : value, name);
+  }
+  return { inputs: parsed, region: region2 };
+}
+
+// src/stages/framework.ts
+function defineStage(stage) {
+  return stage;
+}
+var COMMON_OPTIONS = {
+  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
+  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' }
+};
+function stageOptions(inputs) {
+  const options = { ...COMMON_OPTIONS };
+  for (const [name, spec] of Object.entries(inputs)) {
+    options[name] = yargsOption(spec);
+    for (const path6 of listPaths(name, spec)) {
+      if (path6 !== name) options[path6] = { type: "array", string: true, hidden: true };
+    }
+  }
+  return options;
 }
 function writeJsonFile(path6, value) {
-  (0, import_node_fs5.mkdirSync)((0, import_node_path7.dirname)(path6), { recursive: true });
-  (0, import_node_fs5.writeFileSync)(path6, `${JSON.stringify(value, null, 2)}
+  (0, import_node_fs7.mkdirSync)((0, import_node_path9.dirname)(path6), { recursive: true });
+  (0, import_node_fs7.writeFileSync)(path6, `${JSON.stringify(value, null, 2)}
 `);
 }
 function errorOutput(error) {
@@ -100651,21 +101457,18 @@ function routeProcessWarnings(log) {
     log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
   });
 }
-async function executeStage(stage, argv, log = createLogger(stage.name)) {
-  const outputPath = typeof argv.output === "string" ? argv.output : void 0;
+async function executeStage(stage, argv, log = createLogger(stage.name), options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const outputPath = typeof argv.output === "string" ? (0, import_node_path9.resolve)(cwd, argv.output) : void 0;
   let result;
   try {
-    const fileInput = typeof argv.input === "string" ? readInputFile(argv.input) : {};
-    const raw = mergeInput(fileInput, argv);
-    checkKnownKeys("", raw, [...Object.keys(stage.options), "region"]);
-    const regionValue = raw.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    let region2 = "";
-    if (stage.needsRegion !== false) {
-      if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-      region2 = checkRegion("region", regionValue);
-    }
-    const input = stage.validate(raw, region2);
-    const output = await stage.run(input, { log, region: region2, aws: () => awsClients(region2) });
+    const fileInput = typeof argv.input === "string" ? readJsonObjectFile((0, import_node_path9.resolve)(cwd, argv.input), "input", argv.input) : {};
+    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+    const { inputs, region: region2 } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
+    const input2 = stage.validate(inputs, region2);
+    let clients;
+    const aws = () => clients ??= (options.clients ?? awsClients)(region2);
+    const output = await stage.run(input2, { log, region: region2, aws });
     result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
   } catch (error) {
     const exitCode = exitCodeOf(error);
@@ -100686,20 +101489,7 @@ async function executeStage(stage, argv, log = createLogger(stage.name)) {
   return result;
 }
 function addStageOptions(yargs, stage) {
-  return yargs.options({ ...COMMON_OPTIONS, ...stage.options }).strict();
-}
-function stageCommand(stage, commandName = stage.name) {
-  return {
-    command: commandName,
-    describe: stage.describe,
-    builder: (yargs) => addStageOptions(yargs, stage),
-    handler: async (argv) => {
-      const log = createLogger(stage.name);
-      routeProcessWarnings(log);
-      const { exitCode } = await executeStage(stage, argv, log);
-      process.exitCode = exitCode;
-    }
-  };
+  return yargs.options(stageOptions(stage.inputs)).strict();
 }
 
 // src/stages/cli-runner.ts
@@ -100711,23 +101501,52 @@ function outputPathFromArgv(args) {
   }
   return void 0;
 }
-function failHandler(scope, args) {
+function failHandler(log, args, onFailure) {
   return (message, error) => {
     if (error && !message) throw error;
     const text = message ?? error?.message ?? "invalid command line";
     const unknown = /Unknown arguments?: (.+)/.exec(text);
     const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
     const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
-    createLogger(scope).error(`bad input: ${inputError.message}`);
+    log.error(`bad input: ${inputError.message}`);
     const outputPath = outputPathFromArgv(args);
-    if (outputPath) writeJsonFile(outputPath, errorOutput(inputError));
-    process.exitCode = ExitCode.badInput;
+    const output = errorOutput(inputError);
+    if (outputPath) writeJsonFile(outputPath, output);
+    onFailure(output);
   };
 }
+async function runStageCommand(stage, args, options = {}) {
+  const log = createLogger(stage.name, options.logSink);
+  const result = { exitCode: ExitCode.ok, output: void 0, printed: "" };
+  const command8 = {
+    command: "$0",
+    describe: stage.describe,
+    builder: (cli2) => addStageOptions(cli2, stage),
+    handler: async (argv) => {
+      if (!options.inProcess) routeProcessWarnings(log);
+      const { exitCode, output } = await executeStage(stage, argv, log, options);
+      result.exitCode = exitCode;
+      result.output = output;
+    }
+  };
+  const cli = yargs_default([...args]).scriptName(`${stage.name}.js`).command(command8).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(
+    failHandler(log, args, (output) => {
+      result.exitCode = ExitCode.badInput;
+      result.output = output;
+    })
+  );
+  if (options.inProcess) {
+    await cli.exitProcess(false).parseAsync([...args], {}, (_error, _argv, printed) => {
+      result.printed = printed;
+    });
+  } else {
+    await cli.parseAsync();
+  }
+  return result;
+}
 async function runStandalone(stage) {
-  const args = hideBin(process.argv);
-  const command8 = stageCommand(stage, "$0");
-  await yargs_default(args).scriptName(`${stage.name}.js`).command(command8).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(failHandler(stage.name, args)).parseAsync();
+  const { exitCode } = await runStageCommand(stage, hideBin(process.argv));
+  process.exitCode = exitCode;
 }
 
 // src/bake/errors.ts
@@ -100959,7 +101778,7 @@ var LineSplitter = class {
 };
 
 // src/bake/manifest.ts
-var import_node_fs6 = require("fs");
+var import_node_fs8 = require("fs");
 function lastManifestRun(manifest) {
   const uuid = manifest.last_run_uuid;
   if (typeof uuid !== "string" || !Array.isArray(manifest.builds)) return void 0;
@@ -100980,7 +101799,7 @@ function lastManifestRun(manifest) {
 async function readManifest(file) {
   let text;
   try {
-    text = await import_node_fs6.promises.readFile(file, "utf8");
+    text = await import_node_fs8.promises.readFile(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -100989,7 +101808,7 @@ async function readManifest(file) {
 }
 
 // src/bake/options.ts
-var import_node_fs7 = require("fs");
+var import_node_fs9 = require("fs");
 var path = __toESM(require("path"));
 var TAG = {
   app: "bluegreen:app",
@@ -101004,7 +101823,7 @@ var TAG = {
 function builtinTemplateDir() {
   if (process.env.BLUEGREEN_PACKER_TEMPLATES) return process.env.BLUEGREEN_PACKER_TEMPLATES;
   const besideBundle = path.join(__dirname, "packer");
-  if ((0, import_node_fs7.existsSync)(path.join(besideBundle, "linux"))) return besideBundle;
+  if ((0, import_node_fs9.existsSync)(path.join(besideBundle, "linux"))) return besideBundle;
   return path.resolve(__dirname, "..", "..", "resources", "bluegreen", "packer");
 }
 var NO_GO_TEMPLATE = 'must not contain "{{": Packer renders environment values as Go templates until they stop changing, so it cannot pass "{{" literally (use a script file for such text)';
@@ -101017,7 +101836,7 @@ function nonEmpty(field, value) {
   }
   return value;
 }
-function optionalString(field, value) {
+function optionalString2(field, value) {
   if (value === void 0 || value === null || value === "") return void 0;
   if (typeof value !== "string") throw new BakeInputError(field, `must be a string, got ${typeof value}`);
   return value;
@@ -101086,7 +101905,7 @@ function resolveBakeOptions(options, env3 = process.env) {
     const owners = stringList("sourceAmi.filter.owners", src.filter.owners);
     if (owners.length === 0) throw new BakeInputError("sourceAmi.filter.owners", 'required: at least one owner account id or alias (e.g. "amazon"), or anyone could publish a matching image');
     const filters = { ...stringMap("sourceAmi.filter.filters", src.filter.filters) };
-    const name = optionalString("sourceAmi.filter.name", src.filter.name);
+    const name = optionalString2("sourceAmi.filter.name", src.filter.name);
     if (name !== void 0) filters["name"] = name;
     if (Object.keys(filters).length === 0) throw new BakeInputError("sourceAmi.filter.name", "required (or filters)");
     if (filters["root-device-type"] === void 0) filters["root-device-type"] = "ebs";
@@ -101094,12 +101913,12 @@ function resolveBakeOptions(options, env3 = process.env) {
   } else {
     throw new BakeInputError("sourceAmi", "give either id or filter");
   }
-  const artifactUrl = optionalString("artifactUrl", options.artifactUrl);
+  const artifactUrl = optionalString2("artifactUrl", options.artifactUrl);
   if (artifactUrl?.includes("{{") === true) throw new BakeInputError("artifactUrl", NO_GO_TEMPLATE);
   if (artifactUrl !== void 0 && !/^(s3|https?):\/\/\S/.test(artifactUrl)) {
     throw new BakeInputError("artifactUrl", "must be an s3:// or https:// URL");
   }
-  const endpoint = optionalString("endpoint", options.endpoint) ?? optionalString("AWS_ENDPOINT_URL", env3.AWS_ENDPOINT_URL);
+  const endpoint = optionalString2("endpoint", options.endpoint) ?? optionalString2("AWS_ENDPOINT_URL", env3.AWS_ENDPOINT_URL);
   const sandbox = endpoint !== void 0;
   const allowedCidrs = stringList("allowedCidrs", options.allowedCidrs);
   allowedCidrs.forEach((c10, i10) => {
@@ -101128,7 +101947,7 @@ function resolveBakeOptions(options, env3 = process.env) {
   let encryption;
   if (options.encryption !== void 0 && options.encryption !== null) {
     encryption = {
-      kmsKeyId: optionalString("encryption.kmsKeyId", options.encryption.kmsKeyId),
+      kmsKeyId: optionalString2("encryption.kmsKeyId", options.encryption.kmsKeyId),
       regionKmsKeyIds: stringMap("encryption.regionKmsKeyIds", options.encryption.regionKmsKeyIds)
     };
     for (const r10 of copyRegions) {
@@ -101137,8 +101956,8 @@ function resolveBakeOptions(options, env3 = process.env) {
       }
     }
   }
-  const buildUrl = optionalString("build.url", options.build?.url);
-  const gitCommit = optionalString("build.gitCommit", options.build?.gitCommit);
+  const buildUrl = optionalString2("build.url", options.build?.url);
+  const gitCommit = optionalString2("build.gitCommit", options.build?.gitCommit);
   const allTags = { ...stringMap("tags", options.tags) };
   const meta = {
     [TAG.app]: app,
@@ -101150,7 +101969,7 @@ function resolveBakeOptions(options, env3 = process.env) {
   };
   if (sandbox) {
     meta[TAG.sandboxVersion] = version;
-    meta[TAG.sandboxHealth] = optionalString("sandboxHealth", options.sandboxHealth) ?? "healthy";
+    meta[TAG.sandboxHealth] = optionalString2("sandboxHealth", options.sandboxHealth) ?? "healthy";
   }
   for (const [k10, v2] of Object.entries(meta)) if (v2 !== void 0) allTags[k10] = v2;
   if (allTags["Name"] === void 0) allTags["Name"] = amiName;
@@ -101181,8 +102000,8 @@ function resolveBakeOptions(options, env3 = process.env) {
     const c10 = options.chef;
     const client = c10.client ?? "cinc";
     if (client !== "cinc" && client !== "chef") throw new BakeInputError("chef.client", 'must be "cinc" or "chef"');
-    const cookbooksPath = optionalString("chef.cookbooksPath", c10.cookbooksPath);
-    const policyArchive = optionalString("chef.policyArchive", c10.policyArchive);
+    const cookbooksPath = optionalString2("chef.cookbooksPath", c10.cookbooksPath);
+    const policyArchive = optionalString2("chef.policyArchive", c10.policyArchive);
     const runList = stringList("chef.runList", c10.runList);
     if (cookbooksPath === void 0 === (policyArchive === void 0)) {
       throw new BakeInputError("chef", "give either cookbooksPath (with runList) or policyArchive");
@@ -101193,7 +102012,7 @@ function resolveBakeOptions(options, env3 = process.env) {
     });
     chef = {
       client,
-      version: optionalString("chef.version", c10.version),
+      version: optionalString2("chef.version", c10.version),
       cookbooksPath: cookbooksPath === void 0 ? void 0 : path.resolve(repoDir, cookbooksPath),
       policyArchive: policyArchive === void 0 ? void 0 : path.resolve(repoDir, policyArchive),
       runList,
@@ -101216,12 +102035,12 @@ function resolveBakeOptions(options, env3 = process.env) {
     region: buildRegion,
     amiName,
     amiDescription: `${app} ${version}`.replace(/\{\{/g, "{ {"),
-    instanceType: optionalString("instanceType", options.instanceType) ?? (windows ? "t3.large" : "t3.small"),
+    instanceType: optionalString2("instanceType", options.instanceType) ?? (windows ? "t3.large" : "t3.small"),
     sourceAmi,
     artifactUrl,
-    subnetId: optionalString("subnetId", options.subnetId),
-    vpcId: optionalString("vpcId", options.vpcId),
-    iamInstanceProfile: optionalString("iamInstanceProfile", options.iamInstanceProfile),
+    subnetId: optionalString2("subnetId", options.subnetId),
+    vpcId: optionalString2("vpcId", options.vpcId),
+    iamInstanceProfile: optionalString2("iamInstanceProfile", options.iamInstanceProfile),
     volume,
     encryption,
     copyRegions,
@@ -101229,8 +102048,8 @@ function resolveBakeOptions(options, env3 = process.env) {
     literalTags,
     runTags,
     allowedCidrs,
-    sshUsername: optionalString("sshUsername", options.sshUsername) ?? "ec2-user",
-    winrmUsername: optionalString("winrmUsername", options.winrmUsername) ?? "Administrator",
+    sshUsername: optionalString2("sshUsername", options.sshUsername) ?? "ec2-user",
+    winrmUsername: optionalString2("winrmUsername", options.winrmUsername) ?? "Administrator",
     steps,
     chef,
     iis,
@@ -101279,7 +102098,7 @@ async function detectPackerVersion(packerPath = defaultPackerPath()) {
 }
 
 // src/bake/render.ts
-var import_node_fs8 = require("fs");
+var import_node_fs10 = require("fs");
 var os2 = __toESM(require("os"));
 var path5 = __toESM(require("path"));
 var import_handlebars = __toESM(require_lib());
@@ -101418,8 +102237,8 @@ function nullify(value) {
 }
 async function copyFile2(from, dir, rel, files, field) {
   try {
-    await import_node_fs8.promises.mkdir(path5.dirname(path5.join(dir, rel)), { recursive: true });
-    await import_node_fs8.promises.copyFile(from, path5.join(dir, rel));
+    await import_node_fs10.promises.mkdir(path5.dirname(path5.join(dir, rel)), { recursive: true });
+    await import_node_fs10.promises.copyFile(from, path5.join(dir, rel));
   } catch (err) {
     throw new BakeInputError(field, `cannot read ${from}: ${err.code ?? err.message}`);
   }
@@ -101427,8 +102246,8 @@ async function copyFile2(from, dir, rel, files, field) {
   return rel;
 }
 async function writeFile3(dir, rel, content, files, mode = 420) {
-  await import_node_fs8.promises.mkdir(path5.dirname(path5.join(dir, rel)), { recursive: true });
-  await import_node_fs8.promises.writeFile(path5.join(dir, rel), content, { mode });
+  await import_node_fs10.promises.mkdir(path5.dirname(path5.join(dir, rel)), { recursive: true });
+  await import_node_fs10.promises.writeFile(path5.join(dir, rel), content, { mode });
   files.push(rel);
 }
 async function renderBuild(options, renderOptions = {}) {
@@ -101439,15 +102258,15 @@ async function renderBuild(options, renderOptions = {}) {
   })() : await detectPackerVersion(renderOptions.packerPath ?? defaultPackerPath(env3));
   let source;
   try {
-    source = await import_node_fs8.promises.readFile(bake.templatePath, "utf8");
+    source = await import_node_fs10.promises.readFile(bake.templatePath, "utf8");
   } catch (err) {
     throw new BakeInputError("templatePath", `cannot read ${bake.templatePath}: ${err.code ?? String(err)}`);
   }
-  const dir = options.outDir !== void 0 ? path5.resolve(options.outDir) : await import_node_fs8.promises.mkdtemp(path5.join(os2.tmpdir(), "bluegreen-bake-"));
-  await import_node_fs8.promises.mkdir(dir, { recursive: true });
+  const dir = options.outDir !== void 0 ? path5.resolve(options.outDir) : await import_node_fs10.promises.mkdtemp(path5.join(os2.tmpdir(), "bluegreen-bake-"));
+  await import_node_fs10.promises.mkdir(dir, { recursive: true });
   const files = [];
   const shared = path5.join(builtinTemplateDir(), "files");
-  for (const name of (await import_node_fs8.promises.readdir(shared)).sort()) {
+  for (const name of (await import_node_fs10.promises.readdir(shared)).sort()) {
     await copyFile2(path5.join(shared, name), dir, `files/${name}`, files, "templatePath");
   }
   const steps = [];
@@ -101474,9 +102293,9 @@ async function renderBuild(options, renderOptions = {}) {
       policyArchive = await copyFile2(c10.policyArchive, dir, `files/chef/${path5.basename(c10.policyArchive)}`, files, "chef.policyArchive");
     }
     if (c10.cookbooksPath !== void 0) {
-      const st = await import_node_fs8.promises.stat(c10.cookbooksPath).catch(() => void 0);
+      const st = await import_node_fs10.promises.stat(c10.cookbooksPath).catch(() => void 0);
       if (st?.isDirectory() !== true) throw new BakeInputError("chef.cookbooksPath", `${c10.cookbooksPath} is not a directory`);
-      await import_node_fs8.promises.cp(c10.cookbooksPath, path5.join(dir, "files/chef/cookbooks"), { recursive: true });
+      await import_node_fs10.promises.cp(c10.cookbooksPath, path5.join(dir, "files/chef/cookbooks"), { recursive: true });
       files.push("files/chef/cookbooks/");
     }
     const nodeJson = { ...c10.attributes, ...c10.runList.length > 0 ? { run_list: c10.runList } : {} };
@@ -101640,63 +102459,32 @@ async function runPacker(buildDir, options = {}) {
 }
 
 // src/stages/bake.ts
-var object = (describe) => ({ describe: `${describe} (JSON, in the input file)` });
-var BAKE_OPTIONS = {
-  app: { type: "string", describe: "Application name (first part of the AMI name)" },
-  version: { type: "string", describe: "Application version (AMI name, bluegreen:version tag)" },
-  template: { type: "string", choices: ["linux", "windows"], describe: "Built-in Packer template (default linux)" },
-  templatePath: { type: "string", describe: "Your own handlebars Packer template (.hbs)" },
-  sourceAmi: object('{ "id": "ami-\u2026" } or { "filter": { "name", "owners": [...] } }'),
-  artifactUrl: { type: "string", describe: "Artifact to install (s3:// or https://), e.g. the publish output" },
-  instanceType: { type: "string", describe: "Build instance type" },
-  subnetId: { type: "string", describe: "Subnet of the build instance" },
-  vpcId: { type: "string", describe: "VPC of the build instance" },
-  iamInstanceProfile: { type: "string", describe: "Instance profile of the build instance" },
-  volume: object('{ "sizeGb", "type", "deviceName" }'),
-  encryption: object('{ "kmsKeyId", "regionKmsKeyIds": { region: key } }'),
-  copyRegions: { type: "array", string: true, describe: "Regions to copy the AMI to" },
-  tags: object("Extra AMI and snapshot tags"),
-  build: object('{ "url", "gitCommit" }: build metadata for tags'),
-  amiName: { type: "string", describe: "AMI name (default <app>-<version>-<timestamp>)" },
-  allowedCidrs: { type: "array", string: true, describe: "CIDRs allowed into the temporary security group" },
-  sshUsername: { type: "string", describe: "Linux: SSH user of the source AMI" },
-  winrmUsername: { type: "string", describe: "Windows: WinRM user" },
-  steps: object('[{ "inline": [...], "scripts": [...], "env": {...} }]'),
-  chef: object('{ "cookbooksPath", "runList" } or { "policyArchive" }'),
-  iis: object('Windows IIS example: { "siteName", "port", "managedRuntimeVersion" } or false'),
-  endpoint: { type: "string", describe: "Sandbox AWS endpoint (default AWS_ENDPOINT_URL)" },
-  sandboxHealth: { type: "string", describe: "Sandbox: the sandbox:health tag of the AMI" },
-  repoDir: { type: "string", describe: "Base of relative script/cookbook paths (default cwd)" },
-  timeoutMinutes: { type: "number", describe: "Stop packer after this many minutes (default 120)" }
-};
 function asInputError(error) {
   if (error instanceof BakeInputError) throw new InputError(error.field, error.message.slice(error.field.length + 2));
   throw error;
 }
-var bakeStage = {
+var bakeStage = defineStage({
   name: "bake",
   describe: "Bake an AMI with Packer (built-in linux/windows templates or your own), copy it, tag it",
-  options: BAKE_OPTIONS,
-  validate(raw, region2) {
-    const { timeoutMinutes, ...rest } = raw;
-    const options = { ...rest, region: region2 };
+  inputs: BAKE_INPUTS,
+  validate(inputs, region2) {
+    const { timeoutMinutes, ...rest } = inputs;
+    const options = definedOnly({ ...rest, region: region2 });
     try {
       resolveBakeOptions(options);
     } catch (error) {
       asInputError(error);
     }
-    const minutes = timeoutMinutes === void 0 ? 120 : Number(timeoutMinutes);
-    if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError("timeoutMinutes", "must be a positive number");
-    return { options, timeoutMinutes: minutes };
+    return { options, timeoutMinutes };
   },
-  async run(input, { log }) {
+  async run(input2, { log }) {
     try {
-      const build2 = await renderBuild(input.options).catch(asInputError);
+      const build2 = await renderBuild(input2.options).catch(asInputError);
       log.info(`rendered ${build2.bake.template} template for Packer ${build2.packerVersion.text} in ${build2.dir}; AMI ${build2.bake.amiName}`);
       const packerLog = log.child("packer");
       const result = await runPacker(build2, {
         onLog: (line) => packerLog.info(line),
-        timeoutMs: input.timeoutMinutes * 6e4,
+        timeoutMs: input2.timeoutMinutes * 6e4,
         applyLiteralTags: ec2LiteralTagger({ clientFor: (region2) => awsClients(region2).ec2 })
       });
       const copies = Object.entries(result.amis).filter(([r10]) => r10 !== result.region);
@@ -101711,7 +102499,7 @@ var bakeStage = {
     }
   },
   exitCodeFor: (output) => output.failure === void 0 ? 0 : 1
-};
+});
 
 // src/bin/bake.ts
 void runStandalone(bakeStage);

@@ -126,17 +126,17 @@ var init_buffer_from = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     "use strict";
     init_is_array_buffer();
-    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
-      if (!isArrayBuffer(input)) {
-        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
+    fromArrayBuffer = (input2, offset = 0, length = input2.byteLength - offset) => {
+      if (!isArrayBuffer(input2)) {
+        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input2} (${input2})`);
       }
-      return Buffer.from(input, offset, length);
+      return Buffer.from(input2, offset, length);
     };
-    fromString = (input, encoding) => {
-      if (typeof input !== "string") {
-        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
+    fromString = (input2, encoding) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input2} (${input2})`);
       }
-      return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
+      return encoding ? Buffer.from(input2, encoding) : Buffer.from(input2);
     };
   }
 });
@@ -148,14 +148,14 @@ var init_fromBase64 = __esm({
     "use strict";
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = (input) => {
-      if (input.length * 3 % 4 !== 0) {
+    fromBase64 = (input2) => {
+      if (input2.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
-      if (!BASE64_REGEX.exec(input)) {
+      if (!BASE64_REGEX.exec(input2)) {
         throw new TypeError(`Invalid base64 string.`);
       }
-      const buffer = fromString(input, "base64");
+      const buffer = fromString(input2, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     };
   }
@@ -167,8 +167,8 @@ var init_fromUtf8 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     "use strict";
     init_buffer_from();
-    fromUtf8 = (input) => {
-      const buf = fromString(input, "utf8");
+    fromUtf8 = (input2) => {
+      const buf = fromString(input2, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
     };
   }
@@ -182,16 +182,16 @@ var init_toBase64 = __esm({
     init_buffer_from();
     init_fromUtf8();
     toBase64 = (_input) => {
-      let input;
+      let input2;
       if (typeof _input === "string") {
-        input = fromUtf8(_input);
+        input2 = fromUtf8(_input);
       } else {
-        input = _input;
+        input2 = _input;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("base64");
     };
   }
 });
@@ -232,14 +232,14 @@ var init_toUtf8 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     "use strict";
     init_buffer_from();
-    toUtf8 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf8 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("utf8");
     };
   }
 });
@@ -465,9 +465,9 @@ var init_isValidHostLabel = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js
-function isValidHostname(hostname) {
+function isValidHostname(hostname2) {
   const hostPattern = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
-  return hostPattern.test(hostname);
+  return hostPattern.test(hostname2);
 }
 var init_isValidHostname = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
@@ -480,11 +480,11 @@ var normalizeProvider;
 var init_normalizeProvider = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
@@ -528,13 +528,13 @@ var init_parseUrl = __esm({
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
-      const { hostname, pathname, port, protocol, search } = url;
+      const { hostname: hostname2, pathname, port, protocol, search } = url;
       let query;
       if (search) {
         query = parseQueryString(search);
       }
       return {
-        hostname,
+        hostname: hostname2,
         port: port ? parseInt(port) : void 0,
         protocol,
         path: pathname,
@@ -818,11 +818,11 @@ var init_date_utils = __esm({
       return valueInThisCentury;
     };
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = (input) => {
-      if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
-        return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
+    adjustRfc850Year = (input2) => {
+      if (input2.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
+        return new Date(Date.UTC(input2.getUTCFullYear() - 100, input2.getUTCMonth(), input2.getUTCDate(), input2.getUTCHours(), input2.getUTCMinutes(), input2.getUTCSeconds(), input2.getUTCMilliseconds()));
       }
-      return input;
+      return input2;
     };
     parseMonthByShortName = (value) => {
       const monthIdx = MONTHS.indexOf(value);
@@ -2280,11 +2280,11 @@ var operation;
 var init_operation = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
     "use strict";
-    operation = (namespace, name, traits, input, output) => ({
+    operation = (namespace, name, traits, input2, output) => ({
       name,
       namespace,
       traits,
-      input,
+      input: input2,
       output
     });
   }
@@ -3044,22 +3044,22 @@ var init_command = __esm({
           static getEndpointParameterInstructions() {
             return closure._ep;
           }
-          constructor(...[input]) {
+          constructor(...[input2]) {
             super();
-            this.input = input ?? {};
+            this.input = input2 ?? {};
             closure._init(this);
             this.schema = closure._operationSchema;
           }
           resolveMiddleware(stack, configuration, options) {
             const op = closure._operationSchema;
-            const input = op?.[4] ?? op?.input;
+            const input2 = op?.[4] ?? op?.input;
             const output = op?.[5] ?? op?.output;
             return this.resolveMiddlewareWithContext(stack, configuration, options, {
               CommandCtor: CommandRef,
               middlewareFn: closure._middlewareFn,
               clientName: closure._clientName,
               commandName: closure._commandName,
-              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input) : (_) => _),
+              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input2) : (_) => _),
               outputFilterSensitiveLog: closure._outputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, output) : (_) => _),
               smithyContext: closure._smithyContext,
               additionalContext: closure._additionalContext
@@ -3581,13 +3581,13 @@ var init_config = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
-var validRegions, checkRegion2;
+var validRegions, checkRegion;
 var init_checkRegion = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     "use strict";
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion2 = (region, check = isValidHostLabel) => {
+    checkRegion = (region, check = isValidHostLabel) => {
       if (!validRegions.has(region) && !check(region)) {
         if (region === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -3628,16 +3628,16 @@ var init_resolveRegionConfig = __esm({
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = (input) => {
-      const { region, useFipsEndpoint } = input;
+    resolveRegionConfig = (input2) => {
+      const { region, useFipsEndpoint } = input2;
       if (!region) {
         throw new Error("Region is missing");
       }
-      return Object.assign(input, {
+      return Object.assign(input2, {
         region: async () => {
           const providedRegion = typeof region === "function" ? await region() : region;
           const realRegion = getRealRegion(providedRegion);
-          checkRegion2(realRegion);
+          checkRegion(realRegion);
           return realRegion;
         },
         useFipsEndpoint: async () => {
@@ -3921,8 +3921,8 @@ var init_createConfigValueProvider = __esm({
               return endpoint.url.href;
             }
             if ("hostname" in endpoint) {
-              const { protocol, hostname, port, path } = endpoint;
-              return `${protocol}//${hostname}${port ? ":" + port : ""}${path}`;
+              const { protocol, hostname: hostname2, port, path } = endpoint;
+              return `${protocol}//${hostname2}${port ? ":" + port : ""}${path}`;
             }
           }
           return endpoint;
@@ -4103,23 +4103,23 @@ var init_getEndpointPlugin = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
 function bindResolveEndpointConfig(getEndpointFromConfig2) {
-  return (input) => {
-    const tls = input.tls ?? true;
-    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input;
+  return (input2) => {
+    const tls = input2.tls ?? true;
+    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input2;
     const customEndpointProvider = endpoint != null ? async () => toEndpointV1(await normalizeProvider(endpoint)()) : void 0;
     const isCustomEndpoint = !!endpoint;
-    const resolvedConfig = Object.assign(input, {
+    const resolvedConfig = Object.assign(input2, {
       endpoint: customEndpointProvider,
       tls,
       isCustomEndpoint,
       useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false),
       useFipsEndpoint: normalizeProvider(useFipsEndpoint ?? false),
-      ignoreConfiguredEndpointUrls: !!input.ignoreConfiguredEndpointUrls
+      ignoreConfiguredEndpointUrls: !!input2.ignoreConfiguredEndpointUrls
     });
     let configuredEndpointPromise = void 0;
     resolvedConfig.serviceConfiguredEndpoint = async () => {
-      if (input.serviceId && !configuredEndpointPromise) {
-        configuredEndpointPromise = getEndpointFromConfig2(input.serviceId);
+      if (input2.serviceId && !configuredEndpointPromise) {
+        configuredEndpointPromise = getEndpointFromConfig2(input2.serviceId);
       }
       return configuredEndpointPromise;
     };
@@ -4248,17 +4248,17 @@ var init_debugId = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
-function toDebugString(input) {
-  if (typeof input !== "object" || input == null) {
-    return input;
+function toDebugString(input2) {
+  if (typeof input2 !== "object" || input2 == null) {
+    return input2;
   }
-  if ("ref" in input) {
-    return `$${toDebugString(input.ref)}`;
+  if ("ref" in input2) {
+    return `$${toDebugString(input2.ref)}`;
   }
-  if ("fn" in input) {
-    return `${input.fn}(${(input.argv || []).map(toDebugString).join(", ")})`;
+  if ("fn" in input2) {
+    return `${input2.fn}(${(input2.argv || []).map(toDebugString).join(", ")})`;
   }
-  return JSON.stringify(input, null, 2);
+  return JSON.stringify(input2, null, 2);
 }
 var init_toDebugString = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
@@ -4415,8 +4415,8 @@ var init_parseURL = __esm({
             return value;
           }
           if (typeof value === "object" && "hostname" in value) {
-            const { hostname: hostname2, port, protocol: protocol2 = "", path = "", query = {} } = value;
-            const url = new URL(`${protocol2}//${hostname2}${port ? `:${port}` : ""}${path}`);
+            const { hostname: hostname3, port, protocol: protocol2 = "", path = "", query = {} } = value;
+            const url = new URL(`${protocol2}//${hostname3}${port ? `:${port}` : ""}${path}`);
             url.search = Object.entries(query).map(([k10, v2]) => `${k10}=${v2}`).join("&");
             return url;
           }
@@ -4430,7 +4430,7 @@ var init_parseURL = __esm({
         return null;
       }
       const urlString = whatwgURL.href;
-      const { host, hostname, pathname, protocol, search } = whatwgURL;
+      const { host, hostname: hostname2, pathname, protocol, search } = whatwgURL;
       if (search) {
         return null;
       }
@@ -4438,7 +4438,7 @@ var init_parseURL = __esm({
       if (!Object.values(EndpointURLScheme).includes(scheme)) {
         return null;
       }
-      const isIp = isIpAddress(hostname);
+      const isIp = isIpAddress(hostname2);
       const inputContainsDefaultPort = urlString.includes(`${host}:${DEFAULT_PORTS[scheme]}`) || typeof value === "string" && value.includes(`${host}:${DEFAULT_PORTS[scheme]}`);
       const authority = `${host}${inputContainsDefaultPort ? `:${DEFAULT_PORTS[scheme]}` : ``}`;
       return {
@@ -4486,14 +4486,14 @@ var substring;
 var init_substring = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
     "use strict";
-    substring = (input, start, stop, reverse) => {
-      if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
+    substring = (input2, start, stop, reverse) => {
+      if (input2 == null || start >= stop || input2.length < stop || /[^\u0000-\u007f]/.test(input2)) {
         return null;
       }
       if (!reverse) {
-        return input.substring(start, stop);
+        return input2.substring(start, stop);
       }
-      return input.substring(input.length - stop, input.length - start);
+      return input2.substring(input2.length - stop, input2.length - start);
     };
   }
 });
@@ -4935,7 +4935,7 @@ var fromUtf82;
 var init_fromUtf8_browser = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
     "use strict";
-    fromUtf82 = (input) => new TextEncoder().encode(input);
+    fromUtf82 = (input2) => new TextEncoder().encode(input2);
   }
 });
 
@@ -4958,23 +4958,23 @@ var init_constants_for_browser = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
 function toBase642(_input) {
-  let input;
+  let input2;
   if (typeof _input === "string") {
-    input = fromUtf82(_input);
+    input2 = fromUtf82(_input);
   } else {
-    input = _input;
+    input2 = _input;
   }
-  const isArrayLike = typeof input === "object" && typeof input.length === "number";
-  const isUint8Array = typeof input === "object" && typeof input.byteOffset === "number" && typeof input.byteLength === "number";
+  const isArrayLike = typeof input2 === "object" && typeof input2.length === "number";
+  const isUint8Array = typeof input2 === "object" && typeof input2.byteOffset === "number" && typeof input2.byteLength === "number";
   if (!isArrayLike && !isUint8Array) {
     throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
   }
   let str = "";
-  for (let i10 = 0; i10 < input.length; i10 += 3) {
+  for (let i10 = 0; i10 < input2.length; i10 += 3) {
     let bits = 0;
     let bitLength = 0;
-    for (let j10 = i10, limit = Math.min(i10 + 3, input.length); j10 < limit; j10++) {
-      bits |= input[j10] << (limit - j10 - 1) * bitsPerByte;
+    for (let j10 = i10, limit = Math.min(i10 + 3, input2.length); j10 < limit; j10++) {
+      bits |= input2[j10] << (limit - j10 - 1) * bitsPerByte;
       bitLength += bitsPerByte;
     }
     const bitClusterCount = Math.ceil(bitLength / bitsPerLetter);
@@ -5371,14 +5371,14 @@ var toUtf82;
 var init_toUtf8_browser = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
     "use strict";
-    toUtf82 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf82 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return new TextDecoder("utf-8").decode(input);
+      return new TextDecoder("utf-8").decode(input2);
     };
   }
 });
@@ -7117,8 +7117,8 @@ var init_EventStreamMarshaller2 = __esm({
         const bodyIterable = typeof body[Symbol.asyncIterator] === "function" ? body : readableToIterable(body);
         return this.universalMarshaller.deserialize(bodyIterable, deserializer);
       }
-      serialize(input, serializer) {
-        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input, serializer));
+      serialize(input2, serializer) {
+        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input2, serializer));
       }
     };
     eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
@@ -7166,8 +7166,8 @@ var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
     "use strict";
-    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
-      eventStreamMarshaller: input.eventStreamSerdeProvider(input)
+    resolveEventStreamSerdeConfig = (input2) => Object.assign(input2, {
+      eventStreamMarshaller: input2.eventStreamSerdeProvider(input2)
     });
   }
 });
@@ -7571,7 +7571,7 @@ var init_HttpProtocol = __esm({
           return request;
         }
       }
-      setHostPrefix(request, operationSchema, input, operation2 = getHttpOperationBindings(operationSchema)) {
+      setHostPrefix(request, operationSchema, input2, operation2 = getHttpOperationBindings(operationSchema)) {
         if (this.serdeContext?.disableHostPrefix) {
           return;
         }
@@ -7584,7 +7584,7 @@ var init_HttpProtocol = __esm({
           if (!(flags >> 17 & 1)) {
             continue;
           }
-          const replacement = input[name];
+          const replacement = input2[name];
           if (typeof replacement !== "string") {
             throw new Error(`@smithy/core/schema - ${name} in input must be a string as hostLabel.`);
           }
@@ -7711,7 +7711,7 @@ var init_HttpBindingProtocol = __esm({
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
       async serializeRequest(operationSchema, _input, context) {
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const query = {};
         const headers = {};
         const endpoint = await context.endpoint();
@@ -7721,7 +7721,7 @@ var init_HttpBindingProtocol = __esm({
         const request = new HttpRequest({ query, headers });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input, operation2);
+          this.setHostPrefix(request, operationSchema, input2, operation2);
           const [method, path, staticQuery] = operation2;
           if (method) {
             request.method = method;
@@ -7732,13 +7732,13 @@ var init_HttpBindingProtocol = __esm({
           }
         }
         request.query = query;
-        const eventStream = this.serializeHttpBindings(input, request, bindings, operation2);
+        const eventStream = this.serializeHttpBindings(input2, request, bindings, operation2);
         if (eventStream) {
           request.body = await this.serializeEventStream({ eventStream, requestSchema: ns });
         }
         return request;
       }
-      serializeHttpBindings(input, request, bindings, operation2) {
+      serializeHttpBindings(input2, request, bindings, operation2) {
         const serializer = this.serializer;
         const directSerializer = typeof serializer.writeCodec === "function" ? serializer : void 0;
         const query = request.query;
@@ -7748,8 +7748,8 @@ var init_HttpBindingProtocol = __esm({
         let payload;
         let eventStream;
         let labels;
-        const names = Object.getOwnPropertyNames(input);
-        const prototype = Object.getPrototypeOf(input);
+        const names = Object.getOwnPropertyNames(input2);
+        const prototype = Object.getPrototypeOf(input2);
         const sparse = (prototype === Object.prototype || prototype === null) && !bindings.hasIdempotency && !bindings.hasPrefixHeaders && names.length * 2 < bindings.memberBindings.length;
         const length = sparse ? names.length : bindings.memberBindings.length;
         for (let i10 = 0; i10 < length; ++i10) {
@@ -7764,7 +7764,7 @@ var init_HttpBindingProtocol = __esm({
           const collectionValue = value[2];
           const location = binding[2];
           const wireName = binding[3];
-          const inputMemberValue = input[memberName];
+          const inputMemberValue = input2[memberName];
           if (inputMemberValue == null && !(flags >> 10 & 1)) {
             continue;
           }
@@ -7812,9 +7812,9 @@ var init_HttpBindingProtocol = __esm({
         }
         if (hasBodyValue && bodySchema) {
           if (directSerializer) {
-            directSerializer.writeCodec(bodySchema, input);
+            directSerializer.writeCodec(bodySchema, input2);
           } else {
-            serializer.write(bodySchema, input);
+            serializer.write(bodySchema, input2);
           }
           payload = serializer.flush();
         }
@@ -8010,7 +8010,7 @@ var init_RpcProtocol = __esm({
         const ns = NormalizedSchema.of(operationSchema?.input);
         const schema = ns.getSchema();
         let payload;
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const request = new HttpRequest({
           protocol: "",
           hostname: "",
@@ -8023,26 +8023,26 @@ var init_RpcProtocol = __esm({
         });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input);
+          this.setHostPrefix(request, operationSchema, input2);
         }
-        if (input) {
+        if (input2) {
           const eventStreamMember = ns.getEventStreamMember();
           if (eventStreamMember) {
-            if (input[eventStreamMember]) {
+            if (input2[eventStreamMember]) {
               const initialRequest = {};
               for (const [memberName] of ns.structIterator()) {
-                if (memberName !== eventStreamMember && input[memberName] != null) {
-                  initialRequest[memberName] = input[memberName];
+                if (memberName !== eventStreamMember && input2[memberName] != null) {
+                  initialRequest[memberName] = input2[memberName];
                 }
               }
               payload = await this.serializeEventStream({
-                eventStream: input[eventStreamMember],
+                eventStream: input2[eventStreamMember],
                 requestSchema: ns,
                 initialRequest
               });
             }
           } else {
-            serializer.write(schema, input);
+            serializer.write(schema, input2);
             payload = serializer.flush();
           }
         }
@@ -9260,9 +9260,9 @@ var init_JsonShapeSerializer2 = __esm({
         return result;
       }
       ensure(byteCount) {
-        const { i: i10, json } = this;
-        if (i10 + byteCount > json.length) {
-          let newSize = json.length * 2;
+        const { i: i10, json: json2 } = this;
+        if (i10 + byteCount > json2.length) {
+          let newSize = json2.length * 2;
           while (newSize < i10 + byteCount) {
             newSize *= 2;
           }
@@ -9274,9 +9274,9 @@ var init_JsonShapeSerializer2 = __esm({
       writeAscii(s3) {
         const z2 = s3.length;
         this.ensure(z2);
-        let { i: i10, json } = this;
+        let { i: i10, json: json2 } = this;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10] = s3.charCodeAt(j10);
+          json2[i10] = s3.charCodeAt(j10);
           i10 += 1;
         }
         this.i = i10;
@@ -9284,12 +9284,12 @@ var init_JsonShapeSerializer2 = __esm({
       writeAsciiQuoted(s3) {
         const z2 = s3.length;
         this.ensure(z2 + 4);
-        let { json, i: i10 } = this;
-        json[i10++] = QUOTE;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = QUOTE;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10++] = s3.charCodeAt(j10);
+          json2[i10++] = s3.charCodeAt(j10);
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeJsonString(s3) {
@@ -9326,14 +9326,14 @@ var init_JsonShapeSerializer2 = __esm({
             this.ensure(6 + (z2 - j10 - 1) * 3 + 1);
             this.writeUnicodeEscape(c10);
           } else {
-            let { i: i10, json } = this;
+            let { i: i10, json: json2 } = this;
             if (c10 < 2048) {
-              json[i10++] = 192 | c10 >> 6;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 192 | c10 >> 6;
+              json2[i10++] = 128 | c10 & 63;
             } else {
-              json[i10++] = 224 | c10 >> 12;
-              json[i10++] = 128 | c10 >> 6 & 63;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 224 | c10 >> 12;
+              json2[i10++] = 128 | c10 >> 6 & 63;
+              json2[i10++] = 128 | c10 & 63;
             }
             this.i = i10;
           }
@@ -9341,12 +9341,12 @@ var init_JsonShapeSerializer2 = __esm({
         this.json[this.i++] = QUOTE;
       }
       writeUnicodeEscape(code) {
-        let { json, i: i10 } = this;
-        json[i10++] = BACKSLASH;
-        json[i10++] = 117;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = BACKSLASH;
+        json2[i10++] = 117;
         const hex = code.toString(16).padStart(4, "0");
         for (let j10 = 0; j10 < 4; ++j10) {
-          json[i10++] = hex.charCodeAt(j10);
+          json2[i10++] = hex.charCodeAt(j10);
         }
         this.i = i10;
       }
@@ -9361,10 +9361,10 @@ var init_JsonShapeSerializer2 = __esm({
       writeBase64(data) {
         const b64Len = Math.ceil(data.length / 3) * 4;
         this.ensure(b64Len + 2);
-        const json = this.json;
+        const json2 = this.json;
         const B64 = _JsonShapeSerializer2.B64;
         let i10 = this.i;
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         const len = data.length;
         const remainder = len % 3;
         const mainLen = len - remainder;
@@ -9372,26 +9372,26 @@ var init_JsonShapeSerializer2 = __esm({
           const a10 = data[j10];
           const b10 = data[j10 + 1];
           const c10 = data[j10 + 2];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
-          json[i10++] = B64[c10 & 63];
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
+          json2[i10++] = B64[c10 & 63];
         }
         if (remainder === 2) {
           const a10 = data[mainLen];
           const b10 = data[mainLen + 1];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2];
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2];
+          json2[i10++] = 61;
         } else if (remainder === 1) {
           const a10 = data[mainLen];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4];
-          json[i10++] = 61;
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4];
+          json2[i10++] = 61;
+          json2[i10++] = 61;
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeValue(schema, value, container) {
@@ -9461,8 +9461,8 @@ var init_JsonShapeSerializer2 = __esm({
             }
             return;
           }
-          const json = JSON.stringify(value);
-          this.writeAscii(json);
+          const json2 = JSON.stringify(value);
+          this.writeAscii(json2);
           return;
         }
         if (typeof value === "string") {
@@ -9485,12 +9485,12 @@ var init_JsonShapeSerializer2 = __esm({
         }
         if (typeof value === "boolean") {
           this.ensure(5);
-          let { i: i10, json } = this;
+          let { i: i10, json: json2 } = this;
           if (value) {
-            json.set(TRUE, i10);
+            json2.set(TRUE, i10);
             i10 += 4;
           } else {
-            json.set(FALSE, i10);
+            json2.set(FALSE, i10);
             i10 += 5;
           }
           this.i = i10;
@@ -9573,9 +9573,9 @@ var init_JsonShapeSerializer2 = __esm({
                 break;
               }
             }
-            let json;
+            let json2;
             if (!hasSpecials) {
-              json = JSON.stringify(value);
+              json2 = JSON.stringify(value);
             } else {
               const out = [];
               for (let i10 = 0; i10 < value.length; ++i10) {
@@ -9589,10 +9589,10 @@ var init_JsonShapeSerializer2 = __esm({
                   out.push(v2);
                 }
               }
-              json = JSON.stringify(out);
+              json2 = JSON.stringify(out);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9633,12 +9633,12 @@ var init_JsonShapeSerializer2 = __esm({
                 value[k10] = void 0;
               }
             }
-            const json = JSON.stringify(value);
+            const json2 = JSON.stringify(value);
             if (modifications) {
               Object.assign(value, modifications);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9747,8 +9747,8 @@ var init_protocols = __esm({
 });
 
 // ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
-function resolveHostHeaderConfig(input) {
-  return input;
+function resolveHostHeaderConfig(input2) {
+  return input2;
 }
 var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
@@ -10244,11 +10244,11 @@ var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider2 = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider2 = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
@@ -10391,15 +10391,15 @@ function isValidUserAgentAppId(appId) {
   }
   return typeof appId === "string" && appId.length <= 50;
 }
-function resolveUserAgentConfig(input) {
-  const normalizedAppIdProvider = normalizeProvider2(input.userAgentAppId ?? DEFAULT_UA_APP_ID);
-  const { customUserAgent } = input;
-  return Object.assign(input, {
+function resolveUserAgentConfig(input2) {
+  const normalizedAppIdProvider = normalizeProvider2(input2.userAgentAppId ?? DEFAULT_UA_APP_ID);
+  const { customUserAgent } = input2;
+  return Object.assign(input2, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
     userAgentAppId: async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
-        const logger2 = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
+        const logger2 = input2.logger?.constructor?.name === "NoOpLogger" || !input2.logger ? console : input2.logger;
         if (typeof appId !== "string") {
           logger2?.warn("userAgentAppId must be a string or undefined.");
         } else if (appId.length > 50) {
@@ -11467,10 +11467,10 @@ var init_configurations2 = __esm({
       },
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = (input, defaults) => {
-      const { retryStrategy, retryMode } = input;
+    resolveRetryConfig = (input2, defaults) => {
+      const { retryStrategy, retryMode } = input2;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults ?? {};
-      const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
+      const maxAttemptsProvider = normalizeProvider(input2.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
       const getDefault = async () => {
         const maxAttempts2 = await maxAttemptsProvider();
@@ -11486,7 +11486,7 @@ var init_configurations2 = __esm({
           baseDelay: defaultBaseDelay
         });
       };
-      return Object.assign(input, {
+      return Object.assign(input2, {
         maxAttempts: maxAttemptsProvider,
         retryStrategy: () => controller ??= getDefault()
       });
@@ -14037,15 +14037,15 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           if (request.fragment) {
             path += `#${request.fragment}`;
           }
-          let hostname = request.hostname ?? "";
-          if (hostname[0] === "[" && hostname.endsWith("]")) {
-            hostname = request.hostname.slice(1, -1);
+          let hostname2 = request.hostname ?? "";
+          if (hostname2[0] === "[" && hostname2.endsWith("]")) {
+            hostname2 = request.hostname.slice(1, -1);
           } else {
-            hostname = request.hostname;
+            hostname2 = request.hostname;
           }
           const nodeHttpsOptions = {
             headers: request.headers,
-            host: hostname,
+            host: hostname2,
             method: request.method,
             path,
             port: request.port,
@@ -14420,7 +14420,7 @@ var init_httpAuthSchemeProvider = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -14776,8 +14776,8 @@ var init_AwsJsonRpcProtocol = __esm({
         this.awsQueryCompatible = !!awsQueryCompatible;
         this.mixin = new ProtocolLib(this.awsQueryCompatible);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -14894,8 +14894,8 @@ var init_AwsRestJsonProtocol = __esm({
         this.codec.setSerdeContext(serdeContext);
         super.setSerdeContext(serdeContext);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -15059,14 +15059,14 @@ var init_XmlNode = __esm({
         }
         return this;
       }
-      cc(input, field, withName = field) {
-        if (input[field] != null) {
-          const node = _XmlNode.of(field, input[field]).withName(withName);
+      cc(input2, field, withName = field) {
+        if (input2[field] != null) {
+          const node = _XmlNode.of(field, input2[field]).withName(withName);
           this.c(node);
         }
       }
-      l(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      l(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           nodes10.map((node) => {
             node.withName(memberName);
@@ -15074,8 +15074,8 @@ var init_XmlNode = __esm({
           });
         }
       }
-      lc(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      lc(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           const containerNode = new _XmlNode(memberName);
           nodes10.map((node) => {
@@ -15791,8 +15791,8 @@ var init_AwsQueryProtocol = __esm({
       getPayloadCodec() {
         throw new Error("AWSQuery protocol has no payload codec.");
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -16279,8 +16279,8 @@ var init_AwsRestXmlProtocol = __esm({
       getShapeId() {
         return "aws.protocols#restXml";
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -17448,7 +17448,7 @@ var init_httpAuthSchemeProvider2 = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -18764,19 +18764,19 @@ var init_httpAuthSchemeProvider3 = __esm({
     init_client2();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-      if (!input) {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+      if (!input2) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
-      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
       const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
       if (!instructionsFn) {
         throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
       }
-      const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+      const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
     };
-    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -19709,10 +19709,10 @@ var init_defaultRoleAssumers = __esm({
     };
     getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
     getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    decorateDefaultCredentialProvider = (provider) => (input) => provider({
-      roleAssumer: getDefaultRoleAssumer2(input),
-      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
-      ...input
+    decorateDefaultCredentialProvider = (provider) => (input2) => provider({
+      roleAssumer: getDefaultRoleAssumer2(input2),
+      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input2),
+      ...input2
     });
   }
 });
@@ -19876,7 +19876,7 @@ var init_httpAuthSchemeProvider4 = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -26393,55 +26393,8 @@ function createLogger(scope, sink = defaultSink) {
 }
 
 // src/stages/framework.ts
-var import_node_fs5 = require("fs");
-var import_node_path7 = require("path");
-
-// src/core/validate.ts
-var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-function checkRegion(field, value) {
-  const region = checkString(field, value);
-  if (!REGION_PATTERN.test(region)) {
-    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
-  }
-  return region;
-}
-function checkString(field, value) {
-  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
-  if (value.trim() === "") throw new InputError(field, "must not be empty");
-  return value;
-}
-function optionalString(field, value) {
-  return value === void 0 || value === null ? void 0 : checkString(field, value);
-}
-function checkInteger(field, value, min, max = Number.MAX_SAFE_INTEGER) {
-  const number = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof number !== "number" || !Number.isInteger(number)) {
-    throw new InputError(field, `must be a whole number (got ${JSON.stringify(value)})`);
-  }
-  if (number < min || number > max) {
-    throw new InputError(field, `must be between ${min} and ${max} (got ${number})`);
-  }
-  return number;
-}
-function checkBoolean(field, value) {
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === "false") return value === "true";
-  throw new InputError(field, `must be true or false (got ${JSON.stringify(value)})`);
-}
-function checkKnownKeys(field, value, allowed) {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const where = field ? `${field}.${key}` : key;
-      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
-    }
-  }
-}
-function describeType(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
+var import_node_fs7 = require("fs");
+var import_node_path9 = require("path");
 
 // ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 init_client3();
@@ -26456,7 +26409,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -28571,9 +28524,9 @@ var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS = {
 
 // ../../main/node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
 init_client2();
-var resolveCompressionConfig = (input) => {
-  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input;
-  return Object.assign(input, {
+var resolveCompressionConfig = (input2) => {
+  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input2;
+  return Object.assign(input2, {
     disableRequestCompression: normalizeProvider(disableRequestCompression),
     requestMinCompressionSizeBytes: async () => {
       const requestMinCompressionSizeBytes = await normalizeProvider(_requestMinCompressionSizeBytes)();
@@ -28588,7 +28541,7 @@ var resolveCompressionConfig = (input) => {
 // ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -30305,7 +30258,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -82525,7 +82478,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -85093,14 +85046,14 @@ init_protocols();
 init_serde();
 
 // ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
-var getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+var getChecksumAlgorithmForRequest = (input2, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
   if (!requestAlgorithmMember) {
     return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
   }
-  if (!input[requestAlgorithmMember]) {
+  if (!input2[requestAlgorithmMember]) {
     return void 0;
   }
-  const checksumAlgorithm = input[requestAlgorithmMember];
+  const checksumAlgorithm = input2[requestAlgorithmMember];
   return checksumAlgorithm;
 };
 
@@ -85348,22 +85301,22 @@ var flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) 
   if (hasHeaderWithPrefix("x-amz-checksum-", args.request.headers)) {
     return next(args);
   }
-  const { request, input } = args;
+  const { request, input: input2 } = args;
   const { body: requestBody, headers } = request;
   const { base64Encoder, streamHasher } = config;
   const { requestChecksumRequired, requestAlgorithmMember } = middlewareConfig;
   const requestChecksumCalculation = await config.requestChecksumCalculation();
   const requestAlgorithmMemberName = requestAlgorithmMember?.name;
   const requestAlgorithmMemberHttpHeader = requestAlgorithmMember?.httpHeader;
-  if (requestAlgorithmMemberName && !input[requestAlgorithmMemberName]) {
+  if (requestAlgorithmMemberName && !input2[requestAlgorithmMemberName]) {
     if (requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired) {
-      input[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
+      input2[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
       if (requestAlgorithmMemberHttpHeader) {
         headers[requestAlgorithmMemberHttpHeader] = DEFAULT_CHECKSUM_ALGORITHM;
       }
     }
   }
-  const checksumAlgorithm = getChecksumAlgorithmForRequest(input, {
+  const checksumAlgorithm = getChecksumAlgorithmForRequest(input2, {
     requestChecksumRequired,
     requestAlgorithmMember: requestAlgorithmMember?.name,
     requestChecksumCalculation
@@ -85450,7 +85403,7 @@ var flexibleChecksumsInputMiddlewareOptions = {
   override: true
 };
 var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
-  const input = args.input;
+  const input2 = args.input;
   const { requestValidationModeMember } = middlewareConfig;
   const requestChecksumCalculation = await config.requestChecksumCalculation();
   const responseChecksumValidation = await config.responseChecksumValidation();
@@ -85470,9 +85423,9 @@ var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, cont
       setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_SUPPORTED", "b");
       break;
   }
-  if (requestValidationModeMember && !input[requestValidationModeMember]) {
+  if (requestValidationModeMember && !input2[requestValidationModeMember]) {
     if (responseChecksumValidation === ResponseChecksumValidation.WHEN_SUPPORTED) {
-      input[requestValidationModeMember] = "ENABLED";
+      input2[requestValidationModeMember] = "ENABLED";
     }
   }
   return next(args);
@@ -85567,11 +85520,11 @@ var flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, c
   if (!HttpRequest.isInstance(args.request)) {
     return next(args);
   }
-  const input = args.input;
+  const input2 = args.input;
   const result = await next(args);
   const response = result.response;
   const { requestValidationModeMember, responseAlgorithms } = middlewareConfig;
-  if (requestValidationModeMember && input[requestValidationModeMember] === "ENABLED") {
+  if (requestValidationModeMember && input2[requestValidationModeMember] === "ENABLED") {
     const { clientName, commandName } = context;
     const customChecksumAlgorithms = Object.keys(config.checksumAlgorithms ?? {}).filter((algorithm) => {
       const responseHeader = getChecksumLocationName(algorithm);
@@ -85609,13 +85562,13 @@ var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
 
 // ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
 init_client2();
-var resolveFlexibleChecksumsConfig = (input) => {
-  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
-  return Object.assign(input, {
+var resolveFlexibleChecksumsConfig = (input2) => {
+  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input2;
+  return Object.assign(input2, {
     requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
     responseChecksumValidation: normalizeProvider(responseChecksumValidation ?? DEFAULT_RESPONSE_CHECKSUM_VALIDATION),
     requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
-    checksumAlgorithms: input.checksumAlgorithms ?? {}
+    checksumAlgorithms: input2.checksumAlgorithms ?? {}
   });
 };
 
@@ -85861,10 +85814,10 @@ var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
 };
 
 // ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
-var resolveS3Config = (input, { session }) => {
+var resolveS3Config = (input2, { session }) => {
   const [s3ClientProvider, CreateSessionCommandCtor] = session;
-  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
-  return Object.assign(input, {
+  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input2;
+  return Object.assign(input2, {
     forcePathStyle: forcePathStyle ?? false,
     useAccelerateEndpoint: useAccelerateEndpoint ?? false,
     disableMultiregionAccessPoints: disableMultiregionAccessPoints ?? false,
@@ -86141,19 +86094,19 @@ var getValidateBucketNamePlugin = (options) => ({
 init_protocols2();
 init_schema();
 var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
-  async serializeRequest(operationSchema, input, context) {
-    const request = await super.serializeRequest(operationSchema, input, context);
+  async serializeRequest(operationSchema, input2, context) {
+    const request = await super.serializeRequest(operationSchema, input2, context);
     const ns = NormalizedSchema.of(operationSchema.input);
     const staticStructureSchema = ns.getSchema();
     let bucketMemberIndex = 0;
     const requiredMemberCount = staticStructureSchema[6] ?? 0;
-    if (input && typeof input === "object") {
+    if (input2 && typeof input2 === "object") {
       for (const [memberName, memberNs] of ns.structIterator()) {
         if (++bucketMemberIndex > requiredMemberCount) {
           break;
         }
         if (memberName === "Bucket") {
-          if (!input.Bucket && memberNs.getMergedTraits().httpLabel) {
+          if (!input2.Bucket && memberNs.getMergedTraits().httpLabel) {
             throw new Error(`No value provided for input HTTP label: Bucket.`);
           }
           break;
@@ -86215,7 +86168,7 @@ var getAddExpectContinuePlugin = (options) => ({
 // ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
 function ssecMiddleware(options) {
   return (next) => async (args) => {
-    const input = { ...args.input };
+    const input2 = { ...args.input };
     const properties = [
       {
         target: "SSECustomerKey",
@@ -86227,7 +86180,7 @@ function ssecMiddleware(options) {
       }
     ];
     for (const prop of properties) {
-      const value = input[prop.target];
+      const value = input2[prop.target];
       if (value) {
         let valueForHash;
         if (typeof value === "string") {
@@ -86235,20 +86188,20 @@ function ssecMiddleware(options) {
             valueForHash = options.base64Decoder(value);
           } else {
             valueForHash = options.utf8Decoder(value);
-            input[prop.target] = options.base64Encoder(valueForHash);
+            input2[prop.target] = options.base64Encoder(valueForHash);
           }
         } else {
           valueForHash = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
-          input[prop.target] = options.base64Encoder(valueForHash);
+          input2[prop.target] = options.base64Encoder(valueForHash);
         }
         const hash = new options.md5();
         hash.update(valueForHash);
-        input[prop.hash] = options.base64Encoder(await hash.digest());
+        input2[prop.hash] = options.base64Encoder(await hash.digest());
       }
     }
     return next({
       ...args,
-      input
+      input: input2
     });
   };
 }
@@ -88269,19 +88222,19 @@ var defaultEndpointResolver9 = (endpointParams, context = {}) => {
 customEndpointFunctions.aws = awsEndpointFunctions;
 
 // ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
-var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-  if (!input) {
+var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+  if (!input2) {
     throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
   }
-  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
   const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
   if (!instructionsFn) {
     throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
   }
-  const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+  const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
   return Object.assign(defaultParameters, endpointParameters);
 };
-var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -94891,156 +94844,589 @@ function awsClients(region) {
   return clients;
 }
 
-// src/stages/framework.ts
-var COMMON_OPTIONS = {
-  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
-  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' },
-  region: { type: "string", describe: "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)" }
-};
-var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
-function readInputFile(path) {
-  let text;
-  try {
-    text = (0, import_node_fs5.readFileSync)(path, "utf8");
-  } catch (error) {
-    throw new InputError("input", `cannot read ${path}: ${describeError(error)}`);
+// src/core/duration.ts
+var UNIT_SECONDS = { s: 1, m: 60, h: 3600 };
+function parseDuration(field, value) {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) throw new InputError(field, `must be a duration of 0 or more seconds (got ${value})`);
+    return value;
   }
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError("input", `${path} is not valid JSON: ${describeError(error)}`);
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new InputError(field, `must be a duration like 90, "90s", "15m" or "1h" (got ${JSON.stringify(value)})`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InputError("input", `${path} must hold a JSON object of input keys`);
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)([smh])/g)];
+  if (parts.length === 0 || parts.map((p4) => p4[0]).join("") !== text) {
+    throw new InputError(field, `must be a duration like 90, "90s", "15m" or "1h" (got ${JSON.stringify(value)})`);
   }
-  return parsed;
+  return parts.reduce((sum, p4) => sum + Number(p4[1]) * (UNIT_SECONDS[p4[2]] ?? 0), 0);
 }
-function mergeInput(fileInput, argv) {
-  const merged = { ...fileInput };
-  for (const [key, value] of Object.entries(argv)) {
-    if (YARGS_KEYS.has(key) || key.includes("-") || value === void 0) continue;
-    const existing = merged[key];
-    if (isPlainObject(existing) && isPlainObject(value)) merged[key] = { ...existing, ...value };
-    else merged[key] = value;
+
+// src/core/validate.ts
+var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+function checkRegion2(field, value) {
+  const region = checkString(field, value);
+  if (!REGION_PATTERN.test(region)) {
+    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
   }
-  return merged;
+  return region;
 }
-function isPlainObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+function checkString(field, value) {
+  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
+  if (value.trim() === "") throw new InputError(field, "must not be empty");
+  return value;
 }
-function writeJsonFile(path, value) {
-  (0, import_node_fs5.mkdirSync)((0, import_node_path7.dirname)(path), { recursive: true });
-  (0, import_node_fs5.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
-`);
+function optionalString(field, value) {
+  return value === void 0 || value === null ? void 0 : checkString(field, value);
 }
-function errorOutput(error) {
-  if (error instanceof BluegreenError) {
-    return { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...error.details } };
+function checkPattern(field, value, pattern, shape) {
+  const text = checkString(field, value);
+  if (!pattern.test(text)) throw new InputError(field, `must look like ${shape} (got ${JSON.stringify(text)})`);
+  return text;
+}
+function checkInteger(field, value, min, max = Number.MAX_SAFE_INTEGER) {
+  const number = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number)) {
+    throw new InputError(field, `must be a whole number (got ${JSON.stringify(value)})`);
   }
-  return { error: { code: "Unexpected", message: describeError(error), exitCode: ExitCode.failed } };
+  if (number < min || number > max) {
+    throw new InputError(field, `must be between ${min} and ${max} (got ${number})`);
+  }
+  return number;
 }
-function exitCodeOf(error) {
-  return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
+function checkBoolean(field, value) {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw new InputError(field, `must be true or false (got ${JSON.stringify(value)})`);
 }
-function routeProcessWarnings(log) {
-  const seen = /* @__PURE__ */ new Set();
-  process.removeAllListeners("warning");
-  process.on("warning", (warning2) => {
-    const key = `${warning2.name}:${warning2.message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
-  });
+function checkStringList(field, value) {
+  const items = typeof value === "string" ? value.split(",").map((s3) => s3.trim()).filter(Boolean) : value;
+  if (!Array.isArray(items)) throw new InputError(field, `must be a list of strings (got ${describeType(value)})`);
+  return items.map((item, index) => checkString(`${field}[${index}]`, item));
 }
-async function executeStage(stage, argv, log = createLogger(stage.name)) {
-  const outputPath = typeof argv.output === "string" ? argv.output : void 0;
-  let result;
-  try {
-    const fileInput = typeof argv.input === "string" ? readInputFile(argv.input) : {};
-    const raw = mergeInput(fileInput, argv);
-    checkKnownKeys("", raw, [...Object.keys(stage.options), "region"]);
-    const regionValue = raw.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    let region = "";
-    if (stage.needsRegion !== false) {
-      if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-      region = checkRegion("region", regionValue);
+function checkObject(field, value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(field, `must be an object (got ${describeType(value)})`);
+  }
+  return value;
+}
+function checkKnownKeys(field, value, allowed) {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const where = field ? `${field}.${key}` : key;
+      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
     }
-    const input = stage.validate(raw, region);
-    const output = await stage.run(input, { log, region, aws: () => awsClients(region) });
-    result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
-  } catch (error) {
-    const exitCode = exitCodeOf(error);
-    const label = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
-    log.error(`${label}: ${describeError(error)}`);
-    const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
-    if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
-    result = { exitCode, output: errorOutput(error) };
   }
-  if (outputPath) {
-    try {
-      writeJsonFile(outputPath, result.output);
-    } catch (error) {
-      log.error(`cannot write output file ${outputPath}: ${describeError(error)}`);
-      if (result.exitCode === ExitCode.ok) result.exitCode = ExitCode.failed;
-    }
+}
+function checkTags(field, value) {
+  const tags = checkObject(field, value);
+  const result = {};
+  for (const [key, tagValue] of Object.entries(tags)) {
+    if (key.length === 0 || key.length > 128) throw new InputError(`${field}.${key}`, "tag keys must be 1 to 128 characters");
+    if (key.toLowerCase().startsWith("aws:")) throw new InputError(`${field}.${key}`, 'tag keys must not start with "aws:" (reserved by AWS)');
+    if (typeof tagValue !== "string") throw new InputError(`${field}.${key}`, `tag values must be strings (got ${describeType(tagValue)})`);
+    if (tagValue.length > 256) throw new InputError(`${field}.${key}`, `tag values must be at most 256 characters (got ${tagValue.length})`);
+    result[key] = tagValue;
   }
   return result;
 }
-function addStageOptions(yargs, stage) {
-  return yargs.options({ ...COMMON_OPTIONS, ...stage.options }).strict();
-}
-function stageCommand(stage, commandName = stage.name) {
-  return {
-    command: commandName,
-    describe: stage.describe,
-    builder: (yargs) => addStageOptions(yargs, stage),
-    handler: async (argv) => {
-      const log = createLogger(stage.name);
-      routeProcessWarnings(log);
-      const { exitCode } = await executeStage(stage, argv, log);
-      process.exitCode = exitCode;
-    }
-  };
+function describeType(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-// src/stages/cli-runner.ts
-function outputPathFromArgv(args) {
-  for (let i10 = 0; i10 < args.length; i10 += 1) {
-    const arg = args[i10];
-    if (arg === "--output") return args[i10 + 1];
-    if (arg.startsWith("--output=")) return arg.slice("--output=".length);
+// src/stages/inputs/declare.ts
+function input(spec) {
+  return spec;
+}
+function stringInput(describe, extra = {}) {
+  const { pattern, shape, ...rest } = extra;
+  return input({
+    kind: "string",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      const text = optionalString(field, value);
+      if (text === void 0 || pattern === void 0) return text;
+      return checkPattern(field, text, pattern, shape ?? String(pattern));
+    }
+  });
+}
+function rawInput(kind, describe, extra = {}) {
+  return input({ kind, describe, ...extra, parse: (value) => value });
+}
+function listInput(describe, extra = {}) {
+  const { item, whenEmpty, ...rest } = extra;
+  return input({
+    kind: "list",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const list = checkStringList(field, value);
+      if (whenEmpty !== void 0 && list.length === 0) throw new InputError(field, whenEmpty);
+      return item ? list.map((entry, index) => item(entry, `${field}[${index}]`)) : list;
+    }
+  });
+}
+function booleanInput(describe, defaultValue, extra = {}) {
+  return input({ kind: "boolean", describe, default: defaultValue, ...extra, parse: (value, field) => checkBoolean(field, value) });
+}
+function integerInput(describe, bounds, extra = {}) {
+  const { kind = "integer", ...rest } = extra;
+  return input({ kind, describe, default: bounds.default, ...rest, parse: (value, field) => checkInteger(field, value, bounds.min, bounds.max) });
+}
+function durationInput(describe, options = {}, extra = {}) {
+  return input({
+    kind: "duration",
+    describe,
+    ...options.default !== void 0 ? { default: options.default } : {},
+    ...extra,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const seconds2 = parseDuration(field, value);
+      if (options.above !== void 0 && seconds2 <= options.above) throw new InputError(field, `must be more than ${options.above} seconds`);
+      if (options.min !== void 0 && seconds2 < options.min) throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds2})`);
+      return seconds2;
+    }
+  });
+}
+function yargsOption(spec) {
+  const option = { describe: helpText(spec) };
+  switch (spec.kind) {
+    case "string":
+    case "duration":
+      option.type = "string";
+      break;
+    case "boolean":
+      option.type = "boolean";
+      break;
+    case "number":
+      option.type = "number";
+      break;
+    case "list":
+      option.type = "array";
+      option.string = true;
+      break;
+    default:
+      break;
+  }
+  if (spec.choices) option.choices = [...spec.choices];
+  return option;
+}
+function defaultOf(spec) {
+  if (spec.default !== void 0) {
+    return spec.kind === "duration" && typeof spec.default === "number" && spec.default > 0 ? `${spec.default}s` : String(spec.default);
+  }
+  return spec.defaultText;
+}
+function helpText(spec) {
+  const notes = [];
+  if (spec.required === true) notes.push("required");
+  else if (typeof spec.required === "string") notes.push(`required ${spec.required}`);
+  const fallback = defaultOf(spec);
+  if (fallback !== void 0) notes.push(`default ${fallback}`);
+  return notes.length > 0 ? `${spec.describe} (${notes.join("; ")})` : spec.describe;
+}
+function listPaths(name, spec) {
+  const paths = spec.kind === "list" ? [name] : [];
+  for (const path of spec.lists ?? []) paths.push(`${name}.${path}`);
+  return paths;
+}
+
+// src/stages/resolve-input.ts
+var import_node_fs6 = require("fs");
+var import_node_path8 = require("path");
+
+// src/core/naming.ts
+var APP_PATTERN = /^[A-Za-z0-9._]+$/;
+var STACK_PATTERN = /^[A-Za-z0-9._]*$/;
+var DETAIL_PATTERN = /^[A-Za-z0-9._-]*$/;
+var SERVER_GROUP_PATTERN = /^(.+)-v(\d{3})$/;
+var MAX_CLUSTER_LENGTH = 123;
+function checkPart(field, value, pattern, what) {
+  if (value === void 0 || value === null || value === "") return void 0;
+  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${typeof value})`);
+  if (!pattern.test(value)) throw new InputError(field, `${what} (got ${JSON.stringify(value)})`);
+  return value;
+}
+function formatClusterName(app, stack, detail) {
+  if (detail) return `${app}-${stack ?? ""}-${detail}`;
+  if (stack) return `${app}-${stack}`;
+  return app;
+}
+function resolveClusterName(keys) {
+  const hasParts = keys.app !== void 0 || keys.stack !== void 0 || keys.detail !== void 0;
+  if (keys.cluster !== void 0 && keys.cluster !== null && keys.cluster !== "") {
+    if (hasParts) throw new InputError("cluster", "give either cluster or app/stack/detail, not both");
+    if (typeof keys.cluster !== "string") throw new InputError("cluster", `must be a string (got ${typeof keys.cluster})`);
+    return parseClusterName(keys.cluster);
+  }
+  if (keys.app === void 0 || keys.app === null || keys.app === "") {
+    throw new InputError("app", 'is required (or give cluster): the application name, e.g. "web"');
+  }
+  const app = checkPart("app", keys.app, APP_PATTERN, 'may hold only letters, digits, "." and "_"');
+  const stack = checkPart("stack", keys.stack, STACK_PATTERN, 'may hold only letters, digits, "." and "_"');
+  const detail = checkPart("detail", keys.detail, DETAIL_PATTERN, 'may hold only letters, digits, ".", "_" and "-"');
+  const name = formatClusterName(app, stack, detail);
+  return finish({ app, ...stack ? { stack } : {}, ...detail ? { detail } : {}, name }, "app");
+}
+function parseClusterName(cluster) {
+  if (!/^[A-Za-z0-9._-]+$/.test(cluster)) {
+    throw new InputError("cluster", `may hold only letters, digits, ".", "_" and "-" (got ${JSON.stringify(cluster)})`);
+  }
+  const [app = "", stack = "", ...rest] = cluster.split("-");
+  if (app === "") throw new InputError("cluster", `must start with the application name (got ${JSON.stringify(cluster)})`);
+  const detail = rest.join("-");
+  return finish({ app, ...stack ? { stack } : {}, ...detail ? { detail } : {}, name: cluster }, "cluster");
+}
+function finish(parsed, field) {
+  if (parsed.name.length > MAX_CLUSTER_LENGTH) {
+    throw new InputError(field, `cluster name is ${parsed.name.length} characters; at most ${MAX_CLUSTER_LENGTH} fit in a launch template name`);
+  }
+  if (SERVER_GROUP_PATTERN.test(parsed.name)) {
+    throw new InputError(field, `${JSON.stringify(parsed.name)} is a server group name, not a cluster name (drop the -vNNN)`);
+  }
+  return parsed;
+}
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
+function checkBucketName(field, value) {
+  const name = typeof value === "number" ? String(value) : value;
+  if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  const problem = bucketNameProblem(name);
+  if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
+  return name;
+}
+function bucketNameProblem(name) {
+  if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters (got ${name.length})`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent periods";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
+  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
+    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
+  }
+  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
+    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
   }
   return void 0;
 }
-function failHandler(scope, args) {
-  return (message, error) => {
-    if (error && !message) throw error;
-    const text = message ?? error?.message ?? "invalid command line";
-    const unknown = /Unknown arguments?: (.+)/.exec(text);
-    const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
-    const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
-    createLogger(scope).error(`bad input: ${inputError.message}`);
-    const outputPath = outputPathFromArgv(args);
-    if (outputPath) writeJsonFile(outputPath, errorOutput(inputError));
-    process.exitCode = ExitCode.badInput;
+function checkLedgerPrefix(field, value) {
+  if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text !== "string") throw new InputError(field, `must be a string (got ${typeof value})`);
+  if (text.startsWith("/")) throw new InputError(field, `must not start with "/" (got ${JSON.stringify(text)}): S3 keys have no leading slash`);
+  const prefix = text.replace(/\/+$/, "");
+  if (prefix.length > MAX_PREFIX_LENGTH) throw new InputError(field, `must be at most ${MAX_PREFIX_LENGTH} characters (got ${prefix.length})`);
+  if (/[\u0000-\u001f\u007f]/.test(prefix)) throw new InputError(field, "must not contain control characters");
+  if (prefix !== "" && prefix.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    throw new InputError(field, `must not contain empty, "." or ".." segments (got ${JSON.stringify(text)})`);
+  }
+  return prefix;
+}
+function parseLedgerRef(raw, field = "ledger") {
+  if (raw === void 0 || raw === null || raw === "") {
+    throw new InputError(`${field}.bucket`, `is required: where deployments are recorded and clusters locked, e.g. {"${field}": {"bucket": "my-deploy-ledger"}}`);
+  }
+  if (typeof raw === "string") return parseLedgerUrl(raw, field);
+  const object = checkObject(field, raw);
+  checkKnownKeys(field, object, LEDGER_KEYS);
+  const ref = {
+    bucket: checkBucketName(`${field}.bucket`, object.bucket),
+    prefix: checkLedgerPrefix(`${field}.prefix`, object.prefix)
+  };
+  if (object.region !== void 0 && object.region !== null && object.region !== "") {
+    ref.region = checkRegion2(`${field}.region`, object.region);
+  }
+  return ref;
+}
+function parseOptionalLedgerRef(raw, field = "ledger") {
+  return raw === void 0 || raw === null || raw === "" ? void 0 : parseLedgerRef(raw, field);
+}
+function parseLedgerUrl(text, field) {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text);
+  if (!match) throw new InputError(field, `must be an object {"bucket": \u2026, "prefix": \u2026} or an s3://bucket/prefix URL (got ${JSON.stringify(text)})`);
+  return {
+    bucket: checkBucketName(`${field}.bucket`, match[1]),
+    prefix: match[2] === void 0 ? DEFAULT_LEDGER_PREFIX : checkLedgerPrefix(`${field}.prefix`, match[2])
   };
 }
-async function runStandalone(stage) {
-  const args = hideBin(process.argv);
-  const command7 = stageCommand(stage, "$0");
-  await yargs_default(args).scriptName(`${stage.name}.js`).command(command7).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(failHandler(stage.name, args)).parseAsync();
+
+// src/ledger/lock.ts
+var import_node_os4 = require("os");
+
+// src/ledger/deployment-id.ts
+var import_node_crypto7 = require("crypto");
+
+// src/ledger/lock.ts
+var DEFAULT_LEASE_SECONDS = 120;
+var MAX_LEASE_SECONDS = 7 * 24 * 3600;
+
+// src/stages/inputs/shared.ts
+var REGION_INPUTS = {
+  region: input({
+    kind: "string",
+    describe: "AWS region",
+    defaultText: "AWS_REGION, else AWS_DEFAULT_REGION",
+    parse: (value, field) => value === void 0 ? void 0 : checkRegion2(field, value)
+  })
+};
+var CLUSTER_INPUTS = {
+  cluster: rawInput("string", "Cluster name app[-stack[-detail]], e.g. web-prod (or give app, stack, detail)", { required: "unless app is given" }),
+  app: rawInput("string", "Application name (letters, digits, . and _); with stack and detail it names the cluster", { required: "unless cluster is given" }),
+  stack: rawInput("string", "Stack, e.g. prod"),
+  detail: rawInput("string", "Detail, e.g. canary")
+};
+var LEDGER_DESCRIBE = 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"}, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix';
+var LEDGER_INPUTS = {
+  ledger: input({ kind: "ledger", describe: LEDGER_DESCRIBE, required: true, parse: (value, field) => parseLedgerRef(value, field) })
+};
+var OPTIONAL_LEDGER_INPUTS = {
+  ledger: input({
+    kind: "ledger",
+    describe: `${LEDGER_DESCRIBE}; when given, the lock and last deployments are shown too`,
+    parse: (value, field) => parseOptionalLedgerRef(value, field)
+  })
+};
+var LOCK_INPUTS = {
+  breakExpiredLock: booleanInput("Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken", false),
+  lockLease: durationInput("Lease of the cluster lock, renewed while running", { default: DEFAULT_LEASE_SECONDS, min: 5 }),
+  lockWait: durationInput("Wait this long for a held lock before exiting 3", { default: 0 })
+};
+var BUILD_INPUTS = {
+  buildUrl: stringInput("Build URL of this run (Jenkins BUILD_URL), recorded in the ledger and the server group tags", {
+    pattern: /^https?:\/\/\S+$/,
+    shape: "https://jenkins.example.com/job/web/42/",
+    stepDefault: "env.BUILD_URL"
+  }),
+  gitCommit: stringInput("Git commit SHA", { pattern: /^[0-9a-f]{7,64}$/i, shape: "a git commit SHA", stepDefault: "env.GIT_COMMIT" }),
+  artifactUrl: stringInput("Artifact URL (s3://\u2026 or https://\u2026), e.g. the artifactUrl output of publish", {
+    pattern: /^(s3|https?):\/\/\S+$/,
+    shape: "s3://bucket/key"
+  }),
+  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+};
+var CONFIG_INPUTS = {
+  config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")
+};
+var SERVER_GROUP_INPUTS = {
+  healthTimeout: durationInput("How long to wait for the new (or restored) group to be healthy", { default: "10m", above: 0 }),
+  keepPrevious: integerInput("Disabled server groups to keep for rollback", { min: 0, max: 50, default: 2 }, { kind: "number" }),
+  scaleDownDelay: durationInput(
+    "Keep the group taken out of service running (disabled) this long, for an instant rollback; the scale-down is then done by the next deploy, rollback or a cleanup run",
+    { default: 0 }
+  ),
+  drainTimeout: durationInput("Longest wait for old targets to drain", {}, { defaultText: "the deregistration delay + 60s" })
+};
+
+// src/stages/inputs/bake.ts
+var json = (describe) => `${describe} (JSON, or dotted flags)`;
+var BAKE_INPUTS = {
+  ...REGION_INPUTS,
+  app: rawInput("string", "Application name (first part of the AMI name)", { required: true }),
+  version: rawInput("string", "Application version (AMI name, bluegreen:version tag)", { required: true }),
+  template: rawInput("string", "Built-in Packer template", { default: "linux", choices: ["linux", "windows"] }),
+  templatePath: rawInput("string", "Your own handlebars Packer template (.hbs), instead of a built-in one"),
+  sourceAmi: rawInput("object", json('The image to start from: {"id": "ami-\u2026"} or {"filter": {"name": "al2023-ami-2023.*-x86_64", "owners": ["amazon"]}}'), {
+    required: true,
+    lists: ["filter.owners"]
+  }),
+  artifactUrl: rawInput("string", "Artifact to install (s3:// or https://), e.g. the artifactUrl output of publish"),
+  instanceType: rawInput("string", "Build instance type", { defaultText: "t3.small; t3.large for windows" }),
+  subnetId: rawInput("string", "Subnet of the build instance"),
+  vpcId: rawInput("string", "VPC of the build instance"),
+  iamInstanceProfile: rawInput("string", "Instance profile of the build instance (it needs s3:GetObject on the artifact)"),
+  volume: rawInput("object", json('Root volume {"sizeGb", "type", "deviceName"}')),
+  encryption: rawInput("object", json('Encrypt the snapshots: {"kmsKeyId", "regionKmsKeyIds": {region: key}}')),
+  copyRegions: listInput("Regions to copy the AMI to"),
+  tags: rawInput("object", json("Extra AMI and snapshot tags {key: value}")),
+  build: rawInput("object", json('Build metadata for tags {"url", "gitCommit"}'), { stepDefault: "[url: env.BUILD_URL, gitCommit: env.GIT_COMMIT]" }),
+  amiName: rawInput("string", "AMI name", { defaultText: "<app>-<version>-<timestamp>" }),
+  allowedCidrs: listInput("CIDRs allowed into the temporary security group (where the agent connects from)", { required: "on AWS (not in the sandbox)" }),
+  sshUsername: rawInput("string", "Linux: SSH user of the source AMI", { defaultText: "ec2-user" }),
+  winrmUsername: rawInput("string", "Windows: WinRM user", { defaultText: "Administrator" }),
+  steps: rawInput("object", 'Provisioning steps [{"inline": [...], "scripts": [...], "env": {...}, "elevated": true}] (JSON)', { docType: "List of Maps" }),
+  chef: rawInput("object", json('Linux: Chef/Cinc local mode {"cookbooksPath", "runList"} or {"policyArchive"}'), { lists: ["runList"], commaInItems: true }),
+  iis: rawInput("object", 'Windows IIS example: {"siteName", "port", "managedRuntimeVersion"}, or false (JSON)', { docType: "Map or false", defaultText: "on when artifactUrl is set" }),
+  endpoint: rawInput("string", 'Sandbox: AWS endpoint; bakes with communicator "none"', { defaultText: "AWS_ENDPOINT_URL" }),
+  sandboxHealth: rawInput("string", "Sandbox: the app behaviour recorded in the sandbox:health tag", { defaultText: "healthy" }),
+  repoDir: rawInput("string", "Base of relative script and cookbook paths", { defaultText: "the working directory" }),
+  timeoutMinutes: input({
+    kind: "number",
+    describe: "Stop packer after this many minutes",
+    default: 120,
+    parse: (value, field) => {
+      const minutes = Number(value);
+      if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError(field, "must be a positive number");
+      return minutes;
+    }
+  })
+};
+
+// src/stages/inputs/cleanup.ts
+var CLEANUP_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  ...SERVER_GROUP_INPUTS,
+  ...LOCK_INPUTS
+};
+
+// src/deploy/request.ts
+var AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SUBNET_ID = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+var TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+var KEY_NAME = /^[\x20-\x7e]{1,255}$/;
+var INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
+var VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
+var MAX_USER_DATA_BASE64 = 16 * 1024;
+function parseCapacity(value) {
+  const capacity = checkObject("capacity", value);
+  checkKnownKeys("capacity", capacity, ["min", "max", "desired"]);
+  const min = checkInteger("capacity.min", capacity.min, 0, 1e4);
+  const max = checkInteger("capacity.max", capacity.max, 0, 1e4);
+  const desired = capacity.desired === void 0 ? min : checkInteger("capacity.desired", capacity.desired, 0, 1e4);
+  if (min > max) throw new InputError("capacity", `min (${min}) must not exceed max (${max})`);
+  if (desired < min || desired > max) throw new InputError("capacity.desired", `must be between min (${min}) and max (${max}) (got ${desired})`);
+  return { min, max, desired };
+}
+function parseBlockDevices(value) {
+  if (!Array.isArray(value)) throw new InputError("blockDevices", "must be a list of {deviceName, volumeSize, volumeType, \u2026}");
+  return value.map((item, index) => {
+    const field = `blockDevices[${index}]`;
+    const device = checkObject(field, item);
+    checkKnownKeys(field, device, ["deviceName", "volumeSize", "volumeType", "encrypted", "kmsKeyId", "iops", "throughput", "deleteOnTermination"]);
+    const result = { deviceName: checkPattern(`${field}.deviceName`, device.deviceName, /^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, "/dev/xvda") };
+    if (device.volumeSize !== void 0) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65536);
+    if (device.volumeType !== void 0) {
+      const type = checkString(`${field}.volumeType`, device.volumeType);
+      if (!VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${VOLUME_TYPES.join(", ")} (got ${JSON.stringify(type)})`);
+      result.volumeType = type;
+    }
+    if (device.encrypted !== void 0) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
+    if (device.kmsKeyId !== void 0) result.kmsKeyId = checkString(`${field}.kmsKeyId`, device.kmsKeyId);
+    if (device.iops !== void 0) result.iops = checkInteger(`${field}.iops`, device.iops, 100, 256e3);
+    if (device.throughput !== void 0) result.throughput = checkInteger(`${field}.throughput`, device.throughput, 125, 2e3);
+    if (device.deleteOnTermination !== void 0) result.deleteOnTermination = checkBoolean(`${field}.deleteOnTermination`, device.deleteOnTermination);
+    return result;
+  });
+}
+function checkUserData(field, value) {
+  const userData = typeof value === "string" ? value : checkString(field, value);
+  const encodedLength = Buffer.byteLength(Buffer.from(userData, "utf8").toString("base64"));
+  if (encodedLength > MAX_USER_DATA_BASE64) {
+    throw new InputError(field, `is ${encodedLength} bytes once base64-encoded; launch templates take at most ${MAX_USER_DATA_BASE64}`);
+  }
+  return userData;
+}
+function checkUserTags(field, value) {
+  const tags = checkTags(field, value);
+  for (const key of Object.keys(tags)) {
+    if (key.startsWith("bluegreen:")) throw new InputError(`${field}.${key}`, "the bluegreen: prefix is reserved for the tags bluegreen writes");
+  }
+  return tags;
 }
 
+// src/stages/inputs/deploy.ts
+var COPIED = "copied from the current server group";
+var DEPLOY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  amiId: input({
+    kind: "string",
+    describe: "AMI to deploy (ami-\u2026), e.g. the amiId output of bake",
+    required: true,
+    parse: (value, field) => {
+      if (value === void 0) throw new InputError(field, "is required: the AMI to deploy, e.g. the amiId output of bakeAmi");
+      return checkPattern(field, value, AMI_ID, "ami-0123456789abcdef0");
+    }
+  }),
+  targetGroups: listInput("Target group names or ARNs", {
+    defaultText: "those of the current server group",
+    item: (name, field) => checkPattern(field, name, TARGET_GROUP, "a target group name or ARN")
+  }),
+  capacity: input({
+    kind: "object",
+    describe: "Capacity {min, max, desired} (JSON, or --capacity.min 2 --capacity.max 4 --capacity.desired 2)",
+    required: "on the first deploy",
+    defaultText: COPIED,
+    parse: (value) => value === void 0 ? void 0 : parseCapacity(value)
+  }),
+  instanceType: stringInput("Instance type", { required: "on the first deploy", defaultText: COPIED, pattern: INSTANCE_TYPE, shape: "t3.micro" }),
+  subnets: listInput("Subnet ids", {
+    required: "on the first deploy",
+    defaultText: COPIED,
+    item: (id, field) => checkPattern(field, id, SUBNET_ID, "subnet-0123456789abcdef0"),
+    whenEmpty: "must name at least one subnet"
+  }),
+  securityGroups: listInput("Security group ids", { defaultText: COPIED, item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, "sg-0123456789abcdef0") }),
+  keyName: stringInput("EC2 key pair name", { defaultText: COPIED, pattern: KEY_NAME, shape: "a key pair name" }),
+  iamInstanceProfile: stringInput("Instance profile name or ARN", { defaultText: COPIED, pattern: INSTANCE_PROFILE, shape: "an instance profile name or ARN" }),
+  userData: input({
+    kind: "string",
+    describe: "User data (plain text; encoded for you)",
+    defaultText: COPIED,
+    secret: true,
+    parse: (value, field) => value === void 0 ? void 0 : checkUserData(field, value)
+  }),
+  blockDevices: input({
+    kind: "object",
+    describe: "EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)",
+    defaultText: COPIED,
+    docType: "List of Maps",
+    parse: (value) => value === void 0 ? void 0 : parseBlockDevices(value)
+  }),
+  requireImdsv2: input({
+    kind: "boolean",
+    describe: "Require IMDSv2 tokens",
+    defaultText: "copied; true on the first deploy",
+    parse: (value, field) => value === void 0 ? void 0 : checkBoolean(field, value)
+  }),
+  ...SERVER_GROUP_INPUTS,
+  targetHealthyPercent: integerInput("Share of desired instances that must be healthy", { min: 1, max: 100, default: 100 }, { kind: "number" }),
+  ...LEDGER_INPUTS,
+  ...BUILD_INPUTS,
+  tags: input({
+    kind: "object",
+    describe: "Extra tags of the server group {key: value} (JSON, or --tags.team web)",
+    parse: (value, field) => value === void 0 ? {} : checkUserTags(field, value)
+  }),
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print what would be done and change nothing", false),
+  ...LOCK_INPUTS,
+  allowRemovingTargetGroups: booleanInput(
+    "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
+    false
+  ),
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+};
+
+// src/stages/inputs/history.ts
+var HISTORY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  limit: integerInput("How many records, newest first", { min: 1, max: 1e3, default: 10 })
+};
+
 // src/publish/artifact-file.ts
-var import_node_crypto7 = require("crypto");
-var import_node_fs6 = require("fs");
+var import_node_crypto8 = require("crypto");
+var import_node_fs5 = require("fs");
 var import_promises4 = require("fs/promises");
-var import_node_path8 = require("path");
+var import_node_path7 = require("path");
 function checkArtifactFile(field, path) {
   let stats;
   try {
-    stats = (0, import_node_fs6.statSync)(path);
+    stats = (0, import_node_fs5.statSync)(path);
   } catch (error) {
     const code = error.code;
     if (code === "ENOENT") throw new InputError(field, `no such file: ${path}`);
@@ -95050,15 +95436,15 @@ function checkArtifactFile(field, path) {
   if (!stats.isFile()) throw new InputError(field, `${path} is not a regular file`);
   if (stats.size === 0) throw new InputError(field, `${path} is empty (0 bytes): refusing to publish an empty artifact`);
   try {
-    (0, import_node_fs6.accessSync)(path, import_node_fs6.constants.R_OK);
+    (0, import_node_fs5.accessSync)(path, import_node_fs5.constants.R_OK);
   } catch {
     throw new InputError(field, `${path} is not readable by this user`);
   }
-  return { path, fileName: (0, import_node_path8.basename)(path), size: stats.size, modifiedMs: stats.mtimeMs };
+  return { path, fileName: (0, import_node_path7.basename)(path), size: stats.size, modifiedMs: stats.mtimeMs };
 }
 var HASH_READ_BYTES = 1024 * 1024;
 async function sha256OfFile(path) {
-  const hash = (0, import_node_crypto7.createHash)("sha256");
+  const hash = (0, import_node_crypto8.createHash)("sha256");
   const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
   let bytes = 0;
   const file = await (0, import_promises4.open)(path, "r");
@@ -95076,7 +95462,7 @@ async function sha256OfFile(path) {
 }
 async function readSmallFile(path) {
   const body = await (0, import_promises4.readFile)(path);
-  return { body, sha256: (0, import_node_crypto7.createHash)("sha256").update(body).digest("hex"), size: body.length };
+  return { body, sha256: (0, import_node_crypto8.createHash)("sha256").update(body).digest("hex"), size: body.length };
 }
 var CONTENT_TYPES = [
   [".tar.gz", "application/gzip"],
@@ -95097,94 +95483,8 @@ function guessContentType(fileName) {
   return match ? match[1] : "application/octet-stream";
 }
 
-// src/publish/build-metadata.ts
-var METADATA_KEYS = {
-  sha256: "sha256",
-  buildUrl: "build-url",
-  gitCommit: "git-commit",
-  version: "version",
-  app: "app",
-  buildNumber: "build-number",
-  publishedBy: "published-by"
-};
-var MAX_METADATA_BYTES = 2048;
-var PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
-var GIT_COMMIT_PATTERN = /^[0-9a-fA-F]{7,64}$/;
-function checkHeaderValue(field, value, maxLength) {
-  if (!PRINTABLE_ASCII.test(value)) {
-    throw new InputError(field, "must be printable ASCII: it is stored as S3 object metadata (an HTTP header)");
-  }
-  if (value.length > maxLength) throw new InputError(field, `must be at most ${maxLength} characters (got ${value.length})`);
-  return value;
-}
-function checkBuildUrl(field, value) {
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(field, `must be an http(s) URL such as $BUILD_URL (got ${JSON.stringify(value)})`);
-  }
-  if (url.username || url.password) {
-    throw new InputError(field, "must not carry credentials (user:password@): it is stored as object metadata; pass the plain $BUILD_URL");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InputError(field, `must be an http(s) URL (got protocol ${JSON.stringify(url.protocol)})`);
-  }
-  return checkHeaderValue(field, value, 1024);
-}
-function checkBuildInfo(info) {
-  const checked = {};
-  if (info.buildUrl !== void 0) checked.buildUrl = checkBuildUrl("buildUrl", info.buildUrl);
-  if (info.gitCommit !== void 0) {
-    if (!GIT_COMMIT_PATTERN.test(info.gitCommit)) {
-      throw new InputError("gitCommit", `must be a hex commit id of 7 to 64 characters (got ${JSON.stringify(info.gitCommit)})`);
-    }
-    checked.gitCommit = info.gitCommit.toLowerCase();
-  }
-  if (info.version !== void 0) checked.version = checkHeaderValue("version", info.version, 128);
-  if (info.app !== void 0) checked.app = checkHeaderValue("app", info.app, 128);
-  if (info.buildNumber !== void 0) checked.buildNumber = checkHeaderValue("buildNumber", info.buildNumber, 64);
-  return checked;
-}
-function objectMetadata(sha256Hex, info) {
-  const metadata = { [METADATA_KEYS.sha256]: sha256Hex, [METADATA_KEYS.publishedBy]: "bluegreen" };
-  if (info.buildUrl) metadata[METADATA_KEYS.buildUrl] = info.buildUrl;
-  if (info.gitCommit) metadata[METADATA_KEYS.gitCommit] = info.gitCommit;
-  if (info.version) metadata[METADATA_KEYS.version] = info.version;
-  if (info.app) metadata[METADATA_KEYS.app] = info.app;
-  if (info.buildNumber) metadata[METADATA_KEYS.buildNumber] = info.buildNumber;
-  const bytes = Object.entries(metadata).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
-  if (bytes > MAX_METADATA_BYTES) {
-    throw new InputError("buildUrl", `build metadata is ${bytes} bytes; S3 allows ${MAX_METADATA_BYTES} bytes of user metadata in all`);
-  }
-  return metadata;
-}
-
-// src/publish/key-template.ts
-var KEY_TEMPLATE_PLACEHOLDERS = ["app", "version", "buildNumber", "fileName", "gitCommit"];
-var PLACEHOLDER_PATTERN = /\{([^{}]*)\}/g;
-function renderKeyTemplate(template, values) {
-  if (/[{}]/.test(template.replace(PLACEHOLDER_PATTERN, ""))) {
-    throw new InputError("keyTemplate", `has an unmatched "{" or "}" (got ${JSON.stringify(template)})`);
-  }
-  return template.replace(PLACEHOLDER_PATTERN, (_match, name) => {
-    if (!KEY_TEMPLATE_PLACEHOLDERS.includes(name)) {
-      throw new InputError("keyTemplate", `unknown placeholder {${name}} (known: ${KEY_TEMPLATE_PLACEHOLDERS.map((p4) => `{${p4}}`).join(", ")})`);
-    }
-    const placeholder = name;
-    const value = values[placeholder];
-    if (value === void 0 || value === "") {
-      throw new InputError(placeholder, `is required by keyTemplate ${JSON.stringify(template)}`);
-    }
-    if (value.includes("/") || value === "." || value === "..") {
-      throw new InputError(placeholder, `must be a single path segment to fill {${placeholder}} (got ${JSON.stringify(value)})`);
-    }
-    return value;
-  });
-}
-
 // src/publish/multipart.ts
-var import_node_crypto8 = require("crypto");
+var import_node_crypto9 = require("crypto");
 var import_promises5 = require("fs/promises");
 
 // src/publish/progress.ts
@@ -95293,7 +95593,7 @@ async function uploadInParts(s3, request) {
   try {
     const parts = await uploadParts(s3, request, uploadId, partCount);
     const partDigests = Buffer.concat(parts.map((part) => Buffer.from(part.ChecksumSHA256, "base64")));
-    const composite = `${(0, import_node_crypto8.createHash)("sha256").update(partDigests).digest("base64")}-${partCount}`;
+    const composite = `${(0, import_node_crypto9.createHash)("sha256").update(partDigests).digest("base64")}-${partCount}`;
     const completed = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: request.bucket,
@@ -95336,7 +95636,7 @@ async function uploadParts(s3, request, uploadId, partCount) {
   const uploaded = new Array(partCount);
   const inFlight = /* @__PURE__ */ new Set();
   const progress = new ProgressReporter(request.log, request.size);
-  const wholeFile = (0, import_node_crypto8.createHash)("sha256");
+  const wholeFile = (0, import_node_crypto9.createHash)("sha256");
   let failure;
   let partsDone = 0;
   const file = await (0, import_promises5.open)(request.path, "r");
@@ -95354,7 +95654,7 @@ async function uploadParts(s3, request, uploadId, partCount) {
       const body = buffer.subarray(0, length);
       await readExactly(file, body, offset, request.path);
       wholeFile.update(body);
-      const partChecksum = (0, import_node_crypto8.createHash)("sha256").update(body).digest("base64");
+      const partChecksum = (0, import_node_crypto9.createHash)("sha256").update(body).digest("base64");
       const number = partNumber;
       const task = s3.send(
         new UploadPartCommand({
@@ -95413,6 +95713,69 @@ async function readExactly(file, target, position, path) {
 async function checkNothingAfter(file, size, path) {
   const { bytesRead } = await file.read(Buffer.alloc(1), 0, 1, size);
   if (bytesRead > 0) throw fileChanged(path, `it grew beyond ${size} bytes`);
+}
+
+// src/publish/build-metadata.ts
+var METADATA_KEYS = {
+  sha256: "sha256",
+  buildUrl: "build-url",
+  gitCommit: "git-commit",
+  version: "version",
+  app: "app",
+  buildNumber: "build-number",
+  publishedBy: "published-by"
+};
+var MAX_METADATA_BYTES = 2048;
+var PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+var GIT_COMMIT_PATTERN = /^[0-9a-fA-F]{7,64}$/;
+function checkHeaderValue(field, value, maxLength) {
+  if (!PRINTABLE_ASCII.test(value)) {
+    throw new InputError(field, "must be printable ASCII: it is stored as S3 object metadata (an HTTP header)");
+  }
+  if (value.length > maxLength) throw new InputError(field, `must be at most ${maxLength} characters (got ${value.length})`);
+  return value;
+}
+function checkBuildUrl(field, value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(field, `must be an http(s) URL such as $BUILD_URL (got ${JSON.stringify(value)})`);
+  }
+  if (url.username || url.password) {
+    throw new InputError(field, "must not carry credentials (user:password@): it is stored as object metadata; pass the plain $BUILD_URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InputError(field, `must be an http(s) URL (got protocol ${JSON.stringify(url.protocol)})`);
+  }
+  return checkHeaderValue(field, value, 1024);
+}
+function checkBuildInfo(info) {
+  const checked = {};
+  if (info.buildUrl !== void 0) checked.buildUrl = checkBuildUrl("buildUrl", info.buildUrl);
+  if (info.gitCommit !== void 0) {
+    if (!GIT_COMMIT_PATTERN.test(info.gitCommit)) {
+      throw new InputError("gitCommit", `must be a hex commit id of 7 to 64 characters (got ${JSON.stringify(info.gitCommit)})`);
+    }
+    checked.gitCommit = info.gitCommit.toLowerCase();
+  }
+  if (info.version !== void 0) checked.version = checkHeaderValue("version", info.version, 128);
+  if (info.app !== void 0) checked.app = checkHeaderValue("app", info.app, 128);
+  if (info.buildNumber !== void 0) checked.buildNumber = checkHeaderValue("buildNumber", info.buildNumber, 64);
+  return checked;
+}
+function objectMetadata(sha256Hex, info) {
+  const metadata = { [METADATA_KEYS.sha256]: sha256Hex, [METADATA_KEYS.publishedBy]: "bluegreen" };
+  if (info.buildUrl) metadata[METADATA_KEYS.buildUrl] = info.buildUrl;
+  if (info.gitCommit) metadata[METADATA_KEYS.gitCommit] = info.gitCommit;
+  if (info.version) metadata[METADATA_KEYS.version] = info.version;
+  if (info.app) metadata[METADATA_KEYS.app] = info.app;
+  if (info.buildNumber) metadata[METADATA_KEYS.buildNumber] = info.buildNumber;
+  const bytes = Object.entries(metadata).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new InputError("buildUrl", `build metadata is ${bytes} bytes; S3 allows ${MAX_METADATA_BYTES} bytes of user metadata in all`);
+  }
+  return metadata;
 }
 
 // src/publish/s3-errors.ts
@@ -95494,15 +95857,15 @@ var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
 var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
 var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 var MAX_KEY_BYTES = 1024;
-function checkBucketName(field, value) {
+function checkBucketName2(field, value) {
   if (/^s3:\/\//i.test(value) || value.includes("/")) {
     throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(value)})`);
   }
-  const problem = bucketNameProblem(value);
+  const problem = bucketNameProblem2(value);
   if (problem) throw new InputError(field, `${problem} (got ${JSON.stringify(value)})`);
   return value;
 }
-function bucketNameProblem(name) {
+function bucketNameProblem2(name) {
   if (name.length < 3 || name.length > 63) return "a bucket name must be 3 to 63 characters long";
   if (!BUCKET_PATTERN.test(name)) {
     return 'a bucket name may only hold lowercase letters, digits, "." and "-", and must start and end with a letter or digit';
@@ -95683,68 +96046,408 @@ async function lostTheRace(aws, base, target, log) {
   );
 }
 
-// src/stages/publish.ts
+// src/stages/inputs/publish.ts
 var MIB2 = 1024 * 1024;
-var PUBLISH_OPTIONS = {
-  file: { type: "string", describe: "The artifact to upload (a regular, non-empty file)" },
-  bucket: { type: "string", describe: "S3 bucket name (no s3:// prefix)" },
-  key: { type: "string", describe: "Object key (or give keyTemplate)" },
-  keyTemplate: { type: "string", describe: "Key with placeholders, e.g. {app}/{version}/{buildNumber}/{fileName} (also {gitCommit})" },
-  app: { type: "string", describe: "Application name ({app}; stored as metadata)" },
-  version: { type: "string", describe: "Artifact version ({version}; stored as metadata)" },
-  buildNumber: { type: "string", describe: "Jenkins $BUILD_NUMBER ({buildNumber}; stored as metadata)" },
-  buildUrl: { type: "string", describe: "Jenkins $BUILD_URL, stored as metadata" },
-  gitCommit: { type: "string", describe: "Git commit id ({gitCommit}; stored as metadata)" },
-  overwrite: { type: "boolean", describe: "Replace different content already at the key (default false: refuse, exit 3)" },
-  contentType: { type: "string", describe: "Content-Type (default: from the file name, else application/octet-stream)" },
-  partSizeMiB: { type: "number", describe: "Multipart part size in MiB (default 8)" },
-  concurrency: { type: "number", describe: "Parts uploaded at once (default 4); memory \u2248 partSize \xD7 concurrency" }
-};
 function optionalText(field, value) {
   if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
   if (typeof value === "number") throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
   return optionalString(field, value);
 }
-function resolveKey(raw, values) {
-  const key = optionalString("key", raw.key);
-  const template = optionalString("keyTemplate", raw.keyTemplate);
-  if (key && template) throw new InputError("key", "give either key or keyTemplate, not both");
+var textInput = (describe, stepDefault) => input({ kind: "string", describe, ...stepDefault ? { stepDefault } : {}, parse: (value, field) => optionalText(field, value) });
+var PUBLISH_INPUTS = {
+  ...REGION_INPUTS,
+  file: input({
+    kind: "string",
+    describe: "The artifact to upload (a regular, non-empty file), relative to the working directory",
+    required: true,
+    parse: (value, field) => checkArtifactFile(field, checkString(field, value))
+  }),
+  bucket: input({
+    kind: "string",
+    describe: "S3 bucket name (no s3:// prefix)",
+    required: true,
+    parse: (value, field) => checkBucketName2(field, checkString(field, value))
+  }),
+  key: stringInput("Object key", { required: "unless keyTemplate is given" }),
+  keyTemplate: stringInput("Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}"),
+  app: textInput("Application name ({app}; stored as metadata)"),
+  version: textInput("Artifact version ({version}; stored as metadata)"),
+  buildNumber: textInput("Jenkins build number ({buildNumber}; stored as metadata)", "env.BUILD_NUMBER"),
+  buildUrl: stringInput("Jenkins build URL, stored as metadata (a URL with user:password@ is refused)", { stepDefault: "env.BUILD_URL" }),
+  gitCommit: stringInput("Git commit id ({gitCommit}; stored as metadata)", { stepDefault: "env.GIT_COMMIT" }),
+  overwrite: booleanInput("Replace different content already at the key (false: refuse, exit 3)", false),
+  contentType: stringInput("Content-Type, e.g. application/gzip", {
+    defaultText: "from the file name, else application/octet-stream",
+    pattern: /^[\w.+-]+\/[\w.+-]+( *;[\x20-\x7e]*)?$/,
+    shape: '"type/subtype" such as "application/gzip"'
+  }),
+  partSizeMiB: integerInput("Multipart part size in MiB", { min: MIN_PART_SIZE / MIB2, max: MAX_PART_SIZE / MIB2, default: DEFAULT_PUBLISH_TUNING.partSize / MIB2 }, { kind: "number" }),
+  concurrency: integerInput("Parts uploaded at once; memory \u2248 partSize \xD7 concurrency", { min: 1, max: 16, default: DEFAULT_PUBLISH_TUNING.concurrency }, { kind: "number" })
+};
+
+// src/rollback/request.ts
+var MAX_REASON = 1e3;
+function checkReason(field, value) {
+  const reason = optionalString(field, value)?.trim();
+  if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
+  return reason || void 0;
+}
+
+// src/stages/inputs/rollback.ts
+var ROLLBACK_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  // Checked against the cluster once it is known (a server group must be one of its own).
+  to: rawInput(
+    "string",
+    'Where to go: "previous" (the release deployed before the current one; rolling back twice goes further back), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id',
+    { defaultText: "previous" }
+  ),
+  reason: input({ kind: "string", describe: "Why (recorded in the ledger)", parse: (value, field) => checkReason(field, value) }),
+  ...LEDGER_INPUTS,
+  buildUrl: BUILD_INPUTS.buildUrl,
+  ...SERVER_GROUP_INPUTS,
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print where the rollback would go and how, change nothing", false),
+  ...LOCK_INPUTS
+};
+
+// src/stages/inputs/status.ts
+var STATUS_INPUTS = { ...CLUSTER_INPUTS, ...REGION_INPUTS, ...OPTIONAL_LEDGER_INPUTS };
+
+// src/stages/inputs/index.ts
+var STAGE_INPUTS = {
+  publish: PUBLISH_INPUTS,
+  bake: BAKE_INPUTS,
+  deploy: DEPLOY_INPUTS,
+  rollback: ROLLBACK_INPUTS,
+  status: STATUS_INPUTS,
+  history: HISTORY_INPUTS,
+  cleanup: CLEANUP_INPUTS
+};
+function isInputOfAnyStage(name) {
+  return Object.values(STAGE_INPUTS).some((inputs) => Object.hasOwn(inputs, name));
+}
+
+// src/stages/resolve-input.ts
+var PROJECT_DEFAULTS_FILE = ".bluegreen.json";
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function mergeInputs(...layers) {
+  const merged = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === void 0) continue;
+      const base = merged[key];
+      merged[key] = isPlainObject(base) && isPlainObject(value) ? mergeInputs(base, value) : value;
+    }
+  }
+  return merged;
+}
+function readJsonObjectFile(path, field, shownPath = path) {
+  if (!(0, import_node_fs6.existsSync)(path)) throw new InputError(field, `file ${shownPath} does not exist`);
+  let text;
+  try {
+    text = (0, import_node_fs6.readFileSync)(path, "utf8");
+  } catch (error) {
+    throw new InputError(field, `cannot read ${shownPath}: ${describeError(error)}`);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(field, `${shownPath} is not valid JSON: ${describeError(error)}`);
+  }
+  if (!isPlainObject(parsed)) throw new InputError(field, `${shownPath} must hold a JSON object of input keys`);
+  return parsed;
+}
+var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
+function flagInputs(argv, inputs) {
+  const flags = {};
+  for (const [key, value] of Object.entries(argv)) {
+    if (!YARGS_KEYS.has(key) && !key.includes("-") && value !== void 0) flags[key] = value;
+  }
+  for (const [name, spec] of Object.entries(inputs)) {
+    for (const path of listPaths(name, spec)) updateAt(flags, path.split("."), (value) => asList(value, spec.commaInItems === true));
+  }
+  return flags;
+}
+function updateAt(target, path, update) {
+  const [head, ...rest] = path;
+  if (!Object.hasOwn(target, head)) return;
+  if (rest.length === 0) {
+    target[head] = update(target[head]);
+    return;
+  }
+  const child = target[head];
+  if (isPlainObject(child)) {
+    const copy = { ...child };
+    updateAt(copy, rest, update);
+    target[head] = copy;
+  }
+}
+function asList(value, commaInItems) {
+  const items = Array.isArray(value) ? value : [value];
+  if (!items.every((item) => typeof item === "string" || typeof item === "number")) return value;
+  const texts = items.map(String);
+  return commaInItems ? texts : texts.flatMap((text) => text.split(",").map((part) => part.trim()).filter((part) => part !== ""));
+}
+function readProjectDefaults(cwd) {
+  const path = (0, import_node_path8.join)(cwd, PROJECT_DEFAULTS_FILE);
+  if (!(0, import_node_fs6.existsSync)(path)) return void 0;
+  const document = readJsonObjectFile(path, PROJECT_DEFAULTS_FILE, path);
+  const where = ` (in ${path})`;
+  for (const key of Object.keys(document)) {
+    if (key !== "defaults" && key !== "clusters") {
+      throw new InputError(key, `is not a section of ${PROJECT_DEFAULTS_FILE}: use "defaults" and "clusters"${where}`);
+    }
+  }
+  const checkSection = (field, value) => {
+    const section = checkObject(field, value ?? {});
+    for (const key of Object.keys(section)) {
+      if (key === "config" || !isInputOfAnyStage(key)) throw new InputError(`${field}.${key}`, `is not an input of any stage${where}`);
+    }
+    return section;
+  };
+  const clusters = {};
+  for (const [name, section] of Object.entries(checkObject("clusters", document.clusters ?? {}))) {
+    clusters[name] = checkSection(`clusters.${name}`, section);
+  }
+  return { defaults: checkSection("defaults", document.defaults), clusters };
+}
+function declaredPart(section, inputs) {
+  const namesCluster = Object.hasOwn(inputs, "cluster");
+  return Object.fromEntries(
+    Object.entries(section).filter(([key]) => Object.hasOwn(inputs, key) && !(namesCluster && Object.hasOwn(CLUSTER_INPUTS, key)))
+  );
+}
+function clusterNameOf(layers) {
+  try {
+    return resolveClusterName(layers).name;
+  } catch {
+    return void 0;
+  }
+}
+function resolveStageInput(inputs, given, options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const env3 = options.env ?? process.env;
+  const names = Object.keys(inputs);
+  checkKnownKeys("", given, names);
+  let merged = given;
+  if (Object.hasOwn(inputs, "config") && given.config !== void 0 && given.config !== null) {
+    const path = checkString("config", given.config);
+    const fromFile = readJsonObjectFile((0, import_node_path8.resolve)(cwd, path), "config", path);
+    checkKnownKeys("config", fromFile, names.filter((name) => name !== "config"));
+    merged = mergeInputs(fromFile, given);
+  }
+  const project = readProjectDefaults(cwd);
+  if (project) {
+    const cluster = Object.hasOwn(inputs, "cluster") ? clusterNameOf(merged) : void 0;
+    const section = cluster !== void 0 ? project.clusters[cluster] ?? {} : {};
+    merged = mergeInputs(declaredPart(project.defaults, inputs), declaredPart(section, inputs), merged);
+  }
+  const regionValue = merged.region ?? env3.AWS_REGION ?? env3.AWS_DEFAULT_REGION;
+  let region = "";
+  if (options.needsRegion !== false || regionValue !== void 0) {
+    if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
+    region = checkRegion2("region", regionValue);
+  }
+  const parsed = {};
+  for (const [name, spec] of Object.entries(inputs)) {
+    const value = name === "region" ? region || void 0 : merged[name];
+    parsed[name] = spec.parse(value === void 0 ? spec.default : value, name);
+  }
+  return { inputs: parsed, region };
+}
+
+// src/stages/framework.ts
+function defineStage(stage) {
+  return stage;
+}
+var COMMON_OPTIONS = {
+  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
+  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' }
+};
+function stageOptions(inputs) {
+  const options = { ...COMMON_OPTIONS };
+  for (const [name, spec] of Object.entries(inputs)) {
+    options[name] = yargsOption(spec);
+    for (const path of listPaths(name, spec)) {
+      if (path !== name) options[path] = { type: "array", string: true, hidden: true };
+    }
+  }
+  return options;
+}
+function writeJsonFile(path, value) {
+  (0, import_node_fs7.mkdirSync)((0, import_node_path9.dirname)(path), { recursive: true });
+  (0, import_node_fs7.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
+`);
+}
+function errorOutput(error) {
+  if (error instanceof BluegreenError) {
+    return { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...error.details } };
+  }
+  return { error: { code: "Unexpected", message: describeError(error), exitCode: ExitCode.failed } };
+}
+function exitCodeOf(error) {
+  return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
+}
+function routeProcessWarnings(log) {
+  const seen = /* @__PURE__ */ new Set();
+  process.removeAllListeners("warning");
+  process.on("warning", (warning2) => {
+    const key = `${warning2.name}:${warning2.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+  });
+}
+async function executeStage(stage, argv, log = createLogger(stage.name), options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const outputPath = typeof argv.output === "string" ? (0, import_node_path9.resolve)(cwd, argv.output) : void 0;
+  let result;
+  try {
+    const fileInput = typeof argv.input === "string" ? readJsonObjectFile((0, import_node_path9.resolve)(cwd, argv.input), "input", argv.input) : {};
+    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+    const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
+    const input2 = stage.validate(inputs, region);
+    let clients;
+    const aws = () => clients ??= (options.clients ?? awsClients)(region);
+    const output = await stage.run(input2, { log, region, aws });
+    result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
+  } catch (error) {
+    const exitCode = exitCodeOf(error);
+    const label = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
+    log.error(`${label}: ${describeError(error)}`);
+    const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
+    if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
+    result = { exitCode, output: errorOutput(error) };
+  }
+  if (outputPath) {
+    try {
+      writeJsonFile(outputPath, result.output);
+    } catch (error) {
+      log.error(`cannot write output file ${outputPath}: ${describeError(error)}`);
+      if (result.exitCode === ExitCode.ok) result.exitCode = ExitCode.failed;
+    }
+  }
+  return result;
+}
+function addStageOptions(yargs, stage) {
+  return yargs.options(stageOptions(stage.inputs)).strict();
+}
+
+// src/stages/cli-runner.ts
+function outputPathFromArgv(args) {
+  for (let i10 = 0; i10 < args.length; i10 += 1) {
+    const arg = args[i10];
+    if (arg === "--output") return args[i10 + 1];
+    if (arg.startsWith("--output=")) return arg.slice("--output=".length);
+  }
+  return void 0;
+}
+function failHandler(log, args, onFailure) {
+  return (message, error) => {
+    if (error && !message) throw error;
+    const text = message ?? error?.message ?? "invalid command line";
+    const unknown = /Unknown arguments?: (.+)/.exec(text);
+    const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
+    const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
+    log.error(`bad input: ${inputError.message}`);
+    const outputPath = outputPathFromArgv(args);
+    const output = errorOutput(inputError);
+    if (outputPath) writeJsonFile(outputPath, output);
+    onFailure(output);
+  };
+}
+async function runStageCommand(stage, args, options = {}) {
+  const log = createLogger(stage.name, options.logSink);
+  const result = { exitCode: ExitCode.ok, output: void 0, printed: "" };
+  const command7 = {
+    command: "$0",
+    describe: stage.describe,
+    builder: (cli2) => addStageOptions(cli2, stage),
+    handler: async (argv) => {
+      if (!options.inProcess) routeProcessWarnings(log);
+      const { exitCode, output } = await executeStage(stage, argv, log, options);
+      result.exitCode = exitCode;
+      result.output = output;
+    }
+  };
+  const cli = yargs_default([...args]).scriptName(`${stage.name}.js`).command(command7).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(
+    failHandler(log, args, (output) => {
+      result.exitCode = ExitCode.badInput;
+      result.output = output;
+    })
+  );
+  if (options.inProcess) {
+    await cli.exitProcess(false).parseAsync([...args], {}, (_error, _argv, printed) => {
+      result.printed = printed;
+    });
+  } else {
+    await cli.parseAsync();
+  }
+  return result;
+}
+async function runStandalone(stage) {
+  const { exitCode } = await runStageCommand(stage, hideBin(process.argv));
+  process.exitCode = exitCode;
+}
+
+// src/publish/key-template.ts
+var KEY_TEMPLATE_PLACEHOLDERS = ["app", "version", "buildNumber", "fileName", "gitCommit"];
+var PLACEHOLDER_PATTERN = /\{([^{}]*)\}/g;
+function renderKeyTemplate(template, values) {
+  if (/[{}]/.test(template.replace(PLACEHOLDER_PATTERN, ""))) {
+    throw new InputError("keyTemplate", `has an unmatched "{" or "}" (got ${JSON.stringify(template)})`);
+  }
+  return template.replace(PLACEHOLDER_PATTERN, (_match, name) => {
+    if (!KEY_TEMPLATE_PLACEHOLDERS.includes(name)) {
+      throw new InputError("keyTemplate", `unknown placeholder {${name}} (known: ${KEY_TEMPLATE_PLACEHOLDERS.map((p4) => `{${p4}}`).join(", ")})`);
+    }
+    const placeholder = name;
+    const value = values[placeholder];
+    if (value === void 0 || value === "") {
+      throw new InputError(placeholder, `is required by keyTemplate ${JSON.stringify(template)}`);
+    }
+    if (value.includes("/") || value === "." || value === "..") {
+      throw new InputError(placeholder, `must be a single path segment to fill {${placeholder}} (got ${JSON.stringify(value)})`);
+    }
+    return value;
+  });
+}
+
+// src/stages/publish.ts
+var MIB3 = 1024 * 1024;
+function resolveKey(inputs, values) {
+  const { key, keyTemplate } = inputs;
+  if (key && keyTemplate) throw new InputError("key", "give either key or keyTemplate, not both");
   if (key) return checkObjectKey("key", key);
-  if (template) return checkObjectKey("keyTemplate", renderKeyTemplate(template, values));
+  if (keyTemplate) return checkObjectKey("keyTemplate", renderKeyTemplate(keyTemplate, values));
   throw new InputError("key", 'is required: give key, or keyTemplate such as "{app}/{version}/{buildNumber}/{fileName}"');
 }
-function checkContentType(value) {
-  const type = optionalString("contentType", value);
-  if (type !== void 0 && !/^[\w.+-]+\/[\w.+-]+( *;[\x20-\x7e]*)?$/.test(type)) {
-    throw new InputError("contentType", `must look like "type/subtype" such as "application/gzip" (got ${JSON.stringify(type)})`);
-  }
-  return type;
-}
-function validatePublishInput(raw, region) {
-  const file = checkArtifactFile("file", checkString("file", raw.file));
-  const bucket = checkBucketName("bucket", checkString("bucket", raw.bucket));
+function validatePublishInput(inputs, region) {
+  const { file } = inputs;
   const build2 = checkBuildInfo({
-    app: optionalText("app", raw.app),
-    version: optionalText("version", raw.version),
-    buildNumber: optionalText("buildNumber", raw.buildNumber),
-    buildUrl: optionalString("buildUrl", raw.buildUrl),
-    gitCommit: optionalString("gitCommit", raw.gitCommit)
+    app: inputs.app,
+    version: inputs.version,
+    buildNumber: inputs.buildNumber,
+    buildUrl: inputs.buildUrl,
+    gitCommit: inputs.gitCommit
   });
-  const key = resolveKey(raw, { ...build2, fileName: file.fileName });
-  const tuning = {};
-  if (raw.partSizeMiB !== void 0) tuning.partSize = checkInteger("partSizeMiB", raw.partSizeMiB, MIN_PART_SIZE / MIB2, MAX_PART_SIZE / MIB2) * MIB2;
-  if (raw.concurrency !== void 0) tuning.concurrency = checkInteger("concurrency", raw.concurrency, 1, 16);
+  const key = resolveKey(inputs, { ...build2, fileName: file.fileName });
   return {
     request: {
       file: file.path,
-      bucket,
+      bucket: inputs.bucket,
       key,
       region,
-      overwrite: raw.overwrite === void 0 ? false : checkBoolean("overwrite", raw.overwrite),
-      contentType: checkContentType(raw.contentType) ?? guessContentType(file.fileName),
+      overwrite: inputs.overwrite,
+      contentType: inputs.contentType ?? guessContentType(file.fileName),
       build: build2
     },
-    tuning
+    tuning: { partSize: inputs.partSizeMiB * MIB3, concurrency: inputs.concurrency }
   };
 }
 function cancelOnSignals(controller, onSignal) {
@@ -95759,22 +96462,22 @@ function cancelOnSignals(controller, onSignal) {
     process.removeListener("SIGINT", handler);
   };
 }
-var publishStage = {
+var publishStage = defineStage({
   name: "publish",
   describe: "Upload a build artifact to S3 with its SHA-256 and build metadata (same content again is a no-op)",
-  options: PUBLISH_OPTIONS,
+  inputs: PUBLISH_INPUTS,
   validate: validatePublishInput,
-  async run(input, { aws, log }) {
+  async run(input2, { aws, log }) {
     const controller = new AbortController();
     const uninstall = cancelOnSignals(controller, (signal) => log.warn(`${signal}: cancelling the upload`));
     try {
-      return await publishArtifact(aws(), input.request, { log, tuning: input.tuning, signal: controller.signal });
+      return await publishArtifact(aws(), input2.request, { log, tuning: input2.tuning, signal: controller.signal });
     } finally {
       uninstall();
       log.debug(`peak memory: maxRSS ${formatBytes(process.resourceUsage().maxRSS * 1024)} (${process.resourceUsage().maxRSS} KiB)`);
     }
   }
-};
+});
 
 // src/bin/publish.ts
 void runStandalone(publishStage);

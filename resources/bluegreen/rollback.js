@@ -126,17 +126,17 @@ var init_buffer_from = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     "use strict";
     init_is_array_buffer();
-    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
-      if (!isArrayBuffer(input)) {
-        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
+    fromArrayBuffer = (input2, offset = 0, length = input2.byteLength - offset) => {
+      if (!isArrayBuffer(input2)) {
+        throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input2} (${input2})`);
       }
-      return Buffer.from(input, offset, length);
+      return Buffer.from(input2, offset, length);
     };
-    fromString = (input, encoding) => {
-      if (typeof input !== "string") {
-        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
+    fromString = (input2, encoding) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input2} (${input2})`);
       }
-      return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
+      return encoding ? Buffer.from(input2, encoding) : Buffer.from(input2);
     };
   }
 });
@@ -148,14 +148,14 @@ var init_fromBase64 = __esm({
     "use strict";
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = (input) => {
-      if (input.length * 3 % 4 !== 0) {
+    fromBase64 = (input2) => {
+      if (input2.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
-      if (!BASE64_REGEX.exec(input)) {
+      if (!BASE64_REGEX.exec(input2)) {
         throw new TypeError(`Invalid base64 string.`);
       }
-      const buffer = fromString(input, "base64");
+      const buffer = fromString(input2, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     };
   }
@@ -167,8 +167,8 @@ var init_fromUtf8 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     "use strict";
     init_buffer_from();
-    fromUtf8 = (input) => {
-      const buf = fromString(input, "utf8");
+    fromUtf8 = (input2) => {
+      const buf = fromString(input2, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
     };
   }
@@ -182,16 +182,16 @@ var init_toBase64 = __esm({
     init_buffer_from();
     init_fromUtf8();
     toBase64 = (_input) => {
-      let input;
+      let input2;
       if (typeof _input === "string") {
-        input = fromUtf8(_input);
+        input2 = fromUtf8(_input);
       } else {
-        input = _input;
+        input2 = _input;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("base64");
     };
   }
 });
@@ -232,14 +232,14 @@ var init_toUtf8 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     "use strict";
     init_buffer_from();
-    toUtf8 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf8 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
+      return fromArrayBuffer(input2.buffer, input2.byteOffset, input2.byteLength).toString("utf8");
     };
   }
 });
@@ -480,11 +480,11 @@ var normalizeProvider;
 var init_normalizeProvider = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
@@ -818,11 +818,11 @@ var init_date_utils = __esm({
       return valueInThisCentury;
     };
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = (input) => {
-      if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
-        return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
+    adjustRfc850Year = (input2) => {
+      if (input2.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
+        return new Date(Date.UTC(input2.getUTCFullYear() - 100, input2.getUTCMonth(), input2.getUTCDate(), input2.getUTCHours(), input2.getUTCMinutes(), input2.getUTCSeconds(), input2.getUTCMilliseconds()));
       }
-      return input;
+      return input2;
     };
     parseMonthByShortName = (value) => {
       const monthIdx = MONTHS.indexOf(value);
@@ -1803,11 +1803,11 @@ var init_externalDataInterceptor = __esm({
 // ../../main/node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js
 function getSelectorName(functionString) {
   try {
-    const constants = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
-    constants.delete("CONFIG");
-    constants.delete("CONFIG_PREFIX_SEPARATOR");
-    constants.delete("ENV");
-    return [...constants].join(", ");
+    const constants2 = new Set(Array.from(functionString.match(/([A-Z_]){3,}/g) ?? []));
+    constants2.delete("CONFIG");
+    constants2.delete("CONFIG_PREFIX_SEPARATOR");
+    constants2.delete("ENV");
+    return [...constants2].join(", ");
   } catch (ignored) {
     return functionString;
   }
@@ -2280,11 +2280,11 @@ var operation;
 var init_operation = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
     "use strict";
-    operation = (namespace, name, traits, input, output2) => ({
+    operation = (namespace, name, traits, input2, output2) => ({
       name,
       namespace,
       traits,
-      input,
+      input: input2,
       output: output2
     });
   }
@@ -3044,22 +3044,22 @@ var init_command = __esm({
           static getEndpointParameterInstructions() {
             return closure._ep;
           }
-          constructor(...[input]) {
+          constructor(...[input2]) {
             super();
-            this.input = input ?? {};
+            this.input = input2 ?? {};
             closure._init(this);
             this.schema = closure._operationSchema;
           }
           resolveMiddleware(stack, configuration, options) {
             const op = closure._operationSchema;
-            const input = op?.[4] ?? op?.input;
+            const input2 = op?.[4] ?? op?.input;
             const output2 = op?.[5] ?? op?.output;
             return this.resolveMiddlewareWithContext(stack, configuration, options, {
               CommandCtor: CommandRef,
               middlewareFn: closure._middlewareFn,
               clientName: closure._clientName,
               commandName: closure._commandName,
-              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input) : (_) => _),
+              inputFilterSensitiveLog: closure._inputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, input2) : (_) => _),
               outputFilterSensitiveLog: closure._outputFilterSensitiveLog ?? (op ? schemaLogFilter.bind(null, output2) : (_) => _),
               smithyContext: closure._smithyContext,
               additionalContext: closure._additionalContext
@@ -3581,13 +3581,13 @@ var init_config = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js
-var validRegions, checkRegion2;
+var validRegions, checkRegion;
 var init_checkRegion = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     "use strict";
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion2 = (region, check = isValidHostLabel) => {
+    checkRegion = (region, check = isValidHostLabel) => {
       if (!validRegions.has(region) && !check(region)) {
         if (region === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -3628,16 +3628,16 @@ var init_resolveRegionConfig = __esm({
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = (input) => {
-      const { region, useFipsEndpoint } = input;
+    resolveRegionConfig = (input2) => {
+      const { region, useFipsEndpoint } = input2;
       if (!region) {
         throw new Error("Region is missing");
       }
-      return Object.assign(input, {
+      return Object.assign(input2, {
         region: async () => {
           const providedRegion = typeof region === "function" ? await region() : region;
           const realRegion = getRealRegion(providedRegion);
-          checkRegion2(realRegion);
+          checkRegion(realRegion);
           return realRegion;
         },
         useFipsEndpoint: async () => {
@@ -4103,23 +4103,23 @@ var init_getEndpointPlugin = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js
 function bindResolveEndpointConfig(getEndpointFromConfig2) {
-  return (input) => {
-    const tls = input.tls ?? true;
-    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input;
+  return (input2) => {
+    const tls = input2.tls ?? true;
+    const { endpoint, useDualstackEndpoint, useFipsEndpoint } = input2;
     const customEndpointProvider = endpoint != null ? async () => toEndpointV1(await normalizeProvider(endpoint)()) : void 0;
     const isCustomEndpoint = !!endpoint;
-    const resolvedConfig = Object.assign(input, {
+    const resolvedConfig = Object.assign(input2, {
       endpoint: customEndpointProvider,
       tls,
       isCustomEndpoint,
       useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false),
       useFipsEndpoint: normalizeProvider(useFipsEndpoint ?? false),
-      ignoreConfiguredEndpointUrls: !!input.ignoreConfiguredEndpointUrls
+      ignoreConfiguredEndpointUrls: !!input2.ignoreConfiguredEndpointUrls
     });
     let configuredEndpointPromise = void 0;
     resolvedConfig.serviceConfiguredEndpoint = async () => {
-      if (input.serviceId && !configuredEndpointPromise) {
-        configuredEndpointPromise = getEndpointFromConfig2(input.serviceId);
+      if (input2.serviceId && !configuredEndpointPromise) {
+        configuredEndpointPromise = getEndpointFromConfig2(input2.serviceId);
       }
       return configuredEndpointPromise;
     };
@@ -4248,17 +4248,17 @@ var init_debugId = __esm({
 });
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js
-function toDebugString(input) {
-  if (typeof input !== "object" || input == null) {
-    return input;
+function toDebugString(input2) {
+  if (typeof input2 !== "object" || input2 == null) {
+    return input2;
   }
-  if ("ref" in input) {
-    return `$${toDebugString(input.ref)}`;
+  if ("ref" in input2) {
+    return `$${toDebugString(input2.ref)}`;
   }
-  if ("fn" in input) {
-    return `${input.fn}(${(input.argv || []).map(toDebugString).join(", ")})`;
+  if ("fn" in input2) {
+    return `${input2.fn}(${(input2.argv || []).map(toDebugString).join(", ")})`;
   }
-  return JSON.stringify(input, null, 2);
+  return JSON.stringify(input2, null, 2);
 }
 var init_toDebugString = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
@@ -4486,14 +4486,14 @@ var substring;
 var init_substring = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
     "use strict";
-    substring = (input, start, stop, reverse) => {
-      if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
+    substring = (input2, start, stop, reverse) => {
+      if (input2 == null || start >= stop || input2.length < stop || /[^\u0000-\u007f]/.test(input2)) {
         return null;
       }
       if (!reverse) {
-        return input.substring(start, stop);
+        return input2.substring(start, stop);
       }
-      return input.substring(input.length - stop, input.length - start);
+      return input2.substring(input2.length - stop, input2.length - start);
     };
   }
 });
@@ -4935,7 +4935,7 @@ var fromUtf82;
 var init_fromUtf8_browser = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
     "use strict";
-    fromUtf82 = (input) => new TextEncoder().encode(input);
+    fromUtf82 = (input2) => new TextEncoder().encode(input2);
   }
 });
 
@@ -4958,23 +4958,23 @@ var init_constants_for_browser = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js
 function toBase642(_input) {
-  let input;
+  let input2;
   if (typeof _input === "string") {
-    input = fromUtf82(_input);
+    input2 = fromUtf82(_input);
   } else {
-    input = _input;
+    input2 = _input;
   }
-  const isArrayLike = typeof input === "object" && typeof input.length === "number";
-  const isUint8Array = typeof input === "object" && typeof input.byteOffset === "number" && typeof input.byteLength === "number";
+  const isArrayLike = typeof input2 === "object" && typeof input2.length === "number";
+  const isUint8Array = typeof input2 === "object" && typeof input2.byteOffset === "number" && typeof input2.byteLength === "number";
   if (!isArrayLike && !isUint8Array) {
     throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
   }
   let str = "";
-  for (let i10 = 0; i10 < input.length; i10 += 3) {
+  for (let i10 = 0; i10 < input2.length; i10 += 3) {
     let bits = 0;
     let bitLength = 0;
-    for (let j10 = i10, limit = Math.min(i10 + 3, input.length); j10 < limit; j10++) {
-      bits |= input[j10] << (limit - j10 - 1) * bitsPerByte;
+    for (let j10 = i10, limit = Math.min(i10 + 3, input2.length); j10 < limit; j10++) {
+      bits |= input2[j10] << (limit - j10 - 1) * bitsPerByte;
       bitLength += bitsPerByte;
     }
     const bitClusterCount = Math.ceil(bitLength / bitsPerLetter);
@@ -5371,14 +5371,14 @@ var toUtf82;
 var init_toUtf8_browser = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
     "use strict";
-    toUtf82 = (input) => {
-      if (typeof input === "string") {
-        return input;
+    toUtf82 = (input2) => {
+      if (typeof input2 === "string") {
+        return input2;
       }
-      if (typeof input !== "object" || typeof input.byteOffset !== "number" || typeof input.byteLength !== "number") {
+      if (typeof input2 !== "object" || typeof input2.byteOffset !== "number" || typeof input2.byteLength !== "number") {
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
-      return new TextDecoder("utf-8").decode(input);
+      return new TextDecoder("utf-8").decode(input2);
     };
   }
 });
@@ -7117,8 +7117,8 @@ var init_EventStreamMarshaller2 = __esm({
         const bodyIterable = typeof body[Symbol.asyncIterator] === "function" ? body : readableToIterable(body);
         return this.universalMarshaller.deserialize(bodyIterable, deserializer);
       }
-      serialize(input, serializer) {
-        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input, serializer));
+      serialize(input2, serializer) {
+        return import_node_stream7.Readable.from(this.universalMarshaller.serialize(input2, serializer));
       }
     };
     eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
@@ -7166,8 +7166,8 @@ var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
   "../../main/node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
     "use strict";
-    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
-      eventStreamMarshaller: input.eventStreamSerdeProvider(input)
+    resolveEventStreamSerdeConfig = (input2) => Object.assign(input2, {
+      eventStreamMarshaller: input2.eventStreamSerdeProvider(input2)
     });
   }
 });
@@ -7571,7 +7571,7 @@ var init_HttpProtocol = __esm({
           return request;
         }
       }
-      setHostPrefix(request, operationSchema, input, operation2 = getHttpOperationBindings(operationSchema)) {
+      setHostPrefix(request, operationSchema, input2, operation2 = getHttpOperationBindings(operationSchema)) {
         if (this.serdeContext?.disableHostPrefix) {
           return;
         }
@@ -7584,7 +7584,7 @@ var init_HttpProtocol = __esm({
           if (!(flags >> 17 & 1)) {
             continue;
           }
-          const replacement = input[name];
+          const replacement = input2[name];
           if (typeof replacement !== "string") {
             throw new Error(`@smithy/core/schema - ${name} in input must be a string as hostLabel.`);
           }
@@ -7711,7 +7711,7 @@ var init_HttpBindingProtocol = __esm({
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
       async serializeRequest(operationSchema, _input, context) {
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const query = {};
         const headers = {};
         const endpoint = await context.endpoint();
@@ -7721,7 +7721,7 @@ var init_HttpBindingProtocol = __esm({
         const request = new HttpRequest({ query, headers });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input, operation2);
+          this.setHostPrefix(request, operationSchema, input2, operation2);
           const [method, path, staticQuery] = operation2;
           if (method) {
             request.method = method;
@@ -7732,13 +7732,13 @@ var init_HttpBindingProtocol = __esm({
           }
         }
         request.query = query;
-        const eventStream = this.serializeHttpBindings(input, request, bindings, operation2);
+        const eventStream = this.serializeHttpBindings(input2, request, bindings, operation2);
         if (eventStream) {
           request.body = await this.serializeEventStream({ eventStream, requestSchema: ns });
         }
         return request;
       }
-      serializeHttpBindings(input, request, bindings, operation2) {
+      serializeHttpBindings(input2, request, bindings, operation2) {
         const serializer = this.serializer;
         const directSerializer = typeof serializer.writeCodec === "function" ? serializer : void 0;
         const query = request.query;
@@ -7748,8 +7748,8 @@ var init_HttpBindingProtocol = __esm({
         let payload;
         let eventStream;
         let labels;
-        const names = Object.getOwnPropertyNames(input);
-        const prototype = Object.getPrototypeOf(input);
+        const names = Object.getOwnPropertyNames(input2);
+        const prototype = Object.getPrototypeOf(input2);
         const sparse = (prototype === Object.prototype || prototype === null) && !bindings.hasIdempotency && !bindings.hasPrefixHeaders && names.length * 2 < bindings.memberBindings.length;
         const length = sparse ? names.length : bindings.memberBindings.length;
         for (let i10 = 0; i10 < length; ++i10) {
@@ -7764,7 +7764,7 @@ var init_HttpBindingProtocol = __esm({
           const collectionValue = value[2];
           const location = binding[2];
           const wireName = binding[3];
-          const inputMemberValue = input[memberName];
+          const inputMemberValue = input2[memberName];
           if (inputMemberValue == null && !(flags >> 10 & 1)) {
             continue;
           }
@@ -7812,9 +7812,9 @@ var init_HttpBindingProtocol = __esm({
         }
         if (hasBodyValue && bodySchema) {
           if (directSerializer) {
-            directSerializer.writeCodec(bodySchema, input);
+            directSerializer.writeCodec(bodySchema, input2);
           } else {
-            serializer.write(bodySchema, input);
+            serializer.write(bodySchema, input2);
           }
           payload = serializer.flush();
         }
@@ -8010,7 +8010,7 @@ var init_RpcProtocol = __esm({
         const ns = NormalizedSchema.of(operationSchema?.input);
         const schema = ns.getSchema();
         let payload;
-        const input = _input && typeof _input === "object" ? _input : {};
+        const input2 = _input && typeof _input === "object" ? _input : {};
         const request = new HttpRequest({
           protocol: "",
           hostname: "",
@@ -8023,26 +8023,26 @@ var init_RpcProtocol = __esm({
         });
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
-          this.setHostPrefix(request, operationSchema, input);
+          this.setHostPrefix(request, operationSchema, input2);
         }
-        if (input) {
+        if (input2) {
           const eventStreamMember = ns.getEventStreamMember();
           if (eventStreamMember) {
-            if (input[eventStreamMember]) {
+            if (input2[eventStreamMember]) {
               const initialRequest = {};
               for (const [memberName] of ns.structIterator()) {
-                if (memberName !== eventStreamMember && input[memberName] != null) {
-                  initialRequest[memberName] = input[memberName];
+                if (memberName !== eventStreamMember && input2[memberName] != null) {
+                  initialRequest[memberName] = input2[memberName];
                 }
               }
               payload = await this.serializeEventStream({
-                eventStream: input[eventStreamMember],
+                eventStream: input2[eventStreamMember],
                 requestSchema: ns,
                 initialRequest
               });
             }
           } else {
-            serializer.write(schema, input);
+            serializer.write(schema, input2);
             payload = serializer.flush();
           }
         }
@@ -8890,9 +8890,9 @@ var init_JsonShapeDeserializer2 = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject) {
           if (ns.isStructSchema()) {
             return this._readStruct(ns, value);
           }
@@ -8972,7 +8972,7 @@ var init_JsonShapeDeserializer2 = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject) {
             if (Array.isArray(value)) {
               for (let i10 = 0; i10 < value.length; ++i10) {
                 const v2 = value[i10];
@@ -9260,9 +9260,9 @@ var init_JsonShapeSerializer2 = __esm({
         return result;
       }
       ensure(byteCount) {
-        const { i: i10, json } = this;
-        if (i10 + byteCount > json.length) {
-          let newSize = json.length * 2;
+        const { i: i10, json: json2 } = this;
+        if (i10 + byteCount > json2.length) {
+          let newSize = json2.length * 2;
           while (newSize < i10 + byteCount) {
             newSize *= 2;
           }
@@ -9274,9 +9274,9 @@ var init_JsonShapeSerializer2 = __esm({
       writeAscii(s3) {
         const z2 = s3.length;
         this.ensure(z2);
-        let { i: i10, json } = this;
+        let { i: i10, json: json2 } = this;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10] = s3.charCodeAt(j10);
+          json2[i10] = s3.charCodeAt(j10);
           i10 += 1;
         }
         this.i = i10;
@@ -9284,12 +9284,12 @@ var init_JsonShapeSerializer2 = __esm({
       writeAsciiQuoted(s3) {
         const z2 = s3.length;
         this.ensure(z2 + 4);
-        let { json, i: i10 } = this;
-        json[i10++] = QUOTE;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = QUOTE;
         for (let j10 = 0; j10 < z2; ++j10) {
-          json[i10++] = s3.charCodeAt(j10);
+          json2[i10++] = s3.charCodeAt(j10);
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeJsonString(s3) {
@@ -9326,14 +9326,14 @@ var init_JsonShapeSerializer2 = __esm({
             this.ensure(6 + (z2 - j10 - 1) * 3 + 1);
             this.writeUnicodeEscape(c10);
           } else {
-            let { i: i10, json } = this;
+            let { i: i10, json: json2 } = this;
             if (c10 < 2048) {
-              json[i10++] = 192 | c10 >> 6;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 192 | c10 >> 6;
+              json2[i10++] = 128 | c10 & 63;
             } else {
-              json[i10++] = 224 | c10 >> 12;
-              json[i10++] = 128 | c10 >> 6 & 63;
-              json[i10++] = 128 | c10 & 63;
+              json2[i10++] = 224 | c10 >> 12;
+              json2[i10++] = 128 | c10 >> 6 & 63;
+              json2[i10++] = 128 | c10 & 63;
             }
             this.i = i10;
           }
@@ -9341,12 +9341,12 @@ var init_JsonShapeSerializer2 = __esm({
         this.json[this.i++] = QUOTE;
       }
       writeUnicodeEscape(code) {
-        let { json, i: i10 } = this;
-        json[i10++] = BACKSLASH;
-        json[i10++] = 117;
+        let { json: json2, i: i10 } = this;
+        json2[i10++] = BACKSLASH;
+        json2[i10++] = 117;
         const hex = code.toString(16).padStart(4, "0");
         for (let j10 = 0; j10 < 4; ++j10) {
-          json[i10++] = hex.charCodeAt(j10);
+          json2[i10++] = hex.charCodeAt(j10);
         }
         this.i = i10;
       }
@@ -9361,10 +9361,10 @@ var init_JsonShapeSerializer2 = __esm({
       writeBase64(data) {
         const b64Len = Math.ceil(data.length / 3) * 4;
         this.ensure(b64Len + 2);
-        const json = this.json;
+        const json2 = this.json;
         const B64 = _JsonShapeSerializer2.B64;
         let i10 = this.i;
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         const len = data.length;
         const remainder = len % 3;
         const mainLen = len - remainder;
@@ -9372,26 +9372,26 @@ var init_JsonShapeSerializer2 = __esm({
           const a10 = data[j10];
           const b10 = data[j10 + 1];
           const c10 = data[j10 + 2];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
-          json[i10++] = B64[c10 & 63];
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2 | c10 >> 6];
+          json2[i10++] = B64[c10 & 63];
         }
         if (remainder === 2) {
           const a10 = data[mainLen];
           const b10 = data[mainLen + 1];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
-          json[i10++] = B64[(b10 & 15) << 2];
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4 | b10 >> 4];
+          json2[i10++] = B64[(b10 & 15) << 2];
+          json2[i10++] = 61;
         } else if (remainder === 1) {
           const a10 = data[mainLen];
-          json[i10++] = B64[a10 >> 2];
-          json[i10++] = B64[(a10 & 3) << 4];
-          json[i10++] = 61;
-          json[i10++] = 61;
+          json2[i10++] = B64[a10 >> 2];
+          json2[i10++] = B64[(a10 & 3) << 4];
+          json2[i10++] = 61;
+          json2[i10++] = 61;
         }
-        json[i10++] = QUOTE;
+        json2[i10++] = QUOTE;
         this.i = i10;
       }
       writeValue(schema, value, container) {
@@ -9412,7 +9412,7 @@ var init_JsonShapeSerializer2 = __esm({
           return;
         }
         const ns = NormalizedSchema.of(schema);
-        const isObject2 = typeof value === "object";
+        const isObject = typeof value === "object";
         if (ns.isStringSchema()) {
           const mediaType = ns.getMergedTraits().mediaType;
           if (mediaType) {
@@ -9428,7 +9428,7 @@ var init_JsonShapeSerializer2 = __esm({
           this.writeAsciiQuoted(asString);
           return;
         }
-        if (isObject2) {
+        if (isObject) {
           if (ns.isStructSchema()) {
             this.writeStruct(ns, value);
             return;
@@ -9461,8 +9461,8 @@ var init_JsonShapeSerializer2 = __esm({
             }
             return;
           }
-          const json = JSON.stringify(value);
-          this.writeAscii(json);
+          const json2 = JSON.stringify(value);
+          this.writeAscii(json2);
           return;
         }
         if (typeof value === "string") {
@@ -9485,12 +9485,12 @@ var init_JsonShapeSerializer2 = __esm({
         }
         if (typeof value === "boolean") {
           this.ensure(5);
-          let { i: i10, json } = this;
+          let { i: i10, json: json2 } = this;
           if (value) {
-            json.set(TRUE, i10);
+            json2.set(TRUE, i10);
             i10 += 4;
           } else {
-            json.set(FALSE, i10);
+            json2.set(FALSE, i10);
             i10 += 5;
           }
           this.i = i10;
@@ -9573,9 +9573,9 @@ var init_JsonShapeSerializer2 = __esm({
                 break;
               }
             }
-            let json;
+            let json2;
             if (!hasSpecials) {
-              json = JSON.stringify(value);
+              json2 = JSON.stringify(value);
             } else {
               const out = [];
               for (let i10 = 0; i10 < value.length; ++i10) {
@@ -9589,10 +9589,10 @@ var init_JsonShapeSerializer2 = __esm({
                   out.push(v2);
                 }
               }
-              json = JSON.stringify(out);
+              json2 = JSON.stringify(out);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9633,12 +9633,12 @@ var init_JsonShapeSerializer2 = __esm({
                 value[k10] = void 0;
               }
             }
-            const json = JSON.stringify(value);
+            const json2 = JSON.stringify(value);
             if (modifications) {
               Object.assign(value, modifications);
             }
-            this.ensure(json.length * 3);
-            this.i += encoder.encodeInto(json, this.json.subarray(this.i)).written;
+            this.ensure(json2.length * 3);
+            this.i += encoder.encodeInto(json2, this.json.subarray(this.i)).written;
             return;
           }
         }
@@ -9747,8 +9747,8 @@ var init_protocols = __esm({
 });
 
 // ../../main/node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js
-function resolveHostHeaderConfig(input) {
-  return input;
+function resolveHostHeaderConfig(input2) {
+  return input2;
 }
 var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
@@ -10244,11 +10244,11 @@ var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
   "../../main/node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
     "use strict";
-    normalizeProvider2 = (input) => {
-      if (typeof input === "function") {
-        return input;
+    normalizeProvider2 = (input2) => {
+      if (typeof input2 === "function") {
+        return input2;
       }
-      const promisified = Promise.resolve(input);
+      const promisified = Promise.resolve(input2);
       return () => promisified;
     };
   }
@@ -10256,8 +10256,8 @@ var init_normalizeProvider2 = __esm({
 
 // ../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
-  return async function* paginateOperation(config, input, ...additionalArguments) {
-    const _input = input;
+  return async function* paginateOperation(config, input2, ...additionalArguments) {
+    const _input = input2;
     let token = config.startingToken ?? _input[inputTokenName];
     let hasNext = true;
     let page;
@@ -10267,7 +10267,7 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
         _input[pageSizeTokenName] = _input[pageSizeTokenName] ?? config.pageSize;
       }
       if (config.client instanceof ClientCtor) {
-        page = await makePagedClientRequest(CommandCtor, config.client, input, config.withCommand, ...additionalArguments);
+        page = await makePagedClientRequest(CommandCtor, config.client, input2, config.withCommand, ...additionalArguments);
       } else {
         throw new Error(`Invalid client, expected instance of ${ClientCtor.name}`);
       }
@@ -10283,8 +10283,8 @@ var makePagedClientRequest, get;
 var init_createPaginator = __esm({
   "../../main/node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
     "use strict";
-    makePagedClientRequest = async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
-      let command11 = new CommandCtor(input);
+    makePagedClientRequest = async (CommandCtor, client, input2, withCommand = (_) => _, ...args) => {
+      let command11 = new CommandCtor(input2);
       command11 = withCommand(command11) ?? command11;
       return await client.send(command11, ...args);
     };
@@ -10440,15 +10440,15 @@ function isValidUserAgentAppId(appId) {
   }
   return typeof appId === "string" && appId.length <= 50;
 }
-function resolveUserAgentConfig(input) {
-  const normalizedAppIdProvider = normalizeProvider2(input.userAgentAppId ?? DEFAULT_UA_APP_ID);
-  const { customUserAgent } = input;
-  return Object.assign(input, {
+function resolveUserAgentConfig(input2) {
+  const normalizedAppIdProvider = normalizeProvider2(input2.userAgentAppId ?? DEFAULT_UA_APP_ID);
+  const { customUserAgent } = input2;
+  return Object.assign(input2, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
     userAgentAppId: async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
-        const logger2 = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
+        const logger2 = input2.logger?.constructor?.name === "NoOpLogger" || !input2.logger ? console : input2.logger;
         if (typeof appId !== "string") {
           logger2?.warn("userAgentAppId must be a string or undefined.");
         } else if (appId.length > 50) {
@@ -11516,10 +11516,10 @@ var init_configurations2 = __esm({
       },
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = (input, defaults) => {
-      const { retryStrategy, retryMode } = input;
+    resolveRetryConfig = (input2, defaults) => {
+      const { retryStrategy, retryMode } = input2;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults ?? {};
-      const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
+      const maxAttemptsProvider = normalizeProvider(input2.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
       const getDefault = async () => {
         const maxAttempts2 = await maxAttemptsProvider();
@@ -11535,7 +11535,7 @@ var init_configurations2 = __esm({
           baseDelay: defaultBaseDelay
         });
       };
-      return Object.assign(input, {
+      return Object.assign(input2, {
         maxAttempts: maxAttemptsProvider,
         retryStrategy: () => controller ??= getDefault()
       });
@@ -14469,7 +14469,7 @@ var init_httpAuthSchemeProvider = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -14825,8 +14825,8 @@ var init_AwsJsonRpcProtocol = __esm({
         this.awsQueryCompatible = !!awsQueryCompatible;
         this.mixin = new ProtocolLib(this.awsQueryCompatible);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -14943,8 +14943,8 @@ var init_AwsRestJsonProtocol = __esm({
         this.codec.setSerdeContext(serdeContext);
         super.setSerdeContext(serdeContext);
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -15108,14 +15108,14 @@ var init_XmlNode = __esm({
         }
         return this;
       }
-      cc(input, field, withName = field) {
-        if (input[field] != null) {
-          const node = _XmlNode.of(field, input[field]).withName(withName);
+      cc(input2, field, withName = field) {
+        if (input2[field] != null) {
+          const node = _XmlNode.of(field, input2[field]).withName(withName);
           this.c(node);
         }
       }
-      l(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      l(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           nodes10.map((node) => {
             node.withName(memberName);
@@ -15123,8 +15123,8 @@ var init_XmlNode = __esm({
           });
         }
       }
-      lc(input, listName, memberName, valueProvider) {
-        if (input[listName] != null) {
+      lc(input2, listName, memberName, valueProvider) {
+        if (input2[listName] != null) {
           const nodes10 = valueProvider();
           const containerNode = new _XmlNode(memberName);
           nodes10.map((node) => {
@@ -15840,8 +15840,8 @@ var init_AwsQueryProtocol = __esm({
       getPayloadCodec() {
         throw new Error("AWSQuery protocol has no payload codec.");
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         if (!request.path.endsWith("/")) {
           request.path += "/";
         }
@@ -16328,8 +16328,8 @@ var init_AwsRestXmlProtocol = __esm({
       getShapeId() {
         return "aws.protocols#restXml";
       }
-      async serializeRequest(operationSchema, input, context) {
-        const request = await super.serializeRequest(operationSchema, input, context);
+      async serializeRequest(operationSchema, input2, context) {
+        const request = await super.serializeRequest(operationSchema, input2, context);
         const inputSchema = NormalizedSchema.of(operationSchema.input);
         if (!request.headers["content-type"]) {
           const contentType = this.mixin.resolveRestContentType(this.getDefaultContentType(), inputSchema);
@@ -17497,7 +17497,7 @@ var init_httpAuthSchemeProvider2 = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -18813,19 +18813,19 @@ var init_httpAuthSchemeProvider3 = __esm({
     init_client2();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-      if (!input) {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+      if (!input2) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
-      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+      const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
       const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
       if (!instructionsFn) {
         throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
       }
-      const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+      const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
     };
-    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -19758,10 +19758,10 @@ var init_defaultRoleAssumers = __esm({
     };
     getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
     getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    decorateDefaultCredentialProvider = (provider) => (input) => provider({
-      roleAssumer: getDefaultRoleAssumer2(input),
-      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
-      ...input
+    decorateDefaultCredentialProvider = (provider) => (input2) => provider({
+      roleAssumer: getDefaultRoleAssumer2(input2),
+      roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input2),
+      ...input2
     });
   }
 });
@@ -19925,7 +19925,7 @@ var init_httpAuthSchemeProvider4 = __esm({
     "use strict";
     init_httpAuthSchemes2();
     init_client2();
-    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input2) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
@@ -24858,12 +24858,12 @@ function getPathToDefaultConfig(cwd, pathToExtend) {
 }
 function mergeDeep(config1, config2) {
   const target = {};
-  function isObject2(obj) {
+  function isObject(obj) {
     return obj && typeof obj === "object" && !Array.isArray(obj);
   }
   Object.assign(target, config1);
   for (const key of Object.keys(config2)) {
-    if (isObject2(config2[key]) && isObject2(target[key])) {
+    if (isObject(config2[key]) && isObject(target[key])) {
       target[key] = mergeDeep(config1[key], config2[key]);
     } else {
       target[key] = config2[key];
@@ -26449,66 +26449,8 @@ var silentLogger = {
 };
 
 // src/stages/framework.ts
-var import_node_fs5 = require("fs");
-var import_node_path7 = require("path");
-
-// src/core/validate.ts
-var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-function checkRegion(field, value) {
-  const region = checkString(field, value);
-  if (!REGION_PATTERN.test(region)) {
-    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
-  }
-  return region;
-}
-function checkString(field, value) {
-  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
-  if (value.trim() === "") throw new InputError(field, "must not be empty");
-  return value;
-}
-function optionalString(field, value) {
-  return value === void 0 || value === null ? void 0 : checkString(field, value);
-}
-function checkPattern(field, value, pattern, shape2) {
-  const text = checkString(field, value);
-  if (!pattern.test(text)) throw new InputError(field, `must look like ${shape2} (got ${JSON.stringify(text)})`);
-  return text;
-}
-function checkInteger(field, value, min, max = Number.MAX_SAFE_INTEGER) {
-  const number = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof number !== "number" || !Number.isInteger(number)) {
-    throw new InputError(field, `must be a whole number (got ${JSON.stringify(value)})`);
-  }
-  if (number < min || number > max) {
-    throw new InputError(field, `must be between ${min} and ${max} (got ${number})`);
-  }
-  return number;
-}
-function checkBoolean(field, value) {
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === "false") return value === "true";
-  throw new InputError(field, `must be true or false (got ${JSON.stringify(value)})`);
-}
-function checkObject(field, value) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(field, `must be an object (got ${describeType(value)})`);
-  }
-  return value;
-}
-function checkKnownKeys(field, value, allowed) {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const where = field ? `${field}.${key}` : key;
-      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
-    }
-  }
-}
-function describeType(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
+var import_node_fs7 = require("fs");
+var import_node_path9 = require("path");
 
 // ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/AutoScalingClient.js
 init_client3();
@@ -26523,7 +26465,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-auto-scaling/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultAutoScalingHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -29250,9 +29192,9 @@ var NODE_REQUEST_MIN_COMPRESSION_SIZE_BYTES_CONFIG_OPTIONS = {
 
 // ../../main/node_modules/@smithy/middleware-compression/dist-es/resolveCompressionConfig.js
 init_client2();
-var resolveCompressionConfig = (input) => {
-  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input;
-  return Object.assign(input, {
+var resolveCompressionConfig = (input2) => {
+  const { disableRequestCompression, requestMinCompressionSizeBytes: _requestMinCompressionSizeBytes } = input2;
+  return Object.assign(input2, {
     disableRequestCompression: normalizeProvider(disableRequestCompression),
     requestMinCompressionSizeBytes: async () => {
       const requestMinCompressionSizeBytes = await normalizeProvider(_requestMinCompressionSizeBytes)();
@@ -29267,7 +29209,7 @@ var resolveCompressionConfig = (input) => {
 // ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultCloudWatchHttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -31074,7 +31016,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-ec2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultEC2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -83407,7 +83349,7 @@ init_schema();
 // ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/auth/httpAuthSchemeProvider.js
 init_httpAuthSchemes2();
 init_client2();
-var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -86202,14 +86144,14 @@ init_protocols();
 init_serde();
 
 // ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js
-var getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+var getChecksumAlgorithmForRequest = (input2, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
   if (!requestAlgorithmMember) {
     return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
   }
-  if (!input[requestAlgorithmMember]) {
+  if (!input2[requestAlgorithmMember]) {
     return void 0;
   }
-  const checksumAlgorithm = input[requestAlgorithmMember];
+  const checksumAlgorithm = input2[requestAlgorithmMember];
   return checksumAlgorithm;
 };
 
@@ -86457,22 +86399,22 @@ var flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) 
   if (hasHeaderWithPrefix("x-amz-checksum-", args.request.headers)) {
     return next(args);
   }
-  const { request, input } = args;
+  const { request, input: input2 } = args;
   const { body: requestBody, headers } = request;
   const { base64Encoder, streamHasher } = config;
   const { requestChecksumRequired, requestAlgorithmMember } = middlewareConfig;
   const requestChecksumCalculation = await config.requestChecksumCalculation();
   const requestAlgorithmMemberName = requestAlgorithmMember?.name;
   const requestAlgorithmMemberHttpHeader = requestAlgorithmMember?.httpHeader;
-  if (requestAlgorithmMemberName && !input[requestAlgorithmMemberName]) {
+  if (requestAlgorithmMemberName && !input2[requestAlgorithmMemberName]) {
     if (requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired) {
-      input[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
+      input2[requestAlgorithmMemberName] = DEFAULT_CHECKSUM_ALGORITHM;
       if (requestAlgorithmMemberHttpHeader) {
         headers[requestAlgorithmMemberHttpHeader] = DEFAULT_CHECKSUM_ALGORITHM;
       }
     }
   }
-  const checksumAlgorithm = getChecksumAlgorithmForRequest(input, {
+  const checksumAlgorithm = getChecksumAlgorithmForRequest(input2, {
     requestChecksumRequired,
     requestAlgorithmMember: requestAlgorithmMember?.name,
     requestChecksumCalculation
@@ -86559,7 +86501,7 @@ var flexibleChecksumsInputMiddlewareOptions = {
   override: true
 };
 var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
-  const input = args.input;
+  const input2 = args.input;
   const { requestValidationModeMember } = middlewareConfig;
   const requestChecksumCalculation = await config.requestChecksumCalculation();
   const responseChecksumValidation = await config.responseChecksumValidation();
@@ -86579,9 +86521,9 @@ var flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, cont
       setFeature(context, "FLEXIBLE_CHECKSUMS_RES_WHEN_SUPPORTED", "b");
       break;
   }
-  if (requestValidationModeMember && !input[requestValidationModeMember]) {
+  if (requestValidationModeMember && !input2[requestValidationModeMember]) {
     if (responseChecksumValidation === ResponseChecksumValidation.WHEN_SUPPORTED) {
-      input[requestValidationModeMember] = "ENABLED";
+      input2[requestValidationModeMember] = "ENABLED";
     }
   }
   return next(args);
@@ -86676,11 +86618,11 @@ var flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, c
   if (!HttpRequest.isInstance(args.request)) {
     return next(args);
   }
-  const input = args.input;
+  const input2 = args.input;
   const result = await next(args);
   const response = result.response;
   const { requestValidationModeMember, responseAlgorithms } = middlewareConfig;
-  if (requestValidationModeMember && input[requestValidationModeMember] === "ENABLED") {
+  if (requestValidationModeMember && input2[requestValidationModeMember] === "ENABLED") {
     const { clientName, commandName } = context;
     const customChecksumAlgorithms = Object.keys(config.checksumAlgorithms ?? {}).filter((algorithm) => {
       const responseHeader = getChecksumLocationName(algorithm);
@@ -86718,13 +86660,13 @@ var getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
 
 // ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js
 init_client2();
-var resolveFlexibleChecksumsConfig = (input) => {
-  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
-  return Object.assign(input, {
+var resolveFlexibleChecksumsConfig = (input2) => {
+  const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input2;
+  return Object.assign(input2, {
     requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
     responseChecksumValidation: normalizeProvider(responseChecksumValidation ?? DEFAULT_RESPONSE_CHECKSUM_VALIDATION),
     requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
-    checksumAlgorithms: input.checksumAlgorithms ?? {}
+    checksumAlgorithms: input2.checksumAlgorithms ?? {}
   });
 };
 
@@ -86970,10 +86912,10 @@ var S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
 };
 
 // ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js
-var resolveS3Config = (input, { session }) => {
+var resolveS3Config = (input2, { session }) => {
   const [s3ClientProvider, CreateSessionCommandCtor] = session;
-  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
-  return Object.assign(input, {
+  const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input2;
+  return Object.assign(input2, {
     forcePathStyle: forcePathStyle ?? false,
     useAccelerateEndpoint: useAccelerateEndpoint ?? false,
     disableMultiregionAccessPoints: disableMultiregionAccessPoints ?? false,
@@ -87250,19 +87192,19 @@ var getValidateBucketNamePlugin = (options) => ({
 init_protocols2();
 init_schema();
 var S3RestXmlProtocol = class extends AwsRestXmlProtocol {
-  async serializeRequest(operationSchema, input, context) {
-    const request = await super.serializeRequest(operationSchema, input, context);
+  async serializeRequest(operationSchema, input2, context) {
+    const request = await super.serializeRequest(operationSchema, input2, context);
     const ns = NormalizedSchema.of(operationSchema.input);
     const staticStructureSchema = ns.getSchema();
     let bucketMemberIndex = 0;
     const requiredMemberCount = staticStructureSchema[6] ?? 0;
-    if (input && typeof input === "object") {
+    if (input2 && typeof input2 === "object") {
       for (const [memberName, memberNs] of ns.structIterator()) {
         if (++bucketMemberIndex > requiredMemberCount) {
           break;
         }
         if (memberName === "Bucket") {
-          if (!input.Bucket && memberNs.getMergedTraits().httpLabel) {
+          if (!input2.Bucket && memberNs.getMergedTraits().httpLabel) {
             throw new Error(`No value provided for input HTTP label: Bucket.`);
           }
           break;
@@ -87324,7 +87266,7 @@ var getAddExpectContinuePlugin = (options) => ({
 // ../../main/node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js
 function ssecMiddleware(options) {
   return (next) => async (args) => {
-    const input = { ...args.input };
+    const input2 = { ...args.input };
     const properties = [
       {
         target: "SSECustomerKey",
@@ -87336,7 +87278,7 @@ function ssecMiddleware(options) {
       }
     ];
     for (const prop of properties) {
-      const value = input[prop.target];
+      const value = input2[prop.target];
       if (value) {
         let valueForHash;
         if (typeof value === "string") {
@@ -87344,20 +87286,20 @@ function ssecMiddleware(options) {
             valueForHash = options.base64Decoder(value);
           } else {
             valueForHash = options.utf8Decoder(value);
-            input[prop.target] = options.base64Encoder(valueForHash);
+            input2[prop.target] = options.base64Encoder(valueForHash);
           }
         } else {
           valueForHash = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
-          input[prop.target] = options.base64Encoder(valueForHash);
+          input2[prop.target] = options.base64Encoder(valueForHash);
         }
         const hash = new options.md5();
         hash.update(valueForHash);
-        input[prop.hash] = options.base64Encoder(await hash.digest());
+        input2[prop.hash] = options.base64Encoder(await hash.digest());
       }
     }
     return next({
       ...args,
-      input
+      input: input2
     });
   };
 }
@@ -89378,19 +89320,19 @@ var defaultEndpointResolver9 = (endpointParams, context = {}) => {
 customEndpointFunctions.aws = awsEndpointFunctions;
 
 // ../../main/node_modules/@aws-sdk/client-s3/dist-es/auth/httpAuthSchemeProvider.js
-var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
-  if (!input) {
+var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input2) => {
+  if (!input2) {
     throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
   }
-  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+  const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input2);
   const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor?.getEndpointParameterInstructions;
   if (!instructionsFn) {
     throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
   }
-  const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+  const endpointParameters = await resolveParams(input2, { getEndpointParameterInstructions: instructionsFn }, config);
   return Object.assign(defaultParameters, endpointParameters);
 };
-var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
+var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input2) => {
   return {
     operation: getSmithyContext(context).operation,
     region: await normalizeProvider(config.region)() || (() => {
@@ -95990,147 +95932,6 @@ function awsClients(region) {
   return clients;
 }
 
-// src/stages/framework.ts
-var COMMON_OPTIONS = {
-  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
-  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' },
-  region: { type: "string", describe: "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)" }
-};
-var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
-function readInputFile(path) {
-  let text;
-  try {
-    text = (0, import_node_fs5.readFileSync)(path, "utf8");
-  } catch (error) {
-    throw new InputError("input", `cannot read ${path}: ${describeError(error)}`);
-  }
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError("input", `${path} is not valid JSON: ${describeError(error)}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InputError("input", `${path} must hold a JSON object of input keys`);
-  }
-  return parsed;
-}
-function mergeInput(fileInput, argv) {
-  const merged = { ...fileInput };
-  for (const [key, value] of Object.entries(argv)) {
-    if (YARGS_KEYS.has(key) || key.includes("-") || value === void 0) continue;
-    const existing = merged[key];
-    if (isPlainObject(existing) && isPlainObject(value)) merged[key] = { ...existing, ...value };
-    else merged[key] = value;
-  }
-  return merged;
-}
-function isPlainObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function writeJsonFile(path, value) {
-  (0, import_node_fs5.mkdirSync)((0, import_node_path7.dirname)(path), { recursive: true });
-  (0, import_node_fs5.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
-`);
-}
-function errorOutput(error) {
-  if (error instanceof BluegreenError) {
-    return { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...error.details } };
-  }
-  return { error: { code: "Unexpected", message: describeError(error), exitCode: ExitCode.failed } };
-}
-function exitCodeOf(error) {
-  return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
-}
-function routeProcessWarnings(log) {
-  const seen = /* @__PURE__ */ new Set();
-  process.removeAllListeners("warning");
-  process.on("warning", (warning2) => {
-    const key = `${warning2.name}:${warning2.message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
-  });
-}
-async function executeStage(stage, argv, log = createLogger(stage.name)) {
-  const outputPath = typeof argv.output === "string" ? argv.output : void 0;
-  let result;
-  try {
-    const fileInput = typeof argv.input === "string" ? readInputFile(argv.input) : {};
-    const raw = mergeInput(fileInput, argv);
-    checkKnownKeys("", raw, [...Object.keys(stage.options), "region"]);
-    const regionValue = raw.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    let region = "";
-    if (stage.needsRegion !== false) {
-      if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-      region = checkRegion("region", regionValue);
-    }
-    const input = stage.validate(raw, region);
-    const output2 = await stage.run(input, { log, region, aws: () => awsClients(region) });
-    result = { exitCode: stage.exitCodeFor?.(output2) ?? ExitCode.ok, output: output2 };
-  } catch (error) {
-    const exitCode = exitCodeOf(error);
-    const label2 = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
-    log.error(`${label2}: ${describeError(error)}`);
-    const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
-    if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
-    result = { exitCode, output: errorOutput(error) };
-  }
-  if (outputPath) {
-    try {
-      writeJsonFile(outputPath, result.output);
-    } catch (error) {
-      log.error(`cannot write output file ${outputPath}: ${describeError(error)}`);
-      if (result.exitCode === ExitCode.ok) result.exitCode = ExitCode.failed;
-    }
-  }
-  return result;
-}
-function addStageOptions(yargs, stage) {
-  return yargs.options({ ...COMMON_OPTIONS, ...stage.options }).strict();
-}
-function stageCommand(stage, commandName = stage.name) {
-  return {
-    command: commandName,
-    describe: stage.describe,
-    builder: (yargs) => addStageOptions(yargs, stage),
-    handler: async (argv) => {
-      const log = createLogger(stage.name);
-      routeProcessWarnings(log);
-      const { exitCode } = await executeStage(stage, argv, log);
-      process.exitCode = exitCode;
-    }
-  };
-}
-
-// src/stages/cli-runner.ts
-function outputPathFromArgv(args) {
-  for (let i10 = 0; i10 < args.length; i10 += 1) {
-    const arg = args[i10];
-    if (arg === "--output") return args[i10 + 1];
-    if (arg.startsWith("--output=")) return arg.slice("--output=".length);
-  }
-  return void 0;
-}
-function failHandler(scope, args) {
-  return (message, error) => {
-    if (error && !message) throw error;
-    const text = message ?? error?.message ?? "invalid command line";
-    const unknown = /Unknown arguments?: (.+)/.exec(text);
-    const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
-    const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
-    createLogger(scope).error(`bad input: ${inputError.message}`);
-    const outputPath = outputPathFromArgv(args);
-    if (outputPath) writeJsonFile(outputPath, errorOutput(inputError));
-    process.exitCode = ExitCode.badInput;
-  };
-}
-async function runStandalone(stage) {
-  const args = hideBin(process.argv);
-  const command11 = stageCommand(stage, "$0");
-  await yargs_default(args).scriptName(`${stage.name}.js`).command(command11).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(failHandler(stage.name, args)).parseAsync();
-}
-
 // src/core/duration.ts
 var UNIT_SECONDS = { s: 1, m: 60, h: 3600 };
 function parseDuration(field, value) {
@@ -96149,6 +95950,187 @@ function parseDuration(field, value) {
   }
   return parts.reduce((sum, p4) => sum + Number(p4[1]) * (UNIT_SECONDS[p4[2]] ?? 0), 0);
 }
+
+// src/core/validate.ts
+var REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+function checkRegion2(field, value) {
+  const region = checkString(field, value);
+  if (!REGION_PATTERN.test(region)) {
+    throw new InputError(field, `must be an AWS region such as "us-east-1" (got ${JSON.stringify(value)})`);
+  }
+  return region;
+}
+function checkString(field, value) {
+  if (typeof value !== "string") throw new InputError(field, `must be a string (got ${describeType(value)})`);
+  if (value.trim() === "") throw new InputError(field, "must not be empty");
+  return value;
+}
+function optionalString(field, value) {
+  return value === void 0 || value === null ? void 0 : checkString(field, value);
+}
+function checkPattern(field, value, pattern, shape2) {
+  const text = checkString(field, value);
+  if (!pattern.test(text)) throw new InputError(field, `must look like ${shape2} (got ${JSON.stringify(text)})`);
+  return text;
+}
+function checkInteger(field, value, min, max = Number.MAX_SAFE_INTEGER) {
+  const number = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number)) {
+    throw new InputError(field, `must be a whole number (got ${JSON.stringify(value)})`);
+  }
+  if (number < min || number > max) {
+    throw new InputError(field, `must be between ${min} and ${max} (got ${number})`);
+  }
+  return number;
+}
+function checkBoolean(field, value) {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw new InputError(field, `must be true or false (got ${JSON.stringify(value)})`);
+}
+function checkStringList(field, value) {
+  const items = typeof value === "string" ? value.split(",").map((s3) => s3.trim()).filter(Boolean) : value;
+  if (!Array.isArray(items)) throw new InputError(field, `must be a list of strings (got ${describeType(value)})`);
+  return items.map((item, index) => checkString(`${field}[${index}]`, item));
+}
+function checkObject(field, value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(field, `must be an object (got ${describeType(value)})`);
+  }
+  return value;
+}
+function checkKnownKeys(field, value, allowed) {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const where = field ? `${field}.${key}` : key;
+      throw new InputError(where, `is not a known key (known: ${allowed.join(", ")})`);
+    }
+  }
+}
+function checkTags(field, value) {
+  const tags = checkObject(field, value);
+  const result = {};
+  for (const [key, tagValue] of Object.entries(tags)) {
+    if (key.length === 0 || key.length > 128) throw new InputError(`${field}.${key}`, "tag keys must be 1 to 128 characters");
+    if (key.toLowerCase().startsWith("aws:")) throw new InputError(`${field}.${key}`, 'tag keys must not start with "aws:" (reserved by AWS)');
+    if (typeof tagValue !== "string") throw new InputError(`${field}.${key}`, `tag values must be strings (got ${describeType(tagValue)})`);
+    if (tagValue.length > 256) throw new InputError(`${field}.${key}`, `tag values must be at most 256 characters (got ${tagValue.length})`);
+    result[key] = tagValue;
+  }
+  return result;
+}
+function describeType(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+// src/stages/inputs/declare.ts
+function input(spec) {
+  return spec;
+}
+function stringInput(describe, extra = {}) {
+  const { pattern, shape: shape2, ...rest } = extra;
+  return input({
+    kind: "string",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      const text = optionalString(field, value);
+      if (text === void 0 || pattern === void 0) return text;
+      return checkPattern(field, text, pattern, shape2 ?? String(pattern));
+    }
+  });
+}
+function rawInput(kind, describe, extra = {}) {
+  return input({ kind, describe, ...extra, parse: (value) => value });
+}
+function listInput(describe, extra = {}) {
+  const { item, whenEmpty, ...rest } = extra;
+  return input({
+    kind: "list",
+    describe,
+    ...rest,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const list = checkStringList(field, value);
+      if (whenEmpty !== void 0 && list.length === 0) throw new InputError(field, whenEmpty);
+      return item ? list.map((entry, index) => item(entry, `${field}[${index}]`)) : list;
+    }
+  });
+}
+function booleanInput(describe, defaultValue, extra = {}) {
+  return input({ kind: "boolean", describe, default: defaultValue, ...extra, parse: (value, field) => checkBoolean(field, value) });
+}
+function integerInput(describe, bounds, extra = {}) {
+  const { kind = "integer", ...rest } = extra;
+  return input({ kind, describe, default: bounds.default, ...rest, parse: (value, field) => checkInteger(field, value, bounds.min, bounds.max) });
+}
+function durationInput(describe, options = {}, extra = {}) {
+  return input({
+    kind: "duration",
+    describe,
+    ...options.default !== void 0 ? { default: options.default } : {},
+    ...extra,
+    parse: (value, field) => {
+      if (value === void 0) return void 0;
+      const seconds = parseDuration(field, value);
+      if (options.above !== void 0 && seconds <= options.above) throw new InputError(field, `must be more than ${options.above} seconds`);
+      if (options.min !== void 0 && seconds < options.min) throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds})`);
+      return seconds;
+    }
+  });
+}
+function yargsOption(spec) {
+  const option = { describe: helpText(spec) };
+  switch (spec.kind) {
+    case "string":
+    case "duration":
+      option.type = "string";
+      break;
+    case "boolean":
+      option.type = "boolean";
+      break;
+    case "number":
+      option.type = "number";
+      break;
+    case "list":
+      option.type = "array";
+      option.string = true;
+      break;
+    default:
+      break;
+  }
+  if (spec.choices) option.choices = [...spec.choices];
+  return option;
+}
+function defaultOf(spec) {
+  if (spec.default !== void 0) {
+    return spec.kind === "duration" && typeof spec.default === "number" && spec.default > 0 ? `${spec.default}s` : String(spec.default);
+  }
+  return spec.defaultText;
+}
+function helpText(spec) {
+  const notes = [];
+  if (spec.required === true) notes.push("required");
+  else if (typeof spec.required === "string") notes.push(`required ${spec.required}`);
+  const fallback = defaultOf(spec);
+  if (fallback !== void 0) notes.push(`default ${fallback}`);
+  return notes.length > 0 ? `${spec.describe} (${notes.join("; ")})` : spec.describe;
+}
+function listPaths(name, spec) {
+  const paths = spec.kind === "list" ? [name] : [];
+  for (const path of spec.lists ?? []) paths.push(`${name}.${path}`);
+  return paths;
+}
+function definedOnly(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== void 0));
+}
+
+// src/stages/resolve-input.ts
+var import_node_fs6 = require("fs");
+var import_node_path8 = require("path");
 
 // src/core/naming.ts
 var APP_PATTERN = /^[A-Za-z0-9._]+$/;
@@ -96218,17 +96200,8 @@ function nextServerGroupName(cluster, newest, inUse) {
   throw new Error(`cluster ${cluster} has all 1000 server group names in use`);
 }
 
-// src/deploy/request.ts
-var import_node_fs6 = require("fs");
-var import_node_path8 = require("path");
-
 // src/ledger/ledger-ref.ts
 var DEFAULT_LEDGER_PREFIX = "bluegreen";
-var LEDGER_OPTIONS = {
-  ledger: {
-    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
-  }
-};
 var LEDGER_KEYS = ["bucket", "prefix", "region"];
 var MAX_PREFIX_LENGTH = 512;
 function checkBucketName(field, value) {
@@ -96277,9 +96250,12 @@ function parseLedgerRef(raw, field = "ledger") {
     prefix: checkLedgerPrefix(`${field}.prefix`, object.prefix)
   };
   if (object.region !== void 0 && object.region !== null && object.region !== "") {
-    ref.region = checkRegion(`${field}.region`, object.region);
+    ref.region = checkRegion2(`${field}.region`, object.region);
   }
   return ref;
+}
+function parseOptionalLedgerRef(raw, field = "ledger") {
+  return raw === void 0 || raw === null || raw === "" ? void 0 : parseLedgerRef(raw, field);
 }
 function parseLedgerUrl(text, field) {
   const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text);
@@ -96309,54 +96285,8 @@ function checkClusterForKey(cluster) {
   }
 }
 
-// src/deploy/request.ts
-var AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
-var MAX_USER_DATA_BASE64 = 16 * 1024;
-function mergeConfigFile(raw, allowedKeys) {
-  if (raw.config === void 0 || raw.config === null) return raw;
-  const path = checkString("config", raw.config);
-  const full = (0, import_node_path8.resolve)(path);
-  if (!(0, import_node_fs6.existsSync)(full)) throw new InputError("config", `file ${path} does not exist`);
-  let parsed;
-  try {
-    parsed = JSON.parse((0, import_node_fs6.readFileSync)(full, "utf8"));
-  } catch (error) {
-    throw new InputError("config", `${path} is not valid JSON: ${error.message}`);
-  }
-  const fromFile = checkObject("config", parsed);
-  checkKnownKeys("config", fromFile, allowedKeys.filter((k10) => k10 !== "config"));
-  const merged = { ...fromFile };
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === "config" || value === void 0) continue;
-    const base = merged[key];
-    merged[key] = isObject(base) && isObject(value) ? { ...base, ...value } : value;
-  }
-  return merged;
-}
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function parseBuildMetadata(raw) {
-  const build2 = {};
-  const buildUrl = optionalString("buildUrl", raw.buildUrl);
-  if (buildUrl !== void 0) build2.buildUrl = checkPattern("buildUrl", buildUrl, /^https?:\/\/\S+$/, "https://jenkins.example.com/job/web/42/");
-  const gitCommit = optionalString("gitCommit", raw.gitCommit);
-  if (gitCommit !== void 0) build2.gitCommit = checkPattern("gitCommit", gitCommit, /^[0-9a-f]{7,64}$/i, "a git commit SHA");
-  const artifactUrl = optionalString("artifactUrl", raw.artifactUrl);
-  if (artifactUrl !== void 0) build2.artifactUrl = checkPattern("artifactUrl", artifactUrl, /^(s3|https?):\/\/\S+$/, "s3://bucket/key");
-  const version = optionalString("version", raw.version);
-  if (version !== void 0) build2.version = checkPattern("version", version, /^[\w.+-]{1,128}$/, "1.2.3 (letters, digits, . _ + -)");
-  return build2;
-}
-function parseLockOptions(raw) {
-  const lockLeaseSeconds = raw.lockLease === void 0 ? 120 : parseDuration("lockLease", raw.lockLease);
-  if (lockLeaseSeconds < 5) throw new InputError("lockLease", `must be at least 5 seconds (got ${lockLeaseSeconds})`);
-  return {
-    breakExpiredLock: raw.breakExpiredLock === void 0 ? false : checkBoolean("breakExpiredLock", raw.breakExpiredLock),
-    lockLeaseSeconds,
-    lockWaitSeconds: raw.lockWait === void 0 ? 0 : parseDuration("lockWait", raw.lockWait)
-  };
-}
+// src/ledger/lock.ts
+var import_node_os4 = require("os");
 
 // src/ledger/deployment-id.ts
 var import_node_crypto7 = require("crypto");
@@ -96368,218 +96298,6 @@ function newDeploymentId(now = /* @__PURE__ */ new Date()) {
 }
 function isDeploymentId(value) {
   return DEPLOYMENT_ID_PATTERN.test(value);
-}
-
-// src/rollback/request.ts
-var ROLLBACK_KEYS = [
-  "cluster",
-  "app",
-  "stack",
-  "detail",
-  "region",
-  "to",
-  "reason",
-  "ledger",
-  "buildUrl",
-  "healthTimeout",
-  "drainTimeout",
-  "keepPrevious",
-  "scaleDownDelay",
-  "config",
-  "plan",
-  "breakExpiredLock",
-  "lockLease",
-  "lockWait"
-];
-var VERSION = /^[\w.+-]{1,128}$/;
-var MAX_REASON = 1e3;
-function parseRollbackTarget(value, cluster) {
-  if (value === void 0 || value === null || value === "") return { kind: "previous" };
-  const text = checkString("to", value).trim();
-  if (text === "previous") return { kind: "previous" };
-  if (/^ami-/.test(text)) return { kind: "amiId", amiId: checkPattern("to", text, AMI_ID, "ami-0123456789abcdef0") };
-  const group3 = parseServerGroupName(text);
-  if (group3) {
-    if (group3.cluster !== cluster) throw new InputError("to", `${text} is a server group of cluster ${group3.cluster}, not of ${cluster}`);
-    return { kind: "serverGroup", name: text };
-  }
-  if (isDeploymentId(text)) return { kind: "deploymentId", id: text };
-  const version = checkPattern("to", text, VERSION, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
-  return { kind: "version", version };
-}
-function describeTarget(to) {
-  switch (to.kind) {
-    case "previous":
-      return "the previous release";
-    case "serverGroup":
-      return to.name;
-    case "deploymentId":
-      return `deployment ${to.id}`;
-    case "version":
-      return `version ${to.version}`;
-    case "amiId":
-      return to.amiId;
-  }
-}
-function parseRollbackRequest(input, region) {
-  const raw = mergeConfigFile(input, ROLLBACK_KEYS);
-  checkKnownKeys("", raw, ROLLBACK_KEYS);
-  const cluster = resolveClusterName(raw);
-  const reason = optionalString("reason", raw.reason)?.trim();
-  if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError("reason", `is ${reason.length} characters; at most ${MAX_REASON}`);
-  const healthTimeoutSeconds = raw.healthTimeout === void 0 ? 600 : parseDuration("healthTimeout", raw.healthTimeout);
-  if (healthTimeoutSeconds <= 0) throw new InputError("healthTimeout", "must be more than 0 seconds");
-  const build2 = parseBuildMetadata({ buildUrl: raw.buildUrl });
-  return {
-    cluster,
-    region,
-    to: parseRollbackTarget(raw.to, cluster.name),
-    ...reason ? { reason } : {},
-    build: build2,
-    healthTimeoutSeconds,
-    ...raw.drainTimeout !== void 0 ? { drainTimeoutSeconds: parseDuration("drainTimeout", raw.drainTimeout) } : {},
-    keepPrevious: raw.keepPrevious === void 0 ? 2 : checkInteger("keepPrevious", raw.keepPrevious, 0, 50),
-    scaleDownDelaySeconds: raw.scaleDownDelay === void 0 ? 0 : parseDuration("scaleDownDelay", raw.scaleDownDelay),
-    ledger: parseLedgerRef(raw.ledger),
-    plan: raw.plan === void 0 ? false : checkBoolean("plan", raw.plan),
-    ...parseLockOptions(raw)
-  };
-}
-
-// src/aws/tags.ts
-var Tag = {
-  cluster: "bluegreen:cluster",
-  deploymentId: "bluegreen:deployment-id",
-  amiId: "bluegreen:ami-id",
-  artifactUrl: "bluegreen:artifact-url",
-  buildUrl: "bluegreen:build-url",
-  version: "bluegreen:version",
-  gitCommit: "bluegreen:git-commit",
-  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
-  phase: "bluegreen:phase",
-  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
-  pinnedFrom: "bluegreen:pinned-min",
-  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
-  previousServerGroup: "bluegreen:previous-server-group",
-  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
-  scaleDownAfter: "bluegreen:scale-down-after",
-  /**
-   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
-   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
-   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
-   */
-  runSettings: "bluegreen:run-settings",
-  /** Spinnaker's tag for the application, recognised but not required. */
-  spinnakerApplication: "spinnaker:application"
-};
-function tagMap(tags) {
-  const map = {};
-  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
-  return map;
-}
-
-// src/aws/paginate.ts
-async function collectPages(pages, pick) {
-  const items = [];
-  for await (const page of pages) items.push(...pick(page) ?? []);
-  return items;
-}
-function chunk(items, size) {
-  const chunks = [];
-  for (let i10 = 0; i10 < items.length; i10 += size) chunks.push(items.slice(i10, i10 + size));
-  return chunks;
-}
-
-// src/cluster/server-groups.ts
-var DISABLE_PROCESSES = ["Launch", "Terminate", "AddToLoadBalancer"];
-function belongsToCluster(asg, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  if (parseServerGroupName(name)?.cluster === cluster) return true;
-  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
-}
-function isManagedBy(asg, cluster) {
-  const tags = tagMap(asg.Tags);
-  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
-}
-async function listClusterAsgs(aws, cluster, options = {}) {
-  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
-  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
-  return found.filter((asg) => belongsToCluster(asg, cluster));
-}
-async function describeAsgsByName(aws, names) {
-  if (names.length === 0) return [];
-  return collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
-    (page) => page.AutoScalingGroups
-  );
-}
-async function describeTargetHealth(aws, targetGroupArns) {
-  const result = /* @__PURE__ */ new Map();
-  await Promise.all(
-    [...new Set(targetGroupArns)].map(async (arn) => {
-      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      result.set(arn, response.TargetHealthDescriptions ?? []);
-    })
-  );
-  return result;
-}
-function launchTemplateOf(asg) {
-  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
-  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
-}
-async function resolveAmi(aws, asg, tags) {
-  if (tags[Tag.amiId]) return tags[Tag.amiId];
-  const template = launchTemplateOf(asg);
-  if (!template) return void 0;
-  const response = await aws.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
-      Versions: [template.version]
-    })
-  );
-  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
-}
-function isEnabled(asg, health) {
-  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
-  if (suspended) return false;
-  const targetGroups = asg.TargetGroupARNs ?? [];
-  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
-  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
-}
-async function toServerGroup(aws, asg, health, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  const tags = tagMap(asg.Tags);
-  return {
-    name,
-    sequence: parseServerGroupName(name)?.sequence,
-    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
-    amiId: await resolveAmi(aws, asg, tags),
-    launchTemplate: launchTemplateOf(asg),
-    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
-    instances: (asg.Instances ?? []).map((i10) => ({
-      id: i10.InstanceId ?? "",
-      lifecycleState: i10.LifecycleState ?? "Unknown",
-      healthStatus: i10.HealthStatus ?? "Unknown",
-      availabilityZone: i10.AvailabilityZone ?? ""
-    })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
-    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
-    tags,
-    enabled: isEnabled(asg, health),
-    managed: cluster !== void 0 && isManagedBy(asg, cluster),
-    asg
-  };
-}
-function sortOldestFirst(groups) {
-  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
-}
-async function loadCluster(aws, cluster, options = {}) {
-  const asgs = await listClusterAsgs(aws, cluster, options);
-  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
 
 // src/ledger/record.ts
@@ -96647,9 +96365,6 @@ function looksLikeRecord(value) {
   return typeof record.deploymentId === "string" && typeof record.kind === "string" && typeof record.result === "string" && typeof record.recordedAt === "string";
 }
 
-// src/ledger/ledger.ts
-var import_node_crypto8 = require("crypto");
-
 // src/ledger/s3-errors.ts
 function shape(error) {
   return typeof error === "object" && error !== null ? error : {};
@@ -96695,143 +96410,8 @@ function ledgerS3Error(error, ledger, action) {
   return new Error(`${action} ${where}: ${describeError(error)}`);
 }
 
-// src/ledger/ledger.ts
-var MAX_EPOCH_MS = 9999999999999;
-var RECORD_NAME = /^(\d{13})-(.+)-([0-9a-f]{6})\.json$/;
-var MAX_PAGE_SIZE = 1e3;
-var FETCH_CONCURRENCY = 16;
-function recordKey(ledger, cluster, recordedAtMs, deploymentId, nonce = (0, import_node_crypto8.randomBytes)(3).toString("hex")) {
-  const inverted = String(MAX_EPOCH_MS - recordedAtMs).padStart(13, "0");
-  return `${recordsKeyPrefix(ledger, cluster)}${inverted}-${deploymentId}-${nonce}.json`;
-}
-function parseRecordKey(key) {
-  const name = key.slice(key.lastIndexOf("/") + 1);
-  const match = RECORD_NAME.exec(name);
-  if (!match) return void 0;
-  return { key, recordedAtMs: MAX_EPOCH_MS - Number(match[1]), deploymentId: match[2] };
-}
-var lastRecordedMs = 0;
-function monotonicNow(clock) {
-  const now = Math.max(clock().getTime(), lastRecordedMs + 1);
-  lastRecordedMs = now;
-  return now;
-}
-async function appendRecord(aws, ledger, record, options = {}) {
-  const clock = options.clock ?? (() => /* @__PURE__ */ new Date());
-  const recordedAtMs = record.recordedAt !== void 0 ? Date.parse(record.recordedAt) : monotonicNow(clock);
-  if (!Number.isFinite(recordedAtMs)) throw new InputError("record.recordedAt", `must be an ISO-8601 time (got ${JSON.stringify(record.recordedAt)})`);
-  const stored = prepareRecord(record, new Date(recordedAtMs).toISOString());
-  const body = `${JSON.stringify(stored, null, 2)}
-`;
-  for (let attempt = 1; ; attempt += 1) {
-    const key = recordKey(ledger, stored.cluster, recordedAtMs, stored.deploymentId);
-    try {
-      await aws.s3.send(
-        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: body, ContentType: "application/json", IfNoneMatch: "*" })
-      );
-      options.log?.debug(`recorded ${stored.kind} ${stored.result} of ${stored.deploymentId} at s3://${ledger.bucket}/${key}`);
-      return { ...stored, key };
-    } catch (error) {
-      if (isConditionFailed(error) && attempt < 5) continue;
-      throw ledgerS3Error(error, ledger, "appending a record to");
-    }
-  }
-}
-async function* scanRecords(aws, ledger, cluster, options = {}) {
-  const pageSize = Math.min(Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)), MAX_PAGE_SIZE);
-  const maxKeys = options.maxKeys ?? 1e4;
-  const log = options.log ?? silentLogger;
-  const prefix = recordsKeyPrefix(ledger, cluster);
-  let continuationToken;
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  let listed = 0;
-  let yielded = 0;
-  do {
-    const stillWanted = options.keyFilter ? pageSize : limit - yielded;
-    const wanted = Math.min(pageSize, maxKeys - listed, stillWanted);
-    if (wanted <= 0) {
-      log.debug(`stopped reading ${cluster}'s records after ${listed} keys (maxKeys)`);
-      return;
-    }
-    let page;
-    try {
-      page = await aws.s3.send(
-        new ListObjectsV2Command({ Bucket: ledger.bucket, Prefix: prefix, MaxKeys: wanted, ContinuationToken: continuationToken })
-      );
-    } catch (error) {
-      throw ledgerS3Error(error, ledger, "listing records in");
-    }
-    const infos = [];
-    for (const object of page.Contents ?? []) {
-      if (!object.Key) continue;
-      listed += 1;
-      const info = parseRecordKey(object.Key);
-      if (!info) log.debug(`skipping s3://${ledger.bucket}/${object.Key}: not a record key`);
-      else if (!options.keyFilter || options.keyFilter(info)) infos.push(info);
-    }
-    for (let i10 = 0; i10 < infos.length; ) {
-      const size = Math.min(FETCH_CONCURRENCY, limit - yielded);
-      if (size <= 0) return;
-      const batch = await Promise.all(infos.slice(i10, i10 + size).map((info) => readRecord(aws, ledger, info.key, log)));
-      i10 += size;
-      for (const record of batch) {
-        if (!record) continue;
-        yield record;
-        yielded += 1;
-      }
-    }
-    continuationToken = page.IsTruncated ? page.NextContinuationToken : void 0;
-  } while (continuationToken && yielded < limit);
-}
-async function readRecord(aws, ledger, key, log) {
-  let text;
-  try {
-    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
-    text = await response.Body?.transformToString("utf8") ?? "";
-  } catch (error) {
-    if (isNoSuchKey(error)) return void 0;
-    throw ledgerS3Error(error, ledger, "reading a record from");
-  }
-  try {
-    const parsed = JSON.parse(text);
-    if (looksLikeRecord(parsed)) return { ...parsed, key };
-  } catch {
-  }
-  log.warn(`skipping s3://${ledger.bucket}/${key}: not a ledger record`);
-  return void 0;
-}
-async function findDeployment(aws, ledger, cluster, query, options = {}) {
-  const { deploymentId, version, amiId, serverGroup } = query;
-  if ([deploymentId, version, amiId, serverGroup].every((value) => value === void 0)) {
-    throw new InputError("query", "give at least one of deploymentId, version, amiId, serverGroup");
-  }
-  const results = query.result === "any" ? void 0 : toList(query.result ?? "succeeded");
-  const kinds = query.kind === "any" ? void 0 : toList(query.kind ?? ["deploy", "rollback"]);
-  const scan = scanRecords(aws, ledger, cluster, {
-    maxKeys: options.maxKeys ?? 2e3,
-    log: options.log,
-    keyFilter: deploymentId === void 0 ? void 0 : (info) => info.deploymentId === deploymentId
-  });
-  for await (const record of scan) {
-    if (version !== void 0 && record.version !== version) continue;
-    if (amiId !== void 0 && record.amiId !== amiId) continue;
-    if (serverGroup !== void 0 && record.serverGroup !== serverGroup) continue;
-    if (results && !results.includes(record.result)) continue;
-    if (kinds && !kinds.includes(record.kind)) continue;
-    return record;
-  }
-  return null;
-}
-function toList(value) {
-  return typeof value === "string" ? [value] : value;
-}
-function ledgerAws(ledger, stageRegion) {
-  return awsClients(ledger.region ?? stageRegion);
-}
-
 // src/ledger/lock.ts
-var import_node_os4 = require("os");
-var DEFAULT_LEASE_SECONDS = 900;
+var DEFAULT_LEASE_SECONDS = 120;
 var MAX_LEASE_SECONDS = 7 * 24 * 3600;
 async function readLock(aws, ledger, cluster, options = {}) {
   const key = lockKey(ledger, cluster);
@@ -97033,6 +96613,967 @@ async function releaseLock(aws, ledger, cluster, etag, log = silentLogger) {
   }
 }
 
+// src/stages/inputs/shared.ts
+var REGION_INPUTS = {
+  region: input({
+    kind: "string",
+    describe: "AWS region",
+    defaultText: "AWS_REGION, else AWS_DEFAULT_REGION",
+    parse: (value, field) => value === void 0 ? void 0 : checkRegion2(field, value)
+  })
+};
+var CLUSTER_INPUTS = {
+  cluster: rawInput("string", "Cluster name app[-stack[-detail]], e.g. web-prod (or give app, stack, detail)", { required: "unless app is given" }),
+  app: rawInput("string", "Application name (letters, digits, . and _); with stack and detail it names the cluster", { required: "unless cluster is given" }),
+  stack: rawInput("string", "Stack, e.g. prod"),
+  detail: rawInput("string", "Detail, e.g. canary")
+};
+var LEDGER_DESCRIBE = 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"}, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix';
+var LEDGER_INPUTS = {
+  ledger: input({ kind: "ledger", describe: LEDGER_DESCRIBE, required: true, parse: (value, field) => parseLedgerRef(value, field) })
+};
+var OPTIONAL_LEDGER_INPUTS = {
+  ledger: input({
+    kind: "ledger",
+    describe: `${LEDGER_DESCRIBE}; when given, the lock and last deployments are shown too`,
+    parse: (value, field) => parseOptionalLedgerRef(value, field)
+  })
+};
+var LOCK_INPUTS = {
+  breakExpiredLock: booleanInput("Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken", false),
+  lockLease: durationInput("Lease of the cluster lock, renewed while running", { default: DEFAULT_LEASE_SECONDS, min: 5 }),
+  lockWait: durationInput("Wait this long for a held lock before exiting 3", { default: 0 })
+};
+var BUILD_INPUTS = {
+  buildUrl: stringInput("Build URL of this run (Jenkins BUILD_URL), recorded in the ledger and the server group tags", {
+    pattern: /^https?:\/\/\S+$/,
+    shape: "https://jenkins.example.com/job/web/42/",
+    stepDefault: "env.BUILD_URL"
+  }),
+  gitCommit: stringInput("Git commit SHA", { pattern: /^[0-9a-f]{7,64}$/i, shape: "a git commit SHA", stepDefault: "env.GIT_COMMIT" }),
+  artifactUrl: stringInput("Artifact URL (s3://\u2026 or https://\u2026), e.g. the artifactUrl output of publish", {
+    pattern: /^(s3|https?):\/\/\S+$/,
+    shape: "s3://bucket/key"
+  }),
+  version: stringInput("Version of the application", { pattern: /^[\w.+-]{1,128}$/, shape: "1.2.3 (letters, digits, . _ + -)" })
+};
+var CONFIG_INPUTS = {
+  config: stringInput("JSON file in your repository with values for any of these inputs; what the step is given wins")
+};
+var SERVER_GROUP_INPUTS = {
+  healthTimeout: durationInput("How long to wait for the new (or restored) group to be healthy", { default: "10m", above: 0 }),
+  keepPrevious: integerInput("Disabled server groups to keep for rollback", { min: 0, max: 50, default: 2 }, { kind: "number" }),
+  scaleDownDelay: durationInput(
+    "Keep the group taken out of service running (disabled) this long, for an instant rollback; the scale-down is then done by the next deploy, rollback or a cleanup run",
+    { default: 0 }
+  ),
+  drainTimeout: durationInput("Longest wait for old targets to drain", {}, { defaultText: "the deregistration delay + 60s" })
+};
+
+// src/stages/inputs/bake.ts
+var json = (describe) => `${describe} (JSON, or dotted flags)`;
+var BAKE_INPUTS = {
+  ...REGION_INPUTS,
+  app: rawInput("string", "Application name (first part of the AMI name)", { required: true }),
+  version: rawInput("string", "Application version (AMI name, bluegreen:version tag)", { required: true }),
+  template: rawInput("string", "Built-in Packer template", { default: "linux", choices: ["linux", "windows"] }),
+  templatePath: rawInput("string", "Your own handlebars Packer template (.hbs), instead of a built-in one"),
+  sourceAmi: rawInput("object", json('The image to start from: {"id": "ami-\u2026"} or {"filter": {"name": "al2023-ami-2023.*-x86_64", "owners": ["amazon"]}}'), {
+    required: true,
+    lists: ["filter.owners"]
+  }),
+  artifactUrl: rawInput("string", "Artifact to install (s3:// or https://), e.g. the artifactUrl output of publish"),
+  instanceType: rawInput("string", "Build instance type", { defaultText: "t3.small; t3.large for windows" }),
+  subnetId: rawInput("string", "Subnet of the build instance"),
+  vpcId: rawInput("string", "VPC of the build instance"),
+  iamInstanceProfile: rawInput("string", "Instance profile of the build instance (it needs s3:GetObject on the artifact)"),
+  volume: rawInput("object", json('Root volume {"sizeGb", "type", "deviceName"}')),
+  encryption: rawInput("object", json('Encrypt the snapshots: {"kmsKeyId", "regionKmsKeyIds": {region: key}}')),
+  copyRegions: listInput("Regions to copy the AMI to"),
+  tags: rawInput("object", json("Extra AMI and snapshot tags {key: value}")),
+  build: rawInput("object", json('Build metadata for tags {"url", "gitCommit"}'), { stepDefault: "[url: env.BUILD_URL, gitCommit: env.GIT_COMMIT]" }),
+  amiName: rawInput("string", "AMI name", { defaultText: "<app>-<version>-<timestamp>" }),
+  allowedCidrs: listInput("CIDRs allowed into the temporary security group (where the agent connects from)", { required: "on AWS (not in the sandbox)" }),
+  sshUsername: rawInput("string", "Linux: SSH user of the source AMI", { defaultText: "ec2-user" }),
+  winrmUsername: rawInput("string", "Windows: WinRM user", { defaultText: "Administrator" }),
+  steps: rawInput("object", 'Provisioning steps [{"inline": [...], "scripts": [...], "env": {...}, "elevated": true}] (JSON)', { docType: "List of Maps" }),
+  chef: rawInput("object", json('Linux: Chef/Cinc local mode {"cookbooksPath", "runList"} or {"policyArchive"}'), { lists: ["runList"], commaInItems: true }),
+  iis: rawInput("object", 'Windows IIS example: {"siteName", "port", "managedRuntimeVersion"}, or false (JSON)', { docType: "Map or false", defaultText: "on when artifactUrl is set" }),
+  endpoint: rawInput("string", 'Sandbox: AWS endpoint; bakes with communicator "none"', { defaultText: "AWS_ENDPOINT_URL" }),
+  sandboxHealth: rawInput("string", "Sandbox: the app behaviour recorded in the sandbox:health tag", { defaultText: "healthy" }),
+  repoDir: rawInput("string", "Base of relative script and cookbook paths", { defaultText: "the working directory" }),
+  timeoutMinutes: input({
+    kind: "number",
+    describe: "Stop packer after this many minutes",
+    default: 120,
+    parse: (value, field) => {
+      const minutes = Number(value);
+      if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError(field, "must be a positive number");
+      return minutes;
+    }
+  })
+};
+
+// src/stages/inputs/cleanup.ts
+var CLEANUP_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  ...SERVER_GROUP_INPUTS,
+  ...LOCK_INPUTS
+};
+
+// src/deploy/request.ts
+var AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SUBNET_ID = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
+var INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+var TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+var KEY_NAME = /^[\x20-\x7e]{1,255}$/;
+var INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
+var VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
+var MAX_USER_DATA_BASE64 = 16 * 1024;
+function parseCapacity(value) {
+  const capacity = checkObject("capacity", value);
+  checkKnownKeys("capacity", capacity, ["min", "max", "desired"]);
+  const min = checkInteger("capacity.min", capacity.min, 0, 1e4);
+  const max = checkInteger("capacity.max", capacity.max, 0, 1e4);
+  const desired = capacity.desired === void 0 ? min : checkInteger("capacity.desired", capacity.desired, 0, 1e4);
+  if (min > max) throw new InputError("capacity", `min (${min}) must not exceed max (${max})`);
+  if (desired < min || desired > max) throw new InputError("capacity.desired", `must be between min (${min}) and max (${max}) (got ${desired})`);
+  return { min, max, desired };
+}
+function parseBlockDevices(value) {
+  if (!Array.isArray(value)) throw new InputError("blockDevices", "must be a list of {deviceName, volumeSize, volumeType, \u2026}");
+  return value.map((item, index) => {
+    const field = `blockDevices[${index}]`;
+    const device = checkObject(field, item);
+    checkKnownKeys(field, device, ["deviceName", "volumeSize", "volumeType", "encrypted", "kmsKeyId", "iops", "throughput", "deleteOnTermination"]);
+    const result = { deviceName: checkPattern(`${field}.deviceName`, device.deviceName, /^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, "/dev/xvda") };
+    if (device.volumeSize !== void 0) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65536);
+    if (device.volumeType !== void 0) {
+      const type = checkString(`${field}.volumeType`, device.volumeType);
+      if (!VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${VOLUME_TYPES.join(", ")} (got ${JSON.stringify(type)})`);
+      result.volumeType = type;
+    }
+    if (device.encrypted !== void 0) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
+    if (device.kmsKeyId !== void 0) result.kmsKeyId = checkString(`${field}.kmsKeyId`, device.kmsKeyId);
+    if (device.iops !== void 0) result.iops = checkInteger(`${field}.iops`, device.iops, 100, 256e3);
+    if (device.throughput !== void 0) result.throughput = checkInteger(`${field}.throughput`, device.throughput, 125, 2e3);
+    if (device.deleteOnTermination !== void 0) result.deleteOnTermination = checkBoolean(`${field}.deleteOnTermination`, device.deleteOnTermination);
+    return result;
+  });
+}
+function checkUserData(field, value) {
+  const userData = typeof value === "string" ? value : checkString(field, value);
+  const encodedLength = Buffer.byteLength(Buffer.from(userData, "utf8").toString("base64"));
+  if (encodedLength > MAX_USER_DATA_BASE64) {
+    throw new InputError(field, `is ${encodedLength} bytes once base64-encoded; launch templates take at most ${MAX_USER_DATA_BASE64}`);
+  }
+  return userData;
+}
+function checkUserTags(field, value) {
+  const tags = checkTags(field, value);
+  for (const key of Object.keys(tags)) {
+    if (key.startsWith("bluegreen:")) throw new InputError(`${field}.${key}`, "the bluegreen: prefix is reserved for the tags bluegreen writes");
+  }
+  return tags;
+}
+
+// src/stages/inputs/deploy.ts
+var COPIED = "copied from the current server group";
+var DEPLOY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  amiId: input({
+    kind: "string",
+    describe: "AMI to deploy (ami-\u2026), e.g. the amiId output of bake",
+    required: true,
+    parse: (value, field) => {
+      if (value === void 0) throw new InputError(field, "is required: the AMI to deploy, e.g. the amiId output of bakeAmi");
+      return checkPattern(field, value, AMI_ID, "ami-0123456789abcdef0");
+    }
+  }),
+  targetGroups: listInput("Target group names or ARNs", {
+    defaultText: "those of the current server group",
+    item: (name, field) => checkPattern(field, name, TARGET_GROUP, "a target group name or ARN")
+  }),
+  capacity: input({
+    kind: "object",
+    describe: "Capacity {min, max, desired} (JSON, or --capacity.min 2 --capacity.max 4 --capacity.desired 2)",
+    required: "on the first deploy",
+    defaultText: COPIED,
+    parse: (value) => value === void 0 ? void 0 : parseCapacity(value)
+  }),
+  instanceType: stringInput("Instance type", { required: "on the first deploy", defaultText: COPIED, pattern: INSTANCE_TYPE, shape: "t3.micro" }),
+  subnets: listInput("Subnet ids", {
+    required: "on the first deploy",
+    defaultText: COPIED,
+    item: (id, field) => checkPattern(field, id, SUBNET_ID, "subnet-0123456789abcdef0"),
+    whenEmpty: "must name at least one subnet"
+  }),
+  securityGroups: listInput("Security group ids", { defaultText: COPIED, item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, "sg-0123456789abcdef0") }),
+  keyName: stringInput("EC2 key pair name", { defaultText: COPIED, pattern: KEY_NAME, shape: "a key pair name" }),
+  iamInstanceProfile: stringInput("Instance profile name or ARN", { defaultText: COPIED, pattern: INSTANCE_PROFILE, shape: "an instance profile name or ARN" }),
+  userData: input({
+    kind: "string",
+    describe: "User data (plain text; encoded for you)",
+    defaultText: COPIED,
+    secret: true,
+    parse: (value, field) => value === void 0 ? void 0 : checkUserData(field, value)
+  }),
+  blockDevices: input({
+    kind: "object",
+    describe: "EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)",
+    defaultText: COPIED,
+    docType: "List of Maps",
+    parse: (value) => value === void 0 ? void 0 : parseBlockDevices(value)
+  }),
+  requireImdsv2: input({
+    kind: "boolean",
+    describe: "Require IMDSv2 tokens",
+    defaultText: "copied; true on the first deploy",
+    parse: (value, field) => value === void 0 ? void 0 : checkBoolean(field, value)
+  }),
+  ...SERVER_GROUP_INPUTS,
+  targetHealthyPercent: integerInput("Share of desired instances that must be healthy", { min: 1, max: 100, default: 100 }, { kind: "number" }),
+  ...LEDGER_INPUTS,
+  ...BUILD_INPUTS,
+  tags: input({
+    kind: "object",
+    describe: "Extra tags of the server group {key: value} (JSON, or --tags.team web)",
+    parse: (value, field) => value === void 0 ? {} : checkUserTags(field, value)
+  }),
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print what would be done and change nothing", false),
+  ...LOCK_INPUTS,
+  allowRemovingTargetGroups: booleanInput(
+    "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
+    false
+  ),
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+};
+
+// src/stages/inputs/history.ts
+var HISTORY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  limit: integerInput("How many records, newest first", { min: 1, max: 1e3, default: 10 })
+};
+
+// src/publish/artifact-file.ts
+var import_node_crypto8 = require("crypto");
+var import_node_fs5 = require("fs");
+var import_promises4 = require("fs/promises");
+var import_node_path7 = require("path");
+function checkArtifactFile(field, path) {
+  let stats;
+  try {
+    stats = (0, import_node_fs5.statSync)(path);
+  } catch (error) {
+    const code = error.code;
+    if (code === "ENOENT") throw new InputError(field, `no such file: ${path}`);
+    throw new InputError(field, `cannot read ${path}: ${code ?? String(error)}`);
+  }
+  if (stats.isDirectory()) throw new InputError(field, `${path} is a directory; publish one file (archive the folder first)`);
+  if (!stats.isFile()) throw new InputError(field, `${path} is not a regular file`);
+  if (stats.size === 0) throw new InputError(field, `${path} is empty (0 bytes): refusing to publish an empty artifact`);
+  try {
+    (0, import_node_fs5.accessSync)(path, import_node_fs5.constants.R_OK);
+  } catch {
+    throw new InputError(field, `${path} is not readable by this user`);
+  }
+  return { path, fileName: (0, import_node_path7.basename)(path), size: stats.size, modifiedMs: stats.mtimeMs };
+}
+var HASH_READ_BYTES = 1024 * 1024;
+
+// src/publish/multipart.ts
+var import_node_crypto9 = require("crypto");
+var import_promises5 = require("fs/promises");
+var MIN_PART_SIZE = 5 * 1024 * 1024;
+var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+
+// src/publish/s3-names.ts
+var BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+function checkBucketName2(field, value) {
+  if (/^s3:\/\//i.test(value) || value.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(value)})`);
+  }
+  const problem = bucketNameProblem2(value);
+  if (problem) throw new InputError(field, `${problem} (got ${JSON.stringify(value)})`);
+  return value;
+}
+function bucketNameProblem2(name) {
+  if (name.length < 3 || name.length > 63) return "a bucket name must be 3 to 63 characters long";
+  if (!BUCKET_PATTERN.test(name)) {
+    return 'a bucket name may only hold lowercase letters, digits, "." and "-", and must start and end with a letter or digit';
+  }
+  if (name.includes("..")) return "a bucket name must not hold two dots in a row";
+  if (IP_ADDRESS_PATTERN2.test(name)) return "a bucket name must not look like an IP address";
+  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
+  if (prefix) return `bucket names starting with "${prefix}" are reserved by AWS`;
+  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
+  if (suffix) return `bucket names ending with "${suffix}" are reserved by AWS (access points, directory buckets)`;
+  return void 0;
+}
+
+// src/publish/publish-artifact.ts
+var MIB = 1024 * 1024;
+var DEFAULT_PUBLISH_TUNING = { multipartThreshold: 16 * MIB, partSize: 8 * MIB, concurrency: 4 };
+
+// src/stages/inputs/publish.ts
+var MIB2 = 1024 * 1024;
+function optionalText(field, value) {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === "number") throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
+  return optionalString(field, value);
+}
+var textInput = (describe, stepDefault) => input({ kind: "string", describe, ...stepDefault ? { stepDefault } : {}, parse: (value, field) => optionalText(field, value) });
+var PUBLISH_INPUTS = {
+  ...REGION_INPUTS,
+  file: input({
+    kind: "string",
+    describe: "The artifact to upload (a regular, non-empty file), relative to the working directory",
+    required: true,
+    parse: (value, field) => checkArtifactFile(field, checkString(field, value))
+  }),
+  bucket: input({
+    kind: "string",
+    describe: "S3 bucket name (no s3:// prefix)",
+    required: true,
+    parse: (value, field) => checkBucketName2(field, checkString(field, value))
+  }),
+  key: stringInput("Object key", { required: "unless keyTemplate is given" }),
+  keyTemplate: stringInput("Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}"),
+  app: textInput("Application name ({app}; stored as metadata)"),
+  version: textInput("Artifact version ({version}; stored as metadata)"),
+  buildNumber: textInput("Jenkins build number ({buildNumber}; stored as metadata)", "env.BUILD_NUMBER"),
+  buildUrl: stringInput("Jenkins build URL, stored as metadata (a URL with user:password@ is refused)", { stepDefault: "env.BUILD_URL" }),
+  gitCommit: stringInput("Git commit id ({gitCommit}; stored as metadata)", { stepDefault: "env.GIT_COMMIT" }),
+  overwrite: booleanInput("Replace different content already at the key (false: refuse, exit 3)", false),
+  contentType: stringInput("Content-Type, e.g. application/gzip", {
+    defaultText: "from the file name, else application/octet-stream",
+    pattern: /^[\w.+-]+\/[\w.+-]+( *;[\x20-\x7e]*)?$/,
+    shape: '"type/subtype" such as "application/gzip"'
+  }),
+  partSizeMiB: integerInput("Multipart part size in MiB", { min: MIN_PART_SIZE / MIB2, max: MAX_PART_SIZE / MIB2, default: DEFAULT_PUBLISH_TUNING.partSize / MIB2 }, { kind: "number" }),
+  concurrency: integerInput("Parts uploaded at once; memory \u2248 partSize \xD7 concurrency", { min: 1, max: 16, default: DEFAULT_PUBLISH_TUNING.concurrency }, { kind: "number" })
+};
+
+// src/rollback/request.ts
+var VERSION = /^[\w.+-]{1,128}$/;
+var MAX_REASON = 1e3;
+function parseRollbackTarget(value, cluster) {
+  if (value === void 0 || value === null || value === "") return { kind: "previous" };
+  const text = checkString("to", value).trim();
+  if (text === "previous") return { kind: "previous" };
+  if (/^ami-/.test(text)) return { kind: "amiId", amiId: checkPattern("to", text, AMI_ID, "ami-0123456789abcdef0") };
+  const group3 = parseServerGroupName(text);
+  if (group3) {
+    if (group3.cluster !== cluster) throw new InputError("to", `${text} is a server group of cluster ${group3.cluster}, not of ${cluster}`);
+    return { kind: "serverGroup", name: text };
+  }
+  if (isDeploymentId(text)) return { kind: "deploymentId", id: text };
+  const version = checkPattern("to", text, VERSION, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
+  return { kind: "version", version };
+}
+function describeTarget(to) {
+  switch (to.kind) {
+    case "previous":
+      return "the previous release";
+    case "serverGroup":
+      return to.name;
+    case "deploymentId":
+      return `deployment ${to.id}`;
+    case "version":
+      return `version ${to.version}`;
+    case "amiId":
+      return to.amiId;
+  }
+}
+function checkReason(field, value) {
+  const reason = optionalString(field, value)?.trim();
+  if (reason !== void 0 && reason.length > MAX_REASON) throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
+  return reason || void 0;
+}
+
+// src/stages/inputs/rollback.ts
+var ROLLBACK_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  // Checked against the cluster once it is known (a server group must be one of its own).
+  to: rawInput(
+    "string",
+    'Where to go: "previous" (the release deployed before the current one; rolling back twice goes further back), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id',
+    { defaultText: "previous" }
+  ),
+  reason: input({ kind: "string", describe: "Why (recorded in the ledger)", parse: (value, field) => checkReason(field, value) }),
+  ...LEDGER_INPUTS,
+  buildUrl: BUILD_INPUTS.buildUrl,
+  ...SERVER_GROUP_INPUTS,
+  ...CONFIG_INPUTS,
+  plan: booleanInput("Print where the rollback would go and how, change nothing", false),
+  ...LOCK_INPUTS
+};
+
+// src/stages/inputs/status.ts
+var STATUS_INPUTS = { ...CLUSTER_INPUTS, ...REGION_INPUTS, ...OPTIONAL_LEDGER_INPUTS };
+
+// src/stages/inputs/index.ts
+var STAGE_INPUTS = {
+  publish: PUBLISH_INPUTS,
+  bake: BAKE_INPUTS,
+  deploy: DEPLOY_INPUTS,
+  rollback: ROLLBACK_INPUTS,
+  status: STATUS_INPUTS,
+  history: HISTORY_INPUTS,
+  cleanup: CLEANUP_INPUTS
+};
+function isInputOfAnyStage(name) {
+  return Object.values(STAGE_INPUTS).some((inputs) => Object.hasOwn(inputs, name));
+}
+
+// src/stages/resolve-input.ts
+var PROJECT_DEFAULTS_FILE = ".bluegreen.json";
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function mergeInputs(...layers) {
+  const merged = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === void 0) continue;
+      const base = merged[key];
+      merged[key] = isPlainObject(base) && isPlainObject(value) ? mergeInputs(base, value) : value;
+    }
+  }
+  return merged;
+}
+function readJsonObjectFile(path, field, shownPath = path) {
+  if (!(0, import_node_fs6.existsSync)(path)) throw new InputError(field, `file ${shownPath} does not exist`);
+  let text;
+  try {
+    text = (0, import_node_fs6.readFileSync)(path, "utf8");
+  } catch (error) {
+    throw new InputError(field, `cannot read ${shownPath}: ${describeError(error)}`);
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(field, `${shownPath} is not valid JSON: ${describeError(error)}`);
+  }
+  if (!isPlainObject(parsed)) throw new InputError(field, `${shownPath} must hold a JSON object of input keys`);
+  return parsed;
+}
+var YARGS_KEYS = /* @__PURE__ */ new Set(["_", "$0", "input", "output", "help"]);
+function flagInputs(argv, inputs) {
+  const flags = {};
+  for (const [key, value] of Object.entries(argv)) {
+    if (!YARGS_KEYS.has(key) && !key.includes("-") && value !== void 0) flags[key] = value;
+  }
+  for (const [name, spec] of Object.entries(inputs)) {
+    for (const path of listPaths(name, spec)) updateAt(flags, path.split("."), (value) => asList(value, spec.commaInItems === true));
+  }
+  return flags;
+}
+function updateAt(target, path, update) {
+  const [head, ...rest] = path;
+  if (!Object.hasOwn(target, head)) return;
+  if (rest.length === 0) {
+    target[head] = update(target[head]);
+    return;
+  }
+  const child = target[head];
+  if (isPlainObject(child)) {
+    const copy = { ...child };
+    updateAt(copy, rest, update);
+    target[head] = copy;
+  }
+}
+function asList(value, commaInItems) {
+  const items = Array.isArray(value) ? value : [value];
+  if (!items.every((item) => typeof item === "string" || typeof item === "number")) return value;
+  const texts = items.map(String);
+  return commaInItems ? texts : texts.flatMap((text) => text.split(",").map((part) => part.trim()).filter((part) => part !== ""));
+}
+function readProjectDefaults(cwd) {
+  const path = (0, import_node_path8.join)(cwd, PROJECT_DEFAULTS_FILE);
+  if (!(0, import_node_fs6.existsSync)(path)) return void 0;
+  const document = readJsonObjectFile(path, PROJECT_DEFAULTS_FILE, path);
+  const where = ` (in ${path})`;
+  for (const key of Object.keys(document)) {
+    if (key !== "defaults" && key !== "clusters") {
+      throw new InputError(key, `is not a section of ${PROJECT_DEFAULTS_FILE}: use "defaults" and "clusters"${where}`);
+    }
+  }
+  const checkSection = (field, value) => {
+    const section = checkObject(field, value ?? {});
+    for (const key of Object.keys(section)) {
+      if (key === "config" || !isInputOfAnyStage(key)) throw new InputError(`${field}.${key}`, `is not an input of any stage${where}`);
+    }
+    return section;
+  };
+  const clusters = {};
+  for (const [name, section] of Object.entries(checkObject("clusters", document.clusters ?? {}))) {
+    clusters[name] = checkSection(`clusters.${name}`, section);
+  }
+  return { defaults: checkSection("defaults", document.defaults), clusters };
+}
+function declaredPart(section, inputs) {
+  const namesCluster = Object.hasOwn(inputs, "cluster");
+  return Object.fromEntries(
+    Object.entries(section).filter(([key]) => Object.hasOwn(inputs, key) && !(namesCluster && Object.hasOwn(CLUSTER_INPUTS, key)))
+  );
+}
+function clusterNameOf(layers) {
+  try {
+    return resolveClusterName(layers).name;
+  } catch {
+    return void 0;
+  }
+}
+function resolveStageInput(inputs, given, options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const env3 = options.env ?? process.env;
+  const names = Object.keys(inputs);
+  checkKnownKeys("", given, names);
+  let merged = given;
+  if (Object.hasOwn(inputs, "config") && given.config !== void 0 && given.config !== null) {
+    const path = checkString("config", given.config);
+    const fromFile = readJsonObjectFile((0, import_node_path8.resolve)(cwd, path), "config", path);
+    checkKnownKeys("config", fromFile, names.filter((name) => name !== "config"));
+    merged = mergeInputs(fromFile, given);
+  }
+  const project = readProjectDefaults(cwd);
+  if (project) {
+    const cluster = Object.hasOwn(inputs, "cluster") ? clusterNameOf(merged) : void 0;
+    const section = cluster !== void 0 ? project.clusters[cluster] ?? {} : {};
+    merged = mergeInputs(declaredPart(project.defaults, inputs), declaredPart(section, inputs), merged);
+  }
+  const regionValue = merged.region ?? env3.AWS_REGION ?? env3.AWS_DEFAULT_REGION;
+  let region = "";
+  if (options.needsRegion !== false || regionValue !== void 0) {
+    if (regionValue === void 0) throw new InputError("region", 'is required: pass --region, put "region" in the input, or set AWS_REGION');
+    region = checkRegion2("region", regionValue);
+  }
+  const parsed = {};
+  for (const [name, spec] of Object.entries(inputs)) {
+    const value = name === "region" ? region || void 0 : merged[name];
+    parsed[name] = spec.parse(value === void 0 ? spec.default : value, name);
+  }
+  return { inputs: parsed, region };
+}
+
+// src/stages/framework.ts
+function defineStage(stage) {
+  return stage;
+}
+var COMMON_OPTIONS = {
+  input: { type: "string", describe: "JSON file with the stage input (camelCase keys); flags override it" },
+  output: { type: "string", describe: 'Where to write the JSON result (or {"error": \u2026})' }
+};
+function stageOptions(inputs) {
+  const options = { ...COMMON_OPTIONS };
+  for (const [name, spec] of Object.entries(inputs)) {
+    options[name] = yargsOption(spec);
+    for (const path of listPaths(name, spec)) {
+      if (path !== name) options[path] = { type: "array", string: true, hidden: true };
+    }
+  }
+  return options;
+}
+function writeJsonFile(path, value) {
+  (0, import_node_fs7.mkdirSync)((0, import_node_path9.dirname)(path), { recursive: true });
+  (0, import_node_fs7.writeFileSync)(path, `${JSON.stringify(value, null, 2)}
+`);
+}
+function errorOutput(error) {
+  if (error instanceof BluegreenError) {
+    return { error: { code: error.code, message: error.message, exitCode: error.exitCode, ...error.details } };
+  }
+  return { error: { code: "Unexpected", message: describeError(error), exitCode: ExitCode.failed } };
+}
+function exitCodeOf(error) {
+  return error instanceof BluegreenError ? error.exitCode : ExitCode.failed;
+}
+function routeProcessWarnings(log) {
+  const seen = /* @__PURE__ */ new Set();
+  process.removeAllListeners("warning");
+  process.on("warning", (warning2) => {
+    const key = `${warning2.name}:${warning2.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+  });
+}
+async function executeStage(stage, argv, log = createLogger(stage.name), options = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const outputPath = typeof argv.output === "string" ? (0, import_node_path9.resolve)(cwd, argv.output) : void 0;
+  let result;
+  try {
+    const fileInput = typeof argv.input === "string" ? readJsonObjectFile((0, import_node_path9.resolve)(cwd, argv.input), "input", argv.input) : {};
+    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+    const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
+    const input2 = stage.validate(inputs, region);
+    let clients;
+    const aws = () => clients ??= (options.clients ?? awsClients)(region);
+    const output2 = await stage.run(input2, { log, region, aws });
+    result = { exitCode: stage.exitCodeFor?.(output2) ?? ExitCode.ok, output: output2 };
+  } catch (error) {
+    const exitCode = exitCodeOf(error);
+    const label2 = exitCode === ExitCode.badInput ? "bad input" : exitCode === ExitCode.conflict ? "conflict" : "failed";
+    log.error(`${label2}: ${describeError(error)}`);
+    const recovery = error instanceof BluegreenError ? error.details.recovery : void 0;
+    if (typeof recovery === "string") log.error(`to recover: ${recovery}`);
+    result = { exitCode, output: errorOutput(error) };
+  }
+  if (outputPath) {
+    try {
+      writeJsonFile(outputPath, result.output);
+    } catch (error) {
+      log.error(`cannot write output file ${outputPath}: ${describeError(error)}`);
+      if (result.exitCode === ExitCode.ok) result.exitCode = ExitCode.failed;
+    }
+  }
+  return result;
+}
+function addStageOptions(yargs, stage) {
+  return yargs.options(stageOptions(stage.inputs)).strict();
+}
+
+// src/stages/cli-runner.ts
+function outputPathFromArgv(args) {
+  for (let i10 = 0; i10 < args.length; i10 += 1) {
+    const arg = args[i10];
+    if (arg === "--output") return args[i10 + 1];
+    if (arg.startsWith("--output=")) return arg.slice("--output=".length);
+  }
+  return void 0;
+}
+function failHandler(log, args, onFailure) {
+  return (message, error) => {
+    if (error && !message) throw error;
+    const text = message ?? error?.message ?? "invalid command line";
+    const unknown = /Unknown arguments?: (.+)/.exec(text);
+    const field = unknown ? unknown[1].split(",")[0]?.trim() ?? "arguments" : "arguments";
+    const inputError = new InputError(field, unknown ? "is not a known option (see --help)" : text);
+    log.error(`bad input: ${inputError.message}`);
+    const outputPath = outputPathFromArgv(args);
+    const output2 = errorOutput(inputError);
+    if (outputPath) writeJsonFile(outputPath, output2);
+    onFailure(output2);
+  };
+}
+async function runStageCommand(stage, args, options = {}) {
+  const log = createLogger(stage.name, options.logSink);
+  const result = { exitCode: ExitCode.ok, output: void 0, printed: "" };
+  const command11 = {
+    command: "$0",
+    describe: stage.describe,
+    builder: (cli2) => addStageOptions(cli2, stage),
+    handler: async (argv) => {
+      if (!options.inProcess) routeProcessWarnings(log);
+      const { exitCode, output: output2 } = await executeStage(stage, argv, log, options);
+      result.exitCode = exitCode;
+      result.output = output2;
+    }
+  };
+  const cli = yargs_default([...args]).scriptName(`${stage.name}.js`).command(command11).strict().help().version(false).wrap(Math.min(110, process.stdout.columns ?? 110)).fail(
+    failHandler(log, args, (output2) => {
+      result.exitCode = ExitCode.badInput;
+      result.output = output2;
+    })
+  );
+  if (options.inProcess) {
+    await cli.exitProcess(false).parseAsync([...args], {}, (_error, _argv, printed) => {
+      result.printed = printed;
+    });
+  } else {
+    await cli.parseAsync();
+  }
+  return result;
+}
+async function runStandalone(stage) {
+  const { exitCode } = await runStageCommand(stage, hideBin(process.argv));
+  process.exitCode = exitCode;
+}
+
+// src/aws/tags.ts
+var Tag = {
+  cluster: "bluegreen:cluster",
+  deploymentId: "bluegreen:deployment-id",
+  amiId: "bluegreen:ami-id",
+  artifactUrl: "bluegreen:artifact-url",
+  buildUrl: "bluegreen:build-url",
+  version: "bluegreen:version",
+  gitCommit: "bluegreen:git-commit",
+  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
+  phase: "bluegreen:phase",
+  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
+  pinnedFrom: "bluegreen:pinned-min",
+  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
+  previousServerGroup: "bluegreen:previous-server-group",
+  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
+  scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
+  /** Spinnaker's tag for the application, recognised but not required. */
+  spinnakerApplication: "spinnaker:application"
+};
+function tagMap(tags) {
+  const map = {};
+  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
+  return map;
+}
+
+// src/aws/paginate.ts
+async function collectPages(pages, pick) {
+  const items = [];
+  for await (const page of pages) items.push(...pick(page) ?? []);
+  return items;
+}
+function chunk(items, size) {
+  const chunks = [];
+  for (let i10 = 0; i10 < items.length; i10 += size) chunks.push(items.slice(i10, i10 + size));
+  return chunks;
+}
+
+// src/cluster/server-groups.ts
+var DISABLE_PROCESSES = ["Launch", "Terminate", "AddToLoadBalancer"];
+function belongsToCluster(asg, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  if (parseServerGroupName(name)?.cluster === cluster) return true;
+  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
+}
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
+}
+async function describeAsgsByName(aws, names) {
+  if (names.length === 0) return [];
+  return collectPages(
+    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
+    (page) => page.AutoScalingGroups
+  );
+}
+async function describeTargetHealth(aws, targetGroupArns) {
+  const result = /* @__PURE__ */ new Map();
+  await Promise.all(
+    [...new Set(targetGroupArns)].map(async (arn) => {
+      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      result.set(arn, response.TargetHealthDescriptions ?? []);
+    })
+  );
+  return result;
+}
+function launchTemplateOf(asg) {
+  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
+  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
+}
+async function resolveAmi(aws, asg, tags) {
+  if (tags[Tag.amiId]) return tags[Tag.amiId];
+  const template = launchTemplateOf(asg);
+  if (!template) return void 0;
+  const response = await aws.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
+      Versions: [template.version]
+    })
+  );
+  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+}
+function isEnabled(asg, health) {
+  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
+  if (suspended) return false;
+  const targetGroups = asg.TargetGroupARNs ?? [];
+  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
+  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
+}
+async function toServerGroup(aws, asg, health, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  const tags = tagMap(asg.Tags);
+  return {
+    name,
+    sequence: parseServerGroupName(name)?.sequence,
+    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
+    amiId: await resolveAmi(aws, asg, tags),
+    launchTemplate: launchTemplateOf(asg),
+    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
+    instances: (asg.Instances ?? []).map((i10) => ({
+      id: i10.InstanceId ?? "",
+      lifecycleState: i10.LifecycleState ?? "Unknown",
+      healthStatus: i10.HealthStatus ?? "Unknown",
+      availabilityZone: i10.AvailabilityZone ?? ""
+    })),
+    targetGroupArns: asg.TargetGroupARNs ?? [],
+    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
+    tags,
+    enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
+    asg
+  };
+}
+function sortOldestFirst(groups) {
+  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
+}
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
+  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
+}
+
+// src/ledger/ledger.ts
+var import_node_crypto10 = require("crypto");
+var MAX_EPOCH_MS = 9999999999999;
+var RECORD_NAME = /^(\d{13})-(.+)-([0-9a-f]{6})\.json$/;
+var MAX_PAGE_SIZE = 1e3;
+var FETCH_CONCURRENCY = 16;
+function recordKey(ledger, cluster, recordedAtMs, deploymentId, nonce = (0, import_node_crypto10.randomBytes)(3).toString("hex")) {
+  const inverted = String(MAX_EPOCH_MS - recordedAtMs).padStart(13, "0");
+  return `${recordsKeyPrefix(ledger, cluster)}${inverted}-${deploymentId}-${nonce}.json`;
+}
+function parseRecordKey(key) {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  const match = RECORD_NAME.exec(name);
+  if (!match) return void 0;
+  return { key, recordedAtMs: MAX_EPOCH_MS - Number(match[1]), deploymentId: match[2] };
+}
+var lastRecordedMs = 0;
+function monotonicNow(clock) {
+  const now = Math.max(clock().getTime(), lastRecordedMs + 1);
+  lastRecordedMs = now;
+  return now;
+}
+async function appendRecord(aws, ledger, record, options = {}) {
+  const clock = options.clock ?? (() => /* @__PURE__ */ new Date());
+  const recordedAtMs = record.recordedAt !== void 0 ? Date.parse(record.recordedAt) : monotonicNow(clock);
+  if (!Number.isFinite(recordedAtMs)) throw new InputError("record.recordedAt", `must be an ISO-8601 time (got ${JSON.stringify(record.recordedAt)})`);
+  const stored = prepareRecord(record, new Date(recordedAtMs).toISOString());
+  const body = `${JSON.stringify(stored, null, 2)}
+`;
+  for (let attempt = 1; ; attempt += 1) {
+    const key = recordKey(ledger, stored.cluster, recordedAtMs, stored.deploymentId);
+    try {
+      await aws.s3.send(
+        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: body, ContentType: "application/json", IfNoneMatch: "*" })
+      );
+      options.log?.debug(`recorded ${stored.kind} ${stored.result} of ${stored.deploymentId} at s3://${ledger.bucket}/${key}`);
+      return { ...stored, key };
+    } catch (error) {
+      if (isConditionFailed(error) && attempt < 5) continue;
+      throw ledgerS3Error(error, ledger, "appending a record to");
+    }
+  }
+}
+async function* scanRecords(aws, ledger, cluster, options = {}) {
+  const pageSize = Math.min(Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)), MAX_PAGE_SIZE);
+  const maxKeys = options.maxKeys ?? 1e4;
+  const log = options.log ?? silentLogger;
+  const prefix = recordsKeyPrefix(ledger, cluster);
+  let continuationToken;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let listed = 0;
+  let yielded = 0;
+  do {
+    const stillWanted = options.keyFilter ? pageSize : limit - yielded;
+    const wanted = Math.min(pageSize, maxKeys - listed, stillWanted);
+    if (wanted <= 0) {
+      log.debug(`stopped reading ${cluster}'s records after ${listed} keys (maxKeys)`);
+      return;
+    }
+    let page;
+    try {
+      page = await aws.s3.send(
+        new ListObjectsV2Command({ Bucket: ledger.bucket, Prefix: prefix, MaxKeys: wanted, ContinuationToken: continuationToken })
+      );
+    } catch (error) {
+      throw ledgerS3Error(error, ledger, "listing records in");
+    }
+    const infos = [];
+    for (const object of page.Contents ?? []) {
+      if (!object.Key) continue;
+      listed += 1;
+      const info = parseRecordKey(object.Key);
+      if (!info) log.debug(`skipping s3://${ledger.bucket}/${object.Key}: not a record key`);
+      else if (!options.keyFilter || options.keyFilter(info)) infos.push(info);
+    }
+    for (let i10 = 0; i10 < infos.length; ) {
+      const size = Math.min(FETCH_CONCURRENCY, limit - yielded);
+      if (size <= 0) return;
+      const batch = await Promise.all(infos.slice(i10, i10 + size).map((info) => readRecord(aws, ledger, info.key, log)));
+      i10 += size;
+      for (const record of batch) {
+        if (!record) continue;
+        yield record;
+        yielded += 1;
+      }
+    }
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : void 0;
+  } while (continuationToken && yielded < limit);
+}
+async function readRecord(aws, ledger, key, log) {
+  let text;
+  try {
+    const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
+    text = await response.Body?.transformToString("utf8") ?? "";
+  } catch (error) {
+    if (isNoSuchKey(error)) return void 0;
+    throw ledgerS3Error(error, ledger, "reading a record from");
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (looksLikeRecord(parsed)) return { ...parsed, key };
+  } catch {
+  }
+  log.warn(`skipping s3://${ledger.bucket}/${key}: not a ledger record`);
+  return void 0;
+}
+async function findDeployment(aws, ledger, cluster, query, options = {}) {
+  const { deploymentId, version, amiId, serverGroup } = query;
+  if ([deploymentId, version, amiId, serverGroup].every((value) => value === void 0)) {
+    throw new InputError("query", "give at least one of deploymentId, version, amiId, serverGroup");
+  }
+  const results = query.result === "any" ? void 0 : toList(query.result ?? "succeeded");
+  const kinds = query.kind === "any" ? void 0 : toList(query.kind ?? ["deploy", "rollback"]);
+  const scan = scanRecords(aws, ledger, cluster, {
+    maxKeys: options.maxKeys ?? 2e3,
+    log: options.log,
+    keyFilter: deploymentId === void 0 ? void 0 : (info) => info.deploymentId === deploymentId
+  });
+  for await (const record of scan) {
+    if (version !== void 0 && record.version !== version) continue;
+    if (amiId !== void 0 && record.amiId !== amiId) continue;
+    if (serverGroup !== void 0 && record.serverGroup !== serverGroup) continue;
+    if (results && !results.includes(record.result)) continue;
+    if (kinds && !kinds.includes(record.kind)) continue;
+    return record;
+  }
+  return null;
+}
+function toList(value) {
+  return typeof value === "string" ? [value] : value;
+}
+function ledgerAws(ledger, stageRegion) {
+  return awsClients(ledger.region ?? stageRegion);
+}
+
 // src/ledger/lock-renewal.ts
 function keepLockRenewed(lock, options = {}) {
   const log = options.log ?? silentLogger;
@@ -97102,7 +97643,7 @@ function safeUserName() {
 }
 
 // src/deploy/journal.ts
-var import_promises4 = require("timers/promises");
+var import_promises6 = require("timers/promises");
 function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
@@ -97125,7 +97666,7 @@ async function openClusterSession(clusterAws, options) {
       if (!held2 || Date.now() >= deadline) throw error;
       if (!announced) options.log.info(`${describeError(error)} \u2014 waiting up to ${options.waitSeconds}s for it`);
       announced = true;
-      await (0, import_promises4.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
+      await (0, import_promises6.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
     }
   }
   options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
@@ -97177,12 +97718,12 @@ function targetGroupNameFromArn(arn) {
 }
 
 // src/deploy/traffic-guards.ts
-function checkTrafficGuards(input) {
-  const serving = input.groups.filter((g10) => g10.enabled && g10.capacity.desired > 0);
+function checkTrafficGuards(input2) {
+  const serving = input2.groups.filter((g10) => g10.enabled && g10.capacity.desired > 0);
   if (serving.length === 0) return;
   const names = serving.map((g10) => g10.name).join(", ");
-  if (!input.allowRemovingTargetGroups) {
-    const covered = new Set(input.targetGroupArns);
+  if (!input2.allowRemovingTargetGroups) {
+    const covered = new Set(input2.targetGroupArns);
     const uncovered = [...new Set(serving.flatMap((g10) => g10.targetGroupArns))].filter((arn) => !covered.has(arn));
     if (uncovered.length > 0) {
       throw new InputError(
@@ -97191,7 +97732,7 @@ function checkTrafficGuards(input) {
       );
     }
   }
-  if (input.capacity.desired === 0 && !input.allowScaleToZero) {
+  if (input2.capacity.desired === 0 && !input2.allowScaleToZero) {
     throw new InputError(
       "capacity.desired",
       `is 0 while ${names} serve(s) traffic: the deploy would take the cluster out of service. Give a desired capacity of at least 1, or set allowScaleToZero: true to do it on purpose`
@@ -97238,10 +97779,10 @@ function planDeploy(groups, request, resolved) {
 }
 
 // src/deploy/health.ts
-var import_promises6 = require("timers/promises");
+var import_promises8 = require("timers/promises");
 
 // src/core/poll.ts
-var import_promises5 = require("timers/promises");
+var import_promises7 = require("timers/promises");
 function envMs(name, fallback) {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
@@ -97252,7 +97793,7 @@ function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), max
     async next() {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
-      await (0, import_promises5.setTimeout)(Math.min(delay, remaining));
+      await (0, import_promises7.setTimeout)(Math.min(delay, remaining));
       delay = Math.min(maxMs, Math.ceil(delay * 1.5));
       return true;
     },
@@ -97317,7 +97858,7 @@ async function waitForHealthyTargets(aws, options) {
       healthyPolls += 1;
       if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
       if (schedule.remainingMs() <= 0) break;
-      await (0, import_promises6.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      await (0, import_promises8.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
       continue;
     }
     healthyPolls = 0;
@@ -97389,7 +97930,7 @@ async function waitForInService(aws, options) {
 }
 
 // src/deploy/launch-template.ts
-var import_node_crypto9 = require("crypto");
+var import_node_crypto11 = require("crypto");
 async function readLaunchData(aws, group3) {
   if (group3.launchTemplate) {
     const { id, name, version } = group3.launchTemplate;
@@ -97477,7 +98018,7 @@ function recordedLaunchSettings(data, template, placement) {
     ...securityGroupIds?.length ? { securityGroupIds } : {},
     ...data.KeyName ? { keyName: data.KeyName } : {},
     ...profile ? { iamInstanceProfile: profile } : {},
-    ...data.UserData ? { userDataSha256: (0, import_node_crypto9.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
+    ...data.UserData ? { userDataSha256: (0, import_node_crypto11.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
     launchTemplate: { id: template.id, name: template.name, version: template.version },
     targetGroupArns: placement.targetGroupArns,
     capacity: placement.capacity
@@ -98729,78 +99270,32 @@ function output(request, deploymentId, plan, status, started, extra) {
   };
 }
 
-// src/stages/cluster-options.ts
-var CLUSTER_OPTIONS = {
-  cluster: { type: "string", describe: "Cluster name app[-stack[-detail]] (or give app/stack/detail)" },
-  app: { type: "string", describe: "Application name (letters, digits, . and _)" },
-  stack: { type: "string", describe: "Stack, e.g. prod" },
-  detail: { type: "string", describe: "Detail, e.g. canary" }
-};
-
-// src/stages/deploy.ts
-var DEPLOY_OPTIONS = {
-  ...CLUSTER_OPTIONS,
-  amiId: { type: "string", describe: "AMI to deploy (ami-\u2026), e.g. the amiId output of bake" },
-  targetGroups: { type: "array", string: true, describe: "Target group names or ARNs (default: those of the current server group)" },
-  capacity: { describe: "Capacity {min,max,desired} (JSON input, or --capacity.min 2 --capacity.max 4 --capacity.desired 2); default: copied" },
-  instanceType: { type: "string", describe: "Instance type (required on the first deploy; later: copied)" },
-  subnets: { type: "array", string: true, describe: "Subnet ids (first deploy; later: copied)" },
-  securityGroups: { type: "array", string: true, describe: "Security group ids" },
-  keyName: { type: "string", describe: "EC2 key pair name" },
-  iamInstanceProfile: { type: "string", describe: "Instance profile name or ARN" },
-  userData: { type: "string", describe: "User data (plain text; encoded for you)" },
-  blockDevices: { describe: "EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, \u2026}] (JSON input)" },
-  requireImdsv2: { type: "boolean", describe: "Require IMDSv2 tokens (default true)" },
-  healthTimeout: { type: "string", describe: 'How long to wait for the new group to be healthy: 600, "90s", "15m" (default 10m)' },
-  targetHealthyPercent: { type: "number", describe: "Share of desired instances that must be healthy (default 100)" },
-  keepPrevious: { type: "number", describe: "Disabled server groups to keep for rollback (default 2)" },
-  scaleDownDelay: { type: "string", describe: "Keep the old group running (disabled) this long for a fast rollback (default 0: scale to 0 at once)" },
-  drainTimeout: { type: "string", describe: "Longest wait for old targets to drain (default: deregistration delay + 60s)" },
-  ...LEDGER_OPTIONS,
-  buildUrl: { type: "string", describe: "Build URL (Jenkins BUILD_URL), recorded in tags and the ledger" },
-  gitCommit: { type: "string", describe: "Git commit SHA" },
-  artifactUrl: { type: "string", describe: "Artifact URL (s3://\u2026)" },
-  version: { type: "string", describe: "Version of the application" },
-  tags: { describe: "Extra tags for the server group {key: value} (JSON input)" },
-  config: { type: "string", describe: "JSON file in your repo with defaults for any of these keys (given keys win)" },
-  plan: { type: "boolean", describe: "Print what would be done and change nothing" },
-  breakExpiredLock: { type: "boolean", describe: "Take over the cluster lock if its lease has expired (its holder died)" },
-  lockLease: { type: "string", describe: "Lease of the cluster lock, renewed while running (default 120s)" },
-  lockWait: { type: "string", describe: "Wait this long for a held lock before exiting 3 (default 0)" },
-  allowRemovingTargetGroups: {
-    type: "boolean",
-    describe: "Traffic guard override: let the new group leave out target groups the cluster serves now (default false: exit 2)"
-  },
-  allowScaleToZero: { type: "boolean", describe: "Traffic guard override: allow desired capacity 0 while a group serves (default false: exit 2)" }
-};
-
 // src/stages/rollback.ts
-var ROLLBACK_OPTIONS = {
-  ...CLUSTER_OPTIONS,
-  to: {
-    type: "string",
-    describe: 'Where to go: "previous" (default: the release deployed before the current one), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id'
-  },
-  reason: { type: "string", describe: "Why (recorded in the ledger)" },
-  ledger: DEPLOY_OPTIONS.ledger,
-  buildUrl: { type: "string", describe: "Build URL of this rollback run (Jenkins BUILD_URL), recorded in the ledger" },
-  healthTimeout: { type: "string", describe: 'How long to wait for the restored group to be healthy: 600, "90s", "15m" (default 10m)' },
-  drainTimeout: DEPLOY_OPTIONS.drainTimeout,
-  keepPrevious: DEPLOY_OPTIONS.keepPrevious,
-  scaleDownDelay: { type: "string", describe: "Keep the group rolled back from running (disabled) this long, to roll forward fast (default 0)" },
-  config: DEPLOY_OPTIONS.config,
-  plan: { type: "boolean", describe: "Print where the rollback would go and how, change nothing" },
-  breakExpiredLock: DEPLOY_OPTIONS.breakExpiredLock,
-  lockLease: DEPLOY_OPTIONS.lockLease,
-  lockWait: DEPLOY_OPTIONS.lockWait
-};
-var rollbackStage = {
+var rollbackStage = defineStage({
   name: "rollback",
   describe: "Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone",
-  options: ROLLBACK_OPTIONS,
-  validate: (raw, region) => parseRollbackRequest(raw, region),
+  inputs: ROLLBACK_INPUTS,
+  validate: (inputs, region) => {
+    const cluster = resolveClusterName(inputs);
+    return {
+      cluster,
+      region,
+      to: parseRollbackTarget(inputs.to, cluster.name),
+      ...inputs.reason ? { reason: inputs.reason } : {},
+      build: definedOnly({ buildUrl: inputs.buildUrl }),
+      healthTimeoutSeconds: inputs.healthTimeout,
+      ...inputs.drainTimeout !== void 0 ? { drainTimeoutSeconds: inputs.drainTimeout } : {},
+      keepPrevious: inputs.keepPrevious,
+      scaleDownDelaySeconds: inputs.scaleDownDelay,
+      ledger: inputs.ledger,
+      plan: inputs.plan,
+      breakExpiredLock: inputs.breakExpiredLock,
+      lockLeaseSeconds: inputs.lockLease,
+      lockWaitSeconds: inputs.lockWait
+    };
+  },
   run: (request, { aws, log }) => rollbackDeploy(aws(), request, log)
-};
+});
 
 // src/bin/rollback.ts
 void runStandalone(rollbackStage);

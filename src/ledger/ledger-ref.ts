@@ -1,4 +1,3 @@
-import type { Options } from 'yargs';
 import { InputError } from '../core/errors';
 import { checkObject, checkKnownKeys, checkRegion } from '../core/validate';
 
@@ -18,15 +17,6 @@ export interface LedgerRef {
 
 /** Prefix used when the input names only a bucket. */
 export const DEFAULT_LEDGER_PREFIX = 'bluegreen';
-
-/** The `ledger` input as a yargs option (flags: `--ledger.bucket b --ledger.prefix p`, or `--ledger s3://b/p`). */
-export const LEDGER_OPTIONS: Record<string, Options> = {
-  ledger: {
-    describe:
-      'S3 deployment ledger and lock store: {"bucket": "…", "prefix": "bluegreen", "region": "…"} in the input, ' +
-      '--ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix',
-  },
-};
 
 const LEDGER_KEYS = ['bucket', 'prefix', 'region'] as const;
 const MAX_PREFIX_LENGTH = 512;

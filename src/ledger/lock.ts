@@ -43,8 +43,11 @@ export interface LockStatus extends LockRecord {
   expired: boolean;
 }
 
-/** Default lease: long enough for a deploy step between renewals, short enough to recover from a crash. */
-export const DEFAULT_LEASE_SECONDS = 900;
+/**
+ * Default lease (also the stages' `lockLease` default): renewed every third of it while a
+ * run works, and short enough that a crashed run's lock is free again within minutes.
+ */
+export const DEFAULT_LEASE_SECONDS = 120;
 const MAX_LEASE_SECONDS = 7 * 24 * 3600;
 
 /** Options of {@link acquireLock}. */
@@ -52,7 +55,7 @@ export interface AcquireLockOptions {
   /** Who takes it: build URL, or user@host (credentials in a URL are stripped). */
   owner: string;
   deploymentId: string;
-  /** Lease in seconds, 1–604800 (default 900). Renew before it runs out. */
+  /** Lease in seconds, 1–604800 (default {@link DEFAULT_LEASE_SECONDS}). Renew before it runs out. */
   leaseSeconds?: number;
   /** Take over a lock whose lease has expired (never a live one). Default false. */
   breakExpiredLock?: boolean;

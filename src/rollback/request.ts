@@ -1,10 +1,9 @@
 import { InputError } from '../core/errors';
-import { parseDuration } from '../core/duration';
-import { parseServerGroupName, resolveClusterName, type ClusterName } from '../core/naming';
-import { checkBoolean, checkInteger, checkKnownKeys, checkPattern, checkString, optionalString } from '../core/validate';
-import { AMI_ID, mergeConfigFile, parseBuildMetadata, parseLockOptions, type DeployRequest } from '../deploy/request';
+import { parseServerGroupName, type ClusterName } from '../core/naming';
+import { checkPattern, checkString, optionalString } from '../core/validate';
+import { AMI_ID, type DeployRequest } from '../deploy/request';
 import { isDeploymentId } from '../ledger/deployment-id';
-import { parseLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
+import type { LedgerRef } from '../ledger/ledger-ref';
 
 /**
  * What to roll back to, as the operator named it:
@@ -35,12 +34,6 @@ export interface RollbackRequest
   scaleDownDelaySeconds: number;
   ledger: LedgerRef;
 }
-
-/** Input keys of the rollback stage (JSON and flags). */
-export const ROLLBACK_KEYS = [
-  'cluster', 'app', 'stack', 'detail', 'region', 'to', 'reason', 'ledger', 'buildUrl', 'healthTimeout',
-  'drainTimeout', 'keepPrevious', 'scaleDownDelay', 'config', 'plan', 'breakExpiredLock', 'lockLease', 'lockWait',
-] as const;
 
 const VERSION = /^[\w.+-]{1,128}$/;
 const MAX_REASON = 1000;
@@ -77,28 +70,9 @@ export function describeTarget(to: RollbackTarget): string {
   }
 }
 
-/** Validates everything a rollback needs that can be checked without AWS. */
-export function parseRollbackRequest(input: Record<string, unknown>, region: string): RollbackRequest {
-  const raw = mergeConfigFile(input, ROLLBACK_KEYS);
-  checkKnownKeys('', raw, ROLLBACK_KEYS);
-  const cluster = resolveClusterName(raw);
-  const reason = optionalString('reason', raw.reason)?.trim();
-  if (reason !== undefined && reason.length > MAX_REASON) throw new InputError('reason', `is ${reason.length} characters; at most ${MAX_REASON}`);
-  const healthTimeoutSeconds = raw.healthTimeout === undefined ? 600 : parseDuration('healthTimeout', raw.healthTimeout);
-  if (healthTimeoutSeconds <= 0) throw new InputError('healthTimeout', 'must be more than 0 seconds');
-  const build = parseBuildMetadata({ buildUrl: raw.buildUrl });
-  return {
-    cluster,
-    region,
-    to: parseRollbackTarget(raw.to, cluster.name),
-    ...(reason ? { reason } : {}),
-    build,
-    healthTimeoutSeconds,
-    ...(raw.drainTimeout !== undefined ? { drainTimeoutSeconds: parseDuration('drainTimeout', raw.drainTimeout) } : {}),
-    keepPrevious: raw.keepPrevious === undefined ? 2 : checkInteger('keepPrevious', raw.keepPrevious, 0, 50),
-    scaleDownDelaySeconds: raw.scaleDownDelay === undefined ? 0 : parseDuration('scaleDownDelay', raw.scaleDownDelay),
-    ledger: parseLedgerRef(raw.ledger),
-    plan: raw.plan === undefined ? false : checkBoolean('plan', raw.plan),
-    ...parseLockOptions(raw),
-  };
+/** Checks the reason of a rollback (recorded in the ledger): trimmed, at most 1000 characters. */
+export function checkReason(field: string, value: unknown): string | undefined {
+  const reason = optionalString(field, value)?.trim();
+  if (reason !== undefined && reason.length > MAX_REASON) throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
+  return reason || undefined;
 }

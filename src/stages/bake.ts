@@ -1,4 +1,3 @@
-import type { Options } from 'yargs';
 import { InputError, OperationFailedError } from '../core/errors';
 import { awsClients } from '../aws/clients';
 import {
@@ -13,42 +12,12 @@ import {
   type BakeOptions,
   type BakeResult,
 } from '../bake';
-import type { StageDefinition } from './framework';
+import { defineStage } from './framework';
+import { definedOnly } from './inputs/declare';
+import { BAKE_INPUTS } from './inputs/bake';
 
-/** Output of `bake` (DESIGN §2), plus `failure` when Packer failed after making the AMI. */
+/** Output of `bake`: the AMI(s), plus `failure` when Packer failed after making the AMI. */
 export type BakeOutput = BakeResult;
-
-const object = (describe: string): Options => ({ describe: `${describe} (JSON, in the input file)` });
-
-/** Input keys: those of {@link BakeOptions}; objects come from the `--input` file. */
-const BAKE_OPTIONS: Record<string, Options> = {
-  app: { type: 'string', describe: 'Application name (first part of the AMI name)' },
-  version: { type: 'string', describe: 'Application version (AMI name, bluegreen:version tag)' },
-  template: { type: 'string', choices: ['linux', 'windows'], describe: 'Built-in Packer template (default linux)' },
-  templatePath: { type: 'string', describe: 'Your own handlebars Packer template (.hbs)' },
-  sourceAmi: object('{ "id": "ami-…" } or { "filter": { "name", "owners": [...] } }'),
-  artifactUrl: { type: 'string', describe: 'Artifact to install (s3:// or https://), e.g. the publish output' },
-  instanceType: { type: 'string', describe: 'Build instance type' },
-  subnetId: { type: 'string', describe: 'Subnet of the build instance' },
-  vpcId: { type: 'string', describe: 'VPC of the build instance' },
-  iamInstanceProfile: { type: 'string', describe: 'Instance profile of the build instance' },
-  volume: object('{ "sizeGb", "type", "deviceName" }'),
-  encryption: object('{ "kmsKeyId", "regionKmsKeyIds": { region: key } }'),
-  copyRegions: { type: 'array', string: true, describe: 'Regions to copy the AMI to' },
-  tags: object('Extra AMI and snapshot tags'),
-  build: object('{ "url", "gitCommit" }: build metadata for tags'),
-  amiName: { type: 'string', describe: 'AMI name (default <app>-<version>-<timestamp>)' },
-  allowedCidrs: { type: 'array', string: true, describe: 'CIDRs allowed into the temporary security group' },
-  sshUsername: { type: 'string', describe: 'Linux: SSH user of the source AMI' },
-  winrmUsername: { type: 'string', describe: 'Windows: WinRM user' },
-  steps: object('[{ "inline": [...], "scripts": [...], "env": {...} }]'),
-  chef: object('{ "cookbooksPath", "runList" } or { "policyArchive" }'),
-  iis: object('Windows IIS example: { "siteName", "port", "managedRuntimeVersion" } or false'),
-  endpoint: { type: 'string', describe: 'Sandbox AWS endpoint (default AWS_ENDPOINT_URL)' },
-  sandboxHealth: { type: 'string', describe: 'Sandbox: the sandbox:health tag of the AMI' },
-  repoDir: { type: 'string', describe: 'Base of relative script/cookbook paths (default cwd)' },
-  timeoutMinutes: { type: 'number', describe: 'Stop packer after this many minutes (default 120)' },
-};
 
 interface BakeInput {
   options: BakeOptions;
@@ -61,23 +30,22 @@ function asInputError(error: unknown): never {
 }
 
 /** `bake`: render a Packer build and run it; outputs the AMI(s). */
-export const bakeStage: StageDefinition<BakeInput, BakeOutput> = {
+export const bakeStage = defineStage({
   name: 'bake',
   describe: 'Bake an AMI with Packer (built-in linux/windows templates or your own), copy it, tag it',
-  options: BAKE_OPTIONS,
-  validate(raw, region) {
-    const { timeoutMinutes, ...rest } = raw;
-    const options = { ...rest, region } as unknown as BakeOptions;
+  inputs: BAKE_INPUTS,
+  validate(inputs, region): BakeInput {
+    const { timeoutMinutes, ...rest } = inputs;
+    // Bake's resolver checks the options together and names the field at fault.
+    const options = definedOnly({ ...rest, region }) as unknown as BakeOptions;
     try {
       resolveBakeOptions(options); // every check before anything runs
     } catch (error) {
       asInputError(error);
     }
-    const minutes = timeoutMinutes === undefined ? 120 : Number(timeoutMinutes);
-    if (!Number.isFinite(minutes) || minutes <= 0) throw new InputError('timeoutMinutes', 'must be a positive number');
-    return { options, timeoutMinutes: minutes };
+    return { options, timeoutMinutes };
   },
-  async run(input, { log }) {
+  async run(input, { log }): Promise<BakeOutput> {
     try {
       const build = await renderBuild(input.options).catch(asInputError);
       log.info(`rendered ${build.bake.template} template for Packer ${build.packerVersion.text} in ${build.dir}; AMI ${build.bake.amiName}`);
@@ -100,4 +68,4 @@ export const bakeStage: StageDefinition<BakeInput, BakeOutput> = {
     }
   },
   exitCodeFor: (output) => (output.failure === undefined ? 0 : 1),
-};
+});

@@ -1,15 +1,10 @@
-import type { Options } from 'yargs';
-import { parseDuration } from '../core/duration';
 import { resolveClusterName } from '../core/naming';
-import { checkInteger } from '../core/validate';
 import { whoAmI } from '../deploy/journal';
 import { lockAndRecover } from '../deploy/recovery';
-import { parseLockOptions } from '../deploy/request';
 import { newDeploymentId } from '../ledger/deployment-id';
-import { LEDGER_OPTIONS, parseLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
-import { CLUSTER_OPTIONS } from './cluster-options';
-import { DEPLOY_OPTIONS } from './deploy';
-import type { StageDefinition } from './framework';
+import type { LedgerRef } from '../ledger/ledger-ref';
+import { defineStage } from './framework';
+import { CLEANUP_INPUTS } from './inputs/cleanup';
 
 interface CleanupInput {
   cluster: string;
@@ -32,33 +27,29 @@ export interface CleanupOutput {
   actions: string[];
 }
 
-const pick = (keys: string[]): Record<string, Options> => Object.fromEntries(keys.map((k) => [k, DEPLOY_OPTIONS[k] as Options]));
-
 /**
  * `cleanup`: under the cluster lock, settles what deploys left for later —
  * scale-downs whose warm window has ended, deployments interrupted by a crash,
  * pinned mins, orphan launch templates. A scheduled job can run it, so a
  * deploy never holds an executor through the warm window.
  */
-export const cleanupStage: StageDefinition<CleanupInput, CleanupOutput> = {
+export const cleanupStage = defineStage({
   name: 'cleanup',
   describe: 'Scale down disabled groups whose warm window ended and settle interrupted deployments (under the cluster lock)',
-  options: {
-    ...CLUSTER_OPTIONS,
-    ...LEDGER_OPTIONS,
-    ...pick(['keepPrevious', 'scaleDownDelay', 'healthTimeout', 'drainTimeout', 'breakExpiredLock', 'lockLease', 'lockWait']),
-  },
-  validate: (raw, region) => ({
-    cluster: resolveClusterName(raw).name,
+  inputs: CLEANUP_INPUTS,
+  validate: (inputs, region): CleanupInput => ({
+    cluster: resolveClusterName(inputs).name,
     region,
-    ledger: parseLedgerRef(raw.ledger),
-    keepPrevious: raw.keepPrevious === undefined ? 2 : checkInteger('keepPrevious', raw.keepPrevious, 0, 50),
-    scaleDownDelaySeconds: raw.scaleDownDelay === undefined ? 0 : parseDuration('scaleDownDelay', raw.scaleDownDelay),
-    healthTimeoutSeconds: raw.healthTimeout === undefined ? 600 : parseDuration('healthTimeout', raw.healthTimeout),
-    ...(raw.drainTimeout !== undefined ? { drainTimeoutSeconds: parseDuration('drainTimeout', raw.drainTimeout) } : {}),
-    ...parseLockOptions(raw),
+    ledger: inputs.ledger,
+    keepPrevious: inputs.keepPrevious,
+    scaleDownDelaySeconds: inputs.scaleDownDelay,
+    healthTimeoutSeconds: inputs.healthTimeout,
+    ...(inputs.drainTimeout !== undefined ? { drainTimeoutSeconds: inputs.drainTimeout } : {}),
+    breakExpiredLock: inputs.breakExpiredLock,
+    lockLeaseSeconds: inputs.lockLease,
+    lockWaitSeconds: inputs.lockWait,
   }),
-  async run(input, { aws, log }) {
+  async run(input, { aws, log }): Promise<CleanupOutput> {
     const clients = aws();
     const { session, recovered: actions } = await lockAndRecover(clients, { ...input, owner: whoAmI(), deploymentId: newDeploymentId(), log });
     try {
@@ -68,4 +59,4 @@ export const cleanupStage: StageDefinition<CleanupInput, CleanupOutput> = {
       await session.close();
     }
   },
-};
+});

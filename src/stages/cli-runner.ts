@@ -2,8 +2,16 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { InputError, ExitCode } from '../core/errors';
-import { createLogger } from '../core/log';
-import { errorOutput, writeJsonFile, stageCommand, type StageDefinition } from './framework';
+import { createLogger, type Logger, type LogSink } from '../core/log';
+import {
+  addStageOptions,
+  errorOutput,
+  executeStage,
+  routeProcessWarnings,
+  writeJsonFile,
+  type ExecuteOptions,
+  type StageDefinition,
+} from './framework';
 
 /**
  * Finds `--output` in raw argv, for when yargs itself rejects the command line
@@ -19,34 +27,90 @@ function outputPathFromArgv(args: readonly string[]): string | undefined {
 }
 
 /** Turns a yargs parse failure into exit 2 with an error output naming the flag. */
-function failHandler(scope: string, args: readonly string[]) {
+function failHandler(log: Logger, args: readonly string[], onFailure: (output: unknown) => void) {
   return (message: string | undefined, error: Error | undefined): void => {
     if (error && !message) throw error;
     const text = message ?? error?.message ?? 'invalid command line';
     const unknown = /Unknown arguments?: (.+)/.exec(text);
     const field = unknown ? (unknown[1] as string).split(',')[0]?.trim() ?? 'arguments' : 'arguments';
     const inputError = new InputError(field, unknown ? 'is not a known option (see --help)' : text);
-    createLogger(scope).error(`bad input: ${inputError.message}`);
+    log.error(`bad input: ${inputError.message}`);
     const outputPath = outputPathFromArgv(args);
-    if (outputPath) writeJsonFile(outputPath, errorOutput(inputError));
-    process.exitCode = ExitCode.badInput;
+    const output = errorOutput(inputError);
+    if (outputPath) writeJsonFile(outputPath, output);
+    onFailure(output);
   };
 }
 
-/** Runs one stage as a standalone script (the per-stage bundle in resources/). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage, whatever its input type
-export async function runStandalone(stage: StageDefinition<any, unknown>): Promise<void> {
-  const args = hideBin(process.argv);
-  const command = stageCommand(stage as StageDefinition<unknown, unknown>, '$0');
-  await yargs(args)
+/** What one run of a stage's command line did. */
+export interface StageCommandResult {
+  exitCode: number;
+  /** The output document (also written to `--output`), or undefined for `--help`. */
+  output: unknown;
+  /** What yargs printed (`--help`), when run in-process. */
+  printed: string;
+}
+
+/** How a stage's command line runs: in this process's terminal, or in-process for tests. */
+export interface StageCommandOptions extends ExecuteOptions {
+  /** Where log lines go (default stderr). */
+  logSink?: LogSink;
+  /** Run inside a caller (tests): yargs never exits the process and its printout is returned. */
+  inProcess?: boolean;
+}
+
+/**
+ * Parses a stage's command line and runs it; returns the exit code and the
+ * output document. The bundles call it through {@link runStandalone}; tests run
+ * a stage in-process with it (as wrangler's `runWrangler`), no bundle spawned.
+ */
+export async function runStageCommand(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage, whatever its input type
+  stage: StageDefinition<any, unknown, any>,
+  args: readonly string[],
+  options: StageCommandOptions = {},
+): Promise<StageCommandResult> {
+  const log = createLogger(stage.name, options.logSink);
+  const result: StageCommandResult = { exitCode: ExitCode.ok, output: undefined, printed: '' };
+  const command: CommandModule = {
+    command: '$0',
+    describe: stage.describe,
+    builder: (cli) => addStageOptions(cli, stage),
+    handler: async (argv) => {
+      if (!options.inProcess) routeProcessWarnings(log);
+      const { exitCode, output } = await executeStage(stage, argv as Record<string, unknown>, log, options);
+      result.exitCode = exitCode;
+      result.output = output;
+    },
+  };
+  const cli = yargs([...args])
     .scriptName(`${stage.name}.js`)
     .command(command)
     .strict()
     .help()
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 110))
-    .fail(failHandler(stage.name, args))
-    .parseAsync();
+    .fail(
+      failHandler(log, args, (output) => {
+        result.exitCode = ExitCode.badInput;
+        result.output = output;
+      }),
+    );
+  if (options.inProcess) {
+    await cli.exitProcess(false).parseAsync([...args], {}, (_error, _argv, printed) => {
+      result.printed = printed;
+    });
+  } else {
+    await cli.parseAsync();
+  }
+  return result;
+}
+
+/** Runs one stage as a standalone script (the per-stage bundle in resources/). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage, whatever its input type
+export async function runStandalone(stage: StageDefinition<any, unknown, any>): Promise<void> {
+  const { exitCode } = await runStageCommand(stage, hideBin(process.argv));
+  process.exitCode = exitCode;
 }
 
 /** Runs the `bluegreen` CLI with explicitly registered commands. */
@@ -60,6 +124,10 @@ export async function runCli(commands: readonly CommandModule[]): Promise<void> 
     .help()
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 110))
-    .fail(failHandler('bluegreen', args))
+    .fail(
+      failHandler(createLogger('bluegreen'), args, () => {
+        process.exitCode = ExitCode.badInput;
+      }),
+    )
     .parseAsync();
 }

@@ -1,92 +1,84 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
-import { BluegreenError, ExitCode, InputError, describeError } from '../core/errors';
+import { BluegreenError, ExitCode, describeError } from '../core/errors';
 import { createLogger, type Logger } from '../core/log';
-import { checkKnownKeys, checkRegion } from '../core/validate';
 import { awsClients, type AwsClients } from '../aws/clients';
+import { listPaths, yargsOption, type InputDeclarations, type ParsedInputs } from './inputs/declare';
+import { flagInputs, mergeInputs, readJsonObjectFile, resolveStageInput, type InputEnvironment } from './resolve-input';
 
 /**
  * The stage framework: every stage reads `--input file.json` and/or flags
  * (same camelCase keys), validates everything before any AWS call, runs the
- * engine, and writes its outputs — or `{"error": …}` — to `--output`, with the
- * exit codes of DESIGN §2.
+ * engine, and writes its outputs — or `{"error": …}` — to `--output`, exiting
+ * 0 ok, 1 failed (cluster left safe), 2 bad input (nothing changed), 3 conflict.
+ * A stage declares its inputs once (`src/stages/inputs/`); options, known keys,
+ * merges and types derive from that.
  */
 
 /** What a stage's `run` gets besides its validated input. */
 export interface StageContext {
   log: Logger;
   region: string;
-  /** AWS clients for the stage's region (built once). */
+  /** AWS clients for the stage's region. */
   aws: () => AwsClients;
 }
 
-/** One stage: its options, its validation and its run. */
-export interface StageDefinition<Input, Output> {
+/** One stage: its declared inputs, its validation and its run. */
+export interface StageDefinition<Input, Output, D extends InputDeclarations = InputDeclarations> {
   /** Subcommand and bundle name, e.g. `status`. */
   name: string;
   /** One line for `--help`. */
   describe: string;
-  /** Input keys as yargs options (camelCase names; flags take the same names). */
-  options: Record<string, Options>;
+  /** Every input, declared once (camelCase names; flags take the same names). */
+  inputs: D;
   /** Whether the stage talks to AWS and so needs a region (default true). */
   needsRegion?: boolean;
-  /** Turns raw merged input into a typed input; throws InputError naming the field. */
-  validate(raw: Record<string, unknown>, region: string): Input;
+  /** Turns the parsed inputs into the engine's input (checks across inputs); throws InputError naming the field. */
+  validate(inputs: ParsedInputs<D>, region: string): Input;
   /** Does the work. */
   run(input: Input, context: StageContext): Promise<Output>;
   /** Exit code for a finished run whose output says it did not fully succeed (default 0). */
   exitCodeFor?(output: Output): number;
 }
 
-/** Options every stage takes. */
+/** Declares a stage; `validate` gets its inputs typed from the declarations. */
+export function defineStage<D extends InputDeclarations, Input, Output>(stage: StageDefinition<Input, Output, D>): StageDefinition<Input, Output, D> {
+  return stage;
+}
+
+/** Options every stage takes that are not input. */
 const COMMON_OPTIONS: Record<string, Options> = {
   input: { type: 'string', describe: 'JSON file with the stage input (camelCase keys); flags override it' },
   output: { type: 'string', describe: 'Where to write the JSON result (or {"error": …})' },
-  region: { type: 'string', describe: 'AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)' },
 };
 
-/** Keys yargs adds that are not input. */
-const YARGS_KEYS = new Set(['_', '$0', 'input', 'output', 'help']);
-
-/** Reads and parses the `--input` file; a problem is an InputError on `input`. */
-export function readInputFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError('input', `cannot read ${path}: ${describeError(error)}`);
+/** The yargs options of a stage: its inputs, plus hidden list options for lists inside objects. */
+export function stageOptions(inputs: InputDeclarations): Record<string, Options> {
+  const options: Record<string, Options> = { ...COMMON_OPTIONS };
+  for (const [name, spec] of Object.entries(inputs)) {
+    options[name] = yargsOption(spec);
+    for (const path of listPaths(name, spec)) {
+      if (path !== name) options[path] = { type: 'array', string: true, hidden: true };
+    }
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError('input', `${path} is not valid JSON: ${describeError(error)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InputError('input', `${path} must hold a JSON object of input keys`);
-  }
-  return parsed as Record<string, unknown>;
+  return options;
 }
 
-/**
- * Merges the input file with the flags given on the command line (flags win).
- * Only camelCase keys count (yargs also adds kebab-case twins).
- */
-export function mergeInput(fileInput: Record<string, unknown>, argv: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...fileInput };
-  for (const [key, value] of Object.entries(argv)) {
-    if (YARGS_KEYS.has(key) || key.includes('-') || value === undefined) continue;
-    const existing = merged[key];
-    // Dotted flags (--capacity.min 2) merge into an object from the file.
-    if (isPlainObject(existing) && isPlainObject(value)) merged[key] = { ...existing, ...value };
-    else merged[key] = value;
-  }
-  return merged;
+/** Where a stage runs: files, environment and AWS clients (tests run stages in-process with their own). */
+export interface ExecuteOptions extends InputEnvironment {
+  /** AWS clients for a region (default: from the environment). */
+  clients?: (region: string) => AwsClients;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Parses a stage's input from what it was given (no `--input` file): what `validate` returns. */
+export function parseStageInput<Input, Output, D extends InputDeclarations>(
+  stage: StageDefinition<Input, Output, D>,
+  given: Record<string, unknown>,
+  options: InputEnvironment = {},
+): { input: Input; region: string } {
+  const { inputs, region } = resolveStageInput(stage.inputs, flagInputs(given, stage.inputs), { ...options, needsRegion: stage.needsRegion });
+  return { input: stage.validate(inputs, region), region };
 }
 
 /** Writes a JSON file (creating its folder), ending with a newline. */
@@ -121,28 +113,26 @@ export function routeProcessWarnings(log: Logger): void {
 }
 
 /**
- * Runs a stage from parsed argv: merge, validate, run, write output, and
- * return the exit code (the caller sets `process.exitCode`).
+ * Runs a stage from parsed argv (or an object of input keys): merge, validate,
+ * run, write output, and return the exit code (the caller sets `process.exitCode`).
  */
-export async function executeStage<Input, Output>(
-  stage: StageDefinition<Input, Output>,
+export async function executeStage<Input, Output, D extends InputDeclarations>(
+  stage: StageDefinition<Input, Output, D>,
   argv: Record<string, unknown>,
   log: Logger = createLogger(stage.name),
+  options: ExecuteOptions = {},
 ): Promise<{ exitCode: number; output: Output | { error: Record<string, unknown> } }> {
-  const outputPath = typeof argv.output === 'string' ? argv.output : undefined;
+  const cwd = options.cwd ?? process.cwd();
+  const outputPath = typeof argv.output === 'string' ? resolvePath(cwd, argv.output) : undefined;
   let result: { exitCode: number; output: Output | { error: Record<string, unknown> } };
   try {
-    const fileInput = typeof argv.input === 'string' ? readInputFile(argv.input) : {};
-    const raw = mergeInput(fileInput, argv);
-    checkKnownKeys('', raw, [...Object.keys(stage.options), 'region']);
-    const regionValue = raw.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    let region = '';
-    if (stage.needsRegion !== false) {
-      if (regionValue === undefined) throw new InputError('region', 'is required: pass --region, put "region" in the input, or set AWS_REGION');
-      region = checkRegion('region', regionValue);
-    }
-    const input = stage.validate(raw, region);
-    const output = await stage.run(input, { log, region, aws: () => awsClients(region) });
+    const fileInput = typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
+    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+    const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
+    const input = stage.validate(inputs, region);
+    let clients: AwsClients | undefined;
+    const aws = (): AwsClients => (clients ??= (options.clients ?? awsClients)(region));
+    const output = await stage.run(input, { log, region, aws });
     result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
   } catch (error) {
     const exitCode = exitCodeOf(error);
@@ -163,17 +153,17 @@ export async function executeStage<Input, Output>(
   return result;
 }
 
-/** Adds the common and the stage's options to a yargs instance. */
+/** Adds the stage's options to a yargs instance. */
 export function addStageOptions(yargs: Argv, stage: StageDefinition<unknown, unknown>): Argv {
-  return yargs.options({ ...COMMON_OPTIONS, ...stage.options }).strict();
+  return yargs.options(stageOptions(stage.inputs)).strict();
 }
 
 /** A yargs command module for a stage (for the `bluegreen` CLI). */
-export function stageCommand<Input, Output>(stage: StageDefinition<Input, Output>, commandName = stage.name): CommandModule {
+export function stageCommand<Input, Output, D extends InputDeclarations>(stage: StageDefinition<Input, Output, D>, commandName = stage.name): CommandModule {
   return {
     command: commandName,
     describe: stage.describe,
-    builder: (yargs) => addStageOptions(yargs, stage as StageDefinition<unknown, unknown>),
+    builder: (yargs) => addStageOptions(yargs, stage as unknown as StageDefinition<unknown, unknown>),
     handler: async (argv) => {
       const log = createLogger(stage.name);
       routeProcessWarnings(log);

@@ -1,12 +1,11 @@
 import { resolveClusterName } from '../core/naming';
-import { checkInteger } from '../core/validate';
 import { formatHistory } from '../ledger/format';
 import { ledgerAws, listRecords } from '../ledger/ledger';
-import { LEDGER_OPTIONS, parseLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
+import type { LedgerRef } from '../ledger/ledger-ref';
 import { publicLockStatus, readLock, type LockStatus } from '../ledger/lock';
 import type { LedgerRecord } from '../ledger/record';
-import { CLUSTER_OPTIONS } from './cluster-options';
-import type { StageDefinition } from './framework';
+import { defineStage } from './framework';
+import { HISTORY_INPUTS } from './inputs/history';
 
 interface HistoryInput {
   cluster: string;
@@ -23,24 +22,13 @@ export interface HistoryOutput {
   lock: Omit<LockStatus, 'etag'> | null;
 }
 
-const DEFAULT_LIMIT = 10;
-const MAX_LIMIT = 1000;
-
 /** `history`: the deployment ledger of a cluster (last N records) and who holds its lock. */
-export const historyStage: StageDefinition<HistoryInput, HistoryOutput> = {
+export const historyStage = defineStage({
   name: 'history',
   describe: 'Show the last deployments, rollbacks and recoveries of a cluster from the S3 ledger, and its lock',
-  options: {
-    ...CLUSTER_OPTIONS,
-    ...LEDGER_OPTIONS,
-    limit: { describe: `How many records, newest first (1-${MAX_LIMIT}, default ${DEFAULT_LIMIT})` },
-  },
-  validate: (raw) => ({
-    cluster: resolveClusterName(raw).name,
-    ledger: parseLedgerRef(raw.ledger),
-    limit: raw.limit === undefined ? DEFAULT_LIMIT : checkInteger('limit', raw.limit, 1, MAX_LIMIT),
-  }),
-  async run(input, { region, log }) {
+  inputs: HISTORY_INPUTS,
+  validate: (inputs): HistoryInput => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger, limit: inputs.limit }),
+  async run(input, { region, log }): Promise<HistoryOutput> {
     const aws = ledgerAws(input.ledger, region);
     const [records, lock] = await Promise.all([
       listRecords(aws, input.ledger, input.cluster, { limit: input.limit, log }),
@@ -49,4 +37,4 @@ export const historyStage: StageDefinition<HistoryInput, HistoryOutput> = {
     log.info(formatHistory(input.cluster, records, lock));
     return { cluster: input.cluster, ledger: input.ledger, records, lock: publicLockStatus(lock) };
   },
-};
+});

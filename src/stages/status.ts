@@ -1,12 +1,12 @@
 import { resolveClusterName } from '../core/naming';
 import { formatHistory } from '../ledger/format';
 import { ledgerAws, listRecords } from '../ledger/ledger';
-import { LEDGER_OPTIONS, parseOptionalLedgerRef, type LedgerRef } from '../ledger/ledger-ref';
+import type { LedgerRef } from '../ledger/ledger-ref';
 import { publicLockStatus, readLock, type LockStatus } from '../ledger/lock';
 import type { LedgerRecord } from '../ledger/record';
 import { formatClusterStatus, getClusterStatus, type ClusterStatus } from '../status/cluster-status';
-import { CLUSTER_OPTIONS } from './cluster-options';
-import type { StageDefinition } from './framework';
+import { defineStage } from './framework';
+import { STATUS_INPUTS } from './inputs/status';
 
 interface StatusInput {
   cluster: string;
@@ -23,12 +23,12 @@ export interface StatusOutput extends ClusterStatus {
 const LAST_DEPLOYMENTS = 5;
 
 /** `status`: the server groups of a cluster, read from live AWS (no cache). */
-export const statusStage: StageDefinition<StatusInput, StatusOutput> = {
+export const statusStage = defineStage({
   name: 'status',
   describe: 'Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments',
-  options: { ...CLUSTER_OPTIONS, ...LEDGER_OPTIONS },
-  validate: (raw) => ({ cluster: resolveClusterName(raw).name, ledger: parseOptionalLedgerRef(raw.ledger) }),
-  async run(input, { aws, log, region }) {
+  inputs: STATUS_INPUTS,
+  validate: (inputs): StatusInput => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger }),
+  async run(input, { aws, log, region }): Promise<StatusOutput> {
     const status = await getClusterStatus(aws(), input.cluster);
     log.info(formatClusterStatus(status));
     if (!input.ledger) return { ...status, lock: null, deployments: [] };
@@ -40,4 +40,4 @@ export const statusStage: StageDefinition<StatusInput, StatusOutput> = {
     log.info(formatHistory(input.cluster, deployments, lock));
     return { ...status, lock: publicLockStatus(lock), deployments };
   },
-};
+});

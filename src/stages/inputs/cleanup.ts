@@ -1,0 +1,10 @@
+import { CLUSTER_INPUTS, LEDGER_INPUTS, LOCK_INPUTS, REGION_INPUTS, SERVER_GROUP_INPUTS } from './shared';
+
+/** The inputs of `cleanup`. */
+export const CLEANUP_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  ...LEDGER_INPUTS,
+  ...SERVER_GROUP_INPUTS,
+  ...LOCK_INPUTS,
+};

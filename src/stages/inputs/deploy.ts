@@ -1,0 +1,92 @@
+import { InputError } from '../../core/errors';
+import { checkBoolean, checkPattern } from '../../core/validate';
+import {
+  AMI_ID,
+  INSTANCE_PROFILE,
+  INSTANCE_TYPE,
+  KEY_NAME,
+  SECURITY_GROUP_ID,
+  SUBNET_ID,
+  TARGET_GROUP,
+  checkUserData,
+  checkUserTags,
+  parseBlockDevices,
+  parseCapacity,
+} from '../../deploy/request';
+import { booleanInput, input, integerInput, listInput, stringInput } from './declare';
+import { BUILD_INPUTS, CLUSTER_INPUTS, CONFIG_INPUTS, LEDGER_INPUTS, LOCK_INPUTS, REGION_INPUTS, SERVER_GROUP_INPUTS } from './shared';
+
+const COPIED = 'copied from the current server group';
+
+/** The inputs of `deploy`, in the order they are checked. */
+export const DEPLOY_INPUTS = {
+  ...CLUSTER_INPUTS,
+  ...REGION_INPUTS,
+  amiId: input({
+    kind: 'string',
+    describe: 'AMI to deploy (ami-…), e.g. the amiId output of bake',
+    required: true,
+    parse: (value, field) => {
+      if (value === undefined) throw new InputError(field, 'is required: the AMI to deploy, e.g. the amiId output of bakeAmi');
+      return checkPattern(field, value, AMI_ID, 'ami-0123456789abcdef0');
+    },
+  }),
+  targetGroups: listInput('Target group names or ARNs', {
+    defaultText: 'those of the current server group',
+    item: (name, field) => checkPattern(field, name, TARGET_GROUP, 'a target group name or ARN'),
+  }),
+  capacity: input({
+    kind: 'object',
+    describe: 'Capacity {min, max, desired} (JSON, or --capacity.min 2 --capacity.max 4 --capacity.desired 2)',
+    required: 'on the first deploy',
+    defaultText: COPIED,
+    parse: (value) => (value === undefined ? undefined : parseCapacity(value)),
+  }),
+  instanceType: stringInput('Instance type', { required: 'on the first deploy', defaultText: COPIED, pattern: INSTANCE_TYPE, shape: 't3.micro' }),
+  subnets: listInput('Subnet ids', {
+    required: 'on the first deploy',
+    defaultText: COPIED,
+    item: (id, field) => checkPattern(field, id, SUBNET_ID, 'subnet-0123456789abcdef0'),
+    whenEmpty: 'must name at least one subnet',
+  }),
+  securityGroups: listInput('Security group ids', { defaultText: COPIED, item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, 'sg-0123456789abcdef0') }),
+  keyName: stringInput('EC2 key pair name', { defaultText: COPIED, pattern: KEY_NAME, shape: 'a key pair name' }),
+  iamInstanceProfile: stringInput('Instance profile name or ARN', { defaultText: COPIED, pattern: INSTANCE_PROFILE, shape: 'an instance profile name or ARN' }),
+  userData: input({
+    kind: 'string',
+    describe: 'User data (plain text; encoded for you)',
+    defaultText: COPIED,
+    secret: true,
+    parse: (value, field) => (value === undefined ? undefined : checkUserData(field, value)),
+  }),
+  blockDevices: input({
+    kind: 'object',
+    describe: 'EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)',
+    defaultText: COPIED,
+    docType: 'List of Maps',
+    parse: (value) => (value === undefined ? undefined : parseBlockDevices(value)),
+  }),
+  requireImdsv2: input({
+    kind: 'boolean',
+    describe: 'Require IMDSv2 tokens',
+    defaultText: 'copied; true on the first deploy',
+    parse: (value, field) => (value === undefined ? undefined : checkBoolean(field, value)),
+  }),
+  ...SERVER_GROUP_INPUTS,
+  targetHealthyPercent: integerInput('Share of desired instances that must be healthy', { min: 1, max: 100, default: 100 }, { kind: 'number' }),
+  ...LEDGER_INPUTS,
+  ...BUILD_INPUTS,
+  tags: input({
+    kind: 'object',
+    describe: 'Extra tags of the server group {key: value} (JSON, or --tags.team web)',
+    parse: (value, field) => (value === undefined ? {} : checkUserTags(field, value)),
+  }),
+  ...CONFIG_INPUTS,
+  plan: booleanInput('Print what would be done and change nothing', false),
+  ...LOCK_INPUTS,
+  allowRemovingTargetGroups: booleanInput(
+    'Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)',
+    false,
+  ),
+  allowScaleToZero: booleanInput('Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)', false),
+};
