@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { classifyRequest, type AwsCall } from './aws-request';
+import { classifyRequest, decompressedBody, type AwsCall } from './aws-request';
 import { CallStats } from './call-stats';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
 import { closeHttpServer, listenLoopback } from './ports';
@@ -122,13 +122,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  async function forward(request: IncomingMessage, response: ServerResponse, original: Buffer, call: AwsCall): Promise<void> {
+  /** Forwards a call to moto; `decompressed`: `original` is the client's gzip body, decompressed. */
+  async function forward(request: IncomingMessage, response: ServerResponse, original: Buffer, call: AwsCall, decompressed: boolean): Promise<void> {
     const buffer = call.mutating || (hooks.rewritesAction?.(call) ?? false);
     const replaced = hooks.rewriteRequest?.(call, request.headers, original);
     const body = replaced ?? original;
     const headers = { ...request.headers, host: request.headers.host ?? moto.host };
-    if (replaced) {
+    if (replaced || decompressed) {
       delete headers['transfer-encoding'];
+      if (decompressed) delete headers['content-encoding'];
       headers['content-length'] = String(body.length);
     }
     const upstream = httpRequest({ host: moto.hostname, port: moto.port, method: request.method, path: request.url, headers });
@@ -163,9 +165,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const receivedAt = Date.now();
-    const body = await readBody(request);
-    if ((request.url ?? '').startsWith(CONTROL_PREFIX)) return handleControl(request, response, body);
-    const call = classifyRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
+    const received = await readBody(request);
+    if ((request.url ?? '').startsWith(CONTROL_PREFIX)) return handleControl(request, response, received);
+    const raw = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: received };
+    const decompressed = decompressedBody(raw);
+    const body = decompressed ?? received;
+    const call = classifyRequest({ ...raw, body });
     stats.recordCall(call.service, call.action, call.mutating);
     const decision = faults.decide(call.service, call.action);
     hooks.onCall?.(call, receivedAt, decision.error?.kind);
@@ -177,7 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       response.end(request.method === 'HEAD' ? undefined : error.body);
       return;
     }
-    await forward(request, response, body, call);
+    await forward(request, response, body, call, decompressed !== undefined);
   }
 
   const server: Server = createServer((request, response) => {

@@ -92,7 +92,8 @@ export function motoClients(motoEndpoint: string, region: string): MotoClients {
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     autoScaling: new AutoScalingClient(config),
-    cloudWatch: new CloudWatchClient(config),
+    // Moto fails on compressed bodies (the SDK gzips PutMetricData over 10 KB).
+    cloudWatch: new CloudWatchClient({ ...config, disableRequestCompression: true }),
   };
 }
 

@@ -80,6 +80,10 @@ async function timeline(): Promise<TimelineSnapshot> {
 
 test.serial('a build with sandbox:errors and sandbox:latency fails and slows its real requests (not /health), and the ALB metrics in CloudWatch say so', async (t) => {
   const clients = sandbox.clients();
+  // No target registered yet: the load balancer answers 503 itself.
+  const early = await fetch(sandbox.listenerUrl as string);
+  await early.text();
+  t.is(early.status, 503);
   const ami = await makeAppAmi(clients, 'v-bad-requests');
   await clients.ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }, { Key: 'sandbox:latency', Value: '150' }] }));
   await createAppAsg(clients, sandbox.infra!, 'app-errors-v001', ami, 1);
@@ -109,6 +113,8 @@ test.serial('a build with sandbox:errors and sandbox:latency fails and slows its
   t.is(await sumOf('TargetResponseTime', false, 'SampleCount'), 21);
   t.true((await sumOf('TargetResponseTime', false, 'Maximum')) >= 0.15, 'TargetResponseTime is in seconds and holds the added latency');
   t.is(await sumOf('HealthyHostCount', true, 'Maximum'), 1);
+  t.is(await sumOf('HTTPCode_ELB_5XX_Count', false), 1, 'the 503 without targets is the load balancer\'s, not in RequestCount');
+  t.is(await sumOf('HTTPCode_ELB_503_Count', false), 1);
 
   // AWS CLI v2 and boto3 read them through the gateway.
   const { lb, tg } = dimensions();
@@ -224,6 +230,19 @@ print(json.dumps({a['AlarmName']: a['StateValue'] for a in cw.describe_alarms(Al
   );
   t.regex(alarmed.StateReason ?? '', /^Threshold Crossed: [23] out of the last 3 datapoints \[[\d.]+ \(\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d\)(, [\d.]+ \([^)]+\))+\] were greater than the threshold \(10\.0\)/);
   t.regex(alarmed.StateReason ?? '', /\(minimum 2 datapoints for (INSUFFICIENT_DATA|OK) -> ALARM transition\)\.$/);
+});
+
+test.serial('a large PutMetricData, which boto3 sends gzip-compressed, passes the gateway and is read back with dimensions in any order', async (t) => {
+  const sums = (await python(`
+now = datetime.datetime.now(datetime.timezone.utc)
+data = [{'MetricName': 'Jobs', 'Dimensions': [{'Name': 'Queue', 'Value': 'q'}, {'Name': 'Host', 'Value': 'h'}], 'Value': 1.0, 'Timestamp': now} for _ in range(300)]
+cw.put_metric_data(Namespace='App', MetricData=data)
+def total(dims):
+    r = cw.get_metric_data(StartTime=now - datetime.timedelta(minutes=5), EndTime=now + datetime.timedelta(minutes=1), MetricDataQueries=[{'Id': 'j', 'MetricStat': {'Metric': {'Namespace': 'App', 'MetricName': 'Jobs', 'Dimensions': dims}, 'Period': 3600, 'Stat': 'Sum'}}])
+    return sum(r['MetricDataResults'][0]['Values'])
+print(json.dumps([total([{'Name': 'Queue', 'Value': 'q'}, {'Name': 'Host', 'Value': 'h'}]), total([{'Name': 'Host', 'Value': 'h'}, {'Name': 'Queue', 'Value': 'q'}])]))
+`)) as number[];
+  t.deepEqual(sums, [300, 300]);
 });
 
 test.serial('the timeline records target state changes and AWS calls, and can be reset', async (t) => {
