@@ -95748,6 +95748,7 @@ function newDeploymentId(now = /* @__PURE__ */ new Date()) {
 // src/ledger/record.ts
 var RECORD_KINDS = ["deploy", "rollback", "recovery", "cleanup"];
 var RECORD_RESULTS = ["started", "succeeded", "failed", "rolled-back", "aborted", "recovered"];
+var VERDICTS = ["passed", "failed", "interrupted"];
 var SECRET_KEY_PATTERN = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
 var ACCESS_KEY_ID_PATTERN = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
 var ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -95767,6 +95768,9 @@ function prepareRecord(record, recordedAt) {
     if ((name === "startedAt" || value !== void 0) && (typeof value !== "string" || !ISO_TIME.test(value))) {
       throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
     }
+  }
+  if (record.verdict !== void 0 && !VERDICTS.includes(record.verdict)) {
+    throw new InputError(field("verdict"), `must be one of ${VERDICTS.join(", ")} (got ${JSON.stringify(record.verdict)})`);
   }
   rejectSecrets("record", record);
   const stored = { schema: 1, ...withoutUndefined(record), recordedAt };
@@ -96220,6 +96224,44 @@ function checkUserTags(field, value) {
   return tags;
 }
 
+// src/verify/gates.ts
+var DEFAULT_GATES = { maxErrorRate: 0.05, maxLatencyRatio: 2, latencySlackMs: 100, minRequests: 20 };
+var KEYS = ["maxErrorRate", "maxErrorRateIncrease", "maxLatencyMs", "maxLatencyRatio", "latencySlackMs", "minRequests"];
+function checkNumber(field, value, min, max) {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new InputError(field, `must be a number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+function parseGates(value, field = "gates") {
+  if (value === void 0 || value === true) return { ...DEFAULT_GATES };
+  if (value === false) return false;
+  const given = checkObject(field, value);
+  checkKnownKeys(field, given, [...KEYS]);
+  const gates = { ...DEFAULT_GATES };
+  const bounds = {
+    maxErrorRate: [0, 1],
+    maxErrorRateIncrease: [0, 1],
+    maxLatencyMs: [1, 6e5],
+    maxLatencyRatio: [1, 1e3],
+    latencySlackMs: [0, 6e5],
+    minRequests: [1, 1e9]
+  };
+  for (const key of KEYS) {
+    if (!(key in given)) continue;
+    const raw = given[key];
+    if (raw === null && key !== "minRequests") {
+      delete gates[key];
+      continue;
+    }
+    const [min, max] = bounds[key];
+    const number = checkNumber(`${field}.${key}`, raw, min, max);
+    if (key === "minRequests" && !Number.isInteger(number)) throw new InputError(`${field}.minRequests`, `must be a whole number (got ${number})`);
+    gates[key] = number;
+  }
+  return gates;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -96291,7 +96333,22 @@ var DEPLOY_INPUTS = {
     "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
     false
   ),
-  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false),
+  alarms: listInput("CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)", {
+    defaultText: "none",
+    item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, "an alarm name of 1-255 characters")
+  }),
+  ignoreAlarmsAtStart: booleanInput("Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew", false),
+  watch: durationInput(
+    'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
+    { default: 0 }
+  ),
+  gates: input({
+    kind: "object",
+    describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
+    defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
+    parse: (value, field) => parseGates(value, field)
+  })
 };
 
 // src/stages/inputs/history.ts
@@ -96896,6 +96953,8 @@ var Tag = {
    * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
    */
   runSettings: "bluegreen:run-settings",
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: "bluegreen:watch-until",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -96915,11 +96974,13 @@ var Phase = {
   waitingHealthy: "waiting-healthy",
   /** New group healthy; old groups being disabled. */
   cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
   /** Old groups disabled; scale-down and clean-up left. */
   finishing: "finishing",
   done: "done"
 };
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
 function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
@@ -97260,6 +97321,7 @@ async function disableServerGroup(aws, group3, options) {
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
     }
   }
+  options.onDeregistered?.();
   options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
@@ -97319,6 +97381,7 @@ async function finishCutover(aws, options) {
     for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: warmUntil });
   }
   failpoint("after-disable");
+  if (options.watch) await options.watch(toDisable);
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint("before-scale-down");
   const scaledDown = [];

@@ -981,13 +981,13 @@ var init_schema_date_utils = __esm({
       if (!matches) {
         throw new TypeError(`Invalid RFC3339 timestamp format ${value}`);
       }
-      const [, yearStr, monthStr, dayStr, hours, minutes, seconds, , ms, offsetStr] = matches;
+      const [, yearStr, monthStr, dayStr, hours, minutes, seconds, , ms2, offsetStr] = matches;
       range(monthStr, 1, 12);
       range(dayStr, 1, 31);
       range(hours, 0, 23);
       range(minutes, 0, 59);
       range(seconds, 0, 60);
-      const date2 = new Date(Date.UTC(Number(yearStr), Number(monthStr) - 1, Number(dayStr), Number(hours), Number(minutes), Number(seconds), Number(ms) ? Math.round(parseFloat(`0.${ms}`) * 1e3) : 0));
+      const date2 = new Date(Date.UTC(Number(yearStr), Number(monthStr) - 1, Number(dayStr), Number(hours), Number(minutes), Number(seconds), Number(ms2) ? Math.round(parseFloat(`0.${ms2}`) * 1e3) : 0));
       date2.setUTCFullYear(Number(yearStr));
       if (offsetStr.toUpperCase() != "Z") {
         const [, sign2, offsetH, offsetM] = /([+-])(\d\d):(\d\d)/.exec(offsetStr) || [void 0, "+", 0, 0];
@@ -13722,7 +13722,7 @@ var init_timing = __esm({
   "../../main/node_modules/@smithy/node-http-handler/dist-es/timing.js"() {
     "use strict";
     timing = {
-      setTimeout: (cb, ms) => setTimeout(cb, ms),
+      setTimeout: (cb, ms2) => setTimeout(cb, ms2),
       clearTimeout: (timeoutId) => clearTimeout(timeoutId)
     };
   }
@@ -29842,6 +29842,9 @@ var _En2 = "Entity";
 var _Ex2 = "Expression";
 var _GIRRI = "GetInsightRuleReportInput";
 var _GIRRO = "GetInsightRuleReportOutput";
+var _GMD = "GetMetricData";
+var _GMDI = "GetMetricDataInput";
+var _GMDO = "GetMetricDataOutput";
 var _GMSI = "GetMetricStatisticsInput";
 var _HD = "HistoryData";
 var _HIT = "HistoryItemType";
@@ -29876,6 +29879,7 @@ var _LEE = "LimitExceededException";
 var _LEF2 = "LimitExceededFault";
 var _LGI = "LogGroupIdentifiers";
 var _LMO = "ListMetricsOutput";
+var _LO = "LabelOptions";
 var _M2 = "Message";
 var _MA = "MetricAlarms";
 var _MAe = "MetricAlarm";
@@ -29883,8 +29887,10 @@ var _MCC = "MaxContributorCount";
 var _MCV = "MaxContributorValue";
 var _MDQ2 = "MetricDataQueries";
 var _MDQe2 = "MetricDataQuery";
+var _MDR = "MetricDataResults";
 var _MDRM = "MetricDataResultMessages";
 var _MDRe = "MetricDataResult";
+var _MDa = "MaxDatapoints";
 var _MDe2 = "MetricDatapoints";
 var _MDes = "MessageData";
 var _MDet = "MetricDatum";
@@ -30369,6 +30375,23 @@ var GetInsightRuleReportOutput$ = [
   [_KL, _ASg, _AV, _AUC, _Co2, _MDe2],
   [64 | 0, 0, 1, 1, () => InsightRuleContributors, () => InsightRuleMetricDatapoints]
 ];
+var GetMetricDataInput$ = [
+  3,
+  n06,
+  _GMDI,
+  0,
+  [_MDQ2, _ST3, _ET, _NT2, _SB, _MDa, _LO],
+  [() => MetricDataQueries2, 4, 4, 0, 0, 1, () => LabelOptions$],
+  3
+];
+var GetMetricDataOutput$ = [
+  3,
+  n06,
+  _GMDO,
+  0,
+  [_MDR, _NT2, _Mes],
+  [() => MetricDataResults, 0, () => MetricDataResultMessages]
+];
 var GetMetricStatisticsInput$ = [
   3,
   n06,
@@ -30404,6 +30427,14 @@ var InsightRuleMetricDatapoint$ = [
   [_T3, _UC, _MCV, _SC2, _A3, _Su, _Mi2, _Ma2],
   [4, 1, 1, 1, 1, 1, 1, 1],
   1
+];
+var LabelOptions$ = [
+  3,
+  n06,
+  _LO,
+  0,
+  [_Ti2],
+  [0]
 ];
 var ListAlarmMuteRulesInput$ = [
   3,
@@ -30742,6 +30773,13 @@ var MetricDataResultMessages = [
   0,
   () => MessageData$
 ];
+var MetricDataResults = [
+  1,
+  n06,
+  _MDR,
+  0,
+  () => MetricDataResult$
+];
 var MetricNameList = 64 | 0;
 var Metrics2 = [
   1,
@@ -30810,6 +30848,14 @@ var DescribeAlarms$ = [
   0,
   () => DescribeAlarmsInput$,
   () => DescribeAlarmsOutput$
+];
+var GetMetricData$ = [
+  9,
+  n06,
+  _GMD,
+  0,
+  () => GetMetricDataInput$,
+  () => GetMetricDataOutput$
 ];
 var PutMetricAlarm$ = [
   9,
@@ -30993,6 +31039,10 @@ var DeleteAlarmsCommand = class extends command7(_ep06, _mw06, "DeleteAlarms", D
 
 // ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/DescribeAlarmsCommand.js
 var DescribeAlarmsCommand = class extends command7(_ep06, _mw06, "DescribeAlarms", DescribeAlarms$) {
+};
+
+// ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/GetMetricDataCommand.js
+var GetMetricDataCommand = class extends command7(_ep06, _mw06, "GetMetricData", GetMetricData$) {
 };
 
 // ../../main/node_modules/@aws-sdk/client-cloudwatch/dist-es/commands/PutMetricAlarmCommand.js
@@ -34349,7 +34399,7 @@ var _LINCo = "LocalIpv6NetworkCidr";
 var _LL = "LicenseList";
 var _LLT = "LastLaunchedTime";
 var _LMA = "LastMaintenanceApplied";
-var _LO = "LogOptions";
+var _LO2 = "LogOptions";
 var _LOA = "LastObservedAt";
 var _LOF = "LogOutputFormat";
 var _LP = "LoadPermissions";
@@ -34534,7 +34584,7 @@ var _MDI = "MediaDeviceInfo";
 var _MDIL = "MediaDeviceInfoList";
 var _MDK = "MetaDataKey";
 var _MDMI = "MediaDeviceMemoryInfo";
-var _MDR = "MetricDataResults";
+var _MDR2 = "MetricDataResults";
 var _MDRS = "MetricDataResultSet";
 var _MDRSe = "MetricDimensionResultSet";
 var _MDRe2 = "MetricDimensionResults";
@@ -34550,7 +34600,7 @@ var _MDSMFA = "MaxDaysSinceMediumFixAvailable";
 var _MDSSIC = "MaximumDaysSinceSourceImageCreated";
 var _MDSWC = "MaximumDaysSinceWatermarkCreated";
 var _MDV = "MetaDataValue";
-var _MDa = "MaintenanceDetails";
+var _MDa2 = "MaintenanceDetails";
 var _MDe3 = "MetaData";
 var _MDi = "MinDuration";
 var _ME = "MaxEntries";
@@ -55543,7 +55593,7 @@ var GetCapacityManagerMetricDataResult$ = [
   n07,
   _GCMMDRe,
   0,
-  [_MDR, _NTe],
+  [_MDR2, _NTe],
   [[() => MetricDataResultSet, {
     [_eQN]: `MetricDataResultSet`,
     [_xN2]: _mDRS
@@ -57022,7 +57072,7 @@ var GetVpnTunnelReplacementStatusResult$ = [
   n07,
   _GVTRSRe,
   0,
-  [_VCIp, _TGI, _CGIu, _VGI, _VTOIA, _MDa],
+  [_VCIp, _TGI, _CGIu, _VGI, _VTOIA, _MDa2],
   [[0, {
     [_eQN]: `VpnConnectionId`,
     [_xN2]: _vCI
@@ -63008,7 +63058,7 @@ var MacSystemIntegrityProtectionConfigurationRequest$ = [
 var MaintenanceDetails$ = [
   3,
   n07,
-  _MDa,
+  _MDa2,
   0,
   [_PM, _MAAA, _LMA],
   [[0, {
@@ -64717,7 +64767,7 @@ var ModifyVpnTunnelOptionsSpecification$ = [
   n07,
   _MVTOS,
   8,
-  [_TICu, _TIIC, _PSK, _PLS, _PLSh, _RMTS, _RFP, _RWS, _DPDTS, _DPDTA, _PEAha, _PEAhas, _PIAha, _PIAhas, _PDHGN, _PDHGNh, _IKEVe, _SAt2, _LO, _ETLC],
+  [_TICu, _TIIC, _PSK, _PLS, _PLSh, _RMTS, _RFP, _RWS, _DPDTS, _DPDTA, _PEAha, _PEAhas, _PIAha, _PIAhas, _PDHGN, _PDHGNh, _IKEVe, _SAt2, _LO2, _ETLC],
   [0, 0, [() => preSharedKey, 0], 1, 1, 1, 1, 1, 1, 0, [() => Phase1EncryptionAlgorithmsRequestList, { [_xN2]: _PEA }], [() => Phase2EncryptionAlgorithmsRequestList, { [_xN2]: _PEAh }], [() => Phase1IntegrityAlgorithmsRequestList, { [_xN2]: _PIA }], [() => Phase2IntegrityAlgorithmsRequestList, { [_xN2]: _PIAh }], [() => Phase1DHGroupNumbersRequestList, { [_xN2]: _PDHGNha }], [() => Phase2DHGroupNumbersRequestList, { [_xN2]: _PDHGNhas }], [() => IKEVersionsRequestList, { [_xN2]: _IKEVer }], 0, () => VpnTunnelLogOptionsSpecification$, 2]
 ];
 var Monitoring$ = [
@@ -72975,7 +73025,7 @@ var TunnelOption$ = [
   n07,
   _TOu,
   0,
-  [_OIA, _TICu, _TIIC, _PSK, _PLS, _PLSh, _RMTS, _RFP, _RWS, _DTS, _DTA2, _PEAha, _PEAhas, _PIAha, _PIAhas, _PDHGN, _PDHGNh, _IVk, _SAt2, _LO, _ETLC],
+  [_OIA, _TICu, _TIIC, _PSK, _PLS, _PLSh, _RMTS, _RFP, _RWS, _DTS, _DTA2, _PEAha, _PEAhas, _PIAha, _PIAhas, _PDHGN, _PDHGNh, _IVk, _SAt2, _LO2, _ETLC],
   [[0, {
     [_eQN]: `OutsideIpAddress`,
     [_xN2]: _oIA
@@ -75236,7 +75286,7 @@ var VpnTunnelOptionsSpecification$ = [
   n07,
   _VTOS,
   0,
-  [_TICu, _TIIC, _PSK, _PLS, _PLSh, _RMTS, _RFP, _RWS, _DPDTS, _DPDTA, _PEAha, _PEAhas, _PIAha, _PIAhas, _PDHGN, _PDHGNh, _IKEVe, _SAt2, _LO, _ETLC],
+  [_TICu, _TIIC, _PSK, _PLS, _PLSh, _RMTS, _RFP, _RWS, _DPDTS, _DPDTA, _PEAha, _PEAhas, _PIAha, _PIAhas, _PDHGN, _PDHGNh, _IKEVe, _SAt2, _LO2, _ETLC],
   [0, 0, [() => preSharedKey, 0], 1, 1, 1, 1, 1, 1, 0, [() => Phase1EncryptionAlgorithmsRequestList, { [_xN2]: _PEA }], [() => Phase2EncryptionAlgorithmsRequestList, { [_xN2]: _PEAh }], [() => Phase1IntegrityAlgorithmsRequestList, { [_xN2]: _PIA }], [() => Phase2IntegrityAlgorithmsRequestList, { [_xN2]: _PIAh }], [() => Phase1DHGroupNumbersRequestList, { [_xN2]: _PDHGNha }], [() => Phase2DHGroupNumbersRequestList, { [_xN2]: _PDHGNhas }], [() => IKEVersionsRequestList, { [_xN2]: _IKEVer }], 0, () => VpnTunnelLogOptionsSpecification$, 2]
 ];
 var WithdrawByoipCidrResult$ = [
@@ -90302,7 +90352,7 @@ var _LMUO = "ListMultipartUploadsOutput";
 var _LMUR = "ListMultipartUploadsResult";
 var _LMURi = "ListMultipartUploadsRequest";
 var _LM_ = "Last-Modified";
-var _LO2 = "ListObjects";
+var _LO3 = "ListObjects";
 var _LOA2 = "ListObjectAnnotations";
 var _LOAO = "ListObjectAnnotationsOutput";
 var _LOAR = "ListObjectAnnotationsRequest";
@@ -94983,7 +95033,7 @@ var ListObjectAnnotations$ = [
 var ListObjects$ = [
   9,
   n09,
-  _LO2,
+  _LO3,
   { [_h5]: ["GET", "/", 200] },
   () => ListObjectsRequest$,
   () => ListObjectsOutput$
@@ -96303,6 +96353,7 @@ function isDeploymentId(value) {
 // src/ledger/record.ts
 var RECORD_KINDS = ["deploy", "rollback", "recovery", "cleanup"];
 var RECORD_RESULTS = ["started", "succeeded", "failed", "rolled-back", "aborted", "recovered"];
+var VERDICTS = ["passed", "failed", "interrupted"];
 var SECRET_KEY_PATTERN = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
 var ACCESS_KEY_ID_PATTERN = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
 var ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -96322,6 +96373,9 @@ function prepareRecord(record, recordedAt) {
     if ((name === "startedAt" || value !== void 0) && (typeof value !== "string" || !ISO_TIME.test(value))) {
       throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
     }
+  }
+  if (record.verdict !== void 0 && !VERDICTS.includes(record.verdict)) {
+    throw new InputError(field("verdict"), `must be one of ${VERDICTS.join(", ")} (got ${JSON.stringify(record.verdict)})`);
   }
   rejectSecrets("record", record);
   const stored = { schema: 1, ...withoutUndefined(record), recordedAt };
@@ -96526,8 +96580,8 @@ function lockHeldError(lock, now = /* @__PURE__ */ new Date()) {
     recovery
   });
 }
-function ago(ms) {
-  const seconds = Math.max(0, Math.round(ms / 1e3));
+function ago(ms2) {
+  const seconds = Math.max(0, Math.round(ms2 / 1e3));
   if (seconds < 120) return `${seconds}s ago`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
   return `${Math.round(seconds / 3600)} h ago`;
@@ -96780,6 +96834,67 @@ function checkUserTags(field, value) {
   return tags;
 }
 
+// src/verify/gates.ts
+var DEFAULT_GATES = { maxErrorRate: 0.05, maxLatencyRatio: 2, latencySlackMs: 100, minRequests: 20 };
+var KEYS = ["maxErrorRate", "maxErrorRateIncrease", "maxLatencyMs", "maxLatencyRatio", "latencySlackMs", "minRequests"];
+function checkNumber(field, value, min, max) {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new InputError(field, `must be a number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+function parseGates(value, field = "gates") {
+  if (value === void 0 || value === true) return { ...DEFAULT_GATES };
+  if (value === false) return false;
+  const given = checkObject(field, value);
+  checkKnownKeys(field, given, [...KEYS]);
+  const gates = { ...DEFAULT_GATES };
+  const bounds = {
+    maxErrorRate: [0, 1],
+    maxErrorRateIncrease: [0, 1],
+    maxLatencyMs: [1, 6e5],
+    maxLatencyRatio: [1, 1e3],
+    latencySlackMs: [0, 6e5],
+    minRequests: [1, 1e9]
+  };
+  for (const key of KEYS) {
+    if (!(key in given)) continue;
+    const raw = given[key];
+    if (raw === null && key !== "minRequests") {
+      delete gates[key];
+      continue;
+    }
+    const [min, max] = bounds[key];
+    const number = checkNumber(`${field}.${key}`, raw, min, max);
+    if (key === "minRequests" && !Number.isInteger(number)) throw new InputError(`${field}.minRequests`, `must be a whole number (got ${number})`);
+    gates[key] = number;
+  }
+  return gates;
+}
+var pct = (share) => `${(share * 100).toFixed(1)} %`;
+var ms = (value) => `${Math.round(value)} ms`;
+function evaluateGates(sample, gates, baseline) {
+  if (sample.requests < gates.minRequests) return { judged: false, breaches: [] };
+  const base = baseline && baseline.requests >= gates.minRequests ? baseline : void 0;
+  const breaches = [];
+  const rate = `${pct(sample.errorRate)} (${sample.errors} of ${sample.requests} requests)`;
+  if (gates.maxErrorRate !== void 0 && sample.errorRate > gates.maxErrorRate) {
+    breaches.push(`error rate ${rate} above maxErrorRate ${pct(gates.maxErrorRate)}`);
+  }
+  if (gates.maxErrorRateIncrease !== void 0 && base && sample.errorRate > base.errorRate + gates.maxErrorRateIncrease) {
+    breaches.push(`error rate ${rate} more than ${pct(gates.maxErrorRateIncrease)} over the baseline's ${pct(base.errorRate)}`);
+  }
+  const latency = sample.latencyMs;
+  if (latency !== void 0) {
+    if (gates.maxLatencyMs !== void 0 && latency > gates.maxLatencyMs) breaches.push(`latency ${ms(latency)} above maxLatencyMs ${ms(gates.maxLatencyMs)}`);
+    const baseLatency = base?.latencyMs;
+    if (gates.maxLatencyRatio !== void 0 && baseLatency !== void 0 && latency > baseLatency * gates.maxLatencyRatio && latency - baseLatency > (gates.latencySlackMs ?? 0)) {
+      breaches.push(`latency ${ms(latency)} more than ${gates.maxLatencyRatio}\xD7 the baseline's ${ms(baseLatency)}`);
+    }
+  }
+  return { judged: true, breaches };
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -96851,7 +96966,22 @@ var DEPLOY_INPUTS = {
     "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
     false
   ),
-  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false),
+  alarms: listInput("CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)", {
+    defaultText: "none",
+    item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, "an alarm name of 1-255 characters")
+  }),
+  ignoreAlarmsAtStart: booleanInput("Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew", false),
+  watch: durationInput(
+    'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
+    { default: 0 }
+  ),
+  gates: input({
+    kind: "object",
+    describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
+    defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
+    parse: (value, field) => parseGates(value, field)
+  })
 };
 
 // src/stages/inputs/history.ts
@@ -97326,6 +97456,8 @@ var Tag = {
    * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
    */
   runSettings: "bluegreen:run-settings",
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: "bluegreen:watch-until",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -97703,11 +97835,13 @@ var Phase = {
   waitingHealthy: "waiting-healthy",
   /** New group healthy; old groups being disabled. */
   cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
   /** Old groups disabled; scale-down and clean-up left. */
   finishing: "finishing",
   done: "done"
 };
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
 function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
@@ -98264,6 +98398,7 @@ async function disableServerGroup(aws, group3, options) {
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
     }
   }
+  options.onDeregistered?.();
   options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
@@ -98308,6 +98443,257 @@ async function destroyServerGroup(aws, group3) {
   }
   if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
   await deleteGroupAlarms(aws, group3.name);
+}
+
+// src/verify/alarms.ts
+var NAMES_PER_CALL = 100;
+async function describeAlarmStates(aws, names) {
+  const found = /* @__PURE__ */ new Map();
+  for (const batch of chunk([...new Set(names)], NAMES_PER_CALL)) {
+    let nextToken;
+    do {
+      const answer = await aws.cloudWatch.send(
+        new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], MaxRecords: NAMES_PER_CALL, NextToken: nextToken })
+      );
+      for (const alarm of [...answer.MetricAlarms ?? [], ...answer.CompositeAlarms ?? []]) {
+        if (!alarm.AlarmName) continue;
+        found.set(alarm.AlarmName, {
+          name: alarm.AlarmName,
+          state: alarm.StateValue ?? "INSUFFICIENT_DATA",
+          ...alarm.StateReason ? { reason: alarm.StateReason } : {},
+          ...alarm.StateUpdatedTimestamp ? { since: alarm.StateUpdatedTimestamp.toISOString() } : {}
+        });
+      }
+      nextToken = answer.NextToken;
+    } while (nextToken);
+  }
+  return names.map((name) => found.get(name) ?? { name, state: "MISSING" });
+}
+function formatAlarmStates(states) {
+  return states.map((s3) => `${s3.name}=${s3.state}`).join(", ");
+}
+
+// src/verify/metrics.ts
+var METRICS = [
+  ["requests", "RequestCount", "Sum"],
+  ["errors", "HTTPCode_Target_5XX_Count", "Sum"],
+  ["latencySum", "TargetResponseTime", "Sum"],
+  ["latencyCount", "TargetResponseTime", "SampleCount"]
+];
+async function sampleTraffic(aws, dimensions, start, end) {
+  const totals = { requests: 0, errors: 0, latencySum: 0, latencyCount: 0 };
+  if (dimensions.length === 0 || end <= start) return toSample(totals);
+  const startTime = Math.floor(start / 1e3) * 1e3;
+  const period = Math.max(60, Math.ceil((end - startTime) / 6e4) * 60);
+  const queries = [];
+  dimensions.forEach((d10, index) => {
+    for (const [key, metric, stat] of METRICS) {
+      queries.push({
+        key,
+        Id: `${key.toLowerCase()}${index}`,
+        MetricStat: {
+          Metric: { Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: [{ Name: "LoadBalancer", Value: d10.loadBalancer }, { Name: "TargetGroup", Value: d10.targetGroup }] },
+          Period: period,
+          Stat: stat
+        },
+        ReturnData: true
+      });
+    }
+  });
+  for (const batch of chunk(queries, 500)) {
+    const byId = new Map(batch.map((q4) => [q4.Id, q4.key]));
+    let nextToken;
+    do {
+      const answer = await aws.cloudWatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(startTime),
+          EndTime: new Date(startTime + period * 1e3),
+          MetricDataQueries: batch.map(({ key: _key2, ...query }) => query),
+          NextToken: nextToken
+        })
+      );
+      for (const result of answer.MetricDataResults ?? []) {
+        const key = byId.get(result.Id);
+        if (key) totals[key] += (result.Values ?? []).reduce((a10, b10) => a10 + b10, 0);
+      }
+      nextToken = answer.NextToken;
+    } while (nextToken);
+  }
+  return toSample(totals);
+}
+function toSample(totals) {
+  return {
+    requests: totals.requests,
+    errors: totals.errors,
+    errorRate: totals.requests > 0 ? totals.errors / totals.requests : 0,
+    ...totals.latencyCount > 0 ? { latencyMs: Math.round(totals.latencySum / totals.latencyCount * 1e4) / 10 } : {}
+  };
+}
+
+// src/verify/watch.ts
+function alarmBreach(states, atStart, since) {
+  return states.find((s3) => {
+    if (s3.state !== "ALARM") return false;
+    const before = atStart.find((a10) => a10.name === s3.name);
+    return before?.state !== "ALARM" || s3.since !== void 0 && Date.parse(s3.since) > since;
+  });
+}
+async function watchStep(aws, options) {
+  const { prepared, log } = options;
+  const started = Date.now();
+  const deadline = started + options.seconds * 1e3;
+  const schedule = pollSchedule(deadline);
+  let polls = 0;
+  let alarms = [];
+  let sample = { requests: 0, errors: 0, errorRate: 0 };
+  for (; ; ) {
+    options.check?.();
+    failpoint("watching");
+    polls += 1;
+    const now = Date.now();
+    alarms = prepared.alarms.length > 0 ? await describeAlarmStates(aws, prepared.alarms) : [];
+    if (prepared.gates) sample = await sampleTraffic(aws, prepared.dimensions, started, now);
+    const gate = prepared.gates ? evaluateGates(sample, prepared.gates, prepared.baseline ?? void 0) : { judged: false, breaches: [] };
+    const left2 = Math.max(0, Math.round((deadline - Date.now()) / 100) / 10);
+    const traffic = prepared.gates ? `${sample.requests} requests, ${sample.errors} errors (${(sample.errorRate * 100).toFixed(1)} %)` + (sample.latencyMs !== void 0 ? `, latency ${Math.round(sample.latencyMs)} ms` : "") + (gate.judged ? "" : ` (not judged below ${prepared.gates.minRequests} requests)`) : "no gates";
+    log.info(`watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ""}${traffic}; ${left2}s left`);
+    const fired = alarmBreach(alarms, prepared.alarmsAtStart, started);
+    const reason = fired ? `alarm ${fired.name} in ALARM since ${fired.since ?? new Date(now).toISOString()}: ${fired.reason ?? "no reason given"}` : gate.breaches.length > 0 ? `gate: ${gate.breaches.join("; ")} (from ${new Date(started).toISOString()} to ${new Date(now).toISOString()})` : void 0;
+    const base = {
+      step: options.step,
+      startedAt: new Date(started).toISOString(),
+      alarms,
+      requests: sample.requests,
+      errors: sample.errors,
+      errorRate: sample.errorRate,
+      ...sample.latencyMs !== void 0 ? { latencyMs: Math.round(sample.latencyMs * 10) / 10 } : {},
+      polls
+    };
+    if (reason) {
+      log.error(`watch ${options.step} of ${options.serverGroup}: ${reason}`);
+      return { ...base, endedAt: (/* @__PURE__ */ new Date()).toISOString(), verdict: "failed", reason, breachAt: (/* @__PURE__ */ new Date()).toISOString() };
+    }
+    if (!await schedule.next()) return { ...base, endedAt: (/* @__PURE__ */ new Date()).toISOString(), verdict: "passed" };
+  }
+}
+async function restorePrevious(aws, options) {
+  const { log } = options;
+  const since = /* @__PURE__ */ new Date();
+  for (const group3 of options.previous) {
+    const [asg2] = await describeAsgsByName(aws, [group3.name]);
+    const ids = (asg2?.Instances ?? []).filter((i10) => i10.LifecycleState === "InService").map((i10) => i10.InstanceId);
+    await enableServerGroup(aws, group3.name, ids, group3.targetGroupArns);
+    log.info(`${group3.name}: ${ids.length} running instance(s) back in ${group3.targetGroupArns.length} target group(s)`);
+  }
+  for (const group3 of options.previous) {
+    await waitForHealthyTargets(aws, {
+      groupName: group3.name,
+      targetGroupArns: group3.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+      since,
+      log
+    });
+  }
+  const servingAt = Date.now();
+  let outAt = servingAt;
+  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+  if (asg) {
+    const group3 = {
+      name: options.newServerGroup,
+      instances: (asg.Instances ?? []).map((i10) => ({ id: i10.InstanceId })),
+      targetGroupArns: asg.TargetGroupARNs ?? []
+    };
+    await disableServerGroup(aws, group3, {
+      log,
+      onDeregistered: () => {
+        outAt = Date.now();
+      },
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+  }
+  for (const group3 of options.previous) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned !== void 0) await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
+  }
+  if (asg) {
+    const template = asg.LaunchTemplate?.LaunchTemplateId ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? "", version: asg.LaunchTemplate.Version ?? "" } : void 0;
+    await destroyServerGroup(aws, { name: options.newServerGroup, launchTemplate: template, tags: { [Tag.cluster]: "x" }, targetGroupArns: asg.TargetGroupARNs ?? [] });
+    log.info(`${options.newServerGroup}: drained and deleted`);
+  }
+  return { servingAt, outAt };
+}
+async function watchCutover(aws, options) {
+  const { prepared, log } = options;
+  const until = new Date(Date.now() + prepared.watchSeconds * 1e3).toISOString();
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until });
+  log.info(
+    `watching ${options.newServerGroup} until ${until}` + (options.previous.length > 0 ? `; ${options.previous.map((g10) => g10.name).join(", ")} disabled at full capacity meanwhile` : "")
+  );
+  const step = await watchStep(aws, {
+    step: "cutover",
+    prepared,
+    seconds: prepared.watchSeconds,
+    serverGroup: options.newServerGroup,
+    log,
+    ...options.check ? { check: options.check } : {}
+  });
+  const verification = {
+    watchSeconds: prepared.watchSeconds,
+    alarms: prepared.alarms,
+    gates: prepared.gates,
+    baseline: prepared.baseline,
+    steps: [step],
+    verdict: step.verdict
+  };
+  if (step.verdict === "passed") {
+    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
+    log.info(`watch of ${options.newServerGroup} passed: ${step.requests} requests, ${step.errors} errors in ${prepared.watchSeconds}s`);
+    return verification;
+  }
+  throw await rollBackAfterBreach(aws, { ...options, verification, step });
+}
+async function rollBackAfterBreach(aws, options) {
+  const { step, log } = options;
+  const breachAt = Date.parse(step.breachAt ?? (/* @__PURE__ */ new Date()).toISOString());
+  if (options.previous.length === 0) {
+    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
+    return new OperationFailedError("VerificationFailed", `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
+      verification: options.verification,
+      recovery: "deploy a fixed build; nothing older is left to roll back to"
+    });
+  }
+  const names = options.previous.map((g10) => g10.name).join(", ");
+  log.warn(`rolling back to ${names}: re-enabling its running instances, then taking ${options.newServerGroup} out`);
+  try {
+    const restored = await restorePrevious(aws, {
+      newServerGroup: options.newServerGroup,
+      previous: options.previous,
+      healthTimeoutSeconds: options.healthTimeoutSeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      log
+    });
+    step.previousServingMs = restored.servingAt - breachAt;
+    step.trafficBackMs = restored.outAt - breachAt;
+  } catch (error) {
+    return new OperationFailedError("RollbackIncomplete", `${options.newServerGroup} failed its watch (${step.reason}); re-enabling ${names} failed: ${describeError(error)}`, {
+      verification: options.verification,
+      recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${names} and takes ${options.newServerGroup} out of service`
+    });
+  }
+  log.info(`traffic back on ${names} ${(step.trafficBackMs / 1e3).toFixed(1)}s after the breach (serving again after ${(step.previousServingMs / 1e3).toFixed(1)}s)`);
+  return new OperationFailedError(
+    "VerificationFailed",
+    `${options.newServerGroup} failed its watch at ${step.breachAt}: ${step.reason}. Rolled back: ${names} serving again ${(step.trafficBackMs / 1e3).toFixed(1)}s later, ${options.newServerGroup} removed`,
+    {
+      verification: options.verification,
+      serverGroup: options.newServerGroup,
+      previousServerGroup: options.previous[options.previous.length - 1]?.name ?? null,
+      autoRolledBack: true,
+      recovery: "nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again"
+    }
+  );
 }
 
 // src/deploy/red-black.ts
@@ -98478,15 +98864,37 @@ async function runRedBlack(aws, options) {
   }
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
   failpoint("cutover-started");
+  const prepared = options.verification;
+  let verification = null;
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
     newMin: plan.capacity.min,
-    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    // The warm window lasts at least the watch: a breach needs the previous group's instances.
+    scaleDownDelaySeconds: Math.max(request.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
     keepPrevious: request.keepPrevious,
     ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
     ...healthy && healthy.healthy < healthy.desired ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) } : {},
+    ...prepared ? {
+      watch: async (previous) => {
+        verification = await watchCutover(aws, {
+          prepared,
+          newServerGroup: plan.newServerGroup,
+          previous,
+          healthTimeoutSeconds: request.healthTimeoutSeconds,
+          ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
+          log,
+          check: () => assertLockHeld(session)
+        });
+      }
+    } : {},
     log
+  }).catch(async (error) => {
+    if (error instanceof BluegreenError && error.details.verification) {
+      const rolledBack = error.code === "VerificationFailed" && error.details.autoRolledBack === true;
+      await session.record({ ...record, result: rolledBack ? "rolled-back" : "failed", verdict: "failed", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: error.message });
+    }
+    throw error;
   });
   const totalMs = Date.now() - t02;
   await session.record({
@@ -98494,6 +98902,7 @@ async function runRedBlack(aws, options) {
     result: "succeeded",
     finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
     durationSeconds: Math.round(totalMs / 1e3),
+    ...verification ? { verdict: verification.verdict } : {},
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
     launchSettings: recordedLaunchSettings(launchData, template, plan)
   });
@@ -98509,6 +98918,7 @@ async function runRedBlack(aws, options) {
     destroyed: finished.destroyed,
     copied,
     warnings: finished.warnings,
+    verification,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t02,
@@ -98548,6 +98958,7 @@ async function finishCutover(aws, options) {
     for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: warmUntil });
   }
   failpoint("after-disable");
+  if (options.watch) await options.watch(toDisable);
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint("before-scale-down");
   const scaledDown = [];

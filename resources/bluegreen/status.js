@@ -95592,6 +95592,44 @@ function checkUserTags(field, value) {
   return tags;
 }
 
+// src/verify/gates.ts
+var DEFAULT_GATES = { maxErrorRate: 0.05, maxLatencyRatio: 2, latencySlackMs: 100, minRequests: 20 };
+var KEYS = ["maxErrorRate", "maxErrorRateIncrease", "maxLatencyMs", "maxLatencyRatio", "latencySlackMs", "minRequests"];
+function checkNumber(field, value, min, max) {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new InputError(field, `must be a number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+function parseGates(value, field = "gates") {
+  if (value === void 0 || value === true) return { ...DEFAULT_GATES };
+  if (value === false) return false;
+  const given = checkObject(field, value);
+  checkKnownKeys(field, given, [...KEYS]);
+  const gates = { ...DEFAULT_GATES };
+  const bounds = {
+    maxErrorRate: [0, 1],
+    maxErrorRateIncrease: [0, 1],
+    maxLatencyMs: [1, 6e5],
+    maxLatencyRatio: [1, 1e3],
+    latencySlackMs: [0, 6e5],
+    minRequests: [1, 1e9]
+  };
+  for (const key of KEYS) {
+    if (!(key in given)) continue;
+    const raw = given[key];
+    if (raw === null && key !== "minRequests") {
+      delete gates[key];
+      continue;
+    }
+    const [min, max] = bounds[key];
+    const number = checkNumber(`${field}.${key}`, raw, min, max);
+    if (key === "minRequests" && !Number.isInteger(number)) throw new InputError(`${field}.minRequests`, `must be a whole number (got ${number})`);
+    gates[key] = number;
+  }
+  return gates;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -95663,7 +95701,22 @@ var DEPLOY_INPUTS = {
     "Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)",
     false
   ),
-  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false)
+  allowScaleToZero: booleanInput("Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)", false),
+  alarms: listInput("CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)", {
+    defaultText: "none",
+    item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, "an alarm name of 1-255 characters")
+  }),
+  ignoreAlarmsAtStart: booleanInput("Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew", false),
+  watch: durationInput(
+    'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
+    { default: 0 }
+  ),
+  gates: input({
+    kind: "object",
+    describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
+    defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
+    parse: (value, field) => parseGates(value, field)
+  })
 };
 
 // src/stages/inputs/history.ts
@@ -96242,6 +96295,8 @@ var Tag = {
    * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
    */
   runSettings: "bluegreen:run-settings",
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: "bluegreen:watch-until",
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: "spinnaker:application"
 };
@@ -96261,11 +96316,13 @@ var Phase = {
   waitingHealthy: "waiting-healthy",
   /** New group healthy; old groups being disabled. */
   cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
   /** Old groups disabled; scale-down and clean-up left. */
   finishing: "finishing",
   done: "done"
 };
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
 function isBeforeCutover(phase) {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }

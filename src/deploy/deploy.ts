@@ -11,6 +11,7 @@ import { lockAndRecover } from './recovery';
 import { runRedBlack, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
+import { prepareVerification, wantsVerification } from '../verify/prepare';
 
 /** The deploy stage's output (DESIGN §2). */
 export interface DeployOutput {
@@ -34,6 +35,8 @@ export interface DeployOutput {
   copied: RedBlackResult['copied'];
   /** What the run did not do as usual, and why (e.g. previous groups kept running). */
   warnings: string[];
+  /** The watch after cutover (alarms, gates, verdict), when one was asked for. */
+  verification: RedBlackResult['verification'];
   plan?: string;
 }
 
@@ -62,6 +65,10 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
   const started = Date.now();
   const firstPlan = await prepareDeploy(aws, request);
   const deploymentId = newDeploymentId();
+  // Read-only, before the lock: an alarm already in ALARM stops the deploy with nothing changed (exit 3).
+  const verification = wantsVerification(request.verify)
+    ? await prepareVerification(aws, request.verify, firstPlan.targetGroupArns, Boolean(firstPlan.source), log)
+    : undefined;
   if (request.plan) {
     const text = describePlan(firstPlan, request.amiId);
     log.info(text);
@@ -78,7 +85,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
     // Plan again under the lock: the cluster may have changed since the first look.
     const plan = await prepareDeploy(aws, request);
     log.info(describePlan(plan, request.amiId));
-    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy' });
+    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: 'deploy', ...(verification ? { verification } : {}) });
     log.info(
       `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
         (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
@@ -119,6 +126,7 @@ function output(
     timings: result?.timings ?? null,
     copied: result?.copied ?? null,
     warnings: result?.warnings ?? [],
+    verification: result?.verification ?? null,
     ...(planText ? { plan: planText } : {}),
   };
 }

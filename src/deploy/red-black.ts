@@ -15,6 +15,8 @@ import { composeLaunchData, createLaunchTemplate, deleteLaunchTemplate, readLaun
 import type { ClusterSession } from './journal';
 import { groupsBeyondKeep, type DeployPlan } from './plan';
 import type { DeployRequest } from './request';
+import type { PreparedVerification } from '../verify/prepare';
+import { watchCutover, type Verification } from '../verify/watch';
 import {
   createServerGroup,
   destroyServerGroup,
@@ -50,6 +52,8 @@ export interface RedBlackResult {
   timings: DeployTimings;
   /** What the run did not do as usual, and why (e.g. old groups kept warm). */
   warnings: string[];
+  /** The watch after cutover, when one was asked for. */
+  verification: Verification | null;
 }
 
 /** Options of {@link runRedBlack}. */
@@ -62,6 +66,8 @@ export interface RedBlackOptions {
   /** Record kind in the ledger (`deploy`, or `rollback` for a redeploy). */
   kind: DeploymentRecord['kind'];
   reason?: string;
+  /** Alarms and gates to watch after cutover (read before the deploy). */
+  verification?: PreparedVerification;
 }
 
 function ourTags(request: DeployRequest, deploymentId: string, previous: string | undefined): Record<string, string> {
@@ -267,17 +273,41 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
   failpoint('cutover-started');
+  const prepared = options.verification;
+  let verification: Verification | null = null;
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
     newMin: plan.capacity.min,
-    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    // The warm window lasts at least the watch: a breach needs the previous group's instances.
+    scaleDownDelaySeconds: Math.max(request.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
     ...(healthy && healthy.healthy < healthy.desired
       ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) }
       : {}),
+    ...(prepared
+      ? {
+          watch: async (previous: ServerGroup[]) => {
+            verification = await watchCutover(aws, {
+              prepared,
+              newServerGroup: plan.newServerGroup,
+              previous,
+              healthTimeoutSeconds: request.healthTimeoutSeconds,
+              ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+              log,
+              check: () => assertLockHeld(session),
+            });
+          },
+        }
+      : {}),
     log,
+  }).catch(async (error: unknown) => {
+    if (error instanceof BluegreenError && error.details.verification) {
+      const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
+      await session.record({ ...record, result: rolledBack ? 'rolled-back' : 'failed', verdict: 'failed', finishedAt: new Date().toISOString(), message: error.message });
+    }
+    throw error;
   });
   const totalMs = Date.now() - t0;
   await session.record({
@@ -285,6 +315,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     result: 'succeeded',
     finishedAt: new Date().toISOString(),
     durationSeconds: Math.round(totalMs / 1000),
+    ...(verification ? { verdict: (verification as Verification).verdict } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
     launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
   });
@@ -300,6 +331,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     destroyed: finished.destroyed,
     copied,
     warnings: finished.warnings,
+    verification,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t0,
@@ -342,6 +374,8 @@ export interface CutoverOptions {
   drainTimeoutSeconds?: number;
   /** Asked once the old groups are out of service: a reason to keep them running instead of scaling them down. */
   holdScaleDown?: () => Promise<string | undefined>;
+  /** Run once the old groups are out of service, before anything scales them down: the watch (throws on a breach, after rolling back). */
+  watch?: (disabled: ServerGroup[]) => Promise<void>;
   log: Logger;
 }
 
@@ -376,6 +410,7 @@ export async function finishCutover(
     for (const group of toDisable) await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: warmUntil });
   }
   failpoint('after-disable');
+  if (options.watch) await options.watch(toDisable);
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint('before-scale-down');
   const scaledDown: string[] = [];

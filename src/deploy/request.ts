@@ -2,6 +2,7 @@ import { InputError } from '../core/errors';
 import type { ClusterName } from '../core/naming';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkPattern, checkString, checkTags } from '../core/validate';
 import type { LedgerRef } from '../ledger/ledger-ref';
+import type { VerifySettings } from '../verify/prepare';
 
 /**
  * The deploy request the engine takes, and the checks of its structured
@@ -73,6 +74,8 @@ export interface DeployRequest {
   allowRemovingTargetGroups?: boolean;
   /** Traffic guard override: a desired capacity of 0 may take the cluster out of service. */
   allowScaleToZero?: boolean;
+  /** Alarms and the watch after cutover (absent: only health decides). */
+  verify?: VerifySettings;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

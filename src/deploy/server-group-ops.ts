@@ -122,7 +122,7 @@ export async function setCapacity(aws: AwsClients, groupName: string, capacity: 
 export async function disableServerGroup(
   aws: AwsClients,
   group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
-  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[] },
+  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[]; onDeregistered?: () => void },
 ): Promise<void> {
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
   await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
@@ -139,6 +139,7 @@ export async function disableServerGroup(
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })) }));
     }
   }
+  options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });

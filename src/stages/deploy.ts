@@ -40,6 +40,7 @@ export const deployStage = defineStage({
     lockWaitSeconds: inputs.lockWait,
     allowRemovingTargetGroups: inputs.allowRemovingTargetGroups,
     allowScaleToZero: inputs.allowScaleToZero,
+    verify: { alarms: inputs.alarms ?? [], ignoreAlarmsAtStart: inputs.ignoreAlarmsAtStart, watchSeconds: inputs.watch, gates: inputs.gates },
   }),
   run: (request, { aws, log }) => deploy(aws(), request, log),
 });

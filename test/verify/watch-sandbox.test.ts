@@ -1,0 +1,169 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import type { Verification } from '../../src/verify/watch';
+import { DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { loadBalancerDimension, targetGroupDimension } from '../../src/sandbox/alb-metrics';
+import { DEMO_HEALTH_CHECK } from '../../src/sandbox/demo-infra';
+import { startProbe } from '../../src/sandbox/probe';
+import { getClusterStatus } from '../../src/status/cluster-status';
+import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { waitFor } from '../sandbox/fixtures';
+
+// The watch after cutover, measured with a real traffic probe through the sandbox load balancer.
+let env: DeploySandbox;
+const amis: Record<string, string> = {};
+const run = promisify(execFile);
+/** The alarm's period: 60 AWS seconds, 3 s real at the test time scale. */
+const ALARM_PERIOD_S = 60;
+const POLL_MS = 10_000 * TEST_TIME_SCALE;
+
+async function amiWith(version: string, tags: Record<string, string>): Promise<string> {
+  const id = await env.ami(version);
+  await env.aws.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+  return id;
+}
+
+async function alarmState(name: string): Promise<string | undefined> {
+  const answer = await env.aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+  return answer.MetricAlarms?.[0]?.StateValue;
+}
+
+test.before(async () => {
+  env = await startDeploySandbox();
+  amis.v1 = await env.ami('1.0.0');
+  amis.v2 = await env.ami('2.0.0');
+  amis.bad = await amiWith('3.0.0-errors', { 'sandbox:errors': '0.5' });
+  amis.slow = await amiWith('3.1.0-slow', { 'sandbox:latency': '400' });
+  const first = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.0.0' });
+  if (first.exitCode !== 0) throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
+  const infra = env.sandbox.infra!;
+  await env.aws.cloudWatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: 'web-5xx',
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Dimensions: [
+        { Name: 'TargetGroup', Value: targetGroupDimension(infra.targetGroupArn) },
+        { Name: 'LoadBalancer', Value: loadBalancerDimension(infra.loadBalancerArn) },
+      ],
+      Statistic: 'Sum',
+      Period: ALARM_PERIOD_S,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    }),
+  );
+  // Breaching from the start: a heartbeat metric nobody sends.
+  await env.aws.cloudWatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: 'heartbeat',
+      Namespace: 'App',
+      MetricName: 'Heartbeat',
+      Statistic: 'SampleCount',
+      Period: ALARM_PERIOD_S,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    }),
+  );
+});
+
+test.after.always(async () => {
+  await env?.sandbox.stop();
+});
+
+function probe() {
+  return startProbe({ url: env.listenerUrl, concurrency: 4, maxDurationMs: 240_000, maxRequests: 500_000 });
+}
+
+test.serial('an alarm already in ALARM at the start: exit 3 before any change, no mutating AWS call; the AWS CLI v2 reads the state', async (t) => {
+  const cli = await run('aws', ['--endpoint-url', env.sandbox.endpoint, '--output', 'json', 'cloudwatch', 'describe-alarms', '--alarm-names', 'heartbeat', 'web-5xx'], {
+    env: { ...process.env, ...env.sandbox.env() },
+  });
+  const states = Object.fromEntries((JSON.parse(cli.stdout) as { MetricAlarms: Array<{ AlarmName: string; StateValue: string }> }).MetricAlarms.map((a) => [a.AlarmName, a.StateValue]));
+  t.deepEqual(states, { heartbeat: 'ALARM', 'web-5xx': 'OK' });
+  env.sandbox.resetCalls();
+  const result = await env.deploy({ ...env.baseInput, amiId: amis.v2, version: '2.0.0', alarms: ['web-5xx', 'heartbeat'], watch: '5s' });
+  t.is(result.exitCode, 3, JSON.stringify(result.output));
+  const error = (result.output as { error: Record<string, unknown> }).error;
+  t.is(error.code, 'AlarmInAlarm');
+  t.regex(String(error.message), /heartbeat/);
+  t.notRegex(String(error.message), /web-5xx/);
+  t.is(env.sandbox.calls().mutating, 0, JSON.stringify(env.sandbox.calls().calls));
+  const missing = await env.deploy({ ...env.baseInput, amiId: amis.v2, version: '2.0.0', alarms: ['no-such-alarm'], watch: '5s' });
+  t.is(missing.exitCode, 2, JSON.stringify(missing.output));
+  t.is(env.sandbox.calls().mutating, 0);
+});
+
+test.serial('a good build with the 5XX alarm passes its watch (exit 0); the previous group is scaled down after it', async (t) => {
+  const traffic = probe();
+  const result = await env.deploy({ ...env.baseInput, amiId: amis.v2, version: '2.0.0', alarms: ['web-5xx'], watch: '4s' });
+  const report = await traffic.stop();
+  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
+  const output = result.output as { previousServerGroup: string; scaledDownServerGroups: string[]; verification: { verdict: string; steps: Array<{ verdict: string; alarms: Array<{ name: string; state: string }>; requests: number; polls: number }> } };
+  t.is(output.verification.verdict, 'passed');
+  t.is(output.verification.steps[0]?.alarms[0]?.state, 'OK');
+  t.true((output.verification.steps[0]?.polls ?? 0) >= 2);
+  t.true((output.verification.steps[0]?.requests ?? 0) > 0, 'the gates saw the new group\'s requests');
+  t.deepEqual(output.scaledDownServerGroups, [output.previousServerGroup]);
+  t.is(report.failed, 0, JSON.stringify(report.failures));
+  t.true(env.lines.some((line) => /watch cutover of web-prod-v001: alarms web-5xx=OK; \d+ requests, 0 errors \(0\.0 %\).*s left/.test(line)), 'a log line each poll');
+});
+
+test.serial('a build failing 50 % of requests behind a healthy /health: the 5XX alarm rolls it back (exit 1), traffic back on the previous version within the alarm floor', async (t) => {
+  const traffic = probe();
+  const result = await env.deploy({ ...env.baseInput, amiId: amis.bad, version: '3.0.0-errors', alarms: ['web-5xx'], gates: false, watch: '40s' });
+  // After the deploy returns: nothing fails any more.
+  await sleep(1_500);
+  const report = await traffic.stop();
+  t.is(result.exitCode, 1, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+  const error = (result.output as { error: { code: string; message: string; verification: Verification } }).error;
+  t.is(error.code, 'VerificationFailed');
+  t.regex(String(error.message), /alarm web-5xx in ALARM since .*Threshold Crossed/);
+  const step = error.verification.steps[0]!;
+  t.is(step.verdict, 'failed');
+  t.is(error.verification.verdict, 'failed');
+  // Floor: the alarm's period × datapoints to alarm, plus one poll; then two polls, then the previous group's health checks.
+  const floorMs = ALARM_PERIOD_S * 1 * TEST_TIME_SCALE * 1000 + POLL_MS;
+  const recheckMs = DEMO_HEALTH_CHECK.intervalSeconds * DEMO_HEALTH_CHECK.healthyThreshold * TEST_TIME_SCALE * 1000;
+  const boundMs = floorMs + 2 * POLL_MS + recheckMs;
+  const span = report.versionSpans['3.0.0-errors'];
+  t.truthy(span, 'the bad build served');
+  const badMs = (span?.lastMs ?? 0) - (span?.firstMs ?? 0);
+  t.log(`bad build served ${badMs} ms (bound ${boundMs} ms + slack); breach → previous serving ${step.previousServingMs} ms, → traffic back ${step.trafficBackMs} ms; ${report.failed} of ${report.total} failed`);
+  t.true((step.trafficBackMs ?? Infinity) <= 2 * POLL_MS + recheckMs + 3_000, `traffic back ${step.trafficBackMs} ms after the breach`);
+  t.true(badMs <= boundMs * 2 + 3_000, `the bad build served ${badMs} ms`);
+  // Failures only while the bad build served.
+  const lastFailure = Math.max(...report.failedSamples.map((s) => s.atMs));
+  t.true(report.failed > 0);
+  t.true(report.failedSamples.every((s) => s.atMs >= (span?.firstMs ?? 0) - 500), 'no failure before the bad build served');
+  t.true(report.failed <= 100 ? lastFailure <= (span?.lastMs ?? 0) + 500 : true, 'no failure after the bad build stopped serving');
+  const lastMix = report.timeline[report.timeline.length - 1];
+  t.deepEqual(lastMix?.versions, ['2.0.0'], 'traffic ends on the previous version');
+  const status = await getClusterStatus(env.aws, 'web-prod');
+  t.deepEqual(status.serverGroups.filter((g) => g.state === 'enabled').map((g) => `${g.name}:${g.capacity.desired}`), ['web-prod-v001:2']);
+  t.false(status.serverGroups.some((g) => g.name === 'web-prod-v002'), 'the bad group was removed');
+});
+
+test.serial('a latency regression (400 ms) is caught by the built-in latency gate, no alarm set up: exit 1, rolled back', async (t) => {
+  // The alarm of the test before may still be in ALARM: this deploy watches no alarm.
+  const traffic = probe();
+  await waitFor('baseline traffic', async () => (traffic.completed() > 200 ? true : undefined), 30_000, 100);
+  const result = await env.deploy({ ...env.baseInput, amiId: amis.slow, version: '3.1.0-slow', watch: '30s' });
+  const report = await traffic.stop();
+  t.is(result.exitCode, 1, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+  const error = (result.output as { error: { code: string; message: string; verification: Verification } }).error;
+  t.is(error.code, 'VerificationFailed');
+  t.regex(String(error.message), /gate: latency \d+ ms more than 2× the baseline's \d+ ms/);
+  t.true((error.verification.baseline?.requests ?? 0) >= 20);
+  t.true((error.verification.steps[0]?.latencyMs ?? 0) >= 300, JSON.stringify(error.verification.steps[0]));
+  t.is(report.failed, 0, JSON.stringify(report.failures));
+  t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['2.0.0']);
+  t.log(`latency ${error.verification.steps[0]?.latencyMs} ms vs baseline ${error.verification.baseline?.latencyMs} ms; traffic back ${error.verification.steps[0]?.trafficBackMs} ms after the breach`);
+  t.is(await alarmState('heartbeat'), 'ALARM');
+});
