@@ -84110,8 +84110,11 @@ var _RIUE = "ResourceInUseException";
 var _RIe3 = "RevocationIds";
 var _RNFE3 = "ResourceNotFoundException";
 var _RNFEu = "RuleNotFoundException";
+var _RTI2 = "RegisterTargetsInput";
 var _RTIe2 = "RemoveTagsInput";
+var _RTO2 = "RegisterTargetsOutput";
 var _RTSRI = "RemoveTrustStoreRevocationsInput";
+var _RTeg = "RegisterTargets";
 var _RV2 = "RegexValues";
 var _Re3 = "Result";
 var _S3 = "State";
@@ -85092,6 +85095,23 @@ var RedirectActionConfig$ = [
   [0, 0, 0, 0, 0, 0],
   1
 ];
+var RegisterTargetsInput$ = [
+  3,
+  n08,
+  _RTI2,
+  0,
+  [_TGA2, _Tar],
+  [0, () => TargetDescriptions],
+  2
+];
+var RegisterTargetsOutput$ = [
+  3,
+  n08,
+  _RTO2,
+  0,
+  [],
+  []
+];
 var RemoveTagsInput$ = [
   3,
   n08,
@@ -85372,6 +85392,14 @@ var DescribeTargetHealth$ = [
   () => DescribeTargetHealthInput$,
   () => DescribeTargetHealthOutput$
 ];
+var RegisterTargets$ = [
+  9,
+  n08,
+  _RTeg,
+  0,
+  () => RegisterTargetsInput$,
+  () => RegisterTargetsOutput$
+];
 
 // ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/runtimeConfig.shared.js
 var getRuntimeConfig15 = (config) => {
@@ -85545,6 +85573,10 @@ var DescribeTargetGroupAttributesCommand = class extends command9(_ep08, _mw08, 
 
 // ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/DescribeTargetHealthCommand.js
 var DescribeTargetHealthCommand = class extends command9(_ep08, _mw08, "DescribeTargetHealth", DescribeTargetHealth$) {
+};
+
+// ../../main/node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-es/commands/RegisterTargetsCommand.js
+var RegisterTargetsCommand = class extends command9(_ep08, _mw08, "RegisterTargets", RegisterTargets$) {
 };
 
 // ../../main/node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
@@ -97340,6 +97372,14 @@ async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
     }
   }
 }
+async function enableServerGroup(aws, groupName, instanceIds, targetGroupArns) {
+  for (const arn of targetGroupArns) {
+    for (const batch of chunk(instanceIds, 100)) {
+      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
+    }
+  }
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
+}
 async function scaleDownServerGroup(aws, groupName) {
   await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
@@ -97355,6 +97395,56 @@ async function destroyServerGroup(aws, group3) {
   }
   if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
   await deleteGroupAlarms(aws, group3.name);
+}
+
+// src/verify/watch.ts
+async function restorePrevious(aws, options) {
+  const { log } = options;
+  const since = /* @__PURE__ */ new Date();
+  for (const group3 of options.previous) {
+    const [asg2] = await describeAsgsByName(aws, [group3.name]);
+    const ids = (asg2?.Instances ?? []).filter((i10) => i10.LifecycleState === "InService").map((i10) => i10.InstanceId);
+    await enableServerGroup(aws, group3.name, ids, group3.targetGroupArns);
+    log.info(`${group3.name}: ${ids.length} running instance(s) back in ${group3.targetGroupArns.length} target group(s)`);
+  }
+  for (const group3 of options.previous) {
+    await waitForHealthyTargets(aws, {
+      groupName: group3.name,
+      targetGroupArns: group3.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+      since,
+      log
+    });
+  }
+  const servingAt = Date.now();
+  let outAt = servingAt;
+  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+  if (asg) {
+    const group3 = {
+      name: options.newServerGroup,
+      instances: (asg.Instances ?? []).map((i10) => ({ id: i10.InstanceId })),
+      targetGroupArns: asg.TargetGroupARNs ?? []
+    };
+    await disableServerGroup(aws, group3, {
+      log,
+      onDeregistered: () => {
+        outAt = Date.now();
+      },
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+  }
+  for (const group3 of options.previous) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned !== void 0) await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
+  }
+  if (asg) {
+    const template = asg.LaunchTemplate?.LaunchTemplateId ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? "", version: asg.LaunchTemplate.Version ?? "" } : void 0;
+    await destroyServerGroup(aws, { name: options.newServerGroup, launchTemplate: template, tags: { [Tag.cluster]: "x" }, targetGroupArns: asg.TargetGroupARNs ?? [] });
+    log.info(`${options.newServerGroup}: drained and deleted`);
+  }
+  return { servingAt, outAt };
 }
 
 // src/deploy/red-black.ts
@@ -97437,6 +97527,37 @@ function servingTargets(group3, health) {
   return serving;
 }
 
+// src/verify/recovery.ts
+function warmPreviousGroups(groups, watched) {
+  return groups.filter(
+    (g10) => g10.name !== watched.name && !g10.enabled && g10.tags[Tag.scaleDownAfter] !== void 0 && g10.capacity.desired > 0 && g10.instances.filter((i10) => i10.lifecycleState === "InService").length >= g10.capacity.desired
+  );
+}
+async function settleInterruptedWatch(aws, options) {
+  const { watched, log } = options;
+  const previous = warmPreviousGroups(options.groups, watched);
+  if (previous.length === 0) {
+    log.warn(`${watched.name}: its watch was interrupted and no previous group is warm any more: finishing the cutover`);
+    await removeGroupTags(aws, watched.name, [Tag.watchUntil]);
+    return void 0;
+  }
+  const names = previous.map((g10) => g10.name).join(", ");
+  if (options.rollingBack) {
+    await removeGroupTags(aws, watched.name, [Tag.phase, Tag.watchUntil]);
+    log.warn(`${watched.name}: its watch was interrupted (verdict unknown): leaving it to this rollback, ${names} kept running`);
+    return { action: `left ${watched.name} (watch interrupted) for the rollback; ${names} kept running`, keepRunning: previous.map((g10) => g10.name) };
+  }
+  log.warn(`${watched.name}: its watch was interrupted (verdict unknown, so not passed): re-enabling ${names}, removing ${watched.name}`);
+  await restorePrevious(aws, {
+    newServerGroup: watched.name,
+    previous,
+    healthTimeoutSeconds: options.healthTimeoutSeconds,
+    ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+    log
+  });
+  return { action: `rolled back ${watched.name} (watch interrupted): ${names} re-enabled`, keepRunning: [] };
+}
+
 // src/deploy/recovery.ts
 function unfinishedGroups(groups) {
   return groups.filter((g10) => UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")).reverse();
@@ -97473,6 +97594,28 @@ async function recoverCluster(aws, options) {
       actions.push(`disabled ${group3.name} again (rollback interrupted before cutover)`);
       await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `rollback interrupted in phase ${phase}; ${group3.name} disabled again` });
       continue;
+    }
+    if (phase === Phase.watching) {
+      const settled = await settleInterruptedWatch(aws, {
+        watched: group3,
+        groups,
+        healthTimeoutSeconds: options.healthTimeoutSeconds,
+        ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+        ...options.rollingBack ? { rollingBack: true } : {},
+        log
+      });
+      if (settled) {
+        for (const name of settled.keepRunning) keepRunning.add(name);
+        actions.push(settled.action);
+        await options.session.record({
+          ...record,
+          result: options.rollingBack ? "aborted" : "rolled-back",
+          verdict: "interrupted",
+          finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+          message: `interrupted during its watch; ${settled.action}`
+        });
+        continue;
+      }
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);

@@ -95951,7 +95951,8 @@ no deployments recorded for cluster ${cluster}`;
     return [
       shortTime(r10.recordedAt),
       r10.kind,
-      r10.result,
+      // The watch's verdict next to the result (`succeeded (watch passed)`, `rolled-back (watch failed)`).
+      r10.verdict ? `${r10.result} (watch ${r10.verdict})` : r10.result,
       r10.version ?? "-",
       r10.amiId ?? "-",
       r10.serverGroup ?? "-",

@@ -99014,6 +99014,37 @@ function servingTargets(group3, health) {
   return serving;
 }
 
+// src/verify/recovery.ts
+function warmPreviousGroups(groups, watched) {
+  return groups.filter(
+    (g10) => g10.name !== watched.name && !g10.enabled && g10.tags[Tag.scaleDownAfter] !== void 0 && g10.capacity.desired > 0 && g10.instances.filter((i10) => i10.lifecycleState === "InService").length >= g10.capacity.desired
+  );
+}
+async function settleInterruptedWatch(aws, options) {
+  const { watched, log } = options;
+  const previous = warmPreviousGroups(options.groups, watched);
+  if (previous.length === 0) {
+    log.warn(`${watched.name}: its watch was interrupted and no previous group is warm any more: finishing the cutover`);
+    await removeGroupTags(aws, watched.name, [Tag.watchUntil]);
+    return void 0;
+  }
+  const names = previous.map((g10) => g10.name).join(", ");
+  if (options.rollingBack) {
+    await removeGroupTags(aws, watched.name, [Tag.phase, Tag.watchUntil]);
+    log.warn(`${watched.name}: its watch was interrupted (verdict unknown): leaving it to this rollback, ${names} kept running`);
+    return { action: `left ${watched.name} (watch interrupted) for the rollback; ${names} kept running`, keepRunning: previous.map((g10) => g10.name) };
+  }
+  log.warn(`${watched.name}: its watch was interrupted (verdict unknown, so not passed): re-enabling ${names}, removing ${watched.name}`);
+  await restorePrevious(aws, {
+    newServerGroup: watched.name,
+    previous,
+    healthTimeoutSeconds: options.healthTimeoutSeconds,
+    ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+    log
+  });
+  return { action: `rolled back ${watched.name} (watch interrupted): ${names} re-enabled`, keepRunning: [] };
+}
+
 // src/deploy/recovery.ts
 function unfinishedGroups(groups) {
   return groups.filter((g10) => UNFINISHED_PHASES.has(g10.tags[Tag.phase] ?? "")).reverse();
@@ -99050,6 +99081,28 @@ async function recoverCluster(aws, options) {
       actions.push(`disabled ${group3.name} again (rollback interrupted before cutover)`);
       await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `rollback interrupted in phase ${phase}; ${group3.name} disabled again` });
       continue;
+    }
+    if (phase === Phase.watching) {
+      const settled = await settleInterruptedWatch(aws, {
+        watched: group3,
+        groups,
+        healthTimeoutSeconds: options.healthTimeoutSeconds,
+        ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+        ...options.rollingBack ? { rollingBack: true } : {},
+        log
+      });
+      if (settled) {
+        for (const name of settled.keepRunning) keepRunning.add(name);
+        actions.push(settled.action);
+        await options.session.record({
+          ...record,
+          result: options.rollingBack ? "aborted" : "rolled-back",
+          verdict: "interrupted",
+          finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+          message: `interrupted during its watch; ${settled.action}`
+        });
+        continue;
+      }
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);

@@ -96165,7 +96165,8 @@ no deployments recorded for cluster ${cluster}`;
     return [
       shortTime(r10.recordedAt),
       r10.kind,
-      r10.result,
+      // The watch's verdict next to the result (`succeeded (watch passed)`, `rolled-back (watch failed)`).
+      r10.verdict ? `${r10.result} (watch ${r10.verdict})` : r10.result,
       r10.version ?? "-",
       r10.amiId ?? "-",
       r10.serverGroup ?? "-",
@@ -96450,7 +96451,8 @@ function describeServerGroup(group3, health) {
     launchTemplate: group3.launchTemplate ?? null,
     suspendedProcesses: group3.suspendedProcesses,
     phase: UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "") ? group3.tags[Tag.phase] : null,
-    scaleDownAfter: !group3.enabled && group3.capacity.desired > 0 ? group3.tags[Tag.scaleDownAfter] ?? null : null
+    scaleDownAfter: !group3.enabled && group3.capacity.desired > 0 ? group3.tags[Tag.scaleDownAfter] ?? null : null,
+    watchUntil: group3.tags[Tag.phase] === Phase.watching ? group3.tags[Tag.watchUntil] ?? null : null
   };
 }
 async function getClusterStatus(aws, cluster) {
@@ -96461,9 +96463,14 @@ async function getClusterStatus(aws, cluster) {
     serverGroup: g10.name,
     deploymentId: g10.deploymentId,
     phase: g10.phase,
-    nextRunWill: g10.phase === Phase.reenabling ? "disable-again" : isBeforeCutover(g10.phase) ? "remove" : "finish"
+    nextRunWill: nextRunWill(g10.phase)
   }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
+}
+function nextRunWill(phase) {
+  if (phase === Phase.reenabling) return "disable-again";
+  if (phase === Phase.watching) return "roll-back";
+  return isBeforeCutover(phase) ? "remove" : "finish";
 }
 function formatClusterStatus(status) {
   if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
@@ -96479,10 +96486,11 @@ function formatClusterStatus(status) {
   ]);
   const table = formatTable(["SERVER GROUP", "STATE", "AMI", "VERSION", "CREATED", "MIN/MAX/DES", "IN SERVICE", "HEALTHY/REGISTERED"], rows);
   const notes = [
+    ...status.serverGroups.filter((g10) => g10.watchUntil).map((g10) => `${g10.name}: under watch (alarms, gates) until ${g10.watchUntil}; a breach re-enables the warm previous group`),
     ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
     ...status.serverGroups.filter((g10) => !g10.managed).map((g10) => `${g10.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
     ...status.unfinished.map(
-      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`
+      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): ` + (u2.phase === Phase.watching ? "if it is not running any more, the next deploy, rollback or cleanup will roll it back (its verdict is unknown)" : `the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`)
     )
   ];
   return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join("\n");

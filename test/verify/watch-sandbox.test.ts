@@ -8,8 +8,14 @@ import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { loadBalancerDimension, targetGroupDimension } from '../../src/sandbox/alb-metrics';
 import { DEMO_HEALTH_CHECK } from '../../src/sandbox/demo-infra';
 import { startProbe } from '../../src/sandbox/probe';
-import { getClusterStatus } from '../../src/status/cluster-status';
+import { Tag } from '../../src/aws/tags';
+import { loadCluster } from '../../src/cluster/server-groups';
+import { cleanupStage } from '../../src/stages/cleanup';
+import { executeStage } from '../../src/stages/framework';
+import { historyStage } from '../../src/stages/history';
+import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { runStageBundle } from '../helpers/run-stage';
 import { waitFor } from '../sandbox/fixtures';
 
 // The watch after cutover, measured with a real traffic probe through the sandbox load balancer.
@@ -166,4 +172,53 @@ test.serial('a latency regression (400 ms) is caught by the built-in latency gat
   t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['2.0.0']);
   t.log(`latency ${error.verification.steps[0]?.latencyMs} ms vs baseline ${error.verification.baseline?.latencyMs} ms; traffic back ${error.verification.steps[0]?.trafficBackMs} ms after the breach`);
   t.is(await alarmState('heartbeat'), 'ALARM');
+});
+
+test.serial('kill -9 during the watch: status shows the group under watch; the next cleanup rolls it back (verdict unknown), one group enabled, 0 failed requests; history shows the verdicts', async (t) => {
+  const serving = await getClusterStatus(env.aws, 'web-prod');
+  const previous = serving.serverGroups.find((g) => g.name === serving.active);
+  const traffic = probe();
+  const killed = await runStageBundle('deploy', { ...env.baseInput, amiId: amis.v1, version: '1.1.0', watch: '60s', lockLease: '5s' }, {
+    ...env.sandbox.env(),
+    BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+    BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+    BLUEGREEN_FAILPOINTS: 'watching',
+  });
+  t.not(killed.exitCode, 0, killed.stderr);
+  t.regex(killed.stderr, /failpoint watching: killing this process/);
+  const status = await getClusterStatus(env.aws, 'web-prod');
+  const watched = status.serverGroups.find((g) => g.phase === 'watching');
+  t.truthy(watched?.watchUntil, JSON.stringify(status.serverGroups));
+  t.is(watched?.state, 'enabled');
+  t.deepEqual(status.unfinished.map((u) => u.nextRunWill), ['roll-back']);
+  const warm = status.serverGroups.find((g) => g.name === previous?.name);
+  t.is(warm?.state, 'disabled');
+  t.is(warm?.capacity.desired, 2, 'the previous group is still at full capacity');
+  t.regex(formatClusterStatus(status), /under watch \(alarms, gates\) until /);
+
+  const cleanup = await executeStage(
+    cleanupStage,
+    { region: 'us-east-1', cluster: 'web-prod', ledger: env.baseInput.ledger, breakExpiredLock: true, lockWait: '30s', lockLease: '5s' },
+    env.log,
+  );
+  await sleep(1_000);
+  const report = await traffic.stop();
+  t.is(cleanup.exitCode, 0, JSON.stringify(cleanup.output));
+  t.true((cleanup.output as { actions: string[] }).actions.some((a) => a.startsWith(`rolled back ${watched?.name} (watch interrupted)`)), JSON.stringify(cleanup.output));
+  const { groups } = await loadCluster(env.aws, 'web-prod');
+  t.deepEqual(groups.filter((g) => g.enabled).map((g) => g.name), [previous?.name]);
+  t.false(groups.some((g) => g.name === watched?.name), 'the interrupted group was removed');
+  for (const group of groups) {
+    t.is(group.tags[Tag.pinnedFrom], undefined, `${group.name} has no pinned min`);
+    t.is(group.tags[Tag.phase] === 'watching', false);
+  }
+  t.is(report.failed, 0, JSON.stringify(report.failures));
+  t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, [previous?.version]);
+
+  const history = await executeStage(historyStage, { region: 'us-east-1', cluster: 'web-prod', ledger: env.baseInput.ledger, limit: 20 }, env.log);
+  const records = (history.output as { records: Array<{ kind: string; result: string; verdict?: string }> }).records;
+  t.true(records.some((r) => r.kind === 'recovery' && r.verdict === 'interrupted' && r.result === 'rolled-back'), JSON.stringify(records));
+  t.true(records.some((r) => r.kind === 'deploy' && r.verdict === 'failed' && r.result === 'rolled-back'));
+  t.true(records.some((r) => r.kind === 'deploy' && r.verdict === 'passed' && r.result === 'succeeded'));
+  t.true(env.lines.some((line) => /rolled-back \(watch failed\)/.test(line)), 'the history table shows verdicts');
 });
