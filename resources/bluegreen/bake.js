@@ -3546,7 +3546,7 @@ var init_getInstanceMetadataRegion = __esm({
             return;
           }
           const chunks = [];
-          res.on("data", (chunk) => chunks.push(chunk));
+          res.on("data", (chunk2) => chunks.push(chunk2));
           res.on("end", () => {
             resolve8(Buffer.concat(chunks));
             req.destroy();
@@ -5163,8 +5163,8 @@ var init_stream_collector = __esm({
     };
     Collector = class extends import_node_stream2.Writable {
       bufferedBytes = [];
-      _write(chunk, encoding, callback) {
-        this.bufferedBytes.push(chunk);
+      _write(chunk2, encoding, callback) {
+        this.bufferedBytes.push(chunk2);
         callback();
       }
     };
@@ -5528,9 +5528,9 @@ var init_HashCalculator = __esm({
         super(options);
         this.hash = hash;
       }
-      _write(chunk, encoding, callback) {
+      _write(chunk2, encoding, callback) {
         try {
-          this.hash.update(toUint8Array(chunk));
+          this.hash.update(toUint8Array(chunk2));
         } catch (err) {
           return callback(err);
         }
@@ -5812,15 +5812,15 @@ var init_Sha256Js = __esm({
           this.inner.update(data);
           return;
         }
-        const chunk = toUint8Array(data);
+        const chunk2 = toUint8Array(data);
         let position = 0;
-        let { byteLength } = chunk;
+        let { byteLength } = chunk2;
         this.bytesHashed += byteLength;
         if (this.bytesHashed * 8 > MAX_HASHABLE_LENGTH) {
           throw new Error("Cannot hash more than 2^53 - 1 bits");
         }
         while (byteLength > 0) {
-          this.buffer[this.bufferLength++] = chunk[position++];
+          this.buffer[this.bufferLength++] = chunk2[position++];
           byteLength--;
           if (this.bufferLength === BLOCK) {
             this.hashBuffer();
@@ -6167,9 +6167,9 @@ var init_HeaderMarshaller = __esm({
         }
         const out = new Uint8Array(chunks.reduce((carry, bytes) => carry + bytes.byteLength, 0));
         let position = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, position);
-          position += chunk.byteLength;
+        for (const chunk2 of chunks) {
+          out.set(chunk2, position);
+          position += chunk2.byteLength;
         }
         return out;
       }
@@ -6546,8 +6546,8 @@ var init_SmithyMessageEncoderStream = __esm({
         return this.asyncIterator();
       }
       async *asyncIterator() {
-        for await (const chunk of this.options.inputStream) {
-          const payloadBuf = this.options.serializer(chunk);
+        for await (const chunk2 of this.options.inputStream) {
+          const payloadBuf = this.options.serializer(chunk2);
           yield payloadBuf;
         }
       }
@@ -6631,8 +6631,8 @@ function getUnmarshalledStream(source, options) {
   const messageUnmarshaller = getMessageUnmarshaller(options.deserializer, options.toUtf8);
   return {
     [Symbol.asyncIterator]: async function* () {
-      for await (const chunk of source) {
-        const message = options.eventStreamCodec.decode(chunk);
+      for await (const chunk2 of source) {
+        const message = options.eventStreamCodec.decode(chunk2);
         const type = await messageUnmarshaller(message);
         if (type === void 0) {
           continue;
@@ -11894,9 +11894,9 @@ var init_HeaderFormatter = __esm({
         }
         const out = new Uint8Array(chunks.reduce((carry, bytes) => carry + bytes.byteLength, 0));
         let position = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, position);
-          position += chunk.byteLength;
+        for (const chunk2 of chunks) {
+          out.set(chunk2, position);
+          position += chunk2.byteLength;
         }
         return out;
       }
@@ -12816,8 +12816,8 @@ function httpRequest(options) {
         req.destroy();
       }
       const chunks = [];
-      res.on("data", (chunk) => {
-        chunks.push(chunk);
+      res.on("data", (chunk2) => {
+        chunks.push(chunk2);
       });
       res.on("end", () => {
         resolve8(Buffer.concat(chunks));
@@ -26395,8 +26395,8 @@ var require_source_node = __commonJS({
     };
     SourceNode.prototype.add = function SourceNode_add(aChunk) {
       if (Array.isArray(aChunk)) {
-        aChunk.forEach(function(chunk) {
-          this.add(chunk);
+        aChunk.forEach(function(chunk2) {
+          this.add(chunk2);
         }, this);
       } else if (aChunk[isSourceNode] || typeof aChunk === "string") {
         if (aChunk) {
@@ -26424,14 +26424,14 @@ var require_source_node = __commonJS({
       return this;
     };
     SourceNode.prototype.walk = function SourceNode_walk(aFn) {
-      var chunk;
+      var chunk2;
       for (var i10 = 0, len = this.children.length; i10 < len; i10++) {
-        chunk = this.children[i10];
-        if (chunk[isSourceNode]) {
-          chunk.walk(aFn);
+        chunk2 = this.children[i10];
+        if (chunk2[isSourceNode]) {
+          chunk2.walk(aFn);
         } else {
-          if (chunk !== "") {
-            aFn(chunk, {
+          if (chunk2 !== "") {
+            aFn(chunk2, {
               source: this.source,
               line: this.line,
               column: this.column,
@@ -26483,8 +26483,8 @@ var require_source_node = __commonJS({
     };
     SourceNode.prototype.toString = function SourceNode_toString() {
       var str = "";
-      this.walk(function(chunk) {
-        str += chunk;
+      this.walk(function(chunk2) {
+        str += chunk2;
       });
       return str;
     };
@@ -26500,8 +26500,8 @@ var require_source_node = __commonJS({
       var lastOriginalLine = null;
       var lastOriginalColumn = null;
       var lastOriginalName = null;
-      this.walk(function(chunk, original) {
-        generated.code += chunk;
+      this.walk(function(chunk2, original) {
+        generated.code += chunk2;
         if (original.source !== null && original.line !== null && original.column !== null) {
           if (lastOriginalSource !== original.source || lastOriginalLine !== original.line || lastOriginalColumn !== original.column || lastOriginalName !== original.name) {
             map.addMapping({
@@ -26532,8 +26532,8 @@ var require_source_node = __commonJS({
           lastOriginalSource = null;
           sourceMappingActive = false;
         }
-        for (var idx = 0, length = chunk.length; idx < length; idx++) {
-          if (chunk.charCodeAt(idx) === NEWLINE_CODE) {
+        for (var idx = 0, length = chunk2.length; idx < length; idx++) {
+          if (chunk2.charCodeAt(idx) === NEWLINE_CODE) {
             generated.line++;
             generated.column = 0;
             if (idx + 1 === length) {
@@ -26632,17 +26632,17 @@ var require_code_gen = __commonJS({
         }
       };
     }
-    function castChunk(chunk, codeGen, loc) {
-      if (_utils.isArray(chunk)) {
+    function castChunk(chunk2, codeGen, loc) {
+      if (_utils.isArray(chunk2)) {
         var ret = [];
-        for (var i10 = 0, len = chunk.length; i10 < len; i10++) {
-          ret.push(codeGen.wrap(chunk[i10], loc));
+        for (var i10 = 0, len = chunk2.length; i10 < len; i10++) {
+          ret.push(codeGen.wrap(chunk2[i10], loc));
         }
         return ret;
-      } else if (typeof chunk === "boolean" || typeof chunk === "number") {
-        return chunk + "";
+      } else if (typeof chunk2 === "boolean" || typeof chunk2 === "number") {
+        return chunk2 + "";
       }
-      return chunk;
+      return chunk2;
     }
     function CodeGen(srcFile) {
       this.srcFile = srcFile;
@@ -26674,13 +26674,13 @@ var require_code_gen = __commonJS({
         var loc = this.currentLocation || { start: {} };
         return new SourceNode(loc.start.line, loc.start.column, this.srcFile);
       },
-      wrap: function wrap2(chunk) {
+      wrap: function wrap2(chunk2) {
         var loc = arguments.length <= 1 || arguments[1] === void 0 ? this.currentLocation || { start: {} } : arguments[1];
-        if (chunk instanceof SourceNode) {
-          return chunk;
+        if (chunk2 instanceof SourceNode) {
+          return chunk2;
         }
-        chunk = castChunk(chunk, this, loc);
-        return new SourceNode(loc.start.line, loc.start.column, this.srcFile, chunk);
+        chunk2 = castChunk(chunk2, this, loc);
+        return new SourceNode(loc.start.line, loc.start.column, this.srcFile, chunk2);
       },
       functionCall: function functionCall(fn, type, params) {
         params = this.generateList(params);
@@ -101093,6 +101093,47 @@ function parseGates(value, field = "gates") {
   return gates;
 }
 
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
+
+// src/core/poll.ts
+var import_promises4 = require("timers/promises");
+
+// src/deploy/health.ts
+var import_promises5 = require("timers/promises");
+
+// src/deploy/launch-template.ts
+var import_node_crypto8 = require("crypto");
+
+// src/deploy/rolling.ts
+function parseSteps(value, field = "steps") {
+  const list = typeof value === "string" ? value.split(",").map((s3) => Number(s3.trim())) : Array.isArray(value) ? value.map((v2) => typeof v2 === "string" ? Number(v2) : v2) : void 0;
+  if (!list || list.length === 0) throw new InputError(field, "must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]");
+  list.forEach((step, index) => {
+    if (typeof step !== "number" || !Number.isInteger(step) || step < 1 || step > 100) {
+      throw new InputError(`${field}[${index}]`, `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`);
+    }
+    if (index > 0 && step <= list[index - 1]) throw new InputError(field, `must be ascending (got ${list.join(", ")})`);
+  });
+  if (list[list.length - 1] !== 100) throw new InputError(field, `must end at 100 (got ${list.join(", ")})`);
+  return list;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -101179,7 +101220,24 @@ var DEPLOY_INPUTS = {
     describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field)
-  })
+  }),
+  strategy: input({
+    kind: "string",
+    describe: "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: "red-black",
+    choices: ["red-black", "rolling"],
+    parse: (value, field) => {
+      if (value !== "red-black" && value !== "rolling") throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    }
+  }),
+  steps: input({
+    kind: "list",
+    describe: "Rolling steps: ascending percentages of desired capacity ending at 100",
+    default: "25,50,100",
+    parse: (value, field) => parseSteps(value, field)
+  }),
+  stepWatch: durationInput("Rolling: how long to watch health, alarms and gates after each step", { default: 60 })
 };
 
 // src/stages/inputs/history.ts
@@ -101191,9 +101249,9 @@ var HISTORY_INPUTS = {
 };
 
 // src/publish/artifact-file.ts
-var import_node_crypto8 = require("crypto");
+var import_node_crypto9 = require("crypto");
 var import_node_fs5 = require("fs");
-var import_promises4 = require("fs/promises");
+var import_promises6 = require("fs/promises");
 var import_node_path7 = require("path");
 function checkArtifactFile(field, path6) {
   let stats;
@@ -101217,8 +101275,8 @@ function checkArtifactFile(field, path6) {
 var HASH_READ_BYTES = 1024 * 1024;
 
 // src/publish/multipart.ts
-var import_node_crypto9 = require("crypto");
-var import_promises5 = require("fs/promises");
+var import_node_crypto10 = require("crypto");
+var import_promises7 = require("fs/promises");
 var MIN_PART_SIZE = 5 * 1024 * 1024;
 var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 
@@ -101815,8 +101873,8 @@ var LineSplitter = class {
   }
   onLine;
   buffer = "";
-  push(chunk) {
-    this.buffer += chunk.toString();
+  push(chunk2) {
+    this.buffer += chunk2.toString();
     let nl;
     while ((nl = this.buffer.indexOf("\n")) >= 0) {
       this.onLine(this.buffer.slice(0, nl).replace(/\r$/, ""));

@@ -96294,6 +96294,479 @@ function parseGates(value, field = "gates") {
   return gates;
 }
 
+// src/aws/tags.ts
+var Tag = {
+  cluster: "bluegreen:cluster",
+  deploymentId: "bluegreen:deployment-id",
+  amiId: "bluegreen:ami-id",
+  artifactUrl: "bluegreen:artifact-url",
+  buildUrl: "bluegreen:build-url",
+  version: "bluegreen:version",
+  gitCommit: "bluegreen:git-commit",
+  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
+  phase: "bluegreen:phase",
+  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
+  pinnedFrom: "bluegreen:pinned-min",
+  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
+  previousServerGroup: "bluegreen:previous-server-group",
+  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
+  scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: "bluegreen:watch-until",
+  /** Spinnaker's tag for the application, recognised but not required. */
+  spinnakerApplication: "spinnaker:application"
+};
+function tagMap(tags) {
+  const map = {};
+  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
+  return map;
+}
+
+// src/core/failpoint.ts
+function failpoint(name) {
+  const points = process.env.BLUEGREEN_FAILPOINTS;
+  if (!points) return;
+  if (points.split(",").map((p4) => p4.trim()).includes(name)) {
+    process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
+`);
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
+function isBeforeCutover(phase) {
+  return phase === Phase.creating || phase === Phase.waitingHealthy;
+}
+
+// src/aws/paginate.ts
+async function collectPages(pages, pick) {
+  const items = [];
+  for await (const page of pages) items.push(...pick(page) ?? []);
+  return items;
+}
+function chunk(items, size) {
+  const chunks = [];
+  for (let i10 = 0; i10 < items.length; i10 += size) chunks.push(items.slice(i10, i10 + size));
+  return chunks;
+}
+
+// src/cluster/server-groups.ts
+var DISABLE_PROCESSES = ["Launch", "Terminate", "AddToLoadBalancer"];
+function belongsToCluster(asg, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  if (parseServerGroupName(name)?.cluster === cluster) return true;
+  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
+}
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
+}
+async function describeAsgsByName(aws, names) {
+  if (names.length === 0) return [];
+  return collectPages(
+    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
+    (page) => page.AutoScalingGroups
+  );
+}
+async function describeTargetHealth(aws, targetGroupArns) {
+  const result = /* @__PURE__ */ new Map();
+  await Promise.all(
+    [...new Set(targetGroupArns)].map(async (arn) => {
+      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      result.set(arn, response.TargetHealthDescriptions ?? []);
+    })
+  );
+  return result;
+}
+function launchTemplateOf(asg) {
+  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
+  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
+}
+async function resolveAmi(aws, asg, tags) {
+  if (tags[Tag.amiId]) return tags[Tag.amiId];
+  const template = launchTemplateOf(asg);
+  if (!template) return void 0;
+  const response = await aws.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
+      Versions: [template.version]
+    })
+  );
+  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+}
+function isEnabled(asg, health) {
+  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
+  if (suspended) return false;
+  const targetGroups = asg.TargetGroupARNs ?? [];
+  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
+  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
+}
+async function toServerGroup(aws, asg, health, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  const tags = tagMap(asg.Tags);
+  return {
+    name,
+    sequence: parseServerGroupName(name)?.sequence,
+    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
+    amiId: await resolveAmi(aws, asg, tags),
+    launchTemplate: launchTemplateOf(asg),
+    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
+    instances: (asg.Instances ?? []).map((i10) => ({
+      id: i10.InstanceId ?? "",
+      lifecycleState: i10.LifecycleState ?? "Unknown",
+      healthStatus: i10.HealthStatus ?? "Unknown",
+      availabilityZone: i10.AvailabilityZone ?? ""
+    })),
+    targetGroupArns: asg.TargetGroupARNs ?? [],
+    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
+    tags,
+    enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
+    asg
+  };
+}
+function sortOldestFirst(groups) {
+  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
+}
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
+  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
+}
+
+// src/core/poll.ts
+var import_promises4 = require("timers/promises");
+function envMs(name, fallback) {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
+  let delay = minMs;
+  return {
+    async next() {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await (0, import_promises4.setTimeout)(Math.min(delay, remaining));
+      delay = Math.min(maxMs, Math.ceil(delay * 1.5));
+      return true;
+    },
+    remainingMs: () => deadline - Date.now()
+  };
+}
+
+// src/deploy/health.ts
+var import_promises5 = require("timers/promises");
+
+// src/status/cluster-status.ts
+function targetGroupNameFromArn(arn) {
+  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+
+// src/deploy/health.ts
+function countHealthy(instances, targetGroupArns, health) {
+  const pending = [];
+  const healthyInstanceIds = [];
+  let inService = 0;
+  for (const instance of instances) {
+    const id = instance.InstanceId ?? "";
+    if (instance.LifecycleState !== "InService") {
+      pending.push(`${id} ${instance.LifecycleState ?? "unknown"}`);
+      continue;
+    }
+    inService += 1;
+    const problems = [];
+    for (const arn of targetGroupArns) {
+      const description = (health.get(arn) ?? []).find((t8) => t8.Target?.Id === id);
+      const state2 = description?.TargetHealth?.State ?? "unregistered";
+      if (state2 !== "healthy") {
+        const reason = description?.TargetHealth?.Reason ? ` (${description.TargetHealth.Reason})` : "";
+        problems.push(`${targetGroupNameFromArn(arn)} ${state2}${reason}`);
+      }
+    }
+    if (problems.length === 0) healthyInstanceIds.push(id);
+    else pending.push(`${id} ${problems.join(", ")}`);
+  }
+  return { inService, healthy: healthyInstanceIds.length, healthyInstanceIds, pending };
+}
+function requiredHealthy(desired, percent) {
+  if (desired === 0) return 0;
+  return Math.max(1, Math.ceil(desired * percent / 100));
+}
+var STABLE_HEALTH_POLLS = 2;
+var CONFIRM_POLL_MS = 250;
+async function failedActivities(aws, groupName, since) {
+  const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
+  return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
+}
+async function waitForHealthyTargets(aws, options) {
+  const schedule = pollSchedule(options.deadline);
+  let lastLine = "";
+  let progress;
+  let healthyPolls = 0;
+  for (; ; ) {
+    const [asg] = await describeAsgsByName(aws, [options.groupName]);
+    if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
+    const desired = asg.DesiredCapacity ?? 0;
+    const health = await describeTargetHealth(aws, options.targetGroupArns);
+    const counted = countHealthy(asg.Instances ?? [], options.targetGroupArns, health);
+    progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
+    const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
+    if (line !== lastLine) {
+      options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
+      lastLine = line;
+    }
+    if (progress.healthy >= progress.required) {
+      healthyPolls += 1;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (schedule.remainingMs() <= 0) break;
+      await (0, import_promises5.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      continue;
+    }
+    healthyPolls = 0;
+    const failures = await failedActivities(aws, options.groupName, options.since);
+    if (failures.length > 0) {
+      throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
+        reasons: failures
+      });
+    }
+    if (!await schedule.next()) break;
+  }
+  const reasons = progress?.pending ?? [];
+  throw new OperationFailedError(
+    "HealthTimeout",
+    `${options.groupName} was not healthy in time: ${progress?.healthy ?? 0}/${progress?.required ?? "?"} healthy` + (reasons.length ? `; ${reasons.slice(0, 5).join("; ")}` : ""),
+    { reasons }
+  );
+}
+async function deregistrationDelaySeconds(aws, targetGroupArns) {
+  let longest = 0;
+  for (const arn of targetGroupArns) {
+    const response = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+    const value = response.Attributes?.find((a10) => a10.Key === "deregistration_delay.timeout_seconds")?.Value;
+    longest = Math.max(longest, value === void 0 ? 300 : Number(value));
+  }
+  return longest;
+}
+async function waitForDrained(aws, options) {
+  const ids = new Set(options.instanceIds);
+  const schedule = pollSchedule(options.deadline);
+  let last = -1;
+  for (; ; ) {
+    const health = await describeTargetHealth(aws, options.targetGroupArns);
+    let remaining = 0;
+    for (const targets of health.values()) {
+      remaining += targets.filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "unused").length;
+    }
+    if (remaining !== last) {
+      options.log.info(remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`);
+      last = remaining;
+    }
+    if (remaining === 0) return;
+    if (!await schedule.next()) {
+      throw new OperationFailedError("DrainTimeout", `${options.label}: ${remaining} target(s) still draining at the deadline`);
+    }
+  }
+}
+
+// src/deploy/copy-settings.ts
+async function deleteGroupAlarms(aws, groupName) {
+  const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
+  const names = alarms.filter((a10) => (a10.Dimensions ?? []).some((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === groupName)).filter((a10) => !(a10.AlarmName ?? "").startsWith("TargetTracking-")).map((a10) => a10.AlarmName);
+  for (const batch of chunk(names, 100)) await aws.cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: batch }));
+  return names;
+}
+
+// src/deploy/launch-template.ts
+var import_node_crypto8 = require("crypto");
+async function deleteLaunchTemplate(aws, template) {
+  try {
+    await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
+  } catch (error) {
+    const code = error.name ?? "";
+    if (!/NotFound/i.test(code)) throw error;
+  }
+}
+
+// src/deploy/server-group-ops.ts
+async function setGroupTags(aws, groupName, tags) {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) return;
+  await aws.autoScaling.send(
+    new CreateOrUpdateTagsCommand({
+      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: "auto-scaling-group" }))
+    })
+  );
+}
+async function removeGroupTags(aws, groupName, keys) {
+  if (keys.length === 0) return;
+  await aws.autoScaling.send(
+    new DeleteTagsCommand({ Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: "auto-scaling-group" })) })
+  );
+}
+async function setCapacity(aws, groupName, capacity) {
+  await aws.autoScaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: groupName,
+      ...capacity.min !== void 0 ? { MinSize: capacity.min } : {},
+      ...capacity.max !== void 0 ? { MaxSize: capacity.max } : {},
+      ...capacity.desired !== void 0 ? { DesiredCapacity: capacity.desired } : {}
+    })
+  );
+}
+async function disableServerGroup(aws, group3, options) {
+  const targetGroupArns = options.targetGroupArns ?? group3.targetGroupArns;
+  await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group3.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
+  const instanceIds = group3.instances.map((i10) => i10.id);
+  if (instanceIds.length === 0 || targetGroupArns.length === 0) {
+    options.log.info(`${group3.name}: disabled (no instances in target groups)`);
+    return;
+  }
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
+  options.onDeregistered?.();
+  options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
+  const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
+  await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
+}
+async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
+  const [asg] = await describeAsgsByName(aws, [groupName]);
+  if (!asg) return;
+  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (ids.size === 0 || arns.length === 0) return;
+  const health = await describeTargetHealth(aws, arns);
+  for (const arn of arns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
+}
+async function enableServerGroup(aws, groupName, instanceIds, targetGroupArns) {
+  for (const arn of targetGroupArns) {
+    for (const batch of chunk(instanceIds, 100)) {
+      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
+    }
+  }
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
+}
+async function scaleDownServerGroup(aws, groupName) {
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
+  await setCapacity(aws, groupName, { min: 0, desired: 0 });
+  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
+}
+async function destroyServerGroup(aws, group3) {
+  await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
+  try {
+    await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
+  } catch (error) {
+    const message = error.message ?? "";
+    if (!/not found|does not exist/i.test(message)) throw error;
+  }
+  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
+  await deleteGroupAlarms(aws, group3.name);
+}
+
+// src/verify/watch.ts
+async function restorePrevious(aws, options) {
+  const { log } = options;
+  const since = /* @__PURE__ */ new Date();
+  for (const group3 of options.previous) {
+    const [asg2] = await describeAsgsByName(aws, [group3.name]);
+    const ids = (asg2?.Instances ?? []).filter((i10) => i10.LifecycleState === "InService").map((i10) => i10.InstanceId);
+    await enableServerGroup(aws, group3.name, ids, group3.targetGroupArns);
+    log.info(`${group3.name}: ${ids.length} running instance(s) back in ${group3.targetGroupArns.length} target group(s)`);
+  }
+  for (const group3 of options.previous) {
+    await waitForHealthyTargets(aws, {
+      groupName: group3.name,
+      targetGroupArns: group3.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+      since,
+      log
+    });
+  }
+  const servingAt = Date.now();
+  let outAt = servingAt;
+  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+  if (asg) {
+    const group3 = {
+      name: options.newServerGroup,
+      instances: (asg.Instances ?? []).map((i10) => ({ id: i10.InstanceId })),
+      targetGroupArns: asg.TargetGroupARNs ?? []
+    };
+    await disableServerGroup(aws, group3, {
+      log,
+      onDeregistered: () => {
+        outAt = Date.now();
+      },
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+  }
+  for (const group3 of options.previous) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned !== void 0) await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
+  }
+  if (asg) {
+    const template = asg.LaunchTemplate?.LaunchTemplateId ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? "", version: asg.LaunchTemplate.Version ?? "" } : void 0;
+    await destroyServerGroup(aws, { name: options.newServerGroup, launchTemplate: template, tags: { [Tag.cluster]: "x" }, targetGroupArns: asg.TargetGroupARNs ?? [] });
+    log.info(`${options.newServerGroup}: drained and deleted`);
+  }
+  return { servingAt, outAt };
+}
+
+// src/deploy/rolling.ts
+function parseSteps(value, field = "steps") {
+  const list = typeof value === "string" ? value.split(",").map((s3) => Number(s3.trim())) : Array.isArray(value) ? value.map((v2) => typeof v2 === "string" ? Number(v2) : v2) : void 0;
+  if (!list || list.length === 0) throw new InputError(field, "must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]");
+  list.forEach((step, index) => {
+    if (typeof step !== "number" || !Number.isInteger(step) || step < 1 || step > 100) {
+      throw new InputError(`${field}[${index}]`, `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`);
+    }
+    if (index > 0 && step <= list[index - 1]) throw new InputError(field, `must be ascending (got ${list.join(", ")})`);
+  });
+  if (list[list.length - 1] !== 100) throw new InputError(field, `must end at 100 (got ${list.join(", ")})`);
+  return list;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -96380,7 +96853,24 @@ var DEPLOY_INPUTS = {
     describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field)
-  })
+  }),
+  strategy: input({
+    kind: "string",
+    describe: "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: "red-black",
+    choices: ["red-black", "rolling"],
+    parse: (value, field) => {
+      if (value !== "red-black" && value !== "rolling") throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    }
+  }),
+  steps: input({
+    kind: "list",
+    describe: "Rolling steps: ascending percentages of desired capacity ending at 100",
+    default: "25,50,100",
+    parse: (value, field) => parseSteps(value, field)
+  }),
+  stepWatch: durationInput("Rolling: how long to watch health, alarms and gates after each step", { default: 60 })
 };
 
 // src/stages/inputs/history.ts
@@ -96392,9 +96882,9 @@ var HISTORY_INPUTS = {
 };
 
 // src/publish/artifact-file.ts
-var import_node_crypto8 = require("crypto");
+var import_node_crypto9 = require("crypto");
 var import_node_fs5 = require("fs");
-var import_promises4 = require("fs/promises");
+var import_promises6 = require("fs/promises");
 var import_node_path7 = require("path");
 function checkArtifactFile(field, path) {
   let stats;
@@ -96418,8 +96908,8 @@ function checkArtifactFile(field, path) {
 var HASH_READ_BYTES = 1024 * 1024;
 
 // src/publish/multipart.ts
-var import_node_crypto9 = require("crypto");
-var import_promises5 = require("fs/promises");
+var import_node_crypto10 = require("crypto");
+var import_promises7 = require("fs/promises");
 var MIN_PART_SIZE = 5 * 1024 * 1024;
 var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 
@@ -96804,12 +97294,12 @@ async function runStandalone(stage) {
 }
 
 // src/deploy/journal.ts
-var import_promises6 = require("timers/promises");
+var import_promises8 = require("timers/promises");
 
 // src/ledger/ledger.ts
-var import_node_crypto10 = require("crypto");
+var import_node_crypto11 = require("crypto");
 var MAX_EPOCH_MS = 9999999999999;
-function recordKey(ledger, cluster, recordedAtMs, deploymentId, nonce = (0, import_node_crypto10.randomBytes)(3).toString("hex")) {
+function recordKey(ledger, cluster, recordedAtMs, deploymentId, nonce = (0, import_node_crypto11.randomBytes)(3).toString("hex")) {
   const inverted = String(MAX_EPOCH_MS - recordedAtMs).padStart(13, "0");
   return `${recordsKeyPrefix(ledger, cluster)}${inverted}-${deploymentId}-${nonce}.json`;
 }
@@ -96935,7 +97425,7 @@ async function openClusterSession(clusterAws, options) {
       if (!held2 || Date.now() >= deadline) throw error;
       if (!announced) options.log.info(`${describeError(error)} \u2014 waiting up to ${options.waitSeconds}s for it`);
       announced = true;
-      await (0, import_promises6.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
+      await (0, import_promises8.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
     }
   }
   options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
@@ -96962,321 +97452,6 @@ async function openClusterSession(clusterAws, options) {
   };
 }
 
-// src/aws/tags.ts
-var Tag = {
-  cluster: "bluegreen:cluster",
-  deploymentId: "bluegreen:deployment-id",
-  amiId: "bluegreen:ami-id",
-  artifactUrl: "bluegreen:artifact-url",
-  buildUrl: "bluegreen:build-url",
-  version: "bluegreen:version",
-  gitCommit: "bluegreen:git-commit",
-  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
-  phase: "bluegreen:phase",
-  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
-  pinnedFrom: "bluegreen:pinned-min",
-  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
-  previousServerGroup: "bluegreen:previous-server-group",
-  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
-  scaleDownAfter: "bluegreen:scale-down-after",
-  /**
-   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
-   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
-   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
-   */
-  runSettings: "bluegreen:run-settings",
-  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
-  watchUntil: "bluegreen:watch-until",
-  /** Spinnaker's tag for the application, recognised but not required. */
-  spinnakerApplication: "spinnaker:application"
-};
-function tagMap(tags) {
-  const map = {};
-  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
-  return map;
-}
-
-// src/cluster/phases.ts
-var Phase = {
-  /** Launch template and ASG being made; the old group untouched. */
-  creating: "creating",
-  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
-  reenabling: "reenabling",
-  /** Waiting for the new group to be healthy; the old group untouched. */
-  waitingHealthy: "waiting-healthy",
-  /** New group healthy; old groups being disabled. */
-  cutover: "cutover",
-  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
-  watching: "watching",
-  /** Old groups disabled; scale-down and clean-up left. */
-  finishing: "finishing",
-  done: "done"
-};
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
-function isBeforeCutover(phase) {
-  return phase === Phase.creating || phase === Phase.waitingHealthy;
-}
-
-// src/aws/paginate.ts
-async function collectPages(pages, pick) {
-  const items = [];
-  for await (const page of pages) items.push(...pick(page) ?? []);
-  return items;
-}
-function chunk(items, size) {
-  const chunks = [];
-  for (let i10 = 0; i10 < items.length; i10 += size) chunks.push(items.slice(i10, i10 + size));
-  return chunks;
-}
-
-// src/cluster/server-groups.ts
-var DISABLE_PROCESSES = ["Launch", "Terminate", "AddToLoadBalancer"];
-function belongsToCluster(asg, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  if (parseServerGroupName(name)?.cluster === cluster) return true;
-  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
-}
-function isManagedBy(asg, cluster) {
-  const tags = tagMap(asg.Tags);
-  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
-}
-async function listClusterAsgs(aws, cluster, options = {}) {
-  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
-  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
-  return found.filter((asg) => belongsToCluster(asg, cluster));
-}
-async function describeAsgsByName(aws, names) {
-  if (names.length === 0) return [];
-  return collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
-    (page) => page.AutoScalingGroups
-  );
-}
-async function describeTargetHealth(aws, targetGroupArns) {
-  const result = /* @__PURE__ */ new Map();
-  await Promise.all(
-    [...new Set(targetGroupArns)].map(async (arn) => {
-      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      result.set(arn, response.TargetHealthDescriptions ?? []);
-    })
-  );
-  return result;
-}
-function launchTemplateOf(asg) {
-  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
-  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
-}
-async function resolveAmi(aws, asg, tags) {
-  if (tags[Tag.amiId]) return tags[Tag.amiId];
-  const template = launchTemplateOf(asg);
-  if (!template) return void 0;
-  const response = await aws.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
-      Versions: [template.version]
-    })
-  );
-  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
-}
-function isEnabled(asg, health) {
-  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
-  if (suspended) return false;
-  const targetGroups = asg.TargetGroupARNs ?? [];
-  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
-  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
-}
-async function toServerGroup(aws, asg, health, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  const tags = tagMap(asg.Tags);
-  return {
-    name,
-    sequence: parseServerGroupName(name)?.sequence,
-    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
-    amiId: await resolveAmi(aws, asg, tags),
-    launchTemplate: launchTemplateOf(asg),
-    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
-    instances: (asg.Instances ?? []).map((i10) => ({
-      id: i10.InstanceId ?? "",
-      lifecycleState: i10.LifecycleState ?? "Unknown",
-      healthStatus: i10.HealthStatus ?? "Unknown",
-      availabilityZone: i10.AvailabilityZone ?? ""
-    })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
-    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
-    tags,
-    enabled: isEnabled(asg, health),
-    managed: cluster !== void 0 && isManagedBy(asg, cluster),
-    asg
-  };
-}
-function sortOldestFirst(groups) {
-  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
-}
-async function loadCluster(aws, cluster, options = {}) {
-  const asgs = await listClusterAsgs(aws, cluster, options);
-  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
-}
-
-// src/deploy/health.ts
-var import_promises8 = require("timers/promises");
-
-// src/core/poll.ts
-var import_promises7 = require("timers/promises");
-function envMs(name, fallback) {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
-  let delay = minMs;
-  return {
-    async next() {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return false;
-      await (0, import_promises7.setTimeout)(Math.min(delay, remaining));
-      delay = Math.min(maxMs, Math.ceil(delay * 1.5));
-      return true;
-    },
-    remainingMs: () => deadline - Date.now()
-  };
-}
-
-// src/status/cluster-status.ts
-function targetGroupNameFromArn(arn) {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
-}
-
-// src/deploy/health.ts
-function countHealthy(instances, targetGroupArns, health) {
-  const pending = [];
-  const healthyInstanceIds = [];
-  let inService = 0;
-  for (const instance of instances) {
-    const id = instance.InstanceId ?? "";
-    if (instance.LifecycleState !== "InService") {
-      pending.push(`${id} ${instance.LifecycleState ?? "unknown"}`);
-      continue;
-    }
-    inService += 1;
-    const problems = [];
-    for (const arn of targetGroupArns) {
-      const description = (health.get(arn) ?? []).find((t8) => t8.Target?.Id === id);
-      const state2 = description?.TargetHealth?.State ?? "unregistered";
-      if (state2 !== "healthy") {
-        const reason = description?.TargetHealth?.Reason ? ` (${description.TargetHealth.Reason})` : "";
-        problems.push(`${targetGroupNameFromArn(arn)} ${state2}${reason}`);
-      }
-    }
-    if (problems.length === 0) healthyInstanceIds.push(id);
-    else pending.push(`${id} ${problems.join(", ")}`);
-  }
-  return { inService, healthy: healthyInstanceIds.length, healthyInstanceIds, pending };
-}
-function requiredHealthy(desired, percent) {
-  if (desired === 0) return 0;
-  return Math.max(1, Math.ceil(desired * percent / 100));
-}
-var STABLE_HEALTH_POLLS = 2;
-var CONFIRM_POLL_MS = 250;
-async function failedActivities(aws, groupName, since) {
-  const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
-  return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
-}
-async function waitForHealthyTargets(aws, options) {
-  const schedule = pollSchedule(options.deadline);
-  let lastLine = "";
-  let progress;
-  let healthyPolls = 0;
-  for (; ; ) {
-    const [asg] = await describeAsgsByName(aws, [options.groupName]);
-    if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
-    const desired = asg.DesiredCapacity ?? 0;
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    const counted = countHealthy(asg.Instances ?? [], options.targetGroupArns, health);
-    progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
-    const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
-    if (line !== lastLine) {
-      options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
-      lastLine = line;
-    }
-    if (progress.healthy >= progress.required) {
-      healthyPolls += 1;
-      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
-      if (schedule.remainingMs() <= 0) break;
-      await (0, import_promises8.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
-      continue;
-    }
-    healthyPolls = 0;
-    const failures = await failedActivities(aws, options.groupName, options.since);
-    if (failures.length > 0) {
-      throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
-        reasons: failures
-      });
-    }
-    if (!await schedule.next()) break;
-  }
-  const reasons = progress?.pending ?? [];
-  throw new OperationFailedError(
-    "HealthTimeout",
-    `${options.groupName} was not healthy in time: ${progress?.healthy ?? 0}/${progress?.required ?? "?"} healthy` + (reasons.length ? `; ${reasons.slice(0, 5).join("; ")}` : ""),
-    { reasons }
-  );
-}
-async function deregistrationDelaySeconds(aws, targetGroupArns) {
-  let longest = 0;
-  for (const arn of targetGroupArns) {
-    const response = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    const value = response.Attributes?.find((a10) => a10.Key === "deregistration_delay.timeout_seconds")?.Value;
-    longest = Math.max(longest, value === void 0 ? 300 : Number(value));
-  }
-  return longest;
-}
-async function waitForDrained(aws, options) {
-  const ids = new Set(options.instanceIds);
-  const schedule = pollSchedule(options.deadline);
-  let last = -1;
-  for (; ; ) {
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    let remaining = 0;
-    for (const targets of health.values()) {
-      remaining += targets.filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "unused").length;
-    }
-    if (remaining !== last) {
-      options.log.info(remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`);
-      last = remaining;
-    }
-    if (remaining === 0) return;
-    if (!await schedule.next()) {
-      throw new OperationFailedError("DrainTimeout", `${options.label}: ${remaining} target(s) still draining at the deadline`);
-    }
-  }
-}
-
-// src/deploy/launch-template.ts
-var import_node_crypto11 = require("crypto");
-async function deleteLaunchTemplate(aws, template) {
-  try {
-    await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
-  } catch (error) {
-    const code = error.name ?? "";
-    if (!/NotFound/i.test(code)) throw error;
-  }
-}
-
-// src/core/failpoint.ts
-function failpoint(name) {
-  const points = process.env.BLUEGREEN_FAILPOINTS;
-  if (!points) return;
-  if (points.split(",").map((p4) => p4.trim()).includes(name)) {
-    process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
-`);
-    process.kill(process.pid, "SIGKILL");
-  }
-}
-
 // src/deploy/run-settings.ts
 function decodeRunSettings(value, fallback) {
   if (!value) return fallback;
@@ -97294,14 +97469,6 @@ function decodeRunSettings(value, fallback) {
   }
 }
 
-// src/deploy/copy-settings.ts
-async function deleteGroupAlarms(aws, groupName) {
-  const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
-  const names = alarms.filter((a10) => (a10.Dimensions ?? []).some((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === groupName)).filter((a10) => !(a10.AlarmName ?? "").startsWith("TargetTracking-")).map((a10) => a10.AlarmName);
-  for (const batch of chunk(names, 100)) await aws.cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: batch }));
-  return names;
-}
-
 // src/deploy/plan.ts
 function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
   const ordered = [...groups];
@@ -97309,142 +97476,6 @@ function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
   const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
   const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
   return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
-}
-
-// src/deploy/server-group-ops.ts
-async function setGroupTags(aws, groupName, tags) {
-  const entries = Object.entries(tags);
-  if (entries.length === 0) return;
-  await aws.autoScaling.send(
-    new CreateOrUpdateTagsCommand({
-      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: "auto-scaling-group" }))
-    })
-  );
-}
-async function removeGroupTags(aws, groupName, keys) {
-  if (keys.length === 0) return;
-  await aws.autoScaling.send(
-    new DeleteTagsCommand({ Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: "auto-scaling-group" })) })
-  );
-}
-async function setCapacity(aws, groupName, capacity) {
-  await aws.autoScaling.send(
-    new UpdateAutoScalingGroupCommand({
-      AutoScalingGroupName: groupName,
-      ...capacity.min !== void 0 ? { MinSize: capacity.min } : {},
-      ...capacity.max !== void 0 ? { MaxSize: capacity.max } : {},
-      ...capacity.desired !== void 0 ? { DesiredCapacity: capacity.desired } : {}
-    })
-  );
-}
-async function disableServerGroup(aws, group3, options) {
-  const targetGroupArns = options.targetGroupArns ?? group3.targetGroupArns;
-  await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group3.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
-  const instanceIds = group3.instances.map((i10) => i10.id);
-  if (instanceIds.length === 0 || targetGroupArns.length === 0) {
-    options.log.info(`${group3.name}: disabled (no instances in target groups)`);
-    return;
-  }
-  const health = await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
-    }
-  }
-  options.onDeregistered?.();
-  options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
-  const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
-  await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
-}
-async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
-  const [asg] = await describeAsgsByName(aws, [groupName]);
-  if (!asg) return;
-  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
-  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (ids.size === 0 || arns.length === 0) return;
-  const health = await describeTargetHealth(aws, arns);
-  for (const arn of arns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
-    }
-  }
-}
-async function enableServerGroup(aws, groupName, instanceIds, targetGroupArns) {
-  for (const arn of targetGroupArns) {
-    for (const batch of chunk(instanceIds, 100)) {
-      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
-    }
-  }
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
-}
-async function scaleDownServerGroup(aws, groupName) {
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
-  await setCapacity(aws, groupName, { min: 0, desired: 0 });
-  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
-}
-async function destroyServerGroup(aws, group3) {
-  await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
-  try {
-    await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
-  } catch (error) {
-    const message = error.message ?? "";
-    if (!/not found|does not exist/i.test(message)) throw error;
-  }
-  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
-  await deleteGroupAlarms(aws, group3.name);
-}
-
-// src/verify/watch.ts
-async function restorePrevious(aws, options) {
-  const { log } = options;
-  const since = /* @__PURE__ */ new Date();
-  for (const group3 of options.previous) {
-    const [asg2] = await describeAsgsByName(aws, [group3.name]);
-    const ids = (asg2?.Instances ?? []).filter((i10) => i10.LifecycleState === "InService").map((i10) => i10.InstanceId);
-    await enableServerGroup(aws, group3.name, ids, group3.targetGroupArns);
-    log.info(`${group3.name}: ${ids.length} running instance(s) back in ${group3.targetGroupArns.length} target group(s)`);
-  }
-  for (const group3 of options.previous) {
-    await waitForHealthyTargets(aws, {
-      groupName: group3.name,
-      targetGroupArns: group3.targetGroupArns,
-      targetHealthyPercent: 100,
-      deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
-      since,
-      log
-    });
-  }
-  const servingAt = Date.now();
-  let outAt = servingAt;
-  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
-  if (asg) {
-    const group3 = {
-      name: options.newServerGroup,
-      instances: (asg.Instances ?? []).map((i10) => ({ id: i10.InstanceId })),
-      targetGroupArns: asg.TargetGroupARNs ?? []
-    };
-    await disableServerGroup(aws, group3, {
-      log,
-      onDeregistered: () => {
-        outAt = Date.now();
-      },
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
-    });
-  }
-  for (const group3 of options.previous) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0) await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
-  }
-  if (asg) {
-    const template = asg.LaunchTemplate?.LaunchTemplateId ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? "", version: asg.LaunchTemplate.Version ?? "" } : void 0;
-    await destroyServerGroup(aws, { name: options.newServerGroup, launchTemplate: template, tags: { [Tag.cluster]: "x" }, targetGroupArns: asg.TargetGroupARNs ?? [] });
-    log.info(`${options.newServerGroup}: drained and deleted`);
-  }
-  return { servingAt, outAt };
 }
 
 // src/deploy/red-black.ts

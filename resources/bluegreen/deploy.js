@@ -96878,6 +96878,1036 @@ function evaluateGates(sample, gates, baseline) {
   return { judged: true, breaches };
 }
 
+// src/aws/tags.ts
+var Tag = {
+  cluster: "bluegreen:cluster",
+  deploymentId: "bluegreen:deployment-id",
+  amiId: "bluegreen:ami-id",
+  artifactUrl: "bluegreen:artifact-url",
+  buildUrl: "bluegreen:build-url",
+  version: "bluegreen:version",
+  gitCommit: "bluegreen:git-commit",
+  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
+  phase: "bluegreen:phase",
+  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
+  pinnedFrom: "bluegreen:pinned-min",
+  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
+  previousServerGroup: "bluegreen:previous-server-group",
+  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
+  scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: "bluegreen:watch-until",
+  /** Spinnaker's tag for the application, recognised but not required. */
+  spinnakerApplication: "spinnaker:application"
+};
+function tagMap(tags) {
+  const map = {};
+  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
+  return map;
+}
+
+// src/core/failpoint.ts
+function failpoint(name) {
+  const points = process.env.BLUEGREEN_FAILPOINTS;
+  if (!points) return;
+  if (points.split(",").map((p4) => p4.trim()).includes(name)) {
+    process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
+`);
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
+function isBeforeCutover(phase) {
+  return phase === Phase.creating || phase === Phase.waitingHealthy;
+}
+
+// src/aws/paginate.ts
+async function collectPages(pages, pick) {
+  const items = [];
+  for await (const page of pages) items.push(...pick(page) ?? []);
+  return items;
+}
+function chunk(items, size) {
+  const chunks = [];
+  for (let i10 = 0; i10 < items.length; i10 += size) chunks.push(items.slice(i10, i10 + size));
+  return chunks;
+}
+
+// src/cluster/server-groups.ts
+var DISABLE_PROCESSES = ["Launch", "Terminate", "AddToLoadBalancer"];
+function belongsToCluster(asg, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  if (parseServerGroupName(name)?.cluster === cluster) return true;
+  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
+}
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
+}
+async function describeAsgsByName(aws, names) {
+  if (names.length === 0) return [];
+  return collectPages(
+    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
+    (page) => page.AutoScalingGroups
+  );
+}
+async function describeTargetHealth(aws, targetGroupArns) {
+  const result = /* @__PURE__ */ new Map();
+  await Promise.all(
+    [...new Set(targetGroupArns)].map(async (arn) => {
+      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      result.set(arn, response.TargetHealthDescriptions ?? []);
+    })
+  );
+  return result;
+}
+function launchTemplateOf(asg) {
+  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
+  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
+}
+async function resolveAmi(aws, asg, tags) {
+  if (tags[Tag.amiId]) return tags[Tag.amiId];
+  const template = launchTemplateOf(asg);
+  if (!template) return void 0;
+  const response = await aws.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
+      Versions: [template.version]
+    })
+  );
+  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+}
+function isEnabled(asg, health) {
+  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
+  if (suspended) return false;
+  const targetGroups = asg.TargetGroupARNs ?? [];
+  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
+  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
+}
+async function toServerGroup(aws, asg, health, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  const tags = tagMap(asg.Tags);
+  return {
+    name,
+    sequence: parseServerGroupName(name)?.sequence,
+    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
+    amiId: await resolveAmi(aws, asg, tags),
+    launchTemplate: launchTemplateOf(asg),
+    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
+    instances: (asg.Instances ?? []).map((i10) => ({
+      id: i10.InstanceId ?? "",
+      lifecycleState: i10.LifecycleState ?? "Unknown",
+      healthStatus: i10.HealthStatus ?? "Unknown",
+      availabilityZone: i10.AvailabilityZone ?? ""
+    })),
+    targetGroupArns: asg.TargetGroupARNs ?? [],
+    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
+    tags,
+    enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
+    asg
+  };
+}
+function sortOldestFirst(groups) {
+  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
+}
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
+  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
+}
+
+// src/core/poll.ts
+var import_promises4 = require("timers/promises");
+function envMs(name, fallback) {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
+  let delay = minMs;
+  return {
+    async next() {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await (0, import_promises4.setTimeout)(Math.min(delay, remaining));
+      delay = Math.min(maxMs, Math.ceil(delay * 1.5));
+      return true;
+    },
+    remainingMs: () => deadline - Date.now()
+  };
+}
+
+// src/deploy/health.ts
+var import_promises5 = require("timers/promises");
+
+// src/status/cluster-status.ts
+function targetGroupNameFromArn(arn) {
+  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+
+// src/deploy/health.ts
+function countHealthy(instances, targetGroupArns, health) {
+  const pending = [];
+  const healthyInstanceIds = [];
+  let inService = 0;
+  for (const instance of instances) {
+    const id = instance.InstanceId ?? "";
+    if (instance.LifecycleState !== "InService") {
+      pending.push(`${id} ${instance.LifecycleState ?? "unknown"}`);
+      continue;
+    }
+    inService += 1;
+    const problems = [];
+    for (const arn of targetGroupArns) {
+      const description = (health.get(arn) ?? []).find((t8) => t8.Target?.Id === id);
+      const state2 = description?.TargetHealth?.State ?? "unregistered";
+      if (state2 !== "healthy") {
+        const reason = description?.TargetHealth?.Reason ? ` (${description.TargetHealth.Reason})` : "";
+        problems.push(`${targetGroupNameFromArn(arn)} ${state2}${reason}`);
+      }
+    }
+    if (problems.length === 0) healthyInstanceIds.push(id);
+    else pending.push(`${id} ${problems.join(", ")}`);
+  }
+  return { inService, healthy: healthyInstanceIds.length, healthyInstanceIds, pending };
+}
+function requiredHealthy(desired, percent) {
+  if (desired === 0) return 0;
+  return Math.max(1, Math.ceil(desired * percent / 100));
+}
+var STABLE_HEALTH_POLLS = 2;
+var CONFIRM_POLL_MS = 250;
+async function failedActivities(aws, groupName, since) {
+  const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
+  return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
+}
+async function waitForHealthyTargets(aws, options) {
+  const schedule = pollSchedule(options.deadline);
+  let lastLine = "";
+  let progress;
+  let healthyPolls = 0;
+  for (; ; ) {
+    const [asg] = await describeAsgsByName(aws, [options.groupName]);
+    if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
+    const desired = asg.DesiredCapacity ?? 0;
+    const health = await describeTargetHealth(aws, options.targetGroupArns);
+    const counted = countHealthy(asg.Instances ?? [], options.targetGroupArns, health);
+    progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
+    const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
+    if (line !== lastLine) {
+      options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
+      lastLine = line;
+    }
+    if (progress.healthy >= progress.required) {
+      healthyPolls += 1;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (schedule.remainingMs() <= 0) break;
+      await (0, import_promises5.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      continue;
+    }
+    healthyPolls = 0;
+    const failures = await failedActivities(aws, options.groupName, options.since);
+    if (failures.length > 0) {
+      throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
+        reasons: failures
+      });
+    }
+    if (!await schedule.next()) break;
+  }
+  const reasons = progress?.pending ?? [];
+  throw new OperationFailedError(
+    "HealthTimeout",
+    `${options.groupName} was not healthy in time: ${progress?.healthy ?? 0}/${progress?.required ?? "?"} healthy` + (reasons.length ? `; ${reasons.slice(0, 5).join("; ")}` : ""),
+    { reasons }
+  );
+}
+async function deregistrationDelaySeconds(aws, targetGroupArns) {
+  let longest = 0;
+  for (const arn of targetGroupArns) {
+    const response = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+    const value = response.Attributes?.find((a10) => a10.Key === "deregistration_delay.timeout_seconds")?.Value;
+    longest = Math.max(longest, value === void 0 ? 300 : Number(value));
+  }
+  return longest;
+}
+async function waitForDrained(aws, options) {
+  const ids = new Set(options.instanceIds);
+  const schedule = pollSchedule(options.deadline);
+  let last = -1;
+  for (; ; ) {
+    const health = await describeTargetHealth(aws, options.targetGroupArns);
+    let remaining = 0;
+    for (const targets of health.values()) {
+      remaining += targets.filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "unused").length;
+    }
+    if (remaining !== last) {
+      options.log.info(remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`);
+      last = remaining;
+    }
+    if (remaining === 0) return;
+    if (!await schedule.next()) {
+      throw new OperationFailedError("DrainTimeout", `${options.label}: ${remaining} target(s) still draining at the deadline`);
+    }
+  }
+}
+
+// src/deploy/copy-settings.ts
+async function lifecycleHookSpecifications(aws, source) {
+  const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
+  return (response.LifecycleHooks ?? []).map((hook) => ({
+    LifecycleHookName: hook.LifecycleHookName,
+    LifecycleTransition: hook.LifecycleTransition,
+    ...hook.HeartbeatTimeout !== void 0 ? { HeartbeatTimeout: hook.HeartbeatTimeout } : {},
+    ...hook.DefaultResult ? { DefaultResult: hook.DefaultResult } : {},
+    ...hook.NotificationMetadata ? { NotificationMetadata: hook.NotificationMetadata } : {},
+    ...hook.NotificationTargetARN ? { NotificationTargetARN: hook.NotificationTargetARN } : {},
+    ...hook.RoleARN ? { RoleARN: hook.RoleARN } : {}
+  }));
+}
+async function ensureLifecycleHooks(aws, groupName, hooks) {
+  if (hooks.length === 0) return;
+  const present = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }));
+  const names = new Set((present.LifecycleHooks ?? []).map((h10) => h10.LifecycleHookName));
+  for (const hook of hooks.filter((h10) => !names.has(h10.LifecycleHookName))) {
+    await aws.autoScaling.send(new PutLifecycleHookCommand({ AutoScalingGroupName: groupName, ...hook }));
+  }
+}
+async function sourcePolicies(aws, source) {
+  return collectPages(paginateDescribePolicies({ client: aws.autoScaling }, { AutoScalingGroupName: source.name }), (p4) => p4.ScalingPolicies);
+}
+function copiedAlarmName(alarmName, sourceName, targetName) {
+  return alarmName.includes(sourceName) ? alarmName.split(sourceName).join(targetName) : `${alarmName}-${targetName}`;
+}
+async function copyScalingSettings(aws, source, targetName, log) {
+  const copied = { scalingPolicies: [], alarms: [], scheduledActions: [], metricsCollection: false };
+  const policyArns = /* @__PURE__ */ new Map();
+  for (const policy of await sourcePolicies(aws, source)) {
+    const response = await aws.autoScaling.send(
+      new PutScalingPolicyCommand({
+        AutoScalingGroupName: targetName,
+        PolicyName: policy.PolicyName,
+        PolicyType: policy.PolicyType,
+        AdjustmentType: policy.AdjustmentType,
+        MinAdjustmentMagnitude: policy.MinAdjustmentMagnitude,
+        ScalingAdjustment: policy.ScalingAdjustment,
+        Cooldown: policy.Cooldown,
+        MetricAggregationType: policy.MetricAggregationType,
+        StepAdjustments: policy.StepAdjustments,
+        EstimatedInstanceWarmup: policy.EstimatedInstanceWarmup,
+        TargetTrackingConfiguration: policy.TargetTrackingConfiguration,
+        PredictiveScalingConfiguration: policy.PredictiveScalingConfiguration,
+        Enabled: policy.Enabled
+      })
+    );
+    copied.scalingPolicies.push(policy.PolicyName);
+    if (policy.PolicyARN && response.PolicyARN) policyArns.set(policy.PolicyARN, response.PolicyARN);
+    if (policy.PolicyType !== "TargetTrackingScaling" && policy.PolicyType !== "PredictiveScaling") {
+      const alarmNames = (policy.Alarms ?? []).map((a10) => a10.AlarmName).filter(Boolean);
+      if (alarmNames.length === 0) continue;
+      const alarms = await aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }));
+      for (const alarm of alarms.MetricAlarms ?? []) {
+        const name = copiedAlarmName(alarm.AlarmName, source.name, targetName);
+        const swap = (arns) => (arns ?? []).map((arn) => policyArns.get(arn) ?? arn);
+        await aws.cloudWatch.send(
+          new PutMetricAlarmCommand({
+            AlarmName: name,
+            AlarmDescription: alarm.AlarmDescription,
+            ActionsEnabled: alarm.ActionsEnabled,
+            OKActions: swap(alarm.OKActions),
+            AlarmActions: swap(alarm.AlarmActions),
+            InsufficientDataActions: swap(alarm.InsufficientDataActions),
+            MetricName: alarm.MetricName,
+            Namespace: alarm.Namespace,
+            Statistic: alarm.Statistic,
+            ExtendedStatistic: alarm.ExtendedStatistic,
+            Dimensions: (alarm.Dimensions ?? []).map((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === source.name ? { ...d10, Value: targetName } : d10),
+            Period: alarm.Period,
+            Unit: alarm.Unit,
+            EvaluationPeriods: alarm.EvaluationPeriods,
+            DatapointsToAlarm: alarm.DatapointsToAlarm,
+            Threshold: alarm.Threshold,
+            ComparisonOperator: alarm.ComparisonOperator,
+            TreatMissingData: alarm.TreatMissingData
+          })
+        );
+        copied.alarms.push(name);
+      }
+    }
+  }
+  const scheduled = await aws.autoScaling.send(new DescribeScheduledActionsCommand({ AutoScalingGroupName: source.name }));
+  const now = Date.now();
+  for (const action of scheduled.ScheduledUpdateGroupActions ?? []) {
+    const future = action.Recurrence || action.StartTime && action.StartTime.getTime() > now;
+    if (!future) continue;
+    await aws.autoScaling.send(
+      new PutScheduledUpdateGroupActionCommand({
+        AutoScalingGroupName: targetName,
+        ScheduledActionName: action.ScheduledActionName,
+        ...action.Recurrence ? { Recurrence: action.Recurrence } : {},
+        ...action.StartTime && action.StartTime.getTime() > now ? { StartTime: action.StartTime } : {},
+        ...action.EndTime ? { EndTime: action.EndTime } : {},
+        ...action.MinSize !== void 0 ? { MinSize: action.MinSize } : {},
+        ...action.MaxSize !== void 0 ? { MaxSize: action.MaxSize } : {},
+        ...action.DesiredCapacity !== void 0 ? { DesiredCapacity: action.DesiredCapacity } : {},
+        ...action.TimeZone ? { TimeZone: action.TimeZone } : {}
+      })
+    );
+    copied.scheduledActions.push(action.ScheduledActionName);
+  }
+  const metrics = source.asg.EnabledMetrics ?? [];
+  if (metrics.length > 0) {
+    await aws.autoScaling.send(
+      new EnableMetricsCollectionCommand({
+        AutoScalingGroupName: targetName,
+        Granularity: metrics[0]?.Granularity ?? "1Minute",
+        Metrics: metrics.map((m4) => m4.Metric)
+      })
+    );
+    copied.metricsCollection = true;
+  }
+  log.info(
+    `copied from ${source.name}: ${copied.scalingPolicies.length} scaling policies, ${copied.alarms.length} alarms, ${copied.scheduledActions.length} scheduled actions${copied.metricsCollection ? ", metrics collection" : ""}`
+  );
+  return copied;
+}
+async function deleteGroupAlarms(aws, groupName) {
+  const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
+  const names = alarms.filter((a10) => (a10.Dimensions ?? []).some((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === groupName)).filter((a10) => !(a10.AlarmName ?? "").startsWith("TargetTracking-")).map((a10) => a10.AlarmName);
+  for (const batch of chunk(names, 100)) await aws.cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: batch }));
+  return names;
+}
+
+// src/deploy/launch-template.ts
+var import_node_crypto8 = require("crypto");
+async function readLaunchData(aws, group3) {
+  if (group3.launchTemplate) {
+    const { id, name, version } = group3.launchTemplate;
+    const response2 = await aws.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ ...id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }, Versions: [version] })
+    );
+    return { ...response2.LaunchTemplateVersions?.[0]?.LaunchTemplateData ?? {} };
+  }
+  const configName = group3.asg.LaunchConfigurationName;
+  if (!configName) return {};
+  const response = await aws.autoScaling.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [configName] }));
+  const config = response.LaunchConfigurations?.[0];
+  if (!config) return {};
+  return {
+    ImageId: config.ImageId,
+    InstanceType: config.InstanceType,
+    ...config.KeyName ? { KeyName: config.KeyName } : {},
+    ...config.SecurityGroups?.length ? { SecurityGroupIds: config.SecurityGroups } : {},
+    ...config.UserData ? { UserData: config.UserData } : {},
+    ...config.IamInstanceProfile ? { IamInstanceProfile: config.IamInstanceProfile.startsWith("arn:") ? { Arn: config.IamInstanceProfile } : { Name: config.IamInstanceProfile } } : {},
+    ...config.MetadataOptions ? { MetadataOptions: config.MetadataOptions } : {},
+    ...config.EbsOptimized !== void 0 ? { EbsOptimized: config.EbsOptimized } : {}
+  };
+}
+function blockDeviceMappings(settings) {
+  return settings.blockDevices?.map((device) => ({
+    DeviceName: device.deviceName,
+    Ebs: {
+      ...device.volumeSize !== void 0 ? { VolumeSize: device.volumeSize } : {},
+      ...device.volumeType ? { VolumeType: device.volumeType } : {},
+      ...device.encrypted !== void 0 ? { Encrypted: device.encrypted } : {},
+      ...device.kmsKeyId ? { KmsKeyId: device.kmsKeyId } : {},
+      ...device.iops !== void 0 ? { Iops: device.iops } : {},
+      ...device.throughput !== void 0 ? { Throughput: device.throughput } : {},
+      DeleteOnTermination: device.deleteOnTermination ?? true
+    }
+  }));
+}
+function composeLaunchData(base, amiId, settings) {
+  const data = { ...base, ImageId: amiId };
+  if (settings.instanceType) data.InstanceType = settings.instanceType;
+  if (settings.keyName) data.KeyName = settings.keyName;
+  if (settings.iamInstanceProfile) {
+    data.IamInstanceProfile = settings.iamInstanceProfile.startsWith("arn:") ? { Arn: settings.iamInstanceProfile } : { Name: settings.iamInstanceProfile };
+  }
+  if (settings.userData !== void 0) data.UserData = Buffer.from(settings.userData, "utf8").toString("base64");
+  if (settings.securityGroups) {
+    const interfaces = data.NetworkInterfaces;
+    if (interfaces && interfaces.length > 0) data.NetworkInterfaces = interfaces.map((ni, i10) => i10 === 0 ? { ...ni, Groups: settings.securityGroups } : ni);
+    else data.SecurityGroupIds = settings.securityGroups;
+  }
+  const devices = blockDeviceMappings(settings);
+  if (devices) data.BlockDeviceMappings = devices;
+  const requireImdsv2 = settings.requireImdsv2 ?? (base.MetadataOptions ? base.MetadataOptions.HttpTokens === "required" : true);
+  data.MetadataOptions = { ...base.MetadataOptions ?? {}, HttpTokens: requireImdsv2 ? "required" : "optional", HttpEndpoint: "enabled" };
+  if (!data.InstanceType) throw new InputError("instanceType", 'is required on the first deploy of a cluster (e.g. "t3.micro")');
+  return data;
+}
+async function createLaunchTemplate(aws, name, data, tags) {
+  const response = await aws.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: name,
+      VersionDescription: `bluegreen ${name}`,
+      LaunchTemplateData: data,
+      TagSpecifications: [{ ResourceType: "launch-template", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }]
+    })
+  );
+  const template = response.LaunchTemplate;
+  return { id: template?.LaunchTemplateId ?? "", name, version: String(template?.LatestVersionNumber ?? 1) };
+}
+async function deleteLaunchTemplate(aws, template) {
+  try {
+    await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
+  } catch (error) {
+    const code = error.name ?? "";
+    if (!/NotFound/i.test(code)) throw error;
+  }
+}
+function recordedLaunchSettings(data, template, placement) {
+  const securityGroupIds = data.SecurityGroupIds?.length ? data.SecurityGroupIds : data.NetworkInterfaces?.[0]?.Groups;
+  const profile = data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name;
+  return {
+    ...data.InstanceType ? { instanceType: data.InstanceType } : {},
+    ...placement.subnets.length ? { subnetIds: placement.subnets } : {},
+    ...securityGroupIds?.length ? { securityGroupIds } : {},
+    ...data.KeyName ? { keyName: data.KeyName } : {},
+    ...profile ? { iamInstanceProfile: profile } : {},
+    ...data.UserData ? { userDataSha256: (0, import_node_crypto8.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
+    launchTemplate: { id: template.id, name: template.name, version: template.version },
+    targetGroupArns: placement.targetGroupArns,
+    capacity: placement.capacity
+  };
+}
+
+// src/deploy/server-group-ops.ts
+async function createServerGroup(aws, spec) {
+  const { capacity, copied } = spec;
+  await aws.autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: spec.name,
+      LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version },
+      MinSize: capacity.desired,
+      MaxSize: Math.max(capacity.max, capacity.desired),
+      DesiredCapacity: capacity.desired,
+      ...spec.subnets.length > 0 ? { VPCZoneIdentifier: spec.subnets.join(",") } : { AvailabilityZones: spec.availabilityZones },
+      TargetGroupARNs: spec.targetGroupArns,
+      HealthCheckType: copied.healthCheckType ?? (spec.targetGroupArns.length > 0 ? "ELB" : "EC2"),
+      HealthCheckGracePeriod: copied.healthCheckGracePeriod ?? 300,
+      ...copied.terminationPolicies?.length ? { TerminationPolicies: copied.terminationPolicies } : {},
+      ...copied.defaultCooldown !== void 0 ? { DefaultCooldown: copied.defaultCooldown } : {},
+      ...copied.newInstancesProtectedFromScaleIn !== void 0 ? { NewInstancesProtectedFromScaleIn: copied.newInstancesProtectedFromScaleIn } : {},
+      ...copied.capacityRebalance !== void 0 ? { CapacityRebalance: copied.capacityRebalance } : {},
+      ...copied.maxInstanceLifetime ? { MaxInstanceLifetime: copied.maxInstanceLifetime } : {},
+      ...copied.defaultInstanceWarmup !== void 0 ? { DefaultInstanceWarmup: copied.defaultInstanceWarmup } : {},
+      ...copied.serviceLinkedRoleArn ? { ServiceLinkedRoleARN: copied.serviceLinkedRoleArn } : {},
+      ...spec.lifecycleHooks.length > 0 ? { LifecycleHookSpecificationList: spec.lifecycleHooks } : {},
+      Tags: spec.tags.map((tag) => ({
+        Key: tag.key,
+        Value: tag.value,
+        PropagateAtLaunch: tag.propagateAtLaunch,
+        ResourceId: spec.name,
+        ResourceType: "auto-scaling-group"
+      }))
+    })
+  );
+  const userSuspended = (copied.suspendedProcesses ?? []).filter((p4) => !DISABLE_PROCESSES.includes(p4));
+  if (userSuspended.length > 0) {
+    await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }));
+  }
+}
+async function setGroupTags(aws, groupName, tags) {
+  const entries = Object.entries(tags);
+  if (entries.length === 0) return;
+  await aws.autoScaling.send(
+    new CreateOrUpdateTagsCommand({
+      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: "auto-scaling-group" }))
+    })
+  );
+}
+async function removeGroupTags(aws, groupName, keys) {
+  if (keys.length === 0) return;
+  await aws.autoScaling.send(
+    new DeleteTagsCommand({ Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: "auto-scaling-group" })) })
+  );
+}
+async function setCapacity(aws, groupName, capacity) {
+  await aws.autoScaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: groupName,
+      ...capacity.min !== void 0 ? { MinSize: capacity.min } : {},
+      ...capacity.max !== void 0 ? { MaxSize: capacity.max } : {},
+      ...capacity.desired !== void 0 ? { DesiredCapacity: capacity.desired } : {}
+    })
+  );
+}
+async function disableServerGroup(aws, group3, options) {
+  const targetGroupArns = options.targetGroupArns ?? group3.targetGroupArns;
+  await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group3.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
+  const instanceIds = group3.instances.map((i10) => i10.id);
+  if (instanceIds.length === 0 || targetGroupArns.length === 0) {
+    options.log.info(`${group3.name}: disabled (no instances in target groups)`);
+    return;
+  }
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
+  options.onDeregistered?.();
+  options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
+  const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
+  await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
+}
+async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
+  const [asg] = await describeAsgsByName(aws, [groupName]);
+  if (!asg) return;
+  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (ids.size === 0 || arns.length === 0) return;
+  const health = await describeTargetHealth(aws, arns);
+  for (const arn of arns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
+    for (const batch of chunk(registered, 100)) {
+      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
+    }
+  }
+}
+async function enableServerGroup(aws, groupName, instanceIds, targetGroupArns) {
+  for (const arn of targetGroupArns) {
+    for (const batch of chunk(instanceIds, 100)) {
+      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
+    }
+  }
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
+}
+async function scaleDownServerGroup(aws, groupName) {
+  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
+  await setCapacity(aws, groupName, { min: 0, desired: 0 });
+  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
+}
+async function destroyServerGroup(aws, group3) {
+  await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
+  try {
+    await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
+  } catch (error) {
+    const message = error.message ?? "";
+    if (!/not found|does not exist/i.test(message)) throw error;
+  }
+  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
+  await deleteGroupAlarms(aws, group3.name);
+}
+
+// src/verify/alarms.ts
+var NAMES_PER_CALL = 100;
+async function describeAlarmStates(aws, names) {
+  const found = /* @__PURE__ */ new Map();
+  for (const batch of chunk([...new Set(names)], NAMES_PER_CALL)) {
+    let nextToken;
+    do {
+      const answer = await aws.cloudWatch.send(
+        new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], MaxRecords: NAMES_PER_CALL, NextToken: nextToken })
+      );
+      for (const alarm of [...answer.MetricAlarms ?? [], ...answer.CompositeAlarms ?? []]) {
+        if (!alarm.AlarmName) continue;
+        found.set(alarm.AlarmName, {
+          name: alarm.AlarmName,
+          state: alarm.StateValue ?? "INSUFFICIENT_DATA",
+          ...alarm.StateReason ? { reason: alarm.StateReason } : {},
+          ...alarm.StateUpdatedTimestamp ? { since: alarm.StateUpdatedTimestamp.toISOString() } : {}
+        });
+      }
+      nextToken = answer.NextToken;
+    } while (nextToken);
+  }
+  return names.map((name) => found.get(name) ?? { name, state: "MISSING" });
+}
+function formatAlarmStates(states) {
+  return states.map((s3) => `${s3.name}=${s3.state}`).join(", ");
+}
+async function checkAlarmsAtStart(aws, names, ignoreAlarmsAtStart) {
+  if (names.length === 0) return [];
+  const states = await describeAlarmStates(aws, names);
+  const missing = states.filter((s3) => s3.state === "MISSING");
+  if (missing.length > 0) {
+    throw new InputError("alarms", `no CloudWatch alarm named ${missing.map((s3) => s3.name).join(", ")} in this region (create it or correct the name); nothing was changed`);
+  }
+  const firing = states.filter((s3) => s3.state === "ALARM");
+  if (firing.length > 0 && !ignoreAlarmsAtStart) {
+    throw new ConflictError(
+      "AlarmInAlarm",
+      `alarm(s) already in ALARM before the deploy started: ${firing.map((s3) => `${s3.name} (since ${s3.since ?? "?"}: ${s3.reason ?? "no reason given"})`).join("; ")}. Nothing was changed`,
+      {
+        alarms: states,
+        recovery: "find out why the service is alarming and deploy once the alarm is OK, or set ignoreAlarmsAtStart: true to deploy anyway (a fix for the alarm itself)"
+      }
+    );
+  }
+  return states;
+}
+
+// src/verify/metrics.ts
+function dimensionOf(arn, kind) {
+  const marker = kind === "targetgroup" ? ":targetgroup/" : ":loadbalancer/";
+  const at2 = arn.indexOf(marker);
+  return at2 < 0 ? arn : arn.slice(at2 + marker.length - (kind === "targetgroup" ? "targetgroup/".length : 0));
+}
+async function targetGroupDimensions(aws, targetGroupArns) {
+  const pairs = [];
+  for (const batch of chunk([...targetGroupArns], 20)) {
+    const answer = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
+    for (const group3 of answer.TargetGroups ?? []) {
+      for (const lb of group3.LoadBalancerArns ?? []) {
+        pairs.push({ targetGroup: dimensionOf(group3.TargetGroupArn, "targetgroup"), loadBalancer: dimensionOf(lb, "loadbalancer") });
+      }
+    }
+  }
+  return pairs;
+}
+var METRICS = [
+  ["requests", "RequestCount", "Sum"],
+  ["errors", "HTTPCode_Target_5XX_Count", "Sum"],
+  ["latencySum", "TargetResponseTime", "Sum"],
+  ["latencyCount", "TargetResponseTime", "SampleCount"]
+];
+async function sampleTraffic(aws, dimensions, start, end) {
+  const totals = { requests: 0, errors: 0, latencySum: 0, latencyCount: 0 };
+  if (dimensions.length === 0 || end <= start) return toSample(totals);
+  const startTime = Math.floor(start / 1e3) * 1e3;
+  const period = Math.max(60, Math.ceil((end - startTime) / 6e4) * 60);
+  const queries = [];
+  dimensions.forEach((d10, index) => {
+    for (const [key, metric, stat] of METRICS) {
+      queries.push({
+        key,
+        Id: `${key.toLowerCase()}${index}`,
+        MetricStat: {
+          Metric: { Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: [{ Name: "LoadBalancer", Value: d10.loadBalancer }, { Name: "TargetGroup", Value: d10.targetGroup }] },
+          Period: period,
+          Stat: stat
+        },
+        ReturnData: true
+      });
+    }
+  });
+  for (const batch of chunk(queries, 500)) {
+    const byId = new Map(batch.map((q4) => [q4.Id, q4.key]));
+    let nextToken;
+    do {
+      const answer = await aws.cloudWatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(startTime),
+          EndTime: new Date(startTime + period * 1e3),
+          MetricDataQueries: batch.map(({ key: _key2, ...query }) => query),
+          NextToken: nextToken
+        })
+      );
+      for (const result of answer.MetricDataResults ?? []) {
+        const key = byId.get(result.Id);
+        if (key) totals[key] += (result.Values ?? []).reduce((a10, b10) => a10 + b10, 0);
+      }
+      nextToken = answer.NextToken;
+    } while (nextToken);
+  }
+  return toSample(totals);
+}
+function toSample(totals) {
+  return {
+    requests: totals.requests,
+    errors: totals.errors,
+    errorRate: totals.requests > 0 ? totals.errors / totals.requests : 0,
+    ...totals.latencyCount > 0 ? { latencyMs: Math.round(totals.latencySum / totals.latencyCount * 1e4) / 10 } : {}
+  };
+}
+
+// src/verify/watch.ts
+function alarmBreach(states, atStart, since) {
+  return states.find((s3) => {
+    if (s3.state !== "ALARM") return false;
+    const before = atStart.find((a10) => a10.name === s3.name);
+    return before?.state !== "ALARM" || s3.since !== void 0 && Date.parse(s3.since) > since;
+  });
+}
+async function watchStep(aws, options) {
+  const { prepared, log } = options;
+  const started = Date.now();
+  const deadline = started + options.seconds * 1e3;
+  const schedule = pollSchedule(deadline);
+  let polls = 0;
+  let alarms = [];
+  let sample = { requests: 0, errors: 0, errorRate: 0 };
+  for (; ; ) {
+    options.check?.();
+    failpoint("watching");
+    polls += 1;
+    const now = Date.now();
+    alarms = prepared.alarms.length > 0 ? await describeAlarmStates(aws, prepared.alarms) : [];
+    if (prepared.gates) sample = await sampleTraffic(aws, prepared.dimensions, started, now);
+    const gate = prepared.gates ? evaluateGates(sample, prepared.gates, prepared.baseline ?? void 0) : { judged: false, breaches: [] };
+    const left2 = Math.max(0, Math.round((deadline - Date.now()) / 100) / 10);
+    const traffic = prepared.gates ? `${sample.requests} requests, ${sample.errors} errors (${(sample.errorRate * 100).toFixed(1)} %)` + (sample.latencyMs !== void 0 ? `, latency ${Math.round(sample.latencyMs)} ms` : "") + (gate.judged ? "" : ` (not judged below ${prepared.gates.minRequests} requests)`) : "no gates";
+    log.info(`watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ""}${traffic}; ${left2}s left`);
+    const fired = alarmBreach(alarms, prepared.alarmsAtStart, started);
+    const reason = fired ? `alarm ${fired.name} in ALARM since ${fired.since ?? new Date(now).toISOString()}: ${fired.reason ?? "no reason given"}` : gate.breaches.length > 0 ? `gate: ${gate.breaches.join("; ")} (from ${new Date(started).toISOString()} to ${new Date(now).toISOString()})` : void 0;
+    const base = {
+      step: options.step,
+      startedAt: new Date(started).toISOString(),
+      alarms,
+      requests: sample.requests,
+      errors: sample.errors,
+      errorRate: sample.errorRate,
+      ...sample.latencyMs !== void 0 ? { latencyMs: Math.round(sample.latencyMs * 10) / 10 } : {},
+      polls
+    };
+    if (reason) {
+      log.error(`watch ${options.step} of ${options.serverGroup}: ${reason}`);
+      return { ...base, endedAt: (/* @__PURE__ */ new Date()).toISOString(), verdict: "failed", reason, breachAt: (/* @__PURE__ */ new Date()).toISOString() };
+    }
+    if (!await schedule.next()) return { ...base, endedAt: (/* @__PURE__ */ new Date()).toISOString(), verdict: "passed" };
+  }
+}
+async function restorePrevious(aws, options) {
+  const { log } = options;
+  const since = /* @__PURE__ */ new Date();
+  for (const group3 of options.previous) {
+    const [asg2] = await describeAsgsByName(aws, [group3.name]);
+    const ids = (asg2?.Instances ?? []).filter((i10) => i10.LifecycleState === "InService").map((i10) => i10.InstanceId);
+    await enableServerGroup(aws, group3.name, ids, group3.targetGroupArns);
+    log.info(`${group3.name}: ${ids.length} running instance(s) back in ${group3.targetGroupArns.length} target group(s)`);
+  }
+  for (const group3 of options.previous) {
+    await waitForHealthyTargets(aws, {
+      groupName: group3.name,
+      targetGroupArns: group3.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+      since,
+      log
+    });
+  }
+  const servingAt = Date.now();
+  let outAt = servingAt;
+  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+  if (asg) {
+    const group3 = {
+      name: options.newServerGroup,
+      instances: (asg.Instances ?? []).map((i10) => ({ id: i10.InstanceId })),
+      targetGroupArns: asg.TargetGroupARNs ?? []
+    };
+    await disableServerGroup(aws, group3, {
+      log,
+      onDeregistered: () => {
+        outAt = Date.now();
+      },
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+  }
+  for (const group3 of options.previous) {
+    const pinned = group3.tags[Tag.pinnedFrom];
+    if (pinned !== void 0) await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
+    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
+  }
+  if (asg) {
+    const template = asg.LaunchTemplate?.LaunchTemplateId ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? "", version: asg.LaunchTemplate.Version ?? "" } : void 0;
+    await destroyServerGroup(aws, { name: options.newServerGroup, launchTemplate: template, tags: { [Tag.cluster]: "x" }, targetGroupArns: asg.TargetGroupARNs ?? [] });
+    log.info(`${options.newServerGroup}: drained and deleted`);
+  }
+  return { servingAt, outAt };
+}
+async function watchCutover(aws, options) {
+  const { prepared, log } = options;
+  const until = new Date(Date.now() + prepared.watchSeconds * 1e3).toISOString();
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until });
+  log.info(
+    `watching ${options.newServerGroup} until ${until}` + (options.previous.length > 0 ? `; ${options.previous.map((g10) => g10.name).join(", ")} disabled at full capacity meanwhile` : "")
+  );
+  const step = await watchStep(aws, {
+    step: "cutover",
+    prepared,
+    seconds: prepared.watchSeconds,
+    serverGroup: options.newServerGroup,
+    log,
+    ...options.check ? { check: options.check } : {}
+  });
+  const verification = {
+    watchSeconds: prepared.watchSeconds,
+    alarms: prepared.alarms,
+    gates: prepared.gates,
+    baseline: prepared.baseline,
+    steps: [...options.earlierSteps ?? [], step],
+    verdict: step.verdict
+  };
+  if (step.verdict === "passed") {
+    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
+    log.info(`watch of ${options.newServerGroup} passed: ${step.requests} requests, ${step.errors} errors in ${prepared.watchSeconds}s`);
+    return verification;
+  }
+  throw await rollBackAfterBreach(aws, { ...options, verification, step });
+}
+async function rollBackAfterBreach(aws, options) {
+  const { step, log } = options;
+  const breachAt = Date.parse(step.breachAt ?? (/* @__PURE__ */ new Date()).toISOString());
+  if (options.previous.length === 0) {
+    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
+    return new OperationFailedError("VerificationFailed", `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
+      verification: options.verification,
+      recovery: "deploy a fixed build; nothing older is left to roll back to"
+    });
+  }
+  const names = options.previous.map((g10) => g10.name).join(", ");
+  log.warn(`rolling back to ${names}: re-enabling its running instances, then taking ${options.newServerGroup} out`);
+  try {
+    const restored = await restorePrevious(aws, {
+      newServerGroup: options.newServerGroup,
+      previous: options.previous,
+      healthTimeoutSeconds: options.healthTimeoutSeconds,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+      log
+    });
+    step.previousServingMs = restored.servingAt - breachAt;
+    step.trafficBackMs = restored.outAt - breachAt;
+  } catch (error) {
+    return new OperationFailedError("RollbackIncomplete", `${options.newServerGroup} failed its watch (${step.reason}); re-enabling ${names} failed: ${describeError(error)}`, {
+      verification: options.verification,
+      recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${names} and takes ${options.newServerGroup} out of service`
+    });
+  }
+  log.info(`traffic back on ${names} ${(step.trafficBackMs / 1e3).toFixed(1)}s after the breach (serving again after ${(step.previousServingMs / 1e3).toFixed(1)}s)`);
+  return new OperationFailedError(
+    "VerificationFailed",
+    `${options.newServerGroup} failed its watch at ${step.breachAt}: ${step.reason}. Rolled back: ${names} serving again ${(step.trafficBackMs / 1e3).toFixed(1)}s later, ${options.newServerGroup} removed`,
+    {
+      verification: options.verification,
+      serverGroup: options.newServerGroup,
+      previousServerGroup: options.previous[options.previous.length - 1]?.name ?? null,
+      autoRolledBack: true,
+      recovery: "nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again"
+    }
+  );
+}
+
+// src/deploy/rolling.ts
+function parseSteps(value, field = "steps") {
+  const list = typeof value === "string" ? value.split(",").map((s3) => Number(s3.trim())) : Array.isArray(value) ? value.map((v2) => typeof v2 === "string" ? Number(v2) : v2) : void 0;
+  if (!list || list.length === 0) throw new InputError(field, "must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]");
+  list.forEach((step, index) => {
+    if (typeof step !== "number" || !Number.isInteger(step) || step < 1 || step > 100) {
+      throw new InputError(`${field}[${index}]`, `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`);
+    }
+    if (index > 0 && step <= list[index - 1]) throw new InputError(field, `must be ascending (got ${list.join(", ")})`);
+  });
+  if (list[list.length - 1] !== 100) throw new InputError(field, `must end at 100 (got ${list.join(", ")})`);
+  return list;
+}
+function stepCount(total, percent) {
+  return Math.min(total, Math.max(1, Math.ceil(total * percent / 100)));
+}
+async function runRollingSteps(aws, options) {
+  const { previous, log, rolling } = options;
+  const partial = rolling.steps.filter((p4) => p4 < 100);
+  const done = [];
+  if (partial.length === 0) return done;
+  const until = new Date(Date.now() + partial.length * (rolling.stepWatchSeconds + options.healthTimeoutSeconds) * 1e3);
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until.toISOString() });
+  await setGroupTags(aws, previous.name, { [Tag.scaleDownAfter]: new Date(until.getTime() + options.warmAfterSeconds * 1e3).toISOString() });
+  const oldIds = previous.instances.filter((i10) => i10.lifecycleState === "InService").map((i10) => i10.id);
+  const out = /* @__PURE__ */ new Set();
+  for (const percent of partial) {
+    const newCount = stepCount(options.desired, percent);
+    const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+    if ((asg?.DesiredCapacity ?? 0) < newCount) {
+      await setCapacity(aws, options.newServerGroup, { min: newCount, desired: newCount });
+      await waitForHealthyTargets(aws, {
+        groupName: options.newServerGroup,
+        targetGroupArns: options.targetGroupArns,
+        targetHealthyPercent: 100,
+        deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+        since: /* @__PURE__ */ new Date(),
+        log
+      });
+    }
+    const leaving = oldIds.filter((id) => !out.has(id)).slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
+    if (leaving.length > 0) {
+      const health = await describeTargetHealth(aws, previous.targetGroupArns);
+      const registered = new Set([...health.values()].flat().map((t8) => t8.Target?.Id));
+      const instances = previous.instances.filter((i10) => leaving.includes(i10.id) && registered.has(i10.id));
+      await disableServerGroup(aws, { name: previous.name, instances, targetGroupArns: previous.targetGroupArns }, {
+        log,
+        ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+      });
+      for (const id of leaving) out.add(id);
+    }
+    log.info(`step ${percent}%: ${options.newServerGroup} at ${newCount}/${options.desired}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`);
+    failpoint("rolling-step");
+    const step = await watchStep(aws, {
+      step: `${percent}%`,
+      prepared: options.prepared,
+      seconds: rolling.stepWatchSeconds,
+      serverGroup: options.newServerGroup,
+      log,
+      ...options.check ? { check: options.check } : {}
+    });
+    done.push(step);
+    if (step.verdict === "failed") {
+      const verification = {
+        watchSeconds: options.prepared.watchSeconds,
+        alarms: options.prepared.alarms,
+        gates: options.prepared.gates,
+        baseline: options.prepared.baseline,
+        steps: done,
+        verdict: "failed"
+      };
+      throw await rollBackAfterBreach(aws, {
+        newServerGroup: options.newServerGroup,
+        previous: [previous],
+        healthTimeoutSeconds: options.healthTimeoutSeconds,
+        ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+        log,
+        verification,
+        step
+      });
+    }
+  }
+  await setCapacity(aws, options.newServerGroup, { min: options.desired, desired: options.desired });
+  await waitForHealthyTargets(aws, {
+    groupName: options.newServerGroup,
+    targetGroupArns: options.targetGroupArns,
+    targetHealthyPercent: 100,
+    deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
+    since: /* @__PURE__ */ new Date(),
+    log
+  });
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
+  return done;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -96964,7 +97994,24 @@ var DEPLOY_INPUTS = {
     describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field)
-  })
+  }),
+  strategy: input({
+    kind: "string",
+    describe: "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: "red-black",
+    choices: ["red-black", "rolling"],
+    parse: (value, field) => {
+      if (value !== "red-black" && value !== "rolling") throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    }
+  }),
+  steps: input({
+    kind: "list",
+    describe: "Rolling steps: ascending percentages of desired capacity ending at 100",
+    default: "25,50,100",
+    parse: (value, field) => parseSteps(value, field)
+  }),
+  stepWatch: durationInput("Rolling: how long to watch health, alarms and gates after each step", { default: 60 })
 };
 
 // src/stages/inputs/history.ts
@@ -96976,9 +98023,9 @@ var HISTORY_INPUTS = {
 };
 
 // src/publish/artifact-file.ts
-var import_node_crypto8 = require("crypto");
+var import_node_crypto9 = require("crypto");
 var import_node_fs5 = require("fs");
-var import_promises4 = require("fs/promises");
+var import_promises6 = require("fs/promises");
 var import_node_path7 = require("path");
 function checkArtifactFile(field, path) {
   let stats;
@@ -97002,8 +98049,8 @@ function checkArtifactFile(field, path) {
 var HASH_READ_BYTES = 1024 * 1024;
 
 // src/publish/multipart.ts
-var import_node_crypto9 = require("crypto");
-var import_promises5 = require("fs/promises");
+var import_node_crypto10 = require("crypto");
+var import_promises7 = require("fs/promises");
 var MIN_PART_SIZE = 5 * 1024 * 1024;
 var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 
@@ -97387,148 +98434,10 @@ async function runStandalone(stage) {
   process.exitCode = exitCode;
 }
 
-// src/aws/paginate.ts
-async function collectPages(pages, pick) {
-  const items = [];
-  for await (const page of pages) items.push(...pick(page) ?? []);
-  return items;
-}
-function chunk(items, size) {
-  const chunks = [];
-  for (let i10 = 0; i10 < items.length; i10 += size) chunks.push(items.slice(i10, i10 + size));
-  return chunks;
-}
-
-// src/aws/tags.ts
-var Tag = {
-  cluster: "bluegreen:cluster",
-  deploymentId: "bluegreen:deployment-id",
-  amiId: "bluegreen:ami-id",
-  artifactUrl: "bluegreen:artifact-url",
-  buildUrl: "bluegreen:build-url",
-  version: "bluegreen:version",
-  gitCommit: "bluegreen:git-commit",
-  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
-  phase: "bluegreen:phase",
-  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
-  pinnedFrom: "bluegreen:pinned-min",
-  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
-  previousServerGroup: "bluegreen:previous-server-group",
-  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
-  scaleDownAfter: "bluegreen:scale-down-after",
-  /**
-   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
-   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
-   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
-   */
-  runSettings: "bluegreen:run-settings",
-  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
-  watchUntil: "bluegreen:watch-until",
-  /** Spinnaker's tag for the application, recognised but not required. */
-  spinnakerApplication: "spinnaker:application"
-};
-function tagMap(tags) {
-  const map = {};
-  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
-  return map;
-}
-
-// src/cluster/server-groups.ts
-var DISABLE_PROCESSES = ["Launch", "Terminate", "AddToLoadBalancer"];
-function belongsToCluster(asg, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  if (parseServerGroupName(name)?.cluster === cluster) return true;
-  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
-}
-function isManagedBy(asg, cluster) {
-  const tags = tagMap(asg.Tags);
-  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
-}
-async function listClusterAsgs(aws, cluster, options = {}) {
-  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
-  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
-  return found.filter((asg) => belongsToCluster(asg, cluster));
-}
-async function describeAsgsByName(aws, names) {
-  if (names.length === 0) return [];
-  return collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
-    (page) => page.AutoScalingGroups
-  );
-}
-async function describeTargetHealth(aws, targetGroupArns) {
-  const result = /* @__PURE__ */ new Map();
-  await Promise.all(
-    [...new Set(targetGroupArns)].map(async (arn) => {
-      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      result.set(arn, response.TargetHealthDescriptions ?? []);
-    })
-  );
-  return result;
-}
-function launchTemplateOf(asg) {
-  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
-  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
-}
-async function resolveAmi(aws, asg, tags) {
-  if (tags[Tag.amiId]) return tags[Tag.amiId];
-  const template = launchTemplateOf(asg);
-  if (!template) return void 0;
-  const response = await aws.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
-      Versions: [template.version]
-    })
-  );
-  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
-}
-function isEnabled(asg, health) {
-  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
-  if (suspended) return false;
-  const targetGroups = asg.TargetGroupARNs ?? [];
-  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
-  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
-}
-async function toServerGroup(aws, asg, health, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  const tags = tagMap(asg.Tags);
-  return {
-    name,
-    sequence: parseServerGroupName(name)?.sequence,
-    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
-    amiId: await resolveAmi(aws, asg, tags),
-    launchTemplate: launchTemplateOf(asg),
-    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
-    instances: (asg.Instances ?? []).map((i10) => ({
-      id: i10.InstanceId ?? "",
-      lifecycleState: i10.LifecycleState ?? "Unknown",
-      healthStatus: i10.HealthStatus ?? "Unknown",
-      availabilityZone: i10.AvailabilityZone ?? ""
-    })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
-    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
-    tags,
-    enabled: isEnabled(asg, health),
-    managed: cluster !== void 0 && isManagedBy(asg, cluster),
-    asg
-  };
-}
-function sortOldestFirst(groups) {
-  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
-}
-async function loadCluster(aws, cluster, options = {}) {
-  const asgs = await listClusterAsgs(aws, cluster, options);
-  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
-}
-
 // src/ledger/ledger.ts
-var import_node_crypto10 = require("crypto");
+var import_node_crypto11 = require("crypto");
 var MAX_EPOCH_MS = 9999999999999;
-function recordKey(ledger, cluster, recordedAtMs, deploymentId, nonce = (0, import_node_crypto10.randomBytes)(3).toString("hex")) {
+function recordKey(ledger, cluster, recordedAtMs, deploymentId, nonce = (0, import_node_crypto11.randomBytes)(3).toString("hex")) {
   const inverted = String(MAX_EPOCH_MS - recordedAtMs).padStart(13, "0");
   return `${recordsKeyPrefix(ledger, cluster)}${inverted}-${deploymentId}-${nonce}.json`;
 }
@@ -97632,7 +98541,7 @@ function safeUserName() {
 }
 
 // src/deploy/journal.ts
-var import_promises6 = require("timers/promises");
+var import_promises8 = require("timers/promises");
 function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
@@ -97655,7 +98564,7 @@ async function openClusterSession(clusterAws, options) {
       if (!held2 || Date.now() >= deadline) throw error;
       if (!announced) options.log.info(`${describeError(error)} \u2014 waiting up to ${options.waitSeconds}s for it`);
       announced = true;
-      await (0, import_promises6.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
+      await (0, import_promises8.setTimeout)(Math.min(2e3, Math.max(100, deadline - Date.now())));
     }
   }
   options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
@@ -97680,32 +98589,6 @@ async function openClusterSession(clusterAws, options) {
     },
     lost: () => renewal.lost
   };
-}
-
-// src/cluster/phases.ts
-var Phase = {
-  /** Launch template and ASG being made; the old group untouched. */
-  creating: "creating",
-  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
-  reenabling: "reenabling",
-  /** Waiting for the new group to be healthy; the old group untouched. */
-  waitingHealthy: "waiting-healthy",
-  /** New group healthy; old groups being disabled. */
-  cutover: "cutover",
-  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
-  watching: "watching",
-  /** Old groups disabled; scale-down and clean-up left. */
-  finishing: "finishing",
-  done: "done"
-};
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
-function isBeforeCutover(phase) {
-  return phase === Phase.creating || phase === Phase.waitingHealthy;
-}
-
-// src/status/cluster-status.ts
-function targetGroupNameFromArn(arn) {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
 }
 
 // src/deploy/traffic-guards.ts
@@ -97781,242 +98664,6 @@ function describePlan(plan, amiId) {
   return lines.join("\n");
 }
 
-// src/deploy/health.ts
-var import_promises8 = require("timers/promises");
-
-// src/core/poll.ts
-var import_promises7 = require("timers/promises");
-function envMs(name, fallback) {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
-  let delay = minMs;
-  return {
-    async next() {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return false;
-      await (0, import_promises7.setTimeout)(Math.min(delay, remaining));
-      delay = Math.min(maxMs, Math.ceil(delay * 1.5));
-      return true;
-    },
-    remainingMs: () => deadline - Date.now()
-  };
-}
-
-// src/deploy/health.ts
-function countHealthy(instances, targetGroupArns, health) {
-  const pending = [];
-  const healthyInstanceIds = [];
-  let inService = 0;
-  for (const instance of instances) {
-    const id = instance.InstanceId ?? "";
-    if (instance.LifecycleState !== "InService") {
-      pending.push(`${id} ${instance.LifecycleState ?? "unknown"}`);
-      continue;
-    }
-    inService += 1;
-    const problems = [];
-    for (const arn of targetGroupArns) {
-      const description = (health.get(arn) ?? []).find((t8) => t8.Target?.Id === id);
-      const state2 = description?.TargetHealth?.State ?? "unregistered";
-      if (state2 !== "healthy") {
-        const reason = description?.TargetHealth?.Reason ? ` (${description.TargetHealth.Reason})` : "";
-        problems.push(`${targetGroupNameFromArn(arn)} ${state2}${reason}`);
-      }
-    }
-    if (problems.length === 0) healthyInstanceIds.push(id);
-    else pending.push(`${id} ${problems.join(", ")}`);
-  }
-  return { inService, healthy: healthyInstanceIds.length, healthyInstanceIds, pending };
-}
-function requiredHealthy(desired, percent) {
-  if (desired === 0) return 0;
-  return Math.max(1, Math.ceil(desired * percent / 100));
-}
-var STABLE_HEALTH_POLLS = 2;
-var CONFIRM_POLL_MS = 250;
-async function failedActivities(aws, groupName, since) {
-  const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
-  return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
-}
-async function waitForHealthyTargets(aws, options) {
-  const schedule = pollSchedule(options.deadline);
-  let lastLine = "";
-  let progress;
-  let healthyPolls = 0;
-  for (; ; ) {
-    const [asg] = await describeAsgsByName(aws, [options.groupName]);
-    if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
-    const desired = asg.DesiredCapacity ?? 0;
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    const counted = countHealthy(asg.Instances ?? [], options.targetGroupArns, health);
-    progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
-    const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
-    if (line !== lastLine) {
-      options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
-      lastLine = line;
-    }
-    if (progress.healthy >= progress.required) {
-      healthyPolls += 1;
-      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
-      if (schedule.remainingMs() <= 0) break;
-      await (0, import_promises8.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
-      continue;
-    }
-    healthyPolls = 0;
-    const failures = await failedActivities(aws, options.groupName, options.since);
-    if (failures.length > 0) {
-      throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
-        reasons: failures
-      });
-    }
-    if (!await schedule.next()) break;
-  }
-  const reasons = progress?.pending ?? [];
-  throw new OperationFailedError(
-    "HealthTimeout",
-    `${options.groupName} was not healthy in time: ${progress?.healthy ?? 0}/${progress?.required ?? "?"} healthy` + (reasons.length ? `; ${reasons.slice(0, 5).join("; ")}` : ""),
-    { reasons }
-  );
-}
-async function deregistrationDelaySeconds(aws, targetGroupArns) {
-  let longest = 0;
-  for (const arn of targetGroupArns) {
-    const response = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    const value = response.Attributes?.find((a10) => a10.Key === "deregistration_delay.timeout_seconds")?.Value;
-    longest = Math.max(longest, value === void 0 ? 300 : Number(value));
-  }
-  return longest;
-}
-async function waitForDrained(aws, options) {
-  const ids = new Set(options.instanceIds);
-  const schedule = pollSchedule(options.deadline);
-  let last = -1;
-  for (; ; ) {
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    let remaining = 0;
-    for (const targets of health.values()) {
-      remaining += targets.filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "unused").length;
-    }
-    if (remaining !== last) {
-      options.log.info(remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`);
-      last = remaining;
-    }
-    if (remaining === 0) return;
-    if (!await schedule.next()) {
-      throw new OperationFailedError("DrainTimeout", `${options.label}: ${remaining} target(s) still draining at the deadline`);
-    }
-  }
-}
-
-// src/deploy/launch-template.ts
-var import_node_crypto11 = require("crypto");
-async function readLaunchData(aws, group3) {
-  if (group3.launchTemplate) {
-    const { id, name, version } = group3.launchTemplate;
-    const response2 = await aws.ec2.send(
-      new DescribeLaunchTemplateVersionsCommand({ ...id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }, Versions: [version] })
-    );
-    return { ...response2.LaunchTemplateVersions?.[0]?.LaunchTemplateData ?? {} };
-  }
-  const configName = group3.asg.LaunchConfigurationName;
-  if (!configName) return {};
-  const response = await aws.autoScaling.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [configName] }));
-  const config = response.LaunchConfigurations?.[0];
-  if (!config) return {};
-  return {
-    ImageId: config.ImageId,
-    InstanceType: config.InstanceType,
-    ...config.KeyName ? { KeyName: config.KeyName } : {},
-    ...config.SecurityGroups?.length ? { SecurityGroupIds: config.SecurityGroups } : {},
-    ...config.UserData ? { UserData: config.UserData } : {},
-    ...config.IamInstanceProfile ? { IamInstanceProfile: config.IamInstanceProfile.startsWith("arn:") ? { Arn: config.IamInstanceProfile } : { Name: config.IamInstanceProfile } } : {},
-    ...config.MetadataOptions ? { MetadataOptions: config.MetadataOptions } : {},
-    ...config.EbsOptimized !== void 0 ? { EbsOptimized: config.EbsOptimized } : {}
-  };
-}
-function blockDeviceMappings(settings) {
-  return settings.blockDevices?.map((device) => ({
-    DeviceName: device.deviceName,
-    Ebs: {
-      ...device.volumeSize !== void 0 ? { VolumeSize: device.volumeSize } : {},
-      ...device.volumeType ? { VolumeType: device.volumeType } : {},
-      ...device.encrypted !== void 0 ? { Encrypted: device.encrypted } : {},
-      ...device.kmsKeyId ? { KmsKeyId: device.kmsKeyId } : {},
-      ...device.iops !== void 0 ? { Iops: device.iops } : {},
-      ...device.throughput !== void 0 ? { Throughput: device.throughput } : {},
-      DeleteOnTermination: device.deleteOnTermination ?? true
-    }
-  }));
-}
-function composeLaunchData(base, amiId, settings) {
-  const data = { ...base, ImageId: amiId };
-  if (settings.instanceType) data.InstanceType = settings.instanceType;
-  if (settings.keyName) data.KeyName = settings.keyName;
-  if (settings.iamInstanceProfile) {
-    data.IamInstanceProfile = settings.iamInstanceProfile.startsWith("arn:") ? { Arn: settings.iamInstanceProfile } : { Name: settings.iamInstanceProfile };
-  }
-  if (settings.userData !== void 0) data.UserData = Buffer.from(settings.userData, "utf8").toString("base64");
-  if (settings.securityGroups) {
-    const interfaces = data.NetworkInterfaces;
-    if (interfaces && interfaces.length > 0) data.NetworkInterfaces = interfaces.map((ni, i10) => i10 === 0 ? { ...ni, Groups: settings.securityGroups } : ni);
-    else data.SecurityGroupIds = settings.securityGroups;
-  }
-  const devices = blockDeviceMappings(settings);
-  if (devices) data.BlockDeviceMappings = devices;
-  const requireImdsv2 = settings.requireImdsv2 ?? (base.MetadataOptions ? base.MetadataOptions.HttpTokens === "required" : true);
-  data.MetadataOptions = { ...base.MetadataOptions ?? {}, HttpTokens: requireImdsv2 ? "required" : "optional", HttpEndpoint: "enabled" };
-  if (!data.InstanceType) throw new InputError("instanceType", 'is required on the first deploy of a cluster (e.g. "t3.micro")');
-  return data;
-}
-async function createLaunchTemplate(aws, name, data, tags) {
-  const response = await aws.ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: name,
-      VersionDescription: `bluegreen ${name}`,
-      LaunchTemplateData: data,
-      TagSpecifications: [{ ResourceType: "launch-template", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }]
-    })
-  );
-  const template = response.LaunchTemplate;
-  return { id: template?.LaunchTemplateId ?? "", name, version: String(template?.LatestVersionNumber ?? 1) };
-}
-async function deleteLaunchTemplate(aws, template) {
-  try {
-    await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
-  } catch (error) {
-    const code = error.name ?? "";
-    if (!/NotFound/i.test(code)) throw error;
-  }
-}
-function recordedLaunchSettings(data, template, placement) {
-  const securityGroupIds = data.SecurityGroupIds?.length ? data.SecurityGroupIds : data.NetworkInterfaces?.[0]?.Groups;
-  const profile = data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name;
-  return {
-    ...data.InstanceType ? { instanceType: data.InstanceType } : {},
-    ...placement.subnets.length ? { subnetIds: placement.subnets } : {},
-    ...securityGroupIds?.length ? { securityGroupIds } : {},
-    ...data.KeyName ? { keyName: data.KeyName } : {},
-    ...profile ? { iamInstanceProfile: profile } : {},
-    ...data.UserData ? { userDataSha256: (0, import_node_crypto11.createHash)("sha256").update(Buffer.from(data.UserData, "base64")).digest("hex"), userDataRef: `${template.id}:${template.version}` } : {},
-    launchTemplate: { id: template.id, name: template.name, version: template.version },
-    targetGroupArns: placement.targetGroupArns,
-    capacity: placement.capacity
-  };
-}
-
-// src/core/failpoint.ts
-function failpoint(name) {
-  const points = process.env.BLUEGREEN_FAILPOINTS;
-  if (!points) return;
-  if (points.split(",").map((p4) => p4.trim()).includes(name)) {
-    process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)
-`);
-    process.kill(process.pid, "SIGKILL");
-  }
-}
-
 // src/deploy/run-settings.ts
 function encodeRunSettings(request) {
   const settings = {
@@ -98040,541 +98687,6 @@ function decodeRunSettings(value, fallback) {
   } catch {
     return fallback;
   }
-}
-
-// src/deploy/copy-settings.ts
-async function lifecycleHookSpecifications(aws, source) {
-  const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
-  return (response.LifecycleHooks ?? []).map((hook) => ({
-    LifecycleHookName: hook.LifecycleHookName,
-    LifecycleTransition: hook.LifecycleTransition,
-    ...hook.HeartbeatTimeout !== void 0 ? { HeartbeatTimeout: hook.HeartbeatTimeout } : {},
-    ...hook.DefaultResult ? { DefaultResult: hook.DefaultResult } : {},
-    ...hook.NotificationMetadata ? { NotificationMetadata: hook.NotificationMetadata } : {},
-    ...hook.NotificationTargetARN ? { NotificationTargetARN: hook.NotificationTargetARN } : {},
-    ...hook.RoleARN ? { RoleARN: hook.RoleARN } : {}
-  }));
-}
-async function ensureLifecycleHooks(aws, groupName, hooks) {
-  if (hooks.length === 0) return;
-  const present = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }));
-  const names = new Set((present.LifecycleHooks ?? []).map((h10) => h10.LifecycleHookName));
-  for (const hook of hooks.filter((h10) => !names.has(h10.LifecycleHookName))) {
-    await aws.autoScaling.send(new PutLifecycleHookCommand({ AutoScalingGroupName: groupName, ...hook }));
-  }
-}
-async function sourcePolicies(aws, source) {
-  return collectPages(paginateDescribePolicies({ client: aws.autoScaling }, { AutoScalingGroupName: source.name }), (p4) => p4.ScalingPolicies);
-}
-function copiedAlarmName(alarmName, sourceName, targetName) {
-  return alarmName.includes(sourceName) ? alarmName.split(sourceName).join(targetName) : `${alarmName}-${targetName}`;
-}
-async function copyScalingSettings(aws, source, targetName, log) {
-  const copied = { scalingPolicies: [], alarms: [], scheduledActions: [], metricsCollection: false };
-  const policyArns = /* @__PURE__ */ new Map();
-  for (const policy of await sourcePolicies(aws, source)) {
-    const response = await aws.autoScaling.send(
-      new PutScalingPolicyCommand({
-        AutoScalingGroupName: targetName,
-        PolicyName: policy.PolicyName,
-        PolicyType: policy.PolicyType,
-        AdjustmentType: policy.AdjustmentType,
-        MinAdjustmentMagnitude: policy.MinAdjustmentMagnitude,
-        ScalingAdjustment: policy.ScalingAdjustment,
-        Cooldown: policy.Cooldown,
-        MetricAggregationType: policy.MetricAggregationType,
-        StepAdjustments: policy.StepAdjustments,
-        EstimatedInstanceWarmup: policy.EstimatedInstanceWarmup,
-        TargetTrackingConfiguration: policy.TargetTrackingConfiguration,
-        PredictiveScalingConfiguration: policy.PredictiveScalingConfiguration,
-        Enabled: policy.Enabled
-      })
-    );
-    copied.scalingPolicies.push(policy.PolicyName);
-    if (policy.PolicyARN && response.PolicyARN) policyArns.set(policy.PolicyARN, response.PolicyARN);
-    if (policy.PolicyType !== "TargetTrackingScaling" && policy.PolicyType !== "PredictiveScaling") {
-      const alarmNames = (policy.Alarms ?? []).map((a10) => a10.AlarmName).filter(Boolean);
-      if (alarmNames.length === 0) continue;
-      const alarms = await aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }));
-      for (const alarm of alarms.MetricAlarms ?? []) {
-        const name = copiedAlarmName(alarm.AlarmName, source.name, targetName);
-        const swap = (arns) => (arns ?? []).map((arn) => policyArns.get(arn) ?? arn);
-        await aws.cloudWatch.send(
-          new PutMetricAlarmCommand({
-            AlarmName: name,
-            AlarmDescription: alarm.AlarmDescription,
-            ActionsEnabled: alarm.ActionsEnabled,
-            OKActions: swap(alarm.OKActions),
-            AlarmActions: swap(alarm.AlarmActions),
-            InsufficientDataActions: swap(alarm.InsufficientDataActions),
-            MetricName: alarm.MetricName,
-            Namespace: alarm.Namespace,
-            Statistic: alarm.Statistic,
-            ExtendedStatistic: alarm.ExtendedStatistic,
-            Dimensions: (alarm.Dimensions ?? []).map((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === source.name ? { ...d10, Value: targetName } : d10),
-            Period: alarm.Period,
-            Unit: alarm.Unit,
-            EvaluationPeriods: alarm.EvaluationPeriods,
-            DatapointsToAlarm: alarm.DatapointsToAlarm,
-            Threshold: alarm.Threshold,
-            ComparisonOperator: alarm.ComparisonOperator,
-            TreatMissingData: alarm.TreatMissingData
-          })
-        );
-        copied.alarms.push(name);
-      }
-    }
-  }
-  const scheduled = await aws.autoScaling.send(new DescribeScheduledActionsCommand({ AutoScalingGroupName: source.name }));
-  const now = Date.now();
-  for (const action of scheduled.ScheduledUpdateGroupActions ?? []) {
-    const future = action.Recurrence || action.StartTime && action.StartTime.getTime() > now;
-    if (!future) continue;
-    await aws.autoScaling.send(
-      new PutScheduledUpdateGroupActionCommand({
-        AutoScalingGroupName: targetName,
-        ScheduledActionName: action.ScheduledActionName,
-        ...action.Recurrence ? { Recurrence: action.Recurrence } : {},
-        ...action.StartTime && action.StartTime.getTime() > now ? { StartTime: action.StartTime } : {},
-        ...action.EndTime ? { EndTime: action.EndTime } : {},
-        ...action.MinSize !== void 0 ? { MinSize: action.MinSize } : {},
-        ...action.MaxSize !== void 0 ? { MaxSize: action.MaxSize } : {},
-        ...action.DesiredCapacity !== void 0 ? { DesiredCapacity: action.DesiredCapacity } : {},
-        ...action.TimeZone ? { TimeZone: action.TimeZone } : {}
-      })
-    );
-    copied.scheduledActions.push(action.ScheduledActionName);
-  }
-  const metrics = source.asg.EnabledMetrics ?? [];
-  if (metrics.length > 0) {
-    await aws.autoScaling.send(
-      new EnableMetricsCollectionCommand({
-        AutoScalingGroupName: targetName,
-        Granularity: metrics[0]?.Granularity ?? "1Minute",
-        Metrics: metrics.map((m4) => m4.Metric)
-      })
-    );
-    copied.metricsCollection = true;
-  }
-  log.info(
-    `copied from ${source.name}: ${copied.scalingPolicies.length} scaling policies, ${copied.alarms.length} alarms, ${copied.scheduledActions.length} scheduled actions${copied.metricsCollection ? ", metrics collection" : ""}`
-  );
-  return copied;
-}
-async function deleteGroupAlarms(aws, groupName) {
-  const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
-  const names = alarms.filter((a10) => (a10.Dimensions ?? []).some((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === groupName)).filter((a10) => !(a10.AlarmName ?? "").startsWith("TargetTracking-")).map((a10) => a10.AlarmName);
-  for (const batch of chunk(names, 100)) await aws.cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: batch }));
-  return names;
-}
-
-// src/deploy/server-group-ops.ts
-async function createServerGroup(aws, spec) {
-  const { capacity, copied } = spec;
-  await aws.autoScaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: spec.name,
-      LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version },
-      MinSize: capacity.desired,
-      MaxSize: Math.max(capacity.max, capacity.desired),
-      DesiredCapacity: capacity.desired,
-      ...spec.subnets.length > 0 ? { VPCZoneIdentifier: spec.subnets.join(",") } : { AvailabilityZones: spec.availabilityZones },
-      TargetGroupARNs: spec.targetGroupArns,
-      HealthCheckType: copied.healthCheckType ?? (spec.targetGroupArns.length > 0 ? "ELB" : "EC2"),
-      HealthCheckGracePeriod: copied.healthCheckGracePeriod ?? 300,
-      ...copied.terminationPolicies?.length ? { TerminationPolicies: copied.terminationPolicies } : {},
-      ...copied.defaultCooldown !== void 0 ? { DefaultCooldown: copied.defaultCooldown } : {},
-      ...copied.newInstancesProtectedFromScaleIn !== void 0 ? { NewInstancesProtectedFromScaleIn: copied.newInstancesProtectedFromScaleIn } : {},
-      ...copied.capacityRebalance !== void 0 ? { CapacityRebalance: copied.capacityRebalance } : {},
-      ...copied.maxInstanceLifetime ? { MaxInstanceLifetime: copied.maxInstanceLifetime } : {},
-      ...copied.defaultInstanceWarmup !== void 0 ? { DefaultInstanceWarmup: copied.defaultInstanceWarmup } : {},
-      ...copied.serviceLinkedRoleArn ? { ServiceLinkedRoleARN: copied.serviceLinkedRoleArn } : {},
-      ...spec.lifecycleHooks.length > 0 ? { LifecycleHookSpecificationList: spec.lifecycleHooks } : {},
-      Tags: spec.tags.map((tag) => ({
-        Key: tag.key,
-        Value: tag.value,
-        PropagateAtLaunch: tag.propagateAtLaunch,
-        ResourceId: spec.name,
-        ResourceType: "auto-scaling-group"
-      }))
-    })
-  );
-  const userSuspended = (copied.suspendedProcesses ?? []).filter((p4) => !DISABLE_PROCESSES.includes(p4));
-  if (userSuspended.length > 0) {
-    await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }));
-  }
-}
-async function setGroupTags(aws, groupName, tags) {
-  const entries = Object.entries(tags);
-  if (entries.length === 0) return;
-  await aws.autoScaling.send(
-    new CreateOrUpdateTagsCommand({
-      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: "auto-scaling-group" }))
-    })
-  );
-}
-async function removeGroupTags(aws, groupName, keys) {
-  if (keys.length === 0) return;
-  await aws.autoScaling.send(
-    new DeleteTagsCommand({ Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: "auto-scaling-group" })) })
-  );
-}
-async function setCapacity(aws, groupName, capacity) {
-  await aws.autoScaling.send(
-    new UpdateAutoScalingGroupCommand({
-      AutoScalingGroupName: groupName,
-      ...capacity.min !== void 0 ? { MinSize: capacity.min } : {},
-      ...capacity.max !== void 0 ? { MaxSize: capacity.max } : {},
-      ...capacity.desired !== void 0 ? { DesiredCapacity: capacity.desired } : {}
-    })
-  );
-}
-async function disableServerGroup(aws, group3, options) {
-  const targetGroupArns = options.targetGroupArns ?? group3.targetGroupArns;
-  await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group3.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
-  const instanceIds = group3.instances.map((i10) => i10.id);
-  if (instanceIds.length === 0 || targetGroupArns.length === 0) {
-    options.log.info(`${group3.name}: disabled (no instances in target groups)`);
-    return;
-  }
-  const health = await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
-    }
-  }
-  options.onDeregistered?.();
-  options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
-  const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
-  await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
-}
-async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
-  const [asg] = await describeAsgsByName(aws, [groupName]);
-  if (!asg) return;
-  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
-  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (ids.size === 0 || arns.length === 0) return;
-  const health = await describeTargetHealth(aws, arns);
-  for (const arn of arns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
-    }
-  }
-}
-async function enableServerGroup(aws, groupName, instanceIds, targetGroupArns) {
-  for (const arn of targetGroupArns) {
-    for (const batch of chunk(instanceIds, 100)) {
-      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
-    }
-  }
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
-}
-async function scaleDownServerGroup(aws, groupName) {
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
-  await setCapacity(aws, groupName, { min: 0, desired: 0 });
-  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
-}
-async function destroyServerGroup(aws, group3) {
-  await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
-  try {
-    await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
-  } catch (error) {
-    const message = error.message ?? "";
-    if (!/not found|does not exist/i.test(message)) throw error;
-  }
-  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
-  await deleteGroupAlarms(aws, group3.name);
-}
-
-// src/verify/alarms.ts
-var NAMES_PER_CALL = 100;
-async function describeAlarmStates(aws, names) {
-  const found = /* @__PURE__ */ new Map();
-  for (const batch of chunk([...new Set(names)], NAMES_PER_CALL)) {
-    let nextToken;
-    do {
-      const answer = await aws.cloudWatch.send(
-        new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], MaxRecords: NAMES_PER_CALL, NextToken: nextToken })
-      );
-      for (const alarm of [...answer.MetricAlarms ?? [], ...answer.CompositeAlarms ?? []]) {
-        if (!alarm.AlarmName) continue;
-        found.set(alarm.AlarmName, {
-          name: alarm.AlarmName,
-          state: alarm.StateValue ?? "INSUFFICIENT_DATA",
-          ...alarm.StateReason ? { reason: alarm.StateReason } : {},
-          ...alarm.StateUpdatedTimestamp ? { since: alarm.StateUpdatedTimestamp.toISOString() } : {}
-        });
-      }
-      nextToken = answer.NextToken;
-    } while (nextToken);
-  }
-  return names.map((name) => found.get(name) ?? { name, state: "MISSING" });
-}
-function formatAlarmStates(states) {
-  return states.map((s3) => `${s3.name}=${s3.state}`).join(", ");
-}
-async function checkAlarmsAtStart(aws, names, ignoreAlarmsAtStart) {
-  if (names.length === 0) return [];
-  const states = await describeAlarmStates(aws, names);
-  const missing = states.filter((s3) => s3.state === "MISSING");
-  if (missing.length > 0) {
-    throw new InputError("alarms", `no CloudWatch alarm named ${missing.map((s3) => s3.name).join(", ")} in this region (create it or correct the name); nothing was changed`);
-  }
-  const firing = states.filter((s3) => s3.state === "ALARM");
-  if (firing.length > 0 && !ignoreAlarmsAtStart) {
-    throw new ConflictError(
-      "AlarmInAlarm",
-      `alarm(s) already in ALARM before the deploy started: ${firing.map((s3) => `${s3.name} (since ${s3.since ?? "?"}: ${s3.reason ?? "no reason given"})`).join("; ")}. Nothing was changed`,
-      {
-        alarms: states,
-        recovery: "find out why the service is alarming and deploy once the alarm is OK, or set ignoreAlarmsAtStart: true to deploy anyway (a fix for the alarm itself)"
-      }
-    );
-  }
-  return states;
-}
-
-// src/verify/metrics.ts
-function dimensionOf(arn, kind) {
-  const marker = kind === "targetgroup" ? ":targetgroup/" : ":loadbalancer/";
-  const at2 = arn.indexOf(marker);
-  return at2 < 0 ? arn : arn.slice(at2 + marker.length - (kind === "targetgroup" ? "targetgroup/".length : 0));
-}
-async function targetGroupDimensions(aws, targetGroupArns) {
-  const pairs = [];
-  for (const batch of chunk([...targetGroupArns], 20)) {
-    const answer = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
-    for (const group3 of answer.TargetGroups ?? []) {
-      for (const lb of group3.LoadBalancerArns ?? []) {
-        pairs.push({ targetGroup: dimensionOf(group3.TargetGroupArn, "targetgroup"), loadBalancer: dimensionOf(lb, "loadbalancer") });
-      }
-    }
-  }
-  return pairs;
-}
-var METRICS = [
-  ["requests", "RequestCount", "Sum"],
-  ["errors", "HTTPCode_Target_5XX_Count", "Sum"],
-  ["latencySum", "TargetResponseTime", "Sum"],
-  ["latencyCount", "TargetResponseTime", "SampleCount"]
-];
-async function sampleTraffic(aws, dimensions, start, end) {
-  const totals = { requests: 0, errors: 0, latencySum: 0, latencyCount: 0 };
-  if (dimensions.length === 0 || end <= start) return toSample(totals);
-  const startTime = Math.floor(start / 1e3) * 1e3;
-  const period = Math.max(60, Math.ceil((end - startTime) / 6e4) * 60);
-  const queries = [];
-  dimensions.forEach((d10, index) => {
-    for (const [key, metric, stat] of METRICS) {
-      queries.push({
-        key,
-        Id: `${key.toLowerCase()}${index}`,
-        MetricStat: {
-          Metric: { Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: [{ Name: "LoadBalancer", Value: d10.loadBalancer }, { Name: "TargetGroup", Value: d10.targetGroup }] },
-          Period: period,
-          Stat: stat
-        },
-        ReturnData: true
-      });
-    }
-  });
-  for (const batch of chunk(queries, 500)) {
-    const byId = new Map(batch.map((q4) => [q4.Id, q4.key]));
-    let nextToken;
-    do {
-      const answer = await aws.cloudWatch.send(
-        new GetMetricDataCommand({
-          StartTime: new Date(startTime),
-          EndTime: new Date(startTime + period * 1e3),
-          MetricDataQueries: batch.map(({ key: _key2, ...query }) => query),
-          NextToken: nextToken
-        })
-      );
-      for (const result of answer.MetricDataResults ?? []) {
-        const key = byId.get(result.Id);
-        if (key) totals[key] += (result.Values ?? []).reduce((a10, b10) => a10 + b10, 0);
-      }
-      nextToken = answer.NextToken;
-    } while (nextToken);
-  }
-  return toSample(totals);
-}
-function toSample(totals) {
-  return {
-    requests: totals.requests,
-    errors: totals.errors,
-    errorRate: totals.requests > 0 ? totals.errors / totals.requests : 0,
-    ...totals.latencyCount > 0 ? { latencyMs: Math.round(totals.latencySum / totals.latencyCount * 1e4) / 10 } : {}
-  };
-}
-
-// src/verify/watch.ts
-function alarmBreach(states, atStart, since) {
-  return states.find((s3) => {
-    if (s3.state !== "ALARM") return false;
-    const before = atStart.find((a10) => a10.name === s3.name);
-    return before?.state !== "ALARM" || s3.since !== void 0 && Date.parse(s3.since) > since;
-  });
-}
-async function watchStep(aws, options) {
-  const { prepared, log } = options;
-  const started = Date.now();
-  const deadline = started + options.seconds * 1e3;
-  const schedule = pollSchedule(deadline);
-  let polls = 0;
-  let alarms = [];
-  let sample = { requests: 0, errors: 0, errorRate: 0 };
-  for (; ; ) {
-    options.check?.();
-    failpoint("watching");
-    polls += 1;
-    const now = Date.now();
-    alarms = prepared.alarms.length > 0 ? await describeAlarmStates(aws, prepared.alarms) : [];
-    if (prepared.gates) sample = await sampleTraffic(aws, prepared.dimensions, started, now);
-    const gate = prepared.gates ? evaluateGates(sample, prepared.gates, prepared.baseline ?? void 0) : { judged: false, breaches: [] };
-    const left2 = Math.max(0, Math.round((deadline - Date.now()) / 100) / 10);
-    const traffic = prepared.gates ? `${sample.requests} requests, ${sample.errors} errors (${(sample.errorRate * 100).toFixed(1)} %)` + (sample.latencyMs !== void 0 ? `, latency ${Math.round(sample.latencyMs)} ms` : "") + (gate.judged ? "" : ` (not judged below ${prepared.gates.minRequests} requests)`) : "no gates";
-    log.info(`watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ""}${traffic}; ${left2}s left`);
-    const fired = alarmBreach(alarms, prepared.alarmsAtStart, started);
-    const reason = fired ? `alarm ${fired.name} in ALARM since ${fired.since ?? new Date(now).toISOString()}: ${fired.reason ?? "no reason given"}` : gate.breaches.length > 0 ? `gate: ${gate.breaches.join("; ")} (from ${new Date(started).toISOString()} to ${new Date(now).toISOString()})` : void 0;
-    const base = {
-      step: options.step,
-      startedAt: new Date(started).toISOString(),
-      alarms,
-      requests: sample.requests,
-      errors: sample.errors,
-      errorRate: sample.errorRate,
-      ...sample.latencyMs !== void 0 ? { latencyMs: Math.round(sample.latencyMs * 10) / 10 } : {},
-      polls
-    };
-    if (reason) {
-      log.error(`watch ${options.step} of ${options.serverGroup}: ${reason}`);
-      return { ...base, endedAt: (/* @__PURE__ */ new Date()).toISOString(), verdict: "failed", reason, breachAt: (/* @__PURE__ */ new Date()).toISOString() };
-    }
-    if (!await schedule.next()) return { ...base, endedAt: (/* @__PURE__ */ new Date()).toISOString(), verdict: "passed" };
-  }
-}
-async function restorePrevious(aws, options) {
-  const { log } = options;
-  const since = /* @__PURE__ */ new Date();
-  for (const group3 of options.previous) {
-    const [asg2] = await describeAsgsByName(aws, [group3.name]);
-    const ids = (asg2?.Instances ?? []).filter((i10) => i10.LifecycleState === "InService").map((i10) => i10.InstanceId);
-    await enableServerGroup(aws, group3.name, ids, group3.targetGroupArns);
-    log.info(`${group3.name}: ${ids.length} running instance(s) back in ${group3.targetGroupArns.length} target group(s)`);
-  }
-  for (const group3 of options.previous) {
-    await waitForHealthyTargets(aws, {
-      groupName: group3.name,
-      targetGroupArns: group3.targetGroupArns,
-      targetHealthyPercent: 100,
-      deadline: Date.now() + options.healthTimeoutSeconds * 1e3,
-      since,
-      log
-    });
-  }
-  const servingAt = Date.now();
-  let outAt = servingAt;
-  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
-  if (asg) {
-    const group3 = {
-      name: options.newServerGroup,
-      instances: (asg.Instances ?? []).map((i10) => ({ id: i10.InstanceId })),
-      targetGroupArns: asg.TargetGroupARNs ?? []
-    };
-    await disableServerGroup(aws, group3, {
-      log,
-      onDeregistered: () => {
-        outAt = Date.now();
-      },
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
-    });
-  }
-  for (const group3 of options.previous) {
-    const pinned = group3.tags[Tag.pinnedFrom];
-    if (pinned !== void 0) await setCapacity(aws, group3.name, { min: Math.min(Number(pinned) || 0, group3.capacity.desired) });
-    await removeGroupTags(aws, group3.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
-  }
-  if (asg) {
-    const template = asg.LaunchTemplate?.LaunchTemplateId ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? "", version: asg.LaunchTemplate.Version ?? "" } : void 0;
-    await destroyServerGroup(aws, { name: options.newServerGroup, launchTemplate: template, tags: { [Tag.cluster]: "x" }, targetGroupArns: asg.TargetGroupARNs ?? [] });
-    log.info(`${options.newServerGroup}: drained and deleted`);
-  }
-  return { servingAt, outAt };
-}
-async function watchCutover(aws, options) {
-  const { prepared, log } = options;
-  const until = new Date(Date.now() + prepared.watchSeconds * 1e3).toISOString();
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until });
-  log.info(
-    `watching ${options.newServerGroup} until ${until}` + (options.previous.length > 0 ? `; ${options.previous.map((g10) => g10.name).join(", ")} disabled at full capacity meanwhile` : "")
-  );
-  const step = await watchStep(aws, {
-    step: "cutover",
-    prepared,
-    seconds: prepared.watchSeconds,
-    serverGroup: options.newServerGroup,
-    log,
-    ...options.check ? { check: options.check } : {}
-  });
-  const verification = {
-    watchSeconds: prepared.watchSeconds,
-    alarms: prepared.alarms,
-    gates: prepared.gates,
-    baseline: prepared.baseline,
-    steps: [step],
-    verdict: step.verdict
-  };
-  if (step.verdict === "passed") {
-    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
-    log.info(`watch of ${options.newServerGroup} passed: ${step.requests} requests, ${step.errors} errors in ${prepared.watchSeconds}s`);
-    return verification;
-  }
-  throw await rollBackAfterBreach(aws, { ...options, verification, step });
-}
-async function rollBackAfterBreach(aws, options) {
-  const { step, log } = options;
-  const breachAt = Date.parse(step.breachAt ?? (/* @__PURE__ */ new Date()).toISOString());
-  if (options.previous.length === 0) {
-    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
-    return new OperationFailedError("VerificationFailed", `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
-      verification: options.verification,
-      recovery: "deploy a fixed build; nothing older is left to roll back to"
-    });
-  }
-  const names = options.previous.map((g10) => g10.name).join(", ");
-  log.warn(`rolling back to ${names}: re-enabling its running instances, then taking ${options.newServerGroup} out`);
-  try {
-    const restored = await restorePrevious(aws, {
-      newServerGroup: options.newServerGroup,
-      previous: options.previous,
-      healthTimeoutSeconds: options.healthTimeoutSeconds,
-      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
-      log
-    });
-    step.previousServingMs = restored.servingAt - breachAt;
-    step.trafficBackMs = restored.outAt - breachAt;
-  } catch (error) {
-    return new OperationFailedError("RollbackIncomplete", `${options.newServerGroup} failed its watch (${step.reason}); re-enabling ${names} failed: ${describeError(error)}`, {
-      verification: options.verification,
-      recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${names} and takes ${options.newServerGroup} out of service`
-    });
-  }
-  log.info(`traffic back on ${names} ${(step.trafficBackMs / 1e3).toFixed(1)}s after the breach (serving again after ${(step.previousServingMs / 1e3).toFixed(1)}s)`);
-  return new OperationFailedError(
-    "VerificationFailed",
-    `${options.newServerGroup} failed its watch at ${step.breachAt}: ${step.reason}. Rolled back: ${names} serving again ${(step.trafficBackMs / 1e3).toFixed(1)}s later, ${options.newServerGroup} removed`,
-    {
-      verification: options.verification,
-      serverGroup: options.newServerGroup,
-      previousServerGroup: options.previous[options.previous.length - 1]?.name ?? null,
-      autoRolledBack: true,
-      recovery: "nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again"
-    }
-  );
 }
 
 // src/deploy/red-black.ts
@@ -98666,7 +98778,8 @@ async function runRedBlack(aws, options) {
     await createServerGroup(aws, {
       name: plan.newServerGroup,
       launchTemplate: template,
-      capacity: plan.capacity,
+      // Rolling: created at the first step's size, grown step by step after.
+      capacity: request.rolling && source ? firstStep(plan.capacity, request.rolling.steps) : plan.capacity,
       subnets: plan.subnets,
       ...source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {},
       targetGroupArns: plan.targetGroupArns,
@@ -98747,6 +98860,26 @@ async function runRedBlack(aws, options) {
   failpoint("cutover-started");
   const prepared = options.verification;
   let verification = null;
+  const recordFailedVerdict = async (error) => {
+    if (error instanceof BluegreenError && error.details.verification) {
+      const rolledBack = error.code === "VerificationFailed" && error.details.autoRolledBack === true;
+      await session.record({ ...record, result: rolledBack ? "rolled-back" : "failed", verdict: "failed", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: error.message });
+    }
+    throw error;
+  };
+  const rollingSteps = request.rolling && source && prepared ? await runRollingSteps(aws, {
+    rolling: request.rolling,
+    prepared,
+    newServerGroup: plan.newServerGroup,
+    targetGroupArns: plan.targetGroupArns,
+    previous: source,
+    desired: plan.capacity.desired,
+    healthTimeoutSeconds: request.healthTimeoutSeconds,
+    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
+    warmAfterSeconds: Math.max(request.scaleDownDelaySeconds, prepared.watchSeconds),
+    log,
+    check: () => assertLockHeld(session)
+  }).catch(recordFailedVerdict) : [];
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -98765,18 +98898,13 @@ async function runRedBlack(aws, options) {
           healthTimeoutSeconds: request.healthTimeoutSeconds,
           ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
           log,
-          check: () => assertLockHeld(session)
+          check: () => assertLockHeld(session),
+          earlierSteps: rollingSteps
         });
       }
     } : {},
     log
-  }).catch(async (error) => {
-    if (error instanceof BluegreenError && error.details.verification) {
-      const rolledBack = error.code === "VerificationFailed" && error.details.autoRolledBack === true;
-      await session.record({ ...record, result: rolledBack ? "rolled-back" : "failed", verdict: "failed", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: error.message });
-    }
-    throw error;
-  });
+  }).catch(recordFailedVerdict);
   const totalMs = Date.now() - t02;
   await session.record({
     ...record,
@@ -98808,6 +98936,10 @@ async function runRedBlack(aws, options) {
       totalMs
     }
   };
+}
+function firstStep(capacity, steps) {
+  const desired = stepCount(capacity.desired, steps[0] ?? 100);
+  return { min: desired, max: capacity.max, desired };
 }
 async function fullHealthOrReason(aws, plan, deadline, since, log) {
   try {
@@ -99202,7 +99334,7 @@ async function deploy(aws, request, log) {
   const started = Date.now();
   const firstPlan = await prepareDeploy(aws, request);
   const deploymentId = newDeploymentId();
-  const verification = wantsVerification(request.verify) ? await prepareVerification(aws, request.verify, firstPlan.targetGroupArns, Boolean(firstPlan.source), log) : void 0;
+  const verification = request.verify && (wantsVerification(request.verify) || request.rolling) ? await prepareVerification(aws, request.verify, firstPlan.targetGroupArns, Boolean(firstPlan.source), log) : void 0;
   if (request.plan) {
     const text = describePlan(firstPlan, request.amiId);
     log.info(text);
@@ -99288,7 +99420,14 @@ var deployStage = defineStage({
     lockWaitSeconds: inputs.lockWait,
     allowRemovingTargetGroups: inputs.allowRemovingTargetGroups,
     allowScaleToZero: inputs.allowScaleToZero,
-    verify: { alarms: inputs.alarms ?? [], ignoreAlarmsAtStart: inputs.ignoreAlarmsAtStart, watchSeconds: inputs.watch, gates: inputs.gates }
+    verify: {
+      alarms: inputs.alarms ?? [],
+      ignoreAlarmsAtStart: inputs.ignoreAlarmsAtStart,
+      // Rolling: the last step (100 %) is watched at least as long as the others.
+      watchSeconds: inputs.strategy === "rolling" ? Math.max(inputs.watch, inputs.stepWatch) : inputs.watch,
+      gates: inputs.gates
+    },
+    ...inputs.strategy === "rolling" ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}
   }),
   run: (request, { aws, log }) => deploy(aws(), request, log)
 });

@@ -3543,7 +3543,7 @@ var init_getInstanceMetadataRegion = __esm({
             return;
           }
           const chunks = [];
-          res.on("data", (chunk) => chunks.push(chunk));
+          res.on("data", (chunk2) => chunks.push(chunk2));
           res.on("end", () => {
             resolve5(Buffer.concat(chunks));
             req.destroy();
@@ -4864,17 +4864,17 @@ var init_ChecksumStream = __esm({
         this.source.on("close", this.onSourceClose);
         this.source.pause();
       }
-      onSourceData = (chunk) => {
+      onSourceData = (chunk2) => {
         if (this.destroyed) {
           return;
         }
         try {
-          this.checksum.update(chunk);
+          this.checksum.update(chunk2);
         } catch (e10) {
           this.destroy(e10);
           return;
         }
-        if (!this.push(chunk)) {
+        if (!this.push(chunk2)) {
           this.source.pause();
         }
       };
@@ -5026,9 +5026,9 @@ var init_createChecksumStream_browser = __esm({
       const transform = new TransformStream({
         start() {
         },
-        async transform(chunk, controller) {
-          checksum.update(chunk);
-          controller.enqueue(chunk);
+        async transform(chunk2, controller) {
+          checksum.update(chunk2);
+          controller.enqueue(chunk2);
         },
         async flush(controller) {
           const digest = await checksum.digest();
@@ -5114,7 +5114,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
   let mode = -1;
   const pull = async (controller) => {
     const { value, done } = await reader.read();
-    const chunk = value;
+    const chunk2 = value;
     if (done) {
       if (mode !== -1) {
         const remainder = flush(buffers, mode);
@@ -5124,7 +5124,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
       }
       controller.close();
     } else {
-      const chunkMode = modeOf(chunk, false);
+      const chunkMode = modeOf(chunk2, false);
       if (mode !== chunkMode) {
         if (mode >= 0) {
           controller.enqueue(flush(buffers, mode));
@@ -5132,16 +5132,16 @@ function createBufferedReadableStream(upstream, size, logger2) {
         mode = chunkMode;
       }
       if (mode === -1) {
-        controller.enqueue(chunk);
+        controller.enqueue(chunk2);
         return;
       }
-      const chunkSize = sizeOf(chunk);
+      const chunkSize = sizeOf(chunk2);
       bytesSeen += chunkSize;
       const bufferSize = sizeOf(buffers[mode]);
       if (chunkSize >= size && bufferSize === 0) {
-        controller.enqueue(chunk);
+        controller.enqueue(chunk2);
       } else {
-        const newSize = merge(buffers, mode, chunk);
+        const newSize = merge(buffers, mode, chunk2);
         if (!streamBufferingLoggedWarning && bytesSeen > size * 2) {
           streamBufferingLoggedWarning = true;
           logger2?.warn(`@smithy/util-stream - stream chunk size ${chunkSize} is below threshold of ${size}, automatically buffering.`);
@@ -5158,14 +5158,14 @@ function createBufferedReadableStream(upstream, size, logger2) {
     pull
   });
 }
-function merge(buffers, mode, chunk) {
+function merge(buffers, mode, chunk2) {
   switch (mode) {
     case 0:
-      buffers[0] += chunk;
+      buffers[0] += chunk2;
       return sizeOf(buffers[0]);
     case 1:
     case 2:
-      buffers[mode].push(chunk);
+      buffers[mode].push(chunk2);
       return sizeOf(buffers[mode]);
   }
 }
@@ -5181,17 +5181,17 @@ function flush(buffers, mode) {
   }
   throw new Error(`@smithy/util-stream - invalid index ${mode} given to flush()`);
 }
-function sizeOf(chunk) {
-  return chunk?.byteLength ?? chunk?.length ?? 0;
+function sizeOf(chunk2) {
+  return chunk2?.byteLength ?? chunk2?.length ?? 0;
 }
-function modeOf(chunk, allowBuffer = true) {
-  if (allowBuffer && typeof Buffer !== "undefined" && chunk instanceof Buffer) {
+function modeOf(chunk2, allowBuffer = true) {
+  if (allowBuffer && typeof Buffer !== "undefined" && chunk2 instanceof Buffer) {
     return 2;
   }
-  if (chunk instanceof Uint8Array) {
+  if (chunk2 instanceof Uint8Array) {
     return 1;
   }
-  if (typeof chunk === "string") {
+  if (typeof chunk2 === "string") {
     return 0;
   }
   return -1;
@@ -5218,8 +5218,8 @@ function createBufferedReadable(upstream, size, logger2) {
     new ByteArrayCollector((size2) => Buffer.from(new Uint8Array(size2)))
   ];
   let mode = -1;
-  upstream.on("data", (chunk) => {
-    const chunkMode = modeOf(chunk, true);
+  upstream.on("data", (chunk2) => {
+    const chunkMode = modeOf(chunk2, true);
     if (mode !== chunkMode) {
       if (mode >= 0) {
         downstream.push(flush(buffers, mode));
@@ -5227,16 +5227,16 @@ function createBufferedReadable(upstream, size, logger2) {
       mode = chunkMode;
     }
     if (mode === -1) {
-      downstream.push(chunk);
+      downstream.push(chunk2);
       return;
     }
-    const chunkSize = sizeOf(chunk);
+    const chunkSize = sizeOf(chunk2);
     bytesSeen += chunkSize;
     const bufferSize = sizeOf(buffers[mode]);
     if (chunkSize >= size && bufferSize === 0) {
-      downstream.push(chunk);
+      downstream.push(chunk2);
     } else {
-      const newSize = merge(buffers, mode, chunk);
+      const newSize = merge(buffers, mode, chunk2);
       if (!streamBufferingLoggedWarning && bytesSeen > size * 2) {
         streamBufferingLoggedWarning = true;
         logger2?.warn(`@smithy/util-stream - stream chunk size ${chunkSize} is below threshold of ${size}, automatically buffering.`);
@@ -5516,8 +5516,8 @@ var init_stream_collector = __esm({
     };
     Collector = class extends import_node_stream4.Writable {
       bufferedBytes = [];
-      _write(chunk, encoding, callback) {
-        this.bufferedBytes.push(chunk);
+      _write(chunk2, encoding, callback) {
+        this.bufferedBytes.push(chunk2);
         callback();
       }
     };
@@ -5883,9 +5883,9 @@ var init_HashCalculator = __esm({
         super(options);
         this.hash = hash;
       }
-      _write(chunk, encoding, callback) {
+      _write(chunk2, encoding, callback) {
         try {
-          this.hash.update(toUint8Array(chunk));
+          this.hash.update(toUint8Array(chunk2));
         } catch (err) {
           return callback(err);
         }
@@ -6167,15 +6167,15 @@ var init_Sha256Js = __esm({
           this.inner.update(data);
           return;
         }
-        const chunk = toUint8Array(data);
+        const chunk2 = toUint8Array(data);
         let position = 0;
-        let { byteLength } = chunk;
+        let { byteLength } = chunk2;
         this.bytesHashed += byteLength;
         if (this.bytesHashed * 8 > MAX_HASHABLE_LENGTH) {
           throw new Error("Cannot hash more than 2^53 - 1 bits");
         }
         while (byteLength > 0) {
-          this.buffer[this.bufferLength++] = chunk[position++];
+          this.buffer[this.bufferLength++] = chunk2[position++];
           byteLength--;
           if (this.bufferLength === BLOCK) {
             this.hashBuffer();
@@ -6522,9 +6522,9 @@ var init_HeaderMarshaller = __esm({
         }
         const out = new Uint8Array(chunks.reduce((carry, bytes) => carry + bytes.byteLength, 0));
         let position = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, position);
-          position += chunk.byteLength;
+        for (const chunk2 of chunks) {
+          out.set(chunk2, position);
+          position += chunk2.byteLength;
         }
         return out;
       }
@@ -6901,8 +6901,8 @@ var init_SmithyMessageEncoderStream = __esm({
         return this.asyncIterator();
       }
       async *asyncIterator() {
-        for await (const chunk of this.options.inputStream) {
-          const payloadBuf = this.options.serializer(chunk);
+        for await (const chunk2 of this.options.inputStream) {
+          const payloadBuf = this.options.serializer(chunk2);
           yield payloadBuf;
         }
       }
@@ -6986,8 +6986,8 @@ function getUnmarshalledStream(source, options) {
   const messageUnmarshaller = getMessageUnmarshaller(options.deserializer, options.toUtf8);
   return {
     [Symbol.asyncIterator]: async function* () {
-      for await (const chunk of source) {
-        const message = options.eventStreamCodec.decode(chunk);
+      for await (const chunk2 of source) {
+        const message = options.eventStreamCodec.decode(chunk2);
         const type = await messageUnmarshaller(message);
         if (type === void 0) {
           continue;
@@ -12249,9 +12249,9 @@ var init_HeaderFormatter = __esm({
         }
         const out = new Uint8Array(chunks.reduce((carry, bytes) => carry + bytes.byteLength, 0));
         let position = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, position);
-          position += chunk.byteLength;
+        for (const chunk2 of chunks) {
+          out.set(chunk2, position);
+          position += chunk2.byteLength;
         }
         return out;
       }
@@ -13171,8 +13171,8 @@ function httpRequest(options) {
         req.destroy();
       }
       const chunks = [];
-      res.on("data", (chunk) => {
-        chunks.push(chunk);
+      res.on("data", (chunk2) => {
+        chunks.push(chunk2);
       });
       res.on("end", () => {
         resolve5(Buffer.concat(chunks));
@@ -95374,6 +95374,47 @@ function parseGates(value, field = "gates") {
   return gates;
 }
 
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
+
+// src/core/poll.ts
+var import_promises4 = require("timers/promises");
+
+// src/deploy/health.ts
+var import_promises5 = require("timers/promises");
+
+// src/deploy/launch-template.ts
+var import_node_crypto8 = require("crypto");
+
+// src/deploy/rolling.ts
+function parseSteps(value, field = "steps") {
+  const list = typeof value === "string" ? value.split(",").map((s3) => Number(s3.trim())) : Array.isArray(value) ? value.map((v2) => typeof v2 === "string" ? Number(v2) : v2) : void 0;
+  if (!list || list.length === 0) throw new InputError(field, "must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]");
+  list.forEach((step, index) => {
+    if (typeof step !== "number" || !Number.isInteger(step) || step < 1 || step > 100) {
+      throw new InputError(`${field}[${index}]`, `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`);
+    }
+    if (index > 0 && step <= list[index - 1]) throw new InputError(field, `must be ascending (got ${list.join(", ")})`);
+  });
+  if (list[list.length - 1] !== 100) throw new InputError(field, `must end at 100 (got ${list.join(", ")})`);
+  return list;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -95460,7 +95501,24 @@ var DEPLOY_INPUTS = {
     describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field)
-  })
+  }),
+  strategy: input({
+    kind: "string",
+    describe: "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: "red-black",
+    choices: ["red-black", "rolling"],
+    parse: (value, field) => {
+      if (value !== "red-black" && value !== "rolling") throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    }
+  }),
+  steps: input({
+    kind: "list",
+    describe: "Rolling steps: ascending percentages of desired capacity ending at 100",
+    default: "25,50,100",
+    parse: (value, field) => parseSteps(value, field)
+  }),
+  stepWatch: durationInput("Rolling: how long to watch health, alarms and gates after each step", { default: 60 })
 };
 
 // src/stages/inputs/history.ts
@@ -95472,9 +95530,9 @@ var HISTORY_INPUTS = {
 };
 
 // src/publish/artifact-file.ts
-var import_node_crypto8 = require("crypto");
+var import_node_crypto9 = require("crypto");
 var import_node_fs5 = require("fs");
-var import_promises4 = require("fs/promises");
+var import_promises6 = require("fs/promises");
 var import_node_path7 = require("path");
 function checkArtifactFile(field, path) {
   let stats;
@@ -95497,10 +95555,10 @@ function checkArtifactFile(field, path) {
 }
 var HASH_READ_BYTES = 1024 * 1024;
 async function sha256OfFile(path) {
-  const hash = (0, import_node_crypto8.createHash)("sha256");
+  const hash = (0, import_node_crypto9.createHash)("sha256");
   const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
   let bytes = 0;
-  const file = await (0, import_promises4.open)(path, "r");
+  const file = await (0, import_promises6.open)(path, "r");
   try {
     for (; ; ) {
       const { bytesRead } = await file.read(buffer, 0, buffer.length, bytes);
@@ -95514,8 +95572,8 @@ async function sha256OfFile(path) {
   return { sha256: hash.digest("hex"), bytes };
 }
 async function readSmallFile(path) {
-  const body = await (0, import_promises4.readFile)(path);
-  return { body, sha256: (0, import_node_crypto8.createHash)("sha256").update(body).digest("hex"), size: body.length };
+  const body = await (0, import_promises6.readFile)(path);
+  return { body, sha256: (0, import_node_crypto9.createHash)("sha256").update(body).digest("hex"), size: body.length };
 }
 var CONTENT_TYPES = [
   [".tar.gz", "application/gzip"],
@@ -95537,8 +95595,8 @@ function guessContentType(fileName) {
 }
 
 // src/publish/multipart.ts
-var import_node_crypto9 = require("crypto");
-var import_promises5 = require("fs/promises");
+var import_node_crypto10 = require("crypto");
+var import_promises7 = require("fs/promises");
 
 // src/publish/progress.ts
 function formatBytes(bytes) {
@@ -95646,7 +95704,7 @@ async function uploadInParts(s3, request) {
   try {
     const parts = await uploadParts(s3, request, uploadId, partCount);
     const partDigests = Buffer.concat(parts.map((part) => Buffer.from(part.ChecksumSHA256, "base64")));
-    const composite = `${(0, import_node_crypto9.createHash)("sha256").update(partDigests).digest("base64")}-${partCount}`;
+    const composite = `${(0, import_node_crypto10.createHash)("sha256").update(partDigests).digest("base64")}-${partCount}`;
     const completed = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: request.bucket,
@@ -95689,10 +95747,10 @@ async function uploadParts(s3, request, uploadId, partCount) {
   const uploaded = new Array(partCount);
   const inFlight = /* @__PURE__ */ new Set();
   const progress = new ProgressReporter(request.log, request.size);
-  const wholeFile = (0, import_node_crypto9.createHash)("sha256");
+  const wholeFile = (0, import_node_crypto10.createHash)("sha256");
   let failure;
   let partsDone = 0;
-  const file = await (0, import_promises5.open)(request.path, "r");
+  const file = await (0, import_promises7.open)(request.path, "r");
   try {
     for (let partNumber = 1; partNumber <= partCount && failure === void 0; partNumber += 1) {
       while (inFlight.size >= request.concurrency) await Promise.race(inFlight);
@@ -95707,7 +95765,7 @@ async function uploadParts(s3, request, uploadId, partCount) {
       const body = buffer.subarray(0, length);
       await readExactly(file, body, offset, request.path);
       wholeFile.update(body);
-      const partChecksum = (0, import_node_crypto9.createHash)("sha256").update(body).digest("base64");
+      const partChecksum = (0, import_node_crypto10.createHash)("sha256").update(body).digest("base64");
       const number = partNumber;
       const task = s3.send(
         new UploadPartCommand({

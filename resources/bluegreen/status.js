@@ -3543,7 +3543,7 @@ var init_getInstanceMetadataRegion = __esm({
             return;
           }
           const chunks = [];
-          res.on("data", (chunk) => chunks.push(chunk));
+          res.on("data", (chunk2) => chunks.push(chunk2));
           res.on("end", () => {
             resolve5(Buffer.concat(chunks));
             req.destroy();
@@ -4864,17 +4864,17 @@ var init_ChecksumStream = __esm({
         this.source.on("close", this.onSourceClose);
         this.source.pause();
       }
-      onSourceData = (chunk) => {
+      onSourceData = (chunk2) => {
         if (this.destroyed) {
           return;
         }
         try {
-          this.checksum.update(chunk);
+          this.checksum.update(chunk2);
         } catch (e10) {
           this.destroy(e10);
           return;
         }
-        if (!this.push(chunk)) {
+        if (!this.push(chunk2)) {
           this.source.pause();
         }
       };
@@ -5026,9 +5026,9 @@ var init_createChecksumStream_browser = __esm({
       const transform = new TransformStream({
         start() {
         },
-        async transform(chunk, controller) {
-          checksum.update(chunk);
-          controller.enqueue(chunk);
+        async transform(chunk2, controller) {
+          checksum.update(chunk2);
+          controller.enqueue(chunk2);
         },
         async flush(controller) {
           const digest = await checksum.digest();
@@ -5114,7 +5114,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
   let mode = -1;
   const pull = async (controller) => {
     const { value, done } = await reader.read();
-    const chunk = value;
+    const chunk2 = value;
     if (done) {
       if (mode !== -1) {
         const remainder = flush(buffers, mode);
@@ -5124,7 +5124,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
       }
       controller.close();
     } else {
-      const chunkMode = modeOf(chunk, false);
+      const chunkMode = modeOf(chunk2, false);
       if (mode !== chunkMode) {
         if (mode >= 0) {
           controller.enqueue(flush(buffers, mode));
@@ -5132,16 +5132,16 @@ function createBufferedReadableStream(upstream, size, logger2) {
         mode = chunkMode;
       }
       if (mode === -1) {
-        controller.enqueue(chunk);
+        controller.enqueue(chunk2);
         return;
       }
-      const chunkSize = sizeOf(chunk);
+      const chunkSize = sizeOf(chunk2);
       bytesSeen += chunkSize;
       const bufferSize = sizeOf(buffers[mode]);
       if (chunkSize >= size && bufferSize === 0) {
-        controller.enqueue(chunk);
+        controller.enqueue(chunk2);
       } else {
-        const newSize = merge(buffers, mode, chunk);
+        const newSize = merge(buffers, mode, chunk2);
         if (!streamBufferingLoggedWarning && bytesSeen > size * 2) {
           streamBufferingLoggedWarning = true;
           logger2?.warn(`@smithy/util-stream - stream chunk size ${chunkSize} is below threshold of ${size}, automatically buffering.`);
@@ -5158,14 +5158,14 @@ function createBufferedReadableStream(upstream, size, logger2) {
     pull
   });
 }
-function merge(buffers, mode, chunk) {
+function merge(buffers, mode, chunk2) {
   switch (mode) {
     case 0:
-      buffers[0] += chunk;
+      buffers[0] += chunk2;
       return sizeOf(buffers[0]);
     case 1:
     case 2:
-      buffers[mode].push(chunk);
+      buffers[mode].push(chunk2);
       return sizeOf(buffers[mode]);
   }
 }
@@ -5181,17 +5181,17 @@ function flush(buffers, mode) {
   }
   throw new Error(`@smithy/util-stream - invalid index ${mode} given to flush()`);
 }
-function sizeOf(chunk) {
-  return chunk?.byteLength ?? chunk?.length ?? 0;
+function sizeOf(chunk2) {
+  return chunk2?.byteLength ?? chunk2?.length ?? 0;
 }
-function modeOf(chunk, allowBuffer = true) {
-  if (allowBuffer && typeof Buffer !== "undefined" && chunk instanceof Buffer) {
+function modeOf(chunk2, allowBuffer = true) {
+  if (allowBuffer && typeof Buffer !== "undefined" && chunk2 instanceof Buffer) {
     return 2;
   }
-  if (chunk instanceof Uint8Array) {
+  if (chunk2 instanceof Uint8Array) {
     return 1;
   }
-  if (typeof chunk === "string") {
+  if (typeof chunk2 === "string") {
     return 0;
   }
   return -1;
@@ -5218,8 +5218,8 @@ function createBufferedReadable(upstream, size, logger2) {
     new ByteArrayCollector((size2) => Buffer.from(new Uint8Array(size2)))
   ];
   let mode = -1;
-  upstream.on("data", (chunk) => {
-    const chunkMode = modeOf(chunk, true);
+  upstream.on("data", (chunk2) => {
+    const chunkMode = modeOf(chunk2, true);
     if (mode !== chunkMode) {
       if (mode >= 0) {
         downstream.push(flush(buffers, mode));
@@ -5227,16 +5227,16 @@ function createBufferedReadable(upstream, size, logger2) {
       mode = chunkMode;
     }
     if (mode === -1) {
-      downstream.push(chunk);
+      downstream.push(chunk2);
       return;
     }
-    const chunkSize = sizeOf(chunk);
+    const chunkSize = sizeOf(chunk2);
     bytesSeen += chunkSize;
     const bufferSize = sizeOf(buffers[mode]);
     if (chunkSize >= size && bufferSize === 0) {
-      downstream.push(chunk);
+      downstream.push(chunk2);
     } else {
-      const newSize = merge(buffers, mode, chunk);
+      const newSize = merge(buffers, mode, chunk2);
       if (!streamBufferingLoggedWarning && bytesSeen > size * 2) {
         streamBufferingLoggedWarning = true;
         logger2?.warn(`@smithy/util-stream - stream chunk size ${chunkSize} is below threshold of ${size}, automatically buffering.`);
@@ -5516,8 +5516,8 @@ var init_stream_collector = __esm({
     };
     Collector = class extends import_node_stream4.Writable {
       bufferedBytes = [];
-      _write(chunk, encoding, callback) {
-        this.bufferedBytes.push(chunk);
+      _write(chunk2, encoding, callback) {
+        this.bufferedBytes.push(chunk2);
         callback();
       }
     };
@@ -5883,9 +5883,9 @@ var init_HashCalculator = __esm({
         super(options);
         this.hash = hash;
       }
-      _write(chunk, encoding, callback) {
+      _write(chunk2, encoding, callback) {
         try {
-          this.hash.update(toUint8Array(chunk));
+          this.hash.update(toUint8Array(chunk2));
         } catch (err) {
           return callback(err);
         }
@@ -6167,15 +6167,15 @@ var init_Sha256Js = __esm({
           this.inner.update(data);
           return;
         }
-        const chunk = toUint8Array(data);
+        const chunk2 = toUint8Array(data);
         let position = 0;
-        let { byteLength } = chunk;
+        let { byteLength } = chunk2;
         this.bytesHashed += byteLength;
         if (this.bytesHashed * 8 > MAX_HASHABLE_LENGTH) {
           throw new Error("Cannot hash more than 2^53 - 1 bits");
         }
         while (byteLength > 0) {
-          this.buffer[this.bufferLength++] = chunk[position++];
+          this.buffer[this.bufferLength++] = chunk2[position++];
           byteLength--;
           if (this.bufferLength === BLOCK) {
             this.hashBuffer();
@@ -6522,9 +6522,9 @@ var init_HeaderMarshaller = __esm({
         }
         const out = new Uint8Array(chunks.reduce((carry, bytes) => carry + bytes.byteLength, 0));
         let position = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, position);
-          position += chunk.byteLength;
+        for (const chunk2 of chunks) {
+          out.set(chunk2, position);
+          position += chunk2.byteLength;
         }
         return out;
       }
@@ -6901,8 +6901,8 @@ var init_SmithyMessageEncoderStream = __esm({
         return this.asyncIterator();
       }
       async *asyncIterator() {
-        for await (const chunk of this.options.inputStream) {
-          const payloadBuf = this.options.serializer(chunk);
+        for await (const chunk2 of this.options.inputStream) {
+          const payloadBuf = this.options.serializer(chunk2);
           yield payloadBuf;
         }
       }
@@ -6986,8 +6986,8 @@ function getUnmarshalledStream(source, options) {
   const messageUnmarshaller = getMessageUnmarshaller(options.deserializer, options.toUtf8);
   return {
     [Symbol.asyncIterator]: async function* () {
-      for await (const chunk of source) {
-        const message = options.eventStreamCodec.decode(chunk);
+      for await (const chunk2 of source) {
+        const message = options.eventStreamCodec.decode(chunk2);
         const type = await messageUnmarshaller(message);
         if (type === void 0) {
           continue;
@@ -12298,9 +12298,9 @@ var init_HeaderFormatter = __esm({
         }
         const out = new Uint8Array(chunks.reduce((carry, bytes) => carry + bytes.byteLength, 0));
         let position = 0;
-        for (const chunk of chunks) {
-          out.set(chunk, position);
-          position += chunk.byteLength;
+        for (const chunk2 of chunks) {
+          out.set(chunk2, position);
+          position += chunk2.byteLength;
         }
         return out;
       }
@@ -13220,8 +13220,8 @@ function httpRequest(options) {
         req.destroy();
       }
       const chunks = [];
-      res.on("data", (chunk) => {
-        chunks.push(chunk);
+      res.on("data", (chunk2) => {
+        chunks.push(chunk2);
       });
       res.on("end", () => {
         resolve5(Buffer.concat(chunks));
@@ -95630,6 +95630,259 @@ function parseGates(value, field = "gates") {
   return gates;
 }
 
+// src/aws/tags.ts
+var Tag = {
+  cluster: "bluegreen:cluster",
+  deploymentId: "bluegreen:deployment-id",
+  amiId: "bluegreen:ami-id",
+  artifactUrl: "bluegreen:artifact-url",
+  buildUrl: "bluegreen:build-url",
+  version: "bluegreen:version",
+  gitCommit: "bluegreen:git-commit",
+  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
+  phase: "bluegreen:phase",
+  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
+  pinnedFrom: "bluegreen:pinned-min",
+  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
+  previousServerGroup: "bluegreen:previous-server-group",
+  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
+  scaleDownAfter: "bluegreen:scale-down-after",
+  /**
+   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
+   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
+   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
+   */
+  runSettings: "bluegreen:run-settings",
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: "bluegreen:watch-until",
+  /** Spinnaker's tag for the application, recognised but not required. */
+  spinnakerApplication: "spinnaker:application"
+};
+function tagMap(tags) {
+  const map = {};
+  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
+  return map;
+}
+
+// src/cluster/phases.ts
+var Phase = {
+  /** Launch template and ASG being made; the old group untouched. */
+  creating: "creating",
+  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
+  reenabling: "reenabling",
+  /** Waiting for the new group to be healthy; the old group untouched. */
+  waitingHealthy: "waiting-healthy",
+  /** New group healthy; old groups being disabled. */
+  cutover: "cutover",
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: "watching",
+  /** Old groups disabled; scale-down and clean-up left. */
+  finishing: "finishing",
+  done: "done"
+};
+var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
+function isBeforeCutover(phase) {
+  return phase === Phase.creating || phase === Phase.waitingHealthy;
+}
+
+// src/aws/paginate.ts
+async function collectPages(pages, pick) {
+  const items = [];
+  for await (const page of pages) items.push(...pick(page) ?? []);
+  return items;
+}
+
+// src/cluster/server-groups.ts
+function belongsToCluster(asg, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  if (parseServerGroupName(name)?.cluster === cluster) return true;
+  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
+}
+function isManagedBy(asg, cluster) {
+  const tags = tagMap(asg.Tags);
+  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+}
+async function listClusterAsgs(aws, cluster, options = {}) {
+  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
+  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  return found.filter((asg) => belongsToCluster(asg, cluster));
+}
+async function describeTargetHealth(aws, targetGroupArns) {
+  const result = /* @__PURE__ */ new Map();
+  await Promise.all(
+    [...new Set(targetGroupArns)].map(async (arn) => {
+      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+      result.set(arn, response.TargetHealthDescriptions ?? []);
+    })
+  );
+  return result;
+}
+function launchTemplateOf(asg) {
+  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
+  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
+}
+async function resolveAmi(aws, asg, tags) {
+  if (tags[Tag.amiId]) return tags[Tag.amiId];
+  const template = launchTemplateOf(asg);
+  if (!template) return void 0;
+  const response = await aws.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({
+      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
+      Versions: [template.version]
+    })
+  );
+  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+}
+function isEnabled(asg, health) {
+  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
+  if (suspended) return false;
+  const targetGroups = asg.TargetGroupARNs ?? [];
+  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
+  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
+  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
+}
+async function toServerGroup(aws, asg, health, cluster) {
+  const name = asg.AutoScalingGroupName ?? "";
+  const tags = tagMap(asg.Tags);
+  return {
+    name,
+    sequence: parseServerGroupName(name)?.sequence,
+    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
+    amiId: await resolveAmi(aws, asg, tags),
+    launchTemplate: launchTemplateOf(asg),
+    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
+    instances: (asg.Instances ?? []).map((i10) => ({
+      id: i10.InstanceId ?? "",
+      lifecycleState: i10.LifecycleState ?? "Unknown",
+      healthStatus: i10.HealthStatus ?? "Unknown",
+      availabilityZone: i10.AvailabilityZone ?? ""
+    })),
+    targetGroupArns: asg.TargetGroupARNs ?? [],
+    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
+    tags,
+    enabled: isEnabled(asg, health),
+    managed: cluster !== void 0 && isManagedBy(asg, cluster),
+    asg
+  };
+}
+function sortOldestFirst(groups) {
+  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
+}
+async function loadCluster(aws, cluster, options = {}) {
+  const asgs = await listClusterAsgs(aws, cluster, options);
+  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
+}
+
+// src/core/poll.ts
+var import_promises4 = require("timers/promises");
+
+// src/deploy/health.ts
+var import_promises5 = require("timers/promises");
+
+// src/core/table.ts
+function formatTable(headers, rows) {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
+}
+
+// src/status/cluster-status.ts
+function targetGroupNameFromArn(arn) {
+  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+function describeServerGroup(group3, health) {
+  const ids = new Set(group3.instances.map((i10) => i10.id));
+  return {
+    name: group3.name,
+    amiId: group3.amiId ?? null,
+    version: group3.tags[Tag.version] ?? null,
+    deploymentId: group3.tags[Tag.deploymentId] ?? null,
+    createdTime: group3.createdTime.toISOString(),
+    enabled: group3.enabled,
+    state: group3.enabled ? "enabled" : "disabled",
+    managed: group3.managed,
+    capacity: group3.capacity,
+    instances: {
+      inService: group3.instances.filter((i10) => i10.lifecycleState === "InService").length,
+      total: group3.instances.length
+    },
+    targetGroups: group3.targetGroupArns.map((arn) => {
+      const mine = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? ""));
+      return {
+        arn,
+        name: targetGroupNameFromArn(arn),
+        healthy: mine.filter((t8) => t8.TargetHealth?.State === "healthy").length,
+        registered: mine.length
+      };
+    }),
+    launchTemplate: group3.launchTemplate ?? null,
+    suspendedProcesses: group3.suspendedProcesses,
+    phase: UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "") ? group3.tags[Tag.phase] : null,
+    scaleDownAfter: !group3.enabled && group3.capacity.desired > 0 ? group3.tags[Tag.scaleDownAfter] ?? null : null,
+    watchUntil: group3.tags[Tag.phase] === Phase.watching ? group3.tags[Tag.watchUntil] ?? null : null
+  };
+}
+async function getClusterStatus(aws, cluster) {
+  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
+  const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group3) => describeServerGroup(group3, health));
+  const active = [...serverGroups].reverse().find((g10) => g10.enabled)?.name ?? null;
+  const unfinished = serverGroups.filter((g10) => g10.managed && g10.phase !== null).map((g10) => ({
+    serverGroup: g10.name,
+    deploymentId: g10.deploymentId,
+    phase: g10.phase,
+    nextRunWill: nextRunWill(g10.phase)
+  }));
+  return { cluster, region: aws.region, serverGroups, active, unfinished };
+}
+function nextRunWill(phase) {
+  if (phase === Phase.reenabling) return "disable-again";
+  if (phase === Phase.watching) return "roll-back";
+  return isBeforeCutover(phase) ? "remove" : "finish";
+}
+function formatClusterStatus(status) {
+  if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
+  const rows = status.serverGroups.map((g10) => [
+    g10.name,
+    g10.state,
+    g10.amiId ?? "-",
+    g10.version ?? "-",
+    g10.createdTime.replace(/\.\d{3}Z$/, "Z"),
+    `${g10.capacity.min}/${g10.capacity.max}/${g10.capacity.desired}`,
+    `${g10.instances.inService}/${g10.instances.total}`,
+    g10.targetGroups.map((t8) => `${t8.name} ${t8.healthy}/${t8.registered}`).join(", ") || "-"
+  ]);
+  const table = formatTable(["SERVER GROUP", "STATE", "AMI", "VERSION", "CREATED", "MIN/MAX/DES", "IN SERVICE", "HEALTHY/REGISTERED"], rows);
+  const notes = [
+    ...status.serverGroups.filter((g10) => g10.watchUntil).map((g10) => `${g10.name}: under watch (alarms, gates) until ${g10.watchUntil}; a breach re-enables the warm previous group`),
+    ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
+    ...status.serverGroups.filter((g10) => !g10.managed).map((g10) => `${g10.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
+    ...status.unfinished.map(
+      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): ` + (u2.phase === Phase.watching ? "if it is not running any more, the next deploy, rollback or cleanup will roll it back (its verdict is unknown)" : `the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`)
+    )
+  ];
+  return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join("\n");
+}
+
+// src/deploy/launch-template.ts
+var import_node_crypto8 = require("crypto");
+
+// src/deploy/rolling.ts
+function parseSteps(value, field = "steps") {
+  const list = typeof value === "string" ? value.split(",").map((s3) => Number(s3.trim())) : Array.isArray(value) ? value.map((v2) => typeof v2 === "string" ? Number(v2) : v2) : void 0;
+  if (!list || list.length === 0) throw new InputError(field, "must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]");
+  list.forEach((step, index) => {
+    if (typeof step !== "number" || !Number.isInteger(step) || step < 1 || step > 100) {
+      throw new InputError(`${field}[${index}]`, `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`);
+    }
+    if (index > 0 && step <= list[index - 1]) throw new InputError(field, `must be ascending (got ${list.join(", ")})`);
+  });
+  if (list[list.length - 1] !== 100) throw new InputError(field, `must end at 100 (got ${list.join(", ")})`);
+  return list;
+}
+
 // src/stages/inputs/deploy.ts
 var COPIED = "copied from the current server group";
 var DEPLOY_INPUTS = {
@@ -95716,7 +95969,24 @@ var DEPLOY_INPUTS = {
     describe: "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field)
-  })
+  }),
+  strategy: input({
+    kind: "string",
+    describe: "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: "red-black",
+    choices: ["red-black", "rolling"],
+    parse: (value, field) => {
+      if (value !== "red-black" && value !== "rolling") throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    }
+  }),
+  steps: input({
+    kind: "list",
+    describe: "Rolling steps: ascending percentages of desired capacity ending at 100",
+    default: "25,50,100",
+    parse: (value, field) => parseSteps(value, field)
+  }),
+  stepWatch: durationInput("Rolling: how long to watch health, alarms and gates after each step", { default: 60 })
 };
 
 // src/stages/inputs/history.ts
@@ -95728,9 +95998,9 @@ var HISTORY_INPUTS = {
 };
 
 // src/publish/artifact-file.ts
-var import_node_crypto8 = require("crypto");
+var import_node_crypto9 = require("crypto");
 var import_node_fs5 = require("fs");
-var import_promises4 = require("fs/promises");
+var import_promises6 = require("fs/promises");
 var import_node_path7 = require("path");
 function checkArtifactFile(field, path) {
   let stats;
@@ -95754,8 +96024,8 @@ function checkArtifactFile(field, path) {
 var HASH_READ_BYTES = 1024 * 1024;
 
 // src/publish/multipart.ts
-var import_node_crypto9 = require("crypto");
-var import_promises5 = require("fs/promises");
+var import_node_crypto10 = require("crypto");
+var import_promises7 = require("fs/promises");
 var MIN_PART_SIZE = 5 * 1024 * 1024;
 var MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 
@@ -96139,13 +96409,6 @@ async function runStandalone(stage) {
   process.exitCode = exitCode;
 }
 
-// src/core/table.ts
-function formatTable(headers, rows) {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
-}
-
 // src/ledger/format.ts
 function shortTime(iso) {
   return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
@@ -96181,7 +96444,7 @@ ${table}`;
 }
 
 // src/ledger/ledger.ts
-var import_node_crypto10 = require("crypto");
+var import_node_crypto11 = require("crypto");
 var MAX_EPOCH_MS = 9999999999999;
 var RECORD_NAME = /^(\d{13})-(.+)-([0-9a-f]{6})\.json$/;
 var MAX_PAGE_SIZE = 1e3;
@@ -96271,229 +96534,6 @@ async function listRecords(aws, ledger, cluster, options = {}) {
 }
 function ledgerAws(ledger, stageRegion) {
   return awsClients(ledger.region ?? stageRegion);
-}
-
-// src/aws/tags.ts
-var Tag = {
-  cluster: "bluegreen:cluster",
-  deploymentId: "bluegreen:deployment-id",
-  amiId: "bluegreen:ami-id",
-  artifactUrl: "bluegreen:artifact-url",
-  buildUrl: "bluegreen:build-url",
-  version: "bluegreen:version",
-  gitCommit: "bluegreen:git-commit",
-  /** Deployment phase of a server group while a deploy runs (crash recovery reads it). */
-  phase: "bluegreen:phase",
-  /** The min size a group had before a deploy pinned it to desired (restored afterwards, or by recovery). */
-  pinnedFrom: "bluegreen:pinned-min",
-  /** On a new server group: the group that served before it (crash recovery re-enables it if needed). */
-  previousServerGroup: "bluegreen:previous-server-group",
-  /** When a disabled group may be scaled to 0 (ISO time), for the warm window. */
-  scaleDownAfter: "bluegreen:scale-down-after",
-  /**
-   * On a new server group: the settings its deploy finishes with (`keepPrevious`,
-   * `scaleDownDelaySeconds`, `drainTimeoutSeconds`, as JSON), so that crash
-   * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
-   */
-  runSettings: "bluegreen:run-settings",
-  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
-  watchUntil: "bluegreen:watch-until",
-  /** Spinnaker's tag for the application, recognised but not required. */
-  spinnakerApplication: "spinnaker:application"
-};
-function tagMap(tags) {
-  const map = {};
-  for (const tag of tags ?? []) if (tag.Key !== void 0) map[tag.Key] = tag.Value ?? "";
-  return map;
-}
-
-// src/cluster/phases.ts
-var Phase = {
-  /** Launch template and ASG being made; the old group untouched. */
-  creating: "creating",
-  /** A rollback bringing a disabled group back (resumed, scaling up, being registered); the serving group untouched. */
-  reenabling: "reenabling",
-  /** Waiting for the new group to be healthy; the old group untouched. */
-  waitingHealthy: "waiting-healthy",
-  /** New group healthy; old groups being disabled. */
-  cutover: "cutover",
-  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
-  watching: "watching",
-  /** Old groups disabled; scale-down and clean-up left. */
-  finishing: "finishing",
-  done: "done"
-};
-var UNFINISHED_PHASES = /* @__PURE__ */ new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
-function isBeforeCutover(phase) {
-  return phase === Phase.creating || phase === Phase.waitingHealthy;
-}
-
-// src/aws/paginate.ts
-async function collectPages(pages, pick) {
-  const items = [];
-  for await (const page of pages) items.push(...pick(page) ?? []);
-  return items;
-}
-
-// src/cluster/server-groups.ts
-function belongsToCluster(asg, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  if (parseServerGroupName(name)?.cluster === cluster) return true;
-  return (asg.Tags ?? []).some((tag) => tag.Key === Tag.cluster && tag.Value === cluster);
-}
-function isManagedBy(asg, cluster) {
-  const tags = tagMap(asg.Tags);
-  return parseServerGroupName(asg.AutoScalingGroupName ?? "")?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
-}
-async function listClusterAsgs(aws, cluster, options = {}) {
-  const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
-  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
-  return found.filter((asg) => belongsToCluster(asg, cluster));
-}
-async function describeTargetHealth(aws, targetGroupArns) {
-  const result = /* @__PURE__ */ new Map();
-  await Promise.all(
-    [...new Set(targetGroupArns)].map(async (arn) => {
-      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      result.set(arn, response.TargetHealthDescriptions ?? []);
-    })
-  );
-  return result;
-}
-function launchTemplateOf(asg) {
-  const spec = asg.LaunchTemplate ?? asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  if (!spec?.LaunchTemplateId && !spec?.LaunchTemplateName) return void 0;
-  return { id: spec.LaunchTemplateId ?? "", name: spec.LaunchTemplateName ?? "", version: spec.Version ?? "$Default" };
-}
-async function resolveAmi(aws, asg, tags) {
-  if (tags[Tag.amiId]) return tags[Tag.amiId];
-  const template = launchTemplateOf(asg);
-  if (!template) return void 0;
-  const response = await aws.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      ...template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
-      Versions: [template.version]
-    })
-  );
-  return response.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
-}
-function isEnabled(asg, health) {
-  const suspended = (asg.SuspendedProcesses ?? []).some((p4) => p4.ProcessName === "AddToLoadBalancer");
-  if (suspended) return false;
-  const targetGroups = asg.TargetGroupARNs ?? [];
-  const instanceIds = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (targetGroups.length === 0 || instanceIds.size === 0) return true;
-  return targetGroups.some((arn) => (health.get(arn) ?? []).some((t8) => instanceIds.has(t8.Target?.Id)));
-}
-async function toServerGroup(aws, asg, health, cluster) {
-  const name = asg.AutoScalingGroupName ?? "";
-  const tags = tagMap(asg.Tags);
-  return {
-    name,
-    sequence: parseServerGroupName(name)?.sequence,
-    createdTime: asg.CreatedTime ?? /* @__PURE__ */ new Date(0),
-    amiId: await resolveAmi(aws, asg, tags),
-    launchTemplate: launchTemplateOf(asg),
-    capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
-    instances: (asg.Instances ?? []).map((i10) => ({
-      id: i10.InstanceId ?? "",
-      lifecycleState: i10.LifecycleState ?? "Unknown",
-      healthStatus: i10.HealthStatus ?? "Unknown",
-      availabilityZone: i10.AvailabilityZone ?? ""
-    })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
-    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter(Boolean),
-    tags,
-    enabled: isEnabled(asg, health),
-    managed: cluster !== void 0 && isManagedBy(asg, cluster),
-    asg
-  };
-}
-function sortOldestFirst(groups) {
-  return [...groups].sort((a10, b10) => a10.createdTime.getTime() - b10.createdTime.getTime() || (a10.sequence ?? 0) - (b10.sequence ?? 0));
-}
-async function loadCluster(aws, cluster, options = {}) {
-  const asgs = await listClusterAsgs(aws, cluster, options);
-  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
-  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
-}
-
-// src/status/cluster-status.ts
-function targetGroupNameFromArn(arn) {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
-}
-function describeServerGroup(group3, health) {
-  const ids = new Set(group3.instances.map((i10) => i10.id));
-  return {
-    name: group3.name,
-    amiId: group3.amiId ?? null,
-    version: group3.tags[Tag.version] ?? null,
-    deploymentId: group3.tags[Tag.deploymentId] ?? null,
-    createdTime: group3.createdTime.toISOString(),
-    enabled: group3.enabled,
-    state: group3.enabled ? "enabled" : "disabled",
-    managed: group3.managed,
-    capacity: group3.capacity,
-    instances: {
-      inService: group3.instances.filter((i10) => i10.lifecycleState === "InService").length,
-      total: group3.instances.length
-    },
-    targetGroups: group3.targetGroupArns.map((arn) => {
-      const mine = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? ""));
-      return {
-        arn,
-        name: targetGroupNameFromArn(arn),
-        healthy: mine.filter((t8) => t8.TargetHealth?.State === "healthy").length,
-        registered: mine.length
-      };
-    }),
-    launchTemplate: group3.launchTemplate ?? null,
-    suspendedProcesses: group3.suspendedProcesses,
-    phase: UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "") ? group3.tags[Tag.phase] : null,
-    scaleDownAfter: !group3.enabled && group3.capacity.desired > 0 ? group3.tags[Tag.scaleDownAfter] ?? null : null,
-    watchUntil: group3.tags[Tag.phase] === Phase.watching ? group3.tags[Tag.watchUntil] ?? null : null
-  };
-}
-async function getClusterStatus(aws, cluster) {
-  const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
-  const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group3) => describeServerGroup(group3, health));
-  const active = [...serverGroups].reverse().find((g10) => g10.enabled)?.name ?? null;
-  const unfinished = serverGroups.filter((g10) => g10.managed && g10.phase !== null).map((g10) => ({
-    serverGroup: g10.name,
-    deploymentId: g10.deploymentId,
-    phase: g10.phase,
-    nextRunWill: nextRunWill(g10.phase)
-  }));
-  return { cluster, region: aws.region, serverGroups, active, unfinished };
-}
-function nextRunWill(phase) {
-  if (phase === Phase.reenabling) return "disable-again";
-  if (phase === Phase.watching) return "roll-back";
-  return isBeforeCutover(phase) ? "remove" : "finish";
-}
-function formatClusterStatus(status) {
-  if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
-  const rows = status.serverGroups.map((g10) => [
-    g10.name,
-    g10.state,
-    g10.amiId ?? "-",
-    g10.version ?? "-",
-    g10.createdTime.replace(/\.\d{3}Z$/, "Z"),
-    `${g10.capacity.min}/${g10.capacity.max}/${g10.capacity.desired}`,
-    `${g10.instances.inService}/${g10.instances.total}`,
-    g10.targetGroups.map((t8) => `${t8.name} ${t8.healthy}/${t8.registered}`).join(", ") || "-"
-  ]);
-  const table = formatTable(["SERVER GROUP", "STATE", "AMI", "VERSION", "CREATED", "MIN/MAX/DES", "IN SERVICE", "HEALTHY/REGISTERED"], rows);
-  const notes = [
-    ...status.serverGroups.filter((g10) => g10.watchUntil).map((g10) => `${g10.name}: under watch (alarms, gates) until ${g10.watchUntil}; a breach re-enables the warm previous group`),
-    ...status.serverGroups.filter((g10) => g10.scaleDownAfter).map((g10) => `${g10.name}: disabled, kept warm for a fast rollback until ${g10.scaleDownAfter}`),
-    ...status.serverGroups.filter((g10) => !g10.managed).map((g10) => `${g10.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
-    ...status.unfinished.map(
-      (u2) => `${u2.serverGroup}: deployment ${u2.deploymentId ?? "?"} is in phase ${u2.phase} (running now, or interrupted): ` + (u2.phase === Phase.watching ? "if it is not running any more, the next deploy, rollback or cleanup will roll it back (its verdict is unknown)" : `the next deploy, rollback or cleanup will ${u2.nextRunWill.replace("-", " ")} it`)
-    )
-  ];
-  return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join("\n");
 }
 
 // src/stages/status.ts

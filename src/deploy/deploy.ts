@@ -66,9 +66,10 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
   const firstPlan = await prepareDeploy(aws, request);
   const deploymentId = newDeploymentId();
   // Read-only, before the lock: an alarm already in ALARM stops the deploy with nothing changed (exit 3).
-  const verification = wantsVerification(request.verify)
-    ? await prepareVerification(aws, request.verify, firstPlan.targetGroupArns, Boolean(firstPlan.source), log)
-    : undefined;
+  const verification =
+    request.verify && (wantsVerification(request.verify) || request.rolling)
+      ? await prepareVerification(aws, request.verify, firstPlan.targetGroupArns, Boolean(firstPlan.source), log)
+      : undefined;
   if (request.plan) {
     const text = describePlan(firstPlan, request.amiId);
     log.info(text);

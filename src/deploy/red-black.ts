@@ -16,7 +16,8 @@ import type { ClusterSession } from './journal';
 import { groupsBeyondKeep, type DeployPlan } from './plan';
 import type { DeployRequest } from './request';
 import type { PreparedVerification } from '../verify/prepare';
-import { watchCutover, type Verification } from '../verify/watch';
+import { watchCutover, type Verification, type VerificationStep } from '../verify/watch';
+import { runRollingSteps, stepCount } from './rolling';
 import {
   createServerGroup,
   destroyServerGroup,
@@ -192,7 +193,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await createServerGroup(aws, {
       name: plan.newServerGroup,
       launchTemplate: template,
-      capacity: plan.capacity,
+      // Rolling: created at the first step's size, grown step by step after.
+      capacity: request.rolling && source ? firstStep(plan.capacity, request.rolling.steps) : plan.capacity,
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
       targetGroupArns: plan.targetGroupArns,
@@ -275,6 +277,29 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   failpoint('cutover-started');
   const prepared = options.verification;
   let verification: Verification | null = null;
+  const recordFailedVerdict = async (error: unknown): Promise<never> => {
+    if (error instanceof BluegreenError && error.details.verification) {
+      const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
+      await session.record({ ...record, result: rolledBack ? 'rolled-back' : 'failed', verdict: 'failed', finishedAt: new Date().toISOString(), message: error.message });
+    }
+    throw error;
+  };
+  const rollingSteps: VerificationStep[] =
+    request.rolling && source && prepared
+      ? await runRollingSteps(aws, {
+          rolling: request.rolling,
+          prepared,
+          newServerGroup: plan.newServerGroup,
+          targetGroupArns: plan.targetGroupArns,
+          previous: source,
+          desired: plan.capacity.desired,
+          healthTimeoutSeconds: request.healthTimeoutSeconds,
+          ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+          warmAfterSeconds: Math.max(request.scaleDownDelaySeconds, prepared.watchSeconds),
+          log,
+          check: () => assertLockHeld(session),
+        }).catch(recordFailedVerdict)
+      : [];
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -297,18 +322,13 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
               ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
               log,
               check: () => assertLockHeld(session),
+              earlierSteps: rollingSteps,
             });
           },
         }
       : {}),
     log,
-  }).catch(async (error: unknown) => {
-    if (error instanceof BluegreenError && error.details.verification) {
-      const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
-      await session.record({ ...record, result: rolledBack ? 'rolled-back' : 'failed', verdict: 'failed', finishedAt: new Date().toISOString(), message: error.message });
-    }
-    throw error;
-  });
+  }).catch(recordFailedVerdict);
   const totalMs = Date.now() - t0;
   await session.record({
     ...record,
@@ -340,6 +360,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       totalMs,
     },
   };
+}
+
+/** The capacity a rolling deploy creates its group with: the first step's share of desired, min pinned to it. */
+function firstStep(capacity: DeployPlan['capacity'], steps: readonly number[]): DeployPlan['capacity'] {
+  const desired = stepCount(capacity.desired, steps[0] ?? 100);
+  return { min: desired, max: capacity.max, desired };
 }
 
 /**

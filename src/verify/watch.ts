@@ -205,6 +205,8 @@ export interface WatchCutoverOptions {
   drainTimeoutSeconds?: number;
   log: Logger;
   check?: () => void;
+  /** Steps watched before the cutover (rolling), reported with it. */
+  earlierSteps?: readonly VerificationStep[];
 }
 
 /**
@@ -233,7 +235,7 @@ export async function watchCutover(aws: AwsClients, options: WatchCutoverOptions
     alarms: prepared.alarms,
     gates: prepared.gates,
     baseline: prepared.baseline,
-    steps: [step],
+    steps: [...(options.earlierSteps ?? []), step],
     verdict: step.verdict,
   };
   if (step.verdict === 'passed') {

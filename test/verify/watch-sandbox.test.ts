@@ -222,3 +222,48 @@ test.serial('kill -9 during the watch: status shows the group under watch; the n
   t.true(records.some((r) => r.kind === 'deploy' && r.verdict === 'passed' && r.result === 'succeeded'));
   t.true(env.lines.some((line) => /rolled-back \(watch failed\)/.test(line)), 'the history table shows verdicts');
 });
+
+test.serial('rolling [25, 50, 100] with a build failing 50 %: caught at the first step with ≈ 12 % of requests failing, the previous group back at full strength', async (t) => {
+  const wide = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.2.0', capacity: { min: 4, max: 4, desired: 4 } });
+  t.is(wide.exitCode, 0, JSON.stringify(wide.output));
+  const previous = (wide.output as { serverGroup: string }).serverGroup;
+  const traffic = probe();
+  const result = await env.deploy({ ...env.baseInput, amiId: amis.bad, version: '3.0.0-errors', capacity: { min: 4, max: 4, desired: 4 }, strategy: 'rolling', steps: [25, 50, 100], stepWatch: '20s' });
+  await sleep(1_000);
+  const report = await traffic.stop();
+  t.is(result.exitCode, 1, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+  const error = (result.output as { error: { code: string; message: string; verification: Verification } }).error;
+  t.is(error.code, 'VerificationFailed');
+  t.deepEqual(error.verification.steps.map((s) => `${s.step}:${s.verdict}`), ['25%:failed'], 'caught at the first step');
+  const step = error.verification.steps[0]!;
+  t.regex(step.reason ?? '', /gate: error rate [\d.]+ % \(\d+ of \d+ requests\) above maxErrorRate 5\.0 %/);
+  // One new instance of four, half its requests failing: about 0.5 × 25 % of all requests fail.
+  t.true(step.errorRate > 0.06 && step.errorRate < 0.25, `step error rate ${step.errorRate}`);
+  const badOk = report.perVersion['3.0.0-errors'] ?? 0;
+  t.log(`step error rate ${(step.errorRate * 100).toFixed(1)} % (${step.errors}/${step.requests}); probe ${report.failed} failed of ${report.total}, bad build ok ${badOk}; traffic back ${step.trafficBackMs} ms after the breach`);
+  t.true(report.failed > 0 && Math.abs(badOk - report.failed) <= report.failed * 0.3 + 10, 'failures are the bad instance\'s half');
+  t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['1.0.0'], 'traffic ends on the previous group (its AMI answers 1.0.0)');
+  const status = await getClusterStatus(env.aws, 'web-prod');
+  const back = status.serverGroups.find((g) => g.name === previous);
+  t.is(back?.state, 'enabled');
+  t.deepEqual(back?.capacity, { min: 4, max: 4, desired: 4 });
+  t.deepEqual(back?.targetGroups.map((g) => `${g.healthy}/${g.registered}`), ['4/4'], 'every instance of the previous group serves again');
+  t.deepEqual(status.serverGroups.filter((g) => g.state === 'enabled').map((g) => g.name), [previous]);
+  t.deepEqual(status.unfinished, []);
+});
+
+test.serial('rolling [50, 100] with a good build: every step passes, 0 failed requests, the previous group scaled down at the end', async (t) => {
+  const before = await getClusterStatus(env.aws, 'web-prod');
+  const traffic = probe();
+  const result = await env.deploy({ ...env.baseInput, amiId: amis.v2, version: '2.1.0', capacity: { min: 4, max: 4, desired: 4 }, strategy: 'rolling', steps: '50,100', stepWatch: '2s' });
+  const report = await traffic.stop();
+  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+  const output = result.output as { serverGroup: string; scaledDownServerGroups: string[]; verification: Verification };
+  t.deepEqual(output.verification.steps.map((s) => `${s.step}:${s.verdict}`), ['50%:passed', 'cutover:passed']);
+  t.deepEqual(output.scaledDownServerGroups, [before.active]);
+  t.is(report.failed, 0, JSON.stringify(report.failures));
+  t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['2.0.0']);
+  const status = await getClusterStatus(env.aws, 'web-prod');
+  t.deepEqual(status.serverGroups.filter((g) => g.state === 'enabled').map((g) => `${g.name}:${g.capacity.desired}:${g.capacity.min}`), [`${output.serverGroup}:4:4`]);
+  t.deepEqual(status.unfinished, []);
+});

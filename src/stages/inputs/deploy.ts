@@ -14,6 +14,7 @@ import {
   parseCapacity,
 } from '../../deploy/request';
 import { parseGates } from '../../verify/gates';
+import { parseSteps } from '../../deploy/rolling';
 import { booleanInput, durationInput, input, integerInput, listInput, stringInput } from './declare';
 import { BUILD_INPUTS, CLUSTER_INPUTS, CONFIG_INPUTS, LEDGER_INPUTS, LOCK_INPUTS, REGION_INPUTS, SERVER_GROUP_INPUTS } from './shared';
 
@@ -106,4 +107,22 @@ export const DEPLOY_INPUTS = {
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field),
   }),
+  strategy: input({
+    kind: 'string',
+    describe:
+      "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: 'red-black',
+    choices: ['red-black', 'rolling'],
+    parse: (value, field) => {
+      if (value !== 'red-black' && value !== 'rolling') throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    },
+  }),
+  steps: input({
+    kind: 'list',
+    describe: 'Rolling steps: ascending percentages of desired capacity ending at 100',
+    default: '25,50,100',
+    parse: (value, field) => parseSteps(value, field),
+  }),
+  stepWatch: durationInput('Rolling: how long to watch health, alarms and gates after each step', { default: 60 }),
 };
