@@ -97575,9 +97575,9 @@ async function checkAlarmsAtStart(aws, names, ignoreAlarmsAtStart) {
 
 // src/verify/metrics.ts
 function dimensionOf(arn, kind) {
-  const marker = kind === "targetgroup" ? ":targetgroup/" : ":loadbalancer/";
-  const at2 = arn.indexOf(marker);
-  return at2 < 0 ? arn : arn.slice(at2 + marker.length - (kind === "targetgroup" ? "targetgroup/".length : 0));
+  const at2 = arn.indexOf(`:${kind}/`);
+  if (at2 < 0) return arn;
+  return kind === "targetgroup" ? arn.slice(at2 + 1) : arn.slice(at2 + ":loadbalancer/".length);
 }
 async function targetGroupDimensions(aws, targetGroupArns) {
   const pairs = [];
@@ -97775,10 +97775,11 @@ async function rollBackAfterBreach(aws, options) {
   const { step, log } = options;
   const breachAt = Date.parse(step.breachAt ?? (/* @__PURE__ */ new Date()).toISOString());
   if (options.previous.length === 0) {
+    await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
     await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
     return new OperationFailedError("VerificationFailed", `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
       verification: options.verification,
-      recovery: "deploy a fixed build; nothing older is left to roll back to"
+      recovery: "deploy a fixed build (it also finishes this cutover); nothing older is left to roll back to"
     });
   }
   const names = options.previous.map((g10) => g10.name).join(", ");

@@ -97780,10 +97780,11 @@ async function rollBackAfterBreach(aws, options) {
   const { step, log } = options;
   const breachAt = Date.parse(step.breachAt ?? (/* @__PURE__ */ new Date()).toISOString());
   if (options.previous.length === 0) {
+    await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
     await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
     return new OperationFailedError("VerificationFailed", `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
       verification: options.verification,
-      recovery: "deploy a fixed build; nothing older is left to roll back to"
+      recovery: "deploy a fixed build (it also finishes this cutover); nothing older is left to roll back to"
     });
   }
   const names = options.previous.map((g10) => g10.name).join(", ");

@@ -21,11 +21,11 @@ export interface TrafficSample {
   latencyMs?: number;
 }
 
-/** `targetgroup/<name>/<id>` and `app/<name>/<id>` from ARNs, as CloudWatch names the dimensions. */
+/** `targetgroup/<name>/<id>` (of a target group ARN) or `app/<name>/<id>` (of a load balancer ARN), as CloudWatch names the dimensions. */
 export function dimensionOf(arn: string, kind: 'targetgroup' | 'loadbalancer'): string {
-  const marker = kind === 'targetgroup' ? ':targetgroup/' : ':loadbalancer/';
-  const at = arn.indexOf(marker);
-  return at < 0 ? arn : arn.slice(at + marker.length - (kind === 'targetgroup' ? 'targetgroup/'.length : 0));
+  const at = arn.indexOf(`:${kind}/`);
+  if (at < 0) return arn;
+  return kind === 'targetgroup' ? arn.slice(at + 1) : arn.slice(at + ':loadbalancer/'.length);
 }
 
 /** The (TargetGroup, LoadBalancer) dimension pairs of target groups: one per load balancer each forwards from. */

@@ -254,10 +254,12 @@ export async function rollBackAfterBreach(
   const { step, log } = options;
   const breachAt = Date.parse(step.breachAt ?? new Date().toISOString());
   if (options.previous.length === 0) {
+    // Nothing to go back to: the group stays as a cut-over one, which the next run finishes (min unpinned).
+    await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
     await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
     return new OperationFailedError('VerificationFailed', `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
       verification: options.verification,
-      recovery: 'deploy a fixed build; nothing older is left to roll back to',
+      recovery: 'deploy a fixed build (it also finishes this cutover); nothing older is left to roll back to',
     });
   }
   const names = options.previous.map((g) => g.name).join(', ');

@@ -13,6 +13,7 @@ import { loadCluster } from '../../src/cluster/server-groups';
 import { cleanupStage } from '../../src/stages/cleanup';
 import { executeStage } from '../../src/stages/framework';
 import { historyStage } from '../../src/stages/history';
+import { rollbackStage } from '../../src/stages/rollback';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
@@ -221,6 +222,33 @@ test.serial('kill -9 during the watch: status shows the group under watch; the n
   t.true(records.some((r) => r.kind === 'deploy' && r.verdict === 'failed' && r.result === 'rolled-back'));
   t.true(records.some((r) => r.kind === 'deploy' && r.verdict === 'passed' && r.result === 'succeeded'));
   t.true(env.lines.some((line) => /rolled-back \(watch failed\)/.test(line)), 'the history table shows verdicts');
+});
+
+test.serial('kill -9 during the watch, then a rollback: it re-enables the warm previous group and takes the watched one out, one group enabled, 0 failed requests', async (t) => {
+  const serving = await getClusterStatus(env.aws, 'web-prod');
+  const traffic = probe();
+  const killed = await runStageBundle('deploy', { ...env.baseInput, amiId: amis.v1, version: '1.1.1', watch: '60s', lockLease: '5s' }, {
+    ...env.sandbox.env(),
+    BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+    BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+    BLUEGREEN_FAILPOINTS: 'watching',
+  });
+  t.regex(killed.stderr, /failpoint watching: killing this process/);
+  const rollback = await executeStage(
+    rollbackStage,
+    { region: 'us-east-1', cluster: 'web-prod', ledger: env.baseInput.ledger, to: 'previous', reason: 'test: watch interrupted', breakExpiredLock: true, lockWait: '30s', lockLease: '5s' },
+    env.log,
+  );
+  await sleep(1_000);
+  const report = await traffic.stop();
+  t.is(rollback.exitCode, 0, `${JSON.stringify(rollback.output)}\n${env.lines.slice(-20).join('\n')}`);
+  const output = rollback.output as { restoredServerGroup: string; recovered: string[] };
+  t.is(output.restoredServerGroup, serving.active ?? "");
+  t.true(output.recovered.some((a) => /\(watch interrupted\) for the rollback/.test(a)), JSON.stringify(output.recovered));
+  const { groups } = await loadCluster(env.aws, 'web-prod');
+  t.deepEqual(groups.filter((g) => g.enabled).map((g) => g.name), [serving.active ?? ""]);
+  t.false(groups.some((g) => g.tags[Tag.phase] === 'watching' || g.tags[Tag.watchUntil] !== undefined));
+  t.is(report.failed, 0, JSON.stringify(report.failures));
 });
 
 test.serial('rolling [25, 50, 100] with a build failing 50 %: caught at the first step with ≈ 12 % of requests failing, the previous group back at full strength', async (t) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DEFAULT_GATES, evaluateGates, parseGates } from '../../../src/verify/gates';
+import { dimensionOf } from '../../../src/verify/metrics';
 
 const sample = (requests: number, errors: number, latencyMs?: number) => ({
   requests,
@@ -35,4 +36,9 @@ test('relative limits need a baseline with enough requests; small latency change
   t.deepEqual(evaluateGates(sample(100, 0, 400), gates, sample(100, 0, 2)).breaches, ['latency 400 ms more than 2× the baseline\'s 2 ms']);
   t.deepEqual(evaluateGates(sample(100, 0, 400), gates, sample(5, 0, 2)).breaches, [], 'a baseline of 5 requests is no baseline');
   t.deepEqual(evaluateGates(sample(100, 0, 400), { ...gates, maxLatencyMs: 300 }).breaches, ['latency 400 ms above maxLatencyMs 300 ms']);
+});
+
+test('CloudWatch dimensions from ARNs, as AWS names them', (t) => {
+  t.is(dimensionOf('arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067', 'targetgroup'), 'targetgroup/web-tg/73e2d6bc24d8a067');
+  t.is(dimensionOf('arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-lb/50dc6c495c0c9188', 'loadbalancer'), 'app/web-lb/50dc6c495c0c9188');
 });
