@@ -42,6 +42,7 @@ test.before(async () => {
   env = await startDeploySandbox();
   amis.v1 = await env.ami('1.0.0');
   amis.v2 = await env.ami('2.0.0');
+  amis.v3 = await env.ami('3.2.0');
   amis.bad = await amiWith('3.0.0-errors', { 'sandbox:errors': '0.5' });
   amis.slow = await amiWith('3.1.0-slow', { 'sandbox:latency': '400' });
   const first = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.0.0' });
@@ -227,7 +228,7 @@ test.serial('kill -9 during the watch: status shows the group under watch; the n
 test.serial('kill -9 during the watch, then a rollback: it re-enables the warm previous group and takes the watched one out, one group enabled, 0 failed requests', async (t) => {
   const serving = await getClusterStatus(env.aws, 'web-prod');
   const traffic = probe();
-  const killed = await runStageBundle('deploy', { ...env.baseInput, amiId: amis.v1, version: '1.1.1', watch: '60s', lockLease: '5s' }, {
+  const killed = await runStageBundle('deploy', { ...env.baseInput, amiId: amis.v3, version: '3.2.0', watch: '60s', lockLease: '5s' }, {
     ...env.sandbox.env(),
     BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
     BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
@@ -252,7 +253,7 @@ test.serial('kill -9 during the watch, then a rollback: it re-enables the warm p
 });
 
 test.serial('rolling [25, 50, 100] with a build failing 50 %: caught at the first step with ≈ 12 % of requests failing, the previous group back at full strength', async (t) => {
-  const wide = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.2.0', capacity: { min: 4, max: 4, desired: 4 } });
+  const wide = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.2.0', capacity: { min: 4, max: 4, desired: 4 }, breakExpiredLock: true, lockWait: '30s' });
   t.is(wide.exitCode, 0, JSON.stringify(wide.output));
   const previous = (wide.output as { serverGroup: string }).serverGroup;
   const traffic = probe();
