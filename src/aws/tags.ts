@@ -31,6 +31,8 @@ export const Tag = {
    * recovery finishes an interrupted deploy the way it was asked, not the way the recovering run is.
    */
   runSettings: 'bluegreen:run-settings',
+  /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
+  watchUntil: 'bluegreen:watch-until',
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: 'spinnaker:application',
 } as const;

@@ -8,13 +8,15 @@ export const Phase = {
   waitingHealthy: 'waiting-healthy',
   /** New group healthy; old groups being disabled. */
   cutover: 'cutover',
+  /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
+  watching: 'watching',
   /** Old groups disabled; scale-down and clean-up left. */
   finishing: 'finishing',
   done: 'done',
 } as const;
 
 /** Phases of a deployment that has not finished (running now, or interrupted). */
-export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.finishing]);
+export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
 
 /** True when a group in this phase never took traffic (so an interrupted one is removed, not finished). */
 export function isBeforeCutover(phase: string): boolean {

@@ -3,7 +3,7 @@ import { Tag } from '../aws/tags';
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-import { loadCluster } from '../cluster/server-groups';
+import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { disableCluster } from './operations/disable-cluster';
 import { scaleDownCluster } from './operations/scale-down-cluster';
 import { shrinkCluster } from './operations/shrink-cluster';
@@ -20,6 +20,8 @@ export interface CutoverOptions {
   drainTimeoutSeconds?: number;
   /** Asked once the old groups are out of service: a reason to keep them running instead of scaling them down. */
   holdScaleDown?: () => Promise<string | undefined>;
+  /** Run once the old groups are out of service, before anything scales them down: the watch (throws on a breach, after rolling back). */
+  watch?: (disabled: ServerGroup[]) => Promise<void>;
   log: Logger;
 }
 
@@ -56,6 +58,7 @@ export async function finishCutover(aws: AwsClients, options: CutoverOptions): P
     log,
   });
   failpoint('after-disable');
+  if (options.watch) await options.watch(disabled.disabled);
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
   failpoint('before-scale-down');
   const warnings: string[] = [];

@@ -9,6 +9,7 @@ import { planThenRunLocked } from './recovery';
 import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
+import { prepareVerification, wantsVerification, type PreparedVerification } from '../verify/prepare';
 
 /** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
 const MAX_NAME_LOOKUPS = 5;
@@ -35,6 +36,8 @@ export interface DeployOutput {
   copied: RedBlackResult['copied'];
   /** What the run did not do as usual, and why (e.g. previous groups kept running). */
   warnings: string[];
+  /** The watch after cutover (alarms, gates, verdict), when one was asked for. */
+  verification: RedBlackResult['verification'];
   plan?: string;
   /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
   ledger?: LedgerReport['ledger'];
@@ -65,10 +68,22 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
 export async function deploy(aws: AwsClients, request: DeployRequest, log: Logger): Promise<DeployOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
+  let verificationChecked = false;
+  let verification: PreparedVerification | undefined;
   return planThenRunLocked(aws, {
     lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
     planOnly: request.plan,
-    plan: () => prepareDeploy(aws, request),
+    async plan() {
+      const plan = await prepareDeploy(aws, request);
+      // Read-only, on the first look before the lock: an alarm already in ALARM stops the deploy with nothing changed (exit 3).
+      if (!verificationChecked) {
+        verificationChecked = true;
+        if (request.verify && (wantsVerification(request.verify) || request.rolling)) {
+          verification = await prepareVerification(aws, request.verify, plan.targetGroupArns, Boolean(plan.source), log);
+        }
+      }
+      return plan;
+    },
     async planned(plan) {
       const text = describePlan(plan, request.amiId);
       log.info(text);
@@ -76,7 +91,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
     },
     async run(plan, session, recovered) {
       log.info(describePlan(plan, request.amiId));
-      const options: RedBlackOptions = { request, plan, deploymentId, session, log, kind: 'deploy' };
+      const options: RedBlackOptions = { request, plan, deploymentId, session, log, kind: 'deploy', ...(verification ? { verification } : {}) };
       const result = await runRedBlack(aws, options).catch((error: unknown) => failedAfterCutover(error, options, new Date(started)));
       log.info(
         `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
@@ -145,6 +160,7 @@ function output(
     timings: result?.timings ?? null,
     copied: result?.copied ?? null,
     warnings: result?.warnings ?? [],
+    verification: result?.verification ?? null,
     ...(planText ? { plan: planText } : {}),
   };
 }

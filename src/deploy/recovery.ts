@@ -12,6 +12,7 @@ import { openClusterSession, type ClusterSession, type SessionOptions } from './
 import { finishCutover } from './cutover';
 import { decodeRunSettings } from './run-settings';
 import { destroyServerGroup, disableServerGroup, groupToDestroy, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
+import { settleInterruptedWatch } from '../verify/recovery';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -89,6 +90,28 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       actions.push(`disabled ${group.name} again (rollback interrupted before cutover)`);
       await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `rollback interrupted in phase ${phase}; ${group.name} disabled again` });
       continue;
+    }
+    if (phase === Phase.watching) {
+      const settled = await settleInterruptedWatch(aws, {
+        watched: group,
+        groups,
+        healthTimeoutSeconds: options.healthTimeoutSeconds,
+        ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+        ...(options.rollingBack ? { rollingBack: true } : {}),
+        log,
+      });
+      if (settled) {
+        for (const name of settled.keepRunning) keepRunning.add(name);
+        actions.push(settled.action);
+        await options.session.record({
+          ...record,
+          result: options.rollingBack ? 'aborted' : 'rolled-back',
+          verdict: 'interrupted',
+          finishedAt: new Date().toISOString(),
+          message: `interrupted during its watch; ${settled.action}`,
+        });
+        continue;
+      }
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);

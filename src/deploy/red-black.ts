@@ -7,6 +7,9 @@ import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
 import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
+import type { PreparedVerification } from '../verify/prepare';
+import { watchCutover, type Verification, type VerificationStep } from '../verify/watch';
+import { runRollingSteps, stepCount } from './rolling';
 import {
   asgSettingsOf,
   copyScalingSettings,
@@ -49,6 +52,8 @@ export interface RedBlackResult {
   timings: DeployTimings;
   /** What the run did not do as usual, and why (e.g. old groups kept warm). */
   warnings: string[];
+  /** The watch after cutover, when one was asked for. */
+  verification: Verification | null;
 }
 
 /** Options of {@link runRedBlack}. */
@@ -61,6 +66,8 @@ export interface RedBlackOptions {
   /** Record kind in the ledger (`deploy`, or `rollback` for a redeploy). */
   kind: DeploymentRecord['kind'];
   reason?: string;
+  /** Alarms and gates to watch after cutover (read before the deploy). */
+  verification?: PreparedVerification;
 }
 
 function ourTags(request: DeployRequest, deploymentId: string, previous: string | undefined): Record<string, string> {
@@ -179,7 +186,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await createServerGroup(aws, {
       name: plan.newServerGroup,
       launchTemplate: template,
-      capacity: plan.capacity,
+      // Rolling: created at the first step's size, grown step by step after.
+      capacity: request.rolling && source ? firstStep(plan.capacity, request.rolling.steps) : plan.capacity,
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
       targetGroupArns: plan.targetGroupArns,
@@ -250,24 +258,67 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
   failpoint('cutover-started');
+  const prepared = options.verification;
+  let verification: Verification | null = null;
+  const recordFailedVerdict = async (error: unknown): Promise<never> => {
+    if (error instanceof BluegreenError && error.details.verification) {
+      const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
+      await session.record({ ...record, result: rolledBack ? 'rolled-back' : 'failed', verdict: 'failed', finishedAt: new Date().toISOString(), message: error.message });
+    }
+    throw error;
+  };
+  const rollingSteps: VerificationStep[] =
+    request.rolling && source && prepared
+      ? await runRollingSteps(aws, {
+          rolling: request.rolling,
+          prepared,
+          newServerGroup: plan.newServerGroup,
+          targetGroupArns: plan.targetGroupArns,
+          previous: source,
+          desired: plan.capacity.desired,
+          healthTimeoutSeconds: request.healthTimeoutSeconds,
+          ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+          warmAfterSeconds: Math.max(request.scaleDownDelaySeconds, prepared.watchSeconds),
+          log,
+          check: () => assertLockHeld(session),
+        }).catch(recordFailedVerdict)
+      : [];
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
     newMin: plan.capacity.min,
-    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    // The warm window lasts at least the watch: a breach needs the previous group's instances.
+    scaleDownDelaySeconds: Math.max(request.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
     ...(healthy && healthy.healthy < healthy.desired
       ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) }
       : {}),
+    ...(prepared
+      ? {
+          watch: async (previous: ServerGroup[]) => {
+            verification = await watchCutover(aws, {
+              prepared,
+              newServerGroup: plan.newServerGroup,
+              previous,
+              healthTimeoutSeconds: request.healthTimeoutSeconds,
+              ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+              log,
+              check: () => assertLockHeld(session),
+              earlierSteps: rollingSteps,
+            });
+          },
+        }
+      : {}),
     log,
-  });
+  }).catch(recordFailedVerdict);
   const totalMs = Date.now() - t0;
   await session.record({
     ...record,
     result: 'succeeded',
     finishedAt: new Date().toISOString(),
     durationSeconds: Math.round(totalMs / 1000),
+    ...(verification ? { verdict: (verification as Verification).verdict } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
     launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
   });
@@ -283,6 +334,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     destroyed: finished.destroyed,
     copied,
     warnings: finished.warnings,
+    verification,
     timings: {
       createdMs: createdAt,
       healthyMs: healthyAt - t0,
@@ -291,6 +343,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       totalMs,
     },
   };
+}
+
+/** The capacity a rolling deploy creates its group with: the first step's share of desired, min pinned to it. */
+function firstStep(capacity: DeployPlan['capacity'], steps: readonly number[]): DeployPlan['capacity'] {
+  const desired = stepCount(capacity.desired, steps[0] ?? 100);
+  return { min: desired, max: capacity.max, desired };
 }
 
 /**

@@ -3,6 +3,8 @@ import { InputError } from '../core/errors';
 import type { ClusterName } from '../core/naming';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkPattern, checkString, checkTags } from '../core/validate';
 import type { LedgerRef } from '../ledger/ledger-ref';
+import type { VerifySettings } from '../verify/prepare';
+import type { RollingSettings } from './rolling';
 
 /**
  * The deploy request the engine takes, and the checks of its structured
@@ -74,6 +76,10 @@ export interface DeployRequest {
   allowRemovingTargetGroups?: boolean;
   /** Traffic guard override: a desired capacity of 0 may take the cluster out of service. */
   allowScaleToZero?: boolean;
+  /** Alarms and the watch after cutover (absent: only health decides). */
+  verify?: VerifySettings;
+  /** `strategy: 'rolling'`: grow in steps, each watched (absent: all at once, red/black). */
+  rolling?: RollingSettings;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

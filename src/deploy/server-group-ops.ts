@@ -107,7 +107,7 @@ export async function setCapacity(aws: AwsClients, groupName: string, capacity: 
 export async function disableServerGroup(
   aws: AwsClients,
   group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
-  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[] },
+  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[]; onDeregistered?: () => void },
 ): Promise<void> {
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
   await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
@@ -117,6 +117,7 @@ export async function disableServerGroup(
     return;
   }
   await deregisterTargets(aws, targetGroupArns, instanceIds);
+  options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });

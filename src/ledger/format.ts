@@ -24,7 +24,8 @@ export function formatHistory(cluster: string, records: readonly LedgerRecord[],
     return [
       shortTime(r.recordedAt),
       r.kind,
-      r.result,
+      // The watch's verdict next to the result (`succeeded (watch passed)`, `rolled-back (watch failed)`).
+      r.verdict ? `${r.result} (watch ${r.verdict})` : r.result,
       r.version ?? '-',
       r.amiId ?? '-',
       r.serverGroup ?? '-',

@@ -72,7 +72,13 @@ export interface DeploymentRecord {
   from?: string;
   to?: string;
   message?: string;
+  /** The watch after cutover: `passed`, `failed` (rolled back), or `interrupted` (the run died watching; settled by the next run). */
+  verdict?: Verdict;
 }
+
+/** Verdicts of a watch. */
+export const VERDICTS = ['passed', 'failed', 'interrupted'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 /** A record as given to `appendRecord`: `schema` is set there, `recordedAt` defaults to now. */
 export type NewDeploymentRecord = Omit<DeploymentRecord, 'schema' | 'recordedAt'> & { recordedAt?: string };
@@ -107,6 +113,9 @@ export function prepareRecord(record: NewDeploymentRecord, recordedAt: string): 
     if ((name === 'startedAt' || value !== undefined) && (typeof value !== 'string' || !ISO_TIME.test(value))) {
       throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
     }
+  }
+  if (record.verdict !== undefined && !VERDICTS.includes(record.verdict)) {
+    throw new InputError(field('verdict'), `must be one of ${VERDICTS.join(', ')} (got ${JSON.stringify(record.verdict)})`);
   }
   // The ledger is readable by every deployer: nothing secret goes in.
   const stored: DeploymentRecord = redactValue({ schema: 1, ...withoutUndefined(record), recordedAt });

@@ -42,6 +42,14 @@ export const deployStage = defineStage({
     lockWaitSeconds: inputs.lockWait,
     allowRemovingTargetGroups: inputs.allowRemovingTargetGroups,
     allowScaleToZero: inputs.allowScaleToZero,
+    verify: {
+      alarms: inputs.alarms ?? [],
+      ignoreAlarmsAtStart: inputs.ignoreAlarmsAtStart,
+      // Rolling: the last step (100 %) is watched at least as long as the others.
+      watchSeconds: inputs.strategy === 'rolling' ? Math.max(inputs.watch, inputs.stepWatch) : inputs.watch,
+      gates: inputs.gates,
+    },
+    ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
   }),
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => deploy(aws(), request, log),

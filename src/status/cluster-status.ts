@@ -24,6 +24,8 @@ export interface ServerGroupStatus {
   phase: string | null;
   /** When a disabled group kept warm will be scaled to 0 (scaleDownDelay), else null. */
   scaleDownAfter: string | null;
+  /** Under watch after cutover (alarms, gates) until this time, else null; the previous group stays warm meanwhile. */
+  watchUntil: string | null;
 }
 
 /** A deployment a crashed or running deploy left mid-way, and what the next run will do with it. */
@@ -31,8 +33,11 @@ export interface UnfinishedDeployment {
   serverGroup: string;
   deploymentId: string | null;
   phase: string;
-  /** `remove` (it never took traffic), `disable-again` (a rollback that had not cut over) or `finish` (it had cut over). */
-  nextRunWill: 'remove' | 'disable-again' | 'finish';
+  /**
+   * `remove` (it never took traffic), `disable-again` (a rollback that had not cut over), `finish` (it had cut over)
+   * or `roll-back` (its watch did not end: the verdict is unknown, so the warm previous group is re-enabled).
+   */
+  nextRunWill: 'remove' | 'disable-again' | 'finish' | 'roll-back';
 }
 
 /** The `status` output for a cluster. */
@@ -81,6 +86,7 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
     suspendedProcesses: group.suspendedProcesses,
     phase: UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '') ? (group.tags[Tag.phase] as string) : null,
     scaleDownAfter: !group.enabled && group.capacity.desired > 0 ? (group.tags[Tag.scaleDownAfter] ?? null) : null,
+    watchUntil: group.tags[Tag.phase] === Phase.watching ? (group.tags[Tag.watchUntil] ?? null) : null,
   };
 }
 
@@ -95,9 +101,15 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       serverGroup: g.name,
       deploymentId: g.deploymentId,
       phase: g.phase as string,
-      nextRunWill: g.phase === Phase.reenabling ? ('disable-again' as const) : isBeforeCutover(g.phase as string) ? ('remove' as const) : ('finish' as const),
+      nextRunWill: nextRunWill(g.phase as string),
     }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
+}
+
+function nextRunWill(phase: string): UnfinishedDeployment['nextRunWill'] {
+  if (phase === Phase.reenabling) return 'disable-again';
+  if (phase === Phase.watching) return 'roll-back';
+  return isBeforeCutover(phase) ? 'remove' : 'finish';
 }
 
 /** The human table of a cluster status. */
@@ -115,11 +127,14 @@ export function formatClusterStatus(status: ClusterStatus): string {
   ]);
   const table = formatTable(['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'], rows);
   const notes = [
+    ...status.serverGroups.filter((g) => g.watchUntil).map((g) => `${g.name}: under watch (alarms, gates) until ${g.watchUntil}; a breach re-enables the warm previous group`),
     ...status.serverGroups.filter((g) => g.scaleDownAfter).map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
     ...status.serverGroups.filter((g) => !g.managed).map((g) => `${g.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
     ...status.unfinished.map(
       (u) => `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
-        `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`,
+        (u.phase === Phase.watching
+          ? 'if it is not running any more, the next deploy, rollback or cleanup will roll it back (its verdict is unknown)'
+          : `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`),
     ),
   ];
   return [`cluster ${status.cluster} in ${status.region}`, table, ...notes].join('\n');

@@ -13,7 +13,9 @@ import {
   parseBlockDevices,
   parseCapacity,
 } from '../../deploy/request';
-import { booleanInput, input, integerInput, listInput, stringInput } from './declare';
+import { parseGates } from '../../verify/gates';
+import { parseSteps } from '../../deploy/rolling';
+import { booleanInput, durationInput, input, integerInput, listInput, stringInput } from './declare';
 import { BUILD_INPUTS, CLUSTER_INPUTS, CONFIG_INPUTS, LEDGER_INPUTS, LOCK_INPUTS, REGION_INPUTS, SERVER_GROUP_INPUTS } from './shared';
 
 const COPIED = 'copied from the current server group';
@@ -89,4 +91,38 @@ export const DEPLOY_INPUTS = {
     false,
   ),
   allowScaleToZero: booleanInput('Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)', false),
+  alarms: listInput('CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)', {
+    defaultText: 'none',
+    item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, 'an alarm name of 1-255 characters'),
+  }),
+  ignoreAlarmsAtStart: booleanInput('Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew', false),
+  watch: durationInput(
+    'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
+    { default: 0 },
+  ),
+  gates: input({
+    kind: 'object',
+    describe:
+      'Built-in gates on the new group\'s target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none',
+    defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
+    parse: (value, field) => parseGates(value, field),
+  }),
+  strategy: input({
+    kind: 'string',
+    describe:
+      "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+    default: 'red-black',
+    choices: ['red-black', 'rolling'],
+    parse: (value, field) => {
+      if (value !== 'red-black' && value !== 'rolling') throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      return value;
+    },
+  }),
+  steps: input({
+    kind: 'list',
+    describe: 'Rolling steps: ascending percentages of desired capacity ending at 100',
+    default: '25,50,100',
+    parse: (value, field) => parseSteps(value, field),
+  }),
+  stepWatch: durationInput('Rolling: how long to watch health, alarms and gates after each step', { default: 60 }),
 };
