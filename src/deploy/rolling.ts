@@ -81,19 +81,22 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
   await setGroupTags(aws, previous.name, { [Tag.scaleDownAfter]: new Date(until.getTime() + options.warmAfterSeconds * 1000).toISOString() });
   const oldIds = previous.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
   const out = new Set<string>();
+  // After each growth: every instance of the new group InService and healthy in every target group.
+  const untilFullyHealthy = () =>
+    waitForHealthyTargets(aws, {
+      groupName: options.newServerGroup,
+      targetGroupArns: options.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+      since: new Date(),
+      log,
+    });
   for (const percent of partial) {
     const newCount = stepCount(options.desired, percent);
     const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
     if ((asg?.DesiredCapacity ?? 0) < newCount) {
       await setCapacity(aws, options.newServerGroup, { min: newCount, desired: newCount });
-      await waitForHealthyTargets(aws, {
-        groupName: options.newServerGroup,
-        targetGroupArns: options.targetGroupArns,
-        targetHealthyPercent: 100,
-        deadline: Date.now() + options.healthTimeoutSeconds * 1000,
-        since: new Date(),
-        log,
-      });
+      await untilFullyHealthy();
     }
     const leaving = oldIds.filter((id) => !out.has(id)).slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
     if (leaving.length > 0) {
@@ -139,14 +142,7 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
   }
   // The last step: the whole new group, then the ordinary cutover disables what is left of the previous one.
   await setCapacity(aws, options.newServerGroup, { min: options.desired, desired: options.desired });
-  await waitForHealthyTargets(aws, {
-    groupName: options.newServerGroup,
-    targetGroupArns: options.targetGroupArns,
-    targetHealthyPercent: 100,
-    deadline: Date.now() + options.healthTimeoutSeconds * 1000,
-    since: new Date(),
-    log,
-  });
+  await untilFullyHealthy();
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
   return done;
 }
