@@ -7,8 +7,29 @@ import type { ProbeReport } from '../src/sandbox/probe';
  * requests, and the AWS calls the sandbox gateway counted.
  */
 
-/** How a step ended. `rolled back automatically` is a deploy exiting 1 with the cluster left as it was. */
-export type Outcome = 'ok' | 'rolled back automatically' | 'failed' | 'not run';
+/**
+ * How a step ended. `rolled back automatically` is a deploy exiting 1 with the
+ * cluster left as it was; `rolled back by its watch` a deploy whose watch after
+ * cutover caught a bad build and put the previous group back (exit 1).
+ */
+export type Outcome = 'ok' | 'rolled back automatically' | 'rolled back by its watch' | 'failed' | 'not run';
+
+/** A bad build the watch caught: when it served, how fast it was caught and undone, what failed meanwhile. */
+export interface WatchedBadBuild {
+  step: string;
+  /** The deploy step's window, ms since the probe started. */
+  startMs: number;
+  endMs: number;
+  /** First answer of the bad version → the breach the watch saw. */
+  detectMs?: number;
+  /** The breach → the bad group out of the target groups (every new request on the previous group). */
+  restoreMs?: number;
+  /** What the watch saw: `HTTPCode_Target_5XX_Count …` or a gate with its numbers. */
+  reason?: string;
+  /** Requests that failed inside the step's window, and all requests in it. */
+  failed: number;
+  requests: number;
+}
 
 export interface StepResult {
   /** e.g. `deploy 2.0.0`. */
@@ -26,13 +47,44 @@ export interface DemoReport {
   steps: StepResult[];
   probe?: ProbeReport;
   calls?: CallStatsSnapshot;
+  /** The bad build the watch caught (its failed requests are the only ones allowed). */
+  watched?: WatchedBadBuild;
   /** Why the demo did not pass, if it did not. */
   failure?: string;
 }
 
-/** Whether the run passed: every step as expected and not one failed request. */
+/** What the scenario knows of the watched bad build; the probe's samples fill in the rest at the end. */
+export interface WatchedDraft extends Omit<WatchedBadBuild, 'detectMs' | 'failed'> {
+  version: string;
+  /** When the watch saw the breach (epoch ms). */
+  breachAt?: number;
+  /** When the probe started (epoch ms). */
+  probeStartedAt: number;
+}
+
+/** The watched bad build with what the probe saw: time to detect (from its first answer) and the requests that failed in its window. */
+export function watchedWithProbe(draft: WatchedDraft, probe: ProbeReport): WatchedBadBuild {
+  const { version, breachAt, probeStartedAt, ...rest } = draft;
+  const firstAnswer = probe.versionSpans[version]?.firstMs;
+  return {
+    ...rest,
+    ...(breachAt !== undefined && firstAnswer !== undefined ? { detectMs: Math.max(0, breachAt - probeStartedAt - firstAnswer) } : {}),
+    failed: probe.failureTimesMs.filter((at) => at >= draft.startMs && at <= draft.endMs).length,
+  };
+}
+
+/** Failed requests outside the watched bad build's deploy (those must be 0). */
+export function failedOutsideWatch(report: DemoReport): number {
+  const probe = report.probe;
+  if (!probe) return 0;
+  const watched = report.watched;
+  if (!watched) return probe.failed;
+  return probe.failureTimesMs.filter((at) => at < watched.startMs || at > watched.endMs).length;
+}
+
+/** Whether the run passed: every step as expected and not one failed request outside the watched bad build. */
 export function passed(report: DemoReport): boolean {
-  return report.failure === undefined && report.steps.every((s) => s.outcome === s.expected) && report.probe !== undefined && report.probe.failed === 0;
+  return report.failure === undefined && report.steps.every((s) => s.outcome === s.expected) && report.probe !== undefined && failedOutsideWatch(report) === 0;
 }
 
 /** The reasons a run did not pass (empty when it passed). */
@@ -45,7 +97,9 @@ export function failureReasons(report: DemoReport): string[] {
   const skipped = report.steps.filter((s) => s.outcome === 'not run');
   if (skipped.length > 0) reasons.push(`not run: ${skipped.map((s) => s.name).join(', ')}`);
   if (!report.probe) reasons.push('no traffic was measured');
-  else if (report.probe.failed > 0) reasons.push(`${report.probe.failed} request(s) failed through the load balancer: ${JSON.stringify(report.probe.failures)}`);
+  else if (failedOutsideWatch(report) > 0) {
+    reasons.push(`${failedOutsideWatch(report)} request(s) failed through the load balancer outside the watched bad build: ${JSON.stringify(report.probe.failures)}`);
+  }
   return reasons;
 }
 
@@ -88,7 +142,14 @@ export function renderReport(report: DemoReport): string {
     out.push(`  requests: ${probe.total}`);
     out.push(`  served per version: ${Object.entries(probe.perVersion).map(([v, n]) => `${v}: ${n}`).join(', ') || 'none'}`);
     out.push(`  versions over time: ${versionStory(probe)}`);
-    out.push(`  failed requests: ${probe.failed}${probe.failed > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}`);
+    const outside = failedOutsideWatch(report);
+    out.push(`  failed requests: ${outside}${outside > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}${report.watched ? ' (outside the bad build the watch caught)' : ''}`);
+    const w = report.watched;
+    if (w) {
+      out.push(`  ${w.step}: caught ${w.detectMs !== undefined ? formatSeconds(w.detectMs) : '?'} after it first answered` +
+        `${w.reason ? ` (${clip(w.reason, 90)})` : ''}; traffic back on the previous group ${w.restoreMs !== undefined ? formatSeconds(w.restoreMs) : '?'} later;` +
+        ` ${w.failed} of ${w.requests} requests failed meanwhile`);
+    }
   } else {
     out.push('traffic through the load balancer: not measured');
   }
@@ -103,6 +164,10 @@ export function renderReport(report: DemoReport): string {
     out.push('');
   }
   const reasons = failureReasons(report);
-  out.push(reasons.length === 0 ? 'result: PASS (every step had its expected outcome, 0 failed requests)' : `result: FAIL: ${reasons.join('; ')}`);
+  out.push(
+    reasons.length === 0
+      ? `result: PASS (every step had its expected outcome, 0 failed requests${report.watched ? ' outside the bad build the watch caught' : ''})`
+      : `result: FAIL: ${reasons.join('; ')}`,
+  );
   return out.join('\n');
 }

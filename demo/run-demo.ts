@@ -18,7 +18,7 @@ import type { Probe } from '../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { createDemoConsole } from './console';
 import { missingMessage, missingPrerequisites } from './prerequisites';
-import { failureReasons, passed, renderReport, type DemoReport, type StepResult } from './report';
+import { failureReasons, passed, renderReport, watchedWithProbe, type DemoReport, type StepResult, type WatchedDraft } from './report';
 import { PLANNED_STEPS, runScenario, UnexpectedOutcome } from './scenario';
 
 interface DemoOptions {
@@ -93,13 +93,14 @@ async function main(): Promise<number> {
   const report: DemoReport = { timeScale: options.timeScale, totalMs: 0, steps };
   let sandbox: Sandbox | undefined;
   let probe: Probe | undefined;
+  let watched: WatchedDraft | undefined;
   try {
     show('demo', `starting the sandbox (moto + traffic layer, time scale ${options.timeScale}) with demo infrastructure`);
     const sandboxLog = createLogger('sandbox', (line) => show('sandbox', line));
     sandbox = await startSandbox({ timeScale: options.timeScale, infra: 'demo', log: sandboxLog });
     abort.signal.throwIfAborted();
     show('demo', `sandbox ready: AWS endpoint ${sandbox.endpoint}, load balancer ${sandbox.listenerUrl ?? '?'} (moto pid ${sandbox.resources().motoPid}, temp dir ${dir})`);
-    await runScenario({ sandbox, dir, timeScale: options.timeScale, signal: abort.signal, show, steps, onProbe: (p) => (probe = p) });
+    await runScenario({ sandbox, dir, timeScale: options.timeScale, signal: abort.signal, show, steps, onProbe: (p) => (probe = p), onWatched: (w) => (watched = w) });
     // A little traffic after the rollback shows where it ends up.
     await new Promise((resolve) => setTimeout(resolve, 500));
   } catch (error) {
@@ -110,6 +111,8 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(deadline);
     report.probe = await (probe as Probe | undefined)?.stop();
+    const draft = watched as WatchedDraft | undefined;
+    if (draft && report.probe) report.watched = watchedWithProbe(draft, report.probe);
     report.calls = (sandbox as Sandbox | undefined)?.calls();
     show('demo', 'stopping the sandbox');
     await (sandbox as Sandbox | undefined)?.stop().catch((error: unknown) => show('demo', `sandbox stop: ${describeError(error)}`));

@@ -2,14 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../src/sandbox/sandbox';
 import { startProbe, type Probe } from '../src/sandbox/probe';
-import type { Outcome, StepResult } from './report';
+import type { Outcome, StepResult, WatchedDraft } from './report';
 import { makeSampleArtifact } from './sample-app';
 import { runStageProcess, type StageProcessResult } from './stage-process';
 
 /**
  * The demo's story, as a pipeline would run it: publish, bake (real Packer)
  * and deploy v1; then, with traffic flowing through the load balancer, v2;
- * a broken v3 whose deploy must roll itself back; and a manual rollback to v1.
+ * a broken v3 whose deploy must roll itself back; a v4 that passes its
+ * health check but fails 30 % of real requests, caught and undone by the
+ * watch after cutover; and a manual rollback to v1.
  */
 
 export const CLUSTER = 'web-demo';
@@ -27,6 +29,9 @@ export const PLANNED_STEPS: ReadonlyArray<{ name: string; expected: Outcome }> =
   { name: 'publish 3.0.0', expected: 'ok' },
   { name: 'bake 3.0.0 (broken)', expected: 'ok' },
   { name: 'deploy 3.0.0 (broken)', expected: 'rolled back automatically' },
+  { name: 'publish 4.0.0', expected: 'ok' },
+  { name: 'bake 4.0.0 (fails 30 %)', expected: 'ok' },
+  { name: 'deploy 4.0.0 (fails 30 %)', expected: 'rolled back by its watch' },
   { name: 'rollback to 1.0.0', expected: 'ok' },
 ];
 
@@ -42,6 +47,8 @@ export interface ScenarioContext {
   steps: StepResult[];
   /** Set once the probe starts, so the caller can stop it whatever happens. */
   onProbe(probe: Probe): void;
+  /** The bad build the watch caught: its failed requests are the only ones allowed. */
+  onWatched(watched: WatchedDraft): void;
 }
 
 /** Thrown when a step did not end as expected: later steps would build on it, so the story stops. */
@@ -50,6 +57,7 @@ export class UnexpectedOutcome extends Error {}
 function outcomeOf(run: StageProcessResult): Outcome {
   if (run.exitCode === 0) return 'ok';
   if (run.exitCode === 1 && run.output?.error?.autoRolledBack === true) return 'rolled back automatically';
+  if (run.exitCode === 1 && run.output?.error?.code === 'VerificationFailed') return 'rolled back by its watch';
   return 'failed';
 }
 
@@ -65,6 +73,19 @@ function rolledBackLine(run: StageProcessResult): string {
   return `${error.code}${reason ? ` (${reason})` : ''}: ${error.serverGroup} removed, ${error.previousServerGroup ?? 'nothing'} kept serving`;
 }
 
+/** The failed step of a watch: what it saw and how fast traffic went back. */
+function failedWatchStep(run: StageProcessResult): { reason?: string; breachAt?: string; trafficBackMs?: number } | undefined {
+  const steps = (run.output?.error?.verification?.steps ?? []) as Array<{ verdict: string; reason?: string; breachAt?: string; trafficBackMs?: number }>;
+  return steps.find((s) => s.verdict === 'failed');
+}
+
+/** e.g. `VerificationFailed: error rate 31 % … ; traffic back 1.2s after the breach`. */
+function watchLine(run: StageProcessResult): string {
+  const failed = failedWatchStep(run);
+  const back = failed?.trafficBackMs !== undefined ? `; traffic back ${(failed.trafficBackMs / 1000).toFixed(1)}s after the breach` : '';
+  return `${run.output.error.code}: ${failed?.reason ?? 'the watch failed'}${back}`;
+}
+
 /** Sandbox settings scaled to the demo's clock (the stages count real seconds). */
 function timings(timeScale: number) {
   return {
@@ -73,6 +94,8 @@ function timings(timeScale: number) {
     // The broken version: long enough that a good one would have been healthy, short enough to watch.
     brokenHealthTimeout: Math.max(8, Math.ceil(150 * timeScale)),
     drainTimeout: Math.ceil(30 * timeScale) + 60,
+    // The watch after cutover: 5 minutes in AWS time (the built-in gates judge the new group's error rate).
+    watch: Math.max(5, Math.ceil(300 * timeScale)),
   };
 }
 
@@ -94,7 +117,13 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
   const ledger = { bucket: infra.ledgerBucket, prefix: 'bluegreen' };
   let runs = 0;
 
-  async function step(name: string, stage: string, input: Record<string, unknown>, describe: (output: any) => string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- stage outputs
+  async function step(
+    name: string,
+    stage: string,
+    input: Record<string, unknown>,
+    describe: (output: any) => string, // eslint-disable-line @typescript-eslint/no-explicit-any -- stage outputs
+    afterRun?: (run: StageProcessResult) => void,
+  ): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- stage outputs
     const planned = PLANNED_STEPS.find((s) => s.name === name);
     if (!planned) throw new Error(`step ${name} is not planned`);
     runs += 1;
@@ -102,8 +131,16 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
     mkdirSync(stepDir, { recursive: true });
     context.show('demo', `── ${name} ──`);
     const run = await runStageProcess({ stage, input, dir: stepDir, env, signal: context.signal, onLine: (line) => context.show(name, line) });
+    afterRun?.(run);
     const outcome = outcomeOf(run);
-    const detail = run.exitCode === 0 ? describe(run.output) : outcome === 'rolled back automatically' ? rolledBackLine(run) : errorLine(run);
+    const detail =
+      run.exitCode === 0
+        ? describe(run.output)
+        : outcome === 'rolled back automatically'
+          ? rolledBackLine(run)
+          : outcome === 'rolled back by its watch'
+            ? watchLine(run)
+            : errorLine(run);
     context.steps.push({ name, expected: planned.expected, outcome, durationMs: run.durationMs, detail });
     context.show('demo', `${name}: ${outcome}${outcome === planned.expected ? '' : ` (expected ${planned.expected})`} in ${(run.durationMs / 1000).toFixed(1)}s`);
     if (outcome !== planned.expected) throw new UnexpectedOutcome(`${name}: expected ${planned.expected}, got ${outcome} (${detail})`);
@@ -116,8 +153,7 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
     return output.artifactUrl as string;
   }
 
-  async function bake(version: string, artifactUrl: string, health: 'ok' | 'fail'): Promise<string> {
-    const name = health === 'ok' ? `bake ${version}` : `bake ${version} (broken)`;
+  async function bake(version: string, artifactUrl: string, health: 'ok' | 'fail', name = health === 'ok' ? `bake ${version}` : `bake ${version} (broken)`, tags: Record<string, string> = {}): Promise<string> {
     const output = await step(
       name,
       'bake',
@@ -129,6 +165,8 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
         artifactUrl,
         // The sandbox runs each AMI's app as its tags say: `fail` answers 500 on /health.
         sandboxHealth: health,
+        // Sandbox app behaviour beyond /health, e.g. `sandbox:errors`: that share of real requests answered 500.
+        tags,
         build: { url: BUILD_URL },
         timeoutMinutes: 10,
       },
@@ -176,6 +214,33 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
     'deploy',
     { ...common, amiId: ami3, version: '3.0.0', artifactUrl: artifact3, healthTimeout: limits.brokenHealthTimeout },
     deployed,
+  );
+
+  // v4 passes its health check but fails 30 % of real requests: the watch after cutover catches it while v2 is still warm.
+  const artifact4 = await publish('4.0.0');
+  const ami4 = await bake('4.0.0', artifact4, 'ok', 'bake 4.0.0 (fails 30 %)', { 'sandbox:errors': '0.3' });
+  const watchedStep = 'deploy 4.0.0 (fails 30 %)';
+  const startMs = Date.now() - probe.startedAt;
+  const requestsBefore = probe.completed();
+  await step(
+    watchedStep,
+    'deploy',
+    { ...common, amiId: ami4, version: '4.0.0', artifactUrl: artifact4, healthTimeout: limits.healthTimeout, watch: limits.watch },
+    deployed,
+    (run) => {
+      const failed = failedWatchStep(run);
+      context.onWatched({
+        step: watchedStep,
+        version: '4.0.0',
+        startMs,
+        endMs: Date.now() - probe.startedAt,
+        requests: probe.completed() - requestsBefore,
+        probeStartedAt: probe.startedAt,
+        ...(failed?.breachAt ? { breachAt: Date.parse(failed.breachAt) } : {}),
+        ...(failed?.trafficBackMs !== undefined ? { restoreMs: failed.trafficBackMs } : {}),
+        ...(failed?.reason ? { reason: failed.reason } : {}),
+      });
+    },
   );
 
   await step(

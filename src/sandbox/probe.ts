@@ -58,6 +58,8 @@ export interface ProbeReport {
   durationMs: number;
   /** The failed samples themselves (at most 100), for diagnosis. */
   failedSamples: ProbeSample[];
+  /** When each failed request started (ms since the probe started), all of them: to tell which window failures fell in. */
+  failureTimesMs: number[];
 }
 
 /** A running probe. */
@@ -68,6 +70,8 @@ export interface Probe {
   done: Promise<ProbeReport>;
   /** Requests completed so far. */
   completed(): number;
+  /** When the probe started (epoch ms): sample times are counted from here. */
+  startedAt: number;
 }
 
 function sendOne(url: URL, agent: Agent, timeoutMs: number): Promise<{ status: number; body: string; error?: string }> {
@@ -91,6 +95,7 @@ export function summarize(url: string, samples: ProbeSample[], durationMs: numbe
   const versionSpans: Record<string, { firstMs: number; lastMs: number }> = {};
   let ok = 0;
   const failedSamples: ProbeSample[] = [];
+  const failureTimesMs: number[] = [];
   for (const sample of samples) {
     const success = sample.status >= 200 && sample.status < 300;
     if (success) {
@@ -108,6 +113,7 @@ export function summarize(url: string, samples: ProbeSample[], durationMs: numbe
       const kind = sample.status > 0 ? `status:${sample.status}` : sample.error === 'timeout' ? 'timeout' : `error:${sample.error ?? 'unknown'}`;
       failures[kind] = (failures[kind] ?? 0) + 1;
       if (failedSamples.length < 100) failedSamples.push(sample);
+      failureTimesMs.push(sample.atMs);
     }
   }
   // Windows of ~1/50 of the run (at least 50 ms): enough to see a switch, not every request.
@@ -128,7 +134,7 @@ export function summarize(url: string, samples: ProbeSample[], durationMs: numbe
     if (key !== previous) timeline.push({ atMs: index * windowMs, versions });
     previous = key;
   }
-  return { url, total: samples.length, ok, failed: samples.length - ok, perVersion, failures, versionSpans, timeline, windowMs, durationMs, failedSamples };
+  return { url, total: samples.length, ok, failed: samples.length - ok, perVersion, failures, versionSpans, timeline, windowMs, durationMs, failedSamples, failureTimesMs };
 }
 
 /** Starts probing `url`. Always `stop()` it (or await `done`). */
@@ -176,6 +182,7 @@ export function startProbe(options: ProbeOptions): Probe {
   return {
     done,
     completed: () => samples.length,
+    startedAt: started,
     stop: () => {
       stopping = true;
       return done;
