@@ -56,8 +56,9 @@ export class UnexpectedOutcome extends Error {}
 
 function outcomeOf(run: StageProcessResult): Outcome {
   if (run.exitCode === 0) return 'ok';
-  if (run.exitCode === 1 && run.output?.error?.autoRolledBack === true) return 'rolled back automatically';
+  // A watch's rollback also marks itself rolled back: ask for the watch first.
   if (run.exitCode === 1 && run.output?.error?.code === 'VerificationFailed') return 'rolled back by its watch';
+  if (run.exitCode === 1 && run.output?.error?.autoRolledBack === true) return 'rolled back automatically';
   return 'failed';
 }
 
