@@ -95407,7 +95407,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createAwsClients(region, options = {}) {
+function createRegionalClients(region, options, siblings) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -95422,8 +95422,17 @@ function createAwsClients(region, options = {}) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter
+    calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    }
   };
+  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95437,12 +95446,7 @@ function createAwsClients(region, options = {}) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  let clients = cache10.get(region);
-  if (!clients) {
-    clients = createAwsClients(region);
-    cache10.set(region, clients);
-  }
-  return clients;
+  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
 }
 
 // src/stages/framework.ts
@@ -95504,7 +95508,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -95665,18 +95669,16 @@ function parseServerGroupName(name) {
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
 
-// src/ledger/ledger-ref.ts
-var DEFAULT_LEDGER_PREFIX = "bluegreen";
-var LEDGER_OPTIONS = {
-  ledger: {
-    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
-  }
-};
-var LEDGER_KEYS = ["bucket", "prefix", "region"];
-var MAX_PREFIX_LENGTH = 512;
+// src/aws/s3-names.ts
+var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 function checkBucketName(field, value) {
   const name = typeof value === "number" ? String(value) : value;
   if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  if (/^s3:\/\//i.test(name) || name.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
+  }
   const problem = bucketNameProblem(name);
   if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
   return name;
@@ -95686,15 +95688,23 @@ function bucketNameProblem(name) {
   if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
   if (name.includes("..")) return "must not contain two adjacent periods";
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
-  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
-    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
-  }
-  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
-    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
-  }
+  if (IP_ADDRESS_PATTERN2.test(name)) return "must not be formatted as an IP address";
+  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
+  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
   return void 0;
 }
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_OPTIONS = {
+  ledger: {
+    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
+  }
+};
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
 function checkLedgerPrefix(field, value) {
   if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
   const text = typeof value === "number" ? String(value) : value;
@@ -95823,41 +95833,59 @@ function withoutUndefined(value) {
 // src/ledger/ledger.ts
 var import_node_crypto8 = require("crypto");
 
-// src/ledger/s3-errors.ts
+// src/aws/errors.ts
 function shape(error) {
   return typeof error === "object" && error !== null ? error : {};
 }
-function errorCode(error) {
+function awsErrorCode(error) {
   const s3 = shape(error);
   return s3.Code ?? s3.name;
 }
-function httpStatus(error) {
+function httpStatusOf(error) {
   return shape(error).$metadata?.httpStatusCode;
 }
-function isConditionFailed(error) {
-  const code = errorCode(error);
-  return code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted" || httpStatus(error) === 412;
+function isNotFound(error) {
+  const code = awsErrorCode(error) ?? "";
+  if (httpStatusOf(error) === 404 || ["NotFound", "NoSuchKey", "NoSuchBucket"].includes(code)) return true;
+  if (/NotFound(Exception)?$/i.test(code)) return true;
+  return code === "ValidationError" && /not found|does not exist/i.test(shape(error).message ?? "");
 }
 function isNoSuchKey(error) {
-  const code = errorCode(error);
-  return code === "NoSuchKey" || code === "NotFound" && httpStatus(error) === 404;
+  const code = awsErrorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
+function isConditionFailed(error) {
+  const code = awsErrorCode(error);
+  return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
+}
+function isAccessDenied(error) {
+  return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
+}
+
+// src/ledger/s3-errors.ts
 function ledgerS3Error(error, ledger, action) {
-  const code = errorCode(error);
+  const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "AccessDenied" || code === "Forbidden" || httpStatus(error) === 403) {
+  if (isAccessDenied(error)) {
     return new OperationFailedError(
       "LedgerAccessDenied",
       `access denied ${action} ${where}: the ledger needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject under the prefix`,
@@ -95901,8 +95929,8 @@ async function appendRecord(aws, ledger, record, options = {}) {
     }
   }
 }
-function ledgerAws(ledger, stageRegion) {
-  return awsClients(ledger.region ?? stageRegion);
+function ledgerAws(ledger, clusterAws) {
+  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
 }
 
 // src/ledger/lock.ts
@@ -96182,7 +96210,7 @@ function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
 async function openClusterSession(clusterAws, options) {
-  const aws = ledgerAws(options.ledger, clusterAws.region);
+  const aws = ledgerAws(options.ledger, clusterAws);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -96522,8 +96550,7 @@ async function deleteLaunchTemplate(aws, template) {
   try {
     await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
   } catch (error) {
-    const code = error.name ?? "";
-    if (!/NotFound/i.test(code)) throw error;
+    if (!isNotFound(error)) throw error;
   }
 }
 
@@ -96538,38 +96565,12 @@ function failpoint(name) {
   }
 }
 
-// src/deploy/run-settings.ts
-function decodeRunSettings(value, fallback) {
-  if (!value) return fallback;
-  try {
-    const parsed = JSON.parse(value);
-    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
-    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
-    return {
-      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
-      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
-      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
-    };
-  } catch {
-    return fallback;
-  }
-}
-
 // src/deploy/copy-settings.ts
 async function deleteGroupAlarms(aws, groupName) {
   const alarms = await collectPages(paginateDescribeAlarms({ client: aws.cloudWatch }, {}), (p4) => p4.MetricAlarms);
   const names = alarms.filter((a10) => (a10.Dimensions ?? []).some((d10) => d10.Name === "AutoScalingGroupName" && d10.Value === groupName)).filter((a10) => !(a10.AlarmName ?? "").startsWith("TargetTracking-")).map((a10) => a10.AlarmName);
   for (const batch of chunk(names, 100)) await aws.cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: batch }));
   return names;
-}
-
-// src/deploy/plan.ts
-function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
-  const ordered = [...groups];
-  const keepIndex = ordered.findIndex((g10) => g10.name === keep);
-  const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
-  const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
-  return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
 }
 
 // src/deploy/server-group-ops.ts
@@ -96606,14 +96607,7 @@ async function disableServerGroup(aws, group3, options) {
     options.log.info(`${group3.name}: disabled (no instances in target groups)`);
     return;
   }
-  const health = await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
-    }
-  }
+  await deregisterTargets(aws, targetGroupArns, instanceIds);
   options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
@@ -96622,11 +96616,15 @@ async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
   const [asg] = await describeAsgsByName(aws, [groupName]);
   if (!asg) return;
   const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
-  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (ids.size === 0 || arns.length === 0) return;
-  const health = await describeTargetHealth(aws, arns);
-  for (const arn of arns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
+  const ids = (asg.Instances ?? []).map((i10) => i10.InstanceId).filter((id) => id !== void 0);
+  if (ids.length === 0 || arns.length === 0) return;
+  await deregisterTargets(aws, arns, ids);
+}
+async function deregisterTargets(aws, targetGroupArns, instanceIds) {
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
     for (const batch of chunk(registered, 100)) {
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
     }
@@ -96637,95 +96635,192 @@ async function scaleDownServerGroup(aws, groupName) {
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
 }
+async function unpinMin(aws, groupName, min) {
+  await setCapacity(aws, groupName, { min });
+  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
+}
 async function destroyServerGroup(aws, group3) {
   await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
   } catch (error) {
-    const message = error.message ?? "";
-    if (!/not found|does not exist/i.test(message)) throw error;
+    if (!isNotFound(error)) throw error;
   }
-  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
+  if (group3.launchTemplate && group3.ownsLaunchTemplate) await deleteLaunchTemplate(aws, group3.launchTemplate);
   await deleteGroupAlarms(aws, group3.name);
 }
+function groupToDestroy(group3) {
+  return {
+    name: group3.name,
+    targetGroupArns: group3.targetGroupArns,
+    ...group3.launchTemplate ? { launchTemplate: group3.launchTemplate } : {},
+    ownsLaunchTemplate: group3.tags[Tag.cluster] !== void 0
+  };
+}
 
-// src/deploy/red-black.ts
-async function restorePinnedMin(aws, groupName, min, log) {
-  await setCapacity(aws, groupName, { min });
-  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
-  log.debug(`${groupName}: min restored to ${min}`);
-}
-async function finishCutover(aws, options) {
-  const { log } = options;
-  const { groups, health } = await loadCluster(aws, options.cluster);
-  const others = groups.filter((g10) => g10.name !== options.newServerGroup);
-  const toDisable = others.filter((g10) => g10.enabled || servingTargets(g10, health) > 0);
-  const disableStartedAt = Date.now();
-  const scaleDownAfter = new Date(Date.now() + options.scaleDownDelaySeconds * 1e3).toISOString();
-  for (const group3 of toDisable) {
-    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
-    await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
-    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
-  }
-  const disabledAt = Date.now();
-  const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
-  if (options.scaleDownDelaySeconds > 0) {
-    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: warmUntil });
-  }
-  failpoint("after-disable");
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
-  failpoint("before-scale-down");
-  const scaledDown = [];
-  const warm = [];
-  const warnings = [];
-  const held = toDisable.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
-  if (held) {
-    warnings.push(held);
-    log.warn(held);
-    for (const group3 of toDisable) {
-      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
-      const pinned = group3.tags[Tag.pinnedFrom];
-      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
-      warm.push(group3.name);
-    }
-  }
-  for (const group3 of others) {
-    if (held && toDisable.includes(group3)) continue;
-    const due = toDisable.includes(group3) ? warmUntil : group3.tags[Tag.scaleDownAfter];
-    if (group3.capacity.desired === 0 && group3.capacity.min === 0) continue;
-    if (!due) continue;
-    if (Date.parse(due) <= Date.now()) {
-      await scaleDownServerGroup(aws, group3.name);
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      scaledDown.push(group3.name);
-      log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
-    } else {
-      warm.push(group3.name);
-      const pinned = group3.tags[Tag.pinnedFrom];
-      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
-      log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
-    }
-  }
-  await setCapacity(aws, options.newServerGroup, { min: options.newMin });
-  await removeGroupTags(aws, options.newServerGroup, [Tag.pinnedFrom]);
-  const fresh = await loadCluster(aws, options.cluster);
-  const destroyed = groupsBeyondKeep(fresh.groups, options.newServerGroup, options.keepPrevious).filter((name) => !warm.includes(name));
-  for (const name of destroyed) {
-    const group3 = fresh.groups.find((g10) => g10.name === name);
-    if (!group3 || group3.enabled) continue;
-    await destroyServerGroup(aws, group3);
-    log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
-  }
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, warnings, disabledAtMs: disabledAt, disableStartedAt };
-}
+// src/deploy/operations/disable-cluster.ts
 function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
   let serving = 0;
   for (const arn of group3.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")).length;
+    serving += (health.get(arn) ?? []).filter(
+      (t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")
+    ).length;
   }
   return serving;
+}
+function groupsToDisable(groups, serving, health) {
+  return groups.filter((g10) => g10.name !== serving && (g10.enabled || servingTargets(g10, health) > 0));
+}
+async function disableCluster(aws, options) {
+  const { log } = options;
+  const toDisable = groupsToDisable(options.groups, options.serving, options.health);
+  const startedAt = Date.now();
+  const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  for (const group3 of toDisable) {
+    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
+    await disableServerGroup(aws, group3, {
+      log,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
+  }
+  const finishedAt = Date.now();
+  const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  if (options.scaleDownDelaySeconds > 0) {
+    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+  }
+  return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
+}
+
+// src/deploy/operations/scale-down-cluster.ts
+function scaleDownDecision(capacity, due, now) {
+  if (capacity.desired === 0 && capacity.min === 0) return "nothing";
+  if (!due) return "nothing";
+  return Date.parse(due) <= now ? "scale-down" : "keep-warm";
+}
+async function scaleDownCluster(aws, options) {
+  const { log } = options;
+  const dueOf = options.dueOf ?? ((group3) => group3.tags[Tag.scaleDownAfter]);
+  const scaledDown = [];
+  const warm = [];
+  for (const group3 of options.groups) {
+    const due = dueOf(group3);
+    const decision = scaleDownDecision(group3.capacity, due, Date.now());
+    if (decision === "scale-down") {
+      await scaleDownServerGroup(aws, group3.name);
+      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+      scaledDown.push(group3.name);
+      log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
+    } else if (decision === "keep-warm") {
+      warm.push(group3.name);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) {
+        await unpinMin(aws, group3.name, Number(pinned) || 0);
+        log.debug(`${group3.name}: min restored to ${Number(pinned) || 0}`);
+      }
+      log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
+    }
+  }
+  return { scaledDown, warm };
+}
+
+// src/deploy/plan.ts
+function groupsBeyondKeep(groups, keep, keepPrevious, alsoDisabled = []) {
+  const ordered = [...groups];
+  const keepIndex = ordered.findIndex((g10) => g10.name === keep);
+  const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
+  const disabledOlder = older.filter((g10) => !g10.enabled || alsoDisabled.includes(g10.name));
+  return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g10) => g10.name);
+}
+
+// src/deploy/operations/shrink-cluster.ts
+function groupsToShrink(groups, serving, keepPrevious, spare = []) {
+  const enabled = new Set(groups.filter((g10) => g10.enabled).map((g10) => g10.name));
+  return groupsBeyondKeep(groups, serving, keepPrevious).filter((name) => !spare.includes(name) && !enabled.has(name));
+}
+async function shrinkCluster(aws, options) {
+  const { groups } = await loadCluster(aws, options.cluster);
+  const destroyed = groupsToShrink(groups, options.serving, options.keepPrevious, options.spare);
+  for (const name of destroyed) {
+    const group3 = groups.find((g10) => g10.name === name);
+    await destroyServerGroup(aws, groupToDestroy(group3));
+    options.log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
+  }
+  return destroyed;
+}
+
+// src/deploy/cutover.ts
+async function finishCutover(aws, options) {
+  const { log } = options;
+  const { groups, health } = await loadCluster(aws, options.cluster);
+  const others = groups.filter((g10) => g10.name !== options.newServerGroup);
+  const disabled = await disableCluster(aws, {
+    groups,
+    health,
+    serving: options.newServerGroup,
+    scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+    ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+    log
+  });
+  failpoint("after-disable");
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
+  failpoint("before-scale-down");
+  const warnings = [];
+  const held = disabled.disabled.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
+  const kept = [];
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group3 of disabled.disabled) {
+      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await unpinMin(aws, group3.name, Number(pinned) || 0);
+      kept.push(group3.name);
+    }
+  }
+  const scaled = await scaleDownCluster(aws, {
+    groups: others.filter((g10) => !kept.includes(g10.name)),
+    dueOf: (group3) => disabled.disabled.includes(group3) ? disabled.scaleDownAfter : group3.tags[Tag.scaleDownAfter],
+    log
+  });
+  const scaledDown = scaled.scaledDown;
+  const warm = [...kept, ...scaled.warm];
+  await unpinMin(aws, options.newServerGroup, options.newMin);
+  const destroyed = await shrinkCluster(aws, {
+    cluster: options.cluster,
+    serving: options.newServerGroup,
+    keepPrevious: options.keepPrevious,
+    spare: warm,
+    log
+  });
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
+  return {
+    disabled: disabled.disabled.map((g10) => g10.name),
+    scaledDown,
+    warm,
+    destroyed,
+    warnings,
+    disableStartedAt: disabled.startedAt,
+    disabledAt: disabled.finishedAt
+  };
+}
+
+// src/deploy/run-settings.ts
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
+  }
 }
 
 // src/deploy/recovery.ts
@@ -96767,7 +96862,7 @@ async function recoverCluster(aws, options) {
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      await destroyServerGroup(aws, group3);
+      await destroyServerGroup(aws, groupToDestroy(group3));
       actions.push(`removed ${group3.name} (interrupted before cutover)`);
       await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `interrupted in phase ${phase}; removed` });
       continue;

@@ -95929,7 +95929,7 @@ function baseConfig(region) {
     requestHandler: { connectionTimeout: 5e3, requestTimeout: 12e4 }
   };
 }
-function createAwsClients(region, options = {}) {
+function createRegionalClients(region, options, siblings) {
   const counter = options.counter ?? globalCallCounter;
   const config = {
     ...baseConfig(region),
@@ -95944,8 +95944,17 @@ function createAwsClients(region, options = {}) {
     // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
     s3: new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
     cloudWatch: new CloudWatchClient(config),
-    calls: counter
+    calls: counter,
+    forRegion(other) {
+      let sibling = siblings.get(other);
+      if (!sibling) {
+        sibling = createRegionalClients(other, options, siblings);
+        siblings.set(other, sibling);
+      }
+      return sibling;
+    }
   };
+  siblings.set(region, clients);
   for (const [service, client] of [
     ["autoscaling", clients.autoScaling],
     ["ec2", clients.ec2],
@@ -95959,12 +95968,7 @@ function createAwsClients(region, options = {}) {
 }
 var cache10 = /* @__PURE__ */ new Map();
 function awsClients(region) {
-  let clients = cache10.get(region);
-  if (!clients) {
-    clients = createAwsClients(region);
-    cache10.set(region, clients);
-  }
-  return clients;
+  return cache10.get(region) ?? createRegionalClients(region, {}, cache10);
 }
 
 // src/stages/framework.ts
@@ -96026,7 +96030,7 @@ function routeProcessWarnings(log) {
     const key = `${warning2.name}:${warning2.message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    log.warn(`${warning2.name}: ${warning2.message.split("\n")[0]}`);
+    log.warn(`${warning2.name === "Warning" ? "" : `${warning2.name}: `}${warning2.message.replace(/\s+/g, " ").trim()}`);
   });
 }
 async function executeStage(stage, argv, log = createLogger(stage.name)) {
@@ -96312,18 +96316,16 @@ async function loadCluster(aws, cluster, options = {}) {
   return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
 }
 
-// src/ledger/ledger-ref.ts
-var DEFAULT_LEDGER_PREFIX = "bluegreen";
-var LEDGER_OPTIONS = {
-  ledger: {
-    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
-  }
-};
-var LEDGER_KEYS = ["bucket", "prefix", "region"];
-var MAX_PREFIX_LENGTH = 512;
+// src/aws/s3-names.ts
+var IP_ADDRESS_PATTERN2 = /^\d{1,3}(\.\d{1,3}){3}$/;
+var RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+var RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 function checkBucketName(field, value) {
   const name = typeof value === "number" ? String(value) : value;
   if (typeof name !== "string" || name === "") throw new InputError(field, "is required: the name of an existing S3 bucket");
+  if (/^s3:\/\//i.test(name) || name.includes("/")) {
+    throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
+  }
   const problem = bucketNameProblem(name);
   if (problem) throw new InputError(field, `${JSON.stringify(name)} is not a valid S3 bucket name: ${problem}`);
   return name;
@@ -96333,15 +96335,23 @@ function bucketNameProblem(name) {
   if (!/^[a-z0-9.-]+$/.test(name)) return 'may hold only lowercase letters, digits, "." and "-"';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
   if (name.includes("..")) return "must not contain two adjacent periods";
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
-  for (const prefix of ["xn--", "sthree-", "amzn-s3-demo-"]) {
-    if (name.startsWith(prefix)) return `must not start with "${prefix}" (reserved)`;
-  }
-  for (const suffix of ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]) {
-    if (name.endsWith(suffix)) return `must not end with "${suffix}" (reserved)`;
-  }
+  if (IP_ADDRESS_PATTERN2.test(name)) return "must not be formatted as an IP address";
+  const prefix = RESERVED_PREFIXES.find((p4) => name.startsWith(p4));
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
+  const suffix = RESERVED_SUFFIXES.find((s3) => name.endsWith(s3));
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS for access points and directory buckets)`;
   return void 0;
 }
+
+// src/ledger/ledger-ref.ts
+var DEFAULT_LEDGER_PREFIX = "bluegreen";
+var LEDGER_OPTIONS = {
+  ledger: {
+    describe: 'S3 deployment ledger and lock store: {"bucket": "\u2026", "prefix": "bluegreen", "region": "\u2026"} in the input, --ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix'
+  }
+};
+var LEDGER_KEYS = ["bucket", "prefix", "region"];
+var MAX_PREFIX_LENGTH = 512;
 function checkLedgerPrefix(field, value) {
   if (value === void 0 || value === null) return DEFAULT_LEDGER_PREFIX;
   const text = typeof value === "number" ? String(value) : value;
@@ -96470,41 +96480,62 @@ function withoutUndefined(value) {
 // src/ledger/ledger.ts
 var import_node_crypto8 = require("crypto");
 
-// src/ledger/s3-errors.ts
+// src/aws/errors.ts
 function shape(error) {
   return typeof error === "object" && error !== null ? error : {};
 }
-function errorCode(error) {
+function awsErrorCode(error) {
   const s3 = shape(error);
   return s3.Code ?? s3.name;
 }
-function httpStatus(error) {
+function httpStatusOf(error) {
   return shape(error).$metadata?.httpStatusCode;
 }
-function isConditionFailed(error) {
-  const code = errorCode(error);
-  return code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted" || httpStatus(error) === 412;
+function hasErrorCode(error, pattern) {
+  return pattern.test(awsErrorCode(error) ?? "");
+}
+function isNotFound(error) {
+  const code = awsErrorCode(error) ?? "";
+  if (httpStatusOf(error) === 404 || ["NotFound", "NoSuchKey", "NoSuchBucket"].includes(code)) return true;
+  if (/NotFound(Exception)?$/i.test(code)) return true;
+  return code === "ValidationError" && /not found|does not exist/i.test(shape(error).message ?? "");
 }
 function isNoSuchKey(error) {
-  const code = errorCode(error);
-  return code === "NoSuchKey" || code === "NotFound" && httpStatus(error) === 404;
+  const code = awsErrorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" && httpStatusOf(error) === 404;
 }
+function isNoSuchBucket(error) {
+  return awsErrorCode(error) === "NoSuchBucket";
+}
+function isWrongRegion(error) {
+  const code = awsErrorCode(error) ?? "";
+  return httpStatusOf(error) === 301 || ["PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"].includes(code);
+}
+function isConditionFailed(error) {
+  const code = awsErrorCode(error);
+  return httpStatusOf(error) === 412 || code === "PreconditionFailed" || code === "ConditionalRequestConflict" || code === "OperationAborted";
+}
+function isAccessDenied(error) {
+  return httpStatusOf(error) === 403 || ["AccessDenied", "AccessDeniedException", "Forbidden", "UnauthorizedOperation"].includes(awsErrorCode(error) ?? "");
+}
+
+// src/ledger/s3-errors.ts
 function ledgerS3Error(error, ledger, action) {
-  const code = errorCode(error);
+  const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
-  if (code === "NoSuchBucket") {
+  if (isNoSuchBucket(error)) {
     return new InputError("ledger.bucket", `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "IllegalLocationConstraintException") {
+  if (isWrongRegion(error)) {
     return new InputError("ledger.region", `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? "the stage region"} (${action} ${where}): set ledger.region to the bucket's region`, {
       bucket: ledger.bucket,
       s3Code: code
     });
   }
-  if (code === "AccessDenied" || code === "Forbidden" || httpStatus(error) === 403) {
+  if (isAccessDenied(error)) {
     return new OperationFailedError(
       "LedgerAccessDenied",
       `access denied ${action} ${where}: the ledger needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject under the prefix`,
@@ -96548,8 +96579,8 @@ async function appendRecord(aws, ledger, record, options = {}) {
     }
   }
 }
-function ledgerAws(ledger, stageRegion) {
-  return awsClients(ledger.region ?? stageRegion);
+function ledgerAws(ledger, clusterAws) {
+  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
 }
 
 // src/ledger/lock.ts
@@ -96826,11 +96857,15 @@ function safeUserName() {
 
 // src/deploy/journal.ts
 var import_promises4 = require("timers/promises");
+function assertLockHeld(session) {
+  const lost = session.lost();
+  if (lost) throw lost;
+}
 function whoAmI(buildUrl) {
   return buildUrl ?? runIdentity().owner;
 }
 async function openClusterSession(clusterAws, options) {
-  const aws = ledgerAws(options.ledger, clusterAws.region);
+  const aws = ledgerAws(options.ledger, clusterAws);
   const deadline = Date.now() + options.waitSeconds * 1e3;
   let lock;
   let announced = false;
@@ -97177,8 +97212,7 @@ async function deleteLaunchTemplate(aws, template) {
   try {
     await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
   } catch (error) {
-    const code = error.name ?? "";
-    if (!/NotFound/i.test(code)) throw error;
+    if (!isNotFound(error)) throw error;
   }
 }
 function recordedLaunchSettings(data, template, placement) {
@@ -97208,32 +97242,26 @@ function failpoint(name) {
   }
 }
 
-// src/deploy/run-settings.ts
-function encodeRunSettings(request) {
-  const settings = {
-    keepPrevious: request.keepPrevious,
-    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}
-  };
-  return JSON.stringify(settings);
-}
-function decodeRunSettings(value, fallback) {
-  if (!value) return fallback;
-  try {
-    const parsed = JSON.parse(value);
-    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
-    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
-    return {
-      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
-      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
-      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
-    };
-  } catch {
-    return fallback;
-  }
-}
-
 // src/deploy/copy-settings.ts
+function asgSettingsOf(asg) {
+  const disable = DISABLE_PROCESSES;
+  return {
+    group: {
+      ...asg.HealthCheckType ? { HealthCheckType: asg.HealthCheckType } : {},
+      ...asg.HealthCheckGracePeriod !== void 0 ? { HealthCheckGracePeriod: asg.HealthCheckGracePeriod } : {},
+      ...asg.TerminationPolicies?.length ? { TerminationPolicies: asg.TerminationPolicies } : {},
+      ...asg.DefaultCooldown !== void 0 ? { DefaultCooldown: asg.DefaultCooldown } : {},
+      ...asg.NewInstancesProtectedFromScaleIn !== void 0 ? { NewInstancesProtectedFromScaleIn: asg.NewInstancesProtectedFromScaleIn } : {},
+      ...asg.CapacityRebalance !== void 0 ? { CapacityRebalance: asg.CapacityRebalance } : {},
+      ...asg.MaxInstanceLifetime ? { MaxInstanceLifetime: asg.MaxInstanceLifetime } : {},
+      ...asg.DefaultInstanceWarmup !== void 0 ? { DefaultInstanceWarmup: asg.DefaultInstanceWarmup } : {}
+    },
+    suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p4) => p4.ProcessName ?? "").filter((name) => name !== "" && !disable.includes(name))
+  };
+}
+function userTagsOf(asg) {
+  return (asg.Tags ?? []).filter((t8) => t8.Key && !t8.Key.startsWith("bluegreen:") && !t8.Key.startsWith("aws:")).map((t8) => ({ key: t8.Key, value: t8.Value ?? "", propagateAtLaunch: t8.PropagateAtLaunch ?? false }));
+}
 async function lifecycleHookSpecifications(aws, source) {
   const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
   return (response.LifecycleHooks ?? []).map((hook) => ({
@@ -97361,7 +97389,8 @@ async function deleteGroupAlarms(aws, groupName) {
 
 // src/deploy/server-group-ops.ts
 async function createServerGroup(aws, spec) {
-  const { capacity, copied } = spec;
+  const { capacity } = spec;
+  const copied = spec.settings?.group ?? {};
   await aws.autoScaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: spec.name,
@@ -97371,15 +97400,9 @@ async function createServerGroup(aws, spec) {
       DesiredCapacity: capacity.desired,
       ...spec.subnets.length > 0 ? { VPCZoneIdentifier: spec.subnets.join(",") } : { AvailabilityZones: spec.availabilityZones },
       TargetGroupARNs: spec.targetGroupArns,
-      HealthCheckType: copied.healthCheckType ?? (spec.targetGroupArns.length > 0 ? "ELB" : "EC2"),
-      HealthCheckGracePeriod: copied.healthCheckGracePeriod ?? 300,
-      ...copied.terminationPolicies?.length ? { TerminationPolicies: copied.terminationPolicies } : {},
-      ...copied.defaultCooldown !== void 0 ? { DefaultCooldown: copied.defaultCooldown } : {},
-      ...copied.newInstancesProtectedFromScaleIn !== void 0 ? { NewInstancesProtectedFromScaleIn: copied.newInstancesProtectedFromScaleIn } : {},
-      ...copied.capacityRebalance !== void 0 ? { CapacityRebalance: copied.capacityRebalance } : {},
-      ...copied.maxInstanceLifetime ? { MaxInstanceLifetime: copied.maxInstanceLifetime } : {},
-      ...copied.defaultInstanceWarmup !== void 0 ? { DefaultInstanceWarmup: copied.defaultInstanceWarmup } : {},
-      ...copied.serviceLinkedRoleArn ? { ServiceLinkedRoleARN: copied.serviceLinkedRoleArn } : {},
+      HealthCheckType: spec.targetGroupArns.length > 0 ? "ELB" : "EC2",
+      HealthCheckGracePeriod: 300,
+      ...copied,
       ...spec.lifecycleHooks.length > 0 ? { LifecycleHookSpecificationList: spec.lifecycleHooks } : {},
       Tags: spec.tags.map((tag) => ({
         Key: tag.key,
@@ -97390,7 +97413,7 @@ async function createServerGroup(aws, spec) {
       }))
     })
   );
-  const userSuspended = (copied.suspendedProcesses ?? []).filter((p4) => !DISABLE_PROCESSES.includes(p4));
+  const userSuspended = spec.settings?.suspendedProcesses ?? [];
   if (userSuspended.length > 0) {
     await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }));
   }
@@ -97428,14 +97451,7 @@ async function disableServerGroup(aws, group3, options) {
     options.log.info(`${group3.name}: disabled (no instances in target groups)`);
     return;
   }
-  const health = await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
-    }
-  }
+  await deregisterTargets(aws, targetGroupArns, instanceIds);
   options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
@@ -97444,11 +97460,15 @@ async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
   const [asg] = await describeAsgsByName(aws, [groupName]);
   if (!asg) return;
   const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
-  const ids = new Set((asg.Instances ?? []).map((i10) => i10.InstanceId));
-  if (ids.size === 0 || arns.length === 0) return;
-  const health = await describeTargetHealth(aws, arns);
-  for (const arn of arns) {
-    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id) && t8.TargetHealth?.State !== "draining");
+  const ids = (asg.Instances ?? []).map((i10) => i10.InstanceId).filter((id) => id !== void 0);
+  if (ids.length === 0 || arns.length === 0) return;
+  await deregisterTargets(aws, arns, ids);
+}
+async function deregisterTargets(aws, targetGroupArns, instanceIds) {
+  const health = await describeTargetHealth(aws, targetGroupArns);
+  const ids = new Set(instanceIds);
+  for (const arn of targetGroupArns) {
+    const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
     for (const batch of chunk(registered, 100)) {
       await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t8) => ({ Id: t8.Target?.Id, Port: t8.Target?.Port })) }));
     }
@@ -97459,309 +97479,191 @@ async function scaleDownServerGroup(aws, groupName) {
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
 }
+async function unpinMin(aws, groupName, min) {
+  await setCapacity(aws, groupName, { min });
+  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
+}
 async function destroyServerGroup(aws, group3) {
   await deregisterGroupInstances(aws, group3.name, group3.targetGroupArns);
   try {
     await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group3.name, ForceDelete: true }));
   } catch (error) {
-    const message = error.message ?? "";
-    if (!/not found|does not exist/i.test(message)) throw error;
+    if (!isNotFound(error)) throw error;
   }
-  if (group3.launchTemplate && group3.tags[Tag.cluster] !== void 0) await deleteLaunchTemplate(aws, group3.launchTemplate);
+  if (group3.launchTemplate && group3.ownsLaunchTemplate) await deleteLaunchTemplate(aws, group3.launchTemplate);
   await deleteGroupAlarms(aws, group3.name);
 }
+function groupToDestroy(group3) {
+  return {
+    name: group3.name,
+    targetGroupArns: group3.targetGroupArns,
+    ...group3.launchTemplate ? { launchTemplate: group3.launchTemplate } : {},
+    ownsLaunchTemplate: group3.tags[Tag.cluster] !== void 0
+  };
+}
 
-// src/deploy/red-black.ts
-function ourTags(request, deploymentId, previous) {
-  const tags = {
-    [Tag.cluster]: request.cluster.name,
-    [Tag.deploymentId]: deploymentId,
-    [Tag.amiId]: request.amiId
-  };
-  if (request.build.artifactUrl) tags[Tag.artifactUrl] = request.build.artifactUrl.slice(0, 256);
-  if (request.build.buildUrl) tags[Tag.buildUrl] = request.build.buildUrl.slice(0, 256);
-  if (request.build.version) tags[Tag.version] = request.build.version;
-  if (request.build.gitCommit) tags[Tag.gitCommit] = request.build.gitCommit;
-  if (previous) tags[Tag.previousServerGroup] = previous;
-  return tags;
-}
-function copiedSourceTags(source) {
-  return (source?.asg.Tags ?? []).filter((t8) => t8.Key && !t8.Key.startsWith("bluegreen:") && !t8.Key.startsWith("aws:")).map((t8) => ({ key: t8.Key, value: t8.Value ?? "", propagateAtLaunch: t8.PropagateAtLaunch ?? false }));
-}
-function baseRecord(options, startedAt) {
-  const { request, plan } = options;
-  return {
-    kind: options.kind,
-    deploymentId: options.deploymentId,
-    cluster: request.cluster.name,
-    region: request.region,
-    startedAt: startedAt.toISOString(),
-    who: options.session.lock.record.owner,
-    ...request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
-    ...request.build.gitCommit ? { gitCommit: request.build.gitCommit } : {},
-    ...request.build.artifactUrl ? { artifactUrl: request.build.artifactUrl } : {},
-    ...request.build.version ? { version: request.build.version } : {},
-    amiId: request.amiId,
-    serverGroup: plan.newServerGroup,
-    ...plan.source ? { previousServerGroup: plan.source.name, from: plan.source.name } : {},
-    to: plan.newServerGroup,
-    ...options.reason ? { reason: options.reason } : {}
-  };
-}
-async function removeNewGroup(aws, name, template, source, log, drainTimeoutSeconds) {
-  await drainIfServing(aws, name, log, drainTimeoutSeconds);
-  await destroyServerGroup(aws, { name, launchTemplate: template, tags: { [Tag.cluster]: "x" } });
-  if (template) await deleteLaunchTemplate(aws, template);
-  if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
-  log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ""}; ${source ? `${source.name} unchanged` : "cluster as before"}`);
-}
-async function drainIfServing(aws, name, log, drainTimeoutSeconds) {
-  const [asg] = await describeAsgsByName(aws, [name]);
-  if (!asg || (asg.Instances ?? []).length === 0) return;
-  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
-  const group3 = await toServerGroup(aws, asg, health);
-  const ids = new Set(group3.instances.map((i10) => i10.id));
-  const served = [...health.values()].flat().some((t8) => ids.has(t8.Target?.Id ?? "") && ["healthy", "draining"].includes(t8.TargetHealth?.State ?? ""));
-  if (!served) return;
-  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
-  await disableServerGroup(aws, group3, { log, ...drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds } : {} });
-}
-async function restorePinnedMin(aws, groupName, min, log) {
-  await setCapacity(aws, groupName, { min });
-  await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
-  log.debug(`${groupName}: min restored to ${min}`);
-}
-async function runRedBlack(aws, options) {
-  const { request, plan, log, session } = options;
-  const started = /* @__PURE__ */ new Date();
-  const t02 = Date.now();
-  const source = plan.source;
-  const record = baseRecord(options, started);
-  await session.record({ ...record, result: "started" });
-  let template;
-  let launchData = {};
-  let asgCreated = false;
-  let healthyAt = 0;
-  let createdAt = 0;
-  let healthDeadline = 0;
-  let healthy;
-  let copied = null;
-  try {
-    const baseData = source ? await readLaunchData(aws, source) : {};
-    launchData = composeLaunchData(baseData, request.amiId, request.launch);
-    const tags = ourTags(request, options.deploymentId, source?.name);
-    template = await createLaunchTemplate(aws, plan.newServerGroup, launchData, tags);
-    log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
-    const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
-    if (source) {
-      await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
-      await setCapacity(aws, source.name, { min: source.capacity.desired });
-    }
-    await createServerGroup(aws, {
-      name: plan.newServerGroup,
-      launchTemplate: template,
-      capacity: plan.capacity,
-      subnets: plan.subnets,
-      ...source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {},
-      targetGroupArns: plan.targetGroupArns,
-      tags: [
-        ...copiedSourceTags(source),
-        ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-        ...Object.entries({
-          ...tags,
-          [Tag.phase]: Phase.creating,
-          [Tag.pinnedFrom]: String(plan.capacity.min),
-          [Tag.runSettings]: encodeRunSettings(request)
-        }).map(([key, value]) => ({
-          key,
-          value,
-          propagateAtLaunch: key === Tag.cluster || key === Tag.version
-        }))
-      ],
-      lifecycleHooks: hooks,
-      copied: {
-        ...source?.asg.HealthCheckType ? { healthCheckType: source.asg.HealthCheckType } : {},
-        ...source?.asg.HealthCheckGracePeriod !== void 0 ? { healthCheckGracePeriod: source.asg.HealthCheckGracePeriod } : {},
-        ...source?.asg.TerminationPolicies ? { terminationPolicies: source.asg.TerminationPolicies } : {},
-        ...source?.asg.DefaultCooldown !== void 0 ? { defaultCooldown: source.asg.DefaultCooldown } : {},
-        ...source?.asg.NewInstancesProtectedFromScaleIn !== void 0 ? { newInstancesProtectedFromScaleIn: source.asg.NewInstancesProtectedFromScaleIn } : {},
-        ...source?.asg.CapacityRebalance !== void 0 ? { capacityRebalance: source.asg.CapacityRebalance } : {},
-        ...source?.asg.MaxInstanceLifetime ? { maxInstanceLifetime: source.asg.MaxInstanceLifetime } : {},
-        ...source?.asg.DefaultInstanceWarmup !== void 0 ? { defaultInstanceWarmup: source.asg.DefaultInstanceWarmup } : {},
-        ...source ? { suspendedProcesses: source.suspendedProcesses } : {}
-      }
-    });
-    asgCreated = true;
-    failpoint("after-asg-created");
-    createdAt = Date.now() - t02;
-    log.info(
-      `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`
-    );
-    await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
-    if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
-    await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
-    failpoint("waiting-healthy");
-    assertLockHeld(session);
-    healthDeadline = Date.now() + request.healthTimeoutSeconds * 1e3;
-    healthy = await waitForHealthyTargets(aws, {
-      groupName: plan.newServerGroup,
-      targetGroupArns: plan.targetGroupArns,
-      targetHealthyPercent: request.targetHealthyPercent,
-      deadline: healthDeadline,
-      since: started,
-      log
-    });
-    healthyAt = Date.now();
-    assertLockHeld(session);
-  } catch (error) {
-    const why = describeError(error);
-    log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
-    log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? "the cluster"} keeps serving`);
-    try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
-      else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
-    } catch (cleanupError) {
-      log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
-      await session.record({ ...record, result: "failed", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `${why}; cleanup failed: ${describeError(cleanupError)}` });
-      throw new OperationFailedError("RollbackIncomplete", `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`, {
-        recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? "no group"} still serves`
-      });
-    }
-    await session.record({ ...record, result: "rolled-back", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: why });
-    const details = error instanceof BluegreenError ? error.details : {};
-    throw new OperationFailedError(error instanceof BluegreenError ? error.code : "DeployFailed", `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? "nothing"} left as it was`, {
-      ...details,
-      serverGroup: plan.newServerGroup,
-      previousServerGroup: source?.name ?? null,
-      autoRolledBack: true,
-      recovery: "nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again"
-    });
-  }
-  await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
-  failpoint("cutover-started");
-  const finished = await finishCutover(aws, {
-    cluster: request.cluster.name,
-    newServerGroup: plan.newServerGroup,
-    newMin: plan.capacity.min,
-    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-    keepPrevious: request.keepPrevious,
-    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
-    ...healthy && healthy.healthy < healthy.desired ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) } : {},
-    log
-  });
-  const totalMs = Date.now() - t02;
-  await session.record({
-    ...record,
-    result: "succeeded",
-    finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    durationSeconds: Math.round(totalMs / 1e3),
-    // What a rollback needs to redeploy this AMI the same way once the group is gone.
-    launchSettings: recordedLaunchSettings(launchData, template, plan)
-  });
-  return {
-    serverGroup: plan.newServerGroup,
-    previousServerGroup: source?.name ?? null,
-    launchTemplate: template,
-    targetGroups: plan.targetGroupArns,
-    capacity: plan.capacity,
-    disabled: finished.disabled,
-    scaledDown: finished.scaledDown,
-    warm: finished.warm,
-    destroyed: finished.destroyed,
-    copied,
-    warnings: finished.warnings,
-    timings: {
-      createdMs: createdAt,
-      healthyMs: healthyAt - t02,
-      cutoverLatencyMs: finished.disableStartedAt - healthyAt,
-      disabledMs: finished.disabledAtMs - t02,
-      totalMs
-    }
-  };
-}
-async function fullHealthOrReason(aws, plan, deadline, since, log) {
-  try {
-    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
-    return void 0;
-  } catch (error) {
-    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; scale them down with the next deploy (keepPrevious) or roll back`;
-  }
-}
-function assertLockHeld(session) {
-  const lost = session.lost();
-  if (lost) throw lost;
-}
-async function finishCutover(aws, options) {
-  const { log } = options;
-  const { groups, health } = await loadCluster(aws, options.cluster);
-  const others = groups.filter((g10) => g10.name !== options.newServerGroup);
-  const toDisable = others.filter((g10) => g10.enabled || servingTargets(g10, health) > 0);
-  const disableStartedAt = Date.now();
-  const scaleDownAfter = new Date(Date.now() + options.scaleDownDelaySeconds * 1e3).toISOString();
-  for (const group3 of toDisable) {
-    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
-    await disableServerGroup(aws, group3, { log, ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {} });
-    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
-  }
-  const disabledAt = Date.now();
-  const warmUntil = new Date(disabledAt + options.scaleDownDelaySeconds * 1e3).toISOString();
-  if (options.scaleDownDelaySeconds > 0) {
-    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: warmUntil });
-  }
-  failpoint("after-disable");
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
-  failpoint("before-scale-down");
-  const scaledDown = [];
-  const warm = [];
-  const warnings = [];
-  const held = toDisable.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
-  if (held) {
-    warnings.push(held);
-    log.warn(held);
-    for (const group3 of toDisable) {
-      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
-      const pinned = group3.tags[Tag.pinnedFrom];
-      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
-      warm.push(group3.name);
-    }
-  }
-  for (const group3 of others) {
-    if (held && toDisable.includes(group3)) continue;
-    const due = toDisable.includes(group3) ? warmUntil : group3.tags[Tag.scaleDownAfter];
-    if (group3.capacity.desired === 0 && group3.capacity.min === 0) continue;
-    if (!due) continue;
-    if (Date.parse(due) <= Date.now()) {
-      await scaleDownServerGroup(aws, group3.name);
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
-      scaledDown.push(group3.name);
-      log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
-    } else {
-      warm.push(group3.name);
-      const pinned = group3.tags[Tag.pinnedFrom];
-      if (pinned !== void 0) await restorePinnedMin(aws, group3.name, Number(pinned) || 0, log);
-      log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
-    }
-  }
-  await setCapacity(aws, options.newServerGroup, { min: options.newMin });
-  await removeGroupTags(aws, options.newServerGroup, [Tag.pinnedFrom]);
-  const fresh = await loadCluster(aws, options.cluster);
-  const destroyed = groupsBeyondKeep(fresh.groups, options.newServerGroup, options.keepPrevious).filter((name) => !warm.includes(name));
-  for (const name of destroyed) {
-    const group3 = fresh.groups.find((g10) => g10.name === name);
-    if (!group3 || group3.enabled) continue;
-    await destroyServerGroup(aws, group3);
-    log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
-  }
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
-  return { disabled: toDisable.map((g10) => g10.name), scaledDown, warm, destroyed, warnings, disabledAtMs: disabledAt, disableStartedAt };
-}
+// src/deploy/operations/disable-cluster.ts
 function servingTargets(group3, health) {
   const ids = new Set(group3.instances.map((i10) => i10.id));
   let serving = 0;
   for (const arn of group3.targetGroupArns) {
-    serving += (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")).length;
+    serving += (health.get(arn) ?? []).filter(
+      (t8) => ids.has(t8.Target?.Id ?? "") && !["draining", "unused"].includes(t8.TargetHealth?.State ?? "")
+    ).length;
   }
   return serving;
+}
+function groupsToDisable(groups, serving, health) {
+  return groups.filter((g10) => g10.name !== serving && (g10.enabled || servingTargets(g10, health) > 0));
+}
+async function disableCluster(aws, options) {
+  const { log } = options;
+  const toDisable = groupsToDisable(options.groups, options.serving, options.health);
+  const startedAt = Date.now();
+  const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  for (const group3 of toDisable) {
+    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
+    await disableServerGroup(aws, group3, {
+      log,
+      ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
+    });
+    if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
+  }
+  const finishedAt = Date.now();
+  const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  if (options.scaleDownDelaySeconds > 0) {
+    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+  }
+  return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
+}
+
+// src/deploy/operations/scale-down-cluster.ts
+function scaleDownDecision(capacity, due, now) {
+  if (capacity.desired === 0 && capacity.min === 0) return "nothing";
+  if (!due) return "nothing";
+  return Date.parse(due) <= now ? "scale-down" : "keep-warm";
+}
+async function scaleDownCluster(aws, options) {
+  const { log } = options;
+  const dueOf = options.dueOf ?? ((group3) => group3.tags[Tag.scaleDownAfter]);
+  const scaledDown = [];
+  const warm = [];
+  for (const group3 of options.groups) {
+    const due = dueOf(group3);
+    const decision = scaleDownDecision(group3.capacity, due, Date.now());
+    if (decision === "scale-down") {
+      await scaleDownServerGroup(aws, group3.name);
+      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+      scaledDown.push(group3.name);
+      log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
+    } else if (decision === "keep-warm") {
+      warm.push(group3.name);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) {
+        await unpinMin(aws, group3.name, Number(pinned) || 0);
+        log.debug(`${group3.name}: min restored to ${Number(pinned) || 0}`);
+      }
+      log.info(`${group3.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
+    }
+  }
+  return { scaledDown, warm };
+}
+
+// src/deploy/operations/shrink-cluster.ts
+function groupsToShrink(groups, serving, keepPrevious, spare = []) {
+  const enabled = new Set(groups.filter((g10) => g10.enabled).map((g10) => g10.name));
+  return groupsBeyondKeep(groups, serving, keepPrevious).filter((name) => !spare.includes(name) && !enabled.has(name));
+}
+async function shrinkCluster(aws, options) {
+  const { groups } = await loadCluster(aws, options.cluster);
+  const destroyed = groupsToShrink(groups, options.serving, options.keepPrevious, options.spare);
+  for (const name of destroyed) {
+    const group3 = groups.find((g10) => g10.name === name);
+    await destroyServerGroup(aws, groupToDestroy(group3));
+    options.log.info(`${name}: destroyed (beyond keepPrevious=${options.keepPrevious})`);
+  }
+  return destroyed;
+}
+
+// src/deploy/cutover.ts
+async function finishCutover(aws, options) {
+  const { log } = options;
+  const { groups, health } = await loadCluster(aws, options.cluster);
+  const others = groups.filter((g10) => g10.name !== options.newServerGroup);
+  const disabled = await disableCluster(aws, {
+    groups,
+    health,
+    serving: options.newServerGroup,
+    scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+    ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
+    log
+  });
+  failpoint("after-disable");
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.finishing });
+  failpoint("before-scale-down");
+  const warnings = [];
+  const held = disabled.disabled.length > 0 && options.holdScaleDown ? await options.holdScaleDown() : void 0;
+  const kept = [];
+  if (held) {
+    warnings.push(held);
+    log.warn(held);
+    for (const group3 of disabled.disabled) {
+      await removeGroupTags(aws, group3.name, [Tag.scaleDownAfter]);
+      const pinned = group3.tags[Tag.pinnedFrom];
+      if (pinned !== void 0) await unpinMin(aws, group3.name, Number(pinned) || 0);
+      kept.push(group3.name);
+    }
+  }
+  const scaled = await scaleDownCluster(aws, {
+    groups: others.filter((g10) => !kept.includes(g10.name)),
+    dueOf: (group3) => disabled.disabled.includes(group3) ? disabled.scaleDownAfter : group3.tags[Tag.scaleDownAfter],
+    log
+  });
+  const scaledDown = scaled.scaledDown;
+  const warm = [...kept, ...scaled.warm];
+  await unpinMin(aws, options.newServerGroup, options.newMin);
+  const destroyed = await shrinkCluster(aws, {
+    cluster: options.cluster,
+    serving: options.newServerGroup,
+    keepPrevious: options.keepPrevious,
+    spare: warm,
+    log
+  });
+  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.done });
+  return {
+    disabled: disabled.disabled.map((g10) => g10.name),
+    scaledDown,
+    warm,
+    destroyed,
+    warnings,
+    disableStartedAt: disabled.startedAt,
+    disabledAt: disabled.finishedAt
+  };
+}
+
+// src/deploy/run-settings.ts
+function encodeRunSettings(request) {
+  const settings = {
+    keepPrevious: request.keepPrevious,
+    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}
+  };
+  return JSON.stringify(settings);
+}
+function decodeRunSettings(value, fallback) {
+  if (!value) return fallback;
+  try {
+    const parsed = JSON.parse(value);
+    const whole = (n4) => typeof n4 === "number" && Number.isInteger(n4) && n4 >= 0;
+    const seconds = (n4) => typeof n4 === "number" && Number.isFinite(n4) && n4 >= 0;
+    return {
+      keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      ...seconds(parsed.drainTimeoutSeconds) ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds } : fallback.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: fallback.drainTimeoutSeconds } : {}
+    };
+  } catch {
+    return fallback;
+  }
 }
 
 // src/deploy/recovery.ts
@@ -97803,7 +97705,7 @@ async function recoverCluster(aws, options) {
     }
     if (isBeforeCutover(phase)) {
       log.warn(`${group3.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      await destroyServerGroup(aws, group3);
+      await destroyServerGroup(aws, groupToDestroy(group3));
       actions.push(`removed ${group3.name} (interrupted before cutover)`);
       await options.session.record({ ...record, result: "aborted", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `interrupted in phase ${phase}; removed` });
       continue;
@@ -97911,17 +97813,227 @@ async function lockAndRecover(aws, options) {
     throw error;
   }
 }
+async function planThenRunLocked(aws, run) {
+  const firstPlan = await run.plan();
+  if (run.planOnly) return run.planned(firstPlan);
+  const { session, recovered } = await lockAndRecover(aws, run.lock);
+  try {
+    const plan = await run.plan();
+    return await run.run(plan, session, recovered);
+  } finally {
+    await session.close();
+  }
+}
+
+// src/deploy/red-black.ts
+function ourTags(request, deploymentId, previous) {
+  const tags = {
+    [Tag.cluster]: request.cluster.name,
+    [Tag.deploymentId]: deploymentId,
+    [Tag.amiId]: request.amiId
+  };
+  if (request.build.artifactUrl) tags[Tag.artifactUrl] = request.build.artifactUrl.slice(0, 256);
+  if (request.build.buildUrl) tags[Tag.buildUrl] = request.build.buildUrl.slice(0, 256);
+  if (request.build.version) tags[Tag.version] = request.build.version;
+  if (request.build.gitCommit) tags[Tag.gitCommit] = request.build.gitCommit;
+  if (previous) tags[Tag.previousServerGroup] = previous;
+  return tags;
+}
+function baseRecord(options, startedAt) {
+  const { request, plan } = options;
+  return {
+    kind: options.kind,
+    deploymentId: options.deploymentId,
+    cluster: request.cluster.name,
+    region: request.region,
+    startedAt: startedAt.toISOString(),
+    who: options.session.lock.record.owner,
+    ...request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
+    ...request.build.gitCommit ? { gitCommit: request.build.gitCommit } : {},
+    ...request.build.artifactUrl ? { artifactUrl: request.build.artifactUrl } : {},
+    ...request.build.version ? { version: request.build.version } : {},
+    amiId: request.amiId,
+    serverGroup: plan.newServerGroup,
+    ...plan.source ? { previousServerGroup: plan.source.name, from: plan.source.name } : {},
+    to: plan.newServerGroup,
+    ...options.reason ? { reason: options.reason } : {}
+  };
+}
+async function removeNewGroup(aws, name, template, source, log, drainTimeoutSeconds) {
+  await drainIfServing(aws, name, log, drainTimeoutSeconds);
+  await destroyServerGroup(aws, { name, ...template ? { launchTemplate: template } : {}, ownsLaunchTemplate: true });
+  if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+  log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ""}; ${source ? `${source.name} unchanged` : "cluster as before"}`);
+}
+async function drainIfServing(aws, name, log, drainTimeoutSeconds) {
+  const [asg] = await describeAsgsByName(aws, [name]);
+  if (!asg || (asg.Instances ?? []).length === 0) return;
+  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
+  const group3 = await toServerGroup(aws, asg, health);
+  const ids = new Set(group3.instances.map((i10) => i10.id));
+  const served = [...health.values()].flat().some((t8) => ids.has(t8.Target?.Id ?? "") && ["healthy", "draining"].includes(t8.TargetHealth?.State ?? ""));
+  if (!served) return;
+  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
+  await disableServerGroup(aws, group3, { log, ...drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds } : {} });
+}
+async function restorePinnedMin(aws, groupName, min, log) {
+  await unpinMin(aws, groupName, min);
+  log.debug(`${groupName}: min restored to ${min}`);
+}
+async function runRedBlack(aws, options) {
+  const { request, plan, log, session } = options;
+  const started = /* @__PURE__ */ new Date();
+  const t02 = Date.now();
+  const source = plan.source;
+  const record = baseRecord(options, started);
+  await session.record({ ...record, result: "started" });
+  let template;
+  let launchData = {};
+  let asgCreated = false;
+  let healthyAt = 0;
+  let createdAt = 0;
+  let healthDeadline = 0;
+  let healthy;
+  let copied = null;
+  try {
+    const baseData = source ? await readLaunchData(aws, source) : {};
+    launchData = composeLaunchData(baseData, request.amiId, request.launch);
+    const tags = ourTags(request, options.deploymentId, source?.name);
+    template = await createLaunchTemplate(aws, plan.newServerGroup, launchData, tags);
+    log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
+    const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
+    if (source) {
+      await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
+      await setCapacity(aws, source.name, { min: source.capacity.desired });
+    }
+    await createServerGroup(aws, {
+      name: plan.newServerGroup,
+      launchTemplate: template,
+      capacity: plan.capacity,
+      subnets: plan.subnets,
+      ...source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {},
+      targetGroupArns: plan.targetGroupArns,
+      tags: [
+        ...source ? userTagsOf(source.asg) : [],
+        ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+        ...Object.entries({
+          ...tags,
+          [Tag.phase]: Phase.creating,
+          [Tag.pinnedFrom]: String(plan.capacity.min),
+          [Tag.runSettings]: encodeRunSettings(request)
+        }).map(([key, value]) => ({
+          key,
+          value,
+          propagateAtLaunch: key === Tag.cluster || key === Tag.version
+        }))
+      ],
+      lifecycleHooks: hooks,
+      ...source ? { settings: asgSettingsOf(source.asg) } : {}
+    });
+    asgCreated = true;
+    failpoint("after-asg-created");
+    createdAt = Date.now() - t02;
+    log.info(
+      `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`
+    );
+    await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
+    if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
+    await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.waitingHealthy });
+    failpoint("waiting-healthy");
+    assertLockHeld(session);
+    healthDeadline = Date.now() + request.healthTimeoutSeconds * 1e3;
+    healthy = await waitForHealthyTargets(aws, {
+      groupName: plan.newServerGroup,
+      targetGroupArns: plan.targetGroupArns,
+      targetHealthyPercent: request.targetHealthyPercent,
+      deadline: healthDeadline,
+      since: started,
+      log
+    });
+    healthyAt = Date.now();
+    assertLockHeld(session);
+  } catch (error) {
+    const why = describeError(error);
+    log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
+    log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? "the cluster"} keeps serving`);
+    try {
+      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
+      else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+    } catch (cleanupError) {
+      log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
+      await session.record({ ...record, result: "failed", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `${why}; cleanup failed: ${describeError(cleanupError)}` });
+      throw new OperationFailedError("RollbackIncomplete", `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`, {
+        recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? "no group"} still serves`
+      });
+    }
+    await session.record({ ...record, result: "rolled-back", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: why });
+    const details = error instanceof BluegreenError ? error.details : {};
+    throw new OperationFailedError(error instanceof BluegreenError ? error.code : "DeployFailed", `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? "nothing"} left as it was`, {
+      ...details,
+      serverGroup: plan.newServerGroup,
+      previousServerGroup: source?.name ?? null,
+      autoRolledBack: true,
+      recovery: "nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again"
+    });
+  }
+  await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+  failpoint("cutover-started");
+  const finished = await finishCutover(aws, {
+    cluster: request.cluster.name,
+    newServerGroup: plan.newServerGroup,
+    newMin: plan.capacity.min,
+    scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+    keepPrevious: request.keepPrevious,
+    ...request.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {},
+    ...healthy && healthy.healthy < healthy.desired ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) } : {},
+    log
+  });
+  const totalMs = Date.now() - t02;
+  await session.record({
+    ...record,
+    result: "succeeded",
+    finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    durationSeconds: Math.round(totalMs / 1e3),
+    // What a rollback needs to redeploy this AMI the same way once the group is gone.
+    launchSettings: recordedLaunchSettings(launchData, template, plan)
+  });
+  return {
+    serverGroup: plan.newServerGroup,
+    previousServerGroup: source?.name ?? null,
+    launchTemplate: template,
+    targetGroups: plan.targetGroupArns,
+    capacity: plan.capacity,
+    disabled: finished.disabled,
+    scaledDown: finished.scaledDown,
+    warm: finished.warm,
+    destroyed: finished.destroyed,
+    copied,
+    warnings: finished.warnings,
+    timings: {
+      createdMs: createdAt,
+      healthyMs: healthyAt - t02,
+      cutoverLatencyMs: finished.disableStartedAt - healthyAt,
+      disabledMs: finished.disabledAt - t02,
+      totalMs
+    }
+  };
+}
+async function fullHealthOrReason(aws, plan, deadline, since, log) {
+  try {
+    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
+    return void 0;
+  } catch (error) {
+    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; scale them down with the next deploy (keepPrevious) or roll back`;
+  }
+}
 
 // src/deploy/resolve.ts
-function awsErrorName(error) {
-  return error.name ?? error.Code ?? "";
-}
 async function resolveAmi2(aws, amiId, field = "amiId") {
   let images;
   try {
     images = await aws.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
   } catch (error) {
-    if (/InvalidAMIID/.test(awsErrorName(error))) throw new InputError(field, `${amiId} does not exist in ${aws.region}`);
+    if (hasErrorCode(error, /^InvalidAMIID/)) throw new InputError(field, `${amiId} does not exist in ${aws.region}`);
     throw error;
   }
   const image = images.Images?.[0];
@@ -97942,7 +98054,7 @@ async function resolveTargetGroups(aws, given, field = "targetGroups") {
       arns.push(arn);
     } catch (error) {
       if (error instanceof InputError) throw error;
-      if (/TargetGroupNotFound/.test(awsErrorName(error))) throw new InputError(`${field}[${index}]`, `target group ${value} does not exist in ${aws.region}`);
+      if (hasErrorCode(error, /^TargetGroupNotFound/)) throw new InputError(`${field}[${index}]`, `target group ${value} does not exist in ${aws.region}`);
       throw error;
     }
   }
@@ -97956,7 +98068,7 @@ async function resolveSubnets(aws, subnets) {
     if (missing >= 0) throw new InputError(`subnets[${missing}]`, `${subnets[missing]} does not exist in ${aws.region}`);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    if (/InvalidSubnet/.test(awsErrorName(error))) {
+    if (hasErrorCode(error, /^InvalidSubnet/)) {
       const message = error.message;
       const index = Math.max(0, subnets.findIndex((s3) => message.includes(s3)));
       throw new InputError(`subnets[${index}]`, `${subnets[index]} does not exist in ${aws.region} (${message})`);
@@ -97970,7 +98082,7 @@ async function resolveSecurityGroups(aws, groups) {
   try {
     await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groups] }));
   } catch (error) {
-    if (/InvalidGroup/.test(awsErrorName(error))) {
+    if (hasErrorCode(error, /^InvalidGroup/)) {
       const message = error.message;
       const index = Math.max(0, groups.findIndex((g10) => message.includes(g10)));
       throw new InputError(`securityGroups[${index}]`, `${groups[index]} does not exist in ${aws.region} (${message})`);
@@ -97996,31 +98108,25 @@ async function prepareDeploy(aws, request) {
 }
 async function deploy(aws, request, log) {
   const started = Date.now();
-  const firstPlan = await prepareDeploy(aws, request);
   const deploymentId = newDeploymentId();
-  if (request.plan) {
-    const text = describePlan(firstPlan, request.amiId);
-    log.info(text);
-    return output(request, deploymentId, firstPlan, null, [], started, "planned", text);
-  }
-  const { session, recovered } = await lockAndRecover(aws, {
-    ...request,
-    cluster: request.cluster.name,
-    owner: whoAmI(request.build.buildUrl),
-    deploymentId,
-    log
+  return planThenRunLocked(aws, {
+    lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
+    planOnly: request.plan,
+    plan: () => prepareDeploy(aws, request),
+    async planned(plan) {
+      const text = describePlan(plan, request.amiId);
+      log.info(text);
+      return output(request, deploymentId, plan, null, [], started, "planned", text);
+    },
+    async run(plan, session, recovered) {
+      log.info(describePlan(plan, request.amiId));
+      const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: "deploy" });
+      log.info(
+        `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1e3)}s` + (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : "")
+      );
+      return output(request, deploymentId, plan, result, recovered, started, "succeeded");
+    }
   });
-  try {
-    const plan = await prepareDeploy(aws, request);
-    log.info(describePlan(plan, request.amiId));
-    const result = await runRedBlack(aws, { request, plan, deploymentId, session, log, kind: "deploy" });
-    log.info(
-      `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1e3)}s` + (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : "")
-    );
-    return output(request, deploymentId, plan, result, recovered, started, "succeeded");
-  } finally {
-    await session.close();
-  }
 }
 function output(request, deploymentId, plan, result, recovered, started, status, planText) {
   return {
@@ -98051,6 +98157,9 @@ function output(request, deploymentId, plan, result, recovered, started, status,
 var import_node_fs6 = require("fs");
 var import_node_path8 = require("path");
 
+// src/aws/ebs.ts
+var EBS_VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
+
 // src/core/duration.ts
 var UNIT_SECONDS = { s: 1, m: 60, h: 3600 };
 function parseDuration(field, value) {
@@ -98078,7 +98187,6 @@ var INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 var TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
 var KEY_NAME = /^[\x20-\x7e]{1,255}$/;
 var INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
-var VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
 var MAX_USER_DATA_BASE64 = 16 * 1024;
 var DEPLOY_KEYS = [
   "cluster",
@@ -98160,7 +98268,7 @@ function parseBlockDevices(value) {
     if (device.volumeSize !== void 0) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65536);
     if (device.volumeType !== void 0) {
       const type = checkString(`${field}.volumeType`, device.volumeType);
-      if (!VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${VOLUME_TYPES.join(", ")} (got ${JSON.stringify(type)})`);
+      if (!EBS_VOLUME_TYPES.includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${EBS_VOLUME_TYPES.join(", ")} (got ${JSON.stringify(type)})`);
       result.volumeType = type;
     }
     if (device.encrypted !== void 0) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
