@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+
 /**
  * Tells which AWS service and action an HTTP request is, from what every AWS
  * client sends: the SigV4 credential scope (header or presigned query), the
@@ -49,6 +51,22 @@ export function serviceOf(request: RawRequest, query: URLSearchParams): string {
   const authorization = header(request, 'authorization') ?? '';
   const fromHeader = /Credential=([^,\s]+)/.exec(authorization)?.[1];
   return serviceOfCredential(fromHeader) ?? serviceOfCredential(query.get('X-Amz-Credential')) ?? 's3';
+}
+
+/**
+ * The body of a request the SDK compressed (`Content-Encoding: gzip`: AWS
+ * request compression, e.g. a large CloudWatch PutMetricData), decompressed;
+ * undefined when it is not compressed, or is S3 (there the encoding is the
+ * object's own), or does not decompress. Moto fails on compressed bodies.
+ */
+export function decompressedBody(request: RawRequest): Buffer | undefined {
+  if ((header(request, 'content-encoding') ?? '').trim().toLowerCase() !== 'gzip' || request.body.length === 0) return undefined;
+  if (serviceOf(request, new URL(request.url, 'http://sandbox.invalid').searchParams) === 's3') return undefined;
+  try {
+    return gunzipSync(request.body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Classifies one request. */

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { classifyRequest, type AwsCall } from './aws-request';
+import { classifyRequest, decompressedBody, type AwsCall } from './aws-request';
 import { CallStats } from './call-stats';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
 import { closeHttpServer, listenLoopback } from './ports';
@@ -27,12 +27,16 @@ export interface ControlAnswer {
 export interface GatewayHooks {
   /** Returns a new response body for a call, or undefined to pass moto's answer through. */
   rewriteResponse?(call: AwsCall, body: string): string | undefined;
+  /** Returns a new request body for moto, or undefined to forward the client's as it is. */
+  rewriteRequest?(call: AwsCall, headers: IncomingMessage['headers'], body: Buffer): Buffer | undefined;
   /** Calls whose answers `rewriteResponse` may change (their responses are buffered). */
   rewritesAction?(call: AwsCall): boolean;
   /** Runs after moto accepted a mutating call and before the client gets the answer (read-your-writes for the traffic layer). */
   afterMutation?(call: AwsCall): Promise<void>;
+  /** Told of every AWS call as it arrives (`fault` when the sandbox answers it with an injected error). */
+  onCall?(call: AwsCall, receivedAt: number, fault?: 'throttle' | 'fail'): void;
   /** Answers `/_sandbox/…` requests not handled by the gateway itself. */
-  control?(method: string, path: string, body: unknown): Promise<ControlAnswer | undefined>;
+  control?(method: string, path: string, body: unknown, query?: URLSearchParams): Promise<ControlAnswer | undefined>;
 }
 
 export interface GatewayOptions {
@@ -109,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (one && method === 'DELETE') {
         return faults.remove(one[1] as string) ? sendJson(response, 200, { removed: one[1] }) : sendJson(response, 404, { error: `no fault rule ${one[1]}` });
       }
-      const answer = await hooks.control?.(method, path, parsed);
+      const answer = await hooks.control?.(method, path, parsed, url.searchParams);
       if (answer) return sendJson(response, answer.status, answer.body);
       sendJson(response, 404, { error: `no control endpoint ${method} ${CONTROL_PREFIX}${path}` });
     } catch (error) {
@@ -118,9 +122,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  async function forward(request: IncomingMessage, response: ServerResponse, body: Buffer, call: AwsCall): Promise<void> {
+  /** Forwards a call to moto; `decompressed`: `original` is the client's gzip body, decompressed. */
+  async function forward(request: IncomingMessage, response: ServerResponse, original: Buffer, call: AwsCall, decompressed: boolean): Promise<void> {
     const buffer = call.mutating || (hooks.rewritesAction?.(call) ?? false);
+    const replaced = hooks.rewriteRequest?.(call, request.headers, original);
+    const body = replaced ?? original;
     const headers = { ...request.headers, host: request.headers.host ?? moto.host };
+    if (replaced || decompressed) {
+      delete headers['transfer-encoding'];
+      if (decompressed) delete headers['content-encoding'];
+      headers['content-length'] = String(body.length);
+    }
     const upstream = httpRequest({ host: moto.hostname, port: moto.port, method: request.method, path: request.url, headers });
     const answer = await new Promise<IncomingMessage>((resolve, reject) => {
       upstream.once('response', resolve);
@@ -152,11 +164,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    if ((request.url ?? '').startsWith(CONTROL_PREFIX)) return handleControl(request, response, body);
-    const call = classifyRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
+    const receivedAt = Date.now();
+    const received = await readBody(request);
+    if ((request.url ?? '').startsWith(CONTROL_PREFIX)) return handleControl(request, response, received);
+    const raw = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: received };
+    const decompressed = decompressedBody(raw);
+    const body = decompressed ?? received;
+    const call = classifyRequest({ ...raw, body });
     stats.recordCall(call.service, call.action, call.mutating);
     const decision = faults.decide(call.service, call.action);
+    hooks.onCall?.(call, receivedAt, decision.error?.kind);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) {
       stats.recordFault(call.service, call.action, decision.error.kind);
@@ -165,7 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       response.end(request.method === 'HEAD' ? undefined : error.body);
       return;
     }
-    await forward(request, response, body, call);
+    await forward(request, response, body, call, decompressed !== undefined);
   }
 
   const server: Server = createServer((request, response) => {

@@ -1,5 +1,6 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../core/log';
+import { AlbMetricsRecorder } from './alb-metrics';
 import type { InstanceFleet } from './fleet';
 import type { ListenerFacts, WorldSnapshot } from './moto-world';
 import { closeHttpServer, listenLoopback } from './ports';
@@ -11,6 +12,7 @@ import type { TargetHealthMonitor, TargetRef } from './target-health';
  * round robin over healthy targets, fail-open to all registered targets when
  * none is healthy, 503 when none is registered, 502 when the target's server
  * is gone. Draining targets get no new requests; in-flight ones finish.
+ * Every routed request is tallied for the ALB metrics.
  */
 
 /** A listener's local address. */
@@ -52,6 +54,8 @@ export class LoadBalancerRouter {
     private readonly fleet: InstanceFleet,
     private readonly health: TargetHealthMonitor,
     private readonly log: Logger,
+    /** Where routed requests are tallied (the ALB metrics). */
+    readonly metrics = new AlbMetricsRecorder(),
   ) {}
 
   /** Opens a port for each new listener and closes those of deleted ones. */
@@ -106,13 +110,20 @@ export class LoadBalancerRouter {
   private route(listenerArn: string, request: IncomingMessage, response: ServerResponse): void {
     const running = this.listeners.get(listenerArn);
     if (!running || this.stopped) return sendError(response, 503, 'Service Temporarily Unavailable');
+    const loadBalancerArn = running.facts.loadBalancerArn;
     const target = this.pickTarget(running.facts);
-    if (!target) return sendError(response, 503, 'Service Temporarily Unavailable');
+    if (!target) {
+      this.metrics.elbResponse(loadBalancerArn, 503);
+      return sendError(response, 503, 'Service Temporarily Unavailable');
+    }
     const port = this.fleet.portOf(target.instanceId);
     if (port === undefined) {
       request.resume();
+      this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn);
       return sendError(response, 502, 'Bad Gateway');
     }
+    const sentAt = performance.now();
+    let answered = false;
     const upstream = httpRequest(
       {
         host: '127.0.0.1',
@@ -123,6 +134,8 @@ export class LoadBalancerRouter {
         agent: this.agent,
       },
       (answer) => {
+        answered = true;
+        this.metrics.targetResponse(loadBalancerArn, target.targetGroupArn, answer.statusCode ?? 502, (performance.now() - sentAt) / 1000);
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
         answer.on('error', () => response.destroy());
@@ -130,8 +143,20 @@ export class LoadBalancerRouter {
     );
     // Without a listener the agent's idle timeout would not touch active requests anyway; keep them alive.
     upstream.on('timeout', () => undefined);
-    upstream.on('error', () => sendError(response, 502, 'Bad Gateway'));
+    upstream.on('error', () => {
+      if (!answered) this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn);
+      sendError(response, 502, 'Bad Gateway');
+    });
     request.pipe(upstream);
+  }
+
+  /** Every (load balancer, target group) a listener forwards to. */
+  forwardPairs(): { loadBalancerArn: string; targetGroupArn: string }[] {
+    const pairs = new Map<string, { loadBalancerArn: string; targetGroupArn: string }>();
+    for (const { facts } of this.listeners.values()) {
+      for (const f of facts.forward) pairs.set(`${facts.loadBalancerArn} ${f.targetGroupArn}`, { loadBalancerArn: facts.loadBalancerArn, targetGroupArn: f.targetGroupArn });
+    }
+    return [...pairs.values()];
   }
 
   endpoints(): ListenerEndpoint[] {

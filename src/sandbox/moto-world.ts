@@ -1,4 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeListenersCommand,
@@ -75,6 +76,8 @@ export interface MotoClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   autoScaling: AutoScalingClient;
+  /** For the sandbox's own metrics and alarm states. */
+  cloudWatch: CloudWatchClient;
 }
 
 /** Clients for the traffic layer's own reads of moto (fixed dummy credentials; moto does not check them). */
@@ -85,7 +88,13 @@ export function motoClients(motoEndpoint: string, region: string): MotoClients {
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
     maxAttempts: 3,
   };
-  return { ec2: new EC2Client(config), elbv2: new ElasticLoadBalancingV2Client(config), autoScaling: new AutoScalingClient(config) };
+  return {
+    ec2: new EC2Client(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    autoScaling: new AutoScalingClient(config),
+    // Moto fails on compressed bodies (the SDK gzips PutMetricData over 10 KB).
+    cloudWatch: new CloudWatchClient({ ...config, disableRequestCompression: true }),
+  };
 }
 
 /** Forward targets of a listener's default actions (plain TargetGroupArn or ForwardConfig weights). */

@@ -7,6 +7,7 @@ import type { FaultRule, StoredFaultRule } from './faults';
 import { startGateway, type Gateway } from './gateway';
 import type { ListenerEndpoint } from './load-balancer';
 import { startMotoProcess, type MotoProcess } from './moto-process';
+import type { TimelineSnapshot } from './timeline';
 import { TrafficLayer } from './traffic-layer';
 
 /**
@@ -60,6 +61,8 @@ export interface Sandbox {
   refresh(): Promise<void>;
   /** Instances, targets and listeners as the sandbox sees them. */
   state(): ReturnType<TrafficLayer['state']>;
+  /** Target state changes and AWS calls at or after `since` (epoch ms), oldest first (also `GET /_sandbox/timeline`). */
+  timeline(since?: number): TimelineSnapshot;
   /** The moto process id and every port the sandbox listens on (to prove nothing is left behind). */
   resources(): { motoPid: number; ports: number[] };
   /** Stops everything this sandbox started. Safe to call twice. */
@@ -146,8 +149,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       infra = await createDemoInfra(clients);
       log.info(`demo infra ready: ALB ${infra.loadBalancerName}, target group ${infra.targetGroupName}, buckets ${infra.artifactBucket} and ${infra.ledgerBucket}`);
     }
-    // Counters and faults start clean once the sandbox is ready.
+    // Counters, faults and the timeline start clean once the sandbox is ready.
     gw.stats.reset();
+    layer.timeline.reset();
     for (const rule of options.faults ?? []) gw.faults.add(rule);
     const demoListener = infra ? layer.router.endpoints().find((l) => l.listenerArn === infra?.listenerArn) : undefined;
     return {
@@ -166,6 +170,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       listeners: () => layer.router.endpoints(),
       refresh: () => layer.refresh(),
       state: () => layer.state(),
+      timeline: (since) => layer.timeline.snapshot(since),
       resources: () => ({ motoPid: moto.pid, ports: [moto.port, gw.port, ...layer.ports()] }),
       stop,
     };

@@ -41,6 +41,9 @@ interface GroupRecord {
   intervalMs: number;
 }
 
+/** Told of every change of a target's state (`unused` when the sandbox stops tracking it), with when it happened. */
+export type TargetStateListener = (change: { at: number; targetGroupArn: string; targetId: string; state: TargetState; reason?: string }) => void;
+
 const INITIAL: Pick<TargetRecord, 'state' | 'reason' | 'description'> = {
   state: 'initial',
   reason: 'Elb.InitialHealthChecking',
@@ -96,7 +99,19 @@ export class TargetHealthMonitor {
     private readonly fleet: InstanceFleet,
     private readonly scale: number,
     private readonly log: Logger,
+    private readonly onStateChange: TargetStateListener = () => undefined,
   ) {}
+
+  /** Sets a record's state and reason, telling the listener when the state really changed. */
+  private transition(record: TargetRecord, view: Pick<TargetRecord, 'state' | 'reason' | 'description'>, at = Date.now()): void {
+    const changed = record.state !== view.state;
+    Object.assign(record, { state: view.state, reason: view.reason, description: view.description });
+    if (changed) this.tellState(record, view.state, at);
+  }
+
+  private tellState(record: TargetRecord, state: TargetState, at: number): void {
+    this.onStateChange({ at, targetGroupArn: record.targetGroupArn, targetId: record.instanceId, state, ...(record.reason && state !== 'unused' ? { reason: record.reason } : {}) });
+  }
 
   private key(targetGroupArn: string, instanceId: string): string {
     return `${targetGroupArn}|${instanceId}`;
@@ -131,31 +146,36 @@ export class TargetHealthMonitor {
           existing.port = target.port;
           continue;
         }
-        this.targets.set(key, { targetGroupArn: arn, instanceId: target.id, port: target.port, ...INITIAL, successes: 0, failures: 0, checking: false });
+        const record: TargetRecord = { targetGroupArn: arn, instanceId: target.id, port: target.port, ...INITIAL, successes: 0, failures: 0, checking: false };
+        this.targets.set(key, record);
+        this.tellState(record, 'initial', now);
       }
       for (const record of this.targets.values()) {
         if (record.targetGroupArn !== arn || registered.has(record.instanceId) || record.state === 'draining') continue;
         const delayMs = facts.deregistrationDelaySeconds * 1000 * this.scale;
-        Object.assign(record, {
-          state: 'draining',
-          reason: 'Target.DeregistrationInProgress',
-          description: 'Target deregistration is in progress',
-          drainingUntil: now + delayMs,
-        });
+        record.drainingUntil = now + delayMs;
+        this.transition(record, { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' }, now);
       }
     }
     for (const [arn, group] of this.groups) {
       if (world.targetGroups.has(arn)) continue;
       if (group.timer) clearInterval(group.timer);
       this.groups.delete(arn);
-      for (const [key, record] of this.targets) if (record.targetGroupArn === arn) this.targets.delete(key);
+      for (const [key, record] of this.targets) {
+        if (record.targetGroupArn !== arn) continue;
+        this.targets.delete(key);
+        this.tellState(record, 'unused', now);
+      }
     }
     this.dropExpiredDraining(now);
   }
 
   private dropExpiredDraining(now: number): void {
     for (const [key, record] of this.targets) {
-      if (record.state === 'draining' && (record.drainingUntil ?? 0) <= now) this.targets.delete(key);
+      if (record.state !== 'draining' || (record.drainingUntil ?? 0) > now) continue;
+      this.targets.delete(key);
+      // Noticed lazily; it left when its delay ended.
+      this.tellState(record, 'unused', record.drainingUntil ?? now);
     }
   }
 
@@ -171,7 +191,7 @@ export class TargetHealthMonitor {
 
   private async checkTarget(record: TargetRecord, settings: HealthCheckSettings): Promise<void> {
     if (!settings.enabled) {
-      Object.assign(record, { state: 'healthy', reason: undefined, description: undefined });
+      this.transition(record, { state: 'healthy', reason: undefined, description: undefined });
       return;
     }
     // A booting instance stays `initial`: the sandbox knows it is coming up.
@@ -188,7 +208,7 @@ export class TargetHealthMonitor {
       record.successes += 1;
       record.failures = 0;
       if (record.state !== 'healthy' && record.successes >= settings.healthyThreshold) {
-        Object.assign(record, { state: 'healthy', reason: undefined, description: undefined });
+        this.transition(record, { state: 'healthy', reason: undefined, description: undefined });
         this.log.debug(`${record.instanceId} healthy in ${record.targetGroupArn}`);
       }
     } else {
@@ -196,7 +216,7 @@ export class TargetHealthMonitor {
       record.successes = 0;
       if (record.state === 'unhealthy') Object.assign(record, { reason: outcome.reason, description: outcome.description });
       else if (record.failures >= settings.unhealthyThreshold) {
-        Object.assign(record, { state: 'unhealthy', reason: outcome.reason, description: outcome.description });
+        this.transition(record, { state: 'unhealthy', reason: outcome.reason, description: outcome.description });
         this.log.debug(`${record.instanceId} unhealthy in ${record.targetGroupArn}: ${outcome.reason}`);
       }
     }
@@ -229,6 +249,18 @@ export class TargetHealthMonitor {
       if (r.state === 'healthy') healthy.push(ref);
     }
     return { registered, healthy };
+  }
+
+  /** How many registered targets of a group are `healthy` and `unhealthy` now (HealthyHostCount, UnHealthyHostCount). */
+  hostCounts(targetGroupArn: string): { healthy: number; unhealthy: number } {
+    let healthy = 0;
+    let unhealthy = 0;
+    for (const r of this.targets.values()) {
+      if (r.targetGroupArn !== targetGroupArn) continue;
+      if (r.state === 'healthy') healthy += 1;
+      else if (r.state === 'unhealthy') unhealthy += 1;
+    }
+    return { healthy, unhealthy };
   }
 
   /** Every tracked target with its state (for the control API). */

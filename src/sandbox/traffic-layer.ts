@@ -1,16 +1,21 @@
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { AlarmEvaluator } from './alarm-evaluator';
 import type { AwsCall } from './aws-request';
+import { CloudWatchClock, metricWindowMs, scaledPeriodMs } from './cloudwatch-clock';
+import { sortJsonDimensions, sortQueryDimensions } from './cloudwatch-dimensions';
 import { InstanceFleet } from './fleet';
 import type { ControlAnswer, GatewayHooks } from './gateway';
 import { LoadBalancerRouter } from './load-balancer';
 import { motoClients, MotoWorldReader, type WorldSnapshot } from './moto-world';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
 import { TargetHealthMonitor } from './target-health';
+import { callEventOf, Timeline } from './timeline';
 
 /**
  * The traffic layer: reads moto, serves instances, checks health, routes
- * listeners, and plugs into the gateway to answer what moto cannot.
+ * listeners, publishes their ALB metrics and evaluates alarms, records the
+ * timeline, and plugs into the gateway to answer what moto cannot.
  */
 
 export interface TrafficLayerOptions {
@@ -58,6 +63,9 @@ export class TrafficLayer {
   readonly fleet: InstanceFleet;
   readonly health: TargetHealthMonitor;
   readonly router: LoadBalancerRouter;
+  /** Target state changes and AWS calls, in order. */
+  readonly timeline = new Timeline();
+  private readonly cloudWatchClock: CloudWatchClock;
   private readonly reader: MotoWorldReader;
   private world: WorldSnapshot | undefined;
   private running: Promise<void> | undefined;
@@ -69,10 +77,17 @@ export class TrafficLayer {
 
   constructor(private readonly options: TrafficLayerOptions) {
     const log = options.log;
-    this.reader = new MotoWorldReader(motoClients(options.motoEndpoint, options.region));
+    const moto = motoClients(options.motoEndpoint, options.region);
+    this.reader = new MotoWorldReader(moto);
     this.fleet = new InstanceFleet(options.bootSeconds * 1000 * options.timeScale, options.timeScale, log.child('instances'));
-    this.health = new TargetHealthMonitor(this.fleet, options.timeScale, log.child('health'));
+    this.health = new TargetHealthMonitor(this.fleet, options.timeScale, log.child('health'), (change) =>
+      this.timeline.record({ kind: 'target-state', ...change }),
+    );
     this.router = new LoadBalancerRouter(this.fleet, this.health, log.child('lb'));
+    const scale = options.timeScale;
+    const alarms = new AlarmEvaluator(moto.cloudWatch, (seconds) => scaledPeriodMs(seconds, scale), log.child('alarms'));
+    const hosts = () => this.router.forwardPairs().map((pair) => ({ ...pair, ...this.health.hostCounts(pair.targetGroupArn) }));
+    this.cloudWatchClock = new CloudWatchClock(moto.cloudWatch, metricWindowMs(scale), this.router.metrics, hosts, alarms, log.child('cloudwatch'));
   }
 
   /**
@@ -82,6 +97,7 @@ export class TrafficLayer {
    */
   async start(): Promise<void> {
     await this.refresh();
+    this.cloudWatchClock.start();
     const tick = (): void => {
       this.pollTimer = setTimeout(() => {
         this.refresh()
@@ -154,19 +170,32 @@ export class TrafficLayer {
         }
         return rewriteAsgInstanceHealth(body, (id) => this.asgHealthStatus(id));
       },
+      rewriteRequest: (call, headers, body) => {
+        if (call.service !== 'monitoring' || body.length === 0) return undefined;
+        const text = body.toString('utf8');
+        const sorted = headers['x-amz-target'] ? sortJsonDimensions(text) : sortQueryDimensions(text);
+        return sorted === undefined ? undefined : Buffer.from(sorted, 'utf8');
+      },
+      onCall: (call, receivedAt, fault) => this.timeline.record(callEventOf(call, receivedAt, fault)),
       afterMutation: async (call) => {
+        if (call.service === 'monitoring' && call.action === 'PutMetricAlarm') return this.cloudWatchClock.evaluateNewAlarms();
         if (!WORLD_SERVICES.has(call.service) || WORLD_NEUTRAL_ACTIONS.has(`${call.service}:${call.action}`)) return;
         if (CACHE_BUSTING_ACTIONS.has(call.action)) this.reader.forgetCaches();
         await this.refresh();
       },
-      control: async (method, path, body): Promise<ControlAnswer | undefined> => {
+      control: async (method, path, body, query): Promise<ControlAnswer | undefined> => {
         if (method === 'GET' && path === 'state') return { status: 200, body: this.state() };
+        if (method === 'GET' && path === 'timeline') return { status: 200, body: this.timeline.snapshot(Number(query?.get('since') ?? 0) || 0) };
+        if ((method === 'DELETE' && path === 'timeline') || (method === 'POST' && path === 'timeline/reset')) {
+          this.timeline.reset();
+          return { status: 200, body: this.timeline.snapshot() };
+        }
         if (method === 'GET' && path === 'listeners') return { status: 200, body: { listeners: this.router.endpoints() } };
         if (method === 'POST' && path === 'refresh') {
           await this.refresh();
           return { status: 200, body: this.state() };
         }
-        return extraControl?.(method, path, body);
+        return extraControl?.(method, path, body, query);
       },
     };
   }
@@ -184,6 +213,7 @@ export class TrafficLayer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.cloudWatchClock.stop();
     await this.running?.catch(() => undefined);
     this.health.stop();
     await this.router.stop();

@@ -1,6 +1,7 @@
 import test from 'ava';
+import { gzipSync } from 'node:zlib';
 import { appBehaviourOf } from '../../src/sandbox/app-server';
-import { classifyRequest, isMutatingAction } from '../../src/sandbox/aws-request';
+import { classifyRequest, decompressedBody, isMutatingAction } from '../../src/sandbox/aws-request';
 import { parseFailFlag, parseLatencyFlag, parseThrottleFlag } from '../../src/sandbox/command';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from '../../src/sandbox/faults';
 import { forwardTargets } from '../../src/sandbox/moto-world';
@@ -19,6 +20,14 @@ test('Query API calls are classified by credential scope and Action', (t) => {
   const ec2 = classifyRequest({ method: 'POST', url: '/', headers: { ...form, authorization: auth('ec2') }, body: Buffer.from('Action=RunInstances') });
   t.is(ec2.service, 'ec2');
   t.true(ec2.mutating);
+});
+
+test('gzip request bodies (AWS request compression) are decompressed, except S3 objects', (t) => {
+  const body = gzipSync(Buffer.from('Action=PutMetricData&Namespace=App'));
+  const call = { method: 'POST', url: '/', headers: { ...form, 'content-encoding': 'gzip', authorization: auth('monitoring') }, body };
+  t.is(decompressedBody(call)?.toString('utf8'), 'Action=PutMetricData&Namespace=App');
+  t.is(decompressedBody({ ...call, headers: { ...call.headers, authorization: auth('s3') } }), undefined);
+  t.is(decompressedBody({ ...call, headers: form }), undefined);
 });
 
 test('S3 REST calls are named from method and path shape', (t) => {
