@@ -219,6 +219,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       deadline: healthDeadline,
       since: started,
       log,
+      giveUpWhenBroken: true,
+      cluster: request.cluster.name,
     });
     healthyAt = Date.now();
     assertLockHeld(session);
@@ -248,11 +250,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   }
 
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
-  await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
-  failpoint('cutover-started');
+  // The `cutover` phase is written with the old groups' scale-down times, in one call, on the state that proved health.
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
+    newGroupTags: { [Tag.phase]: Phase.cutover },
+    ...(healthy?.clusterState ? { state: healthy.clusterState } : {}),
     newMin: plan.capacity.min,
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
     keepPrevious: request.keepPrevious,

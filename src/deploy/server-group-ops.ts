@@ -70,13 +70,22 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
 
 /** Sets (creates or updates) tags on a server group. */
 export async function setGroupTags(aws: AwsClients, groupName: string, tags: Record<string, string>): Promise<void> {
-  const entries = Object.entries(tags);
-  if (entries.length === 0) return;
-  await aws.autoScaling.send(
-    new CreateOrUpdateTagsCommand({
-      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
-    }),
+  await setTagsOfGroups(aws, [{ name: groupName, tags }]);
+}
+
+/**
+ * Most tags one CreateOrUpdateTags carries here. The API takes tags of
+ * several groups in one call; its own limit is not documented as a number, so
+ * the batch stays small.
+ */
+const TAGS_PER_CALL = 50;
+
+/** Sets tags on several server groups in as few CreateOrUpdateTags calls as possible (one for up to {@link TAGS_PER_CALL} tags). */
+export async function setTagsOfGroups(aws: AwsClients, groups: ReadonlyArray<{ name: string; tags: Record<string, string> }>): Promise<void> {
+  const tags = groups.flatMap((group) =>
+    Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: group.name, ResourceType: 'auto-scaling-group' })),
   );
+  for (const batch of chunk(tags, TAGS_PER_CALL)) await aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: batch }));
 }
 
 /** Removes tags from a server group. */
@@ -175,10 +184,10 @@ export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: strin
  * Scales a disabled group to 0. Terminate is resumed so instances really go;
  * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
  */
-export async function scaleDownServerGroup(aws: AwsClients, groupName: string): Promise<void> {
+export async function scaleDownServerGroup(aws: AwsClients, groupName: string, alsoRemoveTags: readonly string[] = []): Promise<void> {
   await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }));
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
-  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
+  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
 
 /** Restores a group's min after a pin (min held at desired while two groups ran) and drops the pin tag. */
