@@ -59,10 +59,10 @@ export function pollSchedule(deadline: number, minMs = pollMinMs(), maxMs = envM
 
 /**
  * How long to wait before the next health poll, in ms: the backoff delay
- * while health cannot be due yet (nothing registered, or registered less
- * than healthy threshold × interval ago), but never past the moment it can
- * first be due; from then on the fast period, so a target that turns
- * healthy is seen within one fast period. Pure.
+ * while nothing is registered; once targets are, until the moment a verdict
+ * can first be due (registration + threshold × interval: no poll before it
+ * can see one); from then on the fast period (never slower than the
+ * backoff), so a target that turns healthy is seen within one fast period. Pure.
  */
 export function healthPollDelayMs(input: {
   now: number;
@@ -76,5 +76,5 @@ export function healthPollDelayMs(input: {
   const { now, dueAt, backoffMs, fastMs } = input;
   if (dueAt === undefined) return backoffMs;
   if (now >= dueAt) return Math.min(fastMs, backoffMs);
-  return Math.max(0, Math.min(backoffMs, dueAt - now));
+  return dueAt - now;
 }

@@ -79,12 +79,23 @@ export const STABLE_HEALTH_POLLS = 2;
 const CONFIRM_POLL_SECONDS = 0.25;
 
 /**
- * Poll period once health can be due, in AWS seconds: at most one
- * DescribeAutoScalingGroups and one DescribeTargetHealth per target group a
- * second — a tenth of the ELB API's documented refill rate for Describe calls
- * (bucket 40, refill 10 a second, per account and region).
+ * Shortest poll period once a verdict can be due, in AWS seconds: at most
+ * one DescribeTargetHealth per target group a second — a tenth of the ELB
+ * API's documented refill rate for Describe calls (bucket 40, refill 10 a
+ * second, per account and region).
  */
 export const FAST_POLL_SECONDS = 1;
+
+/**
+ * Polls per health check interval once a verdict can be due: the load
+ * balancer changes a target's state only at a check, so a quarter interval
+ * sees a change within that (plus one call), at a bounded number of calls
+ * however long the app takes to boot.
+ */
+export const POLLS_PER_INTERVAL = 4;
+
+/** Fast polls read the ASG again at least every this many polls (instances may be replaced). */
+const ASG_REREAD_POLLS = 10;
 
 /** Consecutive polls that must all see the build broken ({@link brokenBuildReasons}) before the deploy gives up on it. */
 export const BROKEN_BUILD_POLLS = 2;
@@ -132,7 +143,7 @@ export function brokenBuildReasons(input: BrokenBuildInput): string[] | undefine
       const reason = target?.Reason ?? '';
       if (target?.State !== 'unhealthy') continue;
       if (ANSWERS_WRONGLY.has(reason) || (pastGrace && NOT_ANSWERING.has(reason))) {
-        failing = `${id} ${targetGroupNameFromArn(arn)} unhealthy (${reason}${target.Description ? `: ${target.Description}` : ''})`;
+        failing = `${id} ${targetGroupNameFromArn(arn)} unhealthy (${reason})`;
         break;
       }
     }
@@ -162,18 +173,27 @@ async function failedActivities(aws: AwsClients, groupName: string, since: Date)
  * (healthy in every target group), and `unhealthyMs`, the smallest
  * unhealthy threshold × interval (unhealthy in some target group).
  */
-export async function verdictDueAfterMs(aws: AwsClients, targetGroupArns: readonly string[]): Promise<{ healthyMs: number; unhealthyMs: number }> {
+export async function verdictDueAfterMs(
+  aws: AwsClients,
+  targetGroupArns: readonly string[],
+): Promise<{ healthyMs: number; unhealthyMs: number; intervalMs: number }> {
   let healthy = 0;
   let unhealthy = Number.POSITIVE_INFINITY;
+  let shortest = Number.POSITIVE_INFINITY;
   for (const batch of chunk([...new Set(targetGroupArns)], 20)) {
     const response = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
     for (const group of response.TargetGroups ?? []) {
       const interval = group.HealthCheckIntervalSeconds ?? 30;
+      shortest = Math.min(shortest, interval);
       healthy = Math.max(healthy, (group.HealthyThresholdCount ?? 5) * interval);
       unhealthy = Math.min(unhealthy, (group.UnhealthyThresholdCount ?? 2) * interval);
     }
   }
-  return { healthyMs: awsSecondsToMs(healthy), unhealthyMs: awsSecondsToMs(Number.isFinite(unhealthy) ? unhealthy : healthy) };
+  return {
+    healthyMs: awsSecondsToMs(healthy),
+    unhealthyMs: awsSecondsToMs(Number.isFinite(unhealthy) ? unhealthy : healthy),
+    intervalMs: awsSecondsToMs(Number.isFinite(shortest) ? shortest : 30),
+  };
 }
 
 /** Options of {@link waitForHealthyTargets}. */
@@ -207,15 +227,21 @@ export interface HealthProof extends HealthProgress {
   clusterState?: { groups: ServerGroup[]; health: TargetHealthByGroup };
 }
 
-/** One poll: the group (or the whole cluster, when `cluster` is given) and its target health, in parallel. */
+/**
+ * One poll: the group (or the whole cluster, when `cluster` is given) and its
+ * target health, in parallel. With `known` (the group as the last poll saw it,
+ * every desired instance InService) only target health is read: what is left
+ * to wait for is the load balancer.
+ */
 async function pollGroup(
   aws: AwsClients,
   groupName: string,
   targetGroupArns: readonly string[],
   cluster: string | undefined,
+  known: AutoScalingGroup | undefined,
 ): Promise<{ asg: AutoScalingGroup | undefined; all: AutoScalingGroup[]; health: TargetHealthByGroup }> {
   const [all, health] = await Promise.all([
-    cluster ? listClusterAsgs(aws, cluster) : describeAsgsByName(aws, [groupName]),
+    cluster ? listClusterAsgs(aws, cluster) : known ? Promise.resolve([known]) : describeAsgsByName(aws, [groupName]),
     describeTargetHealth(aws, targetGroupArns),
   ]);
   const asg = all.find((a) => a.AutoScalingGroupName === groupName);
@@ -228,13 +254,13 @@ async function pollGroup(
 /**
  * Waits until the group's desired × percent instances are InService and
  * healthy in every target group, on {@link STABLE_HEALTH_POLLS} consecutive
- * polls. Polls back off while health cannot be due yet, and poll every
- * {@link FAST_POLL_SECONDS} once it can (registration + healthy threshold ×
+ * polls. Polls wait while health cannot be due yet, and poll every quarter
+ * health check interval (at least {@link FAST_POLL_SECONDS}) once it can (registration + healthy threshold ×
  * interval, read once from the target groups; + unhealthy threshold ×
  * interval with `giveUpWhenBroken`), so the load balancer's verdict is acted
- * on within about a second. One ASG describe and one
- * target-health describe per target group per poll (launch activities only
- * while instances are missing). Throws `HealthTimeout`, `LaunchFailed` or
+ * on within about a second. Per poll one target-health describe per target
+ * group, one ASG describe until every instance is InService (and on the
+ * confirming poll), launch activities only while instances are missing. Throws `HealthTimeout`, `LaunchFailed` or
  * (with `giveUpWhenBroken`) `BrokenBuild` (exit 1) with the reasons seen.
  */
 export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealthyOptions): Promise<HealthProof> {
@@ -242,7 +268,7 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
   const verdicts = await verdictDueAfterMs(aws, options.targetGroupArns);
   // Giving up on a broken build needs the unhealthy verdict as soon as the load balancer can give it.
   const dueAfterMs = options.giveUpWhenBroken ? Math.min(verdicts.healthyMs, verdicts.unhealthyMs) : verdicts.healthyMs;
-  const fastMs = Math.max(1, awsSecondsToMs(FAST_POLL_SECONDS));
+  const fastMs = Math.max(1, awsSecondsToMs(FAST_POLL_SECONDS), verdicts.intervalMs / POLLS_PER_INTERVAL);
   let lastLine = '';
   let progress: HealthProgress | undefined;
   let healthyPolls = 0;
@@ -251,10 +277,14 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
   let dueAt: number | undefined;
   let previousPollAt = Date.now();
   const inServiceSince = new Map<string, number>();
+  /** The group when every desired instance was InService at the last poll: fast polls then read target health only. */
+  let settled: AutoScalingGroup | undefined;
+  let polls = 0;
   for (;;) {
     const confirming = healthyPolls > 0;
     const polledAt = Date.now();
-    const polled = await pollGroup(aws, options.groupName, options.targetGroupArns, confirming ? options.cluster : undefined);
+    // The confirming poll always reads the group (and cluster) afresh: health is proven on a full, current picture.
+    const polled = await pollGroup(aws, options.groupName, options.targetGroupArns, confirming ? options.cluster : undefined, confirming ? undefined : settled);
     const { asg, health } = polled;
     if (!asg) throw new OperationFailedError('ServerGroupGone', `server group ${options.groupName} disappeared while waiting for it to be healthy`);
     const desired = asg.DesiredCapacity ?? 0;
@@ -267,6 +297,14 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
       lastLine = line;
     }
     if (progress.healthy > 0) everHealthy = true;
+    // Re-read the group when an instance left a target group (replaced?) and every few polls anyway.
+    const registered = instances.every((i) =>
+      options.targetGroupArns.every((arn) =>
+        (health.get(arn) ?? []).some((t) => t.Target?.Id === i.InstanceId && !['draining', 'unused'].includes(t.TargetHealth?.State ?? '')),
+      ),
+    );
+    polls += 1;
+    settled = progress.inService >= desired && desired > 0 && registered && polls % ASG_REREAD_POLLS !== 0 ? asg : undefined;
     for (const instance of instances) {
       if (instance.LifecycleState === 'InService' && instance.InstanceId && !inServiceSince.has(instance.InstanceId)) inServiceSince.set(instance.InstanceId, polledAt);
     }

@@ -14,7 +14,7 @@ import { isNotFound } from '../aws/errors';
 import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
-import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
+import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import { deregistrationDelaySeconds, waitForDrained } from './health';
@@ -116,7 +116,13 @@ export async function setCapacity(aws: AwsClients, groupName: string, capacity: 
 export async function disableServerGroup(
   aws: AwsClients,
   group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
-  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[] },
+  options: {
+    log: Logger;
+    drainTimeoutSeconds?: number;
+    targetGroupArns?: readonly string[];
+    /** Target health read just before (under the lock), instead of reading it again. */
+    health?: TargetHealthByGroup;
+  },
 ): Promise<void> {
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
   await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
@@ -125,7 +131,7 @@ export async function disableServerGroup(
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
     return;
   }
-  await deregisterTargets(aws, targetGroupArns, instanceIds);
+  await deregisterTargets(aws, targetGroupArns, instanceIds, options.health);
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });
@@ -147,10 +153,15 @@ async function deregisterGroupInstances(aws: AwsClients, groupName: string, targ
 /**
  * Deregisters the given instances from each target group where they are
  * registered and not already draining, in batches of 100 (the API's limit).
- * One DescribeTargetHealth per target group, never one per instance.
+ * One DescribeTargetHealth per target group (none when `known` covers them), never one per instance.
  */
-async function deregisterTargets(aws: AwsClients, targetGroupArns: readonly string[], instanceIds: readonly string[]): Promise<void> {
-  const health = await describeTargetHealth(aws, targetGroupArns);
+async function deregisterTargets(
+  aws: AwsClients,
+  targetGroupArns: readonly string[],
+  instanceIds: readonly string[],
+  known?: TargetHealthByGroup,
+): Promise<void> {
+  const health = known && targetGroupArns.every((arn) => known.has(arn)) ? known : await describeTargetHealth(aws, targetGroupArns);
   const ids = new Set(instanceIds);
   for (const arn of targetGroupArns) {
     const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining');

@@ -84,6 +84,7 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
   for (const group of toDisable) {
     await disableServerGroup(aws, group, {
       log,
+      health: options.health,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     });
     // A group an interrupted deploy had cut over, now out of service: nothing of that deploy is left to finish.
