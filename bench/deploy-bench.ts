@@ -124,6 +124,8 @@ interface BrokenResult {
   probeFailed: number;
   /** Server groups with targets still in the target group afterwards. */
   leftInTargetGroup: string[];
+  /** The broken build's group. */
+  group?: string;
 }
 
 /** The AWS CLI peer at one size. */
@@ -477,6 +479,7 @@ async function brokenDeploy(
     calls: sandbox.calls().total,
     probe: probeReport,
     leftInTargetGroup: await groupsInTargetGroup(sandbox, sandbox.infra?.targetGroupArn ?? ''),
+    group,
   });
 }
 
@@ -489,11 +492,13 @@ function resultOfBroken(input: {
   calls: number;
   probe: NonNullable<SizeResult['probe']>;
   leftInTargetGroup: string[];
+  group: string | undefined;
 }): BrokenResult {
   const { times } = input;
   const from = times.createdAt;
   return {
     exitCode: input.exitCode,
+    ...(input.group ? { group: input.group } : {}),
     totalMs: input.endedAt - input.startedAt,
     ...(from !== undefined && times.allUnhealthyAt !== undefined ? { allUnhealthyMs: times.allUnhealthyAt - from } : {}),
     ...(from !== undefined && input.gaveUpAt !== undefined ? { gaveUpMs: input.gaveUpAt - from } : {}),
@@ -578,6 +583,7 @@ async function runPeer(size: number, options: BenchOptions, log: Logger): Promis
             calls: sandbox.calls().total,
             probe: probeReport,
             leftInTargetGroup: await groupsInTargetGroup(sandbox, sandbox.infra?.targetGroupArn ?? ''),
+            group: broken.group,
           });
         }
         result.ok = true;
@@ -775,7 +781,7 @@ function renderBroken(results: SizeResult[], peers: PeerResult[], options: Bench
     String(b.exitCode),
     String(b.calls),
     String(b.probeFailed),
-    b.leftInTargetGroup.join(' ') || '-',
+    b.leftInTargetGroup.map((name) => (name === b.group ? `${name} (broken)` : name)).join(' ') || '-',
   ];
   for (const r of results) {
     if (r.broken) rows.push(row(r.size, 'bluegreen', r.broken));
