@@ -11,7 +11,7 @@
  * Bounded: every size has a deadline; the sandbox is stopped at the end of
  * each size, on failure, at the deadline and on SIGINT/SIGTERM. Only 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { connect } from 'node:net';
@@ -789,7 +789,8 @@ function renderBroken(results: SizeResult[], peers: PeerResult[], options: Bench
     if (peer) rows.push(row(r.size, `aws-cli script (cap ${options.peerWaitCap}s)`, peer));
   }
   const floor = floorOf(options);
-  const poll = Math.round(1000 * options.timeScale);
+  // As src/deploy/health.ts polls once a verdict can be due: max(1 s, interval / 4), AWS seconds on the sandbox clock.
+  const poll = Math.round(Math.max(1000, (DEMO_HEALTH_CHECK.intervalSeconds * 1000) / 4) * options.timeScale);
   return [
     `broken build (sandbox:health=fail), healthTimeout 10m; seconds from its CreateAutoScalingGroup. Floor: boot ${seconds(floor.bootMs)}s + unhealthy ` +
       `${DEMO_HEALTH_CHECK.unhealthyThreshold}×${DEMO_HEALTH_CHECK.intervalSeconds}s scaled = ` +
@@ -837,7 +838,9 @@ async function main(): Promise<number> {
     log.info(`size ${size}: ${result.ok ? 'done' : 'FAILED'} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   }
   const peers: PeerResult[] = [];
-  for (const size of options.peerSizes) {
+  const awsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!awsCli && options.peerSizes.length > 0) log.info('the AWS CLI (aws) is not installed: the peer rows are skipped');
+  for (const size of awsCli ? options.peerSizes : []) {
     log.info(`peer size ${size}: the AWS CLI script on a fresh sandbox`);
     const t = Date.now();
     const peer = await runPeer(size, options, log);

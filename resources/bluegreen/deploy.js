@@ -96312,8 +96312,11 @@ function sortOldestFirst(groups) {
 async function loadCluster(aws, cluster, options = {}) {
   const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  return { ...await clusterOf(aws, cluster, asgs, health), health };
+}
+async function clusterOf(aws, cluster, asgs, health) {
   const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed) };
 }
 
 // src/aws/s3-names.ts
@@ -97016,18 +97019,34 @@ function envMs(name, fallback) {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
-function pollSchedule(deadline, minMs = envMs("BLUEGREEN_POLL_MIN_MS", 1e3), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
+function timeScale() {
+  const value = Number(process.env.BLUEGREEN_TIME_SCALE);
+  return Number.isFinite(value) && value > 0 && value <= 1 ? value : 1;
+}
+function awsSecondsToMs(seconds) {
+  return seconds * 1e3 * timeScale();
+}
+function pollMinMs() {
+  return envMs("BLUEGREEN_POLL_MIN_MS", 1e3);
+}
+function pollSchedule(deadline, minMs = pollMinMs(), maxMs = envMs("BLUEGREEN_POLL_MAX_MS", 1e4)) {
   let delay = minMs;
   return {
-    async next() {
+    async next(shape2) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
-      await (0, import_promises5.setTimeout)(Math.min(delay, remaining));
+      await (0, import_promises5.setTimeout)(Math.max(0, Math.min(shape2 ? shape2(delay) : delay, remaining)));
       delay = Math.min(maxMs, Math.ceil(delay * 1.5));
       return true;
     },
     remainingMs: () => deadline - Date.now()
   };
+}
+function healthPollDelayMs(input) {
+  const { now, dueAt, backoffMs, fastMs } = input;
+  if (dueAt === void 0) return backoffMs;
+  if (now >= dueAt) return Math.min(fastMs, backoffMs);
+  return dueAt - now;
 }
 
 // src/deploy/health.ts
@@ -97061,43 +97080,155 @@ function requiredHealthy(desired, percent) {
   return Math.max(1, Math.ceil(desired * percent / 100));
 }
 var STABLE_HEALTH_POLLS = 2;
-var CONFIRM_POLL_MS = 250;
+var CONFIRM_POLL_SECONDS = 0.25;
+var FAST_POLL_SECONDS = 1;
+var POLLS_PER_INTERVAL = 4;
+var ASG_REREAD_POLLS = 10;
+var BROKEN_BUILD_POLLS = 2;
+var ANSWERS_WRONGLY = /* @__PURE__ */ new Set(["Target.ResponseCodeMismatch"]);
+var NOT_ANSWERING = /* @__PURE__ */ new Set(["Target.Timeout", "Target.FailedHealthChecks"]);
+function brokenBuildReasons(input) {
+  if (input.everHealthy) return void 0;
+  const reasons = [];
+  for (const instance of input.instances) {
+    if (instance.LifecycleState !== "InService") continue;
+    const id = instance.InstanceId ?? "";
+    const pastGrace = input.now - (input.inServiceSince.get(id) ?? input.now) >= input.graceMs;
+    let failing;
+    for (const arn of input.targetGroupArns) {
+      const target = (input.health.get(arn) ?? []).find((t8) => t8.Target?.Id === id)?.TargetHealth;
+      const reason = target?.Reason ?? "";
+      if (target?.State !== "unhealthy") continue;
+      if (ANSWERS_WRONGLY.has(reason) || pastGrace && NOT_ANSWERING.has(reason)) {
+        failing = `${id} ${targetGroupNameFromArn(arn)} unhealthy (${reason})`;
+        break;
+      }
+    }
+    if (!failing) return void 0;
+    reasons.push(failing);
+  }
+  return reasons.length > 0 ? reasons : void 0;
+}
+function confirmPollMs() {
+  return awsSecondsToMs(CONFIRM_POLL_SECONDS);
+}
 async function failedActivities(aws, groupName, since) {
   const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
   return (response.Activities ?? []).filter((a10) => a10.StatusCode === "Failed" && (a10.StartTime?.getTime() ?? 0) >= since.getTime() - 1e3).map((a10) => `${a10.Description ?? "activity"}: ${a10.StatusMessage ?? "failed"}`);
 }
+async function verdictDueAfterMs(aws, targetGroupArns) {
+  let healthy = 0;
+  let unhealthy = Number.POSITIVE_INFINITY;
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const batch of chunk([...new Set(targetGroupArns)], 20)) {
+    const response = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
+    for (const group3 of response.TargetGroups ?? []) {
+      const interval = group3.HealthCheckIntervalSeconds ?? 30;
+      shortest = Math.min(shortest, interval);
+      healthy = Math.max(healthy, (group3.HealthyThresholdCount ?? 5) * interval);
+      unhealthy = Math.min(unhealthy, (group3.UnhealthyThresholdCount ?? 2) * interval);
+    }
+  }
+  return {
+    healthyMs: awsSecondsToMs(healthy),
+    unhealthyMs: awsSecondsToMs(Number.isFinite(unhealthy) ? unhealthy : healthy),
+    intervalMs: awsSecondsToMs(Number.isFinite(shortest) ? shortest : 30)
+  };
+}
+async function pollGroup(aws, groupName, targetGroupArns, cluster, known) {
+  const [all, health] = await Promise.all([
+    cluster ? listClusterAsgs(aws, cluster) : known ? Promise.resolve([known]) : describeAsgsByName(aws, [groupName]),
+    describeTargetHealth(aws, targetGroupArns)
+  ]);
+  const asg = all.find((a10) => a10.AutoScalingGroupName === groupName);
+  const missing = [...new Set(all.flatMap((a10) => a10.TargetGroupARNs ?? []))].filter((arn) => !health.has(arn));
+  if (missing.length > 0) for (const [arn, targets] of await describeTargetHealth(aws, missing)) health.set(arn, targets);
+  return { asg, all, health };
+}
 async function waitForHealthyTargets(aws, options) {
   const schedule = pollSchedule(options.deadline);
+  const verdicts = await verdictDueAfterMs(aws, options.targetGroupArns);
+  const dueAfterMs = options.giveUpWhenBroken ? Math.min(verdicts.healthyMs, verdicts.unhealthyMs) : verdicts.healthyMs;
+  const fastMs = Math.max(1, awsSecondsToMs(FAST_POLL_SECONDS), verdicts.intervalMs / POLLS_PER_INTERVAL);
   let lastLine = "";
   let progress;
   let healthyPolls = 0;
+  let brokenPolls = 0;
+  let everHealthy = false;
+  let dueAt;
+  let previousPollAt = Date.now();
+  const inServiceSince = /* @__PURE__ */ new Map();
+  let settled;
+  let polls = 0;
   for (; ; ) {
-    const [asg] = await describeAsgsByName(aws, [options.groupName]);
+    const confirming = healthyPolls > 0;
+    const polledAt = Date.now();
+    const polled = await pollGroup(aws, options.groupName, options.targetGroupArns, confirming ? options.cluster : void 0, confirming ? void 0 : settled);
+    const { asg, health } = polled;
     if (!asg) throw new OperationFailedError("ServerGroupGone", `server group ${options.groupName} disappeared while waiting for it to be healthy`);
     const desired = asg.DesiredCapacity ?? 0;
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    const counted = countHealthy(asg.Instances ?? [], options.targetGroupArns, health);
+    const instances = asg.Instances ?? [];
+    const counted = countHealthy(instances, options.targetGroupArns, health);
     progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
     const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
     if (line !== lastLine) {
       options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join("; ")}` : line);
       lastLine = line;
     }
+    if (progress.healthy > 0) everHealthy = true;
+    const registered = instances.every(
+      (i10) => options.targetGroupArns.every(
+        (arn) => (health.get(arn) ?? []).some((t8) => t8.Target?.Id === i10.InstanceId && !["draining", "unused"].includes(t8.TargetHealth?.State ?? ""))
+      )
+    );
+    polls += 1;
+    settled = progress.inService >= desired && desired > 0 && registered && polls % ASG_REREAD_POLLS !== 0 ? asg : void 0;
+    for (const instance of instances) {
+      if (instance.LifecycleState === "InService" && instance.InstanceId && !inServiceSince.has(instance.InstanceId)) inServiceSince.set(instance.InstanceId, polledAt);
+    }
+    const ids = new Set(instances.map((i10) => i10.InstanceId));
+    if (dueAt === void 0 && [...health.values()].some((targets) => targets.some((t8) => ids.has(t8.Target?.Id)))) dueAt = previousPollAt + dueAfterMs;
+    previousPollAt = polledAt;
     if (progress.healthy >= progress.required) {
       healthyPolls += 1;
-      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) {
+        if (!options.cluster) return progress;
+        const clusterState = await clusterOf(aws, options.cluster, polled.all, health);
+        return { ...progress, clusterState: { groups: clusterState.groups, health } };
+      }
       if (schedule.remainingMs() <= 0) break;
-      await (0, import_promises6.setTimeout)(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      await (0, import_promises6.setTimeout)(Math.min(confirmPollMs(), Math.max(0, schedule.remainingMs())));
       continue;
     }
     healthyPolls = 0;
-    const failures = await failedActivities(aws, options.groupName, options.since);
-    if (failures.length > 0) {
-      throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
-        reasons: failures
+    if (options.giveUpWhenBroken) {
+      const broken = brokenBuildReasons({
+        instances,
+        targetGroupArns: options.targetGroupArns,
+        health,
+        inServiceSince,
+        graceMs: awsSecondsToMs(asg.HealthCheckGracePeriod ?? 0),
+        everHealthy,
+        now: Date.now()
       });
+      brokenPolls = broken ? brokenPolls + 1 : 0;
+      if (broken && brokenPolls >= BROKEN_BUILD_POLLS) {
+        throw new OperationFailedError(
+          "BrokenBuild",
+          `${options.groupName} is broken: every InService instance is failing its health checks and none was ever healthy; ${broken.slice(0, 5).join("; ")}`,
+          { reasons: broken }
+        );
+      }
     }
-    if (!await schedule.next()) break;
+    if (progress.inService < desired) {
+      const failures = await failedActivities(aws, options.groupName, options.since);
+      if (failures.length > 0) {
+        throw new OperationFailedError("LaunchFailed", `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(" | ")}`, {
+          reasons: failures
+        });
+      }
+    }
+    if (!await schedule.next((backoffMs) => healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs }))) break;
   }
   const reasons = progress?.pending ?? [];
   throw new OperationFailedError(
@@ -97419,13 +97550,14 @@ async function createServerGroup(aws, spec) {
   }
 }
 async function setGroupTags(aws, groupName, tags) {
-  const entries = Object.entries(tags);
-  if (entries.length === 0) return;
-  await aws.autoScaling.send(
-    new CreateOrUpdateTagsCommand({
-      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: "auto-scaling-group" }))
-    })
+  await setTagsOfGroups(aws, [{ name: groupName, tags }]);
+}
+var TAGS_PER_CALL = 50;
+async function setTagsOfGroups(aws, groups) {
+  const tags = groups.flatMap(
+    (group3) => Object.entries(group3.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: group3.name, ResourceType: "auto-scaling-group" }))
   );
+  for (const batch of chunk(tags, TAGS_PER_CALL)) await aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: batch }));
 }
 async function removeGroupTags(aws, groupName, keys) {
   if (keys.length === 0) return;
@@ -97451,7 +97583,7 @@ async function disableServerGroup(aws, group3, options) {
     options.log.info(`${group3.name}: disabled (no instances in target groups)`);
     return;
   }
-  await deregisterTargets(aws, targetGroupArns, instanceIds);
+  await deregisterTargets(aws, targetGroupArns, instanceIds, options.health);
   options.log.info(`${group3.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? await deregistrationDelaySeconds(aws, targetGroupArns) + 60;
   await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1e3, log: options.log, label: group3.name });
@@ -97464,8 +97596,8 @@ async function deregisterGroupInstances(aws, groupName, targetGroupArns) {
   if (ids.length === 0 || arns.length === 0) return;
   await deregisterTargets(aws, arns, ids);
 }
-async function deregisterTargets(aws, targetGroupArns, instanceIds) {
-  const health = await describeTargetHealth(aws, targetGroupArns);
+async function deregisterTargets(aws, targetGroupArns, instanceIds, known) {
+  const health = known && targetGroupArns.every((arn) => known.has(arn)) ? known : await describeTargetHealth(aws, targetGroupArns);
   const ids = new Set(instanceIds);
   for (const arn of targetGroupArns) {
     const registered = (health.get(arn) ?? []).filter((t8) => ids.has(t8.Target?.Id ?? "") && t8.TargetHealth?.State !== "draining");
@@ -97474,10 +97606,10 @@ async function deregisterTargets(aws, targetGroupArns, instanceIds) {
     }
   }
 }
-async function scaleDownServerGroup(aws, groupName) {
+async function scaleDownServerGroup(aws, groupName, alsoRemoveTags = []) {
   await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ["Terminate"] }));
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
-  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
+  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
 async function unpinMin(aws, groupName, min) {
   await setCapacity(aws, groupName, { min });
@@ -97521,10 +97653,15 @@ async function disableCluster(aws, options) {
   const toDisable = groupsToDisable(options.groups, options.serving, options.health);
   const startedAt = Date.now();
   const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
+  await setTagsOfGroups(aws, [
+    ...options.servingTags ? [{ name: options.serving, tags: options.servingTags }] : [],
+    ...toDisable.map((group3) => ({ name: group3.name, tags: { [Tag.scaleDownAfter]: provisional } }))
+  ]);
+  options.onTagged?.();
   for (const group3 of toDisable) {
-    await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: provisional });
     await disableServerGroup(aws, group3, {
       log,
+      health: options.health,
       ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}
     });
     if (UNFINISHED_PHASES.has(group3.tags[Tag.phase] ?? "")) await removeGroupTags(aws, group3.name, [Tag.phase]);
@@ -97532,7 +97669,7 @@ async function disableCluster(aws, options) {
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1e3).toISOString();
   if (options.scaleDownDelaySeconds > 0) {
-    for (const group3 of toDisable) await setGroupTags(aws, group3.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+    await setTagsOfGroups(aws, toDisable.map((group3) => ({ name: group3.name, tags: { [Tag.scaleDownAfter]: scaleDownAfter } })));
   }
   return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
 }
@@ -97552,8 +97689,7 @@ async function scaleDownCluster(aws, options) {
     const due = dueOf(group3);
     const decision = scaleDownDecision(group3.capacity, due, Date.now());
     if (decision === "scale-down") {
-      await scaleDownServerGroup(aws, group3.name);
-      await removeGroupTags(aws, group3.name, [Tag.pinnedFrom]);
+      await scaleDownServerGroup(aws, group3.name, [Tag.pinnedFrom]);
       scaledDown.push(group3.name);
       log.info(`${group3.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
     } else if (decision === "keep-warm") {
@@ -97575,7 +97711,7 @@ function groupsToShrink(groups, serving, keepPrevious, spare = []) {
   return groupsBeyondKeep(groups, serving, keepPrevious).filter((name) => !spare.includes(name) && !enabled.has(name));
 }
 async function shrinkCluster(aws, options) {
-  const { groups } = await loadCluster(aws, options.cluster);
+  const groups = options.groups ?? (await loadCluster(aws, options.cluster)).groups;
   const destroyed = groupsToShrink(groups, options.serving, options.keepPrevious, options.spare);
   for (const name of destroyed) {
     const group3 = groups.find((g10) => g10.name === name);
@@ -97588,12 +97724,13 @@ async function shrinkCluster(aws, options) {
 // src/deploy/cutover.ts
 async function finishCutover(aws, options) {
   const { log } = options;
-  const { groups, health } = await loadCluster(aws, options.cluster);
+  const { groups, health } = options.state ?? await loadCluster(aws, options.cluster);
   const others = groups.filter((g10) => g10.name !== options.newServerGroup);
   const disabled = await disableCluster(aws, {
     groups,
     health,
     serving: options.newServerGroup,
+    ...options.newGroupTags ? { servingTags: options.newGroupTags, onTagged: () => failpoint("cutover-started") } : {},
     scaleDownDelaySeconds: options.scaleDownDelaySeconds,
     ...options.drainTimeoutSeconds !== void 0 ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {},
     log
@@ -97624,6 +97761,8 @@ async function finishCutover(aws, options) {
   await unpinMin(aws, options.newServerGroup, options.newMin);
   const destroyed = await shrinkCluster(aws, {
     cluster: options.cluster,
+    // The groups as this run left them: those it disabled are out of service now.
+    groups: groups.map((g10) => disabled.disabled.includes(g10) ? { ...g10, enabled: false } : g10),
     serving: options.newServerGroup,
     keepPrevious: options.keepPrevious,
     spare: warm,
@@ -97754,7 +97893,7 @@ async function recoverCluster(aws, options) {
     actions.push(`finished ${group3.name} (disabled ${finished.disabled.join(", ") || "nothing"})`);
     await options.session.record({ ...record, result: "recovered", finishedAt: (/* @__PURE__ */ new Date()).toISOString(), message: `finished from phase ${phase}` });
   }
-  ({ groups } = await loadCluster(aws, cluster));
+  if (unfinishedGroups(groups).length > 0) ({ groups } = await loadCluster(aws, cluster));
   for (const template of await orphanLaunchTemplates(aws, cluster, groups)) {
     await deleteLaunchTemplate(aws, template);
     actions.push(`deleted orphan launch template ${template.name}`);
@@ -97948,7 +98087,9 @@ async function runRedBlack(aws, options) {
       targetHealthyPercent: request.targetHealthyPercent,
       deadline: healthDeadline,
       since: started,
-      log
+      log,
+      giveUpWhenBroken: true,
+      cluster: request.cluster.name
     });
     healthyAt = Date.now();
     assertLockHeld(session);
@@ -97976,11 +98117,11 @@ async function runRedBlack(aws, options) {
       recovery: "nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again"
     });
   }
-  await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
-  failpoint("cutover-started");
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
+    newGroupTags: { [Tag.phase]: Phase.cutover },
+    ...healthy?.clusterState ? { state: healthy.clusterState } : {},
     newMin: plan.capacity.min,
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
     keepPrevious: request.keepPrevious,

@@ -95701,8 +95701,11 @@ function sortOldestFirst(groups) {
 async function loadCluster(aws, cluster, options = {}) {
   const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  return { ...await clusterOf(aws, cluster, asgs, health), health };
+}
+async function clusterOf(aws, cluster, asgs, health) {
   const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed), health };
+  return { groups: all.filter((g10) => g10.managed), foreign: all.filter((g10) => !g10.managed) };
 }
 
 // src/status/cluster-status.ts

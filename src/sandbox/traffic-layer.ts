@@ -34,7 +34,7 @@ export interface TrafficLayerOptions {
 const CACHE_BUSTING_ACTIONS = new Set(['CreateTags', 'DeleteTags', 'ModifyTargetGroupAttributes', 'RegisterImage', 'CreateImage', 'DeregisterImage']);
 const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
 /** With no world-changing call since the last read, the background poll still reads moto every this many ticks. */
-const IDLE_READ_EVERY = 10;
+const IDLE_READ_EVERY = 100;
 /**
  * Mutations that cannot change what the layer reads (instances, target
  * membership, listeners, ASG health check settings): answered without the
