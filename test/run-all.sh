@@ -75,7 +75,7 @@ passed=$((passed + ava_pass)); failed=$((failed + ava_fail))
 bench_small() {
   local out variable unset_aws=()
   for variable in $(env | grep -o '^AWS_[A-Za-z0-9_]*'); do unset_aws+=(-u "$variable"); done
-  out=$(env "${unset_aws[@]}" npx tsx bench/deploy-bench.ts --sizes 2 --out-dir "$logdir/bench" 2>&1)
+  out=$(env "${unset_aws[@]}" npx tsx bench/deploy-bench.ts --sizes 2 --cold-start-runs 3 --out-dir "$logdir/bench" 2>&1)
   local status=$?
   echo "$out"
   [ "$status" -eq 0 ] || return 1

@@ -160,6 +160,16 @@ export async function loadCluster(
 ): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[]; health: TargetHealthByGroup }> {
   const asgs = await listClusterAsgs(aws, cluster, options);
   const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  return { ...(await clusterOf(aws, cluster, asgs, health)), health };
+}
+
+/** The cluster's server groups, oldest first, from ASGs and target health already described (see {@link loadCluster}). */
+export async function clusterOf(
+  aws: AwsClients,
+  cluster: string,
+  asgs: readonly AutoScalingGroup[],
+  health: TargetHealthByGroup,
+): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[] }> {
   const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g) => g.managed), foreign: all.filter((g) => !g.managed), health };
+  return { groups: all.filter((g) => g.managed), foreign: all.filter((g) => !g.managed) };
 }

@@ -3,7 +3,7 @@ import { Tag } from '../aws/tags';
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-import { loadCluster, type ServerGroup } from '../cluster/server-groups';
+import { loadCluster, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import { disableCluster } from './operations/disable-cluster';
 import { scaleDownCluster } from './operations/scale-down-cluster';
 import { shrinkCluster } from './operations/shrink-cluster';
@@ -18,6 +18,17 @@ export interface CutoverOptions {
   scaleDownDelaySeconds: number;
   keepPrevious: number;
   drainTimeoutSeconds?: number;
+  /**
+   * The cluster as the poll that proved the new group healthy saw it: acted
+   * on as is, so the cutover starts without reloading it. Loaded afresh when absent.
+   */
+  state?: { groups: readonly ServerGroup[]; health: TargetHealthByGroup };
+  /**
+   * Tags for the new group written in the same call as the old groups'
+   * scale-down times, before any of them is disabled (red/black's `cutover`
+   * phase; failpoint `cutover-started` right after).
+   */
+  newGroupTags?: Record<string, string>;
   /** Asked once the old groups are out of service: a reason to keep them running instead of scaling them down. */
   holdScaleDown?: () => Promise<string | undefined>;
   /** Run once the old groups are out of service, before anything scales them down: the watch (throws on a breach, after rolling back). */
@@ -47,12 +58,13 @@ export interface CutoverResult {
  */
 export async function finishCutover(aws: AwsClients, options: CutoverOptions): Promise<CutoverResult> {
   const { log } = options;
-  const { groups, health } = await loadCluster(aws, options.cluster);
+  const { groups, health } = options.state ?? (await loadCluster(aws, options.cluster));
   const others = groups.filter((g) => g.name !== options.newServerGroup);
   const disabled = await disableCluster(aws, {
     groups,
     health,
     serving: options.newServerGroup,
+    ...(options.newGroupTags ? { servingTags: options.newGroupTags, onTagged: () => failpoint('cutover-started') } : {}),
     scaleDownDelaySeconds: options.scaleDownDelaySeconds,
     ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     log,
@@ -86,6 +98,8 @@ export async function finishCutover(aws: AwsClients, options: CutoverOptions): P
   await unpinMin(aws, options.newServerGroup, options.newMin);
   const destroyed = await shrinkCluster(aws, {
     cluster: options.cluster,
+    // The groups as this run left them: those it disabled are out of service now.
+    groups: groups.map((g) => (disabled.disabled.includes(g) ? { ...g, enabled: false } : g)),
     serving: options.newServerGroup,
     keepPrevious: options.keepPrevious,
     spare: warm,

@@ -1,11 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
+import { chunk } from '../aws/paginate';
 import { OperationFailedError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { pollSchedule } from '../core/poll';
-import { describeAsgsByName, describeTargetHealth, type TargetHealthByGroup } from '../cluster/server-groups';
+import { awsSecondsToMs, healthPollDelayMs, pollSchedule } from '../core/poll';
+import {
+  clusterOf,
+  describeAsgsByName,
+  describeTargetHealth,
+  listClusterAsgs,
+  type ServerGroup,
+  type TargetHealthByGroup,
+} from '../cluster/server-groups';
 import { targetGroupNameFromArn } from '../status/cluster-status';
 
 /** How far a server group is from serving. */
@@ -66,8 +75,88 @@ export function requiredHealthy(desired: number, percent: number): number {
  */
 export const STABLE_HEALTH_POLLS = 2;
 
-/** Pause before a confirming poll: short, so proven health is acted on at once. */
-const CONFIRM_POLL_MS = 250;
+/** Pause before a confirming poll (AWS-clock seconds): short, so proven health is acted on at once. */
+const CONFIRM_POLL_SECONDS = 0.25;
+
+/**
+ * Shortest poll period once a verdict can be due, in AWS seconds: at most
+ * one DescribeTargetHealth per target group a second — a tenth of the ELB
+ * API's documented refill rate for Describe calls (bucket 40, refill 10 a
+ * second, per account and region).
+ */
+export const FAST_POLL_SECONDS = 1;
+
+/**
+ * Polls per health check interval once a verdict can be due: the load
+ * balancer changes a target's state only at a check, so a quarter interval
+ * sees a change within that (plus one call), at a bounded number of calls
+ * however long the app takes to boot.
+ */
+export const POLLS_PER_INTERVAL = 4;
+
+/** Fast polls read the ASG again at least every this many polls (instances may be replaced). */
+const ASG_REREAD_POLLS = 10;
+
+/** Consecutive polls that must all see the build broken ({@link brokenBuildReasons}) before the deploy gives up on it. */
+export const BROKEN_BUILD_POLLS = 2;
+
+/** Health check reasons that mean the app answers, wrongly: not a slow start. */
+const ANSWERS_WRONGLY = new Set(['Target.ResponseCodeMismatch']);
+/** Health check reasons that may be a slow start: they count only past the ASG's grace period. */
+const NOT_ANSWERING = new Set(['Target.Timeout', 'Target.FailedHealthChecks']);
+
+/** What {@link brokenBuildReasons} looks at, for one poll. */
+export interface BrokenBuildInput {
+  instances: ReadonlyArray<{ InstanceId?: string; LifecycleState?: string }>;
+  targetGroupArns: readonly string[];
+  health: TargetHealthByGroup;
+  /** When each instance was first seen InService (epoch ms). */
+  inServiceSince: ReadonlyMap<string, number>;
+  /** The ASG's health check grace period, in real ms on this clock. */
+  graceMs: number;
+  /** True once any new instance was seen healthy in every target group during this wait. */
+  everHealthy: boolean;
+  now: number;
+}
+
+/**
+ * The rule for giving up on a broken build before the health timeout: every
+ * InService instance of the new group (at least one) is `unhealthy` with a
+ * failing reason in some target group, and none was ever seen healthy during
+ * this wait. `Target.ResponseCodeMismatch` (the app answers, wrongly) counts
+ * at once; connection failures (`Target.Timeout`, `Target.FailedHealthChecks`)
+ * only past the ASG's health check grace period (the app may still be
+ * starting). `initial` (booting, first checks) never counts. Returns one line
+ * per instance when the build looks broken on this poll, else undefined; the
+ * caller gives up after {@link BROKEN_BUILD_POLLS} consecutive such polls. Pure.
+ */
+export function brokenBuildReasons(input: BrokenBuildInput): string[] | undefined {
+  if (input.everHealthy) return undefined;
+  const reasons: string[] = [];
+  for (const instance of input.instances) {
+    if (instance.LifecycleState !== 'InService') continue;
+    const id = instance.InstanceId ?? '';
+    const pastGrace = input.now - (input.inServiceSince.get(id) ?? input.now) >= input.graceMs;
+    let failing: string | undefined;
+    for (const arn of input.targetGroupArns) {
+      const target = (input.health.get(arn) ?? []).find((t) => t.Target?.Id === id)?.TargetHealth;
+      const reason = target?.Reason ?? '';
+      if (target?.State !== 'unhealthy') continue;
+      if (ANSWERS_WRONGLY.has(reason) || (pastGrace && NOT_ANSWERING.has(reason))) {
+        failing = `${id} ${targetGroupNameFromArn(arn)} unhealthy (${reason})`;
+        break;
+      }
+    }
+    if (!failing) return undefined;
+    reasons.push(failing);
+  }
+  return reasons.length > 0 ? reasons : undefined;
+}
+
+/** Pause before a confirming poll, real ms on this clock. */
+function confirmPollMs(): number {
+  return awsSecondsToMs(CONFIRM_POLL_SECONDS);
+}
 
 /** Failed scaling activities of a group since `since` (launch failures). */
 async function failedActivities(aws: AwsClients, groupName: string, since: Date): Promise<string[]> {
@@ -75,6 +164,36 @@ async function failedActivities(aws: AwsClients, groupName: string, since: Date)
   return (response.Activities ?? [])
     .filter((a) => a.StatusCode === 'Failed' && (a.StartTime?.getTime() ?? 0) >= since.getTime() - 1_000)
     .map((a) => `${a.Description ?? 'activity'}: ${a.StatusMessage ?? 'failed'}`);
+}
+
+/**
+ * How long after registration the load balancer can first give a verdict on
+ * a target, in real ms on this clock (one DescribeTargetGroups for up to 20
+ * target groups): `healthyMs`, the largest healthy threshold × interval
+ * (healthy in every target group), and `unhealthyMs`, the smallest
+ * unhealthy threshold × interval (unhealthy in some target group).
+ */
+export async function verdictDueAfterMs(
+  aws: AwsClients,
+  targetGroupArns: readonly string[],
+): Promise<{ healthyMs: number; unhealthyMs: number; intervalMs: number }> {
+  let healthy = 0;
+  let unhealthy = Number.POSITIVE_INFINITY;
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const batch of chunk([...new Set(targetGroupArns)], 20)) {
+    const response = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
+    for (const group of response.TargetGroups ?? []) {
+      const interval = group.HealthCheckIntervalSeconds ?? 30;
+      shortest = Math.min(shortest, interval);
+      healthy = Math.max(healthy, (group.HealthyThresholdCount ?? 5) * interval);
+      unhealthy = Math.min(unhealthy, (group.UnhealthyThresholdCount ?? 2) * interval);
+    }
+  }
+  return {
+    healthyMs: awsSecondsToMs(healthy),
+    unhealthyMs: awsSecondsToMs(Number.isFinite(unhealthy) ? unhealthy : healthy),
+    intervalMs: awsSecondsToMs(Number.isFinite(shortest) ? shortest : 30),
+  };
 }
 
 /** Options of {@link waitForHealthyTargets}. */
@@ -87,46 +206,152 @@ export interface WaitHealthyOptions {
   /** Launch failures after this time fail the wait at once. */
   since: Date;
   log: Logger;
+  /**
+   * Give up (`BrokenBuild`, exit 1) as soon as the build is plainly broken
+   * ({@link brokenBuildReasons} on {@link BROKEN_BUILD_POLLS} consecutive
+   * polls) instead of at the deadline. A deploy's new group sets it.
+   */
+  giveUpWhenBroken?: boolean;
+  /**
+   * The cluster the group belongs to: the poll that confirms health then
+   * loads the whole cluster (its groups and their target health) and
+   * returns it, so the cutover acts on the state that proved health instead
+   * of loading it again.
+   */
+  cluster?: string;
+}
+
+/** What {@link waitForHealthyTargets} proved. */
+export interface HealthProof extends HealthProgress {
+  /** The cluster as the confirming poll saw it (when `cluster` was given). */
+  clusterState?: { groups: ServerGroup[]; health: TargetHealthByGroup };
+}
+
+/**
+ * One poll: the group (or the whole cluster, when `cluster` is given) and its
+ * target health, in parallel. With `known` (the group as the last poll saw it,
+ * every desired instance InService) only target health is read: what is left
+ * to wait for is the load balancer.
+ */
+async function pollGroup(
+  aws: AwsClients,
+  groupName: string,
+  targetGroupArns: readonly string[],
+  cluster: string | undefined,
+  known: AutoScalingGroup | undefined,
+): Promise<{ asg: AutoScalingGroup | undefined; all: AutoScalingGroup[]; health: TargetHealthByGroup }> {
+  const [all, health] = await Promise.all([
+    cluster ? listClusterAsgs(aws, cluster) : known ? Promise.resolve([known]) : describeAsgsByName(aws, [groupName]),
+    describeTargetHealth(aws, targetGroupArns),
+  ]);
+  const asg = all.find((a) => a.AutoScalingGroupName === groupName);
+  // Other groups of the cluster may sit in target groups the new one does not use.
+  const missing = [...new Set(all.flatMap((a) => a.TargetGroupARNs ?? []))].filter((arn) => !health.has(arn));
+  if (missing.length > 0) for (const [arn, targets] of await describeTargetHealth(aws, missing)) health.set(arn, targets);
+  return { asg, all, health };
 }
 
 /**
  * Waits until the group's desired × percent instances are InService and
- * healthy in every target group. One ASG describe and one target-health
- * describe per target group per poll. Throws `HealthTimeout` or
- * `LaunchFailed` (exit 1) with the reasons seen.
+ * healthy in every target group, on {@link STABLE_HEALTH_POLLS} consecutive
+ * polls. Polls wait while health cannot be due yet, and poll every quarter
+ * health check interval (at least {@link FAST_POLL_SECONDS}) once it can (registration + healthy threshold ×
+ * interval, read once from the target groups; + unhealthy threshold ×
+ * interval with `giveUpWhenBroken`), so the load balancer's verdict is acted
+ * on within about a second. Per poll one target-health describe per target
+ * group, one ASG describe until every instance is InService (and on the
+ * confirming poll), launch activities only while instances are missing. Throws `HealthTimeout`, `LaunchFailed` or
+ * (with `giveUpWhenBroken`) `BrokenBuild` (exit 1) with the reasons seen.
  */
-export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealthyOptions): Promise<HealthProgress> {
+export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealthyOptions): Promise<HealthProof> {
   const schedule = pollSchedule(options.deadline);
+  const verdicts = await verdictDueAfterMs(aws, options.targetGroupArns);
+  // Giving up on a broken build needs the unhealthy verdict as soon as the load balancer can give it.
+  const dueAfterMs = options.giveUpWhenBroken ? Math.min(verdicts.healthyMs, verdicts.unhealthyMs) : verdicts.healthyMs;
+  const fastMs = Math.max(1, awsSecondsToMs(FAST_POLL_SECONDS), verdicts.intervalMs / POLLS_PER_INTERVAL);
   let lastLine = '';
   let progress: HealthProgress | undefined;
   let healthyPolls = 0;
+  let brokenPolls = 0;
+  let everHealthy = false;
+  let dueAt: number | undefined;
+  let previousPollAt = Date.now();
+  const inServiceSince = new Map<string, number>();
+  /** The group when every desired instance was InService at the last poll: fast polls then read target health only. */
+  let settled: AutoScalingGroup | undefined;
+  let polls = 0;
   for (;;) {
-    const [asg] = await describeAsgsByName(aws, [options.groupName]);
+    const confirming = healthyPolls > 0;
+    const polledAt = Date.now();
+    // The confirming poll always reads the group (and cluster) afresh: health is proven on a full, current picture.
+    const polled = await pollGroup(aws, options.groupName, options.targetGroupArns, confirming ? options.cluster : undefined, confirming ? undefined : settled);
+    const { asg, health } = polled;
     if (!asg) throw new OperationFailedError('ServerGroupGone', `server group ${options.groupName} disappeared while waiting for it to be healthy`);
     const desired = asg.DesiredCapacity ?? 0;
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    const counted = countHealthy(asg.Instances ?? [], options.targetGroupArns, health);
+    const instances = asg.Instances ?? [];
+    const counted = countHealthy(instances, options.targetGroupArns, health);
     progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
     const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
     if (line !== lastLine) {
       options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join('; ')}` : line);
       lastLine = line;
     }
+    if (progress.healthy > 0) everHealthy = true;
+    // Re-read the group when an instance left a target group (replaced?) and every few polls anyway.
+    const registered = instances.every((i) =>
+      options.targetGroupArns.every((arn) =>
+        (health.get(arn) ?? []).some((t) => t.Target?.Id === i.InstanceId && !['draining', 'unused'].includes(t.TargetHealth?.State ?? '')),
+      ),
+    );
+    polls += 1;
+    settled = progress.inService >= desired && desired > 0 && registered && polls % ASG_REREAD_POLLS !== 0 ? asg : undefined;
+    for (const instance of instances) {
+      if (instance.LifecycleState === 'InService' && instance.InstanceId && !inServiceSince.has(instance.InstanceId)) inServiceSince.set(instance.InstanceId, polledAt);
+    }
+    // Registered no earlier than the poll before the one that first saw it: health is due that long after.
+    const ids = new Set(instances.map((i) => i.InstanceId));
+    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id)))) dueAt = previousPollAt + dueAfterMs;
+    previousPollAt = polledAt;
     if (progress.healthy >= progress.required) {
       healthyPolls += 1;
-      if (healthyPolls >= STABLE_HEALTH_POLLS) return progress;
+      if (healthyPolls >= STABLE_HEALTH_POLLS) {
+        if (!options.cluster) return progress;
+        const clusterState = await clusterOf(aws, options.cluster, polled.all, health);
+        return { ...progress, clusterState: { groups: clusterState.groups, health } };
+      }
       if (schedule.remainingMs() <= 0) break;
-      await sleep(Math.min(CONFIRM_POLL_MS, Math.max(0, schedule.remainingMs())));
+      await sleep(Math.min(confirmPollMs(), Math.max(0, schedule.remainingMs())));
       continue;
     }
     healthyPolls = 0;
-    const failures = await failedActivities(aws, options.groupName, options.since);
-    if (failures.length > 0) {
-      throw new OperationFailedError('LaunchFailed', `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`, {
-        reasons: failures,
+    if (options.giveUpWhenBroken) {
+      const broken = brokenBuildReasons({
+        instances,
+        targetGroupArns: options.targetGroupArns,
+        health,
+        inServiceSince,
+        graceMs: awsSecondsToMs(asg.HealthCheckGracePeriod ?? 0),
+        everHealthy,
+        now: Date.now(),
       });
+      brokenPolls = broken ? brokenPolls + 1 : 0;
+      if (broken && brokenPolls >= BROKEN_BUILD_POLLS) {
+        throw new OperationFailedError(
+          'BrokenBuild',
+          `${options.groupName} is broken: every InService instance is failing its health checks and none was ever healthy; ${broken.slice(0, 5).join('; ')}`,
+          { reasons: broken },
+        );
+      }
     }
-    if (!(await schedule.next())) break;
+    if (progress.inService < desired) {
+      const failures = await failedActivities(aws, options.groupName, options.since);
+      if (failures.length > 0) {
+        throw new OperationFailedError('LaunchFailed', `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`, {
+          reasons: failures,
+        });
+      }
+    }
+    if (!(await schedule.next((backoffMs) => healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs })))) break;
   }
   const reasons = progress?.pending ?? [];
   throw new OperationFailedError(

@@ -165,7 +165,8 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     actions.push(`finished ${group.name} (disabled ${finished.disabled.join(', ') || 'nothing'})`);
     await options.session.record({ ...record, result: 'recovered', finishedAt: new Date().toISOString(), message: `finished from phase ${phase}` });
   }
-  ({ groups } = await loadCluster(aws, cluster));
+  // Only what a finished or removed group changed needs a fresh look.
+  if (unfinishedGroups(groups).length > 0) ({ groups } = await loadCluster(aws, cluster));
   for (const template of await orphanLaunchTemplates(aws, cluster, groups)) {
     await deleteLaunchTemplate(aws, template);
     actions.push(`deleted orphan launch template ${template.name}`);

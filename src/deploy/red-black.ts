@@ -227,6 +227,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       deadline: healthDeadline,
       since: started,
       log,
+      giveUpWhenBroken: true,
+      cluster: request.cluster.name,
     });
     healthyAt = Date.now();
     assertLockHeld(session);
@@ -256,9 +258,13 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   }
 
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
-  await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
-  failpoint('cutover-started');
   const prepared = options.verification;
+  const rolling = request.rolling && source && prepared ? request.rolling : undefined;
+  if (rolling) {
+    // Rolling steps come first; the `cutover` phase says the new group takes traffic from the first step.
+    await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+    failpoint('cutover-started');
+  }
   let verification: Verification | null = null;
   const recordFailedVerdict = async (error: unknown): Promise<never> => {
     if (error instanceof BluegreenError && error.details.verification) {
@@ -268,9 +274,9 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     throw error;
   };
   const rollingSteps: VerificationStep[] =
-    request.rolling && source && prepared
+    rolling && source && prepared
       ? await runRollingSteps(aws, {
-          rolling: request.rolling,
+          rolling,
           prepared,
           newServerGroup: plan.newServerGroup,
           targetGroupArns: plan.targetGroupArns,
@@ -286,6 +292,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
+    // Red/black: the `cutover` phase goes out with the old groups' scale-down times, in one call, on the state that proved health.
+    ...(rolling ? {} : { newGroupTags: { [Tag.phase]: Phase.cutover }, ...(healthy?.clusterState ? { state: healthy.clusterState } : {}) }),
     newMin: plan.capacity.min,
     // The warm window lasts at least the watch: a breach needs the previous group's instances.
     scaleDownDelaySeconds: Math.max(request.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),

@@ -14,7 +14,7 @@ import { isNotFound } from '../aws/errors';
 import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
-import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
+import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import { deregistrationDelaySeconds, waitForDrained } from './health';
@@ -70,13 +70,22 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
 
 /** Sets (creates or updates) tags on a server group. */
 export async function setGroupTags(aws: AwsClients, groupName: string, tags: Record<string, string>): Promise<void> {
-  const entries = Object.entries(tags);
-  if (entries.length === 0) return;
-  await aws.autoScaling.send(
-    new CreateOrUpdateTagsCommand({
-      Tags: entries.map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
-    }),
+  await setTagsOfGroups(aws, [{ name: groupName, tags }]);
+}
+
+/**
+ * Most tags one CreateOrUpdateTags carries here. The API takes tags of
+ * several groups in one call; its own limit is not documented as a number, so
+ * the batch stays small.
+ */
+const TAGS_PER_CALL = 50;
+
+/** Sets tags on several server groups in as few CreateOrUpdateTags calls as possible (one for up to {@link TAGS_PER_CALL} tags). */
+export async function setTagsOfGroups(aws: AwsClients, groups: ReadonlyArray<{ name: string; tags: Record<string, string> }>): Promise<void> {
+  const tags = groups.flatMap((group) =>
+    Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: group.name, ResourceType: 'auto-scaling-group' })),
   );
+  for (const batch of chunk(tags, TAGS_PER_CALL)) await aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: batch }));
 }
 
 /** Removes tags from a server group. */
@@ -107,7 +116,15 @@ export async function setCapacity(aws: AwsClients, groupName: string, capacity: 
 export async function disableServerGroup(
   aws: AwsClients,
   group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
-  options: { log: Logger; drainTimeoutSeconds?: number; targetGroupArns?: readonly string[]; onDeregistered?: () => void },
+  options: {
+    log: Logger;
+    drainTimeoutSeconds?: number;
+    targetGroupArns?: readonly string[];
+    /** Target health read just before (under the lock), instead of reading it again. */
+    health?: TargetHealthByGroup;
+    /** Called once the instances are out of the target groups (the watch times traffic-back from it). */
+    onDeregistered?: () => void;
+  },
 ): Promise<void> {
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
   await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
@@ -116,7 +133,7 @@ export async function disableServerGroup(
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
     return;
   }
-  await deregisterTargets(aws, targetGroupArns, instanceIds);
+  await deregisterTargets(aws, targetGroupArns, instanceIds, options.health);
   options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
@@ -139,10 +156,15 @@ async function deregisterGroupInstances(aws: AwsClients, groupName: string, targ
 /**
  * Deregisters the given instances from each target group where they are
  * registered and not already draining, in batches of 100 (the API's limit).
- * One DescribeTargetHealth per target group, never one per instance.
+ * One DescribeTargetHealth per target group (none when `known` covers them), never one per instance.
  */
-async function deregisterTargets(aws: AwsClients, targetGroupArns: readonly string[], instanceIds: readonly string[]): Promise<void> {
-  const health = await describeTargetHealth(aws, targetGroupArns);
+async function deregisterTargets(
+  aws: AwsClients,
+  targetGroupArns: readonly string[],
+  instanceIds: readonly string[],
+  known?: TargetHealthByGroup,
+): Promise<void> {
+  const health = known && targetGroupArns.every((arn) => known.has(arn)) ? known : await describeTargetHealth(aws, targetGroupArns);
   const ids = new Set(instanceIds);
   for (const arn of targetGroupArns) {
     const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining');
@@ -176,10 +198,10 @@ export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: strin
  * Scales a disabled group to 0. Terminate is resumed so instances really go;
  * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
  */
-export async function scaleDownServerGroup(aws: AwsClients, groupName: string): Promise<void> {
+export async function scaleDownServerGroup(aws: AwsClients, groupName: string, alsoRemoveTags: readonly string[] = []): Promise<void> {
   await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }));
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
-  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter]);
+  await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
 
 /** Restores a group's min after a pin (min held at desired while two groups ran) and drops the pin tag. */

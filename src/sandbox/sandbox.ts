@@ -69,9 +69,15 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-/** Environment pointing AWS SDKs and CLIs at `endpoint`, with dummy credentials. */
-export function sandboxEnv(endpoint: string, region: string): Record<string, string> {
+/**
+ * Environment pointing AWS SDKs and CLIs at `endpoint`, with dummy
+ * credentials; with a `timeScale` below 1 also `BLUEGREEN_TIME_SCALE`, so the
+ * engine reads the durations AWS declares (health check interval, grace
+ * period) on the sandbox's clock (src/core/poll.ts `awsSecondsToMs`).
+ */
+export function sandboxEnv(endpoint: string, region: string, timeScale = 1): Record<string, string> {
   return {
+    ...(timeScale < 1 ? { BLUEGREEN_TIME_SCALE: String(timeScale) } : {}),
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'sandbox',
     AWS_SECRET_ACCESS_KEY: 'sandbox',
@@ -160,7 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       timeScale,
       ...(infra ? { infra } : {}),
       ...(demoListener ? { listenerUrl: demoListener.url } : {}),
-      env: () => sandboxEnv(gw.endpoint, region),
+      env: () => sandboxEnv(gw.endpoint, region, timeScale),
       clients: () => clients,
       calls: () => gw.stats.snapshot(),
       resetCalls: () => gw.stats.reset(),

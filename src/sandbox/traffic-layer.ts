@@ -33,6 +33,8 @@ export interface TrafficLayerOptions {
 /** Actions after which cached AMI tags / target group attributes may be stale. */
 const CACHE_BUSTING_ACTIONS = new Set(['CreateTags', 'DeleteTags', 'ModifyTargetGroupAttributes', 'RegisterImage', 'CreateImage', 'DeregisterImage']);
 const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
+/** With no world-changing call since the last read, the background poll still reads moto every this many ticks. */
+const IDLE_READ_EVERY = 100;
 /**
  * Mutations that cannot change what the layer reads (instances, target
  * membership, listeners, ASG health check settings): answered without the
@@ -74,6 +76,8 @@ export class TrafficLayer {
   private stopped = false;
   /** How long the last read of moto took (real ms). */
   private lastReadMs = 0;
+  /** A call that may have changed the world came after the last read started. */
+  private dirty = false;
 
   constructor(private readonly options: TrafficLayerOptions) {
     const log = options.log;
@@ -93,13 +97,24 @@ export class TrafficLayer {
   /**
    * Reads moto once, then keeps polling: every `pollMs`, or after a pause as
    * long as the last read when reads are slower (a big world), so that moto
-   * keeps at least half its time for the calls of the code under test.
+   * keeps at least half its time for the calls of the code under test. Moto
+   * changes only through calls, and every call that can change the world is
+   * followed by a read (`afterMutation`): while none came since the last read
+   * the poll skips moto, and reads only every {@link IDLE_READ_EVERY} ticks as
+   * a safety net (a world read is O(instances) in moto: ~4 s at 400).
    */
   async start(): Promise<void> {
     await this.refresh();
     this.cloudWatchClock.start();
+    let idleTicks = 0;
     const tick = (): void => {
       this.pollTimer = setTimeout(() => {
+        idleTicks += 1;
+        if (!this.dirty && idleTicks < IDLE_READ_EVERY) {
+          tick();
+          return;
+        }
+        idleTicks = 0;
         this.refresh()
           .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
           .finally(() => {
@@ -132,6 +147,7 @@ export class TrafficLayer {
 
   private async refreshOnce(): Promise<void> {
     const started = Date.now();
+    this.dirty = false;
     const world = await this.reader.read();
     this.lastReadMs = Date.now() - started;
     if (this.stopped) return;
@@ -181,6 +197,7 @@ export class TrafficLayer {
         if (call.service === 'monitoring' && call.action === 'PutMetricAlarm') return this.cloudWatchClock.evaluateNewAlarms();
         if (!WORLD_SERVICES.has(call.service) || WORLD_NEUTRAL_ACTIONS.has(`${call.service}:${call.action}`)) return;
         if (CACHE_BUSTING_ACTIONS.has(call.action)) this.reader.forgetCaches();
+        this.dirty = true;
         await this.refresh();
       },
       control: async (method, path, body, query): Promise<ControlAnswer | undefined> => {

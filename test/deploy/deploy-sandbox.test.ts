@@ -58,7 +58,7 @@ test.serial('an AMI whose health check fails: exit 1, automatic rollback, old gr
   const report = await traffic.stop();
   t.is(result.exitCode, 1);
   const error = (result.output as { error: Record<string, unknown> }).error;
-  t.is(error.code, 'HealthTimeout');
+  t.is(error.code, 'BrokenBuild', 'given up on before its health timeout');
   t.regex(String(error.message), /Rolled back automatically: web-prod-v003 removed, web-prod-v002 left as it was/);
   t.regex(String(error.message), /unhealthy \(Target\.ResponseCodeMismatch\)/, 'names the target health reason');
   t.is(report.failed, 0, JSON.stringify(report.failures));

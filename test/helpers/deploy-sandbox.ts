@@ -31,6 +31,8 @@ export async function startDeploySandbox(region = 'us-east-1', options: Pick<San
   // Poll like on AWS, scaled with the sandbox clock.
   process.env.BLUEGREEN_POLL_MIN_MS = String(Math.round(1000 * TEST_TIME_SCALE));
   process.env.BLUEGREEN_POLL_MAX_MS = String(Math.round(10000 * TEST_TIME_SCALE));
+  // The engine reads AWS-declared durations (health check interval, grace period) on the sandbox clock.
+  process.env.BLUEGREEN_TIME_SCALE = String(TEST_TIME_SCALE);
   const infra = sandbox.infra;
   if (!infra || !sandbox.listenerUrl) throw new Error('the sandbox did not create the demo infrastructure');
   const aws = awsClients(region);

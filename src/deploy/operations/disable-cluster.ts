@@ -3,7 +3,7 @@ import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup, TargetHealthByGroup } from '../../cluster/server-groups';
 import { UNFINISHED_PHASES } from '../../cluster/phases';
-import { disableServerGroup, removeGroupTags, setGroupTags } from '../server-group-ops';
+import { disableServerGroup, removeGroupTags, setTagsOfGroups } from '../server-group-ops';
 
 /**
  * Spinnaker's "disable cluster": take every server group of a cluster but
@@ -44,6 +44,10 @@ export interface DisableClusterOptions {
   health: TargetHealthByGroup;
   /** The group that keeps serving. */
   serving: string;
+  /** Tags for the serving group, written in the same call as the others' scale-down times (before any is disabled). */
+  servingTags?: Record<string, string>;
+  /** Called once those tags are written, before any group is disabled (a crash test's failpoint). */
+  onTagged?: () => void;
   /** The warm window: disabled groups may be scaled down this long after they are out of traffic. */
   scaleDownDelaySeconds: number;
   drainTimeoutSeconds?: number;
@@ -71,10 +75,16 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
   const toDisable = groupsToDisable(options.groups, options.serving, options.health);
   const startedAt = Date.now();
   const provisional = new Date(startedAt + options.scaleDownDelaySeconds * 1000).toISOString();
+  // One tag write for every group: each disabled group's scale-down time (so a crash from here still scales it down) and the serving group's.
+  await setTagsOfGroups(aws, [
+    ...(options.servingTags ? [{ name: options.serving, tags: options.servingTags }] : []),
+    ...toDisable.map((group) => ({ name: group.name, tags: { [Tag.scaleDownAfter]: provisional } })),
+  ]);
+  options.onTagged?.();
   for (const group of toDisable) {
-    await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: provisional });
     await disableServerGroup(aws, group, {
       log,
+      health: options.health,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     });
     // A group an interrupted deploy had cut over, now out of service: nothing of that deploy is left to finish.
@@ -83,7 +93,7 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1000).toISOString();
   if (options.scaleDownDelaySeconds > 0) {
-    for (const group of toDisable) await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: scaleDownAfter });
+    await setTagsOfGroups(aws, toDisable.map((group) => ({ name: group.name, tags: { [Tag.scaleDownAfter]: scaleDownAfter } })));
   }
   return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
 }

@@ -2,7 +2,7 @@ import type { AwsClients } from '../../aws/clients';
 import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup } from '../../cluster/server-groups';
-import { removeGroupTags, scaleDownServerGroup, unpinMin } from '../server-group-ops';
+import { scaleDownServerGroup, unpinMin } from '../server-group-ops';
 
 /**
  * Spinnaker's "scale down cluster", with bluegreen's warm window: disabled
@@ -58,8 +58,7 @@ export async function scaleDownCluster(aws: AwsClients, options: ScaleDownCluste
     const due = dueOf(group);
     const decision = scaleDownDecision(group.capacity, due, Date.now());
     if (decision === 'scale-down') {
-      await scaleDownServerGroup(aws, group.name);
-      await removeGroupTags(aws, group.name, [Tag.pinnedFrom]);
+      await scaleDownServerGroup(aws, group.name, [Tag.pinnedFrom]);
       scaledDown.push(group.name);
       log.info(`${group.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
     } else if (decision === 'keep-warm') {

@@ -28,6 +28,8 @@ export function groupsToShrink(
 /** Options of {@link shrinkCluster}. */
 export interface ShrinkClusterOptions {
   cluster: string;
+  /** The cluster's groups as the caller left them (loaded afresh when absent). */
+  groups?: readonly ServerGroup[];
   /** The group that serves; only older groups are destroyed. */
   serving: string;
   keepPrevious: number;
@@ -38,7 +40,7 @@ export interface ShrinkClusterOptions {
 
 /** Destroys the groups {@link groupsToShrink} names, from the cluster's state now. Returns their names. */
 export async function shrinkCluster(aws: AwsClients, options: ShrinkClusterOptions): Promise<string[]> {
-  const { groups } = await loadCluster(aws, options.cluster);
+  const groups = options.groups ?? (await loadCluster(aws, options.cluster)).groups;
   const destroyed = groupsToShrink(groups, options.serving, options.keepPrevious, options.spare);
   for (const name of destroyed) {
     const group = groups.find((g) => g.name === name) as ServerGroup;
