@@ -27,6 +27,9 @@ import { deploy, type DeployOutput } from '../src/deploy/deploy';
 import { parseStageInput } from '../src/stages/framework';
 import { deployStage } from '../src/stages/deploy';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
+import { loadBalancerDimension, targetGroupDimension } from '../src/sandbox/alb-metrics';
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
 import { sandboxClients, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { makeAppAmi } from '../test/sandbox/fixtures';
@@ -48,6 +51,8 @@ interface BenchOptions {
   probeConcurrency: number;
   /** Real seconds allowed for one size (sandbox start, both deploys, stop). */
   deadlineSeconds: number | undefined;
+  /** Sizes that also deploy a build failing 50 % of real requests behind a healthy /health, watched with a 5XX alarm. */
+  watchSizes: number[];
   /** Measured runs per command of the cold-start table (0: no table). */
   coldStartRuns: number;
   verbose: boolean;
@@ -111,6 +116,20 @@ interface RepeatResult {
 }
 
 /** A broken build's deploy (health check fails from the start). Times in ms from its group's CreateAutoScalingGroup. */
+/** A bad build (50 % of real requests fail, /health passes) caught by the watch's 5XX alarm. */
+interface WatchedResult {
+  exitCode: number;
+  code?: string;
+  /** First answer of the bad version → the breach the watch saw; and its floor: alarm period × datapoints to alarm + one poll. */
+  detectMs?: number;
+  detectFloorMs: number;
+  /** Breach → the bad group out of the target groups (every new request on the previous group). */
+  restoreMs?: number;
+  /** Requests that failed while it served, and all requests of the row. */
+  failed: number;
+  requests: number;
+}
+
 interface BrokenResult {
   exitCode: number;
   /** The whole run, wall time. */
@@ -151,6 +170,7 @@ interface SizeResult {
   /** Median of the repeats' true cutover. */
   trueCutoverMedianMs?: number;
   broken?: BrokenResult;
+  watched?: WatchedResult;
   error?: string;
   /** Phases in real ms: sandbox start, first deploy (v1), the first measured deploy. */
   phasesMs: { sandboxStart?: number; firstDeploy?: number; measuredDeploy?: number; sandboxStop?: number };
@@ -187,6 +207,7 @@ function parseArgs(argv: string[]): BenchOptions {
       'broken-sizes': { type: 'string', default: '2,20', describe: 'Sizes that also deploy a broken build (health check fails)' },
       'peer-sizes': { type: 'string', default: '2,20', describe: 'Sizes that also run the AWS CLI peer script' },
       'peer-wait-cap': { type: 'number', default: 30, describe: 'Real seconds the peer waits on a broken build before giving up' },
+      'watch-sizes': { type: 'string', default: '2', describe: 'Sizes that also deploy a bad build (50 % of requests fail) caught by the watch; "" for none' },
       'cold-start-runs': { type: 'number', default: 10, describe: 'Runs per command of the cold-start and bundle-size table (0: skip it)' },
       'time-scale': { type: 'number', default: 0.05, describe: 'Sandbox time scale (1 = AWS-like delays)' },
       'boot-seconds': { type: 'number', default: 10, describe: 'Instance boot time in AWS seconds (before scaling)' },
@@ -217,6 +238,7 @@ function parseArgs(argv: string[]): BenchOptions {
     peerSizes: list(parsed['peer-sizes']).filter((n) => sizes.includes(n)),
     peerWaitCap: Math.max(1, parsed['peer-wait-cap']),
     coldStartRuns: Math.max(0, Math.floor(parsed['cold-start-runs'])),
+    watchSizes: String(parsed['watch-sizes']).split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0),
     timeScale,
     bootSeconds: parsed['boot-seconds'],
     probeConcurrency: Math.max(1, Math.floor(parsed['probe-concurrency'])),
@@ -414,6 +436,7 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
         result.probe = sumProbes(result.repeats.map((x) => x.probe).filter((p): p is NonNullable<SizeResult['probe']> => p !== undefined));
         result.eventLoopDelayMs = result.repeats[0]?.eventLoopDelayMs;
 
+        if (options.watchSizes.includes(size)) result.watched = await watchedDeploy(sandbox, aws, { size, common, region, listenerUrl, limitMs, options, log });
         if (options.brokenSizes.includes(size)) result.broken = await brokenDeploy(sandbox, aws, { size, common, region, listenerUrl, limitMs, options, log });
         result.ok = result.repeats.every((x) => x.trueCutover !== undefined) && (!result.broken || result.broken.exitCode === 1);
         if (!result.ok) result.error = 'a measured deploy had no cutover on the timeline, or the broken build was not rolled back';
@@ -447,6 +470,89 @@ function sumProbes(probes: ReadonlyArray<NonNullable<SizeResult['probe']>>): Non
     perVersion: add(a.perVersion, b.perVersion),
     durationMs: a.durationMs + b.durationMs,
   }));
+}
+
+/** The watch's alarm: HTTPCode_Target_5XX_Count summed over one period of 60 AWS s (× the time scale on the sandbox). */
+const WATCH_ALARM_PERIOD_S = 60;
+
+/** A build failing 50 % of real requests behind a healthy /health, deployed with a 5XX alarm and a watch: how fast it was caught and undone. */
+async function watchedDeploy(
+  sandbox: Sandbox,
+  aws: AwsClients,
+  row: { size: number; common: Record<string, unknown>; region: string; listenerUrl: string; limitMs: number; options: BenchOptions; log: Logger },
+): Promise<WatchedResult> {
+  const infra = sandbox.infra;
+  if (!infra) throw new Error('the sandbox has no demo infrastructure');
+  const ami = await makeAppAmi(sandbox.clients(), '8.8.8-errors', 'ok');
+  await sandbox.clients().ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }] }));
+  await sandbox.clients().cloudWatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: 'bench-5xx',
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Dimensions: [
+        { Name: 'TargetGroup', Value: targetGroupDimension(infra.targetGroupArn) },
+        { Name: 'LoadBalancer', Value: loadBalancerDimension(infra.loadBalancerArn) },
+      ],
+      Statistic: 'Sum',
+      Period: WATCH_ALARM_PERIOD_S,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    }),
+  );
+  const watchSeconds = Math.max(10, Math.ceil(600 * row.options.timeScale));
+  const { input: request } = parseStageInput(
+    deployStage,
+    { cluster: 'bench', amiId: ami, version: '8.8.8-errors', ...row.common, alarms: ['bench-5xx'], gates: false, watch: watchSeconds },
+    { env: { AWS_REGION: row.region } },
+  );
+  const probe = startRowProbe(row.listenerUrl, row.options, row.limitMs);
+  const startedAt = probe.startedAt;
+  let exitCode = 0;
+  let code: string | undefined;
+  let step: { breachAt?: string; trafficBackMs?: number } | undefined;
+  try {
+    await deploy(aws, request, row.options.verbose ? createLogger(`watch-${row.size}`) : createLogger(`watch-${row.size}`, () => undefined));
+  } catch (error) {
+    exitCode = error instanceof BluegreenError ? error.exitCode : 2;
+    code = error instanceof BluegreenError ? error.code : describeError(error);
+    const verification = error instanceof BluegreenError ? (error.details.verification as { steps?: Array<{ verdict: string; breachAt?: string; trafficBackMs?: number }> } | undefined) : undefined;
+    step = verification?.steps?.find((s) => s.verdict === 'failed');
+  }
+  const report = await probe.stop();
+  activeProbe = undefined;
+  const firstBad = report.versionSpans['8.8.8-errors']?.firstMs;
+  const pollMs = Math.max(10, Math.round(1000 * row.options.timeScale));
+  return {
+    exitCode,
+    ...(code ? { code } : {}),
+    ...(step?.breachAt && firstBad !== undefined ? { detectMs: Math.max(0, Date.parse(step.breachAt) - startedAt - firstBad) } : {}),
+    detectFloorMs: WATCH_ALARM_PERIOD_S * 1 * row.options.timeScale * 1000 + pollMs,
+    ...(step?.trafficBackMs !== undefined ? { restoreMs: step.trafficBackMs } : {}),
+    failed: report.failed,
+    requests: report.total,
+  };
+}
+
+/** The table of the watched bad builds. */
+function renderWatched(results: SizeResult[]): string {
+  const rows = results.filter((r) => r.watched).map((r) => {
+    const w = r.watched as WatchedResult;
+    return [
+      String(r.size),
+      w.exitCode === 1 && w.code === 'VerificationFailed' ? 'rolled back by its watch' : `exit ${w.exitCode} ${w.code ?? ''}`.trim(),
+      w.detectMs !== undefined ? seconds(w.detectMs) : '-',
+      seconds(w.detectFloorMs),
+      w.restoreMs !== undefined ? seconds(w.restoreMs) : '-',
+      `${w.failed} of ${w.requests}`,
+    ];
+  });
+  return [
+    'a bad build (50 % of requests fail, /health passes) under a 5XX alarm and a watch: detection against its floor (alarm period × datapoints + one poll), restore',
+    table(['instances', 'outcome', 'detected after', 'floor', 'traffic back after breach', 'failed requests (only while it served)'], rows),
+  ].join('\n');
 }
 
 /** A broken build (every health check fails) deployed with healthTimeout 10m: when it was given up on, and what it left. */
@@ -691,6 +797,10 @@ function render(results: SizeResult[], peers: PeerResult[], options: BenchOption
     out.push(renderBroken(results, peers, options));
   }
   out.push('');
+  if (results.some((r) => r.watched)) {
+    out.push(renderWatched(results));
+    out.push('');
+  }
   out.push(coldStart.length > 0 ? formatColdStartTable(coldStart) : 'cold start and bundle sizes: not measured (--cold-start-runs 0); npm run bench:cold-start');
   const actions = [...new Set(results.flatMap((r) => Object.keys(r.calls ?? {})))].sort();
   if (actions.length > 0) {
