@@ -67,7 +67,7 @@ function errorLine(run: StageProcessResult): string {
   return error ? `exit ${run.exitCode} ${error.code}: ${String(error.message).split('\n')[0]}` : `exit ${run.exitCode}, no output file`;
 }
 
-/** Why the deploy rolled itself back and what it left, e.g. `HealthTimeout (Target.ResponseCodeMismatch): v002 removed, v001 kept serving`. */
+/** Why the deploy rolled itself back and what it left, e.g. `BrokenBuild (Target.ResponseCodeMismatch): v002 removed, v001 kept serving`. */
 function rolledBackLine(run: StageProcessResult): string {
   const error = run.output.error;
   const reason = /\(((?:Target|Elb)\.\w+)\)/.exec(String(error.message))?.[1];
