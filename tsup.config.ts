@@ -33,15 +33,21 @@ function valueImports(file: string, from: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022);
   const names = new Set<string>();
   for (const statement of source.statements) {
-    if (ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
-      if (statement.moduleSpecifier.text === from && !statement.isTypeOnly) throw new Error(`${file}: re-exports from '${from}' are not loaded lazily; import and use the names`);
+    if (
+      ts.isExportDeclaration(statement) &&
+      statement.moduleSpecifier &&
+      ts.isStringLiteral(statement.moduleSpecifier)
+    ) {
+      if (statement.moduleSpecifier.text === from && !statement.isTypeOnly)
+        throw new Error(`${file}: re-exports from '${from}' are not loaded lazily; import and use the names`);
     }
     if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
     const clause = statement.importClause;
     if (statement.moduleSpecifier.text !== from || !clause || clause.isTypeOnly) continue;
     if (clause.name) names.add('default');
     const bindings = clause.namedBindings;
-    if (bindings && ts.isNamespaceImport(bindings)) throw new Error(`${file}: import * from '${from}' defeats lazy loading; import names`);
+    if (bindings && ts.isNamespaceImport(bindings))
+      throw new Error(`${file}: import * from '${from}' defeats lazy loading; import names`);
     for (const element of bindings && ts.isNamedImports(bindings) ? bindings.elements : []) {
       if (!element.isTypeOnly) names.add((element.propertyName ?? element.name).text);
     }
@@ -65,7 +71,10 @@ function valueImports(file: string, from: string): string[] {
  *   (Node 22+). Requiring the packages lazily as modules of the bundle instead
  *   would keep esbuild from tree-shaking them (+0.5 MB of EC2 models).
  */
-function lazyPackages(entries: string[], options: { minify: boolean; keepNames: boolean }): { esbuild: Plugin; tsup: TsupPlugin } {
+function lazyPackages(
+  entries: string[],
+  options: { minify: boolean; keepNames: boolean },
+): { esbuild: Plugin; tsup: TsupPlugin } {
   const namespace = 'lazy-package';
   const groupPrefix = 'lazy-package-group:';
   // id -> text of each group bundled so far; appended to the bundles that load it
@@ -102,7 +111,9 @@ function lazyPackages(entries: string[], options: { minify: boolean; keepNames: 
               name: 'lazy-package-scan',
               setup: (scan) =>
                 scan.onResolve({ filter: /./ }, (args) =>
-                  lazyGroupOf(args.path) && !args.importer.includes('node_modules') ? { path: args.path, external: true } : undefined,
+                  lazyGroupOf(args.path) && !args.importer.includes('node_modules')
+                    ? { path: args.path, external: true }
+                    : undefined,
                 ),
             },
           ],
@@ -124,7 +135,8 @@ function lazyPackages(entries: string[], options: { minify: boolean; keepNames: 
 
       build.onResolve({ filter: /./ }, (args) => {
         if (args.namespace === namespace && args.path.startsWith(groupPrefix)) return { path: args.path, namespace };
-        if (args.namespace === namespace || args.importer.includes('node_modules') || !lazyGroupOf(args.path)) return undefined;
+        if (args.namespace === namespace || args.importer.includes('node_modules') || !lazyGroupOf(args.path))
+          return undefined;
         return { path: args.path, namespace };
       });
       build.onLoad({ filter: /./, namespace }, async (args) => {

@@ -82,7 +82,9 @@ function medians(commands: Command[], runs: number, warmupRuns: number): Map<str
       });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (result.status !== 0) {
-        throw new Error(`${command.key} exited ${result.status ?? result.signal}: ${result.stderr.toString().trim().slice(-500)}`);
+        throw new Error(
+          `${command.key} exited ${result.status ?? result.signal}: ${result.stderr.toString().trim().slice(-500)}`,
+        );
       }
       if (round >= warmupRuns) samples.get(command.key)?.push(ms);
     }
@@ -93,7 +95,9 @@ function medians(commands: Command[], runs: number, warmupRuns: number): Map<str
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function nodeVersion(node: string): string {
@@ -106,11 +110,19 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   const runs = options.runs ?? 10;
   const warmupRuns = options.warmupRuns ?? 2;
   const bundleDir = options.bundleDir ?? BUNDLE_DIR;
-  const bundles = options.bundles ?? readdirSync(bundleDir).filter((f) => f.endsWith('.js')).map((f) => f.replace(/\.js$/, '')).sort();
+  const bundles =
+    options.bundles ??
+    readdirSync(bundleDir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => f.replace(/\.js$/, ''))
+      .sort();
   const moto = await startMotoProcess();
   const dirs: string[] = [];
   try {
-    const aws = createAwsClients('us-east-1', { endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const aws = createAwsClients('us-east-1', {
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const network = await createNetwork(aws);
     const amiId = await someAmi(aws);
     await createServerGroup(aws, network, { name: 'web-prod-v001', cluster: 'web-prod', amiId, desired: 1 });
@@ -178,7 +190,19 @@ export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
     return row.awsVersionMs === undefined ? 'no aws cli' : problems.length ? `over: ${problems.join(', ')}` : 'ok';
   };
   return formatTable(
-    ['node', 'bundle', 'size', '--help', 'first call', 'no cache', 'aws --version', 'node -e 0', 'help/aws', 'first/aws', 'target'],
+    [
+      'node',
+      'bundle',
+      'size',
+      '--help',
+      'first call',
+      'no cache',
+      'aws --version',
+      'node -e 0',
+      'help/aws',
+      'first/aws',
+      'target',
+    ],
     rows.map((row) => [
       row.node,
       row.bundle,
@@ -199,11 +223,20 @@ async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .option('runs', { type: 'number', default: 10, describe: 'measured runs per command' })
     .option('node', { type: 'string', array: true, describe: 'Node binaries to measure (default: this one)' })
-    .option('bundle-dir', { type: 'string', describe: 'Measure the bundles in this folder instead of resources/bluegreen' })
+    .option('bundle-dir', {
+      type: 'string',
+      describe: 'Measure the bundles in this folder instead of resources/bluegreen',
+    })
     .strict()
     .parseAsync();
-  const rows = await measureColdStart({ runs: argv.runs, nodes: argv.node?.length ? argv.node : undefined, bundleDir: argv.bundleDir });
-  console.log(`cold start, median of ${argv.runs} runs each (bundle alone in an empty folder; target ≤ ${COLD_START_TARGETS.maxRatioToAwsVersion}× aws --version, ≤ ${mb(COLD_START_TARGETS.maxBundleBytes)})`);
+  const rows = await measureColdStart({
+    runs: argv.runs,
+    nodes: argv.node?.length ? argv.node : undefined,
+    bundleDir: argv.bundleDir,
+  });
+  console.log(
+    `cold start, median of ${argv.runs} runs each (bundle alone in an empty folder; target ≤ ${COLD_START_TARGETS.maxRatioToAwsVersion}× aws --version, ≤ ${mb(COLD_START_TARGETS.maxBundleBytes)})`,
+  );
   console.log(formatColdStartTable(rows));
 }
 

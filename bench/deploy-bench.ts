@@ -33,7 +33,13 @@ import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
 import { sandboxClients, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { makeAppAmi } from '../test/sandbox/fixtures';
-import { brokenBuildTimesOf, median, trueCutoverOf, type BrokenBuildTimes, type TrueCutover } from './timeline-measures';
+import {
+  brokenBuildTimesOf,
+  median,
+  trueCutoverOf,
+  type BrokenBuildTimes,
+  type TrueCutover,
+} from './timeline-measures';
 import { formatColdStartTable, measureColdStart, type ColdStartRow } from './cold-start';
 
 interface BenchOptions {
@@ -78,19 +84,23 @@ class CallTimer {
       ['s3', aws.s3],
       ['cloudwatch', aws.cloudWatch],
     ] as const) {
-      const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-        const key = `${service}:${context.commandName?.replace(/Command$/, '') ?? 'Unknown'}`;
-        const t = Date.now();
-        try {
-          return await next(args);
-        } finally {
-          this.ms.set(key, (this.ms.get(key) ?? 0) + Date.now() - t);
-        }
-      };
-      (client.middlewareStack as unknown as { add: (m: unknown, o: { step: string; name: string }) => void }).add(middleware, {
-        step: 'initialize',
-        name: 'benchCallTimer',
-      });
+      const middleware =
+        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+          const key = `${service}:${context.commandName?.replace(/Command$/, '') ?? 'Unknown'}`;
+          const t = Date.now();
+          try {
+            return await next(args);
+          } finally {
+            this.ms.set(key, (this.ms.get(key) ?? 0) + Date.now() - t);
+          }
+        };
+      (client.middlewareStack as unknown as { add: (m: unknown, o: { step: string; name: string }) => void }).add(
+        middleware,
+        {
+          step: 'initialize',
+          name: 'benchCallTimer',
+        },
+      );
     }
   }
   snapshot(): Record<string, number> {
@@ -194,7 +204,10 @@ interface SizeResult {
   leftovers?: { motoPid: number; motoAlive: boolean; openPorts: number[] };
   /** The probes of every measured deploy, summed. */
   probe?: Pick<ProbeReport, 'total' | 'ok' | 'failed' | 'failures' | 'perVersion' | 'durationMs'>;
-  deployOutput?: Pick<DeployOutput, 'serverGroup' | 'previousServerGroup' | 'disabledServerGroups' | 'scaledDownServerGroups' | 'destroyedServerGroups'>;
+  deployOutput?: Pick<
+    DeployOutput,
+    'serverGroup' | 'previousServerGroup' | 'disabledServerGroups' | 'scaledDownServerGroups' | 'destroyedServerGroups'
+  >;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -204,11 +217,27 @@ function parseArgs(argv: string[]): BenchOptions {
     .options({
       sizes: { type: 'string', default: '2,20,200', describe: 'Cluster sizes (instances), comma-separated' },
       repeats: { type: 'number', default: 3, describe: 'Measured deploys per size (medians over them)' },
-      'broken-sizes': { type: 'string', default: '2,20', describe: 'Sizes that also deploy a broken build (health check fails)' },
+      'broken-sizes': {
+        type: 'string',
+        default: '2,20',
+        describe: 'Sizes that also deploy a broken build (health check fails)',
+      },
       'peer-sizes': { type: 'string', default: '2,20', describe: 'Sizes that also run the AWS CLI peer script' },
-      'peer-wait-cap': { type: 'number', default: 30, describe: 'Real seconds the peer waits on a broken build before giving up' },
-      'watch-sizes': { type: 'string', default: '2', describe: 'Sizes that also deploy a bad build (50 % of requests fail) caught by the watch; "" for none' },
-      'cold-start-runs': { type: 'number', default: 10, describe: 'Runs per command of the cold-start and bundle-size table (0: skip it)' },
+      'peer-wait-cap': {
+        type: 'number',
+        default: 30,
+        describe: 'Real seconds the peer waits on a broken build before giving up',
+      },
+      'watch-sizes': {
+        type: 'string',
+        default: '2',
+        describe: 'Sizes that also deploy a bad build (50 % of requests fail) caught by the watch; "" for none',
+      },
+      'cold-start-runs': {
+        type: 'number',
+        default: 10,
+        describe: 'Runs per command of the cold-start and bundle-size table (0: skip it)',
+      },
       'time-scale': { type: 'number', default: 0.05, describe: 'Sandbox time scale (1 = AWS-like delays)' },
       'boot-seconds': { type: 'number', default: 10, describe: 'Instance boot time in AWS seconds (before scaling)' },
       'probe-concurrency': { type: 'number', default: 4, describe: 'Probe requests in flight' },
@@ -238,7 +267,10 @@ function parseArgs(argv: string[]): BenchOptions {
     peerSizes: list(parsed['peer-sizes']).filter((n) => sizes.includes(n)),
     peerWaitCap: Math.max(1, parsed['peer-wait-cap']),
     coldStartRuns: Math.max(0, Math.floor(parsed['cold-start-runs'])),
-    watchSizes: String(parsed['watch-sizes']).split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0),
+    watchSizes: String(parsed['watch-sizes'])
+      .split(',')
+      .map((x) => Number(x.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0),
     timeScale,
     bootSeconds: parsed['boot-seconds'],
     probeConcurrency: Math.max(1, Math.floor(parsed['probe-concurrency'])),
@@ -272,13 +304,22 @@ let activeProbe: Probe | undefined;
 
 /** Starts a sandbox for one row, remembered for the signal handler. */
 async function rowSandbox(options: BenchOptions, log: Logger): Promise<Sandbox> {
-  const sandbox = await startSandbox({ timeScale: options.timeScale, infra: 'demo', bootSeconds: options.bootSeconds, log: log.child('sandbox') });
+  const sandbox = await startSandbox({
+    timeScale: options.timeScale,
+    infra: 'demo',
+    bootSeconds: options.bootSeconds,
+    log: log.child('sandbox'),
+  });
   activeSandbox = sandbox;
   return sandbox;
 }
 
 /** Stops a row's sandbox and checks that nothing of it is left. */
-async function stopRowSandbox(sandbox: Sandbox | undefined, log: Logger, label: string): Promise<{ stopMs: number; leftovers?: SizeResult['leftovers'] }> {
+async function stopRowSandbox(
+  sandbox: Sandbox | undefined,
+  log: Logger,
+  label: string,
+): Promise<{ stopMs: number; leftovers?: SizeResult['leftovers'] }> {
   await activeProbe?.stop();
   activeProbe = undefined;
   // Every port at this moment (instance apps included), to check that the stop closed them all.
@@ -288,13 +329,24 @@ async function stopRowSandbox(sandbox: Sandbox | undefined, log: Logger, label: 
   activeSandbox = undefined;
   const stopMs = Date.now() - t;
   if (!found) return { stopMs };
-  const leftovers = { motoPid: found.motoPid, motoAlive: alive(found.motoPid), openPorts: await openPorts(found.ports) };
-  if (leftovers.motoAlive || leftovers.openPorts.length > 0) log.error(`${label}: left behind ${JSON.stringify(leftovers)}`);
+  const leftovers = {
+    motoPid: found.motoPid,
+    motoAlive: alive(found.motoPid),
+    openPorts: await openPorts(found.ports),
+  };
+  if (leftovers.motoAlive || leftovers.openPorts.length > 0)
+    log.error(`${label}: left behind ${JSON.stringify(leftovers)}`);
   return { stopMs, leftovers };
 }
 
 function startRowProbe(url: string, options: BenchOptions, limitMs: number): Probe {
-  const probe = startProbe({ url, concurrency: options.probeConcurrency, maxDurationMs: limitMs, maxRequests: 10_000_000, requestTimeoutMs: 10_000 });
+  const probe = startProbe({
+    url,
+    concurrency: options.probeConcurrency,
+    maxDurationMs: limitMs,
+    maxRequests: 10_000_000,
+    requestTimeoutMs: 10_000,
+  });
   activeProbe = probe;
   return probe;
 }
@@ -302,7 +354,14 @@ function startRowProbe(url: string, options: BenchOptions, limitMs: number): Pro
 async function stopRowProbe(probe: Probe): Promise<NonNullable<SizeResult['probe']>> {
   const report = await probe.stop();
   activeProbe = undefined;
-  return { total: report.total, ok: report.ok, failed: report.failed, failures: report.failures, perVersion: report.perVersion, durationMs: report.durationMs };
+  return {
+    total: report.total,
+    ok: report.ok,
+    failed: report.failed,
+    failures: report.failures,
+    perVersion: report.perVersion,
+    durationMs: report.durationMs,
+  };
 }
 
 /** Server groups still registered in the target group (with at least one target not draining): what a broken deploy left serving beside the good one. */
@@ -316,14 +375,18 @@ async function groupsInTargetGroup(sandbox: Sandbox, targetGroupArn: string): Pr
       .map((t) => t.instanceId),
   );
   const asgs = await describeAllAsgs(aws);
-  return asgs.filter((g) => (g.Instances ?? []).some((i) => targets.has(i.InstanceId ?? ''))).map((g) => g.AutoScalingGroupName ?? '?');
+  return asgs
+    .filter((g) => (g.Instances ?? []).some((i) => targets.has(i.InstanceId ?? '')))
+    .map((g) => g.AutoScalingGroupName ?? '?');
 }
 
 async function describeAllAsgs(aws: AwsClients): Promise<AutoScalingGroup[]> {
   const found: AutoScalingGroup[] = [];
   let token: string | undefined;
   do {
-    const page = await aws.autoScaling.send(new DescribeAutoScalingGroupsCommand({ ...(token ? { NextToken: token } : {}) }));
+    const page = await aws.autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ ...(token ? { NextToken: token } : {}) }),
+    );
     found.push(...(page.AutoScalingGroups ?? []));
     token = page.NextToken;
   } while (token);
@@ -381,12 +444,18 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
         t = Date.now();
         let serving = (await deploy(aws, first, deployLog)).serverGroup;
         result.phasesMs.firstDeploy = Date.now() - t;
-        log.info(`size ${size}: v1 serving after ${((Date.now() - t) / 1000).toFixed(1)}s; measuring ${options.repeats} deploy(s)`);
+        log.info(
+          `size ${size}: v1 serving after ${((Date.now() - t) / 1000).toFixed(1)}s; measuring ${options.repeats} deploy(s)`,
+        );
 
         for (let r = 1; r <= options.repeats; r += 1) {
           const version = `2.0.${r}`;
           const ami = await makeAppAmi(setup, version);
-          const { input: request } = parseStageInput(deployStage, { cluster: 'bench', amiId: ami, version, ...common }, { env: { AWS_REGION: region } });
+          const { input: request } = parseStageInput(
+            deployStage,
+            { cluster: 'bench', amiId: ami, version, ...common },
+            { env: { AWS_REGION: region } },
+          );
           counter.reset();
           timer.reset();
           sandbox.resetCalls();
@@ -401,7 +470,11 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
           } finally {
             repeat.durationMs = Date.now() - t;
             loop.disable();
-            repeat.eventLoopDelayMs = { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) };
+            repeat.eventLoopDelayMs = {
+              p50: round(loop.percentile(50) / 1e6),
+              p99: round(loop.percentile(99) / 1e6),
+              max: round(loop.max / 1e6),
+            };
             repeat.probe = await stopRowProbe(probe);
           }
           const cutover = trueCutoverOf(sandbox.timeline(t).events, [serving]);
@@ -433,13 +506,35 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
         result.durationMs = median(durations);
         result.overheadMs = (result.durationMs ?? 0) - floor.totalMs;
         result.trueCutoverMedianMs = median(result.repeats.flatMap((x) => (x.trueCutover ? [x.trueCutover.ms] : [])));
-        result.probe = sumProbes(result.repeats.map((x) => x.probe).filter((p): p is NonNullable<SizeResult['probe']> => p !== undefined));
+        result.probe = sumProbes(
+          result.repeats.map((x) => x.probe).filter((p): p is NonNullable<SizeResult['probe']> => p !== undefined),
+        );
         result.eventLoopDelayMs = result.repeats[0]?.eventLoopDelayMs;
 
-        if (options.watchSizes.includes(size)) result.watched = await watchedDeploy(sandbox, aws, { size, common, region, listenerUrl, limitMs, options, log });
-        if (options.brokenSizes.includes(size)) result.broken = await brokenDeploy(sandbox, aws, { size, common, region, listenerUrl, limitMs, options, log });
-        result.ok = result.repeats.every((x) => x.trueCutover !== undefined) && (!result.broken || result.broken.exitCode === 1);
-        if (!result.ok) result.error = 'a measured deploy had no cutover on the timeline, or the broken build was not rolled back';
+        if (options.watchSizes.includes(size))
+          result.watched = await watchedDeploy(sandbox, aws, {
+            size,
+            common,
+            region,
+            listenerUrl,
+            limitMs,
+            options,
+            log,
+          });
+        if (options.brokenSizes.includes(size))
+          result.broken = await brokenDeploy(sandbox, aws, {
+            size,
+            common,
+            region,
+            listenerUrl,
+            limitMs,
+            options,
+            log,
+          });
+        result.ok =
+          result.repeats.every((x) => x.trueCutover !== undefined) && (!result.broken || result.broken.exitCode === 1);
+        if (!result.ok)
+          result.error = 'a measured deploy had no cutover on the timeline, or the broken build was not rolled back';
       })(),
     ]);
   } catch (error) {
@@ -455,7 +550,9 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
 }
 
 /** Sums the probes of several deploys. */
-function sumProbes(probes: ReadonlyArray<NonNullable<SizeResult['probe']>>): NonNullable<SizeResult['probe']> | undefined {
+function sumProbes(
+  probes: ReadonlyArray<NonNullable<SizeResult['probe']>>,
+): NonNullable<SizeResult['probe']> | undefined {
   if (probes.length === 0) return undefined;
   const add = (a: Record<string, number>, b: Record<string, number>): Record<string, number> => {
     const out = { ...a };
@@ -479,12 +576,22 @@ const WATCH_ALARM_PERIOD_S = 60;
 async function watchedDeploy(
   sandbox: Sandbox,
   aws: AwsClients,
-  row: { size: number; common: Record<string, unknown>; region: string; listenerUrl: string; limitMs: number; options: BenchOptions; log: Logger },
+  row: {
+    size: number;
+    common: Record<string, unknown>;
+    region: string;
+    listenerUrl: string;
+    limitMs: number;
+    options: BenchOptions;
+    log: Logger;
+  },
 ): Promise<WatchedResult> {
   const infra = sandbox.infra;
   if (!infra) throw new Error('the sandbox has no demo infrastructure');
   const ami = await makeAppAmi(sandbox.clients(), '8.8.8-errors', 'ok');
-  await sandbox.clients().ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }] }));
+  await sandbox
+    .clients()
+    .ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }] }));
   await sandbox.clients().cloudWatch.send(
     new PutMetricAlarmCommand({
       AlarmName: 'bench-5xx',
@@ -505,7 +612,15 @@ async function watchedDeploy(
   const watchSeconds = Math.max(10, Math.ceil(600 * row.options.timeScale));
   const { input: request } = parseStageInput(
     deployStage,
-    { cluster: 'bench', amiId: ami, version: '8.8.8-errors', ...row.common, alarms: ['bench-5xx'], gates: false, watch: watchSeconds },
+    {
+      cluster: 'bench',
+      amiId: ami,
+      version: '8.8.8-errors',
+      ...row.common,
+      alarms: ['bench-5xx'],
+      gates: false,
+      watch: watchSeconds,
+    },
     { env: { AWS_REGION: row.region } },
   );
   const probe = startRowProbe(row.listenerUrl, row.options, row.limitMs);
@@ -514,11 +629,19 @@ async function watchedDeploy(
   let code: string | undefined;
   let step: { breachAt?: string; trafficBackMs?: number } | undefined;
   try {
-    await deploy(aws, request, row.options.verbose ? createLogger(`watch-${row.size}`) : createLogger(`watch-${row.size}`, () => undefined));
+    await deploy(
+      aws,
+      request,
+      row.options.verbose ? createLogger(`watch-${row.size}`) : createLogger(`watch-${row.size}`, () => undefined),
+    );
   } catch (error) {
     exitCode = error instanceof BluegreenError ? error.exitCode : 2;
     code = error instanceof BluegreenError ? error.code : describeError(error);
-    const verification = error instanceof BluegreenError ? (error.details.verification as { steps?: Array<{ verdict: string; breachAt?: string; trafficBackMs?: number }> } | undefined) : undefined;
+    const verification =
+      error instanceof BluegreenError
+        ? (error.details.verification as
+            { steps?: Array<{ verdict: string; breachAt?: string; trafficBackMs?: number }> } | undefined)
+        : undefined;
     step = verification?.steps?.find((s) => s.verdict === 'failed');
   }
   const report = await probe.stop();
@@ -528,7 +651,9 @@ async function watchedDeploy(
   return {
     exitCode,
     ...(code ? { code } : {}),
-    ...(step?.breachAt && firstBad !== undefined ? { detectMs: Math.max(0, Date.parse(step.breachAt) - startedAt - firstBad) } : {}),
+    ...(step?.breachAt && firstBad !== undefined
+      ? { detectMs: Math.max(0, Date.parse(step.breachAt) - startedAt - firstBad) }
+      : {}),
     detectFloorMs: WATCH_ALARM_PERIOD_S * 1 * row.options.timeScale * 1000 + pollMs,
     ...(step?.trafficBackMs !== undefined ? { restoreMs: step.trafficBackMs } : {}),
     failed: report.failed,
@@ -538,20 +663,34 @@ async function watchedDeploy(
 
 /** The table of the watched bad builds. */
 function renderWatched(results: SizeResult[]): string {
-  const rows = results.filter((r) => r.watched).map((r) => {
-    const w = r.watched as WatchedResult;
-    return [
-      String(r.size),
-      w.exitCode === 1 && w.code === 'VerificationFailed' ? 'rolled back by its watch' : `exit ${w.exitCode} ${w.code ?? ''}`.trim(),
-      w.detectMs !== undefined ? seconds(w.detectMs) : '-',
-      seconds(w.detectFloorMs),
-      w.restoreMs !== undefined ? seconds(w.restoreMs) : '-',
-      `${w.failed} of ${w.requests}`,
-    ];
-  });
+  const rows = results
+    .filter((r) => r.watched)
+    .map((r) => {
+      const w = r.watched as WatchedResult;
+      return [
+        String(r.size),
+        w.exitCode === 1 && w.code === 'VerificationFailed'
+          ? 'rolled back by its watch'
+          : `exit ${w.exitCode} ${w.code ?? ''}`.trim(),
+        w.detectMs !== undefined ? seconds(w.detectMs) : '-',
+        seconds(w.detectFloorMs),
+        w.restoreMs !== undefined ? seconds(w.restoreMs) : '-',
+        `${w.failed} of ${w.requests}`,
+      ];
+    });
   return [
     'a bad build (50 % of requests fail, /health passes) under a 5XX alarm and a watch: detection against its floor (alarm period × datapoints + one poll), restore',
-    table(['instances', 'outcome', 'detected after', 'floor', 'traffic back after breach', 'failed requests (only while it served)'], rows),
+    table(
+      [
+        'instances',
+        'outcome',
+        'detected after',
+        'floor',
+        'traffic back after breach',
+        'failed requests (only while it served)',
+      ],
+      rows,
+    ),
   ].join('\n');
 }
 
@@ -559,7 +698,15 @@ function renderWatched(results: SizeResult[]): string {
 async function brokenDeploy(
   sandbox: Sandbox,
   aws: AwsClients,
-  row: { size: number; common: Record<string, unknown>; region: string; listenerUrl: string; limitMs: number; options: BenchOptions; log: Logger },
+  row: {
+    size: number;
+    common: Record<string, unknown>;
+    region: string;
+    listenerUrl: string;
+    limitMs: number;
+    options: BenchOptions;
+    log: Logger;
+  },
 ): Promise<BrokenResult> {
   const ami = await makeAppAmi(sandbox.clients(), '9.9.9-broken', 'fail');
   let gaveUpAt: number | undefined;
@@ -567,7 +714,11 @@ async function brokenDeploy(
     if (gaveUpAt === undefined && / ERROR .* did not become healthy/.test(line)) gaveUpAt = Date.now();
     if (row.options.verbose) process.stderr.write(`${line}\n`);
   });
-  const { input: request } = parseStageInput(deployStage, { cluster: 'bench', amiId: ami, version: '9.9.9-broken', ...row.common, healthTimeout: '10m' }, { env: { AWS_REGION: row.region } });
+  const { input: request } = parseStageInput(
+    deployStage,
+    { cluster: 'bench', amiId: ami, version: '9.9.9-broken', ...row.common, healthTimeout: '10m' },
+    { env: { AWS_REGION: row.region } },
+  );
   sandbox.resetCalls();
   const probe = startRowProbe(row.listenerUrl, row.options, row.limitMs);
   const t = Date.now();
@@ -613,9 +764,13 @@ function resultOfBroken(input: {
     exitCode: input.exitCode,
     ...(input.group ? { group: input.group } : {}),
     totalMs: input.endedAt - input.startedAt,
-    ...(from !== undefined && times.allUnhealthyAt !== undefined ? { allUnhealthyMs: times.allUnhealthyAt - from } : {}),
+    ...(from !== undefined && times.allUnhealthyAt !== undefined
+      ? { allUnhealthyMs: times.allUnhealthyAt - from }
+      : {}),
     ...(from !== undefined && input.gaveUpAt !== undefined ? { gaveUpMs: input.gaveUpAt - from } : {}),
-    ...(input.gaveUpAt !== undefined && times.allUnhealthyAt !== undefined ? { pastUnhealthyMs: input.gaveUpAt - times.allUnhealthyAt } : {}),
+    ...(input.gaveUpAt !== undefined && times.allUnhealthyAt !== undefined
+      ? { pastUnhealthyMs: input.gaveUpAt - times.allUnhealthyAt }
+      : {}),
     ...(from !== undefined && times.deletedAt !== undefined ? { deletedMs: times.deletedAt - from } : {}),
     calls: input.calls,
     probeFailed: input.probe.failed,
@@ -626,7 +781,13 @@ function resultOfBroken(input: {
 const PEER_SCRIPT = join(__dirname, 'peers', 'aws-cli-bluegreen.sh');
 
 /** Runs the peer script once; resolves with its exit code, output and the group it created. */
-function runPeerScript(sandbox: Sandbox, ami: string, size: number, extraEnv: Record<string, string>, limitMs: number): Promise<{ code: number; output: string; group?: string }> {
+function runPeerScript(
+  sandbox: Sandbox,
+  ami: string,
+  size: number,
+  extraEnv: Record<string, string>,
+  limitMs: number,
+): Promise<{ code: number; output: string; group?: string }> {
   const infra = sandbox.infra as NonNullable<Sandbox['infra']>;
   return new Promise((resolve) => {
     const child = spawn('bash', [PEER_SCRIPT, 'peer', ami, String(size)], {
@@ -682,7 +843,13 @@ async function runPeer(size: number, options: BenchOptions, log: Logger): Promis
           sandbox.resetCalls();
           const brokenProbe = startRowProbe(sandbox.listenerUrl as string, options, limitMs);
           const tb = Date.now();
-          const broken = await runPeerScript(sandbox, ami, size, { WAIT_TIMEOUT: String(options.peerWaitCap) }, limitMs);
+          const broken = await runPeerScript(
+            sandbox,
+            ami,
+            size,
+            { WAIT_TIMEOUT: String(options.peerWaitCap) },
+            limitMs,
+          );
           const endedAt = Date.now();
           const probeReport = await stopRowProbe(brokenProbe);
           const times = broken.group ? brokenBuildTimesOf(sandbox.timeline(tb).events, broken.group) : {};
@@ -750,11 +917,17 @@ function seconds(ms: number | undefined): string {
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function render(results: SizeResult[], peers: PeerResult[], options: BenchOptions, coldStart: readonly ColdStartRow[]): string {
+function render(
+  results: SizeResult[],
+  peers: PeerResult[],
+  options: BenchOptions,
+  coldStart: readonly ColdStartRow[],
+): string {
   const out: string[] = [];
   const floor = floorOf(options);
   out.push(
@@ -767,7 +940,23 @@ function render(results: SizeResult[], peers: PeerResult[], options: BenchOption
   out.push('');
   out.push(
     table(
-      ['instances', 'calls', 'calls/inst', 'gw calls', 'healthy s', 'true cutover ms', 'self ms', 'total s', 'in API s', 'floor s', 'overhead s', 'probe req', 'failed', 'loop p99/max ms', 'status'],
+      [
+        'instances',
+        'calls',
+        'calls/inst',
+        'gw calls',
+        'healthy s',
+        'true cutover ms',
+        'self ms',
+        'total s',
+        'in API s',
+        'floor s',
+        'overhead s',
+        'probe req',
+        'failed',
+        'loop p99/max ms',
+        'status',
+      ],
       results.map((r) => [
         String(r.size),
         r.totalCalls === undefined ? '-' : String(r.totalCalls),
@@ -801,11 +990,17 @@ function render(results: SizeResult[], peers: PeerResult[], options: BenchOption
     out.push(renderWatched(results));
     out.push('');
   }
-  out.push(coldStart.length > 0 ? formatColdStartTable(coldStart) : 'cold start and bundle sizes: not measured (--cold-start-runs 0); npm run bench:cold-start');
+  out.push(
+    coldStart.length > 0
+      ? formatColdStartTable(coldStart)
+      : 'cold start and bundle sizes: not measured (--cold-start-runs 0); npm run bench:cold-start',
+  );
   const actions = [...new Set(results.flatMap((r) => Object.keys(r.calls ?? {})))].sort();
   if (actions.length > 0) {
     out.push('');
-    out.push('AWS calls of the measured deploy by action (deploy SDK counter; gateway attempts in brackets when they differ)');
+    out.push(
+      'AWS calls of the measured deploy by action (deploy SDK counter; gateway attempts in brackets when they differ)',
+    );
     const okResults = results.filter((r) => r.calls);
     const smallest = okResults[0];
     const largest = okResults[okResults.length - 1];
@@ -845,9 +1040,15 @@ function render(results: SizeResult[], peers: PeerResult[], options: BenchOption
     out.push('probe through the demo listener during the measured deploy');
     for (const r of probes) {
       const p = r.probe as NonNullable<SizeResult['probe']>;
-      const versions = Object.entries(p.perVersion).map(([v, n]) => `${v}:${n}`).join(' ');
-      const failures = Object.entries(p.failures).map(([k, n]) => `${k}:${n}`).join(' ');
-      out.push(`  n=${r.size}: ${p.total} requests, ${p.failed} failed${failures ? ` (${failures})` : ''}; answered by ${versions || 'nobody'}`);
+      const versions = Object.entries(p.perVersion)
+        .map(([v, n]) => `${v}:${n}`)
+        .join(' ');
+      const failures = Object.entries(p.failures)
+        .map(([k, n]) => `${k}:${n}`)
+        .join(' ');
+      out.push(
+        `  n=${r.size}: ${p.total} requests, ${p.failed} failed${failures ? ` (${failures})` : ''}; answered by ${versions || 'nobody'}`,
+      );
     }
   }
   return out.join('\n');
@@ -912,16 +1113,32 @@ function renderBroken(results: SizeResult[], peers: PeerResult[], options: Bench
     `broken build (sandbox:health=fail), healthTimeout 10m; seconds from its CreateAutoScalingGroup. Floor: boot ${seconds(floor.bootMs)}s + unhealthy ` +
       `${DEMO_HEALTH_CHECK.unhealthyThreshold}×${DEMO_HEALTH_CHECK.intervalSeconds}s scaled = ` +
       `${seconds(floor.bootMs + DEMO_HEALTH_CHECK.unhealthyThreshold * DEMO_HEALTH_CHECK.intervalSeconds * options.timeScale * 1000)}s; a fast poll is ${poll} ms + its calls`,
-    table(['instances', 'tool', 'all unhealthy s', 'gave up s', 'past verdict ms', 'deleted s', 'exit', 'AWS calls (gw)', 'failed req', 'left in target group'], rows),
+    table(
+      [
+        'instances',
+        'tool',
+        'all unhealthy s',
+        'gave up s',
+        'past verdict ms',
+        'deleted s',
+        'exit',
+        'AWS calls (gw)',
+        'failed req',
+        'left in target group',
+      ],
+      rows,
+    ),
   ].join('\n');
 }
 
 async function main(): Promise<number> {
   const options = parseArgs(hideBin(process.argv));
-  const log = options.verbose ? createLogger('bench') : createLogger('bench', (line) => {
-    // Without --verbose only the bench's own lines and errors: deploy logs at 200 instances are long.
-    if (line.includes('[bench]') || / ERROR /.test(line)) process.stderr.write(`${line}\n`);
-  });
+  const log = options.verbose
+    ? createLogger('bench')
+    : createLogger('bench', (line) => {
+        // Without --verbose only the bench's own lines and errors: deploy logs at 200 instances are long.
+        if (line.includes('[bench]') || / ERROR /.test(line)) process.stderr.write(`${line}\n`);
+      });
   // Poll like on AWS, on the sandbox's clock: 1 s growing to 10 s, scaled.
   process.env.BLUEGREEN_POLL_MIN_MS = String(Math.max(10, Math.round(1000 * options.timeScale)));
   process.env.BLUEGREEN_POLL_MAX_MS = String(Math.max(20, Math.round(10_000 * options.timeScale)));
@@ -956,7 +1173,8 @@ async function main(): Promise<number> {
   }
   const peers: PeerResult[] = [];
   const awsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!awsCli && options.peerSizes.length > 0) log.info('the AWS CLI (aws) is not installed: the peer rows are skipped');
+  if (!awsCli && options.peerSizes.length > 0)
+    log.info('the AWS CLI (aws) is not installed: the peer rows are skipped');
   for (const size of awsCli ? options.peerSizes : []) {
     log.info(`peer size ${size}: the AWS CLI script on a fresh sandbox`);
     const t = Date.now();
@@ -978,11 +1196,15 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: process.platform },
-    options: { ...options, pollMinMs: Number(process.env.BLUEGREEN_POLL_MIN_MS), pollMaxMs: Number(process.env.BLUEGREEN_POLL_MAX_MS) },
+    options: {
+      ...options,
+      pollMinMs: Number(process.env.BLUEGREEN_POLL_MIN_MS),
+      pollMaxMs: Number(process.env.BLUEGREEN_POLL_MAX_MS),
+    },
     healthCheck: DEMO_HEALTH_CHECK,
     callCounting:
-      'calls: the measured deploy\'s own SDK call counter (src/aws/call-counter.ts; one per logical call, retries excluded). ' +
-      'gatewayCalls: the sandbox gateway\'s counts for the same window (every HTTP attempt; only the deploy talks to the gateway then).',
+      "calls: the measured deploy's own SDK call counter (src/aws/call-counter.ts; one per logical call, retries excluded). " +
+      "gatewayCalls: the sandbox gateway's counts for the same window (every HTTP attempt; only the deploy talks to the gateway then).",
     results,
     peers,
   };

@@ -53,12 +53,22 @@ async function main(): Promise<void> {
         const started = Date.now();
         await publishArtifact(
           aws,
-          { file, bucket: 'bench', key: `run-${run}/artifact.bin`, region: 'us-east-1', overwrite: false, contentType: 'application/octet-stream', build: {} },
+          {
+            file,
+            bucket: 'bench',
+            key: `run-${run}/artifact.bin`,
+            region: 'us-east-1',
+            overwrite: false,
+            contentType: 'application/octet-stream',
+            build: {},
+          },
           { log: silentLogger, tuning: { partSize: partMiB * MIB, concurrency } },
         );
         const seconds = (Date.now() - started) / 1000;
         const rss = process.resourceUsage().maxRSS / 1024;
-        console.log(`${String(partMiB).padStart(7)}  ${String(concurrency).padStart(11)}  ${seconds.toFixed(1).padStart(7)}  ${(sizeMiB / seconds).toFixed(1).padStart(5)}   ${rss.toFixed(0)}`);
+        console.log(
+          `${String(partMiB).padStart(7)}  ${String(concurrency).padStart(11)}  ${seconds.toFixed(1).padStart(7)}  ${(sizeMiB / seconds).toFixed(1).padStart(5)}   ${rss.toFixed(0)}`,
+        );
       }
     }
   } finally {

@@ -7,7 +7,11 @@
  * change; UpdateAutoScalingGroup of another group: a world refresh), each
  * several times, median reported. Only 127.0.0.1; the sandbox is stopped at the end.
  */
-import { CreateOrUpdateTagsCommand, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateOrUpdateTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSandbox } from '../src/sandbox/sandbox';
@@ -35,12 +39,30 @@ async function profile(size: number): Promise<Record<string, number>> {
     await sandbox.refresh();
     await sleep(3_000);
     const result: Record<string, number> = { instances: size + 1 };
-    result['DescribeTargetHealth ms'] = await timed(5, () => aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: infra.targetGroupArn })));
-    result['DescribeAutoScalingGroups ms'] = await timed(5, () => aws.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['profile-big'] })));
-    result['CreateOrUpdateTags ms'] = await timed(5, () =>
-      aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: [{ ResourceId: 'profile-small', ResourceType: 'auto-scaling-group', Key: 'k', Value: String(Date.now()), PropagateAtLaunch: false }] })),
+    result['DescribeTargetHealth ms'] = await timed(5, () =>
+      aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: infra.targetGroupArn })),
     );
-    result['UpdateAutoScalingGroup ms'] = await timed(3, () => aws.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'profile-small', MaxSize: 2 })));
+    result['DescribeAutoScalingGroups ms'] = await timed(5, () =>
+      aws.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['profile-big'] })),
+    );
+    result['CreateOrUpdateTags ms'] = await timed(5, () =>
+      aws.autoScaling.send(
+        new CreateOrUpdateTagsCommand({
+          Tags: [
+            {
+              ResourceId: 'profile-small',
+              ResourceType: 'auto-scaling-group',
+              Key: 'k',
+              Value: String(Date.now()),
+              PropagateAtLaunch: false,
+            },
+          ],
+        }),
+      ),
+    );
+    result['UpdateAutoScalingGroup ms'] = await timed(3, () =>
+      aws.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'profile-small', MaxSize: 2 })),
+    );
     const t = Date.now();
     await sandbox.refresh();
     result['world read ms'] = Date.now() - t;

@@ -42,7 +42,12 @@ export function trueCutoverOf(events: readonly TimelineEvent[], oldGroups: reado
     if (e.kind === 'target-state' && e.state === 'healthy' && fresh.has(e.targetId)) lastHealthyAt = e.at;
   }
   if (lastHealthyAt === undefined) return undefined;
-  return { lastHealthyAt, cutoverAt: cut.at, cutoverCall: `${cut.action} ${cut.autoScalingGroupName ?? (cut.targetIds ?? []).join(',')}`, ms: cut.at - lastHealthyAt };
+  return {
+    lastHealthyAt,
+    cutoverAt: cut.at,
+    cutoverCall: `${cut.action} ${cut.autoScalingGroupName ?? (cut.targetIds ?? []).join(',')}`,
+    ms: cut.at - lastHealthyAt,
+  };
 }
 
 /** A broken build's timeline: its group created, its last target turned `unhealthy`, its group deleted. */
@@ -63,7 +68,8 @@ export function brokenBuildTimesOf(events: readonly TimelineEvent[], group: stri
       if (e.action === 'CreateAutoScalingGroup' && times.createdAt === undefined) times.createdAt = e.at;
       if (e.action === 'DeleteAutoScalingGroup' && times.deletedAt === undefined) times.deletedAt = e.at;
     }
-    if (e.kind === 'target-state' && fresh.has(e.targetId) && e.state === 'unhealthy' && !unhealthy.has(e.targetId)) unhealthy.set(e.targetId, e.at);
+    if (e.kind === 'target-state' && fresh.has(e.targetId) && e.state === 'unhealthy' && !unhealthy.has(e.targetId))
+      unhealthy.set(e.targetId, e.at);
   }
   if (fresh.size > 0 && unhealthy.size === fresh.size) times.allUnhealthyAt = Math.max(...unhealthy.values());
   return times;

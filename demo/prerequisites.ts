@@ -15,7 +15,10 @@ export interface Prerequisite {
 
 export const PREREQUISITES: readonly Prerequisite[] = [
   { command: 'moto_server', install: MOTO_INSTALL_HINT },
-  { command: 'packer', install: 'apt-get install packer (Debian/Ubuntu), or see https://developer.hashicorp.com/packer/install' },
+  {
+    command: 'packer',
+    install: 'apt-get install packer (Debian/Ubuntu), or see https://developer.hashicorp.com/packer/install',
+  },
 ];
 
 /** Whether `command` is an executable file on PATH. */

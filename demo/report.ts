@@ -68,7 +68,9 @@ export function watchedWithProbe(draft: WatchedDraft, probe: ProbeReport): Watch
   const firstAnswer = probe.versionSpans[version]?.firstMs;
   return {
     ...rest,
-    ...(breachAt !== undefined && firstAnswer !== undefined ? { detectMs: Math.max(0, breachAt - probeStartedAt - firstAnswer) } : {}),
+    ...(breachAt !== undefined && firstAnswer !== undefined
+      ? { detectMs: Math.max(0, breachAt - probeStartedAt - firstAnswer) }
+      : {}),
     failed: probe.failureTimesMs.filter((at) => at >= draft.startMs && at <= draft.endMs).length,
   };
 }
@@ -84,7 +86,12 @@ export function failedOutsideWatch(report: DemoReport): number {
 
 /** Whether the run passed: every step as expected and not one failed request outside the watched bad build. */
 export function passed(report: DemoReport): boolean {
-  return report.failure === undefined && report.steps.every((s) => s.outcome === s.expected) && report.probe !== undefined && failedOutsideWatch(report) === 0;
+  return (
+    report.failure === undefined &&
+    report.steps.every((s) => s.outcome === s.expected) &&
+    report.probe !== undefined &&
+    failedOutsideWatch(report) === 0
+  );
 }
 
 /** The reasons a run did not pass (empty when it passed). */
@@ -92,13 +99,16 @@ export function failureReasons(report: DemoReport): string[] {
   const reasons: string[] = [];
   if (report.failure) reasons.push(report.failure);
   for (const step of report.steps) {
-    if (step.outcome !== step.expected && step.outcome !== 'not run') reasons.push(`${step.name}: expected ${step.expected}, got ${step.outcome}`);
+    if (step.outcome !== step.expected && step.outcome !== 'not run')
+      reasons.push(`${step.name}: expected ${step.expected}, got ${step.outcome}`);
   }
   const skipped = report.steps.filter((s) => s.outcome === 'not run');
   if (skipped.length > 0) reasons.push(`not run: ${skipped.map((s) => s.name).join(', ')}`);
   if (!report.probe) reasons.push('no traffic was measured');
   else if (failedOutsideWatch(report) > 0) {
-    reasons.push(`${failedOutsideWatch(report)} request(s) failed through the load balancer outside the watched bad build: ${JSON.stringify(report.probe.failures)}`);
+    reasons.push(
+      `${failedOutsideWatch(report)} request(s) failed through the load balancer outside the watched bad build: ${JSON.stringify(report.probe.failures)}`,
+    );
   }
   return reasons;
 }
@@ -116,7 +126,11 @@ function clip(text: string, max = 110): string {
 
 function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
@@ -132,23 +146,41 @@ export function renderReport(report: DemoReport): string {
   out.push(
     ...table(
       ['step', 'took', 'expected', 'result', 'detail'],
-      report.steps.map((s) => [s.name, s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs), s.expected, s.outcome === s.expected || s.outcome === 'not run' ? s.outcome : `${s.outcome} (UNEXPECTED)`, clip(s.detail)]),
+      report.steps.map((s) => [
+        s.name,
+        s.outcome === 'not run' ? '-' : formatSeconds(s.durationMs),
+        s.expected,
+        s.outcome === s.expected || s.outcome === 'not run' ? s.outcome : `${s.outcome} (UNEXPECTED)`,
+        clip(s.detail),
+      ]),
     ),
   );
   out.push('');
   const probe = report.probe;
   if (probe) {
-    out.push(`traffic through the load balancer (probe from the first deploy to the end, ${formatSeconds(probe.durationMs)}):`);
+    out.push(
+      `traffic through the load balancer (probe from the first deploy to the end, ${formatSeconds(probe.durationMs)}):`,
+    );
     out.push(`  requests: ${probe.total}`);
-    out.push(`  served per version: ${Object.entries(probe.perVersion).map(([v, n]) => `${v}: ${n}`).join(', ') || 'none'}`);
+    out.push(
+      `  served per version: ${
+        Object.entries(probe.perVersion)
+          .map(([v, n]) => `${v}: ${n}`)
+          .join(', ') || 'none'
+      }`,
+    );
     out.push(`  versions over time: ${versionStory(probe)}`);
     const outside = failedOutsideWatch(report);
-    out.push(`  failed requests: ${outside}${outside > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}${report.watched ? ' (outside the bad build the watch caught)' : ''}`);
+    out.push(
+      `  failed requests: ${outside}${outside > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}${report.watched ? ' (outside the bad build the watch caught)' : ''}`,
+    );
     const w = report.watched;
     if (w) {
-      out.push(`  ${w.step}: caught ${w.detectMs !== undefined ? formatSeconds(w.detectMs) : '?'} after it first answered` +
-        `${w.reason ? ` (${clip(w.reason, 90)})` : ''}; traffic back on the previous group ${w.restoreMs !== undefined ? formatSeconds(w.restoreMs) : '?'} later;` +
-        ` ${w.failed} of ${w.requests} requests failed meanwhile`);
+      out.push(
+        `  ${w.step}: caught ${w.detectMs !== undefined ? formatSeconds(w.detectMs) : '?'} after it first answered` +
+          `${w.reason ? ` (${clip(w.reason, 90)})` : ''}; traffic back on the previous group ${w.restoreMs !== undefined ? formatSeconds(w.restoreMs) : '?'} later;` +
+          ` ${w.failed} of ${w.requests} requests failed meanwhile`,
+      );
     }
   } else {
     out.push('traffic through the load balancer: not measured');

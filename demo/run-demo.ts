@@ -18,7 +18,15 @@ import type { Probe } from '../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { createDemoConsole } from './console';
 import { missingMessage, missingPrerequisites } from './prerequisites';
-import { failureReasons, passed, renderReport, watchedWithProbe, type DemoReport, type StepResult, type WatchedDraft } from './report';
+import {
+  failureReasons,
+  passed,
+  renderReport,
+  watchedWithProbe,
+  type DemoReport,
+  type StepResult,
+  type WatchedDraft,
+} from './report';
 import { PLANNED_STEPS, runScenario, UnexpectedOutcome } from './scenario';
 
 interface DemoOptions {
@@ -32,9 +40,20 @@ function parseOptions(argv: string[]): DemoOptions {
     .scriptName('npm run demo --')
     .usage('$0 [--time-scale 0.1] [--deadline 600]')
     .options({
-      'time-scale': { type: 'number', default: 0.1, describe: 'Factor on every sandbox delay (boot, health checks, draining); 1 = AWS-like' },
-      deadline: { type: 'number', describe: 'Stop everything after this many seconds (default 300 + 2400 × time scale)' },
-      verbose: { type: 'boolean', default: false, describe: 'Show every stage log line (packer tag lines, every SDK warning)' },
+      'time-scale': {
+        type: 'number',
+        default: 0.1,
+        describe: 'Factor on every sandbox delay (boot, health checks, draining); 1 = AWS-like',
+      },
+      deadline: {
+        type: 'number',
+        describe: 'Stop everything after this many seconds (default 300 + 2400 × time scale)',
+      },
+      verbose: {
+        type: 'boolean',
+        default: false,
+        describe: 'Show every stage log line (packer tag lines, every SDK warning)',
+      },
     })
     .strict()
     .help()
@@ -43,13 +62,17 @@ function parseOptions(argv: string[]): DemoOptions {
   const timeScale = parsed['time-scale'];
   if (!(timeScale > 0 && timeScale <= 1)) throw new RangeError(`--time-scale must be in (0, 1] (got ${timeScale})`);
   const deadlineSeconds = parsed.deadline ?? Math.ceil(300 + 2400 * timeScale);
-  if (!(deadlineSeconds > 0)) throw new RangeError(`--deadline must be a positive number of seconds (got ${deadlineSeconds})`);
+  if (!(deadlineSeconds > 0))
+    throw new RangeError(`--deadline must be a positive number of seconds (got ${deadlineSeconds})`);
   return { timeScale, deadlineSeconds, verbose: parsed.verbose };
 }
 
 /** Fills in the steps that never ran, so the report always lists the whole story. */
 function withUnrun(steps: StepResult[]): StepResult[] {
-  return PLANNED_STEPS.map((planned) => steps.find((s) => s.name === planned.name) ?? { ...planned, outcome: 'not run', durationMs: 0, detail: '' });
+  return PLANNED_STEPS.map(
+    (planned) =>
+      steps.find((s) => s.name === planned.name) ?? { ...planned, outcome: 'not run', durationMs: 0, detail: '' },
+  );
 }
 
 async function main(): Promise<number> {
@@ -95,12 +118,27 @@ async function main(): Promise<number> {
   let probe: Probe | undefined;
   let watched: WatchedDraft | undefined;
   try {
-    show('demo', `starting the sandbox (moto + traffic layer, time scale ${options.timeScale}) with demo infrastructure`);
+    show(
+      'demo',
+      `starting the sandbox (moto + traffic layer, time scale ${options.timeScale}) with demo infrastructure`,
+    );
     const sandboxLog = createLogger('sandbox', (line) => show('sandbox', line));
     sandbox = await startSandbox({ timeScale: options.timeScale, infra: 'demo', log: sandboxLog });
     abort.signal.throwIfAborted();
-    show('demo', `sandbox ready: AWS endpoint ${sandbox.endpoint}, load balancer ${sandbox.listenerUrl ?? '?'} (moto pid ${sandbox.resources().motoPid}, temp dir ${dir})`);
-    await runScenario({ sandbox, dir, timeScale: options.timeScale, signal: abort.signal, show, steps, onProbe: (p) => (probe = p), onWatched: (w) => (watched = w) });
+    show(
+      'demo',
+      `sandbox ready: AWS endpoint ${sandbox.endpoint}, load balancer ${sandbox.listenerUrl ?? '?'} (moto pid ${sandbox.resources().motoPid}, temp dir ${dir})`,
+    );
+    await runScenario({
+      sandbox,
+      dir,
+      timeScale: options.timeScale,
+      signal: abort.signal,
+      show,
+      steps,
+      onProbe: (p) => (probe = p),
+      onWatched: (w) => (watched = w),
+    });
     // A little traffic after the rollback shows where it ends up.
     await new Promise((resolve) => setTimeout(resolve, 500));
   } catch (error) {
@@ -115,7 +153,9 @@ async function main(): Promise<number> {
     if (draft && report.probe) report.watched = watchedWithProbe(draft, report.probe);
     report.calls = (sandbox as Sandbox | undefined)?.calls();
     show('demo', 'stopping the sandbox');
-    await (sandbox as Sandbox | undefined)?.stop().catch((error: unknown) => show('demo', `sandbox stop: ${describeError(error)}`));
+    await (sandbox as Sandbox | undefined)
+      ?.stop()
+      .catch((error: unknown) => show('demo', `sandbox stop: ${describeError(error)}`));
     rmSync(dir, { recursive: true, force: true });
   }
   report.steps = withUnrun(steps);
@@ -138,4 +178,3 @@ main().then(
     process.exitCode = 2;
   },
 );
-

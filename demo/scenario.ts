@@ -64,7 +64,9 @@ function outcomeOf(run: StageProcessResult): Outcome {
 
 function errorLine(run: StageProcessResult): string {
   const error = run.output?.error;
-  return error ? `exit ${run.exitCode} ${error.code}: ${String(error.message).split('\n')[0]}` : `exit ${run.exitCode}, no output file`;
+  return error
+    ? `exit ${run.exitCode} ${error.code}: ${String(error.message).split('\n')[0]}`
+    : `exit ${run.exitCode}, no output file`;
 }
 
 /** Why the deploy rolled itself back and what it left, e.g. `BrokenBuild (Target.ResponseCodeMismatch): v002 removed, v001 kept serving`. */
@@ -75,15 +77,25 @@ function rolledBackLine(run: StageProcessResult): string {
 }
 
 /** The failed step of a watch: what it saw and how fast traffic went back. */
-function failedWatchStep(run: StageProcessResult): { reason?: string; breachAt?: string; trafficBackMs?: number } | undefined {
-  const steps = (run.output?.error?.verification?.steps ?? []) as Array<{ verdict: string; reason?: string; breachAt?: string; trafficBackMs?: number }>;
+function failedWatchStep(
+  run: StageProcessResult,
+): { reason?: string; breachAt?: string; trafficBackMs?: number } | undefined {
+  const steps = (run.output?.error?.verification?.steps ?? []) as Array<{
+    verdict: string;
+    reason?: string;
+    breachAt?: string;
+    trafficBackMs?: number;
+  }>;
   return steps.find((s) => s.verdict === 'failed');
 }
 
 /** e.g. `VerificationFailed: error rate 31 % … ; traffic back 1.2s after the breach`. */
 function watchLine(run: StageProcessResult): string {
   const failed = failedWatchStep(run);
-  const back = failed?.trafficBackMs !== undefined ? `; traffic back ${(failed.trafficBackMs / 1000).toFixed(1)}s after the breach` : '';
+  const back =
+    failed?.trafficBackMs !== undefined
+      ? `; traffic back ${(failed.trafficBackMs / 1000).toFixed(1)}s after the breach`
+      : '';
   return `${run.output.error.code}: ${failed?.reason ?? 'the watch failed'}${back}`;
 }
 
@@ -124,14 +136,22 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
     input: Record<string, unknown>,
     describe: (output: any) => string, // eslint-disable-line @typescript-eslint/no-explicit-any -- stage outputs
     afterRun?: (run: StageProcessResult) => void,
-  ): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- stage outputs
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stage outputs
+  ): Promise<any> {
     const planned = PLANNED_STEPS.find((s) => s.name === name);
     if (!planned) throw new Error(`step ${name} is not planned`);
     runs += 1;
     const stepDir = join(dir, `${String(runs).padStart(2, '0')}-${stage}`);
     mkdirSync(stepDir, { recursive: true });
     context.show('demo', `── ${name} ──`);
-    const run = await runStageProcess({ stage, input, dir: stepDir, env, signal: context.signal, onLine: (line) => context.show(name, line) });
+    const run = await runStageProcess({
+      stage,
+      input,
+      dir: stepDir,
+      env,
+      signal: context.signal,
+      onLine: (line) => context.show(name, line),
+    });
     afterRun?.(run);
     const outcome = outcomeOf(run);
     const detail =
@@ -143,18 +163,40 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
             ? watchLine(run)
             : errorLine(run);
     context.steps.push({ name, expected: planned.expected, outcome, durationMs: run.durationMs, detail });
-    context.show('demo', `${name}: ${outcome}${outcome === planned.expected ? '' : ` (expected ${planned.expected})`} in ${(run.durationMs / 1000).toFixed(1)}s`);
-    if (outcome !== planned.expected) throw new UnexpectedOutcome(`${name}: expected ${planned.expected}, got ${outcome} (${detail})`);
+    context.show(
+      'demo',
+      `${name}: ${outcome}${outcome === planned.expected ? '' : ` (expected ${planned.expected})`} in ${(run.durationMs / 1000).toFixed(1)}s`,
+    );
+    if (outcome !== planned.expected)
+      throw new UnexpectedOutcome(`${name}: expected ${planned.expected}, got ${outcome} (${detail})`);
     return run.output;
   }
 
   async function publish(version: string): Promise<string> {
     const file = await makeSampleArtifact(join(dir, 'artifacts'), version);
-    const output = await step(`publish ${version}`, 'publish', { file, bucket: infra?.artifactBucket, keyTemplate: '{app}/{version}/{fileName}', app: APP, version, buildUrl: BUILD_URL }, (o) => `${o.artifactUrl} (${o.size} bytes)`);
+    const output = await step(
+      `publish ${version}`,
+      'publish',
+      {
+        file,
+        bucket: infra?.artifactBucket,
+        keyTemplate: '{app}/{version}/{fileName}',
+        app: APP,
+        version,
+        buildUrl: BUILD_URL,
+      },
+      (o) => `${o.artifactUrl} (${o.size} bytes)`,
+    );
     return output.artifactUrl as string;
   }
 
-  async function bake(version: string, artifactUrl: string, health: 'ok' | 'fail', name = health === 'ok' ? `bake ${version}` : `bake ${version} (broken)`, tags: Record<string, string> = {}): Promise<string> {
+  async function bake(
+    version: string,
+    artifactUrl: string,
+    health: 'ok' | 'fail',
+    name = health === 'ok' ? `bake ${version}` : `bake ${version} (broken)`,
+    tags: Record<string, string> = {},
+  ): Promise<string> {
     const output = await step(
       name,
       'bake',
@@ -199,14 +241,27 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
   );
 
   // From here on the load balancer serves: every request must succeed, whatever happens to the cluster.
-  const probe = startProbe({ url: sandbox.listenerUrl, concurrency: 4, pauseMs: 10, maxDurationMs: 3_600_000, maxRequests: 10_000_000, requestTimeoutMs: 5_000 });
+  const probe = startProbe({
+    url: sandbox.listenerUrl,
+    concurrency: 4,
+    pauseMs: 10,
+    maxDurationMs: 3_600_000,
+    maxRequests: 10_000_000,
+    requestTimeoutMs: 5_000,
+  });
   context.onProbe(probe);
   context.show('demo', `traffic probe started: 4 clients → ${sandbox.listenerUrl}`);
 
-  const deployed = (o: { serverGroup: string; previousServerGroup?: string | null }) => `${o.serverGroup} serving, ${o.previousServerGroup ?? 'none'} disabled`;
+  const deployed = (o: { serverGroup: string; previousServerGroup?: string | null }) =>
+    `${o.serverGroup} serving, ${o.previousServerGroup ?? 'none'} disabled`;
   const artifact2 = await publish('2.0.0');
   const ami2 = await bake('2.0.0', artifact2, 'ok');
-  await step('deploy 2.0.0', 'deploy', { ...common, amiId: ami2, version: '2.0.0', artifactUrl: artifact2, healthTimeout: limits.healthTimeout }, deployed);
+  await step(
+    'deploy 2.0.0',
+    'deploy',
+    { ...common, amiId: ami2, version: '2.0.0', artifactUrl: artifact2, healthTimeout: limits.healthTimeout },
+    deployed,
+  );
 
   const artifact3 = await publish('3.0.0');
   const ami3 = await bake('3.0.0', artifact3, 'fail');
@@ -226,7 +281,14 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
   await step(
     watchedStep,
     'deploy',
-    { ...common, amiId: ami4, version: '4.0.0', artifactUrl: artifact4, healthTimeout: limits.healthTimeout, watch: limits.watch },
+    {
+      ...common,
+      amiId: ami4,
+      version: '4.0.0',
+      artifactUrl: artifact4,
+      healthTimeout: limits.healthTimeout,
+      watch: limits.watch,
+    },
     deployed,
     (run) => {
       const failed = failedWatchStep(run);

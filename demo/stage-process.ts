@@ -21,7 +21,10 @@ import { createInterface } from 'node:readline';
 /** Direct children of `pid` (packer, which the bake stage starts in a process group of its own). */
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // none, or no pgrep
   }
@@ -69,11 +72,15 @@ export async function runStageProcess(options: StageProcessOptions): Promise<Sta
   const outputPath = join(options.dir, 'out.json');
   writeFileSync(inputPath, JSON.stringify(options.input, null, 2));
   const started = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [bundlePath(options.stage), '--input', inputPath, '--output', outputPath], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [bundlePath(options.stage), '--input', inputPath, '--output', outputPath],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    },
+  );
   // Packer runs in its own group: remembered at the abort, swept if it outlives the stage (e.g. its AWS endpoint died first).
   let grandchildren: number[] = [];
   const killGroup = (signal: NodeJS.Signals): void => {

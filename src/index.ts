@@ -6,7 +6,12 @@ export { createLogger, silentLogger, type Logger } from './core/log';
 export { awsClients, type AwsClients } from './aws/clients';
 export { CallCounter, globalCallCounter } from './aws/call-counter';
 export { Tag } from './aws/tags';
-export { getClusterStatus, formatClusterStatus, type ClusterStatus, type ServerGroupStatus } from './status/cluster-status';
+export {
+  getClusterStatus,
+  formatClusterStatus,
+  type ClusterStatus,
+  type ServerGroupStatus,
+} from './status/cluster-status';
 export { executeStage, type StageDefinition, type StageContext } from './stages/framework';
 export * from './ledger';
 export { startSandbox, sandboxEnv, sandboxClients, type Sandbox, type SandboxOptions } from './sandbox/sandbox';

@@ -10,7 +10,15 @@ import { describeAsgsByName } from '../src/cluster/server-groups';
 import { startAwsCallLog, type AwsCallLog, type LoggedCall } from './helpers/aws-call-log';
 import { createNetwork, someAmi, type Network } from './helpers/cluster-fixture';
 import { ACCOUNT, authorizationRequests, retarget, type AuthorizationRequest } from './helpers/iam-requests';
-import { accessKeyOf, awsIam, createUser, renderPolicy, withoutAction, type AccessKeys, type PolicyDocument } from './helpers/iam-roles';
+import {
+  accessKeyOf,
+  awsIam,
+  createUser,
+  renderPolicy,
+  withoutAction,
+  type AccessKeys,
+  type PolicyDocument,
+} from './helpers/iam-roles';
 import { startMoto, type MotoServer } from './helpers/moto';
 import { runStageBundle, type StageRun } from './helpers/run-stage';
 
@@ -70,14 +78,18 @@ function forMoto(policy: PolicyDocument): PolicyDocument {
 }
 
 function stage(name: string, keys: AccessKeys, input: Record<string, unknown>): Promise<StageRun> {
-  return runStageBundle(name, { region, ...input }, {
-    ...keys,
-    AWS_ENDPOINT_URL: callLog.endpoint,
-    AWS_REGION: region,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    BLUEGREEN_POLL_MIN_MS: '50',
-    BLUEGREEN_POLL_MAX_MS: '200',
-  });
+  return runStageBundle(
+    name,
+    { region, ...input },
+    {
+      ...keys,
+      AWS_ENDPOINT_URL: callLog.endpoint,
+      AWS_REGION: region,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      BLUEGREEN_POLL_MIN_MS: '50',
+      BLUEGREEN_POLL_MAX_MS: '200',
+    },
+  );
 }
 
 const deployInput = (amiId: string, version: string, extra: Record<string, unknown> = {}) => ({
@@ -104,8 +116,13 @@ test.before(async () => {
   const anyone = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
   await awsIam(moto.endpoint, anyone, ['create-user', '--user-name', 'admin']);
   await awsIam(moto.endpoint, anyone, [
-    'put-user-policy', '--user-name', 'admin', '--policy-name', 'all',
-    '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+    'put-user-policy',
+    '--user-name',
+    'admin',
+    '--policy-name',
+    'all',
+    '--policy-document',
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
   ]);
   admin = accessKeyOf(await awsIam(moto.endpoint, anyone, ['create-access-key', '--user-name', 'admin']));
   aws = createAwsClients(region, {
@@ -134,7 +151,8 @@ const denied = () =>
     .filter((c) => c.status === 403)
     .slice(-5)
     .map((c) => `${c.service}:${c.action} ${c.url} ${c.response.slice(0, 300)}`);
-const failure = (run: StageRun) => `exit ${run.exitCode}: ${JSON.stringify(run.output)}\ndenied: ${denied().join('\n')}\n${run.stderr.slice(-2000)}`;
+const failure = (run: StageRun) =>
+  `exit ${run.exitCode}: ${JSON.stringify(run.output)}\ndenied: ${denied().join('\n')}\n${run.stderr.slice(-2000)}`;
 
 async function lockHeld(name: string): Promise<boolean> {
   try {
@@ -148,11 +166,21 @@ async function lockHeld(name: string): Promise<boolean> {
 test.serial('moto IAM: every stage succeeds as a user holding only its role policy', async (t) => {
   const file = join(work, 'web-1.0.0.tgz');
   writeFileSync(file, 'artifact bytes\n');
-  const published = await stage('publish', users.publish, { file, bucket: 'artifacts', keyTemplate: '{app}/{version}/{fileName}', app: 'web', version: '1.0.0' });
+  const published = await stage('publish', users.publish, {
+    file,
+    bucket: 'artifacts',
+    keyTemplate: '{app}/{version}/{fileName}',
+    app: 'web',
+    version: '1.0.0',
+  });
   t.is(published.exitCode, 0, failure(published));
 
   const baked = await stage('bake', users.bake, {
-    app: 'web', version: '1.0.0', sourceAmi: { id: sourceAmi }, artifactUrl: (published.output as { artifactUrl: string }).artifactUrl, timeoutMinutes: 10,
+    app: 'web',
+    version: '1.0.0',
+    sourceAmi: { id: sourceAmi },
+    artifactUrl: (published.output as { artifactUrl: string }).artifactUrl,
+    timeoutMinutes: 10,
   });
   t.is(baked.exitCode, 0, failure(baked));
   const amiId = (baked.output as { amiId: string }).amiId;
@@ -172,26 +200,45 @@ test.serial('moto IAM: every stage succeeds as a user holding only its role poli
   t.log(`${callLog.calls.length} calls, ${callLog.calls.filter((c) => c.status === 403).length} refused`);
 });
 
-test.serial('moto IAM: with one action removed the deploy fails cleanly: exit 1 naming the denial, cluster unchanged, lock released', async (t) => {
-  const before = (await describeAsgsByName(aws, [`${cluster}-v000`, `${cluster}-v001`, `${cluster}-v002`, `${cluster}-v003`])).map((g) => g.AutoScalingGroupName).sort();
-  const keys = await createUser(moto.endpoint, admin, 'deploy-without-create', forMoto(withoutAction(policies.deploy, 'autoscaling:CreateAutoScalingGroup')));
-  const run = await stage('deploy', keys, deployInput(sourceAmi, '3.0.0'));
-  t.is(run.exitCode, 1, failure(run));
-  t.regex(JSON.stringify(run.output), /AccessDenied|not authorized/i);
-  const after = (await describeAsgsByName(aws, [`${cluster}-v000`, `${cluster}-v001`, `${cluster}-v002`, `${cluster}-v003`])).map((g) => g.AutoScalingGroupName).sort();
-  t.deepEqual(after, before, 'no server group made or removed');
-  t.false(await lockHeld(cluster), 'lock released');
-});
+test.serial(
+  'moto IAM: with one action removed the deploy fails cleanly: exit 1 naming the denial, cluster unchanged, lock released',
+  async (t) => {
+    const before = (
+      await describeAsgsByName(aws, [`${cluster}-v000`, `${cluster}-v001`, `${cluster}-v002`, `${cluster}-v003`])
+    )
+      .map((g) => g.AutoScalingGroupName)
+      .sort();
+    const keys = await createUser(
+      moto.endpoint,
+      admin,
+      'deploy-without-create',
+      forMoto(withoutAction(policies.deploy, 'autoscaling:CreateAutoScalingGroup')),
+    );
+    const run = await stage('deploy', keys, deployInput(sourceAmi, '3.0.0'));
+    t.is(run.exitCode, 1, failure(run));
+    t.regex(JSON.stringify(run.output), /AccessDenied|not authorized/i);
+    const after = (
+      await describeAsgsByName(aws, [`${cluster}-v000`, `${cluster}-v001`, `${cluster}-v002`, `${cluster}-v003`])
+    )
+      .map((g) => g.AutoScalingGroupName)
+      .sort();
+    t.deepEqual(after, before, 'no server group made or removed');
+    t.false(await lockHeld(cluster), 'lock released');
+  },
+);
 
-test.serial("moto IAM: the deploy role of one cluster cannot deploy another (its ledger and lock are out of reach); read-only cannot deploy", async (t) => {
-  const other = await stage('deploy', users.deploy, deployInput(sourceAmi, '1.0.0', { stack: 'other' }));
-  t.not(other.exitCode, 0, failure(other));
-  t.regex(JSON.stringify(other.output), /AccessDenied|denied/i);
-  t.is((await describeAsgsByName(aws, ['web-other-v000'])).length, 0);
-  const reader = await stage('deploy', users['status-history'], deployInput(sourceAmi, '4.0.0'));
-  t.not(reader.exitCode, 0, failure(reader));
-  t.false(await lockHeld(cluster));
-});
+test.serial(
+  'moto IAM: the deploy role of one cluster cannot deploy another (its ledger and lock are out of reach); read-only cannot deploy',
+  async (t) => {
+    const other = await stage('deploy', users.deploy, deployInput(sourceAmi, '1.0.0', { stack: 'other' }));
+    t.not(other.exitCode, 0, failure(other));
+    t.regex(JSON.stringify(other.output), /AccessDenied|denied/i);
+    t.is((await describeAsgsByName(aws, ['web-other-v000'])).length, 0);
+    const reader = await stage('deploy', users['status-history'], deployInput(sourceAmi, '4.0.0'));
+    t.not(reader.exitCode, 0, failure(reader));
+    t.false(await lockHeld(cluster));
+  },
+);
 
 async function decision(role: Role, request: AuthorizationRequest): Promise<string> {
   const result = await runSimulation(
@@ -213,7 +260,9 @@ async function decision(role: Role, request: AuthorizationRequest): Promise<stri
 }
 
 /** Runs every stage on a plain moto (no IAM) through a call log; returns each run's calls by role. */
-async function recordStageCalls(t: ExecutionContext): Promise<Array<{ role: Role; stage: string; calls: LoggedCall[] }>> {
+async function recordStageCalls(
+  t: ExecutionContext,
+): Promise<Array<{ role: Role; stage: string; calls: LoggedCall[] }>> {
   const plain = await startMoto();
   const log = await startAwsCallLog(plain.endpoint);
   t.teardown(async () => {
@@ -221,7 +270,10 @@ async function recordStageCalls(t: ExecutionContext): Promise<Array<{ role: Role
     await plain.stop();
   });
   const keys = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
-  const setup = createAwsClients(region, { endpoint: plain.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const setup = createAwsClients(region, {
+    endpoint: plain.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
   const net = await createNetwork(setup);
   const images = (await setup.ec2.send(new DescribeImagesCommand({}))).Images ?? [];
   const [ami1, ami2] = images.map((i) => i.ImageId as string);
@@ -230,9 +282,21 @@ async function recordStageCalls(t: ExecutionContext): Promise<Array<{ role: Role
   const file = join(work, 'web-2.0.0.tgz');
   writeFileSync(file, 'artifact bytes\n');
   const runs: Array<[Role, string, Record<string, unknown>]> = [
-    ['publish', 'publish', { file, bucket: 'artifacts', keyTemplate: '{app}/{version}/{fileName}', app: 'web', version: '2.0.0' }],
-    ['deploy', 'deploy', deployInput(ami1 as string, '1.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName] })],
-    ['deploy', 'deploy', deployInput(ami2 as string, '2.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName] })],
+    [
+      'publish',
+      'publish',
+      { file, bucket: 'artifacts', keyTemplate: '{app}/{version}/{fileName}', app: 'web', version: '2.0.0' },
+    ],
+    [
+      'deploy',
+      'deploy',
+      deployInput(ami1 as string, '1.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName] }),
+    ],
+    [
+      'deploy',
+      'deploy',
+      deployInput(ami2 as string, '2.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName] }),
+    ],
     ['status-history', 'status', { cluster, ledger }],
     ['status-history', 'history', { cluster, ledger }],
     ['deploy', 'rollback', { cluster, ledger, reason: 'iam proof' }],
@@ -241,45 +305,62 @@ async function recordStageCalls(t: ExecutionContext): Promise<Array<{ role: Role
   const out: Array<{ role: Role; stage: string; calls: LoggedCall[] }> = [];
   for (const [role, name, input] of runs) {
     const first = log.calls.length;
-    const run = await runStageBundle(name, { region, ...input }, { ...keys, AWS_ENDPOINT_URL: log.endpoint, AWS_REGION: region, AWS_EC2_METADATA_DISABLED: 'true', BLUEGREEN_POLL_MIN_MS: '50', BLUEGREEN_POLL_MAX_MS: '200' });
+    const run = await runStageBundle(
+      name,
+      { region, ...input },
+      {
+        ...keys,
+        AWS_ENDPOINT_URL: log.endpoint,
+        AWS_REGION: region,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        BLUEGREEN_POLL_MIN_MS: '50',
+        BLUEGREEN_POLL_MAX_MS: '200',
+      },
+    );
     t.is(run.exitCode, 0, `${name}: exit ${run.exitCode} ${JSON.stringify(run.output)} ${run.stderr.slice(-1500)}`);
     out.push({ role, stage: name, calls: log.calls.slice(first) });
   }
   return out;
 }
 
-test.serial('iam-simulate: every call the stages make on the cluster is allowed by its role policy; on another cluster or ledger prefix, denied', async (t) => {
-  const runs = await recordStageCalls(t);
-  const all = runs.flatMap((r) => r.calls);
-  // Resource tags come from the calls that made the groups and templates: map over all calls in order.
-  const requests = authorizationRequests(all, region);
-  const byCall = new Map<LoggedCall, Role>();
-  for (const run of runs) for (const call of run.calls) byCall.set(call, run.role);
-  const notAllowed: string[] = [];
-  const notDenied: string[] = [];
-  const seen = new Set<string>();
-  let scoped = 0;
-  for (const request of requests) {
-    const role = byCall.get(request.call) as Role;
-    const id = `${role} ${request.action} ${request.resource} ${JSON.stringify(request.context)}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const allowed = await decision(role, request);
-    if (allowed !== 'Allowed') notAllowed.push(`${id} → ${allowed} (${request.from})`);
-    if (request.resource === '*') continue; // Describe calls: IAM has no resource to scope them by
-    scoped++;
-    const elsewhere = [retarget(request, cluster, 'api-prod')];
-    if (request.resource.startsWith(`arn:aws:s3:::${ledger.bucket}/`) || request.context['s3:prefix'] !== undefined) {
-      elsewhere.push(retarget(request, `${ledger.prefix}/`, 'audit/'));
+test.serial(
+  'iam-simulate: every call the stages make on the cluster is allowed by its role policy; on another cluster or ledger prefix, denied',
+  async (t) => {
+    const runs = await recordStageCalls(t);
+    const all = runs.flatMap((r) => r.calls);
+    // Resource tags come from the calls that made the groups and templates: map over all calls in order.
+    const requests = authorizationRequests(all, region);
+    const byCall = new Map<LoggedCall, Role>();
+    for (const run of runs) for (const call of run.calls) byCall.set(call, run.role);
+    const notAllowed: string[] = [];
+    const notDenied: string[] = [];
+    const seen = new Set<string>();
+    let scoped = 0;
+    for (const request of requests) {
+      const role = byCall.get(request.call) as Role;
+      const id = `${role} ${request.action} ${request.resource} ${JSON.stringify(request.context)}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const allowed = await decision(role, request);
+      if (allowed !== 'Allowed') notAllowed.push(`${id} → ${allowed} (${request.from})`);
+      if (request.resource === '*') continue; // Describe calls: IAM has no resource to scope them by
+      scoped++;
+      const elsewhere = [retarget(request, cluster, 'api-prod')];
+      if (request.resource.startsWith(`arn:aws:s3:::${ledger.bucket}/`) || request.context['s3:prefix'] !== undefined) {
+        elsewhere.push(retarget(request, `${ledger.prefix}/`, 'audit/'));
+      }
+      if (request.resource.startsWith('arn:aws:s3:::artifacts/'))
+        elsewhere.push(retarget(request, 'artifacts/web/', 'artifacts/other/'));
+      for (const other of elsewhere) {
+        if (other.resource === request.resource && JSON.stringify(other.context) === JSON.stringify(request.context))
+          continue;
+        if ((await decision(role, other)) === 'Allowed')
+          notDenied.push(`${role} ${other.action} ${other.resource} (${request.from})`);
+      }
     }
-    if (request.resource.startsWith('arn:aws:s3:::artifacts/')) elsewhere.push(retarget(request, 'artifacts/web/', 'artifacts/other/'));
-    for (const other of elsewhere) {
-      if (other.resource === request.resource && JSON.stringify(other.context) === JSON.stringify(request.context)) continue;
-      if ((await decision(role, other)) === 'Allowed') notDenied.push(`${role} ${other.action} ${other.resource} (${request.from})`);
-    }
-  }
-  t.log(`${all.length} calls → ${seen.size} distinct authorization requests, ${scoped} scoped to a resource`);
-  t.true(scoped > 15, `${scoped} scoped requests`);
-  t.deepEqual(notAllowed, []);
-  t.deepEqual(notDenied, []);
-});
+    t.log(`${all.length} calls → ${seen.size} distinct authorization requests, ${scoped} scoped to a resource`);
+    t.true(scoped > 15, `${scoped} scoped requests`);
+    t.deepEqual(notAllowed, []);
+    t.deepEqual(notDenied, []);
+  },
+);

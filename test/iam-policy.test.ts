@@ -12,7 +12,10 @@ import { IAM_DIR, actionsOf, policyRoles, type PolicyDocument } from './helpers/
 // The IAM policies shipped for users (one per role, resources/bluegreen/iam) must together allow
 // every AWS action the stages call (the sandbox is not a stage).
 const root = join(__dirname, '..');
-const policies = policyRoles().map((role) => ({ role, policy: JSON.parse(readFileSync(join(IAM_DIR, `${role}.json`), 'utf8')) as PolicyDocument }));
+const policies = policyRoles().map((role) => ({
+  role,
+  policy: JSON.parse(readFileSync(join(IAM_DIR, `${role}.json`), 'utf8')) as PolicyDocument,
+}));
 const allowed = new Set(policies.flatMap(({ policy }) => actionsOf(policy)));
 
 const services: Array<[string, Record<string, unknown>]> = [
@@ -22,7 +25,6 @@ const services: Array<[string, Record<string, unknown>]> = [
   ['elasticloadbalancing', elbv2],
   ['s3', s3],
 ];
-
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -36,7 +38,8 @@ function calledOperations(): Set<string> {
   const operations = new Set<string>();
   for (const file of sourceFiles(join(root, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(|paginate([A-Z][A-Za-z0-9]+)\(/g)) operations.add((match[1] ?? match[2]) as string);
+    for (const match of text.matchAll(/new ([A-Z][A-Za-z0-9]+)Command\(|paginate([A-Z][A-Za-z0-9]+)\(/g))
+      operations.add((match[1] ?? match[2]) as string);
   }
   return operations;
 }
@@ -62,9 +65,21 @@ const UNSCOPED = new Set([
   // RunInstances touches many resource types (instance, volume, network interface, subnet, image…).
   'ec2:RunInstances',
   // Packer's temporary resources: new ones, or untagged (key pair, security group) until deleted.
-  'ec2:CreateKeyPair', 'ec2:CreateSecurityGroup', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateImage', 'ec2:RegisterImage',
-  'ec2:ModifyImageAttribute', 'ec2:CopyImage', 'ec2:CreateSnapshot', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:CreateTags',
-  'ec2:DeleteKeyPair', 'ec2:DeleteSecurityGroup', 'ec2:DetachVolume', 'ec2:DeleteVolume',
+  'ec2:CreateKeyPair',
+  'ec2:CreateSecurityGroup',
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:CreateImage',
+  'ec2:RegisterImage',
+  'ec2:ModifyImageAttribute',
+  'ec2:CopyImage',
+  'ec2:CreateSnapshot',
+  'ec2:CreateVolume',
+  'ec2:AttachVolume',
+  'ec2:CreateTags',
+  'ec2:DeleteKeyPair',
+  'ec2:DeleteSecurityGroup',
+  'ec2:DetachVolume',
+  'ec2:DeleteVolume',
 ]);
 
 test('no mutating action is granted on every resource, except those IAM cannot scope (listed)', (t) => {
@@ -85,7 +100,9 @@ test('no mutating action is granted on every resource, except those IAM cannot s
 
 test('s3:DeleteObject is granted on the lock key only', (t) => {
   const deletes = policies.flatMap(({ policy }) =>
-    policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:DeleteObject')).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])),
+    policy.Statement.filter((s) =>
+      (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:DeleteObject'),
+    ).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])),
   );
   t.deepEqual(deletes, ['arn:aws:s3:::REPLACE_LEDGER_BUCKET/REPLACE_LEDGER_PREFIX/REPLACE_CLUSTER/lock.json']);
 });
@@ -94,5 +111,8 @@ test('every placeholder of the policies is explained in the README', (t) => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const tokens = new Set(policies.flatMap(({ policy }) => JSON.stringify(policy).match(/REPLACE_[A-Z_]+/g) ?? []));
   t.true(tokens.size > 5);
-  t.deepEqual([...tokens].filter((token) => !readme.includes(`\`${token}\``)), []);
+  t.deepEqual(
+    [...tokens].filter((token) => !readme.includes(`\`${token}\``)),
+    [],
+  );
 });

@@ -1,6 +1,16 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -53,13 +63,23 @@ function projectCopy(installed: Record<string, unknown> | undefined, installedOl
 }
 
 function check(project: string, env: NodeJS.ProcessEnv = process.env) {
-  const run = spawnSync('bash', [join(project, 'scripts', 'setup.sh'), '--check'], { encoding: 'utf8', env, timeout: 60_000 });
+  const run = spawnSync('bash', [join(project, 'scripts', 'setup.sh'), '--check'], {
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
   return { status: run.status, stderr: run.stderr };
 }
 
-const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { version?: string }>;
+};
 /** node_modules/.package-lock.json as npm writes it after installing this lock file. */
-const installedAsLocked = { name: 'bluegreen', lockfileVersion: 3, packages: Object.fromEntries(Object.entries(lock.packages).filter(([path]) => path !== '')) };
+const installedAsLocked = {
+  name: 'bluegreen',
+  lockfileVersion: 3,
+  packages: Object.fromEntries(Object.entries(lock.packages).filter(([path]) => path !== '')),
+};
 
 test('in a set-up checkout nothing is missing', (t) => {
   const run = check(root);
@@ -76,7 +96,10 @@ test('no node_modules, or one installed from another lock: npm ci', (t) => {
   t.is(missing.status, 2);
   t.regex(missing.stderr, /setup: run: npm ci$/m);
   const [path, entry] = Object.entries(installedAsLocked.packages)[0] as [string, { version?: string }];
-  const changed = { ...installedAsLocked, packages: { ...installedAsLocked.packages, [path]: { ...entry, version: '0.0.0-other' } } };
+  const changed = {
+    ...installedAsLocked,
+    packages: { ...installedAsLocked.packages, [path]: { ...entry, version: '0.0.0-other' } },
+  };
   const stale = check(projectCopy(changed, true));
   t.is(stale.status, 2);
   t.regex(stale.stderr, /older than package-lock\.json/);

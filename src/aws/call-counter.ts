@@ -14,8 +14,8 @@ export class CallCounter {
 
   /** Adds the counting middleware to a client. */
   attach(service: string, client: MiddlewareClient): void {
-    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-      async (args: unknown) => {
+    const middleware =
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
         this.record(service, context.commandName?.replace(/Command$/, '') ?? 'Unknown');
         return next(args);
       };

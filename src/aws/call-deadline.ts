@@ -34,7 +34,10 @@ export function addCallDeadline(service: string, client: SendingClient): void {
     if (typeof options === 'function') return send(command, options);
     const given = (options ?? {}) as SendOptions;
     const ms = callTimeoutMs(service);
-    const action = ((command as { constructor?: { name?: string } }).constructor?.name ?? 'Unknown').replace(/Command$/, '');
+    const action = ((command as { constructor?: { name?: string } }).constructor?.name ?? 'Unknown').replace(
+      /Command$/,
+      '',
+    );
     const timer = new AbortController();
     const signal = given.abortSignal ? AbortSignal.any([given.abortSignal, timer.signal]) : timer.signal;
     let handle: NodeJS.Timeout | undefined;

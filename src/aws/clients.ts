@@ -63,7 +63,12 @@ function baseConfig(region: string, attemptMs: number) {
     maxAttempts: maxAttempts(),
     customUserAgent: 'bluegreen',
     // Connection setup should be quick; an attempt past its timeout errors (and is retried), it does not just warn.
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: attemptMs, socketTimeout: attemptMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: 5_000,
+      requestTimeout: attemptMs,
+      socketTimeout: attemptMs,
+      throwOnRequestTimeout: true,
+    },
   } as const;
 }
 
@@ -82,7 +87,11 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
   return createRegionalClients(region, options, new Map());
 }
 
-function createRegionalClients(region: string, options: AwsClientOptions, siblings: Map<string, AwsClients>): AwsClients {
+function createRegionalClients(
+  region: string,
+  options: AwsClientOptions,
+  siblings: Map<string, AwsClients>,
+): AwsClients {
   const counter = options.counter ?? globalCallCounter;
   const extra = {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),

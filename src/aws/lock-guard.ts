@@ -21,7 +21,9 @@ export function isMutatingCall(action: string): boolean {
 }
 
 interface MiddlewareClient {
-  middlewareStack: { add: (middleware: never, options: { step: 'initialize'; name: string; priority?: 'high' | 'low' }) => void };
+  middlewareStack: {
+    add: (middleware: never, options: { step: 'initialize'; name: string; priority?: 'high' | 'low' }) => void;
+  };
 }
 
 type Handler = (args: { input: unknown }) => Promise<unknown>;
@@ -53,5 +55,9 @@ export function addClusterWriteGuard(service: string, client: MiddlewareClient):
     currentRunScope()?.lockGuard?.assertHeld(`${service} ${action}`);
     return next({ ...args, input: redactTagValues(args.input) });
   };
-  client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'bluegreenClusterWriteGuard', priority: 'high' });
+  client.middlewareStack.add(middleware as never, {
+    step: 'initialize',
+    name: 'bluegreenClusterWriteGuard',
+    priority: 'high',
+  });
 }

@@ -2,7 +2,10 @@
  * Drains an SDK paginator (`paginateDescribeAutoScalingGroups(…)` and friends)
  * into one list, so no caller forgets a page.
  */
-export async function collectPages<Page, Item>(pages: AsyncIterable<Page>, pick: (page: Page) => Item[] | undefined): Promise<Item[]> {
+export async function collectPages<Page, Item>(
+  pages: AsyncIterable<Page>,
+  pick: (page: Page) => Item[] | undefined,
+): Promise<Item[]> {
   const items: Item[] = [];
   for await (const page of pages) items.push(...(pick(page) ?? []));
   return items;

@@ -19,7 +19,8 @@ const MAX_KEY_BYTES = 1024;
  */
 export function checkBucketName(field: string, value: unknown): string {
   const name = typeof value === 'number' ? String(value) : value;
-  if (typeof name !== 'string' || name === '') throw new InputError(field, 'is required: the name of an existing S3 bucket');
+  if (typeof name !== 'string' || name === '')
+    throw new InputError(field, 'is required: the name of an existing S3 bucket');
   if (/^s3:\/\//i.test(name) || name.includes('/')) {
     throw new InputError(field, `must be a bucket name only, without "s3://" or a key (got ${JSON.stringify(name)})`);
   }
@@ -48,10 +49,12 @@ function bucketNameProblem(name: string): string | undefined {
  */
 export function checkObjectKey(field: string, value: string): string {
   const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > MAX_KEY_BYTES) throw new InputError(field, `an S3 key must be at most ${MAX_KEY_BYTES} bytes (got ${bytes})`);
+  if (bytes > MAX_KEY_BYTES)
+    throw new InputError(field, `an S3 key must be at most ${MAX_KEY_BYTES} bytes (got ${bytes})`);
   const quoted = JSON.stringify(value);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what we reject
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InputError(field, `must not hold control characters (got ${quoted})`);
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw new InputError(field, `must not hold control characters (got ${quoted})`);
   if (value.startsWith('/')) throw new InputError(field, `must not start with "/" (got ${quoted})`);
   if (value.endsWith('/')) throw new InputError(field, `must name an object, not end with "/" (got ${quoted})`);
   if (value.includes('//')) throw new InputError(field, `must not hold an empty path segment "//" (got ${quoted})`);

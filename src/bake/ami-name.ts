@@ -19,7 +19,10 @@ export function makeAmiName(app: string, version: string, now: Date): string {
   const clean = (s: string) => s.replace(AMI_NAME_FORBIDDEN, '_');
   const name = `${clean(app)}-${clean(version)}-${amiTimestamp(now)}`;
   if (name.length > 128) {
-    throw new InputError('version', `AMI name "${name}" would be ${name.length} characters; EC2 allows 128 (shorten app or version, or pass amiName)`);
+    throw new InputError(
+      'version',
+      `AMI name "${name}" would be ${name.length} characters; EC2 allows 128 (shorten app or version, or pass amiName)`,
+    );
   }
   return name;
 }

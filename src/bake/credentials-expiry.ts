@@ -17,7 +17,8 @@ export interface CredentialsExpiry {
  */
 export function credentialsExpiry(env: NodeJS.ProcessEnv): CredentialsExpiry | undefined {
   const text = env.AWS_CREDENTIAL_EXPIRATION;
-  if (env.AWS_ACCESS_KEY_ID === undefined || env.AWS_ACCESS_KEY_ID === '' || text === undefined || text.trim() === '') return undefined;
+  if (env.AWS_ACCESS_KEY_ID === undefined || env.AWS_ACCESS_KEY_ID === '' || text === undefined || text.trim() === '')
+    return undefined;
   const expiresAt = new Date(text.trim());
   if (Number.isNaN(expiresAt.getTime())) {
     throw new InputError('AWS_CREDENTIAL_EXPIRATION', 'is not an ISO 8601 time (e.g. 2025-01-02T03:04:05Z)');

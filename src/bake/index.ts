@@ -21,7 +21,13 @@ export {
   type MachineReadableSummary,
 } from './machine-readable';
 export { lastManifestRun, readManifest, type ManifestRun, type PackerManifest } from './manifest';
-export { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli';
+export {
+  defaultPackerPath,
+  detectPackerVersion,
+  parsePackerVersion,
+  usesPluginBlock,
+  type PackerVersion,
+} from './packer-cli';
 export { BakeFailureCode, type PackerFailureReason } from './packer-errors';
 export { PACKER_VARIABLES, type PackerVariableName } from './packer-variables';
 export { createHandlebars, renderBuild, renderTemplate, type BuildDir, type RenderOptions } from './render';

@@ -13,7 +13,9 @@ export function ec2LiteralTagger(
   options: { endpoint?: string; clientFor?: (region: string) => EC2Client } = {},
 ): (amis: Record<string, string>, tags: Record<string, string>) => Promise<void> {
   const clientFor =
-    options.clientFor ?? ((region: string) => new EC2Client({ region, ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}) }));
+    options.clientFor ??
+    ((region: string) =>
+      new EC2Client({ region, ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}) }));
   return async (amis, tags) => {
     const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
     for (const [region, amiId] of Object.entries(amis)) {

@@ -71,7 +71,10 @@ export interface MachineReadableSummary {
  * the builder's artifact on, so the same AMIs appear as artifact 0 and 1:
  * they are counted once.
  */
-export function summarizeMachineReadable(records: Iterable<MachineReadableRecord>, primaryRegion?: string): MachineReadableSummary {
+export function summarizeMachineReadable(
+  records: Iterable<MachineReadableRecord>,
+  primaryRegion?: string,
+): MachineReadableSummary {
   const artifacts: MachineReadableSummary['artifacts'] = [];
   const seen = new Set<string>();
   const builderIds = new Map<string, string>();
@@ -114,7 +117,10 @@ export function summarizeMachineReadable(records: Iterable<MachineReadableRecord
     artifacts,
     amis,
     createdAmiIds: created,
-    errors: targetErrors.length > 0 ? targetErrors : uiErrors.filter((e) => e !== '' && !/^==> Some builds didn't complete/.test(e)),
+    errors:
+      targetErrors.length > 0
+        ? targetErrors
+        : uiErrors.filter((e) => e !== '' && !/^==> Some builds didn't complete/.test(e)),
     errorCount,
     cancelled,
   };

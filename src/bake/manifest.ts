@@ -54,11 +54,15 @@ export async function readManifest(file: string): Promise<PackerManifest | undef
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OperationFailedError('BakeFailed', `cannot read Packer's manifest ${file}: ${describeError(err)}`, { errors: [] });
+    throw new OperationFailedError('BakeFailed', `cannot read Packer's manifest ${file}: ${describeError(err)}`, {
+      errors: [],
+    });
   }
   try {
     return JSON.parse(text) as PackerManifest;
   } catch (err) {
-    throw new OperationFailedError('BakeFailed', `Packer's manifest ${file} is not JSON: ${describeError(err)}`, { errors: [] });
+    throw new OperationFailedError('BakeFailed', `Packer's manifest ${file} is not JSON: ${describeError(err)}`, {
+      errors: [],
+    });
   }
 }

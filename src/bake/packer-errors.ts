@@ -27,12 +27,18 @@ export function packerNotFound(packerPath: string): InputError {
 
 /** Packer could not be started for another reason than being missing (e.g. too many processes). */
 export function packerNotStarted(packerPath: string, error: unknown): OperationFailedError {
-  return new OperationFailedError('BakeFailed', `cannot run packer (${packerPath}): ${describeError(error)}; nothing was built`, { errors: [] });
+  return new OperationFailedError(
+    'BakeFailed',
+    `cannot run packer (${packerPath}): ${describeError(error)}; nothing was built`,
+    { errors: [] },
+  );
 }
 
 /** A packer command (`version`, `init`, `validate`) failed before anything was built. */
 export function packerCommandFailed(command: string, exitCode: number, output: string): InputError {
-  return new InputError('template', `packer ${command} failed (exit ${exitCode}): ${output.trim() || 'no output'}`, { exitCode });
+  return new InputError('template', `packer ${command} failed (exit ${exitCode}): ${output.trim() || 'no output'}`, {
+    exitCode,
+  });
 }
 
 /** `packer build` made no AMI; `errors` holds Packer's own messages (in the output's `errors`). */

@@ -100,7 +100,10 @@ export function sensitiveVariables(b: ResolvedBake): Set<PackerVariableName> {
 export function variablesHcl(sensitive: ReadonlySet<string> = new Set()): string {
   return Object.entries(PACKER_VARIABLES)
     .map(([name, type]) => {
-      const attrs: Array<[string, string]> = [['type', type], ['default', 'null']];
+      const attrs: Array<[string, string]> = [
+        ['type', type],
+        ['default', 'null'],
+      ];
       if (sensitive.has(name)) attrs.push(['sensitive', 'true']);
       const width = Math.max(...attrs.map(([k]) => k.length));
       return `variable "${name}" {\n${attrs.map(([k, v]) => `  ${k.padEnd(width)} = ${v}\n`).join('')}}\n`;
@@ -113,8 +116,11 @@ export function varFileJson(vars: Partial<Record<string, VarValue>>): string {
   const escape = (v: VarValue): VarValue => {
     if (typeof v === 'string') return escapeGoTemplate(v);
     if (Array.isArray(v)) return v.map(escapeGoTemplate);
-    if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeGoTemplate(k), escapeGoTemplate(x)]));
+    if (typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeGoTemplate(k), escapeGoTemplate(x)]));
     return v;
   };
-  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, escape(v as VarValue)])), null, 2) + '\n';
+  return (
+    JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, escape(v as VarValue)])), null, 2) + '\n'
+  );
 }

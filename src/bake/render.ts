@@ -7,7 +7,13 @@ import { hclString, packerString, packerStringList } from './escape';
 import { packerVariables, sensitiveVariables, variablesHcl, varFileJson } from './packer-variables';
 import { builtinTemplateDir } from './template-dir';
 import type { ResolvedBake } from './types';
-import { defaultPackerPath, detectPackerVersion, parsePackerVersion, usesPluginBlock, type PackerVersion } from './packer-cli';
+import {
+  defaultPackerPath,
+  detectPackerVersion,
+  parsePackerVersion,
+  usesPluginBlock,
+  type PackerVersion,
+} from './packer-cli';
 
 /** Name of the generated var file Packer loads by itself from the build directory. */
 export const VAR_FILE = 'bluegreen.auto.pkrvars.json';
@@ -104,7 +110,10 @@ async function copyFile(from: string, dir: string, rel: string, files: string[],
     await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
     await fs.copyFile(from, path.join(dir, rel));
   } catch (err) {
-    throw new InputError(field, `cannot read ${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(
+      field,
+      `cannot read ${from}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   files.push(rel);
   return rel;
@@ -140,7 +149,10 @@ export async function renderBuild(bake: ResolvedBake, renderOptions: RenderOptio
   try {
     source = await fs.readFile(bake.templatePath, 'utf8');
   } catch (err) {
-    throw new InputError('templatePath', `cannot read ${bake.templatePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new InputError(
+      'templatePath',
+      `cannot read ${bake.templatePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
 
   const dir = bake.outDir !== undefined ? bake.outDir : await fs.mkdtemp(path.join(os.tmpdir(), 'bluegreen-bake-'));
@@ -165,7 +177,9 @@ export async function renderBuild(bake: ResolvedBake, renderOptions: RenderOptio
       scripts.push(rel);
     }
     for (const [j, script] of step.scripts.entries()) {
-      scripts.push(await copyFile(script, dir, `files/steps/${i}-${j}-${path.basename(script)}`, files, `steps.${i}.scripts.${j}`));
+      scripts.push(
+        await copyFile(script, dir, `files/steps/${i}-${j}-${path.basename(script)}`, files, `steps.${i}.scripts.${j}`),
+      );
     }
     steps.push({ ...step, scripts });
   }
@@ -175,11 +189,18 @@ export async function renderBuild(bake: ResolvedBake, renderOptions: RenderOptio
     const c = bake.chef;
     let policyArchive: string | undefined;
     if (c.policyArchive !== undefined) {
-      policyArchive = await copyFile(c.policyArchive, dir, `files/chef/${path.basename(c.policyArchive)}`, files, 'chef.policyArchive');
+      policyArchive = await copyFile(
+        c.policyArchive,
+        dir,
+        `files/chef/${path.basename(c.policyArchive)}`,
+        files,
+        'chef.policyArchive',
+      );
     }
     if (c.cookbooksPath !== undefined) {
       const st = await fs.stat(c.cookbooksPath).catch(() => undefined);
-      if (st?.isDirectory() !== true) throw new InputError('chef.cookbooksPath', `${c.cookbooksPath} is not a directory`);
+      if (st?.isDirectory() !== true)
+        throw new InputError('chef.cookbooksPath', `${c.cookbooksPath} is not a directory`);
       await fs.cp(c.cookbooksPath, path.join(dir, 'files/chef/cookbooks'), { recursive: true });
       files.push('files/chef/cookbooks/');
     }
@@ -187,7 +208,8 @@ export async function renderBuild(bake: ResolvedBake, renderOptions: RenderOptio
     await writeFile(dir, 'files/chef/node.json', JSON.stringify(nodeJson, null, 2) + '\n', files);
     const chefEnv: Record<string, string> = { CHEF_CLIENT: c.client, CHEF_DIR: '/tmp/bluegreen-chef' };
     if (c.version !== undefined) chefEnv['CHEF_VERSION'] = c.version;
-    if (policyArchive !== undefined) chefEnv['CHEF_POLICY_ARCHIVE'] = `/tmp/bluegreen-chef/${path.basename(policyArchive)}`;
+    if (policyArchive !== undefined)
+      chefEnv['CHEF_POLICY_ARCHIVE'] = `/tmp/bluegreen-chef/${path.basename(policyArchive)}`;
     chef = { ...c, policyArchive: policyArchive ?? null };
     chefEnvironment = chefEnv;
   }
@@ -202,7 +224,11 @@ export async function renderBuild(bake: ResolvedBake, renderOptions: RenderOptio
     iisEnv:
       bake.iis === undefined
         ? {}
-        : { SITE_NAME: bake.iis.siteName, SITE_PORT: String(bake.iis.port), APP_POOL_RUNTIME: bake.iis.managedRuntimeVersion },
+        : {
+            SITE_NAME: bake.iis.siteName,
+            SITE_PORT: String(bake.iis.port),
+            APP_POOL_RUNTIME: bake.iis.managedRuntimeVersion,
+          },
     packerVersion: packerVersion.text,
     vars: packerVariables(bake),
   }) as object;

@@ -18,7 +18,10 @@ export function resolveSourceAmi(value: unknown): ResolvedBake['sourceAmi'] {
   }
   if (src['filter'] === undefined) throw new InputError('sourceAmi', 'give either id or filter');
   const filter = checkObject('sourceAmi.filter', src['filter']);
-  const owners = filter['owners'] === undefined || filter['owners'] === null ? [] : checkStringList('sourceAmi.filter.owners', filter['owners']);
+  const owners =
+    filter['owners'] === undefined || filter['owners'] === null
+      ? []
+      : checkStringList('sourceAmi.filter.owners', filter['owners']);
   if (owners.length === 0) {
     throw new InputError(
       'sourceAmi.filter.owners',
@@ -30,6 +33,7 @@ export function resolveSourceAmi(value: unknown): ResolvedBake['sourceAmi'] {
   if (name !== undefined) filters['name'] = name;
   if (Object.keys(filters).length === 0) throw new InputError('sourceAmi.filter.name', 'required (or filters)');
   if (filters['root-device-type'] === undefined) filters['root-device-type'] = 'ebs';
-  const mostRecent = filter['mostRecent'] === undefined ? true : checkBoolean('sourceAmi.filter.mostRecent', filter['mostRecent']);
+  const mostRecent =
+    filter['mostRecent'] === undefined ? true : checkBoolean('sourceAmi.filter.mostRecent', filter['mostRecent']);
   return { filters, owners, mostRecent };
 }

@@ -27,7 +27,8 @@ export function resolveSteps(value: unknown, repoDir: string): ResolvedBake['ste
     const s = checkObject(`steps.${i}`, raw);
     const inline = list(`steps.${i}.inline`, s['inline']);
     const scripts = list(`steps.${i}.scripts`, s['scripts']).map((p) => path.resolve(repoDir, p));
-    if (inline.length === 0 && scripts.length === 0) throw new InputError(`steps.${i}`, 'needs inline commands or scripts');
+    if (inline.length === 0 && scripts.length === 0)
+      throw new InputError(`steps.${i}`, 'needs inline commands or scripts');
     const env = checkStringMap(`steps.${i}.env`, s['env']);
     for (const [k, v] of Object.entries(env)) {
       if (!ENV_NAME.test(k)) throw new InputError(`steps.${i}.env.${k}`, 'is not an environment variable name');
@@ -51,11 +52,13 @@ export function resolveChef(value: unknown, windows: boolean, repoDir: string): 
   if ((cookbooksPath === undefined) === (policyArchive === undefined)) {
     throw new InputError('chef', 'give either cookbooksPath (with runList) or policyArchive');
   }
-  if (cookbooksPath !== undefined && runList.length === 0) throw new InputError('chef.runList', 'required with cookbooksPath');
+  if (cookbooksPath !== undefined && runList.length === 0)
+    throw new InputError('chef.runList', 'required with cookbooksPath');
   runList.forEach((r, i) => {
     if (!RUN_LIST_ENTRY.test(r)) throw new InputError(`chef.runList.${i}`, `"${r}" is not recipe[…] or role[…]`);
   });
-  const attributes = c['attributes'] === undefined || c['attributes'] === null ? {} : checkObject('chef.attributes', c['attributes']);
+  const attributes =
+    c['attributes'] === undefined || c['attributes'] === null ? {} : checkObject('chef.attributes', c['attributes']);
   return {
     client,
     version: optionalNonBlank('chef.version', c['version']),
@@ -67,14 +70,28 @@ export function resolveChef(value: unknown, windows: boolean, repoDir: string): 
 }
 
 /** `iis`: the Windows template's IIS example, on by default when an artifact is given. */
-export function resolveIis(value: unknown, windows: boolean, app: string, artifactUrl: string | undefined): ResolvedBake['iis'] {
+export function resolveIis(
+  value: unknown,
+  windows: boolean,
+  app: string,
+  artifactUrl: string | undefined,
+): ResolvedBake['iis'] {
   if (!windows || value === false || (value === undefined && artifactUrl === undefined)) return undefined;
   const o = value === undefined || value === null ? {} : checkObject('iis', value);
   const port = o['port'] === undefined ? 80 : checkInteger('iis.port', o['port'], 1, 65535);
   const siteName = optionalNonBlank('iis.siteName', o['siteName']) ?? app;
   const managedRuntimeVersion =
-    o['managedRuntimeVersion'] === undefined ? 'v4.0' : typeof o['managedRuntimeVersion'] === 'string' ? o['managedRuntimeVersion'] : undefined;
-  if (managedRuntimeVersion === undefined) throw new InputError('iis.managedRuntimeVersion', 'must be a string ("v4.0", or "" for No Managed Code)');
-  if (artifactUrl === undefined) throw new InputError('artifactUrl', 'required by the IIS example (it installs the web application from the artifact)');
+    o['managedRuntimeVersion'] === undefined
+      ? 'v4.0'
+      : typeof o['managedRuntimeVersion'] === 'string'
+        ? o['managedRuntimeVersion']
+        : undefined;
+  if (managedRuntimeVersion === undefined)
+    throw new InputError('iis.managedRuntimeVersion', 'must be a string ("v4.0", or "" for No Managed Code)');
+  if (artifactUrl === undefined)
+    throw new InputError(
+      'artifactUrl',
+      'required by the IIS example (it installs the web application from the artifact)',
+    );
   return { siteName, port, managedRuntimeVersion };
 }

@@ -27,7 +27,8 @@ export function resolveTags(s: TagSources): Pick<ResolvedBake, 'tags' | 'literal
   const build = (s.build ?? {}) as Record<string, unknown>;
   const buildUrl = optionalNonBlank('build.url', build['url']);
   const gitCommit = optionalNonBlank('build.gitCommit', build['gitCommit']);
-  const allTags: Record<string, string> = s.tags === undefined || s.tags === null ? {} : { ...checkTags('tags', s.tags) };
+  const allTags: Record<string, string> =
+    s.tags === undefined || s.tags === null ? {} : { ...checkTags('tags', s.tags) };
   const meta: Record<string, string | undefined> = {
     [Tag.app]: s.app,
     [Tag.version]: s.version,

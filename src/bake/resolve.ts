@@ -26,7 +26,10 @@ function resolveTemplate(o: Record<string, unknown>, repoDir: string): Pick<Reso
   }
   const template = o['template'] ?? 'linux';
   if (template !== 'linux' && template !== 'windows') {
-    throw new InputError('template', `"${String(template)}" is not a built-in template (linux, windows); pass templatePath for your own`);
+    throw new InputError(
+      'template',
+      `"${String(template)}" is not a built-in template (linux, windows); pass templatePath for your own`,
+    );
   }
   return { template, templatePath: path.join(builtinTemplateDir(), template, 'build.pkr.hcl.hbs') };
 }
@@ -45,7 +48,10 @@ function resolveCidrs(value: unknown, sandbox: boolean): string[] {
     if (!CIDR.test(c)) throw new InputError(`allowedCidrs.${i}`, `"${c}" is not a CIDR block`);
   });
   if (cidrs.length === 0 && !sandbox) {
-    throw new InputError('allowedCidrs', 'required: the CIDR(s) the build agent reaches the build instance from (Packer would otherwise open 0.0.0.0/0)');
+    throw new InputError(
+      'allowedCidrs',
+      'required: the CIDR(s) the build agent reaches the build instance from (Packer would otherwise open 0.0.0.0/0)',
+    );
   }
   return cidrs;
 }
@@ -55,8 +61,14 @@ function resolveVolume(value: unknown, windows: boolean, sandbox: boolean): Reso
   // moto's RunInstances wants a size (or snapshot) in every block device mapping.
   const sizeGb = v['sizeGb'] === undefined ? (sandbox ? 8 : undefined) : wholeGiB(v['sizeGb']);
   const type = v['type'] === undefined ? 'gp3' : checkString('volume.type', v['type']);
-  if (!(EBS_VOLUME_TYPES as readonly string[]).includes(type)) throw new InputError('volume.type', `"${type}" is not an EBS volume type`);
-  const deviceName = v['deviceName'] === undefined ? (windows ? '/dev/sda1' : '/dev/xvda') : checkString('volume.deviceName', v['deviceName']);
+  if (!(EBS_VOLUME_TYPES as readonly string[]).includes(type))
+    throw new InputError('volume.type', `"${type}" is not an EBS volume type`);
+  const deviceName =
+    v['deviceName'] === undefined
+      ? windows
+        ? '/dev/sda1'
+        : '/dev/xvda'
+      : checkString('volume.deviceName', v['deviceName']);
   return { sizeGb, type, deviceName };
 }
 
@@ -76,7 +88,10 @@ function resolveEncryption(value: unknown, copyRegions: string[]): ResolvedBake[
   };
   for (const r of copyRegions) {
     if (encryption.kmsKeyId !== undefined && encryption.regionKmsKeyIds[r] === undefined) {
-      throw new InputError(`encryption.regionKmsKeyIds.${r}`, 'required: a KMS key of each copy region when kmsKeyId is set (KMS keys are regional)');
+      throw new InputError(
+        `encryption.regionKmsKeyIds.${r}`,
+        'required: a KMS key of each copy region when kmsKeyId is set (KMS keys are regional)',
+      );
     }
   }
   return encryption;
@@ -88,10 +103,17 @@ function resolveEncryption(value: unknown, copyRegions: string[]): ResolvedBake[
  * takes its result. Throws {@link InputError} naming the field at the first
  * problem. `options` may be raw input (e.g. parsed JSON): every value is checked.
  */
-export function resolveBakeOptions(options: BakeOptions | Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): ResolvedBake {
+export function resolveBakeOptions(
+  options: BakeOptions | Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedBake {
   const o = checkObject('options', options);
   const app = checkString('app', o['app']);
-  if (!NAME.test(app)) throw new InputError('app', `"${app}" must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
+  if (!NAME.test(app))
+    throw new InputError(
+      'app',
+      `"${app}" must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`,
+    );
   const version = checkVersion('version', o['version']);
   const region = checkRegion('region', o['region']);
   const repoDir = path.resolve(optionalNonBlank('repoDir', o['repoDir']) ?? process.cwd());
@@ -99,7 +121,8 @@ export function resolveBakeOptions(options: BakeOptions | Readonly<Record<string
   const windows = template === 'windows';
   const sourceAmi = resolveSourceAmi(o['sourceAmi']);
   const artifactUrl = resolveArtifactUrl(o['artifactUrl']);
-  const endpoint = optionalNonBlank('endpoint', o['endpoint']) ?? optionalNonBlank('AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL);
+  const endpoint =
+    optionalNonBlank('endpoint', o['endpoint']) ?? optionalNonBlank('AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL);
   const sandbox = endpoint !== undefined;
   const allowedCidrs = resolveCidrs(o['allowedCidrs'], sandbox);
 
@@ -107,11 +130,14 @@ export function resolveBakeOptions(options: BakeOptions | Readonly<Record<string
   const amiName = o['amiName'] !== undefined ? checkString('amiName', o['amiName']) : makeAmiName(app, version, now);
   assertAmiName(amiName);
   const copyRegions = list('copyRegions', o['copyRegions']).map((r, i) => checkRegion(`copyRegions.${i}`, r));
-  if (copyRegions.includes(region)) throw new InputError('copyRegions', `holds the build region ${region}; list only the other regions`);
+  if (copyRegions.includes(region))
+    throw new InputError('copyRegions', `holds the build region ${region}; list only the other regions`);
   const outDir = optionalNonBlank('outDir', o['outDir']);
 
-  const timeoutMinutes = o['timeoutMinutes'] === undefined || o['timeoutMinutes'] === null ? 120 : Number(o['timeoutMinutes']);
-  if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new InputError('timeoutMinutes', 'must be a positive number');
+  const timeoutMinutes =
+    o['timeoutMinutes'] === undefined || o['timeoutMinutes'] === null ? 120 : Number(o['timeoutMinutes']);
+  if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0)
+    throw new InputError('timeoutMinutes', 'must be a positive number');
 
   const resolved: ResolvedBake = {
     template,
@@ -130,7 +156,16 @@ export function resolveBakeOptions(options: BakeOptions | Readonly<Record<string
     volume: resolveVolume(o['volume'], windows, sandbox),
     encryption: resolveEncryption(o['encryption'], copyRegions),
     copyRegions,
-    ...resolveTags({ app, version, amiName, artifactUrl, sandbox, tags: o['tags'], build: o['build'], sandboxHealth: o['sandboxHealth'] }),
+    ...resolveTags({
+      app,
+      version,
+      amiName,
+      artifactUrl,
+      sandbox,
+      tags: o['tags'],
+      build: o['build'],
+      sandboxHealth: o['sandboxHealth'],
+    }),
     allowedCidrs,
     sshUsername: optionalNonBlank('sshUsername', o['sshUsername']) ?? 'ec2-user',
     winrmUsername: optionalNonBlank('winrmUsername', o['winrmUsername']) ?? 'Administrator',

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 import { OperationFailedError } from '../core/errors';
-import { packerBuildFailed, packerCommandFailed, packerNotFound, packerNotStarted, type PackerFailureReason } from './packer-errors';
+import {
+  packerBuildFailed,
+  packerCommandFailed,
+  packerNotFound,
+  packerNotStarted,
+  type PackerFailureReason,
+} from './packer-errors';
 import {
   LineSplitter,
   parseMachineReadableLine,
@@ -57,9 +63,17 @@ export interface BakeResult {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-async function checked(packerPath: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLog?: (l: string) => void): Promise<void> {
+async function checked(
+  packerPath: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onLog?: (l: string) => void,
+): Promise<void> {
   const out = await runPackerCommand(packerPath, args, { cwd, env });
-  for (const line of (out.stdout + out.stderr).split('\n')) if (line.trim() !== '') onLog?.(`packer ${command}: ${line}`);
+  for (const line of (out.stdout + out.stderr).split('\n'))
+    if (line.trim() !== '') onLog?.(`packer ${command}: ${line}`);
   if (out.exitCode !== 0) throw packerCommandFailed(command, out.exitCode, out.stdout + out.stderr);
 }
 
@@ -72,7 +86,12 @@ interface BuildProcess {
   stopDetail?: string;
 }
 
-function runBuildProcess(packerPath: string, buildDir: BuildDir, options: RunPackerOptions, env: NodeJS.ProcessEnv): Promise<BuildProcess> {
+function runBuildProcess(
+  packerPath: string,
+  buildDir: BuildDir,
+  options: RunPackerOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<BuildProcess> {
   return new Promise((resolve, reject) => {
     const records: MachineReadableRecord[] = [];
     const result: BuildProcess = { exitCode: null, exitSignal: null, records };
@@ -178,13 +197,20 @@ export async function runPacker(buildDir: BuildDir, options: RunPackerOptions = 
   const manifest = await readManifest(buildDir.manifestPath).catch(() => undefined);
   const run = manifest === undefined ? undefined : lastManifestRun(manifest);
   // The manifest is only this run's if it was written now (a rerun in the same dir appends).
-  const manifestAmis = run !== undefined && Object.keys(run.amis).length > 0 && build.records.length > 0 ? run.amis : undefined;
+  const manifestAmis =
+    run !== undefined && Object.keys(run.amis).length > 0 && build.records.length > 0 ? run.amis : undefined;
   const amis = { ...summary.amis, ...manifestAmis };
   const amiId = amis[region] ?? summary.createdAmiIds[0];
 
   if (amiId === undefined) {
-    if (build.stopReason !== undefined) throw packerBuildFailed(build.stopReason, build.exitCode, summary.errors, build.stopDetail);
-    if (build.exitCode === 0) throw new OperationFailedError('BakeFailed', 'packer build succeeded but reported no AMI (does the template build an amazon-ebs source?)', { errors: [] });
+    if (build.stopReason !== undefined)
+      throw packerBuildFailed(build.stopReason, build.exitCode, summary.errors, build.stopDetail);
+    if (build.exitCode === 0)
+      throw new OperationFailedError(
+        'BakeFailed',
+        'packer build succeeded but reported no AMI (does the template build an amazon-ebs source?)',
+        { errors: [] },
+      );
     throw packerBuildFailed('failed', build.exitCode, summary.errors);
   }
   if (amis[region] === undefined) amis[region] = amiId;

@@ -16,7 +16,14 @@ export const Phase = {
 } as const;
 
 /** Phases of a deployment that has not finished (running now, or interrupted). */
-export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([Phase.creating, Phase.reenabling, Phase.waitingHealthy, Phase.cutover, Phase.watching, Phase.finishing]);
+export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([
+  Phase.creating,
+  Phase.reenabling,
+  Phase.waitingHealthy,
+  Phase.cutover,
+  Phase.watching,
+  Phase.finishing,
+]);
 
 /** True when a group in this phase never took traffic (so an interrupted one is removed, not finished). */
 export function isBeforeCutover(phase: string): boolean {

@@ -1,7 +1,4 @@
-import {
-  paginateDescribeAutoScalingGroups,
-  type AutoScalingGroup,
-} from '@aws-sdk/client-auto-scaling';
+import { paginateDescribeAutoScalingGroups, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
@@ -51,7 +48,11 @@ export function belongsToCluster(asg: AutoScalingGroup, cluster: string): boolea
  */
 export function isManagedBy(asg: AutoScalingGroup, cluster: string): boolean {
   const tags = tagMap(asg.Tags);
-  return parseServerGroupName(asg.AutoScalingGroupName ?? '')?.cluster === cluster && tags[Tag.cluster] === cluster && Boolean(tags[Tag.deploymentId]);
+  return (
+    parseServerGroupName(asg.AutoScalingGroupName ?? '')?.cluster === cluster &&
+    tags[Tag.cluster] === cluster &&
+    Boolean(tags[Tag.deploymentId])
+  );
 }
 
 /**
@@ -60,9 +61,16 @@ export function isManagedBy(asg: AutoScalingGroup, cluster: string): boolean {
  * also scans the region once for groups only *named* like the cluster (made
  * by Spinnaker, never changed by bluegreen): status reports them, nothing else needs them.
  */
-export async function listClusterAsgs(aws: AwsClients, cluster: string, options: { includeNamedOnly?: boolean } = {}): Promise<AutoScalingGroup[]> {
+export async function listClusterAsgs(
+  aws: AwsClients,
+  cluster: string,
+  options: { includeNamedOnly?: boolean } = {},
+): Promise<AutoScalingGroup[]> {
   const query = options.includeNamedOnly ? {} : { Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] };
-  const found = await collectPages(paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query), (page) => page.AutoScalingGroups);
+  const found = await collectPages(
+    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, query),
+    (page) => page.AutoScalingGroups,
+  );
   return found.filter((asg) => belongsToCluster(asg, cluster));
 }
 
@@ -70,13 +78,19 @@ export async function listClusterAsgs(aws: AwsClients, cluster: string, options:
 export async function describeAsgsByName(aws: AwsClients, names: readonly string[]): Promise<AutoScalingGroup[]> {
   if (names.length === 0) return [];
   return collectPages(
-    paginateDescribeAutoScalingGroups({ client: aws.autoScaling, pageSize: 100 }, { AutoScalingGroupNames: [...names] }),
+    paginateDescribeAutoScalingGroups(
+      { client: aws.autoScaling, pageSize: 100 },
+      { AutoScalingGroupNames: [...names] },
+    ),
     (page) => page.AutoScalingGroups,
   );
 }
 
 /** Target health of each target group: one call per group, never one per instance. */
-export async function describeTargetHealth(aws: AwsClients, targetGroupArns: readonly string[]): Promise<TargetHealthByGroup> {
+export async function describeTargetHealth(
+  aws: AwsClients,
+  targetGroupArns: readonly string[],
+): Promise<TargetHealthByGroup> {
   const result: TargetHealthByGroup = new Map();
   await Promise.all(
     [...new Set(targetGroupArns)].map(async (arn) => {
@@ -94,7 +108,11 @@ function launchTemplateOf(asg: AutoScalingGroup): ServerGroup['launchTemplate'] 
 }
 
 /** Finds the AMI a group launches: our tag first, else its launch template version. */
-async function resolveAmi(aws: AwsClients, asg: AutoScalingGroup, tags: Record<string, string>): Promise<string | undefined> {
+async function resolveAmi(
+  aws: AwsClients,
+  asg: AutoScalingGroup,
+  tags: Record<string, string>,
+): Promise<string | undefined> {
   if (tags[Tag.amiId]) return tags[Tag.amiId];
   const template = launchTemplateOf(asg);
   if (!template) return undefined;
@@ -118,7 +136,12 @@ export function isEnabled(asg: AutoScalingGroup, health: TargetHealthByGroup): b
 }
 
 /** Builds the model of one ASG, given target health of its target groups. */
-export async function toServerGroup(aws: AwsClients, asg: AutoScalingGroup, health: TargetHealthByGroup, cluster?: string): Promise<ServerGroup> {
+export async function toServerGroup(
+  aws: AwsClients,
+  asg: AutoScalingGroup,
+  health: TargetHealthByGroup,
+  cluster?: string,
+): Promise<ServerGroup> {
   const name = asg.AutoScalingGroupName ?? '';
   const tags = tagMap(asg.Tags);
   return {
@@ -145,7 +168,9 @@ export async function toServerGroup(aws: AwsClients, asg: AutoScalingGroup, heal
 
 /** Sorts server groups oldest first (by creation time, then sequence). */
 export function sortOldestFirst(groups: ServerGroup[]): ServerGroup[] {
-  return [...groups].sort((a, b) => a.createdTime.getTime() - b.createdTime.getTime() || (a.sequence ?? 0) - (b.sequence ?? 0));
+  return [...groups].sort(
+    (a, b) => a.createdTime.getTime() - b.createdTime.getTime() || (a.sequence ?? 0) - (b.sequence ?? 0),
+  );
 }
 
 /**
@@ -159,7 +184,10 @@ export async function loadCluster(
   options: { includeNamedOnly?: boolean } = {},
 ): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[]; health: TargetHealthByGroup }> {
   const asgs = await listClusterAsgs(aws, cluster, options);
-  const health = await describeTargetHealth(aws, asgs.flatMap((asg) => asg.TargetGroupARNs ?? []));
+  const health = await describeTargetHealth(
+    aws,
+    asgs.flatMap((asg) => asg.TargetGroupARNs ?? []),
+  );
   return { ...(await clusterOf(aws, cluster, asgs, health)), health };
 }
 

@@ -37,7 +37,8 @@ export function readEmbeddedSource(file: string, id: string): string {
   const mark = `${EMBEDDED_MARK}${id}\n`;
   const start = bundle.indexOf(mark);
   const end = start < 0 ? -1 : bundle.indexOf('\n*/', start + mark.length);
-  const source = end < 0 ? '' : bundle.slice(start + mark.length, end).replace(/~[01]/g, (escape) => (escape === '~0' ? '~' : '*/'));
+  const source =
+    end < 0 ? '' : bundle.slice(start + mark.length, end).replace(/~[01]/g, (escape) => (escape === '~0' ? '~' : '*/'));
   if (end < 0 || embeddedModuleId(id.replace(/^bluegreen\/(.*)-[0-9a-f]{16}\.js$/, '$1'), source) !== id) {
     throw new Error(`${file} is damaged: it no longer carries ${id} as built; fetch the bundle again`);
   }

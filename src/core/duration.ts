@@ -9,7 +9,8 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
  */
 export function parseDuration(field: string, value: unknown): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new InputError(field, `must be a duration of 0 or more seconds (got ${value})`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new InputError(field, `must be a duration of 0 or more seconds (got ${value})`);
     return value;
   }
   if (typeof value !== 'string' || value.trim() === '') {

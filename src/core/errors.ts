@@ -64,7 +64,9 @@ export class OperationFailedError extends BluegreenError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const name = (error as { name?: string }).name;
-    return redact(name && name !== 'Error' && !(error instanceof BluegreenError) ? `${name}: ${error.message}` : error.message);
+    return redact(
+      name && name !== 'Error' && !(error instanceof BluegreenError) ? `${name}: ${error.message}` : error.message,
+    );
   }
   return redact(String(error));
 }

@@ -7,7 +7,12 @@
 export function failpoint(name: string): void {
   const points = process.env.BLUEGREEN_FAILPOINTS;
   if (!points) return;
-  if (points.split(',').map((p) => p.trim()).includes(name)) {
+  if (
+    points
+      .split(',')
+      .map((p) => p.trim())
+      .includes(name)
+  ) {
     process.stderr.write(`failpoint ${name}: killing this process (SIGKILL)\n`);
     process.kill(process.pid, 'SIGKILL');
   }

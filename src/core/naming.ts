@@ -52,7 +52,8 @@ export function resolveClusterName(keys: ClusterKeys): ClusterName {
   const hasParts = keys.app !== undefined || keys.stack !== undefined || keys.detail !== undefined;
   if (keys.cluster !== undefined && keys.cluster !== null && keys.cluster !== '') {
     if (hasParts) throw new InputError('cluster', 'give either cluster or app/stack/detail, not both');
-    if (typeof keys.cluster !== 'string') throw new InputError('cluster', `must be a string (got ${typeof keys.cluster})`);
+    if (typeof keys.cluster !== 'string')
+      throw new InputError('cluster', `must be a string (got ${typeof keys.cluster})`);
     return parseClusterName(keys.cluster);
   }
   if (keys.app === undefined || keys.app === null || keys.app === '') {
@@ -71,17 +72,24 @@ export function parseClusterName(cluster: string): ClusterName {
     throw new InputError('cluster', `may hold only letters, digits, ".", "_" and "-" (got ${JSON.stringify(cluster)})`);
   }
   const [app = '', stack = '', ...rest] = cluster.split('-');
-  if (app === '') throw new InputError('cluster', `must start with the application name (got ${JSON.stringify(cluster)})`);
+  if (app === '')
+    throw new InputError('cluster', `must start with the application name (got ${JSON.stringify(cluster)})`);
   const detail = rest.join('-');
   return finish({ app, ...(stack ? { stack } : {}), ...(detail ? { detail } : {}), name: cluster }, 'cluster');
 }
 
 function finish(parsed: ClusterName, field: string): ClusterName {
   if (parsed.name.length > MAX_CLUSTER_LENGTH) {
-    throw new InputError(field, `cluster name is ${parsed.name.length} characters; at most ${MAX_CLUSTER_LENGTH} fit in a launch template name`);
+    throw new InputError(
+      field,
+      `cluster name is ${parsed.name.length} characters; at most ${MAX_CLUSTER_LENGTH} fit in a launch template name`,
+    );
   }
   if (SERVER_GROUP_PATTERN.test(parsed.name)) {
-    throw new InputError(field, `${JSON.stringify(parsed.name)} is a server group name, not a cluster name (drop the -vNNN)`);
+    throw new InputError(
+      field,
+      `${JSON.stringify(parsed.name)} is a server group name, not a cluster name (drop the -vNNN)`,
+    );
   }
   return parsed;
 }

@@ -50,7 +50,11 @@ export function pollMinMs(): number {
 }
 
 /** A backoff schedule from `minMs` growing ×1.5 to `maxMs`, bounded by `deadline` (epoch ms). */
-export function pollSchedule(deadline: number, minMs = pollMinMs(), maxMs = envMs('BLUEGREEN_POLL_MAX_MS', 10_000)): PollSchedule {
+export function pollSchedule(
+  deadline: number,
+  minMs = pollMinMs(),
+  maxMs = envMs('BLUEGREEN_POLL_MAX_MS', 10_000),
+): PollSchedule {
   let delay = minMs;
   const scope = currentRunScope();
   const interruption = (): void => {
@@ -65,7 +69,11 @@ export function pollSchedule(deadline: number, minMs = pollMinMs(), maxMs = envM
       // Watch the signal only while the interruption is still to be delivered.
       const signal = scope && !scope.signal.aborted ? scope.signal : undefined;
       try {
-        await sleep(Math.max(0, Math.min(shape ? shape(delay) : delay, remaining)), undefined, signal ? { signal } : undefined);
+        await sleep(
+          Math.max(0, Math.min(shape ? shape(delay) : delay, remaining)),
+          undefined,
+          signal ? { signal } : undefined,
+        );
       } catch (error) {
         if (!signal?.aborted) throw error;
         interruption();

@@ -31,7 +31,8 @@ const SECRET_ASSIGNMENT =
  * A long base64-looking run mixing upper case, lower case and digits: a secret
  * access key (40) or a session token. Hex digests and ids (one case) do not match.
  */
-const LONG_TOKEN = /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*\d)[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])/g;
+const LONG_TOKEN =
+  /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*\d)[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])/g;
 
 /** Keys whose value is a secret whatever it looks like (in records, details, outputs). */
 export const SECRET_KEY = /password|passwd|secret|token|credential|private.?key|^user.?data$/i;
@@ -62,7 +63,10 @@ function redactInner(value: unknown, depth: number): unknown {
   if (value instanceof Date) return value;
   const copy: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    copy[key] = SECRET_KEY.test(key) && (typeof inner === 'string' || typeof inner === 'number') ? REDACTED : redactInner(inner, depth + 1);
+    copy[key] =
+      SECRET_KEY.test(key) && (typeof inner === 'string' || typeof inner === 'number')
+        ? REDACTED
+        : redactInner(inner, depth + 1);
   }
   return copy;
 }

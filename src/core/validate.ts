@@ -56,7 +56,13 @@ export function checkBoolean(field: string, value: unknown): boolean {
 
 /** A list of non-empty strings; a comma-separated string is accepted too. */
 export function checkStringList(field: string, value: unknown): string[] {
-  const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+  const items =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value;
   if (!Array.isArray(items)) throw new InputError(field, `must be a list of strings (got ${describeType(value)})`);
   return items.map((item, index) => checkString(`${field}[${index}]`, item));
 }
@@ -84,10 +90,14 @@ export function checkTags(field: string, value: unknown): Record<string, string>
   const tags = checkObject(field, value);
   const result: Record<string, string> = {};
   for (const [key, tagValue] of Object.entries(tags)) {
-    if (key.length === 0 || key.length > 128) throw new InputError(`${field}.${key}`, 'tag keys must be 1 to 128 characters');
-    if (key.toLowerCase().startsWith('aws:')) throw new InputError(`${field}.${key}`, 'tag keys must not start with "aws:" (reserved by AWS)');
-    if (typeof tagValue !== 'string') throw new InputError(`${field}.${key}`, `tag values must be strings (got ${describeType(tagValue)})`);
-    if (tagValue.length > 256) throw new InputError(`${field}.${key}`, `tag values must be at most 256 characters (got ${tagValue.length})`);
+    if (key.length === 0 || key.length > 128)
+      throw new InputError(`${field}.${key}`, 'tag keys must be 1 to 128 characters');
+    if (key.toLowerCase().startsWith('aws:'))
+      throw new InputError(`${field}.${key}`, 'tag keys must not start with "aws:" (reserved by AWS)');
+    if (typeof tagValue !== 'string')
+      throw new InputError(`${field}.${key}`, `tag values must be strings (got ${describeType(tagValue)})`);
+    if (tagValue.length > 256)
+      throw new InputError(`${field}.${key}`, `tag values must be at most 256 characters (got ${tagValue.length})`);
     result[key] = tagValue;
   }
   return result;

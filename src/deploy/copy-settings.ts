@@ -11,7 +11,12 @@ import {
   type LifecycleHookSpecification,
   type ScalingPolicy,
 } from '@aws-sdk/client-auto-scaling';
-import { DeleteAlarmsCommand, DescribeAlarmsCommand, PutMetricAlarmCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  paginateDescribeAlarms,
+} from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients';
 import { chunk, collectPages } from '../aws/paginate';
 import type { Logger } from '../core/log';
@@ -52,7 +57,9 @@ export function asgSettingsOf(asg: AutoScalingGroup): AsgSettings {
       ...(asg.HealthCheckGracePeriod !== undefined ? { HealthCheckGracePeriod: asg.HealthCheckGracePeriod } : {}),
       ...(asg.TerminationPolicies?.length ? { TerminationPolicies: asg.TerminationPolicies } : {}),
       ...(asg.DefaultCooldown !== undefined ? { DefaultCooldown: asg.DefaultCooldown } : {}),
-      ...(asg.NewInstancesProtectedFromScaleIn !== undefined ? { NewInstancesProtectedFromScaleIn: asg.NewInstancesProtectedFromScaleIn } : {}),
+      ...(asg.NewInstancesProtectedFromScaleIn !== undefined
+        ? { NewInstancesProtectedFromScaleIn: asg.NewInstancesProtectedFromScaleIn }
+        : {}),
       ...(asg.CapacityRebalance !== undefined ? { CapacityRebalance: asg.CapacityRebalance } : {}),
       ...(asg.MaxInstanceLifetime ? { MaxInstanceLifetime: asg.MaxInstanceLifetime } : {}),
       ...(asg.DefaultInstanceWarmup !== undefined ? { DefaultInstanceWarmup: asg.DefaultInstanceWarmup } : {}),
@@ -71,7 +78,10 @@ export function userTagsOf(asg: AutoScalingGroup): Array<{ key: string; value: s
 }
 
 /** Lifecycle hooks of the source, as specifications for CreateAutoScalingGroup. */
-export async function lifecycleHookSpecifications(aws: AwsClients, source: ServerGroup): Promise<LifecycleHookSpecification[]> {
+export async function lifecycleHookSpecifications(
+  aws: AwsClients,
+  source: ServerGroup,
+): Promise<LifecycleHookSpecification[]> {
   const response = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: source.name }));
   return (response.LifecycleHooks ?? []).map((hook) => ({
     LifecycleHookName: hook.LifecycleHookName as string,
@@ -88,7 +98,11 @@ export async function lifecycleHookSpecifications(aws: AwsClients, source: Serve
  * Puts the hooks the new group lacks after creation (some APIs and emulators
  * ignore the creation-time list); a no-op where creation already set them.
  */
-export async function ensureLifecycleHooks(aws: AwsClients, groupName: string, hooks: readonly LifecycleHookSpecification[]): Promise<void> {
+export async function ensureLifecycleHooks(
+  aws: AwsClients,
+  groupName: string,
+  hooks: readonly LifecycleHookSpecification[],
+): Promise<void> {
   if (hooks.length === 0) return;
   const present = await aws.autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }));
   const names = new Set((present.LifecycleHooks ?? []).map((h) => h.LifecycleHookName));
@@ -106,7 +120,10 @@ export interface CopiedSettings {
 }
 
 async function sourcePolicies(aws: AwsClients, source: ServerGroup): Promise<ScalingPolicy[]> {
-  return collectPages(paginateDescribePolicies({ client: aws.autoScaling }, { AutoScalingGroupName: source.name }), (p) => p.ScalingPolicies);
+  return collectPages(
+    paginateDescribePolicies({ client: aws.autoScaling }, { AutoScalingGroupName: source.name }),
+    (p) => p.ScalingPolicies,
+  );
 }
 
 /** Name of an alarm copied for `target`: the source's name with the group name swapped in. */
@@ -115,7 +132,12 @@ export function copiedAlarmName(alarmName: string, sourceName: string, targetNam
 }
 
 /** Copies policies (and the alarms of step/simple policies), scheduled actions and metrics collection. */
-export async function copyScalingSettings(aws: AwsClients, source: ServerGroup, targetName: string, log: Logger): Promise<CopiedSettings> {
+export async function copyScalingSettings(
+  aws: AwsClients,
+  source: ServerGroup,
+  targetName: string,
+  log: Logger,
+): Promise<CopiedSettings> {
   const copied: CopiedSettings = { scalingPolicies: [], alarms: [], scheduledActions: [], metricsCollection: false };
   const policyArns = new Map<string, string>();
   for (const policy of await sourcePolicies(aws, source)) {
@@ -158,7 +180,9 @@ export async function copyScalingSettings(aws: AwsClients, source: ServerGroup, 
             Namespace: alarm.Namespace,
             Statistic: alarm.Statistic,
             ExtendedStatistic: alarm.ExtendedStatistic,
-            Dimensions: (alarm.Dimensions ?? []).map((d) => (d.Name === 'AutoScalingGroupName' && d.Value === source.name ? { ...d, Value: targetName } : d)),
+            Dimensions: (alarm.Dimensions ?? []).map((d) =>
+              d.Name === 'AutoScalingGroupName' && d.Value === source.name ? { ...d, Value: targetName } : d,
+            ),
             Period: alarm.Period,
             Unit: alarm.Unit,
             EvaluationPeriods: alarm.EvaluationPeriods,
@@ -172,7 +196,9 @@ export async function copyScalingSettings(aws: AwsClients, source: ServerGroup, 
       }
     }
   }
-  const scheduled = await aws.autoScaling.send(new DescribeScheduledActionsCommand({ AutoScalingGroupName: source.name }));
+  const scheduled = await aws.autoScaling.send(
+    new DescribeScheduledActionsCommand({ AutoScalingGroupName: source.name }),
+  );
   const now = Date.now();
   for (const action of scheduled.ScheduledUpdateGroupActions ?? []) {
     const future = action.Recurrence || (action.StartTime && action.StartTime.getTime() > now);

@@ -64,7 +64,9 @@ export async function finishCutover(aws: AwsClients, options: CutoverOptions): P
     groups,
     health,
     serving: options.newServerGroup,
-    ...(options.newGroupTags ? { servingTags: options.newGroupTags, onTagged: () => failpoint('cutover-started') } : {}),
+    ...(options.newGroupTags
+      ? { servingTags: options.newGroupTags, onTagged: () => failpoint('cutover-started') }
+      : {}),
     scaleDownDelaySeconds: options.scaleDownDelaySeconds,
     ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     log,

@@ -79,7 +79,13 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
       if (!verificationChecked) {
         verificationChecked = true;
         if (request.verify && (wantsVerification(request.verify) || request.rolling)) {
-          verification = await prepareVerification(aws, request.verify, plan.targetGroupArns, Boolean(plan.source), log);
+          verification = await prepareVerification(
+            aws,
+            request.verify,
+            plan.targetGroupArns,
+            Boolean(plan.source),
+            log,
+          );
         }
       }
       return plan;
@@ -91,8 +97,18 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
     },
     async run(plan, session, recovered) {
       log.info(describePlan(plan, request.amiId));
-      const options: RedBlackOptions = { request, plan, deploymentId, session, log, kind: 'deploy', ...(verification ? { verification } : {}) };
-      const result = await runRedBlack(aws, options).catch((error: unknown) => failedAfterCutover(error, options, new Date(started)));
+      const options: RedBlackOptions = {
+        request,
+        plan,
+        deploymentId,
+        session,
+        log,
+        kind: 'deploy',
+        ...(verification ? { verification } : {}),
+      };
+      const result = await runRedBlack(aws, options).catch((error: unknown) =>
+        failedAfterCutover(error, options, new Date(started)),
+      );
       log.info(
         `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
           (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
@@ -109,25 +125,36 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
  */
 async function failedAfterCutover(error: unknown, options: RedBlackOptions, startedAt: Date): Promise<never> {
   const details = error instanceof BluegreenError ? error.details : {};
-  if (details.autoRolledBack === true || (error instanceof BluegreenError && error.code === 'RollbackIncomplete')) throw error;
+  if (details.autoRolledBack === true || (error instanceof BluegreenError && error.code === 'RollbackIncomplete'))
+    throw error;
   const { plan, request } = options;
   const why = describeError(error);
   const previous = plan.source?.name;
   const state =
-    `${plan.newServerGroup} serves traffic (cut over)` + (previous ? `; ${previous} may still be enabled or draining, or not yet scaled down` : '');
+    `${plan.newServerGroup} serves traffic (cut over)` +
+    (previous ? `; ${previous} may still be enabled or draining, or not yet scaled down` : '');
   const recovery =
     `run the deploy again (or cleanup): it finds ${plan.newServerGroup} by its bluegreen:phase tag and finishes the cutover first; ` +
     (previous ? `to go back instead: rollback (to: ${previous})` : 'nothing served before it');
-  await options.session.record({ ...baseRecord(options, startedAt), result: 'failed', finishedAt: new Date().toISOString(), message: `after cutover: ${why}` });
-  options.log.error(`failed after cutover: ${why}. ${state}`);
-  throw new OperationFailedError(error instanceof BluegreenError ? error.code : 'FailedAfterCutover', `${why}. Failed after cutover: ${state}`, {
-    ...details,
-    serverGroup: plan.newServerGroup,
-    previousServerGroup: previous ?? null,
-    cutOver: true,
-    cluster: request.cluster.name,
-    recovery,
+  await options.session.record({
+    ...baseRecord(options, startedAt),
+    result: 'failed',
+    finishedAt: new Date().toISOString(),
+    message: `after cutover: ${why}`,
   });
+  options.log.error(`failed after cutover: ${why}. ${state}`);
+  throw new OperationFailedError(
+    error instanceof BluegreenError ? error.code : 'FailedAfterCutover',
+    `${why}. Failed after cutover: ${state}`,
+    {
+      ...details,
+      serverGroup: plan.newServerGroup,
+      previousServerGroup: previous ?? null,
+      cutOver: true,
+      cluster: request.cluster.name,
+      recovery,
+    },
+  );
 }
 
 function output(

@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
@@ -160,7 +163,9 @@ function confirmPollMs(): number {
 
 /** Failed scaling activities of a group since `since` (launch failures). */
 async function failedActivities(aws: AwsClients, groupName: string, since: Date): Promise<string[]> {
-  const response = await aws.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }));
+  const response = await aws.autoScaling.send(
+    new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 20 }),
+  );
   return (response.Activities ?? [])
     .filter((a) => a.StatusCode === 'Failed' && (a.StartTime?.getTime() ?? 0) >= since.getTime() - 1_000)
     .map((a) => `${a.Description ?? 'activity'}: ${a.StatusMessage ?? 'failed'}`);
@@ -247,7 +252,8 @@ async function pollGroup(
   const asg = all.find((a) => a.AutoScalingGroupName === groupName);
   // Other groups of the cluster may sit in target groups the new one does not use.
   const missing = [...new Set(all.flatMap((a) => a.TargetGroupARNs ?? []))].filter((arn) => !health.has(arn));
-  if (missing.length > 0) for (const [arn, targets] of await describeTargetHealth(aws, missing)) health.set(arn, targets);
+  if (missing.length > 0)
+    for (const [arn, targets] of await describeTargetHealth(aws, missing)) health.set(arn, targets);
   return { asg, all, health };
 }
 
@@ -284,33 +290,50 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
     const confirming = healthyPolls > 0;
     const polledAt = Date.now();
     // The confirming poll always reads the group (and cluster) afresh: health is proven on a full, current picture.
-    const polled = await pollGroup(aws, options.groupName, options.targetGroupArns, confirming ? options.cluster : undefined, confirming ? undefined : settled);
+    const polled = await pollGroup(
+      aws,
+      options.groupName,
+      options.targetGroupArns,
+      confirming ? options.cluster : undefined,
+      confirming ? undefined : settled,
+    );
     const { asg, health } = polled;
-    if (!asg) throw new OperationFailedError('ServerGroupGone', `server group ${options.groupName} disappeared while waiting for it to be healthy`);
+    if (!asg)
+      throw new OperationFailedError(
+        'ServerGroupGone',
+        `server group ${options.groupName} disappeared while waiting for it to be healthy`,
+      );
     const desired = asg.DesiredCapacity ?? 0;
     const instances = asg.Instances ?? [];
     const counted = countHealthy(instances, options.targetGroupArns, health);
     progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
     const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
     if (line !== lastLine) {
-      options.log.info(progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join('; ')}` : line);
+      options.log.info(
+        progress.pending.length > 0 ? `${line}; waiting on ${progress.pending.slice(0, 3).join('; ')}` : line,
+      );
       lastLine = line;
     }
     if (progress.healthy > 0) everHealthy = true;
     // Re-read the group when an instance left a target group (replaced?) and every few polls anyway.
     const registered = instances.every((i) =>
       options.targetGroupArns.every((arn) =>
-        (health.get(arn) ?? []).some((t) => t.Target?.Id === i.InstanceId && !['draining', 'unused'].includes(t.TargetHealth?.State ?? '')),
+        (health.get(arn) ?? []).some(
+          (t) => t.Target?.Id === i.InstanceId && !['draining', 'unused'].includes(t.TargetHealth?.State ?? ''),
+        ),
       ),
     );
     polls += 1;
-    settled = progress.inService >= desired && desired > 0 && registered && polls % ASG_REREAD_POLLS !== 0 ? asg : undefined;
+    settled =
+      progress.inService >= desired && desired > 0 && registered && polls % ASG_REREAD_POLLS !== 0 ? asg : undefined;
     for (const instance of instances) {
-      if (instance.LifecycleState === 'InService' && instance.InstanceId && !inServiceSince.has(instance.InstanceId)) inServiceSince.set(instance.InstanceId, polledAt);
+      if (instance.LifecycleState === 'InService' && instance.InstanceId && !inServiceSince.has(instance.InstanceId))
+        inServiceSince.set(instance.InstanceId, polledAt);
     }
     // Registered no earlier than the poll before the one that first saw it: health is due that long after.
     const ids = new Set(instances.map((i) => i.InstanceId));
-    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id)))) dueAt = previousPollAt + dueAfterMs;
+    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id))))
+      dueAt = previousPollAt + dueAfterMs;
     previousPollAt = polledAt;
     if (progress.healthy >= progress.required) {
       healthyPolls += 1;
@@ -346,9 +369,13 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
     if (progress.inService < desired) {
       const failures = await failedActivities(aws, options.groupName, options.since);
       if (failures.length > 0) {
-        throw new OperationFailedError('LaunchFailed', `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`, {
-          reasons: failures,
-        });
+        throw new OperationFailedError(
+          'LaunchFailed',
+          `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`,
+          {
+            reasons: failures,
+          },
+        );
       }
     }
     if (!(await schedule.next((backoffMs) => healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs })))) break;
@@ -379,7 +406,13 @@ export async function deregistrationDelaySeconds(aws: AwsClients, targetGroupArn
  */
 export async function waitForDrained(
   aws: AwsClients,
-  options: { instanceIds: readonly string[]; targetGroupArns: readonly string[]; deadline: number; log: Logger; label: string },
+  options: {
+    instanceIds: readonly string[];
+    targetGroupArns: readonly string[];
+    deadline: number;
+    log: Logger;
+    label: string;
+  },
 ): Promise<void> {
   const ids = new Set(options.instanceIds);
   const schedule = pollSchedule(options.deadline);
@@ -391,12 +424,17 @@ export async function waitForDrained(
       remaining += targets.filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'unused').length;
     }
     if (remaining !== last) {
-      options.log.info(remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`);
+      options.log.info(
+        remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`,
+      );
       last = remaining;
     }
     if (remaining === 0) return;
     if (!(await schedule.next())) {
-      throw new OperationFailedError('DrainTimeout', `${options.label}: ${remaining} target(s) still draining at the deadline`);
+      throw new OperationFailedError(
+        'DrainTimeout',
+        `${options.label}: ${remaining} target(s) still draining at the deadline`,
+      );
     }
   }
 }
@@ -414,8 +452,14 @@ export async function waitForInService(
   let lastLine = '';
   for (;;) {
     const [asg] = await describeAsgsByName(aws, [options.groupName]);
-    if (!asg) throw new OperationFailedError('ServerGroupGone', `server group ${options.groupName} disappeared while waiting for its instances`);
-    const inService = (asg.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId as string);
+    if (!asg)
+      throw new OperationFailedError(
+        'ServerGroupGone',
+        `server group ${options.groupName} disappeared while waiting for its instances`,
+      );
+    const inService = (asg.Instances ?? [])
+      .filter((i) => i.LifecycleState === 'InService')
+      .map((i) => i.InstanceId as string);
     const line = `${options.groupName}: ${inService.length}/${options.count} InService`;
     if (line !== lastLine) {
       options.log.info(line);
@@ -424,10 +468,17 @@ export async function waitForInService(
     if (inService.length >= options.count) return inService;
     const failures = await failedActivities(aws, options.groupName, options.since);
     if (failures.length > 0) {
-      throw new OperationFailedError('LaunchFailed', `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`, { reasons: failures });
+      throw new OperationFailedError(
+        'LaunchFailed',
+        `instances of ${options.groupName} failed to launch: ${failures.slice(0, 3).join(' | ')}`,
+        { reasons: failures },
+      );
     }
     if (!(await schedule.next())) {
-      throw new OperationFailedError('InServiceTimeout', `${options.groupName} had ${inService.length}/${options.count} instances InService at the deadline`);
+      throw new OperationFailedError(
+        'InServiceTimeout',
+        `${options.groupName} had ${inService.length}/${options.count} instances InService at the deadline`,
+      );
     }
   }
 }

@@ -86,7 +86,10 @@ export async function openClusterSession(clusterAws: AwsClients, options: Sessio
   // From here every change to the cluster (by this run's clients) first proves the lock; a lost lock also interrupts the run's waits.
   const scope = currentRunScope();
   if (scope) scope.lockGuard = held;
-  const renewal: LockRenewal = keepLockRenewed(held, { log: options.log, onLost: (error) => scope?.interrupt?.(error) });
+  const renewal: LockRenewal = keepLockRenewed(held, {
+    log: options.log,
+    onLost: (error) => scope?.interrupt?.(error),
+  });
   const writer = new LedgerWriter(aws, clusterAws, options.ledger, options.cluster, options.log);
   await writer.writeLeftPending(options.deploymentId);
   let closed: Promise<LedgerStatus> | undefined;
@@ -100,7 +103,9 @@ export async function openClusterSession(clusterAws: AwsClients, options: Sessio
         try {
           await held.release();
         } catch (error) {
-          options.log.warn(`could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`);
+          options.log.warn(
+            `could not release the lock on ${options.cluster}: ${describeError(error)}; it expires by its lease`,
+          );
         }
         if (scope?.lockGuard === held) scope.lockGuard = undefined;
         return status;

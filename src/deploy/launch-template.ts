@@ -29,14 +29,19 @@ export async function readLaunchData(aws: AwsClients, group: ServerGroup): Promi
   if (group.launchTemplate) {
     const { id, name, version } = group.launchTemplate;
     const response = await aws.ec2.send(
-      new DescribeLaunchTemplateVersionsCommand({ ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }), Versions: [version] }),
+      new DescribeLaunchTemplateVersionsCommand({
+        ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }),
+        Versions: [version],
+      }),
     );
     // The response shape is the request shape for every field a template can hold.
     return { ...(response.LaunchTemplateVersions?.[0]?.LaunchTemplateData ?? {}) } as RequestLaunchTemplateData;
   }
   const configName = group.asg.LaunchConfigurationName;
   if (!configName) return {};
-  const response = await aws.autoScaling.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [configName] }));
+  const response = await aws.autoScaling.send(
+    new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [configName] }),
+  );
   const config = response.LaunchConfigurations?.[0];
   if (!config) return {};
   return {
@@ -46,7 +51,11 @@ export async function readLaunchData(aws: AwsClients, group: ServerGroup): Promi
     ...(config.SecurityGroups?.length ? { SecurityGroupIds: config.SecurityGroups } : {}),
     ...(config.UserData ? { UserData: config.UserData } : {}),
     ...(config.IamInstanceProfile
-      ? { IamInstanceProfile: config.IamInstanceProfile.startsWith('arn:') ? { Arn: config.IamInstanceProfile } : { Name: config.IamInstanceProfile } }
+      ? {
+          IamInstanceProfile: config.IamInstanceProfile.startsWith('arn:')
+            ? { Arn: config.IamInstanceProfile }
+            : { Name: config.IamInstanceProfile },
+        }
       : {}),
     ...(config.MetadataOptions ? { MetadataOptions: config.MetadataOptions } : {}),
     ...(config.EbsOptimized !== undefined ? { EbsOptimized: config.EbsOptimized } : {}),
@@ -72,25 +81,38 @@ function blockDeviceMappings(settings: LaunchSettings): LaunchTemplateBlockDevic
  * The launch template data of the new server group: the source's data with
  * the new AMI, and what the user passed on top.
  */
-export function composeLaunchData(base: RequestLaunchTemplateData, amiId: string, settings: LaunchSettings): RequestLaunchTemplateData {
+export function composeLaunchData(
+  base: RequestLaunchTemplateData,
+  amiId: string,
+  settings: LaunchSettings,
+): RequestLaunchTemplateData {
   const data: RequestLaunchTemplateData = { ...base, ImageId: amiId };
   if (settings.instanceType) data.InstanceType = settings.instanceType as never;
   if (settings.keyName) data.KeyName = settings.keyName;
   if (settings.iamInstanceProfile) {
-    data.IamInstanceProfile = settings.iamInstanceProfile.startsWith('arn:') ? { Arn: settings.iamInstanceProfile } : { Name: settings.iamInstanceProfile };
+    data.IamInstanceProfile = settings.iamInstanceProfile.startsWith('arn:')
+      ? { Arn: settings.iamInstanceProfile }
+      : { Name: settings.iamInstanceProfile };
   }
   if (settings.userData !== undefined) data.UserData = Buffer.from(settings.userData, 'utf8').toString('base64');
   if (settings.securityGroups) {
     const interfaces = data.NetworkInterfaces;
     // Security groups live on the network interface when the template defines one.
-    if (interfaces && interfaces.length > 0) data.NetworkInterfaces = interfaces.map((ni, i) => (i === 0 ? { ...ni, Groups: settings.securityGroups } : ni));
+    if (interfaces && interfaces.length > 0)
+      data.NetworkInterfaces = interfaces.map((ni, i) => (i === 0 ? { ...ni, Groups: settings.securityGroups } : ni));
     else data.SecurityGroupIds = settings.securityGroups;
   }
   const devices = blockDeviceMappings(settings);
   if (devices) data.BlockDeviceMappings = devices;
-  const requireImdsv2 = settings.requireImdsv2 ?? (base.MetadataOptions ? base.MetadataOptions.HttpTokens === 'required' : true);
-  data.MetadataOptions = { ...(base.MetadataOptions ?? {}), HttpTokens: requireImdsv2 ? 'required' : 'optional', HttpEndpoint: 'enabled' };
-  if (!data.InstanceType) throw new InputError('instanceType', 'is required on the first deploy of a cluster (e.g. "t3.micro")');
+  const requireImdsv2 =
+    settings.requireImdsv2 ?? (base.MetadataOptions ? base.MetadataOptions.HttpTokens === 'required' : true);
+  data.MetadataOptions = {
+    ...(base.MetadataOptions ?? {}),
+    HttpTokens: requireImdsv2 ? 'required' : 'optional',
+    HttpEndpoint: 'enabled',
+  };
+  if (!data.InstanceType)
+    throw new InputError('instanceType', 'is required on the first deploy of a cluster (e.g. "t3.micro")');
   return data;
 }
 
@@ -106,7 +128,9 @@ export async function createLaunchTemplate(
       LaunchTemplateName: name,
       VersionDescription: `bluegreen ${name}`,
       LaunchTemplateData: data,
-      TagSpecifications: [{ ResourceType: 'launch-template', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      TagSpecifications: [
+        { ResourceType: 'launch-template', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      ],
     }),
   );
   const template = response.LaunchTemplate;
@@ -116,7 +140,11 @@ export async function createLaunchTemplate(
 /** Deletes a launch template; one already gone is fine. */
 export async function deleteLaunchTemplate(aws: AwsClients, template: { id?: string; name?: string }): Promise<void> {
   try {
-    await aws.ec2.send(new DeleteLaunchTemplateCommand(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }));
+    await aws.ec2.send(
+      new DeleteLaunchTemplateCommand(
+        template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name },
+      ),
+    );
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -141,7 +169,10 @@ export function recordedLaunchSettings(
     ...(data.KeyName ? { keyName: data.KeyName } : {}),
     ...(profile ? { iamInstanceProfile: profile } : {}),
     ...(data.UserData
-      ? { userDataSha256: createHash('sha256').update(Buffer.from(data.UserData, 'base64')).digest('hex'), userDataRef: `${template.id}:${template.version}` }
+      ? {
+          userDataSha256: createHash('sha256').update(Buffer.from(data.UserData, 'base64')).digest('hex'),
+          userDataRef: `${template.id}:${template.version}`,
+        }
       : {}),
     launchTemplate: { id: template.id, name: template.name, version: template.version },
     targetGroupArns: placement.targetGroupArns,

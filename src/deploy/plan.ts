@@ -23,7 +23,10 @@ export interface DeployPlan {
 
 /** Newest enabled server group (the source of a deploy). */
 export function newestEnabled(groups: readonly ServerGroup[]): ServerGroup | undefined {
-  return [...groups].reverse().find((g) => g.enabled && g.capacity.desired > 0) ?? [...groups].reverse().find((g) => g.enabled);
+  return (
+    [...groups].reverse().find((g) => g.enabled && g.capacity.desired > 0) ??
+    [...groups].reverse().find((g) => g.enabled)
+  );
 }
 
 /**
@@ -31,7 +34,12 @@ export function newestEnabled(groups: readonly ServerGroup[]): ServerGroup | und
  * `keepPrevious` newest disabled ones — never an enabled group, never one
  * newer than `keep`.
  */
-export function groupsBeyondKeep(groups: readonly ServerGroup[], keep: string, keepPrevious: number, alsoDisabled: readonly string[] = []): string[] {
+export function groupsBeyondKeep(
+  groups: readonly ServerGroup[],
+  keep: string,
+  keepPrevious: number,
+  alsoDisabled: readonly string[] = [],
+): string[] {
   const ordered = [...groups];
   const keepIndex = ordered.findIndex((g) => g.name === keep);
   const older = keepIndex < 0 ? ordered : ordered.slice(0, keepIndex);
@@ -51,24 +59,44 @@ export function planDeploy(
   const inUse = new Set([...groups.map((g) => g.name), ...foreign]);
   const newServerGroup = nextServerGroupName(request.cluster.name, newest?.sequence, inUse);
   const capacity = request.capacity ?? source?.capacity;
-  if (!capacity) throw new InputError('capacity', 'is required on the first deploy of a cluster: {"min": 2, "max": 4, "desired": 2}');
+  if (!capacity)
+    throw new InputError(
+      'capacity',
+      'is required on the first deploy of a cluster: {"min": 2, "max": 4, "desired": 2}',
+    );
   const targetGroupArns = resolved.targetGroupArns ?? source?.targetGroupArns;
   if (!targetGroupArns || targetGroupArns.length === 0) {
-    throw new InputError('targetGroups', 'is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to');
+    throw new InputError(
+      'targetGroups',
+      'is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to',
+    );
   }
   const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
-  if (subnets.length === 0 && !source) throw new InputError('subnets', 'is required on the first deploy of a cluster: the subnets to launch in');
+  if (subnets.length === 0 && !source)
+    throw new InputError('subnets', 'is required on the first deploy of a cluster: the subnets to launch in');
   checkTrafficGuards({
     groups,
     targetGroupArns,
     capacity,
-    ...(request.allowRemovingTargetGroups !== undefined ? { allowRemovingTargetGroups: request.allowRemovingTargetGroups } : {}),
+    ...(request.allowRemovingTargetGroups !== undefined
+      ? { allowRemovingTargetGroups: request.allowRemovingTargetGroups }
+      : {}),
     ...(request.allowScaleToZero !== undefined ? { allowScaleToZero: request.allowScaleToZero } : {}),
   });
   const toDisable = groups.filter((g) => g.enabled && g.name !== newServerGroup).map((g) => g.name);
   const afterDeploy = [...groups];
   const toDestroy = groupsBeyondKeep(afterDeploy, '', request.keepPrevious, toDisable);
-  return { cluster: request.cluster.name, newServerGroup, source, capacity, targetGroupArns, subnets, toDisable, toDestroy, foreign };
+  return {
+    cluster: request.cluster.name,
+    newServerGroup,
+    source,
+    capacity,
+    targetGroupArns,
+    subnets,
+    toDisable,
+    toDestroy,
+    foreign,
+  };
 }
 
 /** The plan as lines for the log (`--plan`). */

@@ -11,7 +11,15 @@ import { withLedgerStatus, type LedgerStatus } from '../ledger';
 import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
 import { finishCutover } from './cutover';
 import { decodeRunSettings } from './run-settings';
-import { destroyServerGroup, disableServerGroup, groupToDestroy, removeGroupTags, scaleDownServerGroup, setCapacity, setGroupTags } from './server-group-ops';
+import {
+  destroyServerGroup,
+  disableServerGroup,
+  groupToDestroy,
+  removeGroupTags,
+  scaleDownServerGroup,
+  setCapacity,
+  setGroupTags,
+} from './server-group-ops';
 import { settleInterruptedWatch } from '../verify/recovery';
 
 /**
@@ -49,8 +57,14 @@ export function unfinishedGroups(groups: readonly ServerGroup[]): ServerGroup[] 
 }
 
 /** Launch templates tagged for the cluster whose server group does not exist (a crash between the two creations). */
-async function orphanLaunchTemplates(aws: AwsClients, cluster: string, groups: readonly ServerGroup[]): Promise<Array<{ id: string; name: string }>> {
-  const response = await aws.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] }));
+async function orphanLaunchTemplates(
+  aws: AwsClients,
+  cluster: string,
+  groups: readonly ServerGroup[],
+): Promise<Array<{ id: string; name: string }>> {
+  const response = await aws.ec2.send(
+    new DescribeLaunchTemplatesCommand({ Filters: [{ Name: `tag:${Tag.cluster}`, Values: [cluster] }] }),
+  );
   const live = new Set(groups.map((g) => g.name));
   const inUse = new Set(groups.map((g) => g.launchTemplate?.id).filter(Boolean));
   return (response.LaunchTemplates ?? [])
@@ -83,12 +97,24 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     };
     if (phase === Phase.reenabling) {
       // A rollback was bringing this older group back and had not cut over: the serving group still serves, so put this one back.
-      log.warn(`${group.name} was being re-enabled by an interrupted rollback (${deploymentId}) before it took over: disabling it again`);
-      await setGroupTags(aws, group.name, { [Tag.scaleDownAfter]: group.tags[Tag.scaleDownAfter] ?? new Date().toISOString() });
-      await disableServerGroup(aws, group, { log, ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}) });
+      log.warn(
+        `${group.name} was being re-enabled by an interrupted rollback (${deploymentId}) before it took over: disabling it again`,
+      );
+      await setGroupTags(aws, group.name, {
+        [Tag.scaleDownAfter]: group.tags[Tag.scaleDownAfter] ?? new Date().toISOString(),
+      });
+      await disableServerGroup(aws, group, {
+        log,
+        ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      });
       await removeGroupTags(aws, group.name, [Tag.phase]);
       actions.push(`disabled ${group.name} again (rollback interrupted before cutover)`);
-      await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `rollback interrupted in phase ${phase}; ${group.name} disabled again` });
+      await options.session.record({
+        ...record,
+        result: 'aborted',
+        finishedAt: new Date().toISOString(),
+        message: `rollback interrupted in phase ${phase}; ${group.name} disabled again`,
+      });
       continue;
     }
     if (phase === Phase.watching) {
@@ -117,7 +143,12 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, groupToDestroy(group));
       actions.push(`removed ${group.name} (interrupted before cutover)`);
-      await options.session.record({ ...record, result: 'aborted', finishedAt: new Date().toISOString(), message: `interrupted in phase ${phase}; removed` });
+      await options.session.record({
+        ...record,
+        result: 'aborted',
+        finishedAt: new Date().toISOString(),
+        message: `interrupted in phase ${phase}; removed`,
+      });
       continue;
     }
     log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) in phase ${phase}: finishing it`);
@@ -136,15 +167,21 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       actions.push(...(await unpinAll(aws, groups, log)));
       const previous = group.tags[Tag.previousServerGroup];
       if (options.rollingBack) {
-        log.warn(`${group.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`);
+        log.warn(
+          `${group.name} was cut over by an interrupted deploy but is not healthy now: leaving it to this rollback to take out of service`,
+        );
         if (previous) keepRunning.add(previous);
         actions.push(`left ${group.name} (cut over, not healthy) for the rollback`);
         continue;
       }
-      throw new ConflictError('NeedsOperator', `${group.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`, {
-        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? 'the previous server group'} and takes ${group.name} out of service; or deploy again once the instances are healthy`,
-        actions,
-      });
+      throw new ConflictError(
+        'NeedsOperator',
+        `${group.name} was cut over by an interrupted deploy but is not healthy now: ${describeError(error)}`,
+        {
+          recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${previous ?? 'the previous server group'} and takes ${group.name} out of service; or deploy again once the instances are healthy`,
+          actions,
+        },
+      );
     }
     const pinned = Number(group.tags[Tag.pinnedFrom]);
     const settings = decodeRunSettings(group.tags[Tag.runSettings], {
@@ -163,7 +200,12 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       log,
     });
     actions.push(`finished ${group.name} (disabled ${finished.disabled.join(', ') || 'nothing'})`);
-    await options.session.record({ ...record, result: 'recovered', finishedAt: new Date().toISOString(), message: `finished from phase ${phase}` });
+    await options.session.record({
+      ...record,
+      result: 'recovered',
+      finishedAt: new Date().toISOString(),
+      message: `finished from phase ${phase}`,
+    });
   }
   // Only what a finished or removed group changed needs a fresh look.
   if (unfinishedGroups(groups).length > 0) ({ groups } = await loadCluster(aws, cluster));
@@ -172,10 +214,22 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
-  actions.push(...(await unpinAll(aws, groups.filter((g) => !UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '')), log)));
+  actions.push(
+    ...(await unpinAll(
+      aws,
+      groups.filter((g) => !UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '')),
+      log,
+    )),
+  );
   for (const group of groups) {
     const due = group.tags[Tag.scaleDownAfter];
-    if (due && !group.enabled && !keepRunning.has(group.name) && Date.parse(due) <= Date.now() && group.capacity.desired > 0) {
+    if (
+      due &&
+      !group.enabled &&
+      !keepRunning.has(group.name) &&
+      Date.parse(due) <= Date.now() &&
+      group.capacity.desired > 0
+    ) {
       await scaleDownServerGroup(aws, group.name);
       actions.push(`scaled ${group.name} to 0 (warm window over)`);
       log.info(`${group.name}: scaled to 0 (its warm window ended ${due})`);
@@ -225,7 +279,10 @@ export interface LockedRunOptions {
  * (deploy, rollback and cleanup all start this way). The caller closes the
  * session; if recovery fails, the session is closed here.
  */
-export async function lockAndRecover(aws: AwsClients, options: LockedRunOptions): Promise<{ session: ClusterSession; recovered: RecoveryActions }> {
+export async function lockAndRecover(
+  aws: AwsClients,
+  options: LockedRunOptions,
+): Promise<{ session: ClusterSession; recovered: RecoveryActions }> {
   const session = await openClusterSession(aws, {
     ledger: options.ledger,
     cluster: options.cluster,
@@ -275,7 +332,10 @@ export interface PlannedRun<Plan, Result> {
  * lock, settle what an interrupted run left, plan again (the cluster may have
  * changed since the first look), act, and release the lock.
  */
-export async function planThenRunLocked<Plan, Result extends object>(aws: AwsClients, run: PlannedRun<Plan, Result>): Promise<Result> {
+export async function planThenRunLocked<Plan, Result extends object>(
+  aws: AwsClients,
+  run: PlannedRun<Plan, Result>,
+): Promise<Result> {
   const firstPlan = await run.plan();
   if (run.planOnly) return run.planned(firstPlan);
   const { session, recovered } = await lockAndRecover(aws, run.lock);

@@ -20,12 +20,25 @@ import {
 } from './copy-settings';
 import { finishCutover } from './cutover';
 import { waitForHealthyTargets } from './health';
-import { composeLaunchData, createLaunchTemplate, readLaunchData, recordedLaunchSettings, type CreatedLaunchTemplate } from './launch-template';
+import {
+  composeLaunchData,
+  createLaunchTemplate,
+  readLaunchData,
+  recordedLaunchSettings,
+  type CreatedLaunchTemplate,
+} from './launch-template';
 import { assertLockHeld, type ClusterSession } from './journal';
 import type { DeployPlan } from './plan';
 import type { DeployRequest } from './request';
 import { encodeRunSettings } from './run-settings';
-import { createServerGroup, destroyServerGroup, disableServerGroup, setCapacity, setGroupTags, unpinMin } from './server-group-ops';
+import {
+  createServerGroup,
+  destroyServerGroup,
+  disableServerGroup,
+  setCapacity,
+  setGroupTags,
+  unpinMin,
+} from './server-group-ops';
 
 /** Timings of one red/black run, in milliseconds since its start. */
 export interface DeployTimings {
@@ -123,7 +136,9 @@ async function removeNewGroup(
   // This run made the template (whether or not the group got created): it goes too.
   await destroyServerGroup(aws, { name, ...(template ? { launchTemplate: template } : {}), ownsLaunchTemplate: true });
   if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
-  log.info(`removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`);
+  log.info(
+    `removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`,
+  );
 }
 
 /**
@@ -131,13 +146,20 @@ async function removeNewGroup(
  * or draining in a target group), take it out of the load balancer and let
  * in-flight requests finish (bounded by the drain timeout), so deleting it cuts none.
  */
-async function drainIfServing(aws: AwsClients, name: string, log: Logger, drainTimeoutSeconds: number | undefined): Promise<void> {
+async function drainIfServing(
+  aws: AwsClients,
+  name: string,
+  log: Logger,
+  drainTimeoutSeconds: number | undefined,
+): Promise<void> {
   const [asg] = await describeAsgsByName(aws, [name]);
   if (!asg || (asg.Instances ?? []).length === 0) return;
   const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
   const group = await toServerGroup(aws, asg, health);
   const ids = new Set(group.instances.map((i) => i.id));
-  const served = [...health.values()].flat().some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
+  const served = [...health.values()]
+    .flat()
+    .some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
   if (!served) return;
   log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
   await disableServerGroup(aws, group, { log, ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}) });
@@ -237,24 +259,38 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
-      if (asgCreated || template) await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
+      if (asgCreated || template)
+        await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
-      await session.record({ ...record, result: 'failed', finishedAt: new Date().toISOString(), message: `${why}; cleanup failed: ${describeError(cleanupError)}` });
-      throw new OperationFailedError('RollbackIncomplete', `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`, {
-        recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? 'no group'} still serves`,
+      await session.record({
+        ...record,
+        result: 'failed',
+        finishedAt: new Date().toISOString(),
+        message: `${why}; cleanup failed: ${describeError(cleanupError)}`,
       });
+      throw new OperationFailedError(
+        'RollbackIncomplete',
+        `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`,
+        {
+          recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? 'no group'} still serves`,
+        },
+      );
     }
     await session.record({ ...record, result: 'rolled-back', finishedAt: new Date().toISOString(), message: why });
     const details = error instanceof BluegreenError ? error.details : {};
-    throw new OperationFailedError(error instanceof BluegreenError ? error.code : 'DeployFailed', `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? 'nothing'} left as it was`, {
-      ...details,
-      serverGroup: plan.newServerGroup,
-      previousServerGroup: source?.name ?? null,
-      autoRolledBack: true,
-      recovery: 'nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again',
-    });
+    throw new OperationFailedError(
+      error instanceof BluegreenError ? error.code : 'DeployFailed',
+      `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? 'nothing'} left as it was`,
+      {
+        ...details,
+        serverGroup: plan.newServerGroup,
+        previousServerGroup: source?.name ?? null,
+        autoRolledBack: true,
+        recovery: 'nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again',
+      },
+    );
   }
 
   // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
@@ -269,7 +305,13 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   const recordFailedVerdict = async (error: unknown): Promise<never> => {
     if (error instanceof BluegreenError && error.details.verification) {
       const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
-      await session.record({ ...record, result: rolledBack ? 'rolled-back' : 'failed', verdict: 'failed', finishedAt: new Date().toISOString(), message: error.message });
+      await session.record({
+        ...record,
+        result: rolledBack ? 'rolled-back' : 'failed',
+        verdict: 'failed',
+        finishedAt: new Date().toISOString(),
+        message: error.message,
+      });
     }
     throw error;
   };
@@ -293,7 +335,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
     // Red/black: the `cutover` phase goes out with the old groups' scale-down times, in one call, on the state that proved health.
-    ...(rolling ? {} : { newGroupTags: { [Tag.phase]: Phase.cutover }, ...(healthy?.clusterState ? { state: healthy.clusterState } : {}) }),
+    ...(rolling
+      ? {}
+      : {
+          newGroupTags: { [Tag.phase]: Phase.cutover },
+          ...(healthy?.clusterState ? { state: healthy.clusterState } : {}),
+        }),
     newMin: plan.capacity.min,
     // The warm window lasts at least the watch: a breach needs the previous group's instances.
     scaleDownDelaySeconds: Math.max(request.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
@@ -310,7 +357,9 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
               newServerGroup: plan.newServerGroup,
               previous,
               healthTimeoutSeconds: request.healthTimeoutSeconds,
-              ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+              ...(request.drainTimeoutSeconds !== undefined
+                ? { drainTimeoutSeconds: request.drainTimeoutSeconds }
+                : {}),
               log,
               check: () => assertLockHeld(session),
               earlierSteps: rollingSteps,
@@ -365,12 +414,27 @@ function firstStep(capacity: DeployPlan['capacity'], steps: readonly number[]): 
  * (waiting up to the health deadline). Returns why to keep them running, or
  * undefined when the new group got there.
  */
-async function fullHealthOrReason(aws: AwsClients, plan: DeployPlan, deadline: number, since: Date, log: Logger): Promise<string | undefined> {
+async function fullHealthOrReason(
+  aws: AwsClients,
+  plan: DeployPlan,
+  deadline: number,
+  since: Date,
+  log: Logger,
+): Promise<string | undefined> {
   try {
-    await waitForHealthyTargets(aws, { groupName: plan.newServerGroup, targetGroupArns: plan.targetGroupArns, targetHealthyPercent: 100, deadline, since, log });
+    await waitForHealthyTargets(aws, {
+      groupName: plan.newServerGroup,
+      targetGroupArns: plan.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline,
+      since,
+      log,
+    });
     return undefined;
   } catch (error) {
-    return `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; ` +
-      'scale them down with the next deploy (keepPrevious) or roll back';
+    return (
+      `${describeError(error)}. The previous group(s) stay disabled at full capacity for a fast rollback; ` +
+      'scale them down with the next deploy (keepPrevious) or roll back'
+    );
   }
 }

@@ -1,7 +1,15 @@
 import { EBS_VOLUME_TYPES } from '../aws/ebs';
 import { InputError } from '../core/errors';
 import type { ClusterName } from '../core/naming';
-import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkPattern, checkString, checkTags } from '../core/validate';
+import {
+  checkBoolean,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkPattern,
+  checkString,
+  checkTags,
+} from '../core/validate';
 import type { LedgerRef } from '../ledger/ledger-ref';
 import type { VerifySettings } from '../verify/prepare';
 import type { RollingSettings } from './rolling';
@@ -86,7 +94,8 @@ export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
 export const SUBNET_ID = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
 export const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
-export const TARGET_GROUP = /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+export const TARGET_GROUP =
+  /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
 export const KEY_NAME = /^[\x20-\x7e]{1,255}$/;
 export const INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
 /** Launch template user data is at most 16 KB once base64-encoded. */
@@ -100,29 +109,49 @@ export function parseCapacity(value: unknown): Capacity {
   const max = checkInteger('capacity.max', capacity.max, 0, 10_000);
   const desired = capacity.desired === undefined ? min : checkInteger('capacity.desired', capacity.desired, 0, 10_000);
   if (min > max) throw new InputError('capacity', `min (${min}) must not exceed max (${max})`);
-  if (desired < min || desired > max) throw new InputError('capacity.desired', `must be between min (${min}) and max (${max}) (got ${desired})`);
+  if (desired < min || desired > max)
+    throw new InputError('capacity.desired', `must be between min (${min}) and max (${max}) (got ${desired})`);
   return { min, max, desired };
 }
 
 /** Validates first-deploy EBS volumes `[{deviceName, volumeSize, volumeType, …}]`. */
 export function parseBlockDevices(value: unknown): BlockDevice[] {
-  if (!Array.isArray(value)) throw new InputError('blockDevices', 'must be a list of {deviceName, volumeSize, volumeType, …}');
+  if (!Array.isArray(value))
+    throw new InputError('blockDevices', 'must be a list of {deviceName, volumeSize, volumeType, …}');
   return value.map((item, index) => {
     const field = `blockDevices[${index}]`;
     const device = checkObject(field, item);
-    checkKnownKeys(field, device, ['deviceName', 'volumeSize', 'volumeType', 'encrypted', 'kmsKeyId', 'iops', 'throughput', 'deleteOnTermination']);
-    const result: BlockDevice = { deviceName: checkPattern(`${field}.deviceName`, device.deviceName, /^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, '/dev/xvda') };
-    if (device.volumeSize !== undefined) result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65_536);
+    checkKnownKeys(field, device, [
+      'deviceName',
+      'volumeSize',
+      'volumeType',
+      'encrypted',
+      'kmsKeyId',
+      'iops',
+      'throughput',
+      'deleteOnTermination',
+    ]);
+    const result: BlockDevice = {
+      deviceName: checkPattern(`${field}.deviceName`, device.deviceName, /^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, '/dev/xvda'),
+    };
+    if (device.volumeSize !== undefined)
+      result.volumeSize = checkInteger(`${field}.volumeSize`, device.volumeSize, 1, 65_536);
     if (device.volumeType !== undefined) {
       const type = checkString(`${field}.volumeType`, device.volumeType);
-      if (!(EBS_VOLUME_TYPES as readonly string[]).includes(type)) throw new InputError(`${field}.volumeType`, `must be one of ${EBS_VOLUME_TYPES.join(', ')} (got ${JSON.stringify(type)})`);
+      if (!(EBS_VOLUME_TYPES as readonly string[]).includes(type))
+        throw new InputError(
+          `${field}.volumeType`,
+          `must be one of ${EBS_VOLUME_TYPES.join(', ')} (got ${JSON.stringify(type)})`,
+        );
       result.volumeType = type;
     }
     if (device.encrypted !== undefined) result.encrypted = checkBoolean(`${field}.encrypted`, device.encrypted);
     if (device.kmsKeyId !== undefined) result.kmsKeyId = checkString(`${field}.kmsKeyId`, device.kmsKeyId);
     if (device.iops !== undefined) result.iops = checkInteger(`${field}.iops`, device.iops, 100, 256_000);
-    if (device.throughput !== undefined) result.throughput = checkInteger(`${field}.throughput`, device.throughput, 125, 2_000);
-    if (device.deleteOnTermination !== undefined) result.deleteOnTermination = checkBoolean(`${field}.deleteOnTermination`, device.deleteOnTermination);
+    if (device.throughput !== undefined)
+      result.throughput = checkInteger(`${field}.throughput`, device.throughput, 125, 2_000);
+    if (device.deleteOnTermination !== undefined)
+      result.deleteOnTermination = checkBoolean(`${field}.deleteOnTermination`, device.deleteOnTermination);
     return result;
   });
 }
@@ -133,7 +162,10 @@ export function checkUserData(field: string, value: unknown): string {
   const userData = typeof value === 'string' ? value : checkString(field, value);
   const encodedLength = Buffer.byteLength(Buffer.from(userData, 'utf8').toString('base64'));
   if (encodedLength > MAX_USER_DATA_BASE64) {
-    throw new InputError(field, `is ${encodedLength} bytes once base64-encoded; launch templates take at most ${MAX_USER_DATA_BASE64}`);
+    throw new InputError(
+      field,
+      `is ${encodedLength} bytes once base64-encoded; launch templates take at most ${MAX_USER_DATA_BASE64}`,
+    );
   }
   return userData;
 }
@@ -142,7 +174,8 @@ export function checkUserData(field: string, value: unknown): string {
 export function checkUserTags(field: string, value: unknown): Record<string, string> {
   const tags = checkTags(field, value);
   for (const key of Object.keys(tags)) {
-    if (key.startsWith('bluegreen:')) throw new InputError(`${field}.${key}`, 'the bluegreen: prefix is reserved for the tags bluegreen writes');
+    if (key.startsWith('bluegreen:'))
+      throw new InputError(`${field}.${key}`, 'the bluegreen: prefix is reserved for the tags bluegreen writes');
   }
   return tags;
 }

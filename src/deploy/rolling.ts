@@ -29,13 +29,23 @@ export interface RollingSettings {
 
 /** Validates `steps`: whole percentages 1–100, ascending, ending at 100. */
 export function parseSteps(value: unknown, field = 'steps'): number[] {
-  const list = typeof value === 'string' ? value.split(',').map((s) => Number(s.trim())) : Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? Number(v) : v)) : undefined;
-  if (!list || list.length === 0) throw new InputError(field, 'must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]');
+  const list =
+    typeof value === 'string'
+      ? value.split(',').map((s) => Number(s.trim()))
+      : Array.isArray(value)
+        ? value.map((v) => (typeof v === 'string' ? Number(v) : v))
+        : undefined;
+  if (!list || list.length === 0)
+    throw new InputError(field, 'must be a list of percentages of desired capacity ending at 100, e.g. [25, 50, 100]');
   list.forEach((step, index) => {
     if (typeof step !== 'number' || !Number.isInteger(step) || step < 1 || step > 100) {
-      throw new InputError(`${field}[${index}]`, `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`);
+      throw new InputError(
+        `${field}[${index}]`,
+        `must be a whole percentage from 1 to 100 (got ${JSON.stringify(value instanceof Array ? value[index] : step)})`,
+      );
     }
-    if (index > 0 && step <= (list[index - 1] as number)) throw new InputError(field, `must be ascending (got ${list.join(', ')})`);
+    if (index > 0 && step <= (list[index - 1] as number))
+      throw new InputError(field, `must be ascending (got ${list.join(', ')})`);
   });
   if (list[list.length - 1] !== 100) throw new InputError(field, `must end at 100 (got ${list.join(', ')})`);
   return list as number[];
@@ -75,10 +85,17 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
   const partial = rolling.steps.filter((p) => p < 100);
   const done: VerificationStep[] = [];
   if (partial.length === 0) return done;
-  const until = new Date(Date.now() + partial.length * (rolling.stepWatchSeconds + options.healthTimeoutSeconds) * 1000);
+  const until = new Date(
+    Date.now() + partial.length * (rolling.stepWatchSeconds + options.healthTimeoutSeconds) * 1000,
+  );
   // A crash from here is settled like an interrupted watch: the previous group still has every instance.
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until.toISOString() });
-  await setGroupTags(aws, previous.name, { [Tag.scaleDownAfter]: new Date(until.getTime() + options.warmAfterSeconds * 1000).toISOString() });
+  await setGroupTags(aws, options.newServerGroup, {
+    [Tag.phase]: Phase.watching,
+    [Tag.watchUntil]: until.toISOString(),
+  });
+  await setGroupTags(aws, previous.name, {
+    [Tag.scaleDownAfter]: new Date(until.getTime() + options.warmAfterSeconds * 1000).toISOString(),
+  });
   const oldIds = previous.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
   const out = new Set<string>();
   // After each growth: every instance of the new group InService and healthy in every target group.
@@ -98,18 +115,26 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
       await setCapacity(aws, options.newServerGroup, { min: newCount, desired: newCount });
       await untilFullyHealthy();
     }
-    const leaving = oldIds.filter((id) => !out.has(id)).slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
+    const leaving = oldIds
+      .filter((id) => !out.has(id))
+      .slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
     if (leaving.length > 0) {
       const health = await describeTargetHealth(aws, previous.targetGroupArns);
       const registered = new Set([...health.values()].flat().map((t) => t.Target?.Id));
       const instances = previous.instances.filter((i) => leaving.includes(i.id) && registered.has(i.id));
-      await disableServerGroup(aws, { name: previous.name, instances, targetGroupArns: previous.targetGroupArns }, {
-        log,
-        ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
-      });
+      await disableServerGroup(
+        aws,
+        { name: previous.name, instances, targetGroupArns: previous.targetGroupArns },
+        {
+          log,
+          ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+        },
+      );
       for (const id of leaving) out.add(id);
     }
-    log.info(`step ${percent}%: ${options.newServerGroup} at ${newCount}/${options.desired}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`);
+    log.info(
+      `step ${percent}%: ${options.newServerGroup} at ${newCount}/${options.desired}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`,
+    );
     failpoint('rolling-step');
     const step = await watchStep(aws, {
       step: `${percent}%`,

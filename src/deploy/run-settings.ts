@@ -12,7 +12,9 @@ export interface RunSettings {
 }
 
 /** The tag value for a request's finishing settings (JSON, well under the 256-character tag limit). */
-export function encodeRunSettings(request: Pick<DeployRequest, 'keepPrevious' | 'scaleDownDelaySeconds' | 'drainTimeoutSeconds'>): string {
+export function encodeRunSettings(
+  request: Pick<DeployRequest, 'keepPrevious' | 'scaleDownDelaySeconds' | 'drainTimeoutSeconds'>,
+): string {
   const settings: RunSettings = {
     keepPrevious: request.keepPrevious,
     scaleDownDelaySeconds: request.scaleDownDelaySeconds,
@@ -30,7 +32,9 @@ export function decodeRunSettings(value: string | undefined, fallback: RunSettin
     const seconds = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
     return {
       keepPrevious: whole(parsed.keepPrevious) ? parsed.keepPrevious : fallback.keepPrevious,
-      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds) ? parsed.scaleDownDelaySeconds : fallback.scaleDownDelaySeconds,
+      scaleDownDelaySeconds: seconds(parsed.scaleDownDelaySeconds)
+        ? parsed.scaleDownDelaySeconds
+        : fallback.scaleDownDelaySeconds,
       ...(seconds(parsed.drainTimeoutSeconds)
         ? { drainTimeoutSeconds: parsed.drainTimeoutSeconds }
         : fallback.drainTimeoutSeconds !== undefined

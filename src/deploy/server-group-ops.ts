@@ -14,7 +14,13 @@ import { isNotFound } from '../aws/errors';
 import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
-import { DISABLE_PROCESSES, describeAsgsByName, describeTargetHealth, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import {
+  DISABLE_PROCESSES,
+  describeAsgsByName,
+  describeTargetHealth,
+  type ServerGroup,
+  type TargetHealthByGroup,
+} from '../cluster/server-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import { deregistrationDelaySeconds, waitForDrained } from './health';
@@ -47,7 +53,9 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       MinSize: capacity.desired,
       MaxSize: Math.max(capacity.max, capacity.desired),
       DesiredCapacity: capacity.desired,
-      ...(spec.subnets.length > 0 ? { VPCZoneIdentifier: spec.subnets.join(',') } : { AvailabilityZones: spec.availabilityZones }),
+      ...(spec.subnets.length > 0
+        ? { VPCZoneIdentifier: spec.subnets.join(',') }
+        : { AvailabilityZones: spec.availabilityZones }),
       TargetGroupARNs: spec.targetGroupArns,
       HealthCheckType: spec.targetGroupArns.length > 0 ? 'ELB' : 'EC2',
       HealthCheckGracePeriod: 300,
@@ -64,7 +72,9 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
   );
   const userSuspended = spec.settings?.suspendedProcesses ?? [];
   if (userSuspended.length > 0) {
-    await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }));
+    await aws.autoScaling.send(
+      new SuspendProcessesCommand({ AutoScalingGroupName: spec.name, ScalingProcesses: userSuspended }),
+    );
   }
 }
 
@@ -81,18 +91,30 @@ export async function setGroupTags(aws: AwsClients, groupName: string, tags: Rec
 const TAGS_PER_CALL = 50;
 
 /** Sets tags on several server groups in as few CreateOrUpdateTags calls as possible (one for up to {@link TAGS_PER_CALL} tags). */
-export async function setTagsOfGroups(aws: AwsClients, groups: ReadonlyArray<{ name: string; tags: Record<string, string> }>): Promise<void> {
+export async function setTagsOfGroups(
+  aws: AwsClients,
+  groups: ReadonlyArray<{ name: string; tags: Record<string, string> }>,
+): Promise<void> {
   const tags = groups.flatMap((group) =>
-    Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false, ResourceId: group.name, ResourceType: 'auto-scaling-group' })),
+    Object.entries(group.tags).map(([Key, Value]) => ({
+      Key,
+      Value,
+      PropagateAtLaunch: false,
+      ResourceId: group.name,
+      ResourceType: 'auto-scaling-group',
+    })),
   );
-  for (const batch of chunk(tags, TAGS_PER_CALL)) await aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: batch }));
+  for (const batch of chunk(tags, TAGS_PER_CALL))
+    await aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: batch }));
 }
 
 /** Removes tags from a server group. */
 export async function removeGroupTags(aws: AwsClients, groupName: string, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await aws.autoScaling.send(
-    new DeleteTagsCommand({ Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: 'auto-scaling-group' })) }),
+    new DeleteTagsCommand({
+      Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
+    }),
   );
 }
 
@@ -127,7 +149,9 @@ export async function disableServerGroup(
   },
 ): Promise<void> {
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
-  await aws.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }));
+  await aws.autoScaling.send(
+    new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }),
+  );
   const instanceIds = group.instances.map((i) => i.id);
   if (instanceIds.length === 0 || targetGroupArns.length === 0) {
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
@@ -137,14 +161,24 @@ export async function disableServerGroup(
   options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
   const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
-  await waitForDrained(aws, { instanceIds, targetGroupArns, deadline: Date.now() + drainSeconds * 1000, log: options.log, label: group.name });
+  await waitForDrained(aws, {
+    instanceIds,
+    targetGroupArns,
+    deadline: Date.now() + drainSeconds * 1000,
+    log: options.log,
+    label: group.name,
+  });
 }
 
 /**
  * Deregisters a group's instances still registered in its target groups, so
  * deleting it never leaves targets behind (an ASG delete does not wait for it).
  */
-async function deregisterGroupInstances(aws: AwsClients, groupName: string, targetGroupArns: readonly string[] | undefined): Promise<void> {
+async function deregisterGroupInstances(
+  aws: AwsClients,
+  groupName: string,
+  targetGroupArns: readonly string[] | undefined,
+): Promise<void> {
   const [asg] = await describeAsgsByName(aws, [groupName]);
   if (!asg) return;
   const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
@@ -164,12 +198,20 @@ async function deregisterTargets(
   instanceIds: readonly string[],
   known?: TargetHealthByGroup,
 ): Promise<void> {
-  const health = known && targetGroupArns.every((arn) => known.has(arn)) ? known : await describeTargetHealth(aws, targetGroupArns);
+  const health =
+    known && targetGroupArns.every((arn) => known.has(arn)) ? known : await describeTargetHealth(aws, targetGroupArns);
   const ids = new Set(instanceIds);
   for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining');
+    const registered = (health.get(arn) ?? []).filter(
+      (t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining',
+    );
     for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })) }));
+      await aws.elbv2.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: arn,
+          Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })),
+        }),
+      );
     }
   }
 }
@@ -186,20 +228,30 @@ export async function enableServerGroup(
       await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
     }
   }
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }));
+  await aws.autoScaling.send(
+    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }),
+  );
 }
 
 /** Resumes only Launch and Terminate (a disabled group scaling up again, still out of the load balancer). */
 export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: string): Promise<void> {
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Launch', 'Terminate'] }));
+  await aws.autoScaling.send(
+    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Launch', 'Terminate'] }),
+  );
 }
 
 /**
  * Scales a disabled group to 0. Terminate is resumed so instances really go;
  * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
  */
-export async function scaleDownServerGroup(aws: AwsClients, groupName: string, alsoRemoveTags: readonly string[] = []): Promise<void> {
-  await aws.autoScaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }));
+export async function scaleDownServerGroup(
+  aws: AwsClients,
+  groupName: string,
+  alsoRemoveTags: readonly string[] = [],
+): Promise<void> {
+  await aws.autoScaling.send(
+    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }),
+  );
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
@@ -224,7 +276,9 @@ export interface GroupToDestroy {
 export async function destroyServerGroup(aws: AwsClients, group: GroupToDestroy): Promise<void> {
   await deregisterGroupInstances(aws, group.name, group.targetGroupArns);
   try {
-    await aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group.name, ForceDelete: true }));
+    await aws.autoScaling.send(
+      new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group.name, ForceDelete: true }),
+    );
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -233,7 +287,9 @@ export async function destroyServerGroup(aws: AwsClients, group: GroupToDestroy)
 }
 
 /** A cluster's server group as {@link destroyServerGroup} takes it: its launch template is ours when the group carries our cluster tag. */
-export function groupToDestroy(group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags' | 'targetGroupArns'>): GroupToDestroy {
+export function groupToDestroy(
+  group: Pick<ServerGroup, 'name' | 'launchTemplate' | 'tags' | 'targetGroupArns'>,
+): GroupToDestroy {
   return {
     name: group.name,
     targetGroupArns: group.targetGroupArns,

@@ -10,7 +10,9 @@ function shortTime(iso: string): string {
 /** One line about a cluster's lock, for humans. */
 export function formatLockLine(cluster: string, lock: LockStatus | null): string {
   if (!lock) return `lock: cluster ${cluster} is not locked`;
-  const state = lock.expired ? `EXPIRED at ${shortTime(lock.leaseEndsAt)} (can be taken over with breakExpiredLock)` : `lease until ${shortTime(lock.leaseEndsAt)}`;
+  const state = lock.expired
+    ? `EXPIRED at ${shortTime(lock.leaseEndsAt)} (can be taken over with breakExpiredLock)`
+    : `lease until ${shortTime(lock.leaseEndsAt)}`;
   return `lock: held by ${lock.owner} (deployment ${lock.deploymentId}) since ${shortTime(lock.acquiredAt)}, ${state}`;
 }
 

@@ -22,7 +22,10 @@ export interface RunIdentity {
 export function runIdentity(env: NodeJS.ProcessEnv = process.env): RunIdentity {
   const userAtHost = `${env.USER || env.USERNAME || safeUserName()}@${hostname()}`;
   const buildUrl = env.BUILD_URL ? redact(env.BUILD_URL) : undefined;
-  const who = env.BUILD_USER_ID || env.BUILD_USER || (env.JOB_NAME && env.BUILD_NUMBER ? `${env.JOB_NAME} #${env.BUILD_NUMBER}` : userAtHost);
+  const who =
+    env.BUILD_USER_ID ||
+    env.BUILD_USER ||
+    (env.JOB_NAME && env.BUILD_NUMBER ? `${env.JOB_NAME} #${env.BUILD_NUMBER}` : userAtHost);
   return {
     who,
     ...(buildUrl ? { buildUrl } : {}),

@@ -30,9 +30,11 @@ export function checkLedgerPrefix(field: string, value: unknown): string {
   if (value === undefined || value === null) return DEFAULT_LEDGER_PREFIX;
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string') throw new InputError(field, `must be a string (got ${typeof value})`);
-  if (text.startsWith('/')) throw new InputError(field, `must not start with "/" (got ${JSON.stringify(text)}): S3 keys have no leading slash`);
+  if (text.startsWith('/'))
+    throw new InputError(field, `must not start with "/" (got ${JSON.stringify(text)}): S3 keys have no leading slash`);
   const prefix = text.replace(/\/+$/, '');
-  if (prefix.length > MAX_PREFIX_LENGTH) throw new InputError(field, `must be at most ${MAX_PREFIX_LENGTH} characters (got ${prefix.length})`);
+  if (prefix.length > MAX_PREFIX_LENGTH)
+    throw new InputError(field, `must be at most ${MAX_PREFIX_LENGTH} characters (got ${prefix.length})`);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(prefix)) throw new InputError(field, 'must not contain control characters');
   if (prefix !== '' && prefix.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
@@ -49,7 +51,10 @@ export function checkLedgerPrefix(field: string, value: unknown): string {
  */
 export function parseLedgerRef(raw: unknown, field = 'ledger'): LedgerRef {
   if (raw === undefined || raw === null || raw === '') {
-    throw new InputError(`${field}.bucket`, `is required: where deployments are recorded and clusters locked, e.g. {"${field}": {"bucket": "my-deploy-ledger"}}`);
+    throw new InputError(
+      `${field}.bucket`,
+      `is required: where deployments are recorded and clusters locked, e.g. {"${field}": {"bucket": "my-deploy-ledger"}}`,
+    );
   }
   if (typeof raw === 'string') return parseLedgerUrl(raw, field);
   const object = checkObject(field, raw);
@@ -71,7 +76,11 @@ export function parseOptionalLedgerRef(raw: unknown, field = 'ledger'): LedgerRe
 
 function parseLedgerUrl(text: string, field: string): LedgerRef {
   const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text);
-  if (!match) throw new InputError(field, `must be an object {"bucket": …, "prefix": …} or an s3://bucket/prefix URL (got ${JSON.stringify(text)})`);
+  if (!match)
+    throw new InputError(
+      field,
+      `must be an object {"bucket": …, "prefix": …} or an s3://bucket/prefix URL (got ${JSON.stringify(text)})`,
+    );
   return {
     bucket: checkBucketName(`${field}.bucket`, match[1]),
     prefix: match[2] === undefined ? DEFAULT_LEDGER_PREFIX : checkLedgerPrefix(`${field}.prefix`, match[2]),

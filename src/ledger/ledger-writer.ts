@@ -66,7 +66,13 @@ interface PendingTag {
 }
 
 function pendingTagValue(record: NewDeploymentRecord): string {
-  const short: PendingTag = { k: record.kind, r: record.result, d: record.deploymentId, ...(record.finishedAt ? { f: record.finishedAt } : {}), s: record.startedAt };
+  const short: PendingTag = {
+    k: record.kind,
+    r: record.result,
+    d: record.deploymentId,
+    ...(record.finishedAt ? { f: record.finishedAt } : {}),
+    s: record.startedAt,
+  };
   const base = JSON.stringify(short);
   const room = MAX_TAG_VALUE - base.length - 8;
   const message = record.message ?? record.reason;
@@ -76,7 +82,12 @@ function pendingTagValue(record: NewDeploymentRecord): string {
 function parsePendingTag(value: string): PendingTag | undefined {
   try {
     const parsed = JSON.parse(value) as Partial<PendingTag>;
-    if (RECORD_KINDS.includes(parsed.k as RecordKind) && RECORD_RESULTS.includes(parsed.r as RecordResult) && typeof parsed.d === 'string') return parsed as PendingTag;
+    if (
+      RECORD_KINDS.includes(parsed.k as RecordKind) &&
+      RECORD_RESULTS.includes(parsed.r as RecordResult) &&
+      typeof parsed.d === 'string'
+    )
+      return parsed as PendingTag;
   } catch {
     // not ours
   }
@@ -107,18 +118,29 @@ export class LedgerWriter {
     await this.flush();
     if (this.pending.length === 0) return { written: true, pending: [] };
     const finals = new Map<string, NewDeploymentRecord>();
-    for (const record of this.pending) if (record.result !== 'started' && record.serverGroup) finals.set(record.serverGroup, record);
+    for (const record of this.pending)
+      if (record.result !== 'started' && record.serverGroup) finals.set(record.serverGroup, record);
     const tagged: string[] = [];
     for (const [group, record] of finals) {
       try {
         await this.clusterAws.autoScaling.send(
           new CreateOrUpdateTagsCommand({
-            Tags: [{ ResourceId: group, ResourceType: 'auto-scaling-group', Key: LEDGER_PENDING_TAG, Value: pendingTagValue(record), PropagateAtLaunch: false }],
+            Tags: [
+              {
+                ResourceId: group,
+                ResourceType: 'auto-scaling-group',
+                Key: LEDGER_PENDING_TAG,
+                Value: pendingTagValue(record),
+                PropagateAtLaunch: false,
+              },
+            ],
           }),
         );
         tagged.push(group);
       } catch (error) {
-        this.log.warn(`could not keep the pending ledger record on ${group} either (${describeError(error)}): it is in this run's output only`);
+        this.log.warn(
+          `could not keep the pending ledger record on ${group} either (${describeError(error)}): it is in this run's output only`,
+        );
       }
     }
     const recovery = tagged.length
@@ -127,7 +149,12 @@ export class LedgerWriter {
     this.log.warn(recovery);
     return {
       written: false,
-      pending: this.pending.map((r) => ({ kind: r.kind, result: r.result, deploymentId: r.deploymentId, ...(r.serverGroup ? { serverGroup: r.serverGroup } : {}) })),
+      pending: this.pending.map((r) => ({
+        kind: r.kind,
+        result: r.result,
+        deploymentId: r.deploymentId,
+        ...(r.serverGroup ? { serverGroup: r.serverGroup } : {}),
+      })),
       recovery,
     };
   }
@@ -161,16 +188,22 @@ export class LedgerWriter {
         ...(tags[Tag.buildUrl] ? { buildUrl: tags[Tag.buildUrl] } : {}),
         ...(tags[Tag.artifactUrl] ? { artifactUrl: tags[Tag.artifactUrl] } : {}),
         ...(tags[Tag.gitCommit] ? { gitCommit: tags[Tag.gitCommit] } : {}),
-        ...(tags[Tag.previousServerGroup] ? { previousServerGroup: tags[Tag.previousServerGroup], from: tags[Tag.previousServerGroup] } : {}),
+        ...(tags[Tag.previousServerGroup]
+          ? { previousServerGroup: tags[Tag.previousServerGroup], from: tags[Tag.previousServerGroup] }
+          : {}),
         to: name,
         message: `${short.m ? `${short.m}; ` : ''}written late by deployment ${byDeploymentId} from ${name}'s tags (the run's own write to the ledger failed)`,
       };
       if (!(await this.tryWrite(record, 1))) continue;
       written.push(name);
-      this.log.info(`wrote the ledger record ${record.kind} ${record.result} of ${record.deploymentId} that an earlier run left pending on ${name}`);
+      this.log.info(
+        `wrote the ledger record ${record.kind} ${record.result} of ${record.deploymentId} that an earlier run left pending on ${name}`,
+      );
       try {
         await this.clusterAws.autoScaling.send(
-          new DeleteTagsCommand({ Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: LEDGER_PENDING_TAG }] }),
+          new DeleteTagsCommand({
+            Tags: [{ ResourceId: name, ResourceType: 'auto-scaling-group', Key: LEDGER_PENDING_TAG }],
+          }),
         );
       } catch (error) {
         this.log.warn(`could not remove ${LEDGER_PENDING_TAG} from ${name}: ${describeError(error)}`);
@@ -197,7 +230,9 @@ export class LedgerWriter {
           this.log.warn(`dropped a malformed ledger record (${record.kind} ${record.result}): ${error.message}`);
           return true;
         }
-        this.log.warn(`could not write the ledger record (${record.kind} ${record.result}, attempt ${attempt}/${attempts}): ${describeError(error)}`);
+        this.log.warn(
+          `could not write the ledger record (${record.kind} ${record.result}, attempt ${attempt}/${attempts}): ${describeError(error)}`,
+        );
         if (attempt < attempts) await sleep(1_000 * attempt);
       }
     }

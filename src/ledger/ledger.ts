@@ -6,7 +6,14 @@ import { silentLogger, type Logger } from '../core/log';
 import { recordsKeyPrefix, type LedgerRef } from './ledger-ref';
 import { isConditionFailed, isNoSuchKey } from '../aws/errors';
 import { ledgerS3Error } from './s3-errors';
-import { looksLikeRecord, prepareRecord, type LedgerRecord, type NewDeploymentRecord, type RecordKind, type RecordResult } from './record';
+import {
+  looksLikeRecord,
+  prepareRecord,
+  type LedgerRecord,
+  type NewDeploymentRecord,
+  type RecordKind,
+  type RecordResult,
+} from './record';
 
 /**
  * The deployment ledger: append-only, one S3 object per record, so concurrent
@@ -42,7 +49,13 @@ export interface RecordKeyInfo {
 }
 
 /** The key for a record appended at `recordedAtMs`. */
-export function recordKey(ledger: LedgerRef, cluster: string, recordedAtMs: number, deploymentId: string, nonce = randomBytes(3).toString('hex')): string {
+export function recordKey(
+  ledger: LedgerRef,
+  cluster: string,
+  recordedAtMs: number,
+  deploymentId: string,
+  nonce = randomBytes(3).toString('hex'),
+): string {
   const inverted = String(MAX_EPOCH_MS - recordedAtMs).padStart(13, '0');
   return `${recordsKeyPrefix(ledger, cluster)}${inverted}-${deploymentId}-${nonce}.json`;
 }
@@ -76,19 +89,33 @@ export interface AppendOptions {
  * to now unless given. Returns the stored record with its key. Throws
  * InputError on a malformed record or a missing bucket (`ledger.bucket`).
  */
-export async function appendRecord(aws: LedgerAws, ledger: LedgerRef, record: NewDeploymentRecord, options: AppendOptions = {}): Promise<LedgerRecord> {
+export async function appendRecord(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  record: NewDeploymentRecord,
+  options: AppendOptions = {},
+): Promise<LedgerRecord> {
   const clock = options.clock ?? (() => new Date());
   const recordedAtMs = record.recordedAt !== undefined ? Date.parse(record.recordedAt) : monotonicNow(clock);
-  if (!Number.isFinite(recordedAtMs)) throw new InputError('record.recordedAt', `must be an ISO-8601 time (got ${JSON.stringify(record.recordedAt)})`);
+  if (!Number.isFinite(recordedAtMs))
+    throw new InputError('record.recordedAt', `must be an ISO-8601 time (got ${JSON.stringify(record.recordedAt)})`);
   const stored = prepareRecord(record, new Date(recordedAtMs).toISOString());
   const body = `${JSON.stringify(stored, null, 2)}\n`;
   for (let attempt = 1; ; attempt += 1) {
     const key = recordKey(ledger, stored.cluster, recordedAtMs, stored.deploymentId);
     try {
       await aws.s3.send(
-        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }),
+        new PutObjectCommand({
+          Bucket: ledger.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
       );
-      options.log?.debug(`recorded ${stored.kind} ${stored.result} of ${stored.deploymentId} at s3://${ledger.bucket}/${key}`);
+      options.log?.debug(
+        `recorded ${stored.kind} ${stored.result} of ${stored.deploymentId} at s3://${ledger.bucket}/${key}`,
+      );
       return { ...stored, key };
     } catch (error) {
       // Same key taken (a 1-in-16M nonce clash within the same ms): pick another nonce.
@@ -116,7 +143,12 @@ export interface ScanOptions {
  * at a time, so a caller that stops early reads little. Objects that are not
  * records (foreign files, unreadable JSON) are skipped with a warning.
  */
-export async function* scanRecords(aws: LedgerAws, ledger: LedgerRef, cluster: string, options: ScanOptions = {}): AsyncGenerator<LedgerRecord> {
+export async function* scanRecords(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  cluster: string,
+  options: ScanOptions = {},
+): AsyncGenerator<LedgerRecord> {
   const pageSize = Math.min(Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)), MAX_PAGE_SIZE);
   const maxKeys = options.maxKeys ?? 10_000;
   const log = options.log ?? silentLogger;
@@ -136,7 +168,12 @@ export async function* scanRecords(aws: LedgerAws, ledger: LedgerRef, cluster: s
     let page;
     try {
       page = await aws.s3.send(
-        new ListObjectsV2Command({ Bucket: ledger.bucket, Prefix: prefix, MaxKeys: wanted, ContinuationToken: continuationToken }),
+        new ListObjectsV2Command({
+          Bucket: ledger.bucket,
+          Prefix: prefix,
+          MaxKeys: wanted,
+          ContinuationToken: continuationToken,
+        }),
       );
     } catch (error) {
       throw ledgerS3Error(error, ledger, 'listing records in');
@@ -149,7 +186,7 @@ export async function* scanRecords(aws: LedgerAws, ledger: LedgerRef, cluster: s
       if (!info) log.debug(`skipping s3://${ledger.bucket}/${object.Key}: not a record key`);
       else if (!options.keyFilter || options.keyFilter(info)) infos.push(info);
     }
-    for (let i = 0; i < infos.length; ) {
+    for (let i = 0; i < infos.length;) {
       const size = Math.min(FETCH_CONCURRENCY, limit - yielded);
       if (size <= 0) return;
       const batch = await Promise.all(infos.slice(i, i + size).map((info) => readRecord(aws, ledger, info.key, log)));
@@ -165,7 +202,12 @@ export async function* scanRecords(aws: LedgerAws, ledger: LedgerRef, cluster: s
 }
 
 /** Reads one record object; undefined when it vanished or is not a record. */
-async function readRecord(aws: LedgerAws, ledger: LedgerRef, key: string, log: Logger): Promise<LedgerRecord | undefined> {
+async function readRecord(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  key: string,
+  log: Logger,
+): Promise<LedgerRecord | undefined> {
   let text: string;
   try {
     const response = await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: key }));
@@ -194,9 +236,15 @@ export interface ListOptions {
 }
 
 /** The last `limit` records of a cluster, newest first (by append time). */
-export async function listRecords(aws: LedgerAws, ledger: LedgerRef, cluster: string, options: ListOptions = {}): Promise<LedgerRecord[]> {
+export async function listRecords(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  cluster: string,
+  options: ListOptions = {},
+): Promise<LedgerRecord[]> {
   const limit = options.limit ?? 10;
-  if (!Number.isInteger(limit) || limit < 1) throw new InputError('limit', `must be a whole number of at least 1 (got ${limit})`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InputError('limit', `must be a whole number of at least 1 (got ${limit})`);
   const records: LedgerRecord[] = [];
   // Unreadable objects are skipped, so list a little beyond `limit` when needed (bounded by maxKeys).
   for await (const record of scanRecords(aws, ledger, cluster, {
@@ -218,7 +266,11 @@ export async function latestRecordFor(
   deploymentId: string,
   options: Pick<ScanOptions, 'maxKeys' | 'log'> = {},
 ): Promise<LedgerRecord | null> {
-  for await (const record of scanRecords(aws, ledger, cluster, { ...options, limit: 1, keyFilter: (info) => info.deploymentId === deploymentId })) {
+  for await (const record of scanRecords(aws, ledger, cluster, {
+    ...options,
+    limit: 1,
+    keyFilter: (info) => info.deploymentId === deploymentId,
+  })) {
     return record;
   }
   return null;

@@ -36,7 +36,10 @@ export interface LockRenewal {
 /** Starts renewing `lock` every `intervalSeconds` until `stop()` or until the lock is lost. */
 export function keepLockRenewed(lock: HeldLock, options: LockRenewalOptions = {}): LockRenewal {
   const log = options.log ?? silentLogger;
-  const intervalMs = Math.max(10, (options.intervalSeconds ?? Math.max(1, lock.record.leaseSeconds / RENEWALS_PER_LEASE)) * 1000);
+  const intervalMs = Math.max(
+    10,
+    (options.intervalSeconds ?? Math.max(1, lock.record.leaseSeconds / RENEWALS_PER_LEASE)) * 1000,
+  );
   let stopped = false;
   let lost: BluegreenError | undefined;
   let renewals = 0;
@@ -126,7 +129,9 @@ export async function withClusterLock<T>(
     await renewal.stop();
     if (!renewal.lost) {
       await lock.release().catch((error: unknown) => {
-        log.warn(`could not release the lock of cluster ${cluster} (its lease ends at ${lock.record.expiresAt}): ${describeError(error)}`);
+        log.warn(
+          `could not release the lock of cluster ${cluster} (its lease ends at ${lock.record.expiresAt}): ${describeError(error)}`,
+        );
       });
     }
   }

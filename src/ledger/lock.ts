@@ -129,14 +129,18 @@ function lockCallSignal(boundMs: number): AbortSignal {
 }
 
 /** The response's `Date` header (S3's clock), via a middleware on one command. */
-function captureServerDate(command: { middlewareStack: { add: (m: never, o: { step: 'deserialize'; name: string }) => void } }): () => number | undefined {
+function captureServerDate(command: {
+  middlewareStack: { add: (m: never, o: { step: 'deserialize'; name: string }) => void };
+}): () => number | undefined {
   let serverMs: number | undefined;
-  const middleware = (next: (args: unknown) => Promise<{ response?: { headers?: Record<string, string> } }>) => async (args: unknown) => {
-    const result = await next(args);
-    const date = Date.parse(result.response?.headers?.date ?? '');
-    if (Number.isFinite(date)) serverMs = date;
-    return result;
-  };
+  const middleware =
+    (next: (args: unknown) => Promise<{ response?: { headers?: Record<string, string> } }>) =>
+    async (args: unknown) => {
+      const result = await next(args);
+      const date = Date.parse(result.response?.headers?.date ?? '');
+      if (Number.isFinite(date)) serverMs = date;
+      return result;
+    };
   command.middlewareStack.add(middleware as never, { step: 'deserialize', name: 'bluegreenServerDate' });
   return () => serverMs;
 }
@@ -145,7 +149,12 @@ function captureServerDate(command: { middlewareStack: { add: (m: never, o: { st
  * Reads the lock of a cluster: the holder, or null when free. `expired` is
  * judged on S3's clock; `clock` (tests) only matters when S3 sends no Date.
  */
-export async function readLock(aws: LedgerAws, ledger: LedgerRef, cluster: string, options: { clock?: () => Date } = {}): Promise<LockStatus | null> {
+export async function readLock(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  cluster: string,
+  options: { clock?: () => Date } = {},
+): Promise<LockStatus | null> {
   const key = lockKey(ledger, cluster);
   let text: string;
   let etag: string;
@@ -165,14 +174,25 @@ export async function readLock(aws: LedgerAws, ledger: LedgerRef, cluster: strin
   }
   const record = parseLockRecord(text);
   const leaseEndsMs = lastModifiedMs + record.leaseSeconds * 1000;
-  return { ...record, cluster, url: ledgerUrl(ledger, key), etag, leaseEndsAt: new Date(leaseEndsMs).toISOString(), expired: serverNowMs >= leaseEndsMs };
+  return {
+    ...record,
+    cluster,
+    url: ledgerUrl(ledger, key),
+    etag,
+    leaseEndsAt: new Date(leaseEndsMs).toISOString(),
+    expired: serverNowMs >= leaseEndsMs,
+  };
 }
 
 /** A lock body we cannot read counts as expired at the epoch, so it can be broken (explicitly). */
 function parseLockRecord(text: string): LockRecord {
   try {
     const parsed = JSON.parse(text) as Partial<LockRecord>;
-    if (typeof parsed.owner === 'string' && typeof parsed.expiresAt === 'string' && Number.isFinite(Date.parse(parsed.expiresAt))) {
+    if (
+      typeof parsed.owner === 'string' &&
+      typeof parsed.expiresAt === 'string' &&
+      Number.isFinite(Date.parse(parsed.expiresAt))
+    ) {
       return {
         owner: parsed.owner,
         deploymentId: String(parsed.deploymentId ?? 'unknown'),
@@ -190,12 +210,24 @@ function parseLockRecord(text: string): LockRecord {
     // falls through
   }
   const epoch = new Date(0).toISOString();
-  return { owner: 'unreadable lock object', deploymentId: 'unknown', acquiredAt: epoch, renewedAt: epoch, leaseSeconds: 0, expiresAt: epoch, host: 'unknown', pid: 0 };
+  return {
+    owner: 'unreadable lock object',
+    deploymentId: 'unknown',
+    acquiredAt: epoch,
+    renewedAt: epoch,
+    leaseSeconds: 0,
+    expiresAt: epoch,
+    host: 'unknown',
+    pid: 0,
+  };
 }
 
 function checkLeaseSeconds(value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > MAX_LEASE_SECONDS) {
-    throw new InputError('leaseSeconds', `must be a whole number of seconds from 1 to ${MAX_LEASE_SECONDS} (got ${value})`);
+    throw new InputError(
+      'leaseSeconds',
+      `must be a whole number of seconds from 1 to ${MAX_LEASE_SECONDS} (got ${value})`,
+    );
   }
   return value;
 }
@@ -211,12 +243,19 @@ function lockBody(record: LockRecord): string {
  * (conditionally: of concurrent breakers exactly one wins); a live lock is
  * never broken.
  */
-export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: string, options: AcquireLockOptions): Promise<HeldLock> {
+export async function acquireLock(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  cluster: string,
+  options: AcquireLockOptions,
+): Promise<HeldLock> {
   const clock = options.clock ?? (() => new Date());
   const log = options.log ?? silentLogger;
   const leaseSeconds = checkLeaseSeconds(options.leaseSeconds ?? DEFAULT_LEASE_SECONDS);
-  if (typeof options.owner !== 'string' || options.owner.trim() === '') throw new InputError('owner', 'is required: a build URL or user@host');
-  if (typeof options.deploymentId !== 'string' || options.deploymentId === '') throw new InputError('deploymentId', 'is required');
+  if (typeof options.owner !== 'string' || options.owner.trim() === '')
+    throw new InputError('owner', 'is required: a build URL or user@host');
+  if (typeof options.deploymentId !== 'string' || options.deploymentId === '')
+    throw new InputError('deploymentId', 'is required');
   const owner = redact(options.owner);
   const key = lockKey(ledger, cluster);
   const newRecord = (brokeExpiredLockOf?: LockRecord['brokeExpiredLockOf']): LockRecord => {
@@ -234,7 +273,8 @@ export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: st
       token: randomBytes(12).toString('hex'),
     };
   };
-  const held = (record: LockRecord, etag: string, sentAt: number) => new S3HeldLock(aws, ledger, cluster, key, record, etag, sentAt, clock, log);
+  const held = (record: LockRecord, etag: string, sentAt: number) =>
+    new S3HeldLock(aws, ledger, cluster, key, record, etag, sentAt, clock, log);
 
   // A few rounds: the lock may be released or broken between our write and our read.
   for (let round = 1; round <= 5; round += 1) {
@@ -242,10 +282,18 @@ export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: st
     const sentAt = performance.now();
     try {
       const put = await aws.s3.send(
-        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record), ContentType: 'application/json', IfNoneMatch: '*' }),
+        new PutObjectCommand({
+          Bucket: ledger.bucket,
+          Key: key,
+          Body: lockBody(record),
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
         { abortSignal: lockCallSignal(leaseSeconds * 500) },
       );
-      log.info(`locked cluster ${cluster} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`);
+      log.info(
+        `locked cluster ${cluster} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`,
+      );
       return held(record, put.ETag ?? '', sentAt);
     } catch (error) {
       if (!isConditionFailed(error)) throw ledgerS3Error(error, ledger, 'creating the lock in');
@@ -255,11 +303,21 @@ export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: st
     // Our write landed but its answer was lost, and the SDK's retry found our own lock.
     if (current.token === record.token) return held(storedRecord(current), current.etag, sentAt);
     if (!current.expired || !options.breakExpiredLock) throw lockHeldError(current, clock());
-    const record2 = newRecord({ owner: current.owner, deploymentId: current.deploymentId, expiresAt: current.leaseEndsAt });
+    const record2 = newRecord({
+      owner: current.owner,
+      deploymentId: current.deploymentId,
+      expiresAt: current.leaseEndsAt,
+    });
     const sentAt2 = performance.now();
     try {
       const put = await aws.s3.send(
-        new PutObjectCommand({ Bucket: ledger.bucket, Key: key, Body: lockBody(record2), ContentType: 'application/json', IfMatch: current.etag }),
+        new PutObjectCommand({
+          Bucket: ledger.bucket,
+          Key: key,
+          Body: lockBody(record2),
+          ContentType: 'application/json',
+          IfMatch: current.etag,
+        }),
         { abortSignal: lockCallSignal(leaseSeconds * 500) },
       );
       log.warn(
@@ -276,7 +334,11 @@ export async function acquireLock(aws: LedgerAws, ledger: LedgerRef, cluster: st
   }
   const current = await readLock(aws, ledger, cluster, { clock });
   if (current) throw lockHeldError(current, clock());
-  throw new ConflictError('LockContended', `cluster ${cluster}: the lock kept changing hands while we tried to take it; try again`, { cluster });
+  throw new ConflictError(
+    'LockContended',
+    `cluster ${cluster}: the lock kept changing hands while we tried to take it; try again`,
+    { cluster },
+  );
 }
 
 /** The lock body of a status (without what `readLock` adds). */
@@ -295,13 +357,23 @@ export function lockHeldError(lock: LockStatus, now: Date = new Date()): Conflic
   const recovery = lock.expired
     ? `if that run is really gone, run again with breakExpiredLock: true to take the lock over (it stays safe if two runs try)`
     : `wait for that run to finish; a lock whose lease has expired can be taken over with breakExpiredLock: true, a live one is never broken`;
-  return new ConflictError('LockHeld', `cluster ${lock.cluster} is locked by ${holder} ${since}; ${lease}. To go on: ${recovery}`, {
-    cluster: lock.cluster,
-    holder: { owner: lock.owner, deploymentId: lock.deploymentId, acquiredAt: lock.acquiredAt, expiresAt: lock.leaseEndsAt, host: lock.host },
-    expired: lock.expired,
-    lock: lock.url,
-    recovery,
-  });
+  return new ConflictError(
+    'LockHeld',
+    `cluster ${lock.cluster} is locked by ${holder} ${since}; ${lease}. To go on: ${recovery}`,
+    {
+      cluster: lock.cluster,
+      holder: {
+        owner: lock.owner,
+        deploymentId: lock.deploymentId,
+        acquiredAt: lock.acquiredAt,
+        expiresAt: lock.leaseEndsAt,
+        host: lock.host,
+      },
+      expired: lock.expired,
+      lock: lock.url,
+      recovery,
+    },
+  );
 }
 
 function ago(ms: number): string {
@@ -344,7 +416,12 @@ class S3HeldLock implements HeldLock {
 
   provenForMs(): number {
     if (this.lostError) return 0;
-    return this.leaseFrom + this.current.leaseSeconds * 1000 - leaseSafetyMarginMs(this.current.leaseSeconds) - performance.now();
+    return (
+      this.leaseFrom +
+      this.current.leaseSeconds * 1000 -
+      leaseSafetyMarginMs(this.current.leaseSeconds) -
+      performance.now()
+    );
   }
 
   assertHeld(action: string): void {
@@ -378,25 +455,41 @@ class S3HeldLock implements HeldLock {
     const sentAt = performance.now();
     try {
       const put = await this.aws.s3.send(
-        new PutObjectCommand({ Bucket: this.ledger.bucket, Key: this.key, Body: lockBody(next), ContentType: 'application/json', IfMatch: this.currentEtag }),
+        new PutObjectCommand({
+          Bucket: this.ledger.bucket,
+          Key: this.key,
+          Body: lockBody(next),
+          ContentType: 'application/json',
+          IfMatch: this.currentEtag,
+        }),
         { abortSignal: lockCallSignal(this.provenForMs()) },
       );
       return this.renewed(next, put.ETag ?? '', sentAt);
     } catch (error) {
-      if (!isConditionFailed(error) && !isNoSuchKey(error)) throw ledgerS3Error(error, this.ledger, 'renewing the lock in');
+      if (!isConditionFailed(error) && !isNoSuchKey(error))
+        throw ledgerS3Error(error, this.ledger, 'renewing the lock in');
     }
     // 412: someone else's lock now — or our own renewal landed, its answer was lost, and the SDK's retry found it.
     const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
     if (seen && seen.token !== undefined && seen.token === this.current.token) {
-      this.log.debug(`the lock of cluster ${this.cluster} is still ours (a renewal landed although its answer was lost)`);
+      this.log.debug(
+        `the lock of cluster ${this.cluster} is still ours (a renewal landed although its answer was lost)`,
+      );
       return this.renewed(storedRecord(seen), seen.etag, sentAt);
     }
-    const by = seen ? `it is now held by ${seen.owner} (deployment ${seen.deploymentId}) since ${seen.acquiredAt}` : 'it was deleted';
-    this.lostError = new ConflictError('LockLost', `lost the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}): ${by}`, {
-      cluster: this.cluster,
-      lock: ledgerUrl(this.ledger, this.key),
-      recovery: 'another run took the cluster over; this run stopped changing it. See the status of the cluster; the run holding the lock settles it',
-    });
+    const by = seen
+      ? `it is now held by ${seen.owner} (deployment ${seen.deploymentId}) since ${seen.acquiredAt}`
+      : 'it was deleted';
+    this.lostError = new ConflictError(
+      'LockLost',
+      `lost the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}): ${by}`,
+      {
+        cluster: this.cluster,
+        lock: ledgerUrl(this.ledger, this.key),
+        recovery:
+          'another run took the cluster over; this run stopped changing it. See the status of the cluster; the run holding the lock settles it',
+      },
+    );
     throw this.lostError;
   }
 
@@ -415,8 +508,11 @@ class S3HeldLock implements HeldLock {
     }
     // A renewal whose answer we never got may have landed (new ETag): the token tells whether the lock is still ours.
     const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
-    if (seen && seen.token !== undefined && seen.token === this.current.token) return releaseLock(this.aws, this.ledger, this.cluster, seen.etag, this.log);
-    this.log.warn(`did not release the lock of cluster ${this.cluster}: ${seen ? 'it is no longer ours (taken over by another run)' : 'it was already gone'}`);
+    if (seen && seen.token !== undefined && seen.token === this.current.token)
+      return releaseLock(this.aws, this.ledger, this.cluster, seen.etag, this.log);
+    this.log.warn(
+      `did not release the lock of cluster ${this.cluster}: ${seen ? 'it is no longer ours (taken over by another run)' : 'it was already gone'}`,
+    );
     return false;
   }
 }
@@ -425,7 +521,13 @@ class S3HeldLock implements HeldLock {
  * Deletes a cluster's lock only if its ETag is still `etag` (ours); true when
  * deleted. Someone else's lock (or none) is left alone and false returned.
  */
-export async function releaseLock(aws: LedgerAws, ledger: LedgerRef, cluster: string, etag: string, log: Logger = silentLogger): Promise<boolean> {
+export async function releaseLock(
+  aws: LedgerAws,
+  ledger: LedgerRef,
+  cluster: string,
+  etag: string,
+  log: Logger = silentLogger,
+): Promise<boolean> {
   const key = lockKey(ledger, cluster);
   try {
     // Look first: a store that ignored If-Match on DELETE would still not delete a lock that is visibly not ours.
@@ -467,7 +569,17 @@ export async function adoptLock(
   if (!current || current.deploymentId !== deploymentId) return null;
   // We did not write it in this process: the lease is not proven until our first renewal.
   const sentAt = performance.now() - current.leaseSeconds * 1000;
-  return new S3HeldLock(aws, ledger, cluster, lockKey(ledger, cluster), storedRecord(current), current.etag, sentAt, clock, options.log ?? silentLogger);
+  return new S3HeldLock(
+    aws,
+    ledger,
+    cluster,
+    lockKey(ledger, cluster),
+    storedRecord(current),
+    current.etag,
+    sentAt,
+    clock,
+    options.log ?? silentLogger,
+  );
 }
 
 /** The lock as stages report it: without the ETag and owner token, which only matter to conditional writes. */

@@ -100,10 +100,21 @@ const MAX_TEXT = 4000;
  */
 export function prepareRecord(record: NewDeploymentRecord, recordedAt: string): DeploymentRecord {
   const field = (name: string) => `record.${name}`;
-  if (!RECORD_KINDS.includes(record.kind)) throw new InputError(field('kind'), `must be one of ${RECORD_KINDS.join(', ')} (got ${JSON.stringify(record.kind)})`);
-  if (!RECORD_RESULTS.includes(record.result)) throw new InputError(field('result'), `must be one of ${RECORD_RESULTS.join(', ')} (got ${JSON.stringify(record.result)})`);
+  if (!RECORD_KINDS.includes(record.kind))
+    throw new InputError(
+      field('kind'),
+      `must be one of ${RECORD_KINDS.join(', ')} (got ${JSON.stringify(record.kind)})`,
+    );
+  if (!RECORD_RESULTS.includes(record.result))
+    throw new InputError(
+      field('result'),
+      `must be one of ${RECORD_RESULTS.join(', ')} (got ${JSON.stringify(record.result)})`,
+    );
   if (typeof record.deploymentId !== 'string' || !STORABLE_ID_PATTERN.test(record.deploymentId)) {
-    throw new InputError(field('deploymentId'), `must be 1-64 of A-Z a-z 0-9 . _ - (got ${JSON.stringify(record.deploymentId)})`);
+    throw new InputError(
+      field('deploymentId'),
+      `must be 1-64 of A-Z a-z 0-9 . _ - (got ${JSON.stringify(record.deploymentId)})`,
+    );
   }
   for (const name of ['cluster', 'region'] as const) {
     if (typeof record[name] !== 'string' || record[name] === '') throw new InputError(field(name), 'is required');
@@ -111,11 +122,17 @@ export function prepareRecord(record: NewDeploymentRecord, recordedAt: string): 
   for (const name of ['startedAt', 'finishedAt'] as const) {
     const value = record[name];
     if ((name === 'startedAt' || value !== undefined) && (typeof value !== 'string' || !ISO_TIME.test(value))) {
-      throw new InputError(field(name), `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`);
+      throw new InputError(
+        field(name),
+        `must be an ISO-8601 UTC time like 2026-11-26T05:40:12Z (got ${JSON.stringify(value)})`,
+      );
     }
   }
   if (record.verdict !== undefined && !VERDICTS.includes(record.verdict)) {
-    throw new InputError(field('verdict'), `must be one of ${VERDICTS.join(', ')} (got ${JSON.stringify(record.verdict)})`);
+    throw new InputError(
+      field('verdict'),
+      `must be one of ${VERDICTS.join(', ')} (got ${JSON.stringify(record.verdict)})`,
+    );
   }
   // The ledger is readable by every deployer: nothing secret goes in.
   const stored: DeploymentRecord = redactValue({ schema: 1, ...withoutUndefined(record), recordedAt });
@@ -131,7 +148,9 @@ function withoutUndefined<T extends object>(value: T): T {
 }
 
 /** How a run ended, for {@link finishRecord}: the result plus anything learned on the way. */
-export type RecordOutcome = Partial<Omit<NewDeploymentRecord, 'kind' | 'deploymentId' | 'cluster' | 'region' | 'startedAt'>> & {
+export type RecordOutcome = Partial<
+  Omit<NewDeploymentRecord, 'kind' | 'deploymentId' | 'cluster' | 'region' | 'startedAt'>
+> & {
   result: Exclude<RecordResult, 'started'>;
 };
 
@@ -140,8 +159,17 @@ export type RecordOutcome = Partial<Omit<NewDeploymentRecord, 'kind' | 'deployme
  * outcome on top, `finishedAt` (default now) and `durationSeconds` filled in.
  * Append it with `appendRecord`; the started record stays as it was.
  */
-export function finishRecord(started: NewDeploymentRecord | DeploymentRecord, outcome: RecordOutcome, now: Date = new Date()): NewDeploymentRecord {
-  const { schema: _schema, recordedAt: _recordedAt, key: _key, ...rest } = started as Partial<LedgerRecord> & NewDeploymentRecord;
+export function finishRecord(
+  started: NewDeploymentRecord | DeploymentRecord,
+  outcome: RecordOutcome,
+  now: Date = new Date(),
+): NewDeploymentRecord {
+  const {
+    schema: _schema,
+    recordedAt: _recordedAt,
+    key: _key,
+    ...rest
+  } = started as Partial<LedgerRecord> & NewDeploymentRecord;
   const finishedAt = outcome.finishedAt ?? now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const durationSeconds = Math.max(0, Math.round((Date.parse(finishedAt) - Date.parse(started.startedAt)) / 1000));
   return { ...rest, ...outcome, finishedAt, durationSeconds };
@@ -151,5 +179,10 @@ export function finishRecord(started: NewDeploymentRecord | DeploymentRecord, ou
 export function looksLikeRecord(value: unknown): value is DeploymentRecord {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return typeof record.deploymentId === 'string' && typeof record.kind === 'string' && typeof record.result === 'string' && typeof record.recordedAt === 'string';
+  return (
+    typeof record.deploymentId === 'string' &&
+    typeof record.kind === 'string' &&
+    typeof record.result === 'string' &&
+    typeof record.recordedAt === 'string'
+  );
 }

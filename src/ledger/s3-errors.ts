@@ -18,16 +18,24 @@ export function ledgerS3Error(error: unknown, ledger: LedgerRef, action: string)
   const code = awsErrorCode(error);
   const where = ledgerUrl(ledger);
   if (isNoSuchBucket(error)) {
-    return new InputError('ledger.bucket', `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`, {
-      bucket: ledger.bucket,
-      s3Code: code,
-    });
+    return new InputError(
+      'ledger.bucket',
+      `bucket ${JSON.stringify(ledger.bucket)} does not exist (${action} ${where}): create it, or fix ledger.bucket`,
+      {
+        bucket: ledger.bucket,
+        s3Code: code,
+      },
+    );
   }
   if (isWrongRegion(error)) {
-    return new InputError('ledger.region', `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? 'the stage region'} (${action} ${where}): set ledger.region to the bucket's region`, {
-      bucket: ledger.bucket,
-      s3Code: code,
-    });
+    return new InputError(
+      'ledger.region',
+      `bucket ${JSON.stringify(ledger.bucket)} is in another region than ${ledger.region ?? 'the stage region'} (${action} ${where}): set ledger.region to the bucket's region`,
+      {
+        bucket: ledger.bucket,
+        s3Code: code,
+      },
+    );
   }
   if (isAccessDenied(error)) {
     return new OperationFailedError(

@@ -29,9 +29,11 @@ export function checkArtifactFile(field: string, path: string): ArtifactFile {
     if (code === 'ENOENT') throw new InputError(field, `no such file: ${path}`);
     throw new InputError(field, `cannot read ${path}: ${code ?? String(error)}`);
   }
-  if (stats.isDirectory()) throw new InputError(field, `${path} is a directory; publish one file (archive the folder first)`);
+  if (stats.isDirectory())
+    throw new InputError(field, `${path} is a directory; publish one file (archive the folder first)`);
   if (!stats.isFile()) throw new InputError(field, `${path} is not a regular file`);
-  if (stats.size === 0) throw new InputError(field, `${path} is empty (0 bytes): refusing to publish an empty artifact`);
+  if (stats.size === 0)
+    throw new InputError(field, `${path} is empty (0 bytes): refusing to publish an empty artifact`);
   try {
     accessSync(path, constants.R_OK);
   } catch {

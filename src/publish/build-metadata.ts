@@ -37,7 +37,8 @@ function checkHeaderValue(field: string, value: string, maxLength: number): stri
   if (!PRINTABLE_ASCII.test(value)) {
     throw new InputError(field, 'must be printable ASCII: it is stored as S3 object metadata (an HTTP header)');
   }
-  if (value.length > maxLength) throw new InputError(field, `must be at most ${maxLength} characters (got ${value.length})`);
+  if (value.length > maxLength)
+    throw new InputError(field, `must be at most ${maxLength} characters (got ${value.length})`);
   return value;
 }
 
@@ -53,7 +54,10 @@ export function checkBuildUrl(field: string, value: string): string {
     throw new InputError(field, `must be an http(s) URL such as $BUILD_URL (got ${JSON.stringify(value)})`);
   }
   if (url.username || url.password) {
-    throw new InputError(field, 'must not carry credentials (user:password@): it is stored as object metadata; pass the plain $BUILD_URL');
+    throw new InputError(
+      field,
+      'must not carry credentials (user:password@): it is stored as object metadata; pass the plain $BUILD_URL',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InputError(field, `must be an http(s) URL (got protocol ${JSON.stringify(url.protocol)})`);
@@ -67,7 +71,10 @@ export function checkBuildInfo(info: BuildInfo): BuildInfo {
   if (info.buildUrl !== undefined) checked.buildUrl = checkBuildUrl('buildUrl', info.buildUrl);
   if (info.gitCommit !== undefined) {
     if (!GIT_COMMIT_PATTERN.test(info.gitCommit)) {
-      throw new InputError('gitCommit', `must be a hex commit id of 7 to 64 characters (got ${JSON.stringify(info.gitCommit)})`);
+      throw new InputError(
+        'gitCommit',
+        `must be a hex commit id of 7 to 64 characters (got ${JSON.stringify(info.gitCommit)})`,
+      );
     }
     checked.gitCommit = info.gitCommit.toLowerCase();
   }
@@ -79,7 +86,10 @@ export function checkBuildInfo(info: BuildInfo): BuildInfo {
 
 /** The object's user metadata: the content digest plus the build facts given. */
 export function objectMetadata(sha256Hex: string, info: BuildInfo): Record<string, string> {
-  const metadata: Record<string, string> = { [METADATA_KEYS.sha256]: sha256Hex, [METADATA_KEYS.publishedBy]: 'bluegreen' };
+  const metadata: Record<string, string> = {
+    [METADATA_KEYS.sha256]: sha256Hex,
+    [METADATA_KEYS.publishedBy]: 'bluegreen',
+  };
   if (info.buildUrl) metadata[METADATA_KEYS.buildUrl] = info.buildUrl;
   if (info.gitCommit) metadata[METADATA_KEYS.gitCommit] = info.gitCommit;
   if (info.version) metadata[METADATA_KEYS.version] = info.version;
@@ -87,7 +97,10 @@ export function objectMetadata(sha256Hex: string, info: BuildInfo): Record<strin
   if (info.buildNumber) metadata[METADATA_KEYS.buildNumber] = info.buildNumber;
   const bytes = Object.entries(metadata).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
   if (bytes > MAX_METADATA_BYTES) {
-    throw new InputError('buildUrl', `build metadata is ${bytes} bytes; S3 allows ${MAX_METADATA_BYTES} bytes of user metadata in all`);
+    throw new InputError(
+      'buildUrl',
+      `build metadata is ${bytes} bytes; S3 allows ${MAX_METADATA_BYTES} bytes of user metadata in all`,
+    );
   }
   return metadata;
 }

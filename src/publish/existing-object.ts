@@ -23,7 +23,12 @@ export interface ExistingObject {
  * object. A missing bucket is an {@link InputError} on `bucket` (HEAD answers
  * a bare 404 for both, so the bucket is headed to tell them apart).
  */
-export async function headExistingObject(s3: S3Client, bucket: string, key: string, region: string): Promise<ExistingObject | undefined> {
+export async function headExistingObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  region: string,
+): Promise<ExistingObject | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
     return {
@@ -59,10 +64,15 @@ async function checkBucketExists(s3: S3Client, bucket: string, region: string): 
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {
-    if (isNotFound(error)) throw new InputError('bucket', `bucket "${bucket}" does not exist (NoSuchBucket) in ${region}`);
+    if (isNotFound(error))
+      throw new InputError('bucket', `bucket "${bucket}" does not exist (NoSuchBucket) in ${region}`);
     // 403 here: no s3:ListBucket on the bucket itself; the upload will tell whether it exists.
     if (isAccessDenied(error)) return;
-    throw new BluegreenError('BucketCheckFailed', ExitCode.failed, `cannot check bucket "${bucket}": ${describeError(error)}`);
+    throw new BluegreenError(
+      'BucketCheckFailed',
+      ExitCode.failed,
+      `cannot check bucket "${bucket}": ${describeError(error)}`,
+    );
   }
 }
 
@@ -74,6 +84,9 @@ async function checkBucketExists(s3: S3Client, bucket: string, region: string): 
 export function holdsSameContent(existing: ExistingObject, sha256Hex: string, size: number): boolean {
   if (existing.size !== size) return false;
   if (existing.sha256 !== undefined) return existing.sha256.toLowerCase() === sha256Hex;
-  const fullObject = existing.checksumSha256 !== undefined && !existing.checksumSha256.includes('-') && existing.checksumType !== 'COMPOSITE';
+  const fullObject =
+    existing.checksumSha256 !== undefined &&
+    !existing.checksumSha256.includes('-') &&
+    existing.checksumType !== 'COMPOSITE';
   return fullObject && existing.checksumSha256 === Buffer.from(sha256Hex, 'hex').toString('base64');
 }

@@ -26,7 +26,10 @@ export function renderKeyTemplate(template: string, values: KeyTemplateValues): 
   }
   return template.replace(PLACEHOLDER_PATTERN, (_match, name: string) => {
     if (!(KEY_TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
-      throw new InputError('keyTemplate', `unknown placeholder {${name}} (known: ${KEY_TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`);
+      throw new InputError(
+        'keyTemplate',
+        `unknown placeholder {${name}} (known: ${KEY_TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+      );
     }
     const placeholder = name as KeyTemplatePlaceholder;
     const value = values[placeholder];
@@ -34,7 +37,10 @@ export function renderKeyTemplate(template: string, values: KeyTemplateValues): 
       throw new InputError(placeholder, `is required by keyTemplate ${JSON.stringify(template)}`);
     }
     if (value.includes('/') || value === '.' || value === '..') {
-      throw new InputError(placeholder, `must be a single path segment to fill {${placeholder}} (got ${JSON.stringify(value)})`);
+      throw new InputError(
+        placeholder,
+        `must be a single path segment to fill {${placeholder}} (got ${JSON.stringify(value)})`,
+      );
     }
     return value;
   });

@@ -81,8 +81,14 @@ export async function uploadInParts(s3: S3Client, request: MultipartRequest): Pr
     { abortSignal: request.signal },
   );
   const uploadId = created.UploadId;
-  if (!uploadId) throw new OperationFailedError('MultipartFailed', `S3 returned no UploadId for s3://${request.bucket}/${request.key}`);
-  request.log.debug(`multipart upload ${uploadId}: ${partCount} parts of ${request.partSize} bytes, ${request.concurrency} in flight`);
+  if (!uploadId)
+    throw new OperationFailedError(
+      'MultipartFailed',
+      `S3 returned no UploadId for s3://${request.bucket}/${request.key}`,
+    );
+  request.log.debug(
+    `multipart upload ${uploadId}: ${partCount} parts of ${request.partSize} bytes, ${request.concurrency} in flight`,
+  );
   try {
     const parts = await uploadParts(s3, request, uploadId, partCount);
     const partDigests = Buffer.concat(parts.map((part) => Buffer.from(part.ChecksumSHA256, 'base64')));
@@ -128,7 +134,12 @@ async function abortUpload(s3: S3Client, request: MultipartRequest, uploadId: st
  * Reads parts in order into the buffer pool and keeps up to `concurrency`
  * UploadPart calls in flight. The first failure cancels the others.
  */
-async function uploadParts(s3: S3Client, request: MultipartRequest, uploadId: string, partCount: number): Promise<UploadedPart[]> {
+async function uploadParts(
+  s3: S3Client,
+  request: MultipartRequest,
+  uploadId: string,
+  partCount: number,
+): Promise<UploadedPart[]> {
   const cancel = new AbortController();
   const onOuterAbort = (): void => cancel.abort(request.signal?.reason);
   request.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -206,7 +217,10 @@ async function uploadParts(s3: S3Client, request: MultipartRequest, uploadId: st
 }
 
 function fileChanged(path: string, how: string): OperationFailedError {
-  return new OperationFailedError('FileChanged', `${path} changed while it was being published (${how}); nothing was published. Publish a file nothing else writes to.`);
+  return new OperationFailedError(
+    'FileChanged',
+    `${path} changed while it was being published (${how}); nothing was published. Publish a file nothing else writes to.`,
+  );
 }
 
 /** Fills `target` from `position`; a short file means it was truncated under us. */

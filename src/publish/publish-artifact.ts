@@ -47,7 +47,11 @@ export interface PublishTuning {
 const MIB = 1024 * 1024;
 
 /** 16 MiB threshold, 8 MiB parts, 4 in flight: at most 32 MiB of file data in memory. */
-export const DEFAULT_PUBLISH_TUNING: PublishTuning = { multipartThreshold: 16 * MIB, partSize: 8 * MIB, concurrency: 4 };
+export const DEFAULT_PUBLISH_TUNING: PublishTuning = {
+  multipartThreshold: 16 * MIB,
+  partSize: 8 * MIB,
+  concurrency: 4,
+};
 
 /** What to publish and where. */
 export interface PublishRequest {
@@ -103,7 +107,11 @@ export interface PublishResult {
  * when different content holds the key, {@link OperationFailedError} (exit 1)
  * when the upload fails or is cancelled (a multipart upload is aborted).
  */
-export async function publishArtifact(aws: AwsClients, request: PublishRequest, options: PublishOptions): Promise<PublishResult> {
+export async function publishArtifact(
+  aws: AwsClients,
+  request: PublishRequest,
+  options: PublishOptions,
+): Promise<PublishResult> {
   const { log } = options;
   const tuning = { ...DEFAULT_PUBLISH_TUNING, ...options.tuning };
   const startedAt = Date.now();
@@ -113,9 +121,14 @@ export async function publishArtifact(aws: AwsClients, request: PublishRequest, 
 
   const existing = await headExistingObject(aws.s3, request.bucket, request.key, request.region);
   const small = file.size <= tuning.multipartThreshold;
-  const content: { sha256: string; size: number; body?: Buffer } = small ? await readSmallFile(file.path) : await hashBigFile(file, log);
+  const content: { sha256: string; size: number; body?: Buffer } = small
+    ? await readSmallFile(file.path)
+    : await hashBigFile(file, log);
   if (content.size !== file.size) {
-    throw new OperationFailedError('FileChanged', `${file.path} changed while it was being read (${content.size} bytes, was ${file.size}); nothing was published`);
+    throw new OperationFailedError(
+      'FileChanged',
+      `${file.path} changed while it was being read (${content.size} bytes, was ${file.size}); nothing was published`,
+    );
   }
   const base = { request, file, sha256: content.sha256, startedAt };
 
@@ -143,7 +156,9 @@ export async function publishArtifact(aws: AwsClients, request: PublishRequest, 
       });
     } else {
       const partSize = partSizeFor(file.size, tuning.partSize);
-      log.info(`uploading in ${Math.ceil(file.size / partSize)} parts of ${formatBytes(partSize)}, ${tuning.concurrency} at a time`);
+      log.info(
+        `uploading in ${Math.ceil(file.size / partSize)} parts of ${formatBytes(partSize)}, ${tuning.concurrency} at a time`,
+      );
       written = await uploadInParts(aws.s3, {
         bucket: request.bucket,
         key: request.key,
@@ -161,7 +176,8 @@ export async function publishArtifact(aws: AwsClients, request: PublishRequest, 
     }
   } catch (error) {
     if (isConditionFailed(error)) return lostTheRace(aws, base, target, log);
-    if (isNoSuchBucket(error)) throw new InputError('bucket', `bucket "${request.bucket}" does not exist (NoSuchBucket) in ${request.region}`);
+    if (isNoSuchBucket(error))
+      throw new InputError('bucket', `bucket "${request.bucket}" does not exist (NoSuchBucket) in ${request.region}`);
     if (options.signal?.aborted || isAbort(error)) {
       throw new OperationFailedError('Interrupted', `publishing ${target} was cancelled; nothing was published`);
     }
@@ -219,7 +235,9 @@ function seconds(startedAt: number): number {
 
 function alreadyPublished(base: ResultBase, existing: ExistingObject, log: Logger): PublishResult {
   const target = s3Url(base.request.bucket, base.request.key);
-  log.info(`already published: ${target} holds the same content (sha256 ${base.sha256}${existing.versionId ? `, version ${existing.versionId}` : ''}); nothing written`);
+  log.info(
+    `already published: ${target} holds the same content (sha256 ${base.sha256}${existing.versionId ? `, version ${existing.versionId}` : ''}); nothing written`,
+  );
   return {
     ...locate(base.request),
     sha256: base.sha256,

@@ -59,7 +59,11 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
   const { current, target, log } = options;
   const t0 = Date.now();
   const since = new Date();
-  const capacity = { min: current.capacity.min, max: Math.max(current.capacity.max, current.capacity.desired), desired: current.capacity.desired };
+  const capacity = {
+    min: current.capacity.min,
+    max: Math.max(current.capacity.max, current.capacity.desired),
+    desired: current.capacity.desired,
+  };
   const running = target.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
   log.info(
     `re-enabling ${target.name}: ${running.length} instance(s) still running, scaling to ${capacity.desired} ` +
@@ -73,7 +77,11 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     // A warm group with enough instances needs no launch: its processes are resumed once registered (enableServerGroup).
     if (running.length < capacity.desired) await resumeLaunchAndTerminate(aws, target.name);
     const pinned = { min: capacity.desired, max: capacity.max, desired: capacity.desired };
-    if (target.capacity.min !== pinned.min || target.capacity.max !== pinned.max || target.capacity.desired !== pinned.desired) {
+    if (
+      target.capacity.min !== pinned.min ||
+      target.capacity.max !== pinned.max ||
+      target.capacity.desired !== pinned.desired
+    ) {
       await setCapacity(aws, target.name, pinned);
     }
     failpoint('reenable-scaled');
@@ -85,7 +93,9 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
       log,
     });
     await enableServerGroup(aws, target.name, inService, target.targetGroupArns);
-    log.info(`${target.name}: ${inService.length} instance(s) registered in ${target.targetGroupArns.length} target group(s); waiting until healthy in every one`);
+    log.info(
+      `${target.name}: ${inService.length} instance(s) registered in ${target.targetGroupArns.length} target group(s); waiting until healthy in every one`,
+    );
     failpoint('reenable-registered');
     assertLockHeld(options.session);
     await waitForHealthyTargets(aws, {
@@ -103,17 +113,25 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     try {
       await putBack(aws, options, log);
     } catch (cleanupError) {
-      throw new OperationFailedError('RollbackIncomplete', `${why}; putting ${target.name} back failed: ${describeError(cleanupError)}`, {
-        recovery: `run the rollback again or deploy: crash recovery finds ${target.name} (tag ${Tag.phase}=${Phase.reenabling}) and disables it; ${current.name} still serves`,
-      });
+      throw new OperationFailedError(
+        'RollbackIncomplete',
+        `${why}; putting ${target.name} back failed: ${describeError(cleanupError)}`,
+        {
+          recovery: `run the rollback again or deploy: crash recovery finds ${target.name} (tag ${Tag.phase}=${Phase.reenabling}) and disables it; ${current.name} still serves`,
+        },
+      );
     }
     const details = error instanceof BluegreenError ? error.details : {};
-    throw new OperationFailedError(error instanceof BluegreenError ? error.code : 'RollbackFailed', `${why}. ${target.name} put back disabled; ${current.name} still serves`, {
-      ...details,
-      restoredServerGroup: null,
-      rolledBackFrom: null,
-      recovery: `nothing to do: ${current.name} serves as before; see the reasons, or roll back to another release`,
-    });
+    throw new OperationFailedError(
+      error instanceof BluegreenError ? error.code : 'RollbackFailed',
+      `${why}. ${target.name} put back disabled; ${current.name} still serves`,
+      {
+        ...details,
+        restoredServerGroup: null,
+        rolledBackFrom: null,
+        recovery: `nothing to do: ${current.name} serves as before; see the reasons, or roll back to another release`,
+      },
+    );
   }
   const healthyMs = Date.now() - t0;
   const afterScale = new Set(running);
@@ -144,10 +162,14 @@ async function putBack(aws: AwsClients, options: ReenableOptions, log: Logger): 
   const { current, target } = options;
   const [asg] = await describeAsgsByName(aws, [target.name]);
   const instances = (asg?.Instances ?? []).map((i) => ({ id: i.InstanceId as string }));
-  await disableServerGroup(aws, { name: target.name, instances: instances as ServerGroup['instances'], targetGroupArns: target.targetGroupArns }, {
-    log,
-    ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
-  });
+  await disableServerGroup(
+    aws,
+    { name: target.name, instances: instances as ServerGroup['instances'], targetGroupArns: target.targetGroupArns },
+    {
+      log,
+      ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    },
+  );
   if (target.capacity.desired === 0) await scaleDownServerGroup(aws, target.name);
   else await setCapacity(aws, target.name, target.capacity);
   await removeGroupTags(aws, target.name, [Tag.phase, Tag.pinnedFrom]);

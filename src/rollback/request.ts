@@ -20,8 +20,10 @@ export type RollbackTarget =
   | { kind: 'amiId'; amiId: string };
 
 /** A validated rollback request. */
-export interface RollbackRequest
-  extends Pick<DeployRequest, 'region' | 'ledger' | 'plan' | 'breakExpiredLock' | 'lockLeaseSeconds' | 'lockWaitSeconds'> {
+export interface RollbackRequest extends Pick<
+  DeployRequest,
+  'region' | 'ledger' | 'plan' | 'breakExpiredLock' | 'lockLeaseSeconds' | 'lockWaitSeconds'
+> {
   cluster: ClusterName;
   to: RollbackTarget;
   /** Why (recorded in the ledger). */
@@ -48,11 +50,17 @@ export function parseRollbackTarget(value: unknown, cluster: string): RollbackTa
   if (/^ami-/.test(text)) return { kind: 'amiId', amiId: checkPattern('to', text, AMI_ID, 'ami-0123456789abcdef0') };
   const group = parseServerGroupName(text);
   if (group) {
-    if (group.cluster !== cluster) throw new InputError('to', `${text} is a server group of cluster ${group.cluster}, not of ${cluster}`);
+    if (group.cluster !== cluster)
+      throw new InputError('to', `${text} is a server group of cluster ${group.cluster}, not of ${cluster}`);
     return { kind: 'serverGroup', name: text };
   }
   if (isDeploymentId(text)) return { kind: 'deploymentId', id: text };
-  const version = checkPattern('to', text, VERSION_PATTERN, '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id');
+  const version = checkPattern(
+    'to',
+    text,
+    VERSION_PATTERN,
+    '"previous", a server group (web-prod-v003), a version (1.4.2), a deployment id or an AMI id',
+  );
   return { kind: 'version', version };
 }
 
@@ -84,6 +92,7 @@ export function checkApprover(field: string, value: unknown): string | undefined
 /** Checks the reason of a rollback (recorded in the ledger): trimmed, at most 1000 characters. */
 export function checkReason(field: string, value: unknown): string | undefined {
   const reason = optionalString(field, value)?.trim();
-  if (reason !== undefined && reason.length > MAX_REASON) throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
+  if (reason !== undefined && reason.length > MAX_REASON)
+    throw new InputError(field, `is ${reason.length} characters; at most ${MAX_REASON}`);
   return reason || undefined;
 }

@@ -97,7 +97,9 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
       ...request,
       cluster: request.cluster.name,
       // The approver first, then the run: the ledger's `who` of every record of this rollback.
-      owner: request.approvedBy ? `${request.approvedBy} via ${whoAmI(request.build.buildUrl)}` : whoAmI(request.build.buildUrl),
+      owner: request.approvedBy
+        ? `${request.approvedBy} via ${whoAmI(request.build.buildUrl)}`
+        : whoAmI(request.build.buildUrl),
       deploymentId,
       rollingBack: true,
       log,
@@ -107,12 +109,16 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
     async planned(plan) {
       const text = describeRollbackPlan(plan, request);
       log.info(text);
-      const restoredServerGroup = plan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, plan))).newServerGroup;
+      const restoredServerGroup =
+        plan.target?.name ?? (await prepareDeploy(aws, redeployRequest(request, plan))).newServerGroup;
       return output(request, deploymentId, plan, 'planned', started, { plan: text, restoredServerGroup });
     },
     async run(plan, session, recovered) {
       log.info(describeRollbackPlan(plan, request));
-      const result = plan.mode === 'reenable' ? await reenable(aws, request, plan, deploymentId, session, log) : await redeploy(aws, request, plan, deploymentId, session, log);
+      const result =
+        plan.mode === 'reenable'
+          ? await reenable(aws, request, plan, deploymentId, session, log)
+          : await redeploy(aws, request, plan, deploymentId, session, log);
       log.info(
         `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ''}) ` +
           `by ${plan.mode === 'reenable' ? 're-enabling it' : 'redeploying its AMI'} in ${Math.round((Date.now() - started) / 1000)}s`,
@@ -124,10 +130,23 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
 
 type RunResult = Pick<
   RollbackOutput,
-  'restoredServerGroup' | 'capacity' | 'disabledServerGroups' | 'scaledDownServerGroups' | 'warmServerGroups' | 'destroyedServerGroups' | 'launchedInstances'
+  | 'restoredServerGroup'
+  | 'capacity'
+  | 'disabledServerGroups'
+  | 'scaledDownServerGroups'
+  | 'warmServerGroups'
+  | 'destroyedServerGroups'
+  | 'launchedInstances'
 >;
 
-async function reenable(aws: AwsClients, request: RollbackRequest, plan: RollbackPlan, deploymentId: string, session: ClusterSession, log: Logger): Promise<RunResult> {
+async function reenable(
+  aws: AwsClients,
+  request: RollbackRequest,
+  plan: RollbackPlan,
+  deploymentId: string,
+  session: ClusterSession,
+  log: Logger,
+): Promise<RunResult> {
   const target = plan.target;
   if (!target) throw new Error('re-enable without a target group');
   const startedAt = new Date();
@@ -180,12 +199,24 @@ async function reenable(aws: AwsClients, request: RollbackRequest, plan: Rollbac
       launchedInstances: result.launchedInstances,
     };
   } catch (error) {
-    await session.record({ ...record, result: 'failed', finishedAt: new Date().toISOString(), message: describeError(error) });
+    await session.record({
+      ...record,
+      result: 'failed',
+      finishedAt: new Date().toISOString(),
+      message: describeError(error),
+    });
     throw error;
   }
 }
 
-async function redeploy(aws: AwsClients, request: RollbackRequest, plan: RollbackPlan, deploymentId: string, session: ClusterSession, log: Logger): Promise<RunResult> {
+async function redeploy(
+  aws: AwsClients,
+  request: RollbackRequest,
+  plan: RollbackPlan,
+  deploymentId: string,
+  session: ClusterSession,
+  log: Logger,
+): Promise<RunResult> {
   const deployRequest = redeployRequest(request, plan);
   let deployPlan;
   try {
@@ -193,9 +224,13 @@ async function redeploy(aws: AwsClients, request: RollbackRequest, plan: Rollbac
   } catch (error) {
     // Recorded settings (instance type, security groups, …) that no longer exist are not the operator's input.
     if (error instanceof InputError) {
-      throw new ConflictError('RecordedSettingsInvalid', `redeploying ${plan.amiId} with the launch settings recorded for it fails: ${error.message}`, {
-        recovery: 'deploy that AMI with blueGreenDeploy and the settings it needs now',
-      });
+      throw new ConflictError(
+        'RecordedSettingsInvalid',
+        `redeploying ${plan.amiId} with the launch settings recorded for it fails: ${error.message}`,
+        {
+          recovery: 'deploy that AMI with blueGreenDeploy and the settings it needs now',
+        },
+      );
     }
     throw error;
   }

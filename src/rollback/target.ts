@@ -52,10 +52,17 @@ function label(group: ServerGroup): string {
  * going back (v3 → v2 → v1), never flip-flops. Without ledger history: the
  * current group's `previous-server-group` tag, then the newest older group.
  */
-async function previousRelease(aws: AwsClients, request: RollbackRequest, current: ServerGroup, groups: readonly ServerGroup[]): Promise<Wanted> {
+async function previousRelease(
+  aws: AwsClients,
+  request: RollbackRequest,
+  current: ServerGroup,
+  groups: readonly ServerGroup[],
+): Promise<Wanted> {
   let foundCurrent = false;
   let sawCurrentInLedger = false;
-  for await (const record of scanRecords(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, { maxKeys: MAX_SCAN_KEYS })) {
+  for await (const record of scanRecords(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, {
+    maxKeys: MAX_SCAN_KEYS,
+  })) {
     if (record.kind !== 'deploy' || record.result !== 'succeeded' || !record.amiId) continue;
     const isCurrent = current.amiId ? record.amiId === current.amiId : record.serverGroup === current.name;
     if (isCurrent) {
@@ -75,10 +82,25 @@ async function previousRelease(aws: AwsClients, request: RollbackRequest, curren
   if (sawCurrentInLedger) throw nothingBefore(request, current);
   const tagged = current.tags[Tag.previousServerGroup];
   const taggedGroup = tagged ? groups.find((g) => g.name === tagged) : undefined;
-  if (taggedGroup) return { amiId: taggedGroup.amiId, serverGroup: taggedGroup.name, record: undefined, because: `${current.name} replaced it (tag ${Tag.previousServerGroup})` };
+  if (taggedGroup)
+    return {
+      amiId: taggedGroup.amiId,
+      serverGroup: taggedGroup.name,
+      record: undefined,
+      because: `${current.name} replaced it (tag ${Tag.previousServerGroup})`,
+    };
   const index = groups.indexOf(current);
-  const older = groups.slice(0, Math.max(0, index)).reverse().find((g) => g.amiId !== current.amiId);
-  if (older) return { amiId: older.amiId, serverGroup: older.name, record: undefined, because: `newest server group older than ${current.name}` };
+  const older = groups
+    .slice(0, Math.max(0, index))
+    .reverse()
+    .find((g) => g.amiId !== current.amiId);
+  if (older)
+    return {
+      amiId: older.amiId,
+      serverGroup: older.name,
+      record: undefined,
+      because: `newest server group older than ${current.name}`,
+    };
   throw nothingBefore(request, current);
 }
 
@@ -89,20 +111,36 @@ function nothingBefore(request: RollbackRequest, current: ServerGroup): Conflict
     {
       cluster: request.cluster.name,
       current: current.name,
-      recovery: 'deploy the AMI you want (blueGreenDeploy amiId: …), or name an older release with to= (deploymentHistory lists them)',
+      recovery:
+        'deploy the AMI you want (blueGreenDeploy amiId: …), or name an older release with to= (deploymentHistory lists them)',
     },
   );
 }
 
-async function fromLedger(aws: AwsClients, request: RollbackRequest, query: Parameters<typeof findDeployment>[3], what: string): Promise<LedgerRecord> {
-  const record = await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, query, { maxKeys: MAX_SCAN_KEYS });
+async function fromLedger(
+  aws: AwsClients,
+  request: RollbackRequest,
+  query: Parameters<typeof findDeployment>[3],
+  what: string,
+): Promise<LedgerRecord> {
+  const record = await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, query, {
+    maxKeys: MAX_SCAN_KEYS,
+  });
   if (!record?.amiId) {
-    throw new InputError('to', `the ledger s3://${request.ledger.bucket}/${request.ledger.prefix} has no successful deployment of ${what} in ${request.cluster.name}; deploymentHistory lists the ones it has`);
+    throw new InputError(
+      'to',
+      `the ledger s3://${request.ledger.bucket}/${request.ledger.prefix} has no successful deployment of ${what} in ${request.cluster.name}; deploymentHistory lists the ones it has`,
+    );
   }
   return record;
 }
 
-async function wantedTarget(aws: AwsClients, request: RollbackRequest, current: ServerGroup, groups: readonly ServerGroup[]): Promise<Wanted> {
+async function wantedTarget(
+  aws: AwsClients,
+  request: RollbackRequest,
+  current: ServerGroup,
+  groups: readonly ServerGroup[],
+): Promise<Wanted> {
   const to = request.to;
   switch (to.kind) {
     case 'previous':
@@ -111,18 +149,40 @@ async function wantedTarget(aws: AwsClients, request: RollbackRequest, current: 
       const live = groups.find((g) => g.name === to.name);
       if (live) return { amiId: live.amiId, serverGroup: live.name, record: undefined, because: 'named' };
       const record = await fromLedger(aws, request, { serverGroup: to.name }, to.name);
-      return { amiId: record.amiId, serverGroup: undefined, record, because: `named; ${to.name} is gone, its AMI is in the ledger (${record.deploymentId})` };
+      return {
+        amiId: record.amiId,
+        serverGroup: undefined,
+        record,
+        because: `named; ${to.name} is gone, its AMI is in the ledger (${record.deploymentId})`,
+      };
     }
     case 'deploymentId': {
       const record = await fromLedger(aws, request, { deploymentId: to.id }, `deployment ${to.id}`);
-      return { amiId: record.amiId, serverGroup: record.serverGroup, record, because: `deployment ${to.id} in the ledger` };
+      return {
+        amiId: record.amiId,
+        serverGroup: record.serverGroup,
+        record,
+        because: `deployment ${to.id} in the ledger`,
+      };
     }
     case 'version': {
       const record = await fromLedger(aws, request, { version: to.version }, `version ${to.version}`);
-      return { amiId: record.amiId, serverGroup: record.serverGroup, record, because: `newest deployment of version ${to.version} in the ledger (${record.deploymentId})` };
+      return {
+        amiId: record.amiId,
+        serverGroup: record.serverGroup,
+        record,
+        because: `newest deployment of version ${to.version} in the ledger (${record.deploymentId})`,
+      };
     }
     case 'amiId': {
-      const record = (await findDeployment(ledgerAws(request.ledger, aws), request.ledger, request.cluster.name, { amiId: to.amiId }, { maxKeys: MAX_SCAN_KEYS })) ?? undefined;
+      const record =
+        (await findDeployment(
+          ledgerAws(request.ledger, aws),
+          request.ledger,
+          request.cluster.name,
+          { amiId: to.amiId },
+          { maxKeys: MAX_SCAN_KEYS },
+        )) ?? undefined;
       return { amiId: to.amiId, serverGroup: record?.serverGroup, record, because: 'named' };
     }
   }
@@ -141,11 +201,16 @@ export async function amiAvailable(aws: AwsClients, amiId: string): Promise<bool
 }
 
 function amiGone(request: RollbackRequest, amiId: string, why: string): ConflictError {
-  return new ConflictError('AmiGone', `${describeTarget(request.to)} needs ${amiId}, which no longer exists in ${request.region} (${why})`, {
-    cluster: request.cluster.name,
-    amiId,
-    recovery: 'bake that version again (bakeAmi) and deploy it with blueGreenDeploy, or roll back to another release whose AMI still exists (deploymentHistory)',
-  });
+  return new ConflictError(
+    'AmiGone',
+    `${describeTarget(request.to)} needs ${amiId}, which no longer exists in ${request.region} (${why})`,
+    {
+      cluster: request.cluster.name,
+      amiId,
+      recovery:
+        'bake that version again (bakeAmi) and deploy it with blueGreenDeploy, or roll back to another release whose AMI still exists (deploymentHistory)',
+    },
+  );
 }
 
 /**
@@ -157,49 +222,99 @@ export async function planRollback(aws: AwsClients, request: RollbackRequest): P
   const cluster = request.cluster.name;
   const { groups } = await loadCluster(aws, cluster);
   if (groups.length === 0) {
-    throw new ConflictError('NothingToRollBack', `cluster ${cluster} has no server groups in ${request.region}: nothing to roll back`, {
-      cluster,
-      recovery: 'deploy it first (blueGreenDeploy); check cluster and region',
-    });
+    throw new ConflictError(
+      'NothingToRollBack',
+      `cluster ${cluster} has no server groups in ${request.region}: nothing to roll back`,
+      {
+        cluster,
+        recovery: 'deploy it first (blueGreenDeploy); check cluster and region',
+      },
+    );
   }
   const current = newestEnabled(groups);
   if (!current) {
-    throw new ConflictError('NothingServing', `no server group of ${cluster} is enabled, so there is nothing to roll back from`, {
-      cluster,
-      recovery: 'deploy the AMI you want to serve (blueGreenDeploy amiId: …); deploymentStatus shows the groups and their AMIs',
-    });
+    throw new ConflictError(
+      'NothingServing',
+      `no server group of ${cluster} is enabled, so there is nothing to roll back from`,
+      {
+        cluster,
+        recovery:
+          'deploy the AMI you want to serve (blueGreenDeploy amiId: …); deploymentStatus shows the groups and their AMIs',
+      },
+    );
   }
   const wanted = await wantedTarget(aws, request, current, groups);
   const amiId = wanted.amiId;
-  const sameAsCurrent = (wanted.serverGroup === current.name && (!amiId || amiId === current.amiId)) || (amiId !== undefined && amiId === current.amiId);
+  const sameAsCurrent =
+    (wanted.serverGroup === current.name && (!amiId || amiId === current.amiId)) ||
+    (amiId !== undefined && amiId === current.amiId);
   if (sameAsCurrent) {
-    throw new ConflictError('AlreadyServing', `${label(current)} already serves ${cluster}: ${describeTarget(request.to)} is what runs now, nothing to roll back`, {
-      cluster,
-      current: current.name,
-      recovery: 'to go further back, name an older release with to= (a version, deployment id or server group from deploymentHistory)',
-    });
+    throw new ConflictError(
+      'AlreadyServing',
+      `${label(current)} already serves ${cluster}: ${describeTarget(request.to)} is what runs now, nothing to roll back`,
+      {
+        cluster,
+        current: current.name,
+        recovery:
+          'to go further back, name an older release with to= (a version, deployment id or server group from deploymentHistory)',
+      },
+    );
   }
   const others = groups.filter((g) => g.name !== current.name);
-  const byName = wanted.serverGroup ? others.find((g) => g.name === wanted.serverGroup && (!amiId || g.amiId === amiId)) : undefined;
+  const byName = wanted.serverGroup
+    ? others.find((g) => g.name === wanted.serverGroup && (!amiId || g.amiId === amiId))
+    : undefined;
   const target = byName ?? (amiId ? [...others].reverse().find((g) => g.amiId === amiId) : undefined);
   const version = target?.tags[Tag.version] ?? wanted.record?.version;
   if (target) {
     const targetAmi = target.amiId ?? amiId;
     const running = target.instances.filter((i) => i.lifecycleState === 'InService').length;
     if (running < current.capacity.desired && targetAmi && !(await amiAvailable(aws, targetAmi))) {
-      throw amiGone(request, targetAmi, `${target.name} has ${running} running instance(s) and would launch more from it`);
+      throw amiGone(
+        request,
+        targetAmi,
+        `${target.name} has ${running} running instance(s) and would launch more from it`,
+      );
     }
-    if (!targetAmi) throw new ConflictError('AmiUnknown', `the AMI of ${target.name} cannot be read from its tags or launch template`, { cluster, recovery: 'roll back with to=<ami-…> naming the AMI' });
-    return { cluster, mode: 'reenable', current, target, amiId: targetAmi, version, record: wanted.record, chosenBecause: wanted.because };
+    if (!targetAmi)
+      throw new ConflictError(
+        'AmiUnknown',
+        `the AMI of ${target.name} cannot be read from its tags or launch template`,
+        { cluster, recovery: 'roll back with to=<ami-…> naming the AMI' },
+      );
+    return {
+      cluster,
+      mode: 'reenable',
+      current,
+      target,
+      amiId: targetAmi,
+      version,
+      record: wanted.record,
+      chosenBecause: wanted.because,
+    };
   }
   if (!amiId) {
-    throw new ConflictError('AmiUnknown', `${describeTarget(request.to)} resolved to ${wanted.serverGroup ?? 'a release'} whose AMI is not known`, {
-      cluster,
-      recovery: 'roll back with to=<ami-…> naming the AMI, or to a version recorded in the ledger',
-    });
+    throw new ConflictError(
+      'AmiUnknown',
+      `${describeTarget(request.to)} resolved to ${wanted.serverGroup ?? 'a release'} whose AMI is not known`,
+      {
+        cluster,
+        recovery: 'roll back with to=<ami-…> naming the AMI, or to a version recorded in the ledger',
+      },
+    );
   }
-  if (!(await amiAvailable(aws, amiId))) throw amiGone(request, amiId, 'its server group is gone too, so it would have to be launched again');
-  return { cluster, mode: 'redeploy', current, target: undefined, amiId, version, record: wanted.record, chosenBecause: wanted.because };
+  if (!(await amiAvailable(aws, amiId)))
+    throw amiGone(request, amiId, 'its server group is gone too, so it would have to be launched again');
+  return {
+    cluster,
+    mode: 'redeploy',
+    current,
+    target: undefined,
+    amiId,
+    version,
+    record: wanted.record,
+    chosenBecause: wanted.because,
+  };
 }
 
 /** The plan as lines for the log (`plan: true`). */

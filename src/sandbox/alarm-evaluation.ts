@@ -96,7 +96,13 @@ function listed(slots: Slot[]): string {
  * (others are ignored) and the alarm's current state (`from`, for the reason's
  * "OK -> ALARM").
  */
-export function evaluateAlarm(rule: AlarmRule, datapoints: Datapoint[], range: EvaluationRange, from: AlarmState, queryDate: number): AlarmVerdict {
+export function evaluateAlarm(
+  rule: AlarmRule,
+  datapoints: Datapoint[],
+  range: EvaluationRange,
+  from: AlarmState,
+  queryDate: number,
+): AlarmVerdict {
   const n = Math.max(1, rule.evaluationPeriods);
   const m = Math.min(n, Math.max(1, rule.datapointsToAlarm ?? n));
   const comparison = COMPARISONS[rule.comparisonOperator];
@@ -105,13 +111,22 @@ export function evaluateAlarm(rule: AlarmRule, datapoints: Datapoint[], range: E
     .filter((d) => d.timestamp >= start && d.timestamp < range.end && Number.isFinite(d.value))
     .sort((a, b) => b.timestamp - a.timestamp);
   const treat = rule.treatMissingData ?? 'missing';
-  const slots: Slot[] = real.slice(0, n).map((point) => ({ point, breaching: comparison.breaches(point.value, rule.threshold) }));
+  const slots: Slot[] = real
+    .slice(0, n)
+    .map((point) => ({ point, breaching: comparison.breaches(point.value, rule.threshold) }));
   const fills = n - slots.length;
   if (slots.length === 0 && treat === 'ignore') return { state: 'retain' };
   if (slots.length === 0 && treat === 'missing') {
-    return { state: 'INSUFFICIENT_DATA', reason: `Insufficient Data: ${plural(n, 'datapoint')} ${n === 1 ? 'was' : 'were'} unknown.`, reasonData: reasonData(rule, slots, start, queryDate) };
+    return {
+      state: 'INSUFFICIENT_DATA',
+      reason: `Insufficient Data: ${plural(n, 'datapoint')} ${n === 1 ? 'was' : 'were'} unknown.`,
+      reasonData: reasonData(rule, slots, start, queryDate),
+    };
   }
-  const filled: Slot[] = treat === 'breaching' || treat === 'notBreaching' ? Array.from({ length: fills }, () => ({ breaching: treat === 'breaching' })) : [];
+  const filled: Slot[] =
+    treat === 'breaching' || treat === 'notBreaching'
+      ? Array.from({ length: fills }, () => ({ breaching: treat === 'breaching' }))
+      : [];
   const evaluated = [...slots, ...filled];
   const breaching = evaluated.filter((s) => s.breaching);
   const state: AlarmState = breaching.length >= m ? 'ALARM' : 'OK';
@@ -127,7 +142,10 @@ export function evaluateAlarm(rule: AlarmRule, datapoints: Datapoint[], range: E
     const minimum = state === 'ALARM' ? m : n - m + 1;
     const verb = counted.length === 1 ? 'was' : 'were';
     const not = state === 'ALARM' ? '' : 'not ';
-    const treated = fillCount > 0 ? ` (${plural(fillCount, 'missing datapoint')} treated as [${state === 'ALARM' ? 'Breaching' : 'NonBreaching'}])` : '';
+    const treated =
+      fillCount > 0
+        ? ` (${plural(fillCount, 'missing datapoint')} treated as [${state === 'ALARM' ? 'Breaching' : 'NonBreaching'}])`
+        : '';
     reason =
       `Threshold Crossed: ${counted.length} out of the last ${n} datapoints [${listed(counted)}] ${verb} ${not}${comparison.words} the threshold (${threshold})` +
       `${treated} (minimum ${plural(minimum, 'datapoint')} for ${from} -> ${state} transition).`;
@@ -145,6 +163,10 @@ function reasonData(rule: AlarmRule, slots: Slot[], start: number, queryDate: nu
     period: rule.periodSeconds,
     recentDatapoints: [...points].reverse().map((p) => p.value),
     threshold: rule.threshold,
-    evaluatedDatapoints: points.map((p) => ({ timestamp: formatDataDate(p.timestamp), ...(p.sampleCount !== undefined ? { sampleCount: p.sampleCount } : {}), value: p.value })),
+    evaluatedDatapoints: points.map((p) => ({
+      timestamp: formatDataDate(p.timestamp),
+      ...(p.sampleCount !== undefined ? { sampleCount: p.sampleCount } : {}),
+      value: p.value,
+    })),
   });
 }

@@ -1,7 +1,20 @@
-import { DescribeAlarmsCommand, GetMetricDataCommand, SetAlarmStateCommand, type CloudWatchClient, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  SetAlarmStateCommand,
+  type CloudWatchClient,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { COMPARISONS, evaluateAlarm, type AlarmRule, type AlarmState, type ComparisonOperator, type Datapoint } from './alarm-evaluation';
+import {
+  COMPARISONS,
+  evaluateAlarm,
+  type AlarmRule,
+  type AlarmState,
+  type ComparisonOperator,
+  type Datapoint,
+} from './alarm-evaluation';
 
 /**
  * Evaluates moto's metric alarms as CloudWatch would (moto stores them but
@@ -34,7 +47,8 @@ interface Tracked {
 
 /** An alarm's rule when the sandbox evaluates it, else undefined. */
 export function evaluableRule(alarm: MetricAlarm): AlarmRule | undefined {
-  if ((alarm.Metrics ?? []).length > 0 || alarm.ExtendedStatistic || !alarm.MetricName || !alarm.Namespace) return undefined;
+  if ((alarm.Metrics ?? []).length > 0 || alarm.ExtendedStatistic || !alarm.MetricName || !alarm.Namespace)
+    return undefined;
   if (!alarm.Statistic || !STATISTICS.has(alarm.Statistic)) return undefined;
   if (!alarm.ComparisonOperator || !(alarm.ComparisonOperator in COMPARISONS)) return undefined;
   if (alarm.Threshold === undefined || !alarm.Period || !alarm.EvaluationPeriods) return undefined;
@@ -44,7 +58,9 @@ export function evaluableRule(alarm: MetricAlarm): AlarmRule | undefined {
     threshold: alarm.Threshold,
     evaluationPeriods: alarm.EvaluationPeriods,
     ...(alarm.DatapointsToAlarm ? { datapointsToAlarm: alarm.DatapointsToAlarm } : {}),
-    ...(treat === 'missing' || treat === 'ignore' || treat === 'breaching' || treat === 'notBreaching' ? { treatMissingData: treat } : {}),
+    ...(treat === 'missing' || treat === 'ignore' || treat === 'breaching' || treat === 'notBreaching'
+      ? { treatMissingData: treat }
+      : {}),
     statistic: alarm.Statistic,
     periodSeconds: alarm.Period,
   };
@@ -72,7 +88,9 @@ export class AlarmEvaluator {
     const alarms: MetricAlarm[] = [];
     let token: string | undefined;
     do {
-      const page = await this.cloudWatch.send(new DescribeAlarmsCommand({ AlarmTypes: ['MetricAlarm'], NextToken: token, MaxRecords: 100 }));
+      const page = await this.cloudWatch.send(
+        new DescribeAlarmsCommand({ AlarmTypes: ['MetricAlarm'], NextToken: token, MaxRecords: 100 }),
+      );
       alarms.push(...(page.MetricAlarms ?? []));
       token = page.NextToken;
     } while (token);
@@ -102,7 +120,11 @@ export class AlarmEvaluator {
     }
     const periodMs = this.periodMs(rule.periodSeconds);
     const unchecked = alarm.StateReason === UNCHECKED;
-    if (tracked.wrote && !unchecked && (alarm.StateValue !== tracked.wrote.state || alarm.StateReason !== tracked.wrote.reason)) {
+    if (
+      tracked.wrote &&
+      !unchecked &&
+      (alarm.StateValue !== tracked.wrote.state || alarm.StateReason !== tracked.wrote.reason)
+    ) {
       tracked.heldUntil = (alarm.StateUpdatedTimestamp?.getTime() ?? now) + periodMs;
       tracked.wrote = undefined;
     }
@@ -112,16 +134,29 @@ export class AlarmEvaluator {
     tracked.lastEnd = end;
     const count = 2 * Math.max(1, rule.evaluationPeriods);
     const datapoints = await this.datapoints(alarm, rule, { end, periodMs, count });
-    const from: AlarmState = unchecked ? 'INSUFFICIENT_DATA' : ((alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState);
+    const from: AlarmState = unchecked
+      ? 'INSUFFICIENT_DATA'
+      : ((alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState);
     const verdict = evaluateAlarm(rule, datapoints, { end, periodMs, count }, from, now);
     if (verdict.state === 'retain' || (verdict.state === alarm.StateValue && !unchecked)) return;
-    await this.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: verdict.state, StateReason: verdict.reason, StateReasonData: verdict.reasonData }));
+    await this.cloudWatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: name,
+        StateValue: verdict.state,
+        StateReason: verdict.reason,
+        StateReasonData: verdict.reasonData,
+      }),
+    );
     tracked.wrote = { state: verdict.state, reason: verdict.reason };
     this.log.debug(`alarm ${name}: ${from} -> ${verdict.state}: ${verdict.reason}`);
   }
 
   /** The statistic and sample count per period, from moto. */
-  private async datapoints(alarm: MetricAlarm, rule: AlarmRule, range: { end: number; periodMs: number; count: number }): Promise<Datapoint[]> {
+  private async datapoints(
+    alarm: MetricAlarm,
+    rule: AlarmRule,
+    range: { end: number; periodMs: number; count: number },
+  ): Promise<Datapoint[]> {
     const metric = { Namespace: alarm.Namespace, MetricName: alarm.MetricName, Dimensions: alarm.Dimensions ?? [] };
     const period = range.periodMs / 1000;
     const unit = alarm.Unit ? { Unit: alarm.Unit } : {};
@@ -141,6 +176,10 @@ export class AlarmEvaluator {
       return new Map(times.map((t, i) => [t.getTime(), result?.Values?.[i] ?? Number.NaN]));
     };
     const samples = series('samples');
-    return [...series('value')].map(([timestamp, value]) => ({ timestamp, value, ...(samples.has(timestamp) ? { sampleCount: samples.get(timestamp) } : {}) }));
+    return [...series('value')].map(([timestamp, value]) => ({
+      timestamp,
+      value,
+      ...(samples.has(timestamp) ? { sampleCount: samples.get(timestamp) } : {}),
+    }));
   }
 }

@@ -54,7 +54,13 @@ function bump<K>(map: Map<K, number>, key: K): void {
 function addTime(tally: Tally, seconds: number): void {
   const t = tally.responseTimes;
   if (!t) tally.responseTimes = { count: 1, sum: seconds, min: seconds, max: seconds };
-  else Object.assign(t, { count: t.count + 1, sum: t.sum + seconds, min: Math.min(t.min, seconds), max: Math.max(t.max, seconds) });
+  else
+    Object.assign(t, {
+      count: t.count + 1,
+      sum: t.sum + seconds,
+      min: Math.min(t.min, seconds),
+      max: Math.max(t.max, seconds),
+    });
 }
 
 /** The tallies of one window, per load balancer and per (load balancer, target group). */
@@ -85,7 +91,10 @@ export class AlbMetricsRecorder {
   /** A request a target answered with `status`, its response headers `seconds` after it left the load balancer. */
   targetResponse(loadBalancerArn: string, targetGroupArn: string, status: number, seconds: number): void {
     const codeClass = Math.floor(status / 100);
-    for (const tally of [this.tallyOf(this.window.loadBalancers, loadBalancerArn), this.tallyOf(this.window.targetGroups, `${loadBalancerArn} ${targetGroupArn}`)]) {
+    for (const tally of [
+      this.tallyOf(this.window.loadBalancers, loadBalancerArn),
+      this.tallyOf(this.window.targetGroups, `${loadBalancerArn} ${targetGroupArn}`),
+    ]) {
       tally.requests += 1;
       if (codeClass >= 2 && codeClass <= 5) bump(tally.targetCodes, codeClass);
       addTime(tally, seconds);
@@ -115,13 +124,30 @@ export class AlbMetricsRecorder {
   }
 }
 
-function countDatum(name: string, value: number, dimensions: MetricDatum['Dimensions'], timestamp: Date): MetricDatum[] {
-  return value > 0 ? [{ MetricName: name, Dimensions: dimensions, Timestamp: timestamp, Unit: 'Count', Value: value, StorageResolution: 1 }] : [];
+function countDatum(
+  name: string,
+  value: number,
+  dimensions: MetricDatum['Dimensions'],
+  timestamp: Date,
+): MetricDatum[] {
+  return value > 0
+    ? [
+        {
+          MetricName: name,
+          Dimensions: dimensions,
+          Timestamp: timestamp,
+          Unit: 'Count',
+          Value: value,
+          StorageResolution: 1,
+        },
+      ]
+    : [];
 }
 
 function tallyData(tally: Tally, dimensions: MetricDatum['Dimensions'], timestamp: Date): MetricDatum[] {
   const data = [...countDatum('RequestCount', tally.requests, dimensions, timestamp)];
-  for (const [codeClass, count] of [...tally.targetCodes].sort(([a], [b]) => a - b)) data.push(...countDatum(`HTTPCode_Target_${codeClass}XX_Count`, count, dimensions, timestamp));
+  for (const [codeClass, count] of [...tally.targetCodes].sort(([a], [b]) => a - b))
+    data.push(...countDatum(`HTTPCode_Target_${codeClass}XX_Count`, count, dimensions, timestamp));
   const times = tally.responseTimes;
   if (times) {
     data.push({
@@ -142,7 +168,8 @@ export function albMetricData(window: AlbWindow, hosts: HostCounts[], timestamp:
   for (const [arn, tally] of window.loadBalancers) {
     const dimensions = [{ Name: 'LoadBalancer', Value: loadBalancerDimension(arn) }];
     data.push(...tallyData(tally, dimensions, timestamp));
-    for (const [name, count] of [...tally.elbCodes].sort(([a], [b]) => a.localeCompare(b))) data.push(...countDatum(name, count, dimensions, timestamp));
+    for (const [name, count] of [...tally.elbCodes].sort(([a], [b]) => a.localeCompare(b)))
+      data.push(...countDatum(name, count, dimensions, timestamp));
   }
   for (const [key, tally] of window.targetGroups) {
     const [lbArn = '', tgArn = ''] = key.split(' ');
@@ -151,8 +178,22 @@ export function albMetricData(window: AlbWindow, hosts: HostCounts[], timestamp:
   for (const host of hosts) {
     const dimensions = pairDimensions(host.loadBalancerArn, host.targetGroupArn);
     // Gauges: published every window, zero included.
-    data.push({ MetricName: 'HealthyHostCount', Dimensions: dimensions, Timestamp: timestamp, Unit: 'Count', Value: host.healthy, StorageResolution: 1 });
-    data.push({ MetricName: 'UnHealthyHostCount', Dimensions: dimensions, Timestamp: timestamp, Unit: 'Count', Value: host.unhealthy, StorageResolution: 1 });
+    data.push({
+      MetricName: 'HealthyHostCount',
+      Dimensions: dimensions,
+      Timestamp: timestamp,
+      Unit: 'Count',
+      Value: host.healthy,
+      StorageResolution: 1,
+    });
+    data.push({
+      MetricName: 'UnHealthyHostCount',
+      Dimensions: dimensions,
+      Timestamp: timestamp,
+      Unit: 'Count',
+      Value: host.unhealthy,
+      StorageResolution: 1,
+    });
   }
   return data;
 }

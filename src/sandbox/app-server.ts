@@ -10,7 +10,12 @@ import { closeHttpServer, listenLoopback } from './ports';
  */
 
 /** Tag keys read on AMIs. */
-export const AppTag = { version: 'sandbox:version', health: 'sandbox:health', errors: 'sandbox:errors', latency: 'sandbox:latency' } as const;
+export const AppTag = {
+  version: 'sandbox:version',
+  health: 'sandbox:health',
+  errors: 'sandbox:errors',
+  latency: 'sandbox:latency',
+} as const;
 
 export type HealthBehaviour = { kind: 'ok' } | { kind: 'fail' } | { kind: 'flaky'; failShare: number };
 
@@ -42,7 +47,10 @@ function healthOf(tag: string | undefined, ordinal: number): { health: HealthBeh
   if (health === 'fail') return { health: { kind: 'fail' } };
   const partial = /^partial:([\d.]+)$/.exec(health);
   // That share of the AMI's instances, spread evenly by launch order, always fail: a build bad on some hosts.
-  if (partial) return { health: failsAt(ordinal, Math.min(1, Math.max(0, Number(partial[1])))) ? { kind: 'fail' } : { kind: 'ok' } };
+  if (partial)
+    return {
+      health: failsAt(ordinal, Math.min(1, Math.max(0, Number(partial[1])))) ? { kind: 'fail' } : { kind: 'ok' },
+    };
   const flaky = /^flaky(?::([\d.]+))?$/.exec(health);
   if (flaky) {
     const share = flaky[1] === undefined ? DEFAULT_FLAKY_SHARE : Math.min(1, Math.max(0, Number(flaky[1])));
@@ -90,7 +98,10 @@ export interface AppServer {
 
 /** Milliseconds a request asks to be held: `?delay=ms` on any path, or `/slow?ms=`. */
 function requestedDelayMs(url: URL): number {
-  const raw = url.pathname === '/slow' ? url.searchParams.get('ms') ?? url.searchParams.get('delay') : url.searchParams.get('delay');
+  const raw =
+    url.pathname === '/slow'
+      ? (url.searchParams.get('ms') ?? url.searchParams.get('delay'))
+      : url.searchParams.get('delay');
   const ms = Number(raw ?? 0);
   return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_HOLD_MS) : 0;
 }
@@ -111,14 +122,16 @@ export async function startAppServer(instanceId: string, amiId: string, behaviou
     });
     const url = new URL(request.url ?? '/', 'http://instance.invalid');
     const isHealth = url.pathname === '/health';
-    const delay = requestedDelayMs(url) + (isHealth ? 0 : behaviour.latencyMs ?? 0);
+    const delay = requestedDelayMs(url) + (isHealth ? 0 : (behaviour.latencyMs ?? 0));
     // Decided on arrival, so the spread follows the order requests came in.
     const failing = !isHealth && behaviour.errorShare !== undefined && failsAt(realRequests, behaviour.errorShare);
     if (!isHealth) realRequests += 1;
     const answer = (): void => {
       if (isHealth) {
         healthChecks += 1;
-        const unhealthy = behaviour.health.kind === 'fail' || (behaviour.health.kind === 'flaky' && Math.random() < behaviour.health.failShare);
+        const unhealthy =
+          behaviour.health.kind === 'fail' ||
+          (behaviour.health.kind === 'flaky' && Math.random() < behaviour.health.failShare);
         const body = JSON.stringify({ status: unhealthy ? 'failing' : 'ok', instanceId, version: behaviour.version });
         response.writeHead(unhealthy ? 500 : 200, { 'content-type': 'application/json' });
         response.end(body);
@@ -143,5 +156,10 @@ export async function startAppServer(instanceId: string, amiId: string, behaviou
   // Longer than the load balancer's idle keep-alive, so the LB never reuses a socket the app is closing.
   server.keepAliveTimeout = 65_000;
   const port = await listenLoopback(server, 0);
-  return { port, healthChecksServed: () => healthChecks, inFlight: () => inFlight, stop: () => closeHttpServer(server) };
+  return {
+    port,
+    healthChecksServed: () => healthChecks,
+    inFlight: () => inFlight,
+    stop: () => closeHttpServer(server),
+  };
 }

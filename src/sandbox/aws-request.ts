@@ -60,7 +60,8 @@ export function serviceOf(request: RawRequest, query: URLSearchParams): string {
  * object's own), or does not decompress. Moto fails on compressed bodies.
  */
 export function decompressedBody(request: RawRequest): Buffer | undefined {
-  if ((header(request, 'content-encoding') ?? '').trim().toLowerCase() !== 'gzip' || request.body.length === 0) return undefined;
+  if ((header(request, 'content-encoding') ?? '').trim().toLowerCase() !== 'gzip' || request.body.length === 0)
+    return undefined;
   if (serviceOf(request, new URL(request.url, 'http://sandbox.invalid').searchParams) === 's3') return undefined;
   try {
     return gunzipSync(request.body);
@@ -85,7 +86,9 @@ export function classifyRequest(request: RawRequest): AwsCall {
   }
   // Query protocol (EC2, Auto Scaling, ELBv2, STS, …): Action in the form body or the query string.
   const contentType = header(request, 'content-type') ?? '';
-  const params = contentType.includes('x-www-form-urlencoded') ? new URLSearchParams(request.body.toString('utf8')) : new URLSearchParams();
+  const params = contentType.includes('x-www-form-urlencoded')
+    ? new URLSearchParams(request.body.toString('utf8'))
+    : new URLSearchParams();
   for (const [key, value] of query) if (!params.has(key)) params.set(key, value);
   const action = params.get('Action') ?? 'Unknown';
   return { service, action, mutating: isMutatingAction(action), params };
@@ -131,7 +134,22 @@ function s3Action(method: string, url: URL, request: RawRequest): string {
   if (method === 'GET' && has('versions')) return 'ListObjectVersions';
   if (method === 'GET' && has('uploads')) return 'ListMultipartUploads';
   if (method === 'GET' && has('location')) return 'GetBucketLocation';
-  const bucketSubresources = ['versioning', 'policy', 'tagging', 'acl', 'lifecycle', 'encryption', 'cors', 'notification', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'website', 'logging', 'replication'];
+  const bucketSubresources = [
+    'versioning',
+    'policy',
+    'tagging',
+    'acl',
+    'lifecycle',
+    'encryption',
+    'cors',
+    'notification',
+    'object-lock',
+    'ownershipControls',
+    'publicAccessBlock',
+    'website',
+    'logging',
+    'replication',
+  ];
   for (const sub of bucketSubresources) {
     if (has(sub)) return `${methodVerb(method)}Bucket${subresourceName(sub)}`;
   }
@@ -152,7 +170,15 @@ function s3Action(method: string, url: URL, request: RawRequest): string {
 }
 
 function methodVerb(method: string): string {
-  return method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : method === 'DELETE' ? 'Delete' : method === 'HEAD' ? 'Head' : 'Post';
+  return method === 'GET'
+    ? 'Get'
+    : method === 'PUT'
+      ? 'Put'
+      : method === 'DELETE'
+        ? 'Delete'
+        : method === 'HEAD'
+          ? 'Head'
+          : 'Post';
 }
 
 function subresourceName(sub: string): string {

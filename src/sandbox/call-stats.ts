@@ -47,7 +47,13 @@ export class CallStats {
   }
 
   snapshot(): CallStatsSnapshot {
-    return { calls: sorted(this.calls), throttled: sorted(this.throttled), failed: sorted(this.failed), total: this.total, mutating: this.mutating };
+    return {
+      calls: sorted(this.calls),
+      throttled: sorted(this.throttled),
+      failed: sorted(this.failed),
+      total: this.total,
+      mutating: this.mutating,
+    };
   }
 
   reset(): void {

@@ -61,7 +61,9 @@ export class CloudWatchClock {
     try {
       const data = albMetricData(this.recorder.take(), this.hosts(), new Date(windowEnd - this.windowMs));
       for (let i = 0; i < data.length; i += DATUMS_PER_CALL) {
-        await this.cloudWatch.send(new PutMetricDataCommand({ Namespace: ALB_NAMESPACE, MetricData: data.slice(i, i + DATUMS_PER_CALL) }));
+        await this.cloudWatch.send(
+          new PutMetricDataCommand({ Namespace: ALB_NAMESPACE, MetricData: data.slice(i, i + DATUMS_PER_CALL) }),
+        );
       }
       await this.alarms.evaluate(windowEnd);
     } catch (error) {
@@ -71,7 +73,13 @@ export class CloudWatchClock {
 
   /** Evaluates new alarms now (after PutMetricAlarm: a new alarm shows its first state at once), after any window in progress. */
   evaluateNewAlarms(): Promise<void> {
-    this.running = this.running.then(() => (this.stopped ? undefined : this.alarms.evaluate(Date.now(), true).catch((error: unknown) => this.log.debug(`alarms: ${describeError(error)}`))));
+    this.running = this.running.then(() =>
+      this.stopped
+        ? undefined
+        : this.alarms
+            .evaluate(Date.now(), true)
+            .catch((error: unknown) => this.log.debug(`alarms: ${describeError(error)}`)),
+    );
     return this.running;
   }
 

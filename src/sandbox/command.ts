@@ -17,15 +17,30 @@ import { startSandbox, type Sandbox } from './sandbox';
 /** `--throttle [service:]Action=share` → a throttle rule. */
 export function parseThrottleFlag(value: string): FaultRule {
   const match = /^(?:([\w-]+):)?([\w*]+)=([\d.]+)$/.exec(value);
-  if (!match) throw new InputError('throttle', `must look like DescribeAutoScalingGroups=0.3 or autoscaling:DescribeAutoScalingGroups=0.3 (got "${value}")`);
+  if (!match)
+    throw new InputError(
+      'throttle',
+      `must look like DescribeAutoScalingGroups=0.3 or autoscaling:DescribeAutoScalingGroups=0.3 (got "${value}")`,
+    );
   return parseFaultRule({ kind: 'throttle', service: match[1], action: match[2], share: Number(match[3]) });
 }
 
 /** `--fail [service:]Action=count:Code[:status]` → a fail-next rule. */
 export function parseFailFlag(value: string): FaultRule {
   const match = /^(?:([\w-]+):)?([\w*]+)=(\d+):([\w.]+)(?::(\d{3}))?$/.exec(value);
-  if (!match) throw new InputError('fail', `must look like CreateAutoScalingGroup=2:InternalFailure or CreateAutoScalingGroup=1:LimitExceeded:400 (got "${value}")`);
-  return parseFaultRule({ kind: 'fail', service: match[1], action: match[2], count: Number(match[3]), code: match[4], status: match[5] === undefined ? undefined : Number(match[5]) });
+  if (!match)
+    throw new InputError(
+      'fail',
+      `must look like CreateAutoScalingGroup=2:InternalFailure or CreateAutoScalingGroup=1:LimitExceeded:400 (got "${value}")`,
+    );
+  return parseFaultRule({
+    kind: 'fail',
+    service: match[1],
+    action: match[2],
+    count: Number(match[3]),
+    code: match[4],
+    status: match[5] === undefined ? undefined : Number(match[5]),
+  });
 }
 
 /** `--latency [service:]Action=ms` (Action may be `*`) → a latency rule. */
@@ -85,12 +100,19 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
   const stateFile = typeof argv.stateFile === 'string' ? argv.stateFile : undefined;
   try {
     const port = Number(argv.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError('port', `must be a TCP port 0-65535 (got ${String(argv.port)})`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new InputError('port', `must be a TCP port 0-65535 (got ${String(argv.port)})`);
     const timeScale = Number(argv.timeScale);
-    if (!(timeScale > 0 && timeScale <= 100)) throw new InputError('time-scale', `must be a number above 0, e.g. 0.05 (got ${String(argv.timeScale)})`);
+    if (!(timeScale > 0 && timeScale <= 100))
+      throw new InputError('time-scale', `must be a number above 0, e.g. 0.05 (got ${String(argv.timeScale)})`);
     const bootSeconds = Number(argv.bootSeconds);
-    if (!(bootSeconds >= 0)) throw new InputError('boot-seconds', `must be 0 or more seconds (got ${String(argv.bootSeconds)})`);
-    const faults = [...list(argv.throttle).map(parseThrottleFlag), ...list(argv.fail).map(parseFailFlag), ...list(argv.latency).map(parseLatencyFlag)];
+    if (!(bootSeconds >= 0))
+      throw new InputError('boot-seconds', `must be 0 or more seconds (got ${String(argv.bootSeconds)})`);
+    const faults = [
+      ...list(argv.throttle).map(parseThrottleFlag),
+      ...list(argv.fail).map(parseFailFlag),
+      ...list(argv.latency).map(parseLatencyFlag),
+    ];
     // Signals during start-up must not kill us before the children are stopped.
     const signal = untilSignal();
     launcher = untilLauncherGone();
@@ -115,7 +137,9 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
       ports,
     };
     if (stateFile) writeJsonFile(stateFile, state);
-    log.info(`ready: AWS endpoint ${sandbox.endpoint}${sandbox.listenerUrl ? `, demo load balancer ${sandbox.listenerUrl}` : ''}; Ctrl-C stops everything, and so does the end of the process that started it`);
+    log.info(
+      `ready: AWS endpoint ${sandbox.endpoint}${sandbox.listenerUrl ? `, demo load balancer ${sandbox.listenerUrl}` : ''}; Ctrl-C stops everything, and so does the end of the process that started it`,
+    );
     process.stdout.write(`${sandbox.endpoint}\n`);
     const received = await stopReason;
     log.info(`${received}: stopping`);
@@ -140,9 +164,11 @@ async function runProbe(argv: Record<string, unknown>): Promise<void> {
   try {
     const durationSeconds = parseDuration('duration', argv.duration);
     const concurrency = Number(argv.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new InputError('concurrency', `must be a whole number 1-256 (got ${String(argv.concurrency)})`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+      throw new InputError('concurrency', `must be a whole number 1-256 (got ${String(argv.concurrency)})`);
     const url = String(argv.url);
-    if (!/^http:\/\/127\.0\.0\.1(:\d+)?(\/|$)/.test(url)) throw new InputError('url', `must be an http://127.0.0.1:<port>/ URL of the sandbox (got "${url}")`);
+    if (!/^http:\/\/127\.0\.0\.1(:\d+)?(\/|$)/.test(url))
+      throw new InputError('url', `must be an http://127.0.0.1:<port>/ URL of the sandbox (got "${url}")`);
     const probe = startProbe({
       url,
       concurrency,
@@ -169,7 +195,11 @@ const probeCommand: CommandModule = {
   builder: (yargs: Argv) =>
     yargs
       .options({
-        url: { type: 'string', demandOption: true, describe: 'URL to probe (a sandbox listener, http://127.0.0.1:<port>/)' },
+        url: {
+          type: 'string',
+          demandOption: true,
+          describe: 'URL to probe (a sandbox listener, http://127.0.0.1:<port>/)',
+        },
         duration: { type: 'string', default: '10s', describe: 'How long to probe: 30, "30s", "2m"' },
         concurrency: { type: 'number', default: 4, describe: 'Requests in flight at once' },
         'max-requests': { type: 'number', describe: 'Stop after this many requests' },
@@ -189,13 +219,40 @@ export const sandboxCommand: CommandModule = {
       .options({
         port: { type: 'number', default: 4566, describe: 'Gateway port on 127.0.0.1 (0 = any free port)' },
         region: { type: 'string', default: 'us-east-1', describe: 'AWS region the sandbox pretends to be' },
-        'time-scale': { type: 'number', default: 1, describe: 'Factor on every delay (boot, health interval, deregistration delay), e.g. 0.05' },
-        'boot-seconds': { type: 'number', default: 10, describe: 'Instance boot time in AWS seconds (before --time-scale)' },
-        infra: { choices: ['none', 'demo'], default: 'none', describe: 'demo: create a VPC, ALB + listener, target group and buckets' },
-        'state-file': { type: 'string', describe: 'Write endpoint and demo infra ids here (JSON) when ready; removed on stop' },
-        throttle: { type: 'string', array: true, describe: 'Throttle a share of an action: [service:]Action=0.3 (repeatable)' },
-        fail: { type: 'string', array: true, describe: 'Fail the next N calls: [service:]Action=N:Code[:status] (repeatable)' },
-        latency: { type: 'string', array: true, describe: 'Delay an action: [service:]Action=ms, Action may be * (repeatable)' },
+        'time-scale': {
+          type: 'number',
+          default: 1,
+          describe: 'Factor on every delay (boot, health interval, deregistration delay), e.g. 0.05',
+        },
+        'boot-seconds': {
+          type: 'number',
+          default: 10,
+          describe: 'Instance boot time in AWS seconds (before --time-scale)',
+        },
+        infra: {
+          choices: ['none', 'demo'],
+          default: 'none',
+          describe: 'demo: create a VPC, ALB + listener, target group and buckets',
+        },
+        'state-file': {
+          type: 'string',
+          describe: 'Write endpoint and demo infra ids here (JSON) when ready; removed on stop',
+        },
+        throttle: {
+          type: 'string',
+          array: true,
+          describe: 'Throttle a share of an action: [service:]Action=0.3 (repeatable)',
+        },
+        fail: {
+          type: 'string',
+          array: true,
+          describe: 'Fail the next N calls: [service:]Action=N:Code[:status] (repeatable)',
+        },
+        latency: {
+          type: 'string',
+          array: true,
+          describe: 'Delay an action: [service:]Action=ms, Action may be * (repeatable)',
+        },
       })
       .strict(),
   handler: (argv) => runSandbox(argv as Record<string, unknown>),

@@ -32,29 +32,60 @@ export interface DemoInfra {
   targetGroupArn: string;
   targetGroupName: string;
   /** Health check and drain settings of the target group, in AWS seconds. */
-  healthCheck: { path: string; intervalSeconds: number; healthyThreshold: number; unhealthyThreshold: number; deregistrationDelaySeconds: number };
+  healthCheck: {
+    path: string;
+    intervalSeconds: number;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+    deregistrationDelaySeconds: number;
+  };
   artifactBucket: string;
   ledgerBucket: string;
 }
 
 /** The demo's settings: AWS-like, short enough to watch. */
-export const DEMO_HEALTH_CHECK = { path: '/health', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2, deregistrationDelaySeconds: 30 } as const;
+export const DEMO_HEALTH_CHECK = {
+  path: '/health',
+  intervalSeconds: 10,
+  timeoutSeconds: 5,
+  healthyThreshold: 3,
+  unhealthyThreshold: 2,
+  deregistrationDelaySeconds: 30,
+} as const;
 
 function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined || value === null || value === '') throw new Error(`demo infra: ${what} missing from the AWS answer`);
+  if (value === undefined || value === null || value === '')
+    throw new Error(`demo infra: ${what} missing from the AWS answer`);
   return value;
 }
 
 /** Creates the demo infrastructure with `aws` (clients aimed at the sandbox gateway). */
 export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'): Promise<DemoInfra> {
-  const vpc = await aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: name }] }] }));
+  const vpc = await aws.ec2.send(
+    new CreateVpcCommand({
+      CidrBlock: '10.0.0.0/16',
+      TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: name }] }],
+    }),
+  );
   const vpcId = required(vpc.Vpc?.VpcId, 'VpcId');
   const subnetIds: string[] = [];
   for (const [index, zone] of ['a', 'b'].entries()) {
-    const subnet = await aws.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${index * 16}.0/20`, AvailabilityZone: `${aws.region}${zone}` }));
+    const subnet = await aws.ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: `10.0.${index * 16}.0/20`,
+        AvailabilityZone: `${aws.region}${zone}`,
+      }),
+    );
     subnetIds.push(required(subnet.Subnet?.SubnetId, 'SubnetId'));
   }
-  const group = await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: `${name}-web`, Description: 'bluegreen demo: HTTP from anywhere', VpcId: vpcId }));
+  const group = await aws.ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${name}-web`,
+      Description: 'bluegreen demo: HTTP from anywhere',
+      VpcId: vpcId,
+    }),
+  );
   const securityGroupId = required(group.GroupId, 'GroupId');
   await aws.ec2.send(
     new AuthorizeSecurityGroupIngressCommand({
@@ -83,11 +114,20 @@ export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'):
   await aws.elbv2.send(
     new ModifyTargetGroupAttributesCommand({
       TargetGroupArn: targetGroupArn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(DEMO_HEALTH_CHECK.deregistrationDelaySeconds) }],
+      Attributes: [
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(DEMO_HEALTH_CHECK.deregistrationDelaySeconds) },
+      ],
     }),
   );
   const lb = await aws.elbv2.send(
-    new CreateLoadBalancerCommand({ Name: name, Subnets: subnetIds, SecurityGroups: [securityGroupId], Scheme: 'internet-facing', Type: 'application', IpAddressType: 'ipv4' }),
+    new CreateLoadBalancerCommand({
+      Name: name,
+      Subnets: subnetIds,
+      SecurityGroups: [securityGroupId],
+      Scheme: 'internet-facing',
+      Type: 'application',
+      IpAddressType: 'ipv4',
+    }),
   );
   const balancer = required(lb.LoadBalancers?.[0], 'LoadBalancer');
   const listener = await aws.elbv2.send(
@@ -101,10 +141,19 @@ export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'):
   const artifactBucket = `${name}-artifacts`;
   const ledgerBucket = `${name}-ledger`;
   for (const bucket of [artifactBucket, ledgerBucket]) {
-    await aws.s3.send(new CreateBucketCommand({ Bucket: bucket, ...(aws.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: aws.region as never } }) }));
+    await aws.s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(aws.region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: aws.region as never } }),
+      }),
+    );
   }
   // Publish reports a versionId: artifacts are versioned, as they should be.
-  await aws.s3.send(new PutBucketVersioningCommand({ Bucket: artifactBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await aws.s3.send(
+    new PutBucketVersioningCommand({ Bucket: artifactBucket, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
   return {
     vpcId,
     subnetIds,

@@ -70,35 +70,52 @@ export function throttlingErrorOf(service: string): { code: string; status: numb
   return { code: 'Throttling', status: 400, message: 'Rate exceeded' };
 }
 
-const SERVER_ERROR_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable', 'SlowDown', 'RequestLimitExceeded']);
+const SERVER_ERROR_CODES = new Set([
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'Unavailable',
+  'SlowDown',
+  'RequestLimitExceeded',
+]);
 
 function defaultStatus(code: string): number {
-  if (code === 'ServiceUnavailable' || code === 'SlowDown' || code === 'RequestLimitExceeded' || code === 'Unavailable') return 503;
+  if (code === 'ServiceUnavailable' || code === 'SlowDown' || code === 'RequestLimitExceeded' || code === 'Unavailable')
+    return 503;
   return SERVER_ERROR_CODES.has(code) ? 500 : 400;
 }
 
 /** Validates a rule from JSON (control API body or CLI flag); throws InputError naming the field. */
 export function parseFaultRule(raw: unknown): FaultRule {
-  if (typeof raw !== 'object' || raw === null) throw new InputError('fault', 'must be an object with "kind" and "action"');
+  if (typeof raw !== 'object' || raw === null)
+    throw new InputError('fault', 'must be an object with "kind" and "action"');
   const r = raw as Record<string, unknown>;
   const action = r.action;
-  if (typeof action !== 'string' || action === '') throw new InputError('fault.action', 'must be an API action name or "*"');
+  if (typeof action !== 'string' || action === '')
+    throw new InputError('fault.action', 'must be an API action name or "*"');
   const service = r.service === undefined ? undefined : String(r.service);
   const base = service === undefined ? { action } : { action, service };
   switch (r.kind) {
     case 'throttle': {
       const share = Number(r.share);
-      if (!(share >= 0 && share <= 1)) throw new InputError('fault.share', `must be a number from 0 to 1 (got ${JSON.stringify(r.share)})`);
+      if (!(share >= 0 && share <= 1))
+        throw new InputError('fault.share', `must be a number from 0 to 1 (got ${JSON.stringify(r.share)})`);
       return { kind: 'throttle', ...base, share };
     }
     case 'fail': {
       const count = Number(r.count ?? 1);
-      if (!Number.isInteger(count) || count < 1) throw new InputError('fault.count', `must be a whole number of 1 or more (got ${JSON.stringify(r.count)})`);
-      if (typeof r.code !== 'string' || r.code === '') throw new InputError('fault.code', 'must be an AWS error code, e.g. "InternalFailure"');
+      if (!Number.isInteger(count) || count < 1)
+        throw new InputError('fault.count', `must be a whole number of 1 or more (got ${JSON.stringify(r.count)})`);
+      if (typeof r.code !== 'string' || r.code === '')
+        throw new InputError('fault.code', 'must be an AWS error code, e.g. "InternalFailure"');
       const rule: FailRule = { kind: 'fail', ...base, count, code: r.code };
       if (r.status !== undefined) {
         const status = Number(r.status);
-        if (!Number.isInteger(status) || status < 400 || status > 599) throw new InputError('fault.status', `must be an HTTP error status 400-599 (got ${JSON.stringify(r.status)})`);
+        if (!Number.isInteger(status) || status < 400 || status > 599)
+          throw new InputError(
+            'fault.status',
+            `must be an HTTP error status 400-599 (got ${JSON.stringify(r.status)})`,
+          );
         rule.status = status;
       }
       if (typeof r.message === 'string') rule.message = r.message;
@@ -106,7 +123,8 @@ export function parseFaultRule(raw: unknown): FaultRule {
     }
     case 'latency': {
       const ms = Number(r.ms);
-      if (!(ms >= 0 && ms <= 600_000)) throw new InputError('fault.ms', `must be milliseconds from 0 to 600000 (got ${JSON.stringify(r.ms)})`);
+      if (!(ms >= 0 && ms <= 600_000))
+        throw new InputError('fault.ms', `must be milliseconds from 0 to 600000 (got ${JSON.stringify(r.ms)})`);
       return { kind: 'latency', ...base, ms };
     }
     default:
@@ -153,7 +171,12 @@ export class FaultInjector {
       else if (decision.error) continue;
       else if (rule.kind === 'fail' && rule.count > 0) {
         rule.count -= 1;
-        decision.error = { code: rule.code, status: rule.status ?? defaultStatus(rule.code), message: rule.message ?? `Injected by the sandbox: ${rule.code}`, kind: 'fail' };
+        decision.error = {
+          code: rule.code,
+          status: rule.status ?? defaultStatus(rule.code),
+          message: rule.message ?? `Injected by the sandbox: ${rule.code}`,
+          kind: 'fail',
+        };
       } else if (rule.kind === 'throttle' && this.random() < rule.share) {
         decision.error = { ...throttlingErrorOf(service), kind: 'throttle' };
       }
@@ -183,7 +206,11 @@ export function awsErrorResponse(
   const code = escapeXml(error.code);
   const message = escapeXml(error.message);
   if (protocol === 'json') {
-    return { status: error.status, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: error.code, message: error.message }) };
+    return {
+      status: error.status,
+      contentType: 'application/x-amz-json-1.1',
+      body: JSON.stringify({ __type: error.code, message: error.message }),
+    };
   }
   if (service === 'ec2') {
     return {

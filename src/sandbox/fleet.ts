@@ -58,7 +58,13 @@ export class InstanceFleet {
       const ordinal = this.launchesPerAmi.get(instance.amiId) ?? 0;
       this.launchesPerAmi.set(instance.amiId, ordinal + 1);
       const behaviour = appBehaviourOf(instance.amiId, world.imageTags.get(instance.amiId) ?? {}, ordinal);
-      const tracked: Tracked = { instanceId: instance.id, amiId: instance.amiId, behaviour, launchedAt: Date.now(), stopped: false };
+      const tracked: Tracked = {
+        instanceId: instance.id,
+        amiId: instance.amiId,
+        behaviour,
+        launchedAt: Date.now(),
+        stopped: false,
+      };
       this.tracked.set(instance.id, tracked);
       const bootMs = behaviour.bootSeconds !== undefined ? behaviour.bootSeconds * 1000 * this.scale : this.bootMs;
       tracked.bootTimer = setTimeout(() => void this.boot(tracked), bootMs);

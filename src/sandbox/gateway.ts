@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -111,7 +117,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       const one = /^faults\/([\w-]+)$/.exec(path);
       if (one && method === 'DELETE') {
-        return faults.remove(one[1] as string) ? sendJson(response, 200, { removed: one[1] }) : sendJson(response, 404, { error: `no fault rule ${one[1]}` });
+        return faults.remove(one[1] as string)
+          ? sendJson(response, 200, { removed: one[1] })
+          : sendJson(response, 404, { error: `no fault rule ${one[1]}` });
       }
       const answer = await hooks.control?.(method, path, parsed, url.searchParams);
       if (answer) return sendJson(response, answer.status, answer.body);
@@ -123,7 +131,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Forwards a call to moto; `decompressed`: `original` is the client's gzip body, decompressed. */
-  async function forward(request: IncomingMessage, response: ServerResponse, original: Buffer, call: AwsCall, decompressed: boolean): Promise<void> {
+  async function forward(
+    request: IncomingMessage,
+    response: ServerResponse,
+    original: Buffer,
+    call: AwsCall,
+    decompressed: boolean,
+  ): Promise<void> {
     const buffer = call.mutating || (hooks.rewritesAction?.(call) ?? false);
     const replaced = hooks.rewriteRequest?.(call, request.headers, original);
     const body = replaced ?? original;
@@ -133,7 +147,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (decompressed) delete headers['content-encoding'];
       headers['content-length'] = String(body.length);
     }
-    const upstream = httpRequest({ host: moto.hostname, port: moto.port, method: request.method, path: request.url, headers });
+    const upstream = httpRequest({
+      host: moto.hostname,
+      port: moto.port,
+      method: request.method,
+      path: request.url,
+      headers,
+    });
     const answer = await new Promise<IncomingMessage>((resolve, reject) => {
       upstream.once('response', resolve);
       upstream.once('error', reject);
@@ -178,7 +198,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (decision.error) {
       stats.recordFault(call.service, call.action, decision.error.kind);
       const error = awsErrorResponse(call.service, protocolOf(call, request), decision.error);
-      response.writeHead(error.status, { 'content-type': error.contentType, 'content-length': Buffer.byteLength(error.body), 'x-amzn-requestid': 'sandbox-fault' });
+      response.writeHead(error.status, {
+        'content-type': error.contentType,
+        'content-length': Buffer.byteLength(error.body),
+        'x-amzn-requestid': 'sandbox-fault',
+      });
       response.end(request.method === 'HEAD' ? undefined : error.body);
       return;
     }
@@ -188,7 +212,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       log.warn(`gateway: ${request.method} ${request.url}: ${describeError(error)}`);
-      if (!response.headersSent) sendJson(response, 502, { error: `sandbox gateway could not reach moto: ${describeError(error)}` });
+      if (!response.headersSent)
+        sendJson(response, 502, { error: `sandbox gateway could not reach moto: ${describeError(error)}` });
       else response.destroy();
     });
   });

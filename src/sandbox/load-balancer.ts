@@ -1,4 +1,11 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Logger } from '../core/log';
 import { AlbMetricsRecorder } from './alb-metrics';
 import type { InstanceFleet } from './fleet';
@@ -39,7 +46,11 @@ function sendError(response: ServerResponse, status: number, text: string): void
     return;
   }
   const body = `<html><body><h1>${status} ${text}</h1></body></html>`;
-  response.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), server: 'awselb/2.0' });
+  response.writeHead(status, {
+    'content-type': 'text/html',
+    'content-length': Buffer.byteLength(body),
+    server: 'awselb/2.0',
+  });
   response.end(body);
 }
 
@@ -130,12 +141,21 @@ export class LoadBalancerRouter {
         port,
         method: request.method,
         path: request.url,
-        headers: { ...request.headers, 'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1', 'x-forwarded-port': String(running.facts.port) },
+        headers: {
+          ...request.headers,
+          'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1',
+          'x-forwarded-port': String(running.facts.port),
+        },
         agent: this.agent,
       },
       (answer) => {
         answered = true;
-        this.metrics.targetResponse(loadBalancerArn, target.targetGroupArn, answer.statusCode ?? 502, (performance.now() - sentAt) / 1000);
+        this.metrics.targetResponse(
+          loadBalancerArn,
+          target.targetGroupArn,
+          answer.statusCode ?? 502,
+          (performance.now() - sentAt) / 1000,
+        );
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
         answer.on('error', () => response.destroy());
@@ -154,7 +174,11 @@ export class LoadBalancerRouter {
   forwardPairs(): { loadBalancerArn: string; targetGroupArn: string }[] {
     const pairs = new Map<string, { loadBalancerArn: string; targetGroupArn: string }>();
     for (const { facts } of this.listeners.values()) {
-      for (const f of facts.forward) pairs.set(`${facts.loadBalancerArn} ${f.targetGroupArn}`, { loadBalancerArn: facts.loadBalancerArn, targetGroupArn: f.targetGroupArn });
+      for (const f of facts.forward)
+        pairs.set(`${facts.loadBalancerArn} ${f.targetGroupArn}`, {
+          loadBalancerArn: facts.loadBalancerArn,
+          targetGroupArn: f.targetGroupArn,
+        });
     }
     return [...pairs.values()];
   }

@@ -9,9 +9,14 @@ export const MOTO_INSTALL_HINT = 'pip install "moto[server]"';
 /** Raised when `moto_server` is not installed (exit 2: nothing was started). */
 export class MotoMissingError extends BluegreenError {
   constructor(command: string) {
-    super('MotoMissing', ExitCode.badInput, `${command} was not found on PATH; the sandbox needs it: ${MOTO_INSTALL_HINT}`, {
-      install: MOTO_INSTALL_HINT,
-    });
+    super(
+      'MotoMissing',
+      ExitCode.badInput,
+      `${command} was not found on PATH; the sandbox needs it: ${MOTO_INSTALL_HINT}`,
+      {
+        install: MOTO_INSTALL_HINT,
+      },
+    );
   }
 }
 
@@ -53,20 +58,32 @@ except FileNotFoundError:
  */
 export async function startMotoProcess(command = 'moto_server', readyTimeoutMs = 30_000): Promise<MotoProcess> {
   const port = await freeLoopbackPort();
-  const child: ChildProcess = spawn('python3', ['-c', PDEATHSIG_WRAPPER, String(process.pid), command, '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    'python3',
+    ['-c', PDEATHSIG_WRAPPER, String(process.pid), command, '-H', '127.0.0.1', '-p', String(port)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'ENOENT' ? new MotoMissingError(command) : new Error(`${command} could not start: ${error.message}`)),
+      reject(
+        error.code === 'ENOENT'
+          ? new MotoMissingError(command)
+          : new Error(`${command} could not start: ${error.message}`),
+      ),
     );
     child.once('exit', (code, signal) =>
-      reject(code === COMMAND_NOT_FOUND ? new MotoMissingError(command) : new Error(`${command} exited (${signal ?? code}) before answering: ${stderr.trim()}`)),
+      reject(
+        code === COMMAND_NOT_FOUND
+          ? new MotoMissingError(command)
+          : new Error(`${command} exited (${signal ?? code}) before answering: ${stderr.trim()}`),
+      ),
     );
   });
   failed.catch(() => undefined);

@@ -1,4 +1,8 @@
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -103,7 +107,9 @@ export function forwardTargets(actions: Action[] | undefined): { targetGroupArn:
   if (!forward) return [];
   const weighted = forward.ForwardConfig?.TargetGroups ?? [];
   if (weighted.length > 0) {
-    return weighted.filter((tg) => tg.TargetGroupArn).map((tg) => ({ targetGroupArn: tg.TargetGroupArn as string, weight: tg.Weight ?? 1 }));
+    return weighted
+      .filter((tg) => tg.TargetGroupArn)
+      .map((tg) => ({ targetGroupArn: tg.TargetGroupArn as string, weight: tg.Weight ?? 1 }));
   }
   return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
 }
@@ -157,9 +163,15 @@ export class MotoWorldReader {
   private async readImageTags(amiIds: string[]): Promise<Map<string, Record<string, string>>> {
     const missing = amiIds.filter((id) => id && !this.imageTagCache.has(id));
     if (missing.length > 0) {
-      const images = await this.clients.ec2.send(new DescribeImagesCommand({ ImageIds: missing })).catch(() => ({ Images: [] }));
+      const images = await this.clients.ec2
+        .send(new DescribeImagesCommand({ ImageIds: missing }))
+        .catch(() => ({ Images: [] }));
       for (const image of images.Images ?? []) {
-        if (image.ImageId) this.imageTagCache.set(image.ImageId, Object.fromEntries((image.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+        if (image.ImageId)
+          this.imageTagCache.set(
+            image.ImageId,
+            Object.fromEntries((image.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          );
       }
       // AMIs moto no longer knows (deregistered) serve with defaults.
       for (const id of missing) if (!this.imageTagCache.has(id)) this.imageTagCache.set(id, {});
@@ -203,7 +215,9 @@ export class MotoWorldReader {
     const cached = this.deregistrationDelayCache.get(arn);
     if (cached !== undefined) return cached;
     const attributes = await this.clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    const value = Number(attributes.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
+    const value = Number(
+      attributes.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300,
+    );
     const seconds = Number.isFinite(value) ? value : 300;
     this.deregistrationDelayCache.set(arn, seconds);
     return seconds;
@@ -214,7 +228,9 @@ export class MotoWorldReader {
     const balancers = await this.clients.elbv2.send(new DescribeLoadBalancersCommand({}));
     await Promise.all(
       (balancers.LoadBalancers ?? []).map(async (balancer) => {
-        const listeners = await this.clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: balancer.LoadBalancerArn }));
+        const listeners = await this.clients.elbv2.send(
+          new DescribeListenersCommand({ LoadBalancerArn: balancer.LoadBalancerArn }),
+        );
         for (const listener of listeners.Listeners ?? []) {
           if (!listener.ListenerArn) continue;
           result.set(listener.ListenerArn, {

@@ -76,14 +76,30 @@ export interface Probe {
 
 function sendOne(url: URL, agent: Agent, timeoutMs: number): Promise<{ status: number; body: string; error?: string }> {
   return new Promise((resolve) => {
-    const request = httpRequest({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'GET', agent, timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, body: '', error: error.code ?? error.message }));
-    });
+    const request = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        agent,
+        timeout: timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', (error: NodeJS.ErrnoException) =>
+          resolve({ status: 0, body: '', error: error.code ?? error.message }),
+        );
+      },
+    );
     request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, body: '', error: error.code ?? error.message }));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ status: 0, body: '', error: error.code ?? error.message }),
+    );
     request.end();
   });
 }
@@ -110,7 +126,12 @@ export function summarize(url: string, samples: ProbeSample[], durationMs: numbe
         span.lastMs = Math.max(span.lastMs, end);
       }
     } else {
-      const kind = sample.status > 0 ? `status:${sample.status}` : sample.error === 'timeout' ? 'timeout' : `error:${sample.error ?? 'unknown'}`;
+      const kind =
+        sample.status > 0
+          ? `status:${sample.status}`
+          : sample.error === 'timeout'
+            ? 'timeout'
+            : `error:${sample.error ?? 'unknown'}`;
       failures[kind] = (failures[kind] ?? 0) + 1;
       if (failedSamples.length < 100) failedSamples.push(sample);
       failureTimesMs.push(sample.atMs);
@@ -134,7 +155,20 @@ export function summarize(url: string, samples: ProbeSample[], durationMs: numbe
     if (key !== previous) timeline.push({ atMs: index * windowMs, versions });
     previous = key;
   }
-  return { url, total: samples.length, ok, failed: samples.length - ok, perVersion, failures, versionSpans, timeline, windowMs, durationMs, failedSamples, failureTimesMs };
+  return {
+    url,
+    total: samples.length,
+    ok,
+    failed: samples.length - ok,
+    perVersion,
+    failures,
+    versionSpans,
+    timeline,
+    windowMs,
+    durationMs,
+    failedSamples,
+    failureTimesMs,
+  };
 }
 
 /** Starts probing `url`. Always `stop()` it (or await `done`). */

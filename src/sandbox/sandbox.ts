@@ -96,7 +96,10 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
     return false;
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return (url.protocol === 'http:' || url.protocol === 'https:') && (host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host));
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    (host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host))
+  );
 }
 
 /**
@@ -106,8 +109,13 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
  * sandbox code can never reach real AWS.
  */
 export function sandboxClients(endpoint: string, region: string, counter = new CallCounter()): AwsClients {
-  if (!isLoopbackEndpoint(endpoint)) throw new RangeError(`sandbox clients only talk to a 127.0.0.1/localhost endpoint (got ${endpoint})`);
-  return createAwsClients(region, { endpoint, counter, credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } });
+  if (!isLoopbackEndpoint(endpoint))
+    throw new RangeError(`sandbox clients only talk to a 127.0.0.1/localhost endpoint (got ${endpoint})`);
+  return createAwsClients(region, {
+    endpoint,
+    counter,
+    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+  });
 }
 
 /** Starts moto, the traffic layer and the gateway (and the demo infra when asked). */
@@ -146,14 +154,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log,
       faultSeed: options.faultSeed ?? 1,
       hooks: layer.gatewayHooks(async (method, path) =>
-        method === 'GET' && path === 'info' ? { status: 200, body: { endpoint: gateway?.endpoint, region, timeScale, infra: infra ?? null } } : undefined,
+        method === 'GET' && path === 'info'
+          ? { status: 200, body: { endpoint: gateway?.endpoint, region, timeScale, infra: infra ?? null } }
+          : undefined,
       ),
     });
     const gw = gateway;
     const clients = sandboxClients(gw.endpoint, region);
     if (options.infra === 'demo') {
       infra = await createDemoInfra(clients);
-      log.info(`demo infra ready: ALB ${infra.loadBalancerName}, target group ${infra.targetGroupName}, buckets ${infra.artifactBucket} and ${infra.ledgerBucket}`);
+      log.info(
+        `demo infra ready: ALB ${infra.loadBalancerName}, target group ${infra.targetGroupName}, buckets ${infra.artifactBucket} and ${infra.ledgerBucket}`,
+      );
     }
     // Counters, faults and the timeline start clean once the sandbox is ready.
     gw.stats.reset();

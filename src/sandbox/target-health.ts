@@ -42,7 +42,13 @@ interface GroupRecord {
 }
 
 /** Told of every change of a target's state (`unused` when the sandbox stops tracking it), with when it happened. */
-export type TargetStateListener = (change: { at: number; targetGroupArn: string; targetId: string; state: TargetState; reason?: string }) => void;
+export type TargetStateListener = (change: {
+  at: number;
+  targetGroupArn: string;
+  targetId: string;
+  state: TargetState;
+  reason?: string;
+}) => void;
 
 const INITIAL: Pick<TargetRecord, 'state' | 'reason' | 'description'> = {
   state: 'initial',
@@ -63,20 +69,29 @@ type CheckOutcome = { ok: true } | { ok: false; reason: string; description: str
 
 function httpCheck(port: number, settings: HealthCheckSettings, timeoutMs: number): Promise<CheckOutcome> {
   return new Promise((resolve) => {
-    const request = httpGet({ host: '127.0.0.1', port, path: settings.path, agent: false, timeout: timeoutMs }, (response) => {
-      response.resume();
-      const status = response.statusCode ?? 0;
-      resolve(
-        matchesHttpCode(settings.matcher, status)
-          ? { ok: true }
-          : { ok: false, reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${status}]` },
-      );
-    });
+    const request = httpGet(
+      { host: '127.0.0.1', port, path: settings.path, agent: false, timeout: timeoutMs },
+      (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        resolve(
+          matchesHttpCode(settings.matcher, status)
+            ? { ok: true }
+            : {
+                ok: false,
+                reason: 'Target.ResponseCodeMismatch',
+                description: `Health checks failed with these codes: [${status}]`,
+              },
+        );
+      },
+    );
     request.on('timeout', () => {
       request.destroy();
       resolve({ ok: false, reason: 'Target.Timeout', description: 'Request timed out' });
     });
-    request.on('error', () => resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }));
+    request.on('error', () =>
+      resolve({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }),
+    );
   });
 }
 
@@ -103,14 +118,24 @@ export class TargetHealthMonitor {
   ) {}
 
   /** Sets a record's state and reason, telling the listener when the state really changed. */
-  private transition(record: TargetRecord, view: Pick<TargetRecord, 'state' | 'reason' | 'description'>, at = Date.now()): void {
+  private transition(
+    record: TargetRecord,
+    view: Pick<TargetRecord, 'state' | 'reason' | 'description'>,
+    at = Date.now(),
+  ): void {
     const changed = record.state !== view.state;
     Object.assign(record, { state: view.state, reason: view.reason, description: view.description });
     if (changed) this.tellState(record, view.state, at);
   }
 
   private tellState(record: TargetRecord, state: TargetState, at: number): void {
-    this.onStateChange({ at, targetGroupArn: record.targetGroupArn, targetId: record.instanceId, state, ...(record.reason && state !== 'unused' ? { reason: record.reason } : {}) });
+    this.onStateChange({
+      at,
+      targetGroupArn: record.targetGroupArn,
+      targetId: record.instanceId,
+      state,
+      ...(record.reason && state !== 'unused' ? { reason: record.reason } : {}),
+    });
   }
 
   private key(targetGroupArn: string, instanceId: string): string {
@@ -146,7 +171,15 @@ export class TargetHealthMonitor {
           existing.port = target.port;
           continue;
         }
-        const record: TargetRecord = { targetGroupArn: arn, instanceId: target.id, port: target.port, ...INITIAL, successes: 0, failures: 0, checking: false };
+        const record: TargetRecord = {
+          targetGroupArn: arn,
+          instanceId: target.id,
+          port: target.port,
+          ...INITIAL,
+          successes: 0,
+          failures: 0,
+          checking: false,
+        };
         this.targets.set(key, record);
         this.tellState(record, 'initial', now);
       }
@@ -154,7 +187,15 @@ export class TargetHealthMonitor {
         if (record.targetGroupArn !== arn || registered.has(record.instanceId) || record.state === 'draining') continue;
         const delayMs = facts.deregistrationDelaySeconds * 1000 * this.scale;
         record.drainingUntil = now + delayMs;
-        this.transition(record, { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' }, now);
+        this.transition(
+          record,
+          {
+            state: 'draining',
+            reason: 'Target.DeregistrationInProgress',
+            description: 'Target deregistration is in progress',
+          },
+          now,
+        );
       }
     }
     for (const [arn, group] of this.groups) {
@@ -214,7 +255,8 @@ export class TargetHealthMonitor {
     } else {
       record.failures += 1;
       record.successes = 0;
-      if (record.state === 'unhealthy') Object.assign(record, { reason: outcome.reason, description: outcome.description });
+      if (record.state === 'unhealthy')
+        Object.assign(record, { reason: outcome.reason, description: outcome.description });
       else if (record.failures >= settings.unhealthyThreshold) {
         this.transition(record, { state: 'unhealthy', reason: outcome.reason, description: outcome.description });
         this.log.debug(`${record.instanceId} unhealthy in ${record.targetGroupArn}: ${outcome.reason}`);
@@ -227,7 +269,10 @@ export class TargetHealthMonitor {
     this.dropExpiredDraining(Date.now());
     const record = this.targets.get(this.key(targetGroupArn, instanceId));
     if (!record) return undefined;
-    return { state: record.state, ...(record.reason ? { reason: record.reason, description: record.description } : {}) };
+    return {
+      state: record.state,
+      ...(record.reason ? { reason: record.reason, description: record.description } : {}),
+    };
   }
 
   /** Targets of a group that are draining now (not in moto any more). */

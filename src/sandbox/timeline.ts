@@ -60,7 +60,9 @@ export function callEventOf(call: AwsCall, at: number, fault?: 'throttle' | 'fai
   if (tg) event.targetGroupArn = tg;
   const listener = call.params.get('ListenerArn');
   if (listener) event.listenerArn = listener;
-  const targetIds = [...call.params.entries()].filter(([key]) => /^Targets\.member\.\d+\.Id$/.test(key)).map(([, value]) => value);
+  const targetIds = [...call.params.entries()]
+    .filter(([key]) => /^Targets\.member\.\d+\.Id$/.test(key))
+    .map(([, value]) => value);
   if (targetIds.length > 0) event.targetIds = targetIds;
   return event;
 }

@@ -31,7 +31,14 @@ export interface TrafficLayerOptions {
 }
 
 /** Actions after which cached AMI tags / target group attributes may be stale. */
-const CACHE_BUSTING_ACTIONS = new Set(['CreateTags', 'DeleteTags', 'ModifyTargetGroupAttributes', 'RegisterImage', 'CreateImage', 'DeregisterImage']);
+const CACHE_BUSTING_ACTIONS = new Set([
+  'CreateTags',
+  'DeleteTags',
+  'ModifyTargetGroupAttributes',
+  'RegisterImage',
+  'CreateImage',
+  'DeregisterImage',
+]);
 const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
 /** With no world-changing call since the last read, the background poll still reads moto every this many ticks. */
 const IDLE_READ_EVERY = 100;
@@ -83,15 +90,31 @@ export class TrafficLayer {
     const log = options.log;
     const moto = motoClients(options.motoEndpoint, options.region);
     this.reader = new MotoWorldReader(moto);
-    this.fleet = new InstanceFleet(options.bootSeconds * 1000 * options.timeScale, options.timeScale, log.child('instances'));
+    this.fleet = new InstanceFleet(
+      options.bootSeconds * 1000 * options.timeScale,
+      options.timeScale,
+      log.child('instances'),
+    );
     this.health = new TargetHealthMonitor(this.fleet, options.timeScale, log.child('health'), (change) =>
       this.timeline.record({ kind: 'target-state', ...change }),
     );
     this.router = new LoadBalancerRouter(this.fleet, this.health, log.child('lb'));
     const scale = options.timeScale;
-    const alarms = new AlarmEvaluator(moto.cloudWatch, (seconds) => scaledPeriodMs(seconds, scale), log.child('alarms'));
-    const hosts = () => this.router.forwardPairs().map((pair) => ({ ...pair, ...this.health.hostCounts(pair.targetGroupArn) }));
-    this.cloudWatchClock = new CloudWatchClock(moto.cloudWatch, metricWindowMs(scale), this.router.metrics, hosts, alarms, log.child('cloudwatch'));
+    const alarms = new AlarmEvaluator(
+      moto.cloudWatch,
+      (seconds) => scaledPeriodMs(seconds, scale),
+      log.child('alarms'),
+    );
+    const hosts = () =>
+      this.router.forwardPairs().map((pair) => ({ ...pair, ...this.health.hostCounts(pair.targetGroupArn) }));
+    this.cloudWatchClock = new CloudWatchClock(
+      moto.cloudWatch,
+      metricWindowMs(scale),
+      this.router.metrics,
+      hosts,
+      alarms,
+      log.child('cloudwatch'),
+    );
   }
 
   /**
@@ -108,19 +131,22 @@ export class TrafficLayer {
     this.cloudWatchClock.start();
     let idleTicks = 0;
     const tick = (): void => {
-      this.pollTimer = setTimeout(() => {
-        idleTicks += 1;
-        if (!this.dirty && idleTicks < IDLE_READ_EVERY) {
-          tick();
-          return;
-        }
-        idleTicks = 0;
-        this.refresh()
-          .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
-          .finally(() => {
-            if (!this.stopped) tick();
-          });
-      }, Math.max(this.options.pollMs, this.lastReadMs));
+      this.pollTimer = setTimeout(
+        () => {
+          idleTicks += 1;
+          if (!this.dirty && idleTicks < IDLE_READ_EVERY) {
+            tick();
+            return;
+          }
+          idleTicks = 0;
+          this.refresh()
+            .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
+            .finally(() => {
+              if (!this.stopped) tick();
+            });
+        },
+        Math.max(this.options.pollMs, this.lastReadMs),
+      );
     };
     tick();
   }
@@ -173,7 +199,8 @@ export class TrafficLayer {
   gatewayHooks(extraControl?: GatewayHooks['control']): GatewayHooks {
     const rewritten = (call: AwsCall): boolean =>
       (call.service === 'elasticloadbalancing' && call.action === 'DescribeTargetHealth') ||
-      (call.service === 'autoscaling' && (call.action === 'DescribeAutoScalingGroups' || call.action === 'DescribeAutoScalingInstances'));
+      (call.service === 'autoscaling' &&
+        (call.action === 'DescribeAutoScalingGroups' || call.action === 'DescribeAutoScalingInstances'));
     return {
       rewritesAction: rewritten,
       rewriteResponse: (call, body) => {
@@ -194,7 +221,8 @@ export class TrafficLayer {
       },
       onCall: (call, receivedAt, fault) => this.timeline.record(callEventOf(call, receivedAt, fault)),
       afterMutation: async (call) => {
-        if (call.service === 'monitoring' && call.action === 'PutMetricAlarm') return this.cloudWatchClock.evaluateNewAlarms();
+        if (call.service === 'monitoring' && call.action === 'PutMetricAlarm')
+          return this.cloudWatchClock.evaluateNewAlarms();
         if (!WORLD_SERVICES.has(call.service) || WORLD_NEUTRAL_ACTIONS.has(`${call.service}:${call.action}`)) return;
         if (CACHE_BUSTING_ACTIONS.has(call.action)) this.reader.forgetCaches();
         this.dirty = true;
@@ -202,12 +230,14 @@ export class TrafficLayer {
       },
       control: async (method, path, body, query): Promise<ControlAnswer | undefined> => {
         if (method === 'GET' && path === 'state') return { status: 200, body: this.state() };
-        if (method === 'GET' && path === 'timeline') return { status: 200, body: this.timeline.snapshot(Number(query?.get('since') ?? 0) || 0) };
+        if (method === 'GET' && path === 'timeline')
+          return { status: 200, body: this.timeline.snapshot(Number(query?.get('since') ?? 0) || 0) };
         if ((method === 'DELETE' && path === 'timeline') || (method === 'POST' && path === 'timeline/reset')) {
           this.timeline.reset();
           return { status: 200, body: this.timeline.snapshot() };
         }
-        if (method === 'GET' && path === 'listeners') return { status: 200, body: { listeners: this.router.endpoints() } };
+        if (method === 'GET' && path === 'listeners')
+          return { status: 200, body: { listeners: this.router.endpoints() } };
         if (method === 'POST' && path === 'refresh') {
           await this.refresh();
           return { status: 200, body: this.state() };
@@ -218,7 +248,11 @@ export class TrafficLayer {
   }
 
   /** Instances, targets and listeners as the sandbox sees them. */
-  state(): { instances: ReturnType<InstanceFleet['list']>; targets: ReturnType<TargetHealthMonitor['list']>; listeners: ReturnType<LoadBalancerRouter['endpoints']> } {
+  state(): {
+    instances: ReturnType<InstanceFleet['list']>;
+    targets: ReturnType<TargetHealthMonitor['list']>;
+    listeners: ReturnType<LoadBalancerRouter['endpoints']>;
+  } {
     return { instances: this.fleet.list(), targets: this.health.list(), listeners: this.router.endpoints() };
   }
 

@@ -1,4 +1,11 @@
-import { ec2LiteralTagger, renderBuild, resolveBakeOptions, runPacker, type BakeResult, type ResolvedBake } from '../bake';
+import {
+  ec2LiteralTagger,
+  renderBuild,
+  resolveBakeOptions,
+  runPacker,
+  type BakeResult,
+  type ResolvedBake,
+} from '../bake';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { BAKE_INPUTS } from './inputs/bake';
@@ -15,7 +22,9 @@ export const bakeStage = defineStage({
   validate: (inputs, region): ResolvedBake => resolveBakeOptions(definedOnly({ ...inputs, region })),
   async run(bake, { aws, log }): Promise<BakeOutput> {
     const build = await renderBuild(bake);
-    log.info(`rendered ${build.bake.template} template for Packer ${build.packerVersion.text} in ${build.dir}; AMI ${build.bake.amiName}`);
+    log.info(
+      `rendered ${build.bake.template} template for Packer ${build.packerVersion.text} in ${build.dir}; AMI ${build.bake.amiName}`,
+    );
     const packerLog = log.child('packer');
     const result = await runPacker(build, {
       onLog: (line) => packerLog.info(line),
@@ -23,7 +32,9 @@ export const bakeStage = defineStage({
       applyLiteralTags: ec2LiteralTagger({ clientFor: (region) => aws().forRegion(region).ec2 }),
     });
     const copies = Object.entries(result.amis).filter(([r]) => r !== result.region);
-    log.info(`AMI ${result.amiId} (${result.amiName}) in ${result.region}${copies.length > 0 ? `; copies: ${copies.map(([r, a]) => `${r} ${a}`).join(', ')}` : ''}`);
+    log.info(
+      `AMI ${result.amiId} (${result.amiName}) in ${result.region}${copies.length > 0 ? `; copies: ${copies.map(([r, a]) => `${r} ${a}`).join(', ')}` : ''}`,
+    );
     if (result.failure !== undefined) log.error(result.failure.message);
     return result;
   },

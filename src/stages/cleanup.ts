@@ -36,7 +36,8 @@ export interface CleanupOutput {
  */
 export const cleanupStage = defineStage({
   name: 'cleanup',
-  describe: 'Scale down disabled groups whose warm window ended and settle interrupted deployments (under the cluster lock)',
+  describe:
+    'Scale down disabled groups whose warm window ended and settle interrupted deployments (under the cluster lock)',
   inputs: CLEANUP_INPUTS,
   validate: (inputs, region): CleanupInput => ({
     cluster: resolveClusterName(inputs).name,
@@ -53,9 +54,18 @@ export const cleanupStage = defineStage({
   runDeadlineSeconds: (input) => clusterRunDeadlineSeconds(input),
   async run(input, { aws, log }): Promise<CleanupOutput> {
     const clients = aws();
-    const { session, recovered: actions } = await lockAndRecover(clients, { ...input, owner: whoAmI(), deploymentId: newDeploymentId(), log });
+    const { session, recovered: actions } = await lockAndRecover(clients, {
+      ...input,
+      owner: whoAmI(),
+      deploymentId: newDeploymentId(),
+      log,
+    });
     try {
-      log.info(actions.length > 0 ? `cleanup of ${input.cluster}: ${actions.join('; ')}` : `cleanup of ${input.cluster}: nothing to do`);
+      log.info(
+        actions.length > 0
+          ? `cleanup of ${input.cluster}: ${actions.join('; ')}`
+          : `cleanup of ${input.cluster}: nothing to do`,
+      );
       return { cluster: input.cluster, region: input.region, actions };
     } finally {
       await session.close();

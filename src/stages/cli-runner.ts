@@ -32,7 +32,7 @@ function failHandler(log: Logger, args: readonly string[], onFailure: (output: u
     if (error && !message) throw error;
     const text = message ?? error?.message ?? 'invalid command line';
     const unknown = /Unknown arguments?: (.+)/.exec(text);
-    const field = unknown ? (unknown[1] as string).split(',')[0]?.trim() ?? 'arguments' : 'arguments';
+    const field = unknown ? ((unknown[1] as string).split(',')[0]?.trim() ?? 'arguments') : 'arguments';
     const inputError = new InputError(field, unknown ? 'is not a known option (see --help)' : text);
     log.error(`bad input: ${inputError.message}`);
     const outputPath = outputPathFromArgv(args);

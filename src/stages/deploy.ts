@@ -10,7 +10,8 @@ import { DEPLOY_INPUTS } from './inputs/deploy';
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */
 export const deployStage = defineStage({
   name: 'deploy',
-  describe: 'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
+  describe:
+    'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
   inputs: DEPLOY_INPUTS,
   validate: (inputs, region): DeployRequest => ({
     cluster: resolveClusterName(inputs),
@@ -34,7 +35,12 @@ export const deployStage = defineStage({
     scaleDownDelaySeconds: inputs.scaleDownDelay,
     ...(inputs.drainTimeout !== undefined ? { drainTimeoutSeconds: inputs.drainTimeout } : {}),
     ledger: inputs.ledger,
-    build: definedOnly({ buildUrl: inputs.buildUrl, gitCommit: inputs.gitCommit, artifactUrl: inputs.artifactUrl, version: inputs.version }),
+    build: definedOnly({
+      buildUrl: inputs.buildUrl,
+      gitCommit: inputs.gitCommit,
+      artifactUrl: inputs.artifactUrl,
+      version: inputs.version,
+    }),
     tags: inputs.tags,
     plan: inputs.plan,
     breakExpiredLock: inputs.breakExpiredLock,

@@ -50,7 +50,9 @@ export interface StageDefinition<Input, Output, D extends InputDeclarations = In
 }
 
 /** Declares a stage; `validate` gets its inputs typed from the declarations. */
-export function defineStage<D extends InputDeclarations, Input, Output>(stage: StageDefinition<Input, Output, D>): StageDefinition<Input, Output, D> {
+export function defineStage<D extends InputDeclarations, Input, Output>(
+  stage: StageDefinition<Input, Output, D>,
+): StageDefinition<Input, Output, D> {
   return stage;
 }
 
@@ -84,7 +86,10 @@ export function parseStageInput<Input, Output, D extends InputDeclarations>(
   given: Record<string, unknown>,
   options: InputEnvironment = {},
 ): { input: Input; region: string } {
-  const { inputs, region } = resolveStageInput(stage.inputs, flagInputs(given, stage.inputs), { ...options, needsRegion: stage.needsRegion });
+  const { inputs, region } = resolveStageInput(stage.inputs, flagInputs(given, stage.inputs), {
+    ...options,
+    needsRegion: stage.needsRegion,
+  });
   return { input: stage.validate(inputs, region), region };
 }
 
@@ -95,10 +100,15 @@ export function writeJsonFile(path: string, value: unknown): void {
 }
 
 function runDeadlineError(stage: string, seconds: number): OperationFailedError {
-  return new OperationFailedError('RunDeadline', `the ${stage} run passed its deadline of ${seconds}s (derived from its timeouts)`, {
-    deadlineSeconds: seconds,
-    recovery: 'see the message for what was left; a run stopped after cutover is finished by the next deploy, rollback or cleanup',
-  });
+  return new OperationFailedError(
+    'RunDeadline',
+    `the ${stage} run passed its deadline of ${seconds}s (derived from its timeouts)`,
+    {
+      deadlineSeconds: seconds,
+      recovery:
+        'see the message for what was left; a run stopped after cutover is finished by the next deploy, rollback or cleanup',
+    },
+  );
 }
 
 /**
@@ -118,7 +128,8 @@ function interruptOnSignals(controller: AbortController, log: Logger): () => voi
     controller.abort(
       new OperationFailedError('Interrupted', `interrupted by ${signal} (a Jenkins abort or timeout)`, {
         signal,
-        recovery: 'see the message for what was left; a run interrupted after cutover is finished by the next deploy, rollback or cleanup',
+        recovery:
+          'see the message for what was left; a run interrupted after cutover is finished by the next deploy, rollback or cleanup',
       }),
     );
   };
@@ -170,7 +181,8 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
   const outputPath = typeof argv.output === 'string' ? resolvePath(cwd, argv.output) : undefined;
   let result: { exitCode: number; output: Output | { error: Record<string, unknown> } };
   try {
-    const fileInput = typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
+    const fileInput =
+      typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
     const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
     const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
     const input = stage.validate(inputs, region);
@@ -179,7 +191,10 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
     const controller = new AbortController();
     const stopListening = interruptOnSignals(controller, log);
     const deadline = stage.runDeadlineSeconds?.(input);
-    const timer = deadline === undefined ? undefined : setTimeout(() => controller.abort(runDeadlineError(stage.name, deadline)), deadline * 1000).unref();
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(() => controller.abort(runDeadlineError(stage.name, deadline)), deadline * 1000).unref();
     let output: Output;
     try {
       output = await withRunScope(controller, () => stage.run(input, { log, region, aws, signal: controller.signal }));
@@ -215,7 +230,10 @@ export function addStageOptions(yargs: Argv, stage: StageDefinition<unknown, unk
 }
 
 /** A yargs command module for a stage (for the `bluegreen` CLI). */
-export function stageCommand<Input, Output, D extends InputDeclarations>(stage: StageDefinition<Input, Output, D>, commandName = stage.name): CommandModule {
+export function stageCommand<Input, Output, D extends InputDeclarations>(
+  stage: StageDefinition<Input, Output, D>,
+  commandName = stage.name,
+): CommandModule {
   return {
     command: commandName,
     describe: stage.describe,

@@ -27,7 +27,11 @@ export const historyStage = defineStage({
   name: 'history',
   describe: 'Show the last deployments, rollbacks and recoveries of a cluster from the S3 ledger, and its lock',
   inputs: HISTORY_INPUTS,
-  validate: (inputs): HistoryInput => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger, limit: inputs.limit }),
+  validate: (inputs): HistoryInput => ({
+    cluster: resolveClusterName(inputs).name,
+    ledger: inputs.ledger,
+    limit: inputs.limit,
+  }),
   async run(input, { aws: clients, log }): Promise<HistoryOutput> {
     const aws = ledgerAws(input.ledger, clients());
     const [records, lock] = await Promise.all([

@@ -28,8 +28,10 @@ export interface DeployReportInput {
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 /** Verdicts of a post-deploy watch that count as passed. */
 const PASSING_VERDICTS = new Set(['pass', 'passed', 'healthy', 'ok', 'succeeded']);
 
@@ -37,43 +39,84 @@ const PASSING_VERDICTS = new Set(['pass', 'passed', 'healthy', 'ok', 'succeeded'
 export function deployChecks(input: DeployReportInput): JUnitCase[] {
   const output = input.output;
   if (!isObject(output)) {
-    return [{ name: `deploy of ${input.cluster}`, failure: { type: `exit ${input.exitCode}`, message: `the deploy wrote no output (exit ${input.exitCode}); see the build log` } }];
+    return [
+      {
+        name: `deploy of ${input.cluster}`,
+        failure: {
+          type: `exit ${input.exitCode}`,
+          message: `the deploy wrote no output (exit ${input.exitCode}); see the build log`,
+        },
+      },
+    ];
   }
   if (isObject(output.error)) {
     const error = output.error;
-    const message = [error.field, error.message ?? error.code].filter((part) => typeof part === 'string' && part !== '').join(': ');
-    return [{ name: `deploy of ${input.cluster}`, failure: { type: typeof error.code === 'string' ? error.code : `exit ${input.exitCode}`, message: message || 'no message given' } }];
+    const message = [error.field, error.message ?? error.code]
+      .filter((part) => typeof part === 'string' && part !== '')
+      .join(': ');
+    return [
+      {
+        name: `deploy of ${input.cluster}`,
+        failure: {
+          type: typeof error.code === 'string' ? error.code : `exit ${input.exitCode}`,
+          message: message || 'no message given',
+        },
+      },
+    ];
   }
-  if (output.status === 'planned') return [{ name: `deploy of ${input.cluster}`, skipped: 'plan only: nothing was deployed' }];
+  if (output.status === 'planned')
+    return [{ name: `deploy of ${input.cluster}`, skipped: 'plan only: nothing was deployed' }];
   const serverGroup = typeof output.serverGroup === 'string' ? output.serverGroup : '(unknown server group)';
-  const cases: JUnitCase[] = strings(output.targetGroups).map((arn) => ({ name: `${serverGroup} healthy in target group ${targetGroupNameFromArn(arn)}` }));
-  if (cases.length === 0) cases.push({ name: `${serverGroup} healthy`, skipped: 'no target groups: health was not checked by a load balancer' });
+  const cases: JUnitCase[] = strings(output.targetGroups).map((arn) => ({
+    name: `${serverGroup} healthy in target group ${targetGroupNameFromArn(arn)}`,
+  }));
+  if (cases.length === 0)
+    cases.push({
+      name: `${serverGroup} healthy`,
+      skipped: 'no target groups: health was not checked by a load balancer',
+    });
   const previous = typeof output.previousServerGroup === 'string' ? output.previousServerGroup : null;
   if (previous === null) {
-    cases.push({ name: 'previous server group drained and disabled', skipped: `first deploy of ${input.cluster}: nothing to drain` });
+    cases.push({
+      name: 'previous server group drained and disabled',
+      skipped: `first deploy of ${input.cluster}: nothing to drain`,
+    });
   } else {
     const done = [...strings(output.disabledServerGroups), ...strings(output.destroyedServerGroups)].includes(previous);
-    cases.push(done ? { name: `${previous} drained and disabled` } : { name: `${previous} drained and disabled`, failure: { type: 'NotDisabled', message: `${previous} is not among the disabled server groups` } });
+    cases.push(
+      done
+        ? { name: `${previous} drained and disabled` }
+        : {
+            name: `${previous} drained and disabled`,
+            failure: { type: 'NotDisabled', message: `${previous} is not among the disabled server groups` },
+          },
+    );
   }
   if (isObject(output.watch)) {
     const verdict = String(output.watch.verdict ?? 'unknown');
     const name = `watch of ${serverGroup}: ${verdict}`;
     const reason = typeof output.watch.reason === 'string' ? output.watch.reason : `verdict ${verdict}`;
-    cases.push(PASSING_VERDICTS.has(verdict.toLowerCase()) ? { name } : { name, failure: { type: 'WatchFailed', message: reason } });
+    cases.push(
+      PASSING_VERDICTS.has(verdict.toLowerCase())
+        ? { name }
+        : { name, failure: { type: 'WatchFailed', message: reason } },
+    );
   }
   return cases;
 }
 
 /** Text safe in XML 1.0 attributes and content: escaped, and without the control characters XML forbids. */
 export function xmlText(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex -- removing exactly the characters XML 1.0 forbids
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- removing exactly the characters XML 1.0 forbids
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 /** A JUnit XML document with one suite (`bluegreen deploy <cluster>`) of `cases`. */
@@ -87,8 +130,14 @@ export function renderJUnit(suite: string, cases: readonly JUnitCase[]): string 
   ];
   for (const c of cases) {
     const open = `    <testcase classname="${xmlText(suite)}" name="${xmlText(c.name)}"`;
-    if (c.failure) lines.push(`${open}>`, `      <failure type="${xmlText(c.failure.type)}" message="${xmlText(c.failure.message)}"/>`, '    </testcase>');
-    else if (c.skipped !== undefined) lines.push(`${open}>`, `      <skipped message="${xmlText(c.skipped)}"/>`, '    </testcase>');
+    if (c.failure)
+      lines.push(
+        `${open}>`,
+        `      <failure type="${xmlText(c.failure.type)}" message="${xmlText(c.failure.message)}"/>`,
+        '    </testcase>',
+      );
+    else if (c.skipped !== undefined)
+      lines.push(`${open}>`, `      <skipped message="${xmlText(c.skipped)}"/>`, '    </testcase>');
     else lines.push(`${open}/>`);
   }
   lines.push('  </testsuite>', '</testsuites>', '');
@@ -105,7 +154,8 @@ export function runJUnitReport(argv: readonly string[]): number {
     const at = argv.indexOf(name);
     return at >= 0 ? argv[at + 1] : undefined;
   };
-  const usage = 'junit-report.js --input in.json --output report.xml: the JUnit checks of a deploy, from its output file\n';
+  const usage =
+    'junit-report.js --input in.json --output report.xml: the JUnit checks of a deploy, from its output file\n';
   if (argv.includes('--help')) {
     process.stdout.write(usage);
     return 0;
@@ -119,7 +169,12 @@ export function runJUnitReport(argv: readonly string[]): number {
   let request: Json;
   try {
     const parsed: unknown = JSON.parse(readFileSync(inputPath, 'utf8'));
-    if (!isObject(parsed) || typeof parsed.cluster !== 'string' || typeof parsed.exitCode !== 'number' || typeof parsed.outputFile !== 'string') {
+    if (
+      !isObject(parsed) ||
+      typeof parsed.cluster !== 'string' ||
+      typeof parsed.exitCode !== 'number' ||
+      typeof parsed.outputFile !== 'string'
+    ) {
       throw new Error('must be {"cluster": "…", "exitCode": 0, "outputFile": "…"}');
     }
     request = parsed;
@@ -134,7 +189,10 @@ export function runJUnitReport(argv: readonly string[]): number {
     output = undefined; // no output (or not JSON): the report says so as a failed case
   }
   const cluster = request.cluster as string;
-  const xml = renderJUnit(`bluegreen deploy ${cluster}`, deployChecks({ cluster, exitCode: request.exitCode as number, output }));
+  const xml = renderJUnit(
+    `bluegreen deploy ${cluster}`,
+    deployChecks({ cluster, exitCode: request.exitCode as number, output }),
+  );
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, xml, 'utf8');
   return 0;

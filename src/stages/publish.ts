@@ -2,7 +2,12 @@ import { InputError } from '../core/errors';
 import { guessContentType } from '../publish/artifact-file';
 import { checkBuildInfo } from '../publish/build-metadata';
 import { renderKeyTemplate } from '../publish/key-template';
-import { publishArtifact, type PublishRequest, type PublishResult, type PublishTuning } from '../publish/publish-artifact';
+import {
+  publishArtifact,
+  type PublishRequest,
+  type PublishResult,
+  type PublishTuning,
+} from '../publish/publish-artifact';
 import { formatBytes } from '../publish/progress';
 import { checkObjectKey } from '../aws/s3-names';
 import { defineStage } from './framework';
@@ -21,7 +26,10 @@ function resolveKey(inputs: ParsedInputs<typeof PUBLISH_INPUTS>, values: Record<
   if (key && keyTemplate) throw new InputError('key', 'give either key or keyTemplate, not both');
   if (key) return checkObjectKey('key', key);
   if (keyTemplate) return checkObjectKey('keyTemplate', renderKeyTemplate(keyTemplate, values));
-  throw new InputError('key', 'is required: give key, or keyTemplate such as "{app}/{version}/{buildNumber}/{fileName}"');
+  throw new InputError(
+    'key',
+    'is required: give key, or keyTemplate such as "{app}/{version}/{buildNumber}/{fileName}"',
+  );
 }
 
 /** Checks across publish inputs (key or template, build metadata) before any AWS call. */
@@ -80,7 +88,9 @@ export const publishStage = defineStage({
     } finally {
       uninstall();
       // Max resident set size of this process so far (kilobytes on Linux): the memory bound, measurable.
-      log.debug(`peak memory: maxRSS ${formatBytes(process.resourceUsage().maxRSS * 1024)} (${process.resourceUsage().maxRSS} KiB)`);
+      log.debug(
+        `peak memory: maxRSS ${formatBytes(process.resourceUsage().maxRSS * 1024)} (${process.resourceUsage().maxRSS} KiB)`,
+      );
     }
   },
 });

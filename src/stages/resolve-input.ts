@@ -79,7 +79,8 @@ export function flagInputs(argv: Record<string, unknown>, inputs: InputDeclarati
     if (!YARGS_KEYS.has(key) && !key.includes('-') && value !== undefined) flags[key] = value;
   }
   for (const [name, spec] of Object.entries(inputs)) {
-    for (const path of listPaths(name, spec)) updateAt(flags, path.split('.'), (value) => asList(value, spec.commaInItems === true));
+    for (const path of listPaths(name, spec))
+      updateAt(flags, path.split('.'), (value) => asList(value, spec.commaInItems === true));
   }
   return flags;
 }
@@ -103,7 +104,14 @@ function asList(value: unknown, commaInItems: boolean): unknown {
   const items = Array.isArray(value) ? value : [value];
   if (!items.every((item) => typeof item === 'string' || typeof item === 'number')) return value;
   const texts = items.map(String);
-  return commaInItems ? texts : texts.flatMap((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''));
+  return commaInItems
+    ? texts
+    : texts.flatMap((text) =>
+        text
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== ''),
+      );
 }
 
 /** `.bluegreen.json`: defaults for every stage, and per-cluster sections over them. */
@@ -132,7 +140,8 @@ export function readProjectDefaults(cwd: string): ProjectDefaults | undefined {
   const checkSection = (field: string, value: unknown): Record<string, unknown> => {
     const section = checkObject(field, value ?? {});
     for (const key of Object.keys(section)) {
-      if (key === 'config' || !isInputOfAnyStage(key)) throw new InputError(`${field}.${key}`, `is not an input of any stage${where}`);
+      if (key === 'config' || !isInputOfAnyStage(key))
+        throw new InputError(`${field}.${key}`, `is not an input of any stage${where}`);
     }
     return section;
   };
@@ -147,7 +156,9 @@ export function readProjectDefaults(cwd: string): ProjectDefaults | undefined {
 function declaredPart(section: Record<string, unknown>, inputs: InputDeclarations): Record<string, unknown> {
   const namesCluster = Object.hasOwn(inputs, 'cluster');
   return Object.fromEntries(
-    Object.entries(section).filter(([key]) => Object.hasOwn(inputs, key) && !(namesCluster && Object.hasOwn(CLUSTER_INPUTS, key))),
+    Object.entries(section).filter(
+      ([key]) => Object.hasOwn(inputs, key) && !(namesCluster && Object.hasOwn(CLUSTER_INPUTS, key)),
+    ),
   );
 }
 
@@ -198,14 +209,18 @@ export function resolveStageInput<D extends InputDeclarations>(
   if (Object.hasOwn(inputs, 'config') && given.config !== undefined && given.config !== null) {
     const path = checkString('config', given.config);
     const fromFile = readJsonObjectFile(resolvePath(cwd, path), 'config', path);
-    checkKnownKeys('config', fromFile, names.filter((name) => name !== 'config'));
+    checkKnownKeys(
+      'config',
+      fromFile,
+      names.filter((name) => name !== 'config'),
+    );
     addSource(fromFile, path);
     merged = mergeInputs(fromFile, given);
   }
   const project = readProjectDefaults(cwd);
   if (project) {
     const cluster = Object.hasOwn(inputs, 'cluster') ? clusterNameOf(merged) : undefined;
-    const section = declaredPart(cluster !== undefined ? project.clusters[cluster] ?? {} : {}, inputs);
+    const section = declaredPart(cluster !== undefined ? (project.clusters[cluster] ?? {}) : {}, inputs);
     const defaults = declaredPart(project.defaults, inputs);
     addSource({ ...section, ...defaults }, project.path);
     merged = mergeInputs(defaults, section, merged);
@@ -213,7 +228,8 @@ export function resolveStageInput<D extends InputDeclarations>(
   const regionValue = merged.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   let region = '';
   if (options.needsRegion !== false || regionValue !== undefined) {
-    if (regionValue === undefined) throw new InputError('region', 'is required: pass --region, put "region" in the input, or set AWS_REGION');
+    if (regionValue === undefined)
+      throw new InputError('region', 'is required: pass --region, put "region" in the input, or set AWS_REGION');
     region = withSource(sources.region, () => checkRegion('region', regionValue));
   }
   const parsed: Record<string, unknown> = {};

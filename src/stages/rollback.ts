@@ -10,7 +10,8 @@ import { ROLLBACK_INPUTS } from './inputs/rollback';
 /** `rollback`: re-enable the previous (or a named) server group, or redeploy its AMI when it is gone. */
 export const rollbackStage = defineStage({
   name: 'rollback',
-  describe: 'Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone',
+  describe:
+    'Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone',
   inputs: ROLLBACK_INPUTS,
   validate: (inputs, region): RollbackRequest => {
     const cluster = resolveClusterName(inputs);

@@ -25,7 +25,8 @@ const LAST_DEPLOYMENTS = 5;
 /** `status`: the server groups of a cluster, read from live AWS (no cache). */
 export const statusStage = defineStage({
   name: 'status',
-  describe: 'Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments',
+  describe:
+    'Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments',
   inputs: STATUS_INPUTS,
   validate: (inputs): StatusInput => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger }),
   async run(input, { aws, log }): Promise<StatusOutput> {

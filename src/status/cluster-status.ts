@@ -114,7 +114,8 @@ function nextRunWill(phase: string): UnfinishedDeployment['nextRunWill'] {
 
 /** The human table of a cluster status. */
 export function formatClusterStatus(status: ClusterStatus): string {
-  if (status.serverGroups.length === 0) return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
+  if (status.serverGroups.length === 0)
+    return `cluster ${status.cluster} in ${status.region}: nothing there (no server groups)`;
   const rows = status.serverGroups.map((g) => [
     g.name,
     g.state,
@@ -125,13 +126,26 @@ export function formatClusterStatus(status: ClusterStatus): string {
     `${g.instances.inService}/${g.instances.total}`,
     g.targetGroups.map((t) => `${t.name} ${t.healthy}/${t.registered}`).join(', ') || '-',
   ]);
-  const table = formatTable(['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'], rows);
+  const table = formatTable(
+    ['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'],
+    rows,
+  );
   const notes = [
-    ...status.serverGroups.filter((g) => g.watchUntil).map((g) => `${g.name}: under watch (alarms, gates) until ${g.watchUntil}; a breach re-enables the warm previous group`),
-    ...status.serverGroups.filter((g) => g.scaleDownAfter).map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
-    ...status.serverGroups.filter((g) => !g.managed).map((g) => `${g.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
+    ...status.serverGroups
+      .filter((g) => g.watchUntil)
+      .map(
+        (g) =>
+          `${g.name}: under watch (alarms, gates) until ${g.watchUntil}; a breach re-enables the warm previous group`,
+      ),
+    ...status.serverGroups
+      .filter((g) => g.scaleDownAfter)
+      .map((g) => `${g.name}: disabled, kept warm for a fast rollback until ${g.scaleDownAfter}`),
+    ...status.serverGroups
+      .filter((g) => !g.managed)
+      .map((g) => `${g.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
     ...status.unfinished.map(
-      (u) => `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
+      (u) =>
+        `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
         (u.phase === Phase.watching
           ? 'if it is not running any more, the next deploy, rollback or cleanup will roll it back (its verdict is unknown)'
           : `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`),

@@ -23,7 +23,12 @@ export async function describeAlarmStates(aws: AwsClients, names: readonly strin
     let nextToken: string | undefined;
     do {
       const answer = await aws.cloudWatch.send(
-        new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: NAMES_PER_CALL, NextToken: nextToken }),
+        new DescribeAlarmsCommand({
+          AlarmNames: batch,
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          MaxRecords: NAMES_PER_CALL,
+          NextToken: nextToken,
+        }),
       );
       for (const alarm of [...(answer.MetricAlarms ?? []), ...(answer.CompositeAlarms ?? [])]) {
         if (!alarm.AlarmName) continue;
@@ -51,12 +56,19 @@ export function formatAlarmStates(states: readonly AlarmState[]): string {
  * unless `ignoreAlarmsAtStart`. A name no alarm has is bad input (exit 2): a
  * typo would otherwise watch nothing.
  */
-export async function checkAlarmsAtStart(aws: AwsClients, names: readonly string[], ignoreAlarmsAtStart: boolean): Promise<AlarmState[]> {
+export async function checkAlarmsAtStart(
+  aws: AwsClients,
+  names: readonly string[],
+  ignoreAlarmsAtStart: boolean,
+): Promise<AlarmState[]> {
   if (names.length === 0) return [];
   const states = await describeAlarmStates(aws, names);
   const missing = states.filter((s) => s.state === 'MISSING');
   if (missing.length > 0) {
-    throw new InputError('alarms', `no CloudWatch alarm named ${missing.map((s) => s.name).join(', ')} in this region (create it or correct the name); nothing was changed`);
+    throw new InputError(
+      'alarms',
+      `no CloudWatch alarm named ${missing.map((s) => s.name).join(', ')} in this region (create it or correct the name); nothing was changed`,
+    );
   }
   const firing = states.filter((s) => s.state === 'ALARM');
   if (firing.length > 0 && !ignoreAlarmsAtStart) {
@@ -65,7 +77,8 @@ export async function checkAlarmsAtStart(aws: AwsClients, names: readonly string
       `alarm(s) already in ALARM before the deploy started: ${firing.map((s) => `${s.name} (since ${s.since ?? '?'}: ${s.reason ?? 'no reason given'})`).join('; ')}. Nothing was changed`,
       {
         alarms: states,
-        recovery: 'find out why the service is alarming and deploy once the alarm is OK, or set ignoreAlarmsAtStart: true to deploy anyway (a fix for the alarm itself)',
+        recovery:
+          'find out why the service is alarming and deploy once the alarm is OK, or set ignoreAlarmsAtStart: true to deploy anyway (a fix for the alarm itself)',
       },
     );
   }

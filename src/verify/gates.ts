@@ -26,9 +26,21 @@ export interface GateSettings {
 }
 
 /** Defaults: an error-rate ceiling and a latency ratio over the baseline, judged from 20 requests on. */
-export const DEFAULT_GATES: GateSettings = { maxErrorRate: 0.05, maxLatencyRatio: 2, latencySlackMs: 100, minRequests: 20 };
+export const DEFAULT_GATES: GateSettings = {
+  maxErrorRate: 0.05,
+  maxLatencyRatio: 2,
+  latencySlackMs: 100,
+  minRequests: 20,
+};
 
-const KEYS = ['maxErrorRate', 'maxErrorRateIncrease', 'maxLatencyMs', 'maxLatencyRatio', 'latencySlackMs', 'minRequests'] as const;
+const KEYS = [
+  'maxErrorRate',
+  'maxErrorRateIncrease',
+  'maxLatencyMs',
+  'maxLatencyRatio',
+  'latencySlackMs',
+  'minRequests',
+] as const;
 
 function checkNumber(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -61,7 +73,8 @@ export function parseGates(value: unknown, field = 'gates'): GateSettings | fals
     }
     const [min, max] = bounds[key];
     const number = checkNumber(`${field}.${key}`, raw, min, max);
-    if (key === 'minRequests' && !Number.isInteger(number)) throw new InputError(`${field}.minRequests`, `must be a whole number (got ${number})`);
+    if (key === 'minRequests' && !Number.isInteger(number))
+      throw new InputError(`${field}.minRequests`, `must be a whole number (got ${number})`);
     gates[key] = number;
   }
   return gates;
@@ -87,14 +100,26 @@ export function evaluateGates(sample: TrafficSample, gates: GateSettings, baseli
   if (gates.maxErrorRate !== undefined && sample.errorRate > gates.maxErrorRate) {
     breaches.push(`error rate ${rate} above maxErrorRate ${pct(gates.maxErrorRate)}`);
   }
-  if (gates.maxErrorRateIncrease !== undefined && base && sample.errorRate > base.errorRate + gates.maxErrorRateIncrease) {
-    breaches.push(`error rate ${rate} more than ${pct(gates.maxErrorRateIncrease)} over the baseline's ${pct(base.errorRate)}`);
+  if (
+    gates.maxErrorRateIncrease !== undefined &&
+    base &&
+    sample.errorRate > base.errorRate + gates.maxErrorRateIncrease
+  ) {
+    breaches.push(
+      `error rate ${rate} more than ${pct(gates.maxErrorRateIncrease)} over the baseline's ${pct(base.errorRate)}`,
+    );
   }
   const latency = sample.latencyMs;
   if (latency !== undefined) {
-    if (gates.maxLatencyMs !== undefined && latency > gates.maxLatencyMs) breaches.push(`latency ${ms(latency)} above maxLatencyMs ${ms(gates.maxLatencyMs)}`);
+    if (gates.maxLatencyMs !== undefined && latency > gates.maxLatencyMs)
+      breaches.push(`latency ${ms(latency)} above maxLatencyMs ${ms(gates.maxLatencyMs)}`);
     const baseLatency = base?.latencyMs;
-    if (gates.maxLatencyRatio !== undefined && baseLatency !== undefined && latency > baseLatency * gates.maxLatencyRatio && latency - baseLatency > (gates.latencySlackMs ?? 0)) {
+    if (
+      gates.maxLatencyRatio !== undefined &&
+      baseLatency !== undefined &&
+      latency > baseLatency * gates.maxLatencyRatio &&
+      latency - baseLatency > (gates.latencySlackMs ?? 0)
+    ) {
       breaches.push(`latency ${ms(latency)} more than ${gates.maxLatencyRatio}× the baseline's ${ms(baseLatency)}`);
     }
   }

@@ -29,13 +29,19 @@ export function dimensionOf(arn: string, kind: 'targetgroup' | 'loadbalancer'): 
 }
 
 /** The (TargetGroup, LoadBalancer) dimension pairs of target groups: one per load balancer each forwards from. */
-export async function targetGroupDimensions(aws: AwsClients, targetGroupArns: readonly string[]): Promise<Array<{ targetGroup: string; loadBalancer: string }>> {
+export async function targetGroupDimensions(
+  aws: AwsClients,
+  targetGroupArns: readonly string[],
+): Promise<Array<{ targetGroup: string; loadBalancer: string }>> {
   const pairs: Array<{ targetGroup: string; loadBalancer: string }> = [];
   for (const batch of chunk([...targetGroupArns], 20)) {
     const answer = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
     for (const group of answer.TargetGroups ?? []) {
       for (const lb of group.LoadBalancerArns ?? []) {
-        pairs.push({ targetGroup: dimensionOf(group.TargetGroupArn as string, 'targetgroup'), loadBalancer: dimensionOf(lb, 'loadbalancer') });
+        pairs.push({
+          targetGroup: dimensionOf(group.TargetGroupArn as string, 'targetgroup'),
+          loadBalancer: dimensionOf(lb, 'loadbalancer'),
+        });
       }
     }
   }
@@ -67,7 +73,14 @@ export async function sampleTraffic(
         key,
         Id: `${key.toLowerCase()}${index}`,
         MetricStat: {
-          Metric: { Namespace: 'AWS/ApplicationELB', MetricName: metric, Dimensions: [{ Name: 'LoadBalancer', Value: d.loadBalancer }, { Name: 'TargetGroup', Value: d.targetGroup }] },
+          Metric: {
+            Namespace: 'AWS/ApplicationELB',
+            MetricName: metric,
+            Dimensions: [
+              { Name: 'LoadBalancer', Value: d.loadBalancer },
+              { Name: 'TargetGroup', Value: d.targetGroup },
+            ],
+          },
           Period: period,
           Stat: stat,
         },
@@ -98,11 +111,18 @@ export async function sampleTraffic(
   return toSample(totals);
 }
 
-function toSample(totals: { requests: number; errors: number; latencySum: number; latencyCount: number }): TrafficSample {
+function toSample(totals: {
+  requests: number;
+  errors: number;
+  latencySum: number;
+  latencyCount: number;
+}): TrafficSample {
   return {
     requests: totals.requests,
     errors: totals.errors,
     errorRate: totals.requests > 0 ? totals.errors / totals.requests : 0,
-    ...(totals.latencyCount > 0 ? { latencyMs: Math.round((totals.latencySum / totals.latencyCount) * 10_000) / 10 } : {}),
+    ...(totals.latencyCount > 0
+      ? { latencyMs: Math.round((totals.latencySum / totals.latencyCount) * 10_000) / 10 }
+      : {}),
   };
 }

@@ -54,8 +54,17 @@ export async function prepareVerification(
     log.info(
       `baseline (last ${BASELINE_SECONDS}s): ${baseline.requests} requests, ${(baseline.errorRate * 100).toFixed(1)} % errors` +
         (baseline.latencyMs !== undefined ? `, latency ${Math.round(baseline.latencyMs)} ms` : '') +
-        (baseline.requests < settings.gates.minRequests ? ` (below ${settings.gates.minRequests} requests: relative limits not applied)` : ''),
+        (baseline.requests < settings.gates.minRequests
+          ? ` (below ${settings.gates.minRequests} requests: relative limits not applied)`
+          : ''),
     );
   }
-  return { alarms: settings.alarms, alarmsAtStart, watchSeconds: settings.watchSeconds, gates: settings.gates, dimensions, baseline };
+  return {
+    alarms: settings.alarms,
+    alarmsAtStart,
+    watchSeconds: settings.watchSeconds,
+    gates: settings.gates,
+    dimensions,
+    baseline,
+  };
 }

@@ -40,11 +40,16 @@ export interface SettleWatchOptions {
 }
 
 /** What was done with an interrupted watch (one line), and the groups a rollback must find running; undefined: finish the cutover instead. */
-export async function settleInterruptedWatch(aws: AwsClients, options: SettleWatchOptions): Promise<{ action: string; keepRunning: string[] } | undefined> {
+export async function settleInterruptedWatch(
+  aws: AwsClients,
+  options: SettleWatchOptions,
+): Promise<{ action: string; keepRunning: string[] } | undefined> {
   const { watched, log } = options;
   const previous = warmPreviousGroups(options.groups, watched);
   if (previous.length === 0) {
-    log.warn(`${watched.name}: its watch was interrupted and no previous group is warm any more: finishing the cutover`);
+    log.warn(
+      `${watched.name}: its watch was interrupted and no previous group is warm any more: finishing the cutover`,
+    );
     await removeGroupTags(aws, watched.name, [Tag.watchUntil]);
     return undefined;
   }
@@ -52,10 +57,17 @@ export async function settleInterruptedWatch(aws: AwsClients, options: SettleWat
   if (options.rollingBack) {
     // The rollback brings the previous group back and takes this one out: clear the watch, keep the previous group's instances.
     await removeGroupTags(aws, watched.name, [Tag.phase, Tag.watchUntil]);
-    log.warn(`${watched.name}: its watch was interrupted (verdict unknown): leaving it to this rollback, ${names} kept running`);
-    return { action: `left ${watched.name} (watch interrupted) for the rollback; ${names} kept running`, keepRunning: previous.map((g) => g.name) };
+    log.warn(
+      `${watched.name}: its watch was interrupted (verdict unknown): leaving it to this rollback, ${names} kept running`,
+    );
+    return {
+      action: `left ${watched.name} (watch interrupted) for the rollback; ${names} kept running`,
+      keepRunning: previous.map((g) => g.name),
+    };
   }
-  log.warn(`${watched.name}: its watch was interrupted (verdict unknown, so not passed): re-enabling ${names}, removing ${watched.name}`);
+  log.warn(
+    `${watched.name}: its watch was interrupted (verdict unknown, so not passed): re-enabling ${names}, removing ${watched.name}`,
+  );
   await restorePrevious(aws, {
     newServerGroup: watched.name,
     previous,

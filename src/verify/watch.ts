@@ -7,7 +7,14 @@ import { pollSchedule } from '../core/poll';
 import { Phase } from '../cluster/phases';
 import { describeAsgsByName, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from '../deploy/health';
-import { destroyServerGroup, disableServerGroup, enableServerGroup, removeGroupTags, setCapacity, setGroupTags } from '../deploy/server-group-ops';
+import {
+  destroyServerGroup,
+  disableServerGroup,
+  enableServerGroup,
+  removeGroupTags,
+  setCapacity,
+  setGroupTags,
+} from '../deploy/server-group-ops';
 import { describeAlarmStates, formatAlarmStates, type AlarmState } from './alarms';
 import { evaluateGates, type GateSettings } from './gates';
 import { sampleTraffic, type TrafficSample } from './metrics';
@@ -70,7 +77,11 @@ export interface WatchStepOptions {
   check?: () => void;
 }
 
-function alarmBreach(states: readonly AlarmState[], atStart: readonly AlarmState[], since: number): AlarmState | undefined {
+function alarmBreach(
+  states: readonly AlarmState[],
+  atStart: readonly AlarmState[],
+  since: number,
+): AlarmState | undefined {
   return states.find((s) => {
     if (s.state !== 'ALARM') return false;
     // An alarm the caller chose to ignore at the start counts once it fires anew.
@@ -95,14 +106,18 @@ export async function watchStep(aws: AwsClients, options: WatchStepOptions): Pro
     const now = Date.now();
     alarms = prepared.alarms.length > 0 ? await describeAlarmStates(aws, prepared.alarms) : [];
     if (prepared.gates) sample = await sampleTraffic(aws, prepared.dimensions, started, now);
-    const gate = prepared.gates ? evaluateGates(sample, prepared.gates, prepared.baseline ?? undefined) : { judged: false, breaches: [] };
+    const gate = prepared.gates
+      ? evaluateGates(sample, prepared.gates, prepared.baseline ?? undefined)
+      : { judged: false, breaches: [] };
     const left = Math.max(0, Math.round((deadline - Date.now()) / 100) / 10);
     const traffic = prepared.gates
       ? `${sample.requests} requests, ${sample.errors} errors (${(sample.errorRate * 100).toFixed(1)} %)` +
         (sample.latencyMs !== undefined ? `, latency ${Math.round(sample.latencyMs)} ms` : '') +
         (gate.judged ? '' : ` (not judged below ${prepared.gates.minRequests} requests)`)
       : 'no gates';
-    log.info(`watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ''}${traffic}; ${left}s left`);
+    log.info(
+      `watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ''}${traffic}; ${left}s left`,
+    );
     const fired = alarmBreach(alarms, prepared.alarmsAtStart, started);
     const reason = fired
       ? `alarm ${fired.name} in ALARM since ${fired.since ?? new Date(now).toISOString()}: ${fired.reason ?? 'no reason given'}`
@@ -121,7 +136,13 @@ export async function watchStep(aws: AwsClients, options: WatchStepOptions): Pro
     };
     if (reason) {
       log.error(`watch ${options.step} of ${options.serverGroup}: ${reason}`);
-      return { ...base, endedAt: new Date().toISOString(), verdict: 'failed', reason, breachAt: new Date().toISOString() };
+      return {
+        ...base,
+        endedAt: new Date().toISOString(),
+        verdict: 'failed',
+        reason,
+        breachAt: new Date().toISOString(),
+      };
     }
     if (!(await schedule.next())) return { ...base, endedAt: new Date().toISOString(), verdict: 'passed' };
   }
@@ -144,14 +165,21 @@ export interface RestoreOptions {
  * and deleted, the previous groups' pins and warm-window tags removed.
  * Returns when the previous groups were serving again, and when the new one was out.
  */
-export async function restorePrevious(aws: AwsClients, options: RestoreOptions): Promise<{ servingAt: number; outAt: number }> {
+export async function restorePrevious(
+  aws: AwsClients,
+  options: RestoreOptions,
+): Promise<{ servingAt: number; outAt: number }> {
   const { log } = options;
   const since = new Date();
   for (const group of options.previous) {
     const [asg] = await describeAsgsByName(aws, [group.name]);
-    const ids = (asg?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId as string);
+    const ids = (asg?.Instances ?? [])
+      .filter((i) => i.LifecycleState === 'InService')
+      .map((i) => i.InstanceId as string);
     await enableServerGroup(aws, group.name, ids, group.targetGroupArns);
-    log.info(`${group.name}: ${ids.length} running instance(s) back in ${group.targetGroupArns.length} target group(s)`);
+    log.info(
+      `${group.name}: ${ids.length} running instance(s) back in ${group.targetGroupArns.length} target group(s)`,
+    );
   }
   for (const group of options.previous) {
     await waitForHealthyTargets(aws, {
@@ -182,12 +210,17 @@ export async function restorePrevious(aws: AwsClients, options: RestoreOptions):
   }
   for (const group of options.previous) {
     const pinned = group.tags[Tag.pinnedFrom];
-    if (pinned !== undefined) await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
+    if (pinned !== undefined)
+      await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
     await removeGroupTags(aws, group.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
   }
   if (asg) {
     const template = asg.LaunchTemplate?.LaunchTemplateId
-      ? { id: asg.LaunchTemplate.LaunchTemplateId, name: asg.LaunchTemplate.LaunchTemplateName ?? '', version: asg.LaunchTemplate.Version ?? '' }
+      ? {
+          id: asg.LaunchTemplate.LaunchTemplateId,
+          name: asg.LaunchTemplate.LaunchTemplateName ?? '',
+          version: asg.LaunchTemplate.Version ?? '',
+        }
       : undefined;
     // This deploy made the new group and its launch template: both go.
     await destroyServerGroup(aws, {
@@ -226,7 +259,9 @@ export async function watchCutover(aws: AwsClients, options: WatchCutoverOptions
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until });
   log.info(
     `watching ${options.newServerGroup} until ${until}` +
-      (options.previous.length > 0 ? `; ${options.previous.map((g) => g.name).join(', ')} disabled at full capacity meanwhile` : ''),
+      (options.previous.length > 0
+        ? `; ${options.previous.map((g) => g.name).join(', ')} disabled at full capacity meanwhile`
+        : ''),
   );
   const step = await watchStep(aws, {
     step: 'cutover',
@@ -246,7 +281,9 @@ export async function watchCutover(aws: AwsClients, options: WatchCutoverOptions
   };
   if (step.verdict === 'passed') {
     await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
-    log.info(`watch of ${options.newServerGroup} passed: ${step.requests} requests, ${step.errors} errors in ${prepared.watchSeconds}s`);
+    log.info(
+      `watch of ${options.newServerGroup} passed: ${step.requests} requests, ${step.errors} errors in ${prepared.watchSeconds}s`,
+    );
     return verification;
   }
   throw await rollBackAfterBreach(aws, { ...options, verification, step });
@@ -263,10 +300,14 @@ export async function rollBackAfterBreach(
     // Nothing to go back to: the group stays as a cut-over one, which the next run finishes (min unpinned).
     await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
     await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
-    return new OperationFailedError('VerificationFailed', `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`, {
-      verification: options.verification,
-      recovery: 'deploy a fixed build (it also finishes this cutover); nothing older is left to roll back to',
-    });
+    return new OperationFailedError(
+      'VerificationFailed',
+      `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`,
+      {
+        verification: options.verification,
+        recovery: 'deploy a fixed build (it also finishes this cutover); nothing older is left to roll back to',
+      },
+    );
   }
   const names = options.previous.map((g) => g.name).join(', ');
   log.warn(`rolling back to ${names}: re-enabling its running instances, then taking ${options.newServerGroup} out`);
@@ -281,12 +322,18 @@ export async function rollBackAfterBreach(
     step.previousServingMs = restored.servingAt - breachAt;
     step.trafficBackMs = restored.outAt - breachAt;
   } catch (error) {
-    return new OperationFailedError('RollbackIncomplete', `${options.newServerGroup} failed its watch (${step.reason}); re-enabling ${names} failed: ${describeError(error)}`, {
-      verification: options.verification,
-      recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${names} and takes ${options.newServerGroup} out of service`,
-    });
+    return new OperationFailedError(
+      'RollbackIncomplete',
+      `${options.newServerGroup} failed its watch (${step.reason}); re-enabling ${names} failed: ${describeError(error)}`,
+      {
+        verification: options.verification,
+        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${names} and takes ${options.newServerGroup} out of service`,
+      },
+    );
   }
-  log.info(`traffic back on ${names} ${(step.trafficBackMs / 1000).toFixed(1)}s after the breach (serving again after ${(step.previousServingMs / 1000).toFixed(1)}s)`);
+  log.info(
+    `traffic back on ${names} ${(step.trafficBackMs / 1000).toFixed(1)}s after the breach (serving again after ${(step.previousServingMs / 1000).toFixed(1)}s)`,
+  );
   return new OperationFailedError(
     'VerificationFailed',
     `${options.newServerGroup} failed its watch at ${step.breachAt}: ${step.reason}. Rolled back: ${names} serving again ${(step.trafficBackMs / 1000).toFixed(1)}s later, ${options.newServerGroup} removed`,
@@ -295,7 +342,8 @@ export async function rollBackAfterBreach(
       serverGroup: options.newServerGroup,
       previousServerGroup: options.previous[options.previous.length - 1]?.name ?? null,
       autoRolledBack: true,
-      recovery: 'nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again',
+      recovery:
+        'nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again',
     },
   );
 }

@@ -47,47 +47,80 @@ test.after.always(async () => {
   await moto?.stop();
 });
 
-test.serial('deploy, rollback, cleanup, status and history use only the clients they are given, the ledger and lock included', async (t) => {
-  const counter = new CallCounter();
-  const aws = sandboxClients(moto.endpoint, region, counter);
-  const network = await createNetwork(aws);
-  // Two releases need two AMIs (a rollback to the same AMI is refused): moto ships some.
-  const [amiV1, amiV2] = ((await aws.ec2.send(new DescribeImagesCommand({}))).Images ?? []).map((image) => image.ImageId as string);
-  await aws.forRegion(ledger.region).s3.send(new CreateBucketCommand({ Bucket: ledger.bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
-  const lines: string[] = [];
-  const log = createLogger('injected', (line) => lines.push(line));
-  const common = { ledger, healthTimeout: 60, drainTimeout: 30 };
-  const first = parseStageInput(deployStage, {
-    region,
-    app: 'web',
-    stack: 'prod',
-    amiId: amiV1,
-    version: '1.0.0',
-    targetGroups: [network.targetGroupName],
-    capacity: { min: 1, max: 2, desired: 1 },
-    instanceType: 't3.micro',
-    subnets: network.subnetIds,
-    ...common,
-  }).input;
-  t.is((await deploy(aws, first, log)).serverGroup, 'web-prod-v000');
-  const second = parseStageInput(deployStage, { region, cluster: 'web-prod', amiId: amiV2, version: '2.0.0', ...common }).input;
-  t.is((await deploy(aws, second, log)).serverGroup, 'web-prod-v001');
-  const rolledBack = await rollbackDeploy(aws, parseStageInput(rollbackStage, { region, cluster: 'web-prod', to: 'web-prod-v000', reason: 'test', ...common }).input, log);
-  t.is(rolledBack.restoredServerGroup, 'web-prod-v000', JSON.stringify(rolledBack));
+test.serial(
+  'deploy, rollback, cleanup, status and history use only the clients they are given, the ledger and lock included',
+  async (t) => {
+    const counter = new CallCounter();
+    const aws = sandboxClients(moto.endpoint, region, counter);
+    const network = await createNetwork(aws);
+    // Two releases need two AMIs (a rollback to the same AMI is refused): moto ships some.
+    const [amiV1, amiV2] = ((await aws.ec2.send(new DescribeImagesCommand({}))).Images ?? []).map(
+      (image) => image.ImageId as string,
+    );
+    await aws.forRegion(ledger.region).s3.send(
+      new CreateBucketCommand({
+        Bucket: ledger.bucket,
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    const lines: string[] = [];
+    const log = createLogger('injected', (line) => lines.push(line));
+    const common = { ledger, healthTimeout: 60, drainTimeout: 30 };
+    const first = parseStageInput(deployStage, {
+      region,
+      app: 'web',
+      stack: 'prod',
+      amiId: amiV1,
+      version: '1.0.0',
+      targetGroups: [network.targetGroupName],
+      capacity: { min: 1, max: 2, desired: 1 },
+      instanceType: 't3.micro',
+      subnets: network.subnetIds,
+      ...common,
+    }).input;
+    t.is((await deploy(aws, first, log)).serverGroup, 'web-prod-v000');
+    const second = parseStageInput(deployStage, {
+      region,
+      cluster: 'web-prod',
+      amiId: amiV2,
+      version: '2.0.0',
+      ...common,
+    }).input;
+    t.is((await deploy(aws, second, log)).serverGroup, 'web-prod-v001');
+    const rolledBack = await rollbackDeploy(
+      aws,
+      parseStageInput(rollbackStage, { region, cluster: 'web-prod', to: 'web-prod-v000', reason: 'test', ...common })
+        .input,
+      log,
+    );
+    t.is(rolledBack.restoredServerGroup, 'web-prod-v000', JSON.stringify(rolledBack));
 
-  const context: StageContext = { log, region, aws: () => aws, signal: new AbortController().signal };
-  await cleanupStage.run(parseStageInput(cleanupStage, { region, cluster: 'web-prod', ledger }).input, context);
-  const status = await statusStage.run(parseStageInput(statusStage, { region, cluster: 'web-prod', ledger }).input, context);
-  t.true(status.deployments.length > 0, 'status read the ledger');
-  const history = await historyStage.run(parseStageInput(historyStage, { region, cluster: 'web-prod', ledger }).input, context);
-  t.true(history.records.length >= 3, 'history read the ledger');
+    const context: StageContext = { log, region, aws: () => aws, signal: new AbortController().signal };
+    await cleanupStage.run(parseStageInput(cleanupStage, { region, cluster: 'web-prod', ledger }).input, context);
+    const status = await statusStage.run(
+      parseStageInput(statusStage, { region, cluster: 'web-prod', ledger }).input,
+      context,
+    );
+    t.true(status.deployments.length > 0, 'status read the ledger');
+    const history = await historyStage.run(
+      parseStageInput(historyStage, { region, cluster: 'web-prod', ledger }).input,
+      context,
+    );
+    t.true(history.records.length >= 3, 'history read the ledger');
 
-  const records = await listRecords(aws.forRegion(ledger.region), ledger, 'web-prod', { limit: 50 });
-  const kinds = records.map((r) => r.kind);
-  t.true(kinds.includes('deploy') && kinds.includes('rollback'), `deploys and the rollback were recorded in the ledger the injected clients reach (${kinds.join(', ')})`);
-  t.true((counter.snapshot()['s3:PutObject'] ?? 0) > 0, 'ledger and lock writes went through the injected clients (their call counter)');
-  t.deepEqual(recorder.requests, [], 'no call left for the environment endpoint');
-});
+    const records = await listRecords(aws.forRegion(ledger.region), ledger, 'web-prod', { limit: 50 });
+    const kinds = records.map((r) => r.kind);
+    t.true(
+      kinds.includes('deploy') && kinds.includes('rollback'),
+      `deploys and the rollback were recorded in the ledger the injected clients reach (${kinds.join(', ')})`,
+    );
+    t.true(
+      (counter.snapshot()['s3:PutObject'] ?? 0) > 0,
+      'ledger and lock writes went through the injected clients (their call counter)',
+    );
+    t.deepEqual(recorder.requests, [], 'no call left for the environment endpoint');
+  },
+);
 
 test('sandbox clients refuse an endpoint that is not loopback', (t) => {
   t.true(isLoopbackEndpoint('http://127.0.0.1:4566'));

@@ -89,7 +89,11 @@ test('elevated Linux steps get every value byte-exact and run none of it (real p
   const names = ['ARTIFACT_URL', 'APP_NAME', 'APP_VERSION', ...Object.keys(HOSTILE)];
   const provisioners: string[] = [];
   for (const [i, p] of elevated.entries()) {
-    await fs.writeFile(path.join(build.dir, `probe-${i}.sh`), probeScript(path.join(tmp.dir, 'got', String(i)), names), { mode: 0o755 });
+    await fs.writeFile(
+      path.join(build.dir, `probe-${i}.sh`),
+      probeScript(path.join(tmp.dir, 'got', String(i)), names),
+      { mode: 0o755 },
+    );
     provisioners.push(`  provisioner "shell-local" {
     script           = "probe-${i}.sh"
     environment_vars = ${p.environmentVars}
@@ -118,14 +122,18 @@ test('elevated Linux steps get every value byte-exact and run none of it (real p
   // The step gets its own variables; every elevated step gets the artifact URL or the app's.
   const step = path.join(tmp.dir, 'got', '1');
   t.is(await read(path.join(step, 'ran')), '', 'the step ran');
-  for (const name of names.filter((n) => n !== 'ARTIFACT_URL')) t.is(await read(path.join(step, name)), expected[name] ?? '', name);
+  for (const name of names.filter((n) => n !== 'ARTIFACT_URL'))
+    t.is(await read(path.join(step, name)), expected[name] ?? '', name);
   const fetch = path.join(tmp.dir, 'got', '0');
   t.is(await read(path.join(fetch, 'ARTIFACT_URL')), ARTIFACT_URL);
-  for (const i of [2, 3]) t.is(await read(path.join(tmp.dir, 'got', String(i), 'ran')), '', `chef provisioner ${i} ran`);
+  for (const i of [2, 3])
+    t.is(await read(path.join(tmp.dir, 'got', String(i), 'ran')), '', `chef provisioner ${i} ran`);
 
   // Nothing in a value was executed, wherever it would have landed.
   const pwned = [tmp.dir, build.dir, process.cwd()].flatMap((d) =>
-    spawnSync('find', [d, '-maxdepth', '3', '-name', 'PWNED_*'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean),
+    spawnSync('find', [d, '-maxdepth', '3', '-name', 'PWNED_*'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean),
   );
   t.deepEqual(pwned, []);
 });

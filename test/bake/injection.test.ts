@@ -49,8 +49,14 @@ test('nasty values come out literally in the rendered template and the var file'
     { packerVersion: '1.6.6', env: {} },
   );
   // Step lines go to a script file, byte for byte (Packer never renders a script's content).
-  t.is(await fs.readFile(path.join(build.dir, 'files/steps/0-inline.sh'), 'utf8'), `#!/bin/sh\nset -e\n${NASTY.join('\n')}\n`);
-  t.regex(await fs.readFile(path.join(build.dir, 'build.pkr.hcl'), 'utf8'), /scripts += \["files\/steps\/0-inline\.sh"\]/);
+  t.is(
+    await fs.readFile(path.join(build.dir, 'files/steps/0-inline.sh'), 'utf8'),
+    `#!/bin/sh\nset -e\n${NASTY.join('\n')}\n`,
+  );
+  t.regex(
+    await fs.readFile(path.join(build.dir, 'build.pkr.hcl'), 'utf8'),
+    /scripts += \["files\/steps\/0-inline\.sh"\]/,
+  );
   const vars = JSON.parse(await fs.readFile(path.join(build.dir, VAR_FILE), 'utf8')) as Record<string, unknown>;
   t.is(vars['artifact_url'], `s3://bucket/${ONE_ENV}`);
   t.is((vars['ami_tags'] as Record<string, string>)['Weird'], 'x ${y} %{z} "q" \\ \n end');
@@ -86,7 +92,11 @@ test('what Packer receives: a real packer build hands the exact bytes to a provi
     outDir: out,
   };
   const build = await renderFrom(options, { packerVersion: '1.6.6', env: {} });
-  const run = spawnSync('packer', ['build', '-color=false', '.'], { cwd: build.dir, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+  const run = spawnSync('packer', ['build', '-color=false', '.'], {
+    cwd: build.dir,
+    encoding: 'utf8',
+    env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+  });
   t.is(run.status, 0, run.stdout + run.stderr);
   t.is(await fs.readFile(path.join(out, 'received-inline.txt'), 'utf8'), NASTY.join('\n') + '\n');
   t.is(await fs.readFile(path.join(out, 'received-artifact-url.txt'), 'utf8'), `s3://bucket/${ONE_ENV}`);
@@ -94,9 +104,21 @@ test('what Packer receives: a real packer build hands the exact bytes to a provi
 });
 
 test('"{{" where Packer renders until nothing changes (environment values) is refused, naming the field', async (t) => {
-  const base: BakeOptions = { app: 'a', version: '1', region: 'us-east-1', sourceAmi: { id: 'ami-0123456789abcdef0' }, allowedCidrs: ['10.0.0.0/8'] };
-  const e1 = await t.throwsAsync(renderFrom({ ...base, artifactUrl: 's3://b/{{x}}' }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
+  const base: BakeOptions = {
+    app: 'a',
+    version: '1',
+    region: 'us-east-1',
+    sourceAmi: { id: 'ami-0123456789abcdef0' },
+    allowedCidrs: ['10.0.0.0/8'],
+  };
+  const e1 = await t.throwsAsync(
+    renderFrom({ ...base, artifactUrl: 's3://b/{{x}}' }, { packerVersion: '1.6.6', env: {} }),
+    { instanceOf: InputError },
+  );
   t.is(e1?.field, 'artifactUrl');
-  const e2 = await t.throwsAsync(renderFrom({ ...base, steps: [{ inline: ['true'], env: { K: '{{x}}' } }] }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
+  const e2 = await t.throwsAsync(
+    renderFrom({ ...base, steps: [{ inline: ['true'], env: { K: '{{x}}' } }] }, { packerVersion: '1.6.6', env: {} }),
+    { instanceOf: InputError },
+  );
   t.is(e2?.field, 'steps.0.env.K');
 });

@@ -26,7 +26,10 @@ const linux: BakeOptions = {
   encryption: { kmsKeyId: 'alias/ami', regionKmsKeyIds: { 'us-east-1': 'alias/ami', 'eu-central-1': 'alias/ami' } },
   tags: { Team: 'shop' },
   build: { url: 'https://jenkins.example.com/job/shop/42/', gitCommit: '0123456789abcdef0123456789abcdef01234567' },
-  steps: [{ inline: ['dnf install -y nginx', 'systemctl enable nginx'], env: { NGINX_PORT: '8080' } }, { scripts: ['scripts/setup.sh'], elevated: false }],
+  steps: [
+    { inline: ['dnf install -y nginx', 'systemctl enable nginx'], env: { NGINX_PORT: '8080' } },
+    { scripts: ['scripts/setup.sh'], elevated: false },
+  ],
   chef: { cookbooksPath: 'cookbooks', runList: ['recipe[app::default]'], attributes: { app: { port: 8080 } } },
   repoDir: REPO,
   now: NOW,
@@ -50,7 +53,17 @@ const windows: BakeOptions = {
 
 const cases: Array<[string, BakeOptions, NodeJS.ProcessEnv]> = [
   ['linux', linux, {}],
-  ['linux-policy', { ...linux, sourceAmi: { id: 'ami-0123456789abcdef0' }, encryption: undefined, copyRegions: [], chef: { policyArchive: 'policy/app-policy.tgz', client: 'chef', version: '18.4.12' } }, {}],
+  [
+    'linux-policy',
+    {
+      ...linux,
+      sourceAmi: { id: 'ami-0123456789abcdef0' },
+      encryption: undefined,
+      copyRegions: [],
+      chef: { policyArchive: 'policy/app-policy.tgz', client: 'chef', version: '18.4.12' },
+    },
+    {},
+  ],
   ['linux-sandbox', { ...linux, encryption: undefined }, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }],
   ['windows', windows, {}],
   ['windows-sandbox', windows, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }],
@@ -60,7 +73,12 @@ function packer(args: string[], cwd: string) {
   return spawnSync('packer', args, { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
 }
 
-async function render(t: { teardown: (f: () => Promise<void>) => void }, options: BakeOptions, env: NodeJS.ProcessEnv, packerVersion = '1.6.6'): Promise<BuildDir> {
+async function render(
+  t: { teardown: (f: () => Promise<void>) => void },
+  options: BakeOptions,
+  env: NodeJS.ProcessEnv,
+  packerVersion = '1.6.6',
+): Promise<BuildDir> {
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   return renderFrom({ ...options, outDir: tmp.dir }, { packerVersion, env });
@@ -99,11 +117,18 @@ test('the packer version is detected with `packer version` when not given', asyn
   const tmp = await tempDir();
   t.teardown(tmp.remove);
   const build = await renderFrom({ ...linux, outDir: tmp.dir }, { env: {} });
-  t.is(build.packerVersion.text, execFileSync('packer', ['version'], { encoding: 'utf8' }).match(/v(\d+\.\d+\.\d+)/)?.[1] ?? '');
+  t.is(
+    build.packerVersion.text,
+    execFileSync('packer', ['version'], { encoding: 'utf8' }).match(/v(\d+\.\d+\.\d+)/)?.[1] ?? '',
+  );
 });
 
 test('sandbox: communicator none, endpoint, no provisioners, sandbox tags', async (t) => {
-  const build = await render(t, { ...linux, encryption: undefined, sandboxHealth: 'failing' }, { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' });
+  const build = await render(
+    t,
+    { ...linux, encryption: undefined, sandboxHealth: 'failing' },
+    { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' },
+  );
   const hcl = await fs.readFile(path.join(build.dir, 'build.pkr.hcl'), 'utf8');
   t.regex(hcl, /communicator\s+= "none"/);
   t.regex(hcl, /custom_endpoint_ec2\s+= var\.endpoint/);
@@ -126,7 +151,10 @@ test('a user template gets the same values and helpers', async (t) => {
   t.teardown(tmp.remove);
   const tpl = path.join(tmp.dir, 'mine.pkr.hcl.hbs');
   await fs.writeFile(tpl, '# {{app}} {{amiName}} {{hcl artifactUrl}} {{hclList copyRegions}} \\{{timestamp}}\n');
-  const build = await renderFrom({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} });
+  const build = await renderFrom(
+    { ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') },
+    { packerVersion: '1.6.6', env: {} },
+  );
   t.is(
     await fs.readFile(path.join(build.dir, 'build.pkr.hcl'), 'utf8'),
     '# shop shop-1.2.3-20250102030405 "s3://artifacts/shop/shop-1.2.3.tgz" ["us-east-1", "eu-central-1"] {{timestamp}}\n',
@@ -138,7 +166,10 @@ test('strict: a template using an unknown value fails with a InputError on templ
   t.teardown(tmp.remove);
   const tpl = path.join(tmp.dir, 'bad.hbs');
   await fs.writeFile(tpl, '{{nosuchvalue}}\n');
-  const err = await t.throwsAsync(renderFrom({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
+  const err = await t.throwsAsync(
+    renderFrom({ ...linux, templatePath: tpl, outDir: path.join(tmp.dir, 'out') }, { packerVersion: '1.6.6', env: {} }),
+    { instanceOf: InputError },
+  );
   t.is(err?.field, 'templatePath');
   t.regex(err?.message ?? '', /nosuchvalue/);
 });
@@ -167,7 +198,10 @@ for (const [name, patch, field] of invalid) {
   test(`invalid input: ${name} -> InputError(${field})`, async (t) => {
     const tmp = await tempDir();
     t.teardown(tmp.remove);
-    const err = await t.throwsAsync(renderFrom({ ...linux, ...patch, outDir: tmp.dir }, { packerVersion: '1.6.6', env: {} }), { instanceOf: InputError });
+    const err = await t.throwsAsync(
+      renderFrom({ ...linux, ...patch, outDir: tmp.dir }, { packerVersion: '1.6.6', env: {} }),
+      { instanceOf: InputError },
+    );
     t.is(err?.field, field, err?.message);
   });
 }
@@ -176,5 +210,8 @@ test('presigned artifact URL: the signature is kept out of tags and Packer masks
   const url = 'https://bucket.s3.amazonaws.com/a.tgz?X-Amz-Credential=AKIA&X-Amz-Signature=abc';
   const build = await render(t, { ...linux, artifactUrl: url }, {});
   t.is(build.bake.tags['bluegreen:artifact-url'], 'https://bucket.s3.amazonaws.com/a.tgz');
-  t.regex(await fs.readFile(path.join(build.dir, 'variables.pkr.hcl'), 'utf8'), /variable "artifact_url" \{\n {2}type\s+= string\n {2}default\s+= null\n {2}sensitive = true\n\}/);
+  t.regex(
+    await fs.readFile(path.join(build.dir, 'variables.pkr.hcl'), 'utf8'),
+    /variable "artifact_url" \{\n {2}type\s+= string\n {2}default\s+= null\n {2}sensitive = true\n\}/,
+  );
 });

@@ -40,8 +40,10 @@ function versionWarnings(stderr: string): string[] {
 function checkVersionWarning(t: import('ava').ExecutionContext, stderr: string, what: string): void {
   const lines = versionWarnings(stderr);
   t.true(lines.length <= 1, `${what}: the Node-version warning at most once (${lines.length})`);
-  for (const line of lines) t.regex(line, / WARN .*NodeVersionSupportWarning: \S.*node/, `${what}: one WARN line that says what it is`);
-  if (Number(process.versions.node.split('.')[0]) >= 22) t.is(lines.length, 0, `${what}: no Node-version warning on Node ${process.version}`);
+  for (const line of lines)
+    t.regex(line, / WARN .*NodeVersionSupportWarning: \S.*node/, `${what}: one WARN line that says what it is`);
+  if (Number(process.versions.node.split('.')[0]) >= 22)
+    t.is(lines.length, 0, `${what}: no Node-version warning on Node ${process.version}`);
 }
 
 test(`every bundle answers --help on Node ${process.version}`, (t) => {
@@ -53,26 +55,51 @@ test(`every bundle answers --help on Node ${process.version}`, (t) => {
 });
 
 test.serial(`deploy, status and history bundles against moto on Node ${process.version}`, async (t) => {
-  const first = await runStageBundle('deploy', {
-    region, app: 'smoke', stack: 'prod', amiId: amis[0], version: '1.0.0', targetGroups: [network.targetGroupName],
-    capacity: { min: 1, max: 2, desired: 1 }, instanceType: 't3.micro', subnets: network.subnetIds, ledger, healthTimeout: 60, drainTimeout: 30,
-  }, env);
+  const first = await runStageBundle(
+    'deploy',
+    {
+      region,
+      app: 'smoke',
+      stack: 'prod',
+      amiId: amis[0],
+      version: '1.0.0',
+      targetGroups: [network.targetGroupName],
+      capacity: { min: 1, max: 2, desired: 1 },
+      instanceType: 't3.micro',
+      subnets: network.subnetIds,
+      ledger,
+      healthTimeout: 60,
+      drainTimeout: 30,
+    },
+    env,
+  );
   t.is(first.exitCode, 0, first.stderr);
   t.is(first.output?.serverGroup, 'smoke-prod-v000');
   checkVersionWarning(t, first.stderr, 'deploy');
 
-  const second = await runStageBundle('deploy', { region, cluster: 'smoke-prod', amiId: amis[1], version: '2.0.0', ledger, healthTimeout: 60, drainTimeout: 30 }, env);
+  const second = await runStageBundle(
+    'deploy',
+    { region, cluster: 'smoke-prod', amiId: amis[1], version: '2.0.0', ledger, healthTimeout: 60, drainTimeout: 30 },
+    env,
+  );
   t.is(second.exitCode, 0, second.stderr);
   t.is(second.output?.serverGroup, 'smoke-prod-v001');
   t.is(second.output?.previousServerGroup, 'smoke-prod-v000');
 
   const status = await runStageBundle('status', { region, cluster: 'smoke-prod', ledger }, env);
   t.is(status.exitCode, 0, status.stderr);
-  t.deepEqual(status.output?.serverGroups?.map((g: { name: string }) => g.name).sort(), ['smoke-prod-v000', 'smoke-prod-v001'], JSON.stringify(status.output));
+  t.deepEqual(
+    status.output?.serverGroups?.map((g: { name: string }) => g.name).sort(),
+    ['smoke-prod-v000', 'smoke-prod-v001'],
+    JSON.stringify(status.output),
+  );
   checkVersionWarning(t, status.stderr, 'status');
 
   const history = await runStageBundle('history', { region, cluster: 'smoke-prod', ledger }, env);
   t.is(history.exitCode, 0, history.stderr);
-  t.true(history.output?.records?.filter((r: { kind: string }) => r.kind === 'deploy').length >= 2, JSON.stringify(history.output));
+  t.true(
+    history.output?.records?.filter((r: { kind: string }) => r.kind === 'deploy').length >= 2,
+    JSON.stringify(history.output),
+  );
   checkVersionWarning(t, history.stderr, 'history');
 });

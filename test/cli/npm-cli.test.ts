@@ -61,53 +61,113 @@ test.serial('every stage answers --help through npx bluegreen', async (t) => {
   }
 });
 
-test.serial('every stage runs for real through npx bluegreen against the sandbox, bake with packer and the built-in linux template', async (t) => {
-  const infra = sandbox.infra;
-  if (!infra) throw new Error('no demo infra');
-  const ledger = ['--ledger.bucket', infra.ledgerBucket, '--ledger.prefix', 'cli'];
+test.serial(
+  'every stage runs for real through npx bluegreen against the sandbox, bake with packer and the built-in linux template',
+  async (t) => {
+    const infra = sandbox.infra;
+    if (!infra) throw new Error('no demo infra');
+    const ledger = ['--ledger.bucket', infra.ledgerBucket, '--ledger.prefix', 'cli'];
 
-  const artifact = join(dir, 'web-1.0.0.tar.gz');
-  writeFileSync(artifact, 'the app, version 1.0.0\n');
-  const published = await stage('publish', ['--file', artifact, '--bucket', infra.artifactBucket, '--keyTemplate', '{app}/{version}/{fileName}', '--app', 'web', '--version', '1.0.0']);
-  t.is(published.code, 0, published.stderr);
-  t.regex(published.output?.artifactUrl ?? '', /^s3:\/\//);
+    const artifact = join(dir, 'web-1.0.0.tar.gz');
+    writeFileSync(artifact, 'the app, version 1.0.0\n');
+    const published = await stage('publish', [
+      '--file',
+      artifact,
+      '--bucket',
+      infra.artifactBucket,
+      '--keyTemplate',
+      '{app}/{version}/{fileName}',
+      '--app',
+      'web',
+      '--version',
+      '1.0.0',
+    ]);
+    t.is(published.code, 0, published.stderr);
+    t.regex(published.output?.artifactUrl ?? '', /^s3:\/\//);
 
-  const baked = await stage(
-    'bake',
-    ['--template', 'linux', '--app', 'web', '--version', '1.0.0', '--artifactUrl', published.output.artifactUrl],
-    // moto's stock images; owners is what makes the filter match there.
-    { sourceAmi: { filter: { name: 'amzn-ami-hvm-*', owners: ['amazon'] } } },
-    600_000,
-  );
-  t.is(baked.code, 0, baked.stderr);
-  t.regex(baked.output?.amiId ?? '', /^ami-/, 'packer baked an AMI from the built-in template');
+    const baked = await stage(
+      'bake',
+      ['--template', 'linux', '--app', 'web', '--version', '1.0.0', '--artifactUrl', published.output.artifactUrl],
+      // moto's stock images; owners is what makes the filter match there.
+      { sourceAmi: { filter: { name: 'amzn-ami-hvm-*', owners: ['amazon'] } } },
+      600_000,
+    );
+    t.is(baked.code, 0, baked.stderr);
+    t.regex(baked.output?.amiId ?? '', /^ami-/, 'packer baked an AMI from the built-in template');
 
-  const first = await stage(
-    'deploy',
-    ['--app', 'web', '--stack', 'prod', '--amiId', baked.output.amiId, '--version', '1.0.0', '--instanceType', 't3.micro', '--healthTimeout', '120', '--drainTimeout', '30', ...ledger],
-    { targetGroups: [infra.targetGroupName], capacity: { min: 1, max: 2, desired: 1 }, subnets: infra.subnetIds, securityGroups: [infra.securityGroupId] },
-  );
-  t.is(first.code, 0, first.stderr);
-  t.is(first.output?.serverGroup, 'web-prod-v000');
+    const first = await stage(
+      'deploy',
+      [
+        '--app',
+        'web',
+        '--stack',
+        'prod',
+        '--amiId',
+        baked.output.amiId,
+        '--version',
+        '1.0.0',
+        '--instanceType',
+        't3.micro',
+        '--healthTimeout',
+        '120',
+        '--drainTimeout',
+        '30',
+        ...ledger,
+      ],
+      {
+        targetGroups: [infra.targetGroupName],
+        capacity: { min: 1, max: 2, desired: 1 },
+        subnets: infra.subnetIds,
+        securityGroups: [infra.securityGroupId],
+      },
+    );
+    t.is(first.code, 0, first.stderr);
+    t.is(first.output?.serverGroup, 'web-prod-v000');
 
-  const v2 = await makeAppAmi(sandbox.clients(), '2.0.0');
-  const second = await stage('deploy', ['--cluster', 'web-prod', '--amiId', v2, '--version', '2.0.0', '--healthTimeout', '120', '--drainTimeout', '30', ...ledger]);
-  t.is(second.code, 0, second.stderr);
-  t.is(second.output?.serverGroup, 'web-prod-v001');
+    const v2 = await makeAppAmi(sandbox.clients(), '2.0.0');
+    const second = await stage('deploy', [
+      '--cluster',
+      'web-prod',
+      '--amiId',
+      v2,
+      '--version',
+      '2.0.0',
+      '--healthTimeout',
+      '120',
+      '--drainTimeout',
+      '30',
+      ...ledger,
+    ]);
+    t.is(second.code, 0, second.stderr);
+    t.is(second.output?.serverGroup, 'web-prod-v001');
 
-  const status = await stage('status', ['--cluster', 'web-prod', ...ledger]);
-  t.is(status.code, 0, status.stderr);
-  t.true(status.output?.deployments?.length >= 2, JSON.stringify(status.output));
+    const status = await stage('status', ['--cluster', 'web-prod', ...ledger]);
+    t.is(status.code, 0, status.stderr);
+    t.true(status.output?.deployments?.length >= 2, JSON.stringify(status.output));
 
-  const rollback = await stage('rollback', ['--cluster', 'web-prod', '--reason', 'cli test', '--healthTimeout', '120', '--drainTimeout', '30', ...ledger]);
-  t.is(rollback.code, 0, rollback.stderr);
-  t.is(rollback.output?.restoredServerGroup, 'web-prod-v000');
+    const rollback = await stage('rollback', [
+      '--cluster',
+      'web-prod',
+      '--reason',
+      'cli test',
+      '--healthTimeout',
+      '120',
+      '--drainTimeout',
+      '30',
+      ...ledger,
+    ]);
+    t.is(rollback.code, 0, rollback.stderr);
+    t.is(rollback.output?.restoredServerGroup, 'web-prod-v000');
 
-  const history = await stage('history', ['--cluster', 'web-prod', ...ledger]);
-  t.is(history.code, 0, history.stderr);
-  t.true(history.output?.records?.some((r: { kind: string }) => r.kind === 'rollback'), JSON.stringify(history.output));
+    const history = await stage('history', ['--cluster', 'web-prod', ...ledger]);
+    t.is(history.code, 0, history.stderr);
+    t.true(
+      history.output?.records?.some((r: { kind: string }) => r.kind === 'rollback'),
+      JSON.stringify(history.output),
+    );
 
-  const cleanup = await stage('cleanup', ['--cluster', 'web-prod', ...ledger]);
-  t.is(cleanup.code, 0, cleanup.stderr);
-  t.true(Array.isArray(cleanup.output?.actions));
-});
+    const cleanup = await stage('cleanup', ['--cluster', 'web-prod', ...ledger]);
+    t.is(cleanup.code, 0, cleanup.stderr);
+    t.true(Array.isArray(cleanup.output?.actions));
+  },
+);

@@ -21,12 +21,18 @@ interface DemoRun {
 }
 
 function startDemo(args: string[], env: NodeJS.ProcessEnv = process.env): DemoRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | NodeJS.Signals>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal as NodeJS.Signals))));
+  const exit = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.on('close', (code, signal) => resolve(code ?? (signal as NodeJS.Signals))),
+  );
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
@@ -50,47 +56,58 @@ function waitForOutput(run: DemoRun, pattern: RegExp): Promise<RegExpExecArray> 
       }
     };
     run.child.stdout?.on('data', check);
-    void run.exit.then(() => reject(new Error(`demo exited before printing ${pattern}:\n${run.stdout()}\n${run.stderr()}`)));
+    void run.exit.then(() =>
+      reject(new Error(`demo exited before printing ${pattern}:\n${run.stdout()}\n${run.stderr()}`)),
+    );
     check();
   });
 }
 
-test.serial('the demo runs the whole story: every step as expected, 0 failed requests outside the bad build the watch caught, exit 0', async (t) => {
-  const run = startDemo(['--time-scale', '0.05']);
-  const code = await run.exit;
-  const out = run.stdout();
-  const report = out.slice(out.lastIndexOf('bluegreen demo report'));
-  t.log(report);
-  t.is(code, 0, `${out.slice(-3000)}\n${run.stderr()}`);
-  t.regex(report, /^ {2}failed requests: 0 \(outside the bad build the watch caught\)$/m);
-  // The bad build the watch caught: time to detect, time to restore and what failed meanwhile are reported.
-  t.regex(report, /^ {2}deploy 4\.0\.0 \(fails 30 %\): caught \d+(\.\d)?s after it first answered .*traffic back on the previous group \d+(\.\d)?s later; \d+ of \d+ requests failed meanwhile$/m);
-  t.regex(report, /^result: PASS/m);
-  for (const step of PLANNED_STEPS) {
-    const line = report.split('\n').find((l) => l.startsWith(`${step.name} `));
-    t.truthy(line, `report lists ${step.name}`);
-    // Columns (two spaces or more apart): step, took, expected, result, detail.
-    const [, took, expected, result] = (line ?? '').split(/ {2,}/);
-    t.regex(took ?? '', /^\d+(\.\d)?s$|^\d+m\d\ds$/, line);
-    t.is(expected, step.expected, line);
-    t.is(result, step.expected, line);
-  }
-  t.regex(report, /served per version: 1\.0\.0: \d+, 2\.0\.0: \d+/);
-  t.regex(report, /AWS calls made .*: \d+ total, \d+ mutating/);
-});
+test.serial(
+  'the demo runs the whole story: every step as expected, 0 failed requests outside the bad build the watch caught, exit 0',
+  async (t) => {
+    const run = startDemo(['--time-scale', '0.05']);
+    const code = await run.exit;
+    const out = run.stdout();
+    const report = out.slice(out.lastIndexOf('bluegreen demo report'));
+    t.log(report);
+    t.is(code, 0, `${out.slice(-3000)}\n${run.stderr()}`);
+    t.regex(report, /^ {2}failed requests: 0 \(outside the bad build the watch caught\)$/m);
+    // The bad build the watch caught: time to detect, time to restore and what failed meanwhile are reported.
+    t.regex(
+      report,
+      /^ {2}deploy 4\.0\.0 \(fails 30 %\): caught \d+(\.\d)?s after it first answered .*traffic back on the previous group \d+(\.\d)?s later; \d+ of \d+ requests failed meanwhile$/m,
+    );
+    t.regex(report, /^result: PASS/m);
+    for (const step of PLANNED_STEPS) {
+      const line = report.split('\n').find((l) => l.startsWith(`${step.name} `));
+      t.truthy(line, `report lists ${step.name}`);
+      // Columns (two spaces or more apart): step, took, expected, result, detail.
+      const [, took, expected, result] = (line ?? '').split(/ {2,}/);
+      t.regex(took ?? '', /^\d+(\.\d)?s$|^\d+m\d\ds$/, line);
+      t.is(expected, step.expected, line);
+      t.is(result, step.expected, line);
+    }
+    t.regex(report, /served per version: 1\.0\.0: \d+, 2\.0\.0: \d+/);
+    t.regex(report, /AWS calls made .*: \d+ total, \d+ mutating/);
+  },
+);
 
-test.serial('Ctrl-C during the bake: exit 130, the sandbox and the temp dir are gone, the report says what did not run', async (t) => {
-  const run = startDemo(['--time-scale', '0.05']);
-  const [, pid, dir] = await waitForOutput(run, /moto pid (\d+), temp dir (\S+)\)/);
-  await waitForOutput(run, /\[bake:packer\]/);
-  run.child.kill('SIGINT');
-  const code = await run.exit;
-  t.is(code, 130, run.stdout().slice(-3000));
-  t.false(alive(Number(pid)), 'moto_server was stopped');
-  t.false(existsSync(dir as string), 'the temp dir was removed');
-  t.regex(run.stdout(), /interrupted by SIGINT/);
-  t.regex(run.stdout(), /^deploy 1\.0\.0 +- +ok +not run/m);
-});
+test.serial(
+  'Ctrl-C during the bake: exit 130, the sandbox and the temp dir are gone, the report says what did not run',
+  async (t) => {
+    const run = startDemo(['--time-scale', '0.05']);
+    const [, pid, dir] = await waitForOutput(run, /moto pid (\d+), temp dir (\S+)\)/);
+    await waitForOutput(run, /\[bake:packer\]/);
+    run.child.kill('SIGINT');
+    const code = await run.exit;
+    t.is(code, 130, run.stdout().slice(-3000));
+    t.false(alive(Number(pid)), 'moto_server was stopped');
+    t.false(existsSync(dir as string), 'the temp dir was removed');
+    t.regex(run.stdout(), /interrupted by SIGINT/);
+    t.regex(run.stdout(), /^deploy 1\.0\.0 +- +ok +not run/m);
+  },
+);
 
 test.serial('moto_server or packer missing: one message with the install line, exit 2', async (t) => {
   const run = startDemo([], { ...process.env, PATH: '/nonexistent' });

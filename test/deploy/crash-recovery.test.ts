@@ -37,18 +37,29 @@ function bundleEnv(failpoint?: string): Record<string, string> {
 async function assertConverged(t: import('ava').ExecutionContext, expectedVersion: string): Promise<void> {
   const { groups } = await loadCluster(env.aws, 'web-prod');
   const enabled = groups.filter((g) => g.enabled);
-  t.deepEqual(enabled.map((g) => g.tags[Tag.version]), [expectedVersion], 'exactly one enabled group, the newest');
+  t.deepEqual(
+    enabled.map((g) => g.tags[Tag.version]),
+    [expectedVersion],
+    'exactly one enabled group, the newest',
+  );
   t.is(enabled[0]?.name, groups[groups.length - 1]?.name);
   for (const group of groups) {
     t.is(group.tags[Tag.pinnedFrom], undefined, `${group.name} has no pinned min`);
-    t.false(['creating', 'waiting-healthy', 'cutover', 'finishing'].includes(group.tags[Tag.phase] ?? ''), `${group.name} is not mid-deploy`);
+    t.false(
+      ['creating', 'waiting-healthy', 'cutover', 'finishing'].includes(group.tags[Tag.phase] ?? ''),
+      `${group.name} is not mid-deploy`,
+    );
     if (!group.enabled) t.is(group.capacity.desired, 0, `${group.name} is disabled at 0`);
   }
   t.is(enabled[0]?.capacity.min, 2, 'min unpinned back to 2');
   const templates = await env.aws.ec2.send(new DescribeLaunchTemplatesCommand({}));
   const names = new Set(groups.map((g) => g.name));
   const ours = (templates.LaunchTemplates ?? []).filter((lt) => /^web-prod-v\d{3}$/.test(lt.LaunchTemplateName ?? ''));
-  t.deepEqual(ours.filter((lt) => !names.has(lt.LaunchTemplateName ?? '')).map((lt) => lt.LaunchTemplateName), [], 'no orphan launch template');
+  t.deepEqual(
+    ours.filter((lt) => !names.has(lt.LaunchTemplateName ?? '')).map((lt) => lt.LaunchTemplateName),
+    [],
+    'no orphan launch template',
+  );
   const ledger = env.baseInput.ledger as { bucket: string; prefix: string };
   t.is(await readLock(env.aws, ledger, 'web-prod'), null, 'the lock is released');
 }
@@ -65,18 +76,30 @@ for (const point of ['after-asg-created', 'waiting-healthy', 'after-disable', 'b
     t.regex(killed.stderr, new RegExp(`failpoint ${point}`));
     const status = await getClusterStatus(env.aws, 'web-prod');
     t.is(status.unfinished.length, 1, `status sees the interrupted deployment: ${JSON.stringify(status.unfinished)}`);
-    t.is(status.unfinished[0]?.nextRunWill, point === 'after-asg-created' || point === 'waiting-healthy' ? 'remove' : 'finish');
+    t.is(
+      status.unfinished[0]?.nextRunWill,
+      point === 'after-asg-created' || point === 'waiting-healthy' ? 'remove' : 'finish',
+    );
     version += 1;
     const next = await runStageBundle(
       'deploy',
-      { ...env.baseInput, amiId: amis[version], version: `${version + 1}.0.0`, breakExpiredLock: true, lockWait: '30s', lockLease: '5s' },
+      {
+        ...env.baseInput,
+        amiId: amis[version],
+        version: `${version + 1}.0.0`,
+        breakExpiredLock: true,
+        lockWait: '30s',
+        lockLease: '5s',
+      },
       bundleEnv(),
     );
     version += 1;
     const report = await traffic.stop();
     t.is(next.exitCode, 0, next.stderr.split('\n').slice(-25).join('\n'));
     t.true((next.output?.recovered ?? []).length > 0, `recovery acted: ${JSON.stringify(next.output?.recovered)}`);
-    t.log(`recovered: ${JSON.stringify(next.output?.recovered)}; probe ${report.total} requests, ${report.failed} failed`);
+    t.log(
+      `recovered: ${JSON.stringify(next.output?.recovered)}; probe ${report.total} requests, ${report.failed} failed`,
+    );
     t.is(report.failed, 0, JSON.stringify(report.failures));
     await assertConverged(t, `${version}.0.0`);
   });

@@ -37,15 +37,47 @@ writeFileSync(badConfig, '{"keepPrevious": 2,');
 // What needs AWS to tell (the AMI, target group, subnet, security group exist; a first deploy) runs
 // here on the sandbox; the rest of the table runs in-process in test/unit/stages/deploy-bad-input.test.ts,
 // with a few spawned-bundle smokes here.
-const cases: Array<{ title: string; change: Record<string, unknown>; drop?: string[]; field: string; pattern: RegExp }> = [
+const cases: Array<{
+  title: string;
+  change: Record<string, unknown>;
+  drop?: string[];
+  field: string;
+  pattern: RegExp;
+}> = [
   { title: 'AMI id of the wrong shape', change: { amiId: 'ami-123' }, field: 'amiId', pattern: /must look like ami-/ },
-  { title: 'an AMI that does not exist', change: { amiId: 'ami-0123456789abcdef0' }, field: 'amiId', pattern: /does not exist in us-east-1/ },
-  { title: 'unknown target group', change: { targetGroups: ['no-such-tg'] }, field: 'targetGroups[0]', pattern: /target group no-such-tg does not exist/ },
-  { title: 'subnet that does not exist', change: { subnets: ['subnet-0123456789abcdef0'] }, field: 'subnets[0]', pattern: /does not exist/ },
-  { title: 'security group that does not exist', change: { securityGroups: ['sg-0123456789abcdef0'] }, field: 'securityGroups[0]', pattern: /does not exist/ },
+  {
+    title: 'an AMI that does not exist',
+    change: { amiId: 'ami-0123456789abcdef0' },
+    field: 'amiId',
+    pattern: /does not exist in us-east-1/,
+  },
+  {
+    title: 'unknown target group',
+    change: { targetGroups: ['no-such-tg'] },
+    field: 'targetGroups[0]',
+    pattern: /target group no-such-tg does not exist/,
+  },
+  {
+    title: 'subnet that does not exist',
+    change: { subnets: ['subnet-0123456789abcdef0'] },
+    field: 'subnets[0]',
+    pattern: /does not exist/,
+  },
+  {
+    title: 'security group that does not exist',
+    change: { securityGroups: ['sg-0123456789abcdef0'] },
+    field: 'securityGroups[0]',
+    pattern: /does not exist/,
+  },
   { title: 'malformed config file', change: { config: badConfig }, field: 'config', pattern: /not valid JSON/ },
   { title: 'misspelt key', change: { amiID: 'ami-0123456789abcdef0' }, field: 'amiID', pattern: /not a known key/ },
-  { title: 'first deploy without capacity', change: { cluster: 'api-prod' }, drop: ['capacity'], field: 'capacity', pattern: /required on the first deploy/ },
+  {
+    title: 'first deploy without capacity',
+    change: { cluster: 'api-prod' },
+    drop: ['capacity'],
+    field: 'capacity',
+    pattern: /required on the first deploy/,
+  },
 ];
 
 for (const c of cases) {

@@ -41,8 +41,19 @@ export async function startAwsCallLog(motoEndpoint: string): Promise<AwsCallLog>
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readAll(request);
-      const call = classifyRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
-      const upstream = httpRequest({ host: moto.hostname, port: moto.port, method: request.method, path: request.url, headers: request.headers });
+      const call = classifyRequest({
+        method: request.method ?? 'GET',
+        url: request.url ?? '/',
+        headers: request.headers,
+        body,
+      });
+      const upstream = httpRequest({
+        host: moto.hostname,
+        port: moto.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      });
       const answer = await new Promise<IncomingMessage>((resolve, reject) => {
         upstream.once('response', resolve);
         upstream.once('error', reject);

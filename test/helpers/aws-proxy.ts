@@ -31,11 +31,22 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request);
-      const call = classifyRequest({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
+      const call = classifyRequest({
+        method: request.method ?? 'GET',
+        url: request.url ?? '/',
+        headers: request.headers,
+        body,
+      });
       calls.push({ ...call, at: Date.now() });
       const drop = drops.find((d) => d.left > 0 && d.match(call));
       if (drop) drop.left -= 1;
-      const upstream = httpRequest({ host: upstreamUrl.hostname, port: upstreamUrl.port, method: request.method, path: request.url, headers: request.headers });
+      const upstream = httpRequest({
+        host: upstreamUrl.hostname,
+        port: upstreamUrl.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      });
       upstream.on('error', () => response.destroy());
       upstream.on('response', (answer) => {
         if (drop) {

@@ -1,7 +1,4 @@
-import {
-  CreateAutoScalingGroupCommand,
-  SuspendProcessesCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { CreateAutoScalingGroupCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateCommand,
   CreateSubnetCommand,
@@ -30,12 +27,23 @@ export async function createNetwork(aws: AwsClients, name = 'web-tg'): Promise<N
   const subnetIds: string[] = [];
   for (const [index, zone] of ['a', 'b'].entries()) {
     const subnet = await aws.ec2.send(
-      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${index}.0/24`, AvailabilityZone: `${aws.region}${zone}` }),
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: `10.0.${index}.0/24`,
+        AvailabilityZone: `${aws.region}${zone}`,
+      }),
     );
     subnetIds.push(subnet.Subnet?.SubnetId as string);
   }
   const tg = await aws.elbv2.send(
-    new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpcId, HealthCheckPath: '/health', TargetType: 'instance' }),
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: vpcId,
+      HealthCheckPath: '/health',
+      TargetType: 'instance',
+    }),
   );
   return { vpcId, subnetIds, targetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn as string, targetGroupName: name };
 }
@@ -72,19 +80,38 @@ export async function createServerGroup(
       Tags:
         options.tagged === false
           ? []
-          : [{ Key: Tag.cluster, Value: options.cluster, PropagateAtLaunch: false, ResourceId: options.name, ResourceType: 'auto-scaling-group' }],
+          : [
+              {
+                Key: Tag.cluster,
+                Value: options.cluster,
+                PropagateAtLaunch: false,
+                ResourceId: options.name,
+                ResourceType: 'auto-scaling-group',
+              },
+            ],
     }),
   );
 }
 
 /** Disables a server group as a deploy does: suspend processes and deregister its instances. */
-export async function disableServerGroup(aws: AwsClients, network: Network, name: string, instanceIds: string[]): Promise<void> {
+export async function disableServerGroup(
+  aws: AwsClients,
+  network: Network,
+  name: string,
+  instanceIds: string[],
+): Promise<void> {
   await aws.autoScaling.send(
-    new SuspendProcessesCommand({ AutoScalingGroupName: name, ScalingProcesses: ['Launch', 'Terminate', 'AddToLoadBalancer'] }),
+    new SuspendProcessesCommand({
+      AutoScalingGroupName: name,
+      ScalingProcesses: ['Launch', 'Terminate', 'AddToLoadBalancer'],
+    }),
   );
   if (instanceIds.length > 0) {
     await aws.elbv2.send(
-      new DeregisterTargetsCommand({ TargetGroupArn: network.targetGroupArn, Targets: instanceIds.map((Id) => ({ Id })) }),
+      new DeregisterTargetsCommand({
+        TargetGroupArn: network.targetGroupArn,
+        Targets: instanceIds.map((Id) => ({ Id })),
+      }),
     );
   }
 }

@@ -25,7 +25,10 @@ export interface DeploySandbox {
 export const TEST_TIME_SCALE = 0.05;
 
 /** Starts a sandbox for deploy tests and points this process's SDK at it (`options` e.g. a longer `bootSeconds`). */
-export async function startDeploySandbox(region = 'us-east-1', options: Pick<SandboxOptions, 'bootSeconds'> = {}): Promise<DeploySandbox> {
+export async function startDeploySandbox(
+  region = 'us-east-1',
+  options: Pick<SandboxOptions, 'bootSeconds'> = {},
+): Promise<DeploySandbox> {
   const sandbox = await startSandbox({ region, timeScale: TEST_TIME_SCALE, infra: 'demo', ...options });
   useEmulator(sandbox.endpoint, region);
   // Poll like on AWS, scaled with the sandbox clock.

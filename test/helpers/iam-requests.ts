@@ -28,7 +28,8 @@ const IAM_PREFIX: Record<string, string> = { monitoring: 'cloudwatch' };
 
 function numbered(params: Record<string, string>, prefix: string, suffix: string): string[] {
   const out: string[] = [];
-  for (let i = 1; params[`${prefix}${i}${suffix}`] !== undefined; i++) out.push(params[`${prefix}${i}${suffix}`] as string);
+  for (let i = 1; params[`${prefix}${i}${suffix}`] !== undefined; i++)
+    out.push(params[`${prefix}${i}${suffix}`] as string);
   return out;
 }
 
@@ -68,7 +69,13 @@ export function authorizationRequests(calls: readonly LoggedCall[], region = 'us
       const action = S3_ACTIONS[call.action] ?? `s3:${call.action}`;
       const context: Record<string, string> = {};
       if (call.action === 'ListObjectsV2') context['s3:prefix'] = url.searchParams.get('prefix') ?? '';
-      out.push({ action, resource: key ? `arn:aws:s3:::${bucket}/${key}` : `arn:aws:s3:::${bucket}`, context, from, call });
+      out.push({
+        action,
+        resource: key ? `arn:aws:s3:::${bucket}/${key}` : `arn:aws:s3:::${bucket}`,
+        context,
+        from,
+        call,
+      });
       continue;
     }
     const action = `${IAM_PREFIX[call.service] ?? call.service}:${call.action}`;
@@ -82,14 +89,27 @@ export function authorizationRequests(calls: readonly LoggedCall[], region = 'us
         const tags = tagsOf(p, 'Tags.member.');
         groupTags.set(name, tags);
         out.push({ action, resource: asgArn(region, name), context: requestTags(tags), from, call });
-        if (Object.keys(tags).length > 0) out.push({ action: 'autoscaling:CreateOrUpdateTags', resource: asgArn(region, name), context: requestTags(tags), from: `${from} (tags)`, call });
+        if (Object.keys(tags).length > 0)
+          out.push({
+            action: 'autoscaling:CreateOrUpdateTags',
+            resource: asgArn(region, name),
+            context: requestTags(tags),
+            from: `${from} (tags)`,
+            call,
+          });
         break;
       }
       case 'CreateOrUpdateTags':
       case 'DeleteTags': {
         const name = p['Tags.member.1.ResourceId'] as string;
         const tags = tagsOf(p, 'Tags.member.');
-        out.push({ action, resource: asgArn(region, name), context: { ...resourceTags(groupTags.get(name)), ...requestTags(tags) }, from, call });
+        out.push({
+          action,
+          resource: asgArn(region, name),
+          context: { ...resourceTags(groupTags.get(name)), ...requestTags(tags) },
+          from,
+          call,
+        });
         break;
       }
       case 'CreateLaunchTemplate': {
@@ -99,13 +119,25 @@ export function authorizationRequests(calls: readonly LoggedCall[], region = 'us
         templateTags.set(p['LaunchTemplateName'] as string, tags);
         const resource = `arn:aws:ec2:${region}:${ACCOUNT}:launch-template/*`;
         out.push({ action, resource, context: requestTags(tags), from, call });
-        out.push({ action: 'ec2:CreateTags', resource, context: { ...requestTags(tags), 'ec2:CreateAction': 'CreateLaunchTemplate' }, from: `${from} (tags)`, call });
+        out.push({
+          action: 'ec2:CreateTags',
+          resource,
+          context: { ...requestTags(tags), 'ec2:CreateAction': 'CreateLaunchTemplate' },
+          from: `${from} (tags)`,
+          call,
+        });
         break;
       }
       case 'DeleteLaunchTemplate': {
         const ref = p['LaunchTemplateId'] ?? p['LaunchTemplateName'] ?? '';
         const id = p['LaunchTemplateId'] ?? 'lt-00000000000000000';
-        out.push({ action, resource: `arn:aws:ec2:${region}:${ACCOUNT}:launch-template/${id}`, context: resourceTags(templateTags.get(ref)), from, call });
+        out.push({
+          action,
+          resource: `arn:aws:ec2:${region}:${ACCOUNT}:launch-template/${id}`,
+          context: resourceTags(templateTags.get(ref)),
+          from,
+          call,
+        });
         break;
       }
       case 'RegisterTargets':
@@ -113,11 +145,23 @@ export function authorizationRequests(calls: readonly LoggedCall[], region = 'us
         out.push({ action, resource: p['TargetGroupArn'] as string, context: {}, from, call });
         break;
       case 'PutMetricAlarm':
-        out.push({ action, resource: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${p['AlarmName']}`, context: {}, from, call });
+        out.push({
+          action,
+          resource: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${p['AlarmName']}`,
+          context: {},
+          from,
+          call,
+        });
         break;
       case 'DeleteAlarms':
         for (const name of numbered(p, 'AlarmNames.member.', '')) {
-          out.push({ action, resource: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${name}`, context: {}, from, call });
+          out.push({
+            action,
+            resource: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${name}`,
+            context: {},
+            from,
+            call,
+          });
         }
         break;
       default: {
@@ -140,6 +184,8 @@ function resourceTags(tags: Record<string, string> | undefined): Record<string, 
 /** The same request aimed elsewhere: every occurrence of `from` (names, ARNs, tag values, prefixes) becomes `to`. */
 export function retarget(request: AuthorizationRequest, from: string, to: string): AuthorizationRequest {
   const swap = (s: string) => s.split(from).join(to);
-  const context = Object.fromEntries(Object.entries(request.context).map(([k, v]) => [k, Array.isArray(v) ? v : swap(v)]));
+  const context = Object.fromEntries(
+    Object.entries(request.context).map(([k, v]) => [k, Array.isArray(v) ? v : swap(v)]),
+  );
   return { ...request, resource: swap(request.resource), context };
 }

@@ -11,7 +11,13 @@ export const IAM_DIR = join(__dirname, '..', '..', 'resources', 'bluegreen', 'ia
 /** An IAM policy document. */
 export interface PolicyDocument {
   Version: string;
-  Statement: Array<{ Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> }>;
+  Statement: Array<{
+    Sid?: string;
+    Effect: string;
+    Action: string | string[];
+    Resource: string | string[];
+    Condition?: Record<string, Record<string, unknown>>;
+  }>;
 }
 
 /** Role names (file names without `.json`). */
@@ -38,9 +44,10 @@ export function actionsOf(policy: PolicyDocument): string[] {
 
 /** The policy without one action (statements left empty are dropped). */
 export function withoutAction(policy: PolicyDocument, action: string): PolicyDocument {
-  const Statement = policy.Statement.map((s) => ({ ...s, Action: (Array.isArray(s.Action) ? s.Action : [s.Action]).filter((a) => a !== action) })).filter(
-    (s) => s.Action.length > 0,
-  );
+  const Statement = policy.Statement.map((s) => ({
+    ...s,
+    Action: (Array.isArray(s.Action) ? s.Action : [s.Action]).filter((a) => a !== action),
+  })).filter((s) => s.Action.length > 0);
   return { ...policy, Statement };
 }
 
@@ -52,17 +59,39 @@ export interface AccessKeys {
 
 /** `aws iam …` against the emulator, with the given keys; returns the parsed JSON answer. */
 export async function awsIam(endpoint: string, keys: AccessKeys, args: string[]): Promise<Record<string, unknown>> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...keys, AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...keys,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
   delete env.AWS_PROFILE;
   delete env.AWS_SESSION_TOKEN;
-  const { stdout } = await run('aws', ['iam', ...args, '--endpoint-url', endpoint, '--output', 'json'], { env, timeout: 60_000 });
+  const { stdout } = await run('aws', ['iam', ...args, '--endpoint-url', endpoint, '--output', 'json'], {
+    env,
+    timeout: 60_000,
+  });
   return stdout.trim() === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
 }
 
 /** Creates an IAM user holding only `policy` (inline) and returns its keys. */
-export async function createUser(endpoint: string, admin: AccessKeys, name: string, policy: PolicyDocument): Promise<AccessKeys> {
+export async function createUser(
+  endpoint: string,
+  admin: AccessKeys,
+  name: string,
+  policy: PolicyDocument,
+): Promise<AccessKeys> {
   await awsIam(endpoint, admin, ['create-user', '--user-name', name]);
-  await awsIam(endpoint, admin, ['put-user-policy', '--user-name', name, '--policy-name', name, '--policy-document', JSON.stringify(policy)]);
+  await awsIam(endpoint, admin, [
+    'put-user-policy',
+    '--user-name',
+    name,
+    '--policy-name',
+    name,
+    '--policy-document',
+    JSON.stringify(policy),
+  ]);
   return accessKeyOf(await awsIam(endpoint, admin, ['create-access-key', '--user-name', name]));
 }
 

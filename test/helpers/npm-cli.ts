@@ -21,11 +21,27 @@ function newestMtime(folder: string): number {
  */
 export function ensureBuiltCli(): void {
   if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(join(repoRoot, 'src'))) return;
-  execFileSync('npx', ['tsup', '--no-config', 'src/cli.ts', '--format', 'cjs', '--platform', 'node', '--target', 'node20', '--out-dir', 'dist'], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-    timeout: 120_000,
-  });
+  execFileSync(
+    'npx',
+    [
+      'tsup',
+      '--no-config',
+      'src/cli.ts',
+      '--format',
+      'cjs',
+      '--platform',
+      'node',
+      '--target',
+      'node20',
+      '--out-dir',
+      'dist',
+    ],
+    {
+      cwd: repoRoot,
+      stdio: 'ignore',
+      timeout: 120_000,
+    },
+  );
 }
 
 /** A `npx bluegreen …` process and what it printed. */
@@ -40,7 +56,11 @@ export interface NpxRun {
  * `timeoutMs`.
  */
 export function startNpx(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): NpxRun {
-  const child = spawn('npx', ['--no', '--', 'bluegreen', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npx', ['--no', '--', 'bluegreen', ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

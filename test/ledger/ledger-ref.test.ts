@@ -16,9 +16,16 @@ import {
 
 test('the ledger input: object, flags object, s3:// URL; prefix defaults and is normalised', (t) => {
   t.deepEqual(parseLedgerRef({ bucket: 'my-ledger' }), { bucket: 'my-ledger', prefix: 'bluegreen' });
-  t.deepEqual(parseLedgerRef({ bucket: 'my-ledger', prefix: 'teams/web/' }), { bucket: 'my-ledger', prefix: 'teams/web' });
+  t.deepEqual(parseLedgerRef({ bucket: 'my-ledger', prefix: 'teams/web/' }), {
+    bucket: 'my-ledger',
+    prefix: 'teams/web',
+  });
   t.deepEqual(parseLedgerRef({ bucket: 'my-ledger', prefix: '' }), { bucket: 'my-ledger', prefix: '' });
-  t.deepEqual(parseLedgerRef({ bucket: 'my-ledger', prefix: 2026, region: 'eu-west-1' }), { bucket: 'my-ledger', prefix: '2026', region: 'eu-west-1' });
+  t.deepEqual(parseLedgerRef({ bucket: 'my-ledger', prefix: 2026, region: 'eu-west-1' }), {
+    bucket: 'my-ledger',
+    prefix: '2026',
+    region: 'eu-west-1',
+  });
   t.deepEqual(parseLedgerRef('s3://my-ledger'), { bucket: 'my-ledger', prefix: 'bluegreen' });
   t.deepEqual(parseLedgerRef('s3://my-ledger/'), { bucket: 'my-ledger', prefix: '' });
   t.deepEqual(parseLedgerRef('s3://my-ledger/a/b'), { bucket: 'my-ledger', prefix: 'a/b' });
@@ -81,8 +88,18 @@ test('deployment ids sort by time and carry it', (t) => {
 });
 
 test('runIdentity: Jenkins build URL as lock owner, build user as who, git commit; user@host outside Jenkins', (t) => {
-  const jenkins = runIdentity({ BUILD_URL: 'https://u:tok@ci.example.com/job/web/9/', BUILD_USER_ID: 'alice', GIT_COMMIT: 'abc123', USER: 'jenkins' });
-  t.deepEqual(jenkins, { who: 'alice', buildUrl: 'https://ci.example.com/job/web/9/', owner: 'https://ci.example.com/job/web/9/', gitCommit: 'abc123' });
+  const jenkins = runIdentity({
+    BUILD_URL: 'https://u:tok@ci.example.com/job/web/9/',
+    BUILD_USER_ID: 'alice',
+    GIT_COMMIT: 'abc123',
+    USER: 'jenkins',
+  });
+  t.deepEqual(jenkins, {
+    who: 'alice',
+    buildUrl: 'https://ci.example.com/job/web/9/',
+    owner: 'https://ci.example.com/job/web/9/',
+    gitCommit: 'abc123',
+  });
   t.is(runIdentity({ BUILD_URL: 'https://ci/job/web/9/', JOB_NAME: 'web', BUILD_NUMBER: '9' }).who, 'web #9');
   const local = runIdentity({ USER: 'bob' });
   t.regex(local.who, /^bob@/);
@@ -91,7 +108,26 @@ test('runIdentity: Jenkins build URL as lock owner, build user as who, git commi
 });
 
 test('finishRecord carries the started record over and adds the outcome and duration', (t) => {
-  const started = { kind: 'deploy', result: 'started', deploymentId: 'd1', cluster: 'web', region: 'us-east-1', startedAt: '2026-11-26T05:40:12Z', version: '1.0', amiId: 'ami-1' } as const;
-  const finished = finishRecord(started, { result: 'succeeded', serverGroup: 'web-v002' }, new Date('2026-11-26T05:45:42.500Z'));
-  t.deepEqual(finished, { ...started, result: 'succeeded', serverGroup: 'web-v002', finishedAt: '2026-11-26T05:45:42Z', durationSeconds: 330 });
+  const started = {
+    kind: 'deploy',
+    result: 'started',
+    deploymentId: 'd1',
+    cluster: 'web',
+    region: 'us-east-1',
+    startedAt: '2026-11-26T05:40:12Z',
+    version: '1.0',
+    amiId: 'ami-1',
+  } as const;
+  const finished = finishRecord(
+    started,
+    { result: 'succeeded', serverGroup: 'web-v002' },
+    new Date('2026-11-26T05:45:42.500Z'),
+  );
+  t.deepEqual(finished, {
+    ...started,
+    result: 'succeeded',
+    serverGroup: 'web-v002',
+    finishedAt: '2026-11-26T05:45:42Z',
+    durationSeconds: 330,
+  });
 });

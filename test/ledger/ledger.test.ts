@@ -56,11 +56,24 @@ test('records are listed newest first, limited, and other clusters are not mixed
   await appendRecord(aws(), ledger, record({ cluster: 'web', version: 'web-only' }));
 
   const all = await listRecords(aws(), ledger, 'web-prod', { limit: 100 });
-  t.deepEqual(all.map((r) => r.version), ['1.0.5', '1.0.4', '1.0.3', '1.0.2', '1.0.1']);
-  t.true(all.every((r) => r.cluster === 'web-prod' && r.schema === 1 && r.key.startsWith(`${ledger.prefix}/web-prod/records/`)));
+  t.deepEqual(
+    all.map((r) => r.version),
+    ['1.0.5', '1.0.4', '1.0.3', '1.0.2', '1.0.1'],
+  );
+  t.true(
+    all.every(
+      (r) => r.cluster === 'web-prod' && r.schema === 1 && r.key.startsWith(`${ledger.prefix}/web-prod/records/`),
+    ),
+  );
   const last2 = await listRecords(aws(), ledger, 'web-prod', { limit: 2 });
-  t.deepEqual(last2.map((r) => r.version), ['1.0.5', '1.0.4']);
-  t.deepEqual((await listRecords(aws(), ledger, 'web')).map((r) => r.version), ['web-only']);
+  t.deepEqual(
+    last2.map((r) => r.version),
+    ['1.0.5', '1.0.4'],
+  );
+  t.deepEqual(
+    (await listRecords(aws(), ledger, 'web')).map((r) => r.version),
+    ['web-only'],
+  );
   t.deepEqual(await listRecords(aws(), ledger, 'nothing-here'), []);
 });
 
@@ -69,13 +82,20 @@ test('listing walks pages: small pages give the same newest-first result', async
   const base = Date.parse('2026-01-01T00:00:00Z');
   // Explicit append times, out of order: the key sorts them, not the write order.
   const order = [3, 9, 0, 7, 1, 8, 2, 6, 4, 5, 11, 10];
-  await Promise.all(order.map((n) => appendRecord(aws(), ledger, record({ version: `v${n}`, recordedAt: new Date(base + n * 1000).toISOString() }))));
+  await Promise.all(
+    order.map((n) =>
+      appendRecord(aws(), ledger, record({ version: `v${n}`, recordedAt: new Date(base + n * 1000).toISOString() })),
+    ),
+  );
   // A client of its own, so calls of tests running alongside are not counted.
   const counter = new CallCounter();
   const s3 = new S3Client({ region: 'us-east-1', forcePathStyle: true });
   counter.attach('s3', s3);
   const seven = await listRecords({ s3 }, ledger, 'web-prod', { limit: 7, pageSize: 3 });
-  t.deepEqual(seven.map((r) => r.version), ['v11', 'v10', 'v9', 'v8', 'v7', 'v6', 'v5']);
+  t.deepEqual(
+    seven.map((r) => r.version),
+    ['v11', 'v10', 'v9', 'v8', 'v7', 'v6', 'v5'],
+  );
   t.is(counter.snapshot()['s3:ListObjectsV2'], 3, 'three pages of 3 keys for 7 records');
   t.is(counter.snapshot()['s3:GetObject'], 7, 'only the records asked for are read');
   const everything = await listRecords(aws(), ledger, 'web-prod', { limit: 1000, pageSize: 5 });
@@ -104,25 +124,59 @@ test('records of one run keep their order; latestRecordFor gives the current sta
   t.is(latest?.reason, 'targets unhealthy');
   t.is(await latestRecordFor(aws(), ledger, 'web-prod', 'no-such-deployment'), null);
   const perDeployment = latestPerDeployment(await listRecords(aws(), ledger, 'web-prod', { limit: 10 }));
-  t.deepEqual(perDeployment.map((r) => `${r.deploymentId}:${r.result}`), [`${other}:succeeded`, `${id}:failed`]);
+  t.deepEqual(
+    perDeployment.map((r) => `${r.deploymentId}:${r.result}`),
+    [`${other}:succeeded`, `${id}:failed`],
+  );
 });
 
 test('findDeployment finds the newest successful record by server group, version, AMI or id', async (t) => {
   const ledger = ledgerFor('find');
-  const launchSettings = { instanceType: 't3.small', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'], userDataSha256: 'ab'.repeat(32) };
-  const old = await appendRecord(aws(), ledger, record({ serverGroup: 'web-prod-v001', version: '1.0', amiId: 'ami-00000001', launchSettings }));
-  await appendRecord(aws(), ledger, record({ serverGroup: 'web-prod-v002', version: '1.1', amiId: 'ami-00000002', result: 'failed' }));
-  const v3 = await appendRecord(aws(), ledger, record({ serverGroup: 'web-prod-v003', version: '1.2', amiId: 'ami-00000003' }));
+  const launchSettings = {
+    instanceType: 't3.small',
+    subnetIds: ['subnet-1'],
+    securityGroupIds: ['sg-1'],
+    userDataSha256: 'ab'.repeat(32),
+  };
+  const old = await appendRecord(
+    aws(),
+    ledger,
+    record({ serverGroup: 'web-prod-v001', version: '1.0', amiId: 'ami-00000001', launchSettings }),
+  );
+  await appendRecord(
+    aws(),
+    ledger,
+    record({ serverGroup: 'web-prod-v002', version: '1.1', amiId: 'ami-00000002', result: 'failed' }),
+  );
+  const v3 = await appendRecord(
+    aws(),
+    ledger,
+    record({ serverGroup: 'web-prod-v003', version: '1.2', amiId: 'ami-00000003' }),
+  );
   // Names wrap at 1000: a newer v001 wins over the old one.
-  const again = await appendRecord(aws(), ledger, record({ serverGroup: 'web-prod-v001', version: '2.0', amiId: 'ami-00000004' }));
+  const again = await appendRecord(
+    aws(),
+    ledger,
+    record({ serverGroup: 'web-prod-v001', version: '2.0', amiId: 'ami-00000004' }),
+  );
 
   t.is((await findDeployment(aws(), ledger, 'web-prod', { serverGroup: 'web-prod-v001' }))?.amiId, 'ami-00000004');
   t.is((await findDeployment(aws(), ledger, 'web-prod', { version: '1.0' }))?.key, old.key);
-  t.deepEqual((await findDeployment(aws(), ledger, 'web-prod', { amiId: 'ami-00000001' }))?.launchSettings, launchSettings);
-  t.is(await findDeployment(aws(), ledger, 'web-prod', { version: '1.1' }), null, 'failed deploys do not count by default');
+  t.deepEqual(
+    (await findDeployment(aws(), ledger, 'web-prod', { amiId: 'ami-00000001' }))?.launchSettings,
+    launchSettings,
+  );
+  t.is(
+    await findDeployment(aws(), ledger, 'web-prod', { version: '1.1' }),
+    null,
+    'failed deploys do not count by default',
+  );
   t.is((await findDeployment(aws(), ledger, 'web-prod', { version: '1.1', result: 'any' }))?.result, 'failed');
   t.is((await findDeployment(aws(), ledger, 'web-prod', { deploymentId: v3.deploymentId }))?.version, '1.2');
-  t.is((await findDeployment(aws(), ledger, 'web-prod', { serverGroup: 'web-prod-v001', version: '2.0' }))?.key, again.key);
+  t.is(
+    (await findDeployment(aws(), ledger, 'web-prod', { serverGroup: 'web-prod-v001', version: '2.0' }))?.key,
+    again.key,
+  );
   await t.throwsAsync(findDeployment(aws(), ledger, 'web-prod', {}), { instanceOf: InputError });
 });
 
@@ -130,34 +184,67 @@ test('foreign objects under the records prefix are skipped, not fatal', async (t
   const ledger = ledgerFor('foreign');
   await appendRecord(aws(), ledger, record({ version: 'real' }));
   const s3 = aws().s3;
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${ledger.prefix}/web-prod/records/README.txt`, Body: 'hello' }));
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: recordKey(ledger, 'web-prod', Date.now() + 5000, 'broken-one'), Body: '{not json' }));
-  t.deepEqual((await listRecords(aws(), ledger, 'web-prod')).map((r) => r.version), ['real']);
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: `${ledger.prefix}/web-prod/records/README.txt`, Body: 'hello' }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: recordKey(ledger, 'web-prod', Date.now() + 5000, 'broken-one'),
+      Body: '{not json',
+    }),
+  );
+  t.deepEqual(
+    (await listRecords(aws(), ledger, 'web-prod')).map((r) => r.version),
+    ['real'],
+  );
 });
 
 test('records are validated before anything is written; secrets are redacted, the record still written', async (t) => {
   const ledger = ledgerFor('secrets');
-  await t.throwsAsync(appendRecord(aws(), ledger, record({ kind: 'bogus' as never })), { instanceOf: InputError, message: /record\.kind/ });
-  await t.throwsAsync(appendRecord(aws(), ledger, record({ startedAt: 'yesterday' })), { instanceOf: InputError, message: /record\.startedAt/ });
-  await t.throwsAsync(appendRecord(aws(), ledger, record({ deploymentId: 'a/b' })), { instanceOf: InputError, message: /record\.deploymentId/ });
+  await t.throwsAsync(appendRecord(aws(), ledger, record({ kind: 'bogus' as never })), {
+    instanceOf: InputError,
+    message: /record\.kind/,
+  });
+  await t.throwsAsync(appendRecord(aws(), ledger, record({ startedAt: 'yesterday' })), {
+    instanceOf: InputError,
+    message: /record\.startedAt/,
+  });
+  await t.throwsAsync(appendRecord(aws(), ledger, record({ deploymentId: 'a/b' })), {
+    instanceOf: InputError,
+    message: /record\.deploymentId/,
+  });
   const listed = await aws().s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${ledger.prefix}/` }));
   t.is(listed.KeyCount ?? 0, 0, 'nothing written');
 
-  const withPassword = await appendRecord(aws(), ledger, record({ launchSettings: { other: { dbPassword: 'hunter2' } } }));
+  const withPassword = await appendRecord(
+    aws(),
+    ledger,
+    record({ launchSettings: { other: { dbPassword: 'hunter2' } } }),
+  );
   t.is(withPassword.launchSettings?.other?.dbPassword, 'REDACTED');
   const withKey = await appendRecord(aws(), ledger, record({ message: 'key AKIAABCDEFGHIJKLMNOP leaked' }));
   t.is(withKey.message, 'key REDACTED leaked');
-  const stored = await appendRecord(aws(), ledger, record({ buildUrl: 'https://bob:apitoken@jenkins.example.com/job/web/3/' }));
+  const stored = await appendRecord(
+    aws(),
+    ledger,
+    record({ buildUrl: 'https://bob:apitoken@jenkins.example.com/job/web/3/' }),
+  );
   t.is(stored.buildUrl, 'https://jenkins.example.com/job/web/3/');
   const text = JSON.stringify(await listRecords(aws(), ledger, 'web-prod', { limit: 10 }));
   for (const secret of ['hunter2', 'AKIAABCDEFGHIJKLMNOP', 'apitoken']) t.false(text.includes(secret), secret);
 });
 
 test('a missing bucket is bad input naming ledger.bucket', async (t) => {
-  const error = await t.throwsAsync(appendRecord(aws(), { bucket: 'no-such-ledger-bucket', prefix: 'x' }, record()), { instanceOf: InputError });
+  const error = await t.throwsAsync(appendRecord(aws(), { bucket: 'no-such-ledger-bucket', prefix: 'x' }, record()), {
+    instanceOf: InputError,
+  });
   t.is(error?.field, 'ledger.bucket');
   t.regex(error?.message ?? '', /does not exist/);
-  await t.throwsAsync(listRecords(aws(), { bucket: 'no-such-ledger-bucket', prefix: '' }, 'web'), { instanceOf: InputError, message: /ledger\.bucket/ });
+  await t.throwsAsync(listRecords(aws(), { bucket: 'no-such-ledger-bucket', prefix: '' }, 'web'), {
+    instanceOf: InputError,
+    message: /ledger\.bucket/,
+  });
 });
 
 test('record keys invert time so that ascending keys are newest first, and parse back', (t) => {
@@ -166,7 +253,11 @@ test('record keys invert time so that ascending keys are newest first, and parse
   const newer = recordKey(ledger, 'web', Date.parse('2026-01-01T00:00:00.001Z'), '20260101T000000Z-abcdef', '000001');
   t.true(newer < older);
   t.true(older.startsWith('web/records/'));
-  t.deepEqual(parseRecordKey(older), { key: older, recordedAtMs: Date.parse('2026-01-01T00:00:00Z'), deploymentId: '20260101T000000Z-abcdef' });
+  t.deepEqual(parseRecordKey(older), {
+    key: older,
+    recordedAtMs: Date.parse('2026-01-01T00:00:00Z'),
+    deploymentId: '20260101T000000Z-abcdef',
+  });
   t.is(parseRecordKey('web/records/README.txt'), undefined);
 });
 
@@ -181,8 +272,24 @@ test('beyond 1000 records: S3 pages of 1000 are followed, newest first throughou
     await Promise.all(
       numbers.slice(i, i + 50).map((n) => {
         const recordedAt = new Date(base + n * 60_000).toISOString();
-        const body = { schema: 1, kind: 'deploy', result: 'succeeded', deploymentId: `dep-${n}`, cluster: 'web-prod', region: 'us-east-1', startedAt: recordedAt, recordedAt, version: `v${n}` };
-        return s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: recordKey(ledger, 'web-prod', Date.parse(recordedAt), body.deploymentId), Body: JSON.stringify(body) }));
+        const body = {
+          schema: 1,
+          kind: 'deploy',
+          result: 'succeeded',
+          deploymentId: `dep-${n}`,
+          cluster: 'web-prod',
+          region: 'us-east-1',
+          startedAt: recordedAt,
+          recordedAt,
+          version: `v${n}`,
+        };
+        return s3.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: recordKey(ledger, 'web-prod', Date.parse(recordedAt), body.deploymentId),
+            Body: JSON.stringify(body),
+          }),
+        );
       }),
     );
   }

@@ -3,7 +3,16 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsClients } from '../../src/aws/clients';
 import { ConflictError, ExitCode, type BluegreenError } from '../../src/core/errors';
-import { acquireLock, adoptLock, keepLockRenewed, lockKey, readLock, releaseLock, withClusterLock, type LedgerRef } from '../../src/ledger';
+import {
+  acquireLock,
+  adoptLock,
+  keepLockRenewed,
+  lockKey,
+  readLock,
+  releaseLock,
+  withClusterLock,
+  type LedgerRef,
+} from '../../src/ledger';
 import { startMoto, useEmulator, type MotoServer } from '../helpers/moto';
 
 let moto: MotoServer;
@@ -33,7 +42,9 @@ test('a second acquirer gets LockHeld (exit 3) naming the holder, since when, an
   const cluster = newCluster();
   const held = await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 600 });
   t.is(held.key, lockKey(ledger, cluster));
-  const error = await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), { instanceOf: ConflictError });
+  const error = await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), {
+    instanceOf: ConflictError,
+  });
   t.is(error?.code, 'LockHeld');
   t.is(error?.exitCode, ExitCode.conflict);
   t.true(error?.message.includes(JOB_A));
@@ -42,7 +53,10 @@ test('a second acquirer gets LockHeld (exit 3) naming the holder, since when, an
   t.regex(error?.message ?? '', /wait for that run to finish/);
   t.is((error?.details.holder as { owner: string }).owner, JOB_A);
   // Even when asked to break, a live lock is never broken.
-  await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b', breakExpiredLock: true }), { message: /locked by/ });
+  await t.throwsAsync(
+    acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b', breakExpiredLock: true }),
+    { message: /locked by/ },
+  );
   t.is((await readLock(aws(), ledger, cluster))?.deploymentId, 'dep-a');
 });
 
@@ -64,7 +78,12 @@ test('renew extends the lease and changes the ETag', async (t) => {
   const cluster = newCluster();
   let offset = 0;
   const clock = () => new Date(Date.parse('2026-11-26T05:00:00Z') + offset * 1000);
-  const held = await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60, clock });
+  const held = await acquireLock(aws(), ledger, cluster, {
+    owner: JOB_A,
+    deploymentId: 'dep-a',
+    leaseSeconds: 60,
+    clock,
+  });
   t.is(held.record.expiresAt, '2026-11-26T05:01:00.000Z');
   const firstEtag = held.etag;
   offset = 45;
@@ -84,7 +103,9 @@ test('an expired lease is still a conflict without breakExpiredLock, and the mes
   await leaseRunsOut();
   const status = await readLock(aws(), ledger, cluster);
   t.true(status?.expired);
-  const error = await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), { instanceOf: ConflictError });
+  const error = await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), {
+    instanceOf: ConflictError,
+  });
   t.is(error?.code, 'LockHeld');
   t.regex(error?.message ?? '', /lease expired at .* so that run probably died/);
   t.regex(error?.message ?? '', /breakExpiredLock: true/);
@@ -95,7 +116,11 @@ test('breakExpiredLock takes over an expired lease; the old holder can neither r
   const cluster = newCluster();
   const stale = await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 1 });
   await leaseRunsOut();
-  const taken = await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b', breakExpiredLock: true });
+  const taken = await acquireLock(aws(), ledger, cluster, {
+    owner: JOB_B,
+    deploymentId: 'dep-b',
+    breakExpiredLock: true,
+  });
   t.is(taken.record.brokeExpiredLockOf?.deploymentId, 'dep-a');
   const lost = await t.throwsAsync(stale.renew(), { instanceOf: ConflictError });
   t.is(lost?.code, 'LockLost');
@@ -110,7 +135,9 @@ test('two concurrent breakers of an expired lock: exactly one wins', async (t) =
   await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-dead', leaseSeconds: 1 });
   await leaseRunsOut();
   const attempts = await Promise.allSettled(
-    ['dep-x', 'dep-y'].map((deploymentId) => acquireLock(aws(), ledger, cluster, { owner: `${JOB_B}#${deploymentId}`, deploymentId, breakExpiredLock: true })),
+    ['dep-x', 'dep-y'].map((deploymentId) =>
+      acquireLock(aws(), ledger, cluster, { owner: `${JOB_B}#${deploymentId}`, deploymentId, breakExpiredLock: true }),
+    ),
   );
   const winners = attempts.filter((a) => a.status === 'fulfilled');
   const losers = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
@@ -118,13 +145,18 @@ test('two concurrent breakers of an expired lock: exactly one wins', async (t) =
   t.is(losers.length, 1);
   t.is((losers[0]?.reason as BluegreenError).code, 'LockHeld');
   const holder = await readLock(aws(), ledger, cluster);
-  t.is(holder?.deploymentId, (winners[0] as PromiseFulfilledResult<{ record: { deploymentId: string } }>).value.record.deploymentId);
+  t.is(
+    holder?.deploymentId,
+    (winners[0] as PromiseFulfilledResult<{ record: { deploymentId: string } }>).value.record.deploymentId,
+  );
 });
 
 test('10 concurrent acquirers: exactly one wins, the others get LockHeld', async (t) => {
   const cluster = newCluster();
   const attempts = await Promise.allSettled(
-    Array.from({ length: 10 }, (_, i) => acquireLock(aws(), ledger, cluster, { owner: `${JOB_A}#${i}`, deploymentId: `dep-${i}` })),
+    Array.from({ length: 10 }, (_, i) =>
+      acquireLock(aws(), ledger, cluster, { owner: `${JOB_A}#${i}`, deploymentId: `dep-${i}` }),
+    ),
   );
   const winners = attempts.filter((a) => a.status === 'fulfilled');
   t.is(winners.length, 1);
@@ -138,7 +170,7 @@ test('keepLockRenewed renews on an interval and stops; it reports a lost lock on
   const held = await acquireLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60 });
   const renewal = keepLockRenewed(held, { intervalSeconds: 0.05 });
   // Wait for 3 renewals (moto may be slow while other tests run alongside).
-  for (const deadline = Date.now() + 20_000; renewal.renewals < 3 && Date.now() < deadline; ) await sleep(20);
+  for (const deadline = Date.now() + 20_000; renewal.renewals < 3 && Date.now() < deadline;) await sleep(20);
   await renewal.stop();
   const count = renewal.renewals;
   t.true(count >= 3, `renewed ${count} times`);
@@ -151,7 +183,7 @@ test('keepLockRenewed renews on an interval and stops; it reports a lost lock on
   await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' });
   const lostErrors: BluegreenError[] = [];
   const doomed = keepLockRenewed(held, { intervalSeconds: 0.05, onLost: (error) => lostErrors.push(error) });
-  for (const deadline = Date.now() + 20_000; !doomed.lost && Date.now() < deadline; ) await sleep(20);
+  for (const deadline = Date.now() + 20_000; !doomed.lost && Date.now() < deadline;) await sleep(20);
   await sleep(200);
   t.is(lostErrors.length, 1);
   t.is(doomed.lost?.code, 'LockLost');
@@ -173,25 +205,40 @@ test('an unreadable lock object counts as expired: breakable only explicitly', a
   const cluster = newCluster();
   await aws().s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: lockKey(ledger, cluster), Body: 'garbage' }));
   t.true((await readLock(aws(), ledger, cluster))?.expired);
-  await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), { message: /breakExpiredLock/ });
-  const taken = await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b', breakExpiredLock: true });
+  await t.throwsAsync(acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' }), {
+    message: /breakExpiredLock/,
+  });
+  const taken = await acquireLock(aws(), ledger, cluster, {
+    owner: JOB_B,
+    deploymentId: 'dep-b',
+    breakExpiredLock: true,
+  });
   t.true(await taken.release());
 });
 
 test('credentials in the owner URL are not written to the lock', async (t) => {
   const cluster = newCluster();
-  const held = await acquireLock(aws(), ledger, cluster, { owner: 'https://bob:apitoken@jenkins.example.com/job/x/1/', deploymentId: 'dep-a' });
+  const held = await acquireLock(aws(), ledger, cluster, {
+    owner: 'https://bob:apitoken@jenkins.example.com/job/x/1/',
+    deploymentId: 'dep-a',
+  });
   t.is((await readLock(aws(), ledger, cluster))?.owner, 'https://jenkins.example.com/job/x/1/');
   t.true(await held.release());
 });
 
 test('withClusterLock holds the lock while work runs and releases it after success or failure', async (t) => {
   const cluster = newCluster();
-  const value = await withClusterLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a' }, async (lock, signal) => {
-    t.false(signal.aborted);
-    t.is((await readLock(aws(), ledger, cluster))?.etag, lock.etag);
-    return 42;
-  });
+  const value = await withClusterLock(
+    aws(),
+    ledger,
+    cluster,
+    { owner: JOB_A, deploymentId: 'dep-a' },
+    async (lock, signal) => {
+      t.false(signal.aborted);
+      t.is((await readLock(aws(), ledger, cluster))?.etag, lock.etag);
+      return 42;
+    },
+  );
   t.is(value, 42);
   t.is(await readLock(aws(), ledger, cluster), null);
   await t.throwsAsync(
@@ -205,13 +252,19 @@ test('withClusterLock holds the lock while work runs and releases it after succe
 
 test('withClusterLock aborts the work signal when the lock is lost, and leaves the new holder alone', async (t) => {
   const cluster = newCluster();
-  const reason = await withClusterLock(aws(), ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', renewEverySeconds: 0.05 }, async (_lock, signal) => {
-    // An operator deletes the lock by hand and another run takes it.
-    await aws().s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: lockKey(ledger, cluster) }));
-    await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' });
-    for (const deadline = Date.now() + 20_000; !signal.aborted && Date.now() < deadline; ) await sleep(20);
-    return signal.reason as BluegreenError;
-  });
+  const reason = await withClusterLock(
+    aws(),
+    ledger,
+    cluster,
+    { owner: JOB_A, deploymentId: 'dep-a', renewEverySeconds: 0.05 },
+    async (_lock, signal) => {
+      // An operator deletes the lock by hand and another run takes it.
+      await aws().s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: lockKey(ledger, cluster) }));
+      await acquireLock(aws(), ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b' });
+      for (const deadline = Date.now() + 20_000; !signal.aborted && Date.now() < deadline;) await sleep(20);
+      return signal.reason as BluegreenError;
+    },
+  );
   t.is(reason?.code, 'LockLost');
   t.is((await readLock(aws(), ledger, cluster))?.deploymentId, 'dep-b');
 });

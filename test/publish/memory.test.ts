@@ -5,7 +5,12 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, clo
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+} from '@aws-sdk/client-s3';
 import { awsClients } from '../../src/aws/clients';
 import { emulatorEnv, startMoto, useEmulator, type MotoServer } from '../helpers/moto';
 
@@ -67,7 +72,9 @@ function publishMeasured(input: Record<string, unknown>, name: string): Promise<
   writeFileSync(inputPath, JSON.stringify(input));
   const stageArgs = [bundle, '--input', inputPath, '--output', outputPath];
   const useTime = existsSync(timeBinary);
-  const [command, args] = useTime ? [timeBinary, ['-f', 'time-max-rss-kib=%M', 'node', ...stageArgs]] : ['node', stageArgs];
+  const [command, args] = useTime
+    ? [timeBinary, ['-f', 'time-max-rss-kib=%M', 'node', ...stageArgs]]
+    : ['node', stageArgs];
   const env = { ...process.env, ...emulatorEnv(moto.endpoint), BLUEGREEN_DEBUG: '1' };
   return new Promise((resolve) => {
     execFile(command, args, { env, maxBuffer: 16 * MIB }, (error, _stdout, stderr) => {
@@ -103,14 +110,19 @@ test('a 200 MiB artifact uploads in parts with peak memory far below its size, a
 
   const bigPath = join(dir, 'big.bin');
   const sha256 = writeRandomFile(bigPath, BIG_FILE_BYTES);
-  const big = await publishMeasured({ file: bigPath, bucket: 'big', key: 'app/1.0.0/big.bin', version: '1.0.0' }, 'big');
+  const big = await publishMeasured(
+    { file: bigPath, bucket: 'big', key: 'app/1.0.0/big.bin', version: '1.0.0' },
+    'big',
+  );
   rmSync(bigPath);
   t.is(big.exitCode, 0, big.stderr);
   t.like(big.output, { sha256, size: BIG_FILE_BYTES, published: true, partCount: 25 });
 
   const growth = big.peakRss - baseline.peakRss;
-  t.log(`file ${mib(BIG_FILE_BYTES)}: peak RSS ${mib(big.peakRss)} (${((big.peakRss / BIG_FILE_BYTES) * 100).toFixed(0)}% of the file), ` +
-    `baseline (tiny file) ${mib(baseline.peakRss)}, growth ${mib(growth)}; measured by ${big.measuredBy}`);
+  t.log(
+    `file ${mib(BIG_FILE_BYTES)}: peak RSS ${mib(big.peakRss)} (${((big.peakRss / BIG_FILE_BYTES) * 100).toFixed(0)}% of the file), ` +
+      `baseline (tiny file) ${mib(baseline.peakRss)}, growth ${mib(growth)}; measured by ${big.measuredBy}`,
+  );
   // The memory bound, not a timing: file data in memory is at most 4 parts × 8 MiB = 32 MiB (plus GC slack),
   // on top of a fixed ~85 MiB for Node and the AWS SDK. Whole-file buffering would add 200 MiB.
   t.true(growth < 64 * MIB, `peak RSS grew by ${mib(growth)} over the baseline; the bound is 64 MiB`);

@@ -11,14 +11,36 @@ import { versionIdOf } from '../../src/publish/write-types';
 
 const MIB = 1024 * 1024;
 
-function fieldOf(t: { throws: (fn: () => unknown, expectations: { instanceOf: typeof InputError }) => InputError | undefined }, fn: () => unknown): string | undefined {
+function fieldOf(
+  t: { throws: (fn: () => unknown, expectations: { instanceOf: typeof InputError }) => InputError | undefined },
+  fn: () => unknown,
+): string | undefined {
   return t.throws(fn, { instanceOf: InputError })?.field;
 }
 
 test('bucket names follow the S3 rules', (t) => {
-  for (const good of ['my-artifacts', 'a.b.c', 'abc', 'x'.repeat(63), 'build-123']) t.is(checkBucketName('bucket', good), good);
-  const bad = ['ab', 'x'.repeat(64), 'My-Bucket', 'under_score', '-start', 'end-', 'two..dots', '192.168.1.1', 'xn--abc', 'my-bucket-s3alias', 's3://my-bucket', 'bucket/key'];
-  for (const name of bad) t.is(fieldOf(t, () => checkBucketName('bucket', name)), 'bucket', name);
+  for (const good of ['my-artifacts', 'a.b.c', 'abc', 'x'.repeat(63), 'build-123'])
+    t.is(checkBucketName('bucket', good), good);
+  const bad = [
+    'ab',
+    'x'.repeat(64),
+    'My-Bucket',
+    'under_score',
+    '-start',
+    'end-',
+    'two..dots',
+    '192.168.1.1',
+    'xn--abc',
+    'my-bucket-s3alias',
+    's3://my-bucket',
+    'bucket/key',
+  ];
+  for (const name of bad)
+    t.is(
+      fieldOf(t, () => checkBucketName('bucket', name)),
+      'bucket',
+      name,
+    );
   t.regex(t.throws(() => checkBucketName('bucket', 's3://b/k'))?.message ?? '', /bucket name only, without "s3:\/\/"/);
 });
 
@@ -26,7 +48,11 @@ test('keys: 1024 bytes at most, no path tricks', (t) => {
   t.is(checkObjectKey('key', 'web/1.2.3/web.tar.gz'), 'web/1.2.3/web.tar.gz');
   t.is(checkObjectKey('key', 'é'.repeat(512)), 'é'.repeat(512));
   for (const bad of ['/web/a', 'web/', 'web//a', 'web/../a', './a', 'a\nb', 'é'.repeat(513)]) {
-    t.is(fieldOf(t, () => checkObjectKey('key', bad)), 'key', bad);
+    t.is(
+      fieldOf(t, () => checkObjectKey('key', bad)),
+      'key',
+      bad,
+    );
   }
 });
 
@@ -34,11 +60,26 @@ test('key templates: known placeholders, values required, one path segment each'
   const values = { app: 'web', version: '1.4.2', buildNumber: '57', fileName: 'web.tar.gz', gitCommit: 'abc1234' };
   t.is(renderKeyTemplate('{app}/{version}/{buildNumber}/{fileName}', values), 'web/1.4.2/57/web.tar.gz');
   t.is(renderKeyTemplate('releases/{app}-{gitCommit}.tgz', values), 'releases/web-abc1234.tgz');
-  t.is(fieldOf(t, () => renderKeyTemplate('{app}/{versoin}', values)), 'keyTemplate');
-  t.is(fieldOf(t, () => renderKeyTemplate('{app}/{version', values)), 'keyTemplate');
-  t.is(fieldOf(t, () => renderKeyTemplate('{app}/{version}', { app: 'web' })), 'version');
-  t.is(fieldOf(t, () => renderKeyTemplate('{app}/{version}', { app: 'web', version: '../etc' })), 'version');
-  t.is(fieldOf(t, () => renderKeyTemplate('{app}/{version}', { app: 'web', version: '..' })), 'version');
+  t.is(
+    fieldOf(t, () => renderKeyTemplate('{app}/{versoin}', values)),
+    'keyTemplate',
+  );
+  t.is(
+    fieldOf(t, () => renderKeyTemplate('{app}/{version', values)),
+    'keyTemplate',
+  );
+  t.is(
+    fieldOf(t, () => renderKeyTemplate('{app}/{version}', { app: 'web' })),
+    'version',
+  );
+  t.is(
+    fieldOf(t, () => renderKeyTemplate('{app}/{version}', { app: 'web', version: '../etc' })),
+    'version',
+  );
+  t.is(
+    fieldOf(t, () => renderKeyTemplate('{app}/{version}', { app: 'web', version: '..' })),
+    'version',
+  );
 });
 
 test('URLs: s3:// for bake, https virtual-hosted (path style for dotted buckets, .cn in China)', (t) => {
@@ -58,7 +99,12 @@ test('part size: preferred unless the file needs more than 10,000 parts; never u
 });
 
 test('build metadata: validated, never credentials, within 2 KB', (t) => {
-  const info = checkBuildInfo({ buildUrl: 'https://ci.example.com/job/web/57/', gitCommit: 'ABCDEF1234', version: '1.4.2', buildNumber: '57' });
+  const info = checkBuildInfo({
+    buildUrl: 'https://ci.example.com/job/web/57/',
+    gitCommit: 'ABCDEF1234',
+    version: '1.4.2',
+    buildNumber: '57',
+  });
   t.deepEqual(objectMetadata('ab'.repeat(32), info), {
     sha256: 'ab'.repeat(32),
     'published-by': 'bluegreen',
@@ -67,12 +113,23 @@ test('build metadata: validated, never credentials, within 2 KB', (t) => {
     version: '1.4.2',
     'build-number': '57',
   });
-  const withCredentials = t.throws(() => checkBuildInfo({ buildUrl: 'https://bob:s3cret@ci.example.com/job/1/' }), { instanceOf: InputError });
+  const withCredentials = t.throws(() => checkBuildInfo({ buildUrl: 'https://bob:s3cret@ci.example.com/job/1/' }), {
+    instanceOf: InputError,
+  });
   t.is(withCredentials?.field, 'buildUrl');
   t.notRegex(withCredentials?.message ?? '', /s3cret/);
-  t.is(fieldOf(t, () => checkBuildInfo({ buildUrl: 'ftp://ci/x' })), 'buildUrl');
-  t.is(fieldOf(t, () => checkBuildInfo({ gitCommit: 'not-a-sha' })), 'gitCommit');
-  t.is(fieldOf(t, () => checkBuildInfo({ version: 'version ünicode' })), 'version');
+  t.is(
+    fieldOf(t, () => checkBuildInfo({ buildUrl: 'ftp://ci/x' })),
+    'buildUrl',
+  );
+  t.is(
+    fieldOf(t, () => checkBuildInfo({ gitCommit: 'not-a-sha' })),
+    'gitCommit',
+  );
+  t.is(
+    fieldOf(t, () => checkBuildInfo({ version: 'version ünicode' })),
+    'version',
+  );
 });
 
 test('same content: our sha256 metadata, or a full-object S3 checksum; size must match too', (t) => {

@@ -36,7 +36,9 @@ test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'publish-'));
   await aws.s3.send(new CreateBucketCommand({ Bucket: 'artifacts' }));
   await aws.s3.send(new CreateBucketCommand({ Bucket: 'versioned' }));
-  await aws.s3.send(new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Enabled' } }));
+  await aws.s3.send(
+    new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Enabled' } }),
+  );
 });
 
 test.after.always(async () => {
@@ -51,7 +53,16 @@ function artifact(name: string, content: Buffer): string {
 }
 
 function request(file: string, key: string, extra: Partial<PublishRequest> = {}): PublishRequest {
-  return { file, bucket: 'artifacts', key, region: 'us-east-1', overwrite: false, contentType: 'application/gzip', build: {}, ...extra };
+  return {
+    file,
+    bucket: 'artifacts',
+    key,
+    region: 'us-east-1',
+    overwrite: false,
+    contentType: 'application/gzip',
+    build: {},
+    ...extra,
+  };
 }
 
 function sha256(data: Buffer): string {
@@ -78,8 +89,16 @@ function countedClients(): { clients: AwsClients; calls: CallCounter } {
 test('a small file is uploaded whole, with its SHA-256 as S3 checksum and metadata, build facts included', async (t) => {
   const content = randomBytes(100_000);
   const file = artifact('web-1.0.0.tar.gz', content);
-  const build = { buildUrl: 'https://ci.example.com/job/web/7/', gitCommit: 'abcdef1234567', version: '1.0.0', app: 'web', buildNumber: '7' };
-  const result = await publishArtifact(aws, request(file, 'web/1.0.0/web-1.0.0.tar.gz', { build }), { log: silentLogger });
+  const build = {
+    buildUrl: 'https://ci.example.com/job/web/7/',
+    gitCommit: 'abcdef1234567',
+    version: '1.0.0',
+    app: 'web',
+    buildNumber: '7',
+  };
+  const result = await publishArtifact(aws, request(file, 'web/1.0.0/web-1.0.0.tar.gz', { build }), {
+    log: silentLogger,
+  });
 
   t.like(result, {
     artifactUrl: 's3://artifacts/web/1.0.0/web-1.0.0.tar.gz',
@@ -91,9 +110,19 @@ test('a small file is uploaded whole, with its SHA-256 as S3 checksum and metada
     alreadyPublished: false,
     partCount: 1,
   });
-  t.deepEqual(result.s3Checksum, { algorithm: 'SHA256', type: 'FULL_OBJECT', value: createHash('sha256').update(content).digest('base64') });
-  t.is(sha256(await readBack('artifacts', result.key)), sha256(content), 'the bytes read back hash to the published sha256');
-  const head = await aws.s3.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: result.key, ChecksumMode: 'ENABLED' }));
+  t.deepEqual(result.s3Checksum, {
+    algorithm: 'SHA256',
+    type: 'FULL_OBJECT',
+    value: createHash('sha256').update(content).digest('base64'),
+  });
+  t.is(
+    sha256(await readBack('artifacts', result.key)),
+    sha256(content),
+    'the bytes read back hash to the published sha256',
+  );
+  const head = await aws.s3.send(
+    new HeadObjectCommand({ Bucket: 'artifacts', Key: result.key, ChecksumMode: 'ENABLED' }),
+  );
   t.is(head.ChecksumSHA256, result.s3Checksum?.value);
   t.is(head.ContentType, 'application/gzip');
   t.deepEqual(head.Metadata, {
@@ -126,7 +155,9 @@ test('different content at an existing key is refused (exit 3, says to bump the 
   const other = randomBytes(40_000);
   const otherFile = artifact('v2-b.tgz', other);
 
-  const refused = await t.throwsAsync(publishArtifact(aws, request(otherFile, key), { log: silentLogger }), { instanceOf: ConflictError });
+  const refused = await t.throwsAsync(publishArtifact(aws, request(otherFile, key), { log: silentLogger }), {
+    instanceOf: ConflictError,
+  });
   t.is(refused?.exitCode, ExitCode.conflict);
   t.is(refused?.code, 'ArtifactExists');
   t.regex(refused?.message ?? '', /bump the version.*overwrite/);
@@ -140,9 +171,12 @@ test('different content at an existing key is refused (exit 3, says to bump the 
 
 test('an object someone else wrote without our metadata counts as different content', async (t) => {
   await aws.s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'foreign/a.bin', Body: 'hello' }));
-  const error = await t.throwsAsync(publishArtifact(aws, request(artifact('a.bin', Buffer.from('hello')), 'foreign/a.bin'), { log: silentLogger }), {
-    instanceOf: ConflictError,
-  });
+  const error = await t.throwsAsync(
+    publishArtifact(aws, request(artifact('a.bin', Buffer.from('hello')), 'foreign/a.bin'), { log: silentLogger }),
+    {
+      instanceOf: ConflictError,
+    },
+  );
   t.regex(error?.message ?? '', /no sha256 metadata/);
 });
 
@@ -166,17 +200,23 @@ test('two concurrent publishers of different content: exactly one wins, the othe
 test('the conditional write itself refuses to land on an object it did not inspect', async (t) => {
   // What the loser of a race sees: If-None-Match: * against an object that appeared after the check.
   await aws.s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'cond/x', Body: 'first', IfNoneMatch: '*' }));
-  const error = await t.throwsAsync(aws.s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'cond/x', Body: 'second', IfNoneMatch: '*' })));
+  const error = await t.throwsAsync(
+    aws.s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'cond/x', Body: 'second', IfNoneMatch: '*' })),
+  );
   t.is((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 412);
 });
 
 test('a versioned bucket reports the versionId; re-publishing reports the same one', async (t) => {
   const file = artifact('versioned.bin', randomBytes(20_000));
-  const first = await publishArtifact(aws, request(file, 'v/1/versioned.bin', { bucket: 'versioned' }), { log: silentLogger });
+  const first = await publishArtifact(aws, request(file, 'v/1/versioned.bin', { bucket: 'versioned' }), {
+    log: silentLogger,
+  });
   t.truthy(first.versionId);
   const head = await aws.s3.send(new HeadObjectCommand({ Bucket: 'versioned', Key: 'v/1/versioned.bin' }));
   t.is(first.versionId, head.VersionId ?? null);
-  const again = await publishArtifact(aws, request(file, 'v/1/versioned.bin', { bucket: 'versioned' }), { log: silentLogger });
+  const again = await publishArtifact(aws, request(file, 'v/1/versioned.bin', { bucket: 'versioned' }), {
+    log: silentLogger,
+  });
   t.true(again.alreadyPublished);
   t.is(again.versionId, first.versionId);
 });
@@ -185,23 +225,39 @@ test('a file over the threshold goes multipart with a COMPOSITE SHA-256 checksum
   const content = randomBytes(12 * MIB + 123);
   const file = artifact('multi.bin', content);
   const { clients, calls } = countedClients();
-  const result = await publishArtifact(clients, request(file, 'multi/1/multi.bin'), { log: silentLogger, tuning: SMALL_PARTS });
+  const result = await publishArtifact(clients, request(file, 'multi/1/multi.bin'), {
+    log: silentLogger,
+    tuning: SMALL_PARTS,
+  });
   t.is(result.partCount, 3);
   t.is(result.sha256, sha256(content));
   t.like(calls.snapshot(), { 's3:CreateMultipartUpload': 1, 's3:UploadPart': 3, 's3:CompleteMultipartUpload': 1 });
-  const partDigests = [0, 1, 2].map((i) => createHash('sha256').update(content.subarray(i * 5 * MIB, (i + 1) * 5 * MIB)).digest());
+  const partDigests = [0, 1, 2].map((i) =>
+    createHash('sha256')
+      .update(content.subarray(i * 5 * MIB, (i + 1) * 5 * MIB))
+      .digest(),
+  );
   const composite = `${createHash('sha256').update(Buffer.concat(partDigests)).digest('base64')}-3`;
   t.deepEqual(result.s3Checksum, { algorithm: 'SHA256', type: 'COMPOSITE', value: composite });
-  const head = await aws.s3.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: 'multi/1/multi.bin', ChecksumMode: 'ENABLED' }));
+  const head = await aws.s3.send(
+    new HeadObjectCommand({ Bucket: 'artifacts', Key: 'multi/1/multi.bin', ChecksumMode: 'ENABLED' }),
+  );
   // AWS answers `digest-N` for a composite checksum; moto 5.2 leaves the `-N` off.
-  t.is(head.ChecksumSHA256?.replace(/-\d+$/, ''), composite.replace(/-3$/, ''), 'S3 (moto) computed the same composite checksum from the parts');
+  t.is(
+    head.ChecksumSHA256?.replace(/-\d+$/, ''),
+    composite.replace(/-3$/, ''),
+    'S3 (moto) computed the same composite checksum from the parts',
+  );
   t.is(head.ChecksumType, 'COMPOSITE');
   const pending = await aws.s3.send(new ListMultipartUploadsCommand({ Bucket: 'artifacts', Prefix: 'multi/' }));
   t.deepEqual(pending.Uploads ?? [], [], 'the completed upload is no longer pending');
   t.is(head.Metadata?.sha256, sha256(content));
   t.is(sha256(await readBack('artifacts', 'multi/1/multi.bin')), sha256(content));
 
-  const again = await publishArtifact(clients, request(file, 'multi/1/multi.bin'), { log: silentLogger, tuning: SMALL_PARTS });
+  const again = await publishArtifact(clients, request(file, 'multi/1/multi.bin'), {
+    log: silentLogger,
+    tuning: SMALL_PARTS,
+  });
   t.true(again.alreadyPublished);
   t.is(again.partCount, 3);
 });
@@ -210,12 +266,19 @@ test('a cancelled multipart upload is aborted: no object, no parts left', async 
   const file = artifact('cancel.bin', randomBytes(16 * MIB));
   const controller = new AbortController();
   const logLines: string[] = [];
-  const log = { ...silentLogger, info: (line: string) => {
-    logLines.push(line);
-    if (line.startsWith('uploaded ')) controller.abort(new Error('SIGTERM'));
-  } };
+  const log = {
+    ...silentLogger,
+    info: (line: string) => {
+      logLines.push(line);
+      if (line.startsWith('uploaded ')) controller.abort(new Error('SIGTERM'));
+    },
+  };
   const error = await t.throwsAsync(
-    publishArtifact(aws, request(file, 'cancel/1/cancel.bin'), { log, tuning: { ...SMALL_PARTS, concurrency: 1 }, signal: controller.signal }),
+    publishArtifact(aws, request(file, 'cancel/1/cancel.bin'), {
+      log,
+      tuning: { ...SMALL_PARTS, concurrency: 1 },
+      signal: controller.signal,
+    }),
     { instanceOf: BluegreenError },
   );
   t.is(error?.code, 'Interrupted');

@@ -29,8 +29,16 @@ const fileStarted = Date.now();
 /** Runs the deploy stage in-process on top of the sandbox's base input; returns exit code, output and seconds taken. */
 export async function deploy(t: ExecutionContext, env: DeploySandbox, input: Record<string, unknown>) {
   const started = Date.now();
-  const result = await executeStage(deployStage, { ...env.baseInput, healthTimeout: 60, drainTimeout: 30, ...input }, testLogger(t, 'deploy'));
-  return { exitCode: result.exitCode, output: result.output as DeployOutput & { error?: Record<string, unknown> }, seconds: (Date.now() - started) / 1000 };
+  const result = await executeStage(
+    deployStage,
+    { ...env.baseInput, healthTimeout: 60, drainTimeout: 30, ...input },
+    testLogger(t, 'deploy'),
+  );
+  return {
+    exitCode: result.exitCode,
+    output: result.output as DeployOutput & { error?: Record<string, unknown> },
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** Runs the rollback stage in-process. */
@@ -38,13 +46,26 @@ export async function rollback(t: ExecutionContext, env: DeploySandbox, input: R
   const started = Date.now();
   const base = { region: env.aws.region, ledger: env.baseInput.ledger, healthTimeout: 60, drainTimeout: 30 };
   const result = await executeStage(rollbackStage, { ...base, ...input }, testLogger(t, 'rollback'));
-  return { exitCode: result.exitCode, output: result.output as RollbackOutput & { error?: Record<string, unknown> }, seconds: (Date.now() - started) / 1000 };
+  return {
+    exitCode: result.exitCode,
+    output: result.output as RollbackOutput & { error?: Record<string, unknown> },
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** Runs `work` with the traffic probe hitting the demo load balancer; returns both results. */
-export async function withProbe<T>(env: DeploySandbox, work: () => Promise<T>): Promise<{ result: T; report: ProbeReport }> {
+export async function withProbe<T>(
+  env: DeploySandbox,
+  work: () => Promise<T>,
+): Promise<{ result: T; report: ProbeReport }> {
   // The probe shares this process with the sandbox and the stage: a short pause keeps it steady without starving them.
-  const probe = startProbe({ url: env.listenerUrl, concurrency: 4, pauseMs: 5, maxDurationMs: 120_000, requestTimeoutMs: 5_000 });
+  const probe = startProbe({
+    url: env.listenerUrl,
+    concurrency: 4,
+    pauseMs: 5,
+    maxDurationMs: 120_000,
+    requestTimeoutMs: 5_000,
+  });
   try {
     const result = await work();
     // A little traffic after the switch shows where it ends up.

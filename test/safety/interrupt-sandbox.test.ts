@@ -56,9 +56,21 @@ function startStage(stage: string, input: Record<string, unknown>, extraEnv: Rec
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; output: Record<string, unknown> | undefined }>((resolve) =>
+  const done = new Promise<{
+    exitCode: number | null;
+    signal: NodeJS.Signals | null;
+    stderr: string;
+    output: Record<string, unknown> | undefined;
+  }>((resolve) =>
     child.on('close', (exitCode, signal) =>
-      resolve({ exitCode, signal, stderr, output: existsSync(outputPath) ? (JSON.parse(readFileSync(outputPath, 'utf8')) as Record<string, unknown>) : undefined }),
+      resolve({
+        exitCode,
+        signal,
+        stderr,
+        output: existsSync(outputPath)
+          ? (JSON.parse(readFileSync(outputPath, 'utf8')) as Record<string, unknown>)
+          : undefined,
+      }),
     ),
   );
   return {
@@ -82,86 +94,128 @@ async function assertSettled(t: import('ava').ExecutionContext): Promise<void> {
   t.is(await readLock(env.aws, ledger(), 'web-prod'), null, 'the lock is released');
 }
 
-test.serial('SIGTERM during the health wait of a deploy: new group removed, lock released, exit 1 with the error in the output; next deploy runs', async (t) => {
-  const traffic = probe();
-  const run = startStage('deploy', { ...env.baseInput, amiId: amis.slow, version: '9.0.0-slow' });
-  await run.waitForLog(/web-prod-v\d{3}: 0\/2 healthy/);
-  run.child.kill('SIGTERM');
-  const result = await run.done;
-  t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
-  const error = (result.output as { error: Record<string, unknown> } | undefined)?.error;
-  t.is(error?.code, 'Interrupted', JSON.stringify(result.output));
-  t.is(error?.autoRolledBack, true);
-  const report = await traffic.stop();
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  t.deepEqual(Object.keys(report.perVersion), ['1.0.0']);
-  await assertSettled(t);
-  const next = await env.deploy({ ...env.baseInput, amiId: amis['2.0.0'], version: '2.0.0' });
-  t.is(next.exitCode, 0, JSON.stringify(next.output));
-});
+test.serial(
+  'SIGTERM during the health wait of a deploy: new group removed, lock released, exit 1 with the error in the output; next deploy runs',
+  async (t) => {
+    const traffic = probe();
+    const run = startStage('deploy', { ...env.baseInput, amiId: amis.slow, version: '9.0.0-slow' });
+    await run.waitForLog(/web-prod-v\d{3}: 0\/2 healthy/);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
+    const error = (result.output as { error: Record<string, unknown> } | undefined)?.error;
+    t.is(error?.code, 'Interrupted', JSON.stringify(result.output));
+    t.is(error?.autoRolledBack, true);
+    const report = await traffic.stop();
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(Object.keys(report.perVersion), ['1.0.0']);
+    await assertSettled(t);
+    const next = await env.deploy({ ...env.baseInput, amiId: amis['2.0.0'], version: '2.0.0' });
+    t.is(next.exitCode, 0, JSON.stringify(next.output));
+  },
+);
 
-test.serial('SIGTERM while the new group is being created (before any wait): the run still stops at its next wait and rolls back', async (t) => {
-  const traffic = probe();
-  const run = startStage('deploy', { ...env.baseInput, amiId: amis.slow, version: '9.0.3-slow' });
-  await run.waitForLog(/launch template web-prod-v\d{3}/);
-  run.child.kill('SIGTERM');
-  const result = await run.done;
-  t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
-  const error = (result.output as { error: Record<string, unknown> } | undefined)?.error;
-  t.is(error?.code, 'Interrupted', JSON.stringify(result.output));
-  t.is(error?.autoRolledBack, true);
-  const report = await traffic.stop();
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  await assertSettled(t);
-});
+test.serial(
+  'SIGTERM while the new group is being created (before any wait): the run still stops at its next wait and rolls back',
+  async (t) => {
+    const traffic = probe();
+    const run = startStage('deploy', { ...env.baseInput, amiId: amis.slow, version: '9.0.3-slow' });
+    await run.waitForLog(/launch template web-prod-v\d{3}/);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
+    const error = (result.output as { error: Record<string, unknown> } | undefined)?.error;
+    t.is(error?.code, 'Interrupted', JSON.stringify(result.output));
+    t.is(error?.autoRolledBack, true);
+    const report = await traffic.stop();
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    await assertSettled(t);
+  },
+);
 
-test.serial('SIGTERM during a rollback: the cluster keeps serving, lock released, exit 1; next deploy runs', async (t) => {
-  // A slow-booting release behind the current one: re-enabling it takes a while.
-  const slow = await env.deploy({ ...env.baseInput, amiId: amis.slow, version: '9.0.1-slow' });
-  t.is(slow.exitCode, 0, JSON.stringify(slow.output));
-  const current = await env.deploy({ ...env.baseInput, amiId: amis['3.0.0'], version: '3.0.0' });
-  t.is(current.exitCode, 0, JSON.stringify(current.output));
-  const traffic = probe();
-  const run = startStage('rollback', { region: 'us-east-1', cluster: 'web-prod', ledger: ledger() });
-  await run.waitForLog(/web-prod-v\d{3}: 0\/2 (InService|healthy)/);
-  run.child.kill('SIGTERM');
-  const result = await run.done;
-  t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
-  t.is((result.output as { error: Record<string, unknown> } | undefined)?.error.code, 'Interrupted', JSON.stringify(result.output));
-  const report = await traffic.stop();
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  await assertSettled(t);
-  const next = await env.deploy({ ...env.baseInput, amiId: amis['4.0.0'], version: '4.0.0' });
-  t.is(next.exitCode, 0, JSON.stringify(next.output));
-});
+test.serial(
+  'SIGTERM during a rollback: the cluster keeps serving, lock released, exit 1; next deploy runs',
+  async (t) => {
+    // A slow-booting release behind the current one: re-enabling it takes a while.
+    const slow = await env.deploy({ ...env.baseInput, amiId: amis.slow, version: '9.0.1-slow' });
+    t.is(slow.exitCode, 0, JSON.stringify(slow.output));
+    const current = await env.deploy({ ...env.baseInput, amiId: amis['3.0.0'], version: '3.0.0' });
+    t.is(current.exitCode, 0, JSON.stringify(current.output));
+    const traffic = probe();
+    const run = startStage('rollback', { region: 'us-east-1', cluster: 'web-prod', ledger: ledger() });
+    await run.waitForLog(/web-prod-v\d{3}: 0\/2 (InService|healthy)/);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    t.is(result.exitCode, 1, result.stderr.split('\n').slice(-15).join('\n'));
+    t.is(
+      (result.output as { error: Record<string, unknown> } | undefined)?.error.code,
+      'Interrupted',
+      JSON.stringify(result.output),
+    );
+    const report = await traffic.stop();
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    await assertSettled(t);
+    const next = await env.deploy({ ...env.baseInput, amiId: amis['4.0.0'], version: '4.0.0' });
+    t.is(next.exitCode, 0, JSON.stringify(next.output));
+  },
+);
 
-test.serial('renewals failing past the lease while a breakExpiredLock run starts: the first run makes 0 cluster changes after its lease ended', async (t) => {
-  const proxy = await startAwsProxy(env.sandbox.endpoint);
-  const traffic = probe();
-  let rule: { id: string } | undefined;
-  try {
-    const first = startStage('deploy', { ...env.baseInput, amiId: amis.slow, version: '9.0.2-slow', lockLease: '6s' }, { AWS_ENDPOINT_URL: proxy.endpoint });
-    await first.waitForLog(/web-prod-v\d{3}: 0\/2 healthy/);
-    // S3 refuses every write: the first run's renewals fail from now on.
-    rule = env.sandbox.addFault({ kind: 'fail', service: 's3', action: 'PutObject', count: 1_000_000, code: 'InternalError', status: 500 });
-    const head = await env.aws.s3.send(new HeadObjectCommand({ Bucket: ledger().bucket, Key: lockKey(ledger(), 'web-prod') }));
-    const leaseEnded = (head.LastModified?.getTime() ?? Date.now()) + 6_000;
-    await sleep(Math.max(0, leaseEnded - Date.now()) + 1_000);
-    env.sandbox.removeFault(rule.id);
-    rule = undefined;
-    const second = await env.deploy({ ...env.baseInput, amiId: amis['1.0.0'], version: '1.0.1', breakExpiredLock: true, lockWait: '30s' });
-    const firstResult = await first.done;
-    t.is(second.exitCode, 0, JSON.stringify(second.output));
-    t.is(firstResult.exitCode, 1, firstResult.stderr.split('\n').slice(-15).join('\n'));
-    t.regex(String((firstResult.output as { error: Record<string, unknown> } | undefined)?.error.message), /lock/i);
-    const late = proxy.calls.filter((c) => c.service !== 's3' && c.mutating && c.at > leaseEnded);
-    t.deepEqual(late.map((c) => `${c.service}:${c.action}`), [], 'no cluster change by the first run after its lease ended');
-    t.true(proxy.calls.some((c) => c.service !== 's3' && c.mutating && c.at < leaseEnded), 'the first run did change the cluster while it held the lock');
-  } finally {
-    if (rule) env.sandbox.removeFault(rule.id);
-    await proxy.close();
-  }
-  const report = await traffic.stop();
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  await assertSettled(t);
-});
+test.serial(
+  'renewals failing past the lease while a breakExpiredLock run starts: the first run makes 0 cluster changes after its lease ended',
+  async (t) => {
+    const proxy = await startAwsProxy(env.sandbox.endpoint);
+    const traffic = probe();
+    let rule: { id: string } | undefined;
+    try {
+      const first = startStage(
+        'deploy',
+        { ...env.baseInput, amiId: amis.slow, version: '9.0.2-slow', lockLease: '6s' },
+        { AWS_ENDPOINT_URL: proxy.endpoint },
+      );
+      await first.waitForLog(/web-prod-v\d{3}: 0\/2 healthy/);
+      // S3 refuses every write: the first run's renewals fail from now on.
+      rule = env.sandbox.addFault({
+        kind: 'fail',
+        service: 's3',
+        action: 'PutObject',
+        count: 1_000_000,
+        code: 'InternalError',
+        status: 500,
+      });
+      const head = await env.aws.s3.send(
+        new HeadObjectCommand({ Bucket: ledger().bucket, Key: lockKey(ledger(), 'web-prod') }),
+      );
+      const leaseEnded = (head.LastModified?.getTime() ?? Date.now()) + 6_000;
+      await sleep(Math.max(0, leaseEnded - Date.now()) + 1_000);
+      env.sandbox.removeFault(rule.id);
+      rule = undefined;
+      const second = await env.deploy({
+        ...env.baseInput,
+        amiId: amis['1.0.0'],
+        version: '1.0.1',
+        breakExpiredLock: true,
+        lockWait: '30s',
+      });
+      const firstResult = await first.done;
+      t.is(second.exitCode, 0, JSON.stringify(second.output));
+      t.is(firstResult.exitCode, 1, firstResult.stderr.split('\n').slice(-15).join('\n'));
+      t.regex(String((firstResult.output as { error: Record<string, unknown> } | undefined)?.error.message), /lock/i);
+      const late = proxy.calls.filter((c) => c.service !== 's3' && c.mutating && c.at > leaseEnded);
+      t.deepEqual(
+        late.map((c) => `${c.service}:${c.action}`),
+        [],
+        'no cluster change by the first run after its lease ended',
+      );
+      t.true(
+        proxy.calls.some((c) => c.service !== 's3' && c.mutating && c.at < leaseEnded),
+        'the first run did change the cluster while it held the lock',
+      );
+    } finally {
+      if (rule) env.sandbox.removeFault(rule.id);
+      await proxy.close();
+    }
+    const report = await traffic.stop();
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    await assertSettled(t);
+  },
+);

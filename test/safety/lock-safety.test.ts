@@ -36,19 +36,27 @@ test.after.always(async () => {
 
 const isLockPut = (call: { service: string; action: string }) => call.service === 's3' && call.action === 'PutObject';
 
-test.serial('a breaker whose clock runs a lease ahead does not take a live lock: expiry is judged on S3’s clock', async (t) => {
-  const cluster = newCluster();
-  const held = await acquireLock(direct, ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60 });
-  const aheadClock = () => new Date(Date.now() + 120_000);
-  const seen = await readLock(direct, ledger, cluster, { clock: aheadClock });
-  t.false(seen?.expired, 'a lock renewed a moment ago is live, whatever the reader’s clock says');
-  const error = await t.throwsAsync(
-    acquireLock(direct, ledger, cluster, { owner: JOB_B, deploymentId: 'dep-b', breakExpiredLock: true, clock: aheadClock }),
-  );
-  t.is(error?.message.includes('locked by'), true, error?.message);
-  t.is((await readLock(direct, ledger, cluster))?.deploymentId, 'dep-a', 'still held by the first run');
-  t.true(await held.release());
-});
+test.serial(
+  'a breaker whose clock runs a lease ahead does not take a live lock: expiry is judged on S3’s clock',
+  async (t) => {
+    const cluster = newCluster();
+    const held = await acquireLock(direct, ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60 });
+    const aheadClock = () => new Date(Date.now() + 120_000);
+    const seen = await readLock(direct, ledger, cluster, { clock: aheadClock });
+    t.false(seen?.expired, 'a lock renewed a moment ago is live, whatever the reader’s clock says');
+    const error = await t.throwsAsync(
+      acquireLock(direct, ledger, cluster, {
+        owner: JOB_B,
+        deploymentId: 'dep-b',
+        breakExpiredLock: true,
+        clock: aheadClock,
+      }),
+    );
+    t.is(error?.message.includes('locked by'), true, error?.message);
+    t.is((await readLock(direct, ledger, cluster))?.deploymentId, 'dep-a', 'still held by the first run');
+    t.true(await held.release());
+  },
+);
 
 test.serial('a renewal whose answer is lost (the SDK retry gets 412) is not a lost lock', async (t) => {
   const cluster = newCluster();
@@ -64,26 +72,41 @@ test.serial('a renewal whose answer is lost (the SDK retry gets 412) is not a lo
   t.true(await held.release(), 'still ours: released');
 });
 
-test.serial('an acquire whose answer is lost (the SDK retry gets 412) holds the lock instead of blaming ourselves', async (t) => {
-  const cluster = newCluster();
-  proxy.dropResponses(isLockPut, 1);
-  const held = await acquireLock(viaProxy, ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 60 });
-  t.is((await readLock(direct, ledger, cluster))?.deploymentId, 'dep-a');
-  await held.renew();
-  t.true(await held.release());
-});
+test.serial(
+  'an acquire whose answer is lost (the SDK retry gets 412) holds the lock instead of blaming ourselves',
+  async (t) => {
+    const cluster = newCluster();
+    proxy.dropResponses(isLockPut, 1);
+    const held = await acquireLock(viaProxy, ledger, cluster, {
+      owner: JOB_A,
+      deploymentId: 'dep-a',
+      leaseSeconds: 60,
+    });
+    t.is((await readLock(direct, ledger, cluster))?.deploymentId, 'dep-a');
+    await held.renew();
+    t.true(await held.release());
+  },
+);
 
-test.serial('a lease that cannot be proven any more (no renewal for a lease) fails the held check, on the monotonic clock', async (t) => {
-  const cluster = newCluster();
-  // A wall clock jumping back an hour must not stretch the lease.
-  const jumpingClock = () => new Date(Date.now() - 3_600_000);
-  const held = await acquireLock(direct, ledger, cluster, { owner: JOB_A, deploymentId: 'dep-a', leaseSeconds: 5, clock: jumpingClock });
-  t.notThrows(() => held.assertHeld('CreateAutoScalingGroup'));
-  // 5 s lease less its 1.5 s safety margin: proven for 3.5 s after the write was sent.
-  await sleep(3_700);
-  const error = t.throws<BluegreenError>(() => held.assertHeld('CreateAutoScalingGroup'));
-  t.is(error?.exitCode, 1);
-  t.regex(error?.message ?? '', /CreateAutoScalingGroup/);
-  t.regex(error?.message ?? '', /lease/);
-  await held.release();
-});
+test.serial(
+  'a lease that cannot be proven any more (no renewal for a lease) fails the held check, on the monotonic clock',
+  async (t) => {
+    const cluster = newCluster();
+    // A wall clock jumping back an hour must not stretch the lease.
+    const jumpingClock = () => new Date(Date.now() - 3_600_000);
+    const held = await acquireLock(direct, ledger, cluster, {
+      owner: JOB_A,
+      deploymentId: 'dep-a',
+      leaseSeconds: 5,
+      clock: jumpingClock,
+    });
+    t.notThrows(() => held.assertHeld('CreateAutoScalingGroup'));
+    // 5 s lease less its 1.5 s safety margin: proven for 3.5 s after the write was sent.
+    await sleep(3_700);
+    const error = t.throws<BluegreenError>(() => held.assertHeld('CreateAutoScalingGroup'));
+    t.is(error?.exitCode, 1);
+    t.regex(error?.message ?? '', /CreateAutoScalingGroup/);
+    t.regex(error?.message ?? '', /lease/);
+    await held.release();
+  },
+);

@@ -17,8 +17,14 @@ test('presigned URLs lose their credential, token and signature, and keep the re
     'https://b.s3.amazonaws.com/app/1.0.tgz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED&X-Amz-Date=20261201T000000Z&X-Amz-Expires=900' +
       '&X-Amz-Security-Token=REDACTED&X-Amz-SignedHeaders=host&X-Amz-Signature=REDACTED',
   );
-  t.is(redact(`https://b.s3.amazonaws.com/k?AWSAccessKeyId=${KEY_ID}&Expires=1&Signature=x%2By`), 'https://b.s3.amazonaws.com/k?AWSAccessKeyId=REDACTED&Expires=1&Signature=REDACTED');
-  t.is(redact('https://acct.blob.core.windows.net/c/a.tgz?sv=2022&sig=abc%3D'), 'https://acct.blob.core.windows.net/c/a.tgz?sv=2022&sig=REDACTED');
+  t.is(
+    redact(`https://b.s3.amazonaws.com/k?AWSAccessKeyId=${KEY_ID}&Expires=1&Signature=x%2By`),
+    'https://b.s3.amazonaws.com/k?AWSAccessKeyId=REDACTED&Expires=1&Signature=REDACTED',
+  );
+  t.is(
+    redact('https://acct.blob.core.windows.net/c/a.tgz?sv=2022&sig=abc%3D'),
+    'https://acct.blob.core.windows.net/c/a.tgz?sv=2022&sig=REDACTED',
+  );
 });
 
 test('URL user info, key ids, secret keys and assignments are removed; ordinary ids are left alone', (t) => {
@@ -35,18 +41,29 @@ test('URL user info, key ids, secret keys and assignments are removed; ordinary 
     'https://ci.example.com/job/web/7/',
   ];
   for (const text of ordinary) t.is(redact(text), text);
-  t.is(redact(redact(`https://u:p@h/x?X-Amz-Signature=1 ${KEY_ID}`)), redact(`https://u:p@h/x?X-Amz-Signature=1 ${KEY_ID}`), 'idempotent');
+  t.is(
+    redact(redact(`https://u:p@h/x?X-Amz-Signature=1 ${KEY_ID}`)),
+    redact(`https://u:p@h/x?X-Amz-Signature=1 ${KEY_ID}`),
+    'idempotent',
+  );
 });
 
 test('structures: strings redacted deep, values of secret-named keys replaced', (t) => {
-  t.deepEqual(redactValue({ build: { buildUrl: 'https://a:b@ci/x/', n: 1 }, other: { dbPassword: 'hunter2', list: [KEY_ID] } }), {
-    build: { buildUrl: 'https://ci/x/', n: 1 },
-    other: { dbPassword: REDACTED, list: [REDACTED] },
-  });
+  t.deepEqual(
+    redactValue({ build: { buildUrl: 'https://a:b@ci/x/', n: 1 }, other: { dbPassword: 'hunter2', list: [KEY_ID] } }),
+    {
+      build: { buildUrl: 'https://ci/x/', n: 1 },
+      other: { dbPassword: REDACTED, list: [REDACTED] },
+    },
+  );
 });
 
 test('errors, log lines and tag values are redacted at the source', (t) => {
-  const error = new InputError('artifactUrl', `must look like s3://bucket/key (got "ftp://h/a?X-Amz-Signature=SIG123&token=${SESSION_TOKEN}")`, { given: `https://u:pw@h/` });
+  const error = new InputError(
+    'artifactUrl',
+    `must look like s3://bucket/key (got "ftp://h/a?X-Amz-Signature=SIG123&token=${SESSION_TOKEN}")`,
+    { given: `https://u:pw@h/` },
+  );
   t.false(error.message.includes('SIG123'));
   t.false(error.message.includes(SESSION_TOKEN));
   t.is(error.details.given, 'https://h/');
@@ -55,6 +72,14 @@ test('errors, log lines and tag values are redacted at the source', (t) => {
   createLogger('t', (line) => lines.push(line)).info(`artifact https://u:pw@h/a?X-Amz-Security-Token=${SESSION_TOKEN}`);
   t.false(lines.join('\n').includes(SESSION_TOKEN));
   t.false(lines.join('\n').includes('pw@'));
-  const input = redactTagValues({ TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'bluegreen:build-url', Value: 'https://u:pw@ci/x/' }] }] });
-  t.deepEqual(input, { TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: 'bluegreen:build-url', Value: 'https://ci/x/' }] }] });
+  const input = redactTagValues({
+    TagSpecifications: [
+      { ResourceType: 'launch-template', Tags: [{ Key: 'bluegreen:build-url', Value: 'https://u:pw@ci/x/' }] },
+    ],
+  });
+  t.deepEqual(input, {
+    TagSpecifications: [
+      { ResourceType: 'launch-template', Tags: [{ Key: 'bluegreen:build-url', Value: 'https://ci/x/' }] },
+    ],
+  });
 });

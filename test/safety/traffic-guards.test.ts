@@ -38,8 +38,14 @@ test.before(async () => {
   tgB = { name: 'web-admin-tg', arn: created.TargetGroups?.[0]?.TargetGroupArn as string };
   for (const version of ['1.0.0', '2.0.0', '3.0.0']) amis[version] = await env.ami(version);
   amis.halfBroken = await env.ami('4.0.0-half', 'partial:0.5');
-  const first = await env.deploy({ ...env.baseInput, targetGroups: [infra.targetGroupName, tgB.name], amiId: amis['1.0.0'], version: '1.0.0' });
-  if (first.exitCode !== 0) throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
+  const first = await env.deploy({
+    ...env.baseInput,
+    targetGroups: [infra.targetGroupName, tgB.name],
+    amiId: amis['1.0.0'],
+    version: '1.0.0',
+  });
+  if (first.exitCode !== 0)
+    throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
 });
 
 test.after.always(async () => {
@@ -50,26 +56,40 @@ function probe() {
   return startProbe({ url: env.listenerUrl, concurrency: 4, maxDurationMs: 240_000, maxRequests: 200_000 });
 }
 
-test.serial('a deploy whose target groups leave one the cluster serves uncovered is refused: exit 2, nothing changed', async (t) => {
-  const traffic = probe();
-  env.sandbox.resetCalls();
-  const result = await env.deploy({ ...env.baseInput, targetGroups: [env.sandbox.infra!.targetGroupName], amiId: amis['2.0.0'], version: '2.0.0' });
-  const mutating = env.sandbox.calls().mutating;
-  const report = await traffic.stop();
-  t.is(result.exitCode, 2, JSON.stringify(result.output));
-  const { error } = result.output as ErrorOutput;
-  t.is(error.field, 'targetGroups');
-  t.regex(error.message, /web-admin-tg/, 'names the target group that would be left without servers');
-  t.regex(error.message, /allowRemovingTargetGroups/, 'says how to ask for it explicitly');
-  t.is(mutating, 0, 'no mutating AWS call');
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  t.is((await servingTargetIds(env.aws, tgB.arn)).length, 2, 'web-admin-tg still has its two servers');
-});
+test.serial(
+  'a deploy whose target groups leave one the cluster serves uncovered is refused: exit 2, nothing changed',
+  async (t) => {
+    const traffic = probe();
+    env.sandbox.resetCalls();
+    const result = await env.deploy({
+      ...env.baseInput,
+      targetGroups: [env.sandbox.infra!.targetGroupName],
+      amiId: amis['2.0.0'],
+      version: '2.0.0',
+    });
+    const mutating = env.sandbox.calls().mutating;
+    const report = await traffic.stop();
+    t.is(result.exitCode, 2, JSON.stringify(result.output));
+    const { error } = result.output as ErrorOutput;
+    t.is(error.field, 'targetGroups');
+    t.regex(error.message, /web-admin-tg/, 'names the target group that would be left without servers');
+    t.regex(error.message, /allowRemovingTargetGroups/, 'says how to ask for it explicitly');
+    t.is(mutating, 0, 'no mutating AWS call');
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.is((await servingTargetIds(env.aws, tgB.arn)).length, 2, 'web-admin-tg still has its two servers');
+  },
+);
 
 test.serial('capacity 0 while a group serves is refused: exit 2, nothing changed, traffic unaffected', async (t) => {
   const traffic = probe();
   env.sandbox.resetCalls();
-  const result = await env.deploy({ ...env.baseInput, targetGroups: undefined, capacity: { min: 0, max: 0, desired: 0 }, amiId: amis['2.0.0'], version: '2.0.0' });
+  const result = await env.deploy({
+    ...env.baseInput,
+    targetGroups: undefined,
+    capacity: { min: 0, max: 0, desired: 0 },
+    amiId: amis['2.0.0'],
+    version: '2.0.0',
+  });
   const mutating = env.sandbox.calls().mutating;
   const report = await traffic.stop();
   t.is(result.exitCode, 2, JSON.stringify(result.output));
@@ -79,80 +99,129 @@ test.serial('capacity 0 while a group serves is refused: exit 2, nothing changed
   t.is(mutating, 0, 'no mutating AWS call');
   t.is(report.failed, 0, JSON.stringify(report.failures));
   const status = await getClusterStatus(env.aws, 'web-prod');
-  t.deepEqual(status.serverGroups.map((g) => `${g.name}:${g.state}:${g.capacity.desired}`), ['web-prod-v000:enabled:2']);
+  t.deepEqual(
+    status.serverGroups.map((g) => `${g.name}:${g.state}:${g.capacity.desired}`),
+    ['web-prod-v000:enabled:2'],
+  );
 });
 
-test.serial('a deploy that omits targetGroups keeps every target group of the serving group (0 failed requests)', async (t) => {
-  const traffic = probe();
-  const result = await env.deploy({ ...env.baseInput, targetGroups: undefined, amiId: amis['2.0.0'], version: '2.0.0' });
-  const report = await traffic.stop();
-  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  const [group] = await describeAsgsByName(env.aws, ['web-prod-v001']);
-  t.deepEqual([...(group?.TargetGroupARNs ?? [])].sort(), [tgA, tgB.arn].sort());
-  t.is((await servingTargetIds(env.aws, tgB.arn)).length, 2);
-});
+test.serial(
+  'a deploy that omits targetGroups keeps every target group of the serving group (0 failed requests)',
+  async (t) => {
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      targetGroups: undefined,
+      amiId: amis['2.0.0'],
+      version: '2.0.0',
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    const [group] = await describeAsgsByName(env.aws, ['web-prod-v001']);
+    t.deepEqual([...(group?.TargetGroupARNs ?? [])].sort(), [tgA, tgB.arn].sort());
+    t.is((await servingTargetIds(env.aws, tgB.arn)).length, 2);
+  },
+);
 
-test.serial('a server group merely tagged for the cluster, or named like it without a deployment tag, is never touched', async (t) => {
-  const infra = env.sandbox.infra!;
-  // Someone else's groups: one tagged bluegreen:cluster=web-prod with another name, one named web-prod-v500 without our tags.
-  for (const name of ['intruder-asg', 'web-prod-v500']) {
-    const template = await env.aws.ec2.send(
-      new CreateLaunchTemplateCommand({ LaunchTemplateName: `${name}-lt`, LaunchTemplateData: { ImageId: amis['1.0.0'], InstanceType: 't3.micro' } }),
-    );
-    await env.aws.autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: name,
-        LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
-        MinSize: 1,
-        MaxSize: 1,
-        DesiredCapacity: 1,
-        VPCZoneIdentifier: infra.subnetIds.join(','),
-        TargetGroupARNs: [tgA],
-        Tags: name === 'intruder-asg' ? [{ Key: 'bluegreen:cluster', Value: 'web-prod', PropagateAtLaunch: false, ResourceId: name, ResourceType: 'auto-scaling-group' }] : [],
-      }),
-    );
-  }
-  const before = await describeAsgsByName(env.aws, ['intruder-asg', 'web-prod-v500']);
-  const traffic = probe();
-  const result = await env.deploy({ ...env.baseInput, targetGroups: undefined, amiId: amis['3.0.0'], version: '3.0.0', keepPrevious: 0 });
-  const report = await traffic.stop();
-  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  const output = result.output as { serverGroup: string; disabledServerGroups: string[]; destroyedServerGroups: string[] };
-  t.is(output.serverGroup, 'web-prod-v002', 'numbering follows our own groups only');
-  t.false(output.disabledServerGroups.some((name) => ['intruder-asg', 'web-prod-v500'].includes(name)));
-  t.false(output.destroyedServerGroups.some((name) => ['intruder-asg', 'web-prod-v500'].includes(name)));
-  const after = await describeAsgsByName(env.aws, ['intruder-asg', 'web-prod-v500']);
-  t.is(after.length, 2, 'both foreign groups still exist');
-  for (const group of after) {
-    const old = before.find((g) => g.AutoScalingGroupName === group.AutoScalingGroupName);
-    t.is(group.DesiredCapacity, old?.DesiredCapacity, `${group.AutoScalingGroupName} capacity unchanged`);
-    t.is(group.MinSize, old?.MinSize, `${group.AutoScalingGroupName} min unchanged`);
-    t.deepEqual(group.SuspendedProcesses ?? [], [], `${group.AutoScalingGroupName} not suspended`);
-    const ids = (group.Instances ?? []).map((i) => i.InstanceId as string);
-    const registered = await registeredTargets(env.aws, tgA);
-    t.true(ids.every((id) => registered.includes(id)), `${group.AutoScalingGroupName} still registered`);
-  }
-});
+test.serial(
+  'a server group merely tagged for the cluster, or named like it without a deployment tag, is never touched',
+  async (t) => {
+    const infra = env.sandbox.infra!;
+    // Someone else's groups: one tagged bluegreen:cluster=web-prod with another name, one named web-prod-v500 without our tags.
+    for (const name of ['intruder-asg', 'web-prod-v500']) {
+      const template = await env.aws.ec2.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: `${name}-lt`,
+          LaunchTemplateData: { ImageId: amis['1.0.0'], InstanceType: 't3.micro' },
+        }),
+      );
+      await env.aws.autoScaling.send(
+        new CreateAutoScalingGroupCommand({
+          AutoScalingGroupName: name,
+          LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+          MinSize: 1,
+          MaxSize: 1,
+          DesiredCapacity: 1,
+          VPCZoneIdentifier: infra.subnetIds.join(','),
+          TargetGroupARNs: [tgA],
+          Tags:
+            name === 'intruder-asg'
+              ? [
+                  {
+                    Key: 'bluegreen:cluster',
+                    Value: 'web-prod',
+                    PropagateAtLaunch: false,
+                    ResourceId: name,
+                    ResourceType: 'auto-scaling-group',
+                  },
+                ]
+              : [],
+        }),
+      );
+    }
+    const before = await describeAsgsByName(env.aws, ['intruder-asg', 'web-prod-v500']);
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      targetGroups: undefined,
+      amiId: amis['3.0.0'],
+      version: '3.0.0',
+      keepPrevious: 0,
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    const output = result.output as {
+      serverGroup: string;
+      disabledServerGroups: string[];
+      destroyedServerGroups: string[];
+    };
+    t.is(output.serverGroup, 'web-prod-v002', 'numbering follows our own groups only');
+    t.false(output.disabledServerGroups.some((name) => ['intruder-asg', 'web-prod-v500'].includes(name)));
+    t.false(output.destroyedServerGroups.some((name) => ['intruder-asg', 'web-prod-v500'].includes(name)));
+    const after = await describeAsgsByName(env.aws, ['intruder-asg', 'web-prod-v500']);
+    t.is(after.length, 2, 'both foreign groups still exist');
+    for (const group of after) {
+      const old = before.find((g) => g.AutoScalingGroupName === group.AutoScalingGroupName);
+      t.is(group.DesiredCapacity, old?.DesiredCapacity, `${group.AutoScalingGroupName} capacity unchanged`);
+      t.is(group.MinSize, old?.MinSize, `${group.AutoScalingGroupName} min unchanged`);
+      t.deepEqual(group.SuspendedProcesses ?? [], [], `${group.AutoScalingGroupName} not suspended`);
+      const ids = (group.Instances ?? []).map((i) => i.InstanceId as string);
+      const registered = await registeredTargets(env.aws, tgA);
+      t.true(
+        ids.every((id) => registered.includes(id)),
+        `${group.AutoScalingGroupName} still registered`,
+      );
+    }
+  },
+);
 
-test.serial('targetHealthyPercent 50: the old group is not scaled down while the new one is not fully healthy', async (t) => {
-  const traffic = probe();
-  const result = await env.deploy({
-    ...env.baseInput,
-    targetGroups: undefined,
-    amiId: amis.halfBroken,
-    version: '4.0.0-half',
-    targetHealthyPercent: 50,
-    healthTimeout: '30s',
-  });
-  const report = await traffic.stop();
-  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
-  t.is(report.failed, 0, JSON.stringify(report.failures));
-  const output = result.output as { previousServerGroup: string; scaledDownServerGroups: string[]; warmServerGroups: string[]; warnings?: string[] };
-  t.deepEqual(output.scaledDownServerGroups, [], 'nothing scaled to 0');
-  t.deepEqual(output.warmServerGroups, [output.previousServerGroup], 'the previous group is kept warm');
-  t.regex((output.warnings ?? []).join('\n'), /1\/2 healthy/);
-  const [previous] = await describeAsgsByName(env.aws, [output.previousServerGroup]);
-  t.is(previous?.DesiredCapacity, 2, 'the previous group still runs at full capacity for a fast rollback');
-});
+test.serial(
+  'targetHealthyPercent 50: the old group is not scaled down while the new one is not fully healthy',
+  async (t) => {
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      targetGroups: undefined,
+      amiId: amis.halfBroken,
+      version: '4.0.0-half',
+      targetHealthyPercent: 50,
+      healthTimeout: '30s',
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    const output = result.output as {
+      previousServerGroup: string;
+      scaledDownServerGroups: string[];
+      warmServerGroups: string[];
+      warnings?: string[];
+    };
+    t.deepEqual(output.scaledDownServerGroups, [], 'nothing scaled to 0');
+    t.deepEqual(output.warmServerGroups, [output.previousServerGroup], 'the previous group is kept warm');
+    t.regex((output.warnings ?? []).join('\n'), /1\/2 healthy/);
+    const [previous] = await describeAsgsByName(env.aws, [output.previousServerGroup]);
+    t.is(previous?.DesiredCapacity, 2, 'the previous group still runs at full capacity for a fast rollback');
+  },
+);

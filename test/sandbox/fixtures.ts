@@ -1,15 +1,28 @@
 import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, CreateTagsCommand, DescribeImagesCommand, RegisterImageCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateCommand,
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  RegisterImageCommand,
+} from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
 import type { DemoInfra } from '../../src/sandbox/demo-infra';
 
 /** Registers an AMI whose instances serve `version` with the given health behaviour (moto keeps tags given by CreateTags). */
 export async function makeAppAmi(aws: AwsClients, version: string, health = 'ok'): Promise<string> {
-  const image = await aws.ec2.send(new RegisterImageCommand({ Name: `app-${version}-${health.replace(/[^\w-]/g, '-')}`, RootDeviceName: '/dev/sda1' }));
+  const image = await aws.ec2.send(
+    new RegisterImageCommand({ Name: `app-${version}-${health.replace(/[^\w-]/g, '-')}`, RootDeviceName: '/dev/sda1' }),
+  );
   const amiId = image.ImageId as string;
   await aws.ec2.send(
-    new CreateTagsCommand({ Resources: [amiId], Tags: [{ Key: 'sandbox:version', Value: version }, { Key: 'sandbox:health', Value: health }] }),
+    new CreateTagsCommand({
+      Resources: [amiId],
+      Tags: [
+        { Key: 'sandbox:version', Value: version },
+        { Key: 'sandbox:health', Value: health },
+      ],
+    }),
   );
   const check = await aws.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
   if (!check.Images?.[0]?.Tags?.some((t) => t.Key === 'sandbox:version')) throw new Error('AMI tags did not stick');
@@ -17,9 +30,18 @@ export async function makeAppAmi(aws: AwsClients, version: string, health = 'ok'
 }
 
 /** Creates a launch template and an ASG in the demo target group (HealthCheckType ELB). */
-export async function createAppAsg(aws: AwsClients, infra: DemoInfra, name: string, amiId: string, desired: number): Promise<void> {
+export async function createAppAsg(
+  aws: AwsClients,
+  infra: DemoInfra,
+  name: string,
+  amiId: string,
+  desired: number,
+): Promise<void> {
   const template = await aws.ec2.send(
-    new CreateLaunchTemplateCommand({ LaunchTemplateName: `${name}-lt`, LaunchTemplateData: { ImageId: amiId, InstanceType: 't3.micro' } }),
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `${name}-lt`,
+      LaunchTemplateData: { ImageId: amiId, InstanceType: 't3.micro' },
+    }),
   );
   await aws.autoScaling.send(
     new CreateAutoScalingGroupCommand({
@@ -38,7 +60,12 @@ export async function createAppAsg(aws: AwsClients, infra: DemoInfra, name: stri
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the deadline only bounds the test. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -74,7 +74,12 @@ function portClosed(port: number): Promise<boolean> {
 
 async function assertNothingLeft(t: import('ava').ExecutionContext, state: SandboxState): Promise<void> {
   for (const [what, pid] of Object.entries(state.processes)) {
-    await waitFor(`${what} process ${pid} to end`, async () => (processGone(pid) ? true : undefined), 30_000, 100).catch(() => undefined);
+    await waitFor(
+      `${what} process ${pid} to end`,
+      async () => (processGone(pid) ? true : undefined),
+      30_000,
+      100,
+    ).catch(() => undefined);
     t.true(processGone(pid), `${what} process ${pid} is gone`);
   }
   for (const port of state.ports) t.true(await portClosed(port), `port ${port} is closed`);
@@ -82,23 +87,36 @@ async function assertNothingLeft(t: import('ava').ExecutionContext, state: Sandb
 
 test.serial('npx bluegreen sandbox & then kill $! leaves no process and no port', async (t) => {
   const stateFile = stateFileIn();
-  const run = startNpx(['sandbox', '--port', '0', '--infra', 'demo', '--time-scale', '0.05', '--state-file', stateFile], process.env, 180_000);
+  const run = startNpx(
+    ['sandbox', '--port', '0', '--infra', 'demo', '--time-scale', '0.05', '--state-file', stateFile],
+    process.env,
+    180_000,
+  );
   const state = await readyState(stateFile);
   t.not(state.processes.sandbox, run.child.pid, 'npx runs the sandbox as a child process');
   t.true(state.ports.length >= 3, `moto, gateway and listener ports: ${state.ports.join(',')}`);
   run.child.kill('SIGTERM'); // what `kill $!` sends to `npx … &`
   await run.exited;
   await assertNothingLeft(t, state);
-  await waitFor('the state file to be removed', async () => (existsSync(stateFile) ? undefined : true), 10_000, 100).catch(() => undefined);
+  await waitFor(
+    'the state file to be removed',
+    async () => (existsSync(stateFile) ? undefined : true),
+    10_000,
+    100,
+  ).catch(() => undefined);
   t.false(existsSync(stateFile), 'the sandbox stopped in order (it removes its state file)');
 });
 
 test.serial('a SIGKILLed sandbox leaves no moto behind', async (t) => {
   const stateFile = stateFileIn();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli.ts'), 'sandbox', '--port', '0', '--state-file', stateFile], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'src', 'cli.ts'), 'sandbox', '--port', '0', '--state-file', stateFile],
+    {
+      cwd: repoRoot,
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const state = await readyState(stateFile);
   t.is(state.processes.sandbox, child.pid as number);

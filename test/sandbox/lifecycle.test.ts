@@ -45,10 +45,15 @@ for (let round = 1; round <= 5; round += 1) {
       // One round with a serving instance, so instance ports are part of the check.
       const amiId = await makeAppAmi(sandbox.clients(), 'v1');
       await createAppAsg(sandbox.clients(), sandbox.infra!, 'life-v001', amiId, 1);
-      await waitFor('the instance to serve', async () => (sandbox.state().instances.some((i) => i.phase === 'serving') ? true : undefined));
+      await waitFor('the instance to serve', async () =>
+        sandbox.state().instances.some((i) => i.phase === 'serving') ? true : undefined,
+      );
     }
     const { motoPid, ports } = sandbox.resources();
-    t.true(ports.length >= (round === 1 ? 4 : 3), `round ${round}: moto, gateway, listener (+ instance) ports: ${ports.join(',')}`);
+    t.true(
+      ports.length >= (round === 1 ? 4 : 3),
+      `round ${round}: moto, gateway, listener (+ instance) ports: ${ports.join(',')}`,
+    );
     await sandbox.stop();
     await sandbox.stop(); // idempotent
     t.true(processGone(motoPid), `round ${round}: moto_server ${motoPid} is gone`);
@@ -57,7 +62,11 @@ for (let round = 1; round <= 5; round += 1) {
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env, cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    env,
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,32 +75,42 @@ function runCli(args: string[], env: NodeJS.ProcessEnv) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-test.serial('bluegreen sandbox runs in the foreground, writes its state file, and stops everything on SIGTERM', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
-  const stateFile = join(dir, 'state.json');
-  const run = runCli(['sandbox', '--port', '0', '--infra', 'demo', '--time-scale', '0.05', '--state-file', stateFile], process.env);
-  try {
-    await waitFor('the state file', async () => (existsSync(stateFile) ? true : undefined), 60_000, 100);
-    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
-    t.regex(state.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
-    t.regex(state.infra.listenerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-    t.regex(state.infra.targetGroupArn, /^arn:aws:elasticloadbalancing:/);
-    t.truthy(state.infra.artifactBucket);
-    await waitFor('the endpoint on stdout', async () => (run.out().includes(state.endpoint) ? true : undefined), 10_000);
-    const calls = (await (await fetch(`${state.endpoint}/_sandbox/calls`)).json()) as { mutating: number };
-    t.is(calls.mutating, 0);
-    const ports = [state.endpoint, state.infra.listenerUrl].map((url: string) => Number(new URL(url).port));
-    run.child.kill('SIGTERM');
-    t.is(await run.exited, 0, run.err());
-    for (const port of ports) t.true(await portClosed(port), `port ${port} is closed`);
-    t.false(existsSync(stateFile), 'the state file is removed on stop');
-  } finally {
-    if (run.child.exitCode === null) {
-      run.child.kill('SIGKILL');
-      await sleep(100);
+test.serial(
+  'bluegreen sandbox runs in the foreground, writes its state file, and stops everything on SIGTERM',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const stateFile = join(dir, 'state.json');
+    const run = runCli(
+      ['sandbox', '--port', '0', '--infra', 'demo', '--time-scale', '0.05', '--state-file', stateFile],
+      process.env,
+    );
+    try {
+      await waitFor('the state file', async () => (existsSync(stateFile) ? true : undefined), 60_000, 100);
+      const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+      t.regex(state.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+      t.regex(state.infra.listenerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      t.regex(state.infra.targetGroupArn, /^arn:aws:elasticloadbalancing:/);
+      t.truthy(state.infra.artifactBucket);
+      await waitFor(
+        'the endpoint on stdout',
+        async () => (run.out().includes(state.endpoint) ? true : undefined),
+        10_000,
+      );
+      const calls = (await (await fetch(`${state.endpoint}/_sandbox/calls`)).json()) as { mutating: number };
+      t.is(calls.mutating, 0);
+      const ports = [state.endpoint, state.infra.listenerUrl].map((url: string) => Number(new URL(url).port));
+      run.child.kill('SIGTERM');
+      t.is(await run.exited, 0, run.err());
+      for (const port of ports) t.true(await portClosed(port), `port ${port} is closed`);
+      t.false(existsSync(stateFile), 'the state file is removed on stop');
+    } finally {
+      if (run.child.exitCode === null) {
+        run.child.kill('SIGKILL');
+        await sleep(100);
+      }
     }
-  }
-});
+  },
+);
 
 test.serial('without moto_server the sandbox says how to install it and exits 2', async (t) => {
   const run = runCli(['sandbox', '--port', '0'], { ...process.env, PATH: join(tmpdir(), 'no-such-bin') });

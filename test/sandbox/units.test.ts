@@ -9,22 +9,38 @@ import { summarize } from '../../src/sandbox/probe';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from '../../src/sandbox/response-rewrite';
 import { matchesHttpCode } from '../../src/sandbox/target-health';
 
-const auth = (service: string) => `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=abc`;
+const auth = (service: string) =>
+  `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=abc`;
 const form = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
 
 test('Query API calls are classified by credential scope and Action', (t) => {
-  const call = classifyRequest({ method: 'POST', url: '/', headers: { ...form, authorization: auth('autoscaling') }, body: Buffer.from('Action=DescribeAutoScalingGroups&Version=2011-01-01') });
+  const call = classifyRequest({
+    method: 'POST',
+    url: '/',
+    headers: { ...form, authorization: auth('autoscaling') },
+    body: Buffer.from('Action=DescribeAutoScalingGroups&Version=2011-01-01'),
+  });
   t.is(call.service, 'autoscaling');
   t.is(call.action, 'DescribeAutoScalingGroups');
   t.false(call.mutating);
-  const ec2 = classifyRequest({ method: 'POST', url: '/', headers: { ...form, authorization: auth('ec2') }, body: Buffer.from('Action=RunInstances') });
+  const ec2 = classifyRequest({
+    method: 'POST',
+    url: '/',
+    headers: { ...form, authorization: auth('ec2') },
+    body: Buffer.from('Action=RunInstances'),
+  });
   t.is(ec2.service, 'ec2');
   t.true(ec2.mutating);
 });
 
 test('gzip request bodies (AWS request compression) are decompressed, except S3 objects', (t) => {
   const body = gzipSync(Buffer.from('Action=PutMetricData&Namespace=App'));
-  const call = { method: 'POST', url: '/', headers: { ...form, 'content-encoding': 'gzip', authorization: auth('monitoring') }, body };
+  const call = {
+    method: 'POST',
+    url: '/',
+    headers: { ...form, 'content-encoding': 'gzip', authorization: auth('monitoring') },
+    body,
+  };
   t.is(decompressedBody(call)?.toString('utf8'), 'Action=PutMetricData&Namespace=App');
   t.is(decompressedBody({ ...call, headers: { ...call.headers, authorization: auth('s3') } }), undefined);
   t.is(decompressedBody({ ...call, headers: form }), undefined);
@@ -46,7 +62,12 @@ test('S3 REST calls are named from method and path shape', (t) => {
   t.is(s3('PUT', '/bucket/a/b.zip?partNumber=1&uploadId=x'), 'UploadPart');
   t.is(s3('POST', '/bucket?delete'), 'DeleteObjects');
   // Presigned: the scope is in the query string; unsigned requests are S3.
-  const presigned = classifyRequest({ method: 'GET', url: '/bucket/k?X-Amz-Credential=AKID%2F20261126%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x', headers: {}, body: Buffer.alloc(0) });
+  const presigned = classifyRequest({
+    method: 'GET',
+    url: '/bucket/k?X-Amz-Credential=AKID%2F20261126%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x',
+    headers: {},
+    body: Buffer.alloc(0),
+  });
   t.is(`${presigned.service}:${presigned.action}`, 's3:GetObject');
   t.is(classifyRequest({ method: 'GET', url: '/bucket/k', headers: {}, body: Buffer.alloc(0) }).service, 's3');
 });
@@ -77,25 +98,49 @@ test('fault rules: validation names the field; fail-next is consumed; throttling
   t.true(runA.some(Boolean) && !runA.every(Boolean));
 });
 
-test('error bodies have each protocol\'s shape', (t) => {
+test("error bodies have each protocol's shape", (t) => {
   const asg = awsErrorResponse('autoscaling', 'query', { code: 'Throttling', status: 400, message: 'Rate exceeded' });
-  t.regex(asg.body, /^<ErrorResponse xmlns="http:\/\/autoscaling\.amazonaws\.com\/doc\/2011-01-01\/"><Error><Type>Sender<\/Type><Code>Throttling<\/Code>/);
-  const ec2 = awsErrorResponse('ec2', 'query', { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' });
+  t.regex(
+    asg.body,
+    /^<ErrorResponse xmlns="http:\/\/autoscaling\.amazonaws\.com\/doc\/2011-01-01\/"><Error><Type>Sender<\/Type><Code>Throttling<\/Code>/,
+  );
+  const ec2 = awsErrorResponse('ec2', 'query', {
+    code: 'RequestLimitExceeded',
+    status: 503,
+    message: 'Request limit exceeded.',
+  });
   t.regex(ec2.body, /<Response><Errors><Error><Code>RequestLimitExceeded<\/Code>/);
   t.is(ec2.status, 503);
-  t.regex(awsErrorResponse('s3', 'rest-xml', { code: 'SlowDown', status: 503, message: 'm' }).body, /<Error><Code>SlowDown<\/Code>/);
+  t.regex(
+    awsErrorResponse('s3', 'rest-xml', { code: 'SlowDown', status: 503, message: 'm' }).body,
+    /<Error><Code>SlowDown<\/Code>/,
+  );
 });
 
 test('CLI fault flags', (t) => {
-  t.deepEqual(parseThrottleFlag('autoscaling:DescribeAutoScalingGroups=0.3'), { kind: 'throttle', service: 'autoscaling', action: 'DescribeAutoScalingGroups', share: 0.3 });
-  t.deepEqual(parseFailFlag('CreateAutoScalingGroup=2:LimitExceeded:400'), { kind: 'fail', action: 'CreateAutoScalingGroup', count: 2, code: 'LimitExceeded', status: 400 });
+  t.deepEqual(parseThrottleFlag('autoscaling:DescribeAutoScalingGroups=0.3'), {
+    kind: 'throttle',
+    service: 'autoscaling',
+    action: 'DescribeAutoScalingGroups',
+    share: 0.3,
+  });
+  t.deepEqual(parseFailFlag('CreateAutoScalingGroup=2:LimitExceeded:400'), {
+    kind: 'fail',
+    action: 'CreateAutoScalingGroup',
+    count: 2,
+    code: 'LimitExceeded',
+    status: 400,
+  });
   t.deepEqual(parseLatencyFlag('*=50'), { kind: 'latency', action: '*', ms: 50 });
   t.throws(() => parseThrottleFlag('DescribeAutoScalingGroups'), { message: /^throttle: must look like/ });
 });
 
 test('AMI tags give the app its version and behaviour', (t) => {
   t.deepEqual(appBehaviourOf('ami-1', {}), { version: 'ami-1', health: { kind: 'ok' } });
-  t.deepEqual(appBehaviourOf('ami-1', { 'sandbox:version': '1.2.3', 'sandbox:health': 'fail' }), { version: '1.2.3', health: { kind: 'fail' } });
+  t.deepEqual(appBehaviourOf('ami-1', { 'sandbox:version': '1.2.3', 'sandbox:health': 'fail' }), {
+    version: '1.2.3',
+    health: { kind: 'fail' },
+  });
   t.deepEqual(appBehaviourOf('ami-1', { 'sandbox:health': 'flaky:0.5' }).health, { kind: 'flaky', failShare: 0.5 });
   t.is(appBehaviourOf('ami-1', { 'sandbox:health': 'slow-boot:90' }).bootSeconds, 90);
 });
@@ -107,8 +152,21 @@ test('matchers and forward actions', (t) => {
   t.false(matchesHttpCode('200', 500));
   t.deepEqual(forwardTargets([{ Type: 'forward', TargetGroupArn: 'tg-a' }]), [{ targetGroupArn: 'tg-a', weight: 1 }]);
   t.deepEqual(
-    forwardTargets([{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'tg-a', Weight: 90 }, { TargetGroupArn: 'tg-b', Weight: 10 }] } }]),
-    [{ targetGroupArn: 'tg-a', weight: 90 }, { targetGroupArn: 'tg-b', weight: 10 }],
+    forwardTargets([
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: 'tg-a', Weight: 90 },
+            { TargetGroupArn: 'tg-b', Weight: 10 },
+          ],
+        },
+      },
+    ]),
+    [
+      { targetGroupArn: 'tg-a', weight: 90 },
+      { targetGroupArn: 'tg-b', weight: 10 },
+    ],
   );
 });
 
@@ -120,7 +178,8 @@ const MOTO_TARGET_HEALTH =
 
 test('DescribeTargetHealth is rewritten from real checks and keeps draining targets', (t) => {
   const out = rewriteTargetHealth(MOTO_TARGET_HEALTH, 'tg', false, {
-    healthOf: (_tg, id) => (id === 'i-aaa' ? { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out' } : undefined),
+    healthOf: (_tg, id) =>
+      id === 'i-aaa' ? { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out' } : undefined,
     drainingTargets: () => [{ instanceId: 'i-ccc', port: 80 }],
   });
   t.regex(out, /<Id>i-aaa<\/Id>.*?<State>unhealthy<\/State><Reason>Target.Timeout<\/Reason>/);
@@ -129,9 +188,16 @@ test('DescribeTargetHealth is rewritten from real checks and keeps draining targ
 });
 
 test('ASG instance HealthStatus follows the given status', (t) => {
-  const xml = '<Instances><member><InstanceId>i-aaa</InstanceId><LifecycleState>InService</LifecycleState><HealthStatus>Healthy</HealthStatus></member><member><InstanceId>i-bbb</InstanceId><HealthStatus>Healthy</HealthStatus></member></Instances>';
+  const xml =
+    '<Instances><member><InstanceId>i-aaa</InstanceId><LifecycleState>InService</LifecycleState><HealthStatus>Healthy</HealthStatus></member><member><InstanceId>i-bbb</InstanceId><HealthStatus>Healthy</HealthStatus></member></Instances>';
   const out = rewriteAsgInstanceHealth(xml, (id) => (id === 'i-bbb' ? 'Unhealthy' : undefined));
-  t.is(out, xml.replace('<InstanceId>i-bbb</InstanceId><HealthStatus>Healthy', '<InstanceId>i-bbb</InstanceId><HealthStatus>Unhealthy'));
+  t.is(
+    out,
+    xml.replace(
+      '<InstanceId>i-bbb</InstanceId><HealthStatus>Healthy',
+      '<InstanceId>i-bbb</InstanceId><HealthStatus>Unhealthy',
+    ),
+  );
 });
 
 test('probe report: totals, failures by kind, and version mix changes', (t) => {
@@ -152,5 +218,8 @@ test('probe report: totals, failures by kind, and version mix changes', (t) => {
   t.is(report.failed, 2);
   t.deepEqual(report.failures, { 'status:502': 1, 'error:ECONNRESET': 1 });
   t.deepEqual(report.perVersion, { v1: 3, v2: 2 });
-  t.deepEqual(report.timeline.map((c) => c.versions), [['v1'], ['v1', 'v2'], ['v2']]);
+  t.deepEqual(
+    report.timeline.map((c) => c.versions),
+    [['v1'], ['v1', 'v2'], ['v2']],
+  );
 });

@@ -14,9 +14,25 @@ test.after.always(async () => {
 
 // The whole bad-input table runs in-process (test/unit/stages/status-bad-input.test.ts); this is the
 // spawned-bundle smoke: the bundle's own yargs rejects the flag, writes the error output and exits 2.
-const cases: Array<{ title: string; input?: Record<string, unknown> | string; args?: string[]; field: string; pattern: RegExp }> = [
-  { title: 'unknown flag', args: ['--cluster', 'web', '--colour', 'blue'], field: 'colour', pattern: /colour: is not a known (key|option)/ },
-  { title: 'unknown key in the input file', input: { cluster: 'web', clustr: 'x' }, field: 'clustr', pattern: /clustr: is not a known key/ },
+const cases: Array<{
+  title: string;
+  input?: Record<string, unknown> | string;
+  args?: string[];
+  field: string;
+  pattern: RegExp;
+}> = [
+  {
+    title: 'unknown flag',
+    args: ['--cluster', 'web', '--colour', 'blue'],
+    field: 'colour',
+    pattern: /colour: is not a known (key|option)/,
+  },
+  {
+    title: 'unknown key in the input file',
+    input: { cluster: 'web', clustr: 'x' },
+    field: 'clustr',
+    pattern: /clustr: is not a known key/,
+  },
 ];
 
 for (const c of cases) {

@@ -45,7 +45,11 @@ test('every stage has a bundle', (t) => {
 
 for (const stage of stages) {
   test(`${stage}.js --help works from the minified bundle and loads no AWS SDK`, async (t) => {
-    const { stdout, stderr } = await run(process.execPath, ['--require', compileRecorder, bundlePath(stage), '--help'], { timeout: 60_000 });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--require', compileRecorder, bundlePath(stage), '--help'],
+      { timeout: 60_000 },
+    );
     t.regex(stdout, new RegExp(`^${stage}\\.js\\b`, 'm'));
     t.regex(stdout, /--output/);
     t.deepEqual(compiledModules(stderr), [], 'nothing beyond the bundle itself was compiled');
@@ -56,7 +60,11 @@ test('a call that reaches AWS loads the SDK, compiled from the text the bundle c
   const recorder = await startRecordingServer();
   try {
     const env = { ...process.env, ...emulatorEnv(recorder.endpoint), BLUEGREEN_AWS_MAX_ATTEMPTS: '1' };
-    const failed = await run(process.execPath, ['--require', compileRecorder, bundlePath('status'), '--cluster', 'web-prod'], { env, timeout: 60_000 }).then(
+    const failed = await run(
+      process.execPath,
+      ['--require', compileRecorder, bundlePath('status'), '--cluster', 'web-prod'],
+      { env, timeout: 60_000 },
+    ).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

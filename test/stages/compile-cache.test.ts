@@ -13,12 +13,18 @@ import {
 } from '../../src/core/compile-cache';
 
 test('an embedded module runs from text, with Node built-ins, and returns its exports', (t) => {
-  const exports = loadEmbeddedModule('bluegreen/test-basename.js', 'exports.base = require("node:path").basename("/a/b.txt");') as { base: string };
+  const exports = loadEmbeddedModule(
+    'bluegreen/test-basename.js',
+    'exports.base = require("node:path").basename("/a/b.txt");',
+  ) as { base: string };
   t.is(exports.base, 'b.txt');
 });
 
 test('a stack trace through an embedded module names it by its id', (t) => {
-  const { fail } = loadEmbeddedModule('bluegreen/test-thrower.js', 'exports.fail = () => { throw new Error("boom"); };') as { fail: () => never };
+  const { fail } = loadEmbeddedModule(
+    'bluegreen/test-thrower.js',
+    'exports.fail = () => { throw new Error("boom"); };',
+  ) as { fail: () => never };
   const error = t.throws(fail);
   t.regex(error?.stack ?? '', /bluegreen\/test-thrower\.js/);
 });
@@ -27,7 +33,8 @@ test("Node's compile cache is on where Node has one, in the temp dir; elsewhere 
   t.notThrows(() => enableCompileCache());
   const node = Module as { enableCompileCache?: unknown; getCompileCacheDir?: () => string | undefined };
   // Node keeps one sub dir per Node version inside the dir given.
-  if (typeof node.enableCompileCache === 'function') t.true(node.getCompileCacheDir?.()?.startsWith(`${compileCacheDir()}/`));
+  if (typeof node.enableCompileCache === 'function')
+    t.true(node.getCompileCacheDir?.()?.startsWith(`${compileCacheDir()}/`));
   else t.is(node.getCompileCacheDir, undefined, `Node ${process.version} has no compile cache`);
 });
 
@@ -51,7 +58,9 @@ test('a damaged bundle says so instead of running other code', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'embedded-'));
   const bundle = join(dir, 'stage.js');
   writeFileSync(bundle, embeddedComment(id, source).replace('42', '43'));
-  t.throws(() => readEmbeddedSource(bundle, id), { message: /stage\.js is damaged: it no longer carries bluegreen\/test-damaged-[0-9a-f]{16}\.js/ });
+  t.throws(() => readEmbeddedSource(bundle, id), {
+    message: /stage\.js is damaged: it no longer carries bluegreen\/test-damaged-[0-9a-f]{16}\.js/,
+  });
   writeFileSync(bundle, 'exports.main = 1;\n');
   t.throws(() => readEmbeddedSource(bundle, id), { message: /is damaged/ });
 });

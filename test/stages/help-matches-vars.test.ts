@@ -14,7 +14,9 @@ const NOT_INPUT = new Set(['help', 'input', 'output']);
 for (const [stage, step] of Object.entries(STEP_OF_STAGE)) {
   test(`${stage}.js --help and vars/${step}.txt name the same inputs`, async (t) => {
     const { stdout } = await run(process.execPath, [bundlePath(stage), '--help'], { timeout: 60_000 });
-    const flags = [...stdout.matchAll(/^ {2}--(\w+)/gm)].map((m) => m[1] as string).filter((flag) => !NOT_INPUT.has(flag));
+    const flags = [...stdout.matchAll(/^ {2}--(\w+)/gm)]
+      .map((m) => m[1] as string)
+      .filter((flag) => !NOT_INPUT.has(flag));
     const help = readFileSync(join(root, 'vars', `${step}.txt`), 'utf8');
     const documented = [...help.matchAll(/<dt><code>(\w+)<\/code>/g)].map((m) => m[1] as string);
     t.true(flags.length > 0, stdout);

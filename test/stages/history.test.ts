@@ -47,8 +47,17 @@ test.before(async () => {
     to: 'web-prod-v011',
     reason: 'errors after release',
   });
-  await appendRecord(aws, ledger, { ...base, cluster: 'web-test', kind: 'deploy', result: 'failed', deploymentId: newDeploymentId() });
-  await acquireLock(aws, ledger, 'web-prod', { owner: 'https://jenkins.example.com/job/web/8/', deploymentId: 'dep-running' });
+  await appendRecord(aws, ledger, {
+    ...base,
+    cluster: 'web-test',
+    kind: 'deploy',
+    result: 'failed',
+    deploymentId: newDeploymentId(),
+  });
+  await acquireLock(aws, ledger, 'web-prod', {
+    owner: 'https://jenkins.example.com/job/web/8/',
+    deploymentId: 'dep-running',
+  });
 });
 
 test.after.always(async () => {
@@ -97,14 +106,26 @@ test('history prints the last N records as a table and writes them as JSON with 
 });
 
 test('flags work too: --ledger.bucket, --ledger.prefix, default limit 10', async (t) => {
-  const { exitCode, output } = await runHistory(['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--ledger.prefix', 'bluegreen/']);
+  const { exitCode, output } = await runHistory([
+    '--cluster',
+    'web-prod',
+    '--ledger.bucket',
+    ledger.bucket,
+    '--ledger.prefix',
+    'bluegreen/',
+  ]);
   t.is(exitCode, 0);
   t.is(output.records.length, 10);
   t.deepEqual(output.ledger, ledger);
 });
 
 test('a cluster with no records and no lock is not an error', async (t) => {
-  const { exitCode, stderr, output } = await runHistory(['--cluster', 'api-prod', '--ledger', `s3://${ledger.bucket}/bluegreen`]);
+  const { exitCode, stderr, output } = await runHistory([
+    '--cluster',
+    'api-prod',
+    '--ledger',
+    `s3://${ledger.bucket}/bluegreen`,
+  ]);
   t.is(exitCode, 0);
   t.deepEqual(output.records, []);
   t.is(output.lock, null);
@@ -113,12 +134,37 @@ test('a cluster with no records and no lock is not an error', async (t) => {
 });
 
 for (const [title, args, field, problem] of [
-  ['a bad bucket name', ['--cluster', 'web-prod', '--ledger.bucket', 'My_Bucket'], 'ledger.bucket', /not a valid S3 bucket name/],
-  ['limit 0', ['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--limit', '0'], 'limit', /between 1 and 1000/],
-  ['limit 1001', ['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--limit', '1001'], 'limit', /between 1 and 1000/],
-  ['a prefix with a leading slash', ['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--ledger.prefix', '/bluegreen'], 'ledger.prefix', /must not start with "\/"/],
+  [
+    'a bad bucket name',
+    ['--cluster', 'web-prod', '--ledger.bucket', 'My_Bucket'],
+    'ledger.bucket',
+    /not a valid S3 bucket name/,
+  ],
+  [
+    'limit 0',
+    ['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--limit', '0'],
+    'limit',
+    /between 1 and 1000/,
+  ],
+  [
+    'limit 1001',
+    ['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--limit', '1001'],
+    'limit',
+    /between 1 and 1000/,
+  ],
+  [
+    'a prefix with a leading slash',
+    ['--cluster', 'web-prod', '--ledger.bucket', ledger.bucket, '--ledger.prefix', '/bluegreen'],
+    'ledger.prefix',
+    /must not start with "\/"/,
+  ],
   ['no ledger', ['--cluster', 'web-prod'], 'ledger.bucket', /is required/],
-  ['a missing bucket', ['--cluster', 'web-prod', '--ledger.bucket', 'no-such-bucket-here'], 'ledger.bucket', /does not exist/],
+  [
+    'a missing bucket',
+    ['--cluster', 'web-prod', '--ledger.bucket', 'no-such-bucket-here'],
+    'ledger.bucket',
+    /does not exist/,
+  ],
 ] as const) {
   test(`${title} is bad input (exit 2) naming ${field}`, async (t) => {
     const { exitCode, stderr, output } = await runHistory([...args]);

@@ -24,25 +24,56 @@ test('a succeeded deploy: healthy in each target group, the old group drained an
 });
 
 test('a first deploy skips the drain check; an old group left enabled fails it', (t) => {
-  const first = deployChecks({ cluster: 'web-prod', exitCode: 0, output: { ...SUCCEEDED, previousServerGroup: null, disabledServerGroups: [] } });
+  const first = deployChecks({
+    cluster: 'web-prod',
+    exitCode: 0,
+    output: { ...SUCCEEDED, previousServerGroup: null, disabledServerGroups: [] },
+  });
   t.is(first[2]?.skipped, 'first deploy of web-prod: nothing to drain');
-  const notDisabled = deployChecks({ cluster: 'web-prod', exitCode: 0, output: { ...SUCCEEDED, disabledServerGroups: [] } });
+  const notDisabled = deployChecks({
+    cluster: 'web-prod',
+    exitCode: 0,
+    output: { ...SUCCEEDED, disabledServerGroups: [] },
+  });
   t.is(notDisabled[2]?.failure?.type, 'NotDisabled');
 });
 
 test('a watch verdict becomes a case: pass passes, anything else fails with its reason', (t) => {
-  const passed = deployChecks({ cluster: 'web-prod', exitCode: 0, output: { ...SUCCEEDED, watch: { verdict: 'pass' } } });
+  const passed = deployChecks({
+    cluster: 'web-prod',
+    exitCode: 0,
+    output: { ...SUCCEEDED, watch: { verdict: 'pass' } },
+  });
   t.deepEqual(passed.at(-1), { name: 'watch of web-prod-v004: pass' });
-  const failed = deployChecks({ cluster: 'web-prod', exitCode: 1, output: { ...SUCCEEDED, watch: { verdict: 'fail', reason: '5xx rate 4% > 1%' } } });
-  t.deepEqual(failed.at(-1), { name: 'watch of web-prod-v004: fail', failure: { type: 'WatchFailed', message: '5xx rate 4% > 1%' } });
+  const failed = deployChecks({
+    cluster: 'web-prod',
+    exitCode: 1,
+    output: { ...SUCCEEDED, watch: { verdict: 'fail', reason: '5xx rate 4% > 1%' } },
+  });
+  t.deepEqual(failed.at(-1), {
+    name: 'watch of web-prod-v004: fail',
+    failure: { type: 'WatchFailed', message: '5xx rate 4% > 1%' },
+  });
 });
 
 test('a failed deploy is one failed case with the stage error; no output says so', (t) => {
-  const failed = deployChecks({ cluster: 'web-prod', exitCode: 1, output: { error: { code: 'HealthTimeout', message: 'web-prod-v004 was not healthy within 600s; rolled back' } } });
-  t.deepEqual(failed, [{ name: 'deploy of web-prod', failure: { type: 'HealthTimeout', message: 'web-prod-v004 was not healthy within 600s; rolled back' } }]);
+  const failed = deployChecks({
+    cluster: 'web-prod',
+    exitCode: 1,
+    output: { error: { code: 'HealthTimeout', message: 'web-prod-v004 was not healthy within 600s; rolled back' } },
+  });
+  t.deepEqual(failed, [
+    {
+      name: 'deploy of web-prod',
+      failure: { type: 'HealthTimeout', message: 'web-prod-v004 was not healthy within 600s; rolled back' },
+    },
+  ]);
   const none = deployChecks({ cluster: 'web-prod', exitCode: 137, output: undefined });
   t.is(none[0]?.failure?.type, 'exit 137');
-  t.is(deployChecks({ cluster: 'web-prod', exitCode: 0, output: { ...SUCCEEDED, status: 'planned' } })[0]?.skipped, 'plan only: nothing was deployed');
+  t.is(
+    deployChecks({ cluster: 'web-prod', exitCode: 0, output: { ...SUCCEEDED, status: 'planned' } })[0]?.skipped,
+    'plan only: nothing was deployed',
+  );
 });
 
 test('the XML counts tests, failures and skips and escapes every value', (t) => {
@@ -51,7 +82,11 @@ test('the XML counts tests, failures and skips and escapes every value', (t) => 
     { name: 'f', failure: { type: 'T', message: "it's <bad>\u0001" } },
     { name: 's', skipped: 'why' },
   ]);
-  t.true(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bluegreen deploy web-prod" tests="3" failures="1" errors="0" skipped="1">'));
+  t.true(
+    xml.startsWith(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bluegreen deploy web-prod" tests="3" failures="1" errors="0" skipped="1">',
+    ),
+  );
   t.true(xml.includes('<testcase classname="bluegreen deploy web-prod" name="a &lt;b&gt; &amp; &quot;c&quot;"/>'));
   t.true(xml.includes('<failure type="T" message="it&apos;s &lt;bad&gt;"/>'));
   t.true(xml.includes('<skipped message="why"/>'));
@@ -61,11 +96,17 @@ test('the XML counts tests, failures and skips and escapes every value', (t) => 
 test('the command writes the report from the deploy output file, or a failed case when there is none', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'junit-report-'));
   writeFileSync(join(dir, 'out.json'), JSON.stringify(SUCCEEDED));
-  writeFileSync(join(dir, 'in.json'), JSON.stringify({ cluster: 'web-prod', exitCode: 0, outputFile: join(dir, 'out.json') }));
+  writeFileSync(
+    join(dir, 'in.json'),
+    JSON.stringify({ cluster: 'web-prod', exitCode: 0, outputFile: join(dir, 'out.json') }),
+  );
   t.is(runJUnitReport(['--input', join(dir, 'in.json'), '--output', join(dir, 'r', 'report.xml')]), 0);
   t.regex(readFileSync(join(dir, 'r', 'report.xml'), 'utf8'), /tests="3" failures="0"/);
 
-  writeFileSync(join(dir, 'in2.json'), JSON.stringify({ cluster: 'web-prod', exitCode: 1, outputFile: join(dir, 'missing.json') }));
+  writeFileSync(
+    join(dir, 'in2.json'),
+    JSON.stringify({ cluster: 'web-prod', exitCode: 1, outputFile: join(dir, 'missing.json') }),
+  );
   t.is(runJUnitReport(['--input', join(dir, 'in2.json'), '--output', join(dir, 'r2.xml')]), 0);
   t.regex(readFileSync(join(dir, 'r2.xml'), 'utf8'), /failures="1"[^]*the deploy wrote no output \(exit 1\)/);
 

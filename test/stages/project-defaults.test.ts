@@ -11,7 +11,11 @@ test('a bundle reads .bluegreen.json from its working directory: an unknown key 
   const cwd = mkdtempSync(join(tmpdir(), 'bluegreen-json-'));
   writeFileSync(join(cwd, '.bluegreen.json'), JSON.stringify({ defaults: { region: 'us-east-1', colour: 'blue' } }));
   const exitCode = await new Promise<number | null>((resolve) => {
-    const child = execFile(process.execPath, [bundlePath('status'), '--cluster', 'web-prod', '--output', 'out.json'], { cwd, timeout: 60_000, env: { PATH: process.env.PATH ?? '' } });
+    const child = execFile(process.execPath, [bundlePath('status'), '--cluster', 'web-prod', '--output', 'out.json'], {
+      cwd,
+      timeout: 60_000,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     child.on('close', resolve);
   });
   t.is(exitCode, 2);

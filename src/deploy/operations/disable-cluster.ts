@@ -93,7 +93,10 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
   const finishedAt = Date.now();
   const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1000).toISOString();
   if (options.scaleDownDelaySeconds > 0) {
-    await setTagsOfGroups(aws, toDisable.map((group) => ({ name: group.name, tags: { [Tag.scaleDownAfter]: scaleDownAfter } })));
+    await setTagsOfGroups(
+      aws,
+      toDisable.map((group) => ({ name: group.name, tags: { [Tag.scaleDownAfter]: scaleDownAfter } })),
+    );
   }
   return { disabled: toDisable, startedAt, finishedAt, scaleDownAfter };
 }

@@ -58,7 +58,10 @@ export function input<T>(spec: InputSpec<T>): InputSpec<T> {
 type Extra = Omit<InputSpec, 'kind' | 'describe' | 'parse' | 'default'>;
 
 /** An optional string (empty refused); `pattern` with its `shape` for the message. */
-export function stringInput(describe: string, extra: Extra & { pattern?: RegExp; shape?: string } = {}): InputSpec<string | undefined> {
+export function stringInput(
+  describe: string,
+  extra: Extra & { pattern?: RegExp; shape?: string } = {},
+): InputSpec<string | undefined> {
   const { pattern, shape, ...rest } = extra;
   return input({
     kind: 'string',
@@ -73,7 +76,11 @@ export function stringInput(describe: string, extra: Extra & { pattern?: RegExp;
 }
 
 /** A value checked later by a function that sees several inputs at once (e.g. the cluster keys). */
-export function rawInput(kind: InputKind, describe: string, extra: Extra & Pick<InputSpec, 'default'> = {}): InputSpec<unknown> {
+export function rawInput(
+  kind: InputKind,
+  describe: string,
+  extra: Extra & Pick<InputSpec, 'default'> = {},
+): InputSpec<unknown> {
   return input({ kind, describe, ...extra, parse: (value) => value });
 }
 
@@ -98,20 +105,48 @@ export function listInput(
 
 /** A boolean with a default. */
 export function booleanInput(describe: string, defaultValue: boolean, extra: Extra = {}): InputSpec<boolean> {
-  return input({ kind: 'boolean', describe, default: defaultValue, ...extra, parse: (value, field) => checkBoolean(field, value) });
+  return input({
+    kind: 'boolean',
+    describe,
+    default: defaultValue,
+    ...extra,
+    parse: (value, field) => checkBoolean(field, value),
+  });
 }
 
 /** A whole number within bounds, with a default. */
-export function integerInput(describe: string, bounds: { min: number; max: number; default: number }, extra: Extra & { kind?: 'number' | 'integer' } = {}): InputSpec<number> {
+export function integerInput(
+  describe: string,
+  bounds: { min: number; max: number; default: number },
+  extra: Extra & { kind?: 'number' | 'integer' } = {},
+): InputSpec<number> {
   const { kind = 'integer', ...rest } = extra;
-  return input({ kind, describe, default: bounds.default, ...rest, parse: (value, field) => checkInteger(field, value, bounds.min, bounds.max) });
+  return input({
+    kind,
+    describe,
+    default: bounds.default,
+    ...rest,
+    parse: (value, field) => checkInteger(field, value, bounds.min, bounds.max),
+  });
 }
 
 /** A duration in seconds (`600`, `"90s"`, `"15m"`, `"1h"`), with a default and an optional lower bound. */
-export function durationInput(describe: string, options: { default: string | number; min?: number; above?: number }, extra?: Extra): InputSpec<number>;
+export function durationInput(
+  describe: string,
+  options: { default: string | number; min?: number; above?: number },
+  extra?: Extra,
+): InputSpec<number>;
 /** An optional duration in seconds. */
-export function durationInput(describe: string, options?: { min?: number; above?: number }, extra?: Extra): InputSpec<number | undefined>;
-export function durationInput(describe: string, options: { default?: string | number; min?: number; above?: number } = {}, extra: Extra = {}): InputSpec<number | undefined> {
+export function durationInput(
+  describe: string,
+  options?: { min?: number; above?: number },
+  extra?: Extra,
+): InputSpec<number | undefined>;
+export function durationInput(
+  describe: string,
+  options: { default?: string | number; min?: number; above?: number } = {},
+  extra: Extra = {},
+): InputSpec<number | undefined> {
   return input({
     kind: 'duration',
     describe,
@@ -120,8 +155,10 @@ export function durationInput(describe: string, options: { default?: string | nu
     parse: (value, field) => {
       if (value === undefined) return undefined;
       const seconds = parseDuration(field, value);
-      if (options.above !== undefined && seconds <= options.above) throw new InputError(field, `must be more than ${options.above} seconds`);
-      if (options.min !== undefined && seconds < options.min) throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds})`);
+      if (options.above !== undefined && seconds <= options.above)
+        throw new InputError(field, `must be more than ${options.above} seconds`);
+      if (options.min !== undefined && seconds < options.min)
+        throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds})`);
       return seconds;
     },
   });
@@ -156,7 +193,9 @@ export function yargsOption(spec: InputSpec): Options {
 /** The docs' default of an input (`--help`, tables): the declared value or text. */
 export function defaultOf(spec: InputSpec): string | undefined {
   if (spec.default !== undefined) {
-    return spec.kind === 'duration' && typeof spec.default === 'number' && spec.default > 0 ? `${spec.default}s` : String(spec.default);
+    return spec.kind === 'duration' && typeof spec.default === 'number' && spec.default > 0
+      ? `${spec.default}s`
+      : String(spec.default);
   }
   return spec.defaultText;
 }
@@ -178,6 +217,10 @@ export function listPaths(name: string, spec: InputSpec): string[] {
 }
 
 /** The object without its undefined entries (the engine tells "not given" by absence). */
-export function definedOnly<T extends Record<string, unknown>>(object: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+export function definedOnly<T extends Record<string, unknown>>(
+  object: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

@@ -16,7 +16,15 @@ import {
 import { parseGates } from '../../verify/gates';
 import { parseSteps } from '../../deploy/rolling';
 import { booleanInput, durationInput, input, integerInput, listInput, stringInput } from './declare';
-import { BUILD_INPUTS, CLUSTER_INPUTS, CONFIG_INPUTS, LEDGER_INPUTS, LOCK_INPUTS, REGION_INPUTS, SERVER_GROUP_INPUTS } from './shared';
+import {
+  BUILD_INPUTS,
+  CLUSTER_INPUTS,
+  CONFIG_INPUTS,
+  LEDGER_INPUTS,
+  LOCK_INPUTS,
+  REGION_INPUTS,
+  SERVER_GROUP_INPUTS,
+} from './shared';
 
 const COPIED = 'copied from the current server group';
 
@@ -29,7 +37,8 @@ export const DEPLOY_INPUTS = {
     describe: 'AMI to deploy (ami-…), e.g. the amiId output of bake',
     required: true,
     parse: (value, field) => {
-      if (value === undefined) throw new InputError(field, 'is required: the AMI to deploy, e.g. the amiId output of bakeAmi');
+      if (value === undefined)
+        throw new InputError(field, 'is required: the AMI to deploy, e.g. the amiId output of bakeAmi');
       return checkPattern(field, value, AMI_ID, 'ami-0123456789abcdef0');
     },
   }),
@@ -44,16 +53,28 @@ export const DEPLOY_INPUTS = {
     defaultText: COPIED,
     parse: (value) => (value === undefined ? undefined : parseCapacity(value)),
   }),
-  instanceType: stringInput('Instance type', { required: 'on the first deploy', defaultText: COPIED, pattern: INSTANCE_TYPE, shape: 't3.micro' }),
+  instanceType: stringInput('Instance type', {
+    required: 'on the first deploy',
+    defaultText: COPIED,
+    pattern: INSTANCE_TYPE,
+    shape: 't3.micro',
+  }),
   subnets: listInput('Subnet ids', {
     required: 'on the first deploy',
     defaultText: COPIED,
     item: (id, field) => checkPattern(field, id, SUBNET_ID, 'subnet-0123456789abcdef0'),
     whenEmpty: 'must name at least one subnet',
   }),
-  securityGroups: listInput('Security group ids', { defaultText: COPIED, item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, 'sg-0123456789abcdef0') }),
+  securityGroups: listInput('Security group ids', {
+    defaultText: COPIED,
+    item: (id, field) => checkPattern(field, id, SECURITY_GROUP_ID, 'sg-0123456789abcdef0'),
+  }),
   keyName: stringInput('EC2 key pair name', { defaultText: COPIED, pattern: KEY_NAME, shape: 'a key pair name' }),
-  iamInstanceProfile: stringInput('Instance profile name or ARN', { defaultText: COPIED, pattern: INSTANCE_PROFILE, shape: 'an instance profile name or ARN' }),
+  iamInstanceProfile: stringInput('Instance profile name or ARN', {
+    defaultText: COPIED,
+    pattern: INSTANCE_PROFILE,
+    shape: 'an instance profile name or ARN',
+  }),
   userData: input({
     kind: 'string',
     describe: 'User data (plain text; encoded for you)',
@@ -63,7 +84,8 @@ export const DEPLOY_INPUTS = {
   }),
   blockDevices: input({
     kind: 'object',
-    describe: 'EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)',
+    describe:
+      'EBS volumes [{deviceName, volumeSize, volumeType, encrypted, kmsKeyId, iops, throughput, deleteOnTermination}] (JSON)',
     defaultText: COPIED,
     docType: 'List of Maps',
     parse: (value) => (value === undefined ? undefined : parseBlockDevices(value)),
@@ -75,7 +97,11 @@ export const DEPLOY_INPUTS = {
     parse: (value, field) => (value === undefined ? undefined : checkBoolean(field, value)),
   }),
   ...SERVER_GROUP_INPUTS,
-  targetHealthyPercent: integerInput('Share of desired instances that must be healthy', { min: 1, max: 100, default: 100 }, { kind: 'number' }),
+  targetHealthyPercent: integerInput(
+    'Share of desired instances that must be healthy',
+    { min: 1, max: 100, default: 100 },
+    { kind: 'number' },
+  ),
   ...LEDGER_INPUTS,
   ...BUILD_INPUTS,
   tags: input({
@@ -90,12 +116,21 @@ export const DEPLOY_INPUTS = {
     'Traffic guard override: let the new group leave out target groups the cluster serves now (else exit 2, nothing changed)',
     false,
   ),
-  allowScaleToZero: booleanInput('Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)', false),
-  alarms: listInput('CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)', {
-    defaultText: 'none',
-    item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, 'an alarm name of 1-255 characters'),
-  }),
-  ignoreAlarmsAtStart: booleanInput('Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew', false),
+  allowScaleToZero: booleanInput(
+    'Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)',
+    false,
+  ),
+  alarms: listInput(
+    'CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)',
+    {
+      defaultText: 'none',
+      item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, 'an alarm name of 1-255 characters'),
+    },
+  ),
+  ignoreAlarmsAtStart: booleanInput(
+    'Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew',
+    false,
+  ),
   watch: durationInput(
     'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
     { default: 0 },
@@ -103,7 +138,7 @@ export const DEPLOY_INPUTS = {
   gates: input({
     kind: 'object',
     describe:
-      'Built-in gates on the new group\'s target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none',
+      "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
     defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
     parse: (value, field) => parseGates(value, field),
   }),
@@ -114,7 +149,8 @@ export const DEPLOY_INPUTS = {
     default: 'red-black',
     choices: ['red-black', 'rolling'],
     parse: (value, field) => {
-      if (value !== 'red-black' && value !== 'rolling') throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      if (value !== 'red-black' && value !== 'rolling')
+        throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
       return value;
     },
   }),

@@ -98,7 +98,9 @@ export function readmeSection(stage: string, inputs: InputDeclarations): string 
   const { begin, end } = markers(stage);
   const lines = [begin, '', '| input | type | required / default | what |', '|---|---|---|---|'];
   for (const [name, spec] of Object.entries(inputs)) {
-    lines.push(`| \`${name}\` | ${escapeCell(typeOf(spec))} | ${escapeCell(notesOf(spec).join('; '))} | ${escapeCell(sentence(spec.describe))} |`);
+    lines.push(
+      `| \`${name}\` | ${escapeCell(typeOf(spec))} | ${escapeCell(notesOf(spec).join('; '))} | ${escapeCell(sentence(spec.describe))} |`,
+    );
   }
   if (hasDurations(inputs)) lines.push('', DURATIONS);
   lines.push('', end);
@@ -106,7 +108,12 @@ export function readmeSection(stage: string, inputs: InputDeclarations): string 
 }
 
 /** `text` with the part between the markers (markers included) replaced by `section`; throws when the markers are missing. */
-export function replaceSection(text: string, marks: { begin: string; end: string }, section: string, file: string): string {
+export function replaceSection(
+  text: string,
+  marks: { begin: string; end: string },
+  section: string,
+  file: string,
+): string {
   const beginPrefix = marks.begin.slice(0, marks.begin.indexOf(' ('));
   const start = text.indexOf(beginPrefix);
   const stop = text.indexOf(marks.end);

@@ -15,12 +15,18 @@ const MIB = 1024 * 1024;
  */
 function optionalText(field: string, value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === 'number') throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
+  if (typeof value === 'number')
+    throw new InputError(field, `must be a string: quote it in the JSON ("${value}" may not be what was written)`);
   return optionalString(field, value);
 }
 
 const textInput = (describe: string, stepDefault?: string) =>
-  input({ kind: 'string', describe, ...(stepDefault ? { stepDefault } : {}), parse: (value, field) => optionalText(field, value) });
+  input({
+    kind: 'string',
+    describe,
+    ...(stepDefault ? { stepDefault } : {}),
+    parse: (value, field) => optionalText(field, value),
+  });
 
 /** The inputs of `publish`, in the order they are checked. */
 export const PUBLISH_INPUTS = {
@@ -38,11 +44,15 @@ export const PUBLISH_INPUTS = {
     parse: (value, field) => checkBucketName(field, checkString(field, value)),
   }),
   key: stringInput('Object key', { required: 'unless keyTemplate is given' }),
-  keyTemplate: stringInput('Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}'),
+  keyTemplate: stringInput(
+    'Key with placeholders {app}, {version}, {buildNumber}, {gitCommit}, {fileName} (each value one path segment), e.g. {app}/{version}/{buildNumber}/{fileName}',
+  ),
   app: textInput('Application name ({app}; stored as metadata)'),
   version: textInput('Artifact version ({version}; stored as metadata)'),
   buildNumber: textInput('Jenkins build number ({buildNumber}; stored as metadata)', 'env.BUILD_NUMBER'),
-  buildUrl: stringInput('Jenkins build URL, stored as metadata (a URL with user:password@ is refused)', { stepDefault: 'env.BUILD_URL' }),
+  buildUrl: stringInput('Jenkins build URL, stored as metadata (a URL with user:password@ is refused)', {
+    stepDefault: 'env.BUILD_URL',
+  }),
   gitCommit: stringInput('Git commit id ({gitCommit}; stored as metadata)', { stepDefault: 'env.GIT_COMMIT' }),
   overwrite: booleanInput('Replace different content already at the key (false: refuse, exit 3)', false),
   contentType: stringInput('Content-Type, e.g. application/gzip', {
@@ -50,6 +60,14 @@ export const PUBLISH_INPUTS = {
     pattern: /^[\w.+-]+\/[\w.+-]+( *;[\x20-\x7e]*)?$/,
     shape: '"type/subtype" such as "application/gzip"',
   }),
-  partSizeMiB: integerInput('Multipart part size in MiB', { min: MIN_PART_SIZE / MIB, max: MAX_PART_SIZE / MIB, default: DEFAULT_PUBLISH_TUNING.partSize / MIB }, { kind: 'number' }),
-  concurrency: integerInput('Parts uploaded at once; memory ≈ partSize × concurrency', { min: 1, max: 16, default: DEFAULT_PUBLISH_TUNING.concurrency }, { kind: 'number' }),
+  partSizeMiB: integerInput(
+    'Multipart part size in MiB',
+    { min: MIN_PART_SIZE / MIB, max: MAX_PART_SIZE / MIB, default: DEFAULT_PUBLISH_TUNING.partSize / MIB },
+    { kind: 'number' },
+  ),
+  concurrency: integerInput(
+    'Parts uploaded at once; memory ≈ partSize × concurrency',
+    { min: 1, max: 16, default: DEFAULT_PUBLISH_TUNING.concurrency },
+    { kind: 'number' },
+  ),
 };

@@ -21,8 +21,12 @@ export const REGION_INPUTS = {
 
 /** The keys that name a cluster `app[-stack[-detail]]` (resolved together by `resolveClusterName`). */
 export const CLUSTER_INPUTS = {
-  cluster: rawInput('string', 'Cluster name app[-stack[-detail]], e.g. web-prod (or give app, stack, detail)', { required: 'unless app is given' }),
-  app: rawInput('string', 'Application name (letters, digits, . and _); with stack and detail it names the cluster', { required: 'unless cluster is given' }),
+  cluster: rawInput('string', 'Cluster name app[-stack[-detail]], e.g. web-prod (or give app, stack, detail)', {
+    required: 'unless app is given',
+  }),
+  app: rawInput('string', 'Application name (letters, digits, . and _); with stack and detail it names the cluster', {
+    required: 'unless cluster is given',
+  }),
   stack: rawInput('string', 'Stack, e.g. prod'),
   detail: rawInput('string', 'Detail, e.g. canary'),
 };
@@ -33,7 +37,12 @@ const LEDGER_DESCRIBE =
 
 /** The ledger, where a stage must record or read deployments. */
 export const LEDGER_INPUTS = {
-  ledger: input({ kind: 'ledger', describe: LEDGER_DESCRIBE, required: true, parse: (value, field) => parseLedgerRef(value, field) }),
+  ledger: input({
+    kind: 'ledger',
+    describe: LEDGER_DESCRIBE,
+    required: true,
+    parse: (value, field) => parseLedgerRef(value, field),
+  }),
 };
 
 /** The ledger where a stage only shows it when given. */
@@ -47,8 +56,14 @@ export const OPTIONAL_LEDGER_INPUTS = {
 
 /** The cluster lock, taken by every stage that changes a cluster. */
 export const LOCK_INPUTS = {
-  breakExpiredLock: booleanInput('Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken', false),
-  lockLease: durationInput('Lease of the cluster lock, renewed while running', { default: DEFAULT_LEASE_SECONDS, min: 5 }),
+  breakExpiredLock: booleanInput(
+    'Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken',
+    false,
+  ),
+  lockLease: durationInput('Lease of the cluster lock, renewed while running', {
+    default: DEFAULT_LEASE_SECONDS,
+    min: 5,
+  }),
   lockWait: durationInput('Wait this long for a held lock before exiting 3', { default: 0 }),
 };
 
@@ -59,12 +74,19 @@ export const BUILD_INPUTS = {
     shape: 'https://jenkins.example.com/job/web/42/',
     stepDefault: 'env.BUILD_URL',
   }),
-  gitCommit: stringInput('Git commit SHA', { pattern: /^[0-9a-f]{7,64}$/i, shape: 'a git commit SHA', stepDefault: 'env.GIT_COMMIT' }),
+  gitCommit: stringInput('Git commit SHA', {
+    pattern: /^[0-9a-f]{7,64}$/i,
+    shape: 'a git commit SHA',
+    stepDefault: 'env.GIT_COMMIT',
+  }),
   artifactUrl: stringInput('Artifact URL (s3://… or https://…), e.g. the artifactUrl output of publish', {
     pattern: /^(s3|https?):\/\/\S+$/,
     shape: 's3://bucket/key',
   }),
-  version: stringInput('Version of the application', { pattern: VERSION_PATTERN, shape: '1.2.3 (letters, digits, . _ + -)' }),
+  version: stringInput('Version of the application', {
+    pattern: VERSION_PATTERN,
+    shape: '1.2.3 (letters, digits, . _ + -)',
+  }),
 };
 
 /** The per-call defaults file; the framework merges it under the given keys. */
@@ -74,11 +96,22 @@ export const CONFIG_INPUTS = {
 
 /** How long to wait for health and draining, and what to keep: deploy, rollback, cleanup. */
 export const SERVER_GROUP_INPUTS = {
-  healthTimeout: durationInput('How long to wait for the new (or restored) group to be healthy', { default: '10m', above: 0 }),
-  keepPrevious: integerInput('Disabled server groups to keep for rollback', { min: 0, max: 50, default: 2 }, { kind: 'number' }),
+  healthTimeout: durationInput('How long to wait for the new (or restored) group to be healthy', {
+    default: '10m',
+    above: 0,
+  }),
+  keepPrevious: integerInput(
+    'Disabled server groups to keep for rollback',
+    { min: 0, max: 50, default: 2 },
+    { kind: 'number' },
+  ),
   scaleDownDelay: durationInput(
     'Keep the group taken out of service running (disabled) this long, for an instant rollback; the scale-down is then done by the next deploy, rollback or a cleanup run',
     { default: 0 },
   ),
-  drainTimeout: durationInput('Longest wait for old targets to drain', {}, { defaultText: 'the deregistration delay + 60s' }),
+  drainTimeout: durationInput(
+    'Longest wait for old targets to drain',
+    {},
+    { defaultText: 'the deregistration delay + 60s' },
+  ),
 };

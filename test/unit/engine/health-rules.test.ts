@@ -13,7 +13,10 @@ function healthOf(byGroup: Record<string, State[]>): TargetHealthByGroup {
   return new Map(
     Object.entries(byGroup).map(([arn, states]) => [
       arn,
-      states.map(([id, state, reason]): TargetHealthDescription => ({ Target: { Id: id, Port: 80 }, TargetHealth: { State: state as never, ...(reason ? { Reason: reason as never } : {}) } })),
+      states.map(([id, state, reason]): TargetHealthDescription => ({
+        Target: { Id: id, Port: 80 },
+        TargetHealth: { State: state as never, ...(reason ? { Reason: reason as never } : {}) },
+      })),
     ]),
   );
 }
@@ -39,56 +42,146 @@ function input(overrides: Partial<BrokenBuildInput> & { health: TargetHealthByGr
 const mismatch = 'Target.ResponseCodeMismatch';
 
 test('broken: every InService instance answers its health check wrongly (ResponseCodeMismatch), even inside the grace period', (t) => {
-  const reasons = brokenBuildReasons(input({ health: healthOf({ [TG_A]: [['i-1', 'unhealthy', mismatch], ['i-2', 'unhealthy', mismatch]] }) }));
+  const reasons = brokenBuildReasons(
+    input({
+      health: healthOf({
+        [TG_A]: [
+          ['i-1', 'unhealthy', mismatch],
+          ['i-2', 'unhealthy', mismatch],
+        ],
+      }),
+    }),
+  );
   t.is(reasons?.length, 2);
   t.regex(reasons?.[0] ?? '', /i-1 web unhealthy \(Target\.ResponseCodeMismatch/);
 });
 
 test('not broken while one instance is still initial (booting, first checks) or healthy', (t) => {
-  t.is(brokenBuildReasons(input({ health: healthOf({ [TG_A]: [['i-1', 'unhealthy', mismatch], ['i-2', 'initial', 'Elb.InitialHealthChecking']] }) })), undefined);
-  t.is(brokenBuildReasons(input({ health: healthOf({ [TG_A]: [['i-1', 'unhealthy', mismatch], ['i-2', 'healthy']] }) })), undefined);
+  t.is(
+    brokenBuildReasons(
+      input({
+        health: healthOf({
+          [TG_A]: [
+            ['i-1', 'unhealthy', mismatch],
+            ['i-2', 'initial', 'Elb.InitialHealthChecking'],
+          ],
+        }),
+      }),
+    ),
+    undefined,
+  );
+  t.is(
+    brokenBuildReasons(
+      input({
+        health: healthOf({
+          [TG_A]: [
+            ['i-1', 'unhealthy', mismatch],
+            ['i-2', 'healthy'],
+          ],
+        }),
+      }),
+    ),
+    undefined,
+  );
 });
 
 test('never broken once any new instance was seen healthy during the wait (a flaky build that flaps)', (t) => {
-  const health = healthOf({ [TG_A]: [['i-1', 'unhealthy', mismatch], ['i-2', 'unhealthy', mismatch]] });
+  const health = healthOf({
+    [TG_A]: [
+      ['i-1', 'unhealthy', mismatch],
+      ['i-2', 'unhealthy', mismatch],
+    ],
+  });
   t.is(brokenBuildReasons(input({ health, everHealthy: true })), undefined);
 });
 
 test('connection failures (Timeout, FailedHealthChecks) count only past the grace period: the app may still be starting', (t) => {
-  const health = healthOf({ [TG_A]: [['i-1', 'unhealthy', 'Target.Timeout'], ['i-2', 'unhealthy', 'Target.FailedHealthChecks']] });
+  const health = healthOf({
+    [TG_A]: [
+      ['i-1', 'unhealthy', 'Target.Timeout'],
+      ['i-2', 'unhealthy', 'Target.FailedHealthChecks'],
+    ],
+  });
   t.is(brokenBuildReasons(input({ health, graceMs: 300_000, now: 299_999 })), undefined, 'inside the grace period');
   t.is(brokenBuildReasons(input({ health, graceMs: 300_000, now: 300_000 }))?.length, 2, 'past it');
   const late = new Map([
     ['i-1', 0],
     ['i-2', 200_000],
   ]);
-  t.is(brokenBuildReasons(input({ health, graceMs: 300_000, now: 300_000, inServiceSince: late })), undefined, 'grace counts per instance, from when it was InService');
+  t.is(
+    brokenBuildReasons(input({ health, graceMs: 300_000, now: 300_000, inServiceSince: late })),
+    undefined,
+    'grace counts per instance, from when it was InService',
+  );
 });
 
 test('an instance failing in one of several target groups counts; instances not yet InService are not judged, but one InService is needed', (t) => {
   const health = healthOf({
-    [TG_A]: [['i-1', 'healthy'], ['i-2', 'unhealthy', mismatch]],
-    [TG_B]: [['i-1', 'unhealthy', mismatch], ['i-2', 'healthy']],
+    [TG_A]: [
+      ['i-1', 'healthy'],
+      ['i-2', 'unhealthy', mismatch],
+    ],
+    [TG_B]: [
+      ['i-1', 'unhealthy', mismatch],
+      ['i-2', 'healthy'],
+    ],
   });
   t.is(brokenBuildReasons(input({ health, targetGroupArns: [TG_A, TG_B] }))?.length, 2);
   const pending = [
     { InstanceId: 'i-1', LifecycleState: 'InService' },
     { InstanceId: 'i-2', LifecycleState: 'Pending' },
   ];
-  t.is(brokenBuildReasons(input({ health: healthOf({ [TG_A]: [['i-1', 'unhealthy', mismatch]] }), instances: pending }))?.length, 1);
-  t.is(brokenBuildReasons(input({ health: healthOf({ [TG_A]: [] }), instances: [{ InstanceId: 'i-2', LifecycleState: 'Pending' }] })), undefined);
+  t.is(
+    brokenBuildReasons(input({ health: healthOf({ [TG_A]: [['i-1', 'unhealthy', mismatch]] }), instances: pending }))
+      ?.length,
+    1,
+  );
+  t.is(
+    brokenBuildReasons(
+      input({ health: healthOf({ [TG_A]: [] }), instances: [{ InstanceId: 'i-2', LifecycleState: 'Pending' }] }),
+    ),
+    undefined,
+  );
 });
 
 test('other unhealthy reasons (e.g. a health check the load balancer cannot run) are not read as a broken build', (t) => {
-  t.is(brokenBuildReasons(input({ health: healthOf({ [TG_A]: [['i-1', 'unhealthy', 'Elb.InternalError'], ['i-2', 'unhealthy', mismatch]] }) })), undefined);
+  t.is(
+    brokenBuildReasons(
+      input({
+        health: healthOf({
+          [TG_A]: [
+            ['i-1', 'unhealthy', 'Elb.InternalError'],
+            ['i-2', 'unhealthy', mismatch],
+          ],
+        }),
+      }),
+    ),
+    undefined,
+  );
 });
 
 test('poll scheduling: back off while nothing is registered; then wait for the moment a verdict can first be due; fast from then on', (t) => {
   t.is(healthPollDelayMs({ now: 0, dueAt: undefined, backoffMs: 4_000, fastMs: 1_000 }), 4_000);
-  t.is(healthPollDelayMs({ now: 0, dueAt: 30_000, backoffMs: 4_000, fastMs: 1_000 }), 30_000, 'registered: no poll before a verdict can be due');
-  t.is(healthPollDelayMs({ now: 28_500, dueAt: 30_000, backoffMs: 10_000, fastMs: 1_000 }), 1_500, 'wake exactly when it can be due');
-  t.is(healthPollDelayMs({ now: 30_000, dueAt: 30_000, backoffMs: 10_000, fastMs: 1_000 }), 1_000, 'due: the fast period');
-  t.is(healthPollDelayMs({ now: 90_000, dueAt: 30_000, backoffMs: 500, fastMs: 1_000 }), 500, 'never slower than the backoff asks');
+  t.is(
+    healthPollDelayMs({ now: 0, dueAt: 30_000, backoffMs: 4_000, fastMs: 1_000 }),
+    30_000,
+    'registered: no poll before a verdict can be due',
+  );
+  t.is(
+    healthPollDelayMs({ now: 28_500, dueAt: 30_000, backoffMs: 10_000, fastMs: 1_000 }),
+    1_500,
+    'wake exactly when it can be due',
+  );
+  t.is(
+    healthPollDelayMs({ now: 30_000, dueAt: 30_000, backoffMs: 10_000, fastMs: 1_000 }),
+    1_000,
+    'due: the fast period',
+  );
+  t.is(
+    healthPollDelayMs({ now: 90_000, dueAt: 30_000, backoffMs: 500, fastMs: 1_000 }),
+    500,
+    'never slower than the backoff asks',
+  );
 });
 
 test('AWS-declared seconds run on the sandbox clock only when BLUEGREEN_TIME_SCALE says so (default: real seconds)', (t) => {

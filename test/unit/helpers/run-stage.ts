@@ -35,15 +35,22 @@ export interface InProcessOptions {
  * and captures the exit code, output and log (as wrangler's `runWrangler`):
  * no process, no port, no AWS — asking for AWS clients fails the run.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage
-export async function runStage(stage: StageDefinition<any, unknown, any>, args: string[] = [], options: InProcessOptions = {}): Promise<InProcessRun> {
+export async function runStage(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage
+  stage: StageDefinition<any, unknown, any>,
+  args: string[] = [],
+  options: InProcessOptions = {},
+): Promise<InProcessRun> {
   const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), `unit-${stage.name}-`));
   for (const [name, content] of Object.entries(options.files ?? {})) {
     writeFileSync(join(cwd, name), typeof content === 'string' ? content : JSON.stringify(content));
   }
   const argv = [...args];
   if (options.input !== undefined) {
-    writeFileSync(join(cwd, 'in.json'), typeof options.input === 'string' ? options.input : JSON.stringify(options.input));
+    writeFileSync(
+      join(cwd, 'in.json'),
+      typeof options.input === 'string' ? options.input : JSON.stringify(options.input),
+    );
     argv.push('--input', join(cwd, 'in.json'));
   }
   const lines: string[] = [];
@@ -58,7 +65,14 @@ export async function runStage(stage: StageDefinition<any, unknown, any>, args: 
       throw new Error('in-process stage runs make no AWS calls');
     },
   });
-  return { exitCode: result.exitCode, output: result.output, printed: result.printed, stderr: lines.join('\n'), awsClientRequests, cwd };
+  return {
+    exitCode: result.exitCode,
+    output: result.output,
+    printed: result.printed,
+    stderr: lines.join('\n'),
+    awsClientRequests,
+    cwd,
+  };
 }
 
 /** The stage with a run that returns its validated input, to see what a command line resolves to. */

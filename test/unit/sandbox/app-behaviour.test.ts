@@ -2,12 +2,15 @@ import test from 'ava';
 import { appBehaviourOf, failsAt } from '../../../src/sandbox/app-server';
 
 test('sandbox:errors and sandbox:latency are read from AMI tags and combine with sandbox:health', (t) => {
-  t.deepEqual(appBehaviourOf('ami-1', { 'sandbox:errors': '0.3', 'sandbox:latency': '250', 'sandbox:health': 'flaky:0.1' }), {
-    version: 'ami-1',
-    health: { kind: 'flaky', failShare: 0.1 },
-    errorShare: 0.3,
-    latencyMs: 250,
-  });
+  t.deepEqual(
+    appBehaviourOf('ami-1', { 'sandbox:errors': '0.3', 'sandbox:latency': '250', 'sandbox:health': 'flaky:0.1' }),
+    {
+      version: 'ami-1',
+      health: { kind: 'flaky', failShare: 0.1 },
+      errorShare: 0.3,
+      latencyMs: 250,
+    },
+  );
   t.is(appBehaviourOf('ami-1', { 'sandbox:errors': '7' }).errorShare, 1, 'a share is at most 1');
   t.is(appBehaviourOf('ami-1', { 'sandbox:errors': 'lots' }).errorShare, undefined, 'not a number: no errors');
   t.is(appBehaviourOf('ami-1', { 'sandbox:latency': '-5' }).latencyMs, undefined);
@@ -21,5 +24,8 @@ test('failures are spread evenly: any n requests hold floor or ceil of n x share
       t.true(count === Math.floor(n * share) || count === Math.ceil(n * share), `share ${share}, first ${n}: ${count}`);
     }
   }
-  t.deepEqual([0, 1, 2, 3].map((i) => failsAt(i, 0.5)), [false, true, false, true]);
+  t.deepEqual(
+    [0, 1, 2, 3].map((i) => failsAt(i, 0.5)),
+    [false, true, false, true],
+  );
 });

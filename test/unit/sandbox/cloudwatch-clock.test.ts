@@ -38,5 +38,9 @@ test('which alarms the sandbox evaluates', (t) => {
   });
   t.is(evaluableRule({ ...alarm, Statistic: undefined, ExtendedStatistic: 'p99' }), undefined, 'percentiles');
   t.is(evaluableRule({ ...alarm, Metrics: [{ Id: 'e', Expression: 'm1*2' }] }), undefined, 'metric math');
-  t.is(evaluableRule({ ...alarm, ComparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold' }), undefined, 'anomaly detection');
+  t.is(
+    evaluableRule({ ...alarm, ComparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold' }),
+    undefined,
+    'anomaly detection',
+  );
 });

@@ -15,22 +15,70 @@ interface Case {
 const cases: Case[] = [
   { title: 'missing cluster name', input: { region: 'us-east-1' }, field: 'app', pattern: /app: is required/ },
   { title: 'app with a hyphen', input: { app: 'web-app' }, field: 'app', pattern: /app: may hold only/ },
-  { title: 'cluster with a space', input: { cluster: 'web prod' }, field: 'cluster', pattern: /cluster: may hold only/ },
-  { title: 'cluster that is a server group name', input: { cluster: 'web-prod-v003' }, field: 'cluster', pattern: /server group name/ },
-  { title: 'both cluster and app', input: { cluster: 'web', app: 'web' }, field: 'cluster', pattern: /either cluster or app/ },
-  { title: 'unknown flag', args: ['--cluster', 'web', '--colour', 'blue'], field: 'colour', pattern: /colour: is not a known (key|option)/ },
-  { title: 'unknown key in the input file', input: { cluster: 'web', clustr: 'x' }, field: 'clustr', pattern: /clustr: is not a known key/ },
-  { title: 'malformed JSON input file', input: '{"cluster": "web",', field: 'input', pattern: /input: .* is not valid JSON/ },
+  {
+    title: 'cluster with a space',
+    input: { cluster: 'web prod' },
+    field: 'cluster',
+    pattern: /cluster: may hold only/,
+  },
+  {
+    title: 'cluster that is a server group name',
+    input: { cluster: 'web-prod-v003' },
+    field: 'cluster',
+    pattern: /server group name/,
+  },
+  {
+    title: 'both cluster and app',
+    input: { cluster: 'web', app: 'web' },
+    field: 'cluster',
+    pattern: /either cluster or app/,
+  },
+  {
+    title: 'unknown flag',
+    args: ['--cluster', 'web', '--colour', 'blue'],
+    field: 'colour',
+    pattern: /colour: is not a known (key|option)/,
+  },
+  {
+    title: 'unknown key in the input file',
+    input: { cluster: 'web', clustr: 'x' },
+    field: 'clustr',
+    pattern: /clustr: is not a known key/,
+  },
+  {
+    title: 'malformed JSON input file',
+    input: '{"cluster": "web",',
+    field: 'input',
+    pattern: /input: .* is not valid JSON/,
+  },
   { title: 'input file holding a list', input: '["web"]', field: 'input', pattern: /must hold a JSON object/ },
-  { title: 'bad region string', input: { cluster: 'web', region: 'US East' }, field: 'region', pattern: /region: must be an AWS region/ },
-  { title: 'region of the wrong type', input: { cluster: 'web', region: 5 }, field: 'region', pattern: /region: must be a string/ },
+  {
+    title: 'bad region string',
+    input: { cluster: 'web', region: 'US East' },
+    field: 'region',
+    pattern: /region: must be an AWS region/,
+  },
+  {
+    title: 'region of the wrong type',
+    input: { cluster: 'web', region: 5 },
+    field: 'region',
+    pattern: /region: must be a string/,
+  },
   { title: 'no region anywhere', input: { cluster: 'web' }, env: {}, field: 'region', pattern: /region: is required/ },
-  { title: 'bad ledger given as a flag', args: ['--cluster', 'web', '--ledger.bucket', 'Bad_Bucket'], field: 'ledger.bucket', pattern: /not a valid S3 bucket name/ },
+  {
+    title: 'bad ledger given as a flag',
+    args: ['--cluster', 'web', '--ledger.bucket', 'Bad_Bucket'],
+    field: 'ledger.bucket',
+    pattern: /not a valid S3 bucket name/,
+  },
 ];
 
 for (const c of cases) {
   test(`status: ${c.title} → exit 2 naming ${c.field}, no AWS call`, async (t) => {
-    const run = await runStage(statusStage, c.args ?? [], { input: c.input, env: c.env ?? { AWS_REGION: 'us-east-1' } });
+    const run = await runStage(statusStage, c.args ?? [], {
+      input: c.input,
+      env: c.env ?? { AWS_REGION: 'us-east-1' },
+    });
     t.is(run.exitCode, 2, run.stderr);
     t.is(run.output?.error?.code, 'BadInput');
     t.is(run.output?.error?.field, c.field);
