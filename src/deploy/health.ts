@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the health wait, its due-time poll schedule and the broken-build
+// rule share one poll loop and its state; split apart they would each need the others' internals.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
 import {

@@ -1,3 +1,5 @@
+// Longer than most files on purpose: how each interrupted phase is settled, side by side, so no phase
+// is settled two ways.
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';

@@ -1,3 +1,5 @@
+// Longer than most files on purpose: one red/black run, whose automatic-rollback boundary (before
+// cutover) and failure handling after it must be read in one place.
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';

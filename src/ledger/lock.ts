@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the lock protocol (acquire, renew, release, break, owner tokens,
+// S3's clock against the monotonic one) has invariants that only hold when read together.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';

@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the watch loop, its verdict and the rollback after a breach are one
+// sequence with shared timings (breach → previous serving → traffic back).
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { OperationFailedError, describeError } from '../core/errors';
