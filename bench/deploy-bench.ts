@@ -27,12 +27,10 @@ import { deploy, type DeployOutput } from '../src/deploy/deploy';
 import { parseStageInput } from '../src/stages/framework';
 import { deployStage } from '../src/stages/deploy';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
-import { loadBalancerDimension, targetGroupDimension } from '../src/sandbox/alb-metrics';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
 import { sandboxClients, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
-import { makeAppAmi } from '../test/sandbox/fixtures';
+import { makeAppAmi, putTargetGroup5xxAlarm } from '../test/sandbox/fixtures';
 import {
   brokenBuildTimesOf,
   median,
@@ -569,46 +567,29 @@ function sumProbes(
   }));
 }
 
+/** What a size's extra rows (watched and broken builds) deploy into. */
+interface ExtraRow {
+  size: number;
+  common: Record<string, unknown>;
+  region: string;
+  listenerUrl: string;
+  limitMs: number;
+  options: BenchOptions;
+  log: Logger;
+}
+
 /** The watch's alarm: HTTPCode_Target_5XX_Count summed over one period of 60 AWS s (× the time scale on the sandbox). */
 const WATCH_ALARM_PERIOD_S = 60;
 
 /** A build failing 50 % of real requests behind a healthy /health, deployed with a 5XX alarm and a watch: how fast it was caught and undone. */
-async function watchedDeploy(
-  sandbox: Sandbox,
-  aws: AwsClients,
-  row: {
-    size: number;
-    common: Record<string, unknown>;
-    region: string;
-    listenerUrl: string;
-    limitMs: number;
-    options: BenchOptions;
-    log: Logger;
-  },
-): Promise<WatchedResult> {
+async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: ExtraRow): Promise<WatchedResult> {
   const infra = sandbox.infra;
   if (!infra) throw new Error('the sandbox has no demo infrastructure');
   const ami = await makeAppAmi(sandbox.clients(), '8.8.8-errors', 'ok');
   await sandbox
     .clients()
     .ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }] }));
-  await sandbox.clients().cloudWatch.send(
-    new PutMetricAlarmCommand({
-      AlarmName: 'bench-5xx',
-      Namespace: 'AWS/ApplicationELB',
-      MetricName: 'HTTPCode_Target_5XX_Count',
-      Dimensions: [
-        { Name: 'TargetGroup', Value: targetGroupDimension(infra.targetGroupArn) },
-        { Name: 'LoadBalancer', Value: loadBalancerDimension(infra.loadBalancerArn) },
-      ],
-      Statistic: 'Sum',
-      Period: WATCH_ALARM_PERIOD_S,
-      EvaluationPeriods: 1,
-      Threshold: 5,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-    }),
-  );
+  await putTargetGroup5xxAlarm(sandbox.clients(), infra, 'bench-5xx', WATCH_ALARM_PERIOD_S);
   const watchSeconds = Math.max(10, Math.ceil(600 * row.options.timeScale));
   const { input: request } = parseStageInput(
     deployStage,
@@ -695,19 +676,7 @@ function renderWatched(results: SizeResult[]): string {
 }
 
 /** A broken build (every health check fails) deployed with healthTimeout 10m: when it was given up on, and what it left. */
-async function brokenDeploy(
-  sandbox: Sandbox,
-  aws: AwsClients,
-  row: {
-    size: number;
-    common: Record<string, unknown>;
-    region: string;
-    listenerUrl: string;
-    limitMs: number;
-    options: BenchOptions;
-    log: Logger;
-  },
-): Promise<BrokenResult> {
+async function brokenDeploy(sandbox: Sandbox, aws: AwsClients, row: ExtraRow): Promise<BrokenResult> {
   const ami = await makeAppAmi(sandbox.clients(), '9.9.9-broken', 'fail');
   let gaveUpAt: number | undefined;
   const brokenLog = createLogger(`broken-${row.size}`, (line) => {

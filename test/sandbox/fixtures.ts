@@ -8,6 +8,8 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
 import type { DemoInfra } from '../../src/sandbox/demo-infra';
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { loadBalancerDimension, targetGroupDimension } from '../../src/sandbox/alb-metrics';
 
 /** Registers an AMI whose instances serve `version` with the given health behaviour (moto keeps tags given by CreateTags). */
 export async function makeAppAmi(aws: AwsClients, version: string, health = 'ok'): Promise<string> {
@@ -86,4 +88,33 @@ export async function getJson(url: string): Promise<{ status: number; body: Reco
     body = undefined;
   }
   return { status: response.status, body };
+}
+
+/**
+ * An alarm on the demo target group's `HTTPCode_Target_5XX_Count` (Sum over one `periodSeconds`
+ * period, 1 of 1 datapoints above 5, missing data not breaching): what a watch is given to catch a bad build.
+ */
+export async function putTargetGroup5xxAlarm(
+  aws: AwsClients,
+  infra: DemoInfra,
+  name: string,
+  periodSeconds: number,
+): Promise<void> {
+  await aws.cloudWatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: name,
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Dimensions: [
+        { Name: 'TargetGroup', Value: targetGroupDimension(infra.targetGroupArn) },
+        { Name: 'LoadBalancer', Value: loadBalancerDimension(infra.loadBalancerArn) },
+      ],
+      Statistic: 'Sum',
+      Period: periodSeconds,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    }),
+  );
 }

@@ -5,7 +5,6 @@ import test from 'ava';
 import type { Verification } from '../../src/verify/watch';
 import { DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { loadBalancerDimension, targetGroupDimension } from '../../src/sandbox/alb-metrics';
 import { DEMO_HEALTH_CHECK } from '../../src/sandbox/demo-infra';
 import { startProbe } from '../../src/sandbox/probe';
 import { Tag } from '../../src/aws/tags';
@@ -17,7 +16,7 @@ import { rollbackStage } from '../../src/stages/rollback';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
-import { waitFor } from '../sandbox/fixtures';
+import { putTargetGroup5xxAlarm, waitFor } from '../sandbox/fixtures';
 
 // The watch after cutover, measured with a real traffic probe through the sandbox load balancer.
 let env: DeploySandbox;
@@ -51,23 +50,7 @@ test.before(async () => {
   if (first.exitCode !== 0)
     throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
   const infra = env.sandbox.infra!;
-  await env.aws.cloudWatch.send(
-    new PutMetricAlarmCommand({
-      AlarmName: 'web-5xx',
-      Namespace: 'AWS/ApplicationELB',
-      MetricName: 'HTTPCode_Target_5XX_Count',
-      Dimensions: [
-        { Name: 'TargetGroup', Value: targetGroupDimension(infra.targetGroupArn) },
-        { Name: 'LoadBalancer', Value: loadBalancerDimension(infra.loadBalancerArn) },
-      ],
-      Statistic: 'Sum',
-      Period: ALARM_PERIOD_S,
-      EvaluationPeriods: 1,
-      Threshold: 5,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-    }),
-  );
+  await putTargetGroup5xxAlarm(env.aws, infra, 'web-5xx', ALARM_PERIOD_S);
   // Breaching from the start: a heartbeat metric nobody sends.
   await env.aws.cloudWatch.send(
     new PutMetricAlarmCommand({
