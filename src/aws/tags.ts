@@ -33,6 +33,11 @@ export const Tag = {
   runSettings: 'bluegreen:run-settings',
   /** On a new server group under watch after cutover: when the watch ends (ISO time); the previous group stays warm until then. */
   watchUntil: 'bluegreen:watch-until',
+  /**
+   * With `watchUntil`, on a group a rollback restored: `rollback`. A breach disables a re-enabled group
+   * (an older release, kept) instead of deleting it, and an interrupted rollback watch is finished, not undone.
+   */
+  watchedBy: 'bluegreen:watched-by',
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: 'spinnaker:application',
 } as const;

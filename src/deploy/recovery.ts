@@ -205,6 +205,8 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     await options.session.record({
       ...record,
       result: 'recovered',
+      // A rollback's interrupted watch is finished: its verdict stays unknown.
+      ...(phase === Phase.watching ? { verdict: 'interrupted' as const } : {}),
       finishedAt: new Date().toISOString(),
       message: `finished from phase ${phase}`,
     });

@@ -365,6 +365,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
               log,
               check: () => assertLockHeld(session),
               earlierSteps: rollingSteps,
+              // A rollback's redeploy made this group: a breach removes it as a deploy's does.
+              ...(options.kind === 'rollback' ? { rollback: { reenabled: false } } : {}),
             });
           },
         }

@@ -8,6 +8,8 @@ import { waitForHealthyTargets, waitForInService } from '../deploy/health';
 import { assertLockHeld, type ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
 import { finishCutover, type CutoverResult } from '../deploy/cutover';
+import type { PreparedVerification } from '../verify/prepare';
+import { watchCutover, type Verification } from '../verify/watch';
 import {
   disableServerGroup,
   enableServerGroup,
@@ -30,6 +32,8 @@ export interface ReenableOptions {
   drainTimeoutSeconds?: number;
   keepPrevious: number;
   scaleDownDelaySeconds: number;
+  /** Alarms and gates to watch after the cutover, while the current group stays disabled at full capacity. */
+  verification?: PreparedVerification;
   log: Logger;
 }
 
@@ -42,6 +46,8 @@ export interface ReenableResult extends Pick<CutoverResult, 'disabled' | 'scaled
   capacity: { min: number; max: number; desired: number };
   /** Milliseconds from start until the target was healthy in every target group. */
   healthyMs: number;
+  /** The watch after the cutover, when one was asked for. */
+  verification: Verification | null;
 }
 
 /**
@@ -53,7 +59,9 @@ export interface ReenableResult extends Pick<CutoverResult, 'disabled' | 'scaled
  * (the warm window) are reused; a group at 0 launches from its own launch
  * template. Phase tags (`reenabling`, then `cutover`) let crash recovery
  * disable it again or finish the cutover. A target that never gets healthy is
- * put back as it was; the current group keeps serving (exit 1).
+ * put back as it was; the current group keeps serving (exit 1). With a
+ * verification, the cutover is watched while the current group stays disabled
+ * at full capacity; a breach puts it back and disables the target again (exit 1).
  */
 export async function reenableServerGroup(aws: AwsClients, options: ReenableOptions): Promise<ReenableResult> {
   const { current, target, log } = options;
@@ -137,11 +145,32 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
   const afterScale = new Set(running);
   await setGroupTags(aws, target.name, { [Tag.phase]: Phase.cutover });
   if (target.tags[Tag.scaleDownAfter] !== undefined) await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
+  const prepared = options.verification;
+  let verification: Verification | null = null;
   const finished = await finishCutover(aws, {
     cluster: options.cluster,
     newServerGroup: target.name,
     newMin: capacity.min,
-    scaleDownDelaySeconds: options.scaleDownDelaySeconds,
+    // The warm window lasts at least the watch: a breach needs the current group's instances.
+    scaleDownDelaySeconds: Math.max(options.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
+    ...(prepared
+      ? {
+          watch: async (previous: ServerGroup[]) => {
+            verification = await watchCutover(aws, {
+              prepared,
+              newServerGroup: target.name,
+              previous,
+              healthTimeoutSeconds: options.healthTimeoutSeconds,
+              ...(options.drainTimeoutSeconds !== undefined
+                ? { drainTimeoutSeconds: options.drainTimeoutSeconds }
+                : {}),
+              log,
+              check: () => assertLockHeld(options.session),
+              rollback: { reenabled: true },
+            });
+          },
+        }
+      : {}),
     keepPrevious: options.keepPrevious,
     ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     log,
@@ -154,6 +183,7 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     launchedInstances: ids.filter((id) => !afterScale.has(id)),
     capacity,
     healthyMs,
+    verification,
   };
 }
 

@@ -4,6 +4,7 @@ import { checkPattern, checkString, optionalString, VERSION_PATTERN } from '../c
 import { AMI_ID, type DeployRequest } from '../deploy/request';
 import { isDeploymentId } from '../ledger/deployment-id';
 import type { LedgerRef } from '../ledger/ledger-ref';
+import type { VerifySettings } from '../verify/prepare';
 
 /**
  * What to roll back to, as the operator named it:
@@ -37,6 +38,8 @@ export interface RollbackRequest extends Pick<
   keepPrevious: number;
   scaleDownDelaySeconds: number;
   ledger: LedgerRef;
+  /** The watch after the rollback's cutover (alarms in ALARM at the start never block a rollback). */
+  verify?: Pick<VerifySettings, 'alarms' | 'watchSeconds' | 'gates'>;
 }
 
 const MAX_REASON = 1000;

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
-import { ConflictError, InputError, describeError } from '../core/errors';
+import { BluegreenError, ConflictError, InputError, describeError } from '../core/errors';
 import { describeAsgsByName } from '../cluster/server-groups';
 import type { Logger } from '../core/log';
 import { prepareDeploy } from '../deploy/deploy';
@@ -9,6 +9,8 @@ import { planThenRunLocked } from '../deploy/recovery';
 import { runRedBlack } from '../deploy/red-black';
 import type { DeployRequest, LaunchSettings } from '../deploy/request';
 import { newDeploymentId, type LedgerReport, type NewDeploymentRecord } from '../ledger';
+import { prepareRollbackVerification, wantsVerification, type PreparedVerification } from '../verify/prepare';
+import type { Verification } from '../verify/watch';
 import { reenableServerGroup } from './reenable';
 import type { RollbackRequest } from './request';
 import { describeRollbackPlan, planRollback, type RollbackPlan } from './target';
@@ -37,6 +39,8 @@ export interface RollbackOutput {
   launchedInstances: string[];
   recovered: string[];
   durationSeconds: number;
+  /** The watch after the rollback's cutover (alarms, gates, verdict), when one was asked for; on a breach it is in the error output. */
+  verification: Verification | null;
   plan?: string;
   /** Whether every ledger record of this run was written (`written: false`: exit 3, see docs/failure-modes.md). */
   ledger?: LedgerReport['ledger'];
@@ -92,6 +96,8 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
 export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, log: Logger): Promise<RollbackOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
+  let verificationChecked = false;
+  let verification: PreparedVerification | undefined;
   return planThenRunLocked(aws, {
     lock: {
       ...request,
@@ -105,7 +111,22 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
       log,
     },
     planOnly: request.plan,
-    plan: () => planRollback(aws, request),
+    async plan() {
+      const plan = await planRollback(aws, request);
+      // Read-only, on the first look before the lock: unknown alarm names are bad input (exit 2), nothing changed.
+      if (!verificationChecked) {
+        verificationChecked = true;
+        if (wantsVerification(request.verify)) {
+          verification = await prepareRollbackVerification(
+            aws,
+            request.verify,
+            plan.target?.targetGroupArns ?? plan.current.targetGroupArns,
+            log,
+          );
+        }
+      }
+      return plan;
+    },
     async planned(plan) {
       const text = describeRollbackPlan(plan, request);
       log.info(text);
@@ -117,8 +138,8 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
       log.info(describeRollbackPlan(plan, request));
       const result =
         plan.mode === 'reenable'
-          ? await reenable(aws, request, plan, deploymentId, session, log)
-          : await redeploy(aws, request, plan, deploymentId, session, log);
+          ? await reenable(aws, request, plan, deploymentId, session, log, verification)
+          : await redeploy(aws, request, plan, deploymentId, session, log, verification);
       log.info(
         `rolled ${request.cluster.name} back from ${plan.current.name} to ${result.restoredServerGroup} (${plan.amiId}${plan.version ? `, version ${plan.version}` : ''}) ` +
           `by ${plan.mode === 'reenable' ? 're-enabling it' : 'redeploying its AMI'} in ${Math.round((Date.now() - started) / 1000)}s`,
@@ -137,6 +158,7 @@ type RunResult = Pick<
   | 'warmServerGroups'
   | 'destroyedServerGroups'
   | 'launchedInstances'
+  | 'verification'
 >;
 
 async function reenable(
@@ -146,6 +168,7 @@ async function reenable(
   deploymentId: string,
   session: ClusterSession,
   log: Logger,
+  verification: PreparedVerification | undefined,
 ): Promise<RunResult> {
   const target = plan.target;
   if (!target) throw new Error('re-enable without a target group');
@@ -181,6 +204,7 @@ async function reenable(
       ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
       keepPrevious: request.keepPrevious,
       scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+      ...(verification ? { verification } : {}),
       log,
     });
     await session.record({
@@ -188,6 +212,7 @@ async function reenable(
       result: 'succeeded',
       finishedAt: new Date().toISOString(),
       durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      ...(result.verification ? { verdict: result.verification.verdict } : {}),
     });
     return {
       restoredServerGroup: target.name,
@@ -197,11 +222,16 @@ async function reenable(
       warmServerGroups: result.warm,
       destroyedServerGroups: result.destroyed,
       launchedInstances: result.launchedInstances,
+      verification: result.verification,
     };
   } catch (error) {
+    // A failed watch: the group that served before is back (rolled-back), unless putting it back failed.
+    const watched = error instanceof BluegreenError && error.details.verification !== undefined;
+    const putBack = watched && error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
     await session.record({
       ...record,
-      result: 'failed',
+      result: putBack ? 'rolled-back' : 'failed',
+      ...(watched ? { verdict: 'failed' as const } : {}),
       finishedAt: new Date().toISOString(),
       message: describeError(error),
     });
@@ -216,6 +246,7 @@ async function redeploy(
   deploymentId: string,
   session: ClusterSession,
   log: Logger,
+  verification: PreparedVerification | undefined,
 ): Promise<RunResult> {
   const deployRequest = redeployRequest(request, plan);
   let deployPlan;
@@ -243,6 +274,7 @@ async function redeploy(
     log,
     kind: 'rollback',
     ...(request.reason ? { reason: request.reason } : {}),
+    ...(verification ? { verification } : {}),
   });
   const [created] = await describeAsgsByName(aws, [result.serverGroup]);
   return {
@@ -253,6 +285,7 @@ async function redeploy(
     warmServerGroups: result.warm,
     destroyedServerGroups: result.destroyed,
     launchedInstances: (created?.Instances ?? []).map((i) => i.InstanceId as string),
+    verification: result.verification,
   };
 }
 
@@ -283,6 +316,7 @@ function output(
     launchedInstances: extra.launchedInstances ?? [],
     recovered: extra.recovered ?? [],
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    verification: extra.verification ?? null,
     ...(extra.plan ? { plan: extra.plan } : {}),
   };
 }

@@ -31,6 +31,7 @@ export const rollbackStage = defineStage({
       breakExpiredLock: inputs.breakExpiredLock,
       lockLeaseSeconds: inputs.lockLease,
       lockWaitSeconds: inputs.lockWait,
+      verify: { alarms: inputs.alarms ?? [], watchSeconds: inputs.watch, gates: inputs.gates },
     };
   },
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),

@@ -26,6 +26,8 @@ export interface ServerGroupStatus {
   scaleDownAfter: string | null;
   /** Under watch after cutover (alarms, gates) until this time, else null; the previous group stays warm meanwhile. */
   watchUntil: string | null;
+  /** Which run watches it (with watchUntil): a rollback's interrupted watch is finished, a deploy's rolled back. */
+  watchedBy: 'deploy' | 'rollback' | null;
 }
 
 /** A deployment a crashed or running deploy left mid-way, and what the next run will do with it. */
@@ -35,7 +37,8 @@ export interface UnfinishedDeployment {
   phase: string;
   /**
    * `remove` (it never took traffic), `disable-again` (a rollback that had not cut over), `finish` (it had cut over)
-   * or `roll-back` (its watch did not end: the verdict is unknown, so the warm previous group is re-enabled).
+   * or `roll-back` (a deploy's watch did not end: the verdict is unknown, so the warm previous group is re-enabled;
+   * a rollback's interrupted watch is `finish`ed: the group it rolled away from is the suspect).
    */
   nextRunWill: 'remove' | 'disable-again' | 'finish' | 'roll-back';
 }
@@ -87,6 +90,12 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
     phase: UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '') ? (group.tags[Tag.phase] as string) : null,
     scaleDownAfter: !group.enabled && group.capacity.desired > 0 ? (group.tags[Tag.scaleDownAfter] ?? null) : null,
     watchUntil: group.tags[Tag.phase] === Phase.watching ? (group.tags[Tag.watchUntil] ?? null) : null,
+    watchedBy:
+      group.tags[Tag.phase] === Phase.watching
+        ? group.tags[Tag.watchedBy] === 'rollback'
+          ? 'rollback'
+          : 'deploy'
+        : null,
   };
 }
 
@@ -101,14 +110,14 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       serverGroup: g.name,
       deploymentId: g.deploymentId,
       phase: g.phase as string,
-      nextRunWill: nextRunWill(g.phase as string),
+      nextRunWill: nextRunWill(g.phase as string, g.watchedBy),
     }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
 }
 
-function nextRunWill(phase: string): UnfinishedDeployment['nextRunWill'] {
+function nextRunWill(phase: string, watchedBy: ServerGroupStatus['watchedBy']): UnfinishedDeployment['nextRunWill'] {
   if (phase === Phase.reenabling) return 'disable-again';
-  if (phase === Phase.watching) return 'roll-back';
+  if (phase === Phase.watching) return watchedBy === 'rollback' ? 'finish' : 'roll-back';
   return isBeforeCutover(phase) ? 'remove' : 'finish';
 }
 
@@ -146,7 +155,7 @@ export function formatClusterStatus(status: ClusterStatus): string {
     ...status.unfinished.map(
       (u) =>
         `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +
-        (u.phase === Phase.watching
+        (u.phase === Phase.watching && u.nextRunWill === 'roll-back'
           ? 'if it is not running any more, the next deploy, rollback or cleanup will roll it back (its verdict is unknown)'
           : `the next deploy, rollback or cleanup will ${u.nextRunWill.replace('-', ' ')} it`),
     ),

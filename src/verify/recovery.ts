@@ -14,6 +14,11 @@ import { restorePrevious } from './watch';
  * are there) and removes the new one. Once the previous group is gone or
  * scaled in, there is nothing warm to go back to: the new group is finished
  * as a cut-over group (returns undefined).
+ *
+ * A rollback killed during its watch is finished instead (the restored group
+ * keeps serving): the run was started to leave the group that served before
+ * it, so putting that one back unattended would undo the operator's decision
+ * on no evidence.
  */
 
 /** Disabled groups at full capacity that the interrupted cutover took out of service (they carry its warm-window tag). */
@@ -45,6 +50,14 @@ export async function settleInterruptedWatch(
   options: SettleWatchOptions,
 ): Promise<{ action: string; keepRunning: string[] } | undefined> {
   const { watched, log } = options;
+  if (watched.tags[Tag.watchedBy] === 'rollback') {
+    log.warn(
+      `${watched.name}: the watch of the rollback that restored it was interrupted (verdict unknown): finishing the rollback, ` +
+        'as the group it rolled away from is the suspect; check its alarms, and roll back again to undo it',
+    );
+    await removeGroupTags(aws, watched.name, [Tag.watchUntil, Tag.watchedBy]);
+    return undefined;
+  }
   const previous = warmPreviousGroups(options.groups, watched);
   if (previous.length === 0) {
     log.warn(
@@ -56,7 +69,7 @@ export async function settleInterruptedWatch(
   const names = previous.map((g) => g.name).join(', ');
   if (options.rollingBack) {
     // The rollback brings the previous group back and takes this one out: clear the watch, keep the previous group's instances.
-    await removeGroupTags(aws, watched.name, [Tag.phase, Tag.watchUntil]);
+    await removeGroupTags(aws, watched.name, [Tag.phase, Tag.watchUntil, Tag.watchedBy]);
     log.warn(
       `${watched.name}: its watch was interrupted (verdict unknown): leaving it to this rollback, ${names} kept running`,
     );

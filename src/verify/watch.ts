@@ -14,6 +14,7 @@ import {
   disableServerGroup,
   enableServerGroup,
   removeGroupTags,
+  scaleDownServerGroup,
   setCapacity,
   setGroupTags,
 } from '../deploy/server-group-ops';
@@ -79,17 +80,34 @@ export interface WatchStepOptions {
   check?: () => void;
 }
 
-function alarmBreach(
+/**
+ * The first alarm that counts as a breach, with why (undefined: none). An alarm
+ * not in ALARM at the start counts once in ALARM. One already in ALARM counts
+ * once it fires anew (state changed after `since`); in a rollback also once it
+ * is still in ALARM `settleMs` after `since` (its data is the restored group's alone by then). Pure.
+ */
+export function alarmBreach(
   states: readonly AlarmState[],
   atStart: readonly AlarmState[],
   since: number,
-): AlarmState | undefined {
-  return states.find((s) => {
-    if (s.state !== 'ALARM') return false;
-    // An alarm the caller chose to ignore at the start counts once it fires anew.
+  now: number,
+  settleMs: Readonly<Record<string, number>> = {},
+): { alarm: AlarmState; why: string } | undefined {
+  for (const s of states) {
+    if (s.state !== 'ALARM') continue;
+    const reason = s.reason ?? 'no reason given';
     const before = atStart.find((a) => a.name === s.name);
-    return before?.state !== 'ALARM' || (s.since !== undefined && Date.parse(s.since) > since);
-  });
+    if (before?.state !== 'ALARM' || (s.since !== undefined && Date.parse(s.since) > since))
+      return { alarm: s, why: `alarm ${s.name} in ALARM since ${s.since ?? new Date(now).toISOString()}: ${reason}` };
+    const settle = settleMs[s.name];
+    if (settle !== undefined && now - since >= settle) {
+      return {
+        alarm: s,
+        why: `alarm ${s.name} still in ALARM ${Math.round((now - since) / 1000)}s after the cutover (past its evaluation window of ${Math.round(settle / 1000)}s: on the restored group's data alone): ${reason}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /** Watches one step: polls alarms and gates until the time is up or something breaches. Changes nothing. */
@@ -120,9 +138,9 @@ export async function watchStep(aws: AwsClients, options: WatchStepOptions): Pro
     log.info(
       `watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ''}${traffic}; ${left}s left`,
     );
-    const fired = alarmBreach(alarms, prepared.alarmsAtStart, started);
+    const fired = alarmBreach(alarms, prepared.alarmsAtStart, started, now, prepared.alarmSettleMs);
     const reason = fired
-      ? `alarm ${fired.name} in ALARM since ${fired.since ?? new Date(now).toISOString()}: ${fired.reason ?? 'no reason given'}`
+      ? fired.why
       : gate.breaches.length > 0
         ? `gate: ${gate.breaches.join('; ')} (from ${new Date(started).toISOString()} to ${new Date(now).toISOString()})`
         : undefined;
@@ -158,13 +176,15 @@ export interface RestoreOptions {
   previous: readonly ServerGroup[];
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
+  /** The failed group is an older release a rollback re-enabled: disabled and scaled to 0, kept (not deleted). */
+  keepNewGroup?: boolean;
   log: Logger;
 }
 
 /**
  * After a breach: the previous groups' running instances back into their
  * target groups (processes resumed), healthy; then the new group drained
- * and deleted, the previous groups' pins and warm-window tags removed.
+ * and deleted (or, `keepNewGroup`, scaled to 0 and kept), the previous groups' pins and warm-window tags removed.
  * Returns when the previous groups were serving again, and when the new one was out.
  */
 export async function restorePrevious(
@@ -216,7 +236,10 @@ export async function restorePrevious(
       await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
     await removeGroupTags(aws, group.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
   }
-  if (asg) {
+  if (asg && options.keepNewGroup) {
+    await scaleDownServerGroup(aws, options.newServerGroup, [Tag.phase, Tag.pinnedFrom, Tag.watchUntil, Tag.watchedBy]);
+    log.info(`${options.newServerGroup}: drained, disabled and scaled to 0 (kept)`);
+  } else if (asg) {
     const template = asg.LaunchTemplate?.LaunchTemplateId
       ? {
           id: asg.LaunchTemplate.LaunchTemplateId,
@@ -248,6 +271,14 @@ export interface WatchCutoverOptions {
   check?: () => void;
   /** Steps watched before the cutover (rolling), reported with it. */
   earlierSteps?: readonly VerificationStep[];
+  /**
+   * A rollback's watch: marked `bluegreen:watched-by=rollback` (an interrupted one is finished, not undone),
+   * and a breach's message says the target is bad too.
+   */
+  rollback?: {
+    /** The restored group is an older release re-enabled (kept on a breach), not one the rollback made. */
+    reenabled: boolean;
+  };
 }
 
 /**
@@ -258,7 +289,11 @@ export interface WatchCutoverOptions {
 export async function watchCutover(aws: AwsClients, options: WatchCutoverOptions): Promise<Verification> {
   const { prepared, log } = options;
   const until = new Date(Date.now() + prepared.watchSeconds * 1000).toISOString();
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.watching, [Tag.watchUntil]: until });
+  await setGroupTags(aws, options.newServerGroup, {
+    [Tag.phase]: Phase.watching,
+    [Tag.watchUntil]: until,
+    ...(options.rollback ? { [Tag.watchedBy]: 'rollback' } : {}),
+  });
   log.info(
     `watching ${options.newServerGroup} until ${until}` +
       (options.previous.length > 0
@@ -282,7 +317,7 @@ export async function watchCutover(aws: AwsClients, options: WatchCutoverOptions
     verdict: step.verdict,
   };
   if (step.verdict === 'passed') {
-    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
+    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil, Tag.watchedBy]);
     log.info(
       `watch of ${options.newServerGroup} passed: ${step.requests} requests, ${step.errors} errors in ${prepared.watchSeconds}s`,
     );
@@ -301,7 +336,7 @@ export async function rollBackAfterBreach(
   if (options.previous.length === 0) {
     // Nothing to go back to: the group stays as a cut-over one, which the next run finishes (min unpinned).
     await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
-    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil]);
+    await removeGroupTags(aws, options.newServerGroup, [Tag.watchUntil, Tag.watchedBy]);
     return new OperationFailedError(
       'VerificationFailed',
       `${options.newServerGroup} failed its watch: ${step.reason}. No previous group to go back to: it keeps serving`,
@@ -319,6 +354,7 @@ export async function rollBackAfterBreach(
       previous: options.previous,
       healthTimeoutSeconds: options.healthTimeoutSeconds,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      ...(options.rollback?.reenabled ? { keepNewGroup: true } : {}),
       log,
     });
     step.previousServingMs = restored.servingAt - breachAt;
@@ -329,23 +365,27 @@ export async function rollBackAfterBreach(
       `${options.newServerGroup} failed its watch (${step.reason}); re-enabling ${names} failed: ${describeError(error)}`,
       {
         verification: options.verification,
-        recovery: `run a rollback (rollbackDeploy, to: previous): it re-enables ${names} and takes ${options.newServerGroup} out of service`,
+        recovery: `run a rollback (rollbackDeploy, to: ${options.rollback ? (options.previous[options.previous.length - 1]?.name ?? 'previous') : 'previous'}): it re-enables ${names} and takes ${options.newServerGroup} out of service`,
       },
     );
   }
   log.info(
     `traffic back on ${names} ${(step.trafficBackMs / 1000).toFixed(1)}s after the breach (serving again after ${(step.previousServingMs / 1000).toFixed(1)}s)`,
   );
+  const back = `${names} serving again ${(step.trafficBackMs / 1000).toFixed(1)}s later`;
   return new OperationFailedError(
     'VerificationFailed',
-    `${options.newServerGroup} failed its watch at ${step.breachAt}: ${step.reason}. Rolled back: ${names} serving again ${(step.trafficBackMs / 1000).toFixed(1)}s later, ${options.newServerGroup} removed`,
+    options.rollback
+      ? `${options.newServerGroup} (the rollback's target) failed its watch at ${step.breachAt}: ${step.reason}. Put back: ${back}, ${options.newServerGroup} ${options.rollback.reenabled ? 'disabled again' : 'removed'}`
+      : `${options.newServerGroup} failed its watch at ${step.breachAt}: ${step.reason}. Rolled back: ${back}, ${options.newServerGroup} removed`,
     {
       verification: options.verification,
       serverGroup: options.newServerGroup,
       previousServerGroup: options.previous[options.previous.length - 1]?.name ?? null,
       autoRolledBack: true,
-      recovery:
-        'nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again',
+      recovery: options.rollback
+        ? `the cluster serves as before the rollback (${names}), and the release rolled back to is bad too: deploy a fixed build, or roll back further (rollbackDeploy with to: an older release)`
+        : 'nothing to do: the cluster serves as before the deploy; fix the build (see the reason) and deploy again',
     },
   );
 }

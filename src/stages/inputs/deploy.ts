@@ -13,7 +13,6 @@ import {
   parseBlockDevices,
   parseCapacity,
 } from '../../deploy/request';
-import { parseGates } from '../../verify/gates';
 import { parseSteps } from '../../deploy/rolling';
 import { booleanInput, durationInput, input, integerInput, listInput, stringInput } from './declare';
 import {
@@ -24,9 +23,19 @@ import {
   LOCK_INPUTS,
   REGION_INPUTS,
   SERVER_GROUP_INPUTS,
+  watchInputs,
 } from './shared';
 
 const COPIED = 'copied from the current server group';
+
+const DEPLOY_WATCH = watchInputs({
+  alarms:
+    'CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)',
+  watch:
+    'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
+  gates:
+    "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
+});
 
 /** The inputs of `deploy`, in the order they are checked. */
 export const DEPLOY_INPUTS = {
@@ -120,28 +129,13 @@ export const DEPLOY_INPUTS = {
     'Traffic guard override: allow desired capacity 0 while a group serves (else exit 2, nothing changed)',
     false,
   ),
-  alarms: listInput(
-    'CloudWatch alarm names: one in ALARM at the start stops the deploy before any change (exit 3); one going to ALARM during the watch rolls back (exit 1)',
-    {
-      defaultText: 'none',
-      item: (name, field) => checkPattern(field, name, /^\S(.{0,253}\S)?$/, 'an alarm name of 1-255 characters'),
-    },
-  ),
+  alarms: DEPLOY_WATCH.alarms,
   ignoreAlarmsAtStart: booleanInput(
     'Deploy even when an alarm is already in ALARM at the start (e.g. the fix for it); it then counts only if it fires anew',
     false,
   ),
-  watch: durationInput(
-    'How long after cutover to watch alarms and gates while the previous group stays disabled at full capacity; a breach re-enables it in seconds (exit 1). On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
-    { default: 0 },
-  ),
-  gates: input({
-    kind: 'object',
-    describe:
-      "Built-in gates on the new group's target groups during the watch, from ALB metrics: {maxErrorRate, maxErrorRateIncrease, maxLatencyMs, maxLatencyRatio, latencySlackMs, minRequests} (JSON; null removes a limit), or false for none",
-    defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
-    parse: (value, field) => parseGates(value, field),
-  }),
+  watch: DEPLOY_WATCH.watch,
+  gates: DEPLOY_WATCH.gates,
   strategy: input({
     kind: 'string',
     describe:

@@ -8,7 +8,18 @@ import {
   LOCK_INPUTS,
   REGION_INPUTS,
   SERVER_GROUP_INPUTS,
+  watchInputs,
 } from './shared';
+
+// A rollback is usually started because an alarm fires: such an alarm never blocks it (docs: README, "rollback").
+const ROLLBACK_WATCH = watchInputs({
+  alarms:
+    'CloudWatch alarm names: one already in ALARM at the start (often why you roll back) is logged and never blocks; it fails the watch only if it fires anew or is still in ALARM once its evaluation window has passed on the restored group alone. One going to ALARM during the watch puts back the group that served before (exit 1)',
+  watch:
+    'How long after cutover to watch alarms and gates while the group rolled away from stays disabled at full capacity; a breach puts it back in seconds (exit 1). At least the evaluation window of an alarm already in ALARM. On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
+  gates:
+    "Built-in gates on the restored group's target groups during the watch, from ALB metrics: {maxErrorRate, maxLatencyMs, minRequests} (JSON; null removes a limit), or false for none. Absolute limits only: the group rolled away from is no baseline, so maxErrorRateIncrease and maxLatencyRatio are not applied",
+});
 
 /** The inputs of `rollback`, in the order they are checked. */
 export const ROLLBACK_INPUTS = {
@@ -37,4 +48,5 @@ export const ROLLBACK_INPUTS = {
   ...CONFIG_INPUTS,
   plan: booleanInput('Print where the rollback would go and how, change nothing', false),
   ...LOCK_INPUTS,
+  ...ROLLBACK_WATCH,
 };

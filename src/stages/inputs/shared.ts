@@ -1,7 +1,8 @@
-import { checkRegion, VERSION_PATTERN } from '../../core/validate';
+import { checkPattern, checkRegion, VERSION_PATTERN } from '../../core/validate';
 import { parseLedgerRef, parseOptionalLedgerRef } from '../../ledger/ledger-ref';
 import { DEFAULT_LEASE_SECONDS } from '../../ledger/lock';
-import { booleanInput, durationInput, input, integerInput, rawInput, stringInput } from './declare';
+import { parseGates } from '../../verify/gates';
+import { booleanInput, durationInput, input, integerInput, listInput, rawInput, stringInput } from './declare';
 
 /**
  * Input groups several stages share, declared once: the region, the cluster
@@ -115,3 +116,27 @@ export const SERVER_GROUP_INPUTS = {
     { defaultText: 'the deregistration delay + 60s' },
   ),
 };
+
+/** A CloudWatch alarm name: 1-255 characters, no blank at either end. */
+const ALARM_NAME = /^\S(.{0,253}\S)?$/;
+
+/**
+ * The watch after cutover, deploy and rollback alike: the alarms, how long, the
+ * built-in gates. Declared once; each stage says in its own words what the
+ * inputs mean for it (an alarm already in ALARM stops a deploy, not a rollback).
+ */
+export function watchInputs(describe: { alarms: string; watch: string; gates: string }) {
+  return {
+    alarms: listInput(describe.alarms, {
+      defaultText: 'none',
+      item: (name, field) => checkPattern(field, name, ALARM_NAME, 'an alarm name of 1-255 characters'),
+    }),
+    watch: durationInput(describe.watch, { default: 0 }),
+    gates: input({
+      kind: 'object',
+      describe: describe.gates,
+      defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
+      parse: (value, field) => parseGates(value, field),
+    }),
+  };
+}
