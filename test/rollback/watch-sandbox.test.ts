@@ -52,6 +52,7 @@ test.before(async () => {
   amis.v2 = await env.ami('2.0.0');
   amis.bad3 = await amiWith('3.0.0-errors', { 'sandbox:errors': '0.5' });
   amis.v4 = await env.ami('4.0.0');
+  amis.bad0 = await amiWith('0.9.0-errors', { 'sandbox:errors': '0.5' });
   await putTargetGroup5xxAlarm(env.aws, env.sandbox.infra!, 'web-5xx', ALARM_PERIOD_S);
 });
 
@@ -222,5 +223,73 @@ test.serial(
       records.some((r) => r.kind === 'recovery' && r.verdict === 'interrupted' && r.result === 'recovered'),
       JSON.stringify(records),
     );
+  },
+);
+
+test.serial(
+  'redeploy of an AMI that fails 50 % of real requests: the error gate catches it, the new group is removed, traffic back on the group that served before, exit 1',
+  async (t) => {
+    t.deepEqual(await enabledGroups(), ['web-prod-v001']);
+    const { result, report } = await withProbe(env, () =>
+      rollback(t, env, { cluster, to: amis.bad0, reason: 'test: back to 0.9.0', watch: '30s' }),
+    );
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(result.exitCode, 1, JSON.stringify(result.output));
+    const error = result.output.error as { code: string; message: string; recovery: string; serverGroup: string };
+    t.is(error.code, 'VerificationFailed');
+    t.regex(
+      error.message,
+      /\(the rollback's target\) failed its watch at .*gate: error rate .*Put back: web-prod-v001 serving again .* removed/,
+    );
+    t.regex(error.recovery, /roll back further/);
+    t.deepEqual(await enabledGroups(), ['web-prod-v001']);
+    const { groups } = await loadCluster(env.aws, cluster);
+    t.false(
+      groups.some((g) => g.name === error.serverGroup),
+      'the group the redeploy made was removed',
+    );
+    const span = report.versionSpans['0.9.0-errors'];
+    t.truthy(span, 'the redeployed build served');
+    t.is(failuresAfter(report, (span?.lastMs ?? 0) + 500), 0, JSON.stringify(report.failureTimesMs.slice(-5)));
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['2.0.0']);
+    const [record] = await listRecords(env.aws, ledger(), cluster, { limit: 1 });
+    t.like(record, { kind: 'rollback', result: 'rolled-back', verdict: 'failed', amiId: amis.bad0 });
+  },
+);
+
+test.serial(
+  'an alarm in ALARM at the start and a target that is bad too: it counts once its evaluation window has passed on the target alone; the group that served before is put back, exit 1',
+  async (t) => {
+    // 3.0.0 (bad) serves again, with no watch: the alarm fires on it.
+    const { result } = await withProbe(env, async () => {
+      const toBad = await rollback(t, env, { cluster, to: 'web-prod-v002', reason: 'test: 3.0.0 again' });
+      t.is(toBad.exitCode, 0, JSON.stringify(toBad.output));
+      await waitFor(
+        'web-5xx in ALARM',
+        async () => ((await alarmState('web-5xx')) === 'ALARM' ? true : undefined),
+        60_000,
+        200,
+      );
+      return rollback(t, env, {
+        cluster,
+        to: '1.5.0-errors',
+        reason: 'test: 1.5.0 is bad too',
+        alarms: ['web-5xx'],
+        gates: false,
+        watch: '2s',
+      });
+    });
+    t.is(result.exitCode, 1, JSON.stringify(result.output));
+    const error = result.output.error as {
+      code: string;
+      message: string;
+      recovery: string;
+      verification: Verification;
+    };
+    t.is(error.code, 'VerificationFailed');
+    t.regex(error.message, /alarm web-5xx still in ALARM \d+s after the cutover \(past its evaluation window of \d+s/);
+    t.regex(error.recovery, /deploy a fixed build, or roll back further/);
+    t.deepEqual(await enabledGroups(), ['web-prod-v002'], 'the group that served before the rollback is back');
+    t.deepEqual((await getClusterStatus(env.aws, cluster)).unfinished, []);
   },
 );
