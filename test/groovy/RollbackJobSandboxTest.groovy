@@ -55,7 +55,9 @@ class RollbackJobSandboxTest {
         h.registerStep('choice') { StepCall c -> [kind: 'choice'] + c.named }
         h.registerStep('string') { StepCall c -> [kind: 'string'] + c.named }
         h.registerStep('input') { StepCall c -> answer((List<String>) ((List<Map>) c.named.parameters)[0].choices) }
-        h.params.putAll(CLUSTER: 'web-prod', REGION: 'us-east-1', LEDGER_BUCKET: sandbox.infra.ledgerBucket, AWS_CREDENTIALS: '')
+        // No alarm in this sandbox; a short watch (gates only) after each cutover.
+        h.params.putAll(CLUSTER: 'web-prod', REGION: 'us-east-1', LEDGER_BUCKET: sandbox.infra.ledgerBucket, AWS_CREDENTIALS: '',
+                        ALARMS: '', WATCH: '3s')
         h.runScript('Jenkinsfile.rollback.example')
         return h
     }
@@ -87,7 +89,8 @@ class RollbackJobSandboxTest {
         assertEquals(['bluegreen-web-prod'], first.callsTo('lock')*.named*.resource)
         Map rollbackInput = stageInput(first, 2)
         assertEquals([cluster: 'web-prod', region: 'us-east-1', ledger: [bucket: sandbox.infra.ledgerBucket],
-                      to: 'previous', reason: 'v2 breaks checkout', approvedBy: 'alice', buildUrl: first.env.BUILD_URL], rollbackInput)
+                      to: 'previous', reason: 'v2 breaks checkout', approvedBy: 'alice', alarms: [], watch: '3s',
+                      buildUrl: first.env.BUILD_URL], rollbackInput)
         assertEquals('v1', sandbox.fetch().version)
 
         // Build 2: the operator picks the v2 line from the history: roll forward to it. The history shows

@@ -46,6 +46,19 @@ class RollbackJobTest {
     }
 
     @Test
+    void theAlarmsAndTheWatchReachTheRollback() {
+        h.params.putAll(ALARMS: 'web-prod-5xx, web-prod-latency', WATCH: '10m')
+        h.inputAnswers << [TO: 'previous', REASON: 'INC-8', APPROVER: 'carol']
+
+        h.runScript('Jenkinsfile.rollback.example')
+
+        assertEquals("console:\n${h.console}".toString(), 'SUCCESS', h.currentBuild.result)
+        Map rollback = stageInput(h, 2)
+        assertEquals(['web-prod-5xx', 'web-prod-latency'], rollback.alarms)
+        assertEquals('10m', rollback.watch)
+    }
+
+    @Test
     void theJobTakesTheDeployJobsLockForTheCluster() {
         h.inputAnswers << [TO: 'previous', REASON: 'INC-7', APPROVER: 'bob']
 
