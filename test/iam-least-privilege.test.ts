@@ -299,7 +299,7 @@ async function recordStageCalls(
     ],
     ['status-history', 'status', { cluster, ledger }],
     ['status-history', 'history', { cluster, ledger }],
-    ['deploy', 'rollback', { cluster, ledger, reason: 'iam proof' }],
+    ['deploy', 'rollback', { cluster, ledger, reason: 'iam proof', watch: '1s' }],
     ['deploy', 'cleanup', { cluster, ledger }],
   ];
   const out: Array<{ role: Role; stage: string; calls: LoggedCall[] }> = [];

@@ -1,3 +1,5 @@
+// Longer than most files on purpose: both ways of rolling back (re-enable, redeploy), with their ledger
+// records and the watch after the cutover, side by side.
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { BluegreenError, ConflictError, InputError, describeError } from '../core/errors';
