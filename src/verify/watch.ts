@@ -348,6 +348,8 @@ export async function rollBackAfterBreach(
   }
   const names = options.previous.map((g) => g.name).join(', ');
   log.warn(`rolling back to ${names}: re-enabling its running instances, then taking ${options.newServerGroup} out`);
+  // The verdict is known now: should putting back fail midway, the next run undoes this group as a failed deploy's.
+  if (options.rollback) await removeGroupTags(aws, options.newServerGroup, [Tag.watchedBy]);
   try {
     const restored = await restorePrevious(aws, {
       newServerGroup: options.newServerGroup,

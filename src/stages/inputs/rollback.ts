@@ -19,6 +19,7 @@ const ROLLBACK_WATCH = watchInputs({
     'How long after cutover to watch alarms and gates while the group rolled away from stays disabled at full capacity; a breach puts it back in seconds (exit 1). At least the evaluation window of an alarm already in ALARM. On AWS ALB metrics come per minute: watch minutes, e.g. "10m"',
   gates:
     "Built-in gates on the restored group's target groups during the watch, from ALB metrics: {maxErrorRate, maxLatencyMs, minRequests} (JSON; null removes a limit), or false for none. Absolute limits only: the group rolled away from is no baseline, so maxErrorRateIncrease and maxLatencyRatio are not applied",
+  gatesDefault: '{"maxErrorRate": 0.05, "minRequests": 20} in effect',
 });
 
 /** The inputs of `rollback`, in the order they are checked. */

@@ -125,7 +125,7 @@ const ALARM_NAME = /^\S(.{0,253}\S)?$/;
  * built-in gates. Declared once; each stage says in its own words what the
  * inputs mean for it (an alarm already in ALARM stops a deploy, not a rollback).
  */
-export function watchInputs(describe: { alarms: string; watch: string; gates: string }) {
+export function watchInputs(describe: { alarms: string; watch: string; gates: string; gatesDefault?: string }) {
   return {
     alarms: listInput(describe.alarms, {
       defaultText: 'none',
@@ -135,7 +135,9 @@ export function watchInputs(describe: { alarms: string; watch: string; gates: st
     gates: input({
       kind: 'object',
       describe: describe.gates,
-      defaultText: '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
+      defaultText:
+        describe.gatesDefault ??
+        '{"maxErrorRate": 0.05, "maxLatencyRatio": 2, "latencySlackMs": 100, "minRequests": 20}',
       parse: (value, field) => parseGates(value, field),
     }),
   };
