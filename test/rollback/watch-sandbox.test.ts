@@ -293,3 +293,56 @@ test.serial(
     t.deepEqual((await getClusterStatus(env.aws, cluster)).unfinished, []);
   },
 );
+
+test.serial(
+  'kill -9 during a rollback watch, then another rollback: its recovery finishes the first, then it rolls forward, one group enabled, 0 failed requests',
+  async (t) => {
+    const good = await deploy(t, env, { cluster, amiId: amis.v4, version: '4.0.0' });
+    t.is(good.exitCode, 0, JSON.stringify(good.output));
+    const v4Group = good.output.serverGroup;
+    const { result, report } = await withProbe(env, async () => {
+      const killed = await runStageBundle(
+        'rollback',
+        {
+          region: env.aws.region,
+          cluster,
+          ledger: ledger(),
+          to: '2.0.0',
+          reason: 'test: killed while watching',
+          watch: '60s',
+          lockLease: '5s',
+          drainTimeout: 30,
+        },
+        {
+          ...env.sandbox.env(),
+          BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+          BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+          BLUEGREEN_FAILPOINTS: 'watching',
+        },
+      );
+      t.regex(killed.stderr, /failpoint watching: killing this process/);
+      return rollback(t, env, {
+        cluster,
+        to: '4.0.0',
+        reason: 'test: forward again',
+        breakExpiredLock: true,
+        lockWait: '30s',
+      });
+    });
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.true(
+      result.output.recovered.some((a) => /^finished web-prod-v\d+/.test(a)),
+      JSON.stringify(result.output.recovered),
+    );
+    t.like(result.output, { mode: 'reenable', restoredServerGroup: v4Group });
+    t.deepEqual(await enabledGroups(), [v4Group]);
+    const { groups } = await loadCluster(env.aws, cluster);
+    for (const group of groups) {
+      t.false(UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? ''), `${group.name}: ${group.tags[Tag.phase]}`);
+      t.is(group.tags[Tag.watchedBy], undefined);
+    }
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['4.0.0']);
+  },
+);
