@@ -85,7 +85,7 @@ export async function prepareVerification(
  * the build rolled away from for a while after the cutover (CloudWatch looks
  * back over its evaluation periods), so it counts only if it fires anew or is
  * still in ALARM once {@link alarmSettleSeconds} have passed; the watch lasts
- * at least that (a composite alarm, without a period: until the watch ends).
+ * at least that (a composite alarm, without a period: at the watch's last second).
  * No baseline: the group rolled away from is the suspect, not a reference, so
  * only the gates' absolute limits apply.
  */
@@ -99,7 +99,8 @@ export async function prepareRollbackVerification(
   const firing = alarmsAtStart.filter((a) => a.state === 'ALARM');
   const settleMs = new Map(firing.map((a) => [a.name, alarmSettleSeconds(a)] as const));
   const longest = Math.max(0, ...[...settleMs.values()].map((s) => (s === undefined ? 0 : awsSecondsToMs(s))));
-  const watchSeconds = Math.max(settings.watchSeconds, Math.ceil(longest / 1000));
+  // One second more than the window, so that a poll falls after it (the last poll comes at the watch's end).
+  const watchSeconds = Math.max(settings.watchSeconds, longest > 0 ? Math.ceil(longest / 1000) + 1 : 0);
   if (alarmsAtStart.length > 0) log.info(`alarms at the start: ${formatAlarmStates(alarmsAtStart)}`);
   if (firing.length > 0) {
     log.warn(
@@ -123,7 +124,7 @@ export async function prepareRollbackVerification(
     alarmSettleMs: Object.fromEntries(
       [...settleMs].map(([name, seconds]) => [
         name,
-        seconds === undefined ? watchSeconds * 1000 : awsSecondsToMs(seconds),
+        seconds === undefined ? Math.max(0, watchSeconds - 1) * 1000 : awsSecondsToMs(seconds),
       ]),
     ),
   };
