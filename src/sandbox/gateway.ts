@@ -37,7 +37,7 @@ export interface GatewayHooks {
   rewriteRequest?(call: AwsCall, headers: IncomingMessage['headers'], body: Buffer): Buffer | undefined;
   /** Calls whose answers `rewriteResponse` may change (their responses are buffered). */
   rewritesAction?(call: AwsCall): boolean;
-  /** Runs after moto accepted a mutating call and before the client gets the answer (read-your-writes for the traffic layer). */
+  /** Runs after moto answered a mutating call (even with an error) and before the client gets the answer (read-your-writes for the traffic layer). */
   afterMutation?(call: AwsCall): Promise<void>;
   /** Told of every AWS call as it arrives (`fault` when the sandbox answers it with an injected error). */
   onCall?(call: AwsCall, receivedAt: number, fault?: 'throttle' | 'fail'): void;
@@ -166,14 +166,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     let payload = await readBody(answer);
     const status = answer.statusCode ?? 502;
-    if (status < 300) {
-      if (call.mutating && hooks.afterMutation) {
-        try {
-          await hooks.afterMutation(call);
-        } catch (error) {
-          log.warn(`traffic layer refresh after ${call.action} failed: ${describeError(error)}`);
-        }
+    // Even when moto answered an error: it may have applied part of the call (e.g. launched some instances).
+    if (call.mutating && hooks.afterMutation) {
+      try {
+        await hooks.afterMutation(call);
+      } catch (error) {
+        log.warn(`traffic layer refresh after ${call.action} failed: ${describeError(error)}`);
       }
+    }
+    if (status < 300) {
       const rewritten = hooks.rewriteResponse?.(call, payload.toString('utf8'));
       if (rewritten !== undefined) payload = Buffer.from(rewritten, 'utf8');
     }
