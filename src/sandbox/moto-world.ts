@@ -7,7 +7,11 @@ import {
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeImagesCommand,
+  DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  type DescribeInstanceStatusCommandOutput,
+  type DescribeLaunchTemplateVersionsCommandOutput,
   EC2Client,
   type DescribeImagesCommandOutput,
   type DescribeInstancesCommandOutput,
@@ -79,6 +83,8 @@ export interface ListenerFacts {
 
 export interface AsgFacts {
   name: string;
+  /** The launch template and version the group launches from (`id:version`), when it names one. */
+  launchTemplate?: string;
   healthCheckType: string;
   healthCheckGracePeriodSeconds: number;
   targetGroupArns: string[];
@@ -161,6 +167,9 @@ function asgFactsOf(group: AutoScalingGroup & { AutoScalingGroupName: string }):
     healthCheckType: group.HealthCheckType ?? 'EC2',
     healthCheckGracePeriodSeconds: group.HealthCheckGracePeriod ?? 0,
     targetGroupArns: group.TargetGroupARNs ?? [],
+    ...(group.LaunchTemplate?.LaunchTemplateId
+      ? { launchTemplate: `${group.LaunchTemplate.LaunchTemplateId}:${group.LaunchTemplate.Version ?? '$Default'}` }
+      : {}),
   };
 }
 
@@ -187,6 +196,8 @@ type MotoCommand = { constructor: { name: string } };
 export class MotoWorldReader {
   private readonly imageTagCache = new Map<string, Record<string, string>>();
   private readonly deregistrationDelayCache = new Map<string, number>();
+  /** AMI of each numbered launch template version (`id:version`) seen. */
+  private readonly templateImageCache = new Map<string, string>();
 
   /** @param meter where each moto call's time goes, as `moto:<Action>` */
   constructor(
@@ -237,6 +248,10 @@ export class MotoWorldReader {
     const asgs = new Map(previous.asgs);
     const targetGroups = new Map(previous.targetGroups);
     const toDescribe = new Set(scope.instanceIds);
+    /** Instances a named group launched, by the launch template they came from. */
+    const launchedFrom = new Map<string, { asgName: string; template: string }>();
+    /** Instances that left a named group (scaled in, terminated, detached, or the group deleted). */
+    const left = new Set<string>();
     const tgsToRead = new Set(scope.targetGroupArns);
     if (scope.asgNames.size > 0) {
       const members = new Map<string, Set<string>>();
@@ -264,20 +279,54 @@ export class MotoWorldReader {
             for (const arn of facts.targetGroupArns) tgsToRead.add(arn);
             const before = members.get(name) ?? new Set<string>();
             const now = new Set((group.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])));
-            for (const id of now) if (!previous.instances.has(id) || !before.has(id)) toDescribe.add(id);
-            for (const id of before) if (!now.has(id)) toDescribe.add(id);
+            const launched = [...now].filter((id) => !previous.instances.has(id) && !toDescribe.has(id));
+            // The group launched these from its launch template: a numbered version is immutable, so its AMI is
+            // theirs, unless the template changed since the last read (then a concurrent call may have changed it).
+            const template = facts.launchTemplate;
+            const was = previous.asgs.get(name)?.launchTemplate;
+            if (launched.length > 0 && template && /:\d+$/.test(template) && (was === undefined || was === template))
+              for (const id of launched) launchedFrom.set(id, { asgName: name, template });
+            else for (const id of launched) toDescribe.add(id);
+            for (const id of now) if (previous.instances.has(id) && !before.has(id)) toDescribe.add(id);
+            for (const id of before) if (!now.has(id)) left.add(id);
           }
           token = page.NextToken;
         } while (token);
         for (const name of names) {
           if (listed.has(name)) continue;
           asgs.delete(name);
-          for (const id of members.get(name) ?? []) toDescribe.add(id);
+          for (const id of members.get(name) ?? []) left.add(id);
         }
+      }
+    }
+    for (const [id, { asgName, template }] of launchedFrom) {
+      const amiId = await this.imageOfTemplate(template);
+      if (amiId === undefined) toDescribe.add(id);
+      else instances.set(id, { id, amiId, state: 'running', asgName });
+    }
+    // Members that left a group: terminated ones keep their facts but their state (a cheap status read);
+    // the rest (detached, stopped) are described in full.
+    for (const ids of chunks(
+      [...left].filter((id) => !toDescribe.has(id)),
+      INSTANCE_IDS_PER_CALL,
+    )) {
+      const page = await this.send<DescribeInstanceStatusCommandOutput>(
+        this.clients.ec2,
+        new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }),
+      ).catch(() => undefined);
+      const states = new Map(
+        (page?.InstanceStatuses ?? []).map((status) => [status.InstanceId ?? '', status.InstanceState?.Name]),
+      );
+      for (const id of ids) {
+        const known = previous.instances.get(id);
+        const state = states.get(id);
+        if (known && state === 'terminated') instances.set(id, { ...known, state });
+        else toDescribe.add(id);
       }
     }
     // Moto takes a stopped or terminated instance out of every target group it was in.
     const changedState = new Set<string>();
+    for (const id of left) if (instances.get(id)?.state !== previous.instances.get(id)?.state) changedState.add(id);
     for (const ids of chunks([...toDescribe], INSTANCE_IDS_PER_CALL)) {
       const found = await this.describeInstances({ Filters: [{ Name: 'instance-id', Values: ids }] });
       for (const id of ids) {
@@ -325,6 +374,19 @@ export class MotoWorldReader {
     const listeners = scope.listeners ? await this.readListeners() : previous.listeners;
     const imageTags = await this.readImageTags([...new Set([...instances.values()].map((i) => i.amiId))]);
     return { instances, imageTags, targetGroups, listeners, asgs };
+  }
+
+  /** The AMI of a launch template version (`id:version`, numbered: immutable, so cached); undefined when unknown. */
+  private async imageOfTemplate(template: string): Promise<string | undefined> {
+    if (this.templateImageCache.has(template)) return this.templateImageCache.get(template);
+    const [id, version] = template.split(':') as [string, string];
+    const answer = await this.send<DescribeLaunchTemplateVersionsCommandOutput>(
+      this.clients.ec2,
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [version] }),
+    ).catch(() => undefined);
+    const amiId = answer?.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+    if (amiId) this.templateImageCache.set(template, amiId);
+    return amiId;
   }
 
   private async describeInstances(filter: { Filters?: Filter[] }): Promise<Map<string, InstanceFacts>> {

@@ -33,11 +33,13 @@ export interface TrafficLayerOptions {
 }
 
 /**
- * With no call since the last read, the background poll still reads all of
- * moto every this many ticks (a tick lasts at least as long as the last full
- * read): a safety net for changes that did not come through the gateway.
+ * The background poll's safety net for changes that did not come through the
+ * gateway: a full read of moto at most this often (and at least 100 × as long
+ * as the last full read took), and only once no mutating call came for
+ * {@link QUIET_BEFORE_FULL_READ_MS}, so it never lands in the middle of a deploy.
  */
-const IDLE_READ_EVERY = 100;
+const SAFETY_FULL_READ_EVERY_MS = 60_000;
+const QUIET_BEFORE_FULL_READ_MS = 10_000;
 
 export class TrafficLayer {
   readonly fleet: InstanceFleet;
@@ -56,8 +58,11 @@ export class TrafficLayer {
   private pending: WorldScope | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** How long the last full read of moto took (real ms). */
+  /** How long the last full read of moto took (real ms), and when it ended. */
   private lastFullReadMs = 0;
+  private lastFullReadAt = 0;
+  /** When the gateway last passed on a mutating call (epoch ms). */
+  private lastMutationAt = 0;
   /** What the layer spends (reads of moto, refreshes, CloudWatch windows), for the benchmark. */
   readonly costs = new CostMeter();
 
@@ -97,30 +102,28 @@ export class TrafficLayer {
    * Reads moto once, then keeps it current: every call that can change the
    * world is followed by a read of what it touched (`afterMutation`,
    * world-effects.ts), and moto changes only through calls, so the
-   * background poll reads all of moto only every {@link IDLE_READ_EVERY}
-   * ticks, as a safety net (a full read is O(instances) in moto: ~4 s at 400).
+   * background poll reads all of moto only rarely, as a safety net
+   * ({@link SAFETY_FULL_READ_EVERY_MS}; a full read is O(instances) in moto: ~4 s at 400).
    */
   async start(): Promise<void> {
     await this.refresh();
     this.cloudWatchClock.start();
-    let idleTicks = 0;
     const tick = (): void => {
-      this.pollTimer = setTimeout(
-        () => {
-          idleTicks += 1;
-          if (idleTicks < IDLE_READ_EVERY) {
-            tick();
-            return;
-          }
-          idleTicks = 0;
-          this.refresh()
-            .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
-            .finally(() => {
-              if (!this.stopped) tick();
-            });
-        },
-        Math.max(this.options.pollMs, this.lastFullReadMs),
-      );
+      this.pollTimer = setTimeout(() => {
+        const now = Date.now();
+        const due =
+          now - this.lastFullReadAt >= Math.max(SAFETY_FULL_READ_EVERY_MS, 100 * this.lastFullReadMs) &&
+          now - this.lastMutationAt >= QUIET_BEFORE_FULL_READ_MS;
+        if (!due) {
+          tick();
+          return;
+        }
+        this.refresh()
+          .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
+          .finally(() => {
+            if (!this.stopped) tick();
+          });
+      }, this.options.pollMs);
     };
     tick();
   }
@@ -164,7 +167,10 @@ export class TrafficLayer {
     }
     const readMs = performance.now() - started;
     this.costs.record(`refresh:${kind}`, readMs);
-    if (kind === 'full') this.lastFullReadMs = readMs;
+    if (kind === 'full') {
+      this.lastFullReadMs = readMs;
+      this.lastFullReadAt = Date.now();
+    }
     if (this.stopped) return;
     this.world = world;
     await this.costs.time('reconcile', async () => {
@@ -219,6 +225,7 @@ export class TrafficLayer {
       afterMutation: async (call) => {
         if (call.service === 'monitoring' && call.action === 'PutMetricAlarm')
           return this.cloudWatchClock.evaluateNewAlarms();
+        this.lastMutationAt = Date.now();
         const scope = worldScopeOf(call, this.world);
         if (!isEmptyScope(scope)) await this.refresh(scope);
       },
