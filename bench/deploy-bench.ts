@@ -925,6 +925,7 @@ function formatSandboxCost(cost: NonNullable<SizeResult['sandboxCost']>): string
     `partial reads ${entry('refresh:changes')}`,
     `reconcile ${entry('reconcile')}`,
     `cloudwatch windows ${entry('cloudwatch:window')}`,
+    `gateway reads from cache ${cost.costs['read-cache:hit']?.count ?? 0} of ${(cost.costs['read-cache:hit']?.count ?? 0) + (cost.costs['read-cache:miss']?.count ?? 0)}`,
     `moto reads: ${reads.join(', ') || 'none'}`,
   ].join('; ');
 }

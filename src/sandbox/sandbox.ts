@@ -192,7 +192,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       refresh: () => layer.refresh(),
       state: () => layer.state(),
       timeline: (since) => layer.timeline.snapshot(since),
-      costs: () => layer.costs.snapshot(),
+      costs: () => layer.costSnapshot(),
       resources: () => ({ motoPid: moto.pid, ports: [moto.port, gw.port, ...layer.ports()] }),
       stop,
     };

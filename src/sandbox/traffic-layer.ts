@@ -3,12 +3,13 @@ import type { Logger } from '../core/log';
 import { AlarmEvaluator } from './alarm-evaluator';
 import type { AwsCall } from './aws-request';
 import { CloudWatchClock, metricWindowMs, scaledPeriodMs } from './cloudwatch-clock';
-import { CostMeter } from './cost-meter';
+import { CostMeter, type CostSnapshot } from './cost-meter';
 import { sortJsonDimensions, sortQueryDimensions } from './cloudwatch-dimensions';
 import { InstanceFleet } from './fleet';
 import type { ControlAnswer, GatewayHooks } from './gateway';
 import { LoadBalancerRouter } from './load-balancer';
 import { motoClients, MotoWorldReader, type WorldSnapshot } from './moto-world';
+import { MotoReadCache } from './read-cache';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
 import { TargetHealthMonitor } from './target-health';
 import { callEventOf, Timeline } from './timeline';
@@ -65,6 +66,8 @@ export class TrafficLayer {
   private lastMutationAt = 0;
   /** What the layer spends (reads of moto, refreshes, CloudWatch windows), for the benchmark. */
   readonly costs = new CostMeter();
+  /** Moto's answers to the deploy's costly reads, kept between mutations (read-cache.ts). */
+  readonly readCache = new MotoReadCache();
 
   constructor(private readonly options: TrafficLayerOptions) {
     const log = options.log;
@@ -180,6 +183,16 @@ export class TrafficLayer {
     });
   }
 
+  /** What the layer spent so far ({@link costs}), with the gateway's reads answered from the cache and from moto. */
+  costSnapshot(): CostSnapshot {
+    const { hits, misses } = this.readCache.counts();
+    return {
+      ...this.costs.snapshot(),
+      'read-cache:hit': { count: hits, ms: 0 },
+      'read-cache:miss': { count: misses, ms: 0 },
+    };
+  }
+
   /** The world as the layer last read it (undefined before the first read). */
   currentWorld(): WorldSnapshot | undefined {
     return this.world;
@@ -204,6 +217,7 @@ export class TrafficLayer {
       (call.service === 'autoscaling' &&
         (call.action === 'DescribeAutoScalingGroups' || call.action === 'DescribeAutoScalingInstances'));
     return {
+      readCache: this.readCache,
       rewritesAction: rewritten,
       rewriteResponse: (call, body) => {
         if (!rewritten(call)) return undefined;
