@@ -34,6 +34,7 @@ export interface CachedAnswer {
 }
 
 interface Entry extends CachedAnswer {
+  service: string;
   generation: number;
 }
 
@@ -90,15 +91,15 @@ export class MotoReadCache {
   /** Keeps moto's successful answer, unless a call that may change it came since `generation` was taken. */
   set(key: string, service: string, generation: number, answer: CachedAnswer): void {
     if (answer.status >= 300 || generation !== this.generationOf(service)) return;
-    this.entries.set(key, { ...answer, generation });
+    this.entries.set(key, { ...answer, service, generation });
   }
 
   /** Forgets what a mutating call may change (call it when the call arrives and again once moto answered it). */
   forget(call: Pick<AwsCall, 'service' | 'action' | 'mutating'>): void {
     if (!call.mutating) return;
-    const services = isWorldNeutral(call) ? [call.service] : [call.service, ...WORLD_SERVICES];
-    for (const service of new Set(services)) this.generations.set(service, this.generationOf(service) + 1);
-    if (this.entries.size > 1000) this.entries.clear();
+    const services = new Set(isWorldNeutral(call) ? [call.service] : [call.service, ...WORLD_SERVICES]);
+    for (const service of services) this.generations.set(service, this.generationOf(service) + 1);
+    for (const [key, entry] of this.entries) if (services.has(entry.service)) this.entries.delete(key);
   }
 
   /** Reads answered from the cache and from moto, since the start. */
