@@ -24,7 +24,7 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Instance boot time in AWS seconds before scaling (default 10). */
   bootSeconds?: number;
-  /** How often the traffic layer reads moto, in real milliseconds (default 150). */
+  /** How often the traffic layer checks whether its safety-net full read of moto is due, in real milliseconds (default 150). */
   pollMs?: number;
   /** `demo` creates the demo infrastructure (see {@link DemoInfra}). */
   infra?: 'none' | 'demo';

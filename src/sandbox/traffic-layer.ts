@@ -28,7 +28,7 @@ export interface TrafficLayerOptions {
   timeScale: number;
   /** Default instance boot time in AWS seconds (before scaling). */
   bootSeconds: number;
-  /** How often moto is read, in real milliseconds. */
+  /** How often the background poll checks whether a safety-net full read of moto is due, in real milliseconds. */
   pollMs: number;
   log: Logger;
 }
