@@ -12,7 +12,7 @@
  * each size, on failure, at the deadline and on SIGINT/SIGTERM. Only 127.0.0.1.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -26,6 +26,7 @@ import { createLogger, type Logger } from '../src/core/log';
 import { deploy, type DeployOutput } from '../src/deploy/deploy';
 import { parseStageInput } from '../src/stages/framework';
 import { deployStage } from '../src/stages/deploy';
+import { costDelta, type CostSnapshot } from '../src/sandbox/cost-meter';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
@@ -198,6 +199,8 @@ interface SizeResult {
   overheadMs?: number;
   /** Event loop delay of this process (sandbox apps, load balancer, probe and deploy share it) during the measured deploy, ms. */
   eventLoopDelayMs?: { p50: number; p99: number; max: number };
+  /** What the sandbox itself spent during the first measured deploy: its reads of moto and refreshes by kind, and moto's CPU seconds. */
+  sandboxCost?: { costs: CostSnapshot; motoCpuS?: number; benchCpuS: number };
   /** After the stop: the sandbox's moto process and ports still alive (should be empty). */
   leftovers?: { motoPid: number; motoAlive: boolean; openPorts: number[] };
   /** The probes of every measured deploy, summed. */
@@ -460,6 +463,9 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
           const probe = startRowProbe(listenerUrl, options, limitMs);
           const loop = monitorEventLoopDelay({ resolution: 10 });
           loop.enable();
+          const costsBefore = sandbox.costs();
+          const motoCpuBefore = cpuSecondsOf(sandbox.resources().motoPid);
+          const benchCpuBefore = process.cpuUsage();
           t = Date.now();
           let output: DeployOutput;
           const repeat: RepeatResult = { durationMs: 0 };
@@ -474,6 +480,17 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
               max: round(loop.max / 1e6),
             };
             repeat.probe = await stopRowProbe(probe);
+          }
+          if (r === 1) {
+            const motoCpuAfter = cpuSecondsOf(sandbox.resources().motoPid);
+            const bench = process.cpuUsage(benchCpuBefore);
+            result.sandboxCost = {
+              costs: costDelta(costsBefore, sandbox.costs()),
+              ...(motoCpuBefore !== undefined && motoCpuAfter !== undefined
+                ? { motoCpuS: round(motoCpuAfter - motoCpuBefore, 2) }
+                : {}),
+              benchCpuS: round((bench.user + bench.system) / 1e6, 2),
+            };
           }
           const cutover = trueCutoverOf(sandbox.timeline(t).events, [serving]);
           if (cutover) repeat.trueCutover = cutover;
@@ -875,6 +892,44 @@ async function openPorts(ports: number[]): Promise<number[]> {
   return open.filter((p): p is number => p !== undefined);
 }
 
+/** User + system CPU seconds a process has used so far (Linux /proc), undefined when unreadable. */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) in clock ticks; after the command name they are the 12th and 13th.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ on Linux (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** One line: moto and bench CPU, refreshes by kind, the costliest moto reads, CloudWatch windows. */
+function formatSandboxCost(cost: NonNullable<SizeResult['sandboxCost']>): string {
+  const entry = (kind: string): string => {
+    const e = cost.costs[kind];
+    return e ? `${e.count}/${seconds(e.ms)}s` : '0';
+  };
+  const reads = Object.entries(cost.costs)
+    .filter(([kind]) => kind.startsWith('moto:'))
+    .sort(([, a], [, b]) => b.ms - a.ms)
+    .slice(0, 4)
+    .map(([kind, e]) => `${kind.slice('moto:'.length)} ${e.count}/${seconds(e.ms)}s`);
+  return [
+    `moto CPU ${cost.motoCpuS ?? '?'}s`,
+    `bench CPU ${cost.benchCpuS}s`,
+    `full reads ${entry('refresh:full')}`,
+    `partial reads ${entry('refresh:changes')}`,
+    `reconcile ${entry('reconcile')}`,
+    `cloudwatch windows ${entry('cloudwatch:window')}`,
+    `gateway reads from cache ${cost.costs['read-cache:hit']?.count ?? 0} of ${(cost.costs['read-cache:hit']?.count ?? 0) + (cost.costs['read-cache:miss']?.count ?? 0)}`,
+    `moto reads: ${reads.join(', ') || 'none'}`,
+  ].join('; ');
+}
+
 function round(value: number, digits = 0): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -1002,6 +1057,15 @@ function render(
         .map(([action, ms]) => `${action} ${seconds(ms)}s/${r.calls?.[action] ?? '?'}`);
       out.push(`  n=${r.size}: ${top.join(', ')}`);
     }
+  }
+  const costed = results.filter((r) => r.sandboxCost);
+  if (costed.length > 0) {
+    out.push('');
+    out.push(
+      "the sandbox's own cost during the measured deploy (moto CPU, this process's CPU, world reads and the moto calls they made: count/seconds)",
+    );
+    for (const r of costed)
+      out.push(`  n=${r.size}: ${formatSandboxCost(r.sandboxCost as NonNullable<SizeResult['sandboxCost']>)}`);
   }
   const probes = results.filter((r) => r.probe);
   if (probes.length > 0) {

@@ -3,6 +3,7 @@ import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { ALB_NAMESPACE, albMetricData, type AlbMetricsRecorder, type HostCounts } from './alb-metrics';
 import type { AlarmEvaluator } from './alarm-evaluator';
+import { CostMeter } from './cost-meter';
 
 /**
  * The sandbox's CloudWatch clock: at the end of every metric window it puts
@@ -42,6 +43,8 @@ export class CloudWatchClock {
     private readonly hosts: () => HostCounts[],
     private readonly alarms: AlarmEvaluator,
     private readonly log: Logger,
+    /** Where each window's time goes (`cloudwatch:window`). */
+    private readonly costs = new CostMeter(),
   ) {}
 
   start(): void {
@@ -58,6 +61,7 @@ export class CloudWatchClock {
 
   private async tick(windowEnd: number): Promise<void> {
     if (this.stopped) return;
+    const started = performance.now();
     try {
       const data = albMetricData(this.recorder.take(), this.hosts(), new Date(windowEnd - this.windowMs));
       for (let i = 0; i < data.length; i += DATUMS_PER_CALL) {
@@ -69,6 +73,7 @@ export class CloudWatchClock {
     } catch (error) {
       this.log.debug(`cloudwatch window: ${describeError(error)}`);
     }
+    this.costs.record('cloudwatch:window', performance.now() - started);
   }
 
   /** Evaluates new alarms now (after PutMetricAlarm: a new alarm shows its first state at once), after any window in progress. */

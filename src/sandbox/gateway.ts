@@ -12,6 +12,7 @@ import { classifyRequest, decompressedBody, type AwsCall } from './aws-request';
 import { CallStats } from './call-stats';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
 import { closeHttpServer, listenLoopback } from './ports';
+import type { MotoReadCache } from './read-cache';
 
 /**
  * The gateway: one endpoint for every AWS service. It counts each call,
@@ -37,10 +38,12 @@ export interface GatewayHooks {
   rewriteRequest?(call: AwsCall, headers: IncomingMessage['headers'], body: Buffer): Buffer | undefined;
   /** Calls whose answers `rewriteResponse` may change (their responses are buffered). */
   rewritesAction?(call: AwsCall): boolean;
-  /** Runs after moto accepted a mutating call and before the client gets the answer (read-your-writes for the traffic layer). */
+  /** Runs after moto answered a mutating call (even with an error) and before the client gets the answer (read-your-writes for the traffic layer). */
   afterMutation?(call: AwsCall): Promise<void>;
   /** Told of every AWS call as it arrives (`fault` when the sandbox answers it with an injected error). */
   onCall?(call: AwsCall, receivedAt: number, fault?: 'throttle' | 'fail'): void;
+  /** Where moto's answers to costly reads are kept between the calls that may change them. */
+  readCache?: MotoReadCache;
   /** Answers `/_sandbox/…` requests not handled by the gateway itself. */
   control?(method: string, path: string, body: unknown, query?: URLSearchParams): Promise<ControlAnswer | undefined>;
 }
@@ -138,42 +141,63 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     call: AwsCall,
     decompressed: boolean,
   ): Promise<void> {
-    const buffer = call.mutating || (hooks.rewritesAction?.(call) ?? false);
-    const replaced = hooks.rewriteRequest?.(call, request.headers, original);
-    const body = replaced ?? original;
-    const headers = { ...request.headers, host: request.headers.host ?? moto.host };
-    if (replaced || decompressed) {
-      delete headers['transfer-encoding'];
-      if (decompressed) delete headers['content-encoding'];
-      headers['content-length'] = String(body.length);
-    }
-    const upstream = httpRequest({
-      host: moto.hostname,
-      port: moto.port,
-      method: request.method,
-      path: request.url,
-      headers,
-    });
-    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
-      upstream.once('response', resolve);
-      upstream.once('error', reject);
-      upstream.end(body);
-    });
-    if (!buffer) {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-      return;
-    }
-    let payload = await readBody(answer);
-    const status = answer.statusCode ?? 502;
-    if (status < 300) {
-      if (call.mutating && hooks.afterMutation) {
-        try {
-          await hooks.afterMutation(call);
-        } catch (error) {
-          log.warn(`traffic layer refresh after ${call.action} failed: ${describeError(error)}`);
-        }
+    const cache = hooks.readCache;
+    const cacheKey = cache?.keyOf(call, request.headers);
+    if (call.mutating) cache?.forget(call);
+    const kept = cacheKey ? cache?.get(cacheKey, call.service) : undefined;
+    let answer: { statusCode?: number; headers: IncomingMessage['headers'] };
+    let payload: Buffer;
+    if (kept) {
+      answer = { statusCode: kept.status, headers: kept.headers };
+      payload = kept.body;
+    } else {
+      const generation = cacheKey ? cache?.generation(call.service) : undefined;
+      const buffer = call.mutating || cacheKey !== undefined || (hooks.rewritesAction?.(call) ?? false);
+      const replaced = hooks.rewriteRequest?.(call, request.headers, original);
+      const body = replaced ?? original;
+      const headers = { ...request.headers, host: request.headers.host ?? moto.host };
+      if (replaced || decompressed) {
+        delete headers['transfer-encoding'];
+        if (decompressed) delete headers['content-encoding'];
+        headers['content-length'] = String(body.length);
       }
+      const upstream = httpRequest({
+        host: moto.hostname,
+        port: moto.port,
+        method: request.method,
+        path: request.url,
+        headers,
+      });
+      const fromMoto = await new Promise<IncomingMessage>((resolve, reject) => {
+        upstream.once('response', resolve);
+        upstream.once('error', reject);
+        upstream.end(body);
+      });
+      if (!buffer) {
+        response.writeHead(fromMoto.statusCode ?? 502, fromMoto.headers);
+        fromMoto.pipe(response);
+        return;
+      }
+      answer = fromMoto;
+      payload = await readBody(fromMoto);
+      if (cacheKey && cache && generation !== undefined)
+        cache.set(cacheKey, call.service, generation, {
+          status: fromMoto.statusCode ?? 502,
+          headers: fromMoto.headers,
+          body: payload,
+        });
+      if (call.mutating) cache?.forget(call);
+    }
+    const status = answer.statusCode ?? 502;
+    // Even when moto answered an error: it may have applied part of the call (e.g. launched some instances).
+    if (call.mutating && hooks.afterMutation) {
+      try {
+        await hooks.afterMutation(call);
+      } catch (error) {
+        log.warn(`traffic layer refresh after ${call.action} failed: ${describeError(error)}`);
+      }
+    }
+    if (status < 300) {
       const rewritten = hooks.rewriteResponse?.(call, payload.toString('utf8'));
       if (rewritten !== undefined) payload = Buffer.from(rewritten, 'utf8');
     }

@@ -2,6 +2,7 @@ import { createAwsClients, type AwsClients } from '../aws/clients';
 import { CallCounter } from '../aws/call-counter';
 import { silentLogger, type Logger } from '../core/log';
 import type { CallStatsSnapshot } from './call-stats';
+import type { CostSnapshot } from './cost-meter';
 import { createDemoInfra, type DemoInfra } from './demo-infra';
 import type { FaultRule, StoredFaultRule } from './faults';
 import { startGateway, type Gateway } from './gateway';
@@ -23,7 +24,7 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Instance boot time in AWS seconds before scaling (default 10). */
   bootSeconds?: number;
-  /** How often the traffic layer reads moto, in real milliseconds (default 150). */
+  /** How often the traffic layer checks whether its safety-net full read of moto is due, in real milliseconds (default 150). */
   pollMs?: number;
   /** `demo` creates the demo infrastructure (see {@link DemoInfra}). */
   infra?: 'none' | 'demo';
@@ -63,6 +64,8 @@ export interface Sandbox {
   state(): ReturnType<TrafficLayer['state']>;
   /** Target state changes and AWS calls at or after `since` (epoch ms), oldest first (also `GET /_sandbox/timeline`). */
   timeline(since?: number): TimelineSnapshot;
+  /** What the sandbox itself spent so far, by kind of work (its reads of moto, world refreshes, CloudWatch windows). */
+  costs(): CostSnapshot;
   /** The moto process id and every port the sandbox listens on (to prove nothing is left behind). */
   resources(): { motoPid: number; ports: number[] };
   /** Stops everything this sandbox started. Safe to call twice. */
@@ -189,6 +192,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       refresh: () => layer.refresh(),
       state: () => layer.state(),
       timeline: (since) => layer.timeline.snapshot(since),
+      costs: () => layer.costSnapshot(),
       resources: () => ({ motoPid: moto.pid, ports: [moto.port, gw.port, ...layer.ports()] }),
       stop,
     };

@@ -108,6 +108,10 @@ const HEALTH_CHECK_TIMEOUT_FLOOR_MS = 1_000;
 export class TargetHealthMonitor {
   private readonly groups = new Map<string, GroupRecord>();
   private readonly targets = new Map<string, TargetRecord>();
+  /** {@link routable}'s answer per target group, until a target's state or port changes (it runs per routed request). */
+  private readonly routableCache = new Map<string, { registered: TargetRef[]; healthy: TargetRef[] }>();
+  /** Earliest end of a draining target's delay (epoch ms): nothing to drop before it. */
+  private nextDrainEnd = Number.POSITIVE_INFINITY;
   private stopped = false;
 
   constructor(
@@ -129,6 +133,7 @@ export class TargetHealthMonitor {
   }
 
   private tellState(record: TargetRecord, state: TargetState, at: number): void {
+    this.routableCache.delete(record.targetGroupArn);
     this.onStateChange({
       at,
       targetGroupArn: record.targetGroupArn,
@@ -168,6 +173,7 @@ export class TargetHealthMonitor {
         const key = this.key(arn, target.id);
         const existing = this.targets.get(key);
         if (existing && existing.state !== 'draining') {
+          if (existing.port !== target.port) this.routableCache.delete(arn);
           existing.port = target.port;
           continue;
         }
@@ -187,6 +193,7 @@ export class TargetHealthMonitor {
         if (record.targetGroupArn !== arn || registered.has(record.instanceId) || record.state === 'draining') continue;
         const delayMs = facts.deregistrationDelaySeconds * 1000 * this.scale;
         record.drainingUntil = now + delayMs;
+        this.nextDrainEnd = Math.min(this.nextDrainEnd, record.drainingUntil);
         this.transition(
           record,
           {
@@ -212,8 +219,14 @@ export class TargetHealthMonitor {
   }
 
   private dropExpiredDraining(now: number): void {
+    if (now < this.nextDrainEnd) return;
+    this.nextDrainEnd = Number.POSITIVE_INFINITY;
     for (const [key, record] of this.targets) {
-      if (record.state !== 'draining' || (record.drainingUntil ?? 0) > now) continue;
+      if (record.state !== 'draining') continue;
+      if ((record.drainingUntil ?? 0) > now) {
+        this.nextDrainEnd = Math.min(this.nextDrainEnd, record.drainingUntil ?? 0);
+        continue;
+      }
       this.targets.delete(key);
       // Noticed lazily; it left when its delay ended.
       this.tellState(record, 'unused', record.drainingUntil ?? now);
@@ -285,6 +298,8 @@ export class TargetHealthMonitor {
 
   /** Registered (not draining) targets of a group, and which of them are healthy. */
   routable(targetGroupArn: string): { registered: TargetRef[]; healthy: TargetRef[] } {
+    const cached = this.routableCache.get(targetGroupArn);
+    if (cached) return cached;
     const registered: TargetRef[] = [];
     const healthy: TargetRef[] = [];
     for (const r of this.targets.values()) {
@@ -293,7 +308,9 @@ export class TargetHealthMonitor {
       registered.push(ref);
       if (r.state === 'healthy') healthy.push(ref);
     }
-    return { registered, healthy };
+    const answer = { registered, healthy };
+    this.routableCache.set(targetGroupArn, answer);
+    return answer;
   }
 
   /** How many registered targets of a group are `healthy` and `unhealthy` now (HealthyHostCount, UnHealthyHostCount). */
@@ -325,5 +342,6 @@ export class TargetHealthMonitor {
     for (const group of this.groups.values()) if (group.timer) clearInterval(group.timer);
     this.groups.clear();
     this.targets.clear();
+    this.routableCache.clear();
   }
 }

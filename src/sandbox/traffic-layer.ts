@@ -3,14 +3,17 @@ import type { Logger } from '../core/log';
 import { AlarmEvaluator } from './alarm-evaluator';
 import type { AwsCall } from './aws-request';
 import { CloudWatchClock, metricWindowMs, scaledPeriodMs } from './cloudwatch-clock';
+import { CostMeter, type CostSnapshot } from './cost-meter';
 import { sortJsonDimensions, sortQueryDimensions } from './cloudwatch-dimensions';
 import { InstanceFleet } from './fleet';
 import type { ControlAnswer, GatewayHooks } from './gateway';
 import { LoadBalancerRouter } from './load-balancer';
 import { motoClients, MotoWorldReader, type WorldSnapshot } from './moto-world';
+import { MotoReadCache } from './read-cache';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
 import { TargetHealthMonitor } from './target-health';
 import { callEventOf, Timeline } from './timeline';
+import { fullScope, isEmptyScope, mergeScopes, worldScopeOf, type WorldScope } from './world-effects';
 
 /**
  * The traffic layer: reads moto, serves instances, checks health, routes
@@ -25,48 +28,19 @@ export interface TrafficLayerOptions {
   timeScale: number;
   /** Default instance boot time in AWS seconds (before scaling). */
   bootSeconds: number;
-  /** How often moto is read, in real milliseconds. */
+  /** How often the background poll checks whether a safety-net full read of moto is due, in real milliseconds. */
   pollMs: number;
   log: Logger;
 }
 
-/** Actions after which cached AMI tags / target group attributes may be stale. */
-const CACHE_BUSTING_ACTIONS = new Set([
-  'CreateTags',
-  'DeleteTags',
-  'ModifyTargetGroupAttributes',
-  'RegisterImage',
-  'CreateImage',
-  'DeregisterImage',
-]);
-const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
-/** With no world-changing call since the last read, the background poll still reads moto every this many ticks. */
-const IDLE_READ_EVERY = 100;
 /**
- * Mutations that cannot change what the layer reads (instances, target
- * membership, listeners, ASG health check settings): answered without the
- * read-your-writes refresh. A world read costs moto ~4 ms per instance
- * (DescribeInstances), so at a few hundred instances refreshing after every
- * tag write made each of them take seconds.
+ * The background poll's safety net for changes that did not come through the
+ * gateway: a full read of moto at most this often (and at least 100 × as long
+ * as the last full read took), and only once no mutating call came for
+ * {@link QUIET_BEFORE_FULL_READ_MS}, so it never lands in the middle of a deploy.
  */
-const WORLD_NEUTRAL_ACTIONS = new Set([
-  'autoscaling:CreateOrUpdateTags',
-  'autoscaling:DeleteTags',
-  'autoscaling:SuspendProcesses',
-  'autoscaling:ResumeProcesses',
-  'autoscaling:PutScalingPolicy',
-  'autoscaling:DeletePolicy',
-  'autoscaling:PutScheduledUpdateGroupAction',
-  'autoscaling:DeleteScheduledAction',
-  'autoscaling:PutLifecycleHook',
-  'autoscaling:DeleteLifecycleHook',
-  'autoscaling:EnableMetricsCollection',
-  'autoscaling:DisableMetricsCollection',
-  'ec2:CreateLaunchTemplate',
-  'ec2:CreateLaunchTemplateVersion',
-  'ec2:ModifyLaunchTemplate',
-  'ec2:DeleteLaunchTemplate',
-]);
+const SAFETY_FULL_READ_EVERY_MS = 60_000;
+const QUIET_BEFORE_FULL_READ_MS = 10_000;
 
 export class TrafficLayer {
   readonly fleet: InstanceFleet;
@@ -77,19 +51,28 @@ export class TrafficLayer {
   private readonly cloudWatchClock: CloudWatchClock;
   private readonly reader: MotoWorldReader;
   private world: WorldSnapshot | undefined;
+  /** The read in progress. */
   private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  /** The read that starts after it, shared by every caller until it starts. */
+  private next: Promise<void> | undefined;
+  /** What {@link next} will read: the union of its callers' scopes. */
+  private pending: WorldScope | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** How long the last read of moto took (real ms). */
-  private lastReadMs = 0;
-  /** A call that may have changed the world came after the last read started. */
-  private dirty = false;
+  /** How long the last full read of moto took (real ms), and when it ended. */
+  private lastFullReadMs = 0;
+  private lastFullReadAt = 0;
+  /** When the gateway last passed on a mutating call (epoch ms). */
+  private lastMutationAt = 0;
+  /** What the layer spends (reads of moto, refreshes, CloudWatch windows), for the benchmark. */
+  readonly costs = new CostMeter();
+  /** Moto's answers to the deploy's costly reads, kept between mutations (read-cache.ts). */
+  readonly readCache = new MotoReadCache();
 
   constructor(private readonly options: TrafficLayerOptions) {
     const log = options.log;
     const moto = motoClients(options.motoEndpoint, options.region);
-    this.reader = new MotoWorldReader(moto);
+    this.reader = new MotoWorldReader(moto, this.costs);
     this.fleet = new InstanceFleet(
       options.bootSeconds * 1000 * options.timeScale,
       options.timeScale,
@@ -114,73 +97,105 @@ export class TrafficLayer {
       hosts,
       alarms,
       log.child('cloudwatch'),
+      this.costs,
     );
   }
 
   /**
-   * Reads moto once, then keeps polling: every `pollMs`, or after a pause as
-   * long as the last read when reads are slower (a big world), so that moto
-   * keeps at least half its time for the calls of the code under test. Moto
-   * changes only through calls, and every call that can change the world is
-   * followed by a read (`afterMutation`): while none came since the last read
-   * the poll skips moto, and reads only every {@link IDLE_READ_EVERY} ticks as
-   * a safety net (a world read is O(instances) in moto: ~4 s at 400).
+   * Reads moto once, then keeps it current: every call that can change the
+   * world is followed by a read of what it touched (`afterMutation`,
+   * world-effects.ts), and moto changes only through calls, so the
+   * background poll reads all of moto only rarely, as a safety net
+   * ({@link SAFETY_FULL_READ_EVERY_MS}; a full read is O(instances) in moto: ~4 s at 400).
    */
   async start(): Promise<void> {
     await this.refresh();
     this.cloudWatchClock.start();
-    let idleTicks = 0;
     const tick = (): void => {
-      this.pollTimer = setTimeout(
-        () => {
-          idleTicks += 1;
-          if (!this.dirty && idleTicks < IDLE_READ_EVERY) {
-            tick();
-            return;
-          }
-          idleTicks = 0;
-          this.refresh()
-            .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
-            .finally(() => {
-              if (!this.stopped) tick();
-            });
-        },
-        Math.max(this.options.pollMs, this.lastReadMs),
-      );
+      this.pollTimer = setTimeout(() => {
+        const now = Date.now();
+        const due =
+          now - this.lastFullReadAt >= Math.max(SAFETY_FULL_READ_EVERY_MS, 100 * this.lastFullReadMs) &&
+          now - this.lastMutationAt >= QUIET_BEFORE_FULL_READ_MS;
+        if (!due) {
+          tick();
+          return;
+        }
+        this.refresh()
+          .catch((error: unknown) => this.options.log.debug(`poll: ${describeError(error)}`))
+          .finally(() => {
+            if (!this.stopped) tick();
+          });
+      }, this.options.pollMs);
     };
     tick();
   }
 
-  /** Reads moto and reconciles; concurrent callers share a run, and a call made during a run gets a fresh one after it. */
-  refresh(): Promise<void> {
+  /**
+   * Reads `scope` of moto (default: all of it) and reconciles. Reads run one
+   * at a time; callers that come while one runs share the next, which reads
+   * the union of their scopes, so a caller's changes are always read after its call.
+   */
+  refresh(scope: WorldScope = fullScope()): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (!this.running) {
-      this.running = this.refreshOnce().finally(() => {
-        this.running = undefined;
-      });
-      return this.running;
-    }
-    if (!this.queued) {
-      this.queued = this.running
-        .catch(() => undefined)
-        .then(() => {
-          this.queued = undefined;
-          return this.refresh();
+    this.pending = mergeScopes(this.pending, scope);
+    this.next ??= (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        const pending = this.pending ?? fullScope();
+        this.pending = undefined;
+        this.running = this.refreshOnce(pending).finally(() => {
+          this.running = undefined;
         });
-    }
-    return this.queued;
+        return this.running;
+      });
+    return this.next;
   }
 
-  private async refreshOnce(): Promise<void> {
-    const started = Date.now();
-    this.dirty = false;
-    const world = await this.reader.read();
-    this.lastReadMs = Date.now() - started;
+  private async refreshOnce(scope: WorldScope): Promise<void> {
+    if (this.stopped || isEmptyScope(scope)) return;
+    const started = performance.now();
+    const previous = this.world;
+    let world: WorldSnapshot;
+    let kind = 'full';
+    if (!previous || scope.full) world = await this.reader.read();
+    else {
+      kind = 'changes';
+      world = await this.reader.readChanges(previous, scope).catch((error: unknown) => {
+        this.options.log.debug(`partial read failed, reading everything: ${describeError(error)}`);
+        kind = 'full';
+        return this.reader.read();
+      });
+    }
+    const readMs = performance.now() - started;
+    this.costs.record(`refresh:${kind}`, readMs);
+    if (kind === 'full') {
+      this.lastFullReadMs = readMs;
+      this.lastFullReadAt = Date.now();
+    }
     if (this.stopped) return;
     this.world = world;
-    await this.fleet.reconcile(world);
-    this.health.reconcile(world);
-    await this.router.reconcile(world);
+    await this.costs.time('reconcile', async () => {
+      await this.fleet.reconcile(world);
+      this.health.reconcile(world);
+      await this.router.reconcile(world);
+    });
+  }
+
+  /** What the layer spent so far ({@link costs}), with the gateway's reads answered from the cache and from moto. */
+  costSnapshot(): CostSnapshot {
+    const { hits, misses } = this.readCache.counts();
+    return {
+      ...this.costs.snapshot(),
+      'read-cache:hit': { count: hits, ms: 0 },
+      'read-cache:miss': { count: misses, ms: 0 },
+    };
+  }
+
+  /** The world as the layer last read it (undefined before the first read). */
+  currentWorld(): WorldSnapshot | undefined {
+    return this.world;
   }
 
   /** ASG HealthStatus of an instance: for `HealthCheckType=ELB`, Unhealthy once a target group says `unhealthy` after the grace period. */
@@ -202,6 +217,7 @@ export class TrafficLayer {
       (call.service === 'autoscaling' &&
         (call.action === 'DescribeAutoScalingGroups' || call.action === 'DescribeAutoScalingInstances'));
     return {
+      readCache: this.readCache,
       rewritesAction: rewritten,
       rewriteResponse: (call, body) => {
         if (!rewritten(call)) return undefined;
@@ -223,10 +239,9 @@ export class TrafficLayer {
       afterMutation: async (call) => {
         if (call.service === 'monitoring' && call.action === 'PutMetricAlarm')
           return this.cloudWatchClock.evaluateNewAlarms();
-        if (!WORLD_SERVICES.has(call.service) || WORLD_NEUTRAL_ACTIONS.has(`${call.service}:${call.action}`)) return;
-        if (CACHE_BUSTING_ACTIONS.has(call.action)) this.reader.forgetCaches();
-        this.dirty = true;
-        await this.refresh();
+        this.lastMutationAt = Date.now();
+        const scope = worldScopeOf(call, this.world);
+        if (!isEmptyScope(scope)) await this.refresh(scope);
       },
       control: async (method, path, body, query): Promise<ControlAnswer | undefined> => {
         if (method === 'GET' && path === 'state') return { status: 200, body: this.state() };

@@ -4,10 +4,11 @@ import { appBehaviourOf } from '../../src/sandbox/app-server';
 import { classifyRequest, decompressedBody, isMutatingAction } from '../../src/sandbox/aws-request';
 import { parseFailFlag, parseLatencyFlag, parseThrottleFlag } from '../../src/sandbox/command';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from '../../src/sandbox/faults';
-import { forwardTargets } from '../../src/sandbox/moto-world';
+import { forwardTargets, type WorldSnapshot } from '../../src/sandbox/moto-world';
 import { summarize } from '../../src/sandbox/probe';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from '../../src/sandbox/response-rewrite';
 import { matchesHttpCode } from '../../src/sandbox/target-health';
+import { isEmptyScope, worldScopeOf } from '../../src/sandbox/world-effects';
 
 const auth = (service: string) =>
   `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=abc`;
@@ -222,4 +223,48 @@ test('probe report: totals, failures by kind, and version mix changes', (t) => {
     report.timeline.map((c) => c.versions),
     [['v1'], ['v1', 'v2'], ['v2']],
   );
+});
+
+test('a mutating call reads again only what it names; unknown effects read everything, neutral ones nothing', (t) => {
+  const call = (service: string, action: string, params: Record<string, string> = {}) => ({
+    service,
+    action,
+    mutating: true,
+    params: new URLSearchParams({ Action: action, ...params }),
+  });
+  const world: WorldSnapshot = {
+    instances: new Map([['i-1', { id: 'i-1', amiId: 'ami-1', state: 'running', asgName: 'web-v001' }]]),
+    imageTags: new Map(),
+    targetGroups: new Map(),
+    listeners: new Map(),
+    asgs: new Map(),
+  };
+  const update = worldScopeOf(
+    call('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'web-v002' }),
+    world,
+  );
+  t.false(update.full);
+  t.deepEqual([...update.asgNames], ['web-v002']);
+  const deregister = worldScopeOf(
+    call('elasticloadbalancing', 'DeregisterTargets', {
+      Version: '2015-12-01',
+      TargetGroupArn: 'arn:tg',
+      'Targets.member.1.Id': 'i-1',
+    }),
+    world,
+  );
+  t.deepEqual([...deregister.targetGroupArns], ['arn:tg']);
+  const terminate = worldScopeOf(call('ec2', 'TerminateInstances', { 'InstanceId.1': 'i-1' }), world);
+  t.deepEqual([...terminate.instanceIds], ['i-1']);
+  t.deepEqual([...terminate.asgNames], ['web-v001'], 'the group of a terminated instance is read too');
+  t.deepEqual(
+    [...worldScopeOf(call('ec2', 'CreateTags', { 'ResourceId.1': 'ami-9', 'Tag.1.Key': 'k' }), world).imageIds],
+    ['ami-9'],
+  );
+  t.true(worldScopeOf(call('ec2', 'RunInstances', { ImageId: 'ami-1' }), world).full, 'unknown effect');
+  t.true(worldScopeOf(call('autoscaling', 'UpdateAutoScalingGroup'), world).full, 'no group named');
+  t.true(worldScopeOf(call('elasticloadbalancing', 'RegisterInstancesWithLoadBalancer'), world).full, 'Classic ELB');
+  t.true(isEmptyScope(worldScopeOf(call('autoscaling', 'CreateOrUpdateTags'), world)));
+  t.true(isEmptyScope(worldScopeOf(call('s3', 'PutObject'), world)));
+  t.true(worldScopeOf(call('autoscaling', 'SetDesiredCapacity', { AutoScalingGroupName: 'x' }), undefined).full);
 });
