@@ -59,12 +59,23 @@ export function readEmbeddedSource(file: string, id: string, bundle = readFileSy
   const mark = `${EMBEDDED_MARK}${id}\n`;
   const start = bundle.indexOf(mark);
   const end = start < 0 ? -1 : bundle.indexOf('\n*/', start + mark.length);
-  const source =
-    end < 0 ? '' : bundle.slice(start + mark.length, end).replace(/~[01]/g, (escape) => (escape === '~0' ? '~' : '*/'));
+  const source = end < 0 ? '' : unescapeComment(bundle.slice(start + mark.length, end));
   if (end < 0 || embeddedModuleId(id.replace(/^bluegreen\/(.*)-[0-9a-f]{16}\.js$/, '$1'), source) !== id) {
     throw new Error(`${file} is damaged: it no longer carries ${id} as built; fetch the bundle again`);
   }
   return source;
+}
+
+/** Undoes {@link embeddedComment}'s escapes; by `indexOf`, as `~` is rare: a regex replace costs ~1.5 ms on the SDK. */
+function unescapeComment(text: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (let at = text.indexOf('~'); at >= 0; at = text.indexOf('~', from)) {
+    parts.push(text.slice(from, at), text[at + 1] === '1' ? '*/' : '~');
+    from = at + 2;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
 }
 
 /** Where compiled code is cached: the machine's temp dir (the agent's), one dir per user, never the workspace. */
