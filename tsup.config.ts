@@ -67,9 +67,11 @@ function valueImports(file: string, from: string): string[] {
  *   import, and carried as text in a comment at the end of each bundle that
  *   loads it, read back and compiled only when loaded (src/core/compile-cache.ts):
  *   code that is merely present still costs its parse at every start, a
- *   comment almost nothing. Text also lets Node's compile cache serve it
- *   (Node 22+). Requiring the packages lazily as modules of the bundle instead
- *   would keep esbuild from tree-shaking them (+0.5 MB of EC2 models).
+ *   comment almost nothing. Requiring the packages lazily as modules of the
+ *   bundle instead would keep esbuild from tree-shaking them.
+ * - The stage's own code rides in a comment too, behind a small loader (the
+ *   bundle's only code): the loader compiles each text with V8's code cache in
+ *   the temp dir, which Node 20 has no other way to use for a bundle.
  */
 function lazyPackages(
   entries: string[],
