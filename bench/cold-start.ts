@@ -10,8 +10,9 @@
  *
  * The commands run round-robin (one run of each, then again), so a load spike
  * on the shared machine hits all of them alike. Warm-up runs come first: they
- * also fill Node's compile cache (Node 22+), as the first call of a build does
- * on a Jenkins agent; `first call, no cache` shows the run without it.
+ * also fill the bundles' compile cache (in the temp dir, every Node version;
+ * src/core/compile-cache.ts), as the first call of a build does on a Jenkins
+ * agent; `no cache` is the same first call with it off.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -41,7 +42,7 @@ export interface ColdStartRow {
   helpMs: number;
   /** Only for `status`: a real call against moto. */
   firstCallMs?: number;
-  /** The same first call with Node's compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
+  /** The same first call with the compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
   firstCallNoCacheMs?: number;
   /** Median of `aws --version` in the same run; undefined when the AWS CLI is not installed. */
   awsVersionMs: number | undefined;
