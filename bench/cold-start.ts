@@ -139,14 +139,18 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     }
     const outputDir = mkdtempSync(join(tmpdir(), 'cold-start-out-'));
     dirs.push(outputDir);
-    const env = emulatorEnv(moto.endpoint);
+    // A temp dir of the run's own, so the compile cache starts empty (the warm-up runs fill it).
+    const temp = mkdtempSync(join(tmpdir(), 'cold-start-tmp-'));
+    dirs.push(temp);
+    const env = { ...emulatorEnv(moto.endpoint), TMPDIR: temp };
     const hasAws = existsSync(AWS_CLI);
 
     const rows: ColdStartRow[] = [];
     for (const node of nodes) {
       const commands: Command[] = [{ key: 'bare', file: node, args: ['-e', '0'] }];
       if (hasAws) commands.push({ key: 'aws', file: AWS_CLI, args: ['--version'] });
-      for (const [bundle, path] of copies) commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'] });
+      for (const [bundle, path] of copies)
+        commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'], env: { TMPDIR: temp } });
       const status = copies.get('status');
       if (status) {
         const args = [status, '--cluster', 'web-prod', '--output', join(outputDir, 'status.json')];
