@@ -254,6 +254,23 @@ const literalSchemaKeys: Plugin = {
   },
 };
 
+/**
+ * yargs looks for a package.json up from the bundle's folder when it starts, for
+ * a `--version` the stages turn off: a `readdir` of every folder up to the root
+ * (the agent's temp dir may hold thousands of entries) and maybe some other
+ * project's package.json read. In the stage bundles its finder finds nothing.
+ */
+const noPackageSearch: Plugin = {
+  name: 'no-package-search',
+  setup(build) {
+    build.onResolve({ filter: /^escalade\/sync$/ }, (args) => ({ path: args.path, namespace: 'no-package-search' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-package-search' }, () => ({
+      contents: 'module.exports = function findUp() { return undefined; };\n',
+      loader: 'js',
+    }));
+  },
+};
+
 type TsupPlugin = NonNullable<TsupOptions['plugins']>[number];
 
 /** Smaller is faster to start; keepNames because errors are named after their class (core/errors.ts). */
@@ -272,7 +289,7 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     ...STAGE_MINIFY,
-    esbuildPlugins: [stageLazyPackages.esbuild],
+    esbuildPlugins: [noPackageSearch, stageLazyPackages.esbuild],
     esbuildOptions(options) {
       options.supported = { ...options.supported, ...NO_DYNAMIC_IMPORT };
     },
