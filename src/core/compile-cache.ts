@@ -97,7 +97,13 @@ function cacheDisabled(): boolean {
 function usableCacheDir(): string | undefined {
   try {
     const dir = compileCacheDir();
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Only the dir itself, in a temp dir that exists: a recursive mkdir never
+    // returns under some file systems (Node 20, a TMPDIR inside /proc).
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+    }
     const stat = lstatSync(dir);
     const ownedByUs = typeof process.getuid !== 'function' || stat.uid === process.getuid();
     return stat.isDirectory() && ownedByUs && (stat.mode & 0o022) === 0 ? dir : undefined;

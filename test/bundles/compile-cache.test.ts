@@ -153,3 +153,17 @@ test.serial('a cache dir others may write is not used; a cache file that is a sy
   t.false(lstatSync(main).isSymbolicLink(), 'the link was replaced, not written through');
   t.true(readFileSync(elsewhere).equals(planted), 'what the link pointed at is unchanged');
 });
+
+test.serial(
+  'a temp dir that does not exist or cannot hold one (inside /proc) means no cache, and the run goes on',
+  (t) => {
+    const where = agent();
+    for (const temp of [
+      join(where.temp, 'missing'),
+      ...(process.platform === 'linux' ? ['/proc/bluegreen-none'] : []),
+    ]) {
+      t.deepEqual(cacheEvents(firstCall(t, { workspace: where.workspace, temp })), ['off aws-sdk', 'off main'], temp);
+      t.false(existsSync(temp), `${temp} was not created`);
+    }
+  },
+);
