@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   unlinkSync,
@@ -149,6 +150,36 @@ function writeCacheFile(path: string, data: Buffer): boolean {
   }
 }
 
+/** A cache file older than this is removed when another is written (every new bundle build brings new ones). */
+export const CACHE_FILE_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
+
+/**
+ * Removes the cache files (and temp files left by a crash) older than
+ * {@link CACHE_FILE_MAX_AGE_MS}: the dir would otherwise grow with every bundle
+ * build used on the agent. Runs only when a file was written (rare); a file still
+ * in use is written again by its next run. Never throws.
+ */
+function pruneCacheDir(dir: string): void {
+  try {
+    const now = Date.now();
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith('.v8cache') && !name.endsWith('.tmp')) continue;
+      const path = join(dir, name);
+      try {
+        const stat = lstatSync(path);
+        if (now - stat.mtimeMs > CACHE_FILE_MAX_AGE_MS) {
+          unlinkSync(path);
+          debug('compile cache removed (old): %s', path);
+        }
+      } catch {
+        // gone already, or not ours to remove
+      }
+    }
+  } catch {
+    // no pruning this time
+  }
+}
+
 /** Scripts compiled without a usable cache, whose compiled code is written when the process exits. */
 const unsaved = new Map<string, Script>();
 
@@ -167,7 +198,9 @@ function saveAtExit(path: string, script: Script): void {
           // no cache this time
         }
       }
+      const dir = dirname([...unsaved.keys()][0] as string);
       unsaved.clear();
+      pruneCacheDir(dir);
     });
   }
   unsaved.set(path, script);

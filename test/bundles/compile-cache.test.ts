@@ -12,9 +12,11 @@ import {
   symlinkSync,
   writeFileSync,
   lstatSync,
+  utimesSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CACHE_FILE_MAX_AGE_MS } from '../../src/core/compile-cache';
 import { sandboxClients } from '../../src/sandbox/sandbox';
 import { createNetwork, createServerGroup, someAmi } from '../helpers/cluster-fixture';
 import { emulatorEnv, startMoto, type MotoServer } from '../helpers/moto';
@@ -167,3 +169,26 @@ test.serial(
     }
   },
 );
+
+test.serial('writing a cache file removes the cache files older than the max age, and nothing else', (t) => {
+  const where = agent();
+  firstCall(t, where);
+  const current = cacheFiles(where.cacheDir);
+  const past = (Date.now() - CACHE_FILE_MAX_AGE_MS - 24 * 3600 * 1000) / 1000;
+  const plant = (name: string, old: boolean) => {
+    writeFileSync(join(where.cacheDir, name), 'x');
+    if (old) utimesSync(join(where.cacheDir, name), past, past);
+  };
+  plant('bluegreen_main-0000000000000000.js-v20.0.0-x64.v8cache', true);
+  plant('.123-abc.tmp', true);
+  plant('bluegreen_main-1111111111111111.js-v20.0.0-x64.v8cache', false);
+  plant('notes.txt', true);
+  // A cache file of this run that is damaged: the run writes it again, and prunes.
+  writeFileSync(join(where.cacheDir, current.find((file) => file.includes('main')) as string), '');
+  const events = cacheEvents(firstCall(t, where));
+  t.true(events.includes('written main'), events.join(', '));
+  t.deepEqual(
+    cacheFiles(where.cacheDir),
+    [...current, 'bluegreen_main-1111111111111111.js-v20.0.0-x64.v8cache', 'notes.txt'].sort(),
+  );
+});
