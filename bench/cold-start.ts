@@ -10,10 +10,11 @@
  *
  * The commands run round-robin (one run of each, then again), so a load spike
  * on the shared machine hits all of them alike. Warm-up runs come first: they
- * also fill Node's compile cache (Node 22+), as the first call of a build does
- * on a Jenkins agent; `first call, no cache` shows the run without it.
+ * also fill the bundles' compile cache (in the temp dir, every Node version;
+ * src/core/compile-cache.ts), as the first call of a build does on a Jenkins
+ * agent; `no cache` is the same first call with it off.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ export interface ColdStartRow {
   helpMs: number;
   /** Only for `status`: a real call against moto. */
   firstCallMs?: number;
-  /** The same first call with Node's compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
+  /** The same first call with the compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
   firstCallNoCacheMs?: number;
   /** Median of `aws --version` in the same run; undefined when the AWS CLI is not installed. */
   awsVersionMs: number | undefined;
@@ -69,23 +70,44 @@ interface Command {
   env?: Record<string, string>;
 }
 
+/** One run of a command: its wall ms, or an error naming what went wrong. */
+function runOnce(command: Command): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    // Not spawnSync: this process must keep reading moto's log pipe meanwhile, or moto blocks writing to it.
+    const child = spawn(command.file, command.args, {
+      env: { ...process.env, ...command.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === 0) resolve(ms);
+      else
+        reject(
+          new Error(
+            `${command.key} (${command.args.join(' ')}) exited ${code ?? signal}: ${stderr.trim().slice(-500)}`,
+          ),
+        );
+    });
+  });
+}
+
 /** Median wall ms of each command, run round-robin; throws when a run fails. */
-function medians(commands: Command[], runs: number, warmupRuns: number): Map<string, number> {
+async function medians(commands: Command[], runs: number, warmupRuns: number): Promise<Map<string, number>> {
   const samples = new Map<string, number[]>(commands.map((c) => [c.key, []]));
   for (let round = 0; round < warmupRuns + runs; round += 1) {
     for (const command of commands) {
-      const started = process.hrtime.bigint();
-      const result = spawnSync(command.file, command.args, {
-        env: { ...process.env, ...command.env },
-        stdio: ['ignore', 'ignore', 'pipe'],
-        timeout: RUN_TIMEOUT_MS,
-      });
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (result.status !== 0) {
-        throw new Error(
-          `${command.key} exited ${result.status ?? result.signal}: ${result.stderr.toString().trim().slice(-500)}`,
-        );
-      }
+      const ms = await runOnce(command);
       if (round >= warmupRuns) samples.get(command.key)?.push(ms);
     }
   }
@@ -138,21 +160,25 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     }
     const outputDir = mkdtempSync(join(tmpdir(), 'cold-start-out-'));
     dirs.push(outputDir);
-    const env = emulatorEnv(moto.endpoint);
+    // A temp dir of the run's own, so the compile cache starts empty (the warm-up runs fill it).
+    const temp = mkdtempSync(join(tmpdir(), 'cold-start-tmp-'));
+    dirs.push(temp);
+    const env = { ...emulatorEnv(moto.endpoint), TMPDIR: temp };
     const hasAws = existsSync(AWS_CLI);
 
     const rows: ColdStartRow[] = [];
     for (const node of nodes) {
       const commands: Command[] = [{ key: 'bare', file: node, args: ['-e', '0'] }];
       if (hasAws) commands.push({ key: 'aws', file: AWS_CLI, args: ['--version'] });
-      for (const [bundle, path] of copies) commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'] });
+      for (const [bundle, path] of copies)
+        commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'], env: { TMPDIR: temp } });
       const status = copies.get('status');
       if (status) {
         const args = [status, '--cluster', 'web-prod', '--output', join(outputDir, 'status.json')];
         commands.push({ key: 'first', file: node, args, env });
         commands.push({ key: 'first-no-cache', file: node, args, env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
       }
-      const times = medians(commands, runs, warmupRuns);
+      const times = await medians(commands, runs, warmupRuns);
       const version = nodeVersion(node);
       for (const [bundle, path] of copies) {
         rows.push({

@@ -142,13 +142,23 @@ export async function toServerGroup(
   health: TargetHealthByGroup,
   cluster?: string,
 ): Promise<ServerGroup> {
+  return serverGroupOf(asg, health, await resolveAmi(aws, asg, tagMap(asg.Tags)), cluster);
+}
+
+/** The model of one ASG, given target health of its target groups and the AMI it launches. */
+function serverGroupOf(
+  asg: AutoScalingGroup,
+  health: TargetHealthByGroup,
+  amiId: string | undefined,
+  cluster?: string,
+): ServerGroup {
   const name = asg.AutoScalingGroupName ?? '';
   const tags = tagMap(asg.Tags);
   return {
     name,
     sequence: parseServerGroupName(name)?.sequence,
     createdTime: asg.CreatedTime ?? new Date(0),
-    amiId: await resolveAmi(aws, asg, tags),
+    amiId,
     launchTemplate: launchTemplateOf(asg),
     capacity: { min: asg.MinSize ?? 0, max: asg.MaxSize ?? 0, desired: asg.DesiredCapacity ?? 0 },
     instances: (asg.Instances ?? []).map((i) => ({
@@ -184,11 +194,21 @@ export async function loadCluster(
   options: { includeNamedOnly?: boolean } = {},
 ): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[]; health: TargetHealthByGroup }> {
   const asgs = await listClusterAsgs(aws, cluster, options);
-  const health = await describeTargetHealth(
-    aws,
-    asgs.flatMap((asg) => asg.TargetGroupARNs ?? []),
-  );
-  return { ...(await clusterOf(aws, cluster, asgs, health)), health };
+  // Target health and the AMIs of groups without our AMI tag are independent reads: both at once.
+  const [health, amiIds] = await Promise.all([
+    describeTargetHealth(
+      aws,
+      asgs.flatMap((asg) => asg.TargetGroupARNs ?? []),
+    ),
+    Promise.all(asgs.map((asg) => resolveAmi(aws, asg, tagMap(asg.Tags)))),
+  ]);
+  return { ...managedAndForeign(asgs.map((asg, i) => serverGroupOf(asg, health, amiIds[i], cluster))), health };
+}
+
+/** Oldest first, split into the groups bluegreen made and the ones only named or tagged like the cluster. */
+function managedAndForeign(groups: ServerGroup[]): { groups: ServerGroup[]; foreign: ServerGroup[] } {
+  const all = sortOldestFirst(groups);
+  return { groups: all.filter((g) => g.managed), foreign: all.filter((g) => !g.managed) };
 }
 
 /** The cluster's server groups, oldest first, from ASGs and target health already described (see {@link loadCluster}). */
@@ -198,6 +218,5 @@ export async function clusterOf(
   asgs: readonly AutoScalingGroup[],
   health: TargetHealthByGroup,
 ): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[] }> {
-  const all = sortOldestFirst(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
-  return { groups: all.filter((g) => g.managed), foreign: all.filter((g) => !g.managed) };
+  return managedAndForeign(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
 }
