@@ -98,15 +98,45 @@ function createRegionalClients(
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const config = { ...baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)), ...extra };
-  const s3Config = { ...baseConfig(region, attemptTimeoutMs(S3_ATTEMPT_TIMEOUT_MS)), ...extra };
+  const s3Config = {
+    ...baseConfig(region, attemptTimeoutMs(S3_ATTEMPT_TIMEOUT_MS)),
+    ...extra,
+    // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
+    forcePathStyle: Boolean(options.endpoint ?? customEndpoint()),
+  };
+  // Each client is built on first use: a stage pays only for the services its path calls (status builds no
+  // S3 or CloudWatch client unless it reads a ledger); building one costs ~1 ms of a cold start, S3's ~3 ms.
+  const wired = <C extends AutoScalingClient | EC2Client | ElasticLoadBalancingV2Client | S3Client | CloudWatchClient>(
+    service: string,
+    client: C,
+  ): C => {
+    counter.attach(service, client);
+    addCallDeadline(service, client);
+    if (service !== 's3') addClusterWriteGuard(service, client);
+    return client;
+  };
+  let autoScaling: AutoScalingClient | undefined;
+  let ec2: EC2Client | undefined;
+  let elbv2: ElasticLoadBalancingV2Client | undefined;
+  let s3: S3Client | undefined;
+  let cloudWatch: CloudWatchClient | undefined;
   const clients: AwsClients = {
     region,
-    autoScaling: new AutoScalingClient(config),
-    ec2: new EC2Client(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    // An endpoint override is an emulator: bucket-in-hostname (virtual-hosted) addressing cannot work there.
-    s3: new S3Client({ ...s3Config, forcePathStyle: Boolean(options.endpoint ?? customEndpoint()) }),
-    cloudWatch: new CloudWatchClient(config),
+    get autoScaling() {
+      return (autoScaling ??= wired('autoscaling', new AutoScalingClient(config)));
+    },
+    get ec2() {
+      return (ec2 ??= wired('ec2', new EC2Client(config)));
+    },
+    get elbv2() {
+      return (elbv2 ??= wired('elbv2', new ElasticLoadBalancingV2Client(config)));
+    },
+    get s3() {
+      return (s3 ??= wired('s3', new S3Client(s3Config)));
+    },
+    get cloudWatch() {
+      return (cloudWatch ??= wired('cloudwatch', new CloudWatchClient(config)));
+    },
     calls: counter,
     forRegion(other) {
       let sibling = siblings.get(other);
@@ -118,17 +148,6 @@ function createRegionalClients(
     },
   };
   siblings.set(region, clients);
-  for (const [service, client] of [
-    ['autoscaling', clients.autoScaling],
-    ['ec2', clients.ec2],
-    ['elbv2', clients.elbv2],
-    ['s3', clients.s3],
-    ['cloudwatch', clients.cloudWatch],
-  ] as const) {
-    counter.attach(service, client);
-    addCallDeadline(service, client);
-    if (service !== 's3') addClusterWriteGuard(service, client);
-  }
   return clients;
 }
 
