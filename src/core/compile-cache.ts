@@ -180,30 +180,48 @@ function pruneCacheDir(dir: string): void {
   }
 }
 
-/** Scripts compiled without a usable cache, whose compiled code is written when the process exits. */
-const unsaved = new Map<string, Script>();
+/**
+ * Embedded modules loaded by this run (past the main code). A cache file
+ * starts with this count as its writing run ended, then V8's bytes: a cache
+ * holds only the functions its writing run compiled, so the main code's cache
+ * written by a `--help` (or bad input) run, which loads nothing, lacks the
+ * whole run path, which every later call would compile again.
+ */
+let embeddedLoaded = 0;
+
+/** Scripts whose code cache is written when the process exits, with the count of loads that makes it worth it. */
+const unsaved = new Map<string, { script: Script; ifLoadedMoreThan: number }>();
 
 /**
  * Writes the code cache of what this run compiled, at exit, so that the
- * functions compiled lazily while it ran are in it too (not just the top level).
- * Never throws: the cache only saves time.
+ * functions compiled lazily while it ran are in it too (not just the top level):
+ * always for a script that had no usable cache, and for one whose cache was
+ * written by a run that loaded fewer embedded modules (once: the new file says
+ * how many this run loaded). Never throws: the cache only saves time.
  */
-function saveAtExit(path: string, script: Script): void {
+function saveAtExit(path: string, script: Script, ifLoadedMoreThan = -1): void {
   if (unsaved.size === 0) {
     process.once('exit', () => {
-      for (const [file, compiled] of unsaved) {
+      let written = false;
+      const loaded = Math.min(embeddedLoaded, 255);
+      for (const [file, entry] of unsaved) {
+        if (loaded <= entry.ifLoadedMoreThan) continue;
         try {
-          if (writeCacheFile(file, compiled.createCachedData())) debug('compile cache written: %s', file);
+          const data = Buffer.concat([Buffer.of(loaded), entry.script.createCachedData()]);
+          if (writeCacheFile(file, data)) {
+            written = true;
+            debug('compile cache written: %s', file);
+          }
         } catch {
           // no cache this time
         }
       }
       const dir = dirname([...unsaved.keys()][0] as string);
       unsaved.clear();
-      pruneCacheDir(dir);
+      if (written) pruneCacheDir(dir);
     });
   }
-  unsaved.set(path, script);
+  unsaved.set(path, { script, ifLoadedMoreThan });
 }
 
 /** A CommonJS module's function, as Node's module loader wraps one. */
@@ -224,14 +242,18 @@ type ModuleFunction = (
 export function compileModule(id: string, source: string): ModuleFunction {
   const dir = cacheDisabled() ? undefined : usableCacheDir();
   const cacheFile = dir === undefined ? undefined : compileCacheFile(dir, id);
-  const cachedData = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
+  const cached = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
+  // An empty or one-byte file still goes to V8, which rejects it (and it is written again).
+  const cachedData = cached?.subarray(1);
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: id,
     ...(cachedData ? { cachedData } : {}),
   });
   if (cacheFile === undefined) debug('compile cache off: %s', id);
-  else if (cachedData && !script.cachedDataRejected) debug('compile cache hit: %s', cacheFile);
-  else {
+  else if (cachedData && !script.cachedDataRejected) {
+    debug('compile cache hit: %s', cacheFile);
+    saveAtExit(cacheFile, script, cached?.[0] ?? 0);
+  } else {
     debug('compile cache %s: %s', cachedData ? 'rejected' : 'miss', cacheFile);
     saveAtExit(cacheFile, script);
   }
@@ -278,7 +300,10 @@ export function startBundle(bundleModule: NodeJS.Module, bundleRequire: NodeJS.R
   const loaded = new Map<string, unknown>();
   const registry: EmbeddedModules = {
     load(id) {
-      if (!loaded.has(id)) loaded.set(id, runEmbeddedModule(id, readEmbeddedSource(file, id, text), bundleRequire));
+      if (!loaded.has(id)) {
+        loaded.set(id, runEmbeddedModule(id, readEmbeddedSource(file, id, text), bundleRequire));
+        embeddedLoaded += 1;
+      }
       return loaded.get(id);
     },
   };

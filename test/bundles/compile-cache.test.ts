@@ -109,6 +109,21 @@ test.serial('the first call writes the cache to the temp dir, never the workspac
   t.deepEqual(cacheFiles(where.cacheDir), files);
 });
 
+test.serial('a cache written by a --help run is widened once by the first real call, then only used', (t) => {
+  const where = agent();
+  const help = spawnSync(process.execPath, ['status.js', '--help'], {
+    cwd: where.workspace,
+    env: { ...process.env, NODE_DEBUG: 'bluegreen', TMPDIR: where.temp },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  t.is(help.status, 0, help.stderr);
+  t.deepEqual(cacheEvents(help.stderr), ['miss main', 'written main']);
+  // The --help run's cache lacks the code of the run path: the first real call writes main's cache again, with it.
+  t.deepEqual(cacheEvents(firstCall(t, where)), ['hit main', 'miss aws-sdk', 'written aws-sdk', 'written main']);
+  t.deepEqual(cacheEvents(firstCall(t, where)), ['hit aws-sdk', 'hit main']);
+});
+
 test.serial('a corrupt or empty cache file is ignored and written again', (t) => {
   const where = agent();
   firstCall(t, where);
