@@ -68,6 +68,22 @@ test('a damaged bundle says so instead of running other code', (t) => {
   t.throws(() => readEmbeddedSource(bundle, id), { message: /is damaged/ });
 });
 
+test('the text is checked by the crc32 its comment gives, or by the sha256 in its id when the comment gives none', (t) => {
+  const source = 'exports.answer = 42;';
+  const id = embeddedModuleId('test-checked', source);
+  const comment = embeddedComment(id, source);
+  t.regex(comment.split('\n')[0] ?? '', / crc32=[0-9a-f]{8}$/, 'the building Node has zlib.crc32');
+  const dir = mkdtempSync(join(tmpdir(), 'embedded-'));
+  const bundle = join(dir, 'stage.js');
+  const withoutCrc = comment.replace(/ crc32=[0-9a-f]{8}\n/, '\n');
+  writeFileSync(bundle, withoutCrc);
+  t.is(readEmbeddedSource(bundle, id), source);
+  writeFileSync(bundle, withoutCrc.replace('42', '43'));
+  t.throws(() => readEmbeddedSource(bundle, id), { message: /is damaged/ });
+  writeFileSync(bundle, comment.replace(/crc32=[0-9a-f]{8}/, 'crc32=00000000'));
+  t.throws(() => readEmbeddedSource(bundle, id), { message: /is damaged/ });
+});
+
 test('the compile cache lives in the temp dir, one dir per user, one file per module and Node version', (t) => {
   const dir = compileCacheDir();
   t.true(dir.startsWith(tmpdir()));
