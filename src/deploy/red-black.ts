@@ -10,7 +10,7 @@ import { Phase } from '../cluster/phases';
 import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
-import { watchCutover, type Verification, type VerificationStep } from '../verify/watch';
+import { cutoverWatchHook, warmWindowSeconds, type Verification, type VerificationStep } from '../verify/watch';
 import { runRollingSteps, stepCount } from './rolling';
 import {
   asgSettingsOf,
@@ -303,7 +303,6 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
     failpoint('cutover-started');
   }
-  let verification: Verification | null = null;
   const recordFailedVerdict = async (error: unknown): Promise<never> => {
     if (error instanceof BluegreenError && error.details.verification) {
       const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
@@ -328,11 +327,21 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           desired: plan.capacity.desired,
           healthTimeoutSeconds: request.healthTimeoutSeconds,
           ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
-          warmAfterSeconds: Math.max(request.scaleDownDelaySeconds, prepared.watchSeconds),
+          warmAfterSeconds: warmWindowSeconds(request.scaleDownDelaySeconds, prepared),
           log,
           check: () => assertLockHeld(session),
         }).catch(recordFailedVerdict)
       : [];
+  const watched = cutoverWatchHook(aws, prepared, {
+    newServerGroup: plan.newServerGroup,
+    healthTimeoutSeconds: request.healthTimeoutSeconds,
+    ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+    log,
+    check: () => assertLockHeld(session),
+    earlierSteps: rollingSteps,
+    // A rollback's redeploy made this group: a breach removes it as a deploy's does.
+    ...(options.kind === 'rollback' ? { rollback: { reenabled: false } } : {}),
+  });
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
@@ -344,42 +353,23 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           ...(healthy?.clusterState ? { state: healthy.clusterState } : {}),
         }),
     newMin: plan.capacity.min,
-    // The warm window lasts at least the watch: a breach needs the previous group's instances.
-    scaleDownDelaySeconds: Math.max(request.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
+    scaleDownDelaySeconds: warmWindowSeconds(request.scaleDownDelaySeconds, prepared),
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
     ...(healthy && healthy.healthy < healthy.desired
       ? { holdScaleDown: () => fullHealthOrReason(aws, plan, healthDeadline, started, log) }
       : {}),
-    ...(prepared
-      ? {
-          watch: async (previous: ServerGroup[]) => {
-            verification = await watchCutover(aws, {
-              prepared,
-              newServerGroup: plan.newServerGroup,
-              previous,
-              healthTimeoutSeconds: request.healthTimeoutSeconds,
-              ...(request.drainTimeoutSeconds !== undefined
-                ? { drainTimeoutSeconds: request.drainTimeoutSeconds }
-                : {}),
-              log,
-              check: () => assertLockHeld(session),
-              earlierSteps: rollingSteps,
-              // A rollback's redeploy made this group: a breach removes it as a deploy's does.
-              ...(options.kind === 'rollback' ? { rollback: { reenabled: false } } : {}),
-            });
-          },
-        }
-      : {}),
+    ...(watched.watch ? { watch: watched.watch } : {}),
     log,
   }).catch(recordFailedVerdict);
+  const verification = watched.verification();
   const totalMs = Date.now() - t0;
   await session.record({
     ...record,
     result: 'succeeded',
     finishedAt: new Date().toISOString(),
     durationSeconds: Math.round(totalMs / 1000),
-    ...(verification ? { verdict: (verification as Verification).verdict } : {}),
+    ...(verification ? { verdict: verification.verdict } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
     launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
   });

@@ -9,7 +9,7 @@ import { assertLockHeld, type ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
 import { finishCutover, type CutoverResult } from '../deploy/cutover';
 import type { PreparedVerification } from '../verify/prepare';
-import { watchCutover, type Verification } from '../verify/watch';
+import { cutoverWatchHook, warmWindowSeconds, type Verification } from '../verify/watch';
 import {
   disableServerGroup,
   enableServerGroup,
@@ -146,31 +146,20 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
   await setGroupTags(aws, target.name, { [Tag.phase]: Phase.cutover });
   if (target.tags[Tag.scaleDownAfter] !== undefined) await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
   const prepared = options.verification;
-  let verification: Verification | null = null;
+  const watched = cutoverWatchHook(aws, prepared, {
+    newServerGroup: target.name,
+    healthTimeoutSeconds: options.healthTimeoutSeconds,
+    ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    log,
+    check: () => assertLockHeld(options.session),
+    rollback: { reenabled: true },
+  });
   const finished = await finishCutover(aws, {
     cluster: options.cluster,
     newServerGroup: target.name,
     newMin: capacity.min,
-    // The warm window lasts at least the watch: a breach needs the current group's instances.
-    scaleDownDelaySeconds: Math.max(options.scaleDownDelaySeconds, prepared?.watchSeconds ?? 0),
-    ...(prepared
-      ? {
-          watch: async (previous: ServerGroup[]) => {
-            verification = await watchCutover(aws, {
-              prepared,
-              newServerGroup: target.name,
-              previous,
-              healthTimeoutSeconds: options.healthTimeoutSeconds,
-              ...(options.drainTimeoutSeconds !== undefined
-                ? { drainTimeoutSeconds: options.drainTimeoutSeconds }
-                : {}),
-              log,
-              check: () => assertLockHeld(options.session),
-              rollback: { reenabled: true },
-            });
-          },
-        }
-      : {}),
+    scaleDownDelaySeconds: warmWindowSeconds(options.scaleDownDelaySeconds, prepared),
+    ...(watched.watch ? { watch: watched.watch } : {}),
     keepPrevious: options.keepPrevious,
     ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     log,
@@ -183,7 +172,7 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     launchedInstances: ids.filter((id) => !afterScale.has(id)),
     capacity,
     healthyMs,
-    verification,
+    verification: watched.verification(),
   };
 }
 

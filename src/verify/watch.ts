@@ -281,6 +281,34 @@ export interface WatchCutoverOptions {
   };
 }
 
+/** A watched cutover's warm window: at least the watch, since a breach needs the previous groups' instances. */
+export function warmWindowSeconds(scaleDownDelaySeconds: number, prepared: PreparedVerification | undefined): number {
+  return Math.max(scaleDownDelaySeconds, prepared?.watchSeconds ?? 0);
+}
+
+/**
+ * finishCutover's `watch` hook for a prepared watch ({@link watchCutover} on
+ * the groups it disabled), none without one; `verification()` is what the
+ * watch found once it ran (null before, or without a watch).
+ */
+export function cutoverWatchHook(
+  aws: AwsClients,
+  prepared: PreparedVerification | undefined,
+  options: Omit<WatchCutoverOptions, 'prepared' | 'previous'>,
+): { watch?: (previous: ServerGroup[]) => Promise<void>; verification: () => Verification | null } {
+  let verification: Verification | null = null;
+  return {
+    ...(prepared
+      ? {
+          watch: async (previous: ServerGroup[]) => {
+            verification = await watchCutover(aws, { ...options, prepared, previous });
+          },
+        }
+      : {}),
+    verification: () => verification,
+  };
+}
+
 /**
  * The watch hook of a red/black cutover: marks the new group `watching`
  * until the watch ends, watches, and on a breach restores the previous
