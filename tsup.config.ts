@@ -2,7 +2,14 @@ import { defineConfig, type Options as TsupOptions } from 'tsup';
 import { embeddedComment, embeddedModuleId } from './src/core/compile-cache';
 import { build as esbuild, type Plugin } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
+import zlib from 'node:zlib';
 import ts from 'typescript';
+
+// Each embedded text's comment carries its crc32 only where the building Node has zlib.crc32:
+// a build on an older Node would differ from the committed bundles, so it stops instead.
+if (typeof (zlib as { crc32?: unknown }).crc32 !== 'function') {
+  throw new Error(`npm run build needs Node >= 20.15 or 22.2 (zlib.crc32); this is ${process.version}`);
+}
 
 // One self-contained bundle per stage for Jenkins' libraryResource: every
 // dependency inlined, no chunk files, runs on plain Node >= 20.
