@@ -28,7 +28,6 @@ import { parseStageInput } from '../src/stages/framework';
 import { deployStage } from '../src/stages/deploy';
 import { costDelta, type CostSnapshot } from '../src/sandbox/cost-meter';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
 import { sandboxClients, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { makeAppAmi, putTargetGroup5xxAlarm } from '../test/sandbox/fixtures';
@@ -602,10 +601,7 @@ const WATCH_ALARM_PERIOD_S = 60;
 async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: ExtraRow): Promise<WatchedResult> {
   const infra = sandbox.infra;
   if (!infra) throw new Error('the sandbox has no demo infrastructure');
-  const ami = await makeAppAmi(sandbox.clients(), '8.8.8-errors', 'ok');
-  await sandbox
-    .clients()
-    .ec2.send(new CreateTagsCommand({ Resources: [ami], Tags: [{ Key: 'sandbox:errors', Value: '0.5' }] }));
+  const ami = await makeAppAmi(sandbox.clients(), '8.8.8-errors', 'ok', { 'sandbox:errors': '0.5' });
   await putTargetGroup5xxAlarm(sandbox.clients(), infra, 'bench-5xx', WATCH_ALARM_PERIOD_S);
   const watchSeconds = Math.max(10, Math.ceil(600 * row.options.timeScale));
   const { input: request } = parseStageInput(

@@ -13,8 +13,8 @@ export interface DeploySandbox {
   listenerUrl: string;
   /** Base input of a deploy to this sandbox (ledger, target group, first-deploy settings). */
   baseInput: Record<string, unknown>;
-  /** Makes an AMI whose instances serve `version` (`health`: ok | fail | flaky | slow-boot:N). */
-  ami(version: string, health?: string): Promise<string>;
+  /** Makes an AMI whose instances serve `version` (`health`: ok | fail | flaky | slow-boot:N; `tags`: more sandbox tags). */
+  ami(version: string, health?: string, tags?: Record<string, string>): Promise<string>;
   /** Runs the deploy stage in this process; log lines are kept in `lines`. */
   deploy(input: Record<string, unknown>): ReturnType<typeof executeStage>;
   lines: string[];
@@ -56,7 +56,7 @@ export async function startDeploySandbox(
       healthTimeout: '10m',
       buildUrl: 'https://ci.example.com/job/web/1/',
     },
-    ami: (version, health = 'ok') => makeAppAmi(aws, version, health),
+    ami: (version, health = 'ok', tags = {}) => makeAppAmi(aws, version, health, tags),
     deploy: (input) => executeStage(deployStage, input, log),
     lines,
     log,

@@ -1,6 +1,4 @@
 import test from 'ava';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { Tag } from '../../src/aws/tags';
 import { UNFINISHED_PHASES } from '../../src/cluster/phases';
 import { loadCluster } from '../../src/cluster/server-groups';
@@ -10,7 +8,7 @@ import { getClusterStatus } from '../../src/status/cluster-status';
 import type { Verification } from '../../src/verify/watch';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
-import { putTargetGroup5xxAlarm, waitFor } from '../sandbox/fixtures';
+import { alarmState, putTargetGroup5xxAlarm, waitFor } from '../sandbox/fixtures';
 import { deploy, probeLine, rollback, withProbe } from './helpers';
 
 // The watch after a rollback's cutover (re-enable and redeploy), with a real traffic probe: an alarm
@@ -22,19 +20,6 @@ const amis: Record<string, string> = {};
 /** The alarm's period: 60 AWS seconds, 3 s real at the test time scale. */
 const ALARM_PERIOD_S = 60;
 const ledger = () => ({ bucket: env.sandbox.infra!.ledgerBucket, prefix: 'bluegreen' });
-
-async function amiWith(version: string, tags: Record<string, string>): Promise<string> {
-  const id = await env.ami(version);
-  await env.aws.ec2.send(
-    new CreateTagsCommand({ Resources: [id], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
-  );
-  return id;
-}
-
-async function alarmState(name: string): Promise<string | undefined> {
-  const answer = await env.aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
-  return answer.MetricAlarms?.[0]?.StateValue;
-}
 
 async function enabledGroups(): Promise<string[]> {
   const { groups } = await loadCluster(env.aws, cluster);
@@ -48,11 +33,11 @@ function failuresAfter(report: ProbeReport, afterMs: number): number {
 
 test.before(async () => {
   env = await startDeploySandbox();
-  amis.bad1 = await amiWith('1.5.0-errors', { 'sandbox:errors': '0.5' });
+  amis.bad1 = await env.ami('1.5.0-errors', 'ok', { 'sandbox:errors': '0.5' });
   amis.v2 = await env.ami('2.0.0');
-  amis.bad3 = await amiWith('3.0.0-errors', { 'sandbox:errors': '0.5' });
+  amis.bad3 = await env.ami('3.0.0-errors', 'ok', { 'sandbox:errors': '0.5' });
   amis.v4 = await env.ami('4.0.0');
-  amis.bad0 = await amiWith('0.9.0-errors', { 'sandbox:errors': '0.5' });
+  amis.bad0 = await env.ami('0.9.0-errors', 'ok', { 'sandbox:errors': '0.5' });
   await putTargetGroup5xxAlarm(env.aws, env.sandbox.infra!, 'web-5xx', ALARM_PERIOD_S);
 });
 
@@ -116,7 +101,7 @@ test.serial(
     const { result, report } = await withProbe(env, async () => {
       await waitFor(
         'web-5xx in ALARM',
-        async () => ((await alarmState('web-5xx')) === 'ALARM' ? true : undefined),
+        async () => ((await alarmState(env.aws, 'web-5xx')) === 'ALARM' ? true : undefined),
         60_000,
         200,
       );
@@ -266,7 +251,7 @@ test.serial(
       t.is(toBad.exitCode, 0, JSON.stringify(toBad.output));
       await waitFor(
         'web-5xx in ALARM',
-        async () => ((await alarmState('web-5xx')) === 'ALARM' ? true : undefined),
+        async () => ((await alarmState(env.aws, 'web-5xx')) === 'ALARM' ? true : undefined),
         60_000,
         200,
       );

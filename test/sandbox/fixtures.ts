@@ -8,11 +8,17 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
 import type { DemoInfra } from '../../src/sandbox/demo-infra';
-import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { loadBalancerDimension, targetGroupDimension } from '../../src/sandbox/alb-metrics';
 
 /** Registers an AMI whose instances serve `version` with the given health behaviour (moto keeps tags given by CreateTags). */
-export async function makeAppAmi(aws: AwsClients, version: string, health = 'ok'): Promise<string> {
+export async function makeAppAmi(
+  aws: AwsClients,
+  version: string,
+  health = 'ok',
+  /** More AMI tags, e.g. `sandbox:errors` or `sandbox:latency`. */
+  tags: Record<string, string> = {},
+): Promise<string> {
   const image = await aws.ec2.send(
     new RegisterImageCommand({ Name: `app-${version}-${health.replace(/[^\w-]/g, '-')}`, RootDeviceName: '/dev/sda1' }),
   );
@@ -23,6 +29,7 @@ export async function makeAppAmi(aws: AwsClients, version: string, health = 'ok'
       Tags: [
         { Key: 'sandbox:version', Value: version },
         { Key: 'sandbox:health', Value: health },
+        ...Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
       ],
     }),
   );
@@ -117,4 +124,10 @@ export async function putTargetGroup5xxAlarm(
       TreatMissingData: 'notBreaching',
     }),
   );
+}
+
+/** An alarm's `StateValue` as DescribeAlarms answers it (undefined: no such alarm). */
+export async function alarmState(aws: AwsClients, name: string): Promise<string | undefined> {
+  const answer = await aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+  return answer.MetricAlarms?.[0]?.StateValue;
 }

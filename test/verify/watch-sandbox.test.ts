@@ -3,8 +3,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import type { Verification } from '../../src/verify/watch';
-import { DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DEMO_HEALTH_CHECK } from '../../src/sandbox/demo-infra';
 import { startProbe } from '../../src/sandbox/probe';
 import { Tag } from '../../src/aws/tags';
@@ -16,7 +15,7 @@ import { rollbackStage } from '../../src/stages/rollback';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
-import { putTargetGroup5xxAlarm, waitFor } from '../sandbox/fixtures';
+import { alarmState, putTargetGroup5xxAlarm, waitFor } from '../sandbox/fixtures';
 
 // The watch after cutover, measured with a real traffic probe through the sandbox load balancer.
 let env: DeploySandbox;
@@ -26,26 +25,13 @@ const run = promisify(execFile);
 const ALARM_PERIOD_S = 60;
 const POLL_MS = 10_000 * TEST_TIME_SCALE;
 
-async function amiWith(version: string, tags: Record<string, string>): Promise<string> {
-  const id = await env.ami(version);
-  await env.aws.ec2.send(
-    new CreateTagsCommand({ Resources: [id], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
-  );
-  return id;
-}
-
-async function alarmState(name: string): Promise<string | undefined> {
-  const answer = await env.aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
-  return answer.MetricAlarms?.[0]?.StateValue;
-}
-
 test.before(async () => {
   env = await startDeploySandbox();
   amis.v1 = await env.ami('1.0.0');
   amis.v2 = await env.ami('2.0.0');
   amis.v3 = await env.ami('3.2.0');
-  amis.bad = await amiWith('3.0.0-errors', { 'sandbox:errors': '0.5' });
-  amis.slow = await amiWith('3.1.0-slow', { 'sandbox:latency': '400' });
+  amis.bad = await env.ami('3.0.0-errors', 'ok', { 'sandbox:errors': '0.5' });
+  amis.slow = await env.ami('3.1.0-slow', 'ok', { 'sandbox:latency': '400' });
   const first = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.0.0' });
   if (first.exitCode !== 0)
     throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
@@ -249,7 +235,7 @@ test.serial(
     t.log(
       `latency ${error.verification.steps[0]?.latencyMs} ms vs baseline ${error.verification.baseline?.latencyMs} ms; traffic back ${error.verification.steps[0]?.trafficBackMs} ms after the breach`,
     );
-    t.is(await alarmState('heartbeat'), 'ALARM');
+    t.is(await alarmState(env.aws, 'heartbeat'), 'ALARM');
   },
 );
 
