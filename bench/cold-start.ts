@@ -2,9 +2,16 @@
  * Cold start and size of the stage bundles (issue 13): for each Node binary,
  * each committed bundle copied alone into an empty folder (so nothing from
  * node_modules helps), median wall time of `node <stage>.js --help`, of a real
- * first call (`status` of a two-group cluster on a local moto_server), and of
- * `aws --version` (AWS CLI v2) in the same run, and their ratios. Targets:
- * ratio ≤ 0.25, bundle ≤ 1.5 MB. Prints a table; asserts nothing.
+ * first call (`status` of a two-group cluster as two bluegreen deploys leave
+ * it, on a local moto_server), and of `aws --version` (AWS CLI v2) in the same
+ * run, and their ratios. Targets: ratio ≤ 0.25, bundle ≤ 1.5 MB. Also the
+ * status of two groups bluegreen did not make (their AMIs read from their
+ * launch templates: two calls more). Prints a table; asserts nothing.
+ *
+ * `NODE_EXTRA_CA_CERTS`, when set here, is left out of the measured commands:
+ * Node 20 reads and parses that file before any script runs (Node 22 only
+ * when TLS is first used), a cost of the agent's setting, the same for any
+ * Node program; the table's notes give it, measured (`node -e 0` with it).
  *
  *   npm run bench:cold-start -- [--runs 10] [--node /path/to/node …]
  *
@@ -44,11 +51,18 @@ export interface ColdStartRow {
   firstCallMs?: number;
   /** The same first call with the compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
   firstCallNoCacheMs?: number;
+  /** `status` of two groups not made by bluegreen (no AMI tag: one launch template read each). */
+  foreignCallMs?: number;
   /** Median of `aws --version` in the same run; undefined when the AWS CLI is not installed. */
   awsVersionMs: number | undefined;
   /** Median of `node -e 0` in the same run: the floor of any Node program. */
   bareNodeMs: number;
+  /** Median of `node -e 0` with this machine's `NODE_EXTRA_CA_CERTS`; undefined when it is not set. */
+  bareNodeWithCaMs?: number;
 }
+
+/** The variable that the measured commands run without (see the file's comment). */
+const EXTRA_CA_CERTS = 'NODE_EXTRA_CA_CERTS';
 
 /** Options of {@link measureColdStart}. */
 export interface ColdStartOptions {
@@ -75,8 +89,10 @@ function runOnce(command: Command): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     // Not spawnSync: this process must keep reading moto's log pipe meanwhile, or moto blocks writing to it.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env[EXTRA_CA_CERTS];
     const child = spawn(command.file, command.args, {
-      env: { ...process.env, ...command.env },
+      env: { ...env, ...command.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -147,8 +163,21 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     });
     const network = await createNetwork(aws);
     const amiId = await someAmi(aws);
-    await createServerGroup(aws, network, { name: 'web-prod-v001', cluster: 'web-prod', amiId, desired: 1 });
-    await createServerGroup(aws, network, { name: 'web-prod-v002', cluster: 'web-prod', amiId, desired: 2 });
+    // As two deploys leave a cluster (tagged with their deployment and AMI), and two groups of another tool's.
+    for (const [sequence, desired] of [
+      ['001', 1],
+      ['002', 2],
+    ] as const) {
+      const deploymentId = `cold-start-${sequence}`;
+      await createServerGroup(aws, network, {
+        name: `web-prod-v${sequence}`,
+        cluster: 'web-prod',
+        amiId,
+        desired,
+        deploymentId,
+      });
+      await createServerGroup(aws, network, { name: `legacy-v${sequence}`, cluster: 'legacy', amiId, desired });
+    }
 
     // Each bundle alone in its own empty folder.
     const copies = new Map<string, string>();
@@ -169,14 +198,23 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     const rows: ColdStartRow[] = [];
     for (const node of nodes) {
       const commands: Command[] = [{ key: 'bare', file: node, args: ['-e', '0'] }];
+      const extraCaCerts = process.env[EXTRA_CA_CERTS];
+      if (extraCaCerts)
+        commands.push({ key: 'bare-ca', file: node, args: ['-e', '0'], env: { [EXTRA_CA_CERTS]: extraCaCerts } });
       if (hasAws) commands.push({ key: 'aws', file: AWS_CLI, args: ['--version'] });
       for (const [bundle, path] of copies)
         commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'], env: { TMPDIR: temp } });
       const status = copies.get('status');
       if (status) {
-        const args = [status, '--cluster', 'web-prod', '--output', join(outputDir, 'status.json')];
-        commands.push({ key: 'first', file: node, args, env });
-        commands.push({ key: 'first-no-cache', file: node, args, env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
+        const args = (cluster: string) => [status, '--cluster', cluster, '--output', join(outputDir, 'status.json')];
+        commands.push({ key: 'first', file: node, args: args('web-prod'), env });
+        commands.push({ key: 'first-foreign', file: node, args: args('legacy'), env });
+        commands.push({
+          key: 'first-no-cache',
+          file: node,
+          args: args('web-prod'),
+          env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' },
+        });
       }
       const times = await medians(commands, runs, warmupRuns);
       const version = nodeVersion(node);
@@ -188,8 +226,10 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
           helpMs: times.get(`help:${bundle}`) as number,
           firstCallMs: bundle === 'status' ? times.get('first') : undefined,
           firstCallNoCacheMs: bundle === 'status' ? times.get('first-no-cache') : undefined,
+          foreignCallMs: bundle === 'status' ? times.get('first-foreign') : undefined,
           awsVersionMs: times.get('aws'),
           bareNodeMs: times.get('bare') as number,
+          bareNodeWithCaMs: times.get('bare-ca'),
         });
       }
     }
@@ -205,8 +245,26 @@ const ratio = (value: number | undefined, awsMs: number | undefined) =>
   value === undefined || awsMs === undefined ? '-' : `${(value / awsMs).toFixed(2)}×`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 
-/** The table: one row per Node binary and bundle, with the targets' verdict. */
+/** The table: one row per Node binary and bundle, with the targets' verdict; then its notes. */
 export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
+  return [coldStartTable(rows), ...coldStartNotes(rows)].join('\n');
+}
+
+/** What the table leaves out: the measured cost of this machine's `NODE_EXTRA_CA_CERTS` per Node. */
+function coldStartNotes(rows: readonly ColdStartRow[]): string[] {
+  const perNode = [...new Map(rows.map((row) => [row.node, row])).values()];
+  const withCa = perNode.filter((row) => row.bareNodeWithCaMs !== undefined);
+  if (withCa.length === 0) return [];
+  const costs = withCa.map(
+    (row) =>
+      `${row.node} node -e 0 ${ms(row.bareNodeMs)} → ${ms(row.bareNodeWithCaMs)} (+${ms((row.bareNodeWithCaMs as number) - row.bareNodeMs)})`,
+  );
+  return [
+    `${EXTRA_CA_CERTS} is set on this machine; the rows above run without it. With it every Node start costs more, before any script: ${costs.join('; ')}.`,
+  ];
+}
+
+function coldStartTable(rows: readonly ColdStartRow[]): string {
   const verdict = (row: ColdStartRow) => {
     const worst = Math.max(row.helpMs, row.firstCallMs ?? 0) / (row.awsVersionMs ?? Number.NaN);
     const problems = [
@@ -223,6 +281,7 @@ export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
       '--help',
       'first call',
       'no cache',
+      'foreign',
       'aws --version',
       'node -e 0',
       'help/aws',
@@ -236,6 +295,7 @@ export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
       ms(row.helpMs),
       ms(row.firstCallMs),
       ms(row.firstCallNoCacheMs),
+      ms(row.foreignCallMs),
       ms(row.awsVersionMs),
       ms(row.bareNodeMs),
       ratio(row.helpMs, row.awsVersionMs),

@@ -56,12 +56,23 @@ export async function someAmi(aws: AwsClients): Promise<string> {
   return id;
 }
 
-/** Creates a launch template and an ASG `name` in the target group, tagged for `cluster`. */
+/**
+ * Creates a launch template and an ASG `name` in the target group, tagged for
+ * `cluster` (unless `tagged: false`); `deploymentId` adds the tags a bluegreen
+ * deploy leaves (deployment id, AMI id), which make the group managed.
+ */
 export async function createServerGroup(
   aws: AwsClients,
   network: Network,
-  options: { name: string; cluster: string; amiId: string; desired: number; tagged?: boolean },
+  options: { name: string; cluster: string; amiId: string; desired: number; tagged?: boolean; deploymentId?: string },
 ): Promise<void> {
+  const tag = (Key: string, Value: string) => ({
+    Key,
+    Value,
+    PropagateAtLaunch: false,
+    ResourceId: options.name,
+    ResourceType: 'auto-scaling-group',
+  });
   const template = await aws.ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: options.name,
@@ -81,13 +92,10 @@ export async function createServerGroup(
         options.tagged === false
           ? []
           : [
-              {
-                Key: Tag.cluster,
-                Value: options.cluster,
-                PropagateAtLaunch: false,
-                ResourceId: options.name,
-                ResourceType: 'auto-scaling-group',
-              },
+              tag(Tag.cluster, options.cluster),
+              ...(options.deploymentId
+                ? [tag(Tag.deploymentId, options.deploymentId), tag(Tag.amiId, options.amiId)]
+                : []),
             ],
     }),
   );
