@@ -406,6 +406,37 @@ const noPackageSearch: Plugin = {
   },
 };
 
+/**
+ * yargs checks its own API use with `assert` (`notStrictEqual`, `strictEqual`),
+ * which costs loading `assert` at every start, and at every start one check
+ * fails on purpose: with {@link noPackageSearch} its package.json lookup finds
+ * nothing, and `notStrictEqual` builds an AssertionError (inspecting both values)
+ * that yargs catches. In the stage bundles the two are plain comparisons
+ * throwing a plain Error with the same message.
+ */
+const yargsAssert: Plugin = {
+  name: 'yargs-assert',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer)
+        ? { path: 'assert', namespace: 'yargs-assert' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'yargs-assert' }, () => ({
+      contents: [
+        'exports.notStrictEqual = (actual, expected, message) => {',
+        '  if (Object.is(actual, expected)) throw new Error(message ?? `Expected "actual" to be strictly unequal to: ${String(expected)}`);',
+        '};',
+        'exports.strictEqual = (actual, expected, message) => {',
+        '  if (!Object.is(actual, expected)) throw new Error(message ?? `Expected values to be strictly equal: ${String(actual)} !== ${String(expected)}`);',
+        '};',
+        '',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 type TsupPlugin = NonNullable<TsupOptions['plugins']>[number];
 
 /** Smaller is faster to start; keepNames because errors are named after their class (core/errors.ts). */
@@ -426,7 +457,7 @@ export default defineConfig([
     ...STAGE_MINIFY,
     // The built-ins as imported (`node:` kept), so that lazyBuiltins sees every import of one.
     removeNodeProtocol: false,
-    esbuildPlugins: [noPackageSearch, lazyBuiltins, stageLazyPackages.esbuild],
+    esbuildPlugins: [noPackageSearch, yargsAssert, lazyBuiltins, stageLazyPackages.esbuild],
     esbuildOptions(options) {
       options.supported = { ...options.supported, ...NO_DYNAMIC_IMPORT };
     },
