@@ -15,13 +15,15 @@ const stages = readdirSync(join(__dirname, '..', '..', 'resources', 'bluegreen')
 /**
  * Preloaded into a bundle's process (`node --require`): records every module
  * compiled after the bundle itself, by Node's module loader or by `vm.Script`
- * (how the bundle's loader compiles the code it carries), and prints them at exit.
+ * (how the bundle's loader compiles the code it carries), and the Node
+ * built-ins loaded after it, and prints them at exit.
  */
 const compileRecorder = join(mkdtempSync(join(tmpdir(), 'bundle-start-')), 'record-compiles.cjs');
 writeFileSync(
   compileRecorder,
   `const Module = require('node:module');
 const vm = require('node:vm');
+const builtinsBefore = new Set(process.moduleLoadList);
 const compile = Module.prototype._compile;
 const compiled = [];
 let first = true;
@@ -37,7 +39,12 @@ vm.Script = class extends Script {
     compiled.push(options && options.filename);
   }
 };
-process.on('exit', () => { for (const filename of compiled) process.stderr.write('compiled ' + filename + '\\n'); });
+process.on('exit', () => {
+  for (const filename of compiled) process.stderr.write('compiled ' + filename + '\\n');
+  for (const entry of process.moduleLoadList) {
+    if (!builtinsBefore.has(entry) && entry.startsWith('NativeModule ')) process.stderr.write('builtin ' + entry.slice(13) + '\\n');
+  }
+});
 `,
 );
 
@@ -49,6 +56,20 @@ function compiledModules(stderr: string): string[] {
     .map((line) => line.slice('compiled '.length).replace(/-[0-9a-f]{16}\.js$/, ''))
     .sort();
 }
+
+/** The Node built-ins loaded after the recorder (the bundle's and Node's own, e.g. `internal/...`). */
+function loadedBuiltins(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('builtin '))
+    .map((line) => line.slice('builtin '.length));
+}
+
+/**
+ * Built-ins that bundled code imports but a `--help` never uses: loaded on first use
+ * (tsup.config.ts, lazyBuiltins), each a few ms of every start otherwise.
+ */
+const NOT_FOR_HELP = ['assert', 'child_process', 'crypto', 'fs/promises', 'http', 'https', 'perf_hooks', 'tls'];
 
 test('every stage has a bundle', (t) => {
   t.true(stages.length >= 7, stages.join(', '));
@@ -64,6 +85,11 @@ for (const stage of stages) {
     t.regex(stdout, new RegExp(`^${stage}\\.js\\b`, 'm'));
     t.regex(stdout, /--output/);
     t.deepEqual(compiledModules(stderr), ['bluegreen/main'], 'nothing beyond the stage code the bundle carries');
+    t.deepEqual(
+      loadedBuiltins(stderr).filter((name) => NOT_FOR_HELP.includes(name)),
+      [],
+      'no built-in only a real run uses',
+    );
   });
 }
 
