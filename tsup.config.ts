@@ -1,5 +1,5 @@
 import { defineConfig, type Options as TsupOptions } from 'tsup';
-import { embeddedComment, embeddedModuleId } from './src/core/compile-cache';
+import { EMBEDDED_REGISTRY_KEY, embeddedComment, embeddedModuleId } from './src/core/compile-cache';
 import { build as esbuild, transform, type Plugin } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -336,11 +336,14 @@ async function bundleGroup(
   return [
     `var chunks = {\n${modules.join(',\n')}\n};`,
     'var ran = new Map();',
+    // The loader's count of code run, by which a code cache that lacks some is written again (compile-cache.ts).
+    `var embedded = globalThis[Symbol.for(${JSON.stringify(EMBEDDED_REGISTRY_KEY)})];`,
     'function load(name) {',
     '  var module = ran.get(name);',
     '  if (module) return module.exports;',
     '  module = { exports: {} };',
     '  ran.set(name, module);',
+    '  if (embedded) embedded.chunkRan();',
     '  chunks[name].call(module.exports, module.exports, chunkRequire, module);',
     '  return module.exports;',
     '}',

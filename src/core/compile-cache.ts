@@ -203,11 +203,14 @@ function pruneCacheDir(dir: string): void {
 }
 
 /**
- * Embedded modules loaded by this run (past the main code). A cache file
- * starts with this count as its writing run ended, then V8's bytes: a cache
- * holds only the functions its writing run compiled, so the main code's cache
- * written by a `--help` (or bad input) run, which loads nothing, lacks the
- * whole run path, which every later call would compile again.
+ * Embedded modules loaded by this run (past the main code), and chunks of
+ * them run (a group runs each package's code on first use: tsup.config.ts,
+ * bundleGroup). A cache file starts with this count as its writing run ended,
+ * then V8's bytes: a cache holds only the functions its writing run compiled,
+ * so the main code's cache written by a `--help` (or bad input) run, which
+ * loads nothing, lacks the whole run path, and a status of groups bluegreen
+ * made (no EC2 call) leaves EC2's code out of the SDK's: every later run that
+ * goes further would compile the rest again.
  */
 let embeddedLoaded = 0;
 
@@ -306,9 +309,14 @@ export function runEmbeddedModule(id: string, source: string, bundleRequire: Nod
 /** The embedded modules of the running bundle, found by {@link loadEmbedded}. */
 interface EmbeddedModules {
   load(id: string): unknown;
+  /** Counts a chunk that an embedded module ran (see {@link embeddedLoaded}). */
+  chunkRan(): void;
 }
 
-const REGISTRY = Symbol.for('bluegreen.embedded-modules');
+/** The global symbol (`Symbol.for`) under which a bundle's embedded modules are found, by the loader and the group chunks. */
+export const EMBEDDED_REGISTRY_KEY = 'bluegreen.embedded-modules';
+
+const REGISTRY = Symbol.for(EMBEDDED_REGISTRY_KEY);
 
 /**
  * Starts a stage bundle: reads the bundle file once, runs its main code (the
@@ -327,6 +335,9 @@ export function startBundle(bundleModule: NodeJS.Module, bundleRequire: NodeJS.R
         embeddedLoaded += 1;
       }
       return loaded.get(id);
+    },
+    chunkRan() {
+      embeddedLoaded += 1;
     },
   };
   (globalThis as Record<symbol, unknown>)[REGISTRY] = registry;
