@@ -27,6 +27,8 @@ import { bundlePath } from '../helpers/run-stage';
 // dir of the test's own (TMPDIR) for the cache. NODE_DEBUG=bluegreen makes the loader say what it did.
 const region = 'us-east-1';
 const CLUSTER = 'cache-prod';
+/** A cluster as bluegreen deploys leave it (our AMI tag): its status makes no EC2 call. */
+const MADE_CLUSTER = 'cache-made';
 let moto: MotoServer;
 let env: Record<string, string>;
 
@@ -34,11 +36,14 @@ test.before(async () => {
   moto = await startMoto();
   const aws = sandboxClients(moto.endpoint, region);
   const network = await createNetwork(aws);
+  const amiId = await someAmi(aws);
+  await createServerGroup(aws, network, { name: `${CLUSTER}-v001`, cluster: CLUSTER, amiId, desired: 1 });
   await createServerGroup(aws, network, {
-    name: `${CLUSTER}-v001`,
-    cluster: CLUSTER,
-    amiId: await someAmi(aws),
+    name: `${MADE_CLUSTER}-v001`,
+    cluster: MADE_CLUSTER,
+    amiId,
     desired: 1,
+    deploymentId: 'cache-test',
   });
   env = { ...emulatorEnv(moto.endpoint, region), NODE_DEBUG: 'bluegreen' };
 });
@@ -64,8 +69,9 @@ function firstCall(
   t: ExecutionContext,
   where: { workspace: string; temp: string },
   extraEnv: Record<string, string> = {},
+  cluster = CLUSTER,
 ): string {
-  const run = spawnSync(process.execPath, ['status.js', '--cluster', CLUSTER, '--output', 'status.json'], {
+  const run = spawnSync(process.execPath, ['status.js', '--cluster', cluster, '--output', 'status.json'], {
     cwd: where.workspace,
     env: { ...process.env, ...env, TMPDIR: where.temp, ...extraEnv },
     encoding: 'utf8',
@@ -75,7 +81,7 @@ function firstCall(
   const output = JSON.parse(readFileSync(join(where.workspace, 'status.json'), 'utf8'));
   t.deepEqual(
     output.serverGroups.map((group: { name: string }) => group.name),
-    [`${CLUSTER}-v001`],
+    [`${cluster}-v001`],
   );
   return run.stderr;
 }
@@ -122,6 +128,20 @@ test.serial('a cache written by a --help run is widened once by the first real c
   // The --help run's cache lacks the code of the run path: the first real call writes main's cache again, with it.
   t.deepEqual(cacheEvents(firstCall(t, where)), ['hit main', 'miss aws-sdk', 'written aws-sdk', 'written main']);
   t.deepEqual(cacheEvents(firstCall(t, where)), ['hit aws-sdk', 'hit main']);
+});
+
+test.serial('a call that runs SDK code the cache lacks (EC2, after a status with none) widens it once', (t) => {
+  const where = agent();
+  t.deepEqual(cacheEvents(firstCall(t, where, {}, MADE_CLUSTER)), [
+    'miss aws-sdk',
+    'miss main',
+    'written aws-sdk',
+    'written main',
+  ]);
+  // The groups without our AMI tag are read through EC2, whose client code the first call never ran.
+  t.deepEqual(cacheEvents(firstCall(t, where)), ['hit aws-sdk', 'hit main', 'written aws-sdk', 'written main']);
+  t.deepEqual(cacheEvents(firstCall(t, where)), ['hit aws-sdk', 'hit main']);
+  t.deepEqual(cacheEvents(firstCall(t, where, {}, MADE_CLUSTER)), ['hit aws-sdk', 'hit main']);
 });
 
 test.serial('a corrupt or empty cache file is ignored and written again', (t) => {
