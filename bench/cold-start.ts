@@ -59,6 +59,8 @@ export interface ColdStartRow {
   bareNodeMs: number;
   /** Median of `node -e 0` with this machine's `NODE_EXTRA_CA_CERTS`; undefined when it is not set. */
   bareNodeWithCaMs?: number;
+  /** Only for `status`: the first call with this machine's `NODE_EXTRA_CA_CERTS`; undefined when it is not set. */
+  firstCallWithCaMs?: number;
 }
 
 /** The variable that the measured commands run without (see the file's comment). */
@@ -209,6 +211,13 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
         const args = (cluster: string) => [status, '--cluster', cluster, '--output', join(outputDir, 'status.json')];
         commands.push({ key: 'first', file: node, args: args('web-prod'), env });
         commands.push({ key: 'first-foreign', file: node, args: args('legacy'), env });
+        if (extraCaCerts)
+          commands.push({
+            key: 'first-ca',
+            file: node,
+            args: args('web-prod'),
+            env: { ...env, [EXTRA_CA_CERTS]: extraCaCerts },
+          });
         commands.push({
           key: 'first-no-cache',
           file: node,
@@ -230,6 +239,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
           awsVersionMs: times.get('aws'),
           bareNodeMs: times.get('bare') as number,
           bareNodeWithCaMs: times.get('bare-ca'),
+          firstCallWithCaMs: bundle === 'status' ? times.get('first-ca') : undefined,
         });
       }
     }
@@ -252,16 +262,21 @@ export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
 
 /** What the table leaves out: the measured cost of this machine's `NODE_EXTRA_CA_CERTS` per Node. */
 function coldStartNotes(rows: readonly ColdStartRow[]): string[] {
-  const perNode = [...new Map(rows.map((row) => [row.node, row])).values()];
-  const withCa = perNode.filter((row) => row.bareNodeWithCaMs !== undefined);
+  // One row per Node: its status row when there is one (it has the first call).
+  const perNode = new Map<string, ColdStartRow>();
+  for (const row of rows) if (!perNode.has(row.node) || row.bundle === 'status') perNode.set(row.node, row);
+  const withCa = [...perNode.values()].filter((row) => row.bareNodeWithCaMs !== undefined);
   if (withCa.length === 0) return [];
-  const costs = withCa.map(
-    (row) =>
-      `${row.node} node -e 0 ${ms(row.bareNodeMs)} → ${ms(row.bareNodeWithCaMs)} (+${ms((row.bareNodeWithCaMs as number) - row.bareNodeMs)})`,
-  );
-  return [
-    `${EXTRA_CA_CERTS} is set on this machine; the rows above run without it. With it every Node start costs more, before any script: ${costs.join('; ')}.`,
-  ];
+  const signed = (value: number) => `${value >= 0 ? '+' : '−'}${ms(Math.abs(value))}`;
+  const costs = withCa.map((row) => {
+    const bare = `node -e 0 ${ms(row.bareNodeMs)} → ${ms(row.bareNodeWithCaMs)} (${signed((row.bareNodeWithCaMs as number) - row.bareNodeMs)})`;
+    const first =
+      row.firstCallWithCaMs === undefined || row.firstCallMs === undefined
+        ? ''
+        : `, status first call ${ms(row.firstCallMs)} → ${ms(row.firstCallWithCaMs)} (${ratio(row.firstCallWithCaMs, row.awsVersionMs)})`;
+    return `${row.node} ${bare}${first}`;
+  });
+  return [`${EXTRA_CA_CERTS} is set on this machine; the rows above run without it. With it: ${costs.join('; ')}.`];
 }
 
 function coldStartTable(rows: readonly ColdStartRow[]): string {
