@@ -2,8 +2,6 @@ import { defineConfig, type Options as TsupOptions } from 'tsup';
 import { EMBEDDED_REGISTRY_KEY, embeddedComment, embeddedModuleId } from './src/core/compile-cache';
 import { build as esbuild, transform, type Plugin } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import zlib from 'node:zlib';
 import ts from 'typescript';
 
@@ -20,63 +18,6 @@ const stageEntries = Object.fromEntries(
     .filter((file) => file.endsWith('.ts'))
     .map((file) => [file.replace(/\.ts$/, ''), `src/bin/${file}`]),
 );
-
-/**
- * Node built-ins that some code of a bundle imports but a stage's start (its
- * `--help`, its input check, often its first call) never uses; each costs its
- * load when the bundle starts (`node:crypto` ~5 ms, `assert` ~3 ms on Node 20),
- * as esbuild requires every import when the module starts. Imported from a
- * bundle's code they resolve to a facade whose properties load the built-in
- * on first use (reads and writes go to it), so its load moves to first use.
- */
-const LAZY_BUILTINS = [
-  'async_hooks',
-  'child_process',
-  'crypto',
-  'dns',
-  'fs/promises',
-  'http',
-  'https',
-  'net',
-  'perf_hooks',
-  'readline',
-  'stream/promises',
-  'timers/promises',
-  'tls',
-  'v8',
-  'worker_threads',
-  'zlib',
-];
-
-const lazyBuiltins: Plugin = {
-  name: 'lazy-builtins',
-  setup(build) {
-    const namespace = 'lazy-builtin';
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      if (args.namespace === namespace || !LAZY_BUILTINS.includes(name)) return undefined;
-      return { path: name, namespace };
-    });
-    build.onLoad({ filter: /./, namespace }, (args) => {
-      // The names the building Node's built-in has; a name another Node lacks reads as undefined, as it would.
-      const builtin: object = createRequire(join(process.cwd(), 'package.json'))(`node:${args.path}`);
-      const names = Object.getOwnPropertyNames(builtin).filter((n) => n !== 'default');
-      const contents = [
-        'let loaded;',
-        `const load = () => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}));`,
-        `for (const name of ${JSON.stringify(names)}) {`,
-        '  Object.defineProperty(exports, name, {',
-        '    enumerable: true,',
-        '    get: () => load()[name],',
-        '    set: (value) => { load()[name] = value; },',
-        '  });',
-        '}',
-        '',
-      ].join('\n');
-      return { contents, loader: 'js' };
-    });
-  },
-};
 
 /**
  * Packages that a stage's `--help` and input validation never use, loaded only
@@ -162,7 +103,6 @@ function lazyPackages(
       format: 'cjs',
       write: false,
       logLevel: 'silent',
-      plugins: [lazyBuiltins],
       ...options,
     });
     const code = built.outputFiles[0]?.text ?? '';
@@ -213,7 +153,7 @@ function lazyPackages(
           ],
         });
         const used = new Map<string, Map<string, Set<string>>>();
-        for (const [file, input] of Object.entries(reached.metafile.inputs).sort(([a], [b]) => a.localeCompare(b))) {
+        for (const [file, input] of Object.entries(reached.metafile.inputs).sort(([a], [b]) => byCodeUnits(a, b))) {
           for (const imported of input.imports) {
             const group = lazyGroupOf(imported.path);
             if (!group || !imported.external) continue;
@@ -294,7 +234,6 @@ async function bundleGroup(
     target: 'node20',
     mainFields: ['module', 'main'],
     plugins: [
-      lazyBuiltins,
       literalSchemaKeys,
       {
         name: 'lazy-group-entries',
@@ -321,7 +260,7 @@ async function bundleGroup(
     ...options,
   });
   const modules: string[] = [];
-  for (const output of [...split.outputFiles].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const output of [...split.outputFiles].sort((a, b) => byCodeUnits(a.path, b.path))) {
     const name = output.path.slice(output.path.lastIndexOf('/') + 1);
     // The chunk as a CommonJS module; `import()` of a chunk becomes a `require` in a promise.
     const cjs = await transform(output.text, {
@@ -344,7 +283,13 @@ async function bundleGroup(
     '  module = { exports: {} };',
     '  ran.set(name, module);',
     '  if (embedded) embedded.chunkRan();',
-    '  chunks[name].call(module.exports, module.exports, chunkRequire, module);',
+    // Like Node's loader: a chunk that throws is not kept half run (the next require runs it again).
+    '  try {',
+    '    chunks[name].call(module.exports, module.exports, chunkRequire, module);',
+    '  } catch (error) {',
+    '    ran.delete(name);',
+    '    throw error;',
+    '  }',
     '  return module.exports;',
     '}',
     'function chunkRequire(name) {',
@@ -354,6 +299,11 @@ async function bundleGroup(
     `module.exports = { packages: { ${entries.map((entry) => `get ${JSON.stringify(entry.pkg)}() { return load(${JSON.stringify(entry.file)}).names; }`).join(', ')} } };`,
     '',
   ].join('\n');
+}
+
+/** Orders by UTF-16 code units, as a build on any machine does (`localeCompare` follows the locale). */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const BANNER = '// Generated by `npm run build` from src/ (bluegreen). Do not edit.';
@@ -415,7 +365,7 @@ const noPackageSearch: Plugin = {
  * fails on purpose: with {@link noPackageSearch} its package.json lookup finds
  * nothing, and `notStrictEqual` builds an AssertionError (inspecting both values)
  * that yargs catches. In the stage bundles the two are plain comparisons
- * throwing a plain Error with the same message.
+ * throwing a plain Error (the message when given, else one naming both values).
  */
 const yargsAssert: Plugin = {
   name: 'yargs-assert',
@@ -458,9 +408,7 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     ...STAGE_MINIFY,
-    // The built-ins as imported (`node:` kept), so that lazyBuiltins sees every import of one.
-    removeNodeProtocol: false,
-    esbuildPlugins: [noPackageSearch, yargsAssert, lazyBuiltins, stageLazyPackages.esbuild],
+    esbuildPlugins: [noPackageSearch, yargsAssert, stageLazyPackages.esbuild],
     esbuildOptions(options) {
       options.supported = { ...options.supported, ...NO_DYNAMIC_IMPORT };
     },

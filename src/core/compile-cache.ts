@@ -56,8 +56,7 @@ function crc32Hex(text: string): string | undefined {
  * The comment that carries `source` (ASCII, as esbuild writes it). A comment
  * cannot hold `*\/`, so `~` is written `~0` and `*\/` is written `~1`. Its first
  * line gives the text's crc32 after the id when the building Node has crc32:
- * checking that at every start costs ~0.5 ms less than the id's sha256
- * (`node:crypto` loads anyway: the stages' own code uses it).
+ * checking that at every start costs ~0.5 ms less than the id's sha256.
  */
 export function embeddedComment(id: string, source: string): string {
   const crc = crc32Hex(source);
@@ -261,12 +260,13 @@ type ModuleFunction = (
 /**
  * Compiles CommonJS `source` into its module function, with the code cache
  * of `id` when there is a good one (a rejected or damaged one is ignored and
- * written again). `id` names the code in stack traces and keys its cache: it
+ * written again). `id` names the code in stack traces and keys its cache
+ * (`cacheKey`, when the same code runs differently in different bundles): it
  * must change whenever the source does (it carries a hash of it).
  */
-export function compileModule(id: string, source: string): ModuleFunction {
+export function compileModule(id: string, source: string, cacheKey = id): ModuleFunction {
   const dir = cacheDisabled() ? undefined : usableCacheDir();
-  const cacheFile = dir === undefined ? undefined : compileCacheFile(dir, id);
+  const cacheFile = dir === undefined ? undefined : compileCacheFile(dir, cacheKey);
   const cached = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
   // An empty or one-byte file still goes to V8, which rejects it (and it is written again).
   const cachedData = cached?.subarray(1);
@@ -300,9 +300,14 @@ function builtinsOnly(bundleRequire: NodeJS.Require): NodeJS.Require {
 }
 
 /** Compiles and runs embedded CommonJS `source` as a module of its own; returns its exports. */
-export function runEmbeddedModule(id: string, source: string, bundleRequire: NodeJS.Require = require): unknown {
+export function runEmbeddedModule(
+  id: string,
+  source: string,
+  bundleRequire: NodeJS.Require = require,
+  cacheKey = id,
+): unknown {
   const module = { exports: {} as unknown };
-  compileModule(id, source)(module.exports, builtinsOnly(bundleRequire), module, id, '.');
+  compileModule(id, source, cacheKey)(module.exports, builtinsOnly(bundleRequire), module, id, '.');
   return module.exports;
 }
 
@@ -331,7 +336,8 @@ export function startBundle(bundleModule: NodeJS.Module, bundleRequire: NodeJS.R
   const registry: EmbeddedModules = {
     load(id) {
       if (!loaded.has(id)) {
-        loaded.set(id, runEmbeddedModule(id, readEmbeddedSource(file, id, text), bundleRequire));
+        // Cached per stage: the stages share the SDK's text but each runs its own part of it (the cache holds what ran).
+        loaded.set(id, runEmbeddedModule(id, readEmbeddedSource(file, id, text), bundleRequire, `${id}-in-${mainId}`));
         embeddedLoaded += 1;
       }
       return loaded.get(id);

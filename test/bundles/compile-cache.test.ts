@@ -175,9 +175,10 @@ test.serial('a cache dir others may write is not used; a cache file that is a sy
 
   const linked = agent();
   firstCall(t, linked);
-  const main = cacheFiles(linked.cacheDir)
-    .map((file) => join(linked.cacheDir, file))
-    .find((file) => file.includes('main')) as string;
+  const main = join(
+    linked.cacheDir,
+    cacheFiles(linked.cacheDir).find((file) => file.startsWith('bluegreen_main-')) as string,
+  );
   // A symlink to a good cache (of the same code): still not read, and replaced by a file of our own.
   const elsewhere = join(linked.temp, 'elsewhere.v8cache');
   copyFileSync(main, elsewhere);
@@ -219,7 +220,7 @@ test.serial('writing a cache file removes the cache files older than the max age
   plant('bluegreen_main-1111111111111111.js-v20.0.0-x64.v8cache', false);
   plant('notes.txt', true);
   // A cache file of this run that is damaged: the run writes it again, and prunes.
-  writeFileSync(join(where.cacheDir, current.find((file) => file.includes('main')) as string), '');
+  writeFileSync(join(where.cacheDir, current.find((file) => file.startsWith('bluegreen_main-')) as string), '');
   const events = cacheEvents(firstCall(t, where));
   t.true(events.includes('written main'), events.join(', '));
   t.deepEqual(
