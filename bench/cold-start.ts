@@ -9,9 +9,10 @@
  * launch templates: two calls more). Prints a table; asserts nothing.
  *
  * `NODE_EXTRA_CA_CERTS`, when set here, is left out of the measured commands:
- * Node 20 reads and parses that file before any script runs (Node 22 only
- * when TLS is first used), a cost of the agent's setting, the same for any
- * Node program; the table's notes give it, measured (`node -e 0` with it).
+ * Node 20 reads and parses that file before any script runs (Node 22 and 24
+ * showed no start cost for it here), a cost of the agent's setting, the same
+ * for any Node program; the table's notes give it, measured (`node -e 0` and
+ * the status first call with it).
  *
  *   npm run bench:cold-start -- [--runs 10] [--node /path/to/node …]
  *
