@@ -11,7 +11,7 @@ const stageEntries = Object.fromEntries(
 );
 
 /**
- * The AWS SDK clients' schemas (`dist-cjs/schemas/schemas_0.js`, `dist-es/…`) write their object keys as
+ * The AWS SDK clients' schemas (`dist-es/schemas/schemas_0.js`) write their object keys as
  * computed names of string constants (`{ [_xN]: _pDl }`); a computed key may run code, so esbuild keeps
  * every schema, used or not (0.55 MB of EC2's). The same keys written as the strings they name make the
  * schemas plain data, which esbuild drops when no used command reaches them.
@@ -20,7 +20,7 @@ const literalSchemaKeys: Plugin = {
   name: 'literal-schema-keys',
   setup(build) {
     build.onLoad(
-      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-\w+[\\/]schemas[\\/]schemas_\d+\.js$/ },
+      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
       (args) => {
         const source = readFileSync(args.path, 'utf8');
         const strings = new Map<string, string>();
