@@ -4,9 +4,12 @@
  * node_modules helps), median wall time of `node <stage>.js --help`, of a real
  * first call (`status` of a two-group cluster as two bluegreen deploys leave
  * it, on a local moto_server), and of `aws --version` (AWS CLI v2) in the same
- * run, and their ratios. Targets: ratio ≤ 0.25, bundle ≤ 1.5 MB. Also the
- * status of two groups bluegreen did not make (their AMIs read from their
- * launch templates: two calls more). Prints a table; asserts nothing.
+ * run, and their ratios. The guard: `--help` ≤ 0.4× `aws --version`, bundle
+ * ≤ 1.5 MB (issue 21; the first call is shown against it, not judged). Also
+ * the status of two groups bluegreen did not make (their AMIs read from their
+ * launch templates: two calls more), and, on a Node with a module compile
+ * cache (≥ 22.1), the first call with it on (`NODE_COMPILE_CACHE`, as an agent
+ * may set it; the bundles turn nothing on themselves). Prints a table; asserts nothing.
  *
  * `NODE_EXTRA_CA_CERTS`, when set here, is left out of the measured commands:
  * Node 20 reads and parses that file before any script runs (Node 22 and 24
@@ -18,9 +21,7 @@
  *
  * The commands run round-robin (one run of each, then again), so a load spike
  * on the shared machine hits all of them alike. Warm-up runs come first: they
- * also fill the bundles' compile cache (in the temp dir, every Node version;
- * src/core/compile-cache.ts), as the first call of a build does on a Jenkins
- * agent; `no cache` is the same first call with it off.
+ * also fill Node's compile cache for the `node cache` column.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -34,8 +35,8 @@ import { startMotoProcess } from '../src/sandbox/moto-process';
 import { createNetwork, createServerGroup, someAmi } from '../test/helpers/cluster-fixture';
 import { emulatorEnv } from '../test/helpers/moto';
 
-/** The targets of issue 13. */
-export const COLD_START_TARGETS = { maxRatioToAwsVersion: 0.25, maxBundleBytes: 1.5 * 1024 * 1024 } as const;
+/** The guard of issue 21: `--help` against `aws --version`, and the bundle size of issue 13. */
+export const COLD_START_TARGETS = { maxHelpRatioToAwsVersion: 0.4, maxBundleBytes: 1.5 * 1024 * 1024 } as const;
 
 const BUNDLE_DIR = join(__dirname, '..', 'resources', 'bluegreen');
 const AWS_CLI = '/usr/bin/aws';
@@ -50,8 +51,8 @@ export interface ColdStartRow {
   helpMs: number;
   /** Only for `status`: a real call against moto. */
   firstCallMs?: number;
-  /** The same first call with the compile cache off (`NODE_DISABLE_COMPILE_CACHE=1`). */
-  firstCallNoCacheMs?: number;
+  /** The same first call with Node's compile cache on (`NODE_COMPILE_CACHE`); undefined on a Node without one. */
+  firstCallNodeCacheMs?: number;
   /** `status` of two groups not made by bluegreen (no AMI tag: one launch template read each). */
   foreignCallMs?: number;
   /** Median of `aws --version` in the same run; undefined when the AWS CLI is not installed. */
@@ -145,6 +146,12 @@ function nodeVersion(node: string): string {
   return spawnSync(node, ['--version'], { timeout: RUN_TIMEOUT_MS }).stdout.toString().trim();
 }
 
+/** Whether `node` has a module compile cache (`module.enableCompileCache`, Node ≥ 22.1). */
+function hasCompileCache(node: string): boolean {
+  const probe = "process.stdout.write(typeof require('node:module').enableCompileCache)";
+  return spawnSync(node, ['-e', probe], { timeout: RUN_TIMEOUT_MS }).stdout?.toString() === 'function';
+}
+
 /** Measures every bundle on every Node binary; starts (and stops) its own moto_server for the first call. */
 export async function measureColdStart(options: ColdStartOptions = {}): Promise<ColdStartRow[]> {
   const nodes = options.nodes ?? [process.execPath];
@@ -192,10 +199,10 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     }
     const outputDir = mkdtempSync(join(tmpdir(), 'cold-start-out-'));
     dirs.push(outputDir);
-    // A temp dir of the run's own, so the compile cache starts empty (the warm-up runs fill it).
-    const temp = mkdtempSync(join(tmpdir(), 'cold-start-tmp-'));
-    dirs.push(temp);
-    const env = { ...emulatorEnv(moto.endpoint), TMPDIR: temp };
+    // Node's compile cache of the run's own, empty at first (the warm-up runs fill it).
+    const compileCache = mkdtempSync(join(tmpdir(), 'cold-start-cache-'));
+    dirs.push(compileCache);
+    const env = emulatorEnv(moto.endpoint);
     const hasAws = existsSync(AWS_CLI);
 
     const rows: ColdStartRow[] = [];
@@ -205,8 +212,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
       if (extraCaCerts)
         commands.push({ key: 'bare-ca', file: node, args: ['-e', '0'], env: { [EXTRA_CA_CERTS]: extraCaCerts } });
       if (hasAws) commands.push({ key: 'aws', file: AWS_CLI, args: ['--version'] });
-      for (const [bundle, path] of copies)
-        commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'], env: { TMPDIR: temp } });
+      for (const [bundle, path] of copies) commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'] });
       const status = copies.get('status');
       if (status) {
         const args = (cluster: string) => [status, '--cluster', cluster, '--output', join(outputDir, 'status.json')];
@@ -219,12 +225,13 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
             args: args('web-prod'),
             env: { ...env, [EXTRA_CA_CERTS]: extraCaCerts },
           });
-        commands.push({
-          key: 'first-no-cache',
-          file: node,
-          args: args('web-prod'),
-          env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' },
-        });
+        if (hasCompileCache(node))
+          commands.push({
+            key: 'first-node-cache',
+            file: node,
+            args: args('web-prod'),
+            env: { ...env, NODE_COMPILE_CACHE: compileCache },
+          });
       }
       const times = await medians(commands, runs, warmupRuns);
       const version = nodeVersion(node);
@@ -235,7 +242,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
           bytes: statSync(path).size,
           helpMs: times.get(`help:${bundle}`) as number,
           firstCallMs: bundle === 'status' ? times.get('first') : undefined,
-          firstCallNoCacheMs: bundle === 'status' ? times.get('first-no-cache') : undefined,
+          firstCallNodeCacheMs: bundle === 'status' ? times.get('first-node-cache') : undefined,
           foreignCallMs: bundle === 'status' ? times.get('first-foreign') : undefined,
           awsVersionMs: times.get('aws'),
           bareNodeMs: times.get('bare') as number,
@@ -282,10 +289,10 @@ function coldStartNotes(rows: readonly ColdStartRow[]): string[] {
 
 function coldStartTable(rows: readonly ColdStartRow[]): string {
   const verdict = (row: ColdStartRow) => {
-    const worst = Math.max(row.helpMs, row.firstCallMs ?? 0) / (row.awsVersionMs ?? Number.NaN);
+    const helpRatio = row.helpMs / (row.awsVersionMs ?? Number.NaN);
     const problems = [
       row.bytes > COLD_START_TARGETS.maxBundleBytes ? 'size' : '',
-      worst > COLD_START_TARGETS.maxRatioToAwsVersion ? 'ratio' : '',
+      helpRatio > COLD_START_TARGETS.maxHelpRatioToAwsVersion ? 'help ratio' : '',
     ].filter(Boolean);
     return row.awsVersionMs === undefined ? 'no aws cli' : problems.length ? `over: ${problems.join(', ')}` : 'ok';
   };
@@ -296,7 +303,7 @@ function coldStartTable(rows: readonly ColdStartRow[]): string {
       'size',
       '--help',
       'first call',
-      'no cache',
+      'node cache',
       'foreign',
       'aws --version',
       'node -e 0',
@@ -310,7 +317,7 @@ function coldStartTable(rows: readonly ColdStartRow[]): string {
       mb(row.bytes),
       ms(row.helpMs),
       ms(row.firstCallMs),
-      ms(row.firstCallNoCacheMs),
+      ms(row.firstCallNodeCacheMs),
       ms(row.foreignCallMs),
       ms(row.awsVersionMs),
       ms(row.bareNodeMs),
@@ -337,7 +344,7 @@ async function main(): Promise<void> {
     bundleDir: argv.bundleDir,
   });
   console.log(
-    `cold start, median of ${argv.runs} runs each (bundle alone in an empty folder; target ≤ ${COLD_START_TARGETS.maxRatioToAwsVersion}× aws --version, ≤ ${mb(COLD_START_TARGETS.maxBundleBytes)})`,
+    `cold start, median of ${argv.runs} runs each (bundle alone in an empty folder; guard: --help ≤ ${COLD_START_TARGETS.maxHelpRatioToAwsVersion}× aws --version, ≤ ${mb(COLD_START_TARGETS.maxBundleBytes)})`,
   );
   console.log(formatColdStartTable(rows));
 }
