@@ -124,10 +124,11 @@ function summaryOf<Output>(stage: StageEntry<InputDeclarations, Output>, run: Ru
   }
 }
 
-/** What `--names` writes: the cluster a run's input names (for a stage that takes one) and its `sh` label. */
+/** What `--names` writes: the cluster a run's input names (for a stage that takes one), its `sh` label, its report. */
 export interface RunNames {
   cluster?: string;
   label: string;
+  junitReport?: true;
 }
 
 /**
@@ -142,7 +143,11 @@ export function runNames(stage: StageEntry, argv: Record<string, unknown>, cwd: 
     typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
   const given = givenWithConfig(stage.inputs, mergeInputs(fileInput, flagInputs(argv, stage.inputs)), cwd);
   const run: RunFacts = { inputs: given, cluster: clusterOf(stage, given) };
-  return { ...(run.cluster !== undefined ? { cluster: run.cluster } : {}), label: stage.label(run) };
+  return {
+    ...(run.cluster !== undefined ? { cluster: run.cluster } : {}),
+    label: stage.label(run),
+    ...(stage.junitReport ? { junitReport: true } : {}),
+  };
 }
 
 /** Writes a JSON file (creating its folder), ending with a newline; redacted (outputs are archived by Jenkins). */

@@ -43,6 +43,8 @@ export interface StageEntry<D extends InputDeclarations = InputDeclarations, Out
   label(run: RunFacts): string;
   /** The one build-page line of a finished run (from the parsed inputs and the output); in the output as `summary`. */
   summary(run: RunFacts, output: Output): string;
+  /** Whether the runner renders the run's checks as JUnit XML (`junit-report`, which reads a deploy's output). */
+  junitReport?: boolean;
 }
 
 /** Identity, for type inference of an entry. */
@@ -102,6 +104,7 @@ export const DEPLOY_STAGE = stageEntry({
   describe:
     'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
   inputs: DEPLOY_INPUTS,
+  junitReport: true,
   label: (run) => `bluegreen deploy ${run.cluster ?? ''} → ${text(run.inputs.amiId) || '?'}${versionNote(run.inputs)}`,
   summary: (run, output: DeployOutput) => {
     const head = `bluegreen deploy ${clusterOf(run, output)}:`;

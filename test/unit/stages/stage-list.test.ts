@@ -36,7 +36,11 @@ test('--names needs no region and checks only the cluster keys; it never asks fo
     input: { amiId: 'ami-0123456789abcdef0', version: '1.4.0' },
   });
   t.is(run.exitCode, 0, run.stderr);
-  t.deepEqual(run.output, { cluster: 'web-prod', label: 'bluegreen deploy web-prod → ami-0123456789abcdef0 (1.4.0)' });
+  t.deepEqual(run.output, {
+    cluster: 'web-prod',
+    label: 'bluegreen deploy web-prod → ami-0123456789abcdef0 (1.4.0)',
+    junitReport: true,
+  });
   t.is(run.awsClientRequests, 0);
 });
 
@@ -191,4 +195,8 @@ test('every stage is named once: one bundle entry each, and its step runs it', (
     t.deepEqual(runs, steps.has(step) ? [steps.get(step)] : [], `vars/${file}`);
   }
   t.is(steps.size, STAGES.filter((stage) => stage.step).length);
+  // The runner only runs: no stage's label, summary or cluster rule of its own.
+  const runner = read('vars/bluegreenStage.groovy');
+  for (const name of names)
+    t.notRegex(runner, new RegExp(`(case|==)\\s*'${name}'`), `the runner decides nothing for ${name}`);
 });
