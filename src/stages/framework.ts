@@ -72,7 +72,7 @@ const COMMON_OPTIONS: Record<string, Options> = {
   input: { type: 'string', describe: 'JSON file with the stage input (camelCase keys); flags override it' },
   output: { type: 'string', describe: 'Where to write the JSON result (or {"error": …})' },
   // For the Jenkins runner: the run's cluster and sh label, before it runs (docs/architecture.md).
-  names: { type: 'boolean', hidden: true, describe: 'Write only {"cluster", "label"} of this run; change nothing' },
+  names: { type: 'boolean', hidden: true, describe: "Write only this run's names (cluster, sh label); change nothing" },
 };
 
 /** The yargs options of a stage: its inputs, plus hidden list options for lists inside objects. */
@@ -115,13 +115,27 @@ function clusterOf(stage: StageEntry, inputs: Record<string, unknown>): string |
 }
 
 /** The build-page line of a finished run; a summary that throws never fails the run it describes. */
-function summaryOf<Output>(stage: StageEntry<InputDeclarations, Output>, run: RunFacts, output: Output, log: Logger) {
+function summaryOf<Output>(
+  stage: StageEntry<InputDeclarations, Output>,
+  inputs: Record<string, unknown>,
+  output: Output,
+  log: Logger,
+): string {
+  const run: RunFacts = { inputs };
   try {
+    run.cluster = clusterOf(stage, inputs);
     return stage.summary(run, output);
   } catch (error) {
     log.warn(`no summary line: ${describeError(error)}`);
     return `bluegreen ${stage.name} ${run.cluster ?? ''}`.trim() + ': done';
   }
+}
+
+/** What a stage was given: its `--input` file under its flags (no defaults, nothing parsed). */
+function givenInput(stage: StageEntry, argv: Record<string, unknown>, cwd: string): Record<string, unknown> {
+  const fileInput =
+    typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
+  return mergeInputs(fileInput, flagInputs(argv, stage.inputs));
 }
 
 /** What `--names` writes: the cluster a run's input names (for a stage that takes one), its `sh` label, its report. */
@@ -139,9 +153,7 @@ export interface RunNames {
  * InputError naming the field when the cluster keys are bad.
  */
 export function runNames(stage: StageEntry, argv: Record<string, unknown>, cwd: string): RunNames {
-  const fileInput =
-    typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
-  const given = givenWithConfig(stage.inputs, mergeInputs(fileInput, flagInputs(argv, stage.inputs)), cwd);
+  const given = givenWithConfig(stage.inputs, givenInput(stage, argv, cwd), cwd);
   const run: RunFacts = { inputs: given, cluster: clusterOf(stage, given) };
   return {
     ...(run.cluster !== undefined ? { cluster: run.cluster } : {}),
@@ -242,9 +254,7 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
 ): Promise<StageResult<StageOutput<Output>>> {
   const cwd = options.cwd ?? process.cwd();
   return settle(argv, cwd, log, async () => {
-    const fileInput =
-      typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
-    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+    const given = givenInput(stage, argv, cwd);
     const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
     const input = stage.validate(inputs, region);
     let clients: AwsClients | undefined;
@@ -263,7 +273,7 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
       stopListening();
       clearTimeout(timer);
     }
-    const summary = summaryOf(stage, { inputs, cluster: clusterOf(stage, inputs) }, output, log);
+    const summary = summaryOf(stage, inputs, output, log);
     return {
       exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok,
       output: { ...output, summary } as StageOutput<Output>,
