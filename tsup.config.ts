@@ -57,7 +57,7 @@ export default defineConfig([
     outExtension: () => ({ js: '.js' }),
   },
   {
-    entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
+    entry: { cli: 'src/cli.ts', index: 'src/index.ts', sandbox: 'src/sandbox/index.ts' },
     outDir: 'dist',
     format: ['cjs'],
     platform: 'node',
@@ -65,6 +65,6 @@ export default defineConfig([
     splitting: false,
     sourcemap: true,
     clean: true,
-    dts: { entry: { index: 'src/index.ts' } },
+    dts: { entry: { index: 'src/index.ts', sandbox: 'src/sandbox/index.ts' } },
   },
 ]);

@@ -1,4 +1,4 @@
-/** Library API: the engine, without the CLI. */
+/** Library API (`bluegreen`): the engine, without the CLI; the sandbox has its own (`bluegreen/sandbox`). */
 export * from './core/errors';
 export * from './core/naming';
 export * from './core/duration';
@@ -14,12 +14,6 @@ export {
 } from './status/cluster-status';
 export { executeStage, type StageDefinition, type StageContext } from './stages/framework';
 export * from './ledger';
-export { startSandbox, sandboxEnv, sandboxClients, type Sandbox, type SandboxOptions } from './sandbox/sandbox';
-export type { DemoInfra } from './sandbox/demo-infra';
-export type { FaultRule, StoredFaultRule } from './sandbox/faults';
-export type { CallStatsSnapshot } from './sandbox/call-stats';
-export { startProbe, type Probe, type ProbeOptions, type ProbeReport } from './sandbox/probe';
-export type { ListenerEndpoint } from './sandbox/load-balancer';
 export {
   publishArtifact,
   DEFAULT_PUBLISH_TUNING,

@@ -1,8 +1,15 @@
+import groovy.transform.Field
+
 /*
  * bluegreenLockName: the one name of a cluster's Jenkins lock (Lockable Resources), so a deploy job
  * and the rollback job of the same cluster queue behind each other in this Jenkins instead of one
  * meeting the other's S3 lock (exit 3). The S3 lock in the ledger still guards across Jenkinses.
+ * The cluster's name is the stages' own (app--detail without a stack): a stage bundle's --names
+ * works it out, so it runs on an agent with Node.js, like the other steps.
  */
+
+// Any stage that names a cluster will do: status is the one that only reads.
+@Field static final String NAMING_STAGE = 'status'
 
 /** bluegreenLockName('web-prod') or bluegreenLockName(app: 'web', stack: 'prod'): 'bluegreen-web-prod'. */
 String call(String cluster) {
@@ -10,17 +17,7 @@ String call(String cluster) {
 }
 
 String call(Map args) {
-    String cluster = clusterOf(args ?: [:])
-    // The cluster naming rule of the stages: app[-stack[-detail]] of letters, digits, '.', '_' and '-'.
-    if (!(cluster ==~ /[A-Za-z0-9][A-Za-z0-9._-]{0,199}/)) {
-        error('bluegreenLockName: give cluster: or app:/stack:/detail: naming a cluster like ' +
-              "'web-prod' (got '${cluster}')")
-    }
-    return "bluegreen-${cluster}"
-}
-
-/** cluster:, or app[-stack[-detail]]. */
-@NonCPS
-String clusterOf(Map args) {
-    return args.cluster ?: [args.app, args.stack, args.detail].findAll { Object part -> part }.join('-')
+    Map cluster = [cluster: args?.cluster, app: args?.app, stack: args?.stack, detail: args?.detail]
+    Map names = bluegreenStage(NAMING_STAGE, cluster, [step: 'bluegreenLockName', names: true])
+    return "bluegreen-${names.cluster}"
 }

@@ -6,7 +6,10 @@ import groovy.transform.Field
  * The one runner every bluegreen step goes through: checks and build defaults the steps share,
  * then libraryResource -> writeFile -> sh (Unix) or powershell (Windows) running
  * "node <stage>.js --input in.json --output out.json" -> readFile, then the results on the build
- * page (one summary line, the output and a short report archived, a JUnit report of a deploy).
+ * page (the stage's summary line, the output and a short report archived, a JUnit report of the
+ * checks when the stage has one). The sh step's label, the cluster the input names and the summary
+ * line all come from the stage (src/stages/list.ts): the bundle's --names before the run, its
+ * output after.
  *
  * Jenkins keeps one instance of a vars/ script per calling script (in that script's binding), so
  * blueGreenDeploy's runner and a Jenkinsfile's are different objects: nothing here counts calls.
@@ -25,7 +28,9 @@ import groovy.transform.Field
  *   require:   ['cluster'] (app:/stack:/detail: or cluster:, not both) and/or 'ledger';
  *   fromBuild: param name -> env name, defaults taken from the build (e.g. [buildUrl: 'BUILD_URL']);
  *   resources: other library resources under bluegreen/ the bundle reads (e.g. Packer templates),
- *              written beside it once per build: the bundle finds them relative to __dirname.
+ *              written beside it once per build: the bundle finds them relative to __dirname;
+ *   names:     true to run nothing and return the stage's names of the input ([cluster:, label:]),
+ *              with one error() when its cluster keys are bad (bluegreenLockName asks so).
  */
 Map call(String stage, Map params = [:], Map options = [:]) {
     if (!(stage ==~ /[a-z][a-z0-9-]*/)) {
@@ -37,7 +42,8 @@ Map call(String stage, Map params = [:], Map options = [:]) {
             error("bluegreenStage: resources must be paths under bluegreen/ (got '${resources[i]}')")
         }
     }
-    Map input = checkedInput((options?.step ?: 'bluegreenStage') as String, params, options ?: [:])
+    String step = (options?.step ?: 'bluegreenStage') as String
+    Map input = checkedInput(step, params, options ?: [:])
 
     boolean unix = isUnix()
     // The node block's temp dir (not the dir() one, which may sit inside the workspace); one
@@ -53,14 +59,21 @@ Map call(String stage, Map params = [:], Map options = [:]) {
     }
 
     String callId = "${stage}-${UUID.randomUUID().toString().take(8)}"
-    String inputFile = "${buildDir}/${callId}.in.json"
+    // A names-only call's input is no stage's input: it runs nothing.
+    String inputFile = "${buildDir}/${callId}.${options?.names ? 'names-' : ''}in.json"
     String outputFile = "${buildDir}/${callId}.out.json"
     writeFile(file: inputFile, text: JsonOutput.toJson(input), encoding: 'UTF-8')
-    int status = runBundle(bundle, inputFile, outputFile, runLabel(stage, input), unix)
+    Map names = runNames(stage, bundle, inputFile, "${buildDir}/${callId}.names.json", unix)
+    if (options?.names) {
+        return namedCluster(step, stage, names)
+    }
+    // Without names (a bad cluster, a bundle that cannot say) the run itself reports what is wrong.
+    String label = names.label ?: "bluegreen ${stage}"
+    int status = runBundle(bundle, inputFile, outputFile, label, unix)
 
     Object result = fileExists(outputFile) ? parseJson(readFile(file: outputFile, encoding: 'UTF-8')) : null
     String problem = status != 0 || !(result instanceof Map) ? failureMessage(stage, status, result, outputFile) : null
-    recordResults([stage: stage, input: input, callId: callId, status: status, result: result, problem: problem,
+    recordResults([stage: stage, names: names, callId: callId, status: status, result: result, problem: problem,
                    outputFile: outputFile, buildDir: buildDir, unix: unix])
     if (problem) {
         error(problem)
@@ -104,6 +117,37 @@ String fetchResource(String buildDir, String resource) {
     return copy
 }
 
+/**
+ * The stage's names of this input, from its bundle's --names (which changes nothing): [cluster:, label:,
+ * junitReport:], or [error: [field:, message:]] when its cluster keys are bad, or [:] when it said nothing.
+ */
+Map runNames(String stage, String bundle, String inputFile, String namesFile, boolean unix) {
+    int status = 0
+    String label = "bluegreen: names of the ${stage} run"
+    withEnv(["BLUEGREEN_NAMES_OF=${bundle}", "BLUEGREEN_INPUT=${inputFile}", "BLUEGREEN_OUTPUT=${namesFile}"]) {
+        if (unix) {
+            status = sh(script: NAMES_SH, returnStatus: true, label: label)
+        } else {
+            status = powershell(script: NAMES_POWERSHELL, returnStatus: true, label: label)
+        }
+    }
+    Object names = fileExists(namesFile) ? parseJson(readFile(file: namesFile, encoding: 'UTF-8')) : null
+    if (!(names instanceof Map) || (status != 0 && !(((Map) names).error instanceof Map))) {
+        return [:]
+    }
+    return (Map) names
+}
+
+/** The names of a names-only call, which must name a cluster; else one error() with the stage's reason. */
+Map namedCluster(String step, String stage, Map names) {
+    if (!names.cluster) {
+        Map problem = names.error instanceof Map ? (Map) names.error
+                                                 : [message: "the ${stage} bundle named no cluster; see the log above"]
+        error("${step}: ${withField(problem.field as String, problem.message as String)}")
+    }
+    return names
+}
+
 /** Runs a bundle with the constant script of this agent's shell; paths reach it as environment variables. */
 int runBundle(String bundle, String inputFile, String outputFile, String label, boolean unix) {
     // The script text is a constant, so no workspace name or value can be interpreted by the shell.
@@ -131,6 +175,20 @@ $ErrorActionPreference = 'Continue'
 Remove-Item -LiteralPath $env:BLUEGREEN_OUTPUT -Force -ErrorAction SilentlyContinue
 if (-not (Get-Command node -CommandType Application -ErrorAction SilentlyContinue)) { exit 127 }
 & node $env:BLUEGREEN_BUNDLE --input $env:BLUEGREEN_INPUT --output $env:BLUEGREEN_OUTPUT
+exit $LASTEXITCODE
+'''
+
+// The same run with --names, the bundle in a variable of its own: a names run is never taken for the stage's.
+@Field static final String NAMES_SH = '''\
+rm -f "$BLUEGREEN_OUTPUT"
+node "$BLUEGREEN_NAMES_OF" --names --input "$BLUEGREEN_INPUT" --output "$BLUEGREEN_OUTPUT"
+'''
+
+@Field static final String NAMES_POWERSHELL = '''\
+$ErrorActionPreference = 'Continue'
+Remove-Item -LiteralPath $env:BLUEGREEN_OUTPUT -Force -ErrorAction SilentlyContinue
+if (-not (Get-Command node -CommandType Application -ErrorAction SilentlyContinue)) { exit 127 }
+& node $env:BLUEGREEN_NAMES_OF --names --input $env:BLUEGREEN_INPUT --output $env:BLUEGREEN_OUTPUT
 exit $LASTEXITCODE
 '''
 
@@ -306,12 +364,13 @@ String exitMeaning(int status) {
 // ---------------------------------------------------------------- results on the build page
 
 /**
- * After a run: the output JSON and a short report archived, a deploy's checks as JUnit XML
+ * After a run: the output JSON and a short report archived, its checks as JUnit XML (a deploy's)
  * (recorded with junit), and one summary line. Best effort: a failure to record is echoed and
  * never hides the stage's own result; an abort (InterruptedException) still stops the build.
  */
 void recordResults(Map run) {
-    String line = run.problem ?: summaryLine(run.stage as String, run.input as Map, run.result as Map)
+    // The stage's own line (`summary` in its output); a bundle that writes none still leaves one.
+    String line = run.problem ?: ((run.result as Map).summary ?: "bluegreen ${run.stage}: done")
     try {
         String base = "${RESULTS_DIR}/${env.BUILD_NUMBER ?: 'build'}/${run.callId}"
         List<String> files = []
@@ -322,7 +381,7 @@ void recordResults(Map run) {
         }
         writeFile(file: "${base}.txt", text: humanReport(line, run.result), encoding: 'UTF-8')
         files << "${base}.txt"
-        String junitFile = run.stage == 'deploy' ? writeJUnitReport(run, "${base}.junit.xml") : null
+        String junitFile = (run.names as Map).junitReport ? writeJUnitReport(run, "${base}.junit.xml") : null
         if (junitFile) {
             files << junitFile
         }
@@ -339,18 +398,17 @@ void recordResults(Map run) {
     addSummaryLine(line)
 }
 
-/** Renders a deploy's checks with the junit-report bundle; returns the XML's path, or null when it failed. */
+/** Renders a run's checks with the junit-report bundle; returns the XML's path, or null when it failed. */
 String writeJUnitReport(Map run, String xmlFile) {
     String reporter = fetchResource(run.buildDir as String, 'bluegreen/junit-report.js')
-    Map result = run.result instanceof Map ? (Map) run.result : [:]
-    String cluster = result.cluster ?: clusterName(run.input as Map)
+    String cluster = (run.names as Map).cluster
     String requestFile = "${run.buildDir}/${run.callId}.junit-request.json"
     Map request = [cluster: cluster, exitCode: run.status, outputFile: run.outputFile]
     writeFile(file: requestFile, text: JsonOutput.toJson(request), encoding: 'UTF-8')
-    String label = "bluegreen: JUnit report of deploy ${cluster}"
+    String label = "bluegreen: JUnit report of ${run.stage} ${cluster}"
     int status = runBundle(reporter, requestFile, xmlFile, label, run.unix as boolean)
     if (status != 0) {
-        echo("bluegreen deploy: the JUnit report of its checks failed (exit ${status}); see the log above")
+        echo("bluegreen ${run.stage}: the JUnit report of its checks failed (exit ${status}); see the log above")
         return null
     }
     return xmlFile
@@ -381,64 +439,6 @@ void addSummaryLine(String line) {
     }
     String before = currentBuild.description ?: ''
     currentBuild.description = before ? "${before}\n${line}" : line
-}
-
-/** The cluster a stage input names: cluster:, or app[-stack[-detail]]. */
-@NonCPS
-String clusterName(Map input) {
-    if (input.cluster) {
-        return input.cluster as String
-    }
-    return [input.app, input.stack, input.detail].findAll { it }.join('-')
-}
-
-/** What the sh/powershell step shows in the stage view and Blue Ocean: what runs, on what. */
-@NonCPS
-String runLabel(String stage, Map input) {
-    String cluster = clusterName(input)
-    switch (stage) {
-        case 'deploy':
-            return "bluegreen deploy ${cluster} → ${input.amiId ?: '?'}${input.version ? " (${input.version})" : ''}"
-        case 'rollback':
-            return "bluegreen rollback ${cluster} → ${input.to ?: 'previous'}"
-        case 'bake':
-            return "bluegreen bake ${input.app ?: ''} ${input.version ?: ''}".trim()
-        case 'publish':
-            return "bluegreen publish ${input.file ?: ''} → s3://${input.bucket ?: ''}"
-        default:
-            return "bluegreen ${stage} ${cluster}".trim()
-    }
-}
-
-/** The build-page line of a successful run. */
-@NonCPS
-String summaryLine(String stage, Map input, Map out) {
-    String cluster = out.cluster ?: clusterName(input)
-    switch (stage) {
-        case 'deploy':
-            if (out.status == 'planned') {
-                return "bluegreen deploy ${cluster}: planned ${out.serverGroup} (nothing changed)"
-            }
-            return "bluegreen deploy ${cluster}: ${out.serverGroup} serving ${out.amiId}" +
-                   (input.version ? " (${input.version})" : '') +
-                   (out.previousServerGroup ? ", was ${out.previousServerGroup}" : ', first server group')
-        case 'rollback':
-            return "bluegreen rollback ${cluster}: ${out.rolledBackFrom} → ${out.restoredServerGroup} (${out.mode})" +
-                   (input.reason ? ": ${input.reason}" : '')
-        case 'bake':
-            return "bluegreen bake ${input.app} ${input.version}: ${out.amiId} (${out.amiName}) in ${out.region}"
-        case 'publish':
-            String sha = out.sha256 ? " (sha256 ${(out.sha256 as String).take(12)}…)" : ''
-            return "bluegreen publish: ${out.artifactUrl}${sha}" + (out.alreadyPublished ? ', already published' : '')
-        case 'status':
-            List groups = (out.serverGroups ?: []) as List
-            return "bluegreen status ${cluster}: ${groups.size()} server group(s), serving ${out.active ?: 'none'}"
-        case 'history':
-            return "bluegreen history ${cluster}: ${((out.records ?: []) as List).size()} record(s)" +
-                   (out.lock ? ", locked by ${out.lock.owner}" : '')
-        default:
-            return "bluegreen ${stage} ${cluster}: done".replace('  ', ' ')
-    }
 }
 
 /** A short text report: the summary line, then the output's simple values, one per line. */

@@ -34,7 +34,7 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CostMeter } from './cost-meter';
-import type { WorldScope } from './world-effects';
+import type { WorldScope } from './world-scope';
 
 /**
  * What moto says exists, read straight from moto (not through the gateway, so

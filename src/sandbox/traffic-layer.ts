@@ -13,7 +13,8 @@ import { MotoReadCache } from './read-cache';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
 import { TargetHealthMonitor } from './target-health';
 import { callEventOf, Timeline } from './timeline';
-import { fullScope, isEmptyScope, mergeScopes, worldScopeOf, type WorldScope } from './world-effects';
+import { worldScopeOf } from './world-effects';
+import { fullScope, isEmptyScope, mergeScopes, type WorldScope } from './world-scope';
 
 /**
  * The traffic layer: reads moto, serves instances, checks health, routes

@@ -8,16 +8,13 @@ import {
 } from '../bake';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
-import { BAKE_INPUTS } from './inputs/bake';
+import { BAKE_STAGE } from './list';
 
 /** Output of `bake`: the AMI(s), plus `failure` when Packer failed after making the AMI. */
 export type BakeOutput = BakeResult;
 
 /** `bake`: render a Packer build and run it; outputs the AMI(s). */
-export const bakeStage = defineStage({
-  name: 'bake',
-  describe: 'Bake an AMI with Packer (built-in linux/windows templates or your own), copy it, tag it',
-  inputs: BAKE_INPUTS,
+export const bakeStage = defineStage(BAKE_STAGE, {
   // Bake's resolver checks the options together (the credentials' lifetime included) and names the field at fault.
   validate: (inputs, region): ResolvedBake => resolveBakeOptions(definedOnly({ ...inputs, region })),
   async run(bake, { aws, log }): Promise<BakeOutput> {

@@ -4,7 +4,7 @@ import { lockAndRecover } from '../deploy/recovery';
 import { newDeploymentId } from '../ledger/deployment-id';
 import type { LedgerRef } from '../ledger/ledger-ref';
 import { defineStage } from './framework';
-import { CLEANUP_INPUTS } from './inputs/cleanup';
+import { CLEANUP_STAGE } from './list';
 import { clusterRunDeadlineSeconds } from '../core/run-scope';
 
 interface CleanupInput {
@@ -34,11 +34,7 @@ export interface CleanupOutput {
  * pinned mins, orphan launch templates. A scheduled job can run it, so a
  * deploy never holds an executor through the warm window.
  */
-export const cleanupStage = defineStage({
-  name: 'cleanup',
-  describe:
-    'Scale down disabled groups whose warm window ended and settle interrupted deployments (under the cluster lock)',
-  inputs: CLEANUP_INPUTS,
+export const cleanupStage = defineStage(CLEANUP_STAGE, {
   validate: (inputs, region): CleanupInput => ({
     cluster: resolveClusterName(inputs).name,
     region,

@@ -6,6 +6,7 @@ import { createLogger, type Logger, type LogSink } from '../core/log';
 import {
   addStageOptions,
   errorOutput,
+  executeNames,
   executeStage,
   routeProcessWarnings,
   writeJsonFile,
@@ -78,7 +79,10 @@ export async function runStageCommand(
     builder: (cli) => addStageOptions(cli, stage),
     handler: async (argv) => {
       if (!options.inProcess) routeProcessWarnings(log);
-      const { exitCode, output } = await executeStage(stage, argv as Record<string, unknown>, log, options);
+      const given = argv as Record<string, unknown>;
+      const { exitCode, output } = await (given.names === true
+        ? executeNames(stage, given, log, options)
+        : executeStage(stage, given, log, options));
       result.exitCode = exitCode;
       result.output = output;
     },

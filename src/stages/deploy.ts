@@ -5,14 +5,10 @@ import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import { ledgerExitCode } from '../ledger/ledger-writer';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
-import { DEPLOY_INPUTS } from './inputs/deploy';
+import { DEPLOY_STAGE } from './list';
 
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */
-export const deployStage = defineStage({
-  name: 'deploy',
-  describe:
-    'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
-  inputs: DEPLOY_INPUTS,
+export const deployStage = defineStage(DEPLOY_STAGE, {
   validate: (inputs, region): DeployRequest => ({
     cluster: resolveClusterName(inputs),
     region,

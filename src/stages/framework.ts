@@ -3,11 +3,20 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { BluegreenError, ExitCode, InputError, OperationFailedError, describeError } from '../core/errors';
 import { createLogger, type Logger } from '../core/log';
+import { resolveClusterName } from '../core/naming';
 import { redactValue } from '../core/redact';
 import { withRunScope } from '../core/run-scope';
 import { awsClients, type AwsClients } from '../aws/clients';
 import { listPaths, yargsOption, type InputDeclarations, type ParsedInputs } from './inputs/declare';
-import { flagInputs, mergeInputs, readJsonObjectFile, resolveStageInput, type InputEnvironment } from './resolve-input';
+import {
+  flagInputs,
+  givenWithConfig,
+  mergeInputs,
+  readJsonObjectFile,
+  resolveStageInput,
+  type InputEnvironment,
+} from './resolve-input';
+import type { RunFacts, StageEntry } from './list';
 
 /**
  * The stage framework: every stage reads `--input file.json` and/or flags
@@ -29,16 +38,11 @@ export interface StageContext {
   signal: AbortSignal;
 }
 
-/** One stage: its declared inputs, its validation and its run. */
-export interface StageDefinition<Input, Output, D extends InputDeclarations = InputDeclarations> {
-  /** Subcommand and bundle name, e.g. `status`. */
-  name: string;
-  /** One line for `--help`. */
-  describe: string;
-  /** Every input, declared once (camelCase names; flags take the same names). */
-  inputs: D;
-  /** Whether the stage talks to AWS and so needs a region (default true). */
-  needsRegion?: boolean;
+/** One stage: its entry in {@link STAGES} (name, step, inputs, label, summary), its validation and its run. */
+export interface StageDefinition<Input, Output, D extends InputDeclarations = InputDeclarations> extends StageEntry<
+  D,
+  Output
+> {
   /** Turns the parsed inputs into the engine's input (checks across inputs); throws InputError naming the field. */
   validate(inputs: ParsedInputs<D>, region: string): Input;
   /** Does the work. */
@@ -46,20 +50,29 @@ export interface StageDefinition<Input, Output, D extends InputDeclarations = In
   /** Whole-run deadline in seconds, from the input; past it the run is interrupted like on SIGTERM (default: none). */
   runDeadlineSeconds?(input: Input): number;
   /** Exit code for a finished run whose output says it did not fully succeed (default 0). */
-  exitCodeFor?(output: Output): number;
+  exitCodeFor?(output: NoInfer<Output>): number;
 }
 
-/** Declares a stage; `validate` gets its inputs typed from the declarations. */
+/** What a stage adds to its entry: `validate` gets its inputs typed from the entry's declarations. */
+export type StageImplementation<Input, Output, D extends InputDeclarations> = Omit<
+  StageDefinition<Input, Output, D>,
+  keyof StageEntry
+>;
+
+/** Declares a stage: its entry in {@link STAGES} with its validation and run. */
 export function defineStage<D extends InputDeclarations, Input, Output>(
-  stage: StageDefinition<Input, Output, D>,
+  entry: StageEntry<D, NoInfer<Output>>,
+  implementation: StageImplementation<Input, Output, D>,
 ): StageDefinition<Input, Output, D> {
-  return stage;
+  return { ...entry, ...implementation };
 }
 
 /** Options every stage takes that are not input. */
 const COMMON_OPTIONS: Record<string, Options> = {
   input: { type: 'string', describe: 'JSON file with the stage input (camelCase keys); flags override it' },
   output: { type: 'string', describe: 'Where to write the JSON result (or {"error": …})' },
+  // For the Jenkins runner: the run's cluster and sh label, before it runs (docs/architecture.md).
+  names: { type: 'boolean', hidden: true, describe: "Write only this run's names (cluster, sh label); change nothing" },
 };
 
 /** The yargs options of a stage: its inputs, plus hidden list options for lists inside objects. */
@@ -91,6 +104,62 @@ export function parseStageInput<Input, Output, D extends InputDeclarations>(
     needsRegion: stage.needsRegion,
   });
   return { input: stage.validate(inputs, region), region };
+}
+
+/** A finished run's output document: what the stage returned, and its build-page line (an unknown output stays unknown). */
+export type StageOutput<Output> = Output extends object ? Output & { summary: string } : Output;
+
+/** The cluster that a stage's inputs name, for a stage that takes one; throws InputError naming the field. */
+function clusterOf(stage: StageEntry, inputs: Record<string, unknown>): string | undefined {
+  return Object.hasOwn(stage.inputs, 'cluster') ? resolveClusterName(inputs).name : undefined;
+}
+
+/** The build-page line of a finished run; a summary that throws never fails the run it describes. */
+function summaryOf<Output>(
+  stage: StageEntry<InputDeclarations, Output>,
+  inputs: Record<string, unknown>,
+  output: Output,
+  log: Logger,
+): string {
+  const run: RunFacts = { inputs };
+  try {
+    run.cluster = clusterOf(stage, inputs);
+    return stage.summary(run, output);
+  } catch (error) {
+    log.warn(`no summary line: ${describeError(error)}`);
+    return `bluegreen ${stage.name} ${run.cluster ?? ''}`.trim() + ': done';
+  }
+}
+
+/** What a stage was given: its `--input` file under its flags (no defaults, nothing parsed). */
+function givenInput(stage: StageEntry, argv: Record<string, unknown>, cwd: string): Record<string, unknown> {
+  const fileInput =
+    typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
+  return mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+}
+
+/** What `--names` writes: the cluster a run's input names (for a stage that takes one), its `sh` label, its report. */
+export interface RunNames {
+  cluster?: string;
+  label: string;
+  junitReport?: true;
+}
+
+/**
+ * What the Jenkins runner shows before it runs a stage (`--names`): the
+ * cluster the input names and the `sh` label. Reads only the input file, the
+ * flags and the stage's `config` file; nothing else is checked, so a bad
+ * input is still reported by the run itself, with all its checks. Throws
+ * InputError naming the field when the cluster keys are bad.
+ */
+export function runNames(stage: StageEntry, argv: Record<string, unknown>, cwd: string): RunNames {
+  const given = givenWithConfig(stage.inputs, givenInput(stage, argv, cwd), cwd);
+  const run: RunFacts = { inputs: given, cluster: clusterOf(stage, given) };
+  return {
+    ...(run.cluster !== undefined ? { cluster: run.cluster } : {}),
+    label: stage.label(run),
+    ...(stage.junitReport ? { junitReport: true } : {}),
+  };
 }
 
 /** Writes a JSON file (creating its folder), ending with a newline; redacted (outputs are archived by Jenkins). */
@@ -167,6 +236,12 @@ export function routeProcessWarnings(log: Logger): void {
   });
 }
 
+/** What one run of a stage gives: its exit code and its output document (also written to `--output`). */
+export interface StageResult<Output> {
+  exitCode: number;
+  output: Output | { error: Record<string, unknown> };
+}
+
 /**
  * Runs a stage from parsed argv (or an object of input keys): merge, validate,
  * run, write output, and return the exit code (the caller sets `process.exitCode`).
@@ -176,14 +251,10 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
   argv: Record<string, unknown>,
   log: Logger = createLogger(stage.name),
   options: ExecuteOptions = {},
-): Promise<{ exitCode: number; output: Output | { error: Record<string, unknown> } }> {
+): Promise<StageResult<StageOutput<Output>>> {
   const cwd = options.cwd ?? process.cwd();
-  const outputPath = typeof argv.output === 'string' ? resolvePath(cwd, argv.output) : undefined;
-  let result: { exitCode: number; output: Output | { error: Record<string, unknown> } };
-  try {
-    const fileInput =
-      typeof argv.input === 'string' ? readJsonObjectFile(resolvePath(cwd, argv.input), 'input', argv.input) : {};
-    const given = mergeInputs(fileInput, flagInputs(argv, stage.inputs));
+  return settle(argv, cwd, log, async () => {
+    const given = givenInput(stage, argv, cwd);
     const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
     const input = stage.validate(inputs, region);
     let clients: AwsClients | undefined;
@@ -202,7 +273,36 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
       stopListening();
       clearTimeout(timer);
     }
-    result = { exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok, output };
+    const summary = summaryOf(stage, inputs, output, log);
+    return {
+      exitCode: stage.exitCodeFor?.(output) ?? ExitCode.ok,
+      output: { ...output, summary } as StageOutput<Output>,
+    };
+  });
+}
+
+/** `--names`: writes the run's names ({@link runNames}) as its output, or the error of bad cluster keys (exit 2). */
+export function executeNames(
+  stage: StageEntry,
+  argv: Record<string, unknown>,
+  log: Logger,
+  options: InputEnvironment = {},
+): Promise<StageResult<RunNames>> {
+  const cwd = options.cwd ?? process.cwd();
+  return settle(argv, cwd, log, async () => ({ exitCode: ExitCode.ok, output: runNames(stage, argv, cwd) }));
+}
+
+/** Runs `work`; a failure becomes its `{"error": …}` and exit code, logged with how to recover; writes `--output`. */
+async function settle<Output>(
+  argv: Record<string, unknown>,
+  cwd: string,
+  log: Logger,
+  work: () => Promise<{ exitCode: number; output: Output }>,
+): Promise<StageResult<Output>> {
+  const outputPath = typeof argv.output === 'string' ? resolvePath(cwd, argv.output) : undefined;
+  let result: StageResult<Output>;
+  try {
+    result = await work();
   } catch (error) {
     const exitCode = exitCodeOf(error);
     const label = exitCode === ExitCode.badInput ? 'bad input' : exitCode === ExitCode.conflict ? 'conflict' : 'failed';
@@ -241,7 +341,10 @@ export function stageCommand<Input, Output, D extends InputDeclarations>(
     handler: async (argv) => {
       const log = createLogger(stage.name);
       routeProcessWarnings(log);
-      const { exitCode } = await executeStage(stage, argv as Record<string, unknown>, log);
+      const given = argv as Record<string, unknown>;
+      const { exitCode } = await (given.names === true
+        ? executeNames(stage, given, log)
+        : executeStage(stage, given, log));
       process.exitCode = exitCode;
     },
   };

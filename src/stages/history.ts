@@ -5,7 +5,7 @@ import type { LedgerRef } from '../ledger/ledger-ref';
 import { publicLockStatus, readLock, type LockStatus } from '../ledger/lock';
 import type { LedgerRecord } from '../ledger/record';
 import { defineStage } from './framework';
-import { HISTORY_INPUTS } from './inputs/history';
+import { HISTORY_STAGE } from './list';
 
 interface HistoryInput {
   cluster: string;
@@ -23,10 +23,7 @@ export interface HistoryOutput {
 }
 
 /** `history`: the deployment ledger of a cluster (last N records) and who holds its lock. */
-export const historyStage = defineStage({
-  name: 'history',
-  describe: 'Show the last deployments, rollbacks and recoveries of a cluster from the S3 ledger, and its lock',
-  inputs: HISTORY_INPUTS,
+export const historyStage = defineStage(HISTORY_STAGE, {
   validate: (inputs): HistoryInput => ({
     cluster: resolveClusterName(inputs).name,
     ledger: inputs.ledger,

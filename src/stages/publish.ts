@@ -13,6 +13,7 @@ import { checkObjectKey } from '../aws/s3-names';
 import { defineStage } from './framework';
 import type { ParsedInputs } from './inputs/declare';
 import { PUBLISH_INPUTS } from './inputs/publish';
+import { PUBLISH_STAGE } from './list';
 
 interface PublishInput {
   request: PublishRequest;
@@ -75,10 +76,7 @@ function cancelOnSignals(controller: AbortController, onSignal: (signal: string)
 }
 
 /** `publish`: upload a build artifact to S3, immutably, with its SHA-256 and build metadata. */
-export const publishStage = defineStage({
-  name: 'publish',
-  describe: 'Upload a build artifact to S3 with its SHA-256 and build metadata (same content again is a no-op)',
-  inputs: PUBLISH_INPUTS,
+export const publishStage = defineStage(PUBLISH_STAGE, {
   validate: validatePublishInput,
   async run(input, { aws, log }): Promise<PublishResult> {
     const controller = new AbortController();

@@ -180,6 +180,33 @@ function withSource<T>(source: string | undefined, check: () => T): T {
   }
 }
 
+/** The stage's `config` file (its keys checked), when the stage takes one and it is given. */
+function readConfigFile(
+  inputs: InputDeclarations,
+  given: Record<string, unknown>,
+  cwd: string,
+): { path: string; values: Record<string, unknown> } | undefined {
+  if (!Object.hasOwn(inputs, 'config') || given.config === undefined || given.config === null) return undefined;
+  const path = checkString('config', given.config);
+  const values = readJsonObjectFile(resolvePath(cwd, path), 'config', path);
+  checkKnownKeys(
+    'config',
+    values,
+    Object.keys(inputs).filter((name) => name !== 'config'),
+  );
+  return { path, values };
+}
+
+/** What a stage was given (flags over the input file, merged) over its `config` file: no `.bluegreen.json`, nothing parsed. */
+export function givenWithConfig(
+  inputs: InputDeclarations,
+  given: Record<string, unknown>,
+  cwd: string,
+): Record<string, unknown> {
+  const config = readConfigFile(inputs, given, cwd);
+  return config ? mergeInputs(config.values, given) : given;
+}
+
 /** A stage's input as declared: the merge of its layers, parsed. */
 export interface ResolvedInput<D extends InputDeclarations> {
   inputs: ParsedInputs<D>;
@@ -206,16 +233,10 @@ export function resolveStageInput<D extends InputDeclarations>(
   const addSource = (layer: Record<string, unknown>, file: string): void => {
     for (const key of Object.keys(layer)) if (merged[key] === undefined) sources[key] ??= file;
   };
-  if (Object.hasOwn(inputs, 'config') && given.config !== undefined && given.config !== null) {
-    const path = checkString('config', given.config);
-    const fromFile = readJsonObjectFile(resolvePath(cwd, path), 'config', path);
-    checkKnownKeys(
-      'config',
-      fromFile,
-      names.filter((name) => name !== 'config'),
-    );
-    addSource(fromFile, path);
-    merged = mergeInputs(fromFile, given);
+  const config = readConfigFile(inputs, given, cwd);
+  if (config) {
+    addSource(config.values, config.path);
+    merged = mergeInputs(config.values, given);
   }
   const project = readProjectDefaults(cwd);
   if (project) {

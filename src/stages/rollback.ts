@@ -5,14 +5,10 @@ import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import { ledgerExitCode } from '../ledger/ledger-writer';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
-import { ROLLBACK_INPUTS } from './inputs/rollback';
+import { ROLLBACK_STAGE } from './list';
 
 /** `rollback`: re-enable the previous (or a named) server group, or redeploy its AMI when it is gone. */
-export const rollbackStage = defineStage({
-  name: 'rollback',
-  describe:
-    'Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone',
-  inputs: ROLLBACK_INPUTS,
+export const rollbackStage = defineStage(ROLLBACK_STAGE, {
   validate: (inputs, region): RollbackRequest => {
     const cluster = resolveClusterName(inputs);
     return {

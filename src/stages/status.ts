@@ -6,7 +6,7 @@ import { publicLockStatus, readLock, type LockStatus } from '../ledger/lock';
 import type { LedgerRecord } from '../ledger/record';
 import { formatClusterStatus, getClusterStatus, type ClusterStatus } from '../status/cluster-status';
 import { defineStage } from './framework';
-import { STATUS_INPUTS } from './inputs/status';
+import { STATUS_STAGE } from './list';
 
 interface StatusInput {
   cluster: string;
@@ -23,11 +23,7 @@ export interface StatusOutput extends ClusterStatus {
 const LAST_DEPLOYMENTS = 5;
 
 /** `status`: the server groups of a cluster, read from live AWS (no cache). */
-export const statusStage = defineStage({
-  name: 'status',
-  describe:
-    'Show the server groups of a cluster (AMI, enabled/disabled, capacity, healthy targets), its lock and last deployments',
-  inputs: STATUS_INPUTS,
+export const statusStage = defineStage(STATUS_STAGE, {
   validate: (inputs): StatusInput => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger }),
   async run(input, { aws, log }): Promise<StatusOutput> {
     const status = await getClusterStatus(aws(), input.cluster);

@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { STAGES as STAGE_LIST } from '../../src/stages/list';
 import { ensureBuiltCli, startNpx } from '../helpers/npm-cli';
 import { makeAppAmi } from '../sandbox/fixtures';
 
 // Every stage through the npm CLI (`npx bluegreen <stage>`: the package's bin, dist/cli.js), from a build of
 // the current source: its --help, then one real run each against the sandbox, bake included (real packer).
-const STAGES = ['status', 'publish', 'bake', 'deploy', 'rollback', 'history', 'cleanup', 'sandbox'];
+const STAGES = [...STAGE_LIST.map((stage) => stage.name), 'sandbox'];
 const region = 'us-east-1';
 let sandbox: Sandbox;
 let dir: string;

@@ -65,11 +65,13 @@ class BluegreenStageOnJenkinsTest {
 
         assertEquals([ok: true], out)
         List<StepCall> shells = h.calls.findAll { it.name in ['sh', 'bat', 'powershell', 'pwsh'] }
-        assertEquals(['powershell', 'powershell'], shells*.name)
+        // The Node.js check, the stage's --names (for the label), the run.
+        assertEquals(['powershell', 'powershell', 'powershell'], shells*.name)
         assertEquals(NODE_CHECK_LABEL, shells[0].named.label)
+        Script runner = h.loadVar('bluegreenStage')
+        assertEquals(runner.NAMES_POWERSHELL, shells[1].named.script)
         StepCall run = stageRuns(h)[0]
         assertTrue(run.named.returnStatus as boolean)
-        Script runner = h.loadVar('bluegreenStage')
         assertEquals('the script is a constant: nothing of the workspace or the input in it',
                      runner.RUN_STAGE_POWERSHELL, run.named.script)
         assertEquals([app: 'web'], stageInput(h))
@@ -88,6 +90,11 @@ class BluegreenStageOnJenkinsTest {
         assertTrue(run, lines.any { it.startsWith('if (-not (Get-Command node -CommandType Application -ErrorAction SilentlyContinue))') &&
                                     it.endsWith('{ exit 127 }') })
         assertTrue(run, lines.contains('& node $env:BLUEGREEN_BUNDLE --input $env:BLUEGREEN_INPUT --output $env:BLUEGREEN_OUTPUT'))
+        // The names call keeps the same contract, with its bundle in a variable of its own.
+        List<String> names = (runner.NAMES_POWERSHELL as String).readLines()*.trim().findAll { it && !it.startsWith('#') }
+        assertEquals(lines.collect {
+            it.replace('& node $env:BLUEGREEN_BUNDLE --input', '& node $env:BLUEGREEN_NAMES_OF --names --input')
+        }, names)
         assertEquals('exit $LASTEXITCODE', lines[-1])
         assertTrue('the output is removed before node runs',
                    lines.findIndexOf { it.startsWith('Remove-Item') } < lines.findIndexOf { it.startsWith('& node') })

@@ -38,7 +38,7 @@ class JenkinsfileExampleTest {
         standInBundles(h)
         stubNodeCheck(h)
         scriptStageOutputs()
-        h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE == null && !isNodeCheck(c) }) { ShCall c -> 0 }
+        h.onSh({ ShCall c -> c.env.BLUEGREEN_BUNDLE == null && c.env.BLUEGREEN_NAMES_OF == null && !isNodeCheck(c) }) { ShCall c -> 0 }
         recordLibrarySteps()
     }
 
@@ -91,7 +91,10 @@ class JenkinsfileExampleTest {
                     String cluster = "${input.app}-${input.stack}"
                     output = [cluster: cluster, serverGroup: "${cluster}-v002".toString(),
                               previousServerGroup: "${cluster}-v001".toString(),
-                              amiId: input.amiId, deploymentId: "d-${input.stack}".toString(), status: 'succeeded']
+                              amiId: input.amiId, deploymentId: "d-${input.stack}".toString(), status: 'succeeded',
+                              // The stage's own build-page line (src/stages/list.ts).
+                              summary: "bluegreen deploy ${cluster}: ${cluster}-v002 serving ${input.amiId} " +
+                                       "(${input.version}), was ${cluster}-v001".toString()]
                     break
                 default:
                     throw new AssertionError("unexpected stage ${stage}".toString())

@@ -77,7 +77,8 @@ class RollbackJobTest {
 
     @Test
     void aBadClusterNameIsNoLockName() {
-        assertEquals("bluegreenLockName: give cluster: or app:/stack:/detail: naming a cluster like 'web-prod' (got 'web prod')",
+        // The stages' own check of the name (src/core/naming.ts), through the bundle's --names.
+        assertEquals('bluegreenLockName: cluster: may hold only letters, digits, ".", "_" and "-" (got "web prod")',
                      stepError(h, 'bluegreenLockName', ['web prod']))
     }
 }

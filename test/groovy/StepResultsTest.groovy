@@ -16,7 +16,9 @@ class StepResultsTest {
     private static final Map DEPLOYED = [cluster: 'web-prod', status: 'succeeded', serverGroup: 'web-prod-v004',
         previousServerGroup: 'web-prod-v003', amiId: 'ami-0123456789abcdef0',
         targetGroups: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/0123456789abcdef'],
-        disabledServerGroups: ['web-prod-v003'], destroyedServerGroups: []]
+        disabledServerGroups: ['web-prod-v003'], destroyedServerGroups: [],
+        // The stage's own line (src/stages/list.ts, unit-tested there): the runner shows it as it is.
+        summary: 'bluegreen deploy web-prod: web-prod-v004 serving ami-0123456789abcdef0 (1.4.0), was web-prod-v003']
     private static final Map DEPLOY_ARGS = [app: 'web', stack: 'prod', amiId: 'ami-0123456789abcdef0', version: '1.4.0',
                                             ledger: 's3://my-deploy-ledger/bluegreen']
 
@@ -55,7 +57,8 @@ class StepResultsTest {
     void withBadge1OnlyTheOlderStepIsUsed() {
         List<Map> summaries = []
         h.registerStep('createSummary') { StepCall c -> summaries << c.named; null }
-        stubStage(h, 'status', 0, [cluster: 'web-prod', serverGroups: [[name: 'web-prod-v004']], active: 'web-prod-v004'])
+        stubStage(h, 'status', 0, [cluster: 'web-prod', serverGroups: [[name: 'web-prod-v004']], active: 'web-prod-v004',
+                                   summary: 'bluegreen status web-prod: 1 server group(s), serving web-prod-v004'])
 
         h.loadVar('deploymentStatus').call('web-prod')
 

@@ -8,7 +8,8 @@ import { forwardTargets, type WorldSnapshot } from '../../src/sandbox/moto-world
 import { summarize } from '../../src/sandbox/probe';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from '../../src/sandbox/response-rewrite';
 import { matchesHttpCode } from '../../src/sandbox/target-health';
-import { isEmptyScope, worldScopeOf } from '../../src/sandbox/world-effects';
+import { worldScopeOf } from '../../src/sandbox/world-effects';
+import { isEmptyScope } from '../../src/sandbox/world-scope';
 
 const auth = (service: string) =>
   `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=abc`;

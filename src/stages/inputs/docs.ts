@@ -1,5 +1,6 @@
 import { defaultOf, type InputDeclarations, type InputSpec } from './declare';
 import { STAGE_INPUTS } from './index';
+import { STAGES } from '../list';
 
 /**
  * The input tables of `vars/<step>.txt` (Jenkins' step help, HTML) and of the
@@ -7,15 +8,10 @@ import { STAGE_INPUTS } from './index';
  * `npm run docs:inputs` writes them, a unit test checks they are fresh.
  */
 
-/** The Jenkins step of each stage that has one (`vars/<step>.groovy`). */
-export const STEP_OF_STAGE: Readonly<Record<string, string>> = {
-  publish: 'publishArtifact',
-  bake: 'bakeAmi',
-  deploy: 'blueGreenDeploy',
-  rollback: 'rollbackDeploy',
-  status: 'deploymentStatus',
-  history: 'deploymentHistory',
-};
+/** The Jenkins step of each stage that has one (`vars/<step>.groovy`), from {@link STAGES}. */
+export const STEP_OF_STAGE: Readonly<Record<string, string>> = Object.fromEntries(
+  STAGES.flatMap((stage) => (stage.step === undefined ? [] : [[stage.name, stage.step]])),
+);
 
 const SOURCE_NOTE = 'generated from src/stages/inputs by `npm run docs:inputs`; edit there';
 const PROJECT_DEFAULTS =

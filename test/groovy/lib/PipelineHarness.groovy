@@ -108,6 +108,9 @@ class PipelineHarness implements AutoCloseable {
         globals.scm = [$class: 'GitSCM']
         globals['_'] = null   // the target of `@Library('bluegreen') _`
         registerDefaultSteps()
+        // The bluegreen runner asks the stage bundle for its names (--names) before each run: answered by the
+        // real bundle of resources/ (a scripted test's stand-in bundle could not), unless a test answers it.
+        onSh({ ShCall c -> c.env.BLUEGREEN_NAMES_OF != null }) { ShCall c -> realNames(c) }
     }
 
     // ---------------------------------------------------------------- loading scripts
@@ -646,6 +649,26 @@ class PipelineHarness implements AutoCloseable {
         }
         log(err.getText('UTF-8'))
         return [status: process.exitValue(), stdout: out.getText('UTF-8')]
+    }
+
+    /**
+     * Runs the runner's --names call with the real bundle of that name from the resource roots (else the
+     * one the runner wrote), on this machine's node, whatever the agent's shell: [status:].
+     */
+    Map realNames(ShCall sh) {
+        String name = new File(sh.env.BLUEGREEN_NAMES_OF).name
+        File bundle = resourceRoots.collect { File root -> new File(root, "bluegreen/${name}") }.find { it.isFile() } ?:
+                      new File(sh.env.BLUEGREEN_NAMES_OF)
+        File err = File.createTempFile('names', '.txt', tempRoot)
+        Process process = new ProcessBuilder('node', bundle.path, '--names', '--input', sh.env.BLUEGREEN_INPUT,
+                                             '--output', sh.env.BLUEGREEN_OUTPUT)
+            .directory(sh.cwd).redirectErrorStream(true).redirectOutput(err).start()
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly()
+            throw new PipelineError("harness: ${name} --names did not finish within 60s")
+        }
+        log(err.getText('UTF-8'))
+        return [status: process.exitValue()]
     }
 
     /** Whether PowerShell (pwsh) is on this machine's PATH. */

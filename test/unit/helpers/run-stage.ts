@@ -78,5 +78,10 @@ export async function runStage(
 /** The stage with a run that returns its validated input, to see what a command line resolves to. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage
 export function echoing<Input>(stage: StageDefinition<Input, unknown, any>): StageDefinition<Input, Input, any> {
-  return { ...stage, run: async (input: Input) => input, exitCodeFor: undefined };
+  return {
+    ...stage,
+    run: async (input: Input) => input,
+    summary: () => `echo of ${stage.name}`,
+    exitCodeFor: undefined,
+  };
 }
