@@ -63,7 +63,7 @@ export async function openClusterSession(clusterAws: AwsClients, options: Sessio
   // The ledger bucket may live in another region than the cluster.
   const aws = ledgerAws(options.ledger, clusterAws);
   // Read-only first: a missing or forbidden bucket is bad input before the lock's write (exit 2, nothing changed).
-  await checkLedgerBucket(aws, options.ledger, options.cluster);
+  await checkLedgerBucket(aws, options.ledger);
   const deadline = Date.now() + options.waitSeconds * 1000;
   let lock: HeldLock | undefined;
   let announced = false;

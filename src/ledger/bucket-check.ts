@@ -1,26 +1,22 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { awsErrorCode, httpStatusOf, isAccessDenied, isNoSuchBucket } from '../aws/errors';
 import { InputError } from '../core/errors';
-import { clusterKeyPrefix, ledgerUrl, type LedgerRef } from './ledger-ref';
+import { ledgerUrl, type LedgerRef } from './ledger-ref';
 import type { LedgerAws } from './ledger';
 import { ledgerS3Error } from './s3-errors';
 
 /**
- * Proves, read-only, that the ledger bucket is there and ours to use before a
- * run writes anything (the lock's PutObject is the first write): a missing or
- * forbidden bucket is bad input (exit 2) with nothing in AWS changed.
- *
- * It lists at most one key under the cluster's own prefix rather than sending
- * HeadBucket: both need `s3:ListBucket`, but HeadBucket carries no `s3:prefix`,
- * so the deploy policy would have to let every run list the whole bucket
- * (every cluster's records); this call passes the policy's prefix condition.
+ * Proves, read-only (`HeadBucket`, which IAM grants as `s3:ListBucket`), that
+ * the ledger bucket is there and these credentials may use it, before a run
+ * writes anything (the lock's PutObject is its first write): a missing or
+ * forbidden bucket is bad input (exit 2) with nothing in AWS changed; a
+ * bucket in another region is named by `ledgerS3Error` (`ledger.region`).
  */
-export async function checkLedgerBucket(aws: LedgerAws, ledger: LedgerRef, cluster: string): Promise<void> {
-  const prefix = clusterKeyPrefix(ledger, cluster);
+export async function checkLedgerBucket(aws: LedgerAws, ledger: LedgerRef): Promise<void> {
   try {
-    await aws.s3.send(new ListObjectsV2Command({ Bucket: ledger.bucket, Prefix: prefix, MaxKeys: 1 }));
+    await aws.s3.send(new HeadBucketCommand({ Bucket: ledger.bucket }));
   } catch (error) {
-    const where = ledgerUrl(ledger, prefix);
+    // HEAD answers carry no body: a missing bucket is a bare 404 (`NotFound`), a forbidden one a bare 403.
     if (isNoSuchBucket(error) || httpStatusOf(error) === 404) {
       throw new InputError(
         'ledger.bucket',
@@ -31,7 +27,7 @@ export async function checkLedgerBucket(aws: LedgerAws, ledger: LedgerRef, clust
     if (isAccessDenied(error)) {
       throw new InputError(
         'ledger.bucket',
-        `access denied listing ${where} (checked before taking the lock, nothing changed): the bucket belongs to another account, or these credentials lack s3:ListBucket on it for the prefix (and s3:GetObject, s3:PutObject, s3:DeleteObject under it)`,
+        `access denied to ${ledgerUrl(ledger)} (HeadBucket, checked before taking the lock, nothing changed): the bucket belongs to another account, or these credentials lack s3:ListBucket on it (see resources/bluegreen/iam/deploy.json)`,
         { bucket: ledger.bucket, s3Code: awsErrorCode(error) },
       );
     }

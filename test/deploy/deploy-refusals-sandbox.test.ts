@@ -102,21 +102,25 @@ for (const c of [...NEED_AWS, ...DEPLOY_REFUSALS]) {
 }
 
 test.serial(
-  'a ledger bucket these credentials may not list: exit 2 naming ledger.bucket, 0 mutating calls',
+  'a ledger bucket these credentials may not use: exit 2 naming ledger.bucket, 0 mutating calls',
   async (t) => {
     const fault = sandbox.addFault({
       kind: 'fail',
       service: 's3',
-      action: 'ListObjectsV2',
+      action: 'HeadBucket',
       count: 1,
-      code: 'AccessDenied',
+      code: 'Forbidden',
+      status: 403,
     });
     try {
       const { run, calls } = await deploy(base);
       const error = 'error' in run.output ? run.output.error : undefined;
       t.is(run.exitCode, 2, JSON.stringify(run.output));
       t.is(error?.field, 'ledger.bucket');
-      t.regex(String(error?.message), /access denied listing s3:\/\/.*\/bluegreen\/web-prod\/ .*s3:ListBucket/);
+      t.regex(
+        String(error?.message),
+        /access denied to s3:\/\/.* \(HeadBucket, checked before taking the lock, nothing changed\).*s3:ListBucket/,
+      );
       t.is(calls.mutating, 0, `mutating attempts: ${JSON.stringify(calls.calls)}`);
     } finally {
       sandbox.removeFault(fault.id);
