@@ -69,7 +69,7 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
 export async function deploy(aws: AwsClients, request: DeployRequest, log: Logger): Promise<DeployOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
-  let verificationChecked = false;
+  let firstLookChecked = false;
   let verification: PreparedVerification | undefined;
   return planThenRunLocked(aws, {
     lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
@@ -78,8 +78,8 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
       const plan = await prepareDeploy(aws, request);
       // Read-only, on the first look before the lock: a healthTimeout these target groups cannot meet is bad input
       // (exit 2), an alarm already in ALARM stops the deploy (exit 3), nothing changed either way.
-      if (!verificationChecked) {
-        verificationChecked = true;
+      if (!firstLookChecked) {
+        firstLookChecked = true;
         await checkHealthTimeout(aws, request.healthTimeoutSeconds, plan.targetGroupArns);
         if (request.verify && (wantsVerification(request.verify) || request.rolling)) {
           verification = await prepareVerification(

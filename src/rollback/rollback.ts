@@ -99,7 +99,7 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
 export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, log: Logger): Promise<RollbackOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
-  let verificationChecked = false;
+  let firstLookChecked = false;
   let verification: PreparedVerification | undefined;
   return planThenRunLocked(aws, {
     lock: {
@@ -118,8 +118,8 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
       const plan = await planRollback(aws, request);
       // Read-only, on the first look before the lock: a healthTimeout the target groups cannot meet (a re-enabled
       // group's instances register anew) and unknown alarm names are bad input (exit 2), nothing changed.
-      if (!verificationChecked) {
-        verificationChecked = true;
+      if (!firstLookChecked) {
+        firstLookChecked = true;
         const targetGroupArns = plan.target?.targetGroupArns ?? plan.current.targetGroupArns;
         await checkHealthTimeout(aws, request.healthTimeoutSeconds, targetGroupArns);
         if (wantsVerification(request.verify)) {
