@@ -24,7 +24,7 @@
  * also fill Node's compile cache for the `node cache` column.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
@@ -33,13 +33,13 @@ import { createAwsClients } from '../src/aws/clients';
 import { formatTable } from '../src/core/table';
 import { startMotoProcess } from '../src/sandbox/moto-process';
 import { createNetwork, createServerGroup, someAmi } from '../test/helpers/cluster-fixture';
+import { findAwsCliV2 } from '../test/helpers/aws-cli';
 import { emulatorEnv } from '../test/helpers/moto';
 
 /** The guard of issue 21: `--help` against `aws --version`, and the bundle size of issue 13. */
 export const COLD_START_TARGETS = { maxHelpRatioToAwsVersion: 0.4, maxBundleBytes: 1.5 * 1024 * 1024 } as const;
 
 const BUNDLE_DIR = join(__dirname, '..', 'resources', 'bluegreen');
-const AWS_CLI = '/usr/bin/aws';
 /** Bound per command run: a hung process must not hang the benchmark. */
 const RUN_TIMEOUT_MS = 60_000;
 
@@ -203,7 +203,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     const compileCache = mkdtempSync(join(tmpdir(), 'cold-start-cache-'));
     dirs.push(compileCache);
     const env = emulatorEnv(moto.endpoint);
-    const hasAws = existsSync(AWS_CLI);
+    const awsCli = findAwsCliV2();
 
     const rows: ColdStartRow[] = [];
     for (const node of nodes) {
@@ -211,7 +211,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
       const extraCaCerts = process.env[EXTRA_CA_CERTS];
       if (extraCaCerts)
         commands.push({ key: 'bare-ca', file: node, args: ['-e', '0'], env: { [EXTRA_CA_CERTS]: extraCaCerts } });
-      if (hasAws) commands.push({ key: 'aws', file: AWS_CLI, args: ['--version'] });
+      if (awsCli) commands.push({ key: 'aws', file: awsCli, args: ['--version'] });
       for (const [bundle, path] of copies) commands.push({ key: `help:${bundle}`, file: node, args: [path, '--help'] });
       const status = copies.get('status');
       if (status) {

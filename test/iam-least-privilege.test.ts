@@ -66,13 +66,21 @@ const users = {} as Record<Role, AccessKeys>;
 const policies = {} as Record<Role, PolicyDocument>;
 let work: string;
 
-/** moto evaluates non-S3 calls against resource "*": widen those statements' resources, keep their actions. */
+/**
+ * moto evaluates non-S3 calls against resource "*": widen those statements' resources, keep their actions.
+ * And moto asks for `s3:HeadBucket` where AWS asks for `s3:ListBucket` (no such IAM action exists): a
+ * statement that lets AWS answer HeadBucket (s3:ListBucket not bound to an `s3:prefix`) gets it too.
+ */
 function forMoto(policy: PolicyDocument): PolicyDocument {
   return {
     ...policy,
     Statement: policy.Statement.map((s) => {
       const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
-      return actions.every((a) => a.startsWith('s3:')) ? s : { ...s, Resource: '*' };
+      if (!actions.every((a) => a.startsWith('s3:'))) return { ...s, Resource: '*' };
+      const prefixBound = Object.entries(s.Condition ?? {}).some(
+        ([operator, keys]) => operator !== 'Null' && 's3:prefix' in keys,
+      );
+      return actions.includes('s3:ListBucket') && !prefixBound ? { ...s, Action: [...actions, 's3:HeadBucket'] } : s;
     }),
   };
 }

@@ -8,6 +8,7 @@ import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { planThenRunLocked } from './recovery';
 import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
+import { checkHealthTimeout } from './timing-limits';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
 import { prepareVerification, wantsVerification, type PreparedVerification } from '../verify/prepare';
 
@@ -68,16 +69,18 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
 export async function deploy(aws: AwsClients, request: DeployRequest, log: Logger): Promise<DeployOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
-  let verificationChecked = false;
+  let firstLookChecked = false;
   let verification: PreparedVerification | undefined;
   return planThenRunLocked(aws, {
     lock: { ...request, cluster: request.cluster.name, owner: whoAmI(request.build.buildUrl), deploymentId, log },
     planOnly: request.plan,
     async plan() {
       const plan = await prepareDeploy(aws, request);
-      // Read-only, on the first look before the lock: an alarm already in ALARM stops the deploy with nothing changed (exit 3).
-      if (!verificationChecked) {
-        verificationChecked = true;
+      // Read-only, on the first look before the lock: a healthTimeout these target groups cannot meet is bad input
+      // (exit 2), an alarm already in ALARM stops the deploy (exit 3), nothing changed either way.
+      if (!firstLookChecked) {
+        firstLookChecked = true;
+        await checkHealthTimeout(aws, request.healthTimeoutSeconds, plan.targetGroupArns);
         if (request.verify && (wantsVerification(request.verify) || request.rolling)) {
           verification = await prepareVerification(
             aws,

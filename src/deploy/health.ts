@@ -173,6 +173,15 @@ async function failedActivities(aws: AwsClients, groupName: string, since: Date)
     .map((a) => `${a.Description ?? 'activity'}: ${a.StatusMessage ?? 'failed'}`);
 }
 
+/** When the load balancer can first give its verdicts (see {@link verdictDueAfterMs}). */
+export interface VerdictTimes {
+  healthyMs: number;
+  unhealthyMs: number;
+  intervalMs: number;
+  /** The target group that takes longest to report healthy, with its threshold and interval, for messages. */
+  slowestHealthy: string;
+}
+
 /**
  * How long after registration the load balancer can first give a verdict on
  * a target, in real ms on this clock (one DescribeTargetGroups for up to 20
@@ -180,23 +189,25 @@ async function failedActivities(aws: AwsClients, groupName: string, since: Date)
  * (healthy in every target group), and `unhealthyMs`, the smallest
  * unhealthy threshold × interval (unhealthy in some target group).
  */
-export async function verdictDueAfterMs(
-  aws: AwsClients,
-  targetGroupArns: readonly string[],
-): Promise<{ healthyMs: number; unhealthyMs: number; intervalMs: number }> {
+export async function verdictDueAfterMs(aws: AwsClients, targetGroupArns: readonly string[]): Promise<VerdictTimes> {
   let healthy = 0;
   let unhealthy = Number.POSITIVE_INFINITY;
   let shortest = Number.POSITIVE_INFINITY;
+  let slowest = '';
   for (const batch of chunk([...new Set(targetGroupArns)], 20)) {
     const response = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
     for (const group of response.TargetGroups ?? []) {
       const interval = group.HealthCheckIntervalSeconds ?? 30;
+      const threshold = group.HealthyThresholdCount ?? 5;
       shortest = Math.min(shortest, interval);
-      healthy = Math.max(healthy, (group.HealthyThresholdCount ?? 5) * interval);
+      if (threshold * interval > healthy)
+        slowest = `${group.TargetGroupName ?? group.TargetGroupArn ?? 'a target group'} (healthy threshold ${threshold} × interval ${interval}s)`;
+      healthy = Math.max(healthy, threshold * interval);
       unhealthy = Math.min(unhealthy, (group.UnhealthyThresholdCount ?? 2) * interval);
     }
   }
   return {
+    slowestHealthy: slowest,
     healthyMs: awsSecondsToMs(healthy),
     unhealthyMs: awsSecondsToMs(Number.isFinite(unhealthy) ? unhealthy : healthy),
     intervalMs: awsSecondsToMs(Number.isFinite(shortest) ? shortest : 30),

@@ -5,6 +5,7 @@ import type { Logger } from '../core/log';
 import { currentRunScope } from '../core/run-scope';
 import {
   acquireLock,
+  checkLedgerBucket,
   keepLockRenewed,
   ledgerAws,
   LedgerWriter,
@@ -61,6 +62,8 @@ export interface SessionOptions {
 export async function openClusterSession(clusterAws: AwsClients, options: SessionOptions): Promise<ClusterSession> {
   // The ledger bucket may live in another region than the cluster.
   const aws = ledgerAws(options.ledger, clusterAws);
+  // Read-only first: a missing or forbidden bucket is bad input before the lock's write (exit 2, nothing changed).
+  await checkLedgerBucket(aws, options.ledger);
   const deadline = Date.now() + options.waitSeconds * 1000;
   let lock: HeldLock | undefined;
   let announced = false;

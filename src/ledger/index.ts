@@ -7,5 +7,6 @@ export * from './lock';
 export * from './lock-renewal';
 export { formatHistory, formatLockLine } from './format';
 export { ledgerS3Error } from './s3-errors';
+export { checkLedgerBucket } from './bucket-check';
 export * from './identity';
 export * from './ledger-writer';

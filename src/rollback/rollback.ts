@@ -8,6 +8,7 @@ import type { Logger } from '../core/log';
 import { prepareDeploy } from '../deploy/deploy';
 import { whoAmI, type ClusterSession } from '../deploy/journal';
 import { planThenRunLocked } from '../deploy/recovery';
+import { checkHealthTimeout } from '../deploy/timing-limits';
 import { runRedBlack } from '../deploy/red-black';
 import type { DeployRequest, LaunchSettings } from '../deploy/request';
 import { newDeploymentId, type LedgerReport, type NewDeploymentRecord } from '../ledger';
@@ -98,7 +99,7 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
 export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, log: Logger): Promise<RollbackOutput> {
   const started = Date.now();
   const deploymentId = newDeploymentId();
-  let verificationChecked = false;
+  let firstLookChecked = false;
   let verification: PreparedVerification | undefined;
   return planThenRunLocked(aws, {
     lock: {
@@ -115,16 +116,14 @@ export async function rollbackDeploy(aws: AwsClients, request: RollbackRequest, 
     planOnly: request.plan,
     async plan() {
       const plan = await planRollback(aws, request);
-      // Read-only, on the first look before the lock: unknown alarm names are bad input (exit 2), nothing changed.
-      if (!verificationChecked) {
-        verificationChecked = true;
+      // Read-only, on the first look before the lock: a healthTimeout the target groups cannot meet (a re-enabled
+      // group's instances register anew) and unknown alarm names are bad input (exit 2), nothing changed.
+      if (!firstLookChecked) {
+        firstLookChecked = true;
+        const targetGroupArns = plan.target?.targetGroupArns ?? plan.current.targetGroupArns;
+        await checkHealthTimeout(aws, request.healthTimeoutSeconds, targetGroupArns);
         if (wantsVerification(request.verify)) {
-          verification = await prepareRollbackVerification(
-            aws,
-            request.verify,
-            plan.target?.targetGroupArns ?? plan.current.targetGroupArns,
-            log,
-          );
+          verification = await prepareRollbackVerification(aws, request.verify, targetGroupArns, log);
         }
       }
       return plan;

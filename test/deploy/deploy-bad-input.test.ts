@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { makeAppAmi } from '../sandbox/fixtures';
+import { MISSING_RESOURCE_REFUSALS, type DeployRefusal } from '../helpers/deploy-refusals';
 import { runStageBundle } from '../helpers/run-stage';
 
 // Every bad input exits 2 naming the field, and the sandbox gateway's counters prove nothing in AWS changed.
@@ -37,38 +38,9 @@ writeFileSync(badConfig, '{"keepPrevious": 2,');
 // What needs AWS to tell (the AMI, target group, subnet, security group exist; a first deploy) runs
 // here on the sandbox; the rest of the table runs in-process in test/unit/stages/deploy-bad-input.test.ts,
 // with a few spawned-bundle smokes here.
-const cases: Array<{
-  title: string;
-  change: Record<string, unknown>;
-  drop?: string[];
-  field: string;
-  pattern: RegExp;
-}> = [
+const cases: DeployRefusal[] = [
   { title: 'AMI id of the wrong shape', change: { amiId: 'ami-123' }, field: 'amiId', pattern: /must look like ami-/ },
-  {
-    title: 'an AMI that does not exist',
-    change: { amiId: 'ami-0123456789abcdef0' },
-    field: 'amiId',
-    pattern: /does not exist in us-east-1/,
-  },
-  {
-    title: 'unknown target group',
-    change: { targetGroups: ['no-such-tg'] },
-    field: 'targetGroups[0]',
-    pattern: /target group no-such-tg does not exist/,
-  },
-  {
-    title: 'subnet that does not exist',
-    change: { subnets: ['subnet-0123456789abcdef0'] },
-    field: 'subnets[0]',
-    pattern: /does not exist/,
-  },
-  {
-    title: 'security group that does not exist',
-    change: { securityGroups: ['sg-0123456789abcdef0'] },
-    field: 'securityGroups[0]',
-    pattern: /does not exist/,
-  },
+  ...MISSING_RESOURCE_REFUSALS,
   { title: 'malformed config file', change: { config: badConfig }, field: 'config', pattern: /not valid JSON/ },
   { title: 'misspelt key', change: { amiID: 'ami-0123456789abcdef0' }, field: 'amiID', pattern: /not a known key/ },
   {

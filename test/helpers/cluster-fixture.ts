@@ -42,6 +42,10 @@ export async function createNetwork(aws: AwsClients, name = 'web-tg'): Promise<N
       Port: 80,
       VpcId: vpcId,
       HealthCheckPath: '/health',
+      // As quick as AWS allows (healthy after 2 checks 5 s apart): a deploy's healthTimeout is judged against it.
+      HealthCheckIntervalSeconds: 5,
+      HealthCheckTimeoutSeconds: 2,
+      HealthyThresholdCount: 2,
       TargetType: 'instance',
     }),
   );

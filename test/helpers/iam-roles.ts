@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { awsCliV2 } from './aws-cli';
 
 const run = promisify(execFile);
 
@@ -68,7 +69,7 @@ export async function awsIam(endpoint: string, keys: AccessKeys, args: string[])
   };
   delete env.AWS_PROFILE;
   delete env.AWS_SESSION_TOKEN;
-  const { stdout } = await run('aws', ['iam', ...args, '--endpoint-url', endpoint, '--output', 'json'], {
+  const { stdout } = await run(awsCliV2(), ['iam', ...args, '--endpoint-url', endpoint, '--output', 'json'], {
     env,
     timeout: 60_000,
   });

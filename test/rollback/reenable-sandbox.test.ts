@@ -128,3 +128,16 @@ test.serial('rollback to what already serves is a conflict (exit 3) that changes
   t.regex(String(result.output.error?.recovery), /older release with to=/);
   t.is(env.sandbox.calls().mutating, 0, JSON.stringify(env.sandbox.calls().calls));
 });
+
+test.serial(
+  'a rollback given a healthTimeout the target group cannot meet is bad input (exit 2) that changes nothing',
+  async (t) => {
+    env.sandbox.resetCalls();
+    // The demo target group: healthy threshold 3 × interval 10 s = 30 AWS seconds, 1.5 s on this sandbox's clock.
+    const result = await rollback(t, env, { cluster, to: 'web-prod-v000', healthTimeout: '1s' });
+    t.is(result.exitCode, 2, JSON.stringify(result.output));
+    t.is(result.output.error?.field, 'healthTimeout');
+    t.regex(String(result.output.error?.message), /is 1s, shorter than the 2s .*healthy threshold 3 × interval 10s/);
+    t.is(env.sandbox.calls().mutating, 0, JSON.stringify(env.sandbox.calls().calls));
+  },
+);

@@ -15,6 +15,7 @@ import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import type { TimelineSnapshot } from '../../src/sandbox/timeline';
 import { createAppAsg, makeAppAmi, waitFor } from './fixtures';
+import { awsCliV2 } from '../helpers/aws-cli';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
@@ -33,7 +34,7 @@ function env(): NodeJS.ProcessEnv {
 }
 
 async function aws(...args: string[]): Promise<unknown> {
-  const { stdout } = await run('/usr/bin/aws', ['--endpoint-url', sandbox.endpoint, ...args, '--output', 'json'], {
+  const { stdout } = await run(awsCliV2(), ['--endpoint-url', sandbox.endpoint, ...args, '--output', 'json'], {
     env: env(),
     timeout: 60_000,
   });
@@ -368,7 +369,7 @@ test.serial('the timeline records target state changes and AWS calls, and can be
   const since = Date.now();
   // Deregistering the target: draining, then gone (`unused`) after the scaled 30 s delay.
   await run(
-    '/usr/bin/aws',
+    awsCliV2(),
     [
       '--endpoint-url',
       sandbox.endpoint,

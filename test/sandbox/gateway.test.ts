@@ -9,6 +9,7 @@ import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { awsCliV2 } from '../helpers/aws-cli';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
@@ -22,7 +23,7 @@ test.after.always(async () => {
 });
 
 function aws(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run('/usr/bin/aws', ['--endpoint-url', sandbox.endpoint, '--output', 'json', ...args], {
+  return run(awsCliV2(), ['--endpoint-url', sandbox.endpoint, '--output', 'json', ...args], {
     env: { ...process.env, ...sandbox.env() },
   });
 }

@@ -14,6 +14,7 @@ import {
 import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
+import { awsCliV2 } from '../helpers/aws-cli';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
@@ -112,7 +113,7 @@ test.serial('a sandbox:health=fail AMI never gets traffic; its targets and ASG i
   // The AWS CLI reads the rewritten answers the same way.
   const env = { ...process.env, ...sandbox.env() };
   const cli = await run(
-    '/usr/bin/aws',
+    awsCliV2(),
     [
       '--endpoint-url',
       sandbox.endpoint,
@@ -129,7 +130,7 @@ test.serial('a sandbox:health=fail AMI never gets traffic; its targets and ASG i
   t.is(stateOf(cliHealth.TargetHealthDescriptions, badId), 'unhealthy');
   t.is(cliHealth.TargetHealthDescriptions.filter((d) => d.TargetHealth?.State === 'healthy').length, 2);
   const cliAsg = await run(
-    '/usr/bin/aws',
+    awsCliV2(),
     [
       '--endpoint-url',
       sandbox.endpoint,

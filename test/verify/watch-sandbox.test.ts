@@ -16,6 +16,7 @@ import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
 import { alarmState, putTargetGroup5xxAlarm, waitFor } from '../sandbox/fixtures';
+import { awsCliV2 } from '../helpers/aws-cli';
 
 // The watch after cutover, measured with a real traffic probe through the sandbox load balancer.
 let env: DeploySandbox;
@@ -65,7 +66,7 @@ test.serial(
   'an alarm already in ALARM at the start: exit 3 before any change, no mutating AWS call; the AWS CLI v2 reads the state',
   async (t) => {
     const cli = await run(
-      'aws',
+      awsCliV2(),
       [
         '--endpoint-url',
         env.sandbox.endpoint,

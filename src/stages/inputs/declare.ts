@@ -130,21 +130,24 @@ export function integerInput(
   });
 }
 
-/** A duration in seconds (`600`, `"90s"`, `"15m"`, `"1h"`), with a default and an optional lower bound. */
+/** Bounds of a duration input: at least `min`, more than `above`, whole seconds only (`whole`). */
+interface DurationBounds {
+  min?: number;
+  above?: number;
+  whole?: boolean;
+}
+
+/** A duration in seconds (`600`, `"90s"`, `"15m"`, `"1h"`), with a default and optional bounds. */
 export function durationInput(
   describe: string,
-  options: { default: string | number; min?: number; above?: number },
+  options: DurationBounds & { default: string | number },
   extra?: Extra,
 ): InputSpec<number>;
 /** An optional duration in seconds. */
+export function durationInput(describe: string, options?: DurationBounds, extra?: Extra): InputSpec<number | undefined>;
 export function durationInput(
   describe: string,
-  options?: { min?: number; above?: number },
-  extra?: Extra,
-): InputSpec<number | undefined>;
-export function durationInput(
-  describe: string,
-  options: { default?: string | number; min?: number; above?: number } = {},
+  options: DurationBounds & { default?: string | number } = {},
   extra: Extra = {},
 ): InputSpec<number | undefined> {
   return input({
@@ -159,6 +162,8 @@ export function durationInput(
         throw new InputError(field, `must be more than ${options.above} seconds`);
       if (options.min !== undefined && seconds < options.min)
         throw new InputError(field, `must be at least ${options.min} seconds (got ${seconds})`);
+      if (options.whole && !Number.isInteger(seconds))
+        throw new InputError(field, `must be a whole number of seconds (got ${seconds})`);
       return seconds;
     },
   });

@@ -61,9 +61,11 @@ export const LOCK_INPUTS = {
     'Take over the cluster lock if its lease has expired (its holder died); a live lock is never broken',
     false,
   ),
-  lockLease: durationInput('Lease of the cluster lock, renewed while running', {
+  // Whole seconds: the lock records its lease in S3, whose times are whole seconds (acquireLock refuses a fraction).
+  lockLease: durationInput('Lease of the cluster lock, renewed while running (whole seconds)', {
     default: DEFAULT_LEASE_SECONDS,
     min: 5,
+    whole: true,
   }),
   lockWait: durationInput('Wait this long for a held lock before exiting 3', { default: 0 }),
 };
@@ -97,10 +99,13 @@ export const CONFIG_INPUTS = {
 
 /** How long to wait for health and draining, and what to keep: deploy, rollback, cleanup. */
 export const SERVER_GROUP_INPUTS = {
-  healthTimeout: durationInput('How long to wait for the new (or restored) group to be healthy', {
-    default: '10m',
-    above: 0,
-  }),
+  healthTimeout: durationInput(
+    "How long to wait for the new (or restored) group to be healthy: at least its target groups' largest healthy threshold × interval, plus boot time (a deploy or rollback given less exits 2)",
+    {
+      default: '10m',
+      above: 0,
+    },
+  ),
   keepPrevious: integerInput(
     'Disabled server groups to keep for rollback',
     { min: 0, max: 50, default: 2 },

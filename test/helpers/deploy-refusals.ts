@@ -1,0 +1,190 @@
+/**
+ * Single-fault mutations of a valid deploy input that need no file and no AWS
+ * to refuse: each must exit 2 naming `field`, its message matching `pattern`.
+ * test/unit/stages/deploy-bad-input.test.ts runs them without AWS clients,
+ * test/deploy/deploy-refusals-sandbox.test.ts on the sandbox with the refusals
+ * that need AWS to tell, counting mutating calls at the gateway.
+ */
+
+/** One bad input: the keys changed (`change`) or removed (`drop`) from a valid input. */
+export interface DeployRefusal {
+  title: string;
+  change: Record<string, unknown>;
+  drop?: string[];
+  field: string;
+  pattern: RegExp;
+}
+
+export const DEPLOY_REFUSALS: DeployRefusal[] = [
+  { title: 'AMI id of the wrong shape', change: { amiId: 'ami-123' }, field: 'amiId', pattern: /must look like ami-/ },
+  { title: 'no AMI id', change: {}, drop: ['amiId'], field: 'amiId', pattern: /is required/ },
+  {
+    title: 'capacity min > max',
+    change: { capacity: { min: 3, max: 2, desired: 2 } },
+    field: 'capacity',
+    pattern: /min \(3\) must not exceed max \(2\)/,
+  },
+  {
+    title: 'desired above max',
+    change: { capacity: { min: 1, max: 2, desired: 5 } },
+    field: 'capacity.desired',
+    pattern: /between min \(1\) and max \(2\)/,
+  },
+  {
+    title: 'negative health timeout',
+    change: { healthTimeout: -5 },
+    field: 'healthTimeout',
+    pattern: /0 or more seconds/,
+  },
+  {
+    title: 'zero health timeout',
+    change: { healthTimeout: 0 },
+    field: 'healthTimeout',
+    pattern: /more than 0 seconds/,
+  },
+  {
+    title: 'health timeout that is not a duration',
+    change: { healthTimeout: 'soon' },
+    field: 'healthTimeout',
+    pattern: /like 90, "90s"/,
+  },
+  {
+    title: 'healthy percent over 100',
+    change: { targetHealthyPercent: 150 },
+    field: 'targetHealthyPercent',
+    pattern: /between 1 and 100/,
+  },
+  { title: 'negative keepPrevious', change: { keepPrevious: -1 }, field: 'keepPrevious', pattern: /between 0 and 50/ },
+  {
+    title: 'instance type of the wrong shape',
+    change: { instanceType: 'huge' },
+    field: 'instanceType',
+    pattern: /must look like t3.micro/,
+  },
+  {
+    title: 'subnet id of the wrong shape',
+    change: { subnets: ['subnet-zzz'] },
+    field: 'subnets[0]',
+    pattern: /must look like subnet-/,
+  },
+  { title: 'no subnets', change: { subnets: [] }, field: 'subnets', pattern: /at least one subnet/ },
+  {
+    title: 'security group id of the wrong shape',
+    change: { securityGroups: ['sg-1'] },
+    field: 'securityGroups[0]',
+    pattern: /must look like sg-/,
+  },
+  {
+    title: 'reserved aws: tag',
+    change: { tags: { 'aws:owner': 'me' } },
+    field: 'tags.aws:owner',
+    pattern: /must not start with "aws:"/,
+  },
+  {
+    title: 'reserved bluegreen: tag',
+    change: { tags: { 'bluegreen:cluster': 'x' } },
+    field: 'tags.bluegreen:cluster',
+    pattern: /reserved/,
+  },
+  {
+    title: 'bad ledger bucket name',
+    change: { ledger: { bucket: 'Bad_Bucket' } },
+    field: 'ledger.bucket',
+    pattern: /bucket/,
+  },
+  { title: 'no ledger', change: {}, drop: ['ledger'], field: 'ledger.bucket', pattern: /is required/ },
+  { title: 'misspelt key', change: { amiID: 'ami-0123456789abcdef0' }, field: 'amiID', pattern: /not a known key/ },
+  {
+    title: 'user data over 16 KB',
+    change: { userData: 'x'.repeat(20_000) },
+    field: 'userData',
+    pattern: /at most 16384/,
+  },
+  {
+    title: 'build URL that is not a URL',
+    change: { buildUrl: 'job 42' },
+    field: 'buildUrl',
+    pattern: /must look like https?:/,
+  },
+  {
+    title: 'scale-down delay in words',
+    change: { scaleDownDelay: '5 minutes' },
+    field: 'scaleDownDelay',
+    pattern: /like 90, "90s"/,
+  },
+  {
+    title: 'lock lease under 5 seconds',
+    change: { lockLease: '2s' },
+    field: 'lockLease',
+    pattern: /at least 5 seconds/,
+  },
+  {
+    title: 'region that is not a region',
+    change: { region: 'moon-1' },
+    field: 'region',
+    pattern: /must be an AWS region/,
+  },
+  {
+    title: 'lock lease of a fraction of a second',
+    change: { lockLease: '7.5' },
+    field: 'lockLease',
+    pattern: /whole number of seconds \(got 7\.5\)/,
+  },
+  { title: 'unknown strategy', change: { strategy: 'canary' }, field: 'strategy', pattern: /red-black or rolling/ },
+  { title: 'rolling steps not ending at 100', change: { steps: '25,50' }, field: 'steps', pattern: /100/ },
+  {
+    title: 'healthy percent of 0',
+    change: { targetHealthyPercent: 0 },
+    field: 'targetHealthyPercent',
+    pattern: /between 1 and 100/,
+  },
+  { title: 'watch in words', change: { watch: 'a while' }, field: 'watch', pattern: /like 90, "90s"/ },
+  {
+    title: 'negative drain timeout',
+    change: { drainTimeout: -1 },
+    field: 'drainTimeout',
+    pattern: /0 or more seconds/,
+  },
+  {
+    title: 'version with a blank',
+    change: { version: '1.0 beta' },
+    field: 'version',
+    pattern: /must look like 1\.2\.3/,
+  },
+  {
+    title: 'git commit that is not a SHA',
+    change: { gitCommit: 'main' },
+    field: 'gitCommit',
+    pattern: /git commit SHA/,
+  },
+  { title: 'capacity as a number', change: { capacity: 2 }, field: 'capacity', pattern: /must be an object/ },
+  { title: 'plan that is not a boolean', change: { plan: 'maybe' }, field: 'plan', pattern: /true or false/ },
+];
+
+/** Refusals of what the input names but the region does not have (read-only checks before any change). */
+export const MISSING_RESOURCE_REFUSALS: DeployRefusal[] = [
+  {
+    title: 'an AMI that does not exist',
+    change: { amiId: 'ami-0123456789abcdef0' },
+    field: 'amiId',
+    pattern: /does not exist in us-east-1/,
+  },
+  {
+    title: 'unknown target group',
+    change: { targetGroups: ['no-such-tg'] },
+    field: 'targetGroups[0]',
+    pattern: /target group no-such-tg does not exist/,
+  },
+  {
+    title: 'subnet that does not exist',
+    change: { subnets: ['subnet-0123456789abcdef0'] },
+    field: 'subnets[0]',
+    pattern: /does not exist/,
+  },
+  {
+    title: 'security group that does not exist',
+    change: { securityGroups: ['sg-0123456789abcdef0'] },
+    field: 'securityGroups[0]',
+    pattern: /does not exist/,
+  },
+];
