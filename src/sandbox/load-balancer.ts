@@ -9,6 +9,7 @@ import {
 import type { Logger } from '../core/log';
 import { AlbMetricsRecorder } from './alb-metrics';
 import type { InstanceFleet } from './fleet';
+import { chooseAction, forwardedGroups, redirectLocation, type ForwardTarget } from './listeners';
 import type { ListenerFacts, WorldSnapshot } from './moto-world';
 import { closeHttpServer, listenLoopback } from './ports';
 import type { TargetHealthMonitor, TargetRef } from './target-health';
@@ -24,9 +25,15 @@ import type { TargetHealthMonitor, TargetRef } from './target-health';
 
 /** A listener's local address. */
 export interface ListenerEndpoint {
+  /** `application` (ALB) or `classic` (CLB, which has no listener ARN: `listenerArn` is `<name>:<port>`). */
+  type: 'application' | 'classic';
   listenerArn: string;
   loadBalancerArn: string;
   loadBalancerName: string;
+  /** The region of the load balancer (from its ARN). */
+  region: string;
+  /** `HTTP`, `HTTPS`, … in AWS (served as plain HTTP locally). */
+  protocol: string;
   /** The listener port in AWS (e.g. 80). */
   awsPort: number;
   /** The real port on 127.0.0.1. */
@@ -38,6 +45,11 @@ interface RunningListener {
   facts: ListenerFacts;
   server: Server;
   localPort: number;
+}
+
+/** The region of an ARN (`arn:aws:<service>:<region>:…`). */
+export function regionOfArn(arn: string): string {
+  return arn.split(':')[3] ?? '';
 }
 
 function sendError(response: ServerResponse, status: number, text: string): void {
@@ -93,8 +105,8 @@ export class LoadBalancerRouter {
   }
 
   /** Chooses a target group by weight (only groups with registered targets; healthy ones first), then a target. */
-  private pickTarget(facts: ListenerFacts): TargetRef | undefined {
-    const options = facts.forward
+  private pickTarget(forward: ForwardTarget[]): TargetRef | undefined {
+    const options = forward
       .filter((f) => f.weight > 0)
       .map((f) => ({ ...f, ...this.health.routable(f.targetGroupArn) }))
       .filter((f) => f.registered.length > 0);
@@ -121,8 +133,27 @@ export class LoadBalancerRouter {
   private route(listenerArn: string, request: IncomingMessage, response: ServerResponse): void {
     const running = this.listeners.get(listenerArn);
     if (!running || this.stopped) return sendError(response, 503, 'Service Temporarily Unavailable');
-    const loadBalancerArn = running.facts.loadBalancerArn;
-    const target = this.pickTarget(running.facts);
+    const facts = running.facts;
+    const loadBalancerArn = facts.loadBalancerArn;
+    const asked = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers };
+    const action = chooseAction(facts.rules, facts.defaultAction, asked);
+    if (action.kind !== 'forward') {
+      request.resume();
+      if (action.kind === 'unsupported') return sendError(response, 501, `Not Implemented (${action.type})`);
+      const headers: Record<string, string | number> =
+        action.kind === 'redirect'
+          ? {
+              location: redirectLocation(action.location, asked, facts.port),
+            }
+          : { 'content-type': action.contentType };
+      const body = action.kind === 'fixed-response' ? action.body : '';
+      const status = action.status;
+      this.metrics.elbResponse(loadBalancerArn, status);
+      response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body), server: 'awselb/2.0' });
+      response.end(body);
+      return;
+    }
+    const target = this.pickTarget(action.forward);
     if (!target) {
       this.metrics.elbResponse(loadBalancerArn, 503);
       return sendError(response, 503, 'Service Temporarily Unavailable');
@@ -174,7 +205,8 @@ export class LoadBalancerRouter {
   forwardPairs(): { loadBalancerArn: string; targetGroupArn: string }[] {
     const pairs = new Map<string, { loadBalancerArn: string; targetGroupArn: string }>();
     for (const { facts } of this.listeners.values()) {
-      for (const f of facts.forward)
+      const groups = [facts.defaultAction, ...facts.rules.map((rule) => rule.action)].flatMap(forwardedGroups);
+      for (const f of groups)
         pairs.set(`${facts.loadBalancerArn} ${f.targetGroupArn}`, {
           loadBalancerArn: facts.loadBalancerArn,
           targetGroupArn: f.targetGroupArn,
@@ -187,9 +219,12 @@ export class LoadBalancerRouter {
     return [...this.listeners.entries()]
       .filter(([, l]) => l.localPort > 0)
       .map(([arn, l]) => ({
+        type: 'application' as const,
         listenerArn: arn,
         loadBalancerArn: l.facts.loadBalancerArn,
         loadBalancerName: l.facts.loadBalancerName,
+        region: regionOfArn(arn),
+        protocol: l.facts.protocol,
         awsPort: l.facts.port,
         localPort: l.localPort,
         url: `http://127.0.0.1:${l.localPort}`,

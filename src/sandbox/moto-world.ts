@@ -21,19 +21,21 @@ import {
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
-  type Action,
   type DescribeListenersCommandOutput,
   type DescribeLoadBalancersCommandOutput,
+  type DescribeRulesCommandOutput,
   type DescribeTargetGroupAttributesCommandOutput,
   type DescribeTargetGroupsCommandOutput,
   type DescribeTargetHealthCommandOutput,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CostMeter } from './cost-meter';
+import { forwardTargets, listenerRulesOf, routeActionOf, type ListenerRule, type RouteAction } from './listeners';
 import type { WorldScope } from './world-effects';
 
 /**
@@ -77,8 +79,14 @@ export interface ListenerFacts {
   loadBalancerArn: string;
   loadBalancerName: string;
   port: number;
+  /** `HTTP`, `HTTPS`, … (served as plain HTTP locally). */
+  protocol: string;
   /** Target groups the default action forwards to, with weights (1 when a single target group). */
   forward: { targetGroupArn: string; weight: number }[];
+  /** The default action (a forward, or a fixed response / redirect). */
+  defaultAction: RouteAction;
+  /** The listener's other rules, by priority (listeners.ts). */
+  rules: ListenerRule[];
 }
 
 export interface AsgFacts {
@@ -89,6 +97,8 @@ export interface AsgFacts {
   healthCheckGracePeriodSeconds: number;
   targetGroupArns: string[];
 }
+
+export { forwardTargets } from './listeners';
 
 /** One consistent read of moto. */
 export interface WorldSnapshot {
@@ -124,19 +134,6 @@ export function motoClients(motoEndpoint: string, region: string): MotoClients {
     // Moto fails on compressed bodies (the SDK gzips PutMetricData over 10 KB).
     cloudWatch: new CloudWatchClient({ ...config, disableRequestCompression: true }),
   };
-}
-
-/** Forward targets of a listener's default actions (plain TargetGroupArn or ForwardConfig weights). */
-export function forwardTargets(actions: Action[] | undefined): { targetGroupArn: string; weight: number }[] {
-  const forward = (actions ?? []).find((action) => action.Type === 'forward');
-  if (!forward) return [];
-  const weighted = forward.ForwardConfig?.TargetGroups ?? [];
-  if (weighted.length > 0) {
-    return weighted
-      .filter((tg) => tg.TargetGroupArn)
-      .map((tg) => ({ targetGroupArn: tg.TargetGroupArn as string, weight: tg.Weight ?? 1 }));
-  }
-  return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
 }
 
 /** Most instance ids in one DescribeInstances filter (EC2's limit on filter values). */
@@ -529,12 +526,19 @@ export class MotoWorldReader {
         );
         for (const listener of listeners.Listeners ?? []) {
           if (!listener.ListenerArn) continue;
+          const rules = await this.send<DescribeRulesCommandOutput>(
+            this.clients.elbv2,
+            new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }),
+          );
           result.set(listener.ListenerArn, {
             arn: listener.ListenerArn,
             loadBalancerArn: balancer.LoadBalancerArn as string,
             loadBalancerName: balancer.LoadBalancerName ?? '',
             port: listener.Port ?? 80,
+            protocol: listener.Protocol ?? 'HTTP',
             forward: forwardTargets(listener.DefaultActions),
+            defaultAction: routeActionOf(listener.DefaultActions),
+            rules: listenerRulesOf(rules.Rules),
           });
         }
       }),

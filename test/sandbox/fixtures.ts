@@ -5,6 +5,7 @@ import {
   DescribeImagesCommand,
   RegisterImageCommand,
 } from '@aws-sdk/client-ec2';
+import { CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
 import type { DemoInfra } from '../../src/sandbox/demo-infra';
@@ -66,6 +67,27 @@ export async function createAppAsg(
       HealthCheckGracePeriod: 1,
     }),
   );
+}
+
+/** A second target group in the demo VPC (health checks on `/health` every `intervalSeconds`, healthy after 2), its ARN. */
+export async function createTargetGroup(
+  aws: AwsClients,
+  infra: DemoInfra,
+  name: string,
+  intervalSeconds = 5,
+): Promise<string> {
+  const created = await aws.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: infra.vpcId,
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: intervalSeconds,
+      HealthyThresholdCount: 2,
+    }),
+  );
+  return created.TargetGroups?.[0]?.TargetGroupArn as string;
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the deadline only bounds the test. */

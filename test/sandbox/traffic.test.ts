@@ -4,7 +4,6 @@ import { promisify } from 'node:util';
 import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
-  CreateTargetGroupCommand,
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
@@ -13,7 +12,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
+import { createAppAsg, createTargetGroup, getJson, makeAppAmi, waitFor } from './fixtures';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
@@ -246,18 +245,7 @@ test.serial(
 test.serial('the listener honours forward weights across target groups', async (t) => {
   const aws = sandbox.clients();
   const infra = sandbox.infra!;
-  const created = await aws.elbv2.send(
-    new CreateTargetGroupCommand({
-      Name: 'canary-web',
-      Protocol: 'HTTP',
-      Port: 80,
-      VpcId: infra.vpcId,
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-    }),
-  );
-  const canaryArn = created.TargetGroups?.[0]?.TargetGroupArn as string;
+  const canaryArn = await createTargetGroup(aws, infra, 'canary-web');
   const v3 = await makeAppAmi(aws, 'v3');
   await createAppAsg(aws, { ...infra, targetGroupArn: canaryArn }, 'canary-v001', v3, 1);
   await waitFor('the canary target healthy', async () => {
