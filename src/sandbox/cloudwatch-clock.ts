@@ -1,9 +1,16 @@
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { ALB_NAMESPACE, albMetricData, type AlbMetricsRecorder, type HostCounts } from './alb-metrics';
+import {
+  ALB_NAMESPACE,
+  albMetricData,
+  albResponseTimeSamples,
+  type AlbMetricsRecorder,
+  type HostCounts,
+} from './alb-metrics';
 import type { AlarmEvaluator } from './alarm-evaluator';
 import { CostMeter } from './cost-meter';
+import type { ResponseTimeSamples } from './percentiles';
 
 /**
  * The sandbox's CloudWatch clock: at the end of every metric window it puts
@@ -45,6 +52,8 @@ export class CloudWatchClock {
     private readonly log: Logger,
     /** Where each window's time goes (`cloudwatch:window`). */
     private readonly costs = new CostMeter(),
+    /** Where each window's response times are kept for percentiles. */
+    private readonly samples?: ResponseTimeSamples,
   ) {}
 
   start(): void {
@@ -63,7 +72,10 @@ export class CloudWatchClock {
     if (this.stopped) return;
     const started = performance.now();
     try {
-      const data = albMetricData(this.recorder.take(), this.hosts(), new Date(windowEnd - this.windowMs));
+      const window = this.recorder.take();
+      const windowStart = windowEnd - this.windowMs;
+      for (const { id, values } of albResponseTimeSamples(window)) this.samples?.record(id, windowStart, values);
+      const data = albMetricData(window, this.hosts(), new Date(windowStart));
       for (let i = 0; i < data.length; i += DATUMS_PER_CALL) {
         await this.cloudWatch.send(
           new PutMetricDataCommand({ Namespace: ALB_NAMESPACE, MetricData: data.slice(i, i + DATUMS_PER_CALL) }),

@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { AlarmEvaluator } from './alarm-evaluator';
@@ -9,6 +10,8 @@ import { InstanceFleet } from './fleet';
 import type { ControlAnswer, GatewayHooks } from './gateway';
 import { LoadBalancerRouter } from './load-balancer';
 import { motoClients, MotoWorldReader, type WorldSnapshot } from './moto-world';
+import { answerGetMetricData, answerGetMetricStatistics, type OwnAnswer } from './metric-queries';
+import { ResponseTimeSamples } from './percentiles';
 import { MotoReadCache } from './read-cache';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
 import { TargetHealthMonitor } from './target-health';
@@ -66,6 +69,9 @@ export class TrafficLayer {
   private lastMutationAt = 0;
   /** What the layer spends (reads of moto, refreshes, CloudWatch windows), for the benchmark. */
   readonly costs = new CostMeter();
+  /** Response times the load balancers measured, for percentile statistics (percentiles.ts). */
+  readonly responseTimes = new ResponseTimeSamples();
+  private readonly motoCloudWatch: CloudWatchClient;
   /** Moto's answers to the deploy's costly reads, kept between mutations (read-cache.ts). */
   readonly readCache = new MotoReadCache();
 
@@ -98,7 +104,9 @@ export class TrafficLayer {
       alarms,
       log.child('cloudwatch'),
       this.costs,
+      this.responseTimes,
     );
+    this.motoCloudWatch = moto.cloudWatch;
   }
 
   /**
@@ -235,6 +243,7 @@ export class TrafficLayer {
         const sorted = headers['x-amz-target'] ? sortJsonDimensions(text) : sortQueryDimensions(text);
         return sorted === undefined ? undefined : Buffer.from(sorted, 'utf8');
       },
+      answerCall: (call, headers, body) => this.answerCall(call, headers, body),
       onCall: (call, receivedAt, fault) => this.timeline.record(callEventOf(call, receivedAt, fault)),
       afterMutation: async (call) => {
         if (call.service === 'monitoring' && call.action === 'PutMetricAlarm')
@@ -260,6 +269,27 @@ export class TrafficLayer {
         return extraControl?.(method, path, body, query);
       },
     };
+  }
+
+  /** Answers the CloudWatch reads of percentiles (metric-queries.ts); undefined for every other call. */
+  private answerCall(
+    call: AwsCall,
+    headers: Record<string, string | string[] | undefined>,
+    body: Buffer,
+  ): Promise<OwnAnswer | undefined> {
+    if (call.service !== 'monitoring') return Promise.resolve(undefined);
+    if (call.action !== 'GetMetricData' && call.action !== 'GetMetricStatistics') return Promise.resolve(undefined);
+    let json: Record<string, unknown> | undefined;
+    if (headers['x-amz-target']) {
+      try {
+        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    }
+    return call.action === 'GetMetricData'
+      ? answerGetMetricData(this.responseTimes, this.motoCloudWatch, json, call.params)
+      : Promise.resolve(answerGetMetricStatistics(this.responseTimes, json, call.params));
   }
 
   /** Instances, targets and listeners as the sandbox sees them. */

@@ -5,7 +5,11 @@ import {
   DescribeImagesCommand,
   RegisterImageCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
 import type { DemoInfra } from '../../src/sandbox/demo-infra';
@@ -88,6 +92,33 @@ export async function createTargetGroup(
     }),
   );
   return created.TargetGroups?.[0]?.TargetGroupArn as string;
+}
+
+/** Points a listener's default action at target groups with weights: `[[arn, weight], …]`. */
+export async function forwardWeighted(
+  aws: AwsClients,
+  listenerArn: string,
+  weights: [string, number][],
+): Promise<void> {
+  await aws.elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: listenerArn,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: { TargetGroups: weights.map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) },
+        },
+      ],
+    }),
+  );
+}
+
+/** Waits until a target group has a `healthy` target (DescribeTargetHealth through the gateway). */
+export async function waitForHealthyTarget(aws: AwsClients, targetGroupArn: string): Promise<void> {
+  await waitFor(`a healthy target in ${targetGroupArn}`, async () => {
+    const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+    return health.TargetHealthDescriptions?.some((d) => d.TargetHealth?.State === 'healthy') ? true : undefined;
+  });
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the deadline only bounds the test. */

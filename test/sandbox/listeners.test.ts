@@ -4,13 +4,12 @@ import {
   CreateListenerCommand,
   CreateRuleCommand,
   DeleteRuleCommand,
-  DescribeTargetHealthCommand,
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ListenerEndpoint } from '../../src/sandbox/load-balancer';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import { createAppAsg, createTargetGroup, getJson, makeAppAmi, waitFor } from './fixtures';
+import { createAppAsg, createTargetGroup, getJson, makeAppAmi, waitForHealthyTarget } from './fixtures';
 
 /**
  * Listeners of the sandbox's ALBs (issue #23): each gets its own local port, listed at
@@ -28,11 +27,7 @@ test.before(async () => {
   blueArn = await createTargetGroup(aws, infra, 'blue-web', 10);
   await createAppAsg(aws, infra, 'main-v001', await makeAppAmi(aws, 'v1'), 1);
   await createAppAsg(aws, { ...infra, targetGroupArn: blueArn }, 'blue-v001', await makeAppAmi(aws, 'v2'), 1);
-  for (const arn of [infra.targetGroupArn, blueArn])
-    await waitFor(`a healthy target in ${arn}`, async () => {
-      const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      return health.TargetHealthDescriptions?.some((d) => d.TargetHealth?.State === 'healthy') ? true : undefined;
-    });
+  for (const arn of [infra.targetGroupArn, blueArn]) await waitForHealthyTarget(aws, arn);
 });
 
 test.after.always(async () => {
