@@ -1,5 +1,6 @@
 import {
   Agent,
+  type ClientRequest,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -52,7 +53,7 @@ export function regionOfArn(arn: string): string {
   return arn.split(':')[3] ?? '';
 }
 
-function sendError(response: ServerResponse, status: number, text: string): void {
+export function sendError(response: ServerResponse, status: number, text: string): void {
   if (response.headersSent) {
     response.destroy();
     return;
@@ -64,6 +65,66 @@ function sendError(response: ServerResponse, status: number, text: string): void
     server: 'awselb/2.0',
   });
   response.end(body);
+}
+
+/**
+ * Sends a request on to an instance's app on 127.0.0.1:`port` and pipes its
+ * answer back; `answered` gets the status and the seconds until its headers,
+ * `failed` a failure before any answer (then 502). Returns the upstream request
+ * (a classic load balancer cuts it when connection draining ends).
+ */
+export function proxyToInstance(
+  request: IncomingMessage,
+  response: ServerResponse,
+  port: number,
+  listenerPort: number,
+  agent: Agent,
+  tell: { answered(status: number, seconds: number): void; failed(): void },
+): ClientRequest {
+  const sentAt = performance.now();
+  let answered = false;
+  const upstream = httpRequest(
+    {
+      host: '127.0.0.1',
+      port,
+      method: request.method,
+      path: request.url,
+      headers: {
+        ...request.headers,
+        'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1',
+        'x-forwarded-port': String(listenerPort),
+      },
+      agent,
+    },
+    (answer) => {
+      answered = true;
+      tell.answered(answer.statusCode ?? 502, (performance.now() - sentAt) / 1000);
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+      answer.on('error', () => response.destroy());
+    },
+  );
+  // Without a listener the agent's idle timeout would not touch active requests anyway; keep them alive.
+  upstream.on('timeout', () => undefined);
+  upstream.on('error', () => {
+    if (!answered) tell.failed();
+    sendError(response, 502, 'Bad Gateway');
+  });
+  request.pipe(upstream);
+  return upstream;
+}
+
+/** The local ports of listeners that are open. */
+export function openPorts(listeners: Iterable<{ localPort: number }>): number[] {
+  return [...listeners].map((l) => l.localPort).filter((p) => p > 0);
+}
+
+/** Closes every listener's server (and forgets them), then the pool of connections to the apps. */
+export async function closeListeners(listeners: Map<string, { server: Server }>, agent: Agent): Promise<void> {
+  const all = [...listeners.values()];
+  listeners.clear();
+  await Promise.all(all.map((l) => closeHttpServer(l.server)));
+  agent.destroy();
 }
 
 export class LoadBalancerRouter {
@@ -164,41 +225,11 @@ export class LoadBalancerRouter {
       this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn);
       return sendError(response, 502, 'Bad Gateway');
     }
-    const sentAt = performance.now();
-    let answered = false;
-    const upstream = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: request.method,
-        path: request.url,
-        headers: {
-          ...request.headers,
-          'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1',
-          'x-forwarded-port': String(running.facts.port),
-        },
-        agent: this.agent,
-      },
-      (answer) => {
-        answered = true;
-        this.metrics.targetResponse(
-          loadBalancerArn,
-          target.targetGroupArn,
-          answer.statusCode ?? 502,
-          (performance.now() - sentAt) / 1000,
-        );
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-        answer.on('error', () => response.destroy());
-      },
-    );
-    // Without a listener the agent's idle timeout would not touch active requests anyway; keep them alive.
-    upstream.on('timeout', () => undefined);
-    upstream.on('error', () => {
-      if (!answered) this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn);
-      sendError(response, 502, 'Bad Gateway');
+    proxyToInstance(request, response, port, running.facts.port, this.agent, {
+      answered: (status, seconds) =>
+        this.metrics.targetResponse(loadBalancerArn, target.targetGroupArn, status, seconds),
+      failed: () => this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn),
     });
-    request.pipe(upstream);
   }
 
   /** Every (load balancer, target group) a listener forwards to. */
@@ -232,14 +263,11 @@ export class LoadBalancerRouter {
   }
 
   ports(): number[] {
-    return [...this.listeners.values()].map((l) => l.localPort).filter((p) => p > 0);
+    return openPorts(this.listeners.values());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const all = [...this.listeners.values()];
-    this.listeners.clear();
-    await Promise.all(all.map((l) => closeHttpServer(l.server)));
-    this.agent.destroy();
+    await closeListeners(this.listeners, this.agent);
   }
 }

@@ -34,6 +34,7 @@ import {
   type DescribeTargetHealthCommandOutput,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { readClassicLoadBalancers, type ClassicLoadBalancerFacts } from './classic-elb';
 import { CostMeter } from './cost-meter';
 import { forwardTargets, listenerRulesOf, routeActionOf, type ListenerRule, type RouteAction } from './listeners';
 import type { WorldScope } from './world-effects';
@@ -96,6 +97,8 @@ export interface AsgFacts {
   healthCheckType: string;
   healthCheckGracePeriodSeconds: number;
   targetGroupArns: string[];
+  /** Classic load balancers the group registers its instances with (`LoadBalancerNames`). */
+  loadBalancerNames?: string[];
 }
 
 export { forwardTargets } from './listeners';
@@ -108,6 +111,8 @@ export interface WorldSnapshot {
   targetGroups: Map<string, TargetGroupFacts>;
   listeners: Map<string, ListenerFacts>;
   asgs: Map<string, AsgFacts>;
+  /** Classic load balancers by name (classic-elb.ts). */
+  classicLoadBalancers?: Map<string, ClassicLoadBalancerFacts>;
 }
 
 /** SDK clients aimed straight at moto. */
@@ -117,6 +122,8 @@ export interface MotoClients {
   autoScaling: AutoScalingClient;
   /** For the sandbox's own metrics and alarm states. */
   cloudWatch: CloudWatchClient;
+  /** Where the classic ELB API is asked (no SDK client: classic-elb.ts sends Query requests). */
+  classic?: { endpoint: string; region: string };
 }
 
 /** Clients for the traffic layer's own reads of moto (fixed dummy credentials; moto does not check them). */
@@ -133,7 +140,16 @@ export function motoClients(motoEndpoint: string, region: string): MotoClients {
     autoScaling: new AutoScalingClient(config),
     // Moto fails on compressed bodies (the SDK gzips PutMetricData over 10 KB).
     cloudWatch: new CloudWatchClient({ ...config, disableRequestCompression: true }),
+    classic: { endpoint: motoEndpoint, region },
   };
+}
+
+/** A snapshot, with its classic load balancers when they were read. */
+function snapshotOf(
+  albWorld: Omit<WorldSnapshot, 'classicLoadBalancers'>,
+  classicLoadBalancers: Map<string, ClassicLoadBalancerFacts> | undefined,
+): WorldSnapshot {
+  return classicLoadBalancers ? { ...albWorld, classicLoadBalancers } : albWorld;
 }
 
 /** Most instance ids in one DescribeInstances filter (EC2's limit on filter values). */
@@ -164,6 +180,7 @@ function asgFactsOf(group: AutoScalingGroup & { AutoScalingGroupName: string }):
     healthCheckType: group.HealthCheckType ?? 'EC2',
     healthCheckGracePeriodSeconds: group.HealthCheckGracePeriod ?? 0,
     targetGroupArns: group.TargetGroupARNs ?? [],
+    ...(group.LoadBalancerNames?.length ? { loadBalancerNames: group.LoadBalancerNames } : {}),
     ...(group.LaunchTemplate?.LaunchTemplateId
       ? { launchTemplate: `${group.LaunchTemplate.LaunchTemplateId}:${group.LaunchTemplate.Version ?? '$Default'}` }
       : {}),
@@ -221,14 +238,15 @@ export class MotoWorldReader {
 
   /** Reads the whole world. */
   async read(): Promise<WorldSnapshot> {
-    const [instances, targetGroups, listeners, asgs] = await Promise.all([
+    const [instances, targetGroups, listeners, asgs, classicLoadBalancers] = await Promise.all([
       this.readInstances(),
       this.readTargetGroups(),
       this.readListeners(),
       this.readAsgs(),
+      this.readClassic(),
     ]);
     const imageTags = await this.readImageTags([...new Set([...instances.values()].map((i) => i.amiId))]);
-    return { instances, imageTags, targetGroups, listeners, asgs };
+    return snapshotOf({ instances, imageTags, targetGroups, listeners, asgs }, classicLoadBalancers);
   }
 
   /**
@@ -369,8 +387,13 @@ export class MotoWorldReader {
       }
     }
     const listeners = scope.listeners ? await this.readListeners() : previous.listeners;
+    // A CLB's registrations follow its ASGs (scale-in deregisters) and its instances (terminated ones).
+    const classicMoved =
+      scope.classicLoadBalancers ||
+      ((previous.classicLoadBalancers?.size ?? 0) > 0 && (scope.asgNames.size > 0 || scope.instanceIds.size > 0));
+    const classicLoadBalancers = classicMoved ? await this.readClassic() : previous.classicLoadBalancers;
     const imageTags = await this.readImageTags([...new Set([...instances.values()].map((i) => i.amiId))]);
-    return { instances, imageTags, targetGroups, listeners, asgs };
+    return snapshotOf({ instances, imageTags, targetGroups, listeners, asgs }, classicLoadBalancers);
   }
 
   /** The AMI of a launch template version (`id:version`, numbered: immutable, so cached); undefined when unknown. */
@@ -544,6 +567,15 @@ export class MotoWorldReader {
       }),
     );
     return result;
+  }
+
+  /** Every classic load balancer (undefined when the clients name no classic endpoint). */
+  private async readClassic(): Promise<Map<string, ClassicLoadBalancerFacts> | undefined> {
+    const classic = this.clients.classic;
+    if (!classic) return undefined;
+    return this.meter.time('moto:DescribeClassicLoadBalancers', () =>
+      readClassicLoadBalancers(classic.endpoint, classic.region),
+    );
   }
 
   private async readAsgs(): Promise<Map<string, AsgFacts>> {

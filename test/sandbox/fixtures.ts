@@ -43,13 +43,17 @@ export async function makeAppAmi(
   return amiId;
 }
 
-/** Creates a launch template and an ASG in the demo target group (HealthCheckType ELB). */
+/**
+ * Creates a launch template and an ASG in the demo target group (HealthCheckType ELB); with
+ * `loadBalancerNames`, registered with those classic load balancers instead (MinSize 0).
+ */
 export async function createAppAsg(
   aws: AwsClients,
-  infra: DemoInfra,
+  infra: Pick<DemoInfra, 'subnetIds' | 'targetGroupArn'>,
   name: string,
   amiId: string,
   desired: number,
+  classic: { loadBalancerNames?: string[] } = {},
 ): Promise<void> {
   const template = await aws.ec2.send(
     new CreateLaunchTemplateCommand({
@@ -61,11 +65,13 @@ export async function createAppAsg(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: name,
       LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
-      MinSize: desired,
-      MaxSize: desired,
+      MinSize: classic.loadBalancerNames ? 0 : desired,
+      MaxSize: Math.max(desired, classic.loadBalancerNames ? 4 : 0),
       DesiredCapacity: desired,
       VPCZoneIdentifier: infra.subnetIds.join(','),
-      TargetGroupARNs: [infra.targetGroupArn],
+      ...(classic.loadBalancerNames
+        ? { LoadBalancerNames: classic.loadBalancerNames }
+        : { TargetGroupARNs: [infra.targetGroupArn] }),
       HealthCheckType: 'ELB',
       // moto turns 0 into its default 300, so ask for 1 s.
       HealthCheckGracePeriod: 1,
