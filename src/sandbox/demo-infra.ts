@@ -50,6 +50,8 @@ export interface DemoInfra {
 export interface DemoInfraOptions {
   /** Also create a classic load balancer through this endpoint (the gateway): the project has no SDK client for it. */
   classicEndpoint?: string;
+  /** Appended to the bucket names (S3 names are global: another region's demo needs its own). */
+  bucketSuffix?: string;
 }
 
 /** The demo's settings: AWS-like, short enough to watch. */
@@ -151,8 +153,8 @@ export async function createDemoInfra(
       DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
     }),
   );
-  const artifactBucket = `${name}-artifacts`;
-  const ledgerBucket = `${name}-ledger`;
+  const artifactBucket = `${name}-artifacts${options.bucketSuffix ?? ''}`;
+  const ledgerBucket = `${name}-ledger${options.bucketSuffix ?? ''}`;
   for (const bucket of [artifactBucket, ledgerBucket]) {
     await aws.s3.send(
       new CreateBucketCommand({

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { classifyRequest, decompressedBody, type AwsCall } from './aws-request';
+import { classifyRequest, credentialOf, decompressedBody, type AwsCall } from './aws-request';
+import { CallCredentials } from './call-credentials';
 import { CallStats } from './call-stats';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
 import { closeHttpServer, listenLoopback } from './ports';
@@ -65,6 +66,8 @@ export interface Gateway {
   endpoint: string;
   port: number;
   stats: CallStats;
+  /** Access key ids that signed the calls, per region and action. */
+  credentials: CallCredentials;
   faults: FaultInjector;
   stop(): Promise<void>;
 }
@@ -89,6 +92,7 @@ function protocolOf(call: AwsCall, request: IncomingMessage): 'query' | 'json' |
 /** Starts the gateway on 127.0.0.1:`port` (0 = any free port). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stats = new CallStats();
+  const credentials = new CallCredentials();
   const faults = new FaultInjector(options.faultSeed ?? 1);
   const hooks = options.hooks ?? {};
   const moto = new URL(options.motoEndpoint);
@@ -112,6 +116,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if ((path === 'calls' && method === 'DELETE') || (path === 'calls/reset' && method === 'POST')) {
         stats.reset();
         return sendJson(response, 200, stats.snapshot());
+      }
+      if (path === 'credentials' && method === 'GET') return sendJson(response, 200, credentials.snapshot());
+      if (path === 'credentials' && method === 'DELETE') {
+        credentials.reset();
+        return sendJson(response, 200, credentials.snapshot());
       }
       if (path === 'faults' && method === 'GET') return sendJson(response, 200, { rules: faults.list() });
       if (path === 'faults' && method === 'POST') {
@@ -218,8 +227,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const raw = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: received };
     const decompressed = decompressedBody(raw);
     const body = decompressed ?? received;
-    const call = classifyRequest({ ...raw, body });
+    const signer = credentialOf(raw);
+    const call: AwsCall = { ...classifyRequest({ ...raw, body }), ...(signer ? { region: signer.region } : {}) };
     stats.recordCall(call.service, call.action, call.mutating);
+    if (signer) credentials.record(signer.accessKeyId, signer.region, call.service, call.action);
     const decision = faults.decide(call.service, call.action);
     hooks.onCall?.(call, receivedAt, decision.error?.kind);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
@@ -261,6 +272,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     stats,
+    credentials,
     faults,
     stop: () => closeHttpServer(server),
   };
