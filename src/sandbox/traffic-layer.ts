@@ -104,6 +104,7 @@ export class TrafficLayer {
       moto.cloudWatch,
       (seconds) => scaledPeriodMs(seconds, scale),
       log.child('alarms'),
+      this.responseTimes,
     );
     const hosts = () =>
       this.router.forwardPairs().map((pair) => ({ ...pair, ...this.health.hostCounts(pair.targetGroupArn) }));

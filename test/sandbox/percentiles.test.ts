@@ -1,10 +1,11 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, PutMetricAlarmCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { loadBalancerDimension, targetGroupDimension } from '../../src/sandbox/alb-metrics';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import {
+  alarmState,
   createAppAsg,
   createTargetGroup,
   forwardWeighted,
@@ -179,4 +180,38 @@ test.serial('GetMetricStatistics ExtendedStatistics through the AWS CLI v2 (Quer
   t.is(answer.Datapoints[0]?.SampleCount, seen.v2);
   t.true((answer.Datapoints[0]?.ExtendedStatistics.p50 ?? 0) >= CANARY_LATENCY_MS / 1000);
   t.true((answer.Datapoints[0]?.ExtendedStatistics.p99 ?? 0) >= CANARY_LATENCY_MS / 1000);
+});
+
+test.serial('a percentile alarm (ExtendedStatistic p90) goes ALARM on the slow canary, OK on production', async (t) => {
+  const aws = sandbox.clients();
+  const infra = sandbox.infra!;
+  for (const [name, arn] of [
+    ['canary-p90', canaryArn],
+    ['prod-p90', infra.targetGroupArn],
+  ] as const)
+    await aws.cloudWatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: 'TargetResponseTime',
+        Dimensions: [
+          { Name: 'LoadBalancer', Value: loadBalancerDimension(infra.loadBalancerArn) },
+          { Name: 'TargetGroup', Value: targetGroupDimension(arn) },
+        ],
+        ExtendedStatistic: 'p90',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: (CANARY_LATENCY_MS / 1000) * 0.8,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'missing',
+      }),
+    );
+  // Traffic keeps coming until both alarms have a verdict from data.
+  const states = await waitFor('both percentile alarms evaluated', async () => {
+    await Promise.all(Array.from({ length: 4 }, () => getJson(`${sandbox.listenerUrl as string}/orders`)));
+    const canary = await alarmState(aws, 'canary-p90');
+    const prod = await alarmState(aws, 'prod-p90');
+    return canary === 'ALARM' && prod === 'OK' ? { canary, prod } : undefined;
+  });
+  t.deepEqual(states, { canary: 'ALARM', prod: 'OK' });
 });
