@@ -109,6 +109,11 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
     const bootSeconds = Number(argv.bootSeconds);
     if (!(bootSeconds >= 0))
       throw new InputError('boot-seconds', `must be 0 or more seconds (got ${String(argv.bootSeconds)})`);
+    if (argv.classicLb === true && argv.infra !== 'demo')
+      throw new InputError(
+        'classic-lb',
+        'adds a classic load balancer to the demo infrastructure: give --infra demo too',
+      );
     let regions: string[] | undefined;
     if (typeof argv.regions === 'string') {
       const parsed = parseRegions(argv.regions);
@@ -234,7 +239,11 @@ export const sandboxCommand: CommandModule = {
       .command(probeCommand)
       .options({
         port: { type: 'number', default: 4566, describe: 'Gateway port on 127.0.0.1 (0 = any free port)' },
-        region: { type: 'string', default: 'us-east-1', describe: 'AWS region the sandbox pretends to be' },
+        region: {
+          type: 'string',
+          default: 'us-east-1',
+          describe: 'AWS region the sandbox pretends to be (see --regions for several)',
+        },
         regions: {
           type: 'string',
           describe:

@@ -129,10 +129,13 @@ test.serial(
   },
 );
 
-test.serial('a --regions value that is not region names is named, exit 2, before anything starts', async (t) => {
+test.serial('bad --regions and --classic-lb values are named, exit 2, before anything starts', async (t) => {
   const run = runCli(['sandbox', '--port', '0', '--regions', 'us-east-1,europe'], process.env);
   t.is(await run.exited, 2);
   t.regex(run.err(), /regions.*europe/);
+  const classic = runCli(['sandbox', '--port', '0', '--classic-lb'], process.env);
+  t.is(await classic.exited, 2);
+  t.regex(classic.err(), /classic-lb.*--infra demo/);
 });
 
 test.serial('without moto_server the sandbox says how to install it and exits 2', async (t) => {
