@@ -3,6 +3,7 @@ import type { Logger } from '../core/log';
 import { parseHealthTarget, type ClassicLoadBalancerFacts } from './classic-elb';
 import type { InstanceFleet } from './fleet';
 import { HEALTH_CHECK_TIMEOUT_FLOOR_MS, httpCheck } from './target-health';
+import type { InstanceHealthEvent } from './timeline';
 
 /**
  * Real health checks of classic load balancer instances, from each CLB's
@@ -82,7 +83,28 @@ export class ClassicHealthMonitor {
     private readonly log: Logger,
     /** Told when an instance's draining ends (or at once without draining): cut its in-flight requests. */
     private readonly onDrained: (loadBalancerName: string, instanceId: string) => void = () => undefined,
+    /** Told of every change of an instance's health (for the timeline). */
+    private readonly onChange: (event: Omit<InstanceHealthEvent, 'kind'>) => void = () => undefined,
   ) {}
+
+  /** Sets an instance's health, telling {@link onChange} when its state or reason changed. */
+  private setHealth(loadBalancerName: string, instance: InstanceRecord, health: ClassicInstanceHealth): void {
+    const before = instance.health;
+    instance.health = health;
+    if (before === health) return;
+    this.onChange({
+      at: Date.now(),
+      loadBalancerName,
+      instanceId: instance.instanceId,
+      state: health === DEREGISTERING ? 'Draining' : health.state === 'InService' ? 'InService' : 'OutOfService',
+      ...(health.reasonCode === 'N/A' ? {} : { reasonCode: health.reasonCode }),
+    });
+  }
+
+  private removed(loadBalancerName: string, instanceId: string): void {
+    this.onChange({ at: Date.now(), loadBalancerName, instanceId, state: 'Removed' });
+    this.onDrained(loadBalancerName, instanceId);
+  }
 
   private scaledMs(seconds: number, floorMs: number): number {
     return Math.max(floorMs, seconds * 1000 * this.scale);
@@ -107,11 +129,19 @@ export class ClassicHealthMonitor {
       for (const id of registered) {
         const known = record.instances.get(id);
         if (known && known.drainingUntil === undefined) continue;
-        record.instances.set(id, { instanceId: id, health: REGISTERING, successes: 0, failures: 0, checking: false });
+        const instance: InstanceRecord = {
+          instanceId: id,
+          health: REGISTERING,
+          successes: 0,
+          failures: 0,
+          checking: false,
+        };
+        record.instances.set(id, instance);
+        this.onChange({ at: now, loadBalancerName: name, instanceId: id, state: 'OutOfService', reasonCode: 'ELB' });
       }
       for (const [id, instance] of record.instances) {
         if (registered.has(id) || instance.drainingUntil !== undefined) continue;
-        instance.health = DEREGISTERING;
+        this.setHealth(name, instance, DEREGISTERING);
         instance.drainingUntil = now + (facts.drainingTimeoutSeconds ?? 0) * 1000 * this.scale;
       }
     }
@@ -119,7 +149,7 @@ export class ClassicHealthMonitor {
       if (balancers?.has(name)) continue;
       clearInterval(record.timer);
       this.balancers.delete(name);
-      for (const id of record.instances.keys()) this.onDrained(name, id);
+      for (const id of record.instances.keys()) this.removed(name, id);
     }
     this.endDraining(now);
   }
@@ -130,7 +160,7 @@ export class ClassicHealthMonitor {
       for (const [id, instance] of record.instances)
         if (instance.drainingUntil !== undefined && instance.drainingUntil <= now) {
           record.instances.delete(id);
-          this.onDrained(name, id);
+          this.removed(name, id);
         }
   }
 
@@ -161,14 +191,14 @@ export class ClassicHealthMonitor {
       instance.successes += 1;
       instance.failures = 0;
       if (instance.health.state !== 'InService' && instance.successes >= settings.healthyThreshold) {
-        instance.health = IN_SERVICE;
+        this.setHealth(record.facts.name, instance, IN_SERVICE);
         this.log.debug(`${instance.instanceId} InService in ${record.facts.name}`);
       }
     } else {
       instance.failures += 1;
       instance.successes = 0;
       if (instance.health !== FAILED && instance.failures >= settings.unhealthyThreshold) {
-        instance.health = FAILED;
+        this.setHealth(record.facts.name, instance, FAILED);
         this.log.debug(`${instance.instanceId} OutOfService in ${record.facts.name}`);
       }
     }

@@ -95,8 +95,12 @@ export class TrafficLayer {
       this.timeline.record({ kind: 'target-state', ...change }),
     );
     this.router = new LoadBalancerRouter(this.fleet, this.health, log.child('lb'));
-    this.classicHealth = new ClassicHealthMonitor(this.fleet, options.timeScale, log.child('clb-health'), (name, id) =>
-      this.classicRouter.cutInFlight(name, id),
+    this.classicHealth = new ClassicHealthMonitor(
+      this.fleet,
+      options.timeScale,
+      log.child('clb-health'),
+      (name, id) => this.classicRouter.cutInFlight(name, id),
+      (change) => this.timeline.record({ kind: 'instance-health', ...change }),
     );
     this.classicRouter = new ClassicRouter(this.fleet, this.classicHealth, options.region, log.child('clb'));
     const scale = options.timeScale;

@@ -108,6 +108,13 @@ test.serial(
     const ids = first.map((s) => s.InstanceId);
     const healthy = await waitInService(ids);
     for (const state of healthy) t.like(state, { ReasonCode: 'N/A', Description: 'N/A' });
+    const events = sandbox.timeline().events.filter((e) => e.kind === 'instance-health');
+    for (const id of ids)
+      t.deepEqual(
+        events.filter((e) => e.kind === 'instance-health' && e.instanceId === id).map((e) => e.state),
+        ['OutOfService', 'InService'],
+        `the timeline shows ${id} registering, then InService`,
+      );
     const seen = new Set<string>();
     for (let i = 0; i < 6; i += 1) {
       const { status, body } = await getJson(classicListener().url);
@@ -170,6 +177,11 @@ test.serial(
     t.is((await short).status, 200, 'the short request finished');
     t.is(await long, 502, 'the long one was cut when draining ended');
     t.deepEqual(await instanceHealth(), []);
+    const ends = sandbox
+      .timeline()
+      .events.filter((e) => e.kind === 'instance-health' && ids.includes(e.instanceId))
+      .map((e) => (e.kind === 'instance-health' ? e.state : ''));
+    t.deepEqual(ends.slice(-4).sort(), ['Draining', 'Draining', 'Removed', 'Removed']);
   },
 );
 

@@ -3,6 +3,7 @@ import { classicFactsOf, find, membersOf, parseHealthTarget, parseXml } from '..
 import { rewriteInstanceHealth } from '../../../src/sandbox/clb-health';
 import { droppedByMoto } from '../../../src/sandbox/clb-membership';
 import type { WorldSnapshot } from '../../../src/sandbox/moto-world';
+import { callEventOf } from '../../../src/sandbox/timeline';
 import { emptyScope, worldScopeOf } from '../../../src/sandbox/world-effects';
 
 const DESCRIBED =
@@ -109,4 +110,21 @@ test('classic ELB calls re-read the CLBs; unknown ones read everything', (t) => 
   t.true(worldScopeOf(call('RegisterInstancesWithLoadBalancer'), some).classicLoadBalancers);
   t.false(worldScopeOf(call('RegisterInstancesWithLoadBalancer'), some).full);
   t.true(worldScopeOf(call('SomethingNew'), some).full);
+});
+
+test('a classic ELB call event names its load balancer and instances', (t) => {
+  const event = callEventOf(
+    {
+      service: 'elasticloadbalancing',
+      action: 'DeregisterInstancesFromLoadBalancer',
+      mutating: true,
+      params: new URLSearchParams({
+        LoadBalancerName: 'web',
+        'Instances.member.1.InstanceId': 'i-a',
+        'Instances.member.2.InstanceId': 'i-b',
+      }),
+    },
+    1,
+  );
+  t.like(event, { loadBalancerName: 'web', targetIds: ['i-a', 'i-b'] });
 });
