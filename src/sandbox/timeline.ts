@@ -20,6 +20,18 @@ export interface TargetStateEvent {
   reason?: string;
 }
 
+/** A classic load balancer instance's health changed (`OutOfService` on registration, `InService`, `Draining`, `Removed`). */
+export interface InstanceHealthEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  kind: 'instance-health';
+  loadBalancerName: string;
+  instanceId: string;
+  state: 'InService' | 'OutOfService' | 'Draining' | 'Removed';
+  /** DescribeInstanceHealth's ReasonCode (`ELB`, `Instance`) when not `N/A`. */
+  reasonCode?: string;
+}
+
 /** An AWS call reached the gateway. */
 export interface CallEvent {
   /** Epoch milliseconds, when the gateway received it. */
@@ -34,11 +46,13 @@ export interface CallEvent {
   autoScalingGroupName?: string;
   targetGroupArn?: string;
   listenerArn?: string;
-  /** Targets named by RegisterTargets / DeregisterTargets. */
+  /** The classic load balancer a call names. */
+  loadBalancerName?: string;
+  /** Targets named by RegisterTargets / DeregisterTargets (instances, for the classic API's Register/Deregister). */
   targetIds?: string[];
 }
 
-export type TimelineEvent = TargetStateEvent | CallEvent;
+export type TimelineEvent = TargetStateEvent | CallEvent | InstanceHealthEvent;
 
 /** The body of `GET /_sandbox/timeline`. */
 export interface TimelineSnapshot {
@@ -60,8 +74,10 @@ export function callEventOf(call: AwsCall, at: number, fault?: 'throttle' | 'fai
   if (tg) event.targetGroupArn = tg;
   const listener = call.params.get('ListenerArn');
   if (listener) event.listenerArn = listener;
+  const loadBalancerName = call.params.get('LoadBalancerName');
+  if (loadBalancerName) event.loadBalancerName = loadBalancerName;
   const targetIds = [...call.params.entries()]
-    .filter(([key]) => /^Targets\.member\.\d+\.Id$/.test(key))
+    .filter(([key]) => /^(Targets\.member\.\d+\.Id|Instances\.member\.\d+\.InstanceId)$/.test(key))
     .map(([, value]) => value);
   if (targetIds.length > 0) event.targetIds = targetIds;
   return event;
