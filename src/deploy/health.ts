@@ -20,7 +20,7 @@ import {
   type ServerGroup,
   type TargetHealthByGroup,
 } from '../cluster/server-groups';
-import { targetGroupNameFromArn } from '../status/cluster-status';
+import { targetGroupNameFromArn } from '../traffic/target-group-names';
 
 /** How far a server group is from serving. */
 export interface HealthProgress {

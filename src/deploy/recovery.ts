@@ -22,7 +22,7 @@ import {
   setCapacity,
   setGroupTags,
 } from './server-group-ops';
-import { settleInterruptedWatch } from '../verify/recovery';
+import { settleInterruptedWatch } from './operations/interrupted-watch';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it

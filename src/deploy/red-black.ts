@@ -10,8 +10,10 @@ import { Phase } from '../cluster/phases';
 import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
-import { cutoverWatchHook, warmWindowSeconds, type Verification, type VerificationStep } from '../verify/watch';
-import { runRollingSteps, stepCount } from './rolling';
+import { warmWindowSeconds, type Verification, type VerificationStep } from '../verify/watch';
+import { cutoverWatchHook } from './operations/watch-cutover';
+import { stepCount } from './rolling';
+import { runRollingSteps } from './strategies/rolling';
 import {
   asgSettingsOf,
   copyScalingSettings,

@@ -2,6 +2,7 @@ import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
 import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
+import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import { loadCluster, sortOldestFirst, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
@@ -54,10 +55,8 @@ export interface ClusterStatus {
   unfinished: UnfinishedDeployment[];
 }
 
-/** `arn:…:targetgroup/web-tg/abc` → `web-tg`. */
-export function targetGroupNameFromArn(arn: string): string {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
-}
+// Kept here too: stages and the library API read it from status.
+export { targetGroupNameFromArn };
 
 /** The status of one server group, counting only its own instances in each target group. */
 export function describeServerGroup(group: ServerGroup, health: TargetHealthByGroup): ServerGroupStatus {

@@ -1,9 +1,9 @@
-import type { AwsClients } from '../aws/clients';
-import { Tag } from '../aws/tags';
-import type { Logger } from '../core/log';
-import type { ServerGroup } from '../cluster/server-groups';
-import { removeGroupTags } from '../deploy/server-group-ops';
-import { restorePrevious } from './watch';
+import type { AwsClients } from '../../aws/clients';
+import { Tag } from '../../aws/tags';
+import type { Logger } from '../../core/log';
+import type { ServerGroup } from '../../cluster/server-groups';
+import { removeGroupTags } from '../server-group-ops';
+import { restorePrevious } from './restore-previous';
 
 /**
  * A deploy killed during its watch left the new group serving (phase
