@@ -8,8 +8,50 @@ import type { PreparedVerification } from '../../verify/prepare';
 import { watchStep, type Verification, type VerificationStep } from '../../verify/watch';
 import { waitForHealthyTargets } from '../health';
 import { rollBackAfterBreach } from '../operations/watch-cutover';
+import type { DeployPlan } from '../plan';
 import { stepCount, type RollingSettings } from '../rolling';
 import { disableServerGroup, setCapacity, setGroupTags } from '../server-group-ops';
+import type { DeployStrategy } from './strategy';
+
+/**
+ * Rolling red/black (settings and their checks: `deploy/rolling.ts`): the new
+ * group is created at the first step's size; the steps below 100 % move that
+ * share of the traffic, each watched; the last step is the ordinary cutover,
+ * from live state. The `cutover` phase goes on before the first step: the new
+ * group takes traffic from then on.
+ */
+export function rollingStrategy(rolling: RollingSettings): DeployStrategy {
+  return {
+    name: 'rolling',
+    initialCapacity: (plan) => firstStep(plan.capacity, rolling.steps),
+    shiftTraffic: async (aws, context) => {
+      const { request, plan, source, verification } = context;
+      if (!source || !verification) throw new Error('rolling needs a previous group and a watch');
+      await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
+      failpoint('cutover-started');
+      const steps = await runRollingSteps(aws, {
+        rolling,
+        prepared: verification,
+        newServerGroup: plan.newServerGroup,
+        targetGroupArns: plan.targetGroupArns,
+        previous: source,
+        desired: plan.capacity.desired,
+        healthTimeoutSeconds: request.healthTimeoutSeconds,
+        ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+        warmAfterSeconds: context.warmAfterSeconds,
+        log: context.log,
+        check: context.check,
+      });
+      return { steps, cutover: {} };
+    },
+  };
+}
+
+/** The capacity a rolling deploy creates its group with: the first step's share of desired, min pinned to it. */
+export function firstStep(capacity: DeployPlan['capacity'], steps: readonly number[]): DeployPlan['capacity'] {
+  const desired = stepCount(capacity.desired, steps[0] ?? 100);
+  return { min: desired, max: capacity.max, desired };
+}
 
 /** Options of {@link runRollingSteps}. */
 export interface RollingOptions {
