@@ -2,10 +2,7 @@
 // rule share one poll loop and its state; split apart they would each need the others' internals.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  DescribeTargetGroupAttributesCommand,
-  DescribeTargetGroupsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
@@ -20,7 +17,9 @@ import {
   type ServerGroup,
   type TargetHealthByGroup,
 } from '../cluster/server-groups';
+import { waitForDrainedIn } from '../traffic/drain';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
+import { targetGroupTraffic } from '../traffic/target-groups';
 
 /** How far a server group is from serving. */
 export interface HealthProgress {
@@ -393,52 +392,15 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
 
 /** The longest deregistration delay of the target groups, in seconds (AWS default 300). */
 export async function deregistrationDelaySeconds(aws: AwsClients, targetGroupArns: readonly string[]): Promise<number> {
-  let longest = 0;
-  for (const arn of targetGroupArns) {
-    const response = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    const value = response.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
-    longest = Math.max(longest, value === undefined ? 300 : Number(value));
-  }
-  return longest;
+  return targetGroupTraffic(aws).drainSeconds(targetGroupArns);
 }
 
 /**
  * Waits until none of `instanceIds` is still registered or draining in the
  * target groups (gone or `unused`), i.e. in-flight requests have finished.
  */
-export async function waitForDrained(
-  aws: AwsClients,
-  options: {
-    instanceIds: readonly string[];
-    targetGroupArns: readonly string[];
-    deadline: number;
-    log: Logger;
-    label: string;
-  },
-): Promise<void> {
-  const ids = new Set(options.instanceIds);
-  const schedule = pollSchedule(options.deadline);
-  let last = -1;
-  for (;;) {
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    let remaining = 0;
-    for (const targets of health.values()) {
-      remaining += targets.filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'unused').length;
-    }
-    if (remaining !== last) {
-      options.log.info(
-        remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`,
-      );
-      last = remaining;
-    }
-    if (remaining === 0) return;
-    if (!(await schedule.next())) {
-      throw new OperationFailedError(
-        'DrainTimeout',
-        `${options.label}: ${remaining} target(s) still draining at the deadline`,
-      );
-    }
-  }
+export async function waitForDrained(aws: AwsClients, options: Parameters<typeof waitForDrainedIn>[1]): Promise<void> {
+  await waitForDrainedIn(targetGroupTraffic(aws), options);
 }
 
 /**
