@@ -3,7 +3,8 @@ import { Tag } from '../../aws/tags';
 import { failpoint } from '../../core/failpoint';
 import type { Logger } from '../../core/log';
 import { Phase } from '../../cluster/phases';
-import { describeAsgsByName, describeTargetHealth, type ServerGroup } from '../../cluster/server-groups';
+import { clusterApisOf, type ClusterApis } from '../../cluster/server-group-api';
+import type { ServerGroup } from '../../cluster/server-groups';
 import type { PreparedVerification } from '../../verify/prepare';
 import { watchStep, type Verification, type VerificationStep } from '../../verify/watch';
 import { waitForHealthyTargets } from '../health';
@@ -29,7 +30,7 @@ export function rollingStrategy(rolling: RollingSettings): DeployStrategy {
       if (!source || !verification) throw new Error('rolling needs a previous group and a watch');
       await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
       failpoint('cutover-started');
-      const steps = await runRollingSteps(aws, {
+      const settings: RollingOptions = {
         rolling,
         prepared: verification,
         newServerGroup: plan.newServerGroup,
@@ -40,8 +41,8 @@ export function rollingStrategy(rolling: RollingSettings): DeployStrategy {
         ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
         warmAfterSeconds: context.warmAfterSeconds,
         log: context.log,
-        check: context.check,
-      });
+      };
+      const steps = await runRollingSteps(rollingPortsOf(aws, { ...settings, check: context.check }), settings);
       return { steps, cutover: {} };
     },
   };
@@ -69,7 +70,62 @@ export interface RollingOptions {
   /** Extra seconds the previous group must stay warm after the steps (scaleDownDelay, watch). */
   warmAfterSeconds: number;
   log: Logger;
-  check?: () => void;
+}
+
+/**
+ * What the steps do to the cluster besides the narrow interfaces: the waits
+ * and the watch (real ones: {@link rollingPortsOf}; an in-memory fake runs the
+ * steps in tests).
+ */
+export interface RollingPorts extends ClusterApis {
+  /** Every instance of the group InService and healthy in every target group; throws at the health deadline. */
+  untilFullyHealthy(groupName: string): Promise<void>;
+  /** Watches one step (alarms, gates); changes nothing. */
+  watch(step: string): Promise<VerificationStep>;
+  /** After a breached step: the previous group back at full strength, the new one out; returns the error to throw. */
+  rollBack(verification: Verification, step: VerificationStep): Promise<Error>;
+}
+
+/** The real {@link RollingPorts}: AWS through the clients, the health wait, the alarm and gate watch, the breach's undo. */
+export function rollingPortsOf(aws: AwsClients, options: RollingOptions & { check?: () => void }): RollingPorts {
+  const { log } = options;
+  return {
+    ...clusterApisOf(aws),
+    untilFullyHealthy: async (groupName) => {
+      await waitForHealthyTargets(aws, {
+        groupName,
+        targetGroupArns: options.targetGroupArns,
+        targetHealthyPercent: 100,
+        deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+        since: new Date(),
+        log,
+      });
+    },
+    watch: (step) =>
+      watchStep(aws, {
+        step,
+        prepared: options.prepared,
+        seconds: options.rolling.stepWatchSeconds,
+        serverGroup: options.newServerGroup,
+        log,
+        ...(options.check ? { check: options.check } : {}),
+      }),
+    rollBack: (verification, step) =>
+      rollBackAfterBreach(aws, {
+        newServerGroup: options.newServerGroup,
+        previous: [options.previous],
+        healthTimeoutSeconds: options.healthTimeoutSeconds,
+        ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+        log,
+        verification,
+        step,
+      }),
+  };
+}
+
+/** The previous group's instances out of the target groups at `percent` (the same share as the new group has grown to). */
+export function leavingAt(oldIds: readonly string[], out: ReadonlySet<string>, percent: number): string[] {
+  return oldIds.filter((id) => !out.has(id)).slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
 }
 
 /**
@@ -77,7 +133,7 @@ export interface RollingOptions {
  * size and is healthy). Returns their verdicts; a breach rolls back and
  * throws `VerificationFailed` with the verification so far.
  */
-export async function runRollingSteps(aws: AwsClients, options: RollingOptions): Promise<VerificationStep[]> {
+export async function runRollingSteps(ports: RollingPorts, options: RollingOptions): Promise<VerificationStep[]> {
   const { previous, log, rolling } = options;
   const partial = rolling.steps.filter((p) => p < 100);
   const done: VerificationStep[] = [];
@@ -86,41 +142,30 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
     Date.now() + partial.length * (rolling.stepWatchSeconds + options.healthTimeoutSeconds) * 1000,
   );
   // A crash from here is settled like an interrupted watch: the previous group still has every instance.
-  await setGroupTags(aws, options.newServerGroup, {
+  await setGroupTags(ports, options.newServerGroup, {
     [Tag.phase]: Phase.watching,
     [Tag.watchUntil]: until.toISOString(),
   });
-  await setGroupTags(aws, previous.name, {
+  await setGroupTags(ports, previous.name, {
     [Tag.scaleDownAfter]: new Date(until.getTime() + options.warmAfterSeconds * 1000).toISOString(),
   });
   const oldIds = previous.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
   const out = new Set<string>();
-  // After each growth: every instance of the new group InService and healthy in every target group.
-  const untilFullyHealthy = () =>
-    waitForHealthyTargets(aws, {
-      groupName: options.newServerGroup,
-      targetGroupArns: options.targetGroupArns,
-      targetHealthyPercent: 100,
-      deadline: Date.now() + options.healthTimeoutSeconds * 1000,
-      since: new Date(),
-      log,
-    });
   for (const percent of partial) {
     const newCount = stepCount(options.desired, percent);
-    const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+    const [asg] = await ports.groups.describe([options.newServerGroup]);
     if ((asg?.DesiredCapacity ?? 0) < newCount) {
-      await setCapacity(aws, options.newServerGroup, { min: newCount, desired: newCount });
-      await untilFullyHealthy();
+      // After each growth: every instance of the new group InService and healthy in every target group.
+      await setCapacity(ports, options.newServerGroup, { min: newCount, desired: newCount });
+      await ports.untilFullyHealthy(options.newServerGroup);
     }
-    const leaving = oldIds
-      .filter((id) => !out.has(id))
-      .slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
+    const leaving = leavingAt(oldIds, out, percent);
     if (leaving.length > 0) {
-      const health = await describeTargetHealth(aws, previous.targetGroupArns);
+      const health = await ports.traffic.health(previous.targetGroupArns);
       const registered = new Set([...health.values()].flat().map((t) => t.Target?.Id));
       const instances = previous.instances.filter((i) => leaving.includes(i.id) && registered.has(i.id));
       await disableServerGroup(
-        aws,
+        ports,
         { name: previous.name, instances, targetGroupArns: previous.targetGroupArns },
         {
           log,
@@ -133,14 +178,7 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
       `step ${percent}%: ${options.newServerGroup} at ${newCount}/${options.desired}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`,
     );
     failpoint('rolling-step');
-    const step = await watchStep(aws, {
-      step: `${percent}%`,
-      prepared: options.prepared,
-      seconds: rolling.stepWatchSeconds,
-      serverGroup: options.newServerGroup,
-      log,
-      ...(options.check ? { check: options.check } : {}),
-    });
+    const step = await ports.watch(`${percent}%`);
     done.push(step);
     if (step.verdict === 'failed') {
       const verification: Verification = {
@@ -151,20 +189,12 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
         steps: done,
         verdict: 'failed',
       };
-      throw await rollBackAfterBreach(aws, {
-        newServerGroup: options.newServerGroup,
-        previous: [previous],
-        healthTimeoutSeconds: options.healthTimeoutSeconds,
-        ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
-        log,
-        verification,
-        step,
-      });
+      throw await ports.rollBack(verification, step);
     }
   }
   // The last step: the whole new group, then the ordinary cutover disables what is left of the previous one.
-  await setCapacity(aws, options.newServerGroup, { min: options.desired, desired: options.desired });
-  await untilFullyHealthy();
-  await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
+  await setCapacity(ports, options.newServerGroup, { min: options.desired, desired: options.desired });
+  await ports.untilFullyHealthy(options.newServerGroup);
+  await setGroupTags(ports, options.newServerGroup, { [Tag.phase]: Phase.cutover });
   return done;
 }
