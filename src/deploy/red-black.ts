@@ -11,7 +11,7 @@ import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
-import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
+import { removalPortsOf, removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
 import { strategyFor } from './strategies';
 import {
   asgSettingsOf,
@@ -208,7 +208,14 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
       if (asgCreated || template)
-        await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
+        await removeNewGroup(
+          removalPortsOf(aws),
+          plan.newServerGroup,
+          template,
+          source,
+          log,
+          request.drainTimeoutSeconds,
+        );
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);

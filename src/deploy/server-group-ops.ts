@@ -109,7 +109,7 @@ export async function setCapacity(aws: ClientsOrApis, groupName: string, capacit
  */
 export async function disableServerGroup(
   aws: ClientsOrApis,
-  group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
+  group: { name: string; instances: ReadonlyArray<{ id: string }>; targetGroupArns: readonly string[] },
   options: {
     log: Logger;
     drainTimeoutSeconds?: number;

@@ -72,6 +72,20 @@ export class InMemoryCluster implements ClusterApis {
     return [...(this.targets.get(arn)?.keys() ?? [])].sort();
   }
 
+  /** Deletes a group as a forced ASG delete does: its instances terminated and out of the target groups. */
+  deleteGroup(name: string): void {
+    this.calls.push(`delete ${name}`);
+    const group = this.groupsByName.get(name);
+    if (!group) return;
+    for (const id of group.instances) for (const arn of group.targetGroupArns) this.targetsOf(arn).delete(id);
+    this.groupsByName.delete(name);
+  }
+
+  /** True when the group exists. */
+  has(name: string): boolean {
+    return this.groupsByName.has(name);
+  }
+
   /** Sets an instance's state in a target group (e.g. `unhealthy`). */
   setTargetState(arn: string, instanceId: string, state: string): void {
     this.targetsOf(arn).set(instanceId, state);

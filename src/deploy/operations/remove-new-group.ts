@@ -1,8 +1,26 @@
 import type { AwsClients } from '../../aws/clients';
 import type { Logger } from '../../core/log';
-import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../../cluster/server-groups';
+import { clusterApisOf, type ClusterApis } from '../../cluster/server-group-api';
+import type { ServerGroup } from '../../cluster/server-groups';
 import type { CreatedLaunchTemplate } from '../launch-template';
-import { destroyServerGroup, disableServerGroup, unpinMin } from '../server-group-ops';
+import {
+  destroyServerGroup,
+  disableServerGroup,
+  unpinMin,
+  type ClientsOrApis,
+  type GroupToDestroy,
+} from '../server-group-ops';
+
+/** What removing a new group takes: the narrow interfaces, and deleting a group with what it owns. */
+export interface RemovalPorts extends ClusterApis {
+  /** Deletes a server group, its launch template when ours and its copied alarms (`destroyServerGroup`). */
+  destroy(group: GroupToDestroy): Promise<void>;
+}
+
+/** The real {@link RemovalPorts} of a region's clients. */
+export function removalPortsOf(aws: AwsClients): RemovalPorts {
+  return { ...clusterApisOf(aws), destroy: (group) => destroyServerGroup(aws, group) };
+}
 
 /**
  * Undoes a new group that never took traffic: delete it and the launch
@@ -10,17 +28,17 @@ import { destroyServerGroup, disableServerGroup, unpinMin } from '../server-grou
  * was never disabled.
  */
 export async function removeNewGroup(
-  aws: AwsClients,
+  ports: RemovalPorts,
   name: string,
   template: CreatedLaunchTemplate | undefined,
   source: ServerGroup | undefined,
   log: Logger,
   drainTimeoutSeconds: number | undefined,
 ): Promise<void> {
-  await drainIfServing(aws, name, log, drainTimeoutSeconds);
+  await drainIfServing(ports, name, log, drainTimeoutSeconds);
   // This run made the template (whether or not the group got created): it goes too.
-  await destroyServerGroup(aws, { name, ...(template ? { launchTemplate: template } : {}), ownsLaunchTemplate: true });
-  if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+  await ports.destroy({ name, ...(template ? { launchTemplate: template } : {}), ownsLaunchTemplate: true });
+  if (source) await restorePinnedMin(ports, source.name, source.capacity.min, log);
   log.info(
     `removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`,
   );
@@ -32,26 +50,33 @@ export async function removeNewGroup(
  * in-flight requests finish (bounded by the drain timeout), so deleting it cuts none.
  */
 async function drainIfServing(
-  aws: AwsClients,
+  ports: ClusterApis,
   name: string,
   log: Logger,
   drainTimeoutSeconds: number | undefined,
 ): Promise<void> {
-  const [asg] = await describeAsgsByName(aws, [name]);
+  const [asg] = await ports.groups.describe([name]);
   if (!asg || (asg.Instances ?? []).length === 0) return;
-  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
-  const group = await toServerGroup(aws, asg, health);
+  const health = await ports.traffic.health(asg.TargetGroupARNs ?? []);
+  const group = {
+    name,
+    instances: (asg.Instances ?? []).map((i) => ({ id: i.InstanceId ?? '' })),
+    targetGroupArns: asg.TargetGroupARNs ?? [],
+  };
   const ids = new Set(group.instances.map((i) => i.id));
   const served = [...health.values()]
     .flat()
     .some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
   if (!served) return;
   log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
-  await disableServerGroup(aws, group, { log, ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}) });
+  await disableServerGroup(ports, group, {
+    log,
+    ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}),
+  });
 }
 
 /** Restores a group's min pinned while two groups ran (the pin tag goes too). */
-export async function restorePinnedMin(aws: AwsClients, groupName: string, min: number, log: Logger): Promise<void> {
+export async function restorePinnedMin(aws: ClientsOrApis, groupName: string, min: number, log: Logger): Promise<void> {
   await unpinMin(aws, groupName, min);
   log.debug(`${groupName}: min restored to ${min}`);
 }
