@@ -4,7 +4,7 @@ import type { AwsClients } from '../aws/clients';
 import { collectPages } from '../aws/paginate';
 import { Tag, tagMap } from '../aws/tags';
 import { parseServerGroupName } from '../core/naming';
-import { targetGroupTraffic } from '../traffic/target-groups';
+import { targetGroupTraffic, trafficSourcesOf } from '../traffic/target-groups';
 import type { TargetHealthByGroup } from '../traffic/traffic';
 
 export type { TargetHealthByGroup };
@@ -122,7 +122,7 @@ async function resolveAmi(
 export function isEnabled(asg: AutoScalingGroup, health: TargetHealthByGroup): boolean {
   const suspended = (asg.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'AddToLoadBalancer');
   if (suspended) return false;
-  const targetGroups = asg.TargetGroupARNs ?? [];
+  const targetGroups = trafficSourcesOf(asg);
   const instanceIds = new Set((asg.Instances ?? []).map((i) => i.InstanceId));
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t) => instanceIds.has(t.Target?.Id)));
@@ -160,7 +160,7 @@ function serverGroupOf(
       healthStatus: i.HealthStatus ?? 'Unknown',
       availabilityZone: i.AvailabilityZone ?? '',
     })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
+    targetGroupArns: trafficSourcesOf(asg),
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
@@ -191,7 +191,7 @@ export async function loadCluster(
   const [health, amiIds] = await Promise.all([
     describeTargetHealth(
       aws,
-      asgs.flatMap((asg) => asg.TargetGroupARNs ?? []),
+      asgs.flatMap((asg) => trafficSourcesOf(asg)),
     ),
     Promise.all(asgs.map((asg) => resolveAmi(aws, asg, tagMap(asg.Tags)))),
   ]);

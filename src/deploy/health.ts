@@ -18,7 +18,7 @@ import {
   type TargetHealthByGroup,
 } from '../cluster/server-groups';
 import { waitForDrainedIn } from '../traffic/drain';
-import { targetGroupTraffic } from '../traffic/target-groups';
+import { targetGroupTraffic, trafficSourcesOf } from '../traffic/target-groups';
 import {
   BROKEN_BUILD_POLLS,
   STABLE_HEALTH_POLLS,
@@ -145,7 +145,7 @@ async function pollGroup(
   ]);
   const asg = all.find((a) => a.AutoScalingGroupName === groupName);
   // Other groups of the cluster may sit in target groups the new one does not use.
-  const missing = [...new Set(all.flatMap((a) => a.TargetGroupARNs ?? []))].filter((arn) => !health.has(arn));
+  const missing = [...new Set(all.flatMap((a) => trafficSourcesOf(a)))].filter((arn) => !health.has(arn));
   if (missing.length > 0)
     for (const [arn, targets] of await describeTargetHealth(aws, missing)) health.set(arn, targets);
   return { asg, all, health };

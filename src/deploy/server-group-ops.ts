@@ -11,6 +11,7 @@ import type { Logger } from '../core/log';
 import { clusterApisOf, type ClusterApis } from '../cluster/server-group-api';
 import { DISABLE_PROCESSES, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import { waitForDrainedIn } from '../traffic/drain';
+import { attachmentFor, trafficSourcesOf } from '../traffic/target-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import type { Capacity } from './request';
@@ -57,7 +58,7 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       ...(spec.subnets.length > 0
         ? { VPCZoneIdentifier: spec.subnets.join(',') }
         : { AvailabilityZones: spec.availabilityZones }),
-      TargetGroupARNs: spec.targetGroupArns,
+      ...attachmentFor(spec.targetGroupArns),
       HealthCheckType: spec.targetGroupArns.length > 0 ? 'ELB' : 'EC2',
       HealthCheckGracePeriod: 300,
       ...copied,
@@ -153,7 +154,7 @@ async function deregisterGroupInstances(
   const { groups, traffic } = apisOf(aws);
   const [asg] = await groups.describe([groupName]);
   if (!asg) return;
-  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const arns = targetGroupArns ?? trafficSourcesOf(asg);
   const ids = (asg.Instances ?? []).map((i) => i.InstanceId).filter((id): id is string => id !== undefined);
   if (ids.length === 0 || arns.length === 0) return;
   await traffic.deregister(arns, ids);

@@ -1,5 +1,6 @@
 import type { AwsClients } from '../../aws/clients';
 import type { Logger } from '../../core/log';
+import { trafficSourcesOf } from '../../traffic/target-groups';
 import { clusterApisOf, type ClusterApis } from '../../cluster/server-group-api';
 import type { ServerGroup } from '../../cluster/server-groups';
 import type { CreatedLaunchTemplate } from '../launch-template';
@@ -57,11 +58,11 @@ async function drainIfServing(
 ): Promise<void> {
   const [asg] = await ports.groups.describe([name]);
   if (!asg || (asg.Instances ?? []).length === 0) return;
-  const health = await ports.traffic.health(asg.TargetGroupARNs ?? []);
+  const health = await ports.traffic.health(trafficSourcesOf(asg));
   const group = {
     name,
     instances: (asg.Instances ?? []).map((i) => ({ id: i.InstanceId ?? '' })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
+    targetGroupArns: trafficSourcesOf(asg),
   };
   const ids = new Set(group.instances.map((i) => i.id));
   const served = [...health.values()]

@@ -1,6 +1,7 @@
 import type { AwsClients } from '../../aws/clients';
 import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
+import { trafficSourcesOf } from '../../traffic/target-groups';
 import { describeAsgsByName, type ServerGroup } from '../../cluster/server-groups';
 import { waitForHealthyTargets } from '../health';
 import {
@@ -64,7 +65,7 @@ export async function restorePrevious(
     const group = {
       name: options.newServerGroup,
       instances: (asg.Instances ?? []).map((i) => ({ id: i.InstanceId as string })) as ServerGroup['instances'],
-      targetGroupArns: asg.TargetGroupARNs ?? [],
+      targetGroupArns: trafficSourcesOf(asg),
     };
     await disableServerGroup(aws, group, {
       log,
@@ -96,7 +97,7 @@ export async function restorePrevious(
       name: options.newServerGroup,
       ...(template ? { launchTemplate: template } : {}),
       ownsLaunchTemplate: true,
-      targetGroupArns: asg.TargetGroupARNs ?? [],
+      targetGroupArns: trafficSourcesOf(asg),
     });
     log.info(`${options.newServerGroup}: drained and deleted`);
   }
