@@ -11,7 +11,8 @@ import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
-import { removalPortsOf, removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
+import { operationPortsOf } from './operations/ports';
+import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
 import { strategyFor } from './strategies';
 import {
   asgSettingsOf,
@@ -209,7 +210,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     try {
       if (asgCreated || template)
         await removeNewGroup(
-          removalPortsOf(aws),
+          operationPortsOf(aws),
           plan.newServerGroup,
           template,
           source,

@@ -3,6 +3,7 @@ import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup } from '../../cluster/server-groups';
 import { removeGroupTags } from '../server-group-ops';
+import { operationPortsOf } from './ports';
 import { restorePrevious } from './restore-previous';
 
 /**
@@ -81,7 +82,7 @@ export async function settleInterruptedWatch(
   log.warn(
     `${watched.name}: its watch was interrupted (verdict unknown, so not passed): re-enabling ${names}, removing ${watched.name}`,
   );
-  await restorePrevious(aws, {
+  await restorePrevious(operationPortsOf(aws), {
     newServerGroup: watched.name,
     previous,
     healthTimeoutSeconds: options.healthTimeoutSeconds,

@@ -1,27 +1,10 @@
-import type { AwsClients } from '../../aws/clients';
 import type { Logger } from '../../core/log';
 import { trafficSourcesOf } from '../../traffic/target-groups';
-import { clusterApisOf, type ClusterApis } from '../../cluster/server-group-api';
+import type { ClusterApis } from '../../cluster/server-group-api';
 import type { ServerGroup } from '../../cluster/server-groups';
 import type { CreatedLaunchTemplate } from '../launch-template';
-import {
-  destroyServerGroup,
-  disableServerGroup,
-  unpinMin,
-  type ClientsOrApis,
-  type GroupToDestroy,
-} from '../server-group-ops';
-
-/** What removing a new group takes: the narrow interfaces, and deleting a group with what it owns. */
-export interface RemovalPorts extends ClusterApis {
-  /** Deletes a server group, its launch template when ours and its copied alarms (`destroyServerGroup`). */
-  destroy(group: GroupToDestroy): Promise<void>;
-}
-
-/** The real {@link RemovalPorts} of a region's clients. */
-export function removalPortsOf(aws: AwsClients): RemovalPorts {
-  return { ...clusterApisOf(aws), destroy: (group) => destroyServerGroup(aws, group) };
-}
+import { disableServerGroup, unpinMin, type ClientsOrApis } from '../server-group-ops';
+import type { OperationPorts } from './ports';
 
 /**
  * Undoes a new group that never took traffic: delete it and the launch
@@ -29,7 +12,7 @@ export function removalPortsOf(aws: AwsClients): RemovalPorts {
  * was never disabled.
  */
 export async function removeNewGroup(
-  ports: RemovalPorts,
+  ports: OperationPorts,
   name: string,
   template: CreatedLaunchTemplate | undefined,
   source: ServerGroup | undefined,

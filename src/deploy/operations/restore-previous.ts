@@ -1,17 +1,15 @@
-import type { AwsClients } from '../../aws/clients';
 import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import { trafficSourcesOf } from '../../traffic/target-groups';
-import { describeAsgsByName, type ServerGroup } from '../../cluster/server-groups';
-import { waitForHealthyTargets } from '../health';
+import type { ServerGroup } from '../../cluster/server-groups';
 import {
-  destroyServerGroup,
   disableServerGroup,
   enableServerGroup,
   removeGroupTags,
   scaleDownServerGroup,
   setCapacity,
 } from '../server-group-ops';
+import type { OperationPorts } from './ports';
 
 /** Options of {@link restorePrevious}. */
 export interface RestoreOptions {
@@ -33,26 +31,25 @@ export interface RestoreOptions {
  * Returns when the previous groups were serving again, and when the new one was out.
  */
 export async function restorePrevious(
-  aws: AwsClients,
+  ports: OperationPorts,
   options: RestoreOptions,
 ): Promise<{ servingAt: number; outAt: number }> {
   const { log } = options;
   const since = new Date();
   for (const group of options.previous) {
-    const [asg] = await describeAsgsByName(aws, [group.name]);
+    const [asg] = await ports.groups.describe([group.name]);
     const ids = (asg?.Instances ?? [])
       .filter((i) => i.LifecycleState === 'InService')
       .map((i) => i.InstanceId as string);
-    await enableServerGroup(aws, group.name, ids, group.targetGroupArns);
+    await enableServerGroup(ports, group.name, ids, group.targetGroupArns);
     log.info(
       `${group.name}: ${ids.length} running instance(s) back in ${group.targetGroupArns.length} target group(s)`,
     );
   }
   for (const group of options.previous) {
-    await waitForHealthyTargets(aws, {
+    await ports.untilHealthy({
       groupName: group.name,
       targetGroupArns: group.targetGroupArns,
-      targetHealthyPercent: 100,
       deadline: Date.now() + options.healthTimeoutSeconds * 1000,
       since,
       log,
@@ -60,14 +57,14 @@ export async function restorePrevious(
   }
   const servingAt = Date.now();
   let outAt = servingAt;
-  const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
+  const [asg] = await ports.groups.describe([options.newServerGroup]);
   if (asg) {
     const group = {
       name: options.newServerGroup,
       instances: (asg.Instances ?? []).map((i) => ({ id: i.InstanceId as string })) as ServerGroup['instances'],
       targetGroupArns: trafficSourcesOf(asg),
     };
-    await disableServerGroup(aws, group, {
+    await disableServerGroup(ports, group, {
       log,
       onDeregistered: () => {
         outAt = Date.now();
@@ -78,11 +75,16 @@ export async function restorePrevious(
   for (const group of options.previous) {
     const pinned = group.tags[Tag.pinnedFrom];
     if (pinned !== undefined)
-      await setCapacity(aws, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
-    await removeGroupTags(aws, group.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
+      await setCapacity(ports, group.name, { min: Math.min(Number(pinned) || 0, group.capacity.desired) });
+    await removeGroupTags(ports, group.name, [Tag.pinnedFrom, Tag.scaleDownAfter, Tag.phase]);
   }
   if (asg && options.keepNewGroup) {
-    await scaleDownServerGroup(aws, options.newServerGroup, [Tag.phase, Tag.pinnedFrom, Tag.watchUntil, Tag.watchedBy]);
+    await scaleDownServerGroup(ports, options.newServerGroup, [
+      Tag.phase,
+      Tag.pinnedFrom,
+      Tag.watchUntil,
+      Tag.watchedBy,
+    ]);
     log.info(`${options.newServerGroup}: drained, disabled and scaled to 0 (kept)`);
   } else if (asg) {
     const template = asg.LaunchTemplate?.LaunchTemplateId
@@ -93,7 +95,7 @@ export async function restorePrevious(
         }
       : undefined;
     // This deploy made the new group and its launch template: both go.
-    await destroyServerGroup(aws, {
+    await ports.destroy({
       name: options.newServerGroup,
       ...(template ? { launchTemplate: template } : {}),
       ownsLaunchTemplate: true,

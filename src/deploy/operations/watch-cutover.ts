@@ -9,6 +9,7 @@ import type { ServerGroup } from '../../cluster/server-groups';
 import type { PreparedVerification } from '../../verify/prepare';
 import { watchStep, type Verification, type VerificationStep } from '../../verify/watch';
 import { removeGroupTags, setGroupTags } from '../server-group-ops';
+import { operationPortsOf } from './ports';
 import { restorePrevious } from './restore-previous';
 
 /** Options of {@link watchCutover}. */
@@ -126,7 +127,7 @@ export async function rollBackAfterBreach(
   // The verdict is known now: should putting back fail midway, the next run undoes this group as a failed deploy's.
   if (options.rollback) await removeGroupTags(aws, options.newServerGroup, [Tag.watchedBy]);
   try {
-    const restored = await restorePrevious(aws, {
+    const restored = await restorePrevious(operationPortsOf(aws), {
       newServerGroup: options.newServerGroup,
       previous: options.previous,
       healthTimeoutSeconds: options.healthTimeoutSeconds,

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { Tag } from '../../../src/aws/tags';
 import { silentLogger } from '../../../src/core/log';
-import { removeNewGroup, type RemovalPorts } from '../../../src/deploy/operations/remove-new-group';
+import type { OperationPorts } from '../../../src/deploy/operations/ports';
+import { removeNewGroup } from '../../../src/deploy/operations/remove-new-group';
 import type { GroupToDestroy } from '../../../src/deploy/server-group-ops';
 import { InMemoryCluster } from '../../helpers/in-memory-cluster';
 import { group, TG } from './helpers';
@@ -20,13 +21,14 @@ async function setUp() {
   await cluster.groups.setTags([{ name: 'web-prod-v001', tags: { [Tag.pinnedFrom]: '1' } }]);
   const source = group('web-prod-v001', { capacity: { min: 1, max: 4, desired: 2 } });
   const destroyed: GroupToDestroy[] = [];
-  const ports: RemovalPorts = {
+  const ports: OperationPorts = {
     groups: cluster.groups,
     traffic: cluster.traffic,
     destroy: async (spec) => {
       destroyed.push(spec);
       cluster.deleteGroup(spec.name);
     },
+    untilHealthy: async () => undefined,
   };
   return { cluster, oldIds, source, ports, destroyed };
 }
@@ -74,11 +76,12 @@ test('boundary: the group was never created (only its launch template): the temp
 test('boundary: a first deploy (no old group) removes the new group and touches nothing else', async (t) => {
   const cluster = new InMemoryCluster();
   cluster.addGroup('web-prod-v000', { count: 1, targetGroupArns: [TG] });
-  const ports: RemovalPorts = {
+  const ports: OperationPorts = {
     ...cluster,
     groups: cluster.groups,
     traffic: cluster.traffic,
     destroy: async (spec) => cluster.deleteGroup(spec.name),
+    untilHealthy: async () => undefined,
   };
   await removeNewGroup(ports, 'web-prod-v000', template, undefined, silentLogger, undefined);
   t.false(cluster.has('web-prod-v000'));
