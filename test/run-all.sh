@@ -48,6 +48,7 @@ bundles_fresh() {
 check bundles-fresh bundles_fresh
 check typecheck npx tsc --noEmit
 check eslint npx eslint .
+check import-layers npm run --silent lint:imports
 check format npm run --silent format:check
 if [ -d vars ] && ls vars/*.groovy >/dev/null 2>&1; then
   check groovy-lint npm run --silent lint:groovy

@@ -29,3 +29,24 @@ export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([
 export function isBeforeCutover(phase: string): boolean {
   return phase === Phase.creating || phase === Phase.waitingHealthy;
 }
+
+/**
+ * What the next run does with a group left in an unfinished phase (running now, or interrupted):
+ * - `remove`: it never took traffic;
+ * - `disable-again`: a rollback re-enabling it had not cut over (the serving group still serves);
+ * - `roll-back`: a deploy's watch did not end: the verdict is unknown, so not passed; the warm previous
+ *   group is re-enabled (finished instead when none is warm any more);
+ * - `finish`: it had cut over (a rollback's interrupted watch too: the group it rolled away from is the suspect).
+ */
+export type NextAction = 'remove' | 'disable-again' | 'roll-back' | 'finish';
+
+/**
+ * Phase → next action, the one rule crash recovery acts on and status reports; undefined for a settled
+ * group. `watchedBy` is the group's `bluegreen:watched-by` tag. Pure.
+ */
+export function nextAction(phase: string | undefined, watchedBy?: string): NextAction | undefined {
+  if (phase === undefined || !UNFINISHED_PHASES.has(phase)) return undefined;
+  if (phase === Phase.reenabling) return 'disable-again';
+  if (phase === Phase.watching) return watchedBy === 'rollback' ? 'finish' : 'roll-back';
+  return isBeforeCutover(phase) ? 'remove' : 'finish';
+}

@@ -1,10 +1,13 @@
 import { paginateDescribeAutoScalingGroups, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
-import { DescribeTargetHealthCommand, type TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { collectPages } from '../aws/paginate';
 import { Tag, tagMap } from '../aws/tags';
 import { parseServerGroupName } from '../core/naming';
+import { targetGroupTraffic, trafficSourcesOf } from '../traffic/target-groups';
+import type { TargetHealthByGroup } from '../traffic/traffic';
+
+export type { TargetHealthByGroup };
 
 /** Scaling processes suspended to take a server group out of service (Spinnaker's "disable"). */
 export const DISABLE_PROCESSES = ['Launch', 'Terminate', 'AddToLoadBalancer'] as const;
@@ -29,9 +32,6 @@ export interface ServerGroup {
   /** The raw ASG description. */
   asg: AutoScalingGroup;
 }
-
-/** Target health per target group ARN. */
-export type TargetHealthByGroup = Map<string, TargetHealthDescription[]>;
 
 /** True when the ASG belongs to `cluster`: named `<cluster>-vNNN`, or tagged for it. */
 export function belongsToCluster(asg: AutoScalingGroup, cluster: string): boolean {
@@ -86,19 +86,12 @@ export async function describeAsgsByName(aws: AwsClients, names: readonly string
   );
 }
 
-/** Target health of each target group: one call per group, never one per instance. */
+/** Target health of each target group: one call per group, never one per instance (the traffic interface's `health`). */
 export async function describeTargetHealth(
   aws: AwsClients,
   targetGroupArns: readonly string[],
 ): Promise<TargetHealthByGroup> {
-  const result: TargetHealthByGroup = new Map();
-  await Promise.all(
-    [...new Set(targetGroupArns)].map(async (arn) => {
-      const response = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      result.set(arn, response.TargetHealthDescriptions ?? []);
-    }),
-  );
-  return result;
+  return targetGroupTraffic(aws).health(targetGroupArns);
 }
 
 function launchTemplateOf(asg: AutoScalingGroup): ServerGroup['launchTemplate'] {
@@ -129,7 +122,7 @@ async function resolveAmi(
 export function isEnabled(asg: AutoScalingGroup, health: TargetHealthByGroup): boolean {
   const suspended = (asg.SuspendedProcesses ?? []).some((p) => p.ProcessName === 'AddToLoadBalancer');
   if (suspended) return false;
-  const targetGroups = asg.TargetGroupARNs ?? [];
+  const targetGroups = trafficSourcesOf(asg);
   const instanceIds = new Set((asg.Instances ?? []).map((i) => i.InstanceId));
   if (targetGroups.length === 0 || instanceIds.size === 0) return true;
   return targetGroups.some((arn) => (health.get(arn) ?? []).some((t) => instanceIds.has(t.Target?.Id)));
@@ -167,7 +160,7 @@ function serverGroupOf(
       healthStatus: i.HealthStatus ?? 'Unknown',
       availabilityZone: i.AvailabilityZone ?? '',
     })),
-    targetGroupArns: asg.TargetGroupARNs ?? [],
+    targetGroupArns: trafficSourcesOf(asg),
     suspendedProcesses: (asg.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
     tags,
     enabled: isEnabled(asg, health),
@@ -198,7 +191,7 @@ export async function loadCluster(
   const [health, amiIds] = await Promise.all([
     describeTargetHealth(
       aws,
-      asgs.flatMap((asg) => asg.TargetGroupARNs ?? []),
+      asgs.flatMap((asg) => trafficSourcesOf(asg)),
     ),
     Promise.all(asgs.map((asg) => resolveAmi(aws, asg, tagMap(asg.Tags)))),
   ]);

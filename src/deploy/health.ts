@@ -1,11 +1,8 @@
-// Longer than most files on purpose: the health wait, its due-time poll schedule and the broken-build
-// rule share one poll loop and its state; split apart they would each need the others' internals.
+// Longer than most files on purpose: the health wait and its due-time poll schedule share one poll
+// loop and its state. The rules it applies (healthy, required, broken build) are pure, in health-rules.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  DescribeTargetGroupAttributesCommand,
-  DescribeTargetGroupsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
@@ -20,65 +17,16 @@ import {
   type ServerGroup,
   type TargetHealthByGroup,
 } from '../cluster/server-groups';
-import { targetGroupNameFromArn } from '../status/cluster-status';
-
-/** How far a server group is from serving. */
-export interface HealthProgress {
-  desired: number;
-  required: number;
-  inService: number;
-  /** InService in the ASG and `healthy` in every target group. */
-  healthy: number;
-  healthyInstanceIds: string[];
-  /** Why the others are not healthy yet: `i-… web-tg initial (Elb.InitialHealthChecking)`. */
-  pending: string[];
-}
-
-/**
- * Counts instances that really serve: InService in the ASG and `healthy` in
- * every target group. `initial`, `unhealthy`, `draining` and `unused` do not count.
- */
-export function countHealthy(
-  instances: ReadonlyArray<{ InstanceId?: string; LifecycleState?: string }>,
-  targetGroupArns: readonly string[],
-  health: TargetHealthByGroup,
-): Pick<HealthProgress, 'inService' | 'healthy' | 'healthyInstanceIds' | 'pending'> {
-  const pending: string[] = [];
-  const healthyInstanceIds: string[] = [];
-  let inService = 0;
-  for (const instance of instances) {
-    const id = instance.InstanceId ?? '';
-    if (instance.LifecycleState !== 'InService') {
-      pending.push(`${id} ${instance.LifecycleState ?? 'unknown'}`);
-      continue;
-    }
-    inService += 1;
-    const problems: string[] = [];
-    for (const arn of targetGroupArns) {
-      const description = (health.get(arn) ?? []).find((t) => t.Target?.Id === id);
-      const state = description?.TargetHealth?.State ?? 'unregistered';
-      if (state !== 'healthy') {
-        const reason = description?.TargetHealth?.Reason ? ` (${description.TargetHealth.Reason})` : '';
-        problems.push(`${targetGroupNameFromArn(arn)} ${state}${reason}`);
-      }
-    }
-    if (problems.length === 0) healthyInstanceIds.push(id);
-    else pending.push(`${id} ${problems.join(', ')}`);
-  }
-  return { inService, healthy: healthyInstanceIds.length, healthyInstanceIds, pending };
-}
-
-/** Instances needed for `percent` of `desired` (at least one when desired > 0). */
-export function requiredHealthy(desired: number, percent: number): number {
-  if (desired === 0) return 0;
-  return Math.max(1, Math.ceil((desired * percent) / 100));
-}
-
-/**
- * Consecutive polls that must all see the group healthy before it counts:
- * cutover needs health that holds over a short window, not one snapshot.
- */
-export const STABLE_HEALTH_POLLS = 2;
+import { waitForDrainedIn } from '../traffic/drain';
+import { targetGroupTraffic, trafficSourcesOf } from '../traffic/target-groups';
+import {
+  BROKEN_BUILD_POLLS,
+  STABLE_HEALTH_POLLS,
+  brokenBuildReasons,
+  countHealthy,
+  requiredHealthy,
+  type HealthProgress,
+} from './health-rules';
 
 /** Pause before a confirming poll (AWS-clock seconds): short, so proven health is acted on at once. */
 const CONFIRM_POLL_SECONDS = 0.25;
@@ -101,62 +49,6 @@ export const POLLS_PER_INTERVAL = 4;
 
 /** Fast polls read the ASG again at least every this many polls (instances may be replaced). */
 const ASG_REREAD_POLLS = 10;
-
-/** Consecutive polls that must all see the build broken ({@link brokenBuildReasons}) before the deploy gives up on it. */
-export const BROKEN_BUILD_POLLS = 2;
-
-/** Health check reasons that mean the app answers, wrongly: not a slow start. */
-const ANSWERS_WRONGLY = new Set(['Target.ResponseCodeMismatch']);
-/** Health check reasons that may be a slow start: they count only past the ASG's grace period. */
-const NOT_ANSWERING = new Set(['Target.Timeout', 'Target.FailedHealthChecks']);
-
-/** What {@link brokenBuildReasons} looks at, for one poll. */
-export interface BrokenBuildInput {
-  instances: ReadonlyArray<{ InstanceId?: string; LifecycleState?: string }>;
-  targetGroupArns: readonly string[];
-  health: TargetHealthByGroup;
-  /** When each instance was first seen InService (epoch ms). */
-  inServiceSince: ReadonlyMap<string, number>;
-  /** The ASG's health check grace period, in real ms on this clock. */
-  graceMs: number;
-  /** True once any new instance was seen healthy in every target group during this wait. */
-  everHealthy: boolean;
-  now: number;
-}
-
-/**
- * The rule for giving up on a broken build before the health timeout: every
- * InService instance of the new group (at least one) is `unhealthy` with a
- * failing reason in some target group, and none was ever seen healthy during
- * this wait. `Target.ResponseCodeMismatch` (the app answers, wrongly) counts
- * at once; connection failures (`Target.Timeout`, `Target.FailedHealthChecks`)
- * only past the ASG's health check grace period (the app may still be
- * starting). `initial` (booting, first checks) never counts. Returns one line
- * per instance when the build looks broken on this poll, else undefined; the
- * caller gives up after {@link BROKEN_BUILD_POLLS} consecutive such polls. Pure.
- */
-export function brokenBuildReasons(input: BrokenBuildInput): string[] | undefined {
-  if (input.everHealthy) return undefined;
-  const reasons: string[] = [];
-  for (const instance of input.instances) {
-    if (instance.LifecycleState !== 'InService') continue;
-    const id = instance.InstanceId ?? '';
-    const pastGrace = input.now - (input.inServiceSince.get(id) ?? input.now) >= input.graceMs;
-    let failing: string | undefined;
-    for (const arn of input.targetGroupArns) {
-      const target = (input.health.get(arn) ?? []).find((t) => t.Target?.Id === id)?.TargetHealth;
-      const reason = target?.Reason ?? '';
-      if (target?.State !== 'unhealthy') continue;
-      if (ANSWERS_WRONGLY.has(reason) || (pastGrace && NOT_ANSWERING.has(reason))) {
-        failing = `${id} ${targetGroupNameFromArn(arn)} unhealthy (${reason})`;
-        break;
-      }
-    }
-    if (!failing) return undefined;
-    reasons.push(failing);
-  }
-  return reasons.length > 0 ? reasons : undefined;
-}
 
 /** Pause before a confirming poll, real ms on this clock. */
 function confirmPollMs(): number {
@@ -264,7 +156,7 @@ async function pollGroup(
   ]);
   const asg = all.find((a) => a.AutoScalingGroupName === groupName);
   // Other groups of the cluster may sit in target groups the new one does not use.
-  const missing = [...new Set(all.flatMap((a) => a.TargetGroupARNs ?? []))].filter((arn) => !health.has(arn));
+  const missing = [...new Set(all.flatMap((a) => trafficSourcesOf(a)))].filter((arn) => !health.has(arn));
   if (missing.length > 0)
     for (const [arn, targets] of await describeTargetHealth(aws, missing)) health.set(arn, targets);
   return { asg, all, health };
@@ -404,52 +296,15 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
 
 /** The longest deregistration delay of the target groups, in seconds (AWS default 300). */
 export async function deregistrationDelaySeconds(aws: AwsClients, targetGroupArns: readonly string[]): Promise<number> {
-  let longest = 0;
-  for (const arn of targetGroupArns) {
-    const response = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    const value = response.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
-    longest = Math.max(longest, value === undefined ? 300 : Number(value));
-  }
-  return longest;
+  return targetGroupTraffic(aws).drainSeconds(targetGroupArns);
 }
 
 /**
  * Waits until none of `instanceIds` is still registered or draining in the
  * target groups (gone or `unused`), i.e. in-flight requests have finished.
  */
-export async function waitForDrained(
-  aws: AwsClients,
-  options: {
-    instanceIds: readonly string[];
-    targetGroupArns: readonly string[];
-    deadline: number;
-    log: Logger;
-    label: string;
-  },
-): Promise<void> {
-  const ids = new Set(options.instanceIds);
-  const schedule = pollSchedule(options.deadline);
-  let last = -1;
-  for (;;) {
-    const health = await describeTargetHealth(aws, options.targetGroupArns);
-    let remaining = 0;
-    for (const targets of health.values()) {
-      remaining += targets.filter((t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'unused').length;
-    }
-    if (remaining !== last) {
-      options.log.info(
-        remaining === 0 ? `${options.label}: drained` : `${options.label}: ${remaining} target(s) still draining`,
-      );
-      last = remaining;
-    }
-    if (remaining === 0) return;
-    if (!(await schedule.next())) {
-      throw new OperationFailedError(
-        'DrainTimeout',
-        `${options.label}: ${remaining} target(s) still draining at the deadline`,
-      );
-    }
-  }
+export async function waitForDrained(aws: AwsClients, options: Parameters<typeof waitForDrainedIn>[1]): Promise<void> {
+  await waitForDrainedIn(targetGroupTraffic(aws), options);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { ConflictError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
+import { nextAction, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
@@ -22,7 +22,7 @@ import {
   setCapacity,
   setGroupTags,
 } from './server-group-ops';
-import { settleInterruptedWatch } from '../verify/recovery';
+import { settleInterruptedWatch } from './operations/interrupted-watch';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -86,6 +86,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   const keepRunning = new Set<string>();
   for (const group of unfinishedGroups(groups)) {
     const phase = group.tags[Tag.phase] as string;
+    const action = nextAction(phase, group.tags[Tag.watchedBy]);
     const deploymentId = group.tags[Tag.deploymentId] ?? 'unknown';
     const record = {
       kind: 'recovery' as const,
@@ -97,7 +98,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       serverGroup: group.name,
       ...(group.amiId ? { amiId: group.amiId } : {}),
     };
-    if (phase === Phase.reenabling) {
+    if (action === 'disable-again') {
       // A rollback was bringing this older group back and had not cut over: the serving group still serves, so put this one back.
       log.warn(
         `${group.name} was being re-enabled by an interrupted rollback (${deploymentId}) before it took over: disabling it again`,
@@ -119,6 +120,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       });
       continue;
     }
+    // An interrupted watch: rolled back, or (a rollback's, or nothing warm to go back to) its marks cleared and finished.
     if (phase === Phase.watching) {
       const settled = await settleInterruptedWatch(aws, {
         watched: group,
@@ -141,7 +143,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
         continue;
       }
     }
-    if (isBeforeCutover(phase)) {
+    if (action === 'remove') {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
       await destroyServerGroup(aws, groupToDestroy(group));
       actions.push(`removed ${group.name} (interrupted before cutover)`);

@@ -1,5 +1,5 @@
-// Longer than most files on purpose: one red/black run, whose automatic-rollback boundary (before
-// cutover) and failure handling after it must be read in one place.
+// Longer than most files on purpose: the skeleton every strategy runs (strategies/), whose
+// automatic-rollback boundary (before traffic moves) and failure handling after it must be read in one place.
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
@@ -7,11 +7,13 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-import { describeAsgsByName, describeTargetHealth, toServerGroup, type ServerGroup } from '../cluster/server-groups';
 import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
-import { cutoverWatchHook, warmWindowSeconds, type Verification, type VerificationStep } from '../verify/watch';
-import { runRollingSteps, stepCount } from './rolling';
+import { warmWindowSeconds, type Verification } from '../verify/watch';
+import { cutoverWatchHook } from './operations/watch-cutover';
+import { operationPortsOf } from './operations/ports';
+import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
+import { strategyFor } from './strategies';
 import {
   asgSettingsOf,
   copyScalingSettings,
@@ -21,7 +23,7 @@ import {
   type CopiedSettings,
 } from './copy-settings';
 import { finishCutover } from './cutover';
-import { waitForHealthyTargets } from './health';
+import { waitForHealthyTargets, type HealthProof } from './health';
 import {
   composeLaunchData,
   createLaunchTemplate,
@@ -33,14 +35,7 @@ import { assertLockHeld, type ClusterSession } from './journal';
 import type { DeployPlan } from './plan';
 import type { DeployRequest } from './request';
 import { encodeRunSettings } from './run-settings';
-import {
-  createServerGroup,
-  destroyServerGroup,
-  disableServerGroup,
-  setCapacity,
-  setGroupTags,
-  unpinMin,
-} from './server-group-ops';
+import { createServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
 /** Timings of one red/black run, in milliseconds since its start. */
 export interface DeployTimings {
@@ -122,62 +117,13 @@ export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewD
 }
 
 /**
- * Undoes a new group that never took traffic: delete it and the launch
- * template this run made for it, restore the old group's min. The old group
- * was never disabled.
- */
-async function removeNewGroup(
-  aws: AwsClients,
-  name: string,
-  template: CreatedLaunchTemplate | undefined,
-  source: ServerGroup | undefined,
-  log: Logger,
-  drainTimeoutSeconds: number | undefined,
-): Promise<void> {
-  await drainIfServing(aws, name, log, drainTimeoutSeconds);
-  // This run made the template (whether or not the group got created): it goes too.
-  await destroyServerGroup(aws, { name, ...(template ? { launchTemplate: template } : {}), ownsLaunchTemplate: true });
-  if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
-  log.info(
-    `removed ${name}${template ? ` and launch template ${template.name}` : ''}; ${source ? `${source.name} unchanged` : 'cluster as before'}`,
-  );
-}
-
-/**
- * Before a new group is deleted: if any of its instances took traffic (healthy
- * or draining in a target group), take it out of the load balancer and let
- * in-flight requests finish (bounded by the drain timeout), so deleting it cuts none.
- */
-async function drainIfServing(
-  aws: AwsClients,
-  name: string,
-  log: Logger,
-  drainTimeoutSeconds: number | undefined,
-): Promise<void> {
-  const [asg] = await describeAsgsByName(aws, [name]);
-  if (!asg || (asg.Instances ?? []).length === 0) return;
-  const health = await describeTargetHealth(aws, asg.TargetGroupARNs ?? []);
-  const group = await toServerGroup(aws, asg, health);
-  const ids = new Set(group.instances.map((i) => i.id));
-  const served = [...health.values()]
-    .flat()
-    .some((t) => ids.has(t.Target?.Id ?? '') && ['healthy', 'draining'].includes(t.TargetHealth?.State ?? ''));
-  if (!served) return;
-  log.info(`${name}: some instances took traffic; draining them before the group is deleted`);
-  await disableServerGroup(aws, group, { log, ...(drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds } : {}) });
-}
-
-async function restorePinnedMin(aws: AwsClients, groupName: string, min: number, log: Logger): Promise<void> {
-  await unpinMin(aws, groupName, min);
-  log.debug(`${groupName}: min restored to ${min}`);
-}
-
-/**
- * Red/black (docs/architecture.md, "Red/black"): new launch template + ASG (min pinned),
- * wait until healthy in every target group, disable the old groups, scale
- * them down (now or after the warm window), unpin, destroy beyond keepPrevious
- * ({@link finishCutover}).
- * Before cutover any failure removes the new group (automatic rollback, exit 1).
+ * The deploy skeleton every strategy runs (docs/architecture.md, "Red/black"):
+ * new launch template + ASG (min pinned, at the strategy's initial capacity),
+ * wait until healthy in every target group, the strategy shifts traffic
+ * (`strategies/`: nothing for red/black, the steps for rolling), then the
+ * cutover: disable the old groups, the watch, scale them down (now or after
+ * the warm window), unpin, destroy beyond keepPrevious ({@link finishCutover}).
+ * Before traffic moves any failure removes the new group (automatic rollback, exit 1).
  */
 export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Promise<RedBlackResult> {
   const { request, plan, log, session } = options;
@@ -193,8 +139,10 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let healthyAt = 0;
   let createdAt = 0;
   let healthDeadline = 0;
-  let healthy: Awaited<ReturnType<typeof waitForHealthyTargets>> | undefined;
+  let healthy: HealthProof | undefined;
   let copied: CopiedSettings | null = null;
+  const prepared = options.verification;
+  const strategy = strategyFor(request, plan, prepared);
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
     launchData = composeLaunchData(baseData, request.amiId, request.launch);
@@ -210,8 +158,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     await createServerGroup(aws, {
       name: plan.newServerGroup,
       launchTemplate: template,
-      // Rolling: created at the first step's size, grown step by step after.
-      capacity: request.rolling && source ? firstStep(plan.capacity, request.rolling.steps) : plan.capacity,
+      capacity: strategy.initialCapacity(plan),
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
       targetGroupArns: plan.targetGroupArns,
@@ -262,7 +209,14 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
       if (asgCreated || template)
-        await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
+        await removeNewGroup(
+          operationPortsOf(aws),
+          plan.newServerGroup,
+          template,
+          source,
+          log,
+          request.drainTimeoutSeconds,
+        );
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
@@ -295,14 +249,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     );
   }
 
-  // Cutover: from here the new group serves, so failures leave it serving and say how to finish.
-  const prepared = options.verification;
-  const rolling = request.rolling && source && prepared ? request.rolling : undefined;
-  if (rolling) {
-    // Rolling steps come first; the `cutover` phase says the new group takes traffic from the first step.
-    await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.cutover });
-    failpoint('cutover-started');
-  }
+  // From here the new group serves (traffic shifts to it): failures leave it serving and say how to finish.
   const recordFailedVerdict = async (error: unknown): Promise<never> => {
     if (error instanceof BluegreenError && error.details.verification) {
       const rolledBack = error.code === 'VerificationFailed' && error.details.autoRolledBack === true;
@@ -316,44 +263,35 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     }
     throw error;
   };
-  const rollingSteps: VerificationStep[] =
-    rolling && source && prepared
-      ? await runRollingSteps(aws, {
-          rolling,
-          prepared,
-          newServerGroup: plan.newServerGroup,
-          targetGroupArns: plan.targetGroupArns,
-          previous: source,
-          desired: plan.capacity.desired,
-          healthTimeoutSeconds: request.healthTimeoutSeconds,
-          ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
-          warmAfterSeconds: warmWindowSeconds(request.scaleDownDelaySeconds, prepared),
-          log,
-          check: () => assertLockHeld(session),
-        }).catch(recordFailedVerdict)
-      : [];
+  const warmAfterSeconds = warmWindowSeconds(request.scaleDownDelaySeconds, prepared);
+  const shifted = await strategy
+    .shiftTraffic(aws, {
+      request,
+      plan,
+      source,
+      verification: prepared,
+      healthy: healthy as HealthProof,
+      warmAfterSeconds,
+      log,
+      check: () => assertLockHeld(session),
+    })
+    .catch(recordFailedVerdict);
   const watched = cutoverWatchHook(aws, prepared, {
     newServerGroup: plan.newServerGroup,
     healthTimeoutSeconds: request.healthTimeoutSeconds,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
     log,
     check: () => assertLockHeld(session),
-    earlierSteps: rollingSteps,
+    earlierSteps: shifted.steps,
     // A rollback's redeploy made this group: a breach removes it as a deploy's does.
     ...(options.kind === 'rollback' ? { rollback: { reenabled: false } } : {}),
   });
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,
     newServerGroup: plan.newServerGroup,
-    // Red/black: the `cutover` phase goes out with the old groups' scale-down times, in one call, on the state that proved health.
-    ...(rolling
-      ? {}
-      : {
-          newGroupTags: { [Tag.phase]: Phase.cutover },
-          ...(healthy?.clusterState ? { state: healthy.clusterState } : {}),
-        }),
+    ...shifted.cutover,
     newMin: plan.capacity.min,
-    scaleDownDelaySeconds: warmWindowSeconds(request.scaleDownDelaySeconds, prepared),
+    scaleDownDelaySeconds: warmAfterSeconds,
     keepPrevious: request.keepPrevious,
     ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
     ...(healthy && healthy.healthy < healthy.desired
@@ -394,12 +332,6 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       totalMs,
     },
   };
-}
-
-/** The capacity a rolling deploy creates its group with: the first step's share of desired, min pinned to it. */
-function firstStep(capacity: DeployPlan['capacity'], steps: readonly number[]): DeployPlan['capacity'] {
-  const desired = stepCount(capacity.desired, steps[0] ?? 100);
-  return { min: desired, max: capacity.max, desired };
 }
 
 /**

@@ -1,30 +1,32 @@
 import {
   CreateAutoScalingGroupCommand,
-  CreateOrUpdateTagsCommand,
   DeleteAutoScalingGroupCommand,
-  DeleteTagsCommand,
-  ResumeProcessesCommand,
   SuspendProcessesCommand,
-  UpdateAutoScalingGroupCommand,
   type LifecycleHookSpecification,
 } from '@aws-sdk/client-auto-scaling';
-import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { isNotFound } from '../aws/errors';
-import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
-import {
-  DISABLE_PROCESSES,
-  describeAsgsByName,
-  describeTargetHealth,
-  type ServerGroup,
-  type TargetHealthByGroup,
-} from '../cluster/server-groups';
+import { clusterApisOf, type ClusterApis } from '../cluster/server-group-api';
+import { DISABLE_PROCESSES, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
+import { waitForDrainedIn } from '../traffic/drain';
+import { attachmentFor, trafficSourcesOf } from '../traffic/target-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
-import { deregistrationDelaySeconds, waitForDrained } from './health';
 import type { Capacity } from './request';
+
+/**
+ * The operations below take the region's clients, or the two narrow
+ * interfaces directly (an in-memory fake in fast tests): both go through the
+ * same code.
+ */
+export type ClientsOrApis = AwsClients | ClusterApis;
+
+/** The narrow interfaces of `aws` (the SDK-backed ones for clients). */
+export function apisOf(aws: ClientsOrApis): ClusterApis {
+  return 'groups' in aws && 'traffic' in aws ? aws : clusterApisOf(aws);
+}
 
 /** Everything CreateAutoScalingGroup needs for a new server group. */
 export interface NewServerGroupSpec {
@@ -56,7 +58,7 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       ...(spec.subnets.length > 0
         ? { VPCZoneIdentifier: spec.subnets.join(',') }
         : { AvailabilityZones: spec.availabilityZones }),
-      TargetGroupARNs: spec.targetGroupArns,
+      ...attachmentFor(spec.targetGroupArns),
       HealthCheckType: spec.targetGroupArns.length > 0 ? 'ELB' : 'EC2',
       HealthCheckGracePeriod: 300,
       ...copied,
@@ -79,55 +81,26 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
 }
 
 /** Sets (creates or updates) tags on a server group. */
-export async function setGroupTags(aws: AwsClients, groupName: string, tags: Record<string, string>): Promise<void> {
+export async function setGroupTags(aws: ClientsOrApis, groupName: string, tags: Record<string, string>): Promise<void> {
   await setTagsOfGroups(aws, [{ name: groupName, tags }]);
 }
 
-/**
- * Most tags one CreateOrUpdateTags carries here. The API takes tags of
- * several groups in one call; its own limit is not documented as a number, so
- * the batch stays small.
- */
-const TAGS_PER_CALL = 50;
-
-/** Sets tags on several server groups in as few CreateOrUpdateTags calls as possible (one for up to {@link TAGS_PER_CALL} tags). */
+/** Sets tags on several server groups in as few CreateOrUpdateTags calls as possible. */
 export async function setTagsOfGroups(
-  aws: AwsClients,
+  aws: ClientsOrApis,
   groups: ReadonlyArray<{ name: string; tags: Record<string, string> }>,
 ): Promise<void> {
-  const tags = groups.flatMap((group) =>
-    Object.entries(group.tags).map(([Key, Value]) => ({
-      Key,
-      Value,
-      PropagateAtLaunch: false,
-      ResourceId: group.name,
-      ResourceType: 'auto-scaling-group',
-    })),
-  );
-  for (const batch of chunk(tags, TAGS_PER_CALL))
-    await aws.autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: batch }));
+  await apisOf(aws).groups.setTags(groups);
 }
 
 /** Removes tags from a server group. */
-export async function removeGroupTags(aws: AwsClients, groupName: string, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await aws.autoScaling.send(
-    new DeleteTagsCommand({
-      Tags: keys.map((Key) => ({ Key, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
-    }),
-  );
+export async function removeGroupTags(aws: ClientsOrApis, groupName: string, keys: readonly string[]): Promise<void> {
+  await apisOf(aws).groups.removeTags(groupName, keys);
 }
 
 /** Sets min/max/desired of a group. */
-export async function setCapacity(aws: AwsClients, groupName: string, capacity: Partial<Capacity>): Promise<void> {
-  await aws.autoScaling.send(
-    new UpdateAutoScalingGroupCommand({
-      AutoScalingGroupName: groupName,
-      ...(capacity.min !== undefined ? { MinSize: capacity.min } : {}),
-      ...(capacity.max !== undefined ? { MaxSize: capacity.max } : {}),
-      ...(capacity.desired !== undefined ? { DesiredCapacity: capacity.desired } : {}),
-    }),
-  );
+export async function setCapacity(aws: ClientsOrApis, groupName: string, capacity: Partial<Capacity>): Promise<void> {
+  await apisOf(aws).groups.setCapacity(groupName, capacity);
 }
 
 /**
@@ -136,8 +109,8 @@ export async function setCapacity(aws: AwsClients, groupName: string, capacity: 
  * waits until they have drained (in-flight requests finished).
  */
 export async function disableServerGroup(
-  aws: AwsClients,
-  group: Pick<ServerGroup, 'name' | 'instances' | 'targetGroupArns'>,
+  aws: ClientsOrApis,
+  group: { name: string; instances: ReadonlyArray<{ id: string }>; targetGroupArns: readonly string[] },
   options: {
     log: Logger;
     drainTimeoutSeconds?: number;
@@ -148,20 +121,19 @@ export async function disableServerGroup(
     onDeregistered?: () => void;
   },
 ): Promise<void> {
+  const { groups, traffic } = apisOf(aws);
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
-  await aws.autoScaling.send(
-    new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }),
-  );
+  await groups.suspend(group.name, DISABLE_PROCESSES);
   const instanceIds = group.instances.map((i) => i.id);
   if (instanceIds.length === 0 || targetGroupArns.length === 0) {
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
     return;
   }
-  await deregisterTargets(aws, targetGroupArns, instanceIds, options.health);
+  await traffic.deregister(targetGroupArns, instanceIds, options.health);
   options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
-  const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
-  await waitForDrained(aws, {
+  const drainSeconds = options.drainTimeoutSeconds ?? (await traffic.drainSeconds(targetGroupArns)) + 60;
+  await waitForDrainedIn(traffic, {
     instanceIds,
     targetGroupArns,
     deadline: Date.now() + drainSeconds * 1000,
@@ -179,65 +151,30 @@ async function deregisterGroupInstances(
   groupName: string,
   targetGroupArns: readonly string[] | undefined,
 ): Promise<void> {
-  const [asg] = await describeAsgsByName(aws, [groupName]);
+  const { groups, traffic } = apisOf(aws);
+  const [asg] = await groups.describe([groupName]);
   if (!asg) return;
-  const arns = targetGroupArns ?? asg.TargetGroupARNs ?? [];
+  const arns = targetGroupArns ?? trafficSourcesOf(asg);
   const ids = (asg.Instances ?? []).map((i) => i.InstanceId).filter((id): id is string => id !== undefined);
   if (ids.length === 0 || arns.length === 0) return;
-  await deregisterTargets(aws, arns, ids);
-}
-
-/**
- * Deregisters the given instances from each target group where they are
- * registered and not already draining, in batches of 100 (the API's limit).
- * One DescribeTargetHealth per target group (none when `known` covers them), never one per instance.
- */
-async function deregisterTargets(
-  aws: AwsClients,
-  targetGroupArns: readonly string[],
-  instanceIds: readonly string[],
-  known?: TargetHealthByGroup,
-): Promise<void> {
-  const health =
-    known && targetGroupArns.every((arn) => known.has(arn)) ? known : await describeTargetHealth(aws, targetGroupArns);
-  const ids = new Set(instanceIds);
-  for (const arn of targetGroupArns) {
-    const registered = (health.get(arn) ?? []).filter(
-      (t) => ids.has(t.Target?.Id ?? '') && t.TargetHealth?.State !== 'draining',
-    );
-    for (const batch of chunk(registered, 100)) {
-      await aws.elbv2.send(
-        new DeregisterTargetsCommand({
-          TargetGroupArn: arn,
-          Targets: batch.map((t) => ({ Id: t.Target?.Id as string, Port: t.Target?.Port })),
-        }),
-      );
-    }
-  }
+  await traffic.deregister(arns, ids);
 }
 
 /** Puts instances of a group into its target groups and resumes its processes. */
 export async function enableServerGroup(
-  aws: AwsClients,
+  aws: ClientsOrApis,
   groupName: string,
   instanceIds: readonly string[],
   targetGroupArns: readonly string[],
 ): Promise<void> {
-  for (const arn of targetGroupArns) {
-    for (const batch of chunk(instanceIds, 100)) {
-      await aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((Id) => ({ Id })) }));
-    }
-  }
-  await aws.autoScaling.send(
-    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...DISABLE_PROCESSES] }),
-  );
+  const { groups, traffic } = apisOf(aws);
+  await traffic.register(targetGroupArns, instanceIds);
+  await groups.resume(groupName, DISABLE_PROCESSES);
 }
 
 /** Resumes only Launch and Terminate (a disabled group scaling up again, still out of the load balancer). */
-export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: string): Promise<void> {
-  await aws.autoScaling.send(
-    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Launch', 'Terminate'] }),
-  );
+export async function resumeLaunchAndTerminate(aws: ClientsOrApis, groupName: string): Promise<void> {
+  await apisOf(aws).groups.resume(groupName, ['Launch', 'Terminate']);
 }
 
 /**
@@ -245,19 +182,17 @@ export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: strin
  * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
  */
 export async function scaleDownServerGroup(
-  aws: AwsClients,
+  aws: ClientsOrApis,
   groupName: string,
   alsoRemoveTags: readonly string[] = [],
 ): Promise<void> {
-  await aws.autoScaling.send(
-    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }),
-  );
+  await apisOf(aws).groups.resume(groupName, ['Terminate']);
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
 
 /** Restores a group's min after a pin (min held at desired while two groups ran) and drops the pin tag. */
-export async function unpinMin(aws: AwsClients, groupName: string, min: number): Promise<void> {
+export async function unpinMin(aws: ClientsOrApis, groupName: string, min: number): Promise<void> {
   await setCapacity(aws, groupName, { min });
   await removeGroupTags(aws, groupName, [Tag.pinnedFrom]);
 }

@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors';
 import type { ServerGroup } from '../cluster/server-groups';
-import { targetGroupNameFromArn } from '../status/cluster-status';
+import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import type { Capacity } from './request';
 
 /**

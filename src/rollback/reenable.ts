@@ -9,7 +9,8 @@ import { assertLockHeld, type ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
 import { finishCutover, type CutoverResult } from '../deploy/cutover';
 import type { PreparedVerification } from '../verify/prepare';
-import { cutoverWatchHook, warmWindowSeconds, type Verification } from '../verify/watch';
+import { cutoverWatchHook } from '../deploy/operations/watch-cutover';
+import { warmWindowSeconds, type Verification } from '../verify/watch';
 import {
   disableServerGroup,
   enableServerGroup,

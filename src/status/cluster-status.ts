@@ -1,7 +1,8 @@
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
-import { isBeforeCutover, Phase, UNFINISHED_PHASES } from '../cluster/phases';
+import { nextAction, Phase, UNFINISHED_PHASES, type NextAction } from '../cluster/phases';
+import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import { loadCluster, sortOldestFirst, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
@@ -35,12 +36,8 @@ export interface UnfinishedDeployment {
   serverGroup: string;
   deploymentId: string | null;
   phase: string;
-  /**
-   * `remove` (it never took traffic), `disable-again` (a rollback that had not cut over), `finish` (it had cut over)
-   * or `roll-back` (a deploy's watch did not end: the verdict is unknown, so the warm previous group is re-enabled;
-   * a rollback's interrupted watch is `finish`ed: the group it rolled away from is the suspect).
-   */
-  nextRunWill: 'remove' | 'disable-again' | 'finish' | 'roll-back';
+  /** What the next run does with it (`nextAction` in cluster/phases.ts, the rule recovery acts on). */
+  nextRunWill: NextAction;
 }
 
 /** The `status` output for a cluster. */
@@ -54,10 +51,8 @@ export interface ClusterStatus {
   unfinished: UnfinishedDeployment[];
 }
 
-/** `arn:…:targetgroup/web-tg/abc` → `web-tg`. */
-export function targetGroupNameFromArn(arn: string): string {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
-}
+// Kept here too: stages and the library API read it from status.
+export { targetGroupNameFromArn };
 
 /** The status of one server group, counting only its own instances in each target group. */
 export function describeServerGroup(group: ServerGroup, health: TargetHealthByGroup): ServerGroupStatus {
@@ -110,15 +105,9 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       serverGroup: g.name,
       deploymentId: g.deploymentId,
       phase: g.phase as string,
-      nextRunWill: nextRunWill(g.phase as string, g.watchedBy),
+      nextRunWill: nextAction(g.phase as string, g.watchedBy ?? undefined) as NextAction,
     }));
   return { cluster, region: aws.region, serverGroups, active, unfinished };
-}
-
-function nextRunWill(phase: string, watchedBy: ServerGroupStatus['watchedBy']): UnfinishedDeployment['nextRunWill'] {
-  if (phase === Phase.reenabling) return 'disable-again';
-  if (phase === Phase.watching) return watchedBy === 'rollback' ? 'finish' : 'roll-back';
-  return isBeforeCutover(phase) ? 'remove' : 'finish';
 }
 
 /** The human table of a cluster status. */

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealthByGroup } from '../../../src/cluster/server-groups';
 import { awsSecondsToMs, healthPollDelayMs, timeScale } from '../../../src/core/poll';
-import { brokenBuildReasons, type BrokenBuildInput } from '../../../src/deploy/health';
+import { brokenBuildReasons, type BrokenBuildInput } from '../../../src/deploy/health-rules';
 
 const TG_A = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef';
 const TG_B = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/fedcba9876543210';

@@ -1,9 +1,10 @@
-import type { AwsClients } from '../aws/clients';
-import { Tag } from '../aws/tags';
-import type { Logger } from '../core/log';
-import type { ServerGroup } from '../cluster/server-groups';
-import { removeGroupTags } from '../deploy/server-group-ops';
-import { restorePrevious } from './watch';
+import type { AwsClients } from '../../aws/clients';
+import { Tag } from '../../aws/tags';
+import type { Logger } from '../../core/log';
+import type { ServerGroup } from '../../cluster/server-groups';
+import { removeGroupTags } from '../server-group-ops';
+import { operationPortsOf } from './ports';
+import { restorePrevious } from './restore-previous';
 
 /**
  * A deploy killed during its watch left the new group serving (phase
@@ -81,7 +82,7 @@ export async function settleInterruptedWatch(
   log.warn(
     `${watched.name}: its watch was interrupted (verdict unknown, so not passed): re-enabling ${names}, removing ${watched.name}`,
   );
-  await restorePrevious(aws, {
+  await restorePrevious(operationPortsOf(aws), {
     newServerGroup: watched.name,
     previous,
     healthTimeoutSeconds: options.healthTimeoutSeconds,

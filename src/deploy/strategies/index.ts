@@ -1,0 +1,21 @@
+import type { PreparedVerification } from '../../verify/prepare';
+import type { DeployPlan } from '../plan';
+import type { DeployRequest } from '../request';
+import { redBlack } from './red-black';
+import { rollingStrategy } from './rolling';
+import type { DeployStrategy } from './strategy';
+
+export type { DeployStrategy, ShiftContext, ShiftedTraffic } from './strategy';
+
+/**
+ * The strategy a deploy runs. Rolling needs a group to roll from and a watch
+ * between its steps; without either (a first deploy, nothing to watch) it is
+ * red/black.
+ */
+export function strategyFor(
+  request: Pick<DeployRequest, 'rolling'>,
+  plan: Pick<DeployPlan, 'source'>,
+  verification: PreparedVerification | undefined,
+): DeployStrategy {
+  return request.rolling && plan.source && verification ? rollingStrategy(request.rolling) : redBlack;
+}

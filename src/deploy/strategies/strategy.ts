@@ -1,0 +1,68 @@
+import type { AwsClients } from '../../aws/clients';
+import type { Logger } from '../../core/log';
+import type { ServerGroup, TargetHealthByGroup } from '../../cluster/server-groups';
+import type { PreparedVerification } from '../../verify/prepare';
+import type { VerificationStep } from '../../verify/watch';
+import type { HealthProof } from '../health';
+import type { DeployPlan } from '../plan';
+import type { Capacity, DeployRequest } from '../request';
+
+/**
+ * How a deploy moves traffic to its new server group. Every strategy shares
+ * one skeleton (`runRedBlack`, `deploy/red-black.ts`): create the new group →
+ * wait until healthy (any failure up to here removes it: the automatic
+ * rollback boundary) → the strategy shifts traffic → cutover (disable the
+ * others, the watch, scale down, shrink) → clean-up. A strategy says only
+ * what differs:
+ *
+ * - how the new group starts ({@link DeployStrategy.initialCapacity});
+ * - how traffic moves to it before the cutover ({@link DeployStrategy.shiftTraffic}),
+ *   and with it what a breach on the way undoes (it throws `VerificationFailed`
+ *   after putting the previous group back, `deploy/operations/watch-cutover.ts`);
+ * - how the cutover starts ({@link ShiftedTraffic.cutover}).
+ *
+ * How an interrupted run is settled is read from its phase tag alone
+ * (`nextAction` in `cluster/phases.ts`, used by recovery and status alike),
+ * so a crashed run is settled without knowing which strategy ran: a strategy
+ * that adds a phase adds its row there. Canary joins as one more file here.
+ */
+export interface DeployStrategy {
+  /** The `strategy` input's value. */
+  readonly name: 'red-black' | 'rolling';
+  /** The capacity the new group is created with (its min pinned to desired). */
+  initialCapacity(plan: DeployPlan): Capacity;
+  /**
+   * Runs once the new group is healthy, before the cutover: moves traffic to
+   * it (or nothing, for red/black). Throws `VerificationFailed` after undoing
+   * a breached step. Returns the steps it watched and how the cutover starts.
+   */
+  shiftTraffic(aws: AwsClients, context: ShiftContext): Promise<ShiftedTraffic>;
+}
+
+/** What a strategy knows when it shifts traffic. */
+export interface ShiftContext {
+  request: DeployRequest;
+  plan: DeployPlan;
+  /** The group that served before (none on a first deploy). */
+  source: ServerGroup | undefined;
+  /** Alarms and gates to watch, read before the deploy (none: no watch). */
+  verification: PreparedVerification | undefined;
+  /** The poll that proved the new group healthy. */
+  healthy: HealthProof;
+  /** The warm window of the groups it takes out of service (scaleDownDelay, at least the watch). */
+  warmAfterSeconds: number;
+  log: Logger;
+  /** Throws when the run may not go on (the cluster lock was lost). */
+  check: () => void;
+}
+
+/** What a strategy leaves for the cutover. */
+export interface ShiftedTraffic {
+  /** The steps watched on the way (reported with the cutover's watch). */
+  steps: VerificationStep[];
+  /** How `finishCutover` starts: tags for the new group written with the old groups' scale-down times, and the state it acts on (else live state). */
+  cutover: {
+    newGroupTags?: Record<string, string>;
+    state?: { groups: readonly ServerGroup[]; health: TargetHealthByGroup };
+  };
+}
