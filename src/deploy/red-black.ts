@@ -21,6 +21,7 @@ import {
   type CopiedSettings,
 } from './copy-settings';
 import { finishCutover } from './cutover';
+import { mixedInstancesPolicyFor, warmPoolOf } from './fleet-settings';
 import { waitForHealthyTargets } from './health';
 import {
   composeLaunchData,
@@ -371,7 +372,17 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     durationSeconds: Math.round(totalMs / 1000),
     ...(verification ? { verdict: verification.verdict } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
-    launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
+    launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan, {
+      ...(source?.asg.MixedInstancesPolicy
+        ? {
+            mixedInstancesPolicy: mixedInstancesPolicyFor(
+              source.asg.MixedInstancesPolicy,
+              template as CreatedLaunchTemplate,
+            ),
+          }
+        : {}),
+      ...(source ? { warmPool: warmPoolOf(source.asg) } : {}),
+    }),
   });
   return {
     serverGroup: plan.newServerGroup,

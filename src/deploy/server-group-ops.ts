@@ -22,6 +22,7 @@ import {
   type TargetHealthByGroup,
 } from '../cluster/server-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
+import { deleteWarmPool, mixedInstancesPolicyFor, putWarmPool } from './fleet-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import { deregistrationDelaySeconds, waitForDrained } from './health';
 import type { Capacity } from './request';
@@ -42,14 +43,21 @@ export interface NewServerGroupSpec {
   settings?: AsgSettings;
 }
 
-/** Creates the ASG of a new server group, min pinned to desired. */
+/**
+ * Creates the ASG of a new server group, min pinned to desired: with the
+ * source's mixed instances policy re-pointed at the new launch template when
+ * it has one, then the source's warm pool and user-suspended processes.
+ */
 export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpec): Promise<void> {
   const { capacity } = spec;
   const copied = spec.settings?.group ?? {};
+  const mixed = spec.settings?.mixedInstancesPolicy;
   await aws.autoScaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: spec.name,
-      LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version },
+      ...(mixed
+        ? { MixedInstancesPolicy: mixedInstancesPolicyFor(mixed, spec.launchTemplate) }
+        : { LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version } }),
       MinSize: capacity.desired,
       MaxSize: Math.max(capacity.max, capacity.desired),
       DesiredCapacity: capacity.desired,
@@ -70,6 +78,7 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       })),
     }),
   );
+  if (spec.settings?.warmPool) await putWarmPool(aws, spec.name, spec.settings.warmPool);
   const userSuspended = spec.settings?.suspendedProcesses ?? [];
   if (userSuspended.length > 0) {
     await aws.autoScaling.send(
@@ -242,17 +251,20 @@ export async function resumeLaunchAndTerminate(aws: AwsClients, groupName: strin
 
 /**
  * Scales a disabled group to 0. Terminate is resumed so instances really go;
- * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
+ * Launch and AddToLoadBalancer stay suspended, so it stays disabled. Its warm
+ * pool (when `warmPool` says it has one) goes too, with its prepared instances.
  */
 export async function scaleDownServerGroup(
   aws: AwsClients,
   groupName: string,
   alsoRemoveTags: readonly string[] = [],
+  options: { warmPool?: boolean } = {},
 ): Promise<void> {
   await aws.autoScaling.send(
     new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: ['Terminate'] }),
   );
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
+  if (options.warmPool) await deleteWarmPool(aws, groupName);
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
 
