@@ -20,6 +20,7 @@ import {
   userTagsOf,
   type CopiedSettings,
 } from './copy-settings';
+import { handOffCapacity, type CapacityHandoff } from './capacity-handoff';
 import { finishCutover } from './cutover';
 import { mixedInstancesPolicyFor, warmPoolOf } from './fleet-settings';
 import { waitForHealthyTargets } from './health';
@@ -196,6 +197,9 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let healthDeadline = 0;
   let healthy: Awaited<ReturnType<typeof waitForHealthyTargets>> | undefined;
   let copied: CopiedSettings | null = null;
+  let handoff: CapacityHandoff | undefined;
+  // Rolling steps hand capacity over step by step (rolling.ts); red/black does it once, before cutover.
+  const rollingRun = Boolean(request.rolling && source && options.verification);
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
     launchData = composeLaunchData(baseData, request.amiId, request.launch);
@@ -255,6 +259,20 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       giveUpWhenBroken: true,
       cluster: request.cluster.name,
     });
+    if (source && !rollingRun) {
+      // The serving group may have scaled out meanwhile: the new one takes over at least that many.
+      handoff = await handOffCapacity(aws, {
+        previous: source.name,
+        newServerGroup: plan.newServerGroup,
+        targetGroupArns: plan.targetGroupArns,
+        targetHealthyPercent: request.targetHealthyPercent,
+        deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+        since: started,
+        cluster: request.cluster.name,
+        log,
+      });
+      if (handoff.proof) healthy = handoff.proof;
+    }
     healthyAt = Date.now();
     assertLockHeld(session);
   } catch (error) {
@@ -365,6 +383,14 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   }).catch(recordFailedVerdict);
   const verification = watched.verification();
   const totalMs = Date.now() - t0;
+  // The capacity the new group ended with: the plan's, or what it took over from a group that scaled out.
+  const capacity = handoff ? { ...plan.capacity, desired: handoff.desired } : plan.capacity;
+  const handoffWarnings =
+    handoff?.cappedFrom !== undefined
+      ? [
+          `${source?.name} ran ${handoff.previousDesired} instance(s) at cutover; ${plan.newServerGroup} took ${handoff.desired} (its max): raise its max if it must carry ${handoff.cappedFrom}`,
+        ]
+      : [];
   await session.record({
     ...record,
     result: 'succeeded',
@@ -372,30 +398,35 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     durationSeconds: Math.round(totalMs / 1000),
     ...(verification ? { verdict: verification.verdict } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
-    launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan, {
-      ...(source?.asg.MixedInstancesPolicy
-        ? {
-            mixedInstancesPolicy: mixedInstancesPolicyFor(
-              source.asg.MixedInstancesPolicy,
-              template as CreatedLaunchTemplate,
-            ),
-          }
-        : {}),
-      ...(source ? { warmPool: warmPoolOf(source.asg) } : {}),
-    }),
+    launchSettings: recordedLaunchSettings(
+      launchData,
+      template as CreatedLaunchTemplate,
+      { ...plan, capacity },
+      {
+        ...(source?.asg.MixedInstancesPolicy
+          ? {
+              mixedInstancesPolicy: mixedInstancesPolicyFor(
+                source.asg.MixedInstancesPolicy,
+                template as CreatedLaunchTemplate,
+              ),
+            }
+          : {}),
+        ...(source ? { warmPool: warmPoolOf(source.asg) } : {}),
+      },
+    ),
   });
   return {
     serverGroup: plan.newServerGroup,
     previousServerGroup: source?.name ?? null,
     launchTemplate: template as CreatedLaunchTemplate,
     targetGroups: plan.targetGroupArns,
-    capacity: plan.capacity,
+    capacity,
     disabled: finished.disabled,
     scaledDown: finished.scaledDown,
     warm: finished.warm,
     destroyed: finished.destroyed,
     copied,
-    warnings: finished.warnings,
+    warnings: [...handoffWarnings, ...finished.warnings],
     verification,
     timings: {
       createdMs: createdAt,

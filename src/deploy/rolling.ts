@@ -7,6 +7,7 @@ import { Phase } from '../cluster/phases';
 import { describeAsgsByName, describeTargetHealth, type ServerGroup } from '../cluster/server-groups';
 import type { PreparedVerification } from '../verify/prepare';
 import { rollBackAfterBreach, watchStep, type Verification, type VerificationStep } from '../verify/watch';
+import { handOffCapacity, type HandoffOptions } from './capacity-handoff';
 import { waitForHealthyTargets } from './health';
 import { disableServerGroup, setCapacity, setGroupTags } from './server-group-ops';
 
@@ -75,6 +76,20 @@ export interface RollingOptions {
   check?: () => void;
 }
 
+/** Handoff at a rolling step: `percent` of the previous group's current desired, waited on fully healthy. */
+function handoffOptions(options: RollingOptions, percent: number): HandoffOptions {
+  return {
+    previous: options.previous.name,
+    newServerGroup: options.newServerGroup,
+    targetGroupArns: options.targetGroupArns,
+    percent,
+    targetHealthyPercent: 100,
+    deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+    since: new Date(),
+    log: options.log,
+  };
+}
+
 /**
  * Runs the steps below 100 % (the new group was created at the first step's
  * size and is healthy). Returns their verdicts; a breach rolls back and
@@ -115,6 +130,8 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
       await setCapacity(aws, options.newServerGroup, { min: newCount, desired: newCount });
       await untilFullyHealthy();
     }
+    // The previous group may have scaled out since: this step's share of what it runs now.
+    await handOffCapacity(aws, handoffOptions(options, percent));
     const leaving = oldIds
       .filter((id) => !out.has(id))
       .slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
@@ -168,6 +185,7 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
   // The last step: the whole new group, then the ordinary cutover disables what is left of the previous one.
   await setCapacity(aws, options.newServerGroup, { min: options.desired, desired: options.desired });
   await untilFullyHealthy();
+  await handOffCapacity(aws, handoffOptions(options, 100));
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
   return done;
 }
