@@ -8,15 +8,16 @@ import { delimiter, join } from 'node:path';
  * that runs it): moto splits desired capacity into on-demand and spot shares
  * that both round down (desired 2 at 25 % on-demand launches 1 instance),
  * launches every instance with the launch template's type, and marks none as
- * spot. Patched: one instance per unit of desired capacity, the on-demand
+ * spot; and any UpdateAutoScalingGroup that does not repeat the policy (a
+ * capacity change) drops it. Patched: one instance per unit of desired capacity, the on-demand
  * share (base, then the percentage above it, rounded up) with the first
  * override's type, the rest spot (`InstanceLifecycle: spot` in
  * DescribeInstances) spread over the overrides' types. Weights are not applied
- * (one instance per unit). Groups without overrides are moto's as before;
+ * (one instance per unit); an update without a policy or launch template keeps it. Groups without overrides are moto's as before;
  * anything that fails to patch leaves moto as it is, with a line on its stderr.
  */
 const FLEET_PATCH = `
-import math, os, sys
+import copy, math, os, sys
 
 def _patch():
     from moto.autoscaling import models as m
@@ -73,6 +74,22 @@ def _patch():
     def instance_type(self):
         return getattr(self, '_sandbox_type', None) or original_type.fget(self)
 
+    original_update = group.update
+
+    def update(self, *args, **kwargs):
+        # moto drops the policy on any UpdateAutoScalingGroup that does not repeat it (AWS keeps it).
+        keep = self.mixed_instances_policy
+        launch = kwargs.get('launch_config_name') or kwargs.get('launch_template')
+        if kwargs.get('mixed_instances_policy') is None and not launch and keep:
+            # moto filled in the template's name next to its id; given both, it refuses the policy.
+            kept = copy.deepcopy(keep)
+            spec = kept['LaunchTemplate']['LaunchTemplateSpecification']
+            if spec.get('LaunchTemplateId'):
+                spec.pop('LaunchTemplateName', None)
+            kwargs['mixed_instances_policy'] = kept
+        return original_update(self, *args, **kwargs)
+
+    group.update = update
     group.set_desired_capacity = set_desired_capacity
     group.replace_autoscaling_group_instances = replace_autoscaling_group_instances
     group.instance_type = property(instance_type)
