@@ -91,6 +91,27 @@ export function warmPoolOf(asg: AutoScalingGroup): WarmPoolSettings | undefined 
   };
 }
 
+/** How a group's desired capacity splits between on-demand and spot, as its instances distribution asks. */
+export interface CapacityShares {
+  onDemand: number;
+  spot: number;
+}
+
+/**
+ * The on-demand/spot split of `desired` units: the on-demand base first, then
+ * the on-demand percentage of what is above it (rounded up), the rest spot.
+ * Without a distribution, all on-demand (AWS's defaults: base 0, 100 %).
+ */
+export function capacityShares(
+  desired: number,
+  distribution: { OnDemandBaseCapacity?: number; OnDemandPercentageAboveBaseCapacity?: number } = {},
+): CapacityShares {
+  const base = distribution.OnDemandBaseCapacity ?? 0;
+  const percent = distribution.OnDemandPercentageAboveBaseCapacity ?? 100;
+  const onDemand = desired <= base ? desired : base + Math.ceil(((desired - base) * percent) / 100);
+  return { onDemand, spot: desired - onDemand };
+}
+
 /** True when the group has a warm pool (to delete with its instances when it is scaled down). */
 export function hasWarmPool(asg: AutoScalingGroup): boolean {
   return asg.WarmPoolConfiguration !== undefined;

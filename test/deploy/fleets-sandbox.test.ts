@@ -11,6 +11,7 @@ import type { Instance } from '@aws-sdk/client-ec2';
 import { Tag } from '../../src/aws/tags';
 import { Phase } from '../../src/cluster/phases';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
+import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import type { DeploySandbox } from '../helpers/deploy-sandbox';
 import { emulatorEnv } from '../helpers/moto';
 import { deploy, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from '../rollback/helpers';
@@ -123,6 +124,15 @@ test.serial(
     const previous = await groupByCli(v(0));
     t.is(previous.DesiredCapacity, 0, 'the previous group scaled down');
     t.is(previous.WarmPoolConfiguration, undefined, 'and its warm pool went with its instances');
+    const status = await getClusterStatus(env.aws, cluster);
+    const serving = status.serverGroups.find((g) => g.name === v(1));
+    t.like(serving?.mixedInstances, {
+      instanceTypes: ['t3.micro', 't3a.micro'],
+      spotAllocationStrategy: 'price-capacity-optimized',
+      shares: { onDemand: 1, spot: 1 },
+    });
+    t.like(serving?.warmPool, { minSize: 1, maxGroupPreparedCapacity: 3, poolState: 'Stopped', reuseOnScaleIn: true });
+    t.regex(formatClusterStatus(status), /web-prod-v001: 1 on-demand \+ 1 spot of 2 .*warm pool Stopped, min 1/);
     t.deepEqual(await versionsNow(env), { v2: 20 });
   },
 );
