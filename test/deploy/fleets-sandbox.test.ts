@@ -24,7 +24,7 @@ const AWS_V2 = '/usr/bin/aws';
 const cluster = 'web-prod';
 const v = (n: number) => `${cluster}-v${String(n).padStart(3, '0')}`;
 let env: DeploySandbox;
-const amis = { v1: '', v2: '', v3: '' };
+const amis = { v1: '', v2: '', v3: '', v4: '' };
 
 /** The user's fleet on the serving group: two instance types, 25 % on-demand above a base of 0, a stopped warm pool. */
 const DISTRIBUTION = {
@@ -65,7 +65,7 @@ async function instancesByCli(ids: string[]): Promise<Instance[]> {
 
 test.before(async () => {
   env = await startRollbackSandbox();
-  for (const version of ['v1', 'v2', 'v3'] as const) amis[version] = await env.ami(version);
+  for (const version of ['v1', 'v2', 'v3', 'v4'] as const) amis[version] = await env.ami(version);
 });
 
 test.after.always(async () => {
@@ -193,6 +193,39 @@ test.serial(
     t.is(created?.DesiredCapacity, 4);
     t.is((created?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length, 4);
     t.is(created?.MinSize, 2, 'the pinned min went back to the plan: a later scale-in is not blocked');
+    t.deepEqual(await versionsNow(env), { v3: 20 });
+  },
+);
+
+test.serial(
+  "a rollback that redeploys (the target's group destroyed) keeps the mixed policy and the warm pool, 0 failed requests",
+  async (t) => {
+    const forward = await deploy(t, env, { cluster, amiId: amis.v4, version: 'v4', keepPrevious: 0 });
+    t.is(forward.exitCode, 0, JSON.stringify(forward.output));
+    t.true(forward.output.destroyedServerGroups.includes(v(2)), 'v3 group destroyed: a rollback must redeploy');
+    const serving = await groupByCli(v(3));
+    const { result, report } = await withProbe(env, () =>
+      rollback(t, env, { cluster, reason: 'fleet redeploy', keepPrevious: 0 }),
+    );
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.is(result.output.mode, 'redeploy');
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
+    const redeployed = await groupByCli(result.output.restoredServerGroup);
+    t.deepEqual(
+      redeployed.MixedInstancesPolicy?.LaunchTemplate?.Overrides,
+      serving.MixedInstancesPolicy?.LaunchTemplate?.Overrides,
+    );
+    t.deepEqual(
+      redeployed.MixedInstancesPolicy?.InstancesDistribution,
+      serving.MixedInstancesPolicy?.InstancesDistribution,
+    );
+    t.not(
+      redeployed.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId,
+      serving.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId,
+      'its own launch template (the AMI rolled back to)',
+    );
+    t.deepEqual(redeployed.WarmPoolConfiguration, serving.WarmPoolConfiguration, 'warm pool, field by field');
     t.deepEqual(await versionsNow(env), { v3: 20 });
   },
 );
