@@ -351,6 +351,18 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           check: () => assertLockHeld(session),
         }).catch(recordFailedVerdict)
       : [];
+  if (rolling && source) {
+    // After the last step the new group takes over what the previous group runs now (capacity handoff).
+    handoff = await handOffCapacity(aws, {
+      previous: source.name,
+      newServerGroup: plan.newServerGroup,
+      targetGroupArns: plan.targetGroupArns,
+      targetHealthyPercent: 100,
+      deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+      since: new Date(),
+      log,
+    });
+  }
   const watched = cutoverWatchHook(aws, prepared, {
     newServerGroup: plan.newServerGroup,
     healthTimeoutSeconds: request.healthTimeoutSeconds,

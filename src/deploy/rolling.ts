@@ -185,7 +185,6 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
   // The last step: the whole new group, then the ordinary cutover disables what is left of the previous one.
   await setCapacity(aws, options.newServerGroup, { min: options.desired, desired: options.desired });
   await untilFullyHealthy();
-  await handOffCapacity(aws, handoffOptions(options, 100));
   await setGroupTags(aws, options.newServerGroup, { [Tag.phase]: Phase.cutover });
   return done;
 }

@@ -24,7 +24,7 @@ const AWS_V2 = '/usr/bin/aws';
 const cluster = 'web-prod';
 const v = (n: number) => `${cluster}-v${String(n).padStart(3, '0')}`;
 let env: DeploySandbox;
-const amis = { v1: '', v2: '', v3: '', v4: '' };
+const amis = { v1: '', v2: '', v3: '', v4: '', v5: '' };
 
 /** The user's fleet on the serving group: two instance types, 25 % on-demand above a base of 0, a stopped warm pool. */
 const DISTRIBUTION = {
@@ -63,9 +63,28 @@ async function instancesByCli(ids: string[]): Promise<Instance[]> {
   return (answer.Reservations as Array<{ Instances: Instance[] }>).flatMap((r) => r.Instances);
 }
 
+/**
+ * A scaling policy of the serving group, played by the test: once `created` waits to be healthy,
+ * `serving` goes to `desired`. Resolves true when it did.
+ */
+async function scaleOutWhileWaiting(serving: string, created: string, desired: number): Promise<boolean> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [group] = await describeAsgsByName(env.aws, [created]);
+    if (group?.Tags?.find((tag) => tag.Key === Tag.phase)?.Value === Phase.waitingHealthy) {
+      await env.aws.autoScaling.send(
+        new SetDesiredCapacityCommand({ AutoScalingGroupName: serving, DesiredCapacity: desired }),
+      );
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 test.before(async () => {
   env = await startRollbackSandbox();
-  for (const version of ['v1', 'v2', 'v3', 'v4'] as const) amis[version] = await env.ami(version);
+  for (const version of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) amis[version] = await env.ami(version);
 });
 
 test.after.always(async () => {
@@ -165,26 +184,9 @@ test.serial(
 test.serial(
   'the serving group scales out 2 → 4 during the health wait: the new group takes traffic at 4, 0 failed requests',
   async (t) => {
-    let scaledOut = false;
-    // A scaling policy of the serving group, played by the test: 2 → 4 while the new group waits to be healthy.
-    const scaler = (async () => {
-      const deadline = Date.now() + 120_000;
-      while (Date.now() < deadline) {
-        const [created] = await describeAsgsByName(env.aws, [v(2)]);
-        const phase = created?.Tags?.find((tag) => tag.Key === Tag.phase)?.Value;
-        if (phase === Phase.waitingHealthy) {
-          await env.aws.autoScaling.send(
-            new SetDesiredCapacityCommand({ AutoScalingGroupName: v(0), DesiredCapacity: 4 }),
-          );
-          scaledOut = true;
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+    const scaler = scaleOutWhileWaiting(v(0), v(2), 4);
     const { result, report } = await withProbe(env, () => deploy(t, env, { cluster, amiId: amis.v3, version: 'v3' }));
-    await scaler;
-    t.true(scaledOut, 'the serving group was scaled out during the wait');
+    t.true(await scaler, 'the serving group was scaled out during the wait');
     t.is(result.exitCode, 0, JSON.stringify(result.output));
     t.log(`probe: ${probeLine(report)}`);
     t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
@@ -227,5 +229,36 @@ test.serial(
     );
     t.deepEqual(redeployed.WarmPoolConfiguration, serving.WarmPoolConfiguration, 'warm pool, field by field');
     t.deepEqual(await versionsNow(env), { v3: 20 });
+  },
+);
+
+test.serial(
+  'rolling [50, 100]: the serving group scales out 2 → 4 during the first step: 2 at 50 %, 4 at the end, 0 failed requests',
+  async (t) => {
+    const serving = v(4);
+    await env.aws.autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: serving, DesiredCapacity: 2 }),
+    );
+    const scaler = scaleOutWhileWaiting(serving, v(5), 4);
+    const { result, report } = await withProbe(env, () =>
+      deploy(t, env, {
+        cluster,
+        amiId: amis.v5,
+        version: 'v5',
+        capacity: { min: 2, max: 4, desired: 2 },
+        strategy: 'rolling',
+        steps: '50,100',
+        stepWatch: '2s',
+      }),
+    );
+    t.true(await scaler, 'the serving group was scaled out during the first step');
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
+    t.is(result.output.capacity.desired, 4, 'the output says the new group took over 4');
+    const [created] = await describeAsgsByName(env.aws, [v(5)]);
+    t.is(created?.DesiredCapacity, 4);
+    t.is((created?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length, 4);
+    t.deepEqual(await versionsNow(env), { v5: 20 });
   },
 );
