@@ -10,7 +10,7 @@ import {
 import type { Instance } from '@aws-sdk/client-ec2';
 import { Tag } from '../../src/aws/tags';
 import { Phase } from '../../src/cluster/phases';
-import { describeAsgsByName } from '../../src/cluster/server-groups';
+import { describeAsgsByName, describeTargetHealth } from '../../src/cluster/server-groups';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import type { DeploySandbox } from '../helpers/deploy-sandbox';
 import { emulatorEnv } from '../helpers/moto';
@@ -239,6 +239,14 @@ test.serial(
     await env.aws.autoScaling.send(
       new SetDesiredCapacityCommand({ AutoScalingGroupName: serving, DesiredCapacity: 2 }),
     );
+    // moto terminates the two at once (AWS would deregister them first): wait until the load balancer let them go.
+    const [group] = await describeAsgsByName(env.aws, [serving]);
+    for (let tries = 0; tries < 100; tries += 1) {
+      const health = await describeTargetHealth(env.aws, group?.TargetGroupARNs ?? []);
+      if ([...health.values()].every((targets) => targets.length === 2)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await versionsNow(env);
     const scaler = scaleOutWhileWaiting(serving, v(5), 4);
     const { result, report } = await withProbe(env, () =>
       deploy(t, env, {
