@@ -131,7 +131,7 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
       await untilFullyHealthy();
     }
     // The previous group may have scaled out since: this step's share of what it runs now.
-    await handOffCapacity(aws, handoffOptions(options, percent));
+    const handed = await handOffCapacity(aws, handoffOptions(options, percent));
     const leaving = oldIds
       .filter((id) => !out.has(id))
       .slice(0, Math.max(0, stepCount(oldIds.length, percent) - out.size));
@@ -150,7 +150,7 @@ export async function runRollingSteps(aws: AwsClients, options: RollingOptions):
       for (const id of leaving) out.add(id);
     }
     log.info(
-      `step ${percent}%: ${options.newServerGroup} at ${newCount}/${options.desired}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`,
+      `step ${percent}%: ${options.newServerGroup} at ${handed.desired}/${Math.max(options.desired, handed.previousDesired)}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`,
     );
     failpoint('rolling-step');
     const step = await watchStep(aws, {
