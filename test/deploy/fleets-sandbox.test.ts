@@ -7,7 +7,7 @@ import {
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
-import type { Instance } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, type Instance } from '@aws-sdk/client-ec2';
 import { Tag } from '../../src/aws/tags';
 import { Phase } from '../../src/cluster/phases';
 import { describeAsgsByName, describeTargetHealth } from '../../src/cluster/server-groups';
@@ -267,6 +267,48 @@ test.serial(
     const [created] = await describeAsgsByName(env.aws, [v(5)]);
     t.is(created?.DesiredCapacity, 4);
     t.is((created?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length, 4);
+    t.deepEqual(await versionsNow(env), { v5: 20 });
+  },
+);
+
+test.serial(
+  'an override naming another launch template (the old AMI) is refused: exit 2 naming the field, nothing changed',
+  async (t) => {
+    const serving = await groupByCli(v(5));
+    const other = await env.aws.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'web-arm64',
+        LaunchTemplateData: { ImageId: amis.v1, InstanceType: 't4g.micro' },
+      }),
+    );
+    const policy = serving.MixedInstancesPolicy!;
+    const spec = policy.LaunchTemplate!.LaunchTemplateSpecification!;
+    await env.aws.autoScaling.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: v(5),
+        MixedInstancesPolicy: {
+          LaunchTemplate: {
+            LaunchTemplateSpecification: { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version },
+            Overrides: [
+              { InstanceType: 't3.micro' },
+              {
+                InstanceType: 't4g.micro',
+                LaunchTemplateSpecification: { LaunchTemplateId: other.LaunchTemplate?.LaunchTemplateId, Version: '1' },
+              },
+            ],
+          },
+          InstancesDistribution: policy.InstancesDistribution,
+        },
+      }),
+    );
+    const result = await deploy(t, env, { cluster, amiId: amis.v4, version: 'v4-again' });
+    t.is(result.exitCode, 2, JSON.stringify(result.output));
+    t.regex(
+      JSON.stringify(result.output.error),
+      /MixedInstancesPolicy\.LaunchTemplate\.Overrides\[1\]\.LaunchTemplateSpecification/,
+    );
+    t.deepEqual(await describeAsgsByName(env.aws, [v(6)]), [], 'no group made');
+    t.is((await groupByCli(v(5))).MinSize, serving.MinSize, 'the serving group untouched (no pin)');
     t.deepEqual(await versionsNow(env), { v5: 20 });
   },
 );
