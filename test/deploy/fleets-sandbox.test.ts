@@ -6,6 +6,8 @@ import {
   SetDesiredCapacityCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
+  type LaunchTemplateOverrides,
+  type LaunchTemplateSpecification,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, type Instance } from '@aws-sdk/client-ec2';
 import { Tag } from '../../src/aws/tags';
@@ -82,6 +84,23 @@ async function scaleOutWhileWaiting(serving: string, created: string, desired: n
   return false;
 }
 
+/** Gives a group a mixed instances policy, as a user would: `template` as its base, the issue's distribution. */
+async function setMixedPolicy(
+  group: string,
+  template: LaunchTemplateSpecification,
+  overrides: LaunchTemplateOverrides[],
+): Promise<void> {
+  await env.aws.autoScaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: group,
+      MixedInstancesPolicy: {
+        LaunchTemplate: { LaunchTemplateSpecification: template, Overrides: overrides },
+        InstancesDistribution: DISTRIBUTION,
+      },
+    }),
+  );
+}
+
 test.before(async () => {
   env = await startRollbackSandbox();
   for (const version of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) amis[version] = await env.ami(version);
@@ -98,18 +117,7 @@ test.serial(
     t.is(first.exitCode, 0, JSON.stringify(first.output));
     // The user turns the serving group into a spot fleet with a warm pool, as in the issue.
     const template = first.output.launchTemplate!;
-    await env.aws.autoScaling.send(
-      new UpdateAutoScalingGroupCommand({
-        AutoScalingGroupName: v(0),
-        MixedInstancesPolicy: {
-          LaunchTemplate: {
-            LaunchTemplateSpecification: { LaunchTemplateId: template.id, Version: template.version },
-            Overrides: OVERRIDES,
-          },
-          InstancesDistribution: DISTRIBUTION,
-        },
-      }),
-    );
+    await setMixedPolicy(v(0), { LaunchTemplateId: template.id, Version: template.version }, OVERRIDES);
     await env.aws.autoScaling.send(new PutWarmPoolCommand({ AutoScalingGroupName: v(0), ...WARM_POOL }));
     const source = await groupByCli(v(0));
     t.truthy(source.MixedInstancesPolicy, 'moto keeps the policy');
@@ -281,26 +289,14 @@ test.serial(
         LaunchTemplateData: { ImageId: amis.v1, InstanceType: 't4g.micro' },
       }),
     );
-    const policy = serving.MixedInstancesPolicy!;
-    const spec = policy.LaunchTemplate!.LaunchTemplateSpecification!;
-    await env.aws.autoScaling.send(
-      new UpdateAutoScalingGroupCommand({
-        AutoScalingGroupName: v(5),
-        MixedInstancesPolicy: {
-          LaunchTemplate: {
-            LaunchTemplateSpecification: { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version },
-            Overrides: [
-              { InstanceType: 't3.micro' },
-              {
-                InstanceType: 't4g.micro',
-                LaunchTemplateSpecification: { LaunchTemplateId: other.LaunchTemplate?.LaunchTemplateId, Version: '1' },
-              },
-            ],
-          },
-          InstancesDistribution: policy.InstancesDistribution,
-        },
-      }),
-    );
+    const spec = serving.MixedInstancesPolicy!.LaunchTemplate!.LaunchTemplateSpecification!;
+    await setMixedPolicy(v(5), { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version }, [
+      { InstanceType: 't3.micro' },
+      {
+        InstanceType: 't4g.micro',
+        LaunchTemplateSpecification: { LaunchTemplateId: other.LaunchTemplate?.LaunchTemplateId, Version: '1' },
+      },
+    ]);
     const result = await deploy(t, env, { cluster, amiId: amis.v4, version: 'v4-again' });
     t.is(result.exitCode, 2, JSON.stringify(result.output));
     t.regex(
