@@ -1,6 +1,7 @@
 import {
   CreateOrUpdateTagsCommand,
   DeleteTagsCommand,
+  DeleteWarmPoolCommand,
   ResumeProcessesCommand,
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
@@ -34,6 +35,8 @@ export interface ServerGroupApi {
   removeTags(name: string, keys: readonly string[]): Promise<void>;
   suspend(name: string, processes: readonly string[]): Promise<void>;
   resume(name: string, processes: readonly string[]): Promise<void>;
+  /** Deletes the group's warm pool with its prepared instances (a group going to 0 keeps none ready). */
+  deleteWarmPool(name: string): Promise<void>;
 }
 
 /** The two narrow interfaces an operation on server groups and their traffic takes (an in-memory fake in tests). */
@@ -93,6 +96,9 @@ export function asgServerGroupApi(aws: AwsClients): ServerGroupApi {
       await aws.autoScaling.send(
         new ResumeProcessesCommand({ AutoScalingGroupName: name, ScalingProcesses: [...processes] }),
       );
+    },
+    async deleteWarmPool(name) {
+      await aws.autoScaling.send(new DeleteWarmPoolCommand({ AutoScalingGroupName: name, ForceDelete: true }));
     },
   };
 }

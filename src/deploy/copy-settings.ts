@@ -9,6 +9,7 @@ import {
   PutScheduledUpdateGroupActionCommand,
   paginateDescribePolicies,
   type LifecycleHookSpecification,
+  type MixedInstancesPolicy,
   type ScalingPolicy,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -21,6 +22,7 @@ import type { AwsClients } from '../aws/clients';
 import { chunk, collectPages } from '../aws/paginate';
 import type { Logger } from '../core/log';
 import { DISABLE_PROCESSES, type ServerGroup } from '../cluster/server-groups';
+import { warmPoolOf, type WarmPoolSettings } from './fleet-settings';
 
 /**
  * Copies what a user would lose with a new ASG: the group's own settings
@@ -30,40 +32,67 @@ import { DISABLE_PROCESSES, type ServerGroup } from '../cluster/server-groups';
  * scheduled actions, and metrics collection.
  */
 
+/** The group settings copied as they are (docs/architecture.md, "What a new group copies"). */
+const COPIED_AS_IS = [
+  'HealthCheckType',
+  'HealthCheckGracePeriod',
+  'TerminationPolicies',
+  'DefaultCooldown',
+  'NewInstancesProtectedFromScaleIn',
+  'CapacityRebalance',
+  'MaxInstanceLifetime',
+  'DefaultInstanceWarmup',
+  'PlacementGroup',
+  'ServiceLinkedRoleARN',
+  'Context',
+  'DesiredCapacityType',
+  'InstanceMaintenancePolicy',
+  'CapacityReservationSpecification',
+  'AvailabilityZoneDistribution',
+  'AvailabilityZoneImpairmentPolicy',
+  'InstanceLifecyclePolicy',
+] as const satisfies ReadonlyArray<keyof CreateAutoScalingGroupCommandInput & keyof AutoScalingGroup>;
+
 /** The source group's settings a new group takes over, as CreateAutoScalingGroup fields and suspended processes. */
 export interface AsgSettings {
-  /** Health check, termination policies, cooldown, scale-in protection, rebalancing, lifetime and warmup, as the source has them. */
-  group: Pick<
-    CreateAutoScalingGroupCommandInput,
-    | 'HealthCheckType'
-    | 'HealthCheckGracePeriod'
-    | 'TerminationPolicies'
-    | 'DefaultCooldown'
-    | 'NewInstancesProtectedFromScaleIn'
-    | 'CapacityRebalance'
-    | 'MaxInstanceLifetime'
-    | 'DefaultInstanceWarmup'
-  >;
+  /** Health check, termination, cooldown, scale-in protection, rebalancing, lifetime, warmup, maintenance, capacity reservations, …, as the source has them. */
+  group: Pick<CreateAutoScalingGroupCommandInput, (typeof COPIED_AS_IS)[number]>;
+  /** The source's mixed instances policy, as it is (the new group's re-points it at its own launch template). */
+  mixedInstancesPolicy?: MixedInstancesPolicy;
+  /** The source's warm pool, put on the new group once created. */
+  warmPool?: WarmPoolSettings;
   /** Processes the user suspended on the source (not the ones bluegreen suspends to disable a group). */
   suspendedProcesses: string[];
+}
+
+/**
+ * Values that mean "not set": no lifetime limit, and the default service-linked
+ * role (named explicitly, it would need iam:PassRole for nothing; a custom one,
+ * `AWSServiceRoleForAutoScaling_<suffix>`, is copied).
+ */
+function isDefault(key: (typeof COPIED_AS_IS)[number], value: unknown): boolean {
+  if (key === 'MaxInstanceLifetime') return value === 0;
+  if (key === 'ServiceLinkedRoleARN') return String(value).endsWith('/AWSServiceRoleForAutoScaling');
+  return false;
+}
+
+/** True for a value the source actually sets (not absent, not an empty list or text). */
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  return !Array.isArray(value) || value.length > 0;
 }
 
 /** What of `asg`'s own settings a new group of the cluster copies (only the fields the source sets). */
 export function asgSettingsOf(asg: AutoScalingGroup): AsgSettings {
   const disable: readonly string[] = DISABLE_PROCESSES;
+  const group = Object.fromEntries(
+    COPIED_AS_IS.filter((key) => isSet(asg[key]) && !isDefault(key, asg[key])).map((key) => [key, asg[key]]),
+  ) as AsgSettings['group'];
+  const warmPool = warmPoolOf(asg);
   return {
-    group: {
-      ...(asg.HealthCheckType ? { HealthCheckType: asg.HealthCheckType } : {}),
-      ...(asg.HealthCheckGracePeriod !== undefined ? { HealthCheckGracePeriod: asg.HealthCheckGracePeriod } : {}),
-      ...(asg.TerminationPolicies?.length ? { TerminationPolicies: asg.TerminationPolicies } : {}),
-      ...(asg.DefaultCooldown !== undefined ? { DefaultCooldown: asg.DefaultCooldown } : {}),
-      ...(asg.NewInstancesProtectedFromScaleIn !== undefined
-        ? { NewInstancesProtectedFromScaleIn: asg.NewInstancesProtectedFromScaleIn }
-        : {}),
-      ...(asg.CapacityRebalance !== undefined ? { CapacityRebalance: asg.CapacityRebalance } : {}),
-      ...(asg.MaxInstanceLifetime ? { MaxInstanceLifetime: asg.MaxInstanceLifetime } : {}),
-      ...(asg.DefaultInstanceWarmup !== undefined ? { DefaultInstanceWarmup: asg.DefaultInstanceWarmup } : {}),
-    },
+    group,
+    ...(asg.MixedInstancesPolicy ? { mixedInstancesPolicy: asg.MixedInstancesPolicy } : {}),
+    ...(warmPool ? { warmPool } : {}),
     suspendedProcesses: (asg.SuspendedProcesses ?? [])
       .map((p) => p.ProcessName ?? '')
       .filter((name) => name !== '' && !disable.includes(name)),

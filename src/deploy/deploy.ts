@@ -180,7 +180,7 @@ function output(
     amiId: request.amiId,
     launchTemplate: result?.launchTemplate ?? null,
     targetGroups: plan.targetGroupArns,
-    capacity: plan.capacity,
+    capacity: result?.capacity ?? plan.capacity,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     disabledServerGroups: result?.disabled ?? [],
     scaledDownServerGroups: result?.scaledDown ?? [],

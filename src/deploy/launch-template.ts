@@ -159,6 +159,7 @@ export function recordedLaunchSettings(
   data: RequestLaunchTemplateData,
   template: CreatedLaunchTemplate,
   placement: { subnets: string[]; targetGroupArns: string[]; capacity: { min: number; max: number; desired: number } },
+  fleet: { mixedInstancesPolicy?: object; warmPool?: object } = {},
 ): RecordedLaunchSettings {
   const securityGroupIds = data.SecurityGroupIds?.length ? data.SecurityGroupIds : data.NetworkInterfaces?.[0]?.Groups;
   const profile = data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name;
@@ -177,5 +178,10 @@ export function recordedLaunchSettings(
     launchTemplate: { id: template.id, name: template.name, version: template.version },
     targetGroupArns: placement.targetGroupArns,
     capacity: placement.capacity,
+    // Instance types, weights, shares and pool sizes: nothing secret in them.
+    ...(fleet.mixedInstancesPolicy
+      ? { mixedInstancesPolicy: { ...fleet.mixedInstancesPolicy } as Record<string, unknown> }
+      : {}),
+    ...(fleet.warmPool ? { warmPool: { ...fleet.warmPool } as Record<string, unknown> } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { ServerGroup } from '../cluster/server-groups';
 import { nextServerGroupName } from '../core/naming';
 import { InputError } from '../core/errors';
 import type { Capacity, DeployRequest } from './request';
+import { checkOverrideTemplates } from './fleet-settings';
 import { checkTrafficGuards } from './traffic-guards';
 
 /** What a deploy will do, computed from live AWS state before any change. */
@@ -74,6 +75,8 @@ export function planDeploy(
   const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
   if (subnets.length === 0 && !source)
     throw new InputError('subnets', 'is required on the first deploy of a cluster: the subnets to launch in');
+  // A per-override launch template would launch the old AMI: refused before anything changes.
+  if (source) checkOverrideTemplates(source.asg);
   checkTrafficGuards({
     groups,
     targetGroupArns,

@@ -7,6 +7,7 @@ import { ConflictError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { nextAction, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { loadCluster, type ServerGroup } from '../cluster/server-groups';
+import { hasWarmPool } from './fleet-settings';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import { withLedgerStatus, type LedgerStatus } from '../ledger';
@@ -236,7 +237,7 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       Date.parse(due) <= Date.now() &&
       group.capacity.desired > 0
     ) {
-      await scaleDownServerGroup(aws, group.name);
+      await scaleDownServerGroup(aws, group.name, [], { warmPool: hasWarmPool(group.asg) });
       actions.push(`scaled ${group.name} to 0 (warm window over)`);
       log.info(`${group.name}: scaled to 0 (its warm window ended ${due})`);
     }

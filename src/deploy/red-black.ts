@@ -22,7 +22,9 @@ import {
   userTagsOf,
   type CopiedSettings,
 } from './copy-settings';
+import { handOffCapacity, type CapacityHandoff } from './capacity-handoff';
 import { finishCutover } from './cutover';
+import { mixedInstancesPolicyFor, warmPoolOf } from './fleet-settings';
 import { waitForHealthyTargets, type HealthProof } from './health';
 import {
   composeLaunchData,
@@ -143,6 +145,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let copied: CopiedSettings | null = null;
   const prepared = options.verification;
   const strategy = strategyFor(request, plan, prepared);
+  let handoff: CapacityHandoff | undefined;
   try {
     const baseData = source ? await readLaunchData(aws, source) : {};
     launchData = composeLaunchData(baseData, request.amiId, request.launch);
@@ -201,6 +204,20 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       giveUpWhenBroken: true,
       cluster: request.cluster.name,
     });
+    if (source && strategy.handsOffAtHealth) {
+      // The serving group may have scaled out meanwhile: the new one takes over at least that many.
+      handoff = await handOffCapacity(aws, {
+        previous: source.name,
+        newServerGroup: plan.newServerGroup,
+        targetGroupArns: plan.targetGroupArns,
+        targetHealthyPercent: request.targetHealthyPercent,
+        deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+        since: started,
+        cluster: request.cluster.name,
+        log,
+      });
+      if (handoff.proof) healthy = handoff.proof;
+    }
     healthyAt = Date.now();
     assertLockHeld(session);
   } catch (error) {
@@ -276,6 +293,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       check: () => assertLockHeld(session),
     })
     .catch(recordFailedVerdict);
+  if (shifted.handoff) handoff = shifted.handoff;
   const watched = cutoverWatchHook(aws, prepared, {
     newServerGroup: plan.newServerGroup,
     healthTimeoutSeconds: request.healthTimeoutSeconds,
@@ -302,6 +320,14 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   }).catch(recordFailedVerdict);
   const verification = watched.verification();
   const totalMs = Date.now() - t0;
+  // The capacity the new group ended with: the plan's, or what it took over from a group that scaled out.
+  const capacity = handoff ? { ...plan.capacity, desired: handoff.desired } : plan.capacity;
+  const handoffWarnings =
+    handoff?.cappedFrom !== undefined
+      ? [
+          `${source?.name} ran ${handoff.previousDesired} instance(s) at cutover; ${plan.newServerGroup} took ${handoff.desired} (its max): raise its max if it must carry ${handoff.cappedFrom}`,
+        ]
+      : [];
   await session.record({
     ...record,
     result: 'succeeded',
@@ -309,20 +335,35 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     durationSeconds: Math.round(totalMs / 1000),
     ...(verification ? { verdict: verification.verdict } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
-    launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
+    launchSettings: recordedLaunchSettings(
+      launchData,
+      template as CreatedLaunchTemplate,
+      { ...plan, capacity },
+      {
+        ...(source?.asg.MixedInstancesPolicy
+          ? {
+              mixedInstancesPolicy: mixedInstancesPolicyFor(
+                source.asg.MixedInstancesPolicy,
+                template as CreatedLaunchTemplate,
+              ),
+            }
+          : {}),
+        ...(source ? { warmPool: warmPoolOf(source.asg) } : {}),
+      },
+    ),
   });
   return {
     serverGroup: plan.newServerGroup,
     previousServerGroup: source?.name ?? null,
     launchTemplate: template as CreatedLaunchTemplate,
     targetGroups: plan.targetGroupArns,
-    capacity: plan.capacity,
+    capacity,
     disabled: finished.disabled,
     scaledDown: finished.scaledDown,
     warm: finished.warm,
     destroyed: finished.destroyed,
     copied,
-    warnings: finished.warnings,
+    warnings: [...handoffWarnings, ...finished.warnings],
     verification,
     timings: {
       createdMs: createdAt,

@@ -13,6 +13,7 @@ import { DISABLE_PROCESSES, type ServerGroup, type TargetHealthByGroup } from '.
 import { waitForDrainedIn } from '../traffic/drain';
 import { attachmentFor, trafficSourcesOf } from '../traffic/target-groups';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
+import { mixedInstancesPolicyFor, putWarmPool } from './fleet-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';
 import type { Capacity } from './request';
 
@@ -44,14 +45,21 @@ export interface NewServerGroupSpec {
   settings?: AsgSettings;
 }
 
-/** Creates the ASG of a new server group, min pinned to desired. */
+/**
+ * Creates the ASG of a new server group, min pinned to desired: with the
+ * source's mixed instances policy re-pointed at the new launch template when
+ * it has one, then the source's warm pool and user-suspended processes.
+ */
 export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpec): Promise<void> {
   const { capacity } = spec;
   const copied = spec.settings?.group ?? {};
+  const mixed = spec.settings?.mixedInstancesPolicy;
   await aws.autoScaling.send(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: spec.name,
-      LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version },
+      ...(mixed
+        ? { MixedInstancesPolicy: mixedInstancesPolicyFor(mixed, spec.launchTemplate) }
+        : { LaunchTemplate: { LaunchTemplateId: spec.launchTemplate.id, Version: spec.launchTemplate.version } }),
       MinSize: capacity.desired,
       MaxSize: Math.max(capacity.max, capacity.desired),
       DesiredCapacity: capacity.desired,
@@ -72,6 +80,7 @@ export async function createServerGroup(aws: AwsClients, spec: NewServerGroupSpe
       })),
     }),
   );
+  if (spec.settings?.warmPool) await putWarmPool(aws, spec.name, spec.settings.warmPool);
   const userSuspended = spec.settings?.suspendedProcesses ?? [];
   if (userSuspended.length > 0) {
     await aws.autoScaling.send(
@@ -179,15 +188,18 @@ export async function resumeLaunchAndTerminate(aws: ClientsOrApis, groupName: st
 
 /**
  * Scales a disabled group to 0. Terminate is resumed so instances really go;
- * Launch and AddToLoadBalancer stay suspended, so it stays disabled.
+ * Launch and AddToLoadBalancer stay suspended, so it stays disabled. Its warm
+ * pool (when `warmPool` says it has one) goes too, with its prepared instances.
  */
 export async function scaleDownServerGroup(
   aws: ClientsOrApis,
   groupName: string,
   alsoRemoveTags: readonly string[] = [],
+  options: { warmPool?: boolean } = {},
 ): Promise<void> {
   await apisOf(aws).groups.resume(groupName, ['Terminate']);
   await setCapacity(aws, groupName, { min: 0, desired: 0 });
+  if (options.warmPool) await apisOf(aws).groups.deleteWarmPool(groupName);
   await removeGroupTags(aws, groupName, [Tag.scaleDownAfter, ...alsoRemoveTags]);
 }
 

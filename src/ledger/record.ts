@@ -35,6 +35,10 @@ export interface LaunchSettings {
   launchTemplate?: { id: string; name?: string; version: string };
   targetGroupArns?: string[];
   capacity?: { min: number; max: number; desired: number };
+  /** The group's mixed instances policy (spot/on-demand shares, instance-type overrides), as CreateAutoScalingGroup took it. */
+  mixedInstancesPolicy?: Record<string, unknown>;
+  /** The group's warm pool, as PutWarmPool took it. */
+  warmPool?: Record<string, unknown>;
   /** Further non-secret settings (health check type, grace period, …). */
   other?: Record<string, string | number | boolean | string[] | null>;
 }

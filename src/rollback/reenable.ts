@@ -11,6 +11,7 @@ import { finishCutover, type CutoverResult } from '../deploy/cutover';
 import type { PreparedVerification } from '../verify/prepare';
 import { cutoverWatchHook } from '../deploy/operations/watch-cutover';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
+import { putWarmPool, warmPoolOf } from '../deploy/fleet-settings';
 import {
   disableServerGroup,
   enableServerGroup,
@@ -85,6 +86,9 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     await setCapacity(aws, current.name, { min: current.capacity.desired });
     // A warm group with enough instances needs no launch: its processes are resumed once registered (enableServerGroup).
     if (running.length < capacity.desired) await resumeLaunchAndTerminate(aws, target.name);
+    // Its warm pool went when it was scaled down: the serving group's (copied from it) comes back with it.
+    const warmPool = target.asg.WarmPoolConfiguration ? undefined : warmPoolOf(current.asg);
+    if (warmPool) await putWarmPool(aws, target.name, warmPool);
     const pinned = { min: capacity.desired, max: capacity.max, desired: capacity.desired };
     if (
       target.capacity.min !== pinned.min ||
@@ -190,7 +194,8 @@ async function putBack(aws: AwsClients, options: ReenableOptions, log: Logger): 
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
     },
   );
-  if (target.capacity.desired === 0) await scaleDownServerGroup(aws, target.name);
+  if (target.capacity.desired === 0)
+    await scaleDownServerGroup(aws, target.name, [], { warmPool: Boolean(asg?.WarmPoolConfiguration) });
   else await setCapacity(aws, target.name, target.capacity);
   await removeGroupTags(aws, target.name, [Tag.phase, Tag.pinnedFrom]);
   await setCapacity(aws, current.name, { min: current.capacity.min });

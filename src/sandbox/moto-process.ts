@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BluegreenError, ExitCode } from '../core/errors';
+import { pythonPathWith, writeMotoFleetPatch } from './moto-fleet-patch';
 import { freeLoopbackPort } from './ports';
 
 /** The line that installs what the sandbox needs, for error messages. */
@@ -58,12 +59,15 @@ except FileNotFoundError:
  */
 export async function startMotoProcess(command = 'moto_server', readyTimeoutMs = 30_000): Promise<MotoProcess> {
   const port = await freeLoopbackPort();
+  // Mixed instances groups launch as AWS would (see moto-fleet-patch.ts).
+  const patch = writeMotoFleetPatch();
   const child: ChildProcess = spawn(
     'python3',
     ['-c', PDEATHSIG_WRAPPER, String(process.pid), command, '-H', '127.0.0.1', '-p', String(port)],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
+      env: { ...process.env, PYTHONPATH: pythonPathWith(patch.dir) },
     },
   );
   let stderr = '';
@@ -89,6 +93,7 @@ export async function startMotoProcess(command = 'moto_server', readyTimeoutMs =
   failed.catch(() => undefined);
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
+    patch.remove();
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
     killGroup(child.pid, 'SIGTERM');
@@ -114,6 +119,8 @@ export async function startMotoProcess(command = 'moto_server', readyTimeoutMs =
       await sleep(100);
     }
   }
+  // moto read the patch when it started: nothing of it is left on disk.
+  patch.remove();
   return { endpoint, port, pid: child.pid as number, stop };
 }
 

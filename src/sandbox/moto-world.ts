@@ -174,15 +174,24 @@ function instanceFactsOf(instance: Instance): InstanceFacts | undefined {
   };
 }
 
+/** The one launch template a group's instances come from: its own, or its mixed policy's when no override names another. */
+function launchTemplateOf(group: AutoScalingGroup): AutoScalingGroup['LaunchTemplate'] {
+  if (group.LaunchTemplate) return group.LaunchTemplate;
+  const mixed = group.MixedInstancesPolicy?.LaunchTemplate;
+  if (mixed?.Overrides?.some((o) => o.LaunchTemplateSpecification)) return undefined;
+  return mixed?.LaunchTemplateSpecification;
+}
+
 function asgFactsOf(group: AutoScalingGroup & { AutoScalingGroupName: string }): AsgFacts {
+  const template = launchTemplateOf(group);
   return {
     name: group.AutoScalingGroupName,
     healthCheckType: group.HealthCheckType ?? 'EC2',
     healthCheckGracePeriodSeconds: group.HealthCheckGracePeriod ?? 0,
     targetGroupArns: group.TargetGroupARNs ?? [],
     ...(group.LoadBalancerNames?.length ? { loadBalancerNames: group.LoadBalancerNames } : {}),
-    ...(group.LaunchTemplate?.LaunchTemplateId
-      ? { launchTemplate: `${group.LaunchTemplate.LaunchTemplateId}:${group.LaunchTemplate.Version ?? '$Default'}` }
+    ...(template?.LaunchTemplateId
+      ? { launchTemplate: `${template.LaunchTemplateId}:${template.Version ?? '$Default'}` }
       : {}),
   };
 }

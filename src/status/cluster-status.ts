@@ -3,6 +3,7 @@ import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
 import { nextAction, Phase, UNFINISHED_PHASES, type NextAction } from '../cluster/phases';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
+import { capacityShares, type CapacityShares } from '../deploy/fleet-settings';
 import { loadCluster, sortOldestFirst, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
 /** One server group as `status` reports it. */
@@ -29,6 +30,71 @@ export interface ServerGroupStatus {
   watchUntil: string | null;
   /** Which run watches it (with watchUntil): a rollback's interrupted watch is finished, a deploy's rolled back. */
   watchedBy: 'deploy' | 'rollback' | null;
+  /** Its mixed instances policy (spot and on-demand), else null. */
+  mixedInstances: {
+    /** Instance types of the overrides (instance-requirement overrides are not listed). */
+    instanceTypes: string[];
+    onDemandBaseCapacity: number;
+    onDemandPercentageAboveBaseCapacity: number;
+    spotAllocationStrategy: string | null;
+    /** The split of desired capacity the distribution asks for. */
+    shares: CapacityShares;
+  } | null;
+  /** Its warm pool, else null. */
+  warmPool: {
+    minSize: number;
+    maxGroupPreparedCapacity: number | null;
+    poolState: string;
+    reuseOnScaleIn: boolean;
+    /** Instances in the pool now (as DescribeAutoScalingGroups reports). */
+    size: number;
+  } | null;
+}
+
+function mixedInstancesOf(group: ServerGroup): ServerGroupStatus['mixedInstances'] {
+  const policy = group.asg.MixedInstancesPolicy;
+  if (!policy) return null;
+  const distribution = policy.InstancesDistribution ?? {};
+  return {
+    instanceTypes: (policy.LaunchTemplate?.Overrides ?? []).flatMap((o) => (o.InstanceType ? [o.InstanceType] : [])),
+    onDemandBaseCapacity: distribution.OnDemandBaseCapacity ?? 0,
+    onDemandPercentageAboveBaseCapacity: distribution.OnDemandPercentageAboveBaseCapacity ?? 100,
+    spotAllocationStrategy: distribution.SpotAllocationStrategy ?? null,
+    shares: capacityShares(group.capacity.desired, distribution),
+  };
+}
+
+function warmPoolStatusOf(group: ServerGroup): ServerGroupStatus['warmPool'] {
+  const pool = group.asg.WarmPoolConfiguration;
+  if (!pool) return null;
+  return {
+    minSize: pool.MinSize ?? 0,
+    maxGroupPreparedCapacity: pool.MaxGroupPreparedCapacity ?? null,
+    poolState: pool.PoolState ?? 'Stopped',
+    reuseOnScaleIn: pool.InstanceReusePolicy?.ReuseOnScaleIn ?? false,
+    size: group.asg.WarmPoolSize ?? 0,
+  };
+}
+
+/** The fleet of a group in one line of the status notes (spot/on-demand shares, warm pool), or undefined. */
+function fleetNote(g: ServerGroupStatus): string | undefined {
+  const parts: string[] = [];
+  const mixed = g.mixedInstances;
+  if (mixed)
+    parts.push(
+      `${mixed.shares.onDemand} on-demand + ${mixed.shares.spot} spot of ${g.capacity.desired} ` +
+        `(base ${mixed.onDemandBaseCapacity}, ${mixed.onDemandPercentageAboveBaseCapacity} % on-demand above it` +
+        `${mixed.spotAllocationStrategy ? `, spot ${mixed.spotAllocationStrategy}` : ''}; ` +
+        `types ${mixed.instanceTypes.join(', ') || 'from instance requirements'})`,
+    );
+  const pool = g.warmPool;
+  if (pool)
+    parts.push(
+      `warm pool ${pool.poolState}, min ${pool.minSize}` +
+        `${pool.maxGroupPreparedCapacity !== null ? `, up to ${pool.maxGroupPreparedCapacity} prepared` : ''}` +
+        `${pool.reuseOnScaleIn ? ', reused on scale-in' : ''}, ${pool.size} in the pool`,
+    );
+  return parts.length > 0 ? `${g.name}: ${parts.join('; ')}` : undefined;
 }
 
 /** A deployment a crashed or running deploy left mid-way, and what the next run will do with it. */
@@ -91,6 +157,8 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
           ? 'rollback'
           : 'deploy'
         : null,
+    mixedInstances: mixedInstancesOf(group),
+    warmPool: warmPoolStatusOf(group),
   };
 }
 
@@ -129,6 +197,7 @@ export function formatClusterStatus(status: ClusterStatus): string {
     rows,
   );
   const notes = [
+    ...status.serverGroups.flatMap((g) => fleetNote(g) ?? []),
     ...status.serverGroups
       .filter((g) => g.watchUntil)
       .map(

@@ -127,6 +127,9 @@ export class InMemoryCluster implements ClusterApis {
       for (const process of processes) group.suspended.delete(process);
       this.reconcile(group);
     },
+    deleteWarmPool: async (name) => {
+      this.calls.push(`deleteWarmPool ${name}`);
+    },
   };
 
   readonly traffic: Traffic = {

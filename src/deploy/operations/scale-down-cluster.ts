@@ -2,6 +2,7 @@ import type { AwsClients } from '../../aws/clients';
 import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup } from '../../cluster/server-groups';
+import { hasWarmPool } from '../fleet-settings';
 import { scaleDownServerGroup, unpinMin } from '../server-group-ops';
 
 /**
@@ -58,7 +59,7 @@ export async function scaleDownCluster(aws: AwsClients, options: ScaleDownCluste
     const due = dueOf(group);
     const decision = scaleDownDecision(group.capacity, due, Date.now());
     if (decision === 'scale-down') {
-      await scaleDownServerGroup(aws, group.name, [Tag.pinnedFrom]);
+      await scaleDownServerGroup(aws, group.name, [Tag.pinnedFrom], { warmPool: hasWarmPool(group.asg) });
       scaledDown.push(group.name);
       log.info(`${group.name}: scaled to 0 (disabled; re-enable it with a rollback)`);
     } else if (decision === 'keep-warm') {

@@ -11,6 +11,7 @@ import type { DeployStrategy } from './strategy';
 export const redBlack: DeployStrategy = {
   name: 'red-black',
   initialCapacity: (plan) => plan.capacity,
+  handsOffAtHealth: true,
   shiftTraffic: async (_aws, { healthy }) => ({
     steps: [],
     cutover: {

@@ -7,6 +7,7 @@ import { clusterApisOf, type ClusterApis } from '../../cluster/server-group-api'
 import type { ServerGroup } from '../../cluster/server-groups';
 import type { PreparedVerification } from '../../verify/prepare';
 import { watchStep, type Verification, type VerificationStep } from '../../verify/watch';
+import { handOffCapacity } from '../capacity-handoff';
 import { waitForHealthyTargets } from '../health';
 import { rollBackAfterBreach } from '../operations/watch-cutover';
 import type { DeployPlan } from '../plan';
@@ -25,6 +26,7 @@ export function rollingStrategy(rolling: RollingSettings): DeployStrategy {
   return {
     name: 'rolling',
     initialCapacity: (plan) => firstStep(plan.capacity, rolling.steps),
+    handsOffAtHealth: false,
     shiftTraffic: async (aws, context) => {
       const { request, plan, source, verification } = context;
       if (!source || !verification) throw new Error('rolling needs a previous group and a watch');
@@ -43,7 +45,17 @@ export function rollingStrategy(rolling: RollingSettings): DeployStrategy {
         log: context.log,
       };
       const steps = await runRollingSteps(rollingPortsOf(aws, { ...settings, check: context.check }), settings);
-      return { steps, cutover: {} };
+      // After the last step the new group takes over what the previous group runs now.
+      const handoff = await handOffCapacity(aws, {
+        previous: source.name,
+        newServerGroup: plan.newServerGroup,
+        targetGroupArns: plan.targetGroupArns,
+        targetHealthyPercent: 100,
+        deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+        since: new Date(),
+        log: context.log,
+      });
+      return { steps, handoff, cutover: {} };
     },
   };
 }
@@ -80,6 +92,11 @@ export interface RollingOptions {
 export interface RollingPorts extends ClusterApis {
   /** Every instance of the group InService and healthy in every target group; throws at the health deadline. */
   untilFullyHealthy(groupName: string): Promise<void>;
+  /**
+   * Capacity handoff at a step (deploy/capacity-handoff.ts): the new group raised to `percent` of what the
+   * previous group runs now, when that is more, and waited on fully healthy.
+   */
+  handOff(percent: number): Promise<{ desired: number; previousDesired: number }>;
   /** Watches one step (alarms, gates); changes nothing. */
   watch(step: string): Promise<VerificationStep>;
   /** After a breached step: the previous group back at full strength, the new one out; returns the error to throw. */
@@ -101,6 +118,17 @@ export function rollingPortsOf(aws: AwsClients, options: RollingOptions & { chec
         log,
       });
     },
+    handOff: (percent) =>
+      handOffCapacity(aws, {
+        previous: options.previous.name,
+        newServerGroup: options.newServerGroup,
+        targetGroupArns: options.targetGroupArns,
+        percent,
+        targetHealthyPercent: 100,
+        deadline: Date.now() + options.healthTimeoutSeconds * 1000,
+        since: new Date(),
+        log,
+      }),
     watch: (step) =>
       watchStep(aws, {
         step,
@@ -159,6 +187,8 @@ export async function runRollingSteps(ports: RollingPorts, options: RollingOptio
       await setCapacity(ports, options.newServerGroup, { min: newCount, desired: newCount });
       await ports.untilFullyHealthy(options.newServerGroup);
     }
+    // The previous group may have scaled out since: this step's share of what it runs now.
+    const handed = await ports.handOff(percent);
     const leaving = leavingAt(oldIds, out, percent);
     if (leaving.length > 0) {
       const health = await ports.traffic.health(previous.targetGroupArns);
@@ -175,7 +205,7 @@ export async function runRollingSteps(ports: RollingPorts, options: RollingOptio
       for (const id of leaving) out.add(id);
     }
     log.info(
-      `step ${percent}%: ${options.newServerGroup} at ${newCount}/${options.desired}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`,
+      `step ${percent}%: ${options.newServerGroup} at ${handed.desired}/${Math.max(options.desired, handed.previousDesired)}; ${out.size} of ${oldIds.length} instance(s) of ${previous.name} out of the target groups (still running)`,
     );
     failpoint('rolling-step');
     const step = await ports.watch(`${percent}%`);

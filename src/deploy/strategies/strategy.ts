@@ -3,6 +3,7 @@ import type { Logger } from '../../core/log';
 import type { ServerGroup, TargetHealthByGroup } from '../../cluster/server-groups';
 import type { PreparedVerification } from '../../verify/prepare';
 import type { VerificationStep } from '../../verify/watch';
+import type { CapacityHandoff } from '../capacity-handoff';
 import type { HealthProof } from '../health';
 import type { DeployPlan } from '../plan';
 import type { Capacity, DeployRequest } from '../request';
@@ -32,6 +33,12 @@ export interface DeployStrategy {
   /** The capacity the new group is created with (its min pinned to desired). */
   initialCapacity(plan: DeployPlan): Capacity;
   /**
+   * Capacity handoff (deploy/capacity-handoff.ts) once the new group is healthy, inside the automatic-rollback
+   * boundary: the new group raised to what the previous group runs now. False when the strategy hands capacity
+   * over itself, step by step, in {@link DeployStrategy.shiftTraffic}.
+   */
+  readonly handsOffAtHealth: boolean;
+  /**
    * Runs once the new group is healthy, before the cutover: moves traffic to
    * it (or nothing, for red/black). Throws `VerificationFailed` after undoing
    * a breached step. Returns the steps it watched and how the cutover starts.
@@ -60,6 +67,8 @@ export interface ShiftContext {
 export interface ShiftedTraffic {
   /** The steps watched on the way (reported with the cutover's watch). */
   steps: VerificationStep[];
+  /** The capacity handed over on the way, when the strategy hands it over itself. */
+  handoff?: CapacityHandoff;
   /** How `finishCutover` starts: tags for the new group written with the old groups' scale-down times, and the state it acts on (else live state). */
   cutover: {
     newGroupTags?: Record<string, string>;

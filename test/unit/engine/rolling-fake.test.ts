@@ -57,6 +57,8 @@ function setUp(firstSize: number, verdicts: Record<string, 'passed' | 'failed'> 
       );
       if (!instances.every((id) => healthy.has(id))) throw new Error(`${name} not fully healthy`);
     },
+    // The previous group does not scale out here: nothing to hand over beyond the step's share.
+    handOff: async () => ({ desired: cluster.group('web-prod-v002').instances.length, previousDesired: 4 }),
     watch: async (step) => {
       watched.push(step);
       return stepVerdict(step, verdicts[step] ?? 'passed');
