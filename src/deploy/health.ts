@@ -11,7 +11,7 @@ import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
 import { OperationFailedError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { awsSecondsToMs, healthPollDelayMs, pollSchedule } from '../core/poll';
+import { awsSecondsToMs, healthPollDelayMs, healthPollWindow, pollSchedule, type HealthPollWindow } from '../core/poll';
 import {
   clusterOf,
   describeAsgsByName,
@@ -283,6 +283,8 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
   let brokenPolls = 0;
   let everHealthy = false;
   let dueAt: number | undefined;
+  /** Polls come every 250 ms (AWS) from the moment health can first be due until one interval later. */
+  let window: HealthPollWindow | undefined;
   let previousPollAt = Date.now();
   const inServiceSince = new Map<string, number>();
   /** The group when every desired instance was InService at the last poll: fast polls then read target health only. */
@@ -334,8 +336,16 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
     }
     // Registered no earlier than the poll before the one that first saw it: health is due that long after.
     const ids = new Set(instances.map((i) => i.InstanceId));
-    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id))))
-      dueAt = previousPollAt + dueAfterMs;
+    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id)))) {
+      window = healthPollWindow({
+        previousPollAt,
+        polledAt,
+        dueAfterMs,
+        intervalMs: verdicts.intervalMs,
+        targetGroups: options.targetGroupArns.length,
+      });
+      dueAt = window.dueAt;
+    }
     previousPollAt = polledAt;
     if (progress.healthy >= progress.required) {
       healthyPolls += 1;
@@ -380,7 +390,12 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
         );
       }
     }
-    if (!(await schedule.next((backoffMs) => healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs })))) break;
+    if (
+      !(await schedule.next((backoffMs) =>
+        healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs, ...(window ? { window } : {}) }),
+      ))
+    )
+      break;
   }
   const reasons = progress?.pending ?? [];
   throw new OperationFailedError(
