@@ -8,6 +8,8 @@ import type { FaultRule, StoredFaultRule } from './faults';
 import { startGateway, type Gateway } from './gateway';
 import type { ListenerEndpoint } from './load-balancer';
 import { startMotoProcess, type MotoProcess } from './moto-process';
+import { motoClients } from './moto-world';
+import { ScheduledActionRunner } from './scheduled-actions';
 import type { TimelineSnapshot } from './timeline';
 import { TrafficLayer } from './traffic-layer';
 
@@ -130,10 +132,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const moto: MotoProcess = await startMotoProcess(options.motoCommand);
   let traffic: TrafficLayer | undefined;
   let gateway: Gateway | undefined;
+  let scheduled: ScheduledActionRunner | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await gateway?.stop();
+      await scheduled?.stop();
       await traffic?.stop();
       await moto.stop();
     })();
@@ -151,16 +155,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await traffic.start();
     const layer = traffic;
     let infra: DemoInfra | undefined;
+    const runner = new ScheduledActionRunner({
+      moto: motoClients(moto.endpoint, region),
+      healthOf: (arn, id) => layer.health.healthOf(arn, id),
+      drainMs: (arn) =>
+        (layer.currentWorld()?.targetGroups.get(arn)?.deregistrationDelaySeconds ?? 300) * 1000 * timeScale,
+      changed: async (services, scope) => {
+        for (const service of services) layer.readCache.forget({ service, action: 'ScheduledAction', mutating: true });
+        await layer.refresh(scope);
+      },
+      log: log.child('scheduled-actions'),
+    });
+    scheduled = runner;
+    const hooks = layer.gatewayHooks(async (method, path) =>
+      method === 'GET' && path === 'info'
+        ? { status: 200, body: { endpoint: gateway?.endpoint, region, timeScale, infra: infra ?? null } }
+        : undefined,
+    );
     gateway = await startGateway({
       motoEndpoint: moto.endpoint,
       port: options.port ?? 0,
       log,
       faultSeed: options.faultSeed ?? 1,
-      hooks: layer.gatewayHooks(async (method, path) =>
-        method === 'GET' && path === 'info'
-          ? { status: 200, body: { endpoint: gateway?.endpoint, region, timeScale, infra: infra ?? null } }
-          : undefined,
-      ),
+      hooks: {
+        ...hooks,
+        // Scheduled actions run at their time (moto stores them and runs none): scheduled-actions.ts.
+        afterMutation: async (call) => {
+          await hooks.afterMutation?.(call);
+          runner.notice(call);
+        },
+      },
     });
     const gw = gateway;
     const clients = sandboxClients(gw.endpoint, region);
