@@ -11,6 +11,7 @@ import {
 import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { isNotFound } from '../aws/errors';
+import { OperationFailedError } from '../core/errors';
 import { chunk } from '../aws/paginate';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
@@ -133,7 +134,9 @@ export async function setCapacity(aws: AwsClients, groupName: string, capacity: 
 /**
  * Takes a group out of service: suspends Launch, Terminate and
  * AddToLoadBalancer, deregisters its instances from every target group, and
- * waits until they have drained (in-flight requests finished).
+ * waits until they have drained (in-flight requests finished). With
+ * `waitForDrain: false` it looks once and returns: the targets drain on their
+ * own (`drained` says whether they already had).
  */
 export async function disableServerGroup(
   aws: AwsClients,
@@ -146,8 +149,10 @@ export async function disableServerGroup(
     health?: TargetHealthByGroup;
     /** Called once the instances are out of the target groups (the watch times traffic-back from it). */
     onDeregistered?: () => void;
+    /** False: return once deregistered (one look at the drain), default true: wait until drained. */
+    waitForDrain?: boolean;
   },
-): Promise<void> {
+): Promise<{ drained: boolean }> {
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
   await aws.autoScaling.send(
     new SuspendProcessesCommand({ AutoScalingGroupName: group.name, ScalingProcesses: [...DISABLE_PROCESSES] }),
@@ -155,19 +160,29 @@ export async function disableServerGroup(
   const instanceIds = group.instances.map((i) => i.id);
   if (instanceIds.length === 0 || targetGroupArns.length === 0) {
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
-    return;
+    return { drained: true };
   }
   await deregisterTargets(aws, targetGroupArns, instanceIds, options.health);
   options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
-  const drainSeconds = options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60;
-  await waitForDrained(aws, {
-    instanceIds,
-    targetGroupArns,
-    deadline: Date.now() + drainSeconds * 1000,
-    log: options.log,
-    label: group.name,
-  });
+  const look = options.waitForDrain === false;
+  const drainSeconds = look
+    ? 0
+    : (options.drainTimeoutSeconds ?? (await deregistrationDelaySeconds(aws, targetGroupArns)) + 60);
+  try {
+    // A deadline of now is one look: targets with nothing in flight may be gone already.
+    await waitForDrained(aws, {
+      instanceIds,
+      targetGroupArns,
+      deadline: Date.now() + drainSeconds * 1000,
+      log: options.log,
+      label: group.name,
+    });
+  } catch (error) {
+    if (look && error instanceof OperationFailedError && error.code === 'DrainTimeout') return { drained: false };
+    throw error;
+  }
+  return { drained: true };
 }
 
 /**

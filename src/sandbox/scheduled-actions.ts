@@ -28,8 +28,10 @@ import { emptyScope, type WorldScope } from './world-effects';
  * Recurring actions are not run. An action whose group has `ScheduledActions`
  * suspended, or `Terminate` when it would scale in, is dropped without
  * effect (AWS skips the first; with the second it would lower the desired
- * capacity and terminate nothing, which moto cannot do). Changes go straight
- * to moto, like every other change the sandbox makes on its own.
+ * capacity and terminate nothing, which moto cannot do). The capacity is set
+ * once the drain is over (moto terminates at once), so an action deleted
+ * while its instances drain is not applied. Changes go straight to moto, like
+ * every other change the sandbox makes on its own.
  */
 
 /** The calls after which the runner reads moto's scheduled actions again. */
@@ -163,7 +165,9 @@ export class ScheduledActionRunner {
       return;
     }
     if (scalesIn) await this.drainBeforeScaleIn(name, asg.TargetGroupARNs ?? [], instances);
-    if (this.stopped) return;
+    // Deleted while its instances drained (a group brought back): not applied. On AWS it would have set the
+    // capacity at StartTime already; here the group simply keeps its instances, as if it had not fired.
+    if (this.stopped || !(await this.stillPending(name, action.ScheduledActionName))) return;
     await moto.autoScaling.send(
       new UpdateAutoScalingGroupCommand({
         AutoScalingGroupName: name,
@@ -177,6 +181,13 @@ export class ScheduledActionRunner {
       `scheduled action ${name}/${action.ScheduledActionName}: min ${action.MinSize ?? '-'} max ${action.MaxSize ?? '-'} desired ${action.DesiredCapacity ?? '-'}`,
     );
     await this.host.changed(['autoscaling'], { ...emptyScope(), asgNames: new Set([name]) });
+  }
+
+  private async stillPending(group: string, name: string): Promise<boolean> {
+    const out = await this.host.moto.autoScaling.send(
+      new DescribeScheduledActionsCommand({ AutoScalingGroupName: group, ScheduledActionNames: [name] }),
+    );
+    return (out.ScheduledUpdateGroupActions ?? []).length > 0;
   }
 
   /**
