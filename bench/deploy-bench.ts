@@ -11,14 +11,11 @@
  * Bounded: every size has a deadline; the sandbox is stopped at the end of
  * each size, on failure, at the deadline and on SIGINT/SIGTERM. Only 127.0.0.1.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DescribeAutoScalingGroupsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { CallCounter } from '../src/aws/call-counter';
 import type { AwsClients } from '../src/aws/clients';
 import { BluegreenError, describeError } from '../src/core/errors';
@@ -28,8 +25,8 @@ import { parseStageInput } from '../src/stages/framework';
 import { deployStage } from '../src/stages/deploy';
 import { costDelta, type CostSnapshot } from '../src/sandbox/cost-meter';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
-import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
-import { sandboxClients, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
+import type { ProbeReport } from '../src/sandbox/probe';
+import { sandboxClients, type Sandbox } from '../src/sandbox/sandbox';
 import { makeAppAmi, putTargetGroup5xxAlarm } from '../test/sandbox/fixtures';
 import {
   brokenBuildTimesOf,
@@ -39,6 +36,21 @@ import {
   type TrueCutover,
 } from './timeline-measures';
 import { formatColdStartTable, measureColdStart, type ColdStartRow } from './cold-start';
+import { round, seconds, table } from './format';
+import {
+  awsCliCommand,
+  cpuSecondsOf,
+  deadline,
+  groupsInTargetGroup,
+  probeStopped,
+  rowSandbox,
+  runPeerScript,
+  startRowProbe,
+  stopActiveRow,
+  stopRowProbe,
+  stopRowSandbox,
+  type Leftovers,
+} from './rows';
 
 interface BenchOptions {
   sizes: number[];
@@ -201,7 +213,7 @@ interface SizeResult {
   /** What the sandbox itself spent during the first measured deploy: its reads of moto and refreshes by kind, and moto's CPU seconds. */
   sandboxCost?: { costs: CostSnapshot; motoCpuS?: number; benchCpuS: number };
   /** After the stop: the sandbox's moto process and ports still alive (should be empty). */
-  leftovers?: { motoPid: number; motoAlive: boolean; openPorts: number[] };
+  leftovers?: Leftovers;
   /** The probes of every measured deploy, summed. */
   probe?: Pick<ProbeReport, 'total' | 'ok' | 'failed' | 'failures' | 'perVersion' | 'durationMs'>;
   deployOutput?: Pick<
@@ -286,111 +298,6 @@ function floorOf(options: BenchOptions): Floor {
   const healthyMs = DEMO_HEALTH_CHECK.healthyThreshold * DEMO_HEALTH_CHECK.intervalSeconds * s;
   const drainMs = DEMO_HEALTH_CHECK.deregistrationDelaySeconds * s;
   return { bootMs, healthyMs, drainMs, totalMs: bootMs + healthyMs + drainMs };
-}
-
-/** Rejects after `ms` (the size's deadline); `clear()` disarms it. */
-function deadline(ms: number, what: string): { promise: Promise<never>; clear: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: deadline of ${Math.round(ms / 1000)}s passed`)), ms);
-  });
-  promise.catch(() => undefined);
-  return { promise, clear: () => clearTimeout(timer) };
-}
-
-/** The sandbox of the size being run, stopped by the signal handler if need be. */
-let activeSandbox: Sandbox | undefined;
-let activeProbe: Probe | undefined;
-
-/** Starts a sandbox for one row, remembered for the signal handler. */
-async function rowSandbox(options: BenchOptions, log: Logger): Promise<Sandbox> {
-  const sandbox = await startSandbox({
-    timeScale: options.timeScale,
-    infra: 'demo',
-    bootSeconds: options.bootSeconds,
-    log: log.child('sandbox'),
-  });
-  activeSandbox = sandbox;
-  return sandbox;
-}
-
-/** Stops a row's sandbox and checks that nothing of it is left. */
-async function stopRowSandbox(
-  sandbox: Sandbox | undefined,
-  log: Logger,
-  label: string,
-): Promise<{ stopMs: number; leftovers?: SizeResult['leftovers'] }> {
-  await activeProbe?.stop();
-  activeProbe = undefined;
-  // Every port at this moment (instance apps included), to check that the stop closed them all.
-  const found = sandbox?.resources();
-  const t = Date.now();
-  await sandbox?.stop();
-  activeSandbox = undefined;
-  const stopMs = Date.now() - t;
-  if (!found) return { stopMs };
-  const leftovers = {
-    motoPid: found.motoPid,
-    motoAlive: alive(found.motoPid),
-    openPorts: await openPorts(found.ports),
-  };
-  if (leftovers.motoAlive || leftovers.openPorts.length > 0)
-    log.error(`${label}: left behind ${JSON.stringify(leftovers)}`);
-  return { stopMs, leftovers };
-}
-
-function startRowProbe(url: string, options: BenchOptions, limitMs: number): Probe {
-  const probe = startProbe({
-    url,
-    concurrency: options.probeConcurrency,
-    maxDurationMs: limitMs,
-    maxRequests: 10_000_000,
-    requestTimeoutMs: 10_000,
-  });
-  activeProbe = probe;
-  return probe;
-}
-
-async function stopRowProbe(probe: Probe): Promise<NonNullable<SizeResult['probe']>> {
-  const report = await probe.stop();
-  activeProbe = undefined;
-  return {
-    total: report.total,
-    ok: report.ok,
-    failed: report.failed,
-    failures: report.failures,
-    perVersion: report.perVersion,
-    durationMs: report.durationMs,
-  };
-}
-
-/** Server groups still registered in the target group (with at least one target not draining): what a broken deploy left serving beside the good one. */
-async function groupsInTargetGroup(sandbox: Sandbox, targetGroupArn: string): Promise<string[]> {
-  const aws = sandbox.clients();
-  await sandbox.refresh();
-  const targets = new Set(
-    sandbox
-      .state()
-      .targets.filter((t) => t.targetGroupArn === targetGroupArn && t.state !== 'draining' && t.state !== 'unused')
-      .map((t) => t.instanceId),
-  );
-  const asgs = await describeAllAsgs(aws);
-  return asgs
-    .filter((g) => (g.Instances ?? []).some((i) => targets.has(i.InstanceId ?? '')))
-    .map((g) => g.AutoScalingGroupName ?? '?');
-}
-
-async function describeAllAsgs(aws: AwsClients): Promise<AutoScalingGroup[]> {
-  const found: AutoScalingGroup[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.autoScaling.send(
-      new DescribeAutoScalingGroupsCommand({ ...(token ? { NextToken: token } : {}) }),
-    );
-    found.push(...(page.AutoScalingGroups ?? []));
-    token = page.NextToken;
-  } while (token);
-  return found;
 }
 
 async function runSize(size: number, options: BenchOptions, log: Logger): Promise<SizeResult> {
@@ -639,7 +546,7 @@ async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: ExtraRow): 
     step = verification?.steps?.find((s) => s.verdict === 'failed');
   }
   const report = await probe.stop();
-  activeProbe = undefined;
+  probeStopped();
   const firstBad = report.versionSpans['8.8.8-errors']?.firstMs;
   const pollMs = Math.max(10, Math.round(1000 * row.options.timeScale));
   return {
@@ -760,43 +667,6 @@ function resultOfBroken(input: {
   };
 }
 
-const PEER_SCRIPT = join(__dirname, 'peers', 'aws-cli-bluegreen.sh');
-
-/** Runs the peer script once; resolves with its exit code, output and the group it created. */
-function runPeerScript(
-  sandbox: Sandbox,
-  ami: string,
-  size: number,
-  extraEnv: Record<string, string>,
-  limitMs: number,
-): Promise<{ code: number; output: string; group?: string }> {
-  const infra = sandbox.infra as NonNullable<Sandbox['infra']>;
-  return new Promise((resolve) => {
-    const child = spawn('bash', [PEER_SCRIPT, 'peer', ami, String(size)], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        ...sandbox.env(),
-        AWS_PAGER: '',
-        TARGET_GROUP_ARN: infra.targetGroupArn,
-        SUBNETS: infra.subnetIds.join(','),
-        SECURITY_GROUP: infra.securityGroupId,
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), limitMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const group = /^created (\S+)$/m.exec(output)?.[1];
-      resolve({ code: code ?? 1, output: output.slice(-2000), ...(group ? { group } : {}) });
-    });
-  });
-}
-
 /** The AWS CLI peer on a fresh sandbox: a first deploy, the measured one with the probe, then a broken build (when asked). */
 async function runPeer(size: number, options: BenchOptions, log: Logger): Promise<PeerResult> {
   const result: PeerResult = { size, ok: false };
@@ -861,48 +731,6 @@ async function runPeer(size: number, options: BenchOptions, log: Logger): Promis
   return result;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Ports of `ports` that still accept a connection on 127.0.0.1. */
-async function openPorts(ports: number[]): Promise<number[]> {
-  const open = await Promise.all(
-    ports.map(
-      (port) =>
-        new Promise<number | undefined>((resolve) => {
-          const socket = connect({ host: '127.0.0.1', port });
-          socket.once('connect', () => {
-            socket.destroy();
-            resolve(port);
-          });
-          socket.once('error', () => resolve(undefined));
-        }),
-    ),
-  );
-  return open.filter((p): p is number => p !== undefined);
-}
-
-/** User + system CPU seconds a process has used so far (Linux /proc), undefined when unreadable. */
-function cpuSecondsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 (utime, stime) in clock ticks; after the command name they are the 12th and 13th.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-/** USER_HZ on Linux (getconf CLK_TCK). */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /** One line: moto and bench CPU, refreshes by kind, the costliest moto reads, CloudWatch windows. */
 function formatSandboxCost(cost: NonNullable<SizeResult['sandboxCost']>): string {
   const entry = (kind: string): string => {
@@ -924,22 +752,6 @@ function formatSandboxCost(cost: NonNullable<SizeResult['sandboxCost']>): string
     `gateway reads from cache ${cost.costs['read-cache:hit']?.count ?? 0} of ${(cost.costs['read-cache:hit']?.count ?? 0) + (cost.costs['read-cache:miss']?.count ?? 0)}`,
     `moto reads: ${reads.join(', ') || 'none'}`,
   ].join('; ');
-}
-
-function round(value: number, digits = 0): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-function seconds(ms: number | undefined): string {
-  return ms === undefined ? '-' : (ms / 1000).toFixed(2);
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 function render(
@@ -1183,8 +995,7 @@ async function main(): Promise<number> {
     interrupted = true;
     process.stderr.write(`\n${signal}: stopping the sandbox…\n`);
     void (async () => {
-      await activeProbe?.stop().catch(() => undefined);
-      await activeSandbox?.stop().catch(() => undefined);
+      await stopActiveRow();
       process.exit(130);
     })();
   };
@@ -1201,7 +1012,7 @@ async function main(): Promise<number> {
     log.info(`size ${size}: ${result.ok ? 'done' : 'FAILED'} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   }
   const peers: PeerResult[] = [];
-  const awsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+  const awsCli = awsCliCommand() !== undefined;
   if (!awsCli && options.peerSizes.length > 0)
     log.info('the AWS CLI (aws) is not installed: the peer rows are skipped');
   for (const size of awsCli ? options.peerSizes : []) {
