@@ -37,6 +37,7 @@ import {
 } from './timeline-measures';
 import { formatColdStartTable, measureColdStart, type ColdStartRow } from './cold-start';
 import { round, seconds, table } from './format';
+import { renderAwsTimings, runAwsTimings, type AwsTimingsOptions, type AwsTimingsRow } from './scenarios/aws-timings';
 import {
   awsCliCommand,
   cpuSecondsOf,
@@ -71,6 +72,11 @@ interface BenchOptions {
   watchSizes: number[];
   /** Measured runs per command of the cold-start table (0: no table). */
   coldStartRuns: number;
+  /** The rows at --time-scale (false: only the other tables). */
+  scaled: boolean;
+  /** The rows at AWS timings (time scale 1: bluegreen beside the AWS CLI peer); `npm run bench` turns them on. */
+  awsTimings: boolean;
+  awsTimingsInstances: number;
   verbose: boolean;
   outDir: string;
 }
@@ -251,6 +257,13 @@ function parseArgs(argv: string[]): BenchOptions {
         describe: 'Runs per command of the cold-start and bundle-size table (0: skip it)',
       },
       'time-scale': { type: 'number', default: 0.05, describe: 'Sandbox time scale (1 = AWS-like delays)' },
+      scaled: { type: 'boolean', default: true, describe: 'The rows at --time-scale (--no-scaled: skip them)' },
+      'aws-timings': {
+        type: 'boolean',
+        default: false,
+        describe: 'Also the rows at time scale 1 (bluegreen and the AWS CLI peer, ~3 min each; on in `npm run bench`)',
+      },
+      'aws-timings-instances': { type: 'number', default: 2, describe: 'Instances of the AWS-timings rows' },
       'boot-seconds': { type: 'number', default: 10, describe: 'Instance boot time in AWS seconds (before scaling)' },
       'probe-concurrency': { type: 'number', default: 4, describe: 'Probe requests in flight' },
       deadline: { type: 'number', describe: 'Real seconds allowed per size (default: 120 + 3 × size)' },
@@ -279,6 +292,9 @@ function parseArgs(argv: string[]): BenchOptions {
     peerSizes: list(parsed['peer-sizes']).filter((n) => sizes.includes(n)),
     peerWaitCap: Math.max(1, parsed['peer-wait-cap']),
     coldStartRuns: Math.max(0, Math.floor(parsed['cold-start-runs'])),
+    scaled: parsed.scaled,
+    awsTimings: parsed['aws-timings'],
+    awsTimingsInstances: Math.max(1, Math.floor(parsed['aws-timings-instances'])),
     watchSizes: String(parsed['watch-sizes'])
       .split(',')
       .map((x) => Number(x.trim()))
@@ -1004,7 +1020,7 @@ async function main(): Promise<number> {
 
   const started = new Date();
   const results: SizeResult[] = [];
-  for (const size of options.sizes) {
+  for (const size of options.scaled ? options.sizes : []) {
     log.info(`size ${size}: starting a sandbox (time scale ${options.timeScale})`);
     const t = Date.now();
     const result = await runSize(size, options, log);
@@ -1015,19 +1031,35 @@ async function main(): Promise<number> {
   const awsCli = awsCliCommand() !== undefined;
   if (!awsCli && options.peerSizes.length > 0)
     log.info('the AWS CLI (aws) is not installed: the peer rows are skipped');
-  for (const size of awsCli ? options.peerSizes : []) {
+  for (const size of awsCli && options.scaled ? options.peerSizes : []) {
     log.info(`peer size ${size}: the AWS CLI script on a fresh sandbox`);
     const t = Date.now();
     const peer = await runPeer(size, options, log);
     peers.push(peer);
     log.info(`peer size ${size}: ${peer.ok ? 'done' : 'FAILED'} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   }
+  const awsTimingsOptions: AwsTimingsOptions = {
+    instances: options.awsTimingsInstances,
+    bootSeconds: options.bootSeconds,
+    slowRequestMs: 2_000,
+    longRequestMs: Math.round(DEMO_HEALTH_CHECK.deregistrationDelaySeconds * 1000 * 0.8),
+    verbose: options.verbose,
+  };
+  let awsTimings: AwsTimingsRow[] = [];
+  if (options.awsTimings) {
+    log.info('at AWS timings (time scale 1): bluegreen, then the AWS CLI peer, each on a fresh sandbox');
+    awsTimings = await runAwsTimings(awsTimingsOptions, log, awsCli);
+  }
   let coldStart: ColdStartRow[] = [];
   if (options.coldStartRuns > 0) {
     log.info(`cold start: every bundle alone in an empty folder, median of ${options.coldStartRuns} runs`);
     coldStart = await measureColdStart({ runs: options.coldStartRuns });
   }
-  const text = render(results, peers, options, coldStart);
+  const text = [
+    ...(options.scaled ? [render(results, peers, options, coldStart)] : []),
+    ...(awsTimings.length > 0 ? [renderAwsTimings(awsTimings, awsTimingsOptions)] : []),
+    ...(!options.scaled && coldStart.length > 0 ? [formatColdStartTable(coldStart)] : []),
+  ].join('\n\n');
   process.stdout.write(`\n${text}\n`);
   mkdirSync(options.outDir, { recursive: true });
   const file = join(options.outDir, `deploy-${started.toISOString().replace(/[:.]/g, '-')}.json`);
@@ -1047,10 +1079,11 @@ async function main(): Promise<number> {
       "gatewayCalls: the sandbox gateway's counts for the same window (every HTTP attempt; only the deploy talks to the gateway then).",
     results,
     peers,
+    awsTimings,
   };
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\nresults: ${relative(process.cwd(), file)}\n`);
-  return results.every((r) => r.ok) && peers.every((p) => p.ok) ? 0 : 1;
+  return results.every((r) => r.ok) && peers.every((p) => p.ok) && awsTimings.every((r) => r.ok) ? 0 : 1;
 }
 
 // Exit explicitly: a deploy cut off by a deadline may still hold timers (lock renewal, retries) against a stopped sandbox.
