@@ -49,6 +49,8 @@ export interface AwsTimingsRow {
   wallMs?: number;
   /** Last new target healthy → first call taking the old group out of service (sandbox timeline). */
   trueCutoverMs?: number;
+  /** The calls in that window, ms after the last new target turned healthy (where the cutover time goes). */
+  cutoverCalls?: string[];
   /** Deploy returned → the old group had 0 instances (no other run in between). */
   oldAtZeroAfterReturnMs?: number;
   probes?: { steady: ProbeTotals; slow: ProbeTotals; long: ProbeTotals };
@@ -154,7 +156,13 @@ async function runRow(
         // In-flight requests finish (the probes wait for them) before the counts are read.
         row.probes = await stopProbes(probes);
         const cutover = trueCutoverOf(sandbox.timeline(t).events, [old]);
-        if (cutover) row.trueCutoverMs = cutover.ms;
+        if (cutover) {
+          row.trueCutoverMs = cutover.ms;
+          row.cutoverCalls = sandbox
+            .timeline(cutover.lastHealthyAt)
+            .events.filter((e) => e.kind === 'call' && e.at <= cutover.cutoverAt)
+            .map((e) => `+${e.at - cutover.lastHealthyAt} ${e.kind === 'call' ? e.action : ''}`);
+        }
         row.ok = zeroAt !== undefined && cutover !== undefined;
         if (!row.ok) row.error = zeroAt === undefined ? 'the old group never reached 0 instances' : 'no cutover seen';
       })(),

@@ -100,14 +100,16 @@ export function healthPollDelayMs(input: {
   backoffMs: number;
   /** The poll period once health can be due. */
   fastMs: number;
-  /** The fast window ({@link healthPollWindow}): from `dueAt` until `untilMs`, polls every `periodMs`. */
-  window?: Pick<HealthPollWindow, 'untilMs' | 'periodMs'>;
+  /** The fast window ({@link healthPollWindow}): from its `dueAt` until `untilMs`, polls every `periodMs`. */
+  window?: HealthPollWindow;
 }): number {
   const { now, dueAt, backoffMs, fastMs, window } = input;
   if (dueAt === undefined) return backoffMs;
   if (now < dueAt) return dueAt - now;
-  if (window && now < window.untilMs) return window.periodMs;
-  return Math.min(fastMs, backoffMs);
+  if (window && now >= window.dueAt && now < window.untilMs) return window.periodMs;
+  const fast = Math.min(fastMs, backoffMs);
+  // Before the window (a broken build's verdict can come sooner): wake at its start.
+  return window && now < window.dueAt ? Math.min(fast, window.dueAt - now) : fast;
 }
 
 /**

@@ -337,14 +337,15 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
     // Registered no earlier than the poll before the one that first saw it: health is due that long after.
     const ids = new Set(instances.map((i) => i.InstanceId));
     if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id)))) {
+      // The window is for the healthy verdict (a broken build's comes sooner and needs no 250 ms polls).
       window = healthPollWindow({
         previousPollAt,
         polledAt,
-        dueAfterMs,
+        dueAfterMs: verdicts.healthyMs,
         intervalMs: verdicts.intervalMs,
         targetGroups: options.targetGroupArns.length,
       });
-      dueAt = window.dueAt;
+      dueAt = previousPollAt + dueAfterMs;
     }
     previousPollAt = polledAt;
     if (progress.healthy >= progress.required) {

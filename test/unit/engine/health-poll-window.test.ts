@@ -5,7 +5,7 @@ import { healthPollDelayMs, healthPollWindow } from '../../../src/core/poll';
 // earliest due time until one health check interval after the latest, then the fast period.
 
 test('inside the fast window the poll period is the burst period, whatever the backoff', (t) => {
-  const window = { untilMs: 41_000, periodMs: 250 };
+  const window = { dueAt: 30_000, untilMs: 41_000, periodMs: 250 };
   t.is(healthPollDelayMs({ now: 30_000, dueAt: 30_000, backoffMs: 10_000, fastMs: 2_500, window }), 250);
   t.is(healthPollDelayMs({ now: 40_999, dueAt: 30_000, backoffMs: 10_000, fastMs: 2_500, window }), 250);
   t.is(
@@ -38,4 +38,11 @@ test('the window spans one interval past the latest due time; its period keeps o
       .periodMs,
     500,
   );
+});
+
+test("a window that starts after the first due time (the healthy verdict, later than a broken build's): fast period until it, woken at its start", (t) => {
+  const window = { dueAt: 30_000, untilMs: 41_000, periodMs: 250 };
+  t.is(healthPollDelayMs({ now: 20_000, dueAt: 20_000, backoffMs: 10_000, fastMs: 2_500, window }), 2_500);
+  t.is(healthPollDelayMs({ now: 29_000, dueAt: 20_000, backoffMs: 10_000, fastMs: 2_500, window }), 1_000);
+  t.is(healthPollDelayMs({ now: 30_100, dueAt: 20_000, backoffMs: 10_000, fastMs: 2_500, window }), 250);
 });
