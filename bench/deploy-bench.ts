@@ -161,6 +161,7 @@ async function main(): Promise<number> {
     bootSeconds: options.bootSeconds,
     slowRequestMs: 2_000,
     longRequestMs: Math.round(DEMO_HEALTH_CHECK.deregistrationDelaySeconds * 1000 * 0.8),
+    cutoverRepeats: 3,
     verbose: options.verbose,
   };
   let awsTimings: AwsTimingsRow[] = [];

@@ -6,7 +6,9 @@
  * of the deregistration delay: longer than anything the peer waits before it
  * deletes the old group). Measured: wall time of the deploy, failed requests,
  * the true cutover (sandbox timeline), and when the old group reached 0
- * instances after the deploy returned (nothing else runs meanwhile).
+ * instances after the deploy returned (nothing else runs meanwhile). For
+ * bluegreen's true cutover median, more deploys follow once the old group is
+ * at 0 (`cutoverRepeats`); the peer's is one deploy (its waiter polls every 15 s).
  *
  * Nothing here is scaled: these figures compare with each other and with AWS,
  * never with the time-scale-0.05 rows.
@@ -26,7 +28,7 @@ import { deployStage } from '../../src/stages/deploy';
 import { makeAppAmi } from '../../test/sandbox/fixtures';
 import { seconds, table } from '../format';
 import { deadline, rowSandbox, runPeerScript, stopRowSandbox, type ProbeTotals } from '../rows';
-import { trueCutoverOf } from '../timeline-measures';
+import { median, trueCutoverOf } from '../timeline-measures';
 
 /** Options of the AWS-timings rows. */
 export interface AwsTimingsOptions {
@@ -36,6 +38,8 @@ export interface AwsTimingsOptions {
   slowRequestMs: number;
   /** Long requests, ms each: most of the deregistration delay. */
   longRequestMs: number;
+  /** bluegreen's deploys whose true cutover is measured (the median is reported); the first is the measured one. */
+  cutoverRepeats: number;
   verbose: boolean;
 }
 
@@ -51,6 +55,8 @@ export interface AwsTimingsRow {
   trueCutoverMs?: number;
   /** The calls in that window, ms after the last new target turned healthy (where the cutover time goes). */
   cutoverCalls?: string[];
+  /** True cutover of every measured deploy (bluegreen: {@link AwsTimingsOptions.cutoverRepeats}); `trueCutoverMs` is their median. */
+  trueCutoversMs?: number[];
   /** Deploy returned → the old group had 0 instances (no other run in between). */
   oldAtZeroAfterReturnMs?: number;
   probes?: { steady: ProbeTotals; slow: ProbeTotals; long: ProbeTotals };
@@ -130,7 +136,10 @@ async function runRow(
   options: AwsTimingsOptions,
   log: Logger,
   first: (sandbox: Sandbox) => Promise<string>,
-  measured: (sandbox: Sandbox) => Promise<void>,
+  measured: (sandbox: Sandbox) => Promise<string>,
+  /** More deploys, once the old group is at 0, for the true cutover's median: each returns its new group. */
+  more?: (sandbox: Sandbox, index: number) => Promise<string>,
+  repeats = 1,
 ): Promise<AwsTimingsRow> {
   const row: AwsTimingsRow = { tool, instances: options.instances, ok: false };
   const limitMs = 600_000;
@@ -145,25 +154,35 @@ async function runRow(
         log.info(`${tool} at AWS timings: v1 serving (${old}); measuring v1 → v2`);
         const probes = startProbes(sandbox.listenerUrl as string, options, limitMs);
         const t = Date.now();
+        let serving: string;
         try {
-          await measured(sandbox);
+          serving = await measured(sandbox);
         } finally {
           row.wallMs = Date.now() - t;
         }
         const returnedAt = Date.now();
         const zeroAt = await zeroInstancesAt(sandbox.clients(), old, returnedAt + ZERO_WAIT_MS);
         if (zeroAt !== undefined) row.oldAtZeroAfterReturnMs = zeroAt - returnedAt;
-        // In-flight requests finish (the probes wait for them) before the counts are read.
-        row.probes = await stopProbes(probes);
         const cutover = trueCutoverOf(sandbox.timeline(t).events, [old]);
         if (cutover) {
-          row.trueCutoverMs = cutover.ms;
           row.cutoverCalls = sandbox
             .timeline(cutover.lastHealthyAt)
             .events.filter((e) => e.kind === 'call' && e.at <= cutover.cutoverAt)
             .map((e) => `+${e.at - cutover.lastHealthyAt} ${e.kind === 'call' ? e.action : ''}`);
         }
-        row.ok = zeroAt !== undefined && cutover !== undefined;
+        const cutovers = cutover ? [cutover.ms] : [];
+        for (let i = 1; i < repeats && more; i += 1) {
+          const from = serving;
+          const since = Date.now();
+          serving = await more(sandbox, i);
+          const next = trueCutoverOf(sandbox.timeline(since).events, [from]);
+          if (next) cutovers.push(next.ms);
+        }
+        // In-flight requests finish (the probes wait for them) before the counts are read.
+        row.probes = await stopProbes(probes);
+        row.trueCutoversMs = cutovers;
+        row.trueCutoverMs = median(cutovers);
+        row.ok = zeroAt !== undefined && cutovers.length === repeats;
         if (!row.ok) row.error = zeroAt === undefined ? 'the old group never reached 0 instances' : 'no cutover seen';
       })(),
     ]);
@@ -212,9 +231,13 @@ function bluegreenRow(options: AwsTimingsOptions, log: Logger): Promise<AwsTimin
       v2 = await makeAppAmi(sandbox.clients(), '2.0.0');
       return (await deploy(aws, inputOf(sandbox, v1, '1.0.0'), deployLog)).serverGroup;
     },
-    async (sandbox) => {
-      await deploy(aws as AwsClients, inputOf(sandbox, v2, '2.0.0'), deployLog);
+    async (sandbox) => (await deploy(aws as AwsClients, inputOf(sandbox, v2, '2.0.0'), deployLog)).serverGroup,
+    async (sandbox, index) => {
+      const version = `2.0.${index}`;
+      const ami = await makeAppAmi(sandbox.clients(), version);
+      return (await deploy(aws as AwsClients, inputOf(sandbox, ami, version), deployLog)).serverGroup;
     },
+    options.cutoverRepeats,
   );
 }
 
@@ -234,7 +257,8 @@ function peerRow(options: AwsTimingsOptions, log: Logger): Promise<AwsTimingsRow
     },
     async (sandbox) => {
       const second = await runPeerScript(sandbox, v2, options.instances, {}, 600_000);
-      if (second.code !== 0) throw new Error(`peer deploy failed: ${second.output}`);
+      if (second.code !== 0 || !second.group) throw new Error(`peer deploy failed: ${second.output}`);
+      return second.group;
     },
   );
 }
@@ -264,7 +288,9 @@ export function renderAwsTimings(rows: readonly AwsTimingsRow[], options: AwsTim
     seconds(r.wallMs),
     failed(r),
     requests(r),
-    r.trueCutoverMs === undefined ? '-' : String(r.trueCutoverMs),
+    r.trueCutoverMs === undefined
+      ? '-'
+      : `${Math.round(r.trueCutoverMs)}${(r.trueCutoversMs ?? []).length > 1 ? ` (median of ${r.trueCutoversMs?.join(', ')})` : ''}`,
     seconds(r.oldAtZeroAfterReturnMs),
     r.ok ? 'ok' : `FAILED: ${r.error ?? '?'}`,
   ]);

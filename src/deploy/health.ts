@@ -80,8 +80,13 @@ export function requiredHealthy(desired: number, percent: number): number {
  */
 export const STABLE_HEALTH_POLLS = 2;
 
-/** Pause before a confirming poll (AWS-clock seconds): short, so proven health is acted on at once. */
-const CONFIRM_POLL_SECONDS = 0.25;
+/**
+ * Pause before a confirming poll (AWS-clock seconds): short, so proven health
+ * is acted on at once. The load balancer changes a target's state only at a
+ * health check (seconds apart), so a longer pause would see the same state;
+ * the confirming poll is there for a full, fresh read of the cluster.
+ */
+const CONFIRM_POLL_SECONDS = 0.1;
 
 /**
  * Shortest poll period once a verdict can be due, in AWS seconds: at most
