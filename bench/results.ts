@@ -145,5 +145,6 @@ export function floorOf(options: BenchOptions): Floor {
   const bootMs = options.bootSeconds * s;
   const healthyMs = DEMO_HEALTH_CHECK.healthyThreshold * DEMO_HEALTH_CHECK.intervalSeconds * s;
   const drainMs = DEMO_HEALTH_CHECK.deregistrationDelaySeconds * s;
-  return { bootMs, healthyMs, drainMs, totalMs: bootMs + healthyMs + drainMs };
+  // The deploy returns at cutover: the drain ends after it (a scheduled action scales the old group down).
+  return { bootMs, healthyMs, drainMs, totalMs: bootMs + healthyMs };
 }

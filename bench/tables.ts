@@ -73,7 +73,7 @@ export function render(
       `health check ${DEMO_HEALTH_CHECK.healthyThreshold}×${DEMO_HEALTH_CHECK.intervalSeconds}s, deregistration delay ${DEMO_HEALTH_CHECK.deregistrationDelaySeconds}s (AWS seconds)`,
   );
   out.push(
-    `floor (scaled intrinsic delays): boot ${seconds(floor.bootMs)}s + healthy ${seconds(floor.healthyMs)}s + drain ${seconds(floor.drainMs)}s = ${seconds(floor.totalMs)}s`,
+    `floor (scaled intrinsic delays): boot ${seconds(floor.bootMs)}s + healthy ${seconds(floor.healthyMs)}s = ${seconds(floor.totalMs)}s (the drain, ${seconds(floor.drainMs)}s, ends after the deploy returned)`,
   );
   out.push('');
   out.push(

@@ -102,11 +102,14 @@ export function healthPollDelayMs(input: {
   fastMs: number;
   /** The fast window ({@link healthPollWindow}): from its `dueAt` until `untilMs`, polls every `periodMs`. */
   window?: HealthPollWindow;
+  /** When the last poll started (epoch ms): the window's period runs from poll start to poll start. */
+  lastPollAt?: number;
 }): number {
   const { now, dueAt, backoffMs, fastMs, window } = input;
   if (dueAt === undefined) return backoffMs;
   if (now < dueAt) return dueAt - now;
-  if (window && now >= window.dueAt && now < window.untilMs) return window.periodMs;
+  if (window && now >= window.dueAt && now < window.untilMs)
+    return Math.max(0, window.periodMs - (now - (input.lastPollAt ?? now)));
   const fast = Math.min(fastMs, backoffMs);
   // Before the window (a broken build's verdict can come sooner): wake at its start.
   return window && now < window.dueAt ? Math.min(fast, window.dueAt - now) : fast;

@@ -398,7 +398,14 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
     }
     if (
       !(await schedule.next((backoffMs) =>
-        healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs, ...(window ? { window } : {}) }),
+        healthPollDelayMs({
+          now: Date.now(),
+          dueAt,
+          backoffMs,
+          fastMs,
+          lastPollAt: polledAt,
+          ...(window ? { window } : {}),
+        }),
       ))
     )
       break;

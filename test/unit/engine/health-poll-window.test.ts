@@ -46,3 +46,10 @@ test("a window that starts after the first due time (the healthy verdict, later 
   t.is(healthPollDelayMs({ now: 29_000, dueAt: 20_000, backoffMs: 10_000, fastMs: 2_500, window }), 1_000);
   t.is(healthPollDelayMs({ now: 30_100, dueAt: 20_000, backoffMs: 10_000, fastMs: 2_500, window }), 250);
 });
+
+test("in the window the period runs from poll start to poll start: the poll's own calls do not slow it", (t) => {
+  const window = { dueAt: 30_000, untilMs: 41_000, periodMs: 250 };
+  const at = { dueAt: 30_000, backoffMs: 10_000, fastMs: 2_500, window };
+  t.is(healthPollDelayMs({ ...at, now: 30_080, lastPollAt: 30_000 }), 170);
+  t.is(healthPollDelayMs({ ...at, now: 30_400, lastPollAt: 30_000 }), 0, 'a slow poll: the next one at once');
+});
