@@ -21,7 +21,7 @@ import type { AwsClients } from '../aws/clients';
 import { chunk, collectPages } from '../aws/paginate';
 import type { Logger } from '../core/log';
 import { DISABLE_PROCESSES, type ServerGroup } from '../cluster/server-groups';
-import { SCALE_DOWN_ACTION } from './scheduled-scale-down';
+import { SCALE_DOWN_ACTION_PREFIX } from './scheduled-scale-down';
 
 /**
  * Copies what a user would lose with a new ASG: the group's own settings
@@ -204,7 +204,7 @@ export async function copyScalingSettings(
   for (const action of scheduled.ScheduledUpdateGroupActions ?? []) {
     const future = action.Recurrence || (action.StartTime && action.StartTime.getTime() > now);
     // bluegreen's own scale-down of a disabled group is not a setting of the app.
-    if (!future || action.ScheduledActionName === SCALE_DOWN_ACTION) continue;
+    if (!future || action.ScheduledActionName?.startsWith(SCALE_DOWN_ACTION_PREFIX)) continue;
     await aws.autoScaling.send(
       new PutScheduledUpdateGroupActionCommand({
         AutoScalingGroupName: targetName,

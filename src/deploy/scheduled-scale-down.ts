@@ -15,8 +15,18 @@ import { isNotFound } from '../aws/errors';
  * action again when it is missing (the call is idempotent by name).
  */
 
-/** The name of bluegreen's scale-down action on a disabled group (never copied to a new group). */
-export const SCALE_DOWN_ACTION = 'bluegreen-scale-down';
+/** How the names of bluegreen's scale-down actions start (never copied to a new group). */
+export const SCALE_DOWN_ACTION_PREFIX = 'bluegreen-scale-down';
+
+/**
+ * The name of a group's scale-down action: `bluegreen-scale-down-<group>`.
+ * AWS keys scheduled actions per group, so the group in the name is only
+ * for people reading account-wide lists; moto keys them by name alone (one
+ * group's action would replace another's), so the sandbox needs it too. Pure.
+ */
+export function scaleDownActionName(groupName: string): string {
+  return `${SCALE_DOWN_ACTION_PREFIX}-${groupName}`;
+}
 
 /**
  * Earliest StartTime put, from now (ms): AWS refuses a StartTime in the
@@ -41,7 +51,7 @@ export function scheduledStartTime(due: number, now: number): Date {
 /**
  * Schedules the scale-down of a disabled group at `due` (epoch ms): resumes
  * `Terminate` (suspended while disabled, it would keep the instances), then
- * puts {@link SCALE_DOWN_ACTION}. `Launch` and `AddToLoadBalancer` stay
+ * puts its {@link scaleDownActionName} action. `Launch` and `AddToLoadBalancer` stay
  * suspended, so the group stays out of service. Returns the StartTime put.
  */
 export async function scheduleScaleDown(aws: AwsClients, groupName: string, due: number): Promise<Date> {
@@ -52,7 +62,7 @@ export async function scheduleScaleDown(aws: AwsClients, groupName: string, due:
   await aws.autoScaling.send(
     new PutScheduledUpdateGroupActionCommand({
       AutoScalingGroupName: groupName,
-      ScheduledActionName: SCALE_DOWN_ACTION,
+      ScheduledActionName: scaleDownActionName(groupName),
       StartTime: startTime,
       MinSize: 0,
       DesiredCapacity: 0,
@@ -68,7 +78,10 @@ export async function scheduleScaleDown(aws: AwsClients, groupName: string, due:
 export async function cancelScheduledScaleDown(aws: AwsClients, groupName: string): Promise<void> {
   try {
     await aws.autoScaling.send(
-      new DeleteScheduledActionCommand({ AutoScalingGroupName: groupName, ScheduledActionName: SCALE_DOWN_ACTION }),
+      new DeleteScheduledActionCommand({
+        AutoScalingGroupName: groupName,
+        ScheduledActionName: scaleDownActionName(groupName),
+      }),
     );
   } catch (error) {
     if (!isNotFound(error) && !isMissingAction(error)) throw error;

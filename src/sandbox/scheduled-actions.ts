@@ -101,7 +101,7 @@ export class ScheduledActionRunner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.running = this.tick()
-      .catch((error: unknown) => this.host.log.debug(`scheduled actions: ${describeError(error)}`))
+      .catch((error: unknown) => this.host.log.warn(`scheduled actions: ${describeError(error)}`))
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -120,6 +120,9 @@ export class ScheduledActionRunner {
       token = page.NextToken;
     } while (token);
     const now = Date.now();
+    this.host.log.debug(
+      `scheduled actions: ${actions.map((a) => `${a.AutoScalingGroupName}/${a.ScheduledActionName}@${a.StartTime?.toISOString() ?? a.Recurrence}`).join(', ') || 'none'} pending`,
+    );
     for (const action of dueActions(actions, now)) {
       const key = `${action.AutoScalingGroupName}/${action.ScheduledActionName}`;
       if (this.inProgress.has(key)) continue;

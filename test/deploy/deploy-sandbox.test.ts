@@ -2,7 +2,7 @@ import test from 'ava';
 import { DeleteScheduledActionCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
-import { SCALE_DOWN_ACTION } from '../../src/deploy/scheduled-scale-down';
+import { scaleDownActionName } from '../../src/deploy/scheduled-scale-down';
 import { startProbe } from '../../src/sandbox/probe';
 import { executeStage } from '../../src/stages/framework';
 import { cleanupStage } from '../../src/stages/cleanup';
@@ -168,7 +168,7 @@ test.serial(
     await env.aws.autoScaling.send(
       new DeleteScheduledActionCommand({
         AutoScalingGroupName: output.previousServerGroup,
-        ScheduledActionName: SCALE_DOWN_ACTION,
+        ScheduledActionName: scaleDownActionName(output.previousServerGroup),
       }),
     );
     await new Promise((resolve) =>

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { Tag } from '../../src/aws/tags';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
-import { SCALE_DOWN_ACTION } from '../../src/deploy/scheduled-scale-down';
+import { scaleDownActionName } from '../../src/deploy/scheduled-scale-down';
 import { startProbe } from '../../src/sandbox/probe';
 import { cleanupStage } from '../../src/stages/cleanup';
 import { executeStage } from '../../src/stages/framework';
@@ -56,7 +56,7 @@ function probes() {
 
 async function pendingScaleDown(group: string) {
   const out = await env.aws.autoScaling.send(new DescribeScheduledActionsCommand({ AutoScalingGroupName: group }));
-  return (out.ScheduledUpdateGroupActions ?? []).find((a) => a.ScheduledActionName === SCALE_DOWN_ACTION);
+  return (out.ScheduledUpdateGroupActions ?? []).find((a) => a.ScheduledActionName === scaleDownActionName(group));
 }
 
 async function instanceCount(group: string): Promise<number> {
@@ -126,7 +126,7 @@ test.serial('cleanup removes a pending scale-down from a group that serves (brou
   await env.aws.autoScaling.send(
     new PutScheduledUpdateGroupActionCommand({
       AutoScalingGroupName: name,
-      ScheduledActionName: SCALE_DOWN_ACTION,
+      ScheduledActionName: scaleDownActionName(name),
       StartTime: at,
       MinSize: 0,
       DesiredCapacity: 0,
