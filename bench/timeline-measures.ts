@@ -17,7 +17,11 @@ export function newTargetsOf(events: readonly TimelineEvent[]): Set<string> {
   return fresh;
 }
 
-/** The true cutover: last new target really `healthy` → first SuspendProcesses of an old group or DeregisterTargets of old targets. */
+/**
+ * The true cutover: last new target really `healthy` → the first call that takes an old group out of
+ * service: SuspendProcesses, DetachLoadBalancerTargetGroups or DeleteAutoScalingGroup of an old group (the
+ * AWS CLI peer detaches), or DeregisterTargets of old targets.
+ */
 export interface TrueCutover {
   lastHealthyAt: number;
   cutoverAt: number;
@@ -26,13 +30,16 @@ export interface TrueCutover {
   ms: number;
 }
 
+/** Calls naming an old group that take it out of service. */
+const OUT_OF_SERVICE = new Set(['SuspendProcesses', 'DetachLoadBalancerTargetGroups', 'DeleteAutoScalingGroup']);
+
 /** Measures {@link TrueCutover} in a deploy's window; undefined when the window holds no cutover. */
 export function trueCutoverOf(events: readonly TimelineEvent[], oldGroups: readonly string[]): TrueCutover | undefined {
   const fresh = newTargetsOf(events);
   const cut = events.find(
     (e) =>
       e.kind === 'call' &&
-      ((e.action === 'SuspendProcesses' && oldGroups.includes(e.autoScalingGroupName ?? '')) ||
+      ((OUT_OF_SERVICE.has(e.action) && oldGroups.includes(e.autoScalingGroupName ?? '')) ||
         (e.action === 'DeregisterTargets' && (e.targetIds ?? []).some((id) => !fresh.has(id)))),
   );
   if (!cut || cut.kind !== 'call') return undefined;

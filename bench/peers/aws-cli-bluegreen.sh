@@ -9,12 +9,12 @@
 # Environment: AWS_ENDPOINT_URL (passed as --endpoint-url: the CLI v2 ignores
 # the variable), AWS credentials/region, TARGET_GROUP_ARN, SUBNETS (comma
 # separated), SECURITY_GROUP, WAIT_TIMEOUT (seconds around the waiter, default
-# none: the waiter alone gives up after 40 × 15 s = 600 s), AWS_CLI (the CLI v2
-# to run, default `aws` on PATH; the bench passes the one test/helpers/aws-cli.ts finds).
+# none: the waiter alone gives up after 40 × 15 s = 600 s), AWS_CLI (the aws
+# command, default `aws`; the bench passes the v2 it found).
 set -euo pipefail
 app=$1 ami=$2 count=$3
-aws() { command "${AWS_CLI:-aws}" "$@"; }
-aws_() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
+aws=${AWS_CLI:-aws}
+aws_() { "$aws" --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 
 new="$app-$(date +%s%N)"
 old=$(aws_ autoscaling describe-auto-scaling-groups \
@@ -31,9 +31,9 @@ echo "created $new"
 
 # Every registered target (old and new) in service.
 if [ -n "${WAIT_TIMEOUT:-}" ]; then
-  timeout "$WAIT_TIMEOUT" "${AWS_CLI:-aws}" --endpoint-url "$AWS_ENDPOINT_URL" elbv2 wait target-in-service --target-group-arn "$TARGET_GROUP_ARN"
+  timeout "$WAIT_TIMEOUT" "$aws" --endpoint-url "$AWS_ENDPOINT_URL" elbv2 wait target-in-service --target-group-arn "$TARGET_GROUP_ARN"
 else
-  aws --endpoint-url "$AWS_ENDPOINT_URL" elbv2 wait target-in-service --target-group-arn "$TARGET_GROUP_ARN"
+  "$aws" --endpoint-url "$AWS_ENDPOINT_URL" elbv2 wait target-in-service --target-group-arn "$TARGET_GROUP_ARN"
 fi
 echo "$new in service"
 

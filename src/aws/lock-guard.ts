@@ -31,6 +31,8 @@ type Handler = (args: { input: unknown }) => Promise<unknown>;
 /** `Tags: [{Key, Value}]` anywhere in a request (TagSpecifications, LaunchTemplateData…) with their values redacted. */
 export function redactTagValues(input: unknown, depth = 0): unknown {
   if (depth > 6 || input === null || typeof input !== 'object') return input;
+  // Only plain objects are copied: a Date (a scheduled action's StartTime) or bytes would become `{}` and be dropped.
+  if (input instanceof Date || ArrayBuffer.isView(input)) return input;
   if (Array.isArray(input)) return input.map((item) => redactTagValues(item, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {

@@ -100,9 +100,64 @@ export function healthPollDelayMs(input: {
   backoffMs: number;
   /** The poll period once health can be due. */
   fastMs: number;
+  /** The fast window ({@link healthPollWindow}): from its `dueAt` until `untilMs`, polls every `periodMs`. */
+  window?: HealthPollWindow;
+  /** When the last poll started (epoch ms): the window's period runs from poll start to poll start. */
+  lastPollAt?: number;
 }): number {
-  const { now, dueAt, backoffMs, fastMs } = input;
+  const { now, dueAt, backoffMs, fastMs, window } = input;
   if (dueAt === undefined) return backoffMs;
-  if (now >= dueAt) return Math.min(fastMs, backoffMs);
-  return dueAt - now;
+  if (now < dueAt) return dueAt - now;
+  if (window && now >= window.dueAt && now < window.untilMs)
+    return Math.max(0, window.periodMs - (now - (input.lastPollAt ?? now)));
+  const fast = Math.min(fastMs, backoffMs);
+  // Before the window (a broken build's verdict can come sooner): wake at its start.
+  return window && now < window.dueAt ? Math.min(fast, window.dueAt - now) : fast;
+}
+
+/**
+ * DescribeTargetHealth calls a second the fast window may make, all target
+ * groups together: 4, well inside the ELB API's documented budget for
+ * `Describe*` calls (a bucket of 40 tokens refilled at 10 a second, per
+ * account and region: https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html),
+ * so other tools of the account keep most of it and the bucket never empties.
+ */
+export const WINDOW_CALLS_PER_SECOND = 4;
+
+/** The fast window of health polls: see {@link healthPollWindow}. */
+export interface HealthPollWindow {
+  /** Earliest moment (epoch ms) a new target can be healthy. */
+  dueAt: number;
+  /** End of the window (epoch ms). */
+  untilMs: number;
+  /** Poll period inside it (ms). */
+  periodMs: number;
+}
+
+/**
+ * Where to poll fast for health. A target turns healthy only at a health
+ * check, and the load balancer's checks run on their own clock: the first
+ * verdict can come anywhere from threshold × interval after registration to
+ * one interval later. Registration happened between the poll before the one
+ * that first saw the target and that one. So the window runs from the
+ * earliest due time to one interval after the latest, at
+ * {@link WINDOW_CALLS_PER_SECOND} DescribeTargetHealth calls a second (AWS
+ * seconds: the sandbox's clock shrinks it with the rest). Pure.
+ */
+export function healthPollWindow(input: {
+  previousPollAt: number;
+  polledAt: number;
+  /** Registration → first possible verdict, real ms on this clock. */
+  dueAfterMs: number;
+  /** The shortest health check interval, real ms on this clock. */
+  intervalMs: number;
+  /** Target groups polled (one DescribeTargetHealth each per poll). */
+  targetGroups: number;
+}): HealthPollWindow {
+  const perPollSeconds = Math.max(1, input.targetGroups) / WINDOW_CALLS_PER_SECOND;
+  return {
+    dueAt: input.previousPollAt + input.dueAfterMs,
+    untilMs: input.polledAt + input.dueAfterMs + input.intervalMs,
+    periodMs: Math.max(1, awsSecondsToMs(perPollSeconds)),
+  };
 }

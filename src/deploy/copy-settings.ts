@@ -23,6 +23,7 @@ import { chunk, collectPages } from '../aws/paginate';
 import type { Logger } from '../core/log';
 import { DISABLE_PROCESSES, type ServerGroup } from '../cluster/server-groups';
 import { warmPoolOf, type WarmPoolSettings } from './fleet-settings';
+import { SCALE_DOWN_ACTION_PREFIX } from './scheduled-scale-down';
 
 /**
  * Copies what a user would lose with a new ASG: the group's own settings
@@ -231,7 +232,8 @@ export async function copyScalingSettings(
   const now = Date.now();
   for (const action of scheduled.ScheduledUpdateGroupActions ?? []) {
     const future = action.Recurrence || (action.StartTime && action.StartTime.getTime() > now);
-    if (!future) continue;
+    // bluegreen's own scale-down of a disabled group is not a setting of the app.
+    if (!future || action.ScheduledActionName?.startsWith(SCALE_DOWN_ACTION_PREFIX)) continue;
     await aws.autoScaling.send(
       new PutScheduledUpdateGroupActionCommand({
         AutoScalingGroupName: targetName,

@@ -52,9 +52,11 @@ export interface CutoverResult {
 /**
  * The end of red/black, once the new group is healthy, from live state so
  * that crash recovery can run it too: disable cluster (every other group out
- * of traffic), phase `finishing`, scale down cluster (now, or after the warm
- * window), unpin the new group's min, shrink cluster (beyond keepPrevious),
- * phase `done`. Deploy, re-enable and recovery all end this way.
+ * of traffic), phase `finishing`, scale down cluster (now, or by a scheduled
+ * action once the drain and the warm window are over), unpin the new group's
+ * min, shrink cluster (beyond keepPrevious), phase `done`. Without a watch or
+ * a health hold it does not wait for the drain: it returns at cutover. Deploy,
+ * re-enable and recovery all end this way.
  */
 export async function finishCutover(aws: AwsClients, options: CutoverOptions): Promise<CutoverResult> {
   const { log } = options;
@@ -69,6 +71,8 @@ export async function finishCutover(aws: AwsClients, options: CutoverOptions): P
       : {}),
     scaleDownDelaySeconds: options.scaleDownDelaySeconds,
     ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+    // The run returns at cutover: the drain ends without it (scheduled scale-down). A watch or a health hold still waits.
+    drain: options.watch || options.holdScaleDown ? 'wait' : 'return',
     log,
   });
   failpoint('after-disable');

@@ -8,7 +8,7 @@ import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
 import { OperationFailedError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { awsSecondsToMs, healthPollDelayMs, pollSchedule } from '../core/poll';
+import { awsSecondsToMs, healthPollDelayMs, healthPollWindow, pollSchedule, type HealthPollWindow } from '../core/poll';
 import {
   clusterOf,
   describeAsgsByName,
@@ -28,8 +28,13 @@ import {
   type HealthProgress,
 } from './health-rules';
 
-/** Pause before a confirming poll (AWS-clock seconds): short, so proven health is acted on at once. */
-const CONFIRM_POLL_SECONDS = 0.25;
+/**
+ * Pause before a confirming poll (AWS-clock seconds): short, so proven health
+ * is acted on at once. The load balancer changes a target's state only at a
+ * health check (seconds apart), so a longer pause would see the same state;
+ * the confirming poll is there for a full, fresh read of the cluster.
+ */
+const CONFIRM_POLL_SECONDS = 0.1;
 
 /**
  * Shortest poll period once a verdict can be due, in AWS seconds: at most
@@ -186,6 +191,8 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
   let brokenPolls = 0;
   let everHealthy = false;
   let dueAt: number | undefined;
+  /** Polls come every 250 ms (AWS) from the moment health can first be due until one interval later. */
+  let window: HealthPollWindow | undefined;
   let previousPollAt = Date.now();
   const inServiceSince = new Map<string, number>();
   /** The group when every desired instance was InService at the last poll: fast polls then read target health only. */
@@ -237,8 +244,17 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
     }
     // Registered no earlier than the poll before the one that first saw it: health is due that long after.
     const ids = new Set(instances.map((i) => i.InstanceId));
-    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id))))
+    if (dueAt === undefined && [...health.values()].some((targets) => targets.some((t) => ids.has(t.Target?.Id)))) {
+      // The window is for the healthy verdict (a broken build's comes sooner and needs no 250 ms polls).
+      window = healthPollWindow({
+        previousPollAt,
+        polledAt,
+        dueAfterMs: verdicts.healthyMs,
+        intervalMs: verdicts.intervalMs,
+        targetGroups: options.targetGroupArns.length,
+      });
       dueAt = previousPollAt + dueAfterMs;
+    }
     previousPollAt = polledAt;
     if (progress.healthy >= progress.required) {
       healthyPolls += 1;
@@ -283,7 +299,19 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
         );
       }
     }
-    if (!(await schedule.next((backoffMs) => healthPollDelayMs({ now: Date.now(), dueAt, backoffMs, fastMs })))) break;
+    if (
+      !(await schedule.next((backoffMs) =>
+        healthPollDelayMs({
+          now: Date.now(),
+          dueAt,
+          backoffMs,
+          fastMs,
+          lastPollAt: polledAt,
+          ...(window ? { window } : {}),
+        }),
+      ))
+    )
+      break;
   }
   const reasons = progress?.pending ?? [];
   throw new OperationFailedError(

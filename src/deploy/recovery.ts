@@ -13,6 +13,7 @@ import { deleteLaunchTemplate } from './launch-template';
 import { withLedgerStatus, type LedgerStatus } from '../ledger';
 import { openClusterSession, type ClusterSession, type SessionOptions } from './journal';
 import { finishCutover } from './cutover';
+import { cancelScheduledScaleDown } from './scheduled-scale-down';
 import { decodeRunSettings } from './run-settings';
 import {
   destroyServerGroup,
@@ -230,6 +231,14 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   );
   for (const group of groups) {
     const due = group.tags[Tag.scaleDownAfter];
+    if (due && group.enabled && !UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) {
+      // Serving, yet marked for scale-down (brought back by hand, or a re-enable cut short): its pending action must not fire.
+      await cancelScheduledScaleDown(aws, group.name);
+      await removeGroupTags(aws, group.name, [Tag.scaleDownAfter]);
+      actions.push(`removed the pending scale-down of ${group.name} (it serves)`);
+      log.info(`${group.name}: serves, so its scale-down (${due}) was removed`);
+      continue;
+    }
     if (
       due &&
       !group.enabled &&

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { isNotFound } from '../aws/errors';
+import { OperationFailedError } from '../core/errors';
 import { Tag } from '../aws/tags';
 import type { Logger } from '../core/log';
 import { clusterApisOf, type ClusterApis } from '../cluster/server-group-api';
@@ -115,7 +116,9 @@ export async function setCapacity(aws: ClientsOrApis, groupName: string, capacit
 /**
  * Takes a group out of service: suspends Launch, Terminate and
  * AddToLoadBalancer, deregisters its instances from every target group, and
- * waits until they have drained (in-flight requests finished).
+ * waits until they have drained (in-flight requests finished). With
+ * `waitForDrain: false` it looks once and returns: the targets drain on their
+ * own (`drained` says whether they already had).
  */
 export async function disableServerGroup(
   aws: ClientsOrApis,
@@ -128,27 +131,37 @@ export async function disableServerGroup(
     health?: TargetHealthByGroup;
     /** Called once the instances are out of the target groups (the watch times traffic-back from it). */
     onDeregistered?: () => void;
+    /** False: return once deregistered (one look at the drain), default true: wait until drained. */
+    waitForDrain?: boolean;
   },
-): Promise<void> {
+): Promise<{ drained: boolean }> {
   const { groups, traffic } = apisOf(aws);
   const targetGroupArns = options.targetGroupArns ?? group.targetGroupArns;
   await groups.suspend(group.name, DISABLE_PROCESSES);
   const instanceIds = group.instances.map((i) => i.id);
   if (instanceIds.length === 0 || targetGroupArns.length === 0) {
     options.log.info(`${group.name}: disabled (no instances in target groups)`);
-    return;
+    return { drained: true };
   }
   await traffic.deregister(targetGroupArns, instanceIds, options.health);
   options.onDeregistered?.();
   options.log.info(`${group.name}: out of the load balancer, ${instanceIds.length} instance(s) draining`);
-  const drainSeconds = options.drainTimeoutSeconds ?? (await traffic.drainSeconds(targetGroupArns)) + 60;
-  await waitForDrainedIn(traffic, {
-    instanceIds,
-    targetGroupArns,
-    deadline: Date.now() + drainSeconds * 1000,
-    log: options.log,
-    label: group.name,
-  });
+  const look = options.waitForDrain === false;
+  const drainSeconds = look ? 0 : (options.drainTimeoutSeconds ?? (await traffic.drainSeconds(targetGroupArns)) + 60);
+  try {
+    // A deadline of now is one look: targets with nothing in flight may be gone already.
+    await waitForDrainedIn(traffic, {
+      instanceIds,
+      targetGroupArns,
+      deadline: Date.now() + drainSeconds * 1000,
+      log: options.log,
+      label: group.name,
+    });
+  } catch (error) {
+    if (look && error instanceof OperationFailedError && error.code === 'DrainTimeout') return { drained: false };
+    throw error;
+  }
+  return { drained: true };
 }
 
 /**

@@ -8,6 +8,7 @@ import { waitForHealthyTargets, waitForInService } from '../deploy/health';
 import { assertLockHeld, type ClusterSession } from '../deploy/journal';
 import { Phase } from '../cluster/phases';
 import { finishCutover, type CutoverResult } from '../deploy/cutover';
+import { cancelScheduledScaleDown } from '../deploy/scheduled-scale-down';
 import type { PreparedVerification } from '../verify/prepare';
 import { cutoverWatchHook } from '../deploy/operations/watch-cutover';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
@@ -74,7 +75,14 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     max: Math.max(current.capacity.max, current.capacity.desired),
     desired: current.capacity.desired,
   };
-  const running = target.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
+  // First of all, before any capacity change: its pending scale-down must not fire while it comes back.
+  await cancelScheduledScaleDown(aws, target.name);
+  // Had it fired already, the group is going to 0: its instances do not count, it launches what it needs.
+  const fired = await scaleDownStarted(aws, target);
+  const running =
+    fired || target.capacity.desired === 0
+      ? []
+      : target.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
   log.info(
     `re-enabling ${target.name}: ${running.length} instance(s) still running, scaling to ${capacity.desired} ` +
       `(${running.length >= capacity.desired ? 'no launch needed' : `${capacity.desired - running.length} to launch from its launch template`})`,
@@ -179,6 +187,13 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     healthyMs,
     verification: watched.verification(),
   };
+}
+
+/** True when the group's desired capacity is below what the caller saw: its scheduled scale-down ran. */
+async function scaleDownStarted(aws: AwsClients, target: ServerGroup): Promise<boolean> {
+  if (target.capacity.desired === 0) return false;
+  const [asg] = await describeAsgsByName(aws, [target.name]);
+  return (asg?.DesiredCapacity ?? 0) < target.capacity.desired;
 }
 
 /** Undoes a re-enable that never cut over: the target disabled again at its old capacity, the current group's min unpinned. */

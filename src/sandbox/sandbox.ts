@@ -8,6 +8,8 @@ import type { FaultRule, StoredFaultRule } from './faults';
 import { startGateway, type Gateway, type GatewayHooks } from './gateway';
 import type { ListenerEndpoint } from './load-balancer';
 import { startMotoProcess, type MotoProcess } from './moto-process';
+import { motoClients } from './moto-world';
+import { ScheduledActionRunner } from './scheduled-actions';
 import type { TimelineSnapshot } from './timeline';
 import { mergedTimeline, multiRegionHooks } from './regions';
 import { TrafficLayer } from './traffic-layer';
@@ -149,10 +151,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   /** The layers of the other regions. */
   const others = new Map<string, TrafficLayer>();
   let gateway: Gateway | undefined;
+  let scheduled: ScheduledActionRunner[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await gateway?.stop();
+      await Promise.all(scheduled.map((runner) => runner.stop()));
       await traffic?.stop();
       await Promise.all([...others.values()].map((layer) => layer.stop()));
       await moto.stop();
@@ -184,12 +188,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             body: { endpoint: gateway?.endpoint, region, regions, timeScale, infra: infra ?? null, infraByRegion },
           }
         : undefined;
+    // Scheduled actions run at their time (moto stores them and runs none): scheduled-actions.ts, one per region.
+    const runners = new Map(
+      [...layers].map(([runnerRegion, regionLayer]) => [
+        runnerRegion,
+        new ScheduledActionRunner({
+          moto: motoClients(moto.endpoint, runnerRegion),
+          healthOf: (arn, id) => regionLayer.health.healthOf(arn, id),
+          drainMs: (arn) =>
+            (regionLayer.currentWorld()?.targetGroups.get(arn)?.deregistrationDelaySeconds ?? 300) * 1000 * timeScale,
+          changed: async (services, scope) => {
+            for (const service of services)
+              regionLayer.readCache.forget({ service, action: 'ScheduledAction', mutating: true });
+            await regionLayer.refresh(scope);
+          },
+          log: log.child(others.size === 0 ? 'scheduled-actions' : `scheduled-actions ${runnerRegion}`),
+        }),
+      ]),
+    );
+    scheduled = [...runners.values()];
+    const hooks = others.size === 0 ? layer.gatewayHooks(info) : multiRegionHooks(layers, info);
     gateway = await startGateway({
       motoEndpoint: moto.endpoint,
       port: options.port ?? 0,
       log,
       faultSeed: options.faultSeed ?? 1,
-      hooks: others.size === 0 ? layer.gatewayHooks(info) : multiRegionHooks(layers, info),
+      hooks: {
+        ...hooks,
+        afterMutation: async (call) => {
+          await hooks.afterMutation?.(call);
+          runners.get(call.region ?? region)?.notice(call);
+        },
+      },
     });
     const gw = gateway;
     const clientsByRegion = new Map(regions.map((r) => [r, sandboxClients(gw.endpoint, r)]));

@@ -5,7 +5,7 @@ import { loadCluster } from '../../src/cluster/server-groups';
 import { readLock } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
 import { getClusterStatus } from '../../src/status/cluster-status';
-import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { desiredOnceDrained, startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
 
 // kill -9 of a deploy at each step, then a new deploy: the cluster converges and no request fails.
@@ -49,7 +49,8 @@ async function assertConverged(t: import('ava').ExecutionContext, expectedVersio
       ['creating', 'waiting-healthy', 'cutover', 'finishing'].includes(group.tags[Tag.phase] ?? ''),
       `${group.name} is not mid-deploy`,
     );
-    if (!group.enabled) t.is(group.capacity.desired, 0, `${group.name} is disabled at 0`);
+    if (!group.enabled)
+      t.is(await desiredOnceDrained(env.aws, group.name), 0, `${group.name} is disabled, at 0 once its drain ended`);
   }
   t.is(enabled[0]?.capacity.min, 2, 'min unpinned back to 2');
   const templates = await env.aws.ec2.send(new DescribeLaunchTemplatesCommand({}));

@@ -1,12 +1,15 @@
 import test from 'ava';
+import { DeleteScheduledActionCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
+import { scaleDownActionName } from '../../src/deploy/scheduled-scale-down';
 import { startProbe } from '../../src/sandbox/probe';
 import { executeStage } from '../../src/stages/framework';
 import { cleanupStage } from '../../src/stages/cleanup';
 import { getClusterStatus } from '../../src/status/cluster-status';
 import { servingTargetIds } from '../helpers/cluster-fixture';
 import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { waitFor } from '../sandbox/fixtures';
 
 // The sandbox serves real HTTP through the demo load balancer: "zero downtime" is counted, not assumed.
 let env: DeploySandbox;
@@ -45,11 +48,20 @@ test.serial(
     const last = report.timeline[report.timeline.length - 1];
     t.deepEqual(last?.versions, ['3.0.0']);
 
-    const status = await getClusterStatus(env.aws, 'web-prod');
-    t.deepEqual(
-      status.serverGroups.map((g) => `${g.name}:${g.state}:${g.capacity.desired}`),
-      ['web-prod-v000:disabled:0', 'web-prod-v001:disabled:0', 'web-prod-v002:enabled:2'],
-    );
+    // The deploys returned at cutover: v001 drains, then its scheduled action scales it to 0 with no run.
+    const settled = ['web-prod-v000:disabled:0', 'web-prod-v001:disabled:0', 'web-prod-v002:enabled:2'];
+    let seen: string[] = [];
+    await waitFor(
+      'the old groups at 0',
+      async () => {
+        const status = await getClusterStatus(env.aws, 'web-prod');
+        seen = status.serverGroups.map((g) => `${g.name}:${g.state}:${g.capacity.desired}`);
+        return seen.join() === settled.join() ? true : undefined;
+      },
+      120_000,
+      250,
+    ).catch(() => undefined);
+    t.deepEqual(seen, settled);
   },
 );
 
@@ -139,32 +151,42 @@ test.serial('two deploys of one cluster at once: one proceeds, the other exits 3
   t.is(report.failed, 0, JSON.stringify(report.failures));
 });
 
-test.serial('scaleDownDelay keeps the old group warm; a cleanup run scales it down once the window ends', async (t) => {
-  const result = await env.deploy({ ...env.baseInput, amiId: amis['3.0.0'], version: '3.0.2', scaleDownDelay: '2s' });
-  t.is(result.exitCode, 0, JSON.stringify(result.output));
-  const output = result.output as { previousServerGroup: string; warmServerGroups: string[] };
-  t.deepEqual(output.warmServerGroups, [output.previousServerGroup]);
-  const warm = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find(
-    (g) => g.name === output.previousServerGroup,
-  );
-  t.is(warm?.state, 'disabled');
-  t.is(warm?.capacity.desired, 2, 'still running for a fast rollback');
-  t.truthy(warm?.scaleDownAfter);
-  await new Promise((resolve) =>
-    setTimeout(resolve, Math.max(0, Date.parse(warm?.scaleDownAfter ?? '') - Date.now()) + 200),
-  );
-  const cleanup = await executeStage(
-    cleanupStage,
-    { region: 'us-east-1', cluster: 'web-prod', ledger: env.baseInput.ledger },
-    env.log,
-  );
-  t.is(cleanup.exitCode, 0, JSON.stringify(cleanup.output));
-  t.deepEqual((cleanup.output as { actions: string[] }).actions, [
-    `scaled ${output.previousServerGroup} to 0 (warm window over)`,
-  ]);
-  const after = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find(
-    (g) => g.name === output.previousServerGroup,
-  );
-  t.is(after?.capacity.desired, 0);
-  t.is(after?.state, 'disabled');
-});
+test.serial(
+  'scaleDownDelay keeps the old group warm; without its scheduled action a cleanup run scales it down once the window ends',
+  async (t) => {
+    const result = await env.deploy({ ...env.baseInput, amiId: amis['3.0.0'], version: '3.0.2', scaleDownDelay: '2s' });
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    const output = result.output as { previousServerGroup: string; warmServerGroups: string[] };
+    t.deepEqual(output.warmServerGroups, [output.previousServerGroup]);
+    const warm = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find(
+      (g) => g.name === output.previousServerGroup,
+    );
+    t.is(warm?.state, 'disabled');
+    t.is(warm?.capacity.desired, 2, 'still running for a fast rollback');
+    t.truthy(warm?.scaleDownAfter);
+    // The fallback when no scheduled action ran (e.g. deleted by hand): the tag stays, and a cleanup run settles it.
+    await env.aws.autoScaling.send(
+      new DeleteScheduledActionCommand({
+        AutoScalingGroupName: output.previousServerGroup,
+        ScheduledActionName: scaleDownActionName(output.previousServerGroup),
+      }),
+    );
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, Date.parse(warm?.scaleDownAfter ?? '') - Date.now()) + 200),
+    );
+    const cleanup = await executeStage(
+      cleanupStage,
+      { region: 'us-east-1', cluster: 'web-prod', ledger: env.baseInput.ledger },
+      env.log,
+    );
+    t.is(cleanup.exitCode, 0, JSON.stringify(cleanup.output));
+    t.deepEqual((cleanup.output as { actions: string[] }).actions, [
+      `scaled ${output.previousServerGroup} to 0 (warm window over)`,
+    ]);
+    const after = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find(
+      (g) => g.name === output.previousServerGroup,
+    );
+    t.is(after?.capacity.desired, 0);
+    t.is(after?.state, 'disabled');
+  },
+);

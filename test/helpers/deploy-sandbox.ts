@@ -1,4 +1,5 @@
 import { awsClients, type AwsClients } from '../../src/aws/clients';
+import { describeAsgsByName } from '../../src/cluster/server-groups';
 import { createLogger, type Logger } from '../../src/core/log';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox';
 import { executeStage } from '../../src/stages/framework';
@@ -61,4 +62,19 @@ export async function startDeploySandbox(
     lines,
     log,
   };
+}
+
+/**
+ * The desired capacity of a disabled group once its scale-down had time to run: a deploy returns at
+ * cutover and a scheduled action scales the old group to 0 when its drain ends (no run waits for it).
+ * Polls until 0 or `timeoutMs` (a bound for the test, not a timing assertion); returns the last value.
+ */
+export async function desiredOnceDrained(aws: AwsClients, group: string, timeoutMs = 120_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [asg] = await describeAsgsByName(aws, [group]);
+    const desired = asg?.DesiredCapacity ?? 0;
+    if (desired === 0 || Date.now() > deadline) return desired;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -5,7 +5,7 @@ import { loadCluster } from '../../src/cluster/server-groups';
 import { readLock } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
 import { getClusterStatus } from '../../src/status/cluster-status';
-import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { desiredOnceDrained, startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
 
 // kill -9 of a rollback (the bundle, as Jenkins runs it) before and after its cutover; the next
@@ -60,7 +60,7 @@ async function assertSettled(t: import('ava').ExecutionContext, expectedVersion:
       `${group.name} is not mid-run (${group.tags[Tag.phase]})`,
     );
     if (group.enabled) t.is(group.tags[Tag.pinnedFrom], undefined, `${group.name} has no pinned min`);
-    else t.is(group.capacity.desired, 0, `${group.name} is disabled at 0`);
+    else t.is(await desiredOnceDrained(env.aws, group.name), 0, `${group.name} is disabled, at 0 once its drain ended`);
   }
   t.is(
     await readLock(env.aws, env.baseInput.ledger as { bucket: string; prefix: string }, 'web-prod'),

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { desiredOnceDrained } from '../helpers/deploy-sandbox';
 import { listRecords } from '../../src/ledger';
 import type { DeploySandbox } from '../helpers/deploy-sandbox';
 import { deploy, instancesByGroup, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from './helpers';
@@ -89,7 +90,9 @@ test.serial(
     const third = await deploy(t, env, { cluster, amiId: amis.v3, version: 'v3' });
     t.is(third.exitCode, 0, JSON.stringify(third.output));
     t.is(third.output.serverGroup, 'web-prod-v002');
-    // v000 (v1) served before v3 and was scaled to 0; v001 (v2) is still warm from the first test.
+    // v000 (v1) served before v3 and is scaled to 0 once drained (the deploy returned at cutover); v001 (v2) is
+    // still warm from the first test.
+    t.is(await desiredOnceDrained(env.aws, 'web-prod-v000'), 0);
     t.deepEqual((await instancesByGroup(env, cluster))['web-prod-v000'], []);
 
     const back = await withProbe(env, () => rollback(t, env, { cluster, to: 'v1', reason: 'v3 breaks checkout' }));

@@ -83,3 +83,15 @@ test('errors, log lines and tag values are redacted at the source', (t) => {
     ],
   });
 });
+
+test('tag redaction keeps non-plain values of a request as they are (a scheduled action keeps its StartTime)', (t) => {
+  const start = new Date('2026-12-06T19:00:00Z');
+  const data = new Uint8Array([1, 2, 3]);
+  const input = redactTagValues({ StartTime: start, UserData: data, Nested: { EndTime: start } }) as Record<
+    string,
+    unknown
+  >;
+  t.is(input.StartTime, start);
+  t.is(input.UserData, data);
+  t.is((input.Nested as { EndTime: unknown }).EndTime, start);
+});

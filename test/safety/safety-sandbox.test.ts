@@ -290,7 +290,14 @@ test.serial(
 );
 
 test.serial('a failure after cutover (DrainTimeout) is recorded in the ledger and says how to recover', async (t) => {
-  const result = await env.deploy({ ...env.baseInput, amiId: amis['2.0.0'], version: '5.0.0', drainTimeout: '1s' });
+  // A run that waits for the drain (a watch does; without one the deploy returns at cutover), bounded by 1 s here.
+  const result = await env.deploy({
+    ...env.baseInput,
+    amiId: amis['2.0.0'],
+    version: '5.0.0',
+    drainTimeout: '1s',
+    watch: '2s',
+  });
   t.is(result.exitCode, 1, JSON.stringify(result.output));
   const error = (result.output as { error: Record<string, unknown> }).error;
   t.is(error.code, 'DrainTimeout');

@@ -218,7 +218,11 @@ test.serial(
       warmServerGroups: string[];
       warnings?: string[];
     };
-    t.deepEqual(output.scaledDownServerGroups, [], 'nothing scaled to 0');
+    // Older groups whose (scheduled) scale-down time came may go to 0 meanwhile; the previous one must not.
+    t.false(
+      output.scaledDownServerGroups.includes(output.previousServerGroup),
+      'the previous group is not scaled to 0',
+    );
     t.deepEqual(output.warmServerGroups, [output.previousServerGroup], 'the previous group is kept warm');
     t.regex((output.warnings ?? []).join('\n'), /1\/2 healthy/);
     const [previous] = await describeAsgsByName(env.aws, [output.previousServerGroup]);

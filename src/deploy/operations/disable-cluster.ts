@@ -3,6 +3,9 @@ import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup, TargetHealthByGroup } from '../../cluster/server-groups';
 import { UNFINISHED_PHASES } from '../../cluster/phases';
+import { awsSecondsToMs } from '../../core/poll';
+import { deregistrationDelaySeconds } from '../health';
+import { scaleDownTime } from '../scheduled-scale-down';
 import { disableServerGroup, removeGroupTags, setTagsOfGroups } from '../server-group-ops';
 
 /**
@@ -50,6 +53,12 @@ export interface DisableClusterOptions {
   onTagged?: () => void;
   /** The warm window: disabled groups may be scaled down this long after they are out of traffic. */
   scaleDownDelaySeconds: number;
+  /**
+   * `wait` (default): until every disabled group has drained. `return`: once
+   * every group is out of the target groups; their scale-down time then also
+   * waits for the drain (the deregistration delay), and nothing waits here.
+   */
+  drain?: 'wait' | 'return';
   drainTimeoutSeconds?: number;
   log: Logger;
 }
@@ -81,18 +90,28 @@ export async function disableCluster(aws: AwsClients, options: DisableClusterOpt
     ...toDisable.map((group) => ({ name: group.name, tags: { [Tag.scaleDownAfter]: provisional } })),
   ]);
   options.onTagged?.();
+  const draining: ServerGroup[] = [];
   for (const group of toDisable) {
-    await disableServerGroup(aws, group, {
+    const { drained } = await disableServerGroup(aws, group, {
       log,
       health: options.health,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
+      ...(options.drain === 'return' ? { waitForDrain: false } : {}),
     });
+    if (!drained) draining.push(group);
     // A group an interrupted deploy had cut over, now out of service: nothing of that deploy is left to finish.
     if (UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '')) await removeGroupTags(aws, group.name, [Tag.phase]);
   }
   const finishedAt = Date.now();
-  const scaleDownAfter = new Date(finishedAt + options.scaleDownDelaySeconds * 1000).toISOString();
-  if (options.scaleDownDelaySeconds > 0) {
+  // Targets still draining: not before the drain ends (an ASG scale-in would wait for it too).
+  const drainMs =
+    draining.length > 0
+      ? awsSecondsToMs(await deregistrationDelaySeconds(aws, [...new Set(draining.flatMap((g) => g.targetGroupArns))]))
+      : 0;
+  const scaleDownAfter = new Date(
+    scaleDownTime({ deregisteredAt: finishedAt, drainMs, warmMs: options.scaleDownDelaySeconds * 1000 }),
+  ).toISOString();
+  if (options.scaleDownDelaySeconds > 0 || drainMs > 0) {
     await setTagsOfGroups(
       aws,
       toDisable.map((group) => ({ name: group.name, tags: { [Tag.scaleDownAfter]: scaleDownAfter } })),

@@ -3,6 +3,7 @@ import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
 import type { ServerGroup } from '../../cluster/server-groups';
 import { hasWarmPool } from '../fleet-settings';
+import { scheduleScaleDown } from '../scheduled-scale-down';
 import { scaleDownServerGroup, unpinMin } from '../server-group-ops';
 
 /**
@@ -46,7 +47,8 @@ export interface ScaledDownCluster {
 }
 
 /**
- * Scales down the groups whose time has come and leaves the others warm.
+ * Scales down the groups whose time has come and leaves the others warm,
+ * each with a scheduled action that scales it down at its time.
  * Any min still pinned by a deploy is restored on both: a warm group is out
  * of service, and its pin must not outlive this run.
  */
@@ -69,7 +71,11 @@ export async function scaleDownCluster(aws: AwsClients, options: ScaleDownCluste
         await unpinMin(aws, group.name, Number(pinned) || 0);
         log.debug(`${group.name}: min restored to ${Number(pinned) || 0}`);
       }
-      log.info(`${group.name}: disabled but kept running until ${due} (scaleDownDelay) for a fast rollback`);
+      // Nothing has to run at that time: AWS scales it down (scheduled action), the tag stays for the next run.
+      const at = await scheduleScaleDown(aws, group.name, Date.parse(due as string));
+      log.info(
+        `${group.name}: disabled, kept running until ${due} (drain, scaleDownDelay); scheduled to scale to 0 at ${at.toISOString()}`,
+      );
     }
   }
   return { scaledDown, warm };

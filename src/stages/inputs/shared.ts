@@ -112,11 +112,11 @@ export const SERVER_GROUP_INPUTS = {
     { kind: 'number' },
   ),
   scaleDownDelay: durationInput(
-    'Keep the group taken out of service running (disabled) this long, for an instant rollback; the scale-down is then done by the next deploy, rollback or a cleanup run',
+    'Keep the group taken out of service running (disabled) this long, for an instant rollback; then a scheduled action on it scales it to 0 (the next deploy, rollback or a cleanup run also do, should it not have run)',
     { default: 0 },
   ),
   drainTimeout: durationInput(
-    'Longest wait for old targets to drain',
+    'Longest wait for old targets to drain, when the run waits for it (a watch, targetHealthyPercent below 100); otherwise the deploy returns at cutover and the drain ends without it',
     {},
     { defaultText: 'the deregistration delay + 60s' },
   ),
