@@ -12,6 +12,12 @@ import type { PreparedVerification } from '../verify/prepare';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
 import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
+import {
+  creationTargetGroups,
+  holdsProductionTraffic,
+  joinProductionTargetGroups,
+  runBeforeTraffic,
+} from './operations/before-traffic';
 import { strategyFor } from './strategies';
 import {
   asgSettingsOf,
@@ -160,7 +166,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       capacity: strategy.initialCapacity(plan),
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
-      targetGroupArns: plan.targetGroupArns,
+      targetGroupArns: creationTargetGroups(request, plan),
       tags: [
         ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
@@ -190,21 +196,37 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     failpoint('waiting-healthy');
     assertLockHeld(session);
     healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
-    healthy = await waitForHealthyTargets(aws, {
-      groupName: plan.newServerGroup,
-      targetGroupArns: plan.targetGroupArns,
-      targetHealthyPercent: request.targetHealthyPercent,
-      deadline: healthDeadline,
-      since: started,
-      log,
-      giveUpWhenBroken: true,
-      cluster: request.cluster.name,
-    });
+    const waitHealthy = (targetGroupArns: string[]) =>
+      waitForHealthyTargets(aws, {
+        groupName: plan.newServerGroup,
+        targetGroupArns,
+        targetHealthyPercent: request.targetHealthyPercent,
+        deadline: healthDeadline,
+        since: started,
+        log,
+        giveUpWhenBroken: true,
+        cluster: request.cluster.name,
+      });
+    healthy = await waitHealthy(creationTargetGroups(request, plan));
+    if (holdsProductionTraffic(request)) {
+      // Before traffic: the command runs against the group outside production; a failure removes it below.
+      assertLockHeld(session);
+      await runBeforeTraffic(aws, {
+        request,
+        serverGroup: plan.newServerGroup,
+        instanceIds: healthy.healthyInstanceIds,
+        log,
+      });
+      assertLockHeld(session);
+      await joinProductionTargetGroups(aws, plan.newServerGroup, plan.targetGroupArns, log);
+      healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
+      healthy = await waitHealthy(plan.targetGroupArns);
+    }
     healthyAt = Date.now();
     assertLockHeld(session);
   } catch (error) {
     const why = describeError(error);
-    log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
+    log.error(`${plan.newServerGroup} failed before taking traffic: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
       if (asgCreated || template)

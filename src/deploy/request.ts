@@ -59,6 +59,13 @@ export interface BuildMetadata {
   version?: string;
 }
 
+/** A command run against the new group before it takes production traffic (`beforeTraffic`, `beforeTrafficTimeout`). */
+export interface BeforeTrafficSettings {
+  /** Run by `sh -c`; exit 0 lets the deploy go on. */
+  command: string;
+  timeoutSeconds: number;
+}
+
 /** A validated deploy request. */
 export interface DeployRequest {
   cluster: ClusterName;
@@ -88,6 +95,8 @@ export interface DeployRequest {
   verify?: VerifySettings;
   /** `strategy: 'rolling'`: grow in steps, each watched (absent: all at once, red/black). */
   rolling?: RollingSettings;
+  /** A command the new group must pass before production traffic (absent: none). */
+  beforeTraffic?: BeforeTrafficSettings;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

@@ -56,6 +56,9 @@ export const deployStage = defineStage({
       gates: inputs.gates,
     },
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
+    ...(inputs.beforeTraffic !== undefined
+      ? { beforeTraffic: { command: inputs.beforeTraffic, timeoutSeconds: inputs.beforeTrafficTimeout } }
+      : {}),
   }),
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => deploy(aws(), request, log),

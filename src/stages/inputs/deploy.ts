@@ -155,4 +155,12 @@ export const DEPLOY_INPUTS = {
     parse: (value, field) => parseSteps(value, field),
   }),
   stepWatch: durationInput('Rolling: how long to watch health, alarms and gates after each step', { default: 60 }),
+  beforeTraffic: stringInput(
+    'A shell command (sh -c) run once the new group is healthy, before it takes production traffic, with BLUEGREEN_SERVER_GROUP, BLUEGREEN_VERSION, BLUEGREEN_AMI_ID and BLUEGREEN_INSTANCES (JSON [{id, privateIp}]); exit 0 goes on, anything else (or the timeout) rolls back automatically (exit 1) with its last lines',
+    { secret: true },
+  ),
+  beforeTrafficTimeout: durationInput('How long beforeTraffic may run before it is killed (a failure)', {
+    default: '10m',
+    min: 1,
+  }),
 };

@@ -1,0 +1,152 @@
+import { AttachLoadBalancerTargetGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../../aws/clients';
+import { chunk } from '../../aws/paginate';
+import { Tag } from '../../aws/tags';
+import { OperationFailedError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { runShellCommand } from '../../core/shell-command';
+import { Phase } from '../../cluster/phases';
+import type { DeployPlan } from '../plan';
+import type { BeforeTrafficSettings, DeployRequest } from '../request';
+import { setGroupTags } from '../server-group-ops';
+
+/** How many of the command's last lines an error carries. */
+const LAST_LINES = 20;
+
+/** What marks the command's lines in the stage log. */
+export const BEFORE_TRAFFIC_MARK = '│';
+
+/** One instance of the new group, as the command sees it (`BLUEGREEN_INSTANCES`). */
+export interface TestedInstance {
+  id: string;
+  privateIp: string | null;
+}
+
+/** Where the command can reach the new group (with a test listener, part of #23; absent: only `BLUEGREEN_INSTANCES`). */
+export interface TestEndpoint {
+  listenerArn: string;
+  url: string;
+}
+
+/**
+ * True when the deploy runs something before production traffic: the new
+ * group is then created in no production target group, and joins them only
+ * once that passed ({@link joinProductionTargetGroups}).
+ */
+export function holdsProductionTraffic(request: DeployRequest): boolean {
+  return request.beforeTraffic !== undefined;
+}
+
+/** The target groups a new group is created in: none while something runs before production traffic. */
+export function creationTargetGroups(request: DeployRequest, plan: DeployPlan): string[] {
+  return holdsProductionTraffic(request) ? [] : plan.targetGroupArns;
+}
+
+/** The environment of the `beforeTraffic` / `afterTraffic` command (docs: README, "Tests before traffic"). */
+export function commandEnvironment(options: {
+  serverGroup: string;
+  version: string | undefined;
+  amiId: string;
+  instances: readonly TestedInstance[];
+  endpoint?: TestEndpoint;
+}): Record<string, string> {
+  return {
+    BLUEGREEN_SERVER_GROUP: options.serverGroup,
+    BLUEGREEN_VERSION: options.version ?? '',
+    BLUEGREEN_AMI_ID: options.amiId,
+    BLUEGREEN_INSTANCES: JSON.stringify(options.instances),
+    ...(options.endpoint
+      ? { BLUEGREEN_TEST_LISTENER_ARN: options.endpoint.listenerArn, BLUEGREEN_TEST_URL: options.endpoint.url }
+      : {}),
+  };
+}
+
+/** The private IPs of instances (DescribeInstances, 100 ids a call). */
+export async function testedInstances(aws: AwsClients, instanceIds: readonly string[]): Promise<TestedInstance[]> {
+  const ips = new Map<string, string>();
+  for (const ids of chunk([...instanceIds], 100)) {
+    const response = await aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    for (const instance of (response.Reservations ?? []).flatMap((r) => r.Instances ?? []))
+      if (instance.InstanceId && instance.PrivateIpAddress) ips.set(instance.InstanceId, instance.PrivateIpAddress);
+  }
+  return [...instanceIds].sort().map((id) => ({ id, privateIp: ips.get(id) ?? null }));
+}
+
+/**
+ * Runs a user's command against the new group, its output in the log (marked,
+ * redacted). Throws `BeforeTrafficFailed` / `AfterTrafficFailed` (exit 1) with
+ * its last lines on a non-zero exit or a timeout.
+ */
+export async function runTrafficCommand(
+  settings: BeforeTrafficSettings,
+  env: Record<string, string>,
+  log: Logger,
+  which: 'beforeTraffic' | 'afterTraffic',
+): Promise<void> {
+  log.info(`${which}: running the command (timeout ${settings.timeoutSeconds}s)`);
+  const result = await runShellCommand({
+    command: settings.command,
+    env,
+    timeoutSeconds: settings.timeoutSeconds,
+    keepLines: LAST_LINES,
+    onLine: (line) => log.info(`${BEFORE_TRAFFIC_MARK} ${line}`),
+  });
+  if (result.exitCode === 0) {
+    log.info(`${which}: passed`);
+    return;
+  }
+  const how = result.timedOut ? `timed out after ${settings.timeoutSeconds}s` : `exited ${result.exitCode}`;
+  const tail = result.lastLines.length > 0 ? `; last lines:\n${result.lastLines.join('\n')}` : '';
+  throw new OperationFailedError(
+    which === 'beforeTraffic' ? 'BeforeTrafficFailed' : 'AfterTrafficFailed',
+    `${which} ${how}${tail}`,
+    { lastLines: result.lastLines },
+  );
+}
+
+/**
+ * The "before traffic" step of the skeleton, between "healthy" and the
+ * strategy's shift: phase `testing`, then the command with the new group's
+ * instances. Throws (exit 1) when it fails: the skeleton then removes the group,
+ * which never was in a production target group.
+ */
+export async function runBeforeTraffic(
+  aws: AwsClients,
+  options: {
+    request: DeployRequest;
+    serverGroup: string;
+    instanceIds: readonly string[];
+    endpoint?: TestEndpoint;
+    log: Logger;
+  },
+): Promise<void> {
+  const { request } = options;
+  const settings = request.beforeTraffic as BeforeTrafficSettings;
+  await setGroupTags(aws, options.serverGroup, { [Tag.phase]: Phase.testing });
+  const instances = await testedInstances(aws, options.instanceIds);
+  const env = commandEnvironment({
+    serverGroup: options.serverGroup,
+    version: request.build.version,
+    amiId: request.amiId,
+    instances,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
+  await runTrafficCommand(settings, env, options.log.child('beforeTraffic'), 'beforeTraffic');
+}
+
+/** After the command passed: the group joins the production target groups (its new instances register there too). */
+export async function joinProductionTargetGroups(
+  aws: AwsClients,
+  serverGroup: string,
+  targetGroupArns: readonly string[],
+  log: Logger,
+): Promise<void> {
+  if (targetGroupArns.length === 0) return;
+  for (const arns of chunk([...targetGroupArns], 10))
+    await aws.autoScaling.send(
+      new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: serverGroup, TargetGroupARNs: arns }),
+    );
+  await setGroupTags(aws, serverGroup, { [Tag.phase]: Phase.waitingHealthy });
+  log.info(`${serverGroup} joins the production target group(s); waiting until healthy there`);
+}

@@ -1,0 +1,113 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeAsgsByName } from '../../src/cluster/server-groups';
+import { startProbe } from '../../src/sandbox/probe';
+import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
+
+// #23 part 1 without a test listener: the command runs before production traffic, under a probe of the
+// production listener, so "production never served the new version" is counted, not assumed.
+let env: DeploySandbox;
+let dir: string;
+const amis: Record<string, string> = {};
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'bluegreen-before-traffic-'));
+  env = await startDeploySandbox();
+  for (const version of ['1.0.0', '2.0.0', '3.0.0']) amis[version] = await env.ami(version);
+  const first = await env.deploy({ ...env.baseInput, amiId: amis['1.0.0'], version: '1.0.0' });
+  if (first.exitCode !== 0)
+    throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
+});
+
+test.after.always(async () => {
+  await env?.sandbox.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function probe() {
+  return startProbe({ url: env.listenerUrl, concurrency: 4, maxDurationMs: 240_000, maxRequests: 200_000 });
+}
+
+test.serial(
+  'a failing beforeTraffic: exit 1 with its last lines, the group removed, production never served it, 0 failed',
+  async (t) => {
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      amiId: amis['2.0.0'],
+      version: '2.0.0',
+      beforeTraffic:
+        'echo "smoke test of $BLUEGREEN_SERVER_GROUP"; echo "password=hunter2"; echo "GET / -> 500" >&2; exit 3',
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 1, JSON.stringify(result.output));
+    const error = (result.output as { error: Record<string, unknown> }).error;
+    t.is(error.code, 'BeforeTrafficFailed');
+    t.regex(String(error.message), /beforeTraffic exited 3; last lines:/);
+    t.regex(String(error.message), /GET \/ -> 500/);
+    t.regex(String(error.message), /Rolled back automatically: web-prod-v001 removed/);
+    t.true(error.autoRolledBack as boolean);
+    const log = env.lines.join('\n');
+    t.regex(log, /│ smoke test of web-prod-v001/, 'the output is in the stage log, marked');
+    t.false(log.includes('hunter2'), 'a secret the command prints is redacted');
+    t.false(JSON.stringify(result.output).includes('hunter2'));
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(Object.keys(report.perVersion), ['1.0.0'], 'production never served 2.0.0');
+    t.deepEqual(await describeAsgsByName(env.aws, ['web-prod-v001']), []);
+  },
+);
+
+test.serial('beforeTraffic past its timeout: killed, exit 1, the group removed', async (t) => {
+  const result = await env.deploy({
+    ...env.baseInput,
+    amiId: amis['2.0.0'],
+    version: '2.0.1',
+    beforeTraffic: 'echo waiting; sleep 300',
+    beforeTrafficTimeout: '2s',
+  });
+  t.is(result.exitCode, 1, JSON.stringify(result.output));
+  const error = (result.output as { error: Record<string, unknown> }).error;
+  t.is(error.code, 'BeforeTrafficFailed');
+  t.regex(String(error.message), /beforeTraffic timed out after 2s; last lines:\nwaiting/);
+  const names = (await describeAsgsByName(env.aws, ['web-prod-v001', 'web-prod-v002'])).map(
+    (g) => g.AutoScalingGroupName,
+  );
+  t.deepEqual(names, []);
+});
+
+test.serial(
+  'a passing beforeTraffic sees the new instances outside production, then the deploy goes on: 0 failed',
+  async (t) => {
+    const seen = join(dir, 'seen.json');
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      amiId: amis['3.0.0'],
+      version: '3.0.0',
+      beforeTraffic:
+        `printf '{"group":"%s","version":"%s","ami":"%s","instances":%s}' ` +
+        `"$BLUEGREEN_SERVER_GROUP" "$BLUEGREEN_VERSION" "$BLUEGREEN_AMI_ID" "$BLUEGREEN_INSTANCES" > '${seen}'`,
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+    const seenEnv = JSON.parse(readFileSync(seen, 'utf8')) as {
+      group: string;
+      version: string;
+      ami: string;
+      instances: Array<{ id: string; privateIp: string | null }>;
+    };
+    const serverGroup = (result.output as { serverGroup: string }).serverGroup;
+    t.is(seenEnv.group, serverGroup);
+    t.is(seenEnv.version, '3.0.0');
+    t.is(seenEnv.ami, amis['3.0.0'] ?? '');
+    t.is(seenEnv.instances.length, 2);
+    t.true(seenEnv.instances.every((i) => /^i-/.test(i.id) && typeof i.privateIp === 'string'));
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    const last = report.timeline[report.timeline.length - 1];
+    t.deepEqual(last?.versions, ['3.0.0']);
+    const [group] = await describeAsgsByName(env.aws, [serverGroup]);
+    t.deepEqual(group?.TargetGroupARNs, [env.sandbox.infra!.targetGroupArn], 'it joined production');
+  },
+);
