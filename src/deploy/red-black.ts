@@ -18,6 +18,7 @@ import {
   joinProductionTargetGroups,
   runBeforeTraffic,
 } from './operations/before-traffic';
+import { closeTestListener, prepareTestListener, type PreparedTestListener } from './operations/test-listener';
 import { strategyFor } from './strategies';
 import {
   asgSettingsOf,
@@ -146,6 +147,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let healthDeadline = 0;
   let healthy: HealthProof | undefined;
   let copied: CopiedSettings | null = null;
+  let testListener: PreparedTestListener | undefined;
   const prepared = options.verification;
   const strategy = strategyFor(request, plan, prepared);
   try {
@@ -155,6 +157,13 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     template = await createLaunchTemplate(aws, plan.newServerGroup, launchData, tags);
     log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
     const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
+    if (request.testListener)
+      testListener = await prepareTestListener(aws, {
+        listenerArn: request.testListener,
+        productionTargetGroupArn: plan.targetGroupArns[0] as string,
+        serverGroup: plan.newServerGroup,
+        cluster: request.cluster.name,
+      });
     if (source) {
       // Pin the old group's min so nothing scales it in while both run.
       await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
@@ -166,7 +175,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       capacity: strategy.initialCapacity(plan),
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
-      targetGroupArns: creationTargetGroups(request, plan),
+      targetGroupArns: creationTargetGroups(request, plan, testListener),
       tags: [
         ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
@@ -175,6 +184,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           [Tag.phase]: Phase.creating,
           [Tag.pinnedFrom]: String(plan.capacity.min),
           [Tag.runSettings]: encodeRunSettings(request),
+          ...testListener?.tags,
         }).map(([key, value]) => ({
           key,
           value,
@@ -207,7 +217,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         giveUpWhenBroken: true,
         cluster: request.cluster.name,
       });
-    healthy = await waitHealthy(creationTargetGroups(request, plan));
+    healthy = await waitHealthy(creationTargetGroups(request, plan, testListener));
     if (holdsProductionTraffic(request)) {
       // Before traffic: the command runs against the group outside production; a failure removes it below.
       assertLockHeld(session);
@@ -215,6 +225,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         request,
         serverGroup: plan.newServerGroup,
         instanceIds: healthy.healthyInstanceIds,
+        ...(testListener ? { testListener } : {}),
         log,
       });
       assertLockHeld(session);
@@ -229,6 +240,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     log.error(`${plan.newServerGroup} failed before taking traffic: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
+      if (testListener) await closeTestListener(aws, plan.newServerGroup, testListener.tags, log);
       if (asgCreated || template)
         await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);

@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors';
 import { resolveClusterName } from '../core/naming';
 import { deploy } from '../deploy/deploy';
 import type { DeployRequest } from '../deploy/request';
@@ -6,6 +7,13 @@ import { ledgerExitCode } from '../ledger/ledger-writer';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { DEPLOY_INPUTS } from './inputs/deploy';
+
+/** A test listener is only used while `beforeTraffic` runs: alone it is a mistake (exit 2). */
+function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefined): string {
+  if (beforeTraffic === undefined)
+    throw new InputError('testListener', 'needs beforeTraffic: the command the test listener is opened for');
+  return testListener;
+}
 
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */
 export const deployStage = defineStage({
@@ -58,6 +66,9 @@ export const deployStage = defineStage({
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
     ...(inputs.beforeTraffic !== undefined
       ? { beforeTraffic: { command: inputs.beforeTraffic, timeoutSeconds: inputs.beforeTrafficTimeout } }
+      : {}),
+    ...(inputs.testListener !== undefined
+      ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
       : {}),
   }),
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),

@@ -1,7 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateListenerCommand,
+  DescribeListenersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
 import { startProbe } from '../../src/sandbox/probe';
 import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
@@ -15,7 +20,7 @@ const amis: Record<string, string> = {};
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bluegreen-before-traffic-'));
   env = await startDeploySandbox();
-  for (const version of ['1.0.0', '2.0.0', '3.0.0']) amis[version] = await env.ami(version);
+  for (const version of ['1.0.0', '2.0.0', '3.0.0', '4.0.0']) amis[version] = await env.ami(version);
   const first = await env.deploy({ ...env.baseInput, amiId: amis['1.0.0'], version: '1.0.0' });
   if (first.exitCode !== 0)
     throw new Error(`first deploy failed: ${JSON.stringify(first.output)}\n${env.lines.join('\n')}`);
@@ -109,5 +114,109 @@ test.serial(
     t.deepEqual(last?.versions, ['3.0.0']);
     const [group] = await describeAsgsByName(env.aws, [serverGroup]);
     t.deepEqual(group?.TargetGroupARNs, [env.sandbox.infra!.targetGroupArn], 'it joined production');
+  },
+);
+
+/**
+ * The test command: finds the test listener's local port in the sandbox (`GET /_sandbox/listeners`, by
+ * BLUEGREEN_TEST_LISTENER_ARN; on AWS it would use BLUEGREEN_TEST_URL), sends 10 requests there and one to
+ * production, writes what it saw, and fails unless every test request reached BLUEGREEN_VERSION.
+ */
+const TEST_SCRIPT = `
+const fs = require('node:fs');
+(async () => {
+  const { listeners } = await (await fetch(process.env.SANDBOX_ENDPOINT + '/_sandbox/listeners')).json();
+  const local = listeners.find((l) => l.listenerArn === process.env.BLUEGREEN_TEST_LISTENER_ARN).url;
+  const seen = [];
+  for (let i = 0; i < 10; i++) seen.push((await (await fetch(local + '/')).json()).version);
+  const production = (await (await fetch(process.env.SANDBOX_PRODUCTION_URL + '/')).json()).version;
+  fs.writeFileSync(process.env.SEEN_FILE, JSON.stringify({ seen, production, testUrl: process.env.BLUEGREEN_TEST_URL }));
+  console.log('test listener served ' + [...new Set(seen)].join(','));
+  process.exit(seen.every((v) => v === process.env.BLUEGREEN_VERSION) && !process.env.FAIL_ON_PURPOSE ? 0 : 4);
+})().catch((e) => { console.error(String(e)); process.exit(5); });
+`;
+
+async function createTestListener(): Promise<string> {
+  const infra = env.sandbox.infra!;
+  const created = await env.aws.elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: infra.loadBalancerArn,
+      Protocol: 'HTTP',
+      Port: 8080,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: infra.targetGroupArn }],
+    }),
+  );
+  return created.Listeners?.[0]?.ListenerArn as string;
+}
+
+async function listenerActions(arn: string): Promise<unknown> {
+  const listener = (await env.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0];
+  return listener?.DefaultActions?.map((a) => ({ Type: a.Type, TargetGroupArn: a.TargetGroupArn }));
+}
+
+async function temporaryTargetGroups(): Promise<string[]> {
+  const all = (await env.aws.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+  return all.map((g) => g.TargetGroupName as string).filter((name) => name.startsWith('bgtest-'));
+}
+
+test.serial(
+  'testListener: the command really reaches the new version through it while production serves the old; exit 0, listener back, temporary target group gone',
+  async (t) => {
+    const listenerArn = await createTestListener();
+    const before = await listenerActions(listenerArn);
+    const script = join(dir, 'smoke.cjs');
+    writeFileSync(script, TEST_SCRIPT);
+    const seenFile = join(dir, 'listener-seen.json');
+    process.env.SANDBOX_ENDPOINT = env.sandbox.endpoint;
+    process.env.SANDBOX_PRODUCTION_URL = env.listenerUrl;
+    process.env.SEEN_FILE = seenFile;
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      amiId: amis['4.0.0'],
+      version: '4.0.0',
+      testListener: listenerArn,
+      beforeTraffic: `node '${script}'`,
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+    const seen = JSON.parse(readFileSync(seenFile, 'utf8')) as { seen: string[]; production: string; testUrl: string };
+    t.deepEqual([...new Set(seen.seen)], ['4.0.0'], 'every request through the test listener reached the new version');
+    t.is(seen.production, '3.0.0', 'production still served the old version meanwhile');
+    t.is(seen.testUrl, `http://${env.sandbox.infra!.loadBalancerDnsName}:8080`);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['4.0.0']);
+    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+  },
+);
+
+test.serial(
+  'testListener with a failing command: exit 1, production never served the new version, listener back, temporary target group gone',
+  async (t) => {
+    const listenerArn = (
+      await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: env.sandbox.infra!.loadBalancerArn }))
+    ).Listeners?.find((l) => l.Port === 8080)?.ListenerArn as string;
+    const before = await listenerActions(listenerArn);
+    process.env.FAIL_ON_PURPOSE = '1';
+    const traffic = probe();
+    const result = await env
+      .deploy({
+        ...env.baseInput,
+        amiId: amis['2.0.0'],
+        version: '2.0.0',
+        testListener: listenerArn,
+        beforeTraffic: `node '${join(dir, 'smoke.cjs')}'`,
+      })
+      .finally(() => delete process.env.FAIL_ON_PURPOSE);
+    const report = await traffic.stop();
+    t.is(result.exitCode, 1, JSON.stringify(result.output));
+    const error = (result.output as { error: Record<string, unknown> }).error;
+    t.is(error.code, 'BeforeTrafficFailed');
+    t.regex(String(error.message), /exited 4; last lines:\ntest listener served 2\.0\.0/);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(Object.keys(report.perVersion), ['4.0.0'], 'production never served 2.0.0');
+    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
   },
 );

@@ -9,7 +9,8 @@ import { runShellCommand } from '../../core/shell-command';
 import { Phase } from '../../cluster/phases';
 import type { DeployPlan } from '../plan';
 import type { BeforeTrafficSettings, DeployRequest } from '../request';
-import { setGroupTags } from '../server-group-ops';
+import { removeGroupTags, setGroupTags } from '../server-group-ops';
+import { closeTestListener, openTestListener, type PreparedTestListener, type TestEndpoint } from './test-listener';
 
 /** How many of the command's last lines an error carries. */
 const LAST_LINES = 20;
@@ -23,12 +24,6 @@ export interface TestedInstance {
   privateIp: string | null;
 }
 
-/** Where the command can reach the new group (with a test listener, part of #23; absent: only `BLUEGREEN_INSTANCES`). */
-export interface TestEndpoint {
-  listenerArn: string;
-  url: string;
-}
-
 /**
  * True when the deploy runs something before production traffic: the new
  * group is then created in no production target group, and joins them only
@@ -38,8 +33,16 @@ export function holdsProductionTraffic(request: DeployRequest): boolean {
   return request.beforeTraffic !== undefined;
 }
 
-/** The target groups a new group is created in: none while something runs before production traffic. */
-export function creationTargetGroups(request: DeployRequest, plan: DeployPlan): string[] {
+/**
+ * The target groups a new group is created in: while something runs before
+ * production traffic, only the test listener's temporary one (or none).
+ */
+export function creationTargetGroups(
+  request: DeployRequest,
+  plan: DeployPlan,
+  testListener: PreparedTestListener | undefined,
+): string[] {
+  if (testListener) return [testListener.targetGroupArn];
   return holdsProductionTraffic(request) ? [] : plan.targetGroupArns;
 }
 
@@ -117,7 +120,7 @@ export async function runBeforeTraffic(
     request: DeployRequest;
     serverGroup: string;
     instanceIds: readonly string[];
-    endpoint?: TestEndpoint;
+    testListener?: PreparedTestListener;
     log: Logger;
   },
 ): Promise<void> {
@@ -125,14 +128,26 @@ export async function runBeforeTraffic(
   const settings = request.beforeTraffic as BeforeTrafficSettings;
   await setGroupTags(aws, options.serverGroup, { [Tag.phase]: Phase.testing });
   const instances = await testedInstances(aws, options.instanceIds);
+  const { testListener } = options;
   const env = commandEnvironment({
     serverGroup: options.serverGroup,
     version: request.build.version,
     amiId: request.amiId,
     instances,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(testListener ? { endpoint: testListener.endpoint } : {}),
   });
-  await runTrafficCommand(settings, env, options.log.child('beforeTraffic'), 'beforeTraffic');
+  if (!testListener) {
+    await runTrafficCommand(settings, env, options.log.child('beforeTraffic'), 'beforeTraffic');
+    return;
+  }
+  try {
+    await openTestListener(aws, testListener, options.log);
+    await runTrafficCommand(settings, env, options.log.child('beforeTraffic'), 'beforeTraffic');
+  } finally {
+    // Passed or not: the listener back as it was, the temporary target group gone.
+    await closeTestListener(aws, options.serverGroup, testListener.tags, options.log);
+  }
+  await removeGroupTags(aws, options.serverGroup, Object.keys(testListener.tags));
 }
 
 /** After the command passed: the group joins the production target groups (its new instances register there too). */

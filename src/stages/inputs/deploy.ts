@@ -7,6 +7,7 @@ import {
   KEY_NAME,
   SECURITY_GROUP_ID,
   SUBNET_ID,
+  LISTENER_ARN,
   TARGET_GROUP,
   checkUserData,
   checkUserTags,
@@ -163,4 +164,8 @@ export const DEPLOY_INPUTS = {
     default: '10m',
     min: 1,
   }),
+  testListener: stringInput(
+    "With beforeTraffic: the ARN of a listener (e.g. port 8080 on the same ALB) that forwards only to the new group while the command runs (BLUEGREEN_TEST_URL, BLUEGREEN_TEST_LISTENER_ARN), through a temporary target group with the first target group's settings; its previous action comes back afterwards",
+    { pattern: LISTENER_ARN, shape: 'arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>' },
+  ),
 };
