@@ -146,9 +146,12 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     }
     if (action === 'remove') {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      // Interrupted while beforeTraffic ran: the test listener back as it was first.
-      await closeTestListener(aws, group.name, group.tags, log);
-      await destroyServerGroup(aws, groupToDestroy(group));
+      // Interrupted while beforeTraffic ran: the test listener back as it was, its temporary target group gone first.
+      const closed = await closeTestListener(aws, group.name, group.tags, log);
+      await destroyServerGroup(aws, {
+        ...groupToDestroy(group),
+        targetGroupArns: group.targetGroupArns.filter((arn) => arn !== closed),
+      });
       actions.push(`removed ${group.name} (interrupted before cutover)`);
       await options.session.record({
         ...record,

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,10 @@ import {
   DescribeListenersCommand,
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { describeAsgsByName } from '../../src/cluster/server-groups';
+import { Tag } from '../../src/aws/tags';
+import { describeAsgsByName, loadCluster } from '../../src/cluster/server-groups';
 import { startProbe } from '../../src/sandbox/probe';
-import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 
 // #23 part 1 without a test listener: the command runs before production traffic, under a probe of the
 // production listener, so "production never served the new version" is counted, not assumed.
@@ -136,8 +138,13 @@ const fs = require('node:fs');
 })().catch((e) => { console.error(String(e)); process.exit(5); });
 `;
 
-async function createTestListener(): Promise<string> {
+/** The test listener (port 8080 on the demo ALB, forwarding to production at first): made by the first test that needs it. */
+async function ensureTestListener(): Promise<string> {
   const infra = env.sandbox.infra!;
+  const existing = (
+    await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: infra.loadBalancerArn }))
+  ).Listeners?.find((l) => l.Port === 8080);
+  if (existing?.ListenerArn) return existing.ListenerArn;
   const created = await env.aws.elbv2.send(
     new CreateListenerCommand({
       LoadBalancerArn: infra.loadBalancerArn,
@@ -162,7 +169,7 @@ async function temporaryTargetGroups(): Promise<string[]> {
 test.serial(
   'testListener: the command really reaches the new version through it while production serves the old; exit 0, listener back, temporary target group gone',
   async (t) => {
-    const listenerArn = await createTestListener();
+    const listenerArn = await ensureTestListener();
     const before = await listenerActions(listenerArn);
     const script = join(dir, 'smoke.cjs');
     writeFileSync(script, TEST_SCRIPT);
@@ -194,9 +201,7 @@ test.serial(
 test.serial(
   'testListener with a failing command: exit 1, production never served the new version, listener back, temporary target group gone',
   async (t) => {
-    const listenerArn = (
-      await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: env.sandbox.infra!.loadBalancerArn }))
-    ).Listeners?.find((l) => l.Port === 8080)?.ListenerArn as string;
+    const listenerArn = await ensureTestListener();
     const before = await listenerActions(listenerArn);
     process.env.FAIL_ON_PURPOSE = '1';
     const traffic = probe();
@@ -218,5 +223,81 @@ test.serial(
     t.deepEqual(Object.keys(report.perVersion), ['4.0.0'], 'production never served 2.0.0');
     t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
     t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+  },
+);
+
+test.serial(
+  'a crash while beforeTraffic runs behind the test listener: the next deploy puts the listener back, deletes the temporary target group and removes the group',
+  async (t) => {
+    const listenerArn = await ensureTestListener();
+    const before = await listenerActions(listenerArn);
+    const input = join(dir, 'crash-in.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        ...env.baseInput,
+        amiId: amis['3.0.0'],
+        version: '3.0.9',
+        lockLease: '5s',
+        testListener: listenerArn,
+        // A real kill -9 of the deploy at this exact step: the command's parent is the deploy process.
+        beforeTraffic: 'kill -9 $PPID',
+      }),
+    );
+    const traffic = probe();
+    // Async: the sandbox answers from this very process.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import=tsx',
+        join(__dirname, '../../src/bin/deploy.ts'),
+        '--input',
+        input,
+        '--output',
+        join(dir, 'crash-out.json'),
+      ],
+      {
+        env: {
+          ...process.env,
+          ...env.sandbox.env(),
+          BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+          BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const crashed = await new Promise<{ signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+      child.on('close', (_code, signal) => resolve({ signal, stderr })),
+    );
+    t.is(crashed.signal, 'SIGKILL', crashed.stderr.slice(-2000));
+    const { groups } = await loadCluster(env.aws, 'web-prod');
+    const left = groups.find((g) => g.tags[Tag.phase] === 'testing');
+    t.truthy(left, 'the crashed deploy left its group in phase testing');
+    t.notDeepEqual(
+      await listenerActions(listenerArn),
+      before,
+      'the listener still forwards to the temporary target group',
+    );
+
+    const next = await env.deploy({
+      ...env.baseInput,
+      amiId: amis['3.0.0'],
+      version: '3.0.0',
+      breakExpiredLock: true,
+      lockWait: '30s',
+    });
+    const report = await traffic.stop();
+    t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
+    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+    const after = (await loadCluster(env.aws, 'web-prod')).groups;
+    t.false(
+      after.some((g) => g.tags[Tag.deploymentId] === left?.tags[Tag.deploymentId]),
+      'the crashed group is removed (its name may be taken again by the next deploy)',
+    );
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.false(Object.keys(report.perVersion).includes('3.0.9'));
   },
 );

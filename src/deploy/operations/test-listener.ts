@@ -149,16 +149,17 @@ export async function openTestListener(aws: AwsClients, prepared: PreparedTestLi
  * (the command passed or failed, or the run crashed): the listener gets its
  * previous actions back, the temporary target group leaves the group and is
  * deleted. Each step tolerates what is already undone. No-op without the tags.
+ * Returns the temporary target group's ARN (undefined without the tags).
  */
 export async function closeTestListener(
   aws: AwsClients,
   serverGroup: string,
   tags: Readonly<Record<string, string>>,
   log: Logger,
-): Promise<void> {
+): Promise<string | undefined> {
   const listenerArn = tags[TestListenerTag.listener];
   const targetGroupArn = tags[TestListenerTag.targetGroup];
-  if (!listenerArn || !targetGroupArn) return;
+  if (!listenerArn || !targetGroupArn) return undefined;
   const previous = previousActionsOf(tags);
   if (previous && previous.length > 0) {
     try {
@@ -185,4 +186,5 @@ export async function closeTestListener(
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
+  return targetGroupArn;
 }
