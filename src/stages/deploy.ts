@@ -71,7 +71,11 @@ export const deployStage = defineStage({
       ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
       : {}),
   }),
-  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
+  runDeadlineSeconds: (request) =>
+    clusterRunDeadlineSeconds({
+      ...request,
+      ...(request.beforeTraffic ? { beforeTrafficSeconds: request.beforeTraffic.timeoutSeconds } : {}),
+    }),
   run: (request, { aws, log }) => deploy(aws(), request, log),
   // Deployed, but the ledger is short of a record: a human should look (docs/failure-modes.md).
   exitCodeFor: ledgerExitCode,
