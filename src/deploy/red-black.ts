@@ -15,6 +15,7 @@ import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group'
 import {
   creationTargetGroups,
   holdsProductionTraffic,
+  afterTrafficCommand,
   joinProductionTargetGroups,
   runBeforeTraffic,
 } from './operations/before-traffic';
@@ -311,6 +312,17 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     earlierSteps: shifted.steps,
     // A rollback's redeploy made this group: a breach removes it as a deploy's does.
     ...(options.kind === 'rollback' ? { rollback: { reenabled: false } } : {}),
+    ...(request.afterTraffic
+      ? {
+          afterTraffic: afterTrafficCommand(
+            aws,
+            request,
+            plan.newServerGroup,
+            (healthy as HealthProof).healthyInstanceIds,
+            log,
+          ),
+        }
+      : {}),
   });
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,

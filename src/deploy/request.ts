@@ -97,6 +97,8 @@ export interface DeployRequest {
   rolling?: RollingSettings;
   /** A command the new group must pass before production traffic (absent: none). */
   beforeTraffic?: BeforeTrafficSettings;
+  /** A command run right after cutover, inside the watch; a failure is a breach (absent: none). */
+  afterTraffic?: BeforeTrafficSettings;
   /** With `beforeTraffic`: the ARN of a listener that forwards to the new group alone while it runs. */
   testListener?: string;
 }

@@ -15,6 +15,12 @@ function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefi
   return testListener;
 }
 
+/** `afterTraffic` runs inside the watch: without one it is a mistake (exit 2). */
+function needsWatch(afterTraffic: string, watchSeconds: number): string {
+  if (watchSeconds <= 0) throw new InputError('afterTraffic', 'needs watch: it runs inside the watch after cutover');
+  return afterTraffic;
+}
+
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */
 export const deployStage = defineStage({
   name: 'deploy',
@@ -66,6 +72,14 @@ export const deployStage = defineStage({
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
     ...(inputs.beforeTraffic !== undefined
       ? { beforeTraffic: { command: inputs.beforeTraffic, timeoutSeconds: inputs.beforeTrafficTimeout } }
+      : {}),
+    ...(inputs.afterTraffic !== undefined
+      ? {
+          afterTraffic: {
+            command: needsWatch(inputs.afterTraffic, inputs.watch),
+            timeoutSeconds: inputs.beforeTrafficTimeout,
+          },
+        }
       : {}),
     ...(inputs.testListener !== undefined
       ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }

@@ -301,3 +301,34 @@ test.serial(
     t.false(Object.keys(report.perVersion).includes('3.0.9'));
   },
 );
+
+test.serial(
+  'afterTraffic failing inside the watch is a breach: the previous group back, exit 1, 0 failed requests',
+  async (t) => {
+    const before = (await loadCluster(env.aws, 'web-prod')).groups.find((g) => g.enabled);
+    const traffic = probe();
+    const result = await env.deploy({
+      ...env.baseInput,
+      amiId: amis['2.0.0'],
+      version: '2.0.0',
+      watch: '20s',
+      afterTraffic: 'echo "checkout flow on $BLUEGREEN_SERVER_GROUP: 502"; exit 6',
+    });
+    const report = await traffic.stop();
+    t.is(result.exitCode, 1, JSON.stringify(result.output));
+    const error = (result.output as { error: Record<string, unknown> }).error;
+    t.is(error.code, 'VerificationFailed');
+    t.regex(String(error.message), /afterTraffic exited 6; last lines:\ncheckout flow on web-prod-v\d{3}: 502/);
+    t.regex(env.lines.join('\n'), /\[deploy:afterTraffic\] │ checkout flow/);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, [before?.tags[Tag.version]]);
+    const enabled = (await loadCluster(env.aws, 'web-prod')).groups.filter((g) => g.enabled).map((g) => g.name);
+    t.deepEqual(enabled, [before?.name], 'the previous group serves again, alone');
+  },
+);
+
+test('afterTraffic without a watch is bad input: exit 2 naming it', async (t) => {
+  const result = await env.deploy({ ...env.baseInput, amiId: amis['2.0.0'], afterTraffic: 'true' });
+  t.is(result.exitCode, 2);
+  t.is((result.output as { error: { field: string } }).error.field, 'afterTraffic');
+});

@@ -165,3 +165,31 @@ export async function joinProductionTargetGroups(
   await setGroupTags(aws, serverGroup, { [Tag.phase]: Phase.waitingHealthy });
   log.info(`${serverGroup} joins the production target group(s); waiting until healthy there`);
 }
+
+/**
+ * `afterTraffic`: the command run right after the cutover, inside the watch
+ * (`watch-cutover.ts` starts it; a failure there is a breach). Same variables
+ * as `beforeTraffic`, without a test listener.
+ */
+export function afterTrafficCommand(
+  aws: AwsClients,
+  request: DeployRequest,
+  serverGroup: string,
+  instanceIds: readonly string[],
+  log: Logger,
+): () => Promise<void> {
+  return async () => {
+    const env = commandEnvironment({
+      serverGroup,
+      version: request.build.version,
+      amiId: request.amiId,
+      instances: await testedInstances(aws, instanceIds),
+    });
+    await runTrafficCommand(
+      request.afterTraffic as BeforeTrafficSettings,
+      env,
+      log.child('afterTraffic'),
+      'afterTraffic',
+    );
+  };
+}
