@@ -49,6 +49,7 @@ const VALUES: Record<string, string> = {
   REPLACE_ARTIFACT_BUCKET: 'artifacts',
   REPLACE_ARTIFACT_PREFIX: 'web/',
   REPLACE_TARGET_GROUP: 'web-*',
+  REPLACE_LOAD_BALANCER: 'bluegreen-demo',
   REPLACE_APP: 'web',
   REPLACE_APP_INSTANCE_ROLE: 'web-instance',
   REPLACE_BAKE_INSTANCE_ROLE: 'bake-instance',

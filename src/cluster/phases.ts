@@ -6,6 +6,8 @@ export const Phase = {
   reenabling: 'reenabling',
   /** Waiting for the new group to be healthy; the old group untouched. */
   waitingHealthy: 'waiting-healthy',
+  /** Healthy outside production; the `beforeTraffic` command runs against it; the old group untouched. */
+  testing: 'testing',
   /** New group healthy; old groups being disabled. */
   cutover: 'cutover',
   /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
@@ -20,6 +22,7 @@ export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([
   Phase.creating,
   Phase.reenabling,
   Phase.waitingHealthy,
+  Phase.testing,
   Phase.cutover,
   Phase.watching,
   Phase.finishing,
@@ -27,7 +30,7 @@ export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([
 
 /** True when a group in this phase never took traffic (so an interrupted one is removed, not finished). */
 export function isBeforeCutover(phase: string): boolean {
-  return phase === Phase.creating || phase === Phase.waitingHealthy;
+  return phase === Phase.creating || phase === Phase.waitingHealthy || phase === Phase.testing;
 }
 
 /**

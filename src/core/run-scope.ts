@@ -61,6 +61,8 @@ export interface RunWaits {
   lockWaitSeconds: number;
   healthTimeoutSeconds: number;
   drainTimeoutSeconds?: number;
+  /** A deploy's `beforeTraffic` timeout: the command, then one more health wait (in production). */
+  beforeTrafficSeconds?: number;
 }
 
 /** Drain wait when none is given: AWS's default deregistration delay (300 s) plus a minute. */
@@ -72,9 +74,11 @@ const RUN_MARGIN_SECONDS = 600;
  * The whole-run deadline of a deploy, rollback or cleanup: the lock wait,
  * two health waits (recovery may finish an interrupted group first) and two
  * drains (old groups at cutover, the new one on an automatic rollback), plus
- * a margin. Past it the run is interrupted like on SIGTERM.
+ * a margin; with `beforeTraffic` its timeout and the health wait in production after it. Past it the run is interrupted like on SIGTERM.
  */
 export function clusterRunDeadlineSeconds(waits: RunWaits): number {
   const drain = waits.drainTimeoutSeconds ?? DEFAULT_DRAIN_SECONDS;
-  return waits.lockWaitSeconds + 2 * waits.healthTimeoutSeconds + 2 * drain + RUN_MARGIN_SECONDS;
+  const beforeTraffic =
+    waits.beforeTrafficSeconds !== undefined ? waits.beforeTrafficSeconds + waits.healthTimeoutSeconds : 0;
+  return waits.lockWaitSeconds + 2 * waits.healthTimeoutSeconds + 2 * drain + beforeTraffic + RUN_MARGIN_SECONDS;
 }

@@ -1,5 +1,6 @@
 // Longer than most files on purpose: how each interrupted phase is settled, side by side, so no phase
 // is settled two ways.
+import { closeTestListener } from './operations/test-listener';
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { Tag } from '../aws/tags';
@@ -147,7 +148,12 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     }
     if (action === 'remove') {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);
-      await destroyServerGroup(aws, groupToDestroy(group));
+      // Interrupted while beforeTraffic ran: the test listener back as it was, its temporary target group gone first.
+      const closed = await closeTestListener(aws, group.name, group.tags, log);
+      await destroyServerGroup(aws, {
+        ...groupToDestroy(group),
+        targetGroupArns: group.targetGroupArns.filter((arn) => arn !== closed),
+      });
       actions.push(`removed ${group.name} (interrupted before cutover)`);
       await options.session.record({
         ...record,

@@ -13,6 +13,14 @@ import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
 import { operationPortsOf } from './operations/ports';
 import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
+import {
+  creationTargetGroups,
+  holdsProductionTraffic,
+  afterTrafficCommand,
+  joinProductionTargetGroups,
+  runBeforeTraffic,
+} from './operations/before-traffic';
+import { closeTestListener, prepareTestListener, type PreparedTestListener } from './operations/test-listener';
 import { strategyFor } from './strategies';
 import {
   asgSettingsOf,
@@ -143,6 +151,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let healthDeadline = 0;
   let healthy: HealthProof | undefined;
   let copied: CopiedSettings | null = null;
+  let testListener: PreparedTestListener | undefined;
   const prepared = options.verification;
   const strategy = strategyFor(request, plan, prepared);
   let handoff: CapacityHandoff | undefined;
@@ -153,6 +162,13 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     template = await createLaunchTemplate(aws, plan.newServerGroup, launchData, tags);
     log.info(`launch template ${template.name} (${template.id} v${template.version}) for ${request.amiId}`);
     const hooks = source ? await lifecycleHookSpecifications(aws, source) : [];
+    if (request.testListener)
+      testListener = await prepareTestListener(aws, {
+        listenerArn: request.testListener,
+        productionTargetGroupArn: plan.targetGroupArns[0] as string,
+        serverGroup: plan.newServerGroup,
+        cluster: request.cluster.name,
+      });
     if (source) {
       // Pin the old group's min so nothing scales it in while both run.
       await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
@@ -164,7 +180,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       capacity: strategy.initialCapacity(plan),
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
-      targetGroupArns: plan.targetGroupArns,
+      targetGroupArns: creationTargetGroups(request, plan, testListener),
       tags: [
         ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
@@ -173,6 +189,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           [Tag.phase]: Phase.creating,
           [Tag.pinnedFrom]: String(plan.capacity.min),
           [Tag.runSettings]: encodeRunSettings(request),
+          ...testListener?.tags,
         }).map(([key, value]) => ({
           key,
           value,
@@ -194,16 +211,33 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     failpoint('waiting-healthy');
     assertLockHeld(session);
     healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
-    healthy = await waitForHealthyTargets(aws, {
-      groupName: plan.newServerGroup,
-      targetGroupArns: plan.targetGroupArns,
-      targetHealthyPercent: request.targetHealthyPercent,
-      deadline: healthDeadline,
-      since: started,
-      log,
-      giveUpWhenBroken: true,
-      cluster: request.cluster.name,
-    });
+    const waitHealthy = (targetGroupArns: string[]) =>
+      waitForHealthyTargets(aws, {
+        groupName: plan.newServerGroup,
+        targetGroupArns,
+        targetHealthyPercent: request.targetHealthyPercent,
+        deadline: healthDeadline,
+        since: started,
+        log,
+        giveUpWhenBroken: true,
+        cluster: request.cluster.name,
+      });
+    healthy = await waitHealthy(creationTargetGroups(request, plan, testListener));
+    if (holdsProductionTraffic(request)) {
+      // Before traffic: the command runs against the group outside production; a failure removes it below.
+      assertLockHeld(session);
+      await runBeforeTraffic(aws, {
+        request,
+        serverGroup: plan.newServerGroup,
+        instanceIds: healthy.healthyInstanceIds,
+        ...(testListener ? { testListener } : {}),
+        log,
+      });
+      assertLockHeld(session);
+      await joinProductionTargetGroups(aws, plan.newServerGroup, plan.targetGroupArns, log);
+      healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
+      healthy = await waitHealthy(plan.targetGroupArns);
+    }
     if (source && strategy.handsOffAtHealth) {
       // The serving group may have scaled out meanwhile: the new one takes over at least that many.
       handoff = await handOffCapacity(aws, {
@@ -222,9 +256,10 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     assertLockHeld(session);
   } catch (error) {
     const why = describeError(error);
-    log.error(`${plan.newServerGroup} did not become healthy: ${why}`);
+    log.error(`${plan.newServerGroup} failed before taking traffic: ${why}`);
     log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
     try {
+      if (testListener) await closeTestListener(aws, plan.newServerGroup, testListener.tags, log);
       if (asgCreated || template)
         await removeNewGroup(
           operationPortsOf(aws),
@@ -303,6 +338,17 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     earlierSteps: shifted.steps,
     // A rollback's redeploy made this group: a breach removes it as a deploy's does.
     ...(options.kind === 'rollback' ? { rollback: { reenabled: false } } : {}),
+    ...(request.afterTraffic
+      ? {
+          afterTraffic: afterTrafficCommand(
+            aws,
+            request,
+            plan.newServerGroup,
+            (healthy as HealthProof).healthyInstanceIds,
+            log,
+          ),
+        }
+      : {}),
   });
   const finished = await finishCutover(aws, {
     cluster: request.cluster.name,

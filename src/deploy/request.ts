@@ -59,6 +59,13 @@ export interface BuildMetadata {
   version?: string;
 }
 
+/** A command run against the new group before it takes production traffic (`beforeTraffic`, `beforeTrafficTimeout`). */
+export interface BeforeTrafficSettings {
+  /** Run by `sh -c`; exit 0 lets the deploy go on. */
+  command: string;
+  timeoutSeconds: number;
+}
+
 /** A validated deploy request. */
 export interface DeployRequest {
   cluster: ClusterName;
@@ -88,6 +95,12 @@ export interface DeployRequest {
   verify?: VerifySettings;
   /** `strategy: 'rolling'`: grow in steps, each watched (absent: all at once, red/black). */
   rolling?: RollingSettings;
+  /** A command the new group must pass before production traffic (absent: none). */
+  beforeTraffic?: BeforeTrafficSettings;
+  /** A command run right after cutover, inside the watch; a failure is a breach (absent: none). */
+  afterTraffic?: BeforeTrafficSettings;
+  /** With `beforeTraffic`: the ARN of a listener that forwards to the new group alone while it runs. */
+  testListener?: string;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -96,6 +109,8 @@ export const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 export const TARGET_GROUP =
   /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+export const LISTENER_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+\/[0-9a-f]+$/;
 export const KEY_NAME = /^[\x20-\x7e]{1,255}$/;
 export const INSTANCE_PROFILE = /^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$/;
 /** Launch template user data is at most 16 KB once base64-encoded. */

@@ -1,4 +1,6 @@
 import { InputError } from '../core/errors';
+import { Tag } from '../aws/tags';
+import { isBeforeCutover } from '../cluster/phases';
 import type { ServerGroup } from '../cluster/server-groups';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import type { Capacity } from './request';
@@ -23,7 +25,11 @@ export interface TrafficGuardInput {
 
 /** Throws InputError when the planned deploy would leave a served target group, or the whole cluster, without servers. */
 export function checkTrafficGuards(input: TrafficGuardInput): void {
-  const serving = input.groups.filter((g) => g.enabled && g.capacity.desired > 0);
+  // A group an interrupted run left before cutover (e.g. in a test listener's temporary target group)
+  // serves nothing: recovery removes it under the lock, before the plan is made again.
+  const serving = input.groups.filter(
+    (g) => g.enabled && g.capacity.desired > 0 && !isBeforeCutover(g.tags[Tag.phase] ?? ''),
+  );
   if (serving.length === 0) return;
   const names = serving.map((g) => g.name).join(', ');
   if (!input.allowRemovingTargetGroups) {

@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors';
 import { resolveClusterName } from '../core/naming';
 import { deploy } from '../deploy/deploy';
 import type { DeployRequest } from '../deploy/request';
@@ -6,6 +7,19 @@ import { ledgerExitCode } from '../ledger/ledger-writer';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { DEPLOY_STAGE } from './list';
+
+/** A test listener is only used while `beforeTraffic` runs: alone it is a mistake (exit 2). */
+function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefined): string {
+  if (beforeTraffic === undefined)
+    throw new InputError('testListener', 'needs beforeTraffic: the command the test listener is opened for');
+  return testListener;
+}
+
+/** `afterTraffic` runs inside the watch: without one it is a mistake (exit 2). */
+function needsWatch(afterTraffic: string, watchSeconds: number): string {
+  if (watchSeconds <= 0) throw new InputError('afterTraffic', 'needs watch: it runs inside the watch after cutover');
+  return afterTraffic;
+}
 
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */
 export const deployStage = defineStage(DEPLOY_STAGE, {
@@ -52,8 +66,26 @@ export const deployStage = defineStage(DEPLOY_STAGE, {
       gates: inputs.gates,
     },
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
+    ...(inputs.beforeTraffic !== undefined
+      ? { beforeTraffic: { command: inputs.beforeTraffic, timeoutSeconds: inputs.beforeTrafficTimeout } }
+      : {}),
+    ...(inputs.afterTraffic !== undefined
+      ? {
+          afterTraffic: {
+            command: needsWatch(inputs.afterTraffic, inputs.watch),
+            timeoutSeconds: inputs.beforeTrafficTimeout,
+          },
+        }
+      : {}),
+    ...(inputs.testListener !== undefined
+      ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
+      : {}),
   }),
-  runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
+  runDeadlineSeconds: (request) =>
+    clusterRunDeadlineSeconds({
+      ...request,
+      ...(request.beforeTraffic ? { beforeTrafficSeconds: request.beforeTraffic.timeoutSeconds } : {}),
+    }),
   run: (request, { aws, log }) => deploy(aws(), request, log),
   // Deployed, but the ledger is short of a record: a human should look (docs/failure-modes.md).
   exitCodeFor: ledgerExitCode,

@@ -63,6 +63,8 @@ export interface WatchStepOptions {
   log: Logger;
   /** Throws when the run may not go on (e.g. the cluster lock was lost). */
   check?: () => void;
+  /** Another source of breaches, read at every poll (e.g. a failed `afterTraffic` command): its reason, or undefined. */
+  breach?: () => string | undefined;
 }
 
 /**
@@ -124,11 +126,14 @@ export async function watchStep(aws: AwsClients, options: WatchStepOptions): Pro
       `watch ${options.step} of ${options.serverGroup}: ${alarms.length > 0 ? `alarms ${formatAlarmStates(alarms)}; ` : ''}${traffic}; ${left}s left`,
     );
     const fired = alarmBreach(alarms, prepared.alarmsAtStart, started, now, prepared.alarmSettleMs);
-    const reason = fired
-      ? fired.why
-      : gate.breaches.length > 0
-        ? `gate: ${gate.breaches.join('; ')} (from ${new Date(started).toISOString()} to ${new Date(now).toISOString()})`
-        : undefined;
+    const other = options.breach?.();
+    const reason = other
+      ? other
+      : fired
+        ? fired.why
+        : gate.breaches.length > 0
+          ? `gate: ${gate.breaches.join('; ')} (from ${new Date(started).toISOString()} to ${new Date(now).toISOString()})`
+          : undefined;
     const base = {
       step: options.step,
       startedAt: new Date(started).toISOString(),

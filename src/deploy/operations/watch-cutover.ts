@@ -32,6 +32,8 @@ export interface WatchCutoverOptions {
     /** The restored group is an older release re-enabled (kept on a breach), not one the rollback made. */
     reenabled: boolean;
   };
+  /** Started with the watch (`afterTraffic`); a rejection is a breach, and the watch lasts until it settled. */
+  afterTraffic?: () => Promise<void>;
 }
 
 /**
@@ -76,14 +78,24 @@ export async function watchCutover(aws: AwsClients, options: WatchCutoverOptions
         ? `; ${options.previous.map((g) => g.name).join(', ')} disabled at full capacity meanwhile`
         : ''),
   );
-  const step = await watchStep(aws, {
+  let afterFailure: string | undefined;
+  const after = options.afterTraffic?.().catch((error: unknown) => {
+    afterFailure = describeError(error);
+  });
+  let step = await watchStep(aws, {
     step: 'cutover',
     prepared,
     seconds: prepared.watchSeconds,
     serverGroup: options.newServerGroup,
     log,
     ...(options.check ? { check: options.check } : {}),
+    breach: () => afterFailure,
   });
+  if (step.verdict === 'passed' && after) {
+    // The command outlasted the watch: its verdict still counts.
+    await after;
+    if (afterFailure) step = { ...step, verdict: 'failed', reason: afterFailure, breachAt: new Date().toISOString() };
+  }
   const verification: Verification = {
     watchSeconds: prepared.watchSeconds,
     alarms: prepared.alarms,

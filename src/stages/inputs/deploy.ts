@@ -7,6 +7,7 @@ import {
   KEY_NAME,
   SECURITY_GROUP_ID,
   SUBNET_ID,
+  LISTENER_ARN,
   TARGET_GROUP,
   checkUserData,
   checkUserTags,
@@ -155,4 +156,23 @@ export const DEPLOY_INPUTS = {
     parse: (value, field) => parseSteps(value, field),
   }),
   stepWatch: durationInput('Rolling: how long to watch health, alarms and gates after each step', { default: 60 }),
+  beforeTraffic: stringInput(
+    'A shell command (sh -c) run once the new group is healthy, before it takes production traffic, with BLUEGREEN_SERVER_GROUP, BLUEGREEN_VERSION, BLUEGREEN_AMI_ID and BLUEGREEN_INSTANCES (JSON [{id, privateIp}]); exit 0 goes on, anything else (or the timeout) rolls back automatically (exit 1) with its last lines',
+    { secret: true },
+  ),
+  afterTraffic: stringInput(
+    'A shell command (sh -c) run right after cutover, inside the watch (needs watch), with the variables of beforeTraffic; a non-zero exit or the timeout is a breach: the previous group back (exit 1)',
+    { secret: true },
+  ),
+  beforeTrafficTimeout: durationInput(
+    'How long beforeTraffic (and afterTraffic) may run before it is killed (a failure)',
+    {
+      default: '10m',
+      min: 1,
+    },
+  ),
+  testListener: stringInput(
+    "With beforeTraffic: the ARN of a listener (e.g. port 8080 on the same ALB) that forwards only to the new group while the command runs (BLUEGREEN_TEST_URL, BLUEGREEN_TEST_LISTENER_ARN), through a temporary target group with the first target group's settings; its previous action comes back afterwards",
+    { pattern: LISTENER_ARN, shape: 'arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>' },
+  ),
 };

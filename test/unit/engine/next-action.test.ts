@@ -8,6 +8,7 @@ import { group } from './helpers';
 test('phase → next action: removed before traffic, disabled again, rolled back or finished after', (t) => {
   t.is(nextAction(Phase.creating), 'remove');
   t.is(nextAction(Phase.waitingHealthy), 'remove');
+  t.is(nextAction(Phase.testing), 'remove', 'a crash while beforeTraffic ran: it never was in production');
   t.is(nextAction(Phase.reenabling), 'disable-again');
   t.is(nextAction(Phase.cutover), 'finish');
   t.is(nextAction(Phase.finishing), 'finish');
