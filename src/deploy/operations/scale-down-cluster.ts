@@ -4,7 +4,7 @@ import type { Logger } from '../../core/log';
 import type { ServerGroup } from '../../cluster/server-groups';
 import { hasWarmPool } from '../fleet-settings';
 import { scheduleScaleDown } from '../scheduled-scale-down';
-import { scaleDownServerGroup, unpinMin } from '../server-group-ops';
+import { apisOf, scaleDownServerGroup, unpinMin } from '../server-group-ops';
 
 /**
  * Spinnaker's "scale down cluster", with bluegreen's warm window: disabled
@@ -73,6 +73,9 @@ export async function scaleDownCluster(aws: AwsClients, options: ScaleDownCluste
       }
       // Nothing has to run at that time: AWS scales it down (scheduled action), the tag stays for the next run.
       const at = await scheduleScaleDown(aws, group.name, Date.parse(due as string));
+      // A disabled group never scales out (Launch suspended): its warm pool goes now, not with the action
+      // no run watches; a rollback's re-enable gives it the serving group's pool back.
+      if (hasWarmPool(group.asg)) await apisOf(aws).groups.deleteWarmPool(group.name);
       log.info(
         `${group.name}: disabled, kept running until ${due} (drain, scaleDownDelay); scheduled to scale to 0 at ${at.toISOString()}`,
       );
