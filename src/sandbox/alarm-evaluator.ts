@@ -6,6 +6,7 @@ import {
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../core/errors';
+import { percentileOf, statisticOf, type ResponseTimeSamples } from './percentiles';
 import type { Logger } from '../core/log';
 import {
   COMPARISONS,
@@ -25,9 +26,11 @@ import {
  * counted nor faulted by the gateway).
  *
  * A state set by someone else (SetAlarmState through the gateway) holds for
- * one period, as until CloudWatch's next evaluation. Not evaluated (left as
- * moto has them): metric math alarms (`Metrics`), percentile statistics
- * (`ExtendedStatistic`) and anomaly-detection comparisons.
+ * one period, as until CloudWatch's next evaluation. Percentile alarms
+ * (`ExtendedStatistic` `p99`) are evaluated from the response times the
+ * sandbox measured (percentiles.ts; moto computes no percentile). Not
+ * evaluated (left as moto has them): metric math alarms (`Metrics`) and
+ * anomaly-detection comparisons.
  */
 
 /** moto's reason for an alarm it has just stored (it says OK; CloudWatch starts INSUFFICIENT_DATA). */
@@ -47,9 +50,9 @@ interface Tracked {
 
 /** An alarm's rule when the sandbox evaluates it, else undefined. */
 export function evaluableRule(alarm: MetricAlarm): AlarmRule | undefined {
-  if ((alarm.Metrics ?? []).length > 0 || alarm.ExtendedStatistic || !alarm.MetricName || !alarm.Namespace)
-    return undefined;
-  if (!alarm.Statistic || !STATISTICS.has(alarm.Statistic)) return undefined;
+  if ((alarm.Metrics ?? []).length > 0 || !alarm.MetricName || !alarm.Namespace) return undefined;
+  const statistic = alarm.ExtendedStatistic ?? alarm.Statistic;
+  if (!statistic || !(STATISTICS.has(statistic) || percentileOf(statistic) !== undefined)) return undefined;
   if (!alarm.ComparisonOperator || !(alarm.ComparisonOperator in COMPARISONS)) return undefined;
   if (alarm.Threshold === undefined || !alarm.Period || !alarm.EvaluationPeriods) return undefined;
   const treat = alarm.TreatMissingData;
@@ -61,7 +64,7 @@ export function evaluableRule(alarm: MetricAlarm): AlarmRule | undefined {
     ...(treat === 'missing' || treat === 'ignore' || treat === 'breaching' || treat === 'notBreaching'
       ? { treatMissingData: treat }
       : {}),
-    statistic: alarm.Statistic,
+    statistic,
     periodSeconds: alarm.Period,
   };
 }
@@ -77,6 +80,8 @@ export class AlarmEvaluator {
     private readonly cloudWatch: CloudWatchClient,
     private readonly periodMs: (periodSeconds: number) => number,
     private readonly log: Logger,
+    /** The measured response times, for percentile alarms (none: those stay as moto has them). */
+    private readonly samples?: ResponseTimeSamples,
   ) {}
 
   /**
@@ -151,13 +156,27 @@ export class AlarmEvaluator {
     this.log.debug(`alarm ${name}: ${from} -> ${verdict.state}: ${verdict.reason}`);
   }
 
-  /** The statistic and sample count per period, from moto. */
+  /** The statistic and sample count per period, from moto (percentiles: from the measured samples). */
   private async datapoints(
     alarm: MetricAlarm,
     rule: AlarmRule,
     range: { end: number; periodMs: number; count: number },
   ): Promise<Datapoint[]> {
     const metric = { Namespace: alarm.Namespace, MetricName: alarm.MetricName, Dimensions: alarm.Dimensions ?? [] };
+    if (percentileOf(rule.statistic) !== undefined) {
+      const series = {
+        namespace: metric.Namespace ?? '',
+        metricName: metric.MetricName ?? '',
+        dimensions: metric.Dimensions.map((d) => ({ Name: d.Name ?? '', Value: d.Value ?? '' })),
+      };
+      return (
+        this.samples?.periods(series, range.end - range.count * range.periodMs, range.end, range.periodMs) ?? []
+      ).map((period) => ({
+        timestamp: period.timestamp,
+        value: statisticOf(period, rule.statistic) as number,
+        sampleCount: period.sampleCount,
+      }));
+    }
     const period = range.periodMs / 1000;
     const unit = alarm.Unit ? { Unit: alarm.Unit } : {};
     const answer = await this.cloudWatch.send(

@@ -16,6 +16,8 @@ export interface AwsCall {
   mutating: boolean;
   /** Decoded form/query parameters of Query-protocol calls (empty otherwise). */
   params: URLSearchParams;
+  /** The region of the credential scope, when signed (the gateway sets it). */
+  region?: string;
 }
 
 /** The request facts classification needs. */
@@ -44,6 +46,21 @@ function serviceOfCredential(credential: string | null | undefined): string | un
   if (!credential) return undefined;
   const parts = credential.split('/');
   return parts.length >= 5 ? parts[parts.length - 2] : undefined;
+}
+
+/** The SigV4 credential scope of a request (`AKID/date/region/service/aws4_request`, header or presigned query). */
+export function credentialOf(
+  request: Pick<RawRequest, 'headers' | 'url'>,
+): { accessKeyId: string; region: string } | undefined {
+  const authorization = header(request as RawRequest, 'authorization') ?? '';
+  const credential =
+    /Credential=([^,\s]+)/.exec(authorization)?.[1] ??
+    new URL(request.url, 'http://sandbox.invalid').searchParams.get('X-Amz-Credential') ??
+    undefined;
+  const parts = credential?.split('/') ?? [];
+  return parts.length >= 5
+    ? { accessKeyId: parts.slice(0, parts.length - 4).join('/'), region: parts[parts.length - 3] as string }
+    : undefined;
 }
 
 /** The signing service of a request; unsigned requests are taken as S3 (public/presigned-POST style). */

@@ -6,6 +6,7 @@ import { createLogger } from '../core/log';
 import { routeProcessWarnings, writeJsonFile } from '../stages/framework';
 import { parseFaultRule, type FaultRule } from './faults';
 import { startProbe } from './probe';
+import { parseRegions } from './regions';
 import { startSandbox, type Sandbox } from './sandbox';
 
 /**
@@ -108,6 +109,16 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
     const bootSeconds = Number(argv.bootSeconds);
     if (!(bootSeconds >= 0))
       throw new InputError('boot-seconds', `must be 0 or more seconds (got ${String(argv.bootSeconds)})`);
+    let regions: string[] | undefined;
+    if (typeof argv.regions === 'string') {
+      const parsed = parseRegions(argv.regions);
+      if ('invalid' in parsed)
+        throw new InputError(
+          'regions',
+          `must be AWS region names separated by commas, e.g. us-east-1,eu-west-1 (got "${parsed.invalid}")`,
+        );
+      regions = parsed.regions;
+    }
     const faults = [
       ...list(argv.throttle).map(parseThrottleFlag),
       ...list(argv.fail).map(parseFailFlag),
@@ -120,9 +131,11 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
     sandbox = await startSandbox({
       port,
       region: String(argv.region),
+      ...(regions ? { regions } : {}),
       timeScale,
       bootSeconds,
       infra: argv.infra === 'demo' ? 'demo' : 'none',
+      classicLoadBalancer: argv.classicLb === true,
       faults,
       log,
     });
@@ -130,8 +143,11 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
     const state = {
       endpoint: sandbox.endpoint,
       region: sandbox.region,
+      regions: sandbox.regions,
       timeScale,
       ...(sandbox.infra ? { infra: { ...sandbox.infra, listenerUrl: sandbox.listenerUrl } } : {}),
+      // Every region's infrastructure (the first one's is `infra` too).
+      ...(sandbox.infraByRegion ? { infraByRegion: sandbox.infraByRegion } : {}),
       // What to check is gone after a stop.
       processes: { sandbox: process.pid, moto: motoPid },
       ports,
@@ -219,6 +235,11 @@ export const sandboxCommand: CommandModule = {
       .options({
         port: { type: 'number', default: 4566, describe: 'Gateway port on 127.0.0.1 (0 = any free port)' },
         region: { type: 'string', default: 'us-east-1', describe: 'AWS region the sandbox pretends to be' },
+        regions: {
+          type: 'string',
+          describe:
+            'Several regions, e.g. us-east-1,eu-west-1: instances, health, listeners and metrics in each (and --infra demo in each); the first is the default',
+        },
         'time-scale': {
           type: 'number',
           default: 1,
@@ -233,6 +254,11 @@ export const sandboxCommand: CommandModule = {
           choices: ['none', 'demo'],
           default: 'none',
           describe: 'demo: create a VPC, ALB + listener, target group and buckets',
+        },
+        'classic-lb': {
+          type: 'boolean',
+          default: false,
+          describe: 'With --infra demo: also a classic load balancer (elb API), HTTP 80, same health check',
         },
         'state-file': {
           type: 'string',

@@ -5,13 +5,16 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { classifyRequest, decompressedBody, type AwsCall } from './aws-request';
+import { classifyRequest, credentialOf, decompressedBody, type AwsCall } from './aws-request';
+import { CallCredentials } from './call-credentials';
 import { CallStats } from './call-stats';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
 import { closeHttpServer, listenLoopback } from './ports';
+import type { OwnAnswer } from './metric-queries';
 import type { MotoReadCache } from './read-cache';
 
 /**
@@ -44,6 +47,8 @@ export interface GatewayHooks {
   onCall?(call: AwsCall, receivedAt: number, fault?: 'throttle' | 'fail'): void;
   /** Where moto's answers to costly reads are kept between the calls that may change them. */
   readCache?: MotoReadCache;
+  /** Answers a call itself (what moto cannot answer), or undefined to forward it; after counting and faults. */
+  answerCall?(call: AwsCall, headers: IncomingMessage['headers'], body: Buffer): Promise<OwnAnswer | undefined>;
   /** Answers `/_sandbox/…` requests not handled by the gateway itself. */
   control?(method: string, path: string, body: unknown, query?: URLSearchParams): Promise<ControlAnswer | undefined>;
 }
@@ -61,6 +66,8 @@ export interface Gateway {
   endpoint: string;
   port: number;
   stats: CallStats;
+  /** Access key ids that signed the calls, per region and action. */
+  credentials: CallCredentials;
   faults: FaultInjector;
   stop(): Promise<void>;
 }
@@ -85,6 +92,7 @@ function protocolOf(call: AwsCall, request: IncomingMessage): 'query' | 'json' |
 /** Starts the gateway on 127.0.0.1:`port` (0 = any free port). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stats = new CallStats();
+  const credentials = new CallCredentials();
   const faults = new FaultInjector(options.faultSeed ?? 1);
   const hooks = options.hooks ?? {};
   const moto = new URL(options.motoEndpoint);
@@ -108,6 +116,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if ((path === 'calls' && method === 'DELETE') || (path === 'calls/reset' && method === 'POST')) {
         stats.reset();
         return sendJson(response, 200, stats.snapshot());
+      }
+      if (path === 'credentials' && method === 'GET') return sendJson(response, 200, credentials.snapshot());
+      if (path === 'credentials' && method === 'DELETE') {
+        credentials.reset();
+        return sendJson(response, 200, credentials.snapshot());
       }
       if (path === 'faults' && method === 'GET') return sendJson(response, 200, { rules: faults.list() });
       if (path === 'faults' && method === 'POST') {
@@ -214,8 +227,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const raw = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: received };
     const decompressed = decompressedBody(raw);
     const body = decompressed ?? received;
-    const call = classifyRequest({ ...raw, body });
+    const signer = credentialOf(raw);
+    const call: AwsCall = { ...classifyRequest({ ...raw, body }), ...(signer ? { region: signer.region } : {}) };
     stats.recordCall(call.service, call.action, call.mutating);
+    if (signer) credentials.record(signer.accessKeyId, signer.region, call.service, call.action);
     const decision = faults.decide(call.service, call.action);
     hooks.onCall?.(call, receivedAt, decision.error?.kind);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
@@ -228,6 +243,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         'x-amzn-requestid': 'sandbox-fault',
       });
       response.end(request.method === 'HEAD' ? undefined : error.body);
+      return;
+    }
+    const own = await hooks.answerCall?.(call, request.headers, body);
+    if (own) {
+      response.writeHead(own.status, {
+        'content-type': own.contentType,
+        'content-length': Buffer.byteLength(own.body),
+        'x-amzn-requestid': randomUUID(),
+      });
+      response.end(own.body);
       return;
     }
     await forward(request, response, body, call, decompressed !== undefined);
@@ -247,6 +272,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     stats,
+    credentials,
     faults,
     stop: () => closeHttpServer(server),
   };

@@ -105,6 +105,25 @@ const LISTENER_ACTIONS = new Set([
   'ModifyListenerAttributes',
 ]);
 
+/** Classic ELB actions that change what the layer reads of CLBs (listeners, health check, instances, draining). */
+const CLASSIC_ACTIONS = new Set([
+  'CreateLoadBalancer',
+  'DeleteLoadBalancer',
+  'CreateLoadBalancerListeners',
+  'DeleteLoadBalancerListeners',
+  'RegisterInstancesWithLoadBalancer',
+  'DeregisterInstancesFromLoadBalancer',
+  'ConfigureHealthCheck',
+  'ModifyLoadBalancerAttributes',
+  'EnableAvailabilityZonesForLoadBalancer',
+  'DisableAvailabilityZonesForLoadBalancer',
+  'AttachLoadBalancerToSubnets',
+  'DetachLoadBalancerFromSubnets',
+  'ApplySecurityGroupsToLoadBalancer',
+  'CreateLoadBalancerPolicy',
+  'SetLoadBalancerPoliciesOfListener',
+]);
+
 /** Services whose calls can change the world the layer reads. */
 const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
 
@@ -189,7 +208,12 @@ export function worldScopeOf(call: AwsCall, world: WorldSnapshot | undefined): W
     }
     return full;
   }
-  // elasticloadbalancing: ELBv2 (Version 2015-12-01); Classic ELB's actions read everything.
+  // elasticloadbalancing: Classic ELB (Version 2012-06-01) re-reads the CLBs; ELBv2 (2015-12-01) what it names.
+  if (params.get('Version') === '2012-06-01') {
+    if (!CLASSIC_ACTIONS.has(call.action)) return full;
+    scope.classicLoadBalancers = true;
+    return scope;
+  }
   if (params.get('Version') !== '2015-12-01') return full;
   if (call.action === 'RegisterTargets' || call.action === 'DeregisterTargets') {
     const arn = params.get('TargetGroupArn');

@@ -22,6 +22,8 @@ export interface WorldScope {
   imageIds: Set<string>;
   /** Target groups whose attributes (deregistration delay) may have changed (the cache forgets them). */
   targetGroupAttributes: Set<string>;
+  /** Read the classic load balancers again (their listeners, health check, instances, draining). */
+  classicLoadBalancers: boolean;
 }
 
 /** A scope that reads nothing. */
@@ -35,6 +37,7 @@ export function emptyScope(): WorldScope {
     listeners: false,
     imageIds: new Set(),
     targetGroupAttributes: new Set(),
+    classicLoadBalancers: false,
   };
 }
 
@@ -49,6 +52,7 @@ export function isEmptyScope(scope: WorldScope): boolean {
     !scope.full &&
     !scope.targetGroupList &&
     !scope.listeners &&
+    !scope.classicLoadBalancers &&
     scope.asgNames.size === 0 &&
     scope.instanceIds.size === 0 &&
     scope.targetGroupArns.size === 0 &&
@@ -70,5 +74,6 @@ export function mergeScopes(a: WorldScope | undefined, b: WorldScope): WorldScop
     listeners: a.listeners || b.listeners,
     imageIds: union(a.imageIds, b.imageIds),
     targetGroupAttributes: union(a.targetGroupAttributes, b.targetGroupAttributes),
+    classicLoadBalancers: a.classicLoadBalancers || b.classicLoadBalancers,
   };
 }

@@ -76,12 +76,24 @@ function runCli(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 test.serial(
-  'bluegreen sandbox runs in the foreground, writes its state file, and stops everything on SIGTERM',
+  'bluegreen sandbox runs in the foreground, writes its state file (every region), and stops everything on SIGTERM',
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
     const stateFile = join(dir, 'state.json');
     const run = runCli(
-      ['sandbox', '--port', '0', '--infra', 'demo', '--time-scale', '0.05', '--state-file', stateFile],
+      [
+        'sandbox',
+        '--port',
+        '0',
+        '--infra',
+        'demo',
+        '--regions',
+        'us-east-1,eu-west-1',
+        '--time-scale',
+        '0.05',
+        '--state-file',
+        stateFile,
+      ],
       process.env,
     );
     try {
@@ -91,6 +103,9 @@ test.serial(
       t.regex(state.infra.listenerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       t.regex(state.infra.targetGroupArn, /^arn:aws:elasticloadbalancing:/);
       t.truthy(state.infra.artifactBucket);
+      t.deepEqual(state.regions, ['us-east-1', 'eu-west-1']);
+      t.regex(state.infraByRegion['eu-west-1'].targetGroupArn, /^arn:aws:elasticloadbalancing:eu-west-1:/);
+      t.regex(state.infraByRegion['eu-west-1'].listenerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       await waitFor(
         'the endpoint on stdout',
         async () => (run.out().includes(state.endpoint) ? true : undefined),
@@ -98,7 +113,9 @@ test.serial(
       );
       const calls = (await (await fetch(`${state.endpoint}/_sandbox/calls`)).json()) as { mutating: number };
       t.is(calls.mutating, 0);
-      const ports = [state.endpoint, state.infra.listenerUrl].map((url: string) => Number(new URL(url).port));
+      const ports = [state.endpoint, state.infra.listenerUrl, state.infraByRegion['eu-west-1'].listenerUrl].map(
+        (url: string) => Number(new URL(url).port),
+      );
       run.child.kill('SIGTERM');
       t.is(await run.exited, 0, run.err());
       for (const port of ports) t.true(await portClosed(port), `port ${port} is closed`);
@@ -111,6 +128,12 @@ test.serial(
     }
   },
 );
+
+test.serial('a --regions value that is not region names is named, exit 2, before anything starts', async (t) => {
+  const run = runCli(['sandbox', '--port', '0', '--regions', 'us-east-1,europe'], process.env);
+  t.is(await run.exited, 2);
+  t.regex(run.err(), /regions.*europe/);
+});
 
 test.serial('without moto_server the sandbox says how to install it and exits 2', async (t) => {
   const run = runCli(['sandbox', '--port', '0'], { ...process.env, PATH: join(tmpdir(), 'no-such-bin') });

@@ -36,7 +36,12 @@ test('which alarms the sandbox evaluates', (t) => {
     statistic: 'Sum',
     periodSeconds: 60,
   });
-  t.is(evaluableRule({ ...alarm, Statistic: undefined, ExtendedStatistic: 'p99' }), undefined, 'percentiles');
+  t.like(
+    evaluableRule({ ...alarm, Statistic: undefined, ExtendedStatistic: 'p99' }),
+    { statistic: 'p99' },
+    'percentiles, from the measured samples',
+  );
+  t.is(evaluableRule({ ...alarm, Statistic: undefined, ExtendedStatistic: 'tm99' }), undefined, 'trimmed means');
   t.is(evaluableRule({ ...alarm, Metrics: [{ Id: 'e', Expression: 'm1*2' }] }), undefined, 'metric math');
   t.is(
     evaluableRule({ ...alarm, ComparisonOperator: 'LessThanLowerOrGreaterThanUpperThreshold' }),
