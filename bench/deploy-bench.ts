@@ -25,7 +25,7 @@ import { BluegreenError, describeError } from '../src/core/errors';
 import { createLogger, type Logger } from '../src/core/log';
 import { deploy, type DeployOutput } from '../src/deploy/deploy';
 import { parseStageInput } from '../src/stages/framework';
-import { deployStage } from '../src/stages/deploy';
+import { deployStage, singleRegionRequest } from '../src/stages/deploy';
 import { costDelta, type CostSnapshot } from '../src/sandbox/cost-meter';
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
 import { startProbe, type Probe, type ProbeReport } from '../src/sandbox/probe';
@@ -442,7 +442,7 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
           { env: { AWS_REGION: region } },
         );
         t = Date.now();
-        let serving = (await deploy(aws, first, deployLog)).serverGroup;
+        let serving = (await deploy(aws, singleRegionRequest(first), deployLog)).serverGroup;
         result.phasesMs.firstDeploy = Date.now() - t;
         log.info(
           `size ${size}: v1 serving after ${((Date.now() - t) / 1000).toFixed(1)}s; measuring ${options.repeats} deploy(s)`,
@@ -469,7 +469,7 @@ async function runSize(size: number, options: BenchOptions, log: Logger): Promis
           let output: DeployOutput;
           const repeat: RepeatResult = { durationMs: 0 };
           try {
-            output = await deploy(aws, request, deployLog);
+            output = await deploy(aws, singleRegionRequest(request), deployLog);
           } finally {
             repeat.durationMs = Date.now() - t;
             loop.disable();
@@ -625,7 +625,7 @@ async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: ExtraRow): 
   try {
     await deploy(
       aws,
-      request,
+      singleRegionRequest(request),
       row.options.verbose ? createLogger(`watch-${row.size}`) : createLogger(`watch-${row.size}`, () => undefined),
     );
   } catch (error) {
@@ -707,7 +707,7 @@ async function brokenDeploy(sandbox: Sandbox, aws: AwsClients, row: ExtraRow): P
   let exitCode = 0;
   let group: string | undefined;
   try {
-    await deploy(aws, request, brokenLog);
+    await deploy(aws, singleRegionRequest(request), brokenLog);
   } catch (error) {
     exitCode = error instanceof BluegreenError ? error.exitCode : 2;
     const details = error instanceof BluegreenError ? error.details : {};

@@ -3,6 +3,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { assumeRoleProvider, type AssumeRoleCall, type AssumedRole, type TemporaryCredentials } from './assume-role';
 import { addCallDeadline } from './call-deadline';
 import { CallCounter, globalCallCounter } from './call-counter';
 import { addClusterWriteGuard } from './lock-guard';
@@ -78,8 +80,8 @@ export interface AwsClientOptions {
   counter?: CallCounter;
   /** An explicit endpoint (else the SDK's environment, e.g. `AWS_ENDPOINT_URL`). */
   endpoint?: string;
-  /** Explicit credentials (else the SDK's default chain). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Explicit credentials or a provider of them, e.g. an assumed role's (else the SDK's default chain). */
+  credentials?: TemporaryCredentials | (() => Promise<TemporaryCredentials>);
 }
 
 /** Builds a fresh set of clients; prefer {@link awsClients}, which builds them once per region. */
@@ -157,4 +159,47 @@ const cache = new Map<string, AwsClients>();
 export function awsClients(region: string): AwsClients {
   // The cache is the siblings map: awsClients('a').forRegion('b') === awsClients('b').
   return cache.get(region) ?? createRegionalClients(region, {}, cache);
+}
+
+/** STS AssumeRole with the environment's credentials, bounded and counted like every other call. */
+function stsAssumeRole(region: string, counter: CallCounter): AssumeRoleCall {
+  let sts: STSClient | undefined;
+  return async (params) => {
+    if (!sts) {
+      sts = new STSClient(baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)));
+      counter.attach('sts', sts);
+      addCallDeadline('sts', sts);
+    }
+    const answer = await sts.send(new AssumeRoleCommand(params));
+    const credentials = answer.Credentials;
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey)
+      throw new Error(`AssumeRole of ${params.RoleArn} answered no credentials`);
+    return {
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretAccessKey,
+      ...(credentials.SessionToken ? { sessionToken: credentials.SessionToken } : {}),
+      ...(credentials.Expiration ? { expiration: credentials.Expiration } : {}),
+    };
+  };
+}
+
+const roleCaches = new Map<string, Map<string, AwsClients>>();
+
+/**
+ * Clients for a region whose calls use a role (another account), assumed
+ * with STS from the environment's credentials on first use and renewed
+ * before they expire; built once per process, role and region.
+ * `forRegion` keeps the role.
+ */
+export function awsClientsAs(region: string, role: AssumedRole, sessionName: string): AwsClients {
+  const key = JSON.stringify([role.roleArn, role.externalId ?? '', sessionName]);
+  let siblings = roleCaches.get(key);
+  if (!siblings) {
+    siblings = new Map();
+    roleCaches.set(key, siblings);
+  }
+  const built = siblings.get(region);
+  if (built) return built;
+  const credentials = assumeRoleProvider(role, sessionName, stsAssumeRole(region, globalCallCounter));
+  return createRegionalClients(region, { credentials }, siblings);
 }

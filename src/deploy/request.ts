@@ -88,6 +88,8 @@ export interface DeployRequest {
   verify?: VerifySettings;
   /** `strategy: 'rolling'`: grow in steps, each watched (absent: all at once, red/black). */
   rolling?: RollingSettings;
+  /** The rollout this deploy is one region of (recorded in the ledger). */
+  rolloutId?: string;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
