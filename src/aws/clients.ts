@@ -4,7 +4,13 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { assumeRoleProvider, type AssumeRoleCall, type AssumedRole, type TemporaryCredentials } from './assume-role';
+import {
+  assumeRoleProvider,
+  roleSessionName,
+  type AssumeRoleCall,
+  type AssumedRole,
+  type TemporaryCredentials,
+} from './assume-role';
 import { addCallDeadline } from './call-deadline';
 import { CallCounter, globalCallCounter } from './call-counter';
 import { addClusterWriteGuard } from './lock-guard';
@@ -33,6 +39,13 @@ export interface AwsClients {
    * counter) for another region, e.g. a ledger bucket's; built once per region.
    */
   forRegion(region: string): AwsClients;
+  /**
+   * Clients for the same region whose calls use `role` (another account),
+   * assumed with STS with these clients' credentials on first use and renewed
+   * before they expire; built once per role. `forRegion` keeps the role. The
+   * session name defaults to the build's ({@link roleSessionName} of `BUILD_URL`).
+   */
+  asRole(role: AssumedRole, sessionName?: string): AwsClients;
 }
 
 /** Attempts per call, throttling included; adaptive mode also rate-limits the client side. */
@@ -89,9 +102,15 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
   return createRegionalClients(region, options, new Map());
 }
 
+/** Options of a set of clients; a role's clients remember whose credentials assume roles (never a chain of roles). */
+interface RegionalOptions extends AwsClientOptions {
+  /** Endpoint and credentials STS is called with to assume a role: those of the clients `asRole` was first called on. */
+  assumeWith?: Pick<AwsClientOptions, 'endpoint' | 'credentials'>;
+}
+
 function createRegionalClients(
   region: string,
-  options: AwsClientOptions,
+  options: RegionalOptions,
   siblings: Map<string, AwsClients>,
 ): AwsClients {
   const counter = options.counter ?? globalCallCounter;
@@ -122,6 +141,7 @@ function createRegionalClients(
   let elbv2: ElasticLoadBalancingV2Client | undefined;
   let s3: S3Client | undefined;
   let cloudWatch: CloudWatchClient | undefined;
+  const roles = new Map<string, AwsClients>();
   const clients: AwsClients = {
     region,
     get autoScaling() {
@@ -148,6 +168,17 @@ function createRegionalClients(
       }
       return sibling;
     },
+    asRole(role, sessionName = roleSessionName(process.env.BUILD_URL)) {
+      const key = JSON.stringify([role.roleArn, role.externalId ?? '', sessionName]);
+      let assumed = roles.get(key);
+      if (!assumed) {
+        const assumeWith = options.assumeWith ?? extra;
+        const credentials = assumeRoleProvider(role, sessionName, stsAssumeRole(region, counter, assumeWith));
+        assumed = createRegionalClients(region, { ...options, credentials, assumeWith }, new Map());
+        roles.set(key, assumed);
+      }
+      return assumed;
+    },
   };
   siblings.set(region, clients);
   return clients;
@@ -162,11 +193,11 @@ export function awsClients(region: string): AwsClients {
 }
 
 /** STS AssumeRole with the environment's credentials, bounded and counted like every other call. */
-function stsAssumeRole(region: string, counter: CallCounter): AssumeRoleCall {
+function stsAssumeRole(region: string, counter: CallCounter, extra: Partial<AwsClientOptions>): AssumeRoleCall {
   let sts: STSClient | undefined;
   return async (params) => {
     if (!sts) {
-      sts = new STSClient(baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)));
+      sts = new STSClient({ ...baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)), ...extra });
       counter.attach('sts', sts);
       addCallDeadline('sts', sts);
     }
@@ -181,25 +212,4 @@ function stsAssumeRole(region: string, counter: CallCounter): AssumeRoleCall {
       ...(credentials.Expiration ? { expiration: credentials.Expiration } : {}),
     };
   };
-}
-
-const roleCaches = new Map<string, Map<string, AwsClients>>();
-
-/**
- * Clients for a region whose calls use a role (another account), assumed
- * with STS from the environment's credentials on first use and renewed
- * before they expire; built once per process, role and region.
- * `forRegion` keeps the role.
- */
-export function awsClientsAs(region: string, role: AssumedRole, sessionName: string): AwsClients {
-  const key = JSON.stringify([role.roleArn, role.externalId ?? '', sessionName]);
-  let siblings = roleCaches.get(key);
-  if (!siblings) {
-    siblings = new Map();
-    roleCaches.set(key, siblings);
-  }
-  const built = siblings.get(region);
-  if (built) return built;
-  const credentials = assumeRoleProvider(role, sessionName, stsAssumeRole(region, globalCallCounter));
-  return createRegionalClients(region, { credentials }, siblings);
 }

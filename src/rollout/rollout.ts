@@ -146,20 +146,24 @@ export async function runRollout(
   for (const [index, wave] of request.waves.entries()) {
     if (index > 0) failpoint('rollout-between-waves');
     log.info(`wave ${index + 1}/${request.waves.length}: ${wave.join(', ')}`);
-    const results = await Promise.allSettled(
-      wave.map(async (region) => {
-        const entry = byRegion.get(region)!;
-        const deployRequest = {
-          ...entry.request,
-          rolloutId,
-          // Warm until the rollout ends: a later region's failure re-enables it without a launch.
-          scaleDownDelaySeconds: Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
-        };
-        const result = await deploy(clientsFor(entry), deployRequest, log.child(region));
+    // One after another even within a wave: the cluster lock is the ledger's one per cluster name, shared by
+    // every region (docs/architecture.md, "Ledger and lock"), so regions at the same time would only wait on it.
+    const results: Array<PromiseSettledResult<DeployOutput>> = [];
+    for (const region of wave) {
+      const entry = byRegion.get(region)!;
+      const deployRequest = {
+        ...entry.request,
+        rolloutId,
+        // Warm until the rollout ends: a later region's failure re-enables it without a launch.
+        scaleDownDelaySeconds: Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
+      };
+      try {
+        results.push({ status: 'fulfilled', value: await deploy(clientsFor(entry), deployRequest, log.child(region)) });
         deployedAt.set(region, new Date());
-        return result;
-      }),
-    );
+      } catch (reason) {
+        results.push({ status: 'rejected', reason });
+      }
+    }
     results.forEach((result, position) => {
       const region = wave[position]!;
       const outcome = outcomes.get(region)!;
@@ -197,46 +201,45 @@ async function rollBackDone(
   failed: readonly string[],
   log: Logger,
 ): Promise<void> {
-  await Promise.all(
-    done.map(async (entry) => {
-      const outcome = outcomes.get(entry.region)!;
-      const previous = outcome.deploy?.previousServerGroup;
-      const regionLog = log.child(entry.region);
-      if (!previous) {
-        regionLog.warn('nothing served before this rollout here: it keeps the new release');
-        return;
-      }
-      const { request } = entry;
-      try {
-        const rollback = await rollbackDeploy(
-          clientsFor(entry),
-          {
-            cluster: request.cluster,
-            region: entry.region,
-            to: { kind: 'serverGroup', name: previous },
-            reason: `rollout ${rolloutId}: ${failed.join(', ')} failed`,
-            build: request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
-            healthTimeoutSeconds: request.healthTimeoutSeconds,
-            ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
-            keepPrevious: request.keepPrevious,
-            scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-            ledger: request.ledger,
-            plan: false,
-            breakExpiredLock: request.breakExpiredLock,
-            lockLeaseSeconds: request.lockLeaseSeconds,
-            lockWaitSeconds: request.lockWaitSeconds,
-            rolloutId,
-          },
-          regionLog,
-        );
-        outcomes.set(entry.region, { ...outcome, status: 'rolled-back', rollback });
-        regionLog.info(`back on ${rollback.restoredServerGroup} (${rollback.mode})`);
-      } catch (error) {
-        outcomes.set(entry.region, { ...outcome, status: 'rollback-failed', error: errorSummary(error) });
-        regionLog.error(`could not be put back on ${previous}: ${describeError(error)}`);
-      }
-    }),
-  );
+  // One region at a time, newest first: the regions share the cluster lock.
+  for (const entry of [...done].reverse()) {
+    const outcome = outcomes.get(entry.region)!;
+    const previous = outcome.deploy?.previousServerGroup;
+    const regionLog = log.child(entry.region);
+    if (!previous) {
+      regionLog.warn('nothing served before this rollout here: it keeps the new release');
+      continue;
+    }
+    const { request } = entry;
+    try {
+      const rollback = await rollbackDeploy(
+        clientsFor(entry),
+        {
+          cluster: request.cluster,
+          region: entry.region,
+          to: { kind: 'serverGroup', name: previous },
+          reason: `rollout ${rolloutId}: ${failed.join(', ')} failed`,
+          build: request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
+          healthTimeoutSeconds: request.healthTimeoutSeconds,
+          ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
+          keepPrevious: request.keepPrevious,
+          scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+          ledger: request.ledger,
+          plan: false,
+          breakExpiredLock: request.breakExpiredLock,
+          lockLeaseSeconds: request.lockLeaseSeconds,
+          lockWaitSeconds: request.lockWaitSeconds,
+          rolloutId,
+        },
+        regionLog,
+      );
+      outcomes.set(entry.region, { ...outcome, status: 'rolled-back', rollback });
+      regionLog.info(`back on ${rollback.restoredServerGroup} (${rollback.mode})`);
+    } catch (error) {
+      outcomes.set(entry.region, { ...outcome, status: 'rollback-failed', error: errorSummary(error) });
+      regionLog.error(`could not be put back on ${previous}: ${describeError(error)}`);
+    }
+  }
 }
 
 /** The regions that keep the new release: their previous groups' warm window becomes their own scaleDownDelay. */
@@ -247,10 +250,10 @@ async function settleDone(
   deployedAt: Map<string, Date>,
   log: Logger,
 ): Promise<void> {
-  await Promise.all(
-    done.map(async (entry) => {
-      const previous = outcomes.get(entry.region)?.deploy?.previousServerGroup;
-      if (!previous) return;
+  // One region at a time: the regions share the cluster lock.
+  for (const entry of done) {
+    const previous = outcomes.get(entry.region)?.deploy?.previousServerGroup;
+    if (previous) {
       const regionLog = log.child(entry.region);
       try {
         const settled = await settleWarmGroup(
@@ -265,8 +268,8 @@ async function settleDone(
         // It serves the new release either way; the next deploy, rollback or cleanup scales it down.
         regionLog.warn(`${previous} left warm: ${describeError(error)}`);
       }
-    }),
-  );
+    }
+  }
 }
 
 function failRollout(result: RolloutOutput, failed: readonly string[], onFailure: string): never {

@@ -1,4 +1,4 @@
-import { awsClientsAs, type AwsClients } from '../aws/clients';
+import type { AwsClients } from '../aws/clients';
 import { roleSessionName, type AssumedRole } from '../aws/assume-role';
 import { InputError } from '../core/errors';
 import { resolveClusterName } from '../core/naming';
@@ -81,7 +81,8 @@ function clientsOf(
   role: AssumedRole | undefined,
   buildUrl?: string,
 ): AwsClients {
-  return role ? awsClientsAs(region, role, roleSessionName(buildUrl)) : own().forRegion(region);
+  const clients = own().forRegion(region);
+  return role ? clients.asRole(role, roleSessionName(buildUrl)) : clients;
 }
 
 /** `deploy`: red/black deploy of an AMI with automatic rollback; with `amis`/`regions`, a rollout to several regions. */
