@@ -4,7 +4,8 @@ import { Tag } from '../../src/aws/tags';
 import { loadCluster } from '../../src/cluster/server-groups';
 import { listRecords } from '../../src/ledger';
 import { startProbe, type ProbeReport } from '../../src/sandbox/probe';
-import { makeAppAmi } from '../sandbox/fixtures';
+import type { CredentialUse } from '../../src/sandbox/call-credentials';
+import { getJson, makeAppAmi } from '../sandbox/fixtures';
 import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
 
 // One release to two regions (issue #24), each region with its own load balancer listener and a probe in it:
@@ -170,3 +171,39 @@ test.serial('a good v3: both on v3, the previous groups scaled down at the end',
     );
   }
 });
+
+test.serial(
+  "a cross-account region: its calls carry the assumed role's key, the other region's the base key",
+  async (t) => {
+    const credentialsUrl = `${env.sandbox.endpoint}/_sandbox/credentials`;
+    await fetch(credentialsUrl, { method: 'DELETE' });
+    const input = rolloutInput('1.0.0', pick('1.0.0'));
+    const regions = input.regions as Record<string, Record<string, unknown>>;
+    regions[EU] = { ...regions[EU], roleArn: 'arn:aws:iam::123456789012:role/deployer', externalId: 'web-team-7f3a' };
+    const result = await env.deploy(input);
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+    t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] });
+    const { body } = await getJson(credentialsUrl);
+    const uses = body?.uses as CredentialUse[];
+    // The changes a deploy makes (the sandbox's own refresh reads groups and target health with the base key too).
+    const keysOf = (region: string, service: string) =>
+      new Set(
+        uses
+          .filter((u) => u.region === region && u.call.startsWith(`${service}:`) && !/:Describe/.test(u.call))
+          .map((u) => u.accessKeyId),
+      );
+    const base = process.env.AWS_ACCESS_KEY_ID;
+    t.deepEqual([...keysOf(US, 'autoscaling')], [base], 'us-east-1: the environment credentials');
+    const euKeys = [...keysOf(EU, 'autoscaling')];
+    t.is(euKeys.length, 1, JSON.stringify(uses.filter((u) => u.region === EU)));
+    t.not(euKeys[0], base, "eu-west-1: the assumed role's key");
+    t.true(
+      uses.some((u) => u.accessKeyId === base && u.call === 'sts:AssumeRole' && u.region === EU),
+      'AssumeRole signed with the environment credentials',
+    );
+    t.false(
+      (JSON.stringify(result.output) + env.lines.join('\n')).includes('web-team-7f3a'),
+      'the external id is never written',
+    );
+  },
+);
