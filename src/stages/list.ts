@@ -1,5 +1,6 @@
 import type { BakeResult } from '../bake/run';
 import type { DeployOutput } from '../deploy/deploy';
+import type { RolloutRollbackOutput } from '../rollout/rollback-rollout';
 import type { RolloutOutput } from '../rollout/rollout';
 import type { PublishResult } from '../publish/publish-artifact';
 import type { RollbackOutput } from '../rollback/rollback';
@@ -142,8 +143,11 @@ export const ROLLBACK_STAGE = stageEntry({
     'Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone',
   inputs: ROLLBACK_INPUTS,
   label: (run) => `bluegreen rollback ${run.cluster ?? ''} → ${text(run.inputs.to) || 'previous'}`,
-  summary: (run, output: RollbackOutput) =>
-    `bluegreen rollback ${clusterOf(run, output)}: ${output.rolledBackFrom} → ${output.restoredServerGroup} (${output.mode})` +
+  summary: (run, output: RollbackOutput | RolloutRollbackOutput) =>
+    ('rolloutId' in output
+      ? `bluegreen rollback ${clusterOf(run, output)}: rollout ${output.rolloutId} ` +
+        output.regions.map((r) => `${r.region} ${r.rollback?.restoredServerGroup ?? r.status}`).join('; ')
+      : `bluegreen rollback ${clusterOf(run, output)}: ${output.rolledBackFrom} → ${output.restoredServerGroup} (${output.mode})`) +
     (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
 });
 

@@ -6,6 +6,8 @@ import { listRecords } from '../../src/ledger';
 import { startProbe, type ProbeReport } from '../../src/sandbox/probe';
 import type { CredentialUse } from '../../src/sandbox/call-credentials';
 import { getJson, makeAppAmi } from '../sandbox/fixtures';
+import { executeStage } from '../../src/stages/framework';
+import { rollbackStage } from '../../src/stages/rollback';
 import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
 
 // One release to two regions (issue #24), each region with its own load balancer listener and a probe in it:
@@ -150,6 +152,34 @@ test.serial('v2 with onFailure stop: the first region stays on v2', async (t) =>
   );
   t.regex(String(error.recovery), /rollback \(rolloutId: /);
   t.deepEqual(await enabledVersions(), { [US]: ['2.0.0'], [EU]: ['1.0.0'] });
+});
+
+test.serial('rollback with the rollout id: every region back on what it served before that rollout', async (t) => {
+  const stopped = await env.deploy(
+    rolloutInput('3.0.0', pick('3.0.0', EU), { healthTimeout: '60s', onFailure: 'stop' }),
+  );
+  t.is(stopped.exitCode, 1);
+  const rolloutId = (stopped.output as { error: Record<string, unknown> }).error.rolloutId as string;
+  t.deepEqual(await enabledVersions(), { [US]: ['3.0.0'], [EU]: ['1.0.0'] });
+  const { ledger } = rolloutInput('2.0.0', pick('2.0.0'));
+  const { cluster, buildUrl } = env.baseInput;
+  const result = await executeStage(
+    rollbackStage,
+    { region: US, cluster, ledger, buildUrl, to: rolloutId, regions: REGIONS, reason: 'rollout test' },
+    env.log,
+  );
+  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-20).join('\n')}`);
+  const output = result.output as { regions: Array<{ region: string; status: string }>; summary: string };
+  t.deepEqual(
+    output.regions.map((r) => `${r.region}:${r.status}`),
+    [`${US}:rolled-back`, `${EU}:nothing-to-do`],
+  );
+  t.regex(output.summary, new RegExp(`rollout ${rolloutId} us-east-1 web-prod-v\\d+; eu-west-1 nothing-to-do`));
+  t.deepEqual(
+    await enabledVersions(),
+    { [US]: ['2.0.0'], [EU]: ['1.0.0'] },
+    'us-east-1 back on v2, eu-west-1 untouched',
+  );
 });
 
 test.serial('a good v3: both on v3, the previous groups scaled down at the end', async (t) => {
