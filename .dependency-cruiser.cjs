@@ -10,6 +10,7 @@
 const LAYERS = [
   ['bin', 'sandbox'],
   ['stages'],
+  ['rollout'],
   ['rollback', 'status', 'publish', 'bake'],
   ['deploy'],
   ['verify'],

@@ -53,6 +53,7 @@ const VALUES: Record<string, string> = {
   REPLACE_APP: 'web',
   REPLACE_APP_INSTANCE_ROLE: 'web-instance',
   REPLACE_BAKE_INSTANCE_ROLE: 'bake-instance',
+  REPLACE_ASSUMED_ROLE_ARNS: 'arn:aws:iam::123456789012:role/deployer',
 };
 const ROLES = ['publish', 'bake', 'deploy', 'status-history'] as const;
 type Role = (typeof ROLES)[number];

@@ -6,6 +6,7 @@ import * as cloudWatch from '@aws-sdk/client-cloudwatch';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as s3 from '@aws-sdk/client-s3';
+import * as sts from '@aws-sdk/client-sts';
 import { S3_ACTIONS } from './helpers/iam-requests';
 import { IAM_DIR, actionsOf, policyRoles, type PolicyDocument } from './helpers/iam-roles';
 
@@ -24,6 +25,7 @@ const services: Array<[string, Record<string, unknown>]> = [
   ['ec2', ec2],
   ['elasticloadbalancing', elbv2],
   ['s3', s3],
+  ['sts', sts],
 ];
 
 function sourceFiles(dir: string): string[] {

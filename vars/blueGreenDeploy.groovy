@@ -6,10 +6,12 @@
 
 /**
  * blueGreenDeploy(app: 'web', stack: 'prod', amiId: ami.amiId, ledger: 's3://deploy-ledger/bluegreen')
- * Returns the deploy stage's output map (serverGroup, previousServerGroup, amiId, deploymentId, ...).
+ * blueGreenDeploy(cluster: 'web-prod', amis: ami.amis, regions: ['us-east-1': [...], 'eu-west-1': [...]], ...)
+ * Returns the deploy stage's output map (serverGroup, previousServerGroup, amiId, deploymentId, ...;
+ * for several regions: rolloutId and regions, one entry per region).
  */
 Map call(Map args = [:]) {
-    if (!args?.amiId) {
+    if (!args?.amiId && !args?.amis) {
         error('blueGreenDeploy: amiId is required: the AMI to deploy, e.g. the amiId output of bakeAmi')
     }
     return bluegreenStage('deploy', args, [step: 'blueGreenDeploy', require: ['cluster', 'ledger'],

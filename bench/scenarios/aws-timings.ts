@@ -24,7 +24,7 @@ import { DEMO_HEALTH_CHECK } from '../../src/sandbox/demo-infra';
 import { startProbe, type Probe } from '../../src/sandbox/probe';
 import { sandboxClients, type Sandbox } from '../../src/sandbox/sandbox';
 import { parseStageInput } from '../../src/stages/framework';
-import { deployStage } from '../../src/stages/deploy';
+import { deployStage, singleRegionRequest } from '../../src/stages/deploy';
 import { makeAppAmi } from '../../test/sandbox/fixtures';
 import { seconds, table } from '../format';
 import { deadline, rowSandbox, runPeerScript, stopRowSandbox, type ProbeTotals } from '../rows';
@@ -229,13 +229,15 @@ function bluegreenRow(options: AwsTimingsOptions, log: Logger): Promise<AwsTimin
       aws = sandboxClients(sandbox.endpoint, REGION, new CallCounter());
       const v1 = await makeAppAmi(sandbox.clients(), '1.0.0');
       v2 = await makeAppAmi(sandbox.clients(), '2.0.0');
-      return (await deploy(aws, inputOf(sandbox, v1, '1.0.0'), deployLog)).serverGroup;
+      return (await deploy(aws, singleRegionRequest(inputOf(sandbox, v1, '1.0.0')), deployLog)).serverGroup;
     },
-    async (sandbox) => (await deploy(aws as AwsClients, inputOf(sandbox, v2, '2.0.0'), deployLog)).serverGroup,
+    async (sandbox) =>
+      (await deploy(aws as AwsClients, singleRegionRequest(inputOf(sandbox, v2, '2.0.0')), deployLog)).serverGroup,
     async (sandbox, index) => {
       const version = `2.0.${index}`;
       const ami = await makeAppAmi(sandbox.clients(), version);
-      return (await deploy(aws as AwsClients, inputOf(sandbox, ami, version), deployLog)).serverGroup;
+      return (await deploy(aws as AwsClients, singleRegionRequest(inputOf(sandbox, ami, version)), deployLog))
+        .serverGroup;
     },
     options.cutoverRepeats,
   );

@@ -4,7 +4,7 @@ import { BluegreenError, describeError } from '../../src/core/errors';
 import { createLogger, type Logger } from '../../src/core/log';
 import { deploy } from '../../src/deploy/deploy';
 import { parseStageInput } from '../../src/stages/framework';
-import { deployStage } from '../../src/stages/deploy';
+import { deployStage, singleRegionRequest } from '../../src/stages/deploy';
 import { type Sandbox } from '../../src/sandbox/sandbox';
 import { makeAppAmi, putTargetGroup5xxAlarm } from '../../test/sandbox/fixtures';
 import { brokenBuildTimesOf, type BrokenBuildTimes } from '../timeline-measures';
@@ -53,7 +53,7 @@ export async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: Extr
   try {
     await deploy(
       aws,
-      request,
+      singleRegionRequest(request),
       row.options.verbose ? createLogger(`watch-${row.size}`) : createLogger(`watch-${row.size}`, () => undefined),
     );
   } catch (error) {
@@ -102,7 +102,7 @@ export async function brokenDeploy(sandbox: Sandbox, aws: AwsClients, row: Extra
   let exitCode = 0;
   let group: string | undefined;
   try {
-    await deploy(aws, request, brokenLog);
+    await deploy(aws, singleRegionRequest(request), brokenLog);
   } catch (error) {
     exitCode = error instanceof BluegreenError ? error.exitCode : 2;
     const details = error instanceof BluegreenError ? error.details : {};

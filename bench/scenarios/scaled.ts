@@ -9,7 +9,7 @@ import { describeError } from '../../src/core/errors';
 import { type Logger } from '../../src/core/log';
 import { deploy, type DeployOutput } from '../../src/deploy/deploy';
 import { parseStageInput } from '../../src/stages/framework';
-import { deployStage } from '../../src/stages/deploy';
+import { deployStage, singleRegionRequest } from '../../src/stages/deploy';
 import { costDelta } from '../../src/sandbox/cost-meter';
 import { sandboxClients, type Sandbox } from '../../src/sandbox/sandbox';
 import { makeAppAmi } from '../../test/sandbox/fixtures';
@@ -109,7 +109,7 @@ export async function runSize(size: number, options: BenchOptions, log: Logger):
           { env: { AWS_REGION: region } },
         );
         t = Date.now();
-        let serving = (await deploy(aws, first, deployLog)).serverGroup;
+        let serving = (await deploy(aws, singleRegionRequest(first), deployLog)).serverGroup;
         result.phasesMs.firstDeploy = Date.now() - t;
         log.info(
           `size ${size}: v1 serving after ${((Date.now() - t) / 1000).toFixed(1)}s; measuring ${options.repeats} deploy(s)`,
@@ -136,7 +136,7 @@ export async function runSize(size: number, options: BenchOptions, log: Logger):
           let output: DeployOutput;
           const repeat: RepeatResult = { durationMs: 0 };
           try {
-            output = await deploy(aws, request, deployLog);
+            output = await deploy(aws, singleRegionRequest(request), deployLog);
           } finally {
             repeat.durationMs = Date.now() - t;
             loop.disable();

@@ -3,6 +3,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  assumeRoleProvider,
+  roleSessionName,
+  type AssumeRoleCall,
+  type AssumedRole,
+  type TemporaryCredentials,
+} from './assume-role';
 import { addCallDeadline } from './call-deadline';
 import { CallCounter, globalCallCounter } from './call-counter';
 import { addClusterWriteGuard } from './lock-guard';
@@ -31,6 +39,13 @@ export interface AwsClients {
    * counter) for another region, e.g. a ledger bucket's; built once per region.
    */
   forRegion(region: string): AwsClients;
+  /**
+   * Clients for the same region whose calls use `role` (another account),
+   * assumed with STS with these clients' credentials on first use and renewed
+   * before they expire; built once per role. `forRegion` keeps the role. The
+   * session name defaults to the build's ({@link roleSessionName} of `BUILD_URL`).
+   */
+  asRole(role: AssumedRole, sessionName?: string): AwsClients;
 }
 
 /** Attempts per call, throttling included; adaptive mode also rate-limits the client side. */
@@ -78,8 +93,8 @@ export interface AwsClientOptions {
   counter?: CallCounter;
   /** An explicit endpoint (else the SDK's environment, e.g. `AWS_ENDPOINT_URL`). */
   endpoint?: string;
-  /** Explicit credentials (else the SDK's default chain). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Explicit credentials or a provider of them, e.g. an assumed role's (else the SDK's default chain). */
+  credentials?: TemporaryCredentials | (() => Promise<TemporaryCredentials>);
 }
 
 /** Builds a fresh set of clients; prefer {@link awsClients}, which builds them once per region. */
@@ -87,9 +102,15 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
   return createRegionalClients(region, options, new Map());
 }
 
+/** Options of a set of clients; a role's clients remember whose credentials assume roles (never a chain of roles). */
+interface RegionalOptions extends AwsClientOptions {
+  /** Endpoint and credentials STS is called with to assume a role: those of the clients `asRole` was first called on. */
+  assumeWith?: Pick<AwsClientOptions, 'endpoint' | 'credentials'>;
+}
+
 function createRegionalClients(
   region: string,
-  options: AwsClientOptions,
+  options: RegionalOptions,
   siblings: Map<string, AwsClients>,
 ): AwsClients {
   const counter = options.counter ?? globalCallCounter;
@@ -120,6 +141,7 @@ function createRegionalClients(
   let elbv2: ElasticLoadBalancingV2Client | undefined;
   let s3: S3Client | undefined;
   let cloudWatch: CloudWatchClient | undefined;
+  const roles = new Map<string, AwsClients>();
   const clients: AwsClients = {
     region,
     get autoScaling() {
@@ -146,6 +168,17 @@ function createRegionalClients(
       }
       return sibling;
     },
+    asRole(role, sessionName = roleSessionName(process.env.BUILD_URL)) {
+      const key = JSON.stringify([role.roleArn, role.externalId ?? '', sessionName]);
+      let assumed = roles.get(key);
+      if (!assumed) {
+        const assumeWith = options.assumeWith ?? extra;
+        const credentials = assumeRoleProvider(role, sessionName, stsAssumeRole(region, counter, assumeWith));
+        assumed = createRegionalClients(region, { ...options, credentials, assumeWith }, new Map());
+        roles.set(key, assumed);
+      }
+      return assumed;
+    },
   };
   siblings.set(region, clients);
   return clients;
@@ -157,4 +190,26 @@ const cache = new Map<string, AwsClients>();
 export function awsClients(region: string): AwsClients {
   // The cache is the siblings map: awsClients('a').forRegion('b') === awsClients('b').
   return cache.get(region) ?? createRegionalClients(region, {}, cache);
+}
+
+/** STS AssumeRole with the environment's credentials, bounded and counted like every other call. */
+function stsAssumeRole(region: string, counter: CallCounter, extra: Partial<AwsClientOptions>): AssumeRoleCall {
+  let sts: STSClient | undefined;
+  return async (params) => {
+    if (!sts) {
+      sts = new STSClient({ ...baseConfig(region, attemptTimeoutMs(ATTEMPT_TIMEOUT_MS)), ...extra });
+      counter.attach('sts', sts);
+      addCallDeadline('sts', sts);
+    }
+    const answer = await sts.send(new AssumeRoleCommand(params));
+    const credentials = answer.Credentials;
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey)
+      throw new Error(`AssumeRole of ${params.RoleArn} answered no credentials`);
+    return {
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretAccessKey,
+      ...(credentials.SessionToken ? { sessionToken: credentials.SessionToken } : {}),
+      ...(credentials.Expiration ? { expiration: credentials.Expiration } : {}),
+    };
+  };
 }

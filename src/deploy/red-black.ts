@@ -110,6 +110,7 @@ export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewD
   return {
     kind: options.kind,
     deploymentId: options.deploymentId,
+    ...(request.rolloutId ? { rolloutId: request.rolloutId } : {}),
     cluster: request.cluster.name,
     region: request.region,
     startedAt: startedAt.toISOString(),

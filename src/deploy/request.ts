@@ -101,6 +101,8 @@ export interface DeployRequest {
   afterTraffic?: BeforeTrafficSettings;
   /** With `beforeTraffic`: the ARN of a listener that forwards to the new group alone while it runs. */
   testListener?: string;
+  /** The rollout this deploy is one region of (recorded in the ledger). */
+  rolloutId?: string;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

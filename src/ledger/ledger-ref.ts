@@ -1,3 +1,4 @@
+import { checkRoleArn } from '../aws/assume-role';
 import { checkBucketName } from '../aws/s3-names';
 import { InputError } from '../core/errors';
 import { checkObject, checkKnownKeys, checkRegion } from '../core/validate';
@@ -14,12 +15,14 @@ export interface LedgerRef {
   prefix: string;
   /** Region of the bucket when it differs from the stage's region. */
   region?: string;
+  /** A role (e.g. in a tools account) assumed for the ledger and lock calls, else the stage's credentials. */
+  roleArn?: string;
 }
 
 /** Prefix used when the input names only a bucket. */
 export const DEFAULT_LEDGER_PREFIX = 'bluegreen';
 
-const LEDGER_KEYS = ['bucket', 'prefix', 'region'] as const;
+const LEDGER_KEYS = ['bucket', 'prefix', 'region', 'roleArn'] as const;
 const MAX_PREFIX_LENGTH = 512;
 
 /**
@@ -65,6 +68,9 @@ export function parseLedgerRef(raw: unknown, field = 'ledger'): LedgerRef {
   };
   if (object.region !== undefined && object.region !== null && object.region !== '') {
     ref.region = checkRegion(`${field}.region`, object.region);
+  }
+  if (object.roleArn !== undefined && object.roleArn !== null && object.roleArn !== '') {
+    ref.roleArn = checkRoleArn(`${field}.roleArn`, object.roleArn);
   }
   return ref;
 }

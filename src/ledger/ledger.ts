@@ -337,8 +337,11 @@ export function latestPerDeployment(records: readonly LedgerRecord[]): LedgerRec
 /**
  * The S3 client for a ledger, from the caller's clients (same endpoint,
  * credentials, retry and timeouts): in the ledger's own region when it names
- * one, else the cluster's. Never from the environment.
+ * one, else the cluster's; with the ledger's own role when it names one
+ * (e.g. a tools account's). Never from the environment.
  */
 export function ledgerAws(ledger: LedgerRef, clusterAws: AwsClients): LedgerAws {
-  return ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
+  const regional =
+    ledger.region && ledger.region !== clusterAws.region ? clusterAws.forRegion(ledger.region) : clusterAws;
+  return ledger.roleArn ? regional.asRole({ roleArn: ledger.roleArn }) : regional;
 }

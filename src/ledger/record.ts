@@ -50,6 +50,8 @@ export interface DeploymentRecord {
   kind: RecordKind;
   result: RecordResult;
   deploymentId: string;
+  /** The rollout (one release to several regions) this run is part of: `rollback` with it puts every region back. */
+  rolloutId?: string;
   cluster: string;
   region: string;
   /** When this record was appended (ISO-8601 UTC); the key sorts by it. */

@@ -23,7 +23,7 @@ export type RollbackTarget =
 /** A validated rollback request. */
 export interface RollbackRequest extends Pick<
   DeployRequest,
-  'region' | 'ledger' | 'plan' | 'breakExpiredLock' | 'lockLeaseSeconds' | 'lockWaitSeconds'
+  'region' | 'ledger' | 'plan' | 'breakExpiredLock' | 'lockLeaseSeconds' | 'lockWaitSeconds' | 'rolloutId'
 > {
   cluster: ClusterName;
   to: RollbackTarget;

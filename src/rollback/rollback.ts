@@ -87,6 +87,7 @@ export function redeployRequest(request: RollbackRequest, plan: RollbackPlan): D
     breakExpiredLock: request.breakExpiredLock,
     lockLeaseSeconds: request.lockLeaseSeconds,
     lockWaitSeconds: request.lockWaitSeconds,
+    ...(request.rolloutId ? { rolloutId: request.rolloutId } : {}),
   };
 }
 
@@ -177,6 +178,7 @@ async function reenable(
   const record: Omit<NewDeploymentRecord, 'result'> = {
     kind: 'rollback',
     deploymentId,
+    ...(request.rolloutId ? { rolloutId: request.rolloutId } : {}),
     cluster: request.cluster.name,
     region: request.region,
     startedAt: startedAt.toISOString(),

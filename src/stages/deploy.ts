@@ -1,12 +1,17 @@
+import type { AwsClients } from '../aws/clients';
+import { roleSessionName, type AssumedRole } from '../aws/assume-role';
 import { InputError } from '../core/errors';
 import { resolveClusterName } from '../core/naming';
-import { deploy } from '../deploy/deploy';
+import { deploy, type DeployOutput } from '../deploy/deploy';
 import type { DeployRequest } from '../deploy/request';
 import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import { ledgerExitCode } from '../ledger/ledger-writer';
+import type { RolloutRequest } from '../rollout/request';
+import { rolloutDeadlineSeconds, rolloutLedgerExitCode, runRollout, type RolloutOutput } from '../rollout/rollout';
 import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { DEPLOY_STAGE } from './list';
+import { isRollout, rolloutRequestOf, type DeployInputs } from './rollout-input';
 
 /** A test listener is only used while `beforeTraffic` runs: alone it is a mistake (exit 2). */
 function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefined): string {
@@ -21,12 +26,16 @@ function needsWatch(afterTraffic: string, watchSeconds: number): string {
   return afterTraffic;
 }
 
-/** `deploy`: red/black deploy of an AMI with automatic rollback. */
-export const deployStage = defineStage(DEPLOY_STAGE, {
-  validate: (inputs, region): DeployRequest => ({
+/** What the deploy stage runs: one region (the deploy as always), or a rollout to several. */
+export type DeployStageRequest =
+  { kind: 'region'; request: DeployRequest; role?: AssumedRole } | { kind: 'rollout'; rollout: RolloutRequest };
+
+/** One region's deploy request from its parsed inputs (a rollout calls it per region, with the region's overrides). */
+export function deployRequestOf(inputs: DeployInputs, region: string, amiId: string): DeployRequest {
+  return {
     cluster: resolveClusterName(inputs),
     region,
-    amiId: inputs.amiId,
+    amiId,
     ...(inputs.targetGroups ? { targetGroups: inputs.targetGroups } : {}),
     ...(inputs.capacity ? { capacity: inputs.capacity } : {}),
     launch: definedOnly({
@@ -80,13 +89,60 @@ export const deployStage = defineStage(DEPLOY_STAGE, {
     ...(inputs.testListener !== undefined
       ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
       : {}),
-  }),
-  runDeadlineSeconds: (request) =>
-    clusterRunDeadlineSeconds({
-      ...request,
-      ...(request.beforeTraffic ? { beforeTrafficSeconds: request.beforeTraffic.timeoutSeconds } : {}),
-    }),
-  run: (request, { aws, log }) => deploy(aws(), request, log),
+  };
+}
+
+/** The role of a single-region deploy, when one is given. */
+function roleOf(inputs: DeployInputs): AssumedRole | undefined {
+  if (inputs.roleArn === undefined) {
+    if (inputs.externalId !== undefined) throw new InputError('externalId', 'is given without a roleArn to assume');
+    return undefined;
+  }
+  return { roleArn: inputs.roleArn, ...(inputs.externalId !== undefined ? { externalId: inputs.externalId } : {}) };
+}
+
+/** The clients of a region: the stage's own, or (with a role) the role's, assumed with STS. */
+function clientsOf(
+  own: () => AwsClients,
+  region: string,
+  role: AssumedRole | undefined,
+  buildUrl?: string,
+): AwsClients {
+  const clients = own().forRegion(region);
+  return role ? clients.asRole(role, roleSessionName(buildUrl)) : clients;
+}
+
+/** `deploy`: red/black deploy of an AMI with automatic rollback; with `amis`/`regions`, a rollout to several regions. */
+export const deployStage = defineStage(DEPLOY_STAGE, {
+  validate: (inputs, region): DeployStageRequest => {
+    if (isRollout(inputs)) return { kind: 'rollout', rollout: rolloutRequestOf(inputs, deployRequestOf) };
+    if (inputs.amiId === undefined)
+      throw new InputError('amiId', 'is required: the AMI to deploy, e.g. the amiId output of bakeAmi (or amis)');
+    const role = roleOf(inputs);
+    return { kind: 'region', request: deployRequestOf(inputs, region, inputs.amiId), ...(role ? { role } : {}) };
+  },
+  runDeadlineSeconds: (input) =>
+    input.kind === 'rollout'
+      ? rolloutDeadlineSeconds(input.rollout)
+      : clusterRunDeadlineSeconds({
+          ...input.request,
+          ...(input.request.beforeTraffic ? { beforeTrafficSeconds: input.request.beforeTraffic.timeoutSeconds } : {}),
+        }),
+  run: (input, { aws, log }): Promise<DeployOutput | RolloutOutput> => {
+    if (input.kind === 'region')
+      return deploy(clientsOf(aws, input.request.region, input.role, input.request.build.buildUrl), input.request, log);
+    return runRollout(
+      (entry) => clientsOf(aws, entry.region, entry.role, entry.request.build.buildUrl),
+      input.rollout,
+      log,
+    );
+  },
   // Deployed, but the ledger is short of a record: a human should look (docs/failure-modes.md).
-  exitCodeFor: ledgerExitCode,
+  exitCodeFor: (output) => ('rolloutId' in output ? rolloutLedgerExitCode(output) : ledgerExitCode(output)),
 });
+
+/** The deploy request of a single-region deploy's input (library use and tests); a rollout's input is an error. */
+export function singleRegionRequest(input: DeployStageRequest): DeployRequest {
+  if (input.kind !== 'region') throw new Error('this input is a rollout to several regions, not one deploy');
+  return input.request;
+}

@@ -1,5 +1,7 @@
 import type { BakeResult } from '../bake/run';
 import type { DeployOutput } from '../deploy/deploy';
+import type { RolloutRollbackOutput } from '../rollout/rollback-rollout';
+import type { RolloutOutput } from '../rollout/rollout';
 import type { PublishResult } from '../publish/publish-artifact';
 import type { RollbackOutput } from '../rollback/rollback';
 import type { InputDeclarations } from './inputs/declare';
@@ -105,9 +107,12 @@ export const DEPLOY_STAGE = stageEntry({
     'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
   inputs: DEPLOY_INPUTS,
   junitReport: true,
-  label: (run) => `bluegreen deploy ${run.cluster ?? ''} → ${text(run.inputs.amiId) || '?'}${versionNote(run.inputs)}`,
-  summary: (run, output: DeployOutput) => {
+  label: (run) =>
+    `bluegreen deploy ${run.cluster ?? ''} → ${text(run.inputs.amiId) || regionsOf(run.inputs) || '?'}${versionNote(run.inputs)}`,
+  summary: (run, output: DeployOutput | RolloutOutput) => {
     const head = `bluegreen deploy ${clusterOf(run, output)}:`;
+    if ('rolloutId' in output)
+      return `${head} ${output.regions.map(regionSummary).join('; ')}${versionNote(run.inputs)}`;
     if (output.status === 'planned') return `${head} planned ${output.serverGroup} (nothing changed)`;
     return (
       `${head} ${output.serverGroup} serving ${output.amiId}${versionNote(run.inputs)}` +
@@ -115,6 +120,20 @@ export const DEPLOY_STAGE = stageEntry({
     );
   },
 });
+
+/** The regions a rollout's inputs name (`regions`, else `amis`), comma-separated, or nothing. */
+function regionsOf(inputs: RunFacts['inputs']): string {
+  const map = inputs.regions ?? inputs.amis;
+  return typeof map === 'object' && map !== null && !Array.isArray(map) ? Object.keys(map).join(', ') : '';
+}
+
+/** One region of a rollout on the build page: `us-east-1 web-prod-v004` or `eu-west-1 failed`. */
+function regionSummary(outcome: RolloutOutput['regions'][number]): string {
+  if (outcome.status === 'succeeded' && outcome.deploy) return `${outcome.region} ${outcome.deploy.serverGroup}`;
+  if (outcome.status === 'rolled-back' && outcome.rollback)
+    return `${outcome.region} rolled back to ${outcome.rollback.restoredServerGroup}`;
+  return `${outcome.region} ${outcome.status}`;
+}
 
 /** `rollback`: re-enable or redeploy the previous server group. */
 export const ROLLBACK_STAGE = stageEntry({
@@ -124,8 +143,11 @@ export const ROLLBACK_STAGE = stageEntry({
     'Roll a cluster back: re-enable the previous (or a named) server group, or redeploy its AMI red/black when the group is gone',
   inputs: ROLLBACK_INPUTS,
   label: (run) => `bluegreen rollback ${run.cluster ?? ''} → ${text(run.inputs.to) || 'previous'}`,
-  summary: (run, output: RollbackOutput) =>
-    `bluegreen rollback ${clusterOf(run, output)}: ${output.rolledBackFrom} → ${output.restoredServerGroup} (${output.mode})` +
+  summary: (run, output: RollbackOutput | RolloutRollbackOutput) =>
+    ('rolloutId' in output
+      ? `bluegreen rollback ${clusterOf(run, output)}: rollout ${output.rolloutId} ` +
+        output.regions.map((r) => `${r.region} ${r.rollback?.restoredServerGroup ?? r.status}`).join('; ')
+      : `bluegreen rollback ${clusterOf(run, output)}: ${output.rolledBackFrom} → ${output.restoredServerGroup} (${output.mode})`) +
     (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
 });
 

@@ -9,7 +9,7 @@ import { rollbackDeploy } from '../../src/rollback/rollback';
 import { isLoopbackEndpoint, sandboxClients } from '../../src/sandbox/sandbox';
 import { cleanupStage } from '../../src/stages/cleanup';
 import { parseStageInput, type StageContext } from '../../src/stages/framework';
-import { deployStage } from '../../src/stages/deploy';
+import { deployStage, singleRegionRequest } from '../../src/stages/deploy';
 import { rollbackStage } from '../../src/stages/rollback';
 import { historyStage } from '../../src/stages/history';
 import { statusStage } from '../../src/stages/status';
@@ -78,7 +78,7 @@ test.serial(
       subnets: network.subnetIds,
       ...common,
     }).input;
-    t.is((await deploy(aws, first, log)).serverGroup, 'web-prod-v000');
+    t.is((await deploy(aws, singleRegionRequest(first), log)).serverGroup, 'web-prod-v000');
     const second = parseStageInput(deployStage, {
       region,
       cluster: 'web-prod',
@@ -86,7 +86,7 @@ test.serial(
       version: '2.0.0',
       ...common,
     }).input;
-    t.is((await deploy(aws, second, log)).serverGroup, 'web-prod-v001');
+    t.is((await deploy(aws, singleRegionRequest(second), log)).serverGroup, 'web-prod-v001');
     const rolledBack = await rollbackDeploy(
       aws,
       parseStageInput(rollbackStage, { region, cluster: 'web-prod', to: 'web-prod-v000', reason: 'test', ...common })

@@ -15,6 +15,7 @@ import {
   parseCapacity,
 } from '../../deploy/request';
 import { parseSteps } from '../../deploy/rolling';
+import { ROLLOUT_INPUTS } from './rollout';
 import { booleanInput, durationInput, input, integerInput, listInput, stringInput } from './declare';
 import {
   BUILD_INPUTS,
@@ -45,13 +46,11 @@ export const DEPLOY_INPUTS = {
   amiId: input({
     kind: 'string',
     describe: 'AMI to deploy (ami-…), e.g. the amiId output of bake',
-    required: true,
-    parse: (value, field) => {
-      if (value === undefined)
-        throw new InputError(field, 'is required: the AMI to deploy, e.g. the amiId output of bakeAmi');
-      return checkPattern(field, value, AMI_ID, 'ami-0123456789abcdef0');
-    },
+    required: 'unless amis is given',
+    parse: (value, field) =>
+      value === undefined ? undefined : checkPattern(field, value, AMI_ID, 'ami-0123456789abcdef0'),
   }),
+  ...ROLLOUT_INPUTS,
   targetGroups: listInput('Target group names or ARNs', {
     defaultText: 'those of the current server group',
     item: (name, field) => checkPattern(field, name, TARGET_GROUP, 'a target group name or ARN'),

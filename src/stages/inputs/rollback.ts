@@ -1,5 +1,6 @@
 import { checkApprover, checkReason } from '../../rollback/request';
-import { booleanInput, input, rawInput } from './declare';
+import { checkRegion } from '../../core/validate';
+import { booleanInput, input, listInput, rawInput } from './declare';
 import {
   BUILD_INPUTS,
   CLUSTER_INPUTS,
@@ -32,6 +33,9 @@ export const ROLLBACK_INPUTS = {
     'Where to go: "previous" (the release deployed before the current one; rolling back twice goes further back), a server group (web-prod-v003), a version or deployment id from the ledger, or an AMI id',
     { defaultText: 'previous' },
   ),
+  regions: listInput('With a rollout id in to: the regions of that rollout to put back on what they served before it', {
+    item: (region, field) => checkRegion(field, region),
+  }),
   reason: input({
     kind: 'string',
     describe: 'Why (recorded in the ledger)',

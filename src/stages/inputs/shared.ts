@@ -33,7 +33,8 @@ export const CLUSTER_INPUTS = {
 };
 
 const LEDGER_DESCRIBE =
-  'S3 deployment ledger and lock store: {"bucket": "…", "prefix": "bluegreen", "region": "…"}, ' +
+  'S3 deployment ledger and lock store: {"bucket": "…", "prefix": "bluegreen", "region": "…", "roleArn": "…"} ' +
+  '(roleArn: a role assumed for the ledger and lock calls), ' +
   '--ledger.bucket/--ledger.prefix/--ledger.region flags, or s3://bucket/prefix';
 
 /** The ledger, where a stage must record or read deployments. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { bakeStage } from '../../../src/stages/bake';
-import { deployStage } from '../../../src/stages/deploy';
+import { deployStage, singleRegionRequest, type DeployStageRequest } from '../../../src/stages/deploy';
 import { runStage, echoing } from '../helpers/run-stage';
 
 // List-typed inputs at any depth take repeated flags, and a comma list where items cannot hold commas.
@@ -76,26 +76,29 @@ test('chef run lists keep their commas: only repeated flags make items', async (
 });
 
 test('deploy: --subnets a,b and repeated --security-groups are lists', async (t) => {
-  const run = await runStage(echoing(deployStage), [
-    '--region',
-    'us-east-1',
-    '--cluster',
-    'web-prod',
-    '--ami-id',
-    'ami-0123456789abcdef0',
-    '--ledger',
-    's3://deploy-ledger',
-    '--subnets',
-    'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
-    '--security-groups',
-    'sg-0123456789abcdef0',
-    '--security-groups',
-    'sg-0123456789abcdef1',
-    '--capacity.min',
-    '1',
-    '--capacity.max',
-    '2',
-  ]);
+  const run = await runStage(
+    { ...echoing(deployStage), run: async (input: DeployStageRequest) => singleRegionRequest(input) },
+    [
+      '--region',
+      'us-east-1',
+      '--cluster',
+      'web-prod',
+      '--ami-id',
+      'ami-0123456789abcdef0',
+      '--ledger',
+      's3://deploy-ledger',
+      '--subnets',
+      'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+      '--security-groups',
+      'sg-0123456789abcdef0',
+      '--security-groups',
+      'sg-0123456789abcdef1',
+      '--capacity.min',
+      '1',
+      '--capacity.max',
+      '2',
+    ],
+  );
   t.is(run.exitCode, 0, run.stderr);
   t.deepEqual(run.output.launch.subnets, ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
   t.deepEqual(run.output.launch.securityGroups, ['sg-0123456789abcdef0', 'sg-0123456789abcdef1']);

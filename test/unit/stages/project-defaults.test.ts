@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployStage } from '../../../src/stages/deploy';
+import { deployStage, singleRegionRequest, type DeployStageRequest } from '../../../src/stages/deploy';
 import { publishStage } from '../../../src/stages/publish';
 import { statusStage } from '../../../src/stages/status';
 import { PROJECT_DEFAULTS_FILE } from '../../../src/stages/resolve-input';
@@ -11,7 +11,8 @@ import { echoing, runStage } from '../helpers/run-stage';
 // `.bluegreen.json` in the working directory (Jenkins: the workspace) holds defaults for every step,
 // and per-cluster sections over them; order: flags > input JSON > config file > cluster section >
 // defaults > declared defaults.
-const deploy = echoing(deployStage);
+// The deploy request of a single-region deploy, echoed.
+const deploy = { ...echoing(deployStage), run: async (input: DeployStageRequest) => singleRegionRequest(input) };
 const given = ['--cluster', 'web-prod', '--ami-id', 'ami-0123456789abcdef0'];
 
 test('defaults give the region and ledger, so a step need not repeat them', async (t) => {
