@@ -1,4 +1,5 @@
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { Dimension, SeriesId } from './percentiles';
 
 /**
  * The ALB metrics of the requests the sandbox load balancer really routed,
@@ -31,6 +32,8 @@ interface ResponseTimes {
   sum: number;
   min: number;
   max: number;
+  /** Every response time of the window, for percentiles (percentiles.ts). */
+  values: number[];
 }
 
 /** What one load balancer (or one of its target groups) saw in a window. */
@@ -53,14 +56,16 @@ function bump<K>(map: Map<K, number>, key: K): void {
 
 function addTime(tally: Tally, seconds: number): void {
   const t = tally.responseTimes;
-  if (!t) tally.responseTimes = { count: 1, sum: seconds, min: seconds, max: seconds };
-  else
+  if (!t) tally.responseTimes = { count: 1, sum: seconds, min: seconds, max: seconds, values: [seconds] };
+  else {
+    t.values.push(seconds);
     Object.assign(t, {
       count: t.count + 1,
       sum: t.sum + seconds,
       min: Math.min(t.min, seconds),
       max: Math.max(t.max, seconds),
     });
+  }
 }
 
 /** The tallies of one window, per load balancer and per (load balancer, target group). */
@@ -196,6 +201,28 @@ export function albMetricData(window: AlbWindow, hosts: HostCounts[], timestamp:
     });
   }
   return data;
+}
+
+/** The `TargetResponseTime` samples of a window, per series (load balancer; load balancer + target group). */
+export function albResponseTimeSamples(window: AlbWindow): { id: SeriesId; values: number[] }[] {
+  const series = (dimensions: Dimension[], tally: Tally) =>
+    tally.responseTimes
+      ? [
+          {
+            id: { namespace: ALB_NAMESPACE, metricName: 'TargetResponseTime', dimensions },
+            values: tally.responseTimes.values,
+          },
+        ]
+      : [];
+  return [
+    ...[...window.loadBalancers].flatMap(([arn, tally]) =>
+      series([{ Name: 'LoadBalancer', Value: loadBalancerDimension(arn) }], tally),
+    ),
+    ...[...window.targetGroups].flatMap(([key, tally]) => {
+      const [lbArn = '', tgArn = ''] = key.split(' ');
+      return series(pairDimensions(lbArn, tgArn), tally);
+    }),
+  ];
 }
 
 /** Sorted by name, as the gateway sorts every client's dimensions (see cloudwatch-dimensions.ts). */

@@ -1,9 +1,16 @@
-import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { ALB_NAMESPACE, albMetricData, type AlbMetricsRecorder, type HostCounts } from './alb-metrics';
+import {
+  ALB_NAMESPACE,
+  albMetricData,
+  albResponseTimeSamples,
+  type AlbMetricsRecorder,
+  type HostCounts,
+} from './alb-metrics';
 import type { AlarmEvaluator } from './alarm-evaluator';
 import { CostMeter } from './cost-meter';
+import type { ResponseTimeSamples } from './percentiles';
 
 /**
  * The sandbox's CloudWatch clock: at the end of every metric window it puts
@@ -28,6 +35,12 @@ export function scaledPeriodMs(periodSeconds: number, timeScale: number): number
   return Math.max(1, Math.round((periodSeconds * 1000 * timeScale) / window)) * window;
 }
 
+/** A source of more metrics: its namespace, and the datums of the window that starts at `timestamp`. */
+export interface MetricSource {
+  namespace: string;
+  take(timestamp: Date): MetricDatum[];
+}
+
 /** Most datums in one PutMetricData call (CloudWatch's limit). */
 const DATUMS_PER_CALL = 1000;
 
@@ -45,6 +58,10 @@ export class CloudWatchClock {
     private readonly log: Logger,
     /** Where each window's time goes (`cloudwatch:window`). */
     private readonly costs = new CostMeter(),
+    /** Where each window's response times are kept for percentiles. */
+    private readonly samples?: ResponseTimeSamples,
+    /** Other metrics put each window (e.g. `AWS/ELB` of classic load balancers): the window's datums, by namespace. */
+    private readonly more: MetricSource[] = [],
   ) {}
 
   start(): void {
@@ -63,12 +80,19 @@ export class CloudWatchClock {
     if (this.stopped) return;
     const started = performance.now();
     try {
-      const data = albMetricData(this.recorder.take(), this.hosts(), new Date(windowEnd - this.windowMs));
-      for (let i = 0; i < data.length; i += DATUMS_PER_CALL) {
-        await this.cloudWatch.send(
-          new PutMetricDataCommand({ Namespace: ALB_NAMESPACE, MetricData: data.slice(i, i + DATUMS_PER_CALL) }),
-        );
-      }
+      const window = this.recorder.take();
+      const windowStart = windowEnd - this.windowMs;
+      for (const { id, values } of albResponseTimeSamples(window)) this.samples?.record(id, windowStart, values);
+      const batches = [
+        { namespace: ALB_NAMESPACE, data: albMetricData(window, this.hosts(), new Date(windowStart)) },
+        ...this.more.map((source) => ({ namespace: source.namespace, data: source.take(new Date(windowStart)) })),
+      ];
+      for (const { namespace, data } of batches)
+        for (let i = 0; i < data.length; i += DATUMS_PER_CALL) {
+          await this.cloudWatch.send(
+            new PutMetricDataCommand({ Namespace: namespace, MetricData: data.slice(i, i + DATUMS_PER_CALL) }),
+          );
+        }
       await this.alarms.evaluate(windowEnd);
     } catch (error) {
       this.log.debug(`cloudwatch window: ${describeError(error)}`);

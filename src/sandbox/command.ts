@@ -123,6 +123,7 @@ async function runSandbox(argv: Record<string, unknown>): Promise<void> {
       timeScale,
       bootSeconds,
       infra: argv.infra === 'demo' ? 'demo' : 'none',
+      classicLoadBalancer: argv.classicLb === true,
       faults,
       log,
     });
@@ -233,6 +234,11 @@ export const sandboxCommand: CommandModule = {
           choices: ['none', 'demo'],
           default: 'none',
           describe: 'demo: create a VPC, ALB + listener, target group and buckets',
+        },
+        'classic-lb': {
+          type: 'boolean',
+          default: false,
+          describe: 'With --infra demo: also a classic load balancer (elb API), HTTP 80, same health check',
         },
         'state-file': {
           type: 'string',

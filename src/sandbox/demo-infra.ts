@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
+import { classicElbCall } from './classic-elb';
 
 /**
  * `--infra demo`: what a Terraform module would have made before the first
@@ -41,6 +42,14 @@ export interface DemoInfra {
   };
   artifactBucket: string;
   ledgerBucket: string;
+  /** The classic load balancer (HTTP 80 → 80, the same health check, draining as the deregistration delay), when asked for. */
+  classicLoadBalancerName?: string;
+}
+
+/** Options of {@link createDemoInfra}. */
+export interface DemoInfraOptions {
+  /** Also create a classic load balancer through this endpoint (the gateway): the project has no SDK client for it. */
+  classicEndpoint?: string;
 }
 
 /** The demo's settings: AWS-like, short enough to watch. */
@@ -60,7 +69,11 @@ function required<T>(value: T | undefined, what: string): T {
 }
 
 /** Creates the demo infrastructure with `aws` (clients aimed at the sandbox gateway). */
-export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'): Promise<DemoInfra> {
+export async function createDemoInfra(
+  aws: AwsClients,
+  name = 'bluegreen-demo',
+  options: DemoInfraOptions = {},
+): Promise<DemoInfra> {
   const vpc = await aws.ec2.send(
     new CreateVpcCommand({
       CidrBlock: '10.0.0.0/16',
@@ -154,7 +167,17 @@ export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'):
   await aws.s3.send(
     new PutBucketVersioningCommand({ Bucket: artifactBucket, VersioningConfiguration: { Status: 'Enabled' } }),
   );
+  const classicLoadBalancerName = options.classicEndpoint
+    ? await createClassicLoadBalancer(
+        options.classicEndpoint,
+        aws.region,
+        `${name}-classic`,
+        subnetIds,
+        securityGroupId,
+      )
+    : undefined;
   return {
+    ...(classicLoadBalancerName ? { classicLoadBalancerName } : {}),
     vpcId,
     subnetIds,
     securityGroupId,
@@ -174,4 +197,38 @@ export async function createDemoInfra(aws: AwsClients, name = 'bluegreen-demo'):
     artifactBucket,
     ledgerBucket,
   };
+}
+
+/** A classic load balancer like the ALB: HTTP 80 → 80, the demo's health check and draining (classic ELB API, Query). */
+async function createClassicLoadBalancer(
+  endpoint: string,
+  region: string,
+  name: string,
+  subnetIds: string[],
+  securityGroupId: string,
+): Promise<string> {
+  await classicElbCall(endpoint, region, 'CreateLoadBalancer', {
+    LoadBalancerName: name,
+    'Listeners.member.1.Protocol': 'HTTP',
+    'Listeners.member.1.LoadBalancerPort': '80',
+    'Listeners.member.1.InstanceProtocol': 'HTTP',
+    'Listeners.member.1.InstancePort': '80',
+    ...Object.fromEntries(subnetIds.map((id, i) => [`Subnets.member.${i + 1}`, id])),
+    'SecurityGroups.member.1': securityGroupId,
+    Scheme: 'internet-facing',
+  });
+  await classicElbCall(endpoint, region, 'ConfigureHealthCheck', {
+    LoadBalancerName: name,
+    'HealthCheck.Target': `HTTP:80${DEMO_HEALTH_CHECK.path}`,
+    'HealthCheck.Interval': String(DEMO_HEALTH_CHECK.intervalSeconds),
+    'HealthCheck.Timeout': String(DEMO_HEALTH_CHECK.timeoutSeconds),
+    'HealthCheck.HealthyThreshold': String(DEMO_HEALTH_CHECK.healthyThreshold),
+    'HealthCheck.UnhealthyThreshold': String(DEMO_HEALTH_CHECK.unhealthyThreshold),
+  });
+  await classicElbCall(endpoint, region, 'ModifyLoadBalancerAttributes', {
+    LoadBalancerName: name,
+    'LoadBalancerAttributes.ConnectionDraining.Enabled': 'true',
+    'LoadBalancerAttributes.ConnectionDraining.Timeout': String(DEMO_HEALTH_CHECK.deregistrationDelaySeconds),
+  });
+  return name;
 }

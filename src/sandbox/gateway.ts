@@ -5,6 +5,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -12,6 +13,7 @@ import { classifyRequest, decompressedBody, type AwsCall } from './aws-request';
 import { CallStats } from './call-stats';
 import { awsErrorResponse, FaultInjector, parseFaultRule } from './faults';
 import { closeHttpServer, listenLoopback } from './ports';
+import type { OwnAnswer } from './metric-queries';
 import type { MotoReadCache } from './read-cache';
 
 /**
@@ -44,6 +46,8 @@ export interface GatewayHooks {
   onCall?(call: AwsCall, receivedAt: number, fault?: 'throttle' | 'fail'): void;
   /** Where moto's answers to costly reads are kept between the calls that may change them. */
   readCache?: MotoReadCache;
+  /** Answers a call itself (what moto cannot answer), or undefined to forward it; after counting and faults. */
+  answerCall?(call: AwsCall, headers: IncomingMessage['headers'], body: Buffer): Promise<OwnAnswer | undefined>;
   /** Answers `/_sandbox/…` requests not handled by the gateway itself. */
   control?(method: string, path: string, body: unknown, query?: URLSearchParams): Promise<ControlAnswer | undefined>;
 }
@@ -228,6 +232,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         'x-amzn-requestid': 'sandbox-fault',
       });
       response.end(request.method === 'HEAD' ? undefined : error.body);
+      return;
+    }
+    const own = await hooks.answerCall?.(call, request.headers, body);
+    if (own) {
+      response.writeHead(own.status, {
+        'content-type': own.contentType,
+        'content-length': Buffer.byteLength(own.body),
+        'x-amzn-requestid': randomUUID(),
+      });
+      response.end(own.body);
       return;
     }
     await forward(request, response, body, call, decompressed !== undefined);

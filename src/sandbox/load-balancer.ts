@@ -1,5 +1,6 @@
 import {
   Agent,
+  type ClientRequest,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -9,6 +10,7 @@ import {
 import type { Logger } from '../core/log';
 import { AlbMetricsRecorder } from './alb-metrics';
 import type { InstanceFleet } from './fleet';
+import { chooseAction, forwardedGroups, redirectLocation, type ForwardTarget } from './listeners';
 import type { ListenerFacts, WorldSnapshot } from './moto-world';
 import { closeHttpServer, listenLoopback } from './ports';
 import type { TargetHealthMonitor, TargetRef } from './target-health';
@@ -24,9 +26,15 @@ import type { TargetHealthMonitor, TargetRef } from './target-health';
 
 /** A listener's local address. */
 export interface ListenerEndpoint {
+  /** `application` (ALB) or `classic` (CLB, which has no listener ARN: `listenerArn` is `<name>:<port>`). */
+  type: 'application' | 'classic';
   listenerArn: string;
   loadBalancerArn: string;
   loadBalancerName: string;
+  /** The region of the load balancer (from its ARN). */
+  region: string;
+  /** `HTTP`, `HTTPS`, … in AWS (served as plain HTTP locally). */
+  protocol: string;
   /** The listener port in AWS (e.g. 80). */
   awsPort: number;
   /** The real port on 127.0.0.1. */
@@ -40,7 +48,12 @@ interface RunningListener {
   localPort: number;
 }
 
-function sendError(response: ServerResponse, status: number, text: string): void {
+/** The region of an ARN (`arn:aws:<service>:<region>:…`). */
+export function regionOfArn(arn: string): string {
+  return arn.split(':')[3] ?? '';
+}
+
+export function sendError(response: ServerResponse, status: number, text: string): void {
   if (response.headersSent) {
     response.destroy();
     return;
@@ -52,6 +65,66 @@ function sendError(response: ServerResponse, status: number, text: string): void
     server: 'awselb/2.0',
   });
   response.end(body);
+}
+
+/**
+ * Sends a request on to an instance's app on 127.0.0.1:`port` and pipes its
+ * answer back; `answered` gets the status and the seconds until its headers,
+ * `failed` a failure before any answer (then 502). Returns the upstream request
+ * (a classic load balancer cuts it when connection draining ends).
+ */
+export function proxyToInstance(
+  request: IncomingMessage,
+  response: ServerResponse,
+  port: number,
+  listenerPort: number,
+  agent: Agent,
+  tell: { answered(status: number, seconds: number): void; failed(): void },
+): ClientRequest {
+  const sentAt = performance.now();
+  let answered = false;
+  const upstream = httpRequest(
+    {
+      host: '127.0.0.1',
+      port,
+      method: request.method,
+      path: request.url,
+      headers: {
+        ...request.headers,
+        'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1',
+        'x-forwarded-port': String(listenerPort),
+      },
+      agent,
+    },
+    (answer) => {
+      answered = true;
+      tell.answered(answer.statusCode ?? 502, (performance.now() - sentAt) / 1000);
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+      answer.on('error', () => response.destroy());
+    },
+  );
+  // Without a listener the agent's idle timeout would not touch active requests anyway; keep them alive.
+  upstream.on('timeout', () => undefined);
+  upstream.on('error', () => {
+    if (!answered) tell.failed();
+    sendError(response, 502, 'Bad Gateway');
+  });
+  request.pipe(upstream);
+  return upstream;
+}
+
+/** The local ports of listeners that are open. */
+export function openPorts(listeners: Iterable<{ localPort: number }>): number[] {
+  return [...listeners].map((l) => l.localPort).filter((p) => p > 0);
+}
+
+/** Closes every listener's server (and forgets them), then the pool of connections to the apps. */
+export async function closeListeners(listeners: Map<string, { server: Server }>, agent: Agent): Promise<void> {
+  const all = [...listeners.values()];
+  listeners.clear();
+  await Promise.all(all.map((l) => closeHttpServer(l.server)));
+  agent.destroy();
 }
 
 export class LoadBalancerRouter {
@@ -93,8 +166,8 @@ export class LoadBalancerRouter {
   }
 
   /** Chooses a target group by weight (only groups with registered targets; healthy ones first), then a target. */
-  private pickTarget(facts: ListenerFacts): TargetRef | undefined {
-    const options = facts.forward
+  private pickTarget(forward: ForwardTarget[]): TargetRef | undefined {
+    const options = forward
       .filter((f) => f.weight > 0)
       .map((f) => ({ ...f, ...this.health.routable(f.targetGroupArn) }))
       .filter((f) => f.registered.length > 0);
@@ -121,8 +194,27 @@ export class LoadBalancerRouter {
   private route(listenerArn: string, request: IncomingMessage, response: ServerResponse): void {
     const running = this.listeners.get(listenerArn);
     if (!running || this.stopped) return sendError(response, 503, 'Service Temporarily Unavailable');
-    const loadBalancerArn = running.facts.loadBalancerArn;
-    const target = this.pickTarget(running.facts);
+    const facts = running.facts;
+    const loadBalancerArn = facts.loadBalancerArn;
+    const asked = { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers };
+    const action = chooseAction(facts.rules, facts.defaultAction, asked);
+    if (action.kind !== 'forward') {
+      request.resume();
+      if (action.kind === 'unsupported') return sendError(response, 501, `Not Implemented (${action.type})`);
+      const headers: Record<string, string | number> =
+        action.kind === 'redirect'
+          ? {
+              location: redirectLocation(action.location, asked, facts.port),
+            }
+          : { 'content-type': action.contentType };
+      const body = action.kind === 'fixed-response' ? action.body : '';
+      const status = action.status;
+      this.metrics.elbResponse(loadBalancerArn, status);
+      response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body), server: 'awselb/2.0' });
+      response.end(body);
+      return;
+    }
+    const target = this.pickTarget(action.forward);
     if (!target) {
       this.metrics.elbResponse(loadBalancerArn, 503);
       return sendError(response, 503, 'Service Temporarily Unavailable');
@@ -133,48 +225,19 @@ export class LoadBalancerRouter {
       this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn);
       return sendError(response, 502, 'Bad Gateway');
     }
-    const sentAt = performance.now();
-    let answered = false;
-    const upstream = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: request.method,
-        path: request.url,
-        headers: {
-          ...request.headers,
-          'x-forwarded-for': request.socket.remoteAddress ?? '127.0.0.1',
-          'x-forwarded-port': String(running.facts.port),
-        },
-        agent: this.agent,
-      },
-      (answer) => {
-        answered = true;
-        this.metrics.targetResponse(
-          loadBalancerArn,
-          target.targetGroupArn,
-          answer.statusCode ?? 502,
-          (performance.now() - sentAt) / 1000,
-        );
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-        answer.on('error', () => response.destroy());
-      },
-    );
-    // Without a listener the agent's idle timeout would not touch active requests anyway; keep them alive.
-    upstream.on('timeout', () => undefined);
-    upstream.on('error', () => {
-      if (!answered) this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn);
-      sendError(response, 502, 'Bad Gateway');
+    proxyToInstance(request, response, port, running.facts.port, this.agent, {
+      answered: (status, seconds) =>
+        this.metrics.targetResponse(loadBalancerArn, target.targetGroupArn, status, seconds),
+      failed: () => this.metrics.elbResponse(loadBalancerArn, 502, target.targetGroupArn),
     });
-    request.pipe(upstream);
   }
 
   /** Every (load balancer, target group) a listener forwards to. */
   forwardPairs(): { loadBalancerArn: string; targetGroupArn: string }[] {
     const pairs = new Map<string, { loadBalancerArn: string; targetGroupArn: string }>();
     for (const { facts } of this.listeners.values()) {
-      for (const f of facts.forward)
+      const groups = [facts.defaultAction, ...facts.rules.map((rule) => rule.action)].flatMap(forwardedGroups);
+      for (const f of groups)
         pairs.set(`${facts.loadBalancerArn} ${f.targetGroupArn}`, {
           loadBalancerArn: facts.loadBalancerArn,
           targetGroupArn: f.targetGroupArn,
@@ -187,9 +250,12 @@ export class LoadBalancerRouter {
     return [...this.listeners.entries()]
       .filter(([, l]) => l.localPort > 0)
       .map(([arn, l]) => ({
+        type: 'application' as const,
         listenerArn: arn,
         loadBalancerArn: l.facts.loadBalancerArn,
         loadBalancerName: l.facts.loadBalancerName,
+        region: regionOfArn(arn),
+        protocol: l.facts.protocol,
         awsPort: l.facts.port,
         localPort: l.localPort,
         url: `http://127.0.0.1:${l.localPort}`,
@@ -197,14 +263,11 @@ export class LoadBalancerRouter {
   }
 
   ports(): number[] {
-    return [...this.listeners.values()].map((l) => l.localPort).filter((p) => p > 0);
+    return openPorts(this.listeners.values());
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const all = [...this.listeners.values()];
-    this.listeners.clear();
-    await Promise.all(all.map((l) => closeHttpServer(l.server)));
-    this.agent.destroy();
+    await closeListeners(this.listeners, this.agent);
   }
 }

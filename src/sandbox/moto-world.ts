@@ -21,19 +21,22 @@ import {
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
-  type Action,
   type DescribeListenersCommandOutput,
   type DescribeLoadBalancersCommandOutput,
+  type DescribeRulesCommandOutput,
   type DescribeTargetGroupAttributesCommandOutput,
   type DescribeTargetGroupsCommandOutput,
   type DescribeTargetHealthCommandOutput,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { readClassicLoadBalancers, type ClassicLoadBalancerFacts } from './classic-elb';
 import { CostMeter } from './cost-meter';
+import { forwardTargets, listenerRulesOf, routeActionOf, type ListenerRule, type RouteAction } from './listeners';
 import type { WorldScope } from './world-effects';
 
 /**
@@ -77,8 +80,14 @@ export interface ListenerFacts {
   loadBalancerArn: string;
   loadBalancerName: string;
   port: number;
+  /** `HTTP`, `HTTPS`, … (served as plain HTTP locally). */
+  protocol: string;
   /** Target groups the default action forwards to, with weights (1 when a single target group). */
   forward: { targetGroupArn: string; weight: number }[];
+  /** The default action (a forward, or a fixed response / redirect). */
+  defaultAction: RouteAction;
+  /** The listener's other rules, by priority (listeners.ts). */
+  rules: ListenerRule[];
 }
 
 export interface AsgFacts {
@@ -88,7 +97,11 @@ export interface AsgFacts {
   healthCheckType: string;
   healthCheckGracePeriodSeconds: number;
   targetGroupArns: string[];
+  /** Classic load balancers the group registers its instances with (`LoadBalancerNames`). */
+  loadBalancerNames?: string[];
 }
+
+export { forwardTargets } from './listeners';
 
 /** One consistent read of moto. */
 export interface WorldSnapshot {
@@ -98,6 +111,8 @@ export interface WorldSnapshot {
   targetGroups: Map<string, TargetGroupFacts>;
   listeners: Map<string, ListenerFacts>;
   asgs: Map<string, AsgFacts>;
+  /** Classic load balancers by name (classic-elb.ts). */
+  classicLoadBalancers?: Map<string, ClassicLoadBalancerFacts>;
 }
 
 /** SDK clients aimed straight at moto. */
@@ -107,6 +122,8 @@ export interface MotoClients {
   autoScaling: AutoScalingClient;
   /** For the sandbox's own metrics and alarm states. */
   cloudWatch: CloudWatchClient;
+  /** Where the classic ELB API is asked (no SDK client: classic-elb.ts sends Query requests). */
+  classic?: { endpoint: string; region: string };
 }
 
 /** Clients for the traffic layer's own reads of moto (fixed dummy credentials; moto does not check them). */
@@ -123,20 +140,16 @@ export function motoClients(motoEndpoint: string, region: string): MotoClients {
     autoScaling: new AutoScalingClient(config),
     // Moto fails on compressed bodies (the SDK gzips PutMetricData over 10 KB).
     cloudWatch: new CloudWatchClient({ ...config, disableRequestCompression: true }),
+    classic: { endpoint: motoEndpoint, region },
   };
 }
 
-/** Forward targets of a listener's default actions (plain TargetGroupArn or ForwardConfig weights). */
-export function forwardTargets(actions: Action[] | undefined): { targetGroupArn: string; weight: number }[] {
-  const forward = (actions ?? []).find((action) => action.Type === 'forward');
-  if (!forward) return [];
-  const weighted = forward.ForwardConfig?.TargetGroups ?? [];
-  if (weighted.length > 0) {
-    return weighted
-      .filter((tg) => tg.TargetGroupArn)
-      .map((tg) => ({ targetGroupArn: tg.TargetGroupArn as string, weight: tg.Weight ?? 1 }));
-  }
-  return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
+/** A snapshot, with its classic load balancers when they were read. */
+function snapshotOf(
+  albWorld: Omit<WorldSnapshot, 'classicLoadBalancers'>,
+  classicLoadBalancers: Map<string, ClassicLoadBalancerFacts> | undefined,
+): WorldSnapshot {
+  return classicLoadBalancers ? { ...albWorld, classicLoadBalancers } : albWorld;
 }
 
 /** Most instance ids in one DescribeInstances filter (EC2's limit on filter values). */
@@ -167,6 +180,7 @@ function asgFactsOf(group: AutoScalingGroup & { AutoScalingGroupName: string }):
     healthCheckType: group.HealthCheckType ?? 'EC2',
     healthCheckGracePeriodSeconds: group.HealthCheckGracePeriod ?? 0,
     targetGroupArns: group.TargetGroupARNs ?? [],
+    ...(group.LoadBalancerNames?.length ? { loadBalancerNames: group.LoadBalancerNames } : {}),
     ...(group.LaunchTemplate?.LaunchTemplateId
       ? { launchTemplate: `${group.LaunchTemplate.LaunchTemplateId}:${group.LaunchTemplate.Version ?? '$Default'}` }
       : {}),
@@ -224,14 +238,15 @@ export class MotoWorldReader {
 
   /** Reads the whole world. */
   async read(): Promise<WorldSnapshot> {
-    const [instances, targetGroups, listeners, asgs] = await Promise.all([
+    const [instances, targetGroups, listeners, asgs, classicLoadBalancers] = await Promise.all([
       this.readInstances(),
       this.readTargetGroups(),
       this.readListeners(),
       this.readAsgs(),
+      this.readClassic(),
     ]);
     const imageTags = await this.readImageTags([...new Set([...instances.values()].map((i) => i.amiId))]);
-    return { instances, imageTags, targetGroups, listeners, asgs };
+    return snapshotOf({ instances, imageTags, targetGroups, listeners, asgs }, classicLoadBalancers);
   }
 
   /**
@@ -372,8 +387,13 @@ export class MotoWorldReader {
       }
     }
     const listeners = scope.listeners ? await this.readListeners() : previous.listeners;
+    // A CLB's registrations follow its ASGs (scale-in deregisters) and its instances (terminated ones).
+    const classicMoved =
+      scope.classicLoadBalancers ||
+      ((previous.classicLoadBalancers?.size ?? 0) > 0 && (scope.asgNames.size > 0 || scope.instanceIds.size > 0));
+    const classicLoadBalancers = classicMoved ? await this.readClassic() : previous.classicLoadBalancers;
     const imageTags = await this.readImageTags([...new Set([...instances.values()].map((i) => i.amiId))]);
-    return { instances, imageTags, targetGroups, listeners, asgs };
+    return snapshotOf({ instances, imageTags, targetGroups, listeners, asgs }, classicLoadBalancers);
   }
 
   /** The AMI of a launch template version (`id:version`, numbered: immutable, so cached); undefined when unknown. */
@@ -529,17 +549,33 @@ export class MotoWorldReader {
         );
         for (const listener of listeners.Listeners ?? []) {
           if (!listener.ListenerArn) continue;
+          const rules = await this.send<DescribeRulesCommandOutput>(
+            this.clients.elbv2,
+            new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }),
+          );
           result.set(listener.ListenerArn, {
             arn: listener.ListenerArn,
             loadBalancerArn: balancer.LoadBalancerArn as string,
             loadBalancerName: balancer.LoadBalancerName ?? '',
             port: listener.Port ?? 80,
+            protocol: listener.Protocol ?? 'HTTP',
             forward: forwardTargets(listener.DefaultActions),
+            defaultAction: routeActionOf(listener.DefaultActions),
+            rules: listenerRulesOf(rules.Rules),
           });
         }
       }),
     );
     return result;
+  }
+
+  /** Every classic load balancer (undefined when the clients name no classic endpoint). */
+  private async readClassic(): Promise<Map<string, ClassicLoadBalancerFacts> | undefined> {
+    const classic = this.clients.classic;
+    if (!classic) return undefined;
+    return this.meter.time('moto:DescribeClassicLoadBalancers', () =>
+      readClassicLoadBalancers(classic.endpoint, classic.region),
+    );
   }
 
   private async readAsgs(): Promise<Map<string, AsgFacts>> {

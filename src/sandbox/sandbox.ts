@@ -28,6 +28,8 @@ export interface SandboxOptions {
   pollMs?: number;
   /** `demo` creates the demo infrastructure (see {@link DemoInfra}). */
   infra?: 'none' | 'demo';
+  /** With `infra: 'demo'`: also a classic load balancer (default false). */
+  classicLoadBalancer?: boolean;
   /** Fault rules in force from the start. */
   faults?: FaultRule[];
   /** Seed of the throttling dice (default 1: the same run every time). */
@@ -56,7 +58,7 @@ export interface Sandbox {
   addFault(rule: FaultRule): StoredFaultRule;
   removeFault(id: string): boolean;
   clearFaults(): void;
-  /** Every ALB listener's local URL. */
+  /** Every listener's local URL (ALB and classic). */
   listeners(): ListenerEndpoint[];
   /** Re-reads moto now (the layer also polls on its own). */
   refresh(): Promise<void>;
@@ -165,7 +167,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const gw = gateway;
     const clients = sandboxClients(gw.endpoint, region);
     if (options.infra === 'demo') {
-      infra = await createDemoInfra(clients);
+      infra = await createDemoInfra(
+        clients,
+        undefined,
+        options.classicLoadBalancer ? { classicEndpoint: gw.endpoint } : {},
+      );
       log.info(
         `demo infra ready: ALB ${infra.loadBalancerName}, target group ${infra.targetGroupName}, buckets ${infra.artifactBucket} and ${infra.ledgerBucket}`,
       );
@@ -188,7 +194,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       addFault: (rule) => gw.faults.add(rule),
       removeFault: (id) => gw.faults.remove(id),
       clearFaults: () => gw.faults.clear(),
-      listeners: () => layer.router.endpoints(),
+      listeners: () => layer.endpoints(),
       refresh: () => layer.refresh(),
       state: () => layer.state(),
       timeline: (since) => layer.timeline.snapshot(since),

@@ -67,7 +67,12 @@ export function matchesHttpCode(matcher: string, status: number): boolean {
 
 type CheckOutcome = { ok: true } | { ok: false; reason: string; description: string };
 
-function httpCheck(port: number, settings: HealthCheckSettings, timeoutMs: number): Promise<CheckOutcome> {
+/** One HTTP health check of 127.0.0.1:`port` (GET `settings.path`, status against `settings.matcher`). */
+export function httpCheck(
+  port: number,
+  settings: Pick<HealthCheckSettings, 'path' | 'matcher'>,
+  timeoutMs: number,
+): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     const request = httpGet(
       { host: '127.0.0.1', port, path: settings.path, agent: false, timeout: timeoutMs },
@@ -103,7 +108,7 @@ function httpCheck(port: number, settings: HealthCheckSettings, timeoutMs: numbe
  * such stalls into `Target.Timeout` flaps of healthy targets. Still below
  * any AWS timeout (2 s minimum).
  */
-const HEALTH_CHECK_TIMEOUT_FLOOR_MS = 1_000;
+export const HEALTH_CHECK_TIMEOUT_FLOOR_MS = 1_000;
 
 export class TargetHealthMonitor {
   private readonly groups = new Map<string, GroupRecord>();

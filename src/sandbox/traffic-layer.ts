@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { AlarmEvaluator } from './alarm-evaluator';
@@ -7,8 +8,14 @@ import { CostMeter, type CostSnapshot } from './cost-meter';
 import { sortJsonDimensions, sortQueryDimensions } from './cloudwatch-dimensions';
 import { InstanceFleet } from './fleet';
 import type { ControlAnswer, GatewayHooks } from './gateway';
-import { LoadBalancerRouter } from './load-balancer';
+import { classicElbCall } from './classic-elb';
+import { CLB_NAMESPACE, ClassicRouter } from './classic-load-balancer';
+import { droppedByMoto } from './clb-membership';
+import { ClassicHealthMonitor, rewriteInstanceHealth } from './clb-health';
+import { LoadBalancerRouter, type ListenerEndpoint } from './load-balancer';
 import { motoClients, MotoWorldReader, type WorldSnapshot } from './moto-world';
+import { answerGetMetricData, answerGetMetricStatistics, type OwnAnswer } from './metric-queries';
+import { ResponseTimeSamples } from './percentiles';
 import { MotoReadCache } from './read-cache';
 import { rewriteAsgInstanceHealth, rewriteTargetHealth } from './response-rewrite';
 import { TargetHealthMonitor } from './target-health';
@@ -46,6 +53,9 @@ export class TrafficLayer {
   readonly fleet: InstanceFleet;
   readonly health: TargetHealthMonitor;
   readonly router: LoadBalancerRouter;
+  /** Classic load balancers: real health checks of their instances, and their listeners. */
+  readonly classicHealth: ClassicHealthMonitor;
+  readonly classicRouter: ClassicRouter;
   /** Target state changes and AWS calls, in order. */
   readonly timeline = new Timeline();
   private readonly cloudWatchClock: CloudWatchClock;
@@ -66,6 +76,9 @@ export class TrafficLayer {
   private lastMutationAt = 0;
   /** What the layer spends (reads of moto, refreshes, CloudWatch windows), for the benchmark. */
   readonly costs = new CostMeter();
+  /** Response times the load balancers measured, for percentile statistics (percentiles.ts). */
+  readonly responseTimes = new ResponseTimeSamples();
+  private readonly motoCloudWatch: CloudWatchClient;
   /** Moto's answers to the deploy's costly reads, kept between mutations (read-cache.ts). */
   readonly readCache = new MotoReadCache();
 
@@ -82,6 +95,10 @@ export class TrafficLayer {
       this.timeline.record({ kind: 'target-state', ...change }),
     );
     this.router = new LoadBalancerRouter(this.fleet, this.health, log.child('lb'));
+    this.classicHealth = new ClassicHealthMonitor(this.fleet, options.timeScale, log.child('clb-health'), (name, id) =>
+      this.classicRouter.cutInFlight(name, id),
+    );
+    this.classicRouter = new ClassicRouter(this.fleet, this.classicHealth, options.region, log.child('clb'));
     const scale = options.timeScale;
     const alarms = new AlarmEvaluator(
       moto.cloudWatch,
@@ -98,7 +115,10 @@ export class TrafficLayer {
       alarms,
       log.child('cloudwatch'),
       this.costs,
+      this.responseTimes,
+      [{ namespace: CLB_NAMESPACE, take: (at) => this.classicRouter.takeMetricData(at, this.responseTimes) }],
     );
+    this.motoCloudWatch = moto.cloudWatch;
   }
 
   /**
@@ -175,12 +195,36 @@ export class TrafficLayer {
       this.lastFullReadAt = Date.now();
     }
     if (this.stopped) return;
+    world = await this.restoreClassicMembers(previous, world, scope);
     this.world = world;
     await this.costs.time('reconcile', async () => {
       await this.fleet.reconcile(world);
       this.health.reconcile(world);
       await this.router.reconcile(world);
+      this.classicHealth.reconcile(world.classicLoadBalancers);
+      await this.classicRouter.reconcile(world.classicLoadBalancers);
     });
+  }
+
+  /** Puts back in moto the CLB instances moto's Auto Scaling dropped by mistake (clb-membership.ts), and in `world`. */
+  private async restoreClassicMembers(
+    previous: WorldSnapshot | undefined,
+    world: WorldSnapshot,
+    scope: WorldScope,
+  ): Promise<WorldSnapshot> {
+    const dropped = droppedByMoto(previous, world, scope);
+    if (dropped.size === 0) return world;
+    const balancers = new Map(world.classicLoadBalancers);
+    for (const [name, ids] of dropped) {
+      await classicElbCall(this.options.motoEndpoint, this.options.region, 'RegisterInstancesWithLoadBalancer', {
+        LoadBalancerName: name,
+        ...Object.fromEntries(ids.map((id, i) => [`Instances.member.${i + 1}.InstanceId`, id])),
+      });
+      const facts = balancers.get(name);
+      if (facts) balancers.set(name, { ...facts, instances: [...facts.instances, ...ids] });
+      this.options.log.debug(`moto dropped ${ids.join(', ')} from ${name}: registered again`);
+    }
+    return { ...world, classicLoadBalancers: balancers };
   }
 
   /** What the layer spent so far ({@link costs}), with the gateway's reads answered from the cache and from moto. */
@@ -206,14 +250,19 @@ export class TrafficLayer {
     if (!asg || asg.healthCheckType !== 'ELB') return undefined;
     const launchedAt = this.fleet.launchedAt(instanceId) ?? 0;
     if (Date.now() < launchedAt + asg.healthCheckGracePeriodSeconds * 1000 * this.options.timeScale) return 'Healthy';
-    const unhealthy = asg.targetGroupArns.some((arn) => this.health.healthOf(arn, instanceId)?.state === 'unhealthy');
+    const unhealthy =
+      asg.targetGroupArns.some((arn) => this.health.healthOf(arn, instanceId)?.state === 'unhealthy') ||
+      (asg.loadBalancerNames ?? []).some(
+        (name) => this.classicHealth.healthOf(name, instanceId)?.reasonCode === 'Instance',
+      );
     return unhealthy ? 'Unhealthy' : 'Healthy';
   }
 
   /** The gateway hooks of the traffic layer. */
   gatewayHooks(extraControl?: GatewayHooks['control']): GatewayHooks {
     const rewritten = (call: AwsCall): boolean =>
-      (call.service === 'elasticloadbalancing' && call.action === 'DescribeTargetHealth') ||
+      (call.service === 'elasticloadbalancing' &&
+        (call.action === 'DescribeTargetHealth' || call.action === 'DescribeInstanceHealth')) ||
       (call.service === 'autoscaling' &&
         (call.action === 'DescribeAutoScalingGroups' || call.action === 'DescribeAutoScalingInstances'));
     return {
@@ -221,6 +270,10 @@ export class TrafficLayer {
       rewritesAction: rewritten,
       rewriteResponse: (call, body) => {
         if (!rewritten(call)) return undefined;
+        if (call.action === 'DescribeInstanceHealth') {
+          const name = call.params.get('LoadBalancerName');
+          return name ? rewriteInstanceHealth(body, name, (lb, id) => this.classicHealth.healthOf(lb, id)) : undefined;
+        }
         if (call.action === 'DescribeTargetHealth') {
           const arn = call.params.get('TargetGroupArn');
           if (!arn) return undefined;
@@ -235,6 +288,7 @@ export class TrafficLayer {
         const sorted = headers['x-amz-target'] ? sortJsonDimensions(text) : sortQueryDimensions(text);
         return sorted === undefined ? undefined : Buffer.from(sorted, 'utf8');
       },
+      answerCall: (call, headers, body) => this.answerCall(call, headers, body),
       onCall: (call, receivedAt, fault) => this.timeline.record(callEventOf(call, receivedAt, fault)),
       afterMutation: async (call) => {
         if (call.service === 'monitoring' && call.action === 'PutMetricAlarm')
@@ -251,8 +305,7 @@ export class TrafficLayer {
           this.timeline.reset();
           return { status: 200, body: this.timeline.snapshot() };
         }
-        if (method === 'GET' && path === 'listeners')
-          return { status: 200, body: { listeners: this.router.endpoints() } };
+        if (method === 'GET' && path === 'listeners') return { status: 200, body: { listeners: this.endpoints() } };
         if (method === 'POST' && path === 'refresh') {
           await this.refresh();
           return { status: 200, body: this.state() };
@@ -262,18 +315,44 @@ export class TrafficLayer {
     };
   }
 
+  /** Answers the CloudWatch reads of percentiles (metric-queries.ts); undefined for every other call. */
+  private answerCall(
+    call: AwsCall,
+    headers: Record<string, string | string[] | undefined>,
+    body: Buffer,
+  ): Promise<OwnAnswer | undefined> {
+    if (call.service !== 'monitoring') return Promise.resolve(undefined);
+    if (call.action !== 'GetMetricData' && call.action !== 'GetMetricStatistics') return Promise.resolve(undefined);
+    let json: Record<string, unknown> | undefined;
+    if (headers['x-amz-target']) {
+      try {
+        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    }
+    return call.action === 'GetMetricData'
+      ? answerGetMetricData(this.responseTimes, this.motoCloudWatch, json, call.params)
+      : Promise.resolve(answerGetMetricStatistics(this.responseTimes, json, call.params));
+  }
+
   /** Instances, targets and listeners as the sandbox sees them. */
   state(): {
     instances: ReturnType<InstanceFleet['list']>;
     targets: ReturnType<TargetHealthMonitor['list']>;
-    listeners: ReturnType<LoadBalancerRouter['endpoints']>;
+    listeners: ListenerEndpoint[];
   } {
-    return { instances: this.fleet.list(), targets: this.health.list(), listeners: this.router.endpoints() };
+    return { instances: this.fleet.list(), targets: this.health.list(), listeners: this.endpoints() };
+  }
+
+  /** Every listener's local address: ALB listeners, then classic load balancer listeners. */
+  endpoints(): ListenerEndpoint[] {
+    return [...this.router.endpoints(), ...this.classicRouter.endpoints()];
   }
 
   /** Every port the layer listens on (instance apps and listeners). */
   ports(): number[] {
-    return [...this.fleet.ports(), ...this.router.ports()];
+    return [...this.fleet.ports(), ...this.router.ports(), ...this.classicRouter.ports()];
   }
 
   async stop(): Promise<void> {
@@ -282,7 +361,9 @@ export class TrafficLayer {
     await this.cloudWatchClock.stop();
     await this.running?.catch(() => undefined);
     this.health.stop();
+    this.classicHealth.stop();
     await this.router.stop();
+    await this.classicRouter.stop();
     await this.fleet.stopAll();
   }
 }

@@ -29,6 +29,8 @@ export interface WorldScope {
   imageIds: Set<string>;
   /** Target groups whose attributes (deregistration delay) may have changed (the cache forgets them). */
   targetGroupAttributes: Set<string>;
+  /** Read the classic load balancers again (their listeners, health check, instances, draining). */
+  classicLoadBalancers: boolean;
 }
 
 /** A scope that reads nothing. */
@@ -42,6 +44,7 @@ export function emptyScope(): WorldScope {
     listeners: false,
     imageIds: new Set(),
     targetGroupAttributes: new Set(),
+    classicLoadBalancers: false,
   };
 }
 
@@ -56,6 +59,7 @@ export function isEmptyScope(scope: WorldScope): boolean {
     !scope.full &&
     !scope.targetGroupList &&
     !scope.listeners &&
+    !scope.classicLoadBalancers &&
     scope.asgNames.size === 0 &&
     scope.instanceIds.size === 0 &&
     scope.targetGroupArns.size === 0 &&
@@ -77,6 +81,7 @@ export function mergeScopes(a: WorldScope | undefined, b: WorldScope): WorldScop
     listeners: a.listeners || b.listeners,
     imageIds: union(a.imageIds, b.imageIds),
     targetGroupAttributes: union(a.targetGroupAttributes, b.targetGroupAttributes),
+    classicLoadBalancers: a.classicLoadBalancers || b.classicLoadBalancers,
   };
 }
 
@@ -173,6 +178,25 @@ const LISTENER_ACTIONS = new Set([
   'ModifyListenerAttributes',
 ]);
 
+/** Classic ELB actions that change what the layer reads of CLBs (listeners, health check, instances, draining). */
+const CLASSIC_ACTIONS = new Set([
+  'CreateLoadBalancer',
+  'DeleteLoadBalancer',
+  'CreateLoadBalancerListeners',
+  'DeleteLoadBalancerListeners',
+  'RegisterInstancesWithLoadBalancer',
+  'DeregisterInstancesFromLoadBalancer',
+  'ConfigureHealthCheck',
+  'ModifyLoadBalancerAttributes',
+  'EnableAvailabilityZonesForLoadBalancer',
+  'DisableAvailabilityZonesForLoadBalancer',
+  'AttachLoadBalancerToSubnets',
+  'DetachLoadBalancerFromSubnets',
+  'ApplySecurityGroupsToLoadBalancer',
+  'CreateLoadBalancerPolicy',
+  'SetLoadBalancerPoliciesOfListener',
+]);
+
 /** Services whose calls can change the world the layer reads. */
 const WORLD_SERVICES = new Set(['ec2', 'autoscaling', 'elasticloadbalancing']);
 
@@ -257,7 +281,12 @@ export function worldScopeOf(call: AwsCall, world: WorldSnapshot | undefined): W
     }
     return full;
   }
-  // elasticloadbalancing: ELBv2 (Version 2015-12-01); Classic ELB's actions read everything.
+  // elasticloadbalancing: Classic ELB (Version 2012-06-01) re-reads the CLBs; ELBv2 (2015-12-01) what it names.
+  if (params.get('Version') === '2012-06-01') {
+    if (!CLASSIC_ACTIONS.has(call.action)) return full;
+    scope.classicLoadBalancers = true;
+    return scope;
+  }
   if (params.get('Version') !== '2015-12-01') return full;
   if (call.action === 'RegisterTargets' || call.action === 'DeregisterTargets') {
     const arn = params.get('TargetGroupArn');

@@ -5,6 +5,11 @@ import {
   DescribeImagesCommand,
   RegisterImageCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
 import type { DemoInfra } from '../../src/sandbox/demo-infra';
@@ -38,13 +43,17 @@ export async function makeAppAmi(
   return amiId;
 }
 
-/** Creates a launch template and an ASG in the demo target group (HealthCheckType ELB). */
+/**
+ * Creates a launch template and an ASG in the demo target group (HealthCheckType ELB); with
+ * `loadBalancerNames`, registered with those classic load balancers instead (MinSize 0).
+ */
 export async function createAppAsg(
   aws: AwsClients,
-  infra: DemoInfra,
+  infra: Pick<DemoInfra, 'subnetIds' | 'targetGroupArn'>,
   name: string,
   amiId: string,
   desired: number,
+  classic: { loadBalancerNames?: string[] } = {},
 ): Promise<void> {
   const template = await aws.ec2.send(
     new CreateLaunchTemplateCommand({
@@ -56,16 +65,66 @@ export async function createAppAsg(
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: name,
       LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
-      MinSize: desired,
-      MaxSize: desired,
+      MinSize: classic.loadBalancerNames ? 0 : desired,
+      MaxSize: Math.max(desired, classic.loadBalancerNames ? 4 : 0),
       DesiredCapacity: desired,
       VPCZoneIdentifier: infra.subnetIds.join(','),
-      TargetGroupARNs: [infra.targetGroupArn],
+      ...(classic.loadBalancerNames
+        ? { LoadBalancerNames: classic.loadBalancerNames }
+        : { TargetGroupARNs: [infra.targetGroupArn] }),
       HealthCheckType: 'ELB',
       // moto turns 0 into its default 300, so ask for 1 s.
       HealthCheckGracePeriod: 1,
     }),
   );
+}
+
+/** A second target group in the demo VPC (health checks on `/health` every `intervalSeconds`, healthy after 2), its ARN. */
+export async function createTargetGroup(
+  aws: AwsClients,
+  infra: DemoInfra,
+  name: string,
+  intervalSeconds = 5,
+): Promise<string> {
+  const created = await aws.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: infra.vpcId,
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: intervalSeconds,
+      HealthyThresholdCount: 2,
+    }),
+  );
+  return created.TargetGroups?.[0]?.TargetGroupArn as string;
+}
+
+/** Points a listener's default action at target groups with weights: `[[arn, weight], …]`. */
+export async function forwardWeighted(
+  aws: AwsClients,
+  listenerArn: string,
+  weights: [string, number][],
+): Promise<void> {
+  await aws.elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: listenerArn,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: { TargetGroups: weights.map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) },
+        },
+      ],
+    }),
+  );
+}
+
+/** Waits until a target group has a `healthy` target (DescribeTargetHealth through the gateway). */
+export async function waitForHealthyTarget(aws: AwsClients, targetGroupArn: string): Promise<void> {
+  await waitFor(`a healthy target in ${targetGroupArn}`, async () => {
+    const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+    return health.TargetHealthDescriptions?.some((d) => d.TargetHealth?.State === 'healthy') ? true : undefined;
+  });
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the deadline only bounds the test. */

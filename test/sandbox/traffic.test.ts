@@ -4,16 +4,22 @@ import { promisify } from 'node:util';
 import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
-  CreateTargetGroupCommand,
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
-  ModifyListenerCommand,
   ModifyTargetGroupAttributesCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startProbe } from '../../src/sandbox/probe';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import { createAppAsg, getJson, makeAppAmi, waitFor } from './fixtures';
+import {
+  createAppAsg,
+  createTargetGroup,
+  forwardWeighted,
+  getJson,
+  makeAppAmi,
+  waitFor,
+  waitForHealthyTarget,
+} from './fixtures';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
@@ -246,41 +252,15 @@ test.serial(
 test.serial('the listener honours forward weights across target groups', async (t) => {
   const aws = sandbox.clients();
   const infra = sandbox.infra!;
-  const created = await aws.elbv2.send(
-    new CreateTargetGroupCommand({
-      Name: 'canary-web',
-      Protocol: 'HTTP',
-      Port: 80,
-      VpcId: infra.vpcId,
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-    }),
-  );
-  const canaryArn = created.TargetGroups?.[0]?.TargetGroupArn as string;
+  const canaryArn = await createTargetGroup(aws, infra, 'canary-web');
   const v3 = await makeAppAmi(aws, 'v3');
   await createAppAsg(aws, { ...infra, targetGroupArn: canaryArn }, 'canary-v001', v3, 1);
-  await waitFor('the canary target healthy', async () => {
-    const health = await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: canaryArn }));
-    return health.TargetHealthDescriptions?.[0]?.TargetHealth?.State === 'healthy' ? true : undefined;
-  });
+  await waitForHealthyTarget(aws, canaryArn);
   const forward = async (mainWeight: number, canaryWeight: number): Promise<Set<string>> => {
-    await aws.elbv2.send(
-      new ModifyListenerCommand({
-        ListenerArn: infra.listenerArn,
-        DefaultActions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: infra.targetGroupArn, Weight: mainWeight },
-                { TargetGroupArn: canaryArn, Weight: canaryWeight },
-              ],
-            },
-          },
-        ],
-      }),
-    );
+    await forwardWeighted(aws, infra.listenerArn, [
+      [infra.targetGroupArn, mainWeight],
+      [canaryArn, canaryWeight],
+    ]);
     const versions = new Set<string>();
     for (let i = 0; i < 12; i += 1) {
       const { status, body } = await getJson(sandbox.listenerUrl as string);

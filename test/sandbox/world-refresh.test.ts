@@ -1,6 +1,7 @@
 import test from 'ava';
 import {
   AttachInstancesCommand,
+  AttachLoadBalancersCommand,
   CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   AttachLoadBalancerTargetGroupsCommand,
@@ -32,6 +33,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../src/aws/clients';
 import { silentLogger } from '../../src/core/log';
+import { classicElbCall } from '../../src/sandbox/classic-elb';
 import { createDemoInfra, type DemoInfra } from '../../src/sandbox/demo-infra';
 import { startGateway, type Gateway } from '../../src/sandbox/gateway';
 import { startMotoProcess, type MotoProcess } from '../../src/sandbox/moto-process';
@@ -131,6 +133,10 @@ function normalized(world: WorldSnapshot | undefined): unknown {
     })),
     listeners: sortedEntries(world.listeners),
     asgs: sortedEntries(world.asgs, (a) => ({ ...a, targetGroupArns: [...a.targetGroupArns].sort() })),
+    classicLoadBalancers: sortedEntries(world.classicLoadBalancers ?? new Map(), (c) => ({
+      ...c,
+      instances: [...c.instances].sort(),
+    })),
   };
 }
 
@@ -151,6 +157,9 @@ test.serial(
     const amis = [await makeAppAmi(aws, '1.0.0'), await makeAppAmi(aws, '2.0.0')];
     const extraTargetGroups: string[] = [];
     let groups = 0;
+    let classics = 0;
+    const classic = (action: string, params: Record<string, string>) =>
+      classicElbCall(gateway.endpoint, 'us-east-1', action, params);
     const world = (): WorldSnapshot => layer.currentWorld() as WorldSnapshot;
     const asgNames = (): string[] => [...world().asgs.keys()];
     const running = (): string[] =>
@@ -416,6 +425,62 @@ test.serial(
           if (name)
             await aws.autoScaling.send(
               new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }),
+            );
+        },
+      },
+      {
+        name: 'CreateLoadBalancer (classic) + RegisterInstancesWithLoadBalancer',
+        run: async () => {
+          const name = `world-clb-${(classics += 1)}`;
+          await classic('CreateLoadBalancer', {
+            LoadBalancerName: name,
+            'Listeners.member.1.Protocol': 'HTTP',
+            'Listeners.member.1.LoadBalancerPort': String(80 + classics),
+            'Listeners.member.1.InstancePort': '80',
+            'Subnets.member.1': infra.subnetIds[0] as string,
+          });
+          const id = pick(running());
+          if (id)
+            await classic('RegisterInstancesWithLoadBalancer', {
+              LoadBalancerName: name,
+              'Instances.member.1.InstanceId': id,
+            });
+        },
+      },
+      {
+        name: 'DeregisterInstancesFromLoadBalancer + ConfigureHealthCheck + ModifyLoadBalancerAttributes',
+        run: async () => {
+          const clb = pick([...(world().classicLoadBalancers?.values() ?? [])]);
+          if (!clb) return;
+          const id = pick(clb.instances);
+          if (id)
+            await classic('DeregisterInstancesFromLoadBalancer', {
+              LoadBalancerName: clb.name,
+              'Instances.member.1.InstanceId': id,
+            });
+          await classic('ConfigureHealthCheck', {
+            LoadBalancerName: clb.name,
+            'HealthCheck.Target': 'HTTP:80/health',
+            'HealthCheck.Interval': String(5 + roll(20)),
+            'HealthCheck.Timeout': '2',
+            'HealthCheck.HealthyThreshold': '2',
+            'HealthCheck.UnhealthyThreshold': '2',
+          });
+          await classic('ModifyLoadBalancerAttributes', {
+            LoadBalancerName: clb.name,
+            'LoadBalancerAttributes.ConnectionDraining.Enabled': 'true',
+            'LoadBalancerAttributes.ConnectionDraining.Timeout': String(5 + roll(60)),
+          });
+        },
+      },
+      {
+        name: 'AttachLoadBalancers (classic) to an ASG',
+        run: async () => {
+          const clb = pick([...(world().classicLoadBalancers?.keys() ?? [])]);
+          const name = pick(asgNames());
+          if (clb && name)
+            await aws.autoScaling.send(
+              new AttachLoadBalancersCommand({ AutoScalingGroupName: name, LoadBalancerNames: [clb] }),
             );
         },
       },
