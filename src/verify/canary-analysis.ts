@@ -45,6 +45,9 @@ export type MetricData =
       minTotal: number;
     };
 
+/** The data of one window, by metric name. */
+export type WindowData = Map<string, MetricData>;
+
 /** The verdict of one metric at one step. */
 export interface MetricVerdict {
   name: string;

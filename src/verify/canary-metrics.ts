@@ -1,6 +1,6 @@
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients';
-import type { MetricData } from './canary-analysis';
+import type { WindowData } from './canary-analysis';
 import type { CanaryMetricSpec } from './canary-settings';
 
 /**
@@ -20,9 +20,6 @@ export interface CanarySides {
   canaryServerGroup: string;
   baselineServerGroup: string;
 }
-
-/** The raw data of one window, by metric name (see {@link MetricData}). */
-export type WindowData = Map<string, MetricData>;
 
 const ALB = 'AWS/ApplicationELB';
 

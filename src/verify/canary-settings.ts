@@ -7,8 +7,8 @@ import {
   type BadDirection,
   type CanaryScore,
   type MetricJudgement,
+  type WindowData,
 } from './canary-analysis';
-import type { WindowData } from './canary-metrics';
 
 /** A user metric of the analysis: any CloudWatch metric, with the dimensions of each side. */
 export interface CanaryMetricSpec extends MetricJudgement {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { InputError } from '../../../src/core/errors';
 import { fillDimensions } from '../../../src/verify/canary-metrics';
 import { judgeWindow, parseCanaryAnalysis } from '../../../src/verify/canary-settings';
-import type { WindowData } from '../../../src/verify/canary-metrics';
+import type { WindowData } from '../../../src/verify/canary-analysis';
 
 test('canaryAnalysis: defaults, a user metric, and bad input naming the field', (t) => {
   const defaults = parseCanaryAnalysis(undefined);
