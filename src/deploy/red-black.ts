@@ -12,7 +12,7 @@ import type { PreparedVerification } from '../verify/prepare';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
 import { removeNewGroup, restorePinnedMin } from './operations/remove-new-group';
-import { strategyFor } from './strategies';
+import { strategyFor, type Placement } from './strategies';
 import {
   asgSettingsOf,
   copyScalingSettings,
@@ -142,7 +142,10 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let copied: CopiedSettings | null = null;
   const prepared = options.verification;
   const strategy = strategyFor(request, plan, prepared);
+  let placement: Placement | undefined;
   try {
+    placement = await strategy.placement?.(aws, { plan, request, log });
+    const placedIn = placement?.targetGroupArns ?? plan.targetGroupArns;
     const baseData = source ? await readLaunchData(aws, source) : {};
     launchData = composeLaunchData(baseData, request.amiId, request.launch);
     const tags = ourTags(request, options.deploymentId, source?.name);
@@ -160,7 +163,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       capacity: strategy.initialCapacity(plan),
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
-      targetGroupArns: plan.targetGroupArns,
+      targetGroupArns: placedIn,
       tags: [
         ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
@@ -169,6 +172,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           [Tag.phase]: Phase.creating,
           [Tag.pinnedFrom]: String(plan.capacity.min),
           [Tag.runSettings]: encodeRunSettings(request),
+          ...placement?.tags,
         }).map(([key, value]) => ({
           key,
           value,
@@ -192,7 +196,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
     healthy = await waitForHealthyTargets(aws, {
       groupName: plan.newServerGroup,
-      targetGroupArns: plan.targetGroupArns,
+      targetGroupArns: placedIn,
       targetHealthyPercent: request.targetHealthyPercent,
       deadline: healthDeadline,
       since: started,
@@ -210,6 +214,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       if (asgCreated || template)
         await removeNewGroup(aws, plan.newServerGroup, template, source, log, request.drainTimeoutSeconds);
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+      await placement?.discard();
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
       await session.record({

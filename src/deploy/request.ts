@@ -13,6 +13,7 @@ import {
 import type { LedgerRef } from '../ledger/ledger-ref';
 import type { VerifySettings } from '../verify/prepare';
 import type { RollingSettings } from './rolling';
+import type { CanarySettings } from './canary';
 
 /**
  * The deploy request the engine takes, and the checks of its structured
@@ -88,6 +89,8 @@ export interface DeployRequest {
   verify?: VerifySettings;
   /** `strategy: 'rolling'`: grow in steps, each watched (absent: all at once, red/black). */
   rolling?: RollingSettings;
+  /** `strategy: 'canary'`: a share of the requests by listener weights, step by step, each analysed. */
+  canary?: CanarySettings;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

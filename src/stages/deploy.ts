@@ -56,6 +56,9 @@ export const deployStage = defineStage({
       gates: inputs.gates,
     },
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
+    ...(inputs.strategy === 'canary'
+      ? { canary: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch, analysis: inputs.canaryAnalysis } }
+      : {}),
   }),
   runDeadlineSeconds: (request) => clusterRunDeadlineSeconds(request),
   run: (request, { aws, log }) => deploy(aws(), request, log),

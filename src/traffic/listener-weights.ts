@@ -40,14 +40,14 @@ export function forwardedTo(action: Action): string[] {
   return weighted.length > 0 ? weighted : action.TargetGroupArn ? [action.TargetGroupArn] : [];
 }
 
-/** A listener or rule whose actions name one of the production target groups (among others or not). */
+/** A listener or rule whose actions name one of some target groups (among others or not). */
 type NamingSite = Pick<ForwardSite, 'kind' | 'arn' | 'actions'>;
 
-/** Every listener and (non-default) rule of the production target groups' load balancers whose actions forward to one of them. */
-async function sitesNaming(aws: AwsClients, productionArns: readonly string[]): Promise<NamingSite[]> {
-  const production = new Set(productionArns);
+/** Every listener and (non-default) rule of the target groups' load balancers whose actions forward to one of them. */
+async function sitesNaming(aws: AwsClients, targetGroupArns: readonly string[]): Promise<NamingSite[]> {
+  const production = new Set(targetGroupArns);
   const balancers = new Set<string>();
-  for (const batch of chunk([...productionArns], 20)) {
+  for (const batch of chunk([...targetGroupArns], 20)) {
     const answer = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
     for (const group of answer.TargetGroups ?? []) for (const lb of group.LoadBalancerArns ?? []) balancers.add(lb);
   }
@@ -150,21 +150,14 @@ export async function restoreSites(aws: AwsClients, sites: readonly ForwardSite[
 }
 
 /**
- * After a crash: every listener and rule of the production target groups'
- * load balancers that still forwards to a canary target group forwards to
- * the production ones alone again. Returns how many it changed.
+ * After a crash: every listener and rule that still forwards to a canary
+ * target group forwards to the production ones alone again. Returns how many it changed.
  */
-export async function removeCanaryFromListeners(
-  aws: AwsClients,
-  productionArns: readonly string[],
-  canaryArns: readonly string[],
-): Promise<number> {
+export async function removeCanaryFromListeners(aws: AwsClients, canaryArns: readonly string[]): Promise<number> {
+  if (canaryArns.length === 0) return 0;
   const canary = new Set(canaryArns);
   let changed = 0;
-  // The canary target groups are in these sites' actions too: found through the production ones.
-  const sites = await sitesNaming(aws, productionArns);
-  for (const site of sites) {
-    if (!site.actions.flatMap(forwardedTo).some((arn) => canary.has(arn))) continue;
+  for (const site of await sitesNaming(aws, canaryArns)) {
     await writeSite(aws, site, withoutCanary(site.actions, canary));
     changed += 1;
   }

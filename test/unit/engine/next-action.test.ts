@@ -46,3 +46,8 @@ test('strategy: red/black starts the new group at full size, rolling at its firs
   );
   t.deepEqual(rolling.initialCapacity(plan as never), { min: 2, max: 8, desired: 2 });
 });
+
+test('canary: an interrupted canary is ended (listeners back, group removed), whatever watched it', (t) => {
+  t.is(nextAction('canary'), 'end-canary');
+  t.is(nextAction('canary', 'rollback'), 'end-canary');
+});
