@@ -297,7 +297,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     ...(watched.watch ? { watch: watched.watch } : {}),
     log,
   }).catch(recordFailedVerdict);
-  const verification = watched.verification();
+  const verification = watched.verification() ?? stepsOnly(shifted.steps, request.verify?.watchSeconds ?? 0);
   const totalMs = Date.now() - t0;
   await session.record({
     ...record,
@@ -360,4 +360,10 @@ async function fullHealthOrReason(
       'scale them down with the next deploy (keepPrevious) or roll back'
     );
   }
+}
+
+/** The steps a strategy watched (a canary's analyses) when no watch after the cutover was asked for; null without steps. */
+function stepsOnly(steps: Verification['steps'], watchSeconds: number): Verification | null {
+  if (steps.length === 0) return null;
+  return { watchSeconds, alarms: [], gates: false, baseline: null, steps, verdict: 'passed' };
 }
