@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors';
-import type { ServerGroup } from '../cluster/server-groups';
+import { isCanaryGroup, type ServerGroup } from '../cluster/server-groups';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import type { Capacity } from './request';
 
@@ -23,7 +23,8 @@ export interface TrafficGuardInput {
 
 /** Throws InputError when the planned deploy would leave a served target group, or the whole cluster, without servers. */
 export function checkTrafficGuards(input: TrafficGuardInput): void {
-  const serving = input.groups.filter((g) => g.enabled && g.capacity.desired > 0);
+  // A canary's group serves only its own target groups, and the next run removes it.
+  const serving = input.groups.filter((g) => g.enabled && g.capacity.desired > 0 && !isCanaryGroup(g));
   if (serving.length === 0) return;
   const names = serving.map((g) => g.name).join(', ');
   if (!input.allowRemovingTargetGroups) {

@@ -8,7 +8,8 @@ import {
 import type { Verification } from '../../src/verify/watch';
 import { startProbe } from '../../src/sandbox/probe';
 import { getClusterStatus } from '../../src/status/cluster-status';
-import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { runStageBundle } from '../helpers/run-stage';
 
 // Canary on the load balancer, under a probe of the production listener: weights, analysis, undo.
 let env: DeploySandbox;
@@ -18,6 +19,8 @@ test.before(async () => {
   env = await startDeploySandbox();
   amis.v1 = await env.ami('1.0.0');
   amis.v2 = await env.ami('2.0.0');
+  amis.v3 = await env.ami('3.0.0');
+  amis.v4 = await env.ami('4.0.0');
   amis.bad = await env.ami('5.0.0-errors', 'ok', { 'sandbox:errors': '0.5' });
   const first = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.0.0' });
   if (first.exitCode !== 0)
@@ -97,5 +100,49 @@ test.serial(
     t.deepEqual(await listenerState(), before);
     t.deepEqual(await targetGroupNames(), groupsBefore);
     t.deepEqual((await getClusterStatus(env.aws, 'web-prod')).unfinished, []);
+  },
+);
+
+test.serial(
+  'kill -9 mid-canary: status says end-canary; the next run puts the listener back, removes the canary group and its target group, and deploys',
+  async (t) => {
+    const before = await listenerState();
+    const groupsBefore = await targetGroupNames();
+    const bundleEnv = (failpoints: string) => ({
+      ...env.sandbox.env(),
+      BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+      BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+      BLUEGREEN_FAILPOINTS: failpoints,
+    });
+    const traffic = probe();
+    const killed = await runStageBundle(
+      'deploy',
+      { ...env.baseInput, ...canaryInput, amiId: amis.v3, version: '3.0.0', lockLease: '5s' },
+      bundleEnv('canary-step'),
+    );
+    t.not(killed.exitCode, 0, 'the deploy was killed');
+    t.regex(killed.stderr, /failpoint canary-step/);
+    t.notDeepEqual(await listenerState(), before, 'the killed run left the listener weighted');
+    const status = await getClusterStatus(env.aws, 'web-prod');
+    t.deepEqual(
+      status.unfinished.map((u) => u.nextRunWill),
+      ['end-canary'],
+    );
+    const next = await runStageBundle(
+      'deploy',
+      { ...env.baseInput, amiId: amis.v4, version: '4.0.0', breakExpiredLock: true, lockWait: '30s' },
+      bundleEnv(''),
+    );
+    const report = await traffic.stop();
+    t.is(next.exitCode, 0, next.stderr.split('\n').slice(-25).join('\n'));
+    t.log(`recovered: ${JSON.stringify(next.output?.recovered)}; probe ${report.failed} failed of ${report.total}`);
+    t.true(
+      (next.output?.recovered ?? []).some((a: string) => /put the listeners back/.test(a)),
+      JSON.stringify(next.output?.recovered),
+    );
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(await listenerState(), before, 'the listener forwards to the production target group alone again');
+    t.deepEqual(await targetGroupNames(), groupsBefore, 'the canary target group is gone');
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['4.0.0']);
   },
 );
