@@ -8,7 +8,7 @@ import type { Logger } from '../core/log';
 import { nextAction, Phase, UNFINISHED_PHASES } from '../cluster/phases';
 import { deleteTargetGroups } from '../traffic/canary-target-group';
 import { canaryNamesOf, canaryOut } from './operations/end-canary';
-import { loadCluster, type ServerGroup } from '../cluster/server-groups';
+import { isCanaryGroup, loadCluster, type ServerGroup } from '../cluster/server-groups';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import { withLedgerStatus, type LedgerStatus } from '../ledger';
@@ -151,7 +151,8 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
       log.warn(
         `${group.name} was left by an interrupted canary (${deploymentId}) in phase ${phase}: putting the listeners back and removing it`,
       );
-      const canaryArns = await canaryOut(aws, canaryNames, log);
+      const productionArns = groups.filter((g) => !isCanaryGroup(g)).flatMap((g) => g.targetGroupArns);
+      const canaryArns = await canaryOut(aws, canaryNames, log, { productionArns });
       await destroyServerGroup(aws, groupToDestroy(group));
       await deleteTargetGroups(aws, canaryArns);
       actions.push(`put the listeners back and removed ${group.name} (canary interrupted in phase ${phase})`);

@@ -119,10 +119,11 @@ export function withoutCanary(actions: readonly Action[], canaryArns: ReadonlySe
     const groups = action.ForwardConfig?.TargetGroups;
     if (action.Type !== 'forward' || !groups?.some((g) => canaryArns.has(g.TargetGroupArn as string))) return action;
     const kept = groups.filter((g) => !canaryArns.has(g.TargetGroupArn as string));
-    return {
-      ...action,
-      ForwardConfig: { ...action.ForwardConfig, TargetGroups: kept.map((g) => ({ ...g, Weight: 1 })) },
-    };
+    const { ForwardConfig, TargetGroupArn: _single, ...rest } = action;
+    // One target group and no group stickiness: the plain form, as a forward to one target group is written (and described).
+    if (kept.length === 1 && !ForwardConfig?.TargetGroupStickinessConfig?.Enabled)
+      return { ...rest, TargetGroupArn: kept[0]?.TargetGroupArn as string };
+    return { ...rest, ForwardConfig: { ...ForwardConfig, TargetGroups: kept.map((g) => ({ ...g, Weight: 1 })) } };
   });
 }
 
@@ -153,11 +154,17 @@ export async function restoreSites(aws: AwsClients, sites: readonly ForwardSite[
  * After a crash: every listener and rule that still forwards to a canary
  * target group forwards to the production ones alone again. Returns how many it changed.
  */
-export async function removeCanaryFromListeners(aws: AwsClients, canaryArns: readonly string[]): Promise<number> {
+export async function removeCanaryFromListeners(
+  aws: AwsClients,
+  canaryArns: readonly string[],
+  productionArns: readonly string[],
+): Promise<number> {
   if (canaryArns.length === 0) return 0;
   const canary = new Set(canaryArns);
   let changed = 0;
-  for (const site of await sitesNaming(aws, canaryArns)) {
+  // Found through the production target groups' load balancers too: a target group only in a weighted forward may not list its load balancer.
+  for (const site of await sitesNaming(aws, [...new Set([...canaryArns, ...productionArns])])) {
+    if (!site.actions.flatMap(forwardedTo).some((arn) => canary.has(arn))) continue;
     await writeSite(aws, site, withoutCanary(site.actions, canary));
     changed += 1;
   }

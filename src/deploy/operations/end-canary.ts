@@ -26,11 +26,11 @@ export async function canaryOut(
   aws: AwsClients,
   canaryNames: readonly string[],
   log: Logger,
-  sites?: readonly ForwardSite[],
+  known: { sites: readonly ForwardSite[] } | { productionArns: readonly string[] },
 ): Promise<string[]> {
   const canaryArns = await findCanaryTargetGroups(aws, canaryNames);
-  if (sites) await restoreSites(aws, sites);
-  else await removeCanaryFromListeners(aws, canaryArns);
+  if ('sites' in known) await restoreSites(aws, known.sites);
+  else await removeCanaryFromListeners(aws, canaryArns, known.productionArns);
   log.info(`listeners forward to the production target group(s) alone again (canary ${canaryNames.join(', ')} out)`);
   return canaryArns;
 }
@@ -45,14 +45,15 @@ export async function abortCanary(
   options: {
     newServerGroup: string;
     canaryNames: readonly string[];
-    sites?: readonly ForwardSite[];
+    /** The sites as read before the canary (written back exactly); empty when already put back. */
+    sites: readonly ForwardSite[];
     source?: Parameters<typeof removeNewGroup>[3];
     log: Logger;
     drainTimeoutSeconds?: number;
   },
 ): Promise<void> {
   const { log } = options;
-  const canaryArns = await canaryOut(aws, options.canaryNames, log, options.sites);
+  const canaryArns = await canaryOut(aws, options.canaryNames, log, { sites: options.sites });
   const [asg] = await describeAsgsByName(aws, [options.newServerGroup]);
   const template = asg?.LaunchTemplate;
   await removeNewGroup(

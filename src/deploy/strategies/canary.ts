@@ -170,7 +170,7 @@ async function undoCanary(
     verdict: 'failed',
   };
   try {
-    await canaryOut(aws, placed.names, log, placed.sites);
+    await canaryOut(aws, placed.names, log, { sites: placed.sites });
     step.trafficBackMs = Date.now() - breachAt;
     log.warn(
       `canary failed at ${step.step}: listeners put back ${step.trafficBackMs} ms after the verdict; removing ${plan.newServerGroup}`,

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { InputError } from '../../../src/core/errors';
+import { withoutCanary, weightedActions } from '../../../src/traffic/listener-weights';
 import { fillDimensions } from '../../../src/verify/canary-metrics';
 import { judgeWindow, parseCanaryAnalysis } from '../../../src/verify/canary-settings';
 import type { WindowData } from '../../../src/verify/canary-analysis';
@@ -76,4 +77,48 @@ test('a window with the canary failing half its requests fails on the critical e
     clean.metrics.map((m) => `${m.name}:${m.verdict}`),
     ['errorRate:pass', 'latencyP50:pass', 'latencyP99:pass'],
   );
+});
+
+test('after a crash the canary leaves the live actions: a single production target group in its plain form', (t) => {
+  const canary = 'arn:tg/c';
+  const weighted = [
+    {
+      Type: 'forward' as const,
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: 'arn:tg/p', Weight: 90 },
+          { TargetGroupArn: canary, Weight: 10 },
+        ],
+        TargetGroupStickinessConfig: { Enabled: false },
+      },
+    },
+    { Type: 'fixed-response' as const },
+  ];
+  t.deepEqual(withoutCanary(weighted, new Set([canary])), [
+    { Type: 'forward', TargetGroupArn: 'arn:tg/p' },
+    { Type: 'fixed-response' },
+  ]);
+  const sticky = withoutCanary(
+    [
+      {
+        ...weighted[0]!,
+        ForwardConfig: {
+          ...weighted[0]!.ForwardConfig,
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 60 },
+        },
+      },
+    ],
+    new Set([canary]),
+  );
+  t.deepEqual(sticky[0]?.ForwardConfig?.TargetGroups, [{ TargetGroupArn: 'arn:tg/p', Weight: 1 }]);
+  const site = {
+    kind: 'listener' as const,
+    arn: 'l',
+    actions: [{ Type: 'forward' as const, TargetGroupArn: 'arn:tg/p' }],
+    productionArn: 'arn:tg/p',
+  };
+  t.deepEqual(weightedActions(site, canary, 25)[0]?.ForwardConfig?.TargetGroups, [
+    { TargetGroupArn: 'arn:tg/p', Weight: 75 },
+    { TargetGroupArn: canary, Weight: 25 },
+  ]);
 });
