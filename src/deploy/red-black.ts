@@ -7,7 +7,7 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
+import type { CanaryRecordStep, DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
@@ -254,6 +254,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         ...record,
         result: rolledBack ? 'rolled-back' : 'failed',
         verdict: 'failed',
+        ...canaryRecord(error.details.verification as Verification),
         finishedAt: new Date().toISOString(),
         message: error.message,
       });
@@ -304,7 +305,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     result: 'succeeded',
     finishedAt: new Date().toISOString(),
     durationSeconds: Math.round(totalMs / 1000),
-    ...(verification ? { verdict: verification.verdict } : {}),
+    ...(verification ? { verdict: verification.verdict, ...canaryRecord(verification) } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
     launchSettings: recordedLaunchSettings(launchData, template as CreatedLaunchTemplate, plan),
   });
@@ -366,4 +367,21 @@ async function fullHealthOrReason(
 function stepsOnly(steps: Verification['steps'], watchSeconds: number): Verification | null {
   if (steps.length === 0) return null;
   return { watchSeconds, alarms: [], gates: false, baseline: null, steps, verdict: 'passed' };
+}
+
+/** The ledger's view of a canary's analysed steps (none for other strategies). */
+function canaryRecord(verification: Verification): { canary?: CanaryRecordStep[] } {
+  const steps = verification.steps.flatMap((s) =>
+    s.analysis
+      ? [
+          {
+            step: s.step,
+            score: s.analysis.score,
+            verdict: s.analysis.verdict,
+            metrics: s.analysis.metrics.map((m) => ({ name: m.name, verdict: m.verdict })),
+          },
+        ]
+      : [],
+  );
+  return steps.length > 0 ? { canary: steps } : {};
 }

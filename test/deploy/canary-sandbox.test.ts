@@ -6,6 +6,7 @@ import {
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Verification } from '../../src/verify/watch';
+import { listRecords, type LedgerRef } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
 import { getClusterStatus } from '../../src/status/cluster-status';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
@@ -71,6 +72,13 @@ test.serial(
       `probe during the deploy: ${during.failed} failed of ${during.total} (${((100 * during.failed) / Math.max(1, during.total)).toFixed(1)} %); ${analysis?.reason}; listener back ${error.verification.steps[0]?.trafficBackMs} ms after the verdict`,
     );
     t.true(during.failed / during.total <= 0.1, `failed share ${during.failed}/${during.total}`);
+    const [record] = await listRecords(env.aws, env.baseInput.ledger as LedgerRef, 'web-prod', { limit: 1 });
+    t.is(record?.result, 'rolled-back');
+    t.deepEqual(
+      record?.canary?.[0]?.metrics.find((m) => m.name === 'errorRate'),
+      { name: 'errorRate', verdict: 'fail' },
+      'the ledger keeps each metric verdict',
+    );
     const after = probe();
     await sleep(3_000);
     const report = await after.stop();
