@@ -21,6 +21,20 @@ function needsWatch(afterTraffic: string, watchSeconds: number): string {
   return afterTraffic;
 }
 
+/**
+ * `beforeTraffic` with `strategy: canary` is refused (exit 2): the canary already places the new group outside
+ * production (its own target groups) and judges it under a share of real traffic; the two placements are not wired
+ * together.
+ */
+function notWithCanary(beforeTraffic: string, strategy: string): string {
+  if (strategy === 'canary')
+    throw new InputError(
+      'beforeTraffic',
+      'not with strategy: canary (the canary is already tested on its own target groups before it takes all traffic); use red-black or rolling, or drop beforeTraffic',
+    );
+  return beforeTraffic;
+}
+
 /** `deploy`: red/black deploy of an AMI with automatic rollback. */
 export const deployStage = defineStage(DEPLOY_STAGE, {
   validate: (inputs, region): DeployRequest => ({
@@ -67,7 +81,12 @@ export const deployStage = defineStage(DEPLOY_STAGE, {
     },
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
     ...(inputs.beforeTraffic !== undefined
-      ? { beforeTraffic: { command: inputs.beforeTraffic, timeoutSeconds: inputs.beforeTrafficTimeout } }
+      ? {
+          beforeTraffic: {
+            command: notWithCanary(inputs.beforeTraffic, inputs.strategy),
+            timeoutSeconds: inputs.beforeTrafficTimeout,
+          },
+        }
       : {}),
     ...(inputs.afterTraffic !== undefined
       ? {
@@ -79,6 +98,9 @@ export const deployStage = defineStage(DEPLOY_STAGE, {
       : {}),
     ...(inputs.testListener !== undefined
       ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
+      : {}),
+    ...(inputs.strategy === 'canary'
+      ? { canary: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch, analysis: inputs.canaryAnalysis } }
       : {}),
   }),
   runDeadlineSeconds: (request) =>
