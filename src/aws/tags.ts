@@ -38,6 +38,13 @@ export const Tag = {
    * (an older release, kept) instead of deleting it, and an interrupted rollback watch is finished, not undone.
    */
   watchedBy: 'bluegreen:watched-by',
+  /** On a canary target group: the new server group it was made for (deleted when its canary ends). */
+  canaryOf: 'bluegreen:canary-of',
+  /**
+   * On a new server group deployed as a canary: its canary target groups' names (comma-separated),
+   * so recovery puts the listeners back and deletes them after a crash.
+   */
+  canaryTargetGroups: 'bluegreen:canary-target-groups',
   /** Spinnaker's tag for the application, recognised but not required. */
   spinnakerApplication: 'spinnaker:application',
 } as const;

@@ -10,6 +10,8 @@ export const Phase = {
   testing: 'testing',
   /** New group healthy; old groups being disabled. */
   cutover: 'cutover',
+  /** A canary: the new group in its own target groups, weighted in the listeners; the old group serves untouched. */
+  canary: 'canary',
   /** Old groups disabled but at full capacity while the new one is watched (alarms, gates); a breach re-enables them. */
   watching: 'watching',
   /** Old groups disabled; scale-down and clean-up left. */
@@ -23,6 +25,7 @@ export const UNFINISHED_PHASES: ReadonlySet<string> = new Set([
   Phase.reenabling,
   Phase.waitingHealthy,
   Phase.testing,
+  Phase.canary,
   Phase.cutover,
   Phase.watching,
   Phase.finishing,
@@ -39,9 +42,11 @@ export function isBeforeCutover(phase: string): boolean {
  * - `disable-again`: a rollback re-enabling it had not cut over (the serving group still serves);
  * - `roll-back`: a deploy's watch did not end: the verdict is unknown, so not passed; the warm previous
  *   group is re-enabled (finished instead when none is warm any more);
+ * - `end-canary`: a canary's verdict is unknown: the listeners go back to the production target groups alone,
+ *   the group and its canary target groups are removed;
  * - `finish`: it had cut over (a rollback's interrupted watch too: the group it rolled away from is the suspect).
  */
-export type NextAction = 'remove' | 'disable-again' | 'roll-back' | 'finish';
+export type NextAction = 'remove' | 'disable-again' | 'roll-back' | 'end-canary' | 'finish';
 
 /**
  * Phase → next action, the one rule crash recovery acts on and status reports; undefined for a settled
@@ -50,6 +55,7 @@ export type NextAction = 'remove' | 'disable-again' | 'roll-back' | 'finish';
 export function nextAction(phase: string | undefined, watchedBy?: string): NextAction | undefined {
   if (phase === undefined || !UNFINISHED_PHASES.has(phase)) return undefined;
   if (phase === Phase.reenabling) return 'disable-again';
+  if (phase === Phase.canary) return 'end-canary';
   if (phase === Phase.watching) return watchedBy === 'rollback' ? 'finish' : 'roll-back';
   return isBeforeCutover(phase) ? 'remove' : 'finish';
 }

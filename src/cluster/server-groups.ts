@@ -213,3 +213,8 @@ export async function clusterOf(
 ): Promise<{ groups: ServerGroup[]; foreign: ServerGroup[] }> {
   return managedAndForeign(await Promise.all(asgs.map((asg) => toServerGroup(aws, asg, health, cluster))));
 }
+
+/** A group deployed as a canary that has not joined production (it carries its canary target groups' names). */
+export function isCanaryGroup(group: Pick<ServerGroup, 'tags'>): boolean {
+  return group.tags[Tag.canaryTargetGroups] !== undefined;
+}

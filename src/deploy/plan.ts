@@ -1,4 +1,4 @@
-import type { ServerGroup } from '../cluster/server-groups';
+import { isCanaryGroup, type ServerGroup } from '../cluster/server-groups';
 import { nextServerGroupName } from '../core/naming';
 import { InputError } from '../core/errors';
 import type { Capacity, DeployRequest } from './request';
@@ -22,12 +22,10 @@ export interface DeployPlan {
   foreign: string[];
 }
 
-/** Newest enabled server group (the source of a deploy). */
+/** Newest enabled server group (the source of a deploy); a canary's group (its own target groups, the next run removes it) is none. */
 export function newestEnabled(groups: readonly ServerGroup[]): ServerGroup | undefined {
-  return (
-    [...groups].reverse().find((g) => g.enabled && g.capacity.desired > 0) ??
-    [...groups].reverse().find((g) => g.enabled)
-  );
+  const production = [...groups].reverse().filter((g) => !isCanaryGroup(g));
+  return production.find((g) => g.enabled && g.capacity.desired > 0) ?? production.find((g) => g.enabled);
 }
 
 /**

@@ -7,8 +7,10 @@ import { Tag } from '../aws/tags';
 import { ConflictError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { nextAction, Phase, UNFINISHED_PHASES } from '../cluster/phases';
-import { loadCluster, type ServerGroup } from '../cluster/server-groups';
+import { isCanaryGroup, loadCluster, type ServerGroup } from '../cluster/server-groups';
+import { deleteTargetGroups } from '../traffic/canary-target-group';
 import { hasWarmPool } from './fleet-settings';
+import { canaryNamesOf, canaryOut } from './operations/end-canary';
 import { waitForHealthyTargets } from './health';
 import { deleteLaunchTemplate } from './launch-template';
 import { withLedgerStatus, type LedgerStatus } from '../ledger';
@@ -145,6 +147,26 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
         });
         continue;
       }
+    }
+    const canaryNames = canaryNamesOf(group.tags);
+    if (action === 'end-canary' || (action === 'remove' && canaryNames.length > 0)) {
+      // A canary's verdict is unknown: the listeners go back first (seconds), then the group and its target groups go.
+      log.warn(
+        `${group.name} was left by an interrupted canary (${deploymentId}) in phase ${phase}: putting the listeners back and removing it`,
+      );
+      const productionArns = groups.filter((g) => !isCanaryGroup(g)).flatMap((g) => g.targetGroupArns);
+      const canaryArns = await canaryOut(aws, canaryNames, log, { productionArns });
+      await destroyServerGroup(aws, groupToDestroy(group));
+      await deleteTargetGroups(aws, canaryArns);
+      actions.push(`put the listeners back and removed ${group.name} (canary interrupted in phase ${phase})`);
+      await options.session.record({
+        ...record,
+        result: 'aborted',
+        verdict: 'interrupted',
+        finishedAt: new Date().toISOString(),
+        message: `canary interrupted in phase ${phase}; listeners put back, removed`,
+      });
+      continue;
     }
     if (action === 'remove') {
       log.warn(`${group.name} was left by an interrupted deploy (${deploymentId}) before it took traffic: removing it`);

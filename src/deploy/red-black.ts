@@ -7,7 +7,7 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
 import { Phase } from '../cluster/phases';
-import type { DeploymentRecord, NewDeploymentRecord } from '../ledger';
+import type { CanaryRecordStep, DeploymentRecord, NewDeploymentRecord } from '../ledger';
 import type { PreparedVerification } from '../verify/prepare';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { cutoverWatchHook } from './operations/watch-cutover';
@@ -21,7 +21,7 @@ import {
   runBeforeTraffic,
 } from './operations/before-traffic';
 import { closeTestListener, prepareTestListener, type PreparedTestListener } from './operations/test-listener';
-import { strategyFor } from './strategies';
+import { strategyFor, type Placement } from './strategies';
 import {
   asgSettingsOf,
   copyScalingSettings,
@@ -156,7 +156,12 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   const prepared = options.verification;
   const strategy = strategyFor(request, plan, prepared);
   let handoff: CapacityHandoff | undefined;
+  let placement: Placement | undefined;
   try {
+    placement = await strategy.placement?.(aws, { plan, request, log });
+    // Where the new group is created and proved healthy: the strategy's placement (canary), else
+    // outside production while beforeTraffic runs (creationTargetGroups), else the plan's target groups.
+    const placedIn = () => placement?.targetGroupArns ?? creationTargetGroups(request, plan, testListener);
     const baseData = source ? await readLaunchData(aws, source) : {};
     launchData = composeLaunchData(baseData, request.amiId, request.launch);
     const tags = ourTags(request, options.deploymentId, source?.name);
@@ -181,7 +186,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       capacity: strategy.initialCapacity(plan),
       subnets: plan.subnets,
       ...(source?.asg.AvailabilityZones ? { availabilityZones: source.asg.AvailabilityZones } : {}),
-      targetGroupArns: creationTargetGroups(request, plan, testListener),
+      targetGroupArns: placedIn(),
       tags: [
         ...(source ? userTagsOf(source.asg) : []),
         ...Object.entries({ ...request.tags }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
@@ -191,6 +196,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           [Tag.pinnedFrom]: String(plan.capacity.min),
           [Tag.runSettings]: encodeRunSettings(request),
           ...testListener?.tags,
+          ...placement?.tags,
         }).map(([key, value]) => ({
           key,
           value,
@@ -223,7 +229,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         giveUpWhenBroken: true,
         cluster: request.cluster.name,
       });
-    healthy = await waitHealthy(creationTargetGroups(request, plan, testListener));
+    let healthIn = placedIn();
+    healthy = await waitHealthy(healthIn);
     if (holdsProductionTraffic(request)) {
       // Before traffic: the command runs against the group outside production; a failure removes it below.
       assertLockHeld(session);
@@ -237,14 +244,15 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       assertLockHeld(session);
       await joinProductionTargetGroups(aws, plan.newServerGroup, plan.targetGroupArns, log);
       healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
-      healthy = await waitHealthy(plan.targetGroupArns);
+      healthIn = plan.targetGroupArns;
+      healthy = await waitHealthy(healthIn);
     }
     if (source && strategy.handsOffAtHealth) {
       // The serving group may have scaled out meanwhile: the new one takes over at least that many.
       handoff = await handOffCapacity(aws, {
         previous: source.name,
         newServerGroup: plan.newServerGroup,
-        targetGroupArns: plan.targetGroupArns,
+        targetGroupArns: healthIn,
         targetHealthyPercent: request.targetHealthyPercent,
         deadline: Date.now() + request.healthTimeoutSeconds * 1000,
         since: started,
@@ -271,6 +279,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
           request.drainTimeoutSeconds,
         );
       else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+      await placement?.discard();
     } catch (cleanupError) {
       log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
       await session.record({
@@ -310,6 +319,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         ...record,
         result: rolledBack ? 'rolled-back' : 'failed',
         verdict: 'failed',
+        ...canaryRecord(error.details.verification as Verification),
         finishedAt: new Date().toISOString(),
         message: error.message,
       });
@@ -365,7 +375,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     ...(watched.watch ? { watch: watched.watch } : {}),
     log,
   }).catch(recordFailedVerdict);
-  const verification = watched.verification();
+  const verification = watched.verification() ?? stepsOnly(shifted.steps, request.verify?.watchSeconds ?? 0);
   const totalMs = Date.now() - t0;
   // The capacity the new group ended with: the plan's, or what it took over from a group that scaled out.
   const capacity = handoff ? { ...plan.capacity, desired: handoff.desired } : plan.capacity;
@@ -380,7 +390,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     result: 'succeeded',
     finishedAt: new Date().toISOString(),
     durationSeconds: Math.round(totalMs / 1000),
-    ...(verification ? { verdict: verification.verdict } : {}),
+    ...(verification ? { verdict: verification.verdict, ...canaryRecord(verification) } : {}),
     // What a rollback needs to redeploy this AMI the same way once the group is gone.
     launchSettings: recordedLaunchSettings(
       launchData,
@@ -451,4 +461,27 @@ async function fullHealthOrReason(
       'scale them down with the next deploy (keepPrevious) or roll back'
     );
   }
+}
+
+/** The steps a strategy watched (a canary's analyses) when no watch after the cutover was asked for; null without steps. */
+function stepsOnly(steps: Verification['steps'], watchSeconds: number): Verification | null {
+  if (steps.length === 0) return null;
+  return { watchSeconds, alarms: [], gates: false, baseline: null, steps, verdict: 'passed' };
+}
+
+/** The ledger's view of a canary's analysed steps (none for other strategies). */
+function canaryRecord(verification: Verification): { canary?: CanaryRecordStep[] } {
+  const steps = verification.steps.flatMap((s) =>
+    s.analysis
+      ? [
+          {
+            step: s.step,
+            score: s.analysis.score,
+            verdict: s.analysis.verdict,
+            metrics: s.analysis.metrics.map((m) => ({ name: m.name, verdict: m.verdict })),
+          },
+        ]
+      : [],
+  );
+  return steps.length > 0 ? { canary: steps } : {};
 }

@@ -13,6 +13,7 @@ import {
 import type { LedgerRef } from '../ledger/ledger-ref';
 import type { VerifySettings } from '../verify/prepare';
 import type { RollingSettings } from './rolling';
+import type { CanarySettings } from './canary';
 
 /**
  * The deploy request the engine takes, and the checks of its structured
@@ -103,6 +104,8 @@ export interface DeployRequest {
   testListener?: string;
   /** The rollout this deploy is one region of (recorded in the ledger). */
   rolloutId?: string;
+  /** `strategy: 'canary'`: a share of the requests by listener weights, step by step, each analysed. */
+  canary?: CanarySettings;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

@@ -1,7 +1,7 @@
 import { InputError } from '../core/errors';
 import { Tag } from '../aws/tags';
 import { isBeforeCutover } from '../cluster/phases';
-import type { ServerGroup } from '../cluster/server-groups';
+import { isCanaryGroup, type ServerGroup } from '../cluster/server-groups';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import type { Capacity } from './request';
 
@@ -26,9 +26,10 @@ export interface TrafficGuardInput {
 /** Throws InputError when the planned deploy would leave a served target group, or the whole cluster, without servers. */
 export function checkTrafficGuards(input: TrafficGuardInput): void {
   // A group an interrupted run left before cutover (e.g. in a test listener's temporary target group)
-  // serves nothing: recovery removes it under the lock, before the plan is made again.
+  // serves nothing: recovery removes it under the lock, before the plan is made again. A canary's group
+  // serves only its own target groups, and the next run removes it.
   const serving = input.groups.filter(
-    (g) => g.enabled && g.capacity.desired > 0 && !isBeforeCutover(g.tags[Tag.phase] ?? ''),
+    (g) => g.enabled && g.capacity.desired > 0 && !isBeforeCutover(g.tags[Tag.phase] ?? '') && !isCanaryGroup(g),
   );
   if (serving.length === 0) return;
   const names = serving.map((g) => g.name).join(', ');

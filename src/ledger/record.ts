@@ -80,6 +80,16 @@ export interface DeploymentRecord {
   message?: string;
   /** The watch after cutover: `passed`, `failed` (rolled back), or `interrupted` (the run died watching; settled by the next run). */
   verdict?: Verdict;
+  /** A canary's analysed steps: the score and each metric's verdict. */
+  canary?: CanaryRecordStep[];
+}
+
+/** One analysed canary step as the ledger keeps it. */
+export interface CanaryRecordStep {
+  step: string;
+  score: number;
+  verdict: string;
+  metrics: Array<{ name: string; verdict: string }>;
 }
 
 /** Verdicts of a watch. */

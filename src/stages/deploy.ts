@@ -26,6 +26,20 @@ function needsWatch(afterTraffic: string, watchSeconds: number): string {
   return afterTraffic;
 }
 
+/**
+ * `beforeTraffic` with `strategy: canary` is refused (exit 2): the canary already places the new group outside
+ * production (its own target groups) and judges it under a share of real traffic; the two placements are not wired
+ * together.
+ */
+function notWithCanary(beforeTraffic: string, strategy: string): string {
+  if (strategy === 'canary')
+    throw new InputError(
+      'beforeTraffic',
+      'not with strategy: canary (the canary is already tested on its own target groups before it takes all traffic); use red-black or rolling, or drop beforeTraffic',
+    );
+  return beforeTraffic;
+}
+
 /** What the deploy stage runs: one region (the deploy as always), or a rollout to several. */
 export type DeployStageRequest =
   { kind: 'region'; request: DeployRequest; role?: AssumedRole } | { kind: 'rollout'; rollout: RolloutRequest };
@@ -76,7 +90,12 @@ export function deployRequestOf(inputs: DeployInputs, region: string, amiId: str
     },
     ...(inputs.strategy === 'rolling' ? { rolling: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch } } : {}),
     ...(inputs.beforeTraffic !== undefined
-      ? { beforeTraffic: { command: inputs.beforeTraffic, timeoutSeconds: inputs.beforeTrafficTimeout } }
+      ? {
+          beforeTraffic: {
+            command: notWithCanary(inputs.beforeTraffic, inputs.strategy),
+            timeoutSeconds: inputs.beforeTrafficTimeout,
+          },
+        }
       : {}),
     ...(inputs.afterTraffic !== undefined
       ? {
@@ -88,6 +107,9 @@ export function deployRequestOf(inputs: DeployInputs, region: string, amiId: str
       : {}),
     ...(inputs.testListener !== undefined
       ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
+      : {}),
+    ...(inputs.strategy === 'canary'
+      ? { canary: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch, analysis: inputs.canaryAnalysis } }
       : {}),
   };
 }

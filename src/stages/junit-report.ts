@@ -62,6 +62,7 @@ export function deployChecks(input: DeployReportInput): JUnitCase[] {
           message: message || 'no message given',
         },
       },
+      ...canaryChecks(error.verification),
     ];
   }
   if (output.status === 'planned')
@@ -102,7 +103,24 @@ export function deployChecks(input: DeployReportInput): JUnitCase[] {
         : { name, failure: { type: 'WatchFailed', message: reason } },
     );
   }
-  return cases;
+  return [...cases, ...canaryChecks(output.verification)];
+}
+
+/** One case per metric of each analysed canary step: a failed metric fails, one without data is skipped. */
+export function canaryChecks(verification: unknown): JUnitCase[] {
+  if (!isObject(verification) || !Array.isArray(verification.steps)) return [];
+  return verification.steps.filter(isObject).flatMap((step) => {
+    const analysis = step.analysis;
+    if (!isObject(analysis) || !Array.isArray(analysis.metrics)) return [];
+    return analysis.metrics.filter(isObject).map((metric): JUnitCase => {
+      const verdict = String(metric.verdict);
+      const name = `canary ${String(step.step)} ${String(metric.name)}: ${verdict}`;
+      const reason = String(metric.reason ?? verdict);
+      if (verdict === 'fail') return { name, failure: { type: 'CanaryMetricFailed', message: reason } };
+      if (verdict === 'nodata') return { name, skipped: reason };
+      return { name };
+    });
+  });
 }
 
 /** Text safe in XML 1.0 attributes and content: escaped, and without the control characters XML forbids. */

@@ -5,6 +5,7 @@ import { pollSchedule } from '../core/poll';
 import { describeAlarmStates, formatAlarmStates, type AlarmState } from './alarms';
 import { evaluateGates, type GateSettings } from './gates';
 import { sampleTraffic, type TrafficSample } from './metrics';
+import type { CanaryScore } from './canary-analysis';
 import type { PreparedVerification } from './prepare';
 
 /**
@@ -39,6 +40,8 @@ export interface VerificationStep {
   /** Breach seen → the new group deregistered from its target groups: from then on every new request goes to the previous group. */
   trafficBackMs?: number;
   polls: number;
+  /** A canary step: the analysis (score, each metric's verdict). */
+  analysis?: CanaryScore;
 }
 
 /** The `verification` output of a deploy. */

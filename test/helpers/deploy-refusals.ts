@@ -130,7 +130,18 @@ export const DEPLOY_REFUSALS: DeployRefusal[] = [
     field: 'lockLease',
     pattern: /whole number of seconds \(got 7\.5\)/,
   },
-  { title: 'unknown strategy', change: { strategy: 'canary' }, field: 'strategy', pattern: /red-black or rolling/ },
+  {
+    title: 'unknown strategy',
+    change: { strategy: 'blue-green' },
+    field: 'strategy',
+    pattern: /red-black, rolling or canary/,
+  },
+  {
+    title: 'beforeTraffic with strategy canary',
+    change: { strategy: 'canary', beforeTraffic: './smoke.sh' },
+    field: 'beforeTraffic',
+    pattern: /not with strategy: canary/,
+  },
   { title: 'rolling steps not ending at 100', change: { steps: '25,50' }, field: 'steps', pattern: /100/ },
   {
     title: 'healthy percent of 0',

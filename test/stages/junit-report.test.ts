@@ -114,3 +114,32 @@ test('the command writes the report from the deploy output file, or a failed cas
   t.is(runJUnitReport(['--input', join(dir, 'bad.json'), '--output', join(dir, 'r3.xml')]), 2);
   t.false(existsSync(join(dir, 'r3.xml')));
 });
+
+test("a canary's analysed steps: one case per metric (failed fails with its reason, no data skipped), on success and on failure", (t) => {
+  const analysis = {
+    score: 0,
+    verdict: 'fail',
+    reason: 'score 0',
+    metrics: [
+      { name: 'errorRate', verdict: 'fail', reason: 'canary 0.5 vs baseline 0: higher' },
+      { name: 'latencyP99', verdict: 'pass', reason: 'within tolerance' },
+      { name: 'cpu', verdict: 'nodata', reason: 'not judged' },
+    ],
+  };
+  const verification = { steps: [{ step: '10%', verdict: 'failed', analysis }] };
+  const failed = deployChecks({
+    cluster: 'web-prod',
+    exitCode: 1,
+    output: { error: { code: 'VerificationFailed', message: 'failed its canary', verification } },
+  });
+  t.deepEqual(failed.slice(1), [
+    {
+      name: 'canary 10% errorRate: fail',
+      failure: { type: 'CanaryMetricFailed', message: 'canary 0.5 vs baseline 0: higher' },
+    },
+    { name: 'canary 10% latencyP99: pass' },
+    { name: 'canary 10% cpu: nodata', skipped: 'not judged' },
+  ]);
+  const passed = deployChecks({ cluster: 'web-prod', exitCode: 0, output: { ...SUCCEEDED, verification } });
+  t.is(passed.filter((c) => c.name.startsWith('canary 10%')).length, 3);
+});

@@ -25,11 +25,11 @@ import type { Capacity, DeployRequest } from '../request';
  * How an interrupted run is settled is read from its phase tag alone
  * (`nextAction` in `cluster/phases.ts`, used by recovery and status alike),
  * so a crashed run is settled without knowing which strategy ran: a strategy
- * that adds a phase adds its row there. Canary joins as one more file here.
+ * that adds a phase adds its row there (canary: `canary`).
  */
 export interface DeployStrategy {
   /** The `strategy` input's value. */
-  readonly name: 'red-black' | 'rolling';
+  readonly name: 'red-black' | 'rolling' | 'canary';
   /** The capacity the new group is created with (its min pinned to desired). */
   initialCapacity(plan: DeployPlan): Capacity;
   /**
@@ -39,11 +39,27 @@ export interface DeployStrategy {
    */
   readonly handsOffAtHealth: boolean;
   /**
+   * Where the new group is created and proved healthy (absent: the plan's
+   * target groups). Runs before anything is made; what it makes `discard`
+   * undoes when the new group is removed before traffic moves.
+   */
+  placement?(aws: AwsClients, context: { plan: DeployPlan; request: DeployRequest; log: Logger }): Promise<Placement>;
+  /**
    * Runs once the new group is healthy, before the cutover: moves traffic to
    * it (or nothing, for red/black). Throws `VerificationFailed` after undoing
    * a breached step. Returns the steps it watched and how the cutover starts.
    */
   shiftTraffic(aws: AwsClients, context: ShiftContext): Promise<ShiftedTraffic>;
+}
+
+/** Where a strategy puts its new group (canary: its own target groups). */
+export interface Placement {
+  /** The target groups the new group is created in and waits healthy in. */
+  targetGroupArns: string[];
+  /** More tags of the new group (what recovery needs to undo the placement). */
+  tags: Record<string, string>;
+  /** Undoes the placement (the new group is gone or never made). */
+  discard(): Promise<void>;
 }
 
 /** What a strategy knows when it shifts traffic. */

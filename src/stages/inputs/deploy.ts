@@ -16,6 +16,7 @@ import {
 } from '../../deploy/request';
 import { parseSteps } from '../../deploy/rolling';
 import { ROLLOUT_INPUTS } from './rollout';
+import { parseCanaryAnalysis } from '../../verify/canary-settings';
 import { booleanInput, durationInput, input, integerInput, listInput, stringInput } from './declare';
 import {
   BUILD_INPUTS,
@@ -139,24 +140,28 @@ export const DEPLOY_INPUTS = {
   strategy: input({
     kind: 'string',
     describe:
-      "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength",
+      "red-black: the new group takes all traffic once healthy. rolling: it grows by steps while the same share of the previous group's instances leave the target groups (still running), each step watched for stepWatch; a breach puts the previous group back at full strength. canary: the new group, in its own target group, takes each step's share of the requests by listener weights, compared with the production target group for stepWatch (canaryAnalysis); a failed step puts the listeners back at once and removes it",
     default: 'red-black',
-    choices: ['red-black', 'rolling'],
+    choices: ['red-black', 'rolling', 'canary'],
     parse: (value, field) => {
-      if (value !== 'red-black' && value !== 'rolling')
-        throw new InputError(field, `must be red-black or rolling (got ${JSON.stringify(value)})`);
+      if (value !== 'red-black' && value !== 'rolling' && value !== 'canary')
+        throw new InputError(field, `must be red-black, rolling or canary (got ${JSON.stringify(value)})`);
       return value;
     },
   }),
   steps: input({
     kind: 'list',
-    describe: 'Rolling steps: ascending percentages of desired capacity ending at 100',
+    describe:
+      'Rolling and canary steps: ascending percentages ending at 100 (rolling: of desired capacity; canary: of the requests)',
     default: '25,50,100',
     parse: (value, field) => parseSteps(value, field),
   }),
-  stepWatch: durationInput('Rolling: how long to watch health, alarms and gates after each step', { default: 60 }),
+  stepWatch: durationInput(
+    'Rolling: how long to watch health, alarms and gates after each step. Canary: how long each step is analysed',
+    { default: 60 },
+  ),
   beforeTraffic: stringInput(
-    'A shell command (sh -c) run once the new group is healthy, before it takes production traffic, with BLUEGREEN_SERVER_GROUP, BLUEGREEN_VERSION, BLUEGREEN_AMI_ID and BLUEGREEN_INSTANCES (JSON [{id, privateIp}]); exit 0 goes on, anything else (or the timeout) rolls back automatically (exit 1) with its last lines',
+    'A shell command (sh -c) run once the new group is healthy, before it takes production traffic, with BLUEGREEN_SERVER_GROUP, BLUEGREEN_VERSION, BLUEGREEN_AMI_ID and BLUEGREEN_INSTANCES (JSON [{id, privateIp}]); exit 0 goes on, anything else (or the timeout) rolls back automatically (exit 1) with its last lines; not with strategy: canary',
     { secret: true },
   ),
   afterTraffic: stringInput(
@@ -174,4 +179,10 @@ export const DEPLOY_INPUTS = {
     "With beforeTraffic: the ARN of a listener (e.g. port 8080 on the same ALB) that forwards only to the new group while the command runs (BLUEGREEN_TEST_URL, BLUEGREEN_TEST_LISTENER_ARN), through a temporary target group with the first target group's settings; its previous action comes back afterwards",
     { pattern: LISTENER_ARN, shape: 'arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>' },
   ),
+  canaryAnalysis: input({
+    kind: 'object',
+    describe:
+      'Canary: {passScore (95), marginalScore (75), minRequests (20), period (AWS seconds, 60), metrics: [{name, namespace, metricName, stat, canaryDimensions, baselineDimensions, bad: higher|lower|either, weight, critical, tolerance, minDelta}]} (JSON); errorRate, latencyP50 and latencyP99 are always judged',
+    parse: (value, field) => parseCanaryAnalysis(value, field),
+  }),
 };

@@ -3,6 +3,7 @@ import { nextAction, Phase, UNFINISHED_PHASES } from '../../../src/cluster/phase
 import { redBlack } from '../../../src/deploy/strategies/red-black';
 import { strategyFor } from '../../../src/deploy/strategies';
 import { firstStep } from '../../../src/deploy/strategies/rolling';
+import { parseCanaryAnalysis } from '../../../src/verify/canary-settings';
 import { group } from './helpers';
 
 test('phase → next action: removed before traffic, disabled again, rolled back or finished after', (t) => {
@@ -46,4 +47,18 @@ test('strategy: red/black starts the new group at full size, rolling at its firs
     prepared,
   );
   t.deepEqual(rolling.initialCapacity(plan as never), { min: 2, max: 8, desired: 2 });
+});
+
+test('canary: an interrupted canary is ended (listeners back, group removed), whatever watched it', (t) => {
+  t.is(nextAction('canary'), 'end-canary');
+  t.is(nextAction('canary', 'rollback'), 'end-canary');
+});
+
+test('strategy: canary needs no watch (it compares with the production target group), starts at full size and places its group', (t) => {
+  const canary = { steps: [10, 100], stepWatchSeconds: 30, analysis: parseCanaryAnalysis(undefined) };
+  const chosen = strategyFor({ canary }, { source: group('web-prod-v001') }, undefined);
+  t.is(chosen.name, 'canary');
+  t.deepEqual(chosen.initialCapacity(plan as never), plan.capacity);
+  t.is(typeof chosen.placement, 'function');
+  t.is(redBlack.placement, undefined, 'red/black creates its group in the production target groups');
 });
