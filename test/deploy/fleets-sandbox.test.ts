@@ -14,7 +14,7 @@ import { Tag } from '../../src/aws/tags';
 import { Phase } from '../../src/cluster/phases';
 import { describeAsgsByName, describeTargetHealth } from '../../src/cluster/server-groups';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
-import type { DeploySandbox } from '../helpers/deploy-sandbox';
+import { deleteServerGroupNow, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { emulatorEnv } from '../helpers/moto';
 import { deploy, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from '../rollback/helpers';
 
@@ -212,7 +212,9 @@ test.serial(
   async (t) => {
     const forward = await deploy(t, env, { cluster, amiId: amis.v4, version: 'v4', keepPrevious: 0 });
     t.is(forward.exitCode, 0, JSON.stringify(forward.output));
-    t.true(forward.output.destroyedServerGroups.includes(v(2)), 'v3 group destroyed: a rollback must redeploy');
+    // Returned at cutover: the v3 group is disabled, left to its scheduled scale-down; gone, a rollback must redeploy.
+    t.true(forward.output.disabledServerGroups.includes(v(2)), JSON.stringify(forward.output));
+    await deleteServerGroupNow(env, v(2));
     const serving = await groupByCli(v(3));
     const { result, report } = await withProbe(env, () =>
       rollback(t, env, { cluster, reason: 'fleet redeploy', keepPrevious: 0 }),

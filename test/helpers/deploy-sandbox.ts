@@ -1,3 +1,4 @@
+import { DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { awsClients, type AwsClients } from '../../src/aws/clients';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
 import { createLogger, type Logger } from '../../src/core/log';
@@ -77,4 +78,13 @@ export async function desiredOnceDrained(aws: AwsClients, group: string, timeout
     if (desired === 0 || Date.now() > deadline) return desired;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * Deletes a server group out of band (ForceDelete), as a person would. A deploy now returns at cutover and
+ * keeps the group it disabled until its scheduled scale-down, so `keepPrevious: 0` destroys it only on the
+ * next run: tests of what follows a group's loss (a rollback that must redeploy) remove it this way.
+ */
+export async function deleteServerGroupNow(env: Pick<DeploySandbox, 'aws'>, name: string): Promise<void> {
+  await env.aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }));
 }

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { DeregisterImageCommand } from '@aws-sdk/client-ec2';
+import { describeAsgsByName } from '../../src/cluster/server-groups';
 import { listRecords } from '../../src/ledger';
-import type { DeploySandbox } from '../helpers/deploy-sandbox';
+import { deleteServerGroupNow, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { deploy, instancesByGroup, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from './helpers';
 
 // Rollback when the previous server group is gone (redeploy), and the answers when there is nothing to do.
@@ -31,7 +32,9 @@ test.serial(
       instanceType: 't3.medium',
     });
     t.is(second.exitCode, 0, JSON.stringify(second.output));
-    t.deepEqual(second.output.destroyedServerGroups, ['api-prod-v000']);
+    // Returned at cutover: v000 is disabled and left to its scheduled scale-down; the next run would destroy it.
+    t.deepEqual(second.output.disabledServerGroups, ['api-prod-v000']);
+    await deleteServerGroupNow(env, 'api-prod-v000');
     t.deepEqual(Object.keys(await instancesByGroup(env, cluster)), ['api-prod-v001']);
 
     const { result, report } = await withProbe(env, () => rollback(t, env, { cluster, reason: 'v2 leaks memory' }));
@@ -67,8 +70,11 @@ test.serial(
   'rolling back to a version whose AMI was deregistered is a conflict (exit 3) that says what to do',
   async (t) => {
     const cluster = 'api-prod';
-    // With keepPrevious 0 the v2 group (api-prod-v001) is destroyed; then its AMI is deregistered.
-    t.is((await deploy(t, env, { cluster, amiId: amis.v3, version: 'v3', keepPrevious: 0 })).exitCode, 0);
+    // The v2 group (api-prod-v001), disabled by this deploy, is gone; then its AMI is deregistered.
+    const third = await deploy(t, env, { cluster, amiId: amis.v3, version: 'v3', keepPrevious: 0 });
+    t.is(third.exitCode, 0, JSON.stringify(third.output));
+    const v2Group = (await describeAsgsByName(env.aws, ['api-prod-v001']))[0];
+    if (v2Group) await deleteServerGroupNow(env, 'api-prod-v001');
     await env.aws.ec2.send(new DeregisterImageCommand({ ImageId: amis.v2 }));
     env.sandbox.resetCalls();
     const result = await rollback(t, env, { cluster, to: 'v2' });
