@@ -16,6 +16,7 @@ import { describeAsgsByName, describeTargetHealth } from '../../src/cluster/serv
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import { deleteServerGroupNow, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { emulatorEnv } from '../helpers/moto';
+import { waitFor } from '../sandbox/fixtures';
 import { deploy, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from '../rollback/helpers';
 
 // Issue #22: a real fleet (spot + instance-type overrides, a warm pool) survives a deploy and a
@@ -148,9 +149,18 @@ test.serial(
     t.is(instances.filter((i) => i.InstanceLifecycle === 'spot').length, 1, '25 % on-demand of 2: one spot');
     t.true(instances.every((i) => i.ImageId === amis.v2));
 
-    const previous = await groupByCli(v(0));
+    t.is((await groupByCli(v(0))).WarmPoolConfiguration, undefined, 'the previous group, disabled, has no warm pool');
+    // The deploy returned at cutover: its scheduled action scales the previous group down after the drain.
+    const previous = await waitFor(
+      `${v(0)} scaled down by its scheduled action`,
+      async () => {
+        const group = await groupByCli(v(0));
+        return group.DesiredCapacity === 0 ? group : undefined;
+      },
+      120_000,
+      250,
+    );
     t.is(previous.DesiredCapacity, 0, 'the previous group scaled down');
-    t.is(previous.WarmPoolConfiguration, undefined, 'and its warm pool went with its instances');
     const status = await getClusterStatus(env.aws, cluster);
     const serving = status.serverGroups.find((g) => g.name === v(1));
     t.like(serving?.mixedInstances, {
