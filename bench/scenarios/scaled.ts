@@ -192,26 +192,10 @@ export async function runSize(size: number, options: BenchOptions, log: Logger):
         );
         result.eventLoopDelayMs = result.repeats[0]?.eventLoopDelayMs;
 
-        if (options.watchSizes.includes(size))
-          result.watched = await watchedDeploy(sandbox, aws, {
-            size,
-            common,
-            region,
-            listenerUrl,
-            limitMs,
-            options,
-            log,
-          });
-        if (options.brokenSizes.includes(size))
-          result.broken = await brokenDeploy(sandbox, aws, {
-            size,
-            common,
-            region,
-            listenerUrl,
-            limitMs,
-            options,
-            log,
-          });
+        // The bad-build rows of this size share its sandbox and settings.
+        const row = { size, common, region, listenerUrl, limitMs, options, log };
+        if (options.watchSizes.includes(size)) result.watched = await watchedDeploy(sandbox, aws, row);
+        if (options.brokenSizes.includes(size)) result.broken = await brokenDeploy(sandbox, aws, row);
         result.ok =
           result.repeats.every((x) => x.trueCutover !== undefined) && (!result.broken || result.broken.exitCode === 1);
         if (!result.ok)
