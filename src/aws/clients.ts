@@ -1,6 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -30,6 +31,8 @@ export interface AwsClients {
   autoScaling: AutoScalingClient;
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
+  /** Classic load balancers (the `elb` API), for `loadBalancerNames`. */
+  elb: ElasticLoadBalancingClient;
   s3: S3Client;
   /** For the alarms of step and simple scaling policies, re-pointed at a new server group. */
   cloudWatch: CloudWatchClient;
@@ -127,7 +130,15 @@ function createRegionalClients(
   };
   // Each client is built on first use: a stage pays only for the services its path calls (status builds no
   // S3 or CloudWatch client unless it reads a ledger); building one costs ~1 ms of a cold start, S3's ~3 ms.
-  const wired = <C extends AutoScalingClient | EC2Client | ElasticLoadBalancingV2Client | S3Client | CloudWatchClient>(
+  const wired = <
+    C extends
+      | AutoScalingClient
+      | EC2Client
+      | ElasticLoadBalancingClient
+      | ElasticLoadBalancingV2Client
+      | S3Client
+      | CloudWatchClient,
+  >(
     service: string,
     client: C,
   ): C => {
@@ -139,6 +150,7 @@ function createRegionalClients(
   let autoScaling: AutoScalingClient | undefined;
   let ec2: EC2Client | undefined;
   let elbv2: ElasticLoadBalancingV2Client | undefined;
+  let elb: ElasticLoadBalancingClient | undefined;
   let s3: S3Client | undefined;
   let cloudWatch: CloudWatchClient | undefined;
   const roles = new Map<string, AwsClients>();
@@ -152,6 +164,9 @@ function createRegionalClients(
     },
     get elbv2() {
       return (elbv2 ??= wired('elbv2', new ElasticLoadBalancingV2Client(config)));
+    },
+    get elb() {
+      return (elb ??= wired('elb', new ElasticLoadBalancingClient(config)));
     },
     get s3() {
       return (s3 ??= wired('s3', new S3Client(s3Config)));

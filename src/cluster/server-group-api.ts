@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
-import { targetGroupTraffic } from '../traffic/target-groups';
+import { sourceTraffic } from '../traffic/sources';
 import type { Traffic } from '../traffic/traffic';
 import { describeAsgsByName } from './server-groups';
 
@@ -105,5 +105,5 @@ export function asgServerGroupApi(aws: AwsClients): ServerGroupApi {
 
 /** The SDK-backed {@link ClusterApis} of a region's clients. */
 export function clusterApisOf(aws: AwsClients): ClusterApis {
-  return { groups: asgServerGroupApi(aws), traffic: targetGroupTraffic(aws) };
+  return { groups: asgServerGroupApi(aws), traffic: sourceTraffic(aws) };
 }

@@ -4,7 +4,7 @@ import type { AwsClients } from '../aws/clients';
 import { collectPages } from '../aws/paginate';
 import { Tag, tagMap } from '../aws/tags';
 import { parseServerGroupName } from '../core/naming';
-import { targetGroupTraffic, trafficSourcesOf } from '../traffic/target-groups';
+import { sourceTraffic, trafficSourcesOf } from '../traffic/sources';
 import type { TargetHealthByGroup } from '../traffic/traffic';
 
 export type { TargetHealthByGroup };
@@ -91,7 +91,7 @@ export async function describeTargetHealth(
   aws: AwsClients,
   targetGroupArns: readonly string[],
 ): Promise<TargetHealthByGroup> {
-  return targetGroupTraffic(aws).health(targetGroupArns);
+  return sourceTraffic(aws).health(targetGroupArns);
 }
 
 function launchTemplateOf(asg: AutoScalingGroup): ServerGroup['launchTemplate'] {

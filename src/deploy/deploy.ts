@@ -9,7 +9,13 @@ import { planThenRunLocked } from './recovery';
 import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
 import { checkHealthTimeout } from './timing-limits';
-import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
+import {
+  resolveAmi,
+  resolveClassicLoadBalancers,
+  resolveSecurityGroups,
+  resolveSubnets,
+  resolveTargetGroups,
+} from './resolve';
 import { prepareVerification, wantsVerification, type PreparedVerification } from '../verify/prepare';
 
 /** Names tried when groups only named like the cluster hold the next ones (then creation fails cleanly). */
@@ -49,13 +55,16 @@ export interface DeployOutput {
 export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Promise<DeployPlan> {
   await resolveAmi(aws, request.amiId);
   const targetGroupArns = request.targetGroups ? await resolveTargetGroups(aws, request.targetGroups) : undefined;
+  const loadBalancerNames = request.loadBalancerNames
+    ? await resolveClassicLoadBalancers(aws, request.loadBalancerNames)
+    : undefined;
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
   const { groups, foreign } = await loadCluster(aws, request.cluster.name);
   const taken = foreign.map((g) => g.name);
   // Groups only named like the cluster (e.g. Spinnaker's) are not found by our tag: make sure the next name is free.
   for (let attempt = 0; ; attempt += 1) {
-    const plan = planDeploy(groups, request, { targetGroupArns, subnets, foreign: taken });
+    const plan = planDeploy(groups, request, { targetGroupArns, loadBalancerNames, subnets, foreign: taken });
     if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
     taken.push(plan.newServerGroup);
   }

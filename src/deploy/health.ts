@@ -18,7 +18,8 @@ import {
   type TargetHealthByGroup,
 } from '../cluster/server-groups';
 import { waitForDrainedIn } from '../traffic/drain';
-import { targetGroupTraffic, trafficSourcesOf } from '../traffic/target-groups';
+import { classicHealthChecks } from '../traffic/classic-load-balancers';
+import { sourceTraffic, splitSources, trafficSourcesOf } from '../traffic/sources';
 import {
   BROKEN_BUILD_POLLS,
   STABLE_HEALTH_POLLS,
@@ -79,29 +80,63 @@ export interface VerdictTimes {
   slowestHealthy: string;
 }
 
+/** One source's health check timing, AWS seconds. */
+interface CheckTiming {
+  name: string;
+  interval: number;
+  healthy: number;
+  unhealthy: number;
+}
+
+/** Health check timing of target groups (one DescribeTargetGroups per 20). */
+async function targetGroupChecks(aws: AwsClients, arns: readonly string[]): Promise<CheckTiming[]> {
+  const timings: CheckTiming[] = [];
+  for (const batch of chunk([...new Set(arns)], 20)) {
+    const response = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
+    for (const group of response.TargetGroups ?? [])
+      timings.push({
+        name: `target group ${group.TargetGroupName ?? group.TargetGroupArn ?? '?'}`,
+        interval: group.HealthCheckIntervalSeconds ?? 30,
+        healthy: group.HealthyThresholdCount ?? 5,
+        unhealthy: group.UnhealthyThresholdCount ?? 2,
+      });
+  }
+  return timings;
+}
+
 /**
  * How long after registration the load balancer can first give a verdict on
  * a target, in real ms on this clock (one DescribeTargetGroups for up to 20
- * target groups): `healthyMs`, the largest healthy threshold × interval
- * (healthy in every target group), and `unhealthyMs`, the smallest
- * unhealthy threshold × interval (unhealthy in some target group).
+ * target groups, one DescribeLoadBalancers for up to 20 classic load
+ * balancers): `healthyMs`, the largest healthy threshold × interval
+ * (healthy in every source), and `unhealthyMs`, the smallest
+ * unhealthy threshold × interval (unhealthy in some source).
  */
-export async function verdictDueAfterMs(aws: AwsClients, targetGroupArns: readonly string[]): Promise<VerdictTimes> {
+export async function verdictDueAfterMs(aws: AwsClients, sources: readonly string[]): Promise<VerdictTimes> {
   let healthy = 0;
   let unhealthy = Number.POSITIVE_INFINITY;
   let shortest = Number.POSITIVE_INFINITY;
   let slowest = '';
-  for (const batch of chunk([...new Set(targetGroupArns)], 20)) {
-    const response = await aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch }));
-    for (const group of response.TargetGroups ?? []) {
-      const interval = group.HealthCheckIntervalSeconds ?? 30;
-      const threshold = group.HealthyThresholdCount ?? 5;
-      shortest = Math.min(shortest, interval);
-      if (threshold * interval > healthy)
-        slowest = `${group.TargetGroupName ?? group.TargetGroupArn ?? 'a target group'} (healthy threshold ${threshold} × interval ${interval}s)`;
-      healthy = Math.max(healthy, threshold * interval);
-      unhealthy = Math.min(unhealthy, (group.UnhealthyThresholdCount ?? 2) * interval);
-    }
+  const { targetGroupArns, loadBalancerNames } = splitSources(sources);
+  const [groups, classic] = await Promise.all([
+    targetGroupArns.length > 0 ? targetGroupChecks(aws, targetGroupArns) : [],
+    loadBalancerNames.length > 0 ? classicHealthChecks(aws, loadBalancerNames) : [],
+  ]);
+  const timings: CheckTiming[] = [
+    ...groups,
+    ...classic.map((c) => ({
+      name: `classic load balancer ${c.name}`,
+      interval: c.intervalSeconds,
+      healthy: c.healthyThreshold,
+      unhealthy: c.unhealthyThreshold,
+    })),
+  ];
+  for (const check of timings) {
+    shortest = Math.min(shortest, check.interval);
+    if (check.healthy * check.interval > healthy)
+      slowest = `${check.name} (healthy threshold ${check.healthy} × interval ${check.interval}s)`;
+    healthy = Math.max(healthy, check.healthy * check.interval);
+    unhealthy = Math.min(unhealthy, check.unhealthy * check.interval);
   }
   return {
     slowestHealthy: slowest,
@@ -324,7 +359,7 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
 
 /** The longest deregistration delay of the target groups, in seconds (AWS default 300). */
 export async function deregistrationDelaySeconds(aws: AwsClients, targetGroupArns: readonly string[]): Promise<number> {
-  return targetGroupTraffic(aws).drainSeconds(targetGroupArns);
+  return sourceTraffic(aws).drainSeconds(targetGroupArns);
 }
 
 /**
@@ -332,7 +367,7 @@ export async function deregistrationDelaySeconds(aws: AwsClients, targetGroupArn
  * target groups (gone or `unused`), i.e. in-flight requests have finished.
  */
 export async function waitForDrained(aws: AwsClients, options: Parameters<typeof waitForDrainedIn>[1]): Promise<void> {
-  await waitForDrainedIn(targetGroupTraffic(aws), options);
+  await waitForDrainedIn(sourceTraffic(aws), options);
 }
 
 /**

@@ -3,6 +3,7 @@ import { nextServerGroupName } from '../core/naming';
 import { InputError } from '../core/errors';
 import type { Capacity, DeployRequest } from './request';
 import { checkOverrideTemplates } from './fleet-settings';
+import { splitSources } from '../traffic/sources';
 import { checkTrafficGuards } from './traffic-guards';
 
 /** What a deploy will do, computed from live AWS state before any change. */
@@ -46,11 +47,29 @@ export function groupsBeyondKeep(
   return disabledOlder.slice(0, Math.max(0, disabledOlder.length - keepPrevious)).map((g) => g.name);
 }
 
+/**
+ * The new group's traffic sources (target group ARNs, then classic load
+ * balancer names): each kind as given, else the current group's of that kind.
+ */
+function plannedSources(
+  current: readonly string[] | undefined,
+  given: { targetGroupArns: string[] | undefined; loadBalancerNames?: string[] | undefined },
+): string[] | undefined {
+  if (!given.targetGroupArns && !given.loadBalancerNames) return current ? [...current] : undefined;
+  const kept = splitSources(current ?? []);
+  return [...(given.targetGroupArns ?? kept.targetGroupArns), ...(given.loadBalancerNames ?? kept.loadBalancerNames)];
+}
+
 /** Computes the plan; throws InputError for what a first deploy must be told. */
 export function planDeploy(
   groups: readonly ServerGroup[],
   request: DeployRequest,
-  resolved: { targetGroupArns: string[] | undefined; subnets: string[] | undefined; foreign?: readonly string[] },
+  resolved: {
+    targetGroupArns: string[] | undefined;
+    loadBalancerNames?: string[] | undefined;
+    subnets: string[] | undefined;
+    foreign?: readonly string[];
+  },
 ): DeployPlan {
   const source = newestEnabled(groups);
   const newest = [...groups].reverse().find((g) => g.sequence !== undefined);
@@ -63,11 +82,11 @@ export function planDeploy(
       'capacity',
       'is required on the first deploy of a cluster: {"min": 2, "max": 4, "desired": 2}',
     );
-  const targetGroupArns = resolved.targetGroupArns ?? source?.targetGroupArns;
+  const targetGroupArns = plannedSources(source?.targetGroupArns, resolved);
   if (!targetGroupArns || targetGroupArns.length === 0) {
     throw new InputError(
       'targetGroups',
-      'is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to',
+      'is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to (or loadBalancerNames: classic load balancers)',
     );
   }
   const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
@@ -106,7 +125,7 @@ export function describePlan(plan: DeployPlan, amiId: string): string {
     `plan for cluster ${plan.cluster}:`,
     `  create ${plan.newServerGroup} from ${amiId} (launch template copied from ${plan.source?.name ?? 'nothing: first deploy'})`,
     `  capacity min/max/desired ${plan.capacity.min}/${plan.capacity.max}/${plan.capacity.desired} (min pinned to desired while both run)`,
-    `  target groups: ${plan.targetGroupArns.join(', ')}`,
+    `  traffic sources (target groups, classic load balancers): ${plan.targetGroupArns.join(', ')}`,
     `  wait until healthy, then disable: ${plan.toDisable.join(', ') || 'nothing (first deploy)'}`,
     `  destroy (beyond keepPrevious): ${plan.toDestroy.join(', ') || 'nothing'}`,
     ...(plan.foreign.length > 0 ? [`  left alone (not made by a bluegreen deploy): ${plan.foreign.join(', ')}`] : []),

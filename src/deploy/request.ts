@@ -74,6 +74,8 @@ export interface DeployRequest {
   amiId: string;
   /** Target group names or ARNs as given (resolved to ARNs before any change). */
   targetGroups?: string[];
+  /** Classic load balancer names (each must exist before any change). */
+  loadBalancerNames?: string[];
   capacity?: Capacity;
   launch: LaunchSettings;
   healthTimeoutSeconds: number;
@@ -114,6 +116,8 @@ export const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 export const TARGET_GROUP =
   /^(arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$/;
+/** A classic load balancer's name: 1-32 alphanumerics and hyphens, not starting or ending with a hyphen. */
+export const CLASSIC_LOAD_BALANCER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
 export const LISTENER_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+\/[0-9a-f]+$/;
 export const KEY_NAME = /^[\x20-\x7e]{1,255}$/;

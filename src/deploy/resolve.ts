@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { hasErrorCode } from '../aws/errors';
@@ -6,7 +7,7 @@ import { InputError } from '../core/errors';
 
 /**
  * Read-only checks of what the input names, done before any change: the AMI,
- * target groups, subnets and security groups must exist in the region.
+ * target groups, classic load balancers, subnets and security groups must exist in the region.
  */
 
 /** Checks the AMI exists and is available; returns its tags. */
@@ -55,6 +56,29 @@ export async function resolveTargetGroups(
     }
   }
   return arns;
+}
+
+/** Checks that classic load balancers exist (one DescribeLoadBalancers each); an unknown one is an InputError naming it. */
+export async function resolveClassicLoadBalancers(
+  aws: AwsClients,
+  given: readonly string[],
+  field = 'loadBalancerNames',
+): Promise<string[]> {
+  for (const [index, name] of given.entries()) {
+    const missing = new InputError(
+      `${field}[${index}]`,
+      `classic load balancer ${name} does not exist in ${aws.region}`,
+    );
+    try {
+      const response = await aws.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }));
+      if (!response.LoadBalancerDescriptions?.some((d) => d.LoadBalancerName === name)) throw missing;
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      if (hasErrorCode(error, /^(LoadBalancerNotFound|AccessPointNotFound)/)) throw missing;
+      throw error;
+    }
+  }
+  return [...given];
 }
 
 /** Checks that subnets exist; returns them. */

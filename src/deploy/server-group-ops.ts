@@ -12,7 +12,7 @@ import type { Logger } from '../core/log';
 import { clusterApisOf, type ClusterApis } from '../cluster/server-group-api';
 import { DISABLE_PROCESSES, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 import { waitForDrainedIn } from '../traffic/drain';
-import { attachmentFor, trafficSourcesOf } from '../traffic/target-groups';
+import { attachmentFor, trafficSourcesOf } from '../traffic/sources';
 import { deleteGroupAlarms, type AsgSettings } from './copy-settings';
 import { mixedInstancesPolicyFor, putWarmPool } from './fleet-settings';
 import { deleteLaunchTemplate, type CreatedLaunchTemplate } from './launch-template';

@@ -13,7 +13,7 @@ import { verdictDueAfterMs } from './health';
 /**
  * `healthTimeout` must leave the load balancer time to report a new instance
  * healthy at all: a freshly registered target is `initial` until it passed
- * the healthy threshold × interval of checks, in every target group. That is
+ * the healthy threshold × interval of checks, in every target group and classic load balancer. That is
  * the floor even for an instance that boots at once; its boot time comes on
  * top but cannot be read, and the ASG's grace period is not counted (the load
  * balancer checks during it, and the deploy waits on the load balancer).
@@ -28,9 +28,9 @@ export async function checkHealthTimeout(
   const minimum = Math.ceil(verdicts.healthyMs / 1000);
   throw new InputError(
     'healthTimeout',
-    `is ${healthTimeoutSeconds}s, shorter than the ${minimum}s before the target groups can first report a new instance healthy ` +
+    `is ${healthTimeoutSeconds}s, shorter than the ${minimum}s before the load balancers can first report a new instance healthy ` +
       `(${verdicts.slowestHealthy}): give at least ${minimum}s plus the instance's boot time, ` +
-      'or change the target group health check; with less the deploy is certain to roll back',
+      'or change the health check; with less the deploy is certain to roll back',
     { minimumSeconds: minimum },
   );
 }

@@ -2,6 +2,7 @@ import { InputError } from '../core/errors';
 import { Tag } from '../aws/tags';
 import { isBeforeCutover } from '../cluster/phases';
 import { isCanaryGroup, type ServerGroup } from '../cluster/server-groups';
+import { isClassicLoadBalancer } from '../traffic/sources';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import type { Capacity } from './request';
 
@@ -16,14 +17,14 @@ import type { Capacity } from './request';
 export interface TrafficGuardInput {
   /** The cluster's own server groups (oldest first). */
   groups: readonly ServerGroup[];
-  /** Target groups the new server group will join. */
+  /** Sources (target groups, classic load balancers) the new server group will join. */
   targetGroupArns: readonly string[];
   capacity: Capacity;
   allowRemovingTargetGroups?: boolean;
   allowScaleToZero?: boolean;
 }
 
-/** Throws InputError when the planned deploy would leave a served target group, or the whole cluster, without servers. */
+/** Throws InputError when the planned deploy would leave a served target group or classic load balancer, or the whole cluster, without servers. */
 export function checkTrafficGuards(input: TrafficGuardInput): void {
   // A group an interrupted run left before cutover (e.g. in a test listener's temporary target group)
   // serves nothing: recovery removes it under the lock, before the plan is made again. A canary's group
@@ -37,10 +38,12 @@ export function checkTrafficGuards(input: TrafficGuardInput): void {
     const covered = new Set(input.targetGroupArns);
     const uncovered = [...new Set(serving.flatMap((g) => g.targetGroupArns))].filter((arn) => !covered.has(arn));
     if (uncovered.length > 0) {
+      // The field of the first source left behind: a CLB name is never an ARN.
+      const field = isClassicLoadBalancer(uncovered[0] as string) ? 'loadBalancerNames' : 'targetGroups';
       throw new InputError(
-        'targetGroups',
+        field,
         `would leave ${uncovered.map(targetGroupNameFromArn).join(', ')} without servers: ${names} serve(s) it now. ` +
-          'Add it to targetGroups (or leave targetGroups out to keep the current ones), or set allowRemovingTargetGroups: true to take it out of the cluster on purpose',
+          `Add it to ${field} (or leave ${field} out to keep the current ones), or set allowRemovingTargetGroups: true to take it out of the cluster on purpose`,
       );
     }
   }

@@ -51,6 +51,7 @@ export function deployRequestOf(inputs: DeployInputs, region: string, amiId: str
     region,
     amiId,
     ...(inputs.targetGroups ? { targetGroups: inputs.targetGroups } : {}),
+    ...(inputs.loadBalancerNames ? { loadBalancerNames: inputs.loadBalancerNames } : {}),
     ...(inputs.capacity ? { capacity: inputs.capacity } : {}),
     launch: definedOnly({
       instanceType: inputs.instanceType,

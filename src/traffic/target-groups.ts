@@ -63,17 +63,3 @@ export function targetGroupTraffic(aws: AwsClients): Traffic {
     },
   };
 }
-
-/**
- * The sources an Auto Scaling group takes traffic from, as its description
- * names them: the one place that reads them, so a classic ELB (`LoadBalancerNames`)
- * or a composite is one change here.
- */
-export function trafficSourcesOf(asg: { TargetGroupARNs?: string[] }): string[] {
-  return asg.TargetGroupARNs ?? [];
-}
-
-/** The CreateAutoScalingGroup fields that attach a new group to its sources (it registers its instances itself). */
-export function attachmentFor(sources: readonly string[]): { TargetGroupARNs: string[] } {
-  return { TargetGroupARNs: [...sources] };
-}

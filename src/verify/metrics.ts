@@ -2,16 +2,18 @@ import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-clou
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
+import { splitSources } from '../traffic/sources';
 
 /**
- * ALB metrics of target groups over a window of real time, read with
- * GetMetricData (exact dimensions `TargetGroup` + `LoadBalancer`, as AWS
- * matches them). The whole window is asked as one period of whole minutes
+ * Load balancer metrics of a deploy's traffic sources over a window of real
+ * time, read with GetMetricData: ALB metrics of target groups (exact
+ * dimensions `TargetGroup` + `LoadBalancer`, as AWS matches them) and
+ * `AWS/ELB` metrics of classic load balancers (`LoadBalancerName`). The whole window is asked as one period of whole minutes
  * (valid on AWS, where ALB metrics are per 60 s), and every value returned is
  * summed, so the answer is the window's total whatever the buckets.
  */
 
-/** Requests, target 5XX and latency of some target groups over a window. */
+/** Requests, target (backend) 5XX and latency of some sources over a window. */
 export interface TrafficSample {
   requests: number;
   errors: number;
@@ -48,17 +50,56 @@ export async function targetGroupDimensions(
   return pairs;
 }
 
-const METRICS = [
+/** Where a source's metrics are: a target group behind one ALB, or a classic load balancer. */
+export type TrafficDimensions = { targetGroup: string; loadBalancer: string } | { classicLoadBalancer: string };
+
+/** The metric dimensions of traffic sources: a target group's per ALB it is behind ({@link targetGroupDimensions}), a CLB's name. */
+export async function trafficDimensions(aws: AwsClients, sources: readonly string[]): Promise<TrafficDimensions[]> {
+  const { targetGroupArns, loadBalancerNames } = splitSources(sources);
+  return [
+    ...(targetGroupArns.length > 0 ? await targetGroupDimensions(aws, targetGroupArns) : []),
+    ...loadBalancerNames.map((classicLoadBalancer) => ({ classicLoadBalancer })),
+  ];
+}
+
+type MetricKey = 'requests' | 'errors' | 'latencySum' | 'latencyCount';
+/** What is read of an ALB target group: target 5XX, TargetResponseTime in seconds. */
+const ALB_METRICS = [
   ['requests', 'RequestCount', 'Sum'],
   ['errors', 'HTTPCode_Target_5XX_Count', 'Sum'],
   ['latencySum', 'TargetResponseTime', 'Sum'],
   ['latencyCount', 'TargetResponseTime', 'SampleCount'],
-] as const;
+] as const satisfies ReadonlyArray<readonly [MetricKey, string, string]>;
+/** The same of a classic load balancer: backend 5XX, Latency in seconds. */
+const CLB_METRICS = [
+  ['requests', 'RequestCount', 'Sum'],
+  ['errors', 'HTTPCode_Backend_5XX', 'Sum'],
+  ['latencySum', 'Latency', 'Sum'],
+  ['latencyCount', 'Latency', 'SampleCount'],
+] as const satisfies ReadonlyArray<readonly [MetricKey, string, string]>;
 
-/** Totals of the target groups' ALB metrics from `start` to `end` (epoch ms). */
+/** Namespace, dimensions and metrics of one source. */
+function metricsOf(d: TrafficDimensions) {
+  return 'classicLoadBalancer' in d
+    ? {
+        namespace: 'AWS/ELB',
+        dimensions: [{ Name: 'LoadBalancerName', Value: d.classicLoadBalancer }],
+        metrics: CLB_METRICS,
+      }
+    : {
+        namespace: 'AWS/ApplicationELB',
+        dimensions: [
+          { Name: 'LoadBalancer', Value: d.loadBalancer },
+          { Name: 'TargetGroup', Value: d.targetGroup },
+        ],
+        metrics: ALB_METRICS,
+      };
+}
+
+/** Totals of the sources' load balancer metrics from `start` to `end` (epoch ms). */
 export async function sampleTraffic(
   aws: AwsClients,
-  dimensions: ReadonlyArray<{ targetGroup: string; loadBalancer: string }>,
+  dimensions: readonly TrafficDimensions[],
   start: number,
   end: number,
 ): Promise<TrafficSample> {
@@ -68,19 +109,13 @@ export async function sampleTraffic(
   const period = Math.max(60, Math.ceil((end - startTime) / 60_000) * 60);
   const queries: Array<MetricDataQuery & { key: keyof typeof totals }> = [];
   dimensions.forEach((d, index) => {
-    for (const [key, metric, stat] of METRICS) {
+    const source = metricsOf(d);
+    for (const [key, metric, stat] of source.metrics) {
       queries.push({
         key,
         Id: `${key.toLowerCase()}${index}`,
         MetricStat: {
-          Metric: {
-            Namespace: 'AWS/ApplicationELB',
-            MetricName: metric,
-            Dimensions: [
-              { Name: 'LoadBalancer', Value: d.loadBalancer },
-              { Name: 'TargetGroup', Value: d.targetGroup },
-            ],
-          },
+          Metric: { Namespace: source.namespace, MetricName: metric, Dimensions: source.dimensions },
           Period: period,
           Stat: stat,
         },

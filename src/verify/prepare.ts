@@ -3,7 +3,7 @@ import type { Logger } from '../core/log';
 import { awsSecondsToMs } from '../core/poll';
 import { alarmSettleSeconds, checkAlarmsAtStart, formatAlarmStates, type AlarmState } from './alarms';
 import type { GateSettings } from './gates';
-import { sampleTraffic, targetGroupDimensions, type TrafficSample } from './metrics';
+import { sampleTraffic, trafficDimensions, type TrafficDimensions, type TrafficSample } from './metrics';
 
 /** What a deploy is asked to verify after cutover (the `alarms`, `ignoreAlarmsAtStart`, `watch` and `gates` inputs). */
 export interface VerifySettings {
@@ -21,7 +21,7 @@ export interface PreparedVerification {
   watchSeconds: number;
   gates: GateSettings | false;
   /** (TargetGroup, LoadBalancer) pairs of the new group's target groups. */
-  dimensions: Array<{ targetGroup: string; loadBalancer: string }>;
+  dimensions: TrafficDimensions[];
   baseline: TrafficSample | null;
   /**
    * A rollback's alarms already in ALARM at its start → real ms after the watch
@@ -55,7 +55,7 @@ export async function prepareVerification(
 ): Promise<PreparedVerification> {
   const alarmsAtStart = await checkAlarmsAtStart(aws, settings.alarms, settings.ignoreAlarmsAtStart);
   if (alarmsAtStart.length > 0) log.info(`alarms at the start: ${formatAlarmStates(alarmsAtStart)}`);
-  const dimensions = settings.gates ? await targetGroupDimensions(aws, targetGroupArns) : [];
+  const dimensions = settings.gates ? await trafficDimensions(aws, targetGroupArns) : [];
   let baseline: TrafficSample | null = null;
   if (settings.gates && hasPrevious && dimensions.length > 0) {
     const now = Date.now();
@@ -119,7 +119,7 @@ export async function prepareRollbackVerification(
     alarmsAtStart,
     watchSeconds,
     gates: settings.gates,
-    dimensions: settings.gates ? await targetGroupDimensions(aws, targetGroupArns) : [],
+    dimensions: settings.gates ? await trafficDimensions(aws, targetGroupArns) : [],
     baseline: null,
     alarmSettleMs: Object.fromEntries(
       [...settleMs].map(([name, seconds]) => [

@@ -29,7 +29,7 @@ export const TEST_TIME_SCALE = 0.05;
 /** Starts a sandbox for deploy tests and points this process's SDK at it (`options` e.g. a longer `bootSeconds`). */
 export async function startDeploySandbox(
   region = 'us-east-1',
-  options: Pick<SandboxOptions, 'bootSeconds' | 'regions'> = {},
+  options: Pick<SandboxOptions, 'bootSeconds' | 'regions' | 'classicLoadBalancer'> = {},
 ): Promise<DeploySandbox> {
   const sandbox = await startSandbox({ region, timeScale: TEST_TIME_SCALE, infra: 'demo', ...options });
   useEmulator(sandbox.endpoint, region);

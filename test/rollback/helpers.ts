@@ -15,8 +15,8 @@ import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbo
  * AMI take minutes, not the sandbox's default 10 s — so that what a warm
  * rollback saves, launching, shows in the timings.
  */
-export function startRollbackSandbox(): Promise<DeploySandbox> {
-  return startDeploySandbox('us-east-1', { bootSeconds: 120 });
+export function startRollbackSandbox(options: { classicLoadBalancer?: boolean } = {}): Promise<DeploySandbox> {
+  return startDeploySandbox('us-east-1', { bootSeconds: 120, ...options });
 }
 
 /** A logger whose lines go to the test log (shown on failure or with --verbose), with ms since the test file started. */
@@ -53,14 +53,15 @@ export async function rollback(t: ExecutionContext, env: DeploySandbox, input: R
   };
 }
 
-/** Runs `work` with the traffic probe hitting the demo load balancer; returns both results. */
+/** Runs `work` with the traffic probe hitting the demo load balancer (or `url`); returns both results. */
 export async function withProbe<T>(
   env: DeploySandbox,
   work: () => Promise<T>,
+  url = env.listenerUrl,
 ): Promise<{ result: T; report: ProbeReport }> {
   // The probe shares this process with the sandbox and the stage: a short pause keeps it steady without starving them.
   const probe = startProbe({
-    url: env.listenerUrl,
+    url,
     concurrency: 4,
     pauseMs: 5,
     maxDurationMs: 120_000,
@@ -78,8 +79,8 @@ export async function withProbe<T>(
 }
 
 /** Versions that answered `n` requests sent now. */
-export async function versionsNow(env: DeploySandbox, n = 20): Promise<Record<string, number>> {
-  const report = await startProbe({ url: env.listenerUrl, concurrency: 2, maxRequests: n, maxDurationMs: 10_000 }).done;
+export async function versionsNow(env: DeploySandbox, n = 20, url = env.listenerUrl): Promise<Record<string, number>> {
+  const report = await startProbe({ url, concurrency: 2, maxRequests: n, maxDurationMs: 10_000 }).done;
   return report.perVersion;
 }
 

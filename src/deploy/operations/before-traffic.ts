@@ -1,4 +1,4 @@
-import { AttachLoadBalancerTargetGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { AttachLoadBalancerTargetGroupsCommand, AttachLoadBalancersCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../../aws/clients';
 import { chunk } from '../../aws/paginate';
@@ -7,6 +7,7 @@ import { OperationFailedError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { runShellCommand } from '../../core/shell-command';
 import { Phase } from '../../cluster/phases';
+import { splitSources } from '../../traffic/sources';
 import type { DeployPlan } from '../plan';
 import type { BeforeTrafficSettings, DeployRequest } from '../request';
 import { removeGroupTags, setGroupTags } from '../server-group-ops';
@@ -150,7 +151,7 @@ export async function runBeforeTraffic(
   await removeGroupTags(aws, options.serverGroup, Object.keys(testListener.tags));
 }
 
-/** After the command passed: the group joins the production target groups (its new instances register there too). */
+/** After the command passed: the group joins the production target groups and classic load balancers (its new instances register there too). */
 export async function joinProductionTargetGroups(
   aws: AwsClients,
   serverGroup: string,
@@ -158,9 +159,14 @@ export async function joinProductionTargetGroups(
   log: Logger,
 ): Promise<void> {
   if (targetGroupArns.length === 0) return;
-  for (const arns of chunk([...targetGroupArns], 10))
+  const { targetGroupArns: arnsOnly, loadBalancerNames } = splitSources(targetGroupArns);
+  for (const arns of chunk(arnsOnly, 10))
     await aws.autoScaling.send(
       new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: serverGroup, TargetGroupARNs: arns }),
+    );
+  for (const names of chunk(loadBalancerNames, 10))
+    await aws.autoScaling.send(
+      new AttachLoadBalancersCommand({ AutoScalingGroupName: serverGroup, LoadBalancerNames: names }),
     );
   await setGroupTags(aws, serverGroup, { [Tag.phase]: Phase.waitingHealthy });
   log.info(`${serverGroup} joins the production target group(s); waiting until healthy there`);

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log';
-import { trafficSourcesOf } from '../../traffic/target-groups';
+import { trafficSourcesOf } from '../../traffic/sources';
 import type { ClusterApis } from '../../cluster/server-group-api';
 import type { ServerGroup } from '../../cluster/server-groups';
 import type { CreatedLaunchTemplate } from '../launch-template';

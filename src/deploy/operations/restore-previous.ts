@@ -1,6 +1,6 @@
 import { Tag } from '../../aws/tags';
 import type { Logger } from '../../core/log';
-import { trafficSourcesOf } from '../../traffic/target-groups';
+import { trafficSourcesOf } from '../../traffic/sources';
 import type { ServerGroup } from '../../cluster/server-groups';
 import {
   disableServerGroup,

@@ -2,6 +2,7 @@ import { InputError } from '../../core/errors';
 import { checkBoolean, checkPattern } from '../../core/validate';
 import {
   AMI_ID,
+  CLASSIC_LOAD_BALANCER,
   INSTANCE_PROFILE,
   INSTANCE_TYPE,
   KEY_NAME,
@@ -55,6 +56,11 @@ export const DEPLOY_INPUTS = {
   targetGroups: listInput('Target group names or ARNs', {
     defaultText: 'those of the current server group',
     item: (name, field) => checkPattern(field, name, TARGET_GROUP, 'a target group name or ARN'),
+  }),
+  loadBalancerNames: listInput('Classic load balancer names (alone or beside targetGroups)', {
+    defaultText: 'those of the current server group',
+    item: (name, field) =>
+      checkPattern(field, name, CLASSIC_LOAD_BALANCER, 'a classic load balancer name, e.g. web-elb'),
   }),
   capacity: input({
     kind: 'object',
