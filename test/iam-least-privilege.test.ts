@@ -8,7 +8,7 @@ import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, type AwsClients } from '../src/aws/clients';
 import { describeAsgsByName } from '../src/cluster/server-groups';
 import { startAwsCallLog, type AwsCallLog, type LoggedCall } from './helpers/aws-call-log';
-import { createNetwork, someAmi, type Network } from './helpers/cluster-fixture';
+import { createClassicLoadBalancer, createNetwork, someAmi, type Network } from './helpers/cluster-fixture';
 import { ACCOUNT, authorizationRequests, retarget, type AuthorizationRequest } from './helpers/iam-requests';
 import {
   accessKeyOf,
@@ -50,6 +50,7 @@ const VALUES: Record<string, string> = {
   REPLACE_ARTIFACT_PREFIX: 'web/',
   REPLACE_TARGET_GROUP: 'web-*',
   REPLACE_LOAD_BALANCER: 'bluegreen-demo',
+  REPLACE_CLASSIC_LOAD_BALANCER: 'web-elb',
   REPLACE_APP: 'web',
   REPLACE_APP_INSTANCE_ROLE: 'web-instance',
   REPLACE_BAKE_INSTANCE_ROLE: 'bake-instance',
@@ -63,6 +64,7 @@ let callLog: AwsCallLog;
 let admin: AccessKeys;
 let aws: AwsClients;
 let network: Network;
+const classicLoadBalancer = 'web-elb';
 let sourceAmi: string;
 const users = {} as Record<Role, AccessKeys>;
 const policies = {} as Record<Role, PolicyDocument>;
@@ -108,6 +110,8 @@ const deployInput = (amiId: string, version: string, extra: Record<string, unkno
   amiId,
   version,
   targetGroups: [network.targetGroupName],
+  // Beside the target group: the classic ELB actions are proven with the others.
+  loadBalancerNames: [classicLoadBalancer],
   capacity: { min: 1, max: 2, desired: 1 },
   instanceType: 't3.micro',
   subnets: network.subnetIds,
@@ -140,6 +144,7 @@ test.before(async () => {
     credentials: { accessKeyId: admin.AWS_ACCESS_KEY_ID, secretAccessKey: admin.AWS_SECRET_ACCESS_KEY },
   });
   network = await createNetwork(aws);
+  await createClassicLoadBalancer(aws, network, classicLoadBalancer);
   sourceAmi = await someAmi(aws);
   await aws.s3.send(new CreateBucketCommand({ Bucket: ledger.bucket }));
   await aws.s3.send(new CreateBucketCommand({ Bucket: 'artifacts' }));
@@ -285,6 +290,7 @@ async function recordStageCalls(
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
   const net = await createNetwork(setup);
+  await createClassicLoadBalancer(setup, net, classicLoadBalancer);
   const images = (await setup.ec2.send(new DescribeImagesCommand({}))).Images ?? [];
   const [ami1, ami2] = images.map((i) => i.ImageId as string);
   await setup.s3.send(new CreateBucketCommand({ Bucket: ledger.bucket }));

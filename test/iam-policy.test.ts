@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as autoScaling from '@aws-sdk/client-auto-scaling';
 import * as cloudWatch from '@aws-sdk/client-cloudwatch';
 import * as ec2 from '@aws-sdk/client-ec2';
+import * as elb from '@aws-sdk/client-elastic-load-balancing';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as s3 from '@aws-sdk/client-s3';
 import * as sts from '@aws-sdk/client-sts';
@@ -24,6 +25,7 @@ const services: Array<[string, Record<string, unknown>]> = [
   ['cloudwatch', cloudWatch],
   ['ec2', ec2],
   ['elasticloadbalancing', elbv2],
+  ['elasticloadbalancing', elb],
   ['s3', s3],
   ['sts', sts],
 ];
@@ -42,6 +44,7 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   'client-cloudwatch': 'cloudwatch',
   'client-ec2': 'ec2',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-elastic-load-balancing': 'elasticloadbalancing',
   'client-s3': 's3',
 };
 

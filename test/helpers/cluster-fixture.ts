@@ -1,3 +1,4 @@
+import { ConfigureHealthCheckCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { CreateAutoScalingGroupCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateCommand,
@@ -50,6 +51,24 @@ export async function createNetwork(aws: AwsClients, name = 'web-tg'): Promise<N
     }),
   );
   return { vpcId, subnetIds, targetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn as string, targetGroupName: name };
+}
+
+/** A classic load balancer in the network's subnets (HTTP 80, health check as quick as AWS allows); returns its name. */
+export async function createClassicLoadBalancer(aws: AwsClients, network: Network, name = 'web-elb'): Promise<string> {
+  await aws.elb.send(
+    new CreateLoadBalancerCommand({
+      LoadBalancerName: name,
+      Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 80 }],
+      Subnets: network.subnetIds,
+    }),
+  );
+  await aws.elb.send(
+    new ConfigureHealthCheckCommand({
+      LoadBalancerName: name,
+      HealthCheck: { Target: 'HTTP:80/health', Interval: 5, Timeout: 2, HealthyThreshold: 2, UnhealthyThreshold: 2 },
+    }),
+  );
+  return name;
 }
 
 /** Any AMI the emulator knows (moto ships some). */

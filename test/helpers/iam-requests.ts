@@ -144,6 +144,16 @@ export function authorizationRequests(calls: readonly LoggedCall[], region = 'us
       case 'DeregisterTargets':
         out.push({ action, resource: p['TargetGroupArn'] as string, context: {}, from, call });
         break;
+      case 'RegisterInstancesWithLoadBalancer':
+      case 'DeregisterInstancesFromLoadBalancer':
+        out.push({
+          action,
+          resource: `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:loadbalancer/${p['LoadBalancerName']}`,
+          context: {},
+          from,
+          call,
+        });
+        break;
       case 'PutMetricAlarm':
         out.push({
           action,
