@@ -17,7 +17,7 @@ const lines: string[] = [];
 const log = createLogger('deploy', (line) => lines.push(line));
 
 test.before(async () => {
-  sandbox = await startSandbox({ timeScale: 1, infra: 'demo' });
+  sandbox = await startSandbox({ timeScale: 1, infra: 'demo', classicLoadBalancer: true });
   useEmulator(sandbox.endpoint, sandbox.region);
   const infra = sandbox.infra!;
   base = {
@@ -50,6 +50,13 @@ const NEED_AWS: DeployRefusal[] = [
     change: { healthTimeout: '29s' },
     field: 'healthTimeout',
     pattern: /is 29s, shorter than the 30s/,
+  },
+  {
+    title: 'healthTimeout below the 30 s a classic load balancer alone needs to report healthy',
+    change: { targetGroups: undefined, loadBalancerNames: ['bluegreen-demo-classic'], healthTimeout: '29s' },
+    field: 'healthTimeout',
+    pattern:
+      /is 29s, shorter than the 30s .*classic load balancer bluegreen-demo-classic \(healthy threshold 3 × interval 10s\)/,
   },
   {
     title: 'a ledger bucket that does not exist',
@@ -86,6 +93,12 @@ test.serial('the valid input the table mutates: its plan is made (exit 0) with n
   t.is(calls.mutating, 0, JSON.stringify(calls.calls));
   // At exactly the target group's 30 s the timeout can work.
   t.is((await deploy({ ...base, plan: true, healthTimeout: '30s' })).run.exitCode, 0);
+  // Behind the classic load balancer too (alone and beside the target group).
+  const clb = { loadBalancerNames: ['bluegreen-demo-classic'], plan: true };
+  const both = await deploy({ ...base, ...clb });
+  t.is(both.run.exitCode, 0, JSON.stringify(both.run.output));
+  t.is(both.calls.mutating, 0, JSON.stringify(both.calls.calls));
+  t.is((await deploy({ ...base, ...clb, targetGroups: undefined, healthTimeout: '30s' })).run.exitCode, 0);
 });
 
 for (const c of [...NEED_AWS, ...DEPLOY_REFUSALS]) {

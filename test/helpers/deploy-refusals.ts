@@ -169,6 +169,24 @@ export const DEPLOY_REFUSALS: DeployRefusal[] = [
     pattern: /git commit SHA/,
   },
   { title: 'capacity as a number', change: { capacity: 2 }, field: 'capacity', pattern: /must be an object/ },
+  {
+    title: 'classic load balancer name starting with a hyphen',
+    change: { loadBalancerNames: ['-web-elb'] },
+    field: 'loadBalancerNames[0]',
+    pattern: /must look like a classic load balancer name/,
+  },
+  {
+    title: 'classic load balancer name of 33 characters',
+    change: { loadBalancerNames: ['web-elb', 'a'.repeat(33)] },
+    field: 'loadBalancerNames[1]',
+    pattern: /must look like a classic load balancer name/,
+  },
+  {
+    title: 'classic load balancer name with an underscore',
+    change: { loadBalancerNames: ['web_elb'] },
+    field: 'loadBalancerNames[0]',
+    pattern: /must look like a classic load balancer name/,
+  },
   { title: 'plan that is not a boolean', change: { plan: 'maybe' }, field: 'plan', pattern: /true or false/ },
 ];
 
@@ -185,6 +203,12 @@ export const MISSING_RESOURCE_REFUSALS: DeployRefusal[] = [
     change: { targetGroups: ['no-such-tg'] },
     field: 'targetGroups[0]',
     pattern: /target group no-such-tg does not exist/,
+  },
+  {
+    title: 'unknown classic load balancer',
+    change: { loadBalancerNames: ['no-such-elb'] },
+    field: 'loadBalancerNames[0]',
+    pattern: /classic load balancer no-such-elb does not exist in us-east-1/,
   },
   {
     title: 'subnet that does not exist',
