@@ -209,6 +209,13 @@ export class ClassicHealthMonitor {
     return this.balancers.get(loadBalancerName)?.instances.get(instanceId)?.health;
   }
 
+  /** Instances deregistered whose connection draining has not ended: DescribeInstanceHealth still lists them, as AWS does. */
+  draining(loadBalancerName: string): string[] {
+    const record = this.balancers.get(loadBalancerName);
+    if (!record) return [];
+    return [...record.instances.values()].filter((i) => i.drainingUntil !== undefined).map((i) => i.instanceId);
+  }
+
   /** Instances that get new requests: registered and InService. */
   inService(loadBalancerName: string): string[] {
     const record = this.balancers.get(loadBalancerName);
@@ -243,18 +250,38 @@ export class ClassicHealthMonitor {
  * Moto's DescribeInstanceHealth answer (it says InService for every
  * registered instance) with each instance's State, ReasonCode and
  * Description from the sandbox's checks; an instance not followed yet is
- * still registering.
+ * still registering. `draining`: instances deregistered while connection
+ * draining runs, which moto no longer lists but AWS does ("Instance
+ * deregistration currently in progress.") until the draining ends; given
+ * only for an answer about every instance (no `Instances` asked).
  */
 export function rewriteInstanceHealth(
   xml: string,
   loadBalancerName: string,
   healthOf: (loadBalancerName: string, instanceId: string) => ClassicInstanceHealth | undefined,
+  draining: readonly string[] = [],
 ): string {
   const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return xml.replace(/<member>([\s\S]*?)<\/member>/g, (whole, inner: string) => {
+  const stillDraining = new Set(draining);
+  const listed = new Set([...xml.matchAll(/<InstanceId>([^<]*)<\/InstanceId>/g)].map((m) => m[1]));
+  const added = draining
+    .filter((id) => !listed.has(id))
+    .map(
+      (id) =>
+        `<member><InstanceId>${escape(id)}</InstanceId><State>${DEREGISTERING.state}</State>` +
+        `<ReasonCode>${DEREGISTERING.reasonCode}</ReasonCode><Description>${DEREGISTERING.description}</Description></member>`,
+    )
+    .join('');
+  const withDraining =
+    added === ''
+      ? xml
+      : xml.includes('</InstanceStates>')
+        ? xml.replace('</InstanceStates>', `${added}</InstanceStates>`)
+        : xml.replace(/<InstanceStates\s*\/>/, `<InstanceStates>${added}</InstanceStates>`);
+  return withDraining.replace(/<member>([\s\S]*?)<\/member>/g, (whole, inner: string) => {
     const id = /<InstanceId>([^<]*)<\/InstanceId>/.exec(inner)?.[1];
     if (!id) return whole;
-    const health = healthOf(loadBalancerName, id) ?? REGISTERING;
+    const health = stillDraining.has(id) ? DEREGISTERING : (healthOf(loadBalancerName, id) ?? REGISTERING);
     const fields: Record<string, string> = {
       State: health.state,
       ReasonCode: health.reasonCode,

@@ -15,6 +15,8 @@ import { delimiter, join } from 'node:path';
  * DescribeInstances) spread over the overrides' types. Weights are not applied
  * (one instance per unit); an update without a policy or launch template keeps it. Groups without overrides are moto's as before;
  * anything that fails to patch leaves moto as it is, with a line on its stderr.
+ * Also: DeregisterInstancesFromLoadBalancer takes out an instance an Auto
+ * Scaling group registered (moto removes only the ones registered by hand).
  */
 const FLEET_PATCH = `
 import copy, math, os, sys
@@ -107,11 +109,30 @@ def _patch():
     group.replace_autoscaling_group_instances = replace_autoscaling_group_instances
     group.instance_type = property(instance_type)
 
+def _patch_elb():
+    # AWS's DeregisterInstancesFromLoadBalancer takes an instance out whoever registered it; moto 5.2 only
+    # removes the ones registered by hand, so an Auto Scaling group's instance could never be deregistered.
+    from moto.elb import models as elb
+    backend = elb.ELBBackend
+    original = backend.deregister_instances
+
+    def deregister_instances(self, load_balancer_name, instance_ids, from_autoscaling=False):
+        result = original(self, load_balancer_name, instance_ids, from_autoscaling)
+        if not from_autoscaling:
+            original(self, load_balancer_name, instance_ids, True)
+        return result
+
+    backend.deregister_instances = deregister_instances
+
 if os.path.basename(sys.argv[0] if sys.argv else '').startswith('moto_server'):
     try:
         _patch()
     except Exception as error:
         print('bluegreen sandbox: moto fleet patch not applied: %r' % (error,), file=sys.stderr)
+    try:
+        _patch_elb()
+    except Exception as error:
+        print('bluegreen sandbox: moto classic ELB patch not applied: %r' % (error,), file=sys.stderr)
 `;
 
 /** A directory holding the patch as `sitecustomize.py`, to put on moto's PYTHONPATH; `remove()` deletes it. */

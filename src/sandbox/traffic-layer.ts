@@ -278,7 +278,14 @@ export class TrafficLayer {
         if (!rewritten(call)) return undefined;
         if (call.action === 'DescribeInstanceHealth') {
           const name = call.params.get('LoadBalancerName');
-          return name ? rewriteInstanceHealth(body, name, (lb, id) => this.classicHealth.healthOf(lb, id)) : undefined;
+          if (!name) return undefined;
+          const asked = [...call.params.keys()].some((key) => key.startsWith('Instances.'));
+          return rewriteInstanceHealth(
+            body,
+            name,
+            (lb, id) => this.classicHealth.healthOf(lb, id),
+            asked ? [] : this.classicHealth.draining(name),
+          );
         }
         if (call.action === 'DescribeTargetHealth') {
           const arn = call.params.get('TargetGroupArn');

@@ -1,7 +1,10 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { loadCluster } from '../../src/cluster/server-groups';
+import { ModifyLoadBalancerAttributesCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { describeAsgsByName, loadCluster } from '../../src/cluster/server-groups';
+import { createClassicLoadBalancer } from '../helpers/cluster-fixture';
+import { waitFor } from '../sandbox/fixtures';
 import { deleteServerGroupNow, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { awsCliV2 } from '../helpers/aws-cli';
 import { emulatorEnv } from '../helpers/moto';
@@ -65,6 +68,16 @@ async function servingInstances(cluster: string): Promise<{ name: string; ids: s
   return { name: group.name, ids: group.instances.map((i) => i.id).sort() };
 }
 
+/** Sets the CLB's connection draining timeout (AWS seconds). */
+async function setDraining(seconds: number): Promise<void> {
+  await env.aws.elb.send(
+    new ModifyLoadBalancerAttributesCommand({
+      LoadBalancerName: clb,
+      LoadBalancerAttributes: { ConnectionDraining: { Enabled: true, Timeout: seconds } },
+    }),
+  );
+}
+
 /** The base input without the demo target group: a cluster behind the CLB alone. */
 function clbOnly(input: Record<string, unknown>): Record<string, unknown> {
   return { ...input, targetGroups: undefined, loadBalancerNames: [clb] };
@@ -78,11 +91,23 @@ test.serial(
     t.is(first.exitCode, 0, JSON.stringify(first.output.error));
     t.deepEqual(Object.keys(await versionsNow(env, 20, clbUrl)), ['1.0.0']);
 
+    // A long connection draining (300 AWS s, 15 s here): the disabled group is kept until it ends.
+    await setDraining(300);
+    const v1 = await servingInstances(cluster);
     const second = await withProbe(env, () => deploy(t, env, clbOnly({ cluster, amiId: amis.v2 })), clbUrl);
     t.log(probeLine(second.report));
     t.is(second.result.exitCode, 0, JSON.stringify(second.result.output.error));
     t.is(second.report.failed, 0);
     t.deepEqual(Object.keys(await versionsNow(env, 20, clbUrl)), ['2.0.0']);
+    const draining = await instanceStates();
+    t.deepEqual(
+      v1.ids.map((id) => draining[id]),
+      v1.ids.map(() => 'OutOfService'),
+      `the disabled group's instances drain in the CLB: ${JSON.stringify(draining)}`,
+    );
+    const [previous] = await describeAsgsByName(env.aws, [v1.name]);
+    t.is(previous?.DesiredCapacity, 2, 'not scaled down while its connections drain');
+    await setDraining(30);
 
     const broken = await withProbe(env, () => deploy(t, env, clbOnly({ cluster, amiId: amis.broken })), clbUrl);
     t.log(probeLine(broken.report));
@@ -108,6 +133,33 @@ test.serial(
     for (const group of groups) await deleteServerGroupNow(env, group.name);
   },
 );
+
+test.serial('a watch gate on AWS/ELB metrics breaching behind a classic ELB rolls back (exit 1)', async (t) => {
+  const cluster = 'web-gate';
+  // A CLB of its own, so the other tests' clusters do not answer through it.
+  const name = await createClassicLoadBalancer(env.aws, { subnetIds: env.sandbox.infra!.subnetIds }, 'web-gate-elb');
+  const url = await waitFor(
+    `a sandbox listener of ${name}`,
+    async () => env.sandbox.listeners().find((l) => l.type === 'classic' && l.loadBalancerName === name)?.url,
+  );
+  const first = await deploy(t, env, { ...clbOnly({ cluster, amiId: amis.v1 }), loadBalancerNames: [name] });
+  t.is(first.exitCode, 0, JSON.stringify(first.output.error));
+  const erring = await env.ami('5.0.0-errors', 'ok', { 'sandbox:errors': '0.5' });
+  const { result, report } = await withProbe(
+    env,
+    () => deploy(t, env, { ...clbOnly({ cluster, amiId: erring }), loadBalancerNames: [name], watch: '10s' }),
+    url,
+  );
+  t.log(probeLine(report));
+  t.is(result.exitCode, 1, JSON.stringify(result.output));
+  const error = result.output.error as { code: string; verification: { steps: Array<{ reason?: string }> } };
+  t.is(error.code, 'VerificationFailed');
+  t.regex(
+    error.verification.steps[0]?.reason ?? '',
+    /gate: error rate [\d.]+ % \(\d+ of \d+ requests\) above maxErrorRate/,
+  );
+  t.deepEqual(Object.keys(await versionsNow(env, 20, url)), ['1.0.0']);
+});
 
 test.serial('behind a classic ELB and a target group at once: deploy and rollback, probes through both', async (t) => {
   const cluster = 'web-both';

@@ -54,7 +54,11 @@ export async function createNetwork(aws: AwsClients, name = 'web-tg'): Promise<N
 }
 
 /** A classic load balancer in the network's subnets (HTTP 80, health check as quick as AWS allows); returns its name. */
-export async function createClassicLoadBalancer(aws: AwsClients, network: Network, name = 'web-elb'): Promise<string> {
+export async function createClassicLoadBalancer(
+  aws: AwsClients,
+  network: Pick<Network, 'subnetIds'>,
+  name = 'web-elb',
+): Promise<string> {
   await aws.elb.send(
     new CreateLoadBalancerCommand({
       LoadBalancerName: name,

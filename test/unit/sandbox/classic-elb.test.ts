@@ -129,3 +129,18 @@ test('a classic ELB call event names its load balancer and instances', (t) => {
   );
   t.like(event, { loadBalancerName: 'web', targetIds: ['i-a', 'i-b'] });
 });
+
+test('DescribeInstanceHealth lists instances still draining after moto dropped them, as AWS does', (t) => {
+  const xml =
+    '<DescribeInstanceHealthResult><InstanceStates><member><InstanceId>i-a</InstanceId><State>InService</State><ReasonCode>N/A</ReasonCode><Description>N/A</Description></member></InstanceStates></DescribeInstanceHealthResult>';
+  const health = (_lb: string, id: string) =>
+    id === 'i-a' ? ({ state: 'InService', reasonCode: 'N/A', description: 'N/A' } as const) : undefined;
+  const out = rewriteInstanceHealth(xml, 'web', health, ['i-b', 'i-a']);
+  t.regex(
+    out,
+    /<InstanceId>i-b<\/InstanceId><State>OutOfService<\/State><ReasonCode>ELB<\/ReasonCode><Description>Instance deregistration currently in progress.<\/Description>/,
+  );
+  t.is(out.match(/<InstanceId>i-a</g)?.length, 1);
+  const empty = rewriteInstanceHealth('<InstanceStates/>', 'web', health, ['i-b']);
+  t.regex(empty, /^<InstanceStates><member><InstanceId>i-b<\/InstanceId>/);
+});
