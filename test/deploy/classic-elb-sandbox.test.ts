@@ -154,6 +154,8 @@ test.serial('a watch gate on AWS/ELB metrics breaching behind a classic ELB roll
   t.is(result.exitCode, 1, JSON.stringify(result.output));
   const error = result.output.error as { code: string; verification: { steps: Array<{ reason?: string }> } };
   t.is(error.code, 'VerificationFailed');
+  // The bad build's own 500s reach the probe until the gate trips; no request is cut or refused.
+  t.deepEqual(Object.keys(report.failures), ['status:500']);
   t.regex(
     error.verification.steps[0]?.reason ?? '',
     /gate: error rate [\d.]+ % \(\d+ of \d+ requests\) above maxErrorRate/,

@@ -1,4 +1,8 @@
-import { ConfigureHealthCheckCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
+import {
+  ConfigureHealthCheckCommand,
+  CreateLoadBalancerCommand,
+  ModifyLoadBalancerAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
 import { CreateAutoScalingGroupCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateCommand,
@@ -70,6 +74,13 @@ export async function createClassicLoadBalancer(
     new ConfigureHealthCheckCommand({
       LoadBalancerName: name,
       HealthCheck: { Target: 'HTTP:80/health', Interval: 5, Timeout: 2, HealthyThreshold: 2, UnhealthyThreshold: 2 },
+    }),
+  );
+  // Connection draining on, as in production: in-flight requests of a deregistered instance finish.
+  await aws.elb.send(
+    new ModifyLoadBalancerAttributesCommand({
+      LoadBalancerName: name,
+      LoadBalancerAttributes: { ConnectionDraining: { Enabled: true, Timeout: 30 } },
     }),
   );
   return name;
