@@ -102,7 +102,16 @@ export async function someAmi(aws: AwsClients): Promise<string> {
 export async function createServerGroup(
   aws: AwsClients,
   network: Network,
-  options: { name: string; cluster: string; amiId: string; desired: number; tagged?: boolean; deploymentId?: string },
+  options: {
+    name: string;
+    cluster: string;
+    amiId: string;
+    desired: number;
+    tagged?: boolean;
+    deploymentId?: string;
+    /** Classic load balancers too (by default only the network's target group). */
+    loadBalancerNames?: string[];
+  },
 ): Promise<void> {
   const tag = (Key: string, Value: string) => ({
     Key,
@@ -126,6 +135,7 @@ export async function createServerGroup(
       DesiredCapacity: options.desired,
       VPCZoneIdentifier: network.subnetIds.join(','),
       TargetGroupARNs: [network.targetGroupArn],
+      ...(options.loadBalancerNames ? { LoadBalancerNames: options.loadBalancerNames } : {}),
       Tags:
         options.tagged === false
           ? []

@@ -4,7 +4,13 @@ import { silentLogger } from '../../src/core/log';
 import { clusterApisOf, type ClusterApis } from '../../src/cluster/server-group-api';
 import { waitForDrainedIn } from '../../src/traffic/drain';
 import { tagMap } from '../../src/aws/tags';
-import { createNetwork, createServerGroup, someAmi, type Network } from '../helpers/cluster-fixture';
+import {
+  createClassicLoadBalancer,
+  createNetwork,
+  createServerGroup,
+  someAmi,
+  type Network,
+} from '../helpers/cluster-fixture';
 import { InMemoryCluster } from '../helpers/in-memory-cluster';
 import { startMoto, useEmulator, type MotoServer } from '../helpers/moto';
 
@@ -37,6 +43,14 @@ async function onSdk(name: string): Promise<Subject> {
   const aws = awsClients(region);
   await createServerGroup(aws, network, { name, cluster: 'contract', amiId, desired: 2 });
   return { apis: clusterApisOf(aws), tg: network.targetGroupArn, name };
+}
+
+/** The same group behind a classic load balancer too; the subject's source is the CLB's name (the composite dispatches it). */
+async function onSdkClassic(name: string): Promise<Subject> {
+  const aws = awsClients(region);
+  const clb = await createClassicLoadBalancer(aws, network, 'contract-elb');
+  await createServerGroup(aws, network, { name, cluster: 'contract-clb', amiId, desired: 2, loadBalancerNames: [clb] });
+  return { apis: clusterApisOf(aws), tg: clb, name };
 }
 
 async function inMemory(name: string): Promise<Subject> {
@@ -94,6 +108,10 @@ async function contract(t: ExecutionContext, subject: Subject): Promise<void> {
 
 test.serial('the SDK implementations (target groups, Auto Scaling) keep the contract', async (t) => {
   await contract(t, await onSdk('contract-v001'));
+});
+
+test.serial('the SDK implementations over a classic load balancer keep the contract', async (t) => {
+  await contract(t, await onSdkClassic('contract-clb-v001'));
 });
 
 test.serial('the in-memory cluster keeps the same contract', async (t) => {
