@@ -40,6 +40,16 @@ function notWithCanary(beforeTraffic: string, strategy: string): string {
   return beforeTraffic;
 }
 
+/** A canary weights listener actions between target groups: a classic load balancer has neither (exit 2). */
+function classicNotWithCanary(loadBalancerNames: string[], strategy: string): string[] {
+  if (strategy === 'canary')
+    throw new InputError(
+      'loadBalancerNames',
+      'not with strategy: canary (a canary shifts ALB listener weights between target groups; a classic load balancer has none); use red-black or rolling',
+    );
+  return loadBalancerNames;
+}
+
 /** What the deploy stage runs: one region (the deploy as always), or a rollout to several. */
 export type DeployStageRequest =
   { kind: 'region'; request: DeployRequest; role?: AssumedRole } | { kind: 'rollout'; rollout: RolloutRequest };
@@ -51,7 +61,9 @@ export function deployRequestOf(inputs: DeployInputs, region: string, amiId: str
     region,
     amiId,
     ...(inputs.targetGroups ? { targetGroups: inputs.targetGroups } : {}),
-    ...(inputs.loadBalancerNames ? { loadBalancerNames: inputs.loadBalancerNames } : {}),
+    ...(inputs.loadBalancerNames
+      ? { loadBalancerNames: classicNotWithCanary(inputs.loadBalancerNames, inputs.strategy) }
+      : {}),
     ...(inputs.capacity ? { capacity: inputs.capacity } : {}),
     launch: definedOnly({
       instanceType: inputs.instanceType,

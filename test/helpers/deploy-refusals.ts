@@ -142,6 +142,12 @@ export const DEPLOY_REFUSALS: DeployRefusal[] = [
     field: 'beforeTraffic',
     pattern: /not with strategy: canary/,
   },
+  {
+    title: 'classic load balancers with strategy canary',
+    change: { strategy: 'canary', loadBalancerNames: ['web-elb'] },
+    field: 'loadBalancerNames',
+    pattern: /not with strategy: canary/,
+  },
   { title: 'rolling steps not ending at 100', change: { steps: '25,50' }, field: 'steps', pattern: /100/ },
   {
     title: 'healthy percent of 0',
