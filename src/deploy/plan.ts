@@ -89,6 +89,12 @@ export function planDeploy(
       'is required on the first deploy of a cluster: the target group(s) the load balancer sends traffic to (or loadBalancerNames: classic load balancers)',
     );
   }
+  // The temporary test target group copies a production target group's settings: a classic ELB has none to copy.
+  if (request.testListener && splitSources(targetGroupArns).targetGroupArns.length === 0)
+    throw new InputError(
+      'testListener',
+      'needs a target group (targetGroups): the test target group copies its settings; a cluster behind classic load balancers alone runs beforeTraffic without a test listener',
+    );
   const subnets = resolved.subnets ?? (source?.asg.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
   if (subnets.length === 0 && !source)
     throw new InputError('subnets', 'is required on the first deploy of a cluster: the subnets to launch in');

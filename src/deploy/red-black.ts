@@ -46,6 +46,7 @@ import type { DeployPlan } from './plan';
 import type { DeployRequest } from './request';
 import { encodeRunSettings } from './run-settings';
 import { createServerGroup, setCapacity, setGroupTags } from './server-group-ops';
+import { splitSources } from '../traffic/sources';
 
 /** Timings of one red/black run, in milliseconds since its start. */
 export interface DeployTimings {
@@ -171,7 +172,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     if (request.testListener)
       testListener = await prepareTestListener(aws, {
         listenerArn: request.testListener,
-        productionTargetGroupArn: plan.targetGroupArns[0] as string,
+        productionTargetGroupArn: splitSources(plan.targetGroupArns).targetGroupArns[0] as string,
         serverGroup: plan.newServerGroup,
         cluster: request.cluster.name,
       });

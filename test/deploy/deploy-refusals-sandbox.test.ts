@@ -140,3 +140,21 @@ test.serial(
     }
   },
 );
+
+test.serial(
+  'a test listener for a cluster behind a classic load balancer alone: exit 2 naming testListener, 0 mutating calls',
+  async (t) => {
+    const { run, calls } = await deploy({
+      ...base,
+      targetGroups: undefined,
+      loadBalancerNames: ['bluegreen-demo-classic'],
+      beforeTraffic: 'true',
+      testListener: sandbox.infra!.listenerArn,
+    });
+    const error = 'error' in run.output ? run.output.error : undefined;
+    t.is(run.exitCode, 2, JSON.stringify(run.output));
+    t.is(error?.field, 'testListener');
+    t.regex(String(error?.message), /needs a target group/);
+    t.is(calls.mutating, 0, `mutating attempts: ${JSON.stringify(calls.calls)}`);
+  },
+);
