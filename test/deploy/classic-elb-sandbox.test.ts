@@ -163,6 +163,32 @@ test.serial('a watch gate on AWS/ELB metrics breaching behind a classic ELB roll
   t.deepEqual(Object.keys(await versionsNow(env, 20, url)), ['1.0.0']);
 });
 
+test.serial(
+  'beforeTraffic behind a classic ELB: the new group joins it after the command passed, no failed request',
+  async (t) => {
+    const cluster = 'web-bt';
+    const name = await createClassicLoadBalancer(env.aws, { subnetIds: env.sandbox.infra!.subnetIds }, 'web-bt-elb');
+    const url = await waitFor(
+      `a sandbox listener of ${name}`,
+      async () => env.sandbox.listeners().find((l) => l.type === 'classic' && l.loadBalancerName === name)?.url,
+    );
+    const input = (amiId: string) => ({ ...clbOnly({ cluster, amiId }), loadBalancerNames: [name] });
+    const first = await deploy(t, env, input(amis.v1));
+    t.is(first.exitCode, 0, JSON.stringify(first.output.error));
+    const { result, report } = await withProbe(
+      env,
+      () => deploy(t, env, { ...input(amis.v2), beforeTraffic: 'test -n "$BLUEGREEN_SERVER_GROUP"' }),
+      url,
+    );
+    t.log(probeLine(report));
+    t.is(result.exitCode, 0, JSON.stringify(result.output.error));
+    t.is(report.failed, 0);
+    t.deepEqual(Object.keys(await versionsNow(env, 20, url)), ['2.0.0']);
+    const [created] = await describeAsgsByName(env.aws, [result.output.serverGroup as string]);
+    t.deepEqual(created?.LoadBalancerNames, [name], 'attached to the CLB once the command passed');
+  },
+);
+
 test.serial('behind a classic ELB and a target group at once: deploy and rollback, probes through both', async (t) => {
   const cluster = 'web-both';
   const both = (input: Record<string, unknown>) => ({ ...input, loadBalancerNames: [clb] });
