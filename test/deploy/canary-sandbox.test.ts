@@ -68,6 +68,11 @@ test.serial(
     );
     const analysis = error.verification.steps[0]?.analysis;
     t.is(analysis?.metrics.find((m) => m.name === 'errorRate')?.verdict, 'fail', JSON.stringify(analysis));
+    const detail = (result.output as { summaryDetail?: string[] }).summaryDetail ?? [];
+    t.true(
+      detail.some((line) => /^canary 10% errorRate: [\d.]+ % vs [\d.]+ %, fail \(step score 0, fail\)$/.test(line)),
+      `the build summary has the metric's line: ${JSON.stringify(detail)}`,
+    );
     t.log(
       `probe during the deploy: ${during.failed} failed of ${during.total} (${((100 * during.failed) / Math.max(1, during.total)).toFixed(1)} %); ${analysis?.reason}; listener back ${error.verification.steps[0]?.trafficBackMs} ms after the verdict`,
     );
