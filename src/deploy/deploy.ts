@@ -8,6 +8,7 @@ import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { planThenRunLocked } from './recovery';
 import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
+import { strategyFor } from './strategies';
 import { checkHealthTimeout } from './timing-limits';
 import { resolveAmi, resolveSecurityGroups, resolveSubnets, resolveTargetGroups } from './resolve';
 import { prepareVerification, wantsVerification, type PreparedVerification } from '../verify/prepare';
@@ -90,6 +91,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
             log,
           );
         }
+        await strategyFor(request, plan, verification).preflight?.(aws, { plan, request });
       }
       return plan;
     },
