@@ -5,17 +5,15 @@
  * only its first step's share, so it should fail about step share × error
  * share of the requests while it serves.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsClients } from '../../src/aws/clients';
-import { BluegreenError, describeError } from '../../src/core/errors';
-import { createLogger } from '../../src/core/log';
-import { deploy } from '../../src/deploy/deploy';
 import { parseStageInput } from '../../src/stages/framework';
-import { deployStage, singleRegionRequest } from '../../src/stages/deploy';
+import { deployStage } from '../../src/stages/deploy';
 import { type Sandbox } from '../../src/sandbox/sandbox';
-import { makeAppAmi, putTargetGroup5xxAlarm } from '../../test/sandbox/fixtures';
+import { alarmState, makeAppAmi, putTargetGroup5xxAlarm } from '../../test/sandbox/fixtures';
 import { probeStopped, startRowProbe } from '../rows';
 import type { CanaryComparison, BadBuildUnder } from '../results';
-import { WATCH_ALARM_PERIOD_S, type ExtraRow } from './bad-builds';
+import { deployBadBuild, WATCH_ALARM_PERIOD_S, type ExtraRow } from './bad-builds';
 
 /** The bad build's failing share of requests. */
 export const COMPARISON_ERROR_SHARE = 0.2;
@@ -29,6 +27,8 @@ export async function canaryComparison(sandbox: Sandbox, aws: AwsClients, row: E
   if (!infra) throw new Error('the sandbox has no demo infrastructure');
   const ami = await makeAppAmi(sandbox.clients(), VERSION, 'ok', { 'sandbox:errors': String(COMPARISON_ERROR_SHARE) });
   await putTargetGroup5xxAlarm(sandbox.clients(), infra, 'bench-5xx', WATCH_ALARM_PERIOD_S);
+  // The watched row's bad build may have left the alarm in ALARM: a deploy would refuse to start (exit 3).
+  await alarmOutOfAlarm(sandbox, 'bench-5xx', 10 * WATCH_ALARM_PERIOD_S * row.options.timeScale * 1000);
   // Both at AWS-like lengths on the sandbox clock: a 10-minute watch, 5-minute canary steps (at least 10 real seconds).
   const watchSeconds = Math.max(10, Math.ceil(600 * row.options.timeScale));
   const stepWatchSeconds = Math.max(10, Math.ceil(300 * row.options.timeScale));
@@ -67,26 +67,7 @@ async function badBuildUnder(
     { env: { AWS_REGION: row.region } },
   );
   const probe = startRowProbe(row.listenerUrl, row.options, row.limitMs);
-  let exitCode = 0;
-  let code: string | undefined;
-  let step: { breachAt?: string; trafficBackMs?: number } | undefined;
-  try {
-    const label = `compare-${row.size}`;
-    await deploy(
-      aws,
-      singleRegionRequest(request),
-      row.options.verbose ? createLogger(label) : createLogger(label, () => undefined),
-    );
-  } catch (error) {
-    exitCode = error instanceof BluegreenError ? error.exitCode : 2;
-    code = error instanceof BluegreenError ? error.code : describeError(error);
-    const verification =
-      error instanceof BluegreenError
-        ? (error.details.verification as
-            { steps?: Array<{ verdict: string; breachAt?: string; trafficBackMs?: number }> } | undefined)
-        : undefined;
-    step = verification?.steps?.find((s) => s.verdict === 'failed');
-  }
+  const { exitCode, code, step } = await deployBadBuild(aws, row, request, `compare-${row.size}`);
   const report = await probe.stop();
   probeStopped();
   // While it served: its first answer → the breach plus the time to take it out (request start times).
@@ -109,4 +90,10 @@ async function badBuildUnder(
     deployFailed: report.failed,
     deployRequests: report.total,
   };
+}
+
+/** Waits until the alarm is out of ALARM, polling every second, for at most `limitMs` (then the deploy says why). */
+async function alarmOutOfAlarm(sandbox: Sandbox, name: string, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while ((await alarmState(sandbox.clients(), name)) === 'ALARM' && Date.now() < deadline) await sleep(1_000);
 }

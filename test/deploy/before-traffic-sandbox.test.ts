@@ -120,6 +120,11 @@ test.serial(
   },
 );
 
+/** The deploy after a killed one: it breaks the killed run's expired lock, recovers, then deploys `version`. */
+function deployAfterCrash(version: string) {
+  return env.deploy({ ...env.baseInput, amiId: amis[version], version, breakExpiredLock: true, lockWait: '30s' });
+}
+
 /**
  * The test command: finds the test listener's local port in the sandbox (`GET /_sandbox/listeners`, by
  * BLUEGREEN_TEST_LISTENER_ARN; on AWS it would use BLUEGREEN_TEST_URL), sends 10 requests there and one to
@@ -282,13 +287,7 @@ test.serial(
       'the listener still forwards to the temporary target group',
     );
 
-    const next = await env.deploy({
-      ...env.baseInput,
-      amiId: amis['3.0.0'],
-      version: '3.0.0',
-      breakExpiredLock: true,
-      lockWait: '30s',
-    });
+    const next = await deployAfterCrash('3.0.0');
     const report = await traffic.stop();
     t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
     t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
@@ -330,13 +329,7 @@ test.serial(
     const left = await temporaryTargetGroups();
     t.is(left.length, 1, 'the killed run left its temporary target group, which no group owns');
 
-    const next = await env.deploy({
-      ...env.baseInput,
-      amiId: amis['3.0.0'],
-      version: '3.0.0',
-      breakExpiredLock: true,
-      lockWait: '30s',
-    });
+    const next = await deployAfterCrash('3.0.0');
     t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
     const recovered = (next.output as { recovered?: string[] }).recovered ?? [];
     t.true(recovered.includes(`deleted orphan test target group ${left[0]}`), JSON.stringify(recovered));
