@@ -50,6 +50,12 @@ function parseArgs(argv: string[]): BenchOptions {
         default: '2',
         describe: 'Sizes that also deploy a bad build (50 % of requests fail) caught by the watch; "" for none',
       },
+      'canary-sizes': {
+        type: 'string',
+        default: '2',
+        describe:
+          'Sizes that also deploy one bad build (20 % of requests fail) under red/black + watch and under a canary [10, 100]; "" for none',
+      },
       'cold-start-runs': {
         type: 'number',
         default: 10,
@@ -98,6 +104,7 @@ function parseArgs(argv: string[]): BenchOptions {
       .split(',')
       .map((x) => Number(x.trim()))
       .filter((n) => Number.isInteger(n) && n > 0),
+    canarySizes: list(parsed['canary-sizes']).filter((n) => sizes.includes(n)),
     timeScale,
     bootSeconds: parsed['boot-seconds'],
     probeConcurrency: Math.max(1, Math.floor(parsed['probe-concurrency'])),

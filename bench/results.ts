@@ -23,6 +23,8 @@ export interface BenchOptions {
   deadlineSeconds: number | undefined;
   /** Sizes that also deploy a build failing 50 % of real requests behind a healthy /health, watched with a 5XX alarm. */
   watchSizes: number[];
+  /** Sizes that also deploy one bad build (20 % of requests fail) under red/black + watch and under a canary. */
+  canarySizes: number[];
   /** Measured runs per command of the cold-start table (0: no table). */
   coldStartRuns: number;
   /** The rows at --time-scale (false: only the other tables). */
@@ -68,6 +70,32 @@ export interface WatchedResult {
   requests: number;
 }
 
+/** One deploy of the comparison's bad build. */
+export interface BadBuildUnder {
+  /** `red/black + watch` or `canary [10, 100]`. */
+  strategy: string;
+  exitCode: number;
+  code?: string;
+  /** Requests that started while it served (its first answer → breach + traffic back), and how many of them failed. */
+  failed: number;
+  requests: number;
+  /** The share to expect failed while it served: its traffic share × the error share. */
+  expectedShare: number;
+  /** The whole deploy under the probe. */
+  deployFailed: number;
+  deployRequests: number;
+}
+
+/** The same bad build under red/black + watch and under a canary. */
+export interface CanaryComparison {
+  errorShare: number;
+  /** Real seconds (AWS-like lengths × the time scale). */
+  watchSeconds: number;
+  stepWatchSeconds: number;
+  redBlack: BadBuildUnder;
+  canary: BadBuildUnder;
+}
+
 export interface BrokenResult {
   exitCode: number;
   /** The whole run, wall time. */
@@ -109,6 +137,7 @@ export interface SizeResult {
   trueCutoverMedianMs?: number;
   broken?: BrokenResult;
   watched?: WatchedResult;
+  comparison?: CanaryComparison;
   error?: string;
   /** Phases in real ms: sandbox start, first deploy (v1), the first measured deploy. */
   phasesMs: { sandboxStart?: number; firstDeploy?: number; measuredDeploy?: number; sandboxStop?: number };

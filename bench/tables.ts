@@ -2,7 +2,15 @@
 import { DEMO_HEALTH_CHECK } from '../src/sandbox/demo-infra';
 import { formatColdStartTable, type ColdStartRow } from './cold-start';
 import { seconds, table } from './format';
-import { type BenchOptions, WatchedResult, BrokenResult, PeerResult, SizeResult, floorOf } from './results';
+import {
+  type BenchOptions,
+  type CanaryComparison,
+  WatchedResult,
+  BrokenResult,
+  PeerResult,
+  SizeResult,
+  floorOf,
+} from './results';
 
 /** The table of the watched bad builds. */
 export function renderWatched(results: SizeResult[]): string {
@@ -31,6 +39,44 @@ export function renderWatched(results: SizeResult[]): string {
         'floor',
         'traffic back after breach',
         'failed requests (only while it served)',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+/** A share as a percentage with one decimal. */
+function percent(share: number): string {
+  return `${(100 * share).toFixed(1)} %`;
+}
+
+/** The table of the canary comparison: the same bad build under red/black + watch and under a canary. */
+export function renderComparison(results: SizeResult[], options: Pick<BenchOptions, 'timeScale'>): string {
+  const compared = results.filter((r) => r.comparison);
+  const first = compared[0]?.comparison as CanaryComparison;
+  const rows = compared.flatMap((r) => {
+    const c = r.comparison as CanaryComparison;
+    return [c.redBlack, c.canary].map((d) => [
+      String(r.size),
+      d.strategy,
+      d.exitCode === 1 && d.code === 'VerificationFailed' ? 'rolled back' : `exit ${d.exitCode} ${d.code ?? ''}`.trim(),
+      `${d.failed} of ${d.requests}`,
+      d.requests > 0 ? percent(d.failed / d.requests) : '-',
+      percent(d.expectedShare),
+      `${d.deployFailed} of ${d.deployRequests}`,
+    ]);
+  });
+  return [
+    `the same bad build (${percent(first.errorShare)} of requests fail, /health passes) under red/black + 5XX alarm + watch (${first.watchSeconds}s) and under a canary (steps of ${first.stepWatchSeconds}s), time scale ${options.timeScale}: failed while it served against traffic share × error share`,
+    table(
+      [
+        'instances',
+        'strategy',
+        'outcome',
+        'failed while it served',
+        'failed share',
+        'expected (share × errors)',
+        'failed in the whole deploy',
       ],
       rows,
     ),
@@ -126,6 +172,10 @@ export function render(
   out.push('');
   if (results.some((r) => r.watched)) {
     out.push(renderWatched(results));
+    out.push('');
+  }
+  if (results.some((r) => r.comparison)) {
+    out.push(renderComparison(results, options));
     out.push('');
   }
   out.push(

@@ -12,9 +12,15 @@ import type { ProbeReport } from '../src/sandbox/probe';
  * cluster left as it was; `rolled back by its watch` a deploy whose watch after
  * cutover caught a bad build and put the previous group back (exit 1).
  */
-export type Outcome = 'ok' | 'rolled back automatically' | 'rolled back by its watch' | 'failed' | 'not run';
+export type Outcome =
+  | 'ok'
+  | 'rolled back automatically'
+  | 'rolled back by its watch'
+  | 'canary failed at its first step'
+  | 'failed'
+  | 'not run';
 
-/** A bad build the watch caught: when it served, how fast it was caught and undone, what failed meanwhile. */
+/** A bad build the watch or a canary caught: when it served, how fast it was caught and undone, what failed meanwhile. */
 export interface WatchedBadBuild {
   step: string;
   /** The deploy step's window, ms since the probe started. */
@@ -29,6 +35,8 @@ export interface WatchedBadBuild {
   /** Requests that failed inside the step's window, and all requests in it. */
   failed: number;
   requests: number;
+  /** The failed share to expect of the requests it served at: `share` of the traffic × `errorShare` of its requests. */
+  expected?: { share: number; errorShare: number };
 }
 
 export interface StepResult {
@@ -47,15 +55,17 @@ export interface DemoReport {
   steps: StepResult[];
   probe?: ProbeReport;
   calls?: CallStatsSnapshot;
-  /** The bad build the watch caught (its failed requests are the only ones allowed). */
-  watched?: WatchedBadBuild;
+  /** The bad builds the watch and the canary caught (their failed requests are the only ones allowed). */
+  caught: WatchedBadBuild[];
   /** Why the demo did not pass, if it did not. */
   failure?: string;
 }
 
-/** What the scenario knows of the watched bad build; the probe's samples fill in the rest at the end. */
+/** What the scenario knows of a caught bad build; the probe's samples fill in the rest at the end. */
 export interface WatchedDraft extends Omit<WatchedBadBuild, 'detectMs' | 'failed'> {
   version: string;
+  /** Where `failed` and `requests` are counted, ms since the probe started (default: the step's window). A canary's: its failed step. */
+  countWindow?: { startMs: number; endMs: number };
   /** When the watch saw the breach (epoch ms). */
   breachAt?: number;
   /** When the probe started (epoch ms). */
@@ -64,27 +74,26 @@ export interface WatchedDraft extends Omit<WatchedBadBuild, 'detectMs' | 'failed
 
 /** The watched bad build with what the probe saw: time to detect (from its first answer) and the requests that failed in its window. */
 export function watchedWithProbe(draft: WatchedDraft, probe: ProbeReport): WatchedBadBuild {
-  const { version, breachAt, probeStartedAt, ...rest } = draft;
+  const { version, breachAt, probeStartedAt, countWindow, ...rest } = draft;
+  const counted = countWindow ?? draft;
   const firstAnswer = probe.versionSpans[version]?.firstMs;
   return {
     ...rest,
     ...(breachAt !== undefined && firstAnswer !== undefined
       ? { detectMs: Math.max(0, breachAt - probeStartedAt - firstAnswer) }
       : {}),
-    failed: probe.failureTimesMs.filter((at) => at >= draft.startMs && at <= draft.endMs).length,
+    failed: probe.failureTimesMs.filter((at) => at >= counted.startMs && at <= counted.endMs).length,
   };
 }
 
-/** Failed requests outside the watched bad build's deploy (those must be 0). */
+/** Failed requests outside the caught bad builds' deploys (those must be 0). */
 export function failedOutsideWatch(report: DemoReport): number {
   const probe = report.probe;
   if (!probe) return 0;
-  const watched = report.watched;
-  if (!watched) return probe.failed;
-  return probe.failureTimesMs.filter((at) => at < watched.startMs || at > watched.endMs).length;
+  return probe.failureTimesMs.filter((at) => !report.caught.some((w) => at >= w.startMs && at <= w.endMs)).length;
 }
 
-/** Whether the run passed: every step as expected and not one failed request outside the watched bad build. */
+/** Whether the run passed: every step as expected and not one failed request outside the caught bad builds. */
 export function passed(report: DemoReport): boolean {
   return (
     report.failure === undefined &&
@@ -107,7 +116,7 @@ export function failureReasons(report: DemoReport): string[] {
   if (!report.probe) reasons.push('no traffic was measured');
   else if (failedOutsideWatch(report) > 0) {
     reasons.push(
-      `${failedOutsideWatch(report)} request(s) failed through the load balancer outside the watched bad build: ${JSON.stringify(report.probe.failures)}`,
+      `${failedOutsideWatch(report)} request(s) failed through the load balancer outside the caught bad builds: ${JSON.stringify(report.probe.failures)}`,
     );
   }
   return reasons;
@@ -172,16 +181,9 @@ export function renderReport(report: DemoReport): string {
     out.push(`  versions over time: ${versionStory(probe)}`);
     const outside = failedOutsideWatch(report);
     out.push(
-      `  failed requests: ${outside}${outside > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}${report.watched ? ' (outside the bad build the watch caught)' : ''}`,
+      `  failed requests: ${outside}${outside > 0 ? ` ${JSON.stringify(probe.failures)}` : ''}${report.caught.length > 0 ? ' (outside the bad builds caught)' : ''}`,
     );
-    const w = report.watched;
-    if (w) {
-      out.push(
-        `  ${w.step}: caught ${w.detectMs !== undefined ? formatSeconds(w.detectMs) : '?'} after it first answered` +
-          `${w.reason ? ` (${clip(w.reason, 90)})` : ''}; traffic back on the previous group ${w.restoreMs !== undefined ? formatSeconds(w.restoreMs) : '?'} later;` +
-          ` ${w.failed} of ${w.requests} requests failed meanwhile`,
-      );
-    }
+    for (const w of report.caught) out.push(`  ${caughtLine(w)}`);
   } else {
     out.push('traffic through the load balancer: not measured');
   }
@@ -198,8 +200,25 @@ export function renderReport(report: DemoReport): string {
   const reasons = failureReasons(report);
   out.push(
     reasons.length === 0
-      ? `result: PASS (every step had its expected outcome, 0 failed requests${report.watched ? ' outside the bad build the watch caught' : ''})`
+      ? `result: PASS (every step had its expected outcome, 0 failed requests${report.caught.length > 0 ? ' outside the bad builds caught' : ''})`
       : `result: FAIL: ${reasons.join('; ')}`,
   );
   return out.join('\n');
+}
+
+/** `share` as a percentage with one decimal, e.g. `2.0 %`. */
+function percent(share: number): string {
+  return `${(100 * share).toFixed(1)} %`;
+}
+
+/** One caught bad build: time to detect, time to restore, what failed meanwhile (and what to expect, for a canary). */
+function caughtLine(w: WatchedBadBuild): string {
+  const expected = w.expected
+    ? ` (${percent(w.failed / Math.max(1, w.requests))}; expected about ${percent(w.expected.share)} × ${percent(w.expected.errorShare)} = ${percent(w.expected.share * w.expected.errorShare)})`
+    : '';
+  return (
+    `${w.step}: caught ${w.detectMs !== undefined ? formatSeconds(w.detectMs) : '?'} after it first answered` +
+    `${w.reason ? ` (${clip(w.reason, 90)})` : ''}; traffic back on the previous group ${w.restoreMs !== undefined ? formatSeconds(w.restoreMs) : '?'} later;` +
+    ` ${w.failed} of ${w.requests} requests failed meanwhile${expected}`
+  );
 }

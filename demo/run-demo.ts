@@ -113,10 +113,10 @@ async function main(): Promise<number> {
 
   const dir = mkdtempSync(join(tmpdir(), 'bluegreen-demo-'));
   const steps: StepResult[] = [];
-  const report: DemoReport = { timeScale: options.timeScale, totalMs: 0, steps };
+  const report: DemoReport = { timeScale: options.timeScale, totalMs: 0, steps, caught: [] };
   let sandbox: Sandbox | undefined;
   let probe: Probe | undefined;
-  let watched: WatchedDraft | undefined;
+  const caught: WatchedDraft[] = [];
   try {
     show(
       'demo',
@@ -137,7 +137,7 @@ async function main(): Promise<number> {
       show,
       steps,
       onProbe: (p) => (probe = p),
-      onWatched: (w) => (watched = w),
+      onWatched: (w) => caught.push(w),
     });
     // A little traffic after the rollback shows where it ends up.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -149,8 +149,8 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(deadline);
     report.probe = await (probe as Probe | undefined)?.stop();
-    const draft = watched as WatchedDraft | undefined;
-    if (draft && report.probe) report.watched = watchedWithProbe(draft, report.probe);
+    const probed = report.probe;
+    if (probed) report.caught = caught.map((draft) => watchedWithProbe(draft, probed));
     report.calls = (sandbox as Sandbox | undefined)?.calls();
     show('demo', 'stopping the sandbox');
     await (sandbox as Sandbox | undefined)

@@ -11,12 +11,20 @@ import { runStageProcess, type StageProcessResult } from './stage-process';
  * and deploy v1; then, with traffic flowing through the load balancer, v2;
  * a broken v3 whose deploy must roll itself back; a v4 that passes its
  * health check but fails 30 % of real requests, caught and undone by the
- * watch after cutover; and a manual rollback to v1.
+ * watch after cutover; a v5 failing 20 % of requests deployed as a canary,
+ * caught by the canary analysis at its first step (10 % of the traffic); and
+ * a manual rollback to v1.
  */
 
 export const CLUSTER = 'web-demo';
 const APP = 'web';
 const BUILD_URL = 'https://jenkins.example.com/job/web-demo/';
+
+/** The canary step's name (its failed requests are reported against the share to expect). */
+export const CANARY_STEP = 'deploy 5.0.0 as a canary: fails 20 % of requests';
+/** The canary's steps (% of the traffic) and the bad build's failing share. */
+const CANARY_STEPS = [10, 100];
+const CANARY_ERROR_SHARE = 0.2;
 
 /** The steps in order, with the outcome each must have (the report lists them all, run or not). */
 export const PLANNED_STEPS: ReadonlyArray<{ name: string; expected: Outcome }> = [
@@ -32,6 +40,9 @@ export const PLANNED_STEPS: ReadonlyArray<{ name: string; expected: Outcome }> =
   { name: 'publish 4.0.0', expected: 'ok' },
   { name: 'bake 4.0.0 (fails 30 %)', expected: 'ok' },
   { name: 'deploy 4.0.0 (fails 30 %)', expected: 'rolled back by its watch' },
+  { name: 'publish 5.0.0', expected: 'ok' },
+  { name: 'bake 5.0.0 (fails 20 %)', expected: 'ok' },
+  { name: CANARY_STEP, expected: 'canary failed at its first step' },
   { name: 'rollback to 1.0.0', expected: 'ok' },
 ];
 
@@ -56,6 +67,10 @@ export class UnexpectedOutcome extends Error {}
 
 function outcomeOf(run: StageProcessResult): Outcome {
   if (run.exitCode === 0) return 'ok';
+  // A canary whose analysis failed its first step (weight back to 0, group removed).
+  const steps = (run.output?.error?.verification?.steps ?? []) as Array<{ verdict: string; analysis?: unknown }>;
+  if (run.exitCode === 1 && steps.length === 1 && steps[0]?.verdict === 'failed' && steps[0]?.analysis)
+    return 'canary failed at its first step';
   // A watch's rollback also marks itself rolled back: ask for the watch first.
   if (run.exitCode === 1 && run.output?.error?.code === 'VerificationFailed') return 'rolled back by its watch';
   if (run.exitCode === 1 && run.output?.error?.autoRolledBack === true) return 'rolled back automatically';
@@ -79,10 +94,11 @@ function rolledBackLine(run: StageProcessResult): string {
 /** The failed step of a watch: what it saw and how fast traffic went back. */
 function failedWatchStep(
   run: StageProcessResult,
-): { reason?: string; breachAt?: string; trafficBackMs?: number } | undefined {
+): { reason?: string; startedAt?: string; breachAt?: string; trafficBackMs?: number } | undefined {
   const steps = (run.output?.error?.verification?.steps ?? []) as Array<{
     verdict: string;
     reason?: string;
+    startedAt?: string;
     breachAt?: string;
     trafficBackMs?: number;
   }>;
@@ -109,6 +125,8 @@ function timings(timeScale: number) {
     drainTimeout: Math.ceil(30 * timeScale) + 60,
     // The watch after cutover: 5 minutes in AWS time (the built-in gates judge the new group's error rate).
     watch: Math.max(5, Math.ceil(300 * timeScale)),
+    // A canary step: 5 minutes in AWS time, and never under 10 real seconds (enough requests to judge at 10 %).
+    stepWatch: Math.max(10, Math.ceil(300 * timeScale)),
   };
 }
 
@@ -159,7 +177,7 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
         ? describe(run.output)
         : outcome === 'rolled back automatically'
           ? rolledBackLine(run)
-          : outcome === 'rolled back by its watch'
+          : outcome === 'rolled back by its watch' || outcome === 'canary failed at its first step'
             ? watchLine(run)
             : errorLine(run);
     context.steps.push({ name, expected: planned.expected, outcome, durationMs: run.durationMs, detail });
@@ -298,6 +316,49 @@ export async function runScenario(context: ScenarioContext): Promise<void> {
         startMs,
         endMs: Date.now() - probe.startedAt,
         requests: probe.completed() - requestsBefore,
+        probeStartedAt: probe.startedAt,
+        ...(failed?.breachAt ? { breachAt: Date.parse(failed.breachAt) } : {}),
+        ...(failed?.trafficBackMs !== undefined ? { restoreMs: failed.trafficBackMs } : {}),
+        ...(failed?.reason ? { reason: failed.reason } : {}),
+      });
+    },
+  );
+
+  // v5 fails 20 % of requests; deployed as a canary, the analysis fails it at its first step (10 %).
+  const artifact5 = await publish('5.0.0');
+  const ami5 = await bake('5.0.0', artifact5, 'ok', 'bake 5.0.0 (fails 20 %)', {
+    'sandbox:errors': String(CANARY_ERROR_SHARE),
+  });
+  const canaryStart = Date.now() - probe.startedAt;
+  await step(
+    CANARY_STEP,
+    'deploy',
+    {
+      ...common,
+      amiId: ami5,
+      version: '5.0.0',
+      artifactUrl: artifact5,
+      healthTimeout: limits.healthTimeout,
+      strategy: 'canary',
+      steps: CANARY_STEPS,
+      stepWatch: limits.stepWatch,
+    },
+    deployed,
+    (run) => {
+      const failed = failedWatchStep(run);
+      const stepStart = failed?.startedAt ? Date.parse(failed.startedAt) - probe.startedAt : canaryStart;
+      const back =
+        failed?.breachAt !== undefined
+          ? Date.parse(failed.breachAt) - probe.startedAt + (failed.trafficBackMs ?? 0)
+          : Date.now() - probe.startedAt;
+      context.onWatched({
+        step: CANARY_STEP,
+        version: '5.0.0',
+        startMs: canaryStart,
+        endMs: Date.now() - probe.startedAt,
+        countWindow: { startMs: stepStart, endMs: back },
+        requests: probe.startedBetween(stepStart, back),
+        expected: { share: (CANARY_STEPS[0] ?? 0) / 100, errorShare: CANARY_ERROR_SHARE },
         probeStartedAt: probe.startedAt,
         ...(failed?.breachAt ? { breachAt: Date.parse(failed.breachAt) } : {}),
         ...(failed?.trafficBackMs !== undefined ? { restoreMs: failed.trafficBackMs } : {}),

@@ -83,6 +83,9 @@ bench_small() {
   [ "$status" -eq 0 ] || return 1
   # The table row: instances=2 … probe req, failed=0, loop p99/max, status ok.
   echo "$out" | grep -Eq '^2 .* [0-9]+ +0 +[0-9]+/[0-9]+ +ok$' || { echo "no ok row with 0 failed requests"; return 1; }
+  # The same bad build under red/black + watch and under a canary: both rolled back, each with its failed share.
+  echo "$out" | grep -Eq '^2 +red/black \+ watch +rolled back +[0-9]+ of [0-9]+ +[0-9.]+ %' || { echo "no red/black + watch comparison row"; return 1; }
+  echo "$out" | grep -Eq '^2 +canary \[10, 100\] +rolled back +[0-9]+ of [0-9]+ +[0-9.]+ %' || { echo "no canary comparison row"; return 1; }
 }
 check bench-2 bench_small
 

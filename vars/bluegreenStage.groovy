@@ -371,6 +371,9 @@ String exitMeaning(int status) {
 void recordResults(Map run) {
     // The stage's own line (`summary` in its output); a bundle that writes none still leaves one.
     String line = run.problem ?: ((run.result as Map).summary ?: "bluegreen ${run.stage}: done")
+    // Lines under it (`summaryDetail`: a canary's per-metric verdicts), whether the run passed or failed.
+    List detail = run.result instanceof Map && (run.result as Map).summaryDetail instanceof List ?
+        ((run.result as Map).summaryDetail as List).collect { String.valueOf(it) } : []
     try {
         String base = "${RESULTS_DIR}/${env.BUILD_NUMBER ?: 'build'}/${run.callId}"
         List<String> files = []
@@ -379,7 +382,7 @@ void recordResults(Map run) {
             writeFile(file: "${base}.json", text: json, encoding: 'UTF-8')
             files << "${base}.json"
         }
-        writeFile(file: "${base}.txt", text: humanReport(line, run.result), encoding: 'UTF-8')
+        writeFile(file: "${base}.txt", text: humanReport(([line] + detail).join('\n'), run.result), encoding: 'UTF-8')
         files << "${base}.txt"
         String junitFile = (run.names as Map).junitReport ? writeJUnitReport(run, "${base}.junit.xml") : null
         if (junitFile) {
@@ -396,6 +399,9 @@ void recordResults(Map run) {
              "the stage itself ${run.problem ? 'failed' : 'succeeded'}")
     }
     addSummaryLine(line)
+    for (String detailLine in detail) {
+        addSummaryLine(detailLine)
+    }
 }
 
 /** Renders a run's checks with the junit-report bundle; returns the XML's path, or null when it failed. */
@@ -450,6 +456,9 @@ String humanReport(String line, Object result) {
     }
     text.append('\n')
     for (Map.Entry entry in ((Map) result).entrySet()) {
+        if (entry.key == 'summaryDetail') {
+            continue   // already under the summary line
+        }
         Object value = entry.value
         String shown
         if (value instanceof List && ((List) value).every { !(it instanceof Map) && !(it instanceof List) }) {

@@ -47,25 +47,7 @@ export async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: Extr
   );
   const probe = startRowProbe(row.listenerUrl, row.options, row.limitMs);
   const startedAt = probe.startedAt;
-  let exitCode = 0;
-  let code: string | undefined;
-  let step: { breachAt?: string; trafficBackMs?: number } | undefined;
-  try {
-    await deploy(
-      aws,
-      singleRegionRequest(request),
-      row.options.verbose ? createLogger(`watch-${row.size}`) : createLogger(`watch-${row.size}`, () => undefined),
-    );
-  } catch (error) {
-    exitCode = error instanceof BluegreenError ? error.exitCode : 2;
-    code = error instanceof BluegreenError ? error.code : describeError(error);
-    const verification =
-      error instanceof BluegreenError
-        ? (error.details.verification as
-            { steps?: Array<{ verdict: string; breachAt?: string; trafficBackMs?: number }> } | undefined)
-        : undefined;
-    step = verification?.steps?.find((s) => s.verdict === 'failed');
-  }
+  const { exitCode, code, step } = await deployBadBuild(aws, row, request, `watch-${row.size}`);
   const report = await probe.stop();
   probeStopped();
   const firstBad = report.versionSpans['8.8.8-errors']?.firstMs;
@@ -81,6 +63,36 @@ export async function watchedDeploy(sandbox: Sandbox, aws: AwsClients, row: Extr
     failed: report.failed,
     requests: report.total,
   };
+}
+
+/** How a bad build's deploy ended: its exit code, error code and failed step (when one was watched or analysed). */
+export interface BadBuildOutcome {
+  exitCode: number;
+  code?: string;
+  step?: { breachAt?: string; trafficBackMs?: number };
+}
+
+/** Deploys a bad build (logs on stderr with --verbose only) and tells how it ended. */
+export async function deployBadBuild(
+  aws: AwsClients,
+  row: Pick<ExtraRow, 'options'>,
+  request: Parameters<typeof singleRegionRequest>[0],
+  label: string,
+): Promise<BadBuildOutcome> {
+  try {
+    await deploy(
+      aws,
+      singleRegionRequest(request),
+      row.options.verbose ? createLogger(label) : createLogger(label, () => undefined),
+    );
+    return { exitCode: 0 };
+  } catch (error) {
+    if (!(error instanceof BluegreenError)) return { exitCode: 2, code: describeError(error) };
+    const verification = error.details.verification as
+      { steps?: Array<{ verdict: string; breachAt?: string; trafficBackMs?: number }> } | undefined;
+    const step = verification?.steps?.find((s) => s.verdict === 'failed');
+    return { exitCode: error.exitCode, code: error.code, ...(step ? { step } : {}) };
+  }
 }
 
 /** A broken build (every health check fails) deployed with healthTimeout 10m: when it was given up on, and what it left. */

@@ -18,6 +18,7 @@ import { round } from '../format';
 import { cpuSecondsOf, deadline, rowSandbox, startRowProbe, stopRowProbe, stopRowSandbox } from '../rows';
 import { type BenchOptions, RepeatResult, SizeResult, floorOf } from '../results';
 import { watchedDeploy, brokenDeploy } from './bad-builds';
+import { canaryComparison } from './canary-comparison';
 
 /** Wall time spent inside AWS calls, per `service:Action` (an SDK middleware of the bench). */
 export class CallTimer {
@@ -63,7 +64,9 @@ export class CallTimer {
 export async function runSize(size: number, options: BenchOptions, log: Logger): Promise<SizeResult> {
   const floor = floorOf(options);
   const result: SizeResult = { size, ok: false, phasesMs: {}, floor, repeats: [] };
-  const limitMs = (options.deadlineSeconds ?? 120 + 3 * size * (options.repeats + 1)) * 1000;
+  // The canary comparison adds two deploys with a watch and a canary step (about a minute at time scale 0.05).
+  const comparisonSeconds = options.canarySizes.includes(size) ? 60 + Math.ceil(1800 * options.timeScale) : 0;
+  const limitMs = (options.deadlineSeconds ?? 120 + 3 * size * (options.repeats + 1) + comparisonSeconds) * 1000;
   const guard = deadline(limitMs, `size ${size}`);
   const region = 'us-east-1';
   let sandbox: Sandbox | undefined;
@@ -195,11 +198,16 @@ export async function runSize(size: number, options: BenchOptions, log: Logger):
         // The bad-build rows of this size share its sandbox and settings.
         const row = { size, common, region, listenerUrl, limitMs, options, log };
         if (options.watchSizes.includes(size)) result.watched = await watchedDeploy(sandbox, aws, row);
+        if (options.canarySizes.includes(size)) result.comparison = await canaryComparison(sandbox, aws, row);
         if (options.brokenSizes.includes(size)) result.broken = await brokenDeploy(sandbox, aws, row);
         result.ok =
-          result.repeats.every((x) => x.trueCutover !== undefined) && (!result.broken || result.broken.exitCode === 1);
+          result.repeats.every((x) => x.trueCutover !== undefined) &&
+          (!result.broken || result.broken.exitCode === 1) &&
+          (!result.comparison ||
+            (result.comparison.redBlack.exitCode === 1 && result.comparison.canary.exitCode === 1));
         if (!result.ok)
-          result.error = 'a measured deploy had no cutover on the timeline, or the broken build was not rolled back';
+          result.error =
+            'a measured deploy had no cutover on the timeline, or a broken or bad build was not rolled back';
       })(),
     ]);
   } catch (error) {

@@ -8,6 +8,7 @@ import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { planThenRunLocked } from './recovery';
 import { baseRecord, runRedBlack, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { DeployRequest } from './request';
+import { strategyFor } from './strategies';
 import { checkHealthTimeout } from './timing-limits';
 import {
   resolveAmi,
@@ -99,6 +100,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
             log,
           );
         }
+        await strategyFor(request, plan, verification).preflight?.(aws, { plan, request });
       }
       return plan;
     },

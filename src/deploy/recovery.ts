@@ -28,6 +28,7 @@ import {
   setGroupTags,
 } from './server-group-ops';
 import { settleInterruptedWatch } from './operations/interrupted-watch';
+import { removeOrphanTargetGroups } from './operations/orphan-target-groups';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -250,6 +251,15 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
     actions.push(`deleted orphan launch template ${template.name}`);
     log.info(`deleted launch template ${template.name}: its server group was never created`);
   }
+  // A canary's or a test listener's target groups made before a group that never came: listeners back, deleted.
+  actions.push(
+    ...(await removeOrphanTargetGroups(aws, {
+      cluster,
+      groups,
+      productionArns: groups.filter((g) => !isCanaryGroup(g)).flatMap((g) => g.targetGroupArns),
+      log,
+    })),
+  );
   actions.push(
     ...(await unpinAll(
       aws,

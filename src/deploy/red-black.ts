@@ -181,6 +181,8 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
       await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
       await setCapacity(aws, source.name, { min: source.capacity.desired });
     }
+    // Target groups made for the group (canary, test listener) may exist already: recovery finds them by their tags.
+    failpoint('before-asg-created');
     await createServerGroup(aws, {
       name: plan.newServerGroup,
       launchTemplate: template,

@@ -70,6 +70,8 @@ export interface Probe {
   done: Promise<ProbeReport>;
   /** Requests completed so far. */
   completed(): number;
+  /** Requests (completed so far) that started in [startMs, endMs], ms since the probe started: a window's denominator. */
+  startedBetween(startMs: number, endMs: number): number;
   /** When the probe started (epoch ms): sample times are counted from here. */
   startedAt: number;
 }
@@ -216,6 +218,7 @@ export function startProbe(options: ProbeOptions): Probe {
   return {
     done,
     completed: () => samples.length,
+    startedBetween: (startMs, endMs) => samples.filter((s) => s.atMs >= startMs && s.atMs <= endMs).length,
     startedAt: started,
     stop: () => {
       stopping = true;

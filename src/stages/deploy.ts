@@ -12,6 +12,7 @@ import { defineStage } from './framework';
 import { definedOnly } from './inputs/declare';
 import { DEPLOY_STAGE } from './list';
 import { isRollout, rolloutRequestOf, type DeployInputs } from './rollout-input';
+import { DEFAULT_CANARY_ANALYSIS, type CanaryAnalysisSettings } from '../verify/canary-settings';
 
 /** A test listener is only used while `beforeTraffic` runs: alone it is a mistake (exit 2). */
 function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefined): string {
@@ -48,6 +49,26 @@ function classicNotWithCanary(loadBalancerNames: string[], strategy: string): st
       'not with strategy: canary (a canary shifts ALB listener weights between target groups; a classic load balancer has none); use red-black or rolling',
     );
   return loadBalancerNames;
+}
+
+/** A canary's steps: what rolling takes, with at least one step below 100 to analyse. */
+function canaryStepsOf(steps: number[]): number[] {
+  if (!steps.some((step) => step < 100))
+    throw new InputError(
+      'steps',
+      `a canary needs at least one step below 100 to analyse (got ${steps.join(', ')}), e.g. [10, 100]`,
+    );
+  return steps;
+}
+
+/**
+ * `canaryAnalysis` without `strategy: canary` would be ignored: a mistake (exit 2). Read parsed, so given
+ * as the defaults it passes (nothing would change either way).
+ */
+function onlyWithCanary(analysis: CanaryAnalysisSettings): Record<string, never> {
+  if (JSON.stringify(analysis) !== JSON.stringify(DEFAULT_CANARY_ANALYSIS))
+    throw new InputError('canaryAnalysis', 'only with strategy: canary (the analysis judges a canary step)');
+  return {};
 }
 
 /** What the deploy stage runs: one region (the deploy as always), or a rollout to several. */
@@ -122,8 +143,14 @@ export function deployRequestOf(inputs: DeployInputs, region: string, amiId: str
       ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
       : {}),
     ...(inputs.strategy === 'canary'
-      ? { canary: { steps: inputs.steps, stepWatchSeconds: inputs.stepWatch, analysis: inputs.canaryAnalysis } }
-      : {}),
+      ? {
+          canary: {
+            steps: canaryStepsOf(inputs.steps),
+            stepWatchSeconds: inputs.stepWatch,
+            analysis: inputs.canaryAnalysis,
+          },
+        }
+      : onlyWithCanary(inputs.canaryAnalysis)),
   };
 }
 

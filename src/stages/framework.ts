@@ -253,7 +253,7 @@ export async function executeStage<Input, Output, D extends InputDeclarations>(
   options: ExecuteOptions = {},
 ): Promise<StageResult<StageOutput<Output>>> {
   const cwd = options.cwd ?? process.cwd();
-  return settle(argv, cwd, log, async () => {
+  return settle(argv, cwd, log, withDetail(stage, log), async () => {
     const given = givenInput(stage, argv, cwd);
     const { inputs, region } = resolveStageInput(stage.inputs, given, { ...options, needsRegion: stage.needsRegion });
     const input = stage.validate(inputs, region);
@@ -289,14 +289,49 @@ export function executeNames(
   options: InputEnvironment = {},
 ): Promise<StageResult<RunNames>> {
   const cwd = options.cwd ?? process.cwd();
-  return settle(argv, cwd, log, async () => ({ exitCode: ExitCode.ok, output: runNames(stage, argv, cwd) }));
+  return settle(
+    argv,
+    cwd,
+    log,
+    (output) => output,
+    async () => ({
+      exitCode: ExitCode.ok,
+      output: runNames(stage, argv, cwd),
+    }),
+  );
 }
 
-/** Runs `work`; a failure becomes its `{"error": …}` and exit code, logged with how to recover; writes `--output`. */
+/**
+ * The stage's lines under its summary ({@link StageEntry.detail}) added to an
+ * output as `summaryDetail`: from the output, or from a failed run's `error`.
+ * Lines that throw are left out (they never fail the run they describe).
+ */
+function withDetail(stage: StageEntry, log: Logger): <T>(output: T) => T {
+  return (output) => {
+    if (!stage.detail || typeof output !== 'object' || output === null) return output;
+    const document = output as Record<string, unknown>;
+    const error = document.error;
+    try {
+      const lines = stage.detail(
+        typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : document,
+      );
+      return lines.length > 0 ? { ...output, summaryDetail: lines } : output;
+    } catch (failure) {
+      log.warn(`no summary detail: ${describeError(failure)}`);
+      return output;
+    }
+  };
+}
+
+/**
+ * Runs `work`; a failure becomes its `{"error": …}` and exit code, logged with how to recover; `finish` adds
+ * to either output what the build page shows; writes `--output`.
+ */
 async function settle<Output>(
   argv: Record<string, unknown>,
   cwd: string,
   log: Logger,
+  finish: <T>(output: T) => T,
   work: () => Promise<{ exitCode: number; output: Output }>,
 ): Promise<StageResult<Output>> {
   const outputPath = typeof argv.output === 'string' ? resolvePath(cwd, argv.output) : undefined;
@@ -313,6 +348,7 @@ async function settle<Output>(
     if (typeof recovery === 'string') log.error(`to recover: ${recovery}`);
     result = { exitCode, output: errorOutput(error) };
   }
+  result = { ...result, output: finish(result.output) };
   if (outputPath) {
     try {
       writeJsonFile(outputPath, result.output);

@@ -12,6 +12,7 @@ import { HISTORY_INPUTS } from './inputs/history';
 import { PUBLISH_INPUTS } from './inputs/publish';
 import { ROLLBACK_INPUTS } from './inputs/rollback';
 import { STATUS_INPUTS } from './inputs/status';
+import { canaryMetricLines } from './canary-summary';
 
 /**
  * The one list of stages: each stage's name (its subcommand and bundle), its
@@ -45,6 +46,11 @@ export interface StageEntry<D extends InputDeclarations = InputDeclarations, Out
   label(run: RunFacts): string;
   /** The one build-page line of a finished run (from the parsed inputs and the output); in the output as `summary`. */
   summary(run: RunFacts, output: Output): string;
+  /**
+   * Lines under the summary on the build page (a canary's per-metric verdicts), from the output or, for a
+   * failed run, its `error`; in the output as `summaryDetail` when there are any.
+   */
+  detail?(result: Readonly<Record<string, unknown>>): string[];
   /** Whether the runner renders the run's checks as JUnit XML (`junit-report`, which reads a deploy's output). */
   junitReport?: boolean;
 }
@@ -107,6 +113,7 @@ export const DEPLOY_STAGE = stageEntry({
     'Red/black deploy an AMI as a new server group behind the load balancer; roll back automatically if it is not healthy',
   inputs: DEPLOY_INPUTS,
   junitReport: true,
+  detail: (result) => canaryMetricLines(result.verification),
   label: (run) =>
     `bluegreen deploy ${run.cluster ?? ''} → ${text(run.inputs.amiId) || regionsOf(run.inputs) || '?'}${versionNote(run.inputs)}`,
   summary: (run, output: DeployOutput | RolloutOutput) => {

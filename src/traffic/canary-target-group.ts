@@ -26,7 +26,7 @@ export function canaryTargetGroupName(newServerGroup: string, index: number): st
   const name = `${newServerGroup}-cy${index}`;
   if (name.length > MAX_NAME)
     throw new InputError(
-      'strategy',
+      'cluster',
       `canary needs target group names of at most ${MAX_NAME} characters (${name} is ${name.length}): use a shorter cluster name`,
     );
   return name;

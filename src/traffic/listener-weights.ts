@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { chunk } from '../aws/paginate';
+import { InputError } from '../core/errors';
+import { targetGroupNameFromArn } from './target-group-names';
 
 /**
  * A canary's share of the traffic on the load balancer: every listener
@@ -84,8 +86,9 @@ export async function findForwardSites(aws: AwsClients, productionArns: readonly
   return (await sitesNaming(aws, productionArns)).map((site) => {
     const targets = site.actions.flatMap(forwardedTo);
     if (targets.length !== 1)
-      throw new Error(
-        `${site.kind} ${site.arn} forwards to ${targets.length} target groups (${targets.join(', ')}): a canary needs each listener action forwarding to a production target group to forward to it alone`,
+      throw new InputError(
+        'targetGroups',
+        `${site.kind} ${site.arn} forwards to ${targets.length} target groups (${targets.map(targetGroupNameFromArn).join(', ')}): a canary needs each listener action forwarding to a production target group to forward to it alone`,
       );
     return { ...site, productionArn: targets.find((t) => production.has(t)) as string };
   });

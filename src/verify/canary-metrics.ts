@@ -1,7 +1,7 @@
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients';
 import type { WindowData } from './canary-analysis';
-import type { CanaryMetricSpec } from './canary-settings';
+import type { CanaryMetricSpec, DIMENSION_PLACEHOLDERS } from './canary-settings';
 
 /**
  * Reads the canary analysis's data from CloudWatch: for one window, the
@@ -20,6 +20,10 @@ export interface CanarySides {
   canaryServerGroup: string;
   baselineServerGroup: string;
 }
+
+/** Every placeholder the input accepts is a side (checked by the compiler). */
+type PlaceholdersAreSides = (typeof DIMENSION_PLACEHOLDERS)[number] extends keyof CanarySides ? true : never;
+export const PLACEHOLDERS_ARE_SIDES: PlaceholdersAreSides = true;
 
 const ALB = 'AWS/ApplicationELB';
 

@@ -67,6 +67,45 @@ const METRIC_KEYS = [
   'minDelta',
 ] as const;
 
+/** The names a dimension value may hold in braces, replaced by each side's own (`fillDimensions`, `CanarySides`). */
+export const DIMENSION_PLACEHOLDERS = [
+  'canaryTargetGroup',
+  'baselineTargetGroup',
+  'loadBalancer',
+  'canaryServerGroup',
+  'baselineServerGroup',
+] as const;
+
+/** CloudWatch's limit of dimensions per metric. */
+const MAX_DIMENSIONS = 30;
+
+/** One side's dimensions: at least one, at most 30, names and values not empty, placeholders known. */
+function parseDimensions(field: string, value: unknown): Record<string, string> {
+  const dimensions = checkStringMap(field, value ?? {});
+  const entries = Object.entries(dimensions);
+  if (entries.length === 0)
+    throw new InputError(field, 'needs at least one dimension, e.g. {"AutoScalingGroupName": "{canaryServerGroup}"}');
+  if (entries.length > MAX_DIMENSIONS)
+    throw new InputError(field, `has ${entries.length} dimensions; CloudWatch takes at most ${MAX_DIMENSIONS}`);
+  for (const [name, text] of entries) {
+    if (name.trim() === '') throw new InputError(field, 'has a dimension with an empty name');
+    if (text.trim() === '') throw new InputError(`${field}.${name}`, 'must not be empty');
+    for (const [, key] of text.matchAll(/\{(\w*)\}/g))
+      if (!(DIMENSION_PLACEHOLDERS as readonly string[]).includes(key ?? ''))
+        throw new InputError(
+          `${field}.${name}`,
+          `{${key}} is not one of ${DIMENSION_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+        );
+  }
+  return dimensions;
+}
+
+/** Same names and values: the two sides would read one and the same time series. Pure. */
+function sameDimensions(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => b[key] === a[key]);
+}
+
 function parseMetric(field: string, value: unknown, taken: Set<string>): CanaryMetricSpec {
   const given = checkObject(field, value);
   checkKnownKeys(field, given, [...METRIC_KEYS]);
@@ -78,13 +117,20 @@ function parseMetric(field: string, value: unknown, taken: Set<string>): CanaryM
     throw new InputError(`${field}.bad`, `must be higher, lower or either (got ${JSON.stringify(bad)})`);
   if (given.critical !== undefined && typeof given.critical !== 'boolean')
     throw new InputError(`${field}.critical`, 'must be true or false');
+  const canaryDimensions = parseDimensions(`${field}.canaryDimensions`, given.canaryDimensions);
+  const baselineDimensions = parseDimensions(`${field}.baselineDimensions`, given.baselineDimensions);
+  if (sameDimensions(canaryDimensions, baselineDimensions))
+    throw new InputError(
+      `${field}.baselineDimensions`,
+      'is the same as canaryDimensions: the metric would be compared with itself; name each side, e.g. {canaryServerGroup} and {baselineServerGroup}',
+    );
   return {
     name,
     namespace: checkString(`${field}.namespace`, given.namespace),
     metricName: checkString(`${field}.metricName`, given.metricName),
     stat: given.stat === undefined ? 'Average' : checkString(`${field}.stat`, given.stat),
-    canaryDimensions: checkStringMap(`${field}.canaryDimensions`, given.canaryDimensions ?? {}),
-    baselineDimensions: checkStringMap(`${field}.baselineDimensions`, given.baselineDimensions ?? {}),
+    canaryDimensions,
+    baselineDimensions,
     bad: bad as BadDirection,
     weight: given.weight === undefined ? 1 : numberIn(`${field}.weight`, given.weight, 0, 1000),
     critical: (given.critical as boolean | undefined) ?? false,

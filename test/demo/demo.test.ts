@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PLANNED_STEPS } from '../../demo/scenario';
+import { CANARY_STEP, PLANNED_STEPS } from '../../demo/scenario';
 
 /**
  * `npm run demo` as a newcomer runs it: a child process, the real bundles,
@@ -64,7 +64,7 @@ function waitForOutput(run: DemoRun, pattern: RegExp): Promise<RegExpExecArray> 
 }
 
 test.serial(
-  'the demo runs the whole story: every step as expected, 0 failed requests outside the bad build the watch caught, exit 0',
+  'the demo runs the whole story: every step as expected, 0 failed requests outside the bad builds caught, exit 0',
   async (t) => {
     const run = startDemo(['--time-scale', '0.05']);
     const code = await run.exit;
@@ -72,12 +72,19 @@ test.serial(
     const report = out.slice(out.lastIndexOf('bluegreen demo report'));
     t.log(report);
     t.is(code, 0, `${out.slice(-3000)}\n${run.stderr()}`);
-    t.regex(report, /^ {2}failed requests: 0 \(outside the bad build the watch caught\)$/m);
+    t.regex(report, /^ {2}failed requests: 0 \(outside the bad builds caught\)$/m);
     // The bad build the watch caught: time to detect, time to restore and what failed meanwhile are reported.
     t.regex(
       report,
       /^ {2}deploy 4\.0\.0 \(fails 30 %\): caught \d+(\.\d)?s after it first answered .*traffic back on the previous group \d+(\.\d)?s later; \d+ of \d+ requests failed meanwhile$/m,
     );
+    // The canary: caught at its first step, failed requests against step share × error share.
+    const canary = new RegExp(
+      `^ {2}${CANARY_STEP}: caught .*; (\\d+) of (\\d+) requests failed meanwhile \\((\\d+\\.\\d) %; expected about 10\\.0 % × 20\\.0 % = 2\\.0 %\\)$`,
+      'm',
+    ).exec(report);
+    t.truthy(canary, 'the report has the canary line');
+    t.true(Number(canary?.[3]) <= 10, `the canary's failed share ${canary?.[3]} % is near step share × error share`);
     t.regex(report, /^result: PASS/m);
     for (const step of PLANNED_STEPS) {
       const line = report.split('\n').find((l) => l.startsWith(`${step.name} `));

@@ -12,6 +12,7 @@ import { Tag } from '../../src/aws/tags';
 import { describeAsgsByName, loadCluster } from '../../src/cluster/server-groups';
 import { startProbe } from '../../src/sandbox/probe';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { runStageBundle } from '../helpers/run-stage';
 
 // #23 part 1 without a test listener: the command runs before production traffic, under a probe of the
 // production listener, so "production never served the new version" is counted, not assumed.
@@ -118,6 +119,11 @@ test.serial(
     t.deepEqual(group?.TargetGroupARNs, [env.sandbox.infra!.targetGroupArn], 'it joined production');
   },
 );
+
+/** The deploy after a killed one: it breaks the killed run's expired lock, recovers, then deploys `version`. */
+function deployAfterCrash(version: string) {
+  return env.deploy({ ...env.baseInput, amiId: amis[version], version, breakExpiredLock: true, lockWait: '30s' });
+}
 
 /**
  * The test command: finds the test listener's local port in the sandbox (`GET /_sandbox/listeners`, by
@@ -281,13 +287,7 @@ test.serial(
       'the listener still forwards to the temporary target group',
     );
 
-    const next = await env.deploy({
-      ...env.baseInput,
-      amiId: amis['3.0.0'],
-      version: '3.0.0',
-      breakExpiredLock: true,
-      lockWait: '30s',
-    });
+    const next = await deployAfterCrash('3.0.0');
     const report = await traffic.stop();
     t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
     t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
@@ -299,6 +299,42 @@ test.serial(
     );
     t.is(report.failed, 0, JSON.stringify(report.failures));
     t.false(Object.keys(report.perVersion).includes('3.0.9'));
+  },
+);
+
+test.serial(
+  'kill -9 after the temporary target group is made, before its group: the next deploy deletes it, the test listener as it was',
+  async (t) => {
+    const listenerArn = await ensureTestListener();
+    const before = await listenerActions(listenerArn);
+    const killed = await runStageBundle(
+      'deploy',
+      {
+        ...env.baseInput,
+        amiId: amis['3.0.0'],
+        version: '3.0.8',
+        lockLease: '5s',
+        testListener: listenerArn,
+        beforeTraffic: 'true',
+      },
+      {
+        ...env.sandbox.env(),
+        BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+        BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+        BLUEGREEN_FAILPOINTS: 'before-asg-created',
+      },
+    );
+    t.not(killed.exitCode, 0, 'the deploy was killed');
+    t.regex(killed.stderr, /failpoint before-asg-created/);
+    const left = await temporaryTargetGroups();
+    t.is(left.length, 1, 'the killed run left its temporary target group, which no group owns');
+
+    const next = await deployAfterCrash('3.0.0');
+    t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
+    const recovered = (next.output as { recovered?: string[] }).recovered ?? [];
+    t.true(recovered.includes(`deleted orphan test target group ${left[0]}`), JSON.stringify(recovered));
+    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener is as it was');
   },
 );
 

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import {
+  CreateTargetGroupCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Tag } from '../../src/aws/tags';
 import type { Verification } from '../../src/verify/watch';
 import { listRecords, type LedgerRef } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
@@ -49,6 +51,16 @@ async function targetGroupNames(): Promise<string[]> {
   return (answer.TargetGroups ?? []).map((g) => g.TargetGroupName as string).sort();
 }
 
+/** The environment of a stage bundle run, killed at `failpoints` (none: ''). */
+function crashEnv(failpoints: string): Record<string, string> {
+  return {
+    ...env.sandbox.env(),
+    BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+    BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+    BLUEGREEN_FAILPOINTS: failpoints,
+  };
+}
+
 const canaryInput = { strategy: 'canary', steps: [10, 100], stepWatch: '15s', canaryAnalysis: { minRequests: 5 } };
 
 test.serial(
@@ -68,6 +80,11 @@ test.serial(
     );
     const analysis = error.verification.steps[0]?.analysis;
     t.is(analysis?.metrics.find((m) => m.name === 'errorRate')?.verdict, 'fail', JSON.stringify(analysis));
+    const detail = (result.output as { summaryDetail?: string[] }).summaryDetail ?? [];
+    t.true(
+      detail.some((line) => /^canary 10% errorRate: [\d.]+ % vs [\d.]+ %, fail \(step score 0, fail\)$/.test(line)),
+      `the build summary has the metric's line: ${JSON.stringify(detail)}`,
+    );
     t.log(
       `probe during the deploy: ${during.failed} failed of ${during.total} (${((100 * during.failed) / Math.max(1, during.total)).toFixed(1)} %); ${analysis?.reason}; listener back ${error.verification.steps[0]?.trafficBackMs} ms after the verdict`,
     );
@@ -116,17 +133,11 @@ test.serial(
   async (t) => {
     const before = await listenerState();
     const groupsBefore = await targetGroupNames();
-    const bundleEnv = (failpoints: string) => ({
-      ...env.sandbox.env(),
-      BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
-      BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
-      BLUEGREEN_FAILPOINTS: failpoints,
-    });
     const traffic = probe();
     const killed = await runStageBundle(
       'deploy',
       { ...env.baseInput, ...canaryInput, amiId: amis.v3, version: '3.0.0', lockLease: '5s' },
-      bundleEnv('canary-step'),
+      crashEnv('canary-step'),
     );
     t.not(killed.exitCode, 0, 'the deploy was killed');
     t.regex(killed.stderr, /failpoint canary-step/);
@@ -139,7 +150,7 @@ test.serial(
     const next = await runStageBundle(
       'deploy',
       { ...env.baseInput, amiId: amis.v4, version: '4.0.0', breakExpiredLock: true, lockWait: '30s' },
-      bundleEnv(''),
+      crashEnv(''),
     );
     const report = await traffic.stop();
     t.is(next.exitCode, 0, next.stderr.split('\n').slice(-25).join('\n'));
@@ -152,5 +163,61 @@ test.serial(
     t.deepEqual(await listenerState(), before, 'the listener forwards to the production target group alone again');
     t.deepEqual(await targetGroupNames(), groupsBefore, 'the canary target group is gone');
     t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['4.0.0']);
+  },
+);
+
+test.serial(
+  'kill -9 after the canary target group is made, before its group: the next run puts the listener back and deletes it, and leaves target groups not made by bluegreen for this cluster',
+  async (t) => {
+    const before = await listenerState();
+    const groupsBefore = await targetGroupNames();
+    // Look-alikes the cleanup must leave: our name pattern without our tags, and our tags of another cluster.
+    const infra = env.sandbox.infra!;
+    const decoys = [
+      { Name: 'web-prod-v098-cy0', Tags: [] },
+      {
+        Name: 'web-prod-v099-cy0',
+        Tags: [
+          { Key: Tag.cluster, Value: 'web-other' },
+          { Key: Tag.canaryOf, Value: 'web-prod-v099' },
+        ],
+      },
+    ];
+    for (const decoy of decoys)
+      await env.aws.elbv2.send(
+        new CreateTargetGroupCommand({ ...decoy, Protocol: 'HTTP', Port: 80, VpcId: infra.vpcId }),
+      );
+    const traffic = probe();
+    const killed = await runStageBundle(
+      'deploy',
+      { ...env.baseInput, ...canaryInput, amiId: amis.v3, version: '3.0.1', lockLease: '5s' },
+      crashEnv('before-asg-created'),
+    );
+    t.not(killed.exitCode, 0, 'the deploy was killed');
+    t.regex(killed.stderr, /failpoint before-asg-created/);
+    const made = (await targetGroupNames()).filter((name) => /-cy\d$/.test(name) && !name.startsWith('web-prod-v09'));
+    t.is(made.length, 1, 'the killed run left its canary target group');
+    t.notDeepEqual(await listenerState(), before, 'and the listener weighting it at 0');
+    t.deepEqual((await getClusterStatus(env.aws, 'web-prod')).unfinished, [], 'no group owns it');
+
+    const next = await runStageBundle(
+      'deploy',
+      { ...env.baseInput, amiId: amis.v4, version: '4.0.1', breakExpiredLock: true, lockWait: '30s' },
+      crashEnv(''),
+    );
+    const report = await traffic.stop();
+    t.is(next.exitCode, 0, next.stderr.split('\n').slice(-25).join('\n'));
+    t.log(`recovered: ${JSON.stringify(next.output?.recovered)}; probe ${report.failed} failed of ${report.total}`);
+    t.true(
+      (next.output?.recovered ?? []).some((a: string) => a === `deleted orphan canary target group ${made[0]}`),
+      JSON.stringify(next.output?.recovered),
+    );
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(await listenerState(), before, 'the listener forwards to the production target group alone again');
+    t.deepEqual(
+      await targetGroupNames(),
+      [...groupsBefore, ...decoys.map((d) => d.Name)].sort(),
+      'the orphan is gone, the look-alikes stay',
+    );
   },
 );

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { CreateListenerCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createLogger } from '../../src/core/log';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { executeStage } from '../../src/stages/framework';
@@ -20,6 +21,33 @@ test.before(async () => {
   sandbox = await startSandbox({ timeScale: 1, infra: 'demo', classicLoadBalancer: true });
   useEmulator(sandbox.endpoint, sandbox.region);
   const infra = sandbox.infra!;
+  // For the canary's refusals: a target group no listener forwards to, and two that a listener weights together.
+  const elbv2 = sandbox.clients().elbv2;
+  const made: string[] = [];
+  for (const name of ['bg-unlistened', 'bg-shared-a', 'bg-shared-b']) {
+    const created = await elbv2.send(
+      new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: infra.vpcId }),
+    );
+    made.push(created.TargetGroups?.[0]?.TargetGroupArn as string);
+  }
+  await elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: infra.loadBalancerArn,
+      Protocol: 'HTTP',
+      Port: 8081,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: made[1], Weight: 50 },
+              { TargetGroupArn: made[2], Weight: 50 },
+            ],
+          },
+        },
+      ],
+    }),
+  );
   base = {
     region: sandbox.region,
     cluster: 'web-prod',
@@ -65,6 +93,24 @@ const NEED_AWS: DeployRefusal[] = [
     pattern: /bucket "no-such-ledger-bucket" does not exist \(checked before taking the lock, nothing changed\)/,
   },
   ...MISSING_RESOURCE_REFUSALS,
+  {
+    title: 'canary on a target group no listener forwards to',
+    change: { strategy: 'canary', steps: [10, 100], targetGroups: ['bg-unlistened'] },
+    field: 'targetGroups',
+    pattern: /canary needs a listener or rule forwarding to .*bg-unlistened.*; none does/,
+  },
+  {
+    title: 'canary on a target group a listener weights with another',
+    change: { strategy: 'canary', steps: [10, 100], targetGroups: ['bg-shared-a'] },
+    field: 'targetGroups',
+    pattern: /forwards to 2 target groups .*: a canary needs each listener action .* to forward to it alone/,
+  },
+  {
+    title: 'canary of a cluster whose name leaves no room for the canary target group name',
+    change: { strategy: 'canary', steps: [10, 100], cluster: 'web-prod-with-a-long-name' },
+    field: 'cluster',
+    pattern: /canary needs target group names of at most 32 characters \(web-prod-with-a-long-name-v000-cy0 is 34\)/,
+  },
   {
     title: 'first deploy without capacity',
     change: {},

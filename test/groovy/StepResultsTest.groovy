@@ -117,6 +117,30 @@ class StepResultsTest {
     }
 
     @Test
+    void aFailedCanaryPutsOneLinePerMetricUnderItsLineInTheSummaryAndTheReport() {
+        List<String> summaries = []
+        h.registerStep('addSummary') { StepCall c -> summaries << (c.named.text as String); null }
+        List<String> detail = ['canary 10% errorRate: 20.1 % vs 0.0 %, fail (step score 0, fail)',
+                               'canary 10% latencyP50: 12 ms vs 11 ms, pass (step score 0, fail)']
+        Map metric = [name: 'errorRate', verdict: 'fail', canary: 0.201, baseline: 0, reason: 'p < 0.001']
+        stubStage(h, 'deploy', 1, [
+            error: [code: 'VerificationFailed', message: 'web-prod-v004 failed its canary at 10%',
+                    verification: [steps: [[step: '10%', verdict: 'failed',
+                                            analysis: [score: 0, verdict: 'fail', metrics: [metric]]]]]],
+            // Written by the stage (src/stages/canary-summary.ts, unit-tested there): the runner shows it as it is.
+            summaryDetail: detail])
+
+        String message = stepError(h, 'blueGreenDeploy', DEPLOY_ARGS, true)
+
+        assertEquals([message] + detail, summaries)
+        String report = new File(h.workspace, archived().find { it.endsWith('.txt') }).getText('UTF-8')
+        assertTrue(report, report.startsWith("${message}\n${detail.join('\n')}\n"))
+        assertFalse('listed once', report.contains('summaryDetail'))
+        def suites = new XmlSlurper().parse(new File(h.workspace, archived().find { it.endsWith('.junit.xml') }))
+        assertTrue(suites.testsuite.testcase*.@name*.text().contains('canary 10% errorRate: fail'))
+    }
+
+    @Test
     void withoutTheJUnitPluginTheReportIsStillArchived() {
         h.removeStep('junit')
         stubStage(h, 'deploy', 0, DEPLOYED)

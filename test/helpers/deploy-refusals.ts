@@ -15,6 +15,84 @@ export interface DeployRefusal {
   pattern: RegExp;
 }
 
+/** A user metric of `canaryAnalysis` with good dimensions, for the cases to break. */
+const METRIC = {
+  name: 'queueDepth',
+  namespace: 'Web',
+  metricName: 'QueueDepth',
+  canaryDimensions: { AutoScalingGroupName: '{canaryServerGroup}' },
+  baselineDimensions: { AutoScalingGroupName: '{baselineServerGroup}' },
+};
+const canary = (analysis: Record<string, unknown>) => ({
+  strategy: 'canary',
+  steps: [10, 100],
+  canaryAnalysis: analysis,
+});
+
+/** A bad canary setup that needs no AWS to tell. */
+const CANARY_REFUSALS: DeployRefusal[] = [
+  {
+    title: 'canary steps not ending at 100',
+    change: { strategy: 'canary', steps: [10, 50] },
+    field: 'steps',
+    pattern: /must end at 100/,
+  },
+  {
+    title: 'canary steps with no step below 100',
+    change: { strategy: 'canary', steps: [100] },
+    field: 'steps',
+    pattern: /a canary needs at least one step below 100/,
+  },
+  {
+    title: 'canaryAnalysis passScore above 100',
+    change: canary({ passScore: 150 }),
+    field: 'canaryAnalysis.passScore',
+    pattern: /from 0 to 100 \(got 150\)/,
+  },
+  {
+    title: 'canaryAnalysis marginalScore below 0',
+    change: canary({ marginalScore: -1 }),
+    field: 'canaryAnalysis.marginalScore',
+    pattern: /from 0 to 100 \(got -1\)/,
+  },
+  {
+    title: 'canaryAnalysis marginalScore above passScore',
+    change: canary({ passScore: 80, marginalScore: 90 }),
+    field: 'canaryAnalysis.marginalScore',
+    pattern: /must not be above passScore/,
+  },
+  {
+    title: 'a canary metric dimension naming an unknown placeholder',
+    change: canary({ metrics: [{ ...METRIC, canaryDimensions: { AutoScalingGroupName: '{canaryGroup}' } }] }),
+    field: 'canaryAnalysis.metrics[0].canaryDimensions.AutoScalingGroupName',
+    pattern: /\{canaryGroup\} is not one of \{canaryTargetGroup\}, /,
+  },
+  {
+    title: 'a canary metric with the same dimensions on both sides',
+    change: canary({ metrics: [{ ...METRIC, baselineDimensions: METRIC.canaryDimensions }] }),
+    field: 'canaryAnalysis.metrics[0].baselineDimensions',
+    pattern: /the same as canaryDimensions: the metric would be compared with itself/,
+  },
+  {
+    title: 'a canary metric without dimensions',
+    change: canary({ metrics: [{ ...METRIC, canaryDimensions: {}, baselineDimensions: {} }] }),
+    field: 'canaryAnalysis.metrics[0].canaryDimensions',
+    pattern: /at least one dimension/,
+  },
+  {
+    title: 'a canary metric dimension that is not a string',
+    change: canary({ metrics: [{ ...METRIC, canaryDimensions: { AutoScalingGroupName: 5 } }] }),
+    field: 'canaryAnalysis.metrics[0].canaryDimensions.AutoScalingGroupName',
+    pattern: /string/,
+  },
+  {
+    title: 'canaryAnalysis without strategy canary',
+    change: { canaryAnalysis: { passScore: 90 } },
+    field: 'canaryAnalysis',
+    pattern: /only with strategy: canary/,
+  },
+];
+
 export const DEPLOY_REFUSALS: DeployRefusal[] = [
   { title: 'AMI id of the wrong shape', change: { amiId: 'ami-123' }, field: 'amiId', pattern: /must look like ami-/ },
   { title: 'no AMI id', change: {}, drop: ['amiId'], field: 'amiId', pattern: /is required/ },
@@ -149,6 +227,7 @@ export const DEPLOY_REFUSALS: DeployRefusal[] = [
     pattern: /not with strategy: canary/,
   },
   { title: 'rolling steps not ending at 100', change: { steps: '25,50' }, field: 'steps', pattern: /100/ },
+  ...CANARY_REFUSALS,
   {
     title: 'healthy percent of 0',
     change: { targetHealthyPercent: 0 },

@@ -6,6 +6,7 @@ import { failpoint } from '../../core/failpoint';
 import { awsSecondsToMs } from '../../core/poll';
 import { Phase } from '../../cluster/phases';
 import { canaryTargetGroupName, createCanaryTargetGroups, deleteTargetGroups } from '../../traffic/canary-target-group';
+import { targetGroupNameFromArn } from '../../traffic/target-group-names';
 import { findForwardSites, restoreSites, setCanaryWeight, type ForwardSite } from '../../traffic/listener-weights';
 import { readCanaryWindow, type CanarySides } from '../../verify/canary-metrics';
 import { judgeWindow } from '../../verify/canary-settings';
@@ -45,14 +46,13 @@ export function canaryStrategy(settings: CanarySettings): DeployStrategy {
     initialCapacity: (plan) => plan.capacity,
     // Healthy in its canary target groups at weight 0: it takes over what the previous group runs now first.
     handsOffAtHealth: true,
+    preflight: async (aws, { plan }) => {
+      canaryNamesOf(plan);
+      await canarySitesOf(aws, plan);
+    },
     placement: async (aws, { plan, request, log }) => {
-      const sites = await findForwardSites(aws, plan.targetGroupArns);
-      if (sites.length === 0)
-        throw new InputError(
-          'strategy',
-          `canary needs a listener or rule forwarding to the target group(s) ${plan.targetGroupArns.join(', ')}; none does`,
-        );
-      const names = plan.targetGroupArns.map((_, index) => canaryTargetGroupName(plan.newServerGroup, index));
+      const sites = await canarySitesOf(aws, plan);
+      const names = canaryNamesOf(plan);
       const canaryOf = await createCanaryTargetGroups(
         aws,
         plan.targetGroupArns,
@@ -80,6 +80,22 @@ export function canaryStrategy(settings: CanarySettings): DeployStrategy {
       return { steps, cutover: { newGroupTags: { [Tag.phase]: Phase.cutover } } };
     },
   };
+}
+
+/** The names of the canary target groups (InputError naming `cluster` when one would be too long). */
+function canaryNamesOf(plan: ShiftContext['plan']): string[] {
+  return plan.targetGroupArns.map((_, index) => canaryTargetGroupName(plan.newServerGroup, index));
+}
+
+/** The listener actions and rules to weight: at least one (InputError naming `targetGroups` otherwise). */
+async function canarySitesOf(aws: AwsClients, plan: ShiftContext['plan']): Promise<ForwardSite[]> {
+  const sites = await findForwardSites(aws, plan.targetGroupArns);
+  if (sites.length === 0)
+    throw new InputError(
+      'targetGroups',
+      `canary needs a listener or rule forwarding to the target group(s) ${plan.targetGroupArns.map(targetGroupNameFromArn).join(', ')}; none does: add one, or deploy red-black`,
+    );
+  return sites;
 }
 
 /** The production and canary target groups as CloudWatch names them (the first pair), and the server groups. */

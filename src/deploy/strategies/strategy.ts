@@ -39,6 +39,12 @@ export interface DeployStrategy {
    */
   readonly handsOffAtHealth: boolean;
   /**
+   * Read-only checks of what only AWS can tell about the strategy's input, on
+   * the first look before the lock (nothing changed yet): throws InputError
+   * naming the field (exit 2).
+   */
+  preflight?(aws: AwsClients, context: { plan: DeployPlan; request: DeployRequest }): Promise<void>;
+  /**
    * Where the new group is created and proved healthy (absent: the plan's
    * target groups). Runs before anything is made; what it makes `discard`
    * undoes when the new group is removed before traffic moves.

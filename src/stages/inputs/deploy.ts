@@ -158,7 +158,7 @@ export const DEPLOY_INPUTS = {
   steps: input({
     kind: 'list',
     describe:
-      'Rolling and canary steps: ascending percentages ending at 100 (rolling: of desired capacity; canary: of the requests)',
+      'Rolling and canary steps: ascending percentages ending at 100 (rolling: of desired capacity; canary: of the requests, at least one step below 100)',
     default: '25,50,100',
     parse: (value, field) => parseSteps(value, field),
   }),
@@ -188,7 +188,7 @@ export const DEPLOY_INPUTS = {
   canaryAnalysis: input({
     kind: 'object',
     describe:
-      'Canary: {passScore (95), marginalScore (75), minRequests (20), period (AWS seconds, 60), metrics: [{name, namespace, metricName, stat, canaryDimensions, baselineDimensions, bad: higher|lower|either, weight, critical, tolerance, minDelta}]} (JSON); errorRate, latencyP50 and latencyP99 are always judged',
+      'Canary: {passScore (95), marginalScore (75), minRequests (20), period (AWS seconds, 60), metrics: [{name, namespace, metricName, stat, canaryDimensions, baselineDimensions, bad: higher|lower|either, weight, critical, tolerance, minDelta}]} (JSON; each side at least one dimension, the two sides different; values may hold {canaryTargetGroup}, {baselineTargetGroup}, {loadBalancer}, {canaryServerGroup}, {baselineServerGroup}); errorRate, latencyP50 and latencyP99 are always judged; only with strategy: canary',
     parse: (value, field) => parseCanaryAnalysis(value, field),
   }),
 };
