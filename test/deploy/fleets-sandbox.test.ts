@@ -27,7 +27,7 @@ const AWS_V2 = '/usr/bin/aws';
 const cluster = 'web-prod';
 const v = (n: number) => `${cluster}-v${String(n).padStart(3, '0')}`;
 let env: DeploySandbox;
-const amis = { v1: '', v2: '', v3: '', v4: '', v5: '' };
+const amis = { v1: '', v2: '', v3: '', v4: '', v5: '', v6: '' };
 
 /** The user's fleet on the serving group: two instance types, 25 % on-demand above a base of 0, a stopped warm pool. */
 const DISTRIBUTION = {
@@ -104,7 +104,7 @@ async function setMixedPolicy(
 
 test.before(async () => {
   env = await startRollbackSandbox();
-  for (const version of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) amis[version] = await env.ami(version);
+  for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'] as const) amis[version] = await env.ami(version);
 });
 
 test.after.always(async () => {
@@ -318,5 +318,51 @@ test.serial(
     t.deepEqual(await describeAsgsByName(env.aws, [v(6)]), [], 'no group made');
     t.is((await groupByCli(v(5))).MinSize, serving.MinSize, 'the serving group untouched (no pin)');
     t.deepEqual(await versionsNow(env), { v5: 20 });
+  },
+);
+
+/** Units of desired capacity a group's InService instances give, each weighing its type's `weights` entry. */
+function unitsOf(group: AutoScalingGroup | undefined, weights: Record<string, number>): number {
+  return (group?.Instances ?? [])
+    .filter((i) => i.LifecycleState === 'InService')
+    .reduce((sum, i) => sum + (weights[i.InstanceType ?? ''] ?? 1), 0);
+}
+
+test.serial(
+  'weighted overrides (t3.micro 1, t3.large 2): desired counts units; the new group takes over at ≥ the previous units, 0 failed requests',
+  async (t) => {
+    const previous = v(5);
+    const serving = await groupByCli(previous);
+    const spec = serving.MixedInstancesPolicy!.LaunchTemplate!.LaunchTemplateSpecification!;
+    const weights = { 't3.micro': 1, 't3.large': 2 };
+    await setMixedPolicy(
+      previous,
+      { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version },
+      Object.entries(weights).map(([type, weight]) => ({ InstanceType: type, WeightedCapacity: String(weight) })),
+    );
+    await env.aws.autoScaling.send(
+      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: previous, DesiredCapacityType: 'units' }),
+    );
+    const before = await groupByCli(previous);
+    t.is(before.DesiredCapacityType, 'units');
+    const { result, report } = await withProbe(env, () =>
+      deploy(t, env, { cluster, amiId: amis.v6, version: 'v6', capacity: { min: 2, max: 8, desired: 4 } }),
+    );
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
+    const created = await groupByCli(v(6));
+    t.is(created.DesiredCapacityType, 'units', 'the capacity type copied');
+    t.deepEqual(
+      created.MixedInstancesPolicy?.LaunchTemplate?.Overrides,
+      before.MixedInstancesPolicy?.LaunchTemplate?.Overrides,
+    );
+    const units = unitsOf(created, weights);
+    t.true(units >= (before.DesiredCapacity ?? 0), `${units} units take over from ${before.DesiredCapacity}`);
+    t.true(
+      (created.Instances ?? []).length < units,
+      `fewer instances than units: ${JSON.stringify(created.Instances?.map((i) => i.InstanceType))}`,
+    );
+    t.deepEqual(await versionsNow(env), { v6: 20 });
   },
 );
