@@ -8,13 +8,13 @@ import {
   type AutoScalingGroup,
   type LaunchTemplateOverrides,
   type LaunchTemplateSpecification,
+  type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, type Instance } from '@aws-sdk/client-ec2';
-import { Tag } from '../../src/aws/tags';
 import { Phase } from '../../src/cluster/phases';
 import { describeAsgsByName, describeTargetHealth } from '../../src/cluster/server-groups';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
-import { deleteServerGroupNow, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { deleteServerGroupNow, scaleOutWhenPhase, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { emulatorEnv } from '../helpers/moto';
 import { waitFor } from '../sandbox/fixtures';
 import { deploy, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from '../rollback/helpers';
@@ -66,23 +66,9 @@ async function instancesByCli(ids: string[]): Promise<Instance[]> {
   return (answer.Reservations as Array<{ Instances: Instance[] }>).flatMap((r) => r.Instances);
 }
 
-/**
- * A scaling policy of the serving group, played by the test: once `created` waits to be healthy,
- * `serving` goes to `desired`. Resolves true when it did.
- */
-async function scaleOutWhileWaiting(serving: string, created: string, desired: number): Promise<boolean> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const [group] = await describeAsgsByName(env.aws, [created]);
-    if (group?.Tags?.find((tag) => tag.Key === Tag.phase)?.Value === Phase.waitingHealthy) {
-      await env.aws.autoScaling.send(
-        new SetDesiredCapacityCommand({ AutoScalingGroupName: serving, DesiredCapacity: desired }),
-      );
-      return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
+/** Once `created` waits to be healthy, `serving` goes to `desired` (a scaling policy, played by the test). */
+function scaleOutWhileWaiting(serving: string, created: string, desired: number): Promise<boolean> {
+  return scaleOutWhenPhase(env.aws, { serving, created, phase: Phase.waitingHealthy, desired });
 }
 
 /** Gives a group a mixed instances policy, as a user would: `template` as its base, the issue's distribution. */
@@ -328,21 +314,27 @@ function unitsOf(group: AutoScalingGroup | undefined, weights: Record<string, nu
     .reduce((sum, i) => sum + (weights[i.InstanceType ?? ''] ?? 1), 0);
 }
 
+/** Gives the serving `group` other overrides (on its own launch template) and group `settings`, as a user would. */
+async function reshapeFleet(
+  group: string,
+  overrides: LaunchTemplateOverrides[],
+  settings: Omit<UpdateAutoScalingGroupCommandInput, 'AutoScalingGroupName'>,
+): Promise<void> {
+  const spec = (await groupByCli(group)).MixedInstancesPolicy!.LaunchTemplate!.LaunchTemplateSpecification!;
+  await setMixedPolicy(group, { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version }, overrides);
+  await env.aws.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, ...settings }));
+}
+
 test.serial(
   'weighted overrides (t3.micro 1, t3.large 2): desired counts units; the new group takes over at ≥ the previous units, 0 failed requests',
   async (t) => {
     const previous = v(5);
-    const serving = await groupByCli(previous);
-    const spec = serving.MixedInstancesPolicy!.LaunchTemplate!.LaunchTemplateSpecification!;
     const weights = { 't3.micro': 1, 't3.large': 2 };
-    await setMixedPolicy(
-      previous,
-      { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version },
-      Object.entries(weights).map(([type, weight]) => ({ InstanceType: type, WeightedCapacity: String(weight) })),
-    );
-    await env.aws.autoScaling.send(
-      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: previous, DesiredCapacityType: 'units' }),
-    );
+    const overrides = Object.entries(weights).map(([type, weight]) => ({
+      InstanceType: type,
+      WeightedCapacity: String(weight),
+    }));
+    await reshapeFleet(previous, overrides, { DesiredCapacityType: 'units' });
     const before = await groupByCli(previous);
     t.is(before.DesiredCapacityType, 'units');
     const { result, report } = await withProbe(env, () =>
@@ -364,5 +356,32 @@ test.serial(
       `fewer instances than units: ${JSON.stringify(created.Instances?.map((i) => i.InstanceType))}`,
     );
     t.deepEqual(await versionsNow(env), { v6: 20 });
+  },
+);
+
+test.serial(
+  'DesiredCapacityType vcpu with instance requirements: desired 8 vCPUs is 4 t3.micro (2 vCPUs each); the new group takes over at ≥ 8 vCPUs, 0 failed requests',
+  async (t) => {
+    const previous = v(6);
+    await reshapeFleet(
+      previous,
+      [{ InstanceRequirements: { VCpuCount: { Min: 2, Max: 4 }, MemoryMiB: { Min: 1024 } } }],
+      { DesiredCapacityType: 'vcpu', MinSize: 4, MaxSize: 16, DesiredCapacity: 8 },
+    );
+    const before = await groupByCli(previous);
+    t.is(before.DesiredCapacityType, 'vcpu');
+    const { result, report } = await withProbe(env, () =>
+      deploy(t, env, { cluster, amiId: amis.v2, version: 'v2-vcpu', capacity: { min: 4, max: 16, desired: 8 } }),
+    );
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
+    const created = await groupByCli(v(7));
+    t.is(created.DesiredCapacityType, 'vcpu', 'the capacity type copied');
+    t.is(created.DesiredCapacity, 8);
+    const vcpus = unitsOf(created, { 't3.micro': 2 });
+    t.true(vcpus >= 8, `${vcpus} vCPUs take over from 8`);
+    t.is((created.Instances ?? []).length, 4, JSON.stringify(created.Instances?.map((i) => i.InstanceType)));
+    t.deepEqual(await versionsNow(env), { v2: 20 });
   },
 );
