@@ -115,11 +115,13 @@ export async function readUnitWeight(
 
 function unreadable(asg: AutoScalingGroup, types: string[], why: string): OperationFailedError {
   const kind = asg.DesiredCapacityType ?? 'units';
+  const reason =
+    `the ${kind === 'vcpu' ? 'vCPUs' : 'memory'} of instance type(s) ${types.join(', ')} could not be read ` +
+    `(ec2:DescribeInstanceTypes: ${why})`;
   return new OperationFailedError(
     'CapacityUnitsUnknown',
-    `${asg.AutoScalingGroupName ?? 'the group'} counts desired capacity in ${kind}: the ` +
-      `${kind === 'vcpu' ? 'vCPUs' : 'memory'} of ${types.join(', ')} could not be read ` +
-      `(ec2:DescribeInstanceTypes: ${why})`,
+    `${asg.AutoScalingGroupName ?? 'the group'} counts desired capacity in ${kind}: ${reason}`,
+    { reason },
   );
 }
 
@@ -136,7 +138,7 @@ export async function checkCapacityUnitsReadable(aws: AwsClients, asg: AutoScali
     if (!(error instanceof OperationFailedError)) throw error;
     throw new InputError(
       'DesiredCapacityType',
-      `of ${asg.AutoScalingGroupName ?? 'the group'} is ${asg.DesiredCapacityType ?? 'units'}: ${error.message}. ` +
+      `of ${asg.AutoScalingGroupName ?? 'the group'} is ${asg.DesiredCapacityType ?? 'units'}: ${String(error.details.reason)}. ` +
         'Allow ec2:DescribeInstanceTypes, or set DesiredCapacityType units on the group; nothing was changed',
     );
   }

@@ -385,3 +385,32 @@ test.serial(
     t.deepEqual(await versionsNow(env), { v2: 20 });
   },
 );
+
+test.serial(
+  'a vcpu group whose instance types cannot be read (DescribeInstanceTypes denied): exit 2 naming DesiredCapacityType, 0 mutating calls',
+  async (t) => {
+    const fault = env.sandbox.addFault({
+      kind: 'fail',
+      service: 'ec2',
+      action: 'DescribeInstanceTypes',
+      count: 100,
+      code: 'UnauthorizedOperation',
+      status: 403,
+    });
+    try {
+      env.sandbox.resetCalls();
+      const result = await deploy(t, env, { cluster, amiId: amis.v3, version: 'v3-denied' });
+      const calls = env.sandbox.calls();
+      t.is(result.exitCode, 2, JSON.stringify(result.output));
+      t.is(result.output.error?.field, 'DesiredCapacityType', JSON.stringify(result.output.error));
+      t.regex(
+        String(result.output.error?.message),
+        /web-prod-v007 is vcpu: .*ec2:DescribeInstanceTypes.*nothing was changed/,
+      );
+      t.is(calls.mutating, 0, `mutating attempts: ${JSON.stringify(calls.calls)}`);
+    } finally {
+      env.sandbox.removeFault(fault.id);
+    }
+    t.deepEqual(await describeAsgsByName(env.aws, [v(8)]), [], 'no group made');
+  },
+);
