@@ -40,6 +40,12 @@ function parseArgs(argv: string[]): BenchOptions {
         describe: 'Sizes that also deploy a broken build (health check fails)',
       },
       'peer-sizes': { type: 'string', default: '2,20', describe: 'Sizes that also run the AWS CLI peer script' },
+      'fleet-sizes': {
+        type: 'string',
+        default: '2,200',
+        describe:
+          'Sizes measured again with the serving group a fleet (mixed instances policy, warm pool); "" for none',
+      },
       'peer-wait-cap': {
         type: 'number',
         default: 30,
@@ -95,6 +101,7 @@ function parseArgs(argv: string[]): BenchOptions {
     repeats: Math.max(1, Math.floor(parsed.repeats)),
     brokenSizes: list(parsed['broken-sizes']).filter((n) => sizes.includes(n)),
     peerSizes: list(parsed['peer-sizes']).filter((n) => sizes.includes(n)),
+    fleetSizes: list(parsed['fleet-sizes']).filter((n) => sizes.includes(n)),
     peerWaitCap: Math.max(1, parsed['peer-wait-cap']),
     coldStartRuns: Math.max(0, Math.floor(parsed['cold-start-runs'])),
     scaled: parsed.scaled,
@@ -152,6 +159,14 @@ async function main(): Promise<number> {
     const result = await runSize(size, options, log);
     results.push(result);
     log.info(`size ${size}: ${result.ok ? 'done' : 'FAILED'} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    if (!options.fleetSizes.includes(size)) continue;
+    log.info(
+      `size ${size} fleet: the same on a fresh sandbox, the serving group a mixed instances fleet with a warm pool`,
+    );
+    const tf = Date.now();
+    const fleet = await runSize(size, options, log, { fleet: true });
+    results.push(fleet);
+    log.info(`size ${size} fleet: ${fleet.ok ? 'done' : 'FAILED'} in ${((Date.now() - tf) / 1000).toFixed(1)}s`);
   }
   const peers: PeerResult[] = [];
   const awsCli = findAwsCliV2() !== undefined;

@@ -14,6 +14,8 @@ export interface BenchOptions {
   brokenSizes: number[];
   /** Sizes that also run the AWS CLI peer script (bench/peers/aws-cli-bluegreen.sh) on a fresh sandbox. */
   peerSizes: number[];
+  /** Sizes measured again with the serving group a fleet: a mixed instances policy and a warm pool (issue #22). */
+  fleetSizes: number[];
   /** Real seconds the peer's waiter may run on a broken build (its own limit is 40 × 15 s = 600 s). */
   peerWaitCap: number;
   timeScale: number;
@@ -130,6 +132,8 @@ export interface PeerResult {
 
 export interface SizeResult {
   size: number;
+  /** The row's serving group was a fleet (mixed instances policy and warm pool, copied by each deploy). */
+  fleet?: boolean;
   ok: boolean;
   /** Every measured deploy (the first one's calls and timings are the ones reported below). */
   repeats: RepeatResult[];
@@ -176,4 +180,9 @@ export function floorOf(options: BenchOptions): Floor {
   const drainMs = DEMO_HEALTH_CHECK.deregistrationDelaySeconds * s;
   // The deploy returns at cutover: the drain ends after it (a scheduled action scales the old group down).
   return { bootMs, healthyMs, drainMs, totalMs: bootMs + healthyMs };
+}
+
+/** A row's name in the tables: its size, `fleet` after it for the fleet variant. */
+export function rowLabel(result: Pick<SizeResult, 'size' | 'fleet'>): string {
+  return result.fleet ? `${result.size} fleet` : String(result.size);
 }

@@ -10,6 +10,7 @@ import {
   PeerResult,
   SizeResult,
   floorOf,
+  rowLabel,
 } from './results';
 
 /** The table of the watched bad builds. */
@@ -142,7 +143,7 @@ export function render(
         'status',
       ],
       results.map((r) => [
-        String(r.size),
+        rowLabel(r),
         r.totalCalls === undefined ? '-' : String(r.totalCalls),
         r.callsPerInstance === undefined ? '-' : r.callsPerInstance.toFixed(2),
         r.gatewayTotal === undefined ? '-' : String(r.gatewayTotal),
@@ -190,11 +191,12 @@ export function render(
       'AWS calls of the measured deploy by action (deploy SDK counter; gateway attempts in brackets when they differ)',
     );
     const okResults = results.filter((r) => r.calls);
-    const smallest = okResults[0];
-    const largest = okResults[okResults.length - 1];
+    const plain = okResults.filter((r) => !r.fleet);
+    const smallest = plain[0];
+    const largest = plain[plain.length - 1];
     out.push(
       table(
-        ['action', ...okResults.map((r) => `n=${r.size}`), 'growth'],
+        ['action', ...okResults.map((r) => `n=${rowLabel(r)}`), 'growth'],
         actions.map((action) => {
           const gwKey = action.replace(/^elbv2:/, 'elasticloadbalancing:');
           const cells = okResults.map((r) => {
@@ -219,7 +221,7 @@ export function render(
         .sort(([, a], [, b]) => b - a)
         .slice(0, 5)
         .map(([action, ms]) => `${action} ${seconds(ms)}s/${r.calls?.[action] ?? '?'}`);
-      out.push(`  n=${r.size}: ${top.join(', ')}`);
+      out.push(`  n=${rowLabel(r)}: ${top.join(', ')}`);
     }
   }
   const costed = results.filter((r) => r.sandboxCost);
@@ -229,7 +231,7 @@ export function render(
       "the sandbox's own cost during the measured deploy (moto CPU, this process's CPU, world reads and the moto calls they made: count/seconds)",
     );
     for (const r of costed)
-      out.push(`  n=${r.size}: ${formatSandboxCost(r.sandboxCost as NonNullable<SizeResult['sandboxCost']>)}`);
+      out.push(`  n=${rowLabel(r)}: ${formatSandboxCost(r.sandboxCost as NonNullable<SizeResult['sandboxCost']>)}`);
   }
   const probes = results.filter((r) => r.probe);
   if (probes.length > 0) {
@@ -244,7 +246,7 @@ export function render(
         .map(([k, n]) => `${k}:${n}`)
         .join(' ');
       out.push(
-        `  n=${r.size}: ${p.total} requests, ${p.failed} failed${failures ? ` (${failures})` : ''}; answered by ${versions || 'nobody'}`,
+        `  n=${rowLabel(r)}: ${p.total} requests, ${p.failed} failed${failures ? ` (${failures})` : ''}; answered by ${versions || 'nobody'}`,
       );
     }
   }
@@ -254,7 +256,7 @@ export function render(
 /** bluegreen beside the AWS CLI script, same sandbox settings, same probe. */
 export function renderPeers(results: SizeResult[], peers: PeerResult[], options: BenchOptions): string {
   const rows: string[][] = [];
-  for (const r of results) {
+  for (const r of results.filter((x) => !x.fleet)) {
     rows.push([
       String(r.size),
       'bluegreen',

@@ -142,3 +142,23 @@ test('every placeholder of the policies is explained in the README', (t) => {
     [],
   );
 });
+
+test('no action is granted twice on the same resource (one statement says why it is needed)', (t) => {
+  const twice: string[] = [];
+  for (const { role, policy } of policies) {
+    const grantedBy = new Map<string, string>();
+    for (const statement of policy.Statement) {
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+      const scope = JSON.stringify(statement.Condition ?? null);
+      for (const action of actions)
+        for (const resource of resources) {
+          const key = `${action} on ${resource} ${scope}`;
+          const other = grantedBy.get(key);
+          if (other !== undefined) twice.push(`${role}: ${action} on ${resource} in ${other} and ${statement.Sid}`);
+          grantedBy.set(key, statement.Sid ?? '?');
+        }
+    }
+  }
+  t.deepEqual(twice, []);
+});

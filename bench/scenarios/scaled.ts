@@ -19,6 +19,7 @@ import { cpuSecondsOf, deadline, rowSandbox, startRowProbe, stopRowProbe, stopRo
 import { type BenchOptions, RepeatResult, SizeResult, floorOf } from '../results';
 import { watchedDeploy, brokenDeploy } from './bad-builds';
 import { canaryComparison } from './canary-comparison';
+import { isFleet, makeFleet } from './fleet';
 
 /** Wall time spent inside AWS calls, per `service:Action` (an SDK middleware of the bench). */
 export class CallTimer {
@@ -61,11 +62,28 @@ export class CallTimer {
   }
 }
 
-export async function runSize(size: number, options: BenchOptions, log: Logger): Promise<SizeResult> {
+/**
+ * One scaled row. With `fleet`, the serving group is made the bench's fleet ({@link makeFleet}) after
+ * the first deploy, and the bad-build rows are left to the plain row.
+ */
+export async function runSize(
+  size: number,
+  options: BenchOptions,
+  log: Logger,
+  variant: { fleet?: boolean } = {},
+): Promise<SizeResult> {
   const floor = floorOf(options);
-  const result: SizeResult = { size, ok: false, phasesMs: {}, floor, repeats: [] };
+  const result: SizeResult = {
+    size,
+    ok: false,
+    phasesMs: {},
+    floor,
+    repeats: [],
+    ...(variant.fleet ? { fleet: true } : {}),
+  };
   // The canary comparison adds two deploys with a watch and a canary step (about a minute at time scale 0.05).
-  const comparisonSeconds = options.canarySizes.includes(size) ? 60 + Math.ceil(1800 * options.timeScale) : 0;
+  const comparisonSeconds =
+    options.canarySizes.includes(size) && !variant.fleet ? 60 + Math.ceil(1800 * options.timeScale) : 0;
   const limitMs = (options.deadlineSeconds ?? 120 + 3 * size * (options.repeats + 1) + comparisonSeconds) * 1000;
   const guard = deadline(limitMs, `size ${size}`);
   const region = 'us-east-1';
@@ -112,7 +130,9 @@ export async function runSize(size: number, options: BenchOptions, log: Logger):
           { env: { AWS_REGION: region } },
         );
         t = Date.now();
-        let serving = (await deploy(aws, singleRegionRequest(first), deployLog)).serverGroup;
+        const firstOutput = await deploy(aws, singleRegionRequest(first), deployLog);
+        let serving = firstOutput.serverGroup;
+        if (variant.fleet && firstOutput.launchTemplate) await makeFleet(setup, serving, firstOutput.launchTemplate);
         result.phasesMs.firstDeploy = Date.now() - t;
         log.info(
           `size ${size}: v1 serving after ${((Date.now() - t) / 1000).toFixed(1)}s; measuring ${options.repeats} deploy(s)`,
@@ -197,17 +217,22 @@ export async function runSize(size: number, options: BenchOptions, log: Logger):
 
         // The bad-build rows of this size share its sandbox and settings.
         const row = { size, common, region, listenerUrl, limitMs, options, log };
-        if (options.watchSizes.includes(size)) result.watched = await watchedDeploy(sandbox, aws, row);
-        if (options.canarySizes.includes(size)) result.comparison = await canaryComparison(sandbox, aws, row);
-        if (options.brokenSizes.includes(size)) result.broken = await brokenDeploy(sandbox, aws, row);
+        if (options.watchSizes.includes(size) && !variant.fleet)
+          result.watched = await watchedDeploy(sandbox, aws, row);
+        if (options.canarySizes.includes(size) && !variant.fleet)
+          result.comparison = await canaryComparison(sandbox, aws, row);
+        if (options.brokenSizes.includes(size) && !variant.fleet) result.broken = await brokenDeploy(sandbox, aws, row);
+        const fleetKept = !variant.fleet || (await isFleet(setup, serving));
         result.ok =
+          fleetKept &&
           result.repeats.every((x) => x.trueCutover !== undefined) &&
           (!result.broken || result.broken.exitCode === 1) &&
           (!result.comparison ||
             (result.comparison.redBlack.exitCode === 1 && result.comparison.canary.exitCode === 1));
         if (!result.ok)
-          result.error =
-            'a measured deploy had no cutover on the timeline, or a broken or bad build was not rolled back';
+          result.error = fleetKept
+            ? 'a measured deploy had no cutover on the timeline, or a broken or bad build was not rolled back'
+            : `${serving} lost the fleet (no mixed instances policy or warm pool)`;
       })(),
     ]);
   } catch (error) {

@@ -1,3 +1,4 @@
+import { checkCapacityUnitsReadable } from './capacity-units';
 import type { AwsClients } from '../aws/clients';
 import { BluegreenError, OperationFailedError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -66,7 +67,11 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
   // Groups only named like the cluster (e.g. Spinnaker's) are not found by our tag: make sure the next name is free.
   for (let attempt = 0; ; attempt += 1) {
     const plan = planDeploy(groups, request, { targetGroupArns, loadBalancerNames, subnets, foreign: taken });
-    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) return plan;
+    if (attempt >= MAX_NAME_LOOKUPS || (await describeAsgsByName(aws, [plan.newServerGroup])).length === 0) {
+      // Capacity counted in vCPUs or memory needs the instance types' sizes: readable, or refused before any change.
+      if (plan.source) await checkCapacityUnitsReadable(aws, plan.source.asg);
+      return plan;
+    }
     taken.push(plan.newServerGroup);
   }
 }

@@ -2,13 +2,14 @@
 // The waits that poll AWS and apply them are health.ts.
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
 import type { TargetHealthByGroup } from '../traffic/traffic';
+import type { UnitWeight } from './capacity-units';
 
-/** How far a server group is from serving. */
+/** How far a server group is from serving; counts are in the group's capacity units (capacity-units.ts). */
 export interface HealthProgress {
   desired: number;
   required: number;
   inService: number;
-  /** InService in the ASG and `healthy` in every target group. */
+  /** InService in the ASG and `healthy` in every target group (units: an instance of weight 2 counts 2). */
   healthy: number;
   healthyInstanceIds: string[];
   /** Why the others are not healthy yet: `i-… web-tg initial (Elb.InitialHealthChecking)`. */
@@ -16,24 +17,27 @@ export interface HealthProgress {
 }
 
 /**
- * Counts instances that really serve: InService in the ASG and `healthy` in
- * every target group. `initial`, `unhealthy`, `draining` and `unused` do not count.
+ * Counts the capacity that really serves: instances InService in the ASG and
+ * `healthy` in every target group, each counting `weight` units (1 by
+ * default). `initial`, `unhealthy`, `draining` and `unused` do not count.
  */
 export function countHealthy(
-  instances: ReadonlyArray<{ InstanceId?: string; LifecycleState?: string }>,
+  instances: ReadonlyArray<{ InstanceId?: string; LifecycleState?: string; InstanceType?: string }>,
   targetGroupArns: readonly string[],
   health: TargetHealthByGroup,
+  weight: UnitWeight = () => 1,
 ): Pick<HealthProgress, 'inService' | 'healthy' | 'healthyInstanceIds' | 'pending'> {
   const pending: string[] = [];
   const healthyInstanceIds: string[] = [];
   let inService = 0;
+  let healthy = 0;
   for (const instance of instances) {
     const id = instance.InstanceId ?? '';
     if (instance.LifecycleState !== 'InService') {
       pending.push(`${id} ${instance.LifecycleState ?? 'unknown'}`);
       continue;
     }
-    inService += 1;
+    inService += weight(instance);
     const problems: string[] = [];
     for (const arn of targetGroupArns) {
       const description = (health.get(arn) ?? []).find((t) => t.Target?.Id === id);
@@ -43,13 +47,15 @@ export function countHealthy(
         problems.push(`${targetGroupNameFromArn(arn)} ${state}${reason}`);
       }
     }
-    if (problems.length === 0) healthyInstanceIds.push(id);
-    else pending.push(`${id} ${problems.join(', ')}`);
+    if (problems.length === 0) {
+      healthyInstanceIds.push(id);
+      healthy += weight(instance);
+    } else pending.push(`${id} ${problems.join(', ')}`);
   }
-  return { inService, healthy: healthyInstanceIds.length, healthyInstanceIds, pending };
+  return { inService, healthy, healthyInstanceIds, pending };
 }
 
-/** Instances needed for `percent` of `desired` (at least one when desired > 0). */
+/** Capacity units needed for `percent` of `desired` (at least one when desired > 0). */
 export function requiredHealthy(desired: number, percent: number): number {
   if (desired === 0) return 0;
   return Math.max(1, Math.ceil((desired * percent) / 100));

@@ -20,6 +20,7 @@ import {
 import { waitForDrainedIn } from '../traffic/drain';
 import { classicHealthChecks } from '../traffic/classic-load-balancers';
 import { sourceTraffic, splitSources, trafficSourcesOf } from '../traffic/sources';
+import { capacityUnits, readUnitWeight, type InstanceTypeSizes } from './capacity-units';
 import {
   BROKEN_BUILD_POLLS,
   STABLE_HEALTH_POLLS,
@@ -230,6 +231,8 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
   let window: HealthPollWindow | undefined;
   let previousPollAt = Date.now();
   const inServiceSince = new Map<string, number>();
+  /** Instance types' vCPUs / memory, read once each (groups counting desired capacity in vcpu / memory-mib). */
+  const sizes: InstanceTypeSizes = new Map();
   /** The group when every desired instance was InService at the last poll: fast polls then read target health only. */
   let settled: AutoScalingGroup | undefined;
   let polls = 0;
@@ -252,7 +255,8 @@ export async function waitForHealthyTargets(aws: AwsClients, options: WaitHealth
       );
     const desired = asg.DesiredCapacity ?? 0;
     const instances = asg.Instances ?? [];
-    const counted = countHealthy(instances, options.targetGroupArns, health);
+    // Desired is in the group's units: an instance of weight 2 counts 2 (capacity-units.ts).
+    const counted = countHealthy(instances, options.targetGroupArns, health, await readUnitWeight(aws, asg, sizes));
     progress = { desired, required: requiredHealthy(desired, options.targetHealthyPercent), ...counted };
     const line = `${options.groupName}: ${progress.healthy}/${progress.required} healthy (${progress.inService}/${desired} InService)`;
     if (line !== lastLine) {
@@ -371,15 +375,17 @@ export async function waitForDrained(aws: AwsClients, options: Parameters<typeof
 }
 
 /**
- * Waits until at least `count` instances of the group are InService in the
- * ASG (lifecycle only, no target group: a disabled group being brought back
- * is not registered yet). Fails at once on launch failures. Returns their ids.
+ * Waits until the group's InService instances give at least `count` units
+ * of its desired capacity (capacity-units.ts; one per instance without
+ * weights) — lifecycle only, no target group: a disabled group being brought
+ * back is not registered yet. Fails at once on launch failures. Returns their ids.
  */
 export async function waitForInService(
   aws: AwsClients,
   options: { groupName: string; count: number; deadline: number; since: Date; log: Logger },
 ): Promise<string[]> {
   const schedule = pollSchedule(options.deadline);
+  const sizes: InstanceTypeSizes = new Map();
   let lastLine = '';
   for (;;) {
     const [asg] = await describeAsgsByName(aws, [options.groupName]);
@@ -388,15 +394,14 @@ export async function waitForInService(
         'ServerGroupGone',
         `server group ${options.groupName} disappeared while waiting for its instances`,
       );
-    const inService = (asg.Instances ?? [])
-      .filter((i) => i.LifecycleState === 'InService')
-      .map((i) => i.InstanceId as string);
-    const line = `${options.groupName}: ${inService.length}/${options.count} InService`;
+    const running = (asg.Instances ?? []).filter((i) => i.LifecycleState === 'InService');
+    const units = capacityUnits(running, await readUnitWeight(aws, asg, sizes));
+    const line = `${options.groupName}: ${units}/${options.count} InService`;
     if (line !== lastLine) {
       options.log.info(line);
       lastLine = line;
     }
-    if (inService.length >= options.count) return inService;
+    if (units >= options.count) return running.map((i) => i.InstanceId as string);
     const failures = await failedActivities(aws, options.groupName, options.since);
     if (failures.length > 0) {
       throw new OperationFailedError(
@@ -408,7 +413,7 @@ export async function waitForInService(
     if (!(await schedule.next())) {
       throw new OperationFailedError(
         'InServiceTimeout',
-        `${options.groupName} had ${inService.length}/${options.count} instances InService at the deadline`,
+        `${options.groupName} had ${units}/${options.count} InService at the deadline`,
       );
     }
   }

@@ -13,6 +13,7 @@ import type { PreparedVerification } from '../verify/prepare';
 import { cutoverWatchHook } from '../deploy/operations/watch-cutover';
 import { warmWindowSeconds, type Verification } from '../verify/watch';
 import { putWarmPool, warmPoolOf } from '../deploy/fleet-settings';
+import { capacityUnits, readUnitWeight } from '../deploy/capacity-units';
 import {
   disableServerGroup,
   enableServerGroup,
@@ -82,10 +83,13 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
   const running =
     fired || target.capacity.desired === 0
       ? []
-      : target.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id);
+      : (target.asg.Instances ?? []).filter((i) => i.LifecycleState === 'InService');
+  // Desired is in the group's units (capacity-units.ts): an instance of weight 2 counts 2.
+  const runningUnits = capacityUnits(running, await readUnitWeight(aws, target.asg));
   log.info(
-    `re-enabling ${target.name}: ${running.length} instance(s) still running, scaling to ${capacity.desired} ` +
-      `(${running.length >= capacity.desired ? 'no launch needed' : `${capacity.desired - running.length} to launch from its launch template`})`,
+    `re-enabling ${target.name}: ${running.length} instance(s) still running (${runningUnits} of its capacity units), ` +
+      `scaling to ${capacity.desired} ` +
+      `(${runningUnits >= capacity.desired ? 'no launch needed' : `${capacity.desired - runningUnits} unit(s) to launch from its launch template`})`,
   );
   try {
     await setGroupTags(aws, target.name, { [Tag.phase]: Phase.reenabling, [Tag.pinnedFrom]: String(capacity.min) });
@@ -93,7 +97,7 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     await setGroupTags(aws, current.name, { [Tag.pinnedFrom]: String(current.capacity.min) });
     await setCapacity(aws, current.name, { min: current.capacity.desired });
     // A warm group with enough instances needs no launch: its processes are resumed once registered (enableServerGroup).
-    if (running.length < capacity.desired) await resumeLaunchAndTerminate(aws, target.name);
+    if (runningUnits < capacity.desired) await resumeLaunchAndTerminate(aws, target.name);
     // Its warm pool went when it was scaled down: the serving group's (copied from it) comes back with it.
     const warmPool = target.asg.WarmPoolConfiguration ? undefined : warmPoolOf(current.asg);
     if (warmPool) await putWarmPool(aws, target.name, warmPool);
@@ -155,7 +159,7 @@ export async function reenableServerGroup(aws: AwsClients, options: ReenableOpti
     );
   }
   const healthyMs = Date.now() - t0;
-  const afterScale = new Set(running);
+  const afterScale = new Set(running.map((i) => i.InstanceId));
   await setGroupTags(aws, target.name, { [Tag.phase]: Phase.cutover });
   if (target.tags[Tag.scaleDownAfter] !== undefined) await removeGroupTags(aws, target.name, [Tag.scaleDownAfter]);
   const prepared = options.verification;

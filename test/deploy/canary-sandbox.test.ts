@@ -11,7 +11,9 @@ import type { Verification } from '../../src/verify/watch';
 import { listRecords, type LedgerRef } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
 import { getClusterStatus } from '../../src/status/cluster-status';
-import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { describeAsgsByName } from '../../src/cluster/server-groups';
+import { Phase } from '../../src/cluster/phases';
+import { scaleOutWhenPhase, startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { runStageBundle } from '../helpers/run-stage';
 
 // Canary on the load balancer, under a probe of the production listener: weights, analysis, undo.
@@ -24,6 +26,7 @@ test.before(async () => {
   amis.v2 = await env.ami('2.0.0');
   amis.v3 = await env.ami('3.0.0');
   amis.v4 = await env.ami('4.0.0');
+  amis.v6 = await env.ami('6.0.0');
   amis.bad = await env.ami('5.0.0-errors', 'ok', { 'sandbox:errors': '0.5' });
   const first = await env.deploy({ ...env.baseInput, amiId: amis.v1, version: '1.0.0' });
   if (first.exitCode !== 0)
@@ -219,5 +222,26 @@ test.serial(
       [...groupsBefore, ...decoys.map((d) => d.Name)].sort(),
       'the orphan is gone, the look-alikes stay',
     );
+  },
+);
+
+test.serial(
+  'the serving group scales out 2 → 4 during the canary step: the canary is raised to 4 before it takes all traffic, 0 failed requests',
+  async (t) => {
+    const serving = (await getClusterStatus(env.aws, 'web-prod')).serverGroups.find((g) => g.enabled)?.name ?? '';
+    const created = `web-prod-v${String(Number(serving.slice(-3)) + 1).padStart(3, '0')}`;
+    const scaler = scaleOutWhenPhase(env.aws, { serving, created, phase: Phase.canary, desired: 4 });
+    const traffic = probe();
+    const result = await env.deploy({ ...env.baseInput, ...canaryInput, amiId: amis.v6, version: '6.0.0' });
+    await sleep(1_000);
+    const report = await traffic.stop();
+    t.true(await scaler, `${serving} was scaled out during the canary step`);
+    t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.is((result.output as { capacity: { desired: number } }).capacity.desired, 4, 'the output says it took over 4');
+    const [group] = await describeAsgsByName(env.aws, [created]);
+    t.is(group?.DesiredCapacity, 4);
+    t.is((group?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length, 4);
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['6.0.0']);
   },
 );

@@ -8,13 +8,13 @@ import {
   type AutoScalingGroup,
   type LaunchTemplateOverrides,
   type LaunchTemplateSpecification,
+  type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, type Instance } from '@aws-sdk/client-ec2';
-import { Tag } from '../../src/aws/tags';
 import { Phase } from '../../src/cluster/phases';
 import { describeAsgsByName, describeTargetHealth } from '../../src/cluster/server-groups';
 import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
-import { deleteServerGroupNow, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { deleteServerGroupNow, scaleOutWhenPhase, type DeploySandbox } from '../helpers/deploy-sandbox';
 import { emulatorEnv } from '../helpers/moto';
 import { waitFor } from '../sandbox/fixtures';
 import { deploy, probeLine, rollback, startRollbackSandbox, versionsNow, withProbe } from '../rollback/helpers';
@@ -27,7 +27,7 @@ const AWS_V2 = '/usr/bin/aws';
 const cluster = 'web-prod';
 const v = (n: number) => `${cluster}-v${String(n).padStart(3, '0')}`;
 let env: DeploySandbox;
-const amis = { v1: '', v2: '', v3: '', v4: '', v5: '' };
+const amis = { v1: '', v2: '', v3: '', v4: '', v5: '', v6: '' };
 
 /** The user's fleet on the serving group: two instance types, 25 % on-demand above a base of 0, a stopped warm pool. */
 const DISTRIBUTION = {
@@ -66,23 +66,9 @@ async function instancesByCli(ids: string[]): Promise<Instance[]> {
   return (answer.Reservations as Array<{ Instances: Instance[] }>).flatMap((r) => r.Instances);
 }
 
-/**
- * A scaling policy of the serving group, played by the test: once `created` waits to be healthy,
- * `serving` goes to `desired`. Resolves true when it did.
- */
-async function scaleOutWhileWaiting(serving: string, created: string, desired: number): Promise<boolean> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const [group] = await describeAsgsByName(env.aws, [created]);
-    if (group?.Tags?.find((tag) => tag.Key === Tag.phase)?.Value === Phase.waitingHealthy) {
-      await env.aws.autoScaling.send(
-        new SetDesiredCapacityCommand({ AutoScalingGroupName: serving, DesiredCapacity: desired }),
-      );
-      return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
+/** Once `created` waits to be healthy, `serving` goes to `desired` (a scaling policy, played by the test). */
+function scaleOutWhileWaiting(serving: string, created: string, desired: number): Promise<boolean> {
+  return scaleOutWhenPhase(env.aws, { serving, created, phase: Phase.waitingHealthy, desired });
 }
 
 /** Gives a group a mixed instances policy, as a user would: `template` as its base, the issue's distribution. */
@@ -104,7 +90,7 @@ async function setMixedPolicy(
 
 test.before(async () => {
   env = await startRollbackSandbox();
-  for (const version of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) amis[version] = await env.ami(version);
+  for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'] as const) amis[version] = await env.ami(version);
 });
 
 test.after.always(async () => {
@@ -318,5 +304,113 @@ test.serial(
     t.deepEqual(await describeAsgsByName(env.aws, [v(6)]), [], 'no group made');
     t.is((await groupByCli(v(5))).MinSize, serving.MinSize, 'the serving group untouched (no pin)');
     t.deepEqual(await versionsNow(env), { v5: 20 });
+  },
+);
+
+/** Units of desired capacity a group's InService instances give, each weighing its type's `weights` entry. */
+function unitsOf(group: AutoScalingGroup | undefined, weights: Record<string, number>): number {
+  return (group?.Instances ?? [])
+    .filter((i) => i.LifecycleState === 'InService')
+    .reduce((sum, i) => sum + (weights[i.InstanceType ?? ''] ?? 1), 0);
+}
+
+/** Gives the serving `group` other overrides (on its own launch template) and group `settings`, as a user would. */
+async function reshapeFleet(
+  group: string,
+  overrides: LaunchTemplateOverrides[],
+  settings: Omit<UpdateAutoScalingGroupCommandInput, 'AutoScalingGroupName'>,
+): Promise<void> {
+  const spec = (await groupByCli(group)).MixedInstancesPolicy!.LaunchTemplate!.LaunchTemplateSpecification!;
+  await setMixedPolicy(group, { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version }, overrides);
+  await env.aws.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, ...settings }));
+}
+
+test.serial(
+  'weighted overrides (t3.micro 1, t3.large 2): desired counts units; the new group takes over at ≥ the previous units, 0 failed requests',
+  async (t) => {
+    const previous = v(5);
+    const weights = { 't3.micro': 1, 't3.large': 2 };
+    const overrides = Object.entries(weights).map(([type, weight]) => ({
+      InstanceType: type,
+      WeightedCapacity: String(weight),
+    }));
+    await reshapeFleet(previous, overrides, { DesiredCapacityType: 'units' });
+    const before = await groupByCli(previous);
+    t.is(before.DesiredCapacityType, 'units');
+    const { result, report } = await withProbe(env, () =>
+      deploy(t, env, { cluster, amiId: amis.v6, version: 'v6', capacity: { min: 2, max: 8, desired: 4 } }),
+    );
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
+    const created = await groupByCli(v(6));
+    t.is(created.DesiredCapacityType, 'units', 'the capacity type copied');
+    t.deepEqual(
+      created.MixedInstancesPolicy?.LaunchTemplate?.Overrides,
+      before.MixedInstancesPolicy?.LaunchTemplate?.Overrides,
+    );
+    const units = unitsOf(created, weights);
+    t.true(units >= (before.DesiredCapacity ?? 0), `${units} units take over from ${before.DesiredCapacity}`);
+    t.true(
+      (created.Instances ?? []).length < units,
+      `fewer instances than units: ${JSON.stringify(created.Instances?.map((i) => i.InstanceType))}`,
+    );
+    t.deepEqual(await versionsNow(env), { v6: 20 });
+  },
+);
+
+test.serial(
+  'DesiredCapacityType vcpu with instance requirements: desired 8 vCPUs is 4 t3.micro (2 vCPUs each); the new group takes over at ≥ 8 vCPUs, 0 failed requests',
+  async (t) => {
+    const previous = v(6);
+    await reshapeFleet(
+      previous,
+      [{ InstanceRequirements: { VCpuCount: { Min: 2, Max: 4 }, MemoryMiB: { Min: 1024 } } }],
+      { DesiredCapacityType: 'vcpu', MinSize: 4, MaxSize: 16, DesiredCapacity: 8 },
+    );
+    const before = await groupByCli(previous);
+    t.is(before.DesiredCapacityType, 'vcpu');
+    const { result, report } = await withProbe(env, () =>
+      deploy(t, env, { cluster, amiId: amis.v2, version: 'v2-vcpu', capacity: { min: 4, max: 16, desired: 8 } }),
+    );
+    t.is(result.exitCode, 0, JSON.stringify(result.output));
+    t.log(`probe: ${probeLine(report)}`);
+    t.is(report.failed, 0, JSON.stringify(report.failedSamples.slice(0, 5)));
+    const created = await groupByCli(v(7));
+    t.is(created.DesiredCapacityType, 'vcpu', 'the capacity type copied');
+    t.is(created.DesiredCapacity, 8);
+    const vcpus = unitsOf(created, { 't3.micro': 2 });
+    t.true(vcpus >= 8, `${vcpus} vCPUs take over from 8`);
+    t.is((created.Instances ?? []).length, 4, JSON.stringify(created.Instances?.map((i) => i.InstanceType)));
+    t.deepEqual(await versionsNow(env), { v2: 20 });
+  },
+);
+
+test.serial(
+  'a vcpu group whose instance types cannot be read (DescribeInstanceTypes denied): exit 2 naming DesiredCapacityType, 0 mutating calls',
+  async (t) => {
+    const fault = env.sandbox.addFault({
+      kind: 'fail',
+      service: 'ec2',
+      action: 'DescribeInstanceTypes',
+      count: 100,
+      code: 'UnauthorizedOperation',
+      status: 403,
+    });
+    try {
+      env.sandbox.resetCalls();
+      const result = await deploy(t, env, { cluster, amiId: amis.v3, version: 'v3-denied' });
+      const calls = env.sandbox.calls();
+      t.is(result.exitCode, 2, JSON.stringify(result.output));
+      t.is(result.output.error?.field, 'DesiredCapacityType', JSON.stringify(result.output.error));
+      t.regex(
+        String(result.output.error?.message),
+        /web-prod-v007 is vcpu: .*ec2:DescribeInstanceTypes.*nothing was changed/,
+      );
+      t.is(calls.mutating, 0, `mutating attempts: ${JSON.stringify(calls.calls)}`);
+    } finally {
+      env.sandbox.removeFault(fault.id);
+    }
+    t.deepEqual(await describeAsgsByName(env.aws, [v(8)]), [], 'no group made');
   },
 );

@@ -1,5 +1,6 @@
-import { DeleteAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DeleteAutoScalingGroupCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { awsClients, type AwsClients } from '../../src/aws/clients';
+import { Tag } from '../../src/aws/tags';
 import { describeAsgsByName } from '../../src/cluster/server-groups';
 import { createLogger, type Logger } from '../../src/core/log';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox';
@@ -87,4 +88,26 @@ export async function desiredOnceDrained(aws: AwsClients, group: string, timeout
  */
 export async function deleteServerGroupNow(env: Pick<DeploySandbox, 'aws'>, name: string): Promise<void> {
   await env.aws.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }));
+}
+
+/**
+ * A scaling policy of the serving group, played by a test: once the deploy's new group `created` is
+ * in `phase` (its tag), `serving` goes to `desired`. Resolves true when it did (bounded: 120 s).
+ */
+export async function scaleOutWhenPhase(
+  aws: AwsClients,
+  options: { serving: string; created: string; phase: string; desired: number },
+): Promise<boolean> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [group] = await describeAsgsByName(aws, [options.created]);
+    if (group?.Tags?.find((tag) => tag.Key === Tag.phase)?.Value === options.phase) {
+      await aws.autoScaling.send(
+        new SetDesiredCapacityCommand({ AutoScalingGroupName: options.serving, DesiredCapacity: options.desired }),
+      );
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }

@@ -13,6 +13,7 @@ import { judgeWindow } from '../../verify/canary-settings';
 import type { CanarySettings } from '../canary';
 import { dimensionOf, targetGroupDimensions } from '../../verify/metrics';
 import type { Verification, VerificationStep } from '../../verify/watch';
+import { handOffCapacity, type CapacityHandoff } from '../capacity-handoff';
 import { waitForHealthyTargets } from '../health';
 import { abortCanary, canaryOut, joinProduction, retireCanaryTargetGroups } from '../operations/end-canary';
 import { removeGroupTags, setGroupTags } from '../server-group-ops';
@@ -75,9 +76,9 @@ export function canaryStrategy(settings: CanarySettings): DeployStrategy {
     },
     shiftTraffic: async (aws, context) => {
       if (!placed) throw new Error('canary: shiftTraffic before placement');
-      const steps = await runCanarySteps(aws, context, settings, placed);
+      const { steps, handoff } = await runCanarySteps(aws, context, settings, placed);
       await promote(aws, context, placed);
-      return { steps, cutover: { newGroupTags: { [Tag.phase]: Phase.cutover } } };
+      return { steps, ...(handoff ? { handoff } : {}), cutover: { newGroupTags: { [Tag.phase]: Phase.cutover } } };
     },
   };
 }
@@ -111,20 +112,68 @@ async function sidesOf(aws: AwsClients, context: ShiftContext, placed: Placed): 
   };
 }
 
+/**
+ * Capacity handoff before a canary step (deploy/capacity-handoff.ts): the canary runs at full size, so
+ * at every weight — and before it joins production at 100 % — it is raised to at least what the
+ * previous group runs now (it may have scaled out during the steps) and waits until that is healthy in
+ * its canary target groups. A handoff that fails is a failed step: the canary is undone.
+ */
+async function handOffAtStep(
+  aws: AwsClients,
+  context: ShiftContext,
+  placed: Placed,
+): Promise<CapacityHandoff | undefined> {
+  const { plan, source, request, log } = context;
+  if (!source) return undefined;
+  return handOffCapacity(aws, {
+    previous: source.name,
+    newServerGroup: plan.newServerGroup,
+    targetGroupArns: [...placed.canaryOf.values()],
+    targetHealthyPercent: request.targetHealthyPercent,
+    deadline: Date.now() + request.healthTimeoutSeconds * 1000,
+    since: new Date(),
+    log,
+  });
+}
+
 async function runCanarySteps(
   aws: AwsClients,
   context: ShiftContext,
   settings: CanarySettings,
   placed: Placed,
-): Promise<VerificationStep[]> {
+): Promise<{ steps: VerificationStep[]; handoff?: CapacityHandoff }> {
   const { plan, log } = context;
   const partial = settings.steps.filter((p) => p < 100);
   const done: VerificationStep[] = [];
+  let handoff: CapacityHandoff | undefined;
   await setGroupTags(aws, plan.newServerGroup, { [Tag.phase]: Phase.canary });
   const sides = await sidesOf(aws, context, placed);
   const periodSeconds = Math.max(1, Math.round(awsSecondsToMs(settings.analysis.periodSeconds) / 1000));
+  /** The handoff before a step (and before 100 %); a failed one fails that step. */
+  const handOff = async (step: string): Promise<void> => {
+    const startedAt = new Date().toISOString();
+    try {
+      handoff = (await handOffAtStep(aws, context, placed)) ?? handoff;
+    } catch (error) {
+      const failed: VerificationStep = {
+        step,
+        startedAt,
+        endedAt: new Date().toISOString(),
+        alarms: [],
+        requests: 0,
+        errors: 0,
+        errorRate: 0,
+        verdict: 'failed',
+        reason: `capacity handoff: ${describeError(error)}`,
+        polls: 1,
+      };
+      done.push(failed);
+      throw await undoCanary(aws, context, placed, done, failed, settings);
+    }
+  };
   for (const [index, percent] of partial.entries()) {
     context.check();
+    if (index > 0) await handOff(`${percent}%`);
     await setCanaryWeight(aws, placed.sites, placed.canaryOf, percent);
     const start = Date.now();
     log.info(
@@ -164,7 +213,8 @@ async function runCanarySteps(
     log.info(`canary step ${percent}%: ${judged.verdict}, ${judged.reason}`);
     if (step.verdict === 'failed') throw await undoCanary(aws, context, placed, done, step, settings);
   }
-  return done;
+  await handOff('100%');
+  return { steps: done, ...(handoff ? { handoff } : {}) };
 }
 
 /** A failed step: the listeners back at once (the canary's weight 0), the group removed; the error to throw. */

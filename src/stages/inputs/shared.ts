@@ -108,7 +108,7 @@ export const SERVER_GROUP_INPUTS = {
     },
   ),
   keepPrevious: integerInput(
-    'Disabled server groups to keep for rollback',
+    'Disabled server groups to keep for rollback; older ones are destroyed. A group still draining or waiting for its scheduled scale-down is never destroyed by the run that disabled it: with 0, the group this deploy disables is destroyed by the next deploy, rollback or cleanup run',
     { min: 0, max: 50, default: 2 },
     { kind: 'number' },
   ),
