@@ -91,7 +91,7 @@ async function assertSettled(t: import('ava').ExecutionContext): Promise<void> {
   const { groups } = await loadCluster(env.aws, 'web-prod');
   t.is(groups.filter((g) => g.enabled).length, 1, 'exactly one enabled group');
   for (const group of groups) t.is(group.tags[Tag.pinnedFrom], undefined, `${group.name} has no pinned min`);
-  t.is(await readLock(env.aws, ledger(), 'web-prod'), null, 'the lock is released');
+  t.is(await readLock(env.aws, ledger(), 'web-prod', { region: env.aws.region }), null, 'the lock is released');
 }
 
 test.serial(
