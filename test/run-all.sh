@@ -83,6 +83,8 @@ bench_small() {
   [ "$status" -eq 0 ] || return 1
   # The table row: instances=2 … probe req, failed=0, loop p99/max, status ok.
   echo "$out" | grep -Eq '^2 .* [0-9]+ +0 +[0-9]+/[0-9]+ +ok$' || { echo "no ok row with 0 failed requests"; return 1; }
+  # The two-region row: single deploys (sum), rollout in 2 waves, in 1 wave, probe requests, failed=0, ok.
+  echo "$out" | grep -Eq '^[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +0 +ok$' || { echo "no ok two-region row with 0 failed requests"; return 1; }
 }
 check bench-2 bench_small
 
