@@ -144,11 +144,17 @@ test.serial(
   },
 );
 
-test.serial('v2 with onFailure stop: the first region stays on v2', async (t) => {
+test.serial('v2 with onFailure stop: the first region stays on v2, 0 failed in both', async (t) => {
+  const running = probes();
   const result = await env.deploy(
     rolloutInput('2.0.0', pick('2.0.0', EU), { healthTimeout: '60s', onFailure: 'stop' }),
   );
+  const reports = await stopAll(running);
   t.is(result.exitCode, 1, env.lines.slice(-30).join('\n'));
+  for (const region of REGIONS)
+    t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+  t.deepEqual(servingAtEnd(reports[US]!), ['2.0.0']);
+  t.deepEqual(servingAtEnd(reports[EU]!), ['1.0.0']);
   const error = (result.output as { error: Record<string, unknown> }).error;
   t.deepEqual(
     (error.regions as Array<{ region: string; status: string }>).map((r) => `${r.region}:${r.status}`),
@@ -214,8 +220,14 @@ test.serial(
     const input = rolloutInput('1.0.0', pick('1.0.0'));
     const regions = input.regions as Record<string, Record<string, unknown>>;
     regions[EU] = { ...regions[EU], roleArn: 'arn:aws:iam::123456789012:role/deployer', externalId: 'web-team-7f3a' };
+    const running = probes();
     const result = await env.deploy(input);
+    const reports = await stopAll(running);
     t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+    for (const region of REGIONS) {
+      t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+      t.deepEqual(servingAtEnd(reports[region]!), ['1.0.0'], region);
+    }
     t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] });
     const { body } = await getJson(credentialsUrl);
     const uses = body?.uses as CredentialUse[];
@@ -241,6 +253,31 @@ test.serial(
     );
   },
 );
+
+test.serial('one wave: both regions deploy at the same time (each its own lock), 0 failed', async (t) => {
+  t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] });
+  const running = probes();
+  const result = await env.deploy(rolloutInput('3.0.0', pick('3.0.0'), { waves: [[US, EU]] }));
+  const reports = await stopAll(running);
+  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+  for (const region of REGIONS) {
+    t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+    t.deepEqual(servingAtEnd(reports[region]!), ['3.0.0'], region);
+  }
+  // The ledger's times: each region's deploy started before the other's ended (neither waited for the other's lock).
+  const { rolloutId } = result.output as { rolloutId: string };
+  const records = await listRecords(env.aws, rolloutInput('3.0.0', pick('3.0.0')).ledger, 'web-prod', { limit: 50 });
+  const deployOf = (region: string) =>
+    records.find((r) => r.rolloutId === rolloutId && r.region === region && r.kind === 'deploy' && r.finishedAt);
+  const us = deployOf(US);
+  const eu = deployOf(EU);
+  t.truthy(us && eu, JSON.stringify(records.filter((r) => r.rolloutId === rolloutId)));
+  t.true(Date.parse(us!.startedAt) < Date.parse(eu!.finishedAt!), 'us-east-1 started before eu-west-1 finished');
+  t.true(Date.parse(eu!.startedAt) < Date.parse(us!.finishedAt!), 'eu-west-1 started before us-east-1 finished');
+  // Back on v1 for the tests that follow.
+  const back = await env.deploy(rolloutInput('1.0.0', pick('1.0.0'), { waves: [[US, EU]] }));
+  t.is(back.exitCode, 0, JSON.stringify(back.output));
+});
 
 /** The environment of a stage bundle run as Jenkins would (a separate process: a failpoint kills it, not the test). */
 function bundleEnv(failpoint = ''): Record<string, string> {
