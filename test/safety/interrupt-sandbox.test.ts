@@ -183,7 +183,7 @@ test.serial(
         status: 500,
       });
       const head = await env.aws.s3.send(
-        new HeadObjectCommand({ Bucket: ledger().bucket, Key: lockKey(ledger(), 'web-prod') }),
+        new HeadObjectCommand({ Bucket: ledger().bucket, Key: lockKey(ledger(), 'web-prod', 'us-east-1') }),
       );
       const leaseEnded = (head.LastModified?.getTime() ?? Date.now()) + 6_000;
       await sleep(Math.max(0, leaseEnded - Date.now()) + 1_000);
