@@ -13,7 +13,9 @@ import { isConditionFailed, isNoSuchKey } from '../aws/errors';
 import { ledgerS3Error } from './s3-errors';
 
 /**
- * The cluster lock: one S3 object per cluster, `{prefix}/{cluster}/lock.json`,
+ * The cluster lock: one S3 object per cluster and region,
+ * `{prefix}/{cluster}/locks/{region}.json` (or the cluster's own `lock.json`,
+ * a rollout's, without a region; see ledger-ref.ts `lockKey`),
  * created with `If-None-Match: *` (only one creator wins), renewed and
  * released with `If-Match: <our ETag>` (never someone else's lock). A lock
  * whose lease has expired is broken only when asked to, with `If-Match` on
