@@ -25,6 +25,7 @@ import { findAwsCliV2 } from '../test/helpers/aws-cli';
 import { type BenchOptions, PeerResult, SizeResult } from './results';
 import { runSize } from './scenarios/scaled';
 import { runPeer } from './scenarios/peer';
+import { renderRegions, runRegions, type RegionsResult } from './scenarios/regions';
 import { render } from './tables';
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -75,6 +76,11 @@ function parseArgs(argv: string[]): BenchOptions {
         describe: 'Also the rows at time scale 1 (bluegreen and the AWS CLI peer, ~3 min each; on in `npm run bench`)',
       },
       'aws-timings-instances': { type: 'number', default: 2, describe: 'Instances of the AWS-timings rows' },
+      'two-regions': {
+        type: 'boolean',
+        default: true,
+        describe: 'The two-region row: a rollout in two waves (and in one) against two single-region deploys',
+      },
       'boot-seconds': { type: 'number', default: 10, describe: 'Instance boot time in AWS seconds (before scaling)' },
       'probe-concurrency': { type: 'number', default: 4, describe: 'Probe requests in flight' },
       deadline: { type: 'number', describe: 'Real seconds allowed per size (default: 120 + 3 × size)' },
@@ -107,6 +113,7 @@ function parseArgs(argv: string[]): BenchOptions {
     scaled: parsed.scaled,
     awsTimings: parsed['aws-timings'],
     awsTimingsInstances: Math.max(1, Math.floor(parsed['aws-timings-instances'])),
+    twoRegions: parsed['two-regions'],
     watchSizes: String(parsed['watch-sizes'])
       .split(',')
       .map((x) => Number(x.trim()))
@@ -192,6 +199,13 @@ async function main(): Promise<number> {
     log.info('at AWS timings (time scale 1): bluegreen, then the AWS CLI peer, each on a fresh sandbox');
     awsTimings = await runAwsTimings(awsTimingsOptions, log, awsCli);
   }
+  let regions: RegionsResult | undefined;
+  if (options.twoRegions) {
+    log.info(
+      `two regions: rollouts against single-region deploys on a fresh sandbox (time scale ${options.timeScale})`,
+    );
+    regions = await runRegions(options, log);
+  }
   let coldStart: ColdStartRow[] = [];
   if (options.coldStartRuns > 0) {
     log.info(`cold start: every bundle alone in an empty folder, median of ${options.coldStartRuns} runs`);
@@ -200,6 +214,7 @@ async function main(): Promise<number> {
   const text = [
     ...(options.scaled ? [render(results, peers, options, coldStart)] : []),
     ...(awsTimings.length > 0 ? [renderAwsTimings(awsTimings, awsTimingsOptions)] : []),
+    ...(regions ? [renderRegions(regions, options.timeScale)] : []),
     ...(!options.scaled && coldStart.length > 0 ? [formatColdStartTable(coldStart)] : []),
   ].join('\n\n');
   process.stdout.write(`\n${text}\n`);
@@ -222,10 +237,16 @@ async function main(): Promise<number> {
     results,
     peers,
     awsTimings,
+    regions,
   };
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\nresults: ${relative(process.cwd(), file)}\n`);
-  return results.every((r) => r.ok) && peers.every((p) => p.ok) && awsTimings.every((r) => r.ok) ? 0 : 1;
+  return results.every((r) => r.ok) &&
+    peers.every((p) => p.ok) &&
+    awsTimings.every((r) => r.ok) &&
+    (regions?.ok ?? true)
+    ? 0
+    : 1;
 }
 
 // Exit explicitly: a deploy cut off by a deadline may still hold timers (lock renewal, retries) against a stopped sandbox.

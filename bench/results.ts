@@ -34,6 +34,8 @@ export interface BenchOptions {
   /** The rows at AWS timings (time scale 1: bluegreen beside the AWS CLI peer); `npm run bench` turns them on. */
   awsTimings: boolean;
   awsTimingsInstances: number;
+  /** The two-region row (bench/scenarios/regions.ts). */
+  twoRegions: boolean;
   verbose: boolean;
   outDir: string;
 }

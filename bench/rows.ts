@@ -28,6 +28,8 @@ export interface Leftovers {
 export interface RowSandboxOptions {
   timeScale: number;
   bootSeconds: number;
+  /** Several regions, each with its own demo infra and listener (default: one). */
+  regions?: string[];
 }
 
 /** Rejects after `ms` (the size's deadline); `clear()` disarms it. */
@@ -50,6 +52,7 @@ export async function rowSandbox(options: RowSandboxOptions, log: Logger): Promi
     timeScale: options.timeScale,
     infra: 'demo',
     bootSeconds: options.bootSeconds,
+    ...(options.regions ? { regions: options.regions } : {}),
     log: log.child('sandbox'),
   });
   activeSandbox = sandbox;

@@ -171,7 +171,9 @@ const failure = (run: StageRun) =>
 
 async function lockHeld(name: string): Promise<boolean> {
   try {
-    await aws.s3.send(new GetObjectCommand({ Bucket: ledger.bucket, Key: `${ledger.prefix}/${name}/lock.json` }));
+    await aws.s3.send(
+      new GetObjectCommand({ Bucket: ledger.bucket, Key: `${ledger.prefix}/${name}/locks/${region}.json` }),
+    );
     return true;
   } catch {
     return false;

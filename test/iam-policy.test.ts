@@ -124,13 +124,16 @@ test('no mutating action is granted on every resource, except those IAM cannot s
   t.deepEqual(wide, []);
 });
 
-test('s3:DeleteObject is granted on the lock key only', (t) => {
+test('s3:DeleteObject is granted on the lock keys only (the rollout lock, and each region its own)', (t) => {
   const deletes = policies.flatMap(({ policy }) =>
     policy.Statement.filter((s) =>
       (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:DeleteObject'),
     ).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource])),
   );
-  t.deepEqual(deletes, ['arn:aws:s3:::REPLACE_LEDGER_BUCKET/REPLACE_LEDGER_PREFIX/REPLACE_CLUSTER/lock.json']);
+  t.deepEqual(deletes, [
+    'arn:aws:s3:::REPLACE_LEDGER_BUCKET/REPLACE_LEDGER_PREFIX/REPLACE_CLUSTER/lock.json',
+    'arn:aws:s3:::REPLACE_LEDGER_BUCKET/REPLACE_LEDGER_PREFIX/REPLACE_CLUSTER/locks/*',
+  ]);
 });
 
 test('every placeholder of the policies is explained in the README', (t) => {

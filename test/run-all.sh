@@ -86,6 +86,8 @@ bench_small() {
   # The same bad build under red/black + watch and under a canary: both rolled back, each with its failed share.
   echo "$out" | grep -Eq '^2 +red/black \+ watch +rolled back +[0-9]+ of [0-9]+ +[0-9.]+ %' || { echo "no red/black + watch comparison row"; return 1; }
   echo "$out" | grep -Eq '^2 +canary \[10, 100\] +rolled back +[0-9]+ of [0-9]+ +[0-9.]+ %' || { echo "no canary comparison row"; return 1; }
+  # The two-region row: single deploys (sum), rollout in 2 waves, in 1 wave, probe requests, failed=0, ok.
+  echo "$out" | grep -Eq '^[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +0 +ok$' || { echo "no ok two-region row with 0 failed requests"; return 1; }
 }
 check bench-2 bench_small
 

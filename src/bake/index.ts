@@ -13,6 +13,7 @@ export { amiTimestamp, assertAmiName, makeAmiName } from './ami-name';
 export { credentialsExpiry, checkCredentialsOutlastBake, type CredentialsExpiry } from './credentials-expiry';
 export { escapeGoTemplate, hclString, packerString, packerStringList } from './escape';
 export { ec2LiteralTagger } from './literal-tags';
+export { ec2AmiSharer } from './share-ami';
 export {
   parseAmiArtifactId,
   parseMachineReadableLine,

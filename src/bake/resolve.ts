@@ -97,6 +97,14 @@ function resolveEncryption(value: unknown, copyRegions: string[]): ResolvedBake[
   return encryption;
 }
 
+/** An AWS account id: 12 digits (an account the AMI is shared with). */
+function checkAccountId(field: string, value: unknown): string {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d{12}$/.test(text))
+    throw new InputError(field, `must be an AWS account id, 12 digits (got ${JSON.stringify(value)})`);
+  return text;
+}
+
 /**
  * Validates a bake's options and applies defaults: the one entry both the
  * stage (before anything runs) and {@link renderBuild} callers use; rendering
@@ -132,6 +140,7 @@ export function resolveBakeOptions(
   const copyRegions = list('copyRegions', o['copyRegions']).map((r, i) => checkRegion(`copyRegions.${i}`, r));
   if (copyRegions.includes(region))
     throw new InputError('copyRegions', `holds the build region ${region}; list only the other regions`);
+  const amiUsers = list('amiUsers', o['amiUsers']).map((id, i) => checkAccountId(`amiUsers.${i}`, id));
   const outDir = optionalNonBlank('outDir', o['outDir']);
 
   const timeoutMinutes =
@@ -156,6 +165,7 @@ export function resolveBakeOptions(
     volume: resolveVolume(o['volume'], windows, sandbox),
     encryption: resolveEncryption(o['encryption'], copyRegions),
     copyRegions,
+    amiUsers,
     ...resolveTags({
       app,
       version,

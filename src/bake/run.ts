@@ -38,6 +38,8 @@ export interface RunPackerOptions {
   env?: NodeJS.ProcessEnv;
   /** Applies tags Packer cannot carry (values holding `{{`) to the AMIs; see literal-tags.ts. */
   applyLiteralTags?: (amis: Record<string, string>, tags: Record<string, string>) => Promise<void>;
+  /** Shares the AMIs and their snapshots with the bake's `amiUsers`, in every region; see share-ami.ts. */
+  shareAmi?: (amis: Record<string, string>, accounts: readonly string[]) => Promise<void>;
 }
 
 /** What a bake made. */
@@ -240,6 +242,18 @@ export async function runPacker(buildDir: BuildDir, options: RunPackerOptions = 
         await options.applyLiteralTags(amis, literal);
       } catch (e) {
         failures.push(`applying tags holding "{{" failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  const accounts = buildDir.bake.amiUsers;
+  if (accounts.length > 0) {
+    if (options.shareAmi === undefined) {
+      failures.push(`the AMIs were not shared with ${accounts.join(', ')} (no shareAmi)`);
+    } else {
+      try {
+        await options.shareAmi(amis, accounts);
+      } catch (e) {
+        failures.push(`sharing the AMIs with ${accounts.join(', ')} failed: ${(e as Error).message}`);
       }
     }
   }

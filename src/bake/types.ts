@@ -85,6 +85,8 @@ export interface BakeOptions {
   encryption?: { kmsKeyId?: string; regionKmsKeyIds?: Record<string, string> };
   /** Regions the AMI is copied to. */
   copyRegions?: string[];
+  /** Accounts (12-digit ids) allowed to launch the AMI and create volumes from its snapshots, in every region. */
+  amiUsers?: string[];
   /** Extra tags of the AMI and its snapshots. */
   tags?: Record<string, string>;
   /** Build metadata recorded in tags. */
@@ -135,6 +137,8 @@ export interface ResolvedBake {
   volume: { sizeGb?: number; type: string; deviceName: string };
   encryption?: { kmsKeyId?: string; regionKmsKeyIds?: Record<string, string> };
   copyRegions: string[];
+  /** Accounts the AMI and its snapshots are shared with (launch permission, createVolumePermission). */
+  amiUsers: string[];
   /** AMI + snapshot tags Packer can carry (no `{{`). */
   tags: Record<string, string>;
   /** Tags holding `{{`: applied after the build through the EC2 API (Packer would render them). */

@@ -1,3 +1,4 @@
 import { runJUnitReport } from '../stages/junit-report';
+import { deployStageChecks } from '../stages/junit-rollout';
 
-process.exitCode = runJUnitReport(process.argv.slice(2));
+process.exitCode = runJUnitReport(process.argv.slice(2), deployStageChecks);

@@ -46,6 +46,18 @@ export function withRunScope<T>(controller: AbortController, work: () => Promise
   return storage.run({ signal: controller.signal, interrupt, takeInterruption }, work);
 }
 
+/**
+ * Runs `work` with a lock guard of its own, interrupted with the run: parts
+ * of one run that hold different locks at the same time (the regions of a
+ * rollout's wave, each under its region's lock) must not prove or clear each other's.
+ */
+export function withOwnLockGuard<T>(work: () => Promise<T>): Promise<T> {
+  const parent = storage.getStore();
+  if (!parent) return work();
+  const { lockGuard: _parentGuard, ...shared } = parent;
+  return storage.run({ ...shared }, work);
+}
+
 /** The scope of the run this code belongs to, if any. */
 export function currentRunScope(): RunScope | undefined {
   return storage.getStore();

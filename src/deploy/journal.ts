@@ -49,6 +49,8 @@ export function whoAmI(buildUrl?: string): string {
 export interface SessionOptions {
   ledger: LedgerRef;
   cluster: string;
+  /** The cluster's region: each region has its own lock. */
+  region: string;
   owner: string;
   deploymentId: string;
   leaseSeconds: number;
@@ -70,6 +72,7 @@ export async function openClusterSession(clusterAws: AwsClients, options: Sessio
   while (!lock) {
     try {
       lock = await acquireLock(aws, options.ledger, options.cluster, {
+        region: options.region,
         owner: options.owner,
         deploymentId: options.deploymentId,
         leaseSeconds: options.leaseSeconds,
@@ -84,7 +87,9 @@ export async function openClusterSession(clusterAws: AwsClients, options: Sessio
       await sleep(Math.min(2_000, Math.max(100, deadline - Date.now())));
     }
   }
-  options.log.info(`lock on ${options.cluster} taken (lease ${options.leaseSeconds}s, renewed while this runs)`);
+  options.log.info(
+    `lock on ${options.cluster} in ${options.region} taken (lease ${options.leaseSeconds}s, renewed while this runs)`,
+  );
   const held = lock;
   // From here every change to the cluster (by this run's clients) first proves the lock; a lost lock also interrupts the run's waits.
   const scope = currentRunScope();

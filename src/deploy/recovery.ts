@@ -29,6 +29,7 @@ import {
 } from './server-group-ops';
 import { settleInterruptedWatch } from './operations/interrupted-watch';
 import { removeOrphanTargetGroups } from './operations/orphan-target-groups';
+import { endRolloutWatch, isRolloutRunning, watchingRollout } from './rollout-watch';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -125,6 +126,21 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
         message: `rollback interrupted in phase ${phase}; ${group.name} disabled again`,
       });
       continue;
+    }
+    const rolloutId = watchingRollout(group);
+    if (rolloutId !== undefined) {
+      const { ledger } = options.session.lock;
+      if (await isRolloutRunning(aws, ledger, cluster, rolloutId)) {
+        log.info(`${group.name}: under the watch of rollout ${rolloutId}, which is running: left to it`);
+        continue;
+      }
+      if (!group.enabled) {
+        // The rollout put this region back and was stopped before it cleared its mark.
+        await endRolloutWatch(aws, group.name);
+        actions.push(`cleared the mark of rollout ${rolloutId} on ${group.name} (out of service)`);
+        continue;
+      }
+      log.warn(`${group.name}: rollout ${rolloutId} ended before its last wave (killed): its verdict is unknown`);
     }
     // An interrupted watch: rolled back, or (a rollback's, or nothing warm to go back to) its marks cleared and finished.
     if (phase === Phase.watching) {
@@ -340,6 +356,7 @@ export async function lockAndRecover(
   const session = await openClusterSession(aws, {
     ledger: options.ledger,
     cluster: options.cluster,
+    region: options.region,
     owner: options.owner,
     deploymentId: options.deploymentId,
     leaseSeconds: options.lockLeaseSeconds,

@@ -110,9 +110,20 @@ export function recordsKeyPrefix(ledger: LedgerRef, cluster: string): string {
   return `${clusterKeyPrefix(ledger, cluster)}records/`;
 }
 
-/** The key of a cluster's lock object. */
-export function lockKey(ledger: LedgerRef, cluster: string): string {
-  return `${clusterKeyPrefix(ledger, cluster)}lock.json`;
+/**
+ * The key of a lock object: a cluster's in one region (`{cluster}/locks/{region}.json`: each region its own lock,
+ * so a rollout's regions deploy at the same time), or the whole cluster's (`{cluster}/lock.json`) without one.
+ */
+export function lockKey(ledger: LedgerRef, cluster: string, region?: string): string {
+  if (region === undefined) return `${clusterKeyPrefix(ledger, cluster)}lock.json`;
+  if (!/^[a-z0-9-]{1,64}$/.test(region))
+    throw new InputError('region', `is not a region name (got ${JSON.stringify(region)})`);
+  return `${clusterKeyPrefix(ledger, cluster)}locks/${region}.json`;
+}
+
+/** How messages name what a lock guards: `web-prod in us-east-1`, or `web-prod`. */
+export function lockLabel(cluster: string, region?: string): string {
+  return region === undefined ? cluster : `${cluster} in ${region}`;
 }
 
 /** Cluster names are validated by the stages; this guards the key layout against anything else. */

@@ -1,7 +1,7 @@
 import { BluegreenError, describeError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/log';
 import type { LedgerAws } from './ledger';
-import type { LedgerRef } from './ledger-ref';
+import { lockLabel, type LedgerRef } from './ledger-ref';
 import { acquireLock, RENEWALS_PER_LEASE, type AcquireLockOptions, type HeldLock } from './lock';
 
 /**
@@ -66,7 +66,7 @@ export function keepLockRenewed(lock: HeldLock, options: LockRenewalOptions = {}
         }
       }
       log.warn(
-        `could not renew the lock of cluster ${lock.cluster} (will retry; the lease holds ${Math.max(0, Math.round(lock.provenForMs() / 1000))}s more): ${describeError(error)}`,
+        `could not renew the lock of cluster ${lockLabel(lock.cluster, lock.region)} (will retry; the lease holds ${Math.max(0, Math.round(lock.provenForMs() / 1000))}s more): ${describeError(error)}`,
       );
     }
   };
@@ -130,7 +130,7 @@ export async function withClusterLock<T>(
     if (!renewal.lost) {
       await lock.release().catch((error: unknown) => {
         log.warn(
-          `could not release the lock of cluster ${cluster} (its lease ends at ${lock.record.expiresAt}): ${describeError(error)}`,
+          `could not release the lock of cluster ${lockLabel(cluster, options.region)} (its lease ends at ${lock.record.expiresAt}): ${describeError(error)}`,
         );
       });
     }

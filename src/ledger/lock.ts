@@ -7,13 +7,15 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { BluegreenError, ConflictError, InputError, OperationFailedError } from '../core/errors';
 import { silentLogger, type Logger } from '../core/log';
 import type { LedgerAws } from './ledger';
-import { ledgerUrl, lockKey, type LedgerRef } from './ledger-ref';
+import { ledgerUrl, lockKey, lockLabel, type LedgerRef } from './ledger-ref';
 import { redact } from '../core/redact';
 import { isConditionFailed, isNoSuchKey } from '../aws/errors';
 import { ledgerS3Error } from './s3-errors';
 
 /**
- * The cluster lock: one S3 object per cluster, `{prefix}/{cluster}/lock.json`,
+ * The cluster lock: one S3 object per cluster and region,
+ * `{prefix}/{cluster}/locks/{region}.json` (or the cluster's own `lock.json`,
+ * a rollout's, without a region; see ledger-ref.ts `lockKey`),
  * created with `If-None-Match: *` (only one creator wins), renewed and
  * released with `If-Match: <our ETag>` (never someone else's lock). A lock
  * whose lease has expired is broken only when asked to, with `If-Match` on
@@ -51,6 +53,8 @@ export interface LockRecord {
 /** The lock as `readLock` sees it. */
 export interface LockStatus extends LockRecord {
   cluster: string;
+  /** The region whose lock this is (absent: the whole cluster's). */
+  region?: string;
   /** `s3://bucket/key` of the lock object. */
   url: string;
   /** ETag of the lock object (what a conditional write must match). */
@@ -82,6 +86,8 @@ const MAX_LEASE_SECONDS = 7 * 24 * 3600;
 
 /** Options of {@link acquireLock}. */
 export interface AcquireLockOptions {
+  /** The region of the cluster to lock (each region its own lock); absent: the whole cluster. */
+  region?: string;
   /** Who takes it: build URL, or user@host (credentials in a URL are stripped). */
   owner: string;
   deploymentId: string;
@@ -98,6 +104,8 @@ export interface AcquireLockOptions {
 export interface HeldLock {
   readonly ledger: LedgerRef;
   readonly cluster: string;
+  /** The region locked (absent: the whole cluster). */
+  readonly region: string | undefined;
   readonly key: string;
   /** The lock body as last written by us. */
   readonly record: LockRecord;
@@ -155,9 +163,9 @@ export async function readLock(
   aws: LedgerAws,
   ledger: LedgerRef,
   cluster: string,
-  options: { clock?: () => Date } = {},
+  options: { clock?: () => Date; region?: string } = {},
 ): Promise<LockStatus | null> {
-  const key = lockKey(ledger, cluster);
+  const key = lockKey(ledger, cluster, options.region);
   let text: string;
   let etag: string;
   let lastModifiedMs: number;
@@ -179,6 +187,7 @@ export async function readLock(
   return {
     ...record,
     cluster,
+    ...(options.region !== undefined ? { region: options.region } : {}),
     url: ledgerUrl(ledger, key),
     etag,
     leaseEndsAt: new Date(leaseEndsMs).toISOString(),
@@ -259,7 +268,9 @@ export async function acquireLock(
   if (typeof options.deploymentId !== 'string' || options.deploymentId === '')
     throw new InputError('deploymentId', 'is required');
   const owner = redact(options.owner);
-  const key = lockKey(ledger, cluster);
+  const { region } = options;
+  const key = lockKey(ledger, cluster, region);
+  const label = lockLabel(cluster, region);
   const newRecord = (brokeExpiredLockOf?: LockRecord['brokeExpiredLockOf']): LockRecord => {
     const now = clock();
     return {
@@ -276,7 +287,7 @@ export async function acquireLock(
     };
   };
   const held = (record: LockRecord, etag: string, sentAt: number) =>
-    new S3HeldLock(aws, ledger, cluster, key, record, etag, sentAt, clock, log);
+    new S3HeldLock(aws, ledger, cluster, region, key, record, etag, sentAt, clock, log);
 
   // A few rounds: the lock may be released or broken between our write and our read.
   for (let round = 1; round <= 5; round += 1) {
@@ -294,13 +305,13 @@ export async function acquireLock(
         { abortSignal: lockCallSignal(leaseSeconds * 500) },
       );
       log.info(
-        `locked cluster ${cluster} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`,
+        `locked cluster ${label} for deployment ${record.deploymentId} (lease ${leaseSeconds}s, ${ledgerUrl(ledger, key)})`,
       );
       return held(record, put.ETag ?? '', sentAt);
     } catch (error) {
       if (!isConditionFailed(error)) throw ledgerS3Error(error, ledger, 'creating the lock in');
     }
-    const current = await readLock(aws, ledger, cluster, { clock });
+    const current = await readLock(aws, ledger, cluster, { clock, region });
     if (!current) continue; // released meanwhile: try again
     // Our write landed but its answer was lost, and the SDK's retry found our own lock.
     if (current.token === record.token) return held(storedRecord(current), current.etag, sentAt);
@@ -323,29 +334,37 @@ export async function acquireLock(
         { abortSignal: lockCallSignal(leaseSeconds * 500) },
       );
       log.warn(
-        `broke the expired lock of cluster ${cluster} held by ${current.owner} (deployment ${current.deploymentId}, lease ended at ${current.leaseEndsAt} by S3's clock); ` +
+        `broke the expired lock of cluster ${label} held by ${current.owner} (deployment ${current.deploymentId}, lease ended at ${current.leaseEndsAt} by S3's clock); ` +
           `locked for deployment ${record2.deploymentId}`,
       );
       return held(record2, put.ETag ?? '', sentAt2);
     } catch (error) {
       // Another breaker won, or the holder renewed or released: look again.
       if (!isConditionFailed(error) && !isNoSuchKey(error)) throw ledgerS3Error(error, ledger, 'breaking the lock in');
-      const after = await readLock(aws, ledger, cluster, { clock });
+      const after = await readLock(aws, ledger, cluster, { clock, region });
       if (after && after.token === record2.token) return held(storedRecord(after), after.etag, sentAt2);
     }
   }
-  const current = await readLock(aws, ledger, cluster, { clock });
+  const current = await readLock(aws, ledger, cluster, { clock, region });
   if (current) throw lockHeldError(current, clock());
   throw new ConflictError(
     'LockContended',
-    `cluster ${cluster}: the lock kept changing hands while we tried to take it; try again`,
-    { cluster },
+    `cluster ${label}: the lock kept changing hands while we tried to take it; try again`,
+    { cluster, ...(region !== undefined ? { region } : {}) },
   );
 }
 
 /** The lock body of a status (without what `readLock` adds). */
 function storedRecord(status: LockStatus): LockRecord {
-  const { cluster: _cluster, url: _url, etag: _etag, expired: _expired, leaseEndsAt: _leaseEndsAt, ...record } = status;
+  const {
+    cluster: _cluster,
+    region: _region,
+    url: _url,
+    etag: _etag,
+    expired: _expired,
+    leaseEndsAt: _leaseEndsAt,
+    ...record
+  } = status;
   return record;
 }
 
@@ -361,9 +380,10 @@ export function lockHeldError(lock: LockStatus, now: Date = new Date()): Conflic
     : `wait for that run to finish; a lock whose lease has expired can be taken over with breakExpiredLock: true, a live one is never broken`;
   return new ConflictError(
     'LockHeld',
-    `cluster ${lock.cluster} is locked by ${holder} ${since}; ${lease}. To go on: ${recovery}`,
+    `cluster ${lockLabel(lock.cluster, lock.region)} is locked by ${holder} ${since}; ${lease}. To go on: ${recovery}`,
     {
       cluster: lock.cluster,
+      ...(lock.region !== undefined ? { region: lock.region } : {}),
       holder: {
         owner: lock.owner,
         deploymentId: lock.deploymentId,
@@ -390,10 +410,16 @@ class S3HeldLock implements HeldLock {
   private leaseFrom: number;
   private lostError: BluegreenError | undefined;
 
+  /** How messages name what this lock guards. */
+  private get label(): string {
+    return lockLabel(this.cluster, this.region);
+  }
+
   constructor(
     private readonly aws: LedgerAws,
     readonly ledger: LedgerRef,
     readonly cluster: string,
+    readonly region: string | undefined,
     readonly key: string,
     private current: LockRecord,
     private currentEtag: string,
@@ -432,10 +458,11 @@ class S3HeldLock implements HeldLock {
     const since = Math.round((performance.now() - this.leaseFrom) / 1000);
     this.lostError = new OperationFailedError(
       'LockLeaseExpired',
-      `refused ${action}: the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}) was last renewed ${since}s ago, ` +
+      `refused ${action}: the lock of cluster ${this.label} (deployment ${this.current.deploymentId}) was last renewed ${since}s ago, ` +
         `too long for its ${this.current.leaseSeconds}s lease (S3 did not accept the renewals), so another run may hold it now; this run stops changing the cluster`,
       {
         cluster: this.cluster,
+        ...(this.region !== undefined ? { region: this.region } : {}),
         lock: ledgerUrl(this.ledger, this.key),
         refused: action,
         recovery:
@@ -472,11 +499,9 @@ class S3HeldLock implements HeldLock {
         throw ledgerS3Error(error, this.ledger, 'renewing the lock in');
     }
     // 412: someone else's lock now — or our own renewal landed, its answer was lost, and the SDK's retry found it.
-    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
+    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock, region: this.region });
     if (seen && seen.token !== undefined && seen.token === this.current.token) {
-      this.log.debug(
-        `the lock of cluster ${this.cluster} is still ours (a renewal landed although its answer was lost)`,
-      );
+      this.log.debug(`the lock of cluster ${this.label} is still ours (a renewal landed although its answer was lost)`);
       return this.renewed(storedRecord(seen), seen.etag, sentAt);
     }
     const by = seen
@@ -484,9 +509,10 @@ class S3HeldLock implements HeldLock {
       : 'it was deleted';
     this.lostError = new ConflictError(
       'LockLost',
-      `lost the lock of cluster ${this.cluster} (deployment ${this.current.deploymentId}): ${by}`,
+      `lost the lock of cluster ${this.label} (deployment ${this.current.deploymentId}): ${by}`,
       {
         cluster: this.cluster,
+        ...(this.region !== undefined ? { region: this.region } : {}),
         lock: ledgerUrl(this.ledger, this.key),
         recovery:
           'another run took the cluster over; this run stopped changing it. See the status of the cluster; the run holding the lock settles it',
@@ -499,21 +525,21 @@ class S3HeldLock implements HeldLock {
     this.current = record;
     this.currentEtag = etag;
     this.leaseFrom = sentAt;
-    this.log.debug(`renewed the lock of cluster ${this.cluster} until ${record.expiresAt}`);
+    this.log.debug(`renewed the lock of cluster ${this.label} until ${record.expiresAt}`);
     return record;
   }
 
   async release(): Promise<boolean> {
-    if (await releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, silentLogger)) {
-      this.log.info(`released the lock of cluster ${this.cluster}`);
+    if (await releaseLock(this.aws, this.ledger, this.cluster, this.currentEtag, silentLogger, this.region)) {
+      this.log.info(`released the lock of cluster ${this.label}`);
       return true;
     }
     // A renewal whose answer we never got may have landed (new ETag): the token tells whether the lock is still ours.
-    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock });
+    const seen = await readLock(this.aws, this.ledger, this.cluster, { clock: this.clock, region: this.region });
     if (seen && seen.token !== undefined && seen.token === this.current.token)
-      return releaseLock(this.aws, this.ledger, this.cluster, seen.etag, this.log);
+      return releaseLock(this.aws, this.ledger, this.cluster, seen.etag, this.log, this.region);
     this.log.warn(
-      `did not release the lock of cluster ${this.cluster}: ${seen ? 'it is no longer ours (taken over by another run)' : 'it was already gone'}`,
+      `did not release the lock of cluster ${this.label}: ${seen ? 'it is no longer ours (taken over by another run)' : 'it was already gone'}`,
     );
     return false;
   }
@@ -529,25 +555,27 @@ export async function releaseLock(
   cluster: string,
   etag: string,
   log: Logger = silentLogger,
+  region?: string,
 ): Promise<boolean> {
-  const key = lockKey(ledger, cluster);
+  const key = lockKey(ledger, cluster, region);
+  const label = lockLabel(cluster, region);
   try {
     // Look first: a store that ignored If-Match on DELETE would still not delete a lock that is visibly not ours.
     const head = await aws.s3.send(new HeadObjectCommand({ Bucket: ledger.bucket, Key: key }));
     if (head.ETag !== etag) {
-      log.warn(`did not release the lock of cluster ${cluster}: it is no longer ours (taken over by another run)`);
+      log.warn(`did not release the lock of cluster ${label}: it is no longer ours (taken over by another run)`);
       return false;
     }
     await aws.s3.send(new DeleteObjectCommand({ Bucket: ledger.bucket, Key: key, IfMatch: etag }));
-    log.info(`released the lock of cluster ${cluster}`);
+    log.info(`released the lock of cluster ${label}`);
     return true;
   } catch (error) {
     if (isNoSuchKey(error)) {
-      log.warn(`did not release the lock of cluster ${cluster}: it was already gone`);
+      log.warn(`did not release the lock of cluster ${label}: it was already gone`);
       return false;
     }
     if (isConditionFailed(error)) {
-      log.warn(`did not release the lock of cluster ${cluster}: it is no longer ours (taken over by another run)`);
+      log.warn(`did not release the lock of cluster ${label}: it is no longer ours (taken over by another run)`);
       return false;
     }
     throw ledgerS3Error(error, ledger, 'releasing the lock in');
@@ -564,10 +592,11 @@ export async function adoptLock(
   ledger: LedgerRef,
   cluster: string,
   deploymentId: string,
-  options: { clock?: () => Date; log?: Logger } = {},
+  options: { clock?: () => Date; log?: Logger; region?: string } = {},
 ): Promise<HeldLock | null> {
   const clock = options.clock ?? (() => new Date());
-  const current = await readLock(aws, ledger, cluster, { clock });
+  const { region } = options;
+  const current = await readLock(aws, ledger, cluster, { clock, region });
   if (!current || current.deploymentId !== deploymentId) return null;
   // We did not write it in this process: the lease is not proven until our first renewal.
   const sentAt = performance.now() - current.leaseSeconds * 1000;
@@ -575,7 +604,8 @@ export async function adoptLock(
     aws,
     ledger,
     cluster,
-    lockKey(ledger, cluster),
+    region,
+    lockKey(ledger, cluster, region),
     storedRecord(current),
     current.etag,
     sentAt,

@@ -2,23 +2,30 @@ import type { AwsClients } from '../aws/clients';
 import { BluegreenError, ConflictError, ExitCode, OperationFailedError, describeError } from '../core/errors';
 import { failpoint } from '../core/failpoint';
 import type { Logger } from '../core/log';
-import { clusterRunDeadlineSeconds } from '../core/run-scope';
+import { clusterRunDeadlineSeconds, withOwnLockGuard } from '../core/run-scope';
 import { deploy, prepareDeploy, type DeployOutput } from '../deploy/deploy';
+import { whoAmI } from '../deploy/journal';
 import { describePlan } from '../deploy/plan';
 import { newDeploymentId } from '../ledger/deployment-id';
+import { ledgerAws } from '../ledger/ledger';
+import { withClusterLock } from '../ledger/lock-renewal';
 import { rollbackDeploy, type RollbackOutput } from '../rollback/rollback';
 import type { RegionDeploy, RolloutRequest } from './request';
-import { settleWarmGroup } from './settle';
+import { releaseFromRollout, settleWarmGroup, watchUntilRolloutEnds } from './settle';
 
 /**
  * One release to several regions (issue #24), above the single-region deploy:
  * every region's input is checked read-only first (a bad AMI or target group
  * in the last region is exit 2 before the first region changes), then wave
  * after wave, the regions of a wave at the same time, each a normal deploy
- * with its own lock, guards and watch. The previous group of every region
- * done stays warm until the rollout ends, so `onFailure: rollback` puts those
- * regions back by re-enabling it (no launch); at the end each region's warm
- * window becomes its own `scaleDownDelay`.
+ * with its own region's lock, guards and watch. The rollout holds the
+ * cluster's rollout lock while it runs (one rollout of a cluster at a time).
+ * With `onFailure: rollback` the previous group of every region done stays
+ * warm until the rollout ends and its new group is under the rollout's watch
+ * (src/deploy/rollout-watch.ts), so a later failure puts those regions back
+ * by re-enabling it (no launch), and a rollout killed between waves is put
+ * back by the next run in each region; at the end each region's warm window
+ * becomes its own `scaleDownDelay`.
  */
 
 /** How one region of a rollout ended. */
@@ -107,7 +114,6 @@ export async function runRollout(
 ): Promise<RolloutOutput> {
   const started = Date.now();
   const rolloutId = newDeploymentId();
-  const byRegion = new Map(request.regions.map((entry) => [entry.region, entry]));
   const waveOf = new Map(request.waves.flatMap((wave, index) => wave.map((region) => [region, index] as const)));
   const outcomes = new Map<string, RegionOutcome>(
     request.regions.map((entry) => [
@@ -139,31 +145,67 @@ export async function runRollout(
   }
   if (request.plan) return output('planned');
 
-  const warmSeconds = rolloutDeadlineSeconds(request);
+  const first = request.regions[0]!.request;
+  const failed = await withClusterLock(
+    ledgerAws(first.ledger, clientsFor(request.regions[0]!)),
+    first.ledger,
+    request.cluster.name,
+    {
+      owner: whoAmI(first.build.buildUrl),
+      deploymentId: rolloutId,
+      leaseSeconds: first.lockLeaseSeconds,
+      breakExpiredLock: first.breakExpiredLock,
+      log,
+    },
+    (_lock, signal) => runWaves(clientsFor, request, rolloutId, outcomes, signal, log),
+  );
+  const result = output('succeeded');
+  if (failed.length === 0) {
+    log.info(`rollout ${rolloutId}: every region serves the new release`);
+    return result;
+  }
+  return failRollout(result, failed, request.onFailure);
+}
+
+/** The waves, then the regions done put back or settled; the regions that failed. */
+async function runWaves(
+  clientsFor: RegionClients,
+  request: RolloutRequest,
+  rolloutId: string,
+  outcomes: Map<string, RegionOutcome>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<string[]> {
+  const byRegion = new Map(request.regions.map((entry) => [entry.region, entry]));
+  const rollsBack = request.onFailure === 'rollback';
+  // Warm until the rollout ends only when a later region's failure may put this one back (re-enabled, no launch).
+  const warmSeconds = rollsBack ? rolloutDeadlineSeconds(request) : 0;
   const done: RegionDeploy[] = [];
   const deployedAt = new Map<string, Date>();
   let failed: string[] = [];
   for (const [index, wave] of request.waves.entries()) {
     if (index > 0) failpoint('rollout-between-waves');
+    if (signal.aborted) throw signal.reason;
     log.info(`wave ${index + 1}/${request.waves.length}: ${wave.join(', ')}`);
-    // One after another even within a wave: the cluster lock is the ledger's one per cluster name, shared by
-    // every region (docs/architecture.md, "Ledger and lock"), so regions at the same time would only wait on it.
-    const results: Array<PromiseSettledResult<DeployOutput>> = [];
-    for (const region of wave) {
-      const entry = byRegion.get(region)!;
-      const deployRequest = {
-        ...entry.request,
-        rolloutId,
-        // Warm until the rollout ends: a later region's failure re-enables it without a launch.
-        scaleDownDelaySeconds: Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
-      };
-      try {
-        results.push({ status: 'fulfilled', value: await deploy(clientsFor(entry), deployRequest, log.child(region)) });
-        deployedAt.set(region, new Date());
-      } catch (reason) {
-        results.push({ status: 'rejected', reason });
-      }
-    }
+    const laterWaves = index < request.waves.length - 1;
+    // At the same time: each region has its own lock (and its own lock guard in this run).
+    const results = await Promise.allSettled(
+      wave.map((region) =>
+        withOwnLockGuard(async () => {
+          const entry = byRegion.get(region)!;
+          const regionLog = log.child(region);
+          const deployRequest = {
+            ...entry.request,
+            rolloutId,
+            scaleDownDelaySeconds: Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
+          };
+          const output = await deploy(clientsFor(entry), deployRequest, regionLog);
+          deployedAt.set(region, new Date());
+          if (rollsBack && laterWaves) await watchRegion(clientsFor(entry), entry, output, rolloutId, regionLog);
+          return output;
+        }),
+      ),
+    );
     results.forEach((result, position) => {
       const region = wave[position]!;
       const outcome = outcomes.get(region)!;
@@ -179,20 +221,32 @@ export async function runRollout(
     if (failed.length > 0) break;
   }
 
-  if (failed.length > 0 && request.onFailure === 'rollback') {
+  if (failed.length > 0 && rollsBack) {
     await rollBackDone(clientsFor, done, outcomes, rolloutId, failed, log);
   } else {
     await settleDone(clientsFor, done, outcomes, deployedAt, log);
   }
-  const result = output('succeeded');
-  if (failed.length === 0) {
-    log.info(`rollout ${rolloutId}: every region serves the new release`);
-    return result;
-  }
-  return failRollout(result, failed, request.onFailure);
+  return failed;
 }
 
-/** Puts every region done back on the group it served before (re-enabled while still warm). */
+/** Puts a region done under the rollout's watch; if that fails, it keeps its release whatever the rollout's verdict. */
+async function watchRegion(
+  aws: AwsClients,
+  entry: RegionDeploy,
+  output: DeployOutput,
+  rolloutId: string,
+  log: Logger,
+): Promise<void> {
+  try {
+    await watchUntilRolloutEnds(aws, entry.request, output.serverGroup, rolloutId, log);
+  } catch (error) {
+    log.warn(
+      `${output.serverGroup} is not under the rollout's watch (${describeError(error)}): a rollout stopped before its end leaves it serving`,
+    );
+  }
+}
+
+/** Puts every region done back on the group it served before (re-enabled while still warm), the regions at the same time. */
 async function rollBackDone(
   clientsFor: RegionClients,
   done: readonly RegionDeploy[],
@@ -201,48 +255,67 @@ async function rollBackDone(
   failed: readonly string[],
   log: Logger,
 ): Promise<void> {
-  // One region at a time, newest first: the regions share the cluster lock.
-  for (const entry of [...done].reverse()) {
-    const outcome = outcomes.get(entry.region)!;
-    const previous = outcome.deploy?.previousServerGroup;
-    const regionLog = log.child(entry.region);
-    if (!previous) {
-      regionLog.warn('nothing served before this rollout here: it keeps the new release');
-      continue;
-    }
-    const { request } = entry;
-    try {
-      const rollback = await rollbackDeploy(
-        clientsFor(entry),
-        {
-          cluster: request.cluster,
-          region: entry.region,
-          to: { kind: 'serverGroup', name: previous },
-          reason: `rollout ${rolloutId}: ${failed.join(', ')} failed`,
-          build: request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
-          healthTimeoutSeconds: request.healthTimeoutSeconds,
-          ...(request.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: request.drainTimeoutSeconds } : {}),
-          keepPrevious: request.keepPrevious,
-          scaleDownDelaySeconds: request.scaleDownDelaySeconds,
-          ledger: request.ledger,
-          plan: false,
-          breakExpiredLock: request.breakExpiredLock,
-          lockLeaseSeconds: request.lockLeaseSeconds,
-          lockWaitSeconds: request.lockWaitSeconds,
-          rolloutId,
-        },
-        regionLog,
-      );
-      outcomes.set(entry.region, { ...outcome, status: 'rolled-back', rollback });
-      regionLog.info(`back on ${rollback.restoredServerGroup} (${rollback.mode})`);
-    } catch (error) {
-      outcomes.set(entry.region, { ...outcome, status: 'rollback-failed', error: errorSummary(error) });
-      regionLog.error(`could not be put back on ${previous}: ${describeError(error)}`);
-    }
+  await Promise.all(
+    done.map((entry) =>
+      withOwnLockGuard(async () => {
+        const outcome = outcomes.get(entry.region)!;
+        const previous = outcome.deploy?.previousServerGroup;
+        const regionLog = log.child(entry.region);
+        const aws = clientsFor(entry);
+        const { request } = entry;
+        if (!previous) {
+          regionLog.warn('nothing served before this rollout here: it keeps the new release');
+          await releaseQuietly(aws, entry, outcome, regionLog);
+          return;
+        }
+        try {
+          const rollback = await rollbackDeploy(
+            aws,
+            {
+              cluster: request.cluster,
+              region: entry.region,
+              to: { kind: 'serverGroup', name: previous },
+              reason: `rollout ${rolloutId}: ${failed.join(', ')} failed`,
+              build: request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
+              healthTimeoutSeconds: request.healthTimeoutSeconds,
+              ...(request.drainTimeoutSeconds !== undefined
+                ? { drainTimeoutSeconds: request.drainTimeoutSeconds }
+                : {}),
+              keepPrevious: request.keepPrevious,
+              scaleDownDelaySeconds: request.scaleDownDelaySeconds,
+              ledger: request.ledger,
+              plan: false,
+              breakExpiredLock: request.breakExpiredLock,
+              lockLeaseSeconds: request.lockLeaseSeconds,
+              lockWaitSeconds: request.lockWaitSeconds,
+              rolloutId,
+            },
+            regionLog,
+          );
+          outcomes.set(entry.region, { ...outcome, status: 'rolled-back', rollback });
+          regionLog.info(`back on ${rollback.restoredServerGroup} (${rollback.mode})`);
+          await releaseQuietly(aws, entry, outcome, regionLog);
+        } catch (error) {
+          outcomes.set(entry.region, { ...outcome, status: 'rollback-failed', error: errorSummary(error) });
+          regionLog.error(`could not be put back on ${previous}: ${describeError(error)}`);
+        }
+      }),
+    ),
+  );
+}
+
+/** Ends the rollout's watch of a region's new group; a failure only delays it (the next run in the region clears it). */
+async function releaseQuietly(aws: AwsClients, entry: RegionDeploy, outcome: RegionOutcome, log: Logger) {
+  const group = outcome.deploy?.serverGroup;
+  if (!group) return;
+  try {
+    await releaseFromRollout(aws, entry.request, group, log);
+  } catch (error) {
+    log.warn(`${group}: the rollout's mark is left for the next run to clear: ${describeError(error)}`);
   }
 }
 
-/** The regions that keep the new release: their previous groups' warm window becomes their own scaleDownDelay. */
+/** The regions that keep the new release, at the same time: their previous groups' warm window becomes their own scaleDownDelay. */
 async function settleDone(
   clientsFor: RegionClients,
   done: readonly RegionDeploy[],
@@ -250,35 +323,36 @@ async function settleDone(
   deployedAt: Map<string, Date>,
   log: Logger,
 ): Promise<void> {
-  // One region at a time: the regions share the cluster lock.
-  for (const entry of done) {
-    const previous = outcomes.get(entry.region)?.deploy?.previousServerGroup;
-    if (previous) {
-      const regionLog = log.child(entry.region);
-      try {
-        const settled = await settleWarmGroup(
-          clientsFor(entry),
-          entry.request,
-          previous,
-          deployedAt.get(entry.region) ?? new Date(),
-          regionLog,
-        );
-        if (settled.scaledDown.length > 0) regionLog.info(`scaled down ${settled.scaledDown.join(', ')}`);
-      } catch (error) {
-        // It serves the new release either way; the next deploy, rollback or cleanup scales it down.
-        regionLog.warn(`${previous} left warm: ${describeError(error)}`);
-      }
-    }
-  }
+  await Promise.all(
+    done.map((entry) =>
+      withOwnLockGuard(async () => {
+        const deployed = outcomes.get(entry.region)?.deploy;
+        if (!deployed) return;
+        const regionLog = log.child(entry.region);
+        try {
+          const settled = await settleWarmGroup(
+            clientsFor(entry),
+            entry.request,
+            deployed.serverGroup,
+            deployed.previousServerGroup,
+            deployedAt.get(entry.region) ?? new Date(),
+            regionLog,
+          );
+          if (settled.scaledDown.length > 0) regionLog.info(`scaled down ${settled.scaledDown.join(', ')}`);
+        } catch (error) {
+          // It serves the new release either way; the next deploy, rollback or cleanup in the region settles it.
+          regionLog.warn(`not settled: ${describeError(error)}`);
+        }
+      }),
+    ),
+  );
 }
 
 function failRollout(result: RolloutOutput, failed: readonly string[], onFailure: string): never {
   const stuck = result.regions.filter((outcome) => outcome.status === 'rollback-failed').map((o) => o.region);
   const kept = result.regions.filter((outcome) => outcome.status === 'succeeded').map((o) => o.region);
-  const state =
-    `${failed.join(', ')} failed (left serving what it served before)` +
-    (kept.length > 0 ? `; ${kept.join(', ')} ${kept.length > 1 ? 'keep' : 'keeps'} the new release` : '') +
-    (stuck.length > 0 ? `; ${stuck.join(', ')} could not be put back` : '');
+  // Every region's verdict, in the order given: this message is the build page's line of a failed rollout.
+  const state = result.regions.map(regionVerdict).join('; ');
   const details = { ...result, failedRegions: failed };
   if (stuck.length > 0) {
     throw new ConflictError('RolloutRollbackIncomplete', `rollout ${result.rolloutId}: ${state}`, {
@@ -293,4 +367,20 @@ function failRollout(result: RolloutOutput, failed: readonly string[], onFailure
         ? `fix and deploy again, or put every region back with rollback (rolloutId: ${result.rolloutId})`
         : 'fix the failed region and deploy again',
   });
+}
+
+/** One region's verdict in a failed rollout's message. */
+function regionVerdict(outcome: RegionOutcome): string {
+  switch (outcome.status) {
+    case 'succeeded':
+      return `${outcome.region} keeps the new release${outcome.deploy ? ` (${outcome.deploy.serverGroup})` : ''}`;
+    case 'rolled-back':
+      return `${outcome.region} put back on ${outcome.rollback?.restoredServerGroup ?? 'its previous group'}`;
+    case 'failed':
+      return `${outcome.region} failed (left serving what it served before)`;
+    case 'rollback-failed':
+      return `${outcome.region} could not be put back`;
+    default:
+      return `${outcome.region} ${outcome.status}`;
+  }
 }

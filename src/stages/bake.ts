@@ -1,4 +1,5 @@
 import {
+  ec2AmiSharer,
   ec2LiteralTagger,
   renderBuild,
   resolveBakeOptions,
@@ -27,6 +28,7 @@ export const bakeStage = defineStage(BAKE_STAGE, {
       onLog: (line) => packerLog.info(line),
       timeoutMs: bake.timeoutMinutes * 60_000,
       applyLiteralTags: ec2LiteralTagger({ clientFor: (region) => aws().forRegion(region).ec2 }),
+      shareAmi: ec2AmiSharer({ clientFor: (region) => aws().forRegion(region).ec2 }),
     });
     const copies = Object.entries(result.amis).filter(([r]) => r !== result.region);
     log.info(

@@ -5,6 +5,7 @@ import { BluegreenError, ExitCode, InputError, OperationFailedError, describeErr
 import { createLogger, type Logger } from '../core/log';
 import { resolveClusterName } from '../core/naming';
 import { redactValue } from '../core/redact';
+import { checkRegion } from '../core/validate';
 import { withRunScope } from '../core/run-scope';
 import { awsClients, type AwsClients } from '../aws/clients';
 import { listPaths, yargsOption, type InputDeclarations, type ParsedInputs } from './inputs/declare';
@@ -141,6 +142,8 @@ function givenInput(stage: StageEntry, argv: Record<string, unknown>, cwd: strin
 /** What `--names` writes: the cluster a run's input names (for a stage that takes one), its `sh` label, its report. */
 export interface RunNames {
   cluster?: string;
+  /** The region the input names, checked (each region of a cluster has its own lock). */
+  region?: string;
   label: string;
   junitReport?: true;
 }
@@ -155,8 +158,10 @@ export interface RunNames {
 export function runNames(stage: StageEntry, argv: Record<string, unknown>, cwd: string): RunNames {
   const given = givenWithConfig(stage.inputs, givenInput(stage, argv, cwd), cwd);
   const run: RunFacts = { inputs: given, cluster: clusterOf(stage, given) };
+  const region = given.region === undefined ? undefined : checkRegion('region', given.region);
   return {
     ...(run.cluster !== undefined ? { cluster: run.cluster } : {}),
+    ...(region !== undefined ? { region } : {}),
     label: stage.label(run),
     ...(stage.junitReport ? { junitReport: true } : {}),
   };

@@ -9,6 +9,8 @@ import { HISTORY_STAGE } from './list';
 
 interface HistoryInput {
   cluster: string;
+  /** Whose lock is read: each region has its own. */
+  region: string;
   ledger: LedgerRef;
   limit: number;
 }
@@ -24,7 +26,8 @@ export interface HistoryOutput {
 
 /** `history`: the deployment ledger of a cluster (last N records) and who holds its lock. */
 export const historyStage = defineStage(HISTORY_STAGE, {
-  validate: (inputs): HistoryInput => ({
+  validate: (inputs, region): HistoryInput => ({
+    region,
     cluster: resolveClusterName(inputs).name,
     ledger: inputs.ledger,
     limit: inputs.limit,
@@ -33,7 +36,7 @@ export const historyStage = defineStage(HISTORY_STAGE, {
     const aws = ledgerAws(input.ledger, clients());
     const [records, lock] = await Promise.all([
       listRecords(aws, input.ledger, input.cluster, { limit: input.limit, log }),
-      readLock(aws, input.ledger, input.cluster),
+      readLock(aws, input.ledger, input.cluster, { region: input.region }),
     ]);
     log.info(formatHistory(input.cluster, records, lock));
     return { cluster: input.cluster, ledger: input.ledger, records, lock: publicLockStatus(lock) };

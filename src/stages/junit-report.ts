@@ -12,6 +12,8 @@ import { targetGroupNameFromArn } from '../status/cluster-status';
 /** One JUnit test case: passed unless it has a failure or is skipped. */
 export interface JUnitCase {
   name: string;
+  /** Where it belongs within the suite (a rollout's region): its class in the report. */
+  group?: string;
   failure?: { type: string; message: string };
   skipped?: string;
 }
@@ -147,7 +149,9 @@ export function renderJUnit(suite: string, cases: readonly JUnitCase[]): string 
     `  <testsuite name="${xmlText(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}">`,
   ];
   for (const c of cases) {
-    const open = `    <testcase classname="${xmlText(suite)}" name="${xmlText(c.name)}"`;
+    // Jenkins reads the classname's last dot-separated part as the class: one class per group (region).
+    const classname = c.group === undefined ? suite : `${suite}.${c.group}`;
+    const open = `    <testcase classname="${xmlText(classname)}" name="${xmlText(c.name)}"`;
     if (c.failure)
       lines.push(
         `${open}>`,
@@ -165,9 +169,13 @@ export function renderJUnit(suite: string, cases: readonly JUnitCase[]): string 
 /**
  * `node junit-report.js --input in.json --output report.xml`: in.json is
  * `{cluster, exitCode, outputFile}` (outputFile: the deploy's output, which may be missing).
- * Exit 0 when the report was written, 2 when the input is unusable.
+ * Exit 0 when the report was written, 2 when the input is unusable. `checks` renders the
+ * output's cases (a single deploy's by default; src/stages/junit-rollout.ts for a rollout's too).
  */
-export function runJUnitReport(argv: readonly string[]): number {
+export function runJUnitReport(
+  argv: readonly string[],
+  checks: (input: DeployReportInput) => JUnitCase[] = deployChecks,
+): number {
   const flag = (name: string): string | undefined => {
     const at = argv.indexOf(name);
     return at >= 0 ? argv[at + 1] : undefined;
@@ -207,10 +215,8 @@ export function runJUnitReport(argv: readonly string[]): number {
     output = undefined; // no output (or not JSON): the report says so as a failed case
   }
   const cluster = request.cluster as string;
-  const xml = renderJUnit(
-    `bluegreen deploy ${cluster}`,
-    deployChecks({ cluster, exitCode: request.exitCode as number, output }),
-  );
+  const report = { cluster, exitCode: request.exitCode as number, output };
+  const xml = renderJUnit(`bluegreen deploy ${cluster}`, checks(report));
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, xml, 'utf8');
   return 0;

@@ -10,6 +10,8 @@ import { STATUS_STAGE } from './list';
 
 interface StatusInput {
   cluster: string;
+  /** Whose lock is read: each region has its own. */
+  region: string;
   ledger: LedgerRef | undefined;
 }
 
@@ -24,7 +26,11 @@ const LAST_DEPLOYMENTS = 5;
 
 /** `status`: the server groups of a cluster, read from live AWS (no cache). */
 export const statusStage = defineStage(STATUS_STAGE, {
-  validate: (inputs): StatusInput => ({ cluster: resolveClusterName(inputs).name, ledger: inputs.ledger }),
+  validate: (inputs, region): StatusInput => ({
+    cluster: resolveClusterName(inputs).name,
+    region,
+    ledger: inputs.ledger,
+  }),
   async run(input, { aws, log }): Promise<StatusOutput> {
     const status = await getClusterStatus(aws(), input.cluster);
     log.info(formatClusterStatus(status));
@@ -32,7 +38,7 @@ export const statusStage = defineStage(STATUS_STAGE, {
     const ledger = ledgerAws(input.ledger, aws());
     const [deployments, lock] = await Promise.all([
       listRecords(ledger, input.ledger, input.cluster, { limit: LAST_DEPLOYMENTS, log }),
-      readLock(ledger, input.ledger, input.cluster),
+      readLock(ledger, input.ledger, input.cluster, { region: input.region }),
     ]);
     log.info(formatHistory(input.cluster, deployments, lock));
     return { ...status, lock: publicLockStatus(lock), deployments };

@@ -180,6 +180,7 @@ const invalid: Array<[string, Partial<BakeOptions>, string]> = [
   ['bad AMI id', { sourceAmi: { id: 'ami-xyz' } }, 'sourceAmi.id'],
   ['bad region', { region: 'Europe' }, 'region'],
   ['bad copy region', { copyRegions: ['mars-1'] }, 'copyRegions.0'],
+  ['amiUsers not an account id', { amiUsers: ['111122223333', '12345'] }, 'amiUsers.1'],
   ['no CIDR outside the sandbox', { allowedCidrs: [] }, 'allowedCidrs'],
   ['bad CIDR', { allowedCidrs: ['10.0.0.0'] }, 'allowedCidrs.0'],
   ['bad AMI name', { amiName: 'x{y}' }, 'amiName'],

@@ -1,6 +1,8 @@
 import test from 'ava';
 import {
+  DescribeImageAttributeCommand,
   DescribeImagesCommand,
+  DescribeSnapshotAttributeCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
   EC2Client,
@@ -9,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { OperationFailedError } from '../../src/core/errors';
 import { ec2LiteralTagger } from '../../src/bake/literal-tags';
+import { ec2AmiSharer } from '../../src/bake/share-ami';
 import { runPacker } from '../../src/bake/run';
 import type { BakeOptions } from '../../src/bake/types';
 import { startMoto, emulatorEnv, type MotoServer } from '../helpers/moto';
@@ -99,6 +102,52 @@ test.serial(
     t.true(states.length > 0 && states.every((s) => s === 'terminated'), `instance states: ${states.join(',')}`);
     const keys = await ec2('us-east-1').send(new DescribeKeyPairsCommand({}));
     t.false((keys.KeyPairs ?? []).some((k) => k.KeyName?.startsWith('packer_')));
+  },
+);
+
+test.serial(
+  'amiUsers: the AMI and its snapshots are shared with the accounts in every region it is copied to',
+  async (t) => {
+    const tmp = await tempDir();
+    t.teardown(tmp.remove);
+    const env = emulatorEnv(moto.endpoint);
+    const users = ['111122223333', '444455556666'];
+    const build = await renderFrom(
+      options(tmp.dir, { copyRegions: ['eu-west-1'], amiUsers: users, amiName: 'shop-shared-1' }),
+      { env },
+    );
+    const result = await runPacker(build, {
+      env: { ...process.env, ...env },
+      applyLiteralTags: ec2LiteralTagger({ clientFor: ec2 }),
+      shareAmi: ec2AmiSharer({ clientFor: ec2 }),
+    });
+    t.is(result.failure, undefined, result.failure?.message);
+    t.deepEqual(Object.keys(result.amis).sort(), ['eu-west-1', 'us-east-1']);
+    for (const [region, amiId] of Object.entries(result.amis)) {
+      const launch = await ec2(region).send(
+        new DescribeImageAttributeCommand({ ImageId: amiId, Attribute: 'launchPermission' }),
+      );
+      t.deepEqual(
+        (launch.LaunchPermissions ?? []).map((p) => p.UserId).sort(),
+        users,
+        `${region}: launch permission of ${amiId}`,
+      );
+      const images = await ec2(region).send(new DescribeImagesCommand({ ImageIds: [amiId] }));
+      const snapshots = (images.Images?.[0]?.BlockDeviceMappings ?? []).flatMap((m) =>
+        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+      );
+      t.true(snapshots.length > 0, `${region}: ${amiId} has snapshots`);
+      for (const snapshot of snapshots) {
+        const volume = await ec2(region).send(
+          new DescribeSnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission' }),
+        );
+        t.deepEqual(
+          (volume.CreateVolumePermissions ?? []).map((p) => p.UserId).sort(),
+          users,
+          `${region}: createVolumePermission of ${snapshot}`,
+        );
+      }
+    }
   },
 );
 

@@ -62,7 +62,7 @@ async function assertConverged(t: import('ava').ExecutionContext, expectedVersio
     'no orphan launch template',
   );
   const ledger = env.baseInput.ledger as { bucket: string; prefix: string };
-  t.is(await readLock(env.aws, ledger, 'web-prod'), null, 'the lock is released');
+  t.is(await readLock(env.aws, ledger, 'web-prod', { region: env.aws.region }), null, 'the lock is released');
 }
 
 for (const point of ['after-asg-created', 'waiting-healthy', 'after-disable', 'before-scale-down']) {

@@ -38,6 +38,19 @@ class BluegreenLockNameTest {
     }
 
     @Test
+    void eachRegionOfAClusterHasItsOwnLock() {
+        assertEquals('bluegreen-web-prod-eu-west-1', lockName([app: 'web', stack: 'prod', region: 'eu-west-1']))
+        assertEquals('bluegreen-web-prod-us-east-1', lockName([cluster: 'web-prod', region: 'us-east-1']))
+        assertNotEquals(lockName([cluster: 'web-prod', region: 'us-east-1']), lockName([cluster: 'web-prod', region: 'eu-west-1']))
+        assertTrue('no stage ran', stageRuns(h).isEmpty())
+    }
+
+    @Test
+    void aBadRegionIsOneErrorNamingTheField() {
+        assertTrue(stepError(h, 'bluegreenLockName', [[app: 'web', region: 'eu west']]).startsWith('bluegreenLockName: region: '))
+    }
+
+    @Test
     void theDeployOfTheSameKeysLocksTheClusterItDeploys() {
         stubStage(h, 'deploy', 0, [cluster: 'web--canary', status: 'succeeded', serverGroup: 'web--canary-v001',
                                    amiId: 'ami-0123456789abcdef0', targetGroups: []])

@@ -70,6 +70,9 @@ test('key layout: prefix/cluster/records/ and prefix/cluster/lock.json; cluster 
   t.is(recordsKeyPrefix(ledger, 'web-prod'), 'bluegreen/web-prod/records/');
   t.is(lockKey(ledger, 'web-prod'), 'bluegreen/web-prod/lock.json');
   t.is(lockKey({ bucket: 'my-ledger', prefix: '' }, 'web'), 'web/lock.json');
+  // Each region its own lock (a rollout's regions deploy at the same time); the whole cluster's is the rollout's.
+  t.is(lockKey(ledger, 'web-prod', 'eu-west-1'), 'bluegreen/web-prod/locks/eu-west-1.json');
+  t.throws(() => lockKey(ledger, 'web-prod', '../x'), { message: /region/ });
   t.throws(() => lockKey(ledger, '../etc'), { instanceOf: InputError });
   t.throws(() => lockKey(ledger, 'a/b'), { instanceOf: InputError });
 });

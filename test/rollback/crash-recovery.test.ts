@@ -63,7 +63,9 @@ async function assertSettled(t: import('ava').ExecutionContext, expectedVersion:
     else t.is(await desiredOnceDrained(env.aws, group.name), 0, `${group.name} is disabled, at 0 once its drain ended`);
   }
   t.is(
-    await readLock(env.aws, env.baseInput.ledger as { bucket: string; prefix: string }, 'web-prod'),
+    await readLock(env.aws, env.baseInput.ledger as { bucket: string; prefix: string }, 'web-prod', {
+      region: env.aws.region,
+    }),
     null,
     'the lock is released',
   );

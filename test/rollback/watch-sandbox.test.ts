@@ -200,7 +200,7 @@ test.serial(
       t.is(group.tags[Tag.watchUntil], undefined);
       if (group.enabled) t.is(group.tags[Tag.pinnedFrom], undefined, `${group.name} has no pinned min`);
     }
-    t.is(await readLock(env.aws, ledger(), cluster), null, 'the lock is released');
+    t.is(await readLock(env.aws, ledger(), cluster, { region: env.aws.region }), null, 'the lock is released');
     t.is(report.failed, 0, JSON.stringify(report.failures));
     t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['2.0.0']);
     const records = await listRecords(env.aws, ledger(), cluster, { limit: 3 });

@@ -2,13 +2,15 @@ import test from 'ava';
 import { awsClients } from '../../src/aws/clients';
 import { Tag } from '../../src/aws/tags';
 import { loadCluster } from '../../src/cluster/server-groups';
-import { listRecords } from '../../src/ledger';
+import { listRecords, readLock } from '../../src/ledger';
+import { getClusterStatus } from '../../src/status/cluster-status';
 import { startProbe, type ProbeReport } from '../../src/sandbox/probe';
 import type { CredentialUse } from '../../src/sandbox/call-credentials';
 import { getJson, makeAppAmi } from '../sandbox/fixtures';
 import { executeStage } from '../../src/stages/framework';
 import { rollbackStage } from '../../src/stages/rollback';
-import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { runStageBundle } from '../helpers/run-stage';
 
 // One release to two regions (issue #24), each region with its own load balancer listener and a probe in it:
 // what each region serves is counted, not assumed.
@@ -111,6 +113,8 @@ test.serial(
     t.is(result.exitCode, 1, env.lines.slice(-30).join('\n'));
     const error = (result.output as { error: Record<string, unknown> }).error;
     t.is(error.code, 'RolloutFailed');
+    // The build page's line of a failed rollout: every region's verdict.
+    t.regex(String(error.message), /us-east-1 put back on web-prod-v000; eu-west-1 failed \(left serving/);
     const regions = error.regions as Array<{
       region: string;
       status: string;
@@ -140,11 +144,17 @@ test.serial(
   },
 );
 
-test.serial('v2 with onFailure stop: the first region stays on v2', async (t) => {
+test.serial('v2 with onFailure stop: the first region stays on v2, 0 failed in both', async (t) => {
+  const running = probes();
   const result = await env.deploy(
     rolloutInput('2.0.0', pick('2.0.0', EU), { healthTimeout: '60s', onFailure: 'stop' }),
   );
+  const reports = await stopAll(running);
   t.is(result.exitCode, 1, env.lines.slice(-30).join('\n'));
+  for (const region of REGIONS)
+    t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+  t.deepEqual(servingAtEnd(reports[US]!), ['2.0.0']);
+  t.deepEqual(servingAtEnd(reports[EU]!), ['1.0.0']);
   const error = (result.output as { error: Record<string, unknown> }).error;
   t.deepEqual(
     (error.regions as Array<{ region: string; status: string }>).map((r) => `${r.region}:${r.status}`),
@@ -210,8 +220,14 @@ test.serial(
     const input = rolloutInput('1.0.0', pick('1.0.0'));
     const regions = input.regions as Record<string, Record<string, unknown>>;
     regions[EU] = { ...regions[EU], roleArn: 'arn:aws:iam::123456789012:role/deployer', externalId: 'web-team-7f3a' };
+    const running = probes();
     const result = await env.deploy(input);
+    const reports = await stopAll(running);
     t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+    for (const region of REGIONS) {
+      t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+      t.deepEqual(servingAtEnd(reports[region]!), ['1.0.0'], region);
+    }
     t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] });
     const { body } = await getJson(credentialsUrl);
     const uses = body?.uses as CredentialUse[];
@@ -235,5 +251,127 @@ test.serial(
       (JSON.stringify(result.output) + env.lines.join('\n')).includes('web-team-7f3a'),
       'the external id is never written',
     );
+  },
+);
+
+test.serial('one wave: both regions deploy at the same time (each its own lock), 0 failed', async (t) => {
+  t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] });
+  const running = probes();
+  const result = await env.deploy(rolloutInput('3.0.0', pick('3.0.0'), { waves: [[US, EU]] }));
+  const reports = await stopAll(running);
+  t.is(result.exitCode, 0, `${JSON.stringify(result.output)}\n${env.lines.slice(-30).join('\n')}`);
+  for (const region of REGIONS) {
+    t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+    t.deepEqual(servingAtEnd(reports[region]!), ['3.0.0'], region);
+  }
+  // The ledger's times: each region's deploy started before the other's ended (neither waited for the other's lock).
+  const { rolloutId } = result.output as { rolloutId: string };
+  const records = await listRecords(env.aws, rolloutInput('3.0.0', pick('3.0.0')).ledger, 'web-prod', { limit: 50 });
+  const deployOf = (region: string) =>
+    records.find((r) => r.rolloutId === rolloutId && r.region === region && r.kind === 'deploy' && r.finishedAt);
+  const us = deployOf(US);
+  const eu = deployOf(EU);
+  t.truthy(us && eu, JSON.stringify(records.filter((r) => r.rolloutId === rolloutId)));
+  t.true(Date.parse(us!.startedAt) < Date.parse(eu!.finishedAt!), 'us-east-1 started before eu-west-1 finished');
+  t.true(Date.parse(eu!.startedAt) < Date.parse(us!.finishedAt!), 'eu-west-1 started before us-east-1 finished');
+  // Back on v1 for the tests that follow.
+  const back = await env.deploy(rolloutInput('1.0.0', pick('1.0.0'), { waves: [[US, EU]] }));
+  t.is(back.exitCode, 0, JSON.stringify(back.output));
+});
+
+/** The environment of a stage bundle run as Jenkins would (a separate process: a failpoint kills it, not the test). */
+function bundleEnv(failpoint = ''): Record<string, string> {
+  return {
+    ...env.sandbox.env(),
+    BLUEGREEN_POLL_MIN_MS: String(1000 * TEST_TIME_SCALE),
+    BLUEGREEN_POLL_MAX_MS: String(10000 * TEST_TIME_SCALE),
+    BLUEGREEN_TIME_SCALE: String(TEST_TIME_SCALE),
+    BLUEGREEN_FAILPOINTS: failpoint,
+  };
+}
+
+/** Waits (bounded) until the killed rollout's lock lease has ended on S3's clock: nobody renews it. */
+async function rolloutLockExpired(ledger: { bucket: string; prefix: string; region: string }): Promise<boolean> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const lock = await readLock(env.aws, ledger, 'web-prod');
+    if (lock === null || lock.expired) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return false;
+}
+
+/** A rollout to both regions killed (kill -9) after its first wave: us-east-1 on `version`, eu-west-1 untouched. */
+async function killBetweenWaves(t: import('ava').ExecutionContext, version: string, before: string) {
+  const killed = await runStageBundle(
+    'deploy',
+    // A rollout killed before this one left its (expired) rollout lock: taken over as after any kill -9.
+    rolloutInput(version, pick(version), { lockLease: '5s', breakExpiredLock: true }),
+    bundleEnv('rollout-between-waves'),
+  );
+  t.not(killed.exitCode, 0, 'the rollout was killed');
+  t.regex(killed.stderr, /failpoint rollout-between-waves/);
+  t.deepEqual(await enabledVersions(), { [US]: [version], [EU]: [before] }, 'killed between the waves');
+  const status = await getClusterStatus(awsClients(US), 'web-prod');
+  t.deepEqual(
+    status.unfinished.map((u) => u.nextRunWill),
+    ['roll-back'],
+    `us-east-1 waits for the rollout's verdict: ${JSON.stringify(status.unfinished)}`,
+  );
+  t.true(await rolloutLockExpired(rolloutInput(version, pick(version)).ledger), 'the rollout lock lease ended');
+}
+
+test.serial(
+  'kill -9 between waves, then a cleanup in each region: every region back on what it served before, 0 failed',
+  async (t) => {
+    t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] });
+    const running = probes();
+    await killBetweenWaves(t, '2.0.0', '1.0.0');
+    const { ledger } = rolloutInput('1.0.0', pick('1.0.0'));
+    for (const region of REGIONS) {
+      const cleanup = await runStageBundle('cleanup', { cluster: 'web-prod', region, ledger }, bundleEnv());
+      t.is(cleanup.exitCode, 0, cleanup.stderr.split('\n').slice(-20).join('\n'));
+      if (region === US)
+        t.true(
+          (cleanup.output?.actions as string[]).some((a) => /rolled back .*re-enabled/.test(a)),
+          JSON.stringify(cleanup.output),
+        );
+      else t.deepEqual(cleanup.output?.actions, [], 'eu-west-1: nothing was left to settle');
+    }
+    const reports = await stopAll(running);
+    t.deepEqual(await enabledVersions(), { [US]: ['1.0.0'], [EU]: ['1.0.0'] }, 'both on what they served before');
+    for (const region of REGIONS) {
+      t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+      t.deepEqual(servingAtEnd(reports[region]!), ['1.0.0'], region);
+      const status = await getClusterStatus(awsClients(region), 'web-prod');
+      t.deepEqual(status.unfinished, [], `${region} settled`);
+    }
+  },
+);
+
+test.serial(
+  'kill -9 between waves, then the next rollout: it settles every region and both serve it, 0 failed',
+  async (t) => {
+    const running = probes();
+    await killBetweenWaves(t, '2.0.0', '1.0.0');
+    const next = await runStageBundle(
+      'deploy',
+      rolloutInput('3.0.0', pick('3.0.0'), { breakExpiredLock: true, lockLease: '5s' }),
+      bundleEnv(),
+    );
+    const reports = await stopAll(running);
+    t.is(next.exitCode, 0, next.stderr.split('\n').slice(-30).join('\n'));
+    const regions = next.output?.regions as Array<{ region: string; deploy: { recovered: string[] } }>;
+    t.true(
+      regions[0]!.deploy.recovered.some((a) => /rolled back .*re-enabled/.test(a)),
+      `us-east-1 was put back first: ${JSON.stringify(regions[0]!.deploy.recovered)}`,
+    );
+    t.deepEqual(await enabledVersions(), { [US]: ['3.0.0'], [EU]: ['3.0.0'] });
+    for (const region of REGIONS) {
+      t.is(reports[region]!.failed, 0, `${region}: ${JSON.stringify(reports[region]!.failures)}`);
+      t.deepEqual(servingAtEnd(reports[region]!), ['3.0.0'], region);
+      const status = await getClusterStatus(awsClients(region), 'web-prod');
+      t.deepEqual(status.unfinished, [], `${region} settled`);
+    }
   },
 );

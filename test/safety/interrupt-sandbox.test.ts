@@ -91,7 +91,7 @@ async function assertSettled(t: import('ava').ExecutionContext): Promise<void> {
   const { groups } = await loadCluster(env.aws, 'web-prod');
   t.is(groups.filter((g) => g.enabled).length, 1, 'exactly one enabled group');
   for (const group of groups) t.is(group.tags[Tag.pinnedFrom], undefined, `${group.name} has no pinned min`);
-  t.is(await readLock(env.aws, ledger(), 'web-prod'), null, 'the lock is released');
+  t.is(await readLock(env.aws, ledger(), 'web-prod', { region: env.aws.region }), null, 'the lock is released');
 }
 
 test.serial(
@@ -183,7 +183,7 @@ test.serial(
         status: 500,
       });
       const head = await env.aws.s3.send(
-        new HeadObjectCommand({ Bucket: ledger().bucket, Key: lockKey(ledger(), 'web-prod') }),
+        new HeadObjectCommand({ Bucket: ledger().bucket, Key: lockKey(ledger(), 'web-prod', 'us-east-1') }),
       );
       const leaseEnded = (head.LastModified?.getTime() ?? Date.now()) + 6_000;
       await sleep(Math.max(0, leaseEnded - Date.now()) + 1_000);

@@ -197,6 +197,6 @@ test.serial(
       groups.filter((g) => g.enabled).map((g) => g.tags[Tag.version]),
       ['3.0.0'],
     );
-    t.is(await readLock(env.aws, ledger(), 'web-prod'), null, 'the lock is released');
+    t.is(await readLock(env.aws, ledger(), 'web-prod', { region: env.aws.region }), null, 'the lock is released');
   },
 );

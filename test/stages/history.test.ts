@@ -54,7 +54,9 @@ test.before(async () => {
     result: 'failed',
     deploymentId: newDeploymentId(),
   });
+  // The lock of the region history runs in (each region of a cluster has its own), as a deploy there takes it.
   await acquireLock(aws, ledger, 'web-prod', {
+    region: 'us-east-1',
     owner: 'https://jenkins.example.com/job/web/8/',
     deploymentId: 'dep-running',
   });

@@ -35,6 +35,9 @@ export const BAKE_INPUTS = {
   volume: rawInput('object', json('Root volume {"sizeGb", "type", "deviceName"}')),
   encryption: rawInput('object', json('Encrypt the snapshots: {"kmsKeyId", "regionKmsKeyIds": {region: key}}')),
   copyRegions: listInput('Regions to copy the AMI to'),
+  amiUsers: listInput(
+    'AWS account ids (12 digits) allowed to launch the AMI and create volumes from its snapshots, in every region it is copied to',
+  ),
   tags: rawInput('object', json('Extra AMI and snapshot tags {key: value}')),
   build: rawInput('object', json('Build metadata for tags {"url", "gitCommit"}'), {
     stepDefault: '[url: env.BUILD_URL, gitCommit: env.GIT_COMMIT]',
