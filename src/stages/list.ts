@@ -1,5 +1,6 @@
 import type { BakeResult } from '../bake/run';
 import type { DeployOutput } from '../deploy/deploy';
+import type { AbortOutput } from '../deploy/promote';
 import type { RolloutRollbackOutput } from '../rollout/rollback-rollout';
 import type { RolloutOutput } from '../rollout/rollout';
 import type { PublishResult } from '../publish/publish-artifact';
@@ -8,6 +9,7 @@ import type { InputDeclarations } from './inputs/declare';
 import { BAKE_INPUTS } from './inputs/bake';
 import { CLEANUP_INPUTS } from './inputs/cleanup';
 import { DEPLOY_INPUTS } from './inputs/deploy';
+import { ABORT_INPUTS, PROMOTE_INPUTS } from './inputs/held';
 import { HISTORY_INPUTS } from './inputs/history';
 import { PUBLISH_INPUTS } from './inputs/publish';
 import { ROLLBACK_INPUTS } from './inputs/rollback';
@@ -114,6 +116,8 @@ export const DEPLOY_STAGE = stageEntry({
     if ('rolloutId' in output)
       return `${head} ${output.regions.map(regionSummary).join('; ')}${versionNote(run.inputs)}`;
     if (output.status === 'planned') return `${head} planned ${output.serverGroup} (nothing changed)`;
+    if (output.status === 'held')
+      return `${head} ${output.serverGroup} held for a human${versionNote(run.inputs)}; ${output.previousServerGroup ?? 'nothing'} serves`;
     return (
       `${head} ${output.serverGroup} serving ${output.amiId}${versionNote(run.inputs)}` +
       (output.previousServerGroup ? `, was ${output.previousServerGroup}` : ', first server group')
@@ -148,6 +152,33 @@ export const ROLLBACK_STAGE = stageEntry({
       ? `bluegreen rollback ${clusterOf(run, output)}: rollout ${output.rolloutId} ` +
         output.regions.map((r) => `${r.region} ${r.rollback?.restoredServerGroup ?? r.status}`).join('; ')
       : `bluegreen rollback ${clusterOf(run, output)}: ${output.rolledBackFrom} → ${output.restoredServerGroup} (${output.mode})`) +
+    (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
+});
+
+/** `promote`: finish a held deploy. */
+export const PROMOTE_STAGE = stageEntry({
+  name: 'promote',
+  step: 'blueGreenPromote',
+  describe:
+    'Promote a deploy held for a human (hold): finish it as it was asked (strategy, watch, gates), under the cluster lock',
+  inputs: PROMOTE_INPUTS,
+  junitReport: true,
+  label: (run) => `bluegreen promote ${run.cluster ?? ''} ${text(run.inputs.serverGroup)}`.trim(),
+  summary: (run, output: DeployOutput) =>
+    `bluegreen promote ${clusterOf(run, output)}: ${output.serverGroup} serving ${output.amiId}` +
+    (output.previousServerGroup ? `, was ${output.previousServerGroup}` : ', first server group'),
+});
+
+/** `abort`: remove a held deploy's group. */
+export const ABORT_STAGE = stageEntry({
+  name: 'abort',
+  step: 'blueGreenAbort',
+  describe:
+    'Abort a deploy held for a human (hold): remove its server group (and its test listener use), under the cluster lock',
+  inputs: ABORT_INPUTS,
+  label: (run) => `bluegreen abort ${run.cluster ?? ''} ${text(run.inputs.serverGroup)}`.trim(),
+  summary: (run, output: AbortOutput) =>
+    `bluegreen abort ${clusterOf(run, output)}: ${output.serverGroup} removed; ${output.previousServerGroup ?? 'nothing'} serves` +
     (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
 });
 
@@ -195,6 +226,8 @@ export const STAGES: readonly AnyStageEntry[] = [
   PUBLISH_STAGE,
   BAKE_STAGE,
   DEPLOY_STAGE,
+  PROMOTE_STAGE,
+  ABORT_STAGE,
   ROLLBACK_STAGE,
   STATUS_STAGE,
   HISTORY_STAGE,
