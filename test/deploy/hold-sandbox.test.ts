@@ -8,6 +8,7 @@ import { Tag } from '../../src/aws/tags';
 import { describeAsgsByName, loadCluster } from '../../src/cluster/server-groups';
 import { listRecords, type LedgerRef } from '../../src/ledger';
 import { startProbe } from '../../src/sandbox/probe';
+import { formatClusterStatus, getClusterStatus } from '../../src/status/cluster-status';
 import { cleanupStage } from '../../src/stages/cleanup';
 import { executeStage } from '../../src/stages/framework';
 import { abortStage, promoteStage } from '../../src/stages/promote';
@@ -121,6 +122,13 @@ test.serial(
     const [heldAsg] = await describeAsgsByName(env.aws, [output.serverGroup]);
     t.deepEqual(heldAsg?.TargetGroupARNs ?? [], [], 'the held group is in no production target group');
     t.is(heldAsg?.Instances?.filter((i) => i.LifecycleState === 'InService').length, 2, 'healthy and running');
+    const status = await getClusterStatus(env.aws, 'web-prod');
+    t.deepEqual(
+      status.held.map((h) => [h.serverGroup, h.version]),
+      [[output.serverGroup, '2.0.0']],
+    );
+    t.is(status.active, output.previousServerGroup, 'status: the held group is not the active one');
+    t.regex(formatClusterStatus(status), new RegExp(`${output.serverGroup}: held for a human`));
 
     const other = await env.deploy({ ...env.baseInput, amiId: amis['3.0.0'], version: '3.0.0' });
     t.is(other.exitCode, 3, JSON.stringify(other.output));
