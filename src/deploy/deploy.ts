@@ -3,7 +3,7 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import type { Logger } from '../core/log';
 import { describeAsgsByName, loadCluster } from '../cluster/server-groups';
 import { newDeploymentId, type LedgerReport } from '../ledger';
-import { refuseWhenHeld } from './hold';
+import { refuseWhenHeld, runUntilHeld } from './hold';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { planThenRunLocked } from './recovery';
@@ -112,8 +112,8 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
         kind: 'deploy',
         ...(verification ? { verification } : {}),
       };
-      const result = await runRedBlack(aws, options).catch((error: unknown) =>
-        failedAfterCutover(error, options, new Date(started)),
+      const result = await (request.hold ? runUntilHeld(aws, options) : runRedBlack(aws, options)).catch(
+        (error: unknown) => failedAfterCutover(error, options, new Date(started)),
       );
       if (result.held) return output(request, deploymentId, plan, result, recovered, started, 'held');
       log.info(
@@ -130,11 +130,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
  * group serves. Record it in the ledger and say what state the cluster is in
  * and how to finish (the phase tags let the next run settle it).
  */
-export async function failedAfterCutover(
-  error: unknown,
-  options: RedBlackOptions,
-  startedAt: Date,
-): Promise<never> {
+export async function failedAfterCutover(error: unknown, options: RedBlackOptions, startedAt: Date): Promise<never> {
   const details = error instanceof BluegreenError ? error.details : {};
   if (details.autoRolledBack === true || (error instanceof BluegreenError && error.code === 'RollbackIncomplete'))
     throw error;

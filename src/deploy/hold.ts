@@ -10,7 +10,7 @@ import type { CreatedLaunchTemplate } from './launch-template';
 import { restorePinnedMin } from './operations/remove-new-group';
 import { TestListenerTag } from './operations/test-listener';
 import type { DeployPlan } from './plan';
-import type { BroughtUp, RedBlackOptions, RedBlackResult } from './red-black';
+import { bringUp, removeBeforeTraffic, type BroughtUp, type RedBlackOptions, type RedBlackResult } from './red-black';
 import type { Capacity, DeployRequest } from './request';
 import { setGroupTags } from './server-group-ops';
 
@@ -103,6 +103,12 @@ export function heldAfterTraffic(
       `${given === undefined ? 'is required' : "differs from the held deploy's"}: the held deploy runs an afterTraffic command inside its watch, and the ledger keeps only its SHA-256 (${held.afterTraffic.sha256.slice(0, 12)}…); give the same command`,
     );
   return { command: given, timeoutSeconds: held.afterTraffic.timeoutSeconds };
+}
+
+/** A deploy with `hold`: the skeleton's first half, then {@link holdNewGroup}; a failure removes the new group (exit 1). */
+export async function runUntilHeld(aws: AwsClients, options: RedBlackOptions): Promise<RedBlackResult> {
+  const up = await bringUp(aws, options);
+  return holdNewGroup(aws, options, up).catch((error: unknown) => removeBeforeTraffic(aws, options, up, error, true));
 }
 
 /**

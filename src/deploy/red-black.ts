@@ -26,7 +26,6 @@ import {
   prepareTestListener,
   type PreparedTestListener,
 } from './operations/test-listener';
-import { holdNewGroup } from './hold';
 import type { ServerGroup } from '../cluster/server-groups';
 import { strategyFor, type Placement } from './strategies';
 import {
@@ -164,17 +163,17 @@ export interface BroughtUp {
  * cutover: disable the old groups, the watch, scale them down (now or after
  * the warm window), unpin, destroy beyond keepPrevious ({@link finishCutover}).
  * Before traffic moves any failure removes the new group (automatic rollback, exit 1).
- * With `hold` it stops once the new group is healthy outside production (`hold.ts`); promote goes on with {@link goLive}.
+ * With `hold` a deploy runs {@link bringUp} alone and holds (`hold.ts`); promote goes on with {@link goLive}.
  */
 export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Promise<RedBlackResult> {
-  const up = await bringUp(aws, options);
-  if (options.request.hold)
-    return holdNewGroup(aws, options, up).catch((error: unknown) => removeBeforeTraffic(aws, options, up, error, true));
-  return goLive(aws, options, up);
+  return goLive(aws, options, await bringUp(aws, options));
 }
 
-/** The first half: new launch template and group, healthy (and `beforeTraffic` passed), still before traffic. */
-async function bringUp(aws: AwsClients, options: RedBlackOptions): Promise<BroughtUp> {
+/**
+ * The first half: new launch template and group, healthy (and `beforeTraffic` passed), still before traffic
+ * (in production already unless something runs before traffic or the deploy holds). A failure removes it.
+ */
+export async function bringUp(aws: AwsClients, options: RedBlackOptions): Promise<BroughtUp> {
   const { request, plan, log, session } = options;
   const started = new Date();
   const t0 = Date.now();

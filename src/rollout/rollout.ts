@@ -5,6 +5,7 @@ import type { Logger } from '../core/log';
 import { clusterRunDeadlineSeconds } from '../core/run-scope';
 import { deploy, prepareDeploy, type DeployOutput } from '../deploy/deploy';
 import { describePlan } from '../deploy/plan';
+import { abortHeld, type AbortOutput } from '../deploy/promote';
 import { newDeploymentId } from '../ledger/deployment-id';
 import { rollbackDeploy, type RollbackOutput } from '../rollback/rollback';
 import type { RegionDeploy, RolloutRequest } from './request';
@@ -22,7 +23,8 @@ import { settleWarmGroup } from './settle';
  */
 
 /** How one region of a rollout ended. */
-export type RegionStatus = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'not-started' | 'planned';
+export type RegionStatus =
+  'succeeded' | 'held' | 'failed' | 'rolled-back' | 'aborted' | 'rollback-failed' | 'not-started' | 'planned';
 
 /** One region's entry in the rollout's output. */
 export interface RegionOutcome {
@@ -34,6 +36,8 @@ export interface RegionOutcome {
   deploy?: DeployOutput;
   /** Its rollback, when the rollout put it back. */
   rollback?: RollbackOutput;
+  /** A held region's abort, when the rollout put it back (`hold`: nothing had switched). */
+  abort?: AbortOutput;
   /** Why it failed (its deploy, or its rollback). */
   error?: { code: string; message: string; exitCode: number; recovery?: string };
   /** Its plan (`plan: true`). */
@@ -44,7 +48,8 @@ export interface RegionOutcome {
 export interface RolloutOutput {
   cluster: string;
   rolloutId: string;
-  status: 'succeeded' | 'planned';
+  /** `held`: every region deployed with `hold` waits for promote or abort (with `regions`, in wave order). */
+  status: 'succeeded' | 'planned' | 'held';
   onFailure: RolloutRequest['onFailure'];
   waves: string[][];
   regions: RegionOutcome[];
@@ -154,8 +159,10 @@ export async function runRollout(
       const deployRequest = {
         ...entry.request,
         rolloutId,
-        // Warm until the rollout ends: a later region's failure re-enables it without a launch.
-        scaleDownDelaySeconds: Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
+        // Warm until the rollout ends: a later region's failure re-enables it without a launch (held: nothing switches).
+        scaleDownDelaySeconds: entry.request.hold
+          ? entry.request.scaleDownDelaySeconds
+          : Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
       };
       try {
         results.push({ status: 'fulfilled', value: await deploy(clientsFor(entry), deployRequest, log.child(region)) });
@@ -168,7 +175,11 @@ export async function runRollout(
       const region = wave[position]!;
       const outcome = outcomes.get(region)!;
       if (result.status === 'fulfilled') {
-        outcomes.set(region, { ...outcome, status: 'succeeded', deploy: result.value });
+        outcomes.set(region, {
+          ...outcome,
+          status: result.value.status === 'held' ? 'held' : 'succeeded',
+          deploy: result.value,
+        });
         done.push(byRegion.get(region)!);
       } else {
         outcomes.set(region, { ...outcome, status: 'failed', error: errorSummary(result.reason) });
@@ -184,9 +195,14 @@ export async function runRollout(
   } else {
     await settleDone(clientsFor, done, outcomes, deployedAt, log);
   }
-  const result = output('succeeded');
+  const held = failed.length === 0 && done.every((entry) => outcomes.get(entry.region)?.status === 'held');
+  const result = output(held ? 'held' : 'succeeded');
   if (failed.length === 0) {
-    log.info(`rollout ${rolloutId}: every region serves the new release`);
+    log.info(
+      held
+        ? `rollout ${rolloutId}: every region holds the new release for a human (promote or abort with regions)`
+        : `rollout ${rolloutId}: every region serves the new release`,
+    );
     return result;
   }
   return failRollout(result, failed, request.onFailure);
@@ -206,6 +222,22 @@ async function rollBackDone(
     const outcome = outcomes.get(entry.region)!;
     const previous = outcome.deploy?.previousServerGroup;
     const regionLog = log.child(entry.region);
+    if (outcome.status === 'held') {
+      // Nothing switched in a held region: its held group goes.
+      await abortHeldRegion(
+        clientsFor(entry),
+        entry,
+        outcome,
+        `rollout ${rolloutId}: ${failed.join(', ')} failed`,
+        regionLog,
+      )
+        .then((abort) => outcomes.set(entry.region, { ...outcome, status: 'aborted', abort }))
+        .catch((error: unknown) => {
+          outcomes.set(entry.region, { ...outcome, status: 'rollback-failed', error: errorSummary(error) });
+          regionLog.error(`its held group could not be removed: ${describeError(error)}`);
+        });
+      continue;
+    }
     if (!previous) {
       regionLog.warn('nothing served before this rollout here: it keeps the new release');
       continue;
@@ -253,7 +285,8 @@ async function settleDone(
   // One region at a time: the regions share the cluster lock.
   for (const entry of done) {
     const previous = outcomes.get(entry.region)?.deploy?.previousServerGroup;
-    if (previous) {
+    // A held region switched nothing: its previous group serves and is not warm.
+    if (previous && outcomes.get(entry.region)?.status !== 'held') {
       const regionLog = log.child(entry.region);
       try {
         const settled = await settleWarmGroup(
@@ -272,9 +305,37 @@ async function settleDone(
   }
 }
 
+/** A held region of a failed rollout: its held group removed (abort), the serving group untouched. */
+function abortHeldRegion(
+  aws: AwsClients,
+  entry: RegionDeploy,
+  outcome: RegionOutcome,
+  reason: string,
+  log: Logger,
+): Promise<AbortOutput> {
+  const { request } = entry;
+  return abortHeld(
+    aws,
+    {
+      cluster: request.cluster,
+      region: entry.region,
+      ledger: request.ledger,
+      ...(outcome.deploy ? { serverGroup: outcome.deploy.serverGroup } : {}),
+      reason,
+      build: request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
+      breakExpiredLock: request.breakExpiredLock,
+      lockLeaseSeconds: request.lockLeaseSeconds,
+      lockWaitSeconds: request.lockWaitSeconds,
+    },
+    log,
+  );
+}
+
 function failRollout(result: RolloutOutput, failed: readonly string[], onFailure: string): never {
   const stuck = result.regions.filter((outcome) => outcome.status === 'rollback-failed').map((o) => o.region);
-  const kept = result.regions.filter((outcome) => outcome.status === 'succeeded').map((o) => o.region);
+  const kept = result.regions
+    .filter((outcome) => outcome.status === 'succeeded' || outcome.status === 'held')
+    .map((o) => o.region);
   const state =
     `${failed.join(', ')} failed (left serving what it served before)` +
     (kept.length > 0 ? `; ${kept.join(', ')} ${kept.length > 1 ? 'keep' : 'keeps'} the new release` : '') +

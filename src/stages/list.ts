@@ -1,6 +1,7 @@
 import type { BakeResult } from '../bake/run';
 import type { DeployOutput } from '../deploy/deploy';
 import type { AbortOutput } from '../deploy/promote';
+import type { HeldRolloutOutput } from '../rollout/held-rollout';
 import type { RolloutRollbackOutput } from '../rollout/rollback-rollout';
 import type { RolloutOutput } from '../rollout/rollout';
 import type { PublishResult } from '../publish/publish-artifact';
@@ -134,9 +135,16 @@ function regionsOf(inputs: RunFacts['inputs']): string {
 /** One region of a rollout on the build page: `us-east-1 web-prod-v004` or `eu-west-1 failed`. */
 function regionSummary(outcome: RolloutOutput['regions'][number]): string {
   if (outcome.status === 'succeeded' && outcome.deploy) return `${outcome.region} ${outcome.deploy.serverGroup}`;
+  if (outcome.status === 'held' && outcome.deploy) return `${outcome.region} ${outcome.deploy.serverGroup} held`;
   if (outcome.status === 'rolled-back' && outcome.rollback)
     return `${outcome.region} rolled back to ${outcome.rollback.restoredServerGroup}`;
   return `${outcome.region} ${outcome.status}`;
+}
+
+/** One region of a held rollout's promote or abort on the build page: `us-east-1 promoted web-prod-v004`. */
+function heldRegionSummary(outcome: HeldRolloutOutput['regions'][number]): string {
+  const group = outcome.promote?.serverGroup ?? outcome.abort?.serverGroup;
+  return `${outcome.region} ${outcome.status}${group ? ` ${group}` : ''}`;
 }
 
 /** `rollback`: re-enable or redeploy the previous server group. */
@@ -164,9 +172,11 @@ export const PROMOTE_STAGE = stageEntry({
   inputs: PROMOTE_INPUTS,
   junitReport: true,
   label: (run) => `bluegreen promote ${run.cluster ?? ''} ${text(run.inputs.serverGroup)}`.trim(),
-  summary: (run, output: DeployOutput) =>
-    `bluegreen promote ${clusterOf(run, output)}: ${output.serverGroup} serving ${output.amiId}` +
-    (output.previousServerGroup ? `, was ${output.previousServerGroup}` : ', first server group'),
+  summary: (run, output: DeployOutput | HeldRolloutOutput) =>
+    'decision' in output
+      ? `bluegreen promote ${clusterOf(run, output)}: ${output.regions.map(heldRegionSummary).join('; ')}`
+      : `bluegreen promote ${clusterOf(run, output)}: ${output.serverGroup} serving ${output.amiId}` +
+        (output.previousServerGroup ? `, was ${output.previousServerGroup}` : ', first server group'),
 });
 
 /** `abort`: remove a held deploy's group. */
@@ -177,8 +187,10 @@ export const ABORT_STAGE = stageEntry({
     'Abort a deploy held for a human (hold): remove its server group (and its test listener use), under the cluster lock',
   inputs: ABORT_INPUTS,
   label: (run) => `bluegreen abort ${run.cluster ?? ''} ${text(run.inputs.serverGroup)}`.trim(),
-  summary: (run, output: AbortOutput) =>
-    `bluegreen abort ${clusterOf(run, output)}: ${output.serverGroup} removed; ${output.previousServerGroup ?? 'nothing'} serves` +
+  summary: (run, output: AbortOutput | HeldRolloutOutput) =>
+    ('decision' in output
+      ? `bluegreen abort ${clusterOf(run, output)}: ${output.regions.map(heldRegionSummary).join('; ')}`
+      : `bluegreen abort ${clusterOf(run, output)}: ${output.serverGroup} removed; ${output.previousServerGroup ?? 'nothing'} serves`) +
     (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
 });
 

@@ -90,6 +90,16 @@ class JenkinsfileExampleTest {
                     break
                 case 'deploy':
                     String cluster = "${input.app}-${input.stack}"
+                    if (input.amis) {   // a rollout to the regions of amis, one wave each, held
+                        List<String> regions = (input.amis as Map).keySet() as List
+                        output = [cluster: cluster, rolloutId: 'r-1', status: input.hold ? 'held' : 'succeeded',
+                                  waves: regions.collect { [it] },
+                                  regions: regions.collect { [region: it, status: 'held',
+                                                             deploy: [serverGroup: "${cluster}-v002".toString()]] },
+                                  summary: "bluegreen deploy ${cluster}: ".toString() +
+                                           regions.collect { "${it} ${cluster}-v002 held" }.join('; ') + " (${input.version})"]
+                        break
+                    }
                     output = [cluster: cluster, serverGroup: "${cluster}-v002".toString(),
                               previousServerGroup: "${cluster}-v001".toString(),
                               amiId: input.amiId, deploymentId: "d-${input.stack}".toString(),
@@ -103,6 +113,14 @@ class JenkinsfileExampleTest {
                     break
                 case 'promote':
                     String promoted = "${input.app}-${input.stack}"
+                    if (input.regions) {
+                        output = [cluster: promoted, decision: 'promote',
+                                  regions: input.regions.collect { [region: it, status: 'promoted',
+                                                                   promote: [serverGroup: "${promoted}-v002".toString()]] },
+                                  summary: "bluegreen promote ${promoted}: ".toString() +
+                                           input.regions.collect { "${it} promoted ${promoted}-v002" }.join('; ')]
+                        break
+                    }
                     output = [cluster: promoted, serverGroup: input.serverGroup, previousServerGroup: "${promoted}-v001".toString(),
                               amiId: BAKED_AMI, deploymentId: "d-${input.stack}".toString(), status: 'succeeded',
                               summary: "bluegreen promote ${promoted}: ${input.serverGroup} serving ${BAKED_AMI}, " +
@@ -110,6 +128,13 @@ class JenkinsfileExampleTest {
                     break
                 case 'abort':
                     String aborted = "${input.app}-${input.stack}"
+                    if (input.regions) {
+                        output = [cluster: aborted, decision: 'abort',
+                                  regions: input.regions.collect { [region: it, status: 'aborted'] },
+                                  summary: "bluegreen abort ${aborted}: ".toString() +
+                                           input.regions.collect { "${it} aborted" }.join('; ') + ": ${input.reason}"]
+                        break
+                    }
                     output = [cluster: aborted, serverGroup: input.serverGroup, previousServerGroup: "${aborted}-v001".toString(),
                               deploymentId: "d-${input.stack}".toString(), status: 'aborted',
                               summary: "bluegreen abort ${aborted}: ${input.serverGroup} removed; ${aborted}-v001 serves: " +
@@ -207,7 +232,7 @@ class JenkinsfileExampleTest {
         assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenPromote'],
                      libraryCalls()*.name)
         assertEquals(['publish', 'bake', 'deploy', 'deploy', 'deploy', 'promote'], stageRuns(h).collect { stageOfRun(it) })
-        assertEquals('bluegreen deploy web-prod → ami-0baked00000000001 (1.4.0.7)', stageRuns(h)[4].named.label)
+        assertEquals('bluegreen deploy web-prod → us-east-1, us-west-2 (1.4.0.7)', stageRuns(h)[4].named.label)
 
         Map publish = stageInput(h, 1)
         assertEquals([file: 'target/web.war', bucket: 'example-web-artifacts', keyTemplate: '{app}/{version}/{fileName}',
@@ -218,9 +243,11 @@ class JenkinsfileExampleTest {
         assertEquals('linux', bake.template)
         List<Map> deploys = (3..5).collect { stageInput(h, it) }
         assertEquals(['dev', 'qa', 'prod'], deploys*.stack)
-        assertEquals('the AMI id from bakeAmi reaches every blueGreenDeploy', [BAKED_AMI] * 3, deploys*.amiId)
+        assertEquals('the AMI id from bakeAmi reaches dev and QA', [BAKED_AMI] * 2, deploys[0..1]*.amiId)
+        assertEquals('production: every region of the bake', ['us-east-1': BAKED_AMI, 'us-west-2': 'ami-0copy000000000001'],
+                     deploys[2].amis)
         assertEquals([ARTIFACT_URL] * 3, deploys*.artifactUrl)
-        assertEquals('no input was asked on main but production\'s', ['Send production traffic to web-prod-v002 (web 1.4.0.7)?'],
+        assertEquals('no input was asked on main but production\'s', ['Send production traffic to web 1.4.0.7 (held in us-east-1, us-west-2)?'],
                      h.callsTo('input')*.named*.message.collect { it.toString() })
 
         // Every step archived its output and report; each deploy (and the promote) its JUnit checks, recorded with junit.
@@ -234,10 +261,11 @@ class JenkinsfileExampleTest {
         assertEquals(archived.findAll { it.endsWith('.junit.xml') }, junitFiles)
         // post: the release line first, then the steps' own lines (no Badge plugin here).
         List<String> description = h.currentBuild.description.toString().readLines()
-        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002".toString(), description[0])
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002, web-prod-v002".toString(), description[0])
         assertEquals(7, description.size())
-        assertEquals('bluegreen deploy web-prod: web-prod-v002 held for a human (1.4.0.7); web-prod-v001 serves', description[-2])
-        assertEquals('bluegreen promote web-prod: web-prod-v002 serving ami-0baked00000000001, was web-prod-v001',
+        assertEquals('bluegreen deploy web-prod: us-east-1 web-prod-v002 held; us-west-2 web-prod-v002 held (1.4.0.7)',
+                     description[-2])
+        assertEquals('bluegreen promote web-prod: us-east-1 promoted web-prod-v002; us-west-2 promoted web-prod-v002',
                      description[-1])
         assertEquals('#7 1.4.0.7', h.currentBuild.displayName.toString())
     }
@@ -265,11 +293,12 @@ class JenkinsfileExampleTest {
         Map input = h.callsTo('input')[0].named
         assertEquals('release-managers', input.submitter)
         assertEquals('APPROVER', input.submitterParameter)
-        // promote: the held group by name, the approver recorded as for rollbacks, nothing of the deploy again.
+        // promote: every region of the held rollout in wave order, the approver recorded as for rollbacks,
+        // nothing of the deploy again.
         Map promote = stageInput(h, 6)
-        assertEquals('web-prod-v002', promote.serverGroup)
+        assertEquals(['us-east-1', 'us-west-2'], promote.regions)
         assertEquals('alice', promote.approvedBy)
-        assertEquals(['app', 'approvedBy', 'buildUrl', 'ledger', 'serverGroup', 'stack'], promote.keySet().sort() as List)
+        assertEquals(['app', 'approvedBy', 'buildUrl', 'ledger', 'regions', 'stack'], promote.keySet().sort() as List)
         assertEquals([resource: 'bluegreen-web-prod', inversePrecedence: true], h.callsTo('lock')[1].named)
         assertEquals('SUCCESS', h.currentBuild.result)
         assertKeysKnown('blueGreenPromote')
@@ -283,7 +312,7 @@ class JenkinsfileExampleTest {
 
         assertEquals(['publish', 'bake', 'deploy', 'deploy', 'deploy', 'abort'], stageRuns(h).collect { stageOfRun(it) })
         Map abort = stageInput(h, 6)
-        assertEquals('web-prod-v002', abort.serverGroup)
+        assertEquals(['us-east-1', 'us-west-2'], abort.regions)
         assertEquals('not approved for production', abort.reason)
         assertEquals(0, libraryCalls().count { it.name == 'blueGreenPromote' })
         assertEquals('UNSTABLE', h.currentBuild.result)
