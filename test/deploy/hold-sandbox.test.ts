@@ -213,3 +213,51 @@ test.serial(
     t.is(next.exitCode, 0, 'once aborted, the cluster deploys again');
   },
 );
+
+test.serial(
+  'hold with strategy rolling and afterTraffic: promote needs the same afterTraffic (exit 2 otherwise, still held; the ledger keeps only its SHA-256), then runs the steps, the watch and the command; 0 failed',
+  async (t) => {
+    const afterTraffic = 'echo "after traffic on $BLUEGREEN_SERVER_GROUP password=s3cr3t-value"';
+    const held = await env.deploy({
+      ...env.baseInput,
+      amiId: amis['2.0.0'],
+      version: '2.0.0',
+      hold: true,
+      strategy: 'rolling',
+      steps: '50,100',
+      stepWatch: '2s',
+      watch: '3s',
+      afterTraffic,
+    });
+    t.is(held.exitCode, 0, `${JSON.stringify(held.output)}\n${env.lines.slice(-30).join('\n')}`);
+    const { serverGroup, deploymentId } = held.output as { serverGroup: string; deploymentId: string };
+    const records = await listRecords(env.aws, env.baseInput.ledger as LedgerRef, 'web-prod', { limit: 5 });
+    const heldRecord = records.find((r) => r.deploymentId === deploymentId && r.result === 'held');
+    t.truthy(heldRecord?.held, 'the held record keeps what promote needs');
+    t.false(JSON.stringify(heldRecord).includes('s3cr3t-value'), 'never the afterTraffic command itself');
+
+    const missing = await promoteRun(decision({ serverGroup }));
+    t.is(missing.exitCode, 2, JSON.stringify(missing.output));
+    t.is((missing.output as { error: { field: string } }).error.field, 'afterTraffic');
+    const other = await promoteRun(decision({ serverGroup, afterTraffic: 'echo something else' }));
+    t.is(other.exitCode, 2, JSON.stringify(other.output));
+    t.is(await phaseOf(serverGroup), 'held', 'bad input changed nothing');
+
+    const traffic = probe();
+    const promoted = await promoteRun(decision({ serverGroup, afterTraffic }));
+    const report = await traffic.stop();
+    t.is(promoted.exitCode, 0, `${JSON.stringify(promoted.output)}\n${env.lines.slice(-30).join('\n')}`);
+    const verification = (promoted.output as { verification: { verdict: string; steps: Array<{ step: string }> } })
+      .verification;
+    t.is(verification.verdict, 'passed');
+    t.true(
+      verification.steps.some((s) => s.step === '50%'),
+      `the rolling step ran: ${JSON.stringify(verification.steps)}`,
+    );
+    const log = env.lines.join('\n');
+    t.regex(log, new RegExp(`│ after traffic on ${serverGroup}`), 'afterTraffic ran inside the watch');
+    t.false(log.includes('s3cr3t-value'), 'its secret is redacted in the log');
+    t.is(report.failed, 0, JSON.stringify(report.failures));
+    t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['2.0.0']);
+  },
+);
