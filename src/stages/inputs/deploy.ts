@@ -180,7 +180,7 @@ export const DEPLOY_INPUTS = {
     { pattern: LISTENER_ARN, shape: 'arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>' },
   ),
   hold: booleanInput(
-    'Hold for a human: stop once the new group is healthy (behind testListener when given, else in no production target group), phase held, exit 0 with status held; blueGreenPromote finishes the deploy as asked here (strategy, watch, gates), blueGreenAbort removes the group. Until then a deploy or rollback on the cluster exits 3. Not with strategy: canary',
+    'Hold for a human: stop once the new group is healthy (behind testListener when given, else in no production target group), phase held, exit 0 with status held; blueGreenPromote finishes the deploy as asked here (strategy, watch, gates), blueGreenAbort removes the group. Until then a deploy or rollback on the cluster exits 3. With regions every region holds (status held) and promote/abort take the regions. Not with strategy: canary',
     false,
   ),
   canaryAnalysis: input({

@@ -18,7 +18,7 @@ export const ABORT_INPUTS = {
     { pattern: SERVER_GROUP, shape: 'web-prod-v004' },
   ),
   regions: listInput(
-    'The regions of a held rollout (the regions output of the held deploy): each is decided on in wave order',
+    "The regions of a rollout deployed with hold, in its wave order (the held deploy's waves output, flattened): each region's one held group is decided on in turn; a promote stops at the first region that fails (the later ones stay held). Not with serverGroup",
     { item: (region, field) => checkRegion(field, region) },
   ),
   reason: input({
