@@ -27,7 +27,7 @@ import {
   type PreparedTestListener,
 } from './operations/test-listener';
 import type { ServerGroup } from '../cluster/server-groups';
-import { strategyFor, type Placement } from './strategies';
+import { strategyFor, type DeployStrategy, type Placement } from './strategies';
 import {
   asgSettingsOf,
   copyScalingSettings,
@@ -149,6 +149,8 @@ export interface BroughtUp {
   healthy?: HealthProof;
   healthDeadline: number;
   placement?: Placement;
+  /** The strategy that placed it (a canary keeps its placement's state for the shift); absent: chosen anew (promote). */
+  strategy?: DeployStrategy;
   /** It is in the production target groups already (false: created outside them, it joins in {@link goLive}). */
   inProduction: boolean;
   /** The tags of a test listener still open to it (a held group): closed before it joins production. */
@@ -280,6 +282,7 @@ export async function bringUp(aws: AwsClients, options: RedBlackOptions): Promis
       ...(holdsProductionTraffic(request) ? {} : { healthy }),
       healthDeadline,
       ...(placement ? { placement } : {}),
+      strategy,
       inProduction: !holdsProductionTraffic(request),
       ...(testListener && held ? { openTestListener: testListener.tags } : {}),
     };
@@ -386,7 +389,7 @@ export async function goLive(aws: AwsClients, options: RedBlackOptions, up: Brou
   const { started, t0, record, template, launchData, copied } = up;
   const source = plan.source;
   const prepared = options.verification;
-  const strategy = strategyFor(request, plan, prepared);
+  const strategy = up.strategy ?? strategyFor(request, plan, prepared);
   let { healthy, healthDeadline } = up;
   let handoff: CapacityHandoff | undefined;
   let healthyAt = 0;
