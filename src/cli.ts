@@ -6,6 +6,7 @@ import { bakeStage } from './stages/bake';
 import { cleanupStage } from './stages/cleanup';
 import { deployStage } from './stages/deploy';
 import { historyStage } from './stages/history';
+import { abortStage, promoteStage } from './stages/promote';
 import { publishStage } from './stages/publish';
 import { rollbackStage } from './stages/rollback';
 import { statusStage } from './stages/status';
@@ -13,10 +14,12 @@ import { sandboxCommand } from './sandbox/command';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any stage, whatever its input type
 const definitions: ReadonlyArray<StageDefinition<any, any, any>> = [
+  abortStage,
   bakeStage,
   cleanupStage,
   deployStage,
   historyStage,
+  promoteStage,
   publishStage,
   rollbackStage,
   statusStage,

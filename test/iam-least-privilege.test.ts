@@ -315,7 +315,20 @@ async function recordStageCalls(
       'deploy',
       deployInput(ami2 as string, '2.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName] }),
     ],
+    // Hold for a human, then promote; hold again, then abort: both run with the deploy role.
+    [
+      'deploy',
+      'deploy',
+      deployInput(ami1 as string, '3.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName], hold: true }),
+    ],
     ['status-history', 'status', { cluster, ledger }],
+    ['deploy', 'promote', { cluster, ledger, approvedBy: 'alice' }],
+    [
+      'deploy',
+      'deploy',
+      deployInput(ami2 as string, '4.0.0', { subnets: net.subnetIds, targetGroups: [net.targetGroupName], hold: true }),
+    ],
+    ['deploy', 'abort', { cluster, ledger, reason: 'iam proof' }],
     ['status-history', 'history', { cluster, ledger }],
     ['deploy', 'rollback', { cluster, ledger, reason: 'iam proof', watch: '1s' }],
     ['deploy', 'cleanup', { cluster, ledger }],

@@ -17,6 +17,12 @@ export const Phase = {
   /** Old groups disabled; scale-down and clean-up left. */
   finishing: 'finishing',
   done: 'done',
+  /**
+   * `hold`: healthy outside production (behind the test listener when one was given), waiting for a human:
+   * `promote` finishes the deploy, `abort` removes the group. Settled, not unfinished: no run undoes or finishes
+   * it on its own, and a deploy or rollback on its cluster stops (exit 3) until one of the two ran.
+   */
+  held: 'held',
 } as const;
 
 /** Phases of a deployment that has not finished (running now, or interrupted). */

@@ -4,6 +4,7 @@ import { BluegreenError, OperationFailedError, describeError } from '../core/err
 import type { Logger } from '../core/log';
 import { describeAsgsByName, loadCluster } from '../cluster/server-groups';
 import { newDeploymentId, type LedgerReport } from '../ledger';
+import { refuseWhenHeld, runUntilHeld } from './hold';
 import { whoAmI } from './journal';
 import { describePlan, planDeploy, type DeployPlan } from './plan';
 import { planThenRunLocked } from './recovery';
@@ -28,7 +29,8 @@ export interface DeployOutput {
   cluster: string;
   region: string;
   deploymentId: string;
-  status: 'succeeded' | 'planned';
+  /** `held`: the new group waits healthy outside production for promote or abort (`hold`). */
+  status: 'succeeded' | 'planned' | 'held';
   serverGroup: string;
   previousServerGroup: string | null;
   amiId: string;
@@ -63,6 +65,7 @@ export async function prepareDeploy(aws: AwsClients, request: DeployRequest): Pr
   const subnets = request.launch.subnets ? await resolveSubnets(aws, request.launch.subnets) : undefined;
   if (request.launch.securityGroups) await resolveSecurityGroups(aws, request.launch.securityGroups);
   const { groups, foreign } = await loadCluster(aws, request.cluster.name);
+  refuseWhenHeld(groups, request.cluster.name);
   const taken = foreign.map((g) => g.name);
   // Groups only named like the cluster (e.g. Spinnaker's) are not found by our tag: make sure the next name is free.
   for (let attempt = 0; ; attempt += 1) {
@@ -125,9 +128,10 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
         kind: 'deploy',
         ...(verification ? { verification } : {}),
       };
-      const result = await runRedBlack(aws, options).catch((error: unknown) =>
-        failedAfterCutover(error, options, new Date(started)),
+      const result = await (request.hold ? runUntilHeld(aws, options) : runRedBlack(aws, options)).catch(
+        (error: unknown) => failedAfterCutover(error, options, new Date(started)),
       );
+      if (result.held) return output(request, deploymentId, plan, result, recovered, started, 'held');
       log.info(
         `deployed ${request.amiId} as ${result.serverGroup} in ${Math.round((Date.now() - started) / 1000)}s` +
           (result.previousServerGroup ? `; ${result.previousServerGroup} disabled` : ''),
@@ -142,7 +146,7 @@ export async function deploy(aws: AwsClients, request: DeployRequest, log: Logge
  * group serves. Record it in the ledger and say what state the cluster is in
  * and how to finish (the phase tags let the next run settle it).
  */
-async function failedAfterCutover(error: unknown, options: RedBlackOptions, startedAt: Date): Promise<never> {
+export async function failedAfterCutover(error: unknown, options: RedBlackOptions, startedAt: Date): Promise<never> {
   const details = error instanceof BluegreenError ? error.details : {};
   if (details.autoRolledBack === true || (error instanceof BluegreenError && error.code === 'RollbackIncomplete'))
     throw error;
@@ -176,7 +180,8 @@ async function failedAfterCutover(error: unknown, options: RedBlackOptions, star
   );
 }
 
-function output(
+/** The deploy stage's output of a run (a promote's too: it finishes a held deploy). */
+export function output(
   request: DeployRequest,
   deploymentId: string,
   plan: DeployPlan,

@@ -30,6 +30,7 @@ import {
 import { settleInterruptedWatch } from './operations/interrupted-watch';
 import { removeOrphanTargetGroups } from './operations/orphan-target-groups';
 import { endRolloutWatch, isRolloutRunning, watchingRollout } from './rollout-watch';
+import { heldGroupsOf, nextSteps, refuseWhenHeld } from './hold';
 
 /**
  * Crash recovery: a deploy killed at any point leaves tags that say how far it
@@ -58,6 +59,12 @@ export interface RecoveryOptions {
    * previous group is not scaled down under it.
    */
   rollingBack?: boolean;
+  /**
+   * What a held group (phase `held`, `deploy/hold.ts`) means to this run: `refuse` (default: deploy, rollback)
+   * stops with exit 3 naming it before anything changes; `report` (cleanup) leaves it and says so; `leave`
+   * (promote, abort: they act on it) leaves it. Never settled here either way.
+   */
+  held?: 'refuse' | 'report' | 'leave';
 }
 
 /** Server groups a crashed run left mid-way, newest first. */
@@ -89,6 +96,10 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   const { log, cluster } = options;
   const actions: RecoveryActions = [];
   let { groups } = await loadCluster(aws, cluster);
+  if ((options.held ?? 'refuse') === 'refuse') refuseWhenHeld(groups, cluster);
+  if (options.held === 'report')
+    for (const held of heldGroupsOf(groups))
+      actions.push(`left ${held.name} held for a human (${nextSteps(cluster, held.name)})`);
   /** Previous groups of cut-over groups left for a rollback: the rollback brings them back, so they keep their instances. */
   const keepRunning = new Set<string>();
   for (const group of unfinishedGroups(groups)) {
@@ -279,7 +290,8 @@ export async function recoverCluster(aws: AwsClients, options: RecoveryOptions):
   actions.push(
     ...(await unpinAll(
       aws,
-      groups.filter((g) => !UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '')),
+      // A held group keeps its pin: promote goes on from it as the held deploy left it.
+      groups.filter((g) => !UNFINISHED_PHASES.has(g.tags[Tag.phase] ?? '') && g.tags[Tag.phase] !== Phase.held),
       log,
     )),
   );
@@ -341,6 +353,8 @@ export interface LockedRunOptions {
   drainTimeoutSeconds?: number;
   /** See {@link RecoveryOptions.rollingBack}. */
   rollingBack?: boolean;
+  /** See {@link RecoveryOptions.held}. */
+  held?: RecoveryOptions['held'];
   log: Logger;
 }
 
@@ -375,6 +389,7 @@ export async function lockAndRecover(
       healthTimeoutSeconds: options.healthTimeoutSeconds,
       ...(options.drainTimeoutSeconds !== undefined ? { drainTimeoutSeconds: options.drainTimeoutSeconds } : {}),
       ...(options.rollingBack ? { rollingBack: true } : {}),
+      ...(options.held ? { held: options.held } : {}),
     });
     return { session, recovered };
   } catch (error) {

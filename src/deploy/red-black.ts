@@ -20,8 +20,14 @@ import {
   joinProductionTargetGroups,
   runBeforeTraffic,
 } from './operations/before-traffic';
-import { closeTestListener, prepareTestListener, type PreparedTestListener } from './operations/test-listener';
-import { strategyFor, type Placement } from './strategies';
+import {
+  closeTestListener,
+  openTestListener,
+  prepareTestListener,
+  type PreparedTestListener,
+} from './operations/test-listener';
+import type { ServerGroup } from '../cluster/server-groups';
+import { strategyFor, type DeployStrategy, type Placement } from './strategies';
 import {
   asgSettingsOf,
   copyScalingSettings,
@@ -45,7 +51,7 @@ import { assertLockHeld, type ClusterSession } from './journal';
 import type { DeployPlan } from './plan';
 import type { DeployRequest } from './request';
 import { encodeRunSettings } from './run-settings';
-import { createServerGroup, setCapacity, setGroupTags } from './server-group-ops';
+import { createServerGroup, removeGroupTags, setCapacity, setGroupTags } from './server-group-ops';
 import { splitSources } from '../traffic/sources';
 
 /** Timings of one red/black run, in milliseconds since its start. */
@@ -75,6 +81,8 @@ export interface RedBlackResult {
   warnings: string[];
   /** The watch after cutover, when one was asked for. */
   verification: Verification | null;
+  /** The deploy held for a human (`hold`): the new group healthy outside production, nothing switched. */
+  held?: boolean;
 }
 
 /** Options of {@link runRedBlack}. */
@@ -128,6 +136,28 @@ export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewD
   };
 }
 
+/** What the first half of the skeleton leaves: the new group made and healthy, in production or not yet. */
+export interface BroughtUp {
+  started: Date;
+  /** `Date.now()` at the start of the run (timings are measured from it). */
+  t0: number;
+  record: Omit<NewDeploymentRecord, 'result'>;
+  template: CreatedLaunchTemplate;
+  launchData: RequestLaunchTemplateData;
+  copied: CopiedSettings | null;
+  createdMs: number;
+  /** The poll that proved it healthy where it is (absent when it still has to join production). */
+  healthy?: HealthProof;
+  healthDeadline: number;
+  placement?: Placement;
+  /** The strategy that placed it (a canary keeps its placement's state for the shift); absent: chosen anew (promote). */
+  strategy?: DeployStrategy;
+  /** It is in the production target groups already (false: created outside them, it joins in {@link goLive}). */
+  inProduction: boolean;
+  /** The tags of a test listener still open to it (a held group): closed before it joins production. */
+  openTestListener?: Record<string, string>;
+}
+
 /**
  * The deploy skeleton every strategy runs (docs/architecture.md, "Red/black"):
  * new launch template + ASG (min pinned, at the strategy's initial capacity),
@@ -136,8 +166,17 @@ export function baseRecord(options: RedBlackOptions, startedAt: Date): Omit<NewD
  * cutover: disable the old groups, the watch, scale them down (now or after
  * the warm window), unpin, destroy beyond keepPrevious ({@link finishCutover}).
  * Before traffic moves any failure removes the new group (automatic rollback, exit 1).
+ * With `hold` a deploy runs {@link bringUp} alone and holds (`hold.ts`); promote goes on with {@link goLive}.
  */
 export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Promise<RedBlackResult> {
+  return goLive(aws, options, await bringUp(aws, options));
+}
+
+/**
+ * The first half: new launch template and group, healthy (and `beforeTraffic` passed), still before traffic
+ * (in production already unless something runs before traffic or the deploy holds). A failure removes it.
+ */
+export async function bringUp(aws: AwsClients, options: RedBlackOptions): Promise<BroughtUp> {
   const { request, plan, log, session } = options;
   const started = new Date();
   const t0 = Date.now();
@@ -148,20 +187,16 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
   let template: CreatedLaunchTemplate | undefined;
   let launchData: RequestLaunchTemplateData = {};
   let asgCreated = false;
-  let healthyAt = 0;
   let createdAt = 0;
   let healthDeadline = 0;
-  let healthy: HealthProof | undefined;
   let copied: CopiedSettings | null = null;
   let testListener: PreparedTestListener | undefined;
-  const prepared = options.verification;
-  const strategy = strategyFor(request, plan, prepared);
-  let handoff: CapacityHandoff | undefined;
+  const strategy = strategyFor(request, plan, options.verification);
   let placement: Placement | undefined;
   try {
     placement = await strategy.placement?.(aws, { plan, request, log });
     // Where the new group is created and proved healthy: the strategy's placement (canary), else
-    // outside production while beforeTraffic runs (creationTargetGroups), else the plan's target groups.
+    // outside production while beforeTraffic runs or the deploy holds (creationTargetGroups), else the plan's target groups.
     const placedIn = () => placement?.targetGroupArns ?? creationTargetGroups(request, plan, testListener);
     const baseData = source ? await readLaunchData(aws, source) : {};
     launchData = composeLaunchData(baseData, request.amiId, request.launch);
@@ -176,11 +211,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         serverGroup: plan.newServerGroup,
         cluster: request.cluster.name,
       });
-    if (source) {
-      // Pin the old group's min so nothing scales it in while both run.
-      await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
-      await setCapacity(aws, source.name, { min: source.capacity.desired });
-    }
+    if (source) await pinSource(aws, source);
     // Target groups made for the group (canary, test listener) may exist already: recovery finds them by their tags.
     failpoint('before-asg-created');
     await createServerGroup(aws, {
@@ -213,7 +244,7 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     failpoint('after-asg-created');
     createdAt = Date.now() - t0;
     log.info(
-      `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${plan.targetGroupArns.length} target group(s)`,
+      `created ${plan.newServerGroup}: ${plan.capacity.desired} instance(s) of ${request.amiId} in ${placedIn().length} target group(s)`,
     );
     await ensureLifecycleHooks(aws, plan.newServerGroup, hooks);
     if (source) copied = await copyScalingSettings(aws, source, plan.newServerGroup, log);
@@ -221,20 +252,15 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     failpoint('waiting-healthy');
     assertLockHeld(session);
     healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
-    const waitHealthy = (targetGroupArns: string[]) =>
-      waitForHealthyTargets(aws, {
-        groupName: plan.newServerGroup,
-        targetGroupArns,
-        targetHealthyPercent: request.targetHealthyPercent,
-        deadline: healthDeadline,
-        since: started,
-        log,
-        giveUpWhenBroken: true,
-        cluster: request.cluster.name,
-      });
-    let healthIn = placedIn();
-    healthy = await waitHealthy(healthIn);
-    if (holdsProductionTraffic(request)) {
+    const healthy = await waitForHealthyTargets(aws, {
+      ...healthWait(request, plan.newServerGroup, started),
+      targetGroupArns: placedIn(),
+      deadline: healthDeadline,
+      giveUpWhenBroken: true,
+      log,
+    });
+    const held = request.hold === true;
+    if (request.beforeTraffic) {
       // Before traffic: the command runs against the group outside production; a failure removes it below.
       assertLockHeld(session);
       await runBeforeTraffic(aws, {
@@ -242,14 +268,152 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
         serverGroup: plan.newServerGroup,
         instanceIds: healthy.healthyInstanceIds,
         ...(testListener ? { testListener } : {}),
+        // A held group stays behind the test listener until promote or abort.
+        keepTestListener: held,
         log,
       });
+    } else if (testListener && held) await openTestListener(aws, testListener, log);
+    assertLockHeld(session);
+    return {
+      started,
+      t0,
+      record,
+      template,
+      launchData,
+      copied,
+      createdMs: createdAt,
+      ...(holdsProductionTraffic(request) ? {} : { healthy }),
+      healthDeadline,
+      ...(placement ? { placement } : {}),
+      strategy,
+      inProduction: !holdsProductionTraffic(request),
+      ...(testListener && held ? { openTestListener: testListener.tags } : {}),
+    };
+  } catch (error) {
+    return removeBeforeTraffic(
+      aws,
+      options,
+      {
+        record,
+        ...(template ? { template } : {}),
+        ...(placement ? { placement } : {}),
+        ...(testListener ? { openTestListener: testListener.tags } : {}),
+      },
+      error,
+      asgCreated || template !== undefined,
+    );
+  }
+}
+
+/** The source of a deploy pinned: its min at desired, so nothing scales it in while both run. */
+export async function pinSource(aws: AwsClients, source: ServerGroup): Promise<void> {
+  await setGroupTags(aws, source.name, { [Tag.pinnedFrom]: String(source.capacity.min) });
+  await setCapacity(aws, source.name, { min: source.capacity.desired });
+}
+
+/** The health wait's settings common to every wait of a run on its new group. */
+function healthWait(request: DeployRequest, groupName: string, since: Date) {
+  return {
+    groupName,
+    targetHealthyPercent: request.targetHealthyPercent,
+    since,
+    cluster: request.cluster.name,
+  };
+}
+
+/**
+ * The automatic rollback (exit 1): a new group that never took traffic is removed, with what was made for it
+ * (test listener back, placement discarded, the old group's min restored). Always throws.
+ */
+export async function removeBeforeTraffic(
+  aws: AwsClients,
+  options: RedBlackOptions,
+  made: Pick<BroughtUp, 'record' | 'placement' | 'openTestListener'> & { template?: CreatedLaunchTemplate },
+  error: unknown,
+  groupMade: boolean,
+): Promise<never> {
+  const { plan, log, session, request } = options;
+  const { record, template, placement } = made;
+  const source = plan.source;
+  const why = describeError(error);
+  log.error(`${plan.newServerGroup} failed before taking traffic: ${why}`);
+  log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
+  try {
+    if (made.openTestListener) await closeTestListener(aws, plan.newServerGroup, made.openTestListener, log);
+    if (groupMade)
+      await removeNewGroup(
+        operationPortsOf(aws),
+        plan.newServerGroup,
+        template,
+        source,
+        log,
+        request.drainTimeoutSeconds,
+      );
+    else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
+    await placement?.discard();
+  } catch (cleanupError) {
+    log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
+    await session.record({
+      ...record,
+      result: 'failed',
+      finishedAt: new Date().toISOString(),
+      message: `${why}; cleanup failed: ${describeError(cleanupError)}`,
+    });
+    throw new OperationFailedError(
+      'RollbackIncomplete',
+      `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`,
+      {
+        recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? 'no group'} still serves`,
+      },
+    );
+  }
+  await session.record({ ...record, result: 'rolled-back', finishedAt: new Date().toISOString(), message: why });
+  const details = error instanceof BluegreenError ? error.details : {};
+  throw new OperationFailedError(
+    error instanceof BluegreenError ? error.code : 'DeployFailed',
+    `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? 'nothing'} left as it was`,
+    {
+      ...details,
+      serverGroup: plan.newServerGroup,
+      previousServerGroup: source?.name ?? null,
+      autoRolledBack: true,
+      recovery: 'nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again',
+    },
+  );
+}
+
+/**
+ * The second half: the new group into production (test listener closed, production target groups joined,
+ * healthy there, capacity handed off — a failure up to here still removes it), then the strategy shifts
+ * traffic and the cutover finishes. A deploy runs it right after {@link bringUp}; promote on a held group.
+ */
+export async function goLive(aws: AwsClients, options: RedBlackOptions, up: BroughtUp): Promise<RedBlackResult> {
+  const { request, plan, log, session } = options;
+  const { started, t0, record, template, launchData, copied } = up;
+  const source = plan.source;
+  const prepared = options.verification;
+  const strategy = up.strategy ?? strategyFor(request, plan, prepared);
+  let { healthy, healthDeadline } = up;
+  let handoff: CapacityHandoff | undefined;
+  let healthyAt = 0;
+  let healthIn = plan.targetGroupArns;
+  try {
+    if (up.openTestListener) {
+      await closeTestListener(aws, plan.newServerGroup, up.openTestListener, log);
+      await removeGroupTags(aws, plan.newServerGroup, Object.keys(up.openTestListener));
+    }
+    if (!up.inProduction) {
       assertLockHeld(session);
       await joinProductionTargetGroups(aws, plan.newServerGroup, plan.targetGroupArns, log);
       healthDeadline = Date.now() + request.healthTimeoutSeconds * 1000;
-      healthIn = plan.targetGroupArns;
-      healthy = await waitHealthy(healthIn);
-    }
+      healthy = await waitForHealthyTargets(aws, {
+        ...healthWait(request, plan.newServerGroup, started),
+        targetGroupArns: plan.targetGroupArns,
+        deadline: healthDeadline,
+        giveUpWhenBroken: true,
+        log,
+      });
+    } else healthIn = up.placement?.targetGroupArns ?? plan.targetGroupArns;
     if (source && strategy.handsOffAtHealth) {
       // The serving group may have scaled out meanwhile: the new one takes over at least that many.
       handoff = await handOffCapacity(aws, {
@@ -267,52 +431,10 @@ export async function runRedBlack(aws: AwsClients, options: RedBlackOptions): Pr
     healthyAt = Date.now();
     assertLockHeld(session);
   } catch (error) {
-    const why = describeError(error);
-    log.error(`${plan.newServerGroup} failed before taking traffic: ${why}`);
-    log.info(`automatic rollback: removing ${plan.newServerGroup}; ${source?.name ?? 'the cluster'} keeps serving`);
-    try {
-      if (testListener) await closeTestListener(aws, plan.newServerGroup, testListener.tags, log);
-      if (asgCreated || template)
-        await removeNewGroup(
-          operationPortsOf(aws),
-          plan.newServerGroup,
-          template,
-          source,
-          log,
-          request.drainTimeoutSeconds,
-        );
-      else if (source) await restorePinnedMin(aws, source.name, source.capacity.min, log);
-      await placement?.discard();
-    } catch (cleanupError) {
-      log.error(`automatic rollback incomplete: ${describeError(cleanupError)}`);
-      await session.record({
-        ...record,
-        result: 'failed',
-        finishedAt: new Date().toISOString(),
-        message: `${why}; cleanup failed: ${describeError(cleanupError)}`,
-      });
-      throw new OperationFailedError(
-        'RollbackIncomplete',
-        `${why}; removing ${plan.newServerGroup} failed: ${describeError(cleanupError)}`,
-        {
-          recovery: `run the deploy or rollback again: it finds ${plan.newServerGroup} (tag ${Tag.phase}) and removes it; ${source?.name ?? 'no group'} still serves`,
-        },
-      );
-    }
-    await session.record({ ...record, result: 'rolled-back', finishedAt: new Date().toISOString(), message: why });
-    const details = error instanceof BluegreenError ? error.details : {};
-    throw new OperationFailedError(
-      error instanceof BluegreenError ? error.code : 'DeployFailed',
-      `${why}. Rolled back automatically: ${plan.newServerGroup} removed, ${source?.name ?? 'nothing'} left as it was`,
-      {
-        ...details,
-        serverGroup: plan.newServerGroup,
-        previousServerGroup: source?.name ?? null,
-        autoRolledBack: true,
-        recovery: 'nothing to do: the cluster serves as before; fix the build (see reasons) and deploy again',
-      },
-    );
+    // Each step of closing the test listener tolerates what is already undone.
+    return removeBeforeTraffic(aws, options, up, error, true);
   }
+  const createdAt = up.createdMs;
 
   // From here the new group serves (traffic shifts to it): failures leave it serving and say how to finish.
   const recordFailedVerdict = async (error: unknown): Promise<never> => {

@@ -108,6 +108,8 @@ export interface DeployRequest {
   rolloutId?: string;
   /** `strategy: 'canary'`: a share of the requests by listener weights, step by step, each analysed. */
   canary?: CanarySettings;
+  /** Stop once the new group is healthy outside production (phase `held`) until promote or abort (`deploy/hold.ts`). */
+  hold?: boolean;
 }
 
 export const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;

@@ -12,7 +12,15 @@ export const RECORD_KINDS = ['deploy', 'rollback', 'recovery', 'cleanup'] as con
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** How it ended (or `started` for the record written when it began). */
-export const RECORD_RESULTS = ['started', 'succeeded', 'failed', 'rolled-back', 'aborted', 'recovered'] as const;
+export const RECORD_RESULTS = [
+  'started',
+  'held',
+  'succeeded',
+  'failed',
+  'rolled-back',
+  'aborted',
+  'recovered',
+] as const;
 export type RecordResult = (typeof RECORD_RESULTS)[number];
 
 /**
@@ -82,6 +90,11 @@ export interface DeploymentRecord {
   verdict?: Verdict;
   /** A canary's analysed steps: the score and each metric's verdict. */
   canary?: CanaryRecordStep[];
+  /**
+   * With result `held`: what promote needs to finish the deploy as it was asked (its strategy, watch, gates,
+   * capacity, …), as the deploy engine wrote it (`deploy/hold.ts` reads it back).
+   */
+  held?: Record<string, unknown>;
 }
 
 /** One analysed canary step as the ledger keeps it. */

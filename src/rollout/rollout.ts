@@ -6,6 +6,7 @@ import { clusterRunDeadlineSeconds, withOwnLockGuard } from '../core/run-scope';
 import { deploy, prepareDeploy, type DeployOutput } from '../deploy/deploy';
 import { whoAmI } from '../deploy/journal';
 import { describePlan } from '../deploy/plan';
+import { abortHeld, type AbortOutput } from '../deploy/promote';
 import { newDeploymentId } from '../ledger/deployment-id';
 import { ledgerAws } from '../ledger/ledger';
 import { withClusterLock } from '../ledger/lock-renewal';
@@ -29,7 +30,8 @@ import { releaseFromRollout, settleWarmGroup, watchUntilRolloutEnds } from './se
  */
 
 /** How one region of a rollout ended. */
-export type RegionStatus = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'not-started' | 'planned';
+export type RegionStatus =
+  'succeeded' | 'held' | 'failed' | 'rolled-back' | 'aborted' | 'rollback-failed' | 'not-started' | 'planned';
 
 /** One region's entry in the rollout's output. */
 export interface RegionOutcome {
@@ -41,6 +43,8 @@ export interface RegionOutcome {
   deploy?: DeployOutput;
   /** Its rollback, when the rollout put it back. */
   rollback?: RollbackOutput;
+  /** A held region's abort, when the rollout put it back (`hold`: nothing had switched). */
+  abort?: AbortOutput;
   /** Why it failed (its deploy, or its rollback). */
   error?: { code: string; message: string; exitCode: number; recovery?: string };
   /** Its plan (`plan: true`). */
@@ -51,7 +55,8 @@ export interface RegionOutcome {
 export interface RolloutOutput {
   cluster: string;
   rolloutId: string;
-  status: 'succeeded' | 'planned';
+  /** `held`: every region deployed with `hold` waits for promote or abort (with `regions`, in wave order). */
+  status: 'succeeded' | 'planned' | 'held';
   onFailure: RolloutRequest['onFailure'];
   waves: string[][];
   regions: RegionOutcome[];
@@ -159,9 +164,14 @@ export async function runRollout(
     },
     (_lock, signal) => runWaves(clientsFor, request, rolloutId, outcomes, signal, log),
   );
-  const result = output('succeeded');
+  const held = failed.length === 0 && request.regions.every((entry) => outcomes.get(entry.region)?.status === 'held');
+  const result = output(held ? 'held' : 'succeeded');
   if (failed.length === 0) {
-    log.info(`rollout ${rolloutId}: every region serves the new release`);
+    log.info(
+      held
+        ? `rollout ${rolloutId}: every region holds the new release for a human (promote or abort with regions)`
+        : `rollout ${rolloutId}: every region serves the new release`,
+    );
     return result;
   }
   return failRollout(result, failed, request.onFailure);
@@ -197,11 +207,16 @@ async function runWaves(
           const deployRequest = {
             ...entry.request,
             rolloutId,
-            scaleDownDelaySeconds: Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
+            // Warm until the rollout ends: a later region's failure re-enables it without a launch (held: nothing switches).
+            scaleDownDelaySeconds: entry.request.hold
+              ? entry.request.scaleDownDelaySeconds
+              : Math.max(entry.request.scaleDownDelaySeconds, warmSeconds),
           };
           const output = await deploy(clientsFor(entry), deployRequest, regionLog);
           deployedAt.set(region, new Date());
-          if (rollsBack && laterWaves) await watchRegion(clientsFor(entry), entry, output, rolloutId, regionLog);
+          const held = output.status === 'held';
+          if (rollsBack && laterWaves && !held)
+            await watchRegion(clientsFor(entry), entry, output, rolloutId, regionLog);
           return output;
         }),
       ),
@@ -210,7 +225,11 @@ async function runWaves(
       const region = wave[position]!;
       const outcome = outcomes.get(region)!;
       if (result.status === 'fulfilled') {
-        outcomes.set(region, { ...outcome, status: 'succeeded', deploy: result.value });
+        outcomes.set(region, {
+          ...outcome,
+          status: result.value.status === 'held' ? 'held' : 'succeeded',
+          deploy: result.value,
+        });
         done.push(byRegion.get(region)!);
       } else {
         outcomes.set(region, { ...outcome, status: 'failed', error: errorSummary(result.reason) });
@@ -263,6 +282,16 @@ async function rollBackDone(
         const regionLog = log.child(entry.region);
         const aws = clientsFor(entry);
         const { request } = entry;
+        if (outcome.status === 'held') {
+          // Nothing switched in a held region: its held group goes.
+          await abortHeldRegion(aws, entry, outcome, `rollout ${rolloutId}: ${failed.join(', ')} failed`, regionLog)
+            .then((abort) => outcomes.set(entry.region, { ...outcome, status: 'aborted', abort }))
+            .catch((error: unknown) => {
+              outcomes.set(entry.region, { ...outcome, status: 'rollback-failed', error: errorSummary(error) });
+              regionLog.error(`its held group could not be removed: ${describeError(error)}`);
+            });
+          return;
+        }
         if (!previous) {
           regionLog.warn('nothing served before this rollout here: it keeps the new release');
           await releaseQuietly(aws, entry, outcome, regionLog);
@@ -327,7 +356,8 @@ async function settleDone(
     done.map((entry) =>
       withOwnLockGuard(async () => {
         const deployed = outcomes.get(entry.region)?.deploy;
-        if (!deployed) return;
+        // A held region switched nothing: its previous group serves and is not warm.
+        if (!deployed || outcomes.get(entry.region)?.status === 'held') return;
         const regionLog = log.child(entry.region);
         try {
           const settled = await settleWarmGroup(
@@ -348,9 +378,37 @@ async function settleDone(
   );
 }
 
+/** A held region of a failed rollout: its held group removed (abort), the serving group untouched. */
+function abortHeldRegion(
+  aws: AwsClients,
+  entry: RegionDeploy,
+  outcome: RegionOutcome,
+  reason: string,
+  log: Logger,
+): Promise<AbortOutput> {
+  const { request } = entry;
+  return abortHeld(
+    aws,
+    {
+      cluster: request.cluster,
+      region: entry.region,
+      ledger: request.ledger,
+      ...(outcome.deploy ? { serverGroup: outcome.deploy.serverGroup } : {}),
+      reason,
+      build: request.build.buildUrl ? { buildUrl: request.build.buildUrl } : {},
+      breakExpiredLock: request.breakExpiredLock,
+      lockLeaseSeconds: request.lockLeaseSeconds,
+      lockWaitSeconds: request.lockWaitSeconds,
+    },
+    log,
+  );
+}
+
 function failRollout(result: RolloutOutput, failed: readonly string[], onFailure: string): never {
   const stuck = result.regions.filter((outcome) => outcome.status === 'rollback-failed').map((o) => o.region);
-  const kept = result.regions.filter((outcome) => outcome.status === 'succeeded').map((o) => o.region);
+  const kept = result.regions
+    .filter((outcome) => outcome.status === 'succeeded' || outcome.status === 'held')
+    .map((o) => o.region);
   // Every region's verdict, in the order given: this message is the build page's line of a failed rollout.
   const state = result.regions.map(regionVerdict).join('; ');
   const details = { ...result, failedRegions: failed };

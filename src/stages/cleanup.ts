@@ -54,6 +54,8 @@ export const cleanupStage = defineStage(CLEANUP_STAGE, {
       ...input,
       owner: whoAmI(),
       deploymentId: newDeploymentId(),
+      // A held group waits for promote or abort: cleanup says so and leaves it.
+      held: 'report',
       log,
     });
     try {

@@ -14,11 +14,27 @@ import { DEPLOY_STAGE } from './list';
 import { isRollout, rolloutRequestOf, type DeployInputs } from './rollout-input';
 import { DEFAULT_CANARY_ANALYSIS, type CanaryAnalysisSettings } from '../verify/canary-settings';
 
-/** A test listener is only used while `beforeTraffic` runs: alone it is a mistake (exit 2). */
-function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefined): string {
-  if (beforeTraffic === undefined)
-    throw new InputError('testListener', 'needs beforeTraffic: the command the test listener is opened for');
+/** A test listener is only used while `beforeTraffic` runs or the deploy holds: alone it is a mistake (exit 2). */
+function needsBeforeTraffic(testListener: string, beforeTraffic: string | undefined, hold: boolean): string {
+  if (beforeTraffic === undefined && !hold)
+    throw new InputError(
+      'testListener',
+      'needs beforeTraffic (the command the test listener is opened for) or hold (the group stays behind it)',
+    );
   return testListener;
+}
+
+/**
+ * `hold` with `strategy: canary` is refused (exit 2): a canary is judged under a share of production traffic,
+ * step by step, so there is no "healthy, before traffic" point to hold at that is not already its first step.
+ */
+function holdNotWithCanary(hold: boolean, strategy: string): boolean {
+  if (hold && strategy === 'canary')
+    throw new InputError(
+      'hold',
+      'not with strategy: canary (the canary takes production traffic in steps, judged as it goes); use red-black or rolling with hold, or drop hold',
+    );
+  return hold;
 }
 
 /** `afterTraffic` runs inside the watch: without one it is a mistake (exit 2). */
@@ -140,8 +156,9 @@ export function deployRequestOf(inputs: DeployInputs, region: string, amiId: str
         }
       : {}),
     ...(inputs.testListener !== undefined
-      ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic) }
+      ? { testListener: needsBeforeTraffic(inputs.testListener, inputs.beforeTraffic, inputs.hold) }
       : {}),
+    ...(holdNotWithCanary(inputs.hold, inputs.strategy) ? { hold: true } : {}),
     ...(inputs.strategy === 'canary'
       ? {
           canary: {

@@ -1,5 +1,7 @@
 import type { BakeResult } from '../bake/run';
 import type { DeployOutput } from '../deploy/deploy';
+import type { AbortOutput } from '../deploy/promote';
+import type { HeldRolloutOutput } from '../rollout/held-rollout';
 import type { RolloutRollbackOutput } from '../rollout/rollback-rollout';
 import type { RolloutOutput } from '../rollout/rollout';
 import type { PublishResult } from '../publish/publish-artifact';
@@ -8,6 +10,7 @@ import type { InputDeclarations } from './inputs/declare';
 import { BAKE_INPUTS } from './inputs/bake';
 import { CLEANUP_INPUTS } from './inputs/cleanup';
 import { DEPLOY_INPUTS } from './inputs/deploy';
+import { ABORT_INPUTS, PROMOTE_INPUTS } from './inputs/held';
 import { HISTORY_INPUTS } from './inputs/history';
 import { PUBLISH_INPUTS } from './inputs/publish';
 import { ROLLBACK_INPUTS } from './inputs/rollback';
@@ -121,6 +124,8 @@ export const DEPLOY_STAGE = stageEntry({
     if ('rolloutId' in output)
       return `${head} ${output.regions.map(regionSummary).join('; ')}${versionNote(run.inputs)}`;
     if (output.status === 'planned') return `${head} planned ${output.serverGroup} (nothing changed)`;
+    if (output.status === 'held')
+      return `${head} ${output.serverGroup} held for a human${versionNote(run.inputs)}; ${output.previousServerGroup ?? 'nothing'} serves`;
     return (
       `${head} ${output.serverGroup} serving ${output.amiId}${versionNote(run.inputs)}` +
       (output.previousServerGroup ? `, was ${output.previousServerGroup}` : ', first server group')
@@ -137,9 +142,16 @@ function regionsOf(inputs: RunFacts['inputs']): string {
 /** One region of a rollout on the build page: `us-east-1 web-prod-v004` or `eu-west-1 failed`. */
 function regionSummary(outcome: RolloutOutput['regions'][number]): string {
   if (outcome.status === 'succeeded' && outcome.deploy) return `${outcome.region} ${outcome.deploy.serverGroup}`;
+  if (outcome.status === 'held' && outcome.deploy) return `${outcome.region} ${outcome.deploy.serverGroup} held`;
   if (outcome.status === 'rolled-back' && outcome.rollback)
     return `${outcome.region} rolled back to ${outcome.rollback.restoredServerGroup}`;
   return `${outcome.region} ${outcome.status}`;
+}
+
+/** One region of a held rollout's promote or abort on the build page: `us-east-1 promoted web-prod-v004`. */
+function heldRegionSummary(outcome: HeldRolloutOutput['regions'][number]): string {
+  const group = outcome.promote?.serverGroup ?? outcome.abort?.serverGroup;
+  return `${outcome.region} ${outcome.status}${group ? ` ${group}` : ''}`;
 }
 
 /** `rollback`: re-enable or redeploy the previous server group. */
@@ -155,6 +167,37 @@ export const ROLLBACK_STAGE = stageEntry({
       ? `bluegreen rollback ${clusterOf(run, output)}: rollout ${output.rolloutId} ` +
         output.regions.map((r) => `${r.region} ${r.rollback?.restoredServerGroup ?? r.status}`).join('; ')
       : `bluegreen rollback ${clusterOf(run, output)}: ${output.rolledBackFrom} → ${output.restoredServerGroup} (${output.mode})`) +
+    (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
+});
+
+/** `promote`: finish a held deploy. */
+export const PROMOTE_STAGE = stageEntry({
+  name: 'promote',
+  step: 'blueGreenPromote',
+  describe:
+    'Promote a deploy held for a human (hold): finish it as it was asked (strategy, watch, gates), under the cluster lock',
+  inputs: PROMOTE_INPUTS,
+  junitReport: true,
+  label: (run) => `bluegreen promote ${run.cluster ?? ''} ${text(run.inputs.serverGroup)}`.trim(),
+  summary: (run, output: DeployOutput | HeldRolloutOutput) =>
+    'decision' in output
+      ? `bluegreen promote ${clusterOf(run, output)}: ${output.regions.map(heldRegionSummary).join('; ')}`
+      : `bluegreen promote ${clusterOf(run, output)}: ${output.serverGroup} serving ${output.amiId}` +
+        (output.previousServerGroup ? `, was ${output.previousServerGroup}` : ', first server group'),
+});
+
+/** `abort`: remove a held deploy's group. */
+export const ABORT_STAGE = stageEntry({
+  name: 'abort',
+  step: 'blueGreenAbort',
+  describe:
+    'Abort a deploy held for a human (hold): remove its server group (and its test listener use), under the cluster lock',
+  inputs: ABORT_INPUTS,
+  label: (run) => `bluegreen abort ${run.cluster ?? ''} ${text(run.inputs.serverGroup)}`.trim(),
+  summary: (run, output: AbortOutput | HeldRolloutOutput) =>
+    ('decision' in output
+      ? `bluegreen abort ${clusterOf(run, output)}: ${output.regions.map(heldRegionSummary).join('; ')}`
+      : `bluegreen abort ${clusterOf(run, output)}: ${output.serverGroup} removed; ${output.previousServerGroup ?? 'nothing'} serves`) +
     (text(run.inputs.reason) ? `: ${text(run.inputs.reason)}` : ''),
 });
 
@@ -202,6 +245,8 @@ export const STAGES: readonly AnyStageEntry[] = [
   PUBLISH_STAGE,
   BAKE_STAGE,
   DEPLOY_STAGE,
+  PROMOTE_STAGE,
+  ABORT_STAGE,
   ROLLBACK_STAGE,
   STATUS_STAGE,
   HISTORY_STAGE,

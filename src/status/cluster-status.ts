@@ -115,6 +115,15 @@ export interface ClusterStatus {
   active: string | null;
   /** Deployments left mid-way (a deploy running now, or one that died): the next deploy, rollback or cleanup settles them. */
   unfinished: UnfinishedDeployment[];
+  /** Deployments held for a human (`hold`): healthy outside production until promote or abort; nothing else settles them. */
+  held: HeldDeployment[];
+}
+
+/** A deployment held for a human. */
+export interface HeldDeployment {
+  serverGroup: string;
+  deploymentId: string | null;
+  version: string | null;
 }
 
 // Kept here too: stages and the library API read it from status.
@@ -166,7 +175,12 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
 export async function getClusterStatus(aws: AwsClients, cluster: string): Promise<ClusterStatus> {
   const { groups, foreign, health } = await loadCluster(aws, cluster, { includeNamedOnly: true });
   const serverGroups = sortOldestFirst([...groups, ...foreign]).map((group) => describeServerGroup(group, health));
-  const active = [...serverGroups].reverse().find((g) => g.enabled)?.name ?? null;
+  const heldNames = new Set(groups.filter((g) => g.tags[Tag.phase] === Phase.held).map((g) => g.name));
+  // A held group is not in production (it may be in no target group at all): never the active one.
+  const active = [...serverGroups].reverse().find((g) => g.enabled && !heldNames.has(g.name))?.name ?? null;
+  const held = serverGroups
+    .filter((g) => heldNames.has(g.name))
+    .map((g) => ({ serverGroup: g.name, deploymentId: g.deploymentId, version: g.version }));
   const unfinished = serverGroups
     .filter((g) => g.managed && g.phase !== null)
     .map((g) => ({
@@ -175,7 +189,7 @@ export async function getClusterStatus(aws: AwsClients, cluster: string): Promis
       phase: g.phase as string,
       nextRunWill: nextAction(g.phase as string, g.watchedBy ?? undefined) as NextAction,
     }));
-  return { cluster, region: aws.region, serverGroups, active, unfinished };
+  return { cluster, region: aws.region, serverGroups, active, unfinished, held };
 }
 
 /** The human table of a cluster status. */
@@ -210,6 +224,11 @@ export function formatClusterStatus(status: ClusterStatus): string {
     ...status.serverGroups
       .filter((g) => !g.managed)
       .map((g) => `${g.name}: not made by a bluegreen deploy of this cluster: reported, never changed`),
+    ...(status.held ?? []).map(
+      (h) =>
+        `${h.serverGroup}: held for a human (deployment ${h.deploymentId ?? '?'}${h.version ? `, version ${h.version}` : ''}), ` +
+        `healthy outside production; blueGreenPromote finishes it, blueGreenAbort removes it; deploys and rollbacks wait (exit 3)`,
+    ),
     ...status.unfinished.map(
       (u) =>
         `${u.serverGroup}: deployment ${u.deploymentId ?? '?'} is in phase ${u.phase} (running now, or interrupted): ` +

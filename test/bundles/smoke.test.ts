@@ -10,7 +10,7 @@ import { bundlePath, runStageBundle } from '../helpers/run-stage';
 // The committed stage bundles as a Jenkins agent runs them, on the Node that runs this test (test/run-all.sh
 // runs this file again on Node 22 and 24): each bundle's --help, then deploy (twice), status and history
 // against moto. The AWS SDK's Node-version warning shows at most once, as one line.
-const BUNDLES = ['bake', 'cleanup', 'deploy', 'history', 'publish', 'rollback', 'status'];
+const BUNDLES = ['abort', 'bake', 'cleanup', 'deploy', 'history', 'promote', 'publish', 'rollback', 'status'];
 const region = 'us-east-1';
 const ledger = { bucket: 'smoke-ledger', prefix: 'bluegreen' };
 let moto: MotoServer;

@@ -20,6 +20,8 @@ class CommonStepsTest {
     /** Steps that run a stage, with the least input their Groovy side accepts. */
     private static final Map<String, Map> STAGE_STEPS = [
         blueGreenDeploy: [cluster: 'web-prod', amiId: 'ami-0123456789abcdef0', ledger: 's3://my-deploy-ledger/bluegreen'],
+        blueGreenPromote: [cluster: 'web-prod', ledger: 's3://my-deploy-ledger/bluegreen'],
+        blueGreenAbort: [cluster: 'web-prod', ledger: 's3://my-deploy-ledger/bluegreen'],
         bakeAmi: [app: 'web', version: '1.0.0', sourceAmi: [id: 'ami-0123456789abcdef0']],
         deploymentHistory: [cluster: 'web-prod', ledger: [bucket: 'my-deploy-ledger']],
         deploymentStatus: [cluster: 'web-prod'],

@@ -9,6 +9,7 @@ import org.junit.After
 import org.junit.Assume
 import org.junit.Before
 import org.junit.Test
+import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 
 /**
  * Jenkinsfile.example run through the harness's declarative stubs with the real vars/ steps; only
@@ -89,12 +90,55 @@ class JenkinsfileExampleTest {
                     break
                 case 'deploy':
                     String cluster = "${input.app}-${input.stack}"
+                    if (input.amis) {   // a rollout to the regions of amis, one wave each, held
+                        List<String> regions = (input.amis as Map).keySet() as List
+                        output = [cluster: cluster, rolloutId: 'r-1', status: input.hold ? 'held' : 'succeeded',
+                                  waves: regions.collect { [it] },
+                                  regions: regions.collect { [region: it, status: 'held',
+                                                             deploy: [serverGroup: "${cluster}-v002".toString()]] },
+                                  summary: "bluegreen deploy ${cluster}: ".toString() +
+                                           regions.collect { "${it} ${cluster}-v002 held" }.join('; ') + " (${input.version})"]
+                        break
+                    }
                     output = [cluster: cluster, serverGroup: "${cluster}-v002".toString(),
                               previousServerGroup: "${cluster}-v001".toString(),
-                              amiId: input.amiId, deploymentId: "d-${input.stack}".toString(), status: 'succeeded',
+                              amiId: input.amiId, deploymentId: "d-${input.stack}".toString(),
+                              status: input.hold ? 'held' : 'succeeded',
                               // The stage's own build-page line (src/stages/list.ts).
-                              summary: "bluegreen deploy ${cluster}: ${cluster}-v002 serving ${input.amiId} " +
-                                       "(${input.version}), was ${cluster}-v001".toString()]
+                              summary: input.hold ?
+                                  "bluegreen deploy ${cluster}: ${cluster}-v002 held for a human (${input.version}); " +
+                                  "${cluster}-v001 serves".toString() :
+                                  "bluegreen deploy ${cluster}: ${cluster}-v002 serving ${input.amiId} " +
+                                  "(${input.version}), was ${cluster}-v001".toString()]
+                    break
+                case 'promote':
+                    String promoted = "${input.app}-${input.stack}"
+                    if (input.regions) {
+                        output = [cluster: promoted, decision: 'promote',
+                                  regions: input.regions.collect { [region: it, status: 'promoted',
+                                                                   promote: [serverGroup: "${promoted}-v002".toString()]] },
+                                  summary: "bluegreen promote ${promoted}: ".toString() +
+                                           input.regions.collect { "${it} promoted ${promoted}-v002" }.join('; ')]
+                        break
+                    }
+                    output = [cluster: promoted, serverGroup: input.serverGroup, previousServerGroup: "${promoted}-v001".toString(),
+                              amiId: BAKED_AMI, deploymentId: "d-${input.stack}".toString(), status: 'succeeded',
+                              summary: "bluegreen promote ${promoted}: ${input.serverGroup} serving ${BAKED_AMI}, " +
+                                       "was ${promoted}-v001".toString()]
+                    break
+                case 'abort':
+                    String aborted = "${input.app}-${input.stack}"
+                    if (input.regions) {
+                        output = [cluster: aborted, decision: 'abort',
+                                  regions: input.regions.collect { [region: it, status: 'aborted'] },
+                                  summary: "bluegreen abort ${aborted}: ".toString() +
+                                           input.regions.collect { "${it} aborted" }.join('; ') + ": ${input.reason}"]
+                        break
+                    }
+                    output = [cluster: aborted, serverGroup: input.serverGroup, previousServerGroup: "${aborted}-v001".toString(),
+                              deploymentId: "d-${input.stack}".toString(), status: 'aborted',
+                              summary: "bluegreen abort ${aborted}: ${input.serverGroup} removed; ${aborted}-v001 serves: " +
+                                       "${input.reason}".toString()]
                     break
                 default:
                     throw new AssertionError("unexpected stage ${stage}".toString())
@@ -164,18 +208,31 @@ class JenkinsfileExampleTest {
 
     // ---------------------------------------------------------------- tests
 
+    /** The production input answered: Promote, by `approver` (submitterParameter). */
+    private void approveProduction(String approver = 'alice') {
+        h.inputAnswers << approver
+    }
+
+    /** The production input rejected ("Abort") or timed out: Jenkins interrupts the step. */
+    private void rejectProduction() {
+        h.registerStep('input') { StepCall c -> throw new FlowInterruptedException('rejected by bob') }
+    }
+
     @Test
     void onMainEveryStageRunsInOrderAndOutputsFlowFromStepToStep() {
+        approveProduction()
+
         run()
 
         assertEquals('SUCCESS', h.currentBuild.result)
         assertEquals(['Build and publish', 'Checkout', 'Build', 'Static analysis', 'Unit tests', 'Publish artifact', 'Bake AMI',
                       'Deploy to dev', 'Functional tests', 'Promote to QA', 'Deploy to QA', 'Smoke tests', 'Acceptance tests',
-                      'Tag release', 'Deploy to production'].collect { "${it}: SUCCESS".toString() }, statuses())
-        assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy'],
+                      'Tag release', 'Deploy to production', 'Approve production', 'Promote or abort production']
+                         .collect { "${it}: SUCCESS".toString() }, statuses())
+        assertEquals(['publishArtifact', 'bakeAmi', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenDeploy', 'blueGreenPromote'],
                      libraryCalls()*.name)
-        assertEquals(['publish', 'bake', 'deploy', 'deploy', 'deploy'], stageRuns(h).collect { stageOfRun(it) })
-        assertEquals('bluegreen deploy web-prod → ami-0baked00000000001 (1.4.0.7)', stageRuns(h)[4].named.label)
+        assertEquals(['publish', 'bake', 'deploy', 'deploy', 'deploy', 'promote'], stageRuns(h).collect { stageOfRun(it) })
+        assertEquals('bluegreen deploy web-prod → us-east-1, us-west-2 (1.4.0.7)', stageRuns(h)[4].named.label)
 
         Map publish = stageInput(h, 1)
         assertEquals([file: 'target/web.war', bucket: 'example-web-artifacts', keyTemplate: '{app}/{version}/{fileName}',
@@ -186,44 +243,84 @@ class JenkinsfileExampleTest {
         assertEquals('linux', bake.template)
         List<Map> deploys = (3..5).collect { stageInput(h, it) }
         assertEquals(['dev', 'qa', 'prod'], deploys*.stack)
-        assertEquals('the AMI id from bakeAmi reaches every blueGreenDeploy', [BAKED_AMI] * 3, deploys*.amiId)
+        assertEquals('the AMI id from bakeAmi reaches dev and QA', [BAKED_AMI] * 2, deploys[0..1]*.amiId)
+        assertEquals('production: every region of the bake', ['us-east-1': BAKED_AMI, 'us-west-2': 'ami-0copy000000000001'],
+                     deploys[2].amis)
         assertEquals([ARTIFACT_URL] * 3, deploys*.artifactUrl)
-        assertEquals('no input was asked on main but production\'s', ['Deploy this release to production?'],
-                     h.callsTo('input')*.named*.message)
+        assertEquals('no input was asked on main but production\'s', ['Send production traffic to web 1.4.0.7 (held in us-east-1, us-west-2)?'],
+                     h.callsTo('input')*.named*.message.collect { it.toString() })
 
-        // Every step archived its output and report; each deploy its JUnit checks, recorded with junit.
+        // Every step archived its output and report; each deploy (and the promote) its JUnit checks, recorded with junit.
         List<String> archived = h.callsTo('archiveArtifacts')*.named*.artifacts.collectMany { it.tokenize(',') }
-        assertEquals(5, archived.count { it.endsWith('.json') })
-        assertEquals(5, archived.count { it.endsWith('.txt') })
-        assertEquals(3, archived.count { it.endsWith('.junit.xml') })
+        assertEquals(6, archived.count { it.endsWith('.json') })
+        assertEquals(6, archived.count { it.endsWith('.txt') })
+        assertEquals(4, archived.count { it.endsWith('.junit.xml') })
         File bakeOutput = new File(h.workspace, archived.find { it ==~ /bluegreen-results\/7\/bake-\w+\.json/ })
         assertEquals(BAKED_AMI, new JsonSlurper().parse(bakeOutput).amiId)
         List<String> junitFiles = h.callsTo('junit')*.named*.testResults.findAll { it.endsWith('.junit.xml') }
         assertEquals(archived.findAll { it.endsWith('.junit.xml') }, junitFiles)
         // post: the release line first, then the steps' own lines (no Badge plugin here).
         List<String> description = h.currentBuild.description.toString().readLines()
-        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002".toString(), description[0])
-        assertEquals(6, description.size())
-        assertEquals('bluegreen deploy web-prod: web-prod-v002 serving ami-0baked00000000001 (1.4.0.7), was web-prod-v001',
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-prod-v002, web-prod-v002".toString(), description[0])
+        assertEquals(7, description.size())
+        assertEquals('bluegreen deploy web-prod: us-east-1 web-prod-v002 held; us-west-2 web-prod-v002 held (1.4.0.7)',
+                     description[-2])
+        assertEquals('bluegreen promote web-prod: us-east-1 promoted web-prod-v002; us-west-2 promoted web-prod-v002',
                      description[-1])
         assertEquals('#7 1.4.0.7', h.currentBuild.displayName.toString())
     }
 
     @Test
-    void productionDeploysAfterApprovalUnderMilestoneLockAndTimeout() {
+    void productionHoldsThenAsksThenPromotesTheHeldGroupUnderMilestoneLockAndTimeout() {
+        approveProduction('alice')
+
         run()
 
         List<String> order = h.calls*.name.findAll {
-            it in ['input', 'milestone', 'lock', 'timeout', 'withCredentials', 'blueGreenDeploy']
+            it in ['input', 'milestone', 'lock', 'timeout', 'withCredentials', 'blueGreenDeploy', 'blueGreenPromote',
+                   'blueGreenAbort']
         }
-        assertEquals(['blueGreenDeploy', 'blueGreenDeploy', 'input', 'milestone', 'lock', 'timeout', 'withCredentials',
-                      'blueGreenDeploy'], order)
+        assertEquals(['blueGreenDeploy', 'blueGreenDeploy', 'milestone', 'lock', 'timeout', 'withCredentials',
+                      'blueGreenDeploy', 'timeout', 'input', 'lock', 'timeout', 'withCredentials', 'blueGreenPromote'], order)
         assertEquals([ordinal: 100, label: 'production'], h.callsTo('milestone')[0].named)
         assertEquals([resource: 'bluegreen-web-prod', inversePrecedence: true], h.callsTo('lock')[0].named)
         assertEquals([time: 45, unit: 'MINUTES'], h.callsTo('timeout')[0].named)
         assertEquals([[$class: 'AmazonWebServicesCredentialsBinding', credentialsId: 'aws-deploy-prod']],
                      h.callsTo('withCredentials')[0].arg('bindings'))
-        assertEquals('release-managers', h.callsTo('input')[0].named.submitter)
+        Map production = stageInput(h, 5)
+        assertEquals('prod', production.stack)
+        assertTrue('the production deploy holds', production.hold as boolean)
+        Map input = h.callsTo('input')[0].named
+        assertEquals('release-managers', input.submitter)
+        assertEquals('APPROVER', input.submitterParameter)
+        // promote: every region of the held rollout in wave order, the approver recorded as for rollbacks,
+        // nothing of the deploy again.
+        Map promote = stageInput(h, 6)
+        assertEquals(['us-east-1', 'us-west-2'], promote.regions)
+        assertEquals('alice', promote.approvedBy)
+        assertEquals(['app', 'approvedBy', 'buildUrl', 'ledger', 'regions', 'stack'], promote.keySet().sort() as List)
+        assertEquals([resource: 'bluegreen-web-prod', inversePrecedence: true], h.callsTo('lock')[1].named)
+        assertEquals('SUCCESS', h.currentBuild.result)
+        assertKeysKnown('blueGreenPromote')
+    }
+
+    @Test
+    void aRejectedOrTimedOutProductionInputAbortsTheHeldGroupAndTheBuildIsUnstable() {
+        rejectProduction()
+
+        run()
+
+        assertEquals(['publish', 'bake', 'deploy', 'deploy', 'deploy', 'abort'], stageRuns(h).collect { stageOfRun(it) })
+        Map abort = stageInput(h, 6)
+        assertEquals(['us-east-1', 'us-west-2'], abort.regions)
+        assertEquals('not approved for production', abort.reason)
+        assertEquals(0, libraryCalls().count { it.name == 'blueGreenPromote' })
+        assertEquals('UNSTABLE', h.currentBuild.result)
+        assertEquals(['Approve production: SUCCESS', 'Promote or abort production: SUCCESS'], statuses()[-2..-1])
+        assertTrue(h.console.toString(), h.console.toString().contains('Production not approved (rejected by bob)'))
+        // The release line names no production group: what served before still serves.
+        assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-qa-v002".toString(), h.currentBuild.description.toString().readLines()[0])
+        assertKeysKnown('blueGreenAbort')
     }
 
     @Test
@@ -235,7 +332,8 @@ class JenkinsfileExampleTest {
 
         assertEquals(['Promote web 1.4.0.7 to QA?'], h.callsTo('input')*.named*.message)
         assertEquals([time: 4, unit: 'HOURS'], h.callsTo('timeout')[0].named)
-        assertEquals('Deploy to production: SKIPPED', statuses()[-1])
+        assertEquals(['Deploy to production: SKIPPED', 'Approve production: SKIPPED', 'Promote or abort production: SKIPPED'],
+                     statuses()[-3..-1])
         assertEquals(['publish', 'bake', 'deploy', 'deploy'], stageRuns(h).collect { stageOfRun(it) })
         assertEquals(['dev', 'qa'], [stageInput(h, 3).stack, stageInput(h, 4).stack])
         assertEquals("web 1.4.0.7 · AMI ${BAKED_AMI} · web-qa-v002".toString(), h.currentBuild.description.toString().readLines()[0])
@@ -307,14 +405,17 @@ class JenkinsfileExampleTest {
 
     @Test
     void everyLibraryStepExistsAndTakesOnlyKeysItsStageAccepts() {
+        approveProduction()
+
         run()
 
         Set<String> called = libraryCalls()*.name as Set
-        assertEquals(['bakeAmi', 'blueGreenDeploy', 'publishArtifact'] as Set, called)
+        assertEquals(['bakeAmi', 'blueGreenDeploy', 'blueGreenPromote', 'publishArtifact'] as Set, called)
         for (String step : called) {
             assertTrue("vars/${step}.groovy".toString(), h.varFile(step).isFile())
         }
         assertKeysKnown('blueGreenDeploy')
+        assertKeysKnown('blueGreenPromote')
         assertKeysKnown('bakeAmi')
     }
 
@@ -344,12 +445,15 @@ class JenkinsfileExampleTest {
     }
 
     @Test
-    void productionAsksBeforeTakingAnAgent() {
-        String text = new File(h.repoRoot, JENKINSFILE).text
-        String production = text.substring(text.indexOf("stage('Deploy to production')"))
-        assertTrue('input comes before agent in the stage', production.indexOf('input {') < production.indexOf('agent {'))
+    void productionAsksWithNoExecutorHeldBetweenTheHeldDeployAndThePromote() {
+        approveProduction()
+
         run()
-        assertEquals('linux', h.stageResults.find { it.name == 'Deploy to production' }.agent)
+
+        Map stages = h.stageResults.collectEntries { [it.name, it] }
+        assertEquals('linux', stages['Deploy to production'].agent)
+        assertNull('the production input runs with no agent', stages['Approve production'].agent)
+        assertEquals('linux', stages['Promote or abort production'].agent)
     }
 
     @Test

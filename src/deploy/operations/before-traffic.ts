@@ -26,12 +26,12 @@ export interface TestedInstance {
 }
 
 /**
- * True when the deploy runs something before production traffic: the new
+ * True when the deploy runs something before production traffic, or holds for a human: the new
  * group is then created in no production target group, and joins them only
- * once that passed ({@link joinProductionTargetGroups}).
+ * once that passed, or on promote ({@link joinProductionTargetGroups}).
  */
 export function holdsProductionTraffic(request: DeployRequest): boolean {
-  return request.beforeTraffic !== undefined;
+  return request.beforeTraffic !== undefined || request.hold === true;
 }
 
 /**
@@ -122,6 +122,8 @@ export async function runBeforeTraffic(
     serverGroup: string;
     instanceIds: readonly string[];
     testListener?: PreparedTestListener;
+    /** Leave the test listener open after the command passed (a held group stays behind it); a failure still closes it. */
+    keepTestListener?: boolean;
     log: Logger;
   },
 ): Promise<void> {
@@ -141,14 +143,17 @@ export async function runBeforeTraffic(
     await runTrafficCommand(settings, env, options.log.child('beforeTraffic'), 'beforeTraffic');
     return;
   }
+  let passed = false;
   try {
     await openTestListener(aws, testListener, options.log);
     await runTrafficCommand(settings, env, options.log.child('beforeTraffic'), 'beforeTraffic');
+    passed = true;
   } finally {
-    // Passed or not: the listener back as it was, the temporary target group gone.
-    await closeTestListener(aws, options.serverGroup, testListener.tags, options.log);
+    // Passed or not (unless held): the listener back as it was, the temporary target group gone.
+    if (!passed || !options.keepTestListener)
+      await closeTestListener(aws, options.serverGroup, testListener.tags, options.log);
   }
-  await removeGroupTags(aws, options.serverGroup, Object.keys(testListener.tags));
+  if (!options.keepTestListener) await removeGroupTags(aws, options.serverGroup, Object.keys(testListener.tags));
 }
 
 /** After the command passed: the group joins the production target groups and classic load balancers (its new instances register there too). */

@@ -182,8 +182,12 @@ export const DEPLOY_INPUTS = {
     },
   ),
   testListener: stringInput(
-    "With beforeTraffic: the ARN of a listener (e.g. port 8080 on the same ALB) that forwards only to the new group while the command runs (BLUEGREEN_TEST_URL, BLUEGREEN_TEST_LISTENER_ARN), through a temporary target group with the first target group's settings; its previous action comes back afterwards",
+    "With beforeTraffic or hold: the ARN of a listener (e.g. port 8080 on the same ALB) that forwards only to the new group while the command runs, or while it is held (BLUEGREEN_TEST_URL, BLUEGREEN_TEST_LISTENER_ARN), through a temporary target group with the first target group's settings; its previous action comes back afterwards (on promote or abort when held)",
     { pattern: LISTENER_ARN, shape: 'arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>' },
+  ),
+  hold: booleanInput(
+    'Hold for a human: stop once the new group is healthy (behind testListener when given, else in no production target group), phase held, exit 0 with status held; blueGreenPromote finishes the deploy as asked here (strategy, watch, gates), blueGreenAbort removes the group. Until then a deploy or rollback on the cluster exits 3. With regions every region holds (status held) and promote/abort take the regions. Not with strategy: canary',
+    false,
   ),
   canaryAnalysis: input({
     kind: 'object',

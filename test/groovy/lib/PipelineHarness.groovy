@@ -407,6 +407,11 @@ class PipelineHarness implements AutoCloseable {
 
     private void registerDefaultSteps() {
         registerStep('echo') { StepCall c -> log(String.valueOf(c.arg('message'))); null }
+        registerStep('unstable') { StepCall c ->
+            log("WARNING: ${c.arg('message')}")
+            currentBuild.result = 'UNSTABLE'
+            null
+        }
         registerStep('error') { StepCall c ->
             String message = String.valueOf(c.arg('message'))
             log("ERROR: ${message}")

@@ -21,6 +21,8 @@ test('phase → next action: removed before traffic, disabled again, rolled back
 
 test('phase → next action: a settled group, or none, needs nothing; every unfinished phase has an action', (t) => {
   t.is(nextAction(Phase.done), undefined);
+  t.is(nextAction(Phase.held), undefined, 'a held group waits for a human: no run settles it on its own');
+  t.false(UNFINISHED_PHASES.has(Phase.held));
   t.is(nextAction(undefined), undefined);
   t.is(nextAction('something-else'), undefined);
   for (const phase of UNFINISHED_PHASES) t.not(nextAction(phase), undefined, phase);

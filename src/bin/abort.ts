@@ -1,0 +1,4 @@
+import { runStandalone } from '../stages/cli-runner';
+import { abortStage } from '../stages/promote';
+
+void runStandalone(abortStage);

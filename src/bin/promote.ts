@@ -1,0 +1,4 @@
+import { runStandalone } from '../stages/cli-runner';
+import { promoteStage } from '../stages/promote';
+
+void runStandalone(promoteStage);
