@@ -3,6 +3,7 @@ import { Tag } from '../aws/tags';
 import { formatTable } from '../core/table';
 import { nextAction, Phase, UNFINISHED_PHASES, type NextAction } from '../cluster/phases';
 import { targetGroupNameFromArn } from '../traffic/target-group-names';
+import { splitSources } from '../traffic/sources';
 import { capacityShares, type CapacityShares } from '../deploy/fleet-settings';
 import { loadCluster, sortOldestFirst, type ServerGroup, type TargetHealthByGroup } from '../cluster/server-groups';
 
@@ -20,6 +21,8 @@ export interface ServerGroupStatus {
   capacity: { min: number; max: number; desired: number };
   instances: { inService: number; total: number };
   targetGroups: Array<{ arn: string; name: string; healthy: number; registered: number }>;
+  /** Its classic load balancers (`InService` counted as healthy). */
+  loadBalancers: Array<{ name: string; healthy: number; registered: number }>;
   launchTemplate: { id: string; name: string; version: string } | null;
   suspendedProcesses: string[];
   /** Phase of a deployment still in progress (or interrupted) on this group, else null. */
@@ -132,6 +135,12 @@ export { targetGroupNameFromArn };
 /** The status of one server group, counting only its own instances in each target group. */
 export function describeServerGroup(group: ServerGroup, health: TargetHealthByGroup): ServerGroupStatus {
   const ids = new Set(group.instances.map((i) => i.id));
+  const { targetGroupArns, loadBalancerNames } = splitSources(group.targetGroupArns);
+  // Only its own instances in each source (the health maps classic InService onto healthy).
+  const counts = (source: string) => {
+    const mine = (health.get(source) ?? []).filter((t) => ids.has(t.Target?.Id ?? ''));
+    return { healthy: mine.filter((t) => t.TargetHealth?.State === 'healthy').length, registered: mine.length };
+  };
   return {
     name: group.name,
     amiId: group.amiId ?? null,
@@ -146,15 +155,8 @@ export function describeServerGroup(group: ServerGroup, health: TargetHealthByGr
       inService: group.instances.filter((i) => i.lifecycleState === 'InService').length,
       total: group.instances.length,
     },
-    targetGroups: group.targetGroupArns.map((arn) => {
-      const mine = (health.get(arn) ?? []).filter((t) => ids.has(t.Target?.Id ?? ''));
-      return {
-        arn,
-        name: targetGroupNameFromArn(arn),
-        healthy: mine.filter((t) => t.TargetHealth?.State === 'healthy').length,
-        registered: mine.length,
-      };
-    }),
+    targetGroups: targetGroupArns.map((arn) => ({ arn, name: targetGroupNameFromArn(arn), ...counts(arn) })),
+    loadBalancers: loadBalancerNames.map((name) => ({ name, ...counts(name) })),
     launchTemplate: group.launchTemplate ?? null,
     suspendedProcesses: group.suspendedProcesses,
     phase: UNFINISHED_PHASES.has(group.tags[Tag.phase] ?? '') ? (group.tags[Tag.phase] as string) : null,
@@ -204,7 +206,7 @@ export function formatClusterStatus(status: ClusterStatus): string {
     g.createdTime.replace(/\.\d{3}Z$/, 'Z'),
     `${g.capacity.min}/${g.capacity.max}/${g.capacity.desired}`,
     `${g.instances.inService}/${g.instances.total}`,
-    g.targetGroups.map((t) => `${t.name} ${t.healthy}/${t.registered}`).join(', ') || '-',
+    [...g.targetGroups, ...g.loadBalancers].map((t) => `${t.name} ${t.healthy}/${t.registered}`).join(', ') || '-',
   ]);
   const table = formatTable(
     ['SERVER GROUP', 'STATE', 'AMI', 'VERSION', 'CREATED', 'MIN/MAX/DES', 'IN SERVICE', 'HEALTHY/REGISTERED'],

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { getClusterStatus } from '../../src/status/cluster-status';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ModifyLoadBalancerAttributesCommand } from '@aws-sdk/client-elastic-load-balancing';
@@ -128,6 +129,11 @@ test.serial(
       .map(([id]) => id)
       .sort();
     t.deepEqual(inService, serving.ids, `InService ${JSON.stringify(states)}; ${serving.name} serves`);
+    // status lists the CLB as a classic load balancer (not as a target group), counting InService as healthy.
+    const status = await getClusterStatus(env.aws, cluster);
+    const active = status.serverGroups.find((g) => g.name === status.active);
+    t.deepEqual(active?.targetGroups, []);
+    t.deepEqual(active?.loadBalancers, [{ name: clb, healthy: serving.ids.length, registered: serving.ids.length }]);
     // The CLB is shared with the next test's cluster: this one leaves it.
     const { groups } = await loadCluster(env.aws, cluster);
     for (const group of groups) await deleteServerGroupNow(env, group.name);
