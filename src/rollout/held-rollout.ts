@@ -1,7 +1,8 @@
 import type { AwsClients } from '../aws/clients';
-import { BluegreenError, ExitCode, InputError, OperationFailedError, describeError } from '../core/errors';
+import { InputError, OperationFailedError, describeError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { DeployOutput } from '../deploy/deploy';
+import { errorSummary } from './rollout';
 import { abortHeld, promote, type AbortOutput, type HeldDecision } from '../deploy/promote';
 
 /**
@@ -59,7 +60,7 @@ export async function decideHeldRollout(
       }
     } catch (error) {
       outcome.status = 'failed';
-      outcome.error = errorOf(error);
+      outcome.error = errorSummary(error);
       regionLog.error(`${action} failed: ${describeError(error)}`);
       if (action === 'promote') break;
     }
@@ -81,17 +82,4 @@ export async function decideHeldRollout(
           : `see each region's error; abort again with regions: ${failed.join(', ')}`,
     },
   );
-}
-
-function errorOf(error: unknown): NonNullable<HeldRegionOutcome['error']> {
-  if (error instanceof BluegreenError) {
-    const recovery = error.details.recovery;
-    return {
-      code: error.code,
-      message: error.message,
-      exitCode: error.exitCode,
-      ...(typeof recovery === 'string' ? { recovery } : {}),
-    };
-  }
-  return { code: 'Unexpected', message: describeError(error), exitCode: ExitCode.failed };
 }

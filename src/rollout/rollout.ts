@@ -98,7 +98,8 @@ function regionDeadlineSeconds(entry: RegionDeploy): number {
   return clusterRunDeadlineSeconds(request) + watch;
 }
 
-function errorSummary(error: unknown): NonNullable<RegionOutcome['error']> {
+/** A region's error as its outcome records it (code, message, exit code, recovery). */
+export function errorSummary(error: unknown): NonNullable<RegionOutcome['error']> {
   if (error instanceof BluegreenError) {
     const recovery = error.details.recovery;
     return {
