@@ -196,6 +196,13 @@ def _patch_elb():
 
     backend.deregister_instances = deregister_instances
 
+    # AWS lists a registered instance once; moto keeps hand- and Auto Scaling-registered ids in two lists (and
+    # appends again on a second RegisterInstancesWithLoadBalancer), so a re-enabled group's instances came twice.
+    def instance_ids(self):
+        return list(dict.fromkeys(self.instance_sparse_ids + self.instance_autoscaling_ids))
+
+    elb.LoadBalancer.instance_ids = property(instance_ids)
+
 if os.path.basename(sys.argv[0] if sys.argv else '').startswith('moto_server'):
     try:
         _patch()
