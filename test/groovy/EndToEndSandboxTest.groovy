@@ -170,6 +170,9 @@ class EndToEndSandboxTest {
                                'is not there yet: the rollback step was not run')
         }
         Map history = (Map) step('return deploymentHistory(app: \'web\', stack: \'prod\', ledger: ledger)')
+        // The rollback returns at cutover, and the probe's timeline has windows of 1/50 of its run (~2 s here):
+        // keep it running past one window so its last one holds only requests sent after the cutover.
+        sleep(4000)
         Map report = stopProbe()
 
         String summary = "probe: ${report.total} requests, ${report.failed} failed, per version ${report.perVersion}"

@@ -13,6 +13,9 @@ if [ -z "${JAVA_HOME:-}" ]; then
   done
 fi
 
+# The sources and fixtures are UTF-8 ("→" in expected lines): read them so whatever the locale (none under env -i).
+export JAVA_OPTS="-Dfile.encoding=UTF-8 ${JAVA_OPTS:-}"
+
 summary="$(mktemp)"
 trap 'rm -f "$summary"' EXIT
 export GROOVY_TEST_SUMMARY="$summary" BLUEGREEN_REPO_ROOT="$root"
