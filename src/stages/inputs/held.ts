@@ -1,4 +1,5 @@
-import { checkApprover, checkReason } from '../../rollback/request';
+import { checkApprover } from '../../rollback/request';
+import { REASON_INPUT } from './rollback';
 import { checkRegion } from '../../core/validate';
 import { input, listInput, stringInput } from './declare';
 import { BUILD_INPUTS, CLUSTER_INPUTS, CONFIG_INPUTS, LEDGER_INPUTS, LOCK_INPUTS, REGION_INPUTS } from './shared';
@@ -21,11 +22,7 @@ export const ABORT_INPUTS = {
     "The regions of a rollout deployed with hold, in its wave order (the held deploy's waves output, flattened): each region's one held group is decided on in turn; a promote stops at the first region that fails (the later ones stay held). Not with serverGroup",
     { item: (region, field) => checkRegion(field, region) },
   ),
-  reason: input({
-    kind: 'string',
-    describe: 'Why (recorded in the ledger)',
-    parse: (value, field) => checkReason(field, value),
-  }),
+  reason: REASON_INPUT,
   approvedBy: input({
     kind: 'string',
     describe:

@@ -23,6 +23,13 @@ const ROLLBACK_WATCH = watchInputs({
   gatesDefault: '{"maxErrorRate": 0.05, "minRequests": 20} in effect',
 });
 
+/** Why a decision on a cluster was taken (rollback, promote, abort): recorded in the ledger. */
+export const REASON_INPUT = input({
+  kind: 'string',
+  describe: 'Why (recorded in the ledger)',
+  parse: (value, field) => checkReason(field, value),
+});
+
 /** The inputs of `rollback`, in the order they are checked. */
 export const ROLLBACK_INPUTS = {
   ...CLUSTER_INPUTS,
@@ -36,11 +43,7 @@ export const ROLLBACK_INPUTS = {
   regions: listInput('With a rollout id in to: the regions of that rollout to put back on what they served before it', {
     item: (region, field) => checkRegion(field, region),
   }),
-  reason: input({
-    kind: 'string',
-    describe: 'Why (recorded in the ledger)',
-    parse: (value, field) => checkReason(field, value),
-  }),
+  reason: REASON_INPUT,
   approvedBy: input({
     kind: 'string',
     describe:
