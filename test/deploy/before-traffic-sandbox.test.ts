@@ -3,15 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateListenerCommand,
-  DescribeListenersCommand,
-  DescribeTargetGroupsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Tag } from '../../src/aws/tags';
 import { describeAsgsByName, loadCluster } from '../../src/cluster/server-groups';
 import { startProbe } from '../../src/sandbox/probe';
 import { startDeploySandbox, TEST_TIME_SCALE, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { ensureTestListener, listenerActions, temporaryTargetGroups } from '../helpers/test-listener';
 import { runStageBundle } from '../helpers/run-stage';
 
 // #23 part 1 without a test listener: the command runs before production traffic, under a probe of the
@@ -144,39 +140,11 @@ const fs = require('node:fs');
 })().catch((e) => { console.error(String(e)); process.exit(5); });
 `;
 
-/** The test listener (port 8080 on the demo ALB, forwarding to production at first): made by the first test that needs it. */
-async function ensureTestListener(): Promise<string> {
-  const infra = env.sandbox.infra!;
-  const existing = (
-    await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: infra.loadBalancerArn }))
-  ).Listeners?.find((l) => l.Port === 8080);
-  if (existing?.ListenerArn) return existing.ListenerArn;
-  const created = await env.aws.elbv2.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: infra.loadBalancerArn,
-      Protocol: 'HTTP',
-      Port: 8080,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: infra.targetGroupArn }],
-    }),
-  );
-  return created.Listeners?.[0]?.ListenerArn as string;
-}
-
-async function listenerActions(arn: string): Promise<unknown> {
-  const listener = (await env.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0];
-  return listener?.DefaultActions?.map((a) => ({ Type: a.Type, TargetGroupArn: a.TargetGroupArn }));
-}
-
-async function temporaryTargetGroups(): Promise<string[]> {
-  const all = (await env.aws.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-  return all.map((g) => g.TargetGroupName as string).filter((name) => name.startsWith('bgtest-'));
-}
-
 test.serial(
   'testListener: the command really reaches the new version through it while production serves the old; exit 0, listener back, temporary target group gone',
   async (t) => {
-    const listenerArn = await ensureTestListener();
-    const before = await listenerActions(listenerArn);
+    const listenerArn = await ensureTestListener(env);
+    const before = await listenerActions(env, listenerArn);
     const script = join(dir, 'smoke.cjs');
     writeFileSync(script, TEST_SCRIPT);
     const seenFile = join(dir, 'listener-seen.json');
@@ -199,16 +167,16 @@ test.serial(
     t.is(seen.testUrl, `http://${env.sandbox.infra!.loadBalancerDnsName}:8080`);
     t.is(report.failed, 0, JSON.stringify(report.failures));
     t.deepEqual(report.timeline[report.timeline.length - 1]?.versions, ['4.0.0']);
-    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
-    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+    t.deepEqual(await listenerActions(env, listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(env), [], 'the temporary target group is deleted');
   },
 );
 
 test.serial(
   'testListener with a failing command: exit 1, production never served the new version, listener back, temporary target group gone',
   async (t) => {
-    const listenerArn = await ensureTestListener();
-    const before = await listenerActions(listenerArn);
+    const listenerArn = await ensureTestListener(env);
+    const before = await listenerActions(env, listenerArn);
     process.env.FAIL_ON_PURPOSE = '1';
     const traffic = probe();
     const result = await env
@@ -227,16 +195,16 @@ test.serial(
     t.regex(String(error.message), /exited 4; last lines:\ntest listener served 2\.0\.0/);
     t.is(report.failed, 0, JSON.stringify(report.failures));
     t.deepEqual(Object.keys(report.perVersion), ['4.0.0'], 'production never served 2.0.0');
-    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
-    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+    t.deepEqual(await listenerActions(env, listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(env), [], 'the temporary target group is deleted');
   },
 );
 
 test.serial(
   'a crash while beforeTraffic runs behind the test listener: the next deploy puts the listener back, deletes the temporary target group and removes the group',
   async (t) => {
-    const listenerArn = await ensureTestListener();
-    const before = await listenerActions(listenerArn);
+    const listenerArn = await ensureTestListener(env);
+    const before = await listenerActions(env, listenerArn);
     const input = join(dir, 'crash-in.json');
     writeFileSync(
       input,
@@ -282,7 +250,7 @@ test.serial(
     const left = groups.find((g) => g.tags[Tag.phase] === 'testing');
     t.truthy(left, 'the crashed deploy left its group in phase testing');
     t.notDeepEqual(
-      await listenerActions(listenerArn),
+      await listenerActions(env, listenerArn),
       before,
       'the listener still forwards to the temporary target group',
     );
@@ -290,8 +258,8 @@ test.serial(
     const next = await deployAfterCrash('3.0.0');
     const report = await traffic.stop();
     t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
-    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
-    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+    t.deepEqual(await listenerActions(env, listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(env), [], 'the temporary target group is deleted');
     const after = (await loadCluster(env.aws, 'web-prod')).groups;
     t.false(
       after.some((g) => g.tags[Tag.deploymentId] === left?.tags[Tag.deploymentId]),
@@ -305,8 +273,8 @@ test.serial(
 test.serial(
   'kill -9 after the temporary target group is made, before its group: the next deploy deletes it, the test listener as it was',
   async (t) => {
-    const listenerArn = await ensureTestListener();
-    const before = await listenerActions(listenerArn);
+    const listenerArn = await ensureTestListener(env);
+    const before = await listenerActions(env, listenerArn);
     const killed = await runStageBundle(
       'deploy',
       {
@@ -326,15 +294,15 @@ test.serial(
     );
     t.not(killed.exitCode, 0, 'the deploy was killed');
     t.regex(killed.stderr, /failpoint before-asg-created/);
-    const left = await temporaryTargetGroups();
+    const left = await temporaryTargetGroups(env);
     t.is(left.length, 1, 'the killed run left its temporary target group, which no group owns');
 
     const next = await deployAfterCrash('3.0.0');
     t.is(next.exitCode, 0, `${JSON.stringify(next.output)}\n${env.lines.slice(-30).join('\n')}`);
     const recovered = (next.output as { recovered?: string[] }).recovered ?? [];
     t.true(recovered.includes(`deleted orphan test target group ${left[0]}`), JSON.stringify(recovered));
-    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
-    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener is as it was');
+    t.deepEqual(await temporaryTargetGroups(env), [], 'the temporary target group is deleted');
+    t.deepEqual(await listenerActions(env, listenerArn), before, 'the test listener is as it was');
   },
 );
 

@@ -1,9 +1,4 @@
 import test from 'ava';
-import {
-  CreateListenerCommand,
-  DescribeListenersCommand,
-  DescribeTargetGroupsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Tag } from '../../src/aws/tags';
 import { describeAsgsByName, loadCluster } from '../../src/cluster/server-groups';
 import { listRecords, type LedgerRef } from '../../src/ledger';
@@ -13,6 +8,7 @@ import { cleanupStage } from '../../src/stages/cleanup';
 import { executeStage } from '../../src/stages/framework';
 import { abortStage, promoteStage } from '../../src/stages/promote';
 import { startDeploySandbox, type DeploySandbox } from '../helpers/deploy-sandbox';
+import { ensureTestListener, listenerActions, temporaryTargetGroups } from '../helpers/test-listener';
 
 // #23 part 2: hold for a human, then promote or abort — every step under a probe of the production listener,
 // so "production unchanged while held" is counted, not assumed.
@@ -47,33 +43,6 @@ const abortRun = (input: Record<string, unknown>) => executeStage(abortStage, in
 async function phaseOf(name: string): Promise<string | undefined> {
   const [asg] = await describeAsgsByName(env.aws, [name]);
   return asg?.Tags?.find((t) => t.Key === Tag.phase)?.Value;
-}
-
-async function ensureTestListener(): Promise<string> {
-  const infra = env.sandbox.infra!;
-  const existing = (
-    await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: infra.loadBalancerArn }))
-  ).Listeners?.find((l) => l.Port === 8080);
-  if (existing?.ListenerArn) return existing.ListenerArn;
-  const created = await env.aws.elbv2.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: infra.loadBalancerArn,
-      Protocol: 'HTTP',
-      Port: 8080,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: infra.targetGroupArn }],
-    }),
-  );
-  return created.Listeners?.[0]?.ListenerArn as string;
-}
-
-async function listenerActions(arn: string): Promise<unknown> {
-  const listener = (await env.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [arn] }))).Listeners?.[0];
-  return listener?.DefaultActions?.map((a) => ({ Type: a.Type, TargetGroupArn: a.TargetGroupArn }));
-}
-
-async function temporaryTargetGroups(): Promise<string[]> {
-  const all = (await env.aws.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-  return all.map((g) => g.TargetGroupName as string).filter((name) => name.startsWith('bgtest-'));
 }
 
 /** The version the sandbox's local port of a listener answers with. */
@@ -183,8 +152,8 @@ test.serial(
 test.serial(
   'hold behind a test listener: it reaches the held group, production unchanged; abort: the group removed, the listener back, the temporary target group gone, 0 failed',
   async (t) => {
-    const listenerArn = await ensureTestListener();
-    const before = await listenerActions(listenerArn);
+    const listenerArn = await ensureTestListener(env);
+    const before = await listenerActions(env, listenerArn);
     const traffic = probe();
     const held = await env.deploy({
       ...env.baseInput,
@@ -197,15 +166,15 @@ test.serial(
     const output = held.output as { status: string; serverGroup: string };
     t.is(output.status, 'held');
     t.is(await versionBehind(listenerArn), '3.0.0', 'the test listener reaches the held group');
-    t.is((await temporaryTargetGroups()).length, 1, 'the temporary target group stays while held');
+    t.is((await temporaryTargetGroups(env)).length, 1, 'the temporary target group stays while held');
 
     const aborted = await abortRun(decision({ serverGroup: output.serverGroup, reason: 'failed manual QA' }));
     const report = await traffic.stop();
     t.is(aborted.exitCode, 0, `${JSON.stringify(aborted.output)}\n${env.lines.slice(-30).join('\n')}`);
     t.is((aborted.output as { status: string }).status, 'aborted');
     t.deepEqual(await describeAsgsByName(env.aws, [output.serverGroup]), [], 'the held group is removed');
-    t.deepEqual(await listenerActions(listenerArn), before, 'the test listener has its previous action back');
-    t.deepEqual(await temporaryTargetGroups(), [], 'the temporary target group is deleted');
+    t.deepEqual(await listenerActions(env, listenerArn), before, 'the test listener has its previous action back');
+    t.deepEqual(await temporaryTargetGroups(env), [], 'the temporary target group is deleted');
     t.is(report.failed, 0, JSON.stringify(report.failures));
     t.deepEqual(Object.keys(report.perVersion), ['2.0.0'], 'production never served 3.0.0');
 
